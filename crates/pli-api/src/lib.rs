@@ -1,0 +1,18 @@
+//! Pli's wire types, shared by the relay server, the web app and the command line.
+//!
+//! This crate holds only data: typed identifiers, the JSON forms of the signed objects
+//! (certificates, envelopes, receipts) and of key grants, requests, responses and the
+//! stable machine error codes. It depends on `serde` only, so every component can link
+//! it, including the WebAssembly bundle.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(test, allow(clippy::cast_possible_truncation, reason = "test data"))]
+
+mod bytes;
+mod id;
+mod signed;
+
+pub use bytes::{Base64, Base64Error};
+pub use id::{ExchangeId, Id, IdParseError, OrgId, UserId};
+pub use signed::{SignedObject, WireKeyGrant};

@@ -1,0 +1,138 @@
+//! The STREAM payload: 64 KiB chunks sealed with ChaCha20-Poly1305 under the payload key,
+//! nonce = 11-byte big-endian chunk counter || last-chunk flag.
+
+use chacha20poly1305::aead::{AeadInOut, KeyInit};
+use chacha20poly1305::{ChaCha20Poly1305, Nonce, Tag};
+use hkdf::Hkdf;
+use sha2::Sha256;
+use zeroize::Zeroizing;
+
+use crate::age::FileKey;
+use crate::{DecryptError, Error};
+
+/// Plaintext bytes per chunk.
+pub const CHUNK_SIZE: usize = 64 * 1024;
+/// Poly1305 tag bytes per chunk.
+pub const TAG_SIZE: usize = 16;
+/// Ciphertext bytes of a full chunk.
+pub const ENCRYPTED_CHUNK_SIZE: usize = CHUNK_SIZE + TAG_SIZE;
+/// Bytes of the payload nonce that follows the header.
+pub(crate) const NONCE_SIZE: usize = 16;
+
+/// The payload's ciphertext length (nonce and chunks, without the header) for a
+/// plaintext of `plaintext_len` bytes; `None` on overflow.
+pub fn ciphertext_len(plaintext_len: u64) -> Option<u64> {
+    let chunks = plaintext_len.div_ceil(CHUNK_SIZE as u64).max(1);
+    plaintext_len
+        .checked_add(chunks.checked_mul(TAG_SIZE as u64)?)?
+        .checked_add(NONCE_SIZE as u64)
+}
+
+/// The key that seals and opens the chunks of one payload.
+pub(crate) struct PayloadKey(ChaCha20Poly1305);
+
+impl PayloadKey {
+    /// `HKDF-SHA-256(ikm = file key, salt = nonce, info = "payload")`.
+    pub(crate) fn derive(
+        file_key: &FileKey,
+        nonce: &[u8; NONCE_SIZE],
+    ) -> Result<Self, DecryptError> {
+        let mut key = Zeroizing::new([0u8; 32]);
+        Hkdf::<Sha256>::new(Some(nonce), file_key.0.as_slice())
+            .expand(b"payload", key.as_mut_slice())
+            .map_err(|_| DecryptError::Corrupted)?;
+        ChaCha20Poly1305::new_from_slice(key.as_slice())
+            .map(Self)
+            .map_err(|_| DecryptError::Corrupted)
+    }
+
+    /// Seals one chunk in place: `chunk` holds the plaintext followed by `TAG_SIZE` bytes
+    /// of room for the tag.
+    pub(crate) fn seal(&self, counter: u64, last: bool, chunk: &mut [u8]) -> Result<(), Error> {
+        let len = chunk
+            .len()
+            .checked_sub(TAG_SIZE)
+            .ok_or(Error::OutOfRange("chunk"))?;
+        let (text, tag_room) = chunk.split_at_mut(len);
+        let tag = self
+            .0
+            .encrypt_inout_detached(&nonce(counter, last), &[], text.into())
+            .map_err(|_| Error::OutOfRange("chunk"))?;
+        tag_room.copy_from_slice(&tag);
+        Ok(())
+    }
+
+    /// Opens one chunk in place; on success the first `chunk.len() - TAG_SIZE` bytes hold
+    /// the plaintext. On failure the buffer's contents must not be used.
+    pub(crate) fn open(
+        &self,
+        counter: u64,
+        last: bool,
+        chunk: &mut [u8],
+    ) -> Result<usize, DecryptError> {
+        let len = chunk
+            .len()
+            .checked_sub(TAG_SIZE)
+            .ok_or(DecryptError::Corrupted)?;
+        let (text, tag) = chunk.split_at_mut(len);
+        let tag = Tag::try_from(&*tag).map_err(|_| DecryptError::Corrupted)?;
+        self.0
+            .decrypt_inout_detached(&nonce(counter, last), &[], text.into(), &tag)
+            .map_err(|_| DecryptError::Corrupted)?;
+        Ok(len)
+    }
+}
+
+fn nonce(counter: u64, last: bool) -> Nonce {
+    let mut nonce = Nonce::default();
+    let (counter_bytes, flag) = nonce.split_at_mut(11);
+    counter_bytes
+        .iter_mut()
+        .skip(3)
+        .zip(counter.to_be_bytes())
+        .for_each(|(byte, value)| *byte = value);
+    if let Some(flag) = flag.first_mut() {
+        *flag = u8::from(last);
+    }
+    nonce
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nonce_layout_follows_the_spec() {
+        assert_eq!(nonce(0, false).as_slice(), [0; 12]);
+        assert_eq!(
+            nonce(1, true).as_slice(),
+            [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1]
+        );
+        assert_eq!(
+            nonce(0x0102, false).as_slice(),
+            [0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 0]
+        );
+    }
+
+    #[test]
+    fn a_failed_open_leaves_the_chunk_untouched() {
+        // The decryptor relies on this to retry a full chunk as the final one.
+        let key = PayloadKey::derive(&FileKey(Zeroizing::new([1; 16])), &[2; 16]).unwrap();
+        let mut chunk = vec![3u8; 100 + TAG_SIZE];
+        key.seal(0, true, &mut chunk).unwrap();
+        let sealed = chunk.clone();
+        assert!(key.open(0, false, &mut chunk).is_err());
+        assert_eq!(chunk, sealed);
+        assert_eq!(key.open(0, true, &mut chunk), Ok(100));
+        assert_eq!(&chunk[..100], &[3; 100]);
+    }
+
+    #[test]
+    fn ciphertext_lengths() {
+        assert_eq!(ciphertext_len(0), Some(16 + 16));
+        assert_eq!(ciphertext_len(1), Some(16 + 1 + 16));
+        assert_eq!(ciphertext_len(65536), Some(16 + 65536 + 16));
+        assert_eq!(ciphertext_len(65537), Some(16 + 65537 + 32));
+        assert_eq!(ciphertext_len(u64::MAX), None);
+    }
+}

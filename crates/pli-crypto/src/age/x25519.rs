@@ -1,0 +1,283 @@
+//! The X25519 recipient type: `age1…` recipients and `AGE-SECRET-KEY-1…` identities.
+
+use std::fmt;
+use std::str::FromStr;
+
+use bech32::primitives::decode::CheckedHrpstring;
+use bech32::{Bech32, Hrp};
+
+use crate::Error;
+
+const RECIPIENT_HRP: &str = "age";
+#[cfg(feature = "secret")]
+const IDENTITY_HRP: &str = "age-secret-key-";
+#[cfg(feature = "secret")]
+pub(super) const STANZA_TAG: &str = "X25519";
+#[cfg(feature = "secret")]
+const WRAP_INFO: &[u8] = b"age-encryption.org/v1/X25519";
+
+/// An X25519 public key to encrypt to, written `age1…` (Bech32).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Recipient([u8; 32]);
+
+impl Recipient {
+    /// The recipient with these public key bytes.
+    pub const fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    /// The public key bytes.
+    pub const fn to_bytes(&self) -> [u8; 32] {
+        self.0
+    }
+}
+
+impl fmt::Display for Recipient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let hrp = Hrp::parse(RECIPIENT_HRP).map_err(|_| fmt::Error)?;
+        f.write_str(&bech32::encode_lower::<Bech32>(hrp, &self.0).map_err(|_| fmt::Error)?)
+    }
+}
+
+impl fmt::Debug for Recipient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Recipient({self})")
+    }
+}
+
+impl FromStr for Recipient {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        decode_bech32(s, RECIPIENT_HRP, "not an age X25519 recipient (age1…)").map(Self)
+    }
+}
+
+/// Decodes a Bech32 (not Bech32m) string with exactly `hrp` and 32 bytes of data, and
+/// insists on its canonical form (no stray padding bits, one case throughout).
+fn decode_bech32(s: &str, hrp: &str, problem: &'static str) -> Result<[u8; 32], Error> {
+    let invalid = || Error::InvalidKey(problem);
+    let parsed = CheckedHrpstring::new::<Bech32>(s).map_err(|_| invalid())?;
+    if parsed.hrp().to_lowercase() != hrp {
+        return Err(invalid());
+    }
+    let bytes: [u8; 32] = parsed
+        .byte_iter()
+        .collect::<Vec<u8>>()
+        .try_into()
+        .map_err(|_| invalid())?;
+    let expected = Hrp::parse(hrp).map_err(|_| invalid())?;
+    let canonical = bech32::encode_lower::<Bech32>(expected, &bytes).map_err(|_| invalid())?;
+    if !canonical.eq_ignore_ascii_case(s) {
+        return Err(invalid());
+    }
+    Ok(bytes)
+}
+
+#[cfg(feature = "secret")]
+pub use secret::Identity;
+
+#[cfg(feature = "secret")]
+pub(crate) mod secret {
+    use std::fmt;
+    use std::str::FromStr;
+
+    use bech32::{Bech32, Hrp};
+    use chacha20poly1305::aead::{AeadInOut, KeyInit};
+    use chacha20poly1305::{ChaCha20Poly1305, Nonce};
+    use hkdf::Hkdf;
+    use sha2::Sha256;
+    use x25519_dalek::{PublicKey, StaticSecret};
+    use zeroize::Zeroizing;
+
+    use super::{IDENTITY_HRP, Recipient, STANZA_TAG, WRAP_INFO, decode_bech32};
+    use crate::age::format::Stanza;
+    use crate::age::{FileKey, b64};
+    use crate::{DecryptError, Error, random};
+
+    /// An X25519 private key, written `AGE-SECRET-KEY-1…`. Zeroized on drop; its
+    /// `Debug` shows only the public recipient.
+    #[derive(Clone)]
+    pub struct Identity(StaticSecret);
+
+    impl Identity {
+        /// A new identity from the operating system's CSPRNG.
+        pub fn generate() -> Result<Self, Error> {
+            Ok(Self::from_bytes(random::bytes::<32>()?))
+        }
+
+        /// The identity with these secret bytes.
+        pub fn from_bytes(bytes: [u8; 32]) -> Self {
+            Self(StaticSecret::from(bytes))
+        }
+
+        /// The secret bytes, zeroized when dropped.
+        pub fn to_bytes(&self) -> Zeroizing<[u8; 32]> {
+            Zeroizing::new(self.0.to_bytes())
+        }
+
+        /// The public recipient of this identity.
+        pub fn to_recipient(&self) -> Recipient {
+            Recipient(PublicKey::from(&self.0).to_bytes())
+        }
+
+        /// The `AGE-SECRET-KEY-1…` encoding, zeroized when dropped.
+        pub fn to_secret_string(&self) -> Result<Zeroizing<String>, Error> {
+            let hrp =
+                Hrp::parse(IDENTITY_HRP).map_err(|_| Error::InvalidKey("identity encoding"))?;
+            bech32::encode_upper::<Bech32>(hrp, self.0.as_bytes())
+                .map(Zeroizing::new)
+                .map_err(|_| Error::InvalidKey("identity encoding"))
+        }
+
+        /// Tries to unwrap the file key from one stanza.
+        ///
+        /// `Ok(None)`: the stanza is not an X25519 stanza, or not addressed to this
+        /// identity. `Err`: the stanza is an X25519 stanza that breaks the spec (which
+        /// [`check_stanza`] reports before any key work) or whose shared secret is zero.
+        pub(crate) fn unwrap(&self, stanza: &Stanza) -> Result<Option<FileKey>, DecryptError> {
+            let Some(share) = check_stanza(stanza)? else {
+                return Ok(None);
+            };
+            let shared = self.0.diffie_hellman(&PublicKey::from(share));
+            if !shared.was_contributory() {
+                return Err(DecryptError::MalformedHeader);
+            }
+            let salt = concat(&share, &self.to_recipient().0);
+            let wrap_key = derive_wrap_key(shared.as_bytes(), &salt)?;
+            let mut file_key = Zeroizing::new([0u8; 16]);
+            let (ciphertext, tag) = stanza.body.split_at(16);
+            file_key.copy_from_slice(ciphertext);
+            let tag =
+                chacha20poly1305::Tag::try_from(tag).map_err(|_| DecryptError::MalformedHeader)?;
+            let opened = wrap_key.decrypt_inout_detached(
+                &Nonce::default(),
+                &[],
+                file_key.as_mut_slice().into(),
+                &tag,
+            );
+            Ok(opened.ok().map(|()| FileKey(file_key)))
+        }
+    }
+
+    impl fmt::Debug for Identity {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "Identity({})", self.to_recipient())
+        }
+    }
+
+    impl FromStr for Identity {
+        type Err = Error;
+
+        fn from_str(s: &str) -> Result<Self, Error> {
+            decode_bech32(
+                s,
+                IDENTITY_HRP,
+                "not an age X25519 identity (AGE-SECRET-KEY-1…)",
+            )
+            .map(Self::from_bytes)
+        }
+    }
+
+    /// Checks an X25519 stanza's shape (two arguments, a canonical 32-byte share, a
+    /// 32-byte body) and returns its share; `None` if it is another recipient type.
+    pub(crate) fn check_stanza(stanza: &Stanza) -> Result<Option<[u8; 32]>, DecryptError> {
+        if stanza.tag() != STANZA_TAG {
+            return Ok(None);
+        }
+        let [_, share] = stanza.args.as_slice() else {
+            return Err(DecryptError::MalformedHeader);
+        };
+        let share =
+            b64::decode_array::<32>(share.as_bytes()).ok_or(DecryptError::MalformedHeader)?;
+        if stanza.body.len() != 32 {
+            return Err(DecryptError::MalformedHeader);
+        }
+        Ok(Some(share))
+    }
+
+    /// `share || recipient`, the HKDF salt.
+    fn concat(share: &[u8; 32], recipient: &[u8; 32]) -> [u8; 64] {
+        let mut salt = [0u8; 64];
+        let (left, right) = salt.split_at_mut(32);
+        left.copy_from_slice(share);
+        right.copy_from_slice(recipient);
+        salt
+    }
+
+    fn derive_wrap_key(shared: &[u8; 32], salt: &[u8]) -> Result<ChaCha20Poly1305, DecryptError> {
+        let mut key = Zeroizing::new([0u8; 32]);
+        Hkdf::<Sha256>::new(Some(salt), shared)
+            .expand(WRAP_INFO, key.as_mut_slice())
+            .map_err(|_| DecryptError::MalformedHeader)?;
+        ChaCha20Poly1305::new_from_slice(key.as_slice()).map_err(|_| DecryptError::MalformedHeader)
+    }
+
+    impl Recipient {
+        /// Wraps `file_key` for this recipient in a fresh X25519 stanza.
+        pub(crate) fn wrap(&self, file_key: &FileKey) -> Result<Stanza, Error> {
+            let ephemeral = StaticSecret::from(random::bytes::<32>()?);
+            let share = PublicKey::from(&ephemeral).to_bytes();
+            let shared = ephemeral.diffie_hellman(&PublicKey::from(self.0));
+            if !shared.was_contributory() {
+                return Err(Error::InvalidKey("the recipient is a low-order point"));
+            }
+            let salt = concat(&share, &self.0);
+            let wrap_key = derive_wrap_key(shared.as_bytes(), &salt).map_err(|_| Error::Random)?;
+            let mut body = file_key.0.to_vec();
+            let tag = wrap_key
+                .encrypt_inout_detached(&Nonce::default(), &[], body.as_mut_slice().into())
+                .map_err(|_| Error::OutOfRange("file key"))?;
+            body.extend_from_slice(&tag);
+            Ok(Stanza {
+                args: vec![STANZA_TAG.to_owned(), b64::encode(&share)],
+                body,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The example from the age specification.
+    #[cfg(feature = "secret")]
+    #[test]
+    fn spec_example_identity_gives_spec_example_recipient() {
+        let identity: Identity =
+            "AGE-SECRET-KEY-1GFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPQ4EGAEX"
+                .parse()
+                .unwrap();
+        assert_eq!(
+            identity.to_recipient().to_string(),
+            "age1zvkyg2lqzraa2lnjvqej32nkuu0ues2s82hzrye869xeexvn73equnujwj"
+        );
+        assert_eq!(
+            identity.to_secret_string().unwrap().as_str(),
+            "AGE-SECRET-KEY-1GFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPQ4EGAEX"
+        );
+        assert!(!format!("{identity:?}").contains("SECRET"));
+    }
+
+    #[test]
+    fn recipient_parsing_is_strict() {
+        let good = "age1zvkyg2lqzraa2lnjvqej32nkuu0ues2s82hzrye869xeexvn73equnujwj";
+        assert_eq!(good.parse::<Recipient>().unwrap().to_string(), good);
+        for bad in [
+            "age1zvkyg2lqzraa2lnjvqej32nkuu0ues2s82hzrye869xeexvn73equnujwk", // checksum
+            "Age1zvkyg2lqzraa2lnjvqej32nkuu0ues2s82hzrye869xeexvn73equnujwj", // mixed case
+            "AGE-SECRET-KEY-1GFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPQ4EGAEX",
+            "",
+        ] {
+            assert!(bad.parse::<Recipient>().is_err(), "{bad}");
+        }
+        let hrp = Hrp::parse("age").unwrap();
+        for len in [31, 33] {
+            let wrong_length = bech32::encode_lower::<Bech32>(hrp, &vec![1; len]).unwrap();
+            assert!(wrong_length.parse::<Recipient>().is_err(), "{len} bytes");
+        }
+        let bech32m = bech32::encode_lower::<bech32::Bech32m>(hrp, &[1; 32]).unwrap();
+        assert!(bech32m.parse::<Recipient>().is_err(), "Bech32m checksum");
+    }
+}

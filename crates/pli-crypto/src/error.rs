@@ -1,0 +1,82 @@
+//! The crate's errors.
+//!
+//! Decryption failures are reported by class (not an age file, no matching key, altered
+//! header, truncated, corrupted), which is what a person needs to act on; inside a class
+//! nothing says which check failed.
+
+/// Why an age file could not be decrypted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecryptError {
+    /// The input does not start like an age file (or is empty).
+    #[error("not an age file")]
+    NotAgeFile,
+    /// The input is an age file of a version other than v1.
+    #[error("unsupported age format version")]
+    UnsupportedVersion,
+    /// The header does not follow the age v1 grammar.
+    #[error("malformed age header")]
+    MalformedHeader,
+    /// The header has more recipient stanzas than Pli accepts.
+    #[error(
+        "the age header has more than {} recipient stanzas",
+        crate::age::MAX_STANZAS
+    )]
+    TooManyStanzas,
+    /// The header is larger than Pli accepts.
+    #[error("the age header is larger than {} bytes", crate::age::MAX_HEADER_LEN)]
+    HeaderTooLarge,
+    /// The input ends inside the header or the payload nonce.
+    #[error("the age file is truncated (incomplete header)")]
+    TruncatedHeader,
+    /// None of the given identities can open this file.
+    #[error("no identity matches: the file was not encrypted to this key")]
+    NoMatch,
+    /// The header MAC does not verify: the header was altered.
+    #[error("the age header was altered (MAC mismatch)")]
+    HeaderMac,
+    /// The payload ends before its final chunk.
+    #[error("the age file is truncated")]
+    Truncated,
+    /// A payload chunk does not authenticate, or data follows the final chunk.
+    #[error("the encrypted data is corrupted")]
+    Corrupted,
+    /// The ASCII armor is not strict PEM with the `AGE ENCRYPTED FILE` label.
+    #[error("invalid ASCII armor")]
+    Armor,
+}
+
+/// Everything else that can go wrong in this crate.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Decryption failed.
+    #[error(transparent)]
+    Decrypt(#[from] DecryptError),
+    /// A key string or key bytes are not valid.
+    #[error("invalid key: {0}")]
+    InvalidKey(&'static str),
+    /// A canonical encoding is malformed; the text names the first problem found.
+    #[error("malformed {what}: {problem}")]
+    Encoding {
+        /// The object being decoded.
+        what: &'static str,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+    /// A signature does not verify.
+    #[error("the signature does not verify")]
+    BadSignature,
+    /// A certificate chain or a signed object does not fit the expected context.
+    #[error("verification failed: {0}")]
+    Verification(&'static str),
+    /// A value is out of the accepted range (sizes, counts, parameters).
+    #[error("out of range: {0}")]
+    OutOfRange(&'static str),
+    /// The operating system's random number generator failed.
+    #[error("the random number generator failed")]
+    Random,
+    /// The password or the key bundle is wrong (they cannot be told apart).
+    #[error("wrong password or damaged key bundle")]
+    WrongPassword,
+}
