@@ -9,8 +9,9 @@
 //!   certificates, the exchange envelope and the read receipt.
 //! * [`manifest`]: what an exchange contains (subject, message, files), sealed as an age
 //!   object.
-//! * [`password`], [`bundle`], [`grant`] (feature `secret`): the password scheme, the
-//!   sealed user key bundle and organisation key grants.
+//! * [`password`]: the password scheme's parameters (public) and derivation (`secret`).
+//! * [`keys`], [`bundle`], [`grant`]: a person's keys, their sealed key bundle, and
+//!   organisation keys granted to members (feature `secret` for private halves).
 //!
 //! This crate does no I/O: callers pass bytes in and take bytes out, and pass the current
 //! time in. Everything that holds or uses a private key sits behind the `secret` feature,
@@ -21,8 +22,20 @@
 #![cfg_attr(test, allow(clippy::cast_possible_truncation, reason = "test data"))]
 
 pub mod age;
+pub mod cert;
+pub mod codec;
+pub mod envelope;
 mod error;
+pub mod keys;
+pub mod manifest;
+pub mod password;
+pub mod receipt;
+pub mod sign;
 
+#[cfg(feature = "secret")]
+pub mod bundle;
+#[cfg(feature = "secret")]
+pub mod grant;
 #[cfg(feature = "secret")]
 mod random;
 

@@ -4,6 +4,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 
 /// Encodes without padding.
+#[cfg(feature = "secret")]
 pub(crate) fn encode(data: &[u8]) -> String {
     STANDARD_NO_PAD.encode(data)
 }

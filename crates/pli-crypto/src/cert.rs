@@ -1,0 +1,303 @@
+//! The key directory's certificates, and their verification against the pinned root.
+//!
+//! ```text
+//! platform authority (root key, pinned in clients)
+//!  ├── OrgCertificate        an organisation's id, kind, name and code
+//!  └── UserCertificate       an org admin's (or the platform admin's) public keys
+//!       ├── OrgKeyCertificate    one generation of that organisation's X25519 key
+//!       └── UserCertificate      a member's public keys
+//! ```
+//!
+//! A relay that substitutes a key cannot produce these signatures, so a client that
+//! verifies the chain to its pinned root refuses to encrypt to the substitute.
+
+use pli_api::{OrgId, UserId};
+
+use crate::Error;
+use crate::age::Recipient;
+use crate::codec::{Canonical, Decoder, Domain, Encoder};
+use crate::sign::{Fingerprint, Signed, VerifyingKey};
+
+/// Longest organisation or person name, in bytes.
+pub const MAX_NAME_LEN: usize = 200;
+/// Longest organisation code, in bytes.
+pub const MAX_CODE_LEN: usize = 32;
+
+/// What an organisation is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OrgKind {
+    /// A court service (parquet, juges des enfants, greffe).
+    Court,
+    /// A Département's child-welfare service (ASE).
+    Departement,
+    /// The platform operator's own organisation (its administrators).
+    Platform,
+}
+
+impl OrgKind {
+    fn to_u8(self) -> u8 {
+        match self {
+            Self::Court => 1,
+            Self::Departement => 2,
+            Self::Platform => 3,
+        }
+    }
+
+    fn from_u8(value: u8, d: &Decoder<'_>) -> Result<Self, Error> {
+        match value {
+            1 => Ok(Self::Court),
+            2 => Ok(Self::Departement),
+            3 => Ok(Self::Platform),
+            _ => Err(d.error("unknown organisation kind")),
+        }
+    }
+}
+
+/// A person's role, as certified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// A member: sends, receives, reads.
+    Member,
+    /// An organisation admin: also manages members and the organisation key.
+    OrgAdmin,
+    /// The platform admin: creates organisations; never reads a file.
+    PlatformAdmin,
+}
+
+impl Role {
+    fn to_u8(self) -> u8 {
+        match self {
+            Self::Member => 1,
+            Self::OrgAdmin => 2,
+            Self::PlatformAdmin => 3,
+        }
+    }
+
+    fn from_u8(value: u8, d: &Decoder<'_>) -> Result<Self, Error> {
+        match value {
+            1 => Ok(Self::Member),
+            2 => Ok(Self::OrgAdmin),
+            3 => Ok(Self::PlatformAdmin),
+            _ => Err(d.error("unknown role")),
+        }
+    }
+}
+
+/// An organisation, certified by the platform authority.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgCertificate {
+    /// The organisation.
+    pub org_id: OrgId,
+    /// Court, Département or platform.
+    pub kind: OrgKind,
+    /// Its name as people know it ("Tribunal judiciaire de Meaux — Parquet").
+    pub name: String,
+    /// A short code ("TJ-MEAUX-PARQUET").
+    pub code: String,
+    /// When it was certified (milliseconds since the Unix epoch).
+    pub issued_at: u64,
+}
+
+impl Canonical for OrgCertificate {
+    const DOMAIN: Domain = Domain::OrgCertificate;
+
+    fn encode_fields(&self, e: &mut Encoder) {
+        e.id(&self.org_id);
+        e.u8(self.kind.to_u8());
+        e.str(&self.name, MAX_NAME_LEN, "organisation name");
+        e.str(&self.code, MAX_CODE_LEN, "organisation code");
+        e.u64(self.issued_at);
+    }
+
+    fn decode_fields(d: &mut Decoder<'_>) -> Result<Self, Error> {
+        Ok(Self {
+            org_id: d.id()?,
+            kind: {
+                let kind = d.u8()?;
+                OrgKind::from_u8(kind, d)?
+            },
+            name: d.str(MAX_NAME_LEN, "organisation name")?,
+            code: d.str(MAX_CODE_LEN, "organisation code")?,
+            issued_at: d.u64()?,
+        })
+    }
+}
+
+/// A person's public keys, certified by an admin of their organisation (members) or by
+/// the platform authority (organisation admins and the platform admin).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserCertificate {
+    /// The account.
+    pub user_id: UserId,
+    /// Their organisation.
+    pub org_id: OrgId,
+    /// Their role.
+    pub role: Role,
+    /// Their name, shown beside what they sign ("Claire Martin").
+    pub display_name: String,
+    /// Their Ed25519 key: signs envelopes, receipts and the certificates they issue.
+    pub signing_key: VerifyingKey,
+    /// Their X25519 key: receives organisation key grants.
+    pub encryption_key: Recipient,
+    /// When it was issued (milliseconds since the Unix epoch).
+    pub issued_at: u64,
+    /// The fingerprint of the signing key that issued it.
+    pub issuer: Fingerprint,
+}
+
+impl Canonical for UserCertificate {
+    const DOMAIN: Domain = Domain::UserCertificate;
+
+    fn encode_fields(&self, e: &mut Encoder) {
+        e.id(&self.user_id);
+        e.id(&self.org_id);
+        e.u8(self.role.to_u8());
+        e.str(&self.display_name, MAX_NAME_LEN, "display name");
+        e.fixed(&self.signing_key.to_bytes());
+        e.fixed(&self.encryption_key.to_bytes());
+        e.u64(self.issued_at);
+        e.fixed(&self.issuer.0);
+    }
+
+    fn decode_fields(d: &mut Decoder<'_>) -> Result<Self, Error> {
+        Ok(Self {
+            user_id: d.id()?,
+            org_id: d.id()?,
+            role: {
+                let role = d.u8()?;
+                Role::from_u8(role, d)?
+            },
+            display_name: d.str(MAX_NAME_LEN, "display name")?,
+            signing_key: VerifyingKey::from_bytes(&d.fixed::<32>()?)?,
+            encryption_key: Recipient::from_bytes(d.fixed::<32>()?),
+            issued_at: d.u64()?,
+            issuer: Fingerprint(d.fixed::<32>()?),
+        })
+    }
+}
+
+/// One generation of an organisation's X25519 key, certified by one of its admins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgKeyCertificate {
+    /// The organisation.
+    pub org_id: OrgId,
+    /// The generation: 1, then one more at each rotation.
+    pub generation: u32,
+    /// The public key new exchanges are encrypted to.
+    pub public_key: Recipient,
+    /// When it was issued (milliseconds since the Unix epoch).
+    pub issued_at: u64,
+    /// The fingerprint of the admin signing key that issued it.
+    pub issuer: Fingerprint,
+}
+
+impl Canonical for OrgKeyCertificate {
+    const DOMAIN: Domain = Domain::OrgKey;
+
+    fn encode_fields(&self, e: &mut Encoder) {
+        e.id(&self.org_id);
+        e.u32(self.generation);
+        e.fixed(&self.public_key.to_bytes());
+        e.u64(self.issued_at);
+        e.fixed(&self.issuer.0);
+    }
+
+    fn decode_fields(d: &mut Decoder<'_>) -> Result<Self, Error> {
+        let org_id = d.id()?;
+        let generation = d.u32()?;
+        if generation == 0 {
+            return Err(d.error("key generations start at 1"));
+        }
+        Ok(Self {
+            org_id,
+            generation,
+            public_key: Recipient::from_bytes(d.fixed::<32>()?),
+            issued_at: d.u64()?,
+            issuer: Fingerprint(d.fixed::<32>()?),
+        })
+    }
+}
+
+/// The platform authority's public key, pinned in every client: the root of trust.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrustRoot(pub VerifyingKey);
+
+impl TrustRoot {
+    /// The root's fingerprint, shown at set-up and in the clients' settings.
+    pub fn fingerprint(&self) -> Fingerprint {
+        self.0.fingerprint()
+    }
+
+    /// Verifies an organisation certificate (issued by the root).
+    pub fn verify_org(&self, cert: &Signed<OrgCertificate>) -> Result<OrgCertificate, Error> {
+        cert.verify(&self.0)
+    }
+
+    /// Verifies a certificate that the root issues directly: an organisation admin's or
+    /// the platform admin's.
+    pub fn verify_admin(&self, cert: &Signed<UserCertificate>) -> Result<UserCertificate, Error> {
+        let admin = cert.verify(&self.0)?;
+        if admin.issuer != self.fingerprint() {
+            return Err(Error::Verification(
+                "an admin certificate names another issuer than the root",
+            ));
+        }
+        if admin.role == Role::Member {
+            return Err(Error::Verification("the root certifies only admins"));
+        }
+        Ok(admin)
+    }
+
+    /// Verifies any person's certificate: an admin's directly, a member's through the
+    /// certificate of the admin of the same organisation who issued it.
+    pub fn verify_user(
+        &self,
+        cert: &Signed<UserCertificate>,
+        issuer: Option<&Signed<UserCertificate>>,
+    ) -> Result<UserCertificate, Error> {
+        if let Ok(admin) = self.verify_admin(cert) {
+            return Ok(admin);
+        }
+        let issuer = issuer.ok_or(Error::Verification(
+            "a member certificate needs its issuer's certificate",
+        ))?;
+        let admin = self.verify_admin(issuer)?;
+        let member = cert.verify(&admin.signing_key)?;
+        if member.issuer != admin.signing_key.fingerprint() {
+            return Err(Error::Verification("the certificate names another issuer"));
+        }
+        if admin.role != Role::OrgAdmin
+            || member.org_id != admin.org_id
+            || member.role != Role::Member
+        {
+            return Err(Error::Verification(
+                "a member is certified only by an admin of their organisation",
+            ));
+        }
+        Ok(member)
+    }
+
+    /// Verifies an organisation's key generation: the organisation certified by the root,
+    /// the key certified by an admin of that organisation whose certificate the root issued.
+    pub fn verify_org_key(
+        &self,
+        org: &Signed<OrgCertificate>,
+        key: &Signed<OrgKeyCertificate>,
+        admin: &Signed<UserCertificate>,
+    ) -> Result<(OrgCertificate, OrgKeyCertificate), Error> {
+        let org = self.verify_org(org)?;
+        let admin = self.verify_admin(admin)?;
+        let key = key.verify(&admin.signing_key)?;
+        if key.issuer != admin.signing_key.fingerprint() {
+            return Err(Error::Verification(
+                "the key certificate names another issuer",
+            ));
+        }
+        if admin.role != Role::OrgAdmin || admin.org_id != org.org_id || key.org_id != org.org_id {
+            return Err(Error::Verification(
+                "an organisation key is certified only by one of its admins",
+            ));
+        }
+        Ok((org, key))
+    }
+}

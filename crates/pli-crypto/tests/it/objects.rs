@@ -1,0 +1,292 @@
+//! Signed objects (certificates, envelope, receipt), the manifest, the key bundle and
+//! key grants: round trips, tampering, and the certificate chain.
+
+use pli_api::{ExchangeId, OrgId, UserId};
+use pli_crypto::Error;
+use pli_crypto::age::Identity;
+use pli_crypto::bundle::KeyBundle;
+use pli_crypto::cert::{
+    OrgCertificate, OrgKeyCertificate, OrgKind, Role, TrustRoot, UserCertificate,
+};
+use pli_crypto::codec::Canonical;
+use pli_crypto::envelope::{Envelope, ObjectRef, Priority};
+use pli_crypto::grant::OrgKey;
+use pli_crypto::keys::UserKeys;
+use pli_crypto::manifest::{Category, FileEntry, Manifest};
+use pli_crypto::password::{self, KdfParams};
+use pli_crypto::receipt::Receipt;
+use pli_crypto::sign::{Signed, SigningKey};
+
+pub(crate) fn org(n: u8) -> OrgId {
+    OrgId::from_random([n; 16])
+}
+
+pub(crate) fn user(n: u8) -> UserId {
+    UserId::from_random([n; 16])
+}
+
+pub(crate) fn envelope(sender: &UserKeys) -> Envelope {
+    Envelope {
+        exchange_id: ExchangeId::from_random([9; 16]),
+        sender_user_id: user(1),
+        sender_key: sender.signing.verifying_key().fingerprint(),
+        sender_org_id: org(1),
+        sender_generation: Some(3),
+        recipient_org_id: org(2),
+        recipient_generation: 1,
+        priority: Priority::Urgent,
+        created_at: 1_790_000_000_000,
+        expires_at: 1_792_592_000_000,
+        in_reply_to: None,
+        manifest: ObjectRef {
+            size: 400,
+            sha256: [1; 32],
+        },
+        files: vec![
+            ObjectRef {
+                size: 1 << 33,
+                sha256: [2; 32],
+            },
+            ObjectRef {
+                size: 0,
+                sha256: [3; 32],
+            },
+        ],
+    }
+}
+
+/// Flipping any single byte of the signed data or of the signature fails verification.
+fn assert_tamper_evident<T: Canonical + std::fmt::Debug>(
+    signed: &Signed<T>,
+    key: &pli_crypto::sign::VerifyingKey,
+) {
+    signed.verify(key).unwrap();
+    let wire = signed.to_wire();
+    for i in 0..wire.data.0.len() {
+        let mut bad = wire.clone();
+        bad.data.0[i] ^= 0x01;
+        assert!(
+            Signed::<T>::from_wire(&bad).unwrap().verify(key).is_err(),
+            "data byte {i}"
+        );
+    }
+    for i in 0..64 {
+        let mut bad = wire.clone();
+        bad.signature.0[i] ^= 0x80;
+        assert!(
+            Signed::<T>::from_wire(&bad).unwrap().verify(key).is_err(),
+            "signature byte {i}"
+        );
+    }
+    let mut longer = wire.clone();
+    longer.data.0.push(0);
+    assert!(
+        Signed::<T>::from_wire(&longer)
+            .unwrap()
+            .verify(key)
+            .is_err()
+    );
+    let mut short_signature = wire;
+    short_signature.signature.0.pop();
+    assert!(Signed::<T>::from_wire(&short_signature).is_err());
+}
+
+/// A little platform: root, an organisation, its admin and a member.
+pub(crate) struct Platform {
+    pub(crate) root_key: SigningKey,
+    pub(crate) root: TrustRoot,
+    pub(crate) org: Signed<OrgCertificate>,
+    pub(crate) admin: UserKeys,
+    pub(crate) admin_cert: Signed<UserCertificate>,
+    pub(crate) member: UserKeys,
+    pub(crate) member_cert: Signed<UserCertificate>,
+    pub(crate) org_key: OrgKey,
+    pub(crate) org_key_cert: Signed<OrgKeyCertificate>,
+}
+
+pub(crate) fn user_cert(
+    keys: &UserKeys,
+    id: UserId,
+    org_id: OrgId,
+    role: Role,
+    issuer: &SigningKey,
+) -> Signed<UserCertificate> {
+    let cert = UserCertificate {
+        user_id: id,
+        org_id,
+        role,
+        display_name: "Claire Martin".into(),
+        signing_key: keys.signing.verifying_key(),
+        encryption_key: keys.encryption.to_recipient(),
+        issued_at: 1_790_000_000_000,
+        issuer: issuer.verifying_key().fingerprint(),
+    };
+    Signed::sign(&cert, issuer).unwrap()
+}
+
+pub(crate) fn platform() -> Platform {
+    let root_key = SigningKey::generate().unwrap();
+    let root = TrustRoot(root_key.verifying_key());
+    let org_cert = OrgCertificate {
+        org_id: org(2),
+        kind: OrgKind::Court,
+        name: "Tribunal judiciaire de Meaux — Parquet".into(),
+        code: "TJ-MEAUX-PARQUET".into(),
+        issued_at: 1_790_000_000_000,
+    };
+    let admin = UserKeys::generate().unwrap();
+    let admin_cert = user_cert(&admin, user(2), org(2), Role::OrgAdmin, &root_key);
+    let member = UserKeys::generate().unwrap();
+    let member_cert = user_cert(&member, user(3), org(2), Role::Member, &admin.signing);
+    let org_key = OrgKey::generate(org(2), 1).unwrap();
+    let key_cert = OrgKeyCertificate {
+        org_id: org(2),
+        generation: 1,
+        public_key: org_key.recipient(),
+        issued_at: 1_790_000_000_000,
+        issuer: admin.signing.verifying_key().fingerprint(),
+    };
+    Platform {
+        org: Signed::sign(&org_cert, &root_key).unwrap(),
+        org_key_cert: Signed::sign(&key_cert, &admin.signing).unwrap(),
+        root_key,
+        root,
+        admin,
+        admin_cert,
+        member,
+        member_cert,
+        org_key,
+    }
+}
+
+both_targets! {
+    fn every_signed_object_is_tamper_evident() {
+        let p = platform();
+        assert_tamper_evident(&p.org, &p.root.0);
+        assert_tamper_evident(&p.admin_cert, &p.root.0);
+        assert_tamper_evident(&p.member_cert, &p.admin.signing.verifying_key());
+        assert_tamper_evident(&p.org_key_cert, &p.admin.signing.verifying_key());
+        let envelope = Signed::sign(&envelope(&p.member), &p.member.signing).unwrap();
+        assert_tamper_evident(&envelope, &p.member.signing.verifying_key());
+        let receipt = Receipt {
+            exchange_id: ExchangeId::from_random([9; 16]),
+            envelope_sha256: envelope.sha256(),
+            reader_user_id: user(3),
+            reader_key: p.member.signing.verifying_key().fingerprint(),
+            reader_org_id: org(2),
+            read_at: 1_790_000_100_000,
+        };
+        let receipt = Signed::sign(&receipt, &p.member.signing).unwrap();
+        assert_tamper_evident(&receipt, &p.member.signing.verifying_key());
+    }
+
+    fn a_signature_for_one_object_type_does_not_verify_as_another() {
+        let p = platform();
+        // The member's certificate bytes, signed by the admin, presented as a key certificate.
+        let confused = Signed::<OrgKeyCertificate>::from_wire(&p.member_cert.to_wire()).unwrap();
+        assert!(matches!(confused.verify(&p.admin.signing.verifying_key()), Err(Error::Encoding { .. })));
+    }
+
+    fn the_chain_verifies_and_refuses_substitutions() {
+        let p = platform();
+        let (org_cert, key) = p.root.verify_org_key(&p.org, &p.org_key_cert, &p.admin_cert).unwrap();
+        assert_eq!(org_cert.name, "Tribunal judiciaire de Meaux — Parquet");
+        assert_eq!(key.public_key, p.org_key.recipient());
+        assert_eq!(p.root.verify_user(&p.member_cert, Some(&p.admin_cert)).unwrap().role, Role::Member);
+        assert_eq!(p.root.verify_user(&p.admin_cert, None).unwrap().role, Role::OrgAdmin);
+
+        // A relay substitutes its own key, signed by a key it controls.
+        let mallory = UserKeys::generate().unwrap();
+        let forged_admin = user_cert(&mallory, user(9), org(2), Role::OrgAdmin, &mallory.signing);
+        let mut forged_key = p.org_key_cert.verify(&p.admin.signing.verifying_key()).unwrap();
+        forged_key.public_key = mallory.encryption.to_recipient();
+        forged_key.issuer = mallory.signing.verifying_key().fingerprint();
+        let forged_key = Signed::sign(&forged_key, &mallory.signing).unwrap();
+        assert!(p.root.verify_org_key(&p.org, &forged_key, &forged_admin).is_err());
+        assert!(p.root.verify_org_key(&p.org, &forged_key, &p.admin_cert).is_err());
+
+        // An admin of another organisation cannot certify this one's key.
+        let other_admin = UserKeys::generate().unwrap();
+        let other_admin_cert = user_cert(&other_admin, user(7), org(5), Role::OrgAdmin, &p.root_key);
+        let mut key = p.org_key_cert.verify(&p.admin.signing.verifying_key()).unwrap();
+        key.issuer = other_admin.signing.verifying_key().fingerprint();
+        let key = Signed::sign(&key, &other_admin.signing).unwrap();
+        assert!(matches!(p.root.verify_org_key(&p.org, &key, &other_admin_cert), Err(Error::Verification(_))));
+
+        // A member cannot certify anyone; an admin cannot make an admin.
+        let friend = UserKeys::generate().unwrap();
+        let by_member = user_cert(&friend, user(8), org(2), Role::Member, &p.member.signing);
+        assert!(p.root.verify_user(&by_member, Some(&p.member_cert)).is_err());
+        let promoted = user_cert(&friend, user(8), org(2), Role::OrgAdmin, &p.admin.signing);
+        assert!(p.root.verify_user(&promoted, Some(&p.admin_cert)).is_err());
+        // Another root is another world.
+        let other_root = TrustRoot(SigningKey::generate().unwrap().verifying_key());
+        assert!(other_root.verify_org(&p.org).is_err());
+        assert!(other_root.verify_user(&p.member_cert, Some(&p.admin_cert)).is_err());
+    }
+
+    fn manifest_seals_for_the_recipients_only() {
+        let p = platform();
+        let sender_org = OrgKey::generate(org(1), 3).unwrap();
+        let manifest = Manifest {
+            exchange_id: ExchangeId::from_random([9; 16]),
+            category: Category::Signalement,
+            subject: "Signalement — mineur en danger".into(),
+            message: "Bonjour,\nveuillez trouver ci-joint…".into(),
+            case_reference: "2026/00123".into(),
+            files: vec![FileEntry { name: "rapport évaluation.pdf".into(), size: 12_345, media_type: "application/pdf".into(), sha256: [4; 32] }],
+        };
+        let (sealed, summary) = manifest.seal(&[p.org_key.recipient(), sender_org.recipient()]).unwrap();
+        assert_eq!(summary.ciphertext_sha256, pli_crypto::sha256(&sealed));
+        assert!(!sealed.windows(10).any(|w| w == b"Signalemen"));
+        assert_eq!(Manifest::open(std::slice::from_ref(&p.org_key.identity), &sealed).unwrap(), manifest);
+        assert_eq!(Manifest::open(std::slice::from_ref(&sender_org.identity), &sealed).unwrap(), manifest);
+        assert!(Manifest::open(&[Identity::generate().unwrap()], &sealed).is_err());
+    }
+
+    fn key_bundle_opens_with_the_password_only() {
+        let params = KdfParams { m_cost_kib: KdfParams::MIN_M_COST_KIB, t_cost: 2, p_cost: 1, salt: [5; 16] };
+        let credentials = password::derive(b"correct horse battery staple", &params).unwrap();
+        let keys = UserKeys::generate().unwrap();
+        let bundle = KeyBundle { user_id: user(3), keys: keys.clone(), root: None };
+        let sealed = bundle.seal(&credentials.bundle_key).unwrap();
+        let opened = KeyBundle::open(&sealed, &credentials.bundle_key, &user(3)).unwrap();
+        assert_eq!(opened.keys.public(), keys.public());
+        // The same password and salt give the same keys; another password does not.
+        let again = password::derive(b"correct horse battery staple", &params).unwrap();
+        assert_eq!(*again.auth_key.to_bytes(), *credentials.auth_key.to_bytes());
+        assert_ne!(*again.auth_key.to_bytes(), [0; 32]);
+        let wrong = password::derive(b"correct horse battery stapler", &params).unwrap();
+        assert_eq!(KeyBundle::open(&sealed, &wrong.bundle_key, &user(3)).unwrap_err(), Error::WrongPassword);
+        // A bundle swapped between accounts does not open.
+        assert_eq!(KeyBundle::open(&sealed, &credentials.bundle_key, &user(4)).unwrap_err(), Error::WrongPassword);
+        for i in 0..sealed.len() {
+            let mut bad = sealed.clone();
+            bad[i] ^= 1;
+            assert!(KeyBundle::open(&bad, &credentials.bundle_key, &user(3)).is_err(), "byte {i}");
+        }
+        // Auth key and bundle key differ.
+        let auth = credentials.auth_key.to_bytes();
+        assert_ne!(format!("{:?}", credentials.bundle_key), format!("{auth:?}"));
+    }
+
+    fn kdf_parameters_below_the_minimum_are_refused() {
+        let weak = KdfParams { m_cost_kib: 1024, t_cost: 1, p_cost: 1, salt: [0; 16] };
+        assert!(password::derive(b"x", &weak).is_err());
+        let pepper = [7; 32];
+        assert_eq!(KdfParams::fake(&pepper, "a@example.fr"), KdfParams::fake(&pepper, " A@Example.fr "));
+        assert_ne!(KdfParams::fake(&pepper, "a@example.fr").salt, KdfParams::fake(&pepper, "b@example.fr").salt);
+        KdfParams::fake(&pepper, "a@example.fr").validate().unwrap();
+    }
+
+    fn key_grants_open_for_the_member_and_check_the_certified_key() {
+        let p = platform();
+        let wrapped = p.org_key.grant_to(&p.member.encryption.to_recipient()).unwrap();
+        let opened = OrgKey::open_grant(&wrapped, &p.member.encryption, &org(2), 1, &p.org_key.recipient()).unwrap();
+        assert_eq!(opened.recipient(), p.org_key.recipient());
+        assert!(OrgKey::open_grant(&wrapped, &p.admin.encryption, &org(2), 1, &p.org_key.recipient()).is_err());
+        assert!(OrgKey::open_grant(&wrapped, &p.member.encryption, &org(2), 2, &p.org_key.recipient()).is_err());
+        let other = OrgKey::generate(org(2), 1).unwrap();
+        assert!(OrgKey::open_grant(&wrapped, &p.member.encryption, &org(2), 1, &other.recipient()).is_err());
+    }
+}
