@@ -10,7 +10,9 @@
 #![cfg_attr(test, allow(clippy::cast_possible_truncation, reason = "test data"))]
 
 mod bytes;
+pub mod codes;
 mod id;
+pub mod messages;
 mod signed;
 
 pub use bytes::{Base64, Base64Error};

@@ -38,7 +38,9 @@ pub use encrypt::{EncryptSummary, Encryptor, encrypt_to_vec};
 #[cfg(feature = "secret")]
 pub use io::{DecryptReader, EncryptWriter};
 #[cfg(feature = "secret")]
-pub use stream::{CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE, TAG_SIZE, ciphertext_len};
+pub use stream::{
+    CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE, TAG_SIZE, ciphertext_len, encrypted_len, x25519_header_len,
+};
 #[cfg(feature = "secret")]
 pub use x25519::Identity;
 

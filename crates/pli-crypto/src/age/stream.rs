@@ -28,6 +28,18 @@ pub fn ciphertext_len(plaintext_len: u64) -> Option<u64> {
         .checked_add(NONCE_SIZE as u64)
 }
 
+/// The header length of a file encrypted by Pli to `recipients` X25519 recipients:
+/// the version line (22 bytes), 98 bytes per stanza, the MAC line (48 bytes).
+pub fn x25519_header_len(recipients: usize) -> u64 {
+    22 + 98 * recipients as u64 + 48
+}
+
+/// The total size of a file encrypted by Pli to `recipients` X25519 recipients, known
+/// before encrypting (so an upload can declare it); `None` on overflow.
+pub fn encrypted_len(recipients: usize, plaintext_len: u64) -> Option<u64> {
+    ciphertext_len(plaintext_len)?.checked_add(x25519_header_len(recipients))
+}
+
 /// The key that seals and opens the chunks of one payload.
 pub(crate) struct PayloadKey(ChaCha20Poly1305);
 
