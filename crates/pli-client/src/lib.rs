@@ -1,0 +1,22 @@
+//! A Pli client: everything a person's software does around the relay.
+//!
+//! * [`protocol`]: pure functions — build and verify certificates, envelopes, receipts —
+//!   with no I/O, so the same rules hold in the web app.
+//! * [`Client`]: the HTTP transport (reqwest), and [`Session`], a logged-in person with
+//!   their unlocked keys in memory: set up the platform, administer an organisation,
+//!   send an exchange (encrypting and uploading part by part), receive one (verifying
+//!   the sender's signature and every hash while decrypting), acknowledge it.
+//!
+//! The relay is never trusted: keys come from certificates verified to the pinned root;
+//! envelopes are verified before anything is shown as coming from their sender.
+
+#![forbid(unsafe_code)]
+
+mod error;
+mod http;
+pub mod protocol;
+mod session;
+
+pub use error::ClientError;
+pub use http::Client;
+pub use session::{FileInput, Received, SendOptions, Session};

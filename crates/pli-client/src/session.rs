@@ -1,0 +1,1069 @@
+//! A logged-in person, with their keys unlocked in memory, and what they do.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use futures_util::StreamExt as _;
+use pli_api::messages::{
+    AcceptRequest, CertifyRequest, CompleteExchange, CreateExchange, CreateOrg, DirectoryKey,
+    DirectoryOrg, ExchangeCreated, ExchangeDetail, ExchangePage, GrantUpload, InvitationInfo,
+    InviteRequest, InviteResponse, LoginRequest, LoginResponse, Me, Members, MyGrants,
+    NewCredentials, PostReceipt, PreloginRequest, PreloginResponse, PublicKeys, PublishKey,
+    ReauthRequest, Removed, SetupRequest, TokenRequest, TotpCode, TotpSetupResponse,
+};
+use pli_api::{Base64, ExchangeId, OrgId, UserId};
+use pli_crypto::age::{Encryptor, Identity};
+use pli_crypto::bundle::KeyBundle;
+use pli_crypto::cert::{
+    OrgCertificate, OrgKeyCertificate, OrgKind, Role, TrustRoot, UserCertificate,
+};
+use pli_crypto::codec::Canonical;
+use pli_crypto::envelope::{Envelope, ObjectRef, Priority};
+use pli_crypto::grant::OrgKey;
+use pli_crypto::keys::UserKeys;
+use pli_crypto::manifest::{Category, FileEntry, Manifest};
+use pli_crypto::password::{self, KdfParams};
+use pli_crypto::receipt::Receipt;
+use pli_crypto::sign::{Signed, SigningKey, VerifyingKey};
+use reqwest::Method;
+use sha2::{Digest as _, Sha256};
+
+use crate::protocol::{self, VerifiedExchange, VerifiedReceipt};
+use crate::{Client, ClientError};
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+fn random_id<K>() -> Result<pli_api::Id<K>, ClientError> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| ClientError::verification(format!("no randomness: {e}")))?;
+    Ok(pli_api::Id::from_random(bytes))
+}
+
+fn key32(value: &Base64) -> Result<[u8; 32], ClientError> {
+    value
+        .0
+        .as_slice()
+        .try_into()
+        .map_err(|_| ClientError::verification("a key is not 32 bytes"))
+}
+
+async fn derive(password: String, kdf: KdfParams) -> Result<password::Credentials, ClientError> {
+    tokio::task::spawn_blocking(move || password::derive(password.as_bytes(), &kdf))
+        .await
+        .map_err(|e| ClientError::verification(e.to_string()))?
+        .map_err(ClientError::from)
+}
+
+fn kdf_wire(kdf: &KdfParams) -> pli_api::messages::Kdf {
+    pli_api::messages::Kdf {
+        m_cost_kib: kdf.m_cost_kib,
+        t_cost: kdf.t_cost,
+        p_cost: kdf.p_cost,
+        salt: Base64(kdf.salt.to_vec()),
+    }
+}
+
+fn kdf_from_wire(kdf: &pli_api::messages::Kdf) -> Result<KdfParams, ClientError> {
+    let params = KdfParams {
+        m_cost_kib: kdf.m_cost_kib,
+        t_cost: kdf.t_cost,
+        p_cost: kdf.p_cost,
+        salt: kdf
+            .salt
+            .0
+            .as_slice()
+            .try_into()
+            .map_err(|_| ClientError::verification("bad salt"))?,
+    };
+    params.validate()?;
+    Ok(params)
+}
+
+/// New credentials for `password`, sealing `bundle`.
+async fn new_credentials(
+    password: &str,
+    kdf: KdfParams,
+    bundle: &KeyBundle,
+) -> Result<NewCredentials, ClientError> {
+    let credentials = derive(password.to_owned(), kdf).await?;
+    Ok(NewCredentials {
+        kdf: kdf_wire(&kdf),
+        auth_key: Base64(credentials.auth_key.to_bytes().to_vec()),
+        key_bundle: Base64(bundle.seal(&credentials.bundle_key)?),
+    })
+}
+
+/// One file to send: a name, a media type, its size, and where to read it.
+pub struct FileInput {
+    /// The file's name (travels encrypted in the manifest).
+    pub name: String,
+    /// Its media type.
+    pub media_type: String,
+    /// Its exact size in bytes.
+    pub size: u64,
+    /// Where to read it.
+    pub reader: Box<dyn Read + Send>,
+}
+
+impl std::fmt::Debug for FileInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileInput")
+            .field("size", &self.size)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How to send.
+#[derive(Debug, Clone)]
+pub struct SendOptions {
+    /// Category.
+    pub category: Category,
+    /// Subject.
+    pub subject: String,
+    /// Message.
+    pub message: String,
+    /// Case reference.
+    pub case_reference: String,
+    /// Urgent?
+    pub urgent: bool,
+    /// Also encrypt to the sending organisation's key, so it can re-read what it sent.
+    pub copy_to_sender: bool,
+    /// The exchange this answers.
+    pub in_reply_to: Option<ExchangeId>,
+}
+
+/// A verified, opened exchange.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// The exchange as the relay describes it.
+    pub detail: ExchangeDetail,
+    /// Its verified envelope and sender.
+    pub exchange: VerifiedExchange,
+    /// Its decrypted manifest.
+    pub manifest: Manifest,
+    /// Its receipts that verified.
+    pub receipts: Vec<VerifiedReceipt>,
+    key: Identity,
+}
+
+/// A logged-in person.
+pub struct Session {
+    client: Client,
+    /// The account.
+    pub me: Me,
+    /// The person's private keys.
+    pub keys: UserKeys,
+    /// The platform authority key (platform admin only).
+    pub root_key: Option<SigningKey>,
+    /// The pinned root of trust.
+    pub trust: TrustRoot,
+    /// The organisation's keys this person holds, by generation.
+    pub org_keys: BTreeMap<u32, OrgKey>,
+    /// Highest key generation seen per organisation (refuses rollbacks).
+    seen_generations: BTreeMap<OrgId, u32>,
+    kdf_for_new_accounts: KdfParams,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("user", &self.me.user_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The pinned root: the one configured, else the one the relay served first.
+fn pin_root(
+    pinned: Option<VerifyingKey>,
+    served: Option<&Base64>,
+) -> Result<TrustRoot, ClientError> {
+    let served = served
+        .map(|k| key32(k).and_then(|b| VerifyingKey::from_bytes(&b).map_err(ClientError::from)))
+        .transpose()?;
+    match (pinned, served) {
+        (Some(pinned), Some(served)) if pinned != served => Err(ClientError::verification(
+            "the relay serves another platform root key than the one pinned: refusing to trust it",
+        )),
+        (Some(pinned), _) => Ok(TrustRoot(pinned)),
+        (None, Some(served)) => Ok(TrustRoot(served)),
+        (None, None) => Err(ClientError::verification("the platform is not set up")),
+    }
+}
+
+impl Session {
+    /// Sets up the platform with the one-time token: generates the root key, the
+    /// admin's keys and the platform organisation, all here.
+    pub async fn setup_platform(
+        client: &Client,
+        token: &str,
+        email: &str,
+        display_name: &str,
+        password: &str,
+        kdf: KdfParams,
+    ) -> Result<Self, ClientError> {
+        let info: InvitationInfo = client
+            .post(
+                "/api/setup/lookup",
+                &TokenRequest {
+                    token: token.into(),
+                },
+            )
+            .await?;
+        let root = SigningKey::generate()?;
+        let keys = UserKeys::generate()?;
+        let org_id: OrgId = random_id()?;
+        let now = now_ms();
+        let org = OrgCertificate {
+            org_id,
+            kind: OrgKind::Platform,
+            name: "Plateforme Pli".into(),
+            code: "PLATFORM".into(),
+            issued_at: now,
+        };
+        let cert = UserCertificate {
+            user_id: info.user_id,
+            org_id,
+            role: Role::PlatformAdmin,
+            display_name: display_name.into(),
+            signing_key: keys.signing.verifying_key(),
+            encryption_key: keys.encryption.to_recipient(),
+            issued_at: now,
+            issuer: root.verifying_key().fingerprint(),
+        };
+        let bundle = KeyBundle {
+            user_id: info.user_id,
+            keys: keys.clone(),
+            root: Some(root.clone()),
+        };
+        let request = SetupRequest {
+            token: token.into(),
+            email: email.into(),
+            display_name: display_name.into(),
+            credentials: new_credentials(password, kdf, &bundle).await?,
+            root_key: Base64(root.verifying_key().to_bytes().to_vec()),
+            org_certificate: Signed::sign(&org, &root)?.to_wire(),
+            user_certificate: Signed::sign(&cert, &root)?.to_wire(),
+        };
+        let response =
+            Client::send(client.request(Method::POST, "/api/setup").json(&request)).await?;
+        let token = session_token(&response);
+        let login: LoginResponse = response.json().await?;
+        let client = client.with_token(token);
+        Self::unlock(client, login.me, bundle, Some(root.verifying_key()), kdf).await
+    }
+
+    /// Creates the account an invitation is for (or gives a reset account new keys).
+    pub async fn accept_invitation(
+        client: &Client,
+        token: &str,
+        password: &str,
+        kdf: KdfParams,
+    ) -> Result<Self, ClientError> {
+        let info: InvitationInfo = client
+            .post(
+                "/api/invitations/lookup",
+                &TokenRequest {
+                    token: token.into(),
+                },
+            )
+            .await?;
+        let keys = UserKeys::generate()?;
+        let bundle = KeyBundle {
+            user_id: info.user_id,
+            keys: keys.clone(),
+            root: None,
+        };
+        let request = AcceptRequest {
+            token: token.into(),
+            credentials: new_credentials(password, kdf, &bundle).await?,
+            keys: PublicKeys {
+                signing_key: Base64(keys.signing.verifying_key().to_bytes().to_vec()),
+                encryption_key: Base64(keys.encryption.to_recipient().to_bytes().to_vec()),
+            },
+        };
+        let response = Client::send(
+            client
+                .request(Method::POST, "/api/invitations/accept")
+                .json(&request),
+        )
+        .await?;
+        let token = session_token(&response);
+        let login: LoginResponse = response.json().await?;
+        Self::unlock(client.with_token(token), login.me, bundle, None, kdf).await
+    }
+
+    /// Logs in: derives the auth key from the password with the relay's parameters,
+    /// opens the key bundle, unlocks the organisation keys granted.
+    pub async fn login(
+        client: &Client,
+        email: &str,
+        password: &str,
+        totp: Option<&str>,
+        pinned_root: Option<VerifyingKey>,
+    ) -> Result<Self, ClientError> {
+        let prelogin: PreloginResponse = client
+            .post(
+                "/api/auth/prelogin",
+                &PreloginRequest {
+                    email: email.into(),
+                },
+            )
+            .await?;
+        let kdf = kdf_from_wire(&prelogin.kdf)?;
+        let credentials = derive(password.to_owned(), kdf).await?;
+        let request = LoginRequest {
+            email: email.into(),
+            auth_key: Base64(credentials.auth_key.to_bytes().to_vec()),
+            totp: totp.map(str::to_owned),
+            bearer: true,
+        };
+        let login: LoginResponse = client.post("/api/auth/login", &request).await?;
+        let bundle = KeyBundle::open(
+            &login.me.key_bundle.0,
+            &credentials.bundle_key,
+            &login.me.user_id,
+        )?;
+        Self::unlock(
+            client.with_token(login.token.clone()),
+            login.me,
+            bundle,
+            pinned_root,
+            kdf,
+        )
+        .await
+    }
+
+    async fn unlock(
+        client: Client,
+        me: Me,
+        bundle: KeyBundle,
+        pinned_root: Option<VerifyingKey>,
+        kdf: KdfParams,
+    ) -> Result<Self, ClientError> {
+        let trust = pin_root(pinned_root, me.root_key.as_ref())?;
+        let mut session = Self {
+            client,
+            me,
+            keys: bundle.keys,
+            root_key: bundle.root,
+            trust,
+            org_keys: BTreeMap::new(),
+            seen_generations: BTreeMap::new(),
+            kdf_for_new_accounts: kdf,
+        };
+        session.refresh_keys().await?;
+        Ok(session)
+    }
+
+    /// The HTTP client with this session's token.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The session token.
+    pub fn token(&self) -> Option<&str> {
+        self.client.token()
+    }
+
+    /// Re-reads the account and unlocks every organisation key granted, each checked
+    /// against its certificate (verified to the root).
+    pub async fn refresh_keys(&mut self) -> Result<(), ClientError> {
+        self.me = self.client.get("/api/me").await?;
+        if self.me.status != "active" || self.me.org_kind == "platform" {
+            return Ok(());
+        }
+        let org = self.me.org_id;
+        let directory: Vec<DirectoryKey> =
+            self.client.get(&format!("/api/orgs/{org}/keys")).await?;
+        let grants: MyGrants = self.client.get("/api/me/grants").await?;
+        let own_org = self.own_org_entry().await?;
+        self.org_keys.clear();
+        for grant in grants.grants.iter().filter(|g| g.org_id == org) {
+            let Some(entry) = directory.iter().find(|k| k.generation == grant.generation) else {
+                continue;
+            };
+            let key_cert = self
+                .trust
+                .verify_org_key(
+                    &Signed::<OrgCertificate>::from_wire(&own_org.certificate)?,
+                    &Signed::<OrgKeyCertificate>::from_wire(&entry.certificate)?,
+                    &Signed::<UserCertificate>::from_wire(&entry.issuer_certificate)?,
+                )
+                .map_err(|e| {
+                    ClientError::verification(format!("my organisation's key does not verify: {e}"))
+                })?
+                .1;
+            let key = OrgKey::open_grant(
+                &grant.wrapped.0,
+                &self.keys.encryption,
+                &org,
+                grant.generation,
+                &key_cert.public_key,
+            )?;
+            self.org_keys.insert(grant.generation, key);
+        }
+        Ok(())
+    }
+
+    async fn own_org_entry(&self) -> Result<DirectoryOrg, ClientError> {
+        let orgs: Vec<DirectoryOrg> = self.client.get("/api/directory/orgs").await?;
+        orgs.into_iter()
+            .find(|o| o.org_id == self.me.org_id)
+            .ok_or_else(|| ClientError::verification("my organisation is not in the directory"))
+    }
+
+    /// Proves the password again (before a sensitive operation).
+    pub async fn reauth(&self, password: &str, totp: Option<&str>) -> Result<(), ClientError> {
+        let kdf = kdf_from_wire(&self.me.kdf)?;
+        let credentials = derive(password.to_owned(), kdf).await?;
+        let request = ReauthRequest {
+            auth_key: Base64(credentials.auth_key.to_bytes().to_vec()),
+            totp: totp.map(str::to_owned),
+        };
+        self.client.post_empty("/api/auth/reauth", &request).await
+    }
+
+    /// Turns TOTP on; `code_for` computes a code from the base32 secret (an authenticator).
+    pub async fn enable_totp(
+        &mut self,
+        code_for: impl Fn(&str) -> String,
+    ) -> Result<String, ClientError> {
+        let setup: TotpSetupResponse = self
+            .client
+            .post("/api/me/totp/setup", &serde_json::json!({}))
+            .await?;
+        self.client
+            .post_empty(
+                "/api/me/totp/confirm",
+                &TotpCode {
+                    code: code_for(&setup.secret),
+                },
+            )
+            .await?;
+        self.me = self.client.get("/api/me").await?;
+        Ok(setup.secret)
+    }
+
+    /// Logs out.
+    pub async fn logout(&self) -> Result<(), ClientError> {
+        self.client
+            .post_empty("/api/auth/logout", &serde_json::json!({}))
+            .await
+    }
+
+    // ----- administration -------------------------------------------------------------
+
+    /// Creates an organisation (platform admin: signs its certificate with the root).
+    pub async fn create_org(
+        &self,
+        kind: OrgKind,
+        name: &str,
+        code: &str,
+    ) -> Result<OrgId, ClientError> {
+        let root = self.root_key.as_ref().ok_or_else(|| {
+            ClientError::verification("only the platform admin holds the root key")
+        })?;
+        let org = OrgCertificate {
+            org_id: random_id()?,
+            kind,
+            name: name.into(),
+            code: code.into(),
+            issued_at: now_ms(),
+        };
+        self.client
+            .post_empty(
+                "/api/orgs",
+                &CreateOrg {
+                    certificate: Signed::sign(&org, root)?.to_wire(),
+                },
+            )
+            .await?;
+        Ok(org.org_id)
+    }
+
+    /// Invites someone to `org`.
+    pub async fn invite(
+        &self,
+        org: &OrgId,
+        email: &str,
+        display_name: &str,
+        role: &str,
+    ) -> Result<InviteResponse, ClientError> {
+        let request = InviteRequest {
+            email: email.into(),
+            display_name: display_name.into(),
+            role: role.into(),
+        };
+        self.client
+            .post(&format!("/api/orgs/{org}/invitations"), &request)
+            .await
+    }
+
+    /// The members of `org`.
+    pub async fn members(&self, org: &OrgId) -> Result<Members, ClientError> {
+        self.client.get(&format!("/api/orgs/{org}/members")).await
+    }
+
+    /// Certifies a pending member's keys and grants them every organisation key held.
+    /// The platform admin certifies organisation admins with the root key.
+    pub async fn certify(&self, org: &OrgId, user: &UserId) -> Result<(), ClientError> {
+        let members = self.members(org).await?;
+        let member = members
+            .members
+            .iter()
+            .find(|m| m.user_id == *user)
+            .ok_or_else(|| ClientError::verification("no such member"))?;
+        let (role, issuer) = match (&self.root_key, member.role.as_str()) {
+            (Some(root), "org_admin") => (Role::OrgAdmin, root),
+            (None, "member") => (Role::Member, &self.keys.signing),
+            _ => return Err(ClientError::verification("you cannot certify this member")),
+        };
+        let signing_key = VerifyingKey::from_bytes(&key32(&member.keys.signing_key)?)?;
+        let encryption_key =
+            pli_crypto::age::Recipient::from_bytes(key32(&member.keys.encryption_key)?);
+        let cert = UserCertificate {
+            user_id: member.user_id,
+            org_id: *org,
+            role,
+            display_name: member.display_name.clone(),
+            signing_key,
+            encryption_key,
+            issued_at: now_ms(),
+            issuer: issuer.verifying_key().fingerprint(),
+        };
+        let grants = if role == Role::Member {
+            self.grants_for(&member.user_id, &encryption_key)?
+        } else {
+            Vec::new()
+        };
+        let request = CertifyRequest {
+            certificate: Signed::sign(&cert, issuer)?.to_wire(),
+            grants,
+        };
+        self.client
+            .post_empty(&format!("/api/orgs/{org}/members/{user}/certify"), &request)
+            .await
+    }
+
+    fn grants_for(
+        &self,
+        user: &UserId,
+        recipient: &pli_crypto::age::Recipient,
+    ) -> Result<Vec<GrantUpload>, ClientError> {
+        self.org_keys
+            .values()
+            .map(|key| {
+                Ok(GrantUpload {
+                    generation: key.generation,
+                    user_id: *user,
+                    wrapped: Base64(key.grant_to(recipient)?),
+                })
+            })
+            .collect()
+    }
+
+    /// Publishes a new key generation for my organisation (the first, or a rotation),
+    /// granted to every active member after verifying their certificates to the root.
+    pub async fn rotate_org_key(&mut self) -> Result<u32, ClientError> {
+        let org = self.me.org_id;
+        let generation = self.org_keys.keys().max().map_or(1, |g| g + 1);
+        let key = OrgKey::generate(org, generation)?;
+        let mut grants = Vec::new();
+        for member in self
+            .members(&org)
+            .await?
+            .members
+            .iter()
+            .filter(|m| m.status == "active")
+        {
+            let signing = VerifyingKey::from_bytes(&key32(&member.keys.signing_key)?)?;
+            let fingerprint = pli_crypto::sign::Fingerprint::of_signing_key(&signing).to_hex();
+            let chain = self
+                .client
+                .get(&format!("/api/directory/certificates/{fingerprint}"))
+                .await?;
+            let cert = protocol::verify_chain(&self.trust, &chain)?;
+            if cert.user_id != member.user_id || cert.org_id != org {
+                return Err(ClientError::verification(
+                    "a member's certificate does not match the member list",
+                ));
+            }
+            grants.push(GrantUpload {
+                generation,
+                user_id: member.user_id,
+                wrapped: Base64(key.grant_to(&cert.encryption_key)?),
+            });
+        }
+        let cert = OrgKeyCertificate {
+            org_id: org,
+            generation,
+            public_key: key.recipient(),
+            issued_at: now_ms(),
+            issuer: self.keys.signing.verifying_key().fingerprint(),
+        };
+        let request = PublishKey {
+            certificate: Signed::sign(&cert, &self.keys.signing)?.to_wire(),
+            grants,
+        };
+        self.client
+            .post_empty(&format!("/api/orgs/{org}/keys"), &request)
+            .await?;
+        self.org_keys.insert(generation, key);
+        Ok(generation)
+    }
+
+    /// Removes a member.
+    pub async fn remove_member(&self, org: &OrgId, user: &UserId) -> Result<Removed, ClientError> {
+        Ok(Client::send(
+            self.client
+                .request(Method::DELETE, &format!("/api/orgs/{org}/members/{user}")),
+        )
+        .await?
+        .json()
+        .await?)
+    }
+
+    /// Issues a new account set-up link to a member who lost their password.
+    pub async fn reset_member(
+        &self,
+        org: &OrgId,
+        user: &UserId,
+    ) -> Result<InviteResponse, ClientError> {
+        self.client
+            .post(
+                &format!("/api/orgs/{org}/members/{user}/reset"),
+                &serde_json::json!({}),
+            )
+            .await
+    }
+
+    // ----- sending ----------------------------------------------------------------------
+
+    /// The recipient organisation's current key, verified to the root (and not older
+    /// than any generation this session saw).
+    pub async fn recipient_key(
+        &mut self,
+        org: &OrgId,
+    ) -> Result<protocol::VerifiedOrgKey, ClientError> {
+        let orgs: Vec<DirectoryOrg> = self.client.get("/api/directory/orgs").await?;
+        let entry = orgs
+            .iter()
+            .find(|o| o.org_id == *org)
+            .ok_or_else(|| ClientError::verification("unknown recipient"))?;
+        let at_least = self.seen_generations.get(org).copied().unwrap_or(0);
+        let verified = protocol::verify_directory_org(&self.trust, entry, at_least)?;
+        self.seen_generations.insert(*org, verified.key.generation);
+        Ok(verified)
+    }
+
+    /// Sends files to an organisation: verifies its key, encrypts each file and the
+    /// manifest, uploads them part by part (retrying a part after a network failure),
+    /// signs the envelope and completes. Returns the exchange id.
+    pub async fn send(
+        &mut self,
+        recipient: &OrgId,
+        files: Vec<FileInput>,
+        options: &SendOptions,
+    ) -> Result<ExchangeId, ClientError> {
+        let key = self.recipient_key(recipient).await?;
+        let own = if options.copy_to_sender {
+            self.org_keys
+                .iter()
+                .next_back()
+                .map(|(g, k)| (*g, k.recipient()))
+        } else {
+            None
+        };
+        let mut recipients = vec![key.recipient()];
+        recipients.extend(own.map(|(_, r)| r));
+
+        // The manifest's size is known before the files' hashes are: they are fixed-size.
+        let mut manifest = Manifest {
+            exchange_id: ExchangeId::from_bytes([0; 16]),
+            category: options.category,
+            subject: options.subject.clone(),
+            message: options.message.clone(),
+            case_reference: options.case_reference.clone(),
+            files: files
+                .iter()
+                .map(|f| FileEntry {
+                    name: f.name.clone(),
+                    size: f.size,
+                    media_type: f.media_type.clone(),
+                    sha256: [0; 32],
+                })
+                .collect(),
+        };
+        let manifest_len = manifest.to_canonical()?.len() as u64;
+        let mut sizes = vec![
+            pli_crypto::age::encrypted_len(recipients.len(), manifest_len).unwrap_or(u64::MAX),
+        ];
+        sizes.extend(
+            files.iter().map(|f| {
+                pli_crypto::age::encrypted_len(recipients.len(), f.size).unwrap_or(u64::MAX)
+            }),
+        );
+        let request = CreateExchange {
+            recipient_org_id: *recipient,
+            recipient_generation: key.key.generation,
+            sender_generation: own.map(|(g, _)| g),
+            urgent: options.urgent,
+            sizes,
+            in_reply_to: options.in_reply_to,
+        };
+        let idempotency_key = URL_SAFE_NO_PAD.encode(random_id::<()>()?.as_bytes());
+        let created: ExchangeCreated = Client::send(
+            self.client
+                .request(Method::POST, "/api/exchanges")
+                .header("idempotency-key", &idempotency_key)
+                .json(&request),
+        )
+        .await?
+        .json()
+        .await?;
+        manifest.exchange_id = created.exchange_id;
+
+        let mut objects = vec![ObjectRef {
+            size: 0,
+            sha256: [0; 32],
+        }];
+        for (i, file) in files.into_iter().enumerate() {
+            let idx =
+                u32::try_from(i + 1).map_err(|_| ClientError::verification("too many files"))?;
+            let mut plaintext_hash = Sha256::new();
+            let summary = self
+                .upload_object(
+                    &created,
+                    idx,
+                    &recipients,
+                    file.reader,
+                    Some(&mut plaintext_hash),
+                )
+                .await?;
+            if let Some(entry) = manifest.files.get_mut(i) {
+                entry.sha256 = plaintext_hash.finalize().into();
+                if summary.plaintext_len != entry.size {
+                    return Err(ClientError::verification(format!(
+                        "file {} changed size while being sent",
+                        entry.name
+                    )));
+                }
+            }
+            objects.push(ObjectRef {
+                size: summary.ciphertext_len,
+                sha256: summary.ciphertext_sha256,
+            });
+        }
+        let manifest_bytes = zeroize::Zeroizing::new(manifest.to_canonical()?);
+        let reader = Box::new(std::io::Cursor::new(manifest_bytes.to_vec()));
+        let summary = self
+            .upload_object(&created, 0, &recipients, reader, None)
+            .await?;
+        if let Some(first) = objects.first_mut() {
+            *first = ObjectRef {
+                size: summary.ciphertext_len,
+                sha256: summary.ciphertext_sha256,
+            };
+        }
+        let (manifest_ref, file_refs) = objects
+            .split_first()
+            .ok_or_else(|| ClientError::verification("no objects"))?;
+        let envelope = Envelope {
+            exchange_id: created.exchange_id,
+            sender_user_id: self.me.user_id,
+            sender_key: self.keys.signing.verifying_key().fingerprint(),
+            sender_org_id: self.me.org_id,
+            sender_generation: own.map(|(g, _)| g),
+            recipient_org_id: *recipient,
+            recipient_generation: key.key.generation,
+            priority: if options.urgent {
+                Priority::Urgent
+            } else {
+                Priority::Normal
+            },
+            created_at: created.created_at,
+            expires_at: created.expires_at,
+            in_reply_to: options.in_reply_to,
+            manifest: *manifest_ref,
+            files: file_refs.to_vec(),
+        };
+        let complete = CompleteExchange {
+            envelope: Signed::sign(&envelope, &self.keys.signing)?.to_wire(),
+        };
+        self.client
+            .post_empty(
+                &format!("/api/exchanges/{}/complete", created.exchange_id),
+                &complete,
+            )
+            .await?;
+        Ok(created.exchange_id)
+    }
+
+    /// Encrypts one object from `reader` and uploads it part by part.
+    async fn upload_object(
+        &self,
+        created: &ExchangeCreated,
+        idx: u32,
+        recipients: &[pli_crypto::age::Recipient],
+        mut reader: Box<dyn Read + Send>,
+        mut plaintext_hash: Option<&mut Sha256>,
+    ) -> Result<pli_crypto::age::EncryptSummary, ClientError> {
+        let part_size = usize::try_from(created.part_size)
+            .map_err(|_| ClientError::verification("part size"))?;
+        let mut encryptor = Encryptor::new(recipients)?;
+        let mut part = Vec::with_capacity(part_size + (1 << 20));
+        let mut part_no = 0u32;
+        let mut buffer = vec![0u8; 1 << 20];
+        loop {
+            let n = reader.read(&mut buffer)?;
+            if n == 0 {
+                break;
+            }
+            let chunk = buffer.get(..n).unwrap_or_default();
+            if let Some(hash) = plaintext_hash.as_deref_mut() {
+                hash.update(chunk);
+            }
+            encryptor.update(chunk, &mut part)?;
+            while part.len() >= part_size {
+                let rest = part.split_off(part_size);
+                self.put_part(&created.exchange_id, idx, part_no, &part)
+                    .await?;
+                part = rest;
+                part_no += 1;
+            }
+        }
+        let summary = encryptor.finish(&mut part)?;
+        while !part.is_empty() {
+            let rest = part.split_off(part.len().min(part_size));
+            self.put_part(&created.exchange_id, idx, part_no, &part)
+                .await?;
+            part = rest;
+            part_no += 1;
+        }
+        Ok(summary)
+    }
+
+    /// Uploads one part with its SHA-256, retrying network failures (the relay accepts
+    /// a part again if it already has it).
+    pub async fn put_part(
+        &self,
+        exchange: &ExchangeId,
+        idx: u32,
+        part: u32,
+        bytes: &[u8],
+    ) -> Result<(), ClientError> {
+        let digest = format!("sha-256=:{}:", STANDARD.encode(Sha256::digest(bytes)));
+        let path = format!("/api/exchanges/{exchange}/objects/{idx}/parts/{part}");
+        let body = bytes::Bytes::copy_from_slice(bytes);
+        let mut attempt = 0;
+        loop {
+            let request = self
+                .client
+                .request(Method::PUT, &path)
+                .header("content-digest", &digest)
+                .body(body.clone());
+            match Client::send(request).await {
+                Ok(_) => return Ok(()),
+                Err(ClientError::Http(error)) if attempt < 5 => {
+                    attempt += 1;
+                    let _ = error;
+                    tokio::time::sleep(std::time::Duration::from_millis(200 * attempt)).await;
+                }
+                Err(ClientError::Api { status, .. }) if status == 503 && attempt < 5 => {
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(500 * attempt)).await;
+                }
+                Err(other) => return Err(other),
+            }
+        }
+    }
+
+    // ----- receiving --------------------------------------------------------------------
+
+    /// A page of my organisation's inbox.
+    pub async fn inbox(&self) -> Result<ExchangePage, ClientError> {
+        self.client.get("/api/exchanges/inbox").await
+    }
+
+    /// A page of my organisation's outbox.
+    pub async fn outbox(&self) -> Result<ExchangePage, ClientError> {
+        self.client.get("/api/exchanges/outbox").await
+    }
+
+    /// Opens an exchange: verifies the envelope and sender to the root, downloads and
+    /// checks the manifest against the envelope, decrypts it.
+    pub async fn open(&self, id: &ExchangeId) -> Result<Received, ClientError> {
+        let detail: ExchangeDetail = self.client.get(&format!("/api/exchanges/{id}")).await?;
+        let exchange = protocol::verify_exchange(&self.trust, id, &detail)?;
+        let generation =
+            protocol::generation_for(&exchange.envelope, &self.me.org_id).ok_or_else(|| {
+                ClientError::verification("this exchange is not encrypted for my organisation")
+            })?;
+        let key = self
+            .org_keys
+            .get(&generation)
+            .ok_or_else(|| {
+                ClientError::verification(format!("I hold no key of generation {generation}"))
+            })?
+            .identity
+            .clone();
+        let mut sealed = Vec::new();
+        self.download_verified(id, 0, &exchange.envelope.manifest, &mut sealed)
+            .await?;
+        let manifest = Manifest::open(std::slice::from_ref(&key), &sealed)?;
+        if manifest.exchange_id != *id || manifest.files.len() != exchange.envelope.files.len() {
+            return Err(ClientError::verification(
+                "the manifest does not belong to this exchange",
+            ));
+        }
+        let receipts = detail
+            .receipts
+            .iter()
+            .filter_map(|r| protocol::verify_receipt(&self.trust, &exchange, r).ok())
+            .collect();
+        Ok(Received {
+            detail,
+            exchange,
+            manifest,
+            receipts,
+            key,
+        })
+    }
+
+    /// Downloads an object, checking its size and SHA-256 against the envelope's.
+    async fn download_verified(
+        &self,
+        id: &ExchangeId,
+        idx: u32,
+        expected: &ObjectRef,
+        out: &mut Vec<u8>,
+    ) -> Result<(), ClientError> {
+        let response = Client::send(
+            self.client
+                .request(Method::GET, &format!("/api/exchanges/{id}/objects/{idx}")),
+        )
+        .await?;
+        let mut hash = Sha256::new();
+        let mut stream = response.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk?;
+            hash.update(&chunk);
+            out.extend_from_slice(&chunk);
+        }
+        if out.len() as u64 != expected.size || <[u8; 32]>::from(hash.finalize()) != expected.sha256
+        {
+            return Err(ClientError::verification(
+                "the object does not match the envelope",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Downloads, verifies and decrypts file `index` (0-based) into `out`, streaming: the
+    /// ciphertext's SHA-256 and size are checked against the envelope and the plaintext's
+    /// against the manifest. On error, what was written must be discarded.
+    pub async fn download_file(
+        &self,
+        received: &Received,
+        index: usize,
+        out: &mut dyn Write,
+    ) -> Result<(), ClientError> {
+        let id = received.exchange.envelope.exchange_id;
+        let expected = received
+            .exchange
+            .envelope
+            .files
+            .get(index)
+            .ok_or_else(|| ClientError::verification("no such file"))?;
+        let entry = received
+            .manifest
+            .files
+            .get(index)
+            .ok_or_else(|| ClientError::verification("no such file"))?;
+        let idx =
+            u32::try_from(index + 1).map_err(|_| ClientError::verification("no such file"))?;
+        let response = Client::send(
+            self.client
+                .request(Method::GET, &format!("/api/exchanges/{id}/objects/{idx}")),
+        )
+        .await?;
+        let mut decryptor = pli_crypto::age::Decryptor::new(vec![received.key.clone()]);
+        let mut plaintext = Vec::new();
+        let mut plaintext_hash = Sha256::new();
+        let mut written = 0u64;
+        let mut stream = response.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            decryptor.update(&chunk?, &mut plaintext)?;
+            plaintext_hash.update(&plaintext);
+            out.write_all(&plaintext)?;
+            written += plaintext.len() as u64;
+            zeroize::Zeroize::zeroize(&mut plaintext);
+            plaintext.clear();
+        }
+        let summary = decryptor.finish(&mut plaintext)?;
+        plaintext_hash.update(&plaintext);
+        out.write_all(&plaintext)?;
+        written += plaintext.len() as u64;
+        if summary.ciphertext_len != expected.size || summary.ciphertext_sha256 != expected.sha256 {
+            return Err(ClientError::verification(
+                "the file's ciphertext does not match the envelope",
+            ));
+        }
+        if written != entry.size || <[u8; 32]>::from(plaintext_hash.finalize()) != entry.sha256 {
+            return Err(ClientError::verification(
+                "the decrypted file does not match the manifest",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Signs and sends the read receipt.
+    pub async fn acknowledge(&self, received: &Received) -> Result<(), ClientError> {
+        let receipt = Receipt {
+            exchange_id: received.exchange.envelope.exchange_id,
+            envelope_sha256: received.exchange.signed.sha256(),
+            reader_user_id: self.me.user_id,
+            reader_key: self.keys.signing.verifying_key().fingerprint(),
+            reader_org_id: self.me.org_id,
+            read_at: now_ms(),
+        };
+        let request = PostReceipt {
+            receipt: Signed::sign(&receipt, &self.keys.signing)?.to_wire(),
+        };
+        self.client
+            .post_empty(
+                &format!("/api/exchanges/{}/receipts", receipt.exchange_id),
+                &request,
+            )
+            .await
+    }
+
+    /// The KDF parameters this session uses for accounts it creates (tests use cheap ones).
+    pub fn kdf_for_new_accounts(&self) -> KdfParams {
+        self.kdf_for_new_accounts
+    }
+}
+
+/// The session token from the `Set-Cookie` of a response (set-up and invitations log the
+/// new account in with the cookie only).
+fn session_token(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|cookie| {
+            cookie
+                .strip_prefix("__Host-pli_session=")
+                .and_then(|rest| rest.split(';').next())
+        })
+        .map(str::to_owned)
+}

@@ -1,0 +1,232 @@
+//! The application: shared state, start-up, the listener, background maintenance.
+
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
+use tokio::sync::broadcast;
+
+use crate::auth::secrets::{self, ServerKey};
+use crate::blob::BlobStore;
+use crate::blob::local::LocalBlobs;
+use crate::config::Config;
+use crate::mail::Mailer;
+use crate::metrics::Metrics;
+use crate::now_ms;
+use crate::store::Store;
+use crate::store::users::{Invitation, InvitationKind, Role};
+
+/// What every handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+/// The shared parts of [`AppState`].
+#[allow(missing_debug_implementations, reason = "AppState's Debug covers it")]
+pub struct Shared {
+    /// The configuration.
+    pub config: Config,
+    /// Metadata.
+    pub store: Store,
+    /// Ciphertext.
+    pub blobs: Arc<dyn BlobStore>,
+    /// Seals the secrets the relay must read back (TOTP).
+    pub server_key: ServerKey,
+    /// Makes stable fake KDF salts for unknown addresses.
+    pub kdf_pepper: [u8; 32],
+    /// Wakes the live-event streams of an organisation on this replica.
+    pub events: broadcast::Sender<pli_api::OrgId>,
+    /// E-mail notifications, if configured.
+    pub mailer: Option<Mailer>,
+    /// Prometheus counters.
+    pub metrics: Metrics,
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("listen", &self.config.listen)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// Builds the state from its parts (tests can pass their own blob store).
+    pub async fn new(
+        config: Config,
+        store: Store,
+        blobs: Arc<dyn BlobStore>,
+        server_key: ServerKey,
+    ) -> anyhow::Result<Self> {
+        let pepper = store
+            .setting_or_insert("kdf_pepper", || {
+                secrets::random::<32>()
+                    .map(|b| b.to_vec())
+                    .unwrap_or_default()
+            })
+            .await
+            .context("cannot read the KDF pepper")?;
+        let kdf_pepper: [u8; 32] = pepper
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("the stored KDF pepper is damaged"))?;
+        let mailer = match &config.smtp_url {
+            Some(url) => Some(Mailer::new(url, &config.smtp_from, &config.public_url)?),
+            None => None,
+        };
+        let (events, _) = broadcast::channel(1024);
+        Ok(Self(Arc::new(Shared {
+            config,
+            store,
+            blobs,
+            server_key,
+            kdf_pepper,
+            events,
+            mailer,
+            metrics: Metrics::default(),
+        })))
+    }
+
+    /// Wakes the live streams of `org` on this replica (others poll).
+    pub fn notify(&self, org: pli_api::OrgId) {
+        let _ = self.events.send(org);
+    }
+}
+
+/// A relay bound to its address, ready to run.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    setup_token: Option<String>,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("state", &self.state)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Application {
+    /// Opens the database and the blob store, binds the listener (port 0: any free port),
+    /// and, if there is no platform admin yet, issues a one-time set-up token.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let server_key = ServerKey::load(
+            std::env::var("PLI_SERVER_KEY").ok().as_deref(),
+            &config.data_dir,
+        )?;
+        Self::build_with(config, server_key, None).await
+    }
+
+    /// [`build`](Self::build) with an explicit server key and, optionally, blob store.
+    pub async fn build_with(
+        config: Config,
+        server_key: ServerKey,
+        blobs: Option<Arc<dyn BlobStore>>,
+    ) -> anyhow::Result<Self> {
+        if config.database_url.starts_with("sqlite:") || blobs.is_none() {
+            std::fs::create_dir_all(&config.data_dir).with_context(|| {
+                format!(
+                    "cannot create the data folder {}",
+                    config.data_dir.display()
+                )
+            })?;
+        }
+        let store = Store::connect(&config.database_url).await?;
+        let blobs = match blobs {
+            Some(blobs) => blobs,
+            None => Arc::new(
+                LocalBlobs::new(config.data_dir.join("blobs"))
+                    .map_err(|e| anyhow::anyhow!("{e}"))?,
+            ),
+        };
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let mut config = config;
+        if config.listen.port() == 0 && config.public_url == format!("http://{}", config.listen) {
+            // Port 0 (tests): the public URL is the address actually bound.
+            config.public_url = format!("http://{}", listener.local_addr()?);
+        }
+        let state = AppState::new(config, store, blobs, server_key).await?;
+        let setup_token = issue_setup_token(&state).await?;
+        Ok(Self {
+            listener,
+            state,
+            setup_token,
+        })
+    }
+
+    /// The bound address.
+    pub fn address(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or(self.state.config.listen)
+    }
+
+    /// The state (for tests).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// The one-time platform set-up link, if the platform has no admin yet. The token is
+    /// in the fragment, which browsers never send to a server.
+    pub fn setup_link(&self) -> Option<String> {
+        self.setup_token
+            .as_ref()
+            .map(|token| format!("{}/#/setup/{token}", self.state.config.public_url))
+    }
+
+    /// Serves until `shutdown` resolves, running maintenance in the background.
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let maintenance = tokio::spawn(crate::maintenance::run(self.state.clone()));
+        let router = crate::routes::router(self.state.clone());
+        let served = axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
+        maintenance.abort();
+        served
+    }
+}
+
+/// Replaces any earlier set-up token with a new one while no platform admin exists.
+async fn issue_setup_token(state: &AppState) -> anyhow::Result<Option<String>> {
+    if state.store.has_platform_admin().await? {
+        return Ok(None);
+    }
+    let (token, token_hash) = secrets::new_token().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let now = now_ms();
+    let mut tx = state.store.begin().await?;
+    tx.withdraw_invitations(InvitationKind::Setup, now).await?;
+    tx.insert_invitation(&Invitation {
+        token_hash,
+        kind: InvitationKind::Setup,
+        org_id: None,
+        user_id: secrets::new_id().map_err(|e| anyhow::anyhow!("{e}"))?,
+        email: String::new(),
+        display_name: String::new(),
+        role: Role::PlatformAdmin,
+        created_by: None,
+        created_at: now,
+        expires_at: now + 7 * 24 * 3_600_000,
+        used_at: None,
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(Some(token))
+}

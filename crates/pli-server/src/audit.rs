@@ -1,0 +1,187 @@
+//! The audit log's hash chain: every entry commits to the previous one, so a removed,
+//! reordered or edited entry breaks the chain from that point on.
+//!
+//! ```text
+//! hash(n) = SHA-256("pli/v1/audit\0" || hash(n-1) || chain || seq || at || actor
+//!                    || action || object type || object id || detail)
+//! ```
+//! with integers big-endian on 8 bytes, text as a 4-byte big-endian length then UTF-8,
+//! and hash(0) = 32 zero bytes. Entries say who did what to which object, and when:
+//! never a file name, subject or content.
+
+use serde::Serialize;
+use sha2::{Digest as _, Sha256};
+
+/// One audit log entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditEntry {
+    /// `audit:<organisation id>` or `audit:platform`.
+    pub chain: String,
+    /// Position, from 1.
+    pub seq: u64,
+    /// When (ms since the Unix epoch).
+    pub at: u64,
+    /// Who (a user id), if a person.
+    pub actor: Option<String>,
+    /// What (`exchange.delivered`, `member.removed`, `login.failed`, …).
+    pub action: String,
+    /// On what kind of object.
+    pub object_type: String,
+    /// Which object.
+    pub object_id: String,
+    /// Small JSON with ids and sizes only.
+    pub detail: String,
+    /// The previous entry's hash.
+    #[serde(serialize_with = "hex")]
+    pub prev_hash: [u8; 32],
+    /// This entry's hash.
+    #[serde(serialize_with = "hex")]
+    pub hash: [u8; 32],
+}
+
+fn hex<S: serde::Serializer>(bytes: &[u8; 32], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(&to_hex(bytes))
+}
+
+/// Lowercase hexadecimal.
+pub fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The hash an entry must have, given its fields and `prev_hash`.
+pub fn entry_hash(entry: &AuditEntry) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(b"pli/v1/audit\0");
+    hasher.update(entry.prev_hash);
+    let text = |hasher: &mut Sha256, value: &str| {
+        hasher.update(u32::try_from(value.len()).unwrap_or(u32::MAX).to_be_bytes());
+        hasher.update(value.as_bytes());
+    };
+    text(&mut hasher, &entry.chain);
+    hasher.update(entry.seq.to_be_bytes());
+    hasher.update(entry.at.to_be_bytes());
+    text(&mut hasher, entry.actor.as_deref().unwrap_or(""));
+    text(&mut hasher, &entry.action);
+    text(&mut hasher, &entry.object_type);
+    text(&mut hasher, &entry.object_id);
+    text(&mut hasher, &entry.detail);
+    hasher.finalize().into()
+}
+
+/// The result of checking a chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verification {
+    /// Whether every entry links to the previous and hashes to its stored hash.
+    pub valid: bool,
+    /// How many entries were checked.
+    pub entries: u64,
+    /// The first entry that does not check out, if any.
+    pub first_bad_seq: Option<u64>,
+    /// The hash of the last entry (the head to compare out of band).
+    #[serde(serialize_with = "hex")]
+    pub head: [u8; 32],
+}
+
+/// Checks entries given in order, from seq 1, against each other and against the
+/// stored head.
+#[derive(Debug)]
+pub struct Verifier {
+    expected_seq: u64,
+    prev: [u8; 32],
+    first_bad: Option<u64>,
+}
+
+impl Default for Verifier {
+    fn default() -> Self {
+        Self {
+            expected_seq: 1,
+            prev: [0; 32],
+            first_bad: None,
+        }
+    }
+}
+
+impl Verifier {
+    /// Checks the next entry.
+    pub fn push(&mut self, entry: &AuditEntry) {
+        let ok = entry.seq == self.expected_seq
+            && entry.prev_hash == self.prev
+            && entry_hash(entry) == entry.hash;
+        if !ok && self.first_bad.is_none() {
+            self.first_bad = Some(self.expected_seq.min(entry.seq));
+        }
+        self.expected_seq = entry.seq.saturating_add(1);
+        self.prev = entry.hash;
+    }
+
+    /// The verdict, given the chain's stored head (`seq`, `hash`).
+    pub fn finish(mut self, head: (u64, [u8; 32])) -> Verification {
+        let entries = self.expected_seq - 1;
+        if (head.0 != entries || head.1 != self.prev) && self.first_bad.is_none() {
+            // Entries were removed at the end, or the head was rewritten.
+            self.first_bad = Some(entries.min(head.0).saturating_add(1));
+        }
+        Verification {
+            valid: self.first_bad.is_none(),
+            entries,
+            first_bad_seq: self.first_bad,
+            head: self.prev,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chain(n: u64) -> Vec<AuditEntry> {
+        let mut prev = [0; 32];
+        (1..=n)
+            .map(|seq| {
+                let mut entry = AuditEntry {
+                    chain: "audit:x".into(),
+                    seq,
+                    at: 1000 + seq,
+                    actor: Some("u".into()),
+                    action: "exchange.delivered".into(),
+                    object_type: "exchange".into(),
+                    object_id: format!("e{seq}"),
+                    detail: "{}".into(),
+                    prev_hash: prev,
+                    hash: [0; 32],
+                };
+                entry.hash = entry_hash(&entry);
+                prev = entry.hash;
+                entry
+            })
+            .collect()
+    }
+
+    fn verify(entries: &[AuditEntry], head: (u64, [u8; 32])) -> Verification {
+        let mut verifier = Verifier::default();
+        entries.iter().for_each(|e| verifier.push(e));
+        verifier.finish(head)
+    }
+
+    #[test]
+    fn an_intact_chain_verifies_and_any_change_is_located() {
+        let entries = chain(5);
+        let head = (5, entries[4].hash);
+        assert!(verify(&entries, head).valid);
+
+        let mut edited = entries.clone();
+        edited[2].detail = "{\"size\":1}".into();
+        assert_eq!(verify(&edited, head).first_bad_seq, Some(3));
+
+        let mut removed = entries.clone();
+        removed.remove(1);
+        assert_eq!(verify(&removed, head).first_bad_seq, Some(2));
+
+        let truncated = &entries[..4];
+        assert_eq!(verify(truncated, head).first_bad_seq, Some(5));
+
+        let mut reordered = entries.clone();
+        reordered.swap(3, 4);
+        assert!(!verify(&reordered, head).valid);
+    }
+}

@@ -1,0 +1,233 @@
+//! Who is asking, and may they: sessions, the per-route policy, CSRF, throttling.
+//!
+//! Every route declares a [`Policy`] in the route table (`routes::ROUTES`); the policy
+//! middleware enforces it before the handler runs and hands the handler an [`Auth`].
+//! Checks on a particular object (this exchange belongs to your organisation) are the
+//! handler's, and answer 404 rather than 403 so they leak nothing across tenants.
+
+pub mod secrets;
+pub mod totp;
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use pli_api::UserId;
+
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::now_ms;
+use crate::store::users::{Role, Session, User, UserStatus};
+
+/// The session cookie. `__Host-`: Secure, no Domain, Path=/.
+pub const COOKIE: &str = "__Host-pli_session";
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Policy {
+    /// Anyone (login, set-up, health).
+    Public,
+    /// Any logged-in account, even one whose keys are not certified yet.
+    Session,
+    /// A certified member or org admin of an organisation (not the platform admin).
+    Member,
+    /// A certified admin of an organisation, with TOTP on.
+    OrgAdmin,
+    /// The platform admin, with TOTP on.
+    PlatformAdmin,
+    /// An org admin or the platform admin, with TOTP on.
+    AnyAdmin,
+}
+
+/// An authenticated request.
+#[derive(Debug, Clone)]
+pub struct Auth {
+    /// The account.
+    pub user: User,
+    /// The session.
+    pub session: Session,
+}
+
+impl Auth {
+    /// The account's id.
+    pub fn user_id(&self) -> UserId {
+        self.user.id
+    }
+
+    /// Fails unless the password was proven in the last `minutes` minutes.
+    pub fn require_recent_reauth(&self, minutes: u64) -> Result<(), ApiError> {
+        if now_ms().saturating_sub(self.session.reauth_at) <= minutes * 60_000 {
+            Ok(())
+        } else {
+            Err(ApiError::ReauthRequired)
+        }
+    }
+}
+
+/// Enforces a route's policy, then runs the handler with an [`Auth`] extension.
+pub async fn enforce(
+    State((state, policy)): State<(AppState, Policy)>,
+    mut request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    if policy != Policy::Public {
+        let auth = authenticate(&state, request.headers(), request.method()).await?;
+        check(&auth.user, policy)?;
+        request.extensions_mut().insert(auth);
+    }
+    Ok(next.run(request).await)
+}
+
+fn check(user: &User, policy: Policy) -> Result<(), ApiError> {
+    let admin_ok = |role: Role| {
+        let role_ok = user.role == role
+            || (policy == Policy::AnyAdmin
+                && matches!(user.role, Role::OrgAdmin | Role::PlatformAdmin));
+        if !role_ok || user.status != UserStatus::Active {
+            Err(ApiError::Forbidden)
+        } else if !user.totp_enabled {
+            Err(ApiError::TotpSetupRequired)
+        } else {
+            Ok(())
+        }
+    };
+    match policy {
+        Policy::Public | Policy::Session => Ok(()),
+        Policy::Member => {
+            if user.status == UserStatus::Active
+                && matches!(user.role, Role::Member | Role::OrgAdmin)
+            {
+                Ok(())
+            } else {
+                Err(ApiError::Forbidden)
+            }
+        }
+        Policy::OrgAdmin | Policy::AnyAdmin => admin_ok(Role::OrgAdmin),
+        Policy::PlatformAdmin => admin_ok(Role::PlatformAdmin),
+    }
+}
+
+/// The session token from the cookie or an `Authorization: Bearer` header, and whether it
+/// came from the cookie.
+fn token(headers: &HeaderMap) -> Option<(String, bool)> {
+    if let Some(bearer) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    {
+        return Some((bearer.trim().to_owned(), false));
+    }
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| (value.to_owned(), true))
+}
+
+/// Finds the session and account behind a request.
+pub async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    method: &Method,
+) -> Result<Auth, ApiError> {
+    let (token, from_cookie) = token(headers).ok_or(ApiError::Unauthenticated)?;
+    if from_cookie && !is_safe(method) && !same_origin(state, headers) {
+        // A cookie rides along with cross-site requests: insist on a same-origin proof.
+        return Err(ApiError::OriginMismatch);
+    }
+    let hash = secrets::token_hash(&token);
+    let session = state
+        .store
+        .session(&hash)
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
+    let now = now_ms();
+    let limits = &state.config.limits;
+    let idle_ms = limits.session_idle_minutes * 60_000;
+    if session.expires_at <= now || now.saturating_sub(session.last_seen_at) > idle_ms {
+        let mut tx = state.store.begin().await?;
+        tx.delete_session(&hash).await?;
+        tx.commit().await?;
+        return Err(ApiError::Unauthenticated);
+    }
+    let user = state
+        .store
+        .user(&session.user_id)
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
+    if user.status == UserStatus::Removed {
+        return Err(ApiError::Unauthenticated);
+    }
+    // Write the activity time at most once a minute.
+    if now.saturating_sub(session.last_seen_at) > 60_000 {
+        let mut tx = state.store.begin().await?;
+        tx.touch_session(&hash, now).await?;
+        tx.commit().await?;
+    }
+    Ok(Auth { user, session })
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// Whether the request provably comes from the relay's own pages.
+fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
+    match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        Some(origin) => origin == state.config.public_url,
+        None => headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("same-origin"),
+    }
+}
+
+/// Refuses any unsafe request whose `Origin` names another site (login CSRF included),
+/// whatever its authentication.
+pub async fn origin_guard(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    if !is_safe(request.method())
+        && let Some(origin) = request.headers().get(header::ORIGIN)
+        && origin.to_str().ok() != Some(state.config.public_url.as_str())
+    {
+        return Err(ApiError::OriginMismatch);
+    }
+    Ok(next.run(request).await)
+}
+
+/// The client's address: the socket peer, or the first `X-Forwarded-For` hop when the
+/// relay is configured to trust its proxy.
+pub fn client_ip(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+) -> Option<IpAddr> {
+    if state.config.trust_proxy
+        && let Some(forwarded) = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse().ok())
+    {
+        return Some(forwarded);
+    }
+    peer.map(|addr| addr.ip())
+}
+
+/// `Set-Cookie` for a new session.
+pub fn session_cookie(token: &str, max_age_seconds: u64) -> String {
+    format!(
+        "{COOKIE}={token}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age={max_age_seconds}"
+    )
+}
+
+/// `Set-Cookie` that removes the session cookie.
+pub fn clear_cookie() -> String {
+    format!("{COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0")
+}

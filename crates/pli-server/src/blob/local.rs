@@ -1,0 +1,409 @@
+//! [`LocalBlobs`]: blobs as files in a folder on the relay's own disk.
+//!
+//! Layout under the root: `blobs/<key>` holds each blob (a key's `/` are folders), `tmp/`
+//! holds uploads in progress. A put streams into a new file in `tmp/`, hashing and counting
+//! as bytes arrive, and only once the length and SHA-256 match does it fsync the file,
+//! rename it into `blobs/` and fsync the folder: a blob is either absent, or complete and
+//! durable. A failed or cancelled put deletes its temporary file; a crash may leave one,
+//! which [`LocalBlobs::cleanup_tmp`] removes later.
+
+use std::io::{ErrorKind, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use tokio::fs::{File, OpenOptions};
+use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _, AsyncWriteExt as _};
+use tokio_util::io::ReaderStream;
+
+use super::{
+    BlobError, BlobKey, BlobStore, ByteStream, Expected, Listed, Verifier, clamp_range,
+    ensure_blob, next_chunk,
+};
+
+/// The size of the chunks a get streams.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// Blobs in a folder: `root/blobs/<key>`, uploads in progress in `root/tmp/`.
+#[derive(Debug, Clone)]
+pub struct LocalBlobs {
+    blobs: PathBuf,
+    tmp: PathBuf,
+}
+
+impl LocalBlobs {
+    /// Opens (creating them if needed) the folders `root/blobs` and `root/tmp`.
+    pub fn new(root: PathBuf) -> Result<Self, BlobError> {
+        let blobs = root.join("blobs");
+        let tmp = root.join("tmp");
+        for dir in [&blobs, &tmp] {
+            std::fs::create_dir_all(dir).map_err(|e| io_error(dir, &e))?;
+        }
+        Ok(Self { blobs, tmp })
+    }
+
+    /// Deletes the temporary files last written more than `older_than_ms` milliseconds ago:
+    /// uploads a crash or a kill interrupted. Returns how many were deleted. Choose an age
+    /// far longer than any upload of one part may stall.
+    pub async fn cleanup_tmp(&self, older_than_ms: u64) -> Result<u64, BlobError> {
+        let cutoff = SystemTime::now()
+            .checked_sub(Duration::from_millis(older_than_ms))
+            .unwrap_or(UNIX_EPOCH);
+        let mut entries = tokio::fs::read_dir(&self.tmp)
+            .await
+            .map_err(|e| io_error(&self.tmp, &e))?;
+        let mut deleted = 0;
+        while let Some(entry) = entries
+            .next_entry()
+            .await
+            .map_err(|e| io_error(&self.tmp, &e))?
+        {
+            let path = entry.path();
+            let Ok(metadata) = entry.metadata().await else {
+                continue; // Gone meanwhile.
+            };
+            let stale = metadata
+                .modified()
+                .map(|modified| modified < cutoff)
+                .unwrap_or(false);
+            if metadata.is_file() && stale {
+                match tokio::fs::remove_file(&path).await {
+                    Ok(()) => deleted += 1,
+                    Err(e) if e.kind() == ErrorKind::NotFound => {}
+                    Err(e) => return Err(io_error(&path, &e)),
+                }
+            }
+        }
+        Ok(deleted)
+    }
+
+    /// Where the blob `key` lives.
+    fn path(&self, key: &BlobKey) -> Result<PathBuf, BlobError> {
+        ensure_blob(key)?;
+        Ok(self.blobs.join(key.as_str()))
+    }
+
+    /// Creates a new, uniquely named file in `tmp/`, removed again when the guard drops.
+    async fn create_temp(&self, purpose: &str) -> Result<(TempPath, File), BlobError> {
+        loop {
+            let nonce =
+                getrandom::u64().map_err(|e| BlobError::Backend(format!("no randomness: {e}")))?;
+            let path = self.tmp.join(format!("{purpose}-{nonce:016x}"));
+            match OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .await
+            {
+                Ok(file) => return Ok((TempPath(Some(path)), file)),
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(io_error(&path, &e)),
+            }
+        }
+    }
+
+    /// Moves the complete, synced file `temp` to `dest` and makes the move durable.
+    async fn publish(&self, temp: &Path, dest: &Path) -> Result<(), BlobError> {
+        let parent = dest
+            .parent()
+            .ok_or_else(|| BlobError::Backend(format!("{} has no folder", dest.display())))?;
+        // A concurrent `delete_prefix` may remove the folder between its creation and the
+        // rename: then create it again, once.
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            self.create_dirs(parent).await?;
+            match tokio::fs::rename(temp, dest).await {
+                Ok(()) => break,
+                Err(e) if e.kind() == ErrorKind::NotFound && attempts < 2 => {}
+                Err(e) => return Err(io_error(dest, &e)),
+            }
+        }
+        sync_dir(parent).await
+    }
+
+    /// Creates `dir` (under `blobs/`) and the folders above it, syncing each new folder's
+    /// parent so that its entry survives a crash.
+    async fn create_dirs(&self, dir: &Path) -> Result<(), BlobError> {
+        if tokio::fs::metadata(dir).await.is_ok_and(|m| m.is_dir()) {
+            return Ok(());
+        }
+        let relative = dir.strip_prefix(&self.blobs).map_err(|_| {
+            BlobError::Backend(format!("{} is outside the blob folder", dir.display()))
+        })?;
+        let mut current = self.blobs.clone();
+        for component in relative.components() {
+            let parent = current.clone();
+            current.push(component);
+            match tokio::fs::create_dir(&current).await {
+                Ok(()) => sync_dir(&parent).await?,
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(io_error(&current, &e)),
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl BlobStore for LocalBlobs {
+    async fn put(
+        &self,
+        key: &BlobKey,
+        mut body: ByteStream,
+        expected: Expected,
+    ) -> Result<(), BlobError> {
+        let dest = self.path(key)?;
+        let (temp, mut file) = self.create_temp("put").await?;
+        let mut verifier = Verifier::new(expected);
+        while let Some(chunk) = next_chunk(&mut body).await? {
+            verifier.update(&chunk)?;
+            file.write_all(&chunk)
+                .await
+                .map_err(|e| io_error(temp.path(), &e))?;
+        }
+        drop(body);
+        verifier.finish()?;
+        file.flush().await.map_err(|e| io_error(temp.path(), &e))?;
+        file.sync_all()
+            .await
+            .map_err(|e| io_error(temp.path(), &e))?;
+        drop(file);
+        self.publish(temp.path(), &dest).await?;
+        temp.keep();
+        Ok(())
+    }
+
+    async fn get(&self, key: &BlobKey, range: Option<(u64, u64)>) -> Result<ByteStream, BlobError> {
+        let path = self.path(key)?;
+        let mut file = File::open(&path).await.map_err(|e| read_error(&path, &e))?;
+        let metadata = file.metadata().await.map_err(|e| io_error(&path, &e))?;
+        if !metadata.is_file() {
+            return Err(BlobError::NotFound);
+        }
+        let (start, end) = clamp_range(range, metadata.len());
+        if start > 0 {
+            file.seek(SeekFrom::Start(start))
+                .await
+                .map_err(|e| io_error(&path, &e))?;
+        }
+        Ok(Box::pin(ReaderStream::with_capacity(
+            file.take(end - start),
+            READ_CHUNK,
+        )))
+    }
+
+    async fn size(&self, key: &BlobKey) -> Result<Option<u64>, BlobError> {
+        let path = self.path(key)?;
+        match tokio::fs::metadata(&path).await {
+            Ok(metadata) if metadata.is_file() => Ok(Some(metadata.len())),
+            Ok(_) => Ok(None),
+            Err(e) => match read_error(&path, &e) {
+                BlobError::NotFound => Ok(None),
+                other => Err(other),
+            },
+        }
+    }
+
+    async fn delete(&self, key: &BlobKey) -> Result<(), BlobError> {
+        let path = self.path(key)?;
+        match tokio::fs::remove_file(&path).await {
+            Ok(()) => Ok(()),
+            Err(e) => match read_error(&path, &e) {
+                BlobError::NotFound => Ok(()),
+                other => Err(other),
+            },
+        }
+    }
+
+    async fn delete_prefix(&self, prefix: &BlobKey) -> Result<(), BlobError> {
+        let (dir, name_prefix) = split_prefix(&self.blobs, prefix);
+        if name_prefix.is_empty() {
+            // `x/<exchange>/`: one folder.
+            return remove_tree(&dir).await;
+        }
+        let mut entries = match tokio::fs::read_dir(&dir).await {
+            Ok(entries) => entries,
+            Err(e) if is_missing(&e) => return Ok(()),
+            Err(e) => return Err(io_error(&dir, &e)),
+        };
+        while let Some(entry) = entries.next_entry().await.map_err(|e| io_error(&dir, &e))? {
+            if entry
+                .file_name()
+                .to_str()
+                .is_some_and(|name| name.starts_with(name_prefix))
+            {
+                remove_tree(&entry.path()).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn list(&self, prefix: &BlobKey) -> Result<Vec<Listed>, BlobError> {
+        let blobs = self.blobs.clone();
+        let prefix = prefix.clone();
+        tokio::task::spawn_blocking(move || list_blocking(&blobs, &prefix))
+            .await
+            .map_err(|e| BlobError::Backend(format!("listing blobs: {e}")))?
+    }
+
+    async fn check(&self) -> Result<(), BlobError> {
+        let (temp, mut file) = self.create_temp("check").await?;
+        file.write_all(b"ok")
+            .await
+            .map_err(|e| io_error(temp.path(), &e))?;
+        file.flush().await.map_err(|e| io_error(temp.path(), &e))?;
+        drop(file);
+        tokio::fs::remove_file(temp.path())
+            .await
+            .map_err(|e| io_error(temp.path(), &e))?;
+        temp.keep();
+        Ok(())
+    }
+}
+
+/// A temporary file, deleted when this drops unless [`kept`](Self::keep) (because it was
+/// renamed or deleted already). Covers errors and cancelled puts alike.
+#[derive(Debug)]
+struct TempPath(Option<PathBuf>);
+
+impl TempPath {
+    fn path(&self) -> &Path {
+        self.0.as_deref().unwrap_or(Path::new(""))
+    }
+
+    fn keep(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for TempPath {
+    fn drop(&mut self) {
+        if let Some(path) = self.0.take() {
+            // One unlink, synchronously: it must happen even when the put's task is being
+            // cancelled, and a crash before it is what `cleanup_tmp` is for.
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// The folder to look in for `prefix`, and the start of the names to match there (empty
+/// when `prefix` ends with `/`).
+fn split_prefix<'a>(blobs: &Path, prefix: &'a BlobKey) -> (PathBuf, &'a str) {
+    match prefix.as_str().rsplit_once('/') {
+        Some((dir, name_prefix)) => (blobs.join(dir), name_prefix),
+        None => (blobs.to_path_buf(), prefix.as_str()),
+    }
+}
+
+/// Removes a file or a whole folder; a missing one is not an error.
+async fn remove_tree(path: &Path) -> Result<(), BlobError> {
+    let result = match tokio::fs::symlink_metadata(path).await {
+        Ok(metadata) if metadata.is_dir() => tokio::fs::remove_dir_all(path).await,
+        Ok(_) => tokio::fs::remove_file(path).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) if is_missing(&e) => Ok(()),
+        Err(e) => Err(io_error(path, &e)),
+    }
+}
+
+/// Every blob under `blobs/` whose key starts with `prefix`, sorted by key.
+fn list_blocking(blobs: &Path, prefix: &BlobKey) -> Result<Vec<Listed>, BlobError> {
+    let (dir, name_prefix) = split_prefix(blobs, prefix);
+    let key_of = |path: &Path| -> Option<String> {
+        let relative = path.strip_prefix(blobs).ok()?;
+        let segments: Option<Vec<&str>> = relative
+            .components()
+            .map(|c| c.as_os_str().to_str())
+            .collect();
+        Some(segments?.join("/"))
+    };
+    let mut pending = Vec::new();
+    match std::fs::read_dir(&dir) {
+        Ok(entries) => {
+            for entry in entries {
+                let entry = entry.map_err(|e| io_error(&dir, &e))?;
+                if entry
+                    .file_name()
+                    .to_str()
+                    .is_some_and(|name| name.starts_with(name_prefix))
+                {
+                    pending.push(entry.path());
+                }
+            }
+        }
+        Err(e) if is_missing(&e) => return Ok(Vec::new()),
+        Err(e) => return Err(io_error(&dir, &e)),
+    }
+    let mut listed = Vec::new();
+    while let Some(path) = pending.pop() {
+        let metadata = match std::fs::symlink_metadata(&path) {
+            Ok(metadata) => metadata,
+            Err(e) if is_missing(&e) => continue, // Deleted meanwhile.
+            Err(e) => return Err(io_error(&path, &e)),
+        };
+        if metadata.is_dir() {
+            match std::fs::read_dir(&path) {
+                Ok(entries) => {
+                    for entry in entries {
+                        pending.push(entry.map_err(|e| io_error(&path, &e))?.path());
+                    }
+                }
+                Err(e) if is_missing(&e) => {}
+                Err(e) => return Err(io_error(&path, &e)),
+            }
+        } else if metadata.is_file() {
+            let Some(key) = key_of(&path).and_then(|key| BlobKey::parse(&key)) else {
+                continue; // Not a file this store wrote.
+            };
+            if key.is_prefix() {
+                continue;
+            }
+            let modified_ms = metadata
+                .modified()
+                .ok()
+                .and_then(|modified| modified.duration_since(UNIX_EPOCH).ok())
+                .map_or(0, |since| {
+                    u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+                });
+            listed.push(Listed {
+                key,
+                size: metadata.len(),
+                modified_ms,
+            });
+        }
+    }
+    listed.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(listed)
+}
+
+/// Fsyncs a folder, so that the entries just created or renamed in it are durable.
+async fn sync_dir(dir: &Path) -> Result<(), BlobError> {
+    let handle = File::open(dir).await.map_err(|e| io_error(dir, &e))?;
+    handle.sync_all().await.map_err(|e| io_error(dir, &e))
+}
+
+/// Whether an error means "there is nothing there".
+fn is_missing(error: &std::io::Error) -> bool {
+    matches!(error.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory)
+}
+
+/// An error reading `path`: missing is [`BlobError::NotFound`].
+fn read_error(path: &Path, error: &std::io::Error) -> BlobError {
+    if is_missing(error) {
+        BlobError::NotFound
+    } else {
+        io_error(path, error)
+    }
+}
+
+/// An I/O error on `path`: out of space or quota is [`BlobError::Full`].
+fn io_error(path: &Path, error: &std::io::Error) -> BlobError {
+    match error.kind() {
+        ErrorKind::StorageFull | ErrorKind::QuotaExceeded => BlobError::Full,
+        _ => BlobError::Backend(format!("{}: {error}", path.display())),
+    }
+}

@@ -1,0 +1,238 @@
+//! Configuration: an optional TOML file, then `PLI_*` environment variables, which win.
+//!
+//! | variable | file key | default |
+//! |---|---|---|
+//! | `PLI_CONFIG` | — | no file |
+//! | `PLI_LISTEN` | `listen` | `127.0.0.1:8080` |
+//! | `PLI_PUBLIC_URL` | `public_url` | `http://<listen>` |
+//! | `PLI_DATA_DIR` | `data_dir` | `./data` |
+//! | `PLI_DATABASE_URL` | `database_url` | `sqlite://<data_dir>/pli.db`, created on first run |
+//! | `PLI_WEB_DIR` | `web_dir` | none (API only) |
+//! | `PLI_SMTP_URL` | `smtp_url` | none (no e-mail) — `smtp://host:port` |
+//! | `PLI_SMTP_FROM` | `smtp_from` | `Pli <pli@localhost>` |
+//! | `PLI_LOG_FORMAT` | `log_format` | `json` (or `pretty`) |
+//! | `PLI_TRUST_PROXY` | `trust_proxy` | `false`: `X-Forwarded-For` ignored |
+//!
+//! Timeouts and limits have file keys only (see [`Config`]). An explicitly configured
+//! database URL is used as given: a SQLite file is created only for the default one, so a
+//! typo never silently starts an empty database.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use serde::Deserialize;
+
+/// The relay's configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where to listen (port 0 picks a free port).
+    pub listen: SocketAddr,
+    /// The origin browsers use (`https://pli.example.fr`): CSRF checks and links in e-mails.
+    pub public_url: String,
+    /// Local state: the SQLite database by default, the blob folder, the server key.
+    pub data_dir: PathBuf,
+    /// The database URL (`sqlite://…` or `postgres://…`).
+    pub database_url: String,
+    /// The built web app to serve, if any.
+    pub web_dir: Option<PathBuf>,
+    /// The SMTP server for notifications (`smtp://host:port`), if any.
+    pub smtp_url: Option<String>,
+    /// The notifications' sender.
+    pub smtp_from: String,
+    /// `json` or `pretty`.
+    pub log_format: String,
+    /// Whether to trust `X-Forwarded-For` (only behind a proxy that sets it).
+    pub trust_proxy: bool,
+    /// Timeouts and limits.
+    pub limits: Limits,
+}
+
+/// Timeouts and limits, with their defaults.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// A session ends after this long without a request.
+    pub session_idle_minutes: u64,
+    /// A session ends this long after login, whatever happens.
+    pub session_absolute_hours: u64,
+    /// Sensitive operations need a password proof this recent.
+    pub reauth_minutes: u64,
+    /// Invitation links expire after this long.
+    pub invitation_hours: u64,
+    /// Exchanges expire after this many days unless the organisation says otherwise.
+    pub retention_days: u64,
+    /// An upload not completed after this long is abandoned and purged.
+    pub abandoned_upload_hours: u64,
+    /// How often expiry and cleanup run.
+    pub cleanup_interval_seconds: u64,
+    /// The largest exchange, in bytes (all objects).
+    pub max_exchange_bytes: u64,
+    /// The most bytes an organisation may have stored at once.
+    pub org_quota_bytes: u64,
+    /// Failed logins allowed per account and client address per window.
+    pub login_failures_per_account: u64,
+    /// Failed logins allowed per client address per window.
+    pub login_failures_per_address: u64,
+    /// The login throttling window.
+    pub login_window_minutes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
+            reauth_minutes: 5,
+            invitation_hours: 72,
+            retention_days: 30,
+            abandoned_upload_hours: 24,
+            cleanup_interval_seconds: 300,
+            max_exchange_bytes: 100 * (1 << 30),
+            org_quota_bytes: 2 * (1 << 40),
+            login_failures_per_account: 5,
+            login_failures_per_address: 100,
+            login_window_minutes: 15,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    public_url: Option<String>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    web_dir: Option<PathBuf>,
+    smtp_url: Option<String>,
+    smtp_from: Option<String>,
+    log_format: Option<String>,
+    trust_proxy: Option<bool>,
+    #[serde(default)]
+    limits: Limits,
+}
+
+impl Config {
+    /// Reads the configuration from `env` (normally `std::env::vars()`), and from the file
+    /// `PLI_CONFIG` names, if any.
+    pub fn from_env(env: impl IntoIterator<Item = (String, String)>) -> anyhow::Result<Self> {
+        let env: std::collections::HashMap<String, String> = env
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("PLI_"))
+            .collect();
+        let file = match env.get("PLI_CONFIG") {
+            Some(path) => read_file(Path::new(path))?,
+            None => FileConfig::default(),
+        };
+        let get = |name: &str| env.get(name).filter(|v| !v.is_empty()).cloned();
+
+        let listen_text = get("PLI_LISTEN")
+            .or(file.listen)
+            .unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+        let listen: SocketAddr = listen_text
+            .parse()
+            .with_context(|| format!("PLI_LISTEN {listen_text:?} is not an address:port"))?;
+        let data_dir = get("PLI_DATA_DIR")
+            .map(PathBuf::from)
+            .or(file.data_dir)
+            .unwrap_or_else(|| "data".into());
+        let database_url = match get("PLI_DATABASE_URL").or(file.database_url) {
+            Some(url) => {
+                if !(url.starts_with("sqlite:")
+                    || url.starts_with("postgres://")
+                    || url.starts_with("postgresql://"))
+                {
+                    bail!("PLI_DATABASE_URL must start with sqlite: or postgres://");
+                }
+                url
+            }
+            None => format!("sqlite://{}?mode=rwc", data_dir.join("pli.db").display()),
+        };
+        let public_url = get("PLI_PUBLIC_URL")
+            .or(file.public_url)
+            .unwrap_or_else(|| format!("http://{listen}"));
+        let public_url = public_url.trim_end_matches('/').to_owned();
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            bail!("PLI_PUBLIC_URL must start with http:// or https://");
+        }
+        let log_format = get("PLI_LOG_FORMAT")
+            .or(file.log_format)
+            .unwrap_or_else(|| "json".to_owned());
+        if log_format != "json" && log_format != "pretty" {
+            bail!("PLI_LOG_FORMAT must be json or pretty");
+        }
+        let trust_proxy = match get("PLI_TRUST_PROXY") {
+            Some(v) => v
+                .parse()
+                .with_context(|| "PLI_TRUST_PROXY must be true or false")?,
+            None => file.trust_proxy.unwrap_or(false),
+        };
+        Ok(Self {
+            listen,
+            public_url,
+            data_dir,
+            database_url,
+            web_dir: get("PLI_WEB_DIR").map(PathBuf::from).or(file.web_dir),
+            smtp_url: get("PLI_SMTP_URL").or(file.smtp_url),
+            smtp_from: get("PLI_SMTP_FROM")
+                .or(file.smtp_from)
+                .unwrap_or_else(|| "Pli <pli@localhost>".to_owned()),
+            log_format,
+            trust_proxy,
+            limits: file.limits,
+        })
+    }
+}
+
+fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("invalid configuration in {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_are_the_embedded_setup() {
+        let config = Config::from_env(env(&[])).unwrap();
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.database_url, "sqlite://data/pli.db?mode=rwc");
+        assert_eq!(config.public_url, "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn environment_wins_over_the_file_and_bad_values_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pli.toml");
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:9000\"\n[limits]\nretention_days = 7\n",
+        )
+        .unwrap();
+        let path = path.display().to_string();
+        let config =
+            Config::from_env(env(&[("PLI_CONFIG", &path), ("PLI_DATA_DIR", "/srv/pli")])).unwrap();
+        assert_eq!(config.listen.port(), 9000);
+        assert_eq!(config.limits.retention_days, 7);
+        assert_eq!(config.database_url, "sqlite:///srv/pli/pli.db?mode=rwc");
+        let config =
+            Config::from_env(env(&[("PLI_CONFIG", &path), ("PLI_LISTEN", "127.0.0.1:0")])).unwrap();
+        assert_eq!(config.listen.port(), 0);
+
+        assert!(Config::from_env(env(&[("PLI_DATABASE_URL", "mysql://x")])).is_err());
+        assert!(Config::from_env(env(&[("PLI_LISTEN", "localhost")])).is_err());
+        std::fs::write(dir.path().join("bad.toml"), "lisen = 1\n").unwrap();
+        let bad = dir.path().join("bad.toml").display().to_string();
+        assert!(Config::from_env(env(&[("PLI_CONFIG", &bad)])).is_err());
+    }
+}

@@ -1,0 +1,233 @@
+//! One error type for every request: a stable machine `code`, the right status, and a
+//! message safe to show. 5xx bodies are generic; their detail goes to the log only.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// Why a request failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApiError {
+    /// The request is malformed; the text says what is wrong (never secret).
+    #[error("{1}")]
+    BadRequest(&'static str, String),
+    /// No valid session.
+    #[error("authentication required")]
+    Unauthenticated,
+    /// Wrong e-mail or password (never says which).
+    #[error("wrong e-mail address or password")]
+    InvalidCredentials,
+    /// The account has TOTP: a code is needed.
+    #[error("a one-time code is required")]
+    TotpRequired,
+    /// The TOTP code is wrong or was already used.
+    #[error("wrong or already used one-time code")]
+    TotpInvalid,
+    /// Admins must enable TOTP before using admin functions.
+    #[error("enable two-factor authentication first")]
+    TotpSetupRequired,
+    /// A sensitive operation needs a recent password proof.
+    #[error("confirm your password to continue")]
+    ReauthRequired,
+    /// The request's origin is not this server's.
+    #[error("cross-origin request refused")]
+    OriginMismatch,
+    /// Authenticated, but not allowed.
+    #[error("not allowed")]
+    Forbidden,
+    /// No such object, or not visible to this account (the two are not told apart).
+    #[error("not found")]
+    NotFound,
+    /// The object is not in a state that allows this.
+    #[error("{1}")]
+    Conflict(&'static str, String),
+    /// The object existed but is gone for good (an expired exchange).
+    #[error("{1}")]
+    Gone(&'static str, String),
+    /// The requested byte range is outside the object.
+    #[error("the requested range is outside the object")]
+    RangeNotSatisfiable(u64),
+    /// The Idempotency-Key was used for a different request.
+    #[error("this Idempotency-Key was used for a different request")]
+    IdempotencyMismatch,
+    /// A signed object does not verify or does not match what the relay knows.
+    #[error("{1}")]
+    Unprocessable(&'static str, String),
+    /// The body is larger than allowed.
+    #[error("{1}")]
+    TooLarge(&'static str, String),
+    /// Too many attempts; retry after the given seconds.
+    #[error("too many attempts, retry later")]
+    RateLimited(u64),
+    /// The storage is full.
+    #[error("storage is full, retry later")]
+    StorageFull,
+    /// A dependency (database, blob store) is unavailable; retry.
+    #[error("temporarily unavailable, retry later")]
+    Unavailable,
+    /// A bug or an unexpected failure; the detail is logged, not sent.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// A 400 with a code and a safe explanation.
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::BadRequest(code, message.into())
+    }
+
+    /// A 409 with a code and a safe explanation.
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Conflict(code, message.into())
+    }
+
+    /// A 422 with a code and a safe explanation.
+    pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Unprocessable(code, message.into())
+    }
+
+    /// An unexpected failure, logged with its detail.
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        Self::Internal(detail.to_string())
+    }
+
+    /// The stable machine code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest(code, _)
+            | Self::Conflict(code, _)
+            | Self::Gone(code, _)
+            | Self::Unprocessable(code, _)
+            | Self::TooLarge(code, _) => code,
+            Self::RangeNotSatisfiable(_) => "range_not_satisfiable",
+            Self::Unauthenticated => "unauthenticated",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::TotpRequired => "totp_required",
+            Self::TotpInvalid => "totp_invalid",
+            Self::TotpSetupRequired => "totp_setup_required",
+            Self::ReauthRequired => "reauth_required",
+            Self::OriginMismatch => "origin_mismatch",
+            Self::Forbidden => "forbidden",
+            Self::NotFound => "not_found",
+            Self::IdempotencyMismatch => "idempotency_mismatch",
+            Self::RateLimited(_) => "rate_limited",
+            Self::StorageFull => "storage_full",
+            Self::Unavailable => "unavailable",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(..) => StatusCode::BAD_REQUEST,
+            Self::Unauthenticated
+            | Self::InvalidCredentials
+            | Self::TotpRequired
+            | Self::TotpInvalid => StatusCode::UNAUTHORIZED,
+            Self::TotpSetupRequired
+            | Self::ReauthRequired
+            | Self::OriginMismatch
+            | Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Conflict(..) => StatusCode::CONFLICT,
+            Self::Gone(..) => StatusCode::GONE,
+            Self::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
+            Self::IdempotencyMismatch | Self::Unprocessable(..) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooLarge(..) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// The JSON body of an error: `{"error": {"code": "…", "message": "…"}}`.
+#[derive(Debug, Serialize)]
+struct Body<'a> {
+    error: Inner<'a>,
+}
+
+#[derive(Debug, Serialize)]
+struct Inner<'a> {
+    code: &'a str,
+    message: String,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if let Self::Internal(detail) = &self {
+            tracing::error!(code = self.code(), detail = %detail, "request failed");
+        } else if status.is_server_error() {
+            tracing::warn!(code = self.code(), "request failed");
+        }
+        let body = Body {
+            error: Inner {
+                code: self.code(),
+                message: self.to_string(),
+            },
+        };
+        let mut response = (status, axum::Json(body)).into_response();
+        let retry_after = match self {
+            Self::RateLimited(seconds) => Some(seconds.max(1)),
+            Self::Unavailable | Self::StorageFull => Some(5),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if let Self::RangeNotSatisfiable(size) = self
+            && let Ok(value) = HeaderValue::from_str(&format!("bytes */{size}"))
+        {
+            response.headers_mut().insert(header::CONTENT_RANGE, value);
+        }
+        response
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(error: crate::store::StoreError) -> Self {
+        use crate::store::StoreError;
+        match error {
+            StoreError::NotFound => Self::NotFound,
+            StoreError::Conflict(what) => Self::conflict("conflict", what),
+            StoreError::Unavailable(detail) => {
+                tracing::warn!(detail = %detail, "database unavailable");
+                Self::Unavailable
+            }
+            StoreError::Other(detail) => Self::Internal(detail),
+        }
+    }
+}
+
+impl From<crate::blob::BlobError> for ApiError {
+    fn from(error: crate::blob::BlobError) -> Self {
+        use crate::blob::BlobError;
+        match error {
+            BlobError::NotFound => Self::NotFound,
+            BlobError::TooLong => {
+                Self::TooLarge("part_too_large", "the part is larger than declared".into())
+            }
+            BlobError::TooShort => {
+                Self::bad_request("part_incomplete", "the part is shorter than declared")
+            }
+            BlobError::DigestMismatch => Self::bad_request(
+                "part_hash_mismatch",
+                "the part does not match its Content-Digest",
+            ),
+            BlobError::Interrupted(_) => {
+                Self::bad_request("part_interrupted", "the upload was interrupted")
+            }
+            BlobError::Full => Self::StorageFull,
+            BlobError::Backend(detail) => {
+                tracing::warn!(detail = %detail, "blob store failure");
+                Self::Unavailable
+            }
+        }
+    }
+}

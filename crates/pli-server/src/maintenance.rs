@@ -1,0 +1,127 @@
+//! Background maintenance, on every replica (each step is safe to run concurrently):
+//! purge expired exchanges and abandoned uploads, delete orphan blobs, end stale
+//! sessions.
+
+use std::time::Duration;
+
+use crate::app::AppState;
+use crate::blob::BlobKey;
+use crate::metrics::Metrics;
+use crate::now_ms;
+
+/// Runs maintenance every `cleanup_interval_seconds`, forever.
+pub async fn run(state: AppState) {
+    let interval = Duration::from_secs(state.config.limits.cleanup_interval_seconds.max(1));
+    loop {
+        if let Err(error) = run_once(&state).await {
+            tracing::warn!(error = %error, "maintenance failed");
+        }
+        tokio::time::sleep(interval).await;
+    }
+}
+
+/// What one maintenance pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Report {
+    /// Exchanges whose ciphertext was purged.
+    pub purged: u64,
+    /// Orphan blobs deleted.
+    pub orphans: u64,
+    /// Sessions ended.
+    pub sessions: u64,
+}
+
+/// One maintenance pass.
+pub async fn run_once(state: &AppState) -> anyhow::Result<Report> {
+    let now = now_ms();
+    let limits = &state.config.limits;
+    let mut report = Report::default();
+
+    let abandoned_before = now.saturating_sub(limits.abandoned_upload_hours * 3_600_000);
+    loop {
+        let batch = state
+            .store
+            .exchanges_to_purge(now, abandoned_before, 100)
+            .await?;
+        if batch.is_empty() {
+            break;
+        }
+        for exchange in batch {
+            // Blobs first: if we crash after this, the row still says "delivered" and the
+            // next pass purges again; never the other way round (rows pointing at nothing).
+            state
+                .blobs
+                .delete_prefix(&BlobKey::exchange_prefix(&exchange.id))
+                .await?;
+            let mut tx = state.store.begin().await?;
+            if let Some(new_state) = tx.mark_purged(&exchange.id, now).await? {
+                let detail = format!(
+                    "{{\"state\":\"{}\",\"bytes\":{}}}",
+                    new_state.name(),
+                    exchange.total_size
+                );
+                for org in [exchange.sender_org_id, exchange.recipient_org_id] {
+                    tx.append_audit(
+                        &format!("audit:{org}"),
+                        now,
+                        None,
+                        "exchange.purged",
+                        "exchange",
+                        &exchange.id.to_string(),
+                        &detail,
+                    )
+                    .await?;
+                }
+                report.purged += 1;
+            }
+            tx.commit().await?;
+        }
+    }
+    Metrics::add(&state.metrics.exchanges_purged, report.purged);
+
+    // Blobs whose exchange row does not exist, or no longer needs them, left by a crash
+    // between a blob write and its database record. Young ones may be in flight: skip.
+    let grace = limits.cleanup_interval_seconds.max(60) * 1000;
+    let Some(prefix) = BlobKey::parse("x/") else {
+        return Ok(report);
+    };
+    for listed in state.blobs.list(&prefix).await? {
+        if listed.modified_ms + grace > now {
+            continue;
+        }
+        let exchange_id = listed
+            .key
+            .as_str()
+            .split('/')
+            .nth(1)
+            .unwrap_or_default()
+            .to_owned();
+        let live = matches!(
+            state.store.exchange_state(&exchange_id).await?,
+            Some(
+                crate::store::exchanges::ExchangeState::Uploading
+                    | crate::store::exchanges::ExchangeState::Delivered
+            )
+        );
+        if !live {
+            state.blobs.delete(&listed.key).await?;
+            report.orphans += 1;
+        }
+    }
+
+    let idle_cutoff = now.saturating_sub(limits.session_idle_minutes * 60_000);
+    let throttle_cutoff = now.saturating_sub(limits.login_window_minutes * 60_000);
+    report.sessions = state
+        .store
+        .delete_stale_sessions(now, idle_cutoff, throttle_cutoff)
+        .await?;
+    if report != Report::default() {
+        tracing::info!(
+            purged = report.purged,
+            orphans = report.orphans,
+            sessions = report.sessions,
+            "maintenance"
+        );
+    }
+    Ok(report)
+}

@@ -1,0 +1,604 @@
+//! Accounts: platform set-up, pre-login and login, sessions, re-authentication, password
+//! change, TOTP, invitations.
+
+use axum::Extension;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use pli_api::messages::{
+    AcceptRequest, InvitationInfo, LoginRequest, LoginResponse, Me, PasswordChange,
+    PreloginRequest, PreloginResponse, ReauthRequest, SetupRequest, TokenRequest, TotpCode,
+    TotpSetupResponse,
+};
+use pli_crypto::cert::{OrgCertificate, OrgKind};
+use pli_crypto::password::KdfParams;
+
+use super::common::{
+    self, blocking, check_name, credentials, detail, key32, normalize_email, signed,
+};
+use super::{ClientAddr, Json};
+use crate::app::AppState;
+use crate::auth::{self, Auth, secrets, totp};
+use crate::error::ApiError;
+use crate::mail::Notice;
+use crate::metrics::Metrics;
+use crate::now_ms;
+use crate::store::directory::{Org, UserCertRow};
+use crate::store::users::{Invitation, InvitationKind, Role, User, UserStatus};
+
+/// Finds a usable invitation (unused, unexpired) of one of `kinds` by its token.
+async fn usable_invitation(
+    state: &AppState,
+    token: &str,
+    kinds: &[InvitationKind],
+) -> Result<Invitation, ApiError> {
+    let invitation = state.store.invitation(&secrets::token_hash(token)).await?;
+    match invitation {
+        Some(inv)
+            if kinds.contains(&inv.kind) && inv.used_at.is_none() && inv.expires_at > now_ms() =>
+        {
+            Ok(inv)
+        }
+        _ => Err(ApiError::bad_request(
+            "invitation_invalid",
+            "this link is invalid, already used or expired",
+        )),
+    }
+}
+
+pub(super) async fn setup_lookup(
+    State(state): State<AppState>,
+    Json(request): Json<TokenRequest>,
+) -> Result<Json<InvitationInfo>, ApiError> {
+    let invitation = usable_invitation(&state, &request.token, &[InvitationKind::Setup]).await?;
+    Ok(Json(info(&state, &invitation).await?))
+}
+
+pub(super) async fn setup(
+    State(state): State<AppState>,
+    Json(request): Json<SetupRequest>,
+) -> Result<Response, ApiError> {
+    let invitation = usable_invitation(&state, &request.token, &[InvitationKind::Setup]).await?;
+    let email = normalize_email(&request.email)?;
+    let display_name = check_name(&request.display_name, "name")?;
+    let root_bytes = key32(&request.root_key, "root key")?;
+    let root = pli_crypto::cert::TrustRoot(
+        pli_crypto::sign::VerifyingKey::from_bytes(&root_bytes)
+            .map_err(|e| ApiError::unprocessable("bad_certificate", e.to_string()))?,
+    );
+    let org_signed = signed::<OrgCertificate>(&request.org_certificate)?;
+    let org_cert = root
+        .verify_org(&org_signed)
+        .map_err(|e| ApiError::unprocessable("bad_certificate", e.to_string()))?;
+    if org_cert.kind != OrgKind::Platform {
+        return Err(ApiError::unprocessable(
+            "bad_certificate",
+            "the platform organisation must be of kind platform",
+        ));
+    }
+    let user_signed = signed(&request.user_certificate)?;
+    let cert = root
+        .verify_admin(&user_signed)
+        .map_err(|e| ApiError::unprocessable("bad_certificate", e.to_string()))?;
+    if cert.user_id != invitation.user_id
+        || cert.org_id != org_cert.org_id
+        || cert.role != pli_crypto::cert::Role::PlatformAdmin
+        || cert.display_name != display_name
+    {
+        return Err(ApiError::unprocessable(
+            "bad_certificate",
+            "the certificate does not describe this account",
+        ));
+    }
+    let credentials = credentials(
+        &request.credentials,
+        cert.signing_key.to_bytes(),
+        cert.encryption_key.to_bytes(),
+    )
+    .await?;
+    let now = now_ms();
+    let mut tx = state.store.begin().await?;
+    if !tx.use_invitation(&invitation.token_hash, now).await? {
+        return Err(ApiError::bad_request(
+            "invitation_invalid",
+            "this link is invalid, already used or expired",
+        ));
+    }
+    tx.insert_setting("root_key", &root_bytes).await?;
+    tx.insert_org(&Org {
+        id: org_cert.org_id,
+        kind: "platform".into(),
+        name: org_cert.name.clone(),
+        code: org_cert.code.clone(),
+        certificate: common::blob_of(&org_signed),
+        retention_days: state.config.limits.retention_days,
+        created_at: now,
+    })
+    .await?;
+    tx.insert_user(
+        &cert.user_id,
+        &org_cert.org_id,
+        &email,
+        &display_name,
+        Role::PlatformAdmin,
+        UserStatus::Active,
+        &credentials,
+        now,
+    )
+    .await?;
+    tx.insert_user_certificate(&UserCertRow {
+        fingerprint: common::fingerprint_hex(&cert.signing_key),
+        user_id: cert.user_id,
+        issuer_fingerprint: crate::audit::to_hex(&cert.issuer.0),
+        certificate: common::blob_of(&user_signed),
+        created_at: now,
+        superseded_at: None,
+    })
+    .await?;
+    let actor = Some(cert.user_id.to_string());
+    let root_fp = crate::audit::to_hex(&root.fingerprint().0);
+    tx.append_audit(
+        "audit:platform",
+        now,
+        actor,
+        "platform.setup",
+        "organisation",
+        &org_cert.org_id.to_string(),
+        &detail(&[("root_fingerprint", root_fp)]),
+    )
+    .await?;
+    tx.commit().await?;
+    let user = state
+        .store
+        .user(&cert.user_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("user vanished"))?;
+    start_session(&state, &user, false).await
+}
+
+pub(super) async fn prelogin(
+    State(state): State<AppState>,
+    Json(request): Json<PreloginRequest>,
+) -> Result<Json<PreloginResponse>, ApiError> {
+    let email = request.email.trim().to_lowercase();
+    let kdf = match state.store.user_by_email(&email).await? {
+        Some(user) if user.status != UserStatus::Removed => user.kdf,
+        _ => KdfParams::fake(&state.kdf_pepper, &email),
+    };
+    Ok(Json(PreloginResponse {
+        kdf: common::kdf_to_wire(&kdf),
+    }))
+}
+
+/// Throttling keys for a login attempt: per account and address, and per address.
+fn throttle_keys(email: &str, ip: Option<std::net::IpAddr>) -> (String, String) {
+    let ip = ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    (
+        format!("acct:{}|ip:{ip}", secrets::token_hash(email)),
+        format!("ip:{ip}"),
+    )
+}
+
+/// Refuses the attempt if either key is over its limit; the window's rest is the wait.
+async fn check_throttle(state: &AppState, keys: &(String, String)) -> Result<(), ApiError> {
+    let limits = &state.config.limits;
+    let window = limits.login_window_minutes * 60_000;
+    let since = now_ms().saturating_sub(window);
+    let per_account = state.store.login_failures(&keys.0, since).await?;
+    let per_address = state.store.login_failures(&keys.1, since).await?;
+    if per_account >= limits.login_failures_per_account
+        || per_address >= limits.login_failures_per_address
+    {
+        return Err(ApiError::RateLimited(limits.login_window_minutes * 60));
+    }
+    Ok(())
+}
+
+async fn record_failure(
+    state: &AppState,
+    keys: &(String, String),
+    user: Option<&User>,
+) -> Result<(), ApiError> {
+    let now = now_ms();
+    let cutoff = now.saturating_sub(state.config.limits.login_window_minutes * 60_000);
+    state
+        .store
+        .record_login_failure(&keys.0, now, cutoff)
+        .await?;
+    state
+        .store
+        .record_login_failure(&keys.1, now, cutoff)
+        .await?;
+    Metrics::add(&state.metrics.login_failures, 1);
+    if let Some(user) = user {
+        let mut tx = state.store.begin().await?;
+        tx.append_audit(
+            &format!("audit:{}", user.org_id),
+            now,
+            Some(user.id.to_string()),
+            "login.failed",
+            "user",
+            &user.id.to_string(),
+            "{}",
+        )
+        .await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+/// Checks the auth key (and TOTP) of `user`; records failures. Unknown accounts cost the
+/// same Argon2id time.
+async fn verify_credentials(
+    state: &AppState,
+    keys: &(String, String),
+    user: Option<&User>,
+    auth_key: &pli_api::Base64,
+    totp_code: Option<&str>,
+) -> Result<(), ApiError> {
+    check_throttle(state, keys).await?;
+    let key = auth_key.0.clone();
+    let stored = user
+        .filter(|u| u.status != UserStatus::Removed)
+        .map(|u| u.auth_hash.clone());
+    let known = stored.is_some();
+    let stored = stored.unwrap_or_else(|| secrets::dummy_hash().to_owned());
+    let matches = blocking(move || secrets::verify_auth_key(&stored, &key)).await?
+        && known
+        && auth_key.0.len() == 32;
+    let Some(user) = user.filter(|_| matches) else {
+        record_failure(state, keys, user).await?;
+        return Err(ApiError::InvalidCredentials);
+    };
+    if user.totp_enabled {
+        let Some(code) = totp_code else {
+            return Err(ApiError::TotpRequired);
+        };
+        if !check_totp(state, user, code).await? {
+            record_failure(state, keys, Some(user)).await?;
+            return Err(ApiError::TotpInvalid);
+        }
+    }
+    state.store.clear_login_failures(&keys.0).await?;
+    Ok(())
+}
+
+/// Checks a code against the account's TOTP secret and burns its time step.
+async fn check_totp(state: &AppState, user: &User, code: &str) -> Result<bool, ApiError> {
+    let (secret, _, last_step) = state.store.user_totp(&user.id).await?;
+    let Some(sealed) = secret else {
+        return Ok(false);
+    };
+    let secret = state.server_key.open(user.id.as_bytes(), &sealed)?;
+    let Some(step) = totp::matching_step(&secret, code, now_ms(), last_step) else {
+        return Ok(false);
+    };
+    let mut tx = state.store.begin().await?;
+    let fresh = tx.use_totp_step(&user.id, step).await?;
+    tx.commit().await?;
+    Ok(fresh)
+}
+
+pub(super) async fn login(
+    State(state): State<AppState>,
+    ClientAddr(peer): ClientAddr,
+    headers: HeaderMap,
+    Json(request): Json<LoginRequest>,
+) -> Result<Response, ApiError> {
+    let email = request.email.trim().to_lowercase();
+    let keys = throttle_keys(&email, auth::client_ip(&state, &headers, peer));
+    let user = state.store.user_by_email(&email).await?;
+    verify_credentials(
+        &state,
+        &keys,
+        user.as_ref(),
+        &request.auth_key,
+        request.totp.as_deref(),
+    )
+    .await?;
+    let user = user.ok_or(ApiError::InvalidCredentials)?;
+    let now = now_ms();
+    let mut tx = state.store.begin().await?;
+    tx.append_audit(
+        &format!("audit:{}", user.org_id),
+        now,
+        Some(user.id.to_string()),
+        "login.succeeded",
+        "user",
+        &user.id.to_string(),
+        "{}",
+    )
+    .await?;
+    tx.commit().await?;
+    start_session(&state, &user, request.bearer).await
+}
+
+/// Opens a session for `user`: a fresh token (never reused across logins) in the cookie,
+/// and in the body if `bearer`.
+async fn start_session(state: &AppState, user: &User, bearer: bool) -> Result<Response, ApiError> {
+    let (token, token_hash) = secrets::new_token()?;
+    let now = now_ms();
+    let absolute = state.config.limits.session_absolute_hours * 3_600_000;
+    let mut tx = state.store.begin().await?;
+    tx.insert_session(&token_hash, &user.id, now, now + absolute)
+        .await?;
+    tx.commit().await?;
+    let me = common::me(state, user).await?;
+    let body = LoginResponse {
+        me,
+        token: bearer.then(|| token.clone()),
+    };
+    let mut response = Json(body).into_response();
+    let cookie = auth::session_cookie(&token, absolute / 1000);
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(ApiError::internal)?,
+    );
+    Ok(response)
+}
+
+pub(super) async fn logout(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+) -> Result<Response, ApiError> {
+    let mut tx = state.store.begin().await?;
+    tx.delete_session(&auth.session.token_hash).await?;
+    tx.commit().await?;
+    let mut response = axum::http::StatusCode::NO_CONTENT.into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&auth::clear_cookie()).map_err(ApiError::internal)?,
+    );
+    Ok(response)
+}
+
+pub(super) async fn reauth(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    ClientAddr(peer): ClientAddr,
+    headers: HeaderMap,
+    Json(request): Json<ReauthRequest>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    let keys = throttle_keys(&auth.user.email, auth::client_ip(&state, &headers, peer));
+    verify_credentials(
+        &state,
+        &keys,
+        Some(&auth.user),
+        &request.auth_key,
+        request.totp.as_deref(),
+    )
+    .await?;
+    let mut tx = state.store.begin().await?;
+    tx.set_reauth(&auth.session.token_hash, now_ms()).await?;
+    tx.commit().await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+pub(super) async fn me(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+) -> Result<Json<Me>, ApiError> {
+    Ok(Json(common::me(&state, &auth.user).await?))
+}
+
+pub(super) async fn change_password(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Json(request): Json<PasswordChange>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    auth.require_recent_reauth(state.config.limits.reauth_minutes)?;
+    let new = credentials(
+        &request.credentials,
+        auth.user.signing_key,
+        auth.user.encryption_key,
+    )
+    .await?;
+    let now = now_ms();
+    let mut tx = state.store.begin().await?;
+    tx.update_password(
+        &auth.user.id,
+        &new.kdf,
+        &new.auth_hash,
+        &new.key_bundle,
+        now,
+    )
+    .await?;
+    // Other sessions end; this one continues.
+    tx.delete_user_sessions(&auth.user.id).await?;
+    tx.insert_session(
+        &auth.session.token_hash,
+        &auth.user.id,
+        now,
+        auth.session.expires_at,
+    )
+    .await?;
+    let id = auth.user.id.to_string();
+    tx.append_audit(
+        &format!("audit:{}", auth.user.org_id),
+        now,
+        Some(id.clone()),
+        "password.changed",
+        "user",
+        &id,
+        "{}",
+    )
+    .await?;
+    tx.commit().await?;
+    notify_credentials_changed(&state, &auth.user);
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+fn notify_credentials_changed(state: &AppState, user: &User) {
+    if let Some(mailer) = state.mailer.clone() {
+        let to = user.email.clone();
+        tokio::spawn(async move { mailer.send(&to, Notice::CredentialsChanged, None).await });
+    }
+}
+
+pub(super) async fn totp_setup(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+) -> Result<Json<TotpSetupResponse>, ApiError> {
+    if auth.user.totp_enabled {
+        auth.require_recent_reauth(state.config.limits.reauth_minutes)?;
+    }
+    let secret = secrets::random::<20>()?;
+    let sealed = state.server_key.seal(auth.user.id.as_bytes(), &secret)?;
+    let mut tx = state.store.begin().await?;
+    tx.set_totp_pending(&auth.user.id, &sealed).await?;
+    tx.commit().await?;
+    let secret = totp::base32(&secret);
+    let uri = format!(
+        "otpauth://totp/Pli:{}?secret={secret}&issuer=Pli&algorithm=SHA1&digits=6&period=30",
+        auth.user.email
+    );
+    Ok(Json(TotpSetupResponse { secret, uri }))
+}
+
+pub(super) async fn totp_confirm(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Json(request): Json<TotpCode>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    let (_, pending, last_step) = state.store.user_totp(&auth.user.id).await?;
+    let pending =
+        pending.ok_or_else(|| ApiError::conflict("wrong_state", "start the enrolment first"))?;
+    let secret = state.server_key.open(auth.user.id.as_bytes(), &pending)?;
+    let step = totp::matching_step(&secret, &request.code, now_ms(), last_step)
+        .ok_or(ApiError::TotpInvalid)?;
+    let now = now_ms();
+    let mut tx = state.store.begin().await?;
+    tx.enable_totp(&auth.user.id, step, now).await?;
+    let id = auth.user.id.to_string();
+    tx.append_audit(
+        &format!("audit:{}", auth.user.org_id),
+        now,
+        Some(id.clone()),
+        "totp.enabled",
+        "user",
+        &id,
+        "{}",
+    )
+    .await?;
+    tx.commit().await?;
+    notify_credentials_changed(&state, &auth.user);
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+async fn info(state: &AppState, invitation: &Invitation) -> Result<InvitationInfo, ApiError> {
+    let org_name = match &invitation.org_id {
+        Some(org) => state.store.org(org).await?.map(|o| o.name),
+        None => None,
+    };
+    Ok(InvitationInfo {
+        kind: format!("{:?}", invitation.kind).to_lowercase(),
+        user_id: invitation.user_id,
+        email: invitation.email.clone(),
+        display_name: invitation.display_name.clone(),
+        role: invitation.role.as_str().to_owned(),
+        org_id: invitation.org_id,
+        org_name,
+        expires_at: invitation.expires_at,
+    })
+}
+
+pub(super) async fn invitation_lookup(
+    State(state): State<AppState>,
+    Json(request): Json<TokenRequest>,
+) -> Result<Json<InvitationInfo>, ApiError> {
+    let invitation = usable_invitation(
+        &state,
+        &request.token,
+        &[InvitationKind::Join, InvitationKind::Reset],
+    )
+    .await?;
+    Ok(Json(info(&state, &invitation).await?))
+}
+
+pub(super) async fn invitation_accept(
+    State(state): State<AppState>,
+    Json(request): Json<AcceptRequest>,
+) -> Result<Response, ApiError> {
+    let invitation = usable_invitation(
+        &state,
+        &request.token,
+        &[InvitationKind::Join, InvitationKind::Reset],
+    )
+    .await?;
+    let org = invitation
+        .org_id
+        .ok_or_else(|| ApiError::internal("invitation without organisation"))?;
+    let signing_key = key32(&request.keys.signing_key, "signing key")?;
+    pli_crypto::sign::VerifyingKey::from_bytes(&signing_key)
+        .map_err(|e| ApiError::bad_request("bad_request", e.to_string()))?;
+    let encryption_key = key32(&request.keys.encryption_key, "encryption key")?;
+    let credentials = credentials(&request.credentials, signing_key, encryption_key).await?;
+    let now = now_ms();
+    let mut tx = state.store.begin().await?;
+    if !tx.use_invitation(&invitation.token_hash, now).await? {
+        return Err(ApiError::bad_request(
+            "invitation_invalid",
+            "this link is invalid, already used or expired",
+        ));
+    }
+    let id = invitation.user_id.to_string();
+    match invitation.kind {
+        InvitationKind::Reset => {
+            tx.reset_user(&invitation.user_id, &credentials, now)
+                .await?;
+            tx.supersede_user_certificates(&invitation.user_id, now)
+                .await?;
+            tx.delete_grants_of_user(&invitation.user_id).await?;
+            tx.delete_user_sessions(&invitation.user_id).await?;
+            tx.append_audit(
+                &format!("audit:{org}"),
+                now,
+                Some(id.clone()),
+                "member.reset_accepted",
+                "user",
+                &id,
+                "{}",
+            )
+            .await?;
+        }
+        _ => {
+            tx.insert_user(
+                &invitation.user_id,
+                &org,
+                &invitation.email,
+                &invitation.display_name,
+                invitation.role,
+                UserStatus::Pending,
+                &credentials,
+                now,
+            )
+            .await
+            .map_err(|e| match e {
+                crate::store::StoreError::Conflict(_) => ApiError::conflict(
+                    "already_exists",
+                    "an account with this address already exists",
+                ),
+                other => other.into(),
+            })?;
+            tx.append_audit(
+                &format!("audit:{org}"),
+                now,
+                Some(id.clone()),
+                "member.joined",
+                "user",
+                &id,
+                "{}",
+            )
+            .await?;
+        }
+    }
+    tx.append_event(&org, now, "member.pending", None).await?;
+    tx.commit().await?;
+    state.notify(org);
+    let user = state
+        .store
+        .user(&invitation.user_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("user vanished"))?;
+    start_session(&state, &user, false).await
+}

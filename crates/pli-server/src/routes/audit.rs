@@ -1,0 +1,134 @@
+//! Audit logs: an organisation's (admins read all of it, members their own actions),
+//! its export as JSON lines, the verification of its hash chain, and the platform's.
+
+use axum::Extension;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use pli_api::OrgId;
+
+use super::{Json, parse_id};
+use crate::app::AppState;
+use crate::audit::{AuditEntry, Verification, Verifier};
+use crate::auth::Auth;
+use crate::error::ApiError;
+use crate::store::users::Role;
+
+/// `?after=&limit=`
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Page {
+    after: Option<u64>,
+    limit: Option<u32>,
+}
+
+/// The organisation's chain name, if the caller belongs to it (404 otherwise).
+fn own_chain(auth: &Auth, org: &str) -> Result<(OrgId, String), ApiError> {
+    let org: OrgId = parse_id(org)?;
+    if auth.user.org_id != org {
+        return Err(ApiError::NotFound);
+    }
+    Ok((org, format!("audit:{org}")))
+}
+
+pub(super) async fn list(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Path(org): Path<String>,
+    Query(page): Query<Page>,
+) -> Result<Json<Vec<AuditEntry>>, ApiError> {
+    let (_, chain) = own_chain(&auth, &org)?;
+    let limit = page.limit.unwrap_or(100).clamp(1, 1000);
+    let entries = if auth.user.role == Role::OrgAdmin {
+        state
+            .store
+            .audit_entries(&chain, page.after.unwrap_or(0), limit)
+            .await?
+    } else {
+        state
+            .store
+            .audit_entries_by(&chain, &auth.user.id.to_string(), limit)
+            .await?
+    };
+    Ok(Json(entries))
+}
+
+/// Reads a whole chain in pages.
+async fn all_entries(
+    state: &AppState,
+    chain: &str,
+    mut visit: impl FnMut(&AuditEntry),
+) -> Result<(), ApiError> {
+    let mut after = 0;
+    loop {
+        let batch = state.store.audit_entries(chain, after, 1000).await?;
+        let Some(last) = batch.last() else {
+            return Ok(());
+        };
+        after = last.seq;
+        batch.iter().for_each(&mut visit);
+    }
+}
+
+pub(super) async fn export(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Path(org): Path<String>,
+) -> Result<Response, ApiError> {
+    let (org, chain) = own_chain(&auth, &org)?;
+    let mut lines = String::new();
+    let mut failure = None;
+    all_entries(&state, &chain, |entry| match serde_json::to_string(entry) {
+        Ok(line) => {
+            lines.push_str(&line);
+            lines.push('\n');
+        }
+        Err(e) => failure = Some(e),
+    })
+    .await?;
+    if let Some(e) = failure {
+        return Err(ApiError::internal(e));
+    }
+    let mut response = lines.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/x-ndjson"),
+    );
+    let disposition = format!("attachment; filename=\"audit-{org}.jsonl\"");
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&disposition).map_err(ApiError::internal)?,
+    );
+    Ok(response)
+}
+
+pub(super) async fn verify(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Path(org): Path<String>,
+) -> Result<Json<Verification>, ApiError> {
+    let (_, chain) = own_chain(&auth, &org)?;
+    Ok(Json(verify_chain(&state, &chain).await?))
+}
+
+/// Verifies a whole chain against its stored head.
+pub(crate) async fn verify_chain(state: &AppState, chain: &str) -> Result<Verification, ApiError> {
+    let head = state.store.chain_head(chain).await?;
+    let mut verifier = Verifier::default();
+    all_entries(state, chain, |entry| verifier.push(entry)).await?;
+    Ok(verifier.finish(head))
+}
+
+pub(super) async fn platform(
+    State(state): State<AppState>,
+    Query(page): Query<Page>,
+) -> Result<Json<Vec<AuditEntry>>, ApiError> {
+    let limit = page.limit.unwrap_or(100).clamp(1, 1000);
+    Ok(Json(
+        state
+            .store
+            .audit_entries("audit:platform", page.after.unwrap_or(0), limit)
+            .await?,
+    ))
+}

@@ -1,0 +1,198 @@
+//! Conversions and checks shared by the handlers.
+
+use pli_api::messages::{Kdf, Me, NewCredentials};
+use pli_api::{Base64, SignedObject};
+use pli_crypto::password::KdfParams;
+use pli_crypto::sign::{Signed, VerifyingKey};
+
+use crate::app::AppState;
+use crate::audit::to_hex;
+use crate::auth::secrets;
+use crate::error::ApiError;
+use crate::store::directory::SignedBlob;
+use crate::store::users::{Credentials, User};
+
+/// Lowercase, trimmed, plausible address.
+pub(crate) fn normalize_email(email: &str) -> Result<String, ApiError> {
+    let email = email.trim().to_lowercase();
+    let plausible = email.len() <= 254
+        && email
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    if plausible {
+        Ok(email)
+    } else {
+        Err(ApiError::bad_request(
+            "bad_request",
+            "not an e-mail address",
+        ))
+    }
+}
+
+/// A name of 1 to 200 bytes without control characters, trimmed.
+pub(crate) fn check_name(name: &str, what: &str) -> Result<String, ApiError> {
+    let name = name.trim();
+    if name.is_empty()
+        || name.len() > pli_crypto::cert::MAX_NAME_LEN
+        || name.chars().any(char::is_control)
+    {
+        return Err(ApiError::bad_request(
+            "bad_request",
+            format!("the {what} must be 1 to 200 characters"),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// Exactly 32 bytes.
+pub(crate) fn key32(value: &Base64, what: &str) -> Result<[u8; 32], ApiError> {
+    value
+        .0
+        .as_slice()
+        .try_into()
+        .map_err(|_| ApiError::bad_request("bad_request", format!("the {what} must be 32 bytes")))
+}
+
+/// KDF parameters from the wire, refused if weaker than clients accept.
+pub(crate) fn kdf_from_wire(kdf: &Kdf) -> Result<KdfParams, ApiError> {
+    let salt: [u8; 16] = kdf
+        .salt
+        .0
+        .as_slice()
+        .try_into()
+        .map_err(|_| ApiError::bad_request("bad_request", "the salt must be 16 bytes"))?;
+    let params = KdfParams {
+        m_cost_kib: kdf.m_cost_kib,
+        t_cost: kdf.t_cost,
+        p_cost: kdf.p_cost,
+        salt,
+    };
+    params
+        .validate()
+        .map_err(|e| ApiError::bad_request("bad_request", e.to_string()))?;
+    Ok(params)
+}
+
+/// KDF parameters to the wire.
+pub(crate) fn kdf_to_wire(kdf: &KdfParams) -> Kdf {
+    Kdf {
+        m_cost_kib: kdf.m_cost_kib,
+        t_cost: kdf.t_cost,
+        p_cost: kdf.p_cost,
+        salt: Base64(kdf.salt.to_vec()),
+    }
+}
+
+/// What the relay stores for a new password (hashing the auth key off the async runtime).
+pub(crate) async fn credentials(
+    new: &NewCredentials,
+    signing_key: [u8; 32],
+    encryption_key: [u8; 32],
+) -> Result<Credentials, ApiError> {
+    let kdf = kdf_from_wire(&new.kdf)?;
+    let auth_key = key32(&new.auth_key, "auth key")?;
+    if new.key_bundle.0.is_empty() || new.key_bundle.0.len() > 4096 {
+        return Err(ApiError::bad_request(
+            "bad_request",
+            "the key bundle must be 1 to 4096 bytes",
+        ));
+    }
+    let auth_hash = blocking(move || secrets::hash_auth_key(&auth_key)).await?;
+    Ok(Credentials {
+        kdf,
+        auth_hash,
+        key_bundle: new.key_bundle.0.clone(),
+        signing_key,
+        encryption_key,
+    })
+}
+
+/// Runs CPU-heavy work (Argon2id) off the async runtime.
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(ApiError::internal)?
+}
+
+/// A signed object from the wire.
+pub(crate) fn signed<T>(wire: &SignedObject) -> Result<Signed<T>, ApiError> {
+    Signed::from_wire(wire).map_err(|e| ApiError::unprocessable("bad_certificate", e.to_string()))
+}
+
+/// A signed object as stored.
+pub(crate) fn blob_of<T>(signed: &Signed<T>) -> SignedBlob {
+    SignedBlob {
+        data: signed.data().to_vec(),
+        signature: signed.signature().to_vec(),
+    }
+}
+
+/// The stored form of a signed blob as a typed signed object.
+pub(crate) fn signed_of<T>(blob: &SignedBlob) -> Result<Signed<T>, ApiError> {
+    Signed::from_wire(&blob.to_wire()).map_err(ApiError::internal)
+}
+
+/// The platform root key, once the platform is set up.
+pub(crate) async fn root_key(state: &AppState) -> Result<Option<VerifyingKey>, ApiError> {
+    match state.store.setting("root_key").await? {
+        None => Ok(None),
+        Some(bytes) => {
+            let bytes: [u8; 32] = bytes
+                .try_into()
+                .map_err(|_| ApiError::internal("stored root key length"))?;
+            VerifyingKey::from_bytes(&bytes)
+                .map(Some)
+                .map_err(ApiError::internal)
+        }
+    }
+}
+
+/// The trust root, or 409 if the platform is not set up.
+pub(crate) async fn trust_root(state: &AppState) -> Result<pli_crypto::cert::TrustRoot, ApiError> {
+    root_key(state)
+        .await?
+        .map(pli_crypto::cert::TrustRoot)
+        .ok_or_else(|| ApiError::conflict("wrong_state", "the platform is not set up"))
+}
+
+/// Hex fingerprint of a signing key.
+pub(crate) fn fingerprint_hex(key: &VerifyingKey) -> String {
+    to_hex(&key.fingerprint().0)
+}
+
+/// The account as the API describes it.
+pub(crate) async fn me(state: &AppState, user: &User) -> Result<Me, ApiError> {
+    let org = state
+        .store
+        .org(&user.org_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("user without organisation"))?;
+    Ok(Me {
+        user_id: user.id,
+        email: user.email.clone(),
+        display_name: user.display_name.clone(),
+        role: user.role.as_str().to_owned(),
+        status: format!("{:?}", user.status).to_lowercase(),
+        org_id: org.id,
+        org_name: org.name,
+        org_kind: org.kind,
+        totp_enabled: user.totp_enabled,
+        key_bundle: Base64(user.key_bundle.clone()),
+        kdf: kdf_to_wire(&user.kdf),
+        root_key: root_key(state)
+            .await?
+            .map(|k| Base64(k.to_bytes().to_vec())),
+    })
+}
+
+/// A short JSON detail for the audit log (ids and numbers only).
+pub(crate) fn detail(pairs: &[(&str, String)]) -> String {
+    let map: serde_json::Map<String, serde_json::Value> = pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), serde_json::Value::String(v.clone())))
+        .collect();
+    serde_json::Value::Object(map).to_string()
+}

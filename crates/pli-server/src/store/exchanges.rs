@@ -1,0 +1,592 @@
+//! Exchanges, their objects and parts, read receipts, expiry and cleanup.
+
+use pli_api::{ExchangeId, OrgId, UserId};
+use sqlx::Row as _;
+use sqlx::any::AnyRow;
+
+use super::directory::SignedBlob;
+use super::{Store, StoreError, StoreResult, Tx, big, get_id, get_opt_id, get_opt_u64, get_u64};
+
+/// Where an exchange stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExchangeState {
+    /// Parts are being uploaded; invisible to the recipient.
+    Uploading,
+    /// Complete and verified; visible to the recipient.
+    Delivered,
+    /// Past its expiry: ciphertext purged, envelope kept.
+    Expired,
+    /// Never completed: purged.
+    Abandoned,
+}
+
+impl ExchangeState {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Uploading => "uploading",
+            Self::Delivered => "delivered",
+            Self::Expired => "expired",
+            Self::Abandoned => "abandoned",
+        }
+    }
+
+    fn parse(text: &str) -> StoreResult<Self> {
+        match text {
+            "uploading" => Ok(Self::Uploading),
+            "delivered" => Ok(Self::Delivered),
+            "expired" => Ok(Self::Expired),
+            "abandoned" => Ok(Self::Abandoned),
+            _ => Err(StoreError::Other(format!(
+                "unknown exchange state {text:?}"
+            ))),
+        }
+    }
+}
+
+/// An exchange row.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    /// Its id.
+    pub id: ExchangeId,
+    /// Sending organisation.
+    pub sender_org_id: OrgId,
+    /// Sender.
+    pub sender_user_id: UserId,
+    /// Receiving organisation.
+    pub recipient_org_id: OrgId,
+    /// Receiving organisation's key generation.
+    pub recipient_generation: u32,
+    /// Sending organisation's key generation, if the objects are also encrypted to it.
+    pub sender_generation: Option<u32>,
+    /// Urgent?
+    pub urgent: bool,
+    /// State.
+    pub state: ExchangeState,
+    /// The client's Idempotency-Key.
+    pub idempotency_key: Option<String>,
+    /// SHA-256 of the creation request, to detect a reused key.
+    pub request_hash: Vec<u8>,
+    /// The exchange this one answers.
+    pub in_reply_to: Option<ExchangeId>,
+    /// Number of objects (manifest included).
+    pub object_count: u32,
+    /// Sum of object sizes.
+    pub total_size: u64,
+    /// The signed envelope, once delivered.
+    pub envelope: Option<SignedBlob>,
+    /// Hex fingerprint of the key that signed the envelope.
+    pub sender_fingerprint: Option<String>,
+    /// Creation time.
+    pub created_at: u64,
+    /// Expiry.
+    pub expires_at: u64,
+    /// Delivery time.
+    pub delivered_at: Option<u64>,
+    /// First read receipt's time.
+    pub first_read_at: Option<u64>,
+}
+
+const EXCHANGE_COLUMNS: &str = "id, sender_org_id, sender_user_id, recipient_org_id, recipient_generation, \
+     sender_generation, priority, state, idempotency_key, request_hash, in_reply_to, object_count, total_size, \
+     envelope, envelope_signature, sender_fingerprint, created_at, expires_at, delivered_at, first_read_at";
+
+fn u32_col(row: &AnyRow, column: &str) -> StoreResult<u32> {
+    u32::try_from(get_u64(row, column)?).map_err(|_| StoreError::Other(format!("bad {column}")))
+}
+
+fn exchange_from_row(row: &AnyRow) -> StoreResult<Exchange> {
+    let envelope: Option<Vec<u8>> = row.try_get("envelope")?;
+    let signature: Option<Vec<u8>> = row.try_get("envelope_signature")?;
+    Ok(Exchange {
+        id: get_id(row, "id")?,
+        sender_org_id: get_id(row, "sender_org_id")?,
+        sender_user_id: get_id(row, "sender_user_id")?,
+        recipient_org_id: get_id(row, "recipient_org_id")?,
+        recipient_generation: u32_col(row, "recipient_generation")?,
+        sender_generation: get_opt_u64(row, "sender_generation")?
+            .map(|g| {
+                u32::try_from(g).map_err(|_| StoreError::Other("bad sender_generation".into()))
+            })
+            .transpose()?,
+        urgent: get_u64(row, "priority")? == 1,
+        state: ExchangeState::parse(&row.try_get::<String, _>("state")?)?,
+        idempotency_key: row.try_get("idempotency_key")?,
+        request_hash: row.try_get("request_hash")?,
+        in_reply_to: get_opt_id(row, "in_reply_to")?,
+        object_count: u32_col(row, "object_count")?,
+        total_size: get_u64(row, "total_size")?,
+        envelope: match (envelope, signature) {
+            (Some(data), Some(signature)) => Some(SignedBlob { data, signature }),
+            _ => None,
+        },
+        sender_fingerprint: row.try_get("sender_fingerprint")?,
+        created_at: get_u64(row, "created_at")?,
+        expires_at: get_u64(row, "expires_at")?,
+        delivered_at: get_opt_u64(row, "delivered_at")?,
+        first_read_at: get_opt_u64(row, "first_read_at")?,
+    })
+}
+
+/// One ciphertext object of an exchange and its upload progress.
+#[derive(Debug, Clone)]
+pub struct Object {
+    /// The exchange.
+    pub exchange_id: ExchangeId,
+    /// 0 for the manifest, then the files.
+    pub idx: u32,
+    /// Declared size.
+    pub size: u64,
+    /// Number of parts.
+    pub part_count: u32,
+    /// Parts stored so far (always a prefix: parts arrive in order).
+    pub parts_stored: u32,
+    /// SHA-256 state after the stored parts.
+    pub hash_state: Vec<u8>,
+    /// SHA-256 of the whole object, once complete.
+    pub sha256: Option<[u8; 32]>,
+}
+
+fn object_from_row(row: &AnyRow) -> StoreResult<Object> {
+    let sha256: Option<Vec<u8>> = row.try_get("sha256")?;
+    Ok(Object {
+        exchange_id: get_id(row, "exchange_id")?,
+        idx: u32_col(row, "idx")?,
+        size: get_u64(row, "size")?,
+        part_count: u32_col(row, "part_count")?,
+        parts_stored: u32_col(row, "parts_stored")?,
+        hash_state: row.try_get("hash_state")?,
+        sha256: sha256
+            .map(|h| {
+                h.try_into()
+                    .map_err(|_| StoreError::Other("bad sha256 length".into()))
+            })
+            .transpose()?,
+    })
+}
+
+/// A stored read receipt.
+#[derive(Debug, Clone)]
+pub struct ReceiptRow {
+    /// The exchange.
+    pub exchange_id: ExchangeId,
+    /// The reader.
+    pub user_id: UserId,
+    /// The reader's organisation.
+    pub org_id: OrgId,
+    /// Hex fingerprint of the key that signed the receipt.
+    pub reader_fingerprint: String,
+    /// The signed receipt.
+    pub receipt: SignedBlob,
+    /// When the reader says they read it.
+    pub read_at: u64,
+}
+
+/// Which list, and how it is filtered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mailbox {
+    /// Delivered to the organisation.
+    Inbox,
+    /// Sent by the organisation (delivered or still uploading).
+    Outbox,
+}
+
+/// A page position: the last row of the previous page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    /// 1 urgent, 0 normal.
+    pub priority: i64,
+    /// Delivery (or creation) time.
+    pub at: i64,
+    /// Id.
+    pub id: String,
+}
+
+/// List filters.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    /// Only urgent (true) or only normal (false).
+    pub urgent: Option<bool>,
+    /// Only unread (true) or only read (false).
+    pub unread: Option<bool>,
+    /// Only with this other organisation.
+    pub counterpart: Option<OrgId>,
+}
+
+impl Store {
+    /// The exchange with this id.
+    pub async fn exchange(&self, id: &ExchangeId) -> StoreResult<Option<Exchange>> {
+        let sql = format!("SELECT {EXCHANGE_COLUMNS} FROM exchanges WHERE id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id.to_string())
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(exchange_from_row).transpose()
+    }
+
+    /// The exchange a sender created with this Idempotency-Key.
+    pub async fn exchange_by_idempotency_key(
+        &self,
+        sender: &UserId,
+        key: &str,
+    ) -> StoreResult<Option<Exchange>> {
+        let sql = format!(
+            "SELECT {EXCHANGE_COLUMNS} FROM exchanges WHERE sender_user_id = $1 AND idempotency_key = $2"
+        );
+        let row = sqlx::query(&sql)
+            .bind(sender.to_string())
+            .bind(key)
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(exchange_from_row).transpose()
+    }
+
+    /// The objects of an exchange, in order.
+    pub async fn objects(&self, exchange: &ExchangeId) -> StoreResult<Vec<Object>> {
+        let rows = sqlx::query("SELECT * FROM objects WHERE exchange_id = $1 ORDER BY idx")
+            .bind(exchange.to_string())
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(object_from_row).collect()
+    }
+
+    /// The SHA-256 of a stored part.
+    pub async fn part_sha256(
+        &self,
+        exchange: &ExchangeId,
+        idx: u32,
+        part: u32,
+    ) -> StoreResult<Option<Vec<u8>>> {
+        let row = sqlx::query(
+            "SELECT sha256 FROM parts WHERE exchange_id = $1 AND idx = $2 AND part_no = $3",
+        )
+        .bind(exchange.to_string())
+        .bind(i64::from(idx))
+        .bind(i64::from(part))
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| r.try_get::<Vec<u8>, _>("sha256"))
+            .transpose()
+            .map_err(StoreError::from)
+    }
+
+    /// A page of an organisation's inbox or outbox: urgent first, newest first.
+    pub async fn list_exchanges(
+        &self,
+        which: Mailbox,
+        org: &OrgId,
+        filter: &ListFilter,
+        after: Option<&Cursor>,
+        limit: u32,
+    ) -> StoreResult<Vec<Exchange>> {
+        let (org_column, other_column, states, at) = match which {
+            Mailbox::Inbox => (
+                "recipient_org_id",
+                "sender_org_id",
+                "state = 'delivered'",
+                "delivered_at",
+            ),
+            Mailbox::Outbox => (
+                "sender_org_id",
+                "recipient_org_id",
+                "state IN ('delivered', 'uploading')",
+                "created_at",
+            ),
+        };
+        let mut sql = format!(
+            "SELECT {EXCHANGE_COLUMNS} FROM exchanges WHERE {org_column} = $1 AND {states}"
+        );
+        let mut next = 2;
+        let mut param = |sql: &mut String, clause: &str| {
+            sql.push_str(&clause.replace('?', &format!("${next}")));
+            next += 1;
+        };
+        if filter.urgent.is_some() {
+            param(&mut sql, " AND priority = ?");
+        }
+        match filter.unread {
+            Some(true) => sql.push_str(" AND first_read_at IS NULL"),
+            Some(false) => sql.push_str(" AND first_read_at IS NOT NULL"),
+            None => {}
+        }
+        if filter.counterpart.is_some() {
+            param(&mut sql, &format!(" AND {other_column} = ?"));
+        }
+        if after.is_some() {
+            // (priority, at, id) < cursor, in descending order, written out for both SQL dialects.
+            let (p, a, i) = (next, next + 1, next + 2);
+            sql.push_str(&format!(
+                " AND (priority < ${p} OR (priority = ${p} AND ({at} < ${a} OR ({at} = ${a} AND id < ${i}))))"
+            ));
+            next += 3;
+        }
+        sql.push_str(&format!(
+            " ORDER BY priority DESC, {at} DESC, id DESC LIMIT ${next}"
+        ));
+
+        let mut query = sqlx::query(&sql).bind(org.to_string());
+        if let Some(urgent) = filter.urgent {
+            query = query.bind(i64::from(urgent));
+        }
+        if let Some(other) = &filter.counterpart {
+            query = query.bind(other.to_string());
+        }
+        if let Some(cursor) = after {
+            query = query
+                .bind(cursor.priority)
+                .bind(cursor.at)
+                .bind(cursor.id.clone());
+        }
+        let rows = query.bind(i64::from(limit)).fetch_all(self.pool()).await?;
+        rows.iter().map(exchange_from_row).collect()
+    }
+
+    /// The receipts of an exchange, oldest first.
+    pub async fn receipts(&self, exchange: &ExchangeId) -> StoreResult<Vec<ReceiptRow>> {
+        let rows =
+            sqlx::query("SELECT * FROM receipts WHERE exchange_id = $1 ORDER BY read_at, user_id")
+                .bind(exchange.to_string())
+                .fetch_all(self.pool())
+                .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ReceiptRow {
+                    exchange_id: get_id(row, "exchange_id")?,
+                    user_id: get_id(row, "user_id")?,
+                    org_id: get_id(row, "org_id")?,
+                    reader_fingerprint: row.try_get("reader_fingerprint")?,
+                    receipt: SignedBlob {
+                        data: row.try_get("receipt")?,
+                        signature: row.try_get("receipt_signature")?,
+                    },
+                    read_at: get_u64(row, "read_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Bytes an organisation has stored (sent exchanges not yet purged).
+    pub async fn org_stored_bytes(&self, org: &OrgId) -> StoreResult<u64> {
+        let row = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(total_size), 0) AS BIGINT) AS total FROM exchanges \
+             WHERE sender_org_id = $1 AND state IN ('uploading', 'delivered')",
+        )
+        .bind(org.to_string())
+        .fetch_one(self.pool())
+        .await?;
+        get_u64(&row, "total")
+    }
+
+    /// Exchanges to purge: delivered and past expiry, or uploading since before `abandoned_before`.
+    pub async fn exchanges_to_purge(
+        &self,
+        now: u64,
+        abandoned_before: u64,
+        limit: u32,
+    ) -> StoreResult<Vec<Exchange>> {
+        let sql = format!(
+            "SELECT {EXCHANGE_COLUMNS} FROM exchanges WHERE (state = 'delivered' AND expires_at <= $1) \
+             OR (state = 'uploading' AND (created_at < $2 OR expires_at <= $1)) ORDER BY expires_at LIMIT $3"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(big(now)?)
+            .bind(big(abandoned_before)?)
+            .bind(i64::from(limit))
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(exchange_from_row).collect()
+    }
+
+    /// Whether any exchange row exists with this id (for orphan blob cleanup), and its state.
+    pub async fn exchange_state(&self, id: &str) -> StoreResult<Option<ExchangeState>> {
+        let row = sqlx::query("SELECT state FROM exchanges WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|r| ExchangeState::parse(&r.try_get::<String, _>("state")?))
+            .transpose()
+    }
+}
+
+/// What creating an exchange writes.
+#[derive(Debug, Clone)]
+pub struct NewExchange {
+    /// The exchange row (state uploading, no envelope).
+    pub exchange: Exchange,
+    /// Declared object sizes, manifest first.
+    pub sizes: Vec<u64>,
+    /// Part size.
+    pub part_size: u64,
+    /// The SHA-256 state of an empty input.
+    pub empty_hash_state: Vec<u8>,
+}
+
+impl Tx {
+    /// Creates an exchange and its objects.
+    pub async fn insert_exchange(&mut self, new: &NewExchange) -> StoreResult<()> {
+        let e = &new.exchange;
+        sqlx::query(
+            "INSERT INTO exchanges (id, sender_org_id, sender_user_id, recipient_org_id, recipient_generation, \
+             sender_generation, priority, state, idempotency_key, request_hash, in_reply_to, object_count, total_size, \
+             created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'uploading', $8, $9, $10, $11, $12, $13, $14)",
+        )
+        .bind(e.id.to_string())
+        .bind(e.sender_org_id.to_string())
+        .bind(e.sender_user_id.to_string())
+        .bind(e.recipient_org_id.to_string())
+        .bind(i64::from(e.recipient_generation))
+        .bind(e.sender_generation.map(i64::from))
+        .bind(i64::from(e.urgent))
+        .bind(e.idempotency_key.clone())
+        .bind(e.request_hash.clone())
+        .bind(e.in_reply_to.map(|id| id.to_string()))
+        .bind(i64::from(e.object_count))
+        .bind(big(e.total_size)?)
+        .bind(big(e.created_at)?)
+        .bind(big(e.expires_at)?)
+        .execute(&mut *self.tx)
+        .await?;
+        for (idx, size) in new.sizes.iter().enumerate() {
+            let parts = size.div_ceil(new.part_size).max(1);
+            sqlx::query(
+                "INSERT INTO objects (exchange_id, idx, size, part_count, parts_stored, hash_state) \
+                 VALUES ($1, $2, $3, $4, 0, $5)",
+            )
+            .bind(e.id.to_string())
+            .bind(big(idx as u64)?)
+            .bind(big(*size)?)
+            .bind(big(parts)?)
+            .bind(new.empty_hash_state.clone())
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Records part `part` of an object, which must be the next one expected; returns
+    /// `false` (writing nothing) if another writer recorded it first.
+    #[allow(clippy::too_many_arguments, reason = "one column each")]
+    pub async fn record_part(
+        &mut self,
+        exchange: &ExchangeId,
+        idx: u32,
+        part: u32,
+        size: u64,
+        sha256: &[u8; 32],
+        hash_state: &[u8],
+        object_sha256: Option<&[u8; 32]>,
+        now: u64,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE objects SET parts_stored = parts_stored + 1, hash_state = $4, sha256 = $5 \
+             WHERE exchange_id = $1 AND idx = $2 AND parts_stored = $3",
+        )
+        .bind(exchange.to_string())
+        .bind(i64::from(idx))
+        .bind(i64::from(part))
+        .bind(hash_state.to_vec())
+        .bind(object_sha256.map(|h| h.to_vec()))
+        .execute(&mut *self.tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO parts (exchange_id, idx, part_no, size, sha256, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(exchange.to_string())
+        .bind(i64::from(idx))
+        .bind(i64::from(part))
+        .bind(big(size)?)
+        .bind(sha256.to_vec())
+        .bind(big(now)?)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(true)
+    }
+
+    /// Marks an uploading exchange delivered with its signed envelope; `false` if it was
+    /// not uploading any more.
+    pub async fn deliver(
+        &mut self,
+        id: &ExchangeId,
+        envelope: &SignedBlob,
+        fingerprint: &str,
+        now: u64,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE exchanges SET state = 'delivered', envelope = $2, envelope_signature = $3, sender_fingerprint = $4, \
+             delivered_at = $5 WHERE id = $1 AND state = 'uploading'",
+        )
+        .bind(id.to_string())
+        .bind(envelope.data.clone())
+        .bind(envelope.signature.clone())
+        .bind(fingerprint)
+        .bind(big(now)?)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Stores a read receipt (a reader's second receipt replaces nothing); `false` if the
+    /// reader had already sent one.
+    pub async fn insert_receipt(&mut self, receipt: &ReceiptRow, now: u64) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "INSERT INTO receipts (exchange_id, user_id, org_id, reader_fingerprint, receipt, receipt_signature, read_at, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (exchange_id, user_id) DO NOTHING",
+        )
+        .bind(receipt.exchange_id.to_string())
+        .bind(receipt.user_id.to_string())
+        .bind(receipt.org_id.to_string())
+        .bind(receipt.reader_fingerprint.clone())
+        .bind(receipt.receipt.data.clone())
+        .bind(receipt.receipt.signature.clone())
+        .bind(big(receipt.read_at)?)
+        .bind(big(now)?)
+        .execute(&mut *self.tx)
+        .await?;
+        if done.rows_affected() == 1 {
+            sqlx::query(
+                "UPDATE exchanges SET first_read_at = $2 WHERE id = $1 AND first_read_at IS NULL",
+            )
+            .bind(receipt.exchange_id.to_string())
+            .bind(big(now)?)
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Marks an exchange purged: `expired` if it had been delivered, `abandoned` otherwise.
+    pub async fn mark_purged(
+        &mut self,
+        id: &ExchangeId,
+        now: u64,
+    ) -> StoreResult<Option<ExchangeState>> {
+        let row = sqlx::query(
+            "UPDATE exchanges SET state = CASE WHEN state = 'delivered' THEN 'expired' ELSE 'abandoned' END, \
+             purged_at = $2 WHERE id = $1 AND state IN ('delivered', 'uploading') RETURNING state",
+        )
+        .bind(id.to_string())
+        .bind(big(now)?)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        let state = row
+            .map(|r| ExchangeState::parse(&r.try_get::<String, _>("state")?))
+            .transpose()?;
+        if state.is_some() {
+            sqlx::query("DELETE FROM parts WHERE exchange_id = $1")
+                .bind(id.to_string())
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(state)
+    }
+}
+
+impl ExchangeState {
+    /// The column value (for logs and the API).
+    pub fn name(self) -> &'static str {
+        self.as_str()
+    }
+}

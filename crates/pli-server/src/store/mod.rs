@@ -1,0 +1,273 @@
+//! The metadata store: the only module that holds SQL.
+//!
+//! One portable set of migrations (`migrations/` at the repository root) and one set of
+//! queries serve SQLite and PostgreSQL through sqlx's `Any` driver: `$1` placeholders,
+//! `BIGINT` for times and booleans, `BYTEA` for bytes, ids made by the application.
+//!
+//! Writes go through [`Store::begin`]. On SQLite, write transactions are serialised by an
+//! in-process lock (SQLite has one writer anyway), so a transaction that reads then
+//! writes never meets `SQLITE_BUSY`; readers are not blocked (WAL).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{Any, AnyPool, Executor as _, Row as _};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+pub mod audit;
+pub mod directory;
+pub mod exchanges;
+pub mod users;
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No such row.
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness or state conflict; the text says what.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The database is unreachable or restarting.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else.
+    #[error("database error: {0}")]
+    Other(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        match &error {
+            sqlx::Error::RowNotFound => Self::NotFound,
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed => Self::Unavailable(error.to_string()),
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                Self::Conflict("already exists".into())
+            }
+            sqlx::Error::Database(db) => {
+                let code = db.code().unwrap_or_default();
+                // PostgreSQL: connection exceptions (08…), shutting down (57P0…), too many
+                // connections (53300); SQLite: busy (5) and locked (6).
+                if code.starts_with("08")
+                    || code.starts_with("57P0")
+                    || code == "53300"
+                    || code == "5"
+                    || code == "6"
+                {
+                    Self::Unavailable(error.to_string())
+                } else {
+                    Self::Other(error.to_string())
+                }
+            }
+            _ => Self::Other(error.to_string()),
+        }
+    }
+}
+
+/// Shorthand for store results.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Which database is behind the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+/// The metadata store: a connection pool and, on SQLite, the writers' lock.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    write_lock: Option<Arc<Mutex<()>>>,
+}
+
+/// A write transaction. Dropping it without [`commit`](Tx::commit) rolls back.
+#[derive(Debug)]
+pub struct Tx {
+    pub(crate) tx: sqlx::Transaction<'static, Any>,
+    _writer: Option<OwnedMutexGuard<()>>,
+}
+
+impl Tx {
+    /// Commits.
+    pub async fn commit(self) -> StoreResult<()> {
+        self.tx.commit().await.map_err(StoreError::from)
+    }
+}
+
+impl Store {
+    /// Connects and brings the schema up to date.
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        use anyhow::Context as _;
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        };
+        let options = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            .acquire_timeout(Duration::from_secs(5))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            });
+        let pool = options
+            .connect(url)
+            .await
+            .with_context(|| format!("cannot open the database ({})", redact(url)))?;
+        sqlx::migrate!("../../migrations")
+            .run(&pool)
+            .await
+            .context("cannot apply the database migrations")?;
+        let write_lock = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        Ok(Self {
+            pool,
+            backend,
+            write_lock,
+        })
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool, for reads.
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Starts a write transaction.
+    pub async fn begin(&self) -> StoreResult<Tx> {
+        let writer = match &self.write_lock {
+            Some(lock) => Some(lock.clone().lock_owned().await),
+            None => None,
+        };
+        let tx = self.pool.begin().await?;
+        Ok(Tx {
+            tx,
+            _writer: writer,
+        })
+    }
+
+    /// Checks the database answers (for `/readyz`).
+    pub async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Reads a setting.
+    pub async fn setting(&self, name: &str) -> StoreResult<Option<Vec<u8>>> {
+        let row = sqlx::query("SELECT value FROM settings WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| r.try_get::<Vec<u8>, _>(0))
+            .transpose()
+            .map_err(StoreError::from)
+    }
+
+    /// Reads a setting, or stores `make()` under it if there is none yet (first writer
+    /// wins, so several replicas agree).
+    pub async fn setting_or_insert(
+        &self,
+        name: &str,
+        make: impl FnOnce() -> Vec<u8>,
+    ) -> StoreResult<Vec<u8>> {
+        if let Some(value) = self.setting(name).await? {
+            return Ok(value);
+        }
+        let mut tx = self.begin().await?;
+        let inserted = sqlx::query("INSERT INTO settings (name, value) VALUES ($1, $2)")
+            .bind(name)
+            .bind(make())
+            .execute(&mut *tx.tx)
+            .await;
+        match inserted.map_err(StoreError::from) {
+            Ok(_) => tx.commit().await?,
+            Err(StoreError::Conflict(_)) => drop(tx),
+            Err(other) => return Err(other),
+        }
+        self.setting(name).await?.ok_or(StoreError::NotFound)
+    }
+}
+
+impl Tx {
+    /// Stores a setting that must not exist yet.
+    pub async fn insert_setting(&mut self, name: &str, value: &[u8]) -> StoreResult<()> {
+        sqlx::query("INSERT INTO settings (name, value) VALUES ($1, $2)")
+            .bind(name)
+            .bind(value.to_vec())
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+}
+
+/// A URL without its password, for error messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => format!(
+            "{}://…@{}",
+            url.get(..scheme).unwrap_or(""),
+            url.get(at + 1..).unwrap_or("")
+        ),
+        _ => url.to_owned(),
+    }
+}
+
+/// `u64` → `BIGINT`.
+pub(crate) fn big(value: u64) -> StoreResult<i64> {
+    i64::try_from(value).map_err(|_| StoreError::Other("value out of range".into()))
+}
+
+/// `BIGINT` → `u64` (negative values are a corrupt row).
+pub(crate) fn unbig(value: i64) -> StoreResult<u64> {
+    u64::try_from(value).map_err(|_| StoreError::Other("negative value in the database".into()))
+}
+
+/// Reads a `BIGINT` column as `u64`.
+pub(crate) fn get_u64(row: &AnyRow, column: &str) -> StoreResult<u64> {
+    unbig(row.try_get::<i64, _>(column)?)
+}
+
+/// Reads a nullable `BIGINT` column as `Option<u64>`.
+pub(crate) fn get_opt_u64(row: &AnyRow, column: &str) -> StoreResult<Option<u64>> {
+    row.try_get::<Option<i64>, _>(column)?
+        .map(unbig)
+        .transpose()
+}
+
+/// Reads a `TEXT` id column.
+pub(crate) fn get_id<K>(row: &AnyRow, column: &str) -> StoreResult<pli_api::Id<K>> {
+    let text: String = row.try_get(column)?;
+    text.parse()
+        .map_err(|_| StoreError::Other(format!("bad id in column {column}")))
+}
+
+/// Reads a nullable `TEXT` id column.
+pub(crate) fn get_opt_id<K>(row: &AnyRow, column: &str) -> StoreResult<Option<pli_api::Id<K>>> {
+    let text: Option<String> = row.try_get(column)?;
+    text.map(|t| {
+        t.parse()
+            .map_err(|_| StoreError::Other(format!("bad id in column {column}")))
+    })
+    .transpose()
+}

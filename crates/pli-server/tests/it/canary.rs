@@ -1,0 +1,275 @@
+//! The canary test: unique plaintext, file name, subject, message, case reference,
+//! passwords, tokens and private keys go through every flow; none of them appears in the
+//! database (its files, or every row), in the blob folder, or in the server's logs.
+
+use pli_client::{FileInput, SendOptions, Session};
+use pli_crypto::manifest::Category;
+
+use super::harness::{Backend, PASSWORD, logs, test_kdf, totp_now, world};
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Every file under `dir`, read whole (test data is small).
+fn files(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files(&path));
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            out.push((path.display().to_string(), bytes));
+        }
+    }
+    out
+}
+
+/// Every row of every table, as text.
+async fn dump(database_url: &str) -> Vec<u8> {
+    use sqlx::Row as _;
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(database_url).await.unwrap();
+    let mut out = Vec::new();
+    for table in [
+        "settings",
+        "organisations",
+        "users",
+        "user_certificates",
+        "sessions",
+        "invitations",
+        "org_keys",
+        "key_grants",
+        "exchanges",
+        "objects",
+        "parts",
+        "receipts",
+        "chains",
+        "audit_log",
+        "events",
+        "login_throttle",
+    ] {
+        // Every column as text (bytes as hex on PostgreSQL, as text on SQLite): enough to
+        // find a plaintext string, and the raw files are searched as well.
+        let rows = sqlx::query(&format!("SELECT * FROM {table}"))
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        for row in rows {
+            for i in 0..row.len() {
+                if let Ok(text) = row.try_get::<String, _>(i) {
+                    out.extend(text.as_bytes());
+                } else if let Ok(bytes) = row.try_get::<Vec<u8>, _>(i) {
+                    out.extend(&bytes);
+                }
+                out.push(b'\n');
+            }
+        }
+    }
+    out
+}
+
+async fn canary(backend: Backend) {
+    let tag = hex(&pli_server::auth::secrets::random::<8>().unwrap());
+    let content = format!("CANARY-PLAINTEXT-{tag}");
+    let name = format!("canary-name-{tag}.pdf");
+    let subject = format!("canary-subject-{tag}");
+    let message = format!("canary-message-{tag}");
+    let case_reference = format!("canary-case-{tag}");
+
+    let mut w = world(backend).await;
+    let file = content.repeat(20_000).into_bytes();
+    let options = SendOptions {
+        category: Category::Rapport,
+        subject: subject.clone(),
+        message: message.clone(),
+        case_reference: case_reference.clone(),
+        urgent: false,
+        copy_to_sender: true,
+        in_reply_to: None,
+    };
+    let input = FileInput {
+        name: name.clone(),
+        media_type: "application/pdf".into(),
+        size: file.len() as u64,
+        reader: Box::new(std::io::Cursor::new(file.clone())),
+    };
+    let id = w
+        .caseworker
+        .session
+        .send(&w.court, vec![input], &options)
+        .await
+        .unwrap();
+    let received = w.greffier.session.open(&id).await.unwrap();
+    let mut out = Vec::new();
+    w.greffier
+        .session
+        .download_file(&received, 0, &mut out)
+        .await
+        .unwrap();
+    assert_eq!(out, file);
+    w.greffier.session.acknowledge(&received).await.unwrap();
+    // Other flows: a reply, a rotation, a new login with TOTP, a re-authentication, a reset.
+    let reply = SendOptions {
+        in_reply_to: Some(id),
+        ..options.clone()
+    };
+    let input = FileInput {
+        name: name.clone(),
+        media_type: "application/pdf".into(),
+        size: 10,
+        reader: Box::new(std::io::Cursor::new(content.as_bytes()[..10].to_vec())),
+    };
+    w.greffier
+        .session
+        .send(&w.dept, vec![input], &reply)
+        .await
+        .unwrap();
+    w.court_admin.session.rotate_org_key().await.unwrap();
+    let totp = w.court_admin.totp.clone().unwrap();
+    let again = Session::login(
+        &w.app.client,
+        &w.court_admin.email,
+        PASSWORD,
+        Some(&totp_now(&totp, 1)),
+        None,
+    )
+    .await
+    .unwrap();
+    w.greffier.session.reauth(PASSWORD, None).await.unwrap();
+    let reset = w
+        .court_admin
+        .session
+        .reset_member(&w.court, &w.greffier.session.me.user_id)
+        .await
+        .unwrap();
+    let reset_token = reset.link.rsplit('/').next().unwrap().to_owned();
+    let new_greffier = Session::accept_invitation(
+        &w.app.client,
+        &reset_token,
+        "canary-new-password",
+        test_kdf(),
+    )
+    .await
+    .unwrap();
+
+    let mut secrets: Vec<(String, Vec<u8>)> = vec![
+        ("plaintext".into(), content.clone().into_bytes()),
+        ("file name".into(), name.clone().into_bytes()),
+        ("subject".into(), subject.clone().into_bytes()),
+        ("message".into(), message.clone().into_bytes()),
+        ("case reference".into(), case_reference.clone().into_bytes()),
+        ("password".into(), PASSWORD.as_bytes().to_vec()),
+        ("new password".into(), b"canary-new-password".to_vec()),
+        ("reset token".into(), reset_token.clone().into_bytes()),
+        ("setup token".into(), w.app.setup_token.clone().into_bytes()),
+    ];
+    let people = [
+        &w.caseworker,
+        &w.greffier,
+        &w.court_admin,
+        &w.dept_admin,
+        &w.platform,
+    ];
+    for person in people {
+        let who = &person.email;
+        secrets.push((
+            format!("session token of {who}"),
+            person.session.token().unwrap().as_bytes().to_vec(),
+        ));
+        let identity = person.session.keys.encryption.to_bytes();
+        secrets.push((format!("X25519 key of {who}"), identity.to_vec()));
+        secrets.push((
+            format!("X25519 key of {who}, hex"),
+            hex(identity.as_slice()).into_bytes(),
+        ));
+        secrets.push((
+            format!("X25519 key of {who}, base64"),
+            b64(identity.as_slice()).into_bytes(),
+        ));
+        secrets.push((
+            format!("age identity of {who}"),
+            person
+                .session
+                .keys
+                .encryption
+                .to_secret_string()
+                .unwrap()
+                .as_bytes()
+                .to_vec(),
+        ));
+        let seed = person.session.keys.signing.to_bytes();
+        secrets.push((format!("Ed25519 seed of {who}"), seed.to_vec()));
+        secrets.push((
+            format!("Ed25519 seed of {who}, base64"),
+            b64(seed.as_slice()).into_bytes(),
+        ));
+    }
+    for (generation, key) in &w.court_admin.session.org_keys {
+        secrets.push((
+            format!("court key {generation}"),
+            key.identity.to_bytes().to_vec(),
+        ));
+        secrets.push((
+            format!("court key {generation}, base64"),
+            b64(key.identity.to_bytes().as_slice()).into_bytes(),
+        ));
+    }
+    let root = w.platform.session.root_key.as_ref().unwrap().to_bytes();
+    secrets.push(("root key".into(), root.to_vec()));
+    secrets.push((
+        "later session token".into(),
+        again.token().unwrap().as_bytes().to_vec(),
+    ));
+    secrets.push((
+        "reset session token".into(),
+        new_greffier.token().unwrap().as_bytes().to_vec(),
+    ));
+
+    let mut haystacks: Vec<(String, Vec<u8>)> = files(w.app.data.path());
+    haystacks.push(("database rows".into(), dump(&w.app.database_url).await));
+    haystacks.push(("logs".into(), logs().lock().unwrap().clone()));
+    assert!(
+        haystacks.iter().any(|(n, h)| n == "logs" && !h.is_empty()),
+        "no logs captured"
+    );
+    assert!(
+        files(w.app.data.path())
+            .iter()
+            .any(|(n, _)| n.contains("blobs")),
+        "no blobs written"
+    );
+    let mut found = Vec::new();
+    for (what, needle) in &secrets {
+        for (where_, haystack) in &haystacks {
+            if contains(haystack, needle) {
+                found.push(format!("{what} found in {where_}"));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "secrets reached the server's storage or logs:\n{}",
+        found.join("\n")
+    );
+    let _ = &mut w;
+}
+
+#[tokio::test]
+async fn no_secret_reaches_storage_or_logs_on_sqlite() {
+    canary(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn no_secret_reaches_storage_or_logs_on_postgres() {
+    canary(Backend::Postgres).await;
+}

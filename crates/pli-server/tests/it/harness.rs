@@ -1,0 +1,438 @@
+//! One harness for every test: `spawn_app(Backend)` starts the real server on port 0 with
+//! a fresh SQLite file or a fresh PostgreSQL database, and captures its logs.
+//!
+//! PostgreSQL comes from `PLI_TEST_DATABASE_URL` (an admin URL; `cargo xtask test` starts
+//! a throwaway server and sets it). Without it, PostgreSQL tests fail: they never skip.
+
+use std::io::Write as _;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use pli_client::{Client, Session};
+use pli_crypto::cert::OrgKind;
+use pli_crypto::password::KdfParams;
+use pli_server::app::Application;
+use pli_server::auth::secrets::ServerKey;
+use pli_server::config::Config;
+use sqlx::Connection as _;
+use tempfile::TempDir;
+
+/// Which database the server runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Every log line the servers of this process wrote.
+pub fn logs() -> Arc<Mutex<Vec<u8>>> {
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let writer = buffer.clone();
+        let _ = tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(
+                "debug,sqlx=info,hyper=info,h2=info,reqwest=info",
+            ))
+            .with_writer(move || LogWriter(writer.clone()))
+            .try_init();
+        buffer
+    })
+    .clone()
+}
+
+struct LogWriter(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if std::env::var_os("PLI_TEST_LOG_STDERR").is_some() {
+            std::io::stderr().write_all(bytes)?;
+        }
+        self.0.lock().unwrap().write_all(bytes)?;
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A running relay.
+pub struct TestApp {
+    pub base: String,
+    pub client: Client,
+    pub data: TempDir,
+    pub setup_token: String,
+    pub database_url: String,
+    pub state: pli_server::app::AppState,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    postgres: Option<(String, String)>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+        if let Some((admin_url, name)) = self.postgres.take() {
+            // Drop the database on a thread of its own: Drop cannot await.
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                runtime.block_on(async {
+                    if let Ok(mut conn) = sqlx::PgConnection::connect(&admin_url).await {
+                        let _ =
+                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .execute(&mut conn)
+                                .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}_{}_{}",
+        std::process::id(),
+        pli_server::auth::secrets::random::<6>()
+            .map(|b| b.iter().map(|x| format!("{x:02x}")).collect::<String>())
+            .unwrap()
+    )
+}
+
+/// Starts a relay on a fresh database.
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// Starts a relay on a fresh database, after `adjust` tweaks its configuration.
+pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let _ = logs();
+    let data = tempfile::tempdir().unwrap();
+    let (database_url, postgres) = match backend {
+        Backend::Sqlite => (
+            format!("sqlite://{}?mode=rwc", data.path().join("pli.db").display()),
+            None,
+        ),
+        Backend::Postgres => {
+            let admin_url = std::env::var("PLI_TEST_DATABASE_URL").expect(
+                "PLI_TEST_DATABASE_URL is not set: run the tests through `cargo xtask test`, which starts PostgreSQL",
+            );
+            let name = unique("pli_test");
+            let mut conn = sqlx::PgConnection::connect(&admin_url)
+                .await
+                .expect("cannot reach the test PostgreSQL");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            let url = with_database(&admin_url, &name);
+            (url, Some((admin_url, name)))
+        }
+    };
+    let env = vec![
+        ("PLI_LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
+        ("PLI_DATA_DIR".to_owned(), data.path().display().to_string()),
+        ("PLI_DATABASE_URL".to_owned(), database_url.clone()),
+    ];
+    let mut config = Config::from_env(env).unwrap();
+    adjust(&mut config);
+    let app = Application::build_with(config, ServerKey::from_bytes([7; 32]), None)
+        .await
+        .unwrap();
+    let base = format!("http://{}", app.address());
+    let setup_token = app
+        .setup_link()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let state = app.state().clone();
+    let server = tokio::spawn(app.run_until(std::future::pending()));
+    TestApp {
+        client: Client::new(&base),
+        base,
+        data,
+        setup_token,
+        database_url,
+        state,
+        server,
+        postgres,
+    }
+}
+
+/// `postgres://…/postgres?host=…` with another database name.
+fn with_database(url: &str, name: &str) -> String {
+    let (before_query, query) = url
+        .split_once('?')
+        .map_or((url, None), |(a, b)| (a, Some(b)));
+    let base = before_query
+        .rsplit_once('/')
+        .map_or(before_query, |(a, _)| a);
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+/// Cheap but valid KDF parameters, so tests do not spend seconds in Argon2id.
+pub fn test_kdf() -> KdfParams {
+    let mut salt = [0u8; 16];
+    salt.copy_from_slice(&pli_server::auth::secrets::random::<16>().unwrap());
+    KdfParams {
+        m_cost_kib: KdfParams::MIN_M_COST_KIB,
+        t_cost: 2,
+        p_cost: 1,
+        salt,
+    }
+}
+
+/// Decodes RFC 4648 base32 (an authenticator app's job).
+pub fn base32_decode(text: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut buffer = 0u32;
+    let mut bits = 0;
+    for c in text.bytes() {
+        let value = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'2'..=b'7' => c - b'2' + 26,
+            _ => continue,
+        };
+        buffer = (buffer << 5) | u32::from(value);
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+        }
+    }
+    out
+}
+
+/// The current TOTP code for a base32 secret, `offset` steps ahead.
+pub fn totp_now(secret: &str, offset: u64) -> String {
+    let step = pli_server::now_ms() / 1000 / 30 + offset;
+    format!(
+        "{:06}",
+        pli_server::auth::totp::code(&base32_decode(secret), step).unwrap()
+    )
+}
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// A person in a story.
+pub struct Person {
+    pub session: Session,
+    pub email: String,
+    pub totp: Option<String>,
+}
+
+/// Two organisations with an admin and a member each, keys published and granted.
+pub struct World {
+    pub app: TestApp,
+    pub platform: Person,
+    pub court: pli_api::OrgId,
+    pub dept: pli_api::OrgId,
+    pub court_admin: Person,
+    pub dept_admin: Person,
+    pub greffier: Person,
+    pub caseworker: Person,
+}
+
+impl TestApp {
+    /// Sets up the platform admin (with TOTP).
+    pub async fn platform_admin(&self) -> Person {
+        let mut session = Session::setup_platform(
+            &self.client,
+            &self.setup_token,
+            "admin@pli.test",
+            "Admin Plateforme",
+            PASSWORD,
+            test_kdf(),
+        )
+        .await
+        .unwrap();
+        let secret = session.enable_totp(|s| totp_now(s, 0)).await.unwrap();
+        Person {
+            session,
+            email: "admin@pli.test".into(),
+            totp: Some(secret),
+        }
+    }
+
+    /// Invites someone to `org` as `inviter`, and accepts as them.
+    pub async fn invite_and_accept(
+        &self,
+        inviter: &Person,
+        org: &pli_api::OrgId,
+        email: &str,
+        name: &str,
+        role: &str,
+    ) -> Person {
+        let invitation = inviter
+            .session
+            .invite(org, email, name, role)
+            .await
+            .unwrap();
+        let token = invitation.link.rsplit('/').next().unwrap().to_owned();
+        let session = Session::accept_invitation(&self.client, &token, PASSWORD, test_kdf())
+            .await
+            .unwrap();
+        Person {
+            session,
+            email: email.into(),
+            totp: None,
+        }
+    }
+}
+
+impl Person {
+    /// Turns TOTP on (admins must).
+    pub async fn enable_totp(&mut self) {
+        let secret = self.session.enable_totp(|s| totp_now(s, 0)).await.unwrap();
+        self.totp = Some(secret);
+    }
+}
+
+/// The whole cast: platform admin, a court and a Département, each with an admin (TOTP
+/// on, organisation key published) and a certified member holding the key.
+pub async fn world(backend: Backend) -> World {
+    world_on(spawn_app(backend).await).await
+}
+
+/// [`world`] on an app already started.
+pub async fn world_on(app: TestApp) -> World {
+    let platform = app.platform_admin().await;
+    let court = platform
+        .session
+        .create_org(
+            OrgKind::Court,
+            "Tribunal judiciaire de Meaux — Parquet",
+            "TJ-MEAUX-PARQUET",
+        )
+        .await
+        .unwrap();
+    let dept = platform
+        .session
+        .create_org(OrgKind::Departement, "Seine-et-Marne — ASE", "D77-ASE")
+        .await
+        .unwrap();
+
+    let mut court_admin = app
+        .invite_and_accept(
+            &platform,
+            &court,
+            "greffe.chef@tj-meaux.test",
+            "Chef de greffe",
+            "org_admin",
+        )
+        .await;
+    let mut dept_admin = app
+        .invite_and_accept(
+            &platform,
+            &dept,
+            "ase.admin@d77.test",
+            "Admin ASE",
+            "org_admin",
+        )
+        .await;
+    platform
+        .session
+        .certify(&court, &court_admin.session.me.user_id)
+        .await
+        .unwrap();
+    platform
+        .session
+        .certify(&dept, &dept_admin.session.me.user_id)
+        .await
+        .unwrap();
+    for admin in [&mut court_admin, &mut dept_admin] {
+        admin.session.refresh_keys().await.unwrap();
+        admin.enable_totp().await;
+        admin.session.rotate_org_key().await.unwrap();
+    }
+    let mut greffier = app
+        .invite_and_accept(
+            &court_admin,
+            &court,
+            "greffier@tj-meaux.test",
+            "Greffier Martin",
+            "member",
+        )
+        .await;
+    let mut caseworker = app
+        .invite_and_accept(
+            &dept_admin,
+            &dept,
+            "ts@d77.test",
+            "Travailleuse sociale Durand",
+            "member",
+        )
+        .await;
+    court_admin
+        .session
+        .certify(&court, &greffier.session.me.user_id)
+        .await
+        .unwrap();
+    dept_admin
+        .session
+        .certify(&dept, &caseworker.session.me.user_id)
+        .await
+        .unwrap();
+    greffier.session.refresh_keys().await.unwrap();
+    caseworker.session.refresh_keys().await.unwrap();
+    World {
+        app,
+        platform,
+        court,
+        dept,
+        court_admin,
+        dept_admin,
+        greffier,
+        caseworker,
+    }
+}
+
+/// Bytes that look like nothing in particular, `len` long, different per `seed`.
+pub fn data(len: usize, seed: u8) -> Vec<u8> {
+    let mut state = u64::from(seed) + 1;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect()
+}
+
+/// A file input from memory.
+pub fn file(name: &str, bytes: Vec<u8>) -> pli_client::FileInput {
+    pli_client::FileInput {
+        name: name.into(),
+        media_type: "application/pdf".into(),
+        size: bytes.len() as u64,
+        reader: Box::new(std::io::Cursor::new(bytes)),
+    }
+}
+
+/// Default sending options.
+pub fn options(subject: &str) -> pli_client::SendOptions {
+    pli_client::SendOptions {
+        category: pli_crypto::manifest::Category::Signalement,
+        subject: subject.into(),
+        message: "Veuillez trouver ci-joint le signalement.".into(),
+        case_reference: "2026/00042".into(),
+        urgent: true,
+        copy_to_sender: true,
+        in_reply_to: None,
+    }
+}
+
+#[allow(dead_code, reason = "used by some test modules only")]
+pub fn write_all(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.write_all(bytes).unwrap();
+}

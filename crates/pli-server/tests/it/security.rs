@@ -1,0 +1,597 @@
+//! Sessions, login throttling, TOTP, CSRF, live events, e-mail notifications and the
+//! audit log, through the real server.
+
+use std::sync::{Arc, Mutex};
+
+use pli_client::Session;
+use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
+
+use super::harness::{
+    Backend, PASSWORD, data, file, options, spawn_app, spawn_app_with, totp_now, world,
+};
+
+/// A minimal SMTP server that keeps every message it receives.
+async fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let messages = Arc::new(Mutex::new(Vec::new()));
+    let kept = messages.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let kept = kept.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = stream.into_split();
+                let mut lines = BufReader::new(read).lines();
+                write.write_all(b"220 sink ESMTP\r\n").await.unwrap();
+                let mut message = String::new();
+                let mut in_data = false;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if in_data {
+                        if line == "." {
+                            in_data = false;
+                            // Undo quoted-printable soft line breaks, so texts can be searched.
+                            kept.lock()
+                                .unwrap()
+                                .push(std::mem::take(&mut message).replace("=\n", ""));
+                            write.write_all(b"250 queued\r\n").await.unwrap();
+                        } else {
+                            message.push_str(&line);
+                            message.push('\n');
+                        }
+                        continue;
+                    }
+                    let verb = line.split_whitespace().next().unwrap_or("").to_uppercase();
+                    let reply: &[u8] = match verb.as_str() {
+                        "EHLO" | "HELO" => b"250 sink\r\n",
+                        "DATA" => {
+                            in_data = true;
+                            b"354 go on\r\n"
+                        }
+                        "QUIT" => {
+                            let _ = write.write_all(b"221 bye\r\n").await;
+                            return;
+                        }
+                        _ => b"250 ok\r\n",
+                    };
+                    write.write_all(reply).await.unwrap();
+                }
+            });
+        }
+    });
+    (port, messages)
+}
+
+#[tokio::test]
+async fn recipients_are_notified_by_email_without_any_content() {
+    let (port, messages) = smtp_sink().await;
+    let w = super::harness::world_on(
+        spawn_app_with(Backend::Sqlite, |config| {
+            config.smtp_url = Some(format!("smtp://127.0.0.1:{port}"))
+        })
+        .await,
+    )
+    .await;
+    let mut caseworker = w.caseworker.session;
+    caseworker
+        .send(
+            &w.court,
+            vec![file("secret-name.pdf", data(10, 1))],
+            &options("Sujet très confidentiel"),
+        )
+        .await
+        .unwrap();
+    let mut waited = 0;
+    let notification = loop {
+        if let Some(m) = messages
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|m| m.contains("greffier@tj-meaux.test") && m.contains("Nouveau pli"))
+        {
+            break m.clone();
+        }
+        waited += 1;
+        assert!(
+            waited < 100,
+            "no notification arrived: {:?}",
+            messages.lock().unwrap()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(notification.contains("URGENT"));
+    for secret in [
+        "secret-name",
+        "confidentiel",
+        "Travailleuse",
+        "Seine-et-Marne",
+    ] {
+        assert!(
+            !notification.contains(secret),
+            "the notification leaks {secret:?}"
+        );
+    }
+    // Invitations were mailed too, with their link.
+    assert!(
+        messages
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|m| m.contains("#/invitation/"))
+    );
+}
+
+#[tokio::test]
+async fn live_events_announce_new_exchanges_to_the_recipient_organisation() {
+    let mut w = world(Backend::Sqlite).await;
+    let response = w
+        .greffier
+        .session
+        .client()
+        .request(reqwest::Method::GET, "/api/events")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let mut stream = response.bytes_stream();
+    let id = w
+        .caseworker
+        .session
+        .send(&w.court, vec![file("a.pdf", data(10, 1))], &options("S"))
+        .await
+        .unwrap();
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    use futures_util::StreamExt as _;
+    while !seen.contains(&id.to_string()) {
+        let chunk = tokio::time::timeout_at(deadline, stream.next())
+            .await
+            .expect("no event within 10 s")
+            .unwrap()
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(seen.contains("event: exchange.delivered"));
+    assert!(!seen.contains("S\""), "events carry ids, not subjects");
+    // A member of the sending Département hears of it as sent, not as delivered to them.
+    let other = w
+        .caseworker
+        .session
+        .client()
+        .request(reqwest::Method::GET, "/api/events")
+        .header("last-event-id", "0")
+        .send()
+        .await
+        .unwrap();
+    let mut stream = other.bytes_stream();
+    let mut seen = String::new();
+    while !seen.contains("exchange.sent") {
+        let chunk = tokio::time::timeout_at(deadline, stream.next())
+            .await
+            .expect("no event")
+            .unwrap()
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(!seen.contains("exchange.delivered"));
+}
+
+#[tokio::test]
+async fn login_throttling_slows_an_attacker_without_locking_the_victim_out() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let platform = app.platform_admin().await;
+    let court = platform
+        .session
+        .create_org(pli_crypto::cert::OrgKind::Court, "TJ", "TJ")
+        .await
+        .unwrap();
+    let victim = app
+        .invite_and_accept(&platform, &court, "victim@tj.test", "Victime", "org_admin")
+        .await;
+    drop(victim);
+    for _ in 0..5 {
+        let error = Session::login(&app.client, "victim@tj.test", "wrong password", None, None)
+            .await
+            .unwrap_err();
+        assert_eq!(error.code(), Some("invalid_credentials"));
+    }
+    let error = Session::login(&app.client, "victim@tj.test", PASSWORD, None, None)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.code(),
+        Some("rate_limited"),
+        "the attacker's address is slowed down"
+    );
+    // Behind a trusted proxy, the attacker's address is blocked, not the account.
+    let app2 = spawn_app_with(Backend::Sqlite, |c| c.trust_proxy = true).await;
+    let platform2 = app2.platform_admin().await;
+    let court2 = platform2
+        .session
+        .create_org(pli_crypto::cert::OrgKind::Court, "TJ", "TJ")
+        .await
+        .unwrap();
+    let _victim2 = app2
+        .invite_and_accept(
+            &platform2,
+            &court2,
+            "victim@tj.test",
+            "Victime",
+            "org_admin",
+        )
+        .await;
+    let attacker = app2.client.clone();
+    for _ in 0..6 {
+        let body = serde_json::json!({ "email": "victim@tj.test", "auth_key": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" });
+        let _ = attacker
+            .request(reqwest::Method::POST, "/api/auth/login")
+            .header("x-forwarded-for", "203.0.113.66")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+    }
+    let blocked = attacker
+        .request(reqwest::Method::POST, "/api/auth/login")
+        .header("x-forwarded-for", "203.0.113.66")
+        .json(&serde_json::json!({ "email": "victim@tj.test", "auth_key": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(blocked.status(), 429);
+    assert!(blocked.headers().contains_key("retry-after"));
+    // From the victim's own address, the right password works.
+    let prelogin: pli_api::messages::PreloginResponse = pli_client::Client::send(
+        app2.client
+            .request(reqwest::Method::POST, "/api/auth/prelogin")
+            .header("x-forwarded-for", "198.51.100.7")
+            .json(&serde_json::json!({ "email": "victim@tj.test" })),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let kdf = pli_crypto::password::KdfParams {
+        m_cost_kib: prelogin.kdf.m_cost_kib,
+        t_cost: prelogin.kdf.t_cost,
+        p_cost: prelogin.kdf.p_cost,
+        salt: prelogin.kdf.salt.0.try_into().unwrap(),
+    };
+    let credentials = pli_crypto::password::derive(PASSWORD.as_bytes(), &kdf).unwrap();
+    let ok = app2
+        .client
+        .request(reqwest::Method::POST, "/api/auth/login")
+        .header("x-forwarded-for", "198.51.100.7")
+        .json(&serde_json::json!({ "email": "victim@tj.test", "auth_key": pli_api::Base64(credentials.auth_key.to_bytes().to_vec()) }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+}
+
+#[tokio::test]
+async fn unknown_addresses_get_stable_fake_parameters() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let _platform = app.platform_admin().await;
+    let ask = |email: &'static str| {
+        let client = app.client.clone();
+        async move {
+            client
+                .post::<_, serde_json::Value>(
+                    "/api/auth/prelogin",
+                    &serde_json::json!({ "email": email }),
+                )
+                .await
+                .unwrap()
+        }
+    };
+    let first = ask("nobody@nowhere.test").await;
+    assert_eq!(first, ask("nobody@nowhere.test").await, "stable");
+    assert_ne!(first, ask("someone-else@nowhere.test").await);
+    let real = ask("admin@pli.test").await;
+    assert_eq!(
+        real["kdf"].as_object().unwrap().keys().collect::<Vec<_>>(),
+        first["kdf"].as_object().unwrap().keys().collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test]
+async fn admins_need_totp_codes_are_single_use_and_sensitive_actions_need_reauthentication() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let platform = app.platform_admin().await;
+    let court = platform
+        .session
+        .create_org(pli_crypto::cert::OrgKind::Court, "TJ Melun", "TJ-MELUN")
+        .await
+        .unwrap();
+    let mut admin = app
+        .invite_and_accept(&platform, &court, "a@tj.test", "Admin", "org_admin")
+        .await;
+    platform
+        .session
+        .certify(&court, &admin.session.me.user_id)
+        .await
+        .unwrap();
+    // Without TOTP, admin functions are closed.
+    let error = admin.session.members(&court).await.unwrap_err();
+    assert_eq!(
+        (error.status(), error.code()),
+        (Some(403), Some("totp_setup_required"))
+    );
+    admin.enable_totp().await;
+    admin.session.members(&court).await.unwrap();
+    let secret = admin.totp.clone().unwrap();
+    // Logging in now needs the code; a wrong code is refused; a used code cannot be replayed.
+    let error = Session::login(&app.client, "a@tj.test", PASSWORD, None, None)
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), Some("totp_required"));
+    let error = Session::login(&app.client, "a@tj.test", PASSWORD, Some("000000"), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(error.code(), Some("totp_invalid")), "{error}");
+    let code = totp_now(&secret, 1);
+    let later = Session::login(&app.client, "a@tj.test", PASSWORD, Some(&code), None)
+        .await
+        .unwrap();
+    let replay = Session::login(&app.client, "a@tj.test", PASSWORD, Some(&code), None)
+        .await
+        .unwrap_err();
+    assert_eq!(replay.code(), Some("totp_invalid"));
+    // A session whose password proof is old cannot rotate keys or invite.
+    let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
+    sqlx::query("UPDATE sessions SET reauth_at = 0")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let error = later
+        .invite(&court, "m@tj.test", "M", "member")
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), Some("reauth_required"));
+}
+
+#[tokio::test]
+async fn sessions_end_on_logout_idle_and_absolute_timeouts() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let platform = app.platform_admin().await;
+    platform
+        .session
+        .client()
+        .get::<serde_json::Value>("/api/me")
+        .await
+        .unwrap();
+    let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
+    sqlx::query("UPDATE sessions SET last_seen_at = 1")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        platform
+            .session
+            .client()
+            .get::<serde_json::Value>("/api/me")
+            .await
+            .unwrap_err()
+            .status(),
+        Some(401),
+        "idle"
+    );
+    let again = Session::login(
+        &app.client,
+        "admin@pli.test",
+        PASSWORD,
+        Some(&totp_now(platform.totp.as_ref().unwrap(), 1)),
+        None,
+    )
+    .await
+    .unwrap();
+    sqlx::query("UPDATE sessions SET expires_at = 1")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        again
+            .client()
+            .get::<serde_json::Value>("/api/me")
+            .await
+            .unwrap_err()
+            .status(),
+        Some(401),
+        "absolute"
+    );
+}
+
+#[tokio::test]
+async fn cookies_need_a_same_origin_proof_and_are_host_only_secure_httponly_strict() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let platform = app.platform_admin().await;
+    let token = platform.session.token().unwrap().to_owned();
+    let cookie = format!("__Host-pli_session={token}");
+    let http = reqwest::Client::new();
+    let me = http
+        .get(format!("{}/api/me", app.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    assert_eq!(me.headers()["cache-control"], "no-store");
+    // A cross-site POST riding on the cookie is refused; the same request from the page works.
+    let evil = http
+        .post(format!("{}/api/auth/logout", app.base))
+        .header("cookie", &cookie)
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(evil.status(), 403);
+    let bare = http
+        .post(format!("{}/api/auth/logout", app.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bare.status(), 403, "no Origin, no Sec-Fetch-Site: refused");
+    let login_csrf = http
+        .post(format!("{}/api/auth/prelogin", app.base))
+        .header("origin", "https://evil.example")
+        .json(&serde_json::json!({ "email": "x@y.fr" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login_csrf.status(), 403);
+    let good = http
+        .post(format!("{}/api/auth/logout", app.base))
+        .header("cookie", &cookie)
+        .header("origin", &app.base)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(good.status(), 204);
+    let set_cookie = good.headers()["set-cookie"].to_str().unwrap().to_owned();
+    for attribute in [
+        "__Host-pli_session=",
+        "Path=/",
+        "Secure",
+        "HttpOnly",
+        "SameSite=Strict",
+    ] {
+        assert!(set_cookie.contains(attribute), "{set_cookie}");
+    }
+    assert!(!set_cookie.contains("Domain"));
+    assert_eq!(
+        http.get(format!("{}/api/me", app.base))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401,
+        "logged out"
+    );
+}
+
+#[tokio::test]
+async fn the_audit_log_is_hash_chained_and_tampering_is_located() {
+    let mut w = world(Backend::Sqlite).await;
+    w.caseworker
+        .session
+        .send(&w.court, vec![file("a.pdf", data(10, 1))], &options("S"))
+        .await
+        .unwrap();
+    let path = format!("/api/orgs/{}/audit", w.court);
+    let entries: Vec<serde_json::Value> = w.court_admin.session.client().get(&path).await.unwrap();
+    let actions: Vec<&str> = entries
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for action in [
+        "org.created",
+        "member.invited",
+        "member.joined",
+        "member.certified",
+        "totp.enabled",
+        "key.published",
+        "exchange.delivered",
+    ] {
+        assert!(
+            actions.contains(&action),
+            "{action} missing from {actions:?}"
+        );
+    }
+    // Members read only their own actions.
+    let own: Vec<serde_json::Value> = w.greffier.session.client().get(&path).await.unwrap();
+    assert!(
+        own.iter()
+            .all(|e| e["actor"] == w.greffier.session.me.user_id.to_string())
+    );
+    let verify = format!("/api/orgs/{}/audit/verify", w.court);
+    let verdict: serde_json::Value = w.court_admin.session.client().get(&verify).await.unwrap();
+    assert_eq!(verdict["valid"], true);
+    let export = pli_client::Client::send(
+        w.court_admin
+            .session
+            .client()
+            .request(reqwest::Method::GET, &format!("{path}/export")),
+    )
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    assert_eq!(
+        export.lines().count() as u64,
+        verdict["entries"].as_u64().unwrap()
+    );
+    // Someone with database access edits one entry: the verification names it.
+    let pool = sqlx::AnyPool::connect(&w.app.database_url).await.unwrap();
+    sqlx::query("UPDATE audit_log SET detail = '{\"files\":\"0\"}' WHERE chain = $1 AND seq = 3")
+        .bind(format!("audit:{}", w.court))
+        .execute(&pool)
+        .await
+        .unwrap();
+    let verdict: serde_json::Value = w.court_admin.session.client().get(&verify).await.unwrap();
+    assert_eq!(verdict["valid"], false);
+    assert_eq!(verdict["first_bad_seq"], 3);
+}
+
+#[tokio::test]
+async fn health_readiness_metrics_and_openapi() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let http = reqwest::Client::new();
+    assert_eq!(
+        http.get(format!("{}/healthz", app.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "ok"
+    );
+    let ready: serde_json::Value = http
+        .get(format!("{}/readyz", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        ready,
+        serde_json::json!({ "database": true, "blob_store": true })
+    );
+    let metrics = http
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .contains("pli_http_requests_total{method=\"GET\",route=\"/readyz\",status=\"200\"} 1"),
+        "{metrics}"
+    );
+    let openapi: serde_json::Value = http
+        .get(format!("{}/api/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for route in pli_server::routes::ROUTES {
+        assert!(
+            openapi["paths"][route.path][route.method.to_lowercase()].is_object(),
+            "{} {} missing",
+            route.method,
+            route.path
+        );
+    }
+}

@@ -1,0 +1,529 @@
+//! Stories: what a court and a Département do with Pli, through the real HTTP API.
+
+use super::harness::{Backend, data, file, options, world};
+
+/// A caseworker sends a report of several files; the court receives it, verifies who sent
+/// it and every hash, decrypts the files byte for byte, and acknowledges; the caseworker
+/// sees the signed receipt.
+async fn send_receive_acknowledge(backend: Backend) {
+    let mut w = world(backend).await;
+    let report = data(3 * 1024 * 1024 + 17, 1);
+    let annex = data(1, 2);
+    let id = w
+        .caseworker
+        .session
+        .send(
+            &w.court,
+            vec![
+                file("signalement.pdf", report.clone()),
+                file("annexe.pdf", annex.clone()),
+            ],
+            &options("Signalement Enfant D."),
+        )
+        .await
+        .unwrap();
+
+    let inbox = w.greffier.session.inbox().await.unwrap();
+    assert_eq!(inbox.exchanges.len(), 1);
+    assert_eq!(inbox.exchanges[0].exchange_id, id);
+    assert!(inbox.exchanges[0].urgent);
+    assert_eq!(inbox.exchanges[0].first_read_at, None);
+
+    let received = w.greffier.session.open(&id).await.unwrap();
+    assert_eq!(
+        received.exchange.sender.display_name,
+        "Travailleuse sociale Durand"
+    );
+    assert_eq!(received.exchange.sender.org_id, w.dept);
+    assert_eq!(received.manifest.subject, "Signalement Enfant D.");
+    assert_eq!(received.manifest.files[0].name, "signalement.pdf");
+    let mut out = Vec::new();
+    w.greffier
+        .session
+        .download_file(&received, 0, &mut out)
+        .await
+        .unwrap();
+    assert!(out == report, "the report came back altered");
+    let mut out = Vec::new();
+    w.greffier
+        .session
+        .download_file(&received, 1, &mut out)
+        .await
+        .unwrap();
+    assert_eq!(out, annex);
+    w.greffier.session.acknowledge(&received).await.unwrap();
+
+    // The sender's organisation sees the receipt, verified to the root, and can re-read.
+    let sent = w.caseworker.session.open(&id).await.unwrap();
+    assert_eq!(sent.receipts.len(), 1);
+    assert_eq!(sent.receipts[0].reader.display_name, "Greffier Martin");
+    assert!(
+        w.caseworker
+            .session
+            .inbox()
+            .await
+            .unwrap()
+            .exchanges
+            .is_empty()
+    );
+    let outbox = w.caseworker.session.outbox().await.unwrap();
+    assert!(outbox.exchanges[0].first_read_at.is_some());
+    let _ = &mut w;
+}
+
+#[tokio::test]
+async fn send_receive_acknowledge_on_sqlite() {
+    send_receive_acknowledge(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn send_receive_acknowledge_on_postgres() {
+    send_receive_acknowledge(Backend::Postgres).await;
+}
+
+/// The network cuts in the middle of an upload: the client asks which parts are stored
+/// and resends only the rest; a part sent twice is accepted once.
+#[tokio::test]
+async fn an_interrupted_upload_resumes_where_it_stopped() {
+    use pli_api::messages::{CreateExchange, ExchangeCreated};
+    let w = world(Backend::Sqlite).await;
+    let session = &w.caseworker.session;
+    let object = data(40 * 1024 * 1024 + 3, 9); // three parts
+    let request = CreateExchange {
+        recipient_org_id: w.court,
+        recipient_generation: 1,
+        sender_generation: None,
+        urgent: false,
+        sizes: vec![100, object.len() as u64],
+        in_reply_to: None,
+    };
+    let created: ExchangeCreated = pli_client::Client::send(
+        session
+            .client()
+            .request(reqwest::Method::POST, "/api/exchanges")
+            .header("idempotency-key", "resume-1")
+            .json(&request),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let part = created.part_size as usize;
+    session
+        .put_part(&created.exchange_id, 1, 0, &object[..part])
+        .await
+        .unwrap();
+    // The connection drops: the client asks where it stands.
+    let status: ExchangeCreated = session
+        .client()
+        .get(&format!("/api/exchanges/{}/upload", created.exchange_id))
+        .await
+        .unwrap();
+    assert_eq!(status.objects[1].parts_stored, 1);
+    assert_eq!(status.objects[1].part_count, 3);
+    // The acknowledgement of part 0 was lost: sending it again is harmless.
+    session
+        .put_part(&created.exchange_id, 1, 0, &object[..part])
+        .await
+        .unwrap();
+    // Skipping ahead is refused; a different part 0 is refused.
+    let skipped = session
+        .put_part(&created.exchange_id, 1, 2, &object[2 * part..])
+        .await
+        .unwrap_err();
+    assert_eq!(skipped.code(), Some("part_out_of_order"));
+    let changed = session
+        .put_part(&created.exchange_id, 1, 0, &data(part, 1))
+        .await
+        .unwrap_err();
+    assert_eq!(changed.code(), Some("conflict"));
+    session
+        .put_part(&created.exchange_id, 1, 1, &object[part..2 * part])
+        .await
+        .unwrap();
+    session
+        .put_part(&created.exchange_id, 1, 2, &object[2 * part..])
+        .await
+        .unwrap();
+    let status: ExchangeCreated = session
+        .client()
+        .get(&format!("/api/exchanges/{}/upload", created.exchange_id))
+        .await
+        .unwrap();
+    assert_eq!(status.objects[1].parts_stored, 3);
+
+    // The same Idempotency-Key gives the same exchange; another request under it, 422.
+    let again: ExchangeCreated = pli_client::Client::send(
+        session
+            .client()
+            .request(reqwest::Method::POST, "/api/exchanges")
+            .header("idempotency-key", "resume-1")
+            .json(&request),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(again.exchange_id, created.exchange_id);
+    let different = CreateExchange {
+        urgent: true,
+        ..request
+    };
+    let error = pli_client::Client::send(
+        session
+            .client()
+            .request(reqwest::Method::POST, "/api/exchanges")
+            .header("idempotency-key", "resume-1")
+            .json(&different),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        (error.status(), error.code()),
+        (Some(422), Some("idempotency_mismatch"))
+    );
+}
+
+/// Parts that lie about their size or content are refused and nothing is stored.
+#[tokio::test]
+async fn lying_parts_are_refused_and_nothing_is_stored() {
+    use pli_api::messages::{CreateExchange, ExchangeCreated};
+    let w = world(Backend::Sqlite).await;
+    let session = &w.caseworker.session;
+    let request = CreateExchange {
+        recipient_org_id: w.court,
+        recipient_generation: 1,
+        sender_generation: None,
+        urgent: false,
+        sizes: vec![100, 1000],
+        in_reply_to: None,
+    };
+    let created: ExchangeCreated = session
+        .client()
+        .post("/api/exchanges", &request)
+        .await
+        .unwrap();
+    let path = format!("/api/exchanges/{}/objects/1/parts/0", created.exchange_id);
+    let put = |body: Vec<u8>, digest_of: Vec<u8>| {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        let digest = format!(
+            "sha-256=:{}:",
+            base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&digest_of))
+        );
+        session
+            .client()
+            .request(reqwest::Method::PUT, &path)
+            .header("content-digest", digest)
+            .body(body)
+    };
+    let good = data(1000, 3);
+    for (request, status, code) in [
+        (put(data(1001, 3), data(1001, 3)), 413, "part_too_large"),
+        (put(data(999, 3), data(999, 3)), 400, "part_incomplete"),
+        (put(good.clone(), data(1000, 4)), 400, "part_hash_mismatch"),
+        (
+            session
+                .client()
+                .request(reqwest::Method::PUT, &path)
+                .body(good.clone()),
+            400,
+            "missing_digest",
+        ),
+    ] {
+        let error = pli_client::Client::send(request).await.unwrap_err();
+        assert_eq!((error.status(), error.code()), (Some(status), Some(code)));
+    }
+    // A body longer than its Content-Length promises cannot be sent by reqwest; a body
+    // streamed without a length that overruns is cut off while streaming.
+    let overrun = futures_util::stream::iter(
+        (0..100).map(|_| Ok::<_, std::io::Error>(bytes::Bytes::from(vec![0u8; 1000]))),
+    );
+    let error = pli_client::Client::send(
+        put(Vec::new(), good.clone()).body(reqwest::Body::wrap_stream(overrun)),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(error.code(), Some("part_too_large"));
+    let status: ExchangeCreated = session
+        .client()
+        .get(&format!("/api/exchanges/{}/upload", created.exchange_id))
+        .await
+        .unwrap();
+    assert_eq!(status.objects[1].parts_stored, 0);
+    let stored = w
+        .app
+        .state
+        .blobs
+        .size(&pli_server::blob::BlobKey::part(&created.exchange_id, 1, 0))
+        .await
+        .unwrap();
+    assert_eq!(stored, None);
+    pli_client::Client::send(put(good.clone(), good))
+        .await
+        .unwrap();
+}
+
+/// An organisation rotates its key while a sender is uploading to the old one: the upload
+/// completes while the old generation is valid; once suspended, uploads to it are refused
+/// and the sender must encrypt to the new key. Old exchanges stay readable.
+#[tokio::test]
+async fn key_rotation_during_an_upload() {
+    let mut w = world(Backend::Sqlite).await;
+    let before = w
+        .caseworker
+        .session
+        .send(
+            &w.court,
+            vec![file("a.pdf", data(10, 1))],
+            &options("Avant rotation"),
+        )
+        .await
+        .unwrap();
+
+    // An upload to generation 1 is in flight when the court rotates to generation 2.
+    use pli_api::messages::{CreateExchange, ExchangeCreated};
+    let request = CreateExchange {
+        recipient_org_id: w.court,
+        recipient_generation: 1,
+        sender_generation: None,
+        urgent: false,
+        sizes: vec![100, 1000],
+        in_reply_to: None,
+    };
+    let in_flight: ExchangeCreated = w
+        .caseworker
+        .session
+        .client()
+        .post("/api/exchanges", &request)
+        .await
+        .unwrap();
+    assert_eq!(w.court_admin.session.rotate_org_key().await.unwrap(), 2);
+    w.caseworker
+        .session
+        .put_part(&in_flight.exchange_id, 1, 0, &data(1000, 5))
+        .await
+        .unwrap();
+
+    // A new exchange must target generation 2: the client refreshes and uses it.
+    let stale = w
+        .caseworker
+        .session
+        .client()
+        .post::<_, ExchangeCreated>("/api/exchanges", &request)
+        .await
+        .unwrap_err();
+    assert_eq!(stale.code(), Some("stale_key_generation"));
+    let after = w
+        .caseworker
+        .session
+        .send(
+            &w.court,
+            vec![file("b.pdf", data(20, 2))],
+            &options("Après rotation"),
+        )
+        .await
+        .unwrap();
+
+    // The court suspends generation 1 (suspected compromise): the upload in flight stops.
+    let path = format!("/api/orgs/{}/keys/1/suspend", w.court);
+    w.court_admin
+        .session
+        .client()
+        .post_empty(&path, &serde_json::json!({}))
+        .await
+        .unwrap();
+    let refused = w
+        .caseworker
+        .session
+        .put_part(&in_flight.exchange_id, 0, 0, &data(100, 6))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Some("key_generation_suspended"));
+
+    // The greffier holds both generations: old and new exchanges open.
+    w.greffier.session.refresh_keys().await.unwrap();
+    assert_eq!(
+        w.greffier
+            .session
+            .org_keys
+            .keys()
+            .copied()
+            .collect::<Vec<_>>(),
+        vec![1, 2]
+    );
+    for id in [before, after] {
+        let received = w.greffier.session.open(&id).await.unwrap();
+        let mut out = Vec::new();
+        w.greffier
+            .session
+            .download_file(&received, 0, &mut out)
+            .await
+            .unwrap();
+    }
+    // A relay serving generation 1 again would be refused: the client saw generation 2.
+    assert_eq!(
+        w.caseworker
+            .session
+            .recipient_key(&w.court)
+            .await
+            .unwrap()
+            .key
+            .generation,
+        2
+    );
+}
+
+/// A member is removed while downloading: their next request is refused at once, their
+/// grants are gone, and the admin is told to rotate.
+#[tokio::test]
+async fn a_member_removed_mid_download_is_stopped_at_once() {
+    let mut w = world(Backend::Sqlite).await;
+    let id = w
+        .caseworker
+        .session
+        .send(
+            &w.court,
+            vec![file("r.pdf", data(40 * 1024 * 1024, 4))],
+            &options("Rapport"),
+        )
+        .await
+        .unwrap();
+    let received = w.greffier.session.open(&id).await.unwrap();
+    let removed = w
+        .court_admin
+        .session
+        .remove_member(&w.court, &w.greffier.session.me.user_id)
+        .await
+        .unwrap();
+    assert!(
+        removed.sessions_ended >= 1 && removed.grants_deleted == 1 && removed.rotation_recommended
+    );
+    let mut out = Vec::new();
+    let error = w
+        .greffier
+        .session
+        .download_file(&received, 0, &mut out)
+        .await
+        .unwrap_err();
+    assert_eq!(error.status(), Some(401));
+    let login = pli_client::Session::login(
+        &w.app.client,
+        "greffier@tj-meaux.test",
+        super::harness::PASSWORD,
+        None,
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(login.code(), Some("invalid_credentials"));
+}
+
+/// A member forgets their password: the admin issues a new account set-up, certifies the
+/// new keys and grants the organisation keys again; the member reads old exchanges.
+#[tokio::test]
+async fn a_member_who_lost_their_password_reads_old_exchanges_again() {
+    let mut w = world(Backend::Sqlite).await;
+    let report = data(5000, 8);
+    let id = w
+        .caseworker
+        .session
+        .send(
+            &w.court,
+            vec![file("r.pdf", report.clone())],
+            &options("Ancien"),
+        )
+        .await
+        .unwrap();
+    let reset = w
+        .court_admin
+        .session
+        .reset_member(&w.court, &w.greffier.session.me.user_id)
+        .await
+        .unwrap();
+    let token = reset.link.rsplit('/').next().unwrap();
+    let mut greffier = pli_client::Session::accept_invitation(
+        &w.app.client,
+        token,
+        "un tout nouveau mot de passe",
+        super::harness::test_kdf(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(greffier.me.status, "pending");
+    // The old session is gone; the old password no longer works.
+    assert_eq!(
+        w.greffier.session.inbox().await.unwrap_err().status(),
+        Some(401)
+    );
+    w.court_admin
+        .session
+        .certify(&w.court, &greffier.me.user_id)
+        .await
+        .unwrap();
+    greffier.refresh_keys().await.unwrap();
+    let received = greffier.open(&id).await.unwrap();
+    let mut out = Vec::new();
+    greffier
+        .download_file(&received, 0, &mut out)
+        .await
+        .unwrap();
+    assert_eq!(out, report);
+}
+
+/// Exchanges expire: the ciphertext is purged with its blobs, the envelope stays, and a
+/// download says the exchange expired. Abandoned uploads are purged too.
+#[tokio::test]
+async fn expired_exchanges_and_abandoned_uploads_are_purged() {
+    let mut w = world(Backend::Sqlite).await;
+    let id = w
+        .caseworker
+        .session
+        .send(
+            &w.court,
+            vec![file("r.pdf", data(100, 8))],
+            &options("Bientôt expiré"),
+        )
+        .await
+        .unwrap();
+    let received = w.greffier.session.open(&id).await.unwrap();
+    // Jump past expiry by rewriting the row's expiry through SQL (the clock is real).
+    let pool = sqlx::AnyPool::connect(&w.app.database_url).await.unwrap();
+    sqlx::query("UPDATE exchanges SET expires_at = 1 WHERE id = $1")
+        .bind(id.to_string())
+        .execute(&pool)
+        .await
+        .unwrap();
+    let report = pli_server::maintenance::run_once(&w.app.state)
+        .await
+        .unwrap();
+    assert_eq!(report.purged, 1);
+    let mut out = Vec::new();
+    let error = w
+        .greffier
+        .session
+        .download_file(&received, 0, &mut out)
+        .await
+        .unwrap_err();
+    assert_eq!((error.status(), error.code()), (Some(410), Some("expired")));
+    assert!(
+        w.app
+            .state
+            .blobs
+            .list(&pli_server::blob::BlobKey::exchange_prefix(&id))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // The audit chain recorded it and still verifies.
+    let verdict: serde_json::Value = w
+        .court_admin
+        .session
+        .client()
+        .get(&format!("/api/orgs/{}/audit/verify", w.court))
+        .await
+        .unwrap();
+    assert_eq!(verdict["valid"], true);
+}
