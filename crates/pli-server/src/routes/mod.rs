@@ -21,6 +21,9 @@ mod events;
 mod exchanges;
 mod ops;
 mod orgs;
+mod web;
+
+pub use web::CONTENT_SECURITY_POLICY;
 
 /// One route: method, path template, who may call it, and what it does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -131,10 +134,11 @@ routes! {
 /// The whole application: the API routes with their middleware, and the web app.
 pub fn router(state: AppState) -> Router {
     let part_route_limit = DefaultBodyLimit::disable();
-    api(&state)
+    let api = api(&state).layer(from_fn(api_headers));
+    api.fallback(web::serve)
         .layer(part_route_limit)
         .layer(from_fn_with_state(state.clone(), auth::origin_guard))
-        .layer(from_fn(api_headers))
+        .layer(from_fn(web::security_headers))
         .layer(from_fn_with_state(state.clone(), crate::metrics::count))
         .with_state(state)
 }

@@ -595,3 +595,64 @@ async fn health_readiness_metrics_and_openapi() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_web_app_is_served_with_a_strict_policy_and_hashed_assets_are_cached() {
+    let web = tempfile::tempdir().unwrap();
+    std::fs::write(
+        web.path().join("index.html"),
+        "<!doctype html><title>Pli</title>",
+    )
+    .unwrap();
+    std::fs::create_dir(web.path().join("assets")).unwrap();
+    std::fs::write(web.path().join("assets/app-0123abcd.wasm"), b"\0asm").unwrap();
+    std::fs::write(web.path().join("secret.txt"), b"outside?").unwrap();
+    let dir = web.path().to_path_buf();
+    let app = spawn_app_with(Backend::Sqlite, move |c| c.web_dir = Some(dir)).await;
+    let http = reqwest::Client::new();
+    let index = http.get(format!("{}/", app.base)).send().await.unwrap();
+    assert_eq!(index.status(), 200);
+    let csp = index.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    for directive in [
+        "script-src 'self' 'wasm-unsafe-eval'",
+        "frame-ancestors 'none'",
+        "default-src 'none'",
+    ] {
+        assert!(csp.contains(directive), "{csp}");
+    }
+    assert!(!csp.contains("unsafe-inline"));
+    assert_eq!(index.headers()["cache-control"], "no-cache");
+    assert_eq!(index.headers()["x-frame-options"], "DENY");
+    let wasm = http
+        .get(format!("{}/assets/app-0123abcd.wasm", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wasm.headers()["content-type"], "application/wasm");
+    assert_eq!(
+        wasm.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    for escape in [
+        "/../Cargo.toml",
+        "/assets/../../etc/passwd",
+        "/%2e%2e/etc/passwd",
+    ] {
+        let response = http
+            .get(format!("{}{escape}", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 404, "{escape}");
+    }
+    let api = http
+        .get(format!("{}/api/nope", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 404);
+    assert_eq!(api.headers()["content-type"], "application/json");
+}

@@ -1,0 +1,138 @@
+//! The web app's files: `index.html` and the service worker never cached, the
+//! content-hashed assets cached for a year; every page with a strict
+//! Content-Security-Policy (no inline script, no third party, WebAssembly allowed, no
+//! framing).
+
+use std::path::{Component, Path, PathBuf};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::app::AppState;
+use crate::error::ApiError;
+
+/// The policy every page is served with.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; \
+     style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; worker-src 'self'; \
+     manifest-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+fn content_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js" | "mjs") => "text/javascript; charset=utf-8",
+        Some("wasm") => "application/wasm",
+        Some("css") => "text/css; charset=utf-8",
+        Some("json") => "application/json",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("ico") => "image/x-icon",
+        Some("txt") => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+/// A relative path inside the web folder, or `None` for anything that tries to leave it.
+fn safe_path(uri_path: &str) -> Option<PathBuf> {
+    let relative = uri_path.trim_start_matches('/');
+    let path = Path::new(if relative.is_empty() {
+        "index.html"
+    } else {
+        relative
+    });
+    path.components()
+        .all(|c| matches!(c, Component::Normal(_)))
+        .then(|| path.to_path_buf())
+}
+
+/// Serves a file of the web app (the router's fallback for non-API paths).
+pub(super) async fn serve(
+    State(state): State<AppState>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let path = request.uri().path().to_owned();
+    if path.starts_with("/api/") {
+        return Err(ApiError::NotFound);
+    }
+    let Some(root) = state.config.web_dir.clone() else {
+        return Err(ApiError::NotFound);
+    };
+    let relative = safe_path(&path).ok_or(ApiError::NotFound)?;
+    let file_path = root.join(&relative);
+    let file = match tokio::fs::File::open(&file_path).await {
+        Ok(file) => file,
+        Err(_) => return Err(ApiError::NotFound),
+    };
+    let metadata = file.metadata().await.map_err(ApiError::internal)?;
+    if !metadata.is_file() {
+        return Err(ApiError::NotFound);
+    }
+    let mut response = Body::from_stream(tokio_util::io::ReaderStream::new(file)).into_response();
+    *response.status_mut() = StatusCode::OK;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type(&relative)),
+    );
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(metadata.len()));
+    let immutable = relative.starts_with("assets");
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(if immutable {
+            "public, max-age=31536000, immutable"
+        } else {
+            "no-cache"
+        }),
+    );
+    Ok(response)
+}
+
+/// Security headers on every response of the relay (pages and API alike).
+pub(super) async fn security_headers(request: Request, next: axum::middleware::Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    headers.insert(
+        "cross-origin-resource-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    headers.insert(
+        "permissions-policy",
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_cannot_leave_the_web_folder() {
+        assert_eq!(safe_path("/"), Some(PathBuf::from("index.html")));
+        assert_eq!(
+            safe_path("/assets/app-1234.wasm"),
+            Some(PathBuf::from("assets/app-1234.wasm"))
+        );
+        assert_eq!(safe_path("/../etc/passwd"), None);
+        assert_eq!(safe_path("/assets/../../x"), None);
+        assert_eq!(safe_path("//etc/passwd"), Some(PathBuf::from("etc/passwd")));
+    }
+}
