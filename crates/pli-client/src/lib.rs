@@ -15,8 +15,9 @@
 mod error;
 mod http;
 pub mod protocol;
+mod rt;
 mod session;
 
 pub use error::ClientError;
 pub use http::Client;
-pub use session::{FileInput, Received, SendOptions, Session};
+pub use session::{FileInput, Phase, Progress, Reader, Received, SendOptions, Session};

@@ -1,7 +1,7 @@
 //! A logged-in person, with their keys unlocked in memory, and what they do.
 
+use futures_util::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -31,6 +31,7 @@ use reqwest::Method;
 use sha2::{Digest as _, Sha256};
 
 use crate::protocol::{self, VerifiedExchange, VerifiedReceipt};
+use crate::rt;
 use crate::{Client, ClientError};
 
 fn now_ms() -> u64 {
@@ -56,9 +57,8 @@ fn key32(value: &Base64) -> Result<[u8; 32], ClientError> {
 }
 
 async fn derive(password: String, kdf: KdfParams) -> Result<password::Credentials, ClientError> {
-    tokio::task::spawn_blocking(move || password::derive(password.as_bytes(), &kdf))
-        .await
-        .map_err(|e| ClientError::verification(e.to_string()))?
+    rt::blocking(move || password::derive(password.as_bytes(), &kdf))
+        .await?
         .map_err(ClientError::from)
 }
 
@@ -101,6 +101,15 @@ async fn new_credentials(
     })
 }
 
+/// Where a file is read from: any async reader (a local file natively, a `Blob` in the
+/// browser).
+#[cfg(not(target_arch = "wasm32"))]
+pub type Reader = Box<dyn AsyncRead + Unpin + Send>;
+/// Where a file is read from: any async reader (a local file natively, a `Blob` in the
+/// browser).
+#[cfg(target_arch = "wasm32")]
+pub type Reader = Box<dyn AsyncRead + Unpin>;
+
 /// One file to send: a name, a media type, its size, and where to read it.
 pub struct FileInput {
     /// The file's name (travels encrypted in the manifest).
@@ -110,7 +119,41 @@ pub struct FileInput {
     /// Its exact size in bytes.
     pub size: u64,
     /// Where to read it.
-    pub reader: Box<dyn Read + Send>,
+    pub reader: Reader,
+}
+
+impl FileInput {
+    /// A file held in memory.
+    pub fn from_bytes(name: &str, media_type: &str, bytes: Vec<u8>) -> Self {
+        Self {
+            name: name.into(),
+            media_type: media_type.into(),
+            size: bytes.len() as u64,
+            reader: Box::new(futures_util::io::Cursor::new(bytes)),
+        }
+    }
+}
+
+/// Which long step a [`Progress`] report is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Encrypting (plaintext bytes).
+    Encrypt,
+    /// Uploading (ciphertext bytes acknowledged by the relay).
+    Upload,
+    /// Downloading and decrypting (ciphertext bytes received).
+    Download,
+}
+
+/// Where a long step stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Which step.
+    pub phase: Phase,
+    /// Bytes done.
+    pub done: u64,
+    /// Bytes in all.
+    pub total: u64,
 }
 
 impl std::fmt::Debug for FileInput {
@@ -323,7 +366,8 @@ impl Session {
             email: email.into(),
             auth_key: Base64(credentials.auth_key.to_bytes().to_vec()),
             totp: totp.map(str::to_owned),
-            bearer: true,
+            // Natively the token travels as a bearer; in the browser, only in the HttpOnly cookie.
+            bearer: cfg!(not(target_arch = "wasm32")),
         };
         let login: LoginResponse = client.post("/api/auth/login", &request).await?;
         let bundle = KeyBundle::open(
@@ -673,6 +717,19 @@ impl Session {
         files: Vec<FileInput>,
         options: &SendOptions,
     ) -> Result<ExchangeId, ClientError> {
+        self.send_with_progress(recipient, files, options, &|_| {})
+            .await
+    }
+
+    /// [`send`](Self::send), reporting encryption and upload progress; the encryption of
+    /// a part overlaps the upload of the previous one.
+    pub async fn send_with_progress(
+        &mut self,
+        recipient: &OrgId,
+        files: Vec<FileInput>,
+        options: &SendOptions,
+        progress: &dyn Fn(Progress),
+    ) -> Result<ExchangeId, ClientError> {
         let key = self.recipient_key(recipient).await?;
         let own = if options.copy_to_sender {
             self.org_keys
@@ -731,6 +788,17 @@ impl Session {
         .await?;
         manifest.exchange_id = created.exchange_id;
 
+        let mut counters = Counters {
+            encrypted: 0,
+            uploaded: 0,
+            plaintext_total: files
+                .iter()
+                .map(|f| f.size)
+                .sum::<u64>()
+                .saturating_add(manifest_len),
+            ciphertext_total: created.objects.iter().map(|o| o.size).sum(),
+            progress,
+        };
         let mut objects = vec![ObjectRef {
             size: 0,
             sha256: [0; 32],
@@ -746,6 +814,7 @@ impl Session {
                     &recipients,
                     file.reader,
                     Some(&mut plaintext_hash),
+                    &mut counters,
                 )
                 .await?;
             if let Some(entry) = manifest.files.get_mut(i) {
@@ -763,9 +832,9 @@ impl Session {
             });
         }
         let manifest_bytes = zeroize::Zeroizing::new(manifest.to_canonical()?);
-        let reader = Box::new(std::io::Cursor::new(manifest_bytes.to_vec()));
+        let reader = Box::new(futures_util::io::Cursor::new(manifest_bytes.to_vec()));
         let summary = self
-            .upload_object(&created, 0, &recipients, reader, None)
+            .upload_object(&created, 0, &recipients, reader, None, &mut counters)
             .await?;
         if let Some(first) = objects.first_mut() {
             *first = ObjectRef {
@@ -807,14 +876,16 @@ impl Session {
         Ok(created.exchange_id)
     }
 
-    /// Encrypts one object from `reader` and uploads it part by part.
+    /// Encrypts one object from `reader` and uploads it part by part, the upload of each
+    /// part running while the next one is encrypted.
     async fn upload_object(
         &self,
         created: &ExchangeCreated,
         idx: u32,
         recipients: &[pli_crypto::age::Recipient],
-        mut reader: Box<dyn Read + Send>,
+        mut reader: Reader,
         mut plaintext_hash: Option<&mut Sha256>,
+        counters: &mut Counters<'_>,
     ) -> Result<pli_crypto::age::EncryptSummary, ClientError> {
         let part_size = usize::try_from(created.part_size)
             .map_err(|_| ClientError::verification("part size"))?;
@@ -822,8 +893,9 @@ impl Session {
         let mut part = Vec::with_capacity(part_size + (1 << 20));
         let mut part_no = 0u32;
         let mut buffer = vec![0u8; 1 << 20];
+        let mut in_flight: Option<PendingPart> = None;
         loop {
-            let n = reader.read(&mut buffer)?;
+            let n = reader.read(&mut buffer).await?;
             if n == 0 {
                 break;
             }
@@ -832,23 +904,51 @@ impl Session {
                 hash.update(chunk);
             }
             encryptor.update(chunk, &mut part)?;
+            counters.encrypted(n as u64);
             while part.len() >= part_size {
                 let rest = part.split_off(part_size);
-                self.put_part(&created.exchange_id, idx, part_no, &part)
-                    .await?;
-                part = rest;
+                let full = std::mem::replace(&mut part, rest);
+                if let Some(previous) = in_flight.take() {
+                    counters.uploaded(previous.finish().await?);
+                }
+                in_flight = Some(self.start_part(&created.exchange_id, idx, part_no, full));
                 part_no += 1;
             }
         }
         let summary = encryptor.finish(&mut part)?;
-        while !part.is_empty() {
+        loop {
             let rest = part.split_off(part.len().min(part_size));
-            self.put_part(&created.exchange_id, idx, part_no, &part)
-                .await?;
-            part = rest;
+            let this = std::mem::replace(&mut part, rest);
+            if let Some(previous) = in_flight.take() {
+                counters.uploaded(previous.finish().await?);
+            }
+            if this.is_empty() {
+                break;
+            }
+            in_flight = Some(self.start_part(&created.exchange_id, idx, part_no, this));
             part_no += 1;
         }
         Ok(summary)
+    }
+
+    /// Starts uploading a part in the background.
+    fn start_part(
+        &self,
+        exchange: &ExchangeId,
+        idx: u32,
+        part: u32,
+        bytes: Vec<u8>,
+    ) -> PendingPart {
+        let len = bytes.len() as u64;
+        let client = self.client.clone();
+        let exchange = *exchange;
+        let task = rt::spawn(async move {
+            put_part(&client, &exchange, idx, part, bytes::Bytes::from(bytes)).await
+        });
+        PendingPart {
+            len,
+            task: Box::pin(task),
+        }
     }
 
     /// Uploads one part with its SHA-256, retrying network failures (the relay accepts
@@ -860,30 +960,14 @@ impl Session {
         part: u32,
         bytes: &[u8],
     ) -> Result<(), ClientError> {
-        let digest = format!("sha-256=:{}:", STANDARD.encode(Sha256::digest(bytes)));
-        let path = format!("/api/exchanges/{exchange}/objects/{idx}/parts/{part}");
-        let body = bytes::Bytes::copy_from_slice(bytes);
-        let mut attempt = 0;
-        loop {
-            let request = self
-                .client
-                .request(Method::PUT, &path)
-                .header("content-digest", &digest)
-                .body(body.clone());
-            match Client::send(request).await {
-                Ok(_) => return Ok(()),
-                Err(ClientError::Http(error)) if attempt < 5 => {
-                    attempt += 1;
-                    let _ = error;
-                    tokio::time::sleep(std::time::Duration::from_millis(200 * attempt)).await;
-                }
-                Err(ClientError::Api { status, .. }) if status == 503 && attempt < 5 => {
-                    attempt += 1;
-                    tokio::time::sleep(std::time::Duration::from_millis(500 * attempt)).await;
-                }
-                Err(other) => return Err(other),
-            }
-        }
+        put_part(
+            &self.client,
+            exchange,
+            idx,
+            part,
+            bytes::Bytes::copy_from_slice(bytes),
+        )
+        .await
     }
 
     // ----- receiving --------------------------------------------------------------------
@@ -974,7 +1058,19 @@ impl Session {
         &self,
         received: &Received,
         index: usize,
-        out: &mut dyn Write,
+        out: &mut (dyn AsyncWrite + Unpin),
+    ) -> Result<(), ClientError> {
+        self.download_file_with_progress(received, index, out, &|_| {})
+            .await
+    }
+
+    /// [`download_file`](Self::download_file), reporting progress.
+    pub async fn download_file_with_progress(
+        &self,
+        received: &Received,
+        index: usize,
+        out: &mut (dyn AsyncWrite + Unpin),
+        progress: &dyn Fn(Progress),
     ) -> Result<(), ClientError> {
         let id = received.exchange.envelope.exchange_id;
         let expected = received
@@ -999,19 +1095,29 @@ impl Session {
         let mut plaintext = Vec::new();
         let mut plaintext_hash = Sha256::new();
         let mut written = 0u64;
+        let mut received_bytes = 0u64;
         let mut stream = response.bytes_stream();
         while let Some(chunk) = stream.next().await {
-            decryptor.update(&chunk?, &mut plaintext)?;
+            let chunk = chunk?;
+            received_bytes += chunk.len() as u64;
+            decryptor.update(&chunk, &mut plaintext)?;
             plaintext_hash.update(&plaintext);
-            out.write_all(&plaintext)?;
+            out.write_all(&plaintext).await?;
             written += plaintext.len() as u64;
             zeroize::Zeroize::zeroize(&mut plaintext);
             plaintext.clear();
+            progress(Progress {
+                phase: Phase::Download,
+                done: received_bytes,
+                total: expected.size,
+            });
         }
         let summary = decryptor.finish(&mut plaintext)?;
         plaintext_hash.update(&plaintext);
-        out.write_all(&plaintext)?;
+        out.write_all(&plaintext).await?;
+        out.flush().await?;
         written += plaintext.len() as u64;
+        zeroize::Zeroize::zeroize(&mut plaintext);
         if summary.ciphertext_len != expected.size || summary.ciphertext_sha256 != expected.sha256 {
             return Err(ClientError::verification(
                 "the file's ciphertext does not match the envelope",
@@ -1049,6 +1155,91 @@ impl Session {
     /// The KDF parameters this session uses for accounts it creates (tests use cheap ones).
     pub fn kdf_for_new_accounts(&self) -> KdfParams {
         self.kdf_for_new_accounts
+    }
+}
+
+/// Progress counters of one sending.
+struct Counters<'a> {
+    encrypted: u64,
+    uploaded: u64,
+    plaintext_total: u64,
+    ciphertext_total: u64,
+    progress: &'a dyn Fn(Progress),
+}
+
+impl Counters<'_> {
+    fn encrypted(&mut self, bytes: u64) {
+        self.encrypted += bytes;
+        (self.progress)(Progress {
+            phase: Phase::Encrypt,
+            done: self.encrypted,
+            total: self.plaintext_total,
+        });
+    }
+
+    fn uploaded(&mut self, bytes: u64) {
+        self.uploaded += bytes;
+        (self.progress)(Progress {
+            phase: Phase::Upload,
+            done: self.uploaded,
+            total: self.ciphertext_total,
+        });
+    }
+}
+
+/// The background upload of a part (`Send` natively; the browser has one thread).
+#[cfg(not(target_arch = "wasm32"))]
+type PartTask = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<Result<(), ClientError>, ClientError>> + Send>,
+>;
+/// The background upload of a part (`Send` natively; the browser has one thread).
+#[cfg(target_arch = "wasm32")]
+type PartTask = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<Result<(), ClientError>, ClientError>>>,
+>;
+
+/// A part being uploaded in the background.
+struct PendingPart {
+    len: u64,
+    task: PartTask,
+}
+
+impl PendingPart {
+    /// Waits for the upload; its length once acknowledged.
+    async fn finish(self) -> Result<u64, ClientError> {
+        self.task.await??;
+        Ok(self.len)
+    }
+}
+
+/// Uploads one part with its SHA-256, retrying network failures and 503s.
+async fn put_part(
+    client: &Client,
+    exchange: &ExchangeId,
+    idx: u32,
+    part: u32,
+    body: bytes::Bytes,
+) -> Result<(), ClientError> {
+    let digest = format!("sha-256=:{}:", STANDARD.encode(Sha256::digest(&body)));
+    let path = format!("/api/exchanges/{exchange}/objects/{idx}/parts/{part}");
+    let mut attempt = 0u64;
+    loop {
+        let request = client
+            .request(Method::PUT, &path)
+            .header("content-digest", &digest)
+            .body(body.clone());
+        match Client::send(request).await {
+            Ok(_) => return Ok(()),
+            Err(ClientError::Http(_)) if attempt < 5 => {
+                attempt += 1;
+                rt::sleep(200 * attempt).await;
+            }
+            Err(ClientError::Api { status: 503, .. }) if attempt < 5 => {
+                attempt += 1;
+                rt::sleep(500 * attempt).await;
+            }
+            Err(other) => return Err(other),
+        }
     }
 }
 

@@ -97,12 +97,7 @@ async fn canary(backend: Backend) {
         copy_to_sender: true,
         in_reply_to: None,
     };
-    let input = FileInput {
-        name: name.clone(),
-        media_type: "application/pdf".into(),
-        size: file.len() as u64,
-        reader: Box::new(std::io::Cursor::new(file.clone())),
-    };
+    let input = FileInput::from_bytes(&name, "application/pdf", file.clone());
     let id = w
         .caseworker
         .session
@@ -123,12 +118,7 @@ async fn canary(backend: Backend) {
         in_reply_to: Some(id),
         ..options.clone()
     };
-    let input = FileInput {
-        name: name.clone(),
-        media_type: "application/pdf".into(),
-        size: 10,
-        reader: Box::new(std::io::Cursor::new(content.as_bytes()[..10].to_vec())),
-    };
+    let input = FileInput::from_bytes(&name, "application/pdf", content.as_bytes()[..10].to_vec());
     w.greffier
         .session
         .send(&w.dept, vec![input], &reply)

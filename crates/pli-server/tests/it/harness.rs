@@ -411,12 +411,7 @@ pub fn data(len: usize, seed: u8) -> Vec<u8> {
 
 /// A file input from memory.
 pub fn file(name: &str, bytes: Vec<u8>) -> pli_client::FileInput {
-    pli_client::FileInput {
-        name: name.into(),
-        media_type: "application/pdf".into(),
-        size: bytes.len() as u64,
-        reader: Box::new(std::io::Cursor::new(bytes)),
-    }
+    pli_client::FileInput::from_bytes(name, "application/pdf", bytes)
 }
 
 /// Default sending options.
