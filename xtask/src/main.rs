@@ -1,1 +1,122 @@
-fn main() {}
+//! `cargo xtask`: the one entry point for everything that is more than `cargo build`.
+//!
+//! * `cargo xtask test` (alias `ci`): exactly what CI runs — prerequisites, `cargo fmt`,
+//!   clippy (native and wasm32), the tidy checks, a throwaway PostgreSQL, the native test
+//!   suite (nextest) and the WASM tests in headless Chromium — then a summary table.
+//! * `cargo xtask bench <name>`: benchmarks, never run as tests (`cargo xtask bench` lists
+//!   them).
+//!
+//! Modules: [`cmd`] runs commands and echoes them, [`deps`] installs what the steps need,
+//! [`tidy`] holds the source checks, [`pg`] the throwaway database, [`test`] and [`bench`]
+//! the commands.
+
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "xtask is a command-line tool: printing is its interface"
+)]
+
+mod bench;
+mod cmd;
+mod deps;
+mod pg;
+mod test;
+mod tidy;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result, bail};
+
+const HELP: &str = "\
+cargo xtask: Pli's development tasks
+
+USAGE:
+    cargo xtask <COMMAND> [ARGS]
+
+COMMANDS:
+    test            Run everything CI runs: prerequisites, fmt, clippy (native and wasm32),
+                    tidy, native tests (nextest, with a throwaway PostgreSQL) and the WASM
+                    tests in headless Chromium; print a summary table
+    ci              Alias of `test`
+    tidy            Run only the tidy checks (module docs, no ignored tests, no printing
+                    in libraries, the relay never links private-key types)
+    bench [NAME]    Run a benchmark; without NAME, list the benchmarks
+    help            Print this help
+
+Missing Debian packages are installed with apt-get when running as root; otherwise the
+command to run is printed. Tools built from crates.io go to target/tools.
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &[String]) -> Result<()> {
+    let (command, rest) = match args.split_first() {
+        Some((command, rest)) => (command.as_str(), rest),
+        None => ("help", &[][..]),
+    };
+    match command {
+        "test" | "ci" => {
+            no_extra_args(command, rest)?;
+            test::run(&Workspace::locate()?)
+        }
+        "tidy" => {
+            no_extra_args(command, rest)?;
+            tidy::run(&Workspace::locate()?)
+        }
+        "bench" => bench::run(&Workspace::locate()?, rest),
+        "help" | "-h" | "--help" => {
+            print!("{HELP}");
+            Ok(())
+        }
+        other => bail!("unknown command `{other}`; `cargo xtask --help` lists the commands"),
+    }
+}
+
+fn no_extra_args(command: &str, rest: &[String]) -> Result<()> {
+    if let Some(extra) = rest.first() {
+        bail!("`cargo xtask {command}` takes no arguments (got `{extra}`)");
+    }
+    Ok(())
+}
+
+/// Where things are: the workspace root and its `target` directory.
+#[derive(Debug, Clone)]
+pub(crate) struct Workspace {
+    /// The workspace root (the parent of `xtask/`).
+    pub(crate) root: PathBuf,
+    /// Cargo's target directory (`CARGO_TARGET_DIR`, or `<root>/target`).
+    pub(crate) target: PathBuf,
+}
+
+impl Workspace {
+    fn locate() -> Result<Self> {
+        let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+            .context("CARGO_MANIFEST_DIR is not set: run this through `cargo xtask`")?;
+        let root = Path::new(&manifest_dir)
+            .parent()
+            .context("xtask's manifest directory has no parent")?
+            .to_path_buf();
+        let target = match std::env::var_os("CARGO_TARGET_DIR") {
+            Some(dir) => root.join(dir),
+            None => root.join("target"),
+        };
+        std::env::set_current_dir(&root)
+            .with_context(|| format!("cannot enter the workspace root {}", root.display()))?;
+        Ok(Self { root, target })
+    }
+
+    /// `target/tools`: binaries installed from crates.io, built once per machine.
+    pub(crate) fn tools(&self) -> PathBuf {
+        self.target.join("tools")
+    }
+}

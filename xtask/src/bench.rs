@@ -1,0 +1,540 @@
+//! `cargo xtask bench <name>`: benchmarks. Timings are benchmarks, never timed tests.
+//!
+//! `crypto`: from one run, a side-by-side table on the same 1 GiB random file
+//! (`target/bench/`, generated once): `pli encrypt`/`pli decrypt` (profile `bench-fast`)
+//! against rage and Go age (best of 3, output to `/dev/null`), after a SHA-256 check that
+//! each tool decrypts pli's ciphertext to the input. Then, in headless Chromium, pli-crypto
+//! compiled to WASM (plain and `+simd128`) against WebCrypto AES-GCM over the same buffer
+//! in the same page (`crates/pli-crypto/tests/browser_bench.rs`).
+
+use std::fs;
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, bail};
+
+use crate::Workspace;
+use crate::cmd::Cmd;
+use crate::deps::{self, Browser};
+
+/// The benchmarks `cargo xtask bench` lists.
+const BENCHMARKS: &[(&str, &str)] = &[(
+    "crypto",
+    "pli vs rage vs Go age on a 1 GiB file; WASM vs WebCrypto AES-GCM in Chromium",
+)];
+
+/// Planned benchmarks, listed so nobody writes them twice.
+const PLANNED: &[(&str, &str)] = &[
+    (
+        "server",
+        "relay upload/download throughput and latency (not written yet)",
+    ),
+    (
+        "web",
+        "the web app's encrypt/upload path in Chromium (not written yet)",
+    ),
+];
+
+const FILE_SIZE: u64 = 1 << 30;
+const MIB: f64 = 1024.0 * 1024.0;
+const RUNS: usize = 3;
+/// Not a multiple of the 64 KiB STREAM chunk, so the last chunk is partial.
+const SANITY_SIZE: u64 = (5 << 20) + 4321;
+
+pub(crate) fn run(ws: &Workspace, args: &[String]) -> Result<()> {
+    match args {
+        [] => {
+            println!("benchmarks (cargo xtask bench <name>):");
+            for (name, what) in BENCHMARKS {
+                println!("    {name:<8} {what}");
+            }
+            for (name, what) in PLANNED {
+                println!("    {name:<8} {what}");
+            }
+            Ok(())
+        }
+        [name] if name == "crypto" => crypto(ws),
+        [name] => bail!("unknown benchmark `{name}`; `cargo xtask bench` lists them"),
+        [_, extra, ..] => bail!("`cargo xtask bench` takes one name (got `{extra}` too)"),
+    }
+}
+
+/// One command-line age implementation.
+#[derive(Debug)]
+struct Tool {
+    label: String,
+    binary: PathBuf,
+    encrypt: &'static [&'static str],
+    decrypt: &'static [&'static str],
+    /// Short name, for file names.
+    short: &'static str,
+}
+
+impl Tool {
+    fn encrypt(&self, recipient: &str, input: &Path) -> Cmd {
+        Cmd::new(&self.binary)
+            .args(self.encrypt)
+            .args(["-r", recipient])
+            .arg(input)
+    }
+
+    fn decrypt(&self, identity: &Path, input: &Path) -> Cmd {
+        Cmd::new(&self.binary)
+            .args(self.decrypt)
+            .arg("-i")
+            .arg(identity)
+            .arg(input)
+    }
+}
+
+#[derive(Debug, Default)]
+struct Row {
+    label: String,
+    encrypt: Option<f64>,
+    decrypt: Option<f64>,
+    error: Option<String>,
+}
+
+fn crypto(ws: &Workspace) -> Result<()> {
+    deps::debian_packages(&["age", "chromium", "chromium-driver"])?;
+    let rage = deps::rage(ws)?;
+    let dir = ws.target.join("bench");
+    fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+
+    let pli_built = Cmd::new("cargo")
+        .args(["build", "--profile", "bench-fast", "-p", "pli-cli"])
+        .run()
+        .context("cannot build pli with the bench-fast profile");
+    let go_age_version = Cmd::new("age")
+        .arg("--version")
+        .probe()
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    let tools = [
+        Tool {
+            label: "pli (bench-fast)".to_owned(),
+            binary: ws.target.join("bench-fast/pli"),
+            encrypt: &["encrypt"],
+            decrypt: &["decrypt"],
+            short: "pli",
+        },
+        Tool {
+            label: format!("rage {}", deps::RAGE_VERSION),
+            binary: rage,
+            encrypt: &["-e"],
+            decrypt: &["-d"],
+            short: "rage",
+        },
+        Tool {
+            label: format!("age {go_age_version} (Go)"),
+            binary: PathBuf::from("/usr/bin/age"),
+            encrypt: &["-e"],
+            decrypt: &["-d"],
+            short: "age",
+        },
+    ];
+
+    let input = dir.join("random-1GiB.bin");
+    random_file(&input, FILE_SIZE)?;
+    let identity = dir.join("identity.txt");
+    let _ = fs::remove_file(&identity);
+    Cmd::new("age-keygen")
+        .arg("-o")
+        .arg(&identity)
+        .run()
+        .context("cannot make a key")?;
+    let recipient = Cmd::new("age-keygen")
+        .arg("-y")
+        .arg(&identity)
+        .read_quiet()
+        .context("cannot read the recipient")?
+        .trim()
+        .to_owned();
+
+    let mut rows: Vec<Row> = tools
+        .iter()
+        .map(|tool| Row {
+            label: tool.label.clone(),
+            ..Row::default()
+        })
+        .collect();
+    let mut pli_error = pli_built.err().map(|error| format!("{error:#}"));
+    if pli_error.is_none()
+        && let Err(error) = sanity(&dir, &input, &identity, &recipient, &tools)
+    {
+        pli_error = Some(format!("{error:#}"));
+    }
+
+    for (tool, row) in tools.iter().zip(rows.iter_mut()) {
+        if tool.short == "pli"
+            && let Some(error) = &pli_error
+        {
+            eprintln!("skipping pli: {error}");
+            row.error = Some(error.clone());
+        }
+    }
+    time_tools(&tools, &mut rows, &dir, &input, &identity, &recipient);
+
+    let browser = browser_rows(ws);
+    print_tables(&rows, &browser);
+    let failures: Vec<&str> = rows
+        .iter()
+        .chain(browser.as_ref().map_or(&[][..], Vec::as_slice))
+        .filter(|row| row.error.is_some())
+        .map(|row| row.label.as_str())
+        .collect();
+    if let Err(error) = &browser {
+        bail!("the browser benchmark failed: {error:#}");
+    }
+    if !failures.is_empty() {
+        bail!("failed: {}", failures.join(", "));
+    }
+    Ok(())
+}
+
+/// Writes `size` random bytes to `path` unless it already has that size.
+fn random_file(path: &Path, size: u64) -> Result<()> {
+    if fs::metadata(path).map(|meta| meta.len()).ok() == Some(size) {
+        println!("reusing {} ({} MiB)", path.display(), size >> 20);
+        return Ok(());
+    }
+    println!(
+        "writing {} MiB of random bytes to {}",
+        size >> 20,
+        path.display()
+    );
+    let partial = path.with_extension("partial");
+    let urandom = fs::File::open("/dev/urandom").context("cannot open /dev/urandom")?;
+    let mut out = fs::File::create(&partial)
+        .with_context(|| format!("cannot create {}", partial.display()))?;
+    let copied = std::io::copy(&mut urandom.take(size), &mut out)
+        .with_context(|| format!("cannot write {}", partial.display()))?;
+    if copied != size {
+        bail!("/dev/urandom gave {copied} bytes instead of {size}");
+    }
+    out.flush()
+        .with_context(|| format!("cannot write {}", partial.display()))?;
+    fs::rename(&partial, path).with_context(|| format!("cannot rename {}", partial.display()))
+}
+
+/// Checks on a small file that every tool decrypts pli's ciphertext to the input, and
+/// that pli decrypts the others' ciphertexts.
+fn sanity(dir: &Path, big: &Path, identity: &Path, recipient: &str, tools: &[Tool]) -> Result<()> {
+    let input = dir.join("sanity.bin");
+    let mut head = Vec::new();
+    fs::File::open(big)
+        .with_context(|| format!("cannot open {}", big.display()))?
+        .take(SANITY_SIZE)
+        .read_to_end(&mut head)
+        .with_context(|| format!("cannot read {}", big.display()))?;
+    fs::write(&input, &head).with_context(|| format!("cannot write {}", input.display()))?;
+    let expected = sha256sum(&input)?;
+    println!("sanity check on {} bytes, sha256 {expected}", head.len());
+
+    let pli = tools
+        .iter()
+        .find(|tool| tool.short == "pli")
+        .context("no pli in the tool list")?;
+    let mut pairs: Vec<(&Tool, &Tool)> = tools.iter().map(|tool| (pli, tool)).collect();
+    pairs.extend(
+        tools
+            .iter()
+            .filter(|tool| tool.short != "pli")
+            .map(|tool| (tool, pli)),
+    );
+    let mut problems = Vec::new();
+    for (encryptor, decryptor) in pairs {
+        let sealed = dir.join(format!("sanity.by-{}.age", encryptor.short));
+        let opened = dir.join(format!(
+            "sanity.{}-{}.out",
+            encryptor.short, decryptor.short
+        ));
+        let outcome = encryptor
+            .encrypt(recipient, &input)
+            .stdout_file(&sealed)?
+            .run()
+            .and_then(|()| {
+                decryptor
+                    .decrypt(identity, &sealed)
+                    .stdout_file(&opened)?
+                    .run()
+            })
+            .and_then(|()| sha256sum(&opened));
+        let verdict = match outcome {
+            Ok(hash) if hash == expected => "ok".to_owned(),
+            Ok(hash) => format!("MISMATCH (sha256 {hash})"),
+            Err(error) => format!("FAILED: {error:#}"),
+        };
+        println!(
+            "  {:>4} encrypts, {:<4} decrypts: {verdict}",
+            encryptor.short, decryptor.short
+        );
+        if verdict != "ok" {
+            problems.push(format!(
+                "{} → {}: {verdict}",
+                encryptor.short, decryptor.short
+            ));
+        }
+        let _ = fs::remove_file(&opened);
+    }
+    for tool in tools {
+        let _ = fs::remove_file(dir.join(format!("sanity.by-{}.age", tool.short)));
+    }
+    if !problems.is_empty() {
+        bail!("sanity check failed: {}", problems.join("; "));
+    }
+    Ok(())
+}
+
+fn sha256sum(path: &Path) -> Result<String> {
+    let line = Cmd::new("sha256sum").arg(path).read_quiet()?;
+    let hash = line
+        .split_whitespace()
+        .next()
+        .context("sha256sum printed nothing")?;
+    Ok(hash.to_owned())
+}
+
+/// Best of [`RUNS`] for encryption (input file → /dev/null) and for decryption of each
+/// tool's own ciphertext (made once, untimed). The tools take turns, so that a change in
+/// the machine's load hits them alike. A tool that fails gets its row's error.
+fn time_tools(
+    tools: &[Tool],
+    rows: &mut [Row],
+    dir: &Path,
+    input: &Path,
+    identity: &Path,
+    recipient: &str,
+) {
+    let null = Path::new("/dev/null");
+    let ciphertext = |tool: &Tool| dir.join(format!("random-1GiB.by-{}.age", tool.short));
+    for (tool, row) in tools.iter().zip(rows.iter_mut()) {
+        if row.error.is_none() {
+            let made = tool
+                .encrypt(recipient, input)
+                .stdout_file(&ciphertext(tool))
+                .and_then(Cmd::run);
+            record(row, made.map(|()| None));
+        }
+    }
+    for run in 1..=RUNS {
+        println!("\nencryption, run {run} of {RUNS}");
+        for (tool, row) in tools.iter().zip(rows.iter_mut()) {
+            if row.error.is_none() {
+                let timed = time_once(
+                    &row.label,
+                    tool.encrypt(recipient, input).stdout_file(null),
+                    run,
+                );
+                record(row, timed.map(|speed| Some((speed, true))));
+            }
+        }
+    }
+    for run in 1..=RUNS {
+        println!("\ndecryption, run {run} of {RUNS}");
+        for (tool, row) in tools.iter().zip(rows.iter_mut()) {
+            if row.error.is_none() {
+                let timed = time_once(
+                    &row.label,
+                    tool.decrypt(identity, &ciphertext(tool)).stdout_file(null),
+                    run,
+                );
+                record(row, timed.map(|speed| Some((speed, false))));
+            }
+        }
+    }
+    for tool in tools {
+        let _ = fs::remove_file(ciphertext(tool));
+    }
+}
+
+/// Keeps the best speed (`true` for encryption), or the first error.
+fn record(row: &mut Row, outcome: Result<Option<(f64, bool)>>) {
+    match outcome {
+        Ok(Some((speed, true))) => {
+            row.encrypt = Some(row.encrypt.map_or(speed, |best| best.max(speed)))
+        }
+        Ok(Some((speed, false))) => {
+            row.decrypt = Some(row.decrypt.map_or(speed, |best| best.max(speed)))
+        }
+        Ok(None) => {}
+        Err(error) => {
+            eprintln!("{}: {error:#}", row.label);
+            row.error = Some(format!("{error:#}"));
+        }
+    }
+}
+
+/// Runs `cmd` once (printed on the first run) and returns its throughput in MiB/s.
+fn time_once(label: &str, cmd: Result<Cmd>, run: usize) -> Result<f64> {
+    let cmd = cmd?;
+    if run == 1 {
+        println!("$ {cmd} > /dev/null");
+    }
+    let started = Instant::now();
+    let status = cmd.status_quiet()?;
+    let elapsed = started.elapsed();
+    if !status.success() {
+        bail!("run {run} failed: {status}");
+    }
+    let speed = throughput(elapsed);
+    println!(
+        "  {label:<20} {:>5.2} s  {speed:>5.0} MiB/s",
+        elapsed.as_secs_f64()
+    );
+    Ok(speed)
+}
+
+/// MiB/s for the 1 GiB file.
+fn throughput(elapsed: Duration) -> f64 {
+    (FILE_SIZE as f64 / MIB) / elapsed.as_secs_f64().max(1e-9)
+}
+
+/// Runs `tests/browser_bench.rs` in headless Chromium, plain and with `+simd128`.
+fn browser_rows(ws: &Workspace) -> Result<Vec<Row>> {
+    let browser = Browser::prepare(ws)?;
+    let variants: [(&str, Option<PathBuf>); 2] =
+        [("", None), (" +simd128", Some(ws.target.join("simd128")))];
+    let mut rows = Vec::new();
+    let mut webcrypto = Vec::new();
+    for (suffix, target_dir) in variants {
+        let label = format!("pli-crypto WASM{suffix}");
+        let mut cmd = Cmd::new("cargo").args(["test", "-p", "pli-crypto", "--release"]);
+        cmd = cmd.args([
+            "--target",
+            "wasm32-unknown-unknown",
+            "--features",
+            "browser-bench",
+        ]);
+        cmd = cmd.args(["--test", "browser_bench"]);
+        if let Some(target_dir) = &target_dir {
+            cmd = cmd
+                .env("CARGO_TARGET_DIR", target_dir)
+                .env("CARGO_ENCODED_RUSTFLAGS", "-Ctarget-feature=+simd128");
+        }
+        let cmd = browser.apply(cmd).args(["--", "--nocapture"]);
+        let numbers = cmd.run_tee().and_then(|captured| {
+            if !captured.status.success() {
+                bail!("the browser benchmark exited with {}", captured.status);
+            }
+            Ok(bench_numbers(&captured.text()))
+        });
+        match numbers {
+            Ok(numbers) => {
+                let get = |key: &str| numbers.iter().find(|(k, _)| k == key).map(|(_, v)| *v);
+                let error = get("wasm-encrypt")
+                    .is_none()
+                    .then(|| "the page printed no `pli-bench` numbers".to_owned());
+                rows.push(Row {
+                    label,
+                    encrypt: get("wasm-encrypt"),
+                    decrypt: get("wasm-decrypt"),
+                    error,
+                });
+                if let Some(value) = get("webcrypto-aes-gcm-encrypt") {
+                    webcrypto.push(value);
+                }
+            }
+            Err(error) => rows.push(Row {
+                label,
+                error: Some(format!("{error:#}")),
+                ..Row::default()
+            }),
+        }
+    }
+    rows.push(Row {
+        label: "WebCrypto AES-GCM (64 KiB calls)".to_owned(),
+        encrypt: webcrypto.iter().copied().reduce(f64::max),
+        decrypt: None,
+        error: webcrypto
+            .is_empty()
+            .then(|| "no WebCrypto number".to_owned()),
+    });
+    Ok(rows)
+}
+
+/// `pli-bench <key> <MiB/s>` lines printed by the page.
+fn bench_numbers(text: &str) -> Vec<(String, f64)> {
+    text.lines()
+        .filter_map(|line| {
+            let (_, rest) = line.split_once("pli-bench ")?;
+            let mut words = rest.split_whitespace();
+            let key = words.next()?;
+            let value = words.next()?.parse().ok()?;
+            Some((key.to_owned(), value))
+        })
+        .collect()
+}
+
+fn print_tables(rows: &[Row], browser: &Result<Vec<Row>>) {
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    let age = rows.iter().find(|row| row.label.starts_with("age "));
+    // Other work on the machine skews the numbers: show how busy it was.
+    let load = fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load = load
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ");
+    println!(
+        "\ncrypto benchmark ({cores} cores, load average {load}): 1 GiB random file, output \
+         to /dev/null, best of {RUNS} (tools take turns), MiB/s of plaintext (× Go age)"
+    );
+    print_table(
+        "tool",
+        rows,
+        age.and_then(|age| age.encrypt),
+        age.and_then(|age| age.decrypt),
+    );
+
+    let chromium = Cmd::new(deps::CHROMIUM)
+        .arg("--version")
+        .probe()
+        .unwrap_or_default();
+    let chromium = chromium
+        .split(" built on")
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    println!("\nin headless {chromium}: 64 MiB buffer, same page, best of 3, MiB/s (× WebCrypto)");
+    match browser {
+        Ok(rows) => {
+            let webcrypto = rows.last().and_then(|row| row.encrypt);
+            print_table("what", rows, webcrypto, None);
+        }
+        Err(error) => println!("FAILED: {error:#}"),
+    }
+}
+
+fn print_table(first: &str, rows: &[Row], encrypt_base: Option<f64>, decrypt_base: Option<f64>) {
+    let ratio = |value: Option<f64>, base: Option<f64>| match (value, base) {
+        (Some(value), Some(base)) if base > 0.0 => format!("{value:>6.0} ({:.2}×)", value / base),
+        (Some(value), _) => format!("{value:>6.0}"),
+        (None, _) => "     –".to_owned(),
+    };
+    let width = rows
+        .iter()
+        .map(|row| row.label.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(20);
+    println!("{first:<width$}  {:<15}  decrypt", "encrypt");
+    for row in rows {
+        let (encrypt, decrypt) = match &row.error {
+            Some(_) => ("FAILED (below)".to_owned(), String::new()),
+            None => (
+                ratio(row.encrypt, encrypt_base),
+                ratio(row.decrypt, decrypt_base),
+            ),
+        };
+        println!("{:<width$}  {encrypt:<15}  {decrypt}", row.label);
+    }
+    for row in rows {
+        if let Some(error) = &row.error {
+            println!("  {}: {error}", row.label);
+        }
+    }
+}

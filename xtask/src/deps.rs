@@ -1,0 +1,253 @@
+//! Prerequisites, installed by xtask itself so a fresh machine needs only rustup:
+//! Debian packages (apt-get as root, otherwise the command to run is printed), the
+//! `wasm32-unknown-unknown` target, and tools built from crates.io into `target/tools`
+//! (wasm-bindgen-test-runner, rage), each built once per machine.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result, bail};
+
+use crate::Workspace;
+use crate::cmd::Cmd;
+
+/// The Debian packages every `cargo xtask test` needs.
+pub(crate) const TEST_PACKAGES: &[&str] = &["chromium", "chromium-driver", "age", "postgresql"];
+
+/// wasm-bindgen-test-runner must match the `wasm-bindgen` crate exactly.
+pub(crate) const WASM_BINDGEN_VERSION: &str = "0.2.130";
+
+/// rage, the Rust age implementation the crypto benchmark compares against.
+pub(crate) const RAGE_VERSION: &str = "0.12.1";
+
+pub(crate) const CHROMIUM: &str = "/usr/bin/chromium";
+pub(crate) const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// Installs the Debian packages that are missing, or fails with the command to run.
+pub(crate) fn debian_packages(packages: &[&str]) -> Result<()> {
+    let mut missing = Vec::new();
+    for &package in packages {
+        let status = Cmd::new("dpkg-query")
+            .args(["-W", "-f=${Status}", package])
+            .probe()
+            .unwrap_or_default();
+        if !status.ends_with("install ok installed") {
+            missing.push(package);
+        }
+    }
+    if missing.is_empty() {
+        println!("Debian packages present: {}", packages.join(" "));
+        return Ok(());
+    }
+    let list = missing.join(" ");
+    if !is_root()? {
+        bail!(
+            "missing Debian packages: {list}\n\
+             install them, then run again:\n    \
+             sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y {list}"
+        );
+    }
+    Cmd::new("apt-get")
+        .arg("update")
+        .run()
+        .context("cannot update the apt package lists")?;
+    Cmd::new("apt-get")
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .args(["install", "-y"])
+        .args(&missing)
+        .run()
+        .with_context(|| format!("cannot install {list}"))
+}
+
+/// Whether this process runs as root (`id -u` is 0).
+pub(crate) fn is_root() -> Result<bool> {
+    let uid = Cmd::new("id")
+        .arg("-u")
+        .read_quiet()
+        .context("cannot find the user id")?;
+    Ok(uid.trim() == "0")
+}
+
+/// Adds the `wasm32-unknown-unknown` target to the pinned toolchain if it is missing
+/// (`RUSTUP_AUTO_INSTALL=0` machines do not add it by themselves).
+pub(crate) fn wasm_target() -> Result<()> {
+    let installed = Cmd::new("rustup")
+        .args(["target", "list", "--installed"])
+        .read_quiet()
+        .context("cannot list the installed rustup targets")?;
+    if installed
+        .lines()
+        .any(|line| line.trim() == "wasm32-unknown-unknown")
+    {
+        println!("rustup target wasm32-unknown-unknown present");
+        return Ok(());
+    }
+    Cmd::new("rustup")
+        .args(["target", "add", "wasm32-unknown-unknown"])
+        .run()
+        .context("cannot add the wasm32-unknown-unknown target")
+}
+
+/// `target/tools/bin/wasm-bindgen-test-runner`, installed if missing or of another version.
+pub(crate) fn wasm_bindgen_test_runner(ws: &Workspace) -> Result<PathBuf> {
+    let runner = ws.tools().join("bin/wasm-bindgen-test-runner");
+    let wanted = format!("wasm-bindgen-test-runner {WASM_BINDGEN_VERSION}");
+    cargo_install(
+        ws,
+        &runner,
+        &wanted,
+        "wasm-bindgen-cli",
+        WASM_BINDGEN_VERSION,
+    )?;
+    Ok(runner)
+}
+
+/// `target/tools/bin/rage`, installed if missing or of another version.
+pub(crate) fn rage(ws: &Workspace) -> Result<PathBuf> {
+    let rage = ws.tools().join("bin/rage");
+    cargo_install(
+        ws,
+        &rage,
+        &format!("rage {RAGE_VERSION}"),
+        "rage",
+        RAGE_VERSION,
+    )?;
+    Ok(rage)
+}
+
+/// Runs `cargo install` into `target/tools` unless `binary --version` already prints
+/// `wanted`. Without `--locked`: wasm-bindgen-cli's lockfile pins a crate version the
+/// registry does not have.
+fn cargo_install(
+    ws: &Workspace,
+    binary: &Path,
+    wanted: &str,
+    krate: &str,
+    version: &str,
+) -> Result<()> {
+    let current = Cmd::new(binary)
+        .arg("--version")
+        .probe()
+        .unwrap_or_default();
+    if current.trim() == wanted {
+        println!("{wanted} present in {}", binary.display());
+        return Ok(());
+    }
+    println!(
+        "installing {krate} {version} into {} (once per machine)",
+        ws.tools().display()
+    );
+    Cmd::new("cargo")
+        .args([
+            "install",
+            krate,
+            "--version",
+            &format!("={version}"),
+            "--root",
+        ])
+        .arg(ws.tools())
+        .run()
+        .with_context(|| format!("cannot install {krate} {version}"))?;
+    let installed = Cmd::new(binary)
+        .arg("--version")
+        .probe()
+        .unwrap_or_default();
+    if installed.trim() != wanted {
+        bail!(
+            "{} prints `{}` after the install, not `{wanted}`",
+            binary.display(),
+            installed.trim()
+        );
+    }
+    Ok(())
+}
+
+/// The environment that makes `cargo test --target wasm32-unknown-unknown` run the tests
+/// in headless Chromium through wasm-bindgen-test-runner.
+#[derive(Debug)]
+pub(crate) struct Browser {
+    runner: PathBuf,
+    webdriver_json: PathBuf,
+    profile: PathBuf,
+}
+
+impl Browser {
+    /// Installs the runner if needed, and writes `target/webdriver.json` with a fresh
+    /// Chromium profile directory (removed on drop).
+    pub(crate) fn prepare(ws: &Workspace) -> Result<Self> {
+        wasm_target()?;
+        let runner = wasm_bindgen_test_runner(ws)?;
+        for binary in [CHROMIUM, CHROMEDRIVER] {
+            if !Path::new(binary).exists() {
+                bail!("{binary} is missing: install the Debian packages chromium chromium-driver");
+            }
+        }
+        let unique = format!(
+            "chromium-profile-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or_default()
+        );
+        let tmp = ws.target.join("tmp");
+        let profile = tmp.join(unique);
+        std::fs::create_dir_all(&profile)
+            .with_context(|| format!("cannot create {}", profile.display()))?;
+        let args = [
+            "--headless=new".to_owned(),
+            "--no-sandbox".to_owned(),
+            "--disable-gpu".to_owned(),
+            "--disable-quic".to_owned(),
+            "--no-first-run".to_owned(),
+            "--disable-background-networking".to_owned(),
+            "--disable-component-update".to_owned(),
+            "--disable-sync".to_owned(),
+            format!("--user-data-dir={}", profile.display()),
+        ];
+        let args: Vec<String> = args.iter().map(|arg| json_string(arg)).collect();
+        let json = format!(
+            "{{\n  \"goog:chromeOptions\": {{\n    \"binary\": {},\n    \"args\": [\n      {}\n    ]\n  }}\n}}\n",
+            json_string(CHROMIUM),
+            args.join(",\n      ")
+        );
+        let webdriver_json = ws.target.join("webdriver.json");
+        std::fs::write(&webdriver_json, json)
+            .with_context(|| format!("cannot write {}", webdriver_json.display()))?;
+        Ok(Self {
+            runner,
+            webdriver_json,
+            profile,
+        })
+    }
+
+    /// Adds the runner's environment to a `cargo test --target wasm32-unknown-unknown`.
+    pub(crate) fn apply(&self, cmd: Cmd) -> Cmd {
+        cmd.env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", &self.runner)
+            .env("CHROMEDRIVER", CHROMEDRIVER)
+            .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", &self.webdriver_json)
+            // The whole test binary must finish within this many seconds (default 20).
+            .env("WASM_BINDGEN_TEST_TIMEOUT", "600")
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+/// `text` as a JSON string literal.
+fn json_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}

@@ -1,0 +1,364 @@
+//! `cargo xtask test` (and `ci`): everything CI runs, the same commands locally and in CI,
+//! then a summary table. Every step runs even if an earlier one failed (except missing
+//! prerequisites); the exit code is non-zero if any step failed.
+//!
+//! Steps: prerequisites → `cargo fmt --check` → clippy native → clippy wasm32 (each crate
+//! of [`WASM_CRATES`]) → tidy → throwaway PostgreSQL → native tests (nextest, with
+//! `PLI_TEST_DATABASE_URL`) → doc tests → WASM tests in headless Chromium.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, bail};
+
+use crate::Workspace;
+use crate::cmd::{Captured, Cmd, human};
+use crate::deps::{self, Browser};
+use crate::pg::{self, Postgres};
+use crate::tidy;
+
+/// A crate that builds for `wasm32-unknown-unknown` and runs its tests in Chromium.
+#[derive(Debug)]
+pub(crate) struct WasmCrate {
+    pub(crate) name: &'static str,
+    /// Features enabled for clippy only, so that feature-gated targets are linted too.
+    pub(crate) lint_features: &'static [&'static str],
+}
+
+/// The crates linted and tested for wasm32 (the web app joins this list).
+pub(crate) const WASM_CRATES: &[WasmCrate] = &[
+    WasmCrate { name: "pli-crypto", lint_features: &["browser-bench"] },
+    WasmCrate { name: "pli-client", lint_features: &[] },
+    WasmCrate { name: "pli-web", lint_features: &[] },
+];
+
+pub(crate) fn run(ws: &Workspace) -> Result<()> {
+    let started = Instant::now();
+    let mut report = Report::default();
+
+    let prerequisites = report.step("prerequisites", || {
+        deps::debian_packages(deps::TEST_PACKAGES)?;
+        deps::wasm_target()?;
+        Ok(String::new())
+    });
+    if prerequisites.is_none() {
+        report.print(started.elapsed());
+        bail!("prerequisites are missing");
+    }
+
+    report.step("cargo fmt --check", || {
+        Cmd::new("cargo")
+            .args(["fmt", "--all", "--", "--check"])
+            .run()?;
+        Ok(String::new())
+    });
+    report.step("clippy (native)", || {
+        Cmd::new("cargo")
+            .args([
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--locked",
+                "--",
+                "-D",
+                "warnings",
+            ])
+            .run()?;
+        Ok(String::new())
+    });
+    for krate in WASM_CRATES {
+        report.step(&format!("clippy (wasm32, {})", krate.name), || {
+            let mut cmd = Cmd::new("cargo").args(["clippy", "-p", krate.name, "--all-targets"]);
+            cmd = cmd.args(["--target", "wasm32-unknown-unknown", "--locked"]);
+            if !krate.lint_features.is_empty() {
+                cmd = cmd.args(["--features", &krate.lint_features.join(",")]);
+            }
+            cmd.args(["--", "-D", "warnings"]).run()?;
+            Ok(String::new())
+        });
+    }
+    report.step("tidy", || {
+        tidy::run(ws)?;
+        Ok(String::new())
+    });
+
+    let postgres = report.step_value("postgresql (throwaway)", || {
+        let pg = Postgres::start(ws)?;
+        Ok((String::new(), pg))
+    });
+    let nextest = Cmd::new("cargo")
+        .args(["nextest", "--version"])
+        .probe()
+        .is_some();
+    report.step("native tests", || native_tests(nextest, postgres.as_ref()));
+    if nextest {
+        // nextest does not run doc tests; `cargo test` (the fallback) does.
+        report.step("doc tests", || doc_tests(postgres.as_ref()));
+    }
+    drop(postgres);
+
+    let browser = report.step_value("browser test runner", || {
+        let browser = Browser::prepare(ws)?;
+        Ok((
+            format!("wasm-bindgen-test-runner {}", deps::WASM_BINDGEN_VERSION),
+            browser,
+        ))
+    });
+    for krate in WASM_CRATES {
+        report.step(
+            &format!("wasm tests in Chromium ({})", krate.name),
+            || match &browser {
+                Some(browser) => wasm_tests(browser, krate),
+                None => bail!("no test runner"),
+            },
+        );
+    }
+    drop(browser);
+
+    report.print(started.elapsed());
+    let failed = report.failed();
+    if failed > 0 {
+        bail!("{failed} step(s) failed");
+    }
+    Ok(())
+}
+
+/// The workspace's native tests: nextest if installed, else `cargo test`. At least one
+/// test must run.
+fn native_tests(nextest: bool, postgres: Option<&Postgres>) -> Result<String> {
+    let mut cmd = if nextest {
+        Cmd::new("cargo").args([
+            "nextest",
+            "run",
+            "--workspace",
+            "--locked",
+            "--no-fail-fast",
+        ])
+    } else {
+        println!("cargo-nextest is not installed: falling back to cargo test");
+        Cmd::new("cargo").args(["test", "--workspace", "--locked", "--no-fail-fast"])
+    };
+    if let Some(pg) = postgres {
+        cmd = cmd.env(pg::URL_VAR, pg.url());
+    }
+    let captured = cmd.run_tee()?;
+    let text = captured.text();
+    let note = if nextest {
+        nextest_summary(&text)
+            .context("no nextest summary in the output")
+            .and_then(|(run, line)| {
+                if run == 0 {
+                    bail!("no test ran")
+                } else {
+                    Ok(line)
+                }
+            })
+    } else {
+        libtest_note(&text)
+    };
+    verdict(&captured, note)
+}
+
+/// The workspace's doc tests (there may be none).
+fn doc_tests(postgres: Option<&Postgres>) -> Result<String> {
+    let mut cmd = Cmd::new("cargo").args(["test", "--workspace", "--doc", "--locked"]);
+    if let Some(pg) = postgres {
+        cmd = cmd.env(pg::URL_VAR, pg.url());
+    }
+    let captured = cmd.run_tee()?;
+    let note = libtest_note(&captured.text()).or_else(|_| Ok("no doc tests".to_owned()));
+    verdict(&captured, note)
+}
+
+/// A crate's tests compiled to wasm32 and run in headless Chromium by
+/// wasm-bindgen-test-runner. Fails if they ran anywhere else, or if no test ran.
+fn wasm_tests(browser: &Browser, krate: &WasmCrate) -> Result<String> {
+    let cmd = Cmd::new("cargo").args(["test", "-p", krate.name]);
+    let cmd = cmd.args([
+        "--target",
+        "wasm32-unknown-unknown",
+        "--locked",
+        "--no-fail-fast",
+    ]);
+    let captured = browser.apply(cmd).run_tee()?;
+    let text = captured.text();
+    let note = libtest_note(&text).and_then(|note| {
+        if text.contains("Running headless tests in Chrome") {
+            Ok(format!("{note} in Chromium"))
+        } else {
+            bail!("{note}, but not in headless Chromium")
+        }
+    });
+    verdict(&captured, note)
+}
+
+/// The step's note if the command succeeded and its output parsed; otherwise an error
+/// naming the exit status and what the output showed.
+fn verdict(captured: &Captured, note: Result<String>) -> Result<String> {
+    match (captured.status.success(), note) {
+        (true, note) => note,
+        (false, Ok(note)) => bail!("{note}; {}", captured.status),
+        (false, Err(error)) => bail!("{}; {error:#}", captured.status),
+    }
+}
+
+/// nextest's final line, e.g. `Summary [  12.345s] 57 tests run: 57 passed, 0 skipped`:
+/// the number of tests run and the text after the brackets.
+fn nextest_summary(text: &str) -> Option<(u64, String)> {
+    text.lines().rev().find_map(|line| {
+        let (_, rest) = line.split_once("Summary [")?;
+        let (_, rest) = rest.split_once(']')?;
+        let rest = rest.trim();
+        let count = rest.split_whitespace().next()?.parse().ok()?;
+        Some((count, rest.to_owned()))
+    })
+}
+
+/// Totals of libtest's `test result: ok. 3 passed; 0 failed; 1 ignored; …` lines, as a
+/// note; fails if no test passed or failed.
+fn libtest_note(text: &str) -> Result<String> {
+    let (mut passed, mut failed, mut ignored, mut binaries) = (0u64, 0u64, 0u64, 0u64);
+    for line in text.lines() {
+        let Some((_, rest)) = line.split_once("test result: ") else {
+            continue;
+        };
+        binaries += 1;
+        for part in rest.split(';') {
+            let words: Vec<&str> = part.split_whitespace().collect();
+            let (number, label) = match words.as_slice() {
+                [_, number, label, ..] if number.parse::<u64>().is_ok() => (*number, *label),
+                [number, label, ..] => (*number, *label),
+                _ => continue,
+            };
+            let Ok(number) = number.parse::<u64>() else {
+                continue;
+            };
+            match label {
+                "passed" => passed += number,
+                "failed" => failed += number,
+                "ignored" => ignored += number,
+                _ => {}
+            }
+        }
+    }
+    if passed + failed == 0 {
+        bail!("no test ran ({binaries} test binaries reported)");
+    }
+    Ok(format!(
+        "{} tests run: {passed} passed, {failed} failed, {ignored} ignored",
+        passed + failed
+    ))
+}
+
+/// The outcome of each step, for the summary table.
+#[derive(Debug, Default)]
+struct Report {
+    rows: Vec<Row>,
+}
+
+#[derive(Debug)]
+struct Row {
+    name: String,
+    ok: bool,
+    duration: Duration,
+    note: String,
+}
+
+impl Report {
+    /// Runs a step that yields a note; returns `Some(())` if it passed.
+    fn step(&mut self, name: &str, f: impl FnOnce() -> Result<String>) -> Option<()> {
+        self.step_value(name, || f().map(|note| (note, ())))
+    }
+
+    /// Runs a step that yields a note and a value (kept alive by the caller).
+    fn step_value<T>(&mut self, name: &str, f: impl FnOnce() -> Result<(String, T)>) -> Option<T> {
+        println!("\n==> {name}");
+        let started = Instant::now();
+        let result = f();
+        let duration = started.elapsed();
+        match result {
+            Ok((note, value)) => {
+                println!("==> {name}: ok ({})", human(duration));
+                self.rows.push(Row {
+                    name: name.to_owned(),
+                    ok: true,
+                    duration,
+                    note,
+                });
+                Some(value)
+            }
+            Err(error) => {
+                let note = format!("{error:#}");
+                eprintln!("==> {name}: FAILED ({}): {note}", human(duration));
+                self.rows.push(Row {
+                    name: name.to_owned(),
+                    ok: false,
+                    duration,
+                    note,
+                });
+                None
+            }
+        }
+    }
+
+    fn failed(&self) -> usize {
+        self.rows.iter().filter(|row| !row.ok).count()
+    }
+
+    fn print(&self, total: Duration) {
+        let width = self
+            .rows
+            .iter()
+            .map(|row| row.name.chars().count())
+            .max()
+            .unwrap_or(4)
+            .max(4);
+        println!("\n{:<width$}  result  {:>7}  notes", "step", "time");
+        for row in &self.rows {
+            let result = if row.ok { "ok" } else { "FAILED" };
+            let note = row.note.lines().next().unwrap_or_default();
+            println!(
+                "{:<width$}  {result:<6}  {:>7}  {note}",
+                row.name,
+                human(row.duration)
+            );
+        }
+        let verdict = match self.failed() {
+            0 => "all steps passed".to_owned(),
+            n => format!("{n} step(s) FAILED"),
+        };
+        println!(
+            "{:<width$}  {:<6}  {:>7}  {verdict}",
+            "total",
+            "",
+            human(total)
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{libtest_note, nextest_summary};
+
+    #[test]
+    fn parses_the_nextest_summary() {
+        let text =
+            "  Starting 3 tests\n     Summary [  1.234s] 57 tests run: 57 passed, 2 skipped\n";
+        assert_eq!(
+            nextest_summary(text),
+            Some((57, "57 tests run: 57 passed, 2 skipped".to_owned()))
+        );
+        assert_eq!(nextest_summary("error: no tests to run"), None);
+    }
+
+    #[test]
+    fn adds_up_libtest_results() {
+        let text = "running 2 tests\ntest result: ok. 2 passed; 0 failed; 1 ignored; 0 measured; \
+                    0 filtered out; finished in 0.1s\n\
+                    test result: FAILED. 3 passed; 1 failed; 0 ignored; 0 measured\n";
+        assert_eq!(
+            libtest_note(text).ok(),
+            Some("6 tests run: 5 passed, 1 failed, 1 ignored".to_owned())
+        );
+        assert!(libtest_note("test result: ok. 0 passed; 0 failed; 0 ignored").is_err());
+    }
+}

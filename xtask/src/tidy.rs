@@ -1,0 +1,272 @@
+//! The tidy checks: fast source checks written in Rust, no build needed.
+//!
+//! * every `.rs` file under `crates/*/src` and `xtask/src` starts with a `//!` module doc;
+//! * no ignored test anywhere (`crates/`, `tests/`, `web/`, `xtask/`): a known bug is a
+//!   test asserting today's behaviour with a FIXME;
+//! * no printing macros in library crates' `src/` (crates with no `[[bin]]` and no
+//!   `src/main.rs`; build scripts are not under `src/`);
+//! * **the relay never links private-key types**: in every crate of [`RELAY_CRATES`],
+//!   `cargo tree` shows `pli-crypto` without its `secret` feature.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result, bail};
+
+use crate::Workspace;
+use crate::cmd::Cmd;
+
+/// Crates that must build without `pli-crypto/secret` (normal and build dependencies).
+pub(crate) const RELAY_CRATES: &[&str] = &["pli-server"];
+
+/// Directories never scanned.
+const SKIPPED_DIRS: &[&str] = &["target", "node_modules", "pkg", "dist"];
+
+/// Runs every check and prints what it found; fails if any check fails.
+pub(crate) fn run(ws: &Workspace) -> Result<()> {
+    let mut problems = Vec::new();
+    module_docs(ws, &mut problems)?;
+    no_ignored_tests(ws, &mut problems)?;
+    no_printing_in_libraries(ws, &mut problems)?;
+    let relay = relay_without_secrets(ws, &mut problems)?;
+    println!("{relay}");
+    if problems.is_empty() {
+        println!("tidy: all checks pass");
+        return Ok(());
+    }
+    for problem in &problems {
+        println!("tidy: {problem}");
+    }
+    bail!("tidy found {} problem(s)", problems.len())
+}
+
+fn module_docs(ws: &Workspace, problems: &mut Vec<String>) -> Result<()> {
+    let mut dirs = vec![ws.root.join("xtask/src")];
+    for krate in crate_dirs(ws)? {
+        dirs.push(krate.join("src"));
+    }
+    for file in rust_files(&dirs)? {
+        let text = read(&file)?;
+        if !text.starts_with("//!") {
+            problems.push(format!(
+                "{}: does not start with a `//!` module doc",
+                relative(ws, &file)
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn no_ignored_tests(ws: &Workspace, problems: &mut Vec<String>) -> Result<()> {
+    // Built from parts so that this file does not match itself.
+    let attribute = ["#[", "ignore"].concat();
+    let dirs: Vec<PathBuf> = ["crates", "tests", "web", "xtask"]
+        .iter()
+        .map(|dir| ws.root.join(dir))
+        .collect();
+    for file in rust_files(&dirs)? {
+        for (number, line) in read(&file)?.lines().enumerate() {
+            if line.contains(&attribute) {
+                problems.push(format!(
+                    "{}:{}: ignored test (make it pass, or assert today's behaviour with a FIXME)",
+                    relative(ws, &file),
+                    number + 1
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn no_printing_in_libraries(ws: &Workspace, problems: &mut Vec<String>) -> Result<()> {
+    let macros = ["println!", "eprintln!", "print!", "eprint!", "dbg!"];
+    for krate in crate_dirs(ws)? {
+        let manifest = read(&krate.join("Cargo.toml"))?;
+        let is_binary = manifest.lines().any(|line| line.trim() == "[[bin]]")
+            || krate.join("src/main.rs").exists()
+            || krate.join("src/bin").is_dir();
+        if is_binary {
+            continue;
+        }
+        for file in rust_files(&[krate.join("src")])? {
+            for (number, line) in read(&file)?.lines().enumerate() {
+                if line.trim_start().starts_with("//") {
+                    continue;
+                }
+                if let Some(found) = macros.iter().find(|m| contains_macro(line, m)) {
+                    problems.push(format!(
+                        "{}:{}: `{found}` in a library crate (return the value, or use tracing)",
+                        relative(ws, &file),
+                        number + 1
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether `line` calls macro `name` (`print!` must not match inside `eprint!`).
+fn contains_macro(line: &str, name: &str) -> bool {
+    line.match_indices(name).any(|(at, _)| {
+        let before = line.get(..at).and_then(|head| head.chars().next_back());
+        !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+    })
+}
+
+fn relay_without_secrets(ws: &Workspace, problems: &mut Vec<String>) -> Result<String> {
+    if RELAY_CRATES.is_empty() {
+        return Ok("tidy: relay invariant: no relay crate listed yet, nothing to check".to_owned());
+    }
+    for krate in RELAY_CRATES {
+        let tree = Cmd::new("cargo")
+            .args([
+                "tree",
+                "--quiet",
+                "-p",
+                krate,
+                "-e",
+                "normal,build",
+                "--prefix",
+                "none",
+            ])
+            .args(["-f", "{p} {f}", "--target", "x86_64-unknown-linux-gnu"])
+            .current_dir(&ws.root)
+            .read()
+            .with_context(|| format!("cannot list the dependencies of {krate}"))?;
+        let mut linked = false;
+        for line in tree.lines() {
+            let Some(features) = crypto_features(line) else {
+                continue;
+            };
+            linked = true;
+            if features.iter().any(|feature| feature == "secret") {
+                problems.push(format!(
+                    "{krate} links pli-crypto with the `secret` feature ({}): the relay must \
+                     never link private-key types",
+                    features.join(",")
+                ));
+            }
+        }
+        if !linked {
+            println!("tidy: {krate} does not depend on pli-crypto");
+        }
+    }
+    Ok(format!(
+        "tidy: relay invariant checked for {}",
+        RELAY_CRATES.join(", ")
+    ))
+}
+
+/// The features of `pli-crypto` on a `cargo tree -f '{p} {f}' --prefix none` line, or
+/// `None` for another package. Lines look like
+/// `pli-crypto v0.1.0 (/path) parallel,secret`, possibly followed by ` (*)`.
+fn crypto_features(line: &str) -> Option<Vec<String>> {
+    let rest = line.trim().strip_prefix("pli-crypto v")?;
+    let rest = rest
+        .trim_end()
+        .strip_suffix("(*)")
+        .unwrap_or(rest)
+        .trim_end();
+    let after_package = match rest.rfind(')') {
+        Some(end) => rest.get(end + 1..)?,
+        // A registry package has no path: skip the version.
+        None => rest.split_once(' ').map_or("", |(_, tail)| tail),
+    };
+    Some(
+        after_package
+            .split(',')
+            .map(str::trim)
+            .filter(|feature| !feature.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    )
+}
+
+fn crate_dirs(ws: &Workspace) -> Result<Vec<PathBuf>> {
+    let crates = ws.root.join("crates");
+    let mut dirs = Vec::new();
+    for entry in
+        fs::read_dir(&crates).with_context(|| format!("cannot list {}", crates.display()))?
+    {
+        let path = entry.context("cannot list the crates")?.path();
+        if path.join("Cargo.toml").is_file() {
+            dirs.push(path);
+        }
+    }
+    dirs.sort();
+    Ok(dirs)
+}
+
+/// Every `.rs` file under `dirs` (missing directories are skipped), sorted.
+fn rust_files(dirs: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    let mut stack: Vec<PathBuf> = dirs.iter().filter(|dir| dir.is_dir()).cloned().collect();
+    while let Some(dir) = stack.pop() {
+        for entry in fs::read_dir(&dir).with_context(|| format!("cannot list {}", dir.display()))? {
+            let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
+            let path = entry.path();
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let kind = entry
+                .file_type()
+                .with_context(|| format!("cannot stat {}", path.display()))?;
+            if kind.is_dir() {
+                if !name.starts_with('.') && !SKIPPED_DIRS.contains(&name.as_ref()) {
+                    stack.push(path);
+                }
+            } else if kind.is_file() && name.ends_with(".rs") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn read(path: &Path) -> Result<String> {
+    fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+fn relative(ws: &Workspace, path: &Path) -> String {
+    path.strip_prefix(&ws.root)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{contains_macro, crypto_features};
+
+    #[test]
+    fn reads_crypto_features_from_cargo_tree() {
+        assert_eq!(
+            crypto_features("pli-crypto v0.1.0 (/work/crates/pli-crypto) parallel,secret"),
+            Some(vec!["parallel".to_owned(), "secret".to_owned()])
+        );
+        assert_eq!(
+            crypto_features("pli-crypto v0.1.0 (/work/crates/pli-crypto) "),
+            Some(vec![])
+        );
+        assert_eq!(
+            crypto_features("pli-crypto v0.1.0 (/work/crates/pli-crypto) secret (*)"),
+            Some(vec!["secret".to_owned()])
+        );
+        assert_eq!(
+            crypto_features("pli-crypto v0.2.0 secret"),
+            Some(vec!["secret".to_owned()])
+        );
+        assert_eq!(
+            crypto_features("pli-api v0.1.0 (/work/crates/pli-api) "),
+            None
+        );
+    }
+
+    #[test]
+    fn finds_printing_macros() {
+        assert!(contains_macro("    println!(\"x\");", "println!"));
+        assert!(!contains_macro("    eprint!(\"x\");", "print!"));
+        assert!(!contains_macro("    my_println!(\"x\");", "println!"));
+    }
+}
