@@ -142,12 +142,22 @@ impl Application {
             })?;
         }
         let store = Store::connect(&config.database_url).await?;
-        let blobs = match blobs {
-            Some(blobs) => blobs,
-            None => Arc::new(
-                LocalBlobs::new(config.data_dir.join("blobs"))
-                    .map_err(|e| anyhow::anyhow!("{e}"))?,
-            ),
+        let blobs = match (blobs, &config.s3) {
+            (Some(blobs), _) => blobs,
+            (None, Some(s3)) => s3_blobs(s3)?,
+            (None, None) => {
+                let local = LocalBlobs::new(config.data_dir.join("blobs"))
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                // Temporary files left by a crash in the middle of a write.
+                let removed = local
+                    .cleanup_tmp(3_600_000)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                if removed > 0 {
+                    tracing::info!(removed, "removed stale temporary blob files");
+                }
+                Arc::new(local)
+            }
         };
         let listener = TcpListener::bind(config.listen)
             .await
@@ -202,6 +212,26 @@ impl Application {
         maintenance.abort();
         served
     }
+}
+
+/// The S3-compatible blob store of the `[s3]` configuration section.
+#[cfg(feature = "s3")]
+fn s3_blobs(section: &toml::Table) -> anyhow::Result<Arc<dyn BlobStore>> {
+    let config: crate::blob::objects::S3Config = section
+        .clone()
+        .try_into()
+        .context("invalid [s3] configuration")?;
+    Ok(Arc::new(
+        crate::blob::objects::ObjectStoreBlobs::s3(&config).map_err(|e| anyhow::anyhow!("{e}"))?,
+    ))
+}
+
+/// Without the `s3` feature, an `[s3]` section is an error, not silently ignored.
+#[cfg(not(feature = "s3"))]
+fn s3_blobs(_section: &toml::Table) -> anyhow::Result<Arc<dyn BlobStore>> {
+    anyhow::bail!(
+        "the configuration has an [s3] section but this pli-server was built without the s3 feature"
+    )
 }
 
 /// Replaces any earlier set-up token with a new one while no platform admin exists.

@@ -46,6 +46,9 @@ pub struct Config {
     pub trust_proxy: bool,
     /// Timeouts and limits.
     pub limits: Limits,
+    /// An S3-compatible bucket for ciphertext instead of the data folder (the `[s3]`
+    /// section of the file; needs the `s3` build feature), so replicas share storage.
+    pub s3: Option<toml::Table>,
 }
 
 /// Timeouts and limits, with their defaults.
@@ -111,6 +114,7 @@ struct FileConfig {
     trust_proxy: Option<bool>,
     #[serde(default)]
     limits: Limits,
+    s3: Option<toml::Table>,
 }
 
 impl Config {
@@ -181,6 +185,7 @@ impl Config {
             log_format,
             trust_proxy,
             limits: file.limits,
+            s3: file.s3,
         })
     }
 }

@@ -229,12 +229,19 @@ async fn missing(store: &dyn BlobStore) {
     assert!(store.list(&self::key("m/")).await.unwrap().is_empty());
 }
 
-/// A body that never ends: 64 KiB chunks forever, counting how many were read.
+/// A body that does not end: 64 KiB chunks, counting how many were read. Past 256 MiB it
+/// fails instead, so that a put that does not stop reading fails the check (with
+/// `Interrupted`) rather than filling the memory.
 fn endless(reads: Arc<AtomicUsize>) -> ByteStream {
     static CHUNK: [u8; 64 * 1024] = [7; 64 * 1024];
     Box::pin(futures_util::stream::repeat_with(move || {
-        reads.fetch_add(1, Ordering::SeqCst);
-        Ok(Bytes::from_static(&CHUNK))
+        if reads.fetch_add(1, Ordering::SeqCst) < 4 * 1024 {
+            Ok(Bytes::from_static(&CHUNK))
+        } else {
+            Err(std::io::Error::other(
+                "read 256 MiB past the declared length",
+            ))
+        }
     }))
 }
 
@@ -671,4 +678,190 @@ async fn object_store_local_file_system() {
     suite(&store).await;
     // One chunk filling and two uploading, of 80 chunks of 64 KiB each, and a few more.
     bounded_memory(&store, 640, 3 * 80 + 8).await;
+}
+
+/// `InMemory`, watching multipart uploads: how many parts are in flight at once (each
+/// takes a moment), and how many uploads were aborted.
+#[derive(Debug, Default)]
+struct Watched {
+    inner: object_store::memory::InMemory,
+    counts: Arc<UploadCounts>,
+}
+
+#[derive(Debug, Default)]
+struct UploadCounts {
+    in_flight: AtomicUsize,
+    most_in_flight: AtomicUsize,
+    aborted: AtomicUsize,
+}
+
+#[derive(Debug)]
+struct WatchedUpload {
+    inner: Box<dyn object_store::MultipartUpload>,
+    counts: Arc<UploadCounts>,
+}
+
+impl std::fmt::Display for Watched {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Watched({})", self.inner)
+    }
+}
+
+#[async_trait::async_trait]
+impl object_store::ObjectStore for Watched {
+    async fn put_opts(
+        &self,
+        location: &object_store::path::Path,
+        payload: object_store::PutPayload,
+        opts: object_store::PutOptions,
+    ) -> object_store::Result<object_store::PutResult> {
+        self.inner.put_opts(location, payload, opts).await
+    }
+
+    async fn put_multipart_opts(
+        &self,
+        location: &object_store::path::Path,
+        opts: object_store::PutMultipartOptions,
+    ) -> object_store::Result<Box<dyn object_store::MultipartUpload>> {
+        let inner = self.inner.put_multipart_opts(location, opts).await?;
+        Ok(Box::new(WatchedUpload {
+            inner,
+            counts: self.counts.clone(),
+        }))
+    }
+
+    async fn get_opts(
+        &self,
+        location: &object_store::path::Path,
+        options: object_store::GetOptions,
+    ) -> object_store::Result<object_store::GetResult> {
+        self.inner.get_opts(location, options).await
+    }
+
+    fn delete_stream(
+        &self,
+        locations: futures_util::stream::BoxStream<
+            'static,
+            object_store::Result<object_store::path::Path>,
+        >,
+    ) -> futures_util::stream::BoxStream<'static, object_store::Result<object_store::path::Path>>
+    {
+        self.inner.delete_stream(locations)
+    }
+
+    fn list(
+        &self,
+        prefix: Option<&object_store::path::Path>,
+    ) -> futures_util::stream::BoxStream<'static, object_store::Result<object_store::ObjectMeta>>
+    {
+        self.inner.list(prefix)
+    }
+
+    async fn list_with_delimiter(
+        &self,
+        prefix: Option<&object_store::path::Path>,
+    ) -> object_store::Result<object_store::ListResult> {
+        self.inner.list_with_delimiter(prefix).await
+    }
+
+    async fn copy_opts(
+        &self,
+        from: &object_store::path::Path,
+        to: &object_store::path::Path,
+        options: object_store::CopyOptions,
+    ) -> object_store::Result<()> {
+        self.inner.copy_opts(from, to, options).await
+    }
+}
+
+#[async_trait::async_trait]
+impl object_store::MultipartUpload for WatchedUpload {
+    fn put_part(&mut self, data: object_store::PutPayload) -> object_store::UploadPart {
+        let counts = self.counts.clone();
+        let now = counts.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        counts.most_in_flight.fetch_max(now, Ordering::SeqCst);
+        let part = self.inner.put_part(data);
+        Box::pin(async move {
+            // Slower than the body, so that parts would pile up if nothing held them back.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let result = part.await;
+            counts.in_flight.fetch_sub(1, Ordering::SeqCst);
+            result
+        })
+    }
+
+    async fn complete(&mut self) -> object_store::Result<object_store::PutResult> {
+        self.inner.complete().await
+    }
+
+    async fn abort(&mut self) -> object_store::Result<()> {
+        self.counts.aborted.fetch_add(1, Ordering::SeqCst);
+        self.inner.abort().await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn object_store_multipart_uploads_are_bounded_and_aborted() {
+    let watched = Arc::new(Watched::default());
+    let counts = watched.counts.clone();
+    suite(&ObjectStoreBlobs::new(watched)).await;
+    // Large bodies that failed: too long, too short, digest mismatch, interrupted.
+    let aborted = counts.aborted.load(Ordering::SeqCst);
+    assert!(aborted >= 10, "{aborted} uploads aborted");
+
+    let watched = Arc::new(Watched::default());
+    let counts = watched.counts.clone();
+    let store = ObjectStoreBlobs::new(watched);
+
+    // Eight full parts: two uploading while the next fills, and the last one on finishing.
+    let blob = data(8 * 5 * 1024 * 1024 + 1, 17);
+    put(&store, &key("w/0"), &blob).await.unwrap();
+    let most = counts.most_in_flight.load(Ordering::SeqCst);
+    assert!(most <= 3, "{most} parts in flight at once");
+    assert_blob(&store, &key("w/0"), Some(&blob), "watched").await;
+
+    // A put that fails aborts its upload before it returns.
+    let result = store
+        .put(
+            &key("w/1"),
+            chunked(&blob),
+            Expected {
+                sha256: [0; 32],
+                ..expected(&blob)
+            },
+        )
+        .await;
+    assert!(
+        matches!(result, Err(BlobError::DigestMismatch)),
+        "{result:?}"
+    );
+    assert_eq!(counts.aborted.load(Ordering::SeqCst), 1);
+
+    // A cancelled put aborts its upload in the background: wait for it (bounded).
+    let (sender, receiver) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(1);
+    let body: ByteStream = Box::pin(futures_util::stream::unfold(
+        receiver,
+        |mut receiver| async move { receiver.recv().await.map(|chunk| (chunk, receiver)) },
+    ));
+    let cancelled = key("w/2");
+    let mut put = store.put(&cancelled, body, expected(&blob));
+    let chunks = blob[..LARGE + 1024 * 1024]
+        .chunks(64 * 1024)
+        .map(Bytes::copy_from_slice)
+        .chain([Bytes::new()]);
+    for chunk in chunks {
+        tokio::select! {
+            result = &mut put => panic!("the put ended with half a body: {result:?}"),
+            sent = sender.send(Ok(chunk)) => sent.unwrap(),
+        }
+    }
+    drop(put);
+    for _ in 0..1000 {
+        if counts.aborted.load(Ordering::SeqCst) == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(counts.aborted.load(Ordering::SeqCst), 2);
+    assert_blob(&store, &cancelled, None, "cancelled").await;
 }
