@@ -198,6 +198,7 @@ pub struct Received {
 }
 
 /// A logged-in person.
+#[derive(Clone)]
 pub struct Session {
     client: Client,
     /// The account.
@@ -341,6 +342,21 @@ impl Session {
         let token = session_token(&response);
         let login: LoginResponse = response.json().await?;
         Self::unlock(client.with_token(token), login.me, bundle, None, kdf).await
+    }
+
+    /// Unlocks the keys of a session the relay already knows (a browser that reloaded
+    /// its page keeps its cookie, not its keys): re-derives the bundle key from the
+    /// password and opens the bundle.
+    pub async fn resume(
+        client: &Client,
+        password: &str,
+        pinned_root: Option<VerifyingKey>,
+    ) -> Result<Self, ClientError> {
+        let me: Me = client.get("/api/me").await?;
+        let kdf = kdf_from_wire(&me.kdf)?;
+        let credentials = derive(password.to_owned(), kdf).await?;
+        let bundle = KeyBundle::open(&me.key_bundle.0, &credentials.bundle_key, &me.user_id)?;
+        Self::unlock(client.clone(), me, bundle, pinned_root, kdf).await
     }
 
     /// Logs in: derives the auth key from the password with the relay's parameters,

@@ -1,0 +1,367 @@
+//! Where bytes come from and where they go.
+//!
+//! * [`Input`]: a file or standard input, read in large [`Blocks`].
+//! * [`Output`]: standard output, or a file that appears only once complete. The bytes go
+//!   to a temporary file in the destination's directory, which is synced and renamed over
+//!   the destination by [`Output::commit`]; if the command fails first, dropping the
+//!   `Output` deletes the temporary file, so a failed command never leaves a partial or
+//!   unauthenticated file behind.
+
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::thread;
+
+use anyhow::{Context as _, Result, bail};
+use tempfile::NamedTempFile;
+use zeroize::Zeroizing;
+
+/// Bytes read at once: large, so that the encryptor gets many 64 KiB chunks to seal in
+/// parallel, and system calls are few.
+pub(crate) const BLOCK_SIZE: usize = 4 << 20;
+
+/// Where a command reads from.
+#[derive(Debug)]
+pub(crate) enum Input {
+    Stdin,
+    File { file: File, name: PathBuf },
+}
+
+impl Input {
+    /// The file at `path`, or standard input for `None` or `-`.
+    pub(crate) fn open(path: Option<&Path>) -> Result<Self> {
+        match path {
+            None => Ok(Self::Stdin),
+            Some(path) if path == Path::new("-") => Ok(Self::Stdin),
+            Some(path) => {
+                let file =
+                    File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+                Ok(Self::File {
+                    file,
+                    name: path.to_owned(),
+                })
+            }
+        }
+    }
+
+    /// Fills `buf` as far as the input goes; less than `buf.len()` means the end was
+    /// reached.
+    pub(crate) fn read_block(&mut self, buf: &mut [u8]) -> Result<usize> {
+        match self {
+            Self::Stdin => {
+                read_full(&mut io::stdin().lock(), buf).context("cannot read from standard input")
+            }
+            Self::File { file, name } => {
+                read_full(file, buf).with_context(|| format!("cannot read {}", name.display()))
+            }
+        }
+    }
+}
+
+/// An [`Input`] cut into blocks of [`BLOCK_SIZE`] bytes, read either on the caller's
+/// thread or ahead on a thread of its own.
+///
+/// Reading ahead overlaps reading the next block with processing this one, which pays
+/// when the processing leaves a core idle: decryption opens chunks on one thread.
+/// Encryption seals chunks on every core already, and an extra reader only competes
+/// with it. Either way the caller hands each block back with [`recycle`](Self::recycle),
+/// so a few buffers are reused for the whole file.
+#[derive(Debug)]
+pub(crate) struct Blocks {
+    source: Source,
+    done: bool,
+}
+
+#[derive(Debug)]
+enum Source {
+    Inline {
+        input: Input,
+        spare: Option<Block>,
+    },
+    /// If the caller stops early, the thread ends at its next block (or with the
+    /// process, if it is waiting for input).
+    Thread {
+        filled: Receiver<Result<(Block, usize)>>,
+        recycled: Sender<Block>,
+    },
+}
+
+/// A buffer of [`BLOCK_SIZE`] bytes, zeroized when dropped (it may hold plaintext).
+pub(crate) type Block = Zeroizing<Vec<u8>>;
+
+/// Buffers in flight when reading ahead: one being read, one waiting, one being
+/// processed.
+const READ_AHEAD: usize = 3;
+
+impl Blocks {
+    /// Reads on the caller's thread.
+    pub(crate) fn inline(input: Input) -> Self {
+        Self {
+            source: Source::Inline { input, spare: None },
+            done: false,
+        }
+    }
+
+    /// Reads ahead on a new thread.
+    pub(crate) fn read_ahead(mut input: Input) -> Result<Self> {
+        let (filled_tx, filled) = mpsc::sync_channel(READ_AHEAD);
+        let (recycled, recycled_rx) = mpsc::channel::<Block>();
+        thread::Builder::new()
+            .name("read".to_owned())
+            .spawn(move || {
+                let mut allocated = 0;
+                loop {
+                    let buffer = match recycled_rx.try_recv() {
+                        Ok(buffer) => Some(buffer),
+                        Err(_) if allocated < READ_AHEAD => {
+                            allocated += 1;
+                            Some(new_block())
+                        }
+                        Err(_) => recycled_rx.recv().ok(),
+                    };
+                    // No buffer: the caller is gone.
+                    let Some(mut buffer) = buffer else { break };
+                    let read = input.read_block(&mut buffer);
+                    let last = !matches!(read, Ok(n) if n == BLOCK_SIZE);
+                    if filled_tx.send(read.map(|n| (buffer, n))).is_err() || last {
+                        break;
+                    }
+                }
+            })
+            .context("cannot start a thread")?;
+        Ok(Self {
+            source: Source::Thread { filled, recycled },
+            done: false,
+        })
+    }
+
+    /// The next block and how many of its bytes hold input; `None` at the end.
+    pub(crate) fn next(&mut self) -> Result<Option<(Block, usize)>> {
+        if self.done {
+            return Ok(None);
+        }
+        let read = match &mut self.source {
+            Source::Inline { input, spare } => {
+                let mut block = spare.take().unwrap_or_else(new_block);
+                input.read_block(&mut block).map(|len| (block, len))
+            }
+            Source::Thread { filled, .. } => filled
+                .recv()
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("the reading thread stopped"))),
+        };
+        let (block, len) = read.inspect_err(|_| self.done = true)?;
+        self.done = len < block.len();
+        Ok((len > 0).then_some((block, len)))
+    }
+
+    /// Gives a block back to be filled again.
+    pub(crate) fn recycle(&mut self, block: Block) {
+        match &mut self.source {
+            Source::Inline { spare, .. } => *spare = Some(block),
+            Source::Thread { recycled, .. } => {
+                // If the thread has ended, the block is simply dropped (and zeroized).
+                let _ = recycled.send(block);
+            }
+        }
+    }
+}
+
+fn new_block() -> Block {
+    Zeroizing::new(vec![0; BLOCK_SIZE])
+}
+
+fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(buf.get_mut(filled..).unwrap_or_default()) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(filled)
+}
+
+/// Who may read an output file, before the umask.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// Only the owner (0600): secret keys and decrypted files.
+    Private,
+    /// Anyone the umask allows (0666 & !umask): ciphertext.
+    Shared,
+}
+
+/// What happens when the destination already exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Existing {
+    Replace,
+    Refuse,
+}
+
+/// Where a command writes to.
+#[derive(Debug)]
+pub(crate) enum Output {
+    Stdout(Stdout),
+    File {
+        temp: NamedTempFile,
+        path: PathBuf,
+        existing: Existing,
+    },
+}
+
+impl Output {
+    /// Whether `-o` (if any) names standard output: absent or `-`.
+    pub(crate) fn is_stdout(path: Option<&Path>) -> bool {
+        path.is_none_or(|path| path == Path::new("-"))
+    }
+
+    /// Standard output, or a temporary file next to `path` (see the module docs).
+    pub(crate) fn create(path: Option<&Path>, access: Access, existing: Existing) -> Result<Self> {
+        let path = match path {
+            Some(path) if path != Path::new("-") => path,
+            _ => {
+                return Ok(Self::Stdout(
+                    stdout().context("cannot use standard output")?,
+                ));
+            }
+        };
+        if path.is_dir() {
+            bail!("cannot write {}: it is a directory", path.display());
+        }
+        if existing == Existing::Refuse && path.symlink_metadata().is_ok() {
+            bail!(
+                "{} already exists; pli does not overwrite it",
+                path.display()
+            );
+        }
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".pli-").suffix(".partial");
+        // Elsewhere the file gets the platform's defaults for temporary files.
+        #[cfg(unix)]
+        builder.permissions(permissions(access));
+        #[cfg(not(unix))]
+        let _ = access;
+        let temp = builder
+            .tempfile_in(dir)
+            .map_err(without_temp_name)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        Ok(Self::File {
+            temp,
+            path: path.to_owned(),
+            existing,
+        })
+    }
+
+    pub(crate) fn write_all(&mut self, data: &[u8]) -> Result<()> {
+        match self {
+            Self::Stdout(stdout) => stdout
+                .write_all(data)
+                .context("cannot write to standard output"),
+            Self::File { temp, path, .. } => temp
+                .as_file_mut()
+                .write_all(data)
+                .with_context(|| format!("cannot write {}", path.display())),
+        }
+    }
+
+    /// Finishes the output: flushes standard output, or syncs the temporary file and
+    /// renames it to the destination.
+    pub(crate) fn commit(self) -> Result<()> {
+        match self {
+            Self::Stdout(mut stdout) => stdout.flush().context("cannot write to standard output"),
+            Self::File {
+                temp,
+                path,
+                existing,
+            } => {
+                temp.as_file()
+                    .sync_all()
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                let persisted = match existing {
+                    Existing::Replace => temp.persist(&path),
+                    Existing::Refuse => temp.persist_noclobber(&path),
+                };
+                // On failure the temporary file comes back inside the error, and is
+                // deleted when that is dropped.
+                if let Err(error) = persisted {
+                    if error.error.kind() == io::ErrorKind::AlreadyExists {
+                        bail!(
+                            "{} already exists; pli does not overwrite it",
+                            path.display()
+                        );
+                    }
+                    return Err(error.error)
+                        .with_context(|| format!("cannot write {}", path.display()));
+                }
+                sync_parent(&path);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// tempfile's errors name the temporary file, which the user never asked for, and hide
+/// the operating system's error behind their own type: keep only the latter.
+fn without_temp_name(error: io::Error) -> io::Error {
+    let text = error.to_string();
+    let code = text
+        .split_once("(os error ")
+        .and_then(|(_, rest)| rest.split_once(')'))
+        .and_then(|(code, _)| code.parse().ok());
+    match code {
+        Some(code) => io::Error::from_raw_os_error(code),
+        None => io::Error::from(error.kind()),
+    }
+}
+
+/// Makes the rename durable, where the platform allows it. Best effort: the file is
+/// already complete and in place, and some file systems cannot sync a directory.
+fn sync_parent(path: &Path) {
+    #[cfg(unix)]
+    if let Some(dir) = path.parent() {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        let _ = File::open(dir).and_then(|dir| dir.sync_all());
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
+/// The mode the temporary file is created with (`open(2)` applies the umask).
+#[cfg(unix)]
+fn permissions(access: Access) -> std::fs::Permissions {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::Permissions::from_mode(match access {
+        Access::Private => 0o600,
+        Access::Shared => 0o666,
+    })
+}
+
+/// Standard output, written without Rust's line buffering: a duplicate of file
+/// descriptor 1, so large blocks go straight to `write(2)`.
+#[cfg(unix)]
+pub(crate) type Stdout = File;
+
+#[cfg(unix)]
+fn stdout() -> io::Result<Stdout> {
+    use std::os::fd::AsFd as _;
+    Ok(File::from(io::stdout().as_fd().try_clone_to_owned()?))
+}
+
+/// Standard output (locked).
+#[cfg(not(unix))]
+pub(crate) type Stdout = io::StdoutLock<'static>;
+
+#[cfg(not(unix))]
+fn stdout() -> io::Result<Stdout> {
+    Ok(io::stdout().lock())
+}

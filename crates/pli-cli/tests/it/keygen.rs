@@ -1,0 +1,96 @@
+//! `pli keygen`: age-keygen's file format, mode 0600, never overwrites.
+
+use std::fs;
+
+use crate::harness::{assert_failure, entries, pli, reference, run, run_ok, temp_dir};
+
+/// Checks the three lines of an identity file and returns (created, recipient, secret).
+fn parse_identity_file(text: &str) -> (String, String, String) {
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "three lines: {text:?}");
+    assert!(text.ends_with('\n'));
+    let created = lines[0].strip_prefix("# created: ").expect("created line");
+    let recipient = lines[1]
+        .strip_prefix("# public key: ")
+        .expect("public key line");
+    let secret = lines[2];
+    // RFC 3339 in UTC, whole seconds: 2026-01-31T23:59:59Z.
+    let shape: String = created
+        .chars()
+        .map(|c| if c.is_ascii_digit() { '9' } else { c })
+        .collect();
+    assert_eq!(shape, "9999-99-99T99:99:99Z", "created: {created}");
+    assert!(created >= "2025", "created: {created}");
+    assert!(recipient.starts_with("age1") && recipient.len() == 62);
+    assert!(secret.starts_with("AGE-SECRET-KEY-1") && secret.len() == 74);
+    (created.to_owned(), recipient.to_owned(), secret.to_owned())
+}
+
+#[test]
+fn keygen_writes_an_owner_only_file_like_age_keygen() {
+    let dir = temp_dir();
+    let path = dir.path().join("org.key");
+    let output = run(pli().arg("keygen").arg("-o").arg(&path));
+    assert!(output.status.success(), "{output:?}");
+    assert!(output.stdout.is_empty());
+    let text = fs::read_to_string(&path).unwrap();
+    let (_, recipient, _) = parse_identity_file(&text);
+    assert_eq!(
+        String::from_utf8(output.stderr).unwrap(),
+        format!("Public key: {recipient}\n")
+    );
+    // age-keygen derives the same public key from the secret.
+    let derived = run_ok(reference("age-keygen").arg("-y").arg(&path));
+    assert_eq!(String::from_utf8(derived).unwrap().trim(), recipient);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "mode {mode:o}");
+    }
+    assert_eq!(entries(dir.path()), ["org.key"]);
+}
+
+#[test]
+fn keygen_refuses_to_overwrite_an_existing_file() {
+    let dir = temp_dir();
+    let path = dir.path().join("org.key");
+    run_ok(pli().arg("keygen").arg("-o").arg(&path));
+    let before = fs::read(&path).unwrap();
+    let output = run(pli().arg("keygen").arg("-o").arg(&path));
+    assert_failure("keygen over a key", &output, "org.key already exists");
+    assert_eq!(fs::read(&path).unwrap(), before, "the key must not change");
+    // Not even over an unrelated file, nor through a dangling symbolic link.
+    let notes = dir.path().join("notes.txt");
+    fs::write(&notes, b"keep me").unwrap();
+    let output = run(pli().arg("keygen").arg("-o").arg(&notes));
+    assert_failure("keygen over a file", &output, "already exists");
+    assert_eq!(fs::read(&notes).unwrap(), b"keep me");
+    #[cfg(unix)]
+    {
+        let link = dir.path().join("link.key");
+        std::os::unix::fs::symlink(dir.path().join("nowhere"), &link).unwrap();
+        let output = run(pli().arg("keygen").arg("-o").arg(&link));
+        assert_failure("keygen over a dangling link", &output, "already exists");
+        assert!(!dir.path().join("nowhere").exists());
+    }
+    let mut expected = vec!["link.key", "notes.txt", "org.key"];
+    expected.retain(|name| cfg!(unix) || *name != "link.key");
+    assert_eq!(entries(dir.path()), expected, "no temporary file left");
+}
+
+#[test]
+fn keygen_without_o_writes_the_file_to_standard_output() {
+    let output = run(pli().arg("keygen"));
+    assert!(output.status.success(), "{output:?}");
+    let text = String::from_utf8(output.stdout).unwrap();
+    let (_, recipient, secret) = parse_identity_file(&text);
+    // Standard output is not a terminal here: the public key also goes to stderr.
+    assert_eq!(
+        String::from_utf8(output.stderr).unwrap(),
+        format!("Public key: {recipient}\n")
+    );
+    // Every key is new.
+    let again = String::from_utf8(run_ok(pli().arg("keygen"))).unwrap();
+    assert_ne!(parse_identity_file(&again).2, secret);
+}

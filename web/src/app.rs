@@ -1,0 +1,271 @@
+//! The application shell: routing by the URL fragment (`#/inbox`, `#/exchange/<id>`…,
+//! tokens of one-time links stay in the fragment and never reach the server), the
+//! session state, the header and navigation.
+
+use leptos::prelude::*;
+use pli_api::messages::Me;
+use wasm_bindgen::JsCast as _;
+use wasm_bindgen::prelude::Closure;
+
+use crate::i18n::{self, Lang, t};
+use crate::pages;
+
+/// Where the person is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// `#/login`
+    Login,
+    /// `#/setup/<token>`
+    Setup(String),
+    /// `#/invitation/<token>`
+    Invitation(String),
+    /// `#/inbox`
+    Inbox,
+    /// `#/outbox`
+    Outbox,
+    /// `#/send`, or `#/send/<exchange>` to answer one
+    Send(Option<String>),
+    /// `#/exchange/<id>`
+    Exchange(String),
+    /// `#/admin`
+    Admin,
+    /// `#/platform`
+    Platform,
+    /// `#/account`
+    Account,
+}
+
+impl Route {
+    /// Parses a fragment.
+    pub fn parse(hash: &str) -> Self {
+        let path = hash.trim_start_matches('#').trim_start_matches('/');
+        let mut parts = path.splitn(2, '/');
+        match (parts.next().unwrap_or(""), parts.next()) {
+            ("setup", Some(token)) => Self::Setup(token.to_owned()),
+            ("invitation", Some(token)) => Self::Invitation(token.to_owned()),
+            ("outbox", _) => Self::Outbox,
+            ("send", reply) => Self::Send(reply.map(str::to_owned)),
+            ("exchange", Some(id)) => Self::Exchange(id.to_owned()),
+            ("admin", _) => Self::Admin,
+            ("platform", _) => Self::Platform,
+            ("account", _) => Self::Account,
+            ("login", _) => Self::Login,
+            _ => Self::Inbox,
+        }
+    }
+
+    /// The fragment.
+    pub fn href(&self) -> String {
+        match self {
+            Self::Login => "#/login".into(),
+            Self::Setup(t) => format!("#/setup/{t}"),
+            Self::Invitation(t) => format!("#/invitation/{t}"),
+            Self::Inbox => "#/inbox".into(),
+            Self::Outbox => "#/outbox".into(),
+            Self::Send(None) => "#/send".into(),
+            Self::Send(Some(id)) => format!("#/send/{id}"),
+            Self::Exchange(id) => format!("#/exchange/{id}"),
+            Self::Admin => "#/admin".into(),
+            Self::Platform => "#/platform".into(),
+            Self::Account => "#/account".into(),
+        }
+    }
+}
+
+/// Goes to `route`.
+pub fn navigate(route: &Route) {
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().set_hash(&route.href());
+    }
+}
+
+/// Whether the worker holds unlocked keys, and for whom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Auth {
+    /// Checking.
+    Unknown,
+    /// No session.
+    Anonymous,
+    /// A session cookie, but the keys are not unlocked (after a reload).
+    Locked(Box<Me>),
+    /// Unlocked.
+    Ready(Box<Me>),
+}
+
+/// What every page can reach.
+#[derive(Debug, Clone, Copy)]
+pub struct Ctx {
+    /// Current route.
+    pub route: ReadSignal<Route>,
+    /// Session state.
+    pub auth: RwSignal<Auth>,
+}
+
+/// The logged-in account, if the keys are unlocked.
+pub fn me(ctx: &Ctx) -> Option<Me> {
+    match ctx.auth.get() {
+        Auth::Ready(me) => Some(*me),
+        _ => None,
+    }
+}
+
+fn current_route() -> Route {
+    Route::parse(
+        &web_sys::window()
+            .and_then(|w| w.location().hash().ok())
+            .unwrap_or_default(),
+    )
+}
+
+/// The root component.
+#[component]
+pub fn App() -> impl IntoView {
+    let (route, set_route) = signal(current_route());
+    let on_hash = Closure::<dyn FnMut()>::new(move || set_route.set(current_route()));
+    if let Some(window) = web_sys::window() {
+        let _ =
+            window.add_event_listener_with_callback("hashchange", on_hash.as_ref().unchecked_ref());
+    }
+    on_hash.forget();
+    let auth = RwSignal::new(Auth::Unknown);
+    let ctx = Ctx { route, auth };
+    provide_context(ctx);
+
+    // After a reload, a cookie session may remain while the keys are gone.
+    leptos::task::spawn_local(async move {
+        let status: Result<Option<Me>, _> = crate::bridge::call("status", ()).await;
+        let state = match status {
+            Ok(Some(me)) => Auth::Ready(Box::new(me)),
+            _ => match crate::bridge::call::<Me>("probe", ()).await {
+                Ok(me) => Auth::Locked(Box::new(me)),
+                Err(_) => Auth::Anonymous,
+            },
+        };
+        auth.set(state);
+    });
+
+    Effect::new(move |_| {
+        if let Some(document) = web_sys::window().and_then(|w| w.document()) {
+            if let Some(html) = document.document_element() {
+                let _ = html.set_attribute("lang", i18n::lang().get().code());
+            }
+            document.set_title(&format!("{} — {}", page_title(&route.get()), t("app.name")));
+        }
+    });
+
+    view! {
+        <a class="skip" href="#main">{move || t("nav.skip")}</a>
+        <Header />
+        <main id="main" tabindex="-1">
+            {move || body(ctx)}
+        </main>
+        <footer class="footer"><p>{move || t("footer.security")}</p></footer>
+    }
+}
+
+fn page_title(route: &Route) -> String {
+    match route {
+        Route::Login => t("login.title"),
+        Route::Setup(_) => t("setup.title"),
+        Route::Invitation(_) => t("invitation.title"),
+        Route::Inbox => t("nav.inbox"),
+        Route::Outbox => t("nav.outbox"),
+        Route::Send(_) => t("nav.send"),
+        Route::Exchange(_) => t("nav.inbox"),
+        Route::Admin => t("nav.admin"),
+        Route::Platform => t("nav.platform"),
+        Route::Account => t("nav.settings"),
+    }
+}
+
+/// The page for the current route and session state.
+fn body(ctx: Ctx) -> AnyView {
+    let route = ctx.route.get();
+    match (route, ctx.auth.get()) {
+        (Route::Setup(token), _) => view! { <pages::auth::Setup token=token /> }.into_any(),
+        (Route::Invitation(token), _) => {
+            view! { <pages::auth::Invitation token=token /> }.into_any()
+        }
+        (_, Auth::Unknown) => {
+            view! { <p class="loading" role="status">{move || t("state.loading")}</p> }.into_any()
+        }
+        (_, Auth::Anonymous) => view! { <pages::auth::Login /> }.into_any(),
+        (_, Auth::Locked(me)) => view! { <pages::auth::Unlock me=*me /> }.into_any(),
+        (route, Auth::Ready(me)) => {
+            if me.status == "pending" {
+                return view! { <pages::auth::Pending /> }.into_any();
+            }
+            let admin = me.role != "member";
+            if admin && !me.totp_enabled && route != Route::Account {
+                return view! { <pages::account::Account /> }.into_any();
+            }
+            match route {
+                Route::Outbox => view! { <pages::inbox::Outbox /> }.into_any(),
+                Route::Send(reply) => view! { <pages::compose::Compose reply=reply /> }.into_any(),
+                Route::Exchange(id) => view! { <pages::exchange::ExchangeView id=id /> }.into_any(),
+                Route::Admin => view! { <pages::admin::Admin /> }.into_any(),
+                Route::Platform => view! { <pages::platform::Platform /> }.into_any(),
+                Route::Account => view! { <pages::account::Account /> }.into_any(),
+                _ if me.role == "platform_admin" => {
+                    view! { <pages::platform::Platform /> }.into_any()
+                }
+                _ => view! { <pages::inbox::Inbox /> }.into_any(),
+            }
+        }
+    }
+}
+
+#[component]
+fn Header() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let switch = move |_| {
+        let lang = i18n::lang();
+        lang.set(if lang.get() == Lang::Fr {
+            Lang::En
+        } else {
+            Lang::Fr
+        });
+    };
+    let logout = move |_| {
+        leptos::task::spawn_local(async move {
+            let _ = crate::bridge::call::<()>("logout", ()).await;
+            ctx.auth.set(Auth::Anonymous);
+            navigate(&Route::Login);
+        });
+    };
+    let nav = move || {
+        me(&ctx).map(|me| {
+            let member = me.role != "platform_admin" && me.status == "active";
+            let org_admin = me.role == "org_admin";
+            let platform = me.role == "platform_admin";
+            let link = move |route: Route, key: &'static str| {
+                let href = route.href();
+                let current = move || (ctx.route.get() == route).then_some("page");
+                view! { <li><a href=href aria-current=current>{move || t(key)}</a></li> }
+            };
+            view! {
+                <nav aria-label=move || t("nav.main")>
+                    <ul>
+                        {member.then(|| link(Route::Inbox, "nav.inbox"))}
+                        {member.then(|| link(Route::Outbox, "nav.outbox"))}
+                        {member.then(|| link(Route::Send(None), "nav.send"))}
+                        {org_admin.then(|| link(Route::Admin, "nav.admin"))}
+                        {platform.then(|| link(Route::Platform, "nav.platform"))}
+                        {link(Route::Account, "nav.settings")}
+                    </ul>
+                </nav>
+                <p class="who">{me.display_name.clone()} " — " {me.org_name.clone()}</p>
+                <button type="button" class="link" on:click=logout>{move || t("nav.logout")}</button>
+            }
+        })
+    };
+    view! {
+        <header class="header">
+            <p class="brand"><span class="logo" aria-hidden="true">"✉"</span> {move || t("app.name")}</p>
+            {nav}
+            <button type="button" class="link lang" on:click=switch aria-label=move || t("lang.switch.label")>
+                {move || t("lang.switch")}
+            </button>
+        </header>
+    }
+}

@@ -1,0 +1,198 @@
+//! The page's side of the worker: starts it, sends requests, routes its answers,
+//! progress reports and file chunks back to the callers.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use js_sys::{Array, Function, Object, Promise, Reflect};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use wasm_bindgen::JsCast as _;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
+
+use crate::protocol::{ProgressReport, WorkerError};
+
+type OnProgress = Box<dyn Fn(ProgressReport)>;
+type OnChunk = Box<dyn FnMut(js_sys::ArrayBuffer)>;
+
+struct Pending {
+    resolve: Function,
+    reject: Function,
+    on_progress: Option<OnProgress>,
+    on_chunk: Option<OnChunk>,
+}
+
+struct Bridge {
+    worker: Worker,
+    next: Cell<u32>,
+    pending: RefCell<HashMap<u32, Pending>>,
+}
+
+thread_local! {
+    static BRIDGE: RefCell<Option<Rc<Bridge>>> = const { RefCell::new(None) };
+}
+
+/// The worker script's URL, set by `boot.js` on `window.PLI_WORKER_URL`.
+fn worker_url() -> String {
+    web_sys::window()
+        .and_then(|w| Reflect::get(&w, &"PLI_WORKER_URL".into()).ok())
+        .and_then(|v| v.as_string())
+        .unwrap_or_else(|| "/worker.js".to_owned())
+}
+
+fn bridge() -> Result<Rc<Bridge>, WorkerError> {
+    if let Some(bridge) = BRIDGE.with(|b| b.borrow().clone()) {
+        return Ok(bridge);
+    }
+    let options = WorkerOptions::new();
+    options.set_type(WorkerType::Module);
+    let worker = Worker::new_with_options(&worker_url(), &options)
+        .map_err(|e| WorkerError::new("internal", format!("cannot start the worker: {e:?}")))?;
+    let bridge = Rc::new(Bridge {
+        worker,
+        next: Cell::new(1),
+        pending: RefCell::new(HashMap::new()),
+    });
+    let weak = Rc::downgrade(&bridge);
+    let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        if let Some(bridge) = weak.upgrade() {
+            bridge.receive(&event.data());
+        }
+    });
+    bridge
+        .worker
+        .set_onmessage(Some(handler.as_ref().unchecked_ref()));
+    handler.forget();
+    BRIDGE.with(|b| *b.borrow_mut() = Some(bridge.clone()));
+    Ok(bridge)
+}
+
+impl Bridge {
+    fn receive(&self, message: &JsValue) {
+        let id = Reflect::get(message, &"id".into())
+            .ok()
+            .and_then(|v| v.as_f64())
+            .unwrap_or(0.0) as u32;
+        let kind = Reflect::get(message, &"kind".into())
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_default();
+        let data = Reflect::get(message, &"data".into())
+            .ok()
+            .and_then(|v| v.as_string());
+        match kind.as_str() {
+            "progress" => {
+                let report = data
+                    .as_deref()
+                    .and_then(|d| serde_json::from_str::<ProgressReport>(d).ok());
+                if let (Some(report), Some(pending)) = (report, self.pending.borrow().get(&id))
+                    && let Some(on_progress) = &pending.on_progress
+                {
+                    on_progress(report);
+                }
+            }
+            "chunk" => {
+                let bytes = Reflect::get(message, &"bytes".into())
+                    .ok()
+                    .and_then(|v| v.dyn_into::<js_sys::ArrayBuffer>().ok());
+                if let (Some(bytes), Some(pending)) =
+                    (bytes, self.pending.borrow_mut().get_mut(&id))
+                    && let Some(on_chunk) = pending.on_chunk.as_mut()
+                {
+                    on_chunk(bytes);
+                }
+            }
+            "ok" | "err" => {
+                if let Some(pending) = self.pending.borrow_mut().remove(&id) {
+                    let value = JsValue::from_str(data.as_deref().unwrap_or("null"));
+                    let callback = if kind == "ok" {
+                        pending.resolve
+                    } else {
+                        pending.reject
+                    };
+                    let _ = callback.call1(&JsValue::NULL, &value);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn post(
+        &self,
+        id: u32,
+        op: &str,
+        args: &str,
+        files: &[web_sys::File],
+    ) -> Result<(), WorkerError> {
+        let message = Object::new();
+        let _ = Reflect::set(&message, &"id".into(), &JsValue::from(id));
+        let _ = Reflect::set(&message, &"op".into(), &JsValue::from_str(op));
+        let _ = Reflect::set(&message, &"args".into(), &JsValue::from_str(args));
+        if !files.is_empty() {
+            let array: Array = files.iter().map(JsValue::from).collect();
+            let _ = Reflect::set(&message, &"files".into(), &array);
+        }
+        self.worker
+            .post_message(&message)
+            .map_err(|e| WorkerError::new("internal", format!("{e:?}")))
+    }
+}
+
+/// Asks the worker to do `op` with `args`.
+pub async fn call<T: DeserializeOwned>(op: &str, args: impl Serialize) -> Result<T, WorkerError> {
+    call_with(op, args, &[], None, None).await
+}
+
+/// [`call`] with files, a progress callback and a chunk callback (for downloads).
+pub async fn call_with<T: DeserializeOwned>(
+    op: &str,
+    args: impl Serialize,
+    files: &[web_sys::File],
+    on_progress: Option<OnProgress>,
+    on_chunk: Option<OnChunk>,
+) -> Result<T, WorkerError> {
+    let bridge = bridge()?;
+    let id = bridge.next.get();
+    bridge.next.set(id.wrapping_add(1).max(1));
+    let json =
+        serde_json::to_string(&args).map_err(|e| WorkerError::new("internal", e.to_string()))?;
+    let mut slots: Option<(Function, Function)> = None;
+    let promise = Promise::new(&mut |resolve, reject| slots = Some((resolve, reject)));
+    let (resolve, reject) = slots.ok_or_else(|| WorkerError::new("internal", "promise"))?;
+    bridge.pending.borrow_mut().insert(
+        id,
+        Pending {
+            resolve,
+            reject,
+            on_progress,
+            on_chunk,
+        },
+    );
+    bridge.post(id, op, &json, files)?;
+    let outcome = JsFuture::from(promise).await;
+    match outcome {
+        Ok(value) => {
+            let text = value.as_string().unwrap_or_else(|| "null".into());
+            serde_json::from_str(&text).map_err(|e| WorkerError::new("internal", e.to_string()))
+        }
+        Err(value) => {
+            let text = value.as_string().unwrap_or_default();
+            Err(serde_json::from_str(&text).unwrap_or_else(|_| WorkerError::new("internal", text)))
+        }
+    }
+}
+
+/// Tells the worker that `bytes` of download `id` were written (flow control).
+pub fn acknowledge(id: u32, bytes: u64) {
+    if let Ok(bridge) = bridge() {
+        let _ = bridge.post(id, "ack", &format!("{{\"bytes\":{bytes}}}"), &[]);
+    }
+}
+
+/// The id the next request will get (downloads need it to acknowledge chunks).
+pub fn next_id() -> u32 {
+    bridge().map(|b| b.next.get()).unwrap_or(1)
+}

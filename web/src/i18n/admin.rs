@@ -1,0 +1,3 @@
+//! Strings of the admin pages.
+
+pub(super) const ENTRIES: &[super::Entry] = &[];

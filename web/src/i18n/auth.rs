@@ -1,0 +1,161 @@
+//! Strings of logging in, setting up, accepting an invitation, unlocking, TOTP.
+
+pub(super) const ENTRIES: &[super::Entry] = &[
+    ("login.title", "Connexion", "Log in"),
+    ("login.email", "Adresse électronique", "E-mail address"),
+    ("login.password", "Mot de passe", "Password"),
+    (
+        "login.totp",
+        "Code de vérification (6 chiffres)",
+        "Verification code (6 digits)",
+    ),
+    ("login.submit", "Se connecter", "Log in"),
+    (
+        "login.deriving",
+        "Vérification du mot de passe… (quelques secondes)",
+        "Checking the password… (a few seconds)",
+    ),
+    ("unlock.title", "Déverrouiller mes clés", "Unlock my keys"),
+    (
+        "unlock.help",
+        "Votre session est ouverte, mais vos clés ne sont gardées qu'en mémoire : saisissez votre mot de passe pour les déverrouiller.",
+        "Your session is open, but your keys are only kept in memory: enter your password to unlock them.",
+    ),
+    ("unlock.submit", "Déverrouiller", "Unlock"),
+    (
+        "unlock.other",
+        "Se connecter avec un autre compte",
+        "Log in with another account",
+    ),
+    (
+        "password.new",
+        "Choisissez un mot de passe",
+        "Choose a password",
+    ),
+    (
+        "password.repeat",
+        "Répétez le mot de passe",
+        "Repeat the password",
+    ),
+    (
+        "password.rules",
+        "Au moins 12 caractères. Une phrase de plusieurs mots est plus sûre et plus facile à retenir. Il ne quitte jamais votre navigateur.",
+        "At least 12 characters. A phrase of several words is safer and easier to remember. It never leaves your browser.",
+    ),
+    (
+        "password.too_short",
+        "Le mot de passe doit contenir au moins 12 caractères.",
+        "The password must be at least 12 characters long.",
+    ),
+    (
+        "password.mismatch",
+        "Les deux mots de passe ne sont pas identiques.",
+        "The two passwords differ.",
+    ),
+    (
+        "setup.title",
+        "Mise en service de la plateforme",
+        "Platform set-up",
+    ),
+    (
+        "setup.help",
+        "Vous créez le compte de l'administrateur de la plateforme. Votre navigateur va générer la clé de l'autorité de la plateforme et vos clés personnelles.",
+        "You are creating the platform administrator's account. Your browser will generate the platform authority key and your personal keys.",
+    ),
+    ("setup.name", "Votre nom", "Your name"),
+    (
+        "setup.submit",
+        "Créer le compte et les clés",
+        "Create the account and keys",
+    ),
+    (
+        "setup.generating",
+        "Génération des clés dans votre navigateur…",
+        "Generating keys in your browser…",
+    ),
+    ("invitation.title", "Invitation", "Invitation"),
+    (
+        "invitation.intro",
+        "Vous êtes invité(e) à rejoindre {org} en tant que {role}.",
+        "You are invited to join {org} as {role}.",
+    ),
+    (
+        "invitation.reset",
+        "Votre administrateur vous permet de recréer votre accès à {org}. Vos anciens plis resteront lisibles une fois vos nouvelles clés certifiées.",
+        "Your administrator lets you re-create your access to {org}. Your former exchanges will be readable again once your new keys are certified.",
+    ),
+    ("invitation.submit", "Créer mon accès", "Create my access"),
+    ("role.member", "membre", "member"),
+    (
+        "role.org_admin",
+        "administrateur du service",
+        "service administrator",
+    ),
+    (
+        "role.platform_admin",
+        "administrateur de la plateforme",
+        "platform administrator",
+    ),
+    (
+        "pending.title",
+        "En attente de certification",
+        "Awaiting certification",
+    ),
+    (
+        "pending.help",
+        "Votre compte est créé. Votre administrateur doit maintenant certifier vos clés. Communiquez-lui par téléphone l'empreinte ci-dessous : il doit voir la même.",
+        "Your account is created. Your administrator must now certify your keys. Read them the fingerprint below over the phone: they must see the same one.",
+    ),
+    (
+        "pending.refresh",
+        "J'ai été certifié(e) : actualiser",
+        "I have been certified: refresh",
+    ),
+    (
+        "totp.title",
+        "Double authentification",
+        "Two-factor authentication",
+    ),
+    (
+        "totp.required",
+        "Les administrateurs doivent activer la double authentification avant toute action d'administration.",
+        "Administrators must enable two-factor authentication before any administrative action.",
+    ),
+    (
+        "totp.start",
+        "Activer la double authentification",
+        "Enable two-factor authentication",
+    ),
+    (
+        "totp.scan",
+        "Ajoutez ce secret dans votre application d'authentification (saisie manuelle), puis saisissez le code affiché.",
+        "Add this secret to your authenticator app (manual entry), then enter the code it shows.",
+    ),
+    ("totp.secret", "Secret", "Secret"),
+    (
+        "totp.code",
+        "Code affiché par l'application",
+        "Code shown by the app",
+    ),
+    ("totp.confirm", "Activer", "Enable"),
+    (
+        "totp.enabled",
+        "La double authentification est activée.",
+        "Two-factor authentication is on.",
+    ),
+    (
+        "reauth.title",
+        "Confirmez votre identité",
+        "Confirm your identity",
+    ),
+    (
+        "reauth.help",
+        "Cette action sensible demande votre mot de passe (et votre code).",
+        "This sensitive action requires your password (and your code).",
+    ),
+    (
+        "root.changed",
+        "Attention : la clé de l'autorité de la plateforme a changé depuis votre dernière visite. Ne continuez pas et prévenez votre administrateur.",
+        "Warning: the platform authority key changed since your last visit. Do not continue and tell your administrator.",
+    ),
+];

@@ -1,0 +1,3 @@
+//! Strings of the compose pages.
+
+pub(super) const ENTRIES: &[super::Entry] = &[];

@@ -1,0 +1,169 @@
+//! What each error code means, for people.
+
+pub(super) const ENTRIES: &[super::Entry] = &[
+    (
+        "error.unknown",
+        "Une erreur inattendue s'est produite. Réessayez ; si elle persiste, prévenez votre administrateur.",
+        "An unexpected error occurred. Retry; if it persists, tell your administrator.",
+    ),
+    (
+        "error.invalid_credentials",
+        "Adresse électronique ou mot de passe incorrect.",
+        "Wrong e-mail address or password.",
+    ),
+    (
+        "error.wrong_password",
+        "Mot de passe incorrect.",
+        "Wrong password.",
+    ),
+    (
+        "error.totp_required",
+        "Saisissez le code à six chiffres de votre application d'authentification.",
+        "Enter the six-digit code from your authenticator app.",
+    ),
+    (
+        "error.totp_invalid",
+        "Code de vérification incorrect ou déjà utilisé. Attendez le code suivant.",
+        "Wrong or already used verification code. Wait for the next code.",
+    ),
+    (
+        "error.totp_setup_required",
+        "Activez d'abord la double authentification (Mon compte).",
+        "Enable two-factor authentication first (My account).",
+    ),
+    (
+        "error.reauth_required",
+        "Confirmez votre mot de passe pour continuer.",
+        "Confirm your password to continue.",
+    ),
+    (
+        "error.unauthenticated",
+        "Votre session a expiré. Reconnectez-vous ; rien n'est perdu.",
+        "Your session expired. Log in again; nothing is lost.",
+    ),
+    (
+        "error.locked",
+        "Déverrouillez vos clés avec votre mot de passe.",
+        "Unlock your keys with your password.",
+    ),
+    (
+        "error.forbidden",
+        "Vous n'avez pas les droits pour cette action.",
+        "You are not allowed to do this.",
+    ),
+    (
+        "error.not_found",
+        "Introuvable : ce pli ou cet élément n'existe pas ou ne vous est pas destiné.",
+        "Not found: this exchange or item does not exist or is not for you.",
+    ),
+    (
+        "error.expired",
+        "Ce pli a expiré : ses fichiers ont été supprimés du serveur.",
+        "This exchange has expired: its files were deleted from the server.",
+    ),
+    (
+        "error.rate_limited",
+        "Trop de tentatives. Patientez quelques minutes avant de réessayer.",
+        "Too many attempts. Wait a few minutes before retrying.",
+    ),
+    (
+        "error.network",
+        "Connexion au serveur impossible. Vérifiez votre réseau ; l'envoi reprendra où il s'est arrêté.",
+        "Cannot reach the server. Check your network; the transfer resumes where it stopped.",
+    ),
+    (
+        "error.unavailable",
+        "Le service est momentanément indisponible. Réessayez dans quelques instants.",
+        "The service is temporarily unavailable. Retry in a moment.",
+    ),
+    (
+        "error.storage_full",
+        "Le stockage du serveur est plein. Réessayez plus tard ; rien n'a été perdu.",
+        "The server's storage is full. Retry later; nothing was lost.",
+    ),
+    (
+        "error.quota_exceeded",
+        "Le quota de stockage de votre service est atteint.",
+        "Your service's storage quota is reached.",
+    ),
+    (
+        "error.exchange_too_large",
+        "Ce pli dépasse la taille maximale autorisée.",
+        "This exchange is larger than allowed.",
+    ),
+    (
+        "error.verification",
+        "Vérification cryptographique impossible : n'utilisez pas ce contenu et prévenez votre administrateur.",
+        "Cryptographic verification failed: do not use this content and tell your administrator.",
+    ),
+    (
+        "error.decryption",
+        "Le fichier est corrompu ou tronqué : il ne peut pas être déchiffré.",
+        "The file is corrupted or truncated: it cannot be decrypted.",
+    ),
+    (
+        "error.stale_key_generation",
+        "La clé du destinataire vient de changer. Renvoyez le pli : il sera chiffré avec la nouvelle clé.",
+        "The recipient's key just changed. Send again: it will be encrypted with the new key.",
+    ),
+    (
+        "error.key_generation_suspended",
+        "La clé du destinataire est suspendue. Renvoyez le pli vers sa clé actuelle.",
+        "The recipient's key is suspended. Send again to its current key.",
+    ),
+    (
+        "error.unknown_recipient",
+        "Ce destinataire n'existe pas ou n'a pas encore de clé.",
+        "This recipient does not exist or has no key yet.",
+    ),
+    (
+        "error.invitation_invalid",
+        "Ce lien n'est plus valable : il a déjà servi ou il a expiré. Demandez-en un nouveau à votre administrateur.",
+        "This link is no longer valid: it was used or it expired. Ask your administrator for a new one.",
+    ),
+    (
+        "error.already_exists",
+        "Cet élément existe déjà (adresse ou code déjà utilisé).",
+        "This already exists (address or code already used).",
+    ),
+    (
+        "error.grants_incomplete",
+        "La nouvelle clé doit être transmise à tous les membres actifs.",
+        "The new key must be granted to every active member.",
+    ),
+    (
+        "error.bad_request",
+        "La demande est incomplète ou invalide.",
+        "The request is incomplete or invalid.",
+    ),
+    (
+        "error.invalid_json",
+        "La demande est incomplète ou invalide.",
+        "The request is incomplete or invalid.",
+    ),
+    (
+        "error.wrong_state",
+        "Cette action n'est pas possible dans l'état actuel.",
+        "This action is not possible in the current state.",
+    ),
+    (
+        "error.origin_mismatch",
+        "Requête refusée : elle ne provient pas de Pli.",
+        "Request refused: it does not come from Pli.",
+    ),
+    (
+        "error.io",
+        "Lecture ou écriture du fichier impossible.",
+        "The file could not be read or written.",
+    ),
+    (
+        "error.cancelled",
+        "Opération annulée.",
+        "Operation cancelled.",
+    ),
+    (
+        "error.internal",
+        "Erreur interne. Réessayez ; si elle persiste, prévenez votre administrateur.",
+        "Internal error. Retry; if it persists, tell your administrator.",
+    ),
+];

@@ -1,0 +1,3 @@
+//! Strings of the exchange pages.
+
+pub(super) const ENTRIES: &[super::Entry] = &[];

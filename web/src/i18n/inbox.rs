@@ -1,0 +1,3 @@
+//! Strings of the inbox pages.
+
+pub(super) const ENTRIES: &[super::Entry] = &[];

@@ -1,0 +1,3 @@
+//! Strings of the platform pages.
+
+pub(super) const ENTRIES: &[super::Entry] = &[];

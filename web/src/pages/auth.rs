@@ -1,0 +1,375 @@
+//! Logging in, setting up the platform, accepting an invitation, unlocking the keys after
+//! a reload, and waiting for certification.
+
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use pli_api::messages::{InvitationInfo, Me};
+
+use super::{ErrorBox, remember_root};
+use crate::app::{Auth, Ctx, Route, navigate};
+use crate::i18n::{fill, t};
+use crate::protocol::{Fingerprints, WorkerError};
+
+fn after_login(ctx: Ctx, me: Me) {
+    ctx.auth.set(Auth::Ready(Box::new(me.clone())));
+    leptos::task::spawn_local(remember_root());
+    let next = if me.role == "platform_admin" {
+        Route::Platform
+    } else {
+        Route::Inbox
+    };
+    navigate(&next);
+}
+
+/// Password rules checked before anything is sent to the worker.
+fn check_passwords(password: &str, repeat: &str) -> Result<(), WorkerError> {
+    if password.chars().count() < 12 {
+        return Err(WorkerError::new("password_too_short", ""));
+    }
+    if password != repeat {
+        return Err(WorkerError::new("password_mismatch", ""));
+    }
+    Ok(())
+}
+
+/// A password error, in words.
+fn password_error(error: &WorkerError) -> Option<String> {
+    match error.code.as_str() {
+        "password_too_short" => Some(t("password.too_short")),
+        "password_mismatch" => Some(t("password.mismatch")),
+        _ => None,
+    }
+}
+
+#[component]
+fn Messages(error: ReadSignal<Option<WorkerError>>) -> impl IntoView {
+    move || match error.get() {
+        Some(e) if password_error(&e).is_some() => Some(
+            view! { <div class="alert error" role="alert"><p>{password_error(&e)}</p></div> }
+                .into_any(),
+        ),
+        Some(_) => Some(view! { <ErrorBox error=error /> }.into_any()),
+        None => None,
+    }
+}
+
+#[component]
+pub fn Login() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let (email, set_email) = signal(String::new());
+    let (password, set_password) = signal(String::new());
+    let (totp, set_totp) = signal(String::new());
+    let (need_totp, set_need_totp) = signal(false);
+    let (busy, set_busy) = signal(false);
+    let (error, set_error) = signal(None::<WorkerError>);
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        set_busy.set(true);
+        set_error.set(None);
+        leptos::task::spawn_local(async move {
+            let totp = totp.get_untracked();
+            let args = serde_json::json!({
+                "email": email.get_untracked(),
+                "password": password.get_untracked(),
+                "totp": if totp.is_empty() { None } else { Some(totp) },
+                "pinned_root": super::pinned_root(),
+            });
+            match crate::bridge::call::<Me>("login", args).await {
+                Ok(me) => after_login(ctx, me),
+                Err(e) => {
+                    if e.code == "totp_required" {
+                        set_need_totp.set(true);
+                    }
+                    set_error.set(Some(e));
+                }
+            }
+            set_busy.set(false);
+        });
+    };
+    view! {
+        <section class="card narrow">
+            <h1>{move || t("login.title")}</h1>
+            <p class="lead">{move || t("app.tagline")}</p>
+            <form on:submit=submit>
+                <div class="field">
+                    <label for="login-email">{move || t("login.email")}</label>
+                    <input id="login-email" type="email" autocomplete="username" required
+                        prop:value=email on:input=move |ev| set_email.set(event_target_value(&ev)) />
+                </div>
+                <div class="field">
+                    <label for="login-password">{move || t("login.password")}</label>
+                    <input id="login-password" type="password" autocomplete="current-password" required
+                        prop:value=password on:input=move |ev| set_password.set(event_target_value(&ev)) />
+                </div>
+                <Show when=move || need_totp.get()>
+                    <div class="field">
+                        <label for="login-totp">{move || t("login.totp")}</label>
+                        <input id="login-totp" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" required
+                            prop:value=totp on:input=move |ev| set_totp.set(event_target_value(&ev)) />
+                    </div>
+                </Show>
+                <Messages error=error />
+                <button type="submit" class="primary" disabled=busy>{move || t("login.submit")}</button>
+                <Show when=move || busy.get()>
+                    <p role="status" class="hint">{move || t("login.deriving")}</p>
+                </Show>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+pub fn Unlock(me: Me) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let (password, set_password) = signal(String::new());
+    let (busy, set_busy) = signal(false);
+    let (error, set_error) = signal(None::<WorkerError>);
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        set_busy.set(true);
+        set_error.set(None);
+        leptos::task::spawn_local(async move {
+            let args = serde_json::json!({ "password": password.get_untracked(), "pinned_root": super::pinned_root() });
+            match crate::bridge::call::<Me>("unlock", args).await {
+                Ok(me) => ctx.auth.set(Auth::Ready(Box::new(me))),
+                Err(e) => set_error.set(Some(e)),
+            }
+            set_busy.set(false);
+        });
+    };
+    let other = move |_| {
+        leptos::task::spawn_local(async move {
+            let _ = crate::bridge::call::<()>("logout", ()).await;
+            ctx.auth.set(Auth::Anonymous);
+        });
+    };
+    view! {
+        <section class="card narrow">
+            <h1>{move || t("unlock.title")}</h1>
+            <p>{move || t("unlock.help")}</p>
+            <p class="who"><strong>{me.display_name.clone()}</strong> " — " {me.email.clone()}</p>
+            <form on:submit=submit>
+                <input type="email" autocomplete="username" hidden prop:value=me.email.clone() />
+                <div class="field">
+                    <label for="unlock-password">{move || t("login.password")}</label>
+                    <input id="unlock-password" type="password" autocomplete="current-password" required
+                        prop:value=password on:input=move |ev| set_password.set(event_target_value(&ev)) />
+                </div>
+                <ErrorBox error=error />
+                <button type="submit" class="primary" disabled=busy>{move || t("unlock.submit")}</button>
+            </form>
+            <button type="button" class="link" on:click=other>{move || t("unlock.other")}</button>
+        </section>
+    }
+}
+
+/// A form to choose a password twice.
+#[component]
+fn NewPassword(password: RwSignal<String>, repeat: RwSignal<String>) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for="new-password">{move || t("password.new")}</label>
+            <input id="new-password" type="password" autocomplete="new-password" required minlength="12"
+                aria-describedby="password-rules"
+                prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev)) />
+            <p id="password-rules" class="hint">{move || t("password.rules")}</p>
+        </div>
+        <div class="field">
+            <label for="repeat-password">{move || t("password.repeat")}</label>
+            <input id="repeat-password" type="password" autocomplete="new-password" required
+                prop:value=move || repeat.get() on:input=move |ev| repeat.set(event_target_value(&ev)) />
+        </div>
+    }
+}
+
+#[component]
+pub fn Setup(token: String) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let (email, set_email) = signal(String::new());
+    let (name, set_name) = signal(String::new());
+    let password = RwSignal::new(String::new());
+    let repeat = RwSignal::new(String::new());
+    let (busy, set_busy) = signal(false);
+    let (error, set_error) = signal(None::<WorkerError>);
+    let token_for_lookup = token.clone();
+    leptos::task::spawn_local(async move {
+        if let Err(e) = crate::bridge::call::<InvitationInfo>(
+            "lookup_setup",
+            serde_json::json!({ "token": token_for_lookup }),
+        )
+        .await
+        {
+            set_error.set(Some(e));
+        }
+    });
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if let Err(e) = check_passwords(&password.get_untracked(), &repeat.get_untracked()) {
+            set_error.set(Some(e));
+            return;
+        }
+        set_busy.set(true);
+        set_error.set(None);
+        let token = token.clone();
+        leptos::task::spawn_local(async move {
+            let args = serde_json::json!({
+                "token": token,
+                "email": email.get_untracked(),
+                "display_name": name.get_untracked(),
+                "password": password.get_untracked(),
+            });
+            match crate::bridge::call::<Me>("setup", args).await {
+                Ok(me) => after_login(ctx, me),
+                Err(e) => set_error.set(Some(e)),
+            }
+            set_busy.set(false);
+        });
+    };
+    view! {
+        <section class="card narrow">
+            <h1>{move || t("setup.title")}</h1>
+            <p>{move || t("setup.help")}</p>
+            <form on:submit=submit>
+                <div class="field">
+                    <label for="setup-name">{move || t("setup.name")}</label>
+                    <input id="setup-name" autocomplete="name" required
+                        prop:value=name on:input=move |ev| set_name.set(event_target_value(&ev)) />
+                </div>
+                <div class="field">
+                    <label for="setup-email">{move || t("login.email")}</label>
+                    <input id="setup-email" type="email" autocomplete="username" required
+                        prop:value=email on:input=move |ev| set_email.set(event_target_value(&ev)) />
+                </div>
+                <NewPassword password=password repeat=repeat />
+                <Messages error=error />
+                <button type="submit" class="primary" disabled=busy>{move || t("setup.submit")}</button>
+                <Show when=move || busy.get()>
+                    <p role="status" class="hint">{move || t("setup.generating")}</p>
+                </Show>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+pub fn Invitation(token: String) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let (info, set_info) = signal(None::<InvitationInfo>);
+    let password = RwSignal::new(String::new());
+    let repeat = RwSignal::new(String::new());
+    let (busy, set_busy) = signal(false);
+    let (error, set_error) = signal(None::<WorkerError>);
+    let token_for_lookup = token.clone();
+    leptos::task::spawn_local(async move {
+        match crate::bridge::call::<InvitationInfo>(
+            "lookup_invitation",
+            serde_json::json!({ "token": token_for_lookup }),
+        )
+        .await
+        {
+            Ok(i) => set_info.set(Some(i)),
+            Err(e) => set_error.set(Some(e)),
+        }
+    });
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if let Err(e) = check_passwords(&password.get_untracked(), &repeat.get_untracked()) {
+            set_error.set(Some(e));
+            return;
+        }
+        set_busy.set(true);
+        set_error.set(None);
+        let token = token.clone();
+        leptos::task::spawn_local(async move {
+            let args = serde_json::json!({ "token": token, "password": password.get_untracked() });
+            match crate::bridge::call::<Me>("accept", args).await {
+                Ok(me) => after_login(ctx, me),
+                Err(e) => set_error.set(Some(e)),
+            }
+            set_busy.set(false);
+        });
+    };
+    let intro = move || {
+        info.get().map(|i| {
+            let org = i.org_name.clone().unwrap_or_default();
+            let text = if i.kind == "reset" {
+                fill(&t("invitation.reset"), &[("org", &org)])
+            } else {
+                fill(
+                    &t("invitation.intro"),
+                    &[("org", &org), ("role", &t(&format!("role.{}", i.role)))],
+                )
+            };
+            view! {
+                <p>{text}</p>
+                <p class="who"><strong>{i.display_name.clone()}</strong> " — " {i.email.clone()}</p>
+            }
+        })
+    };
+    view! {
+        <section class="card narrow">
+            <h1>{move || t("invitation.title")}</h1>
+            {intro}
+            <Show when=move || info.get().is_some()>
+                <form on:submit=submit.clone()>
+                    <input type="email" autocomplete="username" hidden prop:value=move || info.get().map(|i| i.email).unwrap_or_default() />
+                    <NewPassword password=password repeat=repeat />
+                    <button type="submit" class="primary" disabled=busy>{move || t("invitation.submit")}</button>
+                    <Show when=move || busy.get()>
+                        <p role="status" class="hint">{move || t("setup.generating")}</p>
+                    </Show>
+                </form>
+            </Show>
+            <Messages error=error />
+        </section>
+    }
+}
+
+/// Shows my fingerprints (to read to an administrator).
+#[component]
+pub fn MyFingerprints() -> impl IntoView {
+    let (prints, set_prints) = signal(None::<Fingerprints>);
+    leptos::task::spawn_local(async move {
+        if let Ok(p) = crate::bridge::call::<Fingerprints>("fingerprints", ()).await {
+            set_prints.set(Some(p));
+        }
+    });
+    move || {
+        prints.get().map(|p| {
+            view! {
+                <dl class="fingerprints">
+                    <dt>{move || t("fingerprint.mine.signing")}</dt>
+                    <dd><code>{p.signing.clone()}</code></dd>
+                    <dt>{move || t("fingerprint.mine.encryption")}</dt>
+                    <dd><code>{p.encryption.clone()}</code></dd>
+                    <dt>{move || t("fingerprint.root")}</dt>
+                    <dd><code>{p.root.clone()}</code></dd>
+                </dl>
+                <p class="hint">{move || t("fingerprint.help")}</p>
+            }
+        })
+    }
+}
+
+#[component]
+pub fn Pending() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let (error, set_error) = signal(None::<WorkerError>);
+    let refresh = move |_| {
+        leptos::task::spawn_local(async move {
+            match crate::bridge::call::<Me>("refresh", ()).await {
+                Ok(me) => ctx.auth.set(Auth::Ready(Box::new(me))),
+                Err(e) => set_error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <section class="card narrow">
+            <h1>{move || t("pending.title")}</h1>
+            <p>{move || t("pending.help")}</p>
+            <MyFingerprints />
+            <ErrorBox error=error />
+            <button type="button" class="primary" on:click=refresh>{move || t("pending.refresh")}</button>
+        </section>
+    }
+}

@@ -1,0 +1,67 @@
+//! The pages, and the small components they share.
+
+pub mod account;
+pub mod admin;
+pub mod auth;
+pub mod compose;
+pub mod exchange;
+pub mod inbox;
+pub mod platform;
+
+use leptos::prelude::*;
+
+use crate::i18n::{self, t};
+use crate::protocol::{ProgressReport, WorkerError};
+
+/// An error message, announced to screen readers.
+#[component]
+pub fn ErrorBox(error: ReadSignal<Option<WorkerError>>) -> impl IntoView {
+    move || {
+        error.get().map(|e| {
+            let text = i18n::error(&e.code);
+            view! { <div class="alert error" role="alert"><p>{text}</p></div> }
+        })
+    }
+}
+
+/// A progress bar with its label and percentage.
+#[component]
+pub fn ProgressBar(
+    label: &'static str,
+    report: ReadSignal<Option<ProgressReport>>,
+) -> impl IntoView {
+    move || {
+        report.get().map(|r| {
+            let percent = (r.done.min(r.total) * 100)
+                .checked_div(r.total)
+                .unwrap_or(100);
+            view! {
+                <div class="progress">
+                    <label>
+                        <span>{move || t(label)} " — " {percent} " %"</span>
+                        <progress max="100" value=percent.to_string()>{percent} " %"</progress>
+                    </label>
+                </div>
+            }
+        })
+    }
+}
+
+/// The pinned platform root, remembered by this browser on first use.
+pub fn pinned_root() -> Option<String> {
+    web_sys::window()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .and_then(|s| s.get_item("pli.root").ok().flatten())
+}
+
+/// Remembers the platform root the worker now trusts, if none was remembered yet.
+pub async fn remember_root() {
+    if pinned_root().is_some() {
+        return;
+    }
+    if let Ok(root) = crate::bridge::call::<String>("root_key", ()).await
+        && let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten())
+    {
+        let _ = storage.set_item("pli.root", &root);
+    }
+}

@@ -1,0 +1,138 @@
+//! What the page and the worker say to each other.
+//!
+//! A request is a JavaScript object `{ id, op, args, files? }` where `args` is JSON and
+//! `files` an array of `File`s; the worker answers with objects `{ id, kind, data?,
+//! bytes? }`: `progress` (JSON [`ProgressReport`]), `chunk` (an `ArrayBuffer` of a file
+//! being saved, transferred, acknowledged by the page with an `ack` request so that at
+//! most [`WINDOW`] bytes are in flight), then exactly one `ok` (JSON result) or `err`
+//! (JSON [`WorkerError`]).
+
+use serde::{Deserialize, Serialize};
+
+/// Bytes of decrypted file in flight between the worker and the page at most.
+pub const WINDOW: u64 = 8 * 1024 * 1024;
+
+/// A failure, with a stable code the interface translates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkerError {
+    /// The relay's error code, or a local one: `verification`, `wrong_password`,
+    /// `decryption`, `network`, `locked`, `bad_request`, `cancelled`.
+    pub code: String,
+    /// Details in English (for the console and bug reports).
+    pub detail: String,
+}
+
+impl WorkerError {
+    /// A local error.
+    pub fn new(code: &str, detail: impl Into<String>) -> Self {
+        Self {
+            code: code.to_owned(),
+            detail: detail.into(),
+        }
+    }
+}
+
+impl From<pli_client::ClientError> for WorkerError {
+    fn from(error: pli_client::ClientError) -> Self {
+        use pli_client::ClientError;
+        let code = match &error {
+            ClientError::Api { code, .. } => code.clone(),
+            ClientError::Http(_) => "network".to_owned(),
+            ClientError::Crypto(pli_crypto::Error::WrongPassword) => "wrong_password".to_owned(),
+            ClientError::Crypto(_) | ClientError::Verification(_) => "verification".to_owned(),
+            ClientError::Decrypt(_) => "decryption".to_owned(),
+            ClientError::Io(_) => "io".to_owned(),
+            _ => "internal".to_owned(),
+        };
+        Self {
+            code,
+            detail: error.to_string(),
+        }
+    }
+}
+
+/// Where a long step stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProgressReport {
+    /// `encrypt`, `upload`, `download`, `derive`.
+    pub phase: String,
+    /// Bytes done.
+    pub done: u64,
+    /// Bytes in all.
+    pub total: u64,
+}
+
+/// An organisation one can send to, as verified by the worker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recipient {
+    /// Id.
+    pub org_id: pli_api::OrgId,
+    /// Certified name.
+    pub name: String,
+    /// `court` or `departement`.
+    pub kind: String,
+    /// Key generation.
+    pub generation: Option<u32>,
+    /// Key fingerprint, to compare out of band.
+    pub fingerprint: Option<String>,
+    /// Why it cannot be used, if it cannot (unverifiable or suspended key).
+    pub problem: Option<String>,
+}
+
+/// An opened exchange, as the interface shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Opened {
+    /// The relay's description.
+    pub summary: pli_api::messages::ExchangeSummary,
+    /// Verified sender's name.
+    pub sender_name: String,
+    /// Verified sender's organisation id.
+    pub sender_org_id: pli_api::OrgId,
+    /// Sender's signing key fingerprint.
+    pub sender_fingerprint: String,
+    /// Category code: `signalement`, `rapport`, `decision`, `demande_evaluation`, `autre`.
+    pub category: String,
+    /// Subject.
+    pub subject: String,
+    /// Message.
+    pub message: String,
+    /// Case reference.
+    pub case_reference: String,
+    /// The files.
+    pub files: Vec<OpenedFile>,
+    /// Verified read receipts.
+    pub receipts: Vec<ReadBy>,
+}
+
+/// One file of an opened exchange.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenedFile {
+    /// Name as sent (sanitised before saving).
+    pub name: String,
+    /// Plaintext size.
+    pub size: u64,
+    /// Media type.
+    pub media_type: String,
+}
+
+/// Who read an exchange, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadBy {
+    /// The reader's certified name.
+    pub name: String,
+    /// Their organisation.
+    pub org_id: pli_api::OrgId,
+    /// When (ms since the Unix epoch), as they signed it.
+    pub read_at: u64,
+}
+
+/// Fingerprints to compare out of band.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fingerprints {
+    /// My signing key.
+    pub signing: String,
+    /// My encryption key.
+    pub encryption: String,
+    /// The platform root.
+    pub root: String,
+}

@@ -1,0 +1,762 @@
+//! The Web Worker: holds the session (and so the unlocked keys) in its memory, serves the
+//! page's requests through `pli-client`, streams decrypted files back with flow control.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+
+use futures_util::io::{AsyncRead, AsyncWrite};
+use js_sys::{Array, Object, Reflect, Uint8Array};
+use pli_api::{ExchangeId, OrgId, UserId};
+use pli_client::{Client, FileInput, Progress, Received, SendOptions, Session};
+use pli_crypto::cert::OrgKind;
+use pli_crypto::manifest::Category;
+use pli_crypto::sign::VerifyingKey;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use wasm_bindgen::JsCast as _;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+use crate::protocol::{
+    Fingerprints, Opened, OpenedFile, ProgressReport, ReadBy, Recipient, WINDOW, WorkerError,
+};
+
+/// What the worker keeps between requests.
+struct State {
+    client: Client,
+    session: Option<Session>,
+    opened: HashMap<ExchangeId, Received>,
+    /// Flow control of downloads in progress: bytes the page has not acknowledged yet.
+    windows: HashMap<u32, Rc<RefCell<Window>>>,
+}
+
+#[derive(Default)]
+struct Window {
+    in_flight: u64,
+    waker: Option<Waker>,
+}
+
+thread_local! {
+    static STATE: RefCell<Option<State>> = const { RefCell::new(None) };
+}
+
+fn scope() -> DedicatedWorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+fn with_state<T>(f: impl FnOnce(&mut State) -> T) -> Result<T, WorkerError> {
+    STATE
+        .with(|state| state.borrow_mut().as_mut().map(f))
+        .ok_or_else(|| WorkerError::new("internal", "worker not started"))
+}
+
+/// A copy of the session, for one request (the session itself stays in the state).
+fn session() -> Result<Session, WorkerError> {
+    with_state(|s| s.session.clone())?
+        .ok_or_else(|| WorkerError::new("locked", "no unlocked session"))
+}
+
+fn set_session(session: Option<Session>) -> Result<(), WorkerError> {
+    with_state(|s| {
+        s.session = session;
+        s.opened.clear();
+    })
+}
+
+/// Installs the message handler.
+pub fn start() {
+    let origin = scope().location().origin();
+    STATE.with(|state| {
+        *state.borrow_mut() = Some(State {
+            client: Client::new(&origin),
+            session: None,
+            opened: HashMap::new(),
+            windows: HashMap::new(),
+        });
+    });
+    let handler = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
+        let data = event.data();
+        let id = Reflect::get(&data, &"id".into())
+            .ok()
+            .and_then(|v| v.as_f64())
+            .unwrap_or(0.0) as u32;
+        let op = Reflect::get(&data, &"op".into())
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_default();
+        let args = Reflect::get(&data, &"args".into())
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_else(|| "{}".into());
+        let files: Vec<web_sys::File> = Reflect::get(&data, &"files".into())
+            .ok()
+            .filter(|v| v.is_object())
+            .map(|v| {
+                Array::from(&v)
+                    .iter()
+                    .filter_map(|f| f.dyn_into().ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if op == "ack" {
+            acknowledge_bytes(id, &args);
+            return;
+        }
+        wasm_bindgen_futures::spawn_local(async move {
+            let result = handle(id, &op, &args, files).await;
+            match result {
+                Ok(json) => post(id, "ok", Some(&json), None),
+                Err(error) => post(
+                    id,
+                    "err",
+                    Some(&serde_json::to_string(&error).unwrap_or_default()),
+                    None,
+                ),
+            }
+        });
+    });
+    scope().set_onmessage(Some(handler.as_ref().unchecked_ref()));
+    handler.forget();
+    post(0, "ready", None, None);
+}
+
+/// Posts an answer to the page; `bytes` is transferred, not copied.
+fn post(id: u32, kind: &str, data: Option<&str>, bytes: Option<&js_sys::ArrayBuffer>) {
+    let message = Object::new();
+    let _ = Reflect::set(&message, &"id".into(), &JsValue::from(id));
+    let _ = Reflect::set(&message, &"kind".into(), &JsValue::from_str(kind));
+    if let Some(data) = data {
+        let _ = Reflect::set(&message, &"data".into(), &JsValue::from_str(data));
+    }
+    let transfer = Array::new();
+    if let Some(bytes) = bytes {
+        let _ = Reflect::set(&message, &"bytes".into(), bytes);
+        transfer.push(bytes);
+    }
+    let _ = scope().post_message_with_transfer(&message, &transfer);
+}
+
+fn progress(id: u32, report: ProgressReport) {
+    post(
+        id,
+        "progress",
+        Some(&serde_json::to_string(&report).unwrap_or_default()),
+        None,
+    );
+}
+
+fn args<T: DeserializeOwned>(json: &str) -> Result<T, WorkerError> {
+    serde_json::from_str(json).map_err(|e| WorkerError::new("bad_request", e.to_string()))
+}
+
+fn ok<T: serde::Serialize>(value: &T) -> Result<String, WorkerError> {
+    serde_json::to_string(value).map_err(|e| WorkerError::new("internal", e.to_string()))
+}
+
+fn pinned(root: Option<&str>) -> Result<Option<VerifyingKey>, WorkerError> {
+    use base64::Engine as _;
+    root.map(|text| {
+        let bytes: [u8; 32] = base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| WorkerError::new("verification", "bad pinned root"))?;
+        VerifyingKey::from_bytes(&bytes)
+            .map_err(|e| WorkerError::new("verification", e.to_string()))
+    })
+    .transpose()
+}
+
+fn kdf() -> pli_crypto::password::KdfParams {
+    pli_crypto::password::KdfParams::generate()
+        .unwrap_or_else(|_| pli_crypto::password::KdfParams::with_salt([0; 16]))
+}
+
+#[derive(Deserialize)]
+struct Credentials {
+    email: String,
+    password: String,
+    totp: Option<String>,
+    pinned_root: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Token {
+    token: String,
+}
+
+#[derive(Deserialize)]
+struct Setup {
+    token: String,
+    email: String,
+    display_name: String,
+    password: String,
+}
+
+#[derive(Deserialize)]
+struct Accept {
+    token: String,
+    password: String,
+}
+
+#[derive(Deserialize)]
+struct Unlock {
+    password: String,
+    pinned_root: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Path {
+    path: String,
+}
+
+#[derive(Deserialize)]
+struct Send {
+    recipient: OrgId,
+    category: String,
+    subject: String,
+    message: String,
+    case_reference: String,
+    urgent: bool,
+    in_reply_to: Option<ExchangeId>,
+}
+
+#[derive(Deserialize)]
+struct ExchangeArg {
+    exchange_id: ExchangeId,
+}
+
+#[derive(Deserialize)]
+struct FileArg {
+    exchange_id: ExchangeId,
+    index: usize,
+}
+
+#[derive(Deserialize)]
+struct OrgUser {
+    org: OrgId,
+    user: UserId,
+}
+
+#[derive(Deserialize)]
+struct NewOrg {
+    kind: String,
+    name: String,
+    code: String,
+}
+
+#[derive(Deserialize)]
+struct Invite {
+    org: OrgId,
+    email: String,
+    display_name: String,
+    role: String,
+}
+
+#[derive(Deserialize)]
+struct OrgArg {
+    org: OrgId,
+}
+
+#[derive(Deserialize)]
+struct Code {
+    code: String,
+}
+
+#[derive(Deserialize)]
+struct Reauth {
+    password: String,
+    totp: Option<String>,
+}
+
+pub(crate) fn category_code(category: Category) -> &'static str {
+    match category {
+        Category::Signalement => "signalement",
+        Category::Rapport => "rapport",
+        Category::Decision => "decision",
+        Category::DemandeEvaluation => "demande_evaluation",
+        Category::Autre => "autre",
+    }
+}
+
+fn category(code: &str) -> Result<Category, WorkerError> {
+    Category::ALL
+        .into_iter()
+        .find(|c| category_code(*c) == code)
+        .ok_or_else(|| WorkerError::new("bad_request", "unknown category"))
+}
+
+/// Serves one request.
+async fn handle(
+    id: u32,
+    op: &str,
+    json: &str,
+    files: Vec<web_sys::File>,
+) -> Result<String, WorkerError> {
+    let client = with_state(|s| s.client.clone())?;
+    match op {
+        "probe" => ok(&client.get::<pli_api::messages::Me>("/api/me").await?),
+        "status" => {
+            let session = with_state(|s| s.session.as_ref().map(|s| s.me.clone()))?;
+            ok(&session)
+        }
+        "lookup_setup" => {
+            let a: Token = args(json)?;
+            ok(&client
+                .post::<_, pli_api::messages::InvitationInfo>(
+                    "/api/setup/lookup",
+                    &serde_json::json!({ "token": a.token }),
+                )
+                .await?)
+        }
+        "lookup_invitation" => {
+            let a: Token = args(json)?;
+            ok(&client
+                .post::<_, pli_api::messages::InvitationInfo>(
+                    "/api/invitations/lookup",
+                    &serde_json::json!({ "token": a.token }),
+                )
+                .await?)
+        }
+        "setup" => {
+            let a: Setup = args(json)?;
+            let session = Session::setup_platform(
+                &client,
+                &a.token,
+                &a.email,
+                &a.display_name,
+                &a.password,
+                kdf(),
+            )
+            .await?;
+            let me = session.me.clone();
+            set_session(Some(session))?;
+            ok(&me)
+        }
+        "accept" => {
+            let a: Accept = args(json)?;
+            let session = Session::accept_invitation(&client, &a.token, &a.password, kdf()).await?;
+            let me = session.me.clone();
+            set_session(Some(session))?;
+            ok(&me)
+        }
+        "login" => {
+            let a: Credentials = args(json)?;
+            let session = Session::login(
+                &client,
+                &a.email,
+                &a.password,
+                a.totp.as_deref(),
+                pinned(a.pinned_root.as_deref())?,
+            )
+            .await?;
+            let me = session.me.clone();
+            set_session(Some(session))?;
+            ok(&me)
+        }
+        "unlock" => {
+            let a: Unlock = args(json)?;
+            let session =
+                Session::resume(&client, &a.password, pinned(a.pinned_root.as_deref())?).await?;
+            let me = session.me.clone();
+            set_session(Some(session))?;
+            ok(&me)
+        }
+        "logout" => {
+            if let Ok(session) = session() {
+                let _ = session.logout().await;
+            }
+            set_session(None)?;
+            ok(&())
+        }
+        "refresh" => {
+            let mut session = session()?;
+            session.refresh_keys().await?;
+            let me = session.me.clone();
+            set_session(Some(session))?;
+            ok(&me)
+        }
+        "fingerprints" => {
+            let session = session()?;
+            ok(&Fingerprints {
+                signing: session
+                    .keys
+                    .signing
+                    .verifying_key()
+                    .fingerprint()
+                    .to_string(),
+                encryption: pli_crypto::sign::Fingerprint::of_recipient(
+                    &session.keys.encryption.to_recipient(),
+                )
+                .to_string(),
+                root: session.trust.fingerprint().to_string(),
+            })
+        }
+        "root_key" => {
+            use base64::Engine as _;
+            let session = session()?;
+            ok(&base64::engine::general_purpose::STANDARD.encode(session.trust.0.to_bytes()))
+        }
+        "totp_setup" => {
+            let session = session()?;
+            ok(&session
+                .client()
+                .post::<_, pli_api::messages::TotpSetupResponse>(
+                    "/api/me/totp/setup",
+                    &serde_json::json!({}),
+                )
+                .await?)
+        }
+        "totp_confirm" => {
+            let a: Code = args(json)?;
+            let mut session = session()?;
+            session
+                .client()
+                .post_empty(
+                    "/api/me/totp/confirm",
+                    &serde_json::json!({ "code": a.code }),
+                )
+                .await?;
+            session.refresh_keys().await?;
+            let me = session.me.clone();
+            set_session(Some(session))?;
+            ok(&me)
+        }
+        "reauth" => {
+            let a: Reauth = args(json)?;
+            session()?.reauth(&a.password, a.totp.as_deref()).await?;
+            ok(&())
+        }
+        "get" => {
+            let a: Path = args(json)?;
+            if !a.path.starts_with("/api/") {
+                return Err(WorkerError::new("bad_request", "not an API path"));
+            }
+            ok(&session()?
+                .client()
+                .get::<serde_json::Value>(&a.path)
+                .await?)
+        }
+        "directory" => {
+            let mut session = session()?;
+            let orgs: Vec<pli_api::messages::DirectoryOrg> =
+                session.client().get("/api/directory/orgs").await?;
+            let mut out = Vec::new();
+            for org in orgs {
+                let verified = session.recipient_key(&org.org_id).await;
+                out.push(match verified {
+                    Ok(key) => Recipient {
+                        org_id: org.org_id,
+                        name: key.org.name.clone(),
+                        kind: org.kind,
+                        generation: Some(key.key.generation),
+                        fingerprint: Some(key.fingerprint().to_string()),
+                        problem: None,
+                    },
+                    Err(error) => Recipient {
+                        org_id: org.org_id,
+                        name: org.name,
+                        kind: org.kind,
+                        generation: None,
+                        fingerprint: None,
+                        problem: Some(WorkerError::from(error).detail),
+                    },
+                });
+            }
+            set_session(Some(session))?;
+            ok(&out)
+        }
+        "send" => {
+            let a: Send = args(json)?;
+            let inputs = files
+                .into_iter()
+                .map(|file| FileInput {
+                    name: file.name(),
+                    media_type: if file.type_().is_empty() {
+                        "application/octet-stream".into()
+                    } else {
+                        file.type_()
+                    },
+                    size: file.size() as u64,
+                    reader: Box::new(BlobReader::new(file.into())),
+                })
+                .collect();
+            let options = SendOptions {
+                category: category(&a.category)?,
+                subject: a.subject,
+                message: a.message,
+                case_reference: a.case_reference,
+                urgent: a.urgent,
+                copy_to_sender: true,
+                in_reply_to: a.in_reply_to,
+            };
+            let mut session = session()?;
+            let report = move |p: Progress| {
+                let phase = match p.phase {
+                    pli_client::Phase::Encrypt => "encrypt",
+                    pli_client::Phase::Upload => "upload",
+                    pli_client::Phase::Download => "download",
+                };
+                progress(
+                    id,
+                    ProgressReport {
+                        phase: phase.into(),
+                        done: p.done,
+                        total: p.total,
+                    },
+                );
+            };
+            let exchange = session
+                .send_with_progress(&a.recipient, inputs, &options, &report)
+                .await?;
+            ok(&exchange)
+        }
+        "open" => {
+            let a: ExchangeArg = args(json)?;
+            let session = session()?;
+            let received = session.open(&a.exchange_id).await?;
+            let opened = Opened {
+                summary: received.detail.summary.clone(),
+                sender_name: received.exchange.sender.display_name.clone(),
+                sender_org_id: received.exchange.sender.org_id,
+                sender_fingerprint: received
+                    .exchange
+                    .sender
+                    .signing_key
+                    .fingerprint()
+                    .to_string(),
+                category: category_code(received.manifest.category).into(),
+                subject: received.manifest.subject.clone(),
+                message: received.manifest.message.clone(),
+                case_reference: received.manifest.case_reference.clone(),
+                files: received
+                    .manifest
+                    .files
+                    .iter()
+                    .map(|f| OpenedFile {
+                        name: f.name.clone(),
+                        size: f.size,
+                        media_type: f.media_type.clone(),
+                    })
+                    .collect(),
+                receipts: received
+                    .receipts
+                    .iter()
+                    .map(|r| ReadBy {
+                        name: r.reader.display_name.clone(),
+                        org_id: r.reader.org_id,
+                        read_at: r.receipt.read_at,
+                    })
+                    .collect(),
+            };
+            with_state(|s| s.opened.insert(a.exchange_id, received))?;
+            ok(&opened)
+        }
+        "acknowledge" => {
+            let a: ExchangeArg = args(json)?;
+            let received = with_state(|s| s.opened.get(&a.exchange_id).cloned())?
+                .ok_or_else(|| WorkerError::new("bad_request", "open the exchange first"))?;
+            session()?.acknowledge(&received).await?;
+            ok(&())
+        }
+        "download" => {
+            let a: FileArg = args(json)?;
+            let received = with_state(|s| s.opened.get(&a.exchange_id).cloned())?
+                .ok_or_else(|| WorkerError::new("bad_request", "open the exchange first"))?;
+            let session = session()?;
+            let window = Rc::new(RefCell::new(Window::default()));
+            with_state(|s| s.windows.insert(id, window.clone()))?;
+            let mut writer = ChunkWriter { id, window };
+            let report = move |p: Progress| {
+                progress(
+                    id,
+                    ProgressReport {
+                        phase: "download".into(),
+                        done: p.done,
+                        total: p.total,
+                    },
+                )
+            };
+            let result = session
+                .download_file_with_progress(&received, a.index, &mut writer, &report)
+                .await;
+            with_state(|s| s.windows.remove(&id))?;
+            result?;
+            ok(&())
+        }
+        "create_org" => {
+            let a: NewOrg = args(json)?;
+            let kind = match a.kind.as_str() {
+                "court" => OrgKind::Court,
+                "departement" => OrgKind::Departement,
+                _ => return Err(WorkerError::new("bad_request", "unknown organisation kind")),
+            };
+            ok(&session()?.create_org(kind, &a.name, &a.code).await?)
+        }
+        "invite" => {
+            let a: Invite = args(json)?;
+            ok(&session()?
+                .invite(&a.org, &a.email, &a.display_name, &a.role)
+                .await?)
+        }
+        "members" => {
+            let a: OrgArg = args(json)?;
+            ok(&session()?.members(&a.org).await?)
+        }
+        "certify" => {
+            let a: OrgUser = args(json)?;
+            session()?.certify(&a.org, &a.user).await?;
+            ok(&())
+        }
+        "remove" => {
+            let a: OrgUser = args(json)?;
+            ok(&session()?.remove_member(&a.org, &a.user).await?)
+        }
+        "reset" => {
+            let a: OrgUser = args(json)?;
+            ok(&session()?.reset_member(&a.org, &a.user).await?)
+        }
+        "rotate" => {
+            let mut session = session()?;
+            let generation = session.rotate_org_key().await?;
+            set_session(Some(session))?;
+            ok(&generation)
+        }
+        _ => Err(WorkerError::new(
+            "bad_request",
+            format!("unknown operation {op}"),
+        )),
+    }
+}
+
+/// The page wrote `bytes` of a download: let the worker send more.
+fn acknowledge_bytes(id: u32, json: &str) {
+    let bytes = serde_json::from_str::<serde_json::Value>(json)
+        .ok()
+        .and_then(|v| v.get("bytes").and_then(serde_json::Value::as_u64))
+        .unwrap_or(0);
+    let window = STATE.with(|state| {
+        state
+            .borrow()
+            .as_ref()
+            .and_then(|s| s.windows.get(&id).cloned())
+    });
+    if let Some(window) = window {
+        let mut window = window.borrow_mut();
+        window.in_flight = window.in_flight.saturating_sub(bytes);
+        if let Some(waker) = window.waker.take() {
+            waker.wake();
+        }
+    }
+}
+
+/// Sends decrypted bytes to the page, waiting while more than [`WINDOW`] are unacknowledged.
+struct ChunkWriter {
+    id: u32,
+    window: Rc<RefCell<Window>>,
+}
+
+impl AsyncWrite for ChunkWriter {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let mut window = self.window.borrow_mut();
+        if window.in_flight >= WINDOW {
+            window.waker = Some(cx.waker().clone());
+            return Poll::Pending;
+        }
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        window.in_flight += buf.len() as u64;
+        drop(window);
+        let bytes = Uint8Array::from(buf);
+        post(self.id, "chunk", None, Some(&bytes.buffer()));
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// Reads a `Blob` (a `File` the person dropped) by slices, without loading it whole.
+struct BlobReader {
+    blob: web_sys::Blob,
+    offset: f64,
+    pending: Option<JsFuture>,
+    buffered: Vec<u8>,
+    position: usize,
+}
+
+const SLICE: f64 = 4.0 * 1024.0 * 1024.0;
+
+impl BlobReader {
+    fn new(blob: web_sys::Blob) -> Self {
+        Self {
+            blob,
+            offset: 0.0,
+            pending: None,
+            buffered: Vec::new(),
+            position: 0,
+        }
+    }
+}
+
+impl AsyncRead for BlobReader {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<std::io::Result<usize>> {
+        loop {
+            if self.position < self.buffered.len() {
+                let available = self.buffered.get(self.position..).unwrap_or_default();
+                let n = available.len().min(buf.len());
+                buf.iter_mut().zip(available).for_each(|(d, s)| *d = *s);
+                self.position += n;
+                return Poll::Ready(Ok(n));
+            }
+            if self.pending.is_none() {
+                if self.offset >= self.blob.size() {
+                    return Poll::Ready(Ok(0));
+                }
+                let end = (self.offset + SLICE).min(self.blob.size());
+                let slice = self
+                    .blob
+                    .slice_with_f64_and_f64(self.offset, end)
+                    .map_err(js_error)?;
+                self.offset = end;
+                self.pending = Some(JsFuture::from(slice.array_buffer()));
+            }
+            let Some(pending) = self.pending.as_mut() else {
+                continue;
+            };
+            match Pin::new(pending).poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(result) => {
+                    self.pending = None;
+                    let buffer = result.map_err(js_error)?;
+                    self.buffered = Uint8Array::new(&buffer).to_vec();
+                    self.position = 0;
+                }
+            }
+        }
+    }
+}
+
+fn js_error(value: JsValue) -> std::io::Error {
+    std::io::Error::other(format!("{value:?}"))
+}
+
+use std::future::Future as _;
