@@ -215,6 +215,12 @@ struct Path {
 }
 
 #[derive(Deserialize)]
+struct Request {
+    path: String,
+    body: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
 struct Send {
     recipient: OrgId,
     category: String,
@@ -430,6 +436,25 @@ async fn handle(
             let a: Reauth = args(json)?;
             session()?.reauth(&a.password, a.totp.as_deref()).await?;
             ok(&())
+        }
+        "post" | "put" | "delete" => {
+            let a: Request = args(json)?;
+            if !a.path.starts_with("/api/") {
+                return Err(WorkerError::new("bad_request", "not an API path"));
+            }
+            let session = session()?;
+            let method = match op {
+                "post" => reqwest::Method::POST,
+                "put" => reqwest::Method::PUT,
+                _ => reqwest::Method::DELETE,
+            };
+            let mut request = session.client().request(method, &a.path);
+            if let Some(body) = &a.body {
+                request = request.json(body);
+            }
+            let response = Client::send(request).await?;
+            let text = response.text().await.map_err(pli_client::ClientError::from)?;
+            Ok(if text.is_empty() { "null".to_owned() } else { text })
         }
         "get" => {
             let a: Path = args(json)?;
