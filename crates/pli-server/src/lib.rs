@@ -22,6 +22,7 @@ pub mod maintenance;
 pub mod metrics;
 pub mod routes;
 pub mod store;
+pub mod testing;
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> u64 {

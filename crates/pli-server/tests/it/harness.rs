@@ -10,18 +10,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 use pli_client::{Client, Session};
 use pli_crypto::cert::OrgKind;
 use pli_crypto::password::KdfParams;
-use pli_server::app::Application;
-use pli_server::auth::secrets::ServerKey;
 use pli_server::config::Config;
-use sqlx::Connection as _;
-use tempfile::TempDir;
 
-/// Which database the server runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
+pub use pli_server::testing::Backend;
 
 /// Every log line the servers of this process wrote.
 pub fn logs() -> Arc<Mutex<Vec<u8>>> {
@@ -57,50 +48,18 @@ impl std::io::Write for LogWriter {
     }
 }
 
-/// A running relay.
+/// A running relay, with a client for it.
 pub struct TestApp {
-    pub base: String,
+    pub server: pli_server::testing::TestServer,
     pub client: Client,
-    pub data: TempDir,
-    pub setup_token: String,
-    pub database_url: String,
-    pub state: pli_server::app::AppState,
-    server: tokio::task::JoinHandle<std::io::Result<()>>,
-    postgres: Option<(String, String)>,
 }
 
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        self.server.abort();
-        if let Some((admin_url, name)) = self.postgres.take() {
-            // Drop the database on a thread of its own: Drop cannot await.
-            let _ = std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                runtime.block_on(async {
-                    if let Ok(mut conn) = sqlx::PgConnection::connect(&admin_url).await {
-                        let _ =
-                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                                .execute(&mut conn)
-                                .await;
-                    }
-                });
-            })
-            .join();
-        }
+impl std::ops::Deref for TestApp {
+    type Target = pli_server::testing::TestServer;
+
+    fn deref(&self) -> &Self::Target {
+        &self.server
     }
-}
-
-fn unique(prefix: &str) -> String {
-    format!(
-        "{prefix}_{}_{}",
-        std::process::id(),
-        pli_server::auth::secrets::random::<6>()
-            .map(|b| b.iter().map(|x| format!("{x:02x}")).collect::<String>())
-            .unwrap()
-    )
 }
 
 /// Starts a relay on a fresh database.
@@ -111,71 +70,10 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 /// Starts a relay on a fresh database, after `adjust` tweaks its configuration.
 pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
     let _ = logs();
-    let data = tempfile::tempdir().unwrap();
-    let (database_url, postgres) = match backend {
-        Backend::Sqlite => (
-            format!("sqlite://{}?mode=rwc", data.path().join("pli.db").display()),
-            None,
-        ),
-        Backend::Postgres => {
-            let admin_url = std::env::var("PLI_TEST_DATABASE_URL").expect(
-                "PLI_TEST_DATABASE_URL is not set: run the tests through `cargo xtask test`, which starts PostgreSQL",
-            );
-            let name = unique("pli_test");
-            let mut conn = sqlx::PgConnection::connect(&admin_url)
-                .await
-                .expect("cannot reach the test PostgreSQL");
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut conn)
-                .await
-                .unwrap();
-            let url = with_database(&admin_url, &name);
-            (url, Some((admin_url, name)))
-        }
-    };
-    let env = vec![
-        ("PLI_LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
-        ("PLI_DATA_DIR".to_owned(), data.path().display().to_string()),
-        ("PLI_DATABASE_URL".to_owned(), database_url.clone()),
-    ];
-    let mut config = Config::from_env(env).unwrap();
-    adjust(&mut config);
-    let app = Application::build_with(config, ServerKey::from_bytes([7; 32]), None)
-        .await
-        .unwrap();
-    let base = format!("http://{}", app.address());
-    let setup_token = app
-        .setup_link()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned();
-    let state = app.state().clone();
-    let server = tokio::spawn(app.run_until(std::future::pending()));
+    let server = pli_server::testing::spawn(backend, adjust).await.unwrap();
     TestApp {
-        client: Client::new(&base),
-        base,
-        data,
-        setup_token,
-        database_url,
-        state,
+        client: Client::new(&server.base),
         server,
-        postgres,
-    }
-}
-
-/// `postgres://…/postgres?host=…` with another database name.
-fn with_database(url: &str, name: &str) -> String {
-    let (before_query, query) = url
-        .split_once('?')
-        .map_or((url, None), |(a, b)| (a, Some(b)));
-    let base = before_query
-        .rsplit_once('/')
-        .map_or(before_query, |(a, _)| a);
-    match query {
-        Some(q) => format!("{base}/{name}?{q}"),
-        None => format!("{base}/{name}"),
     }
 }
 

@@ -1,0 +1,160 @@
+//! Starting a relay for tests: on port 0, on a fresh SQLite file or a fresh PostgreSQL
+//! database. Used by the relay's own integration tests and by the browser tests.
+//!
+//! PostgreSQL comes from `PLI_TEST_DATABASE_URL` (an admin URL; `cargo xtask test` starts
+//! a throwaway server and sets it). Without it, PostgreSQL tests fail: they never skip.
+
+use std::path::PathBuf;
+
+use anyhow::{Context as _, bail};
+use sqlx::Connection as _;
+
+use crate::app::{AppState, Application};
+use crate::auth::secrets::{ServerKey, random};
+use crate::config::Config;
+
+/// Which database the relay runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file in the data folder.
+    Sqlite,
+    /// A fresh database on the server of `PLI_TEST_DATABASE_URL`.
+    Postgres,
+}
+
+/// A running relay and what a test needs to drive it.
+pub struct TestServer {
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    /// Its data folder (SQLite file, blobs).
+    pub data: tempfile::TempDir,
+    /// The one-time platform set-up token.
+    pub setup_token: String,
+    /// The database URL.
+    pub database_url: String,
+    /// The relay's state (blob store, store).
+    pub state: AppState,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    postgres: Option<(String, String)>,
+}
+
+impl std::fmt::Debug for TestServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestServer")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.server.abort();
+        if let Some((admin_url, name)) = self.postgres.take() {
+            // Drop the database on a thread of its own: Drop cannot await.
+            let _ = std::thread::spawn(move || {
+                let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                runtime.block_on(async {
+                    if let Ok(mut conn) = sqlx::PgConnection::connect(&admin_url).await {
+                        let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                        let _ = sqlx::query(&drop).execute(&mut conn).await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+fn unique(prefix: &str) -> anyhow::Result<String> {
+    let bytes = random::<6>().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    Ok(format!("{prefix}_{}_{hex}", std::process::id()))
+}
+
+/// `postgres://…/postgres?host=…` with another database name.
+fn with_database(url: &str, name: &str) -> String {
+    let (before_query, query) = url
+        .split_once('?')
+        .map_or((url, None), |(a, b)| (a, Some(b)));
+    let base = before_query
+        .rsplit_once('/')
+        .map_or(before_query, |(a, _)| a);
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+/// Starts a relay on a fresh database, after `adjust` tweaks its configuration (the web
+/// app folder, SMTP…).
+pub async fn spawn(
+    backend: Backend,
+    adjust: impl FnOnce(&mut Config),
+) -> anyhow::Result<TestServer> {
+    let data = tempfile::tempdir()?;
+    let (database_url, postgres) = match backend {
+        Backend::Sqlite => (
+            format!("sqlite://{}?mode=rwc", data.path().join("pli.db").display()),
+            None,
+        ),
+        Backend::Postgres => {
+            let Ok(admin_url) = std::env::var("PLI_TEST_DATABASE_URL") else {
+                bail!(
+                    "PLI_TEST_DATABASE_URL is not set: run the tests through `cargo xtask test`, which starts PostgreSQL"
+                );
+            };
+            let name = unique("pli_test")?;
+            let mut conn = sqlx::PgConnection::connect(&admin_url)
+                .await
+                .context("cannot reach the test PostgreSQL")?;
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await?;
+            (with_database(&admin_url, &name), Some((admin_url, name)))
+        }
+    };
+    let env = vec![
+        ("PLI_LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
+        ("PLI_DATA_DIR".to_owned(), data.path().display().to_string()),
+        ("PLI_DATABASE_URL".to_owned(), database_url.clone()),
+    ];
+    let mut config = Config::from_env(env)?;
+    adjust(&mut config);
+    let app = Application::build_with(config, ServerKey::from_bytes([7; 32]), None).await?;
+    let base = format!("http://{}", app.address());
+    let setup_token = app
+        .setup_link()
+        .and_then(|link| link.rsplit('/').next().map(str::to_owned))
+        .context("a fresh relay has a set-up link")?;
+    let state = app.state().clone();
+    let server = tokio::spawn(app.run_until(std::future::pending()));
+    Ok(TestServer {
+        base,
+        data,
+        setup_token,
+        database_url,
+        state,
+        server,
+        postgres,
+    })
+}
+
+/// The built web app (`cargo xtask web`), from `PLI_WEB_DIST` or `target/web/dist`.
+pub fn web_dist() -> anyhow::Result<PathBuf> {
+    let dir = match std::env::var_os("PLI_WEB_DIST") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/web/dist"),
+    };
+    if !dir.join("index.html").is_file() {
+        bail!(
+            "the web app is not built at {}: run `cargo xtask web` (cargo xtask test does)",
+            dir.display()
+        );
+    }
+    Ok(dir)
+}

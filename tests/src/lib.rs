@@ -1,0 +1,278 @@
+//! The harness of the browser end-to-end tests: a relay serving the built web app (see
+//! `pli_server::testing`), chromedriver and a fresh headless Chromium per test (driven by
+//! fantoccini), screenshots of every page, and axe-core accessibility checks.
+//!
+//! Chromium (`/usr/bin/chromium`) and chromedriver come from Debian (`cargo xtask test`
+//! installs them); axe-core comes from npm (`PLI_AXE_JS`, or the copy `cargo xtask test`
+//! installs under `target/tools/npm`). Screenshots go to `target/e2e-screenshots/`.
+
+#![allow(
+    clippy::print_stderr,
+    reason = "the harness tells the test output where screenshots are"
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+
+pub use pli_server::testing::{Backend, TestServer};
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A running chromedriver, killed on drop.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+impl Driver {
+    async fn start() -> anyhow::Result<Self> {
+        let port = free_port()?;
+        let child = Command::new(
+            std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into()),
+        )
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("cannot start chromedriver (Debian package chromium-driver)")?;
+        let driver = Self { child, port };
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if started.elapsed() > Duration::from_secs(20) {
+                bail!("chromedriver did not start");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(driver)
+    }
+}
+
+/// One headless Chromium, its profile and download folders, and the relay it talks to.
+#[allow(missing_debug_implementations, reason = "holds a WebDriver session")]
+pub struct Browser {
+    /// The WebDriver client.
+    pub client: Client,
+    /// The relay's base URL.
+    pub base: String,
+    /// Where downloads land.
+    pub downloads: tempfile::TempDir,
+    /// Which test this is (names screenshots).
+    pub name: String,
+    _profile: tempfile::TempDir,
+    _driver: Driver,
+    shots: u32,
+}
+
+impl Browser {
+    /// A fresh browser for test `name`, pointed at `base`.
+    pub async fn open(base: &str, name: &str) -> anyhow::Result<Self> {
+        let driver = Driver::start().await?;
+        let profile = tempfile::tempdir()?;
+        let downloads = tempfile::tempdir()?;
+        let capabilities = serde_json::json!({
+            "goog:chromeOptions": {
+                "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--window-size=1280,1000", format!("--user-data-dir={}", profile.path().display()),
+                ],
+                "prefs": {
+                    "download.default_directory": downloads.path().display().to_string(),
+                    "download.prompt_for_download": false,
+                    "profile.default_content_settings.popups": 0,
+                },
+            }
+        });
+        let serde_json::Value::Object(capabilities) = capabilities else {
+            bail!("capabilities");
+        };
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let client = ClientBuilder::new(connector)
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{}", driver.port))
+            .await
+            .context("cannot open a Chromium session")?;
+        Ok(Self {
+            client,
+            base: base.to_owned(),
+            downloads,
+            name: name.to_owned(),
+            _profile: profile,
+            _driver: driver,
+            shots: 0,
+        })
+    }
+
+    /// Goes to `fragment` (`#/login`…) on the relay.
+    pub async fn goto(&self, fragment: &str) -> anyhow::Result<()> {
+        self.client
+            .goto(&format!("{}/{fragment}", self.base))
+            .await?;
+        Ok(())
+    }
+
+    /// Waits (up to `timeout`) for an element matching `css` and returns it.
+    pub async fn wait_for(&self, css: &str, timeout: Duration) -> anyhow::Result<Element> {
+        let started = Instant::now();
+        loop {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await {
+                return Ok(element);
+            }
+            if started.elapsed() > timeout {
+                let text = self.client.find(Locator::Css("body")).await.ok();
+                let body = match text {
+                    Some(body) => body.text().await.unwrap_or_default(),
+                    None => String::new(),
+                };
+                bail!("no element {css} after {timeout:?}; page says:\n{body}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits for `css` with the default timeout (30 s: Argon2id in WebAssembly is slow).
+    pub async fn find(&self, css: &str) -> anyhow::Result<Element> {
+        self.wait_for(css, Duration::from_secs(30)).await
+    }
+
+    /// Waits until the page's text contains `text`.
+    pub async fn wait_for_text(&self, text: &str, timeout: Duration) -> anyhow::Result<()> {
+        let started = Instant::now();
+        loop {
+            let body = self.client.find(Locator::Css("body")).await?.text().await?;
+            if body.contains(text) {
+                return Ok(());
+            }
+            if started.elapsed() > timeout {
+                bail!("the page never said {text:?}; it says:\n{body}");
+            }
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    }
+
+    /// Types into the field matching `css` (after clearing it).
+    pub async fn fill(&self, css: &str, text: &str) -> anyhow::Result<()> {
+        let field = self.find(css).await?;
+        field.clear().await?;
+        field.send_keys(text).await?;
+        Ok(())
+    }
+
+    /// Clicks the element matching `css`.
+    pub async fn click(&self, css: &str) -> anyhow::Result<()> {
+        self.find(css).await?.click().await?;
+        Ok(())
+    }
+
+    /// Saves a screenshot as `target/e2e-screenshots/<test>-<n>-<label>.png`.
+    pub async fn screenshot(&mut self, label: &str) -> anyhow::Result<PathBuf> {
+        self.shots += 1;
+        let dir = root().join("target/e2e-screenshots");
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join(format!("{}-{:02}-{label}.png", self.name, self.shots));
+        std::fs::write(&path, self.client.screenshot().await?)?;
+        Ok(path)
+    }
+
+    /// Runs axe-core on the current page; fails with the violations if there are any.
+    pub async fn check_accessibility(&self, page: &str) -> anyhow::Result<()> {
+        let axe = std::fs::read_to_string(axe_path()?)?;
+        let script = format!(
+            "{axe}\n;const done = arguments[arguments.length - 1];\
+             axe.run(document, {{ resultTypes: ['violations'] }}).then(r => done(JSON.stringify(r.violations.map(v => \
+             ({{ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5) }})))));"
+        );
+        let result = self.client.execute_async(&script, vec![]).await?;
+        let violations: Vec<serde_json::Value> =
+            serde_json::from_str(result.as_str().unwrap_or("[]"))?;
+        if !violations.is_empty() {
+            bail!(
+                "accessibility violations on {page}:\n{}",
+                serde_json::to_string_pretty(&violations)?
+            );
+        }
+        Ok(())
+    }
+
+    /// A screenshot and an accessibility check of the page now shown.
+    pub async fn record(&mut self, label: &str) -> anyhow::Result<()> {
+        self.screenshot(label).await?;
+        self.check_accessibility(label).await
+    }
+
+    /// Waits for a completed download and returns its path.
+    pub async fn downloaded(&self, name: &str, timeout: Duration) -> anyhow::Result<PathBuf> {
+        let path = self.downloads.path().join(name);
+        let started = Instant::now();
+        loop {
+            let partial = std::fs::read_dir(self.downloads.path())?
+                .flatten()
+                .any(|e| e.file_name().to_string_lossy().ends_with(".crdownload"));
+            if path.is_file() && !partial {
+                return Ok(path);
+            }
+            if started.elapsed() > timeout {
+                let seen: Vec<String> = std::fs::read_dir(self.downloads.path())?
+                    .flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect();
+                bail!("{name} was not downloaded within {timeout:?}; the folder holds {seen:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Closes the browser.
+    pub async fn close(self) -> anyhow::Result<()> {
+        self.client.close().await?;
+        Ok(())
+    }
+}
+
+/// axe-core's `axe.min.js`.
+pub fn axe_path() -> anyhow::Result<PathBuf> {
+    let path = match std::env::var_os("PLI_AXE_JS") {
+        Some(path) => PathBuf::from(path),
+        None => root().join("target/tools/npm/node_modules/axe-core/axe.min.js"),
+    };
+    if !path.is_file() {
+        bail!(
+            "axe-core is missing at {}: run the tests through `cargo xtask test`, which installs it",
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
+/// Starts a relay serving the built web app.
+pub async fn relay(backend: Backend) -> anyhow::Result<TestServer> {
+    let web = pli_server::testing::web_dist()?;
+    pli_server::testing::spawn(backend, move |config| config.web_dir = Some(web)).await
+}
+
+/// Reads a file the test wrote or downloaded.
+pub fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
