@@ -161,13 +161,6 @@ pub(super) async fn create(
                 format!("an exchange is at most {} bytes", limits.max_exchange_bytes),
             )
         })?;
-    let stored = state.store.org_stored_bytes(&auth.user.org_id).await?;
-    if stored.saturating_add(total) > limits.org_quota_bytes {
-        return Err(ApiError::TooLarge(
-            "quota_exceeded",
-            "your organisation's storage quota is full".into(),
-        ));
-    }
     let recipient = state
         .store
         .org(&request.recipient_org_id)
@@ -246,8 +239,14 @@ pub(super) async fn create(
         empty_hash_state: empty_hash_state(),
     };
     let mut tx = state.store.begin().await?;
-    match tx.insert_exchange(&new).await {
-        Ok(()) => {}
+    match tx.insert_exchange(&new, limits.org_quota_bytes).await {
+        Ok(true) => {}
+        Ok(false) => {
+            return Err(ApiError::TooLarge(
+                "quota_exceeded",
+                "your organisation's storage quota is full".into(),
+            ));
+        }
         // The same key raced with itself: answer like the retry it is.
         Err(crate::store::StoreError::Conflict(_)) => {
             drop(tx);

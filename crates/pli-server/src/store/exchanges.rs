@@ -365,18 +365,6 @@ impl Store {
             .collect()
     }
 
-    /// Bytes an organisation has stored (sent exchanges not yet purged).
-    pub async fn org_stored_bytes(&self, org: &OrgId) -> StoreResult<u64> {
-        let row = sqlx::query(
-            "SELECT CAST(COALESCE(SUM(total_size), 0) AS BIGINT) AS total FROM exchanges \
-             WHERE sender_org_id = $1 AND state IN ('uploading', 'delivered')",
-        )
-        .bind(org.to_string())
-        .fetch_one(self.pool())
-        .await?;
-        get_u64(&row, "total")
-    }
-
     /// Exchanges to purge: delivered and past expiry, or uploading since before `abandoned_before`.
     pub async fn exchanges_to_purge(
         &self,
@@ -422,13 +410,17 @@ pub struct NewExchange {
 }
 
 impl Tx {
-    /// Creates an exchange and its objects.
-    pub async fn insert_exchange(&mut self, new: &NewExchange) -> StoreResult<()> {
+    /// Creates an exchange and its objects, unless the sending organisation's stored
+    /// bytes plus this exchange would exceed `quota` (checked in the same statement):
+    /// then nothing is written and `false` is returned.
+    pub async fn insert_exchange(&mut self, new: &NewExchange, quota: u64) -> StoreResult<bool> {
         let e = &new.exchange;
-        sqlx::query(
+        let inserted = sqlx::query(
             "INSERT INTO exchanges (id, sender_org_id, sender_user_id, recipient_org_id, recipient_generation, \
              sender_generation, priority, state, idempotency_key, request_hash, in_reply_to, object_count, total_size, \
-             created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'uploading', $8, $9, $10, $11, $12, $13, $14)",
+             created_at, expires_at) SELECT $1, $2, $3, $4, $5, $6, $7, 'uploading', $8, $9, $10, $11, $12, $13, $14 \
+             WHERE (SELECT CAST(COALESCE(SUM(total_size), 0) AS BIGINT) FROM exchanges \
+                    WHERE sender_org_id = $2 AND state IN ('uploading', 'delivered')) + $12 <= $15",
         )
         .bind(e.id.to_string())
         .bind(e.sender_org_id.to_string())
@@ -444,8 +436,12 @@ impl Tx {
         .bind(big(e.total_size)?)
         .bind(big(e.created_at)?)
         .bind(big(e.expires_at)?)
+        .bind(big(quota)?)
         .execute(&mut *self.tx)
         .await?;
+        if inserted.rows_affected() == 0 {
+            return Ok(false);
+        }
         for (idx, size) in new.sizes.iter().enumerate() {
             let parts = size.div_ceil(new.part_size).max(1);
             sqlx::query(
@@ -460,7 +456,7 @@ impl Tx {
             .execute(&mut *self.tx)
             .await?;
         }
-        Ok(())
+        Ok(true)
     }
 
     /// Records part `part` of an object, which must be the next one expected; returns

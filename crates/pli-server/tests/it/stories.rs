@@ -527,3 +527,44 @@ async fn expired_exchanges_and_abandoned_uploads_are_purged() {
         .unwrap();
     assert_eq!(verdict["valid"], true);
 }
+
+/// An organisation's storage quota is checked when an exchange is created.
+#[tokio::test]
+async fn the_storage_quota_is_enforced_per_organisation() {
+    use super::harness::{spawn_app_with, world_on};
+    let app = spawn_app_with(Backend::Sqlite, |c| c.limits.org_quota_bytes = 3_000).await;
+    let mut w = world_on(app).await;
+    w.caseworker
+        .session
+        .send(
+            &w.court,
+            vec![file("a.pdf", data(1_000, 1))],
+            &options("Un"),
+        )
+        .await
+        .unwrap();
+    let error = w
+        .caseworker
+        .session
+        .send(
+            &w.court,
+            vec![file("b.pdf", data(2_000, 2))],
+            &options("Deux"),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (error.status(), error.code()),
+        (Some(413), Some("quota_exceeded"))
+    );
+    // The court's own quota is untouched by what it receives.
+    w.greffier
+        .session
+        .send(
+            &w.dept,
+            vec![file("c.pdf", data(1_000, 3))],
+            &options("Retour"),
+        )
+        .await
+        .unwrap();
+}
