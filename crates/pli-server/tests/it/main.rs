@@ -18,3 +18,4 @@ mod canary;
 mod harness;
 mod security;
 mod stories;
+mod store;

@@ -1,0 +1,298 @@
+//! The metadata store's conformance suite, run on SQLite and on PostgreSQL: the same
+//! queries must mean the same thing on both.
+
+use pli_api::{OrgId, UserId};
+use pli_server::store::directory::{Org, SignedBlob};
+use pli_server::store::exchanges::{
+    Cursor, Exchange, ExchangeState, ListFilter, Mailbox, NewExchange,
+};
+use pli_server::store::users::{Credentials, Role, UserStatus};
+use pli_server::store::{Store, StoreError};
+
+use super::harness::{Backend, spawn_app};
+
+fn id<K>(n: u64) -> pli_api::Id<K> {
+    let mut bytes = [0u8; 16];
+    bytes[8..].copy_from_slice(&n.to_be_bytes());
+    pli_api::Id::from_random(bytes)
+}
+
+async fn org(store: &Store, n: u64) -> OrgId {
+    let org = Org {
+        id: id(n),
+        kind: "court".into(),
+        name: format!("Org {n}"),
+        code: format!("ORG-{n}"),
+        certificate: SignedBlob {
+            data: vec![1],
+            signature: vec![2],
+        },
+        retention_days: 30,
+        created_at: 1,
+    };
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_org(&org).await.unwrap();
+    tx.commit().await.unwrap();
+    org.id
+}
+
+async fn user(store: &Store, org: &OrgId, n: u64) -> UserId {
+    let credentials = Credentials {
+        kdf: pli_crypto::password::KdfParams::with_salt([0; 16]),
+        auth_hash: "x".into(),
+        key_bundle: vec![0],
+        signing_key: [0; 32],
+        encryption_key: [0; 32],
+    };
+    let user: UserId = id(1000 + n);
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_user(
+        &user,
+        org,
+        &format!("u{n}@x.fr"),
+        "U",
+        Role::Member,
+        UserStatus::Active,
+        &credentials,
+        1,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    user
+}
+
+fn exchange(n: u64, from: OrgId, sender: UserId, to: OrgId, urgent: bool) -> Exchange {
+    Exchange {
+        id: id(n),
+        sender_org_id: from,
+        sender_user_id: sender,
+        recipient_org_id: to,
+        recipient_generation: 1,
+        sender_generation: None,
+        urgent,
+        state: ExchangeState::Uploading,
+        idempotency_key: Some(format!("key-{n}")),
+        request_hash: vec![0],
+        in_reply_to: None,
+        object_count: 2,
+        total_size: 200,
+        envelope: None,
+        sender_fingerprint: None,
+        created_at: 1_000 + n,
+        expires_at: 10_000_000,
+        delivered_at: None,
+        first_read_at: None,
+    }
+}
+
+async fn suite(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let store = &app.state.store;
+
+    // Uniqueness violations are conflicts, on both databases.
+    let court = org(store, 1).await;
+    let dept = org(store, 2).await;
+    let mut tx = store.begin().await.unwrap();
+    let duplicate = Org {
+        id: id(3),
+        kind: "court".into(),
+        name: "Dup".into(),
+        code: "ORG-1".into(),
+        certificate: SignedBlob {
+            data: vec![1],
+            signature: vec![2],
+        },
+        retention_days: 30,
+        created_at: 1,
+    };
+    assert!(matches!(
+        tx.insert_org(&duplicate).await,
+        Err(StoreError::Conflict(_))
+    ));
+    drop(tx);
+
+    // Settings: the first writer wins, later ones read it.
+    let first = store.setting_or_insert("test", || vec![1]).await.unwrap();
+    let second = store.setting_or_insert("test", || vec![2]).await.unwrap();
+    assert_eq!((first, second), (vec![1], vec![1]));
+
+    // Inbox order: urgent first, then newest delivery first; cursors page through all.
+    let sender = user(store, &dept, 1).await;
+    for n in 0..45u64 {
+        let mut tx = store.begin().await.unwrap();
+        let new = NewExchange {
+            exchange: exchange(n, dept, sender, court, n % 7 == 0),
+            sizes: vec![100, 100],
+            part_size: 16,
+            empty_hash_state: vec![0],
+        };
+        assert!(tx.insert_exchange(&new, 1 << 50).await.unwrap());
+        let envelope = SignedBlob {
+            data: vec![n as u8],
+            signature: vec![0],
+        };
+        assert!(
+            tx.deliver(&id(n), &envelope, "f", 5_000 + n * 10)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !tx.deliver(&id(n), &envelope, "f", 5_000).await.unwrap(),
+            "delivered only once"
+        );
+        tx.commit().await.unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<Cursor> = None;
+    loop {
+        let page = store
+            .list_exchanges(
+                Mailbox::Inbox,
+                &court,
+                &ListFilter::default(),
+                cursor.as_ref(),
+                10,
+            )
+            .await
+            .unwrap();
+        if page.is_empty() {
+            break;
+        }
+        let last = page.last().unwrap();
+        cursor = Some(Cursor {
+            priority: i64::from(last.urgent),
+            at: last.delivered_at.unwrap() as i64,
+            id: last.id.to_string(),
+        });
+        seen.extend(page);
+    }
+    assert_eq!(seen.len(), 45, "every exchange once");
+    let keys: Vec<(bool, u64)> = seen
+        .iter()
+        .map(|e| (e.urgent, e.delivered_at.unwrap()))
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(keys, sorted, "urgent first, newest first");
+    let urgent = ListFilter {
+        urgent: Some(true),
+        ..ListFilter::default()
+    };
+    assert_eq!(
+        store
+            .list_exchanges(Mailbox::Inbox, &court, &urgent, None, 100)
+            .await
+            .unwrap()
+            .len(),
+        7
+    );
+    assert!(
+        store
+            .list_exchanges(Mailbox::Inbox, &dept, &ListFilter::default(), None, 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // The quota is checked in the creating statement.
+    let mut tx = store.begin().await.unwrap();
+    let new = NewExchange {
+        exchange: exchange(100, dept, sender, court, false),
+        sizes: vec![100, 100],
+        part_size: 16,
+        empty_hash_state: vec![0],
+    };
+    assert!(
+        !tx.insert_exchange(&new, 45 * 200).await.unwrap(),
+        "over quota: nothing written"
+    );
+    drop(tx);
+    assert!(store.exchange(&id(100)).await.unwrap().is_none());
+
+    // Parts are recorded in order, each once.
+    let mut tx = store.begin().await.unwrap();
+    let new = NewExchange {
+        exchange: exchange(200, dept, sender, court, false),
+        sizes: vec![40, 40],
+        part_size: 16,
+        empty_hash_state: vec![0],
+    };
+    assert!(tx.insert_exchange(&new, 1 << 50).await.unwrap());
+    assert!(
+        tx.record_part(&id(200), 1, 0, 16, &[1; 32], &[9], None, 1)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !tx.record_part(&id(200), 1, 0, 16, &[1; 32], &[9], None, 1)
+            .await
+            .unwrap(),
+        "part 0 again"
+    );
+    assert!(
+        !tx.record_part(&id(200), 1, 2, 16, &[1; 32], &[9], None, 1)
+            .await
+            .unwrap(),
+        "part 2 before part 1"
+    );
+    tx.commit().await.unwrap();
+    let objects = store.objects(&id(200)).await.unwrap();
+    assert_eq!((objects[1].parts_stored, objects[1].part_count), (1, 3));
+
+    // Concurrent audit appends get consecutive positions and a valid chain.
+    let chain = format!("audit:{court}");
+    let mut tasks = Vec::new();
+    for n in 0..24 {
+        let store = store.clone();
+        let chain = chain.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut tx = store.begin().await.unwrap();
+            let seq = tx
+                .append_audit(&chain, n, None, "test.append", "x", &n.to_string(), "{}")
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            seq
+        }));
+    }
+    let mut seqs = Vec::new();
+    for task in tasks {
+        seqs.push(task.await.unwrap());
+    }
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=24).collect::<Vec<u64>>());
+    let mut verifier = pli_server::audit::Verifier::default();
+    for entry in store.audit_entries(&chain, 0, 100).await.unwrap() {
+        verifier.push(&entry);
+    }
+    assert!(
+        verifier
+            .finish(store.chain_head(&chain).await.unwrap())
+            .valid
+    );
+
+    // Login throttling windows restart once old.
+    store.record_login_failure("k", 1_000, 0).await.unwrap();
+    store.record_login_failure("k", 2_000, 0).await.unwrap();
+    assert_eq!(store.login_failures("k", 0).await.unwrap(), 2);
+    store
+        .record_login_failure("k", 100_000, 50_000)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.login_failures("k", 0).await.unwrap(),
+        1,
+        "a new window"
+    );
+}
+
+#[tokio::test]
+async fn store_conformance_on_sqlite() {
+    suite(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn store_conformance_on_postgres() {
+    suite(Backend::Postgres).await;
+}
