@@ -66,11 +66,33 @@ fn bridge() -> Result<Rc<Bridge>, WorkerError> {
         .worker
         .set_onmessage(Some(handler.as_ref().unchecked_ref()));
     handler.forget();
+    // A worker that fails (a panic, a script that does not load) answers nothing more:
+    // fail every request in flight instead of leaving the page waiting.
+    let weak = Rc::downgrade(&bridge);
+    let on_error = Closure::<dyn FnMut(JsValue)>::new(move |_event: JsValue| {
+        if let Some(bridge) = weak.upgrade() {
+            bridge.fail_all();
+        }
+    });
+    bridge
+        .worker
+        .set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    on_error.forget();
     BRIDGE.with(|b| *b.borrow_mut() = Some(bridge.clone()));
     Ok(bridge)
 }
 
 impl Bridge {
+    /// Rejects every request in flight with an internal error.
+    fn fail_all(&self) {
+        let pending: Vec<Pending> = self.pending.borrow_mut().drain().map(|(_, p)| p).collect();
+        let error = serde_json::to_string(&WorkerError::new("internal", "the worker stopped"))
+            .unwrap_or_default();
+        for p in pending {
+            let _ = p.reject.call1(&JsValue::NULL, &JsValue::from_str(&error));
+        }
+    }
+
     fn receive(&self, message: &JsValue) {
         let id = Reflect::get(message, &"id".into())
             .ok()

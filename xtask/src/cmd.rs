@@ -5,7 +5,7 @@ use std::ffi::{OsStr, OsString};
 use std::fmt::Write as _;
 use std::io::{BufRead as _, BufReader, IsTerminal as _, Read, Write};
 use std::path::Path;
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 
 use anyhow::{Context as _, Result, anyhow, bail};
 
@@ -130,6 +130,16 @@ impl Cmd {
             return None;
         }
         String::from_utf8(output.stdout).ok()
+    }
+
+    /// Starts the command with its stdout piped to the caller (stdin and stderr are the
+    /// terminal's) and returns without waiting.
+    pub(crate) fn spawn_piped_stdout(mut self) -> Result<Child> {
+        self.echo();
+        self.command
+            .stdout(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("cannot start `{self}`"))
     }
 
     /// Runs the command with its stdout and stderr copied line by line to the terminal as

@@ -1,7 +1,8 @@
 //! Prerequisites, installed by xtask itself so a fresh machine needs only rustup:
 //! Debian packages (apt-get as root, otherwise the command to run is printed), the
-//! `wasm32-unknown-unknown` target, and tools built from crates.io into `target/tools`
-//! (wasm-bindgen-test-runner, rage), each built once per machine.
+//! `wasm32-unknown-unknown` target, tools built from crates.io into `target/tools`
+//! (wasm-bindgen-test-runner, rage), and npm packages into `target/tools/npm` (binaryen's
+//! `wasm-opt`, axe-core), each installed once per machine.
 
 use std::path::{Path, PathBuf};
 
@@ -15,6 +16,14 @@ pub(crate) const TEST_PACKAGES: &[&str] = &["chromium", "chromium-driver", "age"
 
 /// wasm-bindgen-test-runner must match the `wasm-bindgen` crate exactly.
 pub(crate) const WASM_BINDGEN_VERSION: &str = "0.2.130";
+
+/// The npm package `binaryen` whose `wasm-opt` `cargo xtask web` runs. Debian's binaryen
+/// (108) breaks wasm-bindgen's externref table; this one is pure JavaScript and
+/// WebAssembly, so any Node.js runs it.
+pub(crate) const BINARYEN_NPM_VERSION: &str = "132.0.0";
+
+/// axe-core, the accessibility checker the browser end-to-end tests run on every page.
+pub(crate) const AXE_CORE_VERSION: &str = "4.14.1";
 
 /// rage, the Rust age implementation the crypto benchmark compares against.
 pub(crate) const RAGE_VERSION: &str = "0.12.1";
@@ -112,6 +121,95 @@ pub(crate) fn rage(ws: &Workspace) -> Result<PathBuf> {
         RAGE_VERSION,
     )?;
     Ok(rage)
+}
+
+/// `target/tools/npm/node_modules/.bin/wasm-opt` from the npm package `binaryen`, installed
+/// if missing or of another version.
+pub(crate) fn wasm_opt(ws: &Workspace) -> Result<PathBuf> {
+    npm_package(ws, "binaryen", BINARYEN_NPM_VERSION)?;
+    let wasm_opt = npm_prefix(ws).join("node_modules/.bin/wasm-opt");
+    let major = BINARYEN_NPM_VERSION.split('.').next().unwrap_or_default();
+    let wanted = format!("wasm-opt version {major} ");
+    let version = Cmd::new(&wasm_opt)
+        .arg("--version")
+        .probe()
+        .unwrap_or_default();
+    if !version.trim().starts_with(&wanted) {
+        bail!(
+            "{} prints `{}`, not `{wanted}…`",
+            wasm_opt.display(),
+            version.trim()
+        );
+    }
+    Ok(wasm_opt)
+}
+
+/// `axe.min.js` of the npm package `axe-core`, installed if missing or of another version:
+/// the browser end-to-end tests run it on every page (`PLI_AXE_JS`).
+pub(crate) fn axe_core(ws: &Workspace) -> Result<PathBuf> {
+    let package = npm_package(ws, "axe-core", AXE_CORE_VERSION)?;
+    Ok(package.join("axe.min.js"))
+}
+
+/// `target/tools/npm`: packages installed from npm.
+fn npm_prefix(ws: &Workspace) -> PathBuf {
+    ws.tools().join("npm")
+}
+
+/// `target/tools/npm/node_modules/<name>`, installed with npm unless its `package.json`
+/// already says `version`. Needs `npm` for the first install only (Debian's `nodejs npm`
+/// are installed if it is missing); afterwards it works offline.
+fn npm_package(ws: &Workspace, name: &str, version: &str) -> Result<PathBuf> {
+    let prefix = npm_prefix(ws);
+    let package = prefix.join("node_modules").join(name);
+    if installed_version(&package).as_deref() == Some(version) {
+        println!("npm {name}@{version} present in {}", package.display());
+        return Ok(package);
+    }
+    if Cmd::new("npm").arg("--version").probe().is_none() {
+        println!("npm is missing: it installs {name} (once)");
+        debian_packages(&["nodejs", "npm"])?;
+    }
+    println!(
+        "installing {name}@{version} into {} (once per machine)",
+        prefix.display()
+    );
+    std::fs::create_dir_all(&prefix)
+        .with_context(|| format!("cannot create {}", prefix.display()))?;
+    Cmd::new("npm")
+        .args([
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--save-exact",
+            "--prefix",
+        ])
+        .arg(&prefix)
+        .arg(format!("{name}@{version}"))
+        .run()
+        .with_context(|| format!("cannot install {name}@{version} with npm"))?;
+    if installed_version(&package).as_deref() != Some(version) {
+        bail!(
+            "npm did not install {name}@{version} in {}",
+            package.display()
+        );
+    }
+    Ok(package)
+}
+
+/// The `"version"` of an installed npm package's `package.json`, if it can be read.
+fn installed_version(package: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(package.join("package.json")).ok()?;
+    package_json_version(&text).map(str::to_owned)
+}
+
+/// The value of the first `"version"` key of a `package.json` (the package's own: npm
+/// writes it before `dependencies`).
+fn package_json_version(text: &str) -> Option<&str> {
+    let (_, rest) = text.split_once("\"version\"")?;
+    let rest = rest.trim_start().strip_prefix(':')?.trim_start();
+    let rest = rest.strip_prefix('"')?;
+    rest.split_once('"').map(|(value, _)| value)
 }
 
 /// Runs `cargo install` into `target/tools` unless `binary --version` already prints
@@ -250,4 +348,20 @@ fn json_string(text: &str) -> String {
     }
     out.push('"');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::package_json_version;
+
+    #[test]
+    fn reads_the_version_of_a_package_json() {
+        let text = "{\n  \"name\": \"axe-core\",\n  \"version\": \"4.14.1\",\n  \"deps\": {}\n}";
+        assert_eq!(package_json_version(text), Some("4.14.1"));
+        assert_eq!(
+            package_json_version("{\"version\":\"132.0.0\"}"),
+            Some("132.0.0")
+        );
+        assert_eq!(package_json_version("{\"name\": \"x\"}"), None);
+    }
 }

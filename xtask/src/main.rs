@@ -1,14 +1,20 @@
 //! `cargo xtask`: the one entry point for everything that is more than `cargo build`.
 //!
+//! * `cargo xtask dev`: builds the web bundle and the relay, and runs Pli on
+//!   `http://127.0.0.1:8080` (SQLite and files in `./data`), printing the one-time set-up
+//!   link on a fresh platform.
+//! * `cargo xtask web`: builds the web bundle into `target/web/dist` (wasm-bindgen,
+//!   wasm-opt, content-hashed assets with Subresource Integrity).
 //! * `cargo xtask test` (alias `ci`): exactly what CI runs — prerequisites, `cargo fmt`,
-//!   clippy (native and wasm32), the tidy checks, a throwaway PostgreSQL, the native test
-//!   suite (nextest) and the WASM tests in headless Chromium — then a summary table.
+//!   clippy (native and wasm32), the tidy checks, the web bundle, a throwaway PostgreSQL,
+//!   the native test suite (nextest) and the WASM tests in headless Chromium — then a
+//!   summary table.
 //! * `cargo xtask bench <name>`: benchmarks, never run as tests (`cargo xtask bench` lists
 //!   them).
 //!
 //! Modules: [`cmd`] runs commands and echoes them, [`deps`] installs what the steps need,
-//! [`tidy`] holds the source checks, [`pg`] the throwaway database, [`test`] and [`bench`]
-//! the commands.
+//! [`tidy`] holds the source checks, [`pg`] the throwaway database, [`web`], [`dev`],
+//! [`test`] and [`bench`] the commands.
 
 #![allow(
     clippy::print_stdout,
@@ -19,9 +25,11 @@
 mod bench;
 mod cmd;
 mod deps;
+mod dev;
 mod pg;
 mod test;
 mod tidy;
+mod web;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -35,9 +43,17 @@ USAGE:
     cargo xtask <COMMAND> [ARGS]
 
 COMMANDS:
+    dev [--fast] [--release]
+                    Build the web app and the server, run Pli on http://127.0.0.1:8080
+                    (SQLite and files in ./data) and print the one-time set-up link;
+                    Ctrl-C stops it. --fast skips wasm-opt; --release builds the server
+                    optimised. PLI_LISTEN, PLI_DATA_DIR and other PLI_* variables apply
+    web [--no-opt]  Build the web bundle into target/web/dist (content-hashed assets,
+                    Subresource Integrity); --no-opt skips wasm-opt
     test            Run everything CI runs: prerequisites, fmt, clippy (native and wasm32),
-                    tidy, native tests (nextest, with a throwaway PostgreSQL) and the WASM
-                    tests in headless Chromium; print a summary table
+                    tidy, the web bundle, native tests (nextest, with a throwaway
+                    PostgreSQL) and the WASM tests in headless Chromium; print a summary
+                    table
     ci              Alias of `test`
     tidy            Run only the tidy checks (module docs, no ignored tests, no printing
                     in libraries, the relay never links private-key types)
@@ -45,7 +61,8 @@ COMMANDS:
     help            Print this help
 
 Missing Debian packages are installed with apt-get when running as root; otherwise the
-command to run is printed. Tools built from crates.io go to target/tools.
+command to run is printed. Tools built from crates.io go to target/tools, wasm-opt (npm
+binaryen) to target/tools/npm.
 ";
 
 fn main() -> ExitCode {
@@ -74,6 +91,8 @@ fn run(args: &[String]) -> Result<()> {
             tidy::run(&Workspace::locate()?)
         }
         "bench" => bench::run(&Workspace::locate()?, rest),
+        "web" => web::run(&Workspace::locate()?, rest),
+        "dev" => dev::run(&Workspace::locate()?, rest),
         "help" | "-h" | "--help" => {
             print!("{HELP}");
             Ok(())

@@ -3,9 +3,12 @@
 //! prerequisites); the exit code is non-zero if any step failed.
 //!
 //! Steps: prerequisites → `cargo fmt --check` → clippy native → clippy wasm32 (each crate
-//! of [`WASM_CRATES`]) → tidy → throwaway PostgreSQL → native tests (nextest, with
-//! `PLI_TEST_DATABASE_URL`) → doc tests → WASM tests in headless Chromium.
+//! of [`WASM_CRATES`]) → tidy → web bundle (without wasm-opt, to keep CI short) →
+//! throwaway PostgreSQL → native tests (nextest, with `PLI_TEST_DATABASE_URL`, and
+//! `PLI_WEB_DIST` and `PLI_AXE_JS` for the browser end-to-end tests that serve the bundle
+//! and check each page's accessibility) → doc tests → WASM tests in headless Chromium.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
@@ -15,35 +18,58 @@ use crate::cmd::{Captured, Cmd, human};
 use crate::deps::{self, Browser};
 use crate::pg::{self, Postgres};
 use crate::tidy;
+use crate::web;
 
-/// A crate that builds for `wasm32-unknown-unknown` and runs its tests in Chromium.
+/// The variable that tells the native tests where the built web bundle is.
+pub(crate) const WEB_DIST_VAR: &str = "PLI_WEB_DIST";
+
+/// The variable that tells the browser end-to-end tests where axe-core's `axe.min.js` is.
+pub(crate) const AXE_JS_VAR: &str = "PLI_AXE_JS";
+
+/// A crate that builds for `wasm32-unknown-unknown`.
 #[derive(Debug)]
 pub(crate) struct WasmCrate {
     pub(crate) name: &'static str,
     /// Features enabled for clippy only, so that feature-gated targets are linted too.
     pub(crate) lint_features: &'static [&'static str],
+    /// Whether it has wasm-bindgen tests to run in Chromium (the web app is tested
+    /// end to end instead, by the browser tests of `tests/`).
+    pub(crate) browser_tests: bool,
 }
 
 /// The crates linted and tested for wasm32 (the web app joins this list).
 pub(crate) const WASM_CRATES: &[WasmCrate] = &[
-    WasmCrate { name: "pli-crypto", lint_features: &["browser-bench"] },
-    WasmCrate { name: "pli-client", lint_features: &[] },
-    WasmCrate { name: "pli-web", lint_features: &[] },
+    WasmCrate {
+        name: "pli-crypto",
+        lint_features: &["browser-bench"],
+        browser_tests: true,
+    },
+    WasmCrate {
+        name: "pli-client",
+        lint_features: &[],
+        browser_tests: false,
+    },
+    WasmCrate {
+        name: "pli-web",
+        lint_features: &[],
+        browser_tests: false,
+    },
 ];
 
 pub(crate) fn run(ws: &Workspace) -> Result<()> {
     let started = Instant::now();
     let mut report = Report::default();
 
-    let prerequisites = report.step("prerequisites", || {
+    let prerequisites = report.step_value("prerequisites", || {
         deps::debian_packages(deps::TEST_PACKAGES)?;
         deps::wasm_target()?;
-        Ok(String::new())
+        let axe = deps::axe_core(ws)?;
+        Ok((String::new(), axe))
     });
-    if prerequisites.is_none() {
+    let Some(axe) = prerequisites else {
         report.print(started.elapsed());
         bail!("prerequisites are missing");
-    }
+    };
 
     report.step("cargo fmt --check", || {
         Cmd::new("cargo")
@@ -80,6 +106,14 @@ pub(crate) fn run(ws: &Workspace) -> Result<()> {
         tidy::run(ws)?;
         Ok(String::new())
     });
+    let bundle = report.step_value("web bundle", || {
+        let options = web::Options {
+            wasm_opt: false,
+            locked: true,
+        };
+        let bundle = web::build(ws, options)?;
+        Ok((format!("{} (no wasm-opt)", bundle.summary()), bundle))
+    });
 
     let postgres = report.step_value("postgresql (throwaway)", || {
         let pg = Postgres::start(ws)?;
@@ -89,7 +123,9 @@ pub(crate) fn run(ws: &Workspace) -> Result<()> {
         .args(["nextest", "--version"])
         .probe()
         .is_some();
-    report.step("native tests", || native_tests(nextest, postgres.as_ref()));
+    report.step("native tests", || {
+        native_tests(nextest, postgres.as_ref(), bundle.as_ref(), &axe)
+    });
     if nextest {
         // nextest does not run doc tests; `cargo test` (the fallback) does.
         report.step("doc tests", || doc_tests(postgres.as_ref()));
@@ -103,7 +139,7 @@ pub(crate) fn run(ws: &Workspace) -> Result<()> {
             browser,
         ))
     });
-    for krate in WASM_CRATES {
+    for krate in WASM_CRATES.iter().filter(|k| k.browser_tests) {
         report.step(
             &format!("wasm tests in Chromium ({})", krate.name),
             || match &browser {
@@ -123,8 +159,14 @@ pub(crate) fn run(ws: &Workspace) -> Result<()> {
 }
 
 /// The workspace's native tests: nextest if installed, else `cargo test`. At least one
-/// test must run.
-fn native_tests(nextest: bool, postgres: Option<&Postgres>) -> Result<String> {
+/// test must run. The browser end-to-end tests get the bundle (`PLI_WEB_DIST`; unset if its
+/// step failed, and they say so) and axe-core (`PLI_AXE_JS`).
+fn native_tests(
+    nextest: bool,
+    postgres: Option<&Postgres>,
+    bundle: Option<&web::Bundle>,
+    axe: &Path,
+) -> Result<String> {
     let mut cmd = if nextest {
         Cmd::new("cargo").args([
             "nextest",
@@ -140,6 +182,10 @@ fn native_tests(nextest: bool, postgres: Option<&Postgres>) -> Result<String> {
     if let Some(pg) = postgres {
         cmd = cmd.env(pg::URL_VAR, pg.url());
     }
+    if let Some(bundle) = bundle {
+        cmd = cmd.env(WEB_DIST_VAR, &bundle.dist);
+    }
+    cmd = cmd.env(AXE_JS_VAR, axe);
     let captured = cmd.run_tee()?;
     let text = captured.text();
     let note = if nextest {

@@ -11,6 +11,14 @@
 //! envelopes are verified before anything is shown as coming from their sender.
 
 #![forbid(unsafe_code)]
+#![cfg_attr(
+    target_arch = "wasm32",
+    allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "JavaScript times are f64 milliseconds"
+    )
+)]
 
 mod error;
 mod http;

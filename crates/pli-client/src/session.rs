@@ -34,11 +34,20 @@ use crate::protocol::{self, VerifiedExchange, VerifiedReceipt};
 use crate::rt;
 use crate::{Client, ClientError};
 
+/// Milliseconds since the Unix epoch (the browser's clock in WebAssembly, where
+/// `SystemTime` is not available).
 fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
+    #[cfg(target_arch = "wasm32")]
+    {
+        js_sys::Date::now() as u64
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+            .unwrap_or(0)
+    }
 }
 
 fn random_id<K>() -> Result<pli_api::Id<K>, ClientError> {

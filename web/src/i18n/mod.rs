@@ -53,17 +53,19 @@ const CATALOGUES: &[&[Entry]] = &[
 ];
 
 thread_local! {
-    static LANG: RefCell<Option<RwSignal<Lang>>> = const { RefCell::new(None) };
+    // Reference-counted, not owned by whichever component first asked: it lives as long
+    // as the page.
+    static LANG: RefCell<Option<ArcRwSignal<Lang>>> = const { RefCell::new(None) };
     static INDEX: HashMap<&'static str, (&'static str, &'static str)> =
         CATALOGUES.iter().flat_map(|c| c.iter()).map(|(k, fr, en)| (*k, (*fr, *en))).collect();
 }
 
 /// The language signal (created on first use).
-pub fn lang() -> RwSignal<Lang> {
+pub fn lang() -> ArcRwSignal<Lang> {
     LANG.with(|cell| {
-        *cell
-            .borrow_mut()
-            .get_or_insert_with(|| RwSignal::new(Lang::default()))
+        cell.borrow_mut()
+            .get_or_insert_with(|| ArcRwSignal::new(Lang::default()))
+            .clone()
     })
 }
 
