@@ -12,4 +12,5 @@
     reason = "tests fail loudly on the first unexpected value"
 )]
 
+mod journeys;
 mod smoke;
