@@ -17,8 +17,10 @@ use anyhow::{Context as _, Result, bail};
 use tempfile::NamedTempFile;
 use zeroize::Zeroizing;
 
-/// Bytes read at once: large, so that the encryptor gets many 64 KiB chunks to seal in
-/// parallel, and system calls are few.
+/// Bytes read at once: large, so that the encryptor and the decryptor get many 64 KiB
+/// chunks to process in parallel (64 here: each batch starts its threads once) and system
+/// calls are few; small enough to stay in cache. Measured on 2 cores with a 1 GiB file:
+/// 8 and 16 MiB are no faster.
 pub(crate) const BLOCK_SIZE: usize = 4 << 20;
 
 /// Where a command reads from.
@@ -59,32 +61,23 @@ impl Input {
     }
 }
 
-/// An [`Input`] cut into blocks of [`BLOCK_SIZE`] bytes, read either on the caller's
-/// thread or ahead on a thread of its own.
+/// An [`Input`] cut into blocks of [`BLOCK_SIZE`] bytes, read ahead on a thread of its
+/// own.
 ///
-/// Reading ahead overlaps reading the next block with processing this one, which pays
-/// when the processing leaves a core idle: decryption opens chunks on one thread.
-/// Encryption seals chunks on every core already, and an extra reader only competes
-/// with it. Either way the caller hands each block back with [`recycle`](Self::recycle),
-/// so a few buffers are reused for the whole file.
+/// Reading ahead overlaps reading the next block (a copy out of the page cache, about a
+/// sixth of the work) with processing this one. The encryptor's and decryptor's threads
+/// take chunks from a queue, so the share of a core the reader uses is picked up by the
+/// others: measured on 2 cores, encrypting reads ahead 40 % faster than reading in turn.
+/// The caller hands each block back with [`recycle`](Self::recycle), so a few buffers
+/// are reused for the whole file.
+///
+/// If the caller stops early, the thread ends at its next block (or with the process, if
+/// it is waiting for input).
 #[derive(Debug)]
 pub(crate) struct Blocks {
-    source: Source,
+    filled: Receiver<Result<(Block, usize)>>,
+    recycled: Sender<Block>,
     done: bool,
-}
-
-#[derive(Debug)]
-enum Source {
-    Inline {
-        input: Input,
-        spare: Option<Block>,
-    },
-    /// If the caller stops early, the thread ends at its next block (or with the
-    /// process, if it is waiting for input).
-    Thread {
-        filled: Receiver<Result<(Block, usize)>>,
-        recycled: Sender<Block>,
-    },
 }
 
 /// A buffer of [`BLOCK_SIZE`] bytes, zeroized when dropped (it may hold plaintext).
@@ -95,14 +88,6 @@ pub(crate) type Block = Zeroizing<Vec<u8>>;
 const READ_AHEAD: usize = 3;
 
 impl Blocks {
-    /// Reads on the caller's thread.
-    pub(crate) fn inline(input: Input) -> Self {
-        Self {
-            source: Source::Inline { input, spare: None },
-            done: false,
-        }
-    }
-
     /// Reads ahead on a new thread.
     pub(crate) fn read_ahead(mut input: Input) -> Result<Self> {
         let (filled_tx, filled) = mpsc::sync_channel(READ_AHEAD);
@@ -131,7 +116,8 @@ impl Blocks {
             })
             .context("cannot start a thread")?;
         Ok(Self {
-            source: Source::Thread { filled, recycled },
+            filled,
+            recycled,
             done: false,
         })
     }
@@ -141,15 +127,10 @@ impl Blocks {
         if self.done {
             return Ok(None);
         }
-        let read = match &mut self.source {
-            Source::Inline { input, spare } => {
-                let mut block = spare.take().unwrap_or_else(new_block);
-                input.read_block(&mut block).map(|len| (block, len))
-            }
-            Source::Thread { filled, .. } => filled
-                .recv()
-                .unwrap_or_else(|_| Err(anyhow::anyhow!("the reading thread stopped"))),
-        };
+        let read = self
+            .filled
+            .recv()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("the reading thread stopped")));
         let (block, len) = read.inspect_err(|_| self.done = true)?;
         self.done = len < block.len();
         Ok((len > 0).then_some((block, len)))
@@ -157,13 +138,8 @@ impl Blocks {
 
     /// Gives a block back to be filled again.
     pub(crate) fn recycle(&mut self, block: Block) {
-        match &mut self.source {
-            Source::Inline { spare, .. } => *spare = Some(block),
-            Source::Thread { recycled, .. } => {
-                // If the thread has ended, the block is simply dropped (and zeroized).
-                let _ = recycled.send(block);
-            }
-        }
+        // If the thread has ended, the block is simply dropped (and zeroized).
+        let _ = self.recycled.send(block);
     }
 }
 

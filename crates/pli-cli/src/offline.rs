@@ -109,11 +109,13 @@ pub(crate) fn encrypt(args: EncryptArgs) -> Result<()> {
     }
     let input = Input::open(args.input.as_deref())?;
     let mut output = Output::create(path, Access::Shared, Existing::Replace)?;
-    let mut encryptor = Encryptor::new(&recipients).context("cannot start the encryption")?;
+    // The ciphertext's SHA-256 is for envelopes: a file on disk does not need it.
+    let mut encryptor = Encryptor::new(&recipients)
+        .context("cannot start the encryption")?
+        .without_hash();
     let mut armor = args.armor.then(ArmorEncoder::new);
 
-    // The encryptor seals on every core: reading ahead would only compete with it.
-    let mut blocks = Blocks::inline(input);
+    let mut blocks = Blocks::read_ahead(input)?;
     // Room for a whole block of sealed chunks (and, the first time, the header).
     let sealed_size = BLOCK_SIZE + BLOCK_SIZE / CHUNK_SIZE * TAG_SIZE + 64 * 1024;
     let mut sealed = Vec::with_capacity(sealed_size);
@@ -157,9 +159,9 @@ pub(crate) fn decrypt(args: DecryptArgs) -> Result<()> {
     let identities = keys::identities(&args.identities)?;
     let input = Input::open(args.input.as_deref())?;
     let mut output = Output::create(args.output.as_deref(), Access::Private, Existing::Replace)?;
-    let mut decryptor = Decryptor::new(identities);
+    // The ciphertext's SHA-256 is for envelopes: decrypting a file does not need it.
+    let mut decryptor = Decryptor::new(identities).without_hash();
 
-    // The decryptor opens chunks on one thread: read the next block on another core.
     let mut blocks = Blocks::read_ahead(input)?;
     let mut plaintext = Zeroizing::new(Vec::with_capacity(BLOCK_SIZE + CHUNK_SIZE));
     let mut total = 0;

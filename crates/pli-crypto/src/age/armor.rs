@@ -133,7 +133,8 @@ impl ArmorDecoder {
     }
 }
 
-fn is_space(byte: u8) -> bool {
+/// The whitespace allowed around the armor.
+pub(crate) fn is_space(byte: u8) -> bool {
     matches!(byte, b' ' | b'\t' | b'\r' | b'\n')
 }
 

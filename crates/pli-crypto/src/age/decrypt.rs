@@ -2,19 +2,22 @@
 //! take authenticated plaintext out.
 
 use hmac::Mac as _;
-use sha2::{Digest as _, Sha256};
+use sha2::Sha256;
 
-use super::armor::ArmorDecoder;
-use super::encrypt::{EncryptSummary, header_mac_state};
+use super::armor::{self, ArmorDecoder};
+use super::encrypt::header_mac_state;
 use super::format::{HeaderParse, parse_header};
-use super::stream::{ENCRYPTED_CHUNK_SIZE, NONCE_SIZE, PayloadKey};
+use super::stream::{CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE, NONCE_SIZE, Opened, PayloadKey};
+use super::summary::sealed::Hasher;
+use super::summary::{EncryptSummary, Lengths, Summary};
 use super::x25519::secret::check_stanza;
 use super::{FileKey, Identity};
 use crate::DecryptError;
 
 enum State {
-    /// Nothing but whitespace seen yet: binary or armored?
-    Detect,
+    /// Nothing but whitespace seen yet (`blank` says whether there was any): binary or
+    /// armored?
+    Detect { blank: bool },
     /// Collecting the header and the payload nonce.
     Header {
         buf: Vec<u8>,
@@ -34,19 +37,28 @@ enum State {
 /// announced with [`finish`](Self::finish), which checks that the final chunk was seen:
 /// until then, the plaintext released may be a truncated file.
 ///
-/// ASCII-armored input is recognised by its first non-blank byte and decoded on the fly.
-/// The SHA-256 of the binary ciphertext is computed along the way.
-pub struct Decryptor {
+/// ASCII-armored input is recognised by its first non-blank byte and decoded on the fly;
+/// whitespace may precede the armor, not a binary file. However the input is split, the
+/// outcome and the plaintext released are the same.
+///
+/// By default the SHA-256 of the binary ciphertext is computed along the way and
+/// [`finish`](Self::finish) returns an [`EncryptSummary`]; a decryptor turned
+/// [`without_hash`](Self::without_hash) skips it and returns [`Lengths`].
+///
+/// With the `parallel` feature (native only), the full chunks of a large
+/// [`update`](Self::update) are opened on every core (the hash running alongside), and
+/// released only once every chunk before them verified.
+pub struct Decryptor<S: Summary = EncryptSummary> {
     state: State,
     armor: Option<ArmorDecoder>,
     scratch: Vec<u8>,
-    hasher: Sha256,
+    hasher: S::Hasher,
     ciphertext_len: u64,
     plaintext_len: u64,
     identities: Option<Vec<Identity>>,
 }
 
-impl std::fmt::Debug for Decryptor {
+impl<S: Summary> std::fmt::Debug for Decryptor<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Decryptor")
             .field("armored", &self.armor.is_some())
@@ -58,16 +70,33 @@ impl Decryptor {
     /// A decryptor that will try each of `identities` on each stanza of the header.
     pub fn new(identities: Vec<Identity>) -> Self {
         Self {
-            state: State::Detect,
+            state: State::Detect { blank: false },
             armor: None,
             scratch: Vec::new(),
-            hasher: Sha256::new(),
+            hasher: Sha256::default(),
             ciphertext_len: 0,
             plaintext_len: 0,
             identities: Some(identities),
         }
     }
 
+    /// The same decryptor, without the SHA-256 of the ciphertext: for callers that need
+    /// only the plaintext (the command line), as hashing costs about as much as
+    /// decrypting. Call it before the first [`update`](Self::update).
+    pub fn without_hash(mut self) -> Decryptor<Lengths> {
+        Decryptor {
+            state: std::mem::replace(&mut self.state, State::Detect { blank: false }),
+            armor: self.armor.take(),
+            scratch: std::mem::take(&mut self.scratch),
+            hasher: Default::default(),
+            ciphertext_len: self.ciphertext_len,
+            plaintext_len: self.plaintext_len,
+            identities: self.identities.take(),
+        }
+    }
+}
+
+impl<S: Summary> Decryptor<S> {
     /// Consumes `input`, appending authenticated plaintext to `out`.
     pub fn update(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), DecryptError> {
         if let State::Failed(error) = self.state {
@@ -81,13 +110,16 @@ impl Decryptor {
     }
 
     fn update_inner(&mut self, mut input: &[u8], out: &mut Vec<u8>) -> Result<(), DecryptError> {
-        if let State::Detect = self.state {
-            let blank = input.iter().take_while(|c| c.is_ascii_whitespace()).count();
-            input = input.get(blank..).unwrap_or_default();
+        if let State::Detect { blank } = &mut self.state {
+            // Leading whitespace is remembered across calls: it is allowed before armor
+            // (which skips it too), never before a binary file.
+            let spaces = input.iter().take_while(|c| armor::is_space(**c)).count();
+            *blank |= spaces > 0;
+            input = input.get(spaces..).unwrap_or_default();
             match input.first() {
                 None => return Ok(()),
                 Some(b'-') => self.armor = Some(ArmorDecoder::new()),
-                Some(_) if blank > 0 => return Err(DecryptError::NotAgeFile),
+                Some(_) if *blank => return Err(DecryptError::NotAgeFile),
                 Some(_) => {}
             }
             let identities = self.identities.take().unwrap_or_default();
@@ -112,16 +144,30 @@ impl Decryptor {
 
     /// Consumes binary ciphertext.
     fn consume(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), DecryptError> {
-        self.hasher.update(input);
         self.ciphertext_len = self.ciphertext_len.saturating_add(input.len() as u64);
+        let mut hasher = std::mem::take(&mut self.hasher);
+        let mut hash = S::Hasher::ENABLED.then_some(Hashing {
+            hasher: &mut hasher,
+            input,
+            hashed: 0,
+        });
         // Plaintext released before an error stays released: it was authenticated.
         let mark = out.len();
-        let result = self.consume_inner(input, out);
+        let result = self.consume_inner(input, out, &mut hash);
+        if let Some(hash) = hash.as_mut() {
+            hash.all_but(0);
+        }
+        self.hasher = hasher;
         self.plaintext_len += out.len().saturating_sub(mark) as u64;
         result
     }
 
-    fn consume_inner(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), DecryptError> {
+    fn consume_inner<H: Hasher>(
+        &mut self,
+        input: &[u8],
+        out: &mut Vec<u8>,
+        hash: &mut Option<Hashing<'_, H>>,
+    ) -> Result<(), DecryptError> {
         let mut input = input;
         if let State::Header {
             buf,
@@ -172,16 +218,18 @@ impl Decryptor {
                 counter: 0,
                 complete: false,
                 buf: chunk,
+                #[cfg(all(feature = "parallel", not(target_arch = "wasm32")))]
+                threads: None,
             });
         }
         if let State::Payload(payload) = &mut self.state {
-            payload.open_full_chunks(input, out)?;
+            payload.open_full_chunks(input, out, hash)?;
         }
         Ok(())
     }
 
     /// Ends the input: verifies the final chunk and releases its plaintext.
-    pub fn finish(mut self, out: &mut Vec<u8>) -> Result<EncryptSummary, DecryptError> {
+    pub fn finish(mut self, out: &mut Vec<u8>) -> Result<S, DecryptError> {
         if let Some(armor) = self.armor.take() {
             let mut binary = std::mem::take(&mut self.scratch);
             binary.clear();
@@ -189,9 +237,9 @@ impl Decryptor {
             self.update(&binary, out)?;
         }
         let mark = out.len();
-        match std::mem::replace(&mut self.state, State::Detect) {
+        match std::mem::replace(&mut self.state, State::Detect { blank: false }) {
             State::Failed(error) => Err(error),
-            State::Detect => Err(DecryptError::NotAgeFile),
+            State::Detect { .. } => Err(DecryptError::NotAgeFile),
             State::Header { buf, .. } if buf.is_empty() => Err(DecryptError::NotAgeFile),
             State::Header { buf, .. } => match parse_header(&buf)? {
                 // Complete, yet still here: the nonce is missing.
@@ -202,12 +250,33 @@ impl Decryptor {
             State::Payload(mut payload) => {
                 payload.finish(out)?;
                 self.plaintext_len += (out.len() - mark) as u64;
-                Ok(EncryptSummary {
-                    plaintext_len: self.plaintext_len,
-                    ciphertext_len: self.ciphertext_len,
-                    ciphertext_sha256: self.hasher.clone().finalize().into(),
-                })
+                Ok(S::from_parts(
+                    &self.hasher,
+                    self.plaintext_len,
+                    self.ciphertext_len,
+                ))
             }
+        }
+    }
+}
+
+/// The binary ciphertext of one call, hashed in order as it is consumed: chunk by chunk
+/// when the chunks are opened on this thread (while they are in cache), or all at once on
+/// another thread while the chunks are opened on the others.
+struct Hashing<'a, H> {
+    hasher: &'a mut H,
+    input: &'a [u8],
+    /// How many bytes of `input` have been hashed.
+    hashed: usize,
+}
+
+impl<H: Hasher> Hashing<'_, H> {
+    /// Hashes `input` up to the last `remaining` bytes (which may already be hashed).
+    fn all_but(&mut self, remaining: usize) {
+        let end = self.input.len().saturating_sub(remaining);
+        if let Some(bytes) = self.input.get(self.hashed..end) {
+            self.hasher.update(bytes);
+            self.hashed = end;
         }
     }
 }
@@ -239,6 +308,9 @@ struct Payload {
     complete: bool,
     /// Less than one encrypted chunk.
     buf: Vec<u8>,
+    /// How many threads open a large batch, found out when the first one comes.
+    #[cfg(all(feature = "parallel", not(target_arch = "wasm32")))]
+    threads: Option<usize>,
 }
 
 impl Payload {
@@ -246,12 +318,17 @@ impl Payload {
     ///
     /// A full chunk is first opened as a non-final chunk and, if that fails, as the final
     /// one (the file size is a multiple of the chunk size); after a final chunk, any data
-    /// is an error. Either way the plaintext released has been authenticated.
-    fn open_full_chunks(
+    /// is an error. Either way the plaintext released has been authenticated, in order:
+    /// when a chunk fails, the chunks before it are released, none after.
+    fn open_full_chunks<H: Hasher>(
         &mut self,
         mut input: &[u8],
         out: &mut Vec<u8>,
+        hash: &mut Option<Hashing<'_, H>>,
     ) -> Result<(), DecryptError> {
+        if self.complete && !input.is_empty() {
+            return Err(DecryptError::Corrupted);
+        }
         if !self.buf.is_empty() {
             let take = (ENCRYPTED_CHUNK_SIZE - self.buf.len()).min(input.len());
             let (head, rest) = input.split_at(take);
@@ -260,52 +337,110 @@ impl Payload {
             if self.buf.len() < ENCRYPTED_CHUNK_SIZE {
                 return Ok(());
             }
-            let mut chunk = std::mem::take(&mut self.buf);
-            let opened = self.open_full(&mut chunk);
-            if let Ok(len) = opened {
-                out.extend_from_slice(chunk.get(..len).unwrap_or_default());
+            let buf = std::mem::take(&mut self.buf);
+            let result = self.open_batch(&buf, 0, out, &mut None::<Hashing<'_, H>>);
+            self.buf = buf;
+            self.buf.clear();
+            result?;
+            if self.complete && !input.is_empty() {
+                return Err(DecryptError::Corrupted);
             }
-            chunk.clear();
-            self.buf = chunk;
-            opened?;
         }
-        // Open in place in `out`.
-        while input.len() >= ENCRYPTED_CHUNK_SIZE {
-            let (chunk, rest) = input.split_at(ENCRYPTED_CHUNK_SIZE);
-            let start = out.len();
-            out.extend_from_slice(chunk);
-            match self.open_full(out.get_mut(start..).unwrap_or_default()) {
-                Ok(len) => out.truncate(start + len),
-                Err(error) => {
-                    out.truncate(start);
-                    return Err(error);
-                }
-            }
-            input = rest;
-        }
-        if self.complete && !input.is_empty() {
+        let full = input.len() - input.len() % ENCRYPTED_CHUNK_SIZE;
+        let (chunks, rest) = input.split_at(full);
+        self.open_batch(chunks, rest.len(), out, hash)?;
+        if self.complete && !rest.is_empty() {
             return Err(DecryptError::Corrupted);
         }
-        self.buf.extend_from_slice(input);
+        self.buf.extend_from_slice(rest);
         Ok(())
     }
 
-    fn open_full(&mut self, chunk: &mut [u8]) -> Result<usize, DecryptError> {
-        if self.complete {
-            return Err(DecryptError::Corrupted);
+    /// Opens `chunks` (whole encrypted chunks, followed by `after` bytes of input),
+    /// appending to `out` the plaintext of those that verified before the first failure.
+    /// A final chunk must be the last one.
+    fn open_batch<H: Hasher>(
+        &mut self,
+        chunks: &[u8],
+        after: usize,
+        out: &mut Vec<u8>,
+        hash: &mut Option<Hashing<'_, H>>,
+    ) -> Result<(), DecryptError> {
+        let count = chunks.len() / ENCRYPTED_CHUNK_SIZE;
+        #[cfg(all(feature = "parallel", not(target_arch = "wasm32")))]
+        if count >= super::parallel::MIN_CHUNKS {
+            let threads = *self.threads.get_or_insert_with(super::parallel::available);
+            if threads > 1 {
+                return self.open_in_parallel(chunks, out, hash, threads);
+            }
         }
-        // A failed open leaves the chunk untouched (the tag is checked before decrypting),
-        // so it can be tried again as the final chunk.
-        let len = match self.key.open(self.counter, false, chunk) {
-            Ok(len) => len,
-            Err(_) => {
-                let len = self.key.open(self.counter, true, chunk)?;
-                self.complete = true;
-                len
+        // One chunk at a time, hashed and opened while it is in cache.
+        out.reserve(count * CHUNK_SIZE);
+        for (index, chunk) in chunks.chunks(ENCRYPTED_CHUNK_SIZE).enumerate() {
+            if self.complete {
+                // A chunk after the final one.
+                return Err(DecryptError::Corrupted);
+            }
+            if let Some(hash) = hash.as_mut() {
+                hash.all_but((count - index - 1) * ENCRYPTED_CHUNK_SIZE + after);
+            }
+            let start = out.len();
+            out.resize(start + CHUNK_SIZE, 0);
+            let body = out.get_mut(start..).unwrap_or_default();
+            match self.key.open_into(self.counter, chunk, body) {
+                Opened::More => {}
+                Opened::Last => self.complete = true,
+                Opened::Failed => {
+                    out.truncate(start);
+                    return Err(DecryptError::Corrupted);
+                }
+            }
+            self.counter += 1;
+        }
+        Ok(())
+    }
+
+    /// [`open_batch`](Self::open_batch) on `threads` threads, one of which hashes the
+    /// whole input first. Every chunk is opened straight from the input into `out`, but
+    /// plaintext is released only up to the first chunk that failed.
+    #[cfg(all(feature = "parallel", not(target_arch = "wasm32")))]
+    fn open_in_parallel<H: Hasher>(
+        &mut self,
+        chunks: &[u8],
+        out: &mut Vec<u8>,
+        hash: &mut Option<Hashing<'_, H>>,
+        threads: usize,
+    ) -> Result<(), DecryptError> {
+        let count = chunks.len() / ENCRYPTED_CHUNK_SIZE;
+        let start = out.len();
+        out.resize(start + count * CHUNK_SIZE, 0);
+        let bodies = out.get_mut(start..).unwrap_or_default();
+        let side = || {
+            if let Some(hash) = hash.as_mut() {
+                hash.all_but(0);
             }
         };
-        self.counter += 1;
-        Ok(len)
+        // The outcomes stop at the first chunk that failed or was final.
+        let outcomes =
+            super::parallel::open(&self.key, self.counter, bodies, chunks, side, threads);
+        let mut released = 0;
+        for opened in outcomes {
+            match opened {
+                Opened::More => {}
+                Opened::Last => self.complete = true,
+                Opened::Failed => break,
+            }
+            released += 1;
+        }
+        self.counter += released as u64;
+        // Nothing was decrypted for a chunk that failed; chunks that opened after a
+        // failure are authentic but must not come out before it.
+        out.truncate(start + released * CHUNK_SIZE);
+        // Short of the whole batch: a chunk failed, or chunks follow the final one.
+        if released < count {
+            return Err(DecryptError::Corrupted);
+        }
+        Ok(())
     }
 
     /// Opens the short final chunk, if the final chunk was not a full one.
@@ -328,7 +463,7 @@ impl Payload {
     }
 }
 
-impl Drop for Decryptor {
+impl<S: Summary> Drop for Decryptor<S> {
     fn drop(&mut self) {
         if let State::Payload(payload) = &mut self.state {
             zeroize::Zeroize::zeroize(&mut payload.buf);

@@ -2,44 +2,42 @@
 
 use hkdf::Hkdf;
 use hmac::{Hmac, KeyInit as _, Mac as _};
-use sha2::{Digest as _, Sha256};
+use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use super::format::{self, MAX_STANZAS};
 use super::stream::{CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE, NONCE_SIZE, PayloadKey, TAG_SIZE};
+use super::summary::sealed::Hasher as _;
+use super::summary::{EncryptSummary, Lengths, Summary};
 use super::{FileKey, Recipient};
 use crate::{Error, random};
-
-/// What an encryption produced, for the envelope.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct EncryptSummary {
-    /// Bytes of plaintext consumed.
-    pub plaintext_len: u64,
-    /// Bytes of ciphertext produced (header, nonce and chunks).
-    pub ciphertext_len: u64,
-    /// SHA-256 of the whole ciphertext.
-    pub ciphertext_sha256: [u8; 32],
-}
 
 /// Encrypts one age file to one or more X25519 recipients, with bounded memory.
 ///
 /// [`update`](Self::update) appends ciphertext to the caller's buffer, which the caller
 /// drains; the encryptor itself holds at most one chunk (64 KiB) of plaintext, because a
-/// full chunk can only be sealed once it is known whether it is the last one. The SHA-256
-/// of the ciphertext is computed as it is produced.
-pub struct Encryptor {
+/// full chunk can only be sealed once it is known whether it is the last one.
+///
+/// By default the SHA-256 of the ciphertext is computed as it is produced and
+/// [`finish`](Self::finish) returns an [`EncryptSummary`]; an encryptor turned
+/// [`without_hash`](Self::without_hash) skips it and returns [`Lengths`].
+///
+/// With the `parallel` feature (native only), the full chunks of a large
+/// [`update`](Self::update) are sealed on every core, the hash running alongside.
+pub struct Encryptor<S: Summary = EncryptSummary> {
     key: PayloadKey,
     counter: u64,
-    pending: Vec<u8>,
+    pending: Zeroizing<Vec<u8>>,
     prefix: Option<Vec<u8>>,
-    hasher: Sha256,
+    hasher: S::Hasher,
     plaintext_len: u64,
     ciphertext_len: u64,
+    /// How many threads seal a large batch, found out when the first one comes.
     #[cfg(all(feature = "parallel", not(target_arch = "wasm32")))]
-    threads: usize,
+    threads: Option<usize>,
 }
 
-impl std::fmt::Debug for Encryptor {
+impl<S: Summary> std::fmt::Debug for Encryptor<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Encryptor")
             .field("chunks", &self.counter)
@@ -69,128 +67,140 @@ impl Encryptor {
         Ok(Self {
             key,
             counter: 0,
-            pending: Vec::with_capacity(ENCRYPTED_CHUNK_SIZE),
+            pending: Zeroizing::new(Vec::with_capacity(ENCRYPTED_CHUNK_SIZE)),
             prefix: Some(prefix),
-            hasher: Sha256::new(),
+            hasher: Sha256::default(),
             plaintext_len: 0,
             ciphertext_len: 0,
             #[cfg(all(feature = "parallel", not(target_arch = "wasm32")))]
-            threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(8)),
+            threads: None,
         })
     }
 
+    /// The same encryptor, without the SHA-256 of the ciphertext: for callers that need
+    /// only the file (the command line), as hashing costs about as much as encrypting.
+    /// Call it before the first [`update`](Self::update).
+    pub fn without_hash(self) -> Encryptor<Lengths> {
+        Encryptor {
+            key: self.key,
+            counter: self.counter,
+            pending: self.pending,
+            prefix: self.prefix,
+            hasher: Default::default(),
+            plaintext_len: self.plaintext_len,
+            ciphertext_len: self.ciphertext_len,
+            #[cfg(all(feature = "parallel", not(target_arch = "wasm32")))]
+            threads: self.threads,
+        }
+    }
+}
+
+impl<S: Summary> Encryptor<S> {
     /// Encrypts `plaintext`, appending the ciphertext produced so far to `out`.
     pub fn update(&mut self, plaintext: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
         let mark = out.len();
         let result = self.seal_input(plaintext, out);
-        self.account(out.get(mark..).unwrap_or_default());
+        let produced = out.len().saturating_sub(mark);
+        self.ciphertext_len = self.ciphertext_len.saturating_add(produced as u64);
         self.plaintext_len = self.plaintext_len.saturating_add(plaintext.len() as u64);
         result
     }
 
+    /// Seals what can be sealed and hashes what it appends to `out`.
     fn seal_input(&mut self, plaintext: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
         if let Some(prefix) = self.prefix.take() {
+            self.hasher.update(&prefix);
             out.extend_from_slice(&prefix);
         }
         let mut input = plaintext;
-        if !self.pending.is_empty() || input.len() <= CHUNK_SIZE {
+        if !self.pending.is_empty() {
             let take = (CHUNK_SIZE - self.pending.len()).min(input.len());
             let (head, rest) = input.split_at(take);
             self.pending.extend_from_slice(head);
             input = rest;
-            if input.is_empty() {
-                return Ok(());
-            }
-            // A full chunk with more data behind it: not the last one.
-            self.pending.resize(ENCRYPTED_CHUNK_SIZE, 0);
-            self.key.seal(self.counter, false, &mut self.pending)?;
-            self.counter += 1;
-            out.extend_from_slice(&self.pending);
-            self.pending.clear();
         }
-        // Seal every full chunk of `input` but keep its last 1..=CHUNK_SIZE bytes pending.
+        if input.is_empty() {
+            // Everything fits in the pending chunk, which might be the last one.
+            return Ok(());
+        }
+        // Seal the pending chunk, now full with more data behind it, and every full chunk
+        // of `input` but its last 1..=CHUNK_SIZE bytes, which become the pending chunk.
         let keep = match input.len() % CHUNK_SIZE {
-            0 => CHUNK_SIZE.min(input.len()),
+            0 => CHUNK_SIZE,
             rest => rest,
         };
         let (full, tail) = input.split_at(input.len() - keep);
-        let chunks = full.len() / CHUNK_SIZE;
-        if chunks > 0 {
-            let start = out.len();
-            out.reserve(chunks * ENCRYPTED_CHUNK_SIZE);
-            for chunk in full.chunks(CHUNK_SIZE) {
-                out.extend_from_slice(chunk);
-                out.extend_from_slice(&[0; TAG_SIZE]);
-            }
-            let region = out.get_mut(start..).unwrap_or_default();
-            self.seal_full_chunks(region)?;
-            self.counter += chunks as u64;
-        }
+        let chunks = usize::from(!self.pending.is_empty()) + full.len() / CHUNK_SIZE;
+        let pending = std::mem::take(&mut self.pending);
+        let plaintext = std::iter::once(pending.as_slice())
+            .filter(|pending| !pending.is_empty())
+            .chain(full.chunks(CHUNK_SIZE));
+        let sealed = self.seal_full_chunks(plaintext, chunks, out);
+        self.pending = pending;
+        self.pending.clear();
         self.pending.extend_from_slice(tail);
+        sealed?;
+        self.counter += chunks as u64;
         Ok(())
     }
 
-    /// Seals consecutive full chunks laid out in place (plaintext then room for the tag).
-    fn seal_full_chunks(&self, region: &mut [u8]) -> Result<(), Error> {
+    /// Seals `chunks` full chunks of `plaintext` straight into `out`, and hashes them.
+    fn seal_full_chunks<'a>(
+        &mut self,
+        plaintext: impl Iterator<Item = &'a [u8]> + Send,
+        chunks: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
         #[cfg(all(feature = "parallel", not(target_arch = "wasm32")))]
-        {
-            let chunks = region.len() / ENCRYPTED_CHUNK_SIZE;
-            if self.threads > 1 && chunks >= 4 {
-                let per_thread = chunks.div_ceil(self.threads) * ENCRYPTED_CHUNK_SIZE;
-                return std::thread::scope(|scope| {
-                    let workers: Vec<_> = region
-                        .chunks_mut(per_thread)
-                        .enumerate()
-                        .map(|(i, part)| {
-                            let first =
-                                self.counter + (i * per_thread / ENCRYPTED_CHUNK_SIZE) as u64;
-                            scope.spawn(move || seal_serial(&self.key, first, part))
-                        })
-                        .collect();
-                    workers.into_iter().try_for_each(|worker| {
-                        worker.join().map_err(|_| Error::OutOfRange("worker"))?
-                    })
-                });
+        if chunks >= super::parallel::MIN_CHUNKS {
+            let threads = *self.threads.get_or_insert_with(super::parallel::available);
+            if threads > 1 {
+                let start = out.len();
+                out.resize(start + chunks * ENCRYPTED_CHUNK_SIZE, 0);
+                let region = out.get_mut(start..).unwrap_or_default();
+                let (key, hasher) = (&self.key, &mut self.hasher);
+                return super::parallel::seal(
+                    key,
+                    self.counter,
+                    plaintext,
+                    region,
+                    hasher,
+                    threads,
+                );
             }
         }
-        seal_serial(&self.key, self.counter, region)
+        // One chunk at a time, sealed and hashed while it is in cache.
+        out.reserve(chunks * ENCRYPTED_CHUNK_SIZE);
+        for (counter, text) in (self.counter..).zip(plaintext) {
+            let start = out.len();
+            out.resize(start + ENCRYPTED_CHUNK_SIZE, 0);
+            let slot = out.get_mut(start..).unwrap_or_default();
+            self.key.seal_into(counter, false, text, slot)?;
+            self.hasher.update(slot);
+        }
+        Ok(())
     }
 
     /// Seals the last chunk and appends the end of the ciphertext to `out`.
-    pub fn finish(mut self, out: &mut Vec<u8>) -> Result<EncryptSummary, Error> {
+    pub fn finish(mut self, out: &mut Vec<u8>) -> Result<S, Error> {
         let mark = out.len();
         if let Some(prefix) = self.prefix.take() {
             out.extend_from_slice(&prefix);
         }
-        let len = self.pending.len();
-        self.pending.resize(len + TAG_SIZE, 0);
-        self.key.seal(self.counter, true, &mut self.pending)?;
+        let start = out.len();
         out.extend_from_slice(&self.pending);
-        self.account(out.get(mark..).unwrap_or_default());
-        Ok(EncryptSummary {
-            plaintext_len: self.plaintext_len,
-            ciphertext_len: self.ciphertext_len,
-            ciphertext_sha256: self.hasher.clone().finalize().into(),
-        })
-    }
-
-    fn account(&mut self, produced: &[u8]) {
+        out.extend_from_slice(&[0; TAG_SIZE]);
+        let last = out.get_mut(start..).unwrap_or_default();
+        self.key.seal(self.counter, true, last)?;
+        let produced = out.get(mark..).unwrap_or_default();
         self.hasher.update(produced);
         self.ciphertext_len = self.ciphertext_len.saturating_add(produced.len() as u64);
+        Ok(S::from_parts(
+            &self.hasher,
+            self.plaintext_len,
+            self.ciphertext_len,
+        ))
     }
-}
-
-impl Drop for Encryptor {
-    fn drop(&mut self) {
-        zeroize::Zeroize::zeroize(&mut self.pending);
-    }
-}
-
-fn seal_serial(key: &PayloadKey, first: u64, region: &mut [u8]) -> Result<(), Error> {
-    region
-        .chunks_mut(ENCRYPTED_CHUNK_SIZE)
-        .zip(first..)
-        .try_for_each(|(chunk, counter)| key.seal(counter, false, chunk))
 }
 
 /// `HMAC-SHA-256(key = HKDF-SHA-256(ikm = file key, salt = empty, info = "header"), header)`.

@@ -7,8 +7,11 @@
 //!   are capped *before* any expensive work (X25519, HKDF);
 //! * encryption and decryption are push APIs ([`Encryptor`], [`Decryptor`]) that work the
 //!   same in WebAssembly, with `Read`/`Write` adapters on top;
-//! * the STREAM chunks, which are independent, can be sealed on several cores while the
-//!   output stays byte-for-byte an age file.
+//! * the STREAM chunks, which are independent, can be sealed and opened on several cores
+//!   (feature `parallel`) while the output stays byte-for-byte an age file and no
+//!   unauthenticated plaintext is released;
+//! * the SHA-256 of the ciphertext, which the envelope needs, is computed on the way, or
+//!   not at all when the caller does not need it ([`Summary`]).
 //!
 //! Correctness is guarded by the C2SP CCTV vectors (native and in the browser) and by
 //! interoperability tests with the reference `age` command and the `age` crate.
@@ -24,8 +27,12 @@ mod decrypt;
 mod encrypt;
 #[cfg(feature = "secret")]
 mod io;
+#[cfg(all(feature = "parallel", not(target_arch = "wasm32")))]
+mod parallel;
 #[cfg(feature = "secret")]
 mod stream;
+#[cfg(feature = "secret")]
+mod summary;
 
 pub use armor::{ArmorDecoder, armor};
 pub use format::{Header, HeaderParse, MAX_HEADER_LEN, MAX_STANZAS, Stanza, parse_header};
@@ -34,13 +41,15 @@ pub use x25519::Recipient;
 #[cfg(feature = "secret")]
 pub use decrypt::{Decryptor, decrypt_to_vec};
 #[cfg(feature = "secret")]
-pub use encrypt::{EncryptSummary, Encryptor, encrypt_to_vec};
+pub use encrypt::{Encryptor, encrypt_to_vec};
 #[cfg(feature = "secret")]
 pub use io::{DecryptReader, EncryptWriter};
 #[cfg(feature = "secret")]
 pub use stream::{
     CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE, TAG_SIZE, ciphertext_len, encrypted_len, x25519_header_len,
 };
+#[cfg(feature = "secret")]
+pub use summary::{EncryptSummary, Lengths, Summary};
 #[cfg(feature = "secret")]
 pub use x25519::Identity;
 

@@ -1,6 +1,7 @@
 //! The STREAM payload: 64 KiB chunks sealed with ChaCha20-Poly1305 under the payload key,
 //! nonce = 11-byte big-endian chunk counter || last-chunk flag.
 
+use chacha20poly1305::aead::inout::InOutBuf;
 use chacha20poly1305::aead::{AeadInOut, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Nonce, Tag};
 use hkdf::Hkdf;
@@ -74,6 +75,57 @@ impl PayloadKey {
         Ok(())
     }
 
+    /// Seals one chunk from `plaintext` into `out`, which has room for the ciphertext and
+    /// the tag (`plaintext.len() + TAG_SIZE` bytes).
+    pub(crate) fn seal_into(
+        &self,
+        counter: u64,
+        last: bool,
+        plaintext: &[u8],
+        out: &mut [u8],
+    ) -> Result<(), Error> {
+        let (text, tag_room) = out
+            .split_at_mut_checked(plaintext.len())
+            .ok_or(Error::OutOfRange("chunk"))?;
+        let buffer = InOutBuf::new(plaintext, text).map_err(|_| Error::OutOfRange("chunk"))?;
+        let tag = self
+            .0
+            .encrypt_inout_detached(&nonce(counter, last), &[], buffer)
+            .map_err(|_| Error::OutOfRange("chunk"))?;
+        if tag_room.len() != TAG_SIZE {
+            return Err(Error::OutOfRange("chunk"));
+        }
+        tag_room.copy_from_slice(&tag);
+        Ok(())
+    }
+
+    /// Opens one full chunk (`chunk`: body then tag) into `out` (room for the body): first
+    /// as a chunk that is not the last one, then, if that fails, as the final one (the
+    /// file size is a multiple of the chunk size). Nothing is decrypted unless the tag
+    /// verified; after a failure, `out` must not be used.
+    pub(crate) fn open_into(&self, counter: u64, chunk: &[u8], out: &mut [u8]) -> Opened {
+        let Some((body, tag)) = chunk.split_at_checked(out.len()) else {
+            return Opened::Failed;
+        };
+        let Ok(tag) = Tag::try_from(tag) else {
+            return Opened::Failed;
+        };
+        let mut try_open = |last: bool| {
+            InOutBuf::new(body, &mut *out).is_ok_and(|buffer| {
+                self.0
+                    .decrypt_inout_detached(&nonce(counter, last), &[], buffer, &tag)
+                    .is_ok()
+            })
+        };
+        if try_open(false) {
+            Opened::More
+        } else if try_open(true) {
+            Opened::Last
+        } else {
+            Opened::Failed
+        }
+    }
+
     /// Opens one chunk in place; on success the first `chunk.len() - TAG_SIZE` bytes hold
     /// the plaintext. On failure the buffer's contents must not be used.
     pub(crate) fn open(
@@ -93,6 +145,17 @@ impl PayloadKey {
             .map_err(|_| DecryptError::Corrupted)?;
         Ok(len)
     }
+}
+
+/// What became of a full chunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Opened {
+    /// It opened as a chunk that is not the last one.
+    More,
+    /// It opened as the final chunk.
+    Last,
+    /// It opened neither way: the body must not be used.
+    Failed,
 }
 
 fn nonce(counter: u64, last: bool) -> Nonce {

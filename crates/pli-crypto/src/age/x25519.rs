@@ -5,6 +5,7 @@ use std::str::FromStr;
 
 use bech32::primitives::decode::CheckedHrpstring;
 use bech32::{Bech32, Hrp};
+use zeroize::Zeroizing;
 
 use crate::Error;
 
@@ -49,25 +50,34 @@ impl FromStr for Recipient {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<Self, Error> {
-        decode_bech32(s, RECIPIENT_HRP, "not an age X25519 recipient (age1…)").map(Self)
+        decode_bech32(s, RECIPIENT_HRP, "not an age X25519 recipient (age1…)")
+            .map(|bytes| Self(*bytes))
     }
 }
 
 /// Decodes a Bech32 (not Bech32m) string with exactly `hrp` and 32 bytes of data, and
 /// insists on its canonical form (no stray padding bits, one case throughout).
-fn decode_bech32(s: &str, hrp: &str, problem: &'static str) -> Result<[u8; 32], Error> {
+///
+/// The data may be a secret key: every copy made here is zeroized when dropped.
+fn decode_bech32(s: &str, hrp: &str, problem: &'static str) -> Result<Zeroizing<[u8; 32]>, Error> {
     let invalid = || Error::InvalidKey(problem);
     let parsed = CheckedHrpstring::new::<Bech32>(s).map_err(|_| invalid())?;
     if parsed.hrp().to_lowercase() != hrp {
         return Err(invalid());
     }
-    let bytes: [u8; 32] = parsed
-        .byte_iter()
-        .collect::<Vec<u8>>()
-        .try_into()
-        .map_err(|_| invalid())?;
+    let mut bytes = Zeroizing::new([0u8; 32]);
+    let mut data = parsed.byte_iter();
+    if data.len() != bytes.len() {
+        return Err(invalid());
+    }
+    bytes
+        .iter_mut()
+        .zip(&mut data)
+        .for_each(|(slot, byte)| *slot = byte);
     let expected = Hrp::parse(hrp).map_err(|_| invalid())?;
-    let canonical = bech32::encode_lower::<Bech32>(expected, &bytes).map_err(|_| invalid())?;
+    let canonical = bech32::encode_lower::<Bech32>(expected, bytes.as_slice())
+        .map(Zeroizing::new)
+        .map_err(|_| invalid())?;
     if !canonical.eq_ignore_ascii_case(s) {
         return Err(invalid());
     }
@@ -175,7 +185,7 @@ pub(crate) mod secret {
                 IDENTITY_HRP,
                 "not an age X25519 identity (AGE-SECRET-KEY-1…)",
             )
-            .map(Self::from_bytes)
+            .map(|bytes| Self::from_bytes(*bytes))
         }
     }
 

@@ -1,6 +1,6 @@
 //! Encryption and decryption round trips through the push API.
 
-use pli_crypto::age::{self, Decryptor, Encryptor, Identity};
+use pli_crypto::age::{self, CHUNK_SIZE as CHUNK, Decryptor, Encryptor, Identity};
 
 fn encrypt_in_pieces(
     recipients: &[age::Recipient],
@@ -84,5 +84,133 @@ both_targets! {
         let (ciphertext, _) = encrypt_in_pieces(&[identity.to_recipient()], &[7; 70_000], 999);
         let armored = age::armor(&ciphertext);
         assert_eq!(decrypt_in_pieces(&identity, armored.as_bytes(), 61).unwrap(), vec![7; 70_000]);
+    }
+
+    fn a_summary_hashes_exactly_the_ciphertext_whatever_the_batch_sizes() {
+        // Batches of many chunks are sealed and opened on several threads (feature
+        // `parallel`), the hash running alongside: it must still see the bytes in order.
+        let identity = Identity::generate().unwrap();
+        let plaintext: Vec<u8> = (0..40 * CHUNK + 123).map(|i| (i % 249) as u8).collect();
+        for piece in [usize::MAX, (1 << 20) + 5, 8 * CHUNK, 3 * CHUNK + 1] {
+            let (ciphertext, summary) = encrypt_in_pieces(&[identity.to_recipient()], &plaintext, piece);
+            assert_eq!(summary.ciphertext_sha256, pli_crypto::sha256(&ciphertext), "{piece}");
+            assert_eq!(summary.ciphertext_len, ciphertext.len() as u64);
+            assert_eq!(summary.plaintext_len, plaintext.len() as u64);
+            let mut decryptor = Decryptor::new(vec![identity.clone()]);
+            let mut out = Vec::new();
+            for part in ciphertext.chunks(piece) {
+                decryptor.update(part, &mut out).unwrap();
+            }
+            assert_eq!(decryptor.finish(&mut out).unwrap(), summary, "{piece}");
+            assert_eq!(out, plaintext, "{piece}");
+        }
+    }
+
+    fn without_hash_the_same_file_comes_out_with_its_lengths() {
+        let identity = Identity::generate().unwrap();
+        let plaintext: Vec<u8> = (0..9 * CHUNK + 7).map(|i| (i % 241) as u8).collect();
+        let mut encryptor = Encryptor::new(&[identity.to_recipient()]).unwrap().without_hash();
+        let mut ciphertext = Vec::new();
+        for part in plaintext.chunks(5 * CHUNK) {
+            encryptor.update(part, &mut ciphertext).unwrap();
+        }
+        let lengths: age::Lengths = encryptor.finish(&mut ciphertext).unwrap();
+        assert_eq!(lengths.plaintext_len, plaintext.len() as u64);
+        assert_eq!(lengths.ciphertext_len, ciphertext.len() as u64);
+        assert_eq!(ciphertext.len() as u64, age::encrypted_len(1, plaintext.len() as u64).unwrap());
+
+        let mut decryptor = Decryptor::new(vec![identity.clone()]).without_hash();
+        let mut out = Vec::new();
+        decryptor.update(&ciphertext, &mut out).unwrap();
+        assert_eq!(decryptor.finish(&mut out).unwrap(), lengths);
+        assert_eq!(out, plaintext);
+        assert_eq!(decrypt_in_pieces(&identity, &ciphertext, 1 << 20).unwrap(), plaintext);
+    }
+
+    /// Regression (found by the CLI author): leading whitespace was judged per call, so
+    /// `update(b"\n" + binary)` failed while `update(b"\n")` then `update(binary)`
+    /// succeeded. Whitespace may precede armor, never a binary file, however the input is
+    /// split.
+    fn leading_whitespace_is_judged_the_same_wherever_the_input_is_split() {
+        let identity = Identity::generate().unwrap();
+        let (binary, _) = encrypt_in_pieces(&[identity.to_recipient()], b"rapport", 7);
+        let armored = age::armor(&binary).into_bytes();
+        let prefixed = |prefix: &[u8], file: &[u8]| [prefix, file].concat();
+        let cases = [
+            (binary.clone(), Ok(())),
+            (prefixed(b"\n", &binary), Err(pli_crypto::DecryptError::NotAgeFile)),
+            (prefixed(b" \r\n\t", &binary), Err(pli_crypto::DecryptError::NotAgeFile)),
+            (armored.clone(), Ok(())),
+            (prefixed(b"\n", &armored), Ok(())),
+            (prefixed(b" \r\n\t\n", &armored), Ok(())),
+            (prefixed(b"\x0c", &armored), Err(pli_crypto::DecryptError::NotAgeFile)),
+        ];
+        for (case, (input, expected)) in cases.iter().enumerate() {
+            for split in 0..=input.len() {
+                for pieces in [vec![&input[..split], &input[split..]], vec![&input[..split], &[][..], &input[split..]]] {
+                    let mut decryptor = Decryptor::new(vec![identity.clone()]);
+                    let mut out = Vec::new();
+                    let outcome = pieces
+                        .iter()
+                        .try_for_each(|piece| decryptor.update(piece, &mut out))
+                        .and_then(|()| decryptor.finish(&mut out).map(drop));
+                    assert_eq!(&outcome, expected, "case {case}, split at {split}");
+                    let released: &[u8] = if expected.is_ok() { b"rapport" } else { b"" };
+                    assert_eq!(out, released, "case {case}, split at {split}");
+                }
+            }
+        }
+    }
+
+    /// A damaged chunk in the middle of a large batch (opened on several threads with the
+    /// feature `parallel`): exactly the chunks before it come out, then the error, as when
+    /// the chunks arrive one by one.
+    fn a_damaged_chunk_in_a_large_batch_releases_only_the_chunks_before_it() {
+        let identity = Identity::generate().unwrap();
+        let chunks = 40;
+        let plaintext: Vec<u8> = (0..chunks * CHUNK + 1000).map(|i| (i % 239) as u8).collect();
+        let (ciphertext, _) = encrypt_in_pieces(&[identity.to_recipient()], &plaintext, 1 << 20);
+        let payload = ciphertext.len() - age::ciphertext_len(plaintext.len() as u64).unwrap() as usize + 16;
+        let chunk_at = |index: usize| payload + index * age::ENCRYPTED_CHUNK_SIZE;
+        for (damaged, offset) in [(17, 5), (17, CHUNK + 3), (0, 0), (1, 100), (chunks - 1, 9), (chunks - 2, CHUNK)] {
+            let mut bad = ciphertext.clone();
+            bad[chunk_at(damaged) + offset] ^= 0x40;
+            for piece in [usize::MAX, (1 << 20) + 17, 10 * age::ENCRYPTED_CHUNK_SIZE, 65_553, 4099] {
+                let mut decryptor = Decryptor::new(vec![identity.clone()]);
+                let mut out = Vec::new();
+                let error = bad
+                    .chunks(piece)
+                    .try_for_each(|part| decryptor.update(part, &mut out))
+                    .unwrap_err();
+                assert_eq!(error, pli_crypto::DecryptError::Corrupted, "chunk {damaged}, pieces of {piece}");
+                assert!(out == plaintext[..damaged * CHUNK], "chunk {damaged}, pieces of {piece}: {} bytes released", out.len());
+                // The error sticks.
+                assert_eq!(decryptor.update(b"more", &mut out), Err(pli_crypto::DecryptError::Corrupted));
+                assert_eq!(decryptor.finish(&mut out), Err(pli_crypto::DecryptError::Corrupted));
+                assert_eq!(out.len(), damaged * CHUNK);
+            }
+        }
+    }
+
+    fn data_after_a_full_final_chunk_in_a_large_batch_is_corruption() {
+        // The final chunk is a full one, so the decryptor only learns it is final by
+        // opening it; what follows it in the same batch must not come out.
+        let identity = Identity::generate().unwrap();
+        let plaintext: Vec<u8> = (0..12 * CHUNK).map(|i| (i % 233) as u8).collect();
+        let (ciphertext, _) = encrypt_in_pieces(&[identity.to_recipient()], &plaintext, usize::MAX);
+        let last_chunk = ciphertext[ciphertext.len() - age::ENCRYPTED_CHUNK_SIZE..].to_vec();
+        for extra in [&last_chunk[..], &last_chunk[..10], &[0; 6 * age::ENCRYPTED_CHUNK_SIZE][..]] {
+            let input = [&ciphertext[..], extra].concat();
+            for piece in [usize::MAX, 5 * age::ENCRYPTED_CHUNK_SIZE + 3, 65_553] {
+                let mut decryptor = Decryptor::new(vec![identity.clone()]);
+                let mut out = Vec::new();
+                let outcome = input
+                    .chunks(piece)
+                    .try_for_each(|part| decryptor.update(part, &mut out))
+                    .and_then(|()| decryptor.finish(&mut out).map(drop));
+                assert_eq!(outcome, Err(pli_crypto::DecryptError::Corrupted), "{} extra bytes, pieces of {piece}", extra.len());
+                assert!(out == plaintext, "{} extra bytes, pieces of {piece}", extra.len());
+            }
+        }
     }
 }
