@@ -453,8 +453,15 @@ async fn handle(
                 request = request.json(body);
             }
             let response = Client::send(request).await?;
-            let text = response.text().await.map_err(pli_client::ClientError::from)?;
-            Ok(if text.is_empty() { "null".to_owned() } else { text })
+            let text = response
+                .text()
+                .await
+                .map_err(pli_client::ClientError::from)?;
+            Ok(if text.is_empty() {
+                "null".to_owned()
+            } else {
+                text
+            })
         }
         "get" => {
             let a: Path = args(json)?;

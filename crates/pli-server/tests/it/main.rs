@@ -17,5 +17,5 @@ mod authz;
 mod canary;
 mod harness;
 mod security;
-mod stories;
 mod store;
+mod stories;
