@@ -7,6 +7,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
+use futures_util::future::{AbortHandle, Abortable};
 use futures_util::io::{AsyncRead, AsyncWrite};
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use pli_api::{ExchangeId, OrgId, UserId};
@@ -38,10 +39,14 @@ struct State {
 struct Window {
     in_flight: u64,
     waker: Option<Waker>,
+    /// The page gave up on this download (`stop_download`): stop at the next chunk.
+    cancelled: bool,
 }
 
 thread_local! {
     static STATE: RefCell<Option<State>> = const { RefCell::new(None) };
+    /// Sends in progress, by request id, so that a `cancel` request can abort them.
+    static SENDS: RefCell<HashMap<u32, AbortHandle>> = RefCell::new(HashMap::new());
 }
 
 fn scope() -> DedicatedWorkerGlobalScope {
@@ -104,6 +109,10 @@ pub fn start() {
             .unwrap_or_default();
         if op == "ack" {
             acknowledge_bytes(id, &args);
+            return;
+        }
+        if op == "stop_download" {
+            stop_download(id);
             return;
         }
         wasm_bindgen_futures::spawn_local(async move {
@@ -229,6 +238,12 @@ struct Send {
     case_reference: String,
     urgent: bool,
     in_reply_to: Option<ExchangeId>,
+}
+
+#[derive(Deserialize)]
+struct CancelArg {
+    /// The request id of the `send` to abort.
+    id: u32,
 }
 
 #[derive(Deserialize)]
@@ -542,10 +557,32 @@ async fn handle(
                     },
                 );
             };
-            let exchange = session
-                .send_with_progress(&a.recipient, inputs, &options, &report)
-                .await?;
-            ok(&exchange)
+            // Registered before anything is awaited, so that a `cancel` always finds it.
+            let (abort, registration) = AbortHandle::new_pair();
+            SENDS.with(|s| s.borrow_mut().insert(id, abort));
+            let before = my_uploads(&session, &a.recipient).await.ok();
+            let sending = session.send_with_progress(&a.recipient, inputs, &options, &report);
+            let result = Abortable::new(sending, registration).await;
+            SENDS.with(|s| s.borrow_mut().remove(&id));
+            match result {
+                Ok(Ok(exchange)) => ok(&exchange),
+                Ok(Err(error)) => {
+                    abandon(&session, &a.recipient, before.as_deref()).await;
+                    Err(error.into())
+                }
+                Err(_aborted) => {
+                    abandon(&session, &a.recipient, before.as_deref()).await;
+                    Err(WorkerError::new("cancelled", "the send was cancelled"))
+                }
+            }
+        }
+        "cancel" => {
+            let a: CancelArg = args(json)?;
+            let abort = SENDS.with(|s| s.borrow_mut().remove(&a.id));
+            if let Some(abort) = &abort {
+                abort.abort();
+            }
+            ok(&abort.is_some())
         }
         "open" => {
             let a: ExchangeArg = args(json)?;
@@ -644,6 +681,11 @@ async fn handle(
             session()?.certify(&a.org, &a.user).await?;
             ok(&())
         }
+        "grant" => {
+            let a: OrgUser = args(json)?;
+            session()?.grant_keys(&a.org, &a.user).await?;
+            ok(&())
+        }
         "remove" => {
             let a: OrgUser = args(json)?;
             ok(&session()?.remove_member(&a.org, &a.user).await?)
@@ -662,6 +704,40 @@ async fn handle(
             "bad_request",
             format!("unknown operation {op}"),
         )),
+    }
+}
+
+/// The uploads in progress that I started towards `recipient` (newest first, at most 200).
+async fn my_uploads(session: &Session, recipient: &OrgId) -> Result<Vec<ExchangeId>, WorkerError> {
+    let page: pli_api::messages::ExchangePage = session
+        .client()
+        .get(&format!(
+            "/api/exchanges/outbox?counterpart={recipient}&limit=200"
+        ))
+        .await?;
+    Ok(page
+        .exchanges
+        .into_iter()
+        .filter(|e| e.state == "uploading" && e.sender_user_id == session.me.user_id)
+        .map(|e| e.exchange_id)
+        .collect())
+}
+
+/// After a send was cancelled or failed, deletes the upload it created so that the relay
+/// purges its parts at once. `send_with_progress` does not say the new exchange's id, so
+/// it is recognised as the one upload in progress that was not there `before`; when that
+/// is ambiguous nothing is deleted (the relay purges abandoned uploads after a while).
+async fn abandon(session: &Session, recipient: &OrgId, before: Option<&[ExchangeId]>) {
+    let Some(before) = before else {
+        return;
+    };
+    let Ok(now) = my_uploads(session, recipient).await else {
+        return;
+    };
+    let created: Vec<&ExchangeId> = now.iter().filter(|e| !before.contains(e)).collect();
+    if let [exchange] = created.as_slice() {
+        let path = format!("/api/exchanges/{exchange}");
+        let _ = Client::send(session.client().request(reqwest::Method::DELETE, &path)).await;
     }
 }
 
@@ -686,6 +762,24 @@ fn acknowledge_bytes(id: u32, json: &str) {
     }
 }
 
+/// The page gave up on download `id` (the person cancelled, or the file could not be
+/// written): the download ends with an error at its next chunk.
+fn stop_download(id: u32) {
+    let window = STATE.with(|state| {
+        state
+            .borrow()
+            .as_ref()
+            .and_then(|s| s.windows.get(&id).cloned())
+    });
+    if let Some(window) = window {
+        let mut window = window.borrow_mut();
+        window.cancelled = true;
+        if let Some(waker) = window.waker.take() {
+            waker.wake();
+        }
+    }
+}
+
 /// Sends decrypted bytes to the page, waiting while more than [`WINDOW`] are unacknowledged.
 struct ChunkWriter {
     id: u32,
@@ -699,6 +793,9 @@ impl AsyncWrite for ChunkWriter {
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
         let mut window = self.window.borrow_mut();
+        if window.cancelled {
+            return Poll::Ready(Err(std::io::Error::other("download cancelled by the page")));
+        }
         if window.in_flight >= WINDOW {
             window.waker = Some(cx.waker().clone());
             return Poll::Pending;

@@ -527,6 +527,8 @@ pub struct Members {
     pub invitations: Vec<InvitationInfo>,
     /// Key generations of the organisation (newest last).
     pub generations: Vec<u32>,
+    /// How long the organisation's exchanges are kept, in days.
+    pub retention_days: u64,
 }
 
 /// What removing a member did.

@@ -639,6 +639,44 @@ impl Session {
             .collect()
     }
 
+    /// A member's encryption key, from their certificate verified to the root (never from
+    /// the member list alone, which the relay could alter).
+    async fn certified_recipient(
+        &self,
+        org: &OrgId,
+        member: &pli_api::messages::MemberSummary,
+    ) -> Result<pli_crypto::age::Recipient, ClientError> {
+        let signing = VerifyingKey::from_bytes(&key32(&member.keys.signing_key)?)?;
+        let fingerprint = pli_crypto::sign::Fingerprint::of_signing_key(&signing).to_hex();
+        let chain = self
+            .client
+            .get(&format!("/api/directory/certificates/{fingerprint}"))
+            .await?;
+        let cert = protocol::verify_chain(&self.trust, &chain)?;
+        if cert.user_id != member.user_id || cert.org_id != *org {
+            return Err(ClientError::verification(
+                "a member's certificate does not match the member list",
+            ));
+        }
+        Ok(cert.encryption_key)
+    }
+
+    /// Grants every organisation key generation this session holds to a certified member
+    /// who lacks them (a second admin, whom the platform certified without keys).
+    pub async fn grant_keys(&self, org: &OrgId, user: &UserId) -> Result<(), ClientError> {
+        let members = self.members(org).await?;
+        let member = members
+            .members
+            .iter()
+            .find(|m| m.user_id == *user && m.status == "active")
+            .ok_or_else(|| ClientError::verification("no such certified member"))?;
+        let recipient = self.certified_recipient(org, member).await?;
+        let grants = self.grants_for(user, &recipient)?;
+        self.client
+            .post_empty(&format!("/api/orgs/{org}/members/{user}/grants"), &grants)
+            .await
+    }
+
     /// Publishes a new key generation for my organisation (the first, or a rotation),
     /// granted to every active member after verifying their certificates to the root.
     pub async fn rotate_org_key(&mut self) -> Result<u32, ClientError> {
@@ -653,22 +691,11 @@ impl Session {
             .iter()
             .filter(|m| m.status == "active")
         {
-            let signing = VerifyingKey::from_bytes(&key32(&member.keys.signing_key)?)?;
-            let fingerprint = pli_crypto::sign::Fingerprint::of_signing_key(&signing).to_hex();
-            let chain = self
-                .client
-                .get(&format!("/api/directory/certificates/{fingerprint}"))
-                .await?;
-            let cert = protocol::verify_chain(&self.trust, &chain)?;
-            if cert.user_id != member.user_id || cert.org_id != org {
-                return Err(ClientError::verification(
-                    "a member's certificate does not match the member list",
-                ));
-            }
+            let recipient = self.certified_recipient(&org, member).await?;
             grants.push(GrantUpload {
                 generation,
                 user_id: member.user_id,
-                wrapped: Base64(key.grant_to(&cert.encryption_key)?),
+                wrapped: Base64(key.grant_to(&recipient)?),
             });
         }
         let cert = OrgKeyCertificate {

@@ -1,10 +1,176 @@
-//! Organisation administration (being written).
+//! Organisation administration (journey 4), for the organisation's admins: members and
+//! their certification, invitations, removal and password-loss resets, the organisation
+//! key (rotation, history, suspension), how long exchanges are kept, and the audit log.
 
+use std::collections::HashMap;
+
+use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
+use pli_api::OrgId;
+use pli_api::messages::Members;
 
-use crate::i18n::t;
+use super::ErrorBox;
+use super::dialog::{Reauth, ReauthDialog, report};
+use super::manage::{AuditLog, AuditSource, InviteForm, KeysPanel, MembersPanel, load_members};
+use crate::app::{Ctx, me};
+use crate::i18n::{fill, t};
+use crate::protocol::WorkerError;
 
 #[component]
 pub fn Admin() -> impl IntoView {
-    view! { <section class="card"><h1>{move || t("nav.admin")}</h1></section> }
+    let ctx = expect_context::<Ctx>();
+    let Some(account) = me(&ctx).filter(|m| m.role == "org_admin") else {
+        return view! {
+            <section class="card">
+                <h1>{move || t("nav.admin")}</h1>
+                <p class="alert warning">{move || t("admin.only")}</p>
+            </section>
+        }
+        .into_any();
+    };
+    let org = account.org_id;
+    let gate = Reauth::new();
+    provide_context(gate);
+    let version = RwSignal::new(0_u32);
+    let members = RwSignal::new(None::<Members>);
+    let rotate = RwSignal::new(false);
+    let (error, set_error) = signal(None::<WorkerError>);
+    Effect::new(move |_| {
+        version.track();
+        load_members(org, members, set_error);
+    });
+    let (me_id, me_name) = (account.user_id.to_string(), account.display_name.clone());
+    let (org_id, org_name) = (org.to_string(), account.org_name.clone());
+    let names = Signal::derive(move || {
+        let mut names: HashMap<String, String> = members
+            .get()
+            .map(|m| {
+                m.members
+                    .iter()
+                    .map(|m| (m.user_id.to_string(), m.display_name.clone()))
+                    .chain(
+                        m.invitations
+                            .iter()
+                            .map(|i| (i.user_id.to_string(), i.display_name.clone())),
+                    )
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.insert(me_id.clone(), me_name.clone());
+        names.insert(org_id.clone(), org_name.clone());
+        names
+    });
+    let title = account.org_name.clone();
+    view! {
+        <ReauthDialog gate=gate />
+        <section class="card admin-head">
+            <h1>{move || t("admin.title")}</h1>
+            <p class="lead">{title}</p>
+            <p>{move || t("admin.intro")}</p>
+            <ErrorBox error=error />
+        </section>
+        <section class="card" aria-labelledby="admin-members-title">
+            <div class="section-head">
+                <h2 id="admin-members-title">{move || t("admin.members.title")}</h2>
+                <button type="button" class="link" on:click=move |_| version.update(|v| *v += 1)
+                    data-testid="members-refresh">
+                    {move || t("admin.refresh")}
+                </button>
+            </div>
+            <MembersPanel org=org platform=false members=members version=version rotate=rotate />
+        </section>
+        <section class="card" aria-labelledby="admin-invite-title">
+            <h2 id="admin-invite-title">{move || t("admin.invite.title")}</h2>
+            <p class="hint">{move || t("admin.invite.help")}</p>
+            <InviteForm org=org role="member" version=version submit_label="admin.invite.submit" />
+        </section>
+        <section class="card" aria-labelledby="admin-keys-title">
+            <h2 id="admin-keys-title">{move || t("admin.keys.title")}</h2>
+            <p class="hint">{move || t("admin.keys.intro")}</p>
+            <KeysPanel org=org version=version rotate=rotate />
+        </section>
+        <section class="card" aria-labelledby="admin-retention-title">
+            <h2 id="admin-retention-title">{move || t("admin.retention.title")}</h2>
+            <RetentionForm org=org version=version />
+        </section>
+        <section class="card" aria-labelledby="admin-audit-title">
+            <h2 id="admin-audit-title">{move || t("admin.audit.title")}</h2>
+            <p class="hint">{move || t("admin.audit.intro")}</p>
+            <AuditLog source=AuditSource::Org(org) names=names version=version />
+        </section>
+    }
+    .into_any()
+}
+
+/// How long the organisation's exchanges are kept (1 to 3650 days).
+#[component]
+fn RetentionForm(org: OrgId, version: RwSignal<u32>) -> impl IntoView {
+    let gate = expect_context::<Reauth>();
+    let days = RwSignal::new(String::new());
+    // The current value, from the member list (which org admins can read).
+    leptos::task::spawn_local(async move {
+        let path = format!("/api/orgs/{org}/members");
+        if let Ok(members) = crate::bridge::call::<pli_api::messages::Members>(
+            "get",
+            serde_json::json!({ "path": path }),
+        )
+        .await
+            && days.get_untracked().is_empty()
+        {
+            days.set(members.retention_days.to_string());
+        }
+    });
+    let (saved, set_saved) = signal(None::<u64>);
+    let (invalid, set_invalid) = signal(false);
+    let (error, set_error) = signal(None::<WorkerError>);
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        set_error.set(None);
+        set_saved.set(None);
+        let value = days
+            .get_untracked()
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|d| (1..=3650).contains(d));
+        set_invalid.set(value.is_none());
+        let Some(value) = value else {
+            return;
+        };
+        leptos::task::spawn_local(async move {
+            let args = serde_json::json!({
+                "path": format!("/api/orgs/{org}/retention"),
+                "body": { "retention_days": value },
+            });
+            match gate.call::<serde_json::Value>("put", args).await {
+                Ok(_) => {
+                    set_saved.set(Some(value));
+                    version.update(|v| *v += 1);
+                }
+                Err(e) => report(set_error, e),
+            }
+        });
+    };
+    view! {
+        <form on:submit=submit novalidate>
+            <div class="field">
+                <label for="retention-days">{move || t("admin.retention.days")}</label>
+                <input id="retention-days" type="number" inputmode="numeric" min="1" max="3650" step="1" required
+                    class="short" aria-describedby="retention-help" data-testid="retention-days"
+                    aria-invalid=move || invalid.get().then_some("true")
+                    prop:value=move || days.get() on:input=move |ev| days.set(event_target_value(&ev)) />
+                <p id="retention-help" class="hint">{move || t("admin.retention.help")}</p>
+            </div>
+            <Show when=move || invalid.get()>
+                <div class="alert error" role="alert"><p>{move || t("admin.retention.invalid")}</p></div>
+            </Show>
+            <ErrorBox error=error />
+            <div class="actions">
+                <button type="submit" class="primary" data-testid="retention-submit">{move || t("admin.retention.submit")}</button>
+                <span role="status" class="ok">
+                    {move || saved.get().map(|d| fill(&t("admin.retention.saved"), &[("days", &d.to_string())]))}
+                </span>
+            </div>
+        </form>
+    }
 }

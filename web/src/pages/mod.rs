@@ -4,8 +4,10 @@ pub mod account;
 pub mod admin;
 pub mod auth;
 pub mod compose;
+pub mod dialog;
 pub mod exchange;
 pub mod inbox;
+pub mod manage;
 pub mod platform;
 
 use leptos::prelude::*;

@@ -205,6 +205,7 @@ pub(super) async fn members(
         members,
         invitations,
         generations,
+        retention_days: org.retention_days,
     }))
 }
 

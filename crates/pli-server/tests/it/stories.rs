@@ -568,3 +568,52 @@ async fn the_storage_quota_is_enforced_per_organisation() {
         .await
         .unwrap();
 }
+
+/// A second admin, certified by the platform (which holds no organisation key), gets the
+/// keys from the first admin's browser, then reads what the court received and can rotate.
+#[tokio::test]
+async fn a_second_admin_receives_the_keys_from_the_first() {
+    let mut w = world(Backend::Sqlite).await;
+    let id = w
+        .caseworker
+        .session
+        .send(&w.court, vec![file("a.pdf", data(10, 1))], &options("S"))
+        .await
+        .unwrap();
+    let mut second = w
+        .app
+        .invite_and_accept(
+            &w.platform,
+            &w.court,
+            "second@tj-meaux.test",
+            "Second admin",
+            "org_admin",
+        )
+        .await;
+    w.platform
+        .session
+        .certify(&w.court, &second.session.me.user_id)
+        .await
+        .unwrap();
+    second.session.refresh_keys().await.unwrap();
+    assert!(
+        second.session.org_keys.is_empty(),
+        "the platform cannot grant organisation keys"
+    );
+    w.court_admin
+        .session
+        .grant_keys(&w.court, &second.session.me.user_id)
+        .await
+        .unwrap();
+    second.session.refresh_keys().await.unwrap();
+    assert_eq!(
+        second.session.org_keys.keys().copied().collect::<Vec<_>>(),
+        vec![1]
+    );
+    let received = second.session.open(&id).await.unwrap();
+    assert_eq!(received.manifest.subject, "S");
+    second.enable_totp().await;
+    assert_eq!(second.session.rotate_org_key().await.unwrap(), 2);
+    let members = w.court_admin.session.members(&w.court).await.unwrap();
+    assert_eq!(members.retention_days, 30);
+}
