@@ -47,12 +47,6 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<Report> {
             break;
         }
         for exchange in batch {
-            // Blobs first: if we crash after this, the row still says "delivered" and the
-            // next pass purges again; never the other way round (rows pointing at nothing).
-            state
-                .blobs
-                .delete_prefix(&BlobKey::exchange_prefix(&exchange.id))
-                .await?;
             let mut tx = state.store.begin().await?;
             if let Some(new_state) = tx.mark_purged(&exchange.id, now).await? {
                 let detail = format!(
@@ -75,6 +69,14 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<Report> {
                 report.purged += 1;
             }
             tx.commit().await?;
+            // The row first, then the blobs: once the row says expired or abandoned, no
+            // client can complete or download the exchange, and a crash before the blobs
+            // are gone leaves orphans that the sweep below removes. The other order could
+            // deliver an upload whose parts were already deleted.
+            state
+                .blobs
+                .delete_prefix(&BlobKey::exchange_prefix(&exchange.id))
+                .await?;
         }
     }
     Metrics::add(&state.metrics.exchanges_purged, report.purged);

@@ -715,10 +715,6 @@ pub(super) async fn cancel(
             "only an upload in progress can be cancelled",
         ));
     }
-    state
-        .blobs
-        .delete_prefix(&BlobKey::exchange_prefix(&exchange.id))
-        .await?;
     let now = now_ms();
     let mut tx = state.store.begin().await?;
     tx.mark_purged(&exchange.id, now).await?;
@@ -733,6 +729,12 @@ pub(super) async fn cancel(
     )
     .await?;
     tx.commit().await?;
+    // The row first (nothing can complete it any more), then the blobs; leftovers of a
+    // crash in between are orphans for the maintenance sweep.
+    state
+        .blobs
+        .delete_prefix(&BlobKey::exchange_prefix(&exchange.id))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

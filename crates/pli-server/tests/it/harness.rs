@@ -143,22 +143,7 @@ pub struct World {
 impl TestApp {
     /// Sets up the platform admin (with TOTP).
     pub async fn platform_admin(&self) -> Person {
-        let mut session = Session::setup_platform(
-            &self.client,
-            &self.setup_token,
-            "admin@pli.test",
-            "Admin Plateforme",
-            PASSWORD,
-            test_kdf(),
-        )
-        .await
-        .unwrap();
-        let secret = session.enable_totp(|s| totp_now(s, 0)).await.unwrap();
-        Person {
-            session,
-            email: "admin@pli.test".into(),
-            totp: Some(secret),
-        }
+        platform_admin_at(&self.client, &self.setup_token).await
     }
 
     /// Invites someone to `org` as `inviter`, and accepts as them.
@@ -170,20 +155,52 @@ impl TestApp {
         name: &str,
         role: &str,
     ) -> Person {
-        let invitation = inviter
-            .session
-            .invite(org, email, name, role)
-            .await
-            .unwrap();
-        let token = invitation.link.rsplit('/').next().unwrap().to_owned();
-        let session = Session::accept_invitation(&self.client, &token, PASSWORD, test_kdf())
-            .await
-            .unwrap();
-        Person {
-            session,
-            email: email.into(),
-            totp: None,
-        }
+        invite_and_accept_at(&self.client, inviter, org, email, name, role).await
+    }
+}
+
+/// [`TestApp::platform_admin`] on any relay: its client and one-time set-up token.
+pub async fn platform_admin_at(client: &Client, setup_token: &str) -> Person {
+    let mut session = Session::setup_platform(
+        client,
+        setup_token,
+        "admin@pli.test",
+        "Admin Plateforme",
+        PASSWORD,
+        test_kdf(),
+    )
+    .await
+    .unwrap();
+    let secret = session.enable_totp(|s| totp_now(s, 0)).await.unwrap();
+    Person {
+        session,
+        email: "admin@pli.test".into(),
+        totp: Some(secret),
+    }
+}
+
+/// [`TestApp::invite_and_accept`] on any relay.
+pub async fn invite_and_accept_at(
+    client: &Client,
+    inviter: &Person,
+    org: &pli_api::OrgId,
+    email: &str,
+    name: &str,
+    role: &str,
+) -> Person {
+    let invitation = inviter
+        .session
+        .invite(org, email, name, role)
+        .await
+        .unwrap();
+    let token = invitation.link.rsplit('/').next().unwrap().to_owned();
+    let session = Session::accept_invitation(client, &token, PASSWORD, test_kdf())
+        .await
+        .unwrap();
+    Person {
+        session,
+        email: email.into(),
+        totp: None,
     }
 }
 
@@ -203,7 +220,42 @@ pub async fn world(backend: Backend) -> World {
 
 /// [`world`] on an app already started.
 pub async fn world_on(app: TestApp) -> World {
-    let platform = app.platform_admin().await;
+    let Cast {
+        platform,
+        court,
+        dept,
+        court_admin,
+        dept_admin,
+        greffier,
+        caseworker,
+    } = cast(&app.client, &app.setup_token).await;
+    World {
+        app,
+        platform,
+        court,
+        dept,
+        court_admin,
+        dept_admin,
+        greffier,
+        caseworker,
+    }
+}
+
+/// The people and organisations of a [`World`], without the app they live on.
+pub struct Cast {
+    pub platform: Person,
+    pub court: pli_api::OrgId,
+    pub dept: pli_api::OrgId,
+    pub court_admin: Person,
+    pub dept_admin: Person,
+    pub greffier: Person,
+    pub caseworker: Person,
+}
+
+/// Sets up the cast of a [`World`] on any relay, given a client for it and its one-time
+/// set-up token (the fault tests run the relay binary as a process of its own).
+pub async fn cast(client: &Client, setup_token: &str) -> Cast {
+    let platform = platform_admin_at(client, setup_token).await;
     let court = platform
         .session
         .create_org(
@@ -219,24 +271,24 @@ pub async fn world_on(app: TestApp) -> World {
         .await
         .unwrap();
 
-    let mut court_admin = app
-        .invite_and_accept(
-            &platform,
-            &court,
-            "greffe.chef@tj-meaux.test",
-            "Chef de greffe",
-            "org_admin",
-        )
-        .await;
-    let mut dept_admin = app
-        .invite_and_accept(
-            &platform,
-            &dept,
-            "ase.admin@d77.test",
-            "Admin ASE",
-            "org_admin",
-        )
-        .await;
+    let mut court_admin = invite_and_accept_at(
+        client,
+        &platform,
+        &court,
+        "greffe.chef@tj-meaux.test",
+        "Chef de greffe",
+        "org_admin",
+    )
+    .await;
+    let mut dept_admin = invite_and_accept_at(
+        client,
+        &platform,
+        &dept,
+        "ase.admin@d77.test",
+        "Admin ASE",
+        "org_admin",
+    )
+    .await;
     platform
         .session
         .certify(&court, &court_admin.session.me.user_id)
@@ -252,24 +304,24 @@ pub async fn world_on(app: TestApp) -> World {
         admin.enable_totp().await;
         admin.session.rotate_org_key().await.unwrap();
     }
-    let mut greffier = app
-        .invite_and_accept(
-            &court_admin,
-            &court,
-            "greffier@tj-meaux.test",
-            "Greffier Martin",
-            "member",
-        )
-        .await;
-    let mut caseworker = app
-        .invite_and_accept(
-            &dept_admin,
-            &dept,
-            "ts@d77.test",
-            "Travailleuse sociale Durand",
-            "member",
-        )
-        .await;
+    let mut greffier = invite_and_accept_at(
+        client,
+        &court_admin,
+        &court,
+        "greffier@tj-meaux.test",
+        "Greffier Martin",
+        "member",
+    )
+    .await;
+    let mut caseworker = invite_and_accept_at(
+        client,
+        &dept_admin,
+        &dept,
+        "ts@d77.test",
+        "Travailleuse sociale Durand",
+        "member",
+    )
+    .await;
     court_admin
         .session
         .certify(&court, &greffier.session.me.user_id)
@@ -282,8 +334,7 @@ pub async fn world_on(app: TestApp) -> World {
         .unwrap();
     greffier.session.refresh_keys().await.unwrap();
     caseworker.session.refresh_keys().await.unwrap();
-    World {
-        app,
+    Cast {
         platform,
         court,
         dept,

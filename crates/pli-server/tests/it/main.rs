@@ -15,6 +15,7 @@
 
 mod authz;
 mod canary;
+mod faults;
 mod harness;
 mod security;
 mod store;
