@@ -6,6 +6,10 @@
 //! each tool decrypts pli's ciphertext to the input. Then, in headless Chromium, pli-crypto
 //! compiled to WASM (plain and `+simd128`) against WebCrypto AES-GCM over the same buffer
 //! in the same page (`crates/pli-crypto/tests/browser_bench.rs`).
+//!
+//! `server` ([`server`]): the relay's ingest against nginx, its memory while 4 GiB go up
+//! and down, and its inbox listing with a million exchanges on SQLite and PostgreSQL,
+//! with [`http`], the small HTTP/1.1 client both servers are fed by.
 
 use std::fs;
 use std::io::{Read as _, Write as _};
@@ -18,23 +22,26 @@ use crate::Workspace;
 use crate::cmd::Cmd;
 use crate::deps::{self, Browser};
 
-/// The benchmarks `cargo xtask bench` lists.
-const BENCHMARKS: &[(&str, &str)] = &[(
-    "crypto",
-    "pli vs rage vs Go age on a 1 GiB file; WASM vs WebCrypto AES-GCM in Chromium",
-)];
+mod http;
+mod server;
 
-/// Planned benchmarks, listed so nobody writes them twice.
-const PLANNED: &[(&str, &str)] = &[
+/// The benchmarks `cargo xtask bench` lists.
+const BENCHMARKS: &[(&str, &str)] = &[
+    (
+        "crypto",
+        "pli vs rage vs Go age on a 1 GiB file; WASM vs WebCrypto AES-GCM in Chromium",
+    ),
     (
         "server",
-        "relay upload/download throughput and latency (not written yet)",
-    ),
-    (
-        "web",
-        "the web app's encrypt/upload path in Chromium (not written yet)",
+        "relay ingest vs nginx, RSS over 4 GiB up and down, inbox with 1M exchanges (SQLite, PostgreSQL)",
     ),
 ];
+
+/// Planned benchmarks, listed so nobody writes them twice.
+const PLANNED: &[(&str, &str)] = &[(
+    "web",
+    "the web app's encrypt/upload path in Chromium (not written yet)",
+)];
 
 const FILE_SIZE: u64 = 1 << 30;
 const MIB: f64 = 1024.0 * 1024.0;
@@ -55,6 +62,7 @@ pub(crate) fn run(ws: &Workspace, args: &[String]) -> Result<()> {
             Ok(())
         }
         [name] if name == "crypto" => crypto(ws),
+        [name] if name == "server" => server::run(ws),
         [name] => bail!("unknown benchmark `{name}`; `cargo xtask bench` lists them"),
         [_, extra, ..] => bail!("`cargo xtask bench` takes one name (got `{extra}` too)"),
     }
