@@ -41,6 +41,9 @@ pub struct Shared {
     pub mailer: Option<Mailer>,
     /// Prometheus counters.
     pub metrics: Metrics,
+    /// When this replica last wrote each session's activity time (a cache that only
+    /// spares duplicate writes; nothing depends on it).
+    touches: std::sync::Mutex<std::collections::HashMap<String, u64>>,
 }
 
 impl Deref for AppState {
@@ -92,7 +95,26 @@ impl AppState {
             events,
             mailer,
             metrics: Metrics::default(),
+            touches: std::sync::Mutex::default(),
         })))
+    }
+
+    /// Whether this request should write the session's activity time: `false` if another
+    /// request of this replica did in the last minute.
+    pub fn claim_touch(&self, token_hash: &str, now: u64) -> bool {
+        let Ok(mut touches) = self.touches.lock() else {
+            return true;
+        };
+        if touches.len() > 10_000 {
+            touches.retain(|_, at| now.saturating_sub(*at) < 60_000);
+        }
+        match touches.get(token_hash) {
+            Some(at) if now.saturating_sub(*at) < 60_000 => false,
+            _ => {
+                touches.insert(token_hash.to_owned(), now);
+                true
+            }
+        }
     }
 
     /// Wakes the live streams of `org` on this replica (others poll).

@@ -142,9 +142,9 @@ pub async fn authenticate(
         return Err(ApiError::OriginMismatch);
     }
     let hash = secrets::token_hash(&token);
-    let session = state
+    let (session, user) = state
         .store
-        .session(&hash)
+        .session_with_user(&hash)
         .await?
         .ok_or(ApiError::Unauthenticated)?;
     let now = now_ms();
@@ -156,16 +156,12 @@ pub async fn authenticate(
         tx.commit().await?;
         return Err(ApiError::Unauthenticated);
     }
-    let user = state
-        .store
-        .user(&session.user_id)
-        .await?
-        .ok_or(ApiError::Unauthenticated)?;
     if user.status == UserStatus::Removed {
         return Err(ApiError::Unauthenticated);
     }
-    // Write the activity time at most once a minute.
-    if now.saturating_sub(session.last_seen_at) > 60_000 {
+    // Write the activity time at most once a minute, and from one request only: the
+    // others on the same session do not queue for the same write.
+    if now.saturating_sub(session.last_seen_at) > 60_000 && state.claim_touch(&hash, now) {
         let mut tx = state.store.begin().await?;
         tx.touch_session(&hash, now).await?;
         tx.commit().await?;

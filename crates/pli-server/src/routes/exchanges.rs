@@ -330,14 +330,38 @@ fn content_digest(headers: &HeaderMap) -> Result<[u8; 32], ApiError> {
 }
 
 /// Adds every chunk of a stream to a shared hasher on its way through.
-fn tee_hash(body: Body, hasher: std::sync::Arc<std::sync::Mutex<Sha256>>) -> ByteStream {
-    Box::pin(body.into_data_stream().map(move |chunk| {
-        let chunk = chunk.map_err(std::io::Error::other)?;
-        if let Ok(mut hasher) = hasher.lock() {
+/// Feeds every chunk of the body to the object's running SHA-256 on its way to the blob
+/// store. The object hash runs on a blocking thread of its own while the request's task
+/// checks the part's digest and writes it: the two hashes use two cores.
+fn tee_hash(body: Body, sender: tokio::sync::mpsc::Sender<bytes::Bytes>) -> ByteStream {
+    Box::pin(body.into_data_stream().then(move |chunk| {
+        let sender = sender.clone();
+        async move {
+            let chunk = chunk.map_err(std::io::Error::other)?;
+            sender
+                .send(chunk.clone())
+                .await
+                .map_err(|_| std::io::Error::other("the object hasher stopped"))?;
+            Ok(chunk)
+        }
+    }))
+}
+
+/// Starts the object hasher from its stored state; it ends when the sender is dropped.
+fn spawn_object_hasher(
+    mut hasher: Sha256,
+) -> (
+    tokio::sync::mpsc::Sender<bytes::Bytes>,
+    tokio::task::JoinHandle<Sha256>,
+) {
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<bytes::Bytes>(64);
+    let done = tokio::task::spawn_blocking(move || {
+        while let Some(chunk) = receiver.blocking_recv() {
             hasher.update(&chunk);
         }
-        Ok(chunk)
-    }))
+        hasher
+    });
+    (sender, done)
 }
 
 pub(super) async fn put_part(
@@ -426,13 +450,13 @@ pub(super) async fn put_part(
             .map_err(|_| ApiError::internal("bad stored hash state length"))?,
     )
     .map_err(|_| ApiError::internal("bad stored hash state"))?;
-    let hasher = std::sync::Arc::new(std::sync::Mutex::new(hasher));
+    let (sender, hashed) = spawn_object_hasher(hasher);
     let blob_key = BlobKey::part(&exchange.id, idx, part);
     state
         .blobs
         .put(
             &blob_key,
-            tee_hash(body, hasher.clone()),
+            tee_hash(body, sender),
             Expected {
                 len: expected_len,
                 sha256,
@@ -440,11 +464,8 @@ pub(super) async fn put_part(
         )
         .await?;
     Metrics::add(&state.metrics.bytes_uploaded, expected_len);
-
-    let hasher = hasher
-        .lock()
-        .map_err(|_| ApiError::internal("hasher lock"))?
-        .clone();
+    // The stream, and with it the sender, is gone: the hasher finishes.
+    let hasher = hashed.await.map_err(ApiError::internal)?;
     let last = part + 1 == object.part_count;
     let object_sha256: Option<[u8; 32]> = last.then(|| hasher.clone().finalize().into());
     let mut tx = state.store.begin().await?;

@@ -340,6 +340,41 @@ impl Store {
         .transpose()
     }
 
+    /// The session with this token hash and its account, in one query (every
+    /// authenticated request asks).
+    pub async fn session_with_user(
+        &self,
+        token_hash: &str,
+    ) -> StoreResult<Option<(Session, User)>> {
+        let user_columns: String = USER_COLUMNS
+            .split(", ")
+            .map(|c| format!("u.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT s.token_hash, s.created_at AS session_created_at, s.last_seen_at, s.expires_at, \
+             s.reauth_at, {user_columns} FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = $1"
+        );
+        let row = sqlx::query(&sql)
+            .bind(token_hash)
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|row| {
+            let user = user_from_row(&row)?;
+            let session = Session {
+                token_hash: row.try_get("token_hash")?,
+                user_id: user.id,
+                created_at: get_u64(&row, "session_created_at")?,
+                last_seen_at: get_u64(&row, "last_seen_at")?,
+                expires_at: get_u64(&row, "expires_at")?,
+                reauth_at: get_u64(&row, "reauth_at")?,
+            };
+            Ok((session, user))
+        })
+        .transpose()
+    }
+
     /// The invitation with this token hash.
     pub async fn invitation(&self, token_hash: &str) -> StoreResult<Option<Invitation>> {
         let row = sqlx::query("SELECT * FROM invitations WHERE token_hash = $1")
