@@ -1264,6 +1264,9 @@ impl PendingPart {
     }
 }
 
+/// How many times a part is sent again after a network failure or a 503.
+const PART_RETRIES: u32 = 9;
+
 /// Uploads one part with its SHA-256, retrying network failures and 503s.
 async fn put_part(
     client: &Client,
@@ -1274,7 +1277,7 @@ async fn put_part(
 ) -> Result<(), ClientError> {
     let digest = format!("sha-256=:{}:", STANDARD.encode(Sha256::digest(&body)));
     let path = format!("/api/exchanges/{exchange}/objects/{idx}/parts/{part}");
-    let mut attempt = 0u64;
+    let mut attempt = 0u32;
     loop {
         let request = client
             .request(Method::PUT, &path)
@@ -1282,13 +1285,13 @@ async fn put_part(
             .body(body.clone());
         match Client::send(request).await {
             Ok(_) => return Ok(()),
-            Err(ClientError::Http(_)) if attempt < 5 => {
+            // A network cut or a relay restarting: wait and send the part again, for about
+            // a minute in all (250 ms, doubling, at most 15 s apart).
+            Err(ClientError::Http(_) | ClientError::Api { status: 503, .. })
+                if attempt < PART_RETRIES =>
+            {
+                rt::sleep((250u64 << attempt).min(15_000)).await;
                 attempt += 1;
-                rt::sleep(200 * attempt).await;
-            }
-            Err(ClientError::Api { status: 503, .. }) if attempt < 5 => {
-                attempt += 1;
-                rt::sleep(500 * attempt).await;
             }
             Err(other) => return Err(other),
         }
