@@ -378,16 +378,7 @@ pub(super) async fn put_part(
             "this exchange is not being uploaded",
         ));
     }
-    let key = state
-        .store
-        .org_key(&exchange.recipient_org_id, exchange.recipient_generation)
-        .await?;
-    if key.is_none_or(|k| k.suspended) {
-        return Err(ApiError::conflict(
-            "key_generation_suspended",
-            "the recipient's key was suspended: encrypt again to its current key",
-        ));
-    }
+    recipient_key_usable(&state, &exchange).await?;
     let idx: u32 = idx.parse().map_err(|_| ApiError::NotFound)?;
     let part: u32 = part.parse().map_err(|_| ApiError::NotFound)?;
     let objects = state.store.objects(&exchange.id).await?;
@@ -500,6 +491,22 @@ pub(super) async fn put_part(
     }))
 }
 
+/// Refuses to go on with an upload whose recipient key generation was suspended since:
+/// the recipient may no longer trust it, so the sender must encrypt again.
+async fn recipient_key_usable(state: &AppState, exchange: &Exchange) -> Result<(), ApiError> {
+    let key = state
+        .store
+        .org_key(&exchange.recipient_org_id, exchange.recipient_generation)
+        .await?;
+    if key.is_none_or(|k| k.suspended) {
+        return Err(ApiError::conflict(
+            "key_generation_suspended",
+            "the recipient's key was suspended: encrypt again to its current key",
+        ));
+    }
+    Ok(())
+}
+
 /// The sender's current certificate and its signing key.
 async fn signer(state: &AppState, auth: &Auth) -> Result<(String, VerifyingKey), ApiError> {
     let cert = state
@@ -555,16 +562,7 @@ pub(super) async fn complete(
             "some parts are missing",
         ));
     }
-    let key = state
-        .store
-        .org_key(&exchange.recipient_org_id, exchange.recipient_generation)
-        .await?;
-    if key.is_none_or(|k| k.suspended) {
-        return Err(ApiError::conflict(
-            "key_generation_suspended",
-            "the recipient's key was suspended: encrypt again to its current key",
-        ));
-    }
+    recipient_key_usable(&state, &exchange).await?;
     let (fingerprint, signing_key) = signer(&state, &auth).await?;
     let envelope = envelope_signed.verify(&signing_key).map_err(|e| {
         ApiError::unprocessable(

@@ -426,7 +426,31 @@ pub(super) async fn certify(
     .await?;
     tx.set_user_status(&member.id, UserStatus::Active, now)
         .await?;
-    for grant in &grants {
+    write_grants(
+        &mut tx,
+        &org,
+        &auth,
+        &member,
+        &grants,
+        "member.certified",
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Stores grants for a member and records it in the organisation's audit log.
+async fn write_grants(
+    tx: &mut crate::store::Tx,
+    org: &Org,
+    auth: &Auth,
+    member: &User,
+    grants: &[GrantRow],
+    action: &str,
+    now: u64,
+) -> Result<(), ApiError> {
+    for grant in grants {
         tx.upsert_grant(grant, now).await?;
     }
     let generations = grants
@@ -438,14 +462,13 @@ pub(super) async fn certify(
         &format!("audit:{}", org.id),
         now,
         Some(auth.user_id().to_string()),
-        "member.certified",
+        action,
         "user",
         &member.id.to_string(),
         &detail(&[("generations", generations)]),
     )
     .await?;
-    tx.commit().await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }
 
 pub(super) async fn grant(
@@ -467,22 +490,14 @@ pub(super) async fn grant(
     grants.iter_mut().for_each(|g| g.granted_by = auth.user.id);
     let now = now_ms();
     let mut tx = state.store.begin().await?;
-    for grant in &grants {
-        tx.upsert_grant(grant, now).await?;
-    }
-    let generations = grants
-        .iter()
-        .map(|g| g.generation.to_string())
-        .collect::<Vec<_>>()
-        .join(",");
-    tx.append_audit(
-        &format!("audit:{}", org.id),
-        now,
-        Some(auth.user_id().to_string()),
+    write_grants(
+        &mut tx,
+        &org,
+        &auth,
+        &member,
+        &grants,
         "member.granted",
-        "user",
-        &member.id.to_string(),
-        &detail(&[("generations", generations)]),
+        now,
     )
     .await?;
     tx.commit().await?;
