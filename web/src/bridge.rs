@@ -214,6 +214,13 @@ pub fn acknowledge(id: u32, bytes: u64) {
     }
 }
 
+/// Tells the worker to stop download `id` (it then fails at its next chunk).
+pub fn stop_download(id: u32) {
+    if let Ok(bridge) = bridge() {
+        let _ = bridge.post(id, "stop_download", "{}", &[]);
+    }
+}
+
 /// The id the next request will get (downloads need it to acknowledge chunks).
 pub fn next_id() -> u32 {
     bridge().map(|b| b.next.get()).unwrap_or(1)

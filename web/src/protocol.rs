@@ -5,7 +5,11 @@
 //! bytes? }`: `progress` (JSON [`ProgressReport`]), `chunk` (an `ArrayBuffer` of a file
 //! being saved, transferred, acknowledged by the page with an `ack` request so that at
 //! most [`WINDOW`] bytes are in flight), then exactly one `ok` (JSON result) or `err`
-//! (JSON [`WorkerError`]).
+//! (JSON [`WorkerError`]). A `cancel` request (`args` `{"id": n}`) aborts the `send`
+//! request `n`, which then answers `err` with the code `cancelled` after asking the relay
+//! to delete the upload it had begun. A `stop_download` message (answered by nothing, like
+//! `ack`) makes the `download` request of the same id end with an error at its next
+//! chunk: the page could not write the file, or the person cancelled.
 
 use serde::{Deserialize, Serialize};
 

@@ -7,12 +7,23 @@
 // the network: the app must always be the one the relay serves now, with its Subresource
 // Integrity hashes.
 //
-// Hook for the streaming downloads (not implemented yet):
+// Streaming downloads (web/src/pages/exchange/save.rs is the page's side):
 //   self.PLI_DOWNLOADS maps a download id (the path segment after /__download/) to a
-//   function (request) => Response | Promise<Response>. The implementation adds entries
-//   (for example when the page posts a "message" carrying a MessagePort to read the
-//   plaintext from) and removes each entry once its download has started. An unknown id
-//   gets a 404.
+//   function (request) => Response | Promise<Response>. An unknown id gets a 404.
+//
+//   The page posts {type: "pli-download", id, name, size} with a MessagePort, then
+//   navigates to /__download/<id>. This worker registers the id (answering "ready" on the
+//   port), and answers the navigation, once, with an attachment whose body is a
+//   ReadableStream fed by the port ("started"). On the port the page sends
+//   {type: "chunk", bytes} (an ArrayBuffer of decrypted file, in order), then {type:
+//   "done"} (the whole file verified: the stream ends) or {type: "abort"} (decryption or
+//   verification failed: the stream errors, so the browser marks the download failed
+//   instead of presenting a partial file). This worker answers {type: "ack", bytes} when
+//   its stream wants more (backpressure: the page acknowledges to its decrypting worker
+//   only then), {type: "cancelled"} if the person cancels the download in the browser,
+//   and {type: "expired"} if the browser never asked for the download. The page also
+//   posts {type: "pli-keepalive"} every few seconds: each message keeps this worker alive
+//   while it streams.
 
 "use strict";
 
@@ -20,6 +31,128 @@ const DOWNLOAD_PREFIX = "/__download/";
 
 /** @type {Map<string, (request: Request) => Response | Promise<Response>>} */
 self.PLI_DOWNLOADS = new Map();
+
+// Bytes a download's stream holds before it stops acknowledging (the page's decrypting
+// worker holds at most its own window more).
+const STREAM_HIGH_WATER = 1024 * 1024;
+// How long a registered download waits for the browser to ask for it.
+const DOWNLOAD_TTL_MS = 60 * 1000;
+
+self.addEventListener("message", (event) => {
+  const data = event.data;
+  if (!data || typeof data !== "object") {
+    return;
+  }
+  if (data.type === "pli-keepalive") {
+    return; // receiving it was the point
+  }
+  const port = event.ports && event.ports[0];
+  if (
+    data.type !== "pli-download" ||
+    !port ||
+    typeof data.id !== "string" ||
+    !/^[A-Za-z0-9-]{16,64}$/.test(data.id) ||
+    self.PLI_DOWNLOADS.has(data.id)
+  ) {
+    return;
+  }
+  prepareDownload(data.id, String(data.name || ""), Number(data.size), port);
+});
+
+/** Registers download `id`, streamed from `port`. */
+function prepareDownload(id, name, size, port) {
+  let controller = null;
+  let owed = 0; // bytes enqueued but not acknowledged yet
+  let finished = false;
+
+  const finish = () => {
+    finished = true;
+    clearTimeout(expiry);
+    if (self.PLI_DOWNLOADS.get(id) === respond) {
+      self.PLI_DOWNLOADS.delete(id);
+    }
+  };
+  // Acknowledge what the stream took, as long as it wants more.
+  const settle = () => {
+    if (!finished && owed > 0 && controller.desiredSize > 0) {
+      port.postMessage({ type: "ack", bytes: owed });
+      owed = 0;
+    }
+  };
+
+  const stream = new ReadableStream(
+    {
+      start(c) {
+        controller = c;
+      },
+      pull() {
+        settle();
+      },
+      cancel() {
+        if (!finished) {
+          finish();
+          port.postMessage({ type: "cancelled" });
+        }
+      },
+    },
+    new ByteLengthQueuingStrategy({ highWaterMark: STREAM_HIGH_WATER }),
+  );
+
+  port.onmessage = (event) => {
+    const message = event.data || {};
+    if (finished) {
+      return;
+    }
+    if (message.type === "chunk" && message.bytes instanceof ArrayBuffer) {
+      owed += message.bytes.byteLength;
+      controller.enqueue(new Uint8Array(message.bytes));
+      settle();
+    } else if (message.type === "done") {
+      finish();
+      controller.close();
+    } else if (message.type === "abort") {
+      finish();
+      controller.error(new Error("Pli: the file did not decrypt or verify"));
+    }
+  };
+
+  const headers = new Headers({
+    "content-type": "application/octet-stream",
+    "content-disposition": contentDisposition(name),
+    "cache-control": "no-store",
+    "x-content-type-options": "nosniff",
+  });
+  if (Number.isSafeInteger(size) && size >= 0) {
+    headers.set("content-length", String(size));
+  }
+  const respond = () => {
+    self.PLI_DOWNLOADS.delete(id); // once
+    clearTimeout(expiry);
+    port.postMessage({ type: "started" });
+    return new Response(stream, { status: 200, headers });
+  };
+  const expiry = setTimeout(() => {
+    if (self.PLI_DOWNLOADS.get(id) === respond) {
+      self.PLI_DOWNLOADS.delete(id);
+      finished = true;
+      port.postMessage({ type: "expired" });
+    }
+  }, DOWNLOAD_TTL_MS);
+
+  self.PLI_DOWNLOADS.set(id, respond);
+  port.postMessage({ type: "ready" });
+}
+
+/** `attachment` with the name (already made safe by the page) in RFC 6266 form. */
+function contentDisposition(name) {
+  const clean = name.replace(/[\u0000-\u001f\u007f"\\/]/g, "_") || "fichier";
+  const ascii = clean.replace(/[^\x20-\x7e]/g, "_").replace(/[%;]/g, "_");
+  const encoded = encodeURIComponent(clean).replace(
+    /['()*]/g,
+    (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase(),
+  );
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+}
 
 self.addEventListener("install", () => {
   self.skipWaiting();

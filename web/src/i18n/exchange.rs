@@ -1,3 +1,198 @@
 //! Strings of the exchange pages.
 
-pub(super) const ENTRIES: &[super::Entry] = &[];
+pub(super) const ENTRIES: &[super::Entry] = &[
+    ("exchange.title", "Pli", "Exchange"),
+    (
+        "exchange.loading",
+        "Ouverture du pli : vérification de l'expéditeur et déchiffrement…",
+        "Opening the exchange: verifying the sender and decrypting…",
+    ),
+    (
+        "exchange.back.inbox",
+        "Retour aux plis reçus",
+        "Back to the inbox",
+    ),
+    (
+        "exchange.back.outbox",
+        "Retour aux plis envoyés",
+        "Back to sent exchanges",
+    ),
+    (
+        "exchange.verified",
+        "Expéditeur vérifié : {name}, {org}",
+        "Verified sender: {name}, {org}",
+    ),
+    (
+        "exchange.fingerprint",
+        "Empreinte de la clé de signature de l'expéditeur",
+        "Sender's signing key fingerprint",
+    ),
+    (
+        "exchange.unverified.title",
+        "Attention : ce pli n'a pas pu être vérifié",
+        "Warning: this exchange could not be verified",
+    ),
+    (
+        "exchange.unverified.help",
+        "Son expéditeur ou son contenu ne peut pas être authentifié : rien n'en est affiché. Ne vous fiez pas à ce pli, demandez à l'expéditeur de le renvoyer par un autre canal et prévenez l'administrateur de votre service.",
+        "Its sender or its content cannot be authenticated: nothing of it is shown. Do not rely on this exchange, ask the sender to send it again through another channel, and tell your service's administrator.",
+    ),
+    (
+        "exchange.uploading",
+        "Ce pli est en cours d'envoi : son destinataire le verra quand tous ses fichiers seront arrivés sur le serveur.",
+        "This exchange is being sent: its recipient will see it once all its files have reached the server.",
+    ),
+    (
+        "exchange.unauthenticated.help",
+        "Reconnectez-vous puis rouvrez ce pli depuis la liste des plis.",
+        "Log in again, then open this exchange from the list.",
+    ),
+    (
+        "exchange.forbidden.help",
+        "Votre accès à ce service a peut-être été retiré ou suspendu. Contactez l'administrateur de votre organisation.",
+        "Your access to this service may have been removed or suspended. Contact your organisation's administrator.",
+    ),
+    (
+        "exchange.not_found.help",
+        "Vérifiez le lien, ou retrouvez le pli dans la liste des plis reçus ou envoyés.",
+        "Check the link, or find the exchange in the list of received or sent exchanges.",
+    ),
+    (
+        "exchange.expired.help",
+        "Demandez à l'expéditeur de vous l'envoyer à nouveau s'il vous est encore utile.",
+        "Ask the sender to send it again if you still need it.",
+    ),
+    ("exchange.relogin", "Se reconnecter", "Log in again"),
+    (
+        "exchange.subject.none",
+        "Pli sans objet",
+        "Exchange without subject",
+    ),
+    ("exchange.category", "Catégorie", "Category"),
+    (
+        "exchange.category.signalement",
+        "Signalement",
+        "Report to the prosecutor",
+    ),
+    ("exchange.category.rapport", "Rapport", "Report"),
+    ("exchange.category.decision", "Décision", "Decision"),
+    (
+        "exchange.category.demande_evaluation",
+        "Demande d'évaluation",
+        "Request for an assessment",
+    ),
+    ("exchange.category.autre", "Autre", "Other"),
+    ("exchange.urgency", "Urgence", "Urgency"),
+    ("exchange.normal", "Normale", "Normal"),
+    (
+        "exchange.case_reference",
+        "Référence du dossier",
+        "Case reference",
+    ),
+    ("exchange.none", "Aucune", "None"),
+    (
+        "exchange.from",
+        "Organisation expéditrice",
+        "Sending organisation",
+    ),
+    (
+        "exchange.to",
+        "Organisation destinataire",
+        "Receiving organisation",
+    ),
+    ("exchange.received_at", "Reçu le", "Received on"),
+    ("exchange.delivered_at", "Remis le", "Delivered on"),
+    (
+        "exchange.expires_at",
+        "Disponible jusqu'au",
+        "Available until",
+    ),
+    ("exchange.in_reply_to", "En réponse à", "In reply to"),
+    (
+        "exchange.in_reply_to.link",
+        "un pli précédent",
+        "an earlier exchange",
+    ),
+    ("exchange.message", "Message", "Message"),
+    ("exchange.message.none", "Pas de message.", "No message."),
+    ("exchange.files", "Fichiers", "Files"),
+    ("exchange.file.save", "Enregistrer", "Save"),
+    (
+        "exchange.file.save_named",
+        "Enregistrer {name}",
+        "Save {name}",
+    ),
+    (
+        "exchange.file.cancel_named",
+        "Annuler l'enregistrement de {name}",
+        "Cancel saving {name}",
+    ),
+    ("exchange.file.default_name", "fichier", "file"),
+    (
+        "exchange.file.preparing",
+        "Préparation de l'enregistrement…",
+        "Preparing to save…",
+    ),
+    (
+        "exchange.file.saved",
+        "Fichier déchiffré, vérifié et enregistré.",
+        "File decrypted, verified and saved.",
+    ),
+    (
+        "exchange.file.saved_downloads",
+        "Fichier déchiffré, vérifié et enregistré dans vos téléchargements.",
+        "File decrypted, verified and saved to your downloads.",
+    ),
+    (
+        "exchange.file.cancelled",
+        "Enregistrement annulé.",
+        "Saving cancelled.",
+    ),
+    (
+        "exchange.file.discarded",
+        "L'enregistrement a été interrompu : aucun fichier incomplet n'a été conservé.",
+        "Saving was stopped: no incomplete file was kept.",
+    ),
+    (
+        "exchange.file.unsupported",
+        "Ce navigateur ne permet pas d'enregistrer un fichier de cette taille. Utilisez une version récente de Firefox, Chromium, Edge ou Safari, ou la commande pli.",
+        "This browser cannot save a file of this size. Use a recent Firefox, Chromium, Edge or Safari, or the pli command.",
+    ),
+    (
+        "exchange.file.blocked",
+        "Le navigateur n'a pas démarré le téléchargement. Autorisez les téléchargements pour ce site, puis réessayez.",
+        "The browser did not start the download. Allow downloads for this site, then retry.",
+    ),
+    ("exchange.receipts", "Accusés de lecture", "Read receipts"),
+    (
+        "exchange.receipts.none",
+        "Pas encore lu par le destinataire.",
+        "Not read by the recipient yet.",
+    ),
+    (
+        "exchange.receipt",
+        "Lu par {name} le {date}",
+        "Read by {name} on {date}",
+    ),
+    (
+        "exchange.receipts.hint",
+        "Chaque accusé de lecture est signé par son lecteur et vérifié par votre navigateur.",
+        "Each read receipt is signed by its reader and verified by your browser.",
+    ),
+    (
+        "exchange.ack.sending",
+        "Envoi de l'accusé de lecture…",
+        "Sending the read receipt…",
+    ),
+    (
+        "exchange.ack.sent",
+        "Accusé de lecture envoyé.",
+        "Read receipt sent.",
+    ),
+    (
+        "exchange.ack.failed",
+        "L'accusé de lecture n'a pas pu être envoyé ; il le sera à votre prochaine ouverture de ce pli.",
+        "The read receipt could not be sent; it will be when you next open this exchange.",
+    ),
+    ("exchange.reply", "Répondre", "Reply"),
+];

@@ -1,3 +1,84 @@
 //! Strings of the inbox pages.
 
-pub(super) const ENTRIES: &[super::Entry] = &[];
+pub(super) const ENTRIES: &[super::Entry] = &[
+    // Shared by both listings.
+    ("mailbox.filters", "Filtrer la liste", "Filter the list"),
+    ("mailbox.col.files", "Fichiers", "Files"),
+    ("mailbox.col.size", "Taille", "Size"),
+    ("mailbox.unread", "non lu", "unread"),
+    ("mailbox.urgent", "Urgent", "Urgent"),
+    ("mailbox.reply", "Réponse", "Reply"),
+    ("mailbox.more", "Plus anciens", "Older"),
+    (
+        "mailbox.unknown_org",
+        "Organisation inconnue",
+        "Unknown organisation",
+    ),
+    // The inbox.
+    ("inbox.title", "Plis reçus", "Inbox"),
+    (
+        "inbox.lead",
+        "Les plis reçus par votre service, les urgents en premier. La liste se met à jour toute seule.",
+        "Exchanges your service received, urgent ones first. The list updates by itself.",
+    ),
+    (
+        "inbox.caption",
+        "Plis reçus par votre service, les urgents en premier",
+        "Exchanges your service received, urgent ones first",
+    ),
+    ("inbox.col.sender", "Expéditeur", "Sender"),
+    ("inbox.col.received", "Reçu le", "Received"),
+    ("inbox.filter.urgent", "Urgents seulement", "Urgent only"),
+    ("inbox.filter.unread", "Non lus seulement", "Unread only"),
+    (
+        "inbox.empty",
+        "Aucun pli reçu pour l'instant. Les nouveaux plis apparaîtront ici dès leur arrivée.",
+        "No exchange received yet. New exchanges will appear here as soon as they arrive.",
+    ),
+    (
+        "inbox.empty.filtered",
+        "Aucun pli ne correspond à ces filtres.",
+        "No exchange matches these filters.",
+    ),
+    (
+        "inbox.live.new",
+        "Nouveau pli reçu.",
+        "New exchange received.",
+    ),
+    // The outbox.
+    ("outbox.title", "Plis envoyés", "Sent"),
+    (
+        "outbox.lead",
+        "Les plis envoyés par votre service : leur remise et leur lecture par le destinataire.",
+        "Exchanges your service sent: their delivery and their reading by the recipient.",
+    ),
+    (
+        "outbox.caption",
+        "Plis envoyés par votre service, les urgents en premier",
+        "Exchanges your service sent, urgent ones first",
+    ),
+    ("outbox.col.recipient", "Destinataire", "Recipient"),
+    ("outbox.col.sent", "Envoyé le", "Sent"),
+    ("outbox.col.state", "État", "Status"),
+    ("outbox.state.uploading", "Envoi en cours", "Sending"),
+    ("outbox.state.delivered", "Remis", "Delivered"),
+    ("outbox.state.read", "Lu", "Read"),
+    ("outbox.state.expired", "Expiré", "Expired"),
+    (
+        "outbox.read_by",
+        "lu par {name} le {date}",
+        "read by {name} on {date}",
+    ),
+    ("outbox.read_on", "lu le {date}", "read on {date}"),
+    (
+        "outbox.receipt.unverified",
+        "accusé non vérifiable",
+        "receipt cannot be verified",
+    ),
+    (
+        "outbox.empty",
+        "Votre service n'a encore envoyé aucun pli.",
+        "Your service has not sent any exchange yet.",
+    ),
+    ("outbox.send", "Envoyer un pli", "Send an exchange"),
+];
