@@ -12,5 +12,6 @@
     reason = "tests fail loudly on the first unexpected value"
 )]
 
+mod exchange;
 mod journeys;
 mod smoke;

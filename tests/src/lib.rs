@@ -19,6 +19,8 @@ use anyhow::{Context as _, bail};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 
+pub mod cast;
+
 pub use pli_server::testing::{Backend, TestServer};
 
 /// The repository root.
@@ -183,6 +185,59 @@ impl Browser {
     /// Clicks the element matching `css`.
     pub async fn click(&self, css: &str) -> anyhow::Result<()> {
         self.find(css).await?.click().await?;
+        Ok(())
+    }
+
+    /// Chooses, in the `<select>` matching `css`, the first option whose text contains
+    /// `label`, as a person would (the page sees a `change` event).
+    pub async fn select(&self, css: &str, label: &str) -> anyhow::Result<()> {
+        self.find(css).await?;
+        let chosen = self
+            .client
+            .execute(
+                "const [css, label] = arguments; const select = document.querySelector(css);\
+                 const option = [...select.options].find(o => !o.disabled && o.text.includes(label));\
+                 if (!option) { return false; }\
+                 select.value = option.value;\
+                 select.dispatchEvent(new Event('change', { bubbles: true })); return true;",
+                vec![css.into(), label.into()],
+            )
+            .await?;
+        if chosen != serde_json::Value::Bool(true) {
+            bail!("no option {label:?} in {css}");
+        }
+        Ok(())
+    }
+
+    /// Runs `script` in the page and returns its result.
+    pub async fn run(&self, script: &str) -> anyhow::Result<serde_json::Value> {
+        Ok(self.client.execute(script, vec![]).await?)
+    }
+
+    /// Logs in on the login page as `email`, typing the TOTP code when one is asked.
+    pub async fn log_in(
+        &self,
+        email: &str,
+        password: &str,
+        totp: Option<&str>,
+    ) -> anyhow::Result<()> {
+        self.goto("#/login").await?;
+        self.fill("#login-email", email).await?;
+        self.fill("#login-password", password).await?;
+        self.click("form button[type=submit]").await?;
+        if let Some(code) = totp {
+            self.fill("#login-totp", code).await?;
+            self.click("form button[type=submit]").await?;
+        }
+        // Logged in: the page leaves the login form.
+        let started = Instant::now();
+        while self.client.find(Locator::Css("#login-email")).await.is_ok() {
+            if started.elapsed() > Duration::from_secs(60) {
+                let body = self.client.find(Locator::Css("body")).await?.text().await?;
+                bail!("{email} could not log in; the page says:\n{body}");
+            }
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
         Ok(())
     }
 

@@ -1,0 +1,265 @@
+//! Journeys 2 and 3: a caseworker sends a report with several files to the court, a
+//! greffier sees it arrive live, opens it (sender verified), saves the files by streaming
+//! decryption and replies; the caseworker sees it read, by whom, and gets the answer.
+//! The bytes saved are the bytes sent, and nothing readable reached the relay.
+
+use std::path::Path;
+use std::time::Duration;
+
+use pli_e2e::cast::{COURT, Cast, DEPT, PASSWORD, cast};
+use pli_e2e::{Backend, Browser, TestServer, relay};
+
+/// A string that must never reach the relay's database or blob folder.
+const CANARY: &str = "CANARI-e2e-7f3a9c51";
+
+/// Bytes that look like nothing in particular (xorshift), with the canary inside.
+fn content(len: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed | 1;
+    let mut bytes: Vec<u8> = (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect();
+    if len >= CANARY.len() {
+        bytes[..CANARY.len()].copy_from_slice(CANARY.as_bytes());
+    }
+    bytes
+}
+
+/// Fails if `needle` appears in any file under `dir`; returns how many bytes it read.
+fn assert_absent(dir: &Path, needle: &[u8]) -> usize {
+    let mut read = 0;
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            read += assert_absent(&path, needle);
+        } else {
+            let bytes = std::fs::read(&path).unwrap();
+            read += bytes.len();
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle),
+                "{} holds plaintext",
+                path.display()
+            );
+        }
+    }
+    read
+}
+
+/// Saves file `index` of the exchange on screen through the service worker, and returns
+/// what landed in the downloads folder.
+async fn save(browser: &Browser, index: usize, name: &str) -> Vec<u8> {
+    // Headless Chromium has the file picker but nobody to answer it: use the browser's
+    // downloads, the way browsers without the File System Access API save.
+    browser
+        .run("window.showSaveFilePicker = undefined; return true;")
+        .await
+        .unwrap();
+    browser
+        .click(&format!("[data-testid=save-file-{index}]"))
+        .await
+        .unwrap();
+    let path = browser
+        .downloaded(name, Duration::from_secs(300))
+        .await
+        .unwrap();
+    pli_e2e::read(&path).unwrap()
+}
+
+async fn send_and_receive(backend: Backend, big: usize, label: &str) {
+    let server: TestServer = relay(backend).await.unwrap();
+    let Cast {
+        greffier,
+        caseworker,
+        ..
+    } = cast(&server.base, &server.setup_token).await.unwrap();
+
+    let files = tempfile::tempdir().unwrap();
+    let report = files.path().join("Signalement Léa B.pdf");
+    let report_bytes = content(150_000, 1);
+    std::fs::write(&report, &report_bytes).unwrap();
+    let annex = files.path().join("annexe.bin");
+    let annex_bytes = content(big, 2);
+    std::fs::write(&annex, &annex_bytes).unwrap();
+
+    // The greffier waits on the court's inbox.
+    let mut court = Browser::open(&server.base, &format!("{label}-court"))
+        .await
+        .unwrap();
+    court.log_in(&greffier.email, PASSWORD, None).await.unwrap();
+    court.goto("#/inbox").await.unwrap();
+    court.find("[data-testid=empty]").await.unwrap();
+    court.record("inbox-empty").await.unwrap();
+
+    // Journey 2: the caseworker sends.
+    let mut ase = Browser::open(&server.base, &format!("{label}-ase"))
+        .await
+        .unwrap();
+    ase.log_in(&caseworker.email, PASSWORD, None).await.unwrap();
+    ase.goto("#/send").await.unwrap();
+    ase.find("[data-testid=file-input]")
+        .await
+        .unwrap()
+        .send_keys(&format!("{}\n{}", report.display(), annex.display()))
+        .await
+        .unwrap();
+    ase.select("#recipient", COURT).await.unwrap();
+    ase.find("[data-testid=recipient-fingerprint]")
+        .await
+        .unwrap();
+    ase.select("#category", "Signalement").await.unwrap();
+    ase.click("#urgent").await.unwrap();
+    let subject = format!("Danger immédiat {CANARY}");
+    ase.fill("#subject", &subject).await.unwrap();
+    ase.fill("#case-reference", "2026/00042").await.unwrap();
+    ase.fill(
+        "#message",
+        &format!("Merci de traiter en urgence. {CANARY}"),
+    )
+    .await
+    .unwrap();
+    ase.record("compose-filled").await.unwrap();
+    ase.click("[data-testid=send]").await.unwrap();
+    ase.wait_for("[data-testid=sent]", Duration::from_secs(300))
+        .await
+        .unwrap();
+    ase.record("sent").await.unwrap();
+
+    // Journey 3: it appears in the court's inbox without reloading, urgent and unread.
+    let row = court
+        .wait_for(
+            "[data-testid=exchange-row][data-unread=true][data-urgent=true]",
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+    assert!(row.text().await.unwrap().contains(DEPT));
+    court.record("inbox-new").await.unwrap();
+    row.find(fantoccini::Locator::Css("a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    court.find("[data-testid=verified-badge]").await.unwrap();
+    court
+        .wait_for_text(&subject, Duration::from_secs(5))
+        .await
+        .unwrap();
+    court
+        .wait_for_text(&caseworker.name, Duration::from_secs(5))
+        .await
+        .unwrap();
+    court.find("[data-testid=receipt-sent]").await.unwrap();
+    court.record("exchange-opened").await.unwrap();
+
+    assert!(save(&court, 0, "Signalement Léa B.pdf").await == report_bytes);
+    assert!(save(&court, 1, "annexe.bin").await == annex_bytes);
+    court.record("files-saved").await.unwrap();
+
+    // The caseworker's outbox shows it read, by the greffier (receipt verified).
+    ase.goto("#/outbox").await.unwrap();
+    let read = ase
+        .wait_for(
+            "[data-testid=exchange-row] [data-state=read]",
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+    drop(read);
+    ase.wait_for_text(&greffier.name, Duration::from_secs(10))
+        .await
+        .unwrap();
+    ase.record("outbox-read").await.unwrap();
+
+    // The court answers with a decision; the caseworker sees it arrive.
+    court.click("[data-testid=reply]").await.unwrap();
+    court.find("[data-testid=reply-to]").await.unwrap();
+    let decision = files.path().join("ordonnance.pdf");
+    let decision_bytes = content(70_000, 3);
+    std::fs::write(&decision, &decision_bytes).unwrap();
+    court
+        .find("[data-testid=file-input]")
+        .await
+        .unwrap()
+        .send_keys(&decision.display().to_string())
+        .await
+        .unwrap();
+    court.select("#category", "Décision").await.unwrap();
+    court
+        .fill("#subject", &format!("Ordonnance de placement {CANARY}"))
+        .await
+        .unwrap();
+    court.record("reply-filled").await.unwrap();
+    court.click("[data-testid=send]").await.unwrap();
+    court
+        .wait_for("[data-testid=sent]", Duration::from_secs(120))
+        .await
+        .unwrap();
+    ase.goto("#/inbox").await.unwrap();
+    ase.wait_for(
+        "[data-testid=exchange-row][data-unread=true]",
+        Duration::from_secs(30),
+    )
+    .await
+    .unwrap()
+    .find(fantoccini::Locator::Css("a"))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    ase.find("[data-testid=verified-badge]").await.unwrap();
+    ase.find("[data-testid=in-reply-to]").await.unwrap();
+    assert!(save(&ase, 0, "ordonnance.pdf").await == decision_bytes);
+    ase.record("decision-opened").await.unwrap();
+
+    // Nothing readable reached the relay: not the subject, the message, the names of the
+    // files or their contents.
+    for needle in [CANARY, "Signalement Léa", "ordonnance.pdf", "annexe.bin"] {
+        // It read the ciphertext of every file (and the database, on SQLite).
+        assert!(assert_absent(server.data.path(), needle.as_bytes()) > big);
+    }
+    if backend == Backend::Postgres {
+        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&server.database_url)
+            .await
+            .unwrap();
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public'",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+        assert!(tables.len() > 5, "{tables:?}");
+        // bytea columns print as hex.
+        let hex: String = CANARY.bytes().map(|b| format!("{b:02x}")).collect();
+        for table in tables {
+            let rows: Vec<String> =
+                sqlx::query_scalar(&format!("SELECT t::text FROM \"{table}\" t"))
+                    .fetch_all(&mut conn)
+                    .await
+                    .unwrap();
+            for row in rows {
+                assert!(
+                    !row.contains(CANARY) && !row.contains(&hex) && !row.contains("annexe.bin"),
+                    "{table} holds plaintext"
+                );
+            }
+        }
+    }
+    ase.close().await.unwrap();
+    court.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn journeys_2_and_3_send_and_receive_on_sqlite_with_a_200_mb_file() {
+    send_and_receive(Backend::Sqlite, 200 * 1000 * 1000, "journey2-sqlite").await;
+}
+
+#[tokio::test]
+async fn journeys_2_and_3_send_and_receive_on_postgres() {
+    send_and_receive(Backend::Postgres, 5 * 1024 * 1024 + 17, "journey2-postgres").await;
+}

@@ -1,0 +1,178 @@
+//! The people of the browser journeys, set up through the relay's HTTP API by the native
+//! client (the same crypto crate the browser runs): journey 1 does the set-up by hand in
+//! the browser; the other journeys start from a platform where it is already done.
+
+use anyhow::Context as _;
+use pli_api::OrgId;
+use pli_client::{Client, Session};
+use pli_crypto::cert::OrgKind;
+use pli_crypto::password::KdfParams;
+
+/// Every person's password in the journeys.
+pub const PASSWORD: &str = "une phrase de passe assez longue";
+
+/// The current TOTP code for a base32 secret, `offset` 30-second steps ahead.
+pub fn totp(secret: &str, offset: u64) -> anyhow::Result<String> {
+    let mut bytes = Vec::new();
+    let (mut buffer, mut bits) = (0u32, 0);
+    for c in secret.bytes() {
+        let value = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'2'..=b'7' => c - b'2' + 26,
+            _ => continue,
+        };
+        buffer = (buffer << 5) | u32::from(value);
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            bytes.push(u8::try_from((buffer >> bits) & 0xff)?);
+        }
+    }
+    let step = pli_server::now_ms() / 1000 / 30 + offset;
+    let code = pli_server::auth::totp::code(&bytes, step).context("TOTP secret")?;
+    Ok(format!("{code:06}"))
+}
+
+/// Argon2id parameters cheap enough for tests (the browser derives with them too).
+pub fn cheap_kdf() -> anyhow::Result<KdfParams> {
+    let salt = pli_server::auth::secrets::random::<16>().map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(KdfParams {
+        m_cost_kib: KdfParams::MIN_M_COST_KIB,
+        t_cost: 2,
+        p_cost: 1,
+        salt,
+    })
+}
+
+/// Someone with an account: how they log in, and their native session.
+#[allow(missing_debug_implementations, reason = "holds keys")]
+pub struct Person {
+    /// Their address (their login).
+    pub email: String,
+    /// Their name as the directory shows it.
+    pub name: String,
+    /// Their TOTP secret, for admins.
+    pub totp: Option<String>,
+    /// The native session (the tests' other hand: admin work, checks).
+    pub session: Session,
+}
+
+/// A court and a Département, each with an admin (TOTP on, organisation key published)
+/// and a certified member holding that key.
+#[allow(missing_debug_implementations, reason = "holds keys")]
+pub struct Cast {
+    /// The platform administrator (holds the root key).
+    pub platform: Person,
+    /// "Tribunal judiciaire de Meaux — Parquet".
+    pub court: OrgId,
+    /// "Seine-et-Marne — ASE".
+    pub dept: OrgId,
+    /// The court's admin.
+    pub court_admin: Person,
+    /// The Département's admin.
+    pub dept_admin: Person,
+    /// A member of the court.
+    pub greffier: Person,
+    /// A member of the Département.
+    pub caseworker: Person,
+}
+
+/// The court's name, as the directory shows it.
+pub const COURT: &str = "Tribunal judiciaire de Meaux — Parquet";
+/// The Département's name.
+pub const DEPT: &str = "Seine-et-Marne — ASE";
+
+/// `inviter` invites `email` into `org` with `role`; the invitation is accepted; the
+/// inviter certifies the newcomer's keys (and, for members, grants them the
+/// organisation key).
+pub async fn join(
+    client: &Client,
+    inviter: &Person,
+    org: &OrgId,
+    (email, name, role): (&str, &str, &str),
+) -> anyhow::Result<Person> {
+    let invitation = inviter.session.invite(org, email, name, role).await?;
+    let token = invitation
+        .link
+        .rsplit('/')
+        .next()
+        .context("invitation link")?;
+    let mut session = Session::accept_invitation(client, token, PASSWORD, cheap_kdf()?).await?;
+    inviter.session.certify(org, &session.me.user_id).await?;
+    session.refresh_keys().await?;
+    Ok(Person {
+        email: email.into(),
+        name: name.into(),
+        totp: None,
+        session,
+    })
+}
+
+impl Person {
+    /// Turns TOTP on (admins must before anything else).
+    pub async fn enable_totp(&mut self) -> anyhow::Result<()> {
+        let secret = self
+            .session
+            .enable_totp(|s| totp(s, 0).unwrap_or_default())
+            .await?;
+        self.totp = Some(secret);
+        Ok(())
+    }
+
+    /// The TOTP code to type now (empty for people without TOTP).
+    pub fn code(&self) -> anyhow::Result<String> {
+        self.totp
+            .as_deref()
+            .map_or(Ok(String::new()), |s| totp(s, 0))
+    }
+}
+
+/// Sets up the whole [`Cast`] on the relay at `base` with its one-time set-up token.
+pub async fn cast(base: &str, setup_token: &str) -> anyhow::Result<Cast> {
+    let client = Client::new(base);
+    let session = Session::setup_platform(
+        &client,
+        setup_token,
+        "admin@pli.test",
+        "Camille Admin",
+        PASSWORD,
+        cheap_kdf()?,
+    )
+    .await?;
+    let mut platform = Person {
+        email: "admin@pli.test".into(),
+        name: "Camille Admin".into(),
+        totp: None,
+        session,
+    };
+    platform.enable_totp().await?;
+    let court = platform
+        .session
+        .create_org(OrgKind::Court, COURT, "TJ-MEAUX-PARQUET")
+        .await?;
+    let dept = platform
+        .session
+        .create_org(OrgKind::Departement, DEPT, "D77-ASE")
+        .await?;
+    let admin = ("greffe.chef@tj-meaux.test", "Chef de greffe", "org_admin");
+    let mut court_admin = join(&client, &platform, &court, admin).await?;
+    let admin = ("ase.admin@d77.test", "Admin ASE", "org_admin");
+    let mut dept_admin = join(&client, &platform, &dept, admin).await?;
+    for admin in [&mut court_admin, &mut dept_admin] {
+        admin.enable_totp().await?;
+        admin.session.rotate_org_key().await?;
+    }
+    let member = ("greffier@tj-meaux.test", "Greffier Martin", "member");
+    let greffier = join(&client, &court_admin, &court, member).await?;
+    let member = ("ts@d77.test", "Travailleuse sociale Durand", "member");
+    let caseworker = join(&client, &dept_admin, &dept, member).await?;
+    Ok(Cast {
+        platform,
+        court,
+        dept,
+        court_admin,
+        dept_admin,
+        greffier,
+        caseworker,
+    })
+}
