@@ -64,6 +64,10 @@ pub struct ProgressReport {
     pub done: u64,
     /// Bytes in all.
     pub total: u64,
+    /// Milliseconds spent on this step so far (see `pli_client::Progress`); the page
+    /// shows it to `cargo xtask bench web` as the progress bar's `data-busy-ms`.
+    #[serde(default)]
+    pub busy_ms: u64,
 }
 
 /// An organisation one can send to, as verified by the worker.

@@ -554,6 +554,7 @@ async fn handle(
                         phase: phase.into(),
                         done: p.done,
                         total: p.total,
+                        busy_ms: p.busy_ms,
                     },
                 );
             };
@@ -647,6 +648,7 @@ async fn handle(
                         phase: "download".into(),
                         done: p.done,
                         total: p.total,
+                        busy_ms: p.busy_ms,
                     },
                 )
             };

@@ -163,6 +163,10 @@ pub struct Progress {
     pub done: u64,
     /// Bytes in all.
     pub total: u64,
+    /// Milliseconds spent on this step so far: reading and encrypting (the upload
+    /// awaited excluded), or with a part on its way to the relay; 0 where not measured.
+    /// Encrypting and uploading overlap, so a send takes about the larger of the two.
+    pub busy_ms: u64,
 }
 
 impl std::fmt::Debug for FileInput {
@@ -843,6 +847,9 @@ impl Session {
         let mut counters = Counters {
             encrypted: 0,
             uploaded: 0,
+            encrypt_ms: 0.0,
+            upload_ms: 0.0,
+            upload_end: 0.0,
             plaintext_total: files
                 .iter()
                 .map(|f| f.size)
@@ -947,6 +954,7 @@ impl Session {
         let mut buffer = vec![0u8; 1 << 20];
         let mut in_flight: Option<PendingPart> = None;
         loop {
+            let since = rt::now_ms();
             let n = reader.read(&mut buffer).await?;
             if n == 0 {
                 break;
@@ -956,7 +964,7 @@ impl Session {
                 hash.update(chunk);
             }
             encryptor.update(chunk, &mut part)?;
-            counters.encrypted(n as u64);
+            counters.encrypted(n as u64, since);
             while part.len() >= part_size {
                 let rest = part.split_off(part_size);
                 let full = std::mem::replace(&mut part, rest);
@@ -995,10 +1003,12 @@ impl Session {
         let client = self.client.clone();
         let exchange = *exchange;
         let task = rt::spawn(async move {
-            put_part(&client, &exchange, idx, part, bytes::Bytes::from(bytes)).await
+            put_part(&client, &exchange, idx, part, bytes::Bytes::from(bytes)).await?;
+            Ok(rt::now_ms())
         });
         PendingPart {
             len,
+            start: rt::now_ms(),
             task: Box::pin(task),
         }
     }
@@ -1162,6 +1172,7 @@ impl Session {
                 phase: Phase::Download,
                 done: received_bytes,
                 total: expected.size,
+                busy_ms: 0,
             });
         }
         let summary = decryptor.finish(&mut plaintext)?;
@@ -1214,27 +1225,39 @@ impl Session {
 struct Counters<'a> {
     encrypted: u64,
     uploaded: u64,
+    /// Time spent reading and encrypting.
+    encrypt_ms: f64,
+    /// Time with a part on its way, and when the last one arrived.
+    upload_ms: f64,
+    upload_end: f64,
     plaintext_total: u64,
     ciphertext_total: u64,
     progress: &'a dyn Fn(Progress),
 }
 
 impl Counters<'_> {
-    fn encrypted(&mut self, bytes: u64) {
+    fn encrypted(&mut self, bytes: u64, since: f64) {
         self.encrypted += bytes;
+        self.encrypt_ms += rt::now_ms() - since;
         (self.progress)(Progress {
             phase: Phase::Encrypt,
             done: self.encrypted,
             total: self.plaintext_total,
+            busy_ms: whole_ms(self.encrypt_ms),
         });
     }
 
-    fn uploaded(&mut self, bytes: u64) {
-        self.uploaded += bytes;
+    fn uploaded(&mut self, part: Uploaded) {
+        self.uploaded += part.len;
+        // Parts go one after the other: count each one from when it left or the previous
+        // one arrived, whichever is later.
+        self.upload_ms += (part.end - part.start.max(self.upload_end)).max(0.0);
+        self.upload_end = self.upload_end.max(part.end);
         (self.progress)(Progress {
             phase: Phase::Upload,
             done: self.uploaded,
             total: self.ciphertext_total,
+            busy_ms: whole_ms(self.upload_ms),
         });
     }
 }
@@ -1242,25 +1265,47 @@ impl Counters<'_> {
 /// The background upload of a part (`Send` natively; the browser has one thread).
 #[cfg(not(target_arch = "wasm32"))]
 type PartTask = std::pin::Pin<
-    Box<dyn std::future::Future<Output = Result<Result<(), ClientError>, ClientError>> + Send>,
+    Box<dyn std::future::Future<Output = Result<Result<f64, ClientError>, ClientError>> + Send>,
 >;
 /// The background upload of a part (`Send` natively; the browser has one thread).
 #[cfg(target_arch = "wasm32")]
 type PartTask = std::pin::Pin<
-    Box<dyn std::future::Future<Output = Result<Result<(), ClientError>, ClientError>>>,
+    Box<dyn std::future::Future<Output = Result<Result<f64, ClientError>, ClientError>>>,
 >;
+
+/// Milliseconds, rounded down to whole ones.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "a duration: `as` saturates, and a negative one (a clock step) reads 0"
+)]
+fn whole_ms(ms: f64) -> u64 {
+    ms as u64
+}
 
 /// A part being uploaded in the background.
 struct PendingPart {
     len: u64,
+    start: f64,
     task: PartTask,
 }
 
+/// A part the relay acknowledged.
+struct Uploaded {
+    len: u64,
+    start: f64,
+    end: f64,
+}
+
 impl PendingPart {
-    /// Waits for the upload; its length once acknowledged.
-    async fn finish(self) -> Result<u64, ClientError> {
-        self.task.await??;
-        Ok(self.len)
+    /// Waits for the upload; its length and timing once acknowledged.
+    async fn finish(self) -> Result<Uploaded, ClientError> {
+        let end = self.task.await??;
+        Ok(Uploaded {
+            len: self.len,
+            start: self.start,
+            end,
+        })
     }
 }
 

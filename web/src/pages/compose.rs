@@ -281,7 +281,8 @@ fn Bar(
         <div class="progress">
             <span id=label_id.clone()>{move || t(label)} " — " {percent} " %" {amounts}</span>
             <progress data-testid=testid aria-labelledby=label_id max="100"
-                value=move || percent().to_string()>{percent} " %"</progress>
+                value=move || percent().to_string()
+                data-busy-ms=move || report.get().map(|r| r.busy_ms).unwrap_or(0).to_string()>{percent} " %"</progress>
         </div>
     }
 }
