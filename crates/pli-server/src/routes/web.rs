@@ -104,6 +104,12 @@ pub(super) async fn security_headers(request: Request, next: axum::middleware::N
         "cross-origin-resource-policy",
         HeaderValue::from_static("same-origin"),
     );
+    // With COOP, makes the page cross-origin isolated: no other site's resource can load
+    // into its process (everything the app loads is same-origin).
+    headers.insert(
+        "cross-origin-embedder-policy",
+        HeaderValue::from_static("require-corp"),
+    );
     headers.insert(
         "permissions-policy",
         HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()"),
