@@ -81,7 +81,7 @@ pub struct Browser {
     pub downloads: tempfile::TempDir,
     /// Which test this is (names screenshots).
     pub name: String,
-    _profile: tempfile::TempDir,
+    profile: tempfile::TempDir,
     _driver: Driver,
     shots: u32,
 }
@@ -121,10 +121,15 @@ impl Browser {
             base: base.to_owned(),
             downloads,
             name: name.to_owned(),
-            _profile: profile,
+            profile,
             _driver: driver,
             shots: 0,
         })
+    }
+
+    /// Its profile folder (named on the command line of its browser process).
+    pub fn profile(&self) -> &Path {
+        self.profile.path()
     }
 
     /// Goes to `fragment` (`#/login`…) on the relay.

@@ -1,0 +1,32 @@
+//! `cargo xtask bench web`: the web app in headless Chromium, as people use it — a 1 GiB
+//! send (encrypt and upload pipelined, against WebCrypto AES-GCM in the same page) and a
+//! 2 GiB receive (the page's memory while it streams to the downloads). The measuring is
+//! done by `tests/examples/bench_web.rs` (it drives Chromium with the end-to-end tests'
+//! harness); this builds what it needs and runs it.
+
+use anyhow::{Context as _, Result};
+
+use crate::Workspace;
+use crate::cmd::Cmd;
+use crate::{deps, web};
+
+pub(crate) fn run(ws: &Workspace) -> Result<()> {
+    deps::debian_packages(&["chromium", "chromium-driver"])?;
+    // The bundle people get: optimised by wasm-opt.
+    let bundle = web::build(
+        ws,
+        web::Options {
+            wasm_opt: true,
+            locked: false,
+        },
+    )?;
+    Cmd::new("cargo")
+        .args(["build", "--release", "-p", "pli-e2e", "--example", "bench_web"])
+        .run()
+        .context("cannot build the web benchmark")?;
+    Cmd::new(ws.target.join("release/examples/bench_web"))
+        .env("PLI_WEB_DIST", &bundle.dist)
+        .current_dir(&ws.root)
+        .run()
+        .context("the web benchmark failed")
+}
