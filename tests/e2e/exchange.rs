@@ -263,3 +263,75 @@ async fn journeys_2_and_3_send_and_receive_on_sqlite_with_a_200_mb_file() {
 async fn journeys_2_and_3_send_and_receive_on_postgres() {
     send_and_receive(Backend::Postgres, 5 * 1024 * 1024 + 17, "journey2-postgres").await;
 }
+
+/// Bytes in the relay's data folder outside its database files.
+fn blob_bytes(dir: &Path) -> u64 {
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            total += blob_bytes(&path);
+        } else if !entry.file_name().to_string_lossy().starts_with("pli.db") {
+            total += entry.metadata().unwrap().len();
+        }
+    }
+    total
+}
+
+#[tokio::test]
+async fn journey_2_a_send_can_be_cancelled_and_leaves_nothing() {
+    let server = relay(Backend::Sqlite).await.unwrap();
+    let Cast { caseworker, .. } = cast(&server.base, &server.setup_token).await.unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let big = files.path().join("dossier complet.bin");
+    std::fs::write(&big, content(300 * 1000 * 1000, 4)).unwrap();
+
+    let mut ase = Browser::open(&server.base, "journey2-cancel")
+        .await
+        .unwrap();
+    ase.log_in(&caseworker.email, PASSWORD, None).await.unwrap();
+    ase.goto("#/send").await.unwrap();
+    ase.find("[data-testid=file-input]")
+        .await
+        .unwrap()
+        .send_keys(&big.display().to_string())
+        .await
+        .unwrap();
+    ase.select("#recipient", COURT).await.unwrap();
+    ase.find("[data-testid=recipient-fingerprint]")
+        .await
+        .unwrap();
+    ase.select("#category", "Rapport").await.unwrap();
+    ase.fill("#subject", "Rapport annuel").await.unwrap();
+    ase.click("[data-testid=send]").await.unwrap();
+    // Cancel once the first parts are on the relay.
+    let started = std::time::Instant::now();
+    loop {
+        let value = ase
+            .run("const bar = document.querySelector('[data-testid=progress-upload]'); return bar ? Number(bar.value) : 0;")
+            .await
+            .unwrap();
+        if value.as_f64().unwrap_or(0.0) > 0.0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the upload never started"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    ase.click("[data-testid=cancel]").await.unwrap();
+    ase.wait_for_text("Envoi annulé", Duration::from_secs(60))
+        .await
+        .unwrap();
+    ase.record("send-cancelled").await.unwrap();
+    // Nothing was delivered, and the parts sent are erased.
+    let outbox = caseworker.session.outbox().await.unwrap();
+    assert!(outbox.exchanges.is_empty(), "{:?}", outbox.exchanges);
+    assert!(blob_bytes(server.data.path()) < 1 << 20);
+    // The form is still filled in: the person can send again.
+    ase.wait_for_text("dossier complet.bin", Duration::from_secs(5))
+        .await
+        .unwrap();
+    ase.close().await.unwrap();
+}
