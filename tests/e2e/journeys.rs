@@ -1,31 +1,40 @@
-//! The five journeys of the issue, as people do them, in real Chromium against the real
-//! relay. Each page on the way is screenshotted and checked with axe-core.
+//! Journey 1, as people do it, in real Chromium against the real relay: the platform
+//! admin sets the platform up with the one-time link, creates a court and a Département,
+//! invites their first admins, and certifies them after comparing fingerprints; each
+//! admin creates their service's key, the court's admin invites and certifies a member,
+//! and that member sends a file the Département's admin opens. Every page on the way is
+//! screenshotted and checked with axe-core.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use pli_e2e::cast::{COURT, DEPT, PASSWORD, totp};
 use pli_e2e::{Backend, Browser, relay};
 
-const PASSWORD: &str = "une phrase de passe assez longue";
+/// The text of the element matching `css`.
+pub async fn text(browser: &Browser, css: &str) -> String {
+    browser.find(css).await.unwrap().text().await.unwrap()
+}
 
-/// The current TOTP code for a base32 secret, `offset` steps ahead.
-fn totp(secret: &str, offset: u64) -> String {
-    let mut bytes = Vec::new();
-    let (mut buffer, mut bits) = (0u32, 0);
-    for c in secret.bytes() {
-        let value = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'2'..=b'7' => c - b'2' + 26,
-            _ => continue,
-        };
-        buffer = (buffer << 5) | u32::from(value);
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            bytes.push((buffer >> bits) as u8);
+/// Waits until the element matching `css` says `wanted`.
+pub async fn wait_for_in(browser: &Browser, css: &str, wanted: &str) {
+    let started = Instant::now();
+    loop {
+        let now = browser.find(css).await.unwrap().text().await;
+        if now.as_deref().is_ok_and(|t| t.contains(wanted)) {
+            return;
         }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{css} never said {wanted:?}; it says {now:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let step = pli_server::now_ms() / 1000 / 30 + offset;
-    format!("{:06}", pli_server::auth::totp::code(&bytes, step).unwrap())
+}
+
+/// Opens a one-time link read from a page (its fragment, on this browser's relay).
+pub async fn open_link(browser: &Browser, link: &str) {
+    let (_, fragment) = link.split_once('#').expect("a link with a fragment");
+    browser.goto(&format!("#{fragment}")).await.unwrap();
 }
 
 /// Journey 1, first part: the platform admin opens the one-time link, chooses a
@@ -43,6 +52,16 @@ async fn set_up_platform(browser: &mut Browser, token: &str) -> String {
     browser.fill("#repeat-password", PASSWORD).await.unwrap();
     browser.click("form button[type=submit]").await.unwrap();
     // Admins must enable TOTP before anything else.
+    let secret = enable_totp(browser).await;
+    browser
+        .wait_for_text("Plateforme", Duration::from_secs(30))
+        .await
+        .unwrap();
+    secret
+}
+
+/// On the page that requires two-factor authentication: turns it on, returns the secret.
+pub async fn enable_totp(browser: &mut Browser) -> String {
     browser
         .wait_for_text(
             "Activer la double authentification",
@@ -51,31 +70,166 @@ async fn set_up_platform(browser: &mut Browser, token: &str) -> String {
         .await
         .unwrap();
     browser.record("totp-required").await.unwrap();
-    browser.click("button.primary").await.unwrap();
-    let secret = browser
-        .find("#totp-secret")
+    browser.click("[data-testid=totp-start]").await.unwrap();
+    let secret = text(browser, "#totp-secret").await;
+    browser.record("totp-secret").await.unwrap();
+    browser
+        .fill("#totp-code", &totp(&secret, 0).unwrap())
+        .await
+        .unwrap();
+    browser.click("[data-testid=totp-confirm]").await.unwrap();
+    wait_gone(browser, "#totp-secret").await;
+    secret
+}
+
+/// The platform admin creates an organisation and invites its first admin; returns the
+/// invitation link the page shows.
+async fn create_org(
+    platform: &mut Browser,
+    (kind, name, code): (&str, &str, &str),
+    (admin, email): (&str, &str),
+) -> String {
+    platform.select("#create-org-kind", kind).await.unwrap();
+    platform.fill("#create-org-name", name).await.unwrap();
+    platform.fill("#create-org-code", code).await.unwrap();
+    platform
+        .click("[data-testid=create-org-submit]")
+        .await
+        .unwrap();
+    platform
+        .find(&format!("[data-testid=org-{code}]"))
+        .await
+        .unwrap();
+    // The new organisation's panel opens, asking for its first admin.
+    wait_for_in(platform, "#org-panel-title", code).await;
+    platform
+        .wait_for_text("n'a pas encore d'administrateur", Duration::from_secs(10))
+        .await
+        .unwrap();
+    platform.record(&format!("org-{code}")).await.unwrap();
+    platform.fill("#invite-name", admin).await.unwrap();
+    platform.fill("#invite-email", email).await.unwrap();
+    platform.click("[data-testid=invite-submit]").await.unwrap();
+    let link = text(platform, "[data-testid=invitation-link]").await;
+    assert!(link.contains("#/invitation/"), "{link}");
+    platform.record(&format!("invited-{code}")).await.unwrap();
+    link
+}
+
+/// Someone opens their invitation link in a fresh browser and chooses a password (the
+/// browser generates their keys); returns the browser, on the page that waits for
+/// certification, and the signing fingerprint that page shows.
+pub async fn accept(base: &str, label: &str, link: &str, who: &str) -> (Browser, String) {
+    let mut browser = Browser::open(base, label).await.unwrap();
+    open_link(&browser, link).await;
+    browser.find("#new-password").await.unwrap();
+    browser
+        .wait_for_text(who, Duration::from_secs(10))
+        .await
+        .unwrap();
+    browser.record("invitation").await.unwrap();
+    browser.fill("#new-password", PASSWORD).await.unwrap();
+    browser.fill("#repeat-password", PASSWORD).await.unwrap();
+    browser.click("form button[type=submit]").await.unwrap();
+    let fingerprint = browser
+        .wait_for(
+            "[data-testid=my-signing-fingerprint]",
+            Duration::from_secs(60),
+        )
         .await
         .unwrap()
         .text()
         .await
         .unwrap();
-    browser.fill("#totp-code", &totp(&secret, 0)).await.unwrap();
-    browser.click("form button[type=submit]").await.unwrap();
-    browser
-        .wait_for_text("Plateforme", Duration::from_secs(30))
+    browser.record("pending").await.unwrap();
+    (browser, fingerprint)
+}
+
+/// An admin certifies `email` after comparing the fingerprint their page shows with the
+/// one the newcomer read to them (`expected`).
+pub async fn certify(admin: &mut Browser, refresh: &str, email: &str, expected: &str) {
+    admin.click(refresh).await.unwrap();
+    admin
+        .click(&format!("[data-testid=\"certify-{email}\"]"))
         .await
         .unwrap();
-    secret
+    let shown = text(admin, "[data-testid=certify-fingerprint]").await;
+    assert_eq!(shown, expected, "the fingerprints differ");
+    // The button stays disabled until the admin says they compared.
+    let confirm = admin.find("[data-testid=certify-confirm]").await.unwrap();
+    assert!(!confirm.is_enabled().await.unwrap());
+    admin.record("certify").await.unwrap();
+    admin.click("[data-testid=certify-compared]").await.unwrap();
+    admin.click("[data-testid=certify-confirm]").await.unwrap();
+    admin
+        .find(&format!("[data-testid=\"member-{email}\"].active"))
+        .await
+        .unwrap();
+    admin.record("certified").await.unwrap();
+}
+
+/// Waits until no element matches `css`.
+pub async fn wait_gone(browser: &Browser, css: &str) {
+    let started = Instant::now();
+    while browser
+        .client
+        .find(fantoccini::Locator::Css(css))
+        .await
+        .is_ok()
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{css} is still there"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The newcomer, certified, refreshes the waiting page and gets in.
+async fn certified(browser: &Browser) {
+    browser
+        .click("[data-testid=pending-refresh]")
+        .await
+        .unwrap();
+    wait_gone(browser, "[data-testid=pending-refresh]").await;
+}
+
+/// A newly certified admin turns TOTP on and creates the service key on `#/admin`.
+async fn first_key(admin: &mut Browser) {
+    certified(admin).await;
+    enable_totp(admin).await;
+    admin.goto("#/admin").await.unwrap();
+    admin
+        .wait_for_text("pas encore de clé", Duration::from_secs(30))
+        .await
+        .unwrap();
+    admin.record("admin-no-key").await.unwrap();
+    admin.click("[data-testid=rotate-key]").await.unwrap();
+    admin.find("[data-testid=rotate-confirm]").await.unwrap();
+    admin.record("create-key").await.unwrap();
+    admin.click("[data-testid=rotate-confirm]").await.unwrap();
+    admin
+        .wait_for("[data-testid=rotated]", Duration::from_secs(60))
+        .await
+        .unwrap();
+    admin.find("[data-testid=key-1]").await.unwrap();
+    admin.record("key-created").await.unwrap();
 }
 
 #[tokio::test]
-async fn journey_1_platform_set_up() {
+async fn journey_1_platform_set_up_organisations_admins_and_a_member() {
     let server = relay(Backend::Sqlite).await.unwrap();
-    let mut browser = Browser::open(&server.base, "journey1").await.unwrap();
-    let _secret = set_up_platform(&mut browser, &server.setup_token).await;
-    browser.record("platform").await.unwrap();
+    let base = server.base.clone();
+    let mut platform = Browser::open(&base, "journey1").await.unwrap();
+    let _secret = set_up_platform(&mut platform, &server.setup_token).await;
+    platform
+        .find("[data-testid=root-fingerprint]")
+        .await
+        .unwrap();
+    platform.record("platform").await.unwrap();
+
     // The one-time link cannot be used twice.
-    let mut second = Browser::open(&server.base, "journey1-reuse").await.unwrap();
+    let mut second = Browser::open(&base, "journey1-reuse").await.unwrap();
     second
         .goto(&format!("#/setup/{}", server.setup_token))
         .await
@@ -86,5 +240,146 @@ async fn journey_1_platform_set_up() {
         .unwrap();
     second.record("setup-reused").await.unwrap();
     second.close().await.unwrap();
-    browser.close().await.unwrap();
+
+    // Two services, each with a first admin invited.
+    let court_link = create_org(
+        &mut platform,
+        ("Juridiction", COURT, "TJ-MEAUX-PARQUET"),
+        ("Chef de greffe", "greffe.chef@tj-meaux.test"),
+    )
+    .await;
+    let dept_link = create_org(
+        &mut platform,
+        ("Département", DEPT, "D77-ASE"),
+        ("Admin ASE", "ase.admin@d77.test"),
+    )
+    .await;
+
+    // Each admin accepts; the platform admin certifies them, fingerprints compared.
+    let (mut court, court_print) = accept(
+        &base,
+        "journey1-court-admin",
+        &court_link,
+        "greffe.chef@tj-meaux.test",
+    )
+    .await;
+    let (mut dept, dept_print) = accept(
+        &base,
+        "journey1-dept-admin",
+        &dept_link,
+        "ase.admin@d77.test",
+    )
+    .await;
+    assert_ne!(court_print, dept_print);
+    platform
+        .click("[data-testid=manage-TJ-MEAUX-PARQUET]")
+        .await
+        .unwrap();
+    wait_for_in(&platform, "#org-panel-title", "TJ-MEAUX-PARQUET").await;
+    certify(
+        &mut platform,
+        "[data-testid=orgs-refresh]",
+        "greffe.chef@tj-meaux.test",
+        &court_print,
+    )
+    .await;
+    platform
+        .click("[data-testid=manage-D77-ASE]")
+        .await
+        .unwrap();
+    wait_for_in(&platform, "#org-panel-title", "D77-ASE").await;
+    certify(
+        &mut platform,
+        "[data-testid=orgs-refresh]",
+        "ase.admin@d77.test",
+        &dept_print,
+    )
+    .await;
+    platform.close().await.unwrap();
+
+    // Each admin enables TOTP and creates their service's key.
+    first_key(&mut court).await;
+    first_key(&mut dept).await;
+
+    // The court's admin invites a member, who accepts; the admin certifies them, which
+    // grants them the key.
+    court.fill("#invite-name", "Greffier Martin").await.unwrap();
+    court
+        .fill("#invite-email", "greffier@tj-meaux.test")
+        .await
+        .unwrap();
+    court.click("[data-testid=invite-submit]").await.unwrap();
+    let member_link = text(&court, "[data-testid=invitation-link]").await;
+    court.record("member-invited").await.unwrap();
+    let (mut member, member_print) = accept(
+        &base,
+        "journey1-member",
+        &member_link,
+        "greffier@tj-meaux.test",
+    )
+    .await;
+    certify(
+        &mut court,
+        "[data-testid=members-refresh]",
+        "greffier@tj-meaux.test",
+        &member_print,
+    )
+    .await;
+    court
+        .wait_for_text("a reçu les clés du service", Duration::from_secs(10))
+        .await
+        .unwrap();
+    let row = text(&court, "[data-testid=\"member-greffier@tj-meaux.test\"]").await;
+    assert!(!row.contains("N'a pas la clé actuelle"), "{row}");
+    court.close().await.unwrap();
+    certified(&member).await;
+
+    // It works: the member sees the Département with a verified key and sends it a file,
+    // which the Département's admin opens.
+    member.goto("#/send").await.unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let path = files.path().join("note.pdf");
+    std::fs::write(&path, b"%PDF-1.4 note de situation").unwrap();
+    member
+        .find("[data-testid=file-input]")
+        .await
+        .unwrap()
+        .send_keys(&path.display().to_string())
+        .await
+        .unwrap();
+    member.select("#recipient", DEPT).await.unwrap();
+    member
+        .find("[data-testid=recipient-fingerprint]")
+        .await
+        .unwrap();
+    member.select("#category", "Demande").await.unwrap();
+    member
+        .fill("#subject", "Demande de rapport de situation")
+        .await
+        .unwrap();
+    member.record("compose").await.unwrap();
+    member.click("[data-testid=send]").await.unwrap();
+    member
+        .wait_for("[data-testid=sent]", Duration::from_secs(60))
+        .await
+        .unwrap();
+    member.record("sent").await.unwrap();
+    member.close().await.unwrap();
+
+    dept.goto("#/inbox").await.unwrap();
+    dept.wait_for("[data-testid=exchange-row]", Duration::from_secs(30))
+        .await
+        .unwrap()
+        .find(fantoccini::Locator::Css("a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    dept.find("[data-testid=verified-badge]").await.unwrap();
+    dept.wait_for_text("Greffier Martin", Duration::from_secs(10))
+        .await
+        .unwrap();
+    dept.record("received").await.unwrap();
+    dept.close().await.unwrap();
 }

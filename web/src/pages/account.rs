@@ -54,7 +54,7 @@ pub fn Account() -> impl IntoView {
             } else {
                 view! {
                     <Show when=move || setup.get().is_none()>
-                        <button type="button" class="primary" on:click=start>{move || t("totp.start")}</button>
+                        <button type="button" class="primary" data-testid="totp-start" on:click=start>{move || t("totp.start")}</button>
                     </Show>
                     {move || setup.get().map(|s| view! {
                         <p>{move || t("totp.scan")}</p>
@@ -65,7 +65,7 @@ pub fn Account() -> impl IntoView {
                                 <input id="totp-code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" required
                                     prop:value=code on:input=move |ev| set_code.set(event_target_value(&ev)) />
                             </div>
-                            <button type="submit" class="primary">{move || t("totp.confirm")}</button>
+                            <button type="submit" class="primary" data-testid="totp-confirm">{move || t("totp.confirm")}</button>
                         </form>
                     })}
                 }.into_any()

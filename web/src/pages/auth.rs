@@ -339,9 +339,9 @@ pub fn MyFingerprints() -> impl IntoView {
             view! {
                 <dl class="fingerprints">
                     <dt>{move || t("fingerprint.mine.signing")}</dt>
-                    <dd><code>{p.signing.clone()}</code></dd>
+                    <dd><code data-testid="my-signing-fingerprint">{p.signing.clone()}</code></dd>
                     <dt>{move || t("fingerprint.mine.encryption")}</dt>
-                    <dd><code>{p.encryption.clone()}</code></dd>
+                    <dd><code data-testid="my-encryption-fingerprint">{p.encryption.clone()}</code></dd>
                     <dt>{move || t("fingerprint.root")}</dt>
                     <dd><code>{p.root.clone()}</code></dd>
                 </dl>
@@ -369,7 +369,7 @@ pub fn Pending() -> impl IntoView {
             <p>{move || t("pending.help")}</p>
             <MyFingerprints />
             <ErrorBox error=error />
-            <button type="button" class="primary" on:click=refresh>{move || t("pending.refresh")}</button>
+            <button type="button" class="primary" data-testid="pending-refresh" on:click=refresh>{move || t("pending.refresh")}</button>
         </section>
     }
 }

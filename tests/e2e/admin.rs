@@ -1,0 +1,217 @@
+//! Journey 4: a court's admin manages their service on `#/admin`: invites and certifies a
+//! member, removes them (their open session ends at once) and rotates the service key as
+//! the page then proposes; the key history shows both generations, an exchange sent
+//! before the rotation stays readable by the remaining member, the audit log verifies and
+//! exports, and the retention period changes (a bad value gets a clear error).
+
+use std::time::Duration;
+
+use pli_client::{FileInput, SendOptions};
+use pli_crypto::manifest::Category;
+use pli_e2e::cast::{Cast, PASSWORD, cast, totp};
+use pli_e2e::{Backend, Browser, relay};
+
+use crate::journeys::{accept, certify, text, wait_for_in, wait_gone};
+
+const NEWCOMER: &str = "stagiaire@tj-meaux.test";
+
+#[tokio::test]
+async fn journey_4_members_key_rotation_audit_and_retention() {
+    let server = relay(Backend::Sqlite).await.unwrap();
+    let base = server.base.clone();
+    let Cast {
+        court,
+        court_admin,
+        greffier,
+        mut caseworker,
+        ..
+    } = cast(&base, &server.setup_token).await.unwrap();
+
+    // Before anything changes, the Département sends the court an exchange.
+    let subject = "Rapport d'évaluation avant rotation";
+    let before = caseworker
+        .session
+        .send(
+            &court,
+            vec![FileInput::from_bytes(
+                "rapport.pdf",
+                "application/pdf",
+                b"%PDF-1.4 rapport".to_vec(),
+            )],
+            &SendOptions {
+                category: Category::Rapport,
+                subject: subject.into(),
+                message: "Rapport demandé.".into(),
+                case_reference: "2026/00077".into(),
+                urgent: false,
+                copy_to_sender: false,
+                in_reply_to: None,
+            },
+        )
+        .await
+        .unwrap();
+
+    // The court's admin logs in with their TOTP code (the next one: the cast used the
+    // current one).
+    let mut admin = Browser::open(&base, "journey4-admin").await.unwrap();
+    let secret = court_admin.totp.clone().unwrap();
+    admin
+        .log_in(
+            &court_admin.email,
+            PASSWORD,
+            Some(&totp(&secret, 1).unwrap()),
+        )
+        .await
+        .unwrap();
+    admin.goto("#/admin").await.unwrap();
+    admin
+        .find(&format!(
+            "[data-testid=\"member-{}\"].active",
+            greffier.email
+        ))
+        .await
+        .unwrap();
+    admin.find("[data-testid=key-1]").await.unwrap();
+    admin.find("[data-testid=audit-status]").await.unwrap();
+    admin.record("admin").await.unwrap();
+
+    // Invites a member; the link is shown; the newcomer accepts in their browser and is
+    // certified.
+    admin.fill("#invite-name", "Stagiaire Petit").await.unwrap();
+    admin.fill("#invite-email", NEWCOMER).await.unwrap();
+    admin.click("[data-testid=invite-submit]").await.unwrap();
+    let link = text(&admin, "[data-testid=invitation-link]").await;
+    admin
+        .find(&format!("[data-testid=\"invitation-{NEWCOMER}\"]"))
+        .await
+        .unwrap();
+    admin.record("invited").await.unwrap();
+    let (mut newcomer, print) = accept(&base, "journey4-newcomer", &link, NEWCOMER).await;
+    certify(
+        &mut admin,
+        "[data-testid=members-refresh]",
+        NEWCOMER,
+        &print,
+    )
+    .await;
+    newcomer
+        .click("[data-testid=pending-refresh]")
+        .await
+        .unwrap();
+    newcomer.find("[data-testid=exchange-row]").await.unwrap();
+    newcomer.record("inbox").await.unwrap();
+
+    // Removes them: their open session ends at once, and the page proposes a rotation.
+    admin
+        .click(&format!("[data-testid=\"remove-{NEWCOMER}\"]"))
+        .await
+        .unwrap();
+    admin.find("[data-testid=remove-confirm]").await.unwrap();
+    admin.record("remove-confirm").await.unwrap();
+    admin.click("[data-testid=remove-confirm]").await.unwrap();
+    let notice = text(&admin, "[data-testid=removed-notice]").await;
+    assert!(notice.contains("1 session(s) fermée(s)"), "{notice}");
+    admin.find("[data-testid=rotate-now]").await.unwrap();
+    admin
+        .find(&format!("[data-testid=\"member-{NEWCOMER}\"].removed"))
+        .await
+        .unwrap();
+    admin.record("removed").await.unwrap();
+
+    // The removed member's next action says their session ended.
+    newcomer.goto("#/send").await.unwrap();
+    newcomer
+        .wait_for_text("Votre session a expiré", Duration::from_secs(30))
+        .await
+        .unwrap();
+    newcomer.record("session-ended").await.unwrap();
+    newcomer.close().await.unwrap();
+
+    // Rotates the key: generation 2, granted to every current member.
+    admin.click("[data-testid=rotate-now]").await.unwrap();
+    admin.find("[data-testid=rotate-confirm]").await.unwrap();
+    admin.record("rotate-confirm").await.unwrap();
+    admin.click("[data-testid=rotate-confirm]").await.unwrap();
+    wait_for_in(&admin, "[data-testid=rotated]", "2").await;
+    let first = text(&admin, "[data-testid=key-1] code").await;
+    let second = text(&admin, "[data-testid=key-2] code").await;
+    assert!(first.len() > 10 && second.len() > 10 && first != second);
+    wait_for_in(&admin, "[data-testid=key-2]", "Actuelle").await;
+    wait_for_in(&admin, "[data-testid=key-1]", "Ancienne").await;
+    for email in [&greffier.email, &court_admin.email] {
+        let css = format!("[data-testid=\"member-{email}\"]");
+        wait_for_in(&admin, &css, "1, 2").await;
+    }
+    admin.record("rotated").await.unwrap();
+
+    // The exchange sent before the rotation is still readable by the greffier.
+    let mut reader = Browser::open(&base, "journey4-greffier").await.unwrap();
+    reader
+        .log_in(&greffier.email, PASSWORD, None)
+        .await
+        .unwrap();
+    reader.goto(&format!("#/exchange/{before}")).await.unwrap();
+    reader.find("[data-testid=verified-badge]").await.unwrap();
+    reader
+        .wait_for_text(subject, Duration::from_secs(30))
+        .await
+        .unwrap();
+    reader.record("old-exchange").await.unwrap();
+    reader.close().await.unwrap();
+
+    // The audit log: entries, a valid chain, and the export.
+    admin.click("[data-testid=audit-refresh]").await.unwrap();
+    wait_for_in(&admin, "[data-testid=audit-status]", "Chaîne intègre").await;
+    let status = admin.find("[data-testid=audit-status]").await.unwrap();
+    assert_eq!(
+        status.attr("data-valid").await.unwrap().as_deref(),
+        Some("true")
+    );
+    for action in ["member.invited", "member.certified", "member.removed"] {
+        admin
+            .find(&format!("tr[data-action=\"{action}\"]"))
+            .await
+            .unwrap();
+    }
+    admin.record("audit").await.unwrap();
+    admin.click("[data-testid=audit-export]").await.unwrap();
+    let export = admin
+        .downloaded(&format!("audit-{court}.jsonl"), Duration::from_secs(30))
+        .await
+        .unwrap();
+    let export = String::from_utf8(pli_e2e::read(&export).unwrap()).unwrap();
+    let lines: Vec<serde_json::Value> = export
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(lines.len() >= 5, "{export}");
+    assert!(export.contains("member.removed"));
+
+    // The retention period: a bad value is refused with a clear message, a good one saved.
+    admin.fill("#retention-days", "0").await.unwrap();
+    admin.click("[data-testid=retention-submit]").await.unwrap();
+    admin
+        .wait_for_text(
+            "Saisissez un nombre entier de jours entre 1 et 3650.",
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+    let field = admin.find("#retention-days").await.unwrap();
+    assert_eq!(
+        field.attr("aria-invalid").await.unwrap().as_deref(),
+        Some("true")
+    );
+    admin.record("retention-invalid").await.unwrap();
+    admin.fill("#retention-days", "365").await.unwrap();
+    admin.click("[data-testid=retention-submit]").await.unwrap();
+    admin
+        .wait_for_text("365 jours", Duration::from_secs(10))
+        .await
+        .unwrap();
+    wait_gone(&admin, "#retention-days[aria-invalid]").await;
+    admin.record("retention-saved").await.unwrap();
+    let members = court_admin.session.members(&court).await.unwrap();
+    assert_eq!(members.retention_days, 365);
+    admin.close().await.unwrap();
+}
