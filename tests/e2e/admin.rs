@@ -4,9 +4,9 @@
 //! before the rotation stays readable by the remaining member, the audit log verifies and
 //! exports, and the retention period changes (a bad value gets a clear error).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use pli_client::{FileInput, SendOptions};
+use pli_client::{Client, FileInput, SendOptions, Session};
 use pli_crypto::manifest::Category;
 use pli_e2e::cast::{Cast, PASSWORD, cast, totp};
 use pli_e2e::{Backend, Browser, relay};
@@ -118,14 +118,28 @@ async fn journey_4_members_key_rotation_audit_and_retention() {
         .unwrap();
     admin.record("removed").await.unwrap();
 
-    // The removed member's next action says their session ended.
+    // The removed member's next action says their session ended, in French; they cannot
+    // log in again.
     newcomer.goto("#/send").await.unwrap();
-    newcomer
-        .wait_for_text("Votre session a expiré", Duration::from_secs(30))
-        .await
-        .unwrap();
+    let started = Instant::now();
+    loop {
+        let body = text(&newcomer, "body").await;
+        if ["Votre session a expiré", "Votre session a pris fin"]
+            .iter()
+            .any(|t| body.contains(t))
+        {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the removed member's page says:\n{body}"
+        );
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
     newcomer.record("session-ended").await.unwrap();
     newcomer.close().await.unwrap();
+    let refused = Session::login(&Client::new(&base), NEWCOMER, PASSWORD, None, None).await;
+    assert!(refused.is_err(), "a removed member logged in");
 
     // Rotates the key: generation 2, granted to every current member.
     admin.click("[data-testid=rotate-now]").await.unwrap();
@@ -142,6 +156,9 @@ async fn journey_4_members_key_rotation_audit_and_retention() {
         let css = format!("[data-testid=\"member-{email}\"]");
         wait_for_in(&admin, &css, "1, 2").await;
     }
+    // The advice to rotate, followed, is no longer offered.
+    admin.find("[data-testid=removed-rotated]").await.unwrap();
+    wait_gone(&admin, "[data-testid=rotate-now]").await;
     admin.record("rotated").await.unwrap();
 
     // The exchange sent before the rotation is still readable by the greffier.
@@ -173,6 +190,10 @@ async fn journey_4_members_key_rotation_audit_and_retention() {
             .await
             .unwrap();
     }
+    admin
+        .run("document.querySelector('table.audit').scrollIntoView(); return true;")
+        .await
+        .unwrap();
     admin.record("audit").await.unwrap();
     admin.click("[data-testid=audit-export]").await.unwrap();
     let export = admin
@@ -203,6 +224,9 @@ async fn journey_4_members_key_rotation_audit_and_retention() {
         Some("true")
     );
     admin.record("retention-invalid").await.unwrap();
+    admin.fill("#retention-days", "4000").await.unwrap();
+    admin.click("[data-testid=retention-submit]").await.unwrap();
+    admin.find("[data-testid=retention-error]").await.unwrap();
     admin.fill("#retention-days", "365").await.unwrap();
     admin.click("[data-testid=retention-submit]").await.unwrap();
     admin

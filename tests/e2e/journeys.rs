@@ -204,7 +204,8 @@ async fn first_key(admin: &mut Browser) {
         .await
         .unwrap();
     admin.record("admin-no-key").await.unwrap();
-    admin.click("[data-testid=rotate-key]").await.unwrap();
+    // The page starts with what to do first.
+    admin.click("[data-testid=create-key-now]").await.unwrap();
     admin.find("[data-testid=rotate-confirm]").await.unwrap();
     admin.record("create-key").await.unwrap();
     admin.click("[data-testid=rotate-confirm]").await.unwrap();
@@ -213,6 +214,7 @@ async fn first_key(admin: &mut Browser) {
         .await
         .unwrap();
     admin.find("[data-testid=key-1]").await.unwrap();
+    wait_gone(admin, "[data-testid=no-key]").await;
     admin.record("key-created").await.unwrap();
 }
 

@@ -96,6 +96,11 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "No members yet: invite one below.",
     ),
     (
+        "admin.members.empty.invited",
+        "Aucun membre n'a encore créé son accès : les invitations ci-dessous attendent leur destinataire.",
+        "Nobody has created their access yet: the invitations below are waiting for their recipients.",
+    ),
+    (
         "admin.members.pending",
         "Comptes en attente de certification : {count}. Certifiez-les après avoir comparé leur empreinte par téléphone.",
         "Accounts awaiting certification: {count}. Certify them after comparing their fingerprint by phone.",
@@ -233,6 +238,11 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "Faire tourner la clé maintenant",
         "Rotate the key now",
     ),
+    (
+        "admin.removed.rotated",
+        "Membre retiré, et la clé du service a tourné depuis (génération {generation}) : {name} ne pourra lire aucun des prochains plis.",
+        "Member removed, and the service key has turned since (generation {generation}): {name} cannot read any later exchange.",
+    ),
     // ----- password-loss reset
     ("admin.reset", "Mot de passe perdu", "Lost password"),
     (
@@ -304,8 +314,8 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "admin.keys.rotated",
-        "Nouvelle clé du service publiée : génération {generation}.",
-        "New service key published: generation {generation}.",
+        "Nouvelle clé du service publiée : génération {generation}, transmise à chaque membre actif. Les plis à venir sont chiffrés avec elle ; les précédents restent lisibles.",
+        "New service key published: generation {generation}, handed to every active member. Exchanges from now on are encrypted with it; earlier ones stay readable.",
     ),
     (
         "admin.keys.caption",

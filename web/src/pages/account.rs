@@ -62,7 +62,7 @@ pub fn Account() -> impl IntoView {
                         <form on:submit=confirm>
                             <div class="field">
                                 <label for="totp-code">{move || t("totp.code")}</label>
-                                <input id="totp-code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" required
+                                <input id="totp-code" class="short" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required
                                     prop:value=code on:input=move |ev| set_code.set(event_target_value(&ev)) />
                             </div>
                             <button type="submit" class="primary" data-testid="totp-confirm">{move || t("totp.confirm")}</button>

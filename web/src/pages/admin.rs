@@ -67,6 +67,18 @@ pub fn Admin() -> impl IntoView {
             <h1>{move || t("admin.title")}</h1>
             <p class="lead">{title}</p>
             <p>{move || t("admin.intro")}</p>
+            // A service without a key cannot receive anything: the first thing to do.
+            <Show when=move || members.get().is_some_and(|m| m.generations.is_empty())>
+                <div class="alert warning" data-testid="no-key">
+                    <p>{move || t("admin.keys.none")}</p>
+                    <div class="actions">
+                        <button type="button" class="primary" data-testid="create-key-now"
+                            on:click=move |_| rotate.set(true)>
+                            {move || t("admin.keys.create")}
+                        </button>
+                    </div>
+                </div>
+            </Show>
             <ErrorBox error=error />
         </section>
         <section class="card" aria-labelledby="admin-members-title">
@@ -156,13 +168,16 @@ fn RetentionForm(org: OrgId, version: RwSignal<u32>) -> impl IntoView {
             <div class="field">
                 <label for="retention-days">{move || t("admin.retention.days")}</label>
                 <input id="retention-days" type="number" inputmode="numeric" min="1" max="3650" step="1" required
-                    class="short" aria-describedby="retention-help" data-testid="retention-days"
+                    class="short" data-testid="retention-days"
+                    aria-describedby=move || if invalid.get() { "retention-error retention-help" } else { "retention-help" }
                     aria-invalid=move || invalid.get().then_some("true")
                     prop:value=move || days.get() on:input=move |ev| days.set(event_target_value(&ev)) />
                 <p id="retention-help" class="hint">{move || t("admin.retention.help")}</p>
             </div>
             <Show when=move || invalid.get()>
-                <div class="alert error" role="alert"><p>{move || t("admin.retention.invalid")}</p></div>
+                <div class="alert error" role="alert" id="retention-error" data-testid="retention-error">
+                    <p>{move || t("admin.retention.invalid")}</p>
+                </div>
             </Show>
             <ErrorBox error=error />
             <div class="actions">

@@ -227,7 +227,8 @@ pub fn load_members(
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Outcome {
     Certified(String),
-    Removed(String, Removed),
+    /// Who, what the relay did, and the latest key generation when they left.
+    Removed(String, Removed, Option<u32>),
     Reset(MemberSummary, InviteResponse),
     Withdrawn(String),
 }
@@ -286,10 +287,14 @@ pub fn MembersPanel(
                     .call::<()>("certify", args)
                     .await
                     .map(|()| Outcome::Certified(member.display_name.clone())),
-                "remove" => gate
-                    .call::<Removed>("remove", args)
-                    .await
-                    .map(|r| Outcome::Removed(member.display_name.clone(), r)),
+                "remove" => {
+                    let generation = members
+                        .get_untracked()
+                        .and_then(|m| m.generations.iter().max().copied());
+                    gate.call::<Removed>("remove", args)
+                        .await
+                        .map(|r| Outcome::Removed(member.display_name.clone(), r, generation))
+                }
                 _ => gate
                     .call::<InviteResponse>("reset", args)
                     .await
@@ -473,7 +478,12 @@ pub fn MembersPanel(
                 <p class="alert info">{move || fill(&t("admin.members.pending"), &[("count", &pending.to_string())])}</p>
             })}
             {if list.is_empty() {
-                view! { <p>{move || t("admin.members.empty")}</p> }.into_any()
+                let key = if all.invitations.is_empty() {
+                    "admin.members.empty"
+                } else {
+                    "admin.members.empty.invited"
+                };
+                view! { <p>{move || t(key)}</p> }.into_any()
             } else {
                 view! {
                     <div class="table-wrap">
@@ -511,25 +521,46 @@ pub fn MembersPanel(
                 view! { <p class="alert info">{move || fill(&t(key), &[("name", &name)])}</p> }
                     .into_any()
             }
-            Outcome::Removed(name, removed) => view! {
-                <div class="alert warning" data-testid="removed-notice">
-                    <p>{move || t("admin.removed")}</p>
-                    <p class="hint">{move || fill(&t("admin.removed.detail"), &[
-                        ("name", &name),
-                        ("sessions", &removed.sessions_ended.to_string()),
-                        ("grants", &removed.grants_deleted.to_string()),
-                    ])}</p>
-                    {rotate.map(|open| view! {
-                        <div class="actions">
-                            <button type="button" class="primary" data-testid="rotate-now"
-                                on:click=move |_| open.set(true)>
-                                {move || t("admin.removed.rotate")}
-                            </button>
-                        </div>
-                    })}
-                </div>
+            Outcome::Removed(name, removed, at_removal) => {
+                // Once the key turned, the advice is followed: say so instead.
+                let rotated = move || {
+                    members
+                        .get()
+                        .and_then(|m| m.generations.iter().max().copied())
+                        .filter(|g| Some(*g) > at_removal)
+                };
+                let who = name.clone();
+                view! {
+                    <div class=move || if rotated().is_some() { "alert info" } else { "alert warning" }
+                        data-testid="removed-notice">
+                        {move || match rotated() {
+                            Some(g) => view! {
+                                <p data-testid="removed-rotated">{
+                                    let who = who.clone();
+                                    move || fill(&t("admin.removed.rotated"), &[("name", &who), ("generation", &g.to_string())])
+                                }</p>
+                            }.into_any(),
+                            None => view! { <p>{move || t("admin.removed")}</p> }.into_any(),
+                        }}
+                        <p class="hint">{move || fill(&t("admin.removed.detail"), &[
+                            ("name", &name),
+                            ("sessions", &removed.sessions_ended.to_string()),
+                            ("grants", &removed.grants_deleted.to_string()),
+                        ])}</p>
+                        {rotate.map(|open| view! {
+                            <Show when=move || rotated().is_none()>
+                                <div class="actions">
+                                    <button type="button" class="primary" data-testid="rotate-now"
+                                        on:click=move |_| open.set(true)>
+                                        {move || t("admin.removed.rotate")}
+                                    </button>
+                                </div>
+                            </Show>
+                        })}
+                    </div>
+                }
+                .into_any()
             }
-            .into_any(),
             Outcome::Reset(member, response) => {
                 let name = member.display_name.clone();
                 view! {
