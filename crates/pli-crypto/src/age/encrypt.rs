@@ -45,10 +45,32 @@ impl<S: Summary> std::fmt::Debug for Encryptor<S> {
     }
 }
 
-impl Encryptor {
-    /// Starts a file for `recipients` (1 to [`MAX_STANZAS`]): draws the file key, wraps it
-    /// for each recipient and writes the header and nonce, which come out with the first
-    /// call to [`update`](Self::update) or [`finish`](Self::finish).
+/// What makes an encryption repeatable: the file key, the header that wraps it for each
+/// recipient, and the payload nonce. Two [`Encryptor`]s started from the same seed turn
+/// the same plaintext into the same bytes, so an upload interrupted by a page reload can
+/// be resumed by encrypting the file again and sending only the parts the relay lacks.
+///
+/// **Secret**: whoever holds a seed can decrypt what was encrypted with it. Keep it only
+/// sealed (the web app age-encrypts it to the sender's own key) and drop it once the
+/// upload is complete.
+pub struct EncryptionSeed {
+    file_key: FileKey,
+    /// The header, MAC included, then the nonce: the first bytes of the file.
+    prefix: Vec<u8>,
+}
+
+impl std::fmt::Debug for EncryptionSeed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EncryptionSeed").finish_non_exhaustive()
+    }
+}
+
+/// The first byte of an encoded [`EncryptionSeed`].
+const SEED_VERSION: u8 = 1;
+
+impl EncryptionSeed {
+    /// Draws a file key and a nonce, and wraps the key for `recipients` (1 to
+    /// [`MAX_STANZAS`]).
     pub fn new(recipients: &[Recipient]) -> Result<Self, Error> {
         if recipients.is_empty() || recipients.len() > MAX_STANZAS {
             return Err(Error::OutOfRange("an age file has 1 to 16 recipients"));
@@ -61,14 +83,74 @@ impl Encryptor {
         let mut prefix = format::write_header_without_mac(&stanzas);
         let mac = header_mac(&file_key, &prefix)?;
         format::append_mac(&mut prefix, &mac);
-        let nonce = random::bytes::<NONCE_SIZE>()?;
-        prefix.extend_from_slice(&nonce);
-        let key = PayloadKey::derive(&file_key, &nonce).map_err(|_| Error::Random)?;
+        prefix.extend_from_slice(&random::bytes::<NONCE_SIZE>()?);
+        Ok(Self { file_key, prefix })
+    }
+
+    /// `1 ‖ file key (16) ‖ header ‖ nonce (16)`.
+    pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
+        let mut out = Zeroizing::new(Vec::with_capacity(1 + 16 + self.prefix.len()));
+        out.push(SEED_VERSION);
+        out.extend_from_slice(self.file_key.0.as_slice());
+        out.extend_from_slice(&self.prefix);
+        out
+    }
+
+    /// Reads [`to_bytes`](Self::to_bytes)' encoding, checking that the header parses, that
+    /// its MAC is the file key's, and that exactly a nonce follows it.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
+        let malformed = |problem| Error::Encoding {
+            what: "encryption seed",
+            problem,
+        };
+        let (version, rest) = bytes.split_first().ok_or(malformed("empty"))?;
+        if *version != SEED_VERSION {
+            return Err(malformed("unknown version"));
+        }
+        let (key, prefix) = rest.split_at_checked(16).ok_or(malformed("too short"))?;
+        let mut file_key = FileKey(Zeroizing::new([0; 16]));
+        file_key.0.copy_from_slice(key);
+        let format::HeaderParse::Complete(header) =
+            format::parse_header(prefix).map_err(|_| malformed("bad header"))?
+        else {
+            return Err(malformed("truncated header"));
+        };
+        if prefix.len() != header.len() + NONCE_SIZE {
+            return Err(malformed("the nonce is missing or followed by data"));
+        }
+        let mac = header_mac(&file_key, header.mac_input())?;
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(&mac[..], &header.mac()[..])) {
+            return Err(malformed("the header is not this file key's"));
+        }
+        Ok(Self {
+            file_key,
+            prefix: prefix.to_vec(),
+        })
+    }
+}
+
+impl Encryptor {
+    /// Starts a file for `recipients` (1 to [`MAX_STANZAS`]): draws the file key, wraps it
+    /// for each recipient and writes the header and nonce, which come out with the first
+    /// call to [`update`](Self::update) or [`finish`](Self::finish).
+    pub fn new(recipients: &[Recipient]) -> Result<Self, Error> {
+        Self::from_seed(&EncryptionSeed::new(recipients)?)
+    }
+
+    /// Starts a file from `seed`: the same seed and plaintext give the same bytes.
+    pub fn from_seed(seed: &EncryptionSeed) -> Result<Self, Error> {
+        let nonce_at = seed.prefix.len().saturating_sub(NONCE_SIZE);
+        let nonce: &[u8; NONCE_SIZE] = seed
+            .prefix
+            .get(nonce_at..)
+            .and_then(|n| n.try_into().ok())
+            .ok_or(Error::OutOfRange("an encryption seed ends with its nonce"))?;
+        let key = PayloadKey::derive(&seed.file_key, nonce).map_err(|_| Error::Random)?;
         Ok(Self {
             key,
             counter: 0,
             pending: Zeroizing::new(Vec::with_capacity(ENCRYPTED_CHUNK_SIZE)),
-            prefix: Some(prefix),
+            prefix: Some(seed.prefix.clone()),
             hasher: Sha256::default(),
             plaintext_len: 0,
             ciphertext_len: 0,

@@ -41,7 +41,7 @@ pub use x25519::Recipient;
 #[cfg(feature = "secret")]
 pub use decrypt::{Decryptor, decrypt_to_vec};
 #[cfg(feature = "secret")]
-pub use encrypt::{Encryptor, encrypt_to_vec};
+pub use encrypt::{EncryptionSeed, Encryptor, encrypt_to_vec};
 #[cfg(feature = "secret")]
 pub use io::{DecryptReader, EncryptWriter};
 #[cfg(feature = "secret")]

@@ -214,3 +214,48 @@ both_targets! {
         }
     }
 }
+
+both_targets! {
+    fn a_seed_repeats_an_encryption_byte_for_byte_and_survives_its_encoding() {
+        let identity = Identity::generate().unwrap();
+        let others = [identity.to_recipient(), Identity::generate().unwrap().to_recipient()];
+        let plaintext: Vec<u8> = (0..3 * CHUNK + 17).map(|i| (i % 253) as u8).collect();
+        let seed = age::EncryptionSeed::new(&others).unwrap();
+        let encrypt = |seed: &age::EncryptionSeed, piece: usize| {
+            let mut encryptor = Encryptor::from_seed(seed).unwrap();
+            let mut out = Vec::new();
+            for part in plaintext.chunks(piece) {
+                encryptor.update(part, &mut out).unwrap();
+            }
+            let summary = encryptor.finish(&mut out).unwrap();
+            (out, summary)
+        };
+        let (first, summary) = encrypt(&seed, 1000);
+        let again = age::EncryptionSeed::from_bytes(&seed.to_bytes()).unwrap();
+        let (second, second_summary) = encrypt(&again, 70_000);
+        assert!(first == second);
+        assert_eq!(summary, second_summary);
+        assert_eq!(decrypt_in_pieces(&identity, &first, 5000).unwrap(), plaintext);
+        // A fresh seed gives other bytes.
+        let (other, _) = encrypt(&age::EncryptionSeed::new(&others).unwrap(), 1000);
+        assert!(other != first);
+    }
+
+    fn a_damaged_or_foreign_seed_is_refused() {
+        let recipient = Identity::generate().unwrap().to_recipient();
+        let bytes = age::EncryptionSeed::new(&[recipient]).unwrap().to_bytes().to_vec();
+        // Any byte flipped: the version, the key (the MAC no longer matches), the header,
+        // the nonce is not checked by the MAC but its length is.
+        for at in 0..bytes.len() - 16 {
+            let mut damaged = bytes.clone();
+            damaged[at] ^= 0x01;
+            assert!(age::EncryptionSeed::from_bytes(&damaged).is_err(), "byte {at}");
+        }
+        for len in [0, 1, 17, bytes.len() - 1] {
+            assert!(age::EncryptionSeed::from_bytes(&bytes[..len]).is_err(), "length {len}");
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(age::EncryptionSeed::from_bytes(&longer).is_err());
+    }
+}
