@@ -28,4 +28,6 @@ mod session;
 
 pub use error::ClientError;
 pub use http::Client;
-pub use session::{FileInput, Phase, Progress, Reader, Received, SendOptions, Session};
+pub use session::{
+    FileInput, PendingSend, Phase, PlannedFile, Progress, Reader, Received, SendOptions, Session,
+};

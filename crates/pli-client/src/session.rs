@@ -1,29 +1,28 @@
 //! A logged-in person, with their keys unlocked in memory, and what they do.
 
-use futures_util::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
+use futures_util::io::{AsyncRead, AsyncWrite, AsyncWriteExt as _};
 use std::collections::BTreeMap;
 
 use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::STANDARD;
 use futures_util::StreamExt as _;
 use pli_api::messages::{
-    AcceptRequest, CertifyRequest, CompleteExchange, CreateExchange, CreateOrg, DirectoryKey,
-    DirectoryOrg, ExchangeCreated, ExchangeDetail, ExchangePage, GrantUpload, InvitationInfo,
-    InviteRequest, InviteResponse, LoginRequest, LoginResponse, Me, Members, MyGrants,
-    NewCredentials, PostReceipt, PreloginRequest, PreloginResponse, PublicKeys, PublishKey,
-    ReauthRequest, Removed, SetupRequest, TokenRequest, TotpCode, TotpSetupResponse,
+    AcceptRequest, CertifyRequest, CreateOrg, DirectoryKey, DirectoryOrg, ExchangeDetail,
+    ExchangePage, GrantUpload, InvitationInfo, InviteRequest, InviteResponse, LoginRequest,
+    LoginResponse, Me, Members, MyGrants, NewCredentials, PostReceipt, PreloginRequest,
+    PreloginResponse, PublicKeys, PublishKey, ReauthRequest, Removed, SetupRequest, TokenRequest,
+    TotpCode, TotpSetupResponse,
 };
 use pli_api::{Base64, ExchangeId, OrgId, UserId};
-use pli_crypto::age::{Encryptor, Identity};
+use pli_crypto::age::Identity;
 use pli_crypto::bundle::KeyBundle;
 use pli_crypto::cert::{
     OrgCertificate, OrgKeyCertificate, OrgKind, Role, TrustRoot, UserCertificate,
 };
-use pli_crypto::codec::Canonical;
-use pli_crypto::envelope::{Envelope, ObjectRef, Priority};
+use pli_crypto::envelope::ObjectRef;
 use pli_crypto::grant::OrgKey;
 use pli_crypto::keys::UserKeys;
-use pli_crypto::manifest::{Category, FileEntry, Manifest};
+use pli_crypto::manifest::{Category, Manifest};
 use pli_crypto::password::{self, KdfParams};
 use pli_crypto::receipt::Receipt;
 use pli_crypto::sign::{Signed, SigningKey, VerifyingKey};
@@ -31,8 +30,12 @@ use reqwest::Method;
 use sha2::{Digest as _, Sha256};
 
 use crate::protocol::{self, VerifiedExchange, VerifiedReceipt};
+
+mod send;
+
 use crate::rt;
 use crate::{Client, ClientError};
+pub use send::{PendingSend, PlannedFile};
 
 /// Milliseconds since the Unix epoch (the browser's clock in WebAssembly, where
 /// `SystemTime` is not available).
@@ -764,255 +767,6 @@ impl Session {
         Ok(verified)
     }
 
-    /// Sends files to an organisation: verifies its key, encrypts each file and the
-    /// manifest, uploads them part by part (retrying a part after a network failure),
-    /// signs the envelope and completes. Returns the exchange id.
-    pub async fn send(
-        &mut self,
-        recipient: &OrgId,
-        files: Vec<FileInput>,
-        options: &SendOptions,
-    ) -> Result<ExchangeId, ClientError> {
-        self.send_with_progress(recipient, files, options, &|_| {})
-            .await
-    }
-
-    /// [`send`](Self::send), reporting encryption and upload progress; the encryption of
-    /// a part overlaps the upload of the previous one.
-    pub async fn send_with_progress(
-        &mut self,
-        recipient: &OrgId,
-        files: Vec<FileInput>,
-        options: &SendOptions,
-        progress: &dyn Fn(Progress),
-    ) -> Result<ExchangeId, ClientError> {
-        let key = self.recipient_key(recipient).await?;
-        let own = if options.copy_to_sender {
-            self.org_keys
-                .iter()
-                .next_back()
-                .map(|(g, k)| (*g, k.recipient()))
-        } else {
-            None
-        };
-        let mut recipients = vec![key.recipient()];
-        recipients.extend(own.map(|(_, r)| r));
-
-        // The manifest's size is known before the files' hashes are: they are fixed-size.
-        let mut manifest = Manifest {
-            exchange_id: ExchangeId::from_bytes([0; 16]),
-            category: options.category,
-            subject: options.subject.clone(),
-            message: options.message.clone(),
-            case_reference: options.case_reference.clone(),
-            files: files
-                .iter()
-                .map(|f| FileEntry {
-                    name: f.name.clone(),
-                    size: f.size,
-                    media_type: f.media_type.clone(),
-                    sha256: [0; 32],
-                })
-                .collect(),
-        };
-        let manifest_len = manifest.to_canonical()?.len() as u64;
-        let mut sizes = vec![
-            pli_crypto::age::encrypted_len(recipients.len(), manifest_len).unwrap_or(u64::MAX),
-        ];
-        sizes.extend(
-            files.iter().map(|f| {
-                pli_crypto::age::encrypted_len(recipients.len(), f.size).unwrap_or(u64::MAX)
-            }),
-        );
-        let request = CreateExchange {
-            recipient_org_id: *recipient,
-            recipient_generation: key.key.generation,
-            sender_generation: own.map(|(g, _)| g),
-            urgent: options.urgent,
-            sizes,
-            in_reply_to: options.in_reply_to,
-        };
-        let idempotency_key = URL_SAFE_NO_PAD.encode(random_id::<()>()?.as_bytes());
-        let created: ExchangeCreated = Client::send(
-            self.client
-                .request(Method::POST, "/api/exchanges")
-                .header("idempotency-key", &idempotency_key)
-                .json(&request),
-        )
-        .await?
-        .json()
-        .await?;
-        manifest.exchange_id = created.exchange_id;
-
-        let mut counters = Counters {
-            encrypted: 0,
-            uploaded: 0,
-            encrypt_ms: 0.0,
-            upload_ms: 0.0,
-            upload_end: 0.0,
-            plaintext_total: files
-                .iter()
-                .map(|f| f.size)
-                .sum::<u64>()
-                .saturating_add(manifest_len),
-            ciphertext_total: created.objects.iter().map(|o| o.size).sum(),
-            progress,
-        };
-        let mut objects = vec![ObjectRef {
-            size: 0,
-            sha256: [0; 32],
-        }];
-        for (i, file) in files.into_iter().enumerate() {
-            let idx =
-                u32::try_from(i + 1).map_err(|_| ClientError::verification("too many files"))?;
-            let mut plaintext_hash = Sha256::new();
-            let summary = self
-                .upload_object(
-                    &created,
-                    idx,
-                    &recipients,
-                    file.reader,
-                    Some(&mut plaintext_hash),
-                    &mut counters,
-                )
-                .await?;
-            if let Some(entry) = manifest.files.get_mut(i) {
-                entry.sha256 = plaintext_hash.finalize().into();
-                if summary.plaintext_len != entry.size {
-                    return Err(ClientError::verification(format!(
-                        "file {} changed size while being sent",
-                        entry.name
-                    )));
-                }
-            }
-            objects.push(ObjectRef {
-                size: summary.ciphertext_len,
-                sha256: summary.ciphertext_sha256,
-            });
-        }
-        let manifest_bytes = zeroize::Zeroizing::new(manifest.to_canonical()?);
-        let reader = Box::new(futures_util::io::Cursor::new(manifest_bytes.to_vec()));
-        let summary = self
-            .upload_object(&created, 0, &recipients, reader, None, &mut counters)
-            .await?;
-        if let Some(first) = objects.first_mut() {
-            *first = ObjectRef {
-                size: summary.ciphertext_len,
-                sha256: summary.ciphertext_sha256,
-            };
-        }
-        let (manifest_ref, file_refs) = objects
-            .split_first()
-            .ok_or_else(|| ClientError::verification("no objects"))?;
-        let envelope = Envelope {
-            exchange_id: created.exchange_id,
-            sender_user_id: self.me.user_id,
-            sender_key: self.keys.signing.verifying_key().fingerprint(),
-            sender_org_id: self.me.org_id,
-            sender_generation: own.map(|(g, _)| g),
-            recipient_org_id: *recipient,
-            recipient_generation: key.key.generation,
-            priority: if options.urgent {
-                Priority::Urgent
-            } else {
-                Priority::Normal
-            },
-            created_at: created.created_at,
-            expires_at: created.expires_at,
-            in_reply_to: options.in_reply_to,
-            manifest: *manifest_ref,
-            files: file_refs.to_vec(),
-        };
-        let complete = CompleteExchange {
-            envelope: Signed::sign(&envelope, &self.keys.signing)?.to_wire(),
-        };
-        self.client
-            .post_empty(
-                &format!("/api/exchanges/{}/complete", created.exchange_id),
-                &complete,
-            )
-            .await?;
-        Ok(created.exchange_id)
-    }
-
-    /// Encrypts one object from `reader` and uploads it part by part, the upload of each
-    /// part running while the next one is encrypted.
-    async fn upload_object(
-        &self,
-        created: &ExchangeCreated,
-        idx: u32,
-        recipients: &[pli_crypto::age::Recipient],
-        mut reader: Reader,
-        mut plaintext_hash: Option<&mut Sha256>,
-        counters: &mut Counters<'_>,
-    ) -> Result<pli_crypto::age::EncryptSummary, ClientError> {
-        let part_size = usize::try_from(created.part_size)
-            .map_err(|_| ClientError::verification("part size"))?;
-        let mut encryptor = Encryptor::new(recipients)?;
-        let mut part = Vec::with_capacity(part_size + (1 << 20));
-        let mut part_no = 0u32;
-        let mut buffer = vec![0u8; 1 << 20];
-        let mut in_flight: Option<PendingPart> = None;
-        loop {
-            let since = rt::now_ms();
-            let n = reader.read(&mut buffer).await?;
-            if n == 0 {
-                break;
-            }
-            let chunk = buffer.get(..n).unwrap_or_default();
-            if let Some(hash) = plaintext_hash.as_deref_mut() {
-                hash.update(chunk);
-            }
-            encryptor.update(chunk, &mut part)?;
-            counters.encrypted(n as u64, since);
-            while part.len() >= part_size {
-                let rest = part.split_off(part_size);
-                let full = std::mem::replace(&mut part, rest);
-                if let Some(previous) = in_flight.take() {
-                    counters.uploaded(previous.finish().await?);
-                }
-                in_flight = Some(self.start_part(&created.exchange_id, idx, part_no, full));
-                part_no += 1;
-            }
-        }
-        let summary = encryptor.finish(&mut part)?;
-        loop {
-            let rest = part.split_off(part.len().min(part_size));
-            let this = std::mem::replace(&mut part, rest);
-            if let Some(previous) = in_flight.take() {
-                counters.uploaded(previous.finish().await?);
-            }
-            if this.is_empty() {
-                break;
-            }
-            in_flight = Some(self.start_part(&created.exchange_id, idx, part_no, this));
-            part_no += 1;
-        }
-        Ok(summary)
-    }
-
-    /// Starts uploading a part in the background.
-    fn start_part(
-        &self,
-        exchange: &ExchangeId,
-        idx: u32,
-        part: u32,
-        bytes: Vec<u8>,
-    ) -> PendingPart {
-        let len = bytes.len() as u64;
-        let client = self.client.clone();
-        let exchange = *exchange;
-        let task = rt::spawn(async move {
-            put_part(&client, &exchange, idx, part, bytes::Bytes::from(bytes)).await?;
-            Ok(rt::now_ms())
-        });
-        PendingPart {
-            len,
-            start: rt::now_ms(),
-            task: Box::pin(task),
-        }
-    }
-
     /// Uploads one part with its SHA-256, retrying network failures (the relay accepts
     /// a part again if it already has it).
     pub async fn put_part(
@@ -1218,94 +972,6 @@ impl Session {
     /// The KDF parameters this session uses for accounts it creates (tests use cheap ones).
     pub fn kdf_for_new_accounts(&self) -> KdfParams {
         self.kdf_for_new_accounts
-    }
-}
-
-/// Progress counters of one sending.
-struct Counters<'a> {
-    encrypted: u64,
-    uploaded: u64,
-    /// Time spent reading and encrypting.
-    encrypt_ms: f64,
-    /// Time with a part on its way, and when the last one arrived.
-    upload_ms: f64,
-    upload_end: f64,
-    plaintext_total: u64,
-    ciphertext_total: u64,
-    progress: &'a dyn Fn(Progress),
-}
-
-impl Counters<'_> {
-    fn encrypted(&mut self, bytes: u64, since: f64) {
-        self.encrypted += bytes;
-        self.encrypt_ms += rt::now_ms() - since;
-        (self.progress)(Progress {
-            phase: Phase::Encrypt,
-            done: self.encrypted,
-            total: self.plaintext_total,
-            busy_ms: whole_ms(self.encrypt_ms),
-        });
-    }
-
-    fn uploaded(&mut self, part: Uploaded) {
-        self.uploaded += part.len;
-        // Parts go one after the other: count each one from when it left or the previous
-        // one arrived, whichever is later.
-        self.upload_ms += (part.end - part.start.max(self.upload_end)).max(0.0);
-        self.upload_end = self.upload_end.max(part.end);
-        (self.progress)(Progress {
-            phase: Phase::Upload,
-            done: self.uploaded,
-            total: self.ciphertext_total,
-            busy_ms: whole_ms(self.upload_ms),
-        });
-    }
-}
-
-/// The background upload of a part (`Send` natively; the browser has one thread).
-#[cfg(not(target_arch = "wasm32"))]
-type PartTask = std::pin::Pin<
-    Box<dyn std::future::Future<Output = Result<Result<f64, ClientError>, ClientError>> + Send>,
->;
-/// The background upload of a part (`Send` natively; the browser has one thread).
-#[cfg(target_arch = "wasm32")]
-type PartTask = std::pin::Pin<
-    Box<dyn std::future::Future<Output = Result<Result<f64, ClientError>, ClientError>>>,
->;
-
-/// Milliseconds, rounded down to whole ones.
-#[allow(
-    clippy::cast_possible_truncation,
-    clippy::cast_sign_loss,
-    reason = "a duration: `as` saturates, and a negative one (a clock step) reads 0"
-)]
-fn whole_ms(ms: f64) -> u64 {
-    ms as u64
-}
-
-/// A part being uploaded in the background.
-struct PendingPart {
-    len: u64,
-    start: f64,
-    task: PartTask,
-}
-
-/// A part the relay acknowledged.
-struct Uploaded {
-    len: u64,
-    start: f64,
-    end: f64,
-}
-
-impl PendingPart {
-    /// Waits for the upload; its length and timing once acknowledged.
-    async fn finish(self) -> Result<Uploaded, ClientError> {
-        let end = self.task.await??;
-        Ok(Uploaded {
-            len: self.len,
-            start: self.start,
-            end,
-        })
     }
 }
 

@@ -186,6 +186,129 @@ async fn an_interrupted_upload_resumes_where_it_stopped() {
     );
 }
 
+/// A reader that fails after `limit` bytes, as a browser tab does when it is reloaded.
+struct CutOff {
+    bytes: Vec<u8>,
+    at: usize,
+    limit: usize,
+}
+
+impl futures_util::io::AsyncRead for CutOff {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &mut [u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        if self.at >= self.limit {
+            return std::task::Poll::Ready(Err(std::io::Error::other("the page was reloaded")));
+        }
+        let n = buf
+            .len()
+            .min(self.limit - self.at)
+            .min(self.bytes.len() - self.at);
+        buf[..n].copy_from_slice(&self.bytes[self.at..self.at + n]);
+        self.at += n;
+        std::task::Poll::Ready(Ok(n))
+    }
+}
+
+/// A send cut off midway (the page reloaded) is finished by a new session from the sealed
+/// plan and the same files picked again: only the missing parts go up, the recipient
+/// gets exactly what was sent.
+#[tokio::test]
+async fn a_send_cut_off_midway_is_resumed_from_its_sealed_plan() {
+    let mut w = world(Backend::Sqlite).await;
+    let small = data(3 * 1024 * 1024, 21);
+    let big = data(40 * 1024 * 1024 + 5, 22); // three parts
+    let cut = pli_client::FileInput {
+        name: "rapport.pdf".into(),
+        media_type: "application/pdf".into(),
+        size: big.len() as u64,
+        reader: Box::new(CutOff {
+            bytes: big.clone(),
+            at: 0,
+            limit: 36 * 1024 * 1024,
+        }),
+    };
+    let plan = std::sync::Mutex::new(Vec::new());
+    let failed = w
+        .caseworker
+        .session
+        .send_resumable(
+            &w.court,
+            vec![file("annexe.pdf", small.clone()), cut],
+            &options("Rapport de situation"),
+            &|_| {},
+            &|sealed| *plan.lock().unwrap() = sealed.to_vec(),
+        )
+        .await;
+    assert!(failed.is_err());
+    let plan = plan.into_inner().unwrap();
+    assert!(!plan.is_empty());
+    // The sealed plan hides its subject and names from everyone, the relay included.
+    assert!(!plan.windows(8).any(|w| w == b"Rapport "));
+
+    // A new session (the page reloaded, the person logged in again).
+    let mut again = pli_client::Session::login(
+        &pli_client::Client::new(&w.app.base),
+        &w.caseworker.email,
+        super::harness::PASSWORD,
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    let pending = again.pending_send(&plan).unwrap();
+    assert_eq!(pending.subject, "Rapport de situation");
+    assert_eq!(pending.recipient_org_id, w.court);
+    let names: Vec<&str> = pending.files.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["annexe.pdf", "rapport.pdf"]);
+    let status: pli_api::messages::ExchangeCreated = again
+        .client()
+        .get(&format!("/api/exchanges/{}/upload", pending.exchange_id))
+        .await
+        .unwrap();
+    assert!(status.objects[2].parts_stored >= 1, "{:?}", status.objects);
+    assert!(status.objects[2].parts_stored < 3, "{:?}", status.objects);
+
+    // Someone else cannot read it; a damaged plan is refused; missing files are named.
+    assert!(w.greffier.session.pending_send(&plan).is_err());
+    let mut damaged = plan.clone();
+    let last = damaged.len() - 1;
+    damaged[last] ^= 1;
+    assert!(again.pending_send(&damaged).is_err());
+    let missing = again
+        .resume_send(&plan, vec![file("annexe.pdf", small.clone())], &|_| {})
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), Some("resume_files"));
+
+    // The same files, in another order: finished.
+    let id = again
+        .resume_send(
+            &plan,
+            vec![
+                file("rapport.pdf", big.clone()),
+                file("annexe.pdf", small.clone()),
+            ],
+            &|_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(id, pending.exchange_id);
+    let received = w.greffier.session.open(&id).await.unwrap();
+    assert_eq!(received.manifest.subject, "Rapport de situation");
+    for (index, expected) in [(0, &small), (1, &big)] {
+        let mut out = Vec::new();
+        w.greffier
+            .session
+            .download_file(&received, index, &mut out)
+            .await
+            .unwrap();
+        assert!(out == *expected, "file {index}");
+    }
+}
+
 /// Parts that lie about their size or content are refused and nothing is stored.
 #[tokio::test]
 async fn lying_parts_are_refused_and_nothing_is_stored() {

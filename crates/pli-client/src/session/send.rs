@@ -1,0 +1,645 @@
+//! Sending: encrypting files and a manifest for an organisation, uploading them part by
+//! part while the next part is encrypted, signing the envelope, completing — and
+//! resuming such an upload after the program (or the page) that started it is gone.
+//!
+//! Resuming works because encryption is made repeatable: every object of an exchange is
+//! encrypted from an [`EncryptionSeed`] drawn when the exchange is created, and the seeds
+//! travel in a `Plan` that is sealed (age) to the sender's own key and handed to the
+//! caller, which keeps it until the send ends. To resume, the files are read and encrypted
+//! again from the same seeds — giving the same bytes — and only the parts the relay does
+//! not have yet are uploaded. If the files picked again are not the same, the relay's
+//! running hash of an object no longer matches the envelope and completion is refused.
+
+use futures_util::io::AsyncReadExt as _;
+use pli_api::messages::{CompleteExchange, CreateExchange, ExchangeCreated, ObjectProgress};
+use pli_api::{Base64, ExchangeId, OrgId, UserId};
+use pli_crypto::age::{EncryptionSeed, Encryptor};
+use pli_crypto::codec::Canonical;
+use pli_crypto::envelope::{Envelope, ObjectRef, Priority};
+use pli_crypto::manifest::{Category, FileEntry, Manifest};
+use pli_crypto::sign::Signed;
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+use zeroize::Zeroizing;
+
+use super::{FileInput, Phase, Progress, Reader, SendOptions, Session, put_part, random_id};
+use crate::{Client, ClientError, rt};
+
+/// What finishing an upload needs, once the exchange is created: sealed to the sender's
+/// own key, it is the only thing a caller keeps to resume after a restart.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Plan {
+    /// 1.
+    version: u8,
+    /// The sender (a plan is refused in anyone else's session).
+    user_id: UserId,
+    exchange_id: ExchangeId,
+    created_at: u64,
+    expires_at: u64,
+    part_size: u64,
+    recipient_org_id: OrgId,
+    recipient_generation: u32,
+    sender_generation: Option<u32>,
+    /// Index in [`Category::ALL`].
+    category: u8,
+    subject: String,
+    message: String,
+    case_reference: String,
+    urgent: bool,
+    in_reply_to: Option<ExchangeId>,
+    files: Vec<PlannedFile>,
+    /// One [`EncryptionSeed`] per object: the manifest's first, then each file's.
+    seeds: Vec<Base64>,
+}
+
+impl Drop for Plan {
+    fn drop(&mut self) {
+        for seed in &mut self.seeds {
+            zeroize::Zeroize::zeroize(&mut seed.0);
+        }
+    }
+}
+
+/// A file of an interrupted send.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlannedFile {
+    /// Its name.
+    pub name: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its media type.
+    pub media_type: String,
+}
+
+impl std::fmt::Debug for PlannedFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PlannedFile")
+            .field("size", &self.size)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the sealed plan of an interrupted send says, for the person deciding to resume
+/// or abandon it.
+#[derive(Clone)]
+pub struct PendingSend {
+    /// The exchange being uploaded.
+    pub exchange_id: ExchangeId,
+    /// Its recipient.
+    pub recipient_org_id: OrgId,
+    /// Its subject.
+    pub subject: String,
+    /// Its files, in order: the same ones must be picked again.
+    pub files: Vec<PlannedFile>,
+}
+
+impl std::fmt::Debug for PendingSend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingSend")
+            .field("exchange_id", &self.exchange_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    /// Sends files to an organisation: verifies its key, encrypts each file and the
+    /// manifest, uploads them part by part (retrying a part after a network failure),
+    /// signs the envelope and completes. Returns the exchange id.
+    pub async fn send(
+        &mut self,
+        recipient: &OrgId,
+        files: Vec<FileInput>,
+        options: &SendOptions,
+    ) -> Result<ExchangeId, ClientError> {
+        self.send_with_progress(recipient, files, options, &|_| {})
+            .await
+    }
+
+    /// [`send`](Self::send), reporting encryption and upload progress; the encryption of
+    /// a part overlaps the upload of the previous one.
+    pub async fn send_with_progress(
+        &mut self,
+        recipient: &OrgId,
+        files: Vec<FileInput>,
+        options: &SendOptions,
+        progress: &dyn Fn(Progress),
+    ) -> Result<ExchangeId, ClientError> {
+        self.send_resumable(recipient, files, options, progress, &|_| {})
+            .await
+    }
+
+    /// [`send_with_progress`](Self::send_with_progress), handing `on_plan` — once the
+    /// exchange is created, before any upload — the sealed plan that
+    /// [`resume_send`](Self::resume_send) needs to finish the upload if this call never
+    /// returns (a page reload). Keep it until this call returns; only this person's keys
+    /// open it.
+    pub async fn send_resumable(
+        &mut self,
+        recipient: &OrgId,
+        files: Vec<FileInput>,
+        options: &SendOptions,
+        progress: &dyn Fn(Progress),
+        on_plan: &dyn Fn(&[u8]),
+    ) -> Result<ExchangeId, ClientError> {
+        let key = self.recipient_key(recipient).await?;
+        let own = if options.copy_to_sender {
+            self.org_keys
+                .iter()
+                .next_back()
+                .map(|(g, k)| (*g, k.recipient()))
+        } else {
+            None
+        };
+        let mut recipients = vec![key.recipient()];
+        recipients.extend(own.map(|(_, r)| r));
+        let category = Category::ALL
+            .iter()
+            .position(|c| *c == options.category)
+            .and_then(|i| u8::try_from(i).ok())
+            .ok_or_else(|| ClientError::verification("unknown category"))?;
+        let mut plan = Plan {
+            version: 1,
+            user_id: self.me.user_id,
+            exchange_id: ExchangeId::from_bytes([0; 16]),
+            created_at: 0,
+            expires_at: 0,
+            part_size: 0,
+            recipient_org_id: *recipient,
+            recipient_generation: key.key.generation,
+            sender_generation: own.map(|(g, _)| g),
+            category,
+            subject: options.subject.clone(),
+            message: options.message.clone(),
+            case_reference: options.case_reference.clone(),
+            urgent: options.urgent,
+            in_reply_to: options.in_reply_to,
+            files: files
+                .iter()
+                .map(|f| PlannedFile {
+                    name: f.name.clone(),
+                    size: f.size,
+                    media_type: f.media_type.clone(),
+                })
+                .collect(),
+            seeds: Vec::new(),
+        };
+        // The manifest's size is known before the files' hashes are: they are fixed-size.
+        let manifest_len = plan.manifest(&[])?.to_canonical()?.len() as u64;
+        let mut sizes = vec![
+            pli_crypto::age::encrypted_len(recipients.len(), manifest_len).unwrap_or(u64::MAX),
+        ];
+        sizes.extend(
+            plan.files.iter().map(|f| {
+                pli_crypto::age::encrypted_len(recipients.len(), f.size).unwrap_or(u64::MAX)
+            }),
+        );
+        let request = CreateExchange {
+            recipient_org_id: *recipient,
+            recipient_generation: key.key.generation,
+            sender_generation: own.map(|(g, _)| g),
+            urgent: options.urgent,
+            sizes,
+            in_reply_to: options.in_reply_to,
+        };
+        let idempotency_key = base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            random_id::<()>()?.as_bytes(),
+        );
+        let created: ExchangeCreated = Client::send(
+            self.client
+                .request(Method::POST, "/api/exchanges")
+                .header("idempotency-key", &idempotency_key)
+                .json(&request),
+        )
+        .await?
+        .json()
+        .await?;
+        plan.exchange_id = created.exchange_id;
+        plan.created_at = created.created_at;
+        plan.expires_at = created.expires_at;
+        plan.part_size = created.part_size;
+        for _ in 0..=plan.files.len() {
+            let seed = EncryptionSeed::new(&recipients)?;
+            plan.seeds.push(Base64(seed.to_bytes().to_vec()));
+        }
+        on_plan(&self.seal_plan(&plan)?);
+        self.upload(&plan, files, &created.objects, progress).await
+    }
+
+    /// What the sealed plan of an interrupted send says.
+    pub fn pending_send(&self, sealed: &[u8]) -> Result<PendingSend, ClientError> {
+        let plan = self.open_plan(sealed)?;
+        Ok(PendingSend {
+            exchange_id: plan.exchange_id,
+            recipient_org_id: plan.recipient_org_id,
+            subject: plan.subject.clone(),
+            files: plan.files.clone(),
+        })
+    }
+
+    /// Finishes the send whose sealed plan [`send_resumable`](Self::send_resumable)
+    /// handed out, with the same files picked again (in any order): encrypts them again
+    /// and uploads only what the relay lacks.
+    pub async fn resume_send(
+        &mut self,
+        sealed: &[u8],
+        files: Vec<FileInput>,
+        progress: &dyn Fn(Progress),
+    ) -> Result<ExchangeId, ClientError> {
+        let plan = self.open_plan(sealed)?;
+        let mut files: Vec<Option<FileInput>> = files.into_iter().map(Some).collect();
+        let mut ordered = Vec::with_capacity(plan.files.len());
+        for wanted in &plan.files {
+            let found = files.iter_mut().find(|f| {
+                f.as_ref()
+                    .is_some_and(|f| f.name == wanted.name && f.size == wanted.size)
+            });
+            let Some(file) = found.and_then(Option::take) else {
+                return Err(ClientError::Api {
+                    status: 400,
+                    code: "resume_files".into(),
+                    message: "pick again exactly the files of the interrupted send".into(),
+                });
+            };
+            ordered.push(file);
+        }
+        if files.iter().any(Option::is_some) {
+            return Err(ClientError::Api {
+                status: 400,
+                code: "resume_files".into(),
+                message: "pick again exactly the files of the interrupted send".into(),
+            });
+        }
+        let status: ExchangeCreated = self
+            .client
+            .get(&format!("/api/exchanges/{}/upload", plan.exchange_id))
+            .await?;
+        self.upload(&plan, ordered, &status.objects, progress).await
+    }
+
+    /// Gives up the send of a sealed plan: the relay erases what it received.
+    pub async fn abandon_send(&self, sealed: &[u8]) -> Result<(), ClientError> {
+        let plan = self.open_plan(sealed)?;
+        Client::send(self.client.request(
+            Method::DELETE,
+            &format!("/api/exchanges/{}", plan.exchange_id),
+        ))
+        .await?;
+        Ok(())
+    }
+
+    fn seal_plan(&self, plan: &Plan) -> Result<Vec<u8>, ClientError> {
+        let json = Zeroizing::new(
+            serde_json::to_vec(plan).map_err(|e| ClientError::verification(e.to_string()))?,
+        );
+        let recipient = self.keys.encryption.to_recipient();
+        Ok(pli_crypto::age::encrypt_to_vec(&[recipient], &json)?.0)
+    }
+
+    fn open_plan(&self, sealed: &[u8]) -> Result<Plan, ClientError> {
+        let json = Zeroizing::new(pli_crypto::age::decrypt_to_vec(
+            std::slice::from_ref(&self.keys.encryption),
+            sealed,
+        )?);
+        let plan: Plan = serde_json::from_slice(&json)
+            .map_err(|_| ClientError::verification("this interrupted send cannot be read"))?;
+        if plan.version != 1 || plan.user_id != self.me.user_id {
+            return Err(ClientError::verification(
+                "this interrupted send is not yours",
+            ));
+        }
+        if plan.seeds.len() != plan.files.len() + 1 {
+            return Err(ClientError::verification(
+                "this interrupted send is damaged",
+            ));
+        }
+        Ok(plan)
+    }
+
+    /// Encrypts and uploads every object of `plan` (skipping the parts `stored` says the
+    /// relay has), then signs the envelope and completes.
+    async fn upload(
+        &self,
+        plan: &Plan,
+        files: Vec<FileInput>,
+        stored: &[ObjectProgress],
+        progress: &dyn Fn(Progress),
+    ) -> Result<ExchangeId, ClientError> {
+        let manifest_len = plan.manifest(&[])?.to_canonical()?.len() as u64;
+        let mut counters = Counters {
+            encrypted: 0,
+            uploaded: 0,
+            encrypt_ms: 0.0,
+            upload_ms: 0.0,
+            upload_end: 0.0,
+            plaintext_total: plan
+                .files
+                .iter()
+                .map(|f| f.size)
+                .sum::<u64>()
+                .saturating_add(manifest_len),
+            ciphertext_total: stored.iter().map(|o| o.size).sum(),
+            progress,
+        };
+        let object = |index: usize| -> Result<Object, ClientError> {
+            let idx =
+                u32::try_from(index).map_err(|_| ClientError::verification("too many files"))?;
+            Ok(Object {
+                exchange: plan.exchange_id,
+                idx,
+                part_size: plan.part_size,
+                seed: plan.seed(index)?,
+                skip: stored
+                    .iter()
+                    .find(|o| o.idx == idx)
+                    .map_or(0, |o| o.parts_stored),
+            })
+        };
+        let mut objects = vec![ObjectRef {
+            size: 0,
+            sha256: [0; 32],
+        }];
+        let mut hashes = Vec::with_capacity(files.len());
+        for (i, file) in files.into_iter().enumerate() {
+            let mut plaintext_hash = Sha256::new();
+            let summary = self
+                .upload_object(
+                    &object(i + 1)?,
+                    file.reader,
+                    Some(&mut plaintext_hash),
+                    &mut counters,
+                )
+                .await?;
+            if summary.plaintext_len != file.size {
+                return Err(ClientError::verification(format!(
+                    "file {} changed size while being sent",
+                    file.name
+                )));
+            }
+            hashes.push(<[u8; 32]>::from(plaintext_hash.finalize()));
+            objects.push(ObjectRef {
+                size: summary.ciphertext_len,
+                sha256: summary.ciphertext_sha256,
+            });
+        }
+        let manifest_bytes = Zeroizing::new(plan.manifest(&hashes)?.to_canonical()?);
+        let reader = Box::new(futures_util::io::Cursor::new(manifest_bytes.to_vec()));
+        let summary = self
+            .upload_object(&object(0)?, reader, None, &mut counters)
+            .await?;
+        if let Some(first) = objects.first_mut() {
+            *first = ObjectRef {
+                size: summary.ciphertext_len,
+                sha256: summary.ciphertext_sha256,
+            };
+        }
+        let (manifest_ref, file_refs) = objects
+            .split_first()
+            .ok_or_else(|| ClientError::verification("no objects"))?;
+        let envelope = Envelope {
+            exchange_id: plan.exchange_id,
+            sender_user_id: self.me.user_id,
+            sender_key: self.keys.signing.verifying_key().fingerprint(),
+            sender_org_id: self.me.org_id,
+            sender_generation: plan.sender_generation,
+            recipient_org_id: plan.recipient_org_id,
+            recipient_generation: plan.recipient_generation,
+            priority: if plan.urgent {
+                Priority::Urgent
+            } else {
+                Priority::Normal
+            },
+            created_at: plan.created_at,
+            expires_at: plan.expires_at,
+            in_reply_to: plan.in_reply_to,
+            manifest: *manifest_ref,
+            files: file_refs.to_vec(),
+        };
+        let complete = CompleteExchange {
+            envelope: Signed::sign(&envelope, &self.keys.signing)?.to_wire(),
+        };
+        self.client
+            .post_empty(
+                &format!("/api/exchanges/{}/complete", plan.exchange_id),
+                &complete,
+            )
+            .await?;
+        Ok(plan.exchange_id)
+    }
+
+    /// Encrypts one object from `reader` and uploads it part by part, the upload of each
+    /// part running while the next one is encrypted; the parts the relay has already are
+    /// encrypted (the hashes need them) but not sent.
+    async fn upload_object(
+        &self,
+        object: &Object,
+        mut reader: Reader,
+        mut plaintext_hash: Option<&mut Sha256>,
+        counters: &mut Counters<'_>,
+    ) -> Result<pli_crypto::age::EncryptSummary, ClientError> {
+        let part_size = usize::try_from(object.part_size)
+            .map_err(|_| ClientError::verification("part size"))?;
+        let mut encryptor = Encryptor::from_seed(&object.seed)?;
+        let mut part = Vec::with_capacity(part_size + (1 << 20));
+        let mut part_no = 0u32;
+        let mut buffer = vec![0u8; 1 << 20];
+        let mut in_flight: Option<PendingPart> = None;
+        loop {
+            let since = rt::now_ms();
+            let n = reader.read(&mut buffer).await?;
+            if n == 0 {
+                break;
+            }
+            let chunk = buffer.get(..n).unwrap_or_default();
+            if let Some(hash) = plaintext_hash.as_deref_mut() {
+                hash.update(chunk);
+            }
+            encryptor.update(chunk, &mut part)?;
+            counters.encrypted(n as u64, since);
+            while part.len() >= part_size {
+                let rest = part.split_off(part_size);
+                let full = std::mem::replace(&mut part, rest);
+                if let Some(previous) = in_flight.take() {
+                    counters.uploaded(previous.finish().await?);
+                }
+                in_flight = Some(self.start_part(object, part_no, full));
+                part_no += 1;
+            }
+        }
+        let summary = encryptor.finish(&mut part)?;
+        loop {
+            let rest = part.split_off(part.len().min(part_size));
+            let this = std::mem::replace(&mut part, rest);
+            if let Some(previous) = in_flight.take() {
+                counters.uploaded(previous.finish().await?);
+            }
+            if this.is_empty() {
+                break;
+            }
+            in_flight = Some(self.start_part(object, part_no, this));
+            part_no += 1;
+        }
+        Ok(summary)
+    }
+
+    /// Starts uploading a part in the background (nothing, if the relay has it).
+    fn start_part(&self, object: &Object, part: u32, bytes: Vec<u8>) -> PendingPart {
+        let len = bytes.len() as u64;
+        let start = rt::now_ms();
+        if part < object.skip {
+            return PendingPart {
+                len,
+                start,
+                task: Box::pin(async move { Ok(Ok(start)) }),
+            };
+        }
+        let client = self.client.clone();
+        let (exchange, idx) = (object.exchange, object.idx);
+        let task = rt::spawn(async move {
+            put_part(&client, &exchange, idx, part, bytes::Bytes::from(bytes)).await?;
+            Ok(rt::now_ms())
+        });
+        PendingPart {
+            len,
+            start,
+            task: Box::pin(task),
+        }
+    }
+}
+
+impl Plan {
+    /// The manifest, with the files' plaintext hashes (zeros where not known yet).
+    fn manifest(&self, hashes: &[[u8; 32]]) -> Result<Manifest, ClientError> {
+        let category = Category::ALL
+            .get(usize::from(self.category))
+            .copied()
+            .ok_or_else(|| ClientError::verification("unknown category"))?;
+        Ok(Manifest {
+            exchange_id: self.exchange_id,
+            category,
+            subject: self.subject.clone(),
+            message: self.message.clone(),
+            case_reference: self.case_reference.clone(),
+            files: self
+                .files
+                .iter()
+                .enumerate()
+                .map(|(i, f)| FileEntry {
+                    name: f.name.clone(),
+                    size: f.size,
+                    media_type: f.media_type.clone(),
+                    sha256: hashes.get(i).copied().unwrap_or([0; 32]),
+                })
+                .collect(),
+        })
+    }
+
+    fn seed(&self, index: usize) -> Result<EncryptionSeed, ClientError> {
+        let bytes = self
+            .seeds
+            .get(index)
+            .ok_or_else(|| ClientError::verification("this interrupted send is damaged"))?;
+        Ok(EncryptionSeed::from_bytes(&bytes.0)?)
+    }
+}
+
+/// One object to encrypt and upload.
+struct Object {
+    exchange: ExchangeId,
+    idx: u32,
+    part_size: u64,
+    seed: EncryptionSeed,
+    /// Parts the relay has already.
+    skip: u32,
+}
+
+/// Progress counters of one sending.
+struct Counters<'a> {
+    encrypted: u64,
+    uploaded: u64,
+    /// Time spent reading and encrypting.
+    encrypt_ms: f64,
+    /// Time with a part on its way, and when the last one arrived.
+    upload_ms: f64,
+    upload_end: f64,
+    plaintext_total: u64,
+    ciphertext_total: u64,
+    progress: &'a dyn Fn(Progress),
+}
+
+impl Counters<'_> {
+    fn encrypted(&mut self, bytes: u64, since: f64) {
+        self.encrypted += bytes;
+        self.encrypt_ms += rt::now_ms() - since;
+        (self.progress)(Progress {
+            phase: Phase::Encrypt,
+            done: self.encrypted,
+            total: self.plaintext_total,
+            busy_ms: whole_ms(self.encrypt_ms),
+        });
+    }
+
+    fn uploaded(&mut self, part: Uploaded) {
+        self.uploaded += part.len;
+        // Parts go one after the other: count each one from when it left or the previous
+        // one arrived, whichever is later.
+        self.upload_ms += (part.end - part.start.max(self.upload_end)).max(0.0);
+        self.upload_end = self.upload_end.max(part.end);
+        (self.progress)(Progress {
+            phase: Phase::Upload,
+            done: self.uploaded,
+            total: self.ciphertext_total,
+            busy_ms: whole_ms(self.upload_ms),
+        });
+    }
+}
+
+/// The background upload of a part (`Send` natively; the browser has one thread).
+#[cfg(not(target_arch = "wasm32"))]
+type PartTask = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<Result<f64, ClientError>, ClientError>> + Send>,
+>;
+/// The background upload of a part (`Send` natively; the browser has one thread).
+#[cfg(target_arch = "wasm32")]
+type PartTask = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<Result<f64, ClientError>, ClientError>>>,
+>;
+
+/// Milliseconds, rounded down to whole ones.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "a duration: `as` saturates, and a negative one (a clock step) reads 0"
+)]
+fn whole_ms(ms: f64) -> u64 {
+    ms as u64
+}
+
+/// A part being uploaded in the background.
+struct PendingPart {
+    len: u64,
+    start: f64,
+    task: PartTask,
+}
+
+/// A part the relay acknowledged.
+struct Uploaded {
+    len: u64,
+    start: f64,
+    end: f64,
+}
+
+impl PendingPart {
+    /// Waits for the upload; its length and timing once acknowledged.
+    async fn finish(self) -> Result<Uploaded, ClientError> {
+        let end = self.task.await??;
+        Ok(Uploaded {
+            len: self.len,
+            start: self.start,
+            end,
+        })
+    }
+}
