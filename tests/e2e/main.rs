@@ -15,4 +15,5 @@
 mod admin;
 mod exchange;
 mod journeys;
+mod lockout;
 mod smoke;

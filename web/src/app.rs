@@ -99,6 +99,11 @@ pub struct Ctx {
     pub route: ReadSignal<Route>,
     /// Session state.
     pub auth: RwSignal<Auth>,
+    /// The relay ended the session while a page was open: the password is asked again
+    /// over the page, which stays as it was.
+    pub session_ended: RwSignal<bool>,
+    /// Counts the sessions opened again that way (pages retry what failed).
+    pub restored: RwSignal<u32>,
 }
 
 /// The logged-in account, if the keys are unlocked.
@@ -128,8 +133,19 @@ pub fn App() -> impl IntoView {
     }
     on_hash.forget();
     let auth = RwSignal::new(Auth::Unknown);
-    let ctx = Ctx { route, auth };
+    let session_ended = RwSignal::new(false);
+    let ctx = Ctx {
+        route,
+        auth,
+        session_ended,
+        restored: RwSignal::new(0),
+    };
     provide_context(ctx);
+    crate::bridge::on_session_ended(move || {
+        if matches!(auth.get_untracked(), Auth::Ready(_) | Auth::Locked(_)) {
+            session_ended.set(true);
+        }
+    });
 
     // After a reload, a cookie session may remain while the keys are gone.
     leptos::task::spawn_local(async move {
@@ -160,6 +176,7 @@ pub fn App() -> impl IntoView {
             {move || body(ctx)}
         </main>
         <footer class="footer"><p>{move || t("footer.security")}</p></footer>
+        <pages::auth::SessionEnded />
     }
 }
 

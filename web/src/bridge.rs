@@ -31,8 +31,33 @@ struct Bridge {
     pending: RefCell<HashMap<u32, Pending>>,
 }
 
+type OnSessionEnded = Rc<dyn Fn()>;
+
 thread_local! {
     static BRIDGE: RefCell<Option<Rc<Bridge>>> = const { RefCell::new(None) };
+    static ON_SESSION_ENDED: RefCell<Option<OnSessionEnded>> = const { RefCell::new(None) };
+}
+
+/// Calls `hook` whenever the relay answers `unauthenticated` to a request made with a
+/// session (the session ended: logged out elsewhere, timed out, or access removed).
+/// Requests that check or open a session (`probe`, `login`…) do not call it.
+pub fn on_session_ended(hook: impl Fn() + 'static) {
+    ON_SESSION_ENDED.with(|h| *h.borrow_mut() = Some(Rc::new(hook)));
+}
+
+/// Whether an `unauthenticated` answer to `op` means that a session ended.
+fn ends_session(op: &str) -> bool {
+    !matches!(
+        op,
+        "probe" | "status" | "login" | "logout" | "setup" | "accept"
+    ) && !op.starts_with("lookup_")
+}
+
+fn session_ended() {
+    let hook = ON_SESSION_ENDED.with(|h| h.borrow().clone());
+    if let Some(hook) = hook {
+        hook();
+    }
 }
 
 /// The worker script's URL, set by `boot.js` on `window.PLI_WORKER_URL`.
@@ -202,7 +227,12 @@ pub async fn call_with<T: DeserializeOwned>(
         }
         Err(value) => {
             let text = value.as_string().unwrap_or_default();
-            Err(serde_json::from_str(&text).unwrap_or_else(|_| WorkerError::new("internal", text)))
+            let error: WorkerError =
+                serde_json::from_str(&text).unwrap_or_else(|_| WorkerError::new("internal", text));
+            if error.code == "unauthenticated" && ends_session(op) {
+                session_ended();
+            }
+            Err(error)
         }
     }
 }

@@ -67,8 +67,14 @@ fn session() -> Result<Session, WorkerError> {
 
 fn set_session(session: Option<Session>) -> Result<(), WorkerError> {
     with_state(|s| {
+        // The same person logging in again (their session had ended) keeps the exchanges
+        // they opened: the page still shows them, with their "Enregistrer" buttons.
+        let same = matches!((&s.session, &session),
+            (Some(old), Some(new)) if old.me.user_id == new.me.user_id);
+        if !same {
+            s.opened.clear();
+        }
         s.session = session;
-        s.opened.clear();
     })
 }
 

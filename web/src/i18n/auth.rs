@@ -158,4 +158,35 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "Attention : la clé de l'autorité de la plateforme a changé depuis votre dernière visite. Ne continuez pas et prévenez votre administrateur.",
         "Warning: the platform authority key changed since your last visit. Do not continue and tell your administrator.",
     ),
+    (
+        "login.forgot",
+        "Mot de passe oublié ? Personne ne peut le retrouver, pas même Pli : demandez à l'administrateur de votre service un nouveau lien d'accès. Vos plis ne sont pas perdus ; ils redeviendront lisibles une fois vos nouvelles clés certifiées.",
+        "Forgot your password? Nobody can recover it, not even Pli: ask your service's administrator for a new access link. Your exchanges are not lost; they become readable again once your new keys are certified.",
+    ),
+    (
+        "invitation.reset.title",
+        "Recréer votre accès",
+        "Re-create your access",
+    ),
+    (
+        "session.ended.title",
+        "Votre session a pris fin",
+        "Your session ended",
+    ),
+    (
+        "session.ended.help",
+        "Vous vous êtes peut-être déconnecté(e) depuis un autre endroit, votre session a expiré après une période d'inactivité, ou votre administrateur a retiré votre accès. Saisissez votre mot de passe pour reprendre là où vous en étiez : la page reste telle quelle, rien n'est perdu. Refaites ensuite la dernière action.",
+        "You may have logged out somewhere else, your session expired after a period of inactivity, or your administrator removed your access. Enter your password to carry on where you were: the page stays as it is, nothing is lost. Then do the last action again.",
+    ),
+    (
+        "session.ended.refused",
+        "Connexion refusée : le mot de passe est incorrect, ou votre administrateur a retiré votre accès. Réessayez, ou contactez votre administrateur.",
+        "Log-in refused: the password is wrong, or your administrator removed your access. Try again, or contact your administrator.",
+    ),
+    ("session.ended.submit", "Se reconnecter", "Log in again"),
+    (
+        "session.ended.other",
+        "Se connecter avec un autre compte",
+        "Log in with another account",
+    ),
 ];

@@ -38,8 +38,8 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "error.unauthenticated",
-        "Votre session a expiré. Reconnectez-vous ; rien n'est perdu.",
-        "Your session expired. Log in again; nothing is lost.",
+        "La session avait pris fin : cette action n'a pas abouti. Reconnectez-vous si ce n'est pas déjà fait, puis recommencez ; rien n'est perdu.",
+        "The session had ended: this action did not go through. Log in again if you have not yet, then retry; nothing is lost.",
     ),
     (
         "error.locked",

@@ -44,8 +44,8 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "exchange.unauthenticated.help",
-        "Reconnectez-vous puis rouvrez ce pli depuis la liste des plis.",
-        "Log in again, then open this exchange from the list.",
+        "Reconnectez-vous : ce pli se rouvrira ici même.",
+        "Log in again: this exchange opens again right here.",
     ),
     (
         "exchange.forbidden.help",
@@ -61,6 +61,23 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "exchange.expired.help",
         "Demandez à l'expéditeur de vous l'envoyer à nouveau s'il vous est encore utile.",
         "Ask the sender to send it again if you still need it.",
+    ),
+    (
+        "exchange.file.corrupted.help",
+        "N'utilisez pas ce fichier : demandez à l'expéditeur de vous le renvoyer. Les autres fichiers de ce pli peuvent être enregistrés normalement.",
+        "Do not use this file: ask the sender to send it again. The other files of this exchange can be saved as usual.",
+    ),
+    ("exchange.expired.title", "Pli expiré", "Expired exchange"),
+    (
+        "exchange.expired.help.sender",
+        "Envoyez-le à nouveau si le destinataire en a encore besoin.",
+        "Send it again if the recipient still needs it.",
+    ),
+    ("exchange.expired_at", "Expiré le", "Expired on"),
+    (
+        "exchange.expired.files",
+        "{count} fichier(s), {size} — supprimés",
+        "{count} file(s), {size} — deleted",
     ),
     ("exchange.relogin", "Se reconnecter", "Log in again"),
     (

@@ -5,6 +5,7 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use pli_api::messages::{InvitationInfo, Me};
 
+use super::dialog::Dialog;
 use super::{ErrorBox, remember_root};
 use crate::app::{Auth, Ctx, Route, navigate};
 use crate::i18n::{fill, t};
@@ -13,6 +14,14 @@ use crate::protocol::{Fingerprints, WorkerError};
 fn after_login(ctx: Ctx, me: Me) {
     ctx.auth.set(Auth::Ready(Box::new(me.clone())));
     leptos::task::spawn_local(remember_root());
+    // A page asked for a log-in (the session had ended, a bookmarked exchange): stay on
+    // it. From the login form or a one-time link, go home.
+    if !matches!(
+        ctx.route.get_untracked(),
+        Route::Login | Route::Setup(_) | Route::Invitation(_)
+    ) {
+        return;
+    }
     let next = if me.role == "platform_admin" {
         Route::Platform
     } else {
@@ -109,6 +118,9 @@ pub fn Login() -> impl IntoView {
                     </div>
                 </Show>
                 <Messages error=error />
+                {move || error.get().filter(|e| e.code == "invalid_credentials").map(|_| view! {
+                    <p class="hint" data-testid="forgot-password">{move || t("login.forgot")}</p>
+                })}
                 <button type="submit" class="primary" disabled=busy>{move || t("login.submit")}</button>
                 <Show when=move || busy.get()>
                     <p role="status" class="hint">{move || t("login.deriving")}</p>
@@ -308,7 +320,10 @@ pub fn Invitation(token: String) -> impl IntoView {
     };
     view! {
         <section class="card narrow">
-            <h1>{move || t("invitation.title")}</h1>
+            <h1>{move || {
+                let reset = info.get().is_some_and(|i| i.kind == "reset");
+                t(if reset { "invitation.reset.title" } else { "invitation.title" })
+            }}</h1>
             {intro}
             <Show when=move || info.get().is_some()>
                 <form on:submit=submit.clone()>
@@ -371,5 +386,117 @@ pub fn Pending() -> impl IntoView {
             <ErrorBox error=error />
             <button type="button" class="primary" data-testid="pending-refresh" on:click=refresh>{move || t("pending.refresh")}</button>
         </section>
+    }
+}
+
+/// Asked over the page when the relay ended the session (logged out elsewhere, timed
+/// out, access removed): the password (and TOTP code) opens a new session for the same
+/// account and the page stays as it was, its forms filled in; whatever failed can be
+/// done again. Another account can log in instead, from the login page.
+#[component]
+pub fn SessionEnded() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let open = ctx.session_ended;
+    let password = RwSignal::new(String::new());
+    let code = RwSignal::new(String::new());
+    let (need_totp, set_need_totp) = signal(false);
+    let (busy, set_busy) = signal(false);
+    let (error, set_error) = signal(None::<WorkerError>);
+    let who = move || match ctx.auth.get() {
+        Auth::Ready(me) | Auth::Locked(me) => Some(*me),
+        _ => None,
+    };
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let Some(before) = who() else {
+            return;
+        };
+        set_busy.set(true);
+        set_error.set(None);
+        leptos::task::spawn_local(async move {
+            let totp = code.get_untracked();
+            let args = serde_json::json!({
+                "email": before.email,
+                "password": password.get_untracked(),
+                "totp": if totp.is_empty() { None } else { Some(totp) },
+                "pinned_root": super::pinned_root(),
+            });
+            match crate::bridge::call::<Me>("login", args).await {
+                Ok(me) => {
+                    password.set(String::new());
+                    code.set(String::new());
+                    set_need_totp.set(false);
+                    // The same account as before: leave the page untouched.
+                    if !matches!(ctx.auth.get_untracked(), Auth::Ready(ref m) if **m == me) {
+                        ctx.auth.set(Auth::Ready(Box::new(me)));
+                    }
+                    open.set(false);
+                    ctx.restored.update(|n| *n += 1);
+                }
+                Err(e) => {
+                    if e.code == "totp_required" {
+                        set_need_totp.set(true);
+                    }
+                    set_error.set(Some(e));
+                }
+            }
+            set_busy.set(false);
+        });
+    };
+    let other = move |_| {
+        leptos::task::spawn_local(async move {
+            let _ = crate::bridge::call::<()>("logout", ()).await;
+            open.set(false);
+            ctx.auth.set(Auth::Anonymous);
+            navigate(&Route::Login);
+        });
+    };
+    let closed = Callback::new(move |()| set_error.set(None));
+    view! {
+        <Dialog open=open labelled_by="session-ended-title".to_owned() on_close=closed>
+            <form on:submit=submit data-testid="session-ended">
+                <h2 id="session-ended-title">{move || t("session.ended.title")}</h2>
+                <p>{move || t("session.ended.help")}</p>
+                {move || who().map(|me| view! {
+                    <p class="who"><strong>{me.display_name.clone()}</strong> " — " {me.email.clone()}</p>
+                })}
+                <input type="email" autocomplete="username" hidden
+                    prop:value=move || who().map(|me| me.email).unwrap_or_default() />
+                <div class="field">
+                    <label for="relogin-password">{move || t("login.password")}</label>
+                    <input id="relogin-password" type="password" autocomplete="current-password" required
+                        autofocus prop:value=move || password.get()
+                        on:input=move |ev| password.set(event_target_value(&ev)) />
+                </div>
+                <Show when=move || need_totp.get()>
+                    <div class="field">
+                        <label for="relogin-totp">{move || t("login.totp")}</label>
+                        <input id="relogin-totp" inputmode="numeric" autocomplete="one-time-code"
+                            pattern="[0-9]{6}" required prop:value=move || code.get()
+                            on:input=move |ev| code.set(event_target_value(&ev)) />
+                    </div>
+                </Show>
+                {move || match error.get() {
+                    Some(e) if e.code == "invalid_credentials" => Some(view! {
+                        <div class="alert error" role="alert" data-testid="relogin-refused">
+                            <p>{move || t("session.ended.refused")}</p>
+                        </div>
+                    }.into_any()),
+                    Some(_) => Some(view! { <ErrorBox error=error /> }.into_any()),
+                    None => None,
+                }}
+                <Show when=move || busy.get()>
+                    <p role="status" class="hint">{move || t("login.deriving")}</p>
+                </Show>
+                <div class="actions">
+                    <button type="submit" class="primary" disabled=busy data-testid="relogin-submit">
+                        {move || t("session.ended.submit")}
+                    </button>
+                    <button type="button" class="link" data-testid="relogin-other" on:click=other>
+                        {move || t("session.ended.other")}
+                    </button>
+                </div>
+            </form>
+        </Dialog>
     }
 }

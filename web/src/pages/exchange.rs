@@ -28,6 +28,8 @@ enum Stage {
     Uploading(Box<ExchangeSummary>),
     /// The signature, a hash or the decryption failed: nothing of the content is shown.
     Unverified(WorkerError),
+    /// Expired: its files were purged; what the relay still knows is shown.
+    Expired(Box<ExchangeSummary>),
     /// Not found, expired, no longer allowed, network…
     Failed(WorkerError),
     Opened(Box<Opened>),
@@ -80,7 +82,7 @@ async fn load(
             return;
         }
         "expired" => {
-            stage.set(Stage::Failed(WorkerError::new("expired", "expired")));
+            stage.set(Stage::Expired(Box::new(detail.summary)));
             return;
         }
         "abandoned" => {
@@ -150,6 +152,17 @@ pub fn ExchangeView(id: String) -> impl IntoView {
             None => stage.set(Stage::Failed(WorkerError::new("not_found", "bad id"))),
         }
     });
+    // Logged in again over the page: open what the ended session could not.
+    Effect::new(move |previous: Option<u32>| {
+        let restored = ctx.restored.get();
+        if previous.is_some_and(|p| p != restored)
+            && stage
+                .with_untracked(|s| matches!(s, Stage::Failed(e) if e.code == "unauthenticated"))
+        {
+            attempt.update(|n| *n += 1);
+        }
+        restored
+    });
     if let Some(id) = parsed {
         live_events(&["receipt.added"], move |event| {
             let concerned = match &event {
@@ -166,6 +179,7 @@ pub fn ExchangeView(id: String) -> impl IntoView {
         let outbox = stage.with(|s| match s {
             Stage::Opened(o) => my_org == Some(o.summary.sender_org_id),
             Stage::Uploading(_) => true,
+            Stage::Expired(e) => my_org == Some(e.sender_org_id),
             _ => false,
         });
         let (route, key) = if outbox {
@@ -199,6 +213,7 @@ pub fn ExchangeView(id: String) -> impl IntoView {
             </div>
         }
         .into_any(),
+        Stage::Expired(summary) => expired(*summary, my_org, names).into_any(),
         Stage::Failed(error) => failed(ctx, error, attempt).into_any(),
         Stage::Opened(opened) => opened_view(*opened, my_org, names, receipts, receipt).into_any(),
     }
@@ -225,7 +240,7 @@ fn failed(ctx: Ctx, error: WorkerError, attempt: RwSignal<u32>) -> impl IntoView
     let action = match code.as_str() {
         "unauthenticated" => view! {
             <button type="button" class="primary" data-testid="relogin"
-                on:click=move |_| ctx.auth.set(Auth::Anonymous)>
+                on:click=move |_| ctx.session_ended.set(true)>
                 {move || t("exchange.relogin")}
             </button>
         }
@@ -246,6 +261,53 @@ fn failed(ctx: Ctx, error: WorkerError, attempt: RwSignal<u32>) -> impl IntoView
             {help.map(|key| view! { <p>{move || t(key)}</p> })}
         </div>
         <div class="actions">{action}</div>
+    }
+}
+
+/// An expired exchange: what it was (from the relay's description), and that its files
+/// are gone.
+fn expired(
+    summary: ExchangeSummary,
+    my_org: Option<OrgId>,
+    names: RwSignal<OrgNames>,
+) -> impl IntoView {
+    let sender = summary.sender_org_id;
+    let recipient = summary.recipient_org_id;
+    let help = if my_org == Some(sender) {
+        "exchange.expired.help.sender"
+    } else {
+        "exchange.expired.help"
+    };
+    let files = summary.file_count;
+    let size = summary.total_size;
+    view! {
+        <h1>{move || t("exchange.expired.title")}</h1>
+        <div class="alert error" role="alert" data-testid="exchange-error" data-code="expired">
+            <p>{move || i18n::error("expired")}</p>
+            <p>{move || t(help)}</p>
+        </div>
+        <dl class="facts">
+            <div>
+                <dt>{move || t("exchange.from")}</dt>
+                <dd>{move || names.with(|n| org_name(n, &sender))}</dd>
+            </div>
+            <div>
+                <dt>{move || t("exchange.to")}</dt>
+                <dd>{move || names.with(|n| org_name(n, &recipient))}</dd>
+            </div>
+            <div>
+                <dt>{move || t("exchange.delivered_at")}</dt>
+                <dd>{when(summary.delivered_at.unwrap_or(summary.created_at))}</dd>
+            </div>
+            <div>
+                <dt>{move || t("exchange.expired_at")}</dt>
+                <dd data-testid="expired-at">{when(summary.expires_at)}</dd>
+            </div>
+            <div>
+                <dt>{move || t("exchange.files")}</dt>
+                <dd>{move || fill(&t("exchange.expired.files"), &[("count", &files.to_string()), ("size", &i18n::size(size))])}</dd>
+            </div>
+        </dl>
     }
 }
 
@@ -525,11 +587,17 @@ fn FileItem(exchange_id: ExchangeId, index: usize, file: OpenedFile) -> impl Int
                     save::BLOCKED => t("exchange.file.blocked"),
                     _ => i18n::error(&code),
                 };
+                let help = match error.code.as_str() {
+                    "decryption" | "verification" => Some("exchange.file.corrupted.help"),
+                    "expired" => Some("exchange.expired.help"),
+                    _ => None,
+                };
                 view! {
                     <div class="alert error" role="alert" data-testid=format!("save-error-{index}")
                         data-code=error.code.clone()>
                         <p>{text}</p>
                         <p>{move || t("exchange.file.discarded")}</p>
+                        {help.map(|key| view! { <p>{move || t(key)}</p> })}
                     </div>
                 }
                 .into_any()

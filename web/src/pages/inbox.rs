@@ -21,7 +21,7 @@ use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::Closure;
 
 use super::ErrorBox;
-use crate::app::Route;
+use crate::app::{Ctx, Route};
 use crate::i18n::{self, fill, t};
 use crate::protocol::{Opened, ReadBy, WorkerError};
 
@@ -115,16 +115,44 @@ pub(crate) enum LiveEvent {
 }
 
 /// Listens to the relay's events of `kinds` for as long as the calling component lives.
+/// After a log-in over the page (the session had ended, and the relay closed its
+/// stream), it listens again and reports [`LiveEvent::Reconnected`].
 pub(crate) fn live_events(kinds: &[&str], on_event: impl Fn(LiveEvent) + 'static) {
+    let on_event: Rc<dyn Fn(LiveEvent)> = Rc::new(on_event);
+    let kinds: Vec<String> = kinds.iter().map(|kind| (*kind).to_owned()).collect();
+    let id = NEXT_LIVE.with(|next| {
+        let id = next.get();
+        next.set(id.wrapping_add(1));
+        id
+    });
+    connect(id, &kinds, on_event.clone(), false);
+    if let Some(ctx) = use_context::<Ctx>() {
+        Effect::new(move |previous: Option<u32>| {
+            let restored = ctx.restored.get();
+            if previous.is_some_and(|p| p != restored) {
+                connect(id, &kinds, on_event.clone(), true);
+            }
+            restored
+        });
+    }
+    on_cleanup(move || {
+        if let Some(live) = LIVE.with(|live| live.borrow_mut().remove(&id)) {
+            live.source.close();
+        }
+    });
+}
+
+/// Opens the event stream of listener `id` (closing the one it had), reporting
+/// [`LiveEvent::Reconnected`] at its first opening when `again`.
+fn connect(id: u32, kinds: &[String], on_event: Rc<dyn Fn(LiveEvent)>, again: bool) {
     let Ok(source) = web_sys::EventSource::new("/api/events") else {
         return;
     };
-    let on_event = Rc::new(on_event);
     let listeners = kinds
         .iter()
         .map(|kind| {
             let on_event = on_event.clone();
-            let name = (*kind).to_owned();
+            let name = kind.clone();
             let listener = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
                 move |event: web_sys::MessageEvent| {
                     let exchange = event
@@ -144,19 +172,14 @@ pub(crate) fn live_events(kinds: &[&str], on_event: impl Fn(LiveEvent) + 'static
             listener
         })
         .collect();
-    let opened_before = Cell::new(false);
+    let opened_before = Cell::new(again);
     let on_open = Closure::<dyn FnMut()>::new(move || {
         if opened_before.replace(true) {
             on_event(LiveEvent::Reconnected);
         }
     });
     source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-    let id = NEXT_LIVE.with(|next| {
-        let id = next.get();
-        next.set(id.wrapping_add(1));
-        id
-    });
-    LIVE.with(|live| {
+    let previous = LIVE.with(|live| {
         live.borrow_mut().insert(
             id,
             Live {
@@ -164,13 +187,11 @@ pub(crate) fn live_events(kinds: &[&str], on_event: impl Fn(LiveEvent) + 'static
                 _listeners: listeners,
                 _on_open: on_open,
             },
-        );
+        )
     });
-    on_cleanup(move || {
-        if let Some(live) = LIVE.with(|live| live.borrow_mut().remove(&id)) {
-            live.source.close();
-        }
-    });
+    if let Some(previous) = previous {
+        previous.source.close();
+    }
 }
 
 // ----- a listing ---------------------------------------------------------------------------
@@ -197,7 +218,25 @@ struct Listing {
 }
 
 impl Listing {
+    /// A listing; after a log-in over the page (the session had ended), it loads again
+    /// what failed.
     fn new(which: Mailbox) -> Self {
+        let listing = Self::empty(which);
+        if let Some(ctx) = use_context::<Ctx>() {
+            Effect::new(move |previous: Option<u32>| {
+                let restored = ctx.restored.get();
+                if previous.is_some_and(|p| p != restored)
+                    && listing.error.with_untracked(Option::is_some)
+                {
+                    listing.refresh();
+                }
+                restored
+            });
+        }
+        listing
+    }
+
+    fn empty(which: Mailbox) -> Self {
         Self {
             which,
             rows: RwSignal::new(Vec::new()),

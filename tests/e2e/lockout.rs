@@ -1,0 +1,539 @@
+//! Journey 5: locked out, and every error a person can hit. A greffier who forgot their
+//! password gets a new set-up link and reads the old exchanges again; a wrong password,
+//! a session ended elsewhere, an access removed while the page is open, an expired
+//! exchange and a corrupted file each show a clear French message, and nothing is lost.
+
+use std::time::Duration;
+
+use pli_api::ExchangeId;
+use pli_client::{FileInput, SendOptions};
+use pli_crypto::manifest::Category;
+use pli_e2e::cast::{Cast, DEPT, PASSWORD, cast, totp};
+use pli_e2e::{Backend, Browser, TestServer, relay};
+
+/// Bytes that look like nothing in particular (xorshift).
+fn content(len: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed | 1;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect()
+}
+
+fn options(subject: &str) -> SendOptions {
+    SendOptions {
+        category: Category::Signalement,
+        subject: subject.into(),
+        message: "Veuillez trouver ci-joint le signalement.".into(),
+        case_reference: "2026/00077".into(),
+        urgent: false,
+        copy_to_sender: true,
+        in_reply_to: None,
+    }
+}
+
+/// The caseworker sends `files` to the court with the native client.
+async fn send(cast: &mut Cast, subject: &str, files: &[(&str, &[u8])]) -> ExchangeId {
+    let inputs = files
+        .iter()
+        .map(|(name, bytes)| FileInput::from_bytes(name, "application/pdf", bytes.to_vec()))
+        .collect();
+    let court = cast.court;
+    cast.caseworker
+        .session
+        .send(&court, inputs, &options(subject))
+        .await
+        .unwrap()
+}
+
+/// Opens exchange `id` in the browser and waits until it verified.
+async fn open(browser: &Browser, id: &ExchangeId) {
+    browser.goto(&format!("#/exchange/{id}")).await.unwrap();
+    browser.find("[data-testid=verified-badge]").await.unwrap();
+}
+
+/// Clicks "Enregistrer" on file `index`, through the browser's downloads (headless
+/// Chromium has the file picker but nobody to answer it).
+async fn click_save(browser: &Browser, index: usize) {
+    browser
+        .run("window.showSaveFilePicker = undefined; return true;")
+        .await
+        .unwrap();
+    browser
+        .click(&format!("[data-testid=save-file-{index}]"))
+        .await
+        .unwrap();
+}
+
+/// Saves file `index` and returns what landed in the downloads folder.
+async fn save(browser: &Browser, index: usize, name: &str) -> Vec<u8> {
+    click_save(browser, index).await;
+    let outcome = browser
+        .wait_for(
+            &format!("[data-testid=saved-{index}], [data-testid=save-error-{index}]"),
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome.attr("data-testid").await.unwrap(),
+        Some(format!("saved-{index}")),
+        "{}",
+        outcome.text().await.unwrap()
+    );
+    let path = browser
+        .downloaded(name, Duration::from_secs(60))
+        .await
+        .unwrap();
+    let bytes = pli_e2e::read(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    bytes
+}
+
+/// The folder under `root` whose path ends with `tail`.
+fn find_dir(root: &std::path::Path, tail: &str) -> Option<std::path::PathBuf> {
+    for entry in std::fs::read_dir(root).ok()?.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if path.ends_with(tail) {
+                return Some(path);
+            }
+            if let Some(found) = find_dir(&path, tail) {
+                return Some(found);
+            }
+        }
+    }
+    None
+}
+
+/// Waits until nothing matches `css` any more.
+async fn gone(browser: &Browser, css: &str) {
+    let script = format!(
+        "const done = arguments[arguments.length - 1];\
+         const check = () => document.querySelector({css:?}) === null ? done(true) : setTimeout(check, 100);\
+         check();"
+    );
+    let finished = tokio::time::timeout(
+        Duration::from_secs(30),
+        browser.client.execute_async(&script, vec![]),
+    )
+    .await;
+    assert!(
+        matches!(finished, Ok(Ok(serde_json::Value::Bool(true)))),
+        "{css} is still there: {finished:?}"
+    );
+}
+
+/// The text of the element matching `css`.
+async fn text(browser: &Browser, css: &str) -> String {
+    browser.find(css).await.unwrap().text().await.unwrap()
+}
+
+async fn sql(server: &TestServer, query: &str, bind: &str) {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&server.database_url).await.unwrap();
+    let done = sqlx::query(query)
+        .bind(bind.to_owned())
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert!(done.rows_affected() > 0, "{query} changed nothing");
+    pool.close().await;
+}
+
+/// A member forgot their password: a wrong one is refused in plain words; their admin
+/// gives them a new set-up link; they choose a new password (new keys made in the
+/// browser); the admin certifies them again, which grants the court's key again; the
+/// exchange sent before reads and saves as before.
+#[tokio::test]
+async fn journey_5_forgotten_password_and_new_account_set_up() {
+    let server = relay(Backend::Sqlite).await.unwrap();
+    let mut cast = cast(&server.base, &server.setup_token).await.unwrap();
+    let report = content(90_000, 11);
+    let id = send(
+        &mut cast,
+        "Rapport avant l'oubli",
+        &[("rapport.pdf", &report)],
+    )
+    .await;
+
+    let mut browser = Browser::open(&server.base, "journey5-reset").await.unwrap();
+    browser.goto("#/login").await.unwrap();
+    browser
+        .fill("#login-email", &cast.greffier.email)
+        .await
+        .unwrap();
+    browser
+        .fill("#login-password", "je ne sais plus du tout")
+        .await
+        .unwrap();
+    browser.click("form button[type=submit]").await.unwrap();
+    browser
+        .wait_for_text(
+            "Adresse électronique ou mot de passe incorrect.",
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+    // The form stays filled in, ready for another try.
+    assert_eq!(
+        browser
+            .find("#login-email")
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(cast.greffier.email.as_str())
+    );
+    let hint = text(&browser, "[data-testid=forgot-password]").await;
+    assert!(hint.contains("Mot de passe oublié ?"), "{hint}");
+    browser.record("wrong-password").await.unwrap();
+
+    // The admin issues a new set-up link (after proving their password again).
+    let admin = &cast.court_admin;
+    admin
+        .session
+        .reauth(
+            PASSWORD,
+            Some(&totp(admin.totp.as_deref().unwrap(), 1).unwrap()),
+        )
+        .await
+        .unwrap();
+    let user = cast.greffier.session.me.user_id;
+    let invitation = admin
+        .session
+        .reset_member(&cast.court, &user)
+        .await
+        .unwrap();
+    let fragment = invitation.link.split_once("/#/").unwrap().1;
+    browser.goto(&format!("#/{fragment}")).await.unwrap();
+    browser
+        .wait_for_text("Recréer votre accès", Duration::from_secs(30))
+        .await
+        .unwrap();
+    browser.record("reset-link").await.unwrap();
+    let new_password = "une toute nouvelle phrase de passe";
+    browser.fill("#new-password", new_password).await.unwrap();
+    browser
+        .fill("#repeat-password", new_password)
+        .await
+        .unwrap();
+    browser.click("form button[type=submit]").await.unwrap();
+    browser.find("[data-testid=pending-refresh]").await.unwrap();
+    browser.record("reset-pending").await.unwrap();
+
+    // The admin compares the new fingerprints and certifies: the grant of the court's
+    // key comes with the certificate.
+    admin.session.certify(&cast.court, &user).await.unwrap();
+    browser
+        .click("[data-testid=pending-refresh]")
+        .await
+        .unwrap();
+    browser.find("[data-testid=exchange-row]").await.unwrap();
+
+    open(&browser, &id).await;
+    browser
+        .wait_for_text("Rapport avant l'oubli", Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert!(save(&browser, 0, "rapport.pdf").await == report);
+    browser.record("old-exchange-read").await.unwrap();
+
+    // The old password no longer opens anything; the new one does.
+    browser
+        .click("header button.link:not(.lang)")
+        .await
+        .unwrap();
+    browser.find("#login-email").await.unwrap();
+    browser
+        .fill("#login-email", &cast.greffier.email)
+        .await
+        .unwrap();
+    browser.fill("#login-password", PASSWORD).await.unwrap();
+    browser.click("form button[type=submit]").await.unwrap();
+    browser
+        .wait_for_text(
+            "Adresse électronique ou mot de passe incorrect.",
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+    browser
+        .log_in(&cast.greffier.email, new_password, None)
+        .await
+        .unwrap();
+    browser.find("[data-testid=exchange-row]").await.unwrap();
+    browser.close().await.unwrap();
+}
+
+/// A session ended elsewhere while an exchange is open: the next action says so, a
+/// password brings the person back to the same page, and the file saves. Then the
+/// admin removes them while the page is open: the next action says the session ended
+/// (possibly because access was removed), and logging in again is refused.
+#[tokio::test]
+async fn journey_5_session_ended_and_access_removed() {
+    let server = relay(Backend::Sqlite).await.unwrap();
+    let mut cast = cast(&server.base, &server.setup_token).await.unwrap();
+    let first = content(40_000, 21);
+    let second = content(70_000, 22);
+    let id = send(
+        &mut cast,
+        "Note de situation",
+        &[("note.pdf", &first), ("annexe.pdf", &second)],
+    )
+    .await;
+
+    let mut browser = Browser::open(&server.base, "journey5-session")
+        .await
+        .unwrap();
+    browser
+        .log_in(&cast.greffier.email, PASSWORD, None)
+        .await
+        .unwrap();
+    let user = cast.greffier.session.me.user_id.to_string();
+
+    // A message is ready to go when the session ends on the relay (logged out
+    // elsewhere, or timed out): sending says so, and after the password the form is
+    // still filled in and sends.
+    let files = tempfile::tempdir().unwrap();
+    let reply = files.path().join("convocation.pdf");
+    let reply_bytes = content(60_000, 23);
+    std::fs::write(&reply, &reply_bytes).unwrap();
+    browser.goto("#/send").await.unwrap();
+    browser
+        .find("[data-testid=file-input]")
+        .await
+        .unwrap()
+        .send_keys(&reply.display().to_string())
+        .await
+        .unwrap();
+    browser.select("#recipient", DEPT).await.unwrap();
+    browser
+        .find("[data-testid=recipient-fingerprint]")
+        .await
+        .unwrap();
+    browser.select("#category", "Demande").await.unwrap();
+    browser
+        .fill("#subject", "Convocation à l'audience")
+        .await
+        .unwrap();
+    sql(
+        &server,
+        "UPDATE sessions SET expires_at = 1 WHERE user_id = $1",
+        &user,
+    )
+    .await;
+    browser.click("[data-testid=send]").await.unwrap();
+    browser
+        .find("dialog[open] [data-testid=session-ended]")
+        .await
+        .unwrap();
+    browser.record("session-ended-sending").await.unwrap();
+    browser.fill("#relogin-password", PASSWORD).await.unwrap();
+    browser.click("[data-testid=relogin-submit]").await.unwrap();
+    gone(&browser, "dialog[open] [data-testid=session-ended]").await;
+    let subject = browser.find("#subject").await.unwrap();
+    assert_eq!(
+        subject.prop("value").await.unwrap().as_deref(),
+        Some("Convocation à l'audience")
+    );
+    browser.find("[data-testid=send-failure]").await.unwrap();
+    browser.record("session-restored-compose").await.unwrap();
+    browser.click("[data-testid=send]").await.unwrap();
+    browser
+        .wait_for("[data-testid=sent]", Duration::from_secs(60))
+        .await
+        .unwrap();
+    let inbox = cast.caseworker.session.inbox().await.unwrap();
+    assert_eq!(inbox.exchanges.len(), 1);
+
+    // The same with an exchange open: saving a file says the session ended; after the
+    // password the page is still there and the files save.
+    open(&browser, &id).await;
+    sql(
+        &server,
+        "UPDATE sessions SET expires_at = 1 WHERE user_id = $1",
+        &user,
+    )
+    .await;
+    click_save(&browser, 0).await;
+    browser
+        .find("dialog[open] [data-testid=session-ended]")
+        .await
+        .unwrap();
+    let said = text(&browser, "dialog[open] [data-testid=session-ended]").await;
+    assert!(said.contains("Votre session a pris fin"), "{said}");
+    assert!(said.contains(&cast.greffier.name), "{said}");
+    browser.record("session-ended").await.unwrap();
+    // A wrong password first: said in the dialog, which stays.
+    browser
+        .fill("#relogin-password", "pas le bon mot de passe")
+        .await
+        .unwrap();
+    browser.click("[data-testid=relogin-submit]").await.unwrap();
+    let refused = text(&browser, "[data-testid=relogin-refused]").await;
+    assert!(refused.contains("Connexion refusée"), "{refused}");
+    browser
+        .record("session-ended-wrong-password")
+        .await
+        .unwrap();
+    browser.fill("#relogin-password", PASSWORD).await.unwrap();
+    browser.click("[data-testid=relogin-submit]").await.unwrap();
+    // Back on the same exchange, still open: nothing to do again but the click.
+    gone(&browser, "dialog[open] [data-testid=session-ended]").await;
+    browser.find("[data-testid=verified-badge]").await.unwrap();
+    assert!(browser.run("return location.hash").await.unwrap() == format!("#/exchange/{id}"));
+    assert!(save(&browser, 0, "note.pdf").await == first);
+    assert!(save(&browser, 1, "annexe.pdf").await == second);
+    browser.record("session-restored").await.unwrap();
+
+    // The admin removes the greffier while the page is open.
+    cast.court_admin
+        .session
+        .remove_member(&cast.court, &cast.greffier.session.me.user_id)
+        .await
+        .unwrap();
+    browser.click("nav a[href='#/inbox']").await.unwrap();
+    browser
+        .find("dialog[open] [data-testid=session-ended]")
+        .await
+        .unwrap();
+    let said = text(&browser, "dialog[open] [data-testid=session-ended]").await;
+    assert!(said.contains("administrateur"), "{said}");
+    browser.record("access-removed").await.unwrap();
+    browser.fill("#relogin-password", PASSWORD).await.unwrap();
+    browser.click("[data-testid=relogin-submit]").await.unwrap();
+    let refused = text(&browser, "[data-testid=relogin-refused]").await;
+    assert!(refused.contains("Connexion refusée"), "{refused}");
+    browser.record("access-removed-refused").await.unwrap();
+    // Another account can log in from here.
+    browser.click("[data-testid=relogin-other]").await.unwrap();
+    browser.find("#login-email").await.unwrap();
+    browser.close().await.unwrap();
+}
+
+/// An exchange expires (its files purged) while its page is open, and a stored file is
+/// corrupted: each says so in plain words, nothing corrupted lands in the downloads as
+/// if complete, and the other files still save.
+#[tokio::test]
+async fn journey_5_expired_exchange_and_corrupted_file() {
+    let server = relay(Backend::Sqlite).await.unwrap();
+    let mut cast = cast(&server.base, &server.setup_token).await.unwrap();
+    let a = content(30_000, 31);
+    let b = content(200_000, 32);
+    let c = content(50_000, 33);
+    let damaged = send(
+        &mut cast,
+        "Pièces du dossier",
+        &[("a.pdf", &a), ("b.pdf", &b), ("c.pdf", &c)],
+    )
+    .await;
+    let old = content(20_000, 34);
+    let expiring = send(&mut cast, "Ancien rapport", &[("ancien.pdf", &old)]).await;
+
+    // Flip a byte in the middle of file b's ciphertext (object 2: the manifest is 0).
+    let dir = find_dir(server.data.path(), &format!("x/{damaged}/2")).unwrap_or_else(|| {
+        panic!(
+            "no blob folder for {damaged} under {:?}",
+            server.data.path()
+        )
+    });
+    let part = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    let mut bytes = std::fs::read(&part).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x55;
+    std::fs::write(&part, &bytes).unwrap();
+
+    let mut browser = Browser::open(&server.base, "journey5-damage")
+        .await
+        .unwrap();
+    browser
+        .log_in(&cast.greffier.email, PASSWORD, None)
+        .await
+        .unwrap();
+    open(&browser, &damaged).await;
+    assert!(save(&browser, 0, "a.pdf").await == a);
+    click_save(&browser, 1).await;
+    let error = browser.find("[data-testid=save-error-1]").await.unwrap();
+    assert_eq!(
+        error.attr("data-code").await.unwrap().as_deref(),
+        Some("decryption")
+    );
+    let said = error.text().await.unwrap();
+    assert!(said.contains("corrompu"), "{said}");
+    assert!(
+        said.contains("demandez à l'expéditeur de vous le renvoyer"),
+        "{said}"
+    );
+    browser.record("file-corrupted").await.unwrap();
+    // The other files still save, and the damaged one is not in the downloads.
+    assert!(save(&browser, 2, "c.pdf").await == c);
+    assert!(save(&browser, 0, "a.pdf").await == a);
+    let left: Vec<String> = std::fs::read_dir(browser.downloads.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        !left
+            .iter()
+            .any(|n| n.starts_with("b") && !n.ends_with(".crdownload")),
+        "a damaged file was saved as complete: {left:?}"
+    );
+
+    // The other exchange is open when it expires and its files are purged.
+    open(&browser, &expiring).await;
+    sql(
+        &server,
+        "UPDATE exchanges SET expires_at = 1 WHERE id = $1",
+        &expiring.to_string(),
+    )
+    .await;
+    let report = pli_server::maintenance::run_once(&server.state)
+        .await
+        .unwrap();
+    assert_eq!(report.purged, 1);
+    click_save(&browser, 0).await;
+    let error = browser.find("[data-testid=save-error-0]").await.unwrap();
+    assert_eq!(
+        error.attr("data-code").await.unwrap().as_deref(),
+        Some("expired")
+    );
+    assert!(error.text().await.unwrap().contains("Ce pli a expiré"));
+    browser.record("expired-while-open").await.unwrap();
+    // The inbox lists only the other exchange now; a link kept to the expired one says
+    // what it was and that its files are gone.
+    browser.goto("#/inbox").await.unwrap();
+    browser.find("[data-testid=exchange-row]").await.unwrap();
+    browser.record("inbox-without-expired").await.unwrap();
+    open_expired(&browser, &expiring).await;
+    browser.record("expired").await.unwrap();
+    browser.close().await.unwrap();
+}
+
+async fn open_expired(browser: &Browser, id: &ExchangeId) {
+    browser.goto(&format!("#/exchange/{id}")).await.unwrap();
+    let error = browser.find("[data-testid=exchange-error]").await.unwrap();
+    assert_eq!(
+        error.attr("data-code").await.unwrap().as_deref(),
+        Some("expired")
+    );
+    let said = error.text().await.unwrap();
+    assert!(said.contains("Ce pli a expiré"), "{said}");
+    browser.find("[data-testid=expired-at]").await.unwrap();
+    browser
+        .wait_for_text(DEPT, Duration::from_secs(10))
+        .await
+        .unwrap();
+}
