@@ -94,6 +94,9 @@ async fn journey_4_members_key_rotation_audit_and_retention() {
         &print,
     )
     .await;
+    // The link, used, is put away.
+    admin.find("[data-testid=invitation-used]").await.unwrap();
+    wait_gone(&admin, "[data-testid=invitation-link]").await;
     newcomer
         .click("[data-testid=pending-refresh]")
         .await
@@ -146,7 +149,7 @@ async fn journey_4_members_key_rotation_audit_and_retention() {
     admin.find("[data-testid=rotate-confirm]").await.unwrap();
     admin.record("rotate-confirm").await.unwrap();
     admin.click("[data-testid=rotate-confirm]").await.unwrap();
-    wait_for_in(&admin, "[data-testid=rotated]", "2").await;
+    wait_for_in(&admin, "[data-testid=rotated]", "génération 2").await;
     let first = text(&admin, "[data-testid=key-1] code").await;
     let second = text(&admin, "[data-testid=key-2] code").await;
     assert!(first.len() > 10 && second.len() > 10 && first != second);
@@ -190,6 +193,9 @@ async fn journey_4_members_key_rotation_audit_and_retention() {
             .await
             .unwrap();
     }
+    // The new key's entry shows its fingerprint as the key history does.
+    let published = text(&admin, "tr[data-action=\"key.published\"]").await;
+    assert!(published.contains(&second), "{published}");
     admin
         .run("document.querySelector('table.audit').scrollIntoView(); return true;")
         .await
@@ -237,5 +243,34 @@ async fn journey_4_members_key_rotation_audit_and_retention() {
     admin.record("retention-saved").await.unwrap();
     let members = court_admin.session.members(&court).await.unwrap();
     assert_eq!(members.retention_days, 365);
+
+    // The whole page in English: no French left on it.
+    admin.click("button.lang").await.unwrap();
+    admin
+        .wait_for_text("Service administration", Duration::from_secs(10))
+        .await
+        .unwrap();
+    let page = text(&admin, "main").await;
+    for french in [
+        "Membres",
+        "Clé du service",
+        "Journal d'audit",
+        "Conservation",
+        "Actualiser",
+        "Génération",
+        "Chaîne",
+        "jours",
+        "retiré",
+    ] {
+        assert!(
+            !page.contains(french),
+            "{french:?} on the English page:\n{page}"
+        );
+    }
+    admin
+        .run("window.scrollTo(0, 0); return true;")
+        .await
+        .unwrap();
+    admin.record("admin-english").await.unwrap();
     admin.close().await.unwrap();
 }

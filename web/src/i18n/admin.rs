@@ -125,6 +125,11 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "Invitation created for {name}.",
     ),
     (
+        "admin.invite.used",
+        "{name} a utilisé son lien et créé son accès (voir la liste des membres).",
+        "{name} used their link and created their access (see the member list).",
+    ),
+    (
         "admin.link.label",
         "Lien à usage unique pour {name} :",
         "One-time link for {name}:",
@@ -465,6 +470,11 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "Show older entries",
     ),
     ("admin.audit.object.user", "compte {id}", "account {id}"),
+    (
+        "admin.audit.actor.outside",
+        "compte hors du service ({id})",
+        "account outside the service ({id})",
+    ),
     (
         "admin.audit.object.organisation",
         "organisation {id}",

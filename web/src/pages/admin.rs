@@ -94,7 +94,7 @@ pub fn Admin() -> impl IntoView {
         <section class="card" aria-labelledby="admin-invite-title">
             <h2 id="admin-invite-title">{move || t("admin.invite.title")}</h2>
             <p class="hint">{move || t("admin.invite.help")}</p>
-            <InviteForm org=org role="member" version=version submit_label="admin.invite.submit" />
+            <InviteForm org=org role="member" version=version submit_label="admin.invite.submit" members=members />
         </section>
         <section class="card" aria-labelledby="admin-keys-title">
             <h2 id="admin-keys-title">{move || t("admin.keys.title")}</h2>

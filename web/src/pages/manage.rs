@@ -143,6 +143,8 @@ pub fn InviteForm(
     version: RwSignal<u32>,
     /// Catalogue key of the submit button.
     submit_label: &'static str,
+    /// The organisation's members: once the invitee has joined, the link is put away.
+    members: RwSignal<Option<Members>>,
 ) -> impl IntoView {
     let gate = expect_context::<Reauth>();
     let email = RwSignal::new(String::new());
@@ -199,9 +201,24 @@ pub fn InviteForm(
             </div>
         </form>
         <div id="invite-result" tabindex="-1" role="status">
-            {move || made.get().map(|(display, address, r)| view! {
-                <p class="ok">{let display = display.clone(); move || fill(&t("admin.invite.done"), &[("name", &display)])}</p>
-                <LinkBox link=r.link expires_at=r.expires_at name=display.clone() email=address testid="invitation-link" />
+            {move || made.get().map(|(display, address, r)| {
+                let joined = members
+                    .get()
+                    .is_some_and(|m| m.members.iter().any(|x| x.email.eq_ignore_ascii_case(&address)));
+                if joined {
+                    view! {
+                        <p class="hint" data-testid="invitation-used">
+                            {move || fill(&t("admin.invite.used"), &[("name", &display)])}
+                        </p>
+                    }
+                    .into_any()
+                } else {
+                    view! {
+                        <p class="ok">{let display = display.clone(); move || fill(&t("admin.invite.done"), &[("name", &display)])}</p>
+                        <LinkBox link=r.link expires_at=r.expires_at name=display.clone() email=address testid="invitation-link" />
+                    }
+                    .into_any()
+                }
             })}
         </div>
     }
@@ -1121,6 +1138,21 @@ fn object_text(entry: &AuditEntry, names: &HashMap<String, String>) -> String {
     }
 }
 
+/// A fingerprint the relay logged as hex, in the form the pages show (`B087 31C8 …`, the
+/// first 16 bytes), so that it can be compared at a glance with the key history.
+fn display_fingerprint(hex: &str) -> String {
+    let digits: Vec<char> = hex.chars().collect();
+    if digits.len() < 32 || !digits.iter().all(char::is_ascii_hexdigit) {
+        return hex.to_owned();
+    }
+    digits
+        .chunks(4)
+        .take(8)
+        .map(|group| group.iter().collect::<String>().to_uppercase())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// An entry's detail (ids and sizes only): `key: value` pairs, in words where possible.
 fn detail_text(detail: &str, names: &HashMap<String, String>) -> String {
     match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(detail) {
@@ -1136,6 +1168,7 @@ fn detail_text(detail: &str, names: &HashMap<String, String>) -> String {
                     "role" => t_or(&format!("admin.role.{raw}"), &raw),
                     "kind" => t_or(&format!("platform.kind.{raw}"), &raw),
                     "urgent" => t_or(&format!("admin.audit.urgent.{raw}"), &raw),
+                    "fingerprint" => display_fingerprint(&raw),
                     _ => names.get(&raw).cloned().unwrap_or(raw),
                 };
                 let name = t_or(&format!("admin.audit.detail.{k}"), k);
@@ -1284,7 +1317,10 @@ pub fn AuditLog(
                                     Some(id) => {
                                         let id = id.clone();
                                         let name = names.get(&id).cloned();
-                                        Signal::derive(move || name.clone().unwrap_or_else(|| fill(&t("admin.audit.object.user"), &[("id", &short(&id))])))
+                                        // An organisation's log names its own members; anyone else
+                                        // (a sender, the platform admin) is from outside.
+                                        let unknown = if matches!(source, AuditSource::Org(_)) { "admin.audit.actor.outside" } else { "admin.audit.object.user" };
+                                        Signal::derive(move || name.clone().unwrap_or_else(|| fill(&t(unknown), &[("id", &short(&id))])))
                                     }
                                     None => Signal::derive(|| t("admin.audit.system")),
                                 };

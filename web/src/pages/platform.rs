@@ -280,7 +280,7 @@ fn OrgPanel(org: OrgSummary, version: RwSignal<u32>) -> impl IntoView {
                 let name = name.clone();
                 view! { <p class="alert warning">{move || fill(&t("platform.invite.first"), &[("org", &name)])}</p> }
             })}
-            <InviteForm org=id role="org_admin" version=version submit_label="platform.invite.submit" />
+            <InviteForm org=id role="org_admin" version=version submit_label="platform.invite.submit" members=members />
             <h3>{move || t("admin.keys.title")}</h3>
             <p class="hint">{move || t("platform.keys.help")}</p>
             <KeysPanel org=id version=version />
