@@ -11,6 +11,8 @@ use pli_crypto::manifest::Category;
 use pli_e2e::cast::{Cast, DEPT, PASSWORD, cast, totp};
 use pli_e2e::{Backend, Browser, TestServer, relay};
 
+use crate::journeys::{certify, open_link, text};
+
 /// Bytes that look like nothing in particular (xorshift).
 fn content(len: usize, seed: u64) -> Vec<u8> {
     let mut state = seed | 1;
@@ -128,11 +130,6 @@ async fn gone(browser: &Browser, css: &str) {
     );
 }
 
-/// The text of the element matching `css`.
-async fn text(browser: &Browser, css: &str) -> String {
-    browser.find(css).await.unwrap().text().await.unwrap()
-}
-
 async fn sql(server: &TestServer, query: &str, bind: &str) {
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(&server.database_url).await.unwrap();
@@ -195,24 +192,46 @@ async fn journey_5_forgotten_password_and_new_account_set_up() {
     assert!(hint.contains("Mot de passe oublié ?"), "{hint}");
     browser.record("wrong-password").await.unwrap();
 
-    // The admin issues a new set-up link (after proving their password again).
-    let admin = &cast.court_admin;
+    // The admin issues a new set-up link on the administration page.
+    let mut admin = Browser::open(&server.base, "journey5-reset-admin")
+        .await
+        .unwrap();
+    let secret = cast.court_admin.totp.clone().unwrap();
+    // A wrong code from the authenticator app first: said plainly, and the form stays.
+    let code = totp(&secret, 1).unwrap();
+    let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000);
+    admin.goto("#/login").await.unwrap();
     admin
-        .session
-        .reauth(
-            PASSWORD,
-            Some(&totp(admin.totp.as_deref().unwrap(), 1).unwrap()),
+        .fill("#login-email", &cast.court_admin.email)
+        .await
+        .unwrap();
+    admin.fill("#login-password", PASSWORD).await.unwrap();
+    admin.click("form button[type=submit]").await.unwrap();
+    admin.fill("#login-totp", &wrong).await.unwrap();
+    admin.click("form button[type=submit]").await.unwrap();
+    admin
+        .wait_for_text(
+            "Code de vérification incorrect ou déjà utilisé",
+            Duration::from_secs(30),
         )
         .await
         .unwrap();
-    let user = cast.greffier.session.me.user_id;
-    let invitation = admin
-        .session
-        .reset_member(&cast.court, &user)
+    admin.record("wrong-totp").await.unwrap();
+    admin.fill("#login-totp", &code).await.unwrap();
+    admin.click("form button[type=submit]").await.unwrap();
+    gone(&admin, "#login-email").await;
+    admin.goto("#/admin").await.unwrap();
+    let email = cast.greffier.email.clone();
+    admin
+        .click(&format!("[data-testid=\"reset-{email}\"]"))
         .await
         .unwrap();
-    let fragment = invitation.link.split_once("/#/").unwrap().1;
-    browser.goto(&format!("#/{fragment}")).await.unwrap();
+    admin.click("[data-testid=reset-confirm]").await.unwrap();
+    let link = text(&admin, "[data-testid=reset-link]").await;
+    admin.record("reset-issued").await.unwrap();
+
+    // The greffier opens it and chooses a new password: new keys, made here.
+    open_link(&browser, &link).await;
     browser
         .wait_for_text("Recréer votre accès", Duration::from_secs(30))
         .await
@@ -225,12 +244,13 @@ async fn journey_5_forgotten_password_and_new_account_set_up() {
         .await
         .unwrap();
     browser.click("form button[type=submit]").await.unwrap();
-    browser.find("[data-testid=pending-refresh]").await.unwrap();
+    let print = text(&browser, "[data-testid=my-signing-fingerprint]").await;
     browser.record("reset-pending").await.unwrap();
 
-    // The admin compares the new fingerprints and certifies: the grant of the court's
-    // key comes with the certificate.
-    admin.session.certify(&cast.court, &user).await.unwrap();
+    // The admin compares the new fingerprint and certifies: the grant of the court's key
+    // comes with the certificate.
+    certify(&mut admin, "[data-testid=members-refresh]", &email, &print).await;
+    admin.close().await.unwrap();
     browser
         .click("[data-testid=pending-refresh]")
         .await
@@ -353,16 +373,29 @@ async fn journey_5_session_ended_and_access_removed() {
     let inbox = cast.caseworker.session.inbox().await.unwrap();
     assert_eq!(inbox.exchanges.len(), 1);
 
-    // The same with an exchange open: saving a file says the session ended; after the
-    // password the page is still there and the files save.
+    // The same with an exchange open (its read receipt sent): saving a file says the
+    // session ended; after the password the page is still there and the files save.
     open(&browser, &id).await;
+    browser.find("[data-testid=receipt-sent]").await.unwrap();
     sql(
         &server,
         "UPDATE sessions SET expires_at = 1 WHERE user_id = $1",
         &user,
     )
     .await;
-    click_save(&browser, 0).await;
+    // Saving is the next action, unless the page noticed first: it reads the receipts
+    // again when the relay announces one (its own, just sent), and the dialog then
+    // covers the button.
+    browser
+        .run("window.showSaveFilePicker = undefined; return true;")
+        .await
+        .unwrap();
+    let _maybe_covered = browser
+        .find("[data-testid=save-file-0]")
+        .await
+        .unwrap()
+        .click()
+        .await;
     browser
         .find("dialog[open] [data-testid=session-ended]")
         .await
@@ -393,12 +426,32 @@ async fn journey_5_session_ended_and_access_removed() {
     assert!(save(&browser, 1, "annexe.pdf").await == second);
     browser.record("session-restored").await.unwrap();
 
-    // The admin removes the greffier while the page is open.
-    cast.court_admin
-        .session
-        .remove_member(&cast.court, &cast.greffier.session.me.user_id)
+    // The admin removes the greffier, on the administration page, while the greffier's
+    // page is open.
+    let admin = Browser::open(&server.base, "journey5-session-admin")
         .await
         .unwrap();
+    let secret = cast.court_admin.totp.clone().unwrap();
+    admin
+        .log_in(
+            &cast.court_admin.email,
+            PASSWORD,
+            Some(&totp(&secret, 1).unwrap()),
+        )
+        .await
+        .unwrap();
+    admin.goto("#/admin").await.unwrap();
+    let email = cast.greffier.email.clone();
+    admin
+        .click(&format!("[data-testid=\"remove-{email}\"]"))
+        .await
+        .unwrap();
+    admin.click("[data-testid=remove-confirm]").await.unwrap();
+    admin
+        .find(&format!("[data-testid=\"member-{email}\"].removed"))
+        .await
+        .unwrap();
+    admin.close().await.unwrap();
     browser.click("nav a[href='#/inbox']").await.unwrap();
     browser
         .find("dialog[open] [data-testid=session-ended]")

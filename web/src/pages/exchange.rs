@@ -161,6 +161,13 @@ pub fn ExchangeView(id: String) -> impl IntoView {
         {
             attempt.update(|n| *n += 1);
         }
+        if previous.is_some_and(|p| p != restored)
+            && receipt
+                .with_untracked(|r| matches!(r, Receipt::Failed(e) if e.code == "unauthenticated"))
+            && let Some(id) = parsed
+        {
+            leptos::task::spawn_local(acknowledge(id, receipts, receipt));
+        }
         restored
     });
     if let Some(id) = parsed {
