@@ -197,21 +197,28 @@ impl Browser {
     /// `label`, as a person would (the page sees a `change` event).
     pub async fn select(&self, css: &str, label: &str) -> anyhow::Result<()> {
         self.find(css).await?;
-        let chosen = self
-            .client
-            .execute(
-                "const [css, label] = arguments; const select = document.querySelector(css);\
-                 const option = [...select.options].find(o => !o.disabled && o.text.includes(label));\
-                 if (!option) { return false; }\
-                 select.value = option.value;\
-                 select.dispatchEvent(new Event('change', { bubbles: true })); return true;",
-                vec![css.into(), label.into()],
-            )
-            .await?;
-        if chosen != serde_json::Value::Bool(true) {
-            bail!("no option {label:?} in {css}");
+        // The options may still be loading (the directory, verified by the worker).
+        let started = Instant::now();
+        loop {
+            let chosen = self
+                .client
+                .execute(
+                    "const [css, label] = arguments; const select = document.querySelector(css);\
+                     const option = [...select.options].find(o => !o.disabled && o.text.includes(label));\
+                     if (!option) { return false; }\
+                     select.value = option.value;\
+                     select.dispatchEvent(new Event('change', { bubbles: true })); return true;",
+                    vec![css.into(), label.into()],
+                )
+                .await?;
+            if chosen == serde_json::Value::Bool(true) {
+                return Ok(());
+            }
+            if started.elapsed() > Duration::from_secs(30) {
+                bail!("no option {label:?} in {css} after 30 s");
+            }
+            tokio::time::sleep(Duration::from_millis(150)).await;
         }
-        Ok(())
     }
 
     /// Runs `script` in the page and returns its result.

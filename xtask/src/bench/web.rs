@@ -21,7 +21,14 @@ pub(crate) fn run(ws: &Workspace) -> Result<()> {
         },
     )?;
     Cmd::new("cargo")
-        .args(["build", "--release", "-p", "pli-e2e", "--example", "bench_web"])
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "pli-e2e",
+            "--example",
+            "bench_web",
+        ])
         .run()
         .context("cannot build the web benchmark")?;
     Cmd::new(ws.target.join("release/examples/bench_web"))

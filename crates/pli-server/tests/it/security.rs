@@ -628,7 +628,10 @@ async fn the_web_app_is_served_with_a_strict_policy_and_hashed_assets_are_cached
     assert_eq!(index.headers()["x-frame-options"], "DENY");
     // Cross-origin isolated: nothing from another origin loads into the page's process.
     assert_eq!(index.headers()["cross-origin-opener-policy"], "same-origin");
-    assert_eq!(index.headers()["cross-origin-embedder-policy"], "require-corp");
+    assert_eq!(
+        index.headers()["cross-origin-embedder-policy"],
+        "require-corp"
+    );
     let wasm = http
         .get(format!("{}/assets/app-0123abcd.wasm", app.base))
         .send()
