@@ -96,6 +96,7 @@ async fn create_org(
         .click("[data-testid=create-org-submit]")
         .await
         .unwrap();
+    wait_for_in(platform, "[data-testid=org-created]", name).await;
     platform
         .find(&format!("[data-testid=org-{code}]"))
         .await
@@ -278,6 +279,8 @@ async fn journey_1_platform_set_up_organisations_admins_and_a_member() {
         .await
         .unwrap();
     wait_for_in(&platform, "#org-panel-title", "TJ-MEAUX-PARQUET").await;
+    // The note about the Département just created goes with its panel.
+    wait_gone(&platform, "[data-testid=org-created]").await;
     certify(
         &mut platform,
         "[data-testid=orgs-refresh]",

@@ -164,7 +164,7 @@ pub fn Platform() -> impl IntoView {
         </section>
         <section class="card" aria-labelledby="platform-create-title">
             <h2 id="platform-create-title">{move || t("platform.create.title")}</h2>
-            <CreateOrg version=version on_created=Callback::new(manage) />
+            <CreateOrg version=version selected=selected on_created=Callback::new(manage) />
         </section>
         {panel}
         <section class="card" aria-labelledby="platform-audit-title">
@@ -179,14 +179,19 @@ pub fn Platform() -> impl IntoView {
 /// The form that creates a court or Département organisation (certified by the root in
 /// the worker).
 #[component]
-fn CreateOrg(version: RwSignal<u32>, on_created: Callback<OrgId>) -> impl IntoView {
+fn CreateOrg(
+    version: RwSignal<u32>,
+    /// The organisation managed below: the "created" note stays while it is the new one.
+    selected: RwSignal<Option<OrgId>>,
+    on_created: Callback<OrgId>,
+) -> impl IntoView {
     let gate = expect_context::<Reauth>();
     let kind = RwSignal::new("court".to_owned());
     let name = RwSignal::new(String::new());
     let code = RwSignal::new(String::new());
     let (busy, set_busy) = signal(false);
     let (error, set_error) = signal(None::<WorkerError>);
-    let (created, set_created) = signal(None::<String>);
+    let (created, set_created) = signal(None::<(OrgId, String)>);
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         set_busy.set(true);
@@ -201,7 +206,7 @@ fn CreateOrg(version: RwSignal<u32>, on_created: Callback<OrgId>) -> impl IntoVi
             });
             match gate.call::<OrgId>("create_org", args).await {
                 Ok(org) => {
-                    set_created.set(Some(display));
+                    set_created.set(Some((org, display)));
                     name.set(String::new());
                     code.set(String::new());
                     version.update(|v| *v += 1);
@@ -242,7 +247,16 @@ fn CreateOrg(version: RwSignal<u32>, on_created: Callback<OrgId>) -> impl IntoVi
                     {move || t("platform.create.submit")}
                 </button>
                 <span role="status" class="ok">
-                    {move || created.get().map(|n| fill(&t("platform.create.done"), &[("name", &n)]))}
+                    {move || {
+                        created
+                            .get()
+                            .filter(|(id, _)| selected.get() == Some(*id))
+                            .map(|(_, n)| view! {
+                                <span data-testid="org-created">
+                                    {move || fill(&t("platform.create.done"), &[("name", &n)])}
+                                </span>
+                            })
+                    }}
                 </span>
             </div>
         </form>
