@@ -112,6 +112,23 @@ fn find_dir(root: &std::path::Path, tail: &str) -> Option<std::path::PathBuf> {
     None
 }
 
+/// Flips a byte in the middle of the first part of object `object` of exchange `id` in
+/// the relay's blob folder.
+fn flip(server: &TestServer, id: &ExchangeId, object: u32) {
+    let dir = find_dir(server.data.path(), &format!("x/{id}/{object}"))
+        .unwrap_or_else(|| panic!("no blob folder for {id} under {:?}", server.data.path()));
+    let part = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    let mut bytes = std::fs::read(&part).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x55;
+    std::fs::write(&part, &bytes).unwrap();
+}
+
 /// Waits until nothing matches `css` any more.
 async fn gone(browser: &Browser, css: &str) {
     let script = format!(
@@ -490,23 +507,11 @@ async fn journey_5_expired_exchange_and_corrupted_file() {
     let old = content(20_000, 34);
     let expiring = send(&mut cast, "Ancien rapport", &[("ancien.pdf", &old)]).await;
 
-    // Flip a byte in the middle of file b's ciphertext (object 2: the manifest is 0).
-    let dir = find_dir(server.data.path(), &format!("x/{damaged}/2")).unwrap_or_else(|| {
-        panic!(
-            "no blob folder for {damaged} under {:?}",
-            server.data.path()
-        )
-    });
-    let part = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .flatten()
-        .next()
-        .unwrap()
-        .path();
-    let mut bytes = std::fs::read(&part).unwrap();
-    let middle = bytes.len() / 2;
-    bytes[middle] ^= 0x55;
-    std::fs::write(&part, &bytes).unwrap();
+    // Flip a byte in the middle of file b's ciphertext (object 2: the manifest is 0),
+    // and in the manifest of a third exchange.
+    flip(&server, &damaged, 2);
+    let tampered = send(&mut cast, "Manifeste altéré", &[("d.pdf", &a)]).await;
+    flip(&server, &tampered, 0);
 
     let mut browser = Browser::open(&server.base, "journey5-damage")
         .await
@@ -549,7 +554,11 @@ async fn journey_5_expired_exchange_and_corrupted_file() {
     open(&browser, &expiring).await;
     sql(
         &server,
-        "UPDATE exchanges SET expires_at = 1 WHERE id = $1",
+        // A minute ago.
+        &format!(
+            "UPDATE exchanges SET expires_at = {} WHERE id = $1",
+            pli_server::now_ms() - 60_000
+        ),
         &expiring.to_string(),
     )
     .await;
@@ -572,6 +581,35 @@ async fn journey_5_expired_exchange_and_corrupted_file() {
     browser.record("inbox-without-expired").await.unwrap();
     open_expired(&browser, &expiring).await;
     browser.record("expired").await.unwrap();
+
+    // An exchange whose stored manifest was altered: a red warning, nothing of it shown.
+    browser
+        .goto(&format!("#/exchange/{tampered}"))
+        .await
+        .unwrap();
+    let warning = text(&browser, "[data-testid=verification-failed]").await;
+    assert!(warning.contains("n'a pas pu être vérifié"), "{warning}");
+    assert!(
+        browser
+            .client
+            .find(fantoccini::Locator::Css("[data-testid=save-file-0]"))
+            .await
+            .is_err()
+    );
+    browser.record("manifest-altered").await.unwrap();
+
+    // A link to an exchange that does not exist (or is another service's).
+    browser
+        .goto("#/exchange/0193e2a4-7c1e-7000-8000-00000000beef")
+        .await
+        .unwrap();
+    let error = browser.find("[data-testid=exchange-error]").await.unwrap();
+    assert_eq!(
+        error.attr("data-code").await.unwrap().as_deref(),
+        Some("not_found")
+    );
+    assert!(error.text().await.unwrap().contains("Introuvable"));
+    browser.record("not-found").await.unwrap();
     browser.close().await.unwrap();
 }
 
