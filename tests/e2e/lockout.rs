@@ -498,10 +498,11 @@ async fn journey_5_expired_exchange_and_corrupted_file() {
     let a = content(30_000, 31);
     let b = content(200_000, 32);
     let c = content(50_000, 33);
+    let e = content(10_000, 35);
     let damaged = send(
         &mut cast,
         "Pièces du dossier",
-        &[("a.pdf", &a), ("b.pdf", &b), ("c.pdf", &c)],
+        &[("a.pdf", &a), ("b.pdf", &b), ("c.pdf", &c), ("e.pdf", &e)],
     )
     .await;
     let old = content(20_000, 34);
@@ -510,6 +511,8 @@ async fn journey_5_expired_exchange_and_corrupted_file() {
     // Flip a byte in the middle of file b's ciphertext (object 2: the manifest is 0),
     // and in the manifest of a third exchange.
     flip(&server, &damaged, 2);
+    // And in e, whose only chunk then fails: not one byte of it is released.
+    flip(&server, &damaged, 4);
     let tampered = send(&mut cast, "Manifeste altéré", &[("d.pdf", &a)]).await;
     flip(&server, &tampered, 0);
 
@@ -535,7 +538,13 @@ async fn journey_5_expired_exchange_and_corrupted_file() {
         "{said}"
     );
     browser.record("file-corrupted").await.unwrap();
-    // The other files still save, and the damaged one is not in the downloads.
+    click_save(&browser, 3).await;
+    let error = browser.find("[data-testid=save-error-3]").await.unwrap();
+    assert_eq!(
+        error.attr("data-code").await.unwrap().as_deref(),
+        Some("decryption")
+    );
+    // The other files still save, and the damaged ones are not in the downloads.
     assert!(save(&browser, 2, "c.pdf").await == c);
     assert!(save(&browser, 0, "a.pdf").await == a);
     let left: Vec<String> = std::fs::read_dir(browser.downloads.path())
@@ -546,7 +555,7 @@ async fn journey_5_expired_exchange_and_corrupted_file() {
     assert!(
         !left
             .iter()
-            .any(|n| n.starts_with("b") && !n.ends_with(".crdownload")),
+            .any(|n| (n.starts_with('b') || n.starts_with('e')) && !n.ends_with(".crdownload")),
         "a damaged file was saved as complete: {left:?}"
     );
 
