@@ -445,7 +445,7 @@ async fn journey_5_session_ended_and_access_removed() {
 
     // The admin removes the greffier, on the administration page, while the greffier's
     // page is open.
-    let admin = Browser::open(&server.base, "journey5-session-admin")
+    let mut admin = Browser::open(&server.base, "journey5-session-admin")
         .await
         .unwrap();
     let secret = cast.court_admin.totp.clone().unwrap();
@@ -466,6 +466,39 @@ async fn journey_5_session_ended_and_access_removed() {
     admin.click("[data-testid=remove-confirm]").await.unwrap();
     admin
         .find(&format!("[data-testid=\"member-{email}\"].removed"))
+        .await
+        .unwrap();
+    // The admin's own session ends too: their dialog asks for the TOTP code as well
+    // (the next code only comes in the next 30 seconds: a wrong one is typed here).
+    let admin_id = cast.court_admin.session.me.user_id.to_string();
+    sql(
+        &server,
+        "UPDATE sessions SET expires_at = 1 WHERE user_id = $1",
+        &admin_id,
+    )
+    .await;
+    admin.click("[data-testid=members-refresh]").await.unwrap();
+    admin
+        .find("dialog[open] [data-testid=session-ended]")
+        .await
+        .unwrap();
+    admin.fill("#relogin-password", PASSWORD).await.unwrap();
+    admin.click("[data-testid=relogin-submit]").await.unwrap();
+    admin.find("#relogin-totp").await.unwrap();
+    admin
+        .wait_for_text("Saisissez le code à six chiffres", Duration::from_secs(30))
+        .await
+        .unwrap();
+    admin.record("session-ended-totp").await.unwrap();
+    let code = totp(&secret, 1).unwrap();
+    let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000);
+    admin.fill("#relogin-totp", &wrong).await.unwrap();
+    admin.click("[data-testid=relogin-submit]").await.unwrap();
+    admin
+        .wait_for_text(
+            "Code de vérification incorrect ou déjà utilisé",
+            Duration::from_secs(30),
+        )
         .await
         .unwrap();
     admin.close().await.unwrap();

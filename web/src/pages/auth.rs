@@ -477,6 +477,10 @@ pub fn SessionEnded() -> impl IntoView {
                     </div>
                 </Show>
                 {move || match error.get() {
+                    // Not a mistake: the code is simply asked for now.
+                    Some(e) if e.code == "totp_required" => Some(view! {
+                        <p class="hint" role="status">{move || crate::i18n::error("totp_required")}</p>
+                    }.into_any()),
                     Some(e) if e.code == "invalid_credentials" => Some(view! {
                         <div class="alert error" role="alert" data-testid="relogin-refused">
                             <p>{move || t("session.ended.refused")}</p>
