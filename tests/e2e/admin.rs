@@ -274,3 +274,89 @@ async fn journey_4_members_key_rotation_audit_and_retention() {
     admin.record("admin-english").await.unwrap();
     admin.close().await.unwrap();
 }
+
+/// Once the admin's password proof is old (the relay wants one from the last five minutes
+/// before a sensitive action), inviting a member asks for the password and code
+/// again; a wrong password is refused in the dialog with a clear message, and giving
+/// up changes nothing and shows no error.
+#[tokio::test]
+async fn journey_4_sensitive_actions_ask_for_the_password_again() {
+    let server = relay(Backend::Sqlite).await.unwrap();
+    let Cast {
+        court, court_admin, ..
+    } = cast(&server.base, &server.setup_token).await.unwrap();
+    let mut admin = Browser::open(&server.base, "journey4-reauth")
+        .await
+        .unwrap();
+    let secret = court_admin.totp.clone().unwrap();
+    admin
+        .log_in(
+            &court_admin.email,
+            PASSWORD,
+            Some(&totp(&secret, 1).unwrap()),
+        )
+        .await
+        .unwrap();
+    // Time passes: every password proof is now older than five minutes.
+    let mut db = <sqlx::SqliteConnection as sqlx::Connection>::connect(&server.database_url)
+        .await
+        .unwrap();
+    let aged = sqlx::query("UPDATE sessions SET reauth_at = 0")
+        .execute(&mut db)
+        .await
+        .unwrap();
+    assert!(aged.rows_affected() > 0);
+    admin.goto("#/admin").await.unwrap();
+    admin.fill("#invite-name", "Stagiaire Petit").await.unwrap();
+    admin.fill("#invite-email", NEWCOMER).await.unwrap();
+    admin.click("[data-testid=invite-submit]").await.unwrap();
+
+    // The dialog asks, its password field focused.
+    admin.find("dialog[open] #reauth-password").await.unwrap();
+    admin
+        .wait_for_text("Confirmez votre identité", Duration::from_secs(5))
+        .await
+        .unwrap();
+    let focused = admin
+        .run("return document.activeElement && document.activeElement.id;")
+        .await
+        .unwrap();
+    assert_eq!(focused, serde_json::json!("reauth-password"));
+    admin.record("reauth").await.unwrap();
+    admin
+        .fill("#reauth-password", "pas le bon mot de passe")
+        .await
+        .unwrap();
+    admin
+        .fill("#reauth-totp", &totp(&secret, 1).unwrap())
+        .await
+        .unwrap();
+    admin.click("[data-testid=reauth-submit]").await.unwrap();
+    let refusal = admin
+        .wait_for("dialog[open] [role=alert]", Duration::from_secs(60))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // Only the password was typed: the message names it, not the address.
+    assert_eq!(refusal.trim(), "Mot de passe incorrect.");
+    admin.record("reauth-refused").await.unwrap();
+
+    // Giving up: the dialog closes, nothing is saved, no error is shown.
+    admin
+        .click("dialog[open] button[type=button]")
+        .await
+        .unwrap();
+    wait_gone(&admin, "dialog[open]").await;
+    assert!(
+        admin
+            .client
+            .find(fantoccini::Locator::Css("main [role=alert]"))
+            .await
+            .is_err()
+    );
+    let members = court_admin.session.members(&court).await.unwrap();
+    assert!(members.invitations.is_empty());
+    admin.close().await.unwrap();
+}

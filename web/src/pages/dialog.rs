@@ -224,6 +224,10 @@ pub fn ReauthDialog(gate: Reauth) -> impl IntoView {
                     gate.settle(true);
                     gate.open.set(false);
                 }
+                // Only the password was typed here: say that it is the password.
+                Err(e) if e.code == "invalid_credentials" => {
+                    set_error.set(Some(WorkerError::new("wrong_password", e.detail)));
+                }
                 Err(e) => set_error.set(Some(e)),
             }
             set_busy.set(false);
