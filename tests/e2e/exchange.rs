@@ -335,3 +335,135 @@ async fn journey_2_a_send_can_be_cancelled_and_leaves_nothing() {
         .unwrap();
     ase.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn journey_2_a_send_interrupted_by_a_reload_is_resumed_with_the_same_files() {
+    let server = relay(Backend::Sqlite).await.unwrap();
+    let Cast {
+        greffier,
+        caseworker,
+        ..
+    } = cast(&server.base, &server.setup_token).await.unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let letter = files.path().join("courrier.pdf");
+    let letter_bytes = content(90_000, 5);
+    std::fs::write(&letter, &letter_bytes).unwrap();
+    let big = files.path().join("évaluation complète.bin");
+    let big_bytes = content(200 * 1000 * 1000, 6);
+    std::fs::write(&big, &big_bytes).unwrap();
+    let both = format!("{}\n{}", letter.display(), big.display());
+
+    let mut ase = Browser::open(&server.base, "journey2-resume")
+        .await
+        .unwrap();
+    ase.log_in(&caseworker.email, PASSWORD, None).await.unwrap();
+    ase.goto("#/send").await.unwrap();
+    ase.find("[data-testid=file-input]")
+        .await
+        .unwrap()
+        .send_keys(&both)
+        .await
+        .unwrap();
+    ase.select("#recipient", COURT).await.unwrap();
+    ase.find("[data-testid=recipient-fingerprint]")
+        .await
+        .unwrap();
+    ase.select("#category", "Demande").await.unwrap();
+    ase.fill("#subject", "Évaluation de la situation")
+        .await
+        .unwrap();
+    ase.click("[data-testid=send]").await.unwrap();
+    // Reload once the first parts of the big file are on the relay.
+    let started = std::time::Instant::now();
+    loop {
+        let value = ase
+            .run("const bar = document.querySelector('[data-testid=progress-upload]'); return bar ? Number(bar.value) : 0;")
+            .await
+            .unwrap();
+        if value.as_f64().unwrap_or(0.0) >= 12.0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the upload never went far"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    ase.client.refresh().await.unwrap();
+    // The session survived the reload, the keys did not: the password unlocks them.
+    ase.fill("#unlock-password", PASSWORD).await.unwrap();
+    ase.click("form button[type=submit]").await.unwrap();
+    ase.goto("#/send").await.unwrap();
+    ase.find("[data-testid=resume]").await.unwrap();
+    ase.wait_for_text("Évaluation de la situation", Duration::from_secs(5))
+        .await
+        .unwrap();
+    ase.record("resume-offered").await.unwrap();
+
+    // The relay holds part of it, undelivered.
+    let outbox = caseworker.session.outbox().await.unwrap();
+    let [upload] = outbox.exchanges.as_slice() else {
+        panic!("{:?}", outbox.exchanges);
+    };
+    assert_eq!(upload.state, "uploading");
+    let status: pli_api::messages::ExchangeCreated = caseworker
+        .session
+        .client()
+        .get(&format!("/api/exchanges/{}/upload", upload.exchange_id))
+        .await
+        .unwrap();
+    let stored = status.objects[2].parts_stored;
+    assert!(
+        stored >= 1 && stored < status.objects[2].part_count,
+        "{status:?}"
+    );
+
+    // Only one of the files picked: refused, with the reason.
+    ase.find("[data-testid=resume-files]")
+        .await
+        .unwrap()
+        .send_keys(&letter.display().to_string())
+        .await
+        .unwrap();
+    ase.click("[data-testid=resume-send]").await.unwrap();
+    ase.find("[data-testid=resume-failure]").await.unwrap();
+    ase.wait_for_text("mêmes noms, mêmes tailles", Duration::from_secs(5))
+        .await
+        .unwrap();
+    ase.record("resume-wrong-files").await.unwrap();
+    // Both: resumed and delivered.
+    ase.find("[data-testid=resume-files]")
+        .await
+        .unwrap()
+        .send_keys(&both)
+        .await
+        .unwrap();
+    ase.click("[data-testid=resume-send]").await.unwrap();
+    ase.wait_for("[data-testid=resumed]", Duration::from_secs(300))
+        .await
+        .unwrap();
+    ase.record("resumed").await.unwrap();
+
+    let received = greffier.session.open(&upload.exchange_id).await.unwrap();
+    assert_eq!(received.manifest.subject, "Évaluation de la situation");
+    for (index, expected) in [(0, &letter_bytes), (1, &big_bytes)] {
+        let mut out = Vec::new();
+        greffier
+            .session
+            .download_file(&received, index, &mut out)
+            .await
+            .unwrap();
+        assert!(out == *expected, "file {index}");
+    }
+    // The plan is forgotten once delivered: the send page offers nothing to resume.
+    ase.goto("#/inbox").await.unwrap();
+    ase.goto("#/send").await.unwrap();
+    ase.find("[data-testid=file-input]").await.unwrap();
+    assert!(
+        ase.client
+            .find(fantoccini::Locator::Css("[data-testid=resume]"))
+            .await
+            .is_err()
+    );
+    ase.close().await.unwrap();
+}

@@ -68,6 +68,32 @@ pub struct ProgressReport {
     /// shows it to `cargo xtask bench web` as the progress bar's `data-busy-ms`.
     #[serde(default)]
     pub busy_ms: u64,
+    /// Phase `plan`: the sealed plan of the send (base64), to keep until it ends and to
+    /// resume it with after a reload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<String>,
+}
+
+/// An interrupted send, as the worker read its sealed plan (op `pending`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pending {
+    /// The exchange being uploaded.
+    pub exchange_id: pli_api::ExchangeId,
+    /// Its recipient.
+    pub recipient: pli_api::OrgId,
+    /// Its subject.
+    pub subject: String,
+    /// Its files, to pick again.
+    pub files: Vec<PendingFile>,
+}
+
+/// A file of an interrupted send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingFile {
+    /// Its name.
+    pub name: String,
+    /// Its size in bytes.
+    pub size: u64,
 }
 
 /// An organisation one can send to, as verified by the worker.

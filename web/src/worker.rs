@@ -247,6 +247,12 @@ struct Send {
 }
 
 #[derive(Deserialize)]
+struct PlanArg {
+    /// A sealed plan, base64.
+    plan: String,
+}
+
+#[derive(Deserialize)]
 struct CancelArg {
     /// The request id of the `send` to abort.
     id: u32,
@@ -525,19 +531,7 @@ async fn handle(
         }
         "send" => {
             let a: Send = args(json)?;
-            let inputs = files
-                .into_iter()
-                .map(|file| FileInput {
-                    name: file.name(),
-                    media_type: if file.type_().is_empty() {
-                        "application/octet-stream".into()
-                    } else {
-                        file.type_()
-                    },
-                    size: file.size() as u64,
-                    reader: Box::new(BlobReader::new(file.into())),
-                })
-                .collect();
+            let inputs = file_inputs(files);
             let options = SendOptions {
                 category: category(&a.category)?,
                 subject: a.subject,
@@ -548,40 +542,49 @@ async fn handle(
                 in_reply_to: a.in_reply_to,
             };
             let mut session = session()?;
-            let report = move |p: Progress| {
-                let phase = match p.phase {
-                    pli_client::Phase::Encrypt => "encrypt",
-                    pli_client::Phase::Upload => "upload",
-                    pli_client::Phase::Download => "download",
-                };
-                progress(
-                    id,
-                    ProgressReport {
-                        phase: phase.into(),
-                        done: p.done,
-                        total: p.total,
-                        busy_ms: p.busy_ms,
-                    },
-                );
+            let report = move |p: Progress| progress(id, send_progress(&p));
+            // The sealed plan goes to the page, which keeps it to resume after a reload,
+            // and stays here to erase the upload if the person cancels.
+            let plan = std::cell::RefCell::new(None::<Vec<u8>>);
+            let on_plan = |sealed: &[u8]| {
+                *plan.borrow_mut() = Some(sealed.to_vec());
+                progress(id, plan_report(sealed));
             };
-            // Registered before anything is awaited, so that a `cancel` always finds it.
-            let (abort, registration) = AbortHandle::new_pair();
-            SENDS.with(|s| s.borrow_mut().insert(id, abort));
-            let before = my_uploads(&session, &a.recipient).await.ok();
-            let sending = session.send_with_progress(&a.recipient, inputs, &options, &report);
-            let result = Abortable::new(sending, registration).await;
-            SENDS.with(|s| s.borrow_mut().remove(&id));
-            match result {
-                Ok(Ok(exchange)) => ok(&exchange),
-                Ok(Err(error)) => {
-                    abandon(&session, &a.recipient, before.as_deref()).await;
-                    Err(error.into())
-                }
-                Err(_aborted) => {
-                    abandon(&session, &a.recipient, before.as_deref()).await;
-                    Err(WorkerError::new("cancelled", "the send was cancelled"))
-                }
-            }
+            let sending = session.send_resumable(&a.recipient, inputs, &options, &report, &on_plan);
+            let result = cancellable(id, sending).await;
+            let plan = plan.borrow_mut().take();
+            finish_send(&session, result, plan.as_deref()).await
+        }
+        "pending" => {
+            let a: PlanArg = args(json)?;
+            let pending = session()?.pending_send(&plan_bytes(&a.plan)?)?;
+            ok(&crate::protocol::Pending {
+                exchange_id: pending.exchange_id,
+                recipient: pending.recipient_org_id,
+                subject: pending.subject,
+                files: pending
+                    .files
+                    .into_iter()
+                    .map(|f| crate::protocol::PendingFile {
+                        name: f.name,
+                        size: f.size,
+                    })
+                    .collect(),
+            })
+        }
+        "resume" => {
+            let a: PlanArg = args(json)?;
+            let plan = plan_bytes(&a.plan)?;
+            let mut session = session()?;
+            let report = move |p: Progress| progress(id, send_progress(&p));
+            let resuming = session.resume_send(&plan, file_inputs(files), &report);
+            let result = cancellable(id, resuming).await;
+            finish_send(&session, result, Some(&plan)).await
+        }
+        "abandon" => {
+            let a: PlanArg = args(json)?;
+            session()?.abandon_send(&plan_bytes(&a.plan)?).await?;
+            ok(&true)
         }
         "cancel" => {
             let a: CancelArg = args(json)?;
@@ -655,6 +658,7 @@ async fn handle(
                         done: p.done,
                         total: p.total,
                         busy_ms: p.busy_ms,
+                        plan: None,
                     },
                 )
             };
@@ -715,37 +719,86 @@ async fn handle(
     }
 }
 
-/// The uploads in progress that I started towards `recipient` (newest first, at most 200).
-async fn my_uploads(session: &Session, recipient: &OrgId) -> Result<Vec<ExchangeId>, WorkerError> {
-    let page: pli_api::messages::ExchangePage = session
-        .client()
-        .get(&format!(
-            "/api/exchanges/outbox?counterpart={recipient}&limit=200"
-        ))
-        .await?;
-    Ok(page
-        .exchanges
+/// The files the page handed over, to read in turn.
+fn file_inputs(files: Vec<web_sys::File>) -> Vec<FileInput> {
+    files
         .into_iter()
-        .filter(|e| e.state == "uploading" && e.sender_user_id == session.me.user_id)
-        .map(|e| e.exchange_id)
-        .collect())
+        .map(|file| FileInput {
+            name: file.name(),
+            media_type: if file.type_().is_empty() {
+                "application/octet-stream".into()
+            } else {
+                file.type_()
+            },
+            size: file.size() as u64,
+            reader: Box::new(BlobReader::new(file.into())),
+        })
+        .collect()
 }
 
-/// After a send was cancelled or failed, deletes the upload it created so that the relay
-/// purges its parts at once. `send_with_progress` does not say the new exchange's id, so
-/// it is recognised as the one upload in progress that was not there `before`; when that
-/// is ambiguous nothing is deleted (the relay purges abandoned uploads after a while).
-async fn abandon(session: &Session, recipient: &OrgId, before: Option<&[ExchangeId]>) {
-    let Some(before) = before else {
-        return;
+fn send_progress(p: &Progress) -> ProgressReport {
+    let phase = match p.phase {
+        pli_client::Phase::Encrypt => "encrypt",
+        pli_client::Phase::Upload => "upload",
+        pli_client::Phase::Download => "download",
     };
-    let Ok(now) = my_uploads(session, recipient).await else {
-        return;
-    };
-    let created: Vec<&ExchangeId> = now.iter().filter(|e| !before.contains(e)).collect();
-    if let [exchange] = created.as_slice() {
-        let path = format!("/api/exchanges/{exchange}");
-        let _ = Client::send(session.client().request(reqwest::Method::DELETE, &path)).await;
+    ProgressReport {
+        phase: phase.into(),
+        done: p.done,
+        total: p.total,
+        busy_ms: p.busy_ms,
+        plan: None,
+    }
+}
+
+/// The report that hands the page a sealed plan (phase `plan`).
+fn plan_report(sealed: &[u8]) -> ProgressReport {
+    use base64::Engine as _;
+    ProgressReport {
+        phase: "plan".into(),
+        done: 0,
+        total: 0,
+        busy_ms: 0,
+        plan: Some(base64::engine::general_purpose::STANDARD.encode(sealed)),
+    }
+}
+
+fn plan_bytes(plan: &str) -> Result<Vec<u8>, WorkerError> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(plan)
+        .map_err(|_| WorkerError::new("bad_request", "the interrupted send is not base64"))
+}
+
+/// Runs a send that a `cancel` request with the same id can abort.
+async fn cancellable<T>(
+    id: u32,
+    sending: impl Future<Output = Result<T, pli_client::ClientError>>,
+) -> Result<Result<T, pli_client::ClientError>, futures_util::future::Aborted> {
+    // Registered before anything is awaited, so that a `cancel` always finds it.
+    let (abort, registration) = AbortHandle::new_pair();
+    SENDS.with(|s| s.borrow_mut().insert(id, abort));
+    let result = Abortable::new(sending, registration).await;
+    SENDS.with(|s| s.borrow_mut().remove(&id));
+    result
+}
+
+/// The answer to a send or a resume. A cancelled one is erased from the relay at once
+/// (through its plan); a failed one is kept, for the page to offer resuming it.
+async fn finish_send(
+    session: &Session,
+    result: Result<Result<ExchangeId, pli_client::ClientError>, futures_util::future::Aborted>,
+    plan: Option<&[u8]>,
+) -> Result<String, WorkerError> {
+    match result {
+        Ok(Ok(exchange)) => ok(&exchange),
+        Ok(Err(error)) => Err(error.into()),
+        Err(_aborted) => {
+            if let Some(plan) = plan {
+                let _ = session.abandon_send(plan).await;
+            }
+            Err(WorkerError::new("cancelled", "the send was cancelled"))
+        }
     }
 }
 

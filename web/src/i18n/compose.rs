@@ -314,4 +314,42 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "Un fichier n'a pas pu être lu (déplacé, supprimé ou modifié depuis qu'il a été choisi). Retirez-le et ajoutez-le de nouveau.",
         "A file could not be read (moved, deleted or changed since it was chosen). Remove it and add it again.",
     ),
+    (
+        "resume.title",
+        "Un envoi a été interrompu",
+        "A send was interrupted",
+    ),
+    (
+        "resume.lead",
+        "L'envoi « {subject} » n'est pas allé jusqu'au bout (page rechargée, onglet fermé ou connexion perdue). Rien n'a été remis au destinataire. Choisissez de nouveau les mêmes fichiers pour le reprendre : seules les parties manquantes seront envoyées.",
+        "The send “{subject}” did not finish (page reloaded, tab closed or connection lost). Nothing was delivered to the recipient. Choose the same files again to resume it: only the missing parts will be sent.",
+    ),
+    ("resume.pick", "Les mêmes fichiers", "The same files"),
+    ("resume.picked", "Choisis : {names}", "Chosen: {names}"),
+    ("resume.send", "Reprendre l'envoi", "Resume sending"),
+    (
+        "resume.abandon",
+        "Abandonner cet envoi",
+        "Abandon this send",
+    ),
+    (
+        "resume.done",
+        "Envoi repris et terminé : le pli a été remis au destinataire.",
+        "Send resumed and finished: the exchange was delivered to the recipient.",
+    ),
+    (
+        "resume.abandoned",
+        "Envoi abandonné : ce qui avait été transmis est effacé du serveur.",
+        "Send abandoned: what had been transmitted is erased from the server.",
+    ),
+    (
+        "resume.error.files",
+        "Ce ne sont pas les fichiers de l'envoi interrompu : choisissez exactement les fichiers listés (mêmes noms, mêmes tailles).",
+        "These are not the files of the interrupted send: choose exactly the files listed (same names, same sizes).",
+    ),
+    (
+        "resume.error.changed",
+        "Le contenu d'un fichier a changé depuis le début de l'envoi : il ne peut pas être repris. Abandonnez-le, puis envoyez de nouveau.",
+        "A file's content changed since the send began: it cannot be resumed. Abandon it, then send again.",
+    ),
 ];

@@ -6,10 +6,9 @@
 //! usable, and can cancel.
 //!
 //! Within one send, `pli-client` retries each part a network cut interrupted. A send that
-//! finally fails cannot be resumed: the worker keeps no encryption state after a failure
-//! (and after a reload neither the files nor the keys are there any more), so "Réessayer"
-//! encrypts and uploads everything again, as a new exchange; the worker deletes the
-//! unfinished one.
+//! finally fails keeps its sealed plan (see [`resume`](crate::pages::resume)):
+//! "Réessayer" resumes it, uploading only the parts the relay lacks; after a reload, the
+//! resume panel at the top of this page offers the same with the files picked again.
 
 use leptos::ev::{DragEvent, SubmitEvent};
 use leptos::prelude::*;
@@ -319,6 +318,13 @@ pub fn Compose(reply: Option<String>) -> impl IntoView {
     let sending = RwSignal::new(false);
     let cancelling = RwSignal::new(false);
     let send_id = StoredValue::new(None::<u32>);
+    // The sealed plan of the send under way or last failed (see `resume`): "Réessayer"
+    // resumes it instead of sending everything again.
+    let last_plan = StoredValue::new(None::<String>);
+    let user = crate::app::me(&ctx)
+        .map(|m| m.user_id.to_string())
+        .unwrap_or_default();
+    let user = StoredValue::new(user);
     let encrypt = RwSignal::new(None::<ProgressReport>);
     let upload = RwSignal::new(None::<ProgressReport>);
     let last_progress = StoredValue::new(0f64);
@@ -524,7 +530,7 @@ pub fn Compose(reply: Option<String>) -> impl IntoView {
     };
 
     // Sending.
-    let start = move || {
+    let start = move |resume: bool| {
         let picked = files.get_untracked();
         let list = directory
             .get_untracked()
@@ -550,7 +556,18 @@ pub fn Compose(reply: Option<String>) -> impl IntoView {
             return;
         }
         checks.set(Vec::new());
+        let plan = if resume { last_plan.get_value() } else { None };
+        if !resume && let Some(stale) = last_plan.get_value() {
+            // A new send after a failed one: the relay may erase the failed upload now.
+            last_plan.set_value(None);
+            crate::pages::resume::forget();
+            leptos::task::spawn_local(async move {
+                let _ = bridge::call::<bool>("abandon", serde_json::json!({ "plan": stale })).await;
+            });
+        }
+        let op = if plan.is_some() { "resume" } else { "send" };
         let args = serde_json::json!({
+            "plan": plan,
             "recipient": recipient.get_untracked(),
             "category": category.get_untracked(),
             "subject": subject.get_untracked().trim(),
@@ -576,18 +593,31 @@ pub fn Compose(reply: Option<String>) -> impl IntoView {
                     match report.phase.as_str() {
                         "encrypt" => encrypt.set(Some(report)),
                         "upload" => upload.set(Some(report)),
+                        "plan" => {
+                            if let Some(plan) = report.plan {
+                                crate::pages::resume::remember(&user.get_value(), &plan);
+                                last_plan.set_value(Some(plan));
+                            }
+                        }
                         _ => {}
                     }
                 });
             // The id this request gets: nothing else can be sent between the two lines.
             send_id.set_value(Some(bridge::next_id()));
             let result =
-                bridge::call_with::<ExchangeId>("send", args, &blobs, Some(on_progress), None)
-                    .await;
+                bridge::call_with::<ExchangeId>(op, args, &blobs, Some(on_progress), None).await;
             send_id.set_value(None);
             sending.set(false);
             cancelling.set(false);
             stalled.set(false);
+            if result
+                .as_ref()
+                .map_or_else(|e| e.code == "cancelled", |_| true)
+            {
+                // The send ended: nothing to resume.
+                crate::pages::resume::forget();
+                last_plan.set_value(None);
+            }
             match result {
                 Ok(id) => {
                     files.set(Vec::new());
@@ -617,7 +647,7 @@ pub fn Compose(reply: Option<String>) -> impl IntoView {
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         if !sending.get_untracked() {
-            start();
+            start(false);
         }
     };
     let cancel = move |_| {
@@ -887,7 +917,7 @@ pub fn Compose(reply: Option<String>) -> impl IntoView {
                     {(e.code != "verification").then(|| view! {
                         <p class="hint">{move || t("compose.retry.help")}</p>
                         <p>
-                            <button type="button" data-testid="retry" on:click=move |_| start()>
+                            <button type="button" data-testid="retry" on:click=move |_| start(true)>
                                 {move || t("compose.retry")}
                             </button>
                         </p>
@@ -902,6 +932,7 @@ pub fn Compose(reply: Option<String>) -> impl IntoView {
             <h1>{move || t(if replying { "compose.title.reply" } else { "compose.title" })}</h1>
             <p class="lead">{move || t("compose.lead")}</p>
             {intro}
+            <crate::pages::resume::ResumePanel />
             {success}
             <form on:submit=submit novalidate>
                 <fieldset class="group" disabled=sending>

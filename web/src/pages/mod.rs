@@ -9,6 +9,7 @@ pub mod exchange;
 pub mod inbox;
 pub mod manage;
 pub mod platform;
+pub mod resume;
 
 use leptos::prelude::*;
 
