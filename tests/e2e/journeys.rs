@@ -288,6 +288,11 @@ async fn journey_1_platform_set_up_organisations_admins_and_a_member() {
         &court_print,
     )
     .await;
+    // The page says what happens next for the new admin.
+    platform
+        .wait_for_text("active la double authentification", Duration::from_secs(10))
+        .await
+        .unwrap();
     platform
         .click("[data-testid=manage-D77-ASE]")
         .await

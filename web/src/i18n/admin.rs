@@ -208,8 +208,8 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "admin.certified.admin",
-        "{name} est certifié(e) par l'autorité de la plateforme. À sa prochaine connexion, il ou elle pourra créer la clé du service et inviter les membres.",
-        "{name} is certified by the platform authority. At their next login they can create the service key and invite members.",
+        "{name} est certifié(e) par l'autorité de la plateforme. Dès qu'il ou elle actualise sa page d'attente (ou à sa prochaine connexion), il ou elle active la double authentification, puis peut créer la clé du service et inviter les membres.",
+        "{name} is certified by the platform authority. As soon as they refresh their waiting page (or at their next login), they turn on two-factor authentication, then can create the service key and invite members.",
     ),
     // ----- removal
     ("admin.remove", "Retirer", "Remove"),
