@@ -44,6 +44,7 @@ impl From<pli_client::ClientError> for WorkerError {
             ClientError::Http(_) => "network".to_owned(),
             ClientError::Crypto(pli_crypto::Error::WrongPassword) => "wrong_password".to_owned(),
             ClientError::Crypto(_) | ClientError::Verification(_) => "verification".to_owned(),
+            ClientError::RootChanged => "root_changed".to_owned(),
             ClientError::Decrypt(_) => "decryption".to_owned(),
             ClientError::Io(_) => "io".to_owned(),
             _ => "internal".to_owned(),

@@ -26,6 +26,10 @@ pub enum ClientError {
     /// Something the relay served does not verify: never trust it.
     #[error("verification failed: {0}")]
     Verification(String),
+    /// The relay serves another platform root key than the one this client pinned: every
+    /// certificate it serves could be forged, so nothing it says is trusted.
+    #[error("the relay serves another platform root key than the one pinned: refusing to trust it")]
+    RootChanged,
     /// Reading or writing a local file failed.
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),

@@ -249,9 +249,7 @@ fn pin_root(
         .map(|k| key32(k).and_then(|b| VerifyingKey::from_bytes(&b).map_err(ClientError::from)))
         .transpose()?;
     match (pinned, served) {
-        (Some(pinned), Some(served)) if pinned != served => Err(ClientError::verification(
-            "the relay serves another platform root key than the one pinned: refusing to trust it",
-        )),
+        (Some(pinned), Some(served)) if pinned != served => Err(ClientError::RootChanged),
         (Some(pinned), _) => Ok(TrustRoot(pinned)),
         (None, Some(served)) => Ok(TrustRoot(served)),
         (None, None) => Err(ClientError::verification("the platform is not set up")),

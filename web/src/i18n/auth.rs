@@ -154,11 +154,6 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "This sensitive action requires your password (and your code).",
     ),
     (
-        "root.changed",
-        "Attention : la clé de l'autorité de la plateforme a changé depuis votre dernière visite. Ne continuez pas et prévenez votre administrateur.",
-        "Warning: the platform authority key changed since your last visit. Do not continue and tell your administrator.",
-    ),
-    (
         "login.forgot",
         "Mot de passe oublié ? Personne ne peut le retrouver, pas même Pli : demandez à l'administrateur de votre service un nouveau lien d'accès. Vos plis ne sont pas perdus ; ils redeviendront lisibles une fois vos nouvelles clés certifiées.",
         "Forgot your password? Nobody can recover it, not even Pli: ask your service's administrator for a new access link. Your exchanges are not lost; they become readable again once your new keys are certified.",

@@ -92,6 +92,11 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "This exchange is larger than allowed.",
     ),
     (
+        "error.root_changed",
+        "Attention : ce serveur présente une autre clé d'autorité de la plateforme que celle que ce navigateur a retenue. Rien de ce qu'il sert ne peut être vérifié : ne continuez pas et prévenez votre administrateur.",
+        "Warning: this server presents another platform authority key than the one this browser remembered. Nothing it serves can be verified: do not continue and tell your administrator.",
+    ),
+    (
         "error.verification",
         "Vérification cryptographique impossible : n'utilisez pas ce contenu et prévenez votre administrateur.",
         "Cryptographic verification failed: do not use this content and tell your administrator.",

@@ -662,3 +662,25 @@ async fn the_web_app_is_served_with_a_strict_policy_and_hashed_assets_are_cached
     assert_eq!(api.status(), 404);
     assert_eq!(api.headers()["content-type"], "application/json");
 }
+
+/// A client that pinned the platform root refuses a relay serving another one, before
+/// trusting anything it says; the right root is accepted.
+#[tokio::test]
+async fn a_relay_serving_another_platform_root_is_refused() {
+    let w = world(Backend::Sqlite).await;
+    let client = pli_client::Client::new(&w.app.base);
+    let other = pli_crypto::sign::SigningKey::generate()
+        .unwrap()
+        .verifying_key();
+    let refused = Session::login(&client, &w.caseworker.email, PASSWORD, None, Some(other))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, pli_client::ClientError::RootChanged),
+        "{refused:?}"
+    );
+    let root = w.caseworker.session.trust.0;
+    Session::login(&client, &w.caseworker.email, PASSWORD, None, Some(root))
+        .await
+        .unwrap();
+}
