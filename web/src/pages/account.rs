@@ -58,7 +58,7 @@ pub fn Account() -> impl IntoView {
                     </Show>
                     {move || setup.get().map(|s| view! {
                         <p>{move || t("totp.scan")}</p>
-                        <p><span>{move || t("totp.secret")}</span> " : " <code class="secret" id="totp-secret">{s.secret.clone()}</code></p>
+                        <p><span>{move || t("totp.secret")}</span> " : " <code class="secret" id="totp-secret">{grouped(&s.secret)}</code></p>
                         <form on:submit=confirm>
                             <div class="field">
                                 <label for="totp-code">{move || t("totp.code")}</label>
@@ -73,4 +73,16 @@ pub fn Account() -> impl IntoView {
             <ErrorBox error=error />
         </section>
     }
+}
+
+/// The TOTP secret in groups of four, easier to type into an app by hand (apps ignore
+/// the spaces).
+fn grouped(secret: &str) -> String {
+    secret
+        .chars()
+        .collect::<Vec<_>>()
+        .chunks(4)
+        .map(|group| group.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
