@@ -49,26 +49,6 @@ fn assert_absent(dir: &Path, needle: &[u8]) -> usize {
     read
 }
 
-/// Saves file `index` of the exchange on screen through the service worker, and returns
-/// what landed in the downloads folder.
-async fn save(browser: &Browser, index: usize, name: &str) -> Vec<u8> {
-    // Headless Chromium has the file picker but nobody to answer it: use the browser's
-    // downloads, the way browsers without the File System Access API save.
-    browser
-        .run("window.showSaveFilePicker = undefined; return true;")
-        .await
-        .unwrap();
-    browser
-        .click(&format!("[data-testid=save-file-{index}]"))
-        .await
-        .unwrap();
-    let path = browser
-        .downloaded(name, Duration::from_secs(300))
-        .await
-        .unwrap();
-    pli_e2e::read(&path).unwrap()
-}
-
 async fn send_and_receive(backend: Backend, big: usize, label: &str) {
     let server: TestServer = relay(backend).await.unwrap();
     let Cast {
@@ -156,8 +136,8 @@ async fn send_and_receive(backend: Backend, big: usize, label: &str) {
     court.find("[data-testid=receipt-sent]").await.unwrap();
     court.record("exchange-opened").await.unwrap();
 
-    assert!(save(&court, 0, "Signalement Léa B.pdf").await == report_bytes);
-    assert!(save(&court, 1, "annexe.bin").await == annex_bytes);
+    assert!(court.save_file(0, "Signalement Léa B.pdf").await.unwrap() == report_bytes);
+    assert!(court.save_file(1, "annexe.bin").await.unwrap() == annex_bytes);
     court.record("files-saved").await.unwrap();
 
     // The caseworker's outbox shows it read, by the greffier (receipt verified).
@@ -214,7 +194,7 @@ async fn send_and_receive(backend: Backend, big: usize, label: &str) {
     .unwrap();
     ase.find("[data-testid=verified-badge]").await.unwrap();
     ase.find("[data-testid=in-reply-to]").await.unwrap();
-    assert!(save(&ase, 0, "ordonnance.pdf").await == decision_bytes);
+    assert!(ase.save_file(0, "ordonnance.pdf").await.unwrap() == decision_bytes);
     ase.record("decision-opened").await.unwrap();
 
     // Nothing readable reached the relay: not the subject, the message, the names of the

@@ -58,44 +58,6 @@ async fn open(browser: &Browser, id: &ExchangeId) {
     browser.find("[data-testid=verified-badge]").await.unwrap();
 }
 
-/// Clicks "Enregistrer" on file `index`, through the browser's downloads (headless
-/// Chromium has the file picker but nobody to answer it).
-async fn click_save(browser: &Browser, index: usize) {
-    browser
-        .run("window.showSaveFilePicker = undefined; return true;")
-        .await
-        .unwrap();
-    browser
-        .click(&format!("[data-testid=save-file-{index}]"))
-        .await
-        .unwrap();
-}
-
-/// Saves file `index` and returns what landed in the downloads folder.
-async fn save(browser: &Browser, index: usize, name: &str) -> Vec<u8> {
-    click_save(browser, index).await;
-    let outcome = browser
-        .wait_for(
-            &format!("[data-testid=saved-{index}], [data-testid=save-error-{index}]"),
-            Duration::from_secs(60),
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        outcome.attr("data-testid").await.unwrap(),
-        Some(format!("saved-{index}")),
-        "{}",
-        outcome.text().await.unwrap()
-    );
-    let path = browser
-        .downloaded(name, Duration::from_secs(60))
-        .await
-        .unwrap();
-    let bytes = pli_e2e::read(&path).unwrap();
-    std::fs::remove_file(&path).unwrap();
-    bytes
-}
-
 /// The folder under `root` whose path ends with `tail`.
 fn find_dir(root: &std::path::Path, tail: &str) -> Option<std::path::PathBuf> {
     for entry in std::fs::read_dir(root).ok()?.flatten() {
@@ -279,7 +241,7 @@ async fn journey_5_forgotten_password_and_new_account_set_up() {
         .wait_for_text("Rapport avant l'oubli", Duration::from_secs(5))
         .await
         .unwrap();
-    assert!(save(&browser, 0, "rapport.pdf").await == report);
+    assert!(browser.save_file(0, "rapport.pdf").await.unwrap() == report);
     browser.record("old-exchange-read").await.unwrap();
 
     // The old password no longer opens anything; the new one does.
@@ -439,8 +401,8 @@ async fn journey_5_session_ended_and_access_removed() {
     gone(&browser, "dialog[open] [data-testid=session-ended]").await;
     browser.find("[data-testid=verified-badge]").await.unwrap();
     assert!(browser.run("return location.hash").await.unwrap() == format!("#/exchange/{id}"));
-    assert!(save(&browser, 0, "note.pdf").await == first);
-    assert!(save(&browser, 1, "annexe.pdf").await == second);
+    assert!(browser.save_file(0, "note.pdf").await.unwrap() == first);
+    assert!(browser.save_file(1, "annexe.pdf").await.unwrap() == second);
     browser.record("session-restored").await.unwrap();
 
     // The admin removes the greffier, on the administration page, while the greffier's
@@ -557,8 +519,8 @@ async fn journey_5_expired_exchange_and_corrupted_file() {
         .await
         .unwrap();
     open(&browser, &damaged).await;
-    assert!(save(&browser, 0, "a.pdf").await == a);
-    click_save(&browser, 1).await;
+    assert!(browser.save_file(0, "a.pdf").await.unwrap() == a);
+    browser.click_save(1).await.unwrap();
     let error = browser.find("[data-testid=save-error-1]").await.unwrap();
     assert_eq!(
         error.attr("data-code").await.unwrap().as_deref(),
@@ -571,15 +533,15 @@ async fn journey_5_expired_exchange_and_corrupted_file() {
         "{said}"
     );
     browser.record("file-corrupted").await.unwrap();
-    click_save(&browser, 3).await;
+    browser.click_save(3).await.unwrap();
     let error = browser.find("[data-testid=save-error-3]").await.unwrap();
     assert_eq!(
         error.attr("data-code").await.unwrap().as_deref(),
         Some("decryption")
     );
     // The other files still save, and the damaged ones are not in the downloads.
-    assert!(save(&browser, 2, "c.pdf").await == c);
-    assert!(save(&browser, 0, "a.pdf").await == a);
+    assert!(browser.save_file(2, "c.pdf").await.unwrap() == c);
+    assert!(browser.save_file(0, "a.pdf").await.unwrap() == a);
     let left: Vec<String> = std::fs::read_dir(browser.downloads.path())
         .unwrap()
         .flatten()
@@ -608,7 +570,7 @@ async fn journey_5_expired_exchange_and_corrupted_file() {
         .await
         .unwrap();
     assert_eq!(report.purged, 1);
-    click_save(&browser, 0).await;
+    browser.click_save(0).await.unwrap();
     let error = browser.find("[data-testid=save-error-0]").await.unwrap();
     assert_eq!(
         error.attr("data-code").await.unwrap().as_deref(),

@@ -311,6 +311,36 @@ impl Browser {
         }
     }
 
+    /// Clicks "Enregistrer" on file `index` of the exchange on screen, with the browser's
+    /// downloads as the destination: headless Chromium has the File System Access picker
+    /// but nobody to answer it, so the page falls back on the service-worker stream, as
+    /// in browsers without the picker.
+    pub async fn click_save(&self, index: usize) -> anyhow::Result<()> {
+        self.run("window.showSaveFilePicker = undefined; return true;")
+            .await?;
+        self.click(&format!("[data-testid=save-file-{index}]"))
+            .await
+    }
+
+    /// Saves file `index` of the exchange on screen, checks that the page says it was
+    /// saved, and returns (and removes) what landed in the downloads folder as `name`.
+    pub async fn save_file(&self, index: usize, name: &str) -> anyhow::Result<Vec<u8>> {
+        self.click_save(index).await?;
+        let outcome = self
+            .wait_for(
+                &format!("[data-testid=saved-{index}], [data-testid=save-error-{index}]"),
+                Duration::from_secs(300),
+            )
+            .await?;
+        if outcome.attr("data-testid").await?.as_deref() != Some(&format!("saved-{index}")) {
+            bail!("file {index} was not saved: {}", outcome.text().await?);
+        }
+        let path = self.downloaded(name, Duration::from_secs(300)).await?;
+        let bytes = read(&path)?;
+        std::fs::remove_file(&path)?;
+        Ok(bytes)
+    }
+
     /// Closes the browser.
     pub async fn close(self) -> anyhow::Result<()> {
         self.client.close().await?;
