@@ -255,9 +255,14 @@ fn Header() -> impl IntoView {
             let member = me.role != "platform_admin" && me.status == "active";
             let org_admin = me.role == "org_admin";
             let platform = me.role == "platform_admin";
+            // Admins without two-factor see the account page whatever the address says.
+            let gated = me.role != "member" && !me.totp_enabled;
             let link = move |route: Route, key: &'static str| {
                 let href = route.href();
-                let current = move || (ctx.route.get() == route).then_some("page");
+                let current = move || {
+                    let shown = if gated { Route::Account } else { ctx.route.get() };
+                    (shown == route).then_some("page")
+                };
                 view! { <li><a href=href aria-current=current>{move || t(key)}</a></li> }
             };
             view! {

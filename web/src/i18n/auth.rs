@@ -103,8 +103,8 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "pending.help",
-        "Votre compte est créé. Votre administrateur doit maintenant certifier vos clés. Communiquez-lui par téléphone l'empreinte ci-dessous : il doit voir la même.",
-        "Your account is created. Your administrator must now certify your keys. Read them the fingerprint below over the phone: they must see the same one.",
+        "Vos clés sont créées. Votre administrateur doit maintenant les certifier. Communiquez-lui par téléphone l'empreinte ci-dessous : il doit voir la même.",
+        "Your keys are created. Your administrator must now certify them. Read them the fingerprint below over the phone: they must see the same one.",
     ),
     (
         "pending.refresh",
