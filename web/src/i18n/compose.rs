@@ -234,8 +234,8 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ("compose.retry", "Réessayer", "Retry"),
     (
         "compose.retry.help",
-        "« Réessayer » renvoie le pli depuis le début : les fichiers sont chiffrés et transmis de nouveau.",
-        "“Retry” sends the exchange again from the start: the files are encrypted and transmitted again.",
+        "« Réessayer » reprend l'envoi là où il s'est arrêté : les fichiers sont chiffrés de nouveau, seules les parties manquantes sont transmises.",
+        "“Retry” resumes the send where it stopped: the files are encrypted again, only the missing parts are transmitted.",
     ),
     (
         "compose.leave",

@@ -174,6 +174,9 @@ fn send_error(error: &WorkerError) -> String {
         "verification" => t("compose.error.verification"),
         "network" => t("compose.error.network"),
         "io" => t("compose.error.io"),
+        // Resuming with other files than the interrupted send's.
+        "resume_files" => t("resume.error.files"),
+        "envelope_mismatch" | "conflict" => t("resume.error.changed"),
         code => i18n::error(code),
     }
 }
