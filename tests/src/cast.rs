@@ -6,43 +6,11 @@ use anyhow::Context as _;
 use pli_api::OrgId;
 use pli_client::{Client, Session};
 use pli_crypto::cert::OrgKind;
-use pli_crypto::password::KdfParams;
 
 /// Every person's password in the journeys.
 pub const PASSWORD: &str = "une phrase de passe assez longue";
 
-/// The current TOTP code for a base32 secret, `offset` 30-second steps ahead.
-pub fn totp(secret: &str, offset: u64) -> anyhow::Result<String> {
-    let mut bytes = Vec::new();
-    let (mut buffer, mut bits) = (0u32, 0);
-    for c in secret.bytes() {
-        let value = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'2'..=b'7' => c - b'2' + 26,
-            _ => continue,
-        };
-        buffer = (buffer << 5) | u32::from(value);
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            bytes.push(u8::try_from((buffer >> bits) & 0xff)?);
-        }
-    }
-    let step = pli_server::now_ms() / 1000 / 30 + offset;
-    let code = pli_server::auth::totp::code(&bytes, step).context("TOTP secret")?;
-    Ok(format!("{code:06}"))
-}
-
-/// Argon2id parameters cheap enough for tests (the browser derives with them too).
-pub fn cheap_kdf() -> anyhow::Result<KdfParams> {
-    let salt = pli_server::auth::secrets::random::<16>().map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(KdfParams {
-        m_cost_kib: KdfParams::MIN_M_COST_KIB,
-        t_cost: 2,
-        p_cost: 1,
-        salt,
-    })
-}
+pub use pli_server::testing::{cheap_kdf, totp_code as totp};
 
 /// Someone with an account: how they log in, and their native session.
 #[allow(missing_debug_implementations, reason = "holds keys")]

@@ -37,7 +37,6 @@ use pli_api::{ExchangeId, OrgId};
 use pli_client::{Client, Session};
 use pli_crypto::cert::OrgKind;
 use pli_crypto::envelope::{Envelope, ObjectRef, Priority};
-use pli_crypto::password::KdfParams;
 use pli_crypto::sign::Signed;
 use serde_json::json;
 use sqlx::{Connection as _, Row as _};
@@ -106,43 +105,9 @@ impl Options {
     }
 }
 
-/// Cheap but valid KDF parameters, so that setting up takes seconds.
-fn cheap_kdf() -> Result<KdfParams> {
-    let salt = pli_server::auth::secrets::random::<16>().map_err(|e| anyhow!("{e}"))?;
-    Ok(KdfParams {
-        m_cost_kib: KdfParams::MIN_M_COST_KIB,
-        t_cost: 2,
-        p_cost: 1,
-        salt,
-    })
-}
-
-/// Decodes RFC 4648 base32 (an authenticator app's job).
-fn base32_decode(text: &str) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut buffer = 0u32;
-    let mut bits = 0;
-    for c in text.bytes() {
-        let value = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'2'..=b'7' => c - b'2' + 26,
-            _ => continue,
-        };
-        buffer = (buffer << 5) | u32::from(value);
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push(((buffer >> bits) & 0xff) as u8);
-        }
-    }
-    out
-}
-
 /// The current TOTP code for a base32 secret.
 fn totp_now(secret: &str) -> String {
-    let step = pli_server::now_ms() / 1000 / 30;
-    let code = pli_server::auth::totp::code(&base32_decode(secret), step).unwrap_or_default();
-    format!("{code:06}")
+    pli_server::testing::totp_code(secret, 0).unwrap_or_default()
 }
 
 /// Invites `email` to `org` as `inviter` and accepts as them.
@@ -163,7 +128,7 @@ async fn invite_and_accept(
         .rsplit('/')
         .next()
         .context("the invitation link has no token")?;
-    Session::accept_invitation(client, token, PASSWORD, cheap_kdf()?)
+    Session::accept_invitation(client, token, PASSWORD, pli_server::testing::cheap_kdf()?)
         .await
         .with_context(|| format!("cannot accept the invitation of {email}"))
 }
@@ -228,7 +193,7 @@ async fn world(options: &Options) -> Result<serde_json::Value> {
         "admin@plateforme.bench",
         "Administrateur plateforme",
         PASSWORD,
-        cheap_kdf()?,
+        pli_server::testing::cheap_kdf()?,
     )
     .await
     .context("cannot set up the platform")?;

@@ -9,6 +9,8 @@ use std::path::PathBuf;
 use anyhow::{Context as _, bail};
 use sqlx::Connection as _;
 
+use pli_crypto::password::KdfParams;
+
 use crate::app::{AppState, Application};
 use crate::auth::secrets::{ServerKey, random};
 use crate::config::Config;
@@ -157,4 +159,44 @@ pub fn web_dist() -> anyhow::Result<PathBuf> {
         );
     }
     Ok(dir)
+}
+
+/// Argon2id parameters valid but cheap, so that tests (and the browser in them) do not
+/// spend seconds deriving keys.
+pub fn cheap_kdf() -> anyhow::Result<KdfParams> {
+    let salt = random::<16>().map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(KdfParams {
+        m_cost_kib: KdfParams::MIN_M_COST_KIB,
+        t_cost: 2,
+        p_cost: 1,
+        salt,
+    })
+}
+
+/// The TOTP code an authenticator app shows for the base32 `secret`, `offset` 30-second
+/// steps from now.
+pub fn totp_code(secret: &str, offset: u64) -> anyhow::Result<String> {
+    let step = crate::now_ms() / 1000 / 30 + offset;
+    let code = crate::auth::totp::code(&base32_decode(secret)?, step).context("TOTP secret")?;
+    Ok(format!("{code:06}"))
+}
+
+/// RFC 4648 base32, as authenticator apps read it (padding and spaces ignored).
+fn base32_decode(text: &str) -> anyhow::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let (mut buffer, mut bits) = (0u32, 0);
+    for c in text.bytes() {
+        let value = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'2'..=b'7' => c - b'2' + 26,
+            _ => continue,
+        };
+        buffer = (buffer << 5) | u32::from(value);
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push(u8::try_from((buffer >> bits) & 0xff)?);
+        }
+    }
+    Ok(out)
 }

@@ -79,44 +79,12 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) 
 
 /// Cheap but valid KDF parameters, so tests do not spend seconds in Argon2id.
 pub fn test_kdf() -> KdfParams {
-    let mut salt = [0u8; 16];
-    salt.copy_from_slice(&pli_server::auth::secrets::random::<16>().unwrap());
-    KdfParams {
-        m_cost_kib: KdfParams::MIN_M_COST_KIB,
-        t_cost: 2,
-        p_cost: 1,
-        salt,
-    }
-}
-
-/// Decodes RFC 4648 base32 (an authenticator app's job).
-pub fn base32_decode(text: &str) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut buffer = 0u32;
-    let mut bits = 0;
-    for c in text.bytes() {
-        let value = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'2'..=b'7' => c - b'2' + 26,
-            _ => continue,
-        };
-        buffer = (buffer << 5) | u32::from(value);
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buffer >> bits) as u8);
-        }
-    }
-    out
+    pli_server::testing::cheap_kdf().unwrap()
 }
 
 /// The current TOTP code for a base32 secret, `offset` steps ahead.
 pub fn totp_now(secret: &str, offset: u64) -> String {
-    let step = pli_server::now_ms() / 1000 / 30 + offset;
-    format!(
-        "{:06}",
-        pli_server::auth::totp::code(&base32_decode(secret), step).unwrap()
-    )
+    pli_server::testing::totp_code(secret, offset).unwrap()
 }
 
 pub const PASSWORD: &str = "correct horse battery staple";
