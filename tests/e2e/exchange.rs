@@ -80,20 +80,11 @@ async fn send_and_receive(backend: Backend, big: usize, label: &str) {
         .unwrap();
     ase.log_in(&caseworker.email, PASSWORD, None).await.unwrap();
     ase.goto("#/send").await.unwrap();
-    ase.find("[data-testid=file-input]")
-        .await
-        .unwrap()
-        .send_keys(&format!("{}\n{}", report.display(), annex.display()))
-        .await
-        .unwrap();
-    ase.select("#recipient", COURT).await.unwrap();
-    ase.find("[data-testid=recipient-fingerprint]")
-        .await
-        .unwrap();
-    ase.select("#category", "Signalement").await.unwrap();
-    ase.click("#urgent").await.unwrap();
     let subject = format!("Danger immédiat {CANARY}");
-    ase.fill("#subject", &subject).await.unwrap();
+    ase.fill_send_form(&[&report, &annex], COURT, "Signalement", &subject)
+        .await
+        .unwrap();
+    ase.click("#urgent").await.unwrap();
     ase.fill("#case-reference", "2026/00042").await.unwrap();
     ase.fill(
         "#message",
@@ -162,10 +153,7 @@ async fn send_and_receive(backend: Backend, big: usize, label: &str) {
     let decision_bytes = content(70_000, 3);
     std::fs::write(&decision, &decision_bytes).unwrap();
     court
-        .find("[data-testid=file-input]")
-        .await
-        .unwrap()
-        .send_keys(&decision.display().to_string())
+        .attach("[data-testid=file-input]", &[&decision])
         .await
         .unwrap();
     court.select("#category", "Décision").await.unwrap();
@@ -244,6 +232,25 @@ async fn journeys_2_and_3_send_and_receive_on_postgres() {
     send_and_receive(Backend::Postgres, 5 * 1024 * 1024 + 17, "journey2-postgres").await;
 }
 
+/// Waits until the send page says at least `percent` % of the upload is on the relay.
+async fn wait_for_upload(browser: &Browser, percent: u32) {
+    let started = std::time::Instant::now();
+    loop {
+        let value = browser
+            .run("const bar = document.querySelector('[data-testid=progress-upload]'); return bar ? Number(bar.value) : 0;")
+            .await
+            .unwrap();
+        if value.as_f64().unwrap_or(0.0) >= f64::from(percent) {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the upload never reached {percent} %"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// Bytes in the relay's data folder outside its database files.
 fn blob_bytes(dir: &Path) -> u64 {
     let mut total = 0;
@@ -271,35 +278,12 @@ async fn journey_2_a_send_can_be_cancelled_and_leaves_nothing() {
         .unwrap();
     ase.log_in(&caseworker.email, PASSWORD, None).await.unwrap();
     ase.goto("#/send").await.unwrap();
-    ase.find("[data-testid=file-input]")
-        .await
-        .unwrap()
-        .send_keys(&big.display().to_string())
+    ase.fill_send_form(&[&big], COURT, "Rapport", "Rapport annuel")
         .await
         .unwrap();
-    ase.select("#recipient", COURT).await.unwrap();
-    ase.find("[data-testid=recipient-fingerprint]")
-        .await
-        .unwrap();
-    ase.select("#category", "Rapport").await.unwrap();
-    ase.fill("#subject", "Rapport annuel").await.unwrap();
     ase.click("[data-testid=send]").await.unwrap();
     // Cancel once the first parts are on the relay.
-    let started = std::time::Instant::now();
-    loop {
-        let value = ase
-            .run("const bar = document.querySelector('[data-testid=progress-upload]'); return bar ? Number(bar.value) : 0;")
-            .await
-            .unwrap();
-        if value.as_f64().unwrap_or(0.0) > 0.0 {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "the upload never started"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_upload(&ase, 1).await;
     ase.click("[data-testid=cancel]").await.unwrap();
     ase.wait_for_text("Envoi annulé", Duration::from_secs(60))
         .await
@@ -331,44 +315,23 @@ async fn journey_2_a_send_interrupted_by_a_reload_is_resumed_with_the_same_files
     let big = files.path().join("évaluation complète.bin");
     let big_bytes = content(200 * 1000 * 1000, 6);
     std::fs::write(&big, &big_bytes).unwrap();
-    let both = format!("{}\n{}", letter.display(), big.display());
 
     let mut ase = Browser::open(&server.base, "journey2-resume")
         .await
         .unwrap();
     ase.log_in(&caseworker.email, PASSWORD, None).await.unwrap();
     ase.goto("#/send").await.unwrap();
-    ase.find("[data-testid=file-input]")
-        .await
-        .unwrap()
-        .send_keys(&both)
-        .await
-        .unwrap();
-    ase.select("#recipient", COURT).await.unwrap();
-    ase.find("[data-testid=recipient-fingerprint]")
-        .await
-        .unwrap();
-    ase.select("#category", "Demande").await.unwrap();
-    ase.fill("#subject", "Évaluation de la situation")
-        .await
-        .unwrap();
+    ase.fill_send_form(
+        &[&letter, &big],
+        COURT,
+        "Demande",
+        "Évaluation de la situation",
+    )
+    .await
+    .unwrap();
     ase.click("[data-testid=send]").await.unwrap();
     // Reload once the first parts of the big file are on the relay.
-    let started = std::time::Instant::now();
-    loop {
-        let value = ase
-            .run("const bar = document.querySelector('[data-testid=progress-upload]'); return bar ? Number(bar.value) : 0;")
-            .await
-            .unwrap();
-        if value.as_f64().unwrap_or(0.0) >= 12.0 {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "the upload never went far"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_for_upload(&ase, 12).await;
     ase.client.refresh().await.unwrap();
     // The session survived the reload, the keys did not: the password unlocks them.
     ase.fill("#unlock-password", PASSWORD).await.unwrap();
@@ -399,10 +362,7 @@ async fn journey_2_a_send_interrupted_by_a_reload_is_resumed_with_the_same_files
     );
 
     // Only one of the files picked: refused, with the reason.
-    ase.find("[data-testid=resume-files]")
-        .await
-        .unwrap()
-        .send_keys(&letter.display().to_string())
+    ase.attach("[data-testid=resume-files]", &[&letter])
         .await
         .unwrap();
     ase.click("[data-testid=resume-send]").await.unwrap();
@@ -412,10 +372,7 @@ async fn journey_2_a_send_interrupted_by_a_reload_is_resumed_with_the_same_files
         .unwrap();
     ase.record("resume-wrong-files").await.unwrap();
     // Both: resumed and delivered.
-    ase.find("[data-testid=resume-files]")
-        .await
-        .unwrap()
-        .send_keys(&both)
+    ase.attach("[data-testid=resume-files]", &[&letter, &big])
         .await
         .unwrap();
     ase.click("[data-testid=resume-send]").await.unwrap();

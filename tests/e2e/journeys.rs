@@ -351,20 +351,7 @@ async fn journey_1_platform_set_up_organisations_admins_and_a_member() {
     let path = files.path().join("note.pdf");
     std::fs::write(&path, b"%PDF-1.4 note de situation").unwrap();
     member
-        .find("[data-testid=file-input]")
-        .await
-        .unwrap()
-        .send_keys(&path.display().to_string())
-        .await
-        .unwrap();
-    member.select("#recipient", DEPT).await.unwrap();
-    member
-        .find("[data-testid=recipient-fingerprint]")
-        .await
-        .unwrap();
-    member.select("#category", "Demande").await.unwrap();
-    member
-        .fill("#subject", "Demande de rapport de situation")
+        .fill_send_form(&[&path], DEPT, "Demande", "Demande de rapport de situation")
         .await
         .unwrap();
     member.record("compose").await.unwrap();

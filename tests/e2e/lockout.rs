@@ -306,20 +306,7 @@ async fn journey_5_session_ended_and_access_removed() {
     std::fs::write(&reply, &reply_bytes).unwrap();
     browser.goto("#/send").await.unwrap();
     browser
-        .find("[data-testid=file-input]")
-        .await
-        .unwrap()
-        .send_keys(&reply.display().to_string())
-        .await
-        .unwrap();
-    browser.select("#recipient", DEPT).await.unwrap();
-    browser
-        .find("[data-testid=recipient-fingerprint]")
-        .await
-        .unwrap();
-    browser.select("#category", "Demande").await.unwrap();
-    browser
-        .fill("#subject", "Convocation à l'audience")
+        .fill_send_form(&[&reply], DEPT, "Demande", "Convocation à l'audience")
         .await
         .unwrap();
     sql(

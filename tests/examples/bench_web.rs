@@ -226,14 +226,8 @@ async fn send(
     browser.log_in(caseworker_email, PASSWORD, None).await?;
     browser.goto("#/send").await?;
     browser
-        .find("[data-testid=file-input]")
-        .await?
-        .send_keys(&path.display().to_string())
+        .fill_send_form(&[path], COURT, "Rapport", "Banc d'essai")
         .await?;
-    browser.select("#recipient", COURT).await?;
-    browser.find("[data-testid=recipient-fingerprint]").await?;
-    browser.select("#category", "Rapport").await?;
-    browser.fill("#subject", "Banc d'essai").await?;
     let answer = browser.client.execute_async(SEND_SCRIPT, vec![]).await?;
     let times: SendTimes = serde_json::from_str(answer.as_str().context("send script")?)?;
     if !times.ok {
@@ -245,11 +239,7 @@ async fn send(
              input.id = 'bench-file'; document.body.append(input); return true;",
         )
         .await?;
-    browser
-        .find("#bench-file")
-        .await?
-        .send_keys(&path.display().to_string())
-        .await?;
+    browser.attach("#bench-file", &[path]).await?;
     let answer = browser
         .client
         .execute_async(WEBCRYPTO_SCRIPT, vec![])

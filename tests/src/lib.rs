@@ -229,6 +229,31 @@ impl Browser {
         }
     }
 
+    /// Attaches `files` to the file input matching `css`, as a person picking them would
+    /// (Chromium needs absolute, canonical paths).
+    pub async fn attach(&self, css: &str, files: &[&Path]) -> anyhow::Result<()> {
+        let paths: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+        self.find(css).await?.send_keys(&paths.join("\n")).await?;
+        Ok(())
+    }
+
+    /// On the send page: attaches `files`, chooses the service whose name contains
+    /// `recipient` and waits until the worker verified its key, then the category and the
+    /// subject. The rest of the form is left to the test.
+    pub async fn fill_send_form(
+        &self,
+        files: &[&Path],
+        recipient: &str,
+        category: &str,
+        subject: &str,
+    ) -> anyhow::Result<()> {
+        self.attach("[data-testid=file-input]", files).await?;
+        self.select("#recipient", recipient).await?;
+        self.find("[data-testid=recipient-fingerprint]").await?;
+        self.select("#category", category).await?;
+        self.fill("#subject", subject).await
+    }
+
     /// Runs `script` in the page and returns its result.
     pub async fn run(&self, script: &str) -> anyhow::Result<serde_json::Value> {
         Ok(self.client.execute(script, vec![]).await?)
