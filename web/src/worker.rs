@@ -542,7 +542,7 @@ async fn handle(
                 in_reply_to: a.in_reply_to,
             };
             let mut session = session()?;
-            let report = move |p: Progress| progress(id, send_progress(&p));
+            let report = move |p: Progress| progress(id, progress_report(&p));
             // The sealed plan goes to the page, which keeps it to resume after a reload,
             // and stays here to erase the upload if the person cancels.
             let plan = std::cell::RefCell::new(None::<Vec<u8>>);
@@ -576,7 +576,7 @@ async fn handle(
             let a: PlanArg = args(json)?;
             let plan = plan_bytes(&a.plan)?;
             let mut session = session()?;
-            let report = move |p: Progress| progress(id, send_progress(&p));
+            let report = move |p: Progress| progress(id, progress_report(&p));
             let resuming = session.resume_send(&plan, file_inputs(files), &report);
             let result = cancellable(id, resuming).await;
             finish_send(&session, result, Some(&plan)).await
@@ -650,18 +650,7 @@ async fn handle(
             let window = Rc::new(RefCell::new(Window::default()));
             with_state(|s| s.windows.insert(id, window.clone()))?;
             let mut writer = ChunkWriter { id, window };
-            let report = move |p: Progress| {
-                progress(
-                    id,
-                    ProgressReport {
-                        phase: "download".into(),
-                        done: p.done,
-                        total: p.total,
-                        busy_ms: p.busy_ms,
-                        plan: None,
-                    },
-                )
-            };
+            let report = move |p: Progress| progress(id, progress_report(&p));
             let result = session
                 .download_file_with_progress(&received, a.index, &mut writer, &report)
                 .await;
@@ -736,7 +725,8 @@ fn file_inputs(files: Vec<web_sys::File>) -> Vec<FileInput> {
         .collect()
 }
 
-fn send_progress(p: &Progress) -> ProgressReport {
+/// A `pli-client` progress report, as the page reads it.
+fn progress_report(p: &Progress) -> ProgressReport {
     let phase = match p.phase {
         pli_client::Phase::Encrypt => "encrypt",
         pli_client::Phase::Upload => "upload",
@@ -808,24 +798,19 @@ fn acknowledge_bytes(id: u32, json: &str) {
         .ok()
         .and_then(|v| v.get("bytes").and_then(serde_json::Value::as_u64))
         .unwrap_or(0);
-    let window = STATE.with(|state| {
-        state
-            .borrow()
-            .as_ref()
-            .and_then(|s| s.windows.get(&id).cloned())
-    });
-    if let Some(window) = window {
-        let mut window = window.borrow_mut();
+    update_window(id, |window| {
         window.in_flight = window.in_flight.saturating_sub(bytes);
-        if let Some(waker) = window.waker.take() {
-            waker.wake();
-        }
-    }
+    });
 }
 
 /// The page gave up on download `id` (the person cancelled, or the file could not be
 /// written): the download ends with an error at its next chunk.
 fn stop_download(id: u32) {
+    update_window(id, |window| window.cancelled = true);
+}
+
+/// Changes the window of download `id`, if it is still running, and wakes it.
+fn update_window(id: u32, change: impl FnOnce(&mut Window)) {
     let window = STATE.with(|state| {
         state
             .borrow()
@@ -834,7 +819,7 @@ fn stop_download(id: u32) {
     });
     if let Some(window) = window {
         let mut window = window.borrow_mut();
-        window.cancelled = true;
+        change(&mut window);
         if let Some(waker) = window.waker.take() {
             waker.wake();
         }
