@@ -251,6 +251,18 @@ async fn wait_for_upload(browser: &Browser, percent: u32) {
     }
 }
 
+/// Reloads the page once `percent` % of the send under way is on the relay, unlocks the
+/// keys again (the session survives a reload, the keys do not), and comes back to the
+/// send page, which offers to resume.
+async fn interrupt_by_reload(browser: &Browser, percent: u32) {
+    wait_for_upload(browser, percent).await;
+    browser.client.refresh().await.unwrap();
+    browser.fill("#unlock-password", PASSWORD).await.unwrap();
+    browser.click("form button[type=submit]").await.unwrap();
+    browser.goto("#/send").await.unwrap();
+    browser.find("[data-testid=resume]").await.unwrap();
+}
+
 /// Bytes in the relay's data folder outside its database files.
 fn blob_bytes(dir: &Path) -> u64 {
     let mut total = 0;
@@ -331,13 +343,7 @@ async fn journey_2_a_send_interrupted_by_a_reload_is_resumed_with_the_same_files
     .unwrap();
     ase.click("[data-testid=send]").await.unwrap();
     // Reload once the first parts of the big file are on the relay.
-    wait_for_upload(&ase, 12).await;
-    ase.client.refresh().await.unwrap();
-    // The session survived the reload, the keys did not: the password unlocks them.
-    ase.fill("#unlock-password", PASSWORD).await.unwrap();
-    ase.click("form button[type=submit]").await.unwrap();
-    ase.goto("#/send").await.unwrap();
-    ase.find("[data-testid=resume]").await.unwrap();
+    interrupt_by_reload(&ase, 12).await;
     ase.wait_for_text("Évaluation de la situation", Duration::from_secs(5))
         .await
         .unwrap();
@@ -393,6 +399,44 @@ async fn journey_2_a_send_interrupted_by_a_reload_is_resumed_with_the_same_files
         assert!(out == *expected, "file {index}");
     }
     // The plan is forgotten once delivered: the send page offers nothing to resume.
+    ase.goto("#/inbox").await.unwrap();
+    ase.goto("#/send").await.unwrap();
+    ase.find("[data-testid=file-input]").await.unwrap();
+    assert!(
+        ase.client
+            .find(fantoccini::Locator::Css("[data-testid=resume]"))
+            .await
+            .is_err()
+    );
+    ase.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn journey_2_an_interrupted_send_can_be_abandoned_and_leaves_nothing() {
+    let server = relay(Backend::Sqlite).await.unwrap();
+    let Cast { caseworker, .. } = cast(&server.base, &server.setup_token).await.unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let big = files.path().join("dossier.bin");
+    std::fs::write(&big, content(100 * 1000 * 1000, 7)).unwrap();
+
+    let mut ase = Browser::open(&server.base, "journey2-abandon")
+        .await
+        .unwrap();
+    ase.log_in(&caseworker.email, PASSWORD, None).await.unwrap();
+    ase.goto("#/send").await.unwrap();
+    ase.fill_send_form(&[&big], COURT, "Rapport", "Rapport trimestriel")
+        .await
+        .unwrap();
+    ase.click("[data-testid=send]").await.unwrap();
+    interrupt_by_reload(&ase, 1).await;
+    assert!(blob_bytes(server.data.path()) > 1 << 20);
+    ase.click("[data-testid=resume-abandon]").await.unwrap();
+    ase.find("[data-testid=abandoned]").await.unwrap();
+    ase.record("resume-abandoned").await.unwrap();
+    // Erased on the relay, and nothing left to resume.
+    let outbox = caseworker.session.outbox().await.unwrap();
+    assert!(outbox.exchanges.is_empty(), "{:?}", outbox.exchanges);
+    assert!(blob_bytes(server.data.path()) < 1 << 20);
     ase.goto("#/inbox").await.unwrap();
     ase.goto("#/send").await.unwrap();
     ase.find("[data-testid=file-input]").await.unwrap();

@@ -175,16 +175,12 @@ pub fn ResumePanel() -> impl IntoView {
         };
         leptos::task::spawn_local(async move {
             match bridge::call::<bool>("abandon", serde_json::json!({ "plan": plan })).await {
-                // Already gone from the relay (expired, purged): nothing left to abandon.
-                Ok(_) => {
+                // `not_found`: already gone from the relay (expired, purged).
+                Err(e) if e.code != "not_found" => failure.set(Some(e)),
+                _ => {
                     forget();
                     step.set(Step::Abandoned);
                 }
-                Err(e) if e.code == "not_found" => {
-                    forget();
-                    step.set(Step::Abandoned);
-                }
-                Err(e) => failure.set(Some(e)),
             }
         });
     };

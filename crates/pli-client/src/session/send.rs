@@ -258,20 +258,12 @@ impl Session {
                     .is_some_and(|f| f.name == wanted.name && f.size == wanted.size)
             });
             let Some(file) = found.and_then(Option::take) else {
-                return Err(ClientError::Api {
-                    status: 400,
-                    code: "resume_files".into(),
-                    message: "pick again exactly the files of the interrupted send".into(),
-                });
+                return Err(other_files());
             };
             ordered.push(file);
         }
         if files.iter().any(Option::is_some) {
-            return Err(ClientError::Api {
-                status: 400,
-                code: "resume_files".into(),
-                message: "pick again exactly the files of the interrupted send".into(),
-            });
+            return Err(other_files());
         }
         let status: ExchangeCreated = self
             .client
@@ -507,6 +499,15 @@ impl Session {
             start,
             task: Box::pin(task),
         }
+    }
+}
+
+/// The files picked to resume a send are not exactly its files.
+fn other_files() -> ClientError {
+    ClientError::Api {
+        status: 400,
+        code: "resume_files".into(),
+        message: "pick again exactly the files of the interrupted send".into(),
     }
 }
 
