@@ -354,7 +354,7 @@ async fn journey_2_a_send_interrupted_by_a_reload_is_resumed_with_the_same_files
     let [upload] = outbox.exchanges.as_slice() else {
         panic!("{:?}", outbox.exchanges);
     };
-    assert_eq!(upload.state, "uploading");
+    assert_eq!(upload.state, pli_api::ExchangeState::Uploading);
     let status: pli_api::messages::ExchangeCreated = caseworker
         .session
         .client()

@@ -57,7 +57,7 @@ pub async fn join(
     client: &Client,
     inviter: &Person,
     org: &OrgId,
-    (email, name, role): (&str, &str, &str),
+    (email, name, role): (&str, &str, pli_api::Role),
 ) -> anyhow::Result<Person> {
     let invitation = inviter.session.invite(org, email, name, role).await?;
     let token = invitation
@@ -122,17 +122,29 @@ pub async fn cast(base: &str, setup_token: &str) -> anyhow::Result<Cast> {
         .session
         .create_org(OrgKind::Departement, DEPT, "D77-ASE")
         .await?;
-    let admin = ("greffe.chef@tj-meaux.test", "Chef de greffe", "org_admin");
+    let admin = (
+        "greffe.chef@tj-meaux.test",
+        "Chef de greffe",
+        pli_api::Role::OrgAdmin,
+    );
     let mut court_admin = join(&client, &platform, &court, admin).await?;
-    let admin = ("ase.admin@d77.test", "Admin ASE", "org_admin");
+    let admin = ("ase.admin@d77.test", "Admin ASE", pli_api::Role::OrgAdmin);
     let mut dept_admin = join(&client, &platform, &dept, admin).await?;
     for admin in [&mut court_admin, &mut dept_admin] {
         admin.enable_totp().await?;
         admin.session.rotate_org_key().await?;
     }
-    let member = ("greffier@tj-meaux.test", "Greffier Martin", "member");
+    let member = (
+        "greffier@tj-meaux.test",
+        "Greffier Martin",
+        pli_api::Role::Member,
+    );
     let greffier = join(&client, &court_admin, &court, member).await?;
-    let member = ("ts@d77.test", "Travailleuse sociale Durand", "member");
+    let member = (
+        "ts@d77.test",
+        "Travailleuse sociale Durand",
+        pli_api::Role::Member,
+    );
     let caseworker = join(&client, &dept_admin, &dept, member).await?;
     Ok(Cast {
         platform,

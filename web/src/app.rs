@@ -209,10 +209,10 @@ fn body(ctx: Ctx) -> AnyView {
         (_, Auth::Anonymous) => view! { <pages::auth::Login /> }.into_any(),
         (_, Auth::Locked(me)) => view! { <pages::auth::Unlock me=*me /> }.into_any(),
         (route, Auth::Ready(me)) => {
-            if me.status == "pending" {
+            if me.status == pli_api::AccountStatus::Pending {
                 return view! { <pages::auth::Pending /> }.into_any();
             }
-            let admin = me.role != "member";
+            let admin = me.role != pli_api::Role::Member;
             if admin && !me.totp_enabled && route != Route::Account {
                 return view! { <pages::account::Account /> }.into_any();
             }
@@ -223,7 +223,7 @@ fn body(ctx: Ctx) -> AnyView {
                 Route::Admin => view! { <pages::admin::Admin /> }.into_any(),
                 Route::Platform => view! { <pages::platform::Platform /> }.into_any(),
                 Route::Account => view! { <pages::account::Account /> }.into_any(),
-                _ if me.role == "platform_admin" => {
+                _ if me.role == pli_api::Role::PlatformAdmin => {
                     view! { <pages::platform::Platform /> }.into_any()
                 }
                 _ => view! { <pages::inbox::Inbox /> }.into_any(),
@@ -252,11 +252,11 @@ fn Header() -> impl IntoView {
     };
     let nav = move || {
         me(&ctx).map(|me| {
-            let member = me.role != "platform_admin" && me.status == "active";
-            let org_admin = me.role == "org_admin";
-            let platform = me.role == "platform_admin";
+            let member = me.role != pli_api::Role::PlatformAdmin && me.status == pli_api::AccountStatus::Active;
+            let org_admin = me.role == pli_api::Role::OrgAdmin;
+            let platform = me.role == pli_api::Role::PlatformAdmin;
             // Admins without two-factor see the account page whatever the address says.
-            let gated = me.role != "member" && !me.totp_enabled;
+            let gated = me.role != pli_api::Role::Member && !me.totp_enabled;
             let link = move |route: Route, key: &'static str| {
                 let href = route.href();
                 let current = move || {

@@ -1,6 +1,7 @@
 //! The page's side of the worker: starts it, sends requests, routes its answers,
 //! progress reports and file chunks back to the callers.
 
+use pli_api::ErrorCode;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -74,8 +75,12 @@ fn bridge() -> Result<Rc<Bridge>, WorkerError> {
     }
     let options = WorkerOptions::new();
     options.set_type(WorkerType::Module);
-    let worker = Worker::new_with_options(&worker_url(), &options)
-        .map_err(|e| WorkerError::new("internal", format!("cannot start the worker: {e:?}")))?;
+    let worker = Worker::new_with_options(&worker_url(), &options).map_err(|e| {
+        WorkerError::new(
+            ErrorCode::Internal,
+            format!("cannot start the worker: {e:?}"),
+        )
+    })?;
     let bridge = Rc::new(Bridge {
         worker,
         next: Cell::new(1),
@@ -111,8 +116,9 @@ impl Bridge {
     /// Rejects every request in flight with an internal error.
     fn fail_all(&self) {
         let pending: Vec<Pending> = self.pending.borrow_mut().drain().map(|(_, p)| p).collect();
-        let error = serde_json::to_string(&WorkerError::new("internal", "the worker stopped"))
-            .unwrap_or_default();
+        let error =
+            serde_json::to_string(&WorkerError::new(ErrorCode::Internal, "the worker stopped"))
+                .unwrap_or_default();
         for p in pending {
             let _ = p.reject.call1(&JsValue::NULL, &JsValue::from_str(&error));
         }
@@ -184,7 +190,7 @@ impl Bridge {
         }
         self.worker
             .post_message(&message)
-            .map_err(|e| WorkerError::new("internal", format!("{e:?}")))
+            .map_err(|e| WorkerError::new(ErrorCode::Internal, format!("{e:?}")))
     }
 }
 
@@ -204,11 +210,12 @@ pub async fn call_with<T: DeserializeOwned>(
     let bridge = bridge()?;
     let id = bridge.next.get();
     bridge.next.set(id.wrapping_add(1).max(1));
-    let json =
-        serde_json::to_string(&args).map_err(|e| WorkerError::new("internal", e.to_string()))?;
+    let json = serde_json::to_string(&args)
+        .map_err(|e| WorkerError::new(ErrorCode::Internal, e.to_string()))?;
     let mut slots: Option<(Function, Function)> = None;
     let promise = Promise::new(&mut |resolve, reject| slots = Some((resolve, reject)));
-    let (resolve, reject) = slots.ok_or_else(|| WorkerError::new("internal", "promise"))?;
+    let (resolve, reject) =
+        slots.ok_or_else(|| WorkerError::new(ErrorCode::Internal, "promise"))?;
     bridge.pending.borrow_mut().insert(
         id,
         Pending {
@@ -223,13 +230,14 @@ pub async fn call_with<T: DeserializeOwned>(
     match outcome {
         Ok(value) => {
             let text = value.as_string().unwrap_or_else(|| "null".into());
-            serde_json::from_str(&text).map_err(|e| WorkerError::new("internal", e.to_string()))
+            serde_json::from_str(&text)
+                .map_err(|e| WorkerError::new(ErrorCode::Internal, e.to_string()))
         }
         Err(value) => {
             let text = value.as_string().unwrap_or_default();
-            let error: WorkerError =
-                serde_json::from_str(&text).unwrap_or_else(|_| WorkerError::new("internal", text));
-            if error.code == "unauthenticated" && ends_session(op) {
+            let error: WorkerError = serde_json::from_str(&text)
+                .unwrap_or_else(|_| WorkerError::new(ErrorCode::Internal, text));
+            if error.code == ErrorCode::Unauthenticated && ends_session(op) {
                 session_ended();
             }
             Err(error)

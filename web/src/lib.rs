@@ -7,35 +7,47 @@
 //!   with `pli-crypto` through `pli-client` — so the page stays responsive and the keys
 //!   stay out of the page.
 //!
-//! Natively this crate is empty: it is built for `wasm32-unknown-unknown` only.
+//! Natively only the pure parts compile (the catalogues of [`i18n`], the page ↔ worker
+//! vocabulary of [`protocol`]), so that their unit tests run with the workspace's; the
+//! interface and the worker are built for `wasm32-unknown-unknown` only.
 
 #![forbid(unsafe_code)]
-#![cfg(target_arch = "wasm32")]
 #![allow(
     clippy::cast_possible_truncation,
     clippy::cast_sign_loss,
     reason = "JavaScript hands numbers over as f64; ids and sizes fit"
 )]
 
-pub mod app;
-pub mod bridge;
 pub mod i18n;
-pub mod pages;
 pub mod protocol;
+
+#[cfg(target_arch = "wasm32")]
+pub mod app;
+#[cfg(target_arch = "wasm32")]
+pub mod bridge;
+#[cfg(target_arch = "wasm32")]
+pub mod pages;
+#[cfg(target_arch = "wasm32")]
 pub mod worker;
 
-use wasm_bindgen::prelude::wasm_bindgen;
+#[cfg(target_arch = "wasm32")]
+pub use browser::{start_app, start_worker};
 
-/// Mounts the interface (called by `boot.js`).
-#[wasm_bindgen]
-pub fn start_app() {
-    console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(app::App);
-}
+#[cfg(target_arch = "wasm32")]
+mod browser {
+    use wasm_bindgen::prelude::wasm_bindgen;
 
-/// Starts serving requests from the page (called by `worker.js` in the worker).
-#[wasm_bindgen]
-pub fn start_worker() {
-    console_error_panic_hook::set_once();
-    worker::start();
+    /// Mounts the interface (called by `boot.js`).
+    #[wasm_bindgen]
+    pub fn start_app() {
+        console_error_panic_hook::set_once();
+        leptos::mount::mount_to_body(super::app::App);
+    }
+
+    /// Starts serving requests from the page (called by `worker.js` in the worker).
+    #[wasm_bindgen]
+    pub fn start_worker() {
+        console_error_panic_hook::set_once();
+        super::worker::start();
+    }
 }

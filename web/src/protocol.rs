@@ -11,6 +11,7 @@
 //! `ack`) makes the `download` request of the same id end with an error at its next
 //! chunk: the page could not write the file, or the person cancelled.
 
+use pli_api::{ErrorCode, OrgKind};
 use serde::{Deserialize, Serialize};
 
 /// Bytes of decrypted file in flight between the worker and the page at most.
@@ -19,18 +20,17 @@ pub const WINDOW: u64 = 8 * 1024 * 1024;
 /// A failure, with a stable code the interface translates.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkerError {
-    /// The relay's error code, or a local one: `verification`, `wrong_password`,
-    /// `decryption`, `network`, `locked`, `bad_request`, `cancelled`.
-    pub code: String,
+    /// The relay's error code, or one the worker or the page raised itself.
+    pub code: ErrorCode,
     /// Details in English (for the console and bug reports).
     pub detail: String,
 }
 
 impl WorkerError {
     /// A local error.
-    pub fn new(code: &str, detail: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
         Self {
-            code: code.to_owned(),
+            code,
             detail: detail.into(),
         }
     }
@@ -38,19 +38,8 @@ impl WorkerError {
 
 impl From<pli_client::ClientError> for WorkerError {
     fn from(error: pli_client::ClientError) -> Self {
-        use pli_client::ClientError;
-        let code = match &error {
-            ClientError::Api { code, .. } => code.clone(),
-            ClientError::Http(_) => "network".to_owned(),
-            ClientError::Crypto(pli_crypto::Error::WrongPassword) => "wrong_password".to_owned(),
-            ClientError::Crypto(_) | ClientError::Verification(_) => "verification".to_owned(),
-            ClientError::RootChanged => "root_changed".to_owned(),
-            ClientError::Decrypt(_) => "decryption".to_owned(),
-            ClientError::Io(_) => "io".to_owned(),
-            _ => "internal".to_owned(),
-        };
         Self {
-            code,
+            code: error.code(),
             detail: error.to_string(),
         }
     }
@@ -104,14 +93,15 @@ pub struct Recipient {
     pub org_id: pli_api::OrgId,
     /// Certified name.
     pub name: String,
-    /// `court` or `departement`.
-    pub kind: String,
+    /// Court or Département.
+    pub kind: OrgKind,
     /// Key generation.
     pub generation: Option<u32>,
     /// Key fingerprint, to compare out of band.
     pub fingerprint: Option<String>,
-    /// Why it cannot be used, if it cannot (unverifiable or suspended key).
-    pub problem: Option<String>,
+    /// Why it cannot be used, if it cannot (no key, suspended, or a key that does not
+    /// verify).
+    pub problem: Option<ErrorCode>,
 }
 
 /// An opened exchange, as the interface shows it.

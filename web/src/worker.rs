@@ -1,6 +1,7 @@
 //! The Web Worker: holds the session (and so the unlocked keys) in its memory, serves the
 //! page's requests through `pli-client`, streams decrypted files back with flow control.
 
+use pli_api::ErrorCode;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::pin::Pin;
@@ -56,13 +57,13 @@ fn scope() -> DedicatedWorkerGlobalScope {
 fn with_state<T>(f: impl FnOnce(&mut State) -> T) -> Result<T, WorkerError> {
     STATE
         .with(|state| state.borrow_mut().as_mut().map(f))
-        .ok_or_else(|| WorkerError::new("internal", "worker not started"))
+        .ok_or_else(|| WorkerError::new(ErrorCode::Internal, "worker not started"))
 }
 
 /// A copy of the session, for one request (the session itself stays in the state).
 fn session() -> Result<Session, WorkerError> {
     with_state(|s| s.session.clone())?
-        .ok_or_else(|| WorkerError::new("locked", "no unlocked session"))
+        .ok_or_else(|| WorkerError::new(ErrorCode::Locked, "no unlocked session"))
 }
 
 fn set_session(session: Option<Session>) -> Result<(), WorkerError> {
@@ -165,11 +166,11 @@ fn progress(id: u32, report: ProgressReport) {
 }
 
 fn args<T: DeserializeOwned>(json: &str) -> Result<T, WorkerError> {
-    serde_json::from_str(json).map_err(|e| WorkerError::new("bad_request", e.to_string()))
+    serde_json::from_str(json).map_err(|e| WorkerError::new(ErrorCode::BadRequest, e.to_string()))
 }
 
 fn ok<T: serde::Serialize>(value: &T) -> Result<String, WorkerError> {
-    serde_json::to_string(value).map_err(|e| WorkerError::new("internal", e.to_string()))
+    serde_json::to_string(value).map_err(|e| WorkerError::new(ErrorCode::Internal, e.to_string()))
 }
 
 fn pinned(root: Option<&str>) -> Result<Option<VerifyingKey>, WorkerError> {
@@ -179,9 +180,9 @@ fn pinned(root: Option<&str>) -> Result<Option<VerifyingKey>, WorkerError> {
             .decode(text)
             .ok()
             .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| WorkerError::new("verification", "bad pinned root"))?;
+            .ok_or_else(|| WorkerError::new(ErrorCode::Verification, "bad pinned root"))?;
         VerifyingKey::from_bytes(&bytes)
-            .map_err(|e| WorkerError::new("verification", e.to_string()))
+            .map_err(|e| WorkerError::new(ErrorCode::Verification, e.to_string()))
     })
     .transpose()
 }
@@ -287,7 +288,7 @@ struct Invite {
     org: OrgId,
     email: String,
     display_name: String,
-    role: String,
+    role: pli_api::Role,
 }
 
 #[derive(Deserialize)]
@@ -320,7 +321,7 @@ fn category(code: &str) -> Result<Category, WorkerError> {
     Category::ALL
         .into_iter()
         .find(|c| category_code(*c) == code)
-        .ok_or_else(|| WorkerError::new("bad_request", "unknown category"))
+        .ok_or_else(|| WorkerError::new(ErrorCode::BadRequest, "unknown category"))
 }
 
 /// Serves one request.
@@ -467,7 +468,7 @@ async fn handle(
         "post" | "put" | "delete" => {
             let a: Request = args(json)?;
             if !a.path.starts_with("/api/") {
-                return Err(WorkerError::new("bad_request", "not an API path"));
+                return Err(WorkerError::new(ErrorCode::BadRequest, "not an API path"));
             }
             let session = session()?;
             let method = match op {
@@ -493,7 +494,7 @@ async fn handle(
         "get" => {
             let a: Path = args(json)?;
             if !a.path.starts_with("/api/") {
-                return Err(WorkerError::new("bad_request", "not an API path"));
+                return Err(WorkerError::new(ErrorCode::BadRequest, "not an API path"));
             }
             ok(&session()?
                 .client()
@@ -522,7 +523,7 @@ async fn handle(
                         kind: org.kind,
                         generation: None,
                         fingerprint: None,
-                        problem: Some(WorkerError::from(error).detail),
+                        problem: Some(error.code()),
                     },
                 });
             }
@@ -637,15 +638,19 @@ async fn handle(
         }
         "acknowledge" => {
             let a: ExchangeArg = args(json)?;
-            let received = with_state(|s| s.opened.get(&a.exchange_id).cloned())?
-                .ok_or_else(|| WorkerError::new("bad_request", "open the exchange first"))?;
+            let received =
+                with_state(|s| s.opened.get(&a.exchange_id).cloned())?.ok_or_else(|| {
+                    WorkerError::new(ErrorCode::BadRequest, "open the exchange first")
+                })?;
             session()?.acknowledge(&received).await?;
             ok(&())
         }
         "download" => {
             let a: FileArg = args(json)?;
-            let received = with_state(|s| s.opened.get(&a.exchange_id).cloned())?
-                .ok_or_else(|| WorkerError::new("bad_request", "open the exchange first"))?;
+            let received =
+                with_state(|s| s.opened.get(&a.exchange_id).cloned())?.ok_or_else(|| {
+                    WorkerError::new(ErrorCode::BadRequest, "open the exchange first")
+                })?;
             let session = session()?;
             let window = Rc::new(RefCell::new(Window::default()));
             with_state(|s| s.windows.insert(id, window.clone()))?;
@@ -663,14 +668,19 @@ async fn handle(
             let kind = match a.kind.as_str() {
                 "court" => OrgKind::Court,
                 "departement" => OrgKind::Departement,
-                _ => return Err(WorkerError::new("bad_request", "unknown organisation kind")),
+                _ => {
+                    return Err(WorkerError::new(
+                        ErrorCode::BadRequest,
+                        "unknown organisation kind",
+                    ));
+                }
             };
             ok(&session()?.create_org(kind, &a.name, &a.code).await?)
         }
         "invite" => {
             let a: Invite = args(json)?;
             ok(&session()?
-                .invite(&a.org, &a.email, &a.display_name, &a.role)
+                .invite(&a.org, &a.email, &a.display_name, a.role)
                 .await?)
         }
         "members" => {
@@ -702,7 +712,7 @@ async fn handle(
             ok(&generation)
         }
         _ => Err(WorkerError::new(
-            "bad_request",
+            ErrorCode::BadRequest,
             format!("unknown operation {op}"),
         )),
     }
@@ -757,7 +767,7 @@ fn plan_bytes(plan: &str) -> Result<Vec<u8>, WorkerError> {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD
         .decode(plan)
-        .map_err(|_| WorkerError::new("bad_request", "the interrupted send is not base64"))
+        .map_err(|_| WorkerError::new(ErrorCode::BadRequest, "the interrupted send is not base64"))
 }
 
 /// Runs a send that a `cancel` request with the same id can abort.
@@ -787,7 +797,10 @@ async fn finish_send(
             if let Some(plan) = plan {
                 let _ = session.abandon_send(plan).await;
             }
-            Err(WorkerError::new("cancelled", "the send was cancelled"))
+            Err(WorkerError::new(
+                ErrorCode::Cancelled,
+                "the send was cancelled",
+            ))
         }
     }
 }

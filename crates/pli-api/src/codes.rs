@@ -1,44 +1,187 @@
-//! The relay's stable error codes (the `code` of an error body). Clients match on these,
-//! never on messages.
+//! Every stable error code of Pli, in one enum: the relay's (the `code` of an error body)
+//! and those a client raises itself (the network is down, a signature does not verify, the
+//! person cancelled). Clients match on these, never on messages; the web app has a French
+//! and an English text for each (a native test in `pli-web` checks it), and the OpenAPI
+//! document lists the relay's.
 
-/// Every code the relay sends.
-pub const ALL: &[&str] = &[
-    "bad_request",
-    "invalid_json",
-    "unauthenticated",
-    "invalid_credentials",
-    "totp_required",
-    "totp_invalid",
-    "totp_setup_required",
-    "reauth_required",
-    "origin_mismatch",
-    "forbidden",
-    "not_found",
-    "conflict",
-    "already_exists",
-    "wrong_state",
-    "grants_incomplete",
-    "stale_key_generation",
-    "key_generation_suspended",
-    "unknown_recipient",
-    "invitation_invalid",
-    "idempotency_mismatch",
-    "bad_certificate",
-    "bad_signature",
-    "envelope_mismatch",
-    "receipt_mismatch",
-    "upload_incomplete",
-    "part_out_of_order",
-    "part_too_large",
-    "part_incomplete",
-    "part_hash_mismatch",
-    "part_interrupted",
-    "missing_digest",
-    "exchange_too_large",
-    "quota_exceeded",
-    "range_not_satisfiable",
-    "rate_limited",
-    "storage_full",
-    "unavailable",
-    "internal",
-];
+use crate::vocab::vocabulary;
+
+vocabulary! {
+    /// A stable machine error code.
+    ///
+    /// Words this version does not know (a newer relay) deserialize as
+    /// [`ErrorCode::Unknown`] through [`ErrorCode::from_wire`].
+    ErrorCode ("error code") {
+        // ----- sent by the relay -----
+        /// The request is malformed; the message says what is wrong.
+        BadRequest = "bad_request",
+        /// The JSON body does not match the request type.
+        InvalidJson = "invalid_json",
+        /// No valid session.
+        Unauthenticated = "unauthenticated",
+        /// Wrong e-mail address or password (never says which).
+        InvalidCredentials = "invalid_credentials",
+        /// The account has two-factor authentication: a code is needed.
+        TotpRequired = "totp_required",
+        /// The one-time code is wrong or was already used.
+        TotpInvalid = "totp_invalid",
+        /// Admins must turn two-factor authentication on first.
+        TotpSetupRequired = "totp_setup_required",
+        /// A sensitive operation needs a recent password proof.
+        ReauthRequired = "reauth_required",
+        /// A cross-origin request was refused.
+        OriginMismatch = "origin_mismatch",
+        /// Authenticated, but not allowed.
+        Forbidden = "forbidden",
+        /// No such object, or not visible to this account (never told apart).
+        NotFound = "not_found",
+        /// The object is not in a state that allows this (generic).
+        Conflict = "conflict",
+        /// The object already exists.
+        AlreadyExists = "already_exists",
+        /// The object is not in a state that allows this.
+        WrongState = "wrong_state",
+        /// A key was published without a grant for every active member.
+        GrantsIncomplete = "grants_incomplete",
+        /// The recipient's key generation is no longer the current one.
+        StaleKeyGeneration = "stale_key_generation",
+        /// The recipient's key generation is suspended.
+        KeyGenerationSuspended = "key_generation_suspended",
+        /// No organisation (with a key) by that id to send to.
+        UnknownRecipient = "unknown_recipient",
+        /// The one-time link is unknown, used or expired.
+        InvitationInvalid = "invitation_invalid",
+        /// The Idempotency-Key was used for a different request.
+        IdempotencyMismatch = "idempotency_mismatch",
+        /// A certificate does not verify or does not match what the relay knows.
+        BadCertificate = "bad_certificate",
+        /// A signature does not verify.
+        BadSignature = "bad_signature",
+        /// The signed envelope does not match the upload.
+        EnvelopeMismatch = "envelope_mismatch",
+        /// The signed receipt does not match the exchange or its reader.
+        ReceiptMismatch = "receipt_mismatch",
+        /// Completion was asked before every part was stored.
+        UploadIncomplete = "upload_incomplete",
+        /// A part arrived before the one the relay expects next.
+        PartOutOfOrder = "part_out_of_order",
+        /// A part is larger than declared.
+        PartTooLarge = "part_too_large",
+        /// A part is shorter than declared.
+        PartIncomplete = "part_incomplete",
+        /// A part does not match its `Content-Digest`.
+        PartHashMismatch = "part_hash_mismatch",
+        /// The upload of a part was interrupted.
+        PartInterrupted = "part_interrupted",
+        /// A part came without its `Content-Digest`.
+        MissingDigest = "missing_digest",
+        /// The exchange is larger than allowed.
+        ExchangeTooLarge = "exchange_too_large",
+        /// The organisation's storage quota is reached.
+        QuotaExceeded = "quota_exceeded",
+        /// The exchange expired: its ciphertext is purged.
+        Expired = "expired",
+        /// The requested byte range is outside the object.
+        RangeNotSatisfiable = "range_not_satisfiable",
+        /// Too many attempts; retry after the time the relay says.
+        RateLimited = "rate_limited",
+        /// The relay's storage is full.
+        StorageFull = "storage_full",
+        /// A dependency (database, blob store) is unavailable; retry.
+        Unavailable = "unavailable",
+        /// A bug or an unexpected failure on the relay (the detail is in its log only).
+        Internal = "internal",
+
+        // ----- raised by the client itself -----
+        /// The relay could not be reached, or its answer could not be read.
+        Network = "network",
+        /// The password does not open the key bundle.
+        WrongPassword = "wrong_password",
+        /// The two passwords typed differ.
+        PasswordMismatch = "password_mismatch",
+        /// The password is too short.
+        PasswordTooShort = "password_too_short",
+        /// Something the relay served does not verify (a signature, a certificate chain).
+        Verification = "verification",
+        /// The relay serves another platform root key than the one pinned.
+        RootChanged = "root_changed",
+        /// A ciphertext is corrupted or truncated.
+        Decryption = "decryption",
+        /// No unlocked keys in this browser tab or process.
+        Locked = "locked",
+        /// The person cancelled.
+        Cancelled = "cancelled",
+        /// Reading or writing a local file failed.
+        Io = "io",
+        /// The recipient organisation has published no key yet.
+        RecipientNoKey = "recipient_no_key",
+        /// The recipient organisation's current key is suspended.
+        RecipientKeySuspended = "recipient_key_suspended",
+        /// A file changed (its size) while it was being read and sent.
+        FileChanged = "file_changed",
+        /// The browser cannot save a file of this size (no streamed download).
+        SaveUnsupported = "save_unsupported",
+        /// The browser did not start the download (downloads blocked for the site).
+        SaveBlocked = "save_blocked",
+        /// Files picked to resume a send are not the interrupted send's (other names,
+        /// sizes or content).
+        ResumeFiles = "resume_files",
+        /// A code this version does not know (sent by a newer relay).
+        Unknown = "unknown",
+    }
+}
+
+/// The first code a client raises itself: every code before it is the relay's.
+const FIRST_LOCAL: ErrorCode = ErrorCode::Network;
+
+impl ErrorCode {
+    /// A code read from the wire: a word this version does not know is [`Self::Unknown`],
+    /// never an error (a newer relay may add codes).
+    pub fn from_wire(word: &str) -> Self {
+        word.parse().unwrap_or(Self::Unknown)
+    }
+
+    /// Whether the relay sends this code (the others are raised by clients).
+    pub fn is_relay(self) -> bool {
+        self < FIRST_LOCAL
+    }
+
+    /// The relay's codes, for the OpenAPI document.
+    pub fn relay_codes() -> impl Iterator<Item = Self> {
+        Self::ALL.iter().copied().filter(|code| code.is_relay())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorCode;
+
+    #[test]
+    fn words_are_unique_snake_case_and_round_trip() {
+        let mut seen = std::collections::BTreeSet::new();
+        for code in ErrorCode::ALL {
+            let word = code.as_str();
+            assert!(seen.insert(word), "{word} twice");
+            assert!(
+                word.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{word}"
+            );
+            assert_eq!(ErrorCode::from_wire(word), *code);
+        }
+    }
+
+    #[test]
+    fn an_unknown_word_from_a_newer_relay_is_unknown_not_an_error() {
+        assert_eq!(ErrorCode::from_wire("teapot"), ErrorCode::Unknown);
+    }
+
+    #[test]
+    fn relay_and_local_codes_are_told_apart() {
+        assert!(ErrorCode::Expired.is_relay());
+        assert!(ErrorCode::Internal.is_relay());
+        assert!(!ErrorCode::Network.is_relay());
+        assert!(!ErrorCode::Cancelled.is_relay());
+        assert!(ErrorCode::relay_codes().all(ErrorCode::is_relay));
+        assert_eq!(ErrorCode::relay_codes().count(), 39);
+    }
+}

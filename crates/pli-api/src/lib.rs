@@ -14,7 +14,10 @@ pub mod codes;
 mod id;
 pub mod messages;
 mod signed;
+mod vocab;
 
 pub use bytes::{Base64, Base64Error};
+pub use codes::ErrorCode;
 pub use id::{ExchangeId, Id, IdParseError, OrgId, UserId};
 pub use signed::{SignedObject, WireKeyGrant};
+pub use vocab::{AccountStatus, ExchangeState, InvitationKind, OrgKind, Role, UnknownWord};

@@ -5,7 +5,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Base64, ExchangeId, OrgId, SignedObject, UserId};
+use crate::{
+    AccountStatus, Base64, ErrorCode, ExchangeId, ExchangeState, InvitationKind, OrgId, OrgKind,
+    Role, SignedObject, UserId,
+};
 
 /// An error body: `{"error": {"code": "…", "message": "…"}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -14,13 +17,21 @@ pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
-/// A stable machine code (see [`codes`](crate::codes)) and an English explanation.
+/// A stable machine code and an English explanation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorDetail {
-    /// Machine code.
-    pub code: String,
+    /// Machine code (a word this version does not know reads as [`ErrorCode::Unknown`]).
+    #[serde(deserialize_with = "code_from_wire")]
+    pub code: ErrorCode,
     /// Explanation for people (the web app shows its own French text per code).
     pub message: String,
+}
+
+fn code_from_wire<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<ErrorCode, D::Error> {
+    let word = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+    Ok(ErrorCode::from_wire(&word))
 }
 
 /// Argon2id parameters for the password scheme.
@@ -100,16 +111,16 @@ pub struct Me {
     pub email: String,
     /// Name.
     pub display_name: String,
-    /// `member`, `org_admin` or `platform_admin`.
-    pub role: String,
-    /// `pending` (keys not certified yet), `active`.
-    pub status: String,
+    /// Role.
+    pub role: Role,
+    /// Pending (keys not certified yet) or active.
+    pub status: AccountStatus,
     /// Organisation.
     pub org_id: OrgId,
     /// Organisation name.
     pub org_name: String,
-    /// `court`, `departement` or `platform`.
-    pub org_kind: String,
+    /// What the organisation is.
+    pub org_kind: OrgKind,
     /// Whether TOTP is on.
     pub totp_enabled: bool,
     /// The sealed key bundle, to open with the bundle key.
@@ -168,8 +179,8 @@ pub struct TokenRequest {
 /// What an invitation is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvitationInfo {
-    /// `setup`, `join` or `reset`.
-    pub kind: String,
+    /// What the link is for.
+    pub kind: InvitationKind,
     /// The account the invitation creates or resets.
     pub user_id: UserId,
     /// Address.
@@ -177,7 +188,7 @@ pub struct InvitationInfo {
     /// Name.
     pub display_name: String,
     /// Role.
-    pub role: String,
+    pub role: Role,
     /// Organisation, if any.
     pub org_id: Option<OrgId>,
     /// Its name.
@@ -240,8 +251,8 @@ pub struct CreateOrg {
 pub struct OrgSummary {
     /// Id.
     pub org_id: OrgId,
-    /// `court`, `departement` or `platform`.
-    pub kind: String,
+    /// What the organisation is.
+    pub kind: OrgKind,
     /// Name.
     pub name: String,
     /// Code.
@@ -258,9 +269,9 @@ pub struct InviteRequest {
     pub email: String,
     /// Name.
     pub display_name: String,
-    /// `member` or `org_admin` (an org admin invites members; the platform admin invites
-    /// an organisation's first admin).
-    pub role: String,
+    /// Member or organisation admin (an org admin invites members; the platform admin
+    /// invites an organisation's first admin).
+    pub role: Role,
 }
 
 /// An invitation made: its link (with the token in the fragment).
@@ -284,9 +295,9 @@ pub struct MemberSummary {
     /// Name.
     pub display_name: String,
     /// Role.
-    pub role: String,
-    /// `pending`, `active` or `removed`.
-    pub status: String,
+    pub role: Role,
+    /// Pending, active or removed.
+    pub status: AccountStatus,
     /// Whether TOTP is on.
     pub totp_enabled: bool,
     /// Current public keys (to certify pending members after comparing fingerprints).
@@ -344,7 +355,7 @@ pub struct DirectoryOrg {
     /// Id.
     pub org_id: OrgId,
     /// Kind.
-    pub kind: String,
+    pub kind: OrgKind,
     /// Name (as certified).
     pub name: String,
     /// OrgCertificate (root).
@@ -443,8 +454,8 @@ pub struct ExchangeSummary {
     pub sender_user_id: UserId,
     /// Receiving organisation.
     pub recipient_org_id: OrgId,
-    /// `uploading`, `delivered`, `expired`, `abandoned`.
-    pub state: String,
+    /// Where it stands.
+    pub state: ExchangeState,
     /// Urgent?
     pub urgent: bool,
     /// Number of files (objects minus the manifest).

@@ -1,4 +1,7 @@
-//! The client's errors.
+//! The client's errors. Each has a stable [`ErrorCode`] ([`ClientError::code`]): the
+//! relay's for its answers, a local one for what the client found itself.
+
+use pli_api::ErrorCode;
 
 /// What went wrong.
 #[derive(Debug, thiserror::Error)]
@@ -10,7 +13,7 @@ pub enum ClientError {
         /// HTTP status.
         status: u16,
         /// Stable machine code.
-        code: String,
+        code: ErrorCode,
         /// Explanation.
         message: String,
     },
@@ -33,14 +36,36 @@ pub enum ClientError {
     /// Reading or writing a local file failed.
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
+    /// The organisation has published no key yet: nothing can be sent to it.
+    #[error("this organisation has no key yet")]
+    NoKey,
+    /// The organisation's current key is suspended: nothing can be sent to it.
+    #[error("this organisation's key is suspended")]
+    KeySuspended,
+    /// A file changed size while it was being read and sent (nothing was delivered).
+    #[error("file {0} changed size while being sent")]
+    FileChanged(String),
+    /// The files picked to resume a send are not exactly its files (names, sizes or
+    /// content differ).
+    #[error("pick again exactly the files of the interrupted send")]
+    ResumeFiles,
 }
 
 impl ClientError {
-    /// The relay's error code, if this is a relay error.
-    pub fn code(&self) -> Option<&str> {
+    /// The stable code: the relay's for its answers, a local one otherwise.
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::Api { code, .. } => Some(code),
-            _ => None,
+            Self::Api { code, .. } => *code,
+            Self::Http(_) => ErrorCode::Network,
+            Self::Crypto(pli_crypto::Error::WrongPassword) => ErrorCode::WrongPassword,
+            Self::Crypto(_) | Self::Verification(_) => ErrorCode::Verification,
+            Self::RootChanged => ErrorCode::RootChanged,
+            Self::Decrypt(_) => ErrorCode::Decryption,
+            Self::Io(_) => ErrorCode::Io,
+            Self::NoKey => ErrorCode::RecipientNoKey,
+            Self::KeySuspended => ErrorCode::RecipientKeySuspended,
+            Self::FileChanged(_) => ErrorCode::FileChanged,
+            Self::ResumeFiles => ErrorCode::ResumeFiles,
         }
     }
 

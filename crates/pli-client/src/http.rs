@@ -1,6 +1,7 @@
 //! The HTTP transport: JSON requests with the session's bearer token, error bodies turned
 //! into [`ClientError::Api`].
 
+use pli_api::ErrorCode;
 use pli_api::messages::ErrorBody;
 use reqwest::{Method, RequestBuilder, Response};
 use serde::Serialize;
@@ -63,7 +64,8 @@ impl Client {
         let text = response.text().await.unwrap_or_default();
         let (code, message) = match serde_json::from_str::<ErrorBody>(&text) {
             Ok(body) => (body.error.code, body.error.message),
-            Err(_) => ("http".to_owned(), text),
+            // Not the relay's own error body (a proxy's page, say): the status tells.
+            Err(_) => (ErrorCode::Unknown, text),
         };
         Err(ClientError::Api {
             status,

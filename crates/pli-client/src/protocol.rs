@@ -45,10 +45,7 @@ pub fn verify_directory_org(
     entry: &DirectoryOrg,
     at_least: u32,
 ) -> Result<VerifiedOrgKey, ClientError> {
-    let key = entry
-        .key
-        .as_ref()
-        .ok_or_else(|| ClientError::verification("this organisation has no key yet"))?;
+    let key = entry.key.as_ref().ok_or(ClientError::NoKey)?;
     let (org, cert) = root
         .verify_org_key(
             &signed(&entry.certificate)?,
@@ -64,9 +61,7 @@ pub fn verify_directory_org(
         ));
     }
     if key.suspended {
-        return Err(ClientError::verification(
-            "this organisation's key is suspended",
-        ));
+        return Err(ClientError::KeySuspended);
     }
     if cert.generation < at_least {
         return Err(ClientError::verification(format!(

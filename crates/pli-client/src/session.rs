@@ -13,7 +13,7 @@ use pli_api::messages::{
     PreloginResponse, PublicKeys, PublishKey, ReauthRequest, Removed, SetupRequest, TokenRequest,
     TotpCode, TotpSetupResponse,
 };
-use pli_api::{Base64, ExchangeId, OrgId, UserId};
+use pli_api::{AccountStatus, Base64, ExchangeId, OrgId, UserId};
 use pli_crypto::age::Identity;
 use pli_crypto::bundle::KeyBundle;
 use pli_crypto::cert::{
@@ -451,7 +451,7 @@ impl Session {
     /// against its certificate (verified to the root).
     pub async fn refresh_keys(&mut self) -> Result<(), ClientError> {
         self.me = self.client.get("/api/me").await?;
-        if self.me.status != "active" || self.me.org_kind == "platform" {
+        if self.me.status != AccountStatus::Active || self.me.org_kind == OrgKind::Platform {
             return Ok(());
         }
         let org = self.me.org_id;
@@ -569,12 +569,12 @@ impl Session {
         org: &OrgId,
         email: &str,
         display_name: &str,
-        role: &str,
+        role: Role,
     ) -> Result<InviteResponse, ClientError> {
         let request = InviteRequest {
             email: email.into(),
             display_name: display_name.into(),
-            role: role.into(),
+            role,
         };
         self.client
             .post(&format!("/api/orgs/{org}/invitations"), &request)
@@ -595,9 +595,9 @@ impl Session {
             .iter()
             .find(|m| m.user_id == *user)
             .ok_or_else(|| ClientError::verification("no such member"))?;
-        let (role, issuer) = match (&self.root_key, member.role.as_str()) {
-            (Some(root), "org_admin") => (Role::OrgAdmin, root),
-            (None, "member") => (Role::Member, &self.keys.signing),
+        let (role, issuer) = match (&self.root_key, member.role) {
+            (Some(root), Role::OrgAdmin) => (Role::OrgAdmin, root),
+            (None, Role::Member) => (Role::Member, &self.keys.signing),
             _ => return Err(ClientError::verification("you cannot certify this member")),
         };
         let signing_key = VerifyingKey::from_bytes(&key32(&member.keys.signing_key)?)?;
@@ -673,7 +673,7 @@ impl Session {
         let member = members
             .members
             .iter()
-            .find(|m| m.user_id == *user && m.status == "active")
+            .find(|m| m.user_id == *user && m.status == AccountStatus::Active)
             .ok_or_else(|| ClientError::verification("no such certified member"))?;
         let recipient = self.certified_recipient(org, member).await?;
         let grants = self.grants_for(user, &recipient)?;
@@ -694,7 +694,7 @@ impl Session {
             .await?
             .members
             .iter()
-            .filter(|m| m.status == "active")
+            .filter(|m| m.status == AccountStatus::Active)
         {
             let recipient = self.certified_recipient(&org, member).await?;
             grants.push(GrantUpload {

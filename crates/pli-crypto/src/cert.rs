@@ -23,63 +23,41 @@ pub const MAX_NAME_LEN: usize = 200;
 /// Longest organisation code, in bytes.
 pub const MAX_CODE_LEN: usize = 32;
 
-/// What an organisation is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum OrgKind {
-    /// A court service (parquet, juges des enfants, greffe).
-    Court,
-    /// A Département's child-welfare service (ASE).
-    Departement,
-    /// The platform operator's own organisation (its administrators).
-    Platform,
-}
+// The vocabularies are pli-api's (one `Role`, one `OrgKind` from the wire to the
+// certificate); their canonical encoding, a byte each, is this module's.
+pub use pli_api::{OrgKind, Role};
 
-impl OrgKind {
-    fn to_u8(self) -> u8 {
-        match self {
-            Self::Court => 1,
-            Self::Departement => 2,
-            Self::Platform => 3,
-        }
-    }
-
-    fn from_u8(value: u8, d: &Decoder<'_>) -> Result<Self, Error> {
-        match value {
-            1 => Ok(Self::Court),
-            2 => Ok(Self::Departement),
-            3 => Ok(Self::Platform),
-            _ => Err(d.error("unknown organisation kind")),
-        }
+fn org_kind_to_u8(kind: OrgKind) -> u8 {
+    match kind {
+        OrgKind::Court => 1,
+        OrgKind::Departement => 2,
+        OrgKind::Platform => 3,
     }
 }
 
-/// A person's role, as certified.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Role {
-    /// A member: sends, receives, reads.
-    Member,
-    /// An organisation admin: also manages members and the organisation key.
-    OrgAdmin,
-    /// The platform admin: creates organisations; never reads a file.
-    PlatformAdmin,
+fn org_kind_from_u8(value: u8, d: &Decoder<'_>) -> Result<OrgKind, Error> {
+    match value {
+        1 => Ok(OrgKind::Court),
+        2 => Ok(OrgKind::Departement),
+        3 => Ok(OrgKind::Platform),
+        _ => Err(d.error("unknown organisation kind")),
+    }
 }
 
-impl Role {
-    fn to_u8(self) -> u8 {
-        match self {
-            Self::Member => 1,
-            Self::OrgAdmin => 2,
-            Self::PlatformAdmin => 3,
-        }
+fn role_to_u8(role: Role) -> u8 {
+    match role {
+        Role::Member => 1,
+        Role::OrgAdmin => 2,
+        Role::PlatformAdmin => 3,
     }
+}
 
-    fn from_u8(value: u8, d: &Decoder<'_>) -> Result<Self, Error> {
-        match value {
-            1 => Ok(Self::Member),
-            2 => Ok(Self::OrgAdmin),
-            3 => Ok(Self::PlatformAdmin),
-            _ => Err(d.error("unknown role")),
-        }
+fn role_from_u8(value: u8, d: &Decoder<'_>) -> Result<Role, Error> {
+    match value {
+        1 => Ok(Role::Member),
+        2 => Ok(Role::OrgAdmin),
+        3 => Ok(Role::PlatformAdmin),
+        _ => Err(d.error("unknown role")),
     }
 }
 
@@ -103,7 +81,7 @@ impl Canonical for OrgCertificate {
 
     fn encode_fields(&self, e: &mut Encoder) {
         e.id(&self.org_id);
-        e.u8(self.kind.to_u8());
+        e.u8(org_kind_to_u8(self.kind));
         e.str(&self.name, MAX_NAME_LEN, "organisation name");
         e.str(&self.code, MAX_CODE_LEN, "organisation code");
         e.u64(self.issued_at);
@@ -114,7 +92,7 @@ impl Canonical for OrgCertificate {
             org_id: d.id()?,
             kind: {
                 let kind = d.u8()?;
-                OrgKind::from_u8(kind, d)?
+                org_kind_from_u8(kind, d)?
             },
             name: d.str(MAX_NAME_LEN, "organisation name")?,
             code: d.str(MAX_CODE_LEN, "organisation code")?,
@@ -151,7 +129,7 @@ impl Canonical for UserCertificate {
     fn encode_fields(&self, e: &mut Encoder) {
         e.id(&self.user_id);
         e.id(&self.org_id);
-        e.u8(self.role.to_u8());
+        e.u8(role_to_u8(self.role));
         e.str(&self.display_name, MAX_NAME_LEN, "display name");
         e.fixed(&self.signing_key.to_bytes());
         e.fixed(&self.encryption_key.to_bytes());
@@ -165,7 +143,7 @@ impl Canonical for UserCertificate {
             org_id: d.id()?,
             role: {
                 let role = d.u8()?;
-                Role::from_u8(role, d)?
+                role_from_u8(role, d)?
             },
             display_name: d.str(MAX_NAME_LEN, "display name")?,
             signing_key: VerifyingKey::from_bytes(&d.fixed::<32>()?)?,

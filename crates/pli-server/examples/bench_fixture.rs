@@ -117,7 +117,7 @@ async fn invite_and_accept(
     org: &OrgId,
     email: &str,
     name: &str,
-    role: &str,
+    role: pli_api::Role,
 ) -> Result<Session> {
     let invitation = inviter
         .invite(org, email, name, role)
@@ -152,7 +152,7 @@ async fn organisation(
         &org,
         &format!("admin@{domain}"),
         "Administrateur",
-        "org_admin",
+        pli_api::Role::OrgAdmin,
     )
     .await?;
     platform
@@ -174,7 +174,7 @@ async fn organisation(
         &org,
         &format!("member@{domain}"),
         "Membre",
-        "member",
+        pli_api::Role::Member,
     )
     .await?;
     admin

@@ -3,6 +3,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use pli_api::ErrorCode;
 use serde::Serialize;
 
 /// Why a request failed.
@@ -11,7 +12,7 @@ use serde::Serialize;
 pub enum ApiError {
     /// The request is malformed; the text says what is wrong (never secret).
     #[error("{1}")]
-    BadRequest(&'static str, String),
+    BadRequest(ErrorCode, String),
     /// No valid session.
     #[error("authentication required")]
     Unauthenticated,
@@ -41,10 +42,10 @@ pub enum ApiError {
     NotFound,
     /// The object is not in a state that allows this.
     #[error("{1}")]
-    Conflict(&'static str, String),
+    Conflict(ErrorCode, String),
     /// The object existed but is gone for good (an expired exchange).
     #[error("{1}")]
-    Gone(&'static str, String),
+    Gone(ErrorCode, String),
     /// The requested byte range is outside the object.
     #[error("the requested range is outside the object")]
     RangeNotSatisfiable(u64),
@@ -53,10 +54,10 @@ pub enum ApiError {
     IdempotencyMismatch,
     /// A signed object does not verify or does not match what the relay knows.
     #[error("{1}")]
-    Unprocessable(&'static str, String),
+    Unprocessable(ErrorCode, String),
     /// The body is larger than allowed.
     #[error("{1}")]
-    TooLarge(&'static str, String),
+    TooLarge(ErrorCode, String),
     /// Too many attempts; retry after the given seconds.
     #[error("too many attempts, retry later")]
     RateLimited(u64),
@@ -73,17 +74,17 @@ pub enum ApiError {
 
 impl ApiError {
     /// A 400 with a code and a safe explanation.
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::BadRequest(code, message.into())
     }
 
     /// A 409 with a code and a safe explanation.
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn conflict(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::Conflict(code, message.into())
     }
 
     /// A 422 with a code and a safe explanation.
-    pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn unprocessable(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::Unprocessable(code, message.into())
     }
 
@@ -93,28 +94,28 @@ impl ApiError {
     }
 
     /// The stable machine code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
             Self::BadRequest(code, _)
             | Self::Conflict(code, _)
             | Self::Gone(code, _)
             | Self::Unprocessable(code, _)
-            | Self::TooLarge(code, _) => code,
-            Self::RangeNotSatisfiable(_) => "range_not_satisfiable",
-            Self::Unauthenticated => "unauthenticated",
-            Self::InvalidCredentials => "invalid_credentials",
-            Self::TotpRequired => "totp_required",
-            Self::TotpInvalid => "totp_invalid",
-            Self::TotpSetupRequired => "totp_setup_required",
-            Self::ReauthRequired => "reauth_required",
-            Self::OriginMismatch => "origin_mismatch",
-            Self::Forbidden => "forbidden",
-            Self::NotFound => "not_found",
-            Self::IdempotencyMismatch => "idempotency_mismatch",
-            Self::RateLimited(_) => "rate_limited",
-            Self::StorageFull => "storage_full",
-            Self::Unavailable => "unavailable",
-            Self::Internal(_) => "internal",
+            | Self::TooLarge(code, _) => *code,
+            Self::RangeNotSatisfiable(_) => ErrorCode::RangeNotSatisfiable,
+            Self::Unauthenticated => ErrorCode::Unauthenticated,
+            Self::InvalidCredentials => ErrorCode::InvalidCredentials,
+            Self::TotpRequired => ErrorCode::TotpRequired,
+            Self::TotpInvalid => ErrorCode::TotpInvalid,
+            Self::TotpSetupRequired => ErrorCode::TotpSetupRequired,
+            Self::ReauthRequired => ErrorCode::ReauthRequired,
+            Self::OriginMismatch => ErrorCode::OriginMismatch,
+            Self::Forbidden => ErrorCode::Forbidden,
+            Self::NotFound => ErrorCode::NotFound,
+            Self::IdempotencyMismatch => ErrorCode::IdempotencyMismatch,
+            Self::RateLimited(_) => ErrorCode::RateLimited,
+            Self::StorageFull => ErrorCode::StorageFull,
+            Self::Unavailable => ErrorCode::Unavailable,
+            Self::Internal(_) => ErrorCode::Internal,
         }
     }
 
@@ -146,13 +147,13 @@ impl ApiError {
 
 /// The JSON body of an error: `{"error": {"code": "…", "message": "…"}}`.
 #[derive(Debug, Serialize)]
-struct Body<'a> {
-    error: Inner<'a>,
+struct Body {
+    error: Inner,
 }
 
 #[derive(Debug, Serialize)]
-struct Inner<'a> {
-    code: &'a str,
+struct Inner {
+    code: ErrorCode,
     message: String,
 }
 
@@ -160,9 +161,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         if let Self::Internal(detail) = &self {
-            tracing::error!(code = self.code(), detail = %detail, "request failed");
+            tracing::error!(code = self.code().as_str(), detail = %detail, "request failed");
         } else if status.is_server_error() {
-            tracing::warn!(code = self.code(), "request failed");
+            tracing::warn!(code = self.code().as_str(), "request failed");
         }
         let body = Body {
             error: Inner {
@@ -195,7 +196,7 @@ impl From<crate::store::StoreError> for ApiError {
         use crate::store::StoreError;
         match error {
             StoreError::NotFound => Self::NotFound,
-            StoreError::Conflict(what) => Self::conflict("conflict", what),
+            StoreError::Conflict(what) => Self::conflict(ErrorCode::Conflict, what),
             StoreError::Unavailable(detail) => {
                 tracing::warn!(detail = %detail, "database unavailable");
                 Self::Unavailable
@@ -210,18 +211,20 @@ impl From<crate::blob::BlobError> for ApiError {
         use crate::blob::BlobError;
         match error {
             BlobError::NotFound => Self::NotFound,
-            BlobError::TooLong => {
-                Self::TooLarge("part_too_large", "the part is larger than declared".into())
-            }
-            BlobError::TooShort => {
-                Self::bad_request("part_incomplete", "the part is shorter than declared")
-            }
+            BlobError::TooLong => Self::TooLarge(
+                ErrorCode::PartTooLarge,
+                "the part is larger than declared".into(),
+            ),
+            BlobError::TooShort => Self::bad_request(
+                ErrorCode::PartIncomplete,
+                "the part is shorter than declared",
+            ),
             BlobError::DigestMismatch => Self::bad_request(
-                "part_hash_mismatch",
+                ErrorCode::PartHashMismatch,
                 "the part does not match its Content-Digest",
             ),
             BlobError::Interrupted(_) => {
-                Self::bad_request("part_interrupted", "the upload was interrupted")
+                Self::bad_request(ErrorCode::PartInterrupted, "the upload was interrupted")
             }
             BlobError::Full => Self::StorageFull,
             BlobError::Backend(detail) => {

@@ -51,7 +51,7 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<Report> {
             if let Some(new_state) = tx.mark_purged(&exchange.id, now).await? {
                 let detail = format!(
                     "{{\"state\":\"{}\",\"bytes\":{}}}",
-                    new_state.name(),
+                    new_state.as_str(),
                     exchange.total_size
                 );
                 for org in [exchange.sender_org_id, exchange.recipient_org_id] {

@@ -43,12 +43,12 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "At least 12 characters. A phrase of several words is safer and easier to remember. It never leaves your browser.",
     ),
     (
-        "password.too_short",
+        "error.password_too_short",
         "Le mot de passe doit contenir au moins 12 caractères.",
         "The password must be at least 12 characters long.",
     ),
     (
-        "password.mismatch",
+        "error.password_mismatch",
         "Les deux mots de passe ne sont pas identiques.",
         "The two passwords differ.",
     ),

@@ -300,7 +300,7 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "The recipient service's key could not be verified: the server presents a key that is not certified, or older than a key already seen (substitution or rollback). The exchange was not sent. Tell your administrator.",
     ),
     (
-        "compose.error.changed",
+        "error.file_changed",
         "Un fichier a changé pendant l'envoi : le pli n'a pas été remis. Vérifiez le fichier puis réessayez.",
         "A file changed while being sent: the exchange was not delivered. Check the file and retry.",
     ),
@@ -343,7 +343,7 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "Send abandoned: what had been transmitted is erased from the server.",
     ),
     (
-        "resume.error.files",
+        "error.resume_files",
         "Ce ne sont pas les fichiers de l'envoi interrompu : choisissez exactement les fichiers listés (mêmes noms, mêmes tailles).",
         "These are not the files of the interrupted send: choose exactly the files listed (same names, same sizes).",
     ),

@@ -171,4 +171,84 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "Erreur interne. Réessayez ; si elle persiste, prévenez votre administrateur.",
         "Internal error. Retry; if it persists, tell your administrator.",
     ),
+    (
+        "error.conflict",
+        "Cette action entre en conflit avec une modification récente. Rechargez la page puis recommencez.",
+        "This action conflicts with a recent change. Reload the page, then retry.",
+    ),
+    (
+        "error.idempotency_mismatch",
+        "Cet envoi a déjà été commencé avec d'autres fichiers ou un autre destinataire. Recommencez l'envoi depuis le début.",
+        "This send was already begun with other files or another recipient. Start the send again from the beginning.",
+    ),
+    (
+        "error.bad_certificate",
+        "Le certificat présenté n'est pas valide : l'opération est refusée. Prévenez votre administrateur.",
+        "The certificate presented is not valid: the operation is refused. Tell your administrator.",
+    ),
+    (
+        "error.bad_signature",
+        "La signature ne correspond pas : l'opération est refusée. Prévenez votre administrateur.",
+        "The signature does not match: the operation is refused. Tell your administrator.",
+    ),
+    (
+        "error.envelope_mismatch",
+        "Le pli reçu par le serveur ne correspond pas à ce qui a été signé : il n'a pas été remis. Envoyez-le de nouveau.",
+        "What the server received does not match what was signed: the exchange was not delivered. Send it again.",
+    ),
+    (
+        "error.receipt_mismatch",
+        "L'accusé de lecture ne correspond pas à ce pli : il n'a pas été enregistré.",
+        "The read receipt does not match this exchange: it was not recorded.",
+    ),
+    (
+        "error.upload_incomplete",
+        "Tous les fichiers ne sont pas encore transmis : l'envoi reprendra où il s'est arrêté.",
+        "Not every file has been transmitted yet: the send resumes where it stopped.",
+    ),
+    (
+        "error.part_out_of_order",
+        "Une partie du fichier est arrivée dans le désordre : l'envoi reprendra où il s'est arrêté.",
+        "A part of the file arrived out of order: the send resumes where it stopped.",
+    ),
+    (
+        "error.part_too_large",
+        "Une partie du fichier est plus grande qu'annoncé : elle a été refusée. Réessayez l'envoi.",
+        "A part of the file is larger than announced: it was refused. Retry the send.",
+    ),
+    (
+        "error.part_incomplete",
+        "Une partie du fichier est arrivée incomplète : l'envoi reprendra où il s'est arrêté.",
+        "A part of the file arrived incomplete: the send resumes where it stopped.",
+    ),
+    (
+        "error.part_hash_mismatch",
+        "Une partie du fichier a été altérée en route : elle a été refusée et sera envoyée de nouveau.",
+        "A part of the file was altered on the way: it was refused and will be sent again.",
+    ),
+    (
+        "error.part_interrupted",
+        "La transmission d'une partie a été interrompue : l'envoi reprendra où il s'est arrêté.",
+        "The transfer of a part was interrupted: the send resumes where it stopped.",
+    ),
+    (
+        "error.missing_digest",
+        "Une partie du fichier est arrivée sans son empreinte de contrôle : elle a été refusée.",
+        "A part of the file arrived without its checksum: it was refused.",
+    ),
+    (
+        "error.range_not_satisfiable",
+        "La partie demandée est en dehors du fichier. Recommencez l'enregistrement.",
+        "The part asked for is outside the file. Start saving again.",
+    ),
+    (
+        "error.recipient_no_key",
+        "Ce destinataire n'a pas encore de clé : aucun pli ne peut lui être envoyé pour l'instant.",
+        "This recipient has no key yet: nothing can be sent to it for now.",
+    ),
+    (
+        "error.recipient_key_suspended",
+        "La clé de ce destinataire est suspendue : aucun pli ne peut lui être envoyé tant qu'il n'en a pas publié une nouvelle.",
+        "This recipient's key is suspended: nothing can be sent to it until it publishes a new one.",
+    ),
 ];

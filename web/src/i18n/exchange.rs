@@ -171,12 +171,12 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "Saving was stopped: no incomplete file was kept.",
     ),
     (
-        "exchange.file.unsupported",
+        "error.save_unsupported",
         "Ce navigateur ne permet pas d'enregistrer un fichier de cette taille. Utilisez une version récente de Firefox, Chromium, Edge ou Safari, ou la commande pli.",
         "This browser cannot save a file of this size. Use a recent Firefox, Chromium, Edge or Safari, or the pli command.",
     ),
     (
-        "exchange.file.blocked",
+        "error.save_blocked",
         "Le navigateur n'a pas démarré le téléchargement. Autorisez les téléchargements pour ce site, puis réessayez.",
         "The browser did not start the download. Allow downloads for this site, then retry.",
     ),

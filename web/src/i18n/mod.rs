@@ -2,13 +2,15 @@
 //!
 //! Strings live in catalogues, one file per area of the app: each entry is
 //! `(key, french, english)`. Components never hard-code text: they call [`t`] with a key
-//! (or [`error`] with an error code). A key missing from the catalogues shows as the key
-//! itself, so it is visible in the screenshots and caught by the browser tests.
+//! (or [`error`] with an [`ErrorCode`]). The catalogues and [`lookup`] are plain data and
+//! compile natively, where unit tests check them (every error code has both texts, no
+//! key twice, no empty text); the reactive part (the language signal, [`t`]) is the
+//! browser's. A key missing from the catalogues shows as the key itself, so it is visible
+//! in the screenshots and caught by the browser tests.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 
-use leptos::prelude::*;
+use pli_api::ErrorCode;
 
 mod admin;
 mod auth;
@@ -18,6 +20,14 @@ mod errors;
 mod exchange;
 mod inbox;
 mod platform;
+
+#[cfg(target_arch = "wasm32")]
+mod reactive;
+#[cfg(target_arch = "wasm32")]
+pub use reactive::*;
+
+#[cfg(test)]
+mod tests;
 
 /// The interface language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -53,41 +63,22 @@ const CATALOGUES: &[&[Entry]] = &[
 ];
 
 thread_local! {
-    // Reference-counted, not owned by whichever component first asked: it lives as long
-    // as the page.
-    static LANG: RefCell<Option<ArcRwSignal<Lang>>> = const { RefCell::new(None) };
     static INDEX: HashMap<&'static str, (&'static str, &'static str)> =
         CATALOGUES.iter().flat_map(|c| c.iter()).map(|(k, fr, en)| (*k, (*fr, *en))).collect();
 }
 
-/// The language signal (created on first use).
-pub fn lang() -> ArcRwSignal<Lang> {
-    LANG.with(|cell| {
-        cell.borrow_mut()
-            .get_or_insert_with(|| ArcRwSignal::new(Lang::default()))
-            .clone()
+/// The text for `key` in `lang`, if the catalogues have it.
+pub fn lookup(lang: Lang, key: &str) -> Option<&'static str> {
+    INDEX.with(|index| {
+        index
+            .get(key)
+            .map(|(fr, en)| if lang == Lang::Fr { *fr } else { *en })
     })
 }
 
-/// The text for `key` in the current language (reactive: re-read when the language
-/// changes).
-pub fn t(key: &str) -> String {
-    let lang = lang().get();
-    INDEX.with(|index| match index.get(key) {
-        Some((fr, en)) => (if lang == Lang::Fr { *fr } else { *en }).to_owned(),
-        None => key.to_owned(),
-    })
-}
-
-/// The explanation for an error code from the relay or the worker.
-pub fn error(code: &str) -> String {
-    let key = format!("error.{code}");
-    let text = t(&key);
-    if text == key {
-        t("error.unknown")
-    } else {
-        text
-    }
+/// The catalogue key that explains `code`.
+pub fn error_key(code: ErrorCode) -> String {
+    format!("error.{code}")
 }
 
 /// `{name}`-style substitution.
@@ -99,19 +90,14 @@ pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
         })
 }
 
-/// A size in human units (octets in French).
-pub fn size(bytes: u64) -> String {
+/// A size in human units in `lang` (octets in French).
+pub fn size_in(lang: Lang, bytes: u64) -> String {
+    let fr = lang == Lang::Fr;
     let (unit, divisor) = match bytes {
-        b if b >= 1 << 30 => (
-            if lang().get() == Lang::Fr { "Go" } else { "GB" },
-            (1u64 << 30) as f64,
-        ),
-        b if b >= 1 << 20 => (
-            if lang().get() == Lang::Fr { "Mo" } else { "MB" },
-            (1u64 << 20) as f64,
-        ),
-        b if b >= 1 << 10 => (if lang().get() == Lang::Fr { "ko" } else { "kB" }, 1024.0),
-        _ => (if lang().get() == Lang::Fr { "o" } else { "B" }, 1.0),
+        b if b >= 1 << 30 => (if fr { "Go" } else { "GB" }, (1u64 << 30) as f64),
+        b if b >= 1 << 20 => (if fr { "Mo" } else { "MB" }, (1u64 << 20) as f64),
+        b if b >= 1 << 10 => (if fr { "ko" } else { "kB" }, 1024.0),
+        _ => (if fr { "o" } else { "B" }, 1.0),
     };
     let value = bytes as f64 / divisor;
     let text = if divisor == 1.0 {
@@ -119,22 +105,6 @@ pub fn size(bytes: u64) -> String {
     } else {
         format!("{value:.1}")
     };
-    let text = if lang().get() == Lang::Fr {
-        text.replace('.', ",")
-    } else {
-        text
-    };
+    let text = if fr { text.replace('.', ",") } else { text };
     format!("{text} {unit}")
-}
-
-/// A date and time from milliseconds since the Unix epoch, in the browser's time zone.
-pub fn datetime(ms: u64) -> String {
-    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
-    let locale = if lang().get() == Lang::Fr {
-        "fr-FR"
-    } else {
-        "en-GB"
-    };
-    date.to_locale_string(locale, &wasm_bindgen::JsValue::UNDEFINED)
-        .into()
 }

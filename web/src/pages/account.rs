@@ -15,7 +15,9 @@ pub fn Account() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let account = me(&ctx);
     let enabled = account.as_ref().is_some_and(|m| m.totp_enabled);
-    let admin = account.as_ref().is_some_and(|m| m.role != "member");
+    let admin = account
+        .as_ref()
+        .is_some_and(|m| m.role != pli_api::Role::Member);
     let (setup, set_setup) = signal(None::<TotpSetupResponse>);
     let (code, set_code) = signal(String::new());
     let (error, set_error) = signal(None::<WorkerError>);

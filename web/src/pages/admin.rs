@@ -19,7 +19,7 @@ use crate::protocol::WorkerError;
 #[component]
 pub fn Admin() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    let Some(account) = me(&ctx).filter(|m| m.role == "org_admin") else {
+    let Some(account) = me(&ctx).filter(|m| m.role == pli_api::Role::OrgAdmin) else {
         return view! {
             <section class="card">
                 <h1>{move || t("nav.admin")}</h1>
@@ -94,7 +94,7 @@ pub fn Admin() -> impl IntoView {
         <section class="card" aria-labelledby="admin-invite-title">
             <h2 id="admin-invite-title">{move || t("admin.invite.title")}</h2>
             <p class="hint">{move || t("admin.invite.help")}</p>
-            <InviteForm org=org role="member" version=version submit_label="admin.invite.submit" members=members />
+            <InviteForm org=org role=pli_api::Role::Member version=version submit_label="admin.invite.submit" members=members />
         </section>
         <section class="card" aria-labelledby="admin-keys-title">
             <h2 id="admin-keys-title">{move || t("admin.keys.title")}</h2>

@@ -3,6 +3,7 @@
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
+use pli_api::ErrorCode;
 use pli_api::messages::{InvitationInfo, Me};
 
 use super::dialog::Dialog;
@@ -22,7 +23,7 @@ fn after_login(ctx: Ctx, me: Me) {
     ) {
         return;
     }
-    let next = if me.role == "platform_admin" {
+    let next = if me.role == pli_api::Role::PlatformAdmin {
         Route::Platform
     } else {
         Route::Inbox
@@ -33,21 +34,21 @@ fn after_login(ctx: Ctx, me: Me) {
 /// Password rules checked before anything is sent to the worker.
 fn check_passwords(password: &str, repeat: &str) -> Result<(), WorkerError> {
     if password.chars().count() < 12 {
-        return Err(WorkerError::new("password_too_short", ""));
+        return Err(WorkerError::new(ErrorCode::PasswordTooShort, ""));
     }
     if password != repeat {
-        return Err(WorkerError::new("password_mismatch", ""));
+        return Err(WorkerError::new(ErrorCode::PasswordMismatch, ""));
     }
     Ok(())
 }
 
 /// A password error, in words.
 fn password_error(error: &WorkerError) -> Option<String> {
-    match error.code.as_str() {
-        "password_too_short" => Some(t("password.too_short")),
-        "password_mismatch" => Some(t("password.mismatch")),
-        _ => None,
-    }
+    matches!(
+        error.code,
+        ErrorCode::PasswordTooShort | ErrorCode::PasswordMismatch
+    )
+    .then(|| crate::i18n::error(error.code))
 }
 
 #[component]
@@ -86,7 +87,7 @@ pub fn Login() -> impl IntoView {
             match crate::bridge::call::<Me>("login", args).await {
                 Ok(me) => after_login(ctx, me),
                 Err(e) => {
-                    if e.code == "totp_required" {
+                    if e.code == ErrorCode::TotpRequired {
                         set_need_totp.set(true);
                     }
                     set_error.set(Some(e));
@@ -118,7 +119,7 @@ pub fn Login() -> impl IntoView {
                     </div>
                 </Show>
                 <Messages error=error />
-                {move || error.get().filter(|e| e.code == "invalid_credentials").map(|_| view! {
+                {move || error.get().filter(|e| e.code == ErrorCode::InvalidCredentials).map(|_| view! {
                     <p class="hint" data-testid="forgot-password">{move || t("login.forgot")}</p>
                 })}
                 <button type="submit" class="primary" disabled=busy>{move || t("login.submit")}</button>
@@ -304,7 +305,7 @@ pub fn Invitation(token: String) -> impl IntoView {
     let intro = move || {
         info.get().map(|i| {
             let org = i.org_name.clone().unwrap_or_default();
-            let text = if i.kind == "reset" {
+            let text = if i.kind == pli_api::InvitationKind::Reset {
                 fill(&t("invitation.reset"), &[("org", &org)])
             } else {
                 fill(
@@ -321,7 +322,7 @@ pub fn Invitation(token: String) -> impl IntoView {
     view! {
         <section class="card narrow">
             <h1>{move || {
-                let reset = info.get().is_some_and(|i| i.kind == "reset");
+                let reset = info.get().is_some_and(|i| i.kind == pli_api::InvitationKind::Reset);
                 t(if reset { "invitation.reset.title" } else { "invitation.title" })
             }}</h1>
             {intro}
@@ -434,7 +435,7 @@ pub fn SessionEnded() -> impl IntoView {
                     ctx.restored.update(|n| *n += 1);
                 }
                 Err(e) => {
-                    if e.code == "totp_required" {
+                    if e.code == ErrorCode::TotpRequired {
                         set_need_totp.set(true);
                     }
                     set_error.set(Some(e));
@@ -478,10 +479,10 @@ pub fn SessionEnded() -> impl IntoView {
                 </Show>
                 {move || match error.get() {
                     // Not a mistake: the code is simply asked for now.
-                    Some(e) if e.code == "totp_required" => Some(view! {
-                        <p class="hint" role="status">{move || crate::i18n::error("totp_required")}</p>
+                    Some(e) if e.code == ErrorCode::TotpRequired => Some(view! {
+                        <p class="hint" role="status">{move || crate::i18n::error(ErrorCode::TotpRequired)}</p>
                     }.into_any()),
-                    Some(e) if e.code == "invalid_credentials" => Some(view! {
+                    Some(e) if e.code == ErrorCode::InvalidCredentials => Some(view! {
                         <div class="alert error" role="alert" data-testid="relogin-refused">
                             <p>{move || t("session.ended.refused")}</p>
                         </div>

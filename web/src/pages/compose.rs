@@ -12,6 +12,7 @@
 
 use leptos::ev::{DragEvent, SubmitEvent};
 use leptos::prelude::*;
+use pli_api::ErrorCode;
 use pli_api::messages::ExchangeDetail;
 use pli_api::{ExchangeId, OrgId};
 use wasm_bindgen::JsCast as _;
@@ -152,31 +153,30 @@ fn usable(recipient: &Recipient) -> bool {
 }
 
 /// Why a recipient cannot be chosen, in words (the worker's detail is English, for logs).
-fn problem_text(problem: &str) -> String {
-    if problem.contains("no key yet") {
-        t("compose.recipient.nokey")
-    } else if problem.contains("suspended") {
-        t("compose.recipient.suspended")
-    } else {
-        t("compose.recipient.unverifiable")
+fn problem_text(problem: ErrorCode) -> String {
+    match problem {
+        ErrorCode::RecipientNoKey => t("compose.recipient.nokey"),
+        ErrorCode::RecipientKeySuspended => t("compose.recipient.suspended"),
+        _ => t("compose.recipient.unverifiable"),
     }
 }
 
 /// Whether a problem means the relay served a key that does not verify (not simply none).
-fn unverifiable(problem: &str) -> bool {
-    !problem.contains("no key yet") && !problem.contains("suspended")
+fn unverifiable(problem: ErrorCode) -> bool {
+    !matches!(
+        problem,
+        ErrorCode::RecipientNoKey | ErrorCode::RecipientKeySuspended
+    )
 }
 
 /// A send failure, in words: some codes mean something more precise here than elsewhere.
 fn send_error(error: &WorkerError) -> String {
-    match error.code.as_str() {
-        "verification" if error.detail.contains("changed size") => t("compose.error.changed"),
-        "verification" => t("compose.error.verification"),
-        "network" => t("compose.error.network"),
-        "io" => t("compose.error.io"),
-        // Resuming with other files than the interrupted send's.
-        "resume_files" => t("resume.error.files"),
-        "envelope_mismatch" | "conflict" => t("resume.error.changed"),
+    match error.code {
+        ErrorCode::Verification => t("compose.error.verification"),
+        ErrorCode::Network => t("compose.error.network"),
+        ErrorCode::Io => t("compose.error.io"),
+        // Resuming: the relay's running hash no longer matches the files' contents.
+        ErrorCode::EnvelopeMismatch | ErrorCode::Conflict => t("resume.error.changed"),
         code => i18n::error(code),
     }
 }
@@ -615,7 +615,7 @@ pub fn Compose(reply: Option<String>) -> impl IntoView {
             stalled.set(false);
             if result
                 .as_ref()
-                .map_or_else(|e| e.code == "cancelled", |_| true)
+                .map_or_else(|e| e.code == ErrorCode::Cancelled, |_| true)
             {
                 // The send ended: nothing to resume.
                 crate::pages::resume::forget();
@@ -636,7 +636,7 @@ pub fn Compose(reply: Option<String>) -> impl IntoView {
                     sent.set(Some(id));
                     request_animation_frame(|| focus("sent"));
                 }
-                Err(e) if e.code == "cancelled" => {
+                Err(e) if e.code == ErrorCode::Cancelled => {
                     cancelled.set(true);
                     request_animation_frame(|| focus("compose-status"));
                 }
@@ -744,7 +744,7 @@ pub fn Compose(reply: Option<String>) -> impl IntoView {
                     .map(|r| {
                         let value = r.org_id.to_string();
                         let text = match &r.problem {
-                            Some(p) => format!("{} — {}", r.name, problem_text(p)),
+                            Some(p) => format!("{} — {}", r.name, problem_text(*p)),
                             None if r.fingerprint.is_none() => {
                                 format!("{} — {}", r.name, t("compose.recipient.unverifiable"))
                             }
@@ -763,9 +763,12 @@ pub fn Compose(reply: Option<String>) -> impl IntoView {
                 view! { <optgroup label=t(key)>{options}</optgroup> }
             })
         };
-        let (courts, rest): (Vec<_>, Vec<_>) = list.into_iter().partition(|r| r.kind == "court");
-        let (departements, others): (Vec<_>, Vec<_>) =
-            rest.into_iter().partition(|r| r.kind == "departement");
+        let (courts, rest): (Vec<_>, Vec<_>) = list
+            .into_iter()
+            .partition(|r| r.kind == pli_api::OrgKind::Court);
+        let (departements, others): (Vec<_>, Vec<_>) = rest
+            .into_iter()
+            .partition(|r| r.kind == pli_api::OrgKind::Departement);
         view! {
             <option value="" prop:selected=move || recipient.get().is_empty()>
                 {t("compose.recipient.choose")}
@@ -785,7 +788,7 @@ pub fn Compose(reply: Option<String>) -> impl IntoView {
         Some(Err(e)) => Some(
             view! {
                 <div class="alert error" role="alert">
-                    <p>{i18n::error(&e.code)}</p>
+                    <p>{i18n::error(e.code)}</p>
                     <p><button type="button" on:click=move |_| load()>{move || t("compose.retry")}</button></p>
                 </div>
             }
@@ -799,14 +802,13 @@ pub fn Compose(reply: Option<String>) -> impl IntoView {
             }
             let any_unverifiable = blocked
                 .iter()
-                .any(|r| r.problem.as_deref().is_none_or(unverifiable));
+                .any(|r| r.problem.is_none_or(unverifiable));
             let items = (!blocked.is_empty()).then(|| {
                 let items = blocked
                     .into_iter()
                     .map(|r| {
                         let reason = move || {
                             r.problem
-                                .as_deref()
                                 .map(problem_text)
                                 .unwrap_or_else(|| t("compose.recipient.unverifiable"))
                         };
@@ -917,7 +919,7 @@ pub fn Compose(reply: Option<String>) -> impl IntoView {
                 <div class="alert error" id="send-failure" data-testid="send-failure" role="alert" tabindex="-1">
                     <p>{let e = e.clone(); move || send_error(&e)}</p>
                     // Sending again to a key that does not verify would fail the same way.
-                    {(e.code != "verification").then(|| view! {
+                    {(e.code != ErrorCode::Verification).then(|| view! {
                         <p class="hint">{move || t("compose.retry.help")}</p>
                         <p>
                             <button type="button" data-testid="retry" on:click=move |_| start(true)>

@@ -11,6 +11,7 @@ use js_sys::{Function, Promise};
 use leptos::ev::SubmitEvent;
 use leptos::html;
 use leptos::prelude::*;
+use pli_api::ErrorCode;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::JsValue;
@@ -163,9 +164,12 @@ impl Reauth {
     ) -> Result<T, WorkerError> {
         for _ in 0..2 {
             match crate::bridge::call::<T>(op, &args).await {
-                Err(e) if e.code == "reauth_required" => {
+                Err(e) if e.code == ErrorCode::ReauthRequired => {
                     if !self.ask().await {
-                        return Err(WorkerError::new("cancelled", "re-authentication cancelled"));
+                        return Err(WorkerError::new(
+                            ErrorCode::Cancelled,
+                            "re-authentication cancelled",
+                        ));
                     }
                 }
                 other => return other,
@@ -177,7 +181,7 @@ impl Reauth {
 
 /// Sets `error` unless the person cancelled (nothing to announce then).
 pub fn report(error: WriteSignal<Option<WorkerError>>, e: WorkerError) {
-    if e.code != "cancelled" {
+    if e.code != ErrorCode::Cancelled {
         error.set(Some(e));
     }
 }
@@ -225,8 +229,8 @@ pub fn ReauthDialog(gate: Reauth) -> impl IntoView {
                     gate.open.set(false);
                 }
                 // Only the password was typed here: say that it is the password.
-                Err(e) if e.code == "invalid_credentials" => {
-                    set_error.set(Some(WorkerError::new("wrong_password", e.detail)));
+                Err(e) if e.code == ErrorCode::InvalidCredentials => {
+                    set_error.set(Some(WorkerError::new(ErrorCode::WrongPassword, e.detail)));
                 }
                 Err(e) => set_error.set(Some(e)),
             }

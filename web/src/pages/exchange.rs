@@ -8,6 +8,7 @@
 
 mod save;
 
+use pli_api::ErrorCode;
 use std::rc::Rc;
 
 use leptos::prelude::*;
@@ -47,7 +48,7 @@ enum Receipt {
 
 /// Failures that mean the exchange cannot be trusted (as opposed to reached).
 fn is_verification_failure(error: &WorkerError) -> bool {
-    matches!(error.code.as_str(), "verification" | "decryption")
+    matches!(error.code, ErrorCode::Verification | ErrorCode::Decryption)
 }
 
 async fn open(id: ExchangeId) -> Result<Opened, WorkerError> {
@@ -86,7 +87,10 @@ async fn load(
             return;
         }
         "abandoned" => {
-            stage.set(Stage::Failed(WorkerError::new("not_found", "abandoned")));
+            stage.set(Stage::Failed(WorkerError::new(
+                ErrorCode::NotFound,
+                "abandoned",
+            )));
             return;
         }
         _ => {}
@@ -149,21 +153,26 @@ pub fn ExchangeView(id: String) -> impl IntoView {
                 stage.set(Stage::Loading);
                 leptos::task::spawn_local(load(id, my_org, stage, receipts, receipt));
             }
-            None => stage.set(Stage::Failed(WorkerError::new("not_found", "bad id"))),
+            None => stage.set(Stage::Failed(WorkerError::new(
+                ErrorCode::NotFound,
+                "bad id",
+            ))),
         }
     });
     // Logged in again over the page: open what the ended session could not.
     Effect::new(move |previous: Option<u32>| {
         let restored = ctx.restored.get();
         if previous.is_some_and(|p| p != restored)
-            && stage
-                .with_untracked(|s| matches!(s, Stage::Failed(e) if e.code == "unauthenticated"))
+            && stage.with_untracked(
+                |s| matches!(s, Stage::Failed(e) if e.code == ErrorCode::Unauthenticated),
+            )
         {
             attempt.update(|n| *n += 1);
         }
         if previous.is_some_and(|p| p != restored)
-            && receipt
-                .with_untracked(|r| matches!(r, Receipt::Failed(e) if e.code == "unauthenticated"))
+            && receipt.with_untracked(
+                |r| matches!(r, Receipt::Failed(e) if e.code == ErrorCode::Unauthenticated),
+            )
             && let Some(id) = parsed
         {
             leptos::task::spawn_local(acknowledge(id, receipts, receipt));
@@ -215,7 +224,7 @@ pub fn ExchangeView(id: String) -> impl IntoView {
             <h1>{move || t("exchange.title")}</h1>
             <div class="alert error unverified" role="alert" data-testid="verification-failed">
                 <h2><span aria-hidden="true">"⚠ "</span>{move || t("exchange.unverified.title")}</h2>
-                <p>{move || i18n::error(&error.code)}</p>
+                <p>{move || i18n::error(error.code)}</p>
                 <p>{move || t("exchange.unverified.help")}</p>
             </div>
         }
@@ -236,23 +245,26 @@ pub fn ExchangeView(id: String) -> impl IntoView {
 
 /// Why the exchange cannot be shown, and what to do.
 fn failed(ctx: Ctx, error: WorkerError, attempt: RwSignal<u32>) -> impl IntoView {
-    let code = error.code.clone();
-    let help = match code.as_str() {
-        "unauthenticated" => Some("exchange.unauthenticated.help"),
-        "forbidden" => Some("exchange.forbidden.help"),
-        "not_found" => Some("exchange.not_found.help"),
-        "expired" => Some("exchange.expired.help"),
+    let code = error.code;
+    let help = match code {
+        ErrorCode::Unauthenticated => Some("exchange.unauthenticated.help"),
+        ErrorCode::Forbidden => Some("exchange.forbidden.help"),
+        ErrorCode::NotFound => Some("exchange.not_found.help"),
+        ErrorCode::Expired => Some("exchange.expired.help"),
         _ => None,
     };
-    let action = match code.as_str() {
-        "unauthenticated" => view! {
+    let action = match code {
+        ErrorCode::Unauthenticated => view! {
             <button type="button" class="primary" data-testid="relogin"
                 on:click=move |_| ctx.session_ended.set(true)>
                 {move || t("exchange.relogin")}
             </button>
         }
         .into_any(),
-        "network" | "unavailable" | "internal" | "rate_limited" => view! {
+        ErrorCode::Network
+        | ErrorCode::Unavailable
+        | ErrorCode::Internal
+        | ErrorCode::RateLimited => view! {
             <button type="button" data-testid="retry" on:click=move |_| attempt.update(|n| *n += 1)>
                 {move || t("action.retry")}
             </button>
@@ -260,11 +272,10 @@ fn failed(ctx: Ctx, error: WorkerError, attempt: RwSignal<u32>) -> impl IntoView
         .into_any(),
         _ => ().into_any(),
     };
-    let shown = code.clone();
     view! {
         <h1>{move || t("exchange.title")}</h1>
-        <div class="alert error" role="alert" data-testid="exchange-error" data-code=code>
-            <p>{move || i18n::error(&shown)}</p>
+        <div class="alert error" role="alert" data-testid="exchange-error" data-code=code.as_str()>
+            <p>{move || i18n::error(code)}</p>
             {help.map(|key| view! { <p>{move || t(key)}</p> })}
         </div>
         <div class="actions">{action}</div>
@@ -290,7 +301,7 @@ fn expired(
     view! {
         <h1>{move || t("exchange.expired.title")}</h1>
         <div class="alert error" role="alert" data-testid="exchange-error" data-code="expired">
-            <p>{move || i18n::error("expired")}</p>
+            <p>{move || i18n::error(ErrorCode::Expired)}</p>
             <p>{move || t(help)}</p>
         </div>
         <dl class="facts">
@@ -408,7 +419,7 @@ fn opened_view(
         Receipt::Failed(error) => Some(
             view! {
                 <div class="alert warning" role="alert" data-testid="receipt-failed">
-                    <p>{move || t("exchange.ack.failed")} " " {move || i18n::error(&error.code)}</p>
+                    <p>{move || t("exchange.ack.failed")} " " {move || i18n::error(error.code)}</p>
                 </div>
             }
             .into_any(),
@@ -588,20 +599,18 @@ fn FileItem(exchange_id: ExchangeId, index: usize, file: OpenedFile) -> impl Int
             }
             .into_any(),
             Outcome::Failed(error) => {
-                let code = error.code.clone();
-                let text = move || match code.as_str() {
-                    save::UNSUPPORTED => t("exchange.file.unsupported"),
-                    save::BLOCKED => t("exchange.file.blocked"),
-                    _ => i18n::error(&code),
-                };
-                let help = match error.code.as_str() {
-                    "decryption" | "verification" => Some("exchange.file.corrupted.help"),
-                    "expired" => Some("exchange.expired.help"),
+                let code = error.code;
+                let text = move || i18n::error(code);
+                let help = match code {
+                    ErrorCode::Decryption | ErrorCode::Verification => {
+                        Some("exchange.file.corrupted.help")
+                    }
+                    ErrorCode::Expired => Some("exchange.expired.help"),
                     _ => None,
                 };
                 view! {
                     <div class="alert error" role="alert" data-testid=format!("save-error-{index}")
-                        data-code=error.code.clone()>
+                        data-code=code.as_str()>
                         <p>{text}</p>
                         <p>{move || t("exchange.file.discarded")}</p>
                         {help.map(|key| view! { <p>{move || t(key)}</p> })}

@@ -597,7 +597,7 @@ pub fn Outbox() -> impl IntoView {
         let state_view = state(&exchange);
         view! {
             <tr class:urgent=exchange.urgent data-testid="exchange-row" data-exchange-id=id
-                data-state=exchange.state.clone()>
+                data-state=exchange.state.as_str()>
                 <th scope="row">
                     <a href=href>{move || names.with(|n| org_name(n, &recipient))}</a>
                     {exchange.urgent.then(|| view! {

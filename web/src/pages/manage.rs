@@ -4,6 +4,7 @@
 //! one-time link, the key history (verified here up to the pinned platform root), and the
 //! audit log with its hash-chain verification and export.
 
+use pli_api::ErrorCode;
 use std::collections::HashMap;
 
 use leptos::ev::SubmitEvent;
@@ -11,7 +12,7 @@ use leptos::prelude::*;
 use pli_api::messages::{
     DirectoryKey, InvitationInfo, InviteResponse, MemberSummary, Members, PublicKeys, Removed,
 };
-use pli_api::{Base64, OrgId};
+use pli_api::{AccountStatus, Base64, OrgId};
 use pli_crypto::cert::{OrgKeyCertificate, Role, TrustRoot, UserCertificate};
 use pli_crypto::sign::{Fingerprint, Signed, VerifyingKey};
 use serde::Deserialize;
@@ -137,8 +138,8 @@ async fn copy_text(text: &str) -> bool {
 #[component]
 pub fn InviteForm(
     org: OrgId,
-    /// `member` (organisation admin) or `org_admin` (platform admin).
-    role: &'static str,
+    /// Member (an organisation admin invites) or organisation admin (the platform admin).
+    role: Role,
     /// Bumped after an invitation, so lists reload.
     version: RwSignal<u32>,
     /// Catalogue key of the submit button.
@@ -250,19 +251,19 @@ enum Outcome {
     Withdrawn(String),
 }
 
-fn status_badge(status: &str) -> &'static str {
+fn status_badge(status: AccountStatus) -> &'static str {
     match status {
-        "active" => "badge verified",
-        "pending" => "badge warning",
-        _ => "badge neutral",
+        AccountStatus::Active => "badge verified",
+        AccountStatus::Pending => "badge warning",
+        AccountStatus::Removed => "badge neutral",
     }
 }
 
-fn status_order(status: &str) -> u8 {
+fn status_order(status: AccountStatus) -> u8 {
     match status {
-        "pending" => 0,
-        "active" => 1,
-        _ => 2,
+        AccountStatus::Pending => 0,
+        AccountStatus::Active => 1,
+        AccountStatus::Removed => 2,
     }
 }
 
@@ -291,7 +292,13 @@ pub fn MembersPanel(
     let outcome = RwSignal::new(None::<Outcome>);
 
     let certifiable = move |m: &MemberSummary| {
-        m.status == "pending" && m.role == if platform { "org_admin" } else { "member" }
+        m.status == AccountStatus::Pending
+            && m.role
+                == if platform {
+                    Role::OrgAdmin
+                } else {
+                    Role::Member
+                }
     };
     let run = move |op: &'static str, member: MemberSummary| {
         set_busy.set(true);
@@ -366,8 +373,8 @@ pub fn MembersPanel(
         let latest = members
             .get_untracked()
             .and_then(|all| all.generations.iter().max().copied());
-        let lacks_latest =
-            m.status == "active" && latest.is_some_and(|g| !m.granted_generations.contains(&g));
+        let lacks_latest = m.status == pli_api::AccountStatus::Active
+            && latest.is_some_and(|g| !m.granted_generations.contains(&g));
         let granted = if m.granted_generations.is_empty() {
             None
         } else {
@@ -381,16 +388,12 @@ pub fn MembersPanel(
         };
         let can_certify = certifiable(&m);
         let is_me = my_id == Some(m.user_id);
-        let can_remove = !platform && m.status != "removed" && !is_me;
-        let can_reset = !platform && m.status != "removed" && m.role == "member";
+        let can_remove = !platform && m.status != pli_api::AccountStatus::Removed && !is_me;
+        let can_reset = !platform && m.status != AccountStatus::Removed && m.role == Role::Member;
         let (for_certify, for_remove, for_reset, for_grant) =
             (m.clone(), m.clone(), m.clone(), m.clone());
-        let (name, email, role, status) = (
-            m.display_name.clone(),
-            m.email.clone(),
-            m.role.clone(),
-            m.status.clone(),
-        );
+        let (name, email, role, status) =
+            (m.display_name.clone(), m.email.clone(), m.role, m.status);
         let totp = m.totp_enabled;
         let hidden_name = move || view! { <span class="visually-hidden">" " {name.clone()}</span> };
         view! {
@@ -401,11 +404,11 @@ pub fn MembersPanel(
                     <span class="email">{email.clone()}</span>
                 </th>
                 <td data-label=move || t("admin.members.role")>
-                    {move || t_or(&format!("admin.role.{role}"), &role)}
+                    {move || t_or(&format!("admin.role.{role}"), role.as_str())}
                 </td>
                 <td data-label=move || t("admin.members.status")>
-                    <span class=status_badge(&status)>
-                        {let status = status.clone(); move || t_or(&format!("admin.status.{status}"), &status)}
+                    <span class=status_badge(status)>
+                        {move || t_or(&format!("admin.status.{status}"), status.as_str())}
                     </span>
                 </td>
                 <td data-label=move || t("admin.members.totp")>
@@ -485,8 +488,8 @@ pub fn MembersPanel(
         };
         let mut list = all.members.clone();
         list.sort_by(|a, b| {
-            status_order(&a.status)
-                .cmp(&status_order(&b.status))
+            status_order(a.status)
+                .cmp(&status_order(b.status))
                 .then_with(|| a.display_name.cmp(&b.display_name))
         });
         let pending = list.iter().filter(|m| certifiable(m)).count();
@@ -662,16 +665,16 @@ fn InvitationsTable(
         .into_iter()
         .map(|i| {
             let email = i.email.clone();
-            let kind = i.kind.clone();
-            let role = i.role.clone();
+            let kind = i.kind;
+            let role = i.role;
             let name = i.display_name.clone();
             let expires = i.expires_at;
             view! {
                 <tr data-testid=format!("invitation-{email}")>
                     <th scope="row" data-label=move || t("admin.members.name")>{name.clone()}</th>
                     <td data-label=move || t("admin.members.email")>{email.clone()}</td>
-                    <td data-label=move || t("admin.members.role")>{move || t_or(&format!("admin.role.{role}"), &role)}</td>
-                    <td data-label=move || t("admin.invitations.kind")>{move || t_or(&format!("admin.invitation.{kind}"), &kind)}</td>
+                    <td data-label=move || t("admin.members.role")>{move || t_or(&format!("admin.role.{role}"), role.as_str())}</td>
+                    <td data-label=move || t("admin.invitations.kind")>{move || t_or(&format!("admin.invitation.{kind}"), kind.as_str())}</td>
                     <td data-label=move || t("admin.invitations.expires")>{move || i18n::datetime(expires)}</td>
                     <td class="row-actions" data-label=move || t("admin.members.actions")>
                         <button type="button" disabled=busy data-testid=format!("withdraw-{}", i.email)
@@ -1064,12 +1067,13 @@ async fn latest_entries(
 /// Saves the organisation's whole audit log (JSON lines) as a file. It is not secret
 /// content, so the page fetches it itself with the session cookie.
 async fn export_audit(org: OrgId) -> Result<(), WorkerError> {
-    let failed = |e: wasm_bindgen::JsValue| WorkerError::new("io", format!("{e:?}"));
-    let window = web_sys::window().ok_or_else(|| WorkerError::new("internal", "no window"))?;
+    let failed = |e: wasm_bindgen::JsValue| WorkerError::new(ErrorCode::Io, format!("{e:?}"));
+    let window =
+        web_sys::window().ok_or_else(|| WorkerError::new(ErrorCode::Internal, "no window"))?;
     let response: web_sys::Response =
         JsFuture::from(window.fetch_with_str(&format!("/api/orgs/{org}/audit/export")))
             .await
-            .map_err(|_| WorkerError::new("network", "fetch failed"))?
+            .map_err(|_| WorkerError::new(ErrorCode::Network, "fetch failed"))?
             .dyn_into()
             .map_err(failed)?;
     if !response.ok() {
@@ -1079,9 +1083,8 @@ async fn export_audit(org: OrgId) -> Result<(), WorkerError> {
             .and_then(|v| v.as_string())
             .unwrap_or_default();
         let code = serde_json::from_str::<pli_api::messages::ErrorBody>(&text)
-            .map(|b| b.error.code)
-            .unwrap_or_else(|_| "unavailable".into());
-        return Err(WorkerError::new(&code, text));
+            .map_or(ErrorCode::Unavailable, |b| b.error.code);
+        return Err(WorkerError::new(code, text));
     }
     let blob: web_sys::Blob = JsFuture::from(response.blob().map_err(failed)?)
         .await
@@ -1091,12 +1094,12 @@ async fn export_audit(org: OrgId) -> Result<(), WorkerError> {
     let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(failed)?;
     let document = window
         .document()
-        .ok_or_else(|| WorkerError::new("internal", "no document"))?;
+        .ok_or_else(|| WorkerError::new(ErrorCode::Internal, "no document"))?;
     let link: web_sys::HtmlAnchorElement = document
         .create_element("a")
         .map_err(failed)?
         .dyn_into()
-        .map_err(|_| WorkerError::new("internal", "not a link"))?;
+        .map_err(|_| WorkerError::new(ErrorCode::Internal, "not a link"))?;
     link.set_href(&url);
     link.set_download(&format!("audit-{org}.jsonl"));
     if let Some(body) = document.body() {

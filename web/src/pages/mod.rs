@@ -21,7 +21,7 @@ use crate::protocol::{ProgressReport, WorkerError};
 pub fn ErrorBox(error: ReadSignal<Option<WorkerError>>) -> impl IntoView {
     move || {
         error.get().map(|e| {
-            let text = i18n::error(&e.code);
+            let text = i18n::error(e.code);
             view! { <div class="alert error" role="alert"><p>{text}</p></div> }
         })
     }

@@ -20,7 +20,7 @@ use crate::protocol::{Fingerprints, WorkerError};
 #[component]
 pub fn Platform() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    let Some(account) = me(&ctx).filter(|m| m.role == "platform_admin") else {
+    let Some(account) = me(&ctx).filter(|m| m.role == pli_api::Role::PlatformAdmin) else {
         return view! {
             <section class="card">
                 <h1>{move || t("nav.platform")}</h1>
@@ -46,7 +46,7 @@ pub fn Platform() -> impl IntoView {
             .await
             {
                 Ok(mut list) => {
-                    list.retain(|o| o.kind != "platform");
+                    list.retain(|o| o.kind != pli_api::OrgKind::Platform);
                     list.sort_by(|a, b| a.name.cmp(&b.name));
                     orgs.set(Some(list));
                 }
@@ -96,7 +96,7 @@ pub fn Platform() -> impl IntoView {
                         <tbody>
                             {list.into_iter().map(|o| {
                                 let id = o.org_id;
-                                let kind = o.kind.clone();
+                                let kind = o.kind;
                                 let days = o.retention_days.to_string();
                                 let name = o.name.clone();
                                 let current = move || (selected.get() == Some(id)).then_some("true");
@@ -275,10 +275,12 @@ fn OrgPanel(org: OrgSummary, version: RwSignal<u32>) -> impl IntoView {
     });
     let has_admin = move || {
         members.get().is_some_and(|m| {
-            m.members
+            m.members.iter().any(|u| {
+                u.role == pli_api::Role::OrgAdmin && u.status != pli_api::AccountStatus::Removed
+            }) || m
+                .invitations
                 .iter()
-                .any(|u| u.role == "org_admin" && u.status != "removed")
-                || m.invitations.iter().any(|i| i.role == "org_admin")
+                .any(|i| i.role == pli_api::Role::OrgAdmin)
         })
     };
     let name = org.name.clone();
@@ -294,7 +296,7 @@ fn OrgPanel(org: OrgSummary, version: RwSignal<u32>) -> impl IntoView {
                 let name = name.clone();
                 view! { <p class="alert warning">{move || fill(&t("platform.invite.first"), &[("org", &name)])}</p> }
             })}
-            <InviteForm org=id role="org_admin" version=version submit_label="platform.invite.submit" members=members />
+            <InviteForm org=id role=pli_api::Role::OrgAdmin version=version submit_label="platform.invite.submit" members=members />
             <h3>{move || t("admin.keys.title")}</h3>
             <p class="hint">{move || t("platform.keys.help")}</p>
             <KeysPanel org=id version=version />

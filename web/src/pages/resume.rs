@@ -10,6 +10,7 @@
 //! the relay erases what it received.
 
 use leptos::prelude::*;
+use pli_api::ErrorCode;
 use pli_api::ExchangeId;
 use serde::{Deserialize, Serialize};
 
@@ -73,12 +74,11 @@ enum Step {
 
 /// The explanation of a failed resume.
 fn resume_error(error: &WorkerError) -> String {
-    match error.code.as_str() {
-        "resume_files" => t("resume.error.files"),
+    match error.code {
         // The relay's running hash no longer matches: not the same files' contents.
-        "envelope_mismatch" | "conflict" => t("resume.error.changed"),
-        "network" => t("compose.error.network"),
-        "io" => t("compose.error.io"),
+        ErrorCode::EnvelopeMismatch | ErrorCode::Conflict => t("resume.error.changed"),
+        ErrorCode::Network => t("compose.error.network"),
+        ErrorCode::Io => t("compose.error.io"),
         code => i18n::error(code),
     }
 }
@@ -103,7 +103,9 @@ pub fn ResumePanel() -> impl IntoView {
             match bridge::call::<Pending>("pending", serde_json::json!({ "plan": plan })).await {
                 Ok(found) => pending.set(Some(found)),
                 // Sealed to keys this account no longer has (a reset), or damaged: useless.
-                Err(e) if e.code == "verification" || e.code == "decryption" => forget(),
+                Err(e) if e.code == ErrorCode::Verification || e.code == ErrorCode::Decryption => {
+                    forget()
+                }
                 Err(_) => {}
             }
         });
@@ -151,7 +153,7 @@ pub fn ResumePanel() -> impl IntoView {
                     forget();
                     step.set(Step::Done(id));
                 }
-                Err(e) if e.code == "cancelled" => {
+                Err(e) if e.code == ErrorCode::Cancelled => {
                     forget();
                     step.set(Step::Abandoned);
                 }
@@ -176,7 +178,7 @@ pub fn ResumePanel() -> impl IntoView {
         leptos::task::spawn_local(async move {
             match bridge::call::<bool>("abandon", serde_json::json!({ "plan": plan })).await {
                 // `not_found`: already gone from the relay (expired, purged).
-                Err(e) if e.code != "not_found" => failure.set(Some(e)),
+                Err(e) if e.code != ErrorCode::NotFound => failure.set(Some(e)),
                 _ => {
                     forget();
                     step.set(Step::Abandoned);

@@ -258,12 +258,12 @@ impl Session {
                     .is_some_and(|f| f.name == wanted.name && f.size == wanted.size)
             });
             let Some(file) = found.and_then(Option::take) else {
-                return Err(other_files());
+                return Err(ClientError::ResumeFiles);
             };
             ordered.push(file);
         }
         if files.iter().any(Option::is_some) {
-            return Err(other_files());
+            return Err(ClientError::ResumeFiles);
         }
         let status: ExchangeCreated = self
             .client
@@ -366,10 +366,7 @@ impl Session {
                 )
                 .await?;
             if summary.plaintext_len != file.size {
-                return Err(ClientError::verification(format!(
-                    "file {} changed size while being sent",
-                    file.name
-                )));
+                return Err(ClientError::FileChanged(file.name.clone()));
             }
             hashes.push(<[u8; 32]>::from(plaintext_hash.finalize()));
             objects.push(ObjectRef {
@@ -499,15 +496,6 @@ impl Session {
             start,
             task: Box::pin(task),
         }
-    }
-}
-
-/// The files picked to resume a send are not exactly its files.
-fn other_files() -> ClientError {
-    ClientError::Api {
-        status: 400,
-        code: "resume_files".into(),
-        message: "pick again exactly the files of the interrupted send".into(),
     }
 }
 

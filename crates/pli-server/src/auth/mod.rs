@@ -19,7 +19,7 @@ use pli_api::UserId;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::now_ms;
-use crate::store::users::{Role, Session, User, UserStatus};
+use crate::store::users::{AccountStatus, Role, Session, User};
 
 /// The session cookie. `__Host-`: Secure, no Domain, Path=/.
 pub const COOKIE: &str = "__Host-pli_session";
@@ -86,7 +86,7 @@ fn check(user: &User, policy: Policy) -> Result<(), ApiError> {
         let role_ok = user.role == role
             || (policy == Policy::AnyAdmin
                 && matches!(user.role, Role::OrgAdmin | Role::PlatformAdmin));
-        if !role_ok || user.status != UserStatus::Active {
+        if !role_ok || user.status != AccountStatus::Active {
             Err(ApiError::Forbidden)
         } else if !user.totp_enabled {
             Err(ApiError::TotpSetupRequired)
@@ -97,7 +97,7 @@ fn check(user: &User, policy: Policy) -> Result<(), ApiError> {
     match policy {
         Policy::Public | Policy::Session => Ok(()),
         Policy::Member => {
-            if user.status == UserStatus::Active
+            if user.status == AccountStatus::Active
                 && matches!(user.role, Role::Member | Role::OrgAdmin)
             {
                 Ok(())
@@ -156,7 +156,7 @@ pub async fn authenticate(
         tx.commit().await?;
         return Err(ApiError::Unauthenticated);
     }
-    if user.status == UserStatus::Removed {
+    if user.status == AccountStatus::Removed {
         return Err(ApiError::Unauthenticated);
     }
     // Write the activity time at most once a minute, and from one request only: the

@@ -5,6 +5,7 @@ use axum::Extension;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use pli_api::ErrorCode;
 use pli_api::messages::{
     AcceptRequest, InvitationInfo, LoginRequest, LoginResponse, Me, PasswordChange,
     PreloginRequest, PreloginResponse, ReauthRequest, SetupRequest, TokenRequest, TotpCode,
@@ -24,7 +25,7 @@ use crate::mail::Notice;
 use crate::metrics::Metrics;
 use crate::now_ms;
 use crate::store::directory::{Org, UserCertRow};
-use crate::store::users::{Invitation, InvitationKind, Role, User, UserStatus};
+use crate::store::users::{AccountStatus, Invitation, InvitationKind, Role, User};
 
 /// Finds a usable invitation (unused, unexpired) of one of `kinds` by its token.
 async fn usable_invitation(
@@ -40,7 +41,7 @@ async fn usable_invitation(
             Ok(inv)
         }
         _ => Err(ApiError::bad_request(
-            "invitation_invalid",
+            ErrorCode::InvitationInvalid,
             "this link is invalid, already used or expired",
         )),
     }
@@ -64,29 +65,29 @@ pub(super) async fn setup(
     let root_bytes = key32(&request.root_key, "root key")?;
     let root = pli_crypto::cert::TrustRoot(
         pli_crypto::sign::VerifyingKey::from_bytes(&root_bytes)
-            .map_err(|e| ApiError::unprocessable("bad_certificate", e.to_string()))?,
+            .map_err(|e| ApiError::unprocessable(ErrorCode::BadCertificate, e.to_string()))?,
     );
     let org_signed = signed::<OrgCertificate>(&request.org_certificate)?;
     let org_cert = root
         .verify_org(&org_signed)
-        .map_err(|e| ApiError::unprocessable("bad_certificate", e.to_string()))?;
+        .map_err(|e| ApiError::unprocessable(ErrorCode::BadCertificate, e.to_string()))?;
     if org_cert.kind != OrgKind::Platform {
         return Err(ApiError::unprocessable(
-            "bad_certificate",
+            ErrorCode::BadCertificate,
             "the platform organisation must be of kind platform",
         ));
     }
     let user_signed = signed(&request.user_certificate)?;
     let cert = root
         .verify_admin(&user_signed)
-        .map_err(|e| ApiError::unprocessable("bad_certificate", e.to_string()))?;
+        .map_err(|e| ApiError::unprocessable(ErrorCode::BadCertificate, e.to_string()))?;
     if cert.user_id != invitation.user_id
         || cert.org_id != org_cert.org_id
         || cert.role != pli_crypto::cert::Role::PlatformAdmin
         || cert.display_name != display_name
     {
         return Err(ApiError::unprocessable(
-            "bad_certificate",
+            ErrorCode::BadCertificate,
             "the certificate does not describe this account",
         ));
     }
@@ -100,14 +101,14 @@ pub(super) async fn setup(
     let mut tx = state.store.begin().await?;
     if !tx.use_invitation(&invitation.token_hash, now).await? {
         return Err(ApiError::bad_request(
-            "invitation_invalid",
+            ErrorCode::InvitationInvalid,
             "this link is invalid, already used or expired",
         ));
     }
     tx.insert_setting("root_key", &root_bytes).await?;
     tx.insert_org(&Org {
         id: org_cert.org_id,
-        kind: "platform".into(),
+        kind: OrgKind::Platform,
         name: org_cert.name.clone(),
         code: org_cert.code.clone(),
         certificate: common::blob_of(&org_signed),
@@ -121,7 +122,7 @@ pub(super) async fn setup(
         &email,
         &display_name,
         Role::PlatformAdmin,
-        UserStatus::Active,
+        AccountStatus::Active,
         &credentials,
         now,
     )
@@ -162,7 +163,7 @@ pub(super) async fn prelogin(
 ) -> Result<Json<PreloginResponse>, ApiError> {
     let email = request.email.trim().to_lowercase();
     let kdf = match state.store.user_by_email(&email).await? {
-        Some(user) if user.status != UserStatus::Removed => user.kdf,
+        Some(user) if user.status != AccountStatus::Removed => user.kdf,
         _ => KdfParams::fake(&state.kdf_pepper, &email),
     };
     Ok(Json(PreloginResponse {
@@ -239,7 +240,7 @@ async fn verify_credentials(
     check_throttle(state, keys).await?;
     let key = auth_key.0.clone();
     let stored = user
-        .filter(|u| u.status != UserStatus::Removed)
+        .filter(|u| u.status != AccountStatus::Removed)
         .map(|u| u.auth_hash.clone());
     let known = stored.is_some();
     let stored = stored.unwrap_or_else(|| secrets::dummy_hash().to_owned());
@@ -461,8 +462,8 @@ pub(super) async fn totp_confirm(
     Json(request): Json<TotpCode>,
 ) -> Result<axum::http::StatusCode, ApiError> {
     let (_, pending, last_step) = state.store.user_totp(&auth.user.id).await?;
-    let pending =
-        pending.ok_or_else(|| ApiError::conflict("wrong_state", "start the enrolment first"))?;
+    let pending = pending
+        .ok_or_else(|| ApiError::conflict(ErrorCode::WrongState, "start the enrolment first"))?;
     let secret = state.server_key.open(auth.user.id.as_bytes(), &pending)?;
     let step = totp::matching_step(&secret, &request.code, now_ms(), last_step)
         .ok_or(ApiError::TotpInvalid)?;
@@ -491,11 +492,11 @@ async fn info(state: &AppState, invitation: &Invitation) -> Result<InvitationInf
         None => None,
     };
     Ok(InvitationInfo {
-        kind: format!("{:?}", invitation.kind).to_lowercase(),
+        kind: invitation.kind,
         user_id: invitation.user_id,
         email: invitation.email.clone(),
         display_name: invitation.display_name.clone(),
-        role: invitation.role.as_str().to_owned(),
+        role: invitation.role,
         org_id: invitation.org_id,
         org_name,
         expires_at: invitation.expires_at,
@@ -530,14 +531,14 @@ pub(super) async fn invitation_accept(
         .ok_or_else(|| ApiError::internal("invitation without organisation"))?;
     let signing_key = key32(&request.keys.signing_key, "signing key")?;
     pli_crypto::sign::VerifyingKey::from_bytes(&signing_key)
-        .map_err(|e| ApiError::bad_request("bad_request", e.to_string()))?;
+        .map_err(|e| ApiError::bad_request(ErrorCode::BadRequest, e.to_string()))?;
     let encryption_key = key32(&request.keys.encryption_key, "encryption key")?;
     let credentials = credentials(&request.credentials, signing_key, encryption_key).await?;
     let now = now_ms();
     let mut tx = state.store.begin().await?;
     if !tx.use_invitation(&invitation.token_hash, now).await? {
         return Err(ApiError::bad_request(
-            "invitation_invalid",
+            ErrorCode::InvitationInvalid,
             "this link is invalid, already used or expired",
         ));
     }
@@ -568,14 +569,14 @@ pub(super) async fn invitation_accept(
                 &invitation.email,
                 &invitation.display_name,
                 invitation.role,
-                UserStatus::Pending,
+                AccountStatus::Pending,
                 &credentials,
                 now,
             )
             .await
             .map_err(|e| match e {
                 crate::store::StoreError::Conflict(_) => ApiError::conflict(
-                    "already_exists",
+                    ErrorCode::AlreadyExists,
                     "an account with this address already exists",
                 ),
                 other => other.into(),

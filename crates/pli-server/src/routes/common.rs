@@ -1,5 +1,6 @@
 //! Conversions and checks shared by the handlers.
 
+use pli_api::ErrorCode;
 use pli_api::messages::{Kdf, Me, NewCredentials};
 use pli_api::{Base64, SignedObject};
 use pli_crypto::password::KdfParams;
@@ -24,7 +25,7 @@ pub(crate) fn normalize_email(email: &str) -> Result<String, ApiError> {
         Ok(email)
     } else {
         Err(ApiError::bad_request(
-            "bad_request",
+            ErrorCode::BadRequest,
             "not an e-mail address",
         ))
     }
@@ -38,7 +39,7 @@ pub(crate) fn check_name(name: &str, what: &str) -> Result<String, ApiError> {
         || name.chars().any(char::is_control)
     {
         return Err(ApiError::bad_request(
-            "bad_request",
+            ErrorCode::BadRequest,
             format!("the {what} must be 1 to 200 characters"),
         ));
     }
@@ -47,21 +48,20 @@ pub(crate) fn check_name(name: &str, what: &str) -> Result<String, ApiError> {
 
 /// Exactly 32 bytes.
 pub(crate) fn key32(value: &Base64, what: &str) -> Result<[u8; 32], ApiError> {
-    value
-        .0
-        .as_slice()
-        .try_into()
-        .map_err(|_| ApiError::bad_request("bad_request", format!("the {what} must be 32 bytes")))
+    value.0.as_slice().try_into().map_err(|_| {
+        ApiError::bad_request(
+            ErrorCode::BadRequest,
+            format!("the {what} must be 32 bytes"),
+        )
+    })
 }
 
 /// KDF parameters from the wire, refused if weaker than clients accept.
 pub(crate) fn kdf_from_wire(kdf: &Kdf) -> Result<KdfParams, ApiError> {
-    let salt: [u8; 16] = kdf
-        .salt
-        .0
-        .as_slice()
-        .try_into()
-        .map_err(|_| ApiError::bad_request("bad_request", "the salt must be 16 bytes"))?;
+    let salt: [u8; 16] =
+        kdf.salt.0.as_slice().try_into().map_err(|_| {
+            ApiError::bad_request(ErrorCode::BadRequest, "the salt must be 16 bytes")
+        })?;
     let params = KdfParams {
         m_cost_kib: kdf.m_cost_kib,
         t_cost: kdf.t_cost,
@@ -70,7 +70,7 @@ pub(crate) fn kdf_from_wire(kdf: &Kdf) -> Result<KdfParams, ApiError> {
     };
     params
         .validate()
-        .map_err(|e| ApiError::bad_request("bad_request", e.to_string()))?;
+        .map_err(|e| ApiError::bad_request(ErrorCode::BadRequest, e.to_string()))?;
     Ok(params)
 }
 
@@ -94,7 +94,7 @@ pub(crate) async fn credentials(
     let auth_key = key32(&new.auth_key, "auth key")?;
     if new.key_bundle.0.is_empty() || new.key_bundle.0.len() > 4096 {
         return Err(ApiError::bad_request(
-            "bad_request",
+            ErrorCode::BadRequest,
             "the key bundle must be 1 to 4096 bytes",
         ));
     }
@@ -119,7 +119,8 @@ pub(crate) async fn blocking<T: Send + 'static>(
 
 /// A signed object from the wire.
 pub(crate) fn signed<T>(wire: &SignedObject) -> Result<Signed<T>, ApiError> {
-    Signed::from_wire(wire).map_err(|e| ApiError::unprocessable("bad_certificate", e.to_string()))
+    Signed::from_wire(wire)
+        .map_err(|e| ApiError::unprocessable(ErrorCode::BadCertificate, e.to_string()))
 }
 
 /// A signed object as stored.
@@ -155,7 +156,7 @@ pub(crate) async fn trust_root(state: &AppState) -> Result<pli_crypto::cert::Tru
     root_key(state)
         .await?
         .map(pli_crypto::cert::TrustRoot)
-        .ok_or_else(|| ApiError::conflict("wrong_state", "the platform is not set up"))
+        .ok_or_else(|| ApiError::conflict(ErrorCode::WrongState, "the platform is not set up"))
 }
 
 /// Hex fingerprint of a signing key.
@@ -174,8 +175,8 @@ pub(crate) async fn me(state: &AppState, user: &User) -> Result<Me, ApiError> {
         user_id: user.id,
         email: user.email.clone(),
         display_name: user.display_name.clone(),
-        role: user.role.as_str().to_owned(),
-        status: format!("{:?}", user.status).to_lowercase(),
+        role: user.role,
+        status: user.status,
         org_id: org.id,
         org_name: org.name,
         org_kind: org.kind,

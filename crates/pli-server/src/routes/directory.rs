@@ -4,10 +4,11 @@
 use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use pli_api::ErrorCode;
 use pli_api::messages::{
     CertificateChain, DirectoryKey, DirectoryOrg, MyGrants, PublishKey, RootKey,
 };
-use pli_api::{Base64, WireKeyGrant};
+use pli_api::{Base64, OrgKind, WireKeyGrant};
 use pli_crypto::cert::{OrgCertificate, OrgKeyCertificate, UserCertificate};
 
 use super::common::{self, detail, signed};
@@ -18,7 +19,7 @@ use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::now_ms;
 use crate::store::directory::{GrantRow, OrgKeyRow, UserCertRow};
-use crate::store::users::{Role, UserStatus};
+use crate::store::users::{AccountStatus, Role};
 
 pub(super) async fn root(State(state): State<AppState>) -> Result<Json<RootKey>, ApiError> {
     Ok(Json(RootKey {
@@ -73,7 +74,7 @@ pub(super) async fn orgs(
         .orgs()
         .await?
         .into_iter()
-        .filter(|o| o.kind != "platform")
+        .filter(|o| o.kind != OrgKind::Platform)
     {
         let key = match state.store.current_org_key(&org.id).await? {
             Some(key) => directory_key(&state, &key).await?,
@@ -156,13 +157,15 @@ pub(super) async fn publish_key(
         .store
         .current_user_certificate(&auth.user.id)
         .await?
-        .ok_or_else(|| ApiError::conflict("wrong_state", "your own keys are not certified"))?;
+        .ok_or_else(|| {
+            ApiError::conflict(ErrorCode::WrongState, "your own keys are not certified")
+        })?;
     let org_signed = common::signed_of::<OrgCertificate>(&org.certificate)?;
     let own_signed = common::signed_of::<UserCertificate>(&own.certificate)?;
     let key_signed = signed::<OrgKeyCertificate>(&request.certificate)?;
     let (_, key) = root
         .verify_org_key(&org_signed, &key_signed, &own_signed)
-        .map_err(|e| ApiError::unprocessable("bad_certificate", e.to_string()))?;
+        .map_err(|e| ApiError::unprocessable(ErrorCode::BadCertificate, e.to_string()))?;
     let next = state
         .store
         .current_org_key(&org.id)
@@ -170,7 +173,7 @@ pub(super) async fn publish_key(
         .map_or(1, |k| k.generation + 1);
     if key.generation != next {
         return Err(ApiError::conflict(
-            "stale_key_generation",
+            ErrorCode::StaleKeyGeneration,
             format!("the next generation is {next}"),
         ));
     }
@@ -180,7 +183,7 @@ pub(super) async fn publish_key(
         .users_of_org(&org.id)
         .await?
         .into_iter()
-        .filter(|u| u.status == UserStatus::Active)
+        .filter(|u| u.status == AccountStatus::Active)
         .collect();
     let mut grants = Vec::new();
     for member in &active {
@@ -190,13 +193,13 @@ pub(super) async fn publish_key(
             .find(|g| g.user_id == member.id && g.generation == key.generation)
             .ok_or_else(|| {
                 ApiError::conflict(
-                    "grants_incomplete",
+                    ErrorCode::GrantsIncomplete,
                     format!("no grant for member {}", member.id),
                 )
             })?;
         if grant.wrapped.0.is_empty() || grant.wrapped.0.len() > 4096 {
             return Err(ApiError::bad_request(
-                "bad_request",
+                ErrorCode::BadRequest,
                 "a grant must be 1 to 4096 bytes",
             ));
         }
@@ -210,7 +213,7 @@ pub(super) async fn publish_key(
     }
     if request.grants.len() != grants.len() {
         return Err(ApiError::unprocessable(
-            "bad_request",
+            ErrorCode::BadRequest,
             "grants name someone who is not an active member",
         ));
     }
@@ -229,7 +232,7 @@ pub(super) async fn publish_key(
     .await
     .map_err(|e| match e {
         crate::store::StoreError::Conflict(_) => {
-            ApiError::conflict("stale_key_generation", "this generation exists")
+            ApiError::conflict(ErrorCode::StaleKeyGeneration, "this generation exists")
         }
         other => other.into(),
     })?;

@@ -10,11 +10,12 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use futures_util::{StreamExt as _, TryStreamExt as _};
+use pli_api::ErrorCode;
 use pli_api::messages::{
     CompleteExchange, CreateExchange, ExchangeCreated, ExchangeDetail, ExchangePage,
     ExchangeSummary, ObjectProgress, PostReceipt, ReceiptEntry,
 };
-use pli_api::{ExchangeId, OrgId};
+use pli_api::{ExchangeId, OrgId, OrgKind};
 use pli_crypto::envelope::{Envelope, Priority};
 use pli_crypto::receipt::Receipt;
 use pli_crypto::sign::{Signed, VerifyingKey};
@@ -35,7 +36,7 @@ use crate::store::directory::SignedBlob;
 use crate::store::exchanges::{
     Cursor, Exchange, ExchangeState, ListFilter, Mailbox, NewExchange, Object, ReceiptRow,
 };
-use crate::store::users::UserStatus;
+use crate::store::users::AccountStatus;
 
 /// Bytes per part: every part of an object is full but the last.
 pub(crate) const PART_SIZE: u64 = 16 * 1024 * 1024;
@@ -46,7 +47,7 @@ fn summary(e: &Exchange) -> ExchangeSummary {
         sender_org_id: e.sender_org_id,
         sender_user_id: e.sender_user_id,
         recipient_org_id: e.recipient_org_id,
-        state: e.state.name().into(),
+        state: e.state,
         urgent: e.urgent,
         file_count: e.object_count.saturating_sub(1),
         total_size: e.total_size,
@@ -114,7 +115,7 @@ pub(super) async fn create(
             Some(
                 key.ok_or_else(|| {
                     ApiError::bad_request(
-                        "bad_request",
+                        ErrorCode::BadRequest,
                         "Idempotency-Key must be 1 to 200 visible ASCII characters",
                     )
                 })?
@@ -140,13 +141,13 @@ pub(super) async fn create(
     let limits = &state.config.limits;
     if request.sizes.len() < 2 || request.sizes.len() > 1 + pli_crypto::envelope::MAX_FILES {
         return Err(ApiError::bad_request(
-            "bad_request",
+            ErrorCode::BadRequest,
             "an exchange has a manifest and 1 to 256 files",
         ));
     }
     if request.sizes.contains(&0) {
         return Err(ApiError::bad_request(
-            "bad_request",
+            ErrorCode::BadRequest,
             "an age file is never empty",
         ));
     }
@@ -157,7 +158,7 @@ pub(super) async fn create(
         .filter(|total| *total <= limits.max_exchange_bytes)
         .ok_or_else(|| {
             ApiError::TooLarge(
-                "exchange_too_large",
+                ErrorCode::ExchangeTooLarge,
                 format!("an exchange is at most {} bytes", limits.max_exchange_bytes),
             )
         })?;
@@ -165,20 +166,23 @@ pub(super) async fn create(
         .store
         .org(&request.recipient_org_id)
         .await?
-        .filter(|org| org.kind != "platform")
+        .filter(|org| org.kind != OrgKind::Platform)
         .ok_or_else(|| {
-            ApiError::unprocessable("unknown_recipient", "no such recipient organisation")
+            ApiError::unprocessable(
+                ErrorCode::UnknownRecipient,
+                "no such recipient organisation",
+            )
         })?;
     let current = state
         .store
         .current_org_key(&recipient.id)
         .await?
         .ok_or_else(|| {
-            ApiError::unprocessable("unknown_recipient", "the recipient has no key yet")
+            ApiError::unprocessable(ErrorCode::UnknownRecipient, "the recipient has no key yet")
         })?;
     if current.generation != request.recipient_generation {
         return Err(ApiError::conflict(
-            "stale_key_generation",
+            ErrorCode::StaleKeyGeneration,
             format!(
                 "the recipient's current key is generation {}",
                 current.generation
@@ -187,7 +191,7 @@ pub(super) async fn create(
     }
     if current.suspended {
         return Err(ApiError::conflict(
-            "key_generation_suspended",
+            ErrorCode::KeyGenerationSuspended,
             "the recipient's key is suspended",
         ));
     }
@@ -195,7 +199,7 @@ pub(super) async fn create(
         let own = state.store.org_key(&auth.user.org_id, generation).await?;
         if own.is_none_or(|k| k.suspended) {
             return Err(ApiError::conflict(
-                "stale_key_generation",
+                ErrorCode::StaleKeyGeneration,
                 "your organisation has no usable key of this generation",
             ));
         }
@@ -243,7 +247,7 @@ pub(super) async fn create(
         Ok(true) => {}
         Ok(false) => {
             return Err(ApiError::TooLarge(
-                "quota_exceeded",
+                ErrorCode::QuotaExceeded,
                 "your organisation's storage quota is full".into(),
             ));
         }
@@ -306,7 +310,7 @@ pub(super) async fn upload_status(
 fn content_digest(headers: &HeaderMap) -> Result<[u8; 32], ApiError> {
     let missing = || {
         ApiError::bad_request(
-            "missing_digest",
+            ErrorCode::MissingDigest,
             "send the part's SHA-256 as Content-Digest: sha-256=:…:",
         )
     };
@@ -374,7 +378,7 @@ pub(super) async fn put_part(
     let exchange = own_upload(&state, &auth, &id).await?;
     if exchange.state != ExchangeState::Uploading {
         return Err(ApiError::conflict(
-            "wrong_state",
+            ErrorCode::WrongState,
             "this exchange is not being uploaded",
         ));
     }
@@ -398,13 +402,13 @@ pub(super) async fn put_part(
     {
         if declared > expected_len {
             return Err(ApiError::TooLarge(
-                "part_too_large",
+                ErrorCode::PartTooLarge,
                 format!("this part is {expected_len} bytes"),
             ));
         }
         if declared < expected_len {
             return Err(ApiError::bad_request(
-                "part_incomplete",
+                ErrorCode::PartIncomplete,
                 format!("this part is {expected_len} bytes"),
             ));
         }
@@ -421,14 +425,14 @@ pub(super) async fn put_part(
             }))
         } else {
             Err(ApiError::conflict(
-                "conflict",
+                ErrorCode::Conflict,
                 "a different part is already stored here",
             ))
         };
     }
     if part > object.parts_stored {
         return Err(ApiError::conflict(
-            "part_out_of_order",
+            ErrorCode::PartOutOfOrder,
             format!("send part {} of this object first", object.parts_stored),
         ));
     }
@@ -478,7 +482,7 @@ pub(super) async fn put_part(
         let stored = state.store.part_sha256(&exchange.id, idx, part).await?;
         if stored.as_deref() != Some(&sha256[..]) {
             return Err(ApiError::conflict(
-                "conflict",
+                ErrorCode::Conflict,
                 "a different part is already stored here",
             ));
         }
@@ -500,7 +504,7 @@ async fn recipient_key_usable(state: &AppState, exchange: &Exchange) -> Result<(
         .await?;
     if key.is_none_or(|k| k.suspended) {
         return Err(ApiError::conflict(
-            "key_generation_suspended",
+            ErrorCode::KeyGenerationSuspended,
             "the recipient's key was suspended: encrypt again to its current key",
         ));
     }
@@ -513,7 +517,7 @@ async fn signer(state: &AppState, auth: &Auth) -> Result<(String, VerifyingKey),
         .store
         .current_user_certificate(&auth.user.id)
         .await?
-        .ok_or_else(|| ApiError::conflict("wrong_state", "your keys are not certified"))?;
+        .ok_or_else(|| ApiError::conflict(ErrorCode::WrongState, "your keys are not certified"))?;
     let key = pli_crypto::sign::VerifyingKey::from_bytes(&auth.user.signing_key)
         .map_err(ApiError::internal)?;
     Ok((cert.fingerprint, key))
@@ -521,7 +525,7 @@ async fn signer(state: &AppState, auth: &Auth) -> Result<(String, VerifyingKey),
 
 fn mismatch(field: &str) -> ApiError {
     ApiError::unprocessable(
-        "envelope_mismatch",
+        ErrorCode::EnvelopeMismatch,
         format!("the envelope's {field} does not match the exchange"),
     )
 }
@@ -541,14 +545,14 @@ pub(super) async fn complete(
                 Ok(Json(summary(&exchange)))
             }
             _ => Err(ApiError::conflict(
-                "wrong_state",
+                ErrorCode::WrongState,
                 "this exchange is already delivered",
             )),
         };
     }
     if exchange.state != ExchangeState::Uploading {
         return Err(ApiError::conflict(
-            "wrong_state",
+            ErrorCode::WrongState,
             "this exchange can no longer be completed",
         ));
     }
@@ -558,7 +562,7 @@ pub(super) async fn complete(
         .any(|o| o.parts_stored != o.part_count || o.sha256.is_none())
     {
         return Err(ApiError::conflict(
-            "upload_incomplete",
+            ErrorCode::UploadIncomplete,
             "some parts are missing",
         ));
     }
@@ -566,7 +570,7 @@ pub(super) async fn complete(
     let (fingerprint, signing_key) = signer(&state, &auth).await?;
     let envelope = envelope_signed.verify(&signing_key).map_err(|e| {
         ApiError::unprocessable(
-            "bad_signature",
+            ErrorCode::BadSignature,
             format!("the envelope does not verify: {e}"),
         )
     })?;
@@ -584,7 +588,7 @@ pub(super) async fn complete(
         .await?
     {
         return Err(ApiError::conflict(
-            "wrong_state",
+            ErrorCode::WrongState,
             "this exchange can no longer be completed",
         ));
     }
@@ -685,7 +689,7 @@ fn check_envelope(
     for (declared, stored) in envelope.objects().zip(objects) {
         if declared.size != stored.size || Some(declared.sha256) != stored.sha256 {
             return Err(ApiError::unprocessable(
-                "envelope_mismatch",
+                ErrorCode::EnvelopeMismatch,
                 format!(
                     "object {} does not have the size or SHA-256 the envelope declares",
                     stored.idx
@@ -710,7 +714,7 @@ async fn notify_recipients(state: &AppState, org: OrgId, urgent: bool) {
     };
     let addresses: Vec<String> = members
         .into_iter()
-        .filter(|u| u.status == UserStatus::Active)
+        .filter(|u| u.status == AccountStatus::Active)
         .map(|u| u.email)
         .collect();
     tokio::spawn(async move {
@@ -730,7 +734,7 @@ pub(super) async fn cancel(
     let exchange = own_upload(&state, &auth, &id).await?;
     if exchange.state != ExchangeState::Uploading {
         return Err(ApiError::conflict(
-            "wrong_state",
+            ErrorCode::WrongState,
             "only an upload in progress can be cancelled",
         ));
     }
@@ -777,7 +781,7 @@ fn encode_cursor(e: &Exchange, which: Mailbox) -> String {
 }
 
 fn decode_cursor(text: &str) -> Result<Cursor, ApiError> {
-    let bad = || ApiError::bad_request("bad_request", "invalid cursor");
+    let bad = || ApiError::bad_request(ErrorCode::BadRequest, "invalid cursor");
     let raw =
         String::from_utf8(URL_SAFE_NO_PAD.decode(text).map_err(|_| bad())?).map_err(|_| bad())?;
     let mut parts = raw.splitn(3, ':');
@@ -940,7 +944,7 @@ pub(super) async fn download(
         ExchangeState::Delivered => {}
         ExchangeState::Expired => {
             return Err(ApiError::Gone(
-                "expired",
+                ErrorCode::Expired,
                 "this exchange has expired and its files were deleted".into(),
             ));
         }
@@ -1045,7 +1049,10 @@ pub(super) async fn post_receipt(
     let (fingerprint, signing_key) = signer(&state, &auth).await?;
     let receipt_signed: Signed<Receipt> = signed(&request.receipt)?;
     let receipt = receipt_signed.verify(&signing_key).map_err(|e| {
-        ApiError::unprocessable("bad_signature", format!("the receipt does not verify: {e}"))
+        ApiError::unprocessable(
+            ErrorCode::BadSignature,
+            format!("the receipt does not verify: {e}"),
+        )
     })?;
     let now = now_ms();
     let ok = receipt.exchange_id == exchange.id
@@ -1056,7 +1063,7 @@ pub(super) async fn post_receipt(
         && receipt.read_at.abs_diff(now) < 86_400_000;
     if !ok {
         return Err(ApiError::unprocessable(
-            "receipt_mismatch",
+            ErrorCode::ReceiptMismatch,
             "the receipt does not match this exchange, reader or time",
         ));
     }

@@ -7,6 +7,7 @@ use axum::extract::{DefaultBodyLimit, FromRequest, Request};
 use axum::http::{HeaderValue, header};
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::Response;
+use pli_api::ErrorCode;
 use serde::de::DeserializeOwned;
 
 use crate::app::AppState;
@@ -175,13 +176,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
             .await
             .map_err(|_| {
                 ApiError::TooLarge(
-                    "bad_request",
+                    ErrorCode::BadRequest,
                     "the JSON body could not be read or is larger than 1 MiB".into(),
                 )
             })?;
-        serde_json::from_slice(&bytes)
-            .map(Json)
-            .map_err(|e| ApiError::bad_request("invalid_json", format!("invalid request: {e}")))
+        serde_json::from_slice(&bytes).map(Json).map_err(|e| {
+            ApiError::bad_request(ErrorCode::InvalidJson, format!("invalid request: {e}"))
+        })
     }
 }
 

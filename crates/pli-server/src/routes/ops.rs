@@ -96,7 +96,7 @@ pub(crate) fn document() -> serde_json::Value {
                     "type": "object",
                     "required": ["error"],
                     "properties": { "error": { "type": "object", "required": ["code", "message"], "properties": {
-                        "code": { "type": "string", "enum": pli_api::codes::ALL },
+                        "code": { "type": "string", "enum": pli_api::ErrorCode::relay_codes().map(pli_api::ErrorCode::as_str).collect::<Vec<_>>() },
                         "message": { "type": "string" }
                     } } }
                 }

@@ -4,6 +4,7 @@
 use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use pli_api::ErrorCode;
 use pli_api::messages::{
     CertifyRequest, CreateOrg, GrantUpload, InvitationInfo, InviteRequest, InviteResponse,
     MemberSummary, Members, OrgSummary, PublicKeys, Removed, Retention,
@@ -19,12 +20,12 @@ use crate::error::ApiError;
 use crate::mail::Notice;
 use crate::now_ms;
 use crate::store::directory::{GrantRow, Org, UserCertRow};
-use crate::store::users::{Invitation, InvitationKind, Role, User, UserStatus};
+use crate::store::users::{AccountStatus, Invitation, InvitationKind, Role, User};
 
 fn summary(org: &Org) -> OrgSummary {
     OrgSummary {
         org_id: org.id,
-        kind: org.kind.clone(),
+        kind: org.kind,
         name: org.name.clone(),
         code: org.code.clone(),
         retention_days: org.retention_days,
@@ -50,7 +51,7 @@ pub(super) async fn administered(
         .await?
         .filter(|_| allowed)
         .ok_or(ApiError::NotFound)?;
-    if auth.user.role == Role::PlatformAdmin && org.kind == "platform" {
+    if auth.user.role == Role::PlatformAdmin && org.kind == OrgKind::Platform {
         return Err(ApiError::NotFound);
     }
     Ok(org)
@@ -82,17 +83,13 @@ pub(super) async fn create(
     let certificate = signed::<OrgCertificate>(&request.certificate)?;
     let cert = root
         .verify_org(&certificate)
-        .map_err(|e| ApiError::unprocessable("bad_certificate", e.to_string()))?;
-    let kind = match cert.kind {
-        OrgKind::Court => "court",
-        OrgKind::Departement => "departement",
-        OrgKind::Platform => {
-            return Err(ApiError::unprocessable(
-                "bad_certificate",
-                "there is only one platform organisation",
-            ));
-        }
-    };
+        .map_err(|e| ApiError::unprocessable(ErrorCode::BadCertificate, e.to_string()))?;
+    if cert.kind == OrgKind::Platform {
+        return Err(ApiError::unprocessable(
+            ErrorCode::BadCertificate,
+            "there is only one platform organisation",
+        ));
+    }
     check_name(&cert.name, "organisation name")?;
     if cert.code.is_empty()
         || !cert
@@ -101,14 +98,14 @@ pub(super) async fn create(
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
     {
         return Err(ApiError::bad_request(
-            "bad_request",
+            ErrorCode::BadRequest,
             "the code must be letters, digits, - or _",
         ));
     }
     let now = now_ms();
     let org = Org {
         id: cert.org_id,
-        kind: kind.into(),
+        kind: cert.kind,
         name: cert.name.clone(),
         code: cert.code.clone(),
         certificate: common::blob_of(&certificate),
@@ -118,7 +115,7 @@ pub(super) async fn create(
     let mut tx = state.store.begin().await?;
     tx.insert_org(&org).await.map_err(|e| match e {
         crate::store::StoreError::Conflict(_) => {
-            ApiError::conflict("already_exists", "this organisation or code exists")
+            ApiError::conflict(ErrorCode::AlreadyExists, "this organisation or code exists")
         }
         other => other.into(),
     })?;
@@ -131,7 +128,7 @@ pub(super) async fn create(
         "org.created",
         "organisation",
         &id,
-        &detail(&[("kind", kind.into())]),
+        &detail(&[("kind", cert.kind.as_str().into())]),
     )
     .await?;
     tx.append_audit(
@@ -175,8 +172,8 @@ pub(super) async fn members(
             user_id: user.id,
             email: user.email.clone(),
             display_name: user.display_name.clone(),
-            role: user.role.as_str().into(),
-            status: format!("{:?}", user.status).to_lowercase(),
+            role: user.role,
+            status: user.status,
             totp_enabled: user.totp_enabled,
             keys: PublicKeys {
                 signing_key: Base64(user.signing_key.to_vec()),
@@ -191,11 +188,11 @@ pub(super) async fn members(
         .await?
         .iter()
         .map(|i| InvitationInfo {
-            kind: format!("{:?}", i.kind).to_lowercase(),
+            kind: i.kind,
             user_id: i.user_id,
             email: i.email.clone(),
             display_name: i.display_name.clone(),
-            role: i.role.as_str().into(),
+            role: i.role,
             org_id: i.org_id,
             org_name: Some(org.name.clone()),
             expires_at: i.expires_at,
@@ -221,19 +218,18 @@ pub(super) async fn invite(
     let display_name = check_name(&request.display_name, "name")?;
     // The platform admin invites an organisation's admins (whom the root certifies);
     // an organisation admin invites members (whom they certify).
-    let role = match (auth.user.role, request.role.as_str()) {
-        (Role::PlatformAdmin, "org_admin") => Role::OrgAdmin,
-        (Role::OrgAdmin, "member") => Role::Member,
+    let role = match (auth.user.role, request.role) {
+        (Role::PlatformAdmin, Role::OrgAdmin) | (Role::OrgAdmin, Role::Member) => request.role,
         _ => {
             return Err(ApiError::bad_request(
-                "bad_request",
+                ErrorCode::BadRequest,
                 "this role cannot be invited by you",
             ));
         }
     };
     if state.store.user_by_email(&email).await?.is_some() {
         return Err(ApiError::conflict(
-            "already_exists",
+            ErrorCode::AlreadyExists,
             "an account with this address already exists",
         ));
     }
@@ -349,7 +345,7 @@ async fn check_grants(
                 || g.wrapped.0.len() > 4096
             {
                 return Err(ApiError::unprocessable(
-                    "bad_request",
+                    ErrorCode::BadRequest,
                     "a grant names another member or an unknown generation",
                 ));
             }
@@ -373,15 +369,16 @@ pub(super) async fn certify(
     let org = administered(&state, &auth, &org).await?;
     auth.require_recent_reauth(state.config.limits.reauth_minutes)?;
     let member = member_of(&state, &org, &user).await?;
-    if member.status != UserStatus::Pending {
+    if member.status != AccountStatus::Pending {
         return Err(ApiError::conflict(
-            "wrong_state",
+            ErrorCode::WrongState,
             "only a member whose keys await certification can be certified",
         ));
     }
     let root = common::trust_root(&state).await?;
     let certificate = signed::<UserCertificate>(&request.certificate)?;
-    let bad = |e: pli_crypto::Error| ApiError::unprocessable("bad_certificate", e.to_string());
+    let bad =
+        |e: pli_crypto::Error| ApiError::unprocessable(ErrorCode::BadCertificate, e.to_string());
     let cert = match (auth.user.role, member.role) {
         (Role::PlatformAdmin, Role::OrgAdmin) => root.verify_admin(&certificate).map_err(bad)?,
         (Role::OrgAdmin, Role::Member) => {
@@ -390,7 +387,7 @@ pub(super) async fn certify(
                 .current_user_certificate(&auth.user.id)
                 .await?
                 .ok_or_else(|| {
-                    ApiError::conflict("wrong_state", "your own keys are not certified")
+                    ApiError::conflict(ErrorCode::WrongState, "your own keys are not certified")
                 })?;
             // Verified against the caller's own certificate: issued by the caller, or refused.
             let own = common::signed_of::<UserCertificate>(&own.certificate)?;
@@ -400,13 +397,13 @@ pub(super) async fn certify(
     };
     if cert.user_id != member.id
         || cert.org_id != org.id
-        || cert.role != member.role.certified()
+        || cert.role != member.role
         || cert.display_name != member.display_name
         || cert.signing_key.to_bytes() != member.signing_key
         || cert.encryption_key.to_bytes() != member.encryption_key
     {
         return Err(ApiError::unprocessable(
-            "bad_certificate",
+            ErrorCode::BadCertificate,
             "the certificate does not describe this member's keys",
         ));
     }
@@ -424,7 +421,7 @@ pub(super) async fn certify(
         superseded_at: None,
     })
     .await?;
-    tx.set_user_status(&member.id, UserStatus::Active, now)
+    tx.set_user_status(&member.id, AccountStatus::Active, now)
         .await?;
     write_grants(
         &mut tx,
@@ -480,9 +477,9 @@ pub(super) async fn grant(
     let org = administered(&state, &auth, &org).await?;
     auth.require_recent_reauth(state.config.limits.reauth_minutes)?;
     let member = member_of(&state, &org, &user).await?;
-    if member.status != UserStatus::Active {
+    if member.status != AccountStatus::Active {
         return Err(ApiError::conflict(
-            "wrong_state",
+            ErrorCode::WrongState,
             "certify the member first",
         ));
     }
@@ -512,9 +509,9 @@ pub(super) async fn reset(
     let org = administered(&state, &auth, &org).await?;
     auth.require_recent_reauth(state.config.limits.reauth_minutes)?;
     let member = member_of(&state, &org, &user).await?;
-    if member.status == UserStatus::Removed || member.role != Role::Member {
+    if member.status == AccountStatus::Removed || member.role != Role::Member {
         return Err(ApiError::conflict(
-            "wrong_state",
+            ErrorCode::WrongState,
             "only a current member can be given a new account set-up",
         ));
     }
@@ -540,16 +537,16 @@ pub(super) async fn remove(
     let member = member_of(&state, &org, &user).await?;
     if member.id == auth.user.id {
         return Err(ApiError::conflict(
-            "wrong_state",
+            ErrorCode::WrongState,
             "you cannot remove yourself",
         ));
     }
-    if member.status == UserStatus::Removed {
+    if member.status == AccountStatus::Removed {
         return Err(ApiError::NotFound);
     }
     let now = now_ms();
     let mut tx = state.store.begin().await?;
-    tx.set_user_status(&member.id, UserStatus::Removed, now)
+    tx.set_user_status(&member.id, AccountStatus::Removed, now)
         .await?;
     let sessions_ended = tx.delete_user_sessions(&member.id).await?;
     let grants_deleted = tx.delete_grants_of_user(&member.id).await?;
@@ -581,7 +578,7 @@ pub(super) async fn retention(
     let org = administered(&state, &auth, &org).await?;
     if !(1..=3650).contains(&request.retention_days) {
         return Err(ApiError::bad_request(
-            "bad_request",
+            ErrorCode::BadRequest,
             "retention must be 1 to 3650 days",
         ));
     }

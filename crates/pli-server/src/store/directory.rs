@@ -1,11 +1,11 @@
 //! The key directory: organisations, their key generations, users' certificates, key
 //! grants. The relay stores signed objects as received; clients verify them.
 
-use pli_api::{OrgId, UserId};
+use pli_api::{OrgId, OrgKind, UserId};
 use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
-use super::{Store, StoreError, StoreResult, Tx, big, get_id, get_opt_u64, get_u64};
+use super::{Store, StoreError, StoreResult, Tx, big, get_id, get_opt_u64, get_u64, get_word};
 
 /// Signed bytes and their signature, as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,8 +38,8 @@ fn blob(row: &AnyRow, data: &str, signature: &str) -> StoreResult<SignedBlob> {
 pub struct Org {
     /// Its id.
     pub id: OrgId,
-    /// `court`, `departement` or `platform`.
-    pub kind: String,
+    /// What it is.
+    pub kind: OrgKind,
     /// Its name.
     pub name: String,
     /// Its code.
@@ -55,7 +55,7 @@ pub struct Org {
 fn org_from_row(row: &AnyRow) -> StoreResult<Org> {
     Ok(Org {
         id: get_id(row, "id")?,
-        kind: row.try_get("kind")?,
+        kind: get_word(row, "kind")?,
         name: row.try_get("name")?,
         code: row.try_get("code")?,
         certificate: blob(row, "certificate", "certificate_signature")?,
@@ -246,7 +246,7 @@ impl Tx {
              created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(org.id.to_string())
-        .bind(&org.kind)
+        .bind(org.kind.as_str())
         .bind(&org.name)
         .bind(&org.code)
         .bind(&org.certificate.data)

@@ -1,48 +1,14 @@
 //! Exchanges, their objects and parts, read receipts, expiry and cleanup.
 
+pub use pli_api::ExchangeState;
 use pli_api::{ExchangeId, OrgId, UserId};
 use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
 use super::directory::SignedBlob;
-use super::{Store, StoreError, StoreResult, Tx, big, get_id, get_opt_id, get_opt_u64, get_u64};
-
-/// Where an exchange stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ExchangeState {
-    /// Parts are being uploaded; invisible to the recipient.
-    Uploading,
-    /// Complete and verified; visible to the recipient.
-    Delivered,
-    /// Past its expiry: ciphertext purged, envelope kept.
-    Expired,
-    /// Never completed: purged.
-    Abandoned,
-}
-
-impl ExchangeState {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Uploading => "uploading",
-            Self::Delivered => "delivered",
-            Self::Expired => "expired",
-            Self::Abandoned => "abandoned",
-        }
-    }
-
-    fn parse(text: &str) -> StoreResult<Self> {
-        match text {
-            "uploading" => Ok(Self::Uploading),
-            "delivered" => Ok(Self::Delivered),
-            "expired" => Ok(Self::Expired),
-            "abandoned" => Ok(Self::Abandoned),
-            _ => Err(StoreError::Other(format!(
-                "unknown exchange state {text:?}"
-            ))),
-        }
-    }
-}
+use super::{
+    Store, StoreError, StoreResult, Tx, big, get_id, get_opt_id, get_opt_u64, get_u64, get_word,
+};
 
 /// An exchange row.
 #[derive(Debug, Clone)]
@@ -110,7 +76,7 @@ fn exchange_from_row(row: &AnyRow) -> StoreResult<Exchange> {
             })
             .transpose()?,
         urgent: get_u64(row, "priority")? == 1,
-        state: ExchangeState::parse(&row.try_get::<String, _>("state")?)?,
+        state: get_word(row, "state")?,
         idempotency_key: row.try_get("idempotency_key")?,
         request_hash: row.try_get("request_hash")?,
         in_reply_to: get_opt_id(row, "in_reply_to")?,
@@ -391,8 +357,7 @@ impl Store {
             .bind(id)
             .fetch_optional(self.pool())
             .await?;
-        row.map(|r| ExchangeState::parse(&r.try_get::<String, _>("state")?))
-            .transpose()
+        row.map(|r| get_word(&r, "state")).transpose()
     }
 }
 
@@ -567,9 +532,7 @@ impl Tx {
         .bind(big(now)?)
         .fetch_optional(&mut *self.tx)
         .await?;
-        let state = row
-            .map(|r| ExchangeState::parse(&r.try_get::<String, _>("state")?))
-            .transpose()?;
+        let state = row.map(|r| get_word(&r, "state")).transpose()?;
         if state.is_some() {
             sqlx::query("DELETE FROM parts WHERE exchange_id = $1")
                 .bind(id.to_string())
@@ -577,12 +540,5 @@ impl Tx {
                 .await?;
         }
         Ok(state)
-    }
-}
-
-impl ExchangeState {
-    /// The column value (for logs and the API).
-    pub fn name(self) -> &'static str {
-        self.as_str()
     }
 }

@@ -244,6 +244,16 @@ pub(crate) fn unbig(value: i64) -> StoreResult<u64> {
 }
 
 /// Reads a `BIGINT` column as `u64`.
+/// A column holding a word of one of `pli_api`'s vocabularies (a role, a state…).
+pub(crate) fn get_word<T>(row: &AnyRow, column: &str) -> StoreResult<T>
+where
+    T: std::str::FromStr<Err = pli_api::UnknownWord>,
+{
+    row.try_get::<String, _>(column)?
+        .parse()
+        .map_err(|e: pli_api::UnknownWord| StoreError::Other(e.to_string()))
+}
+
 pub(crate) fn get_u64(row: &AnyRow, column: &str) -> StoreResult<u64> {
     unbig(row.try_get::<i64, _>(column)?)
 }

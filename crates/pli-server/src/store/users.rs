@@ -1,83 +1,14 @@
 //! Accounts, sessions, invitations and login throttling.
 
+pub use pli_api::{AccountStatus, InvitationKind, Role};
 use pli_api::{OrgId, UserId};
 use pli_crypto::password::KdfParams;
 use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
-use super::{Store, StoreError, StoreResult, Tx, big, get_id, get_opt_id, get_opt_u64, get_u64};
-
-/// A person's role on the relay (authorisation), mirrored in their certificate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Sends, receives and reads for their organisation.
-    Member,
-    /// Also manages members and keys of their organisation.
-    OrgAdmin,
-    /// Creates organisations and their first admins; reads no file.
-    PlatformAdmin,
-}
-
-impl Role {
-    /// The column value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Member => "member",
-            Self::OrgAdmin => "org_admin",
-            Self::PlatformAdmin => "platform_admin",
-        }
-    }
-
-    fn parse(text: &str) -> StoreResult<Self> {
-        match text {
-            "member" => Ok(Self::Member),
-            "org_admin" => Ok(Self::OrgAdmin),
-            "platform_admin" => Ok(Self::PlatformAdmin),
-            _ => Err(StoreError::Other(format!("unknown role {text:?}"))),
-        }
-    }
-
-    /// The certificate role.
-    pub fn certified(self) -> pli_crypto::cert::Role {
-        match self {
-            Self::Member => pli_crypto::cert::Role::Member,
-            Self::OrgAdmin => pli_crypto::cert::Role::OrgAdmin,
-            Self::PlatformAdmin => pli_crypto::cert::Role::PlatformAdmin,
-        }
-    }
-}
-
-/// Where an account stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum UserStatus {
-    /// Keys made, not yet certified by an admin: can log in, cannot send or read.
-    Pending,
-    /// Certified.
-    Active,
-    /// Removed from the organisation: cannot log in.
-    Removed,
-}
-
-impl UserStatus {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Active => "active",
-            Self::Removed => "removed",
-        }
-    }
-
-    fn parse(text: &str) -> StoreResult<Self> {
-        match text {
-            "pending" => Ok(Self::Pending),
-            "active" => Ok(Self::Active),
-            "removed" => Ok(Self::Removed),
-            _ => Err(StoreError::Other(format!("unknown status {text:?}"))),
-        }
-    }
-}
+use super::{
+    Store, StoreError, StoreResult, Tx, big, get_id, get_opt_id, get_opt_u64, get_u64, get_word,
+};
 
 /// An account.
 #[derive(Debug, Clone)]
@@ -93,7 +24,7 @@ pub struct User {
     /// Role.
     pub role: Role,
     /// Status.
-    pub status: UserStatus,
+    pub status: AccountStatus,
     /// Password KDF parameters.
     pub kdf: KdfParams,
     /// The relay's Argon2id hash of the auth key.
@@ -149,8 +80,8 @@ fn user_from_row(row: &AnyRow) -> StoreResult<User> {
         org_id: get_id(row, "org_id")?,
         email: row.try_get("email")?,
         display_name: row.try_get("display_name")?,
-        role: Role::parse(&row.try_get::<String, _>("role")?)?,
-        status: UserStatus::parse(&row.try_get::<String, _>("status")?)?,
+        role: get_word(row, "role")?,
+        status: get_word(row, "status")?,
         kdf: KdfParams {
             m_cost_kib: small(row, "kdf_m")?,
             t_cost: small(row, "kdf_t")?,
@@ -183,39 +114,6 @@ pub struct Session {
     pub reauth_at: u64,
 }
 
-/// What an invitation is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum InvitationKind {
-    /// The platform admin's one-time set-up link.
-    Setup,
-    /// Joining an organisation.
-    Join,
-    /// A new account set-up for a member who lost their password.
-    Reset,
-}
-
-impl InvitationKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Setup => "setup",
-            Self::Join => "join",
-            Self::Reset => "reset",
-        }
-    }
-
-    fn parse(text: &str) -> StoreResult<Self> {
-        match text {
-            "setup" => Ok(Self::Setup),
-            "join" => Ok(Self::Join),
-            "reset" => Ok(Self::Reset),
-            _ => Err(StoreError::Other(format!(
-                "unknown invitation kind {text:?}"
-            ))),
-        }
-    }
-}
-
 /// An invitation, found by the hash of its token.
 #[derive(Debug, Clone)]
 pub struct Invitation {
@@ -246,12 +144,12 @@ pub struct Invitation {
 fn invitation_from_row(row: &AnyRow) -> StoreResult<Invitation> {
     Ok(Invitation {
         token_hash: row.try_get("token_hash")?,
-        kind: InvitationKind::parse(&row.try_get::<String, _>("kind")?)?,
+        kind: get_word(row, "kind")?,
         org_id: get_opt_id(row, "org_id")?,
         user_id: get_id(row, "user_id")?,
         email: row.try_get("email")?,
         display_name: row.try_get("display_name")?,
-        role: Role::parse(&row.try_get::<String, _>("role")?)?,
+        role: get_word(row, "role")?,
         created_by: get_opt_id(row, "created_by")?,
         created_at: get_u64(row, "created_at")?,
         expires_at: get_u64(row, "expires_at")?,
@@ -474,7 +372,7 @@ impl Tx {
         email: &str,
         display_name: &str,
         role: Role,
-        status: UserStatus,
+        status: AccountStatus,
         credentials: &Credentials,
         now: u64,
     ) -> StoreResult<()> {
@@ -563,7 +461,7 @@ impl Tx {
     pub async fn set_user_status(
         &mut self,
         id: &UserId,
-        status: UserStatus,
+        status: AccountStatus,
         now: u64,
     ) -> StoreResult<()> {
         sqlx::query("UPDATE users SET status = $2, updated_at = $3 WHERE id = $1")

@@ -331,7 +331,7 @@ async fn every_route_has_a_policy_case_and_every_policy_holds() {
             &other_court,
             "admin@tj-blois.test",
             "Admin Blois",
-            "org_admin",
+            pli_api::Role::OrgAdmin,
         )
         .await;
     w.platform
@@ -349,7 +349,7 @@ async fn every_route_has_a_policy_case_and_every_policy_holds() {
             &other_court,
             "greffe@tj-blois.test",
             "Greffe Blois",
-            "member",
+            pli_api::Role::Member,
         )
         .await;
     other_admin
@@ -365,7 +365,7 @@ async fn every_route_has_a_policy_case_and_every_policy_holds() {
             &w.court,
             "pending@tj-meaux.test",
             "Pas encore certifié",
-            "member",
+            pli_api::Role::Member,
         )
         .await;
     let removed = w
@@ -375,7 +375,7 @@ async fn every_route_has_a_policy_case_and_every_policy_holds() {
             &w.court,
             "parti@tj-meaux.test",
             "Parti",
-            "member",
+            pli_api::Role::Member,
         )
         .await;
     w.court_admin

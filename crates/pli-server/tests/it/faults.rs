@@ -448,7 +448,7 @@ impl Flight {
                 .await?
                 .json()
                 .await?;
-        assert_eq!(summary.state, "delivered");
+        assert_eq!(summary.state, pli_api::ExchangeState::Delivered);
         Ok(Landed::Delivered)
     }
 }
@@ -551,7 +551,9 @@ impl Ledger {
                 if flight.complete_sent {
                     let path = format!("/api/exchanges/{id}");
                     let detail: ExchangeDetail = settle(|| sender.get(&path)).await;
-                    if detail.summary.state == "delivered" && !self.delivered.contains_key(&id) {
+                    if detail.summary.state == pli_api::ExchangeState::Delivered
+                        && !self.delivered.contains_key(&id)
+                    {
                         self.answers_lost += 1;
                         self.verify(recipient, &flight.parcel).await;
                     }
@@ -1095,7 +1097,7 @@ async fn a_full_disk_refuses_parts_with_507_and_recovers() {
     let incomplete = Client::send(complete_request(&client, &id, parcel.complete()))
         .await
         .unwrap_err();
-    assert_eq!(incomplete.code(), Some("upload_incomplete"));
+    assert_eq!(incomplete.code(), pli_api::ErrorCode::UploadIncomplete);
     let inbox = w.greffier.session.inbox().await.unwrap();
     assert!(inbox.exchanges.iter().all(|e| e.exchange_id != id));
     assert_eq!(

@@ -121,7 +121,7 @@ impl TestApp {
         org: &pli_api::OrgId,
         email: &str,
         name: &str,
-        role: &str,
+        role: pli_api::Role,
     ) -> Person {
         invite_and_accept_at(&self.client, inviter, org, email, name, role).await
     }
@@ -154,7 +154,7 @@ pub async fn invite_and_accept_at(
     org: &pli_api::OrgId,
     email: &str,
     name: &str,
-    role: &str,
+    role: pli_api::Role,
 ) -> Person {
     let invitation = inviter
         .session
@@ -245,7 +245,7 @@ pub async fn cast(client: &Client, setup_token: &str) -> Cast {
         &court,
         "greffe.chef@tj-meaux.test",
         "Chef de greffe",
-        "org_admin",
+        pli_api::Role::OrgAdmin,
     )
     .await;
     let mut dept_admin = invite_and_accept_at(
@@ -254,7 +254,7 @@ pub async fn cast(client: &Client, setup_token: &str) -> Cast {
         &dept,
         "ase.admin@d77.test",
         "Admin ASE",
-        "org_admin",
+        pli_api::Role::OrgAdmin,
     )
     .await;
     platform
@@ -278,7 +278,7 @@ pub async fn cast(client: &Client, setup_token: &str) -> Cast {
         &court,
         "greffier@tj-meaux.test",
         "Greffier Martin",
-        "member",
+        pli_api::Role::Member,
     )
     .await;
     let mut caseworker = invite_and_accept_at(
@@ -287,7 +287,7 @@ pub async fn cast(client: &Client, setup_token: &str) -> Cast {
         &dept,
         "ts@d77.test",
         "Travailleuse sociale Durand",
-        "member",
+        pli_api::Role::Member,
     )
     .await;
     court_admin

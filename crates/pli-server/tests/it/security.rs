@@ -188,21 +188,27 @@ async fn login_throttling_slows_an_attacker_without_locking_the_victim_out() {
         .await
         .unwrap();
     let victim = app
-        .invite_and_accept(&platform, &court, "victim@tj.test", "Victime", "org_admin")
+        .invite_and_accept(
+            &platform,
+            &court,
+            "victim@tj.test",
+            "Victime",
+            pli_api::Role::OrgAdmin,
+        )
         .await;
     drop(victim);
     for _ in 0..5 {
         let error = Session::login(&app.client, "victim@tj.test", "wrong password", None, None)
             .await
             .unwrap_err();
-        assert_eq!(error.code(), Some("invalid_credentials"));
+        assert_eq!(error.code(), pli_api::ErrorCode::InvalidCredentials);
     }
     let error = Session::login(&app.client, "victim@tj.test", PASSWORD, None, None)
         .await
         .unwrap_err();
     assert_eq!(
         error.code(),
-        Some("rate_limited"),
+        pli_api::ErrorCode::RateLimited,
         "the attacker's address is slowed down"
     );
     // Behind a trusted proxy, the attacker's address is blocked, not the account.
@@ -219,7 +225,7 @@ async fn login_throttling_slows_an_attacker_without_locking_the_victim_out() {
             &court2,
             "victim@tj.test",
             "Victime",
-            "org_admin",
+            pli_api::Role::OrgAdmin,
         )
         .await;
     let attacker = app2.client.clone();
@@ -308,7 +314,13 @@ async fn admins_need_totp_codes_are_single_use_and_sensitive_actions_need_reauth
         .await
         .unwrap();
     let mut admin = app
-        .invite_and_accept(&platform, &court, "a@tj.test", "Admin", "org_admin")
+        .invite_and_accept(
+            &platform,
+            &court,
+            "a@tj.test",
+            "Admin",
+            pli_api::Role::OrgAdmin,
+        )
         .await;
     platform
         .session
@@ -319,7 +331,7 @@ async fn admins_need_totp_codes_are_single_use_and_sensitive_actions_need_reauth
     let error = admin.session.members(&court).await.unwrap_err();
     assert_eq!(
         (error.status(), error.code()),
-        (Some(403), Some("totp_setup_required"))
+        (Some(403), pli_api::ErrorCode::TotpSetupRequired)
     );
     admin.enable_totp().await;
     admin.session.members(&court).await.unwrap();
@@ -328,11 +340,14 @@ async fn admins_need_totp_codes_are_single_use_and_sensitive_actions_need_reauth
     let error = Session::login(&app.client, "a@tj.test", PASSWORD, None, None)
         .await
         .unwrap_err();
-    assert_eq!(error.code(), Some("totp_required"));
+    assert_eq!(error.code(), pli_api::ErrorCode::TotpRequired);
     let error = Session::login(&app.client, "a@tj.test", PASSWORD, Some("000000"), None)
         .await
         .unwrap_err();
-    assert!(matches!(error.code(), Some("totp_invalid")), "{error}");
+    assert!(
+        matches!(error.code(), pli_api::ErrorCode::TotpInvalid),
+        "{error}"
+    );
     let code = totp_now(&secret, 1);
     let later = Session::login(&app.client, "a@tj.test", PASSWORD, Some(&code), None)
         .await
@@ -340,7 +355,7 @@ async fn admins_need_totp_codes_are_single_use_and_sensitive_actions_need_reauth
     let replay = Session::login(&app.client, "a@tj.test", PASSWORD, Some(&code), None)
         .await
         .unwrap_err();
-    assert_eq!(replay.code(), Some("totp_invalid"));
+    assert_eq!(replay.code(), pli_api::ErrorCode::TotpInvalid);
     // A session whose password proof is old cannot rotate keys or invite.
     let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
     sqlx::query("UPDATE sessions SET reauth_at = 0")
@@ -348,10 +363,10 @@ async fn admins_need_totp_codes_are_single_use_and_sensitive_actions_need_reauth
         .await
         .unwrap();
     let error = later
-        .invite(&court, "m@tj.test", "M", "member")
+        .invite(&court, "m@tj.test", "M", pli_api::Role::Member)
         .await
         .unwrap_err();
-    assert_eq!(error.code(), Some("reauth_required"));
+    assert_eq!(error.code(), pli_api::ErrorCode::ReauthRequired);
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ use pli_server::store::directory::{Org, SignedBlob};
 use pli_server::store::exchanges::{
     Cursor, Exchange, ExchangeState, ListFilter, Mailbox, NewExchange,
 };
-use pli_server::store::users::{Credentials, Role, UserStatus};
+use pli_server::store::users::{AccountStatus, Credentials, Role};
 use pli_server::store::{Store, StoreError};
 
 use super::harness::{Backend, spawn_app};
@@ -20,7 +20,7 @@ fn id<K>(n: u64) -> pli_api::Id<K> {
 async fn org(store: &Store, n: u64) -> OrgId {
     let org = Org {
         id: id(n),
-        kind: "court".into(),
+        kind: pli_api::OrgKind::Court,
         name: format!("Org {n}"),
         code: format!("ORG-{n}"),
         certificate: SignedBlob {
@@ -52,7 +52,7 @@ async fn user(store: &Store, org: &OrgId, n: u64) -> UserId {
         &format!("u{n}@x.fr"),
         "U",
         Role::Member,
-        UserStatus::Active,
+        AccountStatus::Active,
         &credentials,
         1,
     )
@@ -96,7 +96,7 @@ async fn suite(backend: Backend) {
     let mut tx = store.begin().await.unwrap();
     let duplicate = Org {
         id: id(3),
-        kind: "court".into(),
+        kind: pli_api::OrgKind::Court,
         name: "Dup".into(),
         code: "ORG-1".into(),
         certificate: SignedBlob {

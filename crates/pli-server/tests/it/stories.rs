@@ -132,12 +132,12 @@ async fn an_interrupted_upload_resumes_where_it_stopped() {
         .put_part(&created.exchange_id, 1, 2, &object[2 * part..])
         .await
         .unwrap_err();
-    assert_eq!(skipped.code(), Some("part_out_of_order"));
+    assert_eq!(skipped.code(), pli_api::ErrorCode::PartOutOfOrder);
     let changed = session
         .put_part(&created.exchange_id, 1, 0, &data(part, 1))
         .await
         .unwrap_err();
-    assert_eq!(changed.code(), Some("conflict"));
+    assert_eq!(changed.code(), pli_api::ErrorCode::Conflict);
     session
         .put_part(&created.exchange_id, 1, 1, &object[part..2 * part])
         .await
@@ -182,7 +182,7 @@ async fn an_interrupted_upload_resumes_where_it_stopped() {
     .unwrap_err();
     assert_eq!(
         (error.status(), error.code()),
-        (Some(422), Some("idempotency_mismatch"))
+        (Some(422), pli_api::ErrorCode::IdempotencyMismatch)
     );
 }
 
@@ -281,7 +281,7 @@ async fn a_send_cut_off_midway_is_resumed_from_its_sealed_plan() {
         .resume_send(&plan, vec![file("annexe.pdf", small.clone())], &|_| {})
         .await
         .unwrap_err();
-    assert_eq!(missing.code(), Some("resume_files"));
+    assert_eq!(missing.code(), pli_api::ErrorCode::ResumeFiles);
 
     // The same files, in another order: finished.
     let id = again
@@ -344,20 +344,32 @@ async fn lying_parts_are_refused_and_nothing_is_stored() {
     };
     let good = data(1000, 3);
     for (request, status, code) in [
-        (put(data(1001, 3), data(1001, 3)), 413, "part_too_large"),
-        (put(data(999, 3), data(999, 3)), 400, "part_incomplete"),
-        (put(good.clone(), data(1000, 4)), 400, "part_hash_mismatch"),
+        (
+            put(data(1001, 3), data(1001, 3)),
+            413,
+            pli_api::ErrorCode::PartTooLarge,
+        ),
+        (
+            put(data(999, 3), data(999, 3)),
+            400,
+            pli_api::ErrorCode::PartIncomplete,
+        ),
+        (
+            put(good.clone(), data(1000, 4)),
+            400,
+            pli_api::ErrorCode::PartHashMismatch,
+        ),
         (
             session
                 .client()
                 .request(reqwest::Method::PUT, &path)
                 .body(good.clone()),
             400,
-            "missing_digest",
+            pli_api::ErrorCode::MissingDigest,
         ),
     ] {
         let error = pli_client::Client::send(request).await.unwrap_err();
-        assert_eq!((error.status(), error.code()), (Some(status), Some(code)));
+        assert_eq!((error.status(), error.code()), (Some(status), code));
     }
     // A body longer than its Content-Length promises cannot be sent by reqwest; a body
     // streamed without a length that overruns is cut off while streaming.
@@ -369,7 +381,7 @@ async fn lying_parts_are_refused_and_nothing_is_stored() {
     )
     .await
     .unwrap_err();
-    assert_eq!(error.code(), Some("part_too_large"));
+    assert_eq!(error.code(), pli_api::ErrorCode::PartTooLarge);
     let status: ExchangeCreated = session
         .client()
         .get(&format!("/api/exchanges/{}/upload", created.exchange_id))
@@ -438,7 +450,7 @@ async fn key_rotation_during_an_upload() {
         .post::<_, ExchangeCreated>("/api/exchanges", &request)
         .await
         .unwrap_err();
-    assert_eq!(stale.code(), Some("stale_key_generation"));
+    assert_eq!(stale.code(), pli_api::ErrorCode::StaleKeyGeneration);
     let after = w
         .caseworker
         .session
@@ -464,7 +476,7 @@ async fn key_rotation_during_an_upload() {
         .put_part(&in_flight.exchange_id, 0, 0, &data(100, 6))
         .await
         .unwrap_err();
-    assert_eq!(refused.code(), Some("key_generation_suspended"));
+    assert_eq!(refused.code(), pli_api::ErrorCode::KeyGenerationSuspended);
 
     // The greffier holds both generations: old and new exchanges open.
     w.greffier.session.refresh_keys().await.unwrap();
@@ -541,7 +553,7 @@ async fn a_member_removed_mid_download_is_stopped_at_once() {
     )
     .await
     .unwrap_err();
-    assert_eq!(login.code(), Some("invalid_credentials"));
+    assert_eq!(login.code(), pli_api::ErrorCode::InvalidCredentials);
 }
 
 /// A member forgets their password: the admin issues a new account set-up, certifies the
@@ -575,7 +587,7 @@ async fn a_member_who_lost_their_password_reads_old_exchanges_again() {
     )
     .await
     .unwrap();
-    assert_eq!(greffier.me.status, "pending");
+    assert_eq!(greffier.me.status, pli_api::AccountStatus::Pending);
     // The old session is gone; the old password no longer works.
     assert_eq!(
         w.greffier.session.inbox().await.unwrap_err().status(),
@@ -630,7 +642,10 @@ async fn expired_exchanges_and_abandoned_uploads_are_purged() {
         .download_file(&received, 0, &mut out)
         .await
         .unwrap_err();
-    assert_eq!((error.status(), error.code()), (Some(410), Some("expired")));
+    assert_eq!(
+        (error.status(), error.code()),
+        (Some(410), pli_api::ErrorCode::Expired)
+    );
     assert!(
         w.app
             .state
@@ -678,7 +693,7 @@ async fn the_storage_quota_is_enforced_per_organisation() {
         .unwrap_err();
     assert_eq!(
         (error.status(), error.code()),
-        (Some(413), Some("quota_exceeded"))
+        (Some(413), pli_api::ErrorCode::QuotaExceeded)
     );
     // The court's own quota is untouched by what it receives.
     w.greffier
@@ -710,7 +725,7 @@ async fn a_second_admin_receives_the_keys_from_the_first() {
             &w.court,
             "second@tj-meaux.test",
             "Second admin",
-            "org_admin",
+            pli_api::Role::OrgAdmin,
         )
         .await;
     w.platform

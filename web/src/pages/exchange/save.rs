@@ -20,6 +20,7 @@
 //! Nothing here is a partial file presented as complete: a file is closed (1), its stream
 //! ended (2) or its blob made (3) only after the worker said the whole file verified.
 
+use pli_api::ErrorCode;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -43,11 +44,6 @@ const SERVICE_WORKER_TIMEOUT_MS: u32 = 20_000;
 /// How often the page pings the service worker during a download, so that the browser
 /// does not stop it as idle.
 const KEEPALIVE_MS: i32 = 10_000;
-
-/// Local error codes (shown by the exchange page).
-pub(crate) const UNSUPPORTED: &str = "save_unsupported";
-/// The browser did not start the download.
-pub(crate) const BLOCKED: &str = "save_blocked";
 
 /// How a file was saved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,7 +134,7 @@ pub(crate) fn save(
             return through_memory(&target, &control, on_progress).await;
         }
         Err(WorkerError::new(
-            UNSUPPORTED,
+            ErrorCode::SaveUnsupported,
             "no file picker, no service worker, and the file is too large for memory",
         ))
     }
@@ -152,7 +148,7 @@ async fn download(
     on_chunk: Box<dyn FnMut(ArrayBuffer)>,
 ) -> Result<(), WorkerError> {
     if control.cancelled() {
-        return Err(WorkerError::new("cancelled", "cancelled"));
+        return Err(WorkerError::new(ErrorCode::Cancelled, "cancelled"));
     }
     // The request gets this id: nothing runs between here and its sending.
     control.0.request.set(Some(bridge::next_id()));
@@ -235,7 +231,7 @@ async fn to_file(
     let handle: web_sys::FileSystemFileHandle = handle.unchecked_into();
     let writable = JsFuture::from(handle.create_writable())
         .await
-        .map_err(|e| js_error("io", &e))?;
+        .map_err(|e| js_error(ErrorCode::Io, &e))?;
     let queue = Rc::new(RefCell::new(Queue::default()));
     let downloading = {
         let queue = queue.clone();
@@ -262,7 +258,7 @@ async fn to_file(
             if let Err(error) = written {
                 // The disk is full, the file was moved…: stop decrypting.
                 control.stop();
-                return Err(js_error("io", &error));
+                return Err(js_error(ErrorCode::Io, &error));
             }
             control.acknowledge(bytes);
         }
@@ -274,8 +270,8 @@ async fn to_file(
             Ok(promise) => JsFuture::from(promise)
                 .await
                 .map(|_| Saved::ToFile)
-                .map_err(|e| js_error("io", &e)),
-            Err(error) => Err(js_error("io", &error)),
+                .map_err(|e| js_error(ErrorCode::Io, &e)),
+            Err(error) => Err(js_error(ErrorCode::Io, &error)),
         },
         (_, Err(error)) if !control.cancelled() => Err(error),
         (Err(error), _) if !control.cancelled() => Err(error),
@@ -332,7 +328,7 @@ async fn through_service_worker(
     control: &Control,
     on_progress: OnProgress,
 ) -> Result<Saved, WorkerError> {
-    let channel = web_sys::MessageChannel::new().map_err(|e| js_error("internal", &e))?;
+    let channel = web_sys::MessageChannel::new().map_err(|e| js_error(ErrorCode::Internal, &e))?;
     let port = channel.port1();
     let side = Rc::new(RefCell::new(WorkerSide::default()));
     let on_message = {
@@ -375,7 +371,7 @@ async fn through_service_worker(
     let _ = Reflect::set(&message, &"size".into(), &(target.size as f64).into());
     let sent = worker.post_message_with_transferable(&message, &Array::of1(&channel.port2()));
     let outcome = match sent {
-        Err(error) => Err(js_error("internal", &error)),
+        Err(error) => Err(js_error(ErrorCode::Internal, &error)),
         Ok(()) => {
             let keepalive = KeepAlive::start(worker.clone());
             let outcome = stream_through(&port, &side, &id, target, control, on_progress).await;
@@ -401,7 +397,7 @@ async fn stream_through(
 ) -> Result<Saved, WorkerError> {
     if !wait_for(|| side.borrow().ready, SERVICE_WORKER_TIMEOUT_MS).await {
         return Err(WorkerError::new(
-            BLOCKED,
+            ErrorCode::SaveBlocked,
             "the service worker did not answer",
         ));
     }
@@ -419,7 +415,7 @@ async fn stream_through(
             return Ok(Saved::Cancelled);
         }
         return Err(WorkerError::new(
-            BLOCKED,
+            ErrorCode::SaveBlocked,
             "the browser did not start the download",
         ));
     }
@@ -578,15 +574,15 @@ async fn through_memory(
     let options = web_sys::BlobPropertyBag::new();
     options.set_type("application/octet-stream");
     let blob = web_sys::Blob::new_with_buffer_source_sequence_and_options(&parts, &options)
-        .map_err(|e| js_error("internal", &e))?;
-    let url =
-        web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| js_error("internal", &e))?;
+        .map_err(|e| js_error(ErrorCode::Internal, &e))?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob)
+        .map_err(|e| js_error(ErrorCode::Internal, &e))?;
     let document = web_sys::window()
         .and_then(|w| w.document())
-        .ok_or_else(|| WorkerError::new("internal", "no document"))?;
+        .ok_or_else(|| WorkerError::new(ErrorCode::Internal, "no document"))?;
     let link: web_sys::HtmlAnchorElement = document
         .create_element("a")
-        .map_err(|e| js_error("internal", &e))?
+        .map_err(|e| js_error(ErrorCode::Internal, &e))?
         .unchecked_into();
     link.set_href(&url);
     link.set_download(&target.name);
@@ -619,7 +615,7 @@ fn error_name(error: &JsValue) -> String {
         .unwrap_or_default()
 }
 
-fn js_error(code: &str, error: &JsValue) -> WorkerError {
+fn js_error(code: ErrorCode, error: &JsValue) -> WorkerError {
     let message = Reflect::get(error, &"message".into())
         .ok()
         .and_then(|v| v.as_string())

@@ -1,0 +1,56 @@
+//! The browser's side of the catalogues: the language as a signal, and lookups that
+//! re-run when it changes.
+
+use std::cell::RefCell;
+
+use leptos::prelude::*;
+use pli_api::ErrorCode;
+
+use super::{Lang, error_key, lookup, size_in};
+
+thread_local! {
+    // Reference-counted, not owned by whichever component first asked: it lives as long
+    // as the page.
+    static LANG: RefCell<Option<ArcRwSignal<Lang>>> = const { RefCell::new(None) };
+}
+
+/// The language signal (created on first use).
+pub fn lang() -> ArcRwSignal<Lang> {
+    LANG.with(|cell| {
+        cell.borrow_mut()
+            .get_or_insert_with(|| ArcRwSignal::new(Lang::default()))
+            .clone()
+    })
+}
+
+/// The text for `key` in the current language (reactive: re-read when the language
+/// changes).
+pub fn t(key: &str) -> String {
+    lookup(lang().get(), key).map_or_else(|| key.to_owned(), str::to_owned)
+}
+
+/// The explanation for an error code from the relay or the worker.
+pub fn error(code: ErrorCode) -> String {
+    let lang = lang().get();
+    lookup(lang, &error_key(code))
+        .or_else(|| lookup(lang, "error.unknown"))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// A size in human units (octets in French).
+pub fn size(bytes: u64) -> String {
+    size_in(lang().get(), bytes)
+}
+
+/// A date and time from milliseconds since the Unix epoch, in the browser's time zone.
+pub fn datetime(ms: u64) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
+    let locale = if lang().get() == Lang::Fr {
+        "fr-FR"
+    } else {
+        "en-GB"
+    };
+    date.to_locale_string(locale, &wasm_bindgen::JsValue::UNDEFINED)
+        .into()
+}
