@@ -1,5 +1,15 @@
 //! Running commands: each is echoed as `$ program args…` before it runs, its output goes to
 //! the terminal, and a failure names the command.
+//!
+//! FIXME(issue: "xtask/src/cmd.rs re-implements xshell"): most of this is what `xshell`
+//! 0.2 does (`Shell`, `cmd!`, `.env`, `Shell::change_dir`, `.run()`, `.read()`,
+//! `.quiet()`, `.ignore_status()` for [`Cmd::probe`] and [`Cmd::status_quiet`]): about 45
+//! of the 53 call sites would become `cmd!(sh, …)`. xshell does not stream a child's
+//! output while capturing it ([`Cmd::run_tee`], `cargo xtask test`'s step reports),
+//! spawn without waiting ([`Cmd::spawn_piped_stdout`], `cargo xtask dev`), or send stdout
+//! to a file ([`Cmd::stdout_file`], the crypto benchmark): those stay here as small
+//! functions. Differences to settle when switching: xshell echoes to stderr, not stdout,
+//! and does not show the environment it sets in the echoed line.
 
 use std::ffi::{OsStr, OsString};
 use std::fmt::Write as _;

@@ -56,7 +56,8 @@ COMMANDS:
                     table
     ci              Alias of `test`
     tidy            Run only the tidy checks (module docs, no ignored tests, no printing
-                    in libraries, the relay never links private-key types)
+                    in libraries, the relay never links private-key types, nothing
+                    reaches outside the repository)
     bench [NAME]    Run a benchmark; without NAME, list the benchmarks
     help            Print this help
 

@@ -7,6 +7,11 @@
 //!   `src/main.rs`; build scripts are not under `src/`);
 //! * **the relay never links private-key types**: in every crate of [`RELAY_CRATES`],
 //!   `cargo tree` shows `pli-crypto` without its `secret` feature.
+//! * **the repository stands alone**: no tracked source, manifest, script or CI file
+//!   (`*.rs`, `*.toml`, `*.sh`, `*.js`, `.ci/*`) names a relative path up into a `shared`
+//!   folder beside it: what a build or test reads is vendored, and the documents the code
+//!   cites are in `docs/`. Markdown files (which may explain the rule) and `docs/` are not
+//!   checked.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -28,6 +33,7 @@ pub(crate) fn run(ws: &Workspace) -> Result<()> {
     module_docs(ws, &mut problems)?;
     no_ignored_tests(ws, &mut problems)?;
     no_printing_in_libraries(ws, &mut problems)?;
+    stays_inside_repository(ws, &mut problems)?;
     let relay = relay_without_secrets(ws, &mut problems)?;
     println!("{relay}");
     if problems.is_empty() {
@@ -104,6 +110,45 @@ fn no_printing_in_libraries(ws: &Workspace, problems: &mut Vec<String>) -> Resul
         }
     }
     Ok(())
+}
+
+fn stays_inside_repository(ws: &Workspace, problems: &mut Vec<String>) -> Result<()> {
+    // Built from parts so that this file does not match itself.
+    let outside = ["..", "/shared"].concat();
+    let tracked = Cmd::new("git")
+        .args(["ls-files", "-z"])
+        .current_dir(&ws.root)
+        .read_quiet()
+        .context("cannot list the tracked files")?;
+    for name in tracked.split('\0').filter(|name| must_stay_inside(name)) {
+        let path = ws.root.join(name);
+        // Listed but deleted in the work tree: nothing to read.
+        if !path.is_file() {
+            continue;
+        }
+        for (number, line) in read(&path)?.lines().enumerate() {
+            if line.contains(&outside) {
+                problems.push(format!(
+                    "{name}:{}: reaches outside the repository (`{outside}`): vendor what it \
+                     needs, or cite `docs/`",
+                    number + 1
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether tracked file `name` (relative, `/`-separated) is checked by
+/// [`stays_inside_repository`]: sources, manifests, scripts and CI files, outside `docs/`.
+fn must_stay_inside(name: &str) -> bool {
+    if name.starts_with("docs/") || name.ends_with(".md") {
+        return false;
+    }
+    name.starts_with(".ci/")
+        || [".rs", ".toml", ".sh", ".js"]
+            .iter()
+            .any(|extension| name.ends_with(extension))
 }
 
 /// Whether `line` calls macro `name` (`print!` must not match inside `eprint!`).
@@ -237,7 +282,7 @@ fn relative(ws: &Workspace, path: &Path) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{contains_macro, crypto_features};
+    use super::{contains_macro, crypto_features, must_stay_inside};
 
     #[test]
     fn reads_crypto_features_from_cargo_tree() {
@@ -261,6 +306,27 @@ mod tests {
             crypto_features("pli-api v0.1.0 (/work/crates/pli-api) "),
             None
         );
+    }
+
+    #[test]
+    fn checks_sources_manifests_scripts_and_ci_for_paths_outside() {
+        for name in [
+            "crates/pli-testvectors/build.rs",
+            "Cargo.toml",
+            "web/static/worker.js",
+            ".ci/run",
+            "tests/run.sh",
+        ] {
+            assert!(must_stay_inside(name), "{name}");
+        }
+        for name in [
+            "docs/security.md",
+            "docs/notes.txt",
+            "ARCHITECTURE.md",
+            "crates/pli-testvectors/vectors/stream_bad_tag",
+        ] {
+            assert!(!must_stay_inside(name), "{name}");
+        }
     }
 
     #[test]

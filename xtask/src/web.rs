@@ -4,7 +4,7 @@
 //! 2. wasm-bindgen, as a library (`wasm-bindgen-cli-support`, the exact version of the
 //!    `wasm-bindgen` crate), `--target web`: an ES module of glue plus `pli_web_bg.wasm`;
 //! 3. unless `--no-opt`, `wasm-opt` from the npm package `binaryen` (Debian's is too old
-//!    for wasm-bindgen's externref table, see TOOLCHAIN.md), installed once in
+//!    for wasm-bindgen's externref table, see `docs/toolchain.md`), installed once in
 //!    `target/tools/npm`;
 //! 4. every asset named after its content (`assets/<name>-<16 hex of SHA-256>.<ext>`) and
 //!    the references rewritten in dependency order: wasm → glue → worker.js and boot.js →

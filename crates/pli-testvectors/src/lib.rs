@@ -1,4 +1,6 @@
-//! The C2SP CCTV age test vectors, embedded at build time (see `build.rs`), parsed.
+//! The C2SP CCTV age test vectors, vendored in `vectors/` (where they come from, their
+//! licence and how to refresh them: `vectors/PROVENANCE.md`), embedded at build time (see
+//! `build.rs`), parsed.
 //!
 //! Each file is a list of `key: value` lines, an empty line, then the age file (possibly
 //! zlib-compressed). [`cctv`] returns them all; a vector with a key this parser does not

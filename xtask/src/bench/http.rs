@@ -1,13 +1,17 @@
-//! A small HTTP/1.1 client on `std::net`, for the server benchmark: the same code sends
-//! parts to the relay and to nginx, so both see the identical client. Keep-alive
-//! connections, bodies written with one `write_all`, responses read by `Content-Length`
-//! or chunked encoding; a body is kept only if asked for, otherwise read and discarded.
+//! The server benchmark's HTTP client: one [`ureq`] agent per upload stream, configured
+//! once in [`Client::new`], so the relay and nginx see the identical client (same
+//! headers, same keep-alive connection reuse, same buffers). Plain HTTP to localhost: no
+//! proxy from the environment, no redirects followed, no compression asked for. A request
+//! body is one slice; a response body is either kept (small JSON answers) or read in
+//! [`DISCARD_CHUNK`] pieces and thrown away, so a multi-GiB download is never held in
+//! memory.
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::{SocketAddr, TcpStream};
+use std::io::Read as _;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
+use ureq::http::{Method, Request};
 
 /// Bytes read at a time from a body that is thrown away.
 const DISCARD_CHUNK: usize = 256 * 1024;
@@ -36,205 +40,95 @@ impl Response {
     }
 }
 
-/// One keep-alive connection to `address`, opened again if the server closed it.
+/// A client for `address` that keeps its connection alive between requests (one request
+/// at a time: one connection).
 #[derive(Debug)]
-pub(crate) struct Conn {
+pub(crate) struct Client {
     address: SocketAddr,
-    stream: Option<BufReader<TcpStream>>,
+    agent: ureq::Agent,
 }
 
-impl Conn {
+impl Client {
     pub(crate) fn new(address: SocketAddr) -> Self {
+        let config = ureq::Agent::config_builder()
+            // Statuses are the caller's to judge (`Response::success`).
+            .http_status_as_error(false)
+            // Localhost only: never through a proxy named by HTTP_PROXY and the like.
+            .proxy(None)
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .timeout_connect(Some(Duration::from_secs(5)))
+            .timeout_recv_response(Some(Duration::from_secs(300)))
+            // A whole 1 GiB download, on a slow machine.
+            .timeout_recv_body(Some(Duration::from_secs(1800)))
+            .build();
         Self {
             address,
-            stream: None,
+            agent: config.into(),
         }
-    }
-
-    fn stream(&mut self) -> Result<&mut BufReader<TcpStream>> {
-        if self.stream.is_none() {
-            let stream = TcpStream::connect_timeout(&self.address, Duration::from_secs(5))
-                .with_context(|| format!("cannot connect to {}", self.address))?;
-            stream.set_nodelay(true)?;
-            stream.set_read_timeout(Some(Duration::from_secs(300)))?;
-            self.stream = Some(BufReader::with_capacity(64 * 1024, stream));
-        }
-        self.stream.as_mut().context("the connection is not open")
     }
 
     /// Sends one request and reads the whole response. `headers` are `(name, value)`;
-    /// `Host` and `Content-Length` (when there is a body) are added. With `keep_body`, the
-    /// response body is returned; otherwise it is read and thrown away.
+    /// `Content-Length` is added for `PUT` and `POST` (and any request with a body). With
+    /// `keep_body`, the response body is returned; otherwise it is read and thrown away.
     pub(crate) fn request(
-        &mut self,
+        &self,
         method: &str,
         path: &str,
         headers: &[(&str, &str)],
         body: &[u8],
         keep_body: bool,
     ) -> Result<Response> {
-        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\n", self.address);
-        for (name, value) in headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        if !body.is_empty() || matches!(method, "PUT" | "POST") {
-            head.push_str(&format!("Content-Length: {}\r\n", body.len()));
-        }
-        head.push_str("\r\n");
-        let result = self.exchange(method, head.as_bytes(), body, keep_body);
-        if result.is_err() {
-            // Never reuse a connection in an unknown state.
-            self.stream = None;
-        }
-        result
-    }
-
-    fn exchange(
-        &mut self,
-        method: &str,
-        head: &[u8],
-        body: &[u8],
-        keep_body: bool,
-    ) -> Result<Response> {
         let address = self.address;
-        let stream = self.stream()?;
-        let socket = stream.get_mut();
-        socket
-            .write_all(head)
-            .and_then(|()| socket.write_all(body))
-            .and_then(|()| socket.flush())
-            .with_context(|| format!("cannot send {method} to {address}"))?;
-
-        let mut line = String::new();
-        stream
-            .read_line(&mut line)
-            .with_context(|| format!("no answer from {address}"))?;
-        let status: u16 = line
-            .split_whitespace()
-            .nth(1)
-            .and_then(|code| code.parse().ok())
-            .with_context(|| format!("not an HTTP status line: {:?}", line.trim_end()))?;
-        let mut content_length = None;
-        let mut chunked = false;
-        let mut close = false;
-        loop {
-            line.clear();
-            stream
-                .read_line(&mut line)
-                .context("cannot read a header")?;
-            let header = line.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            let Some((name, value)) = header.split_once(':') else {
-                bail!("malformed header {header:?}");
-            };
-            let value = value.trim();
-            match name.to_ascii_lowercase().as_str() {
-                "content-length" => {
-                    content_length = Some(value.parse::<u64>().context("bad Content-Length")?)
-                }
-                "transfer-encoding" => chunked = value.eq_ignore_ascii_case("chunked"),
-                "connection" => close = value.eq_ignore_ascii_case("close"),
-                _ => {}
-            }
+        let method = Method::from_bytes(method.as_bytes())
+            .with_context(|| format!("not an HTTP method: {method}"))?;
+        let mut builder = Request::builder()
+            .method(method.clone())
+            .uri(format!("http://{address}{path}"));
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
         }
-        let mut sink = Sink::new(keep_body);
-        let has_body = !(method == "HEAD" || status == 204 || status == 304 || status < 200);
-        if has_body && chunked {
-            loop {
-                line.clear();
-                stream.read_line(&mut line).context("cannot read a chunk")?;
-                let size = line.trim_end().split(';').next().unwrap_or_default();
-                let size = u64::from_str_radix(size.trim(), 16).context("bad chunk size")?;
-                if size == 0 {
-                    // Trailers, then the empty line.
-                    loop {
-                        line.clear();
-                        stream
-                            .read_line(&mut line)
-                            .context("cannot read a trailer")?;
-                        if line.trim_end().is_empty() {
-                            break;
-                        }
-                    }
-                    break;
-                }
-                sink.copy(stream, size)?;
-                line.clear();
-                stream
-                    .read_line(&mut line)
-                    .context("cannot read a chunk end")?;
-            }
-        } else if has_body && let Some(length) = content_length {
-            sink.copy(stream, length)?;
-        } else if has_body {
-            // Delimited by the end of the connection.
-            sink.copy(stream, u64::MAX)?;
-            close = true;
-        }
-        if close {
-            self.stream = None;
-        }
+        let sent = if !body.is_empty() || matches!(method, Method::PUT | Method::POST) {
+            let request = builder
+                .body(body)
+                .with_context(|| format!("cannot build {method} {path}"))?;
+            self.agent.run(request)
+        } else {
+            let request = builder
+                .body(())
+                .with_context(|| format!("cannot build {method} {path}"))?;
+            self.agent.run(request)
+        };
+        let response = sent.with_context(|| format!("{method} {path} to {address} failed"))?;
+        let status = response.status().as_u16();
+        let mut reader = response.into_body().into_reader();
+        let mut kept = Vec::new();
+        let length = if keep_body {
+            let read = reader
+                .read_to_end(&mut kept)
+                .context("cannot read the body")?;
+            read as u64
+        } else {
+            discard(&mut reader)?
+        };
         Ok(Response {
             status,
-            body: sink.kept,
-            length: sink.length,
+            body: kept,
+            length,
         })
     }
 }
 
-/// Where a body goes: kept, or counted and thrown away.
-struct Sink {
-    keep: bool,
-    kept: Vec<u8>,
-    length: u64,
-    scratch: Vec<u8>,
-}
-
-impl Sink {
-    fn new(keep: bool) -> Self {
-        Self {
-            keep,
-            kept: Vec::new(),
-            length: 0,
-            scratch: if keep {
-                Vec::new()
-            } else {
-                vec![0; DISCARD_CHUNK]
-            },
+/// Reads `reader` to its end and returns how many bytes it gave.
+fn discard(reader: &mut impl std::io::Read) -> Result<u64> {
+    let mut scratch = vec![0; DISCARD_CHUNK];
+    let mut length = 0u64;
+    loop {
+        let n = reader.read(&mut scratch).context("cannot read the body")?;
+        if n == 0 {
+            return Ok(length);
         }
-    }
-
-    /// Reads `length` bytes (or up to the end of the stream if `u64::MAX`).
-    fn copy(&mut self, stream: &mut BufReader<TcpStream>, length: u64) -> Result<()> {
-        let until_eof = length == u64::MAX;
-        if self.keep {
-            let read = stream
-                .take(length)
-                .read_to_end(&mut self.kept)
-                .context("cannot read the body")?;
-            self.length += read as u64;
-            if !until_eof && (read as u64) < length {
-                bail!("the body ended after {read} of {length} bytes");
-            }
-            return Ok(());
-        }
-        let mut left = length;
-        while left > 0 {
-            let want = usize::try_from(left.min(DISCARD_CHUNK as u64)).unwrap_or(DISCARD_CHUNK);
-            let buffer = self.scratch.get_mut(..want).context("scratch buffer")?;
-            let n = stream.read(buffer).context("cannot read the body")?;
-            if n == 0 {
-                if until_eof {
-                    return Ok(());
-                }
-                bail!("the body ended {left} bytes early");
-            }
-            self.length += n as u64;
-            left -= n as u64;
-        }
-        Ok(())
+        length += n as u64;
     }
 }
 
@@ -266,7 +160,99 @@ pub(crate) fn json_field(text: &str, name: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::json_field;
+    use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+    use std::net::TcpListener;
+
+    use super::{Client, json_field};
+
+    /// Answers `answers` requests on the first connection only, each with `body_len`
+    /// bytes, and returns what it read: the requests' heads and bodies.
+    fn one_connection_server(
+        answers: usize,
+        body_len: usize,
+    ) -> (std::net::SocketAddr, std::thread::JoinHandle<Vec<String>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        let handle = std::thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            // A request on another connection fails the test instead of hanging it.
+            stream
+                .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+                .unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut writer = stream;
+            let mut seen = Vec::new();
+            for _ in 0..answers {
+                let mut head = String::new();
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    reader.read_line(&mut line).unwrap();
+                    if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = value.trim().parse().unwrap();
+                    }
+                    head.push_str(&line);
+                    if line == "\r\n" {
+                        break;
+                    }
+                }
+                let mut body = vec![0; length];
+                reader.read_exact(&mut body).unwrap();
+                seen.push(format!("{head}{}", String::from_utf8_lossy(&body)));
+                write!(
+                    writer,
+                    "HTTP/1.1 200 OK\r\nContent-Length: {body_len}\r\n\r\n"
+                )
+                .unwrap();
+                writer.write_all(&vec![b'x'; body_len]).unwrap();
+            }
+            seen
+        });
+        (address, handle)
+    }
+
+    #[test]
+    fn keeps_the_connection_alive_and_streams_bodies_away() {
+        let big = 3 * 1024 * 1024 + 7;
+        let (address, server) = one_connection_server(3, big);
+        let client = Client::new(address);
+        let put = client
+            .request(
+                "PUT",
+                "/part",
+                &[("Authorization", "Bearer t")],
+                b"abc",
+                true,
+            )
+            .unwrap();
+        assert_eq!(
+            (put.status, put.length, put.body.len()),
+            (200, big as u64, big)
+        );
+        let get = client.request("GET", "/object", &[], &[], false).unwrap();
+        assert_eq!(
+            (get.status, get.length, get.body.len()),
+            (200, big as u64, 0)
+        );
+        let delete = client.request("DELETE", "/x", &[], &[], false).unwrap();
+        assert_eq!(delete.length, big as u64);
+
+        // All three on the one connection the server accepts.
+        let seen = server.join().unwrap();
+        let put = seen[0].to_ascii_lowercase();
+        assert!(put.starts_with("put /part http/1.1"), "{put}");
+        assert!(
+            put.contains("authorization: bearer t") && put.ends_with("abc"),
+            "{put}"
+        );
+        assert!(put.contains("content-length: 3"), "{put}");
+        assert!(
+            !seen[1].to_ascii_lowercase().contains("content-length"),
+            "{}",
+            seen[1]
+        );
+        assert!(seen[2].starts_with("DELETE /x"), "{}", seen[2]);
+    }
 
     #[test]
     fn reads_flat_json_fields() {

@@ -42,7 +42,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use sha2::{Digest as _, Sha256};
 
-use super::http::{Conn, json_field};
+use super::http::{Client, json_field};
 use crate::Workspace;
 use crate::cmd::{Cmd, human};
 use crate::deps;
@@ -275,7 +275,7 @@ fn wait_ready(
         }
         if TcpStream::connect_timeout(&address, Duration::from_secs(1)).is_ok() {
             let Some(path) = path else { return Ok(()) };
-            let mut conn = Conn::new(address);
+            let conn = Client::new(address);
             if conn
                 .request("GET", path, &[], &[], true)
                 .is_ok_and(|r| r.status == 200)
@@ -523,7 +523,7 @@ fn create_exchange(relay: &Relay, world: &World, sizes: &[u64]) -> Result<String
         sizes.join(",")
     );
     let auth = format!("Bearer {}", world.sender_token);
-    let response = Conn::new(relay.address)
+    let response = Client::new(relay.address)
         .request(
             "POST",
             "/api/exchanges",
@@ -541,7 +541,7 @@ fn create_exchange(relay: &Relay, world: &World, sizes: &[u64]) -> Result<String
 /// Cancels an upload in progress: the relay deletes its parts.
 fn cancel_exchange(relay: &Relay, world: &World, id: &str) -> Result<()> {
     let auth = format!("Bearer {}", world.sender_token);
-    Conn::new(relay.address)
+    Client::new(relay.address)
         .request(
             "DELETE",
             &format!("/api/exchanges/{id}"),
@@ -571,7 +571,7 @@ fn upload(
         let handles: Vec<_> = (0..streams)
             .map(|stream| {
                 scope.spawn(move || -> Result<(Instant, Instant)> {
-                    let mut conn = Conn::new(address);
+                    let conn = Client::new(address);
                     let started = Instant::now();
                     for part in 0..parts {
                         conn.request("PUT", &path(stream, part), headers, body, true)?
@@ -897,7 +897,7 @@ fn memory(
     let exchange = create_exchange(relay, world, &[MANIFEST_LEN as u64, BIG_OBJECT])?;
     let auth = format!("Bearer {}", world.sender_token);
     let manifest_digest = content_digest(payload.manifest());
-    Conn::new(relay.address)
+    Client::new(relay.address)
         .request(
             "PUT",
             &part_path(&exchange, 0, 0),
@@ -952,7 +952,7 @@ fn memory(
     let down_baseline = idle_rss(relay)?;
     let sampler = Sampler::start(relay.pid());
     let started = Instant::now();
-    let downloaded = Conn::new(relay.address).request(
+    let downloaded = Client::new(relay.address).request(
         "GET",
         &format!("/api/exchanges/{exchange}/objects/1"),
         &[("Authorization", &auth)],
@@ -1090,7 +1090,7 @@ struct Page {
 fn inbox_pages(tools: &Tools, relay: &Relay, world: &World) -> Result<[Page; 2]> {
     let token = world.recipient_session(tools, relay)?;
     let auth = format!("Bearer {token}");
-    let first = Conn::new(relay.address)
+    let first = Client::new(relay.address)
         .request("GET", INBOX_PATH, &[("Authorization", &auth)], &[], true)?
         .success("cannot list the inbox")?;
     let cursor = json_field(&first.text(), "next_cursor")

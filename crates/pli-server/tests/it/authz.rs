@@ -1,4 +1,4 @@
-//! The authorisation matrix of SECURITY.md, route by route.
+//! The authorisation matrix of `docs/security.md`, route by route.
 //!
 //! [`CASES`] lists every route of the router with what it needs; the test fails if a
 //! route of `pli_server::routes::ROUTES` is missing here (or listed here but gone). For

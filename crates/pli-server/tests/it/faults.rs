@@ -1,4 +1,4 @@
-//! Fault tests (SECURITY.md, "Fault and load tests"): the relay killed with SIGKILL at
+//! Fault tests (`docs/security.md`, "Fault and load tests"): the relay killed with SIGKILL at
 //! random points of uploads and in the middle of a purge, parts whose length lies, a full
 //! disk, PostgreSQL restarted under load, many uploads and downloads at once.
 //!
