@@ -11,6 +11,7 @@
 
 mod bytes;
 pub mod codes;
+pub mod endpoints;
 mod id;
 pub mod messages;
 mod signed;

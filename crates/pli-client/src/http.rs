@@ -1,7 +1,14 @@
-//! The HTTP transport: JSON requests with the session's bearer token, error bodies turned
-//! into [`ClientError::Api`].
+//! The HTTP transport: calls to the endpoints `pli_api::endpoints` describes, with the
+//! session's bearer token, error bodies turned into [`ClientError::Api`].
+//!
+//! Paths are never written here: each call names an endpoint, whose description gives the
+//! method, the path and the types of what goes and comes back. Four calls cover the JSON
+//! endpoints ([`Client::call`], [`Client::fetch`], [`Client::submit`], [`Client::act`],
+//! chosen by whether a body goes and whether one comes back); [`Client::request_to`]
+//! builds the request for the others (raw parts, streamed objects).
 
 use pli_api::ErrorCode;
+use pli_api::endpoints::{self, Endpoint, NoBody};
 use pli_api::messages::ErrorBody;
 use reqwest::{Method, RequestBuilder, Response};
 use serde::Serialize;
@@ -45,7 +52,20 @@ impl Client {
         self.token.as_deref()
     }
 
-    /// A request to `path`, authenticated if there is a token.
+    /// A request to `endpoint`, authenticated if there is a token, to finish and send
+    /// with [`Client::send`] (for the endpoints whose bodies are not JSON).
+    pub fn request_to<E: Endpoint>(&self, endpoint: &E) -> RequestBuilder {
+        let method = match E::METHOD {
+            endpoints::Method::Get => Method::GET,
+            endpoints::Method::Post => Method::POST,
+            endpoints::Method::Put => Method::PUT,
+            endpoints::Method::Delete => Method::DELETE,
+        };
+        self.request(method, &endpoint.path())
+    }
+
+    /// A request to `path`, authenticated if there is a token. Prefer
+    /// [`Client::request_to`]: tests use this one to send what no endpoint describes.
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
         let builder = self.http.request(method, format!("{}{path}", self.base));
         match &self.token {
@@ -74,7 +94,41 @@ impl Client {
         })
     }
 
-    /// GET a JSON document.
+    /// Calls an endpoint that takes JSON and answers JSON.
+    pub async fn call<E>(&self, endpoint: &E, body: &E::Request) -> Result<E::Response, ClientError>
+    where
+        E: Endpoint,
+        E::Request: Serialize,
+        E::Response: DeserializeOwned,
+    {
+        Ok(Self::send(self.request_to(endpoint).json(body))
+            .await?
+            .json()
+            .await?)
+    }
+
+    /// Calls an endpoint that takes no body and answers JSON.
+    pub async fn fetch<E>(&self, endpoint: &E) -> Result<E::Response, ClientError>
+    where
+        E: Endpoint<Request = NoBody>,
+        E::Response: DeserializeOwned,
+    {
+        Ok(Self::send(self.request_to(endpoint)).await?.json().await?)
+    }
+
+    /// Calls an endpoint that takes JSON and answers with a status alone.
+    pub async fn submit<E>(&self, endpoint: &E, body: &E::Request) -> Result<(), ClientError>
+    where
+        E: Endpoint<Response = NoBody>,
+        E::Request: Serialize,
+    {
+        Self::send(self.request_to(endpoint).json(body)).await?;
+        Ok(())
+    }
+
+    /// GET a JSON document at a path written by hand: for tests and tools that send what
+    /// no endpoint describes (a malformed or foreign path). Pli's own code calls
+    /// endpoints (`cargo xtask tidy` refuses an `/api/` path written in it).
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
         Ok(Self::send(self.request(Method::GET, path))
             .await?
@@ -82,7 +136,7 @@ impl Client {
             .await?)
     }
 
-    /// POST JSON, read JSON.
+    /// POST JSON to a path written by hand, read JSON (tests and tools, as [`Client::get`]).
     pub async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(
         &self,
         path: &str,
@@ -94,13 +148,22 @@ impl Client {
             .await?)
     }
 
-    /// POST JSON, ignore the answer's body.
+    /// POST JSON to a path written by hand, ignore the answer's body (tests and tools).
     pub async fn post_empty<B: Serialize + ?Sized>(
         &self,
         path: &str,
         body: &B,
     ) -> Result<(), ClientError> {
         Self::send(self.request(Method::POST, path).json(body)).await?;
+        Ok(())
+    }
+
+    /// Calls an endpoint that takes no body and answers with a status alone.
+    pub async fn act<E>(&self, endpoint: &E) -> Result<(), ClientError>
+    where
+        E: Endpoint<Request = NoBody, Response = NoBody>,
+    {
+        Self::send(self.request_to(endpoint)).await?;
         Ok(())
     }
 }

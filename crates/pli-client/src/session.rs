@@ -26,7 +26,6 @@ use pli_crypto::manifest::{Category, Manifest};
 use pli_crypto::password::{self, KdfParams};
 use pli_crypto::receipt::Receipt;
 use pli_crypto::sign::{Signed, SigningKey, VerifyingKey};
-use reqwest::Method;
 use sha2::{Digest as _, Sha256};
 
 use crate::protocol::{self, VerifiedExchange, VerifiedReceipt};
@@ -35,6 +34,7 @@ mod send;
 
 use crate::rt;
 use crate::{Client, ClientError};
+use pli_api::endpoints as ep;
 pub use send::{PendingSend, PlannedFile};
 
 /// Milliseconds since the Unix epoch (the browser's clock in WebAssembly, where
@@ -268,8 +268,8 @@ impl Session {
         kdf: KdfParams,
     ) -> Result<Self, ClientError> {
         let info: InvitationInfo = client
-            .post(
-                "/api/setup/lookup",
+            .call(
+                &ep::SetupLookup {},
                 &TokenRequest {
                     token: token.into(),
                 },
@@ -310,8 +310,7 @@ impl Session {
             org_certificate: Signed::sign(&org, &root)?.to_wire(),
             user_certificate: Signed::sign(&cert, &root)?.to_wire(),
         };
-        let response =
-            Client::send(client.request(Method::POST, "/api/setup").json(&request)).await?;
+        let response = Client::send(client.request_to(&ep::Setup {}).json(&request)).await?;
         let token = session_token(&response);
         let login: LoginResponse = response.json().await?;
         let client = client.with_token(token);
@@ -326,8 +325,8 @@ impl Session {
         kdf: KdfParams,
     ) -> Result<Self, ClientError> {
         let info: InvitationInfo = client
-            .post(
-                "/api/invitations/lookup",
+            .call(
+                &ep::InvitationLookup {},
                 &TokenRequest {
                     token: token.into(),
                 },
@@ -347,12 +346,8 @@ impl Session {
                 encryption_key: Base64(keys.encryption.to_recipient().to_bytes().to_vec()),
             },
         };
-        let response = Client::send(
-            client
-                .request(Method::POST, "/api/invitations/accept")
-                .json(&request),
-        )
-        .await?;
+        let response =
+            Client::send(client.request_to(&ep::AcceptInvitation {}).json(&request)).await?;
         let token = session_token(&response);
         let login: LoginResponse = response.json().await?;
         Self::unlock(client.with_token(token), login.me, bundle, None, kdf).await
@@ -366,7 +361,7 @@ impl Session {
         password: &str,
         pinned_root: Option<VerifyingKey>,
     ) -> Result<Self, ClientError> {
-        let me: Me = client.get("/api/me").await?;
+        let me: Me = client.fetch(&ep::GetMe {}).await?;
         let kdf = kdf_from_wire(&me.kdf)?;
         let credentials = derive(password.to_owned(), kdf).await?;
         let bundle = KeyBundle::open(&me.key_bundle.0, &credentials.bundle_key, &me.user_id)?;
@@ -383,8 +378,8 @@ impl Session {
         pinned_root: Option<VerifyingKey>,
     ) -> Result<Self, ClientError> {
         let prelogin: PreloginResponse = client
-            .post(
-                "/api/auth/prelogin",
+            .call(
+                &ep::Prelogin {},
                 &PreloginRequest {
                     email: email.into(),
                 },
@@ -399,7 +394,7 @@ impl Session {
             // Natively the token travels as a bearer; in the browser, only in the HttpOnly cookie.
             bearer: cfg!(not(target_arch = "wasm32")),
         };
-        let login: LoginResponse = client.post("/api/auth/login", &request).await?;
+        let login: LoginResponse = client.call(&ep::Login {}, &request).await?;
         let bundle = KeyBundle::open(
             &login.me.key_bundle.0,
             &credentials.bundle_key,
@@ -450,14 +445,13 @@ impl Session {
     /// Re-reads the account and unlocks every organisation key granted, each checked
     /// against its certificate (verified to the root).
     pub async fn refresh_keys(&mut self) -> Result<(), ClientError> {
-        self.me = self.client.get("/api/me").await?;
+        self.me = self.client.fetch(&ep::GetMe {}).await?;
         if self.me.status != AccountStatus::Active || self.me.org_kind == OrgKind::Platform {
             return Ok(());
         }
         let org = self.me.org_id;
-        let directory: Vec<DirectoryKey> =
-            self.client.get(&format!("/api/orgs/{org}/keys")).await?;
-        let grants: MyGrants = self.client.get("/api/me/grants").await?;
+        let directory: Vec<DirectoryKey> = self.client.fetch(&ep::OrgKeys { org }).await?;
+        let grants: MyGrants = self.client.fetch(&ep::MyGrants {}).await?;
         let own_org = self.own_org_entry().await?;
         self.org_keys.clear();
         for grant in grants.grants.iter().filter(|g| g.org_id == org) {
@@ -488,7 +482,7 @@ impl Session {
     }
 
     async fn own_org_entry(&self) -> Result<DirectoryOrg, ClientError> {
-        let orgs: Vec<DirectoryOrg> = self.client.get("/api/directory/orgs").await?;
+        let orgs: Vec<DirectoryOrg> = self.client.fetch(&ep::Directory {}).await?;
         orgs.into_iter()
             .find(|o| o.org_id == self.me.org_id)
             .ok_or_else(|| ClientError::verification("my organisation is not in the directory"))
@@ -502,7 +496,7 @@ impl Session {
             auth_key: Base64(credentials.auth_key.to_bytes().to_vec()),
             totp: totp.map(str::to_owned),
         };
-        self.client.post_empty("/api/auth/reauth", &request).await
+        self.client.submit(&ep::Reauth {}, &request).await
     }
 
     /// Turns TOTP on; `code_for` computes a code from the base32 secret (an authenticator).
@@ -510,27 +504,22 @@ impl Session {
         &mut self,
         code_for: impl Fn(&str) -> String,
     ) -> Result<String, ClientError> {
-        let setup: TotpSetupResponse = self
-            .client
-            .post("/api/me/totp/setup", &serde_json::json!({}))
-            .await?;
+        let setup: TotpSetupResponse = self.client.fetch(&ep::TotpSetup {}).await?;
         self.client
-            .post_empty(
-                "/api/me/totp/confirm",
+            .submit(
+                &ep::TotpConfirm {},
                 &TotpCode {
                     code: code_for(&setup.secret),
                 },
             )
             .await?;
-        self.me = self.client.get("/api/me").await?;
+        self.me = self.client.fetch(&ep::GetMe {}).await?;
         Ok(setup.secret)
     }
 
     /// Logs out.
     pub async fn logout(&self) -> Result<(), ClientError> {
-        self.client
-            .post_empty("/api/auth/logout", &serde_json::json!({}))
-            .await
+        self.client.act(&ep::Logout {}).await
     }
 
     // ----- administration -------------------------------------------------------------
@@ -553,8 +542,8 @@ impl Session {
             issued_at: now_ms(),
         };
         self.client
-            .post_empty(
-                "/api/orgs",
+            .call(
+                &ep::CreateOrg {},
                 &CreateOrg {
                     certificate: Signed::sign(&org, root)?.to_wire(),
                 },
@@ -576,14 +565,12 @@ impl Session {
             display_name: display_name.into(),
             role,
         };
-        self.client
-            .post(&format!("/api/orgs/{org}/invitations"), &request)
-            .await
+        self.client.call(&ep::Invite { org: *org }, &request).await
     }
 
     /// The members of `org`.
     pub async fn members(&self, org: &OrgId) -> Result<Members, ClientError> {
-        self.client.get(&format!("/api/orgs/{org}/members")).await
+        self.client.fetch(&ep::Members { org: *org }).await
     }
 
     /// Certifies a pending member's keys and grants them every organisation key held.
@@ -623,7 +610,13 @@ impl Session {
             grants,
         };
         self.client
-            .post_empty(&format!("/api/orgs/{org}/members/{user}/certify"), &request)
+            .submit(
+                &ep::Certify {
+                    org: *org,
+                    user: *user,
+                },
+                &request,
+            )
             .await
     }
 
@@ -653,10 +646,7 @@ impl Session {
     ) -> Result<pli_crypto::age::Recipient, ClientError> {
         let signing = VerifyingKey::from_bytes(&key32(&member.keys.signing_key)?)?;
         let fingerprint = pli_crypto::sign::Fingerprint::of_signing_key(&signing).to_hex();
-        let chain = self
-            .client
-            .get(&format!("/api/directory/certificates/{fingerprint}"))
-            .await?;
+        let chain = self.client.fetch(&ep::Certificate { fingerprint }).await?;
         let cert = protocol::verify_chain(&self.trust, &chain)?;
         if cert.user_id != member.user_id || cert.org_id != *org {
             return Err(ClientError::verification(
@@ -678,7 +668,13 @@ impl Session {
         let recipient = self.certified_recipient(org, member).await?;
         let grants = self.grants_for(user, &recipient)?;
         self.client
-            .post_empty(&format!("/api/orgs/{org}/members/{user}/grants"), &grants)
+            .submit(
+                &ep::Grant {
+                    org: *org,
+                    user: *user,
+                },
+                &grants,
+            )
             .await
     }
 
@@ -715,7 +711,7 @@ impl Session {
             grants,
         };
         self.client
-            .post_empty(&format!("/api/orgs/{org}/keys"), &request)
+            .submit(&ep::PublishKey { org }, &request)
             .await?;
         self.org_keys.insert(generation, key);
         Ok(generation)
@@ -723,13 +719,12 @@ impl Session {
 
     /// Removes a member.
     pub async fn remove_member(&self, org: &OrgId, user: &UserId) -> Result<Removed, ClientError> {
-        Ok(Client::send(
-            self.client
-                .request(Method::DELETE, &format!("/api/orgs/{org}/members/{user}")),
-        )
-        .await?
-        .json()
-        .await?)
+        self.client
+            .fetch(&ep::RemoveMember {
+                org: *org,
+                user: *user,
+            })
+            .await
     }
 
     /// Issues a new account set-up link to a member who lost their password.
@@ -739,10 +734,10 @@ impl Session {
         user: &UserId,
     ) -> Result<InviteResponse, ClientError> {
         self.client
-            .post(
-                &format!("/api/orgs/{org}/members/{user}/reset"),
-                &serde_json::json!({}),
-            )
+            .fetch(&ep::ResetMember {
+                org: *org,
+                user: *user,
+            })
             .await
     }
 
@@ -754,7 +749,7 @@ impl Session {
         &mut self,
         org: &OrgId,
     ) -> Result<protocol::VerifiedOrgKey, ClientError> {
-        let orgs: Vec<DirectoryOrg> = self.client.get("/api/directory/orgs").await?;
+        let orgs: Vec<DirectoryOrg> = self.client.fetch(&ep::Directory {}).await?;
         let entry = orgs
             .iter()
             .find(|o| o.org_id == *org)
@@ -788,18 +783,26 @@ impl Session {
 
     /// A page of my organisation's inbox.
     pub async fn inbox(&self) -> Result<ExchangePage, ClientError> {
-        self.client.get("/api/exchanges/inbox").await
+        self.client
+            .fetch(&ep::Inbox {
+                query: Default::default(),
+            })
+            .await
     }
 
     /// A page of my organisation's outbox.
     pub async fn outbox(&self) -> Result<ExchangePage, ClientError> {
-        self.client.get("/api/exchanges/outbox").await
+        self.client
+            .fetch(&ep::Outbox {
+                query: Default::default(),
+            })
+            .await
     }
 
     /// Opens an exchange: verifies the envelope and sender to the root, downloads and
     /// checks the manifest against the envelope, decrypts it.
     pub async fn open(&self, id: &ExchangeId) -> Result<Received, ClientError> {
-        let detail: ExchangeDetail = self.client.get(&format!("/api/exchanges/{id}")).await?;
+        let detail: ExchangeDetail = self.client.fetch(&ep::Exchange { id: *id }).await?;
         let exchange = protocol::verify_exchange(&self.trust, id, &detail)?;
         let generation =
             protocol::generation_for(&exchange.envelope, &self.me.org_id).ok_or_else(|| {
@@ -844,11 +847,7 @@ impl Session {
         expected: &ObjectRef,
         out: &mut Vec<u8>,
     ) -> Result<(), ClientError> {
-        let response = Client::send(
-            self.client
-                .request(Method::GET, &format!("/api/exchanges/{id}/objects/{idx}")),
-        )
-        .await?;
+        let response = Client::send(self.client.request_to(&ep::Download { id: *id, idx })).await?;
         let mut hash = Sha256::new();
         let mut stream = response.bytes_stream();
         while let Some(chunk) = stream.next().await {
@@ -900,11 +899,7 @@ impl Session {
             .ok_or_else(|| ClientError::verification("no such file"))?;
         let idx =
             u32::try_from(index + 1).map_err(|_| ClientError::verification("no such file"))?;
-        let response = Client::send(
-            self.client
-                .request(Method::GET, &format!("/api/exchanges/{id}/objects/{idx}")),
-        )
-        .await?;
+        let response = Client::send(self.client.request_to(&ep::Download { id, idx })).await?;
         let mut decryptor = pli_crypto::age::Decryptor::new(vec![received.key.clone()]);
         let mut plaintext = Vec::new();
         let mut plaintext_hash = Sha256::new();
@@ -960,8 +955,10 @@ impl Session {
             receipt: Signed::sign(&receipt, &self.keys.signing)?.to_wire(),
         };
         self.client
-            .post_empty(
-                &format!("/api/exchanges/{}/receipts", receipt.exchange_id),
+            .submit(
+                &ep::PostReceipt {
+                    id: receipt.exchange_id,
+                },
                 &request,
             )
             .await
@@ -985,11 +982,15 @@ async fn put_part(
     body: bytes::Bytes,
 ) -> Result<(), ClientError> {
     let digest = format!("sha-256=:{}:", STANDARD.encode(Sha256::digest(&body)));
-    let path = format!("/api/exchanges/{exchange}/objects/{idx}/parts/{part}");
+    let endpoint = ep::PutPart {
+        id: *exchange,
+        idx,
+        part,
+    };
     let mut attempt = 0u32;
     loop {
         let request = client
-            .request(Method::PUT, &path)
+            .request_to(&endpoint)
             .header("content-digest", &digest)
             .body(body.clone());
         match Client::send(request).await {

@@ -9,11 +9,10 @@
 //! and hash(0) = 32 zero bytes. Entries say who did what to which object, and when:
 //! never a file name, subject or content.
 
-use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
-/// One audit log entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One audit log entry (its wire form is `pli_api::messages::AuditEntry`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEntry {
     /// `audit:<organisation id>` or `audit:platform`.
     pub chain: String,
@@ -32,15 +31,27 @@ pub struct AuditEntry {
     /// Small JSON with ids and sizes only.
     pub detail: String,
     /// The previous entry's hash.
-    #[serde(serialize_with = "hex")]
     pub prev_hash: [u8; 32],
     /// This entry's hash.
-    #[serde(serialize_with = "hex")]
     pub hash: [u8; 32],
 }
 
-fn hex<S: serde::Serializer>(bytes: &[u8; 32], serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.collect_str(&to_hex(bytes))
+impl AuditEntry {
+    /// The entry as the API sends it (hashes in hexadecimal).
+    pub fn to_wire(&self) -> pli_api::messages::AuditEntry {
+        pli_api::messages::AuditEntry {
+            chain: self.chain.clone(),
+            seq: self.seq,
+            at: self.at,
+            actor: self.actor.clone(),
+            action: self.action.clone(),
+            object_type: self.object_type.clone(),
+            object_id: self.object_id.clone(),
+            detail: self.detail.clone(),
+            prev_hash: to_hex(&self.prev_hash),
+            hash: to_hex(&self.hash),
+        }
+    }
 }
 
 /// Lowercase hexadecimal.
@@ -68,8 +79,9 @@ pub fn entry_hash(entry: &AuditEntry) -> [u8; 32] {
     hasher.finalize().into()
 }
 
-/// The result of checking a chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// The result of checking a chain (its wire form is
+/// `pli_api::messages::ChainVerification`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verification {
     /// Whether every entry links to the previous and hashes to its stored hash.
     pub valid: bool,
@@ -78,8 +90,19 @@ pub struct Verification {
     /// The first entry that does not check out, if any.
     pub first_bad_seq: Option<u64>,
     /// The hash of the last entry (the head to compare out of band).
-    #[serde(serialize_with = "hex")]
     pub head: [u8; 32],
+}
+
+impl Verification {
+    /// The verdict as the API sends it.
+    pub fn to_wire(&self) -> pli_api::messages::ChainVerification {
+        pli_api::messages::ChainVerification {
+            valid: self.valid,
+            entries: self.entries,
+            first_bad_seq: self.first_bad_seq,
+            head: to_hex(&self.head),
+        }
+    }
 }
 
 /// Checks entries given in order, from seq 1, against each other and against the

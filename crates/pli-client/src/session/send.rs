@@ -11,14 +11,16 @@
 //! running hash of an object no longer matches the envelope and completion is refused.
 
 use futures_util::io::AsyncReadExt as _;
-use pli_api::messages::{CompleteExchange, CreateExchange, ExchangeCreated, ObjectProgress};
+use pli_api::endpoints as ep;
+use pli_api::messages::{
+    CompleteExchange, CreateExchange, ExchangeCreated, ExchangeSummary, ObjectProgress,
+};
 use pli_api::{Base64, ExchangeId, OrgId, UserId};
 use pli_crypto::age::{EncryptionSeed, Encryptor};
 use pli_crypto::codec::Canonical;
 use pli_crypto::envelope::{Envelope, ObjectRef, Priority};
 use pli_crypto::manifest::{Category, FileEntry, Manifest};
 use pli_crypto::sign::Signed;
-use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use zeroize::Zeroizing;
@@ -210,7 +212,7 @@ impl Session {
         );
         let created: ExchangeCreated = Client::send(
             self.client
-                .request(Method::POST, "/api/exchanges")
+                .request_to(&ep::CreateExchange {})
                 .header("idempotency-key", &idempotency_key)
                 .json(&request),
         )
@@ -267,7 +269,9 @@ impl Session {
         }
         let status: ExchangeCreated = self
             .client
-            .get(&format!("/api/exchanges/{}/upload", plan.exchange_id))
+            .fetch(&ep::UploadStatus {
+                id: plan.exchange_id,
+            })
             .await?;
         self.upload(&plan, ordered, &status.objects, progress).await
     }
@@ -275,12 +279,11 @@ impl Session {
     /// Gives up the send of a sealed plan: the relay erases what it received.
     pub async fn abandon_send(&self, sealed: &[u8]) -> Result<(), ClientError> {
         let plan = self.open_plan(sealed)?;
-        Client::send(self.client.request(
-            Method::DELETE,
-            &format!("/api/exchanges/{}", plan.exchange_id),
-        ))
-        .await?;
-        Ok(())
+        self.client
+            .act(&ep::CancelExchange {
+                id: plan.exchange_id,
+            })
+            .await
     }
 
     fn seal_plan(&self, plan: &Plan) -> Result<Vec<u8>, ClientError> {
@@ -410,9 +413,12 @@ impl Session {
         let complete = CompleteExchange {
             envelope: Signed::sign(&envelope, &self.keys.signing)?.to_wire(),
         };
-        self.client
-            .post_empty(
-                &format!("/api/exchanges/{}/complete", plan.exchange_id),
+        let _: ExchangeSummary = self
+            .client
+            .call(
+                &ep::Complete {
+                    id: plan.exchange_id,
+                },
                 &complete,
             )
             .await?;

@@ -6,6 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use pli_api::OrgId;
+use pli_api::messages::{self, AuditQuery};
 
 use super::{Json, parse_id};
 use crate::app::AppState;
@@ -13,14 +14,6 @@ use crate::audit::{AuditEntry, Verification, Verifier};
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::store::users::Role;
-
-/// `?after=&limit=`
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct Page {
-    after: Option<u64>,
-    limit: Option<u32>,
-}
 
 /// The organisation's chain name, if the caller belongs to it (404 otherwise).
 fn own_chain(auth: &Auth, org: &str) -> Result<(OrgId, String), ApiError> {
@@ -35,8 +28,8 @@ pub(super) async fn list(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
     Path(org): Path<String>,
-    Query(page): Query<Page>,
-) -> Result<Json<Vec<AuditEntry>>, ApiError> {
+    Query(page): Query<AuditQuery>,
+) -> Result<Json<Vec<messages::AuditEntry>>, ApiError> {
     let (_, chain) = own_chain(&auth, &org)?;
     let limit = page.limit.unwrap_or(100).clamp(1, 1000);
     let entries = if auth.user.role == Role::OrgAdmin {
@@ -50,7 +43,7 @@ pub(super) async fn list(
             .audit_entries_by(&chain, &auth.user.id.to_string(), limit)
             .await?
     };
-    Ok(Json(entries))
+    Ok(Json(entries.iter().map(AuditEntry::to_wire).collect()))
 }
 
 /// Reads a whole chain in pages.
@@ -78,12 +71,14 @@ pub(super) async fn export(
     let (org, chain) = own_chain(&auth, &org)?;
     let mut lines = String::new();
     let mut failure = None;
-    all_entries(&state, &chain, |entry| match serde_json::to_string(entry) {
-        Ok(line) => {
-            lines.push_str(&line);
-            lines.push('\n');
+    all_entries(&state, &chain, |entry| {
+        match serde_json::to_string(&entry.to_wire()) {
+            Ok(line) => {
+                lines.push_str(&line);
+                lines.push('\n');
+            }
+            Err(e) => failure = Some(e),
         }
-        Err(e) => failure = Some(e),
     })
     .await?;
     if let Some(e) = failure {
@@ -107,9 +102,9 @@ pub(super) async fn verify(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
     Path(org): Path<String>,
-) -> Result<Json<Verification>, ApiError> {
+) -> Result<Json<messages::ChainVerification>, ApiError> {
     let (_, chain) = own_chain(&auth, &org)?;
-    Ok(Json(verify_chain(&state, &chain).await?))
+    Ok(Json(verify_chain(&state, &chain).await?.to_wire()))
 }
 
 /// Verifies a whole chain against its stored head.
@@ -122,13 +117,12 @@ pub(crate) async fn verify_chain(state: &AppState, chain: &str) -> Result<Verifi
 
 pub(super) async fn platform(
     State(state): State<AppState>,
-    Query(page): Query<Page>,
-) -> Result<Json<Vec<AuditEntry>>, ApiError> {
+    Query(page): Query<AuditQuery>,
+) -> Result<Json<Vec<messages::AuditEntry>>, ApiError> {
     let limit = page.limit.unwrap_or(100).clamp(1, 1000);
-    Ok(Json(
-        state
-            .store
-            .audit_entries("audit:platform", page.after.unwrap_or(0), limit)
-            .await?,
-    ))
+    let entries = state
+        .store
+        .audit_entries("audit:platform", page.after.unwrap_or(0), limit)
+        .await?;
+    Ok(Json(entries.iter().map(AuditEntry::to_wire).collect()))
 }

@@ -761,17 +761,6 @@ pub(super) async fn cancel(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `?cursor=&limit=&urgent=&unread=&counterpart=`
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct ListQuery {
-    cursor: Option<String>,
-    limit: Option<u32>,
-    urgent: Option<bool>,
-    unread: Option<bool>,
-    counterpart: Option<OrgId>,
-}
-
 fn encode_cursor(e: &Exchange, which: Mailbox) -> String {
     let at = match which {
         Mailbox::Inbox => e.delivered_at.unwrap_or_default(),
@@ -799,7 +788,7 @@ async fn list(
     state: &AppState,
     auth: &Auth,
     which: Mailbox,
-    query: ListQuery,
+    query: pli_api::messages::ExchangeQuery,
 ) -> Result<Json<ExchangePage>, ApiError> {
     let limit = query.limit.unwrap_or(50).clamp(1, 200);
     let cursor = query.cursor.as_deref().map(decode_cursor).transpose()?;
@@ -834,7 +823,7 @@ async fn list(
 pub(super) async fn inbox(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
-    Query(query): Query<ListQuery>,
+    Query(query): Query<pli_api::messages::ExchangeQuery>,
 ) -> Result<Json<ExchangePage>, ApiError> {
     list(&state, &auth, Mailbox::Inbox, query).await
 }
@@ -842,7 +831,7 @@ pub(super) async fn inbox(
 pub(super) async fn outbox(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
-    Query(query): Query<ListQuery>,
+    Query(query): Query<pli_api::messages::ExchangeQuery>,
 ) -> Result<Json<ExchangePage>, ApiError> {
     list(&state, &auth, Mailbox::Outbox, query).await
 }

@@ -7,7 +7,9 @@ use axum::extract::{DefaultBodyLimit, FromRequest, Request};
 use axum::http::{HeaderValue, header};
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::Response;
+use axum::routing::MethodFilter;
 use pli_api::ErrorCode;
+use pli_api::endpoints::{self, Endpoint, Method};
 use serde::de::DeserializeOwned;
 
 use crate::app::AppState;
@@ -40,14 +42,15 @@ pub struct RouteSpec {
 }
 
 macro_rules! routes {
-    ($( $method:ident $path:literal, $policy:ident, $handler:path, $summary:literal; )*) => {
-        /// Every route of the relay.
+    ($( $endpoint:ident, $policy:ident, $handler:path; )*) => {
+        /// Every route of the relay: each endpoint `pli_api::endpoints` describes, with its
+        /// policy.
         pub const ROUTES: &[RouteSpec] = &[$(
             RouteSpec {
-                method: const_upper(stringify!($method)),
-                path: $path,
+                method: <endpoints::$endpoint as Endpoint>::METHOD.as_str(),
+                path: <endpoints::$endpoint as Endpoint>::PATH,
                 policy: Policy::$policy,
-                summary: $summary,
+                summary: <endpoints::$endpoint as Endpoint>::SUMMARY,
             },
         )*];
 
@@ -55,8 +58,12 @@ macro_rules! routes {
             let mut router = Router::new();
             $(
                 router = router.route(
-                    $path,
-                    axum::routing::$method($handler).route_layer(from_fn_with_state(
+                    <endpoints::$endpoint as Endpoint>::PATH,
+                    axum::routing::on(
+                        method_filter(<endpoints::$endpoint as Endpoint>::METHOD),
+                        $handler,
+                    )
+                    .route_layer(from_fn_with_state(
                         (state.clone(), Policy::$policy),
                         auth::enforce,
                     )),
@@ -67,69 +74,68 @@ macro_rules! routes {
     };
 }
 
-const fn const_upper(method: &'static str) -> &'static str {
-    match method.as_bytes() {
-        b"get" => "GET",
-        b"post" => "POST",
-        b"put" => "PUT",
-        b"delete" => "DELETE",
-        _ => "?",
+fn method_filter(method: Method) -> MethodFilter {
+    match method {
+        Method::Get => MethodFilter::GET,
+        Method::Post => MethodFilter::POST,
+        Method::Put => MethodFilter::PUT,
+        Method::Delete => MethodFilter::DELETE,
     }
 }
 
 routes! {
-    get "/healthz", Public, ops::healthz, "Liveness: the process answers.";
-    get "/readyz", Public, ops::readyz, "Readiness: the database and the blob store answer.";
-    get "/metrics", Public, ops::metrics, "Prometheus counters.";
-    get "/api/openapi.json", Public, ops::openapi, "This API's OpenAPI document.";
+    Healthz, Public, ops::healthz;
+    Readyz, Public, ops::readyz;
+    Metrics, Public, ops::metrics;
+    OpenApi, Public, ops::openapi;
 
-    post "/api/setup/lookup", Public, accounts::setup_lookup, "Checks a one-time platform set-up token.";
-    post "/api/setup", Public, accounts::setup, "Creates the platform admin, root key and platform organisation.";
-    post "/api/auth/prelogin", Public, accounts::prelogin, "KDF parameters for an address (stable fake ones if unknown).";
-    post "/api/auth/login", Public, accounts::login, "Logs in with the auth key (and TOTP code).";
-    post "/api/auth/logout", Session, accounts::logout, "Ends this session.";
-    post "/api/auth/reauth", Session, accounts::reauth, "Proves the password again before a sensitive operation.";
-    get "/api/me", Session, accounts::me, "The logged-in account.";
-    post "/api/me/password", Session, accounts::change_password, "Changes the password (same keys, bundle sealed again).";
-    post "/api/me/totp/setup", Session, accounts::totp_setup, "Starts TOTP enrolment.";
-    post "/api/me/totp/confirm", Session, accounts::totp_confirm, "Turns TOTP on with a first code.";
-    get "/api/me/grants", Session, directory::my_grants, "The organisation keys wrapped for me.";
-    post "/api/invitations/lookup", Public, accounts::invitation_lookup, "Checks an invitation token.";
-    post "/api/invitations/accept", Public, accounts::invitation_accept, "Creates (or re-keys) the invited account.";
+    SetupLookup, Public, accounts::setup_lookup;
+    Setup, Public, accounts::setup;
+    Prelogin, Public, accounts::prelogin;
+    Login, Public, accounts::login;
+    Logout, Session, accounts::logout;
+    Reauth, Session, accounts::reauth;
+    GetMe, Session, accounts::me;
+    ChangePassword, Session, accounts::change_password;
+    TotpSetup, Session, accounts::totp_setup;
+    TotpConfirm, Session, accounts::totp_confirm;
+    MyGrants, Session, directory::my_grants;
+    InvitationLookup, Public, accounts::invitation_lookup;
+    AcceptInvitation, Public, accounts::invitation_accept;
 
-    get "/api/orgs", PlatformAdmin, orgs::list, "Every organisation.";
-    post "/api/orgs", PlatformAdmin, orgs::create, "Creates an organisation (certificate signed by the root).";
-    get "/api/orgs/{org}/members", AnyAdmin, orgs::members, "An organisation's members and pending invitations.";
-    post "/api/orgs/{org}/invitations", AnyAdmin, orgs::invite, "Invites a member (platform admin: the first admin).";
-    delete "/api/orgs/{org}/invitations/{user}", AnyAdmin, orgs::withdraw, "Withdraws an unused invitation.";
-    post "/api/orgs/{org}/members/{user}/certify", AnyAdmin, orgs::certify, "Certifies a member's keys and grants them the organisation keys.";
-    post "/api/orgs/{org}/members/{user}/grants", OrgAdmin, orgs::grant, "Grants organisation keys to a certified member.";
-    post "/api/orgs/{org}/members/{user}/reset", OrgAdmin, orgs::reset, "Issues a new account set-up link to a member who lost their password.";
-    delete "/api/orgs/{org}/members/{user}", OrgAdmin, orgs::remove, "Removes a member: sessions ended and key grants deleted at once.";
-    put "/api/orgs/{org}/retention", OrgAdmin, orgs::retention, "Sets how long exchanges are kept.";
-    post "/api/orgs/{org}/keys", OrgAdmin, directory::publish_key, "Publishes a new key generation (first key or rotation).";
-    post "/api/orgs/{org}/keys/{generation}/suspend", AnyAdmin, directory::suspend_key, "Suspends a key generation: new uploads to it are refused.";
-    get "/api/orgs/{org}/keys", Session, directory::org_keys, "An organisation's key generations (for its members).";
-    get "/api/orgs/{org}/audit", Session, audit::list, "The organisation's audit log (admins: all; members: their own actions).";
-    get "/api/orgs/{org}/audit/export", OrgAdmin, audit::export, "The whole audit log as JSON lines.";
-    get "/api/orgs/{org}/audit/verify", OrgAdmin, audit::verify, "Verifies the audit log's hash chain.";
-    get "/api/platform/audit", PlatformAdmin, audit::platform, "The platform's audit log.";
+    ListOrgs, PlatformAdmin, orgs::list;
+    CreateOrg, PlatformAdmin, orgs::create;
+    Members, AnyAdmin, orgs::members;
+    Invite, AnyAdmin, orgs::invite;
+    WithdrawInvitation, AnyAdmin, orgs::withdraw;
+    Certify, AnyAdmin, orgs::certify;
+    Grant, OrgAdmin, orgs::grant;
+    ResetMember, OrgAdmin, orgs::reset;
+    RemoveMember, OrgAdmin, orgs::remove;
+    SetRetention, OrgAdmin, orgs::retention;
+    PublishKey, OrgAdmin, directory::publish_key;
+    SuspendKey, AnyAdmin, directory::suspend_key;
+    OrgKeys, Session, directory::org_keys;
+    OrgAudit, Session, audit::list;
+    ExportAudit, OrgAdmin, audit::export;
+    VerifyAudit, OrgAdmin, audit::verify;
+    PlatformAudit, PlatformAdmin, audit::platform;
 
-    get "/api/directory/root", Public, directory::root, "The platform root public key.";
-    get "/api/directory/orgs", Session, directory::orgs, "Every organisation with its current certified key.";
-    get "/api/directory/certificates/{fingerprint}", Session, directory::certificate, "A signing key's certificate chain.";
+    Root, Public, directory::root;
+    Directory, Session, directory::orgs;
+    Certificate, Session, directory::certificate;
 
-    post "/api/exchanges", Member, exchanges::create, "Creates an exchange (Idempotency-Key header).";
-    get "/api/exchanges/inbox", Member, exchanges::inbox, "Exchanges delivered to my organisation, urgent first.";
-    get "/api/exchanges/outbox", Member, exchanges::outbox, "Exchanges my organisation sent.";
-    get "/api/exchanges/{id}", Member, exchanges::detail, "An exchange: envelope, sender's certificate, receipts.";
-    delete "/api/exchanges/{id}", Member, exchanges::cancel, "Cancels an upload not yet completed.";
-    get "/api/exchanges/{id}/upload", Member, exchanges::upload_status, "Which parts are stored (to resume).";
-    put "/api/exchanges/{id}/objects/{idx}/parts/{part}", Member, exchanges::put_part, "Uploads one part (Content-Digest: sha-256).";
-    post "/api/exchanges/{id}/complete", Member, exchanges::complete, "Completes with the signed envelope; delivered in one transaction.";
-    get "/api/exchanges/{id}/objects/{idx}", Member, exchanges::download, "Downloads a ciphertext object (Range supported).";
-    post "/api/exchanges/{id}/receipts", Member, exchanges::post_receipt, "Posts a signed read receipt.";
-    get "/api/events", Member, events::stream, "Live events of my organisation (server-sent events).";
+    CreateExchange, Member, exchanges::create;
+    Inbox, Member, exchanges::inbox;
+    Outbox, Member, exchanges::outbox;
+    Exchange, Member, exchanges::detail;
+    CancelExchange, Member, exchanges::cancel;
+    UploadStatus, Member, exchanges::upload_status;
+    PutPart, Member, exchanges::put_part;
+    Complete, Member, exchanges::complete;
+    Download, Member, exchanges::download;
+    PostReceipt, Member, exchanges::post_receipt;
+    Events, Member, events::stream;
 }
 
 /// The whole application: the API routes with their middleware, and the web app.
@@ -216,4 +222,22 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
 /// Parses an id from a path segment, answering 404 for anything malformed.
 pub(crate) fn parse_id<K>(text: &str) -> Result<pli_api::Id<K>, ApiError> {
     text.parse().map_err(|_| ApiError::NotFound)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::ROUTES;
+
+    #[test]
+    fn every_endpoint_pli_api_describes_has_exactly_one_route() {
+        let routed: HashSet<(&str, &str)> = ROUTES.iter().map(|r| (r.method, r.path)).collect();
+        let described: HashSet<(&str, &str)> = pli_api::endpoints::ALL
+            .iter()
+            .map(|d| (d.method.as_str(), d.path))
+            .collect();
+        assert_eq!(routed, described);
+        assert_eq!(ROUTES.len(), pli_api::endpoints::ALL.len());
+    }
 }
