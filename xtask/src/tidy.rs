@@ -34,6 +34,7 @@ pub(crate) fn run(ws: &Workspace) -> Result<()> {
     no_ignored_tests(ws, &mut problems)?;
     no_printing_in_libraries(ws, &mut problems)?;
     stays_inside_repository(ws, &mut problems)?;
+    paths_spelled_once(ws, &mut problems)?;
     let relay = relay_without_secrets(ws, &mut problems)?;
     println!("{relay}");
     if problems.is_empty() {
@@ -110,6 +111,36 @@ fn no_printing_in_libraries(ws: &Workspace, problems: &mut Vec<String>) -> Resul
         }
     }
     Ok(())
+}
+
+/// Source folders whose relay calls must name an endpoint of `pli_api::endpoints`, never
+/// write its path (the relay's route table and `pli-client` are built from the endpoint
+/// descriptions; a path written by hand drifts when a route changes).
+const ENDPOINT_USERS: &[&str] = &["crates/pli-client/src", "crates/pli-cli/src"];
+
+fn paths_spelled_once(ws: &Workspace, problems: &mut Vec<String>) -> Result<()> {
+    let dirs: Vec<PathBuf> = ENDPOINT_USERS.iter().map(|dir| ws.root.join(dir)).collect();
+    for file in rust_files(&dirs)? {
+        for (number, line) in read(&file)?.lines().enumerate() {
+            if writes_api_path(line) {
+                problems.push(format!(
+                    "{}:{}: a relay path written by hand (name its `pli_api::endpoints` struct)",
+                    relative(ws, &file),
+                    number + 1
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether a line (not a comment) holds a string starting with an API path.
+fn writes_api_path(line: &str) -> bool {
+    let code = line.trim_start();
+    !code.starts_with("//")
+        && ["\"/api/", "\"/healthz", "\"/readyz", "\"/metrics"]
+            .iter()
+            .any(|path| code.contains(path))
 }
 
 fn stays_inside_repository(ws: &Workspace, problems: &mut Vec<String>) -> Result<()> {
@@ -282,7 +313,21 @@ fn relative(ws: &Workspace, path: &Path) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{contains_macro, crypto_features, must_stay_inside};
+    use super::{contains_macro, crypto_features, must_stay_inside, writes_api_path};
+
+    #[test]
+    fn finds_relay_paths_written_by_hand() {
+        assert!(writes_api_path(
+            r#"    let me = client.get("/api/me").await?;"#
+        ));
+        assert!(writes_api_path(r#"format!("/api/orgs/{org}/members")"#));
+        assert!(!writes_api_path(
+            r#"    client.fetch(&ep::GetMe {}).await?;"#
+        ));
+        assert!(!writes_api_path(
+            r#"    // calls "/api/me" through its endpoint"#
+        ));
+    }
 
     #[test]
     fn reads_crypto_features_from_cargo_tree() {
