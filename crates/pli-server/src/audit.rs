@@ -9,7 +9,149 @@
 //! and hash(0) = 32 zero bytes. Entries say who did what to which object, and when:
 //! never a file name, subject or content.
 
+use pli_api::{OrgId, UserId};
 use sha2::{Digest as _, Sha256};
+
+/// Which hash chain an entry belongs to: an organisation's, or the platform's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chain {
+    /// `audit:<organisation id>`.
+    Org(OrgId),
+    /// `audit:platform`.
+    Platform,
+}
+
+impl Chain {
+    /// The chain's name, as stored.
+    pub fn name(self) -> String {
+        match self {
+            Self::Org(org) => format!("audit:{org}"),
+            Self::Platform => "audit:platform".to_owned(),
+        }
+    }
+}
+
+/// What an entry records. Each action is about one kind of object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// The platform was set up (root key, platform organisation, its admin).
+    PlatformSetup,
+    /// An organisation was created.
+    OrgCreated,
+    /// An organisation's retention changed.
+    OrgRetention,
+    /// A wrong password or code for an existing account.
+    LoginFailed,
+    /// A login.
+    LoginSucceeded,
+    /// A password changed (same keys).
+    PasswordChanged,
+    /// Two-factor authentication turned on.
+    TotpEnabled,
+    /// Someone invited into an organisation.
+    MemberInvited,
+    /// A new set-up link issued to a member who lost their password.
+    MemberResetIssued,
+    /// A member set up new keys with a reset link.
+    MemberResetAccepted,
+    /// An invitee created their account.
+    MemberJoined,
+    /// A member's keys certified.
+    MemberCertified,
+    /// Organisation keys granted to a member.
+    MemberGranted,
+    /// A member removed.
+    MemberRemoved,
+    /// A key generation published.
+    KeyPublished,
+    /// A key generation suspended.
+    KeySuspended,
+    /// An exchange created (upload begins).
+    ExchangeCreated,
+    /// An exchange completed, on the sender's side.
+    ExchangeSent,
+    /// An exchange completed, on the recipient's side.
+    ExchangeDelivered,
+    /// A read receipt posted.
+    ExchangeRead,
+    /// An upload cancelled by its sender.
+    ExchangeCancelled,
+    /// An exchange purged (expired or abandoned).
+    ExchangePurged,
+}
+
+impl Action {
+    /// The entry's `action`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PlatformSetup => "platform.setup",
+            Self::OrgCreated => "org.created",
+            Self::OrgRetention => "org.retention",
+            Self::LoginFailed => "login.failed",
+            Self::LoginSucceeded => "login.succeeded",
+            Self::PasswordChanged => "password.changed",
+            Self::TotpEnabled => "totp.enabled",
+            Self::MemberInvited => "member.invited",
+            Self::MemberResetIssued => "member.reset_issued",
+            Self::MemberResetAccepted => "member.reset_accepted",
+            Self::MemberJoined => "member.joined",
+            Self::MemberCertified => "member.certified",
+            Self::MemberGranted => "member.granted",
+            Self::MemberRemoved => "member.removed",
+            Self::KeyPublished => "key.published",
+            Self::KeySuspended => "key.suspended",
+            Self::ExchangeCreated => "exchange.created",
+            Self::ExchangeSent => "exchange.sent",
+            Self::ExchangeDelivered => "exchange.delivered",
+            Self::ExchangeRead => "exchange.read",
+            Self::ExchangeCancelled => "exchange.cancelled",
+            Self::ExchangePurged => "exchange.purged",
+        }
+    }
+
+    /// The kind of object the entry names (its `object_type`).
+    pub fn object_type(self) -> &'static str {
+        match self {
+            Self::PlatformSetup | Self::OrgCreated | Self::OrgRetention => "organisation",
+            Self::LoginFailed
+            | Self::LoginSucceeded
+            | Self::PasswordChanged
+            | Self::TotpEnabled
+            | Self::MemberInvited
+            | Self::MemberResetIssued
+            | Self::MemberResetAccepted
+            | Self::MemberJoined
+            | Self::MemberCertified
+            | Self::MemberGranted
+            | Self::MemberRemoved => "user",
+            Self::KeyPublished | Self::KeySuspended => "org_key",
+            Self::ExchangeCreated
+            | Self::ExchangeSent
+            | Self::ExchangeDelivered
+            | Self::ExchangeRead
+            | Self::ExchangeCancelled
+            | Self::ExchangePurged => "exchange",
+        }
+    }
+}
+
+/// An entry to append: who did what to which object, and when (never a file name,
+/// subject or content: `detail` holds ids and sizes only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    /// The log it goes to.
+    pub chain: Chain,
+    /// When (ms since the Unix epoch).
+    pub at: u64,
+    /// Who, if a person.
+    pub actor: Option<UserId>,
+    /// What.
+    pub action: Action,
+    /// Which object (its id; its kind is the action's).
+    pub object_id: String,
+    /// Small JSON with ids and sizes only (`routes::common::detail`).
+    pub detail: String,
+}
 
 /// One audit log entry (its wire form is `pli_api::messages::AuditEntry`).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use crate::app::AppState;
+use crate::audit::{Action, AuditEvent, Chain};
 use crate::blob::BlobKey;
 use crate::metrics::Metrics;
 use crate::now_ms;
@@ -55,15 +56,14 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<Report> {
                     exchange.total_size
                 );
                 for org in [exchange.sender_org_id, exchange.recipient_org_id] {
-                    tx.append_audit(
-                        &format!("audit:{org}"),
-                        now,
-                        None,
-                        "exchange.purged",
-                        "exchange",
-                        &exchange.id.to_string(),
-                        &detail,
-                    )
+                    tx.audit(AuditEvent {
+                        chain: Chain::Org(org),
+                        at: now,
+                        actor: None,
+                        action: Action::ExchangePurged,
+                        object_id: exchange.id.to_string(),
+                        detail: detail.clone(),
+                    })
                     .await?;
                 }
                 report.purged += 1;

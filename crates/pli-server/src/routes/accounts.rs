@@ -19,6 +19,7 @@ use super::common::{
 };
 use super::{ClientAddr, Json};
 use crate::app::AppState;
+use crate::audit::{Action, AuditEvent, Chain};
 use crate::auth::{self, Auth, secrets, totp};
 use crate::error::ApiError;
 use crate::mail::Notice;
@@ -136,17 +137,16 @@ pub(super) async fn setup(
         superseded_at: None,
     })
     .await?;
-    let actor = Some(cert.user_id.to_string());
+    let actor = Some(cert.user_id);
     let root_fp = crate::audit::to_hex(&root.fingerprint().0);
-    tx.append_audit(
-        "audit:platform",
-        now,
+    tx.audit(AuditEvent {
+        chain: Chain::Platform,
+        at: now,
         actor,
-        "platform.setup",
-        "organisation",
-        &org_cert.org_id.to_string(),
-        &detail(&[("root_fingerprint", root_fp)]),
-    )
+        action: Action::PlatformSetup,
+        object_id: org_cert.org_id.to_string(),
+        detail: detail(&[("root_fingerprint", root_fp)]),
+    })
     .await?;
     tx.commit().await?;
     let user = state
@@ -213,15 +213,14 @@ async fn record_failure(
     Metrics::add(&state.metrics.login_failures, 1);
     if let Some(user) = user {
         let mut tx = state.store.begin().await?;
-        tx.append_audit(
-            &format!("audit:{}", user.org_id),
-            now,
-            Some(user.id.to_string()),
-            "login.failed",
-            "user",
-            &user.id.to_string(),
-            "{}",
-        )
+        tx.audit(AuditEvent {
+            chain: Chain::Org(user.org_id),
+            at: now,
+            actor: Some(user.id),
+            action: Action::LoginFailed,
+            object_id: user.id.to_string(),
+            detail: "{}".to_owned(),
+        })
         .await?;
         tx.commit().await?;
     }
@@ -300,15 +299,14 @@ pub(super) async fn login(
     let user = user.ok_or(ApiError::InvalidCredentials)?;
     let now = now_ms();
     let mut tx = state.store.begin().await?;
-    tx.append_audit(
-        &format!("audit:{}", user.org_id),
-        now,
-        Some(user.id.to_string()),
-        "login.succeeded",
-        "user",
-        &user.id.to_string(),
-        "{}",
-    )
+    tx.audit(AuditEvent {
+        chain: Chain::Org(user.org_id),
+        at: now,
+        actor: Some(user.id),
+        action: Action::LoginSucceeded,
+        object_id: user.id.to_string(),
+        detail: "{}".to_owned(),
+    })
     .await?;
     tx.commit().await?;
     start_session(&state, &user, request.bearer).await
@@ -414,15 +412,14 @@ pub(super) async fn change_password(
     )
     .await?;
     let id = auth.user.id.to_string();
-    tx.append_audit(
-        &format!("audit:{}", auth.user.org_id),
-        now,
-        Some(id.clone()),
-        "password.changed",
-        "user",
-        &id,
-        "{}",
-    )
+    tx.audit(AuditEvent {
+        chain: Chain::Org(auth.user.org_id),
+        at: now,
+        actor: Some(auth.user.id),
+        action: Action::PasswordChanged,
+        object_id: id.clone(),
+        detail: "{}".to_owned(),
+    })
     .await?;
     tx.commit().await?;
     notify_credentials_changed(&state, &auth.user);
@@ -471,15 +468,14 @@ pub(super) async fn totp_confirm(
     let mut tx = state.store.begin().await?;
     tx.enable_totp(&auth.user.id, step, now).await?;
     let id = auth.user.id.to_string();
-    tx.append_audit(
-        &format!("audit:{}", auth.user.org_id),
-        now,
-        Some(id.clone()),
-        "totp.enabled",
-        "user",
-        &id,
-        "{}",
-    )
+    tx.audit(AuditEvent {
+        chain: Chain::Org(auth.user.org_id),
+        at: now,
+        actor: Some(auth.user.id),
+        action: Action::TotpEnabled,
+        object_id: id.clone(),
+        detail: "{}".to_owned(),
+    })
     .await?;
     tx.commit().await?;
     notify_credentials_changed(&state, &auth.user);
@@ -551,15 +547,14 @@ pub(super) async fn invitation_accept(
                 .await?;
             tx.delete_grants_of_user(&invitation.user_id).await?;
             tx.delete_user_sessions(&invitation.user_id).await?;
-            tx.append_audit(
-                &format!("audit:{org}"),
-                now,
-                Some(id.clone()),
-                "member.reset_accepted",
-                "user",
-                &id,
-                "{}",
-            )
+            tx.audit(AuditEvent {
+                chain: Chain::Org(org),
+                at: now,
+                actor: Some(invitation.user_id),
+                action: Action::MemberResetAccepted,
+                object_id: id.clone(),
+                detail: "{}".to_owned(),
+            })
             .await?;
         }
         _ => {
@@ -581,15 +576,14 @@ pub(super) async fn invitation_accept(
                 ),
                 other => other.into(),
             })?;
-            tx.append_audit(
-                &format!("audit:{org}"),
-                now,
-                Some(id.clone()),
-                "member.joined",
-                "user",
-                &id,
-                "{}",
-            )
+            tx.audit(AuditEvent {
+                chain: Chain::Org(org),
+                at: now,
+                actor: Some(invitation.user_id),
+                action: Action::MemberJoined,
+                object_id: id.clone(),
+                detail: "{}".to_owned(),
+            })
             .await?;
         }
     }

@@ -15,6 +15,7 @@ use super::common::{self, detail, signed};
 use super::orgs::administered;
 use super::{Json, parse_id};
 use crate::app::AppState;
+use crate::audit::{Action, AuditEvent, Chain};
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::now_ms;
@@ -241,15 +242,14 @@ pub(super) async fn publish_key(
     }
     let fingerprint =
         crate::audit::to_hex(&pli_crypto::sign::Fingerprint::of_recipient(&key.public_key).0);
-    tx.append_audit(
-        &format!("audit:{}", org.id),
-        now,
-        Some(auth.user_id().to_string()),
-        "key.published",
-        "org_key",
-        &key.generation.to_string(),
-        &detail(&[("fingerprint", fingerprint)]),
-    )
+    tx.audit(AuditEvent {
+        chain: Chain::Org(org.id),
+        at: now,
+        actor: Some(auth.user_id()),
+        action: Action::KeyPublished,
+        object_id: key.generation.to_string(),
+        detail: detail(&[("fingerprint", fingerprint)]),
+    })
     .await?;
     tx.append_event(&org.id, now, "key.published", None).await?;
     tx.commit().await?;
@@ -269,27 +269,25 @@ pub(super) async fn suspend_key(
     if !tx.suspend_org_key(&org.id, generation).await? {
         return Err(ApiError::NotFound);
     }
-    let actor = Some(auth.user_id().to_string());
-    tx.append_audit(
-        &format!("audit:{}", org.id),
-        now,
-        actor.clone(),
-        "key.suspended",
-        "org_key",
-        &generation.to_string(),
-        "{}",
-    )
+    let actor = Some(auth.user_id());
+    tx.audit(AuditEvent {
+        chain: Chain::Org(org.id),
+        at: now,
+        actor,
+        action: Action::KeySuspended,
+        object_id: generation.to_string(),
+        detail: "{}".to_owned(),
+    })
     .await?;
     if auth.user.role == Role::PlatformAdmin {
-        tx.append_audit(
-            "audit:platform",
-            now,
+        tx.audit(AuditEvent {
+            chain: Chain::Platform,
+            at: now,
             actor,
-            "key.suspended",
-            "org_key",
-            &format!("{}/{generation}", org.id),
-            "{}",
-        )
+            action: Action::KeySuspended,
+            object_id: format!("{}/{generation}", org.id),
+            detail: "{}".to_owned(),
+        })
         .await?;
     }
     tx.append_event(&org.id, now, "key.suspended", None).await?;

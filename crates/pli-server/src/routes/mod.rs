@@ -219,6 +219,35 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
     }
 }
 
+/// The `Idempotency-Key` header, if sent: 1 to 200 visible ASCII characters, or the
+/// request is refused (400) before its handler runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(pub Option<String>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for IdempotencyKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, ApiError> {
+        let Some(value) = parts.headers.get("idempotency-key") else {
+            return Ok(Self(None));
+        };
+        value
+            .to_str()
+            .ok()
+            .filter(|k| !k.is_empty() && k.len() <= 200 && k.bytes().all(|c| c.is_ascii_graphic()))
+            .map(|key| Self(Some(key.to_owned())))
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    ErrorCode::BadRequest,
+                    "Idempotency-Key must be 1 to 200 visible ASCII characters",
+                )
+            })
+    }
+}
+
 /// Parses an id from a path segment, answering 404 for anything malformed.
 pub(crate) fn parse_id<K>(text: &str) -> Result<pli_api::Id<K>, ApiError> {
     text.parse().map_err(|_| ApiError::NotFound)

@@ -15,6 +15,7 @@ use pli_crypto::cert::{OrgCertificate, OrgKind, UserCertificate};
 use super::common::{self, check_name, detail, normalize_email, signed};
 use super::{Json, parse_id};
 use crate::app::AppState;
+use crate::audit::{Action, AuditEvent, Chain};
 use crate::auth::{Auth, secrets};
 use crate::error::ApiError;
 use crate::mail::Notice;
@@ -119,27 +120,25 @@ pub(super) async fn create(
         }
         other => other.into(),
     })?;
-    let actor = Some(auth.user_id().to_string());
+    let actor = Some(auth.user_id());
     let id = org.id.to_string();
-    tx.append_audit(
-        "audit:platform",
-        now,
-        actor.clone(),
-        "org.created",
-        "organisation",
-        &id,
-        &detail(&[("kind", cert.kind.as_str().into())]),
-    )
-    .await?;
-    tx.append_audit(
-        &format!("audit:{id}"),
-        now,
+    tx.audit(AuditEvent {
+        chain: Chain::Platform,
+        at: now,
         actor,
-        "org.created",
-        "organisation",
-        &id,
-        "{}",
-    )
+        action: Action::OrgCreated,
+        object_id: id.clone(),
+        detail: detail(&[("kind", cert.kind.as_str().into())]),
+    })
+    .await?;
+    tx.audit(AuditEvent {
+        chain: Chain::Org(org.id),
+        at: now,
+        actor,
+        action: Action::OrgCreated,
+        object_id: id.clone(),
+        detail: "{}".to_owned(),
+    })
     .await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(summary(&org))))
@@ -277,19 +276,18 @@ async fn issue_invitation(
     })
     .await?;
     let action = if kind == InvitationKind::Reset {
-        "member.reset_issued"
+        Action::MemberResetIssued
     } else {
-        "member.invited"
+        Action::MemberInvited
     };
-    tx.append_audit(
-        &format!("audit:{}", org.id),
-        now,
-        Some(auth.user_id().to_string()),
+    tx.audit(AuditEvent {
+        chain: Chain::Org(org.id),
+        at: now,
+        actor: Some(auth.user_id()),
         action,
-        "user",
-        &user_id.to_string(),
-        &detail(&[("role", role.as_str().into())]),
-    )
+        object_id: user_id.to_string(),
+        detail: detail(&[("role", role.as_str().into())]),
+    })
     .await?;
     tx.commit().await?;
     let link = format!("{}/#/invitation/{token}", state.config.public_url);
@@ -429,7 +427,7 @@ pub(super) async fn certify(
         &auth,
         &member,
         &grants,
-        "member.certified",
+        Action::MemberCertified,
         now,
     )
     .await?;
@@ -444,7 +442,7 @@ async fn write_grants(
     auth: &Auth,
     member: &User,
     grants: &[GrantRow],
-    action: &str,
+    action: Action,
     now: u64,
 ) -> Result<(), ApiError> {
     for grant in grants {
@@ -455,15 +453,14 @@ async fn write_grants(
         .map(|g| g.generation.to_string())
         .collect::<Vec<_>>()
         .join(",");
-    tx.append_audit(
-        &format!("audit:{}", org.id),
-        now,
-        Some(auth.user_id().to_string()),
+    tx.audit(AuditEvent {
+        chain: Chain::Org(org.id),
+        at: now,
+        actor: Some(auth.user_id()),
         action,
-        "user",
-        &member.id.to_string(),
-        &detail(&[("generations", generations)]),
-    )
+        object_id: member.id.to_string(),
+        detail: detail(&[("generations", generations)]),
+    })
     .await?;
     Ok(())
 }
@@ -493,7 +490,7 @@ pub(super) async fn grant(
         &auth,
         &member,
         &grants,
-        "member.granted",
+        Action::MemberGranted,
         now,
     )
     .await?;
@@ -551,15 +548,14 @@ pub(super) async fn remove(
     let sessions_ended = tx.delete_user_sessions(&member.id).await?;
     let grants_deleted = tx.delete_grants_of_user(&member.id).await?;
     tx.withdraw_invitation(&org.id, &member.id, now).await?;
-    tx.append_audit(
-        &format!("audit:{}", org.id),
-        now,
-        Some(auth.user_id().to_string()),
-        "member.removed",
-        "user",
-        &member.id.to_string(),
-        "{}",
-    )
+    tx.audit(AuditEvent {
+        chain: Chain::Org(org.id),
+        at: now,
+        actor: Some(auth.user_id()),
+        action: Action::MemberRemoved,
+        object_id: member.id.to_string(),
+        detail: "{}".to_owned(),
+    })
     .await?;
     tx.commit().await?;
     Ok(Json(Removed {
@@ -585,15 +581,14 @@ pub(super) async fn retention(
     let now = now_ms();
     let mut tx = state.store.begin().await?;
     tx.set_retention(&org.id, request.retention_days).await?;
-    tx.append_audit(
-        &format!("audit:{}", org.id),
-        now,
-        Some(auth.user_id().to_string()),
-        "org.retention",
-        "organisation",
-        &org.id.to_string(),
-        &detail(&[("days", request.retention_days.to_string())]),
-    )
+    tx.audit(AuditEvent {
+        chain: Chain::Org(org.id),
+        at: now,
+        actor: Some(auth.user_id()),
+        action: Action::OrgRetention,
+        object_id: org.id.to_string(),
+        detail: detail(&[("days", request.retention_days.to_string())]),
+    })
     .await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)

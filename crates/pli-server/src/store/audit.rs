@@ -4,7 +4,7 @@ use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
 use super::{Store, StoreError, StoreResult, Tx, big, get_u64};
-use crate::audit::{AuditEntry, entry_hash};
+use crate::audit::{AuditEntry, AuditEvent, entry_hash};
 
 fn entry_from_row(row: &AnyRow) -> StoreResult<AuditEntry> {
     let hash = |column: &str| -> StoreResult<[u8; 32]> {
@@ -56,8 +56,23 @@ impl Tx {
         Ok((get_u64(&row, "seq")?, head))
     }
 
-    /// Appends to a hash-chained audit log, in the caller's transaction (so the entry and
-    /// the state change it records commit together).
+    /// Appends `event` to its hash-chained audit log, in the caller's transaction (so the
+    /// entry and the state change it records commit together).
+    pub async fn audit(&mut self, event: AuditEvent) -> StoreResult<u64> {
+        self.append_audit(
+            &event.chain.name(),
+            event.at,
+            event.actor.map(|id| id.to_string()),
+            event.action.as_str(),
+            event.action.object_type(),
+            &event.object_id,
+            &event.detail,
+        )
+        .await
+    }
+
+    /// Appends one entry, column by column (what [`Tx::audit`] writes; the store's own
+    /// tests write arbitrary entries with it).
     #[allow(clippy::too_many_arguments, reason = "one column each")]
     pub async fn append_audit(
         &mut self,

@@ -1,0 +1,225 @@
+//! Completion: the signed envelope checked against everything the relay recorded, then
+//! delivered, audited and announced in one transaction.
+
+use axum::Extension;
+use axum::extract::{Path, State};
+use pli_api::ErrorCode;
+use pli_api::OrgId;
+use pli_api::messages::{CompleteExchange, ExchangeSummary};
+use pli_crypto::envelope::{Envelope, Priority};
+use pli_crypto::sign::VerifyingKey;
+
+use super::super::Json;
+use super::super::common::{self, detail as audit_detail, signed};
+use crate::app::AppState;
+use crate::auth::Auth;
+use crate::error::ApiError;
+use crate::mail::Notice;
+use crate::metrics::Metrics;
+use crate::now_ms;
+use crate::store::exchanges::{Exchange, ExchangeState, Object};
+use crate::store::users::AccountStatus;
+
+use super::*;
+use crate::audit::{Action, AuditEvent, Chain};
+
+fn mismatch(field: &str) -> ApiError {
+    ApiError::unprocessable(
+        ErrorCode::EnvelopeMismatch,
+        format!("the envelope's {field} does not match the exchange"),
+    )
+}
+
+pub(in crate::routes) async fn complete(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Path(id): Path<String>,
+    Json(request): Json<CompleteExchange>,
+) -> Result<Json<ExchangeSummary>, ApiError> {
+    let exchange = own_upload(&state, &auth, &id).await?;
+    let envelope_signed = signed::<Envelope>(&request.envelope)?;
+    if exchange.state == ExchangeState::Delivered {
+        // A retry after a lost answer: fine if it is the same envelope.
+        return match &exchange.envelope {
+            Some(stored) if *stored == common::blob_of(&envelope_signed) => {
+                Ok(Json(summary(&exchange)))
+            }
+            _ => Err(ApiError::conflict(
+                ErrorCode::WrongState,
+                "this exchange is already delivered",
+            )),
+        };
+    }
+    if exchange.state != ExchangeState::Uploading {
+        return Err(ApiError::conflict(
+            ErrorCode::WrongState,
+            "this exchange can no longer be completed",
+        ));
+    }
+    let objects = state.store.objects(&exchange.id).await?;
+    if objects
+        .iter()
+        .any(|o| o.parts_stored != o.part_count || o.sha256.is_none())
+    {
+        return Err(ApiError::conflict(
+            ErrorCode::UploadIncomplete,
+            "some parts are missing",
+        ));
+    }
+    recipient_key_usable(&state, &exchange).await?;
+    let (fingerprint, signing_key) = signer(&state, &auth).await?;
+    let envelope = envelope_signed.verify(&signing_key).map_err(|e| {
+        ApiError::unprocessable(
+            ErrorCode::BadSignature,
+            format!("the envelope does not verify: {e}"),
+        )
+    })?;
+    check_envelope(&envelope, &exchange, &objects, &signing_key)?;
+
+    let now = now_ms();
+    let mut tx = state.store.begin().await?;
+    if !tx
+        .deliver(
+            &exchange.id,
+            &common::blob_of(&envelope_signed),
+            &fingerprint,
+            now,
+        )
+        .await?
+    {
+        return Err(ApiError::conflict(
+            ErrorCode::WrongState,
+            "this exchange can no longer be completed",
+        ));
+    }
+    let files = (exchange.object_count - 1).to_string();
+    let info = audit_detail(&[
+        ("files", files),
+        ("bytes", exchange.total_size.to_string()),
+        ("urgent", exchange.urgent.to_string()),
+    ]);
+    let actor = Some(auth.user_id());
+    let id_text = exchange.id.to_string();
+    tx.audit(AuditEvent {
+        chain: Chain::Org(exchange.sender_org_id),
+        at: now,
+        actor,
+        action: Action::ExchangeSent,
+        object_id: id_text.clone(),
+        detail: info.clone(),
+    })
+    .await?;
+    tx.audit(AuditEvent {
+        chain: Chain::Org(exchange.recipient_org_id),
+        at: now,
+        actor,
+        action: Action::ExchangeDelivered,
+        object_id: id_text.clone(),
+        detail: info,
+    })
+    .await?;
+    tx.append_event(
+        &exchange.recipient_org_id,
+        now,
+        "exchange.delivered",
+        Some(&exchange.id),
+    )
+    .await?;
+    tx.append_event(
+        &exchange.sender_org_id,
+        now,
+        "exchange.sent",
+        Some(&exchange.id),
+    )
+    .await?;
+    tx.commit().await?;
+    Metrics::add(&state.metrics.exchanges_delivered, 1);
+    state.notify(exchange.recipient_org_id);
+    state.notify(exchange.sender_org_id);
+    notify_recipients(&state, exchange.recipient_org_id, exchange.urgent).await;
+    let delivered = state
+        .store
+        .exchange(&exchange.id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(Json(summary(&delivered)))
+}
+
+/// Every field of the signed envelope must be what the relay recorded and verified.
+fn check_envelope(
+    envelope: &Envelope,
+    exchange: &Exchange,
+    objects: &[Object],
+    key: &VerifyingKey,
+) -> Result<(), ApiError> {
+    let checks: [(&str, bool); 12] = [
+        ("exchange id", envelope.exchange_id == exchange.id),
+        ("sender", envelope.sender_user_id == exchange.sender_user_id),
+        ("sender key", envelope.sender_key == key.fingerprint()),
+        (
+            "sender organisation",
+            envelope.sender_org_id == exchange.sender_org_id,
+        ),
+        (
+            "sender key generation",
+            envelope.sender_generation == exchange.sender_generation,
+        ),
+        (
+            "recipient organisation",
+            envelope.recipient_org_id == exchange.recipient_org_id,
+        ),
+        (
+            "recipient key generation",
+            envelope.recipient_generation == exchange.recipient_generation,
+        ),
+        (
+            "priority",
+            (envelope.priority == Priority::Urgent) == exchange.urgent,
+        ),
+        ("creation time", envelope.created_at == exchange.created_at),
+        ("expiry", envelope.expires_at == exchange.expires_at),
+        ("reply", envelope.in_reply_to == exchange.in_reply_to),
+        ("object count", envelope.objects().count() == objects.len()),
+    ];
+    if let Some((field, _)) = checks.iter().find(|(_, ok)| !ok) {
+        return Err(mismatch(field));
+    }
+    for (declared, stored) in envelope.objects().zip(objects) {
+        if declared.size != stored.size || Some(declared.sha256) != stored.sha256 {
+            return Err(ApiError::unprocessable(
+                ErrorCode::EnvelopeMismatch,
+                format!(
+                    "object {} does not have the size or SHA-256 the envelope declares",
+                    stored.idx
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// E-mails the recipient organisation's active members (no content), in the background.
+async fn notify_recipients(state: &AppState, org: OrgId, urgent: bool) {
+    let Some(mailer) = state.mailer.clone() else {
+        return;
+    };
+    let members = match state.store.users_of_org(&org).await {
+        Ok(members) => members,
+        Err(error) => {
+            tracing::warn!(error = %error, "cannot list members to notify");
+            return;
+        }
+    };
+    let addresses: Vec<String> = members
+        .into_iter()
+        .filter(|u| u.status == AccountStatus::Active)
+        .map(|u| u.email)
+        .collect();
+    tokio::spawn(async move {
+        for address in addresses {
+            mailer
+                .send(&address, Notice::NewExchange { urgent }, None)
+                .await;
+        }
+    });
+}

@@ -1,0 +1,379 @@
+//! What the parties read: the inbox and outbox, an exchange's detail, its objects
+//! (with `Range`), and read receipts.
+
+use axum::Extension;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use futures_util::{StreamExt as _, TryStreamExt as _};
+use pli_api::ErrorCode;
+use pli_api::ExchangeId;
+use pli_api::messages::{ExchangeDetail, ExchangePage, PostReceipt, ReceiptEntry};
+use pli_crypto::receipt::Receipt;
+use pli_crypto::sign::Signed;
+
+use super::super::Json;
+use super::super::common::{self, signed};
+use super::super::directory::chain;
+use crate::app::AppState;
+use crate::auth::Auth;
+use crate::blob::BlobKey;
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+use crate::now_ms;
+use crate::store::directory::SignedBlob;
+use crate::store::exchanges::{Cursor, Exchange, ExchangeState, ListFilter, Mailbox, ReceiptRow};
+
+use super::*;
+use crate::audit::{Action, AuditEvent, Chain};
+
+fn encode_cursor(e: &Exchange, which: Mailbox) -> String {
+    let at = match which {
+        Mailbox::Inbox => e.delivered_at.unwrap_or_default(),
+        Mailbox::Outbox => e.created_at,
+    };
+    URL_SAFE_NO_PAD.encode(format!("{}:{at}:{}", u8::from(e.urgent), e.id))
+}
+
+fn decode_cursor(text: &str) -> Result<Cursor, ApiError> {
+    let bad = || ApiError::bad_request(ErrorCode::BadRequest, "invalid cursor");
+    let raw =
+        String::from_utf8(URL_SAFE_NO_PAD.decode(text).map_err(|_| bad())?).map_err(|_| bad())?;
+    let mut parts = raw.splitn(3, ':');
+    let priority = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+    let at = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+    let id: ExchangeId = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+    Ok(Cursor {
+        priority,
+        at,
+        id: id.to_string(),
+    })
+}
+
+async fn list(
+    state: &AppState,
+    auth: &Auth,
+    which: Mailbox,
+    query: pli_api::messages::ExchangeQuery,
+) -> Result<Json<ExchangePage>, ApiError> {
+    let limit = query.limit.unwrap_or(50).clamp(1, 200);
+    let cursor = query.cursor.as_deref().map(decode_cursor).transpose()?;
+    let filter = ListFilter {
+        urgent: query.urgent,
+        unread: query.unread,
+        counterpart: query.counterpart,
+    };
+    let mut rows = state
+        .store
+        .list_exchanges(
+            which,
+            &auth.user.org_id,
+            &filter,
+            cursor.as_ref(),
+            limit + 1,
+        )
+        .await?;
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let next_cursor = if more {
+        rows.last().map(|e| encode_cursor(e, which))
+    } else {
+        None
+    };
+    Ok(Json(ExchangePage {
+        exchanges: rows.iter().map(summary).collect(),
+        next_cursor,
+    }))
+}
+
+pub(in crate::routes) async fn inbox(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Query(query): Query<pli_api::messages::ExchangeQuery>,
+) -> Result<Json<ExchangePage>, ApiError> {
+    list(&state, &auth, Mailbox::Inbox, query).await
+}
+
+pub(in crate::routes) async fn outbox(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Query(query): Query<pli_api::messages::ExchangeQuery>,
+) -> Result<Json<ExchangePage>, ApiError> {
+    list(&state, &auth, Mailbox::Outbox, query).await
+}
+
+pub(in crate::routes) async fn detail_handler(
+    state: &AppState,
+    auth: &Auth,
+    id: &str,
+) -> Result<ExchangeDetail, ApiError> {
+    let exchange = visible(state, auth, id).await?;
+    let sender = match &exchange.sender_fingerprint {
+        Some(fingerprint) => match state.store.user_certificate(fingerprint).await? {
+            Some(cert) => Some(chain(state, &cert).await?),
+            None => None,
+        },
+        None => None,
+    };
+    let mut receipts = Vec::new();
+    for row in state.store.receipts(&exchange.id).await? {
+        let reader = match state
+            .store
+            .user_certificate(&row.reader_fingerprint)
+            .await?
+        {
+            Some(cert) => Some(chain(state, &cert).await?),
+            None => None,
+        };
+        receipts.push(ReceiptEntry {
+            user_id: row.user_id,
+            receipt: row.receipt.to_wire(),
+            reader,
+        });
+    }
+    Ok(ExchangeDetail {
+        summary: summary(&exchange),
+        envelope: exchange.envelope.as_ref().map(SignedBlob::to_wire),
+        sender,
+        receipts,
+    })
+}
+
+pub(in crate::routes) async fn detail(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Path(id): Path<String>,
+) -> Result<Json<ExchangeDetail>, ApiError> {
+    Ok(Json(detail_handler(&state, &auth, &id).await?))
+}
+
+/// One `bytes=start-end` range (or suffix `bytes=-n`), clamped; `None` for no header.
+fn parse_range(headers: &HeaderMap, size: u64) -> Result<Option<(u64, u64)>, ApiError> {
+    let Some(value) = headers.get(header::RANGE).and_then(|v| v.to_str().ok()) else {
+        return Ok(None);
+    };
+    let spec = value
+        .strip_prefix("bytes=")
+        .filter(|s| !s.contains(','))
+        .ok_or(ApiError::RangeNotSatisfiable(size))?;
+    let (start, end) = spec
+        .split_once('-')
+        .ok_or(ApiError::RangeNotSatisfiable(size))?;
+    let range = match (start.trim(), end.trim()) {
+        ("", suffix) => {
+            let n: u64 = suffix
+                .parse()
+                .map_err(|_| ApiError::RangeNotSatisfiable(size))?;
+            (size.saturating_sub(n), size)
+        }
+        (start, "") => (
+            start
+                .parse()
+                .map_err(|_| ApiError::RangeNotSatisfiable(size))?,
+            size,
+        ),
+        (start, end) => {
+            let start: u64 = start
+                .parse()
+                .map_err(|_| ApiError::RangeNotSatisfiable(size))?;
+            let end: u64 = end
+                .parse()
+                .map_err(|_| ApiError::RangeNotSatisfiable(size))?;
+            (start, end.saturating_add(1).min(size))
+        }
+    };
+    if range.0 >= range.1 {
+        return Err(ApiError::RangeNotSatisfiable(size));
+    }
+    Ok(Some(range))
+}
+
+pub(in crate::routes) async fn download(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Path((id, idx)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let exchange = visible(&state, &auth, &id).await?;
+    match exchange.state {
+        ExchangeState::Delivered => {}
+        ExchangeState::Expired => {
+            return Err(ApiError::Gone(
+                ErrorCode::Expired,
+                "this exchange has expired and its files were deleted".into(),
+            ));
+        }
+        ExchangeState::Uploading | ExchangeState::Abandoned => return Err(ApiError::NotFound),
+    }
+    let idx: u32 = idx.parse().map_err(|_| ApiError::NotFound)?;
+    let objects = state.store.objects(&exchange.id).await?;
+    let object = objects
+        .into_iter()
+        .find(|o| o.idx == idx)
+        .ok_or(ApiError::NotFound)?;
+    let range = parse_range(&headers, object.size)?;
+    let (start, end) = range.unwrap_or((0, object.size));
+
+    // The parts covering [start, end), each read from its own offset.
+    let first = start / PART_SIZE;
+    let last = (end - 1) / PART_SIZE;
+    let pieces: Vec<(BlobKey, u64, u64)> = (first..=last)
+        .filter_map(|p| {
+            let part_start = p * PART_SIZE;
+            let part = u32::try_from(p).ok()?;
+            Some((
+                BlobKey::part(&exchange.id, idx, part),
+                start.max(part_start) - part_start,
+                end.min(part_start + PART_SIZE) - part_start,
+            ))
+        })
+        .collect();
+    // Open the first part now, so a missing blob is an error status, not a broken stream.
+    let mut pieces = pieces.into_iter();
+    let Some((key, from, to)) = pieces.next() else {
+        return Err(ApiError::RangeNotSatisfiable(object.size));
+    };
+    let head = state.blobs.get(&key, Some((from, to))).await?;
+    let blobs = state.blobs.clone();
+    let rest = futures_util::stream::iter(pieces)
+        .then(move |(key, from, to)| {
+            let blobs = blobs.clone();
+            async move {
+                blobs
+                    .get(&key, Some((from, to)))
+                    .await
+                    .map_err(std::io::Error::other)
+            }
+        })
+        .try_flatten();
+    let length = end - start;
+    let metrics_state = state.clone();
+    let stream = head.chain(rest).inspect_ok(move |chunk| {
+        Metrics::add(&metrics_state.metrics.bytes_downloaded, chunk.len() as u64)
+    });
+
+    let mut response = Body::from_stream(stream).into_response();
+    *response.status_mut() = if range.is_some() {
+        StatusCode::PARTIAL_CONTENT
+    } else {
+        StatusCode::OK
+    };
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    let disposition = format!("attachment; filename=\"{}-{idx}.age\"", exchange.id);
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&disposition).map_err(ApiError::internal)?,
+    );
+    if let Some(sha) = object.sha256 {
+        h.insert(
+            header::ETAG,
+            HeaderValue::from_str(&format!("\"{}\"", crate::audit::to_hex(&sha)))
+                .map_err(ApiError::internal)?,
+        );
+    }
+    if range.is_some() {
+        h.insert(
+            header::CONTENT_RANGE,
+            HeaderValue::from_str(&format!("bytes {start}-{}/{}", end - 1, object.size))
+                .map_err(ApiError::internal)?,
+        );
+    }
+    Ok(response)
+}
+
+pub(in crate::routes) async fn post_receipt(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Path(id): Path<String>,
+    Json(request): Json<PostReceipt>,
+) -> Result<StatusCode, ApiError> {
+    let exchange = visible(&state, &auth, &id).await?;
+    if exchange.recipient_org_id != auth.user.org_id || exchange.state != ExchangeState::Delivered {
+        return Err(ApiError::NotFound);
+    }
+    let envelope = exchange
+        .envelope
+        .as_ref()
+        .ok_or_else(|| ApiError::internal("delivered without envelope"))?;
+    let (fingerprint, signing_key) = signer(&state, &auth).await?;
+    let receipt_signed: Signed<Receipt> = signed(&request.receipt)?;
+    let receipt = receipt_signed.verify(&signing_key).map_err(|e| {
+        ApiError::unprocessable(
+            ErrorCode::BadSignature,
+            format!("the receipt does not verify: {e}"),
+        )
+    })?;
+    let now = now_ms();
+    let ok = receipt.exchange_id == exchange.id
+        && receipt.envelope_sha256 == pli_crypto::sha256(&envelope.data)
+        && receipt.reader_user_id == auth.user.id
+        && receipt.reader_key == signing_key.fingerprint()
+        && receipt.reader_org_id == auth.user.org_id
+        && receipt.read_at.abs_diff(now) < 86_400_000;
+    if !ok {
+        return Err(ApiError::unprocessable(
+            ErrorCode::ReceiptMismatch,
+            "the receipt does not match this exchange, reader or time",
+        ));
+    }
+    let mut tx = state.store.begin().await?;
+    let row = ReceiptRow {
+        exchange_id: exchange.id,
+        user_id: auth.user.id,
+        org_id: auth.user.org_id,
+        reader_fingerprint: fingerprint,
+        receipt: common::blob_of(&receipt_signed),
+        read_at: receipt.read_at,
+    };
+    if tx.insert_receipt(&row, now).await? {
+        let actor = Some(auth.user_id());
+        let id_text = exchange.id.to_string();
+        tx.audit(AuditEvent {
+            chain: Chain::Org(exchange.recipient_org_id),
+            at: now,
+            actor,
+            action: Action::ExchangeRead,
+            object_id: id_text.clone(),
+            detail: "{}".to_owned(),
+        })
+        .await?;
+        tx.audit(AuditEvent {
+            chain: Chain::Org(exchange.sender_org_id),
+            at: now,
+            actor,
+            action: Action::ExchangeRead,
+            object_id: id_text.clone(),
+            detail: "{}".to_owned(),
+        })
+        .await?;
+        tx.append_event(
+            &exchange.sender_org_id,
+            now,
+            "receipt.added",
+            Some(&exchange.id),
+        )
+        .await?;
+        tx.append_event(
+            &exchange.recipient_org_id,
+            now,
+            "receipt.added",
+            Some(&exchange.id),
+        )
+        .await?;
+        tx.commit().await?;
+        state.notify(exchange.sender_org_id);
+        state.notify(exchange.recipient_org_id);
+        Ok(StatusCode::CREATED)
+    } else {
+        Ok(StatusCode::OK)
+    }
+}

@@ -1,0 +1,259 @@
+//! Resumable uploads: which parts are stored, one part verified while it streams to the
+//! blob store, and cancelling an upload not yet completed.
+
+use axum::Extension;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use futures_util::StreamExt as _;
+use pli_api::ErrorCode;
+use pli_api::messages::{ExchangeCreated, ObjectProgress};
+use sha2::digest::common::hazmat::SerializableState as _;
+use sha2::{Digest as _, Sha256};
+
+use super::super::Json;
+use crate::app::AppState;
+use crate::auth::Auth;
+use crate::blob::{BlobKey, ByteStream, Expected};
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+use crate::now_ms;
+use crate::store::exchanges::ExchangeState;
+
+use super::*;
+use crate::audit::{Action, AuditEvent, Chain};
+
+pub(in crate::routes) async fn upload_status(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Path(id): Path<String>,
+) -> Result<Json<ExchangeCreated>, ApiError> {
+    let exchange = own_upload(&state, &auth, &id).await?;
+    let objects = state.store.objects(&exchange.id).await?;
+    Ok(Json(created(&exchange, &objects)))
+}
+
+/// `Content-Digest: sha-256=:<base64>:` (RFC 9530).
+fn content_digest(headers: &HeaderMap) -> Result<[u8; 32], ApiError> {
+    let missing = || {
+        ApiError::bad_request(
+            ErrorCode::MissingDigest,
+            "send the part's SHA-256 as Content-Digest: sha-256=:…:",
+        )
+    };
+    let value = headers
+        .get("content-digest")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(missing)?;
+    let encoded = value
+        .split(',')
+        .map(str::trim)
+        .find_map(|item| {
+            item.strip_prefix("sha-256=:")
+                .and_then(|rest| rest.strip_suffix(':'))
+        })
+        .ok_or_else(missing)?;
+    STANDARD
+        .decode(encoded)
+        .ok()
+        .and_then(|bytes| bytes.try_into().ok())
+        .ok_or_else(missing)
+}
+
+/// Adds every chunk of a stream to a shared hasher on its way through.
+/// Feeds every chunk of the body to the object's running SHA-256 on its way to the blob
+/// store. The object hash runs on a blocking thread of its own while the request's task
+/// checks the part's digest and writes it: the two hashes use two cores.
+fn tee_hash(body: Body, sender: tokio::sync::mpsc::Sender<bytes::Bytes>) -> ByteStream {
+    Box::pin(body.into_data_stream().then(move |chunk| {
+        let sender = sender.clone();
+        async move {
+            let chunk = chunk.map_err(std::io::Error::other)?;
+            sender
+                .send(chunk.clone())
+                .await
+                .map_err(|_| std::io::Error::other("the object hasher stopped"))?;
+            Ok(chunk)
+        }
+    }))
+}
+
+/// Starts the object hasher from its stored state; it ends when the sender is dropped.
+fn spawn_object_hasher(
+    mut hasher: Sha256,
+) -> (
+    tokio::sync::mpsc::Sender<bytes::Bytes>,
+    tokio::task::JoinHandle<Sha256>,
+) {
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<bytes::Bytes>(64);
+    let done = tokio::task::spawn_blocking(move || {
+        while let Some(chunk) = receiver.blocking_recv() {
+            hasher.update(&chunk);
+        }
+        hasher
+    });
+    (sender, done)
+}
+
+pub(in crate::routes) async fn put_part(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Path((id, idx, part)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<ObjectProgress>, ApiError> {
+    let exchange = own_upload(&state, &auth, &id).await?;
+    if exchange.state != ExchangeState::Uploading {
+        return Err(ApiError::conflict(
+            ErrorCode::WrongState,
+            "this exchange is not being uploaded",
+        ));
+    }
+    recipient_key_usable(&state, &exchange).await?;
+    let idx: u32 = idx.parse().map_err(|_| ApiError::NotFound)?;
+    let part: u32 = part.parse().map_err(|_| ApiError::NotFound)?;
+    let objects = state.store.objects(&exchange.id).await?;
+    let object = objects
+        .iter()
+        .find(|o| o.idx == idx)
+        .ok_or(ApiError::NotFound)?;
+    if part >= object.part_count {
+        return Err(ApiError::NotFound);
+    }
+    let expected_len = (object.size - u64::from(part) * PART_SIZE).min(PART_SIZE);
+    let sha256 = content_digest(&headers)?;
+    if let Some(declared) = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        if declared > expected_len {
+            return Err(ApiError::TooLarge(
+                ErrorCode::PartTooLarge,
+                format!("this part is {expected_len} bytes"),
+            ));
+        }
+        if declared < expected_len {
+            return Err(ApiError::bad_request(
+                ErrorCode::PartIncomplete,
+                format!("this part is {expected_len} bytes"),
+            ));
+        }
+    }
+    if part < object.parts_stored {
+        // A retry of a part already stored (its acknowledgement was lost): same bytes, same answer.
+        let stored = state.store.part_sha256(&exchange.id, idx, part).await?;
+        return if stored.as_deref() == Some(&sha256[..]) {
+            Ok(Json(ObjectProgress {
+                idx,
+                size: object.size,
+                part_count: object.part_count,
+                parts_stored: object.parts_stored,
+            }))
+        } else {
+            Err(ApiError::conflict(
+                ErrorCode::Conflict,
+                "a different part is already stored here",
+            ))
+        };
+    }
+    if part > object.parts_stored {
+        return Err(ApiError::conflict(
+            ErrorCode::PartOutOfOrder,
+            format!("send part {} of this object first", object.parts_stored),
+        ));
+    }
+
+    let hasher = Sha256::deserialize(
+        object
+            .hash_state
+            .as_slice()
+            .try_into()
+            .map_err(|_| ApiError::internal("bad stored hash state length"))?,
+    )
+    .map_err(|_| ApiError::internal("bad stored hash state"))?;
+    let (sender, hashed) = spawn_object_hasher(hasher);
+    let blob_key = BlobKey::part(&exchange.id, idx, part);
+    state
+        .blobs
+        .put(
+            &blob_key,
+            tee_hash(body, sender),
+            Expected {
+                len: expected_len,
+                sha256,
+            },
+        )
+        .await?;
+    Metrics::add(&state.metrics.bytes_uploaded, expected_len);
+    // The stream, and with it the sender, is gone: the hasher finishes.
+    let hasher = hashed.await.map_err(ApiError::internal)?;
+    let last = part + 1 == object.part_count;
+    let object_sha256: Option<[u8; 32]> = last.then(|| hasher.clone().finalize().into());
+    let mut tx = state.store.begin().await?;
+    let recorded = tx
+        .record_part(
+            &exchange.id,
+            idx,
+            part,
+            expected_len,
+            &sha256,
+            &hasher.serialize(),
+            object_sha256.as_ref(),
+            now_ms(),
+        )
+        .await?;
+    tx.commit().await?;
+    if !recorded {
+        // A concurrent retry recorded it first; the blob written is identical.
+        let stored = state.store.part_sha256(&exchange.id, idx, part).await?;
+        if stored.as_deref() != Some(&sha256[..]) {
+            return Err(ApiError::conflict(
+                ErrorCode::Conflict,
+                "a different part is already stored here",
+            ));
+        }
+    }
+    Ok(Json(ObjectProgress {
+        idx,
+        size: object.size,
+        part_count: object.part_count,
+        parts_stored: part + 1,
+    }))
+}
+
+pub(in crate::routes) async fn cancel(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let exchange = own_upload(&state, &auth, &id).await?;
+    if exchange.state != ExchangeState::Uploading {
+        return Err(ApiError::conflict(
+            ErrorCode::WrongState,
+            "only an upload in progress can be cancelled",
+        ));
+    }
+    let now = now_ms();
+    let mut tx = state.store.begin().await?;
+    tx.mark_purged(&exchange.id, now).await?;
+    tx.audit(AuditEvent {
+        chain: Chain::Org(exchange.sender_org_id),
+        at: now,
+        actor: Some(auth.user_id()),
+        action: Action::ExchangeCancelled,
+        object_id: exchange.id.to_string(),
+        detail: "{}".to_owned(),
+    })
+    .await?;
+    tx.commit().await?;
+    // The row first (nothing can complete it any more), then the blobs; leftovers of a
+    // crash in between are orphans for the maintenance sweep.
+    state
+        .blobs
+        .delete_prefix(&BlobKey::exchange_prefix(&exchange.id))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
