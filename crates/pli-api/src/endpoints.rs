@@ -8,6 +8,10 @@
 //! query, where it has one); its [`Endpoint`] impl says the rest, so a client asking for
 //! `Members { org }` gets a [`messages::Members`] back and nothing else type-checks.
 //!
+//! Each struct also deserializes from its path's parameters, which is how the relay's
+//! handlers read them: a handler for `Members` receives a `Members { org }`, its id
+//! already parsed.
+//!
 //! Bodies that are not JSON are named by marker types: [`NoBody`], [`Bytes`] (raw
 //! octets: a part going up, an object coming down), [`EventStream`] (server-sent events),
 //! [`JsonLines`] (the audit export), [`Text`] (plain text, as `/healthz`).
@@ -163,14 +167,17 @@ macro_rules! endpoints {
     )*) => {
         $(
             #[doc = $doc]
-            #[derive(Debug, Clone, PartialEq, Eq)]
+            ///
+            /// Deserializes from the path's parameters (the relay extracts it so).
+            #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
             pub struct $name {
                 $(
                     #[doc = concat!("`{", stringify!($field), "}`.")]
                     pub $field: $ty,
                 )*
                 $(
-                    /// The query string.
+                    /// The query string (the relay reads it apart).
+                    #[serde(skip)]
                     pub query: $query,
                 )?
             }

@@ -1,14 +1,16 @@
 //! Audit logs: an organisation's (admins read all of it, members their own actions),
 //! its export as JSON lines, the verification of its hash chain, and the platform's.
 
+use crate::routes::Found;
 use axum::Extension;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use pli_api::OrgId;
+use pli_api::endpoints as ep;
 use pli_api::messages::{self, AuditQuery};
 
-use super::{Json, parse_id};
+use super::Json;
 use crate::app::AppState;
 use crate::audit::{AuditEntry, Verification, Verifier};
 use crate::auth::Auth;
@@ -16,8 +18,7 @@ use crate::error::ApiError;
 use crate::store::users::Role;
 
 /// The organisation's chain name, if the caller belongs to it (404 otherwise).
-fn own_chain(auth: &Auth, org: &str) -> Result<(OrgId, String), ApiError> {
-    let org: OrgId = parse_id(org)?;
+fn own_chain(auth: &Auth, org: OrgId) -> Result<(OrgId, String), ApiError> {
     if auth.user.org_id != org {
         return Err(ApiError::NotFound);
     }
@@ -27,10 +28,10 @@ fn own_chain(auth: &Auth, org: &str) -> Result<(OrgId, String), ApiError> {
 pub(super) async fn list(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
-    Path(org): Path<String>,
+    Found(ep::OrgAudit { org, .. }): Found<ep::OrgAudit>,
     Query(page): Query<AuditQuery>,
 ) -> Result<Json<Vec<messages::AuditEntry>>, ApiError> {
-    let (_, chain) = own_chain(&auth, &org)?;
+    let (_, chain) = own_chain(&auth, org)?;
     let limit = page.limit.unwrap_or(100).clamp(1, 1000);
     let entries = if auth.user.role == Role::OrgAdmin {
         state
@@ -66,9 +67,9 @@ async fn all_entries(
 pub(super) async fn export(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
-    Path(org): Path<String>,
+    Found(ep::ExportAudit { org }): Found<ep::ExportAudit>,
 ) -> Result<Response, ApiError> {
-    let (org, chain) = own_chain(&auth, &org)?;
+    let (org, chain) = own_chain(&auth, org)?;
     let mut lines = String::new();
     let mut failure = None;
     all_entries(&state, &chain, |entry| {
@@ -101,9 +102,9 @@ pub(super) async fn export(
 pub(super) async fn verify(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
-    Path(org): Path<String>,
+    Found(ep::VerifyAudit { org }): Found<ep::VerifyAudit>,
 ) -> Result<Json<messages::ChainVerification>, ApiError> {
-    let (_, chain) = own_chain(&auth, &org)?;
+    let (_, chain) = own_chain(&auth, org)?;
     Ok(Json(verify_chain(&state, &chain).await?.to_wire()))
 }
 

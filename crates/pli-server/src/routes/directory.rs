@@ -1,19 +1,21 @@
 //! The key directory: the root key, organisations with their certified keys, user
 //! certificate chains, key grants, key publication (rotation) and suspension.
 
+use crate::routes::Found;
 use axum::Extension;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use pli_api::ErrorCode;
+use pli_api::endpoints as ep;
 use pli_api::messages::{
     CertificateChain, DirectoryKey, DirectoryOrg, MyGrants, PublishKey, RootKey,
 };
 use pli_api::{Base64, OrgKind, WireKeyGrant};
 use pli_crypto::cert::{OrgCertificate, OrgKeyCertificate, UserCertificate};
 
+use super::Json;
 use super::common::{self, detail, signed};
 use super::orgs::administered;
-use super::{Json, parse_id};
 use crate::app::AppState;
 use crate::audit::{Action, AuditEvent, Chain};
 use crate::auth::Auth;
@@ -94,7 +96,7 @@ pub(super) async fn orgs(
 
 pub(super) async fn certificate(
     State(state): State<AppState>,
-    Path(fingerprint): Path<String>,
+    Found(ep::Certificate { fingerprint }): Found<ep::Certificate>,
 ) -> Result<Json<CertificateChain>, ApiError> {
     if fingerprint.len() != 64 || !fingerprint.bytes().all(|c| c.is_ascii_hexdigit()) {
         return Err(ApiError::NotFound);
@@ -129,9 +131,8 @@ pub(super) async fn my_grants(
 pub(super) async fn org_keys(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
-    Path(org): Path<String>,
+    Found(ep::OrgKeys { org: org_id }): Found<ep::OrgKeys>,
 ) -> Result<Json<Vec<DirectoryKey>>, ApiError> {
-    let org_id = parse_id(&org)?;
     // Members see their own organisation's history; the platform admin any organisation's.
     if auth.user.org_id != org_id && auth.user.role != Role::PlatformAdmin {
         return Err(ApiError::NotFound);
@@ -148,10 +149,10 @@ pub(super) async fn org_keys(
 pub(super) async fn publish_key(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
-    Path(org): Path<String>,
+    Found(ep::PublishKey { org }): Found<ep::PublishKey>,
     Json(request): Json<PublishKey>,
 ) -> Result<StatusCode, ApiError> {
-    let org = administered(&state, &auth, &org).await?;
+    let org = administered(&state, &auth, org).await?;
     auth.require_recent_reauth(state.config.limits.reauth_minutes)?;
     let root = common::trust_root(&state).await?;
     let own = state
@@ -260,10 +261,9 @@ pub(super) async fn publish_key(
 pub(super) async fn suspend_key(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
-    Path((org, generation)): Path<(String, String)>,
+    Found(ep::SuspendKey { org, generation }): Found<ep::SuspendKey>,
 ) -> Result<StatusCode, ApiError> {
-    let org = administered(&state, &auth, &org).await?;
-    let generation: u32 = generation.parse().map_err(|_| ApiError::NotFound)?;
+    let org = administered(&state, &auth, org).await?;
     let now = now_ms();
     let mut tx = state.store.begin().await?;
     if !tx.suspend_org_key(&org.id, generation).await? {

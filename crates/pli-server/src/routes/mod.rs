@@ -248,9 +248,28 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for IdempotencyKey {
     }
 }
 
-/// Parses an id from a path segment, answering 404 for anything malformed.
-pub(crate) fn parse_id<K>(text: &str) -> Result<pli_api::Id<K>, ApiError> {
-    text.parse().map_err(|_| ApiError::NotFound)
+/// An endpoint's path parameters, parsed into its `pli_api::endpoints` struct: a path
+/// whose ids or numbers do not parse answers 404, exactly as an object that does not
+/// exist.
+#[derive(Debug, Clone)]
+pub struct Found<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for Found<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(params)| Self(params))
+            .map_err(|_| ApiError::NotFound)
+    }
 }
 
 #[cfg(test)]

@@ -1,10 +1,12 @@
 //! Organisations and their members: creation (platform admin), invitations,
 //! certification with key grants, removal, password-loss resets, retention.
 
+use crate::routes::Found;
 use axum::Extension;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use pli_api::ErrorCode;
+use pli_api::endpoints as ep;
 use pli_api::messages::{
     CertifyRequest, CreateOrg, GrantUpload, InvitationInfo, InviteRequest, InviteResponse,
     MemberSummary, Members, OrgSummary, PublicKeys, Removed, Retention,
@@ -12,8 +14,8 @@ use pli_api::messages::{
 use pli_api::{Base64, OrgId, UserId};
 use pli_crypto::cert::{OrgCertificate, OrgKind, UserCertificate};
 
+use super::Json;
 use super::common::{self, check_name, detail, normalize_email, signed};
-use super::{Json, parse_id};
 use crate::app::AppState;
 use crate::audit::{Action, AuditEvent, Chain};
 use crate::auth::{Auth, secrets};
@@ -38,9 +40,8 @@ fn summary(org: &Org) -> OrgSummary {
 pub(super) async fn administered(
     state: &AppState,
     auth: &Auth,
-    org: &str,
+    org_id: OrgId,
 ) -> Result<Org, ApiError> {
-    let org_id: OrgId = parse_id(org)?;
     let allowed = match auth.user.role {
         Role::OrgAdmin => auth.user.org_id == org_id,
         Role::PlatformAdmin => true,
@@ -59,8 +60,7 @@ pub(super) async fn administered(
 }
 
 /// A user of `org`, 404 otherwise.
-async fn member_of(state: &AppState, org: &Org, user: &str) -> Result<User, ApiError> {
-    let user_id: UserId = parse_id(user)?;
+async fn member_of(state: &AppState, org: &Org, user_id: UserId) -> Result<User, ApiError> {
     state
         .store
         .user(&user_id)
@@ -147,9 +147,9 @@ pub(super) async fn create(
 pub(super) async fn members(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
-    Path(org): Path<String>,
+    Found(ep::Members { org }): Found<ep::Members>,
 ) -> Result<Json<Members>, ApiError> {
-    let org = administered(&state, &auth, &org).await?;
+    let org = administered(&state, &auth, org).await?;
     let generations: Vec<u32> = state
         .store
         .org_keys(&org.id)
@@ -208,10 +208,10 @@ pub(super) async fn members(
 pub(super) async fn invite(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
-    Path(org): Path<String>,
+    Found(ep::Invite { org }): Found<ep::Invite>,
     Json(request): Json<InviteRequest>,
 ) -> Result<(StatusCode, Json<InviteResponse>), ApiError> {
-    let org = administered(&state, &auth, &org).await?;
+    let org = administered(&state, &auth, org).await?;
     auth.require_recent_reauth(state.config.limits.reauth_minutes)?;
     let email = normalize_email(&request.email)?;
     let display_name = check_name(&request.display_name, "name")?;
@@ -308,10 +308,9 @@ async fn issue_invitation(
 pub(super) async fn withdraw(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
-    Path((org, user)): Path<(String, String)>,
+    Found(ep::WithdrawInvitation { org, user: user_id }): Found<ep::WithdrawInvitation>,
 ) -> Result<StatusCode, ApiError> {
-    let org = administered(&state, &auth, &org).await?;
-    let user_id: UserId = parse_id(&user)?;
+    let org = administered(&state, &auth, org).await?;
     let mut tx = state.store.begin().await?;
     if !tx.withdraw_invitation(&org.id, &user_id, now_ms()).await? {
         return Err(ApiError::NotFound);
@@ -361,12 +360,12 @@ async fn check_grants(
 pub(super) async fn certify(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
-    Path((org, user)): Path<(String, String)>,
+    Found(ep::Certify { org, user }): Found<ep::Certify>,
     Json(request): Json<CertifyRequest>,
 ) -> Result<StatusCode, ApiError> {
-    let org = administered(&state, &auth, &org).await?;
+    let org = administered(&state, &auth, org).await?;
     auth.require_recent_reauth(state.config.limits.reauth_minutes)?;
-    let member = member_of(&state, &org, &user).await?;
+    let member = member_of(&state, &org, user).await?;
     if member.status != AccountStatus::Pending {
         return Err(ApiError::conflict(
             ErrorCode::WrongState,
@@ -468,12 +467,12 @@ async fn write_grants(
 pub(super) async fn grant(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
-    Path((org, user)): Path<(String, String)>,
+    Found(ep::Grant { org, user }): Found<ep::Grant>,
     Json(request): Json<Vec<GrantUpload>>,
 ) -> Result<StatusCode, ApiError> {
-    let org = administered(&state, &auth, &org).await?;
+    let org = administered(&state, &auth, org).await?;
     auth.require_recent_reauth(state.config.limits.reauth_minutes)?;
-    let member = member_of(&state, &org, &user).await?;
+    let member = member_of(&state, &org, user).await?;
     if member.status != AccountStatus::Active {
         return Err(ApiError::conflict(
             ErrorCode::WrongState,
@@ -501,11 +500,11 @@ pub(super) async fn grant(
 pub(super) async fn reset(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
-    Path((org, user)): Path<(String, String)>,
+    Found(ep::ResetMember { org, user }): Found<ep::ResetMember>,
 ) -> Result<(StatusCode, Json<InviteResponse>), ApiError> {
-    let org = administered(&state, &auth, &org).await?;
+    let org = administered(&state, &auth, org).await?;
     auth.require_recent_reauth(state.config.limits.reauth_minutes)?;
-    let member = member_of(&state, &org, &user).await?;
+    let member = member_of(&state, &org, user).await?;
     if member.status == AccountStatus::Removed || member.role != Role::Member {
         return Err(ApiError::conflict(
             ErrorCode::WrongState,
@@ -528,10 +527,10 @@ pub(super) async fn reset(
 pub(super) async fn remove(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
-    Path((org, user)): Path<(String, String)>,
+    Found(ep::RemoveMember { org, user }): Found<ep::RemoveMember>,
 ) -> Result<Json<Removed>, ApiError> {
-    let org = administered(&state, &auth, &org).await?;
-    let member = member_of(&state, &org, &user).await?;
+    let org = administered(&state, &auth, org).await?;
+    let member = member_of(&state, &org, user).await?;
     if member.id == auth.user.id {
         return Err(ApiError::conflict(
             ErrorCode::WrongState,
@@ -568,10 +567,10 @@ pub(super) async fn remove(
 pub(super) async fn retention(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
-    Path(org): Path<String>,
+    Found(ep::SetRetention { org }): Found<ep::SetRetention>,
     Json(request): Json<Retention>,
 ) -> Result<StatusCode, ApiError> {
-    let org = administered(&state, &auth, &org).await?;
+    let org = administered(&state, &auth, org).await?;
     if !(1..=3650).contains(&request.retention_days) {
         return Err(ApiError::bad_request(
             ErrorCode::BadRequest,

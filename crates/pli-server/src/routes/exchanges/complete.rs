@@ -1,10 +1,12 @@
 //! Completion: the signed envelope checked against everything the relay recorded, then
 //! delivered, audited and announced in one transaction.
 
+use crate::routes::Found;
 use axum::Extension;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use pli_api::ErrorCode;
 use pli_api::OrgId;
+use pli_api::endpoints as ep;
 use pli_api::messages::{CompleteExchange, ExchangeSummary};
 use pli_crypto::envelope::{Envelope, Priority};
 use pli_crypto::sign::VerifyingKey;
@@ -33,10 +35,10 @@ fn mismatch(field: &str) -> ApiError {
 pub(in crate::routes) async fn complete(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
-    Path(id): Path<String>,
+    Found(ep::Complete { id }): Found<ep::Complete>,
     Json(request): Json<CompleteExchange>,
 ) -> Result<Json<ExchangeSummary>, ApiError> {
-    let exchange = own_upload(&state, &auth, &id).await?;
+    let exchange = own_upload(&state, &auth, id).await?;
     let envelope_signed = signed::<Envelope>(&request.envelope)?;
     if exchange.state == ExchangeState::Delivered {
         // A retry after a lost answer: fine if it is the same envelope.

@@ -21,7 +21,6 @@ use pli_crypto::sign::VerifyingKey;
 use sha2::digest::common::hazmat::SerializableState as _;
 use sha2::{Digest as _, Sha256};
 
-use super::parse_id;
 use crate::app::AppState;
 use crate::auth::Auth;
 use crate::error::ApiError;
@@ -66,8 +65,7 @@ fn empty_hash_state() -> Vec<u8> {
 
 /// The exchange in the path if the caller's organisation is a party to it: the sender's
 /// organisation always, the recipient's once delivered. 404 otherwise.
-async fn visible(state: &AppState, auth: &Auth, id: &str) -> Result<Exchange, ApiError> {
-    let id: ExchangeId = parse_id(id)?;
+async fn visible(state: &AppState, auth: &Auth, id: ExchangeId) -> Result<Exchange, ApiError> {
     let exchange = state.store.exchange(&id).await?.ok_or(ApiError::NotFound)?;
     let org = auth.user.org_id;
     let recipient_sees = exchange.recipient_org_id == org
@@ -81,7 +79,7 @@ async fn visible(state: &AppState, auth: &Auth, id: &str) -> Result<Exchange, Ap
 }
 
 /// The exchange in the path if the caller is uploading it (the sender themself).
-async fn own_upload(state: &AppState, auth: &Auth, id: &str) -> Result<Exchange, ApiError> {
+async fn own_upload(state: &AppState, auth: &Auth, id: ExchangeId) -> Result<Exchange, ApiError> {
     let exchange = visible(state, auth, id).await?;
     if exchange.sender_user_id != auth.user.id {
         return Err(ApiError::NotFound);

@@ -1,9 +1,10 @@
 //! What the parties read: the inbox and outbox, an exchange's detail, its objects
 //! (with `Range`), and read receipts.
 
+use crate::routes::Found;
 use axum::Extension;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
@@ -11,6 +12,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures_util::{StreamExt as _, TryStreamExt as _};
 use pli_api::ErrorCode;
 use pli_api::ExchangeId;
+use pli_api::endpoints as ep;
 use pli_api::messages::{ExchangeDetail, ExchangePage, PostReceipt, ReceiptEntry};
 use pli_crypto::receipt::Receipt;
 use pli_crypto::sign::Signed;
@@ -108,7 +110,7 @@ pub(in crate::routes) async fn outbox(
 pub(in crate::routes) async fn detail_handler(
     state: &AppState,
     auth: &Auth,
-    id: &str,
+    id: ExchangeId,
 ) -> Result<ExchangeDetail, ApiError> {
     let exchange = visible(state, auth, id).await?;
     let sender = match &exchange.sender_fingerprint {
@@ -145,9 +147,9 @@ pub(in crate::routes) async fn detail_handler(
 pub(in crate::routes) async fn detail(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
-    Path(id): Path<String>,
+    Found(ep::Exchange { id }): Found<ep::Exchange>,
 ) -> Result<Json<ExchangeDetail>, ApiError> {
-    Ok(Json(detail_handler(&state, &auth, &id).await?))
+    Ok(Json(detail_handler(&state, &auth, id).await?))
 }
 
 /// One `bytes=start-end` range (or suffix `bytes=-n`), clamped; `None` for no header.
@@ -194,10 +196,10 @@ fn parse_range(headers: &HeaderMap, size: u64) -> Result<Option<(u64, u64)>, Api
 pub(in crate::routes) async fn download(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
-    Path((id, idx)): Path<(String, String)>,
+    Found(ep::Download { id, idx }): Found<ep::Download>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let exchange = visible(&state, &auth, &id).await?;
+    let exchange = visible(&state, &auth, id).await?;
     match exchange.state {
         ExchangeState::Delivered => {}
         ExchangeState::Expired => {
@@ -208,7 +210,6 @@ pub(in crate::routes) async fn download(
         }
         ExchangeState::Uploading | ExchangeState::Abandoned => return Err(ApiError::NotFound),
     }
-    let idx: u32 = idx.parse().map_err(|_| ApiError::NotFound)?;
     let objects = state.store.objects(&exchange.id).await?;
     let object = objects
         .into_iter()
@@ -293,10 +294,10 @@ pub(in crate::routes) async fn download(
 pub(in crate::routes) async fn post_receipt(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
-    Path(id): Path<String>,
+    Found(ep::PostReceipt { id }): Found<ep::PostReceipt>,
     Json(request): Json<PostReceipt>,
 ) -> Result<StatusCode, ApiError> {
-    let exchange = visible(&state, &auth, &id).await?;
+    let exchange = visible(&state, &auth, id).await?;
     if exchange.recipient_org_id != auth.user.org_id || exchange.state != ExchangeState::Delivered {
         return Err(ApiError::NotFound);
     }

@@ -1,14 +1,16 @@
 //! Resumable uploads: which parts are stored, one part verified while it streams to the
 //! blob store, and cancelling an upload not yet completed.
 
+use crate::routes::Found;
 use axum::Extension;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use futures_util::StreamExt as _;
 use pli_api::ErrorCode;
+use pli_api::endpoints as ep;
 use pli_api::messages::{ExchangeCreated, ObjectProgress};
 use sha2::digest::common::hazmat::SerializableState as _;
 use sha2::{Digest as _, Sha256};
@@ -28,9 +30,9 @@ use crate::audit::{Action, AuditEvent, Chain};
 pub(in crate::routes) async fn upload_status(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
-    Path(id): Path<String>,
+    Found(ep::UploadStatus { id }): Found<ep::UploadStatus>,
 ) -> Result<Json<ExchangeCreated>, ApiError> {
-    let exchange = own_upload(&state, &auth, &id).await?;
+    let exchange = own_upload(&state, &auth, id).await?;
     let objects = state.store.objects(&exchange.id).await?;
     Ok(Json(created(&exchange, &objects)))
 }
@@ -100,11 +102,11 @@ fn spawn_object_hasher(
 pub(in crate::routes) async fn put_part(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
-    Path((id, idx, part)): Path<(String, String, String)>,
+    Found(ep::PutPart { id, idx, part }): Found<ep::PutPart>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<ObjectProgress>, ApiError> {
-    let exchange = own_upload(&state, &auth, &id).await?;
+    let exchange = own_upload(&state, &auth, id).await?;
     if exchange.state != ExchangeState::Uploading {
         return Err(ApiError::conflict(
             ErrorCode::WrongState,
@@ -112,8 +114,6 @@ pub(in crate::routes) async fn put_part(
         ));
     }
     recipient_key_usable(&state, &exchange).await?;
-    let idx: u32 = idx.parse().map_err(|_| ApiError::NotFound)?;
-    let part: u32 = part.parse().map_err(|_| ApiError::NotFound)?;
     let objects = state.store.objects(&exchange.id).await?;
     let object = objects
         .iter()
@@ -227,9 +227,9 @@ pub(in crate::routes) async fn put_part(
 pub(in crate::routes) async fn cancel(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
-    Path(id): Path<String>,
+    Found(ep::CancelExchange { id }): Found<ep::CancelExchange>,
 ) -> Result<StatusCode, ApiError> {
-    let exchange = own_upload(&state, &auth, &id).await?;
+    let exchange = own_upload(&state, &auth, id).await?;
     if exchange.state != ExchangeState::Uploading {
         return Err(ApiError::conflict(
             ErrorCode::WrongState,
