@@ -48,15 +48,9 @@ impl Drop for Driver {
     }
 }
 
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
 impl Driver {
     async fn start() -> anyhow::Result<Self> {
-        let port = free_port()?;
+        let port = pli_testkit::free_port()?;
         let child = Command::new(
             std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into()),
         )

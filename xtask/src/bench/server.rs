@@ -30,7 +30,7 @@
 //! Large files are deleted at the end; logs stay in `target/bench/server`.
 
 use std::fs;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -234,13 +234,6 @@ fn hex(bytes: &[u8]) -> String {
 
 // ----- processes ------------------------------------------------------------------------
 
-/// A port nobody listens on right now.
-fn free_port() -> Result<u16> {
-    let listener =
-        TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).context("cannot find a free port")?;
-    Ok(listener.local_addr()?.port())
-}
-
 /// Stops a child we started: SIGTERM, then SIGKILL after 15 s.
 fn stop(child: &mut Child, name: &str) {
     if matches!(child.try_wait(), Ok(Some(_))) {
@@ -304,7 +297,7 @@ impl Relay {
     fn start(tools: &Tools, dir: &Path, database_url: Option<&str>) -> Result<Self> {
         let data = dir.join("data");
         fs::create_dir_all(&data).with_context(|| format!("cannot create {}", data.display()))?;
-        let address = SocketAddr::from((Ipv4Addr::LOCALHOST, free_port()?));
+        let address = SocketAddr::from((Ipv4Addr::LOCALHOST, pli_testkit::free_port()?));
         let stdout_path = dir.join("stdout.txt");
         let log_path = dir.join("server.log");
         let stdout = fs::File::create(&stdout_path)
@@ -402,7 +395,7 @@ impl Nginx {
             fs::create_dir_all(&path)
                 .with_context(|| format!("cannot create {}", path.display()))?;
         }
-        let address = SocketAddr::from((Ipv4Addr::LOCALHOST, free_port()?));
+        let address = SocketAddr::from((Ipv4Addr::LOCALHOST, pli_testkit::free_port()?));
         let user = if deps::is_root()? {
             // Workers write the files: as root, keep them root so they can.
             "user root;\n"

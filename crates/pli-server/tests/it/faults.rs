@@ -251,11 +251,7 @@ struct Relay {
 
 impl Relay {
     fn new(dir: &Path) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = pli_testkit::free_port().unwrap();
         Self {
             dir: dir.to_owned(),
             port,
@@ -1246,8 +1242,8 @@ impl Filler {
 /// only), so restarting it disturbs no other test.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_restarted_under_load_answers_503_and_recovers() {
-    let cluster = Cluster::start();
-    let url = cluster.url.clone();
+    let cluster = PrivateCluster::start();
+    let url = cluster.cluster.url().to_owned();
     // The harness's SQLite set-up, pointed at the private cluster instead.
     let app = spawn_app_with(Backend::Sqlite, move |config| config.database_url = url).await;
     let mut w = world_on(app).await;
@@ -1304,8 +1300,8 @@ async fn postgres_restarted_under_load_answers_503_and_recovers() {
     for mode in ["fast", "immediate"] {
         let began = Instant::now();
         let restart = {
-            let programs = cluster.programs.clone();
-            tokio::task::spawn_blocking(move || programs.restart(mode))
+            let cluster = cluster.cluster.clone();
+            tokio::task::spawn_blocking(move || cluster.restart(mode).unwrap())
         };
         // Readiness meanwhile: 200 or 503 with Retry-After, nothing else.
         let mut down = false;
@@ -1367,143 +1363,22 @@ async fn postgres_restarted_under_load_answers_503_and_recovers() {
     }
 }
 
-/// A PostgreSQL cluster in a temporary folder, on a unix socket there and no TCP port,
-/// without fsync; stopped when dropped. As root it belongs to the `postgres` user
-/// (`initdb` refuses root).
-struct Cluster {
-    programs: Postgres,
-    url: String,
+/// A PostgreSQL cluster of this test's own in a temporary folder (`pli_testkit::Cluster`:
+/// a unix socket there and no TCP port, no fsync), stopped when dropped.
+struct PrivateCluster {
+    cluster: Arc<pli_testkit::Cluster>,
+    _dir: tempfile::TempDir,
 }
 
-impl Cluster {
-    /// Creates and starts one; fails if PostgreSQL's server programs are not installed.
+impl PrivateCluster {
     fn start() -> Self {
-        use std::os::unix::fs::MetadataExt as _;
-        let as_postgres = std::fs::metadata("/proc/self").unwrap().uid() == 0;
         let dir = tempfile::tempdir().unwrap();
-        if as_postgres {
-            run(Command::new("chown")
-                .arg("postgres:postgres")
-                .arg(dir.path()));
-        }
-        let programs = Postgres {
-            dir: Arc::new(dir),
-            bin: postgres_binaries(),
-            as_postgres,
-        };
-        let socket = programs.dir.path().display().to_string();
-        run(programs
-            .command("initdb")
-            .arg("-D")
-            .arg(programs.data())
-            .args(["-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"])
-            .args(["--locale=C", "--no-instructions"]));
-        run(programs.pg_ctl().args([
-            "start",
-            "-w",
-            "-t",
-            "60",
-            "-o",
-            &format!("-k '{socket}' -h '' -F"),
-        ]));
+        let cluster = pli_testkit::Cluster::start(dir.path()).unwrap();
         Self {
-            url: format!("postgres://postgres@localhost/postgres?host={socket}"),
-            programs,
+            cluster: Arc::new(cluster),
+            _dir: dir,
         }
     }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let _ = self
-            .programs
-            .pg_ctl()
-            .args(["stop", "-m", "immediate", "-w"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-    }
-}
-
-/// A [`Cluster`]'s programs, for a blocking task.
-#[derive(Clone)]
-struct Postgres {
-    dir: Arc<tempfile::TempDir>,
-    bin: PathBuf,
-    as_postgres: bool,
-}
-
-impl Postgres {
-    /// `pg_ctl restart -m <mode>`, keeping the options of the first start.
-    fn restart(&self, mode: &str) {
-        run(self
-            .pg_ctl()
-            .args(["restart", "-m", mode, "-w", "-t", "60"]));
-    }
-
-    fn data(&self) -> PathBuf {
-        self.dir.path().join("data")
-    }
-
-    fn command(&self, program: &str) -> Command {
-        command_as(self.as_postgres, &self.bin.join(program))
-    }
-
-    /// `pg_ctl` on this cluster, its server's output to `log` in the folder.
-    fn pg_ctl(&self) -> Command {
-        let mut command = self.command("pg_ctl");
-        command
-            .arg("-D")
-            .arg(self.data())
-            .arg("-l")
-            .arg(self.dir.path().join("log"));
-        command
-    }
-}
-
-/// `program`, run as the `postgres` user when this is root.
-fn command_as(as_postgres: bool, program: &Path) -> Command {
-    if as_postgres {
-        let mut command = Command::new("runuser");
-        command.args(["-u", "postgres", "--"]).arg(program);
-        command
-    } else {
-        Command::new(program)
-    }
-}
-
-/// Runs a command to its end; fails the test with its output if it fails.
-fn run(command: &mut Command) {
-    let output = command
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
-    assert!(
-        output.status.success(),
-        "{command:?} failed: {}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-/// `/usr/lib/postgresql/<newest>/bin`.
-fn postgres_binaries() -> PathBuf {
-    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
-        .map(|entries| {
-            entries
-                .flatten()
-                .filter_map(|entry| {
-                    let version = entry.file_name().to_string_lossy().parse().ok()?;
-                    let bin = entry.path().join("bin");
-                    bin.join("initdb").is_file().then_some((version, bin))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    versions.sort();
-    versions.pop().map(|(_, bin)| bin).expect(
-        "no PostgreSQL server under /usr/lib/postgresql: install the Debian package postgresql",
-    )
 }
 
 // ----- many uploads and downloads at once ----------------------------------------------------

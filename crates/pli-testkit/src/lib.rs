@@ -1,0 +1,24 @@
+//! What Pli's tests and benchmarks start around the code under test, written once: a
+//! throwaway PostgreSQL cluster ([`Cluster`]) and free loopback ports ([`free_port`]).
+//! Used by `cargo xtask test` (the cluster every PostgreSQL test connects to), the
+//! relay's fault tests (a cluster of their own, restarted under load) and
+//! `cargo xtask bench server`. std and anyhow only: xtask links it.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod postgres;
+
+pub use postgres::Cluster;
+
+/// A TCP port free on 127.0.0.1 right now (the OS picks it; another process could take
+/// it before it is used, which on a test machine does not happen in practice).
+pub fn free_port() -> anyhow::Result<u16> {
+    use anyhow::Context as _;
+    let listener =
+        std::net::TcpListener::bind("127.0.0.1:0").context("cannot bind a loopback port")?;
+    Ok(listener
+        .local_addr()
+        .context("cannot read the bound address")?
+        .port())
+}
