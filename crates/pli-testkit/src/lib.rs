@@ -1,5 +1,6 @@
 //! What Pli's tests and benchmarks start around the code under test, written once: a
-//! throwaway PostgreSQL cluster ([`Cluster`]) and free loopback ports ([`free_port`]).
+//! throwaway PostgreSQL cluster ([`Cluster`]), free loopback ports ([`free_port`]) and the
+//! relay's command line when it runs as a process of its own ([`relay_command`]).
 //! Used by `cargo xtask test` (the cluster every PostgreSQL test connects to), the
 //! relay's fault tests (a cluster of their own, restarted under load) and
 //! `cargo xtask bench server`. std and anyhow only: xtask links it.
@@ -8,8 +9,10 @@
 #![deny(missing_docs)]
 
 mod postgres;
+mod relay;
 
 pub use postgres::Cluster;
+pub use relay::relay_command;
 
 /// A TCP port free on 127.0.0.1 right now (the OS picks it; another process could take
 /// it before it is used, which on a test machine does not happen in practice).

@@ -304,17 +304,8 @@ impl Relay {
             .with_context(|| format!("cannot create {}", stdout_path.display()))?;
         let log = fs::File::create(&log_path)
             .with_context(|| format!("cannot create {}", log_path.display()))?;
-        let mut command = Command::new(&tools.server);
-        for (key, _) in std::env::vars_os() {
-            if key.to_string_lossy().starts_with("PLI_") {
-                command.env_remove(key);
-            }
-        }
-        command
-            .env_remove("RUST_LOG")
-            .env("PLI_LISTEN", address.to_string())
-            .env("PLI_DATA_DIR", &data)
-            .env("PLI_LOG_FORMAT", "json");
+        let mut command = pli_testkit::relay_command(&tools.server, address.port(), &data);
+        command.env_remove("RUST_LOG").env("PLI_LOG_FORMAT", "json");
         let mut shown = format!(
             "PLI_LISTEN={address} PLI_DATA_DIR={} PLI_LOG_FORMAT=json",
             data.display()
@@ -330,7 +321,6 @@ impl Relay {
             log_path.display()
         );
         let child = command
-            .stdin(Stdio::null())
             .stdout(stdout)
             .stderr(log)
             .spawn()

@@ -273,20 +273,16 @@ impl Relay {
                 .open(self.dir.join(name))
                 .unwrap()
         };
-        let mut command = Command::new(env!("CARGO_BIN_EXE_pli-server"));
-        for (name, _) in std::env::vars_os() {
-            if name.to_string_lossy().starts_with("PLI_") {
-                command.env_remove(name);
-            }
-        }
+        let mut command = pli_testkit::relay_command(
+            Path::new(env!("CARGO_BIN_EXE_pli-server")),
+            self.port,
+            &self.dir,
+        );
         if let Some(config) = config {
             command.env("PLI_CONFIG", config);
         }
         command
-            .env("PLI_LISTEN", format!("127.0.0.1:{}", self.port))
-            .env("PLI_DATA_DIR", &self.dir)
             .env("PLI_SERVER_KEY", STANDARD.encode(SERVER_KEY))
-            .stdin(Stdio::null())
             .stdout(append("relay.out"))
             .stderr(append("relay.log"));
         self.child = Some(command.spawn().unwrap());
