@@ -16,7 +16,8 @@ use crate::mail::Mailer;
 use crate::metrics::Metrics;
 use crate::now_ms;
 use crate::store::Store;
-use crate::store::users::{Invitation, InvitationKind, Role};
+use crate::store::invitations::Invitation;
+use crate::store::users::{InvitationKind, Role};
 
 /// What every handler can reach. Cheap to clone.
 #[derive(Clone)]

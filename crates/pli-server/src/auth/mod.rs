@@ -19,7 +19,8 @@ use pli_api::UserId;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::now_ms;
-use crate::store::users::{AccountStatus, Role, Session, User};
+use crate::store::sessions::Session;
+use crate::store::users::{AccountStatus, Role, User};
 
 /// The session cookie. `__Host-`: Secure, no Domain, Path=/.
 pub const COOKIE: &str = "__Host-pli_session";

@@ -26,7 +26,8 @@ use crate::mail::Notice;
 use crate::metrics::Metrics;
 use crate::now_ms;
 use crate::store::directory::{Org, UserCertRow};
-use crate::store::users::{AccountStatus, Invitation, InvitationKind, Role, User};
+use crate::store::invitations::Invitation;
+use crate::store::users::{AccountStatus, InvitationKind, Role, User};
 
 /// Finds a usable invitation (unused, unexpired) of one of `kinds` by its token.
 async fn usable_invitation(

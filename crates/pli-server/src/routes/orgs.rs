@@ -23,7 +23,8 @@ use crate::error::ApiError;
 use crate::mail::Notice;
 use crate::now_ms;
 use crate::store::directory::{GrantRow, Org, UserCertRow};
-use crate::store::users::{AccountStatus, Invitation, InvitationKind, Role, User};
+use crate::store::invitations::Invitation;
+use crate::store::users::{AccountStatus, InvitationKind, Role, User};
 
 fn summary(org: &Org) -> OrgSummary {
     OrgSummary {

@@ -18,6 +18,8 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 pub mod audit;
 pub mod directory;
 pub mod exchanges;
+pub mod invitations;
+pub mod sessions;
 pub mod users;
 
 /// Why a store operation failed.

@@ -1,0 +1,141 @@
+//! One-time links: the platform's set-up link, invitations and password resets (found
+//! by the hash of their token).
+
+use pli_api::{OrgId, UserId};
+use sqlx::Row as _;
+use sqlx::any::AnyRow;
+
+use super::users::{InvitationKind, Role};
+use super::{Store, StoreResult, Tx, big, get_id, get_opt_id, get_opt_u64, get_u64, get_word};
+
+/// An invitation, found by the hash of its token.
+#[derive(Debug, Clone)]
+pub struct Invitation {
+    /// Hex SHA-256 of the token.
+    pub token_hash: String,
+    /// What for.
+    pub kind: InvitationKind,
+    /// The organisation joined (none for set-up).
+    pub org_id: Option<OrgId>,
+    /// The account it creates or resets.
+    pub user_id: UserId,
+    /// Invitee's address.
+    pub email: String,
+    /// Invitee's name.
+    pub display_name: String,
+    /// Role granted.
+    pub role: Role,
+    /// Who invited.
+    pub created_by: Option<UserId>,
+    /// When.
+    pub created_at: u64,
+    /// Expiry.
+    pub expires_at: u64,
+    /// When used, if used.
+    pub used_at: Option<u64>,
+}
+
+fn invitation_from_row(row: &AnyRow) -> StoreResult<Invitation> {
+    Ok(Invitation {
+        token_hash: row.try_get("token_hash")?,
+        kind: get_word(row, "kind")?,
+        org_id: get_opt_id(row, "org_id")?,
+        user_id: get_id(row, "user_id")?,
+        email: row.try_get("email")?,
+        display_name: row.try_get("display_name")?,
+        role: get_word(row, "role")?,
+        created_by: get_opt_id(row, "created_by")?,
+        created_at: get_u64(row, "created_at")?,
+        expires_at: get_u64(row, "expires_at")?,
+        used_at: get_opt_u64(row, "used_at")?,
+    })
+}
+
+impl Store {
+    /// The invitation with this token hash.
+    pub async fn invitation(&self, token_hash: &str) -> StoreResult<Option<Invitation>> {
+        let row = sqlx::query("SELECT * FROM invitations WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(invitation_from_row).transpose()
+    }
+
+    /// An organisation's invitations not used yet (expired ones included).
+    pub async fn open_invitations(&self, org: &OrgId) -> StoreResult<Vec<Invitation>> {
+        let rows = sqlx::query(
+            "SELECT * FROM invitations WHERE org_id = $1 AND used_at IS NULL ORDER BY created_at",
+        )
+        .bind(org.to_string())
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(invitation_from_row).collect()
+    }
+}
+
+impl Tx {
+    /// Stores an invitation.
+    pub async fn insert_invitation(&mut self, invitation: &Invitation) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO invitations (token_hash, kind, org_id, user_id, email, display_name, role, created_by, \
+             created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&invitation.token_hash)
+        .bind(invitation.kind.as_str())
+        .bind(invitation.org_id.map(|id| id.to_string()))
+        .bind(invitation.user_id.to_string())
+        .bind(&invitation.email)
+        .bind(&invitation.display_name)
+        .bind(invitation.role.as_str())
+        .bind(invitation.created_by.map(|id| id.to_string()))
+        .bind(big(invitation.created_at)?)
+        .bind(big(invitation.expires_at)?)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Marks an invitation used, if it is still usable; `false` otherwise.
+    pub async fn use_invitation(&mut self, token_hash: &str, now: u64) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE invitations SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(big(now)?)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Withdraws unused invitations of a kind (a new set-up link replaces the old).
+    pub async fn withdraw_invitations(
+        &mut self,
+        kind: InvitationKind,
+        now: u64,
+    ) -> StoreResult<()> {
+        sqlx::query("UPDATE invitations SET used_at = $2 WHERE kind = $1 AND used_at IS NULL")
+            .bind(kind.as_str())
+            .bind(big(now)?)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Withdraws the unused invitations of an organisation for one account.
+    pub async fn withdraw_invitation(
+        &mut self,
+        org: &OrgId,
+        user: &UserId,
+        now: u64,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE invitations SET used_at = $3 WHERE org_id = $1 AND user_id = $2 AND used_at IS NULL",
+        )
+        .bind(org.to_string())
+        .bind(user.to_string())
+        .bind(big(now)?)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}

@@ -1,0 +1,211 @@
+//! Sessions (found by the hash of their token) and the login throttling counters.
+
+use pli_api::UserId;
+use sqlx::Row as _;
+
+use super::users::{USER_COLUMNS, User, user_from_row};
+use super::{Store, StoreResult, Tx, big, get_id, get_u64};
+
+/// A session, found by the hash of its token.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// Hex SHA-256 of the token.
+    pub token_hash: String,
+    /// Whose.
+    pub user_id: UserId,
+    /// Login time.
+    pub created_at: u64,
+    /// Last request.
+    pub last_seen_at: u64,
+    /// Absolute end.
+    pub expires_at: u64,
+    /// Last password proof.
+    pub reauth_at: u64,
+}
+
+impl Store {
+    /// The session with this token hash.
+    pub async fn session(&self, token_hash: &str) -> StoreResult<Option<Session>> {
+        let row = sqlx::query(
+            "SELECT token_hash, user_id, created_at, last_seen_at, expires_at, reauth_at FROM sessions WHERE token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|row| {
+            Ok(Session {
+                token_hash: row.try_get("token_hash")?,
+                user_id: get_id(&row, "user_id")?,
+                created_at: get_u64(&row, "created_at")?,
+                last_seen_at: get_u64(&row, "last_seen_at")?,
+                expires_at: get_u64(&row, "expires_at")?,
+                reauth_at: get_u64(&row, "reauth_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// The session with this token hash and its account, in one query (every
+    /// authenticated request asks).
+    pub async fn session_with_user(
+        &self,
+        token_hash: &str,
+    ) -> StoreResult<Option<(Session, User)>> {
+        let user_columns: String = USER_COLUMNS
+            .split(", ")
+            .map(|c| format!("u.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT s.token_hash, s.created_at AS session_created_at, s.last_seen_at, s.expires_at, \
+             s.reauth_at, {user_columns} FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = $1"
+        );
+        let row = sqlx::query(&sql)
+            .bind(token_hash)
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|row| {
+            let user = user_from_row(&row)?;
+            let session = Session {
+                token_hash: row.try_get("token_hash")?,
+                user_id: user.id,
+                created_at: get_u64(&row, "session_created_at")?,
+                last_seen_at: get_u64(&row, "last_seen_at")?,
+                expires_at: get_u64(&row, "expires_at")?,
+                reauth_at: get_u64(&row, "reauth_at")?,
+            };
+            Ok((session, user))
+        })
+        .transpose()
+    }
+
+    /// Failed logins recorded under `key` since `since`.
+    pub async fn login_failures(&self, key: &str, since: u64) -> StoreResult<u64> {
+        let row = sqlx::query(
+            "SELECT failures FROM login_throttle WHERE key = $1 AND window_start >= $2",
+        )
+        .bind(key)
+        .bind(big(since)?)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| get_u64(&r, "failures"))
+            .transpose()
+            .map(Option::unwrap_or_default)
+    }
+
+    /// Counts one failed login under `key`, starting a new window if the last began
+    /// before `window_start_cutoff`.
+    pub async fn record_login_failure(
+        &self,
+        key: &str,
+        now: u64,
+        window_start_cutoff: u64,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO login_throttle (key, failures, window_start) VALUES ($1, 1, $2) \
+             ON CONFLICT (key) DO UPDATE SET \
+               failures = CASE WHEN login_throttle.window_start < $3 THEN 1 ELSE login_throttle.failures + 1 END, \
+               window_start = CASE WHEN login_throttle.window_start < $3 THEN $2 ELSE login_throttle.window_start END",
+        )
+        .bind(key)
+        .bind(big(now)?)
+        .bind(big(window_start_cutoff)?)
+        .execute(&mut *tx.tx)
+        .await?;
+        tx.commit().await
+    }
+
+    /// Forgets failures under `key` (after a successful login).
+    pub async fn clear_login_failures(&self, key: &str) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("DELETE FROM login_throttle WHERE key = $1")
+            .bind(key)
+            .execute(&mut *tx.tx)
+            .await?;
+        tx.commit().await
+    }
+
+    /// Deletes sessions past their absolute or idle timeout, and old throttle rows.
+    pub async fn delete_stale_sessions(
+        &self,
+        now: u64,
+        idle_cutoff: u64,
+        throttle_cutoff: u64,
+    ) -> StoreResult<u64> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at < $2")
+            .bind(big(now)?)
+            .bind(big(idle_cutoff)?)
+            .execute(&mut *tx.tx)
+            .await?;
+        sqlx::query("DELETE FROM login_throttle WHERE window_start < $1")
+            .bind(big(throttle_cutoff)?)
+            .execute(&mut *tx.tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+}
+
+impl Tx {
+    /// Opens a session.
+    pub async fn insert_session(
+        &mut self,
+        token_hash: &str,
+        user: &UserId,
+        now: u64,
+        expires_at: u64,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, reauth_at) \
+             VALUES ($1, $2, $3, $3, $4, $3)",
+        )
+        .bind(token_hash)
+        .bind(user.to_string())
+        .bind(big(now)?)
+        .bind(big(expires_at)?)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Records activity on a session.
+    pub async fn touch_session(&mut self, token_hash: &str, now: u64) -> StoreResult<()> {
+        sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1")
+            .bind(token_hash)
+            .bind(big(now)?)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Records a fresh password proof on a session.
+    pub async fn set_reauth(&mut self, token_hash: &str, now: u64) -> StoreResult<()> {
+        sqlx::query("UPDATE sessions SET reauth_at = $2, last_seen_at = $2 WHERE token_hash = $1")
+            .bind(token_hash)
+            .bind(big(now)?)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Ends one session.
+    pub async fn delete_session(&mut self, token_hash: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Ends every session of an account.
+    pub async fn delete_user_sessions(&mut self, user: &UserId) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user.to_string())
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}
