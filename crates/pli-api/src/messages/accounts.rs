@@ -1,0 +1,209 @@
+//! Accounts: set-up, invitations, login, the password scheme's values, two-factor.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{AccountStatus, Base64, InvitationKind, OrgId, OrgKind, Role, SignedObject, UserId};
+
+/// Argon2id parameters for the password scheme.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Kdf {
+    /// Memory, KiB.
+    pub m_cost_kib: u32,
+    /// Passes.
+    pub t_cost: u32,
+    /// Lanes.
+    pub p_cost: u32,
+    /// 16-byte salt.
+    pub salt: Base64,
+}
+
+/// What a new password or new account sends: never the password itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCredentials {
+    /// Parameters and salt the client used.
+    pub kdf: Kdf,
+    /// The auth key derived from the password (32 bytes).
+    pub auth_key: Base64,
+    /// The key bundle sealed with the bundle key.
+    pub key_bundle: Base64,
+}
+
+/// A person's public keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublicKeys {
+    /// Ed25519 (32 bytes).
+    pub signing_key: Base64,
+    /// X25519 (32 bytes).
+    pub encryption_key: Base64,
+}
+
+/// `POST /api/auth/prelogin`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreloginRequest {
+    /// The address typed.
+    pub email: String,
+}
+
+/// The KDF parameters to derive the auth key with (fake but stable for unknown addresses).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreloginResponse {
+    /// Parameters and salt.
+    pub kdf: Kdf,
+}
+
+/// `POST /api/auth/login`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// Address.
+    pub email: String,
+    /// Auth key (32 bytes).
+    pub auth_key: Base64,
+    /// TOTP code, if the account has TOTP.
+    #[serde(default)]
+    pub totp: Option<String>,
+    /// Return the session token in the body (command-line clients); browsers use the
+    /// cookie only.
+    #[serde(default)]
+    pub bearer: bool,
+}
+
+/// A logged-in account, as `/api/me` and login describe it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    /// Account id.
+    pub user_id: UserId,
+    /// Address.
+    pub email: String,
+    /// Name.
+    pub display_name: String,
+    /// Role.
+    pub role: Role,
+    /// Pending (keys not certified yet) or active.
+    pub status: AccountStatus,
+    /// Organisation.
+    pub org_id: OrgId,
+    /// Organisation name.
+    pub org_name: String,
+    /// What the organisation is.
+    pub org_kind: OrgKind,
+    /// Whether TOTP is on.
+    pub totp_enabled: bool,
+    /// The sealed key bundle, to open with the bundle key.
+    pub key_bundle: Base64,
+    /// KDF parameters (to derive the bundle key again, e.g. after a reload).
+    pub kdf: Kdf,
+    /// The platform root public key (Ed25519), if the platform is set up.
+    pub root_key: Option<Base64>,
+}
+
+/// Login's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginResponse {
+    /// The account.
+    pub me: Me,
+    /// The session token, if `bearer` was asked for.
+    pub token: Option<String>,
+}
+
+/// `POST /api/auth/reauth`: prove the password again before a sensitive operation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReauthRequest {
+    /// Auth key.
+    pub auth_key: Base64,
+    /// TOTP code if the account has TOTP.
+    #[serde(default)]
+    pub totp: Option<String>,
+}
+
+/// TOTP enrolment: the secret to put in an authenticator app.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TotpSetupResponse {
+    /// Base32 secret.
+    pub secret: String,
+    /// `otpauth://` URI.
+    pub uri: String,
+}
+
+/// `POST /api/me/totp/confirm` and similar: one TOTP code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TotpCode {
+    /// Six digits.
+    pub code: String,
+}
+
+/// `POST /api/setup/lookup` and `/api/invitations/lookup`: the token from the link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    /// The token from the link's fragment.
+    pub token: String,
+}
+
+/// What an invitation is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationInfo {
+    /// What the link is for.
+    pub kind: InvitationKind,
+    /// The account the invitation creates or resets.
+    pub user_id: UserId,
+    /// Address.
+    pub email: String,
+    /// Name.
+    pub display_name: String,
+    /// Role.
+    pub role: Role,
+    /// Organisation, if any.
+    pub org_id: Option<OrgId>,
+    /// Its name.
+    pub org_name: Option<String>,
+    /// Expiry.
+    pub expires_at: u64,
+}
+
+/// `POST /api/setup`: the platform admin's account, the platform root key and the
+/// platform organisation, all made in the browser.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetupRequest {
+    /// The one-time token.
+    pub token: String,
+    /// Admin's address.
+    pub email: String,
+    /// Admin's name.
+    pub display_name: String,
+    /// Password-derived values.
+    pub credentials: NewCredentials,
+    /// The platform root's Ed25519 public key.
+    pub root_key: Base64,
+    /// The platform organisation's certificate (OrgCertificate, signed by the root).
+    pub org_certificate: SignedObject,
+    /// The admin's certificate (UserCertificate, signed by the root).
+    pub user_certificate: SignedObject,
+}
+
+/// `POST /api/invitations/accept`: an invitee's account (or a reset account's new keys).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptRequest {
+    /// The token.
+    pub token: String,
+    /// Password-derived values.
+    pub credentials: NewCredentials,
+    /// The new public keys (to be certified by an admin).
+    pub keys: PublicKeys,
+}
+
+/// `POST /api/me/password`: same keys, new password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    /// Password-derived values.
+    pub credentials: NewCredentials,
+}

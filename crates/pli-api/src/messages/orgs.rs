@@ -1,0 +1,141 @@
+//! Organisations and their members: creation, invitations, certification, grants, keys, retention.
+
+use serde::{Deserialize, Serialize};
+
+use super::{InvitationInfo, PublicKeys};
+
+use crate::{AccountStatus, Base64, OrgId, OrgKind, Role, SignedObject, UserId};
+
+/// `POST /api/orgs`: a new organisation, certified in the platform admin's browser.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrg {
+    /// OrgCertificate signed by the root (it carries id, kind, name, code).
+    pub certificate: SignedObject,
+}
+
+/// An organisation in lists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgSummary {
+    /// Id.
+    pub org_id: OrgId,
+    /// What the organisation is.
+    pub kind: OrgKind,
+    /// Name.
+    pub name: String,
+    /// Code.
+    pub code: String,
+    /// Retention in days.
+    pub retention_days: u64,
+}
+
+/// `POST /api/orgs/{org}/invitations`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InviteRequest {
+    /// Address.
+    pub email: String,
+    /// Name.
+    pub display_name: String,
+    /// Member or organisation admin (an org admin invites members; the platform admin
+    /// invites an organisation's first admin).
+    pub role: Role,
+}
+
+/// An invitation made: its link (with the token in the fragment).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InviteResponse {
+    /// The account id reserved for the invitee.
+    pub user_id: UserId,
+    /// The one-time link.
+    pub link: String,
+    /// Expiry.
+    pub expires_at: u64,
+}
+
+/// A member as their admin sees them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberSummary {
+    /// Account id.
+    pub user_id: UserId,
+    /// Address.
+    pub email: String,
+    /// Name.
+    pub display_name: String,
+    /// Role.
+    pub role: Role,
+    /// Pending, active or removed.
+    pub status: AccountStatus,
+    /// Whether TOTP is on.
+    pub totp_enabled: bool,
+    /// Current public keys (to certify pending members after comparing fingerprints).
+    pub keys: PublicKeys,
+    /// Key generations this member holds a grant for.
+    pub granted_generations: Vec<u32>,
+}
+
+/// `POST /api/orgs/{org}/members/{user}/certify`: the member's certificate, signed by an
+/// admin (or the root, for an organisation's admin), and their key grants.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CertifyRequest {
+    /// UserCertificate.
+    pub certificate: SignedObject,
+    /// Organisation keys wrapped for the member.
+    #[serde(default)]
+    pub grants: Vec<GrantUpload>,
+}
+
+/// One wrapped organisation key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrantUpload {
+    /// Key generation.
+    pub generation: u32,
+    /// The member it is for.
+    pub user_id: UserId,
+    /// The age file.
+    pub wrapped: Base64,
+}
+
+/// `POST /api/orgs/{org}/keys`: a new key generation (first key or rotation).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishKey {
+    /// OrgKeyCertificate signed by an admin of the organisation.
+    pub certificate: SignedObject,
+    /// The new key wrapped for every active member.
+    pub grants: Vec<GrantUpload>,
+}
+
+/// `PUT /api/orgs/{org}/retention`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retention {
+    /// Days (1 to 3650).
+    pub retention_days: u64,
+}
+
+/// An organisation's members and open invitations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Members {
+    /// Members, removed ones included.
+    pub members: Vec<MemberSummary>,
+    /// Invitations not used yet.
+    pub invitations: Vec<InvitationInfo>,
+    /// Key generations of the organisation (newest last).
+    pub generations: Vec<u32>,
+    /// How long the organisation's exchanges are kept, in days.
+    pub retention_days: u64,
+}
+
+/// What removing a member did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Removed {
+    /// Sessions ended.
+    pub sessions_ended: u64,
+    /// Key grants deleted.
+    pub grants_deleted: u64,
+    /// Always true: the member had the organisation key; rotate it.
+    pub rotation_recommended: bool,
+}
