@@ -30,10 +30,12 @@ use sha2::{Digest as _, Sha256};
 
 use crate::protocol::{self, VerifiedExchange, VerifiedReceipt};
 
+mod admin;
 mod send;
 
 use crate::rt;
 use crate::{Client, ClientError};
+pub use admin::DirectoryEntry;
 use pli_api::endpoints as ep;
 pub use send::{PendingSend, PlannedFile};
 
@@ -754,9 +756,19 @@ impl Session {
             .iter()
             .find(|o| o.org_id == *org)
             .ok_or_else(|| ClientError::verification("unknown recipient"))?;
-        let at_least = self.seen_generations.get(org).copied().unwrap_or(0);
+        self.verify_directory_entry(entry)
+    }
+
+    /// Verifies a directory entry to the root, refusing a generation older than one this
+    /// session saw, and remembers the generation.
+    fn verify_directory_entry(
+        &mut self,
+        entry: &DirectoryOrg,
+    ) -> Result<protocol::VerifiedOrgKey, ClientError> {
+        let org = entry.org_id;
+        let at_least = self.seen_generations.get(&org).copied().unwrap_or(0);
         let verified = protocol::verify_directory_org(&self.trust, entry, at_least)?;
-        self.seen_generations.insert(*org, verified.key.generation);
+        self.seen_generations.insert(org, verified.key.generation);
         Ok(verified)
     }
 

@@ -10,12 +10,12 @@ use std::collections::HashMap;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use pli_api::messages::{
-    DirectoryKey, InvitationInfo, InviteResponse, MemberSummary, Members, PublicKeys, Removed,
+    AuditEntry, ChainVerification, DirectoryKey, InvitationInfo, InviteResponse, MemberSummary,
+    Members, PublicKeys, Removed,
 };
 use pli_api::{AccountStatus, Base64, OrgId};
 use pli_crypto::cert::{OrgKeyCertificate, Role, TrustRoot, UserCertificate};
 use pli_crypto::sign::{Fingerprint, Signed, VerifyingKey};
-use serde::Deserialize;
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen_futures::JsFuture;
 
@@ -984,27 +984,6 @@ pub fn KeysPanel(
 
 // ----- audit --------------------------------------------------------------------------------
 
-/// One audit log entry (the relay's JSON; hashes are not needed here).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-struct AuditEntry {
-    seq: u64,
-    at: u64,
-    actor: Option<String>,
-    action: String,
-    object_type: String,
-    object_id: String,
-    detail: String,
-}
-
-/// The relay's check of the hash chain.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-struct Verification {
-    valid: bool,
-    entries: u64,
-    first_bad_seq: Option<u64>,
-    head: String,
-}
-
 /// Whose audit log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuditSource {
@@ -1195,7 +1174,7 @@ pub fn AuditLog(
     version: RwSignal<u32>,
 ) -> impl IntoView {
     let entries = RwSignal::new(None::<Vec<AuditEntry>>);
-    let verification = RwSignal::new(None::<Verification>);
+    let verification = RwSignal::new(None::<ChainVerification>);
     let (error, set_error) = signal(None::<WorkerError>);
     let (busy, set_busy) = signal(false);
     let load = move || {
@@ -1203,7 +1182,7 @@ pub fn AuditLog(
         leptos::task::spawn_local(async move {
             let count = if let AuditSource::Org(org) = source {
                 let path = format!("/api/orgs/{org}/audit/verify");
-                match crate::bridge::call::<Verification>(
+                match crate::bridge::call::<ChainVerification>(
                     "get",
                     serde_json::json!({ "path": path }),
                 )
