@@ -11,9 +11,9 @@ use std::task::{Context, Poll, Waker};
 use futures_util::future::{AbortHandle, Abortable};
 use futures_util::io::{AsyncRead, AsyncWrite};
 use js_sys::{Array, Object, Reflect, Uint8Array};
-use pli_api::ExchangeId;
 use pli_api::endpoints as ep;
 use pli_api::messages::TokenRequest;
+use pli_api::{ExchangeId, UserId};
 use pli_client::{Client, DirectoryEntry, FileInput, Progress, Received, SendOptions, Session};
 use pli_crypto::cert::OrgKind;
 use pli_crypto::manifest::Category;
@@ -31,7 +31,10 @@ use crate::protocol::{
 /// What the worker keeps between requests.
 struct State {
     client: Client,
-    session: Option<Session>,
+    /// The one session: requests share it (`Rc`), so that each sees what the others
+    /// recorded (the key generations seen); those that change the account apply their
+    /// change to it when they end (see [`update_session`]).
+    session: Option<Rc<Session>>,
     opened: HashMap<ExchangeId, Received>,
     /// Flow control of downloads in progress: bytes the page has not acknowledged yet.
     windows: HashMap<u32, Rc<RefCell<Window>>>,
@@ -61,10 +64,31 @@ fn with_state<T>(f: impl FnOnce(&mut State) -> T) -> Result<T, WorkerError> {
         .ok_or_else(|| WorkerError::new(ErrorCode::Internal, "worker not started"))
 }
 
-/// A copy of the session, for one request (the session itself stays in the state).
-fn session() -> Result<Session, WorkerError> {
+/// The session, for one request.
+fn session() -> Result<Rc<Session>, WorkerError> {
     with_state(|s| s.session.clone())?
         .ok_or_else(|| WorkerError::new(ErrorCode::Locked, "no unlocked session"))
+}
+
+/// Applies `change` to the session, if it is still `user`'s (they did not log out, nor
+/// someone else log in, meanwhile). Requests in flight keep the session they started
+/// with; the next ones see the change.
+fn update_session(user: UserId, change: impl FnOnce(&mut Session)) -> Result<(), WorkerError> {
+    with_state(|s| {
+        if let Some(session) = s.session.as_mut()
+            && session.me.user_id == user
+        {
+            change(Rc::make_mut(session));
+        }
+    })
+}
+
+/// Reads the account again (and the organisation keys it holds) and takes it in.
+async fn refresh(session: &Session) -> Result<pli_api::messages::Me, WorkerError> {
+    let account = session.fetch_account().await?;
+    let me = account.me.clone();
+    update_session(session.me.user_id, |s| s.set_account(account))?;
+    Ok(me)
 }
 
 fn set_session(session: Option<Session>) -> Result<(), WorkerError> {
@@ -76,7 +100,7 @@ fn set_session(session: Option<Session>) -> Result<(), WorkerError> {
         if !same {
             s.opened.clear();
         }
-        s.session = session;
+        s.session = session.map(Rc::new);
     })
 }
 
@@ -280,13 +304,7 @@ async fn handle(
             set_session(None)?;
             answer(&r, &())
         }
-        Request::Refresh(r) => {
-            let mut session = session()?;
-            session.refresh_keys().await?;
-            let me = session.me.clone();
-            set_session(Some(session))?;
-            answer(&r, &me)
-        }
+        Request::Refresh(r) => answer(&r, &refresh(&*session()?).await?),
         Request::Fingerprints(r) => {
             let session = session()?;
             answer(
@@ -316,21 +334,16 @@ async fn handle(
         }
         Request::TotpSetup(r) => answer(&r, &session()?.totp_setup().await?),
         Request::TotpConfirm(r) => {
-            let mut session = session()?;
+            let session = session()?;
             session.totp_confirm(&r.code).await?;
-            session.refresh_keys().await?;
-            let me = session.me.clone();
-            set_session(Some(session))?;
-            answer(&r, &me)
+            answer(&r, &refresh(&session).await?)
         }
         Request::Reauth(r) => {
             session()?.reauth(&r.password, r.totp.as_deref()).await?;
             answer(&r, &())
         }
         Request::Recipients(r) => {
-            let mut session = session()?;
-            let directory = session.verified_directory().await?;
-            set_session(Some(session))?;
+            let directory = session()?.verified_directory().await?;
             let recipients: Vec<Recipient> = directory
                 .into_iter()
                 .map(|DirectoryEntry { org, key }| match key {
@@ -366,7 +379,7 @@ async fn handle(
                 copy_to_sender: true,
                 in_reply_to: r.in_reply_to,
             };
-            let mut session = session()?;
+            let session = session()?;
             let report = move |p: Progress| progress(id, progress_report(&p));
             // The sealed plan goes to the page, which keeps it to resume after a reload,
             // and stays here to erase the upload if the person cancels.
@@ -375,7 +388,7 @@ async fn handle(
                 *plan.borrow_mut() = Some(sealed.to_vec());
                 progress(id, plan_report(sealed));
             };
-            let sending = session.send_resumable(&r.recipient, inputs, &options, &report, &on_plan);
+            let sending = session.send_with_plan(&r.recipient, inputs, &options, &report, &on_plan);
             let result = cancellable(id, sending).await;
             let plan = plan.borrow_mut().take();
             let exchange = finish_send(&session, result, plan.as_deref()).await?;
@@ -402,9 +415,9 @@ async fn handle(
         }
         Request::Resume(r) => {
             let plan = plan_bytes(&r.plan)?;
-            let mut session = session()?;
+            let session = session()?;
             let report = move |p: Progress| progress(id, progress_report(&p));
-            let resuming = session.resume_send(&plan, file_inputs(files), &report);
+            let resuming = session.resume_planned(&plan, file_inputs(files), &report);
             let result = cancellable(id, resuming).await;
             let exchange = finish_send(&session, result, Some(&plan)).await?;
             answer(&r, &exchange)
@@ -471,9 +484,11 @@ async fn handle(
         Request::Remove(r) => answer(&r, &session()?.remove_member(&r.org, &r.user).await?),
         Request::Reset(r) => answer(&r, &session()?.reset_member(&r.org, &r.user).await?),
         Request::Rotate(r) => {
-            let mut session = session()?;
-            let generation = session.rotate_org_key().await?;
-            set_session(Some(session))?;
+            let session = session()?;
+            let (generation, key) = session.publish_org_key().await?;
+            update_session(session.me.user_id, |s| {
+                s.org_keys.insert(generation, key);
+            })?;
             answer(&r, &generation)
         }
         Request::ListOrgs(r) => answer(&r, &session()?.list_orgs().await?),

@@ -123,7 +123,7 @@ impl Session {
     /// The directory, fetched once, every organisation's current key verified to the
     /// root and not older than any generation this session saw (as
     /// [`Session::recipient_key`] does for one).
-    pub async fn verified_directory(&mut self) -> Result<Vec<DirectoryEntry>, ClientError> {
+    pub async fn verified_directory(&self) -> Result<Vec<DirectoryEntry>, ClientError> {
         let orgs = self.directory().await?;
         Ok(orgs
             .into_iter()
