@@ -149,10 +149,10 @@ pub fn App() -> impl IntoView {
 
     // After a reload, a cookie session may remain while the keys are gone.
     leptos::task::spawn_local(async move {
-        let status: Result<Option<Me>, _> = crate::bridge::call("status", ()).await;
+        let status: Result<Option<Me>, _> = crate::bridge::call(crate::protocol::Status).await;
         let state = match status {
             Ok(Some(me)) => Auth::Ready(Box::new(me)),
-            _ => match crate::bridge::call::<Me>("probe", ()).await {
+            _ => match crate::bridge::call(crate::protocol::Probe).await {
                 Ok(me) => Auth::Locked(Box::new(me)),
                 Err(_) => Auth::Anonymous,
             },
@@ -245,7 +245,7 @@ fn Header() -> impl IntoView {
     };
     let logout = move |_| {
         leptos::task::spawn_local(async move {
-            let _ = crate::bridge::call::<()>("logout", ()).await;
+            let _ = crate::bridge::call(crate::protocol::Logout).await;
             ctx.auth.set(Auth::Anonymous);
             navigate(&Route::Login);
         });

@@ -7,17 +7,27 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use js_sys::{Array, Function, Object, Promise, Reflect};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
 
-use crate::protocol::{ProgressReport, WorkerError};
+use crate::protocol::{Call, ProgressReport, Request, WorkerError};
 
 type OnProgress = Box<dyn Fn(ProgressReport)>;
 type OnChunk = Box<dyn FnMut(js_sys::ArrayBuffer)>;
+
+/// What goes with a request besides its arguments.
+#[derive(Default)]
+pub struct With<'a> {
+    /// Files to send or resume.
+    pub files: &'a [web_sys::File],
+    /// Called with each progress report.
+    pub on_progress: Option<OnProgress>,
+    /// Called with each chunk of a download.
+    pub on_chunk: Option<OnChunk>,
+}
 
 struct Pending {
     resolve: Function,
@@ -44,14 +54,6 @@ thread_local! {
 /// Requests that check or open a session (`probe`, `login`…) do not call it.
 pub fn on_session_ended(hook: impl Fn() + 'static) {
     ON_SESSION_ENDED.with(|h| *h.borrow_mut() = Some(Rc::new(hook)));
-}
-
-/// Whether an `unauthenticated` answer to `op` means that a session ended.
-fn ends_session(op: &str) -> bool {
-    !matches!(
-        op,
-        "probe" | "status" | "login" | "logout" | "setup" | "accept"
-    ) && !op.starts_with("lookup_")
 }
 
 fn session_ended() {
@@ -176,14 +178,14 @@ impl Bridge {
     fn post(
         &self,
         id: u32,
-        op: &str,
-        args: &str,
+        kind: &str,
+        data: &str,
         files: &[web_sys::File],
     ) -> Result<(), WorkerError> {
         let message = Object::new();
         let _ = Reflect::set(&message, &"id".into(), &JsValue::from(id));
-        let _ = Reflect::set(&message, &"op".into(), &JsValue::from_str(op));
-        let _ = Reflect::set(&message, &"args".into(), &JsValue::from_str(args));
+        let _ = Reflect::set(&message, &"kind".into(), &JsValue::from_str(kind));
+        let _ = Reflect::set(&message, &"data".into(), &JsValue::from_str(data));
         if !files.is_empty() {
             let array: Array = files.iter().map(JsValue::from).collect();
             let _ = Reflect::set(&message, &"files".into(), &array);
@@ -194,23 +196,68 @@ impl Bridge {
     }
 }
 
-/// Asks the worker to do `op` with `args`.
-pub async fn call<T: DeserializeOwned>(op: &str, args: impl Serialize) -> Result<T, WorkerError> {
-    call_with(op, args, &[], None, None).await
+/// Asks the worker to serve `request`, and waits for its answer.
+pub async fn call<C: Call>(request: C) -> Result<C::Response, WorkerError> {
+    start(request, With::default())?.outcome().await
 }
 
-/// [`call`] with files, a progress callback and a chunk callback (for downloads).
-pub async fn call_with<T: DeserializeOwned>(
-    op: &str,
-    args: impl Serialize,
-    files: &[web_sys::File],
-    on_progress: Option<OnProgress>,
-    on_chunk: Option<OnChunk>,
-) -> Result<T, WorkerError> {
+impl std::fmt::Debug for With<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("With")
+            .field("files", &self.files.len())
+            .field("on_progress", &self.on_progress.is_some())
+            .field("on_chunk", &self.on_chunk.is_some())
+            .finish()
+    }
+}
+
+/// A request the worker is serving.
+#[must_use = "a request's answer is read with `outcome`"]
+pub struct Running<T> {
+    handle: Handle,
+    promise: Promise,
+    ends_session: bool,
+    answer: std::marker::PhantomData<T>,
+}
+
+/// Names a request in flight, to cancel it or to steer its download.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Handle {
+    id: u32,
+}
+
+impl Handle {
+    /// Aborts the send or resume: it then ends with the code `cancelled`, after the
+    /// worker asked the relay to erase the upload it had begun.
+    pub fn cancel(self) {
+        self.post("cancel", "null");
+    }
+
+    /// Tells the worker that `bytes` of this download were written (flow control).
+    pub fn acknowledge(self, bytes: u64) {
+        self.post("ack", &format!("{{\"bytes\":{bytes}}}"));
+    }
+
+    /// Stops this download: it then fails at its next chunk.
+    pub fn stop_download(self) {
+        self.post("stop_download", "null");
+    }
+
+    fn post(self, kind: &str, data: &str) {
+        if let Ok(bridge) = bridge() {
+            let _ = bridge.post(self.id, kind, data, &[]);
+        }
+    }
+}
+
+/// Sends `request` to the worker with its files and callbacks; the answer is read with
+/// [`Running::outcome`], and [`Running::handle`] names the request meanwhile.
+pub fn start<C: Call>(request: C, with: With<'_>) -> Result<Running<C::Response>, WorkerError> {
+    let request: Request = request.into();
     let bridge = bridge()?;
     let id = bridge.next.get();
     bridge.next.set(id.wrapping_add(1).max(1));
-    let json = serde_json::to_string(&args)
+    let json = serde_json::to_string(&request)
         .map_err(|e| WorkerError::new(ErrorCode::Internal, e.to_string()))?;
     let mut slots: Option<(Function, Function)> = None;
     let promise = Promise::new(&mut |resolve, reject| slots = Some((resolve, reject)));
@@ -221,45 +268,53 @@ pub async fn call_with<T: DeserializeOwned>(
         Pending {
             resolve,
             reject,
-            on_progress,
-            on_chunk,
+            on_progress: with.on_progress,
+            on_chunk: with.on_chunk,
         },
     );
-    bridge.post(id, op, &json, files)?;
-    let outcome = JsFuture::from(promise).await;
-    match outcome {
-        Ok(value) => {
-            let text = value.as_string().unwrap_or_else(|| "null".into());
-            serde_json::from_str(&text)
-                .map_err(|e| WorkerError::new(ErrorCode::Internal, e.to_string()))
-        }
-        Err(value) => {
-            let text = value.as_string().unwrap_or_default();
-            let error: WorkerError = serde_json::from_str(&text)
-                .unwrap_or_else(|_| WorkerError::new(ErrorCode::Internal, text));
-            if error.code == ErrorCode::Unauthenticated && ends_session(op) {
-                session_ended();
+    if let Err(error) = bridge.post(id, "request", &json, with.files) {
+        bridge.pending.borrow_mut().remove(&id);
+        return Err(error);
+    }
+    Ok(Running {
+        handle: Handle { id },
+        promise,
+        ends_session: request.ends_session_on_unauthenticated(),
+        answer: std::marker::PhantomData,
+    })
+}
+
+impl<T> std::fmt::Debug for Running<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Running")
+            .field("handle", &self.handle)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: DeserializeOwned> Running<T> {
+    /// Names this request (to cancel it, or to acknowledge its chunks).
+    pub fn handle(&self) -> Handle {
+        self.handle
+    }
+
+    /// The worker's answer.
+    pub async fn outcome(self) -> Result<T, WorkerError> {
+        match JsFuture::from(self.promise).await {
+            Ok(value) => {
+                let text = value.as_string().unwrap_or_else(|| "null".into());
+                serde_json::from_str(&text)
+                    .map_err(|e| WorkerError::new(ErrorCode::Internal, e.to_string()))
             }
-            Err(error)
+            Err(value) => {
+                let text = value.as_string().unwrap_or_default();
+                let error: WorkerError = serde_json::from_str(&text)
+                    .unwrap_or_else(|_| WorkerError::new(ErrorCode::Internal, text));
+                if error.code == ErrorCode::Unauthenticated && self.ends_session {
+                    session_ended();
+                }
+                Err(error)
+            }
         }
     }
-}
-
-/// Tells the worker that `bytes` of download `id` were written (flow control).
-pub fn acknowledge(id: u32, bytes: u64) {
-    if let Ok(bridge) = bridge() {
-        let _ = bridge.post(id, "ack", &format!("{{\"bytes\":{bytes}}}"), &[]);
-    }
-}
-
-/// Tells the worker to stop download `id` (it then fails at its next chunk).
-pub fn stop_download(id: u32) {
-    if let Ok(bridge) = bridge() {
-        let _ = bridge.post(id, "stop_download", "{}", &[]);
-    }
-}
-
-/// The id the next request will get (downloads need it to acknowledge chunks).
-pub fn next_id() -> u32 {
-    bridge().map(|b| b.next.get()).unwrap_or(1)
 }

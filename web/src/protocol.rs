@@ -1,17 +1,27 @@
 //! What the page and the worker say to each other.
 //!
-//! A request is a JavaScript object `{ id, op, args, files? }` where `args` is JSON and
-//! `files` an array of `File`s; the worker answers with objects `{ id, kind, data?,
-//! bytes? }`: `progress` (JSON [`ProgressReport`]), `chunk` (an `ArrayBuffer` of a file
-//! being saved, transferred, acknowledged by the page with an `ack` request so that at
-//! most [`WINDOW`] bytes are in flight), then exactly one `ok` (JSON result) or `err`
-//! (JSON [`WorkerError`]). A `cancel` request (`args` `{"id": n}`) aborts the `send`
-//! request `n`, which then answers `err` with the code `cancelled` after asking the relay
-//! to delete the upload it had begun. A `stop_download` message (answered by nothing, like
-//! `ack`) makes the `download` request of the same id end with an error at its next
-//! chunk: the page could not write the file, or the person cancelled.
+//! The page posts JavaScript objects `{ id, kind, data?, files? }`: kind `request` with
+//! `data` a JSON [`Request`] (one variant per operation, each with its own response type
+//! through [`Call`]) and `files` an array of `File`s; kind `ack` (`data` `{"bytes": n}`)
+//! after writing a chunk of download `id`; kind `cancel` to abort the send or resume
+//! `id`, which then answers `err` with the code `cancelled` after asking the relay to
+//! delete the upload it had begun; kind `stop_download` to make download `id` end with an
+//! error at its next chunk (the page could not write the file, or the person cancelled).
+//! `ack`, `cancel` and `stop_download` are answered by nothing.
+//!
+//! The worker answers with objects `{ id, kind, data?, bytes? }`: `progress` (JSON
+//! [`ProgressReport`]), `chunk` (an `ArrayBuffer` of a file being saved, transferred,
+//! acknowledged by the page so that at most [`WINDOW`] bytes are in flight), then exactly
+//! one `ok` (the JSON of the request's [`Call::Response`]) or `err` (JSON
+//! [`WorkerError`]).
 
-use pli_api::{ErrorCode, OrgKind};
+use pli_api::messages::{
+    AuditEntry, AuditQuery, ChainVerification, DirectoryKey, DirectoryOrg, ExchangeDetail,
+    ExchangePage, ExchangeQuery, InvitationInfo, InviteResponse, Me, Members, OrgSummary, Removed,
+    TotpSetupResponse,
+};
+use pli_api::{ErrorCode, ExchangeId, OrgId, OrgKind, Role, UserId};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 /// Bytes of decrypted file in flight between the worker and the page at most.
@@ -160,4 +170,532 @@ pub struct Fingerprints {
     pub encryption: String,
     /// The platform root.
     pub root: String,
+}
+
+/// A request whose answer is a `Response`: the page writes `bridge::call(Members { org })`
+/// and gets a [`Members`](pli_api::messages::Members) back.
+pub trait Call: Into<Request> {
+    /// What the worker answers.
+    type Response: Serialize + DeserializeOwned;
+}
+
+macro_rules! requests {
+    ($($(#[$doc:meta])* $variant:ident($payload:ident) -> $response:ty;)*) => {
+        /// Every operation the worker serves.
+        #[derive(Debug, Clone, Serialize, Deserialize)]
+        #[serde(tag = "op", content = "args", rename_all = "snake_case")]
+        pub enum Request {
+            $($(#[$doc])* $variant($payload),)*
+        }
+
+        $(
+            impl From<$payload> for Request {
+                fn from(payload: $payload) -> Self {
+                    Self::$variant(payload)
+                }
+            }
+
+            impl Call for $payload {
+                type Response = $response;
+            }
+        )*
+    };
+}
+
+requests! {
+    /// Whether a session cookie is still valid (the account it belongs to).
+    Probe(Probe) -> Me;
+    /// The account of the worker's session, if one is unlocked.
+    Status(Status) -> Option<Me>;
+    /// Checks a platform set-up token.
+    LookupSetup(LookupSetup) -> InvitationInfo;
+    /// Checks an invitation token.
+    LookupInvitation(LookupInvitation) -> InvitationInfo;
+    /// Sets up the platform.
+    Setup(Setup) -> Me;
+    /// Accepts an invitation (creates or re-keys the account).
+    Accept(Accept) -> Me;
+    /// Logs in.
+    Login(Login) -> Me;
+    /// Unlocks the keys of a session whose cookie is still valid.
+    Unlock(Unlock) -> Me;
+    /// Logs out.
+    Logout(Logout) -> ();
+    /// Re-reads the account and the organisation keys.
+    Refresh(Refresh) -> Me;
+    /// My fingerprints and the root's.
+    Fingerprints(MyFingerprints) -> Fingerprints;
+    /// The pinned root key (base64).
+    RootKey(RootKey) -> String;
+    /// Starts TOTP enrolment.
+    TotpSetup(TotpSetup) -> TotpSetupResponse;
+    /// Turns TOTP on.
+    TotpConfirm(TotpConfirm) -> Me;
+    /// Proves the password again.
+    Reauth(Reauth) -> ();
+    /// The organisations one can send to, verified.
+    Recipients(Recipients) -> Vec<Recipient>;
+    /// The directory as the relay serves it (the page verifies what it shows).
+    Directory(Directory) -> Vec<DirectoryOrg>;
+    /// Encrypts and uploads an exchange (with files).
+    Send(SendExchange) -> ExchangeId;
+    /// Reads an interrupted send's sealed plan.
+    Pending(ReadPlan) -> Pending;
+    /// Resumes an interrupted send (with its files picked again).
+    Resume(Resume) -> ExchangeId;
+    /// Erases an interrupted send from the relay.
+    Abandon(Abandon) -> bool;
+    /// Opens an exchange.
+    Open(Open) -> Opened;
+    /// Acknowledges an opened exchange.
+    Acknowledge(Acknowledge) -> ();
+    /// Decrypts a file of an opened exchange, sent back in chunks.
+    Download(Download) -> ();
+    /// Creates an organisation.
+    CreateOrg(CreateOrg) -> OrgId;
+    /// Invites a member.
+    Invite(Invite) -> InviteResponse;
+    /// An organisation's members.
+    Members(MembersOf) -> Members;
+    /// Certifies a member's keys.
+    Certify(Certify) -> ();
+    /// Grants the organisation keys to a member.
+    Grant(Grant) -> ();
+    /// Removes a member.
+    Remove(Remove) -> Removed;
+    /// Issues a new set-up link to a member.
+    Reset(Reset) -> InviteResponse;
+    /// Publishes a new key generation of my organisation.
+    Rotate(Rotate) -> u32;
+    /// Every organisation.
+    ListOrgs(ListOrgs) -> Vec<OrgSummary>;
+    /// Sets how long an organisation's exchanges are kept.
+    SetRetention(SetRetention) -> ();
+    /// Withdraws an invitation.
+    WithdrawInvitation(WithdrawInvitation) -> ();
+    /// Suspends a key generation.
+    SuspendKey(SuspendKey) -> ();
+    /// An organisation's key generations.
+    OrgKeys(OrgKeys) -> Vec<DirectoryKey>;
+    /// A page of an audit log.
+    Audit(Audit) -> Vec<AuditEntry>;
+    /// The relay's check of an organisation's audit chain.
+    VerifyAudit(VerifyAudit) -> ChainVerification;
+    /// An exchange as the relay describes it.
+    Exchange(ExchangeOf) -> ExchangeDetail;
+    /// A page of my organisation's inbox.
+    Inbox(Inbox) -> ExchangePage;
+    /// A page of my organisation's outbox.
+    Outbox(Outbox) -> ExchangePage;
+}
+
+impl Request {
+    /// Whether the relay answering `unauthenticated` to this request means that the
+    /// session ended (logged out elsewhere, timed out, access removed). Requests that
+    /// check or open a session do not.
+    pub fn ends_session_on_unauthenticated(&self) -> bool {
+        match self {
+            Self::Probe(_)
+            | Self::Status(_)
+            | Self::LookupSetup(_)
+            | Self::LookupInvitation(_)
+            | Self::Setup(_)
+            | Self::Accept(_)
+            | Self::Login(_)
+            | Self::Logout(_) => false,
+            Self::Unlock(_)
+            | Self::Refresh(_)
+            | Self::Fingerprints(_)
+            | Self::RootKey(_)
+            | Self::TotpSetup(_)
+            | Self::TotpConfirm(_)
+            | Self::Reauth(_)
+            | Self::Recipients(_)
+            | Self::Directory(_)
+            | Self::Send(_)
+            | Self::Pending(_)
+            | Self::Resume(_)
+            | Self::Abandon(_)
+            | Self::Open(_)
+            | Self::Acknowledge(_)
+            | Self::Download(_)
+            | Self::CreateOrg(_)
+            | Self::Invite(_)
+            | Self::Members(_)
+            | Self::Certify(_)
+            | Self::Grant(_)
+            | Self::Remove(_)
+            | Self::Reset(_)
+            | Self::Rotate(_)
+            | Self::ListOrgs(_)
+            | Self::SetRetention(_)
+            | Self::WithdrawInvitation(_)
+            | Self::SuspendKey(_)
+            | Self::OrgKeys(_)
+            | Self::Audit(_)
+            | Self::VerifyAudit(_)
+            | Self::Exchange(_)
+            | Self::Inbox(_)
+            | Self::Outbox(_) => true,
+        }
+    }
+}
+
+/// Debug output without passwords (nor tokens, nor addresses).
+macro_rules! secret_debug {
+    ($($payload:ident),*) => {
+        $(impl std::fmt::Debug for $payload {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($payload)).finish_non_exhaustive()
+            }
+        })*
+    };
+}
+
+secret_debug!(Setup, Accept, Login, Unlock, Reauth);
+
+/// No arguments: is a session cookie still valid?
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Probe;
+
+/// No arguments: the worker's session.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Status;
+
+/// A platform set-up token to check.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LookupSetup {
+    /// The token from the link.
+    pub token: String,
+}
+
+/// An invitation token to check.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LookupInvitation {
+    /// The token from the link.
+    pub token: String,
+}
+
+/// The platform admin's account.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Setup {
+    /// The one-time set-up token.
+    pub token: String,
+    /// Address.
+    pub email: String,
+    /// Name.
+    pub display_name: String,
+    /// Password.
+    pub password: String,
+}
+
+/// An accepted invitation.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Accept {
+    /// The invitation token.
+    pub token: String,
+    /// The new password.
+    pub password: String,
+}
+
+/// Credentials.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Login {
+    /// Address.
+    pub email: String,
+    /// Password.
+    pub password: String,
+    /// TOTP code, if enabled.
+    pub totp: Option<String>,
+    /// The root key pinned at the previous login (base64).
+    pub pinned_root: Option<String>,
+}
+
+/// The password that unlocks a session's keys.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Unlock {
+    /// Password.
+    pub password: String,
+    /// The root key pinned at the previous login (base64).
+    pub pinned_root: Option<String>,
+}
+
+/// No arguments: log out.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Logout;
+
+/// No arguments: re-read the account.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Refresh;
+
+/// No arguments: my fingerprints.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MyFingerprints;
+
+/// No arguments: the pinned root.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RootKey;
+
+/// No arguments: start TOTP enrolment.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TotpSetup;
+
+/// A first TOTP code.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TotpConfirm {
+    /// The code.
+    pub code: String,
+}
+
+/// The password (and TOTP code) again.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Reauth {
+    /// Password.
+    pub password: String,
+    /// TOTP code, if enabled.
+    pub totp: Option<String>,
+}
+
+/// No arguments: the verified recipients.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Recipients;
+
+/// No arguments: the raw directory.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Directory;
+
+/// A new exchange (its files go alongside the request).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SendExchange {
+    /// The recipient organisation.
+    pub recipient: OrgId,
+    /// Category code (see [`Opened::category`]).
+    pub category: String,
+    /// Subject.
+    pub subject: String,
+    /// Message.
+    pub message: String,
+    /// Case reference.
+    pub case_reference: String,
+    /// Urgent.
+    pub urgent: bool,
+    /// The exchange this one answers.
+    pub in_reply_to: Option<ExchangeId>,
+}
+
+/// A sealed plan (base64) to read.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReadPlan {
+    /// The plan.
+    pub plan: String,
+}
+
+/// A sealed plan (base64) to resume (its files go alongside the request).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Resume {
+    /// The plan.
+    pub plan: String,
+}
+
+/// A sealed plan (base64) to erase from the relay.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Abandon {
+    /// The plan.
+    pub plan: String,
+}
+
+/// An exchange to open.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Open {
+    /// Its id.
+    pub exchange_id: ExchangeId,
+}
+
+/// An opened exchange to acknowledge.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Acknowledge {
+    /// Its id.
+    pub exchange_id: ExchangeId,
+}
+
+/// A file of an opened exchange to decrypt.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Download {
+    /// The exchange.
+    pub exchange_id: ExchangeId,
+    /// The file's index in its manifest.
+    pub index: usize,
+}
+
+/// A new organisation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CreateOrg {
+    /// `court` or `departement`.
+    pub kind: String,
+    /// Name.
+    pub name: String,
+    /// Code.
+    pub code: String,
+}
+
+/// A new member.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Invite {
+    /// Their organisation.
+    pub org: OrgId,
+    /// Address.
+    pub email: String,
+    /// Name.
+    pub display_name: String,
+    /// Role.
+    pub role: Role,
+}
+
+/// An organisation whose members to list.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MembersOf {
+    /// The organisation.
+    pub org: OrgId,
+}
+
+/// A member to certify.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Certify {
+    /// Their organisation.
+    pub org: OrgId,
+    /// The member.
+    pub user: UserId,
+}
+
+/// A member to grant the organisation keys.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Grant {
+    /// Their organisation.
+    pub org: OrgId,
+    /// The member.
+    pub user: UserId,
+}
+
+/// A member to remove.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Remove {
+    /// Their organisation.
+    pub org: OrgId,
+    /// The member.
+    pub user: UserId,
+}
+
+/// A member to issue a new set-up link to.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Reset {
+    /// Their organisation.
+    pub org: OrgId,
+    /// The member.
+    pub user: UserId,
+}
+
+/// No arguments: rotate my organisation's key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Rotate;
+
+/// No arguments: every organisation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ListOrgs;
+
+/// An organisation's retention.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SetRetention {
+    /// The organisation.
+    pub org: OrgId,
+    /// Days (1 to 3650).
+    pub retention_days: u64,
+}
+
+/// An invitation to withdraw.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WithdrawInvitation {
+    /// The organisation.
+    pub org: OrgId,
+    /// The invited account.
+    pub user: UserId,
+}
+
+/// A key generation to suspend.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SuspendKey {
+    /// The organisation.
+    pub org: OrgId,
+    /// The generation.
+    pub generation: u32,
+}
+
+/// An organisation whose key generations to list.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OrgKeys {
+    /// The organisation.
+    pub org: OrgId,
+}
+
+/// Whose audit log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AuditSource {
+    /// An organisation's (its admin): verification and export too.
+    Org(OrgId),
+    /// The platform's (the platform admin).
+    Platform,
+}
+
+/// A page of an audit log.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Audit {
+    /// Whose.
+    pub source: AuditSource,
+    /// Which entries.
+    pub query: AuditQuery,
+}
+
+/// An organisation whose audit chain to verify.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VerifyAudit {
+    /// The organisation.
+    pub org: OrgId,
+}
+
+/// An exchange to describe.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExchangeOf {
+    /// Its id.
+    pub id: ExchangeId,
+}
+
+/// A page of the inbox.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Inbox {
+    /// Which exchanges.
+    pub query: ExchangeQuery,
+}
+
+/// A page of the outbox.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Outbox {
+    /// Which exchanges.
+    pub query: ExchangeQuery,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_travels_as_op_and_args() {
+        let org = OrgId::from_random([7; 16]);
+        let request = Request::from(MembersOf { org });
+        let json = serde_json::to_value(&request).unwrap();
+        assert_eq!(json["op"], "members");
+        let back: Request = serde_json::from_value(json).unwrap();
+        assert!(matches!(back, Request::Members(MembersOf { org: o }) if o == org));
+        let json = serde_json::to_string(&Request::from(Probe)).unwrap();
+        let back: Request = serde_json::from_str(&json).unwrap();
+        assert!(!back.ends_session_on_unauthenticated());
+    }
 }

@@ -11,26 +11,30 @@ use std::task::{Context, Poll, Waker};
 use futures_util::future::{AbortHandle, Abortable};
 use futures_util::io::{AsyncRead, AsyncWrite};
 use js_sys::{Array, Object, Reflect, Uint8Array};
-use pli_api::{ExchangeId, OrgId, UserId};
-use pli_client::{Client, FileInput, Progress, Received, SendOptions, Session};
+use pli_api::endpoints as ep;
+use pli_api::messages::TokenRequest;
+use pli_api::{ExchangeId, UserId};
+use pli_client::{Client, DirectoryEntry, FileInput, Progress, Received, SendOptions, Session};
 use pli_crypto::cert::OrgKind;
 use pli_crypto::manifest::Category;
 use pli_crypto::sign::VerifyingKey;
-use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use crate::protocol::{
-    Fingerprints, Opened, OpenedFile, ProgressReport, ReadBy, Recipient, WINDOW, WorkerError,
+    AuditSource, Call, Fingerprints, Opened, OpenedFile, ProgressReport, ReadBy, Recipient,
+    Request, WINDOW, WorkerError,
 };
 
 /// What the worker keeps between requests.
 struct State {
     client: Client,
-    session: Option<Session>,
+    /// The one session: requests share it (`Rc`), so that each sees what the others
+    /// recorded (the key generations seen); those that change the account apply their
+    /// change to it when they end (see [`update_session`]).
+    session: Option<Rc<Session>>,
     opened: HashMap<ExchangeId, Received>,
     /// Flow control of downloads in progress: bytes the page has not acknowledged yet.
     windows: HashMap<u32, Rc<RefCell<Window>>>,
@@ -60,10 +64,31 @@ fn with_state<T>(f: impl FnOnce(&mut State) -> T) -> Result<T, WorkerError> {
         .ok_or_else(|| WorkerError::new(ErrorCode::Internal, "worker not started"))
 }
 
-/// A copy of the session, for one request (the session itself stays in the state).
-fn session() -> Result<Session, WorkerError> {
+/// The session, for one request.
+fn session() -> Result<Rc<Session>, WorkerError> {
     with_state(|s| s.session.clone())?
         .ok_or_else(|| WorkerError::new(ErrorCode::Locked, "no unlocked session"))
+}
+
+/// Applies `change` to the session, if it is still `user`'s (they did not log out, nor
+/// someone else log in, meanwhile). Requests in flight keep the session they started
+/// with; the next ones see the change.
+fn update_session(user: UserId, change: impl FnOnce(&mut Session)) -> Result<(), WorkerError> {
+    with_state(|s| {
+        if let Some(session) = s.session.as_mut()
+            && session.me.user_id == user
+        {
+            change(Rc::make_mut(session));
+        }
+    })
+}
+
+/// Reads the account again (and the organisation keys it holds) and takes it in.
+async fn refresh(session: &Session) -> Result<pli_api::messages::Me, WorkerError> {
+    let account = session.fetch_account().await?;
+    let me = account.me.clone();
+    update_session(session.me.user_id, |s| s.set_account(account))?;
+    Ok(me)
 }
 
 fn set_session(session: Option<Session>) -> Result<(), WorkerError> {
@@ -75,7 +100,7 @@ fn set_session(session: Option<Session>) -> Result<(), WorkerError> {
         if !same {
             s.opened.clear();
         }
-        s.session = session;
+        s.session = session.map(Rc::new);
     })
 }
 
@@ -96,14 +121,14 @@ pub fn start() {
             .ok()
             .and_then(|v| v.as_f64())
             .unwrap_or(0.0) as u32;
-        let op = Reflect::get(&data, &"op".into())
+        let kind = Reflect::get(&data, &"kind".into())
             .ok()
             .and_then(|v| v.as_string())
             .unwrap_or_default();
-        let args = Reflect::get(&data, &"args".into())
+        let json = Reflect::get(&data, &"data".into())
             .ok()
             .and_then(|v| v.as_string())
-            .unwrap_or_else(|| "{}".into());
+            .unwrap_or_else(|| "null".into());
         let files: Vec<web_sys::File> = Reflect::get(&data, &"files".into())
             .ok()
             .filter(|v| v.is_object())
@@ -114,16 +139,17 @@ pub fn start() {
                     .collect()
             })
             .unwrap_or_default();
-        if op == "ack" {
-            acknowledge_bytes(id, &args);
-            return;
-        }
-        if op == "stop_download" {
-            stop_download(id);
-            return;
+        match kind.as_str() {
+            "ack" => return acknowledge_bytes(id, &json),
+            "stop_download" => return stop_download(id),
+            "cancel" => return cancel(id),
+            _ => {}
         }
         wasm_bindgen_futures::spawn_local(async move {
-            let result = handle(id, &op, &args, files).await;
+            let result = match serde_json::from_str::<Request>(&json) {
+                Ok(request) => handle(id, request, files).await,
+                Err(e) => Err(WorkerError::new(ErrorCode::BadRequest, e.to_string())),
+            };
             match result {
                 Ok(json) => post(id, "ok", Some(&json), None),
                 Err(error) => post(
@@ -165,11 +191,8 @@ fn progress(id: u32, report: ProgressReport) {
     );
 }
 
-fn args<T: DeserializeOwned>(json: &str) -> Result<T, WorkerError> {
-    serde_json::from_str(json).map_err(|e| WorkerError::new(ErrorCode::BadRequest, e.to_string()))
-}
-
-fn ok<T: serde::Serialize>(value: &T) -> Result<String, WorkerError> {
+/// The answer to `_request`, of the type its [`Call`] says.
+fn answer<C: Call>(_request: &C, value: &C::Response) -> Result<String, WorkerError> {
     serde_json::to_string(value).map_err(|e| WorkerError::new(ErrorCode::Internal, e.to_string()))
 }
 
@@ -192,121 +215,6 @@ fn kdf() -> pli_crypto::password::KdfParams {
         .unwrap_or_else(|_| pli_crypto::password::KdfParams::with_salt([0; 16]))
 }
 
-#[derive(Deserialize)]
-struct Credentials {
-    email: String,
-    password: String,
-    totp: Option<String>,
-    pinned_root: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Token {
-    token: String,
-}
-
-#[derive(Deserialize)]
-struct Setup {
-    token: String,
-    email: String,
-    display_name: String,
-    password: String,
-}
-
-#[derive(Deserialize)]
-struct Accept {
-    token: String,
-    password: String,
-}
-
-#[derive(Deserialize)]
-struct Unlock {
-    password: String,
-    pinned_root: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Path {
-    path: String,
-}
-
-#[derive(Deserialize)]
-struct Request {
-    path: String,
-    body: Option<serde_json::Value>,
-}
-
-#[derive(Deserialize)]
-struct Send {
-    recipient: OrgId,
-    category: String,
-    subject: String,
-    message: String,
-    case_reference: String,
-    urgent: bool,
-    in_reply_to: Option<ExchangeId>,
-}
-
-#[derive(Deserialize)]
-struct PlanArg {
-    /// A sealed plan, base64.
-    plan: String,
-}
-
-#[derive(Deserialize)]
-struct CancelArg {
-    /// The request id of the `send` to abort.
-    id: u32,
-}
-
-#[derive(Deserialize)]
-struct ExchangeArg {
-    exchange_id: ExchangeId,
-}
-
-#[derive(Deserialize)]
-struct FileArg {
-    exchange_id: ExchangeId,
-    index: usize,
-}
-
-#[derive(Deserialize)]
-struct OrgUser {
-    org: OrgId,
-    user: UserId,
-}
-
-#[derive(Deserialize)]
-struct NewOrg {
-    kind: String,
-    name: String,
-    code: String,
-}
-
-#[derive(Deserialize)]
-struct Invite {
-    org: OrgId,
-    email: String,
-    display_name: String,
-    role: pli_api::Role,
-}
-
-#[derive(Deserialize)]
-struct OrgArg {
-    org: OrgId,
-}
-
-#[derive(Deserialize)]
-struct Code {
-    code: String,
-}
-
-#[derive(Deserialize)]
-struct Reauth {
-    password: String,
-    totp: Option<String>,
-}
-
 pub(crate) fn category_code(category: Category) -> &'static str {
     match category {
         Category::Signalement => "signalement",
@@ -327,188 +235,118 @@ fn category(code: &str) -> Result<Category, WorkerError> {
 /// Serves one request.
 async fn handle(
     id: u32,
-    op: &str,
-    json: &str,
+    request: Request,
     files: Vec<web_sys::File>,
 ) -> Result<String, WorkerError> {
     let client = with_state(|s| s.client.clone())?;
-    match op {
-        "probe" => ok(&client.get::<pli_api::messages::Me>("/api/me").await?),
-        "status" => {
-            let session = with_state(|s| s.session.as_ref().map(|s| s.me.clone()))?;
-            ok(&session)
+    match request {
+        Request::Probe(r) => answer(&r, &client.fetch(&ep::GetMe {}).await?),
+        Request::Status(r) => {
+            let me = with_state(|s| s.session.as_ref().map(|s| s.me.clone()))?;
+            answer(&r, &me)
         }
-        "lookup_setup" => {
-            let a: Token = args(json)?;
-            ok(&client
-                .post::<_, pli_api::messages::InvitationInfo>(
-                    "/api/setup/lookup",
-                    &serde_json::json!({ "token": a.token }),
-                )
-                .await?)
+        Request::LookupSetup(r) => {
+            let token = TokenRequest {
+                token: r.token.clone(),
+            };
+            answer(&r, &client.call(&ep::SetupLookup {}, &token).await?)
         }
-        "lookup_invitation" => {
-            let a: Token = args(json)?;
-            ok(&client
-                .post::<_, pli_api::messages::InvitationInfo>(
-                    "/api/invitations/lookup",
-                    &serde_json::json!({ "token": a.token }),
-                )
-                .await?)
+        Request::LookupInvitation(r) => {
+            let token = TokenRequest {
+                token: r.token.clone(),
+            };
+            answer(&r, &client.call(&ep::InvitationLookup {}, &token).await?)
         }
-        "setup" => {
-            let a: Setup = args(json)?;
+        Request::Setup(r) => {
             let session = Session::setup_platform(
                 &client,
-                &a.token,
-                &a.email,
-                &a.display_name,
-                &a.password,
+                &r.token,
+                &r.email,
+                &r.display_name,
+                &r.password,
                 kdf(),
             )
             .await?;
             let me = session.me.clone();
             set_session(Some(session))?;
-            ok(&me)
+            answer(&r, &me)
         }
-        "accept" => {
-            let a: Accept = args(json)?;
-            let session = Session::accept_invitation(&client, &a.token, &a.password, kdf()).await?;
+        Request::Accept(r) => {
+            let session = Session::accept_invitation(&client, &r.token, &r.password, kdf()).await?;
             let me = session.me.clone();
             set_session(Some(session))?;
-            ok(&me)
+            answer(&r, &me)
         }
-        "login" => {
-            let a: Credentials = args(json)?;
+        Request::Login(r) => {
             let session = Session::login(
                 &client,
-                &a.email,
-                &a.password,
-                a.totp.as_deref(),
-                pinned(a.pinned_root.as_deref())?,
+                &r.email,
+                &r.password,
+                r.totp.as_deref(),
+                pinned(r.pinned_root.as_deref())?,
             )
             .await?;
             let me = session.me.clone();
             set_session(Some(session))?;
-            ok(&me)
+            answer(&r, &me)
         }
-        "unlock" => {
-            let a: Unlock = args(json)?;
+        Request::Unlock(r) => {
             let session =
-                Session::resume(&client, &a.password, pinned(a.pinned_root.as_deref())?).await?;
+                Session::resume(&client, &r.password, pinned(r.pinned_root.as_deref())?).await?;
             let me = session.me.clone();
             set_session(Some(session))?;
-            ok(&me)
+            answer(&r, &me)
         }
-        "logout" => {
+        Request::Logout(r) => {
             if let Ok(session) = session() {
                 let _ = session.logout().await;
             }
             set_session(None)?;
-            ok(&())
+            answer(&r, &())
         }
-        "refresh" => {
-            let mut session = session()?;
-            session.refresh_keys().await?;
-            let me = session.me.clone();
-            set_session(Some(session))?;
-            ok(&me)
-        }
-        "fingerprints" => {
+        Request::Refresh(r) => answer(&r, &refresh(&*session()?).await?),
+        Request::Fingerprints(r) => {
             let session = session()?;
-            ok(&Fingerprints {
-                signing: session
-                    .keys
-                    .signing
-                    .verifying_key()
-                    .fingerprint()
+            answer(
+                &r,
+                &Fingerprints {
+                    signing: session
+                        .keys
+                        .signing
+                        .verifying_key()
+                        .fingerprint()
+                        .to_string(),
+                    encryption: pli_crypto::sign::Fingerprint::of_recipient(
+                        &session.keys.encryption.to_recipient(),
+                    )
                     .to_string(),
-                encryption: pli_crypto::sign::Fingerprint::of_recipient(
-                    &session.keys.encryption.to_recipient(),
-                )
-                .to_string(),
-                root: session.trust.fingerprint().to_string(),
-            })
+                    root: session.trust.fingerprint().to_string(),
+                },
+            )
         }
-        "root_key" => {
+        Request::RootKey(r) => {
             use base64::Engine as _;
             let session = session()?;
-            ok(&base64::engine::general_purpose::STANDARD.encode(session.trust.0.to_bytes()))
+            answer(
+                &r,
+                &base64::engine::general_purpose::STANDARD.encode(session.trust.0.to_bytes()),
+            )
         }
-        "totp_setup" => {
+        Request::TotpSetup(r) => answer(&r, &session()?.totp_setup().await?),
+        Request::TotpConfirm(r) => {
             let session = session()?;
-            ok(&session
-                .client()
-                .post::<_, pli_api::messages::TotpSetupResponse>(
-                    "/api/me/totp/setup",
-                    &serde_json::json!({}),
-                )
-                .await?)
+            session.totp_confirm(&r.code).await?;
+            answer(&r, &refresh(&session).await?)
         }
-        "totp_confirm" => {
-            let a: Code = args(json)?;
-            let mut session = session()?;
-            session
-                .client()
-                .post_empty(
-                    "/api/me/totp/confirm",
-                    &serde_json::json!({ "code": a.code }),
-                )
-                .await?;
-            session.refresh_keys().await?;
-            let me = session.me.clone();
-            set_session(Some(session))?;
-            ok(&me)
+        Request::Reauth(r) => {
+            session()?.reauth(&r.password, r.totp.as_deref()).await?;
+            answer(&r, &())
         }
-        "reauth" => {
-            let a: Reauth = args(json)?;
-            session()?.reauth(&a.password, a.totp.as_deref()).await?;
-            ok(&())
-        }
-        "post" | "put" | "delete" => {
-            let a: Request = args(json)?;
-            if !a.path.starts_with("/api/") {
-                return Err(WorkerError::new(ErrorCode::BadRequest, "not an API path"));
-            }
-            let session = session()?;
-            let method = match op {
-                "post" => reqwest::Method::POST,
-                "put" => reqwest::Method::PUT,
-                _ => reqwest::Method::DELETE,
-            };
-            let mut request = session.client().request(method, &a.path);
-            if let Some(body) = &a.body {
-                request = request.json(body);
-            }
-            let response = Client::send(request).await?;
-            let text = response
-                .text()
-                .await
-                .map_err(pli_client::ClientError::from)?;
-            Ok(if text.is_empty() {
-                "null".to_owned()
-            } else {
-                text
-            })
-        }
-        "get" => {
-            let a: Path = args(json)?;
-            if !a.path.starts_with("/api/") {
-                return Err(WorkerError::new(ErrorCode::BadRequest, "not an API path"));
-            }
-            ok(&session()?
-                .client()
-                .get::<serde_json::Value>(&a.path)
-                .await?)
-        }
-        "directory" => {
-            let mut session = session()?;
-            let orgs: Vec<pli_api::messages::DirectoryOrg> =
-                session.client().get("/api/directory/orgs").await?;
-            let mut out = Vec::new();
-            for org in orgs {
-                let verified = session.recipient_key(&org.org_id).await;
-                out.push(match verified {
+        Request::Recipients(r) => {
+            let directory = session()?.verified_directory().await?;
+            let recipients: Vec<Recipient> = directory
+                .into_iter()
+                .map(|DirectoryEntry { org, key }| match key {
                     Ok(key) => Recipient {
                         org_id: org.org_id,
                         name: key.org.name.clone(),
@@ -525,24 +363,23 @@ async fn handle(
                         fingerprint: None,
                         problem: Some(error.code()),
                     },
-                });
-            }
-            set_session(Some(session))?;
-            ok(&out)
+                })
+                .collect();
+            answer(&r, &recipients)
         }
-        "send" => {
-            let a: Send = args(json)?;
+        Request::Directory(r) => answer(&r, &session()?.directory().await?),
+        Request::Send(r) => {
             let inputs = file_inputs(files);
             let options = SendOptions {
-                category: category(&a.category)?,
-                subject: a.subject,
-                message: a.message,
-                case_reference: a.case_reference,
-                urgent: a.urgent,
+                category: category(&r.category)?,
+                subject: r.subject.clone(),
+                message: r.message.clone(),
+                case_reference: r.case_reference.clone(),
+                urgent: r.urgent,
                 copy_to_sender: true,
-                in_reply_to: a.in_reply_to,
+                in_reply_to: r.in_reply_to,
             };
-            let mut session = session()?;
+            let session = session()?;
             let report = move |p: Progress| progress(id, progress_report(&p));
             // The sealed plan goes to the page, which keeps it to resume after a reload,
             // and stays here to erase the upload if the person cancels.
@@ -551,121 +388,72 @@ async fn handle(
                 *plan.borrow_mut() = Some(sealed.to_vec());
                 progress(id, plan_report(sealed));
             };
-            let sending = session.send_resumable(&a.recipient, inputs, &options, &report, &on_plan);
+            let sending = session.send_with_plan(&r.recipient, inputs, &options, &report, &on_plan);
             let result = cancellable(id, sending).await;
             let plan = plan.borrow_mut().take();
-            finish_send(&session, result, plan.as_deref()).await
+            let exchange = finish_send(&session, result, plan.as_deref()).await?;
+            answer(&r, &exchange)
         }
-        "pending" => {
-            let a: PlanArg = args(json)?;
-            let pending = session()?.pending_send(&plan_bytes(&a.plan)?)?;
-            ok(&crate::protocol::Pending {
-                exchange_id: pending.exchange_id,
-                recipient: pending.recipient_org_id,
-                subject: pending.subject,
-                files: pending
-                    .files
-                    .into_iter()
-                    .map(|f| crate::protocol::PendingFile {
-                        name: f.name,
-                        size: f.size,
-                    })
-                    .collect(),
-            })
+        Request::Pending(r) => {
+            let pending = session()?.pending_send(&plan_bytes(&r.plan)?)?;
+            answer(
+                &r,
+                &crate::protocol::Pending {
+                    exchange_id: pending.exchange_id,
+                    recipient: pending.recipient_org_id,
+                    subject: pending.subject,
+                    files: pending
+                        .files
+                        .into_iter()
+                        .map(|f| crate::protocol::PendingFile {
+                            name: f.name,
+                            size: f.size,
+                        })
+                        .collect(),
+                },
+            )
         }
-        "resume" => {
-            let a: PlanArg = args(json)?;
-            let plan = plan_bytes(&a.plan)?;
-            let mut session = session()?;
-            let report = move |p: Progress| progress(id, progress_report(&p));
-            let resuming = session.resume_send(&plan, file_inputs(files), &report);
-            let result = cancellable(id, resuming).await;
-            finish_send(&session, result, Some(&plan)).await
-        }
-        "abandon" => {
-            let a: PlanArg = args(json)?;
-            session()?.abandon_send(&plan_bytes(&a.plan)?).await?;
-            ok(&true)
-        }
-        "cancel" => {
-            let a: CancelArg = args(json)?;
-            let abort = SENDS.with(|s| s.borrow_mut().remove(&a.id));
-            if let Some(abort) = &abort {
-                abort.abort();
-            }
-            ok(&abort.is_some())
-        }
-        "open" => {
-            let a: ExchangeArg = args(json)?;
+        Request::Resume(r) => {
+            let plan = plan_bytes(&r.plan)?;
             let session = session()?;
-            let received = session.open(&a.exchange_id).await?;
-            let opened = Opened {
-                summary: received.detail.summary.clone(),
-                sender_name: received.exchange.sender.display_name.clone(),
-                sender_org_id: received.exchange.sender.org_id,
-                sender_fingerprint: received
-                    .exchange
-                    .sender
-                    .signing_key
-                    .fingerprint()
-                    .to_string(),
-                category: category_code(received.manifest.category).into(),
-                subject: received.manifest.subject.clone(),
-                message: received.manifest.message.clone(),
-                case_reference: received.manifest.case_reference.clone(),
-                files: received
-                    .manifest
-                    .files
-                    .iter()
-                    .map(|f| OpenedFile {
-                        name: f.name.clone(),
-                        size: f.size,
-                        media_type: f.media_type.clone(),
-                    })
-                    .collect(),
-                receipts: received
-                    .receipts
-                    .iter()
-                    .map(|r| ReadBy {
-                        name: r.reader.display_name.clone(),
-                        org_id: r.reader.org_id,
-                        read_at: r.receipt.read_at,
-                    })
-                    .collect(),
-            };
-            with_state(|s| s.opened.insert(a.exchange_id, received))?;
-            ok(&opened)
+            let report = move |p: Progress| progress(id, progress_report(&p));
+            let resuming = session.resume_planned(&plan, file_inputs(files), &report);
+            let result = cancellable(id, resuming).await;
+            let exchange = finish_send(&session, result, Some(&plan)).await?;
+            answer(&r, &exchange)
         }
-        "acknowledge" => {
-            let a: ExchangeArg = args(json)?;
-            let received =
-                with_state(|s| s.opened.get(&a.exchange_id).cloned())?.ok_or_else(|| {
-                    WorkerError::new(ErrorCode::BadRequest, "open the exchange first")
-                })?;
+        Request::Abandon(r) => {
+            session()?.abandon_send(&plan_bytes(&r.plan)?).await?;
+            answer(&r, &true)
+        }
+        Request::Open(r) => {
+            let session = session()?;
+            let received = session.open(&r.exchange_id).await?;
+            let opened = opened(&received);
+            with_state(|s| s.opened.insert(r.exchange_id, received))?;
+            answer(&r, &opened)
+        }
+        Request::Acknowledge(r) => {
+            let received = opened_exchange(&r.exchange_id)?;
             session()?.acknowledge(&received).await?;
-            ok(&())
+            answer(&r, &())
         }
-        "download" => {
-            let a: FileArg = args(json)?;
-            let received =
-                with_state(|s| s.opened.get(&a.exchange_id).cloned())?.ok_or_else(|| {
-                    WorkerError::new(ErrorCode::BadRequest, "open the exchange first")
-                })?;
+        Request::Download(r) => {
+            let received = opened_exchange(&r.exchange_id)?;
             let session = session()?;
             let window = Rc::new(RefCell::new(Window::default()));
             with_state(|s| s.windows.insert(id, window.clone()))?;
             let mut writer = ChunkWriter { id, window };
             let report = move |p: Progress| progress(id, progress_report(&p));
             let result = session
-                .download_file_with_progress(&received, a.index, &mut writer, &report)
+                .download_file_with_progress(&received, r.index, &mut writer, &report)
                 .await;
             with_state(|s| s.windows.remove(&id))?;
             result?;
-            ok(&())
+            answer(&r, &())
         }
-        "create_org" => {
-            let a: NewOrg = args(json)?;
-            let kind = match a.kind.as_str() {
+        Request::CreateOrg(r) => {
+            let kind = match r.kind.as_str() {
                 "court" => OrgKind::Court,
                 "departement" => OrgKind::Departement,
                 _ => {
@@ -675,46 +463,112 @@ async fn handle(
                     ));
                 }
             };
-            ok(&session()?.create_org(kind, &a.name, &a.code).await?)
+            let org = session()?.create_org(kind, &r.name, &r.code).await?;
+            answer(&r, &org)
         }
-        "invite" => {
-            let a: Invite = args(json)?;
-            ok(&session()?
-                .invite(&a.org, &a.email, &a.display_name, a.role)
-                .await?)
+        Request::Invite(r) => {
+            let invited = session()?
+                .invite(&r.org, &r.email, &r.display_name, r.role)
+                .await?;
+            answer(&r, &invited)
         }
-        "members" => {
-            let a: OrgArg = args(json)?;
-            ok(&session()?.members(&a.org).await?)
+        Request::Members(r) => answer(&r, &session()?.members(&r.org).await?),
+        Request::Certify(r) => {
+            session()?.certify(&r.org, &r.user).await?;
+            answer(&r, &())
         }
-        "certify" => {
-            let a: OrgUser = args(json)?;
-            session()?.certify(&a.org, &a.user).await?;
-            ok(&())
+        Request::Grant(r) => {
+            session()?.grant_keys(&r.org, &r.user).await?;
+            answer(&r, &())
         }
-        "grant" => {
-            let a: OrgUser = args(json)?;
-            session()?.grant_keys(&a.org, &a.user).await?;
-            ok(&())
+        Request::Remove(r) => answer(&r, &session()?.remove_member(&r.org, &r.user).await?),
+        Request::Reset(r) => answer(&r, &session()?.reset_member(&r.org, &r.user).await?),
+        Request::Rotate(r) => {
+            let session = session()?;
+            let (generation, key) = session.publish_org_key().await?;
+            update_session(session.me.user_id, |s| {
+                s.org_keys.insert(generation, key);
+            })?;
+            answer(&r, &generation)
         }
-        "remove" => {
-            let a: OrgUser = args(json)?;
-            ok(&session()?.remove_member(&a.org, &a.user).await?)
+        Request::ListOrgs(r) => answer(&r, &session()?.list_orgs().await?),
+        Request::SetRetention(r) => {
+            session()?.set_retention(&r.org, r.retention_days).await?;
+            answer(&r, &())
         }
-        "reset" => {
-            let a: OrgUser = args(json)?;
-            ok(&session()?.reset_member(&a.org, &a.user).await?)
+        Request::WithdrawInvitation(r) => {
+            session()?.withdraw_invitation(&r.org, &r.user).await?;
+            answer(&r, &())
         }
-        "rotate" => {
-            let mut session = session()?;
-            let generation = session.rotate_org_key().await?;
-            set_session(Some(session))?;
-            ok(&generation)
+        Request::SuspendKey(r) => {
+            session()?.suspend_key(&r.org, r.generation).await?;
+            answer(&r, &())
         }
-        _ => Err(WorkerError::new(
-            ErrorCode::BadRequest,
-            format!("unknown operation {op}"),
-        )),
+        Request::OrgKeys(r) => answer(&r, &session()?.org_keys(&r.org).await?),
+        Request::Audit(r) => {
+            let session = session()?;
+            let entries = match r.source {
+                AuditSource::Org(org) => session.org_audit(&org, r.query.clone()).await?,
+                AuditSource::Platform => session.platform_audit(r.query.clone()).await?,
+            };
+            answer(&r, &entries)
+        }
+        Request::VerifyAudit(r) => answer(&r, &session()?.verify_audit(&r.org).await?),
+        Request::Exchange(r) => answer(&r, &session()?.exchange(&r.id).await?),
+        Request::Inbox(r) => answer(&r, &session()?.inbox_page(r.query.clone()).await?),
+        Request::Outbox(r) => answer(&r, &session()?.outbox_page(r.query.clone()).await?),
+    }
+}
+
+/// An exchange this worker opened (its keys stay here, for downloads and receipts).
+fn opened_exchange(id: &ExchangeId) -> Result<Received, WorkerError> {
+    with_state(|s| s.opened.get(id).cloned())?
+        .ok_or_else(|| WorkerError::new(ErrorCode::BadRequest, "open the exchange first"))
+}
+
+/// An opened exchange, as the page shows it.
+fn opened(received: &Received) -> Opened {
+    Opened {
+        summary: received.detail.summary.clone(),
+        sender_name: received.exchange.sender.display_name.clone(),
+        sender_org_id: received.exchange.sender.org_id,
+        sender_fingerprint: received
+            .exchange
+            .sender
+            .signing_key
+            .fingerprint()
+            .to_string(),
+        category: category_code(received.manifest.category).into(),
+        subject: received.manifest.subject.clone(),
+        message: received.manifest.message.clone(),
+        case_reference: received.manifest.case_reference.clone(),
+        files: received
+            .manifest
+            .files
+            .iter()
+            .map(|f| OpenedFile {
+                name: f.name.clone(),
+                size: f.size,
+                media_type: f.media_type.clone(),
+            })
+            .collect(),
+        receipts: received
+            .receipts
+            .iter()
+            .map(|r| ReadBy {
+                name: r.reader.display_name.clone(),
+                org_id: r.reader.org_id,
+                read_at: r.receipt.read_at,
+            })
+            .collect(),
+    }
+}
+
+/// Aborts the send or resume `id`, if it is running.
+fn cancel(id: u32) {
+    let abort = SENDS.with(|s| s.borrow_mut().remove(&id));
+    if let Some(abort) = abort {
+        abort.abort();
     }
 }
 
@@ -789,9 +643,9 @@ async fn finish_send(
     session: &Session,
     result: Result<Result<ExchangeId, pli_client::ClientError>, futures_util::future::Aborted>,
     plan: Option<&[u8]>,
-) -> Result<String, WorkerError> {
+) -> Result<ExchangeId, WorkerError> {
     match result {
-        Ok(Ok(exchange)) => ok(&exchange),
+        Ok(Ok(exchange)) => Ok(exchange),
         Ok(Err(error)) => Err(error.into()),
         Err(_aborted) => {
             if let Some(plan) = plan {

@@ -27,7 +27,7 @@ try {
   console.error("Pli worker: cannot start", error);
   const fail = (event) => {
     const id = event.data && event.data.id;
-    if (typeof id === "number" && event.data.op !== "ack") {
+    if (typeof id === "number" && event.data.kind === "request") {
       const detail = `the worker cannot start: ${error}`;
       self.postMessage({ id, kind: "err", data: JSON.stringify({ code: "internal", detail }) });
     }

@@ -29,5 +29,6 @@ mod session;
 pub use error::ClientError;
 pub use http::Client;
 pub use session::{
-    FileInput, PendingSend, Phase, PlannedFile, Progress, Reader, Received, SendOptions, Session,
+    Account, DirectoryEntry, FileInput, PendingSend, Phase, PlannedFile, Progress, Reader,
+    Received, SendOptions, Session,
 };

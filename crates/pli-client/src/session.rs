@@ -2,6 +2,7 @@
 
 use futures_util::io::{AsyncRead, AsyncWrite, AsyncWriteExt as _};
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -30,10 +31,12 @@ use sha2::{Digest as _, Sha256};
 
 use crate::protocol::{self, VerifiedExchange, VerifiedReceipt};
 
+mod admin;
 mod send;
 
 use crate::rt;
 use crate::{Client, ClientError};
+pub use admin::DirectoryEntry;
 use pli_api::endpoints as ep;
 pub use send::{PendingSend, PlannedFile};
 
@@ -213,6 +216,43 @@ pub struct Received {
     key: Identity,
 }
 
+/// The account and its organisation keys, as [`Session::fetch_account`] read them.
+#[derive(Clone)]
+pub struct Account {
+    /// The account.
+    pub me: Me,
+    /// The organisation keys granted, verified; `None` when the account holds none to
+    /// read (not active, or the platform's).
+    pub org_keys: Option<BTreeMap<u32, OrgKey>>,
+}
+
+impl std::fmt::Debug for Account {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Account")
+            .field("user", &self.me.user_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Highest key generation seen per organisation, shared by a session's clones.
+#[derive(Clone, Default)]
+struct SeenGenerations(Arc<Mutex<BTreeMap<OrgId, u32>>>);
+
+impl SeenGenerations {
+    /// The highest generation seen for `org` (0: none).
+    fn get(&self, org: &OrgId) -> u32 {
+        let seen = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        seen.get(org).copied().unwrap_or(0)
+    }
+
+    /// Records `generation` for `org`, keeping the highest.
+    fn saw(&self, org: OrgId, generation: u32) {
+        let mut seen = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let entry = seen.entry(org).or_insert(generation);
+        *entry = (*entry).max(generation);
+    }
+}
+
 /// A logged-in person.
 #[derive(Clone)]
 pub struct Session {
@@ -227,8 +267,10 @@ pub struct Session {
     pub trust: TrustRoot,
     /// The organisation's keys this person holds, by generation.
     pub org_keys: BTreeMap<u32, OrgKey>,
-    /// Highest key generation seen per organisation (refuses rollbacks).
-    seen_generations: BTreeMap<OrgId, u32>,
+    /// Highest key generation seen per organisation (refuses rollbacks), shared by the
+    /// session's clones and updated through `&self`, so that concurrent calls on one
+    /// session (the web worker's) all record what they saw.
+    seen_generations: SeenGenerations,
     kdf_for_new_accounts: KdfParams,
 }
 
@@ -425,7 +467,7 @@ impl Session {
             root_key: bundle.root,
             trust,
             org_keys: BTreeMap::new(),
-            seen_generations: BTreeMap::new(),
+            seen_generations: SeenGenerations::default(),
             kdf_for_new_accounts: kdf,
         };
         session.refresh_keys().await?;
@@ -445,15 +487,39 @@ impl Session {
     /// Re-reads the account and unlocks every organisation key granted, each checked
     /// against its certificate (verified to the root).
     pub async fn refresh_keys(&mut self) -> Result<(), ClientError> {
-        self.me = self.client.fetch(&ep::GetMe {}).await?;
-        if self.me.status != AccountStatus::Active || self.me.org_kind == OrgKind::Platform {
-            return Ok(());
+        let account = self.fetch_account().await?;
+        self.set_account(account);
+        Ok(())
+    }
+
+    /// What [`refresh_keys`](Self::refresh_keys) reads, without changing the session:
+    /// the account and the organisation keys granted to it, verified. Apply it with
+    /// [`set_account`](Self::set_account).
+    pub async fn fetch_account(&self) -> Result<Account, ClientError> {
+        let me: Me = self.client.fetch(&ep::GetMe {}).await?;
+        let org_keys = if me.status != AccountStatus::Active || me.org_kind == OrgKind::Platform {
+            None
+        } else {
+            Some(self.granted_keys(&me).await?)
+        };
+        Ok(Account { me, org_keys })
+    }
+
+    /// Takes in an account read by [`fetch_account`](Self::fetch_account).
+    pub fn set_account(&mut self, account: Account) {
+        self.me = account.me;
+        if let Some(org_keys) = account.org_keys {
+            self.org_keys = org_keys;
         }
-        let org = self.me.org_id;
+    }
+
+    /// The organisation keys granted to `me`, each checked against its certificate.
+    async fn granted_keys(&self, me: &Me) -> Result<BTreeMap<u32, OrgKey>, ClientError> {
+        let org = me.org_id;
         let directory: Vec<DirectoryKey> = self.client.fetch(&ep::OrgKeys { org }).await?;
         let grants: MyGrants = self.client.fetch(&ep::MyGrants {}).await?;
-        let own_org = self.own_org_entry().await?;
-        self.org_keys.clear();
+        let own_org = self.own_org_entry(&org).await?;
+        let mut org_keys = BTreeMap::new();
         for grant in grants.grants.iter().filter(|g| g.org_id == org) {
             let Some(entry) = directory.iter().find(|k| k.generation == grant.generation) else {
                 continue;
@@ -476,15 +542,15 @@ impl Session {
                 grant.generation,
                 &key_cert.public_key,
             )?;
-            self.org_keys.insert(grant.generation, key);
+            org_keys.insert(grant.generation, key);
         }
-        Ok(())
+        Ok(org_keys)
     }
 
-    async fn own_org_entry(&self) -> Result<DirectoryOrg, ClientError> {
+    async fn own_org_entry(&self, org: &OrgId) -> Result<DirectoryOrg, ClientError> {
         let orgs: Vec<DirectoryOrg> = self.client.fetch(&ep::Directory {}).await?;
         orgs.into_iter()
-            .find(|o| o.org_id == self.me.org_id)
+            .find(|o| o.org_id == *org)
             .ok_or_else(|| ClientError::verification("my organisation is not in the directory"))
     }
 
@@ -681,6 +747,15 @@ impl Session {
     /// Publishes a new key generation for my organisation (the first, or a rotation),
     /// granted to every active member after verifying their certificates to the root.
     pub async fn rotate_org_key(&mut self) -> Result<u32, ClientError> {
+        let (generation, key) = self.publish_org_key().await?;
+        self.org_keys.insert(generation, key);
+        Ok(generation)
+    }
+
+    /// What [`rotate_org_key`](Self::rotate_org_key) does, without changing the session:
+    /// returns the generation published and its key, to add to
+    /// [`org_keys`](Self::org_keys).
+    pub async fn publish_org_key(&self) -> Result<(u32, OrgKey), ClientError> {
         let org = self.me.org_id;
         let generation = self.org_keys.keys().max().map_or(1, |g| g + 1);
         let key = OrgKey::generate(org, generation)?;
@@ -713,8 +788,7 @@ impl Session {
         self.client
             .submit(&ep::PublishKey { org }, &request)
             .await?;
-        self.org_keys.insert(generation, key);
-        Ok(generation)
+        Ok((generation, key))
     }
 
     /// Removes a member.
@@ -749,14 +823,33 @@ impl Session {
         &mut self,
         org: &OrgId,
     ) -> Result<protocol::VerifiedOrgKey, ClientError> {
+        self.verify_recipient(org).await
+    }
+
+    /// [`recipient_key`](Self::recipient_key) through a shared session (`&mut` there only
+    /// keeps its callers unchanged).
+    pub async fn verify_recipient(
+        &self,
+        org: &OrgId,
+    ) -> Result<protocol::VerifiedOrgKey, ClientError> {
         let orgs: Vec<DirectoryOrg> = self.client.fetch(&ep::Directory {}).await?;
         let entry = orgs
             .iter()
             .find(|o| o.org_id == *org)
             .ok_or_else(|| ClientError::verification("unknown recipient"))?;
-        let at_least = self.seen_generations.get(org).copied().unwrap_or(0);
+        self.verify_directory_entry(entry)
+    }
+
+    /// Verifies a directory entry to the root, refusing a generation older than one this
+    /// session saw, and remembers the generation.
+    fn verify_directory_entry(
+        &self,
+        entry: &DirectoryOrg,
+    ) -> Result<protocol::VerifiedOrgKey, ClientError> {
+        let org = entry.org_id;
+        let at_least = self.seen_generations.get(&org);
         let verified = protocol::verify_directory_org(&self.trust, entry, at_least)?;
-        self.seen_generations.insert(*org, verified.key.generation);
+        self.seen_generations.saw(org, verified.key.generation);
         Ok(verified)
     }
 

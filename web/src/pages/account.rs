@@ -2,7 +2,7 @@
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use pli_api::messages::{Me, TotpSetupResponse};
+use pli_api::messages::TotpSetupResponse;
 
 use super::ErrorBox;
 use super::auth::MyFingerprints;
@@ -23,7 +23,7 @@ pub fn Account() -> impl IntoView {
     let (error, set_error) = signal(None::<WorkerError>);
     let start = move |_| {
         leptos::task::spawn_local(async move {
-            match crate::bridge::call::<TotpSetupResponse>("totp_setup", ()).await {
+            match crate::bridge::call(crate::protocol::TotpSetup).await {
                 Ok(s) => set_setup.set(Some(s)),
                 Err(e) => set_error.set(Some(e)),
             }
@@ -32,10 +32,9 @@ pub fn Account() -> impl IntoView {
     let confirm = move |ev: SubmitEvent| {
         ev.prevent_default();
         leptos::task::spawn_local(async move {
-            match crate::bridge::call::<Me>(
-                "totp_confirm",
-                serde_json::json!({ "code": code.get_untracked() }),
-            )
+            match crate::bridge::call(crate::protocol::TotpConfirm {
+                code: code.get_untracked(),
+            })
             .await
             {
                 Ok(me) => ctx.auth.set(Auth::Ready(Box::new(me))),

@@ -121,12 +121,7 @@ fn RetentionForm(org: OrgId, version: RwSignal<u32>) -> impl IntoView {
     let days = RwSignal::new(String::new());
     // The current value, from the member list (which org admins can read).
     leptos::task::spawn_local(async move {
-        let path = format!("/api/orgs/{org}/members");
-        if let Ok(members) = crate::bridge::call::<pli_api::messages::Members>(
-            "get",
-            serde_json::json!({ "path": path }),
-        )
-        .await
+        if let Ok(members) = crate::bridge::call(crate::protocol::MembersOf { org }).await
             && days.get_untracked().is_empty()
         {
             days.set(members.retention_days.to_string());
@@ -150,11 +145,11 @@ fn RetentionForm(org: OrgId, version: RwSignal<u32>) -> impl IntoView {
             return;
         };
         leptos::task::spawn_local(async move {
-            let args = serde_json::json!({
-                "path": format!("/api/orgs/{org}/retention"),
-                "body": { "retention_days": value },
-            });
-            match gate.call::<serde_json::Value>("put", args).await {
+            let request = crate::protocol::SetRetention {
+                org,
+                retention_days: value,
+            };
+            match gate.call(request).await {
                 Ok(_) => {
                     set_saved.set(Some(value));
                     version.update(|v| *v += 1);

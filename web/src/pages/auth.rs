@@ -78,13 +78,13 @@ pub fn Login() -> impl IntoView {
         set_error.set(None);
         leptos::task::spawn_local(async move {
             let totp = totp.get_untracked();
-            let args = serde_json::json!({
-                "email": email.get_untracked(),
-                "password": password.get_untracked(),
-                "totp": if totp.is_empty() { None } else { Some(totp) },
-                "pinned_root": super::pinned_root(),
-            });
-            match crate::bridge::call::<Me>("login", args).await {
+            let request = crate::protocol::Login {
+                email: email.get_untracked(),
+                password: password.get_untracked(),
+                totp: if totp.is_empty() { None } else { Some(totp) },
+                pinned_root: super::pinned_root(),
+            };
+            match crate::bridge::call(request).await {
                 Ok(me) => after_login(ctx, me),
                 Err(e) => {
                     if e.code == ErrorCode::TotpRequired {
@@ -142,8 +142,11 @@ pub fn Unlock(me: Me) -> impl IntoView {
         set_busy.set(true);
         set_error.set(None);
         leptos::task::spawn_local(async move {
-            let args = serde_json::json!({ "password": password.get_untracked(), "pinned_root": super::pinned_root() });
-            match crate::bridge::call::<Me>("unlock", args).await {
+            let request = crate::protocol::Unlock {
+                password: password.get_untracked(),
+                pinned_root: super::pinned_root(),
+            };
+            match crate::bridge::call(request).await {
                 Ok(me) => ctx.auth.set(Auth::Ready(Box::new(me))),
                 Err(e) => set_error.set(Some(e)),
             }
@@ -152,7 +155,7 @@ pub fn Unlock(me: Me) -> impl IntoView {
     };
     let other = move |_| {
         leptos::task::spawn_local(async move {
-            let _ = crate::bridge::call::<()>("logout", ()).await;
+            let _ = crate::bridge::call(crate::protocol::Logout).await;
             ctx.auth.set(Auth::Anonymous);
         });
     };
@@ -206,10 +209,9 @@ pub fn Setup(token: String) -> impl IntoView {
     let (error, set_error) = signal(None::<WorkerError>);
     let token_for_lookup = token.clone();
     leptos::task::spawn_local(async move {
-        if let Err(e) = crate::bridge::call::<InvitationInfo>(
-            "lookup_setup",
-            serde_json::json!({ "token": token_for_lookup }),
-        )
+        if let Err(e) = crate::bridge::call(crate::protocol::LookupSetup {
+            token: token_for_lookup,
+        })
         .await
         {
             set_error.set(Some(e));
@@ -225,13 +227,13 @@ pub fn Setup(token: String) -> impl IntoView {
         set_error.set(None);
         let token = token.clone();
         leptos::task::spawn_local(async move {
-            let args = serde_json::json!({
-                "token": token,
-                "email": email.get_untracked(),
-                "display_name": name.get_untracked(),
-                "password": password.get_untracked(),
-            });
-            match crate::bridge::call::<Me>("setup", args).await {
+            let request = crate::protocol::Setup {
+                token,
+                email: email.get_untracked(),
+                display_name: name.get_untracked(),
+                password: password.get_untracked(),
+            };
+            match crate::bridge::call(request).await {
                 Ok(me) => after_login(ctx, me),
                 Err(e) => set_error.set(Some(e)),
             }
@@ -274,10 +276,9 @@ pub fn Invitation(token: String) -> impl IntoView {
     let (error, set_error) = signal(None::<WorkerError>);
     let token_for_lookup = token.clone();
     leptos::task::spawn_local(async move {
-        match crate::bridge::call::<InvitationInfo>(
-            "lookup_invitation",
-            serde_json::json!({ "token": token_for_lookup }),
-        )
+        match crate::bridge::call(crate::protocol::LookupInvitation {
+            token: token_for_lookup,
+        })
         .await
         {
             Ok(i) => set_info.set(Some(i)),
@@ -294,8 +295,11 @@ pub fn Invitation(token: String) -> impl IntoView {
         set_error.set(None);
         let token = token.clone();
         leptos::task::spawn_local(async move {
-            let args = serde_json::json!({ "token": token, "password": password.get_untracked() });
-            match crate::bridge::call::<Me>("accept", args).await {
+            let request = crate::protocol::Accept {
+                token,
+                password: password.get_untracked(),
+            };
+            match crate::bridge::call(request).await {
                 Ok(me) => after_login(ctx, me),
                 Err(e) => set_error.set(Some(e)),
             }
@@ -346,7 +350,7 @@ pub fn Invitation(token: String) -> impl IntoView {
 pub fn MyFingerprints() -> impl IntoView {
     let (prints, set_prints) = signal(None::<Fingerprints>);
     leptos::task::spawn_local(async move {
-        if let Ok(p) = crate::bridge::call::<Fingerprints>("fingerprints", ()).await {
+        if let Ok(p) = crate::bridge::call(crate::protocol::MyFingerprints).await {
             set_prints.set(Some(p));
         }
     });
@@ -373,7 +377,7 @@ pub fn Pending() -> impl IntoView {
     let (error, set_error) = signal(None::<WorkerError>);
     let refresh = move |_| {
         leptos::task::spawn_local(async move {
-            match crate::bridge::call::<Me>("refresh", ()).await {
+            match crate::bridge::call(crate::protocol::Refresh).await {
                 Ok(me) => ctx.auth.set(Auth::Ready(Box::new(me))),
                 Err(e) => set_error.set(Some(e)),
             }
@@ -416,13 +420,13 @@ pub fn SessionEnded() -> impl IntoView {
         set_error.set(None);
         leptos::task::spawn_local(async move {
             let totp = code.get_untracked();
-            let args = serde_json::json!({
-                "email": before.email,
-                "password": password.get_untracked(),
-                "totp": if totp.is_empty() { None } else { Some(totp) },
-                "pinned_root": super::pinned_root(),
-            });
-            match crate::bridge::call::<Me>("login", args).await {
+            let request = crate::protocol::Login {
+                email: before.email,
+                password: password.get_untracked(),
+                totp: if totp.is_empty() { None } else { Some(totp) },
+                pinned_root: super::pinned_root(),
+            };
+            match crate::bridge::call(request).await {
                 Ok(me) => {
                     password.set(String::new());
                     code.set(String::new());
@@ -446,7 +450,7 @@ pub fn SessionEnded() -> impl IntoView {
     };
     let other = move |_| {
         leptos::task::spawn_local(async move {
-            let _ = crate::bridge::call::<()>("logout", ()).await;
+            let _ = crate::bridge::call(crate::protocol::Logout).await;
             open.set(false);
             ctx.auth.set(Auth::Anonymous);
             navigate(&Route::Login);

@@ -13,7 +13,6 @@
 use leptos::ev::{DragEvent, SubmitEvent};
 use leptos::prelude::*;
 use pli_api::ErrorCode;
-use pli_api::messages::ExchangeDetail;
 use pli_api::{ExchangeId, OrgId};
 use wasm_bindgen::JsCast as _;
 
@@ -232,12 +231,11 @@ async fn load_original(id: ExchangeId, my_org: Option<OrgId>) -> (Option<OrgId>,
             sender
         }
     };
-    let path = serde_json::json!({ "path": format!("/api/exchanges/{id}") });
-    let mut counterpart = bridge::call::<ExchangeDetail>("get", path)
+    let mut counterpart = bridge::call(crate::protocol::ExchangeOf { id })
         .await
         .ok()
         .map(|d| other(d.summary.sender_org_id, d.summary.recipient_org_id));
-    let opened = bridge::call::<Opened>("open", serde_json::json!({ "exchange_id": id }))
+    let opened = bridge::call(crate::protocol::Open { exchange_id: id })
         .await
         .ok();
     if let Some(o) = &opened {
@@ -320,7 +318,7 @@ pub fn Compose(reply: Option<String>) -> impl IntoView {
     let drag_depth = StoredValue::new(0i32);
     let sending = RwSignal::new(false);
     let cancelling = RwSignal::new(false);
-    let send_id = StoredValue::new(None::<u32>);
+    let send_id = StoredValue::new(None::<bridge::Handle>);
     // The sealed plan of the send under way or last failed (see `resume`): "Réessayer"
     // resumes it instead of sending everything again.
     let last_plan = StoredValue::new(None::<String>);
@@ -347,7 +345,7 @@ pub fn Compose(reply: Option<String>) -> impl IntoView {
     let load = move || {
         directory.set(None);
         leptos::task::spawn_local(async move {
-            let result = bridge::call::<Vec<Recipient>>("directory", ())
+            let result = bridge::call(crate::protocol::Recipients)
                 .await
                 .map(|mut list| {
                     list.retain(|r| Some(r.org_id) != my_org);
@@ -565,20 +563,22 @@ pub fn Compose(reply: Option<String>) -> impl IntoView {
             last_plan.set_value(None);
             crate::pages::resume::forget();
             leptos::task::spawn_local(async move {
-                let _ = bridge::call::<bool>("abandon", serde_json::json!({ "plan": stale })).await;
+                let _ = bridge::call(crate::protocol::Abandon { plan: stale }).await;
             });
         }
-        let op = if plan.is_some() { "resume" } else { "send" };
-        let args = serde_json::json!({
-            "plan": plan,
-            "recipient": recipient.get_untracked(),
-            "category": category.get_untracked(),
-            "subject": subject.get_untracked().trim(),
-            "message": message.get_untracked(),
-            "case_reference": case_reference.get_untracked().trim(),
-            "urgent": urgent.get_untracked(),
-            "in_reply_to": reply_id,
-        });
+        let new_send = recipient
+            .get_untracked()
+            .parse::<OrgId>()
+            .map(|recipient| crate::protocol::SendExchange {
+                recipient,
+                category: category.get_untracked(),
+                subject: subject.get_untracked().trim().to_owned(),
+                message: message.get_untracked(),
+                case_reference: case_reference.get_untracked().trim().to_owned(),
+                urgent: urgent.get_untracked(),
+                in_reply_to: reply_id,
+            })
+            .map_err(|_| WorkerError::new(ErrorCode::BadRequest, "unknown recipient"));
         let blobs: Vec<web_sys::File> = picked.iter().map(|p| p.file.clone()).collect();
         encrypt.set(None);
         upload.set(None);
@@ -605,10 +605,22 @@ pub fn Compose(reply: Option<String>) -> impl IntoView {
                         _ => {}
                     }
                 });
-            // The id this request gets: nothing else can be sent between the two lines.
-            send_id.set_value(Some(bridge::next_id()));
-            let result =
-                bridge::call_with::<ExchangeId>(op, args, &blobs, Some(on_progress), None).await;
+            let with = bridge::With {
+                files: &blobs,
+                on_progress: Some(on_progress),
+                on_chunk: None,
+            };
+            let running = match plan {
+                Some(plan) => bridge::start(crate::protocol::Resume { plan }, with),
+                None => new_send.and_then(|request| bridge::start(request, with)),
+            };
+            let result = match running {
+                Ok(running) => {
+                    send_id.set_value(Some(running.handle()));
+                    running.outcome().await
+                }
+                Err(error) => Err(error),
+            };
             send_id.set_value(None);
             sending.set(false);
             cancelling.set(false);
@@ -654,13 +666,11 @@ pub fn Compose(reply: Option<String>) -> impl IntoView {
         }
     };
     let cancel = move |_| {
-        let Some(id) = send_id.get_value() else {
+        let Some(running) = send_id.get_value() else {
             return;
         };
         cancelling.set(true);
-        leptos::task::spawn_local(async move {
-            let _ = bridge::call::<bool>("cancel", serde_json::json!({ "id": id })).await;
-        });
+        running.cancel();
     };
 
     // ----- pieces of the view

@@ -12,7 +12,7 @@ use leptos::ev::SubmitEvent;
 use leptos::html;
 use leptos::prelude::*;
 use pli_api::ErrorCode;
-use serde::de::DeserializeOwned;
+
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
@@ -20,7 +20,7 @@ use wasm_bindgen_futures::JsFuture;
 use super::ErrorBox;
 use crate::app::{Ctx, me};
 use crate::i18n::t;
-use crate::protocol::WorkerError;
+use crate::protocol::{Call, WorkerError};
 
 /// A modal dialog named by the element whose id is `labelled_by` (its heading).
 #[component]
@@ -157,13 +157,9 @@ impl Reauth {
 
     /// Asks the worker to do `op`, re-authenticating (at most twice) when the relay asks.
     /// Giving up yields the error code `cancelled`.
-    pub async fn call<T: DeserializeOwned>(
-        self,
-        op: &str,
-        args: serde_json::Value,
-    ) -> Result<T, WorkerError> {
+    pub async fn call<C: Call + Clone>(self, request: C) -> Result<C::Response, WorkerError> {
         for _ in 0..2 {
-            match crate::bridge::call::<T>(op, &args).await {
+            match crate::bridge::call(request.clone()).await {
                 Err(e) if e.code == ErrorCode::ReauthRequired => {
                     if !self.ask().await {
                         return Err(WorkerError::new(
@@ -175,7 +171,7 @@ impl Reauth {
                 other => return other,
             }
         }
-        crate::bridge::call::<T>(op, &args).await
+        crate::bridge::call(request).await
     }
 }
 
@@ -219,11 +215,11 @@ pub fn ReauthDialog(gate: Reauth) -> impl IntoView {
         set_error.set(None);
         leptos::task::spawn_local(async move {
             let totp = code.get_untracked();
-            let args = serde_json::json!({
-                "password": password.get_untracked(),
-                "totp": if totp.is_empty() { None } else { Some(totp) },
-            });
-            match crate::bridge::call::<()>("reauth", args).await {
+            let request = crate::protocol::Reauth {
+                password: password.get_untracked(),
+                totp: if totp.is_empty() { None } else { Some(totp) },
+            };
+            match crate::bridge::call(request).await {
                 Ok(()) => {
                     gate.settle(true);
                     gate.open.set(false);

@@ -52,7 +52,7 @@ fn is_verification_failure(error: &WorkerError) -> bool {
 }
 
 async fn open(id: ExchangeId) -> Result<Opened, WorkerError> {
-    crate::bridge::call("open", serde_json::json!({ "exchange_id": id })).await
+    crate::bridge::call(crate::protocol::Open { exchange_id: id }).await
 }
 
 /// Opens the exchange (and sends my receipt, if I am its recipient).
@@ -65,11 +65,8 @@ async fn load(
 ) {
     // The relay's description first: an upload in progress or an expired exchange is
     // not a verification failure.
-    let detail: Result<ExchangeDetail, WorkerError> = crate::bridge::call(
-        "get",
-        serde_json::json!({ "path": format!("/api/exchanges/{id}") }),
-    )
-    .await;
+    let detail: Result<ExchangeDetail, WorkerError> =
+        crate::bridge::call(crate::protocol::ExchangeOf { id }).await;
     let detail = match detail {
         Ok(detail) => detail,
         Err(error) => {
@@ -115,7 +112,7 @@ async fn load(
 /// shows the verified receipts again.
 async fn acknowledge(id: ExchangeId, receipts: RwSignal<Vec<ReadBy>>, receipt: RwSignal<Receipt>) {
     receipt.set(Receipt::Sending);
-    match crate::bridge::call::<()>("acknowledge", serde_json::json!({ "exchange_id": id })).await {
+    match crate::bridge::call(crate::protocol::Acknowledge { exchange_id: id }).await {
         Ok(()) => {
             receipt.set(Receipt::Sent);
             refresh_receipts(id, receipts).await;

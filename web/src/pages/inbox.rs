@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use pli_api::messages::{DirectoryOrg, ExchangePage, ExchangeSummary};
+use pli_api::messages::{DirectoryOrg, ExchangePage, ExchangeQuery, ExchangeSummary};
 use pli_api::{ExchangeId, OrgId};
 use pli_crypto::cert::{OrgCertificate, TrustRoot};
 use pli_crypto::sign::{Signed, VerifyingKey};
@@ -43,7 +43,7 @@ thread_local! {
 /// The platform root the worker trusts (pinned on first use).
 async fn trust_root() -> Option<TrustRoot> {
     use base64::Engine as _;
-    let text: String = crate::bridge::call("root_key", ()).await.ok()?;
+    let text: String = crate::bridge::call(crate::protocol::RootKey).await.ok()?;
     let bytes: [u8; 32] = base64::engine::general_purpose::STANDARD
         .decode(text)
         .ok()?
@@ -57,10 +57,7 @@ async fn trust_root() -> Option<TrustRoot> {
 /// left out (and shows as unknown).
 async fn certified_org_names() -> Option<OrgNames> {
     let root = trust_root().await?;
-    let orgs: Vec<DirectoryOrg> =
-        crate::bridge::call("get", serde_json::json!({ "path": "/api/directory/orgs" }))
-            .await
-            .ok()?;
+    let orgs: Vec<DirectoryOrg> = crate::bridge::call(crate::protocol::Directory).await.ok()?;
     Some(
         orgs.into_iter()
             .filter_map(|org| {
@@ -250,24 +247,15 @@ impl Listing {
         }
     }
 
-    fn path(&self, cursor: Option<&str>, limit: usize) -> String {
-        let mailbox = match self.which {
-            Mailbox::Inbox => "inbox",
-            Mailbox::Outbox => "outbox",
-        };
-        let mut path = format!("/api/exchanges/{mailbox}?limit={limit}");
-        if self.urgent_only.get_untracked() {
-            path.push_str("&urgent=true");
+    /// The query for a page of `limit` rows from `cursor`.
+    fn query(&self, cursor: Option<String>, limit: usize) -> ExchangeQuery {
+        ExchangeQuery {
+            cursor,
+            limit: Some(u32::try_from(limit).unwrap_or(u32::MAX)),
+            urgent: self.urgent_only.get_untracked().then_some(true),
+            unread: self.unread_only.get_untracked().then_some(true),
+            counterpart: None,
         }
-        if self.unread_only.get_untracked() {
-            path.push_str("&unread=true");
-        }
-        if let Some(cursor) = cursor {
-            // URL-safe base64 from the relay: nothing to escape.
-            path.push_str("&cursor=");
-            path.push_str(cursor);
-        }
-        path
     }
 
     /// Loads from the top again, as many rows as are shown.
@@ -286,11 +274,14 @@ impl Listing {
     fn fetch(self, cursor: Option<String>, limit: usize, replace: bool) {
         let generation = self.generation.get_value().wrapping_add(1);
         self.generation.set_value(generation);
-        let path = self.path(cursor.as_deref(), limit);
+        let which = self.which;
+        let query = self.query(cursor, limit);
         self.loading.set(true);
         leptos::task::spawn_local(async move {
-            let result: Result<ExchangePage, WorkerError> =
-                crate::bridge::call("get", serde_json::json!({ "path": path })).await;
+            let result: Result<ExchangePage, WorkerError> = match which {
+                Mailbox::Inbox => crate::bridge::call(crate::protocol::Inbox { query }).await,
+                Mailbox::Outbox => crate::bridge::call(crate::protocol::Outbox { query }).await,
+            };
             // A newer request is on its way, or the page is gone.
             if self.generation.try_get_value() != Some(generation) {
                 return;
@@ -496,7 +487,7 @@ async fn verify_pending_readers(listing: Listing, readers: RwSignal<HashMap<Exch
                 return;
             };
             let opened: Result<Opened, WorkerError> =
-                crate::bridge::call("open", serde_json::json!({ "exchange_id": id })).await;
+                crate::bridge::call(crate::protocol::Open { exchange_id: id }).await;
             let found = match opened {
                 Ok(opened) => Readers::Verified(opened.receipts),
                 Err(_) => Readers::Unverified,

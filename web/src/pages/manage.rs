@@ -10,12 +10,12 @@ use std::collections::HashMap;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use pli_api::messages::{
-    DirectoryKey, InvitationInfo, InviteResponse, MemberSummary, Members, PublicKeys, Removed,
+    AuditEntry, AuditQuery, ChainVerification, DirectoryKey, InvitationInfo, InviteResponse,
+    MemberSummary, Members, PublicKeys, Removed,
 };
 use pli_api::{AccountStatus, Base64, OrgId};
 use pli_crypto::cert::{OrgKeyCertificate, Role, TrustRoot, UserCertificate};
 use pli_crypto::sign::{Fingerprint, Signed, VerifyingKey};
-use serde::Deserialize;
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen_futures::JsFuture;
 
@@ -46,7 +46,7 @@ pub fn encryption_fingerprint(keys: &PublicKeys) -> Option<String> {
 /// The platform root the worker trusts (pinned on first use).
 async fn trust_root() -> Option<TrustRoot> {
     use base64::Engine as _;
-    let text: String = crate::bridge::call("root_key", ()).await.ok()?;
+    let text: String = crate::bridge::call(crate::protocol::RootKey).await.ok()?;
     let bytes: [u8; 32] = base64::engine::general_purpose::STANDARD
         .decode(text)
         .ok()?
@@ -163,10 +163,13 @@ pub fn InviteForm(
                 email.get_untracked().trim().to_owned(),
                 name.get_untracked().trim().to_owned(),
             );
-            let args = serde_json::json!({
-                "org": org, "email": address, "display_name": display, "role": role,
-            });
-            match gate.call::<InviteResponse>("invite", args).await {
+            let request = crate::protocol::Invite {
+                org,
+                email: address.clone(),
+                display_name: display.clone(),
+                role,
+            };
+            match gate.call(request).await {
                 Ok(response) => {
                     set_made.set(Some((display, address, response)));
                     email.set(String::new());
@@ -234,7 +237,7 @@ pub fn load_members(
     error: WriteSignal<Option<WorkerError>>,
 ) {
     leptos::task::spawn_local(async move {
-        match crate::bridge::call::<Members>("members", serde_json::json!({ "org": org })).await {
+        match crate::bridge::call(crate::protocol::MembersOf { org }).await {
             Ok(m) => members.set(Some(m)),
             Err(e) => error.set(Some(e)),
         }
@@ -305,22 +308,22 @@ pub fn MembersPanel(
         set_error.set(None);
         outcome.set(None);
         leptos::task::spawn_local(async move {
-            let args = serde_json::json!({ "org": org, "user": member.user_id });
+            let user = member.user_id;
             let result = match op {
                 "certify" => gate
-                    .call::<()>("certify", args)
+                    .call(crate::protocol::Certify { org, user })
                     .await
                     .map(|()| Outcome::Certified(member.display_name.clone())),
                 "remove" => {
                     let generation = members
                         .get_untracked()
                         .and_then(|m| m.generations.iter().max().copied());
-                    gate.call::<Removed>("remove", args)
+                    gate.call(crate::protocol::Remove { org, user })
                         .await
                         .map(|r| Outcome::Removed(member.display_name.clone(), r, generation))
                 }
                 _ => gate
-                    .call::<InviteResponse>("reset", args)
+                    .call(crate::protocol::Reset { org, user })
                     .await
                     .map(|r| Outcome::Reset(member.clone(), r)),
             };
@@ -341,8 +344,8 @@ pub fn MembersPanel(
         set_error.set(None);
         outcome.set(None);
         leptos::task::spawn_local(async move {
-            let args = serde_json::json!({ "org": org, "user": member.user_id });
-            match gate.call::<()>("grant", args).await {
+            let user = member.user_id;
+            match gate.call(crate::protocol::Grant { org, user }).await {
                 Ok(()) => version.update(|v| *v += 1),
                 Err(e) => report(set_error, e),
             }
@@ -352,12 +355,12 @@ pub fn MembersPanel(
         set_error.set(None);
         outcome.set(None);
         leptos::task::spawn_local(async move {
-            let path = format!("/api/orgs/{org}/invitations/{}", invitation.user_id);
-            match gate
-                .call::<serde_json::Value>("delete", serde_json::json!({ "path": path }))
-                .await
-            {
-                Ok(_) => {
+            let request = crate::protocol::WithdrawInvitation {
+                org,
+                user: invitation.user_id,
+            };
+            match gate.call(request).await {
+                Ok(()) => {
                     outcome.set(Some(Outcome::Withdrawn(invitation.email.clone())));
                     version.update(|v| *v += 1);
                     focus_later("member-outcome");
@@ -772,13 +775,7 @@ pub fn KeysPanel(
     Effect::new(move |_| {
         version.track();
         leptos::task::spawn_local(async move {
-            let path = format!("/api/orgs/{org}/keys");
-            match crate::bridge::call::<Vec<DirectoryKey>>(
-                "get",
-                serde_json::json!({ "path": path }),
-            )
-            .await
-            {
+            match crate::bridge::call(crate::protocol::OrgKeys { org }).await {
                 Ok(list) => {
                     let root = trust_root().await;
                     let mut rows: Vec<KeyRow> = list
@@ -805,7 +802,7 @@ pub fn KeysPanel(
         rotated.set(None);
         suspended.set(None);
         leptos::task::spawn_local(async move {
-            match gate.call::<u32>("rotate", serde_json::Value::Null).await {
+            match gate.call(crate::protocol::Rotate).await {
                 Ok(generation) => {
                     rotated.set(Some(generation));
                     version.update(|v| *v += 1);
@@ -825,12 +822,11 @@ pub fn KeysPanel(
         rotated.set(None);
         suspended.set(None);
         leptos::task::spawn_local(async move {
-            let path = format!("/api/orgs/{org}/keys/{generation}/suspend");
             match gate
-                .call::<serde_json::Value>("post", serde_json::json!({ "path": path }))
+                .call(crate::protocol::SuspendKey { org, generation })
                 .await
             {
-                Ok(_) => {
+                Ok(()) => {
                     suspended.set(Some(generation));
                     version.update(|v| *v += 1);
                     focus_later("keys-outcome");
@@ -984,44 +980,7 @@ pub fn KeysPanel(
 
 // ----- audit --------------------------------------------------------------------------------
 
-/// One audit log entry (the relay's JSON; hashes are not needed here).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-struct AuditEntry {
-    seq: u64,
-    at: u64,
-    actor: Option<String>,
-    action: String,
-    object_type: String,
-    object_id: String,
-    detail: String,
-}
-
-/// The relay's check of the hash chain.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-struct Verification {
-    valid: bool,
-    entries: u64,
-    first_bad_seq: Option<u64>,
-    head: String,
-}
-
-/// Whose audit log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuditSource {
-    /// An organisation's (its admin): verification and export too.
-    Org(OrgId),
-    /// The platform's (the platform admin).
-    Platform,
-}
-
-impl AuditSource {
-    fn path(self) -> String {
-        match self {
-            Self::Org(org) => format!("/api/orgs/{org}/audit"),
-            Self::Platform => "/api/platform/audit".to_owned(),
-        }
-    }
-}
+pub use crate::protocol::AuditSource;
 
 /// Entries shown at a time.
 const PAGE: u64 = 50;
@@ -1031,8 +990,11 @@ async fn audit_page(
     after: u64,
     limit: u64,
 ) -> Result<Vec<AuditEntry>, WorkerError> {
-    let path = format!("{}?after={after}&limit={limit}", source.path());
-    crate::bridge::call("get", serde_json::json!({ "path": path })).await
+    let query = AuditQuery {
+        after: Some(after),
+        limit: Some(u32::try_from(limit).unwrap_or(u32::MAX)),
+    };
+    crate::bridge::call(crate::protocol::Audit { source, query }).await
 }
 
 /// The latest entries, newest first: from the verified count when there is one, else by
@@ -1195,20 +1157,14 @@ pub fn AuditLog(
     version: RwSignal<u32>,
 ) -> impl IntoView {
     let entries = RwSignal::new(None::<Vec<AuditEntry>>);
-    let verification = RwSignal::new(None::<Verification>);
+    let verification = RwSignal::new(None::<ChainVerification>);
     let (error, set_error) = signal(None::<WorkerError>);
     let (busy, set_busy) = signal(false);
     let load = move || {
         set_error.set(None);
         leptos::task::spawn_local(async move {
             let count = if let AuditSource::Org(org) = source {
-                let path = format!("/api/orgs/{org}/audit/verify");
-                match crate::bridge::call::<Verification>(
-                    "get",
-                    serde_json::json!({ "path": path }),
-                )
-                .await
-                {
+                match crate::bridge::call(crate::protocol::VerifyAudit { org }).await {
                     Ok(v) => {
                         let count = v.entries;
                         verification.set(Some(v));

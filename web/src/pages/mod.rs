@@ -62,7 +62,7 @@ pub async fn remember_root() {
     if pinned_root().is_some() {
         return;
     }
-    if let Ok(root) = crate::bridge::call::<String>("root_key", ()).await
+    if let Ok(root) = crate::bridge::call(crate::protocol::RootKey).await
         && let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten())
     {
         let _ = storage.set_item("pli.root", &root);

@@ -15,7 +15,7 @@ use super::dialog::{Reauth, ReauthDialog, focus_later, report};
 use super::manage::{AuditLog, AuditSource, InviteForm, KeysPanel, MembersPanel, load_members};
 use crate::app::{Ctx, me};
 use crate::i18n::{fill, t};
-use crate::protocol::{Fingerprints, WorkerError};
+use crate::protocol::WorkerError;
 
 #[component]
 pub fn Platform() -> impl IntoView {
@@ -39,12 +39,7 @@ pub fn Platform() -> impl IntoView {
     Effect::new(move |_| {
         version.track();
         leptos::task::spawn_local(async move {
-            match crate::bridge::call::<Vec<OrgSummary>>(
-                "get",
-                serde_json::json!({ "path": "/api/orgs" }),
-            )
-            .await
-            {
+            match crate::bridge::call(crate::protocol::ListOrgs).await {
                 Ok(mut list) => {
                     list.retain(|o| o.kind != pli_api::OrgKind::Platform);
                     list.sort_by(|a, b| a.name.cmp(&b.name));
@@ -55,7 +50,7 @@ pub fn Platform() -> impl IntoView {
         });
     });
     leptos::task::spawn_local(async move {
-        if let Ok(p) = crate::bridge::call::<Fingerprints>("fingerprints", ()).await {
+        if let Ok(p) = crate::bridge::call(crate::protocol::MyFingerprints).await {
             set_root.set(Some(p.root));
         }
     });
@@ -199,12 +194,12 @@ fn CreateOrg(
         set_created.set(None);
         leptos::task::spawn_local(async move {
             let display = name.get_untracked().trim().to_owned();
-            let args = serde_json::json!({
-                "kind": kind.get_untracked(),
-                "name": display,
-                "code": code.get_untracked().trim().to_uppercase(),
-            });
-            match gate.call::<OrgId>("create_org", args).await {
+            let request = crate::protocol::CreateOrg {
+                kind: kind.get_untracked(),
+                name: display.clone(),
+                code: code.get_untracked().trim().to_uppercase(),
+            };
+            match gate.call(request).await {
                 Ok(org) => {
                     set_created.set(Some((org, display)));
                     name.set(String::new());

@@ -95,12 +95,12 @@ pub fn ResumePanel() -> impl IntoView {
     let failure: RwSignal<Option<WorkerError>> = RwSignal::new(None);
     let (encrypt, set_encrypt) = signal(None::<ProgressReport>);
     let (upload, set_upload) = signal(None::<ProgressReport>);
-    let send_id = StoredValue::new(None::<u32>);
+    let send_id = StoredValue::new(None::<bridge::Handle>);
     let kept_plan = StoredValue::new(plan.clone());
 
     if let Some(plan) = plan {
         leptos::task::spawn_local(async move {
-            match bridge::call::<Pending>("pending", serde_json::json!({ "plan": plan })).await {
+            match bridge::call(crate::protocol::ReadPlan { plan }).await {
                 Ok(found) => pending.set(Some(found)),
                 // Sealed to keys this account no longer has (a reset), or damaged: useless.
                 Err(e) if e.code == ErrorCode::Verification || e.code == ErrorCode::Decryption => {
@@ -142,11 +142,18 @@ pub fn ResumePanel() -> impl IntoView {
                     "upload" => set_upload.set(Some(report)),
                     _ => {}
                 });
-            send_id.set_value(Some(bridge::next_id()));
-            let args = serde_json::json!({ "plan": plan });
-            let result =
-                bridge::call_with::<ExchangeId>("resume", args, &files, Some(on_progress), None)
-                    .await;
+            let with = bridge::With {
+                files: &files,
+                on_progress: Some(on_progress),
+                on_chunk: None,
+            };
+            let result = match bridge::start(crate::protocol::Resume { plan }, with) {
+                Ok(running) => {
+                    send_id.set_value(Some(running.handle()));
+                    running.outcome().await
+                }
+                Err(error) => Err(error),
+            };
             send_id.set_value(None);
             match result {
                 Ok(id) => {
@@ -165,18 +172,16 @@ pub fn ResumePanel() -> impl IntoView {
         });
     };
     let abandon = move |_| {
-        if let Some(id) = send_id.get_value() {
+        if let Some(running) = send_id.get_value() {
             // Resuming: stop it; the worker erases the upload.
-            leptos::task::spawn_local(async move {
-                let _ = bridge::call::<bool>("cancel", serde_json::json!({ "id": id })).await;
-            });
+            running.cancel();
             return;
         }
         let Some(plan) = kept_plan.get_value() else {
             return;
         };
         leptos::task::spawn_local(async move {
-            match bridge::call::<bool>("abandon", serde_json::json!({ "plan": plan })).await {
+            match bridge::call(crate::protocol::Abandon { plan }).await {
                 // `not_found`: already gone from the relay (expired, purged).
                 Err(e) if e.code != ErrorCode::NotFound => failure.set(Some(e)),
                 _ => {

@@ -146,7 +146,22 @@ impl Session {
         progress: &dyn Fn(Progress),
         on_plan: &dyn Fn(&[u8]),
     ) -> Result<ExchangeId, ClientError> {
-        let key = self.recipient_key(recipient).await?;
+        self.send_with_plan(recipient, files, options, progress, on_plan)
+            .await
+    }
+
+    /// [`send_resumable`](Self::send_resumable) through a shared session (`&mut` there
+    /// only keeps its callers unchanged): concurrent calls on one session all record the
+    /// key generations they saw.
+    pub async fn send_with_plan(
+        &self,
+        recipient: &OrgId,
+        files: Vec<FileInput>,
+        options: &SendOptions,
+        progress: &dyn Fn(Progress),
+        on_plan: &dyn Fn(&[u8]),
+    ) -> Result<ExchangeId, ClientError> {
+        let key = self.verify_recipient(recipient).await?;
         let own = if options.copy_to_sender {
             self.org_keys
                 .iter()
@@ -247,6 +262,16 @@ impl Session {
     /// and uploads only what the relay lacks.
     pub async fn resume_send(
         &mut self,
+        sealed: &[u8],
+        files: Vec<FileInput>,
+        progress: &dyn Fn(Progress),
+    ) -> Result<ExchangeId, ClientError> {
+        self.resume_planned(sealed, files, progress).await
+    }
+
+    /// [`resume_send`](Self::resume_send) through a shared session.
+    pub async fn resume_planned(
+        &self,
         sealed: &[u8],
         files: Vec<FileInput>,
         progress: &dyn Fn(Progress),

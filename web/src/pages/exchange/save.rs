@@ -78,7 +78,7 @@ struct ControlState {
     /// The person cancelled.
     cancelled: Cell<bool>,
     /// The worker request of the download in progress.
-    request: Cell<Option<u32>>,
+    request: Cell<Option<bridge::Handle>>,
 }
 
 impl Control {
@@ -90,8 +90,8 @@ impl Control {
 
     /// Stops the worker's download (it ends with an error at its next chunk).
     fn stop(&self) {
-        if let Some(id) = self.0.request.get() {
-            bridge::stop_download(id);
+        if let Some(running) = self.0.request.get() {
+            running.stop_download();
         }
     }
 
@@ -101,8 +101,8 @@ impl Control {
 
     /// Acknowledges `bytes` to the worker, if its download is still running.
     fn acknowledge(&self, bytes: u64) {
-        if let Some(id) = self.0.request.get() {
-            bridge::acknowledge(id, bytes);
+        if let Some(running) = self.0.request.get() {
+            running.acknowledge(bytes);
         }
     }
 }
@@ -150,12 +150,23 @@ async fn download(
     if control.cancelled() {
         return Err(WorkerError::new(ErrorCode::Cancelled, "cancelled"));
     }
-    // The request gets this id: nothing runs between here and its sending.
-    control.0.request.set(Some(bridge::next_id()));
-    let args = serde_json::json!({ "exchange_id": target.exchange_id, "index": target.index });
+    let exchange_id = target
+        .exchange_id
+        .parse()
+        .map_err(|_| WorkerError::new(ErrorCode::BadRequest, "not an exchange id"))?;
+    let request = crate::protocol::Download {
+        exchange_id,
+        index: target.index,
+    };
     let progress: Box<dyn Fn(ProgressReport)> = Box::new(move |report| on_progress(report));
-    let result =
-        bridge::call_with::<()>("download", args, &[], Some(progress), Some(on_chunk)).await;
+    let with = bridge::With {
+        files: &[],
+        on_progress: Some(progress),
+        on_chunk: Some(on_chunk),
+    };
+    let running = bridge::start(request, with)?;
+    control.0.request.set(Some(running.handle()));
+    let result = running.outcome().await;
     control.0.request.set(None);
     result
 }
