@@ -23,7 +23,7 @@ async fn journey_4_members_key_rotation_audit_and_retention() {
         court,
         court_admin,
         greffier,
-        mut caseworker,
+        caseworker,
         ..
     } = cast(&base, &server.setup_token).await.unwrap();
 

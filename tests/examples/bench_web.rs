@@ -345,7 +345,7 @@ async fn main() -> anyhow::Result<()> {
     let expected = bench_file(&receive_path, receive_size, 12)?;
 
     let server = relay(Backend::Sqlite).await?;
-    let mut people = cast(&server.base, &server.setup_token).await?;
+    let people = cast(&server.base, &server.setup_token).await?;
 
     println!("sending {} MiB from the web app…", send_size >> 20);
     let sent = send(

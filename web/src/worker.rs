@@ -388,7 +388,7 @@ async fn handle(
                 *plan.borrow_mut() = Some(sealed.to_vec());
                 progress(id, plan_report(sealed));
             };
-            let sending = session.send_with_plan(&r.recipient, inputs, &options, &report, &on_plan);
+            let sending = session.send_resumable(&r.recipient, inputs, &options, &report, &on_plan);
             let result = cancellable(id, sending).await;
             let plan = plan.borrow_mut().take();
             let exchange = finish_send(&session, result, plan.as_deref()).await?;
@@ -417,7 +417,7 @@ async fn handle(
             let plan = plan_bytes(&r.plan)?;
             let session = session()?;
             let report = move |p: Progress| progress(id, progress_report(&p));
-            let resuming = session.resume_planned(&plan, file_inputs(files), &report);
+            let resuming = session.resume_send(&plan, file_inputs(files), &report);
             let result = cancellable(id, resuming).await;
             let exchange = finish_send(&session, result, Some(&plan)).await?;
             answer(&r, &exchange)

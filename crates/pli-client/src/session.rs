@@ -820,15 +820,6 @@ impl Session {
     /// The recipient organisation's current key, verified to the root (and not older
     /// than any generation this session saw).
     pub async fn recipient_key(
-        &mut self,
-        org: &OrgId,
-    ) -> Result<protocol::VerifiedOrgKey, ClientError> {
-        self.verify_recipient(org).await
-    }
-
-    /// [`recipient_key`](Self::recipient_key) through a shared session (`&mut` there only
-    /// keeps its callers unchanged).
-    pub async fn verify_recipient(
         &self,
         org: &OrgId,
     ) -> Result<protocol::VerifiedOrgKey, ClientError> {

@@ -259,7 +259,7 @@ fn object_ref(text: &str) -> Result<ObjectRef> {
 
 async fn complete(options: &Options) -> Result<serde_json::Value> {
     let client = Client::new(options.get("base")?);
-    let mut session = Session::login(&client, options.get("email")?, PASSWORD, None, None)
+    let session = Session::login(&client, options.get("email")?, PASSWORD, None, None)
         .await
         .context("cannot log in as the sender")?;
     let exchange: ExchangeId = options

@@ -111,7 +111,7 @@ impl Session {
     /// manifest, uploads them part by part (retrying a part after a network failure),
     /// signs the envelope and completes. Returns the exchange id.
     pub async fn send(
-        &mut self,
+        &self,
         recipient: &OrgId,
         files: Vec<FileInput>,
         options: &SendOptions,
@@ -123,7 +123,7 @@ impl Session {
     /// [`send`](Self::send), reporting encryption and upload progress; the encryption of
     /// a part overlaps the upload of the previous one.
     pub async fn send_with_progress(
-        &mut self,
+        &self,
         recipient: &OrgId,
         files: Vec<FileInput>,
         options: &SendOptions,
@@ -138,22 +138,10 @@ impl Session {
     /// [`resume_send`](Self::resume_send) needs to finish the upload if this call never
     /// returns (a page reload). Keep it until this call returns; only this person's keys
     /// open it.
+    ///
+    /// Takes `&self`: concurrent sends on one session all record the key generations
+    /// they saw.
     pub async fn send_resumable(
-        &mut self,
-        recipient: &OrgId,
-        files: Vec<FileInput>,
-        options: &SendOptions,
-        progress: &dyn Fn(Progress),
-        on_plan: &dyn Fn(&[u8]),
-    ) -> Result<ExchangeId, ClientError> {
-        self.send_with_plan(recipient, files, options, progress, on_plan)
-            .await
-    }
-
-    /// [`send_resumable`](Self::send_resumable) through a shared session (`&mut` there
-    /// only keeps its callers unchanged): concurrent calls on one session all record the
-    /// key generations they saw.
-    pub async fn send_with_plan(
         &self,
         recipient: &OrgId,
         files: Vec<FileInput>,
@@ -161,7 +149,7 @@ impl Session {
         progress: &dyn Fn(Progress),
         on_plan: &dyn Fn(&[u8]),
     ) -> Result<ExchangeId, ClientError> {
-        let key = self.verify_recipient(recipient).await?;
+        let key = self.recipient_key(recipient).await?;
         let own = if options.copy_to_sender {
             self.org_keys
                 .iter()
@@ -261,16 +249,6 @@ impl Session {
     /// handed out, with the same files picked again (in any order): encrypts them again
     /// and uploads only what the relay lacks.
     pub async fn resume_send(
-        &mut self,
-        sealed: &[u8],
-        files: Vec<FileInput>,
-        progress: &dyn Fn(Progress),
-    ) -> Result<ExchangeId, ClientError> {
-        self.resume_planned(sealed, files, progress).await
-    }
-
-    /// [`resume_send`](Self::resume_send) through a shared session.
-    pub async fn resume_planned(
         &self,
         sealed: &[u8],
         files: Vec<FileInput>,

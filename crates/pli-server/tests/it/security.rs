@@ -74,7 +74,7 @@ async fn recipients_are_notified_by_email_without_any_content() {
         .await,
     )
     .await;
-    let mut caseworker = w.caseworker.session;
+    let caseworker = w.caseworker.session;
     caseworker
         .send(
             &w.court,
@@ -125,7 +125,7 @@ async fn recipients_are_notified_by_email_without_any_content() {
 
 #[tokio::test]
 async fn live_events_announce_new_exchanges_to_the_recipient_organisation() {
-    let mut w = world(Backend::Sqlite).await;
+    let w = world(Backend::Sqlite).await;
     let response = w
         .greffier
         .session
@@ -492,7 +492,7 @@ async fn cookies_need_a_same_origin_proof_and_are_host_only_secure_httponly_stri
 
 #[tokio::test]
 async fn the_audit_log_is_hash_chained_and_tampering_is_located() {
-    let mut w = world(Backend::Sqlite).await;
+    let w = world(Backend::Sqlite).await;
     w.caseworker
         .session
         .send(&w.court, vec![file("a.pdf", data(10, 1))], &options("S"))

@@ -217,7 +217,7 @@ impl futures_util::io::AsyncRead for CutOff {
 /// gets exactly what was sent.
 #[tokio::test]
 async fn a_send_cut_off_midway_is_resumed_from_its_sealed_plan() {
-    let mut w = world(Backend::Sqlite).await;
+    let w = world(Backend::Sqlite).await;
     let small = data(3 * 1024 * 1024, 21);
     let big = data(40 * 1024 * 1024 + 5, 22); // three parts
     let cut = pli_client::FileInput {
@@ -249,7 +249,7 @@ async fn a_send_cut_off_midway_is_resumed_from_its_sealed_plan() {
     assert!(!plan.windows(8).any(|w| w == b"Rapport "));
 
     // A new session (the page reloaded, the person logged in again).
-    let mut again = pli_client::Session::login(
+    let again = pli_client::Session::login(
         &pli_client::Client::new(&w.app.base),
         &w.caseworker.email,
         super::harness::PASSWORD,
@@ -515,7 +515,7 @@ async fn key_rotation_during_an_upload() {
 /// grants are gone, and the admin is told to rotate.
 #[tokio::test]
 async fn a_member_removed_mid_download_is_stopped_at_once() {
-    let mut w = world(Backend::Sqlite).await;
+    let w = world(Backend::Sqlite).await;
     let id = w
         .caseworker
         .session
@@ -560,7 +560,7 @@ async fn a_member_removed_mid_download_is_stopped_at_once() {
 /// new keys and grants the organisation keys again; the member reads old exchanges.
 #[tokio::test]
 async fn a_member_who_lost_their_password_reads_old_exchanges_again() {
-    let mut w = world(Backend::Sqlite).await;
+    let w = world(Backend::Sqlite).await;
     let report = data(5000, 8);
     let id = w
         .caseworker
@@ -612,7 +612,7 @@ async fn a_member_who_lost_their_password_reads_old_exchanges_again() {
 /// download says the exchange expired. Abandoned uploads are purged too.
 #[tokio::test]
 async fn expired_exchanges_and_abandoned_uploads_are_purged() {
-    let mut w = world(Backend::Sqlite).await;
+    let w = world(Backend::Sqlite).await;
     let id = w
         .caseworker
         .session
@@ -671,7 +671,7 @@ async fn expired_exchanges_and_abandoned_uploads_are_purged() {
 async fn the_storage_quota_is_enforced_per_organisation() {
     use super::harness::{spawn_app_with, world_on};
     let app = spawn_app_with(Backend::Sqlite, |c| c.limits.org_quota_bytes = 3_000).await;
-    let mut w = world_on(app).await;
+    let w = world_on(app).await;
     w.caseworker
         .session
         .send(
@@ -711,7 +711,7 @@ async fn the_storage_quota_is_enforced_per_organisation() {
 /// keys from the first admin's browser, then reads what the court received and can rotate.
 #[tokio::test]
 async fn a_second_admin_receives_the_keys_from_the_first() {
-    let mut w = world(Backend::Sqlite).await;
+    let w = world(Backend::Sqlite).await;
     let id = w
         .caseworker
         .session
