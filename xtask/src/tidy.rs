@@ -116,7 +116,7 @@ fn no_printing_in_libraries(ws: &Workspace, problems: &mut Vec<String>) -> Resul
 /// Source folders whose relay calls must name an endpoint of `pli_api::endpoints`, never
 /// write its path (the relay's route table and `pli-client` are built from the endpoint
 /// descriptions; a path written by hand drifts when a route changes).
-const ENDPOINT_USERS: &[&str] = &["crates/pli-client/src", "crates/pli-cli/src"];
+const ENDPOINT_USERS: &[&str] = &["crates/pli-client/src", "crates/pli-cli/src", "web/src"];
 
 fn paths_spelled_once(ws: &Workspace, problems: &mut Vec<String>) -> Result<()> {
     let dirs: Vec<PathBuf> = ENDPOINT_USERS.iter().map(|dir| ws.root.join(dir)).collect();

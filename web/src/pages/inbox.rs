@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use leptos::prelude::*;
+use pli_api::endpoints::{Endpoint, Events};
 use pli_api::messages::{DirectoryOrg, ExchangePage, ExchangeQuery, ExchangeSummary};
 use pli_api::{ExchangeId, OrgId};
 use pli_crypto::cert::{OrgCertificate, TrustRoot};
@@ -142,7 +143,7 @@ pub(crate) fn live_events(kinds: &[&str], on_event: impl Fn(LiveEvent) + 'static
 /// Opens the event stream of listener `id` (closing the one it had), reporting
 /// [`LiveEvent::Reconnected`] at its first opening when `again`.
 fn connect(id: u32, kinds: &[String], on_event: Rc<dyn Fn(LiveEvent)>, again: bool) {
-    let Ok(source) = web_sys::EventSource::new("/api/events") else {
+    let Ok(source) = web_sys::EventSource::new(&Endpoint::path(&Events {})) else {
         return;
     };
     let listeners = kinds

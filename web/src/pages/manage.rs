@@ -5,6 +5,7 @@
 //! audit log with its hash-chain verification and export.
 
 use pli_api::ErrorCode;
+use pli_api::endpoints::{Endpoint, ExportAudit};
 use std::collections::HashMap;
 
 use leptos::ev::SubmitEvent;
@@ -1033,7 +1034,7 @@ async fn export_audit(org: OrgId) -> Result<(), WorkerError> {
     let window =
         web_sys::window().ok_or_else(|| WorkerError::new(ErrorCode::Internal, "no window"))?;
     let response: web_sys::Response =
-        JsFuture::from(window.fetch_with_str(&format!("/api/orgs/{org}/audit/export")))
+        JsFuture::from(window.fetch_with_str(&Endpoint::path(&ExportAudit { org })))
             .await
             .map_err(|_| WorkerError::new(ErrorCode::Network, "fetch failed"))?
             .dyn_into()
