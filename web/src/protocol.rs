@@ -16,9 +16,8 @@
 //! [`WorkerError`]).
 
 use pli_api::messages::{
-    AuditEntry, AuditQuery, ChainVerification, DirectoryKey, DirectoryOrg, ExchangeDetail,
-    ExchangePage, ExchangeQuery, InvitationInfo, InviteResponse, Me, Members, OrgSummary, Removed,
-    TotpSetupResponse,
+    AuditEntry, AuditQuery, ChainVerification, ExchangeDetail, ExchangePage, ExchangeQuery,
+    InvitationInfo, InviteResponse, Me, Members, OrgSummary, Removed, TotpSetupResponse,
 };
 use pli_api::{ErrorCode, ExchangeId, OrgId, OrgKind, Role, UserId};
 use serde::de::DeserializeOwned;
@@ -235,8 +234,8 @@ requests! {
     Reauth(Reauth) -> ();
     /// The organisations one can send to, verified.
     Recipients(Recipients) -> Vec<Recipient>;
-    /// The directory as the relay serves it (the page verifies what it shows).
-    Directory(Directory) -> Vec<DirectoryOrg>;
+    /// The organisations' names, as the pinned root certified them.
+    OrgNames(OrgNames) -> Vec<(OrgId, String)>;
     /// Encrypts and uploads an exchange (with files).
     Send(SendExchange) -> ExchangeId;
     /// Reads an interrupted send's sealed plan.
@@ -275,8 +274,8 @@ requests! {
     WithdrawInvitation(WithdrawInvitation) -> ();
     /// Suspends a key generation.
     SuspendKey(SuspendKey) -> ();
-    /// An organisation's key generations.
-    OrgKeys(OrgKeys) -> Vec<DirectoryKey>;
+    /// An organisation's key generations, each verified up to the root.
+    KeyHistory(KeyHistory) -> Vec<KeyGeneration>;
     /// A page of an audit log.
     Audit(Audit) -> Vec<AuditEntry>;
     /// The relay's check of an organisation's audit chain.
@@ -311,7 +310,7 @@ impl Request {
             | Self::TotpConfirm(_)
             | Self::Reauth(_)
             | Self::Recipients(_)
-            | Self::Directory(_)
+            | Self::OrgNames(_)
             | Self::Send(_)
             | Self::Pending(_)
             | Self::Resume(_)
@@ -331,7 +330,7 @@ impl Request {
             | Self::SetRetention(_)
             | Self::WithdrawInvitation(_)
             | Self::SuspendKey(_)
-            | Self::OrgKeys(_)
+            | Self::KeyHistory(_)
             | Self::Audit(_)
             | Self::VerifyAudit(_)
             | Self::Exchange(_)
@@ -460,9 +459,9 @@ pub struct Reauth {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Recipients;
 
-/// No arguments: the raw directory.
+/// No arguments: the certified names of the directory's organisations.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Directory;
+pub struct OrgNames;
 
 /// A new exchange (its files go alongside the request).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -631,9 +630,31 @@ pub struct SuspendKey {
 
 /// An organisation whose key generations to list.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct OrgKeys {
+pub struct KeyHistory {
     /// The organisation.
     pub org: OrgId,
+}
+
+/// One key generation as the worker verified it (`pli_client::protocol::verify_generation`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyGeneration {
+    /// The generation.
+    pub generation: u32,
+    /// New uploads to it are refused.
+    pub suspended: bool,
+    /// What verified up to the root; `None` if its certificates do not verify.
+    pub verified: Option<VerifiedKey>,
+}
+
+/// A key generation's verified facts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifiedKey {
+    /// Fingerprint of the organisation key.
+    pub fingerprint: String,
+    /// The certified name of the admin who issued it.
+    pub issuer: String,
+    /// When it was issued (ms since the Unix epoch).
+    pub issued_at: u64,
 }
 
 /// Whose audit log.

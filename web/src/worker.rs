@@ -17,15 +17,15 @@ use pli_api::{ExchangeId, UserId};
 use pli_client::{Client, DirectoryEntry, FileInput, Progress, Received, SendOptions, Session};
 use pli_crypto::cert::OrgKind;
 use pli_crypto::manifest::Category;
-use pli_crypto::sign::VerifyingKey;
+use pli_crypto::sign::{Fingerprint, VerifyingKey};
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use crate::protocol::{
-    AuditSource, Call, Fingerprints, Opened, OpenedFile, ProgressReport, ReadBy, Recipient,
-    Request, WINDOW, WorkerError,
+    AuditSource, Call, Fingerprints, KeyGeneration, Opened, OpenedFile, ProgressReport, ReadBy,
+    Recipient, Request, VerifiedKey, WINDOW, WorkerError,
 };
 
 /// What the worker keeps between requests.
@@ -367,7 +367,7 @@ async fn handle(
                 .collect();
             answer(&r, &recipients)
         }
-        Request::Directory(r) => answer(&r, &session()?.directory().await?),
+        Request::OrgNames(r) => answer(&r, &session()?.certified_org_names().await?),
         Request::Send(r) => {
             let inputs = file_inputs(files);
             let options = SendOptions {
@@ -504,7 +504,22 @@ async fn handle(
             session()?.suspend_key(&r.org, r.generation).await?;
             answer(&r, &())
         }
-        Request::OrgKeys(r) => answer(&r, &session()?.org_keys(&r.org).await?),
+        Request::KeyHistory(r) => {
+            let history = session()?.key_history(&r.org).await?;
+            let rows: Vec<KeyGeneration> = history
+                .into_iter()
+                .map(|(entry, verified)| KeyGeneration {
+                    generation: entry.generation,
+                    suspended: entry.suspended,
+                    verified: verified.ok().map(|v| VerifiedKey {
+                        fingerprint: Fingerprint::of_recipient(&v.key.public_key).to_string(),
+                        issuer: v.issuer.display_name,
+                        issued_at: v.key.issued_at,
+                    }),
+                })
+                .collect();
+            answer(&r, &rows)
+        }
         Request::Audit(r) => {
             let session = session()?;
             let entries = match r.source {

@@ -2,10 +2,12 @@
 //! to a key, before it shows an exchange as coming from its sender, before it shows a
 //! receipt. Shared by the CLI, the tests and (compiled to WebAssembly) the web app.
 
-use pli_api::messages::{CertificateChain, DirectoryOrg, ExchangeDetail, ReceiptEntry};
+use pli_api::messages::{
+    CertificateChain, DirectoryKey, DirectoryOrg, ExchangeDetail, ReceiptEntry,
+};
 use pli_api::{ExchangeId, OrgId};
 use pli_crypto::age::Recipient;
-use pli_crypto::cert::{OrgCertificate, OrgKeyCertificate, TrustRoot, UserCertificate};
+use pli_crypto::cert::{OrgCertificate, OrgKeyCertificate, Role, TrustRoot, UserCertificate};
 use pli_crypto::envelope::Envelope;
 use pli_crypto::receipt::Receipt;
 use pli_crypto::sign::{Fingerprint, Signed};
@@ -70,6 +72,57 @@ pub fn verify_directory_org(
         )));
     }
     Ok(VerifiedOrgKey { org, key: cert })
+}
+
+/// The organisations' names as the platform root certified them: an entry whose
+/// certificate does not verify, or names another organisation than the entry's id, is
+/// left out (a relay cannot rename an organisation for the people reading its plis).
+pub fn certified_org_names(root: &TrustRoot, orgs: &[DirectoryOrg]) -> Vec<(OrgId, String)> {
+    orgs.iter()
+        .filter_map(|org| {
+            let certificate = root.verify_org(&signed(&org.certificate).ok()?).ok()?;
+            (certificate.org_id == org.org_id).then_some((org.org_id, certificate.name))
+        })
+        .collect()
+}
+
+/// One key generation of an organisation's history, verified up to the root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedGeneration {
+    /// The key's certificate.
+    pub key: OrgKeyCertificate,
+    /// The certificate of the admin who issued it.
+    pub issuer: UserCertificate,
+}
+
+/// Verifies one generation of `org`'s key history: the issuing admin's certificate by the
+/// root (an organisation admin of `org`), the key's certificate by that admin, for `org`
+/// and the generation the relay lists it as.
+pub fn verify_generation(
+    root: &TrustRoot,
+    org: &OrgId,
+    entry: &DirectoryKey,
+) -> Result<VerifiedGeneration, ClientError> {
+    let refused = |why: &str| {
+        ClientError::verification(format!("key generation {}: {why}", entry.generation))
+    };
+    let admin = root
+        .verify_admin(&signed::<UserCertificate>(&entry.issuer_certificate)?)
+        .map_err(|e| refused(&format!("its issuer's certificate does not verify: {e}")))?;
+    let key = signed::<OrgKeyCertificate>(&entry.certificate)?
+        .verify(&admin.signing_key)
+        .map_err(|e| refused(&format!("its certificate does not verify: {e}")))?;
+    let consistent = key.issuer == admin.signing_key.fingerprint()
+        && admin.role == Role::OrgAdmin
+        && admin.org_id == *org
+        && key.org_id == *org
+        && key.generation == entry.generation;
+    if !consistent {
+        return Err(refused(
+            "its certificates name another issuer, organisation or generation",
+        ));
+    }
+    Ok(VerifiedGeneration { key, issuer: admin })
 }
 
 /// Verifies a person's certificate chain to the root.
@@ -183,5 +236,158 @@ pub fn generation_for(envelope: &Envelope, org: &OrgId) -> Option<u32> {
         envelope.sender_generation
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use pli_api::messages::{DirectoryKey, DirectoryOrg};
+    use pli_api::{Id, OrgId, OrgKind, UserId};
+    use pli_crypto::age::Identity;
+    use pli_crypto::cert::{OrgCertificate, OrgKeyCertificate, Role, TrustRoot, UserCertificate};
+    use pli_crypto::sign::{Signed, SigningKey};
+
+    use super::{certified_org_names, verify_generation};
+
+    fn id<K>(n: u8) -> Id<K> {
+        Id::from_random([n; 16])
+    }
+
+    struct Platform {
+        root: SigningKey,
+    }
+
+    impl Platform {
+        fn new() -> Self {
+            Self {
+                root: SigningKey::generate().unwrap(),
+            }
+        }
+
+        fn trust(&self) -> TrustRoot {
+            TrustRoot(self.root.verifying_key())
+        }
+
+        /// A directory entry for `org`, its certificate signed by `signer`.
+        fn org(&self, org: OrgId, name: &str, signer: &SigningKey) -> DirectoryOrg {
+            let cert = OrgCertificate {
+                org_id: org,
+                kind: OrgKind::Court,
+                name: name.into(),
+                code: "TJ".into(),
+                issued_at: 1,
+            };
+            DirectoryOrg {
+                org_id: org,
+                kind: OrgKind::Court,
+                name: "what the relay says".into(),
+                certificate: Signed::sign(&cert, signer).unwrap().to_wire(),
+                key: None,
+            }
+        }
+
+        /// An admin of `org` certified by the root with `role`, and their signing key.
+        fn admin(&self, org: OrgId, role: Role) -> (UserCertificate, SigningKey) {
+            let signing = SigningKey::generate().unwrap();
+            let cert = UserCertificate {
+                user_id: UserId::from_random([9; 16]),
+                org_id: org,
+                role,
+                display_name: "Chef de greffe".into(),
+                signing_key: signing.verifying_key(),
+                encryption_key: Identity::generate().unwrap().to_recipient(),
+                issued_at: 1,
+                issuer: self.root.verifying_key().fingerprint(),
+            };
+            (cert, signing)
+        }
+    }
+
+    /// Generation `generation` of `org`'s key, certified by `admin`.
+    fn key_entry(
+        admin: &(UserCertificate, SigningKey),
+        root: &SigningKey,
+        org: OrgId,
+        generation: u32,
+        listed_as: u32,
+    ) -> DirectoryKey {
+        let cert = OrgKeyCertificate {
+            org_id: org,
+            generation,
+            public_key: Identity::generate().unwrap().to_recipient(),
+            issued_at: 2,
+            issuer: admin.1.verifying_key().fingerprint(),
+        };
+        DirectoryKey {
+            generation: listed_as,
+            certificate: Signed::sign(&cert, &admin.1).unwrap().to_wire(),
+            issuer_certificate: Signed::sign(&admin.0, root).unwrap().to_wire(),
+            suspended: false,
+        }
+    }
+
+    #[test]
+    fn org_names_are_the_certified_ones_and_forged_or_moved_entries_are_left_out() {
+        let platform = Platform::new();
+        let impostor = SigningKey::generate().unwrap();
+        let (meaux, melun, forged) = (id(1), id(2), id(3));
+        let mut moved = platform.org(id(4), "Tribunal de Blois", &platform.root);
+        moved.org_id = id(5); // the relay serves another organisation's certificate
+        let names = certified_org_names(
+            &platform.trust(),
+            &[
+                platform.org(meaux, "Tribunal judiciaire de Meaux", &platform.root),
+                platform.org(melun, "Tribunal judiciaire de Melun", &platform.root),
+                platform.org(forged, "Faux tribunal", &impostor),
+                moved,
+            ],
+        );
+        assert_eq!(
+            names,
+            vec![
+                (meaux, "Tribunal judiciaire de Meaux".to_owned()),
+                (melun, "Tribunal judiciaire de Melun".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_key_generation_verifies_only_from_an_admin_of_its_organisation() {
+        let platform = Platform::new();
+        let (org, other) = (id(1), id(2));
+        let admin = platform.admin(org, Role::OrgAdmin);
+        let good = key_entry(&admin, &platform.root, org, 3, 3);
+        let verified = verify_generation(&platform.trust(), &org, &good).unwrap();
+        assert_eq!(verified.issuer.display_name, "Chef de greffe");
+        assert_eq!(verified.key.generation, 3);
+
+        // An admin of another organisation, the platform admin, a relay listing the key as
+        // another generation, an admin the root never certified: each refused.
+        let foreign = platform.admin(other, Role::OrgAdmin);
+        let platform_admin = platform.admin(org, Role::PlatformAdmin);
+        let rogue_root = SigningKey::generate().unwrap();
+        for (why, entry) in [
+            (
+                "admin of another organisation",
+                key_entry(&foreign, &platform.root, org, 3, 3),
+            ),
+            (
+                "platform admin",
+                key_entry(&platform_admin, &platform.root, org, 3, 3),
+            ),
+            (
+                "listed as another generation",
+                key_entry(&admin, &platform.root, org, 3, 4),
+            ),
+            (
+                "admin not certified by the root",
+                key_entry(&admin, &rogue_root, org, 3, 3),
+            ),
+        ] {
+            assert!(
+                verify_generation(&platform.trust(), &org, &entry).is_err(),
+                "{why} accepted"
+            );
+        }
     }
 }

@@ -14,10 +14,8 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 use pli_api::endpoints::{Endpoint, Events};
-use pli_api::messages::{DirectoryOrg, ExchangePage, ExchangeQuery, ExchangeSummary};
+use pli_api::messages::{ExchangePage, ExchangeQuery, ExchangeSummary};
 use pli_api::{ExchangeId, OrgId};
-use pli_crypto::cert::{OrgCertificate, TrustRoot};
-use pli_crypto::sign::{Signed, VerifyingKey};
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::Closure;
 
@@ -41,33 +39,11 @@ thread_local! {
     static ORG_NAMES: RefCell<OrgNames> = RefCell::new(HashMap::new());
 }
 
-/// The platform root the worker trusts (pinned on first use).
-async fn trust_root() -> Option<TrustRoot> {
-    use base64::Engine as _;
-    let text: String = crate::bridge::call(crate::protocol::RootKey).await.ok()?;
-    let bytes: [u8; 32] = base64::engine::general_purpose::STANDARD
-        .decode(text)
-        .ok()?
-        .try_into()
-        .ok()?;
-    VerifyingKey::from_bytes(&bytes).ok().map(TrustRoot)
-}
-
-/// The names of the organisations in the directory, as the platform root certified
-/// them: an entry whose certificate does not verify, or names another organisation, is
-/// left out (and shows as unknown).
+/// The names of the organisations in the directory, as the platform root certified them
+/// (the worker verifies: an entry that does not is left out, and shows as unknown).
 async fn certified_org_names() -> Option<OrgNames> {
-    let root = trust_root().await?;
-    let orgs: Vec<DirectoryOrg> = crate::bridge::call(crate::protocol::Directory).await.ok()?;
-    Some(
-        orgs.into_iter()
-            .filter_map(|org| {
-                let signed = Signed::<OrgCertificate>::from_wire(&org.certificate).ok()?;
-                let certificate = root.verify_org(&signed).ok()?;
-                (certificate.org_id == org.org_id).then_some((org.org_id, certificate.name))
-            })
-            .collect(),
-    )
+    let names = crate::bridge::call(crate::protocol::OrgNames).await.ok()?;
+    Some(names.into_iter().collect())
 }
 
 /// Certified organisation names, as a signal filled in the background.

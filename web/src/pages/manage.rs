@@ -11,12 +11,12 @@ use std::collections::HashMap;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use pli_api::messages::{
-    AuditEntry, AuditQuery, ChainVerification, DirectoryKey, InvitationInfo, InviteResponse,
-    MemberSummary, Members, PublicKeys, Removed,
+    AuditEntry, AuditQuery, ChainVerification, InvitationInfo, InviteResponse, MemberSummary,
+    Members, PublicKeys, Removed,
 };
 use pli_api::{AccountStatus, Base64, OrgId};
-use pli_crypto::cert::{OrgKeyCertificate, Role, TrustRoot, UserCertificate};
-use pli_crypto::sign::{Fingerprint, Signed, VerifyingKey};
+use pli_crypto::cert::Role;
+use pli_crypto::sign::{Fingerprint, VerifyingKey};
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen_futures::JsFuture;
 
@@ -42,18 +42,6 @@ pub fn signing_fingerprint(keys: &PublicKeys) -> Option<String> {
 pub fn encryption_fingerprint(keys: &PublicKeys) -> Option<String> {
     let key = pli_crypto::age::Recipient::from_bytes(key32(&keys.encryption_key)?);
     Some(Fingerprint::of_recipient(&key).to_string())
-}
-
-/// The platform root the worker trusts (pinned on first use).
-async fn trust_root() -> Option<TrustRoot> {
-    use base64::Engine as _;
-    let text: String = crate::bridge::call(crate::protocol::RootKey).await.ok()?;
-    let bytes: [u8; 32] = base64::engine::general_purpose::STANDARD
-        .decode(text)
-        .ok()?
-        .try_into()
-        .ok()?;
-    VerifyingKey::from_bytes(&bytes).ok().map(TrustRoot)
 }
 
 /// The first characters of an id, to name something without a better name.
@@ -723,36 +711,15 @@ struct KeyRow {
     suspended: bool,
 }
 
-/// Verifies one generation: the issuing admin's certificate by the root, the key's
-/// certificate by that admin, both of this organisation.
-fn key_row(root: Option<&TrustRoot>, org: OrgId, key: &DirectoryKey) -> KeyRow {
-    let verified = (|| {
-        let admin_cert = Signed::<UserCertificate>::from_wire(&key.issuer_certificate).ok()?;
-        let key_cert = Signed::<OrgKeyCertificate>::from_wire(&key.certificate).ok()?;
-        let admin = root?.verify_admin(&admin_cert).ok()?;
-        let cert = key_cert.verify(&admin.signing_key).ok()?;
-        (cert.issuer == admin.signing_key.fingerprint()
-            && admin.role == Role::OrgAdmin
-            && admin.org_id == org
-            && cert.org_id == org
-            && cert.generation == key.generation)
-            .then_some((admin, cert))
-    })();
-    match verified {
-        Some((admin, cert)) => KeyRow {
-            generation: key.generation,
-            fingerprint: Some(Fingerprint::of_recipient(&cert.public_key).to_string()),
-            issuer: Some(admin.display_name),
-            issued_at: Some(cert.issued_at),
-            suspended: key.suspended,
-        },
-        None => KeyRow {
-            generation: key.generation,
-            fingerprint: None,
-            issuer: None,
-            issued_at: None,
-            suspended: key.suspended,
-        },
+/// One generation as the worker verified it (`pli_client::protocol::verify_generation`).
+fn key_row(key: crate::protocol::KeyGeneration) -> KeyRow {
+    let verified = key.verified;
+    KeyRow {
+        generation: key.generation,
+        fingerprint: verified.as_ref().map(|v| v.fingerprint.clone()),
+        issuer: verified.as_ref().map(|v| v.issuer.clone()),
+        issued_at: verified.as_ref().map(|v| v.issued_at),
+        suspended: key.suspended,
     }
 }
 
@@ -776,13 +743,9 @@ pub fn KeysPanel(
     Effect::new(move |_| {
         version.track();
         leptos::task::spawn_local(async move {
-            match crate::bridge::call(crate::protocol::OrgKeys { org }).await {
+            match crate::bridge::call(crate::protocol::KeyHistory { org }).await {
                 Ok(list) => {
-                    let root = trust_root().await;
-                    let mut rows: Vec<KeyRow> = list
-                        .iter()
-                        .map(|k| key_row(root.as_ref(), org, k))
-                        .collect();
+                    let mut rows: Vec<KeyRow> = list.into_iter().map(key_row).collect();
                     rows.sort_by_key(|r| std::cmp::Reverse(r.generation));
                     keys.set(Some(rows));
                 }

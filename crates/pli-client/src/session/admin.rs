@@ -9,7 +9,8 @@ use pli_api::messages::{
 use pli_api::{ExchangeId, OrgId, UserId};
 
 use super::Session;
-use crate::{ClientError, protocol};
+use crate::ClientError;
+use crate::protocol::{self, VerifiedGeneration};
 
 /// One organisation of the directory, with its current key verified to the root, or why
 /// it does not verify (no key, a certificate that does not check out, a rollback).
@@ -90,6 +91,30 @@ impl Session {
     /// [`Session::verified_directory`]).
     pub async fn directory(&self) -> Result<Vec<DirectoryOrg>, ClientError> {
         self.client.fetch(&ep::Directory {}).await
+    }
+
+    /// The organisations' names as the pinned root certified them (an entry that does not
+    /// verify is left out).
+    pub async fn certified_org_names(&self) -> Result<Vec<(OrgId, String)>, ClientError> {
+        Ok(protocol::certified_org_names(
+            &self.trust,
+            &self.directory().await?,
+        ))
+    }
+
+    /// `org`'s key generations, each with its verification up to the root.
+    pub async fn key_history(
+        &self,
+        org: &OrgId,
+    ) -> Result<Vec<(DirectoryKey, Result<VerifiedGeneration, ClientError>)>, ClientError> {
+        let keys = self.org_keys(org).await?;
+        Ok(keys
+            .into_iter()
+            .map(|entry| {
+                let verified = protocol::verify_generation(&self.trust, org, &entry);
+                (entry, verified)
+            })
+            .collect())
     }
 
     /// A page of my organisation's inbox.
