@@ -268,3 +268,34 @@ pub(crate) fn human(duration: std::time::Duration) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use xshell::{Shell, cmd};
+
+    use super::{read_echoed, run_with_env};
+
+    #[test]
+    fn run_with_env_sets_the_variables_and_names_a_failing_command() {
+        let sh = Shell::new().unwrap();
+        let check = r#"test "$PLI_XTASK_PROBE" = 'a b'"#;
+        run_with_env(
+            cmd!(sh, "sh -c {check}"),
+            &[("PLI_XTASK_PROBE", "a b".as_ref())],
+        )
+        .unwrap();
+        let error = run_with_env(
+            cmd!(sh, "sh -c {check}"),
+            &[("PLI_XTASK_PROBE", "c".as_ref())],
+        )
+        .unwrap_err();
+        assert!(format!("{error:#}").contains("sh -c"), "{error:#}");
+    }
+
+    #[test]
+    fn read_echoed_returns_stdout_without_the_last_newline() {
+        let sh = Shell::new().unwrap();
+        assert_eq!(read_echoed(cmd!(sh, "echo one two")).unwrap(), "one two");
+        assert!(read_echoed(cmd!(sh, "false")).is_err());
+    }
+}
