@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
+use xshell::{Shell, cmd};
 
 use crate::Workspace;
 use crate::cmd::Cmd;
@@ -109,13 +110,14 @@ fn crypto(ws: &Workspace) -> Result<()> {
     let dir = ws.target.join("bench");
     fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
 
-    let pli_built = Cmd::new("cargo")
-        .args(["build", "--profile", "bench-fast", "-p", "pli-cli"])
+    let sh = Shell::new()?;
+    let pli_built = cmd!(sh, "cargo build --profile bench-fast -p pli-cli")
         .run()
         .context("cannot build pli with the bench-fast profile");
-    let go_age_version = Cmd::new("age")
-        .arg("--version")
-        .probe()
+    let go_age_version = cmd!(sh, "age --version")
+        .quiet()
+        .ignore_stderr()
+        .read()
         .unwrap_or_default()
         .trim()
         .to_owned();
@@ -147,15 +149,12 @@ fn crypto(ws: &Workspace) -> Result<()> {
     random_file(&input, FILE_SIZE)?;
     let identity = dir.join("identity.txt");
     let _ = fs::remove_file(&identity);
-    Cmd::new("age-keygen")
-        .arg("-o")
-        .arg(&identity)
+    cmd!(sh, "age-keygen -o {identity}")
         .run()
         .context("cannot make a key")?;
-    let recipient = Cmd::new("age-keygen")
-        .arg("-y")
-        .arg(&identity)
-        .read_quiet()
+    let recipient = cmd!(sh, "age-keygen -y {identity}")
+        .quiet()
+        .read()
         .context("cannot read the recipient")?
         .trim()
         .to_owned();
@@ -296,7 +295,8 @@ fn sanity(dir: &Path, big: &Path, identity: &Path, recipient: &str, tools: &[Too
 }
 
 fn sha256sum(path: &Path) -> Result<String> {
-    let line = Cmd::new("sha256sum").arg(path).read_quiet()?;
+    let sh = Shell::new()?;
+    let line = cmd!(sh, "sha256sum {path}").quiet().read()?;
     let hash = line
         .split_whitespace()
         .next()
@@ -496,9 +496,16 @@ fn print_tables(rows: &[Row], browser: &Result<Vec<Row>>) {
         age.and_then(|age| age.decrypt),
     );
 
-    let chromium = Cmd::new(deps::CHROMIUM)
-        .arg("--version")
-        .probe()
+    let chromium = Shell::new()
+        .ok()
+        .and_then(|sh| {
+            let chromium = deps::CHROMIUM;
+            cmd!(sh, "{chromium} --version")
+                .quiet()
+                .ignore_stderr()
+                .read()
+                .ok()
+        })
         .unwrap_or_default();
     let chromium = chromium
         .split(" built on")

@@ -1,15 +1,27 @@
-//! Running commands: each is echoed as `$ program args…` before it runs, its output goes to
-//! the terminal, and a failure names the command.
+//! Running commands. Plain runs go through `xshell` (`Shell`, `cmd!`): `.run()` echoes
+//! `$ program args…` to stderr, `.read()` captures stdout, `.quiet()` drops the echo,
+//! `.ignore_stderr()` plus `.read().ok()` is a silent probe, and its errors name the
+//! command. xshell gives every child an empty stdin (`/dev/null`, where [`Cmd::run`]
+//! passes the terminal's): none of the commands run through it reads stdin. This module
+//! keeps only what xshell 0.2 does not do, as small functions:
 //!
-//! FIXME(issue: "xtask/src/cmd.rs re-implements xshell"): most of this is what `xshell`
-//! 0.2 does (`Shell`, `cmd!`, `.env`, `Shell::change_dir`, `.run()`, `.read()`,
-//! `.quiet()`, `.ignore_status()` for [`Cmd::probe`] and [`Cmd::status_quiet`]): about 45
-//! of the 53 call sites would become `cmd!(sh, …)`. xshell does not stream a child's
-//! output while capturing it ([`Cmd::run_tee`], `cargo xtask test`'s step reports),
-//! spawn without waiting ([`Cmd::spawn_piped_stdout`], `cargo xtask dev`), or send stdout
-//! to a file ([`Cmd::stdout_file`], the crypto benchmark): those stay here as small
-//! functions. Differences to settle when switching: xshell echoes to stderr, not stdout,
-//! and does not show the environment it sets in the echoed line.
+//! - [`Cmd::run_tee`]: stream a child's stdout and stderr to the terminal while capturing
+//!   them (`cargo xtask test`'s step reports, the browser benchmark). xshell either
+//!   inherits a stream or captures it, never both.
+//! - [`Cmd::spawn_piped_stdout`]: start a child and return without waiting (`cargo xtask
+//!   dev` keeps the relay running). xshell only runs a command to completion.
+//! - [`Cmd::stdout_file`]: send stdout to a file (the crypto benchmark's 1 GiB outputs, and
+//!   its timed runs to `/dev/null`). xshell can only inherit, capture or discard stdout.
+//!   [`Cmd::run`] and [`Cmd::status_quiet`] remain to run those.
+//! - [`read_echoed`]: xshell's `.read()` does not echo; commands whose output is parsed are
+//!   still shown before they run.
+//! - [`run_with_env`]: xshell's echo leaves out the environment a command is given; the
+//!   variables a developer needs to reproduce it are shown in the echoed line. [`Cmd`]
+//!   does the same for the three functions above (`PLI_TEST_DATABASE_URL=… cargo nextest
+//!   …`, `CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=… cargo test …`).
+//!
+//! [`Cmd`] echoes to stdout (the lines `cargo xtask test` shows next to the output it
+//! streams), xshell to stderr.
 
 use std::ffi::{OsStr, OsString};
 use std::fmt::Write as _;
@@ -72,11 +84,6 @@ impl Cmd {
         self
     }
 
-    pub(crate) fn current_dir(mut self, dir: impl AsRef<Path>) -> Self {
-        self.command.current_dir(dir);
-        self
-    }
-
     /// Sends the command's stdout to this file (created or truncated).
     pub(crate) fn stdout_file(mut self, path: &Path) -> Result<Self> {
         let file = std::fs::File::create(path)
@@ -105,41 +112,6 @@ impl Cmd {
         self.command
             .status()
             .with_context(|| format!("cannot start `{self}`"))
-    }
-
-    /// Runs with stdout captured (stderr to the terminal); fails unless it exits with 0.
-    pub(crate) fn read(mut self) -> Result<String> {
-        self.echo();
-        self.read_inner()
-    }
-
-    /// Like [`Cmd::read`] without the echo: for probes whose output is the point.
-    pub(crate) fn read_quiet(mut self) -> Result<String> {
-        self.read_inner()
-    }
-
-    fn read_inner(&mut self) -> Result<String> {
-        let output = self
-            .command
-            .stderr(Stdio::inherit())
-            .output()
-            .with_context(|| format!("cannot start `{self}`"))?;
-        check(output.status, self)?;
-        String::from_utf8(output.stdout).with_context(|| format!("`{self}` printed non-UTF-8"))
-    }
-
-    /// Runs silently and returns stdout if the command exists and exits with 0.
-    pub(crate) fn probe(mut self) -> Option<String> {
-        let output = self
-            .command
-            .stdin(Stdio::null())
-            .stderr(Stdio::null())
-            .output()
-            .ok()?;
-        if !output.status.success() {
-            return None;
-        }
-        String::from_utf8(output.stdout).ok()
     }
 
     /// Starts the command with its stdout piped to the caller (stdin and stderr are the
@@ -183,6 +155,25 @@ impl Cmd {
             stderr: err?,
         })
     }
+}
+
+/// Runs `cmd` with `env` added, echoing `$ KEY=value … program args` (xshell's own echo
+/// would leave the variables out).
+pub(crate) fn run_with_env(cmd: xshell::Cmd<'_>, env: &[(&str, &OsStr)]) -> Result<()> {
+    let shown: String = env
+        .iter()
+        .map(|(key, value)| format!("{key}={} ", quote(value)))
+        .collect();
+    eprintln!("$ {shown}{cmd}");
+    cmd.quiet().envs(env.iter().copied()).run()?;
+    Ok(())
+}
+
+/// Echoes `cmd` like `.run()` does, then returns its stdout (trailing newline removed);
+/// fails unless it exits with 0.
+pub(crate) fn read_echoed(cmd: xshell::Cmd<'_>) -> Result<String> {
+    eprintln!("$ {cmd}");
+    Ok(cmd.read()?)
 }
 
 fn copy_lines(from: impl Read, mut to: impl Write) -> Result<String> {
@@ -276,4 +267,35 @@ pub(crate) fn human(duration: std::time::Duration) -> String {
         let _ = write!(out, "{secs:.1}s");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use xshell::{Shell, cmd};
+
+    use super::{read_echoed, run_with_env};
+
+    #[test]
+    fn run_with_env_sets_the_variables_and_names_a_failing_command() {
+        let sh = Shell::new().unwrap();
+        let check = r#"test "$PLI_XTASK_PROBE" = 'a b'"#;
+        run_with_env(
+            cmd!(sh, "sh -c {check}"),
+            &[("PLI_XTASK_PROBE", "a b".as_ref())],
+        )
+        .unwrap();
+        let error = run_with_env(
+            cmd!(sh, "sh -c {check}"),
+            &[("PLI_XTASK_PROBE", "c".as_ref())],
+        )
+        .unwrap_err();
+        assert!(format!("{error:#}").contains("sh -c"), "{error:#}");
+    }
+
+    #[test]
+    fn read_echoed_returns_stdout_without_the_last_newline() {
+        let sh = Shell::new().unwrap();
+        assert_eq!(read_echoed(cmd!(sh, "echo one two")).unwrap(), "one two");
+        assert!(read_echoed(cmd!(sh, "false")).is_err());
+    }
 }

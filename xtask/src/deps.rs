@@ -8,8 +8,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
 
+use xshell::{Shell, cmd};
+
 use crate::Workspace;
-use crate::cmd::Cmd;
+use crate::cmd::{Cmd, run_with_env};
 
 /// The Debian packages every `cargo xtask test` needs.
 pub(crate) const TEST_PACKAGES: &[&str] = &["chromium", "chromium-driver", "age", "postgresql"];
@@ -33,11 +35,14 @@ pub(crate) const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
 /// Installs the Debian packages that are missing, or fails with the command to run.
 pub(crate) fn debian_packages(packages: &[&str]) -> Result<()> {
+    let sh = Shell::new()?;
     let mut missing = Vec::new();
     for &package in packages {
-        let status = Cmd::new("dpkg-query")
-            .args(["-W", "-f=${Status}", package])
-            .probe()
+        let format = "-f=${Status}";
+        let status = cmd!(sh, "dpkg-query -W {format} {package}")
+            .quiet()
+            .ignore_stderr()
+            .read()
             .unwrap_or_default();
         if !status.ends_with("install ok installed") {
             missing.push(package);
@@ -55,23 +60,22 @@ pub(crate) fn debian_packages(packages: &[&str]) -> Result<()> {
              sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y {list}"
         );
     }
-    Cmd::new("apt-get")
-        .arg("update")
+    cmd!(sh, "apt-get update")
         .run()
         .context("cannot update the apt package lists")?;
-    Cmd::new("apt-get")
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .args(["install", "-y"])
-        .args(&missing)
-        .run()
-        .with_context(|| format!("cannot install {list}"))
+    run_with_env(
+        cmd!(sh, "apt-get install -y {missing...}"),
+        &[("DEBIAN_FRONTEND", "noninteractive".as_ref())],
+    )
+    .with_context(|| format!("cannot install {list}"))
 }
 
 /// Whether this process runs as root (`id -u` is 0).
 pub(crate) fn is_root() -> Result<bool> {
-    let uid = Cmd::new("id")
-        .arg("-u")
-        .read_quiet()
+    let sh = Shell::new()?;
+    let uid = cmd!(sh, "id -u")
+        .quiet()
+        .read()
         .context("cannot find the user id")?;
     Ok(uid.trim() == "0")
 }
@@ -79,9 +83,10 @@ pub(crate) fn is_root() -> Result<bool> {
 /// Adds the `wasm32-unknown-unknown` target to the pinned toolchain if it is missing
 /// (`RUSTUP_AUTO_INSTALL=0` machines do not add it by themselves).
 pub(crate) fn wasm_target() -> Result<()> {
-    let installed = Cmd::new("rustup")
-        .args(["target", "list", "--installed"])
-        .read_quiet()
+    let sh = Shell::new()?;
+    let installed = cmd!(sh, "rustup target list --installed")
+        .quiet()
+        .read()
         .context("cannot list the installed rustup targets")?;
     if installed
         .lines()
@@ -90,8 +95,7 @@ pub(crate) fn wasm_target() -> Result<()> {
         println!("rustup target wasm32-unknown-unknown present");
         return Ok(());
     }
-    Cmd::new("rustup")
-        .args(["target", "add", "wasm32-unknown-unknown"])
+    cmd!(sh, "rustup target add wasm32-unknown-unknown")
         .run()
         .context("cannot add the wasm32-unknown-unknown target")
 }
@@ -130,9 +134,11 @@ pub(crate) fn wasm_opt(ws: &Workspace) -> Result<PathBuf> {
     let wasm_opt = npm_prefix(ws).join("node_modules/.bin/wasm-opt");
     let major = BINARYEN_NPM_VERSION.split('.').next().unwrap_or_default();
     let wanted = format!("wasm-opt version {major} ");
-    let version = Cmd::new(&wasm_opt)
-        .arg("--version")
-        .probe()
+    let sh = Shell::new()?;
+    let version = cmd!(sh, "{wasm_opt} --version")
+        .quiet()
+        .ignore_stderr()
+        .read()
         .unwrap_or_default();
     if !version.trim().starts_with(&wanted) {
         bail!(
@@ -166,7 +172,9 @@ fn npm_package(ws: &Workspace, name: &str, version: &str) -> Result<PathBuf> {
         println!("npm {name}@{version} present in {}", package.display());
         return Ok(package);
     }
-    if Cmd::new("npm").arg("--version").probe().is_none() {
+    let sh = Shell::new()?;
+    let npm = cmd!(sh, "npm --version").quiet().ignore_stderr().read();
+    if npm.is_err() {
         println!("npm is missing: it installs {name} (once)");
         debian_packages(&["nodejs", "npm"])?;
     }
@@ -176,18 +184,13 @@ fn npm_package(ws: &Workspace, name: &str, version: &str) -> Result<PathBuf> {
     );
     std::fs::create_dir_all(&prefix)
         .with_context(|| format!("cannot create {}", prefix.display()))?;
-    Cmd::new("npm")
-        .args([
-            "install",
-            "--no-audit",
-            "--no-fund",
-            "--save-exact",
-            "--prefix",
-        ])
-        .arg(&prefix)
-        .arg(format!("{name}@{version}"))
-        .run()
-        .with_context(|| format!("cannot install {name}@{version} with npm"))?;
+    let spec = format!("{name}@{version}");
+    cmd!(
+        sh,
+        "npm install --no-audit --no-fund --save-exact --prefix {prefix} {spec}"
+    )
+    .run()
+    .with_context(|| format!("cannot install {name}@{version} with npm"))?;
     if installed_version(&package).as_deref() != Some(version) {
         bail!(
             "npm did not install {name}@{version} in {}",
@@ -222,9 +225,11 @@ fn cargo_install(
     krate: &str,
     version: &str,
 ) -> Result<()> {
-    let current = Cmd::new(binary)
-        .arg("--version")
-        .probe()
+    let sh = Shell::new()?;
+    let current = cmd!(sh, "{binary} --version")
+        .quiet()
+        .ignore_stderr()
+        .read()
         .unwrap_or_default();
     if current.trim() == wanted {
         println!("{wanted} present in {}", binary.display());
@@ -234,20 +239,15 @@ fn cargo_install(
         "installing {krate} {version} into {} (once per machine)",
         ws.tools().display()
     );
-    Cmd::new("cargo")
-        .args([
-            "install",
-            krate,
-            "--version",
-            &format!("={version}"),
-            "--root",
-        ])
-        .arg(ws.tools())
+    let exact = format!("={version}");
+    let root = ws.tools();
+    cmd!(sh, "cargo install {krate} --version {exact} --root {root}")
         .run()
         .with_context(|| format!("cannot install {krate} {version}"))?;
-    let installed = Cmd::new(binary)
-        .arg("--version")
-        .probe()
+    let installed = cmd!(sh, "{binary} --version")
+        .quiet()
+        .ignore_stderr()
+        .read()
         .unwrap_or_default();
     if installed.trim() != wanted {
         bail!(

@@ -16,6 +16,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
+use xshell::{Shell, cmd};
 
 use crate::Workspace;
 use crate::cmd::{Cmd, human};
@@ -54,11 +55,11 @@ pub(crate) fn run(ws: &Workspace, args: &[String]) -> Result<()> {
             locked: false,
         },
     )?;
-    let mut cargo = Cmd::new("cargo").args(["build", "-p", "pli-server"]);
-    if release {
-        cargo = cargo.arg("--release");
-    }
-    cargo.run().context("cannot build pli-server")?;
+    let sh = Shell::new()?;
+    let release_flag = release.then_some("--release");
+    cmd!(sh, "cargo build -p pli-server {release_flag...}")
+        .run()
+        .context("cannot build pli-server")?;
     let server = ws
         .target
         .join(if release { "release" } else { "debug" })

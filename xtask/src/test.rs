@@ -12,6 +12,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
+use xshell::{Shell, cmd};
 
 use crate::Workspace;
 use crate::cmd::{Captured, Cmd, human};
@@ -59,6 +60,7 @@ pub(crate) const WASM_CRATES: &[WasmCrate] = &[
 pub(crate) fn run(ws: &Workspace) -> Result<()> {
     let started = Instant::now();
     let mut report = Report::default();
+    let sh = Shell::new()?;
 
     let prerequisites = report.step_value("prerequisites", || {
         deps::debian_packages(deps::TEST_PACKAGES)?;
@@ -72,33 +74,30 @@ pub(crate) fn run(ws: &Workspace) -> Result<()> {
     };
 
     report.step("cargo fmt --check", || {
-        Cmd::new("cargo")
-            .args(["fmt", "--all", "--", "--check"])
-            .run()?;
+        cmd!(sh, "cargo fmt --all -- --check").run()?;
         Ok(String::new())
     });
     report.step("clippy (native)", || {
-        Cmd::new("cargo")
-            .args([
-                "clippy",
-                "--workspace",
-                "--all-targets",
-                "--locked",
-                "--",
-                "-D",
-                "warnings",
-            ])
-            .run()?;
+        cmd!(
+            sh,
+            "cargo clippy --workspace --all-targets --locked -- -D warnings"
+        )
+        .run()?;
         Ok(String::new())
     });
     for krate in WASM_CRATES {
         report.step(&format!("clippy (wasm32, {})", krate.name), || {
-            let mut cmd = Cmd::new("cargo").args(["clippy", "-p", krate.name, "--all-targets"]);
-            cmd = cmd.args(["--target", "wasm32-unknown-unknown", "--locked"]);
-            if !krate.lint_features.is_empty() {
-                cmd = cmd.args(["--features", &krate.lint_features.join(",")]);
-            }
-            cmd.args(["--", "-D", "warnings"]).run()?;
+            let name = krate.name;
+            let features = if krate.lint_features.is_empty() {
+                Vec::new()
+            } else {
+                vec!["--features".to_owned(), krate.lint_features.join(",")]
+            };
+            cmd!(
+                sh,
+                "cargo clippy -p {name} --all-targets --target wasm32-unknown-unknown --locked {features...} -- -D warnings"
+            )
+            .run()?;
             Ok(String::new())
         });
     }
@@ -119,10 +118,11 @@ pub(crate) fn run(ws: &Workspace) -> Result<()> {
         let pg = Postgres::start(ws)?;
         Ok((String::new(), pg))
     });
-    let nextest = Cmd::new("cargo")
-        .args(["nextest", "--version"])
-        .probe()
-        .is_some();
+    let nextest = cmd!(sh, "cargo nextest --version")
+        .quiet()
+        .ignore_stderr()
+        .read()
+        .is_ok();
     report.step("native tests", || {
         native_tests(nextest, postgres.as_ref(), bundle.as_ref(), &axe)
     });

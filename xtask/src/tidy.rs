@@ -17,9 +17,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
+use xshell::{Shell, cmd};
 
 use crate::Workspace;
-use crate::cmd::Cmd;
+use crate::cmd::read_echoed;
 
 /// Crates that must build without `pli-crypto/secret` (normal and build dependencies).
 pub(crate) const RELAY_CRATES: &[&str] = &["pli-server"];
@@ -146,10 +147,11 @@ fn writes_api_path(line: &str) -> bool {
 fn stays_inside_repository(ws: &Workspace, problems: &mut Vec<String>) -> Result<()> {
     // Built from parts so that this file does not match itself.
     let outside = ["..", "/shared"].concat();
-    let tracked = Cmd::new("git")
-        .args(["ls-files", "-z"])
-        .current_dir(&ws.root)
-        .read_quiet()
+    let sh = Shell::new()?;
+    sh.change_dir(&ws.root);
+    let tracked = cmd!(sh, "git ls-files -z")
+        .quiet()
+        .read()
         .context("cannot list the tracked files")?;
     for name in tracked.split('\0').filter(|name| must_stay_inside(name)) {
         let path = ws.root.join(name);
@@ -194,22 +196,15 @@ fn relay_without_secrets(ws: &Workspace, problems: &mut Vec<String>) -> Result<S
     if RELAY_CRATES.is_empty() {
         return Ok("tidy: relay invariant: no relay crate listed yet, nothing to check".to_owned());
     }
+    let sh = Shell::new()?;
+    sh.change_dir(&ws.root);
     for krate in RELAY_CRATES {
-        let tree = Cmd::new("cargo")
-            .args([
-                "tree",
-                "--quiet",
-                "-p",
-                krate,
-                "-e",
-                "normal,build",
-                "--prefix",
-                "none",
-            ])
-            .args(["-f", "{p} {f}", "--target", "x86_64-unknown-linux-gnu"])
-            .current_dir(&ws.root)
-            .read()
-            .with_context(|| format!("cannot list the dependencies of {krate}"))?;
+        let format = "{p} {f}";
+        let tree = read_echoed(cmd!(
+            sh,
+            "cargo tree --quiet -p {krate} -e normal,build --prefix none -f {format} --target x86_64-unknown-linux-gnu"
+        ))
+        .with_context(|| format!("cannot list the dependencies of {krate}"))?;
         let mut linked = false;
         for line in tree.lines() {
             let Some(features) = crypto_features(line) else {

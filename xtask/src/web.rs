@@ -23,9 +23,10 @@ use std::time::Instant;
 use anyhow::{Context as _, Result, bail};
 use base64::Engine as _;
 use sha2::{Digest as _, Sha256, Sha384};
+use xshell::{Shell, cmd};
 
 use crate::Workspace;
-use crate::cmd::{Cmd, human};
+use crate::cmd::human;
 use crate::deps;
 
 /// wasm-bindgen's name for the module: `pli_web.js` and `pli_web_bg.wasm`.
@@ -141,18 +142,14 @@ pub(crate) fn build(ws: &Workspace, options: Options) -> Result<Bundle> {
     };
 
     let step = Instant::now();
-    let mut cargo = Cmd::new("cargo").args([
-        "build",
-        "-p",
-        "pli-web",
-        "--target",
-        "wasm32-unknown-unknown",
-        "--release",
-    ]);
-    if options.locked {
-        cargo = cargo.arg("--locked");
-    }
-    cargo.run().context("cannot build the web app for wasm32")?;
+    let sh = Shell::new()?;
+    let locked = options.locked.then_some("--locked");
+    cmd!(
+        sh,
+        "cargo build -p pli-web --target wasm32-unknown-unknown --release {locked...}"
+    )
+    .run()
+    .context("cannot build the web app for wasm32")?;
     let compiled = ws
         .target
         .join("wasm32-unknown-unknown/release")
@@ -190,14 +187,13 @@ pub(crate) fn build(ws: &Workspace, options: Options) -> Result<Bundle> {
     if let Some(wasm_opt) = wasm_opt {
         let step = Instant::now();
         let optimised = bindgen_dir.join(format!("{STEM}_bg.opt.wasm"));
-        Cmd::new(&wasm_opt)
-            .arg(WASM_OPT_LEVEL)
-            .args(WASM_FEATURES)
-            .arg(&wasm_path)
-            .arg("-o")
-            .arg(&optimised)
-            .run()
-            .context("wasm-opt failed")?;
+        let features = WASM_FEATURES;
+        cmd!(
+            sh,
+            "{wasm_opt} {WASM_OPT_LEVEL} {features...} {wasm_path} -o {optimised}"
+        )
+        .run()
+        .context("wasm-opt failed")?;
         println!(
             "web: wasm-opt {WASM_OPT_LEVEL} {} ({})",
             human(step.elapsed()),

@@ -41,10 +41,11 @@ use anyhow::{Context as _, Result, bail};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use sha2::{Digest as _, Sha256};
+use xshell::{Shell, cmd};
 
 use super::http::{Client, json_field};
 use crate::Workspace;
-use crate::cmd::{Cmd, human};
+use crate::cmd::{human, read_echoed};
 use crate::deps;
 use crate::pg::Postgres;
 
@@ -82,12 +83,11 @@ const P99_GROWTH: f64 = 1.5;
 pub(crate) fn run(ws: &Workspace) -> Result<()> {
     let started = Instant::now();
     deps::debian_packages(&["nginx", "wrk", "postgresql"])?;
-    Cmd::new("cargo")
-        .args(["build", "--release", "-p", "pli-server"])
+    let sh = Shell::new()?;
+    cmd!(sh, "cargo build --release -p pli-server")
         .run()
         .context("cannot build the relay")?;
-    Cmd::new("cargo")
-        .args(["build", "-p", "pli-server", "--example", "bench_fixture"])
+    cmd!(sh, "cargo build -p pli-server --example bench_fixture")
         .run()
         .context("cannot build the bench fixture")?;
     let tools = Tools {
@@ -151,10 +151,11 @@ impl World {
             tools.fixture.display(),
             relay.base()
         );
-        let text = Cmd::new(&tools.fixture)
-            .args(["world", "--base", &relay.base(), "--setup-token"])
-            .arg(&relay.setup_token)
-            .read_quiet()
+        let sh = Shell::new()?;
+        let (fixture, base, token) = (&tools.fixture, relay.base(), &relay.setup_token);
+        let text = cmd!(sh, "{fixture} world --base {base} --setup-token {token}")
+            .quiet()
+            .read()
             .context("the fixture cannot set up the platform")?;
         let field = |name: &str| {
             json_field(&text, name).with_context(|| format!("the fixture printed no {name}"))
@@ -174,15 +175,9 @@ impl World {
     /// once a minute, when a request finds it older: a fresh session keeps that write out of
     /// the next minute's measurements (see the report's notes on `touch_session`).
     fn recipient_session(&self, tools: &Tools, relay: &Relay) -> Result<String> {
-        let text = Cmd::new(&tools.fixture)
-            .args([
-                "login",
-                "--base",
-                &relay.base(),
-                "--email",
-                &self.recipient_email,
-            ])
-            .read()
+        let sh = Shell::new()?;
+        let (fixture, base, email) = (&tools.fixture, relay.base(), &self.recipient_email);
+        let text = read_echoed(cmd!(sh, "{fixture} login --base {base} --email {email}"))
             .context("the fixture cannot log in")?;
         json_field(&text, "token").context("the fixture printed no token")
     }
@@ -239,9 +234,10 @@ fn stop(child: &mut Child, name: &str) {
     if matches!(child.try_wait(), Ok(Some(_))) {
         return;
     }
-    let _ = Cmd::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status_quiet();
+    if let Ok(sh) = Shell::new() {
+        let pid = child.id().to_string();
+        let _ = cmd!(sh, "kill -TERM {pid}").quiet().ignore_status().run();
+    }
     let deadline = Instant::now() + Duration::from_secs(15);
     while Instant::now() < deadline {
         if matches!(child.try_wait(), Ok(Some(_))) {
@@ -428,18 +424,12 @@ impl Nginx {
             PathBuf::from("nginx")
         };
         let error_log = prefix.join("error.log");
-        let with_paths = |cmd: Cmd| {
-            cmd.arg("-p")
-                .arg(format!("{}/", prefix.display()))
-                .arg("-c")
-                .arg(&conf)
-                .arg("-e")
-                .arg(&error_log)
-        };
-        with_paths(Cmd::new(&nginx).args(["-t", "-q"]))
+        let sh = Shell::new()?;
+        let prefix_dir = format!("{}/", prefix.display());
+        cmd!(sh, "{nginx} -t -q -p {prefix_dir} -c {conf} -e {error_log}")
             .run()
             .context("nginx refuses the benchmark's configuration")?;
-        let shown = with_paths(Cmd::new(&nginx));
+        let shown = cmd!(sh, "{nginx} -p {prefix_dir} -c {conf} -e {error_log}");
         println!("$ {shown} &");
         let mut command = Command::new(&nginx);
         command
@@ -587,7 +577,9 @@ fn mib_per_s(bytes: u64, elapsed: Duration) -> f64 {
 
 /// Flushes the page cache's dirty pages, so that a run's writeback does not slow the next.
 fn sync() {
-    let _ = Cmd::new("sync").status_quiet();
+    if let Ok(sh) = Shell::new() {
+        let _ = cmd!(sh, "sync").quiet().ignore_status().run();
+    }
 }
 
 // ----- phases ---------------------------------------------------------------------------
@@ -761,9 +753,15 @@ fn ingest(
 
 /// Clock ticks per second, for `/proc/<pid>/stat` (`getconf CLK_TCK`, 100 if unknown).
 fn clock_ticks() -> f64 {
-    Cmd::new("getconf")
-        .arg("CLK_TCK")
-        .probe()
+    Shell::new()
+        .ok()
+        .and_then(|sh| {
+            cmd!(sh, "getconf CLK_TCK")
+                .quiet()
+                .ignore_stderr()
+                .read()
+                .ok()
+        })
         .and_then(|text| text.trim().parse().ok())
         .unwrap_or(100.0)
 }
@@ -912,20 +910,14 @@ fn memory(
     let upload_speed = mib_per_s(BIG_OBJECT, uploaded);
     println!("  {:.1} s, {upload_speed:.0} MiB/s", uploaded.as_secs_f64());
 
-    Cmd::new(&tools.fixture)
-        .args([
-            "complete",
-            "--base",
-            &relay.base(),
-            "--email",
-            &world.sender_email,
-        ])
-        .args(["--exchange", &exchange])
-        .arg("--object")
-        .arg(format!("{MANIFEST_LEN}:{manifest_sha256}"))
-        .arg("--object")
-        .arg(format!("{BIG_OBJECT}:{object_sha256}"))
-        .read()
+    let sh = Shell::new()?;
+    let (fixture, base, email) = (&tools.fixture, relay.base(), &world.sender_email);
+    let manifest = format!("{MANIFEST_LEN}:{manifest_sha256}");
+    let object = format!("{BIG_OBJECT}:{object_sha256}");
+    read_echoed(cmd!(
+        sh,
+        "{fixture} complete --base {base} --email {email} --exchange {exchange} --object {manifest} --object {object}"
+    ))
         .context("the fixture cannot complete the exchange")?;
 
     println!("downloading it as the recipient");
@@ -1011,13 +1003,13 @@ fn wrk(url: &str, token: &str, connections: u32, seconds: u32) -> Result<Wrk> {
     ];
     // The token stays out of the echoed command.
     println!("$ wrk {} 'Authorization: Bearer …' '{url}'", args.join(" "));
-    let output = Cmd::new("wrk")
-        .args(&args)
-        .arg(format!("Authorization: Bearer {token}"))
-        .arg(url)
-        .read_quiet()
+    let sh = Shell::new()?;
+    let header = format!("Authorization: Bearer {token}");
+    let output = cmd!(sh, "wrk {args...} {header} {url}")
+        .quiet()
+        .read()
         .context("wrk failed")?;
-    print!("{output}");
+    println!("{output}");
     parse_wrk(&output)
 }
 
@@ -1095,14 +1087,15 @@ fn inbox_pages(tools: &Tools, relay: &Relay, world: &World) -> Result<[Page; 2]>
 }
 
 fn seed(tools: &Tools, database: &str, world: &World, from: i64, to: i64) -> Result<()> {
-    let output = Cmd::new(&tools.fixture)
-        .args(["seed", "--database-url", database])
-        .args(["--sender-org", &world.sender_org])
-        .args(["--sender-user", &world.sender_user])
-        .args(["--recipient-org", &world.recipient_org])
-        .args(["--generation", &world.recipient_generation])
-        .args(["--from", &from.to_string(), "--to", &to.to_string()])
-        .read()
+    let sh = Shell::new()?;
+    let fixture = &tools.fixture;
+    let (sender_org, sender_user) = (&world.sender_org, &world.sender_user);
+    let (recipient_org, generation) = (&world.recipient_org, &world.recipient_generation);
+    let (from, to) = (from.to_string(), to.to_string());
+    let output = read_echoed(cmd!(
+        sh,
+        "{fixture} seed --database-url {database} --sender-org {sender_org} --sender-user {sender_user} --recipient-org {recipient_org} --generation {generation} --from {from} --to {to}"
+    ))
         .context("the fixture cannot seed the database")?;
     println!("  {}", output.trim());
     Ok(())
@@ -1123,11 +1116,13 @@ fn inbox(
     println!("\ninbox on {backend}: seeding up to {LARGE_INBOX} exchanges");
     seed(tools, database, world, SMALL_INBOX + 1, LARGE_INBOX)?;
     let large = inbox_pages(tools, relay, world)?;
-    let plan = Cmd::new(&tools.fixture)
-        .args(["explain", "--database-url", database])
-        .args(["--recipient-org", &world.recipient_org])
-        .read()
-        .context("the fixture cannot explain the inbox query")?;
+    let sh = Shell::new()?;
+    let (fixture, recipient_org) = (&tools.fixture, &world.recipient_org);
+    let plan = read_echoed(cmd!(
+        sh,
+        "{fixture} explain --database-url {database} --recipient-org {recipient_org}"
+    ))
+    .context("the fixture cannot explain the inbox query")?;
     println!("query plans on {backend} with {LARGE_INBOX} exchanges:\n{plan}");
 
     for (rows, pages) in [(SMALL_INBOX, small), (LARGE_INBOX, large)] {

@@ -5,9 +5,10 @@
 //! harness); this builds what it needs and runs it.
 
 use anyhow::{Context as _, Result};
+use xshell::{Shell, cmd};
 
 use crate::Workspace;
-use crate::cmd::Cmd;
+use crate::cmd::run_with_env;
 use crate::{deps, web};
 
 pub(crate) fn run(ws: &Workspace) -> Result<()> {
@@ -20,20 +21,15 @@ pub(crate) fn run(ws: &Workspace) -> Result<()> {
             locked: false,
         },
     )?;
-    Cmd::new("cargo")
-        .args([
-            "build",
-            "--release",
-            "-p",
-            "pli-e2e",
-            "--example",
-            "bench_web",
-        ])
+    let sh = Shell::new()?;
+    sh.change_dir(&ws.root);
+    cmd!(sh, "cargo build --release -p pli-e2e --example bench_web")
         .run()
         .context("cannot build the web benchmark")?;
-    Cmd::new(ws.target.join("release/examples/bench_web"))
-        .env("PLI_WEB_DIST", &bundle.dist)
-        .current_dir(&ws.root)
-        .run()
-        .context("the web benchmark failed")
+    let bench_web = ws.target.join("release/examples/bench_web");
+    run_with_env(
+        cmd!(sh, "{bench_web}"),
+        &[("PLI_WEB_DIST", bundle.dist.as_ref())],
+    )
+    .context("the web benchmark failed")
 }
