@@ -19,7 +19,7 @@ use pli_api::messages::{
     AuditEntry, AuditQuery, ChainVerification, ExchangeDetail, ExchangePage, ExchangeQuery,
     InvitationInfo, InviteResponse, Me, Members, OrgSummary, Removed, TotpSetupResponse,
 };
-use pli_api::{ErrorCode, ExchangeId, OrgId, OrgKind, Role, UserId};
+use pli_api::{Category, ErrorCode, ExchangeId, OrgId, OrgKind, Role, UserId};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -54,11 +54,25 @@ impl From<pli_client::ClientError> for WorkerError {
     }
 }
 
+/// Which long step a [`ProgressReport`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Reading and encrypting the files.
+    Encrypt,
+    /// Uploading the parts.
+    Upload,
+    /// Downloading, decrypting and verifying a file.
+    Download,
+    /// Not a step: the sealed plan of a send, handed out once the exchange exists.
+    Plan,
+}
+
 /// Where a long step stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProgressReport {
-    /// `encrypt`, `upload`, `download`, `derive`.
-    pub phase: String,
+    /// The step.
+    pub phase: Phase,
     /// Bytes done.
     pub done: u64,
     /// Bytes in all.
@@ -124,8 +138,8 @@ pub struct Opened {
     pub sender_org_id: pli_api::OrgId,
     /// Sender's signing key fingerprint.
     pub sender_fingerprint: String,
-    /// Category code: `signalement`, `rapport`, `decision`, `demande_evaluation`, `autre`.
-    pub category: String,
+    /// Category.
+    pub category: Category,
     /// Subject.
     pub subject: String,
     /// Message.
@@ -468,8 +482,8 @@ pub struct OrgNames;
 pub struct SendExchange {
     /// The recipient organisation.
     pub recipient: OrgId,
-    /// Category code (see [`Opened::category`]).
-    pub category: String,
+    /// Category.
+    pub category: Category,
     /// Subject.
     pub subject: String,
     /// Message.
@@ -529,8 +543,8 @@ pub struct Download {
 /// A new organisation.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CreateOrg {
-    /// `court` or `departement`.
-    pub kind: String,
+    /// Court or Département (the platform's own organisation is made at set-up only).
+    pub kind: OrgKind,
     /// Name.
     pub name: String,
     /// Code.

@@ -16,7 +16,6 @@ use pli_api::messages::TokenRequest;
 use pli_api::{ExchangeId, UserId};
 use pli_client::{Client, DirectoryEntry, FileInput, Progress, Received, SendOptions, Session};
 use pli_crypto::cert::OrgKind;
-use pli_crypto::manifest::Category;
 use pli_crypto::sign::{Fingerprint, VerifyingKey};
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::*;
@@ -24,8 +23,8 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use crate::protocol::{
-    AuditSource, Call, Fingerprints, KeyGeneration, Opened, OpenedFile, ProgressReport, ReadBy,
-    Recipient, Request, VerifiedKey, WINDOW, WorkerError,
+    AuditSource, Call, Fingerprints, KeyGeneration, Opened, OpenedFile, Phase, ProgressReport,
+    ReadBy, Recipient, Request, VerifiedKey, WINDOW, WorkerError,
 };
 
 /// What the worker keeps between requests.
@@ -215,23 +214,6 @@ fn kdf() -> pli_crypto::password::KdfParams {
         .unwrap_or_else(|_| pli_crypto::password::KdfParams::with_salt([0; 16]))
 }
 
-pub(crate) fn category_code(category: Category) -> &'static str {
-    match category {
-        Category::Signalement => "signalement",
-        Category::Rapport => "rapport",
-        Category::Decision => "decision",
-        Category::DemandeEvaluation => "demande_evaluation",
-        Category::Autre => "autre",
-    }
-}
-
-fn category(code: &str) -> Result<Category, WorkerError> {
-    Category::ALL
-        .into_iter()
-        .find(|c| category_code(*c) == code)
-        .ok_or_else(|| WorkerError::new(ErrorCode::BadRequest, "unknown category"))
-}
-
 /// Serves one request.
 async fn handle(
     id: u32,
@@ -371,7 +353,7 @@ async fn handle(
         Request::Send(r) => {
             let inputs = file_inputs(files);
             let options = SendOptions {
-                category: category(&r.category)?,
+                category: r.category,
                 subject: r.subject.clone(),
                 message: r.message.clone(),
                 case_reference: r.case_reference.clone(),
@@ -453,17 +435,13 @@ async fn handle(
             answer(&r, &())
         }
         Request::CreateOrg(r) => {
-            let kind = match r.kind.as_str() {
-                "court" => OrgKind::Court,
-                "departement" => OrgKind::Departement,
-                _ => {
-                    return Err(WorkerError::new(
-                        ErrorCode::BadRequest,
-                        "unknown organisation kind",
-                    ));
-                }
-            };
-            let org = session()?.create_org(kind, &r.name, &r.code).await?;
+            if r.kind == OrgKind::Platform {
+                return Err(WorkerError::new(
+                    ErrorCode::BadRequest,
+                    "the platform's organisation is made at set-up only",
+                ));
+            }
+            let org = session()?.create_org(r.kind, &r.name, &r.code).await?;
             answer(&r, &org)
         }
         Request::Invite(r) => {
@@ -553,7 +531,7 @@ fn opened(received: &Received) -> Opened {
             .signing_key
             .fingerprint()
             .to_string(),
-        category: category_code(received.manifest.category).into(),
+        category: received.manifest.category,
         subject: received.manifest.subject.clone(),
         message: received.manifest.message.clone(),
         case_reference: received.manifest.case_reference.clone(),
@@ -607,12 +585,12 @@ fn file_inputs(files: Vec<web_sys::File>) -> Vec<FileInput> {
 /// A `pli-client` progress report, as the page reads it.
 fn progress_report(p: &Progress) -> ProgressReport {
     let phase = match p.phase {
-        pli_client::Phase::Encrypt => "encrypt",
-        pli_client::Phase::Upload => "upload",
-        pli_client::Phase::Download => "download",
+        pli_client::Phase::Encrypt => Phase::Encrypt,
+        pli_client::Phase::Upload => Phase::Upload,
+        pli_client::Phase::Download => Phase::Download,
     };
     ProgressReport {
-        phase: phase.into(),
+        phase,
         done: p.done,
         total: p.total,
         busy_ms: p.busy_ms,
@@ -624,7 +602,7 @@ fn progress_report(p: &Progress) -> ProgressReport {
 fn plan_report(sealed: &[u8]) -> ProgressReport {
     use base64::Engine as _;
     ProgressReport {
-        phase: "plan".into(),
+        phase: Phase::Plan,
         done: 0,
         total: 0,
         busy_ms: 0,

@@ -21,4 +21,6 @@ pub use bytes::{Base64, Base64Error};
 pub use codes::ErrorCode;
 pub use id::{ExchangeId, Id, IdParseError, OrgId, UserId};
 pub use signed::{SignedObject, WireKeyGrant};
-pub use vocab::{AccountStatus, ExchangeState, InvitationKind, OrgKind, Role, UnknownWord};
+pub use vocab::{
+    AccountStatus, Category, ExchangeState, InvitationKind, OrgKind, Role, UnknownWord,
+};

@@ -155,6 +155,24 @@ vocabulary! {
     }
 }
 
+vocabulary! {
+    /// What kind of document an exchange carries (in its encrypted manifest; the relay
+    /// never sees it). Declaration order is display order, and a sealed send plan stores a
+    /// category as its index here: append, never reorder.
+    Category ("category") {
+        /// An urgent report to the prosecutor about a child in danger.
+        Signalement = "signalement",
+        /// A periodic report on a child.
+        Rapport = "rapport",
+        /// A court decision.
+        Decision = "decision",
+        /// A request for an evaluation.
+        DemandeEvaluation = "demande_evaluation",
+        /// Anything else.
+        Autre = "autre",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::str::FromStr;
@@ -180,6 +198,7 @@ mod tests {
         check(OrgKind::ALL);
         check(ExchangeState::ALL);
         check(InvitationKind::ALL);
+        check(Category::ALL);
     }
 
     #[test]

@@ -19,39 +19,16 @@ pub const MAX_FILE_NAME_LEN: usize = 255;
 /// Longest media type, in bytes.
 pub const MAX_MEDIA_TYPE_LEN: usize = 127;
 
-/// What kind of document an exchange carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Category {
-    /// An urgent report to the prosecutor about a child in danger.
-    Signalement,
-    /// A periodic report on a child.
-    Rapport,
-    /// A court decision.
-    Decision,
-    /// A request for an evaluation.
-    DemandeEvaluation,
-    /// Anything else.
-    Autre,
-}
+// The vocabulary is pli-api's; its canonical encoding, a byte, is this module's.
+pub use pli_api::Category;
 
-impl Category {
-    /// Every category, in display order.
-    pub const ALL: [Self; 5] = [
-        Self::Signalement,
-        Self::Rapport,
-        Self::Decision,
-        Self::DemandeEvaluation,
-        Self::Autre,
-    ];
-
-    fn to_u8(self) -> u8 {
-        match self {
-            Self::Signalement => 1,
-            Self::Rapport => 2,
-            Self::Decision => 3,
-            Self::DemandeEvaluation => 4,
-            Self::Autre => 5,
-        }
+fn category_to_u8(category: Category) -> u8 {
+    match category {
+        Category::Signalement => 1,
+        Category::Rapport => 2,
+        Category::Decision => 3,
+        Category::DemandeEvaluation => 4,
+        Category::Autre => 5,
     }
 }
 
@@ -90,7 +67,7 @@ impl Canonical for Manifest {
 
     fn encode_fields(&self, e: &mut Encoder) {
         e.id(&self.exchange_id);
-        e.u8(self.category.to_u8());
+        e.u8(category_to_u8(self.category));
         e.str(&self.subject, MAX_SUBJECT_LEN, "subject");
         e.str(&self.message, MAX_MESSAGE_LEN, "message");
         e.str(

@@ -19,16 +19,8 @@ use wasm_bindgen::JsCast as _;
 use crate::app::{Auth, Ctx, Route};
 use crate::bridge;
 use crate::i18n::{self, fill, t};
-use crate::protocol::{Opened, ProgressReport, Recipient, WorkerError};
-
-/// Category codes, in the order offered.
-const CATEGORIES: [&str; 5] = [
-    "signalement",
-    "rapport",
-    "decision",
-    "demande_evaluation",
-    "autre",
-];
+use crate::protocol::{Opened, Phase, ProgressReport, Recipient, WorkerError};
+use pli_api::Category;
 
 /// After this long without any progress, say that the connection seems interrupted.
 const STALL_MS: f64 = 10_000.0;
@@ -128,7 +120,7 @@ impl Draft<'_> {
         {
             checks.push(Check::Recipient);
         }
-        if !CATEGORIES.contains(&self.category) {
+        if self.category.parse::<Category>().is_err() {
             checks.push(Check::Category);
         }
         if self.subject.trim().is_empty() {
@@ -569,16 +561,20 @@ pub fn Compose(reply: Option<String>) -> impl IntoView {
         let new_send = recipient
             .get_untracked()
             .parse::<OrgId>()
-            .map(|recipient| crate::protocol::SendExchange {
+            .ok()
+            .zip(category.get_untracked().parse::<Category>().ok())
+            .map(|(recipient, category)| crate::protocol::SendExchange {
                 recipient,
-                category: category.get_untracked(),
+                category,
                 subject: subject.get_untracked().trim().to_owned(),
                 message: message.get_untracked(),
                 case_reference: case_reference.get_untracked().trim().to_owned(),
                 urgent: urgent.get_untracked(),
                 in_reply_to: reply_id,
             })
-            .map_err(|_| WorkerError::new(ErrorCode::BadRequest, "unknown recipient"));
+            .ok_or_else(|| {
+                WorkerError::new(ErrorCode::BadRequest, "unknown recipient or category")
+            });
         let blobs: Vec<web_sys::File> = picked.iter().map(|p| p.file.clone()).collect();
         encrypt.set(None);
         upload.set(None);
@@ -593,10 +589,10 @@ pub fn Compose(reply: Option<String>) -> impl IntoView {
                     if stalled.try_get_untracked() == Some(true) {
                         stalled.set(false);
                     }
-                    match report.phase.as_str() {
-                        "encrypt" => encrypt.set(Some(report)),
-                        "upload" => upload.set(Some(report)),
-                        "plan" => {
+                    match report.phase {
+                        Phase::Encrypt => encrypt.set(Some(report)),
+                        Phase::Upload => upload.set(Some(report)),
+                        Phase::Plan => {
                             if let Some(plan) = report.plan {
                                 crate::pages::resume::remember(&user.get_value(), &plan);
                                 last_plan.set_value(Some(plan));
@@ -1008,8 +1004,8 @@ pub fn Compose(reply: Option<String>) -> impl IntoView {
                             <option value="" prop:selected=move || category.get().is_empty()>
                                 {move || t("compose.category.choose")}
                             </option>
-                            {CATEGORIES.into_iter().map(|code| view! {
-                                <option value=code prop:selected=move || category.get() == code>
+                            {Category::ALL.iter().map(|code| view! {
+                                <option value=code.as_str() prop:selected=move || category.get() == code.as_str()>
                                     {move || t(&format!("compose.category.{code}"))}
                                 </option>
                             }).collect_view()}

@@ -181,7 +181,7 @@ fn CreateOrg(
     on_created: Callback<OrgId>,
 ) -> impl IntoView {
     let gate = expect_context::<Reauth>();
-    let kind = RwSignal::new("court".to_owned());
+    let kind = RwSignal::new(pli_api::OrgKind::Court);
     let name = RwSignal::new(String::new());
     let code = RwSignal::new(String::new());
     let (busy, set_busy) = signal(false);
@@ -217,7 +217,11 @@ fn CreateOrg(
             <div class="field">
                 <label for="create-org-kind">{move || t("platform.org.kind")}</label>
                 <select id="create-org-kind" data-testid="create-org-kind" class="short"
-                    prop:value=move || kind.get() on:change=move |ev| kind.set(event_target_value(&ev))>
+                    prop:value=move || kind.get().as_str() on:change=move |ev| {
+                        if let Ok(chosen) = event_target_value(&ev).parse() {
+                            kind.set(chosen);
+                        }
+                    }>
                     <option value="court">{move || t("platform.kind.court")}</option>
                     <option value="departement">{move || t("platform.kind.departement")}</option>
                 </select>

@@ -18,7 +18,7 @@ use crate::app::{Ctx, Route, me};
 use crate::bridge;
 use crate::i18n::{self, fill, t};
 use crate::pages::ProgressBar;
-use crate::protocol::{Pending, ProgressReport, WorkerError};
+use crate::protocol::{Pending, Phase, ProgressReport, WorkerError};
 
 /// Where the plan is kept.
 const KEY: &str = "pli.pending-send";
@@ -137,10 +137,10 @@ pub fn ResumePanel() -> impl IntoView {
         step.set(Step::Resuming);
         leptos::task::spawn_local(async move {
             let on_progress: Box<dyn Fn(ProgressReport)> =
-                Box::new(move |report: ProgressReport| match report.phase.as_str() {
-                    "encrypt" => set_encrypt.set(Some(report)),
-                    "upload" => set_upload.set(Some(report)),
-                    _ => {}
+                Box::new(move |report: ProgressReport| match report.phase {
+                    Phase::Encrypt => set_encrypt.set(Some(report)),
+                    Phase::Upload => set_upload.set(Some(report)),
+                    Phase::Download | Phase::Plan => {}
                 });
             let with = bridge::With {
                 files: &files,
