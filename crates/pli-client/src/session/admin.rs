@@ -9,18 +9,9 @@ use pli_api::messages::{
 use pli_api::{ExchangeId, OrgId, UserId};
 
 use super::Session;
+use super::*;
 use crate::ClientError;
-use crate::protocol::{self, VerifiedGeneration};
-
-/// One organisation of the directory, with its current key verified to the root, or why
-/// it does not verify (no key, a certificate that does not check out, a rollback).
-#[derive(Debug)]
-pub struct DirectoryEntry {
-    /// The directory's entry as the relay served it.
-    pub org: DirectoryOrg,
-    /// Its verified key, or why it cannot be used.
-    pub key: Result<protocol::VerifiedOrgKey, ClientError>,
-}
+use crate::protocol::{self};
 
 impl Session {
     /// Every organisation (platform admin).
@@ -93,30 +84,6 @@ impl Session {
         self.client.fetch(&ep::Directory {}).await
     }
 
-    /// The organisations' names as the pinned root certified them (an entry that does not
-    /// verify is left out).
-    pub async fn certified_org_names(&self) -> Result<Vec<(OrgId, String)>, ClientError> {
-        Ok(protocol::certified_org_names(
-            &self.trust,
-            &self.directory().await?,
-        ))
-    }
-
-    /// `org`'s key generations, each with its verification up to the root.
-    pub async fn key_history(
-        &self,
-        org: &OrgId,
-    ) -> Result<Vec<(DirectoryKey, Result<VerifiedGeneration, ClientError>)>, ClientError> {
-        let keys = self.org_keys(org).await?;
-        Ok(keys
-            .into_iter()
-            .map(|entry| {
-                let verified = protocol::verify_generation(&self.trust, org, &entry);
-                (entry, verified)
-            })
-            .collect())
-    }
-
     /// A page of my organisation's inbox.
     pub async fn inbox_page(&self, query: ExchangeQuery) -> Result<ExchangePage, ClientError> {
         self.client.fetch(&ep::Inbox { query }).await
@@ -144,18 +111,233 @@ impl Session {
             )
             .await
     }
+}
 
-    /// The directory, fetched once, every organisation's current key verified to the
-    /// root and not older than any generation this session saw (as
-    /// [`Session::recipient_key`] does for one).
-    pub async fn verified_directory(&self) -> Result<Vec<DirectoryEntry>, ClientError> {
-        let orgs = self.directory().await?;
-        Ok(orgs
-            .into_iter()
-            .map(|org| {
-                let key = self.verify_directory_entry(&org);
-                DirectoryEntry { org, key }
+// ----- administration: members, grants, key generations ----------------------------------
+
+impl Session {
+    /// Creates an organisation (platform admin: signs its certificate with the root).
+    pub async fn create_org(
+        &self,
+        kind: OrgKind,
+        name: &str,
+        code: &str,
+    ) -> Result<OrgId, ClientError> {
+        let root = self.root_key.as_ref().ok_or_else(|| {
+            ClientError::verification("only the platform admin holds the root key")
+        })?;
+        let org = OrgCertificate {
+            org_id: random_id()?,
+            kind,
+            name: name.into(),
+            code: code.into(),
+            issued_at: now_ms(),
+        };
+        self.client
+            .call(
+                &ep::CreateOrg {},
+                &CreateOrg {
+                    certificate: Signed::sign(&org, root)?.to_wire(),
+                },
+            )
+            .await?;
+        Ok(org.org_id)
+    }
+
+    /// Invites someone to `org`.
+    pub async fn invite(
+        &self,
+        org: &OrgId,
+        email: &str,
+        display_name: &str,
+        role: Role,
+    ) -> Result<InviteResponse, ClientError> {
+        let request = InviteRequest {
+            email: email.into(),
+            display_name: display_name.into(),
+            role,
+        };
+        self.client.call(&ep::Invite { org: *org }, &request).await
+    }
+
+    /// The members of `org`.
+    pub async fn members(&self, org: &OrgId) -> Result<Members, ClientError> {
+        self.client.fetch(&ep::Members { org: *org }).await
+    }
+
+    /// Certifies a pending member's keys and grants them every organisation key held.
+    /// The platform admin certifies organisation admins with the root key.
+    pub async fn certify(&self, org: &OrgId, user: &UserId) -> Result<(), ClientError> {
+        let members = self.members(org).await?;
+        let member = members
+            .members
+            .iter()
+            .find(|m| m.user_id == *user)
+            .ok_or_else(|| ClientError::verification("no such member"))?;
+        let (role, issuer) = match (&self.root_key, member.role) {
+            (Some(root), Role::OrgAdmin) => (Role::OrgAdmin, root),
+            (None, Role::Member) => (Role::Member, &self.keys.signing),
+            _ => return Err(ClientError::verification("you cannot certify this member")),
+        };
+        let signing_key = VerifyingKey::from_bytes(&key32(&member.keys.signing_key)?)?;
+        let encryption_key =
+            pli_crypto::age::Recipient::from_bytes(key32(&member.keys.encryption_key)?);
+        let cert = UserCertificate {
+            user_id: member.user_id,
+            org_id: *org,
+            role,
+            display_name: member.display_name.clone(),
+            signing_key,
+            encryption_key,
+            issued_at: now_ms(),
+            issuer: issuer.verifying_key().fingerprint(),
+        };
+        let grants = if role == Role::Member {
+            self.grants_for(&member.user_id, &encryption_key)?
+        } else {
+            Vec::new()
+        };
+        let request = CertifyRequest {
+            certificate: Signed::sign(&cert, issuer)?.to_wire(),
+            grants,
+        };
+        self.client
+            .submit(
+                &ep::Certify {
+                    org: *org,
+                    user: *user,
+                },
+                &request,
+            )
+            .await
+    }
+
+    fn grants_for(
+        &self,
+        user: &UserId,
+        recipient: &pli_crypto::age::Recipient,
+    ) -> Result<Vec<GrantUpload>, ClientError> {
+        self.org_keys
+            .values()
+            .map(|key| {
+                Ok(GrantUpload {
+                    generation: key.generation,
+                    user_id: *user,
+                    wrapped: Base64(key.grant_to(recipient)?),
+                })
             })
-            .collect())
+            .collect()
+    }
+
+    /// A member's encryption key, from their certificate verified to the root (never from
+    /// the member list alone, which the relay could alter).
+    async fn certified_recipient(
+        &self,
+        org: &OrgId,
+        member: &pli_api::messages::MemberSummary,
+    ) -> Result<pli_crypto::age::Recipient, ClientError> {
+        let signing = VerifyingKey::from_bytes(&key32(&member.keys.signing_key)?)?;
+        let fingerprint = pli_crypto::sign::Fingerprint::of_signing_key(&signing).to_hex();
+        let chain = self.client.fetch(&ep::Certificate { fingerprint }).await?;
+        let cert = protocol::verify_chain(&self.trust, &chain)?;
+        if cert.user_id != member.user_id || cert.org_id != *org {
+            return Err(ClientError::verification(
+                "a member's certificate does not match the member list",
+            ));
+        }
+        Ok(cert.encryption_key)
+    }
+
+    /// Grants every organisation key generation this session holds to a certified member
+    /// who lacks them (a second admin, whom the platform certified without keys).
+    pub async fn grant_keys(&self, org: &OrgId, user: &UserId) -> Result<(), ClientError> {
+        let members = self.members(org).await?;
+        let member = members
+            .members
+            .iter()
+            .find(|m| m.user_id == *user && m.status == AccountStatus::Active)
+            .ok_or_else(|| ClientError::verification("no such certified member"))?;
+        let recipient = self.certified_recipient(org, member).await?;
+        let grants = self.grants_for(user, &recipient)?;
+        self.client
+            .submit(
+                &ep::Grant {
+                    org: *org,
+                    user: *user,
+                },
+                &grants,
+            )
+            .await
+    }
+
+    /// Publishes a new key generation for my organisation (the first, or a rotation),
+    /// granted to every active member after verifying their certificates to the root.
+    pub async fn rotate_org_key(&mut self) -> Result<u32, ClientError> {
+        let (generation, key) = self.publish_org_key().await?;
+        self.org_keys.insert(generation, key);
+        Ok(generation)
+    }
+
+    /// What [`rotate_org_key`](Self::rotate_org_key) does, without changing the session:
+    /// returns the generation published and its key, to add to
+    /// [`org_keys`](Self::org_keys).
+    pub async fn publish_org_key(&self) -> Result<(u32, OrgKey), ClientError> {
+        let org = self.me.org_id;
+        let generation = self.org_keys.keys().max().map_or(1, |g| g + 1);
+        let key = OrgKey::generate(org, generation)?;
+        let mut grants = Vec::new();
+        for member in self
+            .members(&org)
+            .await?
+            .members
+            .iter()
+            .filter(|m| m.status == AccountStatus::Active)
+        {
+            let recipient = self.certified_recipient(&org, member).await?;
+            grants.push(GrantUpload {
+                generation,
+                user_id: member.user_id,
+                wrapped: Base64(key.grant_to(&recipient)?),
+            });
+        }
+        let cert = OrgKeyCertificate {
+            org_id: org,
+            generation,
+            public_key: key.recipient(),
+            issued_at: now_ms(),
+            issuer: self.keys.signing.verifying_key().fingerprint(),
+        };
+        let request = PublishKey {
+            certificate: Signed::sign(&cert, &self.keys.signing)?.to_wire(),
+            grants,
+        };
+        self.client
+            .submit(&ep::PublishKey { org }, &request)
+            .await?;
+        Ok((generation, key))
+    }
+
+    /// Removes a member.
+    pub async fn remove_member(&self, org: &OrgId, user: &UserId) -> Result<Removed, ClientError> {
+        self.client
+            .fetch(&ep::RemoveMember {
+                org: *org,
+                user: *user,
+            })
+            .await
+    }
+
+    /// Issues a new account set-up link to a member who lost their password.
+    pub async fn reset_member(
+        &self,
+        org: &OrgId,
+        user: &UserId,
+    ) -> Result<InviteResponse, ClientError> {
+        self.client
+            .fetch(&ep::ResetMember {
+                org: *org,
+                user: *user,
+            })
+            .await
     }
 }

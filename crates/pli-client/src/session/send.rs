@@ -641,3 +641,24 @@ impl PendingPart {
         })
     }
 }
+
+impl Session {
+    /// Uploads one part with its SHA-256, retrying network failures (the relay accepts
+    /// a part again if it already has it).
+    pub async fn put_part(
+        &self,
+        exchange: &ExchangeId,
+        idx: u32,
+        part: u32,
+        bytes: &[u8],
+    ) -> Result<(), ClientError> {
+        put_part(
+            &self.client,
+            exchange,
+            idx,
+            part,
+            bytes::Bytes::copy_from_slice(bytes),
+        )
+        .await
+    }
+}

@@ -1,0 +1,286 @@
+//! A person's session: setting up the platform, accepting an invitation, logging in or
+//! unlocking a session the relay still knows, re-reading the account and its keys,
+//! two-factor enrolment, logging out.
+
+use super::*;
+
+impl Session {
+    /// Sets up the platform with the one-time token: generates the root key, the
+    /// admin's keys and the platform organisation, all here.
+    pub async fn setup_platform(
+        client: &Client,
+        token: &str,
+        email: &str,
+        display_name: &str,
+        password: &str,
+        kdf: KdfParams,
+    ) -> Result<Self, ClientError> {
+        let info: InvitationInfo = client
+            .call(
+                &ep::SetupLookup {},
+                &TokenRequest {
+                    token: token.into(),
+                },
+            )
+            .await?;
+        let root = SigningKey::generate()?;
+        let keys = UserKeys::generate()?;
+        let org_id: OrgId = random_id()?;
+        let now = now_ms();
+        let org = OrgCertificate {
+            org_id,
+            kind: OrgKind::Platform,
+            name: "Plateforme Pli".into(),
+            code: "PLATFORM".into(),
+            issued_at: now,
+        };
+        let cert = UserCertificate {
+            user_id: info.user_id,
+            org_id,
+            role: Role::PlatformAdmin,
+            display_name: display_name.into(),
+            signing_key: keys.signing.verifying_key(),
+            encryption_key: keys.encryption.to_recipient(),
+            issued_at: now,
+            issuer: root.verifying_key().fingerprint(),
+        };
+        let bundle = KeyBundle {
+            user_id: info.user_id,
+            keys: keys.clone(),
+            root: Some(root.clone()),
+        };
+        let request = SetupRequest {
+            token: token.into(),
+            email: email.into(),
+            display_name: display_name.into(),
+            credentials: new_credentials(password, kdf, &bundle).await?,
+            root_key: Base64(root.verifying_key().to_bytes().to_vec()),
+            org_certificate: Signed::sign(&org, &root)?.to_wire(),
+            user_certificate: Signed::sign(&cert, &root)?.to_wire(),
+        };
+        let response = Client::send(client.request_to(&ep::Setup {}).json(&request)).await?;
+        let token = session_token(&response);
+        let login: LoginResponse = response.json().await?;
+        let client = client.with_token(token);
+        Self::unlock(client, login.me, bundle, Some(root.verifying_key()), kdf).await
+    }
+
+    /// Creates the account an invitation is for (or gives a reset account new keys).
+    pub async fn accept_invitation(
+        client: &Client,
+        token: &str,
+        password: &str,
+        kdf: KdfParams,
+    ) -> Result<Self, ClientError> {
+        let info: InvitationInfo = client
+            .call(
+                &ep::InvitationLookup {},
+                &TokenRequest {
+                    token: token.into(),
+                },
+            )
+            .await?;
+        let keys = UserKeys::generate()?;
+        let bundle = KeyBundle {
+            user_id: info.user_id,
+            keys: keys.clone(),
+            root: None,
+        };
+        let request = AcceptRequest {
+            token: token.into(),
+            credentials: new_credentials(password, kdf, &bundle).await?,
+            keys: PublicKeys {
+                signing_key: Base64(keys.signing.verifying_key().to_bytes().to_vec()),
+                encryption_key: Base64(keys.encryption.to_recipient().to_bytes().to_vec()),
+            },
+        };
+        let response =
+            Client::send(client.request_to(&ep::AcceptInvitation {}).json(&request)).await?;
+        let token = session_token(&response);
+        let login: LoginResponse = response.json().await?;
+        Self::unlock(client.with_token(token), login.me, bundle, None, kdf).await
+    }
+
+    /// Unlocks the keys of a session the relay already knows (a browser that reloaded
+    /// its page keeps its cookie, not its keys): re-derives the bundle key from the
+    /// password and opens the bundle.
+    pub async fn resume(
+        client: &Client,
+        password: &str,
+        pinned_root: Option<VerifyingKey>,
+    ) -> Result<Self, ClientError> {
+        let me: Me = client.fetch(&ep::GetMe {}).await?;
+        let kdf = kdf_from_wire(&me.kdf)?;
+        let credentials = derive(password.to_owned(), kdf).await?;
+        let bundle = KeyBundle::open(&me.key_bundle.0, &credentials.bundle_key, &me.user_id)?;
+        Self::unlock(client.clone(), me, bundle, pinned_root, kdf).await
+    }
+
+    /// Logs in: derives the auth key from the password with the relay's parameters,
+    /// opens the key bundle, unlocks the organisation keys granted.
+    pub async fn login(
+        client: &Client,
+        email: &str,
+        password: &str,
+        totp: Option<&str>,
+        pinned_root: Option<VerifyingKey>,
+    ) -> Result<Self, ClientError> {
+        let prelogin: PreloginResponse = client
+            .call(
+                &ep::Prelogin {},
+                &PreloginRequest {
+                    email: email.into(),
+                },
+            )
+            .await?;
+        let kdf = kdf_from_wire(&prelogin.kdf)?;
+        let credentials = derive(password.to_owned(), kdf).await?;
+        let request = LoginRequest {
+            email: email.into(),
+            auth_key: Base64(credentials.auth_key.to_bytes().to_vec()),
+            totp: totp.map(str::to_owned),
+            // Natively the token travels as a bearer; in the browser, only in the HttpOnly cookie.
+            bearer: cfg!(not(target_arch = "wasm32")),
+        };
+        let login: LoginResponse = client.call(&ep::Login {}, &request).await?;
+        let bundle = KeyBundle::open(
+            &login.me.key_bundle.0,
+            &credentials.bundle_key,
+            &login.me.user_id,
+        )?;
+        Self::unlock(
+            client.with_token(login.token.clone()),
+            login.me,
+            bundle,
+            pinned_root,
+            kdf,
+        )
+        .await
+    }
+
+    async fn unlock(
+        client: Client,
+        me: Me,
+        bundle: KeyBundle,
+        pinned_root: Option<VerifyingKey>,
+        kdf: KdfParams,
+    ) -> Result<Self, ClientError> {
+        let trust = pin_root(pinned_root, me.root_key.as_ref())?;
+        let mut session = Self {
+            client,
+            me,
+            keys: bundle.keys,
+            root_key: bundle.root,
+            trust,
+            org_keys: BTreeMap::new(),
+            seen_generations: SeenGenerations::default(),
+            kdf_for_new_accounts: kdf,
+        };
+        session.refresh_keys().await?;
+        Ok(session)
+    }
+
+    /// Re-reads the account and unlocks every organisation key granted, each checked
+    /// against its certificate (verified to the root).
+    pub async fn refresh_keys(&mut self) -> Result<(), ClientError> {
+        let account = self.fetch_account().await?;
+        self.set_account(account);
+        Ok(())
+    }
+
+    /// What [`refresh_keys`](Self::refresh_keys) reads, without changing the session:
+    /// the account and the organisation keys granted to it, verified. Apply it with
+    /// [`set_account`](Self::set_account).
+    pub async fn fetch_account(&self) -> Result<Account, ClientError> {
+        let me: Me = self.client.fetch(&ep::GetMe {}).await?;
+        let org_keys = if me.status != AccountStatus::Active || me.org_kind == OrgKind::Platform {
+            None
+        } else {
+            Some(self.granted_keys(&me).await?)
+        };
+        Ok(Account { me, org_keys })
+    }
+
+    /// Takes in an account read by [`fetch_account`](Self::fetch_account).
+    pub fn set_account(&mut self, account: Account) {
+        self.me = account.me;
+        if let Some(org_keys) = account.org_keys {
+            self.org_keys = org_keys;
+        }
+    }
+
+    /// The organisation keys granted to `me`, each checked against its certificate.
+    async fn granted_keys(&self, me: &Me) -> Result<BTreeMap<u32, OrgKey>, ClientError> {
+        let org = me.org_id;
+        let directory: Vec<DirectoryKey> = self.client.fetch(&ep::OrgKeys { org }).await?;
+        let grants: MyGrants = self.client.fetch(&ep::MyGrants {}).await?;
+        let own_org = self.own_org_entry(&org).await?;
+        let mut org_keys = BTreeMap::new();
+        for grant in grants.grants.iter().filter(|g| g.org_id == org) {
+            let Some(entry) = directory.iter().find(|k| k.generation == grant.generation) else {
+                continue;
+            };
+            let key_cert = self
+                .trust
+                .verify_org_key(
+                    &Signed::<OrgCertificate>::from_wire(&own_org.certificate)?,
+                    &Signed::<OrgKeyCertificate>::from_wire(&entry.certificate)?,
+                    &Signed::<UserCertificate>::from_wire(&entry.issuer_certificate)?,
+                )
+                .map_err(|e| {
+                    ClientError::verification(format!("my organisation's key does not verify: {e}"))
+                })?
+                .1;
+            let key = OrgKey::open_grant(
+                &grant.wrapped.0,
+                &self.keys.encryption,
+                &org,
+                grant.generation,
+                &key_cert.public_key,
+            )?;
+            org_keys.insert(grant.generation, key);
+        }
+        Ok(org_keys)
+    }
+
+    async fn own_org_entry(&self, org: &OrgId) -> Result<DirectoryOrg, ClientError> {
+        let orgs: Vec<DirectoryOrg> = self.client.fetch(&ep::Directory {}).await?;
+        orgs.into_iter()
+            .find(|o| o.org_id == *org)
+            .ok_or_else(|| ClientError::verification("my organisation is not in the directory"))
+    }
+
+    /// Proves the password again (before a sensitive operation).
+    pub async fn reauth(&self, password: &str, totp: Option<&str>) -> Result<(), ClientError> {
+        let kdf = kdf_from_wire(&self.me.kdf)?;
+        let credentials = derive(password.to_owned(), kdf).await?;
+        let request = ReauthRequest {
+            auth_key: Base64(credentials.auth_key.to_bytes().to_vec()),
+            totp: totp.map(str::to_owned),
+        };
+        self.client.submit(&ep::Reauth {}, &request).await
+    }
+
+    /// Turns TOTP on; `code_for` computes a code from the base32 secret (an authenticator).
+    pub async fn enable_totp(
+        &mut self,
+        code_for: impl Fn(&str) -> String,
+    ) -> Result<String, ClientError> {
+        let setup: TotpSetupResponse = self.client.fetch(&ep::TotpSetup {}).await?;
+        self.client
+            .submit(
+                &ep::TotpConfirm {},
+                &TotpCode {
+                    code: code_for(&setup.secret),
+                },
+            )
+            .await?;
+        self.me = self.client.fetch(&ep::GetMe {}).await?;
+        Ok(setup.secret)
+    }
+
+    /// Logs out.
+    pub async fn logout(&self) -> Result<(), ClientError> {
+        self.client.act(&ep::Logout {}).await
+    }
+}

@@ -1,0 +1,189 @@
+//! Receiving: the inbox and outbox, opening an exchange (its envelope and sender
+//! verified), downloading its files while verifying every hash, the signed read receipt.
+
+use super::*;
+
+impl Session {
+    /// A page of my organisation's inbox.
+    pub async fn inbox(&self) -> Result<ExchangePage, ClientError> {
+        self.client
+            .fetch(&ep::Inbox {
+                query: Default::default(),
+            })
+            .await
+    }
+
+    /// A page of my organisation's outbox.
+    pub async fn outbox(&self) -> Result<ExchangePage, ClientError> {
+        self.client
+            .fetch(&ep::Outbox {
+                query: Default::default(),
+            })
+            .await
+    }
+
+    /// Opens an exchange: verifies the envelope and sender to the root, downloads and
+    /// checks the manifest against the envelope, decrypts it.
+    pub async fn open(&self, id: &ExchangeId) -> Result<Received, ClientError> {
+        let detail: ExchangeDetail = self.client.fetch(&ep::Exchange { id: *id }).await?;
+        let exchange = protocol::verify_exchange(&self.trust, id, &detail)?;
+        let generation =
+            protocol::generation_for(&exchange.envelope, &self.me.org_id).ok_or_else(|| {
+                ClientError::verification("this exchange is not encrypted for my organisation")
+            })?;
+        let key = self
+            .org_keys
+            .get(&generation)
+            .ok_or_else(|| {
+                ClientError::verification(format!("I hold no key of generation {generation}"))
+            })?
+            .identity
+            .clone();
+        let mut sealed = Vec::new();
+        self.download_verified(id, 0, &exchange.envelope.manifest, &mut sealed)
+            .await?;
+        let manifest = Manifest::open(std::slice::from_ref(&key), &sealed)?;
+        if manifest.exchange_id != *id || manifest.files.len() != exchange.envelope.files.len() {
+            return Err(ClientError::verification(
+                "the manifest does not belong to this exchange",
+            ));
+        }
+        let receipts = detail
+            .receipts
+            .iter()
+            .filter_map(|r| protocol::verify_receipt(&self.trust, &exchange, r).ok())
+            .collect();
+        Ok(Received {
+            detail,
+            exchange,
+            manifest,
+            receipts,
+            key,
+        })
+    }
+
+    /// Downloads an object, checking its size and SHA-256 against the envelope's.
+    async fn download_verified(
+        &self,
+        id: &ExchangeId,
+        idx: u32,
+        expected: &ObjectRef,
+        out: &mut Vec<u8>,
+    ) -> Result<(), ClientError> {
+        let response = Client::send(self.client.request_to(&ep::Download { id: *id, idx })).await?;
+        let mut hash = Sha256::new();
+        let mut stream = response.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk?;
+            hash.update(&chunk);
+            out.extend_from_slice(&chunk);
+        }
+        if out.len() as u64 != expected.size || <[u8; 32]>::from(hash.finalize()) != expected.sha256
+        {
+            return Err(ClientError::verification(
+                "the object does not match the envelope",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Downloads, verifies and decrypts file `index` (0-based) into `out`, streaming: the
+    /// ciphertext's SHA-256 and size are checked against the envelope and the plaintext's
+    /// against the manifest. On error, what was written must be discarded.
+    pub async fn download_file(
+        &self,
+        received: &Received,
+        index: usize,
+        out: &mut (dyn AsyncWrite + Unpin),
+    ) -> Result<(), ClientError> {
+        self.download_file_with_progress(received, index, out, &|_| {})
+            .await
+    }
+
+    /// [`download_file`](Self::download_file), reporting progress.
+    pub async fn download_file_with_progress(
+        &self,
+        received: &Received,
+        index: usize,
+        out: &mut (dyn AsyncWrite + Unpin),
+        progress: &dyn Fn(Progress),
+    ) -> Result<(), ClientError> {
+        let id = received.exchange.envelope.exchange_id;
+        let expected = received
+            .exchange
+            .envelope
+            .files
+            .get(index)
+            .ok_or_else(|| ClientError::verification("no such file"))?;
+        let entry = received
+            .manifest
+            .files
+            .get(index)
+            .ok_or_else(|| ClientError::verification("no such file"))?;
+        let idx =
+            u32::try_from(index + 1).map_err(|_| ClientError::verification("no such file"))?;
+        let response = Client::send(self.client.request_to(&ep::Download { id, idx })).await?;
+        let mut decryptor = pli_crypto::age::Decryptor::new(vec![received.key.clone()]);
+        let mut plaintext = Vec::new();
+        let mut plaintext_hash = Sha256::new();
+        let mut written = 0u64;
+        let mut received_bytes = 0u64;
+        let mut stream = response.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk?;
+            received_bytes += chunk.len() as u64;
+            decryptor.update(&chunk, &mut plaintext)?;
+            plaintext_hash.update(&plaintext);
+            out.write_all(&plaintext).await?;
+            written += plaintext.len() as u64;
+            zeroize::Zeroize::zeroize(&mut plaintext);
+            plaintext.clear();
+            progress(Progress {
+                phase: Phase::Download,
+                done: received_bytes,
+                total: expected.size,
+                busy_ms: 0,
+            });
+        }
+        let summary = decryptor.finish(&mut plaintext)?;
+        plaintext_hash.update(&plaintext);
+        out.write_all(&plaintext).await?;
+        out.flush().await?;
+        written += plaintext.len() as u64;
+        zeroize::Zeroize::zeroize(&mut plaintext);
+        if summary.ciphertext_len != expected.size || summary.ciphertext_sha256 != expected.sha256 {
+            return Err(ClientError::verification(
+                "the file's ciphertext does not match the envelope",
+            ));
+        }
+        if written != entry.size || <[u8; 32]>::from(plaintext_hash.finalize()) != entry.sha256 {
+            return Err(ClientError::verification(
+                "the decrypted file does not match the manifest",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Signs and sends the read receipt.
+    pub async fn acknowledge(&self, received: &Received) -> Result<(), ClientError> {
+        let receipt = Receipt {
+            exchange_id: received.exchange.envelope.exchange_id,
+            envelope_sha256: received.exchange.signed.sha256(),
+            reader_user_id: self.me.user_id,
+            reader_key: self.keys.signing.verifying_key().fingerprint(),
+            reader_org_id: self.me.org_id,
+            read_at: now_ms(),
+        };
+        let request = PostReceipt {
+            receipt: Signed::sign(&receipt, &self.keys.signing)?.to_wire(),
+        };
+        self.client
+            .submit(
+                &ep::PostReceipt {
+                    id: receipt.exchange_id,
+                },
+                &request,
+            )
+            .await
+    }
+}
