@@ -1,0 +1,109 @@
+//! The invitation form (an organisation admin invites members; the platform admin an
+//! organisation's first admin).
+
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use pli_api::OrgId;
+use pli_api::messages::{InviteResponse, Members};
+use pli_crypto::cert::Role;
+
+use super::super::ErrorBox;
+use super::super::dialog::{Reauth, focus_later, report};
+use crate::i18n::{fill, t};
+use crate::protocol::WorkerError;
+
+use super::*;
+
+/// Invites someone into `org` with `role` and shows the one-time link.
+#[component]
+pub fn InviteForm(
+    org: OrgId,
+    /// Member (an organisation admin invites) or organisation admin (the platform admin).
+    role: Role,
+    /// Bumped after an invitation, so lists reload.
+    version: RwSignal<u32>,
+    /// Catalogue key of the submit button.
+    submit_label: &'static str,
+    /// The organisation's members: once the invitee has joined, the link is put away.
+    members: RwSignal<Option<Members>>,
+) -> impl IntoView {
+    let gate = expect_context::<Reauth>();
+    let email = RwSignal::new(String::new());
+    let name = RwSignal::new(String::new());
+    let (busy, set_busy) = signal(false);
+    let (error, set_error) = signal(None::<WorkerError>);
+    let (made, set_made) = signal(None::<(String, String, InviteResponse)>);
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        set_busy.set(true);
+        set_error.set(None);
+        set_made.set(None);
+        leptos::task::spawn_local(async move {
+            let (address, display) = (
+                email.get_untracked().trim().to_owned(),
+                name.get_untracked().trim().to_owned(),
+            );
+            let request = crate::protocol::Invite {
+                org,
+                email: address.clone(),
+                display_name: display.clone(),
+                role,
+            };
+            match gate.call(request).await {
+                Ok(response) => {
+                    set_made.set(Some((display, address, response)));
+                    email.set(String::new());
+                    name.set(String::new());
+                    version.update(|v| *v += 1);
+                    focus_later("invite-result");
+                }
+                Err(e) => report(set_error, e),
+            }
+            set_busy.set(false);
+        });
+    };
+    view! {
+        <form on:submit=submit class="invite">
+            <div class="field">
+                <label for="invite-name">{move || t("admin.invite.name")}</label>
+                <input id="invite-name" autocomplete="off" required maxlength="200" data-testid="invite-name"
+                    prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
+            </div>
+            <div class="field">
+                <label for="invite-email">{move || t("admin.invite.email")}</label>
+                <input id="invite-email" type="email" autocomplete="off" required data-testid="invite-email"
+                    prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev)) />
+            </div>
+            <ErrorBox error=error />
+            <div class="actions">
+                <button type="submit" class="primary" disabled=busy data-testid="invite-submit">
+                    {move || t(submit_label)}
+                </button>
+                <Show when=move || busy.get()>
+                    <span role="status" class="hint">{move || t("state.working")}</span>
+                </Show>
+            </div>
+        </form>
+        <div id="invite-result" tabindex="-1" role="status">
+            {move || made.get().map(|(display, address, r)| {
+                let joined = members
+                    .get()
+                    .is_some_and(|m| m.members.iter().any(|x| x.email.eq_ignore_ascii_case(&address)));
+                if joined {
+                    view! {
+                        <p class="hint" data-testid="invitation-used">
+                            {move || fill(&t("admin.invite.used"), &[("name", &display)])}
+                        </p>
+                    }
+                    .into_any()
+                } else {
+                    view! {
+                        <p class="ok">{let display = display.clone(); move || fill(&t("admin.invite.done"), &[("name", &display)])}</p>
+                        <LinkBox link=r.link expires_at=r.expires_at name=display.clone() email=address testid="invitation-link" />
+                    }
+                    .into_any()
+                }
+            })}
+        </div>
+    }
+}

@@ -1,0 +1,493 @@
+//! The members table: fingerprints computed from the public keys, certification after
+//! comparing them by phone, removal, password-loss resets, open invitations.
+
+use leptos::prelude::*;
+use pli_api::messages::{InvitationInfo, InviteResponse, MemberSummary, Members, Removed};
+use pli_api::{AccountStatus, OrgId};
+use pli_crypto::cert::Role;
+
+use super::super::ErrorBox;
+use super::super::dialog::{ConfirmDialog, Reauth, focus_later, report};
+use crate::app::{Ctx, me};
+use crate::i18n::{self, fill, t};
+use crate::protocol::WorkerError;
+
+use super::*;
+
+/// Loads `org`'s members into `members`.
+pub fn load_members(
+    org: OrgId,
+    members: RwSignal<Option<Members>>,
+    error: WriteSignal<Option<WorkerError>>,
+) {
+    leptos::task::spawn_local(async move {
+        match crate::bridge::call(crate::protocol::MembersOf { org }).await {
+            Ok(m) => members.set(Some(m)),
+            Err(e) => error.set(Some(e)),
+        }
+    });
+}
+
+/// What the last action on a member did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Outcome {
+    Certified(String),
+    /// Who, what the relay did, and the latest key generation when they left.
+    Removed(String, Removed, Option<u32>),
+    Reset(MemberSummary, InviteResponse),
+    Withdrawn(String),
+}
+
+fn status_badge(status: AccountStatus) -> &'static str {
+    match status {
+        AccountStatus::Active => "badge verified",
+        AccountStatus::Pending => "badge warning",
+        AccountStatus::Removed => "badge neutral",
+    }
+}
+
+fn status_order(status: AccountStatus) -> u8 {
+    match status {
+        AccountStatus::Pending => 0,
+        AccountStatus::Active => 1,
+        AccountStatus::Removed => 2,
+    }
+}
+
+/// The members of `org`, with what an admin can do to each.
+#[component]
+pub fn MembersPanel(
+    org: OrgId,
+    /// The platform admin's view: certifies the organisation's admins; no removal, no reset.
+    platform: bool,
+    members: RwSignal<Option<Members>>,
+    version: RwSignal<u32>,
+    /// Opens the key rotation (organisation admin).
+    #[prop(optional)]
+    rotate: Option<RwSignal<bool>>,
+) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let gate = expect_context::<Reauth>();
+    let my_id = me(&ctx).map(|m| m.user_id);
+    let selected = RwSignal::new(None::<MemberSummary>);
+    let certify_open = RwSignal::new(false);
+    let remove_open = RwSignal::new(false);
+    let reset_open = RwSignal::new(false);
+    let compared = RwSignal::new(false);
+    let (busy, set_busy) = signal(false);
+    let (error, set_error) = signal(None::<WorkerError>);
+    let outcome = RwSignal::new(None::<Outcome>);
+
+    let certifiable = move |m: &MemberSummary| {
+        m.status == AccountStatus::Pending
+            && m.role
+                == if platform {
+                    Role::OrgAdmin
+                } else {
+                    Role::Member
+                }
+    };
+    let run = move |op: &'static str, member: MemberSummary| {
+        set_busy.set(true);
+        set_error.set(None);
+        outcome.set(None);
+        leptos::task::spawn_local(async move {
+            let user = member.user_id;
+            let result = match op {
+                "certify" => gate
+                    .call(crate::protocol::Certify { org, user })
+                    .await
+                    .map(|()| Outcome::Certified(member.display_name.clone())),
+                "remove" => {
+                    let generation = members
+                        .get_untracked()
+                        .and_then(|m| m.generations.iter().max().copied());
+                    gate.call(crate::protocol::Remove { org, user })
+                        .await
+                        .map(|r| Outcome::Removed(member.display_name.clone(), r, generation))
+                }
+                _ => gate
+                    .call(crate::protocol::Reset { org, user })
+                    .await
+                    .map(|r| Outcome::Reset(member.clone(), r)),
+            };
+            match result {
+                Ok(done) => {
+                    outcome.set(Some(done));
+                    version.update(|v| *v += 1);
+                    focus_later("member-outcome");
+                }
+                Err(e) => report(set_error, e),
+            }
+            set_busy.set(false);
+        });
+    };
+    // A certified member without the current key (a second admin, whom the platform
+    // certified without keys): this admin's browser wraps the keys it holds for them.
+    let grant = move |member: MemberSummary| {
+        set_error.set(None);
+        outcome.set(None);
+        leptos::task::spawn_local(async move {
+            let user = member.user_id;
+            match gate.call(crate::protocol::Grant { org, user }).await {
+                Ok(()) => version.update(|v| *v += 1),
+                Err(e) => report(set_error, e),
+            }
+        });
+    };
+    let withdraw = move |invitation: InvitationInfo| {
+        set_error.set(None);
+        outcome.set(None);
+        leptos::task::spawn_local(async move {
+            let request = crate::protocol::WithdrawInvitation {
+                org,
+                user: invitation.user_id,
+            };
+            match gate.call(request).await {
+                Ok(()) => {
+                    outcome.set(Some(Outcome::Withdrawn(invitation.email.clone())));
+                    version.update(|v| *v += 1);
+                    focus_later("member-outcome");
+                }
+                Err(e) => report(set_error, e),
+            }
+        });
+    };
+
+    let row = move |m: MemberSummary| {
+        let signing = signing_fingerprint(&m.keys);
+        let encryption = encryption_fingerprint(&m.keys);
+        let latest = members
+            .get_untracked()
+            .and_then(|all| all.generations.iter().max().copied());
+        let lacks_latest = m.status == pli_api::AccountStatus::Active
+            && latest.is_some_and(|g| !m.granted_generations.contains(&g));
+        let granted = if m.granted_generations.is_empty() {
+            None
+        } else {
+            Some(
+                m.granted_generations
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            )
+        };
+        let can_certify = certifiable(&m);
+        let is_me = my_id == Some(m.user_id);
+        let can_remove = !platform && m.status != pli_api::AccountStatus::Removed && !is_me;
+        let can_reset = !platform && m.status != AccountStatus::Removed && m.role == Role::Member;
+        let (for_certify, for_remove, for_reset, for_grant) =
+            (m.clone(), m.clone(), m.clone(), m.clone());
+        let (name, email, role, status) =
+            (m.display_name.clone(), m.email.clone(), m.role, m.status);
+        let totp = m.totp_enabled;
+        let hidden_name = move || view! { <span class="visually-hidden">" " {name.clone()}</span> };
+        view! {
+            <tr data-testid=format!("member-{email}") class=format!("member {status}")>
+                <th scope="row" data-label=move || t("admin.members.member")>
+                    {m.display_name.clone()}
+                    {is_me.then(|| view! { " " <span class="hint">{move || t("admin.members.you")}</span> })}
+                    <span class="email">{email.clone()}</span>
+                </th>
+                <td data-label=move || t("admin.members.role")>
+                    {move || t_or(&format!("admin.role.{role}"), role.as_str())}
+                </td>
+                <td data-label=move || t("admin.members.status")>
+                    <span class=status_badge(status)>
+                        {move || t_or(&format!("admin.status.{status}"), status.as_str())}
+                    </span>
+                </td>
+                <td data-label=move || t("admin.members.totp")>
+                    {move || t(if totp { "admin.totp.on" } else { "admin.totp.off" })}
+                </td>
+                <td data-label=move || t("admin.members.fingerprints")>
+                    <dl class="prints">
+                        <dt>{move || t("admin.fingerprint.signing")}</dt>
+                        <dd><code>{signing.clone().unwrap_or_else(|| "—".into())}</code></dd>
+                        <dt>{move || t("admin.fingerprint.encryption")}</dt>
+                        <dd><code>{encryption.clone().unwrap_or_else(|| "—".into())}</code></dd>
+                    </dl>
+                </td>
+                <td data-label=move || t("admin.members.generations")>
+                    {let g = granted.clone(); move || g.clone().unwrap_or_else(|| t("admin.members.no_generation"))}
+                    {lacks_latest.then(|| view! {
+                        <br /><span class="badge warning">{move || t("admin.members.lacks_latest")}</span>
+                    })}
+                </td>
+                <td class="row-actions" data-label=move || t("admin.members.actions")>
+                    {(lacks_latest && !platform).then(|| {
+                        let m = for_grant.clone();
+                        view! {
+                            <button type="button" class="primary" data-testid=format!("grant-{}", m.email)
+                                disabled=busy on:click=move |_| grant(m.clone())>
+                                {move || t("admin.grant")} {hidden_name()}
+                            </button>
+                        }
+                    })}
+                    {can_certify.then(|| {
+                        let m = for_certify.clone();
+                        view! {
+                            <button type="button" class="primary" data-testid=format!("certify-{}", m.email)
+                                disabled=busy
+                                on:click=move |_| {
+                                    selected.set(Some(m.clone()));
+                                    compared.set(false);
+                                    certify_open.set(true);
+                                }>
+                                {move || t("admin.certify")} {hidden_name()}
+                            </button>
+                        }
+                    })}
+                    {can_reset.then(|| {
+                        let m = for_reset.clone();
+                        view! {
+                            <button type="button" data-testid=format!("reset-{}", m.email) disabled=busy
+                                on:click=move |_| {
+                                    selected.set(Some(m.clone()));
+                                    reset_open.set(true);
+                                }>
+                                {move || t("admin.reset")} {hidden_name()}
+                            </button>
+                        }
+                    })}
+                    {can_remove.then(|| {
+                        let m = for_remove.clone();
+                        view! {
+                            <button type="button" class="danger" data-testid=format!("remove-{}", m.email) disabled=busy
+                                on:click=move |_| {
+                                    selected.set(Some(m.clone()));
+                                    remove_open.set(true);
+                                }>
+                                {move || t("admin.remove")} {hidden_name()}
+                            </button>
+                        }
+                    })}
+                </td>
+            </tr>
+        }
+    };
+
+    let table = move || {
+        let Some(all) = members.get() else {
+            return view! { <p class="loading" role="status">{move || t("state.loading")}</p> }
+                .into_any();
+        };
+        let mut list = all.members.clone();
+        list.sort_by(|a, b| {
+            status_order(a.status)
+                .cmp(&status_order(b.status))
+                .then_with(|| a.display_name.cmp(&b.display_name))
+        });
+        let pending = list.iter().filter(|m| certifiable(m)).count();
+        view! {
+            {(pending > 0).then(|| view! {
+                <p class="alert info">{move || fill(&t("admin.members.pending"), &[("count", &pending.to_string())])}</p>
+            })}
+            {if list.is_empty() {
+                let key = if all.invitations.is_empty() {
+                    "admin.members.empty"
+                } else {
+                    "admin.members.empty.invited"
+                };
+                view! { <p>{move || t(key)}</p> }.into_any()
+            } else {
+                view! {
+                    <div class="table-wrap">
+                        <table class="stack members">
+                            <caption>{move || t("admin.members.caption")}</caption>
+                            <thead><tr>
+                                <th scope="col">{move || t("admin.members.member")}</th>
+                                <th scope="col">{move || t("admin.members.role")}</th>
+                                <th scope="col">{move || t("admin.members.status")}</th>
+                                <th scope="col">{move || t("admin.members.totp")}</th>
+                                <th scope="col">{move || t("admin.members.fingerprints")}</th>
+                                <th scope="col">{move || t("admin.members.generations")}</th>
+                                <th scope="col">{move || t("admin.members.actions")}</th>
+                            </tr></thead>
+                            <tbody>{list.into_iter().map(row).collect_view()}</tbody>
+                        </table>
+                    </div>
+                }.into_any()
+            }}
+            <InvitationsTable invitations=all.invitations.clone() on_withdraw=Callback::new(withdraw) busy=busy />
+        }
+        .into_any()
+    };
+
+    let outcome_view = move || {
+        outcome.get().map(|o| match o {
+            Outcome::Certified(name) => {
+                let key = if platform {
+                    "admin.certified.admin"
+                } else if members.get().is_some_and(|m| m.generations.is_empty()) {
+                    "admin.certified.nokey"
+                } else {
+                    "admin.certified"
+                };
+                view! { <p class="alert info">{move || fill(&t(key), &[("name", &name)])}</p> }
+                    .into_any()
+            }
+            Outcome::Removed(name, removed, at_removal) => {
+                // Once the key turned, the advice is followed: say so instead.
+                let rotated = move || {
+                    members
+                        .get()
+                        .and_then(|m| m.generations.iter().max().copied())
+                        .filter(|g| Some(*g) > at_removal)
+                };
+                let who = name.clone();
+                view! {
+                    <div class=move || if rotated().is_some() { "alert info" } else { "alert warning" }
+                        data-testid="removed-notice">
+                        {move || match rotated() {
+                            Some(g) => view! {
+                                <p data-testid="removed-rotated">{
+                                    let who = who.clone();
+                                    move || fill(&t("admin.removed.rotated"), &[("name", &who), ("generation", &g.to_string())])
+                                }</p>
+                            }.into_any(),
+                            None => view! { <p>{move || t("admin.removed")}</p> }.into_any(),
+                        }}
+                        <p class="hint">{move || fill(&t("admin.removed.detail"), &[
+                            ("name", &name),
+                            ("sessions", &removed.sessions_ended.to_string()),
+                            ("grants", &removed.grants_deleted.to_string()),
+                        ])}</p>
+                        {rotate.map(|open| view! {
+                            <Show when=move || rotated().is_none()>
+                                <div class="actions">
+                                    <button type="button" class="primary" data-testid="rotate-now"
+                                        on:click=move |_| open.set(true)>
+                                        {move || t("admin.removed.rotate")}
+                                    </button>
+                                </div>
+                            </Show>
+                        })}
+                    </div>
+                }
+                .into_any()
+            }
+            Outcome::Reset(member, response) => {
+                let name = member.display_name.clone();
+                view! {
+                    <div class="alert info">
+                        <p>{move || fill(&t("admin.reset.done"), &[("name", &name)])}</p>
+                        <LinkBox link=response.link expires_at=response.expires_at
+                            name=member.display_name.clone() email=member.email.clone() testid="reset-link" />
+                    </div>
+                }
+                .into_any()
+            }
+            Outcome::Withdrawn(email) => view! {
+                <p class="alert info">{move || fill(&t("admin.invitation.withdrawn"), &[("email", &email)])}</p>
+            }
+            .into_any(),
+        })
+    };
+
+    let selected_name = move || selected.get().map(|m| m.display_name).unwrap_or_default();
+    let certify_title =
+        Signal::derive(move || fill(&t("admin.certify.title"), &[("name", &selected_name())]));
+    let remove_title =
+        Signal::derive(move || fill(&t("admin.remove.title"), &[("name", &selected_name())]));
+    let reset_title =
+        Signal::derive(move || fill(&t("admin.reset.title"), &[("name", &selected_name())]));
+    let confirm_with = move |op: &'static str| {
+        Callback::new(move |()| {
+            if let Some(m) = selected.get_untracked() {
+                run(op, m);
+            }
+        })
+    };
+
+    view! {
+        <div id="member-outcome" tabindex="-1" role="status">{outcome_view}</div>
+        <ErrorBox error=error />
+        {table}
+        <ConfirmDialog open=certify_open id="certify" title=certify_title confirm="admin.certify.confirm"
+            enabled=Signal::derive(move || compared.get()) testid="certify-confirm"
+            on_confirm=confirm_with("certify")>
+            {move || selected.get().map(|m| view! {
+                <p>{move || t("admin.certify.help")}</p>
+                <p class="who"><strong>{m.display_name.clone()}</strong> " — " {m.email.clone()}</p>
+                <dl class="fingerprints big">
+                    <dt>{move || t("admin.fingerprint.signing")}</dt>
+                    <dd><code data-testid="certify-fingerprint">{signing_fingerprint(&m.keys).unwrap_or_else(|| "—".into())}</code></dd>
+                    <dt>{move || t("admin.fingerprint.encryption")}</dt>
+                    <dd><code>{encryption_fingerprint(&m.keys).unwrap_or_else(|| "—".into())}</code></dd>
+                </dl>
+            })}
+            <div class="field inline">
+                <input type="checkbox" id="certify-compared" autofocus data-testid="certify-compared"
+                    prop:checked=move || compared.get()
+                    on:change=move |ev| compared.set(event_target_checked(&ev)) />
+                <label for="certify-compared">
+                    {move || fill(&t("admin.certify.compared"), &[("name", &selected_name())])}
+                </label>
+            </div>
+        </ConfirmDialog>
+        <ConfirmDialog open=remove_open id="remove" title=remove_title confirm="admin.remove.confirm"
+            danger=true testid="remove-confirm" on_confirm=confirm_with("remove")>
+            <p>{move || t("admin.remove.help")}</p>
+        </ConfirmDialog>
+        <ConfirmDialog open=reset_open id="reset" title=reset_title confirm="admin.reset.confirm"
+            danger=true testid="reset-confirm" on_confirm=confirm_with("reset")>
+            <p>{move || t("admin.reset.help")}</p>
+        </ConfirmDialog>
+    }
+}
+
+/// Invitations not used yet, each of which can be withdrawn.
+#[component]
+fn InvitationsTable(
+    invitations: Vec<InvitationInfo>,
+    on_withdraw: Callback<InvitationInfo>,
+    busy: ReadSignal<bool>,
+) -> impl IntoView {
+    if invitations.is_empty() {
+        return None;
+    }
+    let rows = invitations
+        .into_iter()
+        .map(|i| {
+            let email = i.email.clone();
+            let kind = i.kind;
+            let role = i.role;
+            let name = i.display_name.clone();
+            let expires = i.expires_at;
+            view! {
+                <tr data-testid=format!("invitation-{email}")>
+                    <th scope="row" data-label=move || t("admin.members.name")>{name.clone()}</th>
+                    <td data-label=move || t("admin.members.email")>{email.clone()}</td>
+                    <td data-label=move || t("admin.members.role")>{move || t_or(&format!("admin.role.{role}"), role.as_str())}</td>
+                    <td data-label=move || t("admin.invitations.kind")>{move || t_or(&format!("admin.invitation.{kind}"), kind.as_str())}</td>
+                    <td data-label=move || t("admin.invitations.expires")>{move || i18n::datetime(expires)}</td>
+                    <td class="row-actions" data-label=move || t("admin.members.actions")>
+                        <button type="button" disabled=busy data-testid=format!("withdraw-{}", i.email)
+                            on:click=move |_| on_withdraw.run(i.clone())>
+                            {move || t("admin.invitation.withdraw")}
+                            <span class="visually-hidden">" " {name.clone()}</span>
+                        </button>
+                    </td>
+                </tr>
+            }
+        })
+        .collect_view();
+    Some(view! {
+        <div class="table-wrap">
+            <table class="stack invitations">
+                <caption>{move || t("admin.invitations.caption")}</caption>
+                <thead><tr>
+                    <th scope="col">{move || t("admin.members.name")}</th>
+                    <th scope="col">{move || t("admin.members.email")}</th>
+                    <th scope="col">{move || t("admin.members.role")}</th>
+                    <th scope="col">{move || t("admin.invitations.kind")}</th>
+                    <th scope="col">{move || t("admin.invitations.expires")}</th>
+                    <th scope="col">{move || t("admin.members.actions")}</th>
+                </tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    })
+}

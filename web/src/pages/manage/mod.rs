@@ -1,0 +1,55 @@
+//! What the organisation admin page and the platform page share, one panel a file: the
+//! members table (`members`: fingerprints computed here from the public keys,
+//! certification after comparing them by phone, removal, password-loss resets, open
+//! invitations), the invitation form (`invite`) and its one-time link (`link`), the key
+//! history as the worker verified it up to the pinned platform root (`keys`), and the
+//! audit log with its hash-chain verification and export (`audit`).
+
+use pli_api::Base64;
+use pli_api::messages::PublicKeys;
+use pli_crypto::sign::{Fingerprint, VerifyingKey};
+
+use crate::i18n::t;
+
+pub mod audit;
+pub mod invite;
+pub mod keys;
+pub mod link;
+pub mod members;
+
+pub use audit::{AuditLog, AuditSource};
+pub use invite::InviteForm;
+pub use keys::KeysPanel;
+pub use link::LinkBox;
+pub use members::{MembersPanel, load_members};
+
+fn key32(bytes: &Base64) -> Option<[u8; 32]> {
+    bytes.0.as_slice().try_into().ok()
+}
+
+/// The signing key's fingerprint as people compare it (`pli_crypto`'s display form).
+pub fn signing_fingerprint(keys: &PublicKeys) -> Option<String> {
+    let key = VerifyingKey::from_bytes(&key32(&keys.signing_key)?).ok()?;
+    Some(Fingerprint::of_signing_key(&key).to_string())
+}
+
+/// The encryption key's fingerprint.
+pub fn encryption_fingerprint(keys: &PublicKeys) -> Option<String> {
+    let key = pli_crypto::age::Recipient::from_bytes(key32(&keys.encryption_key)?);
+    Some(Fingerprint::of_recipient(&key).to_string())
+}
+
+/// The first characters of an id, to name something without a better name.
+fn short(id: &str) -> String {
+    id.chars().take(8).collect()
+}
+
+/// A text from the catalogue, or `fallback` if the key is missing.
+fn t_or(key: &str, fallback: &str) -> String {
+    let text = t(key);
+    if text == key {
+        fallback.to_owned()
+    } else {
+        text
+    }
+}
