@@ -10,67 +10,7 @@ use wasm_bindgen::prelude::Closure;
 use crate::i18n::{self, Lang, t};
 use crate::pages;
 
-/// Where the person is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Route {
-    /// `#/login`
-    Login,
-    /// `#/setup/<token>`
-    Setup(String),
-    /// `#/invitation/<token>`
-    Invitation(String),
-    /// `#/inbox`
-    Inbox,
-    /// `#/outbox`
-    Outbox,
-    /// `#/send`, or `#/send/<exchange>` to answer one
-    Send(Option<String>),
-    /// `#/exchange/<id>`
-    Exchange(String),
-    /// `#/admin`
-    Admin,
-    /// `#/platform`
-    Platform,
-    /// `#/account`
-    Account,
-}
-
-impl Route {
-    /// Parses a fragment.
-    pub fn parse(hash: &str) -> Self {
-        let path = hash.trim_start_matches('#').trim_start_matches('/');
-        let mut parts = path.splitn(2, '/');
-        match (parts.next().unwrap_or(""), parts.next()) {
-            ("setup", Some(token)) => Self::Setup(token.to_owned()),
-            ("invitation", Some(token)) => Self::Invitation(token.to_owned()),
-            ("outbox", _) => Self::Outbox,
-            ("send", reply) => Self::Send(reply.map(str::to_owned)),
-            ("exchange", Some(id)) => Self::Exchange(id.to_owned()),
-            ("admin", _) => Self::Admin,
-            ("platform", _) => Self::Platform,
-            ("account", _) => Self::Account,
-            ("login", _) => Self::Login,
-            _ => Self::Inbox,
-        }
-    }
-
-    /// The fragment.
-    pub fn href(&self) -> String {
-        match self {
-            Self::Login => "#/login".into(),
-            Self::Setup(t) => format!("#/setup/{t}"),
-            Self::Invitation(t) => format!("#/invitation/{t}"),
-            Self::Inbox => "#/inbox".into(),
-            Self::Outbox => "#/outbox".into(),
-            Self::Send(None) => "#/send".into(),
-            Self::Send(Some(id)) => format!("#/send/{id}"),
-            Self::Exchange(id) => format!("#/exchange/{id}"),
-            Self::Admin => "#/admin".into(),
-            Self::Platform => "#/platform".into(),
-            Self::Account => "#/account".into(),
-        }
-    }
-}
+pub use crate::model::route::Route;
 
 /// Goes to `route`.
 pub fn navigate(route: &Route) {

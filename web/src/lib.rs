@@ -19,6 +19,7 @@
 )]
 
 pub mod i18n;
+pub mod model;
 pub mod protocol;
 
 #[cfg(target_arch = "wasm32")]

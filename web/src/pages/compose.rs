@@ -19,6 +19,7 @@ use wasm_bindgen::JsCast as _;
 use crate::app::{Auth, Ctx, Route};
 use crate::bridge;
 use crate::i18n::{self, fill, t};
+use crate::model::draft::{Check, Draft, usable};
 use crate::protocol::{Opened, Phase, ProgressReport, Recipient, WorkerError};
 use pli_api::Category;
 
@@ -36,21 +37,12 @@ struct Picked {
     modified: f64,
 }
 
-/// Why the form cannot be sent yet.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Check {
-    Files,
-    TooMany,
-    NameLong(String),
-    Recipient,
-    Category,
-    Subject,
-    SubjectLong,
-    CaseLong,
-    MessageLong,
+/// What a check says, in words.
+trait CheckText {
+    fn text(&self) -> String;
 }
 
-impl Check {
+impl CheckText for Check {
     fn text(&self) -> String {
         use pli_crypto::manifest::{
             MAX_CASE_REFERENCE_LEN, MAX_FILE_NAME_LEN, MAX_MESSAGE_LEN, MAX_SUBJECT_LEN,
@@ -71,76 +63,6 @@ impl Check {
             Self::MessageLong => max("compose.check.message_long", MAX_MESSAGE_LEN),
         }
     }
-
-    /// The id of the control where it is fixed.
-    fn field(&self) -> &'static str {
-        match self {
-            Self::Files | Self::TooMany | Self::NameLong(_) => "files",
-            Self::Recipient => "recipient",
-            Self::Category => "category",
-            Self::Subject | Self::SubjectLong => "subject",
-            Self::CaseLong => "case-reference",
-            Self::MessageLong => "message",
-        }
-    }
-}
-
-/// What the form holds when it is sent.
-struct Draft<'a> {
-    files: &'a [Picked],
-    recipient: &'a str,
-    directory: &'a [Recipient],
-    category: &'a str,
-    subject: &'a str,
-    case_reference: &'a str,
-    message: &'a str,
-}
-
-impl Draft<'_> {
-    /// Everything to fix before sending, in the order of the form. The manifest's limits
-    /// are in bytes, as `pli-crypto` counts them.
-    fn checks(&self) -> Vec<Check> {
-        use pli_crypto::manifest::{
-            MAX_CASE_REFERENCE_LEN, MAX_FILE_NAME_LEN, MAX_MESSAGE_LEN, MAX_SUBJECT_LEN,
-        };
-        let mut checks = Vec::new();
-        if self.files.is_empty() {
-            checks.push(Check::Files);
-        }
-        if self.files.len() > pli_crypto::envelope::MAX_FILES {
-            checks.push(Check::TooMany);
-        }
-        if let Some(long) = self.files.iter().find(|f| f.name.len() > MAX_FILE_NAME_LEN) {
-            checks.push(Check::NameLong(long.name.clone()));
-        }
-        if !self
-            .directory
-            .iter()
-            .any(|r| r.org_id.to_string() == self.recipient && usable(r))
-        {
-            checks.push(Check::Recipient);
-        }
-        if self.category.parse::<Category>().is_err() {
-            checks.push(Check::Category);
-        }
-        if self.subject.trim().is_empty() {
-            checks.push(Check::Subject);
-        } else if self.subject.trim().len() > MAX_SUBJECT_LEN {
-            checks.push(Check::SubjectLong);
-        }
-        if self.case_reference.trim().len() > MAX_CASE_REFERENCE_LEN {
-            checks.push(Check::CaseLong);
-        }
-        if self.message.len() > MAX_MESSAGE_LEN {
-            checks.push(Check::MessageLong);
-        }
-        checks
-    }
-}
-
-/// Whether the worker verified this recipient's key.
-fn usable(recipient: &Recipient) -> bool {
-    recipient.problem.is_none() && recipient.fingerprint.is_some()
 }
 
 /// Why a recipient cannot be chosen, in words (the worker's detail is English, for logs).
@@ -529,8 +451,9 @@ pub fn Compose(reply: Option<String>) -> impl IntoView {
             .get_untracked()
             .and_then(Result::ok)
             .unwrap_or_default();
+        let names: Vec<&str> = picked.iter().map(|p| p.name.as_str()).collect();
         let draft = Draft {
-            files: &picked,
+            files: &names,
             recipient: &recipient.get_untracked(),
             directory: &list,
             category: &category.get_untracked(),

@@ -1,0 +1,196 @@
+//! The send form's checks, before anything goes to the worker: what to fix, in the
+//! order of the form, with the manifest's limits counted in bytes as `pli-crypto` counts
+//! them.
+
+use pli_api::Category;
+
+use crate::protocol::Recipient;
+
+/// Why the form cannot be sent yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Check {
+    /// No file picked.
+    Files,
+    /// More files than an exchange holds.
+    TooMany,
+    /// A file name longer than the manifest allows (the name).
+    NameLong(String),
+    /// No recipient, or one whose key the worker could not verify.
+    Recipient,
+    /// No category chosen.
+    Category,
+    /// No subject.
+    Subject,
+    /// A subject longer than allowed.
+    SubjectLong,
+    /// A case reference longer than allowed.
+    CaseLong,
+    /// A message longer than allowed.
+    MessageLong,
+}
+
+impl Check {
+    /// The id of the control where it is fixed.
+    pub fn field(&self) -> &'static str {
+        match self {
+            Self::Files | Self::TooMany | Self::NameLong(_) => "files",
+            Self::Recipient => "recipient",
+            Self::Category => "category",
+            Self::Subject | Self::SubjectLong => "subject",
+            Self::CaseLong => "case-reference",
+            Self::MessageLong => "message",
+        }
+    }
+}
+
+/// What the form holds when it is sent.
+#[derive(Debug)]
+pub struct Draft<'a> {
+    /// The names of the files picked.
+    pub files: &'a [&'a str],
+    /// The form's `recipient`.
+    pub recipient: &'a str,
+    /// The form's `directory`.
+    pub directory: &'a [Recipient],
+    /// The form's `category`.
+    pub category: &'a str,
+    /// The form's `subject`.
+    pub subject: &'a str,
+    /// The form's `case_reference`.
+    pub case_reference: &'a str,
+    /// The form's `message`.
+    pub message: &'a str,
+}
+
+impl Draft<'_> {
+    /// Everything to fix before sending, in the order of the form. The manifest's limits
+    /// are in bytes, as `pli-crypto` counts them.
+    pub fn checks(&self) -> Vec<Check> {
+        use pli_crypto::manifest::{
+            MAX_CASE_REFERENCE_LEN, MAX_FILE_NAME_LEN, MAX_MESSAGE_LEN, MAX_SUBJECT_LEN,
+        };
+        let mut checks = Vec::new();
+        if self.files.is_empty() {
+            checks.push(Check::Files);
+        }
+        if self.files.len() > pli_crypto::envelope::MAX_FILES {
+            checks.push(Check::TooMany);
+        }
+        if let Some(long) = self
+            .files
+            .iter()
+            .find(|name| name.len() > MAX_FILE_NAME_LEN)
+        {
+            checks.push(Check::NameLong((*long).to_owned()));
+        }
+        if !self
+            .directory
+            .iter()
+            .any(|r| r.org_id.to_string() == self.recipient && usable(r))
+        {
+            checks.push(Check::Recipient);
+        }
+        if self.category.parse::<Category>().is_err() {
+            checks.push(Check::Category);
+        }
+        if self.subject.trim().is_empty() {
+            checks.push(Check::Subject);
+        } else if self.subject.trim().len() > MAX_SUBJECT_LEN {
+            checks.push(Check::SubjectLong);
+        }
+        if self.case_reference.trim().len() > MAX_CASE_REFERENCE_LEN {
+            checks.push(Check::CaseLong);
+        }
+        if self.message.len() > MAX_MESSAGE_LEN {
+            checks.push(Check::MessageLong);
+        }
+        checks
+    }
+}
+
+/// Whether the worker verified this recipient's key.
+pub fn usable(recipient: &Recipient) -> bool {
+    recipient.problem.is_none() && recipient.fingerprint.is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use pli_api::{ErrorCode, OrgId, OrgKind};
+
+    use super::{Check, Draft};
+    use crate::protocol::Recipient;
+
+    fn recipient(org: OrgId, verified: bool) -> Recipient {
+        Recipient {
+            org_id: org,
+            name: "Tribunal judiciaire de Meaux".into(),
+            kind: OrgKind::Court,
+            generation: verified.then_some(1),
+            fingerprint: verified.then(|| "ab12".into()),
+            problem: (!verified).then_some(ErrorCode::Verification),
+        }
+    }
+
+    #[test]
+    fn a_complete_form_passes_and_an_empty_one_lists_every_fix_in_form_order() {
+        let org = OrgId::from_random([1; 16]);
+        let directory = [recipient(org, true)];
+        let text = org.to_string();
+        let complete = Draft {
+            files: &["rapport.pdf"],
+            recipient: &text,
+            directory: &directory,
+            category: "signalement",
+            subject: "Situation de l'enfant",
+            case_reference: "",
+            message: "",
+        };
+        assert_eq!(complete.checks(), Vec::<Check>::new());
+        let empty = Draft {
+            files: &[],
+            recipient: "",
+            directory: &directory,
+            category: "",
+            subject: "  ",
+            case_reference: "",
+            message: "",
+        };
+        assert_eq!(
+            empty.checks(),
+            vec![
+                Check::Files,
+                Check::Recipient,
+                Check::Category,
+                Check::Subject
+            ]
+        );
+        assert_eq!(empty.checks()[0].field(), "files");
+    }
+
+    #[test]
+    fn an_unverified_recipient_and_limits_counted_in_bytes_are_refused() {
+        let org = OrgId::from_random([2; 16]);
+        let directory = [recipient(org, false)];
+        let text = org.to_string();
+        // 128 two-byte characters: within 200 characters, over the 255-byte limit.
+        let long_name = format!("{}.pdf", "é".repeat(128));
+        let long_subject = "é".repeat(pli_crypto::manifest::MAX_SUBJECT_LEN);
+        let draft = Draft {
+            files: &[long_name.as_str()],
+            recipient: &text,
+            directory: &directory,
+            category: "autre",
+            subject: &long_subject,
+            case_reference: "",
+            message: "",
+        };
+        assert_eq!(
+            draft.checks(),
+            vec![
+                Check::NameLong(long_name.clone()),
+                Check::Recipient,
+                Check::SubjectLong
+            ]
+        );
+    }
+}
