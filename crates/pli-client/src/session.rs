@@ -34,14 +34,15 @@ use crate::protocol::{self, VerifiedExchange, VerifiedReceipt};
 mod admin;
 mod auth;
 mod directory;
+mod plan;
 mod receive;
 mod send;
 
 use crate::rt;
 use crate::{Client, ClientError};
 pub use directory::DirectoryEntry;
+pub use plan::{PendingSend, PlannedFile};
 use pli_api::endpoints as ep;
-pub use send::{PendingSend, PlannedFile};
 
 /// Milliseconds since the Unix epoch (the browser's clock in WebAssembly, where
 /// `SystemTime` is not available).

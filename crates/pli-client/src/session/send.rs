@@ -15,96 +15,18 @@ use pli_api::endpoints as ep;
 use pli_api::messages::{
     CompleteExchange, CreateExchange, ExchangeCreated, ExchangeSummary, ObjectProgress,
 };
-use pli_api::{Base64, ExchangeId, OrgId, UserId};
+use pli_api::{Base64, ExchangeId, OrgId};
 use pli_crypto::age::{EncryptionSeed, Encryptor};
 use pli_crypto::codec::Canonical;
 use pli_crypto::envelope::{Envelope, ObjectRef, Priority};
-use pli_crypto::manifest::{Category, FileEntry, Manifest};
+use pli_crypto::manifest::Category;
 use pli_crypto::sign::Signed;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use zeroize::Zeroizing;
 
+use super::plan::{PendingSend, Plan, PlannedFile};
 use super::{FileInput, Phase, Progress, Reader, SendOptions, Session, put_part, random_id};
 use crate::{Client, ClientError, rt};
-
-/// What finishing an upload needs, once the exchange is created: sealed to the sender's
-/// own key, it is the only thing a caller keeps to resume after a restart.
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Plan {
-    /// 1.
-    version: u8,
-    /// The sender (a plan is refused in anyone else's session).
-    user_id: UserId,
-    exchange_id: ExchangeId,
-    created_at: u64,
-    expires_at: u64,
-    part_size: u64,
-    recipient_org_id: OrgId,
-    recipient_generation: u32,
-    sender_generation: Option<u32>,
-    /// Index in [`Category::ALL`].
-    category: u8,
-    subject: String,
-    message: String,
-    case_reference: String,
-    urgent: bool,
-    in_reply_to: Option<ExchangeId>,
-    files: Vec<PlannedFile>,
-    /// One [`EncryptionSeed`] per object: the manifest's first, then each file's.
-    seeds: Vec<Base64>,
-}
-
-impl Drop for Plan {
-    fn drop(&mut self) {
-        for seed in &mut self.seeds {
-            zeroize::Zeroize::zeroize(&mut seed.0);
-        }
-    }
-}
-
-/// A file of an interrupted send.
-#[derive(Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PlannedFile {
-    /// Its name.
-    pub name: String,
-    /// Its size in bytes.
-    pub size: u64,
-    /// Its media type.
-    pub media_type: String,
-}
-
-impl std::fmt::Debug for PlannedFile {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PlannedFile")
-            .field("size", &self.size)
-            .finish_non_exhaustive()
-    }
-}
-
-/// What the sealed plan of an interrupted send says, for the person deciding to resume
-/// or abandon it.
-#[derive(Clone)]
-pub struct PendingSend {
-    /// The exchange being uploaded.
-    pub exchange_id: ExchangeId,
-    /// Its recipient.
-    pub recipient_org_id: OrgId,
-    /// Its subject.
-    pub subject: String,
-    /// Its files, in order: the same ones must be picked again.
-    pub files: Vec<PlannedFile>,
-}
-
-impl std::fmt::Debug for PendingSend {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PendingSend")
-            .field("exchange_id", &self.exchange_id)
-            .finish_non_exhaustive()
-    }
-}
 
 impl Session {
     /// Sends files to an organisation: verifies its key, encrypts each file and the
@@ -505,42 +427,6 @@ impl Session {
             start,
             task: Box::pin(task),
         }
-    }
-}
-
-impl Plan {
-    /// The manifest, with the files' plaintext hashes (zeros where not known yet).
-    fn manifest(&self, hashes: &[[u8; 32]]) -> Result<Manifest, ClientError> {
-        let category = Category::ALL
-            .get(usize::from(self.category))
-            .copied()
-            .ok_or_else(|| ClientError::verification("unknown category"))?;
-        Ok(Manifest {
-            exchange_id: self.exchange_id,
-            category,
-            subject: self.subject.clone(),
-            message: self.message.clone(),
-            case_reference: self.case_reference.clone(),
-            files: self
-                .files
-                .iter()
-                .enumerate()
-                .map(|(i, f)| FileEntry {
-                    name: f.name.clone(),
-                    size: f.size,
-                    media_type: f.media_type.clone(),
-                    sha256: hashes.get(i).copied().unwrap_or([0; 32]),
-                })
-                .collect(),
-        })
-    }
-
-    fn seed(&self, index: usize) -> Result<EncryptionSeed, ClientError> {
-        let bytes = self
-            .seeds
-            .get(index)
-            .ok_or_else(|| ClientError::verification("this interrupted send is damaged"))?;
-        Ok(EncryptionSeed::from_bytes(&bytes.0)?)
     }
 }
 
