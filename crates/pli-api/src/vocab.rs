@@ -98,13 +98,6 @@ vocabulary! {
     }
 }
 
-impl Role {
-    /// An organisation admin or the platform admin.
-    pub const fn is_admin(self) -> bool {
-        !matches!(self, Self::Member)
-    }
-}
-
 vocabulary! {
     /// Where an account stands.
     AccountStatus ("account status") {

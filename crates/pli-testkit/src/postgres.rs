@@ -99,11 +99,6 @@ impl Cluster {
             .context("cannot restart PostgreSQL")
     }
 
-    /// Stops the server now (also done on drop).
-    pub fn stop(&self) -> Result<()> {
-        run(&mut self.pg_ctl(&["stop", "-m", "fast", "-w"])).context("cannot stop PostgreSQL")
-    }
-
     fn start_server(&self) -> Result<()> {
         // Unix socket only (no TCP), no fsync.
         let options = format!("-k {} -h '' -F", shell_quote(&self.socket_dir));

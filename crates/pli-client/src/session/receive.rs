@@ -2,24 +2,17 @@
 //! verified), downloading its files while verifying every hash, the signed read receipt.
 
 use super::*;
+use pli_api::messages::ExchangeQuery;
 
 impl Session {
     /// A page of my organisation's inbox.
     pub async fn inbox(&self) -> Result<ExchangePage, ClientError> {
-        self.client
-            .fetch(&ep::Inbox {
-                query: Default::default(),
-            })
-            .await
+        self.inbox_page(ExchangeQuery::default()).await
     }
 
     /// A page of my organisation's outbox.
     pub async fn outbox(&self) -> Result<ExchangePage, ClientError> {
-        self.client
-            .fetch(&ep::Outbox {
-                query: Default::default(),
-            })
-            .await
+        self.outbox_page(ExchangeQuery::default()).await
     }
 
     /// Opens an exchange: verifies the envelope and sender to the root, downloads and
