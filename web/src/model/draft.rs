@@ -2,9 +2,9 @@
 //! order of the form, with the manifest's limits counted in bytes as `pli-crypto` counts
 //! them.
 
-use pli_api::Category;
+use pli_api::{Category, ExchangeId, OrgId};
 
-use crate::protocol::Recipient;
+use crate::protocol::{Recipient, SendExchange};
 
 /// Why the form cannot be sent yet.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,18 +48,22 @@ impl Check {
 pub struct Draft<'a> {
     /// The names of the files picked.
     pub files: &'a [&'a str],
-    /// The form's `recipient`.
-    pub recipient: &'a str,
+    /// The recipient chosen.
+    pub recipient: Option<OrgId>,
     /// The form's `directory`.
     pub directory: &'a [Recipient],
-    /// The form's `category`.
-    pub category: &'a str,
+    /// The category chosen.
+    pub category: Option<Category>,
     /// The form's `subject`.
     pub subject: &'a str,
     /// The form's `case_reference`.
     pub case_reference: &'a str,
     /// The form's `message`.
     pub message: &'a str,
+    /// The urgency box.
+    pub urgent: bool,
+    /// The exchange answered, if any.
+    pub in_reply_to: Option<ExchangeId>,
 }
 
 impl Draft<'_> {
@@ -86,11 +90,11 @@ impl Draft<'_> {
         if !self
             .directory
             .iter()
-            .any(|r| r.org_id.to_string() == self.recipient && usable(r))
+            .any(|r| Some(r.org_id) == self.recipient && usable(r))
         {
             checks.push(Check::Recipient);
         }
-        if self.category.parse::<Category>().is_err() {
+        if self.category.is_none() {
             checks.push(Check::Category);
         }
         if self.subject.trim().is_empty() {
@@ -106,6 +110,23 @@ impl Draft<'_> {
         }
         checks
     }
+
+    /// What the worker is asked to send, or everything to fix first.
+    pub fn validate(&self) -> Result<SendExchange, Vec<Check>> {
+        let checks = self.checks();
+        match (self.recipient, self.category) {
+            (Some(recipient), Some(category)) if checks.is_empty() => Ok(SendExchange {
+                recipient,
+                category,
+                subject: self.subject.trim().to_owned(),
+                message: self.message.to_owned(),
+                case_reference: self.case_reference.trim().to_owned(),
+                urgent: self.urgent,
+                in_reply_to: self.in_reply_to,
+            }),
+            _ => Err(checks),
+        }
+    }
 }
 
 /// Whether the worker verified this recipient's key.
@@ -115,7 +136,7 @@ pub fn usable(recipient: &Recipient) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use pli_api::{ErrorCode, OrgId, OrgKind};
+    use pli_api::{Category, ErrorCode, OrgId, OrgKind};
 
     use super::{Check, Draft};
     use crate::protocol::Recipient;
@@ -135,25 +156,33 @@ mod tests {
     fn a_complete_form_passes_and_an_empty_one_lists_every_fix_in_form_order() {
         let org = OrgId::from_random([1; 16]);
         let directory = [recipient(org, true)];
-        let text = org.to_string();
         let complete = Draft {
             files: &["rapport.pdf"],
-            recipient: &text,
+            recipient: Some(org),
             directory: &directory,
-            category: "signalement",
-            subject: "Situation de l'enfant",
-            case_reference: "",
+            category: Some(Category::Signalement),
+            subject: " Situation de l'enfant ",
+            case_reference: " 2026/117 ",
             message: "",
+            urgent: true,
+            in_reply_to: None,
         };
         assert_eq!(complete.checks(), Vec::<Check>::new());
+        let request = complete.validate().unwrap();
+        assert_eq!(request.recipient, org);
+        assert_eq!(request.subject, "Situation de l'enfant", "trimmed");
+        assert_eq!(request.case_reference, "2026/117");
+        assert!(request.urgent);
         let empty = Draft {
             files: &[],
-            recipient: "",
+            recipient: None,
             directory: &directory,
-            category: "",
+            category: None,
             subject: "  ",
             case_reference: "",
             message: "",
+            urgent: false,
+            in_reply_to: None,
         };
         assert_eq!(
             empty.checks(),
@@ -165,24 +194,26 @@ mod tests {
             ]
         );
         assert_eq!(empty.checks()[0].field(), "files");
+        assert_eq!(empty.validate().unwrap_err(), empty.checks());
     }
 
     #[test]
     fn an_unverified_recipient_and_limits_counted_in_bytes_are_refused() {
         let org = OrgId::from_random([2; 16]);
         let directory = [recipient(org, false)];
-        let text = org.to_string();
         // 128 two-byte characters: within 200 characters, over the 255-byte limit.
         let long_name = format!("{}.pdf", "é".repeat(128));
         let long_subject = "é".repeat(pli_crypto::manifest::MAX_SUBJECT_LEN);
         let draft = Draft {
             files: &[long_name.as_str()],
-            recipient: &text,
+            recipient: Some(org),
             directory: &directory,
-            category: "autre",
+            category: Some(Category::Autre),
             subject: &long_subject,
             case_reference: "",
             message: "",
+            urgent: false,
+            in_reply_to: None,
         };
         assert_eq!(
             draft.checks(),

@@ -1,7 +1,10 @@
 //! The pages' pure logic, compiled natively too so that it is unit tested with the
 //! workspace: routing by the fragment ([`route`]), the send form's checks ([`draft`]),
-//! safe names for saved files ([`file_name`]).
+//! the files picked ([`picked`]), the life of a send ([`send`]), safe names for saved
+//! files ([`file_name`]).
 
 pub mod draft;
 pub mod file_name;
+pub mod picked;
 pub mod route;
+pub mod send;
