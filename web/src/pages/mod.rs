@@ -18,7 +18,7 @@ use crate::protocol::{ProgressReport, WorkerError};
 
 /// An error message, announced to screen readers.
 #[component]
-pub fn ErrorBox(error: ReadSignal<Option<WorkerError>>) -> impl IntoView {
+pub fn ErrorBox(#[prop(into)] error: Signal<Option<WorkerError>>) -> impl IntoView {
     move || {
         error.get().map(|e| {
             let text = i18n::error(e.code);

@@ -1,0 +1,176 @@
+//! The pages one-time links open: setting up the platform (the first administrator) and
+//! accepting an invitation or a reset. The link's token is looked up first (a
+//! [`LocalResource`]: an expired or used link says so before anything is typed); the form
+//! then creates the keys in the worker and seals them with the password chosen.
+
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use pli_api::InvitationKind;
+use pli_api::messages::InvitationInfo;
+
+use super::{Messages, NewPassword, Submit, after_login, check_passwords, last_error};
+use crate::app::Ctx;
+use crate::i18n::{fill, t};
+use crate::protocol::{self, WorkerError};
+
+/// The error to show: the last submission's, else the link's own.
+fn shown<T: Clone + Send + Sync + 'static, I: Send + Sync + 'static>(
+    lookup: LocalResource<Result<T, WorkerError>>,
+    submit: Submit<I>,
+) -> Signal<Option<WorkerError>> {
+    let submitted = last_error(submit);
+    Signal::derive(move || {
+        submitted
+            .get()
+            .or_else(|| lookup.get().and_then(Result::err))
+    })
+}
+
+/// The typed parts of the set-up form.
+#[derive(Clone)]
+struct SetupForm {
+    name: String,
+    email: String,
+    password: String,
+    repeat: String,
+}
+
+#[component]
+pub fn Setup(token: String) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let email = RwSignal::new(String::new());
+    let name = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let repeat = RwSignal::new(String::new());
+    let lookup = {
+        let token = token.clone();
+        LocalResource::new(move || {
+            let request = protocol::LookupSetup {
+                token: token.clone(),
+            };
+            crate::bridge::call(request)
+        })
+    };
+    let setup: Submit<SetupForm> = Action::new_unsync(move |form: &SetupForm| {
+        let checked = check_passwords(&form.password, &form.repeat);
+        let request = protocol::Setup {
+            token: token.clone(),
+            email: form.email.clone(),
+            display_name: form.name.clone(),
+            password: form.password.clone(),
+        };
+        async move {
+            checked?;
+            let me = crate::bridge::call(request).await?;
+            after_login(ctx, me);
+            Ok(())
+        }
+    });
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        setup.dispatch(SetupForm {
+            name: name.get_untracked(),
+            email: email.get_untracked(),
+            password: password.get_untracked(),
+            repeat: repeat.get_untracked(),
+        });
+    };
+    let busy = setup.pending();
+    view! {
+        <section class="card narrow">
+            <h1>{move || t("setup.title")}</h1>
+            <p>{move || t("setup.help")}</p>
+            <form on:submit=submit>
+                <div class="field">
+                    <label for="setup-name">{move || t("setup.name")}</label>
+                    <input id="setup-name" autocomplete="name" required
+                        prop:value=name on:input=move |ev| name.set(event_target_value(&ev)) />
+                </div>
+                <div class="field">
+                    <label for="setup-email">{move || t("login.email")}</label>
+                    <input id="setup-email" type="email" autocomplete="username" required
+                        prop:value=email on:input=move |ev| email.set(event_target_value(&ev)) />
+                </div>
+                <NewPassword password=password repeat=repeat />
+                <Messages error=shown(lookup, setup) />
+                <button type="submit" class="primary" disabled=busy>{move || t("setup.submit")}</button>
+                <Show when=move || busy.get()>
+                    <p role="status" class="hint">{move || t("setup.generating")}</p>
+                </Show>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+pub fn Invitation(token: String) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let password = RwSignal::new(String::new());
+    let repeat = RwSignal::new(String::new());
+    let lookup = {
+        let token = token.clone();
+        LocalResource::new(move || {
+            let request = protocol::LookupInvitation {
+                token: token.clone(),
+            };
+            crate::bridge::call(request)
+        })
+    };
+    let info = move || lookup.get().and_then(Result::ok);
+    let accept: Submit<(String, String)> =
+        Action::new_unsync(move |(password, repeat): &(String, String)| {
+            let checked = check_passwords(password, repeat);
+            let request = protocol::Accept {
+                token: token.clone(),
+                password: password.clone(),
+            };
+            async move {
+                checked?;
+                let me = crate::bridge::call(request).await?;
+                after_login(ctx, me);
+                Ok(())
+            }
+        });
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        accept.dispatch((password.get_untracked(), repeat.get_untracked()));
+    };
+    let intro = move || {
+        info().map(|i: InvitationInfo| {
+            let org = i.org_name.clone().unwrap_or_default();
+            let text = if i.kind == InvitationKind::Reset {
+                fill(&t("invitation.reset"), &[("org", &org)])
+            } else {
+                fill(
+                    &t("invitation.intro"),
+                    &[("org", &org), ("role", &t(&format!("role.{}", i.role)))],
+                )
+            };
+            view! {
+                <p>{text}</p>
+                <p class="who"><strong>{i.display_name.clone()}</strong> " — " {i.email.clone()}</p>
+            }
+        })
+    };
+    let busy = accept.pending();
+    view! {
+        <section class="card narrow">
+            <h1>{move || {
+                let reset = info().is_some_and(|i| i.kind == InvitationKind::Reset);
+                t(if reset { "invitation.reset.title" } else { "invitation.title" })
+            }}</h1>
+            {intro}
+            <Show when=move || info().is_some()>
+                <form on:submit=submit>
+                    <input type="email" autocomplete="username" hidden prop:value=move || info().map(|i| i.email).unwrap_or_default() />
+                    <NewPassword password=password repeat=repeat />
+                    <button type="submit" class="primary" disabled=busy>{move || t("invitation.submit")}</button>
+                    <Show when=move || busy.get()>
+                        <p role="status" class="hint">{move || t("setup.generating")}</p>
+                    </Show>
+                </form>
+            </Show>
+            <Messages error=shown(lookup, accept) />
+        </section>
+    }
+}

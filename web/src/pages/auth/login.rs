@@ -1,0 +1,255 @@
+//! Logging in: the login form, unlocking the keys after a reload (the session lives on,
+//! the keys in the worker's memory did not), and logging in again over the page when the
+//! relay ended the session. Logging in is two steps when the account has two-factor
+//! authentication: the code is asked once the relay says it is required.
+
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use pli_api::ErrorCode;
+
+use super::super::dialog::Dialog;
+use super::{ErrorBox, Messages, Submit, after_login, last_error};
+use crate::app::{Auth, Ctx, Route, navigate};
+use crate::i18n::t;
+use crate::protocol;
+
+/// What the person typed to log in.
+#[derive(Clone)]
+struct Credentials {
+    email: String,
+    password: String,
+    totp: String,
+}
+
+impl Credentials {
+    fn request(self) -> protocol::Login {
+        protocol::Login {
+            email: self.email,
+            password: self.password,
+            totp: (!self.totp.is_empty()).then_some(self.totp),
+            pinned_root: super::super::pinned_root(),
+        }
+    }
+}
+
+/// Whether the code is asked: from the run of `action` told it is required until one
+/// succeeds.
+fn asks_totp<I: Send + Sync + 'static>(action: Submit<I>) -> Memo<bool> {
+    Memo::new(move |before: Option<&bool>| {
+        action.value().with(|v| match v {
+            Some(Ok(())) => false,
+            Some(Err(e)) if e.code == ErrorCode::TotpRequired => true,
+            _ => before.copied().unwrap_or(false),
+        })
+    })
+}
+
+/// The two-factor code field, shown once asked.
+fn totp_field(id: &'static str, asked: Memo<bool>, code: RwSignal<String>) -> impl IntoView {
+    view! {
+        <Show when=move || asked.get()>
+            <div class="field">
+                <label for=id>{move || t("login.totp")}</label>
+                <input id=id inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" required
+                    prop:value=move || code.get() on:input=move |ev| code.set(event_target_value(&ev)) />
+            </div>
+        </Show>
+    }
+}
+
+#[component]
+pub fn Login() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let totp = RwSignal::new(String::new());
+    let login: Submit<Credentials> = Action::new_unsync(move |typed: &Credentials| {
+        let request = typed.clone().request();
+        async move {
+            let me = crate::bridge::call(request).await?;
+            after_login(ctx, me);
+            Ok(())
+        }
+    });
+    let error = last_error(login);
+    let asked = asks_totp(login);
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        login.dispatch(Credentials {
+            email: email.get_untracked(),
+            password: password.get_untracked(),
+            totp: totp.get_untracked(),
+        });
+    };
+    let busy = login.pending();
+    view! {
+        <section class="card narrow">
+            <h1>{move || t("login.title")}</h1>
+            <p class="lead">{move || t("app.tagline")}</p>
+            <form on:submit=submit>
+                <div class="field">
+                    <label for="login-email">{move || t("login.email")}</label>
+                    <input id="login-email" type="email" autocomplete="username" required
+                        prop:value=email on:input=move |ev| email.set(event_target_value(&ev)) />
+                </div>
+                <div class="field">
+                    <label for="login-password">{move || t("login.password")}</label>
+                    <input id="login-password" type="password" autocomplete="current-password" required
+                        prop:value=password on:input=move |ev| password.set(event_target_value(&ev)) />
+                </div>
+                {totp_field("login-totp", asked, totp)}
+                <Messages error=error />
+                {move || error.get().filter(|e| e.code == ErrorCode::InvalidCredentials).map(|_| view! {
+                    <p class="hint" data-testid="forgot-password">{move || t("login.forgot")}</p>
+                })}
+                <button type="submit" class="primary" disabled=busy>{move || t("login.submit")}</button>
+                <Show when=move || busy.get()>
+                    <p role="status" class="hint">{move || t("login.deriving")}</p>
+                </Show>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+pub fn Unlock(me: pli_api::messages::Me) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let password = RwSignal::new(String::new());
+    let unlock: Submit<String> = Action::new_unsync(move |password: &String| {
+        let request = protocol::Unlock {
+            password: password.clone(),
+            pinned_root: super::super::pinned_root(),
+        };
+        async move {
+            let me = crate::bridge::call(request).await?;
+            ctx.auth.set(Auth::Ready(Box::new(me)));
+            Ok(())
+        }
+    });
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        unlock.dispatch(password.get_untracked());
+    };
+    let other = move |_| {
+        leptos::task::spawn_local(async move {
+            let _ = crate::bridge::call(protocol::Logout).await;
+            ctx.auth.set(Auth::Anonymous);
+        });
+    };
+    view! {
+        <section class="card narrow">
+            <h1>{move || t("unlock.title")}</h1>
+            <p>{move || t("unlock.help")}</p>
+            <p class="who"><strong>{me.display_name.clone()}</strong> " — " {me.email.clone()}</p>
+            <form on:submit=submit>
+                <input type="email" autocomplete="username" hidden prop:value=me.email.clone() />
+                <div class="field">
+                    <label for="unlock-password">{move || t("login.password")}</label>
+                    <input id="unlock-password" type="password" autocomplete="current-password" required
+                        prop:value=password on:input=move |ev| password.set(event_target_value(&ev)) />
+                </div>
+                <ErrorBox error=last_error(unlock) />
+                <button type="submit" class="primary" disabled=unlock.pending()>{move || t("unlock.submit")}</button>
+            </form>
+            <button type="button" class="link" on:click=other>{move || t("unlock.other")}</button>
+        </section>
+    }
+}
+
+/// Asked over the page when the relay ended the session (logged out elsewhere, timed
+/// out, access removed): the password (and TOTP code) opens a new session for the same
+/// account and the page stays as it was, its forms filled in; whatever failed can be
+/// done again. Another account can log in instead, from the login page.
+#[component]
+pub fn SessionEnded() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let open = ctx.session_ended;
+    let password = RwSignal::new(String::new());
+    let code = RwSignal::new(String::new());
+    let who = move || match ctx.auth.get() {
+        Auth::Ready(me) | Auth::Locked(me) => Some(*me),
+        _ => None,
+    };
+    let relogin: Submit<Credentials> = Action::new_unsync(move |typed: &Credentials| {
+        let request = typed.clone().request();
+        async move {
+            let me = crate::bridge::call(request).await?;
+            password.set(String::new());
+            code.set(String::new());
+            // The same account as before: leave the page untouched.
+            if !matches!(ctx.auth.get_untracked(), Auth::Ready(ref m) if **m == me) {
+                ctx.auth.set(Auth::Ready(Box::new(me)));
+            }
+            open.set(false);
+            ctx.restored.update(|n| *n += 1);
+            Ok(())
+        }
+    });
+    let error = last_error(relogin);
+    let asked = asks_totp(relogin);
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if let Some(before) = who() {
+            relogin.dispatch(Credentials {
+                email: before.email,
+                password: password.get_untracked(),
+                totp: code.get_untracked(),
+            });
+        }
+    };
+    let other = move |_| {
+        leptos::task::spawn_local(async move {
+            let _ = crate::bridge::call(protocol::Logout).await;
+            open.set(false);
+            ctx.auth.set(Auth::Anonymous);
+            navigate(&Route::Login);
+        });
+    };
+    // Closing the dialog forgets the last attempt's message.
+    let closed = Callback::new(move |()| relogin.value().set(None));
+    let busy = relogin.pending();
+    view! {
+        <Dialog open=open labelled_by="session-ended-title".to_owned() on_close=closed>
+            <form on:submit=submit data-testid="session-ended">
+                <h2 id="session-ended-title">{move || t("session.ended.title")}</h2>
+                <p>{move || t("session.ended.help")}</p>
+                {move || who().map(|me| view! {
+                    <p class="who"><strong>{me.display_name.clone()}</strong> " — " {me.email.clone()}</p>
+                })}
+                <input type="email" autocomplete="username" hidden
+                    prop:value=move || who().map(|me| me.email).unwrap_or_default() />
+                <div class="field">
+                    <label for="relogin-password">{move || t("login.password")}</label>
+                    <input id="relogin-password" type="password" autocomplete="current-password" required
+                        autofocus prop:value=move || password.get()
+                        on:input=move |ev| password.set(event_target_value(&ev)) />
+                </div>
+                {totp_field("relogin-totp", asked, code)}
+                {move || match error.get() {
+                    // Not a mistake: the code is simply asked for now.
+                    Some(e) if e.code == ErrorCode::TotpRequired => Some(view! {
+                        <p class="hint" role="status">{move || crate::i18n::error(ErrorCode::TotpRequired)}</p>
+                    }.into_any()),
+                    Some(e) if e.code == ErrorCode::InvalidCredentials => Some(view! {
+                        <div class="alert error" role="alert" data-testid="relogin-refused">
+                            <p>{move || t("session.ended.refused")}</p>
+                        </div>
+                    }.into_any()),
+                    Some(_) => Some(view! { <ErrorBox error=error /> }.into_any()),
+                    None => None,
+                }}
+                <Show when=move || busy.get()>
+                    <p role="status" class="hint">{move || t("login.deriving")}</p>
+                </Show>
+                <div class="actions">
+                    <button type="submit" class="primary" disabled=busy data-testid="relogin-submit">
+                        {move || t("session.ended.submit")}
+                    </button>
+                    <button type="button" class="link" data-testid="relogin-other" on:click=other>
+                        {move || t("session.ended.other")}
+                    </button>
+                </div>
+            </form>
+        </Dialog>
+    }
+}

@@ -1,0 +1,108 @@
+//! Logging in ([`login`]: the login form, unlocking the keys after a reload, logging in
+//! again when the relay ended the session), the one-time links ([`link`]: setting up the
+//! platform, accepting an invitation or a reset), and waiting for certification
+//! ([`waiting`]).
+//!
+//! Each form's submission is a Leptos [`Action`]: its `pending()` is the form's busy
+//! state and the error of its last run is the form's message, so that a form cannot be
+//! busy and failed at once, nor show the error of an attempt before the one running.
+
+pub mod link;
+pub mod login;
+pub mod waiting;
+
+use leptos::prelude::*;
+use pli_api::ErrorCode;
+use pli_api::messages::Me;
+
+pub use self::link::{Invitation, Setup};
+pub use self::login::{Login, SessionEnded, Unlock};
+pub use self::waiting::{MyFingerprints, Pending};
+use super::{ErrorBox, remember_root};
+use crate::app::{Auth, Ctx, Route, navigate};
+use crate::i18n::t;
+use crate::protocol::WorkerError;
+
+/// A form's submission.
+type Submit<I> = Action<I, Result<(), WorkerError>>;
+
+/// The error the last run of `action` ended with, hidden while it runs again.
+fn last_error<I: Send + Sync + 'static>(action: Submit<I>) -> Signal<Option<WorkerError>> {
+    Signal::derive(move || {
+        if action.pending().get() {
+            None
+        } else {
+            action.value().get().and_then(Result::err)
+        }
+    })
+}
+
+fn after_login(ctx: Ctx, me: Me) {
+    ctx.auth.set(Auth::Ready(Box::new(me.clone())));
+    leptos::task::spawn_local(remember_root());
+    // A page asked for a log-in (the session had ended, a bookmarked exchange): stay on
+    // it. From the login form or a one-time link, go home.
+    if !matches!(
+        ctx.route.get_untracked(),
+        Route::Login | Route::Setup(_) | Route::Invitation(_)
+    ) {
+        return;
+    }
+    let next = if me.role == pli_api::Role::PlatformAdmin {
+        Route::Platform
+    } else {
+        Route::Inbox
+    };
+    navigate(&next);
+}
+
+/// Password rules checked before anything is sent to the worker.
+fn check_passwords(password: &str, repeat: &str) -> Result<(), WorkerError> {
+    if password.chars().count() < 12 {
+        return Err(WorkerError::new(ErrorCode::PasswordTooShort, ""));
+    }
+    if password != repeat {
+        return Err(WorkerError::new(ErrorCode::PasswordMismatch, ""));
+    }
+    Ok(())
+}
+
+/// A password error, in words.
+fn password_error(error: &WorkerError) -> Option<String> {
+    matches!(
+        error.code,
+        ErrorCode::PasswordTooShort | ErrorCode::PasswordMismatch
+    )
+    .then(|| crate::i18n::error(error.code))
+}
+
+#[component]
+fn Messages(error: Signal<Option<WorkerError>>) -> impl IntoView {
+    move || match error.get() {
+        Some(e) if password_error(&e).is_some() => Some(
+            view! { <div class="alert error" role="alert"><p>{password_error(&e)}</p></div> }
+                .into_any(),
+        ),
+        Some(_) => Some(view! { <ErrorBox error=error /> }.into_any()),
+        None => None,
+    }
+}
+
+/// A form to choose a password twice.
+#[component]
+fn NewPassword(password: RwSignal<String>, repeat: RwSignal<String>) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for="new-password">{move || t("password.new")}</label>
+            <input id="new-password" type="password" autocomplete="new-password" required minlength="12"
+                aria-describedby="password-rules"
+                prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev)) />
+            <p id="password-rules" class="hint">{move || t("password.rules")}</p>
+        </div>
+        <div class="field">
+            <label for="repeat-password">{move || t("password.repeat")}</label>
+            <input id="repeat-password" type="password" autocomplete="new-password" required
+                prop:value=move || repeat.get() on:input=move |ev| repeat.set(event_target_value(&ev)) />
+        </div>
+    }
+}
