@@ -7,11 +7,12 @@ use std::collections::HashMap;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use pli_api::OrgId;
-use pli_api::messages::Members;
 
 use super::ErrorBox;
 use super::dialog::{Reauth, ReauthDialog, report};
-use super::manage::{AuditLog, AuditSource, InviteForm, KeysPanel, MembersPanel, load_members};
+use super::manage::{
+    AuditLog, AuditSource, InviteForm, KeysPanel, MembersList, MembersPanel, members_of,
+};
 use crate::app::{Ctx, me};
 use crate::i18n::{fill, t};
 use crate::protocol::WorkerError;
@@ -32,13 +33,8 @@ pub fn Admin() -> impl IntoView {
     let gate = Reauth::new();
     provide_context(gate);
     let version = RwSignal::new(0_u32);
-    let members = RwSignal::new(None::<Members>);
+    let MembersList { members, error } = members_of(org, version);
     let rotate = RwSignal::new(false);
-    let (error, set_error) = signal(None::<WorkerError>);
-    Effect::new(move |_| {
-        version.track();
-        load_members(org, members, set_error);
-    });
     let (me_id, me_name) = (account.user_id.to_string(), account.display_name.clone());
     let (org_id, org_name) = (org.to_string(), account.org_name.clone());
     let names = Signal::derive(move || {

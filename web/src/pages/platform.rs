@@ -8,11 +8,13 @@ use std::collections::HashMap;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use pli_api::OrgId;
-use pli_api::messages::{Members, OrgSummary};
+use pli_api::messages::OrgSummary;
 
 use super::ErrorBox;
 use super::dialog::{Reauth, ReauthDialog, focus_later, report};
-use super::manage::{AuditLog, AuditSource, InviteForm, KeysPanel, MembersPanel, load_members};
+use super::manage::{
+    AuditLog, AuditSource, InviteForm, KeysPanel, MembersList, MembersPanel, members_of,
+};
 use crate::app::{Ctx, me};
 use crate::i18n::{fill, t};
 use crate::protocol::WorkerError;
@@ -32,28 +34,20 @@ pub fn Platform() -> impl IntoView {
     let gate = Reauth::new();
     provide_context(gate);
     let version = RwSignal::new(0_u32);
-    let orgs = RwSignal::new(None::<Vec<OrgSummary>>);
     let selected = RwSignal::new(None::<OrgId>);
-    let (error, set_error) = signal(None::<WorkerError>);
-    let (root, set_root) = signal(None::<String>);
-    Effect::new(move |_| {
+    let listed = LocalResource::new(move || {
         version.track();
-        leptos::task::spawn_local(async move {
-            match crate::bridge::call(crate::protocol::ListOrgs).await {
-                Ok(mut list) => {
-                    list.retain(|o| o.kind != pli_api::OrgKind::Platform);
-                    list.sort_by(|a, b| a.name.cmp(&b.name));
-                    orgs.set(Some(list));
-                }
-                Err(e) => set_error.set(Some(e)),
-            }
-        });
-    });
-    leptos::task::spawn_local(async move {
-        if let Ok(p) = crate::bridge::call(crate::protocol::MyFingerprints).await {
-            set_root.set(Some(p.root));
+        async move {
+            let mut list = crate::bridge::call(crate::protocol::ListOrgs).await?;
+            list.retain(|o| o.kind != pli_api::OrgKind::Platform);
+            list.sort_by(|a, b| a.name.cmp(&b.name));
+            Ok::<_, WorkerError>(list)
         }
     });
+    let orgs = Signal::derive(move || listed.get().and_then(Result::ok));
+    let error = Signal::derive(move || listed.get().and_then(Result::err));
+    let prints = LocalResource::new(|| crate::bridge::call(crate::protocol::MyFingerprints));
+    let root = move || prints.get().and_then(Result::ok).map(|p| p.root);
     let (me_id, me_name) = (account.user_id.to_string(), account.display_name.clone());
     let (own_id, own_name) = (account.org_id.to_string(), account.org_name.clone());
     let names = Signal::derive(move || {
@@ -138,7 +132,7 @@ pub fn Platform() -> impl IntoView {
         <section class="card">
             <h1>{move || t("platform.title")}</h1>
             <p>{move || t("platform.intro")}</p>
-            {move || root.get().map(|r| view! {
+            {move || root().map(|r| view! {
                 <dl class="fingerprints">
                     <dt>{move || t("fingerprint.root")}</dt>
                     <dd><code data-testid="root-fingerprint">{r}</code></dd>
@@ -266,12 +260,7 @@ fn CreateOrg(
 #[component]
 fn OrgPanel(org: OrgSummary, version: RwSignal<u32>) -> impl IntoView {
     let id = org.org_id;
-    let members = RwSignal::new(None::<Members>);
-    let (error, set_error) = signal(None::<WorkerError>);
-    Effect::new(move |_| {
-        version.track();
-        load_members(id, members, set_error);
-    });
+    let MembersList { members, error } = members_of(id, version);
     let has_admin = move || {
         members.get().is_some_and(|m| {
             m.members.iter().any(|u| {

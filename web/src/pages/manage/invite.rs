@@ -25,7 +25,7 @@ pub fn InviteForm(
     /// Catalogue key of the submit button.
     submit_label: &'static str,
     /// The organisation's members: once the invitee has joined, the link is put away.
-    members: RwSignal<Option<Members>>,
+    members: Signal<Option<Members>>,
 ) -> impl IntoView {
     let gate = expect_context::<Reauth>();
     let email = RwSignal::new(String::new());

@@ -2,10 +2,10 @@
 //! suspension and rotation.
 
 use leptos::prelude::*;
-use pli_api::OrgId;
+use pli_api::{ErrorCode, OrgId};
 
 use super::super::ErrorBox;
-use super::super::dialog::{ConfirmDialog, Reauth, focus_later, report};
+use super::super::dialog::{ConfirmDialog, Reauth, focus_later};
 use crate::i18n::{self, fill, t};
 use crate::protocol::WorkerError;
 
@@ -33,6 +33,14 @@ fn key_row(key: crate::protocol::KeyGeneration) -> KeyRow {
     }
 }
 
+/// A change to the organisation's keys: asked (the generation of a rotation is not
+/// known yet) and done (the new generation, or the one suspended).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeyChange {
+    Rotated(u32),
+    Suspended(u32),
+}
+
 /// The organisation's key generations; suspension; rotation (organisation admin).
 #[component]
 pub fn KeysPanel(
@@ -43,25 +51,48 @@ pub fn KeysPanel(
     rotate: Option<RwSignal<bool>>,
 ) -> impl IntoView {
     let gate = expect_context::<Reauth>();
-    let keys = RwSignal::new(None::<Vec<KeyRow>>);
-    let (error, set_error) = signal(None::<WorkerError>);
-    let (busy, set_busy) = signal(false);
-    let rotated = RwSignal::new(None::<u32>);
-    let suspended = RwSignal::new(None::<u32>);
+    let history = LocalResource::new(move || {
+        version.track();
+        async move {
+            let list = crate::bridge::call(crate::protocol::KeyHistory { org }).await?;
+            let mut rows: Vec<KeyRow> = list.into_iter().map(key_row).collect();
+            rows.sort_by_key(|r| std::cmp::Reverse(r.generation));
+            Ok::<_, WorkerError>(rows)
+        }
+    });
+    let keys = Signal::derive(move || history.get().and_then(Result::ok));
     let to_suspend = RwSignal::new(None::<u32>);
     let suspend_open = RwSignal::new(false);
-    Effect::new(move |_| {
-        version.track();
-        leptos::task::spawn_local(async move {
-            match crate::bridge::call(crate::protocol::KeyHistory { org }).await {
-                Ok(list) => {
-                    let mut rows: Vec<KeyRow> = list.into_iter().map(key_row).collect();
-                    rows.sort_by_key(|r| std::cmp::Reverse(r.generation));
-                    keys.set(Some(rows));
-                }
-                Err(e) => set_error.set(Some(e)),
+    // Rotating and suspending, one at a time: `pending()` disables both.
+    let change: Action<KeyChange, Result<KeyChange, WorkerError>> =
+        Action::new_unsync(move |change: &KeyChange| {
+            let change = *change;
+            async move {
+                let done = match change {
+                    KeyChange::Rotated(_) => {
+                        KeyChange::Rotated(gate.call(crate::protocol::Rotate).await?)
+                    }
+                    KeyChange::Suspended(generation) => {
+                        gate.call(crate::protocol::SuspendKey { org, generation })
+                            .await?;
+                        change
+                    }
+                };
+                version.update(|v| *v += 1);
+                focus_later("keys-outcome");
+                Ok(done)
             }
         });
+    let busy = change.pending();
+    // The history's error, else the last change's (a cancelled confirmation says nothing).
+    let error = Signal::derive(move || {
+        history.get().and_then(Result::err).or_else(|| {
+            change
+                .value()
+                .get()
+                .and_then(Result::err)
+                .filter(|e| e.code != ErrorCode::Cancelled)
+        })
     });
     let has_key = move || keys.get().is_some_and(|k| !k.is_empty());
     let next_generation = move || {
@@ -71,67 +102,37 @@ pub fn KeysPanel(
             + 1
     };
     let do_rotate = Callback::new(move |()| {
-        set_busy.set(true);
-        set_error.set(None);
-        rotated.set(None);
-        suspended.set(None);
-        leptos::task::spawn_local(async move {
-            match gate.call(crate::protocol::Rotate).await {
-                Ok(generation) => {
-                    rotated.set(Some(generation));
-                    version.update(|v| *v += 1);
-                    focus_later("keys-outcome");
-                }
-                Err(e) => report(set_error, e),
-            }
-            set_busy.set(false);
-        });
+        change.dispatch(KeyChange::Rotated(0));
     });
     let do_suspend = Callback::new(move |()| {
-        let Some(generation) = to_suspend.get_untracked() else {
-            return;
-        };
-        set_busy.set(true);
-        set_error.set(None);
-        rotated.set(None);
-        suspended.set(None);
-        leptos::task::spawn_local(async move {
-            match gate
-                .call(crate::protocol::SuspendKey { org, generation })
-                .await
-            {
-                Ok(()) => {
-                    suspended.set(Some(generation));
-                    version.update(|v| *v += 1);
-                    focus_later("keys-outcome");
-                }
-                Err(e) => report(set_error, e),
-            }
-            set_busy.set(false);
-        });
+        if let Some(generation) = to_suspend.get_untracked() {
+            change.dispatch(KeyChange::Suspended(generation));
+        }
     });
 
     let outcome = move || {
-        if let Some(generation) = rotated.get() {
+        match change.value().get()?.ok()? {
+        KeyChange::Rotated(generation) => {
             let fingerprint = keys
                 .get()
                 .and_then(|k| k.into_iter().find(|r| r.generation == generation))
                 .and_then(|r| r.fingerprint)
                 .unwrap_or_else(|| "—".into());
-            return Some(view! {
+            Some(view! {
                 <div class="alert info" data-testid="rotated">
                     <p>{move || fill(&t("admin.keys.rotated"), &[("generation", &generation.to_string())])}</p>
                     <p>{move || t("admin.keys.fingerprint.label")} " " <code>{fingerprint.clone()}</code></p>
                 </div>
             }
-            .into_any());
+            .into_any())
         }
-        suspended.get().map(|generation| {
+        KeyChange::Suspended(generation) => Some(
             view! {
                 <p class="alert info">{move || fill(&t("admin.keys.suspended.done"), &[("generation", &generation.to_string())])}</p>
             }
-            .into_any()
-        })
+            .into_any(),
+        ),
+    }
     };
 
     let rows = move || {

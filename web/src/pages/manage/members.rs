@@ -15,17 +15,26 @@ use crate::protocol::WorkerError;
 use super::*;
 
 /// Loads `org`'s members into `members`.
-pub fn load_members(
-    org: OrgId,
-    members: RwSignal<Option<Members>>,
-    error: WriteSignal<Option<WorkerError>>,
-) {
-    leptos::task::spawn_local(async move {
-        match crate::bridge::call(crate::protocol::MembersOf { org }).await {
-            Ok(m) => members.set(Some(m)),
-            Err(e) => error.set(Some(e)),
-        }
+pub fn members_of(org: OrgId, version: RwSignal<u32>) -> MembersList {
+    let list = LocalResource::new(move || {
+        version.track();
+        crate::bridge::call(crate::protocol::MembersOf { org })
     });
+    MembersList {
+        members: Signal::derive(move || list.get().and_then(Result::ok)),
+        error: Signal::derive(move || list.get().and_then(Result::err)),
+    }
+}
+
+/// An organisation's members, reloaded whenever the page's `version` is bumped (an
+/// invitation, a certification, a removal…): the last list loaded, and why the last
+/// load failed, if it did.
+#[derive(Debug, Clone, Copy)]
+pub struct MembersList {
+    /// The last list loaded.
+    pub members: Signal<Option<Members>>,
+    /// Why the last load failed.
+    pub error: Signal<Option<WorkerError>>,
 }
 
 /// What the last action on a member did.
@@ -60,7 +69,7 @@ pub fn MembersPanel(
     org: OrgId,
     /// The platform admin's view: certifies the organisation's admins; no removal, no reset.
     platform: bool,
-    members: RwSignal<Option<Members>>,
+    members: Signal<Option<Members>>,
     version: RwSignal<u32>,
     /// Opens the key rotation (organisation admin).
     #[prop(optional)]

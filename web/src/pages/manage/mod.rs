@@ -21,7 +21,7 @@ pub use audit::{AuditLog, AuditSource};
 pub use invite::InviteForm;
 pub use keys::KeysPanel;
 pub use link::LinkBox;
-pub use members::{MembersPanel, load_members};
+pub use members::{MembersList, MembersPanel, members_of};
 
 fn key32(bytes: &Base64) -> Option<[u8; 32]> {
     bytes.0.as_slice().try_into().ok()
