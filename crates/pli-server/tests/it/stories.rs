@@ -278,7 +278,12 @@ async fn a_send_cut_off_midway_is_resumed_from_its_sealed_plan() {
     damaged[last] ^= 1;
     assert!(again.pending_send(&damaged).is_err());
     let missing = again
-        .resume_send(&plan, vec![file("annexe.pdf", small.clone())], &|_| {})
+        .resume_send(
+            &plan,
+            vec![file("annexe.pdf", small.clone())],
+            &|_| {},
+            &|_| {},
+        )
         .await
         .unwrap_err();
     assert_eq!(missing.code(), pli_api::ErrorCode::ResumeFiles);
@@ -291,6 +296,7 @@ async fn a_send_cut_off_midway_is_resumed_from_its_sealed_plan() {
                 file("rapport.pdf", big.clone()),
                 file("annexe.pdf", small.clone()),
             ],
+            &|_| {},
             &|_| {},
         )
         .await
