@@ -1,6 +1,6 @@
 //! Stories: what a court and a Département do with Pli, through the real HTTP API.
 
-use super::harness::{Backend, data, file, options, world};
+use super::harness::{Backend, CutOff, data, file, options, world};
 
 /// A caseworker sends a report of several files; the court receives it, verifies who sent
 /// it and every hash, decrypts the files byte for byte, and acknowledges; the caseworker
@@ -184,32 +184,6 @@ async fn an_interrupted_upload_resumes_where_it_stopped() {
         (error.status(), error.code()),
         (Some(422), pli_api::ErrorCode::IdempotencyMismatch)
     );
-}
-
-/// A reader that fails after `limit` bytes, as a browser tab does when it is reloaded.
-struct CutOff {
-    bytes: Vec<u8>,
-    at: usize,
-    limit: usize,
-}
-
-impl futures_util::io::AsyncRead for CutOff {
-    fn poll_read(
-        mut self: std::pin::Pin<&mut Self>,
-        _: &mut std::task::Context<'_>,
-        buf: &mut [u8],
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        if self.at >= self.limit {
-            return std::task::Poll::Ready(Err(std::io::Error::other("the page was reloaded")));
-        }
-        let n = buf
-            .len()
-            .min(self.limit - self.at)
-            .min(self.bytes.len() - self.at);
-        buf[..n].copy_from_slice(&self.bytes[self.at..self.at + n]);
-        self.at += n;
-        std::task::Poll::Ready(Ok(n))
-    }
 }
 
 /// A send cut off midway (the page reloaded) is finished by a new session from the sealed
