@@ -399,7 +399,9 @@ async fn handle(
             let plan = plan_bytes(&r.plan)?;
             let session = session()?;
             let report = move |p: Progress| progress(id, progress_report(&p));
-            let resuming = session.resume_send(&plan, file_inputs(files), &report);
+            // The plan again, each time it records more of the files: the page keeps it.
+            let on_plan = |sealed: &[u8]| progress(id, plan_report(sealed));
+            let resuming = session.resume_send(&plan, file_inputs(files), &report, &on_plan);
             let result = cancellable(id, resuming).await;
             let exchange = finish_send(&session, result, Some(&plan)).await?;
             answer(&r, &exchange)

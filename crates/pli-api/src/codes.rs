@@ -117,15 +117,19 @@ vocabulary! {
         RecipientNoKey = "recipient_no_key",
         /// The recipient organisation's current key is suspended.
         RecipientKeySuspended = "recipient_key_suspended",
-        /// A file changed (its size) while it was being read and sent.
+        /// A file changed while it was being read and sent (its size), or since the
+        /// interrupted send being resumed encrypted it (its content).
         FileChanged = "file_changed",
         /// The browser cannot save a file of this size (no streamed download).
         SaveUnsupported = "save_unsupported",
         /// The browser did not start the download (downloads blocked for the site).
         SaveBlocked = "save_blocked",
-        /// Files picked to resume a send are not the interrupted send's (other names,
-        /// sizes or content).
+        /// Files picked to resume a send are not the interrupted send's (other names or
+        /// sizes).
         ResumeFiles = "resume_files",
+        /// The interrupted send was planned by an earlier version that did not record
+        /// what it sent: it can be abandoned, not resumed.
+        PlanOutdated = "plan_outdated",
         /// A code this version does not know (sent by a newer relay).
         Unknown = "unknown",
     }

@@ -42,13 +42,19 @@ pub enum ClientError {
     /// The organisation's current key is suspended: nothing can be sent to it.
     #[error("this organisation's key is suspended")]
     KeySuspended,
-    /// A file changed size while it was being read and sent (nothing was delivered).
-    #[error("file {0} changed size while being sent")]
+    /// A file is not what was announced (nothing was delivered): its size changed while
+    /// it was read and sent, or, resuming a send, its content differs from what was
+    /// already encrypted and sent (found before encrypting any of the difference).
+    #[error("file {0} changed since it was first sent")]
     FileChanged(String),
-    /// The files picked to resume a send are not exactly its files (names, sizes or
-    /// content differ).
+    /// The files picked to resume a send are not exactly its files (names or sizes
+    /// differ; other content is [`Self::FileChanged`]).
     #[error("pick again exactly the files of the interrupted send")]
     ResumeFiles,
+    /// The sealed plan of an interrupted send was written by an earlier version, which did
+    /// not record what it sent: it cannot be resumed safely, only abandoned.
+    #[error("this interrupted send cannot be resumed: abandon it and send again")]
+    PlanOutdated,
 }
 
 impl ClientError {
@@ -66,6 +72,7 @@ impl ClientError {
             Self::KeySuspended => ErrorCode::RecipientKeySuspended,
             Self::FileChanged(_) => ErrorCode::FileChanged,
             Self::ResumeFiles => ErrorCode::ResumeFiles,
+            Self::PlanOutdated => ErrorCode::PlanOutdated,
         }
     }
 

@@ -348,6 +348,11 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "These are not the files of the interrupted send: choose exactly the files listed (same names, same sizes).",
     ),
     (
+        "error.plan_outdated",
+        "Cet envoi interrompu a été préparé par une version précédente de Pli et ne peut pas être repris sans risque : abandonnez-le, puis envoyez de nouveau.",
+        "This interrupted send was prepared by an earlier version of Pli and cannot be resumed safely: abandon it, then send again.",
+    ),
+    (
         "resume.error.changed",
         "Le contenu d'un fichier a changé depuis le début de l'envoi : il ne peut pas être repris. Abandonnez-le, puis envoyez de nouveau.",
         "A file's content changed since the send began: it cannot be resumed. Abandon it, then send again.",

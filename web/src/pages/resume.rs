@@ -8,6 +8,12 @@
 //! picks the same files again, and the worker encrypts them again from the same seeds —
 //! the same bytes — and uploads only the parts the relay lacks. Or they abandon it, and
 //! the relay erases what it received.
+//!
+//! The plan records the hash of every 16 MiB of the files before it is sent, and the
+//! worker hands the page the plan again each time (sending and resuming alike): the page
+//! keeps the latest. A file picked again whose content differs is refused before any of
+//! it is encrypted again (`file_changed`); a plan from before these hashes can only be
+//! abandoned (`plan_outdated`).
 
 use leptos::prelude::*;
 use pli_api::ErrorCode;
@@ -75,8 +81,11 @@ enum Step {
 /// The explanation of a failed resume.
 fn resume_error(error: &WorkerError) -> String {
     match error.code {
-        // The relay's running hash no longer matches: not the same files' contents.
-        ErrorCode::EnvelopeMismatch | ErrorCode::Conflict => t("resume.error.changed"),
+        // A file's content differs from what was sent (found before encrypting it again),
+        // or the relay's running hash no longer matches.
+        ErrorCode::FileChanged | ErrorCode::EnvelopeMismatch | ErrorCode::Conflict => {
+            t("resume.error.changed")
+        }
         ErrorCode::Network => t("compose.error.network"),
         ErrorCode::Io => t("compose.error.io"),
         code => i18n::error(code),
@@ -89,6 +98,7 @@ pub fn ResumePanel() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let user = me(&ctx).map(|m| m.user_id.to_string()).unwrap_or_default();
     let plan = kept(&user);
+    let user = StoredValue::new(user);
     let pending: RwSignal<Option<Pending>> = RwSignal::new(None);
     let step = RwSignal::new(Step::Ready);
     let picked: RwSignal<Vec<web_sys::File>> = RwSignal::new(Vec::new());
@@ -140,7 +150,15 @@ pub fn ResumePanel() -> impl IntoView {
                 Box::new(move |report: ProgressReport| match report.phase {
                     Phase::Encrypt => set_encrypt.set(Some(report)),
                     Phase::Upload => set_upload.set(Some(report)),
-                    Phase::Download | Phase::Plan => {}
+                    // The plan, recording more of the files before they are sent: it
+                    // replaces the one kept.
+                    Phase::Plan => {
+                        if let Some(plan) = report.plan {
+                            remember(&user.get_value(), &plan);
+                            kept_plan.set_value(Some(plan));
+                        }
+                    }
+                    Phase::Download => {}
                 });
             let with = bridge::With {
                 files: &files,

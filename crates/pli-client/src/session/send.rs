@@ -7,8 +7,18 @@
 //! travel in a `Plan` that is sealed (age) to the sender's own key and handed to the
 //! caller, which keeps it until the send ends. To resume, the files are read and encrypted
 //! again from the same seeds — giving the same bytes — and only the parts the relay does
-//! not have yet are uploaded. If the files picked again are not the same, the relay's
-//! running hash of an object no longer matches the envelope and completion is refused.
+//! not have yet are uploaded.
+//!
+//! Encrypting again from a seed is only safe for the same plaintext: other content under
+//! the same key and nonces, next to a ciphertext already out, gives away the XOR of the
+//! two. So each file is read one plaintext segment (16 MiB, see `plan.rs`) at a time and
+//! hashed before any of it is encrypted; the hash is checked against the plan (a resume:
+//! [`ClientError::FileChanged`] on a difference) or recorded in it, and a plan holding
+//! every hash recorded so far is handed to the caller again before the next part leaves.
+//! Nothing made from a segment whose hash the caller has not been handed ever leaves; a
+//! resume therefore never sends other ciphertext where some was sent — whatever the relay
+//! says it holds. The manifest, made from the files' whole hashes, is encrypted last, once
+//! every segment is recorded: its plaintext can no longer change.
 
 use futures_util::io::AsyncReadExt as _;
 use pli_api::endpoints as ep;
@@ -24,9 +34,12 @@ use pli_crypto::sign::Signed;
 use sha2::{Digest as _, Sha256};
 use zeroize::Zeroizing;
 
-use super::plan::{PendingSend, Plan, PlannedFile};
+use super::plan::{self, PendingSend, Plan, PlannedFile};
 use super::{FileInput, Phase, Progress, Reader, SendOptions, Session, put_part, random_id};
 use crate::{Client, ClientError, rt};
+
+/// How much plaintext is encrypted at a time (progress is reported after each).
+const SLICE: usize = 1 << 20;
 
 impl Session {
     /// Sends files to an organisation: verifies its key, encrypts each file and the
@@ -58,8 +71,10 @@ impl Session {
     /// [`send_with_progress`](Self::send_with_progress), handing `on_plan` — once the
     /// exchange is created, before any upload — the sealed plan that
     /// [`resume_send`](Self::resume_send) needs to finish the upload if this call never
-    /// returns (a page reload). Keep it until this call returns; only this person's keys
-    /// open it.
+    /// returns (a page reload), and again, updated, before each part whose plaintext it
+    /// does not cover yet is sent (about every 16 MiB): keep the latest one, in place of
+    /// the earlier ones, until this call returns. The upload goes on when `on_plan`
+    /// returns: what it keeps must be kept by then. Only this person's keys open it.
     ///
     /// Takes `&self`: concurrent sends on one session all record the key generations
     /// they saw.
@@ -88,7 +103,7 @@ impl Session {
             .and_then(|i| u8::try_from(i).ok())
             .ok_or_else(|| ClientError::verification("unknown category"))?;
         let mut plan = Plan {
-            version: 1,
+            version: plan::VERSION,
             user_id: self.me.user_id,
             exchange_id: ExchangeId::from_bytes([0; 16]),
             created_at: 0,
@@ -112,6 +127,8 @@ impl Session {
                 })
                 .collect(),
             seeds: Vec::new(),
+            segment_len: plan::SEGMENT_LEN,
+            segments: files.iter().map(|_| Base64(Vec::new())).collect(),
         };
         // The manifest's size is known before the files' hashes are: they are fixed-size.
         let manifest_len = plan.manifest(&[])?.to_canonical()?.len() as u64;
@@ -153,7 +170,8 @@ impl Session {
             plan.seeds.push(Base64(seed.to_bytes().to_vec()));
         }
         on_plan(&self.seal_plan(&plan)?);
-        self.upload(&plan, files, &created.objects, progress).await
+        self.upload(&mut plan, files, &created.objects, progress, on_plan)
+            .await
     }
 
     /// What the sealed plan of an interrupted send says.
@@ -168,15 +186,25 @@ impl Session {
     }
 
     /// Finishes the send whose sealed plan [`send_resumable`](Self::send_resumable)
-    /// handed out, with the same files picked again (in any order): encrypts them again
-    /// and uploads only what the relay lacks.
+    /// handed out (the latest one), with the same files picked again (in any order):
+    /// encrypts them again and uploads only what the relay lacks. Each plaintext segment
+    /// already encrypted for upload is checked against the plan before it is encrypted
+    /// again: a file whose content differs stops the resume with
+    /// [`ClientError::FileChanged`] before anything of the difference is encrypted (the
+    /// send can then only be abandoned). Like `send_resumable`, hands `on_plan` the plan
+    /// again before sending segments it does not cover: keep it in place of `sealed`.
+    ///
+    /// A plan written before segment hashes existed is refused
+    /// ([`ClientError::PlanOutdated`]).
     pub async fn resume_send(
         &self,
         sealed: &[u8],
         files: Vec<FileInput>,
         progress: &dyn Fn(Progress),
+        on_plan: &dyn Fn(&[u8]),
     ) -> Result<ExchangeId, ClientError> {
-        let plan = self.open_plan(sealed)?;
+        let mut plan = self.open_plan(sealed)?;
+        plan.resumable()?;
         let mut files: Vec<Option<FileInput>> = files.into_iter().map(Some).collect();
         let mut ordered = Vec::with_capacity(plan.files.len());
         for wanted in &plan.files {
@@ -198,7 +226,8 @@ impl Session {
                 id: plan.exchange_id,
             })
             .await?;
-        self.upload(&plan, ordered, &status.objects, progress).await
+        self.upload(&mut plan, ordered, &status.objects, progress, on_plan)
+            .await
     }
 
     /// Gives up the send of a sealed plan: the relay erases what it received.
@@ -224,29 +253,25 @@ impl Session {
             std::slice::from_ref(&self.keys.encryption),
             sealed,
         )?);
-        let plan: Plan = serde_json::from_slice(&json)
-            .map_err(|_| ClientError::verification("this interrupted send cannot be read"))?;
-        if plan.version != 1 || plan.user_id != self.me.user_id {
+        let plan = Plan::from_json(&json)?;
+        if plan.user_id != self.me.user_id {
             return Err(ClientError::verification(
                 "this interrupted send is not yours",
-            ));
-        }
-        if plan.seeds.len() != plan.files.len() + 1 {
-            return Err(ClientError::verification(
-                "this interrupted send is damaged",
             ));
         }
         Ok(plan)
     }
 
     /// Encrypts and uploads every object of `plan` (skipping the parts `stored` says the
-    /// relay has), then signs the envelope and completes.
+    /// relay has), then signs the envelope and completes. Each file's segments are
+    /// checked against `plan` or recorded in it (handed to `on_plan` before they leave).
     async fn upload(
         &self,
-        plan: &Plan,
+        plan: &mut Plan,
         files: Vec<FileInput>,
         stored: &[ObjectProgress],
         progress: &dyn Fn(Progress),
+        on_plan: &dyn Fn(&[u8]),
     ) -> Result<ExchangeId, ClientError> {
         let manifest_len = plan.manifest(&[])?.to_canonical()?.len() as u64;
         let mut counters = Counters {
@@ -278,35 +303,54 @@ impl Session {
                     .map_or(0, |o| o.parts_stored),
             })
         };
+        let manifest_object = object(0)?;
+        let file_objects = (1..=files.len())
+            .map(object)
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut keeper = Keeper {
+            plan,
+            on_plan,
+            unsaved: false,
+        };
         let mut objects = vec![ObjectRef {
             size: 0,
             sha256: [0; 32],
         }];
         let mut hashes = Vec::with_capacity(files.len());
-        for (i, file) in files.into_iter().enumerate() {
-            let mut plaintext_hash = Sha256::new();
-            let summary = self
-                .upload_object(
-                    &object(i + 1)?,
-                    file.reader,
-                    Some(&mut plaintext_hash),
-                    &mut counters,
-                )
+        for (index, (file, object)) in files.into_iter().zip(&file_objects).enumerate() {
+            let plaintext = Plaintext::File {
+                index,
+                reader: file.reader,
+            };
+            let (summary, hash) = self
+                .upload_object(object, plaintext, &mut keeper, &mut counters)
                 .await?;
             if summary.plaintext_len != file.size {
                 return Err(ClientError::FileChanged(file.name.clone()));
             }
-            hashes.push(<[u8; 32]>::from(plaintext_hash.finalize()));
+            hashes.push(hash);
             objects.push(ObjectRef {
                 size: summary.ciphertext_len,
                 sha256: summary.ciphertext_sha256,
             });
         }
-        let manifest_bytes = Zeroizing::new(plan.manifest(&hashes)?.to_canonical()?);
-        let reader = Box::new(futures_util::io::Cursor::new(manifest_bytes.to_vec()));
-        let summary = self
-            .upload_object(&object(0)?, reader, None, &mut counters)
+        // The manifest's plaintext holds the files' whole hashes: fixed only once every
+        // segment is recorded (checked again on any resume), so only then is it encrypted.
+        if !keeper.plan.every_segment_recorded() {
+            return Err(ClientError::verification(
+                "the manifest would be encrypted before every file was recorded",
+            ));
+        }
+        let manifest_bytes = Zeroizing::new(keeper.plan.manifest(&hashes)?.to_canonical()?);
+        let (summary, _) = self
+            .upload_object(
+                &manifest_object,
+                Plaintext::Manifest(&manifest_bytes),
+                &mut keeper,
+                &mut counters,
+            )
             .await?;
+        let plan = keeper.plan;
         if let Some(first) = objects.first_mut() {
             *first = ObjectRef {
                 size: summary.ciphertext_len,
@@ -350,59 +394,138 @@ impl Session {
         Ok(plan.exchange_id)
     }
 
-    /// Encrypts one object from `reader` and uploads it part by part, the upload of each
-    /// part running while the next one is encrypted; the parts the relay has already are
-    /// encrypted (the hashes need them) but not sent.
+    /// Encrypts one object and uploads it part by part, the upload of each part running
+    /// while the next one is encrypted; the parts the relay has already are encrypted (the
+    /// hashes need them) but not sent. A file is read one segment at a time, and each
+    /// segment is checked against the plan (or recorded in it) before any of it is
+    /// encrypted. Returns the encryption's summary and the plaintext's SHA-256.
     async fn upload_object(
         &self,
         object: &Object,
-        mut reader: Reader,
-        mut plaintext_hash: Option<&mut Sha256>,
+        plaintext: Plaintext<'_>,
+        keeper: &mut Keeper<'_>,
         counters: &mut Counters<'_>,
-    ) -> Result<pli_crypto::age::EncryptSummary, ClientError> {
+    ) -> Result<(pli_crypto::age::EncryptSummary, [u8; 32]), ClientError> {
         let part_size = usize::try_from(object.part_size)
             .map_err(|_| ClientError::verification("part size"))?;
         let mut encryptor = Encryptor::from_seed(&object.seed)?;
-        let mut part = Vec::with_capacity(part_size + (1 << 20));
-        let mut part_no = 0u32;
-        let mut buffer = vec![0u8; 1 << 20];
-        let mut in_flight: Option<PendingPart> = None;
+        let mut upload = Upload {
+            object,
+            part_size,
+            part: Vec::with_capacity(part_size + SLICE),
+            part_no: 0,
+            in_flight: None,
+        };
+        let mut whole = Sha256::new();
+        match plaintext {
+            Plaintext::Manifest(bytes) => {
+                whole.update(bytes);
+                self.encrypt(
+                    &mut upload,
+                    &mut encryptor,
+                    bytes,
+                    rt::now_ms(),
+                    keeper,
+                    counters,
+                )
+                .await?;
+            }
+            Plaintext::File { index, mut reader } => {
+                let (name, size) = keeper
+                    .plan
+                    .files
+                    .get(index)
+                    .map(|f| (f.name.clone(), f.size))
+                    .ok_or_else(|| ClientError::verification("no such file"))?;
+                let segment_len = keeper.plan.segment_len;
+                let count = plan::segment_count(size, segment_len);
+                let mut segment = Vec::new();
+                for k in 0..count {
+                    let since = rt::now_ms();
+                    let len = plan::segment(size, segment_len, k)
+                        .and_then(|(_, len)| usize::try_from(len).ok())
+                        .ok_or_else(|| ClientError::verification("segment out of range"))?;
+                    // The whole segment, hashed, before any of it is encrypted.
+                    if !read_exactly(&mut reader, &mut segment, len).await? {
+                        return Err(ClientError::FileChanged(name));
+                    }
+                    if k + 1 == count && !at_end(&mut reader).await? {
+                        return Err(ClientError::FileChanged(name));
+                    }
+                    let sha256: [u8; 32] = Sha256::digest(&segment).into();
+                    if keeper.plan.check_segment(index, k, &sha256)? {
+                        keeper.unsaved = true;
+                    }
+                    whole.update(&segment);
+                    self.encrypt(
+                        &mut upload,
+                        &mut encryptor,
+                        &segment,
+                        since,
+                        keeper,
+                        counters,
+                    )
+                    .await?;
+                }
+                if count == 0 && !at_end(&mut reader).await? {
+                    return Err(ClientError::FileChanged(name));
+                }
+            }
+        }
+        let summary = encryptor.finish(&mut upload.part)?;
         loop {
-            let since = rt::now_ms();
-            let n = reader.read(&mut buffer).await?;
-            if n == 0 {
-                break;
-            }
-            let chunk = buffer.get(..n).unwrap_or_default();
-            if let Some(hash) = plaintext_hash.as_deref_mut() {
-                hash.update(chunk);
-            }
-            encryptor.update(chunk, &mut part)?;
-            counters.encrypted(n as u64, since);
-            while part.len() >= part_size {
-                let rest = part.split_off(part_size);
-                let full = std::mem::replace(&mut part, rest);
-                if let Some(previous) = in_flight.take() {
+            let rest = upload.part.split_off(upload.part.len().min(part_size));
+            let this = std::mem::replace(&mut upload.part, rest);
+            if this.is_empty() {
+                if let Some(previous) = upload.in_flight.take() {
                     counters.uploaded(previous.finish().await?);
                 }
-                in_flight = Some(self.start_part(object, part_no, full));
-                part_no += 1;
-            }
-        }
-        let summary = encryptor.finish(&mut part)?;
-        loop {
-            let rest = part.split_off(part.len().min(part_size));
-            let this = std::mem::replace(&mut part, rest);
-            if let Some(previous) = in_flight.take() {
-                counters.uploaded(previous.finish().await?);
-            }
-            if this.is_empty() {
                 break;
             }
-            in_flight = Some(self.start_part(object, part_no, this));
-            part_no += 1;
+            self.ship(&mut upload, this, keeper, counters).await?;
         }
-        Ok(summary)
+        Ok((summary, whole.finalize().into()))
+    }
+
+    /// Encrypts `plaintext` (already checked or recorded), sending each part it fills.
+    async fn encrypt(
+        &self,
+        upload: &mut Upload<'_>,
+        encryptor: &mut Encryptor,
+        plaintext: &[u8],
+        mut since: f64,
+        keeper: &mut Keeper<'_>,
+        counters: &mut Counters<'_>,
+    ) -> Result<(), ClientError> {
+        for slice in plaintext.chunks(SLICE) {
+            encryptor.update(slice, &mut upload.part)?;
+            counters.encrypted(slice.len() as u64, since);
+            while upload.part.len() >= upload.part_size {
+                let rest = upload.part.split_off(upload.part_size);
+                let full = std::mem::replace(&mut upload.part, rest);
+                self.ship(upload, full, keeper, counters).await?;
+            }
+            since = rt::now_ms();
+        }
+        Ok(())
+    }
+
+    /// Sends the next part of an object, once the previous one arrived — and once the
+    /// caller holds a plan recording every segment the part's ciphertext comes from.
+    async fn ship(
+        &self,
+        upload: &mut Upload<'_>,
+        bytes: Vec<u8>,
+        keeper: &mut Keeper<'_>,
+        counters: &mut Counters<'_>,
+    ) -> Result<(), ClientError> {
+        keeper.hand_out(self)?;
+        if let Some(previous) = upload.in_flight.take() {
+            counters.uploaded(previous.finish().await?);
+        }
+        upload.in_flight = Some(self.start_part(upload.object, upload.part_no, bytes));
+        upload.part_no += 1;
+        Ok(())
     }
 
     /// Starts uploading a part in the background (nothing, if the relay has it).
@@ -428,6 +551,73 @@ impl Session {
             task: Box::pin(task),
         }
     }
+}
+
+/// The plan of a send under way and the caller who keeps it.
+struct Keeper<'a> {
+    plan: &'a mut Plan,
+    on_plan: &'a dyn Fn(&[u8]),
+    /// Segment hashes were recorded since the caller was last handed the plan.
+    unsaved: bool,
+}
+
+impl Keeper<'_> {
+    /// Hands the caller the plan, sealed, if it recorded segments since the last time:
+    /// called before every part leaves.
+    fn hand_out(&mut self, session: &Session) -> Result<(), ClientError> {
+        if self.unsaved {
+            (self.on_plan)(&session.seal_plan(self.plan)?);
+            self.unsaved = false;
+        }
+        Ok(())
+    }
+}
+
+/// What an object's plaintext is.
+enum Plaintext<'a> {
+    /// File `index` of the plan, read from `reader`, checked against the plan (or
+    /// recorded in it) one segment at a time before it is encrypted.
+    File { index: usize, reader: Reader },
+    /// The manifest, encrypted once every file segment is recorded.
+    Manifest(&'a [u8]),
+}
+
+/// One object being encrypted and uploaded.
+struct Upload<'a> {
+    object: &'a Object,
+    part_size: usize,
+    /// Ciphertext not sent yet.
+    part: Vec<u8>,
+    part_no: u32,
+    in_flight: Option<PendingPart>,
+}
+
+/// Reads exactly `len` bytes into `buffer` (replacing what it held); `false` if the
+/// reader ended first.
+async fn read_exactly(
+    reader: &mut Reader,
+    buffer: &mut Vec<u8>,
+    len: usize,
+) -> Result<bool, ClientError> {
+    buffer.clear();
+    buffer.resize(len, 0);
+    let mut filled = 0;
+    while filled < len {
+        let n = reader
+            .read(buffer.get_mut(filled..).unwrap_or_default())
+            .await?;
+        if n == 0 {
+            return Ok(false);
+        }
+        filled += n;
+    }
+    Ok(true)
+}
+
+/// Whether the reader has nothing more.
+async fn at_end(reader: &mut Reader) -> Result<bool, ClientError> {
+    let mut probe = [0u8; 1];
+    Ok(reader.read(&mut probe).await? == 0)
 }
 
 /// One object to encrypt and upload.

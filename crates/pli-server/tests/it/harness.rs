@@ -344,6 +344,46 @@ pub fn options(subject: &str) -> pli_client::SendOptions {
     }
 }
 
+/// A reader that fails after `limit` bytes, as a browser tab does when it is reloaded.
+pub struct CutOff {
+    pub bytes: Vec<u8>,
+    pub at: usize,
+    pub limit: usize,
+}
+
+impl futures_util::io::AsyncRead for CutOff {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &mut [u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        if self.at >= self.limit {
+            return std::task::Poll::Ready(Err(std::io::Error::other("the page was reloaded")));
+        }
+        let n = buf
+            .len()
+            .min(self.limit - self.at)
+            .min(self.bytes.len() - self.at);
+        buf[..n].copy_from_slice(&self.bytes[self.at..self.at + n]);
+        self.at += n;
+        std::task::Poll::Ready(Ok(n))
+    }
+}
+
+/// A file input whose reading fails after `limit` of its bytes ([`CutOff`]).
+pub fn cut_file(name: &str, bytes: Vec<u8>, limit: usize) -> pli_client::FileInput {
+    pli_client::FileInput {
+        name: name.into(),
+        media_type: "application/pdf".into(),
+        size: bytes.len() as u64,
+        reader: Box::new(CutOff {
+            bytes,
+            at: 0,
+            limit,
+        }),
+    }
+}
+
 #[allow(dead_code, reason = "used by some test modules only")]
 pub fn write_all(out: &mut Vec<u8>, bytes: &[u8]) {
     out.write_all(bytes).unwrap();

@@ -17,6 +17,8 @@ mod authz;
 mod canary;
 mod faults;
 mod harness;
+mod proxy;
+mod resume;
 mod security;
 mod store;
 mod stories;

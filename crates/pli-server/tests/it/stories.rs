@@ -1,6 +1,6 @@
 //! Stories: what a court and a Département do with Pli, through the real HTTP API.
 
-use super::harness::{Backend, data, file, options, world};
+use super::harness::{Backend, CutOff, data, file, options, world};
 
 /// A caseworker sends a report of several files; the court receives it, verifies who sent
 /// it and every hash, decrypts the files byte for byte, and acknowledges; the caseworker
@@ -186,32 +186,6 @@ async fn an_interrupted_upload_resumes_where_it_stopped() {
     );
 }
 
-/// A reader that fails after `limit` bytes, as a browser tab does when it is reloaded.
-struct CutOff {
-    bytes: Vec<u8>,
-    at: usize,
-    limit: usize,
-}
-
-impl futures_util::io::AsyncRead for CutOff {
-    fn poll_read(
-        mut self: std::pin::Pin<&mut Self>,
-        _: &mut std::task::Context<'_>,
-        buf: &mut [u8],
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        if self.at >= self.limit {
-            return std::task::Poll::Ready(Err(std::io::Error::other("the page was reloaded")));
-        }
-        let n = buf
-            .len()
-            .min(self.limit - self.at)
-            .min(self.bytes.len() - self.at);
-        buf[..n].copy_from_slice(&self.bytes[self.at..self.at + n]);
-        self.at += n;
-        std::task::Poll::Ready(Ok(n))
-    }
-}
-
 /// A send cut off midway (the page reloaded) is finished by a new session from the sealed
 /// plan and the same files picked again: only the missing parts go up, the recipient
 /// gets exactly what was sent.
@@ -278,7 +252,12 @@ async fn a_send_cut_off_midway_is_resumed_from_its_sealed_plan() {
     damaged[last] ^= 1;
     assert!(again.pending_send(&damaged).is_err());
     let missing = again
-        .resume_send(&plan, vec![file("annexe.pdf", small.clone())], &|_| {})
+        .resume_send(
+            &plan,
+            vec![file("annexe.pdf", small.clone())],
+            &|_| {},
+            &|_| {},
+        )
         .await
         .unwrap_err();
     assert_eq!(missing.code(), pli_api::ErrorCode::ResumeFiles);
@@ -291,6 +270,7 @@ async fn a_send_cut_off_midway_is_resumed_from_its_sealed_plan() {
                 file("rapport.pdf", big.clone()),
                 file("annexe.pdf", small.clone()),
             ],
+            &|_| {},
             &|_| {},
         )
         .await

@@ -1,0 +1,258 @@
+//! Resuming an interrupted send never encrypts two plaintexts under one key and nonce.
+//!
+//! A resumed send encrypts again from the seeds of its sealed plan, so a file picked again
+//! with the same name and size but other content would give, for a part already sent, a
+//! second ciphertext under the same key and nonces: whoever holds both learns the XOR of
+//! the two plaintexts (and Poly1305 keys). The relay is not trusted, so the tests put a
+//! recording proxy between the client and the real relay — everything that crossed the
+//! wire — and let it lie about the parts stored, to lure the client into sending them
+//! again. The proof: no (object, part) ever went out with two different bodies.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
+
+use futures_util::StreamExt as _;
+use pli_api::ExchangeId;
+use pli_api::messages::ExchangeCreated;
+use pli_server::blob::BlobKey;
+use sha2::Digest as _;
+
+use super::harness::{Backend, PASSWORD, World, cut_file, data, file, options, world};
+use super::proxy::Proxy;
+
+const MIB: usize = 1024 * 1024;
+
+/// Where the report (40 MiB: three 16 MiB plaintext segments, three parts) is cut: in its
+/// third segment. The first part can only leave once the second segment is read (its last
+/// STREAM chunk is sealed once the encryptor knows it is not the final one), so the cut
+/// send leaves the report's first part on the relay and the first two segments recorded.
+const CUT: usize = 36 * MIB;
+
+/// A new session of the caseworker (the page reloaded, they logged in again), talking to
+/// the relay through `proxy`.
+async fn caseworker_through(w: &World, proxy: &Proxy) -> pli_client::Session {
+    pli_client::Session::login(
+        &pli_client::Client::new(&proxy.base),
+        &w.caseworker.email,
+        PASSWORD,
+        None,
+        None,
+    )
+    .await
+    .unwrap()
+}
+
+/// Where the relay says the upload of `id` stands (asked directly, not through a proxy).
+async fn upload_status(w: &World, id: &ExchangeId) -> ExchangeCreated {
+    w.caseworker
+        .session
+        .client()
+        .get(&format!("/api/exchanges/{id}/upload"))
+        .await
+        .unwrap()
+}
+
+/// Sends `annex` and `report` through `proxy`, cut once `cut` bytes of the report were
+/// read; returns the last sealed plan handed out and the exchange, once every part the
+/// cut send had started uploading has arrived.
+async fn interrupted_send(
+    w: &World,
+    proxy: &Proxy,
+    annex: &[u8],
+    report: &[u8],
+    cut: usize,
+) -> (Vec<u8>, ExchangeId) {
+    let session = caseworker_through(w, proxy).await;
+    let plan = Mutex::new(Vec::new());
+    let failed = session
+        .send_resumable(
+            &w.court,
+            vec![
+                file("annexe.pdf", annex.to_vec()),
+                cut_file("rapport.pdf", report.to_vec(), cut),
+            ],
+            &options("Rapport de situation"),
+            &|_| {},
+            &|sealed| *plan.lock().unwrap() = sealed.to_vec(),
+        )
+        .await;
+    assert!(failed.is_err());
+    let plan = plan.into_inner().unwrap();
+    let id = session.pending_send(&plan).unwrap().exchange_id;
+    // The part under way when the reading failed may still be arriving.
+    proxy.settle().await;
+    let status = upload_status(w, &id).await;
+    assert_eq!(status.objects[1].parts_stored, 1, "{:?}", status.objects);
+    assert!(status.objects[2].parts_stored >= 1, "{:?}", status.objects);
+    assert!(status.objects[2].parts_stored < 3, "{:?}", status.objects);
+    (plan, id)
+}
+
+/// Every part of `id` the relay stores: its key, length and SHA-256.
+async fn stored_parts(w: &World, id: &ExchangeId) -> BTreeMap<String, (usize, [u8; 32])> {
+    let blobs = &w.app.state.blobs;
+    let mut parts = BTreeMap::new();
+    for listed in blobs.list(&BlobKey::exchange_prefix(id)).await.unwrap() {
+        let mut stream = blobs.get(&listed.key, None).await.unwrap();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            bytes.extend_from_slice(&chunk.unwrap());
+        }
+        let digest: [u8; 32] = sha2::Sha256::digest(&bytes).into();
+        parts.insert(listed.key.to_string(), (bytes.len(), digest));
+    }
+    parts
+}
+
+/// The proof: no (object, part) of the exchange went over the wire with two different
+/// bodies — which, at one object's fixed offsets, would be two plaintexts under one key
+/// and nonce.
+fn assert_no_part_sent_twice_differently(proxy: &Proxy) {
+    let mut bodies: BTreeMap<(u32, u32), BTreeSet<[u8; 32]>> = BTreeMap::new();
+    for (idx, part, sha256) in proxy.part_uploads() {
+        bodies.entry((idx, part)).or_default().insert(sha256);
+    }
+    assert!(!bodies.is_empty());
+    let twice: Vec<(u32, u32)> = bodies
+        .iter()
+        .filter(|(_, seen)| seen.len() > 1)
+        .map(|(at, _)| *at)
+        .collect();
+    assert!(
+        twice.is_empty(),
+        "(object, part) sent with two different ciphertexts under one key and nonce: {twice:?}"
+    );
+}
+
+/// The recipient opens `id` and gets `expected`, file by file.
+async fn delivered(w: &World, id: &ExchangeId, expected: &[&Vec<u8>]) {
+    let received = w.greffier.session.open(id).await.unwrap();
+    assert_eq!(received.manifest.subject, "Rapport de situation");
+    for (index, expected) in expected.iter().enumerate() {
+        let mut out = Vec::new();
+        w.greffier
+            .session
+            .download_file(&received, index, &mut out)
+            .await
+            .unwrap();
+        assert!(out == **expected, "file {index}");
+    }
+}
+
+/// A file picked again with the same name and size but other content, in a part the relay
+/// already has, is refused (`file_changed`) before any of it is encrypted — even when the
+/// relay lies that it has nothing, to get the part again: it never receives a second
+/// ciphertext for any part, and what it stores is unchanged. The right file then resumes
+/// and the recipient decrypts it.
+#[tokio::test]
+async fn a_resume_with_other_content_is_refused_before_anything_is_encrypted_again() {
+    let w = world(Backend::Sqlite).await;
+    let proxy = Proxy::start(&w.app.base).await;
+    let annex = data(MIB + 7, 31);
+    let report = data(40 * MIB + 5, 32);
+    let (plan, id) = interrupted_send(&w, &proxy, &annex, &report, CUT).await;
+    let stored = stored_parts(&w, &id).await;
+    let report_uploads = |proxy: &Proxy| {
+        proxy
+            .part_uploads()
+            .iter()
+            .filter(|(idx, ..)| *idx == 2)
+            .count()
+    };
+    let report_uploads_before = report_uploads(&proxy);
+
+    // Same name, same size; one byte differs, in the part the relay has.
+    let mut other = report.clone();
+    other[1000] ^= 1;
+    let again = caseworker_through(&w, &proxy).await;
+    for lie in [true, false] {
+        proxy.lie_about_stored_parts(lie);
+        let handed = Mutex::new(0);
+        let error = again
+            .resume_send(
+                &plan,
+                vec![
+                    file("annexe.pdf", annex.clone()),
+                    file("rapport.pdf", other.clone()),
+                ],
+                &|_| {},
+                &|_| *handed.lock().unwrap() += 1,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(*handed.lock().unwrap(), 0, "nothing new was recorded");
+        assert_no_part_sent_twice_differently(&proxy);
+        assert_eq!(stored_parts(&w, &id).await, stored, "lying: {lie}");
+        assert_eq!(error.code(), pli_api::ErrorCode::FileChanged, "{error}");
+        assert!(
+            matches!(&error, pli_client::ClientError::FileChanged(name) if name == "rapport.pdf"),
+            "{error}"
+        );
+    }
+    // Nothing of the report went out again: it was refused before its first part.
+    assert_eq!(report_uploads(&proxy), report_uploads_before);
+
+    // The right file, the relay still lying: everything goes again, byte for byte the
+    // same, and the exchange is delivered.
+    proxy.lie_about_stored_parts(true);
+    let handed = Mutex::new(Vec::new());
+    let done = again
+        .resume_send(
+            &plan,
+            vec![
+                file("rapport.pdf", report.clone()),
+                file("annexe.pdf", annex.clone()),
+            ],
+            &|_| {},
+            &|sealed| handed.lock().unwrap().push(sealed.to_vec()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(done, id);
+    // The report's second segment was recorded, and the plan handed out again, before it
+    // was sent.
+    assert_eq!(handed.into_inner().unwrap().len(), 1);
+    assert_no_part_sent_twice_differently(&proxy);
+    delivered(&w, &id, &[&annex, &report]).await;
+}
+
+/// A file that differs only where the cut send never got to (its last segment) is not a
+/// reuse: nothing of it was recorded, encrypted or sent. The resume goes through and the
+/// recipient decrypts the new content.
+#[tokio::test]
+async fn a_resume_with_other_content_only_where_nothing_was_sent_goes_through() {
+    let w = world(Backend::Sqlite).await;
+    let proxy = Proxy::start(&w.app.base).await;
+    let annex = data(MIB + 7, 41);
+    let report = data(40 * MIB + 5, 42);
+    let (plan, id) = interrupted_send(&w, &proxy, &annex, &report, CUT).await;
+
+    // Read before the cut, but neither recorded nor encrypted: 35 MiB is in the third
+    // segment.
+    let mut other = report.clone();
+    other[35 * MIB] ^= 1;
+    let again = caseworker_through(&w, &proxy).await;
+    let handed = Mutex::new(Vec::new());
+    let done = again
+        .resume_send(
+            &plan,
+            vec![
+                file("annexe.pdf", annex.clone()),
+                file("rapport.pdf", other.clone()),
+            ],
+            &|_| {},
+            &|sealed| handed.lock().unwrap().push(sealed.to_vec()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(done, id);
+    let handed = handed.into_inner().unwrap();
+    assert_eq!(
+        handed.len(),
+        1,
+        "the new second segment recorded before it left"
+    );
+    assert_eq!(again.pending_send(&handed[0]).unwrap().exchange_id, id);
+    assert_no_part_sent_twice_differently(&proxy);
+    delivered(&w, &id, &[&annex, &other]).await;
+}
