@@ -141,7 +141,7 @@ async fn journey_4_members_key_rotation_audit_and_retention() {
     }
     newcomer.record("session-ended").await.unwrap();
     newcomer.close().await.unwrap();
-    let refused = Session::login(&Client::new(&base), NEWCOMER, PASSWORD, None, None).await;
+    let refused = Session::login(&Client::new(&base), NEWCOMER, PASSWORD, None, None, None).await;
     assert!(refused.is_err(), "a removed member logged in");
 
     // Rotates the key: generation 2, granted to every current member.

@@ -130,6 +130,12 @@ vocabulary! {
         /// The interrupted send was planned by an earlier version that did not record
         /// what it sent: it can be abandoned, not resumed.
         PlanOutdated = "plan_outdated",
+        /// The account's keys need its account key (from the kit de secours), and this
+        /// device does not have it.
+        AccountKeyNeeded = "account_key_needed",
+        /// What was typed as an account key is not one (a character missing, extra or
+        /// mistyped).
+        AccountKeyTypo = "account_key_typo",
         /// A code this version does not know (sent by a newer relay).
         Unknown = "unknown",
     }

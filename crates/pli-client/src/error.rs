@@ -64,6 +64,8 @@ impl ClientError {
             Self::Api { code, .. } => *code,
             Self::Http(_) => ErrorCode::Network,
             Self::Crypto(pli_crypto::Error::WrongPassword) => ErrorCode::WrongPassword,
+            Self::Crypto(pli_crypto::Error::AccountKeyNeeded) => ErrorCode::AccountKeyNeeded,
+            Self::Crypto(pli_crypto::Error::AccountKeyTypo) => ErrorCode::AccountKeyTypo,
             Self::Crypto(_) | Self::Verification(_) => ErrorCode::Verification,
             Self::RootChanged => ErrorCode::RootChanged,
             Self::Decrypt(_) => ErrorCode::Decryption,

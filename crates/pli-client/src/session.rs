@@ -10,11 +10,12 @@ use futures_util::StreamExt as _;
 use pli_api::messages::{
     AcceptRequest, CertifyRequest, CreateOrg, DirectoryKey, DirectoryOrg, ExchangeDetail,
     ExchangePage, GrantUpload, InvitationInfo, InviteRequest, InviteResponse, LoginRequest,
-    LoginResponse, Me, Members, MyGrants, NewCredentials, PostReceipt, PreloginRequest,
-    PreloginResponse, PublicKeys, PublishKey, ReauthRequest, Removed, SetupRequest, TokenRequest,
-    TotpCode, TotpSetupResponse,
+    LoginResponse, Me, Members, MyGrants, NewCredentials, PasswordChange, PostReceipt,
+    PreloginRequest, PreloginResponse, PublicKeys, PublishKey, ReauthRequest, Removed,
+    SetupRequest, TokenRequest, TotpCode, TotpSetupResponse,
 };
 use pli_api::{AccountStatus, Base64, ExchangeId, OrgId};
+use pli_crypto::account_key::AccountKey;
 use pli_crypto::age::Identity;
 use pli_crypto::bundle::KeyBundle;
 use pli_crypto::cert::{
@@ -75,46 +76,38 @@ fn key32(value: &Base64) -> Result<[u8; 32], ClientError> {
         .map_err(|_| ClientError::verification("a key is not 32 bytes"))
 }
 
-async fn derive(password: String, kdf: KdfParams) -> Result<password::Credentials, ClientError> {
-    rt::blocking(move || password::derive(password.as_bytes(), &kdf))
+/// Derives the auth key and the bundle key off the event loop (Argon2id takes a while).
+async fn derive(
+    password: String,
+    account_key: Option<AccountKey>,
+    kdf: KdfParams,
+) -> Result<password::Credentials, ClientError> {
+    rt::blocking(move || password::derive(password.as_bytes(), account_key.as_ref(), &kdf))
         .await?
         .map_err(ClientError::from)
 }
 
-fn kdf_wire(kdf: &KdfParams) -> pli_api::messages::Kdf {
-    pli_api::messages::Kdf {
-        m_cost_kib: kdf.m_cost_kib,
-        t_cost: kdf.t_cost,
-        p_cost: kdf.p_cost,
-        salt: Base64(kdf.salt.to_vec()),
-    }
-}
-
 fn kdf_from_wire(kdf: &pli_api::messages::Kdf) -> Result<KdfParams, ClientError> {
-    let params = KdfParams {
-        m_cost_kib: kdf.m_cost_kib,
-        t_cost: kdf.t_cost,
-        p_cost: kdf.p_cost,
-        salt: kdf
-            .salt
-            .0
-            .as_slice()
-            .try_into()
-            .map_err(|_| ClientError::verification("bad salt"))?,
-    };
-    params.validate()?;
-    Ok(params)
+    KdfParams::from_wire(kdf).map_err(|e| {
+        ClientError::verification(format!("the relay's key derivation parameters: {e}"))
+    })
 }
 
-/// New credentials for `password`, sealing `bundle`.
+/// What the relay stores for a new password: the parameters, the auth key, and the
+/// bundle sealed with the bundle key. Always version 2: the password and `account_key`.
 async fn new_credentials(
     password: &str,
+    account_key: &AccountKey,
     kdf: KdfParams,
     bundle: &KeyBundle,
 ) -> Result<NewCredentials, ClientError> {
-    let credentials = derive(password.to_owned(), kdf).await?;
+    let kdf = KdfParams {
+        secrets: password::Secrets::PasswordAndAccountKey,
+        ..kdf
+    };
+    let credentials = derive(password.to_owned(), Some(account_key.clone()), kdf).await?;
     Ok(NewCredentials {
-        kdf: kdf_wire(&kdf),
+        kdf: kdf.to_wire(),
         auth_key: Base64(credentials.auth_key.to_bytes().to_vec()),
         key_bundle: Base64(bundle.seal(&credentials.bundle_key)?),
     })
@@ -276,6 +269,12 @@ pub struct Session {
     /// session (the web worker's) all record what they saw.
     seen_generations: SeenGenerations,
     kdf_for_new_accounts: KdfParams,
+    /// The person's account key (none for an account created before account keys,
+    /// until [`Session::login`] moves it to one).
+    account_key: Option<AccountKey>,
+    /// The account key was just created (a new account, or an old one moved to account
+    /// keys): the person has not been handed their kit yet.
+    kit_due: bool,
 }
 
 impl std::fmt::Debug for Session {
@@ -316,6 +315,17 @@ impl Session {
     /// The KDF parameters this session uses for accounts it creates (tests use cheap ones).
     pub fn kdf_for_new_accounts(&self) -> KdfParams {
         self.kdf_for_new_accounts
+    }
+
+    /// The person's account key, to keep on this device and to print on their kit.
+    pub fn account_key(&self) -> Option<&AccountKey> {
+        self.account_key.as_ref()
+    }
+
+    /// Whether the account key was created by this session (a new account, or an old
+    /// one moved to account keys at this login): the person must be handed their kit.
+    pub fn kit_due(&self) -> bool {
+        self.kit_due
     }
 }
 

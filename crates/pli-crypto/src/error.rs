@@ -79,4 +79,10 @@ pub enum Error {
     /// The password or the key bundle is wrong (they cannot be told apart).
     #[error("wrong password or damaged key bundle")]
     WrongPassword,
+    /// What was typed is not an account key (length, alphabet or check character).
+    #[error("this is not an account key: a character is missing, extra or mistyped")]
+    AccountKeyTypo,
+    /// The account's keys need its account key, and none was given.
+    #[error("this account needs its account key")]
+    AccountKeyNeeded,
 }

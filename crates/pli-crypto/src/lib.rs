@@ -33,6 +33,8 @@ pub mod receipt;
 pub mod sign;
 
 #[cfg(feature = "secret")]
+pub mod account_key;
+#[cfg(feature = "secret")]
 pub mod bundle;
 #[cfg(feature = "secret")]
 pub mod grant;

@@ -1,12 +1,22 @@
-//! The password scheme. The password never leaves the client:
+//! The password scheme. Neither the password nor the account key ever leaves the client:
 //!
 //! ```text
-//! master key = Argon2id(password, per-user salt, m, t, p)        (32 bytes)
-//! auth key   = HKDF-SHA-256(master key, info = "pli/v1/auth-key")   sent at login;
+//! stretched  = Argon2id(password, per-user salt, m, t, p)              (32 bytes)
+//! master key = HKDF-SHA-256(salt = per-user salt, stretched || account key,
+//!                           info = "pli/v2/master")                    (version 2)
+//!            = stretched                                               (version 1)
+//! auth key   = HKDF-SHA-256(master key, info = "pli/vN/auth-key")   sent at login;
 //!                                                                the relay stores
 //!                                                                its own Argon2id hash
-//! bundle key = HKDF-SHA-256(master key, info = "pli/v1/bundle-key") seals the key bundle
+//! bundle key = HKDF-SHA-256(master key, info = "pli/vN/bundle-key") seals the key bundle
 //! ```
+//!
+//! Version 2 (every account created since) mixes in the 128-bit account key
+//! ([`crate::account_key`]), the "two-secret key derivation" 1Password uses: what the
+//! relay stores (salt, parameters, the auth key's hash, the sealed bundle) can no longer
+//! be attacked by guessing passwords, since each guess also needs 128 unknown bits.
+//! Version 1 (password only) remains for accounts created before, which clients move to
+//! version 2 at their next login.
 //!
 //! The parameters travel with the account ([`KdfParams`]); clients refuse parameters
 //! weaker than the minimum, so a relay cannot make them cheap to brute-force. For an
@@ -14,9 +24,39 @@
 
 use crate::Error;
 
-/// Argon2id parameters and salt.
+/// Which secrets an account's keys are derived from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Secrets {
+    /// Version 1: the password alone (accounts created before the account key).
+    Password,
+    /// Version 2: the password and the account key.
+    PasswordAndAccountKey,
+}
+
+impl Secrets {
+    /// The version number on the wire and in the relay's columns.
+    pub fn version(self) -> u8 {
+        match self {
+            Self::Password => 1,
+            Self::PasswordAndAccountKey => 2,
+        }
+    }
+
+    /// The scheme of a version number.
+    pub fn from_version(version: u8) -> Result<Self, Error> {
+        match version {
+            1 => Ok(Self::Password),
+            2 => Ok(Self::PasswordAndAccountKey),
+            _ => Err(Error::OutOfRange("key derivation version")),
+        }
+    }
+}
+
+/// Argon2id parameters and salt, and which secrets they stretch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KdfParams {
+    /// The secrets mixed in.
+    pub secrets: Secrets,
     /// Memory in KiB.
     pub m_cost_kib: u32,
     /// Passes.
@@ -39,9 +79,10 @@ impl KdfParams {
     /// The most memory a client accepts (so a relay cannot exhaust the browser).
     pub const MAX_M_COST_KIB: u32 = 1024 * 1024;
 
-    /// Default costs with `salt`.
+    /// Default costs with `salt`, for the password and an account key.
     pub fn with_salt(salt: [u8; 16]) -> Self {
         Self {
+            secrets: Secrets::PasswordAndAccountKey,
             m_cost_kib: Self::DEFAULT_M_COST_KIB,
             t_cost: Self::DEFAULT_T_COST,
             p_cost: Self::DEFAULT_P_COST,
@@ -77,6 +118,35 @@ impl KdfParams {
         }
         Ok(())
     }
+
+    /// The parameters as they travel.
+    pub fn to_wire(&self) -> pli_api::messages::Kdf {
+        pli_api::messages::Kdf {
+            version: self.secrets.version(),
+            m_cost_kib: self.m_cost_kib,
+            t_cost: self.t_cost,
+            p_cost: self.p_cost,
+            salt: pli_api::Base64(self.salt.to_vec()),
+        }
+    }
+
+    /// Parameters from the wire, refused outside the accepted range.
+    pub fn from_wire(kdf: &pli_api::messages::Kdf) -> Result<Self, Error> {
+        let params = Self {
+            secrets: Secrets::from_version(kdf.version)?,
+            m_cost_kib: kdf.m_cost_kib,
+            t_cost: kdf.t_cost,
+            p_cost: kdf.p_cost,
+            salt: kdf
+                .salt
+                .0
+                .as_slice()
+                .try_into()
+                .map_err(|_| Error::OutOfRange("the salt must be 16 bytes"))?,
+        };
+        params.validate()?;
+        Ok(params)
+    }
 }
 
 #[cfg(feature = "secret")]
@@ -88,7 +158,8 @@ mod secret {
     use sha2::Sha256;
     use zeroize::Zeroizing;
 
-    use super::KdfParams;
+    use super::{KdfParams, Secrets};
+    use crate::account_key::AccountKey;
     use crate::{Error, random};
 
     /// Proves knowledge of the password to the relay. Zeroized on drop.
@@ -132,8 +203,17 @@ mod secret {
         }
     }
 
-    /// Derives the auth key and the bundle key from a password.
-    pub fn derive(password: &[u8], params: &KdfParams) -> Result<Credentials, Error> {
+    /// Derives the auth key and the bundle key from the password and, for a version 2
+    /// account, the account key. [`Error::AccountKeyNeeded`] for a version 2 account
+    /// without one; a version 1 derivation asked while an account key is at hand is
+    /// refused ([`Error::Verification`]): a relay that claims an account is still
+    /// version 1 would otherwise obtain an auth key derived from the password alone, the
+    /// very thing version 2 keeps from it.
+    pub fn derive(
+        password: &[u8],
+        account_key: Option<&AccountKey>,
+        params: &KdfParams,
+    ) -> Result<Credentials, Error> {
         params.validate()?;
         let argon_params =
             argon2::Params::new(params.m_cost_kib, params.t_cost, params.p_cost, Some(32))
@@ -143,16 +223,45 @@ mod secret {
             argon2::Version::V0x13,
             argon_params,
         );
-        let mut master = Zeroizing::new([0u8; 32]);
-        argon
-            .hash_password_into(password, &params.salt, master.as_mut_slice())
-            .map_err(|_| Error::OutOfRange("password"))?;
-        let hkdf = Hkdf::<Sha256>::new(None, master.as_slice());
+        let mut stretched = Zeroizing::new([0u8; 32]);
+        let (hkdf, labels): (Hkdf<Sha256>, [&[u8]; 2]) = match (params.secrets, account_key) {
+            (Secrets::Password, None) => {
+                argon
+                    .hash_password_into(password, &params.salt, stretched.as_mut_slice())
+                    .map_err(|_| Error::OutOfRange("password"))?;
+                (
+                    Hkdf::<Sha256>::new(None, stretched.as_slice()),
+                    [b"pli/v1/auth-key", b"pli/v1/bundle-key"],
+                )
+            }
+            (Secrets::PasswordAndAccountKey, Some(account_key)) => {
+                argon
+                    .hash_password_into(password, &params.salt, stretched.as_mut_slice())
+                    .map_err(|_| Error::OutOfRange("password"))?;
+                let mut both = Zeroizing::new([0u8; 48]);
+                both[..32].copy_from_slice(stretched.as_slice());
+                both[32..].copy_from_slice(account_key.as_bytes());
+                let mut master = Zeroizing::new([0u8; 32]);
+                Hkdf::<Sha256>::new(Some(&params.salt), both.as_slice())
+                    .expand(b"pli/v2/master", master.as_mut_slice())
+                    .map_err(|_| Error::OutOfRange("HKDF"))?;
+                (
+                    Hkdf::<Sha256>::new(None, master.as_slice()),
+                    [b"pli/v2/auth-key", b"pli/v2/bundle-key"],
+                )
+            }
+            (Secrets::PasswordAndAccountKey, None) => return Err(Error::AccountKeyNeeded),
+            (Secrets::Password, Some(_)) => {
+                return Err(Error::Verification(
+                    "the relay asks for a password-only derivation for an account that has an account key",
+                ));
+            }
+        };
         let mut auth = Zeroizing::new([0u8; 32]);
         let mut bundle = Zeroizing::new([0u8; 32]);
-        hkdf.expand(b"pli/v1/auth-key", auth.as_mut_slice())
+        hkdf.expand(labels[0], auth.as_mut_slice())
             .map_err(|_| Error::OutOfRange("HKDF"))?;
-        hkdf.expand(b"pli/v1/bundle-key", bundle.as_mut_slice())
+        hkdf.expand(labels[1], bundle.as_mut_slice())
             .map_err(|_| Error::OutOfRange("HKDF"))?;
         Ok(Credentials {
             auth_key: AuthKey(auth),

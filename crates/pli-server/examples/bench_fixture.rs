@@ -7,9 +7,9 @@
 //! * `world --base URL --setup-token TOKEN`: sets up the platform (admin with TOTP), a
 //!   court and a Département, each with an admin (TOTP on, organisation key published)
 //!   and a certified member; prints both members' ids, addresses and session tokens.
-//! * `login --base URL --email EMAIL`: logs in as a member again and prints the new
+//! * `login --base URL --email EMAIL --account-key KEY`: logs in as a member again and prints the new
 //!   session's token (a fresh session is not touched for a minute).
-//! * `complete --base URL --email EMAIL --exchange ID --object SIZE:SHA256HEX…`: logs in
+//! * `complete --base URL --email EMAIL --account-key KEY --exchange ID --object SIZE:SHA256HEX…`: logs in
 //!   as the sender, signs the envelope binding the given objects (manifest first) and
 //!   completes the exchange, which delivers it.
 //! * `seed --database-url URL --sender-org ID --sender-user ID --recipient-org ID
@@ -223,20 +223,45 @@ async fn world(options: &Options) -> Result<serde_json::Value> {
         "sender_org": court.to_string(),
         "sender_user": sender.me.user_id.to_string(),
         "sender_email": sender.me.email,
+        "sender_account_key": account_key(&sender)?,
         "sender_token": sender.token().context("the sender has no session token")?,
         "recipient_org": dept.to_string(),
         "recipient_user": recipient.me.user_id.to_string(),
         "recipient_email": recipient.me.email,
+        "recipient_account_key": account_key(&recipient)?,
         "recipient_token": recipient.token().context("the recipient has no session token")?,
         "recipient_generation": generation,
     }))
 }
 
-async fn login(options: &Options) -> Result<serde_json::Value> {
+/// The account key of a session, as the kit writes it.
+fn account_key(session: &Session) -> Result<String> {
+    Ok(session
+        .account_key()
+        .context("the account has no account key")?
+        .to_text()
+        .to_string())
+}
+
+/// Logs in as `--email` with `--account-key`.
+async fn log_in(options: &Options) -> Result<Session> {
     let client = Client::new(options.get("base")?);
-    let session = Session::login(&client, options.get("email")?, PASSWORD, None, None)
-        .await
-        .context("cannot log in")?;
+    let account_key = pli_crypto::account_key::AccountKey::parse(options.get("account-key")?)
+        .map_err(|e| anyhow!("--account-key: {e}"))?;
+    Session::login(
+        &client,
+        options.get("email")?,
+        PASSWORD,
+        Some(&account_key),
+        None,
+        None,
+    )
+    .await
+    .context("cannot log in")
+}
+
+async fn login(options: &Options) -> Result<serde_json::Value> {
+    let session = log_in(options).await?;
     Ok(json!({ "token": session.token().context("the session has no token")? }))
 }
 
@@ -258,10 +283,7 @@ fn object_ref(text: &str) -> Result<ObjectRef> {
 }
 
 async fn complete(options: &Options) -> Result<serde_json::Value> {
-    let client = Client::new(options.get("base")?);
-    let session = Session::login(&client, options.get("email")?, PASSWORD, None, None)
-        .await
-        .context("cannot log in as the sender")?;
+    let session = log_in(options).await.context("as the sender")?;
     let exchange: ExchangeId = options
         .get("exchange")?
         .parse()

@@ -166,6 +166,7 @@ pub fn web_dist() -> anyhow::Result<PathBuf> {
 pub fn cheap_kdf() -> anyhow::Result<KdfParams> {
     let salt = random::<16>().map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(KdfParams {
+        secrets: pli_crypto::password::Secrets::PasswordAndAccountKey,
         m_cost_kib: KdfParams::MIN_M_COST_KIB,
         t_cost: 2,
         p_cost: 1,

@@ -8,13 +8,23 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "error.invalid_credentials",
-        "Adresse électronique ou mot de passe incorrect.",
-        "Wrong e-mail address or password.",
+        "Adresse électronique, mot de passe ou clé de compte incorrect.",
+        "Wrong e-mail address, password or account key.",
     ),
     (
         "error.wrong_password",
-        "Mot de passe incorrect.",
-        "Wrong password.",
+        "Mot de passe ou clé de compte incorrect.",
+        "Wrong password or account key.",
+    ),
+    (
+        "error.account_key_needed",
+        "Ce compte est protégé par une clé de compte, que cet appareil ne connaît pas encore : saisissez-la (elle figure sur votre kit de secours).",
+        "This account is protected by an account key this device does not know yet: type it in (it is on your recovery kit).",
+    ),
+    (
+        "error.account_key_typo",
+        "Ce n'est pas une clé de compte : un caractère manque, est en trop ou a été mal recopié. Elle commence par PLI1- et compte 28 caractères après.",
+        "This is not an account key: a character is missing, extra or mistyped. It starts with PLI1- followed by 28 characters.",
     ),
     (
         "error.totp_required",

@@ -8,6 +8,10 @@ use crate::{AccountStatus, Base64, InvitationKind, OrgId, OrgKind, Role, SignedO
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Kdf {
+    /// Which secrets are stretched: 1, the password alone (accounts created before the
+    /// account key); 2, the password and the account key.
+    #[serde(default = "password_only")]
+    pub version: u8,
     /// Memory, KiB.
     pub m_cost_kib: u32,
     /// Passes.
@@ -16,6 +20,10 @@ pub struct Kdf {
     pub p_cost: u32,
     /// 16-byte salt.
     pub salt: Base64,
+}
+
+fn password_only() -> u8 {
+    1
 }
 
 /// What a new password or new account sends: never the password itself.

@@ -49,11 +49,12 @@ impl Session {
             keys: keys.clone(),
             root: Some(root.clone()),
         };
+        let account_key = AccountKey::generate()?;
         let request = SetupRequest {
             token: token.into(),
             email: email.into(),
             display_name: display_name.into(),
-            credentials: new_credentials(password, kdf, &bundle).await?,
+            credentials: new_credentials(password, &account_key, kdf, &bundle).await?,
             root_key: Base64(root.verifying_key().to_bytes().to_vec()),
             org_certificate: Signed::sign(&org, &root)?.to_wire(),
             user_certificate: Signed::sign(&cert, &root)?.to_wire(),
@@ -62,7 +63,17 @@ impl Session {
         let token = session_token(&response);
         let login: LoginResponse = response.json().await?;
         let client = client.with_token(token);
-        Self::unlock(client, login.me, bundle, Some(root.verifying_key()), kdf).await
+        let mut session = Self::unlock(
+            client,
+            login.me,
+            bundle,
+            Some(root.verifying_key()),
+            kdf,
+            Some(account_key),
+        )
+        .await?;
+        session.kit_due = true;
+        Ok(session)
     }
 
     /// Creates the account an invitation is for (or gives a reset account new keys).
@@ -86,9 +97,10 @@ impl Session {
             keys: keys.clone(),
             root: None,
         };
+        let account_key = AccountKey::generate()?;
         let request = AcceptRequest {
             token: token.into(),
-            credentials: new_credentials(password, kdf, &bundle).await?,
+            credentials: new_credentials(password, &account_key, kdf, &bundle).await?,
             keys: PublicKeys {
                 signing_key: Base64(keys.signing.verifying_key().to_bytes().to_vec()),
                 encryption_key: Base64(keys.encryption.to_recipient().to_bytes().to_vec()),
@@ -98,30 +110,56 @@ impl Session {
             Client::send(client.request_to(&ep::AcceptInvitation {}).json(&request)).await?;
         let token = session_token(&response);
         let login: LoginResponse = response.json().await?;
-        Self::unlock(client.with_token(token), login.me, bundle, None, kdf).await
+        let mut session = Self::unlock(
+            client.with_token(token),
+            login.me,
+            bundle,
+            None,
+            kdf,
+            Some(account_key),
+        )
+        .await?;
+        session.kit_due = true;
+        Ok(session)
     }
 
     /// Unlocks the keys of a session the relay already knows (a browser that reloaded
     /// its page keeps its cookie, not its keys): re-derives the bundle key from the
-    /// password and opens the bundle.
+    /// password and the account key, and opens the bundle.
     pub async fn resume(
         client: &Client,
         password: &str,
+        account_key: Option<&AccountKey>,
         pinned_root: Option<VerifyingKey>,
     ) -> Result<Self, ClientError> {
         let me: Me = client.fetch(&ep::GetMe {}).await?;
         let kdf = kdf_from_wire(&me.kdf)?;
-        let credentials = derive(password.to_owned(), kdf).await?;
+        let credentials = derive(password.to_owned(), account_key.cloned(), kdf).await?;
         let bundle = KeyBundle::open(&me.key_bundle.0, &credentials.bundle_key, &me.user_id)?;
-        Self::unlock(client.clone(), me, bundle, pinned_root, kdf).await
+        Self::unlock(
+            client.clone(),
+            me,
+            bundle,
+            pinned_root,
+            kdf,
+            account_key.cloned(),
+        )
+        .await
     }
 
-    /// Logs in: derives the auth key from the password with the relay's parameters,
-    /// opens the key bundle, unlocks the organisation keys granted.
+    /// Logs in: derives the auth key from the password and the account key with the
+    /// relay's parameters, opens the key bundle, unlocks the organisation keys granted.
+    ///
+    /// An account created before account keys (the relay's parameters say version 1)
+    /// logs in with the password alone, then moves to an account key at once: a new key
+    /// is drawn, the bundle sealed again, and [`kit_due`](Self::kit_due) says the person
+    /// must be handed their kit. A client holding an account key never derives from the
+    /// password alone, whatever the relay says (see `pli_crypto::password::derive`).
     pub async fn login(
         client: &Client,
         email: &str,
         password: &str,
+        account_key: Option<&AccountKey>,
         totp: Option<&str>,
         pinned_root: Option<VerifyingKey>,
     ) -> Result<Self, ClientError> {
@@ -134,7 +172,7 @@ impl Session {
             )
             .await?;
         let kdf = kdf_from_wire(&prelogin.kdf)?;
-        let credentials = derive(password.to_owned(), kdf).await?;
+        let credentials = derive(password.to_owned(), account_key.cloned(), kdf).await?;
         let request = LoginRequest {
             email: email.into(),
             auth_key: Base64(credentials.auth_key.to_bytes().to_vec()),
@@ -148,14 +186,62 @@ impl Session {
             &credentials.bundle_key,
             &login.me.user_id,
         )?;
-        Self::unlock(
+        let mut session = Self::unlock(
             client.with_token(login.token.clone()),
             login.me,
             bundle,
             pinned_root,
             kdf,
+            account_key.cloned(),
         )
-        .await
+        .await?;
+        if session.account_key.is_none() {
+            session.move_to_account_key(password).await?;
+        }
+        Ok(session)
+    }
+
+    /// Gives an account created before account keys one: the same keys, sealed again
+    /// under the password and a new account key, with a fresh salt.
+    async fn move_to_account_key(&mut self, password: &str) -> Result<(), ClientError> {
+        let account_key = AccountKey::generate()?;
+        self.set_password(password, &account_key).await?;
+        self.account_key = Some(account_key);
+        self.kit_due = true;
+        Ok(())
+    }
+
+    /// Changes the password (the keys stay; the account key too). The relay asks for a
+    /// recent proof of the old one ([`reauth`](Self::reauth)) and ends the person's
+    /// other sessions.
+    pub async fn change_password(&mut self, password: &str) -> Result<(), ClientError> {
+        let account_key = self
+            .account_key
+            .clone()
+            .ok_or(ClientError::Crypto(pli_crypto::Error::AccountKeyNeeded))?;
+        self.set_password(password, &account_key).await
+    }
+
+    async fn set_password(
+        &mut self,
+        password: &str,
+        account_key: &AccountKey,
+    ) -> Result<(), ClientError> {
+        let bundle = KeyBundle {
+            user_id: self.me.user_id,
+            keys: self.keys.clone(),
+            root: self.root_key.clone(),
+        };
+        let kdf = KdfParams {
+            salt: KdfParams::generate()?.salt,
+            ..self.kdf_for_new_accounts
+        };
+        let credentials = new_credentials(password, account_key, kdf, &bundle).await?;
+        self.client
+            .submit(&ep::ChangePassword {}, &PasswordChange { credentials })
+            .await?;
+        self.me = self.client.fetch(&ep::GetMe {}).await?;
+        Ok(())
     }
 
     async fn unlock(
@@ -164,6 +250,7 @@ impl Session {
         bundle: KeyBundle,
         pinned_root: Option<VerifyingKey>,
         kdf: KdfParams,
+        account_key: Option<AccountKey>,
     ) -> Result<Self, ClientError> {
         let trust = pin_root(pinned_root, me.root_key.as_ref())?;
         let mut session = Self {
@@ -175,6 +262,8 @@ impl Session {
             org_keys: BTreeMap::new(),
             seen_generations: SeenGenerations::default(),
             kdf_for_new_accounts: kdf,
+            account_key,
+            kit_due: false,
         };
         session.refresh_keys().await?;
         Ok(session)
@@ -253,7 +342,7 @@ impl Session {
     /// Proves the password again (before a sensitive operation).
     pub async fn reauth(&self, password: &str, totp: Option<&str>) -> Result<(), ClientError> {
         let kdf = kdf_from_wire(&self.me.kdf)?;
-        let credentials = derive(password.to_owned(), kdf).await?;
+        let credentials = derive(password.to_owned(), self.account_key.clone(), kdf).await?;
         let request = ReauthRequest {
             auth_key: Base64(credentials.auth_key.to_bytes().to_vec()),
             totp: totp.map(str::to_owned),

@@ -3,6 +3,7 @@
 
 use pli_api::{ExchangeId, OrgId, UserId};
 use pli_crypto::Error;
+use pli_crypto::account_key::AccountKey;
 use pli_crypto::age::Identity;
 use pli_crypto::bundle::KeyBundle;
 use pli_crypto::cert::{
@@ -13,7 +14,7 @@ use pli_crypto::envelope::{Envelope, ObjectRef, Priority};
 use pli_crypto::grant::OrgKey;
 use pli_crypto::keys::UserKeys;
 use pli_crypto::manifest::{Category, FileEntry, Manifest};
-use pli_crypto::password::{self, KdfParams};
+use pli_crypto::password::{self, KdfParams, Secrets};
 use pli_crypto::receipt::Receipt;
 use pli_crypto::sign::{Signed, SigningKey};
 
@@ -244,20 +245,35 @@ both_targets! {
         assert!(Manifest::open(&[Identity::generate().unwrap()], &sealed).is_err());
     }
 
-    fn key_bundle_opens_with_the_password_only() {
-        let params = KdfParams { m_cost_kib: KdfParams::MIN_M_COST_KIB, t_cost: 2, p_cost: 1, salt: [5; 16] };
-        let credentials = password::derive(b"correct horse battery staple", &params).unwrap();
+    fn key_bundle_opens_with_the_password_and_the_account_key_only() {
+        let params = KdfParams { secrets: Secrets::PasswordAndAccountKey, m_cost_kib: KdfParams::MIN_M_COST_KIB, t_cost: 2, p_cost: 1, salt: [5; 16] };
+        let account_key = AccountKey::generate().unwrap();
+        let credentials = password::derive(b"correct horse battery staple", Some(&account_key), &params).unwrap();
         let keys = UserKeys::generate().unwrap();
         let bundle = KeyBundle { user_id: user(3), keys: keys.clone(), root: None };
         let sealed = bundle.seal(&credentials.bundle_key).unwrap();
         let opened = KeyBundle::open(&sealed, &credentials.bundle_key, &user(3)).unwrap();
         assert_eq!(opened.keys.public(), keys.public());
-        // The same password and salt give the same keys; another password does not.
-        let again = password::derive(b"correct horse battery staple", &params).unwrap();
+        // The same secrets and salt give the same keys; another password does not.
+        let again = password::derive(b"correct horse battery staple", Some(&account_key), &params).unwrap();
         assert_eq!(*again.auth_key.to_bytes(), *credentials.auth_key.to_bytes());
         assert_ne!(*again.auth_key.to_bytes(), [0; 32]);
-        let wrong = password::derive(b"correct horse battery stapler", &params).unwrap();
+        let wrong = password::derive(b"correct horse battery stapler", Some(&account_key), &params).unwrap();
         assert_eq!(KeyBundle::open(&sealed, &wrong.bundle_key, &user(3)).unwrap_err(), Error::WrongPassword);
+        // The right password with another account key opens nothing either: guessing
+        // passwords against a copy of the relay's database needs the 128-bit key too.
+        let other_key = AccountKey::generate().unwrap();
+        let guessed = password::derive(b"correct horse battery staple", Some(&other_key), &params).unwrap();
+        assert_eq!(KeyBundle::open(&sealed, &guessed.bundle_key, &user(3)).unwrap_err(), Error::WrongPassword);
+        assert_ne!(*guessed.auth_key.to_bytes(), *credentials.auth_key.to_bytes());
+        // Without the account key, nothing is derived; a relay claiming the account is
+        // password-only does not get a password-only auth key out of a client holding one.
+        assert_eq!(password::derive(b"correct horse battery staple", None, &params).unwrap_err(), Error::AccountKeyNeeded);
+        let downgraded = KdfParams { secrets: Secrets::Password, ..params };
+        assert!(matches!(password::derive(b"correct horse battery staple", Some(&account_key), &downgraded), Err(Error::Verification(_))));
+        // Version 1 (password only) still opens what it sealed, and differs from version 2.
+        let v1 = password::derive(b"correct horse battery staple", None, &downgraded).unwrap();
+        assert_ne!(*v1.auth_key.to_bytes(), *credentials.auth_key.to_bytes());
         // A bundle swapped between accounts does not open.
         assert_eq!(KeyBundle::open(&sealed, &credentials.bundle_key, &user(4)).unwrap_err(), Error::WrongPassword);
         for i in 0..sealed.len() {
@@ -268,11 +284,16 @@ both_targets! {
         // Auth key and bundle key differ.
         let auth = credentials.auth_key.to_bytes();
         assert_ne!(format!("{:?}", credentials.bundle_key), format!("{auth:?}"));
+        // The parameters survive the wire, and a version the client does not know is refused.
+        assert_eq!(KdfParams::from_wire(&params.to_wire()).unwrap(), params);
+        let mut unknown = params.to_wire();
+        unknown.version = 3;
+        assert!(KdfParams::from_wire(&unknown).is_err());
     }
 
     fn kdf_parameters_below_the_minimum_are_refused() {
-        let weak = KdfParams { m_cost_kib: 1024, t_cost: 1, p_cost: 1, salt: [0; 16] };
-        assert!(password::derive(b"x", &weak).is_err());
+        let weak = KdfParams { secrets: Secrets::Password, m_cost_kib: 1024, t_cost: 1, p_cost: 1, salt: [0; 16] };
+        assert!(password::derive(b"x", None, &weak).is_err());
         let pepper = [7; 32];
         assert_eq!(KdfParams::fake(&pepper, "a@example.fr"), KdfParams::fake(&pepper, " A@Example.fr "));
         assert_ne!(KdfParams::fake(&pepper, "a@example.fr").salt, KdfParams::fake(&pepper, "b@example.fr").salt);

@@ -167,9 +167,7 @@ pub(super) async fn prelogin(
         Some(user) if user.status != AccountStatus::Removed => user.kdf,
         _ => KdfParams::fake(&state.kdf_pepper, &email),
     };
-    Ok(Json(PreloginResponse {
-        kdf: common::kdf_to_wire(&kdf),
-    }))
+    Ok(Json(PreloginResponse { kdf: kdf.to_wire() }))
 }
 
 /// Throttling keys for a login attempt: per account and address, and per address.

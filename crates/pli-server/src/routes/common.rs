@@ -3,7 +3,7 @@
 use pli_api::ErrorCode;
 use pli_api::messages::{Kdf, Me, NewCredentials};
 use pli_api::{Base64, SignedObject};
-use pli_crypto::password::KdfParams;
+use pli_crypto::password::{KdfParams, Secrets};
 use pli_crypto::sign::{Signed, VerifyingKey};
 
 use crate::app::AppState;
@@ -56,32 +56,19 @@ pub(crate) fn key32(value: &Base64, what: &str) -> Result<[u8; 32], ApiError> {
     })
 }
 
-/// KDF parameters from the wire, refused if weaker than clients accept.
-pub(crate) fn kdf_from_wire(kdf: &Kdf) -> Result<KdfParams, ApiError> {
-    let salt: [u8; 16] =
-        kdf.salt.0.as_slice().try_into().map_err(|_| {
-            ApiError::bad_request(ErrorCode::BadRequest, "the salt must be 16 bytes")
-        })?;
-    let params = KdfParams {
-        m_cost_kib: kdf.m_cost_kib,
-        t_cost: kdf.t_cost,
-        p_cost: kdf.p_cost,
-        salt,
-    };
-    params
-        .validate()
+/// The parameters of new credentials: refused if weaker than clients accept, or if they
+/// stretch the password alone — every new password is mixed with an account key, so
+/// that what the relay stores cannot be attacked by guessing passwords.
+pub(crate) fn new_kdf(kdf: &Kdf) -> Result<KdfParams, ApiError> {
+    let params = KdfParams::from_wire(kdf)
         .map_err(|e| ApiError::bad_request(ErrorCode::BadRequest, e.to_string()))?;
-    Ok(params)
-}
-
-/// KDF parameters to the wire.
-pub(crate) fn kdf_to_wire(kdf: &KdfParams) -> Kdf {
-    Kdf {
-        m_cost_kib: kdf.m_cost_kib,
-        t_cost: kdf.t_cost,
-        p_cost: kdf.p_cost,
-        salt: Base64(kdf.salt.to_vec()),
+    if params.secrets != Secrets::PasswordAndAccountKey {
+        return Err(ApiError::bad_request(
+            ErrorCode::BadRequest,
+            "new credentials must mix an account key into the password (version 2)",
+        ));
     }
+    Ok(params)
 }
 
 /// What the relay stores for a new password (hashing the auth key off the async runtime).
@@ -90,7 +77,7 @@ pub(crate) async fn credentials(
     signing_key: [u8; 32],
     encryption_key: [u8; 32],
 ) -> Result<Credentials, ApiError> {
-    let kdf = kdf_from_wire(&new.kdf)?;
+    let kdf = new_kdf(&new.kdf)?;
     let auth_key = key32(&new.auth_key, "auth key")?;
     if new.key_bundle.0.is_empty() || new.key_bundle.0.len() > 4096 {
         return Err(ApiError::bad_request(
@@ -182,7 +169,7 @@ pub(crate) async fn me(state: &AppState, user: &User) -> Result<Me, ApiError> {
         org_kind: org.kind,
         totp_enabled: user.totp_enabled,
         key_bundle: Base64(user.key_bundle.clone()),
-        kdf: kdf_to_wire(&user.kdf),
+        kdf: user.kdf.to_wire(),
         root_key: root_key(state)
             .await?
             .map(|k| Base64(k.to_bytes().to_vec())),

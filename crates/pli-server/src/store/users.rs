@@ -3,7 +3,7 @@
 
 pub use pli_api::{AccountStatus, InvitationKind, Role};
 use pli_api::{OrgId, UserId};
-use pli_crypto::password::KdfParams;
+use pli_crypto::password::{KdfParams, Secrets};
 use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
@@ -55,7 +55,7 @@ pub struct Credentials {
     pub encryption_key: [u8; 32],
 }
 
-pub(super) const USER_COLUMNS: &str = "id, org_id, email, display_name, role, status, kdf_m, kdf_t, kdf_p, kdf_salt, auth_hash, \
+pub(super) const USER_COLUMNS: &str = "id, org_id, email, display_name, role, status, kdf_version, kdf_m, kdf_t, kdf_p, kdf_salt, auth_hash, \
      key_bundle, signing_key, encryption_key, totp_secret IS NOT NULL AS totp_enabled, created_at";
 
 fn array<const N: usize>(row: &AnyRow, column: &str) -> StoreResult<[u8; N]> {
@@ -82,6 +82,11 @@ pub(super) fn user_from_row(row: &AnyRow) -> StoreResult<User> {
         role: get_word(row, "role")?,
         status: get_word(row, "status")?,
         kdf: KdfParams {
+            secrets: Secrets::from_version(
+                u8::try_from(small(row, "kdf_version")?)
+                    .map_err(|_| StoreError::Other("bad value in kdf_version".into()))?,
+            )
+            .map_err(|e| StoreError::Other(e.to_string()))?,
             m_cost_kib: small(row, "kdf_m")?,
             t_cost: small(row, "kdf_t")?,
             p_cost: small(row, "kdf_p")?,
@@ -173,8 +178,8 @@ impl Tx {
     ) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO users (id, org_id, email, display_name, role, status, kdf_m, kdf_t, kdf_p, kdf_salt, auth_hash, \
-             key_bundle, signing_key, encryption_key, totp_last_step, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 0, $15, $15)",
+             key_bundle, signing_key, encryption_key, totp_last_step, created_at, updated_at, kdf_version) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 0, $15, $15, $16)",
         )
         .bind(id.to_string())
         .bind(org.to_string())
@@ -191,6 +196,7 @@ impl Tx {
         .bind(credentials.signing_key.to_vec())
         .bind(credentials.encryption_key.to_vec())
         .bind(big(now)?)
+        .bind(i64::from(credentials.kdf.secrets.version()))
         .execute(&mut *self.tx)
         .await?;
         Ok(())
@@ -206,7 +212,7 @@ impl Tx {
         let done = sqlx::query(
             "UPDATE users SET kdf_m = $2, kdf_t = $3, kdf_p = $4, kdf_salt = $5, auth_hash = $6, key_bundle = $7, \
              signing_key = $8, encryption_key = $9, status = 'pending', totp_secret = NULL, totp_pending = NULL, \
-             updated_at = $10 WHERE id = $1 AND status <> 'removed'",
+             updated_at = $10, kdf_version = $11 WHERE id = $1 AND status <> 'removed'",
         )
         .bind(id.to_string())
         .bind(i64::from(credentials.kdf.m_cost_kib))
@@ -218,6 +224,7 @@ impl Tx {
         .bind(credentials.signing_key.to_vec())
         .bind(credentials.encryption_key.to_vec())
         .bind(big(now)?)
+        .bind(i64::from(credentials.kdf.secrets.version()))
         .execute(&mut *self.tx)
         .await?;
         if done.rows_affected() == 0 {
@@ -237,7 +244,7 @@ impl Tx {
     ) -> StoreResult<()> {
         sqlx::query(
             "UPDATE users SET kdf_m = $2, kdf_t = $3, kdf_p = $4, kdf_salt = $5, auth_hash = $6, key_bundle = $7, \
-             updated_at = $8 WHERE id = $1",
+             updated_at = $8, kdf_version = $9 WHERE id = $1",
         )
         .bind(id.to_string())
         .bind(i64::from(kdf.m_cost_kib))
@@ -247,6 +254,7 @@ impl Tx {
         .bind(auth_hash)
         .bind(key_bundle)
         .bind(big(now)?)
+        .bind(i64::from(kdf.secrets.version()))
         .execute(&mut *self.tx)
         .await?;
         Ok(())

@@ -130,6 +130,7 @@ async fn canary(backend: Backend) {
         &w.app.client,
         &w.court_admin.email,
         PASSWORD,
+        w.court_admin.session.account_key(),
         Some(&totp_now(&totp, 1)),
         None,
     )

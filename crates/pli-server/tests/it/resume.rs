@@ -35,6 +35,7 @@ async fn caseworker_through(w: &World, proxy: &Proxy) -> pli_client::Session {
         &pli_client::Client::new(&proxy.base),
         &w.caseworker.email,
         PASSWORD,
+        w.caseworker.session.account_key(),
         None,
         None,
     )

@@ -196,16 +196,31 @@ async fn login_throttling_slows_an_attacker_without_locking_the_victim_out() {
             pli_api::Role::OrgAdmin,
         )
         .await;
+    let key = victim.session.account_key().cloned();
     drop(victim);
     for _ in 0..5 {
-        let error = Session::login(&app.client, "victim@tj.test", "wrong password", None, None)
-            .await
-            .unwrap_err();
-        assert_eq!(error.code(), pli_api::ErrorCode::InvalidCredentials);
-    }
-    let error = Session::login(&app.client, "victim@tj.test", PASSWORD, None, None)
+        let error = Session::login(
+            &app.client,
+            "victim@tj.test",
+            "wrong password",
+            key.as_ref(),
+            None,
+            None,
+        )
         .await
         .unwrap_err();
+        assert_eq!(error.code(), pli_api::ErrorCode::InvalidCredentials);
+    }
+    let error = Session::login(
+        &app.client,
+        "victim@tj.test",
+        PASSWORD,
+        key.as_ref(),
+        None,
+        None,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(
         error.code(),
         pli_api::ErrorCode::RateLimited,
@@ -219,7 +234,7 @@ async fn login_throttling_slows_an_attacker_without_locking_the_victim_out() {
         .create_org(pli_crypto::cert::OrgKind::Court, "TJ", "TJ")
         .await
         .unwrap();
-    let _victim2 = app2
+    let victim2 = app2
         .invite_and_accept(
             &platform2,
             &court2,
@@ -260,13 +275,10 @@ async fn login_throttling_slows_an_attacker_without_locking_the_victim_out() {
     .json()
     .await
     .unwrap();
-    let kdf = pli_crypto::password::KdfParams {
-        m_cost_kib: prelogin.kdf.m_cost_kib,
-        t_cost: prelogin.kdf.t_cost,
-        p_cost: prelogin.kdf.p_cost,
-        salt: prelogin.kdf.salt.0.try_into().unwrap(),
-    };
-    let credentials = pli_crypto::password::derive(PASSWORD.as_bytes(), &kdf).unwrap();
+    let kdf = pli_crypto::password::KdfParams::from_wire(&prelogin.kdf).unwrap();
+    let credentials =
+        pli_crypto::password::derive(PASSWORD.as_bytes(), victim2.session.account_key(), &kdf)
+            .unwrap();
     let ok = app2
         .client
         .request(reqwest::Method::POST, "/api/auth/login")
@@ -337,24 +349,46 @@ async fn admins_need_totp_codes_are_single_use_and_sensitive_actions_need_reauth
     admin.session.members(&court).await.unwrap();
     let secret = admin.totp.clone().unwrap();
     // Logging in now needs the code; a wrong code is refused; a used code cannot be replayed.
-    let error = Session::login(&app.client, "a@tj.test", PASSWORD, None, None)
+    let key = admin.session.account_key().cloned();
+    let error = Session::login(&app.client, "a@tj.test", PASSWORD, key.as_ref(), None, None)
         .await
         .unwrap_err();
     assert_eq!(error.code(), pli_api::ErrorCode::TotpRequired);
-    let error = Session::login(&app.client, "a@tj.test", PASSWORD, Some("000000"), None)
-        .await
-        .unwrap_err();
+    let error = Session::login(
+        &app.client,
+        "a@tj.test",
+        PASSWORD,
+        key.as_ref(),
+        Some("000000"),
+        None,
+    )
+    .await
+    .unwrap_err();
     assert!(
         matches!(error.code(), pli_api::ErrorCode::TotpInvalid),
         "{error}"
     );
     let code = totp_now(&secret, 1);
-    let later = Session::login(&app.client, "a@tj.test", PASSWORD, Some(&code), None)
-        .await
-        .unwrap();
-    let replay = Session::login(&app.client, "a@tj.test", PASSWORD, Some(&code), None)
-        .await
-        .unwrap_err();
+    let later = Session::login(
+        &app.client,
+        "a@tj.test",
+        PASSWORD,
+        key.as_ref(),
+        Some(&code),
+        None,
+    )
+    .await
+    .unwrap();
+    let replay = Session::login(
+        &app.client,
+        "a@tj.test",
+        PASSWORD,
+        key.as_ref(),
+        Some(&code),
+        None,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(replay.code(), pli_api::ErrorCode::TotpInvalid);
     // A session whose password proof is old cannot rotate keys or invite.
     let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
@@ -399,6 +433,7 @@ async fn sessions_end_on_logout_idle_and_absolute_timeouts() {
         &app.client,
         "admin@pli.test",
         PASSWORD,
+        platform.session.account_key(),
         Some(&totp_now(platform.totp.as_ref().unwrap(), 1)),
         None,
     )
@@ -687,15 +722,235 @@ async fn a_relay_serving_another_platform_root_is_refused() {
     let other = pli_crypto::sign::SigningKey::generate()
         .unwrap()
         .verifying_key();
-    let refused = Session::login(&client, &w.caseworker.email, PASSWORD, None, Some(other))
-        .await
-        .unwrap_err();
+    let key = w.caseworker.session.account_key();
+    let refused = Session::login(
+        &client,
+        &w.caseworker.email,
+        PASSWORD,
+        key,
+        None,
+        Some(other),
+    )
+    .await
+    .unwrap_err();
     assert!(
         matches!(refused, pli_client::ClientError::RootChanged),
         "{refused:?}"
     );
     let root = w.caseworker.session.trust.0;
-    Session::login(&client, &w.caseworker.email, PASSWORD, None, Some(root))
+    Session::login(
+        &client,
+        &w.caseworker.email,
+        PASSWORD,
+        key,
+        None,
+        Some(root),
+    )
+    .await
+    .unwrap();
+}
+
+/// Everything the relay stores about a person's secrets, read straight from a copy of its
+/// database: parameters, salt, the auth key's hash and the sealed key bundle.
+struct StoredAccount {
+    user_id: pli_api::UserId,
+    kdf: pli_crypto::password::KdfParams,
+    auth_hash: String,
+    bundle: Vec<u8>,
+}
+
+async fn stored_accounts(database_url: &str) -> Vec<StoredAccount> {
+    use sqlx::Row as _;
+    let pool = sqlx::AnyPool::connect(database_url).await.unwrap();
+    let rows = sqlx::query(
+        "SELECT id, kdf_version, kdf_m, kdf_t, kdf_p, kdf_salt, auth_hash, key_bundle FROM users",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let small = |row: &sqlx::any::AnyRow, column: &str| -> u32 {
+        u32::try_from(row.get::<i64, _>(column)).unwrap()
+    };
+    rows.iter()
+        .map(|row| StoredAccount {
+            user_id: row.get::<String, _>("id").parse().unwrap(),
+            kdf: pli_crypto::password::KdfParams {
+                secrets: pli_crypto::password::Secrets::from_version(
+                    u8::try_from(small(row, "kdf_version")).unwrap(),
+                )
+                .unwrap(),
+                m_cost_kib: small(row, "kdf_m"),
+                t_cost: small(row, "kdf_t"),
+                p_cost: small(row, "kdf_p"),
+                salt: row.get::<Vec<u8>, _>("kdf_salt").try_into().unwrap(),
+            },
+            auth_hash: row.get("auth_hash"),
+            bundle: row.get("key_bundle"),
+        })
+        .collect()
+}
+
+/// Issue 9's offline guessing: someone holding a copy of the relay's database (and its
+/// blobs, which only organisation keys open, themselves only in the bundles) knows the
+/// right password of every account — the best a guesser can hope for — and still opens
+/// nothing: neither as a password-only derivation nor with a guessed account key. The
+/// same copy with each person's real account key opens every bundle, so the test can
+/// fail.
+#[tokio::test]
+async fn a_copy_of_the_database_with_the_right_passwords_opens_no_key() {
+    use pli_crypto::account_key::AccountKey;
+    use pli_crypto::bundle::KeyBundle;
+    use pli_crypto::password::{KdfParams, Secrets, derive};
+    use pli_server::auth::secrets::verify_auth_key;
+
+    let w = world(Backend::Sqlite).await;
+    let people = [
+        &w.platform,
+        &w.court_admin,
+        &w.dept_admin,
+        &w.greffier,
+        &w.caseworker,
+    ];
+    let stored = stored_accounts(&w.app.database_url).await;
+    assert_eq!(stored.len(), people.len());
+    for account in &stored {
+        assert_eq!(account.kdf.secrets, Secrets::PasswordAndAccountKey);
+        let password_only = KdfParams {
+            secrets: Secrets::Password,
+            ..account.kdf
+        };
+        let alone = derive(PASSWORD.as_bytes(), None, &password_only).unwrap();
+        assert!(KeyBundle::open(&account.bundle, &alone.bundle_key, &account.user_id).is_err());
+        assert!(
+            !verify_auth_key(&account.auth_hash, alone.auth_key.to_bytes().as_slice()).unwrap()
+        );
+        let guessed = derive(
+            PASSWORD.as_bytes(),
+            Some(&AccountKey::generate().unwrap()),
+            &account.kdf,
+        )
+        .unwrap();
+        assert!(KeyBundle::open(&account.bundle, &guessed.bundle_key, &account.user_id).is_err());
+        assert!(
+            !verify_auth_key(&account.auth_hash, guessed.auth_key.to_bytes().as_slice()).unwrap()
+        );
+        // The person's own account key, which only their devices and their kit hold.
+        let person = people
+            .iter()
+            .find(|p| p.session.me.user_id == account.user_id)
+            .unwrap();
+        let real = derive(
+            PASSWORD.as_bytes(),
+            person.session.account_key(),
+            &account.kdf,
+        )
+        .unwrap();
+        let opened = KeyBundle::open(&account.bundle, &real.bundle_key, &account.user_id).unwrap();
+        assert_eq!(opened.keys.public(), person.session.keys.public());
+        assert!(verify_auth_key(&account.auth_hash, real.auth_key.to_bytes().as_slice()).unwrap());
+    }
+}
+
+/// An account created before account keys (version 1: the password alone) logs in with
+/// its password, is moved to an account key at once (the kit is due), and from then on
+/// needs that key: the relay's copy no longer yields to the password alone. A client
+/// that holds an account key refuses a relay claiming the account is still version 1.
+#[tokio::test]
+async fn an_account_from_before_account_keys_moves_to_one_at_its_next_login() {
+    use pli_crypto::bundle::KeyBundle;
+    use pli_crypto::password::{KdfParams, Secrets, derive};
+
+    let w = world(Backend::Sqlite).await;
+    let person = &w.greffier;
+    let user_id = person.session.me.user_id;
+    // Rewrites the account as an older relay stored it: version 1, password only.
+    let old = KdfParams {
+        secrets: Secrets::Password,
+        ..pli_server::testing::cheap_kdf().unwrap()
+    };
+    let credentials = derive(PASSWORD.as_bytes(), None, &old).unwrap();
+    let bundle = KeyBundle {
+        user_id,
+        keys: person.session.keys.clone(),
+        root: None,
+    }
+    .seal(&credentials.bundle_key)
+    .unwrap();
+    let hash = pli_server::auth::secrets::hash_auth_key(credentials.auth_key.to_bytes().as_slice())
+        .unwrap();
+    let pool = sqlx::AnyPool::connect(&w.app.database_url).await.unwrap();
+    sqlx::query(
+        "UPDATE users SET kdf_version = 1, kdf_salt = $1, auth_hash = $2, key_bundle = $3 WHERE id = $4",
+    )
+    .bind(old.salt.to_vec())
+    .bind(hash)
+    .bind(bundle)
+    .bind(user_id.to_string())
+    .execute(&pool)
+    .await
+    .unwrap();
+
+    // A device that holds an account key refuses the password-only derivation.
+    let downgraded = Session::login(
+        &w.app.client,
+        &person.email,
+        PASSWORD,
+        person.session.account_key(),
+        None,
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        downgraded.code(),
+        pli_api::ErrorCode::Verification,
+        "{downgraded}"
+    );
+
+    // A device without one logs in with the password and moves the account.
+    let moved = Session::login(&w.app.client, &person.email, PASSWORD, None, None, None)
         .await
         .unwrap();
+    assert!(moved.kit_due());
+    let key = moved.account_key().cloned().unwrap();
+    assert_eq!(moved.keys.public(), person.session.keys.public());
+    let stored = stored_accounts(&w.app.database_url).await;
+    let account = stored.iter().find(|a| a.user_id == user_id).unwrap();
+    assert_eq!(account.kdf.secrets, Secrets::PasswordAndAccountKey);
+    assert_ne!(account.kdf.salt, old.salt, "a fresh salt");
+    let alone = derive(
+        PASSWORD.as_bytes(),
+        None,
+        &KdfParams {
+            secrets: Secrets::Password,
+            ..account.kdf
+        },
+    )
+    .unwrap();
+    assert!(KeyBundle::open(&account.bundle, &alone.bundle_key, &user_id).is_err());
+
+    // From now on the password alone is not enough; with the key, the keys open again.
+    let needed = Session::login(&w.app.client, &person.email, PASSWORD, None, None, None)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        needed.code(),
+        pli_api::ErrorCode::AccountKeyNeeded,
+        "{needed}"
+    );
+    let again = Session::login(
+        &w.app.client,
+        &person.email,
+        PASSWORD,
+        Some(&key),
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(!again.kit_due());
+    assert!(
+        !again.org_keys.is_empty(),
+        "the organisation's keys open as before"
+    );
 }

@@ -227,6 +227,7 @@ async fn a_send_cut_off_midway_is_resumed_from_its_sealed_plan() {
         &pli_client::Client::new(&w.app.base),
         &w.caseworker.email,
         super::harness::PASSWORD,
+        w.caseworker.session.account_key(),
         None,
         None,
     )
@@ -528,6 +529,7 @@ async fn a_member_removed_mid_download_is_stopped_at_once() {
         &w.app.client,
         "greffier@tj-meaux.test",
         super::harness::PASSWORD,
+        w.greffier.session.account_key(),
         None,
         None,
     )
