@@ -60,12 +60,12 @@ pub async fn join(
     (email, name, role): (&str, &str, pli_api::Role),
 ) -> anyhow::Result<Person> {
     let invitation = inviter.session.invite(org, email, name, role).await?;
-    let token = invitation
-        .link
-        .rsplit('/')
-        .next()
-        .context("invitation link")?;
-    let mut session = Session::accept_invitation(client, token, PASSWORD, cheap_kdf()?).await?;
+    let link = pli_client::protocol::OneTimeLink::parse(&invitation.link)?;
+    let root = link
+        .root
+        .context("the invitation link names no platform root")?;
+    let mut session =
+        Session::accept_invitation(client, &link.token, PASSWORD, cheap_kdf()?, &root).await?;
     inviter.session.certify(org, &session.me.user_id).await?;
     session.refresh_keys().await?;
     Ok(Person {

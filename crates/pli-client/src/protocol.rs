@@ -239,6 +239,89 @@ pub fn generation_for(envelope: &Envelope, org: &OrgId) -> Option<u32> {
     }
 }
 
+/// A one-time link (set-up, invitation, reset) as an administrator's client writes it:
+/// `…#/invitation/TOKEN?root=FINGERPRINT`. The relay's own link (and its e-mail) has no
+/// `root`: the person is then asked for the fingerprint their administrator reads them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OneTimeLink {
+    /// The token, the link's last path segment.
+    pub token: String,
+    /// The root pinned, if the link carries one.
+    pub root: Option<RootPin>,
+}
+
+impl OneTimeLink {
+    /// Reads a link, or the part of its fragment after the route's prefix.
+    pub fn parse(link: &str) -> Result<Self, ClientError> {
+        let last = link.rsplit('/').next().unwrap_or(link);
+        let (token, root) = match last.split_once("?root=") {
+            Some((token, root)) => (token, Some(RootPin::parse(root)?)),
+            None => (last, None),
+        };
+        if token.is_empty() {
+            return Err(ClientError::verification("the link has no token"));
+        }
+        Ok(Self {
+            token: token.to_owned(),
+            root,
+        })
+    }
+}
+
+/// The platform root a person was told to trust, out of the relay's reach: the full
+/// fingerprint an administrator's client writes into a one-time link's fragment
+/// (`…#/invitation/TOKEN?root=64 hex digits`), or the first 32 digits, as the pages
+/// show it, read over the phone and typed in. A relay that serves another root to a
+/// browser that has never seen the platform is refused ([`ClientError::RootChanged`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RootPin(Vec<u8>);
+
+impl RootPin {
+    /// The pin of a root key (what a link carries).
+    pub fn of(root: &pli_crypto::sign::VerifyingKey) -> Self {
+        Self(root.fingerprint().0.to_vec())
+    }
+
+    /// Reads a fingerprint: 64 hexadecimal digits, or at least the 32 shown (spaces
+    /// ignored, either case).
+    pub fn parse(text: &str) -> Result<Self, ClientError> {
+        let digits: Vec<u8> = text
+            .bytes()
+            .filter(|b| !b.is_ascii_whitespace())
+            .map(|b| match b {
+                b'0'..=b'9' => Ok(b - b'0'),
+                b'a'..=b'f' => Ok(b - b'a' + 10),
+                b'A'..=b'F' => Ok(b - b'A' + 10),
+                _ => Err(ClientError::verification(
+                    "a root fingerprint is hexadecimal",
+                )),
+            })
+            .collect::<Result<_, _>>()?;
+        if digits.len() % 2 != 0 || !(32..=64).contains(&digits.len()) {
+            return Err(ClientError::verification(
+                "a root fingerprint has 32 to 64 hexadecimal digits",
+            ));
+        }
+        Ok(Self(digits.chunks(2).map(|p| p[0] << 4 | p[1]).collect()))
+    }
+
+    /// The pin as a link carries it (64 lowercase digits).
+    pub fn to_hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Whether `root` is the root pinned.
+    pub fn matches(&self, root: &pli_crypto::sign::VerifyingKey) -> bool {
+        root.fingerprint().0.starts_with(&self.0)
+    }
+
+    /// `link` with the pin in its fragment, so that the browser opening it trusts this
+    /// root and no other.
+    pub fn in_link(&self, link: &str) -> String {
+        format!("{link}?root={}", self.to_hex())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use pli_api::messages::{DirectoryKey, DirectoryOrg};
@@ -247,7 +330,31 @@ mod tests {
     use pli_crypto::cert::{OrgCertificate, OrgKeyCertificate, Role, TrustRoot, UserCertificate};
     use pli_crypto::sign::{Signed, SigningKey};
 
-    use super::{certified_org_names, verify_generation};
+    use super::{RootPin, certified_org_names, verify_generation};
+
+    #[test]
+    fn a_root_pin_from_a_link_or_typed_from_the_screen_matches_that_root_only() {
+        let root = SigningKey::generate().unwrap().verifying_key();
+        let other = SigningKey::generate().unwrap().verifying_key();
+        let pin = RootPin::of(&root);
+        let link = pin.in_link("https://pli.test/#/invitation/abc");
+        let from_link = RootPin::parse(link.rsplit("?root=").next().unwrap()).unwrap();
+        assert_eq!(from_link, pin);
+        assert!(from_link.matches(&root) && !from_link.matches(&other));
+        // The 32 digits the pages show (eight groups), typed in lower case.
+        let shown = root.fingerprint().to_string().to_lowercase();
+        assert_eq!(shown.len(), 39);
+        let typed = RootPin::parse(&shown).unwrap();
+        assert!(typed.matches(&root) && !typed.matches(&other));
+        for bad in ["", "12 34", "zz", &shown[..38], &"0".repeat(66)] {
+            assert!(RootPin::parse(bad).is_err(), "{bad:?}");
+        }
+        let parsed = super::OneTimeLink::parse(&link).unwrap();
+        assert_eq!((parsed.token.as_str(), parsed.root), ("abc", Some(pin)));
+        let bare = super::OneTimeLink::parse("https://pli.test/#/invitation/abc").unwrap();
+        assert_eq!((bare.token.as_str(), bare.root), ("abc", None));
+        assert!(super::OneTimeLink::parse("abc?root=nothex").is_err());
+    }
 
     fn id<K>(n: u8) -> Id<K> {
         Id::from_random([n; 16])

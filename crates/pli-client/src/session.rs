@@ -30,7 +30,7 @@ use pli_crypto::receipt::Receipt;
 use pli_crypto::sign::{Signed, SigningKey, VerifyingKey};
 use sha2::{Digest as _, Sha256};
 
-use crate::protocol::{self, VerifiedExchange, VerifiedReceipt};
+use crate::protocol::{self, RootPin, VerifiedExchange, VerifiedReceipt};
 
 mod admin;
 mod auth;

@@ -1,8 +1,12 @@
 //! The key bundle: a person's private keys sealed with their bundle key
 //! (XChaCha20-Poly1305, random 192-bit nonce), stored by the relay, opened in the client.
+//! Since version 2 it also holds the platform root the person trusts, so that a browser
+//! that has never seen the platform learns its root from something the relay cannot
+//! forge — the bundle only the person's password and account key open — and never from
+//! the relay's word.
 //!
 //! ```text
-//! sealed = 0x01 || nonce (24) || XChaCha20-Poly1305(bundle key, nonce,
+//! sealed = 0x02 || nonce (24) || XChaCha20-Poly1305(bundle key, nonce,
 //!                                  aad = "pli/v1/key-bundle\0" || user id,
 //!                                  canonical(KeyBundle))
 //! ```
@@ -16,10 +20,11 @@ use crate::age::Identity;
 use crate::codec::{Canonical, Decoder, Domain, Encoder};
 use crate::keys::UserKeys;
 use crate::password::BundleKey;
-use crate::sign::SigningKey;
+use crate::sign::{SigningKey, VerifyingKey};
 use crate::{Error, random};
 
-const VERSION: u8 = 1;
+/// Written since the trusted root joined the bundle; version 1 (without it) still opens.
+const VERSION: u8 = 2;
 
 /// A person's private keys, and the platform authority's key for the platform admin.
 #[derive(Debug, Clone)]
@@ -30,6 +35,9 @@ pub struct KeyBundle {
     pub keys: UserKeys,
     /// The platform authority's signing key (the platform admin's bundle only).
     pub root: Option<SigningKey>,
+    /// The platform root this person trusts (absent from bundles sealed before version
+    /// 2: their first unlock trusted the relay's, and sealed it in since).
+    pub trusted_root: Option<VerifyingKey>,
 }
 
 impl Canonical for KeyBundle {
@@ -43,6 +51,10 @@ impl Canonical for KeyBundle {
         if let Some(root) = &self.root {
             e.fixed(root.to_bytes().as_slice());
         }
+        e.present(self.trusted_root.is_some());
+        if let Some(trusted) = &self.trusted_root {
+            e.fixed(&trusted.to_bytes());
+        }
     }
 
     fn decode_fields(d: &mut Decoder<'_>) -> Result<Self, Error> {
@@ -54,6 +66,12 @@ impl Canonical for KeyBundle {
         } else {
             None
         };
+        // Version 1 bundles end here.
+        let trusted_root = if !d.at_end() && d.present()? {
+            Some(VerifyingKey::from_bytes(&d.fixed::<32>()?)?)
+        } else {
+            None
+        };
         Ok(Self {
             user_id,
             keys: UserKeys {
@@ -61,6 +79,7 @@ impl Canonical for KeyBundle {
                 signing,
             },
             root,
+            trusted_root,
         })
     }
 }
@@ -68,23 +87,8 @@ impl Canonical for KeyBundle {
 impl KeyBundle {
     /// Seals the bundle with `key`.
     pub fn seal(&self, key: &BundleKey) -> Result<Vec<u8>, Error> {
-        let mut plaintext = Zeroizing::new(self.to_canonical()?);
-        let nonce = random::bytes::<24>()?;
-        let cipher =
-            XChaCha20Poly1305::new_from_slice(key.0.as_slice()).map_err(|_| Error::Random)?;
-        let tag = cipher
-            .encrypt_inout_detached(
-                &XNonce::from(nonce),
-                &aad(&self.user_id),
-                plaintext.as_mut_slice().into(),
-            )
-            .map_err(|_| Error::OutOfRange("key bundle"))?;
-        let mut sealed = Vec::with_capacity(1 + 24 + plaintext.len() + 16);
-        sealed.push(VERSION);
-        sealed.extend_from_slice(&nonce);
-        sealed.extend_from_slice(&plaintext);
-        sealed.extend_from_slice(&tag);
-        Ok(sealed)
+        let plaintext = Zeroizing::new(self.to_canonical()?);
+        seal_bytes(VERSION, &plaintext, key, &self.user_id)
     }
 
     /// Opens a sealed bundle of `user_id`. Any failure (wrong password, altered or
@@ -93,7 +97,7 @@ impl KeyBundle {
         let (&version, rest) = sealed.split_first().ok_or(Error::WrongPassword)?;
         let (nonce, rest) = rest.split_first_chunk::<24>().ok_or(Error::WrongPassword)?;
         let (body, tag) = rest.split_last_chunk::<16>().ok_or(Error::WrongPassword)?;
-        if version != VERSION {
+        if !(1..=VERSION).contains(&version) {
             return Err(Error::WrongPassword);
         }
         let cipher = XChaCha20Poly1305::new_from_slice(key.0.as_slice())
@@ -115,8 +119,73 @@ impl KeyBundle {
     }
 }
 
+fn seal_bytes(
+    version: u8,
+    plaintext: &[u8],
+    key: &BundleKey,
+    user_id: &UserId,
+) -> Result<Vec<u8>, Error> {
+    let mut body = Zeroizing::new(plaintext.to_vec());
+    let nonce = random::bytes::<24>()?;
+    let cipher = XChaCha20Poly1305::new_from_slice(key.0.as_slice()).map_err(|_| Error::Random)?;
+    let tag = cipher
+        .encrypt_inout_detached(
+            &XNonce::from(nonce),
+            &aad(user_id),
+            body.as_mut_slice().into(),
+        )
+        .map_err(|_| Error::OutOfRange("key bundle"))?;
+    let mut sealed = Vec::with_capacity(1 + 24 + body.len() + 16);
+    sealed.push(version);
+    sealed.extend_from_slice(&nonce);
+    sealed.extend_from_slice(&body);
+    sealed.extend_from_slice(&tag);
+    Ok(sealed)
+}
+
 fn aad(user_id: &UserId) -> Vec<u8> {
     let mut aad = Domain::KeyBundle.prefix().to_vec();
     aad.extend_from_slice(user_id.as_bytes());
     aad
+}
+
+#[cfg(test)]
+mod tests {
+    use pli_api::UserId;
+    use zeroize::Zeroizing;
+
+    use super::{KeyBundle, seal_bytes};
+    use crate::codec::Canonical as _;
+    use crate::keys::UserKeys;
+    use crate::password::BundleKey;
+    use crate::sign::SigningKey;
+
+    #[test]
+    fn the_trusted_root_travels_sealed_and_version_1_bundles_still_open() {
+        let key = BundleKey(Zeroizing::new([9; 32]));
+        let user_id = UserId::from_random([1; 16]);
+        let root = SigningKey::generate().unwrap().verifying_key();
+        let bundle = KeyBundle {
+            user_id,
+            keys: UserKeys::generate().unwrap(),
+            root: None,
+            trusted_root: Some(root),
+        };
+        let opened = KeyBundle::open(&bundle.seal(&key).unwrap(), &key, &user_id).unwrap();
+        assert_eq!(opened.trusted_root, Some(root));
+        // Version 1 wrote no trusted root: its encoding stops before the presence byte.
+        let without = KeyBundle {
+            trusted_root: None,
+            ..bundle
+        };
+        let mut v1 = without.to_canonical().unwrap();
+        assert_eq!(v1.pop(), Some(0));
+        let sealed = seal_bytes(1, &v1, &key, &user_id).unwrap();
+        let opened = KeyBundle::open(&sealed, &key, &user_id).unwrap();
+        assert_eq!(opened.trusted_root, None);
+        assert_eq!(opened.keys.public(), without.keys.public());
+        // An unknown version does not open.
+        let sealed = seal_bytes(3, &v1, &key, &user_id).unwrap();
+        assert!(KeyBundle::open(&sealed, &key, &user_id).is_err());
+    }
 }

@@ -273,6 +273,11 @@ impl<'a> Decoder<'a> {
         self.length(max, field)
     }
 
+    /// Whether every byte was read (for a field an older version did not write).
+    pub fn at_end(&self) -> bool {
+        self.rest.is_empty()
+    }
+
     /// An optional value's presence byte (`0` or `1`).
     pub fn present(&mut self) -> Result<bool, Error> {
         match self.u8()? {

@@ -123,14 +123,20 @@ async fn invite_and_accept(
         .invite(org, email, name, role)
         .await
         .with_context(|| format!("cannot invite {email}"))?;
-    let token = invitation
-        .link
-        .rsplit('/')
-        .next()
-        .context("the invitation link has no token")?;
-    Session::accept_invitation(client, token, PASSWORD, pli_server::testing::cheap_kdf()?)
-        .await
-        .with_context(|| format!("cannot accept the invitation of {email}"))
+    let link = pli_client::protocol::OneTimeLink::parse(&invitation.link)
+        .map_err(|e| anyhow!("the invitation link: {e}"))?;
+    let root = link
+        .root
+        .context("the invitation link names no platform root")?;
+    Session::accept_invitation(
+        client,
+        &link.token,
+        PASSWORD,
+        pli_server::testing::cheap_kdf()?,
+        &root,
+    )
+    .await
+    .with_context(|| format!("cannot accept the invitation of {email}"))
 }
 
 /// An organisation with its admin (TOTP on, first key published) and a certified member.

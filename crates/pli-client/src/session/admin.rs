@@ -157,7 +157,20 @@ impl Session {
             display_name: display_name.into(),
             role,
         };
-        self.client.call(&ep::Invite { org: *org }, &request).await
+        let invited: InviteResponse = self
+            .client
+            .call(&ep::Invite { org: *org }, &request)
+            .await?;
+        Ok(self.pinned_link(invited))
+    }
+
+    /// A one-time link with the root this session trusts in its fragment (the relay's
+    /// link, and its e-mail, carry none: they are the relay's word).
+    fn pinned_link(&self, response: InviteResponse) -> InviteResponse {
+        InviteResponse {
+            link: RootPin::of(&self.trust.0).in_link(&response.link),
+            ..response
+        }
     }
 
     /// The members of `org`.
@@ -333,11 +346,13 @@ impl Session {
         org: &OrgId,
         user: &UserId,
     ) -> Result<InviteResponse, ClientError> {
-        self.client
+        let reset: InviteResponse = self
+            .client
             .fetch(&ep::ResetMember {
                 org: *org,
                 user: *user,
             })
-            .await
+            .await?;
+        Ok(self.pinned_link(reset))
     }
 }

@@ -48,6 +48,7 @@ impl Session {
             user_id: info.user_id,
             keys: keys.clone(),
             root: Some(root.clone()),
+            trusted_root: Some(root.verifying_key()),
         };
         let account_key = AccountKey::generate()?;
         let request = SetupRequest {
@@ -77,11 +78,14 @@ impl Session {
     }
 
     /// Creates the account an invitation is for (or gives a reset account new keys).
+    /// `root` is the platform root the link (or the administrator, by phone) named: the
+    /// relay's is refused unless it is that one, then sealed into the new bundle.
     pub async fn accept_invitation(
         client: &Client,
         token: &str,
         password: &str,
         kdf: KdfParams,
+        root: &RootPin,
     ) -> Result<Self, ClientError> {
         let info: InvitationInfo = client
             .call(
@@ -91,11 +95,21 @@ impl Session {
                 },
             )
             .await?;
+        let served: pli_api::messages::RootKey = client.fetch(&ep::Root {}).await?;
+        let served = served
+            .root_key
+            .as_ref()
+            .ok_or_else(|| ClientError::verification("the platform is not set up"))
+            .and_then(|k| Ok(VerifyingKey::from_bytes(&key32(k)?)?))?;
+        if !root.matches(&served) {
+            return Err(ClientError::RootChanged);
+        }
         let keys = UserKeys::generate()?;
         let bundle = KeyBundle {
             user_id: info.user_id,
             keys: keys.clone(),
             root: None,
+            trusted_root: Some(served),
         };
         let account_key = AccountKey::generate()?;
         let request = AcceptRequest {
@@ -186,6 +200,7 @@ impl Session {
             &credentials.bundle_key,
             &login.me.user_id,
         )?;
+        let root_sealed = bundle.trusted_root.is_some();
         let mut session = Self::unlock(
             client.with_token(login.token.clone()),
             login.me,
@@ -195,8 +210,12 @@ impl Session {
             account_key.cloned(),
         )
         .await?;
-        if session.account_key.is_none() {
-            session.move_to_account_key(password).await?;
+        match session.account_key.clone() {
+            None => session.move_to_account_key(password).await?,
+            // A bundle sealed before it held the trusted root: the root just pinned
+            // (the relay's, on this one occasion) goes in.
+            Some(key) if !root_sealed => session.set_password(password, &key).await?,
+            Some(_) => {}
         }
         Ok(session)
     }
@@ -231,6 +250,7 @@ impl Session {
             user_id: self.me.user_id,
             keys: self.keys.clone(),
             root: self.root_key.clone(),
+            trusted_root: Some(self.trust.0),
         };
         let kdf = KdfParams {
             salt: KdfParams::generate()?.salt,
@@ -252,7 +272,15 @@ impl Session {
         kdf: KdfParams,
         account_key: Option<AccountKey>,
     ) -> Result<Self, ClientError> {
-        let trust = pin_root(pinned_root, me.root_key.as_ref())?;
+        // The root sealed in the bundle is the person's own word; one given by the caller
+        // (a pin kept by an older page, the CLI's configuration) must agree with it.
+        let pinned = match (bundle.trusted_root, pinned_root) {
+            (Some(sealed), Some(given)) if sealed != given => {
+                return Err(ClientError::RootChanged);
+            }
+            (sealed, given) => sealed.or(given),
+        };
+        let trust = pin_root(pinned, me.root_key.as_ref())?;
         let mut session = Self {
             client,
             me,

@@ -250,7 +250,7 @@ both_targets! {
         let account_key = AccountKey::generate().unwrap();
         let credentials = password::derive(b"correct horse battery staple", Some(&account_key), &params).unwrap();
         let keys = UserKeys::generate().unwrap();
-        let bundle = KeyBundle { user_id: user(3), keys: keys.clone(), root: None };
+        let bundle = KeyBundle { user_id: user(3), keys: keys.clone(), root: None, trusted_root: None };
         let sealed = bundle.seal(&credentials.bundle_key).unwrap();
         let opened = KeyBundle::open(&sealed, &credentials.bundle_key, &user(3)).unwrap();
         assert_eq!(opened.keys.public(), keys.public());

@@ -143,12 +143,13 @@ async fn canary(backend: Backend) {
         .reset_member(&w.court, &w.greffier.session.me.user_id)
         .await
         .unwrap();
-    let reset_token = reset.link.rsplit('/').next().unwrap().to_owned();
+    let reset_link = pli_client::protocol::OneTimeLink::parse(&reset.link).unwrap();
     let new_greffier = Session::accept_invitation(
         &w.app.client,
-        &reset_token,
+        &reset_link.token,
         "canary-new-password",
         test_kdf(),
+        reset_link.root.as_ref().unwrap(),
     )
     .await
     .unwrap();
@@ -161,7 +162,7 @@ async fn canary(backend: Backend) {
         ("case reference".into(), case_reference.clone().into_bytes()),
         ("password".into(), PASSWORD.as_bytes().to_vec()),
         ("new password".into(), b"canary-new-password".to_vec()),
-        ("reset token".into(), reset_token.clone().into_bytes()),
+        ("reset token".into(), reset_link.token.clone().into_bytes()),
         ("setup token".into(), w.app.setup_token.clone().into_bytes()),
     ];
     let people = [
@@ -173,6 +174,15 @@ async fn canary(backend: Backend) {
     ];
     for person in people {
         let who = &person.email;
+        let account_key = person.session.account_key().unwrap();
+        secrets.push((
+            format!("account key of {who}"),
+            account_key.to_bytes().to_vec(),
+        ));
+        secrets.push((
+            format!("account key of {who}, as on the kit"),
+            account_key.to_text().as_bytes().to_vec(),
+        ));
         secrets.push((
             format!("session token of {who}"),
             person.session.token().unwrap().as_bytes().to_vec(),

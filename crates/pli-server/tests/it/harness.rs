@@ -161,8 +161,11 @@ pub async fn invite_and_accept_at(
         .invite(org, email, name, role)
         .await
         .unwrap();
-    let token = invitation.link.rsplit('/').next().unwrap().to_owned();
-    let session = Session::accept_invitation(client, &token, PASSWORD, test_kdf())
+    let link = pli_client::protocol::OneTimeLink::parse(&invitation.link).unwrap();
+    let root = link
+        .root
+        .expect("the inviter's client pins the root in the link");
+    let session = Session::accept_invitation(client, &link.token, PASSWORD, test_kdf(), &root)
         .await
         .unwrap();
     Person {

@@ -873,6 +873,8 @@ async fn an_account_from_before_account_keys_moves_to_one_at_its_next_login() {
         user_id,
         keys: person.session.keys.clone(),
         root: None,
+        // Bundles of that time held no trusted root either.
+        trusted_root: None,
     }
     .seal(&credentials.bundle_key)
     .unwrap();

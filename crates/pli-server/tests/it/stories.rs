@@ -560,12 +560,13 @@ async fn a_member_who_lost_their_password_reads_old_exchanges_again() {
         .reset_member(&w.court, &w.greffier.session.me.user_id)
         .await
         .unwrap();
-    let token = reset.link.rsplit('/').next().unwrap();
+    let link = pli_client::protocol::OneTimeLink::parse(&reset.link).unwrap();
     let mut greffier = pli_client::Session::accept_invitation(
         &w.app.client,
-        token,
+        &link.token,
         "un tout nouveau mot de passe",
         super::harness::test_kdf(),
+        link.root.as_ref().unwrap(),
     )
     .await
     .unwrap();
