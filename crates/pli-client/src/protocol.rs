@@ -297,12 +297,17 @@ impl RootPin {
                 )),
             })
             .collect::<Result<_, _>>()?;
-        if digits.len() % 2 != 0 || !(32..=64).contains(&digits.len()) {
+        if !digits.len().is_multiple_of(2) || !(32..=64).contains(&digits.len()) {
             return Err(ClientError::verification(
                 "a root fingerprint has 32 to 64 hexadecimal digits",
             ));
         }
-        Ok(Self(digits.chunks(2).map(|p| p[0] << 4 | p[1]).collect()))
+        Ok(Self(
+            digits
+                .chunks(2)
+                .map(|pair| pair.iter().fold(0u8, |v, d| v << 4 | d))
+                .collect(),
+        ))
     }
 
     /// The pin as a link carries it (64 lowercase digits).

@@ -40,7 +40,14 @@ fn check(key: &[u8; 16]) -> u8 {
         .chain_update(b"pli/v1/account-key-check\0")
         .chain_update(key)
         .finalize();
-    digest[0]
+    digest.first().copied().unwrap_or_default()
+}
+
+/// The bits of `bytes`, most significant first.
+fn bits(bytes: &[u8]) -> impl Iterator<Item = bool> + '_ {
+    bytes
+        .iter()
+        .flat_map(|byte| (0..8).rev().map(move |i| byte >> i & 1 == 1))
 }
 
 impl AccountKey {
@@ -65,22 +72,24 @@ impl AccountKey {
 
     /// The key as written on the kit: `PLI1-` and seven groups of four characters.
     pub fn to_text(&self) -> Zeroizing<String> {
-        let mut bytes = Zeroizing::new([0u8; 17]);
-        bytes[..16].copy_from_slice(self.as_bytes());
-        bytes[16] = check(self.as_bytes());
+        let check = [check(self.as_bytes())];
+        // 136 bits and four zero bits: 28 characters of five bits.
+        let all: Zeroizing<Vec<bool>> = Zeroizing::new(
+            bits(self.as_bytes())
+                .chain(bits(&check))
+                .chain([false; 4])
+                .collect(),
+        );
         let mut text = Zeroizing::new(String::with_capacity(40));
         text.push_str(PREFIX);
-        for i in 0..CHARS {
+        for (i, five) in all.chunks(5).enumerate() {
             if i % 4 == 0 {
                 text.push('-');
             }
-            let mut value = 0u8;
-            for bit in 0..5 {
-                let at = i * 5 + bit;
-                let set = at < 136 && bytes[at / 8] & (0x80 >> (at % 8)) != 0;
-                value = (value << 1) | u8::from(set);
-            }
-            text.push(char::from(ALPHABET[usize::from(value)]));
+            let value = five
+                .iter()
+                .fold(0usize, |v, bit| v << 1 | usize::from(*bit));
+            text.extend(ALPHABET.get(value).map(|c| char::from(*c)));
         }
         text
     }
@@ -90,8 +99,7 @@ impl AccountKey {
     pub fn parse(text: &str) -> Result<Self, Error> {
         let mut digits = Zeroizing::new(Vec::with_capacity(CHARS + PREFIX.len()));
         for c in text.chars() {
-            let c = c.to_ascii_uppercase();
-            match c {
+            match c.to_ascii_uppercase() {
                 '-' | ' ' | '\u{a0}' | '\t' => {}
                 'O' => digits.push(b'0'),
                 'I' | 'L' => digits.push(b'1'),
@@ -99,31 +107,35 @@ impl AccountKey {
                 _ => return Err(Error::AccountKeyTypo),
             }
         }
-        // The prefix went through the substitutions too: "PLI1" reads "P11" + "1".
+        // The prefix went through the substitutions too: "PLI1" reads "P111".
         let body = digits
             .strip_prefix(b"P111".as_slice())
             .ok_or(Error::AccountKeyTypo)?;
         if body.len() != CHARS {
             return Err(Error::AccountKeyTypo);
         }
-        let mut bytes = Zeroizing::new([0u8; 18]);
-        for (i, digit) in body.iter().enumerate() {
+        let mut all = Zeroizing::new(Vec::with_capacity(CHARS * 5));
+        for digit in body {
             let value = ALPHABET
                 .iter()
                 .position(|a| a == digit)
                 .ok_or(Error::AccountKeyTypo)?;
-            for bit in 0..5 {
-                if value & (0x10 >> bit) != 0 {
-                    let at = i * 5 + bit;
-                    bytes[at / 8] |= 0x80 >> (at % 8);
-                }
-            }
+            all.extend((0..5).rev().map(|i| value >> i & 1 == 1));
         }
-        let mut key = [0u8; 16];
-        key.copy_from_slice(&bytes[..16]);
+        let mut bytes = Zeroizing::new(
+            all.chunks(8)
+                .map(|eight| eight.iter().fold(0u8, |v, bit| v << 1 | u8::from(*bit)))
+                .collect::<Vec<u8>>(),
+        );
+        // 17 whole bytes, then the four padding bits, which are zero.
+        let padding = bytes.pop();
+        let check_byte = bytes.pop();
+        let key: [u8; 16] = bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| Error::AccountKeyTypo)?;
         let key = Zeroizing::new(key);
-        // The four padding bits are zero, and the check byte matches.
-        if bytes[17] != 0 || bytes[16] != check(&key) {
+        if padding != Some(0) || check_byte != Some(check(&key)) {
             return Err(Error::AccountKeyTypo);
         }
         Ok(Self(key))

@@ -239,8 +239,9 @@ mod secret {
                     .hash_password_into(password, &params.salt, stretched.as_mut_slice())
                     .map_err(|_| Error::OutOfRange("password"))?;
                 let mut both = Zeroizing::new([0u8; 48]);
-                both[..32].copy_from_slice(stretched.as_slice());
-                both[32..].copy_from_slice(account_key.as_bytes());
+                both.iter_mut()
+                    .zip(stretched.iter().chain(account_key.as_bytes()))
+                    .for_each(|(to, from)| *to = *from);
                 let mut master = Zeroizing::new([0u8; 32]);
                 Hkdf::<Sha256>::new(Some(&params.salt), both.as_slice())
                     .expand(b"pli/v2/master", master.as_mut_slice())
