@@ -4,6 +4,8 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::bytes::decode_text;
+
 /// A SHA-256 digest (an audit entry's hash, a chain's head) that travels in JSON as 64
 /// lowercase hexadecimal digits.
 ///
@@ -77,8 +79,7 @@ impl Serialize for Sha256Hex {
 
 impl<'de> Deserialize<'de> for Sha256Hex {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Self::decode(&text).map_err(serde::de::Error::custom)
+        decode_text(deserializer, Self::decode)
     }
 }
 

@@ -7,6 +7,7 @@ use pli_api::ErrorCode;
 use pli_api::messages::{AcceptRequest, InvitationInfo, SetupRequest, TokenRequest};
 use pli_crypto::cert::{OrgCertificate, OrgKind};
 
+use super::accounts::start_session;
 use super::common::{check_name, credentials, detail, key32, normalize_email, signed};
 use super::{Json, common};
 use crate::app::AppState;
@@ -14,11 +15,10 @@ use crate::audit::{Action, AuditEvent, Chain};
 use crate::auth::secrets;
 use crate::error::ApiError;
 use crate::now_ms;
+use crate::store::Tx;
 use crate::store::directory::{Org, UserCertRow};
 use crate::store::invitations::Invitation;
 use crate::store::users::{AccountStatus, InvitationKind, Role};
-
-use super::accounts::start_session;
 
 /// Finds a usable invitation (unused, unexpired) of one of `kinds` by its token.
 async fn usable_invitation(
@@ -38,6 +38,18 @@ async fn usable_invitation(
             "this link is invalid, already used or expired",
         )),
     }
+}
+
+/// Marks `invitation` used, in the transaction that acts on it: a link works once, and
+/// a link used or expired meanwhile is refused.
+async fn spend(tx: &mut Tx, invitation: &Invitation, now: u64) -> Result<(), ApiError> {
+    if !tx.use_invitation(&invitation.token_hash, now).await? {
+        return Err(ApiError::bad_request(
+            ErrorCode::InvitationInvalid,
+            "this link is invalid, already used or expired",
+        ));
+    }
+    Ok(())
 }
 
 pub(super) async fn setup_lookup(
@@ -92,12 +104,7 @@ pub(super) async fn setup(
     .await?;
     let now = now_ms();
     let mut tx = state.store.begin().await?;
-    if !tx.use_invitation(&invitation.token_hash, now).await? {
-        return Err(ApiError::bad_request(
-            ErrorCode::InvitationInvalid,
-            "this link is invalid, already used or expired",
-        ));
-    }
+    spend(&mut tx, &invitation, now).await?;
     tx.insert_setting("root_key", &root_bytes).await?;
     tx.insert_org(&Org {
         id: org_cert.org_id,
@@ -199,12 +206,7 @@ pub(super) async fn invitation_accept(
     let credentials = credentials(&request.credentials, signing_key, encryption_key).await?;
     let now = now_ms();
     let mut tx = state.store.begin().await?;
-    if !tx.use_invitation(&invitation.token_hash, now).await? {
-        return Err(ApiError::bad_request(
-            ErrorCode::InvitationInvalid,
-            "this link is invalid, already used or expired",
-        ));
-    }
+    spend(&mut tx, &invitation, now).await?;
     let id = invitation.user_id.to_string();
     match invitation.kind {
         InvitationKind::Reset => {

@@ -262,13 +262,7 @@ pub(super) async fn certify(
     let cert = match (auth.user.role, member.role) {
         (Role::PlatformAdmin, Role::OrgAdmin) => root.verify_admin(&certificate).map_err(bad)?,
         (Role::OrgAdmin, Role::Member) => {
-            let own = state
-                .store
-                .current_user_certificate(&auth.user.id)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::conflict(ErrorCode::WrongState, "your own keys are not certified")
-                })?;
+            let own = common::own_certificate(&state, &auth.user.id).await?;
             // Verified against the caller's own certificate: issued by the caller, or refused.
             let own = common::signed_of::<UserCertificate>(&own.certificate)?;
             root.verify_user(&certificate, Some(&own)).map_err(bad)?
