@@ -169,6 +169,48 @@ fn ListingFooter(listing: Listing) -> impl IntoView {
     }
 }
 
+/// A mailbox's table (`testid`): its hidden caption, its headings (the other
+/// organisation and the date, the files and the size, then `last` if any), and its rows.
+fn table(
+    testid: &'static str,
+    caption: &'static str,
+    headings: [&'static str; 2],
+    last: Option<&'static str>,
+    rows: impl IntoView,
+) -> impl IntoView {
+    let [who, date] = headings;
+    view! {
+        <div class="table-wrap">
+            <table class="mailbox" data-testid=testid>
+                <caption class="visually-hidden">{move || t(caption)}</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">{move || t(who)}</th>
+                        <th scope="col">{move || t(date)}</th>
+                        <th scope="col" class="number">{move || t("mailbox.col.files")}</th>
+                        <th scope="col" class="number">{move || t("mailbox.col.size")}</th>
+                        {last.map(|key| view! { <th scope="col">{move || t(key)}</th> })}
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+}
+
+/// The badges after a row's organisation: urgent, and a reply.
+fn badges(exchange: &ExchangeSummary) -> impl IntoView + use<> {
+    let (urgent, reply) = (exchange.urgent, exchange.in_reply_to.is_some());
+    view! {
+        {urgent.then(|| view! {
+            " " <span class="badge urgent" data-testid="urgent-badge">{move || t("mailbox.urgent")}</span>
+        })}
+        {reply.then(|| view! {
+            " " <span class="badge neutral">{move || t("mailbox.reply")}</span>
+        })}
+    }
+}
+
 /// The date and time, reactive to the language.
 fn when(ms: u64) -> impl Fn() -> String + Copy + Send + Sync + 'static {
     move || i18n::datetime(ms)

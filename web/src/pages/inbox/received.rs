@@ -5,7 +5,8 @@ use leptos::prelude::*;
 use pli_api::messages::ExchangeSummary;
 
 use super::{
-    Listing, ListingFooter, LiveEvent, Mailbox, how_big, live_events, org_name, org_names, when,
+    Listing, ListingFooter, LiveEvent, Mailbox, badges, how_big, live_events, org_name, org_names,
+    table, when,
 };
 use crate::app::Route;
 use crate::i18n::t;
@@ -40,12 +41,7 @@ pub fn Inbox() -> impl IntoView {
                 <th scope="row">
                     <a href=href>{move || names.with(|n| org_name(n, &sender))}</a>
                     {unread.then(|| view! { <span class="visually-hidden">", " {move || t("mailbox.unread")}</span> })}
-                    {exchange.urgent.then(|| view! {
-                        " " <span class="badge urgent" data-testid="urgent-badge">{move || t("mailbox.urgent")}</span>
-                    })}
-                    {exchange.in_reply_to.is_some().then(|| view! {
-                        " " <span class="badge neutral">{move || t("mailbox.reply")}</span>
-                    })}
+                    {badges(&exchange)}
                 </th>
                 <td>{when(received)}</td>
                 <td class="number">{exchange.file_count}</td>
@@ -67,25 +63,9 @@ pub fn Inbox() -> impl IntoView {
                 view! { <p class="empty" data-testid="empty">{move || t(key)}</p> }.into_any()
             });
         }
-        Some(
-            view! {
-                <div class="table-wrap">
-                    <table class="mailbox" data-testid="inbox-table">
-                        <caption class="visually-hidden">{move || t("inbox.caption")}</caption>
-                        <thead>
-                            <tr>
-                                <th scope="col">{move || t("inbox.col.sender")}</th>
-                                <th scope="col">{move || t("inbox.col.received")}</th>
-                                <th scope="col" class="number">{move || t("mailbox.col.files")}</th>
-                                <th scope="col" class="number">{move || t("mailbox.col.size")}</th>
-                            </tr>
-                        </thead>
-                        <tbody>{rows.into_iter().map(row).collect_view()}</tbody>
-                    </table>
-                </div>
-            }
-            .into_any(),
-        )
+        let rows = rows.into_iter().map(row).collect_view();
+        let headings = ["inbox.col.sender", "inbox.col.received"];
+        Some(table("inbox-table", "inbox.caption", headings, None, rows).into_any())
     };
 
     view! {

@@ -8,7 +8,8 @@ use pli_api::ExchangeId;
 use pli_api::messages::ExchangeSummary;
 
 use super::{
-    Listing, ListingFooter, LiveEvent, Mailbox, how_big, live_events, org_name, org_names, when,
+    Listing, ListingFooter, LiveEvent, Mailbox, badges, how_big, live_events, org_name, org_names,
+    table, when,
 };
 use crate::app::Route;
 use crate::i18n::{self, fill, t};
@@ -159,12 +160,7 @@ pub fn Outbox() -> impl IntoView {
                 data-state=exchange.state.as_str()>
                 <th scope="row">
                     <a href=href>{move || names.with(|n| org_name(n, &recipient))}</a>
-                    {exchange.urgent.then(|| view! {
-                        " " <span class="badge urgent" data-testid="urgent-badge">{move || t("mailbox.urgent")}</span>
-                    })}
-                    {exchange.in_reply_to.is_some().then(|| view! {
-                        " " <span class="badge neutral">{move || t("mailbox.reply")}</span>
-                    })}
+                    {badges(&exchange)}
                 </th>
                 <td>{when(exchange.created_at)}</td>
                 <td class="number">{exchange.file_count}</td>
@@ -185,26 +181,10 @@ pub fn Outbox() -> impl IntoView {
                 .into_any()
             });
         }
-        Some(
-            view! {
-                <div class="table-wrap">
-                    <table class="mailbox" data-testid="outbox-table">
-                        <caption class="visually-hidden">{move || t("outbox.caption")}</caption>
-                        <thead>
-                            <tr>
-                                <th scope="col">{move || t("outbox.col.recipient")}</th>
-                                <th scope="col">{move || t("outbox.col.sent")}</th>
-                                <th scope="col" class="number">{move || t("mailbox.col.files")}</th>
-                                <th scope="col" class="number">{move || t("mailbox.col.size")}</th>
-                                <th scope="col">{move || t("outbox.col.state")}</th>
-                            </tr>
-                        </thead>
-                        <tbody>{rows.into_iter().map(row).collect_view()}</tbody>
-                    </table>
-                </div>
-            }
-            .into_any(),
-        )
+        let rows = rows.into_iter().map(row).collect_view();
+        let headings = ["outbox.col.recipient", "outbox.col.sent"];
+        let state = Some("outbox.col.state");
+        Some(table("outbox-table", "outbox.caption", headings, state, rows).into_any())
     };
 
     view! {
