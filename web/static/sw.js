@@ -7,7 +7,7 @@
 // the network: the app must always be the one the relay serves now, with its Subresource
 // Integrity hashes.
 //
-// Streaming downloads (web/src/pages/exchange/save.rs is the page's side):
+// Streaming downloads (web/src/pages/exchange/save/ is the page's side):
 //   self.PLI_DOWNLOADS maps a download id (the path segment after /__download/) to a
 //   function (request) => Response | Promise<Response>. An unknown id gets a 404.
 //

@@ -1,5 +1,5 @@
 // Pli's Web Worker entry point: a module worker, started by web/src/bridge.rs from the URL
-// boot.js puts in window.PLI_WORKER_URL. It holds the unlocked keys (web/src/worker.rs).
+// boot.js puts in window.PLI_WORKER_URL. It holds the unlocked keys (web/src/worker/).
 // A template: `cargo xtask web` replaces each {{…}} with a content-hashed file name or its
 // SRI hash, then hashes this file too.
 
@@ -22,7 +22,7 @@ try {
     self.dispatchEvent(new MessageEvent("message", { data: event.data, ports: [...event.ports] }));
   }
 } catch (error) {
-  // Answer every request with an error (web/src/protocol.rs, WorkerError) so that the
+  // Answer every request with an error (web/src/protocol/, WorkerError) so that the
   // page reports it instead of waiting forever.
   console.error("Pli worker: cannot start", error);
   const fail = (event) => {

@@ -475,16 +475,21 @@ fn bench_numbers(text: &str) -> Vec<(String, f64)> {
         .collect()
 }
 
+/// The load averages over 1, 5 and 15 minutes (`/proc/loadavg`), for the tables: other
+/// work on the machine skews the numbers.
+fn load_average() -> String {
+    let load = fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    load.split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn print_tables(rows: &[Row], browser: &Result<Vec<Row>>) {
     let cores = std::thread::available_parallelism().map_or(0, usize::from);
     let age = rows.iter().find(|row| row.label.starts_with("age "));
     // Other work on the machine skews the numbers: show how busy it was.
-    let load = fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    let load = load
-        .split_whitespace()
-        .take(3)
-        .collect::<Vec<_>>()
-        .join(" ");
+    let load = load_average();
     println!(
         "\ncrypto benchmark ({cores} cores, load average {load}): 1 GiB random file, output \
          to /dev/null, best of {RUNS} (tools take turns), MiB/s of plaintext (× Go age)"

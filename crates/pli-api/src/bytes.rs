@@ -57,9 +57,18 @@ impl Serialize for Base64 {
 
 impl<'de> Deserialize<'de> for Base64 {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Self::decode(&text).map_err(serde::de::Error::custom)
+        decode_text(deserializer, Self::decode)
     }
+}
+
+/// Reads a JSON string and decodes it with `decode` (bytes written as text: base64, hex),
+/// refusing it with `decode`'s error.
+pub(crate) fn decode_text<'de, D: Deserializer<'de>, T, E: fmt::Display>(
+    deserializer: D,
+    decode: impl FnOnce(&str) -> Result<T, E>,
+) -> Result<T, D::Error> {
+    let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+    decode(&text).map_err(serde::de::Error::custom)
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@
 
 mod bytes;
 pub mod codes;
+mod digest;
 pub mod endpoints;
 mod id;
 pub mod messages;
@@ -19,6 +20,7 @@ mod vocab;
 
 pub use bytes::{Base64, Base64Error};
 pub use codes::ErrorCode;
+pub use digest::{Sha256Hex, Sha256HexError};
 pub use id::{ExchangeId, Id, IdParseError, OrgId, UserId};
 pub use signed::{SignedObject, WireKeyGrant};
 pub use vocab::{

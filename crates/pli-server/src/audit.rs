@@ -9,7 +9,7 @@
 //! and hash(0) = 32 zero bytes. Entries say who did what to which object, and when:
 //! never a file name, subject or content.
 
-use pli_api::{OrgId, UserId};
+use pli_api::{OrgId, Sha256Hex, UserId};
 use sha2::{Digest as _, Sha256};
 
 /// Which hash chain an entry belongs to: an organisation's, or the platform's.
@@ -153,48 +153,9 @@ pub struct AuditEvent {
     pub detail: String,
 }
 
-/// One audit log entry (its wire form is `pli_api::messages::AuditEntry`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuditEntry {
-    /// `audit:<organisation id>` or `audit:platform`.
-    pub chain: String,
-    /// Position, from 1.
-    pub seq: u64,
-    /// When (ms since the Unix epoch).
-    pub at: u64,
-    /// Who (a user id), if a person.
-    pub actor: Option<String>,
-    /// What (`exchange.delivered`, `member.removed`, `login.failed`, …).
-    pub action: String,
-    /// On what kind of object.
-    pub object_type: String,
-    /// Which object.
-    pub object_id: String,
-    /// Small JSON with ids and sizes only.
-    pub detail: String,
-    /// The previous entry's hash.
-    pub prev_hash: [u8; 32],
-    /// This entry's hash.
-    pub hash: [u8; 32],
-}
-
-impl AuditEntry {
-    /// The entry as the API sends it (hashes in hexadecimal).
-    pub fn to_wire(&self) -> pli_api::messages::AuditEntry {
-        pli_api::messages::AuditEntry {
-            chain: self.chain.clone(),
-            seq: self.seq,
-            at: self.at,
-            actor: self.actor.clone(),
-            action: self.action.clone(),
-            object_type: self.object_type.clone(),
-            object_id: self.object_id.clone(),
-            detail: self.detail.clone(),
-            prev_hash: to_hex(&self.prev_hash),
-            hash: to_hex(&self.hash),
-        }
-    }
-}
+/// One audit log entry: the relay stores, hashes, verifies and sends the wire type
+/// itself (its hashes are 32 bytes, written as hex in JSON only).
+pub use pli_api::messages::AuditEntry;
 
 /// Lowercase hexadecimal.
 pub fn to_hex(bytes: &[u8]) -> String {
@@ -205,7 +166,7 @@ pub fn to_hex(bytes: &[u8]) -> String {
 pub fn entry_hash(entry: &AuditEntry) -> [u8; 32] {
     let mut hasher = Sha256::new();
     hasher.update(b"pli/v1/audit\0");
-    hasher.update(entry.prev_hash);
+    hasher.update(entry.prev_hash.0);
     let text = |hasher: &mut Sha256, value: &str| {
         hasher.update(u32::try_from(value.len()).unwrap_or(u32::MAX).to_be_bytes());
         hasher.update(value.as_bytes());
@@ -221,31 +182,8 @@ pub fn entry_hash(entry: &AuditEntry) -> [u8; 32] {
     hasher.finalize().into()
 }
 
-/// The result of checking a chain (its wire form is
-/// `pli_api::messages::ChainVerification`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verification {
-    /// Whether every entry links to the previous and hashes to its stored hash.
-    pub valid: bool,
-    /// How many entries were checked.
-    pub entries: u64,
-    /// The first entry that does not check out, if any.
-    pub first_bad_seq: Option<u64>,
-    /// The hash of the last entry (the head to compare out of band).
-    pub head: [u8; 32],
-}
-
-impl Verification {
-    /// The verdict as the API sends it.
-    pub fn to_wire(&self) -> pli_api::messages::ChainVerification {
-        pli_api::messages::ChainVerification {
-            valid: self.valid,
-            entries: self.entries,
-            first_bad_seq: self.first_bad_seq,
-            head: to_hex(&self.head),
-        }
-    }
-}
+/// The result of checking a chain: the wire type itself.
+pub use pli_api::messages::ChainVerification as Verification;
 
 /// Checks entries given in order, from seq 1, against each other and against the
 /// stored head.
@@ -270,13 +208,13 @@ impl Verifier {
     /// Checks the next entry.
     pub fn push(&mut self, entry: &AuditEntry) {
         let ok = entry.seq == self.expected_seq
-            && entry.prev_hash == self.prev
-            && entry_hash(entry) == entry.hash;
+            && entry.prev_hash.0 == self.prev
+            && entry_hash(entry) == entry.hash.0;
         if !ok && self.first_bad.is_none() {
             self.first_bad = Some(self.expected_seq.min(entry.seq));
         }
         self.expected_seq = entry.seq.saturating_add(1);
-        self.prev = entry.hash;
+        self.prev = entry.hash.0;
     }
 
     /// The verdict, given the chain's stored head (`seq`, `hash`).
@@ -290,7 +228,7 @@ impl Verifier {
             valid: self.first_bad.is_none(),
             entries,
             first_bad_seq: self.first_bad,
-            head: self.prev,
+            head: Sha256Hex(self.prev),
         }
     }
 }
@@ -312,11 +250,11 @@ mod tests {
                     object_type: "exchange".into(),
                     object_id: format!("e{seq}"),
                     detail: "{}".into(),
-                    prev_hash: prev,
-                    hash: [0; 32],
+                    prev_hash: Sha256Hex(prev),
+                    hash: Sha256Hex::default(),
                 };
-                entry.hash = entry_hash(&entry);
-                prev = entry.hash;
+                entry.hash = Sha256Hex(entry_hash(&entry));
+                prev = entry.hash.0;
                 entry
             })
             .collect()
@@ -331,7 +269,7 @@ mod tests {
     #[test]
     fn an_intact_chain_verifies_and_any_change_is_located() {
         let entries = chain(5);
-        let head = (5, entries[4].hash);
+        let head = (5, entries[4].hash.0);
         assert!(verify(&entries, head).valid);
 
         let mut edited = entries.clone();

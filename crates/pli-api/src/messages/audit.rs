@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::Sha256Hex;
+
 /// The query of an audit log: `?after=&limit=`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -33,10 +35,10 @@ pub struct AuditEntry {
     pub object_id: String,
     /// Small JSON with ids and sizes only.
     pub detail: String,
-    /// The previous entry's hash (lowercase hex).
-    pub prev_hash: String,
-    /// This entry's hash (lowercase hex).
-    pub hash: String,
+    /// The previous entry's hash (32 zero bytes for the first entry).
+    pub prev_hash: Sha256Hex,
+    /// This entry's hash (see the relay's `audit.rs` for what it covers).
+    pub hash: Sha256Hex,
 }
 
 /// The relay's check of an audit log's hash chain.
@@ -48,6 +50,6 @@ pub struct ChainVerification {
     pub entries: u64,
     /// The first entry that does not check out, if any.
     pub first_bad_seq: Option<u64>,
-    /// The hash of the last entry (lowercase hex: the head to compare out of band).
-    pub head: String,
+    /// The hash of the last entry (the head to compare out of band).
+    pub head: Sha256Hex,
 }

@@ -1,5 +1,6 @@
-//! Accounts: platform set-up, pre-login and login, sessions, re-authentication, password
-//! change, TOTP, invitations.
+//! Accounts and their sessions: pre-login and login (throttled per account and address,
+//! TOTP for those who turned it on), sessions, log-out, re-authentication, the account
+//! itself, password change, TOTP enrolment.
 
 use axum::Extension;
 use axum::extract::State;
@@ -7,156 +8,21 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use pli_api::ErrorCode;
 use pli_api::messages::{
-    AcceptRequest, InvitationInfo, LoginRequest, LoginResponse, Me, PasswordChange,
-    PreloginRequest, PreloginResponse, ReauthRequest, SetupRequest, TokenRequest, TotpCode,
-    TotpSetupResponse,
+    LoginRequest, LoginResponse, Me, PasswordChange, PreloginRequest, PreloginResponse,
+    ReauthRequest, TotpCode, TotpSetupResponse,
 };
-use pli_crypto::cert::{OrgCertificate, OrgKind};
 use pli_crypto::password::KdfParams;
 
-use super::common::{
-    self, blocking, check_name, credentials, detail, key32, normalize_email, signed,
-};
-use super::{ClientAddr, Json};
+use super::common::{blocking, credentials};
+use super::{ClientAddr, Json, common};
 use crate::app::AppState;
 use crate::audit::{Action, AuditEvent, Chain};
-use crate::auth::{self, Auth, secrets, totp};
+use crate::auth::{Auth, secrets, totp};
 use crate::error::ApiError;
 use crate::mail::Notice;
 use crate::metrics::Metrics;
-use crate::now_ms;
-use crate::store::directory::{Org, UserCertRow};
-use crate::store::invitations::Invitation;
-use crate::store::users::{AccountStatus, InvitationKind, Role, User};
-
-/// Finds a usable invitation (unused, unexpired) of one of `kinds` by its token.
-async fn usable_invitation(
-    state: &AppState,
-    token: &str,
-    kinds: &[InvitationKind],
-) -> Result<Invitation, ApiError> {
-    let invitation = state.store.invitation(&secrets::token_hash(token)).await?;
-    match invitation {
-        Some(inv)
-            if kinds.contains(&inv.kind) && inv.used_at.is_none() && inv.expires_at > now_ms() =>
-        {
-            Ok(inv)
-        }
-        _ => Err(ApiError::bad_request(
-            ErrorCode::InvitationInvalid,
-            "this link is invalid, already used or expired",
-        )),
-    }
-}
-
-pub(super) async fn setup_lookup(
-    State(state): State<AppState>,
-    Json(request): Json<TokenRequest>,
-) -> Result<Json<InvitationInfo>, ApiError> {
-    let invitation = usable_invitation(&state, &request.token, &[InvitationKind::Setup]).await?;
-    Ok(Json(info(&state, &invitation).await?))
-}
-
-pub(super) async fn setup(
-    State(state): State<AppState>,
-    Json(request): Json<SetupRequest>,
-) -> Result<Response, ApiError> {
-    let invitation = usable_invitation(&state, &request.token, &[InvitationKind::Setup]).await?;
-    let email = normalize_email(&request.email)?;
-    let display_name = check_name(&request.display_name, "name")?;
-    let root_bytes = key32(&request.root_key, "root key")?;
-    let root = pli_crypto::cert::TrustRoot(
-        pli_crypto::sign::VerifyingKey::from_bytes(&root_bytes)
-            .map_err(|e| ApiError::unprocessable(ErrorCode::BadCertificate, e.to_string()))?,
-    );
-    let org_signed = signed::<OrgCertificate>(&request.org_certificate)?;
-    let org_cert = root
-        .verify_org(&org_signed)
-        .map_err(|e| ApiError::unprocessable(ErrorCode::BadCertificate, e.to_string()))?;
-    if org_cert.kind != OrgKind::Platform {
-        return Err(ApiError::unprocessable(
-            ErrorCode::BadCertificate,
-            "the platform organisation must be of kind platform",
-        ));
-    }
-    let user_signed = signed(&request.user_certificate)?;
-    let cert = root
-        .verify_admin(&user_signed)
-        .map_err(|e| ApiError::unprocessable(ErrorCode::BadCertificate, e.to_string()))?;
-    if cert.user_id != invitation.user_id
-        || cert.org_id != org_cert.org_id
-        || cert.role != pli_crypto::cert::Role::PlatformAdmin
-        || cert.display_name != display_name
-    {
-        return Err(ApiError::unprocessable(
-            ErrorCode::BadCertificate,
-            "the certificate does not describe this account",
-        ));
-    }
-    let credentials = credentials(
-        &request.credentials,
-        cert.signing_key.to_bytes(),
-        cert.encryption_key.to_bytes(),
-    )
-    .await?;
-    let now = now_ms();
-    let mut tx = state.store.begin().await?;
-    if !tx.use_invitation(&invitation.token_hash, now).await? {
-        return Err(ApiError::bad_request(
-            ErrorCode::InvitationInvalid,
-            "this link is invalid, already used or expired",
-        ));
-    }
-    tx.insert_setting("root_key", &root_bytes).await?;
-    tx.insert_org(&Org {
-        id: org_cert.org_id,
-        kind: OrgKind::Platform,
-        name: org_cert.name.clone(),
-        code: org_cert.code.clone(),
-        certificate: common::blob_of(&org_signed),
-        retention_days: state.config.limits.retention_days,
-        created_at: now,
-    })
-    .await?;
-    tx.insert_user(
-        &cert.user_id,
-        &org_cert.org_id,
-        &email,
-        &display_name,
-        Role::PlatformAdmin,
-        AccountStatus::Active,
-        &credentials,
-        now,
-    )
-    .await?;
-    tx.insert_user_certificate(&UserCertRow {
-        fingerprint: common::fingerprint_hex(&cert.signing_key),
-        user_id: cert.user_id,
-        issuer_fingerprint: crate::audit::to_hex(&cert.issuer.0),
-        certificate: common::blob_of(&user_signed),
-        created_at: now,
-        superseded_at: None,
-    })
-    .await?;
-    let actor = Some(cert.user_id);
-    let root_fp = crate::audit::to_hex(&root.fingerprint().0);
-    tx.audit(AuditEvent {
-        chain: Chain::Platform,
-        at: now,
-        actor,
-        action: Action::PlatformSetup,
-        object_id: org_cert.org_id.to_string(),
-        detail: detail(&[("root_fingerprint", root_fp)]),
-    })
-    .await?;
-    tx.commit().await?;
-    let user = state
-        .store
-        .user(&cert.user_id)
-        .await?
-        .ok_or_else(|| ApiError::internal("user vanished"))?;
-    start_session(&state, &user, false).await
-}
+use crate::store::users::{AccountStatus, User};
+use crate::{auth, now_ms};
 
 pub(super) async fn prelogin(
     State(state): State<AppState>,
@@ -313,7 +179,11 @@ pub(super) async fn login(
 
 /// Opens a session for `user`: a fresh token (never reused across logins) in the cookie,
 /// and in the body if `bearer`.
-async fn start_session(state: &AppState, user: &User, bearer: bool) -> Result<Response, ApiError> {
+pub(super) async fn start_session(
+    state: &AppState,
+    user: &User,
+    bearer: bool,
+) -> Result<Response, ApiError> {
     let (token, token_hash) = secrets::new_token()?;
     let now = now_ms();
     let absolute = state.config.limits.session_absolute_hours * 3_600_000;
@@ -479,120 +349,4 @@ pub(super) async fn totp_confirm(
     tx.commit().await?;
     notify_credentials_changed(&state, &auth.user);
     Ok(axum::http::StatusCode::NO_CONTENT)
-}
-
-async fn info(state: &AppState, invitation: &Invitation) -> Result<InvitationInfo, ApiError> {
-    let org_name = match &invitation.org_id {
-        Some(org) => state.store.org(org).await?.map(|o| o.name),
-        None => None,
-    };
-    Ok(InvitationInfo {
-        kind: invitation.kind,
-        user_id: invitation.user_id,
-        email: invitation.email.clone(),
-        display_name: invitation.display_name.clone(),
-        role: invitation.role,
-        org_id: invitation.org_id,
-        org_name,
-        expires_at: invitation.expires_at,
-    })
-}
-
-pub(super) async fn invitation_lookup(
-    State(state): State<AppState>,
-    Json(request): Json<TokenRequest>,
-) -> Result<Json<InvitationInfo>, ApiError> {
-    let invitation = usable_invitation(
-        &state,
-        &request.token,
-        &[InvitationKind::Join, InvitationKind::Reset],
-    )
-    .await?;
-    Ok(Json(info(&state, &invitation).await?))
-}
-
-pub(super) async fn invitation_accept(
-    State(state): State<AppState>,
-    Json(request): Json<AcceptRequest>,
-) -> Result<Response, ApiError> {
-    let invitation = usable_invitation(
-        &state,
-        &request.token,
-        &[InvitationKind::Join, InvitationKind::Reset],
-    )
-    .await?;
-    let org = invitation
-        .org_id
-        .ok_or_else(|| ApiError::internal("invitation without organisation"))?;
-    let signing_key = key32(&request.keys.signing_key, "signing key")?;
-    pli_crypto::sign::VerifyingKey::from_bytes(&signing_key)
-        .map_err(|e| ApiError::bad_request(ErrorCode::BadRequest, e.to_string()))?;
-    let encryption_key = key32(&request.keys.encryption_key, "encryption key")?;
-    let credentials = credentials(&request.credentials, signing_key, encryption_key).await?;
-    let now = now_ms();
-    let mut tx = state.store.begin().await?;
-    if !tx.use_invitation(&invitation.token_hash, now).await? {
-        return Err(ApiError::bad_request(
-            ErrorCode::InvitationInvalid,
-            "this link is invalid, already used or expired",
-        ));
-    }
-    let id = invitation.user_id.to_string();
-    match invitation.kind {
-        InvitationKind::Reset => {
-            tx.reset_user(&invitation.user_id, &credentials, now)
-                .await?;
-            tx.supersede_user_certificates(&invitation.user_id, now)
-                .await?;
-            tx.delete_grants_of_user(&invitation.user_id).await?;
-            tx.delete_user_sessions(&invitation.user_id).await?;
-            tx.audit(AuditEvent {
-                chain: Chain::Org(org),
-                at: now,
-                actor: Some(invitation.user_id),
-                action: Action::MemberResetAccepted,
-                object_id: id.clone(),
-                detail: "{}".to_owned(),
-            })
-            .await?;
-        }
-        _ => {
-            tx.insert_user(
-                &invitation.user_id,
-                &org,
-                &invitation.email,
-                &invitation.display_name,
-                invitation.role,
-                AccountStatus::Pending,
-                &credentials,
-                now,
-            )
-            .await
-            .map_err(|e| match e {
-                crate::store::StoreError::Conflict(_) => ApiError::conflict(
-                    ErrorCode::AlreadyExists,
-                    "an account with this address already exists",
-                ),
-                other => other.into(),
-            })?;
-            tx.audit(AuditEvent {
-                chain: Chain::Org(org),
-                at: now,
-                actor: Some(invitation.user_id),
-                action: Action::MemberJoined,
-                object_id: id.clone(),
-                detail: "{}".to_owned(),
-            })
-            .await?;
-        }
-    }
-    tx.append_event(&org, now, "member.pending", None).await?;
-    tx.commit().await?;
-    state.notify(org);
-    let user = state
-        .store
-        .user(&invitation.user_id)
-        .await?
-        .ok_or_else(|| ApiError::internal("user vanished"))?;
-    start_session(&state, &user, false).await
 }

@@ -44,7 +44,7 @@ pub(super) async fn list(
             .audit_entries_by(&chain, &auth.user.id.to_string(), limit)
             .await?
     };
-    Ok(Json(entries.iter().map(AuditEntry::to_wire).collect()))
+    Ok(Json(entries))
 }
 
 /// Reads a whole chain in pages.
@@ -72,14 +72,12 @@ pub(super) async fn export(
     let (org, chain) = own_chain(&auth, org)?;
     let mut lines = String::new();
     let mut failure = None;
-    all_entries(&state, &chain, |entry| {
-        match serde_json::to_string(&entry.to_wire()) {
-            Ok(line) => {
-                lines.push_str(&line);
-                lines.push('\n');
-            }
-            Err(e) => failure = Some(e),
+    all_entries(&state, &chain, |entry| match serde_json::to_string(entry) {
+        Ok(line) => {
+            lines.push_str(&line);
+            lines.push('\n');
         }
+        Err(e) => failure = Some(e),
     })
     .await?;
     if let Some(e) = failure {
@@ -105,7 +103,7 @@ pub(super) async fn verify(
     Found(ep::VerifyAudit { org }): Found<ep::VerifyAudit>,
 ) -> Result<Json<messages::ChainVerification>, ApiError> {
     let (_, chain) = own_chain(&auth, org)?;
-    Ok(Json(verify_chain(&state, &chain).await?.to_wire()))
+    Ok(Json(verify_chain(&state, &chain).await?))
 }
 
 /// Verifies a whole chain against its stored head.
@@ -125,5 +123,5 @@ pub(super) async fn platform(
         .store
         .audit_entries("audit:platform", page.after.unwrap_or(0), limit)
         .await?;
-    Ok(Json(entries.iter().map(AuditEntry::to_wire).collect()))
+    Ok(Json(entries))
 }

@@ -2,7 +2,7 @@
 
 use pli_api::ErrorCode;
 use pli_api::messages::{Kdf, Me, NewCredentials};
-use pli_api::{Base64, SignedObject};
+use pli_api::{Base64, SignedObject, UserId};
 use pli_crypto::password::{KdfParams, Secrets};
 use pli_crypto::sign::{Signed, VerifyingKey};
 
@@ -10,7 +10,7 @@ use crate::app::AppState;
 use crate::audit::to_hex;
 use crate::auth::secrets;
 use crate::error::ApiError;
-use crate::store::directory::SignedBlob;
+use crate::store::directory::{SignedBlob, UserCertRow};
 use crate::store::users::{Credentials, User};
 
 /// Lowercase, trimmed, plausible address.
@@ -121,6 +121,20 @@ pub(crate) fn blob_of<T>(signed: &Signed<T>) -> SignedBlob {
 /// The stored form of a signed blob as a typed signed object.
 pub(crate) fn signed_of<T>(blob: &SignedBlob) -> Result<Signed<T>, ApiError> {
     Signed::from_wire(&blob.to_wire()).map_err(ApiError::internal)
+}
+
+/// The caller's own current certificate: what their admin actions are verified against
+/// (what they certify or publish must be issued by them). 409 if their keys are not
+/// certified.
+pub(crate) async fn own_certificate(
+    state: &AppState,
+    user: &UserId,
+) -> Result<UserCertRow, ApiError> {
+    state
+        .store
+        .current_user_certificate(user)
+        .await?
+        .ok_or_else(|| ApiError::conflict(ErrorCode::WrongState, "your own keys are not certified"))
 }
 
 /// The platform root key, once the platform is set up.

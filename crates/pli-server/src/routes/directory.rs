@@ -155,13 +155,7 @@ pub(super) async fn publish_key(
     let org = administered(&state, &auth, org).await?;
     auth.require_recent_reauth(state.config.limits.reauth_minutes)?;
     let root = common::trust_root(&state).await?;
-    let own = state
-        .store
-        .current_user_certificate(&auth.user.id)
-        .await?
-        .ok_or_else(|| {
-            ApiError::conflict(ErrorCode::WrongState, "your own keys are not certified")
-        })?;
+    let own = common::own_certificate(&state, &auth.user.id).await?;
     let org_signed = common::signed_of::<OrgCertificate>(&org.certificate)?;
     let own_signed = common::signed_of::<UserCertificate>(&own.certificate)?;
     let key_signed = signed::<OrgKeyCertificate>(&request.certificate)?;

@@ -22,6 +22,8 @@ mod common;
 mod directory;
 mod events;
 mod exchanges;
+mod invitations;
+mod members;
 mod ops;
 mod orgs;
 mod web;
@@ -89,8 +91,8 @@ routes! {
     Metrics, Public, ops::metrics;
     OpenApi, Public, ops::openapi;
 
-    SetupLookup, Public, accounts::setup_lookup;
-    Setup, Public, accounts::setup;
+    SetupLookup, Public, invitations::setup_lookup;
+    Setup, Public, invitations::setup;
     Prelogin, Public, accounts::prelogin;
     Login, Public, accounts::login;
     Logout, Session, accounts::logout;
@@ -100,18 +102,18 @@ routes! {
     TotpSetup, Session, accounts::totp_setup;
     TotpConfirm, Session, accounts::totp_confirm;
     MyGrants, Session, directory::my_grants;
-    InvitationLookup, Public, accounts::invitation_lookup;
-    AcceptInvitation, Public, accounts::invitation_accept;
+    InvitationLookup, Public, invitations::invitation_lookup;
+    AcceptInvitation, Public, invitations::invitation_accept;
 
     ListOrgs, PlatformAdmin, orgs::list;
     CreateOrg, PlatformAdmin, orgs::create;
-    Members, AnyAdmin, orgs::members;
-    Invite, AnyAdmin, orgs::invite;
-    WithdrawInvitation, AnyAdmin, orgs::withdraw;
-    Certify, AnyAdmin, orgs::certify;
-    Grant, OrgAdmin, orgs::grant;
-    ResetMember, OrgAdmin, orgs::reset;
-    RemoveMember, OrgAdmin, orgs::remove;
+    Members, AnyAdmin, members::members;
+    Invite, AnyAdmin, members::invite;
+    WithdrawInvitation, AnyAdmin, members::withdraw;
+    Certify, AnyAdmin, members::certify;
+    Grant, OrgAdmin, members::grant;
+    ResetMember, OrgAdmin, members::reset;
+    RemoveMember, OrgAdmin, members::remove;
     SetRetention, OrgAdmin, orgs::retention;
     PublishKey, OrgAdmin, directory::publish_key;
     SuspendKey, AnyAdmin, directory::suspend_key;

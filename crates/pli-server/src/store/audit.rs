@@ -1,5 +1,6 @@
 //! The audit log and the live-event log: appends under a per-chain counter, reads.
 
+use pli_api::Sha256Hex;
 use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
@@ -7,9 +8,10 @@ use super::{Store, StoreError, StoreResult, Tx, big, get_u64};
 use crate::audit::{AuditEntry, AuditEvent, entry_hash};
 
 fn entry_from_row(row: &AnyRow) -> StoreResult<AuditEntry> {
-    let hash = |column: &str| -> StoreResult<[u8; 32]> {
+    let hash = |column: &str| -> StoreResult<Sha256Hex> {
         row.try_get::<Vec<u8>, _>(column)?
             .try_into()
+            .map(Sha256Hex)
             .map_err(|_| StoreError::Other(format!("bad {column}")))
     };
     Ok(AuditEntry {
@@ -94,13 +96,13 @@ impl Tx {
             object_type: object_type.to_owned(),
             object_id: object_id.to_owned(),
             detail: detail.to_owned(),
-            prev_hash,
-            hash: [0; 32],
+            prev_hash: Sha256Hex(prev_hash),
+            hash: Sha256Hex::default(),
         };
-        entry.hash = entry_hash(&entry);
+        entry.hash = Sha256Hex(entry_hash(&entry));
         sqlx::query("UPDATE chains SET head = $2 WHERE name = $1")
             .bind(chain)
-            .bind(entry.hash.to_vec())
+            .bind(entry.hash.0.to_vec())
             .execute(&mut *self.tx)
             .await?;
         sqlx::query(
@@ -115,8 +117,8 @@ impl Tx {
         .bind(object_type)
         .bind(object_id)
         .bind(detail)
-        .bind(entry.prev_hash.to_vec())
-        .bind(entry.hash.to_vec())
+        .bind(entry.prev_hash.0.to_vec())
+        .bind(entry.hash.0.to_vec())
         .execute(&mut *self.tx)
         .await?;
         Ok(seq)

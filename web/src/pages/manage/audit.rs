@@ -262,7 +262,7 @@ pub fn AuditLog(
 
     let status = move || {
         verification.get().map(|v| {
-            let head = v.head.clone();
+            let head = v.head.to_string();
             if v.valid {
                 view! {
                     <div class="audit-status alert info" data-testid="audit-status" data-valid="true">

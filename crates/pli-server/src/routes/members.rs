@@ -1,0 +1,442 @@
+//! An organisation's members: listing, invitations (issued, withdrawn), certification
+//! with key grants, grants, password-loss resets, removal.
+
+use axum::Extension;
+use axum::extract::State;
+use axum::http::StatusCode;
+use pli_api::endpoints as ep;
+use pli_api::messages::{
+    CertifyRequest, GrantUpload, InvitationInfo, InviteRequest, InviteResponse, MemberSummary,
+    Members, PublicKeys, Removed,
+};
+use pli_api::{Base64, ErrorCode, UserId};
+use pli_crypto::cert::UserCertificate;
+
+use super::common::{check_name, detail, normalize_email, signed};
+use super::{Json, common};
+use crate::app::AppState;
+use crate::audit::{Action, AuditEvent, Chain};
+use crate::auth::{Auth, secrets};
+use crate::error::ApiError;
+use crate::mail::Notice;
+use crate::now_ms;
+use crate::routes::Found;
+use crate::store::directory::{GrantRow, Org, UserCertRow};
+use crate::store::invitations::Invitation;
+use crate::store::users::{AccountStatus, InvitationKind, Role, User};
+
+use super::orgs::{administered, member_of};
+
+pub(super) async fn members(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Found(ep::Members { org }): Found<ep::Members>,
+) -> Result<Json<Members>, ApiError> {
+    let org = administered(&state, &auth, org).await?;
+    let generations: Vec<u32> = state
+        .store
+        .org_keys(&org.id)
+        .await?
+        .iter()
+        .map(|k| k.generation)
+        .collect();
+    let mut members = Vec::new();
+    for user in state.store.users_of_org(&org.id).await? {
+        let granted = state
+            .store
+            .grants_of_user(&user.id)
+            .await?
+            .into_iter()
+            .filter(|g| g.org_id == org.id)
+            .map(|g| g.generation)
+            .collect();
+        members.push(MemberSummary {
+            user_id: user.id,
+            email: user.email.clone(),
+            display_name: user.display_name.clone(),
+            role: user.role,
+            status: user.status,
+            totp_enabled: user.totp_enabled,
+            keys: PublicKeys {
+                signing_key: Base64(user.signing_key.to_vec()),
+                encryption_key: Base64(user.encryption_key.to_vec()),
+            },
+            granted_generations: granted,
+        });
+    }
+    let invitations = state
+        .store
+        .open_invitations(&org.id)
+        .await?
+        .iter()
+        .map(|i| InvitationInfo {
+            kind: i.kind,
+            user_id: i.user_id,
+            email: i.email.clone(),
+            display_name: i.display_name.clone(),
+            role: i.role,
+            org_id: i.org_id,
+            org_name: Some(org.name.clone()),
+            expires_at: i.expires_at,
+        })
+        .collect();
+    Ok(Json(Members {
+        members,
+        invitations,
+        generations,
+        retention_days: org.retention_days,
+    }))
+}
+
+pub(super) async fn invite(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Found(ep::Invite { org }): Found<ep::Invite>,
+    Json(request): Json<InviteRequest>,
+) -> Result<(StatusCode, Json<InviteResponse>), ApiError> {
+    let org = administered(&state, &auth, org).await?;
+    auth.require_recent_reauth(state.config.limits.reauth_minutes)?;
+    let email = normalize_email(&request.email)?;
+    let display_name = check_name(&request.display_name, "name")?;
+    // The platform admin invites an organisation's admins (whom the root certifies);
+    // an organisation admin invites members (whom they certify).
+    let role = match (auth.user.role, request.role) {
+        (Role::PlatformAdmin, Role::OrgAdmin) | (Role::OrgAdmin, Role::Member) => request.role,
+        _ => {
+            return Err(ApiError::bad_request(
+                ErrorCode::BadRequest,
+                "this role cannot be invited by you",
+            ));
+        }
+    };
+    if state.store.user_by_email(&email).await?.is_some() {
+        return Err(ApiError::conflict(
+            ErrorCode::AlreadyExists,
+            "an account with this address already exists",
+        ));
+    }
+    issue_invitation(
+        &state,
+        &auth,
+        &org,
+        InvitationKind::Join,
+        secrets::new_id()?,
+        email,
+        display_name,
+        role,
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments, reason = "the invitation's fields")]
+async fn issue_invitation(
+    state: &AppState,
+    auth: &Auth,
+    org: &Org,
+    kind: InvitationKind,
+    user_id: UserId,
+    email: String,
+    display_name: String,
+    role: Role,
+) -> Result<(StatusCode, Json<InviteResponse>), ApiError> {
+    let (token, token_hash) = secrets::new_token()?;
+    let now = now_ms();
+    let expires_at = now + state.config.limits.invitation_hours * 3_600_000;
+    let mut tx = state.store.begin().await?;
+    tx.withdraw_invitation(&org.id, &user_id, now).await?;
+    tx.insert_invitation(&Invitation {
+        token_hash,
+        kind,
+        org_id: Some(org.id),
+        user_id,
+        email: email.clone(),
+        display_name,
+        role,
+        created_by: Some(auth.user_id()),
+        created_at: now,
+        expires_at,
+        used_at: None,
+    })
+    .await?;
+    let action = if kind == InvitationKind::Reset {
+        Action::MemberResetIssued
+    } else {
+        Action::MemberInvited
+    };
+    tx.audit(AuditEvent {
+        chain: Chain::Org(org.id),
+        at: now,
+        actor: Some(auth.user_id()),
+        action,
+        object_id: user_id.to_string(),
+        detail: detail(&[("role", role.as_str().into())]),
+    })
+    .await?;
+    tx.commit().await?;
+    let link = format!("{}/#/invitation/{token}", state.config.public_url);
+    if let Some(mailer) = state.mailer.clone() {
+        let link = link.clone();
+        tokio::spawn(async move { mailer.send(&email, Notice::Invitation, Some(&link)).await });
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(InviteResponse {
+            user_id,
+            link,
+            expires_at,
+        }),
+    ))
+}
+
+pub(super) async fn withdraw(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Found(ep::WithdrawInvitation { org, user: user_id }): Found<ep::WithdrawInvitation>,
+) -> Result<StatusCode, ApiError> {
+    let org = administered(&state, &auth, org).await?;
+    let mut tx = state.store.begin().await?;
+    if !tx.withdraw_invitation(&org.id, &user_id, now_ms()).await? {
+        return Err(ApiError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Checks grants for `member` in `org`: for existing generations only.
+async fn check_grants(
+    state: &AppState,
+    org: &Org,
+    member: &User,
+    grants: &[GrantUpload],
+) -> Result<Vec<GrantRow>, ApiError> {
+    let generations: Vec<u32> = state
+        .store
+        .org_keys(&org.id)
+        .await?
+        .iter()
+        .map(|k| k.generation)
+        .collect();
+    grants
+        .iter()
+        .map(|g| {
+            if g.user_id != member.id
+                || !generations.contains(&g.generation)
+                || g.wrapped.0.is_empty()
+                || g.wrapped.0.len() > 4096
+            {
+                return Err(ApiError::unprocessable(
+                    ErrorCode::BadRequest,
+                    "a grant names another member or an unknown generation",
+                ));
+            }
+            Ok(GrantRow {
+                org_id: org.id,
+                generation: g.generation,
+                user_id: member.id,
+                wrapped: g.wrapped.0.clone(),
+                granted_by: member.id,
+            })
+        })
+        .collect()
+}
+
+pub(super) async fn certify(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Found(ep::Certify { org, user }): Found<ep::Certify>,
+    Json(request): Json<CertifyRequest>,
+) -> Result<StatusCode, ApiError> {
+    let org = administered(&state, &auth, org).await?;
+    auth.require_recent_reauth(state.config.limits.reauth_minutes)?;
+    let member = member_of(&state, &org, user).await?;
+    if member.status != AccountStatus::Pending {
+        return Err(ApiError::conflict(
+            ErrorCode::WrongState,
+            "only a member whose keys await certification can be certified",
+        ));
+    }
+    let root = common::trust_root(&state).await?;
+    let certificate = signed::<UserCertificate>(&request.certificate)?;
+    let bad =
+        |e: pli_crypto::Error| ApiError::unprocessable(ErrorCode::BadCertificate, e.to_string());
+    let cert = match (auth.user.role, member.role) {
+        (Role::PlatformAdmin, Role::OrgAdmin) => root.verify_admin(&certificate).map_err(bad)?,
+        (Role::OrgAdmin, Role::Member) => {
+            let own = common::own_certificate(&state, &auth.user.id).await?;
+            // Verified against the caller's own certificate: issued by the caller, or refused.
+            let own = common::signed_of::<UserCertificate>(&own.certificate)?;
+            root.verify_user(&certificate, Some(&own)).map_err(bad)?
+        }
+        _ => return Err(ApiError::Forbidden),
+    };
+    if cert.user_id != member.id
+        || cert.org_id != org.id
+        || cert.role != member.role
+        || cert.display_name != member.display_name
+        || cert.signing_key.to_bytes() != member.signing_key
+        || cert.encryption_key.to_bytes() != member.encryption_key
+    {
+        return Err(ApiError::unprocessable(
+            ErrorCode::BadCertificate,
+            "the certificate does not describe this member's keys",
+        ));
+    }
+    let mut grants = check_grants(&state, &org, &member, &request.grants).await?;
+    grants.iter_mut().for_each(|g| g.granted_by = auth.user.id);
+    let now = now_ms();
+    let mut tx = state.store.begin().await?;
+    tx.supersede_user_certificates(&member.id, now).await?;
+    tx.insert_user_certificate(&UserCertRow {
+        fingerprint: common::fingerprint_hex(&cert.signing_key),
+        user_id: member.id,
+        issuer_fingerprint: crate::audit::to_hex(&cert.issuer.0),
+        certificate: common::blob_of(&certificate),
+        created_at: now,
+        superseded_at: None,
+    })
+    .await?;
+    tx.set_user_status(&member.id, AccountStatus::Active, now)
+        .await?;
+    write_grants(
+        &mut tx,
+        &org,
+        &auth,
+        &member,
+        &grants,
+        Action::MemberCertified,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Stores grants for a member and records it in the organisation's audit log.
+async fn write_grants(
+    tx: &mut crate::store::Tx,
+    org: &Org,
+    auth: &Auth,
+    member: &User,
+    grants: &[GrantRow],
+    action: Action,
+    now: u64,
+) -> Result<(), ApiError> {
+    for grant in grants {
+        tx.upsert_grant(grant, now).await?;
+    }
+    let generations = grants
+        .iter()
+        .map(|g| g.generation.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    tx.audit(AuditEvent {
+        chain: Chain::Org(org.id),
+        at: now,
+        actor: Some(auth.user_id()),
+        action,
+        object_id: member.id.to_string(),
+        detail: detail(&[("generations", generations)]),
+    })
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn grant(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Found(ep::Grant { org, user }): Found<ep::Grant>,
+    Json(request): Json<Vec<GrantUpload>>,
+) -> Result<StatusCode, ApiError> {
+    let org = administered(&state, &auth, org).await?;
+    auth.require_recent_reauth(state.config.limits.reauth_minutes)?;
+    let member = member_of(&state, &org, user).await?;
+    if member.status != AccountStatus::Active {
+        return Err(ApiError::conflict(
+            ErrorCode::WrongState,
+            "certify the member first",
+        ));
+    }
+    let mut grants = check_grants(&state, &org, &member, &request).await?;
+    grants.iter_mut().for_each(|g| g.granted_by = auth.user.id);
+    let now = now_ms();
+    let mut tx = state.store.begin().await?;
+    write_grants(
+        &mut tx,
+        &org,
+        &auth,
+        &member,
+        &grants,
+        Action::MemberGranted,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub(super) async fn reset(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Found(ep::ResetMember { org, user }): Found<ep::ResetMember>,
+) -> Result<(StatusCode, Json<InviteResponse>), ApiError> {
+    let org = administered(&state, &auth, org).await?;
+    auth.require_recent_reauth(state.config.limits.reauth_minutes)?;
+    let member = member_of(&state, &org, user).await?;
+    if member.status == AccountStatus::Removed || member.role != Role::Member {
+        return Err(ApiError::conflict(
+            ErrorCode::WrongState,
+            "only a current member can be given a new account set-up",
+        ));
+    }
+    issue_invitation(
+        &state,
+        &auth,
+        &org,
+        InvitationKind::Reset,
+        member.id,
+        member.email.clone(),
+        member.display_name.clone(),
+        member.role,
+    )
+    .await
+}
+
+pub(super) async fn remove(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Found(ep::RemoveMember { org, user }): Found<ep::RemoveMember>,
+) -> Result<Json<Removed>, ApiError> {
+    let org = administered(&state, &auth, org).await?;
+    let member = member_of(&state, &org, user).await?;
+    if member.id == auth.user.id {
+        return Err(ApiError::conflict(
+            ErrorCode::WrongState,
+            "you cannot remove yourself",
+        ));
+    }
+    if member.status == AccountStatus::Removed {
+        return Err(ApiError::NotFound);
+    }
+    let now = now_ms();
+    let mut tx = state.store.begin().await?;
+    tx.set_user_status(&member.id, AccountStatus::Removed, now)
+        .await?;
+    let sessions_ended = tx.delete_user_sessions(&member.id).await?;
+    let grants_deleted = tx.delete_grants_of_user(&member.id).await?;
+    tx.withdraw_invitation(&org.id, &member.id, now).await?;
+    tx.audit(AuditEvent {
+        chain: Chain::Org(org.id),
+        at: now,
+        actor: Some(auth.user_id()),
+        action: Action::MemberRemoved,
+        object_id: member.id.to_string(),
+        detail: "{}".to_owned(),
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(Json(Removed {
+        sessions_ended,
+        grants_deleted,
+        rotation_recommended: true,
+    }))
+}

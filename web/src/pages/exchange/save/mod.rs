@@ -1,0 +1,243 @@
+//! Saving a decrypted file with bounded memory, whatever its size.
+//!
+//! The worker decrypts the file chunk by chunk (op `download`) and waits for the page to
+//! acknowledge what it wrote before sending more than [`WINDOW`](crate::protocol::WINDOW)
+//! bytes. The page writes the chunks to the first of:
+//!
+//! 1. the file the person chooses in `window.showSaveFilePicker()` (called in the click
+//!    handler itself, which the browser requires), through its
+//!    `FileSystemWritableFileStream`: each chunk is acknowledged once its write resolved,
+//!    and the stream is aborted (the browser then discards what it wrote) if decryption
+//!    or verification fails;
+//! 2. the browser's download manager, through the service worker (`/sw.js`): the page
+//!    hands it a `MessagePort`, navigates to `/__download/<id>`, and the service worker
+//!    answers with a `ReadableStream` fed by the port; it acknowledges each chunk when
+//!    its stream wants more (`pull`), and errors the stream — the download then shows as
+//!    failed — if the page reports a failure;
+//! 3. for small files only ([`MEMORY_LIMIT`]), a `Blob` saved through `<a download>`,
+//!    made only once the whole file decrypted and verified.
+//!
+//! Nothing here is a partial file presented as complete: a file is closed (1), its stream
+//! ended (2) or its blob made (3) only after the worker said the whole file verified.
+//!
+//! The three ways live in `picker.rs`, `service_worker.rs` and `memory.rs`; this module
+//! chooses between them, runs the worker's download for each, and holds the small
+//! JavaScript helpers they share.
+
+use pli_api::ErrorCode;
+use std::cell::Cell;
+use std::rc::Rc;
+
+use js_sys::{Array, ArrayBuffer, Function, Promise, Reflect};
+use wasm_bindgen::JsCast as _;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::bridge;
+use crate::protocol::{ProgressReport, WorkerError};
+
+mod memory;
+mod picker;
+mod service_worker;
+
+use memory::through_memory;
+use picker::{open_picker, to_file};
+use service_worker::{service_worker, through_service_worker};
+
+/// The largest file saved through memory when the browser offers neither a file picker
+/// nor a service worker.
+pub(crate) const MEMORY_LIMIT: u64 = 16 * 1024 * 1024;
+
+/// How a file was saved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Saved {
+    /// Written to the file the person chose.
+    ToFile,
+    /// Handed to the browser's downloads.
+    ToDownloads,
+    /// The person cancelled (the picker, the button, or the browser's download).
+    Cancelled,
+}
+
+/// One file to save.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    /// The exchange (opened by the worker already).
+    pub(crate) exchange_id: String,
+    /// The file's index in the manifest.
+    pub(crate) index: usize,
+    /// The sanitised name.
+    pub(crate) name: String,
+    /// Its plaintext size, from the verified manifest.
+    pub(crate) size: u64,
+}
+
+/// Lets the page cancel a saving in progress.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Control(Rc<ControlState>);
+
+#[derive(Debug, Default)]
+struct ControlState {
+    /// The person cancelled.
+    cancelled: Cell<bool>,
+    /// The worker request of the download in progress.
+    request: Cell<Option<bridge::Handle>>,
+}
+
+impl Control {
+    /// The person cancels.
+    pub(crate) fn cancel(&self) {
+        self.0.cancelled.set(true);
+        self.stop();
+    }
+
+    /// Stops the worker's download (it ends with an error at its next chunk).
+    fn stop(&self) {
+        if let Some(running) = self.0.request.get() {
+            running.stop_download();
+        }
+    }
+
+    fn cancelled(&self) -> bool {
+        self.0.cancelled.get()
+    }
+
+    /// Acknowledges `bytes` to the worker, if its download is still running.
+    fn acknowledge(&self, bytes: u64) {
+        if let Some(running) = self.0.request.get() {
+            running.acknowledge(bytes);
+        }
+    }
+}
+
+type OnProgress = Rc<dyn Fn(ProgressReport)>;
+
+/// Saves `target`. **Call it synchronously from the click handler**: it opens the file
+/// picker at once (browsers allow it only while handling the click), then returns the
+/// rest of the work.
+pub(crate) fn save(
+    target: Target,
+    control: Control,
+    on_progress: OnProgress,
+) -> impl Future<Output = Result<Saved, WorkerError>> {
+    let picker = open_picker(&target.name);
+    async move {
+        if let Some(picked) = picker {
+            match JsFuture::from(picked).await {
+                Ok(handle) => return to_file(handle, &target, &control, on_progress).await,
+                Err(error) if error_name(&error) == "AbortError" => return Ok(Saved::Cancelled),
+                // Not allowed here (a policy, an old implementation): try the next way.
+                Err(_) => {}
+            }
+        }
+        if let Some(worker) = service_worker().await {
+            return through_service_worker(&worker, &target, &control, on_progress).await;
+        }
+        if target.size <= MEMORY_LIMIT {
+            return through_memory(&target, &control, on_progress).await;
+        }
+        Err(WorkerError::new(
+            ErrorCode::SaveUnsupported,
+            "no file picker, no service worker, and the file is too large for memory",
+        ))
+    }
+}
+
+/// Runs the worker's `download` of `target`, handing each decrypted chunk to `on_chunk`.
+async fn download(
+    target: &Target,
+    control: &Control,
+    on_progress: OnProgress,
+    on_chunk: Box<dyn FnMut(ArrayBuffer)>,
+) -> Result<(), WorkerError> {
+    if control.cancelled() {
+        return Err(WorkerError::new(ErrorCode::Cancelled, "cancelled"));
+    }
+    let exchange_id = target
+        .exchange_id
+        .parse()
+        .map_err(|_| WorkerError::new(ErrorCode::BadRequest, "not an exchange id"))?;
+    let request = crate::protocol::Download {
+        exchange_id,
+        index: target.index,
+    };
+    let progress: Box<dyn Fn(ProgressReport)> = Box::new(move |report| on_progress(report));
+    let with = bridge::With {
+        files: &[],
+        on_progress: Some(progress),
+        on_chunk: Some(on_chunk),
+    };
+    let running = bridge::start(request, with)?;
+    control.0.request.set(Some(running.handle()));
+    let result = running.outcome().await;
+    control.0.request.set(None);
+    result
+}
+
+// ----- helpers ---------------------------------------------------------------------------
+
+/// Calls `target[name](...args)`, expecting a promise.
+fn call_method(target: &JsValue, name: &str, args: &[JsValue]) -> Result<Promise, JsValue> {
+    let method: Function = Reflect::get(target, &name.into())?.dyn_into()?;
+    let args: Array = args.iter().collect();
+    method.apply(target, &args)?.dyn_into()
+}
+
+/// A DOM exception's name (`AbortError`…).
+fn error_name(error: &JsValue) -> String {
+    Reflect::get(error, &"name".into())
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_default()
+}
+
+fn js_error(code: ErrorCode, error: &JsValue) -> WorkerError {
+    let message = Reflect::get(error, &"message".into())
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_else(|| format!("{error:?}"));
+    WorkerError::new(code, format!("{}: {message}", error_name(error)))
+}
+
+/// Resolves after `ms` milliseconds.
+async fn sleep(ms: i32) {
+    let promise = Promise::new(&mut |resolve, _reject| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+/// Waits until `done()` (true), or `timeout_ms` passed (false).
+async fn wait_for(done: impl Fn() -> bool, timeout_ms: u32) -> bool {
+    const STEP: u32 = 25;
+    let mut waited = 0;
+    while !done() {
+        if waited >= timeout_ms {
+            return false;
+        }
+        sleep(STEP as i32).await;
+        waited += STEP;
+    }
+    true
+}
+
+/// Clicks a temporary link (attached for the time of the click: some browsers ignore
+/// clicks on detached ones).
+fn click(document: &web_sys::Document, link: &web_sys::Element) {
+    let Ok(link) = link.clone().dyn_into::<web_sys::HtmlElement>() else {
+        return;
+    };
+    link.set_hidden(true);
+    let body = document.body();
+    if let Some(body) = &body {
+        let _ = body.append_child(&link);
+    }
+    link.click();
+    if let Some(body) = &body {
+        let _ = body.remove_child(&link);
+    }
+}
+
+pub(crate) use crate::model::file_name::safe_file_name;

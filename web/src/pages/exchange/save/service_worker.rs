@@ -1,0 +1,245 @@
+//! The second way to save: the browser's download manager, fed through the service
+//! worker (`/sw.js`) by a `MessagePort`, kept awake while the download runs.
+
+use pli_api::ErrorCode;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Array, ArrayBuffer, Function, Object, Reflect};
+use wasm_bindgen::JsCast as _;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+use super::{Control, OnProgress, Saved, Target, click, download, js_error, wait_for};
+use crate::protocol::WorkerError;
+
+/// How long the service worker may take to take a download in hand.
+const SERVICE_WORKER_TIMEOUT_MS: u32 = 20_000;
+
+/// How often the page pings the service worker during a download, so that the browser
+/// does not stop it as idle.
+const KEEPALIVE_MS: i32 = 10_000;
+
+/// The active service worker, if this browser has one running for Pli.
+pub(super) async fn service_worker() -> Option<web_sys::ServiceWorker> {
+    let navigator = web_sys::window()?.navigator();
+    let container = Reflect::get(&navigator, &"serviceWorker".into()).ok()?;
+    if container.is_undefined() || container.is_null() {
+        return None;
+    }
+    let container: web_sys::ServiceWorkerContainer = container.unchecked_into();
+    let registration = JsFuture::from(container.get_registration_with_document_url("/"))
+        .await
+        .ok()?;
+    if registration.is_undefined() {
+        return None;
+    }
+    registration
+        .unchecked_into::<web_sys::ServiceWorkerRegistration>()
+        .active()
+}
+
+/// What the service worker said about a download.
+#[derive(Debug, Default)]
+struct WorkerSide {
+    /// The download is registered under its id.
+    ready: bool,
+    /// The browser asked for it: the download started.
+    started: bool,
+    /// The person cancelled it in the browser, or it was never asked for in time.
+    gone: bool,
+}
+
+pub(super) async fn through_service_worker(
+    worker: &web_sys::ServiceWorker,
+    target: &Target,
+    control: &Control,
+    on_progress: OnProgress,
+) -> Result<Saved, WorkerError> {
+    let channel = web_sys::MessageChannel::new().map_err(|e| js_error(ErrorCode::Internal, &e))?;
+    let port = channel.port1();
+    let side = Rc::new(RefCell::new(WorkerSide::default()));
+    let on_message = {
+        let side = side.clone();
+        let control = control.clone();
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+            let data = event.data();
+            let kind = Reflect::get(&data, &"type".into())
+                .ok()
+                .and_then(|v| v.as_string())
+                .unwrap_or_default();
+            match kind.as_str() {
+                "ready" => side.borrow_mut().ready = true,
+                "started" => side.borrow_mut().started = true,
+                "ack" => {
+                    let bytes = Reflect::get(&data, &"bytes".into())
+                        .ok()
+                        .and_then(|v| v.as_f64())
+                        .unwrap_or(0.0);
+                    control.acknowledge(bytes as u64);
+                }
+                // The person cancelled the download in the browser.
+                "cancelled" => {
+                    side.borrow_mut().gone = true;
+                    control.cancel();
+                }
+                // The browser never asked for it.
+                "expired" => side.borrow_mut().gone = true,
+                _ => {}
+            }
+        })
+    };
+    port.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+
+    let id = random_id();
+    let message = Object::new();
+    let _ = Reflect::set(&message, &"type".into(), &"pli-download".into());
+    let _ = Reflect::set(&message, &"id".into(), &id.as_str().into());
+    let _ = Reflect::set(&message, &"name".into(), &target.name.as_str().into());
+    let _ = Reflect::set(&message, &"size".into(), &(target.size as f64).into());
+    let sent = worker.post_message_with_transferable(&message, &Array::of1(&channel.port2()));
+    let outcome = match sent {
+        Err(error) => Err(js_error(ErrorCode::Internal, &error)),
+        Ok(()) => {
+            let keepalive = KeepAlive::start(worker.clone());
+            let outcome = stream_through(&port, &side, &id, target, control, on_progress).await;
+            drop(keepalive);
+            outcome
+        }
+    };
+    if outcome.is_err() || control.cancelled() {
+        post(&port, "abort", None);
+    }
+    port.set_onmessage(None);
+    drop(on_message);
+    outcome
+}
+
+async fn stream_through(
+    port: &web_sys::MessagePort,
+    side: &RefCell<WorkerSide>,
+    id: &str,
+    target: &Target,
+    control: &Control,
+    on_progress: OnProgress,
+) -> Result<Saved, WorkerError> {
+    if !wait_for(|| side.borrow().ready, SERVICE_WORKER_TIMEOUT_MS).await {
+        return Err(WorkerError::new(
+            ErrorCode::SaveBlocked,
+            "the service worker did not answer",
+        ));
+    }
+    // A navigation the service worker answers with an attachment: the browser downloads
+    // it and the page stays. (No frame: the Content-Security-Policy allows none.)
+    navigate_to(&format!("/__download/{id}"));
+    if !wait_for(
+        || side.borrow().started || side.borrow().gone,
+        SERVICE_WORKER_TIMEOUT_MS,
+    )
+    .await
+        || side.borrow().gone
+    {
+        if control.cancelled() {
+            return Ok(Saved::Cancelled);
+        }
+        return Err(WorkerError::new(
+            ErrorCode::SaveBlocked,
+            "the browser did not start the download",
+        ));
+    }
+    let forward = port.clone();
+    let result = download(
+        target,
+        control,
+        on_progress,
+        Box::new(move |chunk| post(&forward, "chunk", Some(chunk))),
+    )
+    .await;
+    match result {
+        Ok(()) => {
+            post(port, "done", None);
+            Ok(Saved::ToDownloads)
+        }
+        Err(_) if control.cancelled() => Ok(Saved::Cancelled),
+        Err(error) => Err(error),
+    }
+}
+
+/// Posts `{ type, bytes? }` on the port, transferring `bytes`.
+fn post(port: &web_sys::MessagePort, kind: &str, bytes: Option<ArrayBuffer>) {
+    let message = Object::new();
+    let _ = Reflect::set(&message, &"type".into(), &kind.into());
+    let transfer = Array::new();
+    if let Some(bytes) = bytes {
+        let _ = Reflect::set(&message, &"bytes".into(), &bytes);
+        transfer.push(&bytes);
+    }
+    let _ = port.post_message_with_transferable(&message, &transfer);
+}
+
+/// Pings the service worker while it streams a download; stops when dropped.
+struct KeepAlive {
+    timer: i32,
+    _tick: Closure<dyn FnMut()>,
+}
+
+impl KeepAlive {
+    fn start(worker: web_sys::ServiceWorker) -> Option<Self> {
+        let tick = Closure::<dyn FnMut()>::new(move || {
+            let message = Object::new();
+            let _ = Reflect::set(&message, &"type".into(), &"pli-keepalive".into());
+            let _ = worker.post_message(&message);
+        });
+        let timer = web_sys::window()?
+            .set_interval_with_callback_and_timeout_and_arguments_0(
+                tick.as_ref().unchecked_ref(),
+                KEEPALIVE_MS,
+            )
+            .ok()?;
+        Some(Self { timer, _tick: tick })
+    }
+}
+
+impl Drop for KeepAlive {
+    fn drop(&mut self) {
+        if let Some(window) = web_sys::window() {
+            window.clear_interval_with_handle(self.timer);
+        }
+    }
+}
+
+/// Navigates to `href` through a temporary link (the browser keeps the page when the
+/// answer is an attachment).
+fn navigate_to(href: &str) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    if let Ok(link) = document.create_element("a") {
+        let _ = link.set_attribute("href", href);
+        let _ = link.set_attribute("rel", "noopener");
+        click(&document, &link);
+    }
+}
+
+/// An unguessable download id.
+fn random_id() -> String {
+    let uuid = web_sys::window()
+        .and_then(|w| Reflect::get(&w, &"crypto".into()).ok())
+        .and_then(|crypto| {
+            let random = Reflect::get(&crypto, &"randomUUID".into())
+                .ok()?
+                .dyn_into::<Function>()
+                .ok()?;
+            random.call0(&crypto).ok()?.as_string()
+        });
+    uuid.unwrap_or_else(|| {
+        (0..4)
+            .map(|_| {
+                format!(
+                    "{:08x}",
+                    (js_sys::Math::random() * f64::from(u32::MAX)) as u32
+                )
+            })
+            .collect()
+    })
+}

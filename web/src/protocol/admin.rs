@@ -1,0 +1,163 @@
+//! The payloads of administration: organisations, members (invite, certify, grant,
+//! remove, reset), key generations and audit logs, with the verified key generations the
+//! worker answers.
+
+use pli_api::messages::AuditQuery;
+use pli_api::{OrgId, OrgKind, Role, UserId};
+use serde::{Deserialize, Serialize};
+
+/// A new organisation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CreateOrg {
+    /// Court or Département (the platform's own organisation is made at set-up only).
+    pub kind: OrgKind,
+    /// Name.
+    pub name: String,
+    /// Code.
+    pub code: String,
+}
+
+/// A new member.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Invite {
+    /// Their organisation.
+    pub org: OrgId,
+    /// Address.
+    pub email: String,
+    /// Name.
+    pub display_name: String,
+    /// Role.
+    pub role: Role,
+}
+
+/// An organisation whose members to list.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MembersOf {
+    /// The organisation.
+    pub org: OrgId,
+}
+
+/// A member to certify.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Certify {
+    /// Their organisation.
+    pub org: OrgId,
+    /// The member.
+    pub user: UserId,
+}
+
+/// A member to grant the organisation keys.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Grant {
+    /// Their organisation.
+    pub org: OrgId,
+    /// The member.
+    pub user: UserId,
+}
+
+/// A member to remove.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Remove {
+    /// Their organisation.
+    pub org: OrgId,
+    /// The member.
+    pub user: UserId,
+}
+
+/// A member to issue a new set-up link to.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Reset {
+    /// Their organisation.
+    pub org: OrgId,
+    /// The member.
+    pub user: UserId,
+}
+
+/// No arguments: rotate my organisation's key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Rotate;
+
+/// No arguments: every organisation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ListOrgs;
+
+/// An organisation's retention.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SetRetention {
+    /// The organisation.
+    pub org: OrgId,
+    /// Days (1 to 3650).
+    pub retention_days: u64,
+}
+
+/// An invitation to withdraw.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WithdrawInvitation {
+    /// The organisation.
+    pub org: OrgId,
+    /// The invited account.
+    pub user: UserId,
+}
+
+/// A key generation to suspend.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SuspendKey {
+    /// The organisation.
+    pub org: OrgId,
+    /// The generation.
+    pub generation: u32,
+}
+
+/// An organisation whose key generations to list.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KeyHistory {
+    /// The organisation.
+    pub org: OrgId,
+}
+
+/// One key generation as the worker verified it (`pli_client::protocol::verify_generation`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyGeneration {
+    /// The generation.
+    pub generation: u32,
+    /// New uploads to it are refused.
+    pub suspended: bool,
+    /// What verified up to the root; `None` if its certificates do not verify.
+    pub verified: Option<VerifiedKey>,
+}
+
+/// A key generation's verified facts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifiedKey {
+    /// Fingerprint of the organisation key.
+    pub fingerprint: String,
+    /// The certified name of the admin who issued it.
+    pub issuer: String,
+    /// When it was issued (ms since the Unix epoch).
+    pub issued_at: u64,
+}
+
+/// Whose audit log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AuditSource {
+    /// An organisation's (its admin): verification and export too.
+    Org(OrgId),
+    /// The platform's (the platform admin).
+    Platform,
+}
+
+/// A page of an audit log.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Audit {
+    /// Whose.
+    pub source: AuditSource,
+    /// Which entries.
+    pub query: AuditQuery,
+}
+
+/// An organisation whose audit chain to verify.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VerifyAudit {
+    /// The organisation.
+    pub org: OrgId,
+}

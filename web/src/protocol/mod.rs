@@ -1,0 +1,316 @@
+//! What the page and the worker say to each other.
+//!
+//! The page posts JavaScript objects `{ id, kind, data?, files? }`: kind `request` with
+//! `data` a JSON [`Request`] (one variant per operation, each with its own response type
+//! through [`Call`]) and `files` an array of `File`s; kind `ack` (`data` `{"bytes": n}`)
+//! after writing a chunk of download `id`; kind `cancel` to abort the send or resume
+//! `id`, which then answers `err` with the code `cancelled` after asking the relay to
+//! delete the upload it had begun; kind `stop_download` to make download `id` end with an
+//! error at its next chunk (the page could not write the file, or the person cancelled).
+//! `ack`, `cancel` and `stop_download` are answered by nothing.
+//!
+//! The worker answers with objects `{ id, kind, data?, bytes? }`: `progress` (JSON
+//! [`ProgressReport`]), `chunk` (an `ArrayBuffer` of a file being saved, transferred,
+//! acknowledged by the page so that at most [`WINDOW`] bytes are in flight), then exactly
+//! one `ok` (the JSON of the request's [`Call::Response`]) or `err` (JSON
+//! [`WorkerError`]).
+//!
+//! This module holds the envelope of the conversation: [`Request`] and [`Call`], the
+//! errors and progress reports, and the download window. The payloads and the views the
+//! worker answers with live by area, all re-exported here so that a page names them as
+//! `crate::protocol::X`: `auth` (sessions, keys, two-factor), `send` (recipients,
+//! sending, resuming), `receive` (lists, opening, downloading) and `admin`
+//! (organisations, members, keys, audit).
+
+use pli_api::messages::{
+    AuditEntry, ChainVerification, ExchangeDetail, ExchangePage, InvitationInfo, InviteResponse,
+    Me, Members, OrgSummary, Removed, TotpSetupResponse,
+};
+use pli_api::{ErrorCode, ExchangeId, OrgId};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+mod admin;
+mod auth;
+mod receive;
+mod send;
+
+pub use admin::{
+    Audit, AuditSource, Certify, CreateOrg, Grant, Invite, KeyGeneration, KeyHistory, ListOrgs,
+    MembersOf, Remove, Reset, Rotate, SetRetention, SuspendKey, VerifiedKey, VerifyAudit,
+    WithdrawInvitation,
+};
+pub use auth::{
+    Accept, Fingerprints, Login, Logout, LookupInvitation, LookupSetup, MyFingerprints, Probe,
+    Reauth, Refresh, RootKey, Setup, Status, TotpConfirm, TotpSetup, Unlock,
+};
+pub use receive::{
+    Acknowledge, Download, ExchangeOf, Inbox, Open, Opened, OpenedFile, OrgNames, Outbox, ReadBy,
+};
+pub use send::{
+    Abandon, Pending, PendingFile, ReadPlan, Recipient, Recipients, Resume, SendExchange,
+};
+
+/// Bytes of decrypted file in flight between the worker and the page at most.
+pub const WINDOW: u64 = 8 * 1024 * 1024;
+
+/// A failure, with a stable code the interface translates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkerError {
+    /// The relay's error code, or one the worker or the page raised itself.
+    pub code: ErrorCode,
+    /// Details in English (for the console and bug reports).
+    pub detail: String,
+}
+
+impl WorkerError {
+    /// A local error.
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
+        Self {
+            code,
+            detail: detail.into(),
+        }
+    }
+}
+
+impl From<pli_client::ClientError> for WorkerError {
+    fn from(error: pli_client::ClientError) -> Self {
+        Self {
+            code: error.code(),
+            detail: error.to_string(),
+        }
+    }
+}
+
+/// Which long step a [`ProgressReport`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Reading and encrypting the files.
+    Encrypt,
+    /// Uploading the parts.
+    Upload,
+    /// Downloading, decrypting and verifying a file.
+    Download,
+    /// Not a step: the sealed plan of a send, handed out once the exchange exists.
+    Plan,
+}
+
+/// Where a long step stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProgressReport {
+    /// The step.
+    pub phase: Phase,
+    /// Bytes done.
+    pub done: u64,
+    /// Bytes in all.
+    pub total: u64,
+    /// Milliseconds spent on this step so far (see `pli_client::Progress`); the page
+    /// shows it to `cargo xtask bench web` as the progress bar's `data-busy-ms`.
+    #[serde(default)]
+    pub busy_ms: u64,
+    /// Phase `plan`: the sealed plan of the send (base64), to keep until it ends and to
+    /// resume it with after a reload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<String>,
+}
+
+/// A request whose answer is a `Response`: the page writes `bridge::call(Members { org })`
+/// and gets a [`Members`](pli_api::messages::Members) back.
+pub trait Call: Into<Request> {
+    /// What the worker answers.
+    type Response: Serialize + DeserializeOwned;
+}
+
+macro_rules! requests {
+    ($($(#[$doc:meta])* $variant:ident($payload:ident) -> $response:ty;)*) => {
+        /// Every operation the worker serves.
+        #[derive(Debug, Clone, Serialize, Deserialize)]
+        #[serde(tag = "op", content = "args", rename_all = "snake_case")]
+        pub enum Request {
+            $($(#[$doc])* $variant($payload),)*
+        }
+
+        $(
+            impl From<$payload> for Request {
+                fn from(payload: $payload) -> Self {
+                    Self::$variant(payload)
+                }
+            }
+
+            impl Call for $payload {
+                type Response = $response;
+            }
+        )*
+    };
+}
+
+requests! {
+    /// Whether a session cookie is still valid (the account it belongs to).
+    Probe(Probe) -> Me;
+    /// The account of the worker's session, if one is unlocked.
+    Status(Status) -> Option<Me>;
+    /// Checks a platform set-up token.
+    LookupSetup(LookupSetup) -> InvitationInfo;
+    /// Checks an invitation token.
+    LookupInvitation(LookupInvitation) -> InvitationInfo;
+    /// Sets up the platform.
+    Setup(Setup) -> Me;
+    /// Accepts an invitation (creates or re-keys the account).
+    Accept(Accept) -> Me;
+    /// Logs in.
+    Login(Login) -> Me;
+    /// Unlocks the keys of a session whose cookie is still valid.
+    Unlock(Unlock) -> Me;
+    /// Logs out.
+    Logout(Logout) -> ();
+    /// Re-reads the account and the organisation keys.
+    Refresh(Refresh) -> Me;
+    /// My fingerprints and the root's.
+    Fingerprints(MyFingerprints) -> Fingerprints;
+    /// The pinned root key (base64).
+    RootKey(RootKey) -> String;
+    /// Starts TOTP enrolment.
+    TotpSetup(TotpSetup) -> TotpSetupResponse;
+    /// Turns TOTP on.
+    TotpConfirm(TotpConfirm) -> Me;
+    /// Proves the password again.
+    Reauth(Reauth) -> ();
+    /// The organisations one can send to, verified.
+    Recipients(Recipients) -> Vec<Recipient>;
+    /// The organisations' names, as the pinned root certified them.
+    OrgNames(OrgNames) -> Vec<(OrgId, String)>;
+    /// Encrypts and uploads an exchange (with files).
+    Send(SendExchange) -> ExchangeId;
+    /// Reads an interrupted send's sealed plan.
+    Pending(ReadPlan) -> Pending;
+    /// Resumes an interrupted send (with its files picked again).
+    Resume(Resume) -> ExchangeId;
+    /// Erases an interrupted send from the relay.
+    Abandon(Abandon) -> bool;
+    /// Opens an exchange.
+    Open(Open) -> Opened;
+    /// Acknowledges an opened exchange.
+    Acknowledge(Acknowledge) -> ();
+    /// Decrypts a file of an opened exchange, sent back in chunks.
+    Download(Download) -> ();
+    /// Creates an organisation.
+    CreateOrg(CreateOrg) -> OrgId;
+    /// Invites a member.
+    Invite(Invite) -> InviteResponse;
+    /// An organisation's members.
+    Members(MembersOf) -> Members;
+    /// Certifies a member's keys.
+    Certify(Certify) -> ();
+    /// Grants the organisation keys to a member.
+    Grant(Grant) -> ();
+    /// Removes a member.
+    Remove(Remove) -> Removed;
+    /// Issues a new set-up link to a member.
+    Reset(Reset) -> InviteResponse;
+    /// Publishes a new key generation of my organisation.
+    Rotate(Rotate) -> u32;
+    /// Every organisation.
+    ListOrgs(ListOrgs) -> Vec<OrgSummary>;
+    /// Sets how long an organisation's exchanges are kept.
+    SetRetention(SetRetention) -> ();
+    /// Withdraws an invitation.
+    WithdrawInvitation(WithdrawInvitation) -> ();
+    /// Suspends a key generation.
+    SuspendKey(SuspendKey) -> ();
+    /// An organisation's key generations, each verified up to the root.
+    KeyHistory(KeyHistory) -> Vec<KeyGeneration>;
+    /// A page of an audit log.
+    Audit(Audit) -> Vec<AuditEntry>;
+    /// The relay's check of an organisation's audit chain.
+    VerifyAudit(VerifyAudit) -> ChainVerification;
+    /// An exchange as the relay describes it.
+    Exchange(ExchangeOf) -> ExchangeDetail;
+    /// A page of my organisation's inbox.
+    Inbox(Inbox) -> ExchangePage;
+    /// A page of my organisation's outbox.
+    Outbox(Outbox) -> ExchangePage;
+}
+
+impl Request {
+    /// Whether the relay answering `unauthenticated` to this request means that the
+    /// session ended (logged out elsewhere, timed out, access removed). Requests that
+    /// check or open a session do not.
+    pub fn ends_session_on_unauthenticated(&self) -> bool {
+        match self {
+            Self::Probe(_)
+            | Self::Status(_)
+            | Self::LookupSetup(_)
+            | Self::LookupInvitation(_)
+            | Self::Setup(_)
+            | Self::Accept(_)
+            | Self::Login(_)
+            | Self::Logout(_) => false,
+            Self::Unlock(_)
+            | Self::Refresh(_)
+            | Self::Fingerprints(_)
+            | Self::RootKey(_)
+            | Self::TotpSetup(_)
+            | Self::TotpConfirm(_)
+            | Self::Reauth(_)
+            | Self::Recipients(_)
+            | Self::OrgNames(_)
+            | Self::Send(_)
+            | Self::Pending(_)
+            | Self::Resume(_)
+            | Self::Abandon(_)
+            | Self::Open(_)
+            | Self::Acknowledge(_)
+            | Self::Download(_)
+            | Self::CreateOrg(_)
+            | Self::Invite(_)
+            | Self::Members(_)
+            | Self::Certify(_)
+            | Self::Grant(_)
+            | Self::Remove(_)
+            | Self::Reset(_)
+            | Self::Rotate(_)
+            | Self::ListOrgs(_)
+            | Self::SetRetention(_)
+            | Self::WithdrawInvitation(_)
+            | Self::SuspendKey(_)
+            | Self::KeyHistory(_)
+            | Self::Audit(_)
+            | Self::VerifyAudit(_)
+            | Self::Exchange(_)
+            | Self::Inbox(_)
+            | Self::Outbox(_) => true,
+        }
+    }
+}
+
+/// Debug output without passwords (nor tokens, nor addresses).
+macro_rules! secret_debug {
+    ($($payload:ident),*) => {
+        $(impl std::fmt::Debug for $payload {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($payload)).finish_non_exhaustive()
+            }
+        })*
+    };
+}
+
+secret_debug!(Setup, Accept, Login, Unlock, Reauth);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_travels_as_op_and_args() {
+        let org = OrgId::from_random([7; 16]);
+        let request = Request::from(MembersOf { org });
+        let json = serde_json::to_value(&request).unwrap();
+        assert_eq!(json["op"], "members");
+        let back: Request = serde_json::from_value(json).unwrap();
+        assert!(matches!(back, Request::Members(MembersOf { org: o }) if o == org));
+        let json = serde_json::to_string(&Request::from(Probe)).unwrap();
+        let back: Request = serde_json::from_str(&json).unwrap();
+        assert!(!back.ends_session_on_unauthenticated());
+    }
+}

@@ -1,0 +1,304 @@
+//! The Web Worker: holds the session (and so the unlocked keys) in its memory, serves the
+//! page's requests through `pli-client`, streams decrypted files back with flow control.
+//!
+//! This module holds the worker's state (the one session, the exchanges it opened, the
+//! downloads' windows), starts it, reads the page's messages and dispatches each request;
+//! what takes more than a call to `pli-client` is answered by area: `auth` (sessions and
+//! keys), `send` (recipients, sends and resumes, cancellation), `receive` (opening and
+//! acknowledging), `download` (files sent back under flow control), `admin`
+//! (organisations, key rotation and history, audit); `io` reads the files picked.
+
+use pli_api::ErrorCode;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use js_sys::{Array, Object, Reflect};
+use pli_api::endpoints as ep;
+use pli_api::messages::TokenRequest;
+use pli_api::{ExchangeId, UserId};
+use pli_client::{Client, Progress, Received, Session};
+use wasm_bindgen::JsCast as _;
+use wasm_bindgen::prelude::*;
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+use crate::protocol::{Call, Phase, ProgressReport, Request, WorkerError};
+
+mod admin;
+mod auth;
+mod download;
+mod io;
+mod receive;
+mod send;
+
+use download::{Window, acknowledge_bytes, stop_download};
+use send::{cancel, plan_bytes};
+
+/// What the worker keeps between requests.
+struct State {
+    client: Client,
+    /// The one session: requests share it (`Rc`), so that each sees what the others
+    /// recorded (the key generations seen); those that change the account apply their
+    /// change to it when they end (see [`update_session`]).
+    session: Option<Rc<Session>>,
+    opened: HashMap<ExchangeId, Received>,
+    /// Flow control of downloads in progress: bytes the page has not acknowledged yet.
+    windows: HashMap<u32, Rc<RefCell<Window>>>,
+}
+
+thread_local! {
+    static STATE: RefCell<Option<State>> = const { RefCell::new(None) };
+}
+
+fn scope() -> DedicatedWorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+fn with_state<T>(f: impl FnOnce(&mut State) -> T) -> Result<T, WorkerError> {
+    STATE
+        .with(|state| state.borrow_mut().as_mut().map(f))
+        .ok_or_else(|| WorkerError::new(ErrorCode::Internal, "worker not started"))
+}
+
+/// The session, for one request.
+fn session() -> Result<Rc<Session>, WorkerError> {
+    with_state(|s| s.session.clone())?
+        .ok_or_else(|| WorkerError::new(ErrorCode::Locked, "no unlocked session"))
+}
+
+/// Applies `change` to the session, if it is still `user`'s (they did not log out, nor
+/// someone else log in, meanwhile). Requests in flight keep the session they started
+/// with; the next ones see the change.
+fn update_session(user: UserId, change: impl FnOnce(&mut Session)) -> Result<(), WorkerError> {
+    with_state(|s| {
+        if let Some(session) = s.session.as_mut()
+            && session.me.user_id == user
+        {
+            change(Rc::make_mut(session));
+        }
+    })
+}
+
+/// Reads the account again (and the organisation keys it holds) and takes it in.
+async fn refresh(session: &Session) -> Result<pli_api::messages::Me, WorkerError> {
+    let account = session.fetch_account().await?;
+    let me = account.me.clone();
+    update_session(session.me.user_id, |s| s.set_account(account))?;
+    Ok(me)
+}
+
+fn set_session(session: Option<Session>) -> Result<(), WorkerError> {
+    with_state(|s| {
+        // The same person logging in again (their session had ended) keeps the exchanges
+        // they opened: the page still shows them, with their "Enregistrer" buttons.
+        let same = matches!((&s.session, &session),
+            (Some(old), Some(new)) if old.me.user_id == new.me.user_id);
+        if !same {
+            s.opened.clear();
+        }
+        s.session = session.map(Rc::new);
+    })
+}
+
+/// Installs the message handler.
+pub fn start() {
+    let origin = scope().location().origin();
+    STATE.with(|state| {
+        *state.borrow_mut() = Some(State {
+            client: Client::new(&origin),
+            session: None,
+            opened: HashMap::new(),
+            windows: HashMap::new(),
+        });
+    });
+    let handler = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
+        let data = event.data();
+        let id = Reflect::get(&data, &"id".into())
+            .ok()
+            .and_then(|v| v.as_f64())
+            .unwrap_or(0.0) as u32;
+        let kind = Reflect::get(&data, &"kind".into())
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_default();
+        let json = Reflect::get(&data, &"data".into())
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_else(|| "null".into());
+        let files: Vec<web_sys::File> = Reflect::get(&data, &"files".into())
+            .ok()
+            .filter(|v| v.is_object())
+            .map(|v| {
+                Array::from(&v)
+                    .iter()
+                    .filter_map(|f| f.dyn_into().ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        match kind.as_str() {
+            "ack" => return acknowledge_bytes(id, &json),
+            "stop_download" => return stop_download(id),
+            "cancel" => return cancel(id),
+            _ => {}
+        }
+        wasm_bindgen_futures::spawn_local(async move {
+            let result = match serde_json::from_str::<Request>(&json) {
+                Ok(request) => handle(id, request, files).await,
+                Err(e) => Err(WorkerError::new(ErrorCode::BadRequest, e.to_string())),
+            };
+            match result {
+                Ok(json) => post(id, "ok", Some(&json), None),
+                Err(error) => post(
+                    id,
+                    "err",
+                    Some(&serde_json::to_string(&error).unwrap_or_default()),
+                    None,
+                ),
+            }
+        });
+    });
+    scope().set_onmessage(Some(handler.as_ref().unchecked_ref()));
+    handler.forget();
+    post(0, "ready", None, None);
+}
+
+/// Posts an answer to the page; `bytes` is transferred, not copied.
+fn post(id: u32, kind: &str, data: Option<&str>, bytes: Option<&js_sys::ArrayBuffer>) {
+    let message = Object::new();
+    let _ = Reflect::set(&message, &"id".into(), &JsValue::from(id));
+    let _ = Reflect::set(&message, &"kind".into(), &JsValue::from_str(kind));
+    if let Some(data) = data {
+        let _ = Reflect::set(&message, &"data".into(), &JsValue::from_str(data));
+    }
+    let transfer = Array::new();
+    if let Some(bytes) = bytes {
+        let _ = Reflect::set(&message, &"bytes".into(), bytes);
+        transfer.push(bytes);
+    }
+    let _ = scope().post_message_with_transfer(&message, &transfer);
+}
+
+fn progress(id: u32, report: ProgressReport) {
+    post(
+        id,
+        "progress",
+        Some(&serde_json::to_string(&report).unwrap_or_default()),
+        None,
+    );
+}
+
+/// The answer to `_request`, of the type its [`Call`] says.
+fn answer<C: Call>(_request: &C, value: &C::Response) -> Result<String, WorkerError> {
+    serde_json::to_string(value).map_err(|e| WorkerError::new(ErrorCode::Internal, e.to_string()))
+}
+
+async fn handle(
+    id: u32,
+    request: Request,
+    files: Vec<web_sys::File>,
+) -> Result<String, WorkerError> {
+    let client = with_state(|s| s.client.clone())?;
+    match request {
+        Request::Probe(r) => answer(&r, &client.fetch(&ep::GetMe {}).await?),
+        Request::Status(r) => {
+            let me = with_state(|s| s.session.as_ref().map(|s| s.me.clone()))?;
+            answer(&r, &me)
+        }
+        Request::LookupSetup(r) => {
+            let token = TokenRequest {
+                token: r.token.clone(),
+            };
+            answer(&r, &client.call(&ep::SetupLookup {}, &token).await?)
+        }
+        Request::LookupInvitation(r) => {
+            let token = TokenRequest {
+                token: r.token.clone(),
+            };
+            answer(&r, &client.call(&ep::InvitationLookup {}, &token).await?)
+        }
+        Request::Setup(r) => auth::setup(&client, r).await,
+        Request::Accept(r) => auth::accept(&client, r).await,
+        Request::Login(r) => auth::login(&client, r).await,
+        Request::Unlock(r) => auth::unlock(&client, r).await,
+        Request::Logout(r) => auth::logout(r).await,
+        Request::Refresh(r) => answer(&r, &refresh(&*session()?).await?),
+        Request::Fingerprints(r) => auth::fingerprints(r),
+        Request::RootKey(r) => auth::root_key(r),
+        Request::TotpSetup(r) => answer(&r, &session()?.totp_setup().await?),
+        Request::TotpConfirm(r) => {
+            let session = session()?;
+            session.totp_confirm(&r.code).await?;
+            answer(&r, &refresh(&session).await?)
+        }
+        Request::Reauth(r) => {
+            session()?.reauth(&r.password, r.totp.as_deref()).await?;
+            answer(&r, &())
+        }
+        Request::Recipients(r) => send::recipients(r).await,
+        Request::OrgNames(r) => answer(&r, &session()?.certified_org_names().await?),
+        Request::Send(r) => send::send(id, r, files).await,
+        Request::Pending(r) => send::pending(r),
+        Request::Resume(r) => send::resume(id, r, files).await,
+        Request::Abandon(r) => {
+            session()?.abandon_send(&plan_bytes(&r.plan)?).await?;
+            answer(&r, &true)
+        }
+        Request::Open(r) => receive::open(r).await,
+        Request::Acknowledge(r) => receive::acknowledge(r).await,
+        Request::Download(r) => download::download(id, r).await,
+        Request::CreateOrg(r) => admin::create_org(r).await,
+        Request::Invite(r) => {
+            let invited = session()?
+                .invite(&r.org, &r.email, &r.display_name, r.role)
+                .await?;
+            answer(&r, &invited)
+        }
+        Request::Members(r) => answer(&r, &session()?.members(&r.org).await?),
+        Request::Certify(r) => {
+            session()?.certify(&r.org, &r.user).await?;
+            answer(&r, &())
+        }
+        Request::Grant(r) => {
+            session()?.grant_keys(&r.org, &r.user).await?;
+            answer(&r, &())
+        }
+        Request::Remove(r) => answer(&r, &session()?.remove_member(&r.org, &r.user).await?),
+        Request::Reset(r) => answer(&r, &session()?.reset_member(&r.org, &r.user).await?),
+        Request::Rotate(r) => admin::rotate(r).await,
+        Request::ListOrgs(r) => answer(&r, &session()?.list_orgs().await?),
+        Request::SetRetention(r) => {
+            session()?.set_retention(&r.org, r.retention_days).await?;
+            answer(&r, &())
+        }
+        Request::WithdrawInvitation(r) => {
+            session()?.withdraw_invitation(&r.org, &r.user).await?;
+            answer(&r, &())
+        }
+        Request::SuspendKey(r) => {
+            session()?.suspend_key(&r.org, r.generation).await?;
+            answer(&r, &())
+        }
+        Request::KeyHistory(r) => admin::key_history(r).await,
+        Request::Audit(r) => admin::audit(r).await,
+        Request::VerifyAudit(r) => answer(&r, &session()?.verify_audit(&r.org).await?),
+        Request::Exchange(r) => answer(&r, &session()?.exchange(&r.id).await?),
+        Request::Inbox(r) => answer(&r, &session()?.inbox_page(r.query.clone()).await?),
+        Request::Outbox(r) => answer(&r, &session()?.outbox_page(r.query.clone()).await?),
+    }
+}
+
+/// A `pli-client` progress report, as the page reads it.
+fn progress_report(p: &Progress) -> ProgressReport {
+    let phase = match p.phase {
+        pli_client::Phase::Encrypt => Phase::Encrypt,
+        pli_client::Phase::Upload => Phase::Upload,
+        pli_client::Phase::Download => Phase::Download,
+    };
+    ProgressReport {
+        phase,
+        done: p.done,
+        total: p.total,
+        busy_ms: p.busy_ms,
+        plan: None,
+    }
+}

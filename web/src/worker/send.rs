@@ -1,0 +1,197 @@
+//! The worker's answers about sending: the verified recipients, a send and a resume
+//! (each cancellable by the page, and erased from the relay when cancelled), an
+//! interrupted send's plan read or abandoned, and the files the page hands over.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use futures_util::future::{AbortHandle, Abortable};
+use pli_api::{ErrorCode, ExchangeId};
+use pli_client::{DirectoryEntry, FileInput, Progress, SendOptions, Session};
+
+use super::io::BlobReader;
+use super::{answer, progress, progress_report, session};
+use crate::protocol::{
+    Phase, ProgressReport, ReadPlan, Recipient, Recipients, Resume, SendExchange, WorkerError,
+};
+
+thread_local! {
+    /// Sends in progress, by request id, so that a `cancel` request can abort them.
+    static SENDS: RefCell<HashMap<u32, AbortHandle>> = RefCell::new(HashMap::new());
+}
+
+/// The organisations one can send to, each verified (or with the reason it cannot be).
+pub(super) async fn recipients(r: Recipients) -> Result<String, WorkerError> {
+    let directory = session()?.verified_directory().await?;
+    let recipients: Vec<Recipient> = directory
+        .into_iter()
+        .map(|DirectoryEntry { org, key }| match key {
+            Ok(key) => Recipient {
+                org_id: org.org_id,
+                name: key.org.name.clone(),
+                kind: org.kind,
+                generation: Some(key.key.generation),
+                fingerprint: Some(key.fingerprint().to_string()),
+                problem: None,
+            },
+            Err(error) => Recipient {
+                org_id: org.org_id,
+                name: org.name,
+                kind: org.kind,
+                generation: None,
+                fingerprint: None,
+                problem: Some(error.code()),
+            },
+        })
+        .collect();
+    answer(&r, &recipients)
+}
+
+/// Encrypts and uploads an exchange; its sealed plan goes to the page first.
+pub(super) async fn send(
+    id: u32,
+    r: SendExchange,
+    files: Vec<web_sys::File>,
+) -> Result<String, WorkerError> {
+    let inputs = file_inputs(files);
+    let options = SendOptions {
+        category: r.category,
+        subject: r.subject.clone(),
+        message: r.message.clone(),
+        case_reference: r.case_reference.clone(),
+        urgent: r.urgent,
+        copy_to_sender: true,
+        in_reply_to: r.in_reply_to,
+    };
+    let session = session()?;
+    let report = move |p: Progress| progress(id, progress_report(&p));
+    // The sealed plan goes to the page, which keeps it to resume after a reload,
+    // and stays here to erase the upload if the person cancels.
+    let plan = std::cell::RefCell::new(None::<Vec<u8>>);
+    let on_plan = |sealed: &[u8]| {
+        *plan.borrow_mut() = Some(sealed.to_vec());
+        progress(id, plan_report(sealed));
+    };
+    let sending = session.send_resumable(&r.recipient, inputs, &options, &report, &on_plan);
+    let result = cancellable(id, sending).await;
+    let plan = plan.borrow_mut().take();
+    let exchange = finish_send(&session, result, plan.as_deref()).await?;
+    answer(&r, &exchange)
+}
+
+/// An interrupted send, as its sealed plan says.
+pub(super) fn pending(r: ReadPlan) -> Result<String, WorkerError> {
+    let pending = session()?.pending_send(&plan_bytes(&r.plan)?)?;
+    answer(
+        &r,
+        &crate::protocol::Pending {
+            exchange_id: pending.exchange_id,
+            recipient: pending.recipient_org_id,
+            subject: pending.subject,
+            files: pending
+                .files
+                .into_iter()
+                .map(|f| crate::protocol::PendingFile {
+                    name: f.name,
+                    size: f.size,
+                })
+                .collect(),
+        },
+    )
+}
+
+/// Resumes an interrupted send with its files picked again.
+pub(super) async fn resume(
+    id: u32,
+    r: Resume,
+    files: Vec<web_sys::File>,
+) -> Result<String, WorkerError> {
+    let plan = plan_bytes(&r.plan)?;
+    let session = session()?;
+    let report = move |p: Progress| progress(id, progress_report(&p));
+    // The plan again, each time it records more of the files: the page keeps it.
+    let on_plan = |sealed: &[u8]| progress(id, plan_report(sealed));
+    let resuming = session.resume_send(&plan, file_inputs(files), &report, &on_plan);
+    let result = cancellable(id, resuming).await;
+    let exchange = finish_send(&session, result, Some(&plan)).await?;
+    answer(&r, &exchange)
+}
+
+/// Aborts the send or resume `id`, if it is running.
+pub(super) fn cancel(id: u32) {
+    let abort = SENDS.with(|s| s.borrow_mut().remove(&id));
+    if let Some(abort) = abort {
+        abort.abort();
+    }
+}
+
+/// The files the page handed over, to read in turn.
+fn file_inputs(files: Vec<web_sys::File>) -> Vec<FileInput> {
+    files
+        .into_iter()
+        .map(|file| FileInput {
+            name: file.name(),
+            media_type: if file.type_().is_empty() {
+                "application/octet-stream".into()
+            } else {
+                file.type_()
+            },
+            size: file.size() as u64,
+            reader: Box::new(BlobReader::new(file.into())),
+        })
+        .collect()
+}
+
+/// The report that hands the page a sealed plan (phase `plan`).
+fn plan_report(sealed: &[u8]) -> ProgressReport {
+    use base64::Engine as _;
+    ProgressReport {
+        phase: Phase::Plan,
+        done: 0,
+        total: 0,
+        busy_ms: 0,
+        plan: Some(base64::engine::general_purpose::STANDARD.encode(sealed)),
+    }
+}
+
+pub(super) fn plan_bytes(plan: &str) -> Result<Vec<u8>, WorkerError> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(plan)
+        .map_err(|_| WorkerError::new(ErrorCode::BadRequest, "the interrupted send is not base64"))
+}
+
+/// Runs a send that a `cancel` request with the same id can abort.
+async fn cancellable<T>(
+    id: u32,
+    sending: impl Future<Output = Result<T, pli_client::ClientError>>,
+) -> Result<Result<T, pli_client::ClientError>, futures_util::future::Aborted> {
+    // Registered before anything is awaited, so that a `cancel` always finds it.
+    let (abort, registration) = AbortHandle::new_pair();
+    SENDS.with(|s| s.borrow_mut().insert(id, abort));
+    let result = Abortable::new(sending, registration).await;
+    SENDS.with(|s| s.borrow_mut().remove(&id));
+    result
+}
+
+/// The answer to a send or a resume. A cancelled one is erased from the relay at once
+/// (through its plan); a failed one is kept, for the page to offer resuming it.
+async fn finish_send(
+    session: &Session,
+    result: Result<Result<ExchangeId, pli_client::ClientError>, futures_util::future::Aborted>,
+    plan: Option<&[u8]>,
+) -> Result<ExchangeId, WorkerError> {
+    match result {
+        Ok(Ok(exchange)) => Ok(exchange),
+        Ok(Err(error)) => Err(error.into()),
+        Err(_aborted) => {
+            if let Some(plan) = plan {
+                let _ = session.abandon_send(plan).await;
+            }
+            Err(WorkerError::new(
+                ErrorCode::Cancelled,
+                "the send was cancelled",
+            ))
+        }
+    }
+}
