@@ -150,7 +150,7 @@ async fn journey_5_forgotten_password_and_new_account_set_up() {
     browser.click("form button[type=submit]").await.unwrap();
     browser
         .wait_for_text(
-            "Adresse électronique ou mot de passe incorrect.",
+            "Adresse électronique, mot de passe ou clé de compte incorrect.",
             Duration::from_secs(30),
         )
         .await
@@ -258,7 +258,7 @@ async fn journey_5_forgotten_password_and_new_account_set_up() {
     browser.click("form button[type=submit]").await.unwrap();
     browser
         .wait_for_text(
-            "Adresse électronique ou mot de passe incorrect.",
+            "Adresse électronique, mot de passe ou clé de compte incorrect.",
             Duration::from_secs(30),
         )
         .await

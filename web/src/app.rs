@@ -132,6 +132,7 @@ fn page_title(route: &Route) -> String {
         Route::Admin => t("nav.admin"),
         Route::Platform => t("nav.platform"),
         Route::Account => t("nav.settings"),
+        Route::Kit => t("kit.title"),
     }
 }
 
@@ -148,6 +149,8 @@ fn body(ctx: Ctx) -> AnyView {
         }
         (_, Auth::Anonymous) => view! { <pages::auth::Login /> }.into_any(),
         (_, Auth::Locked(me)) => view! { <pages::auth::Unlock me=*me /> }.into_any(),
+        // The kit comes before anything else, pending or not.
+        (Route::Kit, Auth::Ready(_)) => view! { <pages::kit::KitPage /> }.into_any(),
         (route, Auth::Ready(me)) => {
             if me.status == pli_api::AccountStatus::Pending {
                 return view! { <pages::auth::Pending /> }.into_any();

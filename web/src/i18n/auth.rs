@@ -184,4 +184,75 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "Se connecter avec un autre compte",
         "Log in with another account",
     ),
+    // ----- account key and kit de secours
+    (
+        "login.account_key",
+        "Clé de compte",
+        "Account key",
+    ),
+    (
+        "login.account_key.help",
+        "Elle figure sur votre kit de secours (PLI1-…). Elle n'est demandée qu'une fois par appareil, et le serveur ne la voit jamais : sans elle, votre mot de passe seul n'ouvre rien.",
+        "It is on your recovery kit (PLI1-…). It is asked once per device, and the server never sees it: without it, your password alone opens nothing.",
+    ),
+    ("kit.title", "Kit de secours", "Recovery kit"),
+    (
+        "kit.lead",
+        "Votre clé de compte protège vos clés avec votre mot de passe. Cet appareil la garde ; pour vous connecter depuis un autre appareil, ou si ce navigateur est effacé, il vous faudra ce kit. Personne d'autre ne l'a, pas même les administrateurs de Pli : sans lui et sans votre mot de passe, vos clés sont perdues.",
+        "Your account key protects your keys together with your password. This device keeps it; to log in from another device, or if this browser is cleared, you will need this kit. Nobody else has it, not even Pli's administrators: without it and your password, your keys are lost.",
+    ),
+    ("kit.address", "Adresse de Pli", "Pli's address"),
+    ("kit.account", "Compte", "Account"),
+    ("kit.key", "Clé de compte", "Account key"),
+    (
+        "kit.root",
+        "Empreinte de la plateforme",
+        "Platform fingerprint",
+    ),
+    (
+        "kit.qr",
+        "La clé de compte en code QR",
+        "The account key as a QR code",
+    ),
+    (
+        "kit.password",
+        "Votre mot de passe n'est pas sur ce kit : ne l'y écrivez pas.",
+        "Your password is not on this kit: do not write it here.",
+    ),
+    (
+        "kit.advice.print",
+        "Imprimez cette page (ou enregistrez-la en PDF) et rangez-la en lieu sûr, comme un document d'identité.",
+        "Print this page (or save it as PDF) and keep it somewhere safe, like an identity document.",
+    ),
+    (
+        "kit.advice.apart",
+        "Gardez-la à l'écart de votre mot de passe : l'un sans l'autre n'ouvre rien.",
+        "Keep it apart from your password: one without the other opens nothing.",
+    ),
+    (
+        "kit.advice.lost",
+        "Kit perdu et navigateur effacé ? Votre administrateur peut réinitialiser votre compte : vous aurez de nouvelles clés et relirez les plis de votre service.",
+        "Kit lost and browser cleared? Your administrator can reset your account: you will get new keys and read your service's exchanges again.",
+    ),
+    ("kit.print", "Imprimer le kit", "Print the kit"),
+    (
+        "kit.done",
+        "J'ai mis mon kit en lieu sûr",
+        "I have put my kit somewhere safe",
+    ),
+    (
+        "account.kit",
+        "Revoir mon kit de secours",
+        "See my recovery kit again",
+    ),
+    (
+        "invitation.root",
+        "Empreinte de la plateforme",
+        "Platform fingerprint",
+    ),
+    (
+        "invitation.root.help",
+        "Ce lien ne contient pas l'empreinte de la plateforme : saisissez celle que votre administrateur vous a communiquée (huit groupes de quatre caractères). Elle garantit que vos clés seront certifiées par la vraie plateforme, et non par un serveur qui s'en ferait passer pour elle.",
+        "This link does not carry the platform's fingerprint: type the one your administrator gave you (eight groups of four characters). It guarantees your keys will be certified by the real platform, not by a server pretending to be it.",
+    ),
 ];

@@ -37,11 +37,11 @@ fn no_key_is_defined_twice_and_no_text_is_empty() {
 fn error_texts_are_the_ones_for_their_own_code() {
     assert_eq!(
         lookup(Lang::Fr, &error_key(ErrorCode::InvalidCredentials)),
-        Some("Adresse électronique ou mot de passe incorrect.")
+        Some("Adresse électronique, mot de passe ou clé de compte incorrect.")
     );
     assert_eq!(
         lookup(Lang::En, &error_key(ErrorCode::InvalidCredentials)),
-        Some("Wrong e-mail address or password.")
+        Some("Wrong e-mail address, password or account key.")
     );
     assert_eq!(lookup(Lang::Fr, "no.such.key"), None);
 }

@@ -24,6 +24,8 @@ pub enum Route {
     Platform,
     /// `#/account`
     Account,
+    /// `#/kit`: the kit de secours (the account key, to print)
+    Kit,
 }
 
 impl Route {
@@ -40,6 +42,7 @@ impl Route {
             ("admin", _) => Self::Admin,
             ("platform", _) => Self::Platform,
             ("account", _) => Self::Account,
+            ("kit", _) => Self::Kit,
             ("login", _) => Self::Login,
             _ => Self::Inbox,
         }
@@ -58,6 +61,7 @@ impl Route {
             Self::Exchange(id) => format!("#/exchange/{id}"),
             Self::Admin => "#/admin".into(),
             Self::Platform => "#/platform".into(),
+            Self::Kit => "#/kit".into(),
             Self::Account => "#/account".into(),
         }
     }
@@ -81,6 +85,8 @@ mod tests {
             Route::Admin,
             Route::Platform,
             Route::Account,
+            Route::Kit,
+            Route::Invitation("tok?root=00ff".into()),
         ] {
             assert_eq!(Route::parse(&route.href()), route);
         }

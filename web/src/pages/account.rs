@@ -46,6 +46,7 @@ pub fn Account() -> impl IntoView {
         <section class="card">
             <h1>{move || t("nav.settings")}</h1>
             <MyFingerprints />
+            <p><a href=crate::app::Route::Kit.href() data-testid="account-kit">{move || t("account.kit")}</a></p>
         </section>
         <section class="card">
             <h2>{move || t("totp.title")}</h2>

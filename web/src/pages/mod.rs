@@ -7,6 +7,7 @@ pub mod compose;
 pub mod dialog;
 pub mod exchange;
 pub mod inbox;
+pub mod kit;
 pub mod manage;
 pub mod platform;
 pub mod resume;
@@ -47,24 +48,5 @@ pub fn ProgressBar(
                 </div>
             }
         })
-    }
-}
-
-/// The pinned platform root, remembered by this browser on first use.
-pub fn pinned_root() -> Option<String> {
-    web_sys::window()
-        .and_then(|w| w.local_storage().ok().flatten())
-        .and_then(|s| s.get_item("pli.root").ok().flatten())
-}
-
-/// Remembers the platform root the worker now trusts, if none was remembered yet.
-pub async fn remember_root() {
-    if pinned_root().is_some() {
-        return;
-    }
-    if let Ok(root) = crate::bridge::call(crate::protocol::RootKey).await
-        && let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten())
-    {
-        let _ = storage.set_item("pli.root", &root);
     }
 }

@@ -47,6 +47,9 @@ pub struct Accept {
     pub token: String,
     /// The new password.
     pub password: String,
+    /// The platform root's fingerprint, from the link's fragment or typed in from what
+    /// the administrator read out (see `pli_client::protocol::RootPin`).
+    pub root: String,
 }
 
 /// Credentials.
@@ -56,19 +59,60 @@ pub struct Login {
     pub email: String,
     /// Password.
     pub password: String,
+    /// The account key, typed from the kit when this browser does not keep it yet.
+    pub account_key: Option<String>,
     /// TOTP code, if enabled.
     pub totp: Option<String>,
-    /// The root key pinned at the previous login (base64).
-    pub pinned_root: Option<String>,
 }
 
-/// The password that unlocks a session's keys.
+/// The password that unlocks a session's keys (the account key is the one this browser
+/// keeps, or typed from the kit if it lost it).
 #[derive(Clone, Serialize, Deserialize)]
 pub struct Unlock {
     /// Password.
     pub password: String,
-    /// The root key pinned at the previous login (base64).
-    pub pinned_root: Option<String>,
+    /// The account key, if typed.
+    pub account_key: Option<String>,
+}
+
+/// Logged in (set up, accepted, logged in): the account, and whether the person must be
+/// handed their kit de secours now (a new account key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedIn {
+    /// The account.
+    pub me: pli_api::messages::Me,
+    /// A new account key was made: show the kit before anything else.
+    pub kit_due: bool,
+}
+
+/// No arguments: the kit de secours.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Kit;
+
+/// What the kit de secours holds: all a person needs to open their keys on a new device
+/// besides their password, and what to check the platform against.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KitView {
+    /// The account key, as typed back (`PLI1-…`).
+    pub account_key: String,
+    /// The account's address.
+    pub email: String,
+    /// The person's name.
+    pub display_name: String,
+    /// Their organisation.
+    pub org_name: String,
+    /// Where Pli is (the relay's address, as this page was loaded from).
+    pub address: String,
+    /// The platform root's fingerprint (the eight groups the pages show).
+    pub root_fingerprint: String,
+}
+
+impl std::fmt::Debug for KitView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KitView")
+            .field("email", &self.email)
+            .finish_non_exhaustive()
+    }
 }
 
 /// No arguments: log out.
@@ -82,10 +126,6 @@ pub struct Refresh;
 /// No arguments: my fingerprints.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MyFingerprints;
-
-/// No arguments: the pinned root.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RootKey;
 
 /// No arguments: start TOTP enrolment.
 #[derive(Debug, Clone, Serialize, Deserialize)]

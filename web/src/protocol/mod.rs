@@ -41,8 +41,9 @@ pub use admin::{
     WithdrawInvitation,
 };
 pub use auth::{
-    Accept, Fingerprints, Login, Logout, LookupInvitation, LookupSetup, MyFingerprints, Probe,
-    Reauth, Refresh, RootKey, Setup, Status, TotpConfirm, TotpSetup, Unlock,
+    Accept, Fingerprints, Kit, KitView, Login, Logout, LookupInvitation, LookupSetup,
+    MyFingerprints, Probe, Reauth, Refresh, Setup, SignedIn, Status, TotpConfirm, TotpSetup,
+    Unlock,
 };
 pub use receive::{
     Acknowledge, Download, ExchangeOf, Inbox, Open, Opened, OpenedFile, OrgNames, Outbox, ReadBy,
@@ -155,11 +156,11 @@ requests! {
     /// Checks an invitation token.
     LookupInvitation(LookupInvitation) -> InvitationInfo;
     /// Sets up the platform.
-    Setup(Setup) -> Me;
+    Setup(Setup) -> SignedIn;
     /// Accepts an invitation (creates or re-keys the account).
-    Accept(Accept) -> Me;
+    Accept(Accept) -> SignedIn;
     /// Logs in.
-    Login(Login) -> Me;
+    Login(Login) -> SignedIn;
     /// Unlocks the keys of a session whose cookie is still valid.
     Unlock(Unlock) -> Me;
     /// Logs out.
@@ -168,8 +169,8 @@ requests! {
     Refresh(Refresh) -> Me;
     /// My fingerprints and the root's.
     Fingerprints(MyFingerprints) -> Fingerprints;
-    /// The pinned root key (base64).
-    RootKey(RootKey) -> String;
+    /// The kit de secours (the account key, the address, the root's fingerprint).
+    Kit(Kit) -> KitView;
     /// Starts TOTP enrolment.
     TotpSetup(TotpSetup) -> TotpSetupResponse;
     /// Turns TOTP on.
@@ -249,7 +250,7 @@ impl Request {
             Self::Unlock(_)
             | Self::Refresh(_)
             | Self::Fingerprints(_)
-            | Self::RootKey(_)
+            | Self::Kit(_)
             | Self::TotpSetup(_)
             | Self::TotpConfirm(_)
             | Self::Reauth(_)

@@ -1,33 +1,42 @@
 //! The worker's answers about sessions and keys: setting up the platform, accepting an
 //! invitation, logging in or unlocking (each makes the worker's one session), logging
-//! out, and the fingerprints and root key the page shows.
+//! out, the fingerprints and root key the page shows, and the kit de secours. The account
+//! key of each account logged in here is kept sealed in this browser (`keystore`).
 
 use pli_api::ErrorCode;
+use pli_client::protocol::RootPin;
 use pli_client::{Client, Session};
-use pli_crypto::sign::VerifyingKey;
+use pli_crypto::account_key::AccountKey;
 
-use super::{answer, session, set_session};
+use super::{answer, keystore, session, set_session};
 use crate::protocol::{
-    Accept, Fingerprints, Login, Logout, MyFingerprints, RootKey, Setup, Unlock, WorkerError,
+    Accept, Fingerprints, Kit, KitView, Login, Logout, MyFingerprints, Setup, SignedIn, Unlock,
+    WorkerError,
 };
-
-fn pinned(root: Option<&str>) -> Result<Option<VerifyingKey>, WorkerError> {
-    use base64::Engine as _;
-    root.map(|text| {
-        let bytes: [u8; 32] = base64::engine::general_purpose::STANDARD
-            .decode(text)
-            .ok()
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| WorkerError::new(ErrorCode::Verification, "bad pinned root"))?;
-        VerifyingKey::from_bytes(&bytes)
-            .map_err(|e| WorkerError::new(ErrorCode::Verification, e.to_string()))
-    })
-    .transpose()
-}
 
 fn kdf() -> pli_crypto::password::KdfParams {
     pli_crypto::password::KdfParams::generate()
         .unwrap_or_else(|_| pli_crypto::password::KdfParams::with_salt([0; 16]))
+}
+
+/// An account key typed from the kit, read strictly (a typo is named as one).
+fn typed(text: Option<&str>) -> Result<Option<AccountKey>, WorkerError> {
+    text.filter(|t| !t.trim().is_empty())
+        .map(|t| AccountKey::parse(t).map_err(|e| pli_client::ClientError::from(e).into()))
+        .transpose()
+}
+
+/// Keeps the session, its account key on this browser, and says whether the kit is due.
+async fn signed_in(session: Session) -> Result<SignedIn, WorkerError> {
+    if let Some(key) = session.account_key() {
+        keystore::remember(&session.me.email, key).await?;
+    }
+    let answer = SignedIn {
+        me: session.me.clone(),
+        kit_due: session.kit_due(),
+    };
+    set_session(Some(session))?;
+    Ok(answer)
 }
 
 /// Sets the platform up and keeps its admin's session.
@@ -41,40 +50,66 @@ pub(super) async fn setup(client: &Client, r: Setup) -> Result<String, WorkerErr
         kdf(),
     )
     .await?;
-    let me = session.me.clone();
-    set_session(Some(session))?;
-    answer(&r, &me)
+    answer(&r, &signed_in(session).await?)
 }
 
 /// Accepts an invitation and keeps the new session.
 pub(super) async fn accept(client: &Client, r: Accept) -> Result<String, WorkerError> {
-    let session = Session::accept_invitation(client, &r.token, &r.password, kdf()).await?;
-    let me = session.me.clone();
-    set_session(Some(session))?;
-    answer(&r, &me)
+    let root = RootPin::parse(&r.root)?;
+    let session = Session::accept_invitation(client, &r.token, &r.password, kdf(), &root).await?;
+    answer(&r, &signed_in(session).await?)
 }
 
-/// Logs in and keeps the session.
+/// Logs in and keeps the session. The account key is the one typed, else the one this
+/// browser keeps for the address.
 pub(super) async fn login(client: &Client, r: Login) -> Result<String, WorkerError> {
+    let key = match typed(r.account_key.as_deref())? {
+        Some(key) => Some(key),
+        None => keystore::recall(&r.email).await?,
+    };
     let session = Session::login(
         client,
         &r.email,
         &r.password,
+        key.as_ref(),
         r.totp.as_deref(),
-        pinned(r.pinned_root.as_deref())?,
+        None,
     )
     .await?;
-    let me = session.me.clone();
-    set_session(Some(session))?;
-    answer(&r, &me)
+    answer(&r, &signed_in(session).await?)
 }
 
 /// Unlocks the keys of a session whose cookie is still valid.
 pub(super) async fn unlock(client: &Client, r: Unlock) -> Result<String, WorkerError> {
-    let session = Session::resume(client, &r.password, pinned(r.pinned_root.as_deref())?).await?;
-    let me = session.me.clone();
-    set_session(Some(session))?;
+    let key = match typed(r.account_key.as_deref())? {
+        Some(key) => Some(key),
+        None => {
+            let me: pli_api::messages::Me = client.fetch(&pli_api::endpoints::GetMe {}).await?;
+            keystore::recall(&me.email).await?
+        }
+    };
+    let session = Session::resume(client, &r.password, key.as_ref(), None).await?;
+    let me = signed_in(session).await?.me;
     answer(&r, &me)
+}
+
+/// The kit de secours of the session's account.
+pub(super) fn kit(r: Kit, address: String) -> Result<String, WorkerError> {
+    let session = session()?;
+    let key = session
+        .account_key()
+        .ok_or_else(|| WorkerError::new(ErrorCode::AccountKeyNeeded, "no account key"))?;
+    answer(
+        &r,
+        &KitView {
+            account_key: key.to_text().to_string(),
+            email: session.me.email.clone(),
+            display_name: session.me.display_name.clone(),
+            org_name: session.me.org_name.clone(),
+            address,
+            root_fingerprint: session.trust.fingerprint().to_string(),
+        },
+    )
 }
 
 /// Logs out (even if the relay cannot be reached) and forgets the session.
@@ -104,15 +139,5 @@ pub(super) fn fingerprints(r: MyFingerprints) -> Result<String, WorkerError> {
             .to_string(),
             root: session.trust.fingerprint().to_string(),
         },
-    )
-}
-
-/// The pinned root key (base64).
-pub(super) fn root_key(r: RootKey) -> Result<String, WorkerError> {
-    use base64::Engine as _;
-    let session = session()?;
-    answer(
-        &r,
-        &base64::engine::general_purpose::STANDARD.encode(session.trust.0.to_bytes()),
     )
 }

@@ -28,6 +28,7 @@ mod admin;
 mod auth;
 mod download;
 mod io;
+mod keystore;
 mod receive;
 mod send;
 
@@ -223,7 +224,7 @@ async fn handle(
         Request::Logout(r) => auth::logout(r).await,
         Request::Refresh(r) => answer(&r, &refresh(&*session()?).await?),
         Request::Fingerprints(r) => auth::fingerprints(r),
-        Request::RootKey(r) => auth::root_key(r),
+        Request::Kit(r) => auth::kit(r, scope().location().origin()),
         Request::TotpSetup(r) => answer(&r, &session()?.totp_setup().await?),
         Request::TotpConfirm(r) => {
             let session = session()?;

@@ -61,8 +61,8 @@ pub fn Setup(token: String) -> impl IntoView {
         };
         async move {
             checked?;
-            let me = crate::bridge::call(request).await?;
-            after_login(ctx, me);
+            let signed = crate::bridge::call(request).await?;
+            after_login(ctx, signed);
             Ok(())
         }
     });
@@ -102,11 +102,28 @@ pub fn Setup(token: String) -> impl IntoView {
     }
 }
 
+/// What the invitation form sends: the password twice, and the platform root's
+/// fingerprint (from the link, or typed in).
+#[derive(Clone)]
+struct AcceptForm {
+    password: String,
+    repeat: String,
+    root: String,
+}
+
 #[component]
 pub fn Invitation(token: String) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let password = RwSignal::new(String::new());
     let repeat = RwSignal::new(String::new());
+    // The link written by the administrator's client carries the root it trusts; the
+    // relay's own (in its e-mail) does not, and the person types what the administrator
+    // reads them.
+    let (token, linked_root) = match token.split_once("?root=") {
+        Some((token, root)) => (token.to_owned(), Some(root.to_owned())),
+        None => (token, None),
+    };
+    let typed_root = RwSignal::new(String::new());
     let lookup = {
         let token = token.clone();
         LocalResource::new(move || {
@@ -117,23 +134,30 @@ pub fn Invitation(token: String) -> impl IntoView {
         })
     };
     let info = move || lookup.get().and_then(Result::ok);
-    let accept: Submit<(String, String)> =
-        Action::new_unsync(move |(password, repeat): &(String, String)| {
-            let checked = check_passwords(password, repeat);
-            let request = protocol::Accept {
-                token: token.clone(),
-                password: password.clone(),
-            };
-            async move {
-                checked?;
-                let me = crate::bridge::call(request).await?;
-                after_login(ctx, me);
-                Ok(())
-            }
-        });
+    let accept: Submit<AcceptForm> = Action::new_unsync(move |form: &AcceptForm| {
+        let checked = check_passwords(&form.password, &form.repeat);
+        let request = protocol::Accept {
+            token: token.clone(),
+            password: form.password.clone(),
+            root: form.root.clone(),
+        };
+        async move {
+            checked?;
+            let signed = crate::bridge::call(request).await?;
+            after_login(ctx, signed);
+            Ok(())
+        }
+    });
+    let root_asked = linked_root.is_none();
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        accept.dispatch((password.get_untracked(), repeat.get_untracked()));
+        accept.dispatch(AcceptForm {
+            password: password.get_untracked(),
+            repeat: repeat.get_untracked(),
+            root: linked_root
+                .clone()
+                .unwrap_or_else(|| typed_root.get_untracked()),
+        });
     };
     let intro = move || {
         info().map(|i: InvitationInfo| {
@@ -161,8 +185,19 @@ pub fn Invitation(token: String) -> impl IntoView {
             }}</h1>
             {intro}
             <Show when=move || info().is_some()>
-                <form on:submit=submit>
+                <form on:submit=submit.clone()>
                     <input type="email" autocomplete="username" hidden prop:value=move || info().map(|i| i.email).unwrap_or_default() />
+                    {root_asked.then(|| view! {
+                        <div class="field">
+                            <label for="invitation-root">{move || t("invitation.root")}</label>
+                            <input id="invitation-root" data-testid="invitation-root" autocomplete="off"
+                                spellcheck="false" required aria-describedby="invitation-root-help"
+                                placeholder="XXXX XXXX XXXX XXXX XXXX XXXX XXXX XXXX"
+                                prop:value=move || typed_root.get()
+                                on:input=move |ev| typed_root.set(event_target_value(&ev)) />
+                            <p id="invitation-root-help" class="hint">{move || t("invitation.root.help")}</p>
+                        </div>
+                    })}
                     <NewPassword password=password repeat=repeat />
                     <button type="submit" class="primary" disabled=busy>{move || t("invitation.submit")}</button>
                     <Show when=move || busy.get()>

@@ -18,6 +18,7 @@ use crate::protocol;
 struct Credentials {
     email: String,
     password: String,
+    account_key: String,
     totp: String,
 }
 
@@ -26,9 +27,46 @@ impl Credentials {
         protocol::Login {
             email: self.email,
             password: self.password,
+            account_key: (!self.account_key.trim().is_empty()).then_some(self.account_key),
             totp: (!self.totp.is_empty()).then_some(self.totp),
-            pinned_root: super::super::pinned_root(),
         }
+    }
+}
+
+/// Whether the account key is asked: once a run of `action` said this browser lacks it
+/// (or it was mistyped), until one succeeds.
+fn asks_account_key<I: Send + Sync + 'static>(action: Submit<I>) -> Memo<bool> {
+    Memo::new(move |before: Option<&bool>| {
+        action.value().with(|v| match v {
+            Some(Ok(())) => false,
+            Some(Err(e))
+                if matches!(
+                    e.code,
+                    ErrorCode::AccountKeyNeeded | ErrorCode::AccountKeyTypo
+                ) =>
+            {
+                true
+            }
+            _ => before.copied().unwrap_or(false),
+        })
+    })
+}
+
+/// The account key field, shown once asked: typed from the kit de secours, once per
+/// device.
+fn account_key_field(id: &'static str, asked: Memo<bool>, key: RwSignal<String>) -> impl IntoView {
+    let help = format!("{id}-help");
+    view! {
+        <Show when=move || asked.get()>
+            <div class="field">
+                <label for=id>{move || t("login.account_key")}</label>
+                <input id=id data-testid=id class="account-key" autocomplete="off" spellcheck="false"
+                    autocapitalize="characters" required aria-describedby=help.clone()
+                    placeholder="PLI1-XXXX-XXXX-XXXX-XXXX-XXXX-XXXX-XXXX"
+                    prop:value=move || key.get() on:input=move |ev| key.set(event_target_value(&ev)) />
+                <p id=help.clone() class="hint">{move || t("login.account_key.help")}</p>
+            </div>
+        </Show>
     }
 }
 
@@ -63,21 +101,24 @@ pub fn Login() -> impl IntoView {
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let totp = RwSignal::new(String::new());
+    let account_key = RwSignal::new(String::new());
     let login: Submit<Credentials> = Action::new_unsync(move |typed: &Credentials| {
         let request = typed.clone().request();
         async move {
-            let me = crate::bridge::call(request).await?;
-            after_login(ctx, me);
+            let signed = crate::bridge::call(request).await?;
+            after_login(ctx, signed);
             Ok(())
         }
     });
     let error = last_error(login);
     let asked = asks_totp(login);
+    let key_asked = asks_account_key(login);
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         login.dispatch(Credentials {
             email: email.get_untracked(),
             password: password.get_untracked(),
+            account_key: account_key.get_untracked(),
             totp: totp.get_untracked(),
         });
     };
@@ -97,6 +138,7 @@ pub fn Login() -> impl IntoView {
                     <input id="login-password" type="password" autocomplete="current-password" required
                         prop:value=password on:input=move |ev| password.set(event_target_value(&ev)) />
                 </div>
+                {account_key_field("login-account-key", key_asked, account_key)}
                 {totp_field("login-totp", asked, totp)}
                 <Messages error=error />
                 {move || error.get().filter(|e| e.code == ErrorCode::InvalidCredentials).map(|_| view! {
@@ -115,20 +157,22 @@ pub fn Login() -> impl IntoView {
 pub fn Unlock(me: pli_api::messages::Me) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let password = RwSignal::new(String::new());
-    let unlock: Submit<String> = Action::new_unsync(move |password: &String| {
-        let request = protocol::Unlock {
-            password: password.clone(),
-            pinned_root: super::super::pinned_root(),
-        };
-        async move {
-            let me = crate::bridge::call(request).await?;
-            ctx.auth.set(Auth::Ready(Box::new(me)));
-            Ok(())
-        }
-    });
+    let account_key = RwSignal::new(String::new());
+    let unlock: Submit<(String, String)> =
+        Action::new_unsync(move |(password, key): &(String, String)| {
+            let request = protocol::Unlock {
+                password: password.clone(),
+                account_key: (!key.trim().is_empty()).then(|| key.clone()),
+            };
+            async move {
+                let me = crate::bridge::call(request).await?;
+                ctx.auth.set(Auth::Ready(Box::new(me)));
+                Ok(())
+            }
+        });
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        unlock.dispatch(password.get_untracked());
+        unlock.dispatch((password.get_untracked(), account_key.get_untracked()));
     };
     let other = move |_| {
         leptos::task::spawn_local(async move {
@@ -148,7 +192,8 @@ pub fn Unlock(me: pli_api::messages::Me) -> impl IntoView {
                     <input id="unlock-password" type="password" autocomplete="current-password" required
                         prop:value=password on:input=move |ev| password.set(event_target_value(&ev)) />
                 </div>
-                <ErrorBox error=last_error(unlock) />
+                {account_key_field("unlock-account-key", asks_account_key(unlock), account_key)}
+                <Messages error=last_error(unlock) />
                 <button type="submit" class="primary" disabled=unlock.pending()>{move || t("unlock.submit")}</button>
             </form>
             <button type="button" class="link" on:click=other>{move || t("unlock.other")}</button>
@@ -173,7 +218,7 @@ pub fn SessionEnded() -> impl IntoView {
     let relogin: Submit<Credentials> = Action::new_unsync(move |typed: &Credentials| {
         let request = typed.clone().request();
         async move {
-            let me = crate::bridge::call(request).await?;
+            let me = crate::bridge::call(request).await?.me;
             password.set(String::new());
             code.set(String::new());
             // The same account as before: leave the page untouched.
@@ -193,6 +238,7 @@ pub fn SessionEnded() -> impl IntoView {
             relogin.dispatch(Credentials {
                 email: before.email,
                 password: password.get_untracked(),
+                account_key: String::new(),
                 totp: code.get_untracked(),
             });
         }

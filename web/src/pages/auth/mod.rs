@@ -13,15 +13,14 @@ pub mod waiting;
 
 use leptos::prelude::*;
 use pli_api::ErrorCode;
-use pli_api::messages::Me;
 
 pub use self::link::{Invitation, Setup};
 pub use self::login::{Login, SessionEnded, Unlock};
 pub use self::waiting::{MyFingerprints, Pending};
-use super::{ErrorBox, remember_root};
+use super::ErrorBox;
 use crate::app::{Auth, Ctx, Route, navigate};
 use crate::i18n::t;
-use crate::protocol::WorkerError;
+use crate::protocol::{SignedIn, WorkerError};
 
 /// A form's submission.
 type Submit<I> = Action<I, Result<(), WorkerError>>;
@@ -37,9 +36,14 @@ fn last_error<I: Send + Sync + 'static>(action: Submit<I>) -> Signal<Option<Work
     })
 }
 
-fn after_login(ctx: Ctx, me: Me) {
+fn after_login(ctx: Ctx, signed: SignedIn) {
+    let me = signed.me;
     ctx.auth.set(Auth::Ready(Box::new(me.clone())));
-    leptos::task::spawn_local(remember_root());
+    // A new account key: the kit de secours before anything else.
+    if signed.kit_due {
+        navigate(&Route::Kit);
+        return;
+    }
     // A page asked for a log-in (the session had ended, a bookmarked exchange): stay on
     // it. From the login form or a one-time link, go home.
     if !matches!(

@@ -1,0 +1,100 @@
+//! The kit de secours: the account key a person needs, with their password, to open
+//! their keys on a new device — shown once when it is made (a new account, or an
+//! account moved to account keys), and again from « Mon compte ». A page to print (or
+//! save as PDF) and keep somewhere safe, away from the password: the address of the
+//! platform, the account, the key in large type and as a QR code, and the platform
+//! root's fingerprint to check the platform against.
+
+use leptos::prelude::*;
+
+use crate::app::{Auth, Ctx, Route, navigate};
+use crate::i18n::t;
+use crate::protocol::{Kit, KitView};
+
+/// The QR code of `text` as an SVG path (one unit per module, a four-module quiet zone
+/// included in the view box): drawn in the page, nothing fetched, within the CSP.
+fn qr_path(text: &str) -> Option<(i32, String)> {
+    let code = qrcodegen::QrCode::encode_text(text, qrcodegen::QrCodeEcc::Medium).ok()?;
+    let size = code.size();
+    let mut path = String::new();
+    for y in 0..size {
+        for x in 0..size {
+            if code.get_module(x, y) {
+                path.push_str(&format!("M{},{}h1v1h-1z", x + 4, y + 4));
+            }
+        }
+    }
+    Some((size + 8, path))
+}
+
+/// The kit page.
+#[component]
+pub fn KitPage() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let kit = LocalResource::new(|| crate::bridge::call(Kit));
+    let print = |_| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.print();
+        }
+    };
+    let done = move |_| {
+        let next = match ctx.auth.get_untracked() {
+            Auth::Ready(me) if me.role == pli_api::Role::PlatformAdmin => Route::Platform,
+            _ => Route::Inbox,
+        };
+        navigate(&next);
+    };
+    let sheet = move |kit: KitView| {
+        let qr = qr_path(&kit.account_key).map(|(size, path)| {
+            view! {
+                <svg class="kit-qr" data-testid="kit-qr" role="img" viewBox=format!("0 0 {size} {size}")
+                    aria-label=move || t("kit.qr")>
+                    <rect width="100%" height="100%" fill="#fff" />
+                    <path d=path fill="#000" />
+                </svg>
+            }
+        });
+        view! {
+            <div class="kit-sheet" data-testid="kit">
+                <p class="kit-brand">"Pli — " {move || t("kit.title")}</p>
+                <dl class="kit-facts">
+                    <dt>{move || t("kit.address")}</dt>
+                    <dd><code>{kit.address.clone()}</code></dd>
+                    <dt>{move || t("kit.account")}</dt>
+                    <dd>{kit.display_name.clone()} " — " {kit.email.clone()} " (" {kit.org_name.clone()} ")"</dd>
+                    <dt>{move || t("kit.key")}</dt>
+                    <dd><code class="kit-key" data-testid="account-key">{kit.account_key.clone()}</code></dd>
+                    <dt>{move || t("kit.root")}</dt>
+                    <dd><code data-testid="kit-root">{kit.root_fingerprint.clone()}</code></dd>
+                </dl>
+                {qr}
+                <p class="kit-password">{move || t("kit.password")}</p>
+            </div>
+        }
+    };
+    view! {
+        <section class="card kit" aria-labelledby="kit-title">
+            <h1 id="kit-title">{move || t("kit.title")}</h1>
+            <p class="lead">{move || t("kit.lead")}</p>
+            <Transition fallback=|| view! { <p class="hint" role="status">{move || t("state.loading")}</p> }>
+                {move || Suspend::new(async move {
+                    match kit.await {
+                        Ok(kit) => sheet(kit).into_any(),
+                        Err(e) => view! {
+                            <div class="alert error" role="alert"><p>{crate::i18n::error(e.code)}</p></div>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+            <ul class="kit-advice">
+                <li>{move || t("kit.advice.print")}</li>
+                <li>{move || t("kit.advice.apart")}</li>
+                <li>{move || t("kit.advice.lost")}</li>
+            </ul>
+            <div class="actions no-print">
+                <button type="button" data-testid="kit-print" on:click=print>{move || t("kit.print")}</button>
+                <button type="button" class="primary" data-testid="kit-done" on:click=done>{move || t("kit.done")}</button>
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,191 @@
+//! The account keys this browser keeps, so that the kit de secours is needed once per
+//! device: in IndexedDB (database `pli`, store `account-keys`, one record per address),
+//! each sealed with AES-256-GCM under a WebCrypto key that is *not extractable* — kept
+//! in the same database, usable by this origin's scripts, never readable as bytes by
+//! anyone, and nothing the relay ever sees. Clearing the site's data forgets them: the
+//! kit is then asked for again.
+
+use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
+use pli_api::ErrorCode;
+use pli_crypto::account_key::AccountKey;
+use wasm_bindgen::{JsCast as _, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    CryptoKey, IdbDatabase, IdbObjectStore, IdbOpenDbRequest, IdbRequest, IdbTransactionMode,
+};
+
+use crate::protocol::WorkerError;
+
+const DATABASE: &str = "pli";
+const KEYS: &str = "account-keys";
+const WRAPPING: &str = "wrapping-key";
+
+fn failed(what: &str) -> impl Fn(JsValue) -> WorkerError + '_ {
+    move |e| WorkerError::new(ErrorCode::Io, format!("{what}: {e:?}"))
+}
+
+/// Resolves when `request` succeeds (or fails).
+async fn done(request: &IdbRequest) -> Result<JsValue, WorkerError> {
+    let promise = Promise::new(&mut |resolve, reject| {
+        let ok = resolve.clone();
+        let on_success =
+            wasm_bindgen::closure::Closure::once_into_js(move |event: web_sys::Event| {
+                let result = event
+                    .target()
+                    .and_then(|t| t.dyn_into::<IdbRequest>().ok())
+                    .and_then(|r| r.result().ok())
+                    .unwrap_or(JsValue::UNDEFINED);
+                let _ = ok.call1(&JsValue::NULL, &result);
+            });
+        let on_error = wasm_bindgen::closure::Closure::once_into_js(move |event: JsValue| {
+            let _ = reject.call1(&JsValue::NULL, &event);
+        });
+        request.set_onsuccess(Some(on_success.unchecked_ref()));
+        request.set_onerror(Some(on_error.unchecked_ref()));
+    });
+    JsFuture::from(promise).await.map_err(failed("IndexedDB"))
+}
+
+async fn open() -> Result<IdbDatabase, WorkerError> {
+    let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+    let factory = scope
+        .indexed_db()
+        .map_err(failed("IndexedDB"))?
+        .ok_or_else(|| WorkerError::new(ErrorCode::Io, "no IndexedDB in this browser"))?;
+    let request: IdbOpenDbRequest = factory.open_with_u32(DATABASE, 1).map_err(failed("open"))?;
+    let upgrade = wasm_bindgen::closure::Closure::once_into_js(move |event: web_sys::Event| {
+        if let Some(db) = event
+            .target()
+            .and_then(|t| t.dyn_into::<IdbRequest>().ok())
+            .and_then(|r| r.result().ok())
+            .and_then(|r| r.dyn_into::<IdbDatabase>().ok())
+        {
+            for store in [KEYS, WRAPPING] {
+                if !db.object_store_names().contains(store) {
+                    let _ = db.create_object_store(store);
+                }
+            }
+        }
+    });
+    request.set_onupgradeneeded(Some(upgrade.unchecked_ref()));
+    done(&request).await?.dyn_into().map_err(failed("open"))
+}
+
+fn store(
+    db: &IdbDatabase,
+    name: &str,
+    mode: IdbTransactionMode,
+) -> Result<IdbObjectStore, WorkerError> {
+    db.transaction_with_str_and_mode(name, mode)
+        .and_then(|t| t.object_store(name))
+        .map_err(failed("IndexedDB"))
+}
+
+fn subtle() -> Result<web_sys::SubtleCrypto, WorkerError> {
+    let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+    Ok(scope.crypto().map_err(failed("WebCrypto"))?.subtle())
+}
+
+/// The browser's wrapping key, made on first use.
+async fn wrapping_key(db: &IdbDatabase) -> Result<CryptoKey, WorkerError> {
+    let found = done(
+        &store(db, WRAPPING, IdbTransactionMode::Readonly)?
+            .get(&JsValue::from_str("key"))
+            .map_err(failed("IndexedDB"))?,
+    )
+    .await?;
+    if let Ok(key) = found.dyn_into::<CryptoKey>() {
+        return Ok(key);
+    }
+    let params = web_sys::AesKeyGenParams::new("AES-GCM", 256);
+    let usages = Array::of2(&"encrypt".into(), &"decrypt".into());
+    let key: CryptoKey = JsFuture::from(
+        subtle()?
+            .generate_key_with_object(&params, false, &usages)
+            .map_err(failed("WebCrypto"))?,
+    )
+    .await
+    .map_err(failed("WebCrypto"))?
+    .dyn_into()
+    .map_err(failed("WebCrypto"))?;
+    done(
+        &store(db, WRAPPING, IdbTransactionMode::Readwrite)?
+            .put_with_key(&key, &JsValue::from_str("key"))
+            .map_err(failed("IndexedDB"))?,
+    )
+    .await?;
+    Ok(key)
+}
+
+fn record_key(email: &str) -> JsValue {
+    JsValue::from_str(&email.trim().to_lowercase())
+}
+
+/// Keeps `key` as the account key of `email` on this browser.
+pub(super) async fn remember(email: &str, key: &AccountKey) -> Result<(), WorkerError> {
+    let db = open().await?;
+    let wrapping = wrapping_key(&db).await?;
+    let mut iv = [0u8; 12];
+    getrandom::fill(&mut iv).map_err(|e| WorkerError::new(ErrorCode::Io, e.to_string()))?;
+    let params = web_sys::AesGcmParams::new("AES-GCM", &Uint8Array::from(iv.as_slice()));
+    let plain = Uint8Array::from(key.to_bytes().as_slice());
+    let sealed = JsFuture::from(
+        subtle()?
+            .encrypt_with_object_and_buffer_source(&params, &wrapping, &plain)
+            .map_err(failed("WebCrypto"))?,
+    )
+    .await
+    .map_err(failed("WebCrypto"))?;
+    plain.fill(0, 0, plain.length());
+    let record = Object::new();
+    Reflect::set(&record, &"iv".into(), &Uint8Array::from(iv.as_slice()))
+        .map_err(failed("record"))?;
+    Reflect::set(&record, &"sealed".into(), &sealed).map_err(failed("record"))?;
+    done(
+        &store(&db, KEYS, IdbTransactionMode::Readwrite)?
+            .put_with_key(&record, &record_key(email))
+            .map_err(failed("IndexedDB"))?,
+    )
+    .await?;
+    Ok(())
+}
+
+/// The account key of `email` this browser keeps, if any (a record that no longer opens
+/// counts as none: the kit is asked for).
+pub(super) async fn recall(email: &str) -> Result<Option<AccountKey>, WorkerError> {
+    let db = open().await?;
+    let record = done(
+        &store(&db, KEYS, IdbTransactionMode::Readonly)?
+            .get(&record_key(email))
+            .map_err(failed("IndexedDB"))?,
+    )
+    .await?;
+    if record.is_undefined() || record.is_null() {
+        return Ok(None);
+    }
+    let (Ok(iv), Ok(sealed)) = (
+        Reflect::get(&record, &"iv".into()),
+        Reflect::get(&record, &"sealed".into()),
+    ) else {
+        return Ok(None);
+    };
+    let wrapping = wrapping_key(&db).await?;
+    let Ok(iv) = iv.dyn_into::<Uint8Array>() else {
+        return Ok(None);
+    };
+    let params = web_sys::AesGcmParams::new("AES-GCM", &iv);
+    let Ok(promise) = subtle()?.decrypt_with_object_and_buffer_source(
+        &params,
+        &wrapping,
+        &sealed.unchecked_into::<Object>(),
+    ) else {
+        return Ok(None);
+    };
+    let Ok(plain) = JsFuture::from(promise).await else {
+        return Ok(None);
+    };
+    let bytes = zeroize::Zeroizing::new(Uint8Array::new(&plain).to_vec());
+    Ok(<[u8; 16]>::try_from(bytes.as_slice())
+        .ok()
+        .map(AccountKey::from_bytes))
+}
