@@ -59,6 +59,7 @@ async fn journey_4_members_key_rotation_audit_and_retention() {
         .log_in(
             &court_admin.email,
             PASSWORD,
+            Some(&court_admin.account_key()),
             Some(&totp(&secret, 1).unwrap()),
         )
         .await
@@ -86,7 +87,8 @@ async fn journey_4_members_key_rotation_audit_and_retention() {
         .await
         .unwrap();
     admin.record("invited").await.unwrap();
-    let (mut newcomer, print) = accept(&base, "journey4-newcomer", &link, NEWCOMER).await;
+    let (mut newcomer, print, newcomer_key) =
+        accept(&base, "journey4-newcomer", &link, NEWCOMER).await;
     certify(
         &mut admin,
         "[data-testid=members-refresh]",
@@ -141,8 +143,15 @@ async fn journey_4_members_key_rotation_audit_and_retention() {
     }
     newcomer.record("session-ended").await.unwrap();
     newcomer.close().await.unwrap();
-    let refused = Session::login(&Client::new(&base), NEWCOMER, PASSWORD, None, None, None).await;
-    assert!(refused.is_err(), "a removed member logged in");
+    // With every secret they had (password and account key), the removed member is refused.
+    let key = pli_crypto::account_key::AccountKey::parse(&newcomer_key).unwrap();
+    let refused =
+        Session::login(&Client::new(&base), NEWCOMER, PASSWORD, Some(&key), None, None).await;
+    assert_eq!(
+        refused.map(|_| ()).unwrap_err().code(),
+        pli_api::ErrorCode::InvalidCredentials,
+        "a removed member logged in"
+    );
 
     // Rotates the key: generation 2, granted to every current member.
     admin.click("[data-testid=rotate-now]").await.unwrap();
@@ -167,7 +176,7 @@ async fn journey_4_members_key_rotation_audit_and_retention() {
     // The exchange sent before the rotation is still readable by the greffier.
     let mut reader = Browser::open(&base, "journey4-greffier").await.unwrap();
     reader
-        .log_in(&greffier.email, PASSWORD, None)
+        .log_in(&greffier.email, PASSWORD, Some(&greffier.account_key()), None)
         .await
         .unwrap();
     reader.goto(&format!("#/exchange/{before}")).await.unwrap();
@@ -293,6 +302,7 @@ async fn journey_4_sensitive_actions_ask_for_the_password_again() {
         .log_in(
             &court_admin.email,
             PASSWORD,
+            Some(&court_admin.account_key()),
             Some(&totp(&secret, 1).unwrap()),
         )
         .await

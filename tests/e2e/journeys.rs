@@ -51,6 +51,9 @@ async fn set_up_platform(browser: &mut Browser, token: &str) -> String {
     browser.fill("#new-password", PASSWORD).await.unwrap();
     browser.fill("#repeat-password", PASSWORD).await.unwrap();
     browser.click("form button[type=submit]").await.unwrap();
+    // The kit de secours first: the account key, made in this browser.
+    let key = browser.keep_kit().await.unwrap();
+    assert!(key.starts_with("PLI1-"), "{key}");
     // Admins must enable TOTP before anything else.
     let secret = enable_totp(browser).await;
     browser
@@ -118,9 +121,15 @@ async fn create_org(
 }
 
 /// Someone opens their invitation link in a fresh browser and chooses a password (the
-/// browser generates their keys); returns the browser, on the page that waits for
-/// certification, and the signing fingerprint that page shows.
-pub async fn accept(base: &str, label: &str, link: &str, who: &str) -> (Browser, String) {
+/// browser generates their keys and account key, and shows the kit); returns the
+/// browser, on the page that waits for certification, the signing fingerprint that page
+/// shows, and the account key the kit showed.
+pub async fn accept(
+    base: &str,
+    label: &str,
+    link: &str,
+    who: &str,
+) -> (Browser, String, String) {
     let mut browser = Browser::open(base, label).await.unwrap();
     open_link(&browser, link).await;
     browser.find("#new-password").await.unwrap();
@@ -132,6 +141,7 @@ pub async fn accept(base: &str, label: &str, link: &str, who: &str) -> (Browser,
     browser.fill("#new-password", PASSWORD).await.unwrap();
     browser.fill("#repeat-password", PASSWORD).await.unwrap();
     browser.click("form button[type=submit]").await.unwrap();
+    let key = browser.keep_kit().await.unwrap();
     let fingerprint = browser
         .wait_for(
             "[data-testid=my-signing-fingerprint]",
@@ -143,7 +153,7 @@ pub async fn accept(base: &str, label: &str, link: &str, who: &str) -> (Browser,
         .await
         .unwrap();
     browser.record("pending").await.unwrap();
-    (browser, fingerprint)
+    (browser, fingerprint, key)
 }
 
 /// An admin certifies `email` after comparing the fingerprint their page shows with the
@@ -259,14 +269,14 @@ async fn journey_1_platform_set_up_organisations_admins_and_a_member() {
     .await;
 
     // Each admin accepts; the platform admin certifies them, fingerprints compared.
-    let (mut court, court_print) = accept(
+    let (mut court, court_print, _) = accept(
         &base,
         "journey1-court-admin",
         &court_link,
         "greffe.chef@tj-meaux.test",
     )
     .await;
-    let (mut dept, dept_print) = accept(
+    let (mut dept, dept_print, _) = accept(
         &base,
         "journey1-dept-admin",
         &dept_link,
@@ -321,7 +331,7 @@ async fn journey_1_platform_set_up_organisations_admins_and_a_member() {
     court.click("[data-testid=invite-submit]").await.unwrap();
     let member_link = text(&court, "[data-testid=invitation-link]").await;
     court.record("member-invited").await.unwrap();
-    let (mut member, member_print) = accept(
+    let (mut member, member_print, _) = accept(
         &base,
         "journey1-member",
         &member_link,

@@ -148,6 +148,20 @@ async fn journey_5_forgotten_password_and_new_account_set_up() {
         .await
         .unwrap();
     browser.click("form button[type=submit]").await.unwrap();
+    // A new browser: the account key is asked first (the kit), before any check.
+    browser
+        .wait_for_text(
+            "Ce compte est protégé par une clé de compte",
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+    browser.record("account-key-asked").await.unwrap();
+    browser
+        .fill("#login-account-key", &cast.greffier.account_key())
+        .await
+        .unwrap();
+    browser.click("form button[type=submit]").await.unwrap();
     browser
         .wait_for_text(
             "Adresse électronique, mot de passe ou clé de compte incorrect.",
@@ -186,6 +200,11 @@ async fn journey_5_forgotten_password_and_new_account_set_up() {
         .unwrap();
     admin.fill("#login-password", PASSWORD).await.unwrap();
     admin.click("form button[type=submit]").await.unwrap();
+    admin
+        .fill("#login-account-key", &cast.court_admin.account_key())
+        .await
+        .unwrap();
+    admin.click("form button[type=submit]").await.unwrap();
     admin.fill("#login-totp", &wrong).await.unwrap();
     admin.click("form button[type=submit]").await.unwrap();
     admin
@@ -223,6 +242,9 @@ async fn journey_5_forgotten_password_and_new_account_set_up() {
         .await
         .unwrap();
     browser.click("form button[type=submit]").await.unwrap();
+    // New keys, a new account key: a new kit.
+    let new_key = browser.keep_kit().await.unwrap();
+    assert_ne!(new_key, cast.greffier.account_key());
     let print = text(&browser, "[data-testid=my-signing-fingerprint]").await;
     browser.record("reset-pending").await.unwrap();
 
@@ -264,7 +286,7 @@ async fn journey_5_forgotten_password_and_new_account_set_up() {
         .await
         .unwrap();
     browser
-        .log_in(&cast.greffier.email, new_password, None)
+        .log_in(&cast.greffier.email, new_password, Some(&new_key), None)
         .await
         .unwrap();
     browser.find("[data-testid=exchange-row]").await.unwrap();
@@ -292,7 +314,7 @@ async fn journey_5_session_ended_and_access_removed() {
         .await
         .unwrap();
     browser
-        .log_in(&cast.greffier.email, PASSWORD, None)
+        .log_in(&cast.greffier.email, PASSWORD, Some(&cast.greffier.account_key()), None)
         .await
         .unwrap();
     let user = cast.greffier.session.me.user_id.to_string();
@@ -402,6 +424,7 @@ async fn journey_5_session_ended_and_access_removed() {
         .log_in(
             &cast.court_admin.email,
             PASSWORD,
+            Some(&cast.court_admin.account_key()),
             Some(&totp(&secret, 1).unwrap()),
         )
         .await
@@ -502,7 +525,7 @@ async fn journey_5_expired_exchange_and_corrupted_file() {
         .await
         .unwrap();
     browser
-        .log_in(&cast.greffier.email, PASSWORD, None)
+        .log_in(&cast.greffier.email, PASSWORD, Some(&cast.greffier.account_key()), None)
         .await
         .unwrap();
     open(&browser, &damaged).await;

@@ -216,14 +216,16 @@ struct SendResult {
 
 async fn send(
     base: &str,
-    caseworker_email: &str,
+    (caseworker_email, account_key): (&str, &str),
     path: &Path,
     size: u64,
 ) -> anyhow::Result<SendResult> {
     let browser = Browser::open(base, "bench-send").await?;
     let long = TimeoutConfiguration::new(Some(Duration::from_secs(1800)), None, None);
     browser.client.update_timeouts(long).await?;
-    browser.log_in(caseworker_email, PASSWORD, None).await?;
+    browser
+        .log_in(caseworker_email, PASSWORD, Some(account_key), None)
+        .await?;
     browser.goto("#/send").await?;
     browser
         .fill_send_form(&[path], COURT, "Rapport", "Banc d'essai")
@@ -268,13 +270,15 @@ struct ReceiveResult {
 
 async fn receive(
     server_base: &str,
-    greffier_email: &str,
+    (greffier_email, account_key): (&str, &str),
     exchange: &str,
     size: u64,
     expected: [u8; 32],
 ) -> anyhow::Result<ReceiveResult> {
     let browser = Browser::open(server_base, "bench-receive").await?;
-    browser.log_in(greffier_email, PASSWORD, None).await?;
+    browser
+        .log_in(greffier_email, PASSWORD, Some(account_key), None)
+        .await?;
     browser.goto(&format!("#/exchange/{exchange}")).await?;
     browser.find("[data-testid=verified-badge]").await?;
     browser.find("[data-testid=save-file-0]").await?;
@@ -350,7 +354,10 @@ async fn main() -> anyhow::Result<()> {
     println!("sending {} MiB from the web app…", send_size >> 20);
     let sent = send(
         &server.base,
-        &people.caseworker.email,
+        (
+            &people.caseworker.email,
+            &people.caseworker.account_key(),
+        ),
         &send_path,
         send_size,
     )
@@ -384,7 +391,7 @@ async fn main() -> anyhow::Result<()> {
         .await?;
     let received = receive(
         &server.base,
-        &people.greffier.email,
+        (&people.greffier.email, &people.greffier.account_key()),
         &exchange.to_string(),
         receive_size,
         expected,

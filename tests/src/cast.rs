@@ -77,6 +77,15 @@ pub async fn join(
 }
 
 impl Person {
+    /// Their account key, as their kit writes it (a browser asks for it at its first
+    /// log-in).
+    pub fn account_key(&self) -> String {
+        self.session
+            .account_key()
+            .map(|k| k.to_text().to_string())
+            .unwrap_or_default()
+    }
+
     /// Turns TOTP on (admins must before anything else).
     pub async fn enable_totp(&mut self) -> anyhow::Result<()> {
         let secret = self

@@ -253,17 +253,25 @@ impl Browser {
         Ok(self.client.execute(script, vec![]).await?)
     }
 
-    /// Logs in on the login page as `email`, typing the TOTP code when one is asked.
+    /// Logs in on the login page as `email`, typing the account key when this browser
+    /// asks for it (its first log-in) and the TOTP code when one is asked.
     pub async fn log_in(
         &self,
         email: &str,
         password: &str,
+        account_key: Option<&str>,
         totp: Option<&str>,
     ) -> anyhow::Result<()> {
         self.goto("#/login").await?;
         self.fill("#login-email", email).await?;
         self.fill("#login-password", password).await?;
         self.click("form button[type=submit]").await?;
+        if let Some(key) = account_key
+            && self.asks_account_key().await?
+        {
+            self.fill("#login-account-key", key).await?;
+            self.click("form button[type=submit]").await?;
+        }
         if let Some(code) = totp {
             self.fill("#login-totp", code).await?;
             self.click("form button[type=submit]").await?;
@@ -278,6 +286,52 @@ impl Browser {
             tokio::time::sleep(Duration::from_millis(150)).await;
         }
         Ok(())
+    }
+
+    /// Whether the login form asks for the account key (this browser does not keep it):
+    /// waits until it does, or until the page leaves the form or says something else.
+    async fn asks_account_key(&self) -> anyhow::Result<bool> {
+        let started = Instant::now();
+        loop {
+            if self
+                .client
+                .find(Locator::Css("#login-account-key"))
+                .await
+                .is_ok()
+            {
+                return Ok(true);
+            }
+            let leaving = self.client.find(Locator::Css("#login-email")).await.is_err();
+            let said = self.client.find(Locator::Css("form .alert")).await.is_ok();
+            if leaving || started.elapsed() > Duration::from_secs(60) {
+                return Ok(false);
+            }
+            if said {
+                // The field and the message come in one update; give the field its turn.
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                return Ok(self
+                    .client
+                    .find(Locator::Css("#login-account-key"))
+                    .await
+                    .is_ok());
+            }
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    }
+
+    /// On the kit de secours shown after a set-up, an invitation, a reset or the move of
+    /// an old account: reads the account key, keeps a screenshot, checks the page, and
+    /// says the kit is put away. Returns the key as the kit writes it.
+    pub async fn keep_kit(&mut self) -> anyhow::Result<String> {
+        let key = self
+            .wait_for("[data-testid=account-key]", Duration::from_secs(60))
+            .await?
+            .text()
+            .await?;
+        self.find("[data-testid=kit-qr]").await?;
+        self.record("kit").await?;
+        self.click("[data-testid=kit-done]").await?;
+        Ok(key)
     }
 
     /// Saves a screenshot as `target/e2e-screenshots/<test>-<n>-<label>.png`.

@@ -13,8 +13,8 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "error.wrong_password",
-        "Mot de passe ou clé de compte incorrect.",
-        "Wrong password or account key.",
+        "Mot de passe incorrect.",
+        "Wrong password.",
     ),
     (
         "error.account_key_needed",
@@ -103,8 +103,8 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "error.root_changed",
-        "Attention : ce serveur présente une autre clé d'autorité de la plateforme que celle que ce navigateur a retenue. Rien de ce qu'il sert ne peut être vérifié : ne continuez pas et prévenez votre administrateur.",
-        "Warning: this server presents another platform authority key than the one this browser remembered. Nothing it serves can be verified: do not continue and tell your administrator.",
+        "Attention : ce serveur présente une autre clé d'autorité de la plateforme que celle que vous avez reçue (dans votre lien, de votre administrateur, ou scellée avec vos clés). Il pourrait se faire passer pour la plateforme : rien de ce qu'il sert ne peut être vérifié. Ne continuez pas et prévenez votre administrateur.",
+        "Warning: this server presents another platform authority key than the one you were given (in your link, by your administrator, or sealed with your keys). It could be impersonating the platform: nothing it serves can be verified. Do not continue and tell your administrator.",
     ),
     (
         "error.verification",
