@@ -151,11 +151,12 @@ pub(super) fn memory(
 
     let sh = Shell::new()?;
     let (fixture, base, email) = (&tools.fixture, relay.base(), &world.sender_email);
+    let key = &world.sender_account_key;
     let manifest = format!("{MANIFEST_LEN}:{manifest_sha256}");
     let object = format!("{BIG_OBJECT}:{object_sha256}");
     read_echoed(cmd!(
         sh,
-        "{fixture} complete --base {base} --email {email} --exchange {exchange} --object {manifest} --object {object}"
+        "{fixture} complete --base {base} --email {email} --account-key {key} --exchange {exchange} --object {manifest} --object {object}"
     ))
         .context("the fixture cannot complete the exchange")?;
 

@@ -150,9 +150,13 @@ pub(super) struct World {
     sender_org: String,
     sender_user: String,
     sender_email: String,
+    /// The sender's account key (the fixture logs in again with it).
+    sender_account_key: String,
     sender_token: String,
     recipient_org: String,
     recipient_email: String,
+    /// The recipient's account key.
+    recipient_account_key: String,
     recipient_generation: String,
 }
 
@@ -177,9 +181,11 @@ impl World {
             sender_org: field("sender_org")?,
             sender_user: field("sender_user")?,
             sender_email: field("sender_email")?,
+            sender_account_key: field("sender_account_key")?,
             sender_token: field("sender_token")?,
             recipient_org: field("recipient_org")?,
             recipient_email: field("recipient_email")?,
+            recipient_account_key: field("recipient_account_key")?,
             recipient_generation: field("recipient_generation")?,
         })
     }
@@ -190,7 +196,11 @@ impl World {
     fn recipient_session(&self, tools: &Tools, relay: &Relay) -> Result<String> {
         let sh = Shell::new()?;
         let (fixture, base, email) = (&tools.fixture, relay.base(), &self.recipient_email);
-        let text = read_echoed(cmd!(sh, "{fixture} login --base {base} --email {email}"))
+        let key = &self.recipient_account_key;
+        let text = read_echoed(cmd!(
+            sh,
+            "{fixture} login --base {base} --email {email} --account-key {key}"
+        ))
             .context("the fixture cannot log in")?;
         json_field(&text, "token").context("the fixture printed no token")
     }
