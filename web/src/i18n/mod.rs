@@ -58,7 +58,11 @@ const CATALOGUES: &[&[Entry]] = &[
     inbox::ENTRIES,
     exchange::ENTRIES,
     compose::ENTRIES,
-    admin::ENTRIES,
+    admin::members::ENTRIES,
+    admin::invitations::ENTRIES,
+    admin::keys::ENTRIES,
+    admin::retention::ENTRIES,
+    admin::audit::ENTRIES,
     platform::ENTRIES,
 ];
 
