@@ -162,6 +162,8 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "Aucun fichier choisi.",
         "No file chosen.",
     ),
+    // compose.files.count and compose.files.added: for pages/compose.rs until it adopts
+    // tn! with their plural twins (PLURALS below); to be deleted then.
     (
         "compose.files.count",
         "{count} fichier(s), {size} au total",
@@ -351,5 +353,24 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "resume.error.changed",
         "Le contenu d'un fichier a changé depuis le début de l'envoi : il ne peut pas être repris. Abandonnez-le, puis envoyez de nouveau.",
         "A file's content changed since the send began: it cannot be resumed. Abandon it, then send again.",
+    ),
+];
+
+pub(super) const PLURALS: &[super::PluralEntry] = &[
+    (
+        "compose.files.count.plural",
+        [
+            "{count} fichier, {size} au total",
+            "{count} fichiers, {size} au total",
+        ],
+        [
+            "{count} file, {size} in all",
+            "{count} files, {size} in all",
+        ],
+    ),
+    (
+        "compose.files.added.plural",
+        ["{count} fichier ajouté.", "{count} fichiers ajoutés."],
+        ["{count} file added.", "{count} files added."],
     ),
 ];

@@ -13,7 +13,7 @@ use super::ErrorBox;
 use super::dialog::{Reauth, ReauthDialog, report};
 use super::manage::{AuditLog, AuditSource, InviteForm, KeysPanel, MembersPanel, load_members};
 use crate::app::{Ctx, me};
-use crate::i18n::{fill, t};
+use crate::i18n::{t, tn};
 use crate::protocol::WorkerError;
 
 #[component]
@@ -178,7 +178,7 @@ fn RetentionForm(org: OrgId, version: RwSignal<u32>) -> impl IntoView {
             <div class="actions">
                 <button type="submit" class="primary" data-testid="retention-submit">{move || t("admin.retention.submit")}</button>
                 <span role="status" class="ok">
-                    {move || saved.get().map(|d| fill(&t("admin.retention.saved"), &[("days", &d.to_string())]))}
+                    {move || saved.get().map(|days| tn!("admin.retention.saved", days))}
                 </span>
             </div>
         </form>

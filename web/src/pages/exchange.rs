@@ -18,7 +18,7 @@ use pli_api::{ExchangeId, OrgId};
 use super::ProgressBar;
 use super::inbox::{LiveEvent, OrgNames, live_events, org_name, org_names};
 use crate::app::{Auth, Ctx, Route};
-use crate::i18n::{self, fill, t};
+use crate::i18n::{self, fill, t, tn};
 use crate::protocol::{Opened, OpenedFile, ProgressReport, ReadBy, WorkerError};
 
 /// Where the page stands.
@@ -320,7 +320,7 @@ fn expired(
             </div>
             <div>
                 <dt>{move || t("exchange.files")}</dt>
-                <dd>{move || fill(&t("exchange.expired.files"), &[("count", &files.to_string()), ("size", &i18n::size(size))])}</dd>
+                <dd>{move || fill(&tn!("exchange.expired.files", files), &[("size", &i18n::size(size))])}</dd>
             </div>
         </dl>
     }

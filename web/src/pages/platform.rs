@@ -14,7 +14,7 @@ use super::ErrorBox;
 use super::dialog::{Reauth, ReauthDialog, focus_later, report};
 use super::manage::{AuditLog, AuditSource, InviteForm, KeysPanel, MembersPanel, load_members};
 use crate::app::{Ctx, me};
-use crate::i18n::{fill, t};
+use crate::i18n::{fill, t, tn};
 use crate::protocol::WorkerError;
 
 #[component]
@@ -92,7 +92,7 @@ pub fn Platform() -> impl IntoView {
                             {list.into_iter().map(|o| {
                                 let id = o.org_id;
                                 let kind = o.kind;
-                                let days = o.retention_days.to_string();
+                                let days = o.retention_days;
                                 let name = o.name.clone();
                                 let current = move || (selected.get() == Some(id)).then_some("true");
                                 view! {
@@ -101,7 +101,7 @@ pub fn Platform() -> impl IntoView {
                                         <td data-label=move || t("platform.org.code")><code>{o.code.clone()}</code></td>
                                         <td data-label=move || t("platform.org.kind")>{move || t(&format!("platform.kind.{kind}"))}</td>
                                         <td data-label=move || t("platform.org.retention")>
-                                            {move || fill(&t("platform.org.days"), &[("days", &days)])}
+                                            {move || tn!("platform.org.days", days)}
                                         </td>
                                         <td class="row-actions" data-label=move || t("admin.members.actions")>
                                             <button type="button" aria-pressed=current data-testid=format!("manage-{}", o.code)

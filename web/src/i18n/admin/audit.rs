@@ -11,11 +11,6 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
     ),
     ("admin.audit.valid", "Chaîne intègre", "Chain intact"),
     (
-        "admin.audit.valid.detail",
-        "{count} entrée(s) vérifiée(s) : aucune n'a été modifiée, supprimée ou déplacée.",
-        "{count} entries checked: none was edited, removed or moved.",
-    ),
-    (
         "admin.audit.broken",
         "Chaîne d'audit rompue à l'entrée {seq}.",
         "Audit chain broken at entry {seq}.",
@@ -211,3 +206,15 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
         "Exchange expired and deleted",
     ),
 ];
+
+pub(in crate::i18n) const PLURALS: &[crate::i18n::PluralEntry] = &[(
+    "admin.audit.valid.detail",
+    [
+        "{count} entrée vérifiée : aucune n'a été modifiée, supprimée ou déplacée.",
+        "{count} entrées vérifiées : aucune n'a été modifiée, supprimée ou déplacée.",
+    ],
+    [
+        "{count} entry checked: it was not edited, removed or moved.",
+        "{count} entries checked: none was edited, removed or moved.",
+    ],
+)];

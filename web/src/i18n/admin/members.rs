@@ -166,8 +166,8 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
     ),
     (
         "admin.removed.detail",
-        "{name} : {sessions} session(s) fermée(s), {grants} clé(s) supprimée(s).",
-        "{name}: {sessions} session(s) ended, {grants} key(s) deleted.",
+        "{name} : {sessions}, {grants}.",
+        "{name}: {sessions}, {grants}.",
     ),
     (
         "admin.removed.rotate",
@@ -200,5 +200,18 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
         "admin.reset.done",
         "Nouveau lien émis pour {name}. Une fois son nouveau mot de passe choisi, {name} apparaîtra « À certifier » : certifiez à nouveau cette personne après avoir comparé sa nouvelle empreinte.",
         "New link issued for {name}. Once they chose a new password, {name} will show as \"To certify\": certify them again after comparing the new fingerprint.",
+    ),
+];
+
+pub(in crate::i18n) const PLURALS: &[crate::i18n::PluralEntry] = &[
+    (
+        "admin.removed.sessions",
+        ["{count} session fermée", "{count} sessions fermées"],
+        ["{count} session ended", "{count} sessions ended"],
+    ),
+    (
+        "admin.removed.grants",
+        ["{count} clé supprimée", "{count} clés supprimées"],
+        ["{count} key deleted", "{count} keys deleted"],
     ),
 ];

@@ -23,9 +23,16 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
         "Enter a whole number of days between 1 and 3650.",
     ),
     ("admin.retention.submit", "Enregistrer", "Save"),
-    (
-        "admin.retention.saved",
-        "Enregistré : les plis sont conservés {days} jours.",
-        "Saved: exchanges are kept {days} days.",
-    ),
 ];
+
+pub(in crate::i18n) const PLURALS: &[crate::i18n::PluralEntry] = &[(
+    "admin.retention.saved",
+    [
+        "Enregistré : les plis sont conservés {count} jour.",
+        "Enregistré : les plis sont conservés {count} jours.",
+    ],
+    [
+        "Saved: exchanges are kept {count} day.",
+        "Saved: exchanges are kept {count} days.",
+    ],
+)];

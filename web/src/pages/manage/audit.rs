@@ -11,7 +11,7 @@ use wasm_bindgen::JsCast as _;
 use wasm_bindgen_futures::JsFuture;
 
 use super::super::ErrorBox;
-use crate::i18n::{self, fill, t};
+use crate::i18n::{self, fill, t, tn};
 use crate::protocol::WorkerError;
 
 use super::*;
@@ -267,7 +267,7 @@ pub fn AuditLog(
                 view! {
                     <div class="audit-status alert info" data-testid="audit-status" data-valid="true">
                         <p><span class="badge verified">{move || t("admin.audit.valid")}</span> " "
-                            {move || fill(&t("admin.audit.valid.detail"), &[("count", &v.entries.to_string())])}</p>
+                            {move || tn!("admin.audit.valid.detail", v.entries)}</p>
                         <p class="hint">{move || t("admin.audit.head")} " " <code>{head.clone()}</code></p>
                     </div>
                 }

@@ -9,7 +9,7 @@ use pli_crypto::cert::Role;
 use super::super::ErrorBox;
 use super::super::dialog::{ConfirmDialog, Reauth, focus_later, report};
 use crate::app::{Ctx, me};
-use crate::i18n::{self, fill, t};
+use crate::i18n::{self, fill, t, tn};
 use crate::protocol::WorkerError;
 
 use super::*;
@@ -351,8 +351,8 @@ pub fn MembersPanel(
                         }}
                         <p class="hint">{move || fill(&t("admin.removed.detail"), &[
                             ("name", &name),
-                            ("sessions", &removed.sessions_ended.to_string()),
-                            ("grants", &removed.grants_deleted.to_string()),
+                            ("sessions", &tn!("admin.removed.sessions", removed.sessions_ended)),
+                            ("grants", &tn!("admin.removed.grants", removed.grants_deleted)),
                         ])}</p>
                         {rotate.map(|open| view! {
                             <Show when=move || rotated().is_none()>
