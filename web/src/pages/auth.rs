@@ -98,33 +98,33 @@ pub fn Login() -> impl IntoView {
     };
     view! {
         <section class="card narrow">
-            <h1>{move || t("login.title")}</h1>
-            <p class="lead">{move || t("app.tagline")}</p>
+            <h1>{move || t!("login.title")}</h1>
+            <p class="lead">{move || t!("app.tagline")}</p>
             <form on:submit=submit>
                 <div class="field">
-                    <label for="login-email">{move || t("login.email")}</label>
+                    <label for="login-email">{move || t!("login.email")}</label>
                     <input id="login-email" type="email" autocomplete="username" required
                         prop:value=email on:input=move |ev| set_email.set(event_target_value(&ev)) />
                 </div>
                 <div class="field">
-                    <label for="login-password">{move || t("login.password")}</label>
+                    <label for="login-password">{move || t!("login.password")}</label>
                     <input id="login-password" type="password" autocomplete="current-password" required
                         prop:value=password on:input=move |ev| set_password.set(event_target_value(&ev)) />
                 </div>
                 <Show when=move || need_totp.get()>
                     <div class="field">
-                        <label for="login-totp">{move || t("login.totp")}</label>
+                        <label for="login-totp">{move || t!("login.totp")}</label>
                         <input id="login-totp" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" required
                             prop:value=totp on:input=move |ev| set_totp.set(event_target_value(&ev)) />
                     </div>
                 </Show>
                 <Messages error=error />
                 {move || error.get().filter(|e| e.code == ErrorCode::InvalidCredentials).map(|_| view! {
-                    <p class="hint" data-testid="forgot-password">{move || t("login.forgot")}</p>
+                    <p class="hint" data-testid="forgot-password">{move || t!("login.forgot")}</p>
                 })}
-                <button type="submit" class="primary" disabled=busy>{move || t("login.submit")}</button>
+                <button type="submit" class="primary" disabled=busy>{move || t!("login.submit")}</button>
                 <Show when=move || busy.get()>
-                    <p role="status" class="hint">{move || t("login.deriving")}</p>
+                    <p role="status" class="hint">{move || t!("login.deriving")}</p>
                 </Show>
             </form>
         </section>
@@ -161,20 +161,20 @@ pub fn Unlock(me: Me) -> impl IntoView {
     };
     view! {
         <section class="card narrow">
-            <h1>{move || t("unlock.title")}</h1>
-            <p>{move || t("unlock.help")}</p>
+            <h1>{move || t!("unlock.title")}</h1>
+            <p>{move || t!("unlock.help")}</p>
             <p class="who"><strong>{me.display_name.clone()}</strong> " — " {me.email.clone()}</p>
             <form on:submit=submit>
                 <input type="email" autocomplete="username" hidden prop:value=me.email.clone() />
                 <div class="field">
-                    <label for="unlock-password">{move || t("login.password")}</label>
+                    <label for="unlock-password">{move || t!("login.password")}</label>
                     <input id="unlock-password" type="password" autocomplete="current-password" required
                         prop:value=password on:input=move |ev| set_password.set(event_target_value(&ev)) />
                 </div>
                 <ErrorBox error=error />
-                <button type="submit" class="primary" disabled=busy>{move || t("unlock.submit")}</button>
+                <button type="submit" class="primary" disabled=busy>{move || t!("unlock.submit")}</button>
             </form>
-            <button type="button" class="link" on:click=other>{move || t("unlock.other")}</button>
+            <button type="button" class="link" on:click=other>{move || t!("unlock.other")}</button>
         </section>
     }
 }
@@ -184,14 +184,14 @@ pub fn Unlock(me: Me) -> impl IntoView {
 fn NewPassword(password: RwSignal<String>, repeat: RwSignal<String>) -> impl IntoView {
     view! {
         <div class="field">
-            <label for="new-password">{move || t("password.new")}</label>
+            <label for="new-password">{move || t!("password.new")}</label>
             <input id="new-password" type="password" autocomplete="new-password" required minlength="12"
                 aria-describedby="password-rules"
                 prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev)) />
-            <p id="password-rules" class="hint">{move || t("password.rules")}</p>
+            <p id="password-rules" class="hint">{move || t!("password.rules")}</p>
         </div>
         <div class="field">
-            <label for="repeat-password">{move || t("password.repeat")}</label>
+            <label for="repeat-password">{move || t!("password.repeat")}</label>
             <input id="repeat-password" type="password" autocomplete="new-password" required
                 prop:value=move || repeat.get() on:input=move |ev| repeat.set(event_target_value(&ev)) />
         </div>
@@ -242,24 +242,24 @@ pub fn Setup(token: String) -> impl IntoView {
     };
     view! {
         <section class="card narrow">
-            <h1>{move || t("setup.title")}</h1>
-            <p>{move || t("setup.help")}</p>
+            <h1>{move || t!("setup.title")}</h1>
+            <p>{move || t!("setup.help")}</p>
             <form on:submit=submit>
                 <div class="field">
-                    <label for="setup-name">{move || t("setup.name")}</label>
+                    <label for="setup-name">{move || t!("setup.name")}</label>
                     <input id="setup-name" autocomplete="name" required
                         prop:value=name on:input=move |ev| set_name.set(event_target_value(&ev)) />
                 </div>
                 <div class="field">
-                    <label for="setup-email">{move || t("login.email")}</label>
+                    <label for="setup-email">{move || t!("login.email")}</label>
                     <input id="setup-email" type="email" autocomplete="username" required
                         prop:value=email on:input=move |ev| set_email.set(event_target_value(&ev)) />
                 </div>
                 <NewPassword password=password repeat=repeat />
                 <Messages error=error />
-                <button type="submit" class="primary" disabled=busy>{move || t("setup.submit")}</button>
+                <button type="submit" class="primary" disabled=busy>{move || t!("setup.submit")}</button>
                 <Show when=move || busy.get()>
-                    <p role="status" class="hint">{move || t("setup.generating")}</p>
+                    <p role="status" class="hint">{move || t!("setup.generating")}</p>
                 </Show>
             </form>
         </section>
@@ -310,10 +310,10 @@ pub fn Invitation(token: String) -> impl IntoView {
         info.get().map(|i| {
             let org = i.org_name.clone().unwrap_or_default();
             let text = if i.kind == pli_api::InvitationKind::Reset {
-                fill(&t("invitation.reset"), &[("org", &org)])
+                fill(&t!("invitation.reset"), &[("org", &org)])
             } else {
                 fill(
-                    &t("invitation.intro"),
+                    &t!("invitation.intro"),
                     &[("org", &org), ("role", &t(&format!("role.{}", i.role)))],
                 )
             };
@@ -334,9 +334,9 @@ pub fn Invitation(token: String) -> impl IntoView {
                 <form on:submit=submit.clone()>
                     <input type="email" autocomplete="username" hidden prop:value=move || info.get().map(|i| i.email).unwrap_or_default() />
                     <NewPassword password=password repeat=repeat />
-                    <button type="submit" class="primary" disabled=busy>{move || t("invitation.submit")}</button>
+                    <button type="submit" class="primary" disabled=busy>{move || t!("invitation.submit")}</button>
                     <Show when=move || busy.get()>
-                        <p role="status" class="hint">{move || t("setup.generating")}</p>
+                        <p role="status" class="hint">{move || t!("setup.generating")}</p>
                     </Show>
                 </form>
             </Show>
@@ -358,14 +358,14 @@ pub fn MyFingerprints() -> impl IntoView {
         prints.get().map(|p| {
             view! {
                 <dl class="fingerprints">
-                    <dt>{move || t("fingerprint.mine.signing")}</dt>
+                    <dt>{move || t!("fingerprint.mine.signing")}</dt>
                     <dd><code data-testid="my-signing-fingerprint">{p.signing.clone()}</code></dd>
-                    <dt>{move || t("fingerprint.mine.encryption")}</dt>
+                    <dt>{move || t!("fingerprint.mine.encryption")}</dt>
                     <dd><code data-testid="my-encryption-fingerprint">{p.encryption.clone()}</code></dd>
-                    <dt>{move || t("fingerprint.root")}</dt>
+                    <dt>{move || t!("fingerprint.root")}</dt>
                     <dd><code>{p.root.clone()}</code></dd>
                 </dl>
-                <p class="hint">{move || t("fingerprint.help")}</p>
+                <p class="hint">{move || t!("fingerprint.help")}</p>
             }
         })
     }
@@ -385,11 +385,11 @@ pub fn Pending() -> impl IntoView {
     };
     view! {
         <section class="card narrow">
-            <h1>{move || t("pending.title")}</h1>
-            <p>{move || t("pending.help")}</p>
+            <h1>{move || t!("pending.title")}</h1>
+            <p>{move || t!("pending.help")}</p>
             <MyFingerprints />
             <ErrorBox error=error />
-            <button type="button" class="primary" data-testid="pending-refresh" on:click=refresh>{move || t("pending.refresh")}</button>
+            <button type="button" class="primary" data-testid="pending-refresh" on:click=refresh>{move || t!("pending.refresh")}</button>
         </section>
     }
 }
@@ -460,22 +460,22 @@ pub fn SessionEnded() -> impl IntoView {
     view! {
         <Dialog open=open labelled_by="session-ended-title".to_owned() on_close=closed>
             <form on:submit=submit data-testid="session-ended">
-                <h2 id="session-ended-title">{move || t("session.ended.title")}</h2>
-                <p>{move || t("session.ended.help")}</p>
+                <h2 id="session-ended-title">{move || t!("session.ended.title")}</h2>
+                <p>{move || t!("session.ended.help")}</p>
                 {move || who().map(|me| view! {
                     <p class="who"><strong>{me.display_name.clone()}</strong> " — " {me.email.clone()}</p>
                 })}
                 <input type="email" autocomplete="username" hidden
                     prop:value=move || who().map(|me| me.email).unwrap_or_default() />
                 <div class="field">
-                    <label for="relogin-password">{move || t("login.password")}</label>
+                    <label for="relogin-password">{move || t!("login.password")}</label>
                     <input id="relogin-password" type="password" autocomplete="current-password" required
                         autofocus prop:value=move || password.get()
                         on:input=move |ev| password.set(event_target_value(&ev)) />
                 </div>
                 <Show when=move || need_totp.get()>
                     <div class="field">
-                        <label for="relogin-totp">{move || t("login.totp")}</label>
+                        <label for="relogin-totp">{move || t!("login.totp")}</label>
                         <input id="relogin-totp" inputmode="numeric" autocomplete="one-time-code"
                             pattern="[0-9]{6}" required prop:value=move || code.get()
                             on:input=move |ev| code.set(event_target_value(&ev)) />
@@ -488,21 +488,21 @@ pub fn SessionEnded() -> impl IntoView {
                     }.into_any()),
                     Some(e) if e.code == ErrorCode::InvalidCredentials => Some(view! {
                         <div class="alert error" role="alert" data-testid="relogin-refused">
-                            <p>{move || t("session.ended.refused")}</p>
+                            <p>{move || t!("session.ended.refused")}</p>
                         </div>
                     }.into_any()),
                     Some(_) => Some(view! { <ErrorBox error=error /> }.into_any()),
                     None => None,
                 }}
                 <Show when=move || busy.get()>
-                    <p role="status" class="hint">{move || t("login.deriving")}</p>
+                    <p role="status" class="hint">{move || t!("login.deriving")}</p>
                 </Show>
                 <div class="actions">
                     <button type="submit" class="primary" disabled=busy data-testid="relogin-submit">
-                        {move || t("session.ended.submit")}
+                        {move || t!("session.ended.submit")}
                     </button>
                     <button type="button" class="link" data-testid="relogin-other" on:click=other>
-                        {move || t("session.ended.other")}
+                        {move || t!("session.ended.other")}
                     </button>
                 </div>
             </form>

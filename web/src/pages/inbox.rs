@@ -63,7 +63,7 @@ pub(crate) fn org_name(names: &OrgNames, id: &OrgId) -> String {
     names
         .get(id)
         .cloned()
-        .unwrap_or_else(|| t("mailbox.unknown_org"))
+        .unwrap_or_else(|| t!("mailbox.unknown_org"))
 }
 
 // ----- live events -------------------------------------------------------------------------
@@ -288,7 +288,7 @@ fn ListingFooter(listing: Listing) -> impl IntoView {
         <ErrorBox error=listing.error.read_only() />
         {move || {
             (listing.loading.get() && !listing.loaded.get())
-                .then(|| view! { <p class="loading" role="status">{move || t("state.loading")}</p> })
+                .then(|| view! { <p class="loading" role="status">{move || t!("state.loading")}</p> })
         }}
         {move || {
             listing.next_cursor.get().is_some().then(|| {
@@ -296,7 +296,7 @@ fn ListingFooter(listing: Listing) -> impl IntoView {
                     <div class="actions">
                         <button type="button" data-testid="more" disabled=move || listing.loading.get()
                             on:click=move |_| listing.more()>
-                            {move || t("mailbox.more")}
+                            {move || t!("mailbox.more")}
                         </button>
                     </div>
                 }
@@ -330,7 +330,7 @@ pub fn Inbox() -> impl IntoView {
     });
     live_events(&["exchange.delivered", "receipt.added"], move |event| {
         if matches!(&event, LiveEvent::Event(kind, _) if kind == "exchange.delivered") {
-            set_announce.set(t("inbox.live.new"));
+            set_announce.set(t!("inbox.live.new"));
         }
         listing.refresh();
     });
@@ -346,12 +346,12 @@ pub fn Inbox() -> impl IntoView {
                 data-exchange-id=id data-unread=unread.to_string() data-urgent=exchange.urgent.to_string()>
                 <th scope="row">
                     <a href=href>{move || names.with(|n| org_name(n, &sender))}</a>
-                    {unread.then(|| view! { <span class="visually-hidden">", " {move || t("mailbox.unread")}</span> })}
+                    {unread.then(|| view! { <span class="visually-hidden">", " {move || t!("mailbox.unread")}</span> })}
                     {exchange.urgent.then(|| view! {
-                        " " <span class="badge urgent" data-testid="urgent-badge">{move || t("mailbox.urgent")}</span>
+                        " " <span class="badge urgent" data-testid="urgent-badge">{move || t!("mailbox.urgent")}</span>
                     })}
                     {exchange.in_reply_to.is_some().then(|| view! {
-                        " " <span class="badge neutral">{move || t("mailbox.reply")}</span>
+                        " " <span class="badge neutral">{move || t!("mailbox.reply")}</span>
                     })}
                 </th>
                 <td>{when(received)}</td>
@@ -378,13 +378,13 @@ pub fn Inbox() -> impl IntoView {
             view! {
                 <div class="table-wrap">
                     <table class="mailbox" data-testid="inbox-table">
-                        <caption class="visually-hidden">{move || t("inbox.caption")}</caption>
+                        <caption class="visually-hidden">{move || t!("inbox.caption")}</caption>
                         <thead>
                             <tr>
-                                <th scope="col">{move || t("inbox.col.sender")}</th>
-                                <th scope="col">{move || t("inbox.col.received")}</th>
-                                <th scope="col" class="number">{move || t("mailbox.col.files")}</th>
-                                <th scope="col" class="number">{move || t("mailbox.col.size")}</th>
+                                <th scope="col">{move || t!("inbox.col.sender")}</th>
+                                <th scope="col">{move || t!("inbox.col.received")}</th>
+                                <th scope="col" class="number">{move || t!("mailbox.col.files")}</th>
+                                <th scope="col" class="number">{move || t!("mailbox.col.size")}</th>
                             </tr>
                         </thead>
                         <tbody>{rows.into_iter().map(row).collect_view()}</tbody>
@@ -397,21 +397,21 @@ pub fn Inbox() -> impl IntoView {
 
     view! {
         <section class="card mailbox-page" aria-labelledby="inbox-title">
-            <h1 id="inbox-title">{move || t("inbox.title")}</h1>
-            <p class="lead">{move || t("inbox.lead")}</p>
+            <h1 id="inbox-title">{move || t!("inbox.title")}</h1>
+            <p class="lead">{move || t!("inbox.lead")}</p>
             <fieldset class="filters">
-                <legend>{move || t("mailbox.filters")}</legend>
+                <legend>{move || t!("mailbox.filters")}</legend>
                 <div class="field inline">
                     <input type="checkbox" id="filter-urgent" data-testid="filter-urgent"
                         prop:checked=move || listing.urgent_only.get()
                         on:change=move |ev| listing.urgent_only.set(event_target_checked(&ev)) />
-                    <label for="filter-urgent">{move || t("inbox.filter.urgent")}</label>
+                    <label for="filter-urgent">{move || t!("inbox.filter.urgent")}</label>
                 </div>
                 <div class="field inline">
                     <input type="checkbox" id="filter-unread" data-testid="filter-unread"
                         prop:checked=move || listing.unread_only.get()
                         on:change=move |ev| listing.unread_only.set(event_target_checked(&ev)) />
-                    <label for="filter-unread">{move || t("inbox.filter.unread")}</label>
+                    <label for="filter-unread">{move || t!("inbox.filter.unread")}</label>
                 </div>
             </fieldset>
             <p class="visually-hidden" role="status" aria-live="polite">{move || announce.get()}</p>
@@ -508,15 +508,15 @@ pub fn Outbox() -> impl IntoView {
         let first_read = exchange.first_read_at;
         match (exchange.state.as_str(), first_read) {
             ("uploading", _) => view! {
-                <span class="badge warning" data-testid="state" data-state="uploading">{move || t("outbox.state.uploading")}</span>
+                <span class="badge warning" data-testid="state" data-state="uploading">{move || t!("outbox.state.uploading")}</span>
             }
             .into_any(),
             ("delivered", None) => view! {
-                <span class="badge neutral" data-testid="state" data-state="delivered">{move || t("outbox.state.delivered")}</span>
+                <span class="badge neutral" data-testid="state" data-state="delivered">{move || t!("outbox.state.delivered")}</span>
             }
             .into_any(),
             ("delivered", Some(at)) => view! {
-                <span class="badge verified" data-testid="state" data-state="read">{move || t("outbox.state.read")}</span>
+                <span class="badge verified" data-testid="state" data-state="read">{move || t!("outbox.state.read")}</span>
                 {move || readers.with(|known| match known.get(&id) {
                     Some(Readers::Verified(list)) if !list.is_empty() => view! {
                         <ul class="readers">
@@ -525,7 +525,7 @@ pub fn Outbox() -> impl IntoView {
                                 let read_at = r.read_at;
                                 view! {
                                     <li data-testid="reader">
-                                        {move || fill(&t("outbox.read_by"), &[("name", &name), ("date", &i18n::datetime(read_at))])}
+                                        {move || fill(&t!("outbox.read_by"), &[("name", &name), ("date", &i18n::datetime(read_at))])}
                                     </li>
                                 }
                             }).collect_view()}
@@ -534,20 +534,20 @@ pub fn Outbox() -> impl IntoView {
                     .into_any(),
                     Some(Readers::Unverified) => view! {
                         <p class="hint">
-                            {move || fill(&t("outbox.read_on"), &[("date", &i18n::datetime(at))])} " "
-                            <span class="badge warning">{move || t("outbox.receipt.unverified")}</span>
+                            {move || fill(&t!("outbox.read_on"), &[("date", &i18n::datetime(at))])} " "
+                            <span class="badge warning">{move || t!("outbox.receipt.unverified")}</span>
                         </p>
                     }
                     .into_any(),
                     _ => view! {
-                        <p class="hint">{move || fill(&t("outbox.read_on"), &[("date", &i18n::datetime(at))])}</p>
+                        <p class="hint">{move || fill(&t!("outbox.read_on"), &[("date", &i18n::datetime(at))])}</p>
                     }
                     .into_any(),
                 })}
             }
             .into_any(),
             ("expired", _) => view! {
-                <span class="badge neutral" data-testid="state" data-state="expired">{move || t("outbox.state.expired")}</span>
+                <span class="badge neutral" data-testid="state" data-state="expired">{move || t!("outbox.state.expired")}</span>
             }
             .into_any(),
             (other, _) => {
@@ -569,10 +569,10 @@ pub fn Outbox() -> impl IntoView {
                 <th scope="row">
                     <a href=href>{move || names.with(|n| org_name(n, &recipient))}</a>
                     {exchange.urgent.then(|| view! {
-                        " " <span class="badge urgent" data-testid="urgent-badge">{move || t("mailbox.urgent")}</span>
+                        " " <span class="badge urgent" data-testid="urgent-badge">{move || t!("mailbox.urgent")}</span>
                     })}
                     {exchange.in_reply_to.is_some().then(|| view! {
-                        " " <span class="badge neutral">{move || t("mailbox.reply")}</span>
+                        " " <span class="badge neutral">{move || t!("mailbox.reply")}</span>
                     })}
                 </th>
                 <td>{when(exchange.created_at)}</td>
@@ -588,8 +588,8 @@ pub fn Outbox() -> impl IntoView {
         if rows.is_empty() {
             return listing.loaded.get().then(|| {
                 view! {
-                    <p class="empty" data-testid="empty">{move || t("outbox.empty")}</p>
-                    <p><a href=Route::Send(None).href()>{move || t("outbox.send")}</a></p>
+                    <p class="empty" data-testid="empty">{move || t!("outbox.empty")}</p>
+                    <p><a href=Route::Send(None).href()>{move || t!("outbox.send")}</a></p>
                 }
                 .into_any()
             });
@@ -598,14 +598,14 @@ pub fn Outbox() -> impl IntoView {
             view! {
                 <div class="table-wrap">
                     <table class="mailbox" data-testid="outbox-table">
-                        <caption class="visually-hidden">{move || t("outbox.caption")}</caption>
+                        <caption class="visually-hidden">{move || t!("outbox.caption")}</caption>
                         <thead>
                             <tr>
-                                <th scope="col">{move || t("outbox.col.recipient")}</th>
-                                <th scope="col">{move || t("outbox.col.sent")}</th>
-                                <th scope="col" class="number">{move || t("mailbox.col.files")}</th>
-                                <th scope="col" class="number">{move || t("mailbox.col.size")}</th>
-                                <th scope="col">{move || t("outbox.col.state")}</th>
+                                <th scope="col">{move || t!("outbox.col.recipient")}</th>
+                                <th scope="col">{move || t!("outbox.col.sent")}</th>
+                                <th scope="col" class="number">{move || t!("mailbox.col.files")}</th>
+                                <th scope="col" class="number">{move || t!("mailbox.col.size")}</th>
+                                <th scope="col">{move || t!("outbox.col.state")}</th>
                             </tr>
                         </thead>
                         <tbody>{rows.into_iter().map(row).collect_view()}</tbody>
@@ -618,8 +618,8 @@ pub fn Outbox() -> impl IntoView {
 
     view! {
         <section class="card mailbox-page" aria-labelledby="outbox-title">
-            <h1 id="outbox-title">{move || t("outbox.title")}</h1>
-            <p class="lead">{move || t("outbox.lead")}</p>
+            <h1 id="outbox-title">{move || t!("outbox.title")}</h1>
+            <p class="lead">{move || t!("outbox.lead")}</p>
             {table}
             <ListingFooter listing=listing />
         </section>

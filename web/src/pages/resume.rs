@@ -76,9 +76,9 @@ enum Step {
 fn resume_error(error: &WorkerError) -> String {
     match error.code {
         // The relay's running hash no longer matches: not the same files' contents.
-        ErrorCode::EnvelopeMismatch | ErrorCode::Conflict => t("resume.error.changed"),
-        ErrorCode::Network => t("compose.error.network"),
-        ErrorCode::Io => t("compose.error.io"),
+        ErrorCode::EnvelopeMismatch | ErrorCode::Conflict => t!("resume.error.changed"),
+        ErrorCode::Network => t!("compose.error.network"),
+        ErrorCode::Io => t!("compose.error.io"),
         code => i18n::error(code),
     }
 }
@@ -197,13 +197,13 @@ pub fn ResumePanel() -> impl IntoView {
         Some(match step.get() {
             Step::Done(id) => view! {
                 <div class="alert success" data-testid="resumed" role="status">
-                    <p>{move || t("resume.done")}</p>
-                    <p><a href=Route::Exchange(id.to_string()).href()>{move || t("compose.sent.view")}</a></p>
+                    <p>{move || t!("resume.done")}</p>
+                    <p><a href=Route::Exchange(id.to_string()).href()>{move || t!("compose.sent.view")}</a></p>
                 </div>
             }
             .into_any(),
             Step::Abandoned => view! {
-                <p class="alert info" data-testid="abandoned" role="status">{move || t("resume.abandoned")}</p>
+                <p class="alert info" data-testid="abandoned" role="status">{move || t!("resume.abandoned")}</p>
             }
             .into_any(),
             current => {
@@ -219,11 +219,11 @@ pub fn ResumePanel() -> impl IntoView {
                     .collect_view();
                 view! {
                     <section class="alert warning resume" data-testid="resume" aria-labelledby="resume-title">
-                        <h2 id="resume-title">{move || t("resume.title")}</h2>
-                        <p>{move || fill(&t("resume.lead"), &[("subject", &subject)])}</p>
+                        <h2 id="resume-title">{move || t!("resume.title")}</h2>
+                        <p>{move || fill(&t!("resume.lead"), &[("subject", &subject)])}</p>
                         <ul class="resume-files">{files}</ul>
                         <div class="field">
-                            <label for="resume-files">{move || t("resume.pick")}</label>
+                            <label for="resume-files">{move || t!("resume.pick")}</label>
                             <input id="resume-files" data-testid="resume-files" type="file" multiple
                                 aria-describedby="resume-picked" disabled=resuming on:change=on_pick />
                             <p class="hint" id="resume-picked" role="status">
@@ -232,7 +232,7 @@ pub fn ResumePanel() -> impl IntoView {
                                         String::new()
                                     } else {
                                         let names: Vec<String> = files.iter().map(web_sys::File::name).collect();
-                                        fill(&t("resume.picked"), &[("names", &names.join(", "))])
+                                        fill(&t!("resume.picked"), &[("names", &names.join(", "))])
                                     }
                                 })}
                             </p>
@@ -243,7 +243,7 @@ pub fn ResumePanel() -> impl IntoView {
                         <p class="actions">
                             <button type="button" class="primary" data-testid="resume-send" on:click=resume
                                 disabled=move || resuming || picked.with(Vec::is_empty)>
-                                {move || t("resume.send")}
+                                {move || t!("resume.send")}
                             </button>
                             " "
                             <button type="button" class="danger" data-testid="resume-abandon" on:click=abandon>
