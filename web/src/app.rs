@@ -7,7 +7,7 @@ use pli_api::messages::Me;
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::Closure;
 
-use crate::i18n::{self, Lang, t};
+use crate::i18n::{self, Key, Lang, key, t};
 use crate::pages;
 
 pub use crate::model::route::Route;
@@ -201,7 +201,7 @@ fn Header() -> impl IntoView {
             let platform = me.role == pli_api::Role::PlatformAdmin;
             // Admins without two-factor see the account page whatever the address says.
             let gated = me.role != pli_api::Role::Member && !me.totp_enabled;
-            let link = move |route: Route, key: &'static str| {
+            let link = move |route: Route, key: Key| {
                 let href = route.href();
                 let current = move || {
                     let shown = if gated { Route::Account } else { ctx.route.get() };
@@ -212,12 +212,12 @@ fn Header() -> impl IntoView {
             view! {
                 <nav aria-label=move || t!("nav.main")>
                     <ul>
-                        {member.then(|| link(Route::Inbox, "nav.inbox"))}
-                        {member.then(|| link(Route::Outbox, "nav.outbox"))}
-                        {member.then(|| link(Route::Send(None), "nav.send"))}
-                        {org_admin.then(|| link(Route::Admin, "nav.admin"))}
-                        {platform.then(|| link(Route::Platform, "nav.platform"))}
-                        {link(Route::Account, "nav.settings")}
+                        {member.then(|| link(Route::Inbox, key!("nav.inbox")))}
+                        {member.then(|| link(Route::Outbox, key!("nav.outbox")))}
+                        {member.then(|| link(Route::Send(None), key!("nav.send")))}
+                        {org_admin.then(|| link(Route::Admin, key!("nav.admin")))}
+                        {platform.then(|| link(Route::Platform, key!("nav.platform")))}
+                        {link(Route::Account, key!("nav.settings"))}
                     </ul>
                 </nav>
                 <p class="who">{me.display_name.clone()} " — " {me.org_name.clone()}</p>

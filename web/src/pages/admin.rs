@@ -13,7 +13,7 @@ use super::ErrorBox;
 use super::dialog::{Reauth, ReauthDialog, report};
 use super::manage::{AuditLog, AuditSource, InviteForm, KeysPanel, MembersPanel, load_members};
 use crate::app::{Ctx, me};
-use crate::i18n::{t, tn};
+use crate::i18n::{key, t, tn};
 use crate::protocol::WorkerError;
 
 #[component]
@@ -94,7 +94,7 @@ pub fn Admin() -> impl IntoView {
         <section class="card" aria-labelledby="admin-invite-title">
             <h2 id="admin-invite-title">{move || t!("admin.invite.title")}</h2>
             <p class="hint">{move || t!("admin.invite.help")}</p>
-            <InviteForm org=org role=pli_api::Role::Member version=version submit_label="admin.invite.submit" members=members />
+            <InviteForm org=org role=pli_api::Role::Member version=version submit_label=key!("admin.invite.submit") members=members />
         </section>
         <section class="card" aria-labelledby="admin-keys-title">
             <h2 id="admin-keys-title">{move || t!("admin.keys.title")}</h2>

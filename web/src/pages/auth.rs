@@ -9,7 +9,7 @@ use pli_api::messages::{InvitationInfo, Me};
 use super::dialog::Dialog;
 use super::{ErrorBox, remember_root};
 use crate::app::{Auth, Ctx, Route, navigate};
-use crate::i18n::{fill, t};
+use crate::i18n::{self, fill, t};
 use crate::protocol::{Fingerprints, WorkerError};
 
 fn after_login(ctx: Ctx, me: Me) {
@@ -314,7 +314,7 @@ pub fn Invitation(token: String) -> impl IntoView {
             } else {
                 fill(
                     &t!("invitation.intro"),
-                    &[("org", &org), ("role", &t(&format!("role.{}", i.role)))],
+                    &[("org", &org), ("role", &t(i18n::role(i.role)))],
                 )
             };
             view! {
@@ -327,7 +327,7 @@ pub fn Invitation(token: String) -> impl IntoView {
         <section class="card narrow">
             <h1>{move || {
                 let reset = info.get().is_some_and(|i| i.kind == pli_api::InvitationKind::Reset);
-                t(if reset { "invitation.reset.title" } else { "invitation.title" })
+                if reset { t!("invitation.reset.title") } else { t!("invitation.title") }
             }}</h1>
             {intro}
             <Show when=move || info.get().is_some()>

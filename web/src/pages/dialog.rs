@@ -19,7 +19,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::ErrorBox;
 use crate::app::{Ctx, me};
-use crate::i18n::t;
+use crate::i18n::{Key, t};
 use crate::protocol::{Call, WorkerError};
 
 /// A modal dialog named by the element whose id is `labelled_by` (its heading).
@@ -67,7 +67,7 @@ pub fn ConfirmDialog(
     /// The question, as a heading.
     title: Signal<String>,
     /// Catalogue key of the confirm button.
-    confirm: &'static str,
+    confirm: Key,
     /// A destructive action: red button, focus starts on "Cancel".
     #[prop(optional)]
     danger: bool,

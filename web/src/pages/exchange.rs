@@ -18,7 +18,7 @@ use pli_api::{ExchangeId, OrgId};
 use super::ProgressBar;
 use super::inbox::{LiveEvent, OrgNames, live_events, org_name, org_names};
 use crate::app::{Auth, Ctx, Route};
-use crate::i18n::{self, fill, t, tn};
+use crate::i18n::{self, fill, key, t, tn};
 use crate::protocol::{Opened, OpenedFile, ProgressReport, ReadBy, WorkerError};
 
 /// Where the page stands.
@@ -196,9 +196,9 @@ pub fn ExchangeView(id: String) -> impl IntoView {
             _ => false,
         });
         let (route, key) = if outbox {
-            (Route::Outbox, "exchange.back.outbox")
+            (Route::Outbox, key!("exchange.back.outbox"))
         } else {
-            (Route::Inbox, "exchange.back.inbox")
+            (Route::Inbox, key!("exchange.back.inbox"))
         };
         view! { <p class="back"><a href=route.href() data-testid="back">{move || t(key)}</a></p> }
     };
@@ -244,10 +244,10 @@ pub fn ExchangeView(id: String) -> impl IntoView {
 fn failed(ctx: Ctx, error: WorkerError, attempt: RwSignal<u32>) -> impl IntoView {
     let code = error.code;
     let help = match code {
-        ErrorCode::Unauthenticated => Some("exchange.unauthenticated.help"),
-        ErrorCode::Forbidden => Some("exchange.forbidden.help"),
-        ErrorCode::NotFound => Some("exchange.not_found.help"),
-        ErrorCode::Expired => Some("exchange.expired.help"),
+        ErrorCode::Unauthenticated => Some(key!("exchange.unauthenticated.help")),
+        ErrorCode::Forbidden => Some(key!("exchange.forbidden.help")),
+        ErrorCode::NotFound => Some(key!("exchange.not_found.help")),
+        ErrorCode::Expired => Some(key!("exchange.expired.help")),
         _ => None,
     };
     let action = match code {
@@ -289,9 +289,9 @@ fn expired(
     let sender = summary.sender_org_id;
     let recipient = summary.recipient_org_id;
     let help = if my_org == Some(sender) {
-        "exchange.expired.help.sender"
+        key!("exchange.expired.help.sender")
     } else {
-        "exchange.expired.help"
+        key!("exchange.expired.help")
     };
     let files = summary.file_count;
     let size = summary.total_size;
@@ -361,8 +361,8 @@ fn opened_view(
             subject.clone()
         }
     };
-    let category_key = format!("exchange.category.{}", opened.category);
-    let category = move || t(&category_key);
+    let category_key = i18n::category(opened.category);
+    let category = move || t(category_key);
     let urgent = summary.urgent;
     let case_reference = opened.case_reference.clone();
     let message = opened.message.clone();
@@ -446,7 +446,7 @@ fn opened_view(
             </div>
             <div>
                 <dt>{move || t!("exchange.urgency")}</dt>
-                <dd data-testid="urgency">{move || t(if urgent { "mailbox.urgent" } else { "exchange.normal" })}</dd>
+                <dd data-testid="urgency">{move || if urgent { t!("mailbox.urgent") } else { t!("exchange.normal") }}</dd>
             </div>
             <div>
                 <dt>{move || t!("exchange.case_reference")}</dt>
@@ -463,7 +463,7 @@ fn opened_view(
                 <dd>{move || names.with(|n| org_name(n, &recipient_org))}</dd>
             </div>
             <div>
-                <dt>{move || t(if recipient_side { "exchange.received_at" } else { "exchange.delivered_at" })}</dt>
+                <dt>{move || if recipient_side { t!("exchange.received_at") } else { t!("exchange.delivered_at") }}</dt>
                 <dd data-testid="received-at">{when(delivered)}</dd>
             </div>
             <div>
@@ -600,9 +600,9 @@ fn FileItem(exchange_id: ExchangeId, index: usize, file: OpenedFile) -> impl Int
                 let text = move || i18n::error(code);
                 let help = match code {
                     ErrorCode::Decryption | ErrorCode::Verification => {
-                        Some("exchange.file.corrupted.help")
+                        Some(key!("exchange.file.corrupted.help"))
                     }
-                    ErrorCode::Expired => Some("exchange.expired.help"),
+                    ErrorCode::Expired => Some(key!("exchange.expired.help")),
                     _ => None,
                 };
                 view! {
@@ -644,7 +644,7 @@ fn FileItem(exchange_id: ExchangeId, index: usize, file: OpenedFile) -> impl Int
                 {move || (busy.get() && progress.get().is_none()).then(|| view! {
                     <p class="hint" role="status">{move || t!("exchange.file.preparing")}</p>
                 })}
-                <ProgressBar label="progress.download" report=progress />
+                <ProgressBar label=key!("progress.download") report=progress />
                 {status}
             </div>
         </li>

@@ -21,7 +21,7 @@ use wasm_bindgen::prelude::Closure;
 
 use super::ErrorBox;
 use crate::app::{Ctx, Route};
-use crate::i18n::{self, fill, t};
+use crate::i18n::{self, fill, key, t};
 use crate::protocol::{Opened, ReadBy, WorkerError};
 
 /// Rows asked for at a time.
@@ -367,9 +367,9 @@ pub fn Inbox() -> impl IntoView {
             return listing.loaded.get().then(|| {
                 let filtered = listing.urgent_only.get() || listing.unread_only.get();
                 let key = if filtered {
-                    "inbox.empty.filtered"
+                    key!("inbox.empty.filtered")
                 } else {
-                    "inbox.empty"
+                    key!("inbox.empty")
                 };
                 view! { <p class="empty" data-testid="empty">{move || t(key)}</p> }.into_any()
             });

@@ -14,7 +14,7 @@ use super::ErrorBox;
 use super::dialog::{Reauth, ReauthDialog, focus_later, report};
 use super::manage::{AuditLog, AuditSource, InviteForm, KeysPanel, MembersPanel, load_members};
 use crate::app::{Ctx, me};
-use crate::i18n::{fill, t, tn};
+use crate::i18n::{self, fill, key, t, tn};
 use crate::protocol::WorkerError;
 
 #[component]
@@ -99,7 +99,7 @@ pub fn Platform() -> impl IntoView {
                                     <tr data-testid=format!("org-{}", o.code) class:selected=move || selected.get() == Some(id)>
                                         <th scope="row" data-label=move || t!("platform.org.name")>{o.name.clone()}</th>
                                         <td data-label=move || t!("platform.org.code")><code>{o.code.clone()}</code></td>
-                                        <td data-label=move || t!("platform.org.kind")>{move || t(&format!("platform.kind.{kind}"))}</td>
+                                        <td data-label=move || t!("platform.org.kind")>{move || t(i18n::org_kind(kind))}</td>
                                         <td data-label=move || t!("platform.org.retention")>
                                             {move || tn!("platform.org.days", days)}
                                         </td>
@@ -295,7 +295,7 @@ fn OrgPanel(org: OrgSummary, version: RwSignal<u32>) -> impl IntoView {
                 let name = name.clone();
                 view! { <p class="alert warning">{move || fill(&t!("platform.invite.first"), &[("org", &name)])}</p> }
             })}
-            <InviteForm org=id role=pli_api::Role::OrgAdmin version=version submit_label="platform.invite.submit" members=members />
+            <InviteForm org=id role=pli_api::Role::OrgAdmin version=version submit_label=key!("platform.invite.submit") members=members />
             <h3>{move || t!("admin.keys.title")}</h3>
             <p class="hint">{move || t!("platform.keys.help")}</p>
             <KeysPanel org=id version=version />

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::{Ctx, Route, me};
 use crate::bridge;
-use crate::i18n::{self, fill, t};
+use crate::i18n::{self, fill, key, t};
 use crate::pages::ProgressBar;
 use crate::protocol::{Pending, Phase, ProgressReport, WorkerError};
 
@@ -247,12 +247,12 @@ pub fn ResumePanel() -> impl IntoView {
                             </button>
                             " "
                             <button type="button" class="danger" data-testid="resume-abandon" on:click=abandon>
-                                {move || t(if resuming { "compose.cancel" } else { "resume.abandon" })}
+                                {move || if resuming { t!("compose.cancel") } else { t!("resume.abandon") }}
                             </button>
                         </p>
                         {resuming.then(|| view! {
-                            <ProgressBar label="progress.encrypt" report=encrypt />
-                            <ProgressBar label="progress.upload" report=upload />
+                            <ProgressBar label=key!("progress.encrypt") report=encrypt />
+                            <ProgressBar label=key!("progress.upload") report=upload />
                         })}
                     </section>
                 }

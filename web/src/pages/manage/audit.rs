@@ -11,7 +11,7 @@ use wasm_bindgen::JsCast as _;
 use wasm_bindgen_futures::JsFuture;
 
 use super::super::ErrorBox;
-use crate::i18n::{self, fill, t, tn};
+use crate::i18n::{self, Key, fill, key, t, tn};
 use crate::protocol::WorkerError;
 
 use super::*;
@@ -117,15 +117,15 @@ async fn export_audit(org: OrgId) -> Result<(), WorkerError> {
 /// An entry's object, in words.
 fn object_text(entry: &AuditEntry, names: &HashMap<String, String>) -> String {
     let id = entry.object_id.as_str();
-    let named = |key: &str| {
+    let named = |key: Key| {
         names
             .get(id)
             .cloned()
             .unwrap_or_else(|| fill(&t(key), &[("id", &short(id))]))
     };
     match entry.object_type.as_str() {
-        "user" => named("admin.audit.object.user"),
-        "organisation" => named("admin.audit.object.organisation"),
+        "user" => named(key!("admin.audit.object.user")),
+        "organisation" => named(key!("admin.audit.object.organisation")),
         "exchange" => fill(&t!("admin.audit.object.exchange"), &[("id", &short(id))]),
         "org_key" => match id.split_once('/') {
             Some((org, generation)) => format!(
@@ -169,13 +169,21 @@ fn detail_text(detail: &str, names: &HashMap<String, String>) -> String {
                 }
                 let value = match k.as_str() {
                     "bytes" => raw.parse().map_or_else(|_| raw.clone(), i18n::size),
-                    "role" => t_or(&format!("admin.role.{raw}"), &raw),
-                    "kind" => t_or(&format!("platform.kind.{raw}"), &raw),
-                    "urgent" => t_or(&format!("admin.audit.urgent.{raw}"), &raw),
+                    "role" => raw
+                        .parse()
+                        .map_or_else(|_| raw.clone(), |role| t(i18n::admin_role(role))),
+                    "kind" => raw
+                        .parse()
+                        .map_or_else(|_| raw.clone(), |kind| t(i18n::org_kind(kind))),
+                    "urgent" => match raw.as_str() {
+                        "true" => t!("admin.audit.urgent.true"),
+                        "false" => t!("admin.audit.urgent.false"),
+                        _ => raw,
+                    },
                     "fingerprint" => display_fingerprint(&raw),
                     _ => names.get(&raw).cloned().unwrap_or(raw),
                 };
-                let name = t_or(&format!("admin.audit.detail.{k}"), k);
+                let name = word_text("admin.audit.detail", k);
                 Some(fill(
                     &t!("admin.audit.detail.pair"),
                     &[("name", &name), ("value", &value)],
@@ -317,7 +325,7 @@ pub fn AuditLog(
                                         let name = names.get(&id).cloned();
                                         // An organisation's log names its own members; anyone else
                                         // (a sender, the platform admin) is from outside.
-                                        let unknown = if matches!(source, AuditSource::Org(_)) { "admin.audit.actor.outside" } else { "admin.audit.object.user" };
+                                        let unknown = if matches!(source, AuditSource::Org(_)) { key!("admin.audit.actor.outside") } else { key!("admin.audit.object.user") };
                                         Signal::derive(move || name.clone().unwrap_or_else(|| fill(&t(unknown), &[("id", &short(&id))])))
                                     }
                                     None => Signal::derive(|| t!("admin.audit.system")),
@@ -331,7 +339,7 @@ pub fn AuditLog(
                                         <th scope="row" data-label=move || t!("admin.audit.seq")>{e.seq}</th>
                                         <td data-label=move || t!("admin.audit.date")>{move || i18n::datetime(at)}</td>
                                         <td data-label=move || t!("admin.audit.actor")>{move || actor.get()}</td>
-                                        <td data-label=move || t!("admin.audit.action")>{move || t_or(&format!("admin.audit.action.{action}"), &action)}</td>
+                                        <td data-label=move || t!("admin.audit.action")>{move || word_text("admin.audit.action", &action)}</td>
                                         <td data-label=move || t!("admin.audit.object")>{object}</td>
                                         <td data-label=move || t!("admin.audit.detail")><span class="detail">{detail}</span></td>
                                     </tr>
@@ -357,7 +365,7 @@ pub fn AuditLog(
         <ErrorBox error=error />
         <div class="actions">
             <button type="button" on:click=move |_| load() data-testid="audit-refresh">
-                {move || t(if matches!(source, AuditSource::Org(_)) { "admin.audit.verify" } else { "admin.audit.refresh" })}
+                {move || if matches!(source, AuditSource::Org(_)) { t!("admin.audit.verify") } else { t!("admin.audit.refresh") }}
             </button>
             {matches!(source, AuditSource::Org(_)).then(|| view! {
                 <button type="button" on:click=export data-testid="audit-export">{move || t!("admin.audit.export")}</button>

@@ -9,7 +9,7 @@ use pli_crypto::cert::Role;
 
 use super::super::ErrorBox;
 use super::super::dialog::{Reauth, focus_later, report};
-use crate::i18n::{fill, t};
+use crate::i18n::{Key, fill, t};
 use crate::protocol::WorkerError;
 
 use super::*;
@@ -23,7 +23,7 @@ pub fn InviteForm(
     /// Bumped after an invitation, so lists reload.
     version: RwSignal<u32>,
     /// Catalogue key of the submit button.
-    submit_label: &'static str,
+    submit_label: Key,
     /// The organisation's members: once the invitee has joined, the link is put away.
     members: RwSignal<Option<Members>>,
 ) -> impl IntoView {

@@ -6,7 +6,7 @@ use pli_api::OrgId;
 
 use super::super::ErrorBox;
 use super::super::dialog::{ConfirmDialog, Reauth, focus_later, report};
-use crate::i18n::{self, fill, t};
+use crate::i18n::{self, fill, key, t};
 use crate::protocol::WorkerError;
 
 /// One key generation as shown: what verified up to the root.
@@ -160,11 +160,11 @@ pub fn KeysPanel(
                             {list.into_iter().map(|r| {
                                 let g = r.generation;
                                 let state = if r.suspended {
-                                    ("badge warning", "admin.keys.suspended")
+                                    ("badge warning", key!("admin.keys.suspended"))
                                 } else if Some(g) == current {
-                                    ("badge verified", "admin.keys.current")
+                                    ("badge verified", key!("admin.keys.current"))
                                 } else {
-                                    ("badge neutral", "admin.keys.previous")
+                                    ("badge neutral", key!("admin.keys.previous"))
                                 };
                                 let verified = r.fingerprint.is_some();
                                 view! {
@@ -215,11 +215,11 @@ pub fn KeysPanel(
         )
     });
     let rotate_title = Signal::derive(move || {
-        t(if has_key() {
-            "admin.keys.rotate.title"
+        if has_key() {
+            t!("admin.keys.rotate.title")
         } else {
-            "admin.keys.create.title"
-        })
+            t!("admin.keys.create.title")
+        }
     });
     view! {
         <div id="keys-outcome" tabindex="-1" role="status">{outcome}</div>
@@ -231,7 +231,7 @@ pub fn KeysPanel(
             <div class="actions">
                 <button type="button" class="primary" data-testid="rotate-key" disabled=busy
                     on:click=move |_| open.set(true)>
-                    {move || t(if has_key() { "admin.keys.rotate" } else { "admin.keys.create" })}
+                    {move || if has_key() { t!("admin.keys.rotate") } else { t!("admin.keys.create") }}
                 </button>
                 <Show when=move || busy.get()>
                     <span role="status" class="hint">{move || t!("admin.keys.working")}</span>
@@ -240,12 +240,12 @@ pub fn KeysPanel(
         })}
         {rows}
         {rotate.map(|open| view! {
-            <ConfirmDialog open=open id="rotate" title=rotate_title confirm="admin.keys.rotate.confirm"
+            <ConfirmDialog open=open id="rotate" title=rotate_title confirm=key!("admin.keys.rotate.confirm")
                 testid="rotate-confirm" on_confirm=do_rotate>
                 <p>{move || fill(&t!("admin.keys.rotate.help"), &[("generation", &next_generation().to_string())])}</p>
             </ConfirmDialog>
         })}
-        <ConfirmDialog open=suspend_open id="suspend" title=suspend_title confirm="admin.keys.suspend.confirm"
+        <ConfirmDialog open=suspend_open id="suspend" title=suspend_title confirm=key!("admin.keys.suspend.confirm")
             danger=true testid="suspend-confirm" on_confirm=do_suspend>
             <p>{move || t!("admin.keys.suspend.help")}</p>
         </ConfirmDialog>

@@ -9,7 +9,7 @@ use pli_crypto::cert::Role;
 use super::super::ErrorBox;
 use super::super::dialog::{ConfirmDialog, Reauth, focus_later, report};
 use crate::app::{Ctx, me};
-use crate::i18n::{self, fill, t, tn};
+use crate::i18n::{self, fill, key, t, tn};
 use crate::protocol::WorkerError;
 
 use super::*;
@@ -191,15 +191,15 @@ pub fn MembersPanel(
                     <span class="email">{email.clone()}</span>
                 </th>
                 <td data-label=move || t!("admin.members.role")>
-                    {move || t_or(&format!("admin.role.{role}"), role.as_str())}
+                    {move || t(i18n::admin_role(role))}
                 </td>
                 <td data-label=move || t!("admin.members.status")>
                     <span class=status_badge(status)>
-                        {move || t_or(&format!("admin.status.{status}"), status.as_str())}
+                        {move || t(i18n::account_status(status))}
                     </span>
                 </td>
                 <td data-label=move || t!("admin.members.totp")>
-                    {move || t(if totp { "admin.totp.on" } else { "admin.totp.off" })}
+                    {move || if totp { t!("admin.totp.on") } else { t!("admin.totp.off") }}
                 </td>
                 <td data-label=move || t!("admin.members.fingerprints")>
                     <dl class="prints">
@@ -286,9 +286,9 @@ pub fn MembersPanel(
             })}
             {if list.is_empty() {
                 let key = if all.invitations.is_empty() {
-                    "admin.members.empty"
+                    key!("admin.members.empty")
                 } else {
-                    "admin.members.empty.invited"
+                    key!("admin.members.empty.invited")
                 };
                 view! { <p>{move || t(key)}</p> }.into_any()
             } else {
@@ -319,11 +319,11 @@ pub fn MembersPanel(
         outcome.get().map(|o| match o {
             Outcome::Certified(name) => {
                 let key = if platform {
-                    "admin.certified.admin"
+                    key!("admin.certified.admin")
                 } else if members.get().is_some_and(|m| m.generations.is_empty()) {
-                    "admin.certified.nokey"
+                    key!("admin.certified.nokey")
                 } else {
-                    "admin.certified"
+                    key!("admin.certified")
                 };
                 view! { <p class="alert info">{move || fill(&t(key), &[("name", &name)])}</p> }
                     .into_any()
@@ -405,7 +405,7 @@ pub fn MembersPanel(
         <div id="member-outcome" tabindex="-1" role="status">{outcome_view}</div>
         <ErrorBox error=error />
         {table}
-        <ConfirmDialog open=certify_open id="certify" title=certify_title confirm="admin.certify.confirm"
+        <ConfirmDialog open=certify_open id="certify" title=certify_title confirm=key!("admin.certify.confirm")
             enabled=Signal::derive(move || compared.get()) testid="certify-confirm"
             on_confirm=confirm_with("certify")>
             {move || selected.get().map(|m| view! {
@@ -427,11 +427,11 @@ pub fn MembersPanel(
                 </label>
             </div>
         </ConfirmDialog>
-        <ConfirmDialog open=remove_open id="remove" title=remove_title confirm="admin.remove.confirm"
+        <ConfirmDialog open=remove_open id="remove" title=remove_title confirm=key!("admin.remove.confirm")
             danger=true testid="remove-confirm" on_confirm=confirm_with("remove")>
             <p>{move || t!("admin.remove.help")}</p>
         </ConfirmDialog>
-        <ConfirmDialog open=reset_open id="reset" title=reset_title confirm="admin.reset.confirm"
+        <ConfirmDialog open=reset_open id="reset" title=reset_title confirm=key!("admin.reset.confirm")
             danger=true testid="reset-confirm" on_confirm=confirm_with("reset")>
             <p>{move || t!("admin.reset.help")}</p>
         </ConfirmDialog>
@@ -460,8 +460,8 @@ fn InvitationsTable(
                 <tr data-testid=format!("invitation-{email}")>
                     <th scope="row" data-label=move || t!("admin.members.name")>{name.clone()}</th>
                     <td data-label=move || t!("admin.members.email")>{email.clone()}</td>
-                    <td data-label=move || t!("admin.members.role")>{move || t_or(&format!("admin.role.{role}"), role.as_str())}</td>
-                    <td data-label=move || t!("admin.invitations.kind")>{move || t_or(&format!("admin.invitation.{kind}"), kind.as_str())}</td>
+                    <td data-label=move || t!("admin.members.role")>{move || t(i18n::admin_role(role))}</td>
+                    <td data-label=move || t!("admin.invitations.kind")>{move || t(i18n::invitation_kind(kind))}</td>
                     <td data-label=move || t!("admin.invitations.expires")>{move || i18n::datetime(expires)}</td>
                     <td class="row-actions" data-label=move || t!("admin.members.actions")>
                         <button type="button" disabled=busy data-testid=format!("withdraw-{}", i.email)
