@@ -34,10 +34,12 @@ mod compose;
 mod errors;
 mod exchange;
 mod inbox;
+mod keys;
 mod macros;
 mod platform;
 mod vocab;
 
+pub use keys::{is_key, is_plural_key};
 pub(crate) use macros::key;
 #[cfg(any(test, target_arch = "wasm32"))]
 pub(crate) use macros::plural_key;
@@ -106,55 +108,6 @@ const PLURALS: &[&[PluralEntry]] = &[
 thread_local! {
     static INDEX: HashMap<&'static str, (&'static str, &'static str)> =
         CATALOGUES.iter().flat_map(|c| c.iter()).map(|(k, fr, en)| (*k, (*fr, *en))).collect();
-}
-
-/// Whether `a` and `b` are the same string; byte by byte, so that it runs at compile time.
-const fn same(a: &str, b: &str) -> bool {
-    let (mut a, mut b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    while let ([x, rest_a @ ..], [y, rest_b @ ..]) = (a, b) {
-        if *x != *y {
-            return false;
-        }
-        a = rest_a;
-        b = rest_b;
-    }
-    true
-}
-
-/// Whether the catalogues have a plain (not plural) text for `key`. A `const fn`: the
-/// macros call it at compile time.
-pub const fn is_key(key: &str) -> bool {
-    let mut catalogues = CATALOGUES;
-    while let [catalogue, rest @ ..] = catalogues {
-        let mut entries = *catalogue;
-        while let [(name, _, _), more @ ..] = entries {
-            if same(name, key) {
-                return true;
-            }
-            entries = more;
-        }
-        catalogues = rest;
-    }
-    false
-}
-
-/// Whether the catalogues have a plural text for `key` (compile time too).
-pub const fn is_plural_key(key: &str) -> bool {
-    let mut catalogues = PLURALS;
-    while let [catalogue, rest @ ..] = catalogues {
-        let mut entries = *catalogue;
-        while let [(name, _, _), more @ ..] = entries {
-            if same(name, key) {
-                return true;
-            }
-            entries = more;
-        }
-        catalogues = rest;
-    }
-    false
 }
 
 /// A key that the catalogues have a plain text for: made by [`key!`] (checked when the
