@@ -113,7 +113,7 @@ async fn journey_4_members_key_rotation_audit_and_retention() {
     admin.record("remove-confirm").await.unwrap();
     admin.click("[data-testid=remove-confirm]").await.unwrap();
     let notice = text(&admin, "[data-testid=removed-notice]").await;
-    assert!(notice.contains("1 session(s) fermée(s)"), "{notice}");
+    assert!(notice.contains("1 session fermée"), "{notice}");
     admin.find("[data-testid=rotate-now]").await.unwrap();
     admin
         .find(&format!("[data-testid=\"member-{NEWCOMER}\"].removed"))
