@@ -115,7 +115,7 @@ async fn journey_4_members_key_rotation_audit_and_retention() {
     admin.record("remove-confirm").await.unwrap();
     admin.click("[data-testid=remove-confirm]").await.unwrap();
     let notice = text(&admin, "[data-testid=removed-notice]").await;
-    assert!(notice.contains("1 session(s) fermée(s)"), "{notice}");
+    assert!(notice.contains("1 session fermée"), "{notice}");
     admin.find("[data-testid=rotate-now]").await.unwrap();
     admin
         .find(&format!("[data-testid=\"member-{NEWCOMER}\"].removed"))
@@ -145,8 +145,15 @@ async fn journey_4_members_key_rotation_audit_and_retention() {
     newcomer.close().await.unwrap();
     // With every secret they had (password and account key), the removed member is refused.
     let key = pli_crypto::account_key::AccountKey::parse(&newcomer_key).unwrap();
-    let refused =
-        Session::login(&Client::new(&base), NEWCOMER, PASSWORD, Some(&key), None, None).await;
+    let refused = Session::login(
+        &Client::new(&base),
+        NEWCOMER,
+        PASSWORD,
+        Some(&key),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(
         refused.map(|_| ()).unwrap_err().code(),
         pli_api::ErrorCode::InvalidCredentials,
@@ -176,7 +183,12 @@ async fn journey_4_members_key_rotation_audit_and_retention() {
     // The exchange sent before the rotation is still readable by the greffier.
     let mut reader = Browser::open(&base, "journey4-greffier").await.unwrap();
     reader
-        .log_in(&greffier.email, PASSWORD, Some(&greffier.account_key()), None)
+        .log_in(
+            &greffier.email,
+            PASSWORD,
+            Some(&greffier.account_key()),
+            None,
+        )
         .await
         .unwrap();
     reader.goto(&format!("#/exchange/{before}")).await.unwrap();

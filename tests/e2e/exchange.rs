@@ -69,7 +69,15 @@ async fn send_and_receive(backend: Backend, big: usize, label: &str) {
     let mut court = Browser::open(&server.base, &format!("{label}-court"))
         .await
         .unwrap();
-    court.log_in(&greffier.email, PASSWORD, Some(&greffier.account_key()), None).await.unwrap();
+    court
+        .log_in(
+            &greffier.email,
+            PASSWORD,
+            Some(&greffier.account_key()),
+            None,
+        )
+        .await
+        .unwrap();
     court.goto("#/inbox").await.unwrap();
     court.find("[data-testid=empty]").await.unwrap();
     court.record("inbox-empty").await.unwrap();
@@ -78,7 +86,14 @@ async fn send_and_receive(backend: Backend, big: usize, label: &str) {
     let mut ase = Browser::open(&server.base, &format!("{label}-ase"))
         .await
         .unwrap();
-    ase.log_in(&caseworker.email, PASSWORD, Some(&caseworker.account_key()), None).await.unwrap();
+    ase.log_in(
+        &caseworker.email,
+        PASSWORD,
+        Some(&caseworker.account_key()),
+        None,
+    )
+    .await
+    .unwrap();
     ase.goto("#/send").await.unwrap();
     let subject = format!("Danger immédiat {CANARY}");
     ase.fill_send_form(&[&report, &annex], COURT, "Signalement", &subject)
@@ -288,7 +303,14 @@ async fn journey_2_a_send_can_be_cancelled_and_leaves_nothing() {
     let mut ase = Browser::open(&server.base, "journey2-cancel")
         .await
         .unwrap();
-    ase.log_in(&caseworker.email, PASSWORD, Some(&caseworker.account_key()), None).await.unwrap();
+    ase.log_in(
+        &caseworker.email,
+        PASSWORD,
+        Some(&caseworker.account_key()),
+        None,
+    )
+    .await
+    .unwrap();
     ase.goto("#/send").await.unwrap();
     ase.fill_send_form(&[&big], COURT, "Rapport", "Rapport annuel")
         .await
@@ -331,7 +353,14 @@ async fn journey_2_a_send_interrupted_by_a_reload_is_resumed_with_the_same_files
     let mut ase = Browser::open(&server.base, "journey2-resume")
         .await
         .unwrap();
-    ase.log_in(&caseworker.email, PASSWORD, Some(&caseworker.account_key()), None).await.unwrap();
+    ase.log_in(
+        &caseworker.email,
+        PASSWORD,
+        Some(&caseworker.account_key()),
+        None,
+    )
+    .await
+    .unwrap();
     ase.goto("#/send").await.unwrap();
     ase.fill_send_form(
         &[&letter, &big],
@@ -422,7 +451,14 @@ async fn journey_2_an_interrupted_send_can_be_abandoned_and_leaves_nothing() {
     let mut ase = Browser::open(&server.base, "journey2-abandon")
         .await
         .unwrap();
-    ase.log_in(&caseworker.email, PASSWORD, Some(&caseworker.account_key()), None).await.unwrap();
+    ase.log_in(
+        &caseworker.email,
+        PASSWORD,
+        Some(&caseworker.account_key()),
+        None,
+    )
+    .await
+    .unwrap();
     ase.goto("#/send").await.unwrap();
     ase.fill_send_form(&[&big], COURT, "Rapport", "Rapport trimestriel")
         .await

@@ -124,12 +124,7 @@ async fn create_org(
 /// browser generates their keys and account key, and shows the kit); returns the
 /// browser, on the page that waits for certification, the signing fingerprint that page
 /// shows, and the account key the kit showed.
-pub async fn accept(
-    base: &str,
-    label: &str,
-    link: &str,
-    who: &str,
-) -> (Browser, String, String) {
+pub async fn accept(base: &str, label: &str, link: &str, who: &str) -> (Browser, String, String) {
     let mut browser = Browser::open(base, label).await.unwrap();
     open_link(&browser, link).await;
     browser.find("#new-password").await.unwrap();

@@ -314,7 +314,12 @@ async fn journey_5_session_ended_and_access_removed() {
         .await
         .unwrap();
     browser
-        .log_in(&cast.greffier.email, PASSWORD, Some(&cast.greffier.account_key()), None)
+        .log_in(
+            &cast.greffier.email,
+            PASSWORD,
+            Some(&cast.greffier.account_key()),
+            None,
+        )
         .await
         .unwrap();
     let user = cast.greffier.session.me.user_id.to_string();
@@ -525,7 +530,12 @@ async fn journey_5_expired_exchange_and_corrupted_file() {
         .await
         .unwrap();
     browser
-        .log_in(&cast.greffier.email, PASSWORD, Some(&cast.greffier.account_key()), None)
+        .log_in(
+            &cast.greffier.email,
+            PASSWORD,
+            Some(&cast.greffier.account_key()),
+            None,
+        )
         .await
         .unwrap();
     open(&browser, &damaged).await;

@@ -121,7 +121,10 @@ async fn a_fresh_browser_trusts_the_root_the_link_or_the_administrator_names_nev
     let key = browser.keep_kit().await.unwrap();
     assert!(key.starts_with("PLI1-"));
     browser
-        .wait_for("[data-testid=my-signing-fingerprint]", Duration::from_secs(30))
+        .wait_for(
+            "[data-testid=my-signing-fingerprint]",
+            Duration::from_secs(30),
+        )
         .await
         .unwrap();
     browser.close().await.unwrap();

@@ -354,10 +354,7 @@ async fn main() -> anyhow::Result<()> {
     println!("sending {} MiB from the web app…", send_size >> 20);
     let sent = send(
         &server.base,
-        (
-            &people.caseworker.email,
-            &people.caseworker.account_key(),
-        ),
+        (&people.caseworker.email, &people.caseworker.account_key()),
         &send_path,
         send_size,
     )

@@ -301,7 +301,11 @@ impl Browser {
             {
                 return Ok(true);
             }
-            let leaving = self.client.find(Locator::Css("#login-email")).await.is_err();
+            let leaving = self
+                .client
+                .find(Locator::Css("#login-email"))
+                .await
+                .is_err();
             let said = self.client.find(Locator::Css("form .alert")).await.is_ok();
             if leaving || started.elapsed() > Duration::from_secs(60) {
                 return Ok(false);

@@ -7,7 +7,7 @@ use pli_api::messages::Me;
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::Closure;
 
-use crate::i18n::{self, Lang, t};
+use crate::i18n::{self, Key, Lang, key, t};
 use crate::pages;
 
 pub use crate::model::route::Route;
@@ -105,34 +105,38 @@ pub fn App() -> impl IntoView {
             if let Some(html) = document.document_element() {
                 let _ = html.set_attribute("lang", i18n::lang().get().code());
             }
-            document.set_title(&format!("{} — {}", page_title(&route.get()), t("app.name")));
+            document.set_title(&format!(
+                "{} — {}",
+                page_title(&route.get()),
+                t!("app.name")
+            ));
         }
     });
 
     view! {
-        <a class="skip" href="#main">{move || t("nav.skip")}</a>
+        <a class="skip" href="#main">{move || t!("nav.skip")}</a>
         <Header />
         <main id="main" tabindex="-1">
             {move || body(ctx)}
         </main>
-        <footer class="footer"><p>{move || t("footer.security")}</p></footer>
+        <footer class="footer"><p>{move || t!("footer.security")}</p></footer>
         <pages::auth::SessionEnded />
     }
 }
 
 fn page_title(route: &Route) -> String {
     match route {
-        Route::Login => t("login.title"),
-        Route::Setup(_) => t("setup.title"),
-        Route::Invitation(_) => t("invitation.title"),
-        Route::Inbox => t("nav.inbox"),
-        Route::Outbox => t("nav.outbox"),
-        Route::Send(_) => t("nav.send"),
-        Route::Exchange(_) => t("nav.inbox"),
-        Route::Admin => t("nav.admin"),
-        Route::Platform => t("nav.platform"),
-        Route::Account => t("nav.settings"),
-        Route::Kit => t("kit.title"),
+        Route::Login => t!("login.title"),
+        Route::Setup(_) => t!("setup.title"),
+        Route::Invitation(_) => t!("invitation.title"),
+        Route::Inbox => t!("nav.inbox"),
+        Route::Outbox => t!("nav.outbox"),
+        Route::Send(_) => t!("nav.send"),
+        Route::Exchange(_) => t!("nav.inbox"),
+        Route::Admin => t!("nav.admin"),
+        Route::Platform => t!("nav.platform"),
+        Route::Account => t!("nav.settings"),
+        Route::Kit => t!("kit.title"),
     }
 }
 
@@ -145,7 +149,7 @@ fn body(ctx: Ctx) -> AnyView {
             view! { <pages::auth::Invitation token=token /> }.into_any()
         }
         (_, Auth::Unknown) => {
-            view! { <p class="loading" role="status">{move || t("state.loading")}</p> }.into_any()
+            view! { <p class="loading" role="status">{move || t!("state.loading")}</p> }.into_any()
         }
         (_, Auth::Anonymous) => view! { <pages::auth::Login /> }.into_any(),
         (_, Auth::Locked(me)) => view! { <pages::auth::Unlock me=*me /> }.into_any(),
@@ -200,7 +204,7 @@ fn Header() -> impl IntoView {
             let platform = me.role == pli_api::Role::PlatformAdmin;
             // Admins without two-factor see the account page whatever the address says.
             let gated = me.role != pli_api::Role::Member && !me.totp_enabled;
-            let link = move |route: Route, key: &'static str| {
+            let link = move |route: Route, key: Key| {
                 let href = route.href();
                 let current = move || {
                     let shown = if gated { Route::Account } else { ctx.route.get() };
@@ -209,27 +213,27 @@ fn Header() -> impl IntoView {
                 view! { <li><a href=href aria-current=current>{move || t(key)}</a></li> }
             };
             view! {
-                <nav aria-label=move || t("nav.main")>
+                <nav aria-label=move || t!("nav.main")>
                     <ul>
-                        {member.then(|| link(Route::Inbox, "nav.inbox"))}
-                        {member.then(|| link(Route::Outbox, "nav.outbox"))}
-                        {member.then(|| link(Route::Send(None), "nav.send"))}
-                        {org_admin.then(|| link(Route::Admin, "nav.admin"))}
-                        {platform.then(|| link(Route::Platform, "nav.platform"))}
-                        {link(Route::Account, "nav.settings")}
+                        {member.then(|| link(Route::Inbox, key!("nav.inbox")))}
+                        {member.then(|| link(Route::Outbox, key!("nav.outbox")))}
+                        {member.then(|| link(Route::Send(None), key!("nav.send")))}
+                        {org_admin.then(|| link(Route::Admin, key!("nav.admin")))}
+                        {platform.then(|| link(Route::Platform, key!("nav.platform")))}
+                        {link(Route::Account, key!("nav.settings"))}
                     </ul>
                 </nav>
                 <p class="who">{me.display_name.clone()} " — " {me.org_name.clone()}</p>
-                <button type="button" class="link" on:click=logout>{move || t("nav.logout")}</button>
+                <button type="button" class="link" on:click=logout>{move || t!("nav.logout")}</button>
             }
         })
     };
     view! {
         <header class="header">
-            <p class="brand"><span class="logo" aria-hidden="true">"✉"</span> {move || t("app.name")}</p>
+            <p class="brand"><span class="logo" aria-hidden="true">"✉"</span> {move || t!("app.name")}</p>
             {nav}
-            <button type="button" class="link lang" on:click=switch aria-label=move || t("lang.switch.label")>
-                {move || t("lang.switch")}
+            <button type="button" class="link lang" on:click=switch aria-label=move || t!("lang.switch.label")>
+                {move || t!("lang.switch")}
             </button>
         </header>
     }

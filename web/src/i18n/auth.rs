@@ -185,11 +185,7 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "Log in with another account",
     ),
     // ----- account key and kit de secours
-    (
-        "login.account_key",
-        "Clé de compte",
-        "Account key",
-    ),
+    ("login.account_key", "Clé de compte", "Account key"),
     (
         "login.account_key.help",
         "Elle figure sur votre kit de secours (PLI1-…). Elle n'est demandée qu'une fois par appareil, et le serveur ne la voit jamais : sans elle, votre mot de passe seul n'ouvre rien.",

@@ -163,11 +163,6 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "No file chosen.",
     ),
     (
-        "compose.files.count",
-        "{count} fichier(s), {size} au total",
-        "{count} file(s), {size} in all",
-    ),
-    (
         "compose.files.list",
         "Fichiers du pli",
         "Files of the exchange",
@@ -177,11 +172,6 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "compose.files.remove.label",
         "Retirer {name}",
         "Remove {name}",
-    ),
-    (
-        "compose.files.added",
-        "{count} fichier(s) ajouté(s).",
-        "{count} file(s) added.",
     ),
     ("compose.files.removed", "{name} retiré.", "{name} removed."),
     (
@@ -356,5 +346,24 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "resume.error.changed",
         "Le contenu d'un fichier a changé depuis le début de l'envoi : il ne peut pas être repris. Abandonnez-le, puis envoyez de nouveau.",
         "A file's content changed since the send began: it cannot be resumed. Abandon it, then send again.",
+    ),
+];
+
+pub(super) const PLURALS: &[super::PluralEntry] = &[
+    (
+        "compose.files.count",
+        [
+            "{count} fichier, {size} au total",
+            "{count} fichiers, {size} au total",
+        ],
+        [
+            "{count} file, {size} in all",
+            "{count} files, {size} in all",
+        ],
+    ),
+    (
+        "compose.files.added",
+        ["{count} fichier ajouté.", "{count} fichiers ajoutés."],
+        ["{count} file added.", "{count} files added."],
     ),
 ];

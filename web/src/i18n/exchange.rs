@@ -74,11 +74,6 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "Send it again if the recipient still needs it.",
     ),
     ("exchange.expired_at", "Expiré le", "Expired on"),
-    (
-        "exchange.expired.files",
-        "{count} fichier(s), {size} — supprimés",
-        "{count} file(s), {size} — deleted",
-    ),
     ("exchange.relogin", "Se reconnecter", "Log in again"),
     (
         "exchange.subject.none",
@@ -213,3 +208,15 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     ("exchange.reply", "Répondre", "Reply"),
 ];
+
+pub(super) const PLURALS: &[super::PluralEntry] = &[(
+    "exchange.expired.files",
+    [
+        "{count} fichier, {size} — supprimé",
+        "{count} fichiers, {size} — supprimés",
+    ],
+    [
+        "{count} file, {size} — deleted",
+        "{count} files, {size} — deleted",
+    ],
+)];

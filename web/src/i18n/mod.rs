@@ -1,16 +1,27 @@
 //! Every string the interface shows, in French (the default) and English.
 //!
 //! Strings live in catalogues, one file per area of the app: each entry is
-//! `(key, french, english)`. Components never hard-code text: they call [`t`] with a key
-//! (or [`error`] with an [`ErrorCode`]). The catalogues and [`lookup`] are plain data and
-//! compile natively, where unit tests check them (every error code has both texts, no
-//! key twice, no empty text); the reactive part (the language signal, [`t`]) is the
-//! browser's. A key missing from the catalogues shows as the key itself, so it is visible
-//! in the screenshots and caught by the browser tests.
+//! `(key, french, english)`, and each plural entry `(key, [french one, french other],
+//! [english one, english other])`. Components never hard-code text and never spell a key
+//! that the build has not checked:
+//!
+//! * [`t!`]`("compose.title")` is the text of a key written in the source. The macro looks
+//!   the key up in the catalogues *at compile time* (a `const`, [`Key::checked`]): a typo,
+//!   or a plural key, fails the build with `unknown i18n key: …`;
+//! * [`tn!`]`("exchange.expired.files", count)` is a plural text with `{count}` filled,
+//!   its form chosen by the language's CLDR rule ([`form`]); a key that is not plural
+//!   fails the build;
+//! * [`key!`]`("nav.inbox")` is a checked [`Key`], for keys that travel in variables and
+//!   props; [`t`] takes one. Keys that depend on a value of the API are total functions of
+//!   its enums ([`category`], [`role`], [`error_key`]…), checked by unit tests; keys named
+//!   by data from the relay (audit actions) are found at run time with [`Key::find`],
+//!   which returns `None` for a key the catalogues lack, so the caller shows the raw word.
+//!
+//! The catalogues and the lookups are plain data and compile natively, where unit tests
+//! check them (every API word has both texts, no key twice, no empty text, plural forms in
+//! both languages); the reactive part (the language signal, [`t`]) is the browser's.
 
 use std::collections::HashMap;
-
-use pli_api::ErrorCode;
 
 mod admin;
 mod auth;
@@ -19,7 +30,18 @@ mod compose;
 mod errors;
 mod exchange;
 mod inbox;
+mod keys;
+mod macros;
 mod platform;
+mod vocab;
+
+pub use keys::{is_key, is_plural_key};
+pub(crate) use macros::key;
+#[cfg(any(test, target_arch = "wasm32"))]
+pub(crate) use macros::plural_key;
+#[cfg(target_arch = "wasm32")]
+pub(crate) use macros::{t, tn};
+pub use vocab::*;
 
 #[cfg(target_arch = "wasm32")]
 mod reactive;
@@ -51,6 +73,10 @@ impl Lang {
 
 type Entry = (&'static str, &'static str, &'static str);
 
+/// A text that depends on a number: `(key, [french one, french other], [english one,
+/// english other])`, each form with `{count}` where the number goes.
+type PluralEntry = (&'static str, [&'static str; 2], [&'static str; 2]);
+
 const CATALOGUES: &[&[Entry]] = &[
     common::ENTRIES,
     auth::ENTRIES,
@@ -58,13 +84,136 @@ const CATALOGUES: &[&[Entry]] = &[
     inbox::ENTRIES,
     exchange::ENTRIES,
     compose::ENTRIES,
-    admin::ENTRIES,
+    admin::members::ENTRIES,
+    admin::invitations::ENTRIES,
+    admin::keys::ENTRIES,
+    admin::retention::ENTRIES,
+    admin::audit::ENTRIES,
     platform::ENTRIES,
+];
+
+const PLURALS: &[&[PluralEntry]] = &[
+    exchange::PLURALS,
+    compose::PLURALS,
+    admin::members::PLURALS,
+    admin::retention::PLURALS,
+    admin::audit::PLURALS,
+    platform::PLURALS,
 ];
 
 thread_local! {
     static INDEX: HashMap<&'static str, (&'static str, &'static str)> =
         CATALOGUES.iter().flat_map(|c| c.iter()).map(|(k, fr, en)| (*k, (*fr, *en))).collect();
+}
+
+/// A key that the catalogues have a plain text for: made by [`key!`] (checked when the
+/// app is built) or [`Key::find`] (checked at run time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Key(&'static str);
+
+impl Key {
+    /// `key`, if the catalogues have a plain text for it. [`key!`] and [`t!`] call it in a
+    /// `const`, so that an unknown key fails the build.
+    pub const fn checked(key: &'static str) -> Option<Self> {
+        if is_key(key) { Some(Self(key)) } else { None }
+    }
+
+    /// The key spelled `key` (built at run time from data), if the catalogues have it.
+    pub fn find(key: &str) -> Option<Self> {
+        INDEX.with(|index| index.get_key_value(key).map(|(key, _)| Self(key)))
+    }
+
+    /// The key as written in the catalogues.
+    pub const fn as_str(self) -> &'static str {
+        self.0
+    }
+
+    /// Its text in `lang`.
+    pub fn text(self, lang: Lang) -> &'static str {
+        lookup(lang, self.0).unwrap_or(self.0)
+    }
+}
+
+/// A key that the catalogues have a plural text for: made by [`plural_key!`] or [`tn!`],
+/// checked when the app is built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PluralKey(&'static str);
+
+impl PluralKey {
+    /// `key`, if the catalogues have a plural text for it (see [`Key::checked`]).
+    pub const fn checked(key: &'static str) -> Option<Self> {
+        if is_plural_key(key) {
+            Some(Self(key))
+        } else {
+            None
+        }
+    }
+
+    /// The key as written in the catalogues.
+    pub const fn as_str(self) -> &'static str {
+        self.0
+    }
+
+    /// Its text in `lang` for `count`, `{count}` filled.
+    pub fn text(self, lang: Lang, count: u64) -> String {
+        let forms = PLURALS
+            .iter()
+            .flat_map(|c| c.iter())
+            .find(|(name, _, _)| *name == self.0)
+            .map(|(_, fr, en)| if lang == Lang::Fr { fr } else { en });
+        let Some([one, other]) = forms else {
+            return self.0.to_owned();
+        };
+        let template = match form(lang, count) {
+            Form::One => one,
+            Form::Other => other,
+        };
+        template.replace("{count}", &count.to_string())
+    }
+}
+
+/// The two plural forms the catalogues write (CLDR's `one` and `other`; French and
+/// English have no others for whole numbers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    /// "1 fichier", "0 fichier"; "1 file".
+    One,
+    /// "2 fichiers"; "0 files", "2 files".
+    Other,
+}
+
+/// The form for `count` in `lang`, by CLDR's rules for whole numbers: French says `one`
+/// for 0 and 1, English for 1 alone.
+pub const fn form(lang: Lang, count: u64) -> Form {
+    let one = match lang {
+        Lang::Fr => count <= 1,
+        Lang::En => count == 1,
+    };
+    if one { Form::One } else { Form::Other }
+}
+
+/// A number that a plural text counts (see [`tn!`]).
+pub trait Count {
+    /// The number, widened.
+    fn count(self) -> u64;
+}
+
+impl Count for u64 {
+    fn count(self) -> u64 {
+        self
+    }
+}
+
+impl Count for u32 {
+    fn count(self) -> u64 {
+        self.into()
+    }
+}
+
+impl Count for usize {
+    fn count(self) -> u64 {
+        u64::try_from(self).unwrap_or(u64::MAX)
+    }
 }
 
 /// The text for `key` in `lang`, if the catalogues have it.
@@ -74,11 +223,6 @@ pub fn lookup(lang: Lang, key: &str) -> Option<&'static str> {
             .get(key)
             .map(|(fr, en)| if lang == Lang::Fr { *fr } else { *en })
     })
-}
-
-/// The catalogue key that explains `code`.
-pub fn error_key(code: ErrorCode) -> String {
-    format!("error.{code}")
 }
 
 /// `{name}`-style substitution.

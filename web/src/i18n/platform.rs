@@ -47,7 +47,6 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     ("platform.org.kind", "Type", "Kind"),
     ("platform.org.retention", "Conservation", "Retention"),
-    ("platform.org.days", "{days} jours", "{days} days"),
     ("platform.org.manage", "Gérer", "Manage"),
     ("platform.kind.court", "Juridiction", "Court"),
     (
@@ -115,3 +114,9 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "Organisation creations, key suspensions and set-up, newest first.",
     ),
 ];
+
+pub(super) const PLURALS: &[super::PluralEntry] = &[(
+    "platform.org.days",
+    ["{count} jour", "{count} jours"],
+    ["{count} day", "{count} days"],
+)];

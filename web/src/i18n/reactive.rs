@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use leptos::prelude::*;
 use pli_api::ErrorCode;
 
-use super::{Lang, error_key, lookup, size_in};
+use super::{Count, Key, Lang, PluralKey, error_key, lookup, size_in};
 
 thread_local! {
     // Reference-counted, not owned by whichever component first asked: it lives as long
@@ -24,18 +24,22 @@ pub fn lang() -> ArcRwSignal<Lang> {
 }
 
 /// The text for `key` in the current language (reactive: re-read when the language
-/// changes).
-pub fn t(key: &str) -> String {
+/// changes). Keys written in the source go through [`t!`](super::t), which checks them
+/// when the app is built.
+pub fn t(key: Key) -> String {
+    let key = key.as_str();
     lookup(lang().get(), key).map_or_else(|| key.to_owned(), str::to_owned)
+}
+
+/// The plural text for `key` and `count` in the current language, `{count}` filled
+/// (reactive). Called through [`tn!`](super::tn).
+pub fn tn(key: PluralKey, count: impl Count) -> String {
+    key.text(lang().get(), count.count())
 }
 
 /// The explanation for an error code from the relay or the worker.
 pub fn error(code: ErrorCode) -> String {
-    let lang = lang().get();
-    lookup(lang, &error_key(code))
-        .or_else(|| lookup(lang, "error.unknown"))
-        .unwrap_or_default()
-        .to_owned()
+    error_key(code).text(lang().get()).to_owned()
 }
 
 /// A size in human units (octets in French).

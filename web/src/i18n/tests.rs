@@ -2,9 +2,21 @@
 
 use std::collections::HashSet;
 
-use pli_api::ErrorCode;
+use pli_api::{AccountStatus, Category, ErrorCode, InvitationKind, OrgKind, Role};
 
-use super::{CATALOGUES, Lang, error_key, fill, lookup, size_in};
+use super::{
+    CATALOGUES, Form, Key, Lang, PLURALS, PluralKey, error_key, fill, form, is_key, is_plural_key,
+    key, lookup, plural_key, size_in,
+};
+
+const LANGS: [Lang; 2] = [Lang::Fr, Lang::En];
+
+/// Whether `key` has a non-empty text in both languages.
+fn has_both_texts(key: Key) -> bool {
+    LANGS
+        .iter()
+        .all(|lang| lookup(*lang, key.as_str()).is_some_and(|text| !text.trim().is_empty()))
+}
 
 #[test]
 fn every_error_code_has_a_french_and_an_english_text() {
@@ -12,13 +24,37 @@ fn every_error_code_has_a_french_and_an_english_text() {
         .iter()
         .filter(|code| {
             let key = error_key(**code);
-            [Lang::Fr, Lang::En]
-                .iter()
-                .any(|lang| lookup(*lang, &key).is_none_or(str::is_empty))
+            // error_key falls back to error.unknown: only Unknown itself may use it.
+            (key == key!("error.unknown") && **code != ErrorCode::Unknown) || !has_both_texts(key)
         })
         .map(|code| code.as_str())
         .collect();
     assert!(missing.is_empty(), "error codes without text: {missing:?}");
+}
+
+#[test]
+fn every_word_of_the_api_has_a_french_and_an_english_text() {
+    let mut keys: Vec<Key> = Vec::new();
+    keys.extend(Category::ALL.iter().map(|c| super::category(*c)));
+    keys.extend(Category::ALL.iter().map(|c| super::compose_category(*c)));
+    keys.extend(Role::ALL.iter().map(|r| super::role(*r)));
+    keys.extend(Role::ALL.iter().map(|r| super::admin_role(*r)));
+    keys.extend(AccountStatus::ALL.iter().map(|s| super::account_status(*s)));
+    keys.extend(
+        InvitationKind::ALL
+            .iter()
+            .map(|k| super::invitation_kind(*k)),
+    );
+    keys.extend(OrgKind::ALL.iter().map(|k| super::org_kind(*k)));
+    let missing: Vec<&str> = keys
+        .iter()
+        .filter(|key| !has_both_texts(**key))
+        .map(|key| key.as_str())
+        .collect();
+    assert!(missing.is_empty(), "API words without text: {missing:?}");
+    // Each value has its own key: a copy-paste slip in a match would show one word twice.
+    let distinct: HashSet<&str> = keys.iter().map(|key| key.as_str()).collect();
+    assert_eq!(distinct.len(), keys.len(), "two values share a key");
 }
 
 #[test]
@@ -31,17 +67,89 @@ fn no_key_is_defined_twice_and_no_text_is_empty() {
             "{key} has an empty text"
         );
     }
+    for (key, fr, en) in PLURALS.iter().flat_map(|c| c.iter()) {
+        assert!(
+            seen.insert(*key),
+            "{key} is defined twice (plain or plural)"
+        );
+        for text in fr.iter().chain(en) {
+            assert!(!text.trim().is_empty(), "{key} has an empty form");
+        }
+    }
+}
+
+#[test]
+fn every_plural_has_both_forms_with_the_count_in_both_languages() {
+    for (key, fr, en) in PLURALS.iter().flat_map(|c| c.iter()) {
+        for text in fr.iter().chain(en) {
+            assert!(text.contains("{count}"), "{key}: {text:?} lacks {{count}}");
+        }
+        assert_ne!(fr[0], fr[1], "{key}: the French forms are the same");
+        assert_ne!(en[0], en[1], "{key}: the English forms are the same");
+    }
+    // Hand-written plurals are gone from the catalogues.
+    for (key, fr, en) in CATALOGUES.iter().flat_map(|c| c.iter()) {
+        assert!(
+            !(fr.contains("(s)") || en.contains("(s)")),
+            "{key} writes a plural with (s): make it a plural entry"
+        );
+    }
+}
+
+#[test]
+fn french_says_one_for_zero_and_one_english_for_one_alone() {
+    assert_eq!(form(Lang::Fr, 0), Form::One);
+    assert_eq!(form(Lang::Fr, 1), Form::One);
+    assert_eq!(form(Lang::Fr, 2), Form::Other);
+    assert_eq!(form(Lang::En, 0), Form::Other);
+    assert_eq!(form(Lang::En, 1), Form::One);
+    assert_eq!(form(Lang::En, 2), Form::Other);
+    assert_eq!(form(Lang::Fr, u64::MAX), Form::Other);
+}
+
+#[test]
+fn plural_texts_read_right_for_zero_one_and_two() {
+    let files = plural_key!("exchange.expired.files");
+    let text = |lang, count| fill(&files.text(lang, count), &[("size", "1 Mo")]);
+    assert_eq!(text(Lang::Fr, 0), "0 fichier, 1 Mo — supprimé");
+    assert_eq!(text(Lang::Fr, 1), "1 fichier, 1 Mo — supprimé");
+    assert_eq!(text(Lang::Fr, 2), "2 fichiers, 1 Mo — supprimés");
+    assert_eq!(text(Lang::En, 0), "0 files, 1 Mo — deleted");
+    assert_eq!(text(Lang::En, 1), "1 file, 1 Mo — deleted");
+    assert_eq!(text(Lang::En, 2), "2 files, 1 Mo — deleted");
+}
+
+#[test]
+fn keys_are_checked_by_the_const_functions() {
+    assert!(is_key("compose.title"));
+    assert!(!is_key("compose.titel"));
+    assert!(
+        !is_key("exchange.expired.files"),
+        "a plural key is not a plain one"
+    );
+    assert!(is_plural_key("exchange.expired.files"));
+    assert!(!is_plural_key("compose.title"));
+    assert_eq!(Key::checked("compose.titel"), None);
+    assert_eq!(PluralKey::checked("compose.title"), None);
+    assert_eq!(key!("nav.inbox").as_str(), "nav.inbox");
+    assert_eq!(key!("nav.inbox").text(Lang::En), "Inbox");
+    // At run time, from data: only keys the catalogues have.
+    assert_eq!(
+        Key::find(&format!("admin.audit.action.{}", "login.failed")),
+        Some(key!("admin.audit.action.login.failed"))
+    );
+    assert_eq!(Key::find("admin.audit.action.teapot"), None);
 }
 
 #[test]
 fn error_texts_are_the_ones_for_their_own_code() {
     assert_eq!(
-        lookup(Lang::Fr, &error_key(ErrorCode::InvalidCredentials)),
-        Some("Adresse électronique, mot de passe ou clé de compte incorrect.")
+        error_key(ErrorCode::InvalidCredentials).text(Lang::Fr),
+        "Adresse électronique, mot de passe ou clé de compte incorrect."
     );
     assert_eq!(
-        lookup(Lang::En, &error_key(ErrorCode::InvalidCredentials)),
-        Some("Wrong e-mail address, password or account key.")
+        error_key(ErrorCode::InvalidCredentials).text(Lang::En),
+        "Wrong e-mail address, password or account key."
     );
     assert_eq!(lookup(Lang::Fr, "no.such.key"), None);
 }

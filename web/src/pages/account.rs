@@ -44,30 +44,30 @@ pub fn Account() -> impl IntoView {
     };
     view! {
         <section class="card">
-            <h1>{move || t("nav.settings")}</h1>
+            <h1>{move || t!("nav.settings")}</h1>
             <MyFingerprints />
-            <p><a href=crate::app::Route::Kit.href() data-testid="account-kit">{move || t("account.kit")}</a></p>
+            <p><a href=crate::app::Route::Kit.href() data-testid="account-kit">{move || t!("account.kit")}</a></p>
         </section>
         <section class="card">
-            <h2>{move || t("totp.title")}</h2>
-            {(admin && !enabled).then(|| view! { <p class="alert warning">{move || t("totp.required")}</p> })}
+            <h2>{move || t!("totp.title")}</h2>
+            {(admin && !enabled).then(|| view! { <p class="alert warning">{move || t!("totp.required")}</p> })}
             {if enabled {
-                view! { <p class="ok">{move || t("totp.enabled")}</p> }.into_any()
+                view! { <p class="ok">{move || t!("totp.enabled")}</p> }.into_any()
             } else {
                 view! {
                     <Show when=move || setup.get().is_none()>
-                        <button type="button" class="primary" data-testid="totp-start" on:click=start>{move || t("totp.start")}</button>
+                        <button type="button" class="primary" data-testid="totp-start" on:click=start>{move || t!("totp.start")}</button>
                     </Show>
                     {move || setup.get().map(|s| view! {
-                        <p>{move || t("totp.scan")}</p>
-                        <p><span>{move || t("totp.secret")}</span> " : " <code class="secret" id="totp-secret">{grouped(&s.secret)}</code></p>
+                        <p>{move || t!("totp.scan")}</p>
+                        <p><span>{move || t!("totp.secret")}</span> " : " <code class="secret" id="totp-secret">{grouped(&s.secret)}</code></p>
                         <form on:submit=confirm>
                             <div class="field">
-                                <label for="totp-code">{move || t("totp.code")}</label>
+                                <label for="totp-code">{move || t!("totp.code")}</label>
                                 <input id="totp-code" class="short" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required
                                     prop:value=code on:input=move |ev| set_code.set(event_target_value(&ev)) />
                             </div>
-                            <button type="submit" class="primary" data-testid="totp-confirm">{move || t("totp.confirm")}</button>
+                            <button type="submit" class="primary" data-testid="totp-confirm">{move || t!("totp.confirm")}</button>
                         </form>
                     })}
                 }.into_any()

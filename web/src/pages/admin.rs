@@ -14,7 +14,7 @@ use super::manage::{
     AuditLog, AuditSource, InviteForm, KeysPanel, MembersList, MembersPanel, members_of,
 };
 use crate::app::{Ctx, me};
-use crate::i18n::{fill, t};
+use crate::i18n::{key, t, tn};
 use crate::protocol::WorkerError;
 
 #[component]
@@ -23,8 +23,8 @@ pub fn Admin() -> impl IntoView {
     let Some(account) = me(&ctx).filter(|m| m.role == pli_api::Role::OrgAdmin) else {
         return view! {
             <section class="card">
-                <h1>{move || t("nav.admin")}</h1>
-                <p class="alert warning">{move || t("admin.only")}</p>
+                <h1>{move || t!("nav.admin")}</h1>
+                <p class="alert warning">{move || t!("admin.only")}</p>
             </section>
         }
         .into_any();
@@ -60,17 +60,17 @@ pub fn Admin() -> impl IntoView {
     view! {
         <ReauthDialog gate=gate />
         <section class="card admin-head">
-            <h1>{move || t("admin.title")}</h1>
+            <h1>{move || t!("admin.title")}</h1>
             <p class="lead">{title}</p>
-            <p>{move || t("admin.intro")}</p>
+            <p>{move || t!("admin.intro")}</p>
             // A service without a key cannot receive anything: the first thing to do.
             <Show when=move || members.get().is_some_and(|m| m.generations.is_empty())>
                 <div class="alert warning" data-testid="no-key">
-                    <p>{move || t("admin.keys.none")}</p>
+                    <p>{move || t!("admin.keys.none")}</p>
                     <div class="actions">
                         <button type="button" class="primary" data-testid="create-key-now"
                             on:click=move |_| rotate.set(true)>
-                            {move || t("admin.keys.create")}
+                            {move || t!("admin.keys.create")}
                         </button>
                     </div>
                 </div>
@@ -79,31 +79,31 @@ pub fn Admin() -> impl IntoView {
         </section>
         <section class="card" aria-labelledby="admin-members-title">
             <div class="section-head">
-                <h2 id="admin-members-title">{move || t("admin.members.title")}</h2>
+                <h2 id="admin-members-title">{move || t!("admin.members.title")}</h2>
                 <button type="button" class="link" on:click=move |_| version.update(|v| *v += 1)
                     data-testid="members-refresh">
-                    {move || t("admin.refresh")}
+                    {move || t!("admin.refresh")}
                 </button>
             </div>
             <MembersPanel org=org platform=false members=members version=version rotate=rotate />
         </section>
         <section class="card" aria-labelledby="admin-invite-title">
-            <h2 id="admin-invite-title">{move || t("admin.invite.title")}</h2>
-            <p class="hint">{move || t("admin.invite.help")}</p>
-            <InviteForm org=org role=pli_api::Role::Member version=version submit_label="admin.invite.submit" members=members />
+            <h2 id="admin-invite-title">{move || t!("admin.invite.title")}</h2>
+            <p class="hint">{move || t!("admin.invite.help")}</p>
+            <InviteForm org=org role=pli_api::Role::Member version=version submit_label=key!("admin.invite.submit") members=members />
         </section>
         <section class="card" aria-labelledby="admin-keys-title">
-            <h2 id="admin-keys-title">{move || t("admin.keys.title")}</h2>
-            <p class="hint">{move || t("admin.keys.intro")}</p>
+            <h2 id="admin-keys-title">{move || t!("admin.keys.title")}</h2>
+            <p class="hint">{move || t!("admin.keys.intro")}</p>
             <KeysPanel org=org version=version rotate=rotate />
         </section>
         <section class="card" aria-labelledby="admin-retention-title">
-            <h2 id="admin-retention-title">{move || t("admin.retention.title")}</h2>
+            <h2 id="admin-retention-title">{move || t!("admin.retention.title")}</h2>
             <RetentionForm org=org version=version />
         </section>
         <section class="card" aria-labelledby="admin-audit-title">
-            <h2 id="admin-audit-title">{move || t("admin.audit.title")}</h2>
-            <p class="hint">{move || t("admin.audit.intro")}</p>
+            <h2 id="admin-audit-title">{move || t!("admin.audit.title")}</h2>
+            <p class="hint">{move || t!("admin.audit.intro")}</p>
             <AuditLog source=AuditSource::Org(org) names=names version=version />
         </section>
     }
@@ -157,24 +157,24 @@ fn RetentionForm(org: OrgId, version: RwSignal<u32>) -> impl IntoView {
     view! {
         <form on:submit=submit novalidate>
             <div class="field">
-                <label for="retention-days">{move || t("admin.retention.days")}</label>
+                <label for="retention-days">{move || t!("admin.retention.days")}</label>
                 <input id="retention-days" type="number" inputmode="numeric" min="1" max="3650" step="1" required
                     class="short" data-testid="retention-days"
                     aria-describedby=move || if invalid.get() { "retention-error retention-help" } else { "retention-help" }
                     aria-invalid=move || invalid.get().then_some("true")
                     prop:value=move || days.get() on:input=move |ev| days.set(event_target_value(&ev)) />
-                <p id="retention-help" class="hint">{move || t("admin.retention.help")}</p>
+                <p id="retention-help" class="hint">{move || t!("admin.retention.help")}</p>
             </div>
             <Show when=move || invalid.get()>
                 <div class="alert error" role="alert" id="retention-error" data-testid="retention-error">
-                    <p>{move || t("admin.retention.invalid")}</p>
+                    <p>{move || t!("admin.retention.invalid")}</p>
                 </div>
             </Show>
             <ErrorBox error=error />
             <div class="actions">
-                <button type="submit" class="primary" data-testid="retention-submit">{move || t("admin.retention.submit")}</button>
+                <button type="submit" class="primary" data-testid="retention-submit">{move || t!("admin.retention.submit")}</button>
                 <span role="status" class="ok">
-                    {move || saved.get().map(|d| fill(&t("admin.retention.saved"), &[("days", &d.to_string())]))}
+                    {move || saved.get().map(|days| tn!("admin.retention.saved", days))}
                 </span>
             </div>
         </form>

@@ -19,7 +19,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::ErrorBox;
 use crate::app::{Ctx, me};
-use crate::i18n::t;
+use crate::i18n::{Key, t};
 use crate::protocol::{Call, WorkerError};
 
 /// A modal dialog named by the element whose id is `labelled_by` (its heading).
@@ -67,7 +67,7 @@ pub fn ConfirmDialog(
     /// The question, as a heading.
     title: Signal<String>,
     /// Catalogue key of the confirm button.
-    confirm: &'static str,
+    confirm: Key,
     /// A destructive action: red button, focus starts on "Cancel".
     #[prop(optional)]
     danger: bool,
@@ -101,7 +101,7 @@ pub fn ConfirmDialog(
                         {move || t(confirm)}
                     </button>
                     <button type="button" autofocus=danger on:click=move |_| open.set(false)>
-                        {move || t("action.cancel")}
+                        {move || t!("action.cancel")}
                     </button>
                 </div>
             </form>
@@ -242,18 +242,18 @@ pub fn ReauthDialog(gate: Reauth) -> impl IntoView {
     view! {
         <Dialog open=gate.open labelled_by="reauth-title".to_owned() on_close=closed>
             <form on:submit=submit>
-                <h2 id="reauth-title">{move || t("reauth.title")}</h2>
-                <p>{move || t("reauth.help")}</p>
+                <h2 id="reauth-title">{move || t!("reauth.title")}</h2>
+                <p>{move || t!("reauth.help")}</p>
                 <input type="email" autocomplete="username" hidden prop:value=email />
                 <div class="field">
-                    <label for="reauth-password">{move || t("login.password")}</label>
+                    <label for="reauth-password">{move || t!("login.password")}</label>
                     <input id="reauth-password" type="password" autocomplete="current-password" required
                         autofocus data-testid="reauth-password"
                         prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev)) />
                 </div>
                 {with_totp.then(|| view! {
                     <div class="field">
-                        <label for="reauth-totp">{move || t("login.totp")}</label>
+                        <label for="reauth-totp">{move || t!("login.totp")}</label>
                         <input id="reauth-totp" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}"
                             required data-testid="reauth-totp"
                             prop:value=move || code.get() on:input=move |ev| code.set(event_target_value(&ev)) />
@@ -261,14 +261,14 @@ pub fn ReauthDialog(gate: Reauth) -> impl IntoView {
                 })}
                 <ErrorBox error=error />
                 <Show when=move || busy.get()>
-                    <p role="status" class="hint">{move || t("login.deriving")}</p>
+                    <p role="status" class="hint">{move || t!("login.deriving")}</p>
                 </Show>
                 <div class="actions">
                     <button type="submit" class="primary" disabled=busy data-testid="reauth-submit">
-                        {move || t("action.confirm")}
+                        {move || t!("action.confirm")}
                     </button>
                     <button type="button" on:click=move |_| gate.open.set(false)>
-                        {move || t("action.cancel")}
+                        {move || t!("action.cancel")}
                     </button>
                 </div>
             </form>

@@ -48,7 +48,7 @@ pub fn KitPage() -> impl IntoView {
         let qr = qr_path(&kit.account_key).map(|(size, path)| {
             view! {
                 <svg class="kit-qr" data-testid="kit-qr" role="img" viewBox=format!("0 0 {size} {size}")
-                    aria-label=move || t("kit.qr")>
+                    aria-label=move || t!("kit.qr")>
                     <rect width="100%" height="100%" fill="#fff" />
                     <path d=path fill="#000" />
                 </svg>
@@ -56,27 +56,27 @@ pub fn KitPage() -> impl IntoView {
         });
         view! {
             <div class="kit-sheet" data-testid="kit">
-                <p class="kit-brand">"Pli — " {move || t("kit.title")}</p>
+                <p class="kit-brand">"Pli — " {move || t!("kit.title")}</p>
                 <dl class="kit-facts">
-                    <dt>{move || t("kit.address")}</dt>
+                    <dt>{move || t!("kit.address")}</dt>
                     <dd><code>{kit.address.clone()}</code></dd>
-                    <dt>{move || t("kit.account")}</dt>
+                    <dt>{move || t!("kit.account")}</dt>
                     <dd>{kit.display_name.clone()} " — " {kit.email.clone()} " (" {kit.org_name.clone()} ")"</dd>
-                    <dt>{move || t("kit.key")}</dt>
+                    <dt>{move || t!("kit.key")}</dt>
                     <dd><code class="kit-key" data-testid="account-key">{kit.account_key.clone()}</code></dd>
-                    <dt>{move || t("kit.root")}</dt>
+                    <dt>{move || t!("kit.root")}</dt>
                     <dd><code data-testid="kit-root">{kit.root_fingerprint.clone()}</code></dd>
                 </dl>
                 {qr}
-                <p class="kit-password">{move || t("kit.password")}</p>
+                <p class="kit-password">{move || t!("kit.password")}</p>
             </div>
         }
     };
     view! {
         <section class="card kit" aria-labelledby="kit-title">
-            <h1 id="kit-title">{move || t("kit.title")}</h1>
-            <p class="lead">{move || t("kit.lead")}</p>
-            <Transition fallback=|| view! { <p class="hint" role="status">{move || t("state.loading")}</p> }>
+            <h1 id="kit-title">{move || t!("kit.title")}</h1>
+            <p class="lead">{move || t!("kit.lead")}</p>
+            <Transition fallback=|| view! { <p class="hint" role="status">{move || t!("state.loading")}</p> }>
                 {move || Suspend::new(async move {
                     match kit.await {
                         Ok(kit) => sheet(kit).into_any(),
@@ -87,13 +87,13 @@ pub fn KitPage() -> impl IntoView {
                 })}
             </Transition>
             <ul class="kit-advice">
-                <li>{move || t("kit.advice.print")}</li>
-                <li>{move || t("kit.advice.apart")}</li>
-                <li>{move || t("kit.advice.lost")}</li>
+                <li>{move || t!("kit.advice.print")}</li>
+                <li>{move || t!("kit.advice.apart")}</li>
+                <li>{move || t!("kit.advice.lost")}</li>
             </ul>
             <div class="actions no-print">
-                <button type="button" data-testid="kit-print" on:click=print>{move || t("kit.print")}</button>
-                <button type="button" class="primary" data-testid="kit-done" on:click=done>{move || t("kit.done")}</button>
+                <button type="button" data-testid="kit-print" on:click=print>{move || t!("kit.print")}</button>
+                <button type="button" class="primary" data-testid="kit-done" on:click=done>{move || t!("kit.done")}</button>
             </div>
         </section>
     }

@@ -14,7 +14,7 @@ pub mod resume;
 
 use leptos::prelude::*;
 
-use crate::i18n::{self, t};
+use crate::i18n::{self, Key, t};
 use crate::protocol::{ProgressReport, WorkerError};
 
 /// An error message, announced to screen readers.
@@ -30,10 +30,7 @@ pub fn ErrorBox(#[prop(into)] error: Signal<Option<WorkerError>>) -> impl IntoVi
 
 /// A progress bar with its label and percentage.
 #[component]
-pub fn ProgressBar(
-    label: &'static str,
-    report: ReadSignal<Option<ProgressReport>>,
-) -> impl IntoView {
+pub fn ProgressBar(label: Key, report: ReadSignal<Option<ProgressReport>>) -> impl IntoView {
     move || {
         report.get().map(|r| {
             let percent = (r.done.min(r.total) * 100)

@@ -16,7 +16,7 @@ use super::manage::{
     AuditLog, AuditSource, InviteForm, KeysPanel, MembersList, MembersPanel, members_of,
 };
 use crate::app::{Ctx, me};
-use crate::i18n::{fill, t};
+use crate::i18n::{self, fill, key, t, tn};
 use crate::protocol::WorkerError;
 
 #[component]
@@ -25,8 +25,8 @@ pub fn Platform() -> impl IntoView {
     let Some(account) = me(&ctx).filter(|m| m.role == pli_api::Role::PlatformAdmin) else {
         return view! {
             <section class="card">
-                <h1>{move || t("nav.platform")}</h1>
-                <p class="alert warning">{move || t("platform.only")}</p>
+                <h1>{move || t!("nav.platform")}</h1>
+                <p class="alert warning">{move || t!("platform.only")}</p>
             </section>
         }
         .into_any();
@@ -69,38 +69,38 @@ pub fn Platform() -> impl IntoView {
     let rows = move || {
         let list = orgs.get()?;
         Some(if list.is_empty() {
-            view! { <p>{move || t("platform.orgs.empty")}</p> }.into_any()
+            view! { <p>{move || t!("platform.orgs.empty")}</p> }.into_any()
         } else {
             view! {
                 <div class="table-wrap">
                     <table class="stack orgs">
-                        <caption>{move || t("platform.orgs.caption")}</caption>
+                        <caption>{move || t!("platform.orgs.caption")}</caption>
                         <thead><tr>
-                            <th scope="col">{move || t("platform.org.name")}</th>
-                            <th scope="col">{move || t("platform.org.code")}</th>
-                            <th scope="col">{move || t("platform.org.kind")}</th>
-                            <th scope="col">{move || t("platform.org.retention")}</th>
-                            <th scope="col">{move || t("admin.members.actions")}</th>
+                            <th scope="col">{move || t!("platform.org.name")}</th>
+                            <th scope="col">{move || t!("platform.org.code")}</th>
+                            <th scope="col">{move || t!("platform.org.kind")}</th>
+                            <th scope="col">{move || t!("platform.org.retention")}</th>
+                            <th scope="col">{move || t!("admin.members.actions")}</th>
                         </tr></thead>
                         <tbody>
                             {list.into_iter().map(|o| {
                                 let id = o.org_id;
                                 let kind = o.kind;
-                                let days = o.retention_days.to_string();
+                                let days = o.retention_days;
                                 let name = o.name.clone();
                                 let current = move || (selected.get() == Some(id)).then_some("true");
                                 view! {
                                     <tr data-testid=format!("org-{}", o.code) class:selected=move || selected.get() == Some(id)>
-                                        <th scope="row" data-label=move || t("platform.org.name")>{o.name.clone()}</th>
-                                        <td data-label=move || t("platform.org.code")><code>{o.code.clone()}</code></td>
-                                        <td data-label=move || t("platform.org.kind")>{move || t(&format!("platform.kind.{kind}"))}</td>
-                                        <td data-label=move || t("platform.org.retention")>
-                                            {move || fill(&t("platform.org.days"), &[("days", &days)])}
+                                        <th scope="row" data-label=move || t!("platform.org.name")>{o.name.clone()}</th>
+                                        <td data-label=move || t!("platform.org.code")><code>{o.code.clone()}</code></td>
+                                        <td data-label=move || t!("platform.org.kind")>{move || t(i18n::org_kind(kind))}</td>
+                                        <td data-label=move || t!("platform.org.retention")>
+                                            {move || tn!("platform.org.days", days)}
                                         </td>
-                                        <td class="row-actions" data-label=move || t("admin.members.actions")>
+                                        <td class="row-actions" data-label=move || t!("admin.members.actions")>
                                             <button type="button" aria-pressed=current data-testid=format!("manage-{}", o.code)
                                                 on:click=move |_| manage(id)>
-                                                {move || t("platform.org.manage")}
+                                                {move || t!("platform.org.manage")}
                                                 <span class="visually-hidden">" " {name.clone()}</span>
                                             </button>
                                         </td>
@@ -130,35 +130,35 @@ pub fn Platform() -> impl IntoView {
     view! {
         <ReauthDialog gate=gate />
         <section class="card">
-            <h1>{move || t("platform.title")}</h1>
-            <p>{move || t("platform.intro")}</p>
+            <h1>{move || t!("platform.title")}</h1>
+            <p>{move || t!("platform.intro")}</p>
             {move || root().map(|r| view! {
                 <dl class="fingerprints">
-                    <dt>{move || t("fingerprint.root")}</dt>
+                    <dt>{move || t!("fingerprint.root")}</dt>
                     <dd><code data-testid="root-fingerprint">{r}</code></dd>
                 </dl>
-                <p class="hint">{move || t("platform.root.help")}</p>
+                <p class="hint">{move || t!("platform.root.help")}</p>
             })}
             <ErrorBox error=error />
         </section>
         <section class="card" aria-labelledby="platform-orgs-title">
             <div class="section-head">
-                <h2 id="platform-orgs-title">{move || t("platform.orgs.title")}</h2>
+                <h2 id="platform-orgs-title">{move || t!("platform.orgs.title")}</h2>
                 <button type="button" class="link" on:click=move |_| version.update(|v| *v += 1)
                     data-testid="orgs-refresh">
-                    {move || t("admin.refresh")}
+                    {move || t!("admin.refresh")}
                 </button>
             </div>
             {rows}
         </section>
         <section class="card" aria-labelledby="platform-create-title">
-            <h2 id="platform-create-title">{move || t("platform.create.title")}</h2>
+            <h2 id="platform-create-title">{move || t!("platform.create.title")}</h2>
             <CreateOrg version=version selected=selected on_created=Callback::new(manage) />
         </section>
         {panel}
         <section class="card" aria-labelledby="platform-audit-title">
-            <h2 id="platform-audit-title">{move || t("platform.audit.title")}</h2>
-            <p class="hint">{move || t("platform.audit.intro")}</p>
+            <h2 id="platform-audit-title">{move || t!("platform.audit.title")}</h2>
+            <p class="hint">{move || t!("platform.audit.intro")}</p>
             <AuditLog source=AuditSource::Platform names=names version=version />
         </section>
     }
@@ -209,35 +209,35 @@ fn CreateOrg(
     view! {
         <form on:submit=submit>
             <div class="field">
-                <label for="create-org-kind">{move || t("platform.org.kind")}</label>
+                <label for="create-org-kind">{move || t!("platform.org.kind")}</label>
                 <select id="create-org-kind" data-testid="create-org-kind" class="short"
                     prop:value=move || kind.get().as_str() on:change=move |ev| {
                         if let Ok(chosen) = event_target_value(&ev).parse() {
                             kind.set(chosen);
                         }
                     }>
-                    <option value="court">{move || t("platform.kind.court")}</option>
-                    <option value="departement">{move || t("platform.kind.departement")}</option>
+                    <option value="court">{move || t!("platform.kind.court")}</option>
+                    <option value="departement">{move || t!("platform.kind.departement")}</option>
                 </select>
             </div>
             <div class="field">
-                <label for="create-org-name">{move || t("platform.org.name")}</label>
+                <label for="create-org-name">{move || t!("platform.org.name")}</label>
                 <input id="create-org-name" required maxlength="200" autocomplete="off" data-testid="create-org-name"
                     aria-describedby="create-org-name-help"
                     prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
-                <p id="create-org-name-help" class="hint">{move || t("platform.org.name.help")}</p>
+                <p id="create-org-name-help" class="hint">{move || t!("platform.org.name.help")}</p>
             </div>
             <div class="field">
-                <label for="create-org-code">{move || t("platform.org.code")}</label>
+                <label for="create-org-code">{move || t!("platform.org.code")}</label>
                 <input id="create-org-code" required maxlength="32" pattern="[A-Za-z0-9_\\-]+" autocomplete="off"
                     class="short" data-testid="create-org-code" aria-describedby="create-org-code-help"
                     prop:value=move || code.get() on:input=move |ev| code.set(event_target_value(&ev)) />
-                <p id="create-org-code-help" class="hint">{move || t("platform.org.code.help")}</p>
+                <p id="create-org-code-help" class="hint">{move || t!("platform.org.code.help")}</p>
             </div>
             <ErrorBox error=error />
             <div class="actions">
                 <button type="submit" class="primary" disabled=busy data-testid="create-org-submit">
-                    {move || t("platform.create.submit")}
+                    {move || t!("platform.create.submit")}
                 </button>
                 <span role="status" class="ok">
                     {move || {
@@ -246,7 +246,7 @@ fn CreateOrg(
                             .filter(|(id, _)| selected.get() == Some(*id))
                             .map(|(_, n)| view! {
                                 <span data-testid="org-created">
-                                    {move || fill(&t("platform.create.done"), &[("name", &n)])}
+                                    {move || fill(&t!("platform.create.done"), &[("name", &n)])}
                                 </span>
                             })
                     }}
@@ -276,17 +276,17 @@ fn OrgPanel(org: OrgSummary, version: RwSignal<u32>) -> impl IntoView {
         <section class="card org-panel" aria-labelledby="org-panel-title" data-testid="org-panel">
             <h2 id="org-panel-title" tabindex="-1">{org.name.clone()} " (" <code>{org.code.clone()}</code> ")"</h2>
             <ErrorBox error=error />
-            <h3>{move || t("platform.admins.title")}</h3>
-            <p class="hint">{move || t("platform.admins.help")}</p>
+            <h3>{move || t!("platform.admins.title")}</h3>
+            <p class="hint">{move || t!("platform.admins.help")}</p>
             <MembersPanel org=id platform=true members=members version=version />
-            <h3>{move || t("platform.invite.title")}</h3>
+            <h3>{move || t!("platform.invite.title")}</h3>
             {move || (!has_admin() && members.get().is_some()).then(|| {
                 let name = name.clone();
-                view! { <p class="alert warning">{move || fill(&t("platform.invite.first"), &[("org", &name)])}</p> }
+                view! { <p class="alert warning">{move || fill(&t!("platform.invite.first"), &[("org", &name)])}</p> }
             })}
-            <InviteForm org=id role=pli_api::Role::OrgAdmin version=version submit_label="platform.invite.submit" members=members />
-            <h3>{move || t("admin.keys.title")}</h3>
-            <p class="hint">{move || t("platform.keys.help")}</p>
+            <InviteForm org=id role=pli_api::Role::OrgAdmin version=version submit_label=key!("platform.invite.submit") members=members />
+            <h3>{move || t!("admin.keys.title")}</h3>
+            <p class="hint">{move || t!("platform.keys.help")}</p>
             <KeysPanel org=id version=version />
         </section>
     }

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::{Ctx, Route, me};
 use crate::bridge;
-use crate::i18n::{self, fill, t};
+use crate::i18n::{self, fill, key, t};
 use crate::pages::ProgressBar;
 use crate::protocol::{Pending, Phase, ProgressReport, WorkerError};
 
@@ -84,10 +84,10 @@ fn resume_error(error: &WorkerError) -> String {
         // A file's content differs from what was sent (found before encrypting it again),
         // or the relay's running hash no longer matches.
         ErrorCode::FileChanged | ErrorCode::EnvelopeMismatch | ErrorCode::Conflict => {
-            t("resume.error.changed")
+            t!("resume.error.changed")
         }
-        ErrorCode::Network => t("compose.error.network"),
-        ErrorCode::Io => t("compose.error.io"),
+        ErrorCode::Network => t!("compose.error.network"),
+        ErrorCode::Io => t!("compose.error.io"),
         code => i18n::error(code),
     }
 }
@@ -215,13 +215,13 @@ pub fn ResumePanel() -> impl IntoView {
         Some(match step.get() {
             Step::Done(id) => view! {
                 <div class="alert success" data-testid="resumed" role="status">
-                    <p>{move || t("resume.done")}</p>
-                    <p><a href=Route::Exchange(id.to_string()).href()>{move || t("compose.sent.view")}</a></p>
+                    <p>{move || t!("resume.done")}</p>
+                    <p><a href=Route::Exchange(id.to_string()).href()>{move || t!("compose.sent.view")}</a></p>
                 </div>
             }
             .into_any(),
             Step::Abandoned => view! {
-                <p class="alert info" data-testid="abandoned" role="status">{move || t("resume.abandoned")}</p>
+                <p class="alert info" data-testid="abandoned" role="status">{move || t!("resume.abandoned")}</p>
             }
             .into_any(),
             current => {
@@ -237,11 +237,11 @@ pub fn ResumePanel() -> impl IntoView {
                     .collect_view();
                 view! {
                     <section class="alert warning resume" data-testid="resume" aria-labelledby="resume-title">
-                        <h2 id="resume-title">{move || t("resume.title")}</h2>
-                        <p>{move || fill(&t("resume.lead"), &[("subject", &subject)])}</p>
+                        <h2 id="resume-title">{move || t!("resume.title")}</h2>
+                        <p>{move || fill(&t!("resume.lead"), &[("subject", &subject)])}</p>
                         <ul class="resume-files">{files}</ul>
                         <div class="field">
-                            <label for="resume-files">{move || t("resume.pick")}</label>
+                            <label for="resume-files">{move || t!("resume.pick")}</label>
                             <input id="resume-files" data-testid="resume-files" type="file" multiple
                                 aria-describedby="resume-picked" disabled=resuming on:change=on_pick />
                             <p class="hint" id="resume-picked" role="status">
@@ -250,7 +250,7 @@ pub fn ResumePanel() -> impl IntoView {
                                         String::new()
                                     } else {
                                         let names: Vec<String> = files.iter().map(web_sys::File::name).collect();
-                                        fill(&t("resume.picked"), &[("names", &names.join(", "))])
+                                        fill(&t!("resume.picked"), &[("names", &names.join(", "))])
                                     }
                                 })}
                             </p>
@@ -261,16 +261,16 @@ pub fn ResumePanel() -> impl IntoView {
                         <p class="actions">
                             <button type="button" class="primary" data-testid="resume-send" on:click=resume
                                 disabled=move || resuming || picked.with(Vec::is_empty)>
-                                {move || t("resume.send")}
+                                {move || t!("resume.send")}
                             </button>
                             " "
                             <button type="button" class="danger" data-testid="resume-abandon" on:click=abandon>
-                                {move || t(if resuming { "compose.cancel" } else { "resume.abandon" })}
+                                {move || if resuming { t!("compose.cancel") } else { t!("resume.abandon") }}
                             </button>
                         </p>
                         {resuming.then(|| view! {
-                            <ProgressBar label="progress.encrypt" report=encrypt />
-                            <ProgressBar label="progress.upload" report=upload />
+                            <ProgressBar label=key!("progress.encrypt") report=encrypt />
+                            <ProgressBar label=key!("progress.upload") report=upload />
                         })}
                     </section>
                 }

@@ -78,24 +78,24 @@ pub fn Setup(token: String) -> impl IntoView {
     let busy = setup.pending();
     view! {
         <section class="card narrow">
-            <h1>{move || t("setup.title")}</h1>
-            <p>{move || t("setup.help")}</p>
+            <h1>{move || t!("setup.title")}</h1>
+            <p>{move || t!("setup.help")}</p>
             <form on:submit=submit>
                 <div class="field">
-                    <label for="setup-name">{move || t("setup.name")}</label>
+                    <label for="setup-name">{move || t!("setup.name")}</label>
                     <input id="setup-name" autocomplete="name" required
                         prop:value=name on:input=move |ev| name.set(event_target_value(&ev)) />
                 </div>
                 <div class="field">
-                    <label for="setup-email">{move || t("login.email")}</label>
+                    <label for="setup-email">{move || t!("login.email")}</label>
                     <input id="setup-email" type="email" autocomplete="username" required
                         prop:value=email on:input=move |ev| email.set(event_target_value(&ev)) />
                 </div>
                 <NewPassword password=password repeat=repeat />
                 <Messages error=shown(lookup, setup) />
-                <button type="submit" class="primary" disabled=busy>{move || t("setup.submit")}</button>
+                <button type="submit" class="primary" disabled=busy>{move || t!("setup.submit")}</button>
                 <Show when=move || busy.get()>
-                    <p role="status" class="hint">{move || t("setup.generating")}</p>
+                    <p role="status" class="hint">{move || t!("setup.generating")}</p>
                 </Show>
             </form>
         </section>
@@ -163,11 +163,11 @@ pub fn Invitation(token: String) -> impl IntoView {
         info().map(|i: InvitationInfo| {
             let org = i.org_name.clone().unwrap_or_default();
             let text = if i.kind == InvitationKind::Reset {
-                fill(&t("invitation.reset"), &[("org", &org)])
+                fill(&t!("invitation.reset"), &[("org", &org)])
             } else {
                 fill(
-                    &t("invitation.intro"),
-                    &[("org", &org), ("role", &t(&format!("role.{}", i.role)))],
+                    &t!("invitation.intro"),
+                    &[("org", &org), ("role", &t(crate::i18n::role(i.role)))],
                 )
             };
             view! {
@@ -181,7 +181,7 @@ pub fn Invitation(token: String) -> impl IntoView {
         <section class="card narrow">
             <h1>{move || {
                 let reset = info().is_some_and(|i| i.kind == InvitationKind::Reset);
-                t(if reset { "invitation.reset.title" } else { "invitation.title" })
+                if reset { t!("invitation.reset.title") } else { t!("invitation.title") }
             }}</h1>
             {intro}
             <Show when=move || info().is_some()>
@@ -189,19 +189,19 @@ pub fn Invitation(token: String) -> impl IntoView {
                     <input type="email" autocomplete="username" hidden prop:value=move || info().map(|i| i.email).unwrap_or_default() />
                     {root_asked.then(|| view! {
                         <div class="field">
-                            <label for="invitation-root">{move || t("invitation.root")}</label>
+                            <label for="invitation-root">{move || t!("invitation.root")}</label>
                             <input id="invitation-root" data-testid="invitation-root" autocomplete="off"
                                 spellcheck="false" required aria-describedby="invitation-root-help"
                                 placeholder="XXXX XXXX XXXX XXXX XXXX XXXX XXXX XXXX"
                                 prop:value=move || typed_root.get()
                                 on:input=move |ev| typed_root.set(event_target_value(&ev)) />
-                            <p id="invitation-root-help" class="hint">{move || t("invitation.root.help")}</p>
+                            <p id="invitation-root-help" class="hint">{move || t!("invitation.root.help")}</p>
                         </div>
                     })}
                     <NewPassword password=password repeat=repeat />
-                    <button type="submit" class="primary" disabled=busy>{move || t("invitation.submit")}</button>
+                    <button type="submit" class="primary" disabled=busy>{move || t!("invitation.submit")}</button>
                     <Show when=move || busy.get()>
-                        <p role="status" class="hint">{move || t("setup.generating")}</p>
+                        <p role="status" class="hint">{move || t!("setup.generating")}</p>
                     </Show>
                 </form>
             </Show>

@@ -59,12 +59,12 @@ fn account_key_field(id: &'static str, asked: Memo<bool>, key: RwSignal<String>)
     view! {
         <Show when=move || asked.get()>
             <div class="field">
-                <label for=id>{move || t("login.account_key")}</label>
+                <label for=id>{move || t!("login.account_key")}</label>
                 <input id=id data-testid=id class="account-key" autocomplete="off" spellcheck="false"
                     autocapitalize="characters" required aria-describedby=help.clone()
                     placeholder="PLI1-XXXX-XXXX-XXXX-XXXX-XXXX-XXXX-XXXX"
                     prop:value=move || key.get() on:input=move |ev| key.set(event_target_value(&ev)) />
-                <p id=help.clone() class="hint">{move || t("login.account_key.help")}</p>
+                <p id=help.clone() class="hint">{move || t!("login.account_key.help")}</p>
             </div>
         </Show>
     }
@@ -87,7 +87,7 @@ fn totp_field(id: &'static str, asked: Memo<bool>, code: RwSignal<String>) -> im
     view! {
         <Show when=move || asked.get()>
             <div class="field">
-                <label for=id>{move || t("login.totp")}</label>
+                <label for=id>{move || t!("login.totp")}</label>
                 <input id=id inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" required
                     prop:value=move || code.get() on:input=move |ev| code.set(event_target_value(&ev)) />
             </div>
@@ -125,16 +125,16 @@ pub fn Login() -> impl IntoView {
     let busy = login.pending();
     view! {
         <section class="card narrow">
-            <h1>{move || t("login.title")}</h1>
-            <p class="lead">{move || t("app.tagline")}</p>
+            <h1>{move || t!("login.title")}</h1>
+            <p class="lead">{move || t!("app.tagline")}</p>
             <form on:submit=submit>
                 <div class="field">
-                    <label for="login-email">{move || t("login.email")}</label>
+                    <label for="login-email">{move || t!("login.email")}</label>
                     <input id="login-email" type="email" autocomplete="username" required
                         prop:value=email on:input=move |ev| email.set(event_target_value(&ev)) />
                 </div>
                 <div class="field">
-                    <label for="login-password">{move || t("login.password")}</label>
+                    <label for="login-password">{move || t!("login.password")}</label>
                     <input id="login-password" type="password" autocomplete="current-password" required
                         prop:value=password on:input=move |ev| password.set(event_target_value(&ev)) />
                 </div>
@@ -142,11 +142,11 @@ pub fn Login() -> impl IntoView {
                 {totp_field("login-totp", asked, totp)}
                 <Messages error=error />
                 {move || error.get().filter(|e| e.code == ErrorCode::InvalidCredentials).map(|_| view! {
-                    <p class="hint" data-testid="forgot-password">{move || t("login.forgot")}</p>
+                    <p class="hint" data-testid="forgot-password">{move || t!("login.forgot")}</p>
                 })}
-                <button type="submit" class="primary" disabled=busy>{move || t("login.submit")}</button>
+                <button type="submit" class="primary" disabled=busy>{move || t!("login.submit")}</button>
                 <Show when=move || busy.get()>
-                    <p role="status" class="hint">{move || t("login.deriving")}</p>
+                    <p role="status" class="hint">{move || t!("login.deriving")}</p>
                 </Show>
             </form>
         </section>
@@ -182,21 +182,21 @@ pub fn Unlock(me: pli_api::messages::Me) -> impl IntoView {
     };
     view! {
         <section class="card narrow">
-            <h1>{move || t("unlock.title")}</h1>
-            <p>{move || t("unlock.help")}</p>
+            <h1>{move || t!("unlock.title")}</h1>
+            <p>{move || t!("unlock.help")}</p>
             <p class="who"><strong>{me.display_name.clone()}</strong> " — " {me.email.clone()}</p>
             <form on:submit=submit>
                 <input type="email" autocomplete="username" hidden prop:value=me.email.clone() />
                 <div class="field">
-                    <label for="unlock-password">{move || t("login.password")}</label>
+                    <label for="unlock-password">{move || t!("login.password")}</label>
                     <input id="unlock-password" type="password" autocomplete="current-password" required
                         prop:value=password on:input=move |ev| password.set(event_target_value(&ev)) />
                 </div>
                 {account_key_field("unlock-account-key", asks_account_key(unlock), account_key)}
                 <Messages error=last_error(unlock) />
-                <button type="submit" class="primary" disabled=unlock.pending()>{move || t("unlock.submit")}</button>
+                <button type="submit" class="primary" disabled=unlock.pending()>{move || t!("unlock.submit")}</button>
             </form>
-            <button type="button" class="link" on:click=other>{move || t("unlock.other")}</button>
+            <button type="button" class="link" on:click=other>{move || t!("unlock.other")}</button>
         </section>
     }
 }
@@ -257,15 +257,15 @@ pub fn SessionEnded() -> impl IntoView {
     view! {
         <Dialog open=open labelled_by="session-ended-title".to_owned() on_close=closed>
             <form on:submit=submit data-testid="session-ended">
-                <h2 id="session-ended-title">{move || t("session.ended.title")}</h2>
-                <p>{move || t("session.ended.help")}</p>
+                <h2 id="session-ended-title">{move || t!("session.ended.title")}</h2>
+                <p>{move || t!("session.ended.help")}</p>
                 {move || who().map(|me| view! {
                     <p class="who"><strong>{me.display_name.clone()}</strong> " — " {me.email.clone()}</p>
                 })}
                 <input type="email" autocomplete="username" hidden
                     prop:value=move || who().map(|me| me.email).unwrap_or_default() />
                 <div class="field">
-                    <label for="relogin-password">{move || t("login.password")}</label>
+                    <label for="relogin-password">{move || t!("login.password")}</label>
                     <input id="relogin-password" type="password" autocomplete="current-password" required
                         autofocus prop:value=move || password.get()
                         on:input=move |ev| password.set(event_target_value(&ev)) />
@@ -278,21 +278,21 @@ pub fn SessionEnded() -> impl IntoView {
                     }.into_any()),
                     Some(e) if e.code == ErrorCode::InvalidCredentials => Some(view! {
                         <div class="alert error" role="alert" data-testid="relogin-refused">
-                            <p>{move || t("session.ended.refused")}</p>
+                            <p>{move || t!("session.ended.refused")}</p>
                         </div>
                     }.into_any()),
                     Some(_) => Some(view! { <ErrorBox error=error /> }.into_any()),
                     None => None,
                 }}
                 <Show when=move || busy.get()>
-                    <p role="status" class="hint">{move || t("login.deriving")}</p>
+                    <p role="status" class="hint">{move || t!("login.deriving")}</p>
                 </Show>
                 <div class="actions">
                     <button type="submit" class="primary" disabled=busy data-testid="relogin-submit">
-                        {move || t("session.ended.submit")}
+                        {move || t!("session.ended.submit")}
                     </button>
                     <button type="button" class="link" data-testid="relogin-other" on:click=other>
-                        {move || t("session.ended.other")}
+                        {move || t!("session.ended.other")}
                     </button>
                 </div>
             </form>

@@ -97,14 +97,14 @@ fn Messages(error: Signal<Option<WorkerError>>) -> impl IntoView {
 fn NewPassword(password: RwSignal<String>, repeat: RwSignal<String>) -> impl IntoView {
     view! {
         <div class="field">
-            <label for="new-password">{move || t("password.new")}</label>
+            <label for="new-password">{move || t!("password.new")}</label>
             <input id="new-password" type="password" autocomplete="new-password" required minlength="12"
                 aria-describedby="password-rules"
                 prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev)) />
-            <p id="password-rules" class="hint">{move || t("password.rules")}</p>
+            <p id="password-rules" class="hint">{move || t!("password.rules")}</p>
         </div>
         <div class="field">
-            <label for="repeat-password">{move || t("password.repeat")}</label>
+            <label for="repeat-password">{move || t!("password.repeat")}</label>
             <input id="repeat-password" type="password" autocomplete="new-password" required
                 prop:value=move || repeat.get() on:input=move |ev| repeat.set(event_target_value(&ev)) />
         </div>

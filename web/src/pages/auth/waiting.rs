@@ -16,14 +16,14 @@ pub fn MyFingerprints() -> impl IntoView {
         prints.get().and_then(Result::ok).map(|p| {
             view! {
                 <dl class="fingerprints">
-                    <dt>{move || t("fingerprint.mine.signing")}</dt>
+                    <dt>{move || t!("fingerprint.mine.signing")}</dt>
                     <dd><code data-testid="my-signing-fingerprint">{p.signing.clone()}</code></dd>
-                    <dt>{move || t("fingerprint.mine.encryption")}</dt>
+                    <dt>{move || t!("fingerprint.mine.encryption")}</dt>
                     <dd><code data-testid="my-encryption-fingerprint">{p.encryption.clone()}</code></dd>
-                    <dt>{move || t("fingerprint.root")}</dt>
+                    <dt>{move || t!("fingerprint.root")}</dt>
                     <dd><code>{p.root.clone()}</code></dd>
                 </dl>
-                <p class="hint">{move || t("fingerprint.help")}</p>
+                <p class="hint">{move || t!("fingerprint.help")}</p>
             }
         })
     }
@@ -39,12 +39,12 @@ pub fn Pending() -> impl IntoView {
     });
     view! {
         <section class="card narrow">
-            <h1>{move || t("pending.title")}</h1>
-            <p>{move || t("pending.help")}</p>
+            <h1>{move || t!("pending.title")}</h1>
+            <p>{move || t!("pending.help")}</p>
             <MyFingerprints />
             <ErrorBox error=super::last_error(refresh) />
             <button type="button" class="primary" data-testid="pending-refresh"
-                disabled=refresh.pending() on:click=move |_| { refresh.dispatch(()); }>{move || t("pending.refresh")}</button>
+                disabled=refresh.pending() on:click=move |_| { refresh.dispatch(()); }>{move || t!("pending.refresh")}</button>
         </section>
     }
 }

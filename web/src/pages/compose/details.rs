@@ -14,18 +14,18 @@ pub(super) fn field(form: Form, sending: Signal<bool>) -> impl IntoView {
         .map(|&category| {
             view! {
                 <option value=category.as_str() prop:selected=move || form.category.get() == Some(category)>
-                    {move || t(&format!("compose.category.{category}"))}
+                    {move || t(crate::i18n::compose_category(category))}
                 </option>
             }
         })
         .collect_view();
     view! {
         <fieldset class="group" disabled=sending>
-            <legend>{move || t("compose.details.legend")}</legend>
+            <legend>{move || t!("compose.details.legend")}</legend>
             <div class="field">
                 <label for="category">
-                    {move || t("compose.category.label")}
-                    <span class="required">" (" {move || t("compose.required")} ")"</span>
+                    {move || t!("compose.category.label")}
+                    <span class="required">" (" {move || t!("compose.required")} ")"</span>
                 </label>
                 <select id="category" data-testid="category" class="short" required aria-required="true"
                     aria-invalid=form.invalid("category")
@@ -35,7 +35,7 @@ pub(super) fn field(form: Form, sending: Signal<bool>) -> impl IntoView {
                         form.fixed("category");
                     }>
                     <option value="" prop:selected=move || form.category.get().is_none()>
-                        {move || t("compose.category.choose")}
+                        {move || t!("compose.category.choose")}
                     </option>
                     {categories}
                 </select>
@@ -44,13 +44,13 @@ pub(super) fn field(form: Form, sending: Signal<bool>) -> impl IntoView {
                 <input id="urgent" data-testid="urgent" type="checkbox" aria-describedby="urgent-help"
                     prop:checked=move || form.urgent.get()
                     on:change=move |ev| form.urgent.set(event_target_checked(&ev)) />
-                <label for="urgent">{move || t("compose.urgent.label")}</label>
+                <label for="urgent">{move || t!("compose.urgent.label")}</label>
             </div>
-            <p class="hint field-help" id="urgent-help">{move || t("compose.urgent.help")}</p>
+            <p class="hint field-help" id="urgent-help">{move || t!("compose.urgent.help")}</p>
             <div class="field">
                 <label for="subject">
-                    {move || t("compose.subject.label")}
-                    <span class="required">" (" {move || t("compose.required")} ")"</span>
+                    {move || t!("compose.subject.label")}
+                    <span class="required">" (" {move || t!("compose.required")} ")"</span>
                 </label>
                 <input id="subject" data-testid="subject" required aria-required="true"
                     autocomplete="off" aria-invalid=form.invalid("subject")
@@ -61,7 +61,7 @@ pub(super) fn field(form: Form, sending: Signal<bool>) -> impl IntoView {
                     } />
             </div>
             <div class="field">
-                <label for="case-reference">{move || t("compose.case.label")}</label>
+                <label for="case-reference">{move || t!("compose.case.label")}</label>
                 <input id="case-reference" data-testid="case-reference" class="short" autocomplete="off"
                     aria-describedby="case-help" aria-invalid=form.invalid("case-reference")
                     prop:value=move || form.case_reference.get()
@@ -69,10 +69,10 @@ pub(super) fn field(form: Form, sending: Signal<bool>) -> impl IntoView {
                         form.case_reference.set(event_target_value(&ev));
                         form.fixed("case-reference");
                     } />
-                <p class="hint" id="case-help">{move || t("compose.case.help")}</p>
+                <p class="hint" id="case-help">{move || t!("compose.case.help")}</p>
             </div>
             <div class="field">
-                <label for="message">{move || t("compose.message.label")}</label>
+                <label for="message">{move || t!("compose.message.label")}</label>
                 <textarea id="message" data-testid="message" aria-describedby="message-help"
                     aria-invalid=form.invalid("message")
                     prop:value=move || form.message.get()
@@ -80,7 +80,7 @@ pub(super) fn field(form: Form, sending: Signal<bool>) -> impl IntoView {
                         form.message.set(event_target_value(&ev));
                         form.fixed("message");
                     }></textarea>
-                <p class="hint" id="message-help">{move || t("compose.message.help")}</p>
+                <p class="hint" id="message-help">{move || t!("compose.message.help")}</p>
             </div>
         </fieldset>
     }

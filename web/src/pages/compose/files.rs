@@ -6,7 +6,7 @@ use leptos::ev::DragEvent;
 use leptos::prelude::*;
 
 use super::form::Form;
-use crate::i18n::{self, fill, t};
+use crate::i18n::{self, fill, t, tn};
 
 /// The files fieldset. `sending` locks it; `edited` is called when the files change.
 pub(super) fn field(
@@ -28,14 +28,11 @@ pub(super) fn field(
             .unwrap_or_default();
         let mut text = Vec::new();
         if added.count > 0 || added.duplicates.is_empty() {
-            text.push(fill(
-                &t("compose.files.added"),
-                &[("count", &added.count.to_string())],
-            ));
+            text.push(tn!("compose.files.added", added.count));
         }
         if !added.duplicates.is_empty() {
             let names = added.duplicates.join(", ");
-            text.push(fill(&t("compose.files.duplicate"), &[("name", &names)]));
+            text.push(fill(&t!("compose.files.duplicate"), &[("name", &names)]));
         }
         form.notice.set(text.join(" "));
         edited();
@@ -89,7 +86,7 @@ pub(super) fn field(
             .flatten()
             .unwrap_or_default();
         form.notice
-            .set(fill(&t("compose.files.removed"), &[("name", &removed)]));
+            .set(fill(&t!("compose.files.removed"), &[("name", &removed)]));
         super::focus("files");
     };
 
@@ -104,7 +101,7 @@ pub(super) fn field(
         });
         if items.is_empty() {
             return view! {
-                <p class="hint files-empty" id="files-count" data-testid="files-empty">{move || t("compose.files.empty")}</p>
+                <p class="hint files-empty" id="files-count" data-testid="files-empty">{move || t!("compose.files.empty")}</p>
             }
             .into_any();
         }
@@ -113,7 +110,7 @@ pub(super) fn field(
             .map(|(key, name, size)| {
                 let label = {
                     let name = name.clone();
-                    move || fill(&t("compose.files.remove.label"), &[("name", &name)])
+                    move || fill(&t!("compose.files.remove.label"), &[("name", &name)])
                 };
                 view! {
                     <li class="file" data-testid="file">
@@ -121,7 +118,7 @@ pub(super) fn field(
                         <span class="file-size">{move || i18n::size(size)}</span>
                         <button type="button" class="link" data-testid="remove-file"
                             aria-label=label on:click=move |_| remove_file(key)>
-                            {move || t("compose.files.remove")}
+                            {move || t!("compose.files.remove")}
                         </button>
                     </li>
                 }
@@ -129,12 +126,9 @@ pub(super) fn field(
             .collect_view();
         view! {
             <p class="hint" id="files-count">
-                {move || fill(&t("compose.files.count"), &[
-                    ("count", &count.to_string()),
-                    ("size", &i18n::size(total)),
-                ])}
+                {move || fill(&tn!("compose.files.count", count), &[("size", &i18n::size(total))])}
             </p>
-            <ul class="files" data-testid="file-list" aria-label=move || t("compose.files.list")>
+            <ul class="files" data-testid="file-list" aria-label=move || t!("compose.files.list")>
                 {items}
             </ul>
         }
@@ -143,17 +137,17 @@ pub(super) fn field(
 
     view! {
         <fieldset class="group" disabled=sending>
-            <legend>{move || t("compose.files.legend")}</legend>
+            <legend>{move || t!("compose.files.legend")}</legend>
             <div class="dropzone" class:over=move || dragging.get() data-testid="drop-zone"
                 on:dragenter=on_drag_enter on:dragover=on_drag_over
                 on:dragleave=on_drag_leave on:drop=on_drop>
-                <p class="drop-text" aria-hidden="true">{move || t("compose.files.drop")}</p>
-                <p class="drop-or" aria-hidden="true">{move || t("compose.files.or")}</p>
+                <p class="drop-text" aria-hidden="true">{move || t!("compose.files.drop")}</p>
+                <p class="drop-or" aria-hidden="true">{move || t!("compose.files.or")}</p>
                 <input id="files" data-testid="file-input" class="visually-hidden" type="file" multiple
                     aria-describedby="files-help files-count" aria-invalid=form.invalid("files")
                     on:change=on_pick />
-                <label for="files" class="pick">{move || t("compose.files.pick")}</label>
-                <p class="hint" id="files-help">{move || t("compose.files.help")}</p>
+                <label for="files" class="pick">{move || t!("compose.files.pick")}</label>
+                <p class="hint" id="files-help">{move || t!("compose.files.help")}</p>
             </div>
             <p class="hint files-notice" role="status" data-testid="files-notice">{move || form.notice.get()}</p>
             {file_list}

@@ -29,7 +29,7 @@ use self::form::Form;
 use self::reply::Reply;
 use crate::app::{Auth, Ctx};
 use crate::bridge;
-use crate::i18n::{fill, t};
+use crate::i18n::{Key, fill, key, t};
 use crate::model::draft::Check;
 use crate::model::send::{Begin, SendState};
 use crate::protocol::{Abandon, ProgressReport, Resume};
@@ -39,20 +39,23 @@ fn check_text(check: &Check) -> String {
     use pli_crypto::manifest::{
         MAX_CASE_REFERENCE_LEN, MAX_FILE_NAME_LEN, MAX_MESSAGE_LEN, MAX_SUBJECT_LEN,
     };
-    let max = |key: &str, max: usize| fill(&t(key), &[("max", &max.to_string())]);
+    let max = |key: Key, max: usize| fill(&t(key), &[("max", &max.to_string())]);
     match check {
-        Check::Files => t("compose.check.files"),
-        Check::TooMany => max("compose.check.too_many", pli_crypto::envelope::MAX_FILES),
+        Check::Files => t!("compose.check.files"),
+        Check::TooMany => max(
+            key!("compose.check.too_many"),
+            pli_crypto::envelope::MAX_FILES,
+        ),
         Check::NameLong(name) => fill(
-            &t("compose.check.name_long"),
+            &t!("compose.check.name_long"),
             &[("max", &MAX_FILE_NAME_LEN.to_string()), ("name", name)],
         ),
-        Check::Recipient => t("compose.check.recipient"),
-        Check::Category => t("compose.check.category"),
-        Check::Subject => t("compose.check.subject"),
-        Check::SubjectLong => max("compose.check.subject_long", MAX_SUBJECT_LEN),
-        Check::CaseLong => max("compose.check.case_long", MAX_CASE_REFERENCE_LEN),
-        Check::MessageLong => max("compose.check.message_long", MAX_MESSAGE_LEN),
+        Check::Recipient => t!("compose.check.recipient"),
+        Check::Category => t!("compose.check.category"),
+        Check::Subject => t!("compose.check.subject"),
+        Check::SubjectLong => max(key!("compose.check.subject_long"), MAX_SUBJECT_LEN),
+        Check::CaseLong => max(key!("compose.check.case_long"), MAX_CASE_REFERENCE_LEN),
+        Check::MessageLong => max(key!("compose.check.message_long"), MAX_MESSAGE_LEN),
     }
 }
 
@@ -225,7 +228,7 @@ pub fn Compose(reply: Option<String>) -> impl IntoView {
                 .collect_view();
             view! {
                 <div class="alert error" role="alert" data-testid="checks">
-                    <p>{move || t("compose.check.title")}</p>
+                    <p>{move || t!("compose.check.title")}</p>
                     <ul>{items}</ul>
                 </div>
             }
@@ -235,8 +238,8 @@ pub fn Compose(reply: Option<String>) -> impl IntoView {
 
     view! {
         <section class="card compose">
-            <h1>{move || t(if replying { "compose.title.reply" } else { "compose.title" })}</h1>
-            <p class="lead">{move || t("compose.lead")}</p>
+            <h1>{move || if replying { t!("compose.title.reply") } else { t!("compose.title") }}</h1>
+            <p class="lead">{move || t!("compose.lead")}</p>
             {reply.map(Reply::intro)}
             <crate::pages::resume::ResumePanel />
             {outcome::success(state)}
@@ -250,13 +253,13 @@ pub fn Compose(reply: Option<String>) -> impl IntoView {
 
                 <div class="actions">
                     <button type="submit" class="primary" data-testid="send" disabled=sending>
-                        {move || t("compose.send")}
+                        {move || t!("compose.send")}
                     </button>
                     <Show when=move || sending.get()>
                         <button type="button" id="cancel" data-testid="cancel" class="danger"
                             disabled=move || state.with(|s| s.running().is_some_and(|r| r.cancelling))
                             on:click=cancel>
-                            {move || t("compose.cancel")}
+                            {move || t!("compose.cancel")}
                         </button>
                     </Show>
                 </div>

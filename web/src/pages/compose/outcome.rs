@@ -6,29 +6,25 @@ use leptos::prelude::*;
 use pli_api::ErrorCode;
 
 use crate::app::Route;
-use crate::i18n::{self, t};
+use crate::i18n::{self, Key, key, t};
 use crate::model::send::{SendState, Status};
 use crate::protocol::{ProgressReport, WorkerError};
 
 /// A send failure, in words: some codes mean something more precise here than elsewhere.
 fn send_error(error: &WorkerError) -> String {
     match error.code {
-        ErrorCode::Verification => t("compose.error.verification"),
-        ErrorCode::Network => t("compose.error.network"),
-        ErrorCode::Io => t("compose.error.io"),
+        ErrorCode::Verification => t!("compose.error.verification"),
+        ErrorCode::Network => t!("compose.error.network"),
+        ErrorCode::Io => t!("compose.error.io"),
         // Resuming: the relay's running hash no longer matches the files' contents.
-        ErrorCode::EnvelopeMismatch | ErrorCode::Conflict => t("resume.error.changed"),
+        ErrorCode::EnvelopeMismatch | ErrorCode::Conflict => t!("resume.error.changed"),
         code => i18n::error(code),
     }
 }
 
 /// A progress bar with a stable test hook on the `<progress>` element.
 #[component]
-fn Bar(
-    label: &'static str,
-    testid: &'static str,
-    report: Signal<Option<ProgressReport>>,
-) -> impl IntoView {
+fn Bar(label: Key, testid: &'static str, report: Signal<Option<ProgressReport>>) -> impl IntoView {
     let percent = move || {
         report
             .get()
@@ -73,8 +69,8 @@ pub(super) fn progress(state: RwSignal<SendState>) -> impl IntoView {
     view! {
         <Show when=move || state.with(SendState::is_sending)>
             <div class="send-progress" data-testid="send-progress">
-                <Bar label="progress.encrypt" testid="progress-encrypt" report=encrypt />
-                <Bar label="progress.upload" testid="progress-upload" report=upload />
+                <Bar label=key!("progress.encrypt") testid="progress-encrypt" report=encrypt />
+                <Bar label=key!("progress.upload") testid="progress-upload" report=upload />
             </div>
         </Show>
     }
@@ -85,12 +81,12 @@ pub(super) fn status_line(state: RwSignal<SendState>, offline: RwSignal<bool>) -
     let status = Memo::new(move |_| state.with(|s| s.status(offline.get())));
     let text = move || match status.get() {
         Status::None => String::new(),
-        Status::Preparing => t("compose.preparing"),
-        Status::Sending => t("compose.sending"),
-        Status::Offline => t("compose.offline"),
-        Status::Stalled => t("compose.stalled"),
-        Status::Cancelling => t("compose.cancelling"),
-        Status::Cancelled => t("compose.cancelled"),
+        Status::Preparing => t!("compose.preparing"),
+        Status::Sending => t!("compose.sending"),
+        Status::Offline => t!("compose.offline"),
+        Status::Stalled => t!("compose.stalled"),
+        Status::Cancelling => t!("compose.cancelling"),
+        Status::Cancelled => t!("compose.cancelled"),
     };
     let class = move || match status.get() {
         s if s.warns() => "send-status warning",
@@ -117,11 +113,11 @@ pub(super) fn success(state: RwSignal<SendState>) -> impl IntoView {
         let href = Route::Exchange(id.to_string()).href();
         Some(view! {
             <div class="alert success" id="sent" data-testid="sent" role="status" tabindex="-1">
-                <h2>{move || t("compose.sent.title")}</h2>
-                <p>{move || t("compose.sent.text")}</p>
+                <h2>{move || t!("compose.sent.title")}</h2>
+                <p>{move || t!("compose.sent.text")}</p>
                 <p class="actions">
-                    <a href=href data-testid="sent-link">{move || t("compose.sent.view")}</a>
-                    <a href=Route::Outbox.href()>{move || t("compose.sent.outbox")}</a>
+                    <a href=href data-testid="sent-link">{move || t!("compose.sent.view")}</a>
+                    <a href=Route::Outbox.href()>{move || t!("compose.sent.outbox")}</a>
                 </p>
             </div>
         })
@@ -146,10 +142,10 @@ pub(super) fn failure(
                 <p>{move || send_error(&error)}</p>
                 // Sending again to a key that does not verify would fail the same way.
                 {retry_offered.then(|| view! {
-                    <p class="hint">{move || t("compose.retry.help")}</p>
+                    <p class="hint">{move || t!("compose.retry.help")}</p>
                     <p>
                         <button type="button" data-testid="retry" on:click=move |_| retry()>
-                            {move || t("compose.retry")}
+                            {move || t!("compose.retry")}
                         </button>
                     </p>
                 })}

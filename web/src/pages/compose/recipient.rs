@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use pli_api::{ErrorCode, OrgId, OrgKind};
 
 use super::form::Form;
-use crate::i18n::{self, t};
+use crate::i18n::{self, Key, key, t};
 use crate::model::draft::usable;
 use crate::protocol::{Recipient, WorkerError};
 
@@ -30,9 +30,9 @@ pub(super) fn directory(my_org: Option<OrgId>) -> Directory {
 /// Why a recipient cannot be chosen, in words (the worker's detail is English, for logs).
 fn problem_text(problem: Option<ErrorCode>) -> String {
     match problem {
-        Some(ErrorCode::RecipientNoKey) => t("compose.recipient.nokey"),
-        Some(ErrorCode::RecipientKeySuspended) => t("compose.recipient.suspended"),
-        _ => t("compose.recipient.unverifiable"),
+        Some(ErrorCode::RecipientNoKey) => t!("compose.recipient.nokey"),
+        Some(ErrorCode::RecipientKeySuspended) => t!("compose.recipient.suspended"),
+        _ => t!("compose.recipient.unverifiable"),
     }
 }
 
@@ -54,7 +54,7 @@ pub(super) fn field(
 ) -> impl IntoView {
     let listed = move || directory.get().and_then(Result::ok).unwrap_or_default();
     let options = move || {
-        let group = |key: &'static str, members: Vec<Recipient>| {
+        let group = |key: Key, members: Vec<Recipient>| {
             (!members.is_empty()).then(|| {
                 let options = members
                     .into_iter()
@@ -81,11 +81,11 @@ pub(super) fn field(
             .partition(|r| r.kind == OrgKind::Departement);
         view! {
             <option value="" prop:selected=move || form.recipient.get().is_none()>
-                {t("compose.recipient.choose")}
+                {t!("compose.recipient.choose")}
             </option>
-            {group("compose.recipient.courts", courts)}
-            {group("compose.recipient.departements", departements)}
-            {group("compose.recipient.others", others)}
+            {group(key!("compose.recipient.courts"), courts)}
+            {group(key!("compose.recipient.departements"), departements)}
+            {group(key!("compose.recipient.others"), others)}
         }
     };
 
@@ -95,7 +95,7 @@ pub(super) fn field(
             Err(e) => view! {
                 <div class="alert error" role="alert">
                     <p>{i18n::error(e.code)}</p>
-                    <p><button type="button" on:click=move |_| directory.refetch()>{move || t("compose.retry")}</button></p>
+                    <p><button type="button" on:click=move |_| directory.refetch()>{move || t!("compose.retry")}</button></p>
                 </div>
             }
             .into_any(),
@@ -111,27 +111,27 @@ pub(super) fn field(
         let generation = found.generation.map(|g| g.to_string()).unwrap_or_default();
         Some(view! {
             <div class="recipient-key" data-testid="recipient-key">
-                <p><span class="badge verified">"✓ " {move || t("compose.recipient.verified")}</span></p>
+                <p><span class="badge verified">"✓ " {move || t!("compose.recipient.verified")}</span></p>
                 <dl class="fingerprints">
-                    <dt>{move || t("compose.recipient.fingerprint")}</dt>
+                    <dt>{move || t!("compose.recipient.fingerprint")}</dt>
                     <dd><code data-testid="recipient-fingerprint">{fingerprint}</code></dd>
-                    <dt>{move || t("compose.recipient.generation")}</dt>
+                    <dt>{move || t!("compose.recipient.generation")}</dt>
                     <dd data-testid="recipient-generation">{generation}</dd>
                 </dl>
-                <p class="hint">{move || t("fingerprint.help")}</p>
+                <p class="hint">{move || t!("fingerprint.help")}</p>
             </div>
         })
     };
 
     let loading =
-        || view! { <p class="hint" role="status">{move || t("compose.recipient.loading")}</p> };
+        || view! { <p class="hint" role="status">{move || t!("compose.recipient.loading")}</p> };
     view! {
         <fieldset class="group" disabled=sending>
-            <legend>{move || t("compose.recipient.legend")}</legend>
+            <legend>{move || t!("compose.recipient.legend")}</legend>
             <div class="field">
                 <label for="recipient">
-                    {move || t("compose.recipient.label")}
-                    <span class="required">" (" {move || t("compose.required")} ")"</span>
+                    {move || t!("compose.recipient.label")}
+                    <span class="required">" (" {move || t!("compose.required")} ")"</span>
                 </label>
                 <select id="recipient" data-testid="recipient" required aria-required="true"
                     aria-invalid=form.invalid("recipient") aria-describedby="recipient-problems recipient-key"
@@ -144,7 +144,7 @@ pub(super) fn field(
                 </select>
             </div>
             {move || reply_blocked.get().then(|| view! {
-                <p class="alert warning" role="alert">{move || t("compose.recipient.reply_unavailable")}</p>
+                <p class="alert warning" role="alert">{move || t!("compose.recipient.reply_unavailable")}</p>
             })}
             <div id="recipient-problems">
                 <Transition fallback=loading>{problems}</Transition>
@@ -173,15 +173,15 @@ fn blocked_list(list: Vec<Recipient>) -> Option<impl IntoView> {
         view! { <ul>{items}</ul> }
     });
     let lead = if none {
-        "compose.recipient.none"
+        key!("compose.recipient.none")
     } else {
-        "compose.recipient.problems"
+        key!("compose.recipient.problems")
     };
     Some(view! {
         <div class="recipient-problems" data-testid="recipient-problems">
             <p>{move || t(lead)}</p>
             {items}
-            {any_unverifiable.then(|| view! { <p>{move || t("compose.recipient.problems.help")}</p> })}
+            {any_unverifiable.then(|| view! { <p>{move || t!("compose.recipient.problems.help")}</p> })}
         </div>
     })
 }

@@ -77,14 +77,14 @@ impl Reply {
     pub(super) fn intro(self) -> impl IntoView {
         move || {
             let text = match (self.original, self.loaded()) {
-                (Some(_), None) => t("compose.reply.loading"),
+                (Some(_), None) => t!("compose.reply.loading"),
                 (
                     _,
                     Some(Original {
                         opened: Some(o), ..
                     }),
-                ) => fill(&t("compose.reply.to"), &[("subject", &o.subject)]),
-                _ => t("compose.reply.unknown"),
+                ) => fill(&t!("compose.reply.to"), &[("subject", &o.subject)]),
+                _ => t!("compose.reply.unknown"),
             };
             view! { <p class="alert info reply-to" data-testid="reply-to">{text}</p> }
         }
@@ -140,6 +140,6 @@ fn reply_subject(subject: &str) -> String {
     if lower.starts_with("re:") || lower.starts_with("re :") {
         subject.to_owned()
     } else {
-        format!("{}{subject}", t("compose.reply.prefix"))
+        format!("{}{subject}", t!("compose.reply.prefix"))
     }
 }

@@ -23,7 +23,7 @@ use pli_api::{ExchangeId, OrgId};
 
 use super::inbox::{LiveEvent, live_events, org_names};
 use crate::app::{Auth, Ctx, Route};
-use crate::i18n::{self, t};
+use crate::i18n::{self, key, t};
 use crate::protocol::{Opened, ReadBy, WorkerError};
 
 use opened::opened_view;
@@ -204,9 +204,9 @@ pub fn ExchangeView(id: String) -> impl IntoView {
             _ => false,
         });
         let (route, key) = if outbox {
-            (Route::Outbox, "exchange.back.outbox")
+            (Route::Outbox, key!("exchange.back.outbox"))
         } else {
-            (Route::Inbox, "exchange.back.inbox")
+            (Route::Inbox, key!("exchange.back.inbox"))
         };
         view! { <p class="back"><a href=route.href() data-testid="back">{move || t(key)}</a></p> }
     };
@@ -214,23 +214,23 @@ pub fn ExchangeView(id: String) -> impl IntoView {
     let body = move || {
         match stage.get() {
         Stage::Loading => view! {
-            <h1>{move || t("exchange.title")}</h1>
-            <p class="loading" role="status" data-testid="exchange-loading">{move || t("exchange.loading")}</p>
+            <h1>{move || t!("exchange.title")}</h1>
+            <p class="loading" role="status" data-testid="exchange-loading">{move || t!("exchange.loading")}</p>
         }
         .into_any(),
         Stage::Uploading(_) => view! {
-            <h1>{move || t("exchange.title")}</h1>
+            <h1>{move || t!("exchange.title")}</h1>
             <div class="alert info" role="status" data-testid="exchange-uploading">
-                <p>{move || t("exchange.uploading")}</p>
+                <p>{move || t!("exchange.uploading")}</p>
             </div>
         }
         .into_any(),
         Stage::Unverified(error) => view! {
-            <h1>{move || t("exchange.title")}</h1>
+            <h1>{move || t!("exchange.title")}</h1>
             <div class="alert error unverified" role="alert" data-testid="verification-failed">
-                <h2><span aria-hidden="true">"⚠ "</span>{move || t("exchange.unverified.title")}</h2>
+                <h2><span aria-hidden="true">"⚠ "</span>{move || t!("exchange.unverified.title")}</h2>
                 <p>{move || i18n::error(error.code)}</p>
-                <p>{move || t("exchange.unverified.help")}</p>
+                <p>{move || t!("exchange.unverified.help")}</p>
             </div>
         }
         .into_any(),

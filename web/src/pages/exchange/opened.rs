@@ -11,7 +11,7 @@ use pli_api::{ExchangeId, OrgId};
 
 use super::{Receipt, save, when};
 use crate::app::Route;
-use crate::i18n::{self, fill, t};
+use crate::i18n::{self, fill, key, t};
 use crate::pages::ProgressBar;
 use crate::pages::inbox::{OrgNames, org_name};
 use crate::protocol::{Opened, OpenedFile, ProgressReport, ReadBy, WorkerError};
@@ -31,7 +31,7 @@ pub(super) fn opened_view(
     let sender_name = opened.sender_name.clone();
     let verified = move || {
         fill(
-            &t("exchange.verified"),
+            &t!("exchange.verified"),
             &[
                 ("name", &sender_name),
                 ("org", &names.with(|n| org_name(n, &sender_org))),
@@ -41,13 +41,13 @@ pub(super) fn opened_view(
     let subject = opened.subject.clone();
     let subject = move || {
         if subject.trim().is_empty() {
-            t("exchange.subject.none")
+            t!("exchange.subject.none")
         } else {
             subject.clone()
         }
     };
-    let category_key = format!("exchange.category.{}", opened.category);
-    let category = move || t(&category_key);
+    let category_key = i18n::category(opened.category);
+    let category = move || t(category_key);
     let urgent = summary.urgent;
     let case_reference = opened.case_reference.clone();
     let message = opened.message.clone();
@@ -64,7 +64,7 @@ pub(super) fn opened_view(
     let receipt_list = move || {
         let list = receipts.get();
         if list.is_empty() {
-            return view! { <p class="hint" data-testid="no-receipt">{move || t("exchange.receipts.none")}</p> }
+            return view! { <p class="hint" data-testid="no-receipt">{move || t!("exchange.receipts.none")}</p> }
                 .into_any();
         }
         view! {
@@ -75,7 +75,7 @@ pub(super) fn opened_view(
                     view! {
                         <li data-testid="receipt">
                             <span aria-hidden="true" class="ok">"✓ "</span>
-                            {move || fill(&t("exchange.receipt"), &[("name", &name), ("date", &i18n::datetime(read_at))])}
+                            {move || fill(&t!("exchange.receipt"), &[("name", &name), ("date", &i18n::datetime(read_at))])}
                         </li>
                     }
                 }).collect_view()}
@@ -87,13 +87,13 @@ pub(super) fn opened_view(
         match receipt.get() {
         Receipt::NotMine => None,
         Receipt::Sending => Some(
-            view! { <p class="hint" role="status" data-testid="receipt-sending">{move || t("exchange.ack.sending")}</p> }
+            view! { <p class="hint" role="status" data-testid="receipt-sending">{move || t!("exchange.ack.sending")}</p> }
                 .into_any(),
         ),
         Receipt::Sent => Some(
             view! {
                 <p class="ok" role="status" data-testid="receipt-sent">
-                    <span aria-hidden="true">"✓ "</span>{move || t("exchange.ack.sent")}
+                    <span aria-hidden="true">"✓ "</span>{move || t!("exchange.ack.sent")}
                 </p>
             }
             .into_any(),
@@ -101,7 +101,7 @@ pub(super) fn opened_view(
         Receipt::Failed(error) => Some(
             view! {
                 <div class="alert warning" role="alert" data-testid="receipt-failed">
-                    <p>{move || t("exchange.ack.failed")} " " {move || i18n::error(error.code)}</p>
+                    <p>{move || t!("exchange.ack.failed")} " " {move || i18n::error(error.code)}</p>
                 </div>
             }
             .into_any(),
@@ -116,76 +116,76 @@ pub(super) fn opened_view(
                 <span aria-hidden="true">"✓ "</span>{verified}
             </span>
             {urgent.then(|| view! {
-                " " <span class="badge urgent" data-testid="urgent-badge">{move || t("mailbox.urgent")}</span>
+                " " <span class="badge urgent" data-testid="urgent-badge">{move || t!("mailbox.urgent")}</span>
             })}
         </p>
         <details class="fingerprint">
-            <summary>{move || t("exchange.fingerprint")}</summary>
+            <summary>{move || t!("exchange.fingerprint")}</summary>
             <p><code data-testid="sender-fingerprint">{fingerprint}</code></p>
-            <p class="hint">{move || t("fingerprint.help")}</p>
+            <p class="hint">{move || t!("fingerprint.help")}</p>
         </details>
         <dl class="facts">
             <div>
-                <dt>{move || t("exchange.category")}</dt>
+                <dt>{move || t!("exchange.category")}</dt>
                 <dd data-testid="category">{category}</dd>
             </div>
             <div>
-                <dt>{move || t("exchange.urgency")}</dt>
-                <dd data-testid="urgency">{move || t(if urgent { "mailbox.urgent" } else { "exchange.normal" })}</dd>
+                <dt>{move || t!("exchange.urgency")}</dt>
+                <dd data-testid="urgency">{move || if urgent { t!("mailbox.urgent") } else { t!("exchange.normal") }}</dd>
             </div>
             <div>
-                <dt>{move || t("exchange.case_reference")}</dt>
+                <dt>{move || t!("exchange.case_reference")}</dt>
                 <dd data-testid="case-reference">
-                    {move || if case_reference.trim().is_empty() { t("exchange.none") } else { case_reference.clone() }}
+                    {move || if case_reference.trim().is_empty() { t!("exchange.none") } else { case_reference.clone() }}
                 </dd>
             </div>
             <div>
-                <dt>{move || t("exchange.from")}</dt>
+                <dt>{move || t!("exchange.from")}</dt>
                 <dd>{move || names.with(|n| org_name(n, &sender_org))}</dd>
             </div>
             <div>
-                <dt>{move || t("exchange.to")}</dt>
+                <dt>{move || t!("exchange.to")}</dt>
                 <dd>{move || names.with(|n| org_name(n, &recipient_org))}</dd>
             </div>
             <div>
-                <dt>{move || t(if recipient_side { "exchange.received_at" } else { "exchange.delivered_at" })}</dt>
+                <dt>{move || if recipient_side { t!("exchange.received_at") } else { t!("exchange.delivered_at") }}</dt>
                 <dd data-testid="received-at">{when(delivered)}</dd>
             </div>
             <div>
-                <dt>{move || t("exchange.expires_at")}</dt>
+                <dt>{move || t!("exchange.expires_at")}</dt>
                 <dd>{when(summary.expires_at)}</dd>
             </div>
             {summary.in_reply_to.map(|previous| view! {
                 <div>
-                    <dt>{move || t("exchange.in_reply_to")}</dt>
+                    <dt>{move || t!("exchange.in_reply_to")}</dt>
                     <dd>
                         <a href=Route::Exchange(previous.to_string()).href() data-testid="in-reply-to">
-                            {move || t("exchange.in_reply_to.link")}
+                            {move || t!("exchange.in_reply_to.link")}
                         </a>
                     </dd>
                 </div>
             })}
         </dl>
 
-        <h2 id="exchange-message">{move || t("exchange.message")}</h2>
+        <h2 id="exchange-message">{move || t!("exchange.message")}</h2>
         {if message.trim().is_empty() {
-            view! { <p class="hint" data-testid="message">{move || t("exchange.message.none")}</p> }.into_any()
+            view! { <p class="hint" data-testid="message">{move || t!("exchange.message.none")}</p> }.into_any()
         } else {
             view! { <div class="message" data-testid="message" aria-labelledby="exchange-message">{message}</div> }.into_any()
         }}
 
-        <h2 id="exchange-files">{move || t("exchange.files")}</h2>
+        <h2 id="exchange-files">{move || t!("exchange.files")}</h2>
         <ul class="files" aria-labelledby="exchange-files">{files}</ul>
 
-        <h2>{move || t("exchange.receipts")}</h2>
+        <h2>{move || t!("exchange.receipts")}</h2>
         {my_receipt}
         {receipt_list}
-        <p class="hint">{move || t("exchange.receipts.hint")}</p>
+        <p class="hint">{move || t!("exchange.receipts.hint")}</p>
 
         {recipient_side.then(|| view! {
             <div class="actions">
                 <a class="button primary" href=Route::Send(Some(id.to_string())).href() data-testid="reply">
-                    {move || t("exchange.reply")}
+                    {move || t!("exchange.reply")}
                 </a>
             </div>
         })}
@@ -202,7 +202,7 @@ enum Outcome {
 /// One file: its name, type and size, and its "Enregistrer" button.
 #[component]
 fn FileItem(exchange_id: ExchangeId, index: usize, file: OpenedFile) -> impl IntoView {
-    let name = save::safe_file_name(&file.name, &t("exchange.file.default_name"));
+    let name = save::safe_file_name(&file.name, &t!("exchange.file.default_name"));
     let size = file.size;
     let (progress, set_progress) = signal(None::<ProgressReport>);
     let busy = RwSignal::new(false);
@@ -252,9 +252,9 @@ fn FileItem(exchange_id: ExchangeId, index: usize, file: OpenedFile) -> impl Int
     };
 
     let label_name = name.clone();
-    let save_label = move || fill(&t("exchange.file.save_named"), &[("name", &label_name)]);
+    let save_label = move || fill(&t!("exchange.file.save_named"), &[("name", &label_name)]);
     let cancel_name = name.clone();
-    let cancel_label = move || fill(&t("exchange.file.cancel_named"), &[("name", &cancel_name)]);
+    let cancel_label = move || fill(&t!("exchange.file.cancel_named"), &[("name", &cancel_name)]);
     let media_type = if file.media_type.is_empty() {
         "application/octet-stream".to_owned()
     } else {
@@ -264,19 +264,19 @@ fn FileItem(exchange_id: ExchangeId, index: usize, file: OpenedFile) -> impl Int
         outcome.get().map(|outcome| match outcome {
             Outcome::Saved(save::Saved::ToFile) => view! {
                 <p class="ok" role="status" data-testid=format!("saved-{index}")>
-                    <span aria-hidden="true">"✓ "</span>{move || t("exchange.file.saved")}
+                    <span aria-hidden="true">"✓ "</span>{move || t!("exchange.file.saved")}
                 </p>
             }
             .into_any(),
             Outcome::Saved(save::Saved::ToDownloads) => view! {
                 <p class="ok" role="status" data-testid=format!("saved-{index}")>
-                    <span aria-hidden="true">"✓ "</span>{move || t("exchange.file.saved_downloads")}
+                    <span aria-hidden="true">"✓ "</span>{move || t!("exchange.file.saved_downloads")}
                 </p>
             }
             .into_any(),
             Outcome::Saved(save::Saved::Cancelled) => view! {
                 <p class="hint" role="status" data-testid=format!("save-cancelled-{index}")>
-                    {move || t("exchange.file.cancelled")}
+                    {move || t!("exchange.file.cancelled")}
                 </p>
             }
             .into_any(),
@@ -285,16 +285,16 @@ fn FileItem(exchange_id: ExchangeId, index: usize, file: OpenedFile) -> impl Int
                 let text = move || i18n::error(code);
                 let help = match code {
                     ErrorCode::Decryption | ErrorCode::Verification => {
-                        Some("exchange.file.corrupted.help")
+                        Some(key!("exchange.file.corrupted.help"))
                     }
-                    ErrorCode::Expired => Some("exchange.expired.help"),
+                    ErrorCode::Expired => Some(key!("exchange.expired.help")),
                     _ => None,
                 };
                 view! {
                     <div class="alert error" role="alert" data-testid=format!("save-error-{index}")
                         data-code=code.as_str()>
                         <p>{text}</p>
-                        <p>{move || t("exchange.file.discarded")}</p>
+                        <p>{move || t!("exchange.file.discarded")}</p>
                         {help.map(|key| view! { <p>{move || t(key)}</p> })}
                     </div>
                 }
@@ -316,20 +316,20 @@ fn FileItem(exchange_id: ExchangeId, index: usize, file: OpenedFile) -> impl Int
             <div class="file-actions">
                 <button type="button" class="primary" data-testid=format!("save-file-{index}")
                     aria-label=save_label disabled=move || busy.get() on:click=start>
-                    {move || t("exchange.file.save")}
+                    {move || t!("exchange.file.save")}
                 </button>
                 {move || busy.get().then(|| view! {
                     <button type="button" data-testid=format!("cancel-file-{index}")
                         aria-label=cancel_label.clone() on:click=cancel>
-                        {move || t("action.cancel")}
+                        {move || t!("action.cancel")}
                     </button>
                 })}
             </div>
             <div class="file-progress">
                 {move || (busy.get() && progress.get().is_none()).then(|| view! {
-                    <p class="hint" role="status">{move || t("exchange.file.preparing")}</p>
+                    <p class="hint" role="status">{move || t!("exchange.file.preparing")}</p>
                 })}
-                <ProgressBar label="progress.download" report=progress />
+                <ProgressBar label=key!("progress.download") report=progress />
                 {status}
             </div>
         </li>

@@ -9,7 +9,7 @@ use pli_api::messages::ExchangeSummary;
 
 use super::when;
 use crate::app::Ctx;
-use crate::i18n::{self, fill, t};
+use crate::i18n::{self, fill, key, t, tn};
 use crate::pages::inbox::{OrgNames, org_name};
 use crate::protocol::WorkerError;
 
@@ -17,17 +17,17 @@ use crate::protocol::WorkerError;
 pub(super) fn failed(ctx: Ctx, error: WorkerError, attempt: RwSignal<u32>) -> impl IntoView {
     let code = error.code;
     let help = match code {
-        ErrorCode::Unauthenticated => Some("exchange.unauthenticated.help"),
-        ErrorCode::Forbidden => Some("exchange.forbidden.help"),
-        ErrorCode::NotFound => Some("exchange.not_found.help"),
-        ErrorCode::Expired => Some("exchange.expired.help"),
+        ErrorCode::Unauthenticated => Some(key!("exchange.unauthenticated.help")),
+        ErrorCode::Forbidden => Some(key!("exchange.forbidden.help")),
+        ErrorCode::NotFound => Some(key!("exchange.not_found.help")),
+        ErrorCode::Expired => Some(key!("exchange.expired.help")),
         _ => None,
     };
     let action = match code {
         ErrorCode::Unauthenticated => view! {
             <button type="button" class="primary" data-testid="relogin"
                 on:click=move |_| ctx.session_ended.set(true)>
-                {move || t("exchange.relogin")}
+                {move || t!("exchange.relogin")}
             </button>
         }
         .into_any(),
@@ -36,14 +36,14 @@ pub(super) fn failed(ctx: Ctx, error: WorkerError, attempt: RwSignal<u32>) -> im
         | ErrorCode::Internal
         | ErrorCode::RateLimited => view! {
             <button type="button" data-testid="retry" on:click=move |_| attempt.update(|n| *n += 1)>
-                {move || t("action.retry")}
+                {move || t!("action.retry")}
             </button>
         }
         .into_any(),
         _ => ().into_any(),
     };
     view! {
-        <h1>{move || t("exchange.title")}</h1>
+        <h1>{move || t!("exchange.title")}</h1>
         <div class="alert error" role="alert" data-testid="exchange-error" data-code=code.as_str()>
             <p>{move || i18n::error(code)}</p>
             {help.map(|key| view! { <p>{move || t(key)}</p> })}
@@ -62,38 +62,38 @@ pub(super) fn expired(
     let sender = summary.sender_org_id;
     let recipient = summary.recipient_org_id;
     let help = if my_org == Some(sender) {
-        "exchange.expired.help.sender"
+        key!("exchange.expired.help.sender")
     } else {
-        "exchange.expired.help"
+        key!("exchange.expired.help")
     };
     let files = summary.file_count;
     let size = summary.total_size;
     view! {
-        <h1>{move || t("exchange.expired.title")}</h1>
+        <h1>{move || t!("exchange.expired.title")}</h1>
         <div class="alert error" role="alert" data-testid="exchange-error" data-code="expired">
             <p>{move || i18n::error(ErrorCode::Expired)}</p>
             <p>{move || t(help)}</p>
         </div>
         <dl class="facts">
             <div>
-                <dt>{move || t("exchange.from")}</dt>
+                <dt>{move || t!("exchange.from")}</dt>
                 <dd>{move || names.with(|n| org_name(n, &sender))}</dd>
             </div>
             <div>
-                <dt>{move || t("exchange.to")}</dt>
+                <dt>{move || t!("exchange.to")}</dt>
                 <dd>{move || names.with(|n| org_name(n, &recipient))}</dd>
             </div>
             <div>
-                <dt>{move || t("exchange.delivered_at")}</dt>
+                <dt>{move || t!("exchange.delivered_at")}</dt>
                 <dd>{when(summary.delivered_at.unwrap_or(summary.created_at))}</dd>
             </div>
             <div>
-                <dt>{move || t("exchange.expired_at")}</dt>
+                <dt>{move || t!("exchange.expired_at")}</dt>
                 <dd data-testid="expired-at">{when(summary.expires_at)}</dd>
             </div>
             <div>
-                <dt>{move || t("exchange.files")}</dt>
-                <dd>{move || fill(&t("exchange.expired.files"), &[("count", &files.to_string()), ("size", &i18n::size(size))])}</dd>
+                <dt>{move || t!("exchange.files")}</dt>
+                <dd>{move || fill(&tn!("exchange.expired.files", files), &[("size", &i18n::size(size))])}</dd>
             </div>
         </dl>
     }

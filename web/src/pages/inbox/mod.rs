@@ -16,7 +16,7 @@ use pli_api::messages::{ExchangePage, ExchangeQuery, ExchangeSummary};
 
 use super::ErrorBox;
 use crate::app::Ctx;
-use crate::i18n::{self, t};
+use crate::i18n::{self, Key, t};
 use crate::protocol::WorkerError;
 
 mod live;
@@ -152,7 +152,7 @@ fn ListingFooter(listing: Listing) -> impl IntoView {
         <ErrorBox error=listing.error.read_only() />
         {move || {
             (listing.loading.get() && !listing.loaded.get())
-                .then(|| view! { <p class="loading" role="status">{move || t("state.loading")}</p> })
+                .then(|| view! { <p class="loading" role="status">{move || t!("state.loading")}</p> })
         }}
         {move || {
             listing.next_cursor.get().is_some().then(|| {
@@ -160,7 +160,7 @@ fn ListingFooter(listing: Listing) -> impl IntoView {
                     <div class="actions">
                         <button type="button" data-testid="more" disabled=move || listing.loading.get()
                             on:click=move |_| listing.more()>
-                            {move || t("mailbox.more")}
+                            {move || t!("mailbox.more")}
                         </button>
                     </div>
                 }
@@ -173,9 +173,9 @@ fn ListingFooter(listing: Listing) -> impl IntoView {
 /// organisation and the date, the files and the size, then `last` if any), and its rows.
 fn table(
     testid: &'static str,
-    caption: &'static str,
-    headings: [&'static str; 2],
-    last: Option<&'static str>,
+    caption: Key,
+    headings: [Key; 2],
+    last: Option<Key>,
     rows: impl IntoView,
 ) -> impl IntoView {
     let [who, date] = headings;
@@ -187,8 +187,8 @@ fn table(
                     <tr>
                         <th scope="col">{move || t(who)}</th>
                         <th scope="col">{move || t(date)}</th>
-                        <th scope="col" class="number">{move || t("mailbox.col.files")}</th>
-                        <th scope="col" class="number">{move || t("mailbox.col.size")}</th>
+                        <th scope="col" class="number">{move || t!("mailbox.col.files")}</th>
+                        <th scope="col" class="number">{move || t!("mailbox.col.size")}</th>
                         {last.map(|key| view! { <th scope="col">{move || t(key)}</th> })}
                     </tr>
                 </thead>
@@ -203,10 +203,10 @@ fn badges(exchange: &ExchangeSummary) -> impl IntoView + use<> {
     let (urgent, reply) = (exchange.urgent, exchange.in_reply_to.is_some());
     view! {
         {urgent.then(|| view! {
-            " " <span class="badge urgent" data-testid="urgent-badge">{move || t("mailbox.urgent")}</span>
+            " " <span class="badge urgent" data-testid="urgent-badge">{move || t!("mailbox.urgent")}</span>
         })}
         {reply.then(|| view! {
-            " " <span class="badge neutral">{move || t("mailbox.reply")}</span>
+            " " <span class="badge neutral">{move || t!("mailbox.reply")}</span>
         })}
     }
 }

@@ -41,5 +41,5 @@ pub(crate) fn org_name(names: &OrgNames, id: &OrgId) -> String {
     names
         .get(id)
         .cloned()
-        .unwrap_or_else(|| t("mailbox.unknown_org"))
+        .unwrap_or_else(|| t!("mailbox.unknown_org"))
 }

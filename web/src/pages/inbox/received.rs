@@ -9,7 +9,7 @@ use super::{
     table, when,
 };
 use crate::app::Route;
-use crate::i18n::t;
+use crate::i18n::{key, t};
 
 /// Exchanges delivered to my organisation.
 #[component]
@@ -24,7 +24,7 @@ pub fn Inbox() -> impl IntoView {
     });
     live_events(&["exchange.delivered", "receipt.added"], move |event| {
         if matches!(&event, LiveEvent::Event(kind, _) if kind == "exchange.delivered") {
-            set_announce.set(t("inbox.live.new"));
+            set_announce.set(t!("inbox.live.new"));
         }
         listing.refresh();
     });
@@ -40,7 +40,7 @@ pub fn Inbox() -> impl IntoView {
                 data-exchange-id=id data-unread=unread.to_string() data-urgent=exchange.urgent.to_string()>
                 <th scope="row">
                     <a href=href>{move || names.with(|n| org_name(n, &sender))}</a>
-                    {unread.then(|| view! { <span class="visually-hidden">", " {move || t("mailbox.unread")}</span> })}
+                    {unread.then(|| view! { <span class="visually-hidden">", " {move || t!("mailbox.unread")}</span> })}
                     {badges(&exchange)}
                 </th>
                 <td>{when(received)}</td>
@@ -56,35 +56,35 @@ pub fn Inbox() -> impl IntoView {
             return listing.loaded.get().then(|| {
                 let filtered = listing.urgent_only.get() || listing.unread_only.get();
                 let key = if filtered {
-                    "inbox.empty.filtered"
+                    key!("inbox.empty.filtered")
                 } else {
-                    "inbox.empty"
+                    key!("inbox.empty")
                 };
                 view! { <p class="empty" data-testid="empty">{move || t(key)}</p> }.into_any()
             });
         }
         let rows = rows.into_iter().map(row).collect_view();
-        let headings = ["inbox.col.sender", "inbox.col.received"];
-        Some(table("inbox-table", "inbox.caption", headings, None, rows).into_any())
+        let headings = [key!("inbox.col.sender"), key!("inbox.col.received")];
+        Some(table("inbox-table", key!("inbox.caption"), headings, None, rows).into_any())
     };
 
     view! {
         <section class="card mailbox-page" aria-labelledby="inbox-title">
-            <h1 id="inbox-title">{move || t("inbox.title")}</h1>
-            <p class="lead">{move || t("inbox.lead")}</p>
+            <h1 id="inbox-title">{move || t!("inbox.title")}</h1>
+            <p class="lead">{move || t!("inbox.lead")}</p>
             <fieldset class="filters">
-                <legend>{move || t("mailbox.filters")}</legend>
+                <legend>{move || t!("mailbox.filters")}</legend>
                 <div class="field inline">
                     <input type="checkbox" id="filter-urgent" data-testid="filter-urgent"
                         prop:checked=move || listing.urgent_only.get()
                         on:change=move |ev| listing.urgent_only.set(event_target_checked(&ev)) />
-                    <label for="filter-urgent">{move || t("inbox.filter.urgent")}</label>
+                    <label for="filter-urgent">{move || t!("inbox.filter.urgent")}</label>
                 </div>
                 <div class="field inline">
                     <input type="checkbox" id="filter-unread" data-testid="filter-unread"
                         prop:checked=move || listing.unread_only.get()
                         on:change=move |ev| listing.unread_only.set(event_target_checked(&ev)) />
-                    <label for="filter-unread">{move || t("inbox.filter.unread")}</label>
+                    <label for="filter-unread">{move || t!("inbox.filter.unread")}</label>
                 </div>
             </fieldset>
             <p class="visually-hidden" role="status" aria-live="polite">{move || announce.get()}</p>

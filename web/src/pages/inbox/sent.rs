@@ -12,7 +12,7 @@ use super::{
     table, when,
 };
 use crate::app::Route;
-use crate::i18n::{self, fill, t};
+use crate::i18n::{self, fill, key, t};
 use crate::protocol::{Opened, ReadBy, WorkerError};
 
 /// Who read an outbox exchange, as the worker verified it.
@@ -100,15 +100,15 @@ pub fn Outbox() -> impl IntoView {
         let first_read = exchange.first_read_at;
         match (exchange.state.as_str(), first_read) {
             ("uploading", _) => view! {
-                <span class="badge warning" data-testid="state" data-state="uploading">{move || t("outbox.state.uploading")}</span>
+                <span class="badge warning" data-testid="state" data-state="uploading">{move || t!("outbox.state.uploading")}</span>
             }
             .into_any(),
             ("delivered", None) => view! {
-                <span class="badge neutral" data-testid="state" data-state="delivered">{move || t("outbox.state.delivered")}</span>
+                <span class="badge neutral" data-testid="state" data-state="delivered">{move || t!("outbox.state.delivered")}</span>
             }
             .into_any(),
             ("delivered", Some(at)) => view! {
-                <span class="badge verified" data-testid="state" data-state="read">{move || t("outbox.state.read")}</span>
+                <span class="badge verified" data-testid="state" data-state="read">{move || t!("outbox.state.read")}</span>
                 {move || readers.with(|known| match known.get(&id) {
                     Some(Readers::Verified(list)) if !list.is_empty() => view! {
                         <ul class="readers">
@@ -117,7 +117,7 @@ pub fn Outbox() -> impl IntoView {
                                 let read_at = r.read_at;
                                 view! {
                                     <li data-testid="reader">
-                                        {move || fill(&t("outbox.read_by"), &[("name", &name), ("date", &i18n::datetime(read_at))])}
+                                        {move || fill(&t!("outbox.read_by"), &[("name", &name), ("date", &i18n::datetime(read_at))])}
                                     </li>
                                 }
                             }).collect_view()}
@@ -126,20 +126,20 @@ pub fn Outbox() -> impl IntoView {
                     .into_any(),
                     Some(Readers::Unverified) => view! {
                         <p class="hint">
-                            {move || fill(&t("outbox.read_on"), &[("date", &i18n::datetime(at))])} " "
-                            <span class="badge warning">{move || t("outbox.receipt.unverified")}</span>
+                            {move || fill(&t!("outbox.read_on"), &[("date", &i18n::datetime(at))])} " "
+                            <span class="badge warning">{move || t!("outbox.receipt.unverified")}</span>
                         </p>
                     }
                     .into_any(),
                     _ => view! {
-                        <p class="hint">{move || fill(&t("outbox.read_on"), &[("date", &i18n::datetime(at))])}</p>
+                        <p class="hint">{move || fill(&t!("outbox.read_on"), &[("date", &i18n::datetime(at))])}</p>
                     }
                     .into_any(),
                 })}
             }
             .into_any(),
             ("expired", _) => view! {
-                <span class="badge neutral" data-testid="state" data-state="expired">{move || t("outbox.state.expired")}</span>
+                <span class="badge neutral" data-testid="state" data-state="expired">{move || t!("outbox.state.expired")}</span>
             }
             .into_any(),
             (other, _) => {
@@ -175,22 +175,31 @@ pub fn Outbox() -> impl IntoView {
         if rows.is_empty() {
             return listing.loaded.get().then(|| {
                 view! {
-                    <p class="empty" data-testid="empty">{move || t("outbox.empty")}</p>
-                    <p><a href=Route::Send(None).href()>{move || t("outbox.send")}</a></p>
+                    <p class="empty" data-testid="empty">{move || t!("outbox.empty")}</p>
+                    <p><a href=Route::Send(None).href()>{move || t!("outbox.send")}</a></p>
                 }
                 .into_any()
             });
         }
         let rows = rows.into_iter().map(row).collect_view();
-        let headings = ["outbox.col.recipient", "outbox.col.sent"];
-        let state = Some("outbox.col.state");
-        Some(table("outbox-table", "outbox.caption", headings, state, rows).into_any())
+        let headings = [key!("outbox.col.recipient"), key!("outbox.col.sent")];
+        let state = Some(key!("outbox.col.state"));
+        Some(
+            table(
+                "outbox-table",
+                key!("outbox.caption"),
+                headings,
+                state,
+                rows,
+            )
+            .into_any(),
+        )
     };
 
     view! {
         <section class="card mailbox-page" aria-labelledby="outbox-title">
-            <h1 id="outbox-title">{move || t("outbox.title")}</h1>
-            <p class="lead">{move || t("outbox.lead")}</p>
+            <h1 id="outbox-title">{move || t!("outbox.title")}</h1>
+            <p class="lead">{move || t!("outbox.lead")}</p>
             {table}
             <ListingFooter listing=listing />
         </section>

@@ -11,7 +11,7 @@ use wasm_bindgen::JsCast as _;
 use wasm_bindgen_futures::JsFuture;
 
 use super::super::ErrorBox;
-use crate::i18n::{self, fill, t};
+use crate::i18n::{self, Key, fill, key, t, tn};
 use crate::protocol::WorkerError;
 
 use super::*;
@@ -117,23 +117,26 @@ async fn export_audit(org: OrgId) -> Result<(), WorkerError> {
 /// An entry's object, in words.
 fn object_text(entry: &AuditEntry, names: &HashMap<String, String>) -> String {
     let id = entry.object_id.as_str();
-    let named = |key: &str| {
+    let named = |key: Key| {
         names
             .get(id)
             .cloned()
             .unwrap_or_else(|| fill(&t(key), &[("id", &short(id))]))
     };
     match entry.object_type.as_str() {
-        "user" => named("admin.audit.object.user"),
-        "organisation" => named("admin.audit.object.organisation"),
-        "exchange" => fill(&t("admin.audit.object.exchange"), &[("id", &short(id))]),
+        "user" => named(key!("admin.audit.object.user")),
+        "organisation" => named(key!("admin.audit.object.organisation")),
+        "exchange" => fill(&t!("admin.audit.object.exchange"), &[("id", &short(id))]),
         "org_key" => match id.split_once('/') {
             Some((org, generation)) => format!(
                 "{} — {}",
                 names.get(org).cloned().unwrap_or_else(|| short(org)),
-                fill(&t("admin.keys.generation.n"), &[("generation", generation)])
+                fill(
+                    &t!("admin.keys.generation.n"),
+                    &[("generation", generation)]
+                )
             ),
-            None => fill(&t("admin.keys.generation.n"), &[("generation", id)]),
+            None => fill(&t!("admin.keys.generation.n"), &[("generation", id)]),
         },
         other => format!("{other} {}", short(id)),
     }
@@ -166,15 +169,23 @@ fn detail_text(detail: &str, names: &HashMap<String, String>) -> String {
                 }
                 let value = match k.as_str() {
                     "bytes" => raw.parse().map_or_else(|_| raw.clone(), i18n::size),
-                    "role" => t_or(&format!("admin.role.{raw}"), &raw),
-                    "kind" => t_or(&format!("platform.kind.{raw}"), &raw),
-                    "urgent" => t_or(&format!("admin.audit.urgent.{raw}"), &raw),
+                    "role" => raw
+                        .parse()
+                        .map_or_else(|_| raw.clone(), |role| t(i18n::admin_role(role))),
+                    "kind" => raw
+                        .parse()
+                        .map_or_else(|_| raw.clone(), |kind| t(i18n::org_kind(kind))),
+                    "urgent" => match raw.as_str() {
+                        "true" => t!("admin.audit.urgent.true"),
+                        "false" => t!("admin.audit.urgent.false"),
+                        _ => raw,
+                    },
                     "fingerprint" => display_fingerprint(&raw),
                     _ => names.get(&raw).cloned().unwrap_or(raw),
                 };
-                let name = t_or(&format!("admin.audit.detail.{k}"), k);
+                let name = word_text("admin.audit.detail", k);
                 Some(fill(
-                    &t("admin.audit.detail.pair"),
+                    &t!("admin.audit.detail.pair"),
                     &[("name", &name), ("value", &value)],
                 ))
             })
@@ -266,9 +277,9 @@ pub fn AuditLog(
             if v.valid {
                 view! {
                     <div class="audit-status alert info" data-testid="audit-status" data-valid="true">
-                        <p><span class="badge verified">{move || t("admin.audit.valid")}</span> " "
-                            {move || fill(&t("admin.audit.valid.detail"), &[("count", &v.entries.to_string())])}</p>
-                        <p class="hint">{move || t("admin.audit.head")} " " <code>{head.clone()}</code></p>
+                        <p><span class="badge verified">{move || t!("admin.audit.valid")}</span> " "
+                            {move || tn!("admin.audit.valid.detail", v.entries)}</p>
+                        <p class="hint">{move || t!("admin.audit.head")} " " <code>{head.clone()}</code></p>
                     </div>
                 }
                 .into_any()
@@ -276,9 +287,9 @@ pub fn AuditLog(
                 let seq = v.first_bad_seq.unwrap_or(0).to_string();
                 view! {
                     <div class="audit-status alert error" role="alert" data-testid="audit-status" data-valid="false">
-                        <p><strong>{move || fill(&t("admin.audit.broken"), &[("seq", &seq)])}</strong></p>
-                        <p>{move || t("admin.audit.broken.help")}</p>
-                        <p class="hint">{move || t("admin.audit.head")} " " <code>{head.clone()}</code></p>
+                        <p><strong>{move || fill(&t!("admin.audit.broken"), &[("seq", &seq)])}</strong></p>
+                        <p>{move || t!("admin.audit.broken.help")}</p>
+                        <p class="hint">{move || t!("admin.audit.head")} " " <code>{head.clone()}</code></p>
                     </div>
                 }
                 .into_any()
@@ -292,19 +303,19 @@ pub fn AuditLog(
         let first_bad = verification.get().and_then(|v| v.first_bad_seq);
         let more = list.iter().map(|e| e.seq).min().is_some_and(|s| s > 1);
         Some(if list.is_empty() {
-            view! { <p>{move || t("admin.audit.empty")}</p> }.into_any()
+            view! { <p>{move || t!("admin.audit.empty")}</p> }.into_any()
         } else {
             view! {
                 <div class="table-wrap">
                     <table class="stack audit">
-                        <caption>{move || t("admin.audit.caption")}</caption>
+                        <caption>{move || t!("admin.audit.caption")}</caption>
                         <thead><tr>
-                            <th scope="col">{move || t("admin.audit.seq")}</th>
-                            <th scope="col">{move || t("admin.audit.date")}</th>
-                            <th scope="col">{move || t("admin.audit.actor")}</th>
-                            <th scope="col">{move || t("admin.audit.action")}</th>
-                            <th scope="col">{move || t("admin.audit.object")}</th>
-                            <th scope="col">{move || t("admin.audit.detail")}</th>
+                            <th scope="col">{move || t!("admin.audit.seq")}</th>
+                            <th scope="col">{move || t!("admin.audit.date")}</th>
+                            <th scope="col">{move || t!("admin.audit.actor")}</th>
+                            <th scope="col">{move || t!("admin.audit.action")}</th>
+                            <th scope="col">{move || t!("admin.audit.object")}</th>
+                            <th scope="col">{move || t!("admin.audit.detail")}</th>
                         </tr></thead>
                         <tbody>
                             {list.into_iter().map(|e| {
@@ -314,10 +325,10 @@ pub fn AuditLog(
                                         let name = names.get(&id).cloned();
                                         // An organisation's log names its own members; anyone else
                                         // (a sender, the platform admin) is from outside.
-                                        let unknown = if matches!(source, AuditSource::Org(_)) { "admin.audit.actor.outside" } else { "admin.audit.object.user" };
+                                        let unknown = if matches!(source, AuditSource::Org(_)) { key!("admin.audit.actor.outside") } else { key!("admin.audit.object.user") };
                                         Signal::derive(move || name.clone().unwrap_or_else(|| fill(&t(unknown), &[("id", &short(&id))])))
                                     }
-                                    None => Signal::derive(|| t("admin.audit.system")),
+                                    None => Signal::derive(|| t!("admin.audit.system")),
                                 };
                                 let action = e.action.clone();
                                 let object = { let names = names.clone(); let e = e.clone(); move || object_text(&e, &names) };
@@ -325,12 +336,12 @@ pub fn AuditLog(
                                 let at = e.at;
                                 view! {
                                     <tr data-action=e.action.clone() class:broken=first_bad.is_some_and(|b| e.seq >= b)>
-                                        <th scope="row" data-label=move || t("admin.audit.seq")>{e.seq}</th>
-                                        <td data-label=move || t("admin.audit.date")>{move || i18n::datetime(at)}</td>
-                                        <td data-label=move || t("admin.audit.actor")>{move || actor.get()}</td>
-                                        <td data-label=move || t("admin.audit.action")>{move || t_or(&format!("admin.audit.action.{action}"), &action)}</td>
-                                        <td data-label=move || t("admin.audit.object")>{object}</td>
-                                        <td data-label=move || t("admin.audit.detail")><span class="detail">{detail}</span></td>
+                                        <th scope="row" data-label=move || t!("admin.audit.seq")>{e.seq}</th>
+                                        <td data-label=move || t!("admin.audit.date")>{move || i18n::datetime(at)}</td>
+                                        <td data-label=move || t!("admin.audit.actor")>{move || actor.get()}</td>
+                                        <td data-label=move || t!("admin.audit.action")>{move || word_text("admin.audit.action", &action)}</td>
+                                        <td data-label=move || t!("admin.audit.object")>{object}</td>
+                                        <td data-label=move || t!("admin.audit.detail")><span class="detail">{detail}</span></td>
                                     </tr>
                                 }
                             }).collect_view()}
@@ -340,7 +351,7 @@ pub fn AuditLog(
                 {more.then(|| view! {
                     <div class="actions">
                         <button type="button" on:click=older disabled=busy data-testid="audit-older">
-                            {move || t("admin.audit.older")}
+                            {move || t!("admin.audit.older")}
                         </button>
                     </div>
                 })}
@@ -354,10 +365,10 @@ pub fn AuditLog(
         <ErrorBox error=error />
         <div class="actions">
             <button type="button" on:click=move |_| load() data-testid="audit-refresh">
-                {move || t(if matches!(source, AuditSource::Org(_)) { "admin.audit.verify" } else { "admin.audit.refresh" })}
+                {move || if matches!(source, AuditSource::Org(_)) { t!("admin.audit.verify") } else { t!("admin.audit.refresh") }}
             </button>
             {matches!(source, AuditSource::Org(_)).then(|| view! {
-                <button type="button" on:click=export data-testid="audit-export">{move || t("admin.audit.export")}</button>
+                <button type="button" on:click=export data-testid="audit-export">{move || t!("admin.audit.export")}</button>
             })}
         </div>
         {table}

@@ -9,7 +9,7 @@ use pli_crypto::cert::Role;
 
 use super::super::ErrorBox;
 use super::super::dialog::{Reauth, focus_later, report};
-use crate::i18n::{fill, t};
+use crate::i18n::{Key, fill, t};
 use crate::protocol::WorkerError;
 
 use super::*;
@@ -23,7 +23,7 @@ pub fn InviteForm(
     /// Bumped after an invitation, so lists reload.
     version: RwSignal<u32>,
     /// Catalogue key of the submit button.
-    submit_label: &'static str,
+    submit_label: Key,
     /// The organisation's members: once the invitee has joined, the link is put away.
     members: Signal<Option<Members>>,
 ) -> impl IntoView {
@@ -65,12 +65,12 @@ pub fn InviteForm(
     view! {
         <form on:submit=submit class="invite">
             <div class="field">
-                <label for="invite-name">{move || t("admin.invite.name")}</label>
+                <label for="invite-name">{move || t!("admin.invite.name")}</label>
                 <input id="invite-name" autocomplete="off" required maxlength="200" data-testid="invite-name"
                     prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
             </div>
             <div class="field">
-                <label for="invite-email">{move || t("admin.invite.email")}</label>
+                <label for="invite-email">{move || t!("admin.invite.email")}</label>
                 <input id="invite-email" type="email" autocomplete="off" required data-testid="invite-email"
                     prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev)) />
             </div>
@@ -80,7 +80,7 @@ pub fn InviteForm(
                     {move || t(submit_label)}
                 </button>
                 <Show when=move || busy.get()>
-                    <span role="status" class="hint">{move || t("state.working")}</span>
+                    <span role="status" class="hint">{move || t!("state.working")}</span>
                 </Show>
             </div>
         </form>
@@ -92,13 +92,13 @@ pub fn InviteForm(
                 if joined {
                     view! {
                         <p class="hint" data-testid="invitation-used">
-                            {move || fill(&t("admin.invite.used"), &[("name", &display)])}
+                            {move || fill(&t!("admin.invite.used"), &[("name", &display)])}
                         </p>
                     }
                     .into_any()
                 } else {
                     view! {
-                        <p class="ok">{let display = display.clone(); move || fill(&t("admin.invite.done"), &[("name", &display)])}</p>
+                        <p class="ok">{let display = display.clone(); move || fill(&t!("admin.invite.done"), &[("name", &display)])}</p>
                         <LinkBox link=r.link expires_at=r.expires_at name=display.clone() email=address testid="invitation-link" />
                     }
                     .into_any()

@@ -6,7 +6,7 @@ use pli_api::{ErrorCode, OrgId};
 
 use super::super::ErrorBox;
 use super::super::dialog::{ConfirmDialog, Reauth, focus_later};
-use crate::i18n::{self, fill, t};
+use crate::i18n::{self, fill, key, t};
 use crate::protocol::WorkerError;
 
 /// One key generation as shown: what verified up to the root.
@@ -120,15 +120,15 @@ pub fn KeysPanel(
                 .unwrap_or_else(|| "—".into());
             Some(view! {
                 <div class="alert info" data-testid="rotated">
-                    <p>{move || fill(&t("admin.keys.rotated"), &[("generation", &generation.to_string())])}</p>
-                    <p>{move || t("admin.keys.fingerprint.label")} " " <code>{fingerprint.clone()}</code></p>
+                    <p>{move || fill(&t!("admin.keys.rotated"), &[("generation", &generation.to_string())])}</p>
+                    <p>{move || t!("admin.keys.fingerprint.label")} " " <code>{fingerprint.clone()}</code></p>
                 </div>
             }
             .into_any())
         }
         KeyChange::Suspended(generation) => Some(
             view! {
-                <p class="alert info">{move || fill(&t("admin.keys.suspended.done"), &[("generation", &generation.to_string())])}</p>
+                <p class="alert info">{move || fill(&t!("admin.keys.suspended.done"), &[("generation", &generation.to_string())])}</p>
             }
             .into_any(),
         ),
@@ -143,49 +143,49 @@ pub fn KeysPanel(
             .map(|r| r.generation)
             .max();
         Some(if list.is_empty() {
-            view! { <p>{move || t("admin.keys.empty")}</p> }.into_any()
+            view! { <p>{move || t!("admin.keys.empty")}</p> }.into_any()
         } else {
             view! {
                 <div class="table-wrap">
                     <table class="stack keys">
-                        <caption>{move || t("admin.keys.caption")}</caption>
+                        <caption>{move || t!("admin.keys.caption")}</caption>
                         <thead><tr>
-                            <th scope="col">{move || t("admin.keys.generation")}</th>
-                            <th scope="col">{move || t("admin.keys.fingerprint")}</th>
-                            <th scope="col">{move || t("admin.keys.issuer")}</th>
-                            <th scope="col">{move || t("admin.keys.date")}</th>
-                            <th scope="col">{move || t("admin.keys.state")}</th>
-                            <th scope="col">{move || t("admin.members.actions")}</th>
+                            <th scope="col">{move || t!("admin.keys.generation")}</th>
+                            <th scope="col">{move || t!("admin.keys.fingerprint")}</th>
+                            <th scope="col">{move || t!("admin.keys.issuer")}</th>
+                            <th scope="col">{move || t!("admin.keys.date")}</th>
+                            <th scope="col">{move || t!("admin.keys.state")}</th>
+                            <th scope="col">{move || t!("admin.members.actions")}</th>
                         </tr></thead>
                         <tbody>
                             {list.into_iter().map(|r| {
                                 let g = r.generation;
                                 let state = if r.suspended {
-                                    ("badge warning", "admin.keys.suspended")
+                                    ("badge warning", key!("admin.keys.suspended"))
                                 } else if Some(g) == current {
-                                    ("badge verified", "admin.keys.current")
+                                    ("badge verified", key!("admin.keys.current"))
                                 } else {
-                                    ("badge neutral", "admin.keys.previous")
+                                    ("badge neutral", key!("admin.keys.previous"))
                                 };
                                 let verified = r.fingerprint.is_some();
                                 view! {
                                     <tr data-testid=format!("key-{g}")>
-                                        <th scope="row" data-label=move || t("admin.keys.generation")>{g}</th>
-                                        <td data-label=move || t("admin.keys.fingerprint")>
+                                        <th scope="row" data-label=move || t!("admin.keys.generation")>{g}</th>
+                                        <td data-label=move || t!("admin.keys.fingerprint")>
                                             {match r.fingerprint.clone() {
                                                 Some(f) => view! { <code>{f}</code> }.into_any(),
-                                                None => view! { <span class="badge urgent">{move || t("admin.keys.unverified")}</span> }.into_any(),
+                                                None => view! { <span class="badge urgent">{move || t!("admin.keys.unverified")}</span> }.into_any(),
                                             }}
                                         </td>
-                                        <td data-label=move || t("admin.keys.issuer")>{r.issuer.clone().unwrap_or_else(|| "—".into())}</td>
-                                        <td data-label=move || t("admin.keys.date")>
+                                        <td data-label=move || t!("admin.keys.issuer")>{r.issuer.clone().unwrap_or_else(|| "—".into())}</td>
+                                        <td data-label=move || t!("admin.keys.date")>
                                             {move || r.issued_at.map(i18n::datetime).unwrap_or_else(|| "—".into())}
                                         </td>
-                                        <td data-label=move || t("admin.keys.state")>
+                                        <td data-label=move || t!("admin.keys.state")>
                                             <span class=state.0>{move || t(state.1)}</span>
-                                            {(!verified).then(|| view! { <p class="hint">{move || t("admin.keys.unverified.help")}</p> })}
+                                            {(!verified).then(|| view! { <p class="hint">{move || t!("admin.keys.unverified.help")}</p> })}
                                         </td>
-                                        <td class="row-actions" data-label=move || t("admin.members.actions")>
+                                        <td class="row-actions" data-label=move || t!("admin.members.actions")>
                                             {(!r.suspended).then(|| view! {
                                                 <button type="button" class="danger" disabled=busy
                                                     data-testid=format!("suspend-{g}")
@@ -193,8 +193,8 @@ pub fn KeysPanel(
                                                         to_suspend.set(Some(g));
                                                         suspend_open.set(true);
                                                     }>
-                                                    {move || t("admin.keys.suspend")}
-                                                    <span class="visually-hidden">" " {move || fill(&t("admin.keys.generation.n"), &[("generation", &g.to_string())])}</span>
+                                                    {move || t!("admin.keys.suspend")}
+                                                    <span class="visually-hidden">" " {move || fill(&t!("admin.keys.generation.n"), &[("generation", &g.to_string())])}</span>
                                                 </button>
                                             })}
                                         </td>
@@ -211,44 +211,44 @@ pub fn KeysPanel(
 
     let suspend_title = Signal::derive(move || {
         fill(
-            &t("admin.keys.suspend.title"),
+            &t!("admin.keys.suspend.title"),
             &[("generation", &to_suspend.get().unwrap_or(0).to_string())],
         )
     });
     let rotate_title = Signal::derive(move || {
-        t(if has_key() {
-            "admin.keys.rotate.title"
+        if has_key() {
+            t!("admin.keys.rotate.title")
         } else {
-            "admin.keys.create.title"
-        })
+            t!("admin.keys.create.title")
+        }
     });
     view! {
         <div id="keys-outcome" tabindex="-1" role="status">{outcome}</div>
         <ErrorBox error=error />
         {move || rotate.map(|open| view! {
             {move || (!has_key() && keys.get().is_some()).then(|| view! {
-                <p class="alert warning">{move || t("admin.keys.none")}</p>
+                <p class="alert warning">{move || t!("admin.keys.none")}</p>
             })}
             <div class="actions">
                 <button type="button" class="primary" data-testid="rotate-key" disabled=busy
                     on:click=move |_| open.set(true)>
-                    {move || t(if has_key() { "admin.keys.rotate" } else { "admin.keys.create" })}
+                    {move || if has_key() { t!("admin.keys.rotate") } else { t!("admin.keys.create") }}
                 </button>
                 <Show when=move || busy.get()>
-                    <span role="status" class="hint">{move || t("admin.keys.working")}</span>
+                    <span role="status" class="hint">{move || t!("admin.keys.working")}</span>
                 </Show>
             </div>
         })}
         {rows}
         {rotate.map(|open| view! {
-            <ConfirmDialog open=open id="rotate" title=rotate_title confirm="admin.keys.rotate.confirm"
+            <ConfirmDialog open=open id="rotate" title=rotate_title confirm=key!("admin.keys.rotate.confirm")
                 testid="rotate-confirm" on_confirm=do_rotate>
-                <p>{move || fill(&t("admin.keys.rotate.help"), &[("generation", &next_generation().to_string())])}</p>
+                <p>{move || fill(&t!("admin.keys.rotate.help"), &[("generation", &next_generation().to_string())])}</p>
             </ConfirmDialog>
         })}
-        <ConfirmDialog open=suspend_open id="suspend" title=suspend_title confirm="admin.keys.suspend.confirm"
+        <ConfirmDialog open=suspend_open id="suspend" title=suspend_title confirm=key!("admin.keys.suspend.confirm")
             danger=true testid="suspend-confirm" on_confirm=do_suspend>
-            <p>{move || t("admin.keys.suspend.help")}</p>
+            <p>{move || t!("admin.keys.suspend.help")}</p>
         </ConfirmDialog>
     }
 }

@@ -31,16 +31,16 @@ pub fn LinkBox(
     let name_for_help = name.clone();
     view! {
         <div class="linkbox">
-            <p class="linkbox-label">{move || fill(&t("admin.link.label"), &[("name", &name)])}</p>
+            <p class="linkbox-label">{move || fill(&t!("admin.link.label"), &[("name", &name)])}</p>
             <p><code class="link-output" data-testid=testid>{link}</code></p>
             <div class="actions">
-                <button type="button" on:click=copy>{move || t("admin.link.copy")}</button>
-                <span role="status" class="ok">{move || copied.get().then(|| t("admin.link.copied"))}</span>
+                <button type="button" on:click=copy>{move || t!("admin.link.copy")}</button>
+                <span role="status" class="ok">{move || copied.get().then(|| t!("admin.link.copied"))}</span>
             </div>
             <p class="hint">
-                {move || fill(&t("admin.link.help"), &[("name", &name_for_help), ("date", &i18n::datetime(expires_at))])}
+                {move || fill(&t!("admin.link.help"), &[("name", &name_for_help), ("date", &i18n::datetime(expires_at))])}
             </p>
-            <p class="hint">{move || fill(&t("admin.link.mail"), &[("email", &email)])}</p>
+            <p class="hint">{move || fill(&t!("admin.link.mail"), &[("email", &email)])}</p>
         </div>
     }
 }

@@ -9,7 +9,7 @@ use pli_crypto::cert::Role;
 use super::super::ErrorBox;
 use super::super::dialog::{ConfirmDialog, Reauth, focus_later, report};
 use crate::app::{Ctx, me};
-use crate::i18n::{self, fill, t};
+use crate::i18n::{self, fill, key, t, tn};
 use crate::protocol::WorkerError;
 
 use super::*;
@@ -194,43 +194,43 @@ pub fn MembersPanel(
         let hidden_name = move || view! { <span class="visually-hidden">" " {name.clone()}</span> };
         view! {
             <tr data-testid=format!("member-{email}") class=format!("member {status}")>
-                <th scope="row" data-label=move || t("admin.members.member")>
+                <th scope="row" data-label=move || t!("admin.members.member")>
                     {m.display_name.clone()}
-                    {is_me.then(|| view! { " " <span class="hint">{move || t("admin.members.you")}</span> })}
+                    {is_me.then(|| view! { " " <span class="hint">{move || t!("admin.members.you")}</span> })}
                     <span class="email">{email.clone()}</span>
                 </th>
-                <td data-label=move || t("admin.members.role")>
-                    {move || t_or(&format!("admin.role.{role}"), role.as_str())}
+                <td data-label=move || t!("admin.members.role")>
+                    {move || t(i18n::admin_role(role))}
                 </td>
-                <td data-label=move || t("admin.members.status")>
+                <td data-label=move || t!("admin.members.status")>
                     <span class=status_badge(status)>
-                        {move || t_or(&format!("admin.status.{status}"), status.as_str())}
+                        {move || t(i18n::account_status(status))}
                     </span>
                 </td>
-                <td data-label=move || t("admin.members.totp")>
-                    {move || t(if totp { "admin.totp.on" } else { "admin.totp.off" })}
+                <td data-label=move || t!("admin.members.totp")>
+                    {move || if totp { t!("admin.totp.on") } else { t!("admin.totp.off") }}
                 </td>
-                <td data-label=move || t("admin.members.fingerprints")>
+                <td data-label=move || t!("admin.members.fingerprints")>
                     <dl class="prints">
-                        <dt>{move || t("admin.fingerprint.signing")}</dt>
+                        <dt>{move || t!("admin.fingerprint.signing")}</dt>
                         <dd><code>{signing.clone().unwrap_or_else(|| "—".into())}</code></dd>
-                        <dt>{move || t("admin.fingerprint.encryption")}</dt>
+                        <dt>{move || t!("admin.fingerprint.encryption")}</dt>
                         <dd><code>{encryption.clone().unwrap_or_else(|| "—".into())}</code></dd>
                     </dl>
                 </td>
-                <td data-label=move || t("admin.members.generations")>
-                    {let g = granted.clone(); move || g.clone().unwrap_or_else(|| t("admin.members.no_generation"))}
+                <td data-label=move || t!("admin.members.generations")>
+                    {let g = granted.clone(); move || g.clone().unwrap_or_else(|| t!("admin.members.no_generation"))}
                     {lacks_latest.then(|| view! {
-                        <br /><span class="badge warning">{move || t("admin.members.lacks_latest")}</span>
+                        <br /><span class="badge warning">{move || t!("admin.members.lacks_latest")}</span>
                     })}
                 </td>
-                <td class="row-actions" data-label=move || t("admin.members.actions")>
+                <td class="row-actions" data-label=move || t!("admin.members.actions")>
                     {(lacks_latest && !platform).then(|| {
                         let m = for_grant.clone();
                         view! {
                             <button type="button" class="primary" data-testid=format!("grant-{}", m.email)
                                 disabled=busy on:click=move |_| grant(m.clone())>
-                                {move || t("admin.grant")} {hidden_name()}
+                                {move || t!("admin.grant")} {hidden_name()}
                             </button>
                         }
                     })}
@@ -244,7 +244,7 @@ pub fn MembersPanel(
                                     compared.set(false);
                                     certify_open.set(true);
                                 }>
-                                {move || t("admin.certify")} {hidden_name()}
+                                {move || t!("admin.certify")} {hidden_name()}
                             </button>
                         }
                     })}
@@ -256,7 +256,7 @@ pub fn MembersPanel(
                                     selected.set(Some(m.clone()));
                                     reset_open.set(true);
                                 }>
-                                {move || t("admin.reset")} {hidden_name()}
+                                {move || t!("admin.reset")} {hidden_name()}
                             </button>
                         }
                     })}
@@ -268,7 +268,7 @@ pub fn MembersPanel(
                                     selected.set(Some(m.clone()));
                                     remove_open.set(true);
                                 }>
-                                {move || t("admin.remove")} {hidden_name()}
+                                {move || t!("admin.remove")} {hidden_name()}
                             </button>
                         }
                     })}
@@ -279,7 +279,7 @@ pub fn MembersPanel(
 
     let table = move || {
         let Some(all) = members.get() else {
-            return view! { <p class="loading" role="status">{move || t("state.loading")}</p> }
+            return view! { <p class="loading" role="status">{move || t!("state.loading")}</p> }
                 .into_any();
         };
         let mut list = all.members.clone();
@@ -291,28 +291,28 @@ pub fn MembersPanel(
         let pending = list.iter().filter(|m| certifiable(m)).count();
         view! {
             {(pending > 0).then(|| view! {
-                <p class="alert info">{move || fill(&t("admin.members.pending"), &[("count", &pending.to_string())])}</p>
+                <p class="alert info">{move || fill(&t!("admin.members.pending"), &[("count", &pending.to_string())])}</p>
             })}
             {if list.is_empty() {
                 let key = if all.invitations.is_empty() {
-                    "admin.members.empty"
+                    key!("admin.members.empty")
                 } else {
-                    "admin.members.empty.invited"
+                    key!("admin.members.empty.invited")
                 };
                 view! { <p>{move || t(key)}</p> }.into_any()
             } else {
                 view! {
                     <div class="table-wrap">
                         <table class="stack members">
-                            <caption>{move || t("admin.members.caption")}</caption>
+                            <caption>{move || t!("admin.members.caption")}</caption>
                             <thead><tr>
-                                <th scope="col">{move || t("admin.members.member")}</th>
-                                <th scope="col">{move || t("admin.members.role")}</th>
-                                <th scope="col">{move || t("admin.members.status")}</th>
-                                <th scope="col">{move || t("admin.members.totp")}</th>
-                                <th scope="col">{move || t("admin.members.fingerprints")}</th>
-                                <th scope="col">{move || t("admin.members.generations")}</th>
-                                <th scope="col">{move || t("admin.members.actions")}</th>
+                                <th scope="col">{move || t!("admin.members.member")}</th>
+                                <th scope="col">{move || t!("admin.members.role")}</th>
+                                <th scope="col">{move || t!("admin.members.status")}</th>
+                                <th scope="col">{move || t!("admin.members.totp")}</th>
+                                <th scope="col">{move || t!("admin.members.fingerprints")}</th>
+                                <th scope="col">{move || t!("admin.members.generations")}</th>
+                                <th scope="col">{move || t!("admin.members.actions")}</th>
                             </tr></thead>
                             <tbody>{list.into_iter().map(row).collect_view()}</tbody>
                         </table>
@@ -328,11 +328,11 @@ pub fn MembersPanel(
         outcome.get().map(|o| match o {
             Outcome::Certified(name) => {
                 let key = if platform {
-                    "admin.certified.admin"
+                    key!("admin.certified.admin")
                 } else if members.get().is_some_and(|m| m.generations.is_empty()) {
-                    "admin.certified.nokey"
+                    key!("admin.certified.nokey")
                 } else {
-                    "admin.certified"
+                    key!("admin.certified")
                 };
                 view! { <p class="alert info">{move || fill(&t(key), &[("name", &name)])}</p> }
                     .into_any()
@@ -353,22 +353,22 @@ pub fn MembersPanel(
                             Some(g) => view! {
                                 <p data-testid="removed-rotated">{
                                     let who = who.clone();
-                                    move || fill(&t("admin.removed.rotated"), &[("name", &who), ("generation", &g.to_string())])
+                                    move || fill(&t!("admin.removed.rotated"), &[("name", &who), ("generation", &g.to_string())])
                                 }</p>
                             }.into_any(),
-                            None => view! { <p>{move || t("admin.removed")}</p> }.into_any(),
+                            None => view! { <p>{move || t!("admin.removed")}</p> }.into_any(),
                         }}
-                        <p class="hint">{move || fill(&t("admin.removed.detail"), &[
+                        <p class="hint">{move || fill(&t!("admin.removed.detail"), &[
                             ("name", &name),
-                            ("sessions", &removed.sessions_ended.to_string()),
-                            ("grants", &removed.grants_deleted.to_string()),
+                            ("sessions", &tn!("admin.removed.sessions", removed.sessions_ended)),
+                            ("grants", &tn!("admin.removed.grants", removed.grants_deleted)),
                         ])}</p>
                         {rotate.map(|open| view! {
                             <Show when=move || rotated().is_none()>
                                 <div class="actions">
                                     <button type="button" class="primary" data-testid="rotate-now"
                                         on:click=move |_| open.set(true)>
-                                        {move || t("admin.removed.rotate")}
+                                        {move || t!("admin.removed.rotate")}
                                     </button>
                                 </div>
                             </Show>
@@ -381,7 +381,7 @@ pub fn MembersPanel(
                 let name = member.display_name.clone();
                 view! {
                     <div class="alert info">
-                        <p>{move || fill(&t("admin.reset.done"), &[("name", &name)])}</p>
+                        <p>{move || fill(&t!("admin.reset.done"), &[("name", &name)])}</p>
                         <LinkBox link=response.link expires_at=response.expires_at
                             name=member.display_name.clone() email=member.email.clone() testid="reset-link" />
                     </div>
@@ -389,7 +389,7 @@ pub fn MembersPanel(
                 .into_any()
             }
             Outcome::Withdrawn(email) => view! {
-                <p class="alert info">{move || fill(&t("admin.invitation.withdrawn"), &[("email", &email)])}</p>
+                <p class="alert info">{move || fill(&t!("admin.invitation.withdrawn"), &[("email", &email)])}</p>
             }
             .into_any(),
         })
@@ -397,11 +397,11 @@ pub fn MembersPanel(
 
     let selected_name = move || selected.get().map(|m| m.display_name).unwrap_or_default();
     let certify_title =
-        Signal::derive(move || fill(&t("admin.certify.title"), &[("name", &selected_name())]));
+        Signal::derive(move || fill(&t!("admin.certify.title"), &[("name", &selected_name())]));
     let remove_title =
-        Signal::derive(move || fill(&t("admin.remove.title"), &[("name", &selected_name())]));
+        Signal::derive(move || fill(&t!("admin.remove.title"), &[("name", &selected_name())]));
     let reset_title =
-        Signal::derive(move || fill(&t("admin.reset.title"), &[("name", &selected_name())]));
+        Signal::derive(move || fill(&t!("admin.reset.title"), &[("name", &selected_name())]));
     let confirm_with = move |op: &'static str| {
         Callback::new(move |()| {
             if let Some(m) = selected.get_untracked() {
@@ -414,16 +414,16 @@ pub fn MembersPanel(
         <div id="member-outcome" tabindex="-1" role="status">{outcome_view}</div>
         <ErrorBox error=error />
         {table}
-        <ConfirmDialog open=certify_open id="certify" title=certify_title confirm="admin.certify.confirm"
+        <ConfirmDialog open=certify_open id="certify" title=certify_title confirm=key!("admin.certify.confirm")
             enabled=Signal::derive(move || compared.get()) testid="certify-confirm"
             on_confirm=confirm_with("certify")>
             {move || selected.get().map(|m| view! {
-                <p>{move || t("admin.certify.help")}</p>
+                <p>{move || t!("admin.certify.help")}</p>
                 <p class="who"><strong>{m.display_name.clone()}</strong> " — " {m.email.clone()}</p>
                 <dl class="fingerprints big">
-                    <dt>{move || t("admin.fingerprint.signing")}</dt>
+                    <dt>{move || t!("admin.fingerprint.signing")}</dt>
                     <dd><code data-testid="certify-fingerprint">{signing_fingerprint(&m.keys).unwrap_or_else(|| "—".into())}</code></dd>
-                    <dt>{move || t("admin.fingerprint.encryption")}</dt>
+                    <dt>{move || t!("admin.fingerprint.encryption")}</dt>
                     <dd><code>{encryption_fingerprint(&m.keys).unwrap_or_else(|| "—".into())}</code></dd>
                 </dl>
             })}
@@ -432,17 +432,17 @@ pub fn MembersPanel(
                     prop:checked=move || compared.get()
                     on:change=move |ev| compared.set(event_target_checked(&ev)) />
                 <label for="certify-compared">
-                    {move || fill(&t("admin.certify.compared"), &[("name", &selected_name())])}
+                    {move || fill(&t!("admin.certify.compared"), &[("name", &selected_name())])}
                 </label>
             </div>
         </ConfirmDialog>
-        <ConfirmDialog open=remove_open id="remove" title=remove_title confirm="admin.remove.confirm"
+        <ConfirmDialog open=remove_open id="remove" title=remove_title confirm=key!("admin.remove.confirm")
             danger=true testid="remove-confirm" on_confirm=confirm_with("remove")>
-            <p>{move || t("admin.remove.help")}</p>
+            <p>{move || t!("admin.remove.help")}</p>
         </ConfirmDialog>
-        <ConfirmDialog open=reset_open id="reset" title=reset_title confirm="admin.reset.confirm"
+        <ConfirmDialog open=reset_open id="reset" title=reset_title confirm=key!("admin.reset.confirm")
             danger=true testid="reset-confirm" on_confirm=confirm_with("reset")>
-            <p>{move || t("admin.reset.help")}</p>
+            <p>{move || t!("admin.reset.help")}</p>
         </ConfirmDialog>
     }
 }
@@ -467,15 +467,15 @@ fn InvitationsTable(
             let expires = i.expires_at;
             view! {
                 <tr data-testid=format!("invitation-{email}")>
-                    <th scope="row" data-label=move || t("admin.members.name")>{name.clone()}</th>
-                    <td data-label=move || t("admin.members.email")>{email.clone()}</td>
-                    <td data-label=move || t("admin.members.role")>{move || t_or(&format!("admin.role.{role}"), role.as_str())}</td>
-                    <td data-label=move || t("admin.invitations.kind")>{move || t_or(&format!("admin.invitation.{kind}"), kind.as_str())}</td>
-                    <td data-label=move || t("admin.invitations.expires")>{move || i18n::datetime(expires)}</td>
-                    <td class="row-actions" data-label=move || t("admin.members.actions")>
+                    <th scope="row" data-label=move || t!("admin.members.name")>{name.clone()}</th>
+                    <td data-label=move || t!("admin.members.email")>{email.clone()}</td>
+                    <td data-label=move || t!("admin.members.role")>{move || t(i18n::admin_role(role))}</td>
+                    <td data-label=move || t!("admin.invitations.kind")>{move || t(i18n::invitation_kind(kind))}</td>
+                    <td data-label=move || t!("admin.invitations.expires")>{move || i18n::datetime(expires)}</td>
+                    <td class="row-actions" data-label=move || t!("admin.members.actions")>
                         <button type="button" disabled=busy data-testid=format!("withdraw-{}", i.email)
                             on:click=move |_| on_withdraw.run(i.clone())>
-                            {move || t("admin.invitation.withdraw")}
+                            {move || t!("admin.invitation.withdraw")}
                             <span class="visually-hidden">" " {name.clone()}</span>
                         </button>
                     </td>
@@ -486,14 +486,14 @@ fn InvitationsTable(
     Some(view! {
         <div class="table-wrap">
             <table class="stack invitations">
-                <caption>{move || t("admin.invitations.caption")}</caption>
+                <caption>{move || t!("admin.invitations.caption")}</caption>
                 <thead><tr>
-                    <th scope="col">{move || t("admin.members.name")}</th>
-                    <th scope="col">{move || t("admin.members.email")}</th>
-                    <th scope="col">{move || t("admin.members.role")}</th>
-                    <th scope="col">{move || t("admin.invitations.kind")}</th>
-                    <th scope="col">{move || t("admin.invitations.expires")}</th>
-                    <th scope="col">{move || t("admin.members.actions")}</th>
+                    <th scope="col">{move || t!("admin.members.name")}</th>
+                    <th scope="col">{move || t!("admin.members.email")}</th>
+                    <th scope="col">{move || t!("admin.members.role")}</th>
+                    <th scope="col">{move || t!("admin.invitations.kind")}</th>
+                    <th scope="col">{move || t!("admin.invitations.expires")}</th>
+                    <th scope="col">{move || t!("admin.members.actions")}</th>
                 </tr></thead>
                 <tbody>{rows}</tbody>
             </table>

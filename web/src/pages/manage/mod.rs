@@ -9,7 +9,7 @@ use pli_api::Base64;
 use pli_api::messages::PublicKeys;
 use pli_crypto::sign::{Fingerprint, VerifyingKey};
 
-use crate::i18n::t;
+use crate::i18n::{Key, t};
 
 pub mod audit;
 pub mod invite;
@@ -44,12 +44,8 @@ fn short(id: &str) -> String {
     id.chars().take(8).collect()
 }
 
-/// A text from the catalogue, or `fallback` if the key is missing.
-fn t_or(key: &str, fallback: &str) -> String {
-    let text = t(key);
-    if text == key {
-        fallback.to_owned()
-    } else {
-        text
-    }
+/// The text of the catalogue key `<prefix>.<word>` for a word the relay sent (an audit
+/// action, a detail's name), or the word itself if the catalogues lack it (a newer relay).
+fn word_text(prefix: &str, word: &str) -> String {
+    Key::find(&format!("{prefix}.{word}")).map_or_else(|| word.to_owned(), t)
 }

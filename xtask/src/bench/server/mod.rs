@@ -201,7 +201,7 @@ impl World {
             sh,
             "{fixture} login --base {base} --email {email} --account-key {key}"
         ))
-            .context("the fixture cannot log in")?;
+        .context("the fixture cannot log in")?;
         json_field(&text, "token").context("the fixture printed no token")
     }
 }

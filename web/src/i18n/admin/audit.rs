@@ -1,0 +1,220 @@
+//! Strings of the audit log panel: the chain check, the entries, their objects, details
+//! and actions.
+
+pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
+    // ----- audit log
+    ("admin.audit.title", "Journal d'audit", "Audit log"),
+    (
+        "admin.audit.intro",
+        "Qui a fait quoi et quand, sans aucun contenu de pli. Chaque entrée est chaînée à la précédente : une entrée modifiée ou supprimée est détectée.",
+        "Who did what and when, without any exchange content. Every entry is chained to the previous one: an edited or removed entry is detected.",
+    ),
+    ("admin.audit.valid", "Chaîne intègre", "Chain intact"),
+    (
+        "admin.audit.broken",
+        "Chaîne d'audit rompue à l'entrée {seq}.",
+        "Audit chain broken at entry {seq}.",
+    ),
+    (
+        "admin.audit.broken.help",
+        "Le journal a été modifié ou tronqué à partir de cette entrée. Conservez un export et prévenez l'administrateur de la plateforme.",
+        "The log was edited or truncated from this entry on. Keep an export and tell the platform administrator.",
+    ),
+    (
+        "admin.audit.head",
+        "Empreinte de la dernière entrée (à noter pour comparer plus tard) :",
+        "Hash of the last entry (note it to compare later):",
+    ),
+    (
+        "admin.audit.verify",
+        "Vérifier et actualiser",
+        "Verify and refresh",
+    ),
+    ("admin.audit.refresh", "Actualiser", "Refresh"),
+    (
+        "admin.audit.export",
+        "Exporter tout le journal (JSON Lines)",
+        "Export the whole log (JSON Lines)",
+    ),
+    (
+        "admin.audit.caption",
+        "Dernières entrées du journal, la plus récente en premier",
+        "Latest log entries, newest first",
+    ),
+    ("admin.audit.seq", "N°", "No."),
+    ("admin.audit.date", "Date", "Date"),
+    ("admin.audit.actor", "Auteur", "Actor"),
+    ("admin.audit.action", "Action", "Action"),
+    ("admin.audit.object", "Objet", "Object"),
+    ("admin.audit.detail", "Détails", "Details"),
+    ("admin.audit.system", "Système", "System"),
+    (
+        "admin.audit.empty",
+        "Le journal est vide.",
+        "The log is empty.",
+    ),
+    (
+        "admin.audit.older",
+        "Afficher des entrées plus anciennes",
+        "Show older entries",
+    ),
+    ("admin.audit.object.user", "compte {id}", "account {id}"),
+    (
+        "admin.audit.actor.outside",
+        "compte hors du service ({id})",
+        "account outside the service ({id})",
+    ),
+    (
+        "admin.audit.object.organisation",
+        "organisation {id}",
+        "organisation {id}",
+    ),
+    ("admin.audit.object.exchange", "pli {id}", "exchange {id}"),
+    (
+        "admin.audit.detail.pair",
+        "{name} : {value}",
+        "{name}: {value}",
+    ),
+    ("admin.audit.detail.days", "durée (jours)", "days"),
+    ("admin.audit.detail.fingerprint", "empreinte", "fingerprint"),
+    (
+        "admin.audit.detail.generations",
+        "générations",
+        "generations",
+    ),
+    ("admin.audit.detail.kind", "type", "kind"),
+    ("admin.audit.detail.role", "rôle", "role"),
+    (
+        "admin.audit.detail.root_fingerprint",
+        "empreinte de l'autorité",
+        "authority fingerprint",
+    ),
+    ("admin.audit.detail.bytes", "taille", "size"),
+    ("admin.audit.detail.files", "fichiers", "files"),
+    ("admin.audit.detail.recipient", "destinataire", "recipient"),
+    ("admin.audit.detail.urgent", "urgent", "urgent"),
+    ("admin.audit.urgent.true", "oui", "yes"),
+    ("admin.audit.urgent.false", "non", "no"),
+    (
+        "admin.audit.action.platform.setup",
+        "Mise en service de la plateforme",
+        "Platform set up",
+    ),
+    (
+        "admin.audit.action.org.created",
+        "Organisation créée",
+        "Organisation created",
+    ),
+    (
+        "admin.audit.action.org.retention",
+        "Durée de conservation modifiée",
+        "Retention changed",
+    ),
+    (
+        "admin.audit.action.member.invited",
+        "Membre invité",
+        "Member invited",
+    ),
+    (
+        "admin.audit.action.member.joined",
+        "Invitation acceptée (compte à certifier)",
+        "Invitation accepted (account to certify)",
+    ),
+    (
+        "admin.audit.action.member.certified",
+        "Membre certifié",
+        "Member certified",
+    ),
+    (
+        "admin.audit.action.member.granted",
+        "Clés transmises à un membre",
+        "Keys granted to a member",
+    ),
+    (
+        "admin.audit.action.member.removed",
+        "Membre retiré",
+        "Member removed",
+    ),
+    (
+        "admin.audit.action.member.reset_issued",
+        "Lien de recréation d'accès émis",
+        "Access re-creation link issued",
+    ),
+    (
+        "admin.audit.action.member.reset_accepted",
+        "Accès recréé (compte à certifier)",
+        "Access re-created (account to certify)",
+    ),
+    (
+        "admin.audit.action.key.published",
+        "Clé du service publiée",
+        "Service key published",
+    ),
+    (
+        "admin.audit.action.key.suspended",
+        "Clé du service suspendue",
+        "Service key suspended",
+    ),
+    (
+        "admin.audit.action.login.succeeded",
+        "Connexion réussie",
+        "Successful login",
+    ),
+    (
+        "admin.audit.action.login.failed",
+        "Échec de connexion",
+        "Failed login",
+    ),
+    (
+        "admin.audit.action.password.changed",
+        "Mot de passe changé",
+        "Password changed",
+    ),
+    (
+        "admin.audit.action.totp.enabled",
+        "Double authentification activée",
+        "Two-factor authentication enabled",
+    ),
+    (
+        "admin.audit.action.exchange.created",
+        "Envoi de pli commencé",
+        "Exchange upload started",
+    ),
+    (
+        "admin.audit.action.exchange.sent",
+        "Pli envoyé",
+        "Exchange sent",
+    ),
+    (
+        "admin.audit.action.exchange.delivered",
+        "Pli reçu",
+        "Exchange delivered",
+    ),
+    (
+        "admin.audit.action.exchange.read",
+        "Pli lu (accusé de lecture)",
+        "Exchange read (read receipt)",
+    ),
+    (
+        "admin.audit.action.exchange.cancelled",
+        "Envoi de pli annulé",
+        "Exchange upload cancelled",
+    ),
+    (
+        "admin.audit.action.exchange.purged",
+        "Pli expiré et supprimé",
+        "Exchange expired and deleted",
+    ),
+];
+
+pub(in crate::i18n) const PLURALS: &[crate::i18n::PluralEntry] = &[(
+    "admin.audit.valid.detail",
+    [
+        "{count} entrée vérifiée : aucune n'a été modifiée, supprimée ou déplacée.",
+        "{count} entrées vérifiées : aucune n'a été modifiée, supprimée ou déplacée.",
+    ],
+    [
+        "{count} entry checked: it was not edited, removed or moved.",
+        "{count} entries checked: none was edited, removed or moved.",
+    ],
+)];

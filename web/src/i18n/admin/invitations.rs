@@ -1,0 +1,74 @@
+//! Strings of the invitations panel: inviting a member, the open invitations and their
+//! withdrawal.
+
+pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
+    // ----- invitations
+    ("admin.invite.title", "Inviter un membre", "Invite a member"),
+    (
+        "admin.invite.help",
+        "Le membre reçoit un lien à usage unique pour créer son accès ; vous le certifierez ensuite.",
+        "The member gets a one-time link to create their access; you certify them afterwards.",
+    ),
+    ("admin.invite.name", "Nom et prénom", "Full name"),
+    (
+        "admin.invite.email",
+        "Adresse électronique professionnelle",
+        "Work e-mail address",
+    ),
+    ("admin.invite.submit", "Inviter", "Invite"),
+    (
+        "admin.invite.done",
+        "Invitation créée pour {name}.",
+        "Invitation created for {name}.",
+    ),
+    (
+        "admin.invite.used",
+        "{name} a utilisé son lien et créé son accès (voir la liste des membres).",
+        "{name} used their link and created their access (see the member list).",
+    ),
+    (
+        "admin.link.label",
+        "Lien à usage unique pour {name} :",
+        "One-time link for {name}:",
+    ),
+    ("admin.link.copy", "Copier le lien", "Copy the link"),
+    ("admin.link.copied", "Lien copié.", "Link copied."),
+    (
+        "admin.link.help",
+        "Transmettez ce lien à {name} par un canal sûr (en main propre ou par la messagerie interne). Il ne sert qu'une fois et expire le {date}.",
+        "Give this link to {name} through a safe channel (in person or by internal mail). It works once and expires on {date}.",
+    ),
+    (
+        "admin.link.mail",
+        "Si le serveur est configuré pour envoyer des courriels, ce lien a aussi été envoyé à {email}.",
+        "If the server is set up to send e-mail, this link was also sent to {email}.",
+    ),
+    (
+        "admin.invitations.caption",
+        "Invitations en cours (lien pas encore utilisé)",
+        "Open invitations (link not used yet)",
+    ),
+    ("admin.invitations.kind", "Type", "Kind"),
+    ("admin.invitations.expires", "Expire le", "Expires"),
+    ("admin.invitation.join", "Nouvel accès", "New access"),
+    (
+        "admin.invitation.reset",
+        "Accès recréé",
+        "Access re-created",
+    ),
+    (
+        "admin.invitation.setup",
+        "Mise en service",
+        "Platform set-up",
+    ),
+    (
+        "admin.invitation.withdraw",
+        "Annuler l'invitation",
+        "Withdraw the invitation",
+    ),
+    (
+        "admin.invitation.withdrawn",
+        "Invitation de {email} annulée : son lien ne fonctionne plus.",
+        "Invitation of {email} withdrawn: its link no longer works.",
+    ),
+];

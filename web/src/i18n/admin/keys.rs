@@ -1,0 +1,115 @@
+//! Strings of the service key panel: generations, rotation, suspension.
+
+pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
+    // ----- keys
+    ("admin.keys.title", "Clé du service", "Service key"),
+    (
+        "admin.keys.intro",
+        "Les plis adressés au service sont chiffrés avec sa clé actuelle. Faites-la tourner régulièrement, après un départ, ou si vous soupçonnez une compromission : les anciens plis restent lisibles par les membres actuels.",
+        "Exchanges sent to the service are encrypted to its current key. Rotate it regularly, after someone leaves, or if you suspect a compromise: older exchanges stay readable by current members.",
+    ),
+    (
+        "admin.keys.none",
+        "Le service n'a pas encore de clé : personne ne peut lui envoyer de pli. Créez-la maintenant.",
+        "The service has no key yet: nobody can send it an exchange. Create it now.",
+    ),
+    (
+        "admin.keys.create",
+        "Créer la clé du service",
+        "Create the service key",
+    ),
+    (
+        "admin.keys.rotate",
+        "Faire tourner la clé du service",
+        "Rotate the service key",
+    ),
+    (
+        "admin.keys.create.title",
+        "Créer la clé du service ?",
+        "Create the service key?",
+    ),
+    (
+        "admin.keys.rotate.title",
+        "Faire tourner la clé du service ?",
+        "Rotate the service key?",
+    ),
+    (
+        "admin.keys.rotate.help",
+        "Une nouvelle clé (génération {generation}) est créée dans votre navigateur et transmise à chaque membre actif, après vérification de son certificat. Les nouveaux plis seront chiffrés avec elle ; les plis déjà reçus restent lisibles.",
+        "A new key (generation {generation}) is created in your browser and granted to every active member, after checking their certificate. New exchanges are encrypted to it; exchanges already received stay readable.",
+    ),
+    (
+        "admin.keys.rotate.confirm",
+        "Créer la nouvelle clé",
+        "Create the new key",
+    ),
+    (
+        "admin.keys.working",
+        "Création de la clé et transmission aux membres…",
+        "Creating the key and granting it to members…",
+    ),
+    (
+        "admin.keys.rotated",
+        "Nouvelle clé du service publiée : génération {generation}, transmise à chaque membre actif. Les plis à venir sont chiffrés avec elle ; les précédents restent lisibles.",
+        "New service key published: generation {generation}, handed to every active member. Exchanges from now on are encrypted with it; earlier ones stay readable.",
+    ),
+    (
+        "admin.keys.caption",
+        "Historique des générations de la clé, la plus récente en premier",
+        "Key generations, newest first",
+    ),
+    ("admin.keys.generation", "Génération", "Generation"),
+    (
+        "admin.keys.generation.n",
+        "génération {generation}",
+        "generation {generation}",
+    ),
+    ("admin.keys.fingerprint", "Empreinte", "Fingerprint"),
+    (
+        "admin.keys.fingerprint.label",
+        "Empreinte :",
+        "Fingerprint:",
+    ),
+    ("admin.keys.issuer", "Créée par", "Issued by"),
+    ("admin.keys.date", "Date", "Date"),
+    ("admin.keys.state", "État", "State"),
+    ("admin.keys.current", "Actuelle", "Current"),
+    ("admin.keys.previous", "Ancienne", "Previous"),
+    ("admin.keys.suspended", "Suspendue", "Suspended"),
+    (
+        "admin.keys.unverified",
+        "Certificat non vérifié",
+        "Certificate not verified",
+    ),
+    (
+        "admin.keys.unverified.help",
+        "Ce certificat ne se vérifie pas jusqu'à l'autorité de la plateforme : prévenez l'administrateur de la plateforme.",
+        "This certificate does not verify up to the platform authority: tell the platform administrator.",
+    ),
+    (
+        "admin.keys.empty",
+        "Aucune génération de clé pour l'instant.",
+        "No key generation yet.",
+    ),
+    ("admin.keys.suspend", "Suspendre", "Suspend"),
+    (
+        "admin.keys.suspend.title",
+        "Suspendre la génération {generation} ?",
+        "Suspend generation {generation}?",
+    ),
+    (
+        "admin.keys.suspend.help",
+        "Les nouveaux envois chiffrés avec cette clé seront refusés ; les plis déjà reçus restent lisibles. Si c'est la clé actuelle, plus personne ne pourra envoyer de pli au service avant la prochaine rotation. Une suspension est définitive.",
+        "New exchanges encrypted to this key will be refused; exchanges already received stay readable. If it is the current key, nobody can send to the service until the next rotation. A suspension is final.",
+    ),
+    (
+        "admin.keys.suspend.confirm",
+        "Suspendre la clé",
+        "Suspend the key",
+    ),
+    (
+        "admin.keys.suspended.done",
+        "Génération {generation} suspendue.",
+        "Generation {generation} suspended.",
+    ),
+];

@@ -1,0 +1,217 @@
+//! Strings of the members panel (the admin page's first): roles and states, the members
+//! table, certification, removal and the password-loss reset.
+
+pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
+    (
+        "admin.grant",
+        "Transmettre la clé du service",
+        "Grant the service key",
+    ),
+    // ----- page
+    (
+        "admin.title",
+        "Administration du service",
+        "Service administration",
+    ),
+    (
+        "admin.intro",
+        "Invitez et certifiez les membres, gérez la clé du service et consultez le journal d'audit. Les actions sensibles vous redemandent votre mot de passe et votre code.",
+        "Invite and certify members, manage the service key and read the audit log. Sensitive actions ask for your password and code again.",
+    ),
+    (
+        "admin.only",
+        "Cette page est réservée aux administrateurs d'un service.",
+        "This page is for service administrators only.",
+    ),
+    ("admin.refresh", "Actualiser", "Refresh"),
+    // ----- roles and states
+    ("admin.role.member", "Membre", "Member"),
+    (
+        "admin.role.org_admin",
+        "Administrateur du service",
+        "Service administrator",
+    ),
+    (
+        "admin.role.platform_admin",
+        "Administrateur de la plateforme",
+        "Platform administrator",
+    ),
+    ("admin.status.pending", "À certifier", "To certify"),
+    ("admin.status.active", "Actif", "Active"),
+    ("admin.status.removed", "Retiré", "Removed"),
+    ("admin.totp.on", "Activée", "On"),
+    ("admin.totp.off", "Désactivée", "Off"),
+    (
+        "admin.fingerprint.signing",
+        "Clé de signature",
+        "Signing key",
+    ),
+    (
+        "admin.fingerprint.encryption",
+        "Clé de chiffrement",
+        "Encryption key",
+    ),
+    // ----- members
+    ("admin.members.title", "Membres", "Members"),
+    (
+        "admin.members.caption",
+        "Membres du service, les comptes à certifier en premier",
+        "Members of the service, accounts to certify first",
+    ),
+    ("admin.members.name", "Nom", "Name"),
+    ("admin.members.member", "Membre", "Member"),
+    (
+        "admin.members.email",
+        "Adresse électronique",
+        "E-mail address",
+    ),
+    ("admin.members.role", "Rôle", "Role"),
+    ("admin.members.status", "État", "Status"),
+    (
+        "admin.members.totp",
+        "Double authentification",
+        "Two-factor authentication",
+    ),
+    (
+        "admin.members.fingerprints",
+        "Empreintes des clés",
+        "Key fingerprints",
+    ),
+    (
+        "admin.members.generations",
+        "Générations de la clé du service reçues",
+        "Service key generations granted",
+    ),
+    ("admin.members.actions", "Actions", "Actions"),
+    ("admin.members.you", "(vous)", "(you)"),
+    ("admin.members.no_generation", "aucune", "none"),
+    (
+        "admin.members.lacks_latest",
+        "N'a pas la clé actuelle",
+        "Lacks the current key",
+    ),
+    (
+        "admin.members.empty",
+        "Aucun membre pour l'instant : invitez-en un ci-dessous.",
+        "No members yet: invite one below.",
+    ),
+    (
+        "admin.members.empty.invited",
+        "Aucun membre n'a encore créé son accès : les invitations ci-dessous attendent leur destinataire.",
+        "Nobody has created their access yet: the invitations below are waiting for their recipients.",
+    ),
+    (
+        "admin.members.pending",
+        "Comptes en attente de certification : {count}. Certifiez-les après avoir comparé leur empreinte par téléphone.",
+        "Accounts awaiting certification: {count}. Certify them after comparing their fingerprint by phone.",
+    ),
+    // ----- certification
+    ("admin.certify", "Certifier", "Certify"),
+    (
+        "admin.certify.title",
+        "Certifier les clés de {name}",
+        "Certify the keys of {name}",
+    ),
+    (
+        "admin.certify.help",
+        "Appelez cette personne à un numéro que vous connaissez déjà (pas un numéro reçu par courriel). Demandez-lui de lire les empreintes affichées sur son écran « En attente de certification ». Certifiez seulement si elles sont identiques à celles-ci, caractère par caractère.",
+        "Call this person on a number you already know (not one received by e-mail). Ask them to read the fingerprints shown on their \"Awaiting certification\" screen. Certify only if they match these, character by character.",
+    ),
+    (
+        "admin.certify.compared",
+        "J'ai comparé ces empreintes avec {name} par téléphone : elles sont identiques.",
+        "I compared these fingerprints with {name} by phone: they match.",
+    ),
+    (
+        "admin.certify.confirm",
+        "Certifier et transmettre les clés",
+        "Certify and grant the keys",
+    ),
+    (
+        "admin.certified",
+        "{name} est certifié(e) et a reçu les clés du service : ses plis sont désormais lisibles.",
+        "{name} is certified and received the service keys: exchanges are now readable.",
+    ),
+    (
+        "admin.certified.nokey",
+        "{name} est certifié(e). Le service n'a pas encore de clé : créez-la dans « Clé du service ».",
+        "{name} is certified. The service has no key yet: create it under \"Service key\".",
+    ),
+    (
+        "admin.certified.admin",
+        "{name} est certifié(e) par l'autorité de la plateforme. Dès qu'il ou elle actualise sa page d'attente (ou à sa prochaine connexion), il ou elle active la double authentification, puis peut créer la clé du service et inviter les membres.",
+        "{name} is certified by the platform authority. As soon as they refresh their waiting page (or at their next login), they turn on two-factor authentication, then can create the service key and invite members.",
+    ),
+    // ----- removal
+    ("admin.remove", "Retirer", "Remove"),
+    (
+        "admin.remove.title",
+        "Retirer {name} du service ?",
+        "Remove {name} from the service?",
+    ),
+    (
+        "admin.remove.help",
+        "Ses sessions sont fermées et ses clés du service supprimées immédiatement. Cette personne ne pourra plus rien lire ni envoyer. Elle a pu conserver une copie de la clé : faites ensuite tourner la clé du service.",
+        "Their sessions are ended and their service keys deleted at once. This person can no longer read or send anything. They may have kept a copy of the key: rotate the service key afterwards.",
+    ),
+    (
+        "admin.remove.confirm",
+        "Retirer le membre",
+        "Remove the member",
+    ),
+    (
+        "admin.removed",
+        "Membre retiré : sessions fermées, clés retirées. Il est recommandé de faire tourner la clé du service.",
+        "Member removed: sessions ended, keys withdrawn. Rotating the service key is recommended.",
+    ),
+    (
+        "admin.removed.detail",
+        "{name} : {sessions}, {grants}.",
+        "{name}: {sessions}, {grants}.",
+    ),
+    (
+        "admin.removed.rotate",
+        "Faire tourner la clé maintenant",
+        "Rotate the key now",
+    ),
+    (
+        "admin.removed.rotated",
+        "Membre retiré, et la clé du service a tourné depuis (génération {generation}) : {name} ne pourra lire aucun des prochains plis.",
+        "Member removed, and the service key has turned since (generation {generation}): {name} cannot read any later exchange.",
+    ),
+    // ----- password-loss reset
+    ("admin.reset", "Mot de passe perdu", "Lost password"),
+    (
+        "admin.reset.title",
+        "Recréer l'accès de {name} ?",
+        "Re-create the access of {name}?",
+    ),
+    (
+        "admin.reset.help",
+        "Un nouveau lien de création d'accès sera émis. En l'utilisant, la personne choisit un nouveau mot de passe et obtient de nouvelles clés ; les anciennes ne serviront plus. Vous devrez ensuite la certifier à nouveau, en comparant sa nouvelle empreinte par téléphone, pour lui rendre l'accès aux plis. Aucun pli n'est perdu.",
+        "A new access link will be issued. Using it, the person chooses a new password and gets new keys; the old ones stop working. You will then certify them again, comparing their new fingerprint by phone, to give back access to the exchanges. No exchange is lost.",
+    ),
+    (
+        "admin.reset.confirm",
+        "Émettre un nouveau lien",
+        "Issue a new link",
+    ),
+    (
+        "admin.reset.done",
+        "Nouveau lien émis pour {name}. Une fois son nouveau mot de passe choisi, {name} apparaîtra « À certifier » : certifiez à nouveau cette personne après avoir comparé sa nouvelle empreinte.",
+        "New link issued for {name}. Once they chose a new password, {name} will show as \"To certify\": certify them again after comparing the new fingerprint.",
+    ),
+];
+
+pub(in crate::i18n) const PLURALS: &[crate::i18n::PluralEntry] = &[
+    (
+        "admin.removed.sessions",
+        ["{count} session fermée", "{count} sessions fermées"],
+        ["{count} session ended", "{count} sessions ended"],
+    ),
+    (
+        "admin.removed.grants",
+        ["{count} clé supprimée", "{count} clés supprimées"],
+        ["{count} key deleted", "{count} keys deleted"],
+    ),
+];

@@ -1,0 +1,80 @@
+//! The keys for the words of the API: total functions of its enums, so that a text never
+//! depends on a key built with `format!` (the unit tests check that every value has its
+//! texts in both languages).
+
+use pli_api::{AccountStatus, Category, ErrorCode, InvitationKind, OrgKind, Role};
+
+use super::{Key, key};
+
+/// How an exchange's category reads on the exchange page.
+pub const fn category(category: Category) -> Key {
+    match category {
+        Category::Signalement => key!("exchange.category.signalement"),
+        Category::Rapport => key!("exchange.category.rapport"),
+        Category::Decision => key!("exchange.category.decision"),
+        Category::DemandeEvaluation => key!("exchange.category.demande_evaluation"),
+        Category::Autre => key!("exchange.category.autre"),
+    }
+}
+
+/// How a category reads in the send form's list (more explicit in English).
+pub const fn compose_category(category: Category) -> Key {
+    match category {
+        Category::Signalement => key!("compose.category.signalement"),
+        Category::Rapport => key!("compose.category.rapport"),
+        Category::Decision => key!("compose.category.decision"),
+        Category::DemandeEvaluation => key!("compose.category.demande_evaluation"),
+        Category::Autre => key!("compose.category.autre"),
+    }
+}
+
+/// A role within a sentence ("… as {role}"), in lower case.
+pub const fn role(role: Role) -> Key {
+    match role {
+        Role::Member => key!("role.member"),
+        Role::OrgAdmin => key!("role.org_admin"),
+        Role::PlatformAdmin => key!("role.platform_admin"),
+    }
+}
+
+/// A role as the admin pages' tables and audit log show it.
+pub const fn admin_role(role: Role) -> Key {
+    match role {
+        Role::Member => key!("admin.role.member"),
+        Role::OrgAdmin => key!("admin.role.org_admin"),
+        Role::PlatformAdmin => key!("admin.role.platform_admin"),
+    }
+}
+
+/// An account's status in the members table.
+pub const fn account_status(status: AccountStatus) -> Key {
+    match status {
+        AccountStatus::Pending => key!("admin.status.pending"),
+        AccountStatus::Active => key!("admin.status.active"),
+        AccountStatus::Removed => key!("admin.status.removed"),
+    }
+}
+
+/// An invitation's kind in the invitations table.
+pub const fn invitation_kind(kind: InvitationKind) -> Key {
+    match kind {
+        InvitationKind::Setup => key!("admin.invitation.setup"),
+        InvitationKind::Join => key!("admin.invitation.join"),
+        InvitationKind::Reset => key!("admin.invitation.reset"),
+    }
+}
+
+/// An organisation's kind.
+pub const fn org_kind(kind: OrgKind) -> Key {
+    match kind {
+        OrgKind::Court => key!("platform.kind.court"),
+        OrgKind::Departement => key!("platform.kind.departement"),
+        OrgKind::Platform => key!("platform.kind.platform"),
+    }
+}
+
+/// The catalogue key that explains `code`: `error.<code>`, or `error.unknown` for a code
+/// without its own text (the unit tests check that there is none).
+pub fn error_key(code: ErrorCode) -> Key {
+    Key::find(&format!("error.{code}")).unwrap_or(key!("error.unknown"))
+}
