@@ -38,6 +38,7 @@ mod directory;
 mod plan;
 mod receive;
 mod send;
+mod upload;
 
 use crate::rt;
 use crate::{Client, ClientError};

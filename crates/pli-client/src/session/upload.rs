@@ -1,0 +1,501 @@
+//! The machinery under a send: each object encrypted and uploaded part by part, the
+//! upload of one part running while the next is encrypted; each file read one plaintext
+//! segment at a time, checked against the plan or recorded in it (and the plan handed
+//! out again) before anything made from it leaves; then the envelope signed and the
+//! exchange completed.
+
+use futures_util::io::AsyncReadExt as _;
+use pli_api::ExchangeId;
+use pli_api::endpoints as ep;
+use pli_api::messages::{CompleteExchange, ExchangeSummary, ObjectProgress};
+use pli_crypto::age::{EncryptionSeed, Encryptor};
+use pli_crypto::codec::Canonical;
+use pli_crypto::envelope::{Envelope, ObjectRef, Priority};
+use pli_crypto::sign::Signed;
+use sha2::{Digest as _, Sha256};
+use zeroize::Zeroizing;
+
+use super::plan::{self, Plan};
+use super::{FileInput, Phase, Progress, Reader, Session, put_part};
+use crate::{ClientError, rt};
+
+/// How much plaintext is encrypted at a time (progress is reported after each).
+const SLICE: usize = 1 << 20;
+
+impl Session {
+    /// Encrypts and uploads every object of `plan` (skipping the parts `stored` says the
+    /// relay has), then signs the envelope and completes. Each file's segments are
+    /// checked against `plan` or recorded in it (handed to `on_plan` before they leave).
+    pub(super) async fn upload(
+        &self,
+        plan: &mut Plan,
+        files: Vec<FileInput>,
+        stored: &[ObjectProgress],
+        progress: &dyn Fn(Progress),
+        on_plan: &dyn Fn(&[u8]),
+    ) -> Result<ExchangeId, ClientError> {
+        let manifest_len = plan.manifest(&[])?.to_canonical()?.len() as u64;
+        let mut counters = Counters {
+            encrypted: 0,
+            uploaded: 0,
+            encrypt_ms: 0.0,
+            upload_ms: 0.0,
+            upload_end: 0.0,
+            plaintext_total: plan
+                .files
+                .iter()
+                .map(|f| f.size)
+                .sum::<u64>()
+                .saturating_add(manifest_len),
+            ciphertext_total: stored.iter().map(|o| o.size).sum(),
+            progress,
+        };
+        let object = |index: usize| -> Result<Object, ClientError> {
+            let idx =
+                u32::try_from(index).map_err(|_| ClientError::verification("too many files"))?;
+            Ok(Object {
+                exchange: plan.exchange_id,
+                idx,
+                part_size: plan.part_size,
+                seed: plan.seed(index)?,
+                skip: stored
+                    .iter()
+                    .find(|o| o.idx == idx)
+                    .map_or(0, |o| o.parts_stored),
+            })
+        };
+        let manifest_object = object(0)?;
+        let file_objects = (1..=files.len())
+            .map(object)
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut keeper = Keeper {
+            plan,
+            on_plan,
+            unsaved: false,
+        };
+        let mut objects = vec![ObjectRef {
+            size: 0,
+            sha256: [0; 32],
+        }];
+        let mut hashes = Vec::with_capacity(files.len());
+        for (index, (file, object)) in files.into_iter().zip(&file_objects).enumerate() {
+            let plaintext = Plaintext::File {
+                index,
+                reader: file.reader,
+            };
+            let (summary, hash) = self
+                .upload_object(object, plaintext, &mut keeper, &mut counters)
+                .await?;
+            if summary.plaintext_len != file.size {
+                return Err(ClientError::FileChanged(file.name.clone()));
+            }
+            hashes.push(hash);
+            objects.push(ObjectRef {
+                size: summary.ciphertext_len,
+                sha256: summary.ciphertext_sha256,
+            });
+        }
+        // The manifest's plaintext holds the files' whole hashes: fixed only once every
+        // segment is recorded (checked again on any resume), so only then is it encrypted.
+        if !keeper.plan.every_segment_recorded() {
+            return Err(ClientError::verification(
+                "the manifest would be encrypted before every file was recorded",
+            ));
+        }
+        let manifest_bytes = Zeroizing::new(keeper.plan.manifest(&hashes)?.to_canonical()?);
+        let (summary, _) = self
+            .upload_object(
+                &manifest_object,
+                Plaintext::Manifest(&manifest_bytes),
+                &mut keeper,
+                &mut counters,
+            )
+            .await?;
+        let plan = keeper.plan;
+        if let Some(first) = objects.first_mut() {
+            *first = ObjectRef {
+                size: summary.ciphertext_len,
+                sha256: summary.ciphertext_sha256,
+            };
+        }
+        let (manifest_ref, file_refs) = objects
+            .split_first()
+            .ok_or_else(|| ClientError::verification("no objects"))?;
+        let envelope = Envelope {
+            exchange_id: plan.exchange_id,
+            sender_user_id: self.me.user_id,
+            sender_key: self.keys.signing.verifying_key().fingerprint(),
+            sender_org_id: self.me.org_id,
+            sender_generation: plan.sender_generation,
+            recipient_org_id: plan.recipient_org_id,
+            recipient_generation: plan.recipient_generation,
+            priority: if plan.urgent {
+                Priority::Urgent
+            } else {
+                Priority::Normal
+            },
+            created_at: plan.created_at,
+            expires_at: plan.expires_at,
+            in_reply_to: plan.in_reply_to,
+            manifest: *manifest_ref,
+            files: file_refs.to_vec(),
+        };
+        let complete = CompleteExchange {
+            envelope: Signed::sign(&envelope, &self.keys.signing)?.to_wire(),
+        };
+        let _: ExchangeSummary = self
+            .client
+            .call(
+                &ep::Complete {
+                    id: plan.exchange_id,
+                },
+                &complete,
+            )
+            .await?;
+        Ok(plan.exchange_id)
+    }
+
+    /// Encrypts one object and uploads it part by part, the upload of each part running
+    /// while the next one is encrypted; the parts the relay has already are encrypted (the
+    /// hashes need them) but not sent. A file is read one segment at a time, and each
+    /// segment is checked against the plan (or recorded in it) before any of it is
+    /// encrypted. Returns the encryption's summary and the plaintext's SHA-256.
+    async fn upload_object(
+        &self,
+        object: &Object,
+        plaintext: Plaintext<'_>,
+        keeper: &mut Keeper<'_>,
+        counters: &mut Counters<'_>,
+    ) -> Result<(pli_crypto::age::EncryptSummary, [u8; 32]), ClientError> {
+        let part_size = usize::try_from(object.part_size)
+            .map_err(|_| ClientError::verification("part size"))?;
+        let mut encryptor = Encryptor::from_seed(&object.seed)?;
+        let mut upload = Upload {
+            object,
+            part_size,
+            part: Vec::with_capacity(part_size + SLICE),
+            part_no: 0,
+            in_flight: None,
+        };
+        let mut whole = Sha256::new();
+        match plaintext {
+            Plaintext::Manifest(bytes) => {
+                whole.update(bytes);
+                self.encrypt(
+                    &mut upload,
+                    &mut encryptor,
+                    bytes,
+                    rt::now_ms(),
+                    keeper,
+                    counters,
+                )
+                .await?;
+            }
+            Plaintext::File { index, mut reader } => {
+                let (name, size) = keeper
+                    .plan
+                    .files
+                    .get(index)
+                    .map(|f| (f.name.clone(), f.size))
+                    .ok_or_else(|| ClientError::verification("no such file"))?;
+                let segment_len = keeper.plan.segment_len;
+                let count = plan::segment_count(size, segment_len);
+                let mut segment = Vec::new();
+                for k in 0..count {
+                    let since = rt::now_ms();
+                    let len = plan::segment(size, segment_len, k)
+                        .and_then(|(_, len)| usize::try_from(len).ok())
+                        .ok_or_else(|| ClientError::verification("segment out of range"))?;
+                    // The whole segment, hashed, before any of it is encrypted.
+                    if !read_exactly(&mut reader, &mut segment, len).await? {
+                        return Err(ClientError::FileChanged(name));
+                    }
+                    if k + 1 == count && !at_end(&mut reader).await? {
+                        return Err(ClientError::FileChanged(name));
+                    }
+                    let sha256: [u8; 32] = Sha256::digest(&segment).into();
+                    if keeper.plan.check_segment(index, k, &sha256)? {
+                        keeper.unsaved = true;
+                    }
+                    whole.update(&segment);
+                    self.encrypt(
+                        &mut upload,
+                        &mut encryptor,
+                        &segment,
+                        since,
+                        keeper,
+                        counters,
+                    )
+                    .await?;
+                }
+                if count == 0 && !at_end(&mut reader).await? {
+                    return Err(ClientError::FileChanged(name));
+                }
+            }
+        }
+        let summary = encryptor.finish(&mut upload.part)?;
+        loop {
+            let rest = upload.part.split_off(upload.part.len().min(part_size));
+            let this = std::mem::replace(&mut upload.part, rest);
+            if this.is_empty() {
+                if let Some(previous) = upload.in_flight.take() {
+                    counters.uploaded(previous.finish().await?);
+                }
+                break;
+            }
+            self.ship(&mut upload, this, keeper, counters).await?;
+        }
+        Ok((summary, whole.finalize().into()))
+    }
+
+    /// Encrypts `plaintext` (already checked or recorded), sending each part it fills.
+    async fn encrypt(
+        &self,
+        upload: &mut Upload<'_>,
+        encryptor: &mut Encryptor,
+        plaintext: &[u8],
+        mut since: f64,
+        keeper: &mut Keeper<'_>,
+        counters: &mut Counters<'_>,
+    ) -> Result<(), ClientError> {
+        for slice in plaintext.chunks(SLICE) {
+            encryptor.update(slice, &mut upload.part)?;
+            counters.encrypted(slice.len() as u64, since);
+            while upload.part.len() >= upload.part_size {
+                let rest = upload.part.split_off(upload.part_size);
+                let full = std::mem::replace(&mut upload.part, rest);
+                self.ship(upload, full, keeper, counters).await?;
+            }
+            since = rt::now_ms();
+        }
+        Ok(())
+    }
+
+    /// Sends the next part of an object, once the previous one arrived — and once the
+    /// caller holds a plan recording every segment the part's ciphertext comes from.
+    async fn ship(
+        &self,
+        upload: &mut Upload<'_>,
+        bytes: Vec<u8>,
+        keeper: &mut Keeper<'_>,
+        counters: &mut Counters<'_>,
+    ) -> Result<(), ClientError> {
+        keeper.hand_out(self)?;
+        if let Some(previous) = upload.in_flight.take() {
+            counters.uploaded(previous.finish().await?);
+        }
+        upload.in_flight = Some(self.start_part(upload.object, upload.part_no, bytes));
+        upload.part_no += 1;
+        Ok(())
+    }
+
+    /// Starts uploading a part in the background (nothing, if the relay has it).
+    fn start_part(&self, object: &Object, part: u32, bytes: Vec<u8>) -> PendingPart {
+        let len = bytes.len() as u64;
+        let start = rt::now_ms();
+        if part < object.skip {
+            return PendingPart {
+                len,
+                start,
+                task: Box::pin(async move { Ok(Ok(start)) }),
+            };
+        }
+        let client = self.client.clone();
+        let (exchange, idx) = (object.exchange, object.idx);
+        let task = rt::spawn(async move {
+            put_part(&client, &exchange, idx, part, bytes::Bytes::from(bytes)).await?;
+            Ok(rt::now_ms())
+        });
+        PendingPart {
+            len,
+            start,
+            task: Box::pin(task),
+        }
+    }
+}
+
+/// The plan of a send under way and the caller who keeps it.
+struct Keeper<'a> {
+    plan: &'a mut Plan,
+    on_plan: &'a dyn Fn(&[u8]),
+    /// Segment hashes were recorded since the caller was last handed the plan.
+    unsaved: bool,
+}
+
+impl Keeper<'_> {
+    /// Hands the caller the plan, sealed, if it recorded segments since the last time:
+    /// called before every part leaves.
+    fn hand_out(&mut self, session: &Session) -> Result<(), ClientError> {
+        if self.unsaved {
+            (self.on_plan)(&session.seal_plan(self.plan)?);
+            self.unsaved = false;
+        }
+        Ok(())
+    }
+}
+
+/// What an object's plaintext is.
+enum Plaintext<'a> {
+    /// File `index` of the plan, read from `reader`, checked against the plan (or
+    /// recorded in it) one segment at a time before it is encrypted.
+    File { index: usize, reader: Reader },
+    /// The manifest, encrypted once every file segment is recorded.
+    Manifest(&'a [u8]),
+}
+
+/// One object being encrypted and uploaded.
+struct Upload<'a> {
+    object: &'a Object,
+    part_size: usize,
+    /// Ciphertext not sent yet.
+    part: Vec<u8>,
+    part_no: u32,
+    in_flight: Option<PendingPart>,
+}
+
+/// Reads exactly `len` bytes into `buffer` (replacing what it held); `false` if the
+/// reader ended first.
+async fn read_exactly(
+    reader: &mut Reader,
+    buffer: &mut Vec<u8>,
+    len: usize,
+) -> Result<bool, ClientError> {
+    buffer.clear();
+    buffer.resize(len, 0);
+    let mut filled = 0;
+    while filled < len {
+        let n = reader
+            .read(buffer.get_mut(filled..).unwrap_or_default())
+            .await?;
+        if n == 0 {
+            return Ok(false);
+        }
+        filled += n;
+    }
+    Ok(true)
+}
+
+/// Whether the reader has nothing more.
+async fn at_end(reader: &mut Reader) -> Result<bool, ClientError> {
+    let mut probe = [0u8; 1];
+    Ok(reader.read(&mut probe).await? == 0)
+}
+
+/// One object to encrypt and upload.
+struct Object {
+    exchange: ExchangeId,
+    idx: u32,
+    part_size: u64,
+    seed: EncryptionSeed,
+    /// Parts the relay has already.
+    skip: u32,
+}
+
+/// Progress counters of one sending.
+struct Counters<'a> {
+    encrypted: u64,
+    uploaded: u64,
+    /// Time spent reading and encrypting.
+    encrypt_ms: f64,
+    /// Time with a part on its way, and when the last one arrived.
+    upload_ms: f64,
+    upload_end: f64,
+    plaintext_total: u64,
+    ciphertext_total: u64,
+    progress: &'a dyn Fn(Progress),
+}
+
+impl Counters<'_> {
+    fn encrypted(&mut self, bytes: u64, since: f64) {
+        self.encrypted += bytes;
+        self.encrypt_ms += rt::now_ms() - since;
+        (self.progress)(Progress {
+            phase: Phase::Encrypt,
+            done: self.encrypted,
+            total: self.plaintext_total,
+            busy_ms: whole_ms(self.encrypt_ms),
+        });
+    }
+
+    fn uploaded(&mut self, part: Uploaded) {
+        self.uploaded += part.len;
+        // Parts go one after the other: count each one from when it left or the previous
+        // one arrived, whichever is later.
+        self.upload_ms += (part.end - part.start.max(self.upload_end)).max(0.0);
+        self.upload_end = self.upload_end.max(part.end);
+        (self.progress)(Progress {
+            phase: Phase::Upload,
+            done: self.uploaded,
+            total: self.ciphertext_total,
+            busy_ms: whole_ms(self.upload_ms),
+        });
+    }
+}
+
+/// The background upload of a part (`Send` natively; the browser has one thread).
+#[cfg(not(target_arch = "wasm32"))]
+type PartTask = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<Result<f64, ClientError>, ClientError>> + Send>,
+>;
+/// The background upload of a part (`Send` natively; the browser has one thread).
+#[cfg(target_arch = "wasm32")]
+type PartTask = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<Result<f64, ClientError>, ClientError>>>,
+>;
+
+/// Milliseconds, rounded down to whole ones.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "a duration: `as` saturates, and a negative one (a clock step) reads 0"
+)]
+fn whole_ms(ms: f64) -> u64 {
+    ms as u64
+}
+
+/// A part being uploaded in the background.
+struct PendingPart {
+    len: u64,
+    start: f64,
+    task: PartTask,
+}
+
+/// A part the relay acknowledged.
+struct Uploaded {
+    len: u64,
+    start: f64,
+    end: f64,
+}
+
+impl PendingPart {
+    /// Waits for the upload; its length and timing once acknowledged.
+    async fn finish(self) -> Result<Uploaded, ClientError> {
+        let end = self.task.await??;
+        Ok(Uploaded {
+            len: self.len,
+            start: self.start,
+            end,
+        })
+    }
+}
+
+impl Session {
+    /// Uploads one part with its SHA-256, retrying network failures (the relay accepts
+    /// a part again if it already has it).
+    pub async fn put_part(
+        &self,
+        exchange: &ExchangeId,
+        idx: u32,
+        part: u32,
+        bytes: &[u8],
+    ) -> Result<(), ClientError> {
+        put_part(
+            &self.client,
+            exchange,
+            idx,
+            part,
+            bytes::Bytes::copy_from_slice(bytes),
+        )
+        .await
+    }
+}
