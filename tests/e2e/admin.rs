@@ -87,7 +87,7 @@ async fn journey_4_members_key_rotation_audit_and_retention() {
         .await
         .unwrap();
     admin.record("invited").await.unwrap();
-    let (mut newcomer, print, newcomer_key) =
+    let (mut newcomer, print, newcomer_key, _) =
         accept(&base, "journey4-newcomer", &link, NEWCOMER).await;
     certify(
         &mut admin,

@@ -123,8 +123,13 @@ async fn create_org(
 /// Someone opens their invitation link in a fresh browser and chooses a password (the
 /// browser generates their keys and account key, and shows the kit); returns the
 /// browser, on the page that waits for certification, the signing fingerprint that page
-/// shows, and the account key the kit showed.
-pub async fn accept(base: &str, label: &str, link: &str, who: &str) -> (Browser, String, String) {
+/// shows, the account key the kit showed, and the platform's fingerprint the page shows.
+pub async fn accept(
+    base: &str,
+    label: &str,
+    link: &str,
+    who: &str,
+) -> (Browser, String, String, String) {
     let mut browser = Browser::open(base, label).await.unwrap();
     open_link(&browser, link).await;
     browser.find("#new-password").await.unwrap();
@@ -147,13 +152,42 @@ pub async fn accept(base: &str, label: &str, link: &str, who: &str) -> (Browser,
         .text()
         .await
         .unwrap();
+    let root = text(&browser, "[data-testid=my-root-fingerprint]").await;
     browser.record("pending").await.unwrap();
-    (browser, fingerprint, key)
+    (browser, fingerprint, key, root)
+}
+
+/// The fingerprint `css` shows once loaded (eight groups of four digits).
+async fn wait_for_fingerprint(browser: &Browser, css: &str) -> String {
+    let started = std::time::Instant::now();
+    loop {
+        let shown = text(browser, css).await;
+        if shown.len() == 39 {
+            return shown;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{css} shows no fingerprint: {shown:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// An admin certifies `email` after comparing the fingerprint their page shows with the
-/// one the newcomer read to them (`expected`).
+/// one the newcomer read to them (`expected`), and the platform's fingerprint on both
+/// sides (`root`, what the newcomer's page shows; `None` when the test does not know it).
 pub async fn certify(admin: &mut Browser, refresh: &str, email: &str, expected: &str) {
+    certify_with_root(admin, refresh, email, expected, None).await;
+}
+
+/// [`certify`], also comparing the platform's fingerprint the newcomer's page shows.
+pub async fn certify_with_root(
+    admin: &mut Browser,
+    refresh: &str,
+    email: &str,
+    expected: &str,
+    root: Option<&str>,
+) {
     admin.click(refresh).await.unwrap();
     admin
         .click(&format!("[data-testid=\"certify-{email}\"]"))
@@ -161,6 +195,13 @@ pub async fn certify(admin: &mut Browser, refresh: &str, email: &str, expected: 
         .unwrap();
     let shown = text(admin, "[data-testid=certify-fingerprint]").await;
     assert_eq!(shown, expected, "the fingerprints differ");
+    let platform = wait_for_fingerprint(admin, "[data-testid=certify-root]").await;
+    if let Some(root) = root {
+        assert_eq!(
+            platform, root,
+            "the newcomer's browser trusts another platform root"
+        );
+    }
     // The button stays disabled until the admin says they compared.
     let confirm = admin.find("[data-testid=certify-confirm]").await.unwrap();
     assert!(!confirm.is_enabled().await.unwrap());
@@ -264,14 +305,14 @@ async fn journey_1_platform_set_up_organisations_admins_and_a_member() {
     .await;
 
     // Each admin accepts; the platform admin certifies them, fingerprints compared.
-    let (mut court, court_print, _) = accept(
+    let (mut court, court_print, _, court_root) = accept(
         &base,
         "journey1-court-admin",
         &court_link,
         "greffe.chef@tj-meaux.test",
     )
     .await;
-    let (mut dept, dept_print, _) = accept(
+    let (mut dept, dept_print, _, dept_root) = accept(
         &base,
         "journey1-dept-admin",
         &dept_link,
@@ -286,11 +327,12 @@ async fn journey_1_platform_set_up_organisations_admins_and_a_member() {
     wait_for_in(&platform, "#org-panel-title", "TJ-MEAUX-PARQUET").await;
     // The note about the Département just created goes with its panel.
     wait_gone(&platform, "[data-testid=org-created]").await;
-    certify(
+    certify_with_root(
         &mut platform,
         "[data-testid=orgs-refresh]",
         "greffe.chef@tj-meaux.test",
         &court_print,
+        Some(&court_root),
     )
     .await;
     // The page says what happens next for the new admin.
@@ -303,11 +345,12 @@ async fn journey_1_platform_set_up_organisations_admins_and_a_member() {
         .await
         .unwrap();
     wait_for_in(&platform, "#org-panel-title", "D77-ASE").await;
-    certify(
+    certify_with_root(
         &mut platform,
         "[data-testid=orgs-refresh]",
         "ase.admin@d77.test",
         &dept_print,
+        Some(&dept_root),
     )
     .await;
     platform.close().await.unwrap();
@@ -326,18 +369,19 @@ async fn journey_1_platform_set_up_organisations_admins_and_a_member() {
     court.click("[data-testid=invite-submit]").await.unwrap();
     let member_link = text(&court, "[data-testid=invitation-link]").await;
     court.record("member-invited").await.unwrap();
-    let (mut member, member_print, _) = accept(
+    let (mut member, member_print, _, member_root) = accept(
         &base,
         "journey1-member",
         &member_link,
         "greffier@tj-meaux.test",
     )
     .await;
-    certify(
+    certify_with_root(
         &mut court,
         "[data-testid=members-refresh]",
         "greffier@tj-meaux.test",
         &member_print,
+        Some(&member_root),
     )
     .await;
     court

@@ -114,8 +114,13 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
     ),
     (
         "admin.certify.help",
-        "Appelez cette personne à un numéro que vous connaissez déjà (pas un numéro reçu par courriel). Demandez-lui de lire les empreintes affichées sur son écran « En attente de certification ». Certifiez seulement si elles sont identiques à celles-ci, caractère par caractère.",
-        "Call this person on a number you already know (not one received by e-mail). Ask them to read the fingerprints shown on their \"Awaiting certification\" screen. Certify only if they match these, character by character.",
+        "Appelez cette personne à un numéro que vous connaissez déjà (pas un numéro reçu par courriel). Demandez-lui de lire les empreintes affichées sur son écran « En attente de certification », celle de la plateforme comprise. Certifiez seulement si elles sont identiques à celles-ci, caractère par caractère.",
+        "Call this person on a number you already know (not one received by e-mail). Ask them to read the fingerprints shown on their \"Awaiting certification\" screen, the platform's included. Certify only if they match these, character by character.",
+    ),
+    (
+        "admin.fingerprint.root",
+        "Plateforme (la même des deux côtés)",
+        "Platform (the same on both sides)",
     ),
     (
         "admin.certify.compared",

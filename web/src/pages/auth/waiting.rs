@@ -21,7 +21,7 @@ pub fn MyFingerprints() -> impl IntoView {
                     <dt>{move || t!("fingerprint.mine.encryption")}</dt>
                     <dd><code data-testid="my-encryption-fingerprint">{p.encryption.clone()}</code></dd>
                     <dt>{move || t!("fingerprint.root")}</dt>
-                    <dd><code>{p.root.clone()}</code></dd>
+                    <dd><code data-testid="my-root-fingerprint">{p.root.clone()}</code></dd>
                 </dl>
                 <p class="hint">{move || t!("fingerprint.help")}</p>
             }

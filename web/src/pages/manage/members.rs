@@ -396,6 +396,7 @@ pub fn MembersPanel(
     };
 
     let selected_name = move || selected.get().map(|m| m.display_name).unwrap_or_default();
+    let root = LocalResource::new(|| crate::bridge::call(crate::protocol::MyFingerprints));
     let certify_title =
         Signal::derive(move || fill(&t!("admin.certify.title"), &[("name", &selected_name())]));
     let remove_title =
@@ -425,6 +426,10 @@ pub fn MembersPanel(
                     <dd><code data-testid="certify-fingerprint">{signing_fingerprint(&m.keys).unwrap_or_else(|| "—".into())}</code></dd>
                     <dt>{move || t!("admin.fingerprint.encryption")}</dt>
                     <dd><code>{encryption_fingerprint(&m.keys).unwrap_or_else(|| "—".into())}</code></dd>
+                    // The root their browser trusts must be this one: a relay that handed
+                    // them another (a forged link) shows here, before anything is certified.
+                    <dt>{move || t!("admin.fingerprint.root")}</dt>
+                    <dd><code data-testid="certify-root">{move || root.get().and_then(Result::ok).map(|p| p.root).unwrap_or_else(|| "—".into())}</code></dd>
                 </dl>
             })}
             <div class="field inline">
