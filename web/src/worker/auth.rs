@@ -28,8 +28,12 @@ fn typed(text: Option<&str>) -> Result<Option<AccountKey>, WorkerError> {
 
 /// Keeps the session, its account key on this browser, and says whether the kit is due.
 async fn signed_in(session: Session) -> Result<SignedIn, WorkerError> {
-    if let Some(key) = session.account_key() {
-        keystore::remember(&session.me.email, key).await?;
+    // A browser that cannot keep it (no IndexedDB) still logs in: the kit is asked for
+    // again next time.
+    if let Some(key) = session.account_key()
+        && let Err(error) = keystore::remember(&session.me.email, key).await
+    {
+        web_sys::console::warn_1(&format!("account key not kept: {}", error.detail).into());
     }
     let answer = SignedIn {
         me: session.me.clone(),
@@ -65,7 +69,7 @@ pub(super) async fn accept(client: &Client, r: Accept) -> Result<String, WorkerE
 pub(super) async fn login(client: &Client, r: Login) -> Result<String, WorkerError> {
     let key = match typed(r.account_key.as_deref())? {
         Some(key) => Some(key),
-        None => keystore::recall(&r.email).await?,
+        None => keystore::recall(&r.email).await.unwrap_or(None),
     };
     let session = Session::login(
         client,
@@ -85,7 +89,7 @@ pub(super) async fn unlock(client: &Client, r: Unlock) -> Result<String, WorkerE
         Some(key) => Some(key),
         None => {
             let me: pli_api::messages::Me = client.fetch(&pli_api::endpoints::GetMe {}).await?;
-            keystore::recall(&me.email).await?
+            keystore::recall(&me.email).await.unwrap_or(None)
         }
     };
     let session = Session::resume(client, &r.password, key.as_ref(), None).await?;
