@@ -17,6 +17,7 @@ mod authz;
 mod canary;
 mod faults;
 mod harness;
+mod lying;
 mod proxy;
 mod resume;
 mod security;

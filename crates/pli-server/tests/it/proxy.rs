@@ -2,7 +2,8 @@
 //! relay's operator (or anyone on the network) would see it. It forwards every request
 //! to the relay untouched and keeps its method, path and the SHA-256 of its body. On
 //! demand it plays a dishonest relay: its upload status then says that no part is
-//! stored, to lure a client into encrypting and sending everything again.
+//! stored, to lure a client into encrypting and sending everything again; or it serves
+//! another platform root than the relay's, as a relay impersonating the platform would.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -26,6 +27,8 @@ struct Shared {
     http: reqwest::Client,
     seen: Arc<Mutex<Vec<Seen>>>,
     lie: Arc<AtomicBool>,
+    /// Another platform root to serve (base64), in place of the relay's.
+    root: Arc<Mutex<Option<String>>>,
     /// Requests received and not answered yet.
     open: Arc<AtomicUsize>,
 }
@@ -68,6 +71,7 @@ impl Proxy {
             http: reqwest::Client::new(),
             seen: Arc::default(),
             lie: Arc::default(),
+            root: Arc::default(),
             open: Arc::default(),
         };
         let router = axum::Router::new()
@@ -84,6 +88,14 @@ impl Proxy {
     /// From now on, the upload status says that no part of any object is stored.
     pub fn lie_about_stored_parts(&self, lie: bool) {
         self.shared.lie.store(lie, Ordering::SeqCst);
+    }
+
+    /// From now on, every answer naming the platform root (the root endpoint, the
+    /// account, a log-in) names `root` instead; `None` stops the lie.
+    pub fn serve_root(&self, root: Option<&pli_crypto::sign::VerifyingKey>) {
+        use base64::Engine as _;
+        *self.shared.root.lock().unwrap() =
+            root.map(|r| base64::engine::general_purpose::STANDARD.encode(r.to_bytes()));
     }
 
     /// Waits until no request has been open for a quarter of a second: what a cut client
@@ -151,6 +163,21 @@ async fn forward(State(shared): State<Shared>, request: Request) -> Response {
             object["parts_stored"] = 0.into();
         }
         bytes = serde_json::to_vec(&status).unwrap();
+    }
+    let root = shared.root.lock().unwrap().clone();
+    if let Some(root) = root
+        && status.is_success()
+        && let Ok(mut json) = serde_json::from_slice::<serde_json::Value>(&bytes)
+    {
+        if json.get("root_key").is_some() {
+            json["root_key"] = root.clone().into();
+        }
+        if let Some(me) = json.get_mut("me")
+            && me.get("root_key").is_some()
+        {
+            me["root_key"] = root.into();
+        }
+        bytes = serde_json::to_vec(&json).unwrap();
     }
     shared.seen.lock().unwrap().push(Seen {
         method: head.method.to_string(),
