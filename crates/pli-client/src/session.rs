@@ -291,15 +291,19 @@ fn pin_root(
     pinned: Option<VerifyingKey>,
     served: Option<&Base64>,
 ) -> Result<TrustRoot, ClientError> {
-    let served = served
-        .map(|k| key32(k).and_then(|b| VerifyingKey::from_bytes(&b).map_err(ClientError::from)))
-        .transpose()?;
-    match (pinned, served) {
+    match (pinned, served_root(served)?) {
         (Some(pinned), Some(served)) if pinned != served => Err(ClientError::RootChanged),
         (Some(pinned), _) => Ok(TrustRoot(pinned)),
         (None, Some(served)) => Ok(TrustRoot(served)),
         (None, None) => Err(ClientError::verification("the platform is not set up")),
     }
+}
+
+/// The root key the relay serves (in `Me` or from its root endpoint), if set up.
+fn served_root(served: Option<&Base64>) -> Result<Option<VerifyingKey>, ClientError> {
+    served
+        .map(|k| key32(k).and_then(|b| VerifyingKey::from_bytes(&b).map_err(ClientError::from)))
+        .transpose()
 }
 
 impl Session {

@@ -85,14 +85,12 @@ pub(super) async fn login(client: &Client, r: Login) -> Result<String, WorkerErr
 
 /// Unlocks the keys of a session whose cookie is still valid.
 pub(super) async fn unlock(client: &Client, r: Unlock) -> Result<String, WorkerError> {
+    let me: pli_api::messages::Me = client.fetch(&pli_api::endpoints::GetMe {}).await?;
     let key = match typed(r.account_key.as_deref())? {
         Some(key) => Some(key),
-        None => {
-            let me: pli_api::messages::Me = client.fetch(&pli_api::endpoints::GetMe {}).await?;
-            keystore::recall(&me.email).await.unwrap_or(None)
-        }
+        None => keystore::recall(&me.email).await.unwrap_or(None),
     };
-    let session = Session::resume(client, &r.password, key.as_ref(), None).await?;
+    let session = Session::resume(client, me, &r.password, key.as_ref(), None).await?;
     let me = signed_in(session).await?.me;
     answer(&r, &me)
 }

@@ -96,11 +96,8 @@ impl Session {
             )
             .await?;
         let served: pli_api::messages::RootKey = client.fetch(&ep::Root {}).await?;
-        let served = served
-            .root_key
-            .as_ref()
-            .ok_or_else(|| ClientError::verification("the platform is not set up"))
-            .and_then(|k| Ok(VerifyingKey::from_bytes(&key32(k)?)?))?;
+        let served = served_root(served.root_key.as_ref())?
+            .ok_or_else(|| ClientError::verification("the platform is not set up"))?;
         if !root.matches(&served) {
             return Err(ClientError::RootChanged);
         }
@@ -139,14 +136,15 @@ impl Session {
 
     /// Unlocks the keys of a session the relay already knows (a browser that reloaded
     /// its page keeps its cookie, not its keys): re-derives the bundle key from the
-    /// password and the account key, and opens the bundle.
+    /// password and the account key, and opens the bundle of `me`, the account as the
+    /// caller just read it (`GET /api/me`, which it needed to find the account key).
     pub async fn resume(
         client: &Client,
+        me: Me,
         password: &str,
         account_key: Option<&AccountKey>,
         pinned_root: Option<VerifyingKey>,
     ) -> Result<Self, ClientError> {
-        let me: Me = client.fetch(&ep::GetMe {}).await?;
         let kdf = kdf_from_wire(&me.kdf)?;
         let credentials = derive(password.to_owned(), account_key.cloned(), kdf).await?;
         let bundle = KeyBundle::open(&me.key_bundle.0, &credentials.bundle_key, &me.user_id)?;
