@@ -29,6 +29,16 @@ pub enum Route {
 }
 
 impl Route {
+    /// Where a person lands after logging in: the platform page for the platform
+    /// admin, the inbox for everyone else.
+    pub fn home(role: pli_api::Role) -> Self {
+        if role == pli_api::Role::PlatformAdmin {
+            Self::Platform
+        } else {
+            Self::Inbox
+        }
+    }
+
     /// Parses a fragment.
     pub fn parse(hash: &str) -> Self {
         let path = hash.trim_start_matches('#').trim_start_matches('/');
@@ -90,6 +100,13 @@ mod tests {
         ] {
             assert_eq!(Route::parse(&route.href()), route);
         }
+    }
+
+    #[test]
+    fn the_platform_admin_lands_on_the_platform_page_and_everyone_else_in_the_inbox() {
+        assert_eq!(Route::home(pli_api::Role::PlatformAdmin), Route::Platform);
+        assert_eq!(Route::home(pli_api::Role::OrgAdmin), Route::Inbox);
+        assert_eq!(Route::home(pli_api::Role::Member), Route::Inbox);
     }
 
     #[test]

@@ -38,11 +38,9 @@ pub fn KitPage() -> impl IntoView {
         }
     };
     let done = move |_| {
-        let next = match ctx.auth.get_untracked() {
-            Auth::Ready(me) if me.role == pli_api::Role::PlatformAdmin => Route::Platform,
-            _ => Route::Inbox,
-        };
-        navigate(&next);
+        if let Auth::Ready(me) = ctx.auth.get_untracked() {
+            navigate(&Route::home(me.role));
+        }
     };
     let sheet = move |kit: KitView| {
         let qr = qr_path(&kit.account_key).map(|(size, path)| {

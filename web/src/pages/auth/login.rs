@@ -33,24 +33,26 @@ impl Credentials {
     }
 }
 
-/// Whether the account key is asked: once a run of `action` said this browser lacks it
-/// (or it was mistyped), until one succeeds.
-fn asks_account_key<I: Send + Sync + 'static>(action: Submit<I>) -> Memo<bool> {
+/// Whether a field is asked: from the run of `action` answered with one of `codes`
+/// until one succeeds (the two-factor code, the account key).
+fn asked_after<I: Send + Sync + 'static>(
+    action: Submit<I>,
+    codes: &'static [ErrorCode],
+) -> Memo<bool> {
     Memo::new(move |before: Option<&bool>| {
         action.value().with(|v| match v {
             Some(Ok(())) => false,
-            Some(Err(e))
-                if matches!(
-                    e.code,
-                    ErrorCode::AccountKeyNeeded | ErrorCode::AccountKeyTypo
-                ) =>
-            {
-                true
-            }
+            Some(Err(e)) if codes.contains(&e.code) => true,
             _ => before.copied().unwrap_or(false),
         })
     })
 }
+
+/// The account key is asked when this browser lacks it, or it was mistyped.
+const ACCOUNT_KEY_ASKED: &[ErrorCode] = &[ErrorCode::AccountKeyNeeded, ErrorCode::AccountKeyTypo];
+
+/// The two-factor code is asked when the relay says it is required.
+const TOTP_ASKED: &[ErrorCode] = &[ErrorCode::TotpRequired];
 
 /// The account key field, shown once asked: typed from the kit de secours, once per
 /// device.
@@ -68,18 +70,6 @@ fn account_key_field(id: &'static str, asked: Memo<bool>, key: RwSignal<String>)
             </div>
         </Show>
     }
-}
-
-/// Whether the code is asked: from the run of `action` told it is required until one
-/// succeeds.
-fn asks_totp<I: Send + Sync + 'static>(action: Submit<I>) -> Memo<bool> {
-    Memo::new(move |before: Option<&bool>| {
-        action.value().with(|v| match v {
-            Some(Ok(())) => false,
-            Some(Err(e)) if e.code == ErrorCode::TotpRequired => true,
-            _ => before.copied().unwrap_or(false),
-        })
-    })
 }
 
 /// The two-factor code field, shown once asked.
@@ -111,8 +101,8 @@ pub fn Login() -> impl IntoView {
         }
     });
     let error = last_error(login);
-    let asked = asks_totp(login);
-    let key_asked = asks_account_key(login);
+    let asked = asked_after(login, TOTP_ASKED);
+    let key_asked = asked_after(login, ACCOUNT_KEY_ASKED);
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         login.dispatch(Credentials {
@@ -192,7 +182,7 @@ pub fn Unlock(me: pli_api::messages::Me) -> impl IntoView {
                     <input id="unlock-password" type="password" autocomplete="current-password" required
                         prop:value=password on:input=move |ev| password.set(event_target_value(&ev)) />
                 </div>
-                {account_key_field("unlock-account-key", asks_account_key(unlock), account_key)}
+                {account_key_field("unlock-account-key", asked_after(unlock, ACCOUNT_KEY_ASKED), account_key)}
                 <Messages error=last_error(unlock) />
                 <button type="submit" class="primary" disabled=unlock.pending()>{move || t!("unlock.submit")}</button>
             </form>
@@ -231,7 +221,7 @@ pub fn SessionEnded() -> impl IntoView {
         }
     });
     let error = last_error(relogin);
-    let asked = asks_totp(relogin);
+    let asked = asked_after(relogin, TOTP_ASKED);
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         if let Some(before) = who() {

@@ -52,12 +52,7 @@ fn after_login(ctx: Ctx, signed: SignedIn) {
     ) {
         return;
     }
-    let next = if me.role == pli_api::Role::PlatformAdmin {
-        Route::Platform
-    } else {
-        Route::Inbox
-    };
-    navigate(&next);
+    navigate(&Route::home(me.role));
 }
 
 /// Password rules checked before anything is sent to the worker.
