@@ -43,6 +43,12 @@ pub enum Domain {
     KeyBundle,
     /// An organisation's private key wrapped for one member.
     KeyGrant,
+    /// A person's certificate revoked, or an organisation key suspended, signed by an
+    /// admin of the organisation or the platform authority.
+    Revocation,
+    /// The key directory log's policy (its key, its witnesses), signed by the platform
+    /// authority.
+    LogPolicy,
 }
 
 impl Domain {
@@ -57,6 +63,8 @@ impl Domain {
             Self::Manifest => b"pli/v1/manifest\0",
             Self::KeyBundle => b"pli/v1/key-bundle\0",
             Self::KeyGrant => b"pli/v1/key-grant\0",
+            Self::Revocation => b"pli/v1/revocation\0",
+            Self::LogPolicy => b"pli/v1/log-policy\0",
         }
     }
 
@@ -71,6 +79,8 @@ impl Domain {
             Self::Manifest => "manifest",
             Self::KeyBundle => "key bundle",
             Self::KeyGrant => "key grant",
+            Self::Revocation => "revocation",
+            Self::LogPolicy => "log policy",
         }
     }
 }

@@ -31,6 +31,7 @@ pub mod manifest;
 pub mod password;
 pub mod receipt;
 pub mod sign;
+pub mod statement;
 
 #[cfg(feature = "secret")]
 pub mod account_key;

@@ -232,6 +232,15 @@ impl<T> Signed<T> {
         crate::sha256(&self.data)
     }
 
+    /// From the signed bytes and the signature (nothing is verified yet).
+    pub fn from_parts(data: Vec<u8>, signature: [u8; 64]) -> Self {
+        Self {
+            data,
+            signature,
+            kind: PhantomData,
+        }
+    }
+
     /// The JSON wire form.
     pub fn to_wire(&self) -> SignedObject {
         SignedObject {

@@ -1,0 +1,395 @@
+//! The key directory as a client sees it: the log's entries replayed in order into who
+//! holds which key. Every entry is verified when it is replayed, against the pinned root
+//! and the state the entries before it made: a member's certificate by an admin of
+//! their organisation who was not removed before it, a key generation by such an admin
+//! and one more than the last, a revocation by such an admin or the root. An entry that
+//! breaks a rule is kept aside ([`Directory::refused`]) and changes nothing: a relay
+//! that slips in a key signed by a removed admin gets it ignored, and `pli monitor`
+//! reports it.
+//!
+//! What the directory answers is what a client may act on: an organisation's **latest**
+//! key generation, if not suspended; whether a person's certificate is their current one
+//! and not revoked.
+
+use std::collections::BTreeMap;
+
+use pli_api::{OrgId, OrgKind, Role, UserId};
+use pli_crypto::cert::{OrgCertificate, OrgKeyCertificate, TrustRoot, UserCertificate};
+use pli_crypto::codec::Canonical;
+use pli_crypto::sign::{Fingerprint, Signed, VerifyingKey};
+use pli_crypto::statement::{LogPolicy, Revocation, Revoked};
+use serde::{Deserialize, Serialize};
+
+use crate::entry::Entry;
+use crate::frontier::Frontier;
+
+/// An organisation, as the log certified it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgView {
+    /// Court, Département or platform.
+    pub kind: OrgKind,
+    /// Its certified name.
+    pub name: String,
+    /// Its key generations, oldest first (generation `i + 1` at index `i`).
+    pub keys: Vec<KeyView>,
+}
+
+/// One generation of an organisation's key, as the log holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyView {
+    /// The generation.
+    pub generation: u32,
+    /// SHA-256 of its signed certificate.
+    pub certificate: [u8; 32],
+    /// The entry that published it.
+    pub index: u64,
+    /// The entry that suspended it, if any.
+    pub suspended_at: Option<u64>,
+}
+
+/// A person's certificate, as the log holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonView {
+    /// The account.
+    pub user_id: UserId,
+    /// Their organisation.
+    pub org_id: OrgId,
+    /// Their role.
+    pub role: Role,
+    /// Their signing key.
+    pub signing_key: [u8; 32],
+    /// SHA-256 of the signed certificate.
+    pub certificate: [u8; 32],
+    /// The entry that certified them.
+    pub index: u64,
+    /// The entry that revoked this certificate, if any.
+    pub revoked_at: Option<u64>,
+    /// The entry of the certificate that replaced it (new keys after a reset), if any.
+    pub replaced_at: Option<u64>,
+}
+
+impl PersonView {
+    /// Whether this certificate is the person's current one and not revoked.
+    pub fn is_valid(&self) -> bool {
+        self.revoked_at.is_none() && self.replaced_at.is_none()
+    }
+}
+
+/// An entry the replay did not apply, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refused {
+    /// Its index in the log.
+    pub index: u64,
+    /// Why (English, for logs and `pli monitor`).
+    pub why: String,
+}
+
+/// Why the directory will not let a key or a certificate be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Mismatch {
+    /// The organisation has no key in the log.
+    #[error("the log holds no key for this organisation")]
+    NoKey,
+    /// The latest generation is suspended.
+    #[error("key generation {generation} is suspended in the log")]
+    Suspended {
+        /// The generation.
+        generation: u32,
+    },
+    /// The relay serves an older generation than the log's latest.
+    #[error("the relay serves key generation {served}, but the log's latest is {latest}")]
+    Outdated {
+        /// What the relay served.
+        served: u32,
+        /// What the log holds.
+        latest: u32,
+    },
+    /// The certificate served is not the one the log holds.
+    #[error("the certificate served is not the one in the log")]
+    NotInLog,
+    /// The person's certificate was revoked or replaced.
+    #[error("this person's certificate was revoked or replaced")]
+    Revoked,
+}
+
+/// The directory replayed from the log's first `frontier.size()` entries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Directory {
+    root: [u8; 32],
+    frontier: Frontier,
+    orgs: BTreeMap<OrgId, OrgView>,
+    /// By the hexadecimal fingerprint of the signing key (a JSON map's keys are strings).
+    people: BTreeMap<String, PersonView>,
+    current: BTreeMap<UserId, String>,
+    policy: Option<[u8; 32]>,
+    refused: Vec<Refused>,
+}
+
+type Rule = Result<(), String>;
+
+impl Directory {
+    /// An empty directory for the platform whose root is `root`.
+    pub fn new(root: &TrustRoot) -> Self {
+        Self {
+            root: root.0.to_bytes(),
+            frontier: Frontier::default(),
+            orgs: BTreeMap::new(),
+            people: BTreeMap::new(),
+            current: BTreeMap::new(),
+            policy: None,
+            refused: Vec::new(),
+        }
+    }
+
+    /// The number of entries replayed.
+    pub fn size(&self) -> u64 {
+        self.frontier.size()
+    }
+
+    /// The Merkle root of the entries replayed.
+    pub fn root_hash(&self) -> [u8; 32] {
+        self.frontier.root().0
+    }
+
+    /// Whether this directory was built for `root`.
+    pub fn is_for(&self, root: &TrustRoot) -> bool {
+        self.root == root.0.to_bytes()
+    }
+
+    /// The entries that broke a rule.
+    pub fn refused(&self) -> &[Refused] {
+        &self.refused
+    }
+
+    /// SHA-256 of the policy in force, if the log holds one.
+    pub fn policy(&self) -> Option<[u8; 32]> {
+        self.policy
+    }
+
+    /// An organisation.
+    pub fn org(&self, org: &OrgId) -> Option<&OrgView> {
+        self.orgs.get(org)
+    }
+
+    /// The organisations.
+    pub fn orgs(&self) -> impl Iterator<Item = (&OrgId, &OrgView)> {
+        self.orgs.iter()
+    }
+
+    /// A person's certificate, by its signing key.
+    pub fn person(&self, signing_key: &Fingerprint) -> Option<&PersonView> {
+        self.people.get(&signing_key.to_hex())
+    }
+
+    /// A person's current certificate.
+    pub fn current(&self, user: &UserId) -> Option<&PersonView> {
+        self.current.get(user).and_then(|key| self.people.get(key))
+    }
+
+    /// Replays the next entry.
+    pub fn apply(&mut self, entry: &Entry) {
+        let index = self.frontier.size();
+        self.frontier.push(entry.leaf_hash());
+        let root = match VerifyingKey::from_bytes(&self.root) {
+            Ok(key) => TrustRoot(key),
+            Err(_) => return,
+        };
+        let outcome = match entry {
+            Entry::Org(cert) => self.org_certified(&root, cert),
+            Entry::Person(cert) => self.person_certified(&root, cert, index),
+            Entry::OrgKey(cert) => self.key_published(cert, index),
+            Entry::Revocation(revocation) => self.revoked(&root, revocation, index),
+            Entry::Policy(policy) => self.policy_signed(&root, policy),
+        };
+        if let Err(why) = outcome {
+            self.refused.push(Refused { index, why });
+        }
+    }
+
+    /// Whether `cert` is the latest generation of its organisation's key, and usable.
+    pub fn check_org_key(&self, cert: &Signed<OrgKeyCertificate>) -> Result<(), Mismatch> {
+        let served =
+            OrgKeyCertificate::from_canonical(cert.data()).map_err(|_| Mismatch::NotInLog)?;
+        let org = self.orgs.get(&served.org_id).ok_or(Mismatch::NoKey)?;
+        let latest = org.keys.last().ok_or(Mismatch::NoKey)?;
+        if latest.certificate == cert.sha256() {
+            return match latest.suspended_at {
+                Some(_) => Err(Mismatch::Suspended {
+                    generation: latest.generation,
+                }),
+                None => Ok(()),
+            };
+        }
+        if org.keys.iter().any(|k| k.certificate == cert.sha256()) {
+            return Err(Mismatch::Outdated {
+                served: served.generation,
+                latest: latest.generation,
+            });
+        }
+        Err(Mismatch::NotInLog)
+    }
+
+    /// Whether `cert` is in the log as its person's current, unrevoked certificate.
+    pub fn check_person(&self, cert: &Signed<UserCertificate>) -> Result<&PersonView, Mismatch> {
+        let decoded =
+            UserCertificate::from_canonical(cert.data()).map_err(|_| Mismatch::NotInLog)?;
+        let person = self
+            .people
+            .get(&decoded.signing_key.fingerprint().to_hex())
+            .filter(|p| p.certificate == cert.sha256())
+            .ok_or(Mismatch::NotInLog)?;
+        if person.is_valid() {
+            Ok(person)
+        } else {
+            Err(Mismatch::Revoked)
+        }
+    }
+
+    /// Whether `cert` is in the log (valid or not now): for a past signature.
+    pub fn was_certified(&self, cert: &Signed<UserCertificate>) -> bool {
+        UserCertificate::from_canonical(cert.data()).is_ok_and(|decoded| {
+            self.people
+                .get(&decoded.signing_key.fingerprint().to_hex())
+                .is_some_and(|p| p.certificate == cert.sha256())
+        })
+    }
+
+    fn active_admin(&self, issuer: &Fingerprint, org: &OrgId) -> Result<VerifyingKey, String> {
+        let admin = self
+            .people
+            .get(&issuer.to_hex())
+            .ok_or("its issuer is not in the log")?;
+        if admin.role != Role::OrgAdmin || admin.org_id != *org {
+            return Err("its issuer is not an admin of the organisation".into());
+        }
+        if !admin.is_valid() {
+            return Err("its issuer's certificate was revoked or replaced before it".into());
+        }
+        VerifyingKey::from_bytes(&admin.signing_key).map_err(|e| e.to_string())
+    }
+
+    fn org_certified(&mut self, root: &TrustRoot, cert: &Signed<OrgCertificate>) -> Rule {
+        let org = root.verify_org(cert).map_err(|e| e.to_string())?;
+        let view = self.orgs.entry(org.org_id).or_insert_with(|| OrgView {
+            kind: org.kind,
+            name: org.name.clone(),
+            keys: Vec::new(),
+        });
+        view.kind = org.kind;
+        view.name = org.name;
+        Ok(())
+    }
+
+    fn person_certified(
+        &mut self,
+        root: &TrustRoot,
+        cert: &Signed<UserCertificate>,
+        index: u64,
+    ) -> Rule {
+        let unverified = UserCertificate::from_canonical(cert.data()).map_err(|e| e.to_string())?;
+        let person = if unverified.role == Role::Member {
+            let admin = self.active_admin(&unverified.issuer, &unverified.org_id)?;
+            cert.verify(&admin).map_err(|e| e.to_string())?
+        } else {
+            root.verify_admin(cert).map_err(|e| e.to_string())?
+        };
+        if !self.orgs.contains_key(&person.org_id) {
+            return Err("its organisation is not in the log".into());
+        }
+        let key = person.signing_key.fingerprint().to_hex();
+        if self.people.contains_key(&key) {
+            return Err("this signing key is already certified".into());
+        }
+        if let Some(previous) = self
+            .current
+            .insert(person.user_id, key.clone())
+            .and_then(|previous| self.people.get_mut(&previous))
+        {
+            previous.replaced_at.get_or_insert(index);
+        }
+        self.people.insert(
+            key,
+            PersonView {
+                user_id: person.user_id,
+                org_id: person.org_id,
+                role: person.role,
+                signing_key: person.signing_key.to_bytes(),
+                certificate: cert.sha256(),
+                index,
+                revoked_at: None,
+                replaced_at: None,
+            },
+        );
+        Ok(())
+    }
+
+    fn key_published(&mut self, cert: &Signed<OrgKeyCertificate>, index: u64) -> Rule {
+        let unverified =
+            OrgKeyCertificate::from_canonical(cert.data()).map_err(|e| e.to_string())?;
+        let admin = self.active_admin(&unverified.issuer, &unverified.org_id)?;
+        let key = cert.verify(&admin).map_err(|e| e.to_string())?;
+        let org = self
+            .orgs
+            .get_mut(&key.org_id)
+            .ok_or("its organisation is not in the log")?;
+        let next = org
+            .keys
+            .last()
+            .map_or(1, |k| k.generation.saturating_add(1));
+        if key.generation != next {
+            return Err(format!(
+                "generation {} published where {next} was next",
+                key.generation
+            ));
+        }
+        org.keys.push(KeyView {
+            generation: key.generation,
+            certificate: cert.sha256(),
+            index,
+            suspended_at: None,
+        });
+        Ok(())
+    }
+
+    fn revoked(&mut self, root: &TrustRoot, signed: &Signed<Revocation>, index: u64) -> Rule {
+        let unverified = Revocation::from_canonical(signed.data()).map_err(|e| e.to_string())?;
+        let by_root = unverified.issuer == root.fingerprint();
+        let revocation = if by_root {
+            signed.verify(&root.0).map_err(|e| e.to_string())?
+        } else {
+            let admin = self.active_admin(&unverified.issuer, &unverified.org_id)?;
+            signed.verify(&admin).map_err(|e| e.to_string())?
+        };
+        match revocation.subject {
+            Revoked::Person { user_id, key } => {
+                let person = self
+                    .people
+                    .get_mut(&key.to_hex())
+                    .filter(|p| p.user_id == user_id && p.org_id == revocation.org_id)
+                    .ok_or("it revokes a certificate the log does not hold")?;
+                if person.role != Role::Member && !by_root {
+                    return Err("only the platform authority removes an admin".into());
+                }
+                if person.revoked_at.is_some() {
+                    return Err("it revokes a certificate already revoked".into());
+                }
+                person.revoked_at = Some(index);
+            }
+            Revoked::OrgKey { generation } => {
+                let key = self
+                    .orgs
+                    .get_mut(&revocation.org_id)
+                    .and_then(|org| org.keys.iter_mut().find(|k| k.generation == generation))
+                    .ok_or("it suspends a key generation the log does not hold")?;
+                key.suspended_at.get_or_insert(index);
+            }
+        }
+        Ok(())
+    }
+
+    fn policy_signed(&mut self, root: &TrustRoot, policy: &Signed<LogPolicy>) -> Rule {
+        policy.verify(&root.0).map_err(|e| e.to_string())?;
+        self.policy = Some(policy.sha256());
+        Ok(())
+    }
+}

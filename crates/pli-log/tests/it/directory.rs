@@ -1,0 +1,164 @@
+use pli_log::directory::Mismatch;
+use pli_log::{Directory, Entry};
+
+use crate::fixture::Platform;
+
+#[test]
+fn the_latest_unsuspended_generation_is_the_only_one_usable() {
+    let platform = Platform::new();
+    let (org, certified) = platform.org(1);
+    let admin = platform.admin(org, 10);
+    let gen1 = admin.key(1);
+    let gen2 = admin.key(2);
+    let mut directory = Directory::new(&platform.trust());
+    for entry in [certified, admin.entry(), Entry::OrgKey(gen1.clone())] {
+        directory.apply(&entry);
+    }
+    assert_eq!(directory.check_org_key(&gen1), Ok(()));
+    assert_eq!(directory.check_org_key(&gen2), Err(Mismatch::NotInLog));
+
+    directory.apply(&Entry::OrgKey(gen2.clone()));
+    assert_eq!(directory.check_org_key(&gen2), Ok(()));
+    assert_eq!(
+        directory.check_org_key(&gen1),
+        Err(Mismatch::Outdated {
+            served: 1,
+            latest: 2
+        }),
+        "a relay serving the older generation is caught"
+    );
+
+    directory.apply(&platform.suspend(org, 2, &admin.key));
+    assert_eq!(
+        directory.check_org_key(&gen2),
+        Err(Mismatch::Suspended { generation: 2 })
+    );
+    assert!(directory.refused().is_empty(), "{:?}", directory.refused());
+}
+
+#[test]
+fn a_removed_admin_certifies_nothing_after_the_removal() {
+    let platform = Platform::new();
+    let (org, certified) = platform.org(1);
+    let admin = platform.admin(org, 10);
+    let before = platform.member(&admin, 11);
+    let after = platform.member(&admin, 12);
+    let mut directory = Directory::new(&platform.trust());
+    for entry in [
+        certified,
+        admin.entry(),
+        before.entry(),
+        Entry::OrgKey(admin.key(1)),
+    ] {
+        directory.apply(&entry);
+    }
+    directory.apply(&platform.revoke(&admin, &platform.root));
+    assert!(directory.check_person(&admin.cert).is_err());
+
+    let late_key = admin.key(2);
+    directory.apply(&Entry::OrgKey(late_key.clone()));
+    directory.apply(&after.entry());
+    assert_eq!(directory.refused().len(), 2, "{:?}", directory.refused());
+    assert_eq!(directory.check_org_key(&late_key), Err(Mismatch::NotInLog));
+    assert!(directory.check_person(&after.cert).is_err());
+    assert!(
+        directory.check_person(&before.cert).is_ok(),
+        "what the admin certified before the removal stays"
+    );
+}
+
+#[test]
+fn a_member_is_removed_by_an_admin_of_their_organisation_only() {
+    let platform = Platform::new();
+    let (org, certified) = platform.org(1);
+    let (other_org, other_certified) = platform.org(2);
+    let admin = platform.admin(org, 10);
+    let other_admin = platform.admin(other_org, 20);
+    let member = platform.member(&admin, 11);
+    let mut directory = Directory::new(&platform.trust());
+    for entry in [
+        certified,
+        other_certified,
+        admin.entry(),
+        other_admin.entry(),
+        member.entry(),
+    ] {
+        directory.apply(&entry);
+    }
+    directory.apply(&platform.revoke(&member, &other_admin.key));
+    assert!(directory.check_person(&member.cert).is_ok());
+    directory.apply(&platform.revoke(&admin, &admin.key));
+    assert!(
+        directory.check_person(&admin.cert).is_ok(),
+        "an admin does not remove an admin"
+    );
+    assert_eq!(directory.refused().len(), 2);
+
+    directory.apply(&platform.revoke(&member, &admin.key));
+    assert_eq!(
+        directory.check_person(&member.cert).err(),
+        Some(Mismatch::Revoked)
+    );
+}
+
+#[test]
+fn forged_and_out_of_order_entries_change_nothing() {
+    let platform = Platform::new();
+    let impostor = Platform::new();
+    let (org, certified) = platform.org(1);
+    let admin = platform.admin(org, 10);
+    let fake_admin = impostor.admin(org, 10);
+    let mut directory = Directory::new(&platform.trust());
+    directory.apply(&admin.entry());
+    assert_eq!(
+        directory.refused().len(),
+        1,
+        "an admin before their organisation"
+    );
+    for entry in [
+        certified,
+        admin.entry(),
+        fake_admin.entry(),
+        Entry::OrgKey(admin.key(2)),
+    ] {
+        directory.apply(&entry);
+    }
+    assert_eq!(directory.refused().len(), 3, "{:?}", directory.refused());
+    assert!(
+        directory.org(&org).unwrap().keys.is_empty(),
+        "generation 2 before 1"
+    );
+    assert_eq!(directory.size(), 5);
+}
+
+#[test]
+fn a_directory_survives_serialisation() {
+    let platform = Platform::new();
+    let (org, certified) = platform.org(1);
+    let admin = platform.admin(org, 10);
+    let mut directory = Directory::new(&platform.trust());
+    for entry in [certified, admin.entry(), Entry::OrgKey(admin.key(1))] {
+        directory.apply(&entry);
+    }
+    let json = serde_json::to_string(&directory).unwrap();
+    let back: Directory = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, directory);
+    assert_eq!(back.root_hash(), directory.root_hash());
+}
+
+#[test]
+fn leaves_read_back_as_the_same_entries() {
+    let platform = Platform::new();
+    let (org, certified) = platform.org(1);
+    let admin = platform.admin(org, 10);
+    for entry in [
+        certified,
+        admin.entry(),
+        Entry::OrgKey(admin.key(1)),
+        platform.revoke(&admin, &platform.root),
+    ] {
+        assert_eq!(Entry::from_leaf(&entry.to_leaf()).unwrap(), entry);
+    }
+    assert!(Entry::from_leaf(b"pli/v1/envelope\0").is_err());
+    assert!(Entry::from_leaf(&[0; 100]).is_err());
+}

@@ -1,0 +1,108 @@
+use pli_crypto::sign::{Signed, SigningKey};
+use pli_crypto::statement::{LogPolicy, WitnessKey};
+use pli_log::note::{NoteKey, add_signature_lines};
+use pli_log::{Error, verify_checkpoint};
+
+pub const ORIGIN: &str = "pli.example.fr/annuaire";
+
+pub fn keys() -> (NoteKey, NoteKey, NoteKey) {
+    (
+        NoteKey::new(ORIGIN, &[1; 32]).unwrap(),
+        NoteKey::new("temoin-1.example.fr", &[2; 32]).unwrap(),
+        NoteKey::new("temoin-2.example.fr", &[3; 32]).unwrap(),
+    )
+}
+
+pub fn policy(quorum: u8) -> LogPolicy {
+    let (log, w1, w2) = keys();
+    LogPolicy {
+        origin: ORIGIN.into(),
+        log_key: log.verifying_key().unwrap(),
+        witnesses: [w1, w2]
+            .iter()
+            .map(|w| WitnessKey {
+                name: w.name().into(),
+                key: w.verifying_key().unwrap(),
+            })
+            .collect(),
+        quorum,
+        max_age_s: 3600,
+        issued_at: 1,
+    }
+}
+
+fn cosigned(note: &[u8], witnesses: &[&NoteKey], time: u64) -> Vec<u8> {
+    let text = pli_log::note::parse_checkpoint(note).unwrap().0;
+    let mut lines = Vec::new();
+    for witness in witnesses {
+        lines.extend(witness.cosign(&text, time).unwrap());
+    }
+    add_signature_lines(note, &lines).unwrap()
+}
+
+#[test]
+fn a_checkpoint_needs_the_log_and_a_fresh_quorum_of_witnesses() {
+    let (log, w1, w2) = keys();
+    let note = log.sign_checkpoint(42, [9; 32]).unwrap();
+    let now = 1_000_000;
+
+    let both = cosigned(&note, &[&w1, &w2], now - 10);
+    let verified = verify_checkpoint(&policy(2), &both, now).unwrap();
+    assert_eq!((verified.size, verified.hash), (42, [9; 32]));
+    assert_eq!(verified.cosigned.len(), 2);
+
+    let one = cosigned(&note, &[&w1], now);
+    assert_eq!(
+        verify_checkpoint(&policy(2), &one, now),
+        Err(Error::Quorum { got: 1, need: 2 })
+    );
+    assert!(verify_checkpoint(&policy(1), &one, now).is_ok());
+
+    let twice = cosigned(&one, &[&w1], now);
+    assert!(
+        matches!(
+            verify_checkpoint(&policy(2), &twice, now),
+            Err(Error::Quorum { got: 1, .. })
+        ),
+        "one witness twice is one cosignature"
+    );
+
+    let stale = cosigned(&note, &[&w1, &w2], now - 3601);
+    assert_eq!(
+        verify_checkpoint(&policy(2), &stale, now),
+        Err(Error::Stale { age_s: 3601 })
+    );
+
+    let unsigned = cosigned(
+        &NoteKey::new(ORIGIN, &[7; 32])
+            .unwrap()
+            .sign_checkpoint(42, [9; 32])
+            .unwrap(),
+        &[&w1, &w2],
+        now,
+    );
+    assert!(
+        verify_checkpoint(&policy(2), &unsigned, now).is_err(),
+        "another key named as the log"
+    );
+}
+
+#[test]
+fn a_tampered_cosignature_fails_the_note() {
+    let (log, w1, w2) = keys();
+    let note = log.sign_checkpoint(42, [9; 32]).unwrap();
+    let good = cosigned(&note, &[&w1, &w2], 100);
+    let text = String::from_utf8(good).unwrap();
+    // The same cosignature lines over another tree: the signatures no longer match.
+    let other = log.sign_checkpoint(43, [9; 32]).unwrap();
+    let lines: String = text.lines().skip(5).map(|l| format!("{l}\n")).collect();
+    let forged = add_signature_lines(&other, lines.as_bytes()).unwrap();
+    assert!(verify_checkpoint(&policy(2), &forged, 100).is_err());
+}
+
+#[test]
+fn a_policy_is_signed_by_the_root_like_any_statement() {
+    let root = SigningKey::generate().unwrap();
+    let signed = Signed::sign(&policy(2), &root).unwrap();
+    assert_eq!(signed.verify(&root.verifying_key()).unwrap(), policy(2));
+}
