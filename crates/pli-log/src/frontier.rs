@@ -48,6 +48,7 @@ impl Frontier {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, reason = "a test reads what it wrote")]
 mod tests {
     use super::*;
     use tlog_tiles::{HashReader, record_hash, stored_hashes, tree_hash};
