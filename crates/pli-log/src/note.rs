@@ -22,6 +22,38 @@ pub fn key_id(name: &str, kind: u8, key: &VerifyingKey) -> u32 {
     signed_note::key_id(name, &encoded)
 }
 
+/// Parses a signed-note verifier key (`name+hexid+base64(type‖key)`) of the given key
+/// type: its name and Ed25519 key, the id checked.
+pub fn parse_verifier_key(vkey: &str, kind: u8) -> Result<(String, VerifyingKey), Error> {
+    use base64::Engine as _;
+    let bad = |why: &str| Error::Checkpoint(format!("verifier key {vkey:?}: {why}"));
+    let mut parts = vkey.split('+');
+    let (Some(name), Some(id), Some(key), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(bad("not name+id+key"));
+    };
+    if !pli_crypto::statement::is_note_key_name(name) {
+        return Err(bad("not a key name"));
+    }
+    let id = u32::from_str_radix(id, 16).map_err(|_| bad("the id is not hexadecimal"))?;
+    let encoded = base64::engine::general_purpose::STANDARD
+        .decode(key)
+        .map_err(|_| bad("the key is not base64"))?;
+    let Some((&found, key)) = encoded.split_first() else {
+        return Err(bad("empty key"));
+    };
+    if found != kind {
+        return Err(bad("another key type"));
+    }
+    let key = <&[u8; 32]>::try_from(key).map_err(|_| bad("not a 32-byte key"))?;
+    let key = VerifyingKey::from_bytes(key).map_err(|_| bad("not an Ed25519 key"))?;
+    if key_id(name, kind, &key) != id {
+        return Err(bad("the id does not match the name and key"));
+    }
+    Ok((name.to_owned(), key))
+}
+
 /// What a witness signs for a checkpoint at `time` (seconds since the Unix epoch).
 pub fn cosigned_message(checkpoint: &[u8], time: u64) -> Vec<u8> {
     let mut message = format!("cosignature/v1\ntime {time}\n").into_bytes();

@@ -106,3 +106,22 @@ fn a_policy_is_signed_by_the_root_like_any_statement() {
     let signed = Signed::sign(&policy(2), &root).unwrap();
     assert_eq!(signed.verify(&root.verifying_key()).unwrap(), policy(2));
 }
+
+#[test]
+fn verifier_keys_round_trip_and_name_their_type() {
+    use pli_log::note::{COSIGNATURE_V1, ED25519, parse_verifier_key};
+    let (log, w1, _) = keys();
+    let vkey = log.verifier_key(ED25519).unwrap();
+    assert_eq!(
+        parse_verifier_key(&vkey, ED25519).unwrap(),
+        (ORIGIN.to_owned(), log.verifying_key().unwrap())
+    );
+    assert!(parse_verifier_key(&vkey, COSIGNATURE_V1).is_err());
+    let witness = w1.verifier_key(COSIGNATURE_V1).unwrap();
+    assert!(parse_verifier_key(&witness, COSIGNATURE_V1).is_ok());
+    let renamed = witness.replacen("temoin-1", "temoin-9", 1);
+    assert!(
+        parse_verifier_key(&renamed, COSIGNATURE_V1).is_err(),
+        "the id binds the name"
+    );
+}
