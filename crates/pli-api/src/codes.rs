@@ -105,6 +105,13 @@ vocabulary! {
         Verification = "verification",
         /// The relay serves another platform root key than the one pinned.
         RootChanged = "root_changed",
+        /// The relay serves a key the transparency log says is not the organisation's
+        /// latest (an older generation, one never published, one suspended since).
+        KeyNotLatest = "key_not_latest",
+        /// The transparency log the relay serves does not hold together: a checkpoint
+        /// without the witnesses' cosignatures, entries that are not the ones it signs,
+        /// a log shorter than one seen before (a fork or a rollback).
+        LogInconsistent = "log_inconsistent",
         /// A ciphertext is corrupted or truncated.
         Decryption = "decryption",
         /// No unlocked keys in this browser tab or process.

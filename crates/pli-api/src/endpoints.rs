@@ -156,6 +156,15 @@ impl Query for messages::AuditQuery {
     }
 }
 
+impl Query for messages::LogRange {
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("start", self.start.to_string()),
+            ("end", self.end.to_string()),
+        ]
+    }
+}
+
 /// Defines the endpoints (one doc line each: the summary): for each a struct with its path fields (and `?query`), its
 /// [`Endpoint`] impl, and its entry in [`ALL`].
 macro_rules! endpoints {
@@ -266,13 +275,13 @@ endpoints! {
     /// Issues a new account set-up link to a member who lost their password.
     ResetMember: Post "/api/orgs/{org}/members/{user}/reset" { org: OrgId, user: UserId } => NoBody => messages::InviteResponse;
     /// Removes a member: sessions ended and key grants deleted at once.
-    RemoveMember: Delete "/api/orgs/{org}/members/{user}" { org: OrgId, user: UserId } => NoBody => messages::Removed;
+    RemoveMember: Delete "/api/orgs/{org}/members/{user}" { org: OrgId, user: UserId } => messages::Revoke => messages::Removed;
     /// Sets how long exchanges are kept.
     SetRetention: Put "/api/orgs/{org}/retention" { org: OrgId } => messages::Retention => NoBody;
     /// Publishes a new key generation (first key or rotation).
     PublishKey: Post "/api/orgs/{org}/keys" { org: OrgId } => messages::PublishKey => NoBody;
     /// Suspends a key generation: new uploads to it are refused.
-    SuspendKey: Post "/api/orgs/{org}/keys/{generation}/suspend" { org: OrgId, generation: u32 } => NoBody => NoBody;
+    SuspendKey: Post "/api/orgs/{org}/keys/{generation}/suspend" { org: OrgId, generation: u32 } => messages::Revoke => NoBody;
     /// An organisation's key generations (for its members).
     OrgKeys: Get "/api/orgs/{org}/keys" { org: OrgId } => NoBody => Vec<messages::DirectoryKey>;
     /// The organisation's audit log (admins: all; members: their own actions).
@@ -288,6 +297,12 @@ endpoints! {
     Root: Get "/api/directory/root" {} => NoBody => messages::RootKey;
     /// Every organisation with its current certified key.
     Directory: Get "/api/directory/orgs" {} => NoBody => Vec<messages::DirectoryOrg>;
+    /// What the relay proposes as its transparency log's policy (for set-up).
+    LogProposal: Get "/api/log/proposal" {} => NoBody => messages::LogProposal;
+    /// The log's policy and latest checkpoint.
+    LogState: Get "/api/log/state" {} => NoBody => messages::LogState;
+    /// A range of the log's entries.
+    LogEntries: Get "/api/log/entries" {} ? messages::LogRange => NoBody => messages::LogEntries;
     /// A signing key's certificate chain.
     Certificate: Get "/api/directory/certificates/{fingerprint}" { fingerprint: String } => NoBody => messages::CertificateChain;
 

@@ -33,6 +33,14 @@ pub enum ClientError {
     /// certificate it serves could be forged, so nothing it says is trusted.
     #[error("the relay serves another platform root key than the one pinned: refusing to trust it")]
     RootChanged,
+    /// The relay serves a key the transparency log does not confirm as the organisation's
+    /// latest, unsuspended key.
+    #[error("the key directory's log refuses this key: {0}")]
+    KeyNotLatest(pli_log::Mismatch),
+    /// The transparency log does not hold together (cosignatures, entries, a fork or a
+    /// rollback).
+    #[error("the key directory's log does not hold together: {0}")]
+    LogInconsistent(String),
     /// Reading or writing a local file failed.
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
@@ -68,6 +76,12 @@ impl ClientError {
             Self::Crypto(pli_crypto::Error::AccountKeyTypo) => ErrorCode::AccountKeyTypo,
             Self::Crypto(_) | Self::Verification(_) => ErrorCode::Verification,
             Self::RootChanged => ErrorCode::RootChanged,
+            Self::KeyNotLatest(pli_log::Mismatch::Suspended { .. }) => {
+                ErrorCode::RecipientKeySuspended
+            }
+            Self::KeyNotLatest(pli_log::Mismatch::NoKey) => ErrorCode::RecipientNoKey,
+            Self::KeyNotLatest(_) => ErrorCode::KeyNotLatest,
+            Self::LogInconsistent(_) => ErrorCode::LogInconsistent,
             Self::Decrypt(_) => ErrorCode::Decryption,
             Self::Io(_) => ErrorCode::Io,
             Self::NoKey => ErrorCode::RecipientNoKey,

@@ -327,6 +327,45 @@ impl RootPin {
     }
 }
 
+/// The transparency log's policy the relay proposes, as the platform authority signs it
+/// at set-up (every key checked to be an Ed25519 key, every name a note key name).
+pub fn log_policy(
+    proposal: &pli_api::messages::LogProposal,
+    issued_at: u64,
+) -> Result<pli_crypto::statement::LogPolicy, ClientError> {
+    use pli_crypto::sign::VerifyingKey;
+    use pli_crypto::statement::{LogPolicy, WitnessKey};
+    let key = |bytes: &pli_api::Base64| -> Result<VerifyingKey, ClientError> {
+        let bytes: [u8; 32] = bytes
+            .0
+            .as_slice()
+            .try_into()
+            .map_err(|_| ClientError::verification("a log key is not 32 bytes"))?;
+        Ok(VerifyingKey::from_bytes(&bytes)?)
+    };
+    let witnesses = proposal
+        .witnesses
+        .iter()
+        .map(|w| {
+            Ok(WitnessKey {
+                name: w.name.clone(),
+                key: key(&w.key)?,
+            })
+        })
+        .collect::<Result<Vec<_>, ClientError>>()?;
+    let policy = LogPolicy {
+        origin: proposal.origin.clone(),
+        log_key: key(&proposal.log_key)?,
+        witnesses,
+        quorum: proposal.quorum,
+        max_age_s: proposal.max_age_s,
+        issued_at,
+    };
+    // Encoding and decoding applies every rule of a policy (names, quorum).
+    let bytes = pli_crypto::codec::Canonical::to_canonical(&policy)?;
+    pli_crypto::codec::Canonical::from_canonical(&bytes).map_err(ClientError::from)
+}
+
 #[cfg(test)]
 mod tests {
     use pli_api::messages::{DirectoryKey, DirectoryOrg};

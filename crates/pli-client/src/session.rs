@@ -35,6 +35,7 @@ use crate::protocol::{self, RootPin, VerifiedExchange, VerifiedReceipt};
 mod admin;
 mod auth;
 mod directory;
+mod log;
 mod plan;
 mod receive;
 mod send;
@@ -269,6 +270,8 @@ pub struct Session {
     /// session's clones and updated through `&self`, so that concurrent calls on one
     /// session (the web worker's) all record what they saw.
     seen_generations: SeenGenerations,
+    /// The key directory replayed from the transparency log, shared by the clones.
+    log: log::SharedLog,
     kdf_for_new_accounts: KdfParams,
     /// The person's account key (none for an account created before account keys,
     /// until [`Session::login`] moves it to one).

@@ -37,6 +37,20 @@ impl Frontier {
         self.size = self.size.saturating_add(1);
     }
 
+    /// The stored hashes (`tlog_tiles`' numbering) of the perfect subtrees: what
+    /// `tlog_tiles::stored_hashes` reads to append the next leaf.
+    pub fn stored(&self) -> Vec<(u64, Hash)> {
+        let mut start = 0u64;
+        self.subtrees
+            .iter()
+            .map(|&(height, hash)| {
+                let index = tlog_tiles::stored_hash_index(height, start >> height);
+                start = start.saturating_add(1u64 << height);
+                (index, Hash(hash))
+            })
+            .collect()
+    }
+
     /// The tree's root hash.
     pub fn root(&self) -> Hash {
         let mut subtrees = self.subtrees.iter().rev();
@@ -73,6 +87,10 @@ mod tests {
             let data = n.to_be_bytes();
             let new = stored_hashes(n, &data, &stored).unwrap();
             stored.0.extend(new);
+            let known = frontier.stored();
+            for (index, hash) in &known {
+                assert_eq!(stored.0[usize::try_from(*index).unwrap()], *hash);
+            }
             frontier.push(record_hash(&data));
             assert_eq!(frontier.size(), n + 1);
             assert_eq!(

@@ -42,6 +42,8 @@ pub struct Shared {
     pub mailer: Option<Mailer>,
     /// Prometheus counters.
     pub metrics: Metrics,
+    /// The key directory's transparency log: checkpoints and witnesses.
+    pub log: Arc<crate::log::LogService>,
     /// When this replica last wrote each session's activity time (a cache that only
     /// spares duplicate writes; nothing depends on it).
     touches: std::sync::Mutex<std::collections::HashMap<String, u64>>,
@@ -87,7 +89,9 @@ impl AppState {
             None => None,
         };
         let (events, _) = broadcast::channel(1024);
+        let log = Arc::new(crate::log::LogService::new(&config.log, &server_key)?);
         Ok(Self(Arc::new(Shared {
+            log,
             config,
             store,
             blobs,
@@ -225,6 +229,9 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let maintenance = tokio::spawn(crate::maintenance::run(self.state.clone()));
+        let log = self.state.log.clone();
+        let store = self.state.store.clone();
+        let checkpoints = tokio::spawn(async move { log.run(store).await });
         let router = crate::routes::router(self.state.clone());
         let served = axum::serve(
             self.listener,
@@ -233,6 +240,7 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await;
         maintenance.abort();
+        checkpoints.abort();
         served
     }
 }

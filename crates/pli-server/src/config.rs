@@ -49,6 +49,79 @@ pub struct Config {
     /// An S3-compatible bucket for ciphertext instead of the data folder (the `[s3]`
     /// section of the file; needs the `s3` build feature), so replicas share storage.
     pub s3: Option<toml::Table>,
+    /// The key directory's transparency log.
+    pub log: LogConfig,
+}
+
+/// The transparency log's origin and witnesses (`PLI_LOG_ORIGIN`, `PLI_WITNESSES`,
+/// `PLI_WITNESS_QUORUM`). What the platform authority signs at set-up as the log's
+/// policy; changing it afterwards needs a new policy signed by the authority.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogConfig {
+    /// The checkpoints' origin line (and the log key's name).
+    pub origin: String,
+    /// The witnesses, each `VKEY@URL`: its signed-note `cosignature/v1` verifier key and
+    /// the URL its `add-checkpoint` lives under.
+    pub witnesses: Vec<WitnessEndpoint>,
+    /// How many witnesses must cosign (all of them by default).
+    pub quorum: u8,
+    /// How old cosignatures may be for clients to accept a checkpoint (seconds).
+    pub max_age_s: u32,
+    /// How often the relay asks its witnesses to cosign again when nothing changed.
+    pub refresh_seconds: u64,
+}
+
+/// A witness the relay asks to cosign.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WitnessEndpoint {
+    /// Its signed-note verifier key (`name+id+key`, type `cosignature/v1`).
+    pub vkey: String,
+    /// Its base URL (`add-checkpoint` is appended).
+    pub url: String,
+}
+
+impl LogConfig {
+    fn from_env(get: impl Fn(&str) -> Option<String>, public_url: &str) -> anyhow::Result<Self> {
+        let host = public_url
+            .split_once("://")
+            .map_or(public_url, |(_, rest)| rest);
+        let origin = get("PLI_LOG_ORIGIN").unwrap_or_else(|| format!("{host}/annuaire"));
+        if !pli_crypto::statement::is_note_key_name(&origin) {
+            bail!("PLI_LOG_ORIGIN {origin:?} must have no space and no '+'");
+        }
+        let mut witnesses = Vec::new();
+        for item in get("PLI_WITNESSES").unwrap_or_default().split(',') {
+            let item = item.trim();
+            if item.is_empty() {
+                continue;
+            }
+            let (vkey, url) = item
+                .split_once('@')
+                .with_context(|| format!("PLI_WITNESSES: {item:?} is not VKEY@URL"))?;
+            pli_log::note::parse_verifier_key(vkey, pli_log::note::COSIGNATURE_V1)
+                .with_context(|| format!("PLI_WITNESSES: {vkey:?}"))?;
+            witnesses.push(WitnessEndpoint {
+                vkey: vkey.to_owned(),
+                url: url.trim_end_matches('/').to_owned(),
+            });
+        }
+        let all = u8::try_from(witnesses.len()).context("PLI_WITNESSES: too many witnesses")?;
+        let quorum = match get("PLI_WITNESS_QUORUM") {
+            Some(text) => text
+                .parse::<u8>()
+                .ok()
+                .filter(|q| *q <= all)
+                .with_context(|| format!("PLI_WITNESS_QUORUM must be 0 to {all}"))?,
+            None => all,
+        };
+        Ok(Self {
+            origin,
+            witnesses,
+            quorum,
+            max_age_s: 86_400,
+            refresh_seconds: 3_600,
+        })
+    }
 }
 
 /// Timeouts and limits, with their defaults.
@@ -172,7 +245,9 @@ impl Config {
                 .with_context(|| "PLI_TRUST_PROXY must be true or false")?,
             None => file.trust_proxy.unwrap_or(false),
         };
+        let log = LogConfig::from_env(get, &public_url)?;
         Ok(Self {
+            log,
             listen,
             public_url,
             data_dir,

@@ -17,6 +17,7 @@ pub mod auth;
 pub mod blob;
 pub mod config;
 pub mod error;
+pub mod log;
 pub mod mail;
 pub mod maintenance;
 pub mod metrics;

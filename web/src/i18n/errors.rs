@@ -102,6 +102,16 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "This exchange is larger than allowed.",
     ),
     (
+        "error.key_not_latest",
+        "Attention : le serveur présente pour ce destinataire une clé que le journal public des clés ne confirme pas comme sa clé actuelle (une clé ancienne, suspendue ou jamais publiée). Un pli chiffré pour elle pourrait être lu par quelqu'un d'autre : rien n'a été envoyé. Prévenez votre administrateur.",
+        "Warning: the server presents for this recipient a key the public key log does not confirm as its current one (an old, suspended or never published key). A pli encrypted to it could be read by someone else: nothing was sent. Tell your administrator.",
+    ),
+    (
+        "error.log_inconsistent",
+        "Attention : le journal public des clés présenté par le serveur n'est pas cohérent (il n'est pas attesté par les témoins, il diffère de celui que vous avez déjà vu, ou il a été raccourci). Le serveur pourrait montrer des clés différentes à différentes personnes : n'envoyez rien et prévenez votre administrateur.",
+        "Warning: the public key log the server presents does not hold together (the witnesses do not vouch for it, it differs from the one you already saw, or it was shortened). The server could be showing different keys to different people: send nothing and tell your administrator.",
+    ),
+    (
         "error.root_changed",
         "Attention : ce serveur présente une autre clé d'autorité de la plateforme que celle que vous avez reçue (dans votre lien, de votre administrateur, ou scellée avec vos clés). Il pourrait se faire passer pour la plateforme : rien de ce qu'il sert ne peut être vérifié. Ne continuez pas et prévenez votre administrateur.",
         "Warning: this server presents another platform authority key than the one you were given (in your link, by your administrator, or sealed with your keys). It could be impersonating the platform: nothing it serves can be verified. Do not continue and tell your administrator.",

@@ -194,6 +194,9 @@ pub struct SetupRequest {
     pub org_certificate: SignedObject,
     /// The admin's certificate (UserCertificate, signed by the root).
     pub user_certificate: SignedObject,
+    /// The transparency log's policy (LogPolicy, signed by the root): the relay's
+    /// proposal, signed.
+    pub log_policy: SignedObject,
 }
 
 /// `POST /api/invitations/accept`: an invitee's account (or a reset account's new keys).

@@ -12,6 +12,8 @@ use super::Session;
 use super::*;
 use crate::ClientError;
 use crate::protocol::{self};
+use pli_api::messages::Revoke;
+use pli_crypto::statement::{Revocation, Revoked};
 
 impl Session {
     /// Every organisation (platform admin).
@@ -39,14 +41,40 @@ impl Session {
             .await
     }
 
-    /// Suspends a key generation: new uploads to it are refused.
+    /// Suspends a key generation: new uploads to it are refused. The suspension is a
+    /// revocation signed by this admin (the root's, for the platform admin), which the
+    /// relay appends to the transparency log.
     pub async fn suspend_key(&self, org: &OrgId, generation: u32) -> Result<(), ClientError> {
+        let revocation = self.revocation(org, Revoked::OrgKey { generation })?;
         self.client
-            .act(&ep::SuspendKey {
-                org: *org,
-                generation,
-            })
-            .await
+            .submit(
+                &ep::SuspendKey {
+                    org: *org,
+                    generation,
+                },
+                &Revoke {
+                    revocation: Some(revocation),
+                },
+            )
+            .await?;
+        self.sync_log().await
+    }
+
+    /// A revocation of `subject` in `org`, signed by this admin (or by the root, which
+    /// the platform admin holds).
+    fn revocation(
+        &self,
+        org: &OrgId,
+        subject: Revoked,
+    ) -> Result<pli_api::SignedObject, ClientError> {
+        let key = self.root_key.as_ref().unwrap_or(&self.keys.signing);
+        let revocation = Revocation {
+            org_id: *org,
+            subject,
+            issued_at: now_ms(),
+            issuer: key.verifying_key().fingerprint(),
+        };
+        Ok(Signed::sign(&revocation, key)?.to_wire())
     }
 
     /// An organisation's key generations (for its members).
@@ -181,6 +209,7 @@ impl Session {
     /// Certifies a pending member's keys and grants them every organisation key held.
     /// The platform admin certifies organisation admins with the root key.
     pub async fn certify(&self, org: &OrgId, user: &UserId) -> Result<(), ClientError> {
+        self.sync_log().await?;
         let members = self.members(org).await?;
         let member = members
             .members
@@ -258,12 +287,23 @@ impl Session {
                 "a member's certificate does not match the member list",
             ));
         }
+        // And the log holds it as their current certificate, not revoked: a relay cannot
+        // keep a removed member (or their old keys) among those an organisation key is
+        // granted to.
+        let directory = self
+            .directory_log()
+            .ok_or_else(|| ClientError::LogInconsistent("the log was not verified yet".into()))?;
+        let signed = Signed::<pli_crypto::cert::UserCertificate>::from_wire(&chain.certificate)?;
+        directory
+            .check_person(&signed)
+            .map_err(ClientError::KeyNotLatest)?;
         Ok(cert.encryption_key)
     }
 
     /// Grants every organisation key generation this session holds to a certified member
     /// who lacks them (a second admin, whom the platform certified without keys).
     pub async fn grant_keys(&self, org: &OrgId, user: &UserId) -> Result<(), ClientError> {
+        self.sync_log().await?;
         let members = self.members(org).await?;
         let member = members
             .members
@@ -296,6 +336,7 @@ impl Session {
     /// [`org_keys`](Self::org_keys).
     pub async fn publish_org_key(&self) -> Result<(u32, OrgKey), ClientError> {
         let org = self.me.org_id;
+        self.sync_log().await?;
         let generation = self.org_keys.keys().max().map_or(1, |g| g + 1);
         let key = OrgKey::generate(org, generation)?;
         let mut grants = Vec::new();
@@ -332,12 +373,38 @@ impl Session {
 
     /// Removes a member.
     pub async fn remove_member(&self, org: &OrgId, user: &UserId) -> Result<Removed, ClientError> {
-        self.client
-            .fetch(&ep::RemoveMember {
-                org: *org,
-                user: *user,
-            })
-            .await
+        // A certified person is removed by a signed revocation of their current
+        // certificate, as the transparency log holds it.
+        self.sync_log().await?;
+        let certified = self
+            .directory_log()
+            .and_then(|log| log.current(user).cloned())
+            .filter(|person| person.is_valid());
+        let revocation = match certified {
+            Some(person) => {
+                let key = VerifyingKey::from_bytes(&person.signing_key)?.fingerprint();
+                Some(self.revocation(
+                    org,
+                    Revoked::Person {
+                        user_id: *user,
+                        key,
+                    },
+                )?)
+            }
+            None => None,
+        };
+        let removed = self
+            .client
+            .call(
+                &ep::RemoveMember {
+                    org: *org,
+                    user: *user,
+                },
+                &Revoke { revocation },
+            )
+            .await?;
+        self.sync_log().await?;
+        Ok(removed)
     }
 
     /// Issues a new account set-up link to a member who lost their password.

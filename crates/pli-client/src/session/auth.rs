@@ -50,6 +50,10 @@ impl Session {
             root: Some(root.clone()),
             trusted_root: Some(root.verifying_key()),
         };
+        // The log's policy: what this relay is configured with, signed by the new root.
+        // The authority decides here which witnesses its platform's clients will require.
+        let proposal = client.fetch(&ep::LogProposal {}).await?;
+        let policy = protocol::log_policy(&proposal, now)?;
         let account_key = AccountKey::generate()?;
         let request = SetupRequest {
             token: token.into(),
@@ -59,6 +63,7 @@ impl Session {
             root_key: Base64(root.verifying_key().to_bytes().to_vec()),
             org_certificate: Signed::sign(&org, &root)?.to_wire(),
             user_certificate: Signed::sign(&cert, &root)?.to_wire(),
+            log_policy: Signed::sign(&policy, &root)?.to_wire(),
         };
         let response = Client::send(client.request_to(&ep::Setup {}).json(&request)).await?;
         let token = session_token(&response);
@@ -287,11 +292,13 @@ impl Session {
             trust,
             org_keys: BTreeMap::new(),
             seen_generations: SeenGenerations::default(),
+            log: log::SharedLog::default(),
             kdf_for_new_accounts: kdf,
             account_key,
             kit_due: false,
         };
         session.refresh_keys().await?;
+        session.sync_log().await?;
         Ok(session)
     }
 

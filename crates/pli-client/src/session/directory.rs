@@ -23,6 +23,7 @@ impl Session {
         &self,
         org: &OrgId,
     ) -> Result<protocol::VerifiedOrgKey, ClientError> {
+        self.sync_log().await?;
         let orgs: Vec<DirectoryOrg> = self.client.fetch(&ep::Directory {}).await?;
         let entry = orgs
             .iter()
@@ -39,6 +40,9 @@ impl Session {
         let org = entry.org_id;
         let at_least = self.seen_generations.get(&org);
         let verified = protocol::verify_directory_org(&self.trust, entry, at_least)?;
+        if let Some(key) = &entry.key {
+            self.check_logged_key(&key.certificate)?;
+        }
         self.seen_generations.saw(org, verified.key.generation);
         Ok(verified)
     }
@@ -46,6 +50,7 @@ impl Session {
     /// root and not older than any generation this session saw (as
     /// [`Session::recipient_key`] does for one).
     pub async fn verified_directory(&self) -> Result<Vec<DirectoryEntry>, ClientError> {
+        self.sync_log().await?;
         let orgs = self.directory().await?;
         Ok(orgs
             .into_iter()

@@ -143,6 +143,18 @@ impl ServerKey {
         Ok(Self(Zeroizing::new(key)))
     }
 
+    /// A 32-byte key for another purpose, derived from this one (HMAC-SHA-256 over
+    /// `label`): the transparency log's signing key.
+    pub fn derive(&self, label: &[u8]) -> [u8; 32] {
+        use hmac::{KeyInit as _, Mac as _};
+        // HMAC takes a key of any length: this cannot fail.
+        let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(self.0.as_slice()) else {
+            return [0; 32];
+        };
+        mac.update(label);
+        mac.finalize().into_bytes().into()
+    }
+
     /// A key for tests.
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
         Self(Zeroizing::new(bytes))

@@ -198,3 +198,65 @@ pub(crate) fn detail(pairs: &[(&str, String)]) -> String {
         .collect();
     serde_json::Value::Object(map).to_string()
 }
+
+/// Waits (a few seconds at most) until the directory changes just committed are in a
+/// published checkpoint, so the person who made them can read them back verified. If
+/// the witnesses are slow, the change stands and clients see it at the next checkpoint.
+pub(crate) async fn logged(state: &AppState) -> Result<(), ApiError> {
+    let size = state.store.log_head().await?.size;
+    state.log.changed();
+    if !state
+        .log
+        .published(size, std::time::Duration::from_secs(5))
+        .await
+    {
+        tracing::warn!(size, "no checkpoint of the log published within 5 s");
+    }
+    Ok(())
+}
+
+/// A revocation the acting admin signed, for `org` and `subject`: with the key of their
+/// current certificate, or with the root's if they are the platform admin (who holds
+/// it). What the transparency log will hold, so the relay checks it as clients will.
+pub(crate) async fn revocation(
+    state: &AppState,
+    auth: &crate::auth::Auth,
+    wire: Option<&SignedObject>,
+    org: &pli_api::OrgId,
+    subject: pli_crypto::statement::Revoked,
+) -> Result<SignedBlob, ApiError> {
+    use pli_crypto::statement::Revocation;
+    let wire = wire.ok_or_else(|| {
+        ApiError::unprocessable(ErrorCode::BadCertificate, "a signed revocation is required")
+    })?;
+    let signed = signed::<Revocation>(wire)?;
+    let key = if auth.user.role == crate::store::users::Role::PlatformAdmin {
+        root_key(state)
+            .await?
+            .ok_or_else(|| ApiError::internal("no root key"))?
+    } else {
+        let own = own_certificate(state, &auth.user.id).await?;
+        signed_of::<pli_crypto::cert::UserCertificate>(&own.certificate)?
+            .verify(&trust_root(state).await?.0)
+            .or_else(|_| {
+                // A member's certificate is signed by an admin, not the root: read it
+                // as the relay stored it (it verified it when it was certified).
+                pli_crypto::codec::Canonical::from_canonical(&own.certificate.data)
+            })
+            .map(|cert: pli_crypto::cert::UserCertificate| cert.signing_key)
+            .map_err(ApiError::internal)?
+    };
+    let revocation = signed
+        .verify(&key)
+        .map_err(|e| ApiError::unprocessable(ErrorCode::BadCertificate, e.to_string()))?;
+    if revocation.org_id != *org
+        || revocation.subject != subject
+        || revocation.issuer != key.fingerprint()
+    {
+        return Err(ApiError::unprocessable(
+            ErrorCode::BadCertificate,
+            "the revocation names another organisation, subject or issuer",
+        ));
+    }
+    Ok(blob_of(&signed))
+}

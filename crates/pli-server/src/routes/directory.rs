@@ -8,10 +8,11 @@ use axum::http::StatusCode;
 use pli_api::ErrorCode;
 use pli_api::endpoints as ep;
 use pli_api::messages::{
-    CertificateChain, DirectoryKey, DirectoryOrg, MyGrants, PublishKey, RootKey,
+    CertificateChain, DirectoryKey, DirectoryOrg, MyGrants, PublishKey, Revoke, RootKey,
 };
 use pli_api::{Base64, OrgKind, WireKeyGrant};
 use pli_crypto::cert::{OrgCertificate, OrgKeyCertificate, UserCertificate};
+use pli_crypto::statement::Revoked;
 
 use super::Json;
 use super::common::{self, detail, signed};
@@ -248,6 +249,7 @@ pub(super) async fn publish_key(
     .await?;
     tx.append_event(&org.id, now, "key.published", None).await?;
     tx.commit().await?;
+    common::logged(&state).await?;
     state.notify(org.id);
     Ok(StatusCode::CREATED)
 }
@@ -256,13 +258,23 @@ pub(super) async fn suspend_key(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
     Found(ep::SuspendKey { org, generation }): Found<ep::SuspendKey>,
+    Json(request): Json<Revoke>,
 ) -> Result<StatusCode, ApiError> {
     let org = administered(&state, &auth, org).await?;
+    let revocation = common::revocation(
+        &state,
+        &auth,
+        request.revocation.as_ref(),
+        &org.id,
+        Revoked::OrgKey { generation },
+    )
+    .await?;
     let now = now_ms();
     let mut tx = state.store.begin().await?;
     if !tx.suspend_org_key(&org.id, generation).await? {
         return Err(ApiError::NotFound);
     }
+    tx.log_append(&revocation.leaf(), now).await?;
     let actor = Some(auth.user_id());
     tx.audit(AuditEvent {
         chain: Chain::Org(org.id),
@@ -286,6 +298,7 @@ pub(super) async fn suspend_key(
     }
     tx.append_event(&org.id, now, "key.suspended", None).await?;
     tx.commit().await?;
+    common::logged(&state).await?;
     state.notify(org.id);
     Ok(StatusCode::NO_CONTENT)
 }

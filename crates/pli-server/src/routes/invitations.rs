@@ -6,6 +6,7 @@ use axum::response::Response;
 use pli_api::ErrorCode;
 use pli_api::messages::{AcceptRequest, InvitationInfo, SetupRequest, TokenRequest};
 use pli_crypto::cert::{OrgCertificate, OrgKind};
+use pli_crypto::statement::LogPolicy;
 
 use super::accounts::start_session;
 use super::common::{check_name, credentials, detail, key32, normalize_email, signed};
@@ -96,6 +97,20 @@ pub(super) async fn setup(
             "the certificate does not describe this account",
         ));
     }
+    let policy_signed = signed::<LogPolicy>(&request.log_policy)?;
+    let policy = policy_signed
+        .verify(&root.0)
+        .map_err(|e| ApiError::unprocessable(ErrorCode::BadCertificate, e.to_string()))?;
+    let proposed = state
+        .log
+        .proposal(policy.issued_at)
+        .map_err(ApiError::internal)?;
+    if policy != proposed {
+        return Err(ApiError::unprocessable(
+            ErrorCode::BadCertificate,
+            "the log policy is not this relay's: its origin, key or witnesses differ",
+        ));
+    }
     let credentials = credentials(
         &request.credentials,
         cert.signing_key.to_bytes(),
@@ -106,6 +121,7 @@ pub(super) async fn setup(
     let mut tx = state.store.begin().await?;
     spend(&mut tx, &invitation, now).await?;
     tx.insert_setting("root_key", &root_bytes).await?;
+    tx.log_policy(&common::blob_of(&policy_signed), now).await?;
     tx.insert_org(&Org {
         id: org_cert.org_id,
         kind: OrgKind::Platform,
@@ -148,6 +164,7 @@ pub(super) async fn setup(
     })
     .await?;
     tx.commit().await?;
+    common::logged(&state).await?;
     let user = state
         .store
         .user(&cert.user_id)

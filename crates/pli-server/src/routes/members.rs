@@ -308,6 +308,7 @@ pub(super) async fn certify(
     )
     .await?;
     tx.commit().await?;
+    common::logged(&state).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -405,6 +406,7 @@ pub(super) async fn remove(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
     Found(ep::RemoveMember { org, user }): Found<ep::RemoveMember>,
+    Json(request): Json<pli_api::messages::Revoke>,
 ) -> Result<Json<Removed>, ApiError> {
     let org = administered(&state, &auth, org).await?;
     let member = member_of(&state, &org, user).await?;
@@ -417,8 +419,42 @@ pub(super) async fn remove(
     if member.status == AccountStatus::Removed {
         return Err(ApiError::NotFound);
     }
+    // A certified person's removal is a signed revocation in the transparency log; an
+    // admin's is the platform authority's alone (clients refuse any other).
+    let certified = state.store.current_user_certificate(&member.id).await?;
+    let revocation = match &certified {
+        None => None,
+        Some(_) if member.role != Role::Member => {
+            return Err(ApiError::conflict(
+                ErrorCode::WrongState,
+                "only the platform authority removes an organisation admin",
+            ));
+        }
+        Some(cert) => {
+            let stored: UserCertificate =
+                pli_crypto::codec::Canonical::from_canonical(&cert.certificate.data)
+                    .map_err(ApiError::internal)?;
+            let key = stored.signing_key.fingerprint();
+            Some(
+                common::revocation(
+                    &state,
+                    &auth,
+                    request.revocation.as_ref(),
+                    &org.id,
+                    pli_crypto::statement::Revoked::Person {
+                        user_id: member.id,
+                        key,
+                    },
+                )
+                .await?,
+            )
+        }
+    };
     let now = now_ms();
     let mut tx = state.store.begin().await?;
+    if let Some(revocation) = &revocation {
+        tx.log_append(&revocation.leaf(), now).await?;
+    }
     tx.set_user_status(&member.id, AccountStatus::Removed, now)
         .await?;
     let sessions_ended = tx.delete_user_sessions(&member.id).await?;
@@ -434,6 +470,7 @@ pub(super) async fn remove(
     })
     .await?;
     tx.commit().await?;
+    common::logged(&state).await?;
     Ok(Json(Removed {
         sessions_ended,
         grants_deleted,

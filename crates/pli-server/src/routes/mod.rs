@@ -23,6 +23,7 @@ mod directory;
 mod events;
 mod exchanges;
 mod invitations;
+mod log;
 mod members;
 mod ops;
 mod orgs;
@@ -123,6 +124,9 @@ routes! {
     VerifyAudit, OrgAdmin, audit::verify;
     PlatformAudit, PlatformAdmin, audit::platform;
 
+    LogProposal, Public, log::proposal;
+    LogState, Session, log::state;
+    LogEntries, Session, log::entries;
     Root, Public, directory::root;
     Directory, Session, directory::orgs;
     Certificate, Session, directory::certificate;

@@ -140,6 +140,7 @@ pub(super) async fn create(
     })
     .await?;
     tx.commit().await?;
+    common::logged(&state).await?;
     Ok((StatusCode::CREATED, Json(summary(&org))))
 }
 

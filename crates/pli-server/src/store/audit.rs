@@ -43,7 +43,7 @@ pub struct Event {
 
 impl Tx {
     /// Takes the next position of a chain and returns it with the previous head.
-    async fn advance(&mut self, chain: &str) -> StoreResult<(u64, [u8; 32])> {
+    pub(crate) async fn advance(&mut self, chain: &str) -> StoreResult<(u64, [u8; 32])> {
         self.ensure_chain(chain).await?;
         // The UPDATE locks the row until commit: concurrent appenders wait their turn.
         let row =

@@ -17,6 +17,11 @@ pub struct SignedBlob {
 }
 
 impl SignedBlob {
+    /// The transparency log's leaf: the signed bytes, then the signature.
+    pub fn leaf(&self) -> Vec<u8> {
+        [self.data.as_slice(), self.signature.as_slice()].concat()
+    }
+
     /// The wire form.
     pub fn to_wire(&self) -> pli_api::SignedObject {
         pli_api::SignedObject {
@@ -255,6 +260,8 @@ impl Tx {
         .bind(big(org.created_at)?)
         .execute(&mut *self.tx)
         .await?;
+        self.log_append(&org.certificate.leaf(), org.created_at)
+            .await?;
         self.ensure_chain(&format!("audit:{}", org.id)).await?;
         self.ensure_chain(&format!("events:{}", org.id)).await
     }
@@ -285,6 +292,8 @@ impl Tx {
         .bind(big(key.created_at)?)
         .execute(&mut *self.tx)
         .await?;
+        self.log_append(&key.certificate.leaf(), key.created_at)
+            .await?;
         Ok(())
     }
 
@@ -314,6 +323,8 @@ impl Tx {
         .bind(big(cert.created_at)?)
         .execute(&mut *self.tx)
         .await?;
+        self.log_append(&cert.certificate.leaf(), cert.created_at)
+            .await?;
         Ok(())
     }
 

@@ -19,6 +19,7 @@ pub mod audit;
 pub mod directory;
 pub mod exchanges;
 pub mod invitations;
+pub mod log;
 pub mod sessions;
 pub mod users;
 

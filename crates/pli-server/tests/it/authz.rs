@@ -144,7 +144,11 @@ const CASES: &[Case] = &[
         Body::Json(|_| json!({})),
         true,
     ),
-    case("DELETE /api/orgs/{org}/members/{user}", Body::None, true),
+    case(
+        "DELETE /api/orgs/{org}/members/{user}",
+        Body::Json(|_| json!({ "revocation": null })),
+        true,
+    ),
     case(
         "PUT /api/orgs/{org}/retention",
         Body::Json(|_| json!({ "retention_days": 30 })),
@@ -165,6 +169,9 @@ const CASES: &[Case] = &[
     case("GET /api/orgs/{org}/audit/export", Body::None, true),
     case("GET /api/orgs/{org}/audit/verify", Body::None, true),
     case("GET /api/platform/audit", Body::None, false),
+    case("GET /api/log/proposal", Body::None, false),
+    case("GET /api/log/state", Body::None, false),
+    case("GET /api/log/entries", Body::None, false),
     case("GET /api/directory/root", Body::None, false),
     case("GET /api/directory/orgs", Body::None, false),
     case(

@@ -21,6 +21,9 @@ pub struct Seen {
     pub body_sha256: [u8; 32],
 }
 
+/// A change made to the log's entries before they are served.
+type Rewrite = fn(&mut Vec<serde_json::Value>);
+
 #[derive(Clone)]
 struct Shared {
     upstream: String,
@@ -31,6 +34,12 @@ struct Shared {
     root: Arc<Mutex<Option<String>>>,
     /// Requests received and not answered yet.
     open: Arc<AtomicUsize>,
+    /// The last successful answer to each GET path (with its query).
+    answers: Arc<Mutex<std::collections::HashMap<String, Vec<u8>>>>,
+    /// Canned answers to serve instead of the relay's, by GET path (with its query).
+    canned: Arc<Mutex<std::collections::HashMap<String, Vec<u8>>>>,
+    /// Rewrites the log's entries before they are served.
+    rewrite_entries: Arc<Mutex<Option<Rewrite>>>,
 }
 
 /// Counts a request as open until it is answered (or dropped).
@@ -73,6 +82,9 @@ impl Proxy {
             lie: Arc::default(),
             root: Arc::default(),
             open: Arc::default(),
+            answers: Arc::default(),
+            canned: Arc::default(),
+            rewrite_entries: Arc::default(),
         };
         let router = axum::Router::new()
             .fallback(forward)
@@ -96,6 +108,32 @@ impl Proxy {
         use base64::Engine as _;
         *self.shared.root.lock().unwrap() =
             root.map(|r| base64::engine::general_purpose::STANDARD.encode(r.to_bytes()));
+    }
+
+    /// The relay's last successful answer to a GET of `path` (with its query).
+    pub fn last_answer(&self, path: &str) -> Vec<u8> {
+        self.shared
+            .answers
+            .lock()
+            .unwrap()
+            .get(path)
+            .cloned()
+            .unwrap_or_else(|| panic!("no answer to {path} yet"))
+    }
+
+    /// From now on, a GET of `path` (with its query) is answered with `body` (an answer
+    /// recorded earlier: an older state of the directory); `None` stops the lie.
+    pub fn serve_canned(&self, path: &str, body: Option<Vec<u8>>) {
+        let mut canned = self.shared.canned.lock().unwrap();
+        match body {
+            Some(body) => canned.insert(path.to_owned(), body),
+            None => canned.remove(path),
+        };
+    }
+
+    /// From now on, the log's entries pass through `rewrite` before they are served.
+    pub fn rewrite_log_entries(&self, rewrite: Option<Rewrite>) {
+        *self.shared.rewrite_entries.lock().unwrap() = rewrite;
     }
 
     /// Waits until no request has been open for a quarter of a second: what a cut client
@@ -153,6 +191,24 @@ async fn forward(State(shared): State<Shared>, request: Request) -> Response {
     let status = answer.status();
     let headers = answer.headers().clone();
     let mut bytes = answer.bytes().await.unwrap().to_vec();
+    if head.method == axum::http::Method::GET && status.is_success() {
+        shared
+            .answers
+            .lock()
+            .unwrap()
+            .insert(path.clone(), bytes.clone());
+        if let Some(canned) = shared.canned.lock().unwrap().get(&path) {
+            bytes = canned.clone();
+        }
+        let rewrite = *shared.rewrite_entries.lock().unwrap();
+        if let Some(rewrite) = rewrite
+            && head.uri.path() == "/api/log/entries"
+        {
+            let mut page: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            rewrite(page["entries"].as_array_mut().unwrap());
+            bytes = serde_json::to_vec(&page).unwrap();
+        }
+    }
     if shared.lie.load(Ordering::SeqCst)
         && head.method == axum::http::Method::GET
         && head.uri.path().ends_with("/upload")

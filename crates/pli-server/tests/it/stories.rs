@@ -444,11 +444,9 @@ async fn key_rotation_during_an_upload() {
         .unwrap();
 
     // The court suspends generation 1 (suspected compromise): the upload in flight stops.
-    let path = format!("/api/orgs/{}/keys/1/suspend", w.court);
     w.court_admin
         .session
-        .client()
-        .post_empty(&path, &serde_json::json!({}))
+        .suspend_key(&w.court, 1)
         .await
         .unwrap();
     let refused = w

@@ -1,0 +1,223 @@
+//! The key directory's transparency log, as the relay runs it: every directory change is
+//! appended in its own transaction (`store::log`); this module signs checkpoints with the
+//! relay's log key, asks the witnesses to cosign them (C2SP `tlog-witness`), and keeps
+//! the latest cosigned checkpoint for clients. A witness that is down or refuses leaves
+//! the checkpoint with fewer cosignatures: clients then refuse it, which is a denial of
+//! service, never a silent acceptance.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use pli_crypto::sign::VerifyingKey;
+use pli_crypto::statement::{LogPolicy, WitnessKey};
+use pli_log::note::{
+    COSIGNATURE_V1, NoteKey, add_signature_lines, parse_checkpoint, parse_verifier_key,
+};
+use pli_log::witness::AddCheckpoint;
+use tokio::sync::{Mutex, Notify, watch};
+
+use crate::auth::secrets::ServerKey;
+use crate::config::LogConfig;
+use crate::store::Store;
+
+/// One witness: its key and where to reach it.
+#[derive(Debug, Clone)]
+struct Witness {
+    name: String,
+    key: VerifyingKey,
+    url: String,
+}
+
+/// The relay's side of the log.
+#[derive(Debug)]
+pub struct LogService {
+    key: NoteKey,
+    witnesses: Vec<Witness>,
+    quorum: u8,
+    max_age_s: u32,
+    refresh: Duration,
+    http: reqwest::Client,
+    wake: Notify,
+    published: watch::Sender<u64>,
+    publishing: Mutex<()>,
+}
+
+/// The relay's log key: derived from the server key, so it needs no file of its own.
+pub fn log_key(server_key: &ServerKey, origin: &str) -> anyhow::Result<NoteKey> {
+    NoteKey::new(origin, &server_key.derive(b"pli/v1/log-key")).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+impl LogService {
+    /// The service for `config`, signing with a key derived from `server_key`.
+    pub fn new(config: &LogConfig, server_key: &ServerKey) -> anyhow::Result<Self> {
+        let key = log_key(server_key, &config.origin)?;
+        let witnesses = config
+            .witnesses
+            .iter()
+            .map(|w| {
+                let (name, key) = parse_verifier_key(&w.vkey, COSIGNATURE_V1)?;
+                Ok(Witness {
+                    name,
+                    key,
+                    url: w.url.clone(),
+                })
+            })
+            .collect::<Result<Vec<_>, pli_log::Error>>()
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .context("cannot build the witnesses' HTTP client")?;
+        Ok(Self {
+            key,
+            witnesses,
+            quorum: config.quorum,
+            max_age_s: config.max_age_s,
+            refresh: Duration::from_secs(config.refresh_seconds.max(1)),
+            http,
+            wake: Notify::new(),
+            published: watch::channel(0).0,
+            publishing: Mutex::new(()),
+        })
+    }
+
+    /// What the platform authority signs as the log's policy.
+    pub fn proposal(&self, issued_at: u64) -> anyhow::Result<LogPolicy> {
+        Ok(LogPolicy {
+            origin: self.key.name().to_owned(),
+            log_key: self
+                .key
+                .verifying_key()
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+            witnesses: self
+                .witnesses
+                .iter()
+                .map(|w| WitnessKey {
+                    name: w.name.clone(),
+                    key: w.key,
+                })
+                .collect(),
+            quorum: self.quorum,
+            max_age_s: self.max_age_s,
+            issued_at,
+        })
+    }
+
+    /// Asks for a new checkpoint soon (after a directory change).
+    pub fn changed(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Waits until a checkpoint of at least `size` entries is published, at most `limit`.
+    pub async fn published(&self, size: u64, limit: Duration) -> bool {
+        let mut published = self.published.subscribe();
+        tokio::time::timeout(limit, published.wait_for(|s| *s >= size))
+            .await
+            .is_ok_and(|r| r.is_ok())
+    }
+
+    /// Signs a checkpoint of the log as it is, has it cosigned, and stores it.
+    pub async fn publish(&self, store: &Store) -> anyhow::Result<u64> {
+        let _one_at_a_time = self.publishing.lock().await;
+        let head = store.log_head().await?;
+        let mut note = self
+            .key
+            .sign_checkpoint(head.size, head.frontier.root().0)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        for witness in &self.witnesses {
+            match self.cosign(store, witness, head.size, &note).await {
+                Ok(lines) => {
+                    note =
+                        add_signature_lines(&note, &lines).map_err(|e| anyhow::anyhow!("{e}"))?;
+                }
+                Err(error) => {
+                    tracing::warn!(witness = %witness.name, error = %format!("{error:#}"), "a witness did not cosign");
+                }
+            }
+        }
+        store.set_log_checkpoint(head.size, &note).await?;
+        self.published.send_replace(head.size);
+        Ok(head.size)
+    }
+
+    /// One witness's cosignature line for `note` (of `size` entries), checked.
+    async fn cosign(
+        &self,
+        store: &Store,
+        witness: &Witness,
+        size: u64,
+        note: &[u8],
+    ) -> anyhow::Result<Vec<u8>> {
+        let mut old = store.log_witness_size(&witness.name).await?;
+        for _ in 0..2 {
+            if old > size {
+                anyhow::bail!("the witness is at size {old}, beyond this log's {size}");
+            }
+            let request = AddCheckpoint {
+                old_size: old,
+                proof: store.log_consistency_proof(size, old).await?,
+                note: note.to_vec(),
+            };
+            let response = self
+                .http
+                .post(format!("{}/add-checkpoint", witness.url))
+                .body(request.to_body())
+                .send()
+                .await?;
+            let status = response.status();
+            let body = response.bytes().await?;
+            if status == reqwest::StatusCode::CONFLICT {
+                old = std::str::from_utf8(&body)
+                    .ok()
+                    .and_then(|s| s.trim().parse().ok())
+                    .context("a 409 without the witness's size")?;
+                store.set_log_witness_size(&witness.name, old).await?;
+                continue;
+            }
+            if !status.is_success() {
+                anyhow::bail!(
+                    "the witness answered {status}: {}",
+                    String::from_utf8_lossy(&body)
+                );
+            }
+            self.check_cosignature(witness, note, &body)?;
+            store.set_log_witness_size(&witness.name, size).await?;
+            return Ok(body.to_vec());
+        }
+        anyhow::bail!("the witness keeps answering 409")
+    }
+
+    /// Checks a witness's answer is its valid cosignature of `note` (so one broken
+    /// witness cannot spoil the note for the others).
+    fn check_cosignature(
+        &self,
+        witness: &Witness,
+        note: &[u8],
+        lines: &[u8],
+    ) -> anyhow::Result<()> {
+        let alone = LogPolicy {
+            witnesses: vec![WitnessKey {
+                name: witness.name.clone(),
+                key: witness.key,
+            }],
+            quorum: 1,
+            max_age_s: u32::MAX,
+            ..self.proposal(0)?
+        };
+        let cosigned = add_signature_lines(note, lines).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let now = crate::now_ms() / 1000;
+        pli_log::verify_checkpoint(&alone, &cosigned, now).map_err(|e| anyhow::anyhow!("{e}"))?;
+        parse_checkpoint(&cosigned).map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(())
+    }
+
+    /// Publishes after each change, and again every `refresh` so cosignatures stay fresh.
+    pub async fn run(&self, store: Store) {
+        loop {
+            if let Err(error) = self.publish(&store).await {
+                tracing::warn!(error = %format!("{error:#}"), "cannot publish a checkpoint");
+            }
+            let _ = tokio::time::timeout(self.refresh, self.wake.notified()).await;
+        }
+    }
+}

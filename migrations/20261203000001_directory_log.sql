@@ -1,0 +1,26 @@
+-- The key directory's transparency log (pli-log): every signed statement of the
+-- directory, in order (`idx` from 0), the Merkle tree's stored hashes (tlog_tiles'
+-- numbering), the tree's right edge to append the next entry, the latest checkpoint
+-- with its witnesses' cosignatures, and the size each witness last cosigned.
+CREATE TABLE log_entries (
+    idx BIGINT PRIMARY KEY,
+    leaf BYTEA NOT NULL,
+    created_at BIGINT NOT NULL
+);
+
+CREATE TABLE log_hashes (
+    idx BIGINT PRIMARY KEY,
+    hash BYTEA NOT NULL
+);
+
+CREATE TABLE log_head (
+    id BIGINT PRIMARY KEY,
+    size BIGINT NOT NULL,
+    frontier TEXT NOT NULL,
+    checkpoint BYTEA
+);
+
+CREATE TABLE log_witnesses (
+    name TEXT PRIMARY KEY,
+    size BIGINT NOT NULL
+);
