@@ -384,6 +384,6 @@ mod tests {
                 d.path
             );
         }
-        assert_eq!(ALL.len(), 48);
+        assert_eq!(ALL.len(), 51);
     }
 }
