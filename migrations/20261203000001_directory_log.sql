@@ -24,3 +24,13 @@ CREATE TABLE log_witnesses (
     name TEXT PRIMARY KEY,
     size BIGINT NOT NULL
 );
+
+-- The last checkpoint each person verified, signed by them (pli-crypto's
+-- SeenCheckpoint): their next login, on any device, must find a log that extends it.
+CREATE TABLE seen_checkpoints (
+    user_id TEXT PRIMARY KEY REFERENCES users(id),
+    size BIGINT NOT NULL,
+    data BYTEA NOT NULL,
+    signature BYTEA NOT NULL,
+    updated_at BIGINT NOT NULL
+);

@@ -19,7 +19,7 @@
 use std::fmt::Write as _;
 
 use crate::messages;
-use crate::{ExchangeId, OrgId, UserId};
+use crate::{ExchangeId, OrgId, SignedObject, UserId};
 
 /// An HTTP method of the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -245,6 +245,8 @@ endpoints! {
     Reauth: Post "/api/auth/reauth" {} => messages::ReauthRequest => NoBody;
     /// The logged-in account.
     GetMe: Get "/api/me" {} => NoBody => messages::Me;
+    /// Records the last checkpoint of the log this person verified (signed by them).
+    PutSeenCheckpoint: Put "/api/me/checkpoint" {} => SignedObject => NoBody;
     /// Changes the password (same keys, bundle sealed again).
     ChangePassword: Post "/api/me/password" {} => messages::PasswordChange => NoBody;
     /// Starts TOTP enrolment.
@@ -384,6 +386,6 @@ mod tests {
                 d.path
             );
         }
-        assert_eq!(ALL.len(), 51);
+        assert_eq!(ALL.len(), 52);
     }
 }

@@ -22,6 +22,9 @@ pub struct Client {
     http: reqwest::Client,
     base: String,
     token: Option<String>,
+    /// What this device verified of the key directory's log before (a session made from
+    /// this client starts from it: the relay's log must extend it).
+    known_log: Option<std::sync::Arc<crate::KnownLog>>,
 }
 
 impl Client {
@@ -31,7 +34,22 @@ impl Client {
             http: reqwest::Client::new(),
             base: base.trim_end_matches('/').to_owned(),
             token: None,
+            known_log: None,
         }
+    }
+
+    /// This client, remembering what this device verified of the directory's log (kept
+    /// by the caller between sessions: the browser's sealed storage, the CLI's state).
+    pub fn with_known_log(&self, known: crate::KnownLog) -> Self {
+        Self {
+            known_log: Some(std::sync::Arc::new(known)),
+            ..self.clone()
+        }
+    }
+
+    /// What this device verified of the directory's log before, if the caller said.
+    pub fn known_log(&self) -> Option<&crate::KnownLog> {
+        self.known_log.as_deref()
     }
 
     /// The relay's base URL.

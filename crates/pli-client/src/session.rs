@@ -36,6 +36,7 @@ mod admin;
 mod auth;
 mod directory;
 mod log;
+pub use log::KnownLog;
 mod plan;
 mod receive;
 mod send;

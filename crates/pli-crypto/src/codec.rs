@@ -49,6 +49,9 @@ pub enum Domain {
     /// The key directory log's policy (its key, its witnesses), signed by the platform
     /// authority.
     LogPolicy,
+    /// The last checkpoint of the key directory's log a person verified, signed by them
+    /// (kept by the relay, so that it cannot show them an older log unnoticed).
+    SeenCheckpoint,
 }
 
 impl Domain {
@@ -65,6 +68,7 @@ impl Domain {
             Self::KeyGrant => b"pli/v1/key-grant\0",
             Self::Revocation => b"pli/v1/revocation\0",
             Self::LogPolicy => b"pli/v1/log-policy\0",
+            Self::SeenCheckpoint => b"pli/v1/seen-checkpoint\0",
         }
     }
 
@@ -81,6 +85,7 @@ impl Domain {
             Self::KeyGrant => "key grant",
             Self::Revocation => "revocation",
             Self::LogPolicy => "log policy",
+            Self::SeenCheckpoint => "seen checkpoint",
         }
     }
 }

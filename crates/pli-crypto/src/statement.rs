@@ -178,6 +178,46 @@ impl Canonical for LogPolicy {
     }
 }
 
+/// The last checkpoint of the directory's log a person verified, signed by them. The relay
+/// keeps it for them: at their next login, on any device, the log must extend it (a
+/// relay cannot show them an older or forked log without the signature failing, and
+/// dropping it is noticed by any device that remembers a later one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenCheckpoint {
+    /// The person.
+    pub user_id: UserId,
+    /// The log's origin.
+    pub origin: String,
+    /// The number of entries verified.
+    pub size: u64,
+    /// The tree's root hash at that size.
+    pub root: [u8; 32],
+    /// When (milliseconds since the Unix epoch).
+    pub seen_at: u64,
+}
+
+impl Canonical for SeenCheckpoint {
+    const DOMAIN: Domain = Domain::SeenCheckpoint;
+
+    fn encode_fields(&self, e: &mut Encoder) {
+        e.id(&self.user_id);
+        e.str(&self.origin, MAX_ORIGIN_LEN, "log origin");
+        e.u64(self.size);
+        e.fixed(&self.root);
+        e.u64(self.seen_at);
+    }
+
+    fn decode_fields(d: &mut Decoder<'_>) -> Result<Self, Error> {
+        Ok(Self {
+            user_id: d.id()?,
+            origin: d.str(MAX_ORIGIN_LEN, "log origin")?,
+            size: d.u64()?,
+            root: d.fixed::<32>()?,
+            seen_at: d.u64()?,
+        })
+    }
+}
+
 #[cfg(all(test, feature = "secret"))]
 mod tests {
     use super::*;

@@ -107,6 +107,10 @@ pub struct Me {
     pub kdf: Kdf,
     /// The platform root public key (Ed25519), if the platform is set up.
     pub root_key: Option<Base64>,
+    /// The last checkpoint of the key directory's log this person verified
+    /// (SeenCheckpoint, signed by them), if any.
+    #[serde(default)]
+    pub seen_checkpoint: Option<SignedObject>,
 }
 
 /// Login's answer.

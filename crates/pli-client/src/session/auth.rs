@@ -284,6 +284,7 @@ impl Session {
             (sealed, given) => sealed.or(given),
         };
         let trust = pin_root(pinned, me.root_key.as_ref())?;
+        let log = log::SharedLog::seeded(client.known_log());
         let mut session = Self {
             client,
             me,
@@ -292,7 +293,7 @@ impl Session {
             trust,
             org_keys: BTreeMap::new(),
             seen_generations: SeenGenerations::default(),
-            log: log::SharedLog::default(),
+            log,
             kdf_for_new_accounts: kdf,
             account_key,
             kit_due: false,

@@ -1,30 +1,68 @@
 //! The key directory's transparency log, as this session follows it: the policy signed by
 //! the pinned root, a checkpoint the log's key signed and the policy's quorum of
-//! witnesses cosigned (recently), the entries since the last checkpoint this session
-//! verified, checked to be exactly the ones the new checkpoint signs, and replayed into a
+//! witnesses cosigned (recently), the entries since the last checkpoint verified, checked
+//! to be exactly the ones the new checkpoint signs, and replayed into a
 //! [`pli_log::Directory`]. Every key the session encrypts to must be the one the
 //! directory holds as the organisation's latest, unsuspended generation.
+//!
+//! What was verified is remembered in two places, so that a relay cannot show an older
+//! or forked log unnoticed: on this device ([`KnownLog`], which the caller keeps between
+//! sessions: sealed in the browser's storage, in the CLI's state), and on the relay, as a
+//! [`SeenCheckpoint`] the person signs (so another device of theirs, or this one after
+//! its storage was cleared, still finds it). A log shorter than either, or whose entries
+//! do not lead to the checkpoint signed, is refused; a relay that drops its copy is
+//! caught by any device that remembers the relay had it.
 
 use pli_api::messages::{LogRange, MAX_LOG_ENTRIES};
-use pli_crypto::statement::LogPolicy;
+use pli_crypto::statement::{LogPolicy, SeenCheckpoint};
 use pli_log::{Directory, Entry};
+use serde::{Deserialize, Serialize};
 
 use super::*;
 
-/// The directory replayed from the log, shared by a session's clones.
+/// What a device verified of the directory's log: the directory replayed, and the size
+/// of the checkpoint the relay confirmed it holds for the person (signed by them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KnownLog {
+    /// The directory replayed from the log.
+    pub directory: Directory,
+    /// The size of the person's checkpoint the relay acknowledged holding.
+    pub confirmed: u64,
+}
+
+/// The log as this session verified it, and the checkpoint it last had the relay
+/// record, shared by the session's clones.
 #[derive(Clone, Default)]
-pub(crate) struct SharedLog(Arc<Mutex<Option<Directory>>>);
+pub(crate) struct SharedLog(Arc<Mutex<(Option<KnownLog>, Option<SeenCheckpoint>)>>);
 
 impl SharedLog {
-    fn get(&self) -> Option<Directory> {
+    /// Starting from what the device knew before.
+    pub(crate) fn seeded(known: Option<&KnownLog>) -> Self {
+        Self(Arc::new(Mutex::new((known.cloned(), None))))
+    }
+
+    fn get(&self) -> Option<KnownLog> {
         self.0
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+            .0
             .clone()
     }
 
-    fn set(&self, directory: Directory) {
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(directory);
+    fn recorded(&self) -> Option<SeenCheckpoint> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .1
+            .clone()
+    }
+
+    fn set(&self, known: KnownLog, recorded: Option<SeenCheckpoint>) {
+        let mut shared = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        shared.0 = Some(known);
+        if recorded.is_some() {
+            shared.1 = recorded;
+        }
     }
 }
 
@@ -33,6 +71,23 @@ fn inconsistent(why: impl Into<String>) -> ClientError {
 }
 
 impl Session {
+    /// The checkpoint the relay holds as this person's last verified one: what it served
+    /// with the account, if that verifies (signed with their own key, for them, of this
+    /// log), or the one this session had it record since, whichever is larger.
+    fn recorded_checkpoint(&self, origin: &str) -> Option<SeenCheckpoint> {
+        let served = self.me.seen_checkpoint.as_ref().and_then(|wire| {
+            let seen = Signed::<SeenCheckpoint>::from_wire(wire)
+                .ok()?
+                .verify(&self.keys.signing.verifying_key())
+                .ok()?;
+            (seen.user_id == self.me.user_id && seen.origin == origin).then_some(seen)
+        });
+        match (served, self.log.recorded()) {
+            (Some(a), Some(b)) => Some(if a.size >= b.size { a } else { b }),
+            (a, b) => a.or(b),
+        }
+    }
+
     /// Brings the session's view of the directory up to the relay's latest checkpoint,
     /// verifying everything on the way. On any failure the view stays as it was.
     pub async fn sync_log(&self) -> Result<(), ClientError> {
@@ -49,17 +104,31 @@ impl Session {
             .ok_or_else(|| inconsistent("the relay serves no checkpoint"))?;
         let checkpoint = pli_log::verify_checkpoint(&policy, note.as_bytes(), now_ms() / 1000)
             .map_err(|e| inconsistent(e.to_string()))?;
-        let mut directory = match self.log.get() {
-            Some(known) if known.is_for(&self.trust) => known,
-            _ => Directory::new(&self.trust),
-        };
-        if checkpoint.size < directory.size() {
+
+        let known = self.log.get().filter(|k| k.directory.is_for(&self.trust));
+        let confirmed = known.as_ref().map_or(0, |k| k.confirmed);
+        let mut directory = known.map_or_else(|| Directory::new(&self.trust), |k| k.directory);
+        let recorded = self.recorded_checkpoint(&policy.origin);
+        let recorded_size = recorded.as_ref().map_or(0, |r| r.size);
+        if recorded_size < confirmed {
             return Err(inconsistent(format!(
-                "the log has {} entries, but {} were verified before: it was rolled back",
-                checkpoint.size,
-                directory.size()
+                "the relay no longer holds the checkpoint of {confirmed} entries you verified: it may be hiding changes to the directory"
             )));
         }
+        let floor = directory.size().max(recorded_size);
+        if checkpoint.size < floor {
+            return Err(inconsistent(format!(
+                "the log has {} entries, but {floor} were verified before: it was rolled back",
+                checkpoint.size
+            )));
+        }
+        let at_recorded = |directory: &Directory| match &recorded {
+            Some(r) if r.size == directory.size() && r.root != directory.root_hash() => Err(
+                inconsistent("the log is not the one you verified before (a forked log)"),
+            ),
+            _ => Ok(()),
+        };
+        at_recorded(&directory)?;
         while directory.size() < checkpoint.size {
             let start = directory.size();
             let end = checkpoint.size.min(start.saturating_add(MAX_LOG_ENTRIES));
@@ -74,13 +143,11 @@ impl Session {
                     "the relay serves fewer entries than its checkpoint counts",
                 ));
             }
-            for leaf in page
-                .entries
-                .iter()
-                .take(usize::try_from(end - start).unwrap_or(usize::MAX))
-            {
+            let wanted = usize::try_from(end - start).unwrap_or(usize::MAX);
+            for leaf in page.entries.iter().take(wanted) {
                 let entry = Entry::from_leaf(&leaf.0).map_err(|e| inconsistent(e.to_string()))?;
                 directory.apply(&entry);
+                at_recorded(&directory)?;
             }
         }
         if directory.root_hash() != checkpoint.hash {
@@ -91,24 +158,75 @@ impl Session {
         if directory.policy() != Some(policy_signed.sha256()) {
             return Err(inconsistent("the policy served is not the log's latest"));
         }
-        self.log.set(directory);
+        let now_recorded = self
+            .record_checkpoint(&policy.origin, &directory, recorded_size)
+            .await?;
+        let confirmed = now_recorded
+            .as_ref()
+            .map_or(recorded_size, |r| r.size)
+            .max(confirmed);
+        self.log.set(
+            KnownLog {
+                directory,
+                confirmed,
+            },
+            now_recorded,
+        );
         Ok(())
+    }
+
+    /// Has the relay keep, signed by this person, the checkpoint just verified (a
+    /// certified person, when it grew); returns it if the relay took it.
+    async fn record_checkpoint(
+        &self,
+        origin: &str,
+        directory: &Directory,
+        recorded: u64,
+    ) -> Result<Option<SeenCheckpoint>, ClientError> {
+        if self.me.status != AccountStatus::Active || directory.size() <= recorded {
+            return Ok(None);
+        }
+        let seen = SeenCheckpoint {
+            user_id: self.me.user_id,
+            origin: origin.to_owned(),
+            size: directory.size(),
+            root: directory.root_hash(),
+            seen_at: now_ms(),
+        };
+        let signed = Signed::sign(&seen, &self.keys.signing)?;
+        match self
+            .client
+            .submit(&ep::PutSeenCheckpoint {}, &signed.to_wire())
+            .await
+        {
+            Ok(()) => Ok(Some(seen)),
+            // Another session of this person recorded a larger one: that is theirs.
+            Err(e) if e.status() == Some(409) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// What this session verified of the log, to keep for the next session on this
+    /// device ([`Client::with_known_log`]).
+    pub fn known_log(&self) -> Option<KnownLog> {
+        self.log.get()
     }
 
     /// The directory as last verified (after [`Session::sync_log`]).
     pub fn directory_log(&self) -> Option<Directory> {
-        self.log.get()
+        self.log.get().map(|k| k.directory)
     }
 
     /// Checks a key the relay serves against the log: the organisation's latest
     /// generation, not suspended.
     pub(super) fn check_logged_key(&self, key: &pli_api::SignedObject) -> Result<(), ClientError> {
-        let directory = self
+        let known = self
             .log
             .get()
             .ok_or_else(|| inconsistent("the key directory's log was not verified yet"))?;
         let signed = Signed::<OrgKeyCertificate>::from_wire(key)?;
-        directory
+        known
+            .directory
             .check_org_key(&signed)
             .map_err(ClientError::KeyNotLatest)
     }

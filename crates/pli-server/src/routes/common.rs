@@ -187,6 +187,11 @@ pub(crate) async fn me(state: &AppState, user: &User) -> Result<Me, ApiError> {
         root_key: root_key(state)
             .await?
             .map(|k| Base64(k.to_bytes().to_vec())),
+        seen_checkpoint: state
+            .store
+            .seen_checkpoint(&user.id)
+            .await?
+            .map(|blob| blob.to_wire()),
     })
 }
 

@@ -1,14 +1,21 @@
 //! The key directory's transparency log: what the relay proposes as its policy, the
 //! policy and latest checkpoint, ranges of entries.
 
+use axum::Extension;
 use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use pli_api::SignedObject;
 use pli_api::messages::{
     LogEntries, LogProposal, LogRange, LogState, MAX_LOG_ENTRIES, ProposedWitness,
 };
 use pli_api::{Base64, ErrorCode};
+use pli_crypto::cert::UserCertificate;
+use pli_crypto::codec::Canonical;
+use pli_crypto::statement::SeenCheckpoint;
 
 use super::Json;
 use crate::app::AppState;
+use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::now_ms;
 
@@ -53,4 +60,45 @@ pub(super) async fn entries(
     Ok(Json(LogEntries {
         entries: entries.into_iter().map(Base64).collect(),
     }))
+}
+
+/// Records the checkpoint the caller verified: signed with the key of their current
+/// certificate, for them, of this log, no larger than it, and not smaller than the one
+/// recorded (409).
+pub(super) async fn put_seen(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Json(wire): Json<SignedObject>,
+) -> Result<StatusCode, ApiError> {
+    let signed = super::common::signed::<SeenCheckpoint>(&wire)?;
+    let own = super::common::own_certificate(&state, &auth.user.id).await?;
+    let cert: UserCertificate =
+        Canonical::from_canonical(&own.certificate.data).map_err(ApiError::internal)?;
+    let seen = signed
+        .verify(&cert.signing_key)
+        .map_err(|e| ApiError::unprocessable(ErrorCode::BadCertificate, e.to_string()))?;
+    let head = state.store.log_head().await?;
+    let origin = state.log.proposal(0).map_err(ApiError::internal)?.origin;
+    if seen.user_id != auth.user.id || seen.origin != origin || seen.size > head.size {
+        return Err(ApiError::unprocessable(
+            ErrorCode::BadCertificate,
+            "this checkpoint is not the caller's, or not of this log",
+        ));
+    }
+    let recorded = state
+        .store
+        .set_seen_checkpoint(
+            &auth.user.id,
+            seen.size,
+            &super::common::blob_of(&signed),
+            now_ms(),
+        )
+        .await?;
+    if !recorded {
+        return Err(ApiError::conflict(
+            ErrorCode::WrongState,
+            "a checkpoint of a larger log is recorded",
+        ));
+    }
+    Ok(StatusCode::NO_CONTENT)
 }

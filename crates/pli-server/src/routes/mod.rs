@@ -99,6 +99,7 @@ routes! {
     Logout, Session, accounts::logout;
     Reauth, Session, accounts::reauth;
     GetMe, Session, accounts::me;
+    PutSeenCheckpoint, Session, log::put_seen;
     ChangePassword, Session, accounts::change_password;
     TotpSetup, Session, accounts::totp_setup;
     TotpConfirm, Session, accounts::totp_confirm;

@@ -195,6 +195,46 @@ impl Store {
         Ok(proof.into_iter().map(|h| h.0).collect())
     }
 
+    /// The last checkpoint `user` verified, as they signed it.
+    pub async fn seen_checkpoint(&self, user: &pli_api::UserId) -> StoreResult<Option<SignedBlob>> {
+        let row = sqlx::query("SELECT data, signature FROM seen_checkpoints WHERE user_id = $1")
+            .bind(user.to_string())
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|row| {
+            Ok(SignedBlob {
+                data: row.try_get("data")?,
+                signature: row.try_get("signature")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Records the checkpoint `user` verified, unless one of a larger log is recorded:
+    /// `false` then.
+    pub async fn set_seen_checkpoint(
+        &self,
+        user: &pli_api::UserId,
+        size: u64,
+        signed: &SignedBlob,
+        now: u64,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "INSERT INTO seen_checkpoints (user_id, size, data, signature, updated_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (user_id) DO UPDATE SET size = excluded.size, data = excluded.data, \
+             signature = excluded.signature, updated_at = excluded.updated_at \
+             WHERE seen_checkpoints.size <= excluded.size",
+        )
+        .bind(user.to_string())
+        .bind(big(size)?)
+        .bind(signed.data.clone())
+        .bind(signed.signature.clone())
+        .bind(big(now)?)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// The size each witness last cosigned, as far as this relay knows.
     pub async fn log_witness_size(&self, name: &str) -> StoreResult<u64> {
         let row = sqlx::query("SELECT size FROM log_witnesses WHERE name = $1")

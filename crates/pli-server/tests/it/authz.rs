@@ -169,6 +169,11 @@ const CASES: &[Case] = &[
     case("GET /api/orgs/{org}/audit/export", Body::None, true),
     case("GET /api/orgs/{org}/audit/verify", Body::None, true),
     case("GET /api/platform/audit", Body::None, false),
+    case(
+        "PUT /api/me/checkpoint",
+        Body::Json(|_| json!({ "data": "", "signature": "" })),
+        false,
+    ),
     case("GET /api/log/proposal", Body::None, false),
     case("GET /api/log/state", Body::None, false),
     case("GET /api/log/entries", Body::None, false),
