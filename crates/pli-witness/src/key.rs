@@ -8,7 +8,16 @@ use std::io::{Read as _, Write as _};
 use std::path::Path;
 
 use anyhow::{Context as _, bail};
+use pli_log::note::{COSIGNATURE_V1, NoteKey};
 use zeroize::Zeroizing;
+
+/// The `cosignature/v1` verifier key (`name+id+base64`) of the witness `name` whose key
+/// is `seed`.
+pub fn verifier_key(name: &str, seed: &[u8; 32]) -> anyhow::Result<String> {
+    let key = NoteKey::new(name, seed).with_context(|| format!("invalid witness name {name:?}"))?;
+    key.verifier_key(COSIGNATURE_V1)
+        .context("cannot encode the witness key")
+}
 
 /// Makes a new key from the operating system's randomness and writes it to `path`
 /// (mode 0600), which must not exist yet.
