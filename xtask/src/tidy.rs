@@ -22,8 +22,9 @@ use xshell::{Shell, cmd};
 use crate::Workspace;
 use crate::cmd::read_echoed;
 
-/// Crates that must build without `pli-crypto/secret` (normal and build dependencies).
-pub(crate) const RELAY_CRATES: &[&str] = &["pli-server"];
+/// Crates that must build without `pli-crypto/secret` (normal and build dependencies):
+/// the relay, and the witness its tests start.
+pub(crate) const RELAY_CRATES: &[&str] = &["pli-server", "pli-witness"];
 
 /// Directories never scanned.
 const SKIPPED_DIRS: &[&str] = &["target", "node_modules", "pkg", "dist"];

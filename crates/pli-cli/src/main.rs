@@ -5,6 +5,8 @@
 //!
 //! * [`offline`]: `keygen`, `encrypt`, `decrypt`, which work on local files only and are
 //!   compatible with the `age` and `rage` tools.
+//! * [`witness`]: `pli witness keygen`, `vkey`, `serve`, a witness of a Pli key
+//!   directory (C2SP `tlog-witness`), the one command that serves.
 //!
 //! The helpers they share: [`keys`] (reading recipients and identity files), [`files`]
 //! (streaming input, and output that appears only once complete), [`armor`] (streaming
@@ -24,6 +26,7 @@ mod armor;
 mod files;
 mod keys;
 mod offline;
+mod witness;
 
 /// End-to-end encrypted file exchange: age-compatible encryption on the command line.
 #[derive(Debug, Parser)]
@@ -46,6 +49,9 @@ enum Command {
     Encrypt(offline::EncryptArgs),
     /// Decrypt an age file (binary or ASCII-armored), like `age -d`.
     Decrypt(offline::DecryptArgs),
+    /// Run a witness of a Pli key directory: cosign the relay's checkpoints (C2SP
+    /// tlog-witness).
+    Witness(witness::WitnessArgs),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +63,7 @@ fn main() -> ExitCode {
         Command::Keygen(args) => offline::keygen(args),
         Command::Encrypt(args) => offline::encrypt(args),
         Command::Decrypt(args) => offline::decrypt(args),
+        Command::Witness(args) => witness::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -27,10 +27,9 @@ pub fn key_id(name: &str, kind: u8, key: &VerifyingKey) -> u32 {
 pub fn parse_verifier_key(vkey: &str, kind: u8) -> Result<(String, VerifyingKey), Error> {
     use base64::Engine as _;
     let bad = |why: &str| Error::Checkpoint(format!("verifier key {vkey:?}: {why}"));
-    let mut parts = vkey.split('+');
-    let (Some(name), Some(id), Some(key), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    // A name has no '+', nor has the hexadecimal id; base64 may.
+    let mut parts = vkey.splitn(3, '+');
+    let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(bad("not name+id+key"));
     };
     if !pli_crypto::statement::is_note_key_name(name) {

@@ -43,7 +43,9 @@ pub enum Refusal {
         /// The witness's size for this log.
         size: u64,
     },
-    /// 422: the consistency proof does not prove that the new tree extends the old.
+    /// 422: the consistency proof does not prove that the new tree extends the old (a
+    /// checkpoint of the witness's size with another root, a proof from size 0, a tree
+    /// of size 0 whose root is not the empty tree's).
     #[error("the consistency proof does not verify")]
     Inconsistent,
 }
@@ -97,9 +99,12 @@ impl AddCheckpoint {
             .split_once("\n\n")
             .ok_or(Refusal::Malformed("no blank line before the checkpoint"))?;
         let mut lines = head.split('\n');
+        // ASCII decimal without leading zeroes (`u64::from_str` also takes `+7`, `007`).
         let old_size = lines
             .next()
             .and_then(|line| line.strip_prefix("old "))
+            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+            .filter(|n| *n == "0" || !n.starts_with('0'))
             .and_then(|n| n.parse::<u64>().ok())
             .ok_or(Refusal::Malformed("the first line is not `old <size>`"))?;
         let mut proof = Vec::new();
@@ -137,17 +142,21 @@ pub fn check(state: &LogState, request: &AddCheckpoint) -> Result<(LogState, Vec
         Ok((verified, _)) if verified.iter().any(|s| s.id() == id) => {}
         _ => return Err(Refusal::NotSigned),
     }
-    if request.old_size != state.size {
-        return Err(Refusal::Conflict { size: state.size });
-    }
     let new_size = checkpoint.size();
     let new_hash = *checkpoint.hash();
+    // C2SP's order: 400 for an old size past the checkpoint, before 409 for a stale one.
     if request.old_size > new_size {
         return Err(Refusal::Malformed(
             "the old size is larger than the checkpoint's",
         ));
     }
-    let consistent = if request.old_size == 0 {
+    if request.old_size != state.size {
+        return Err(Refusal::Conflict { size: state.size });
+    }
+    let consistent = if new_size == 0 {
+        // The empty tree's root is the hash of the empty string (RFC 6962, 2.1).
+        request.proof.is_empty() && new_hash == tlog_tiles::EMPTY_HASH
+    } else if request.old_size == 0 {
         request.proof.is_empty()
     } else if request.old_size == new_size {
         request.proof.is_empty() && new_hash.0 == state.hash

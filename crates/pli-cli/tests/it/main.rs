@@ -6,6 +6,7 @@
 //!   and leaves no output file (nor temporary file) behind.
 //! * [`keygen`]: the identity file's format and protection.
 //! * [`usage`]: recipients files, identity files, standard input and output.
+//! * [`witness`]: `pli witness`'s key file, and a witness served, killed and restarted.
 //!
 //! [`harness`] runs the commands and makes keys and data.
 
@@ -22,3 +23,4 @@ mod harness;
 mod interop;
 mod keygen;
 mod usage;
+mod witness;

@@ -125,3 +125,25 @@ fn verifier_keys_round_trip_and_name_their_type() {
         "the id binds the name"
     );
 }
+
+#[test]
+fn verifier_keys_whose_base64_holds_a_plus_parse() {
+    use pli_log::note::{COSIGNATURE_V1, ED25519, parse_verifier_key};
+    let mut with_plus = 0;
+    for seed in 0..=255u8 {
+        let key = NoteKey::new("temoin.example.fr", &[seed; 32]).unwrap();
+        for kind in [ED25519, COSIGNATURE_V1] {
+            let vkey = key.verifier_key(kind).unwrap();
+            with_plus += usize::from(vkey.matches('+').count() > 2);
+            assert_eq!(
+                parse_verifier_key(&vkey, kind).unwrap(),
+                ("temoin.example.fr".to_owned(), key.verifying_key().unwrap()),
+                "{vkey}"
+            );
+        }
+    }
+    assert!(
+        with_plus > 100,
+        "{with_plus} keys with a '+' in their base64"
+    );
+}

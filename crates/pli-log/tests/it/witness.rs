@@ -113,3 +113,45 @@ fn a_witness_refuses_a_checkpoint_the_log_did_not_sign() {
     assert_eq!(check(&fresh(), &request), Err(Refusal::UnknownLog));
     assert!(AddCheckpoint::parse(b"old x\n\nnote").is_err());
 }
+
+#[test]
+fn a_witness_answers_in_the_order_and_with_the_codes_c2sp_gives() {
+    let mut log = Log::new();
+    for i in 0..5u8 {
+        log.append(&[i]);
+    }
+    let (state, _) = check(&fresh(), &log.request(0)).unwrap();
+
+    // The same size with another root: 422 (C2SP's tlog-witness of 2026; 409 before).
+    let mut other = Log::new();
+    for i in 10..15u8 {
+        other.append(&[i]);
+    }
+    assert_eq!(check(&state, &other.request(5)), Err(Refusal::Inconsistent));
+
+    // A tree of size 0 has the empty tree's root.
+    let (log_key, _, _) = keys();
+    let empty = |hash| AddCheckpoint {
+        old_size: 0,
+        proof: vec![],
+        note: log_key.sign_checkpoint(0, hash).unwrap(),
+    };
+    assert!(check(&fresh(), &empty(tlog_tiles::EMPTY_HASH.0)).is_ok());
+    assert_eq!(check(&fresh(), &empty([1; 32])), Err(Refusal::Inconsistent));
+
+    // An old size past the checkpoint's is malformed (400), even when it is also stale.
+    let mut request = log.request(0);
+    request.old_size = 9;
+    assert!(matches!(
+        check(&state, &request),
+        Err(Refusal::Malformed(_))
+    ));
+
+    // The old size is ASCII decimal without leading zeroes.
+    let body = String::from_utf8(log.request(5).to_body()).unwrap();
+    for bad in ["old 05\n", "old +5\n", "old -5\n", "old  5\n"] {
+        let body = body.replacen("old 5\n", bad, 1);
+        assert!(AddCheckpoint::parse(body.as_bytes()).is_err(), "{bad:?}");
+    }
+    assert!(AddCheckpoint::parse(log.request(0).to_body().as_slice()).is_ok());
+}
