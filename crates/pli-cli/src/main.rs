@@ -7,13 +7,15 @@
 //!   compatible with the `age` and `rage` tools.
 //! * [`witness`]: `pli witness keygen`, `vkey`, `serve`, a witness of a Pli key
 //!   directory (C2SP `tlog-witness`), the one command that serves.
+//! * [`monitor`]: `pli monitor`, an organisation's watch over the key directory's log.
 //!
 //! The helpers they share: [`keys`] (reading recipients and identity files), [`files`]
 //! (streaming input, and output that appears only once complete), [`armor`] (streaming
 //! ASCII armor).
 //!
 //! Every failure ends the process with status 1 and one line on standard error,
-//! `pli: <what went wrong>: <why>`.
+//! `pli: <what went wrong>: <why>`; `pli monitor` ends with status 3 when it found entries
+//! that need a look.
 
 use std::error::Error as StdError;
 use std::io::{self, Write as _};
@@ -25,6 +27,7 @@ use clap::{Parser, Subcommand};
 mod armor;
 mod files;
 mod keys;
+mod monitor;
 mod offline;
 mod witness;
 
@@ -52,6 +55,10 @@ enum Command {
     /// Run a witness of a Pli key directory: cosign the relay's checkpoints (C2SP
     /// tlog-witness).
     Witness(witness::WitnessArgs),
+    /// Watch an organisation in a Pli key directory's log: list every entry about it
+    /// since the last run; status 3 if one was signed by none of its admins or broke the
+    /// directory's rules (run it from cron).
+    Monitor(monitor::MonitorArgs),
 }
 
 fn main() -> ExitCode {
@@ -64,6 +71,11 @@ fn main() -> ExitCode {
         Command::Encrypt(args) => offline::encrypt(args),
         Command::Decrypt(args) => offline::decrypt(args),
         Command::Witness(args) => witness::run(args),
+        Command::Monitor(args) => match monitor::run(args) {
+            Ok(true) => return ExitCode::from(3),
+            Ok(false) => Ok(()),
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

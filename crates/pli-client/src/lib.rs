@@ -29,6 +29,6 @@ mod session;
 pub use error::ClientError;
 pub use http::Client;
 pub use session::{
-    Account, DirectoryEntry, FileInput, KnownLog, PendingSend, Phase, PlannedFile, Progress,
-    Reader, Received, SendOptions, Session,
+    Account, DirectoryEntry, FileInput, KnownLog, MonitorReport, PendingSend, Phase, PlannedFile,
+    Progress, Reader, Received, SendOptions, Session,
 };

@@ -36,8 +36,49 @@ pub struct TestServer {
     pub database_url: String,
     /// The relay's state (blob store, store).
     pub state: AppState,
+    /// The two witnesses its log's checkpoints need (quorum 2), running until dropped.
+    pub witnesses: Vec<pli_witness::Running>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     postgres: Option<(String, String)>,
+}
+
+/// The names of the test relays' witnesses.
+pub const WITNESSES: [&str; 2] = ["temoin-1.pli.test", "temoin-2.pli.test"];
+
+/// Starts the two witnesses of a test relay whose log is `origin`, signed by a key
+/// derived from `server_key`; returns them and the configuration naming them.
+async fn witnesses(
+    data: &std::path::Path,
+    server_key: &ServerKey,
+    origin: &str,
+) -> anyhow::Result<(
+    Vec<pli_witness::Running>,
+    Vec<crate::config::WitnessEndpoint>,
+)> {
+    let log_vkey = crate::log::log_key(server_key, origin)?
+        .verifier_key(pli_log::note::ED25519)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut running = Vec::new();
+    let mut endpoints = Vec::new();
+    for (n, name) in (1u8..).zip(WITNESSES) {
+        let state_dir = data.join(format!("witness-{n}"));
+        std::fs::create_dir_all(&state_dir)?;
+        let witness = pli_witness::Witness::open(pli_witness::WitnessConfig {
+            name: name.to_owned(),
+            seed: [100 + n; 32].into(),
+            state_dir,
+            logs: vec![pli_witness::KnownLog::from_vkey(&log_vkey)?],
+        })?;
+        let vkey = witness.verifier_key().to_owned();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let served = pli_witness::spawn(listener, witness)?;
+        endpoints.push(crate::config::WitnessEndpoint {
+            vkey,
+            url: served.url(),
+        });
+        running.push(served);
+    }
+    Ok((running, endpoints))
 }
 
 impl std::fmt::Debug for TestServer {
@@ -126,8 +167,12 @@ pub async fn spawn(
         ("PLI_DATABASE_URL".to_owned(), database_url.clone()),
     ];
     let mut config = Config::from_env(env)?;
+    let server_key = ServerKey::from_bytes([7; 32]);
+    let (witnesses, endpoints) = witnesses(data.path(), &server_key, &config.log.origin).await?;
+    config.log.witnesses = endpoints;
+    config.log.quorum = 2;
     adjust(&mut config);
-    let app = Application::build_with(config, ServerKey::from_bytes([7; 32]), None).await?;
+    let app = Application::build_with(config, server_key, None).await?;
     let base = format!("http://{}", app.address());
     let setup_token = app
         .setup_link()
@@ -141,6 +186,7 @@ pub async fn spawn(
         setup_token,
         database_url,
         state,
+        witnesses,
         server,
         postgres,
     })

@@ -26,6 +26,32 @@ fn typed(text: Option<&str>) -> Result<Option<AccountKey>, WorkerError> {
         .transpose()
 }
 
+/// The client, remembering what this browser verified of the directory's log for
+/// `email` (a session made from it refuses an older or forked log).
+async fn knowing(client: &Client, email: &str) -> Client {
+    match keystore::recall_log(email).await {
+        Ok(Some(known)) => client.with_known_log(known),
+        _ => client.clone(),
+    }
+}
+
+/// Keeps what `session` verified of the directory's log on this browser, if it grew.
+pub(super) async fn keep_log(session: &Session) {
+    let Some(known) = session.known_log() else {
+        return;
+    };
+    let size = known.directory.size();
+    if super::kept_log_size() >= size {
+        return;
+    }
+    match keystore::remember_log(&session.me.email, &known).await {
+        Ok(()) => super::set_kept_log_size(size),
+        Err(error) => {
+            web_sys::console::warn_1(&format!("log not kept: {}", error.detail).into());
+        }
+    }
+}
+
 /// Keeps the session, its account key on this browser, and says whether the kit is due.
 async fn signed_in(session: Session) -> Result<SignedIn, WorkerError> {
     // A browser that cannot keep it (no IndexedDB) still logs in: the kit is asked for
@@ -35,6 +61,8 @@ async fn signed_in(session: Session) -> Result<SignedIn, WorkerError> {
     {
         web_sys::console::warn_1(&format!("account key not kept: {}", error.detail).into());
     }
+    super::set_kept_log_size(0);
+    keep_log(&session).await;
     let answer = SignedIn {
         me: session.me.clone(),
         kit_due: session.kit_due(),
@@ -71,8 +99,9 @@ pub(super) async fn login(client: &Client, r: Login) -> Result<String, WorkerErr
         Some(key) => Some(key),
         None => keystore::recall(&r.email).await.unwrap_or(None),
     };
+    let client = knowing(client, &r.email).await;
     let session = Session::login(
-        client,
+        &client,
         &r.email,
         &r.password,
         key.as_ref(),
@@ -90,7 +119,8 @@ pub(super) async fn unlock(client: &Client, r: Unlock) -> Result<String, WorkerE
         Some(key) => Some(key),
         None => keystore::recall(&me.email).await.unwrap_or(None),
     };
-    let session = Session::resume(client, me, &r.password, key.as_ref(), None).await?;
+    let client = knowing(client, &me.email).await;
+    let session = Session::resume(&client, me, &r.password, key.as_ref(), None).await?;
     let me = signed_in(session).await?.me;
     answer(&r, &me)
 }

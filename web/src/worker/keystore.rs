@@ -1,9 +1,15 @@
-//! The account keys this browser keeps, so that the kit de secours is needed once per
-//! device: in IndexedDB (database `pli`, store `account-keys`, one record per address),
-//! each sealed with AES-256-GCM under a WebCrypto key that is *not extractable* — kept
-//! in the same database, usable by this origin's scripts, never readable as bytes by
-//! anyone, and nothing the relay ever sees. Clearing the site's data forgets them: the
-//! kit is then asked for again.
+//! What this browser keeps between sessions, in IndexedDB (database `pli`), each record
+//! sealed with AES-256-GCM under a WebCrypto key that is *not extractable* — kept in the
+//! same database, usable by this origin's scripts, never readable as bytes by anyone,
+//! and nothing the relay ever sees:
+//! - the account keys (store `account-keys`, one record per address), so that the kit de
+//!   secours is needed once per device; clearing the site's data forgets them, and the
+//!   kit is then asked for again;
+//! - what this device verified of the key directory's transparency log (store
+//!   `known-logs`, one record per address, sealed with the address as additional data),
+//!   so that a relay cannot show it an older log at the next login; clearing the site's
+//!   data forgets it, and the checkpoint the person signed and the relay keeps is then
+//!   all that stands (see `pli-client`'s `session/log.rs`).
 
 use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
 use pli_api::ErrorCode;
@@ -18,6 +24,7 @@ use crate::protocol::WorkerError;
 
 const DATABASE: &str = "pli";
 const KEYS: &str = "account-keys";
+const LOGS: &str = "known-logs";
 const WRAPPING: &str = "wrapping-key";
 
 fn failed(what: &str) -> impl Fn(JsValue) -> WorkerError + '_ {
@@ -52,7 +59,8 @@ async fn open() -> Result<IdbDatabase, WorkerError> {
         .indexed_db()
         .map_err(failed("IndexedDB"))?
         .ok_or_else(|| WorkerError::new(ErrorCode::Io, "no IndexedDB in this browser"))?;
-    let request: IdbOpenDbRequest = factory.open_with_u32(DATABASE, 1).map_err(failed("open"))?;
+    // Version 2 added the known logs' store; opening creates any store missing.
+    let request: IdbOpenDbRequest = factory.open_with_u32(DATABASE, 2).map_err(failed("open"))?;
     let upgrade = wasm_bindgen::closure::Closure::once_into_js(move |event: web_sys::Event| {
         if let Some(db) = event
             .target()
@@ -60,7 +68,7 @@ async fn open() -> Result<IdbDatabase, WorkerError> {
             .and_then(|r| r.result().ok())
             .and_then(|r| r.dyn_into::<IdbDatabase>().ok())
         {
-            for store in [KEYS, WRAPPING] {
+            for store in [KEYS, LOGS, WRAPPING] {
                 if !db.object_store_names().contains(store) {
                     let _ = db.create_object_store(store);
                 }
@@ -117,18 +125,23 @@ async fn wrapping_key(db: &IdbDatabase) -> Result<CryptoKey, WorkerError> {
     Ok(key)
 }
 
-fn record_key(email: &str) -> JsValue {
-    JsValue::from_str(&email.trim().to_lowercase())
-}
-
-/// Keeps `key` as the account key of `email` on this browser.
-pub(super) async fn remember(email: &str, key: &AccountKey) -> Result<(), WorkerError> {
+/// Seals `plain` under the browser's wrapping key (with `aad` as additional data) and
+/// stores it as `key` in `store_name`.
+async fn seal_put(
+    store_name: &str,
+    key: &str,
+    aad: &[u8],
+    plain: &[u8],
+) -> Result<(), WorkerError> {
     let db = open().await?;
     let wrapping = wrapping_key(&db).await?;
     let mut iv = [0u8; 12];
     getrandom::fill(&mut iv).map_err(|e| WorkerError::new(ErrorCode::Io, e.to_string()))?;
     let params = web_sys::AesGcmParams::new("AES-GCM", &Uint8Array::from(iv.as_slice()));
-    let plain = Uint8Array::from(key.to_bytes().as_slice());
+    if !aad.is_empty() {
+        params.set_additional_data(&Uint8Array::from(aad));
+    }
+    let plain = Uint8Array::from(plain);
     let sealed = JsFuture::from(
         subtle()?
             .encrypt_with_object_and_buffer_source(&params, &wrapping, &plain)
@@ -142,21 +155,25 @@ pub(super) async fn remember(email: &str, key: &AccountKey) -> Result<(), Worker
         .map_err(failed("record"))?;
     Reflect::set(&record, &"sealed".into(), &sealed).map_err(failed("record"))?;
     done(
-        &store(&db, KEYS, IdbTransactionMode::Readwrite)?
-            .put_with_key(&record, &record_key(email))
+        &store(&db, store_name, IdbTransactionMode::Readwrite)?
+            .put_with_key(&record, &JsValue::from_str(key))
             .map_err(failed("IndexedDB"))?,
     )
     .await?;
     Ok(())
 }
 
-/// The account key of `email` this browser keeps, if any (a record that no longer opens
-/// counts as none: the kit is asked for).
-pub(super) async fn recall(email: &str) -> Result<Option<AccountKey>, WorkerError> {
+/// Opens the record `key` of `store_name` sealed by [`seal_put`] with the same `aad`
+/// (none, or one that no longer opens: `None`).
+async fn open_get(
+    store_name: &str,
+    key: &str,
+    aad: &[u8],
+) -> Result<Option<zeroize::Zeroizing<Vec<u8>>>, WorkerError> {
     let db = open().await?;
     let record = done(
-        &store(&db, KEYS, IdbTransactionMode::Readonly)?
-            .get(&record_key(email))
+        &store(&db, store_name, IdbTransactionMode::Readonly)?
+            .get(&JsValue::from_str(key))
             .map_err(failed("IndexedDB"))?,
     )
     .await?;
@@ -174,6 +191,9 @@ pub(super) async fn recall(email: &str) -> Result<Option<AccountKey>, WorkerErro
         return Ok(None);
     };
     let params = web_sys::AesGcmParams::new("AES-GCM", &iv);
+    if !aad.is_empty() {
+        params.set_additional_data(&Uint8Array::from(aad));
+    }
     let Ok(promise) = subtle()?.decrypt_with_object_and_buffer_source(
         &params,
         &wrapping,
@@ -184,8 +204,47 @@ pub(super) async fn recall(email: &str) -> Result<Option<AccountKey>, WorkerErro
     let Ok(plain) = JsFuture::from(promise).await else {
         return Ok(None);
     };
-    let bytes = zeroize::Zeroizing::new(Uint8Array::new(&plain).to_vec());
-    Ok(<[u8; 16]>::try_from(bytes.as_slice())
-        .ok()
-        .map(AccountKey::from_bytes))
+    Ok(Some(zeroize::Zeroizing::new(
+        Uint8Array::new(&plain).to_vec(),
+    )))
+}
+
+/// Keeps `key` as the account key of `email` on this browser.
+pub(super) async fn remember(email: &str, key: &AccountKey) -> Result<(), WorkerError> {
+    seal_put(KEYS, &normalised(email), &[], key.to_bytes().as_slice()).await
+}
+
+/// The account key of `email` this browser keeps, if any (a record that no longer opens
+/// counts as none: the kit is asked for).
+pub(super) async fn recall(email: &str) -> Result<Option<AccountKey>, WorkerError> {
+    let bytes = open_get(KEYS, &normalised(email), &[]).await?;
+    Ok(bytes.and_then(|bytes| {
+        <[u8; 16]>::try_from(bytes.as_slice())
+            .ok()
+            .map(AccountKey::from_bytes)
+    }))
+}
+
+fn normalised(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+fn log_aad(email: &str) -> Vec<u8> {
+    format!("pli/known-log/{}", normalised(email)).into_bytes()
+}
+
+/// Keeps what this device verified of the directory's log for `email`.
+pub(super) async fn remember_log(
+    email: &str,
+    known: &pli_client::KnownLog,
+) -> Result<(), WorkerError> {
+    let json = serde_json::to_vec(known)
+        .map_err(|e| WorkerError::new(ErrorCode::Internal, e.to_string()))?;
+    seal_put(LOGS, &normalised(email), &log_aad(email), &json).await
+}
+
+/// What this device verified of the directory's log for `email`, if it kept it.
+pub(super) async fn recall_log(email: &str) -> Result<Option<pli_client::KnownLog>, WorkerError> {
+    let bytes = open_get(LOGS, &normalised(email), &log_aad(email)).await?;
+    Ok(bytes.and_then(|bytes| serde_json::from_slice(&bytes).ok()))
 }

@@ -45,6 +45,17 @@ struct State {
     opened: HashMap<ExchangeId, Received>,
     /// Flow control of downloads in progress: bytes the page has not acknowledged yet.
     windows: HashMap<u32, Rc<RefCell<Window>>>,
+    /// The size of the directory's log last kept in this browser for the session.
+    kept_log: u64,
+}
+
+/// The size of the directory's log last kept for the session (0: none yet).
+fn kept_log_size() -> u64 {
+    with_state(|s| s.kept_log).unwrap_or(0)
+}
+
+fn set_kept_log_size(size: u64) {
+    let _ = with_state(|s| s.kept_log = size);
 }
 
 thread_local! {
@@ -110,6 +121,7 @@ pub fn start() {
             session: None,
             opened: HashMap::new(),
             windows: HashMap::new(),
+            kept_log: 0,
         });
     });
     let handler = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
@@ -147,6 +159,10 @@ pub fn start() {
                 Ok(request) => handle(id, request, files).await,
                 Err(e) => Err(WorkerError::new(ErrorCode::BadRequest, e.to_string())),
             };
+            // A request may have verified more of the directory's log: keep it.
+            if let Ok(session) = session() {
+                auth::keep_log(&session).await;
+            }
             match result {
                 Ok(json) => post(id, "ok", Some(&json), None),
                 Err(error) => post(

@@ -4,6 +4,7 @@
 
 use pli_client::protocol::OneTimeLink;
 use pli_client::{Client, ClientError, Session};
+use sqlx::Connection as _;
 
 use super::harness::{Backend, PASSWORD, test_kdf, world};
 use super::proxy::Proxy;
@@ -200,5 +201,272 @@ async fn a_removed_member_is_revoked_in_the_log() {
             .remove_member(&w.court, &greffier)
             .await
             .is_err()
+    );
+}
+
+/// A relay that drops the checkpoint a person had it record (so as to show them an older
+/// log next time) is caught by a device that remembers the relay held it; a fresh device
+/// has only the witnesses to rely on (see docs/security.md).
+#[tokio::test]
+async fn a_relay_that_drops_a_recorded_checkpoint_is_caught_by_a_device_that_remembers_it() {
+    let w = world(Backend::Sqlite).await;
+    let proxy = Proxy::start(&w.app.base).await;
+    let first = caseworker_through(&w, &proxy).await.unwrap();
+    let known = first.known_log().unwrap();
+    assert!(
+        known.confirmed > 0,
+        "the relay recorded the checkpoint: {}",
+        known.confirmed
+    );
+
+    proxy.drop_seen_checkpoint(true);
+    let remembering = Client::new(&proxy.base).with_known_log(known.clone());
+    let refused = Session::login(
+        &remembering,
+        &w.caseworker.email,
+        PASSWORD,
+        w.caseworker.session.account_key(),
+        None,
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        refused.code(),
+        pli_api::ErrorCode::LogInconsistent,
+        "{refused:?}"
+    );
+    assert!(refused.to_string().contains("no longer holds"), "{refused}");
+
+    proxy.drop_seen_checkpoint(false);
+    Session::login(
+        &remembering,
+        &w.caseworker.email,
+        PASSWORD,
+        w.caseworker.session.account_key(),
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+}
+
+/// A new device of a person is shown an older log (the relay's answer recorded before a
+/// rotation): the checkpoint the person signed and the relay serves with their account
+/// is larger, so the log was rolled back.
+#[tokio::test]
+async fn a_new_device_refuses_a_log_older_than_the_persons_recorded_checkpoint() {
+    let mut w = world(Backend::Sqlite).await;
+    let proxy = Proxy::start(&w.app.base).await;
+    let first = caseworker_through(&w, &proxy).await.unwrap();
+    let before = proxy.last_answer("/api/log/state");
+    w.court_admin.session.rotate_org_key().await.unwrap();
+    first.sync_log().await.unwrap();
+
+    proxy.serve_canned("/api/log/state", Some(before));
+    let refused = caseworker_through(&w, &proxy).await.unwrap_err();
+    assert_eq!(
+        refused.code(),
+        pli_api::ErrorCode::LogInconsistent,
+        "{refused:?}"
+    );
+    assert!(refused.to_string().contains("rolled back"), "{refused}");
+}
+
+/// With a witness down, the relay's next checkpoint has one cosignature where the policy
+/// asks for two: clients refuse it (a denial of service, never a silent acceptance), and
+/// accept again once the witness is back and cosigns.
+#[tokio::test]
+async fn a_checkpoint_short_of_the_witness_quorum_is_refused() {
+    let mut w = world(Backend::Sqlite).await;
+    let stopped = w.app.server.witnesses.pop().unwrap();
+    let addr = stopped.addr();
+    stopped.stop().await.unwrap();
+    w.court_admin.session.rotate_org_key().await.unwrap();
+    let refused = Session::login(
+        &w.app.client,
+        &w.caseworker.email,
+        PASSWORD,
+        w.caseworker.session.account_key(),
+        None,
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        refused.code(),
+        pli_api::ErrorCode::LogInconsistent,
+        "{refused:?}"
+    );
+    assert!(refused.to_string().contains("witness"), "{refused}");
+
+    // The witness comes back on the same address and state: the relay's next publication
+    // is cosigned by both again.
+    let witness = pli_witness::Witness::open(pli_witness::WitnessConfig {
+        name: pli_server::testing::WITNESSES[1].to_owned(),
+        seed: [102; 32].into(),
+        state_dir: w.app.data.path().join("witness-2"),
+        logs: vec![pli_witness::KnownLog::from_vkey(&log_vkey(&w)).unwrap()],
+    })
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+    w.app
+        .server
+        .witnesses
+        .push(pli_witness::spawn(listener, witness).unwrap());
+    w.app.state.log.changed();
+    let size = w.app.state.store.log_head().await.unwrap().size;
+    assert!(
+        w.app
+            .state
+            .log
+            .published(size, std::time::Duration::from_secs(5))
+            .await
+    );
+    w.app.state.log.publish(&w.app.state.store).await.unwrap();
+    Session::login(
+        &w.app.client,
+        &w.caseworker.email,
+        PASSWORD,
+        w.caseworker.session.account_key(),
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+}
+
+fn log_vkey(w: &super::harness::World) -> String {
+    let origin = &w.app.state.config.log.origin;
+    pli_server::log::log_key(
+        &pli_server::auth::secrets::ServerKey::from_bytes([7; 32]),
+        origin,
+    )
+    .unwrap()
+    .verifier_key(pli_log::note::ED25519)
+    .unwrap()
+}
+
+/// A relay that rewrites its own log (here the tree's right edge, as a relay forking its
+/// history would) signs checkpoints the witnesses refuse to cosign, since they do not
+/// extend what they cosigned: the clients then refuse the log.
+#[tokio::test]
+async fn witnesses_refuse_a_forked_checkpoint_and_clients_refuse_it_uncosigned() {
+    let mut w = world(Backend::Sqlite).await;
+    let mut db = sqlx::SqliteConnection::connect(&w.app.database_url)
+        .await
+        .unwrap();
+    let frontier: String = sqlx::query_scalar("SELECT frontier FROM log_head WHERE id = 1")
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+    let mut edge: serde_json::Value = serde_json::from_str(&frontier).unwrap();
+    edge["subtrees"][0][1][0] = 0xEE.into();
+    sqlx::query("UPDATE log_head SET frontier = $1 WHERE id = 1")
+        .bind(edge.to_string())
+        .execute(&mut db)
+        .await
+        .unwrap();
+    w.court_admin.session.rotate_org_key().await.unwrap();
+    let refused = Session::login(
+        &w.app.client,
+        &w.caseworker.email,
+        PASSWORD,
+        w.caseworker.session.account_key(),
+        None,
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        refused.code(),
+        pli_api::ErrorCode::LogInconsistent,
+        "{refused:?}"
+    );
+    assert!(
+        refused.to_string().contains("0 witness cosignatures"),
+        "{refused}"
+    );
+}
+
+/// A relay that slips an entry into an organisation's part of the log (here a key
+/// generation signed by a key none of the court's admins hold, appended and
+/// checkpointed by the relay itself): every client's replay refuses it, so nothing is
+/// encrypted to it, and the monitor flags it as made by none of the court's admins,
+/// while the court admin's own rotation is listed as theirs.
+#[tokio::test]
+async fn the_monitor_flags_an_entry_none_of_the_organisations_admins_made() {
+    use pli_crypto::cert::OrgKeyCertificate;
+    use pli_crypto::sign::{Signed, SigningKey};
+    let mut w = world(Backend::Sqlite).await;
+    let admins = [w
+        .court_admin
+        .session
+        .keys
+        .signing
+        .verifying_key()
+        .fingerprint()];
+    let before = w.court_admin.session.monitor(&w.court, 0).await.unwrap();
+    assert!(
+        before
+            .entries
+            .iter()
+            .any(|r| r.what.contains("key generation 1")),
+        "{:?}",
+        before.entries
+    );
+    let since = before.size;
+
+    w.court_admin.session.rotate_org_key().await.unwrap();
+    let impostor = SigningKey::generate().unwrap();
+    let forged = OrgKeyCertificate {
+        org_id: w.court,
+        generation: 3,
+        public_key: pli_crypto::age::Identity::generate()
+            .unwrap()
+            .to_recipient(),
+        issued_at: 1,
+        issuer: impostor.verifying_key().fingerprint(),
+    };
+    let leaf = pli_log::Entry::OrgKey(Signed::sign(&forged, &impostor).unwrap()).to_leaf();
+    let mut tx = w.app.state.store.begin().await.unwrap();
+    tx.log_append(&leaf, 1).await.unwrap();
+    tx.commit().await.unwrap();
+    w.app.state.log.publish(&w.app.state.store).await.unwrap();
+
+    let report = w
+        .court_admin
+        .session
+        .monitor(&w.court, since)
+        .await
+        .unwrap();
+    let whats: Vec<&str> = report.entries.iter().map(|r| r.what.as_str()).collect();
+    assert_eq!(report.entries.len(), 2, "{whats:?}");
+    let unexpected: Vec<_> = report.unexpected(&admins).collect();
+    assert_eq!(unexpected.len(), 1, "{whats:?}");
+    assert!(
+        unexpected[0].what.contains("key generation 3"),
+        "{unexpected:?}"
+    );
+    assert_eq!(report.refused.len(), 1, "{:?}", report.refused);
+
+    let caseworker = Session::login(
+        &w.app.client,
+        &w.caseworker.email,
+        PASSWORD,
+        w.caseworker.session.account_key(),
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        caseworker
+            .recipient_key(&w.court)
+            .await
+            .unwrap()
+            .key
+            .generation,
+        2
     );
 }

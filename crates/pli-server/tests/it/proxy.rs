@@ -38,6 +38,8 @@ struct Shared {
     answers: Arc<Mutex<std::collections::HashMap<String, Vec<u8>>>>,
     /// Canned answers to serve instead of the relay's, by GET path (with its query).
     canned: Arc<Mutex<std::collections::HashMap<String, Vec<u8>>>>,
+    /// Drops the person's recorded checkpoint from the account it serves.
+    drop_seen: Arc<AtomicBool>,
     /// Rewrites the log's entries before they are served.
     rewrite_entries: Arc<Mutex<Option<Rewrite>>>,
 }
@@ -85,6 +87,7 @@ impl Proxy {
             answers: Arc::default(),
             canned: Arc::default(),
             rewrite_entries: Arc::default(),
+            drop_seen: Arc::default(),
         };
         let router = axum::Router::new()
             .fallback(forward)
@@ -129,6 +132,12 @@ impl Proxy {
             Some(body) => canned.insert(path.to_owned(), body),
             None => canned.remove(path),
         };
+    }
+
+    /// From now on, the account it serves (alone or with a log-in) has no recorded
+    /// checkpoint, as a relay that lost or dropped it would.
+    pub fn drop_seen_checkpoint(&self, drop: bool) {
+        self.shared.drop_seen.store(drop, Ordering::SeqCst);
     }
 
     /// From now on, the log's entries pass through `rewrite` before they are served.
@@ -219,6 +228,20 @@ async fn forward(State(shared): State<Shared>, request: Request) -> Response {
             object["parts_stored"] = 0.into();
         }
         bytes = serde_json::to_vec(&status).unwrap();
+    }
+    if shared.drop_seen.load(Ordering::SeqCst)
+        && status.is_success()
+        && let Ok(mut json) = serde_json::from_slice::<serde_json::Value>(&bytes)
+    {
+        if json.get("seen_checkpoint").is_some() {
+            json["seen_checkpoint"] = serde_json::Value::Null;
+        }
+        if let Some(me) = json.get_mut("me")
+            && me.get("seen_checkpoint").is_some()
+        {
+            me["seen_checkpoint"] = serde_json::Value::Null;
+        }
+        bytes = serde_json::to_vec(&json).unwrap();
     }
     let root = shared.root.lock().unwrap().clone();
     if let Some(root) = root
