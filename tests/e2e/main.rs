@@ -16,4 +16,5 @@ mod admin;
 mod exchange;
 mod journeys;
 mod lockout;
+mod lying;
 mod smoke;

@@ -224,7 +224,7 @@ fn Header() -> impl IntoView {
                     </ul>
                 </nav>
                 <p class="who">{me.display_name.clone()} " — " {me.org_name.clone()}</p>
-                <button type="button" class="link" on:click=logout>{move || t!("nav.logout")}</button>
+                <button type="button" class="link" data-testid="logout" on:click=logout>{move || t!("nav.logout")}</button>
             }
         })
     };

@@ -43,6 +43,10 @@ const BENCHMARKS: &[(&str, &str)] = &[
         "web",
         "the web app in Chromium: 1 GiB send (pipelining, vs WebCrypto), page memory on a 2 GiB receive",
     ),
+    (
+        "login",
+        "log in, in Chromium, with 10,000 entries in the key directory's log (fresh and returning browser); log sizes",
+    ),
 ];
 
 const FILE_SIZE: u64 = 1 << 30;
@@ -63,6 +67,7 @@ pub(crate) fn run(ws: &Workspace, args: &[String]) -> Result<()> {
         [name] if name == "crypto" => crypto(ws),
         [name] if name == "server" => server::run(ws),
         [name] if name == "web" => web::run(ws),
+        [name] if name == "login" => web::login(ws),
         [name] => bail!("unknown benchmark `{name}`; `cargo xtask bench` lists them"),
         [_, extra, ..] => bail!("`cargo xtask bench` takes one name (got `{extra}` too)"),
     }

@@ -63,6 +63,11 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "No key yet — cannot send",
     ),
     (
+        "compose.recipient.not_latest",
+        "Clé que le journal public ne confirme pas comme actuelle — envoi impossible",
+        "Key the public log does not confirm as current — cannot send",
+    ),
+    (
         "compose.recipient.suspended",
         "Clé suspendue — envoi impossible",
         "Key suspended — cannot send",
@@ -74,8 +79,8 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "compose.recipient.problems.help",
-        "« Clé non vérifiable » : la clé que le serveur présente pour ce service n'est pas certifiée par l'autorité de la plateforme, ou elle est plus ancienne qu'une clé déjà vue (substitution ou retour en arrière). Chiffrer pour cette clé pourrait livrer le pli à quelqu'un d'autre : l'envoi est refusé. Prévenez votre administrateur.",
-        "“Key cannot be verified”: the key the server presents for this service is not certified by the platform authority, or it is older than a key already seen (substitution or rollback). Encrypting to it could deliver the exchange to someone else: sending is refused. Tell your administrator.",
+        "« Clé non vérifiable » : la clé que le serveur présente pour ce service n'est pas certifiée par l'autorité de la plateforme, ou elle n'est pas sa clé actuelle selon le journal public des clés (substitution ou retour en arrière). Chiffrer pour cette clé pourrait livrer le pli à quelqu'un d'autre : l'envoi est refusé. Prévenez votre administrateur.",
+        "“Key cannot be verified”: the key the server presents for this service is not certified by the platform authority, or the public key log does not hold it as its current key (substitution or rollback). Encrypting to it could deliver the exchange to someone else: sending is refused. Tell your administrator.",
     ),
     (
         "compose.recipient.none",

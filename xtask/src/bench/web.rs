@@ -33,3 +33,27 @@ pub(crate) fn run(ws: &Workspace) -> Result<()> {
     )
     .context("the web benchmark failed")
 }
+
+/// `cargo xtask bench login`: the login benchmark (`tests/examples/bench_login.rs`) on the
+/// optimised bundle.
+pub(crate) fn login(ws: &Workspace) -> Result<()> {
+    deps::debian_packages(&["chromium", "chromium-driver"])?;
+    let bundle = web::build(
+        ws,
+        web::Options {
+            wasm_opt: true,
+            locked: false,
+        },
+    )?;
+    let sh = Shell::new()?;
+    sh.change_dir(&ws.root);
+    cmd!(sh, "cargo build --release -p pli-e2e --example bench_login")
+        .run()
+        .context("cannot build the login benchmark")?;
+    let bench_login = ws.target.join("release/examples/bench_login");
+    run_with_env(
+        cmd!(sh, "{bench_login}"),
+        &[("PLI_WEB_DIST", bundle.dist.as_ref())],
+    )
+    .context("the login benchmark failed")
+}

@@ -7,7 +7,7 @@ use pli_client::{Client, ClientError, Session};
 use sqlx::Connection as _;
 
 use super::harness::{Backend, PASSWORD, test_kdf, world};
-use super::proxy::Proxy;
+use pli_server::testing::proxy::Proxy;
 
 /// A relay that serves another platform root (impersonating the platform) is refused by a
 /// returning person logging in from a client that pinned nothing (their bundle seals the
@@ -16,7 +16,7 @@ use super::proxy::Proxy;
 #[tokio::test]
 async fn a_relay_serving_another_platform_root_is_refused_by_returning_and_new_people() {
     let w = world(Backend::Sqlite).await;
-    let proxy = Proxy::start(&w.app.base).await;
+    let proxy = Proxy::start(&w.app.base).await.unwrap();
     let forged = pli_crypto::sign::SigningKey::generate()
         .unwrap()
         .verifying_key();
@@ -96,10 +96,10 @@ async fn caseworker_through(
 #[tokio::test]
 async fn a_relay_serving_an_older_generation_is_refused_by_the_log() {
     let mut w = world(Backend::Sqlite).await;
-    let proxy = Proxy::start(&w.app.base).await;
+    let proxy = Proxy::start(&w.app.base).await.unwrap();
     let caseworker = caseworker_through(&w, &proxy).await.unwrap();
     caseworker.recipient_key(&w.court).await.unwrap();
-    let before_rotation = proxy.last_answer("/api/directory/orgs");
+    let before_rotation = proxy.last_answer("/api/directory/orgs").unwrap();
 
     assert_eq!(w.court_admin.session.rotate_org_key().await.unwrap(), 2);
     proxy.serve_canned("/api/directory/orgs", Some(before_rotation));
@@ -141,7 +141,7 @@ async fn a_relay_serving_an_older_generation_is_refused_by_the_log() {
 #[tokio::test]
 async fn a_forked_log_is_refused_at_login() {
     let w = world(Backend::Sqlite).await;
-    let proxy = Proxy::start(&w.app.base).await;
+    let proxy = Proxy::start(&w.app.base).await.unwrap();
     proxy.rewrite_log_entries(Some(|entries| {
         if entries.len() > 3 {
             entries.swap(2, 3);
@@ -162,9 +162,9 @@ async fn a_forked_log_is_refused_at_login() {
 #[tokio::test]
 async fn a_log_rolled_back_under_a_session_is_refused() {
     let mut w = world(Backend::Sqlite).await;
-    let proxy = Proxy::start(&w.app.base).await;
+    let proxy = Proxy::start(&w.app.base).await.unwrap();
     let caseworker = caseworker_through(&w, &proxy).await.unwrap();
-    let old_state = proxy.last_answer("/api/log/state");
+    let old_state = proxy.last_answer("/api/log/state").unwrap();
     w.dept_admin.session.rotate_org_key().await.unwrap();
     caseworker.sync_log().await.unwrap();
     proxy.serve_canned("/api/log/state", Some(old_state));
@@ -210,7 +210,7 @@ async fn a_removed_member_is_revoked_in_the_log() {
 #[tokio::test]
 async fn a_relay_that_drops_a_recorded_checkpoint_is_caught_by_a_device_that_remembers_it() {
     let w = world(Backend::Sqlite).await;
-    let proxy = Proxy::start(&w.app.base).await;
+    let proxy = Proxy::start(&w.app.base).await.unwrap();
     let first = caseworker_through(&w, &proxy).await.unwrap();
     let known = first.known_log().unwrap();
     assert!(
@@ -257,9 +257,9 @@ async fn a_relay_that_drops_a_recorded_checkpoint_is_caught_by_a_device_that_rem
 #[tokio::test]
 async fn a_new_device_refuses_a_log_older_than_the_persons_recorded_checkpoint() {
     let mut w = world(Backend::Sqlite).await;
-    let proxy = Proxy::start(&w.app.base).await;
+    let proxy = Proxy::start(&w.app.base).await.unwrap();
     let first = caseworker_through(&w, &proxy).await.unwrap();
-    let before = proxy.last_answer("/api/log/state");
+    let before = proxy.last_answer("/api/log/state").unwrap();
     w.court_admin.session.rotate_org_key().await.unwrap();
     first.sync_log().await.unwrap();
 

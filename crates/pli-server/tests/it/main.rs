@@ -18,7 +18,6 @@ mod canary;
 mod faults;
 mod harness;
 mod lying;
-mod proxy;
 mod resume;
 mod security;
 mod store;

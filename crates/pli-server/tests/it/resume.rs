@@ -18,7 +18,7 @@ use pli_server::blob::BlobKey;
 use sha2::Digest as _;
 
 use super::harness::{Backend, PASSWORD, World, cut_file, data, file, options, world};
-use super::proxy::Proxy;
+use pli_server::testing::proxy::Proxy;
 
 const MIB: usize = 1024 * 1024;
 
@@ -148,7 +148,7 @@ async fn delivered(w: &World, id: &ExchangeId, expected: &[&Vec<u8>]) {
 #[tokio::test]
 async fn a_resume_with_other_content_is_refused_before_anything_is_encrypted_again() {
     let w = world(Backend::Sqlite).await;
-    let proxy = Proxy::start(&w.app.base).await;
+    let proxy = Proxy::start(&w.app.base).await.unwrap();
     let annex = data(MIB + 7, 31);
     let report = data(40 * MIB + 5, 32);
     let (plan, id) = interrupted_send(&w, &proxy, &annex, &report, CUT).await;
@@ -223,7 +223,7 @@ async fn a_resume_with_other_content_is_refused_before_anything_is_encrypted_aga
 #[tokio::test]
 async fn a_resume_with_other_content_only_where_nothing_was_sent_goes_through() {
     let w = world(Backend::Sqlite).await;
-    let proxy = Proxy::start(&w.app.base).await;
+    let proxy = Proxy::start(&w.app.base).await.unwrap();
     let annex = data(MIB + 7, 41);
     let report = data(40 * MIB + 5, 42);
     let (plan, id) = interrupted_send(&w, &proxy, &annex, &report, CUT).await;

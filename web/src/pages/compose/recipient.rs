@@ -32,6 +32,7 @@ fn problem_text(problem: Option<ErrorCode>) -> String {
     match problem {
         Some(ErrorCode::RecipientNoKey) => t!("compose.recipient.nokey"),
         Some(ErrorCode::RecipientKeySuspended) => t!("compose.recipient.suspended"),
+        Some(ErrorCode::KeyNotLatest) => t!("compose.recipient.not_latest"),
         _ => t!("compose.recipient.unverifiable"),
     }
 }

@@ -1,23 +1,31 @@
-//! A recording reverse proxy in front of a real relay: what crossed the wire, as the
-//! relay's operator (or anyone on the network) would see it. It forwards every request
+//! A recording reverse proxy in front of a real relay, for the tests of a lying relay
+//! (natively and in Chromium): what crossed the wire, as the relay's operator (or anyone
+//! on the network) would see it. It forwards every request
 //! to the relay untouched and keeps its method, path and the SHA-256 of its body. On
 //! demand it plays a dishonest relay: its upload status then says that no part is
 //! stored, to lure a client into encrypting and sending everything again; or it serves
 //! another platform root than the relay's, as a relay impersonating the platform would.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::Response;
 use sha2::Digest as _;
 
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 /// A request the proxy forwarded.
 #[derive(Debug, Clone)]
 pub struct Seen {
+    /// `GET`, `PUT`…
     pub method: String,
+    /// The path, without the query.
     pub path: String,
+    /// SHA-256 of the request's body.
     pub body_sha256: [u8; 32],
 }
 
@@ -60,23 +68,17 @@ impl Drop for Open {
     }
 }
 
-/// The proxy, listening on 127.0.0.1 until dropped.
-pub struct Proxy {
-    /// `http://127.0.0.1:<port>`: give it to `pli_client::Client::new`.
+/// A proxy's port, taken before its relay started.
+#[derive(Debug)]
+pub struct Bound {
+    /// `http://127.0.0.1:<port>`.
     pub base: String,
-    shared: Shared,
-    task: tokio::task::JoinHandle<()>,
+    listener: tokio::net::TcpListener,
 }
 
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-impl Proxy {
-    /// Starts a proxy in front of the relay at `upstream`.
-    pub async fn start(upstream: &str) -> Self {
+impl Bound {
+    /// Starts forwarding to the relay at `upstream`.
+    pub fn forward_to(self, upstream: &str) -> anyhow::Result<Proxy> {
         let shared = Shared {
             upstream: upstream.to_owned(),
             http: reqwest::Client::new(),
@@ -92,12 +94,45 @@ impl Proxy {
         let router = axum::Router::new()
             .fallback(forward)
             .with_state(shared.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
+        let listener = self.listener;
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         });
-        Self { base, shared, task }
+        Ok(Proxy {
+            base: self.base,
+            shared,
+            task,
+        })
+    }
+}
+
+/// The proxy, listening on 127.0.0.1 until dropped.
+#[allow(missing_debug_implementations, reason = "a test tool")]
+pub struct Proxy {
+    /// `http://127.0.0.1:<port>`: give it to `pli_client::Client::new`.
+    pub base: String,
+    shared: Shared,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Proxy {
+    /// Starts a proxy in front of the relay at `upstream`.
+    pub async fn start(upstream: &str) -> anyhow::Result<Self> {
+        Self::bind().await?.forward_to(upstream)
+    }
+
+    /// Takes a port for a proxy whose relay is not started yet (a relay whose public
+    /// address must be the proxy's, for a browser).
+    pub async fn bind() -> anyhow::Result<Bound> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let base = format!("http://{}", listener.local_addr()?);
+        Ok(Bound { base, listener })
     }
 
     /// From now on, the upload status says that no part of any object is stored.
@@ -109,25 +144,19 @@ impl Proxy {
     /// account, a log-in) names `root` instead; `None` stops the lie.
     pub fn serve_root(&self, root: Option<&pli_crypto::sign::VerifyingKey>) {
         use base64::Engine as _;
-        *self.shared.root.lock().unwrap() =
+        *lock(&self.shared.root) =
             root.map(|r| base64::engine::general_purpose::STANDARD.encode(r.to_bytes()));
     }
 
     /// The relay's last successful answer to a GET of `path` (with its query).
-    pub fn last_answer(&self, path: &str) -> Vec<u8> {
-        self.shared
-            .answers
-            .lock()
-            .unwrap()
-            .get(path)
-            .cloned()
-            .unwrap_or_else(|| panic!("no answer to {path} yet"))
+    pub fn last_answer(&self, path: &str) -> Option<Vec<u8>> {
+        lock(&self.shared.answers).get(path).cloned()
     }
 
     /// From now on, a GET of `path` (with its query) is answered with `body` (an answer
     /// recorded earlier: an older state of the directory); `None` stops the lie.
     pub fn serve_canned(&self, path: &str, body: Option<Vec<u8>>) {
-        let mut canned = self.shared.canned.lock().unwrap();
+        let mut canned = lock(&self.shared.canned);
         match body {
             Some(body) => canned.insert(path.to_owned(), body),
             None => canned.remove(path),
@@ -142,7 +171,7 @@ impl Proxy {
 
     /// From now on, the log's entries pass through `rewrite` before they are served.
     pub fn rewrite_log_entries(&self, rewrite: Option<Rewrite>) {
-        *self.shared.rewrite_entries.lock().unwrap() = rewrite;
+        *lock(&self.shared.rewrite_entries) = rewrite;
     }
 
     /// Waits until no request has been open for a quarter of a second: what a cut client
@@ -161,7 +190,7 @@ impl Proxy {
 
     /// Every request forwarded so far.
     pub fn seen(&self) -> Vec<Seen> {
-        self.shared.seen.lock().unwrap().clone()
+        lock(&self.shared.seen).clone()
     }
 
     /// The part uploads forwarded so far, as `(object, part, body SHA-256)`: accepted by
@@ -182,7 +211,9 @@ impl Proxy {
 async fn forward(State(shared): State<Shared>, request: Request) -> Response {
     let _open = Open::new(&shared.open);
     let (head, body) = request.into_parts();
-    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+    let Ok(body) = axum::body::to_bytes(body, usize::MAX).await else {
+        return status_only(axum::http::StatusCode::BAD_REQUEST);
+    };
     let path = head
         .uri
         .path_and_query()
@@ -196,69 +227,74 @@ async fn forward(State(shared): State<Shared>, request: Request) -> Response {
             outgoing = outgoing.header(name, value);
         }
     }
-    let answer = outgoing.send().await.unwrap();
+    let Ok(answer) = outgoing.send().await else {
+        return status_only(axum::http::StatusCode::BAD_GATEWAY);
+    };
     let status = answer.status();
     let headers = answer.headers().clone();
-    let mut bytes = answer.bytes().await.unwrap().to_vec();
+    let Ok(bytes) = answer.bytes().await else {
+        return status_only(axum::http::StatusCode::BAD_GATEWAY);
+    };
+    let mut bytes = bytes.to_vec();
     if head.method == axum::http::Method::GET && status.is_success() {
-        shared
-            .answers
-            .lock()
-            .unwrap()
-            .insert(path.clone(), bytes.clone());
-        if let Some(canned) = shared.canned.lock().unwrap().get(&path) {
+        lock(&shared.answers).insert(path.clone(), bytes.clone());
+        if let Some(canned) = lock(&shared.canned).get(&path) {
             bytes = canned.clone();
         }
-        let rewrite = *shared.rewrite_entries.lock().unwrap();
+        let rewrite = *lock(&shared.rewrite_entries);
         if let Some(rewrite) = rewrite
             && head.uri.path() == "/api/log/entries"
+            && let Ok(mut page) = serde_json::from_slice::<serde_json::Value>(&bytes)
+            && let Some(entries) = page.get_mut("entries").and_then(|e| e.as_array_mut())
         {
-            let mut page: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-            rewrite(page["entries"].as_array_mut().unwrap());
-            bytes = serde_json::to_vec(&page).unwrap();
+            rewrite(entries);
+            bytes = serde_json::to_vec(&page).unwrap_or(bytes);
         }
     }
     if shared.lie.load(Ordering::SeqCst)
         && head.method == axum::http::Method::GET
         && head.uri.path().ends_with("/upload")
         && status.is_success()
+        && let Ok(mut upload) = serde_json::from_slice::<serde_json::Value>(&bytes)
     {
-        let mut status: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-        for object in status["objects"].as_array_mut().unwrap() {
-            object["parts_stored"] = 0.into();
+        if let Some(objects) = upload.get_mut("objects").and_then(|o| o.as_array_mut()) {
+            for object in objects {
+                if let Some(stored) = object.get_mut("parts_stored") {
+                    *stored = 0.into();
+                }
+            }
         }
-        bytes = serde_json::to_vec(&status).unwrap();
+        bytes = serde_json::to_vec(&upload).unwrap_or(bytes);
     }
     if shared.drop_seen.load(Ordering::SeqCst)
         && status.is_success()
         && let Ok(mut json) = serde_json::from_slice::<serde_json::Value>(&bytes)
     {
-        if json.get("seen_checkpoint").is_some() {
-            json["seen_checkpoint"] = serde_json::Value::Null;
+        if let Some(seen) = json.get_mut("seen_checkpoint") {
+            *seen = serde_json::Value::Null;
         }
-        if let Some(me) = json.get_mut("me")
-            && me.get("seen_checkpoint").is_some()
+        if let Some(seen) = json
+            .get_mut("me")
+            .and_then(|me| me.get_mut("seen_checkpoint"))
         {
-            me["seen_checkpoint"] = serde_json::Value::Null;
+            *seen = serde_json::Value::Null;
         }
-        bytes = serde_json::to_vec(&json).unwrap();
+        bytes = serde_json::to_vec(&json).unwrap_or(bytes);
     }
-    let root = shared.root.lock().unwrap().clone();
+    let root = lock(&shared.root).clone();
     if let Some(root) = root
         && status.is_success()
         && let Ok(mut json) = serde_json::from_slice::<serde_json::Value>(&bytes)
     {
-        if json.get("root_key").is_some() {
-            json["root_key"] = root.clone().into();
+        if let Some(key) = json.get_mut("root_key") {
+            *key = root.clone().into();
         }
-        if let Some(me) = json.get_mut("me")
-            && me.get("root_key").is_some()
-        {
-            me["root_key"] = root.into();
+        if let Some(key) = json.get_mut("me").and_then(|me| me.get_mut("root_key")) {
+            *key = root.into();
         }
-        bytes = serde_json::to_vec(&json).unwrap();
+        bytes = serde_json::to_vec(&json).unwrap_or(bytes);
     }
-    shared.seen.lock().unwrap().push(Seen {
+    lock(&shared.seen).push(Seen {
         method: head.method.to_string(),
         path: head.uri.path().to_owned(),
         body_sha256: sha2::Sha256::digest(&body).into(),
@@ -272,5 +308,13 @@ async fn forward(State(shared): State<Shared>, request: Request) -> Response {
             response = response.header(name, value);
         }
     }
-    response.body(Body::from(bytes)).unwrap()
+    response
+        .body(Body::from(bytes))
+        .unwrap_or_else(|_| status_only(axum::http::StatusCode::BAD_GATEWAY))
+}
+
+fn status_only(status: axum::http::StatusCode) -> Response {
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = status;
+    response
 }

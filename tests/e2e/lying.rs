@@ -1,0 +1,105 @@
+//! The lying relay in Chromium (issue 9): the proxy of the relay's own tests
+//! (`pli_server::testing::proxy`) in front of a relay whose public address is the
+//! proxy's, so that the browser talks to the lie. The browser refuses, in French, a key
+//! the directory's log does not hold as current, and a log older than the one it
+//! remembers (kept sealed in IndexedDB between logins).
+
+use std::time::Duration;
+
+use pli_e2e::cast::{COURT, PASSWORD, cast};
+use pli_e2e::{Backend, Browser};
+use pli_server::testing::proxy::Proxy;
+
+#[tokio::test]
+async fn the_browser_refuses_an_older_key_and_a_log_older_than_it_remembers() {
+    let bound = Proxy::bind().await.unwrap();
+    let web = pli_server::testing::web_dist().unwrap();
+    let public = bound.base.clone();
+    let server = pli_server::testing::spawn(Backend::Sqlite, move |config| {
+        config.web_dir = Some(web);
+        config.public_url = public;
+    })
+    .await
+    .unwrap();
+    let proxy = bound.forward_to(&server.base).unwrap();
+    let mut people = cast(&server.base, &server.setup_token).await.unwrap();
+
+    let mut browser = Browser::open(&proxy.base, "lying").await.unwrap();
+    let caseworker = &people.caseworker;
+    browser
+        .log_in(
+            &caseworker.email,
+            PASSWORD,
+            Some(&caseworker.account_key()),
+            None,
+        )
+        .await
+        .unwrap();
+    browser.goto("#/send").await.unwrap();
+    browser.select("#recipient", COURT).await.unwrap();
+    browser
+        .find("[data-testid=recipient-fingerprint]")
+        .await
+        .unwrap();
+    let before_rotation = proxy.last_answer("/api/directory/orgs").unwrap();
+    let log_before_rotation = proxy.last_answer("/api/log/state").unwrap();
+
+    // The court rotates its key; the relay keeps serving the directory as it was.
+    people.court_admin.session.rotate_org_key().await.unwrap();
+    proxy.serve_canned("/api/directory/orgs", Some(before_rotation));
+    browser.goto("#/inbox").await.unwrap();
+    browser.goto("#/send").await.unwrap();
+    browser
+        .wait_for_text(
+            "Clé que le journal public ne confirme pas comme actuelle",
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+    browser.record("lying-older-key").await.unwrap();
+    assert!(
+        !proxy
+            .seen()
+            .iter()
+            .any(|s| s.method == "POST" && s.path == "/api/exchanges"),
+        "nothing was created"
+    );
+    proxy.serve_canned("/api/directory/orgs", None);
+
+    // This browser verified the log after the rotation and keeps it. Logged out, then
+    // shown the log as it was before: the login is refused, in French.
+    browser.goto("#/inbox").await.unwrap();
+    browser.click("[data-testid=logout]").await.unwrap();
+    browser
+        .wait_for("#login-email", Duration::from_secs(30))
+        .await
+        .unwrap();
+    proxy.serve_canned("/api/log/state", Some(log_before_rotation));
+    browser
+        .fill("#login-email", &caseworker.email)
+        .await
+        .unwrap();
+    browser.fill("#login-password", PASSWORD).await.unwrap();
+    browser.click("form button[type=submit]").await.unwrap();
+    browser
+        .wait_for_text(
+            "le journal public des clés présenté par le serveur n'est pas cohérent",
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+    browser.record("lying-rolled-back-log").await.unwrap();
+
+    // Honest again: the same browser logs in.
+    proxy.serve_canned("/api/log/state", None);
+    browser
+        .log_in(
+            &caseworker.email,
+            PASSWORD,
+            Some(&caseworker.account_key()),
+            None,
+        )
+        .await
+        .unwrap();
+    browser.close().await.unwrap();
+}
