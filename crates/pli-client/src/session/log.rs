@@ -28,6 +28,10 @@ pub struct KnownLog {
     pub directory: Directory,
     /// The size of the person's checkpoint the relay acknowledged holding.
     pub confirmed: u64,
+    /// The person's signing key that checkpoint was signed with: after their keys are
+    /// reset, the relay cannot serve it any more (it no longer verifies), so it is not
+    /// asked for.
+    pub confirmed_for: [u8; 32],
 }
 
 /// The log as this session verified it, and the checkpoint it last had the relay
@@ -106,7 +110,11 @@ impl Session {
             .map_err(|e| inconsistent(e.to_string()))?;
 
         let known = self.log.get().filter(|k| k.directory.is_for(&self.trust));
-        let confirmed = known.as_ref().map_or(0, |k| k.confirmed);
+        let me = self.keys.signing.verifying_key().fingerprint().0;
+        let confirmed = known
+            .as_ref()
+            .filter(|k| k.confirmed_for == me)
+            .map_or(0, |k| k.confirmed);
         let mut directory = known.map_or_else(|| Directory::new(&self.trust), |k| k.directory);
         let recorded = self.recorded_checkpoint(&policy.origin);
         let recorded_size = recorded.as_ref().map_or(0, |r| r.size);
@@ -169,6 +177,7 @@ impl Session {
             KnownLog {
                 directory,
                 confirmed,
+                confirmed_for: me,
             },
             now_recorded,
         );

@@ -552,6 +552,10 @@ async fn a_member_who_lost_their_password_reads_old_exchanges_again() {
         )
         .await
         .unwrap();
+    // What the greffier's old device verified of the directory's log.
+    w.greffier.session.sync_log().await.unwrap();
+    let remembered = w.greffier.session.known_log().unwrap();
+    assert!(remembered.confirmed > 0);
     let reset = w
         .court_admin
         .session
@@ -587,6 +591,19 @@ async fn a_member_who_lost_their_password_reads_old_exchanges_again() {
         .await
         .unwrap();
     assert_eq!(out, report);
+    // That device still logs them in with their new keys: the checkpoint their old key
+    // signed is not asked of the relay any more (it could not serve it: it no longer
+    // verifies), while the log it remembers still may not shrink.
+    pli_client::Session::login(
+        &w.app.client.with_known_log(remembered),
+        &w.greffier.email,
+        "un tout nouveau mot de passe",
+        greffier.account_key(),
+        None,
+        None,
+    )
+    .await
+    .unwrap();
 }
 
 /// Exchanges expire: the ciphertext is purged with its blobs, the envelope stays, and a
