@@ -131,6 +131,7 @@ async fn main() -> anyhow::Result<()> {
                 encryption_key: Identity::generate()?.to_recipient(),
                 issued_at: 1,
                 issuer: admin.keys.signing.verifying_key().fingerprint(),
+                expires_at: None,
             };
             let leaf = pli_log::Entry::Person(Signed::sign(&cert, &admin.keys.signing)?).to_leaf();
             tx.log_append(&leaf, 1).await?;

@@ -108,6 +108,9 @@ vocabulary! {
         /// The relay serves a key the transparency log says is not the organisation's
         /// latest (an older generation, one never published, one suspended since).
         KeyNotLatest = "key_not_latest",
+        /// The key (or the person's certificate) has expired: its admin must publish a new
+        /// generation (or certify the person again).
+        KeyExpired = "key_expired",
         /// The transparency log the relay serves does not hold together: a checkpoint
         /// without the witnesses' cosignatures, entries that are not the ones it signs,
         /// a log shorter than one seen before (a fork or a rollback).

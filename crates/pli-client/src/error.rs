@@ -80,6 +80,7 @@ impl ClientError {
                 ErrorCode::RecipientKeySuspended
             }
             Self::KeyNotLatest(pli_log::Mismatch::NoKey) => ErrorCode::RecipientNoKey,
+            Self::KeyNotLatest(pli_log::Mismatch::Expired) => ErrorCode::KeyExpired,
             Self::KeyNotLatest(_) => ErrorCode::KeyNotLatest,
             Self::LogInconsistent(_) => ErrorCode::LogInconsistent,
             Self::Decrypt(_) => ErrorCode::Decryption,

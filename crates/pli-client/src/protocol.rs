@@ -449,6 +449,7 @@ mod tests {
                 encryption_key: Identity::generate().unwrap().to_recipient(),
                 issued_at: 1,
                 issuer: self.root.verifying_key().fingerprint(),
+                expires_at: None,
             };
             (cert, signing)
         }
@@ -468,6 +469,7 @@ mod tests {
             public_key: Identity::generate().unwrap().to_recipient(),
             issued_at: 2,
             issuer: admin.1.verifying_key().fingerprint(),
+            expires_at: None,
         };
         DirectoryKey {
             generation: listed_as,

@@ -22,6 +22,9 @@ use crate::sign::{Fingerprint, Signed, VerifyingKey};
 pub const MAX_NAME_LEN: usize = 200;
 /// Longest organisation code, in bytes.
 pub const MAX_CODE_LEN: usize = 32;
+/// How long a person's certificate or an organisation key generation is valid: two
+/// years, after which the admin certifies again or rotates (milliseconds).
+pub const VALIDITY_MS: u64 = 2 * 365 * 24 * 3600 * 1000;
 
 // The vocabularies are pli-api's (one `Role`, one `OrgKind` from the wire to the
 // certificate); their canonical encoding, a byte each, is this module's.
@@ -121,6 +124,9 @@ pub struct UserCertificate {
     pub issued_at: u64,
     /// The fingerprint of the signing key that issued it.
     pub issuer: Fingerprint,
+    /// When it stops being valid (milliseconds since the Unix epoch); none for a
+    /// certificate issued before certificates expired.
+    pub expires_at: Option<u64>,
 }
 
 impl Canonical for UserCertificate {
@@ -135,6 +141,10 @@ impl Canonical for UserCertificate {
         e.fixed(&self.encryption_key.to_bytes());
         e.u64(self.issued_at);
         e.fixed(&self.issuer.0);
+        // A trailing field: certificates from before expiry read as never expiring.
+        if let Some(expires_at) = self.expires_at {
+            e.u64(expires_at);
+        }
     }
 
     fn decode_fields(d: &mut Decoder<'_>) -> Result<Self, Error> {
@@ -150,6 +160,7 @@ impl Canonical for UserCertificate {
             encryption_key: Recipient::from_bytes(d.fixed::<32>()?),
             issued_at: d.u64()?,
             issuer: Fingerprint(d.fixed::<32>()?),
+            expires_at: if d.at_end() { None } else { Some(d.u64()?) },
         })
     }
 }
@@ -167,6 +178,9 @@ pub struct OrgKeyCertificate {
     pub issued_at: u64,
     /// The fingerprint of the admin signing key that issued it.
     pub issuer: Fingerprint,
+    /// When nothing more may be encrypted to it (milliseconds since the Unix epoch); none
+    /// for a generation published before keys expired.
+    pub expires_at: Option<u64>,
 }
 
 impl Canonical for OrgKeyCertificate {
@@ -178,6 +192,9 @@ impl Canonical for OrgKeyCertificate {
         e.fixed(&self.public_key.to_bytes());
         e.u64(self.issued_at);
         e.fixed(&self.issuer.0);
+        if let Some(expires_at) = self.expires_at {
+            e.u64(expires_at);
+        }
     }
 
     fn decode_fields(d: &mut Decoder<'_>) -> Result<Self, Error> {
@@ -192,6 +209,7 @@ impl Canonical for OrgKeyCertificate {
             public_key: Recipient::from_bytes(d.fixed::<32>()?),
             issued_at: d.u64()?,
             issuer: Fingerprint(d.fixed::<32>()?),
+            expires_at: if d.at_end() { None } else { Some(d.u64()?) },
         })
     }
 }

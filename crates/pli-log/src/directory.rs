@@ -45,6 +45,9 @@ pub struct KeyView {
     pub index: u64,
     /// The entry that suspended it, if any.
     pub suspended_at: Option<u64>,
+    /// When nothing more may be encrypted to it (milliseconds), if it expires.
+    #[serde(default)]
+    pub expires_at: Option<u64>,
 }
 
 /// A person's certificate, as the log holds it.
@@ -66,12 +69,20 @@ pub struct PersonView {
     pub revoked_at: Option<u64>,
     /// The entry of the certificate that replaced it (new keys after a reset), if any.
     pub replaced_at: Option<u64>,
+    /// When it stops being valid (milliseconds), if it expires.
+    #[serde(default)]
+    pub expires_at: Option<u64>,
 }
 
 impl PersonView {
     /// Whether this certificate is the person's current one and not revoked.
     pub fn is_valid(&self) -> bool {
         self.revoked_at.is_none() && self.replaced_at.is_none()
+    }
+
+    /// Whether it had expired at `time` (milliseconds).
+    pub fn expired_at(&self, time: u64) -> bool {
+        self.expires_at.is_some_and(|end| time >= end)
     }
 }
 
@@ -110,6 +121,9 @@ pub enum Mismatch {
     /// The person's certificate was revoked or replaced.
     #[error("this person's certificate was revoked or replaced")]
     Revoked,
+    /// The key generation or the certificate has expired.
+    #[error("this key or certificate expired")]
+    Expired,
 }
 
 /// The directory replayed from the log's first `frontier.size()` entries.
@@ -206,19 +220,27 @@ impl Directory {
         }
     }
 
-    /// Whether `cert` is the latest generation of its organisation's key, and usable.
-    pub fn check_org_key(&self, cert: &Signed<OrgKeyCertificate>) -> Result<(), Mismatch> {
+    /// Whether `cert` is the latest generation of its organisation's key, and usable at
+    /// `now` (milliseconds): not suspended, not expired.
+    pub fn check_org_key(
+        &self,
+        cert: &Signed<OrgKeyCertificate>,
+        now: u64,
+    ) -> Result<(), Mismatch> {
         let served =
             OrgKeyCertificate::from_canonical(cert.data()).map_err(|_| Mismatch::NotInLog)?;
         let org = self.orgs.get(&served.org_id).ok_or(Mismatch::NoKey)?;
         let latest = org.keys.last().ok_or(Mismatch::NoKey)?;
         if latest.certificate == cert.sha256() {
-            return match latest.suspended_at {
-                Some(_) => Err(Mismatch::Suspended {
+            if latest.suspended_at.is_some() {
+                return Err(Mismatch::Suspended {
                     generation: latest.generation,
-                }),
-                None => Ok(()),
-            };
+                });
+            }
+            if latest.expires_at.is_some_and(|end| now >= end) {
+                return Err(Mismatch::Expired);
+            }
+            return Ok(());
         }
         if org.keys.iter().any(|k| k.certificate == cert.sha256()) {
             return Err(Mismatch::Outdated {
@@ -229,8 +251,13 @@ impl Directory {
         Err(Mismatch::NotInLog)
     }
 
-    /// Whether `cert` is in the log as its person's current, unrevoked certificate.
-    pub fn check_person(&self, cert: &Signed<UserCertificate>) -> Result<&PersonView, Mismatch> {
+    /// Whether `cert` is in the log as its person's current, unrevoked certificate, not
+    /// expired at `now` (milliseconds).
+    pub fn check_person(
+        &self,
+        cert: &Signed<UserCertificate>,
+        now: u64,
+    ) -> Result<&PersonView, Mismatch> {
         let decoded =
             UserCertificate::from_canonical(cert.data()).map_err(|_| Mismatch::NotInLog)?;
         let person = self
@@ -238,10 +265,12 @@ impl Directory {
             .get(&decoded.signing_key.fingerprint().to_hex())
             .filter(|p| p.certificate == cert.sha256())
             .ok_or(Mismatch::NotInLog)?;
-        if person.is_valid() {
-            Ok(person)
-        } else {
+        if !person.is_valid() {
             Err(Mismatch::Revoked)
+        } else if person.expired_at(now) {
+            Err(Mismatch::Expired)
+        } else {
+            Ok(person)
         }
     }
 
@@ -254,7 +283,14 @@ impl Directory {
         })
     }
 
-    fn active_admin(&self, issuer: &Fingerprint, org: &OrgId) -> Result<VerifyingKey, String> {
+    /// The key of the admin of `org` whose signing key is `issuer`, if their certificate
+    /// is current, unrevoked, and was not expired when they signed (`signed_at`).
+    fn active_admin(
+        &self,
+        issuer: &Fingerprint,
+        org: &OrgId,
+        signed_at: u64,
+    ) -> Result<VerifyingKey, String> {
         let admin = self
             .people
             .get(&issuer.to_hex())
@@ -264,6 +300,9 @@ impl Directory {
         }
         if !admin.is_valid() {
             return Err("its issuer's certificate was revoked or replaced before it".into());
+        }
+        if admin.expired_at(signed_at) {
+            return Err("its issuer's certificate had expired when it was signed".into());
         }
         VerifyingKey::from_bytes(&admin.signing_key).map_err(|e| e.to_string())
     }
@@ -288,7 +327,8 @@ impl Directory {
     ) -> Rule {
         let unverified = UserCertificate::from_canonical(cert.data()).map_err(|e| e.to_string())?;
         let person = if unverified.role == Role::Member {
-            let admin = self.active_admin(&unverified.issuer, &unverified.org_id)?;
+            let admin =
+                self.active_admin(&unverified.issuer, &unverified.org_id, unverified.issued_at)?;
             cert.verify(&admin).map_err(|e| e.to_string())?
         } else {
             root.verify_admin(cert).map_err(|e| e.to_string())?
@@ -318,6 +358,7 @@ impl Directory {
                 index,
                 revoked_at: None,
                 replaced_at: None,
+                expires_at: person.expires_at,
             },
         );
         Ok(())
@@ -326,7 +367,8 @@ impl Directory {
     fn key_published(&mut self, cert: &Signed<OrgKeyCertificate>, index: u64) -> Rule {
         let unverified =
             OrgKeyCertificate::from_canonical(cert.data()).map_err(|e| e.to_string())?;
-        let admin = self.active_admin(&unverified.issuer, &unverified.org_id)?;
+        let admin =
+            self.active_admin(&unverified.issuer, &unverified.org_id, unverified.issued_at)?;
         let key = cert.verify(&admin).map_err(|e| e.to_string())?;
         let org = self
             .orgs
@@ -347,6 +389,7 @@ impl Directory {
             certificate: cert.sha256(),
             index,
             suspended_at: None,
+            expires_at: key.expires_at,
         });
         Ok(())
     }
@@ -357,7 +400,8 @@ impl Directory {
         let revocation = if by_root {
             signed.verify(&root.0).map_err(|e| e.to_string())?
         } else {
-            let admin = self.active_admin(&unverified.issuer, &unverified.org_id)?;
+            let admin =
+                self.active_admin(&unverified.issuer, &unverified.org_id, unverified.issued_at)?;
             signed.verify(&admin).map_err(|e| e.to_string())?
         };
         match revocation.subject {

@@ -68,6 +68,11 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "Key the public log does not confirm as current — cannot send",
     ),
     (
+        "compose.recipient.expired",
+        "Clé expirée — envoi impossible",
+        "Key expired — cannot send",
+    ),
+    (
         "compose.recipient.suspended",
         "Clé suspendue — envoi impossible",
         "Key suspended — cannot send",

@@ -107,6 +107,11 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "Warning: the server presents for this recipient a key the public key log does not confirm as its current one (an old, suspended or never published key). A pli encrypted to it could be read by someone else: nothing was sent. Tell your administrator.",
     ),
     (
+        "error.key_expired",
+        "Cette clé a expiré : l'administrateur du service doit en publier une nouvelle (ou certifier à nouveau la personne) avant tout nouvel envoi.",
+        "This key has expired: the service's administrator must publish a new one (or certify the person again) before anything more is sent.",
+    ),
+    (
         "error.log_inconsistent",
         "Attention : le journal public des clés présenté par le serveur n'est pas cohérent (il n'est pas attesté par les témoins, il diffère de celui que vous avez déjà vu, ou il a été raccourci). Le serveur pourrait montrer des clés différentes à différentes personnes : n'envoyez rien et prévenez votre administrateur.",
         "Warning: the public key log the server presents does not hold together (the witnesses do not vouch for it, it differs from the one you already saw, or it was shortened). The server could be showing different keys to different people: send nothing and tell your administrator.",

@@ -233,6 +233,7 @@ impl Session {
             encryption_key,
             issued_at: now_ms(),
             issuer: issuer.verifying_key().fingerprint(),
+            expires_at: Some(now_ms().saturating_add(pli_crypto::cert::VALIDITY_MS)),
         };
         let grants = if role == Role::Member {
             self.grants_for(&member.user_id, &encryption_key)?
@@ -295,7 +296,7 @@ impl Session {
             .ok_or_else(|| ClientError::LogInconsistent("the log was not verified yet".into()))?;
         let signed = Signed::<pli_crypto::cert::UserCertificate>::from_wire(&chain.certificate)?;
         directory
-            .check_person(&signed)
+            .check_person(&signed, now_ms())
             .map_err(ClientError::KeyNotLatest)?;
         Ok(cert.encryption_key)
     }
@@ -360,6 +361,7 @@ impl Session {
             public_key: key.recipient(),
             issued_at: now_ms(),
             issuer: self.keys.signing.verifying_key().fingerprint(),
+            expires_at: Some(now_ms().saturating_add(pli_crypto::cert::VALIDITY_MS)),
         };
         let request = PublishKey {
             certificate: Signed::sign(&cert, &self.keys.signing)?.to_wire(),

@@ -43,6 +43,7 @@ impl Session {
             encryption_key: keys.encryption.to_recipient(),
             issued_at: now,
             issuer: root.verifying_key().fingerprint(),
+            expires_at: Some(now.saturating_add(pli_crypto::cert::VALIDITY_MS)),
         };
         let bundle = KeyBundle {
             user_id: info.user_id,

@@ -236,7 +236,7 @@ impl Session {
         let signed = Signed::<OrgKeyCertificate>::from_wire(key)?;
         known
             .directory
-            .check_org_key(&signed)
+            .check_org_key(&signed, now_ms())
             .map_err(ClientError::KeyNotLatest)
     }
 }

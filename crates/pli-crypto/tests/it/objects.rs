@@ -121,6 +121,7 @@ pub(crate) fn user_cert(
         encryption_key: keys.encryption.to_recipient(),
         issued_at: 1_790_000_000_000,
         issuer: issuer.verifying_key().fingerprint(),
+        expires_at: None,
     };
     Signed::sign(&cert, issuer).unwrap()
 }
@@ -146,6 +147,7 @@ pub(crate) fn platform() -> Platform {
         public_key: org_key.recipient(),
         issued_at: 1_790_000_000_000,
         issuer: admin.signing.verifying_key().fingerprint(),
+        expires_at: Some(u64::MAX),
     };
     Platform {
         org: Signed::sign(&org_cert, &root_key).unwrap(),
@@ -310,4 +312,39 @@ both_targets! {
         let other = OrgKey::generate(org(2), 1).unwrap();
         assert!(OrgKey::open_grant(&wrapped, &p.member.encryption, &org(2), 1, &other.recipient()).is_err());
     }
+}
+
+/// A certificate from before expiry (no trailing field) reads as never expiring; one with
+/// an end keeps it; the end is signed like every other field.
+#[test]
+fn certificate_expiry_is_a_signed_trailing_field() {
+    let admin = SigningKey::generate().unwrap();
+    let mut cert = OrgKeyCertificate {
+        org_id: pli_api::OrgId::from_bytes([1; 16]),
+        generation: 1,
+        public_key: pli_crypto::age::Identity::generate()
+            .unwrap()
+            .to_recipient(),
+        issued_at: 1,
+        issuer: admin.verifying_key().fingerprint(),
+        expires_at: None,
+    };
+    let old = cert.to_canonical().unwrap();
+    assert_eq!(
+        OrgKeyCertificate::from_canonical(&old).unwrap().expires_at,
+        None
+    );
+    cert.expires_at = Some(42);
+    let new = cert.to_canonical().unwrap();
+    assert_eq!(new.len(), old.len() + 8);
+    assert_eq!(
+        OrgKeyCertificate::from_canonical(&new).unwrap().expires_at,
+        Some(42)
+    );
+    let signed = Signed::sign(&cert, &admin).unwrap();
+    let mut tampered = signed.data().to_vec();
+    let last = tampered.len() - 1;
+    tampered[last] ^= 1;
+    let forged = Signed::<OrgKeyCertificate>::from_parts(tampered, *signed.signature());
+    assert!(forged.verify(&admin.verifying_key()).is_err());
 }

@@ -14,13 +14,13 @@ fn the_latest_unsuspended_generation_is_the_only_one_usable() {
     for entry in [certified, admin.entry(), Entry::OrgKey(gen1.clone())] {
         directory.apply(&entry);
     }
-    assert_eq!(directory.check_org_key(&gen1), Ok(()));
-    assert_eq!(directory.check_org_key(&gen2), Err(Mismatch::NotInLog));
+    assert_eq!(directory.check_org_key(&gen1, 0), Ok(()));
+    assert_eq!(directory.check_org_key(&gen2, 0), Err(Mismatch::NotInLog));
 
     directory.apply(&Entry::OrgKey(gen2.clone()));
-    assert_eq!(directory.check_org_key(&gen2), Ok(()));
+    assert_eq!(directory.check_org_key(&gen2, 0), Ok(()));
     assert_eq!(
-        directory.check_org_key(&gen1),
+        directory.check_org_key(&gen1, 0),
         Err(Mismatch::Outdated {
             served: 1,
             latest: 2
@@ -30,7 +30,7 @@ fn the_latest_unsuspended_generation_is_the_only_one_usable() {
 
     directory.apply(&platform.suspend(org, 2, &admin.key));
     assert_eq!(
-        directory.check_org_key(&gen2),
+        directory.check_org_key(&gen2, 0),
         Err(Mismatch::Suspended { generation: 2 })
     );
     assert!(directory.refused().is_empty(), "{:?}", directory.refused());
@@ -53,16 +53,19 @@ fn a_removed_admin_certifies_nothing_after_the_removal() {
         directory.apply(&entry);
     }
     directory.apply(&platform.revoke(&admin, &platform.root));
-    assert!(directory.check_person(&admin.cert).is_err());
+    assert!(directory.check_person(&admin.cert, 0).is_err());
 
     let late_key = admin.key(2);
     directory.apply(&Entry::OrgKey(late_key.clone()));
     directory.apply(&after.entry());
     assert_eq!(directory.refused().len(), 2, "{:?}", directory.refused());
-    assert_eq!(directory.check_org_key(&late_key), Err(Mismatch::NotInLog));
-    assert!(directory.check_person(&after.cert).is_err());
+    assert_eq!(
+        directory.check_org_key(&late_key, 0),
+        Err(Mismatch::NotInLog)
+    );
+    assert!(directory.check_person(&after.cert, 0).is_err());
     assert!(
-        directory.check_person(&before.cert).is_ok(),
+        directory.check_person(&before.cert, 0).is_ok(),
         "what the admin certified before the removal stays"
     );
 }
@@ -86,17 +89,17 @@ fn a_member_is_removed_by_an_admin_of_their_organisation_only() {
         directory.apply(&entry);
     }
     directory.apply(&platform.revoke(&member, &other_admin.key));
-    assert!(directory.check_person(&member.cert).is_ok());
+    assert!(directory.check_person(&member.cert, 0).is_ok());
     directory.apply(&platform.revoke(&admin, &admin.key));
     assert!(
-        directory.check_person(&admin.cert).is_ok(),
+        directory.check_person(&admin.cert, 0).is_ok(),
         "an admin does not remove an admin"
     );
     assert_eq!(directory.refused().len(), 2);
 
     directory.apply(&platform.revoke(&member, &admin.key));
     assert_eq!(
-        directory.check_person(&member.cert).err(),
+        directory.check_person(&member.cert, 0).err(),
         Some(Mismatch::Revoked)
     );
 }
@@ -161,4 +164,53 @@ fn leaves_read_back_as_the_same_entries() {
     }
     assert!(Entry::from_leaf(b"pli/v1/envelope\0").is_err());
     assert!(Entry::from_leaf(&[0; 100]).is_err());
+}
+
+#[test]
+fn expired_keys_and_certificates_are_refused_and_expired_admins_sign_nothing() {
+    use pli_crypto::cert::{OrgKeyCertificate, UserCertificate};
+    use pli_crypto::codec::Canonical as _;
+    use pli_crypto::sign::Signed;
+    let platform = Platform::new();
+    let (org, certified) = platform.org(1);
+    let admin = platform.admin(org, 10);
+    // The admin's certificate, again with an end: ten.
+    let mut ending: UserCertificate = UserCertificate::from_canonical(admin.cert.data()).unwrap();
+    ending.expires_at = Some(10);
+    let ending = Signed::sign(&ending, &platform.root).unwrap();
+    let key_until = |generation, issued_at, expires_at| {
+        let mut cert = OrgKeyCertificate::from_canonical(admin.key(generation).data()).unwrap();
+        cert.issued_at = issued_at;
+        cert.expires_at = expires_at;
+        Signed::sign(&cert, &admin.key).unwrap()
+    };
+    let mut directory = Directory::new(&platform.trust());
+    directory.apply(&certified);
+    directory.apply(&Entry::Person(ending.clone()));
+    let gen1 = key_until(1, 5, Some(100));
+    directory.apply(&Entry::OrgKey(gen1.clone()));
+    assert_eq!(directory.check_org_key(&gen1, 99), Ok(()));
+    assert_eq!(directory.check_org_key(&gen1, 100), Err(Mismatch::Expired));
+    assert_eq!(directory.check_person(&ending, 9).map(|_| ()), Ok(()));
+    assert_eq!(
+        directory.check_person(&ending, 10).err(),
+        Some(Mismatch::Expired)
+    );
+
+    // Signed after the admin's certificate ended: refused.
+    let late = key_until(2, 11, None);
+    directory.apply(&Entry::OrgKey(late.clone()));
+    assert_eq!(directory.refused().len(), 1, "{:?}", directory.refused());
+    assert_eq!(directory.check_org_key(&late, 50), Err(Mismatch::NotInLog));
+    // A certificate from before expiry (no end) never expires.
+    let (other, other_certified) = platform.org(2);
+    let old_admin = platform.admin(other, 20);
+    directory.apply(&other_certified);
+    directory.apply(&old_admin.entry());
+    assert_eq!(
+        directory
+            .check_person(&old_admin.cert, u64::MAX)
+            .map(|_| ()),
+        Ok(())
+    );
 }

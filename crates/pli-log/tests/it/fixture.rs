@@ -53,6 +53,7 @@ impl Platform {
             encryption_key: Identity::generate().unwrap().to_recipient(),
             issued_at: 2,
             issuer: issuer.verifying_key().fingerprint(),
+            expires_at: None,
         };
         let cert = Signed::sign(&cert, issuer).unwrap();
         Person {
@@ -107,6 +108,7 @@ impl Person {
             public_key: Identity::generate().unwrap().to_recipient(),
             issued_at: 4,
             issuer: self.key.verifying_key().fingerprint(),
+            expires_at: None,
         };
         Signed::sign(&cert, &self.key).unwrap()
     }

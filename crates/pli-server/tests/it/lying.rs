@@ -427,6 +427,7 @@ async fn the_monitor_flags_an_entry_none_of_the_organisations_admins_made() {
             .to_recipient(),
         issued_at: 1,
         issuer: impostor.verifying_key().fingerprint(),
+        expires_at: None,
     };
     let leaf = pli_log::Entry::OrgKey(Signed::sign(&forged, &impostor).unwrap()).to_leaf();
     let mut tx = w.app.state.store.begin().await.unwrap();

@@ -33,6 +33,7 @@ fn problem_text(problem: Option<ErrorCode>) -> String {
         Some(ErrorCode::RecipientNoKey) => t!("compose.recipient.nokey"),
         Some(ErrorCode::RecipientKeySuspended) => t!("compose.recipient.suspended"),
         Some(ErrorCode::KeyNotLatest) => t!("compose.recipient.not_latest"),
+        Some(ErrorCode::KeyExpired) => t!("compose.recipient.expired"),
         _ => t!("compose.recipient.unverifiable"),
     }
 }
@@ -41,7 +42,7 @@ fn problem_text(problem: Option<ErrorCode>) -> String {
 fn unverifiable(problem: Option<ErrorCode>) -> bool {
     !matches!(
         problem,
-        Some(ErrorCode::RecipientNoKey | ErrorCode::RecipientKeySuspended)
+        Some(ErrorCode::RecipientNoKey | ErrorCode::RecipientKeySuspended | ErrorCode::KeyExpired)
     )
 }
 
