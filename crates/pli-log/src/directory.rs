@@ -40,6 +40,7 @@ pub struct KeyView {
     /// The generation.
     pub generation: u32,
     /// SHA-256 of its signed certificate.
+    #[serde(with = "crate::hex")]
     pub certificate: [u8; 32],
     /// The entry that published it.
     pub index: u64,
@@ -60,8 +61,10 @@ pub struct PersonView {
     /// Their role.
     pub role: Role,
     /// Their signing key.
+    #[serde(with = "crate::hex")]
     pub signing_key: [u8; 32],
     /// SHA-256 of the signed certificate.
+    #[serde(with = "crate::hex")]
     pub certificate: [u8; 32],
     /// The entry that certified them.
     pub index: u64,
@@ -129,12 +132,14 @@ pub enum Mismatch {
 /// The directory replayed from the log's first `frontier.size()` entries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Directory {
+    #[serde(with = "crate::hex")]
     root: [u8; 32],
     frontier: Frontier,
     orgs: BTreeMap<OrgId, OrgView>,
     /// By the hexadecimal fingerprint of the signing key (a JSON map's keys are strings).
     people: BTreeMap<String, PersonView>,
     current: BTreeMap<UserId, String>,
+    #[serde(with = "crate::hex::option")]
     policy: Option<[u8; 32]>,
     refused: Vec<Refused>,
 }

@@ -14,6 +14,7 @@
 pub mod directory;
 pub mod entry;
 pub mod frontier;
+mod hex;
 pub mod monitor;
 pub mod note;
 pub mod witness;

@@ -36,19 +36,22 @@ async fn knowing(client: &Client, email: &str) -> Client {
 }
 
 /// Keeps what `session` verified of the directory's log on this browser, if it grew.
+/// Called once an answer is on its way (serialising and sealing a large directory takes
+/// a while, and nobody waits for it); the size is claimed before the write so that two
+/// requests do not both write.
 pub(super) async fn keep_log(session: &Session) {
     let Some(known) = session.known_log() else {
         return;
     };
     let size = known.directory.size();
-    if super::kept_log_size() >= size {
+    let kept = super::kept_log_size();
+    if kept >= size {
         return;
     }
-    match keystore::remember_log(&session.me.email, &known).await {
-        Ok(()) => super::set_kept_log_size(size),
-        Err(error) => {
-            web_sys::console::warn_1(&format!("log not kept: {}", error.detail).into());
-        }
+    super::set_kept_log_size(size);
+    if let Err(error) = keystore::remember_log(&session.me.email, &known).await {
+        super::set_kept_log_size(kept);
+        web_sys::console::warn_1(&format!("log not kept: {}", error.detail).into());
     }
 }
 
@@ -62,7 +65,6 @@ async fn signed_in(session: Session) -> Result<SignedIn, WorkerError> {
         web_sys::console::warn_1(&format!("account key not kept: {}", error.detail).into());
     }
     super::set_kept_log_size(0);
-    keep_log(&session).await;
     let answer = SignedIn {
         me: session.me.clone(),
         kit_due: session.kit_due(),

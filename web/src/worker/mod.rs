@@ -159,10 +159,6 @@ pub fn start() {
                 Ok(request) => handle(id, request, files).await,
                 Err(e) => Err(WorkerError::new(ErrorCode::BadRequest, e.to_string())),
             };
-            // A request may have verified more of the directory's log: keep it.
-            if let Ok(session) = session() {
-                auth::keep_log(&session).await;
-            }
             match result {
                 Ok(json) => post(id, "ok", Some(&json), None),
                 Err(error) => post(
@@ -171,6 +167,11 @@ pub fn start() {
                     Some(&serde_json::to_string(&error).unwrap_or_default()),
                     None,
                 ),
+            }
+            // The request may have verified more of the directory's log (a log-in always
+            // does): keep it, once the answer is on its way.
+            if let Ok(session) = session() {
+                auth::keep_log(&session).await;
             }
         });
     });
