@@ -471,3 +471,86 @@ async fn the_monitor_flags_an_entry_none_of_the_organisations_admins_made() {
         2
     );
 }
+
+/// A key signed by an admin the platform authority removed (the removal, signed by the
+/// root, is in the log): the removed admin's own client refuses to rotate (its
+/// certificate is revoked in the log it verified), and a generation the relay appends for
+/// it anyway, as a relay still taking keys from that admin would, is refused by every
+/// replay: nobody encrypts to it.
+#[tokio::test]
+async fn a_key_published_by_a_removed_admin_is_refused() {
+    use pli_crypto::cert::OrgKeyCertificate;
+    use pli_crypto::sign::Signed;
+    use pli_crypto::statement::{Revocation, Revoked};
+    let mut w = world(Backend::Sqlite).await;
+    let root = w.platform.session.root_key.clone().unwrap();
+    let append = async |w: &super::harness::World, leaf: Vec<u8>| {
+        let mut tx = w.app.state.store.begin().await.unwrap();
+        tx.log_append(&leaf, 1).await.unwrap();
+        tx.commit().await.unwrap();
+        w.app.state.log.publish(&w.app.state.store).await.unwrap();
+    };
+    let admin_key = w.court_admin.session.keys.signing.clone();
+    let removal = Revocation {
+        org_id: w.court,
+        subject: Revoked::Person {
+            user_id: w.court_admin.session.me.user_id,
+            key: admin_key.verifying_key().fingerprint(),
+        },
+        issued_at: 1,
+        issuer: root.verifying_key().fingerprint(),
+    };
+    append(
+        &w,
+        pli_log::Entry::Revocation(Signed::sign(&removal, &root).unwrap()).to_leaf(),
+    )
+    .await;
+
+    let refused = w.court_admin.session.rotate_org_key().await.unwrap_err();
+    assert_eq!(
+        refused.code(),
+        pli_api::ErrorCode::KeyNotLatest,
+        "{refused:?}"
+    );
+
+    let late = OrgKeyCertificate {
+        org_id: w.court,
+        generation: 2,
+        public_key: pli_crypto::age::Identity::generate()
+            .unwrap()
+            .to_recipient(),
+        issued_at: 2,
+        issuer: admin_key.verifying_key().fingerprint(),
+        expires_at: None,
+    };
+    append(
+        &w,
+        pli_log::Entry::OrgKey(Signed::sign(&late, &admin_key).unwrap()).to_leaf(),
+    )
+    .await;
+    let caseworker = Session::login(
+        &w.app.client,
+        &w.caseworker.email,
+        PASSWORD,
+        w.caseworker.session.account_key(),
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    let log = caseworker.directory_log().unwrap();
+    assert!(
+        log.refused().iter().any(|r| r.why.contains("revoked")),
+        "{:?}",
+        log.refused()
+    );
+    assert_eq!(
+        caseworker
+            .recipient_key(&w.court)
+            .await
+            .unwrap()
+            .key
+            .generation,
+        1
+    );
+}
