@@ -205,6 +205,23 @@ impl Directory {
         self.current.get(user).and_then(|key| self.people.get(key))
     }
 
+    /// Replays the next leaf as the log holds it: one that is not a directory statement
+    /// is set aside like any entry that breaks a rule (it is in the witnessed log for
+    /// good: refusing the whole log for it would lock every client out for ever).
+    pub fn apply_leaf(&mut self, leaf: &[u8]) {
+        match Entry::from_leaf(leaf) {
+            Ok(entry) => self.apply(&entry),
+            Err(error) => {
+                let index = self.frontier.size();
+                self.frontier.push(tlog_tiles::record_hash(leaf));
+                self.refused.push(Refused {
+                    index,
+                    why: error.to_string(),
+                });
+            }
+        }
+    }
+
     /// Replays the next entry.
     pub fn apply(&mut self, entry: &Entry) {
         let index = self.frontier.size();

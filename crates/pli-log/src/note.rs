@@ -10,6 +10,9 @@ use tlog_tiles::Checkpoint;
 
 use crate::Error;
 
+/// How far in the future a cosignature's time may be (seconds): clocks differ a little.
+pub const MAX_CLOCK_SKEW_S: u64 = 600;
+
 /// The signed-note key type of an Ed25519 signature.
 pub const ED25519: u8 = 0x01;
 /// The signed-note key type of a C2SP `cosignature/v1`.
@@ -155,6 +158,8 @@ pub fn verify_checkpoint(
     {
         return Err(Error::Checkpoint("not signed by the log's key".into()));
     }
+    // A cosignature dated in the future (beyond clock skew) is not counted: it would stay
+    // "fresh" for as long as its date is ahead.
     let mut cosigned: Vec<(String, u64)> = verified
         .iter()
         .filter(|s| s.name() != policy.origin)
@@ -162,6 +167,7 @@ pub fn verify_checkpoint(
             let time = s.signature().first_chunk::<8>()?;
             Some((s.name().to_owned(), u64::from_be_bytes(*time)))
         })
+        .filter(|&(_, time)| time <= now.saturating_add(MAX_CLOCK_SKEW_S))
         .collect();
     // Newest first; `Note::verify` counts a key once, and the policy's names are distinct.
     cosigned.sort_by_key(|&(_, time)| std::cmp::Reverse(time));

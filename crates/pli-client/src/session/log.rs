@@ -15,7 +15,7 @@
 
 use pli_api::messages::{LogRange, MAX_LOG_ENTRIES};
 use pli_crypto::statement::{LogPolicy, SeenCheckpoint};
-use pli_log::{Directory, Entry};
+use pli_log::Directory;
 use serde::{Deserialize, Serialize};
 
 use super::*;
@@ -153,8 +153,7 @@ impl Session {
             }
             let wanted = usize::try_from(end - start).unwrap_or(usize::MAX);
             for leaf in page.entries.iter().take(wanted) {
-                let entry = Entry::from_leaf(&leaf.0).map_err(|e| inconsistent(e.to_string()))?;
-                directory.apply(&entry);
+                directory.apply_leaf(&leaf.0);
                 at_recorded(&directory)?;
             }
         }

@@ -65,10 +65,9 @@ impl Session {
             let wanted = usize::try_from(end - start).unwrap_or(usize::MAX);
             for leaf in page.entries.iter().take(wanted) {
                 let index = replay.size();
-                let entry = Entry::from_leaf(&leaf.0)
-                    .map_err(|e| ClientError::LogInconsistent(e.to_string()))?;
-                replay.apply(&entry);
+                replay.apply_leaf(&leaf.0);
                 if index >= since
+                    && let Ok(entry) = Entry::from_leaf(&leaf.0)
                     && let Some(found) = about(org, index, &entry, &root)
                 {
                     report.entries.push(found);

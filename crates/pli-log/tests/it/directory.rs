@@ -214,3 +214,20 @@ fn expired_keys_and_certificates_are_refused_and_expired_admins_sign_nothing() {
         Ok(())
     );
 }
+
+#[test]
+fn a_leaf_that_is_no_statement_is_set_aside_not_fatal() {
+    let platform = Platform::new();
+    let (org, certified) = platform.org(1);
+    let admin = platform.admin(org, 10);
+    let mut directory = Directory::new(&platform.trust());
+    directory.apply_leaf(&certified.to_leaf());
+    directory.apply_leaf(
+        b"not a statement of the directory, but sixty-four bytes long enough............",
+    );
+    directory.apply_leaf(&admin.entry().to_leaf());
+    assert_eq!(directory.size(), 3);
+    assert_eq!(directory.refused().len(), 1);
+    assert_eq!(directory.refused()[0].index, 1);
+    assert!(directory.check_person(&admin.cert, 0).is_ok());
+}

@@ -147,3 +147,20 @@ fn verifier_keys_whose_base64_holds_a_plus_parse() {
         "{with_plus} keys with a '+' in their base64"
     );
 }
+
+#[test]
+fn a_cosignature_dated_in_the_future_is_not_counted() {
+    let (log, w1, w2) = keys();
+    let note = log.sign_checkpoint(42, [9; 32]).unwrap();
+    let now = 1_000_000;
+    let ahead = cosigned(&note, &[&w1, &w2], now + 3600);
+    assert_eq!(
+        verify_checkpoint(&policy(2), &ahead, now),
+        Err(Error::Quorum { got: 0, need: 2 })
+    );
+    let skewed = cosigned(&note, &[&w1, &w2], now + 60);
+    assert!(
+        verify_checkpoint(&policy(2), &skewed, now).is_ok(),
+        "a minute of skew is fine"
+    );
+}
