@@ -42,6 +42,13 @@ pub async fn open_link(browser: &Browser, link: &str) {
 async fn set_up_platform(browser: &mut Browser, token: &str) -> String {
     browser.goto(&format!("#/setup/{token}")).await.unwrap();
     browser.find("#setup-name").await.unwrap();
+    // The log policy the authority is about to sign: the relay's two witnesses.
+    let policy = browser.find("[data-testid=log-policy]").await.unwrap();
+    let text = policy.text().await.unwrap();
+    for witness in pli_server::testing::WITNESSES {
+        assert!(text.contains(witness), "{text}");
+    }
+    assert!(text.contains("2 / 2"), "{text}");
     browser.record("setup").await.unwrap();
     browser.fill("#setup-name", "Camille Admin").await.unwrap();
     browser

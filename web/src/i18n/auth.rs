@@ -58,6 +58,26 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "Platform set-up",
     ),
     (
+        "setup.log.title",
+        "Journal public des clés",
+        "Public key log",
+    ),
+    (
+        "setup.log.help",
+        "Chaque changement de l'annuaire des clés est inscrit dans un journal que des témoins indépendants contresignent. En créant la plateforme, vous signez avec la clé d'autorité la liste des témoins que tous les navigateurs exigeront : vérifiez leurs empreintes auprès de leurs opérateurs.",
+        "Every change to the key directory is written to a log that independent witnesses countersign. By creating the platform, you sign with the authority key the list of witnesses every browser will require: check their fingerprints with their operators.",
+    ),
+    (
+        "setup.log.quorum",
+        "Témoins exigés :",
+        "Witnesses required:",
+    ),
+    (
+        "setup.log.none",
+        "Ce serveur ne déclare aucun témoin : le journal ne sera attesté par personne d'autre que lui, et un serveur malveillant pourrait montrer des annuaires différents à différentes personnes. Ne continuez que pour un essai.",
+        "This server names no witness: nobody but itself will vouch for the log, and a malicious server could show different directories to different people. Continue only for a trial.",
+    ),
+    (
         "setup.help",
         "Vous créez le compte de l'administrateur de la plateforme. Votre navigateur va générer la clé de l'autorité de la plateforme et vos clés personnelles.",
         "You are creating the platform administrator's account. Your browser will generate the platform authority key and your personal keys.",

@@ -20,6 +20,22 @@ pub struct LookupSetup {
     pub token: String,
 }
 
+/// What the relay proposes as its key directory log's policy: shown on the set-up page
+/// before the platform authority signs it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogPolicyPreview;
+
+/// A log policy, as a person reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogPolicyView {
+    /// The log's origin line.
+    pub origin: String,
+    /// How many witnesses must cosign.
+    pub quorum: u8,
+    /// The witnesses: name, and key fingerprint to compare with their operators.
+    pub witnesses: Vec<(String, String)>,
+}
+
 /// An invitation token to check.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LookupInvitation {

@@ -41,9 +41,9 @@ pub use admin::{
     WithdrawInvitation,
 };
 pub use auth::{
-    Accept, Fingerprints, Kit, KitView, Login, Logout, LookupInvitation, LookupSetup,
-    MyFingerprints, Probe, Reauth, Refresh, Setup, SignedIn, Status, TotpConfirm, TotpSetup,
-    Unlock,
+    Accept, Fingerprints, Kit, KitView, LogPolicyPreview, LogPolicyView, Login, Logout,
+    LookupInvitation, LookupSetup, MyFingerprints, Probe, Reauth, Refresh, Setup, SignedIn, Status,
+    TotpConfirm, TotpSetup, Unlock,
 };
 pub use receive::{
     Acknowledge, Download, ExchangeOf, Inbox, Open, Opened, OpenedFile, OrgNames, Outbox, ReadBy,
@@ -153,6 +153,8 @@ requests! {
     Status(Status) -> Option<Me>;
     /// Checks a platform set-up token.
     LookupSetup(LookupSetup) -> InvitationInfo;
+    /// What the relay proposes as its log's policy (set-up).
+    LogPolicyPreview(LogPolicyPreview) -> LogPolicyView;
     /// Checks an invitation token.
     LookupInvitation(LookupInvitation) -> InvitationInfo;
     /// Sets up the platform.
@@ -242,6 +244,7 @@ impl Request {
             Self::Probe(_)
             | Self::Status(_)
             | Self::LookupSetup(_)
+            | Self::LogPolicyPreview(_)
             | Self::LookupInvitation(_)
             | Self::Setup(_)
             | Self::Accept(_)

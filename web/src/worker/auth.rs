@@ -10,8 +10,8 @@ use pli_crypto::account_key::AccountKey;
 
 use super::{answer, keystore, session, set_session};
 use crate::protocol::{
-    Accept, Fingerprints, Kit, KitView, Login, Logout, MyFingerprints, Setup, SignedIn, Unlock,
-    WorkerError,
+    Accept, Fingerprints, Kit, KitView, LogPolicyView, Login, Logout, MyFingerprints, Setup,
+    SignedIn, Unlock, WorkerError,
 };
 
 fn kdf() -> pli_crypto::password::KdfParams {
@@ -71,6 +71,21 @@ async fn signed_in(session: Session) -> Result<SignedIn, WorkerError> {
     };
     set_session(Some(session))?;
     Ok(answer)
+}
+
+/// The relay's proposed log policy, checked as the set-up will sign it, as people read it.
+pub(super) async fn log_policy(client: &Client) -> Result<LogPolicyView, WorkerError> {
+    let proposal = client.fetch(&pli_api::endpoints::LogProposal {}).await?;
+    let policy = pli_client::protocol::log_policy(&proposal, 0)?;
+    Ok(LogPolicyView {
+        origin: policy.origin,
+        quorum: policy.quorum,
+        witnesses: policy
+            .witnesses
+            .into_iter()
+            .map(|w| (w.name, w.key.fingerprint().to_string()))
+            .collect(),
+    })
 }
 
 /// Sets the platform up and keeps its admin's session.

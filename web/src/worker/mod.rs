@@ -228,6 +228,7 @@ async fn handle(
             };
             answer(&r, &client.call(&ep::SetupLookup {}, &token).await?)
         }
+        Request::LogPolicyPreview(r) => answer(&r, &auth::log_policy(&client).await?),
         Request::LookupInvitation(r) => {
             let token = TokenRequest {
                 token: r.token.clone(),

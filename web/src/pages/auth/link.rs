@@ -51,6 +51,7 @@ pub fn Setup(token: String) -> impl IntoView {
             crate::bridge::call(request)
         })
     };
+    let policy = LocalResource::new(|| crate::bridge::call(protocol::LogPolicyPreview));
     let setup: Submit<SetupForm> = Action::new_unsync(move |form: &SetupForm| {
         let checked = check_passwords(&form.password, &form.repeat);
         let request = protocol::Setup {
@@ -80,6 +81,7 @@ pub fn Setup(token: String) -> impl IntoView {
         <section class="card narrow">
             <h1>{move || t!("setup.title")}</h1>
             <p>{move || t!("setup.help")}</p>
+            {move || policy.get().and_then(Result::ok).map(log_policy)}
             <form on:submit=submit>
                 <div class="field">
                     <label for="setup-name">{move || t!("setup.name")}</label>
@@ -206,6 +208,34 @@ pub fn Invitation(token: String) -> impl IntoView {
                 </form>
             </Show>
             <Messages error=shown(lookup, accept) />
+        </section>
+    }
+}
+
+/// The transparency log's policy the platform authority is about to sign: the witnesses
+/// every browser will require, with their key fingerprints to check with their operators.
+fn log_policy(policy: protocol::LogPolicyView) -> impl IntoView {
+    let total = policy.witnesses.len();
+    let quorum = policy.quorum;
+    let none = policy.witnesses.is_empty();
+    let witnesses = policy
+        .witnesses
+        .into_iter()
+        .map(|(name, fingerprint)| {
+            view! { <li><strong>{name}</strong> " — " <code>{fingerprint}</code></li> }
+        })
+        .collect_view();
+    view! {
+        <section class="log-policy" data-testid="log-policy">
+            <h2>{move || t!("setup.log.title")}</h2>
+            <p>{move || t!("setup.log.help")}</p>
+            {(!none).then(|| view! {
+                <p>{move || t!("setup.log.quorum")} " " <strong>{format!("{quorum} / {total}")}</strong></p>
+                <ul>{witnesses}</ul>
+            })}
+            {none.then(|| view! {
+                <div class="alert warning" role="note"><p>{move || t!("setup.log.none")}</p></div>
+            })}
         </section>
     }
 }
