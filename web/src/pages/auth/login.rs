@@ -211,8 +211,13 @@ pub fn SessionEnded() -> impl IntoView {
             let me = crate::bridge::call(request).await?.me;
             password.set(String::new());
             code.set(String::new());
-            // The same account as before: leave the page untouched.
-            if !matches!(ctx.auth.get_untracked(), Auth::Ready(ref m) if **m == me) {
+            // The same account as before: leave the page untouched. (Compared by who it is,
+            // not field by field: a log-in changes what the account carries, such as the
+            // checkpoint of the key directory's log it verified last.)
+            let same = |m: &pli_api::messages::Me| {
+                m.user_id == me.user_id && m.role == me.role && m.status == me.status
+            };
+            if !matches!(ctx.auth.get_untracked(), Auth::Ready(ref m) if same(m)) {
                 ctx.auth.set(Auth::Ready(Box::new(me)));
             }
             open.set(false);
