@@ -1,8 +1,9 @@
 //! `cargo xtask bench web`: the web app in headless Chromium, as people use it — a 1 GiB
 //! send (encrypt and upload pipelined, against WebCrypto AES-GCM in the same page) and a
-//! 2 GiB receive (the page's memory while it streams to the downloads). The measuring is
-//! done by `tests/examples/bench_web.rs` (it drives Chromium with the end-to-end tests'
-//! harness); this builds what it needs and runs it.
+//! 2 GiB receive (the page's memory while it streams to the downloads); `cargo xtask
+//! bench login`: logging in with 10,000 entries in the directory's log. The measuring is
+//! done by `tests/examples/bench_web.rs` and `bench_login.rs` (they drive Chromium with
+//! the end-to-end tests' harness); this builds what they need and runs them.
 
 use anyhow::{Context as _, Result};
 use xshell::{Shell, cmd};
@@ -12,31 +13,18 @@ use crate::cmd::run_with_env;
 use crate::{deps, web};
 
 pub(crate) fn run(ws: &Workspace) -> Result<()> {
-    deps::debian_packages(&["chromium", "chromium-driver"])?;
-    // The bundle people get: optimised by wasm-opt.
-    let bundle = web::build(
-        ws,
-        web::Options {
-            wasm_opt: true,
-            locked: false,
-        },
-    )?;
-    let sh = Shell::new()?;
-    sh.change_dir(&ws.root);
-    cmd!(sh, "cargo build --release -p pli-e2e --example bench_web")
-        .run()
-        .context("cannot build the web benchmark")?;
-    let bench_web = ws.target.join("release/examples/bench_web");
-    run_with_env(
-        cmd!(sh, "{bench_web}"),
-        &[("PLI_WEB_DIST", bundle.dist.as_ref())],
-    )
-    .context("the web benchmark failed")
+    in_chromium(ws, "bench_web")
 }
 
-/// `cargo xtask bench login`: the login benchmark (`tests/examples/bench_login.rs`) on the
-/// optimised bundle.
+/// `cargo xtask bench login`: logging in with a large directory log
+/// (`tests/examples/bench_login.rs`).
 pub(crate) fn login(ws: &Workspace) -> Result<()> {
+    in_chromium(ws, "bench_login")
+}
+
+/// Builds the bundle people get (optimised by wasm-opt) and the `pli-e2e` example
+/// `example`, then runs it against that bundle.
+fn in_chromium(ws: &Workspace, example: &str) -> Result<()> {
     deps::debian_packages(&["chromium", "chromium-driver"])?;
     let bundle = web::build(
         ws,
@@ -47,13 +35,13 @@ pub(crate) fn login(ws: &Workspace) -> Result<()> {
     )?;
     let sh = Shell::new()?;
     sh.change_dir(&ws.root);
-    cmd!(sh, "cargo build --release -p pli-e2e --example bench_login")
+    cmd!(sh, "cargo build --release -p pli-e2e --example {example}")
         .run()
-        .context("cannot build the login benchmark")?;
-    let bench_login = ws.target.join("release/examples/bench_login");
+        .with_context(|| format!("cannot build the benchmark {example}"))?;
+    let binary = ws.target.join("release/examples").join(example);
     run_with_env(
-        cmd!(sh, "{bench_login}"),
+        cmd!(sh, "{binary}"),
         &[("PLI_WEB_DIST", bundle.dist.as_ref())],
     )
-    .context("the login benchmark failed")
+    .with_context(|| format!("the benchmark {example} failed"))
 }

@@ -138,21 +138,7 @@ impl Session {
         };
         at_recorded(&directory)?;
         while directory.size() < checkpoint.size {
-            let start = directory.size();
-            let end = checkpoint.size.min(start.saturating_add(MAX_LOG_ENTRIES));
-            let page = self
-                .client
-                .fetch(&ep::LogEntries {
-                    query: LogRange { start, end },
-                })
-                .await?;
-            if page.entries.is_empty() {
-                return Err(inconsistent(
-                    "the relay serves fewer entries than its checkpoint counts",
-                ));
-            }
-            let wanted = usize::try_from(end - start).unwrap_or(usize::MAX);
-            for leaf in page.entries.iter().take(wanted) {
+            for leaf in self.log_page(directory.size(), checkpoint.size).await? {
                 directory.apply_leaf(&leaf.0);
                 at_recorded(&directory)?;
             }
@@ -181,6 +167,30 @@ impl Session {
             now_recorded,
         );
         Ok(())
+    }
+
+    /// The log's entries from `start` on, one page (at most [`MAX_LOG_ENTRIES`], none past
+    /// `size`); an empty page where entries should be is the relay's failure.
+    pub(super) async fn log_page(
+        &self,
+        start: u64,
+        size: u64,
+    ) -> Result<Vec<pli_api::Base64>, ClientError> {
+        let end = size.min(start.saturating_add(MAX_LOG_ENTRIES));
+        let mut page = self
+            .client
+            .fetch(&ep::LogEntries {
+                query: LogRange { start, end },
+            })
+            .await?
+            .entries;
+        if page.is_empty() && start < end {
+            return Err(inconsistent(
+                "the relay serves fewer entries than its checkpoint counts",
+            ));
+        }
+        page.truncate(usize::try_from(end - start).unwrap_or(usize::MAX));
+        Ok(page)
     }
 
     /// Has the relay keep, signed by this person, the checkpoint just verified (a

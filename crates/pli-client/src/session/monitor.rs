@@ -2,7 +2,6 @@
 //! log as any session does, list every entry about the organisation since a given index,
 //! each with its signer, and every entry the directory's rules refused.
 
-use pli_api::messages::{LogRange, MAX_LOG_ENTRIES};
 use pli_crypto::sign::Fingerprint;
 use pli_log::Entry;
 use pli_log::monitor::{Report, about};
@@ -49,21 +48,7 @@ impl Session {
             ..MonitorReport::default()
         };
         while replay.size() < size {
-            let start = replay.size();
-            let end = size.min(start.saturating_add(MAX_LOG_ENTRIES));
-            let page = self
-                .client
-                .fetch(&ep::LogEntries {
-                    query: LogRange { start, end },
-                })
-                .await?;
-            if page.entries.is_empty() {
-                return Err(ClientError::LogInconsistent(
-                    "the relay serves fewer entries than it verified with".into(),
-                ));
-            }
-            let wanted = usize::try_from(end - start).unwrap_or(usize::MAX);
-            for leaf in page.entries.iter().take(wanted) {
+            for leaf in self.log_page(replay.size(), size).await? {
                 let index = replay.size();
                 replay.apply_leaf(&leaf.0);
                 if index >= since

@@ -23,16 +23,7 @@ async fn a_relay_serving_another_platform_root_is_refused_by_returning_and_new_p
     proxy.serve_root(Some(&forged));
     let client = Client::new(&proxy.base);
 
-    let returning = Session::login(
-        &client,
-        &w.caseworker.email,
-        PASSWORD,
-        w.caseworker.session.account_key(),
-        None,
-        None,
-    )
-    .await
-    .unwrap_err();
+    let returning = log_in(&client, &w.caseworker).await.unwrap_err();
     assert!(
         matches!(returning, ClientError::RootChanged),
         "{returning:?}"
@@ -58,16 +49,7 @@ async fn a_relay_serving_another_platform_root_is_refused_by_returning_and_new_p
 
     // Honest again: the invitation was not spent, and both go through.
     proxy.serve_root(None);
-    Session::login(
-        &client,
-        &w.caseworker.email,
-        PASSWORD,
-        w.caseworker.session.account_key(),
-        None,
-        None,
-    )
-    .await
-    .unwrap();
+    log_in(&client, &w.caseworker).await.unwrap();
     let accepted = Session::accept_invitation(&client, &link.token, PASSWORD, test_kdf(), &root)
         .await
         .unwrap();
@@ -78,11 +60,16 @@ async fn caseworker_through(
     w: &super::harness::World,
     proxy: &Proxy,
 ) -> Result<Session, ClientError> {
+    log_in(&Client::new(&proxy.base), &w.caseworker).await
+}
+
+/// `person` logs in again through `client` (no two-factor code: members only).
+async fn log_in(client: &Client, person: &super::harness::Person) -> Result<Session, ClientError> {
     Session::login(
-        &Client::new(&proxy.base),
-        &w.caseworker.email,
+        client,
+        &person.email,
         PASSWORD,
-        w.caseworker.session.account_key(),
+        person.session.account_key(),
         None,
         None,
     )
@@ -221,16 +208,7 @@ async fn a_relay_that_drops_a_recorded_checkpoint_is_caught_by_a_device_that_rem
 
     proxy.drop_seen_checkpoint(true);
     let remembering = Client::new(&proxy.base).with_known_log(known.clone());
-    let refused = Session::login(
-        &remembering,
-        &w.caseworker.email,
-        PASSWORD,
-        w.caseworker.session.account_key(),
-        None,
-        None,
-    )
-    .await
-    .unwrap_err();
+    let refused = log_in(&remembering, &w.caseworker).await.unwrap_err();
     assert_eq!(
         refused.code(),
         pli_api::ErrorCode::LogInconsistent,
@@ -239,16 +217,7 @@ async fn a_relay_that_drops_a_recorded_checkpoint_is_caught_by_a_device_that_rem
     assert!(refused.to_string().contains("no longer holds"), "{refused}");
 
     proxy.drop_seen_checkpoint(false);
-    Session::login(
-        &remembering,
-        &w.caseworker.email,
-        PASSWORD,
-        w.caseworker.session.account_key(),
-        None,
-        None,
-    )
-    .await
-    .unwrap();
+    log_in(&remembering, &w.caseworker).await.unwrap();
 }
 
 /// A new device of a person is shown an older log (the relay's answer recorded before a
@@ -283,16 +252,7 @@ async fn a_checkpoint_short_of_the_witness_quorum_is_refused() {
     let addr = stopped.addr();
     stopped.stop().await.unwrap();
     w.court_admin.session.rotate_org_key().await.unwrap();
-    let refused = Session::login(
-        &w.app.client,
-        &w.caseworker.email,
-        PASSWORD,
-        w.caseworker.session.account_key(),
-        None,
-        None,
-    )
-    .await
-    .unwrap_err();
+    let refused = log_in(&w.app.client, &w.caseworker).await.unwrap_err();
     assert_eq!(
         refused.code(),
         pli_api::ErrorCode::LogInconsistent,
@@ -324,16 +284,7 @@ async fn a_checkpoint_short_of_the_witness_quorum_is_refused() {
             .await
     );
     w.app.state.log.publish(&w.app.state.store).await.unwrap();
-    Session::login(
-        &w.app.client,
-        &w.caseworker.email,
-        PASSWORD,
-        w.caseworker.session.account_key(),
-        None,
-        None,
-    )
-    .await
-    .unwrap();
+    log_in(&w.app.client, &w.caseworker).await.unwrap();
 }
 
 fn log_vkey(w: &super::harness::World) -> String {
@@ -368,16 +319,7 @@ async fn witnesses_refuse_a_forked_checkpoint_and_clients_refuse_it_uncosigned()
         .await
         .unwrap();
     w.court_admin.session.rotate_org_key().await.unwrap();
-    let refused = Session::login(
-        &w.app.client,
-        &w.caseworker.email,
-        PASSWORD,
-        w.caseworker.session.account_key(),
-        None,
-        None,
-    )
-    .await
-    .unwrap_err();
+    let refused = log_in(&w.app.client, &w.caseworker).await.unwrap_err();
     assert_eq!(
         refused.code(),
         pli_api::ErrorCode::LogInconsistent,
@@ -451,16 +393,7 @@ async fn the_monitor_flags_an_entry_none_of_the_organisations_admins_made() {
     );
     assert_eq!(report.refused.len(), 1, "{:?}", report.refused);
 
-    let caseworker = Session::login(
-        &w.app.client,
-        &w.caseworker.email,
-        PASSWORD,
-        w.caseworker.session.account_key(),
-        None,
-        None,
-    )
-    .await
-    .unwrap();
+    let caseworker = log_in(&w.app.client, &w.caseworker).await.unwrap();
     assert_eq!(
         caseworker
             .recipient_key(&w.court)
@@ -528,16 +461,7 @@ async fn a_key_published_by_a_removed_admin_is_refused() {
         pli_log::Entry::OrgKey(Signed::sign(&late, &admin_key).unwrap()).to_leaf(),
     )
     .await;
-    let caseworker = Session::login(
-        &w.app.client,
-        &w.caseworker.email,
-        PASSWORD,
-        w.caseworker.session.account_key(),
-        None,
-        None,
-    )
-    .await
-    .unwrap();
+    let caseworker = log_in(&w.app.client, &w.caseworker).await.unwrap();
     let log = caseworker.directory_log().unwrap();
     assert!(
         log.refused().iter().any(|r| r.why.contains("revoked")),
