@@ -421,15 +421,21 @@ pub(super) async fn remove(
     }
     // A certified person's removal is a signed revocation in the transparency log; an
     // admin's is the platform authority's alone (clients refuse any other).
+    // Who removes whom is who certified whom: the platform authority its organisations'
+    // admins, an organisation admin its members (the log's rules say the same).
+    let allowed = matches!(
+        (auth.user.role, member.role),
+        (Role::PlatformAdmin, Role::OrgAdmin) | (Role::OrgAdmin, Role::Member)
+    );
+    if !allowed {
+        return Err(ApiError::conflict(
+            ErrorCode::WrongState,
+            "the platform authority removes organisation admins, an organisation admin its members",
+        ));
+    }
     let certified = state.store.current_user_certificate(&member.id).await?;
     let revocation = match &certified {
         None => None,
-        Some(_) if member.role != Role::Member => {
-            return Err(ApiError::conflict(
-                ErrorCode::WrongState,
-                "only the platform authority removes an organisation admin",
-            ));
-        }
         Some(cert) => {
             let stored: UserCertificate =
                 pli_crypto::codec::Canonical::from_canonical(&cert.certificate.data)

@@ -115,7 +115,7 @@ routes! {
     Certify, AnyAdmin, members::certify;
     Grant, OrgAdmin, members::grant;
     ResetMember, OrgAdmin, members::reset;
-    RemoveMember, OrgAdmin, members::remove;
+    RemoveMember, AnyAdmin, members::remove;
     SetRetention, OrgAdmin, orgs::retention;
     PublishKey, OrgAdmin, directory::publish_key;
     SuspendKey, AnyAdmin, directory::suspend_key;

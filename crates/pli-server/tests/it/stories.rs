@@ -753,3 +753,33 @@ async fn a_second_admin_receives_the_keys_from_the_first() {
     let members = w.court_admin.session.members(&w.court).await.unwrap();
     assert_eq!(members.retention_days, 30);
 }
+
+/// The platform authority removes an organisation admin: the removal is a revocation the
+/// root signs, in the log; the admin's sessions end. The platform does not remove a
+/// member (their admin does): who removes whom is who certified whom.
+#[tokio::test]
+async fn the_platform_authority_removes_an_organisation_admin() {
+    let w = world(Backend::Sqlite).await;
+    let admin = w.court_admin.session.me.user_id;
+    let by_platform = w
+        .platform
+        .session
+        .remove_member(&w.court, &w.greffier.session.me.user_id)
+        .await
+        .unwrap_err();
+    assert_eq!(by_platform.status(), Some(409), "{by_platform:?}");
+
+    w.platform
+        .session
+        .remove_member(&w.court, &admin)
+        .await
+        .unwrap();
+    let log = w.platform.session.directory_log().unwrap();
+    let removed = log.current(&admin).unwrap();
+    assert!(removed.revoked_at.is_some(), "{removed:?}");
+    assert!(log.refused().is_empty(), "{:?}", log.refused());
+    assert_eq!(
+        w.court_admin.session.inbox().await.unwrap_err().status(),
+        Some(401)
+    );
+}

@@ -67,7 +67,8 @@ fn status_order(status: AccountStatus) -> u8 {
 #[component]
 pub fn MembersPanel(
     org: OrgId,
-    /// The platform admin's view: certifies the organisation's admins; no removal, no reset.
+    /// The platform admin's view: certifies and removes the organisation's admins; no
+    /// reset.
     platform: bool,
     members: Signal<Option<Members>>,
     version: RwSignal<u32>,
@@ -184,7 +185,15 @@ pub fn MembersPanel(
         };
         let can_certify = certifiable(&m);
         let is_me = my_id == Some(m.user_id);
-        let can_remove = !platform && m.status != pli_api::AccountStatus::Removed && !is_me;
+        // Who removes whom is who certified whom: the platform its organisations' admins,
+        // an organisation admin its members.
+        let removable_role = if platform {
+            Role::OrgAdmin
+        } else {
+            Role::Member
+        };
+        let can_remove =
+            m.role == removable_role && m.status != pli_api::AccountStatus::Removed && !is_me;
         let can_reset = !platform && m.status != AccountStatus::Removed && m.role == Role::Member;
         let (for_certify, for_remove, for_reset, for_grant) =
             (m.clone(), m.clone(), m.clone(), m.clone());
