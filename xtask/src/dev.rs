@@ -6,6 +6,11 @@
 //! line so that the one-time set-up link it prints on a fresh platform is caught and
 //! repeated with instructions once the server answers `/healthz`.
 //!
+//! As in production, the key directory's log has two witnesses: `pli witness serve`
+//! processes on free loopback ports, their keys and state kept in the data folder
+//! (`witness-1/`, `witness-2/`), named to the relay with `PLI_WITNESSES` (unless it is
+//! set already). The platform's set-up page shows them before the authority signs them.
+//!
 //! `PLI_LISTEN`, `PLI_DATA_DIR`, `PLI_LOG_FORMAT` and `PLI_PUBLIC_URL` from the environment
 //! win over these defaults, like every other `PLI_*` variable the server reads.
 
@@ -57,13 +62,11 @@ pub(crate) fn run(ws: &Workspace, args: &[String]) -> Result<()> {
     )?;
     let sh = Shell::new()?;
     let release_flag = release.then_some("--release");
-    cmd!(sh, "cargo build -p pli-server {release_flag...}")
+    cmd!(sh, "cargo build -p pli-server -p pli-cli {release_flag...}")
         .run()
-        .context("cannot build pli-server")?;
-    let server = ws
-        .target
-        .join(if release { "release" } else { "debug" })
-        .join("pli-server");
+        .context("cannot build pli-server and pli")?;
+    let bin = ws.target.join(if release { "release" } else { "debug" });
+    let server = bin.join("pli-server");
 
     let data_dir = env_or("PLI_DATA_DIR", "data");
     let shown_data_dir = if data_dir.starts_with('/') || data_dir.starts_with('.') {
@@ -73,11 +76,34 @@ pub(crate) fn run(ws: &Workspace, args: &[String]) -> Result<()> {
     };
     let public_url = env_or("PLI_PUBLIC_URL", &format!("http://{listen}"));
     let public_url = public_url.trim_end_matches('/').to_owned();
+    std::fs::create_dir_all(&data_dir).with_context(|| format!("cannot create {data_dir}"))?;
+    let mut witnesses = Witnesses(Vec::new());
+    let named = match std::env::var("PLI_WITNESSES") {
+        Ok(named) if !named.is_empty() => named,
+        _ => {
+            let log_vkey = sh
+                .cmd(&server)
+                .arg("log-key")
+                .env("PLI_LISTEN", &listen)
+                .env("PLI_DATA_DIR", &data_dir)
+                .read()
+                .context("cannot read the relay's log key")?;
+            let mut named = Vec::new();
+            for n in 1..=2 {
+                let (child, endpoint) =
+                    start_witness(&sh, &bin.join("pli"), &data_dir, n, log_vkey.trim())?;
+                witnesses.0.push(child);
+                named.push(endpoint);
+            }
+            named.join(",")
+        }
+    };
     let mut child = Cmd::new(&server)
         .env("PLI_LISTEN", &listen)
         .env("PLI_DATA_DIR", &data_dir)
         .env("PLI_WEB_DIR", &bundle.dist)
         .env("PLI_LOG_FORMAT", env_or("PLI_LOG_FORMAT", "pretty"))
+        .env("PLI_WITNESSES", &named)
         .spawn_piped_stdout()?;
     let stdout = child
         .stdout
@@ -102,6 +128,57 @@ pub(crate) fn run(ws: &Workspace, args: &[String]) -> Result<()> {
         bail!("pli-server stopped: {status}");
     }
     Ok(())
+}
+
+/// The witnesses started for the relay, stopped with it.
+struct Witnesses(Vec<Child>);
+
+impl Drop for Witnesses {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Starts witness `n` (its key made on first use) for the log whose verifier key is
+/// `log_vkey`; returns it and its `VKEY@URL` for `PLI_WITNESSES`.
+fn start_witness(
+    sh: &Shell,
+    pli: &std::path::Path,
+    data_dir: &str,
+    n: u8,
+    log_vkey: &str,
+) -> Result<(Child, String)> {
+    let dir = std::path::Path::new(data_dir).join(format!("witness-{n}"));
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let name = format!("temoin-{n}.localhost");
+    let key = dir.join("witness.key");
+    if !key.exists() {
+        cmd!(sh, "{pli} witness keygen --name {name} --key {key}")
+            .quiet()
+            .ignore_stdout()
+            .run()
+            .context("cannot make a witness key")?;
+    }
+    let vkey = cmd!(sh, "{pli} witness vkey --name {name} --key {key}")
+        .read()
+        .context("cannot read a witness's verifier key")?;
+    // A free port: taken, then released for the witness.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let child = std::process::Command::new(pli)
+        .args(["witness", "serve", "--name", &name, "--key"])
+        .arg(&key)
+        .arg("--state")
+        .arg(dir.join("state"))
+        .args(["--log-vkey", log_vkey, "--listen", &listen])
+        .spawn()
+        .context("cannot start a witness")?;
+    Ok((child, format!("{}@http://{listen}", vkey.trim())))
 }
 
 /// The environment's value of `name`, or `default` if it is unset or empty.

@@ -1,5 +1,9 @@
 //! The `pli-server` binary: reads the configuration from `PLI_*` variables (and the file
 //! `PLI_CONFIG` names), sets up JSON logs, and runs the relay until Ctrl-C or SIGTERM.
+//!
+//! `pli-server log-key` prints the signed-note verifier key of the relay's transparency
+//! log (what its witnesses are configured with: `pli witness serve --log-vkey …`) and
+//! exits; it creates the server key on first use, as a start would.
 
 use anyhow::Context as _;
 use pli_server::app::Application;
@@ -8,6 +12,20 @@ use pli_server::config::Config;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::from_env(std::env::vars()).context("invalid configuration")?;
+    if std::env::args().nth(1).as_deref() == Some("log-key") {
+        let server_key = pli_server::auth::secrets::ServerKey::load(
+            std::env::var("PLI_SERVER_KEY").ok().as_deref(),
+            &config.data_dir,
+        )?;
+        let vkey = pli_server::log::log_key(&server_key, &config.log.origin)?
+            .verifier_key(pli_log::note::ED25519)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        #[allow(clippy::print_stdout, reason = "the command's output")]
+        {
+            println!("{vkey}");
+        }
+        return Ok(());
+    }
     pli_server::metrics::init_logging(&config.log_format);
     let app = Application::build(config).await?;
     let address = app.address();
