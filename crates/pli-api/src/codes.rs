@@ -101,6 +101,8 @@ vocabulary! {
         PasswordMismatch = "password_mismatch",
         /// The password is too short.
         PasswordTooShort = "password_too_short",
+        /// The new password is too easy to guess (its zxcvbn score is too low).
+        PasswordWeak = "password_weak",
         /// Something the relay served does not verify (a signature, a certificate chain).
         Verification = "verification",
         /// The relay serves another platform root key than the one pinned.

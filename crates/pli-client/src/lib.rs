@@ -1,5 +1,7 @@
 //! A Pli client: everything a person's software does around the relay.
 //!
+//! * [`password_policy`]: what a new password must be (zxcvbn's estimate), checked here
+//!   and by the page as it is typed.
 //! * [`protocol`]: pure functions — build and verify certificates, envelopes, receipts —
 //!   with no I/O, so the same rules hold in the web app.
 //! * [`Client`]: the HTTP transport (reqwest), and [`Session`], a logged-in person with
@@ -22,6 +24,7 @@
 
 mod error;
 mod http;
+pub mod password_policy;
 pub mod protocol;
 mod rt;
 mod session;

@@ -48,6 +48,11 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "The password must be at least 12 characters long.",
     ),
     (
+        "error.password_weak",
+        "Ce mot de passe est trop facile à deviner. Choisissez une phrase de plusieurs mots peu communs.",
+        "This password is too easy to guess. Choose a phrase of several uncommon words.",
+    ),
+    (
         "error.password_mismatch",
         "Les deux mots de passe ne sont pas identiques.",
         "The two passwords differ.",
