@@ -44,6 +44,10 @@ pub enum ClientError {
     /// Reading or writing a local file failed.
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
+    /// A new password was refused before anything was derived or sent: too short, or too
+    /// easy to guess.
+    #[error(transparent)]
+    WeakPassword(#[from] crate::password_policy::WeakPassword),
     /// The organisation has published no key yet: nothing can be sent to it.
     #[error("this organisation has no key yet")]
     NoKey,
@@ -85,6 +89,7 @@ impl ClientError {
             Self::LogInconsistent(_) => ErrorCode::LogInconsistent,
             Self::Decrypt(_) => ErrorCode::Decryption,
             Self::Io(_) => ErrorCode::Io,
+            Self::WeakPassword(weak) => weak.code(),
             Self::NoKey => ErrorCode::RecipientNoKey,
             Self::KeySuspended => ErrorCode::RecipientKeySuspended,
             Self::FileChanged(_) => ErrorCode::FileChanged,

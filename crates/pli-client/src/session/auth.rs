@@ -1,12 +1,19 @@
 //! A person's session: setting up the platform, accepting an invitation, logging in or
 //! unlocking a session the relay still knows, re-reading the account and its keys,
-//! two-factor enrolment, logging out.
+//! two-factor enrolment, logging out. Every password chosen here (set-up, invitation or
+//! reset, change) passes [`check_new_password`] first, with what an attacker would know
+//! of the person; a password only sealed again (logging in) is not judged.
 
 use super::*;
+use crate::password_policy::check_new_password;
+
+/// The platform organisation's name, certified at set-up.
+const PLATFORM_NAME: &str = "Plateforme Pli";
 
 impl Session {
     /// Sets up the platform with the one-time token: generates the root key, the
-    /// admin's keys and the platform organisation, all here.
+    /// admin's keys and the platform organisation, all here. A password that does not
+    /// pass [`check_new_password`] is refused before the relay is asked anything.
     pub async fn setup_platform(
         client: &Client,
         token: &str,
@@ -15,6 +22,8 @@ impl Session {
         password: &str,
         kdf: KdfParams,
     ) -> Result<Self, ClientError> {
+        // The platform's name is among the service's own words.
+        check_new_password(password, &[email, display_name])?;
         let info: InvitationInfo = client
             .call(
                 &ep::SetupLookup {},
@@ -30,7 +39,7 @@ impl Session {
         let org = OrgCertificate {
             org_id,
             kind: OrgKind::Platform,
-            name: "Plateforme Pli".into(),
+            name: PLATFORM_NAME.into(),
             code: "PLATFORM".into(),
             issued_at: now,
         };
@@ -85,7 +94,9 @@ impl Session {
 
     /// Creates the account an invitation is for (or gives a reset account new keys).
     /// `root` is the platform root the link (or the administrator, by phone) named: the
-    /// relay's is refused unless it is that one, then sealed into the new bundle.
+    /// relay's is refused unless it is that one, then sealed into the new bundle. A
+    /// password that does not pass [`check_new_password`] (with the invitation's address,
+    /// name and organisation) is refused before any key is made.
     pub async fn accept_invitation(
         client: &Client,
         token: &str,
@@ -101,6 +112,14 @@ impl Session {
                 },
             )
             .await?;
+        check_new_password(
+            password,
+            &[
+                &info.email,
+                &info.display_name,
+                info.org_name.as_deref().unwrap_or_default(),
+            ],
+        )?;
         let served: pli_api::messages::RootKey = client.fetch(&ep::Root {}).await?;
         let served = served_root(served.root_key.as_ref())?
             .ok_or_else(|| ClientError::verification("the platform is not set up"))?;
@@ -234,10 +253,14 @@ impl Session {
         Ok(())
     }
 
-    /// Changes the password (the keys stay; the account key too). The relay asks for a
-    /// recent proof of the old one ([`reauth`](Self::reauth)) and ends the person's
-    /// other sessions.
+    /// Changes the password (the keys stay; the account key too), if the new one passes
+    /// [`check_new_password`]. The relay asks for a recent proof of the old one
+    /// ([`reauth`](Self::reauth)) and ends the person's other sessions.
     pub async fn change_password(&mut self, password: &str) -> Result<(), ClientError> {
+        check_new_password(
+            password,
+            &[&self.me.email, &self.me.display_name, &self.me.org_name],
+        )?;
         let account_key = self
             .account_key
             .clone()

@@ -956,3 +956,75 @@ async fn an_account_from_before_account_keys_moves_to_one_at_its_next_login() {
         "the organisation's keys open as before"
     );
 }
+
+/// Issue 9: a new password too easy to guess is refused by the person's own client, which
+/// alone sees it (the relay only ever gets keys derived from it): at set-up, accepting an
+/// invitation and changing the password, with the person's address and name counted as
+/// guessable, before anything is sent — the one-time links still work afterwards.
+#[tokio::test]
+async fn weak_new_passwords_are_refused_by_the_client_before_the_relay_hears_of_them() {
+    use pli_api::ErrorCode;
+
+    let app = spawn_app(Backend::Sqlite).await;
+    for (weak, code) in [
+        ("court", ErrorCode::PasswordTooShort),
+        ("motdepasse123", ErrorCode::PasswordWeak),
+        ("admin@pli.test", ErrorCode::PasswordWeak),
+    ] {
+        let error = Session::setup_platform(
+            &app.client,
+            &app.setup_token,
+            "admin@pli.test",
+            "Admin Plateforme",
+            weak,
+            super::harness::test_kdf(),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(error.code(), code, "{weak}");
+        assert_eq!(error.status(), None, "{weak}: the relay answered");
+    }
+    // The set-up link was not used up.
+    let platform = app.platform_admin().await;
+    let court = platform
+        .session
+        .create_org(pli_crypto::cert::OrgKind::Court, "TJ", "TJ")
+        .await
+        .unwrap();
+    let invitation = platform
+        .session
+        .invite(
+            &court,
+            "marie.dupont@tj.test",
+            "Marie Dupont",
+            pli_api::Role::OrgAdmin,
+        )
+        .await
+        .unwrap();
+    let link = pli_client::protocol::OneTimeLink::parse(&invitation.link).unwrap();
+    let root = link.root.unwrap();
+    for weak in ["Azerty123456", "mariedupont1980", "Marie.Dupont@TJ.test"] {
+        let error = Session::accept_invitation(
+            &app.client,
+            &link.token,
+            weak,
+            super::harness::test_kdf(),
+            &root,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(error.code(), ErrorCode::PasswordWeak, "{weak}");
+    }
+    let mut marie = Session::accept_invitation(
+        &app.client,
+        &link.token,
+        PASSWORD,
+        super::harness::test_kdf(),
+        &root,
+    )
+    .await
+    .unwrap();
+    let error = marie.change_password("Marie Dupont TJ").await.unwrap_err();
+    assert_eq!(error.code(), ErrorCode::PasswordWeak);
+    assert_eq!(error.status(), None, "the relay answered");
+}
