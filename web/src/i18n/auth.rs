@@ -1,4 +1,5 @@
-//! Strings of logging in, setting up, accepting an invitation, unlocking, TOTP.
+//! Strings of logging in, setting up, accepting an invitation, unlocking, TOTP, and
+//! choosing a password (the rule, the hint under the field as it is typed).
 
 pub(super) const ENTRIES: &[super::Entry] = &[
     ("login.title", "Connexion", "Log in"),
@@ -39,8 +40,103 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "password.rules",
-        "Au moins 12 caractères. Une phrase de plusieurs mots est plus sûre et plus facile à retenir. Il ne quitte jamais votre navigateur.",
-        "At least 12 characters. A phrase of several words is safer and easier to remember. It never leaves your browser.",
+        "Au moins 12 caractères, et difficile à deviner : ni mot de passe courant, ni nom, ni date, ni votre adresse. Une phrase de plusieurs mots peu communs est plus sûre et plus facile à retenir. Il ne quitte jamais votre navigateur.",
+        "At least 12 characters, and hard to guess: no common password, name, date or your address. A phrase of several uncommon words is safer and easier to remember. It never leaves your browser.",
+    ),
+    (
+        "password.strength.good",
+        "Difficile à deviner : ce mot de passe convient.",
+        "Hard to guess: this password will do.",
+    ),
+    (
+        "password.strength.weak",
+        "Trop facile à deviner.",
+        "Too easy to guess.",
+    ),
+    (
+        "password.strength.weak_because",
+        "Trop facile à deviner : {reason}.",
+        "Too easy to guess: {reason}.",
+    ),
+    (
+        "password.warning.common_password",
+        "il ressemble à un mot de passe très utilisé",
+        "it resembles a very common password",
+    ),
+    (
+        "password.warning.common_word",
+        "c'est un mot courant",
+        "it is a common word",
+    ),
+    (
+        "password.warning.name",
+        "c'est un prénom ou un nom de famille courant",
+        "it is a common first name or surname",
+    ),
+    (
+        "password.warning.personal_details",
+        "il reprend votre nom, votre adresse ou le nom de votre organisation",
+        "it contains your name, your address or your organisation's name",
+    ),
+    (
+        "password.warning.keyboard_pattern",
+        "ce sont des touches voisines sur le clavier",
+        "these are neighbouring keys on the keyboard",
+    ),
+    (
+        "password.warning.repeat",
+        "il répète des caractères ou des groupes de caractères",
+        "it repeats characters or groups of characters",
+    ),
+    (
+        "password.warning.sequence",
+        "c'est une suite comme abc ou 6543",
+        "it is a sequence like abc or 6543",
+    ),
+    (
+        "password.warning.date",
+        "les dates et les années se devinent facilement",
+        "dates and years are easy to guess",
+    ),
+    (
+        "password.suggestion.add_words",
+        "Ajoutez des mots peu communs.",
+        "Add uncommon words.",
+    ),
+    (
+        "password.suggestion.capitals",
+        "Les majuscules n'aident pas beaucoup.",
+        "Capital letters hardly help.",
+    ),
+    (
+        "password.suggestion.reversed",
+        "Un mot écrit à l'envers ne se devine guère moins vite.",
+        "A word written backwards is hardly harder to guess.",
+    ),
+    (
+        "password.suggestion.substitutions",
+        "Remplacer des lettres par des signes qui leur ressemblent (@ pour a, 0 pour o) n'aide guère.",
+        "Swapping letters for look-alike signs (@ for a, 0 for o) hardly helps.",
+    ),
+    (
+        "password.suggestion.avoid_keyboard_patterns",
+        "Évitez les rangées de touches du clavier.",
+        "Avoid rows of keyboard keys.",
+    ),
+    (
+        "password.suggestion.avoid_repeats",
+        "Évitez de répéter des mots ou des caractères.",
+        "Avoid repeating words or characters.",
+    ),
+    (
+        "password.suggestion.avoid_sequences",
+        "Évitez les suites de lettres ou de chiffres.",
+        "Avoid sequences of letters or digits.",
+    ),
+    (
+        "password.suggestion.avoid_dates",
+        "Évitez les dates et les années, surtout celles qui vous concernent.",
+        "Avoid dates and years, above all those associated with you.",
     ),
     (
         "error.password_too_short",
@@ -277,3 +373,15 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "This link does not carry the platform's fingerprint: type the one your administrator gave you (eight groups of four characters). It guarantees your keys will be certified by the real platform, not by a server pretending to be it.",
     ),
 ];
+
+pub(super) const PLURALS: &[super::PluralEntry] = &[(
+    "password.strength.short",
+    [
+        "Encore {count} caractère au moins.",
+        "Encore {count} caractères au moins.",
+    ],
+    [
+        "At least {count} more character.",
+        "At least {count} more characters.",
+    ],
+)];

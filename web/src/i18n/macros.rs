@@ -20,7 +20,6 @@ macro_rules! key {
 }
 
 /// A checked [`PluralKey`](crate::i18n::PluralKey): `plural_key!("exchange.expired.files")`.
-#[cfg(any(test, target_arch = "wasm32"))]
 macro_rules! plural_key {
     ($key:literal) => {{
         const KEY: $crate::i18n::PluralKey = match $crate::i18n::PluralKey::checked($key) {
@@ -57,7 +56,6 @@ macro_rules! tn {
 }
 
 pub(crate) use key;
-#[cfg(any(test, target_arch = "wasm32"))]
 pub(crate) use plural_key;
 #[cfg(target_arch = "wasm32")]
 pub(crate) use {t, tn};

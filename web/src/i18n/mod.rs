@@ -23,6 +23,8 @@
 
 use std::collections::HashMap;
 
+use pli_client::password_policy::WeakPassword;
+
 mod admin;
 mod auth;
 mod common;
@@ -36,9 +38,7 @@ mod platform;
 mod vocab;
 
 pub use keys::{is_key, is_plural_key};
-pub(crate) use macros::key;
-#[cfg(any(test, target_arch = "wasm32"))]
-pub(crate) use macros::plural_key;
+pub(crate) use macros::{key, plural_key};
 #[cfg(target_arch = "wasm32")]
 pub(crate) use macros::{t, tn};
 pub use vocab::*;
@@ -93,6 +93,7 @@ const CATALOGUES: &[&[Entry]] = &[
 ];
 
 const PLURALS: &[&[PluralEntry]] = &[
+    auth::PLURALS,
     exchange::PLURALS,
     compose::PLURALS,
     admin::members::PLURALS,
@@ -223,6 +224,42 @@ pub fn lookup(lang: Lang, key: &str) -> Option<&'static str> {
             .get(key)
             .map(|(fr, en)| if lang == Lang::Fr { *fr } else { *en })
     })
+}
+
+/// What the hint under a new password says, in `lang`, of what
+/// [`check_new_password`](pli_client::password_policy::check_new_password) found: how many
+/// characters are missing, or why it is too easy to guess and what would help (« Trop
+/// facile à deviner : c'est un mot courant. Ajoutez des mots peu communs. »), or that it
+/// will do.
+pub fn password_strength_in(lang: Lang, checked: &Result<(), WeakPassword>) -> String {
+    let weak = match checked {
+        Ok(()) => return key!("password.strength.good").text(lang).to_owned(),
+        Err(weak) => weak,
+    };
+    match weak {
+        WeakPassword::TooShort { missing } => {
+            plural_key!("password.strength.short").text(lang, (*missing).count())
+        }
+        WeakPassword::Guessable {
+            warning,
+            suggestions,
+            ..
+        } => {
+            let mut text = match warning {
+                Some(warning) => fill(
+                    key!("password.strength.weak_because").text(lang),
+                    &[("reason", password_warning(*warning).text(lang))],
+                ),
+                None => key!("password.strength.weak").text(lang).to_owned(),
+            };
+            for suggestion in suggestions {
+                text.push(' ');
+                text.push_str(password_suggestion(*suggestion).text(lang));
+            }
+            text
+        }
+        other => error_key(other.code()).text(lang).to_owned(),
+    }
 }
 
 /// `{name}`-style substitution.

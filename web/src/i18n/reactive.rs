@@ -5,8 +5,9 @@ use std::cell::RefCell;
 
 use leptos::prelude::*;
 use pli_api::ErrorCode;
+use pli_client::password_policy::WeakPassword;
 
-use super::{Count, Key, Lang, PluralKey, error_key, lookup, size_in};
+use super::{Count, Key, Lang, PluralKey, error_key, lookup, password_strength_in, size_in};
 
 thread_local! {
     // Reference-counted, not owned by whichever component first asked: it lives as long
@@ -40,6 +41,11 @@ pub fn tn(key: PluralKey, count: impl Count) -> String {
 /// The explanation for an error code from the relay or the worker.
 pub fn error(code: ErrorCode) -> String {
     error_key(code).text(lang().get()).to_owned()
+}
+
+/// The hint under a new password (see [`password_strength_in`]).
+pub fn password_strength(checked: &Result<(), WeakPassword>) -> String {
+    password_strength_in(lang().get(), checked)
 }
 
 /// A size in human units (octets in French).

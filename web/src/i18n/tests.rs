@@ -6,7 +6,7 @@ use pli_api::{AccountStatus, Category, ErrorCode, InvitationKind, OrgKind, Role}
 
 use super::{
     CATALOGUES, Form, Key, Lang, PLURALS, PluralKey, error_key, fill, form, is_key, is_plural_key,
-    key, lookup, plural_key, size_in,
+    key, lookup, password_strength_in, plural_key, size_in,
 };
 
 const LANGS: [Lang; 2] = [Lang::Fr, Lang::En];
@@ -169,4 +169,88 @@ fn fill_replaces_every_named_value() {
         fill("{n} fichiers pour {who}", &[("n", "3"), ("who", "Meaux")]),
         "3 fichiers pour Meaux"
     );
+}
+
+#[test]
+fn every_password_warning_and_suggestion_has_its_own_texts() {
+    use pli_client::password_policy::{Suggestion, Warning};
+    let warnings = [
+        Warning::CommonPassword,
+        Warning::CommonWord,
+        Warning::Name,
+        Warning::PersonalDetails,
+        Warning::KeyboardPattern,
+        Warning::Repeat,
+        Warning::Sequence,
+        Warning::Date,
+    ];
+    let suggestions = [
+        Suggestion::AddWords,
+        Suggestion::Capitals,
+        Suggestion::Reversed,
+        Suggestion::Substitutions,
+        Suggestion::AvoidKeyboardPatterns,
+        Suggestion::AvoidRepeats,
+        Suggestion::AvoidSequences,
+        Suggestion::AvoidDates,
+    ];
+    let mut keys: Vec<Key> = warnings
+        .iter()
+        .map(|w| super::password_warning(*w))
+        .collect();
+    keys.extend(suggestions.iter().map(|s| super::password_suggestion(*s)));
+    assert!(keys.iter().all(|key| has_both_texts(*key)));
+    let distinct: HashSet<&str> = keys.iter().map(|key| key.as_str()).collect();
+    assert_eq!(distinct.len(), keys.len(), "two values share a key");
+}
+
+#[test]
+fn the_password_hint_says_why_in_french_and_english() {
+    use pli_client::password_policy::{Suggestion, Warning, WeakPassword, check_new_password};
+    let word = Err(WeakPassword::Guessable {
+        score: 1,
+        warning: Some(Warning::CommonWord),
+        suggestions: vec![Suggestion::AddWords],
+    });
+    assert_eq!(
+        password_strength_in(Lang::Fr, &word),
+        "Trop facile à deviner : c'est un mot courant. Ajoutez des mots peu communs."
+    );
+    assert_eq!(
+        password_strength_in(Lang::En, &word),
+        "Too easy to guess: it is a common word. Add uncommon words."
+    );
+    // What the page shows as the person types, from the same check as the worker's.
+    let context = ["marie.dupont@tribunal-lyon.fr", "Marie Dupont"];
+    let hint = |lang, password| password_strength_in(lang, &check_new_password(password, &context));
+    assert_eq!(
+        hint(Lang::Fr, "motdepasse"),
+        "Encore 2 caractères au moins."
+    );
+    assert_eq!(
+        hint(Lang::En, "motdepasse12"),
+        "Too easy to guess: it resembles a very common password. Add uncommon words."
+    );
+    assert_eq!(
+        hint(Lang::Fr, "motdepasse123"),
+        "Trop facile à deviner : il ressemble à un mot de passe très utilisé. Ajoutez des mots peu communs."
+    );
+    assert_eq!(
+        hint(Lang::Fr, "Mariedupont1980"),
+        "Trop facile à deviner : il reprend votre nom, votre adresse ou le nom de votre organisation. Ajoutez des mots peu communs. Les majuscules n'aident pas beaucoup."
+    );
+    assert_eq!(
+        hint(Lang::Fr, "aaaaaaaaaaaa"),
+        "Trop facile à deviner : il répète des caractères ou des groupes de caractères. Ajoutez des mots peu communs. Évitez de répéter des mots ou des caractères."
+    );
+    assert_eq!(
+        hint(Lang::Fr, "une phrase de passe assez longue"),
+        "Difficile à deviner : ce mot de passe convient."
+    );
+    // One character missing reads in the singular in both languages.
+    assert_eq!(
+        hint(Lang::Fr, "motdepasse1"),
+        "Encore 1 caractère au moins."
+    );
+    assert_eq!(hint(Lang::En, "motdepasse1"), "At least 1 more character.");
 }

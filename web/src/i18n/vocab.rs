@@ -3,6 +3,7 @@
 //! texts in both languages).
 
 use pli_api::{AccountStatus, Category, ErrorCode, InvitationKind, OrgKind, Role};
+use pli_client::password_policy::{Suggestion, Warning};
 
 use super::{Key, key};
 
@@ -70,6 +71,34 @@ pub const fn org_kind(kind: OrgKind) -> Key {
         OrgKind::Court => key!("platform.kind.court"),
         OrgKind::Departement => key!("platform.kind.departement"),
         OrgKind::Platform => key!("platform.kind.platform"),
+    }
+}
+
+/// Why a new password is easy to guess, as the end of "Trop facile à deviner : …".
+pub const fn password_warning(warning: Warning) -> Key {
+    match warning {
+        Warning::CommonPassword => key!("password.warning.common_password"),
+        Warning::CommonWord => key!("password.warning.common_word"),
+        Warning::Name => key!("password.warning.name"),
+        Warning::PersonalDetails => key!("password.warning.personal_details"),
+        Warning::KeyboardPattern => key!("password.warning.keyboard_pattern"),
+        Warning::Repeat => key!("password.warning.repeat"),
+        Warning::Sequence => key!("password.warning.sequence"),
+        Warning::Date => key!("password.warning.date"),
+    }
+}
+
+/// What would make a new password harder to guess, as a sentence.
+pub const fn password_suggestion(suggestion: Suggestion) -> Key {
+    match suggestion {
+        Suggestion::AddWords => key!("password.suggestion.add_words"),
+        Suggestion::Capitals => key!("password.suggestion.capitals"),
+        Suggestion::Reversed => key!("password.suggestion.reversed"),
+        Suggestion::Substitutions => key!("password.suggestion.substitutions"),
+        Suggestion::AvoidKeyboardPatterns => key!("password.suggestion.avoid_keyboard_patterns"),
+        Suggestion::AvoidRepeats => key!("password.suggestion.avoid_repeats"),
+        Suggestion::AvoidSequences => key!("password.suggestion.avoid_sequences"),
+        Suggestion::AvoidDates => key!("password.suggestion.avoid_dates"),
     }
 }
 

@@ -52,8 +52,14 @@ pub fn Setup(token: String) -> impl IntoView {
         })
     };
     let policy = LocalResource::new(|| crate::bridge::call(protocol::LogPolicyPreview));
+    // The platform's own name is among the words the rule always counts.
+    let context = Signal::derive(move || vec![email.get(), name.get()]);
     let setup: Submit<SetupForm> = Action::new_unsync(move |form: &SetupForm| {
-        let checked = check_passwords(&form.password, &form.repeat);
+        let checked = check_passwords(
+            &form.password,
+            &form.repeat,
+            &[form.email.clone(), form.name.clone()],
+        );
         let request = protocol::Setup {
             token: token.clone(),
             email: form.email.clone(),
@@ -93,7 +99,7 @@ pub fn Setup(token: String) -> impl IntoView {
                     <input id="setup-email" type="email" autocomplete="username" required
                         prop:value=email on:input=move |ev| email.set(event_target_value(&ev)) />
                 </div>
-                <NewPassword password=password repeat=repeat />
+                <NewPassword password=password repeat=repeat context=context />
                 <Messages error=shown(lookup, setup) />
                 <button type="submit" class="primary" disabled=busy>{move || t!("setup.submit")}</button>
                 <Show when=move || busy.get()>
@@ -136,8 +142,15 @@ pub fn Invitation(token: String) -> impl IntoView {
         })
     };
     let info = move || lookup.get().and_then(Result::ok);
+    // What the worker will check the password against: the invitation's address, name
+    // and organisation.
+    let context = Signal::derive(move || {
+        info()
+            .map(|i| vec![i.email, i.display_name, i.org_name.unwrap_or_default()])
+            .unwrap_or_default()
+    });
     let accept: Submit<AcceptForm> = Action::new_unsync(move |form: &AcceptForm| {
-        let checked = check_passwords(&form.password, &form.repeat);
+        let checked = check_passwords(&form.password, &form.repeat, &context.get_untracked());
         let request = protocol::Accept {
             token: token.clone(),
             password: form.password.clone(),
@@ -200,7 +213,7 @@ pub fn Invitation(token: String) -> impl IntoView {
                             <p id="invitation-root-help" class="hint">{move || t!("invitation.root.help")}</p>
                         </div>
                     })}
-                    <NewPassword password=password repeat=repeat />
+                    <NewPassword password=password repeat=repeat context=context />
                     <button type="submit" class="primary" disabled=busy>{move || t!("invitation.submit")}</button>
                     <Show when=move || busy.get()>
                         <p role="status" class="hint">{move || t!("setup.generating")}</p>

@@ -13,6 +13,7 @@ pub mod waiting;
 
 use leptos::prelude::*;
 use pli_api::ErrorCode;
+use pli_client::password_policy::check_new_password;
 
 pub use self::link::{Invitation, Setup};
 pub use self::login::{Login, SessionEnded, Unlock};
@@ -55,11 +56,13 @@ fn after_login(ctx: Ctx, signed: SignedIn) {
     navigate(&Route::home(me.role));
 }
 
-/// Password rules checked before anything is sent to the worker.
-fn check_passwords(password: &str, repeat: &str) -> Result<(), WorkerError> {
-    if password.chars().count() < 12 {
-        return Err(WorkerError::new(ErrorCode::PasswordTooShort, ""));
-    }
+/// The rules a new password must pass, checked before anything is sent to the worker:
+/// the worker's own ([`check_new_password`], with what the page knows of the person:
+/// their address, name and organisation), then the repeat.
+fn check_passwords(password: &str, repeat: &str, context: &[String]) -> Result<(), WorkerError> {
+    let context: Vec<&str> = context.iter().map(String::as_str).collect();
+    check_new_password(password, &context)
+        .map_err(|weak| WorkerError::new(weak.code(), weak.to_string()))?;
     if password != repeat {
         return Err(WorkerError::new(ErrorCode::PasswordMismatch, ""));
     }
@@ -70,7 +73,7 @@ fn check_passwords(password: &str, repeat: &str) -> Result<(), WorkerError> {
 fn password_error(error: &WorkerError) -> Option<String> {
     matches!(
         error.code,
-        ErrorCode::PasswordTooShort | ErrorCode::PasswordMismatch
+        ErrorCode::PasswordTooShort | ErrorCode::PasswordWeak | ErrorCode::PasswordMismatch
     )
     .then(|| crate::i18n::error(error.code))
 }
@@ -87,16 +90,33 @@ fn Messages(error: Signal<Option<WorkerError>>) -> impl IntoView {
     }
 }
 
-/// A form to choose a password twice.
+/// A form to choose a password twice: the rule before anything is typed, and under the
+/// field, as it is typed, whether the password passes it and, if not, why (read out
+/// politely by screen readers). `context` is what the page knows of the person, as the
+/// worker will check it.
 #[component]
-fn NewPassword(password: RwSignal<String>, repeat: RwSignal<String>) -> impl IntoView {
+fn NewPassword(
+    password: RwSignal<String>,
+    repeat: RwSignal<String>,
+    #[prop(into)] context: Signal<Vec<String>>,
+) -> impl IntoView {
+    let strength = move || {
+        let password = password.get();
+        if password.is_empty() {
+            return String::new();
+        }
+        let context = context.get();
+        let context: Vec<&str> = context.iter().map(String::as_str).collect();
+        crate::i18n::password_strength(&check_new_password(&password, &context))
+    };
     view! {
         <div class="field">
             <label for="new-password">{move || t!("password.new")}</label>
             <input id="new-password" type="password" autocomplete="new-password" required minlength="12"
-                aria-describedby="password-rules"
+                aria-describedby="password-rules password-strength"
                 prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev)) />
             <p id="password-rules" class="hint">{move || t!("password.rules")}</p>
+            <p id="password-strength" class="hint" data-testid="password-strength" aria-live="polite">{strength}</p>
         </div>
         <div class="field">
             <label for="repeat-password">{move || t!("password.repeat")}</label>
