@@ -55,7 +55,40 @@ async fn set_up_platform(browser: &mut Browser, token: &str) -> String {
         .fill("#setup-email", "admin@pli.test")
         .await
         .unwrap();
+    // A common password: the page says why as it is typed (zxcvbn, in the page's
+    // WebAssembly), and refuses it on submission before anything is sent (issue 9).
+    browser
+        .fill("#new-password", "motdepasse123")
+        .await
+        .unwrap();
+    browser
+        .wait_for_text(
+            "Trop facile à deviner : il ressemble à un mot de passe très utilisé. Ajoutez des mots peu communs.",
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+    browser
+        .fill("#repeat-password", "motdepasse123")
+        .await
+        .unwrap();
+    browser.click("form button[type=submit]").await.unwrap();
+    browser
+        .wait_for_text(
+            "Ce mot de passe est trop facile à deviner.",
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+    browser.record("setup-weak-password").await.unwrap();
     browser.fill("#new-password", PASSWORD).await.unwrap();
+    browser
+        .wait_for_text(
+            "Difficile à deviner : ce mot de passe convient.",
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
     browser.fill("#repeat-password", PASSWORD).await.unwrap();
     browser.click("form button[type=submit]").await.unwrap();
     // The kit de secours first: the account key, made in this browser.
