@@ -51,6 +51,11 @@ pub(crate) const WASM_CRATES: &[WasmCrate] = &[
         browser_tests: false,
     },
     WasmCrate {
+        name: "pli-strength",
+        lint_features: &[],
+        browser_tests: false,
+    },
+    WasmCrate {
         name: "pli-web",
         lint_features: &[],
         browser_tests: false,

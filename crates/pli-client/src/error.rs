@@ -47,7 +47,7 @@ pub enum ClientError {
     /// A new password was refused before anything was derived or sent: too short, or too
     /// easy to guess.
     #[error(transparent)]
-    WeakPassword(#[from] crate::password_policy::WeakPassword),
+    WeakPassword(#[from] pli_strength::WeakPassword),
     /// The organisation has published no key yet: nothing can be sent to it.
     #[error("this organisation has no key yet")]
     NoKey,

@@ -1,13 +1,12 @@
 //! A Pli client: everything a person's software does around the relay.
 //!
-//! * [`password_policy`]: what a new password must be (zxcvbn's estimate), checked here
-//!   and by the page as it is typed.
 //! * [`protocol`]: pure functions — build and verify certificates, envelopes, receipts —
 //!   with no I/O, so the same rules hold in the web app.
 //! * [`Client`]: the HTTP transport (reqwest), and [`Session`], a logged-in person with
 //!   their unlocked keys in memory: set up the platform, administer an organisation,
 //!   send an exchange (encrypting and uploading part by part), receive one (verifying
-//!   the sender's signature and every hash while decrypting), acknowledge it.
+//!   the sender's signature and every hash while decrypting), acknowledge it. Every
+//!   password chosen passes `pli-strength`'s rule (zxcvbn's estimate) first.
 //!
 //! The relay is never trusted: keys come from certificates verified to the pinned root;
 //! envelopes are verified before anything is shown as coming from their sender.
@@ -24,7 +23,6 @@
 
 mod error;
 mod http;
-pub mod password_policy;
 pub mod protocol;
 mod rt;
 mod session;

@@ -23,7 +23,7 @@
 
 use std::collections::HashMap;
 
-use pli_client::password_policy::WeakPassword;
+use pli_strength::WeakPassword;
 
 mod admin;
 mod auth;
@@ -226,11 +226,10 @@ pub fn lookup(lang: Lang, key: &str) -> Option<&'static str> {
     })
 }
 
-/// What the hint under a new password says, in `lang`, of what
-/// [`check_new_password`](pli_client::password_policy::check_new_password) found: how many
-/// characters are missing, or why it is too easy to guess and what would help (« Trop
-/// facile à deviner : c'est un mot courant. Ajoutez des mots peu communs. »), or that it
-/// will do.
+/// What the hint under a new password says, in `lang`, of what the rule found
+/// (`pli_strength`'s `check_new_password`, or `check_length` alone): how many characters
+/// are missing, or why it is too easy to guess and what would help (« Trop facile à
+/// deviner : c'est un mot courant. Ajoutez des mots peu communs. »), or that it will do.
 pub fn password_strength_in(lang: Lang, checked: &Result<(), WeakPassword>) -> String {
     let weak = match checked {
         Ok(()) => return key!("password.strength.good").text(lang).to_owned(),

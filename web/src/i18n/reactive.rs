@@ -5,7 +5,7 @@ use std::cell::RefCell;
 
 use leptos::prelude::*;
 use pli_api::ErrorCode;
-use pli_client::password_policy::WeakPassword;
+use pli_strength::WeakPassword;
 
 use super::{Count, Key, Lang, PluralKey, error_key, lookup, password_strength_in, size_in};
 

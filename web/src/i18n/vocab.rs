@@ -3,7 +3,7 @@
 //! texts in both languages).
 
 use pli_api::{AccountStatus, Category, ErrorCode, InvitationKind, OrgKind, Role};
-use pli_client::password_policy::{Suggestion, Warning};
+use pli_strength::{Suggestion, Warning};
 
 use super::{Key, key};
 

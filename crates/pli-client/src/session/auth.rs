@@ -4,8 +4,9 @@
 //! reset, change) passes [`check_new_password`] first, with what an attacker would know
 //! of the person; a password only sealed again (logging in) is not judged.
 
+use pli_strength::check_new_password;
+
 use super::*;
-use crate::password_policy::check_new_password;
 
 /// The platform organisation's name, certified at set-up.
 const PLATFORM_NAME: &str = "Plateforme Pli";

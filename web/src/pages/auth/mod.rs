@@ -13,7 +13,7 @@ pub mod waiting;
 
 use leptos::prelude::*;
 use pli_api::ErrorCode;
-use pli_client::password_policy::check_new_password;
+use pli_strength::check_new_password;
 
 pub use self::link::{Invitation, Setup};
 pub use self::login::{Login, SessionEnded, Unlock};

@@ -5,12 +5,18 @@
 //!
 //! The password never leaves the person's device (keys are derived from it there), so
 //! the relay cannot check it: [`check_new_password`] runs where a password is chosen —
-//! in [`Session`](crate::Session)'s set-up, invitation and password change, and in the
-//! page as it is typed, which shows [`WeakPassword`]'s typed feedback in French or
-//! English (zxcvbn's own sentences are English only).
+//! in `pli-client`'s `Session` (set-up, invitation, password change) and in the page as
+//! it is typed, which shows [`WeakPassword`]'s typed feedback in French or English
+//! (zxcvbn's own sentences are English only).
+//!
+//! zxcvbn is large (its word lists and two regex engines), so it is behind the
+//! `estimator` feature (on by default). Without it this crate is only the rule's types and
+//! [`check_length`].
 
 use pli_api::ErrorCode;
+#[cfg(feature = "estimator")]
 use zxcvbn::feedback::{Suggestion as ZSuggestion, Warning as ZWarning};
+#[cfg(feature = "estimator")]
 use zxcvbn::matching::patterns::MatchPattern;
 
 /// The fewest characters a new password may have (counted as Unicode scalar values).
@@ -30,10 +36,15 @@ pub const MIN_SCORE: u8 = 3;
 
 /// Words of the service itself (its name, the platform organisation's name "Plateforme
 /// Pli"), always counted as guessable with the caller's context.
+#[cfg(feature = "estimator")]
 const SERVICE_WORDS: &[&str] = &["pli", "plateforme pli", "plateformepli", "plateforme"];
 
 /// Context parts shorter than this are not worth a dictionary entry of their own.
+#[cfg(feature = "estimator")]
 const MIN_PART_CHARS: usize = 3;
+
+/// What [`check_new_password`] found.
+pub type Verdict = Result<(), WeakPassword>;
 
 /// Why a new password is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -113,18 +124,42 @@ pub enum Suggestion {
     AvoidDates,
 }
 
+impl Warning {
+    /// Every warning.
+    pub const ALL: [Self; 8] = [
+        Self::CommonPassword,
+        Self::CommonWord,
+        Self::Name,
+        Self::PersonalDetails,
+        Self::KeyboardPattern,
+        Self::Repeat,
+        Self::Sequence,
+        Self::Date,
+    ];
+}
+
+impl Suggestion {
+    /// Every suggestion.
+    pub const ALL: [Self; 8] = [
+        Self::AddWords,
+        Self::Capitals,
+        Self::Reversed,
+        Self::Substitutions,
+        Self::AvoidKeyboardPatterns,
+        Self::AvoidRepeats,
+        Self::AvoidSequences,
+        Self::AvoidDates,
+    ];
+}
+
 /// Checks a new password: at least [`MIN_CHARS`] characters and a zxcvbn score of at
 /// least [`MIN_SCORE`]. `context` holds what an attacker knows of the person: their
 /// e-mail address, name, organisation's name (the service's own words are added here);
 /// each is also split into its words, so that "dupont" counts as well as
 /// "marie.dupont@tribunal.fr".
-pub fn check_new_password(password: &str, context: &[&str]) -> Result<(), WeakPassword> {
-    let chars = password.chars().count();
-    if chars < MIN_CHARS {
-        return Err(WeakPassword::TooShort {
-            missing: MIN_CHARS - chars,
-        });
-    }
+#[cfg(feature = "estimator")]
+pub fn check_new_password(password: &str, context: &[&str]) -> Verdict {
+    check_length(password)?;
     let words = context_words(context);
     let inputs: Vec<&str> = words.iter().map(String::as_str).collect();
     let entropy = zxcvbn::zxcvbn(password, &inputs);
@@ -165,11 +200,23 @@ pub fn check_new_password(password: &str, context: &[&str]) -> Result<(), WeakPa
     })
 }
 
+/// The length rule alone: at least [`MIN_CHARS`] characters (Unicode scalar values, not
+/// bytes). What the page can say before the estimator is loaded, and all that a build
+/// without the `estimator` feature can check.
+pub fn check_length(password: &str) -> Verdict {
+    let chars = password.chars().count();
+    match MIN_CHARS.checked_sub(chars) {
+        Some(missing) if missing > 0 => Err(WeakPassword::TooShort { missing }),
+        _ => Ok(()),
+    }
+}
+
 /// The context as zxcvbn's user inputs, lower case, without repeats. zxcvbn ranks a user
 /// input by its position and matches it only whole, so the likeliest come first: each
 /// entry whole, then its pieces between spaces and "@" (an e-mail's local part and
 /// domain), each also with its punctuation left out ("marie.dupont" and "mariedupont", as
 /// names are typed in passwords), then every word alone, then the service's words.
+#[cfg(feature = "estimator")]
 fn context_words(context: &[&str]) -> Vec<String> {
     let mut words: Vec<String> = Vec::new();
     let mut add = |word: &str| {
@@ -204,6 +251,7 @@ fn context_words(context: &[&str]) -> Vec<String> {
     words
 }
 
+#[cfg(feature = "estimator")]
 fn warning(warning: ZWarning) -> Warning {
     match warning {
         ZWarning::ThisIsATop10Password
@@ -224,6 +272,7 @@ fn warning(warning: ZWarning) -> Warning {
 
 /// zxcvbn's suggestion, grouped; `None` for "no need for symbols, digits, or uppercase
 /// letters", which zxcvbn gives only for an empty password (refused as too short).
+#[cfg(feature = "estimator")]
 fn suggestion(suggestion: ZSuggestion) -> Option<Suggestion> {
     Some(match suggestion {
         ZSuggestion::UseAFewWordsAvoidCommonPhrases | ZSuggestion::AddAnotherWordOrTwo => {
@@ -244,6 +293,7 @@ fn suggestion(suggestion: ZSuggestion) -> Option<Suggestion> {
 }
 
 #[cfg(test)]
+#[cfg(feature = "estimator")]
 mod tests {
     use super::*;
 
@@ -420,5 +470,29 @@ mod tests {
                 "plateforme",
             ]
         );
+    }
+}
+
+/// What holds without the estimator: the length rule.
+#[cfg(test)]
+mod verdict_tests {
+    use super::*;
+
+    #[test]
+    fn the_length_rule_counts_characters() {
+        assert_eq!(
+            check_length("Kx9#mq2!Lp"),
+            Err(WeakPassword::TooShort { missing: 2 })
+        );
+        assert_eq!(
+            check_length("éàèùâêîôûçë"),
+            Err(WeakPassword::TooShort { missing: 1 })
+        );
+        assert_eq!(
+            check_length(""),
+            Err(WeakPassword::TooShort { missing: 12 })
+        );
+        assert_eq!(check_length("motdepasse12"), Ok(()));
+        assert_eq!(check_length("une phrase de passe assez longue"), Ok(()));
     }
 }
