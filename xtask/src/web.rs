@@ -1,17 +1,23 @@
 //! `cargo xtask web`: builds the web app into `target/web/dist/`, ready for `PLI_WEB_DIR`.
 //!
-//! 1. `cargo build -p pli-web --target wasm32-unknown-unknown --release`;
+//! Two WebAssembly modules: the app (`pli-web`, loaded by every page and by the worker)
+//! and the password-strength estimator (`pli-strength`: zxcvbn, loaded by `boot.js` only
+//! where a password is chosen, because it is larger than the login page's whole budget).
+//! For each, in a cargo invocation of its own (so that features are not unified):
+//!
+//! 1. `cargo build -p <crate> --target wasm32-unknown-unknown --release`;
 //! 2. wasm-bindgen, as a library (`wasm-bindgen-cli-support`, the exact version of the
-//!    `wasm-bindgen` crate), `--target web`: an ES module of glue plus `pli_web_bg.wasm`;
+//!    `wasm-bindgen` crate), `--target web`: an ES module of glue plus `<stem>_bg.wasm`;
 //! 3. unless `--no-opt`, `wasm-opt` from the npm package `binaryen` (Debian's is too old
 //!    for wasm-bindgen's externref table, see `docs/toolchain.md`), installed once in
-//!    `target/tools/npm`;
-//! 4. every asset named after its content (`assets/<name>-<16 hex of SHA-256>.<ext>`) and
-//!    the references rewritten in dependency order: wasm → glue → worker.js and boot.js →
-//!    index.html. The templates in `web/static/` say where with `{{NAME}}` (a file name) and
-//!    `{{NAME_SRI}}` (its Subresource Integrity hash, `sha384-…`);
-//! 5. `index.html` and `sw.js` at the root, unhashed: the relay serves them with
-//!    `no-cache` and everything under `assets/` as immutable.
+//!    `target/tools/npm`.
+//!
+//! Then every asset is named after its content (`assets/<name>-<16 hex of SHA-256>.<ext>`)
+//! and the references rewritten in dependency order: each wasm → its glue → worker.js
+//! (the app's) and boot.js (both modules') → index.html. The templates in `web/static/`
+//! say where with `{{NAME}}` (a file name) and `{{NAME_SRI}}` (its Subresource Integrity
+//! hash, `sha384-…`). `index.html` and `sw.js` stay at the root, unhashed: the relay
+//! serves them with `no-cache` and everything under `assets/` as immutable.
 //!
 //! The output is written next to `dist/` and swapped in at the end, so a running server
 //! never serves half a bundle.
@@ -29,13 +35,37 @@ use crate::Workspace;
 use crate::cmd::human;
 use crate::deps;
 
-/// wasm-bindgen's name for the module: `pli_web.js` and `pli_web_bg.wasm`.
-const STEM: &str = "pli_web";
+/// A crate built into a WebAssembly module of the bundle.
+#[derive(Debug)]
+struct Module {
+    /// The crate (`cargo build -p`).
+    package: &'static str,
+    /// wasm-bindgen's name for it: `<stem>.js` and `<stem>_bg.wasm`.
+    stem: &'static str,
+    /// What wasm-opt optimises for.
+    wasm_opt_level: &'static str,
+}
 
-/// What wasm-opt optimises for. Measured on the app (2147 KiB after wasm-bindgen): `-O3`
-/// 1500 KiB (575 KiB gzipped), `-Oz` 1454 KiB (574 KiB gzipped), both ~23 s. Gzipped they
-/// are the same size, so speed wins: the ciphers keep their inlining.
-const WASM_OPT_LEVEL: &str = "-O3";
+/// The app, loaded by every page and by the worker.
+///
+/// wasm-opt: measured on the app (2147 KiB after wasm-bindgen): `-O3` 1500 KiB (575 KiB
+/// gzipped), `-Oz` 1454 KiB (574 KiB gzipped), both ~23 s. Gzipped they are the same size,
+/// so speed wins: the ciphers keep their inlining.
+const APP: Module = Module {
+    package: "pli-web",
+    stem: "pli_web",
+    wasm_opt_level: "-O3",
+};
+
+/// The password-strength estimator (`pli-strength` with its default `estimator`
+/// feature: zxcvbn), loaded by `boot.js`'s `pliStrength` only where a password is chosen.
+/// Built by a cargo invocation of its own: built with the app, feature unification
+/// would turn `estimator` on for the app too, and its export would be linked into it.
+const ESTIMATOR: Module = Module {
+    package: "pli-strength",
+    stem: "pli_strength",
+    wasm_opt_level: "-O3",
+};
 
 /// The WebAssembly features the module may use: rustc's defaults for
 /// wasm32-unknown-unknown (Rust 1.95, the module's `target_features` section lists the
@@ -141,68 +171,10 @@ pub(crate) fn build(ws: &Workspace, options: Options) -> Result<Bundle> {
         None
     };
 
-    let step = Instant::now();
     let sh = Shell::new()?;
-    let locked = options.locked.then_some("--locked");
-    cmd!(
-        sh,
-        "cargo build -p pli-web --target wasm32-unknown-unknown --release {locked...}"
-    )
-    .run()
-    .context("cannot build the web app for wasm32")?;
-    let compiled = ws
-        .target
-        .join("wasm32-unknown-unknown/release")
-        .join(format!("{STEM}.wasm"));
-    println!("web: cargo build {}", human(step.elapsed()));
-
-    let step = Instant::now();
     let web = ws.target.join("web");
-    let bindgen_dir = web.join("bindgen");
-    recreate_dir(&bindgen_dir)?;
-    wasm_bindgen_cli_support::Bindgen::new()
-        .input_path(&compiled)
-        .web(true)?
-        // The library's default differs from the CLI's: without this, init() has no
-        // default URL. boot.js passes the module explicitly anyway.
-        .omit_default_module_path(false)
-        .typescript(false)
-        .generate(&bindgen_dir)
-        .with_context(|| format!("wasm-bindgen failed on {}", compiled.display()))?;
-    if bindgen_dir.join("snippets").exists() {
-        bail!(
-            "wasm-bindgen wrote JavaScript snippets ({}): the bundle does not hash them yet; \
-             teach xtask/src/web.rs to, or avoid `#[wasm_bindgen(module = …)]`/`inline_js`",
-            bindgen_dir.join("snippets").display()
-        );
-    }
-    let glue_path = bindgen_dir.join(format!("{STEM}.js"));
-    let mut wasm_path = bindgen_dir.join(format!("{STEM}_bg.wasm"));
-    println!(
-        "web: wasm-bindgen {} ({})",
-        human(step.elapsed()),
-        kib(file_len(&wasm_path)?)
-    );
-
-    if let Some(wasm_opt) = wasm_opt {
-        let step = Instant::now();
-        let optimised = bindgen_dir.join(format!("{STEM}_bg.opt.wasm"));
-        let features = WASM_FEATURES;
-        cmd!(
-            sh,
-            "{wasm_opt} {WASM_OPT_LEVEL} {features...} {wasm_path} -o {optimised}"
-        )
-        .run()
-        .context("wasm-opt failed")?;
-        println!(
-            "web: wasm-opt {WASM_OPT_LEVEL} {} ({})",
-            human(step.elapsed()),
-            kib(file_len(&optimised)?)
-        );
-        wasm_path = optimised;
-    } else {
-        println!("web: wasm-opt skipped (--no-opt / --fast)");
-    }
+    let app = compile(ws, &sh, &APP, options, wasm_opt.as_deref())?;
+    let estimator = compile(ws, &sh, &ESTIMATOR, options, wasm_opt.as_deref())?;
 
     let step = Instant::now();
     let staging = web.join("dist.new");
@@ -215,17 +187,8 @@ pub(crate) fn build(ws: &Workspace, options: Options) -> Result<Bundle> {
 
     // wasm → glue → worker.js and boot.js → index.html: each file is hashed only once
     // every name it mentions is final.
-    let wasm = Asset::new(&format!("{STEM}_bg"), "wasm", read(&wasm_path)?);
-    let glue = read_text(&glue_path)?;
-    let default_wasm_url = format!("{STEM}_bg.wasm");
-    if !glue.contains(&default_wasm_url) {
-        bail!("the wasm-bindgen glue does not mention {default_wasm_url}: has its output changed?");
-    }
-    let glue = Asset::new(
-        STEM,
-        "js",
-        glue.replace(&default_wasm_url, &wasm.name).into_bytes(),
-    );
+    let (wasm, glue) = app.assets()?;
+    let (strength_wasm, strength_glue) = estimator.assets()?;
     let module = [
         ("GLUE", glue.name.clone()),
         ("WASM", wasm.name.clone()),
@@ -237,7 +200,13 @@ pub(crate) fn build(ws: &Workspace, options: Options) -> Result<Bundle> {
         fill("worker.js", &read_static("worker.js")?, &module)?.into_bytes(),
     );
     let mut boot_values = module.to_vec();
-    boot_values.push(("WORKER", worker.name.clone()));
+    boot_values.extend([
+        ("WORKER", worker.name.clone()),
+        ("STRENGTH_GLUE", strength_glue.name.clone()),
+        ("STRENGTH_GLUE_SRI", strength_glue.sri.clone()),
+        ("STRENGTH_WASM", strength_wasm.name.clone()),
+        ("STRENGTH_WASM_SRI", strength_wasm.sri.clone()),
+    ]);
     let boot = Asset::new(
         "boot",
         "js",
@@ -259,7 +228,15 @@ pub(crate) fn build(ws: &Workspace, options: Options) -> Result<Bundle> {
     let service_worker = fill("sw.js", &read_static("sw.js")?, &[])?;
 
     let mut files = Vec::new();
-    for asset in [&wasm, &glue, &worker, &boot, &css] {
+    for asset in [
+        &wasm,
+        &glue,
+        &worker,
+        &strength_wasm,
+        &strength_glue,
+        &boot,
+        &css,
+    ] {
         let path = format!("assets/{}", asset.name);
         write(&staging.join(&path), &asset.bytes)?;
         files.push(FileSize::of(path, &asset.bytes)?);
@@ -284,13 +261,123 @@ pub(crate) fn build(ws: &Workspace, options: Options) -> Result<Bundle> {
         "\nweb bundle in {} ({}, {})",
         bundle.dist.display(),
         if options.wasm_opt {
-            format!("wasm-opt {WASM_OPT_LEVEL}")
+            format!(
+                "wasm-opt {} and {}",
+                APP.wasm_opt_level, ESTIMATOR.wasm_opt_level
+            )
         } else {
             "not optimised".to_owned()
         },
         human(started.elapsed())
     );
     Ok(bundle)
+}
+
+/// A module after wasm-bindgen (and wasm-opt): its glue and its wasm.
+#[derive(Debug)]
+struct Compiled {
+    stem: &'static str,
+    glue: PathBuf,
+    wasm: PathBuf,
+}
+
+/// cargo, wasm-bindgen (`--target web`, as a library) and, unless `--no-opt`, wasm-opt,
+/// into `target/web/bindgen/<stem>/`.
+fn compile(
+    ws: &Workspace,
+    sh: &Shell,
+    module: &Module,
+    options: Options,
+    wasm_opt: Option<&Path>,
+) -> Result<Compiled> {
+    let Module {
+        package,
+        stem,
+        wasm_opt_level,
+    } = *module;
+    let step = Instant::now();
+    let locked = options.locked.then_some("--locked");
+    cmd!(
+        sh,
+        "cargo build -p {package} --target wasm32-unknown-unknown --release {locked...}"
+    )
+    .run()
+    .with_context(|| format!("cannot build {package} for wasm32"))?;
+    let compiled = ws
+        .target
+        .join("wasm32-unknown-unknown/release")
+        .join(format!("{stem}.wasm"));
+    println!("web: cargo build -p {package} {}", human(step.elapsed()));
+
+    let step = Instant::now();
+    let bindgen_dir = ws.target.join("web/bindgen").join(stem);
+    recreate_dir(&bindgen_dir)?;
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(&compiled)
+        .web(true)?
+        // The library's default differs from the CLI's: without this, init() has no
+        // default URL. boot.js and worker.js pass the module explicitly anyway.
+        .omit_default_module_path(false)
+        .typescript(false)
+        .generate(&bindgen_dir)
+        .with_context(|| format!("wasm-bindgen failed on {}", compiled.display()))?;
+    if bindgen_dir.join("snippets").exists() {
+        bail!(
+            "wasm-bindgen wrote JavaScript snippets ({}): the bundle does not hash them yet; \
+             teach xtask/src/web.rs to, or avoid `#[wasm_bindgen(module = …)]`/`inline_js`",
+            bindgen_dir.join("snippets").display()
+        );
+    }
+    let glue = bindgen_dir.join(format!("{stem}.js"));
+    let mut wasm = bindgen_dir.join(format!("{stem}_bg.wasm"));
+    println!(
+        "web: wasm-bindgen {stem} {} ({})",
+        human(step.elapsed()),
+        kib(file_len(&wasm)?)
+    );
+
+    if let Some(wasm_opt) = wasm_opt {
+        let step = Instant::now();
+        let optimised = bindgen_dir.join(format!("{stem}_bg.opt.wasm"));
+        let features = WASM_FEATURES;
+        cmd!(
+            sh,
+            "{wasm_opt} {wasm_opt_level} {features...} {wasm} -o {optimised}"
+        )
+        .run()
+        .with_context(|| format!("wasm-opt failed on {stem}"))?;
+        println!(
+            "web: wasm-opt {wasm_opt_level} {stem} {} ({})",
+            human(step.elapsed()),
+            kib(file_len(&optimised)?)
+        );
+        wasm = optimised;
+    } else {
+        println!("web: wasm-opt skipped (--no-opt / --fast)");
+    }
+    Ok(Compiled { stem, glue, wasm })
+}
+
+impl Compiled {
+    /// The wasm and its glue as assets, the glue's default URL of the wasm replaced by the
+    /// wasm's content-hashed name.
+    fn assets(&self) -> Result<(Asset, Asset)> {
+        let stem = self.stem;
+        let wasm = Asset::new(&format!("{stem}_bg"), "wasm", read(&self.wasm)?);
+        let glue = read_text(&self.glue)?;
+        let default_wasm_url = format!("{stem}_bg.wasm");
+        if !glue.contains(&default_wasm_url) {
+            bail!(
+                "the wasm-bindgen glue of {stem} does not mention {default_wasm_url}: has its output changed?"
+            );
+        }
+        let glue = Asset::new(
+            stem,
+            "js",
+            glue.replace(&default_wasm_url, &wasm.name).into_bytes(),
+        );
+        Ok((wasm, glue))
+    }
 }
 
 /// A file of `assets/`: its content-hashed name, SRI hash and bytes.

@@ -11,13 +11,20 @@
 //!
 //! zxcvbn is large (its word lists and two regex engines), so it is behind the
 //! `estimator` feature (on by default). Without it this crate is only the rule's types and
-//! [`check_length`].
+//! [`check_length`]: what the web app links into its one module. The web app gets the
+//! estimate from this crate built alone for wasm32 (`cargo xtask web`), a second module
+//! whose one export, `check` (in `wasm.rs`), answers a [`Verdict`] as a few bytes
+//! ([`verdict`]); the page loads it only where a password is chosen.
 
 use pli_api::ErrorCode;
 #[cfg(feature = "estimator")]
 use zxcvbn::feedback::{Suggestion as ZSuggestion, Warning as ZWarning};
 #[cfg(feature = "estimator")]
 use zxcvbn::matching::patterns::MatchPattern;
+
+pub mod verdict;
+#[cfg(all(target_arch = "wasm32", feature = "estimator"))]
+pub mod wasm;
 
 /// The fewest characters a new password may have (counted as Unicode scalar values).
 pub const MIN_CHARS: usize = 12;
@@ -43,7 +50,8 @@ const SERVICE_WORDS: &[&str] = &["pli", "plateforme pli", "plateformepli", "plat
 #[cfg(feature = "estimator")]
 const MIN_PART_CHARS: usize = 3;
 
-/// What [`check_new_password`] found.
+/// What [`check_new_password`] found (sent from the estimator module to the page as
+/// [`verdict::encode`] writes it).
 pub type Verdict = Result<(), WeakPassword>;
 
 /// Why a new password is refused.
@@ -81,7 +89,10 @@ impl WeakPassword {
 /// What makes a password easy to guess: zxcvbn's warnings, grouped as a person needs
 /// them explained, plus the one the context adds. Not `non_exhaustive`: the web app
 /// maps every variant to a text, and a new one must fail its build until it has one.
+/// Its discriminant is its code in a [`verdict`]: a new variant goes last, and in
+/// [`Warning::ALL`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
 pub enum Warning {
     /// It is, or closely resembles, one of the passwords people use most.
     CommonPassword,
@@ -103,8 +114,9 @@ pub enum Warning {
 }
 
 /// What would make the password harder to guess (zxcvbn's suggestions, grouped). Not
-/// `non_exhaustive`, like [`Warning`].
+/// `non_exhaustive`, like [`Warning`], and coded the same way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
 pub enum Suggestion {
     /// Add more words, uncommon ones.
     AddWords,
@@ -125,7 +137,7 @@ pub enum Suggestion {
 }
 
 impl Warning {
-    /// Every warning.
+    /// Every warning, in the order of their discriminants.
     pub const ALL: [Self; 8] = [
         Self::CommonPassword,
         Self::CommonWord,
@@ -139,7 +151,7 @@ impl Warning {
 }
 
 impl Suggestion {
-    /// Every suggestion.
+    /// Every suggestion, in the order of their discriminants.
     pub const ALL: [Self; 8] = [
         Self::AddWords,
         Self::Capitals,
@@ -473,7 +485,7 @@ mod tests {
     }
 }
 
-/// What holds without the estimator: the length rule.
+/// What holds without the estimator: the length rule, and the verdict as the page reads it.
 #[cfg(test)]
 mod verdict_tests {
     use super::*;
@@ -494,5 +506,52 @@ mod verdict_tests {
         );
         assert_eq!(check_length("motdepasse12"), Ok(()));
         assert_eq!(check_length("une phrase de passe assez longue"), Ok(()));
+    }
+
+    /// The estimator module and the page read the same bytes: every verdict that can be
+    /// written is read back as itself.
+    #[test]
+    fn every_verdict_is_read_back_as_written() {
+        let mut verdicts: Vec<Verdict> = vec![
+            Ok(()),
+            Err(WeakPassword::TooShort { missing: 1 }),
+            Err(WeakPassword::TooShort { missing: MIN_CHARS }),
+            Err(WeakPassword::Guessable {
+                score: 0,
+                warning: None,
+                suggestions: vec![],
+            }),
+        ];
+        for (score, warning) in Warning::ALL.into_iter().enumerate() {
+            verdicts.push(Err(WeakPassword::Guessable {
+                score: u8::try_from(score % 3).unwrap(),
+                warning: Some(warning),
+                suggestions: Suggestion::ALL.to_vec(),
+            }));
+        }
+        for suggestion in Suggestion::ALL {
+            verdicts.push(Err(WeakPassword::Guessable {
+                score: 2,
+                warning: None,
+                suggestions: vec![suggestion, Suggestion::AddWords],
+            }));
+        }
+        for verdict in verdicts {
+            assert_eq!(
+                verdict::decode(&verdict::encode(&verdict)),
+                Some(verdict.clone()),
+                "{verdict:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_lists_of_warnings_and_suggestions_follow_their_codes() {
+        for (code, warning) in Warning::ALL.into_iter().enumerate() {
+            assert_eq!(usize::from(warning as u8), code);
+        }
+        for (code, suggestion) in Suggestion::ALL.into_iter().enumerate() {
+            assert_eq!(usize::from(suggestion as u8), code);
+        }
     }
 }
