@@ -1,6 +1,8 @@
 //! The app loads under its strict Content-Security-Policy, shows the login page in
-//! French, switches to English, and passes axe-core.
+//! French (without fetching the password-strength estimator), switches to English, and
+//! passes axe-core.
 
+use std::path::Path;
 use std::time::Duration;
 
 use pli_e2e::{Backend, Browser, relay};
@@ -19,6 +21,28 @@ async fn the_login_page_loads_in_french_and_english_and_is_accessible() {
         .await
         .unwrap();
     browser.record("login-fr").await.unwrap();
+    // The password-strength estimator (zxcvbn, a WebAssembly module of its own) is for
+    // the pages where a password is chosen: the login page does not fetch it.
+    let fetched = browser
+        .run("return performance.getEntriesByType('resource').map((entry) => entry.name)")
+        .await
+        .unwrap();
+    let fetched: Vec<&str> = fetched
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|name| name.as_str())
+        .collect();
+    assert!(
+        fetched
+            .iter()
+            .any(|name| name.contains("/assets/pli_web_bg-")),
+        "{fetched:?}"
+    );
+    assert!(
+        !fetched.iter().any(|name| name.contains("pli_strength")),
+        "{fetched:?}"
+    );
     browser.click("button.lang").await.unwrap();
     browser
         .wait_for_text("Log in", Duration::from_secs(5))
@@ -128,4 +152,100 @@ async fn a_fresh_browser_trusts_the_root_the_link_or_the_administrator_names_nev
         .await
         .unwrap();
     browser.close().await.unwrap();
+}
+
+/// The password-strength estimator is a module of its own that `import()` fetches, and
+/// `import()` carries no integrity: `boot.js` has the browser check the module's glue
+/// through a modulepreload link first (the browser keeps the module it checked, and
+/// `import()` takes it from there) and its wasm through `fetch`. With either changed on
+/// the relay, the estimator never runs (nor does the changed glue), and the set-up form
+/// refuses to submit, saying why in French.
+#[tokio::test]
+async fn a_changed_estimator_module_never_runs_and_the_set_up_form_says_so() {
+    let dist = pli_server::testing::web_dist().unwrap();
+    for (changed, record) in [("pli_strength-", true), ("pli_strength_bg-", false)] {
+        let web = tempfile::tempdir().unwrap();
+        copy_dir(&dist, web.path());
+        let file = std::fs::read_dir(web.path().join("assets"))
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .find(|path| {
+                let name = path.file_name().unwrap().to_str().unwrap();
+                name.starts_with(changed)
+            })
+            .unwrap();
+        let mut bytes = std::fs::read(&file).unwrap();
+        if file.extension().is_some_and(|e| e == "js") {
+            bytes.splice(0..0, b"window.CHANGED = true;\n".iter().copied());
+        } else {
+            bytes.push(0);
+        }
+        std::fs::write(&file, bytes).unwrap();
+        let web_dir = web.path().to_path_buf();
+        let server = pli_server::testing::spawn(Backend::Sqlite, move |config| {
+            config.web_dir = Some(web_dir);
+        })
+        .await
+        .unwrap();
+        let mut browser = Browser::open(&server.base, "smoke-estimator")
+            .await
+            .unwrap();
+        browser
+            .goto(&format!("#/setup/{}", server.setup_token))
+            .await
+            .unwrap();
+        browser.find("#setup-name").await.unwrap();
+        // The page is drawn again when the worker has said whether a session is open
+        // (`app.rs`'s `body` reads it for every route), which empties the form: type
+        // until what was typed stays.
+        let fields = [
+            ("#setup-name", "Camille Admin"),
+            ("#setup-email", "admin@pli.test"),
+            ("#new-password", pli_e2e::cast::PASSWORD),
+            ("#repeat-password", pli_e2e::cast::PASSWORD),
+        ];
+        for attempt in 0.. {
+            for (field, text) in fields {
+                browser.fill(field, text).await.unwrap();
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let mut kept = true;
+            for (field, _) in fields {
+                let value = browser.find(field).await.unwrap().prop("value").await;
+                kept &= value.unwrap().is_some_and(|value| !value.is_empty());
+            }
+            if kept {
+                break;
+            }
+            assert!(attempt < 10, "the set-up form keeps being emptied");
+        }
+        browser.click("form button[type=submit]").await.unwrap();
+        browser
+            .wait_for_text(
+                "Le contrôle du mot de passe n'a pas pu être chargé, et rien n'a été envoyé.",
+                Duration::from_secs(30),
+            )
+            .await
+            .unwrap();
+        if record {
+            browser.record("estimator-unavailable").await.unwrap();
+        }
+        let ran = browser.run("return window.CHANGED === true").await.unwrap();
+        assert_eq!(ran, serde_json::Value::Bool(false), "{changed}");
+        browser.close().await.unwrap();
+    }
+}
+
+/// Copies the bundle (its root and `assets/`).
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
 }

@@ -7,6 +7,9 @@
 //!   `src/main.rs`; build scripts are not under `src/`);
 //! * **the relay never links private-key types**: in every crate of [`RELAY_CRATES`],
 //!   `cargo tree` shows `pli-crypto` without its `secret` feature.
+//! * **the web app's module does not link zxcvbn**: `cargo tree -p pli-web` for wasm32
+//!   does not list it (the estimator is a module of its own, loaded where a password is
+//!   chosen; linked into the app, it would more than double every page's download).
 //! * **the repository stands alone**: no tracked source, manifest, script or CI file
 //!   (`*.rs`, `*.toml`, `*.sh`, `*.js`, `.ci/*`) names a relative path up into a `shared`
 //!   folder beside it: what a build or test reads is vendored, and the documents the code
@@ -39,6 +42,7 @@ pub(crate) fn run(ws: &Workspace) -> Result<()> {
     paths_spelled_once(ws, &mut problems)?;
     let relay = relay_without_secrets(ws, &mut problems)?;
     println!("{relay}");
+    web_module_without_estimator(ws, &mut problems)?;
     if problems.is_empty() {
         println!("tidy: all checks pass");
         return Ok(());
@@ -191,6 +195,29 @@ fn contains_macro(line: &str, name: &str) -> bool {
         let before = line.get(..at).and_then(|head| head.chars().next_back());
         !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
     })
+}
+
+/// The web app's wasm module must not link zxcvbn: `pli-strength` without its
+/// `estimator` feature, `pli-client` without `strength` (see `web/Cargo.toml`).
+fn web_module_without_estimator(ws: &Workspace, problems: &mut Vec<String>) -> Result<()> {
+    let sh = Shell::new()?;
+    sh.change_dir(&ws.root);
+    let format = "{p} {f}";
+    let tree = read_echoed(cmd!(
+        sh,
+        "cargo tree --quiet -p pli-web -e normal,build --prefix none -f {format} --target wasm32-unknown-unknown"
+    ))
+    .context("cannot list the dependencies of pli-web")?;
+    if let Some(line) = tree.lines().find(|line| line.starts_with("zxcvbn ")) {
+        problems.push(format!(
+            "pli-web links {} for wasm32: the password-strength estimator must stay in \
+             its own module (pli-strength's `estimator` feature, pli-client's `strength`)",
+            line.trim_end()
+        ));
+    } else {
+        println!("tidy: pli-web's wasm module does not link zxcvbn");
+    }
+    Ok(())
 }
 
 fn relay_without_secrets(ws: &Workspace, problems: &mut Vec<String>) -> Result<String> {

@@ -103,6 +103,9 @@ vocabulary! {
         PasswordTooShort = "password_too_short",
         /// The new password is too easy to guess (its zxcvbn score is too low).
         PasswordWeak = "password_weak",
+        /// The page could not load the password-strength estimator (its own WebAssembly
+        /// module), so it cannot judge a new password: nothing was sent.
+        PasswordCheckUnavailable = "password_check_unavailable",
         /// Something the relay served does not verify (a signature, a certificate chain).
         Verification = "verification",
         /// The relay serves another platform root key than the one pinned.

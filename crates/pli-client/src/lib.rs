@@ -6,7 +6,9 @@
 //!   their unlocked keys in memory: set up the platform, administer an organisation,
 //!   send an exchange (encrypting and uploading part by part), receive one (verifying
 //!   the sender's signature and every hash while decrypting), acknowledge it. Every
-//!   password chosen passes `pli-strength`'s rule (zxcvbn's estimate) first.
+//!   password chosen passes `pli-strength`'s rule first: zxcvbn's estimate with the
+//!   `strength` feature (on by default), the length alone without it (the web app's
+//!   worker, whose page runs the estimator from a module of its own before asking).
 //!
 //! The relay is never trusted: keys come from certificates verified to the pinned root;
 //! envelopes are verified before anything is shown as coming from their sender.

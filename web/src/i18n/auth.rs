@@ -149,6 +149,11 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "This password is too easy to guess. Choose a phrase of several uncommon words.",
     ),
     (
+        "error.password_check_unavailable",
+        "Le contrôle du mot de passe n'a pas pu être chargé, et rien n'a été envoyé. Vérifiez votre connexion, puis rechargez la page.",
+        "The password check could not be loaded, and nothing was sent. Check your connection, then reload the page.",
+    ),
+    (
         "error.password_mismatch",
         "Les deux mots de passe ne sont pas identiques.",
         "The two passwords differ.",

@@ -4,9 +4,24 @@
 //! reset, change) passes [`check_new_password`] first, with what an attacker would know
 //! of the person; a password only sealed again (logging in) is not judged.
 
-use pli_strength::check_new_password;
+use pli_strength::Verdict;
 
 use super::*;
+
+/// The new-password rule as this build enforces it: `pli_strength::check_new_password`
+/// (zxcvbn's estimate) with the `strength` feature; without it, the length alone
+/// (`pli_strength::check_length`). The web app builds without it, so that zxcvbn stays
+/// out of its one module: its page runs the estimator, from a module of its own, before
+/// asking the worker.
+fn check_new_password(password: &str, context: &[&str]) -> Verdict {
+    #[cfg(feature = "strength")]
+    return pli_strength::check_new_password(password, context);
+    #[cfg(not(feature = "strength"))]
+    {
+        let _ = context;
+        pli_strength::check_length(password)
+    }
+}
 
 /// The platform organisation's name, certified at set-up.
 const PLATFORM_NAME: &str = "Plateforme Pli";

@@ -56,9 +56,9 @@ pub fn Setup(token: String) -> impl IntoView {
     let context = Signal::derive(move || vec![email.get(), name.get()]);
     let setup: Submit<SetupForm> = Action::new_unsync(move |form: &SetupForm| {
         let checked = check_passwords(
-            &form.password,
-            &form.repeat,
-            &[form.email.clone(), form.name.clone()],
+            form.password.clone(),
+            form.repeat.clone(),
+            vec![form.email.clone(), form.name.clone()],
         );
         let request = protocol::Setup {
             token: token.clone(),
@@ -67,7 +67,7 @@ pub fn Setup(token: String) -> impl IntoView {
             password: form.password.clone(),
         };
         async move {
-            checked?;
+            checked.await?;
             let signed = crate::bridge::call(request).await?;
             after_login(ctx, signed);
             Ok(())
@@ -150,14 +150,18 @@ pub fn Invitation(token: String) -> impl IntoView {
             .unwrap_or_default()
     });
     let accept: Submit<AcceptForm> = Action::new_unsync(move |form: &AcceptForm| {
-        let checked = check_passwords(&form.password, &form.repeat, &context.get_untracked());
+        let checked = check_passwords(
+            form.password.clone(),
+            form.repeat.clone(),
+            context.get_untracked(),
+        );
         let request = protocol::Accept {
             token: token.clone(),
             password: form.password.clone(),
             root: form.root.clone(),
         };
         async move {
-            checked?;
+            checked.await?;
             let signed = crate::bridge::call(request).await?;
             after_login(ctx, signed);
             Ok(())

@@ -13,7 +13,7 @@ pub mod waiting;
 
 use leptos::prelude::*;
 use pli_api::ErrorCode;
-use pli_strength::check_new_password;
+use pli_strength::{WeakPassword, check_length};
 
 pub use self::link::{Invitation, Setup};
 pub use self::login::{Login, SessionEnded, Unlock};
@@ -22,6 +22,7 @@ use super::ErrorBox;
 use crate::app::{Auth, Ctx, Route, navigate};
 use crate::i18n::t;
 use crate::protocol::{SignedIn, WorkerError};
+use crate::strength::{self, Unavailable};
 
 /// A form's submission.
 type Submit<I> = Action<I, Result<(), WorkerError>>;
@@ -56,13 +57,28 @@ fn after_login(ctx: Ctx, signed: SignedIn) {
     navigate(&Route::home(me.role));
 }
 
-/// The rules a new password must pass, checked before anything is sent to the worker:
-/// the worker's own ([`check_new_password`], with what the page knows of the person:
-/// their address, name and organisation), then the repeat.
-fn check_passwords(password: &str, repeat: &str, context: &[String]) -> Result<(), WorkerError> {
-    let context: Vec<&str> = context.iter().map(String::as_str).collect();
-    check_new_password(password, &context)
-        .map_err(|weak| WorkerError::new(weak.code(), weak.to_string()))?;
+/// The rules a new password must pass, checked before anything is sent to the worker
+/// (which, built without zxcvbn, checks the length only): the length, then zxcvbn's
+/// estimate with what the page knows of the person (their address, name and
+/// organisation), then the repeat. The estimate waits for the estimator module, up to
+/// [`strength::SUBMIT_TIMEOUT`]; a module that cannot be loaded refuses the submission
+/// (`password_check_unavailable`): a password is never accepted unjudged.
+async fn check_passwords(
+    password: String,
+    repeat: String,
+    context: Vec<String>,
+) -> Result<(), WorkerError> {
+    let refused = |weak: WeakPassword| WorkerError::new(weak.code(), weak.to_string());
+    let unavailable =
+        |Unavailable(detail)| WorkerError::new(ErrorCode::PasswordCheckUnavailable, detail);
+    check_length(&password).map_err(refused)?;
+    let estimator = strength::load_within(strength::SUBMIT_TIMEOUT)
+        .await
+        .map_err(unavailable)?;
+    estimator
+        .check(&password, &context)
+        .map_err(unavailable)?
+        .map_err(refused)?;
     if password != repeat {
         return Err(WorkerError::new(ErrorCode::PasswordMismatch, ""));
     }
@@ -73,7 +89,10 @@ fn check_passwords(password: &str, repeat: &str, context: &[String]) -> Result<(
 fn password_error(error: &WorkerError) -> Option<String> {
     matches!(
         error.code,
-        ErrorCode::PasswordTooShort | ErrorCode::PasswordWeak | ErrorCode::PasswordMismatch
+        ErrorCode::PasswordTooShort
+            | ErrorCode::PasswordWeak
+            | ErrorCode::PasswordCheckUnavailable
+            | ErrorCode::PasswordMismatch
     )
     .then(|| crate::i18n::error(error.code))
 }
@@ -93,21 +112,34 @@ fn Messages(error: Signal<Option<WorkerError>>) -> impl IntoView {
 /// A form to choose a password twice: the rule before anything is typed, and under the
 /// field, as it is typed, whether the password passes it and, if not, why (read out
 /// politely by screen readers). `context` is what the page knows of the person, as the
-/// worker will check it.
+/// submission will check it.
+///
+/// The estimator module starts loading when the form is shown. Until it is there (or if
+/// it cannot be loaded) the hint says only how many characters are missing, and nothing
+/// once there are enough; the submission waits for it (see `check_passwords`).
 #[component]
 fn NewPassword(
     password: RwSignal<String>,
     repeat: RwSignal<String>,
     #[prop(into)] context: Signal<Vec<String>>,
 ) -> impl IntoView {
+    let estimator = LocalResource::new(strength::load);
     let strength = move || {
         let password = password.get();
         if password.is_empty() {
             return String::new();
         }
-        let context = context.get();
-        let context: Vec<&str> = context.iter().map(String::as_str).collect();
-        crate::i18n::password_strength(&check_new_password(&password, &context))
+        if let Err(short) = check_length(&password) {
+            return crate::i18n::password_strength(&Err(short));
+        }
+        match estimator.get() {
+            Some(Ok(estimator)) => estimator
+                .check(&password, &context.get())
+                .map(|verdict| crate::i18n::password_strength(&verdict))
+                .unwrap_or_default(),
+            // Still loading, or it could not load: nothing more to say until it is.
+            Some(Err(_)) | None => String::new(),
+        }
     };
     view! {
         <div class="field">
