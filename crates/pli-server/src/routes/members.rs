@@ -419,10 +419,9 @@ pub(super) async fn remove(
     if member.status == AccountStatus::Removed {
         return Err(ApiError::NotFound);
     }
-    // A certified person's removal is a signed revocation in the transparency log; an
-    // admin's is the platform authority's alone (clients refuse any other).
     // Who removes whom is who certified whom: the platform authority its organisations'
-    // admins, an organisation admin its members (the log's rules say the same).
+    // admins, an organisation admin its members (the log's rules say the same). A
+    // certified person's removal is a revocation the remover signs, in the log.
     let allowed = matches!(
         (auth.user.role, member.role),
         (Role::PlatformAdmin, Role::OrgAdmin) | (Role::OrgAdmin, Role::Member)
