@@ -14,7 +14,7 @@ use pli_log::note::{
     COSIGNATURE_V1, NoteKey, add_signature_lines, parse_checkpoint, parse_verifier_key,
 };
 use pli_log::witness::AddCheckpoint;
-use tokio::sync::{Mutex, Notify, watch};
+use tokio::sync::{Mutex, Notify};
 
 use crate::auth::secrets::ServerKey;
 use crate::config::LogConfig;
@@ -38,7 +38,6 @@ pub struct LogService {
     refresh: Duration,
     http: reqwest::Client,
     wake: Notify,
-    published: watch::Sender<u64>,
     publishing: Mutex<()>,
 }
 
@@ -76,7 +75,6 @@ impl LogService {
             refresh: Duration::from_secs(config.refresh_seconds.max(1)),
             http,
             wake: Notify::new(),
-            published: watch::channel(0).0,
             publishing: Mutex::new(()),
         })
     }
@@ -103,17 +101,10 @@ impl LogService {
         })
     }
 
-    /// Asks for a new checkpoint soon (after a directory change).
+    /// Asks the background task for a new checkpoint soon (a caller that does not wait
+    /// for it; the relay's handlers publish themselves, see `routes::common::logged`).
     pub fn changed(&self) {
         self.wake.notify_one();
-    }
-
-    /// Waits until a checkpoint of at least `size` entries is published, at most `limit`.
-    pub async fn published(&self, size: u64, limit: Duration) -> bool {
-        let mut published = self.published.subscribe();
-        tokio::time::timeout(limit, published.wait_for(|s| *s >= size))
-            .await
-            .is_ok_and(|r| r.is_ok())
     }
 
     /// Signs a checkpoint of the log as it is, has it cosigned, and stores it.
@@ -136,7 +127,6 @@ impl LogService {
             }
         }
         store.set_log_checkpoint(head.size, &note).await?;
-        self.published.send_replace(head.size);
         Ok(head.size)
     }
 

@@ -274,15 +274,6 @@ async fn a_checkpoint_short_of_the_witness_quorum_is_refused() {
         .server
         .witnesses
         .push(pli_witness::spawn(listener, witness).unwrap());
-    w.app.state.log.changed();
-    let size = w.app.state.store.log_head().await.unwrap().size;
-    assert!(
-        w.app
-            .state
-            .log
-            .published(size, std::time::Duration::from_secs(5))
-            .await
-    );
     w.app.state.log.publish(&w.app.state.store).await.unwrap();
     log_in(&w.app.client, &w.caseworker).await.unwrap();
 }
