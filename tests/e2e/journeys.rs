@@ -39,7 +39,7 @@ pub async fn open_link(browser: &Browser, link: &str) {
 
 /// Journey 1, first part: the platform admin opens the one-time link, chooses a
 /// password (the browser generates the root key and their keys), and enables TOTP.
-async fn set_up_platform(browser: &mut Browser, token: &str) -> String {
+async fn set_up_platform(browser: &mut Browser, token: &str) -> (String, String) {
     browser.goto(&format!("#/setup/{token}")).await.unwrap();
     browser.find("#setup-name").await.unwrap();
     // The log policy the authority is about to sign: the relay's two witnesses.
@@ -100,7 +100,132 @@ async fn set_up_platform(browser: &mut Browser, token: &str) -> String {
         .wait_for_text("Plateforme", Duration::from_secs(30))
         .await
         .unwrap();
-    secret
+    (secret, key)
+}
+
+/// The root file's passphrase in journey 1.
+const ROOT_PASSPHRASE: &str = "armoire forte, deuxième étage, clé bleue";
+
+/// On the platform page just after set-up: the root exists only in this browser, and the
+/// page says so until the authority saves the root file. Returns the file's text.
+async fn save_root_file(platform: &mut Browser) -> String {
+    platform.find("[data-testid=root-unsaved]").await.unwrap();
+    platform.record("root-unsaved").await.unwrap();
+    let fingerprint = text(platform, "[data-testid=root-fingerprint]").await;
+    platform
+        .fill("#root-passphrase", ROOT_PASSPHRASE)
+        .await
+        .unwrap();
+    platform
+        .fill("#root-passphrase-repeat", ROOT_PASSPHRASE)
+        .await
+        .unwrap();
+    platform
+        .click("[data-testid=root-export-submit]")
+        .await
+        .unwrap();
+    platform.find("[data-testid=root-saved]").await.unwrap();
+    platform.find("[data-testid=root-ok]").await.unwrap();
+    platform.record("root-saved").await.unwrap();
+    let short: String = fingerprint
+        .split_whitespace()
+        .take(2)
+        .collect::<String>()
+        .to_lowercase();
+    let path = platform
+        .downloaded(
+            &format!("pli-cle-racine-{short}.txt"),
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+    let saved = std::fs::read_to_string(&path).unwrap();
+    assert!(saved.contains(&fingerprint), "{saved}");
+    assert!(saved.contains("-----BEGIN PLI ROOT KEY-----"), "{saved}");
+    saved
+}
+
+/// The platform admin in a browser that never held the root: creating an organisation
+/// is refused with the reason, until the root file is imported.
+async fn import_root_file(base: &str, key: &str, secret: &str, saved: &str) {
+    let mut fresh = Browser::open(base, "journey1-root").await.unwrap();
+    // The file as the authority carries it, on a USB key.
+    let file = fresh.downloads.path().join("cle-usb-racine.txt");
+    std::fs::write(&file, saved).unwrap();
+    fresh
+        .log_in(
+            "admin@pli.test",
+            PASSWORD,
+            Some(key),
+            Some(&totp(secret, 1).unwrap()),
+        )
+        .await
+        .unwrap();
+    fresh.find("[data-testid=root-absent]").await.unwrap();
+    fresh
+        .select("#create-org-kind", "Juridiction")
+        .await
+        .unwrap();
+    fresh
+        .fill("#create-org-name", "Tribunal judiciaire de Melun")
+        .await
+        .unwrap();
+    fresh.fill("#create-org-code", "TJ-MELUN").await.unwrap();
+    fresh
+        .click("[data-testid=create-org-submit]")
+        .await
+        .unwrap();
+    fresh
+        .wait_for_text(
+            "Cette action demande la clé racine de la plateforme",
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+    fresh.record("root-absent").await.unwrap();
+    // A wrong passphrase is named as such, and nothing is imported.
+    let file = file.canonicalize().unwrap();
+    fresh.attach("#root-file", &[&file]).await.unwrap();
+    fresh
+        .wait_for_text("Fichier choisi", Duration::from_secs(10))
+        .await
+        .unwrap();
+    fresh
+        .fill("#root-import-passphrase", "armoire forte")
+        .await
+        .unwrap();
+    fresh
+        .click("[data-testid=root-import-submit]")
+        .await
+        .unwrap();
+    fresh
+        .wait_for_text(
+            "Cette phrase de passe n'ouvre pas ce fichier",
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+    fresh
+        .fill("#root-import-passphrase", ROOT_PASSPHRASE)
+        .await
+        .unwrap();
+    fresh
+        .click("[data-testid=root-import-submit]")
+        .await
+        .unwrap();
+    fresh.find("[data-testid=root-ok]").await.unwrap();
+    fresh.record("root-imported").await.unwrap();
+    fresh
+        .click("[data-testid=create-org-submit]")
+        .await
+        .unwrap();
+    wait_for_in(
+        &fresh,
+        "[data-testid=org-created]",
+        "Tribunal judiciaire de Melun",
+    )
+    .await;
+    fresh.close().await.unwrap();
 }
 
 /// On the page that requires two-factor authentication: turns it on, returns the secret.
@@ -310,12 +435,13 @@ async fn journey_1_platform_set_up_organisations_admins_and_a_member() {
     let server = relay(Backend::Sqlite).await.unwrap();
     let base = server.base.clone();
     let mut platform = Browser::open(&base, "journey1").await.unwrap();
-    let _secret = set_up_platform(&mut platform, &server.setup_token).await;
+    let (secret, key) = set_up_platform(&mut platform, &server.setup_token).await;
     platform
         .find("[data-testid=root-fingerprint]")
         .await
         .unwrap();
     platform.record("platform").await.unwrap();
+    let root_file = save_root_file(&mut platform).await;
 
     // The one-time link cannot be used twice.
     let mut second = Browser::open(&base, "journey1-reuse").await.unwrap();
@@ -394,6 +520,8 @@ async fn journey_1_platform_set_up_organisations_admins_and_a_member() {
     )
     .await;
     platform.close().await.unwrap();
+    // Another browser holds the root only once the file is imported.
+    import_root_file(&base, &key, &secret, &root_file).await;
 
     // Each admin enables TOTP and creates their service's key.
     first_key(&mut court).await;

@@ -151,6 +151,16 @@ vocabulary! {
         /// What was typed as an account key is not one (a character missing, extra or
         /// mistyped).
         AccountKeyTypo = "account_key_typo",
+        /// The action needs the platform root, which this device does not hold.
+        RootAbsent = "root_absent",
+        /// What was given as a root file is not one (or is incomplete).
+        RootFileInvalid = "root_file_invalid",
+        /// The passphrase does not open this root file.
+        RootPassphrase = "root_passphrase",
+        /// The root file holds another platform's root.
+        RootFileOther = "root_file_other",
+        /// The root cannot be taken off the relay before it is saved as a root file.
+        RootNotSaved = "root_not_saved",
         /// A code this version does not know (sent by a newer relay).
         Unknown = "unknown",
     }

@@ -25,6 +25,7 @@ use clap::error::ErrorKind;
 use clap::{Parser, Subcommand};
 
 mod armor;
+mod authority;
 mod files;
 mod keys;
 mod monitor;
@@ -59,6 +60,9 @@ enum Command {
     /// since the last run; status 3 if one was signed by none of its admins or broke the
     /// directory's rules (run it from cron).
     Monitor(monitor::MonitorArgs),
+    /// The platform authority's root file: check a copy opens and print the root's
+    /// fingerprint.
+    Authority(authority::AuthorityArgs),
 }
 
 fn main() -> ExitCode {
@@ -71,6 +75,7 @@ fn main() -> ExitCode {
         Command::Encrypt(args) => offline::encrypt(args),
         Command::Decrypt(args) => offline::decrypt(args),
         Command::Witness(args) => witness::run(args),
+        Command::Authority(args) => authority::run(args),
         Command::Monitor(args) => match monitor::run(args) {
             Ok(true) => return ExitCode::from(3),
             Ok(false) => Ok(()),

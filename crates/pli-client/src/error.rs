@@ -67,6 +67,13 @@ pub enum ClientError {
     /// not record what it sent: it cannot be resumed safely, only abandoned.
     #[error("this interrupted send cannot be resumed: abandon it and send again")]
     PlanOutdated,
+    /// The action needs the platform root, which this device does not hold (its root
+    /// file was not imported here).
+    #[error("this action needs the platform root: import the root file on this device")]
+    RootAbsent,
+    /// The root file holds another root than this platform's.
+    #[error("this root file holds another platform's root")]
+    RootFileOther,
 }
 
 impl ClientError {
@@ -78,6 +85,12 @@ impl ClientError {
             Self::Crypto(pli_crypto::Error::WrongPassword) => ErrorCode::WrongPassword,
             Self::Crypto(pli_crypto::Error::AccountKeyNeeded) => ErrorCode::AccountKeyNeeded,
             Self::Crypto(pli_crypto::Error::AccountKeyTypo) => ErrorCode::AccountKeyTypo,
+            Self::Crypto(pli_crypto::Error::WrongPassphrase) => ErrorCode::RootPassphrase,
+            Self::Crypto(pli_crypto::Error::Encoding {
+                what: "root file", ..
+            }) => ErrorCode::RootFileInvalid,
+            Self::RootAbsent => ErrorCode::RootAbsent,
+            Self::RootFileOther => ErrorCode::RootFileOther,
             Self::Crypto(_) | Self::Verification(_) => ErrorCode::Verification,
             Self::RootChanged => ErrorCode::RootChanged,
             Self::KeyNotLatest(pli_log::Mismatch::Suspended { .. }) => {

@@ -34,6 +34,7 @@ use crate::protocol::{self, RootPin, VerifiedExchange, VerifiedReceipt};
 
 mod admin;
 mod auth;
+mod authority;
 mod directory;
 mod log;
 mod monitor;
@@ -263,8 +264,12 @@ pub struct Session {
     pub me: Me,
     /// The person's private keys.
     pub keys: UserKeys,
-    /// The platform authority key (platform admin only).
+    /// The platform root (the platform admin, on a device that holds it: see
+    /// `authority.rs`).
     pub root_key: Option<SigningKey>,
+    /// The person's key bundle on the relay still holds the root (set up before it left
+    /// the relay).
+    root_on_relay: bool,
     /// The pinned root of trust.
     pub trust: TrustRoot,
     /// The organisation's keys this person holds, by generation.

@@ -85,4 +85,7 @@ pub enum Error {
     /// The account's keys need its account key, and none was given.
     #[error("this account needs its account key")]
     AccountKeyNeeded,
+    /// The passphrase does not open this root file (or the file was altered).
+    #[error("wrong passphrase for this root file (or the file was altered)")]
+    WrongPassphrase,
 }

@@ -36,6 +36,8 @@ pub mod statement;
 #[cfg(feature = "secret")]
 pub mod account_key;
 #[cfg(feature = "secret")]
+pub mod authority;
+#[cfg(feature = "secret")]
 pub mod bundle;
 #[cfg(feature = "secret")]
 pub mod grant;

@@ -150,6 +150,8 @@ impl KdfParams {
 }
 
 #[cfg(feature = "secret")]
+pub(crate) use secret::stretch;
+#[cfg(feature = "secret")]
 pub use secret::{AuthKey, BundleKey, Credentials, derive};
 
 #[cfg(feature = "secret")]
@@ -203,6 +205,26 @@ mod secret {
         }
     }
 
+    /// Argon2id of `password` with `params` (validated first): 32 bytes.
+    pub(crate) fn stretch(
+        password: &[u8],
+        params: &KdfParams,
+    ) -> Result<Zeroizing<[u8; 32]>, Error> {
+        params.validate()?;
+        let argon_params =
+            argon2::Params::new(params.m_cost_kib, params.t_cost, params.p_cost, Some(32))
+                .map_err(|_| Error::OutOfRange("Argon2id parameters"))?;
+        let mut stretched = Zeroizing::new([0u8; 32]);
+        argon2::Argon2::new(
+            argon2::Algorithm::Argon2id,
+            argon2::Version::V0x13,
+            argon_params,
+        )
+        .hash_password_into(password, &params.salt, stretched.as_mut_slice())
+        .map_err(|_| Error::OutOfRange("password"))?;
+        Ok(stretched)
+    }
+
     /// Derives the auth key and the bundle key from the password and, for a version 2
     /// account, the account key. [`Error::AccountKeyNeeded`] for a version 2 account
     /// without one; a version 1 derivation asked while an account key is at hand is
@@ -214,30 +236,16 @@ mod secret {
         account_key: Option<&AccountKey>,
         params: &KdfParams,
     ) -> Result<Credentials, Error> {
-        params.validate()?;
-        let argon_params =
-            argon2::Params::new(params.m_cost_kib, params.t_cost, params.p_cost, Some(32))
-                .map_err(|_| Error::OutOfRange("Argon2id parameters"))?;
-        let argon = argon2::Argon2::new(
-            argon2::Algorithm::Argon2id,
-            argon2::Version::V0x13,
-            argon_params,
-        );
-        let mut stretched = Zeroizing::new([0u8; 32]);
         let (hkdf, labels): (Hkdf<Sha256>, [&[u8]; 2]) = match (params.secrets, account_key) {
             (Secrets::Password, None) => {
-                argon
-                    .hash_password_into(password, &params.salt, stretched.as_mut_slice())
-                    .map_err(|_| Error::OutOfRange("password"))?;
+                let stretched = stretch(password, params)?;
                 (
                     Hkdf::<Sha256>::new(None, stretched.as_slice()),
                     [b"pli/v1/auth-key", b"pli/v1/bundle-key"],
                 )
             }
             (Secrets::PasswordAndAccountKey, Some(account_key)) => {
-                argon
-                    .hash_password_into(password, &params.salt, stretched.as_mut_slice())
-                    .map_err(|_| Error::OutOfRange("password"))?;
+                let stretched = stretch(password, params)?;
                 let mut both = Zeroizing::new([0u8; 48]);
                 both.iter_mut()
                     .zip(stretched.iter().chain(account_key.as_bytes()))

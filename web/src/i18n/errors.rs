@@ -27,6 +27,31 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "This is not an account key: a character is missing, extra or mistyped. It starts with PLI1- followed by 28 characters.",
     ),
     (
+        "error.root_absent",
+        "Cette action demande la clé racine de la plateforme, que ce navigateur ne détient pas : importez le fichier de la clé racine (section « Clé racine » de la page Plateforme).",
+        "This action needs the platform's root key, which this browser does not hold: import the root key file (« Root key » section of the Platform page).",
+    ),
+    (
+        "error.root_file_invalid",
+        "Ce fichier n'est pas un fichier de clé racine Pli complet : choisissez le fichier enregistré lors de la mise en service (pli-cle-racine-….txt), sans le modifier.",
+        "This is not a complete Pli root key file: choose the file saved at set-up (pli-cle-racine-….txt), unmodified.",
+    ),
+    (
+        "error.root_passphrase",
+        "Cette phrase de passe n'ouvre pas ce fichier de clé racine (ou le fichier a été modifié).",
+        "This passphrase does not open this root key file (or the file was modified).",
+    ),
+    (
+        "error.root_file_other",
+        "Ce fichier contient la clé racine d'une autre plateforme, pas celle-ci : il n'a pas été importé.",
+        "This file holds another platform's root key, not this one's: it was not imported.",
+    ),
+    (
+        "error.root_not_saved",
+        "Enregistrez d'abord le fichier de la clé racine : la retirer du relais sans copie la ferait perdre.",
+        "Save the root key file first: taking it off the relay without a copy would lose it.",
+    ),
+    (
         "error.totp_required",
         "Saisissez le code à six chiffres de votre application d'authentification.",
         "Enter the six-digit code from your authenticator app.",

@@ -11,6 +11,7 @@ pub mod kit;
 pub mod manage;
 pub mod platform;
 pub mod resume;
+pub mod root_key;
 
 use leptos::prelude::*;
 
@@ -46,4 +47,35 @@ pub fn ProgressBar(label: Key, report: ReadSignal<Option<ProgressReport>>) -> im
             }
         })
     }
+}
+
+/// Hands `blob` to the browser as a download named `name` (a small file the page holds:
+/// an audit log, a root file), released a minute later.
+pub(crate) fn save_blob(blob: &web_sys::Blob, name: &str) -> Result<(), WorkerError> {
+    use wasm_bindgen::JsCast as _;
+    let failed =
+        |e: wasm_bindgen::JsValue| WorkerError::new(pli_api::ErrorCode::Io, format!("{e:?}"));
+    let url = web_sys::Url::create_object_url_with_blob(blob).map_err(failed)?;
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or_else(|| WorkerError::new(pli_api::ErrorCode::Internal, "no document"))?;
+    let link: web_sys::HtmlAnchorElement = document
+        .create_element("a")
+        .map_err(failed)?
+        .dyn_into()
+        .map_err(|_| WorkerError::new(pli_api::ErrorCode::Internal, "not a link"))?;
+    link.set_href(&url);
+    link.set_download(name);
+    if let Some(body) = document.body() {
+        let _ = body.append_child(&link);
+    }
+    link.click();
+    link.remove();
+    set_timeout(
+        move || {
+            let _ = web_sys::Url::revoke_object_url(&url);
+        },
+        std::time::Duration::from_secs(60),
+    );
+    Ok(())
 }

@@ -141,6 +141,7 @@ pub fn Platform() -> impl IntoView {
             })}
             <ErrorBox error=error />
         </section>
+        <super::root_key::RootKeyCard />
         <section class="card" aria-labelledby="platform-orgs-title">
             <div class="section-head">
                 <h2 id="platform-orgs-title">{move || t!("platform.orgs.title")}</h2>

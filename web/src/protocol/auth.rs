@@ -173,3 +173,46 @@ pub struct Fingerprints {
     /// The platform root.
     pub root: String,
 }
+
+/// No arguments: where the platform root is (the platform admin's).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RootStatus;
+
+/// Where the platform root is, as the platform page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RootView {
+    /// This browser holds it (can create organisations, certify their admins).
+    pub held: bool,
+    /// This browser saved it as a root file (or imported it from one).
+    pub saved: bool,
+    /// The relay still keeps it, sealed in the person's key bundle (an account set up
+    /// before the root left the relay).
+    pub on_relay: bool,
+    /// The root's fingerprint.
+    pub fingerprint: String,
+}
+
+/// Seal the root as a root file under this passphrase; answers the file's text.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct ExportRoot {
+    /// The file's passphrase (not the password).
+    pub passphrase: String,
+}
+
+/// Take the root from a root file.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct ImportRoot {
+    /// The file's text.
+    pub text: String,
+    /// Its passphrase.
+    pub passphrase: String,
+}
+
+/// Seal the key bundle again without the root (after saving the root file).
+#[derive(Clone, Serialize, Deserialize)]
+pub struct RootOffRelay {
+    /// Password.
+    pub password: String,
+    /// TOTP code, if enabled.
+    pub totp: Option<String>,
+}

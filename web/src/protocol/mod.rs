@@ -41,9 +41,9 @@ pub use admin::{
     WithdrawInvitation,
 };
 pub use auth::{
-    Accept, Fingerprints, Kit, KitView, LogPolicyPreview, LogPolicyView, Login, Logout,
-    LookupInvitation, LookupSetup, MyFingerprints, Probe, Reauth, Refresh, Setup, SignedIn, Status,
-    TotpConfirm, TotpSetup, Unlock,
+    Accept, ExportRoot, Fingerprints, ImportRoot, Kit, KitView, LogPolicyPreview, LogPolicyView,
+    Login, Logout, LookupInvitation, LookupSetup, MyFingerprints, Probe, Reauth, Refresh,
+    RootOffRelay, RootStatus, RootView, Setup, SignedIn, Status, TotpConfirm, TotpSetup, Unlock,
 };
 pub use receive::{
     Acknowledge, Download, ExchangeOf, Inbox, Open, Opened, OpenedFile, OrgNames, Outbox, ReadBy,
@@ -179,6 +179,14 @@ requests! {
     TotpConfirm(TotpConfirm) -> Me;
     /// Proves the password again.
     Reauth(Reauth) -> ();
+    /// Where the platform root is.
+    RootStatus(RootStatus) -> RootView;
+    /// The platform root sealed as a root file (its text).
+    ExportRoot(ExportRoot) -> String;
+    /// The platform root taken from a root file.
+    ImportRoot(ImportRoot) -> RootView;
+    /// The key bundle sealed again without the root.
+    RootOffRelay(RootOffRelay) -> RootView;
     /// The organisations one can send to, verified.
     Recipients(Recipients) -> Vec<Recipient>;
     /// The organisations' names, as the pinned root certified them.
@@ -257,6 +265,10 @@ impl Request {
             | Self::TotpSetup(_)
             | Self::TotpConfirm(_)
             | Self::Reauth(_)
+            | Self::RootStatus(_)
+            | Self::ExportRoot(_)
+            | Self::ImportRoot(_)
+            | Self::RootOffRelay(_)
             | Self::Recipients(_)
             | Self::OrgNames(_)
             | Self::Send(_)
@@ -299,7 +311,16 @@ macro_rules! secret_debug {
     };
 }
 
-secret_debug!(Setup, Accept, Login, Unlock, Reauth);
+secret_debug!(
+    Setup,
+    Accept,
+    Login,
+    Unlock,
+    Reauth,
+    ExportRoot,
+    ImportRoot,
+    RootOffRelay
+);
 
 #[cfg(test)]
 mod tests {

@@ -56,7 +56,8 @@ pub(super) async fn keep_log(session: &Session) {
 }
 
 /// Keeps the session, its account key on this browser, and says whether the kit is due.
-async fn signed_in(session: Session) -> Result<SignedIn, WorkerError> {
+async fn signed_in(mut session: Session) -> Result<SignedIn, WorkerError> {
+    super::root::keep_or_recall(&mut session).await;
     // A browser that cannot keep it (no IndexedDB) still logs in: the kit is asked for
     // again next time.
     if let Some(key) = session.account_key()

@@ -9,7 +9,11 @@
 //!   `known-logs`, one record per address, sealed with the address as additional data),
 //!   so that a relay cannot show it an older log at the next login; clearing the site's
 //!   data forgets it, and the checkpoint the person signed and the relay keeps is then
-//!   all that stands (see `pli-client`'s `session/log.rs`).
+//!   all that stands (see `pli-client`'s `session/log.rs`);
+//! - the platform root, for the platform authority (store `root-keys`, one record per
+//!   address, the root first sealed to the person's own encryption key, so that a copy
+//!   of this browser's storage yields nothing without the password and account key), and
+//!   whether it was saved as a root file (`pli-client`'s `session/authority.rs`).
 
 use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
 use pli_api::ErrorCode;
@@ -25,6 +29,7 @@ use crate::protocol::WorkerError;
 const DATABASE: &str = "pli";
 const KEYS: &str = "account-keys";
 const LOGS: &str = "known-logs";
+const ROOTS: &str = "root-keys";
 const WRAPPING: &str = "wrapping-key";
 
 fn failed(what: &str) -> impl Fn(JsValue) -> WorkerError + '_ {
@@ -59,8 +64,9 @@ async fn open() -> Result<IdbDatabase, WorkerError> {
         .indexed_db()
         .map_err(failed("IndexedDB"))?
         .ok_or_else(|| WorkerError::new(ErrorCode::Io, "no IndexedDB in this browser"))?;
-    // Version 2 added the known logs' store; opening creates any store missing.
-    let request: IdbOpenDbRequest = factory.open_with_u32(DATABASE, 2).map_err(failed("open"))?;
+    // Version 2 added the known logs' store, version 3 the roots'; opening creates any
+    // store missing.
+    let request: IdbOpenDbRequest = factory.open_with_u32(DATABASE, 3).map_err(failed("open"))?;
     let upgrade = wasm_bindgen::closure::Closure::once_into_js(move |event: web_sys::Event| {
         if let Some(db) = event
             .target()
@@ -68,7 +74,7 @@ async fn open() -> Result<IdbDatabase, WorkerError> {
             .and_then(|r| r.result().ok())
             .and_then(|r| r.dyn_into::<IdbDatabase>().ok())
         {
-            for store in [KEYS, LOGS, WRAPPING] {
+            for store in [KEYS, LOGS, ROOTS, WRAPPING] {
                 if !db.object_store_names().contains(store) {
                     let _ = db.create_object_store(store);
                 }
@@ -247,4 +253,40 @@ pub(super) async fn remember_log(
 pub(super) async fn recall_log(email: &str) -> Result<Option<pli_client::KnownLog>, WorkerError> {
     let bytes = open_get(LOGS, &normalised(email), &log_aad(email)).await?;
     Ok(bytes.and_then(|bytes| serde_json::from_slice(&bytes).ok()))
+}
+
+fn root_aad(email: &str, what: &str) -> Vec<u8> {
+    format!("pli/{what}/{}", normalised(email)).into_bytes()
+}
+
+/// Keeps the platform root of `email`, already sealed to their own key.
+pub(super) async fn remember_root(email: &str, sealed: &[u8]) -> Result<(), WorkerError> {
+    let email = normalised(email);
+    seal_put(ROOTS, &email, &root_aad(&email, "root"), sealed).await
+}
+
+/// The platform root of `email` this browser keeps (still sealed to their own key).
+pub(super) async fn recall_root(
+    email: &str,
+) -> Result<Option<zeroize::Zeroizing<Vec<u8>>>, WorkerError> {
+    let email = normalised(email);
+    open_get(ROOTS, &email, &root_aad(&email, "root")).await
+}
+
+/// Records that the root of `email` was saved as a root file (or came from one).
+pub(super) async fn remember_root_saved(email: &str) -> Result<(), WorkerError> {
+    let email = normalised(email);
+    let key = format!("{email}#saved");
+    seal_put(ROOTS, &key, &root_aad(&email, "root-saved"), &[1]).await
+}
+
+/// Whether the root of `email` was saved as a root file from this browser (or came
+/// from one).
+pub(super) async fn root_saved(email: &str) -> bool {
+    let email = normalised(email);
+    let key = format!("{email}#saved");
+    matches!(
+        open_get(ROOTS, &key, &root_aad(&email, "root-saved")).await,
+        Ok(Some(bytes)) if bytes.as_slice() == [1]
+    )
 }

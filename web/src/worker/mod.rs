@@ -30,6 +30,7 @@ mod download;
 mod io;
 mod keystore;
 mod receive;
+mod root;
 mod send;
 
 use download::{Window, acknowledge_bytes, stop_download};
@@ -253,6 +254,10 @@ async fn handle(
             session()?.reauth(&r.password, r.totp.as_deref()).await?;
             answer(&r, &())
         }
+        Request::RootStatus(r) => root::status(r).await,
+        Request::ExportRoot(r) => root::export(r).await,
+        Request::ImportRoot(r) => root::import(r).await,
+        Request::RootOffRelay(r) => root::off_relay(r).await,
         Request::Recipients(r) => send::recipients(r).await,
         Request::OrgNames(r) => answer(&r, &session()?.certified_org_names().await?),
         Request::Send(r) => send::send(id, r, files).await,

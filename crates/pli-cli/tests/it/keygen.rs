@@ -94,3 +94,44 @@ fn keygen_without_o_writes_the_file_to_standard_output() {
     let again = String::from_utf8(run_ok(pli().arg("keygen"))).unwrap();
     assert_ne!(parse_identity_file(&again).2, secret);
 }
+
+/// `pli authority check`: a root file saved from the platform page opens with its
+/// passphrase and names its root; a wrong passphrase or an altered file fails, saying so.
+#[test]
+fn authority_check_opens_a_root_file_and_prints_its_fingerprint() {
+    let dir = temp_dir();
+    let root = pli_crypto::sign::SigningKey::generate().unwrap();
+    let path = dir.path().join("pli-cle-racine.txt");
+    fs::write(
+        &path,
+        pli_crypto::authority::seal(&root, "armoire forte, clé bleue").unwrap(),
+    )
+    .unwrap();
+    let output = run(pli()
+        .args(["authority", "check"])
+        .arg(&path)
+        .env("PLI_ROOT_PASSPHRASE", "armoire forte, clé bleue"));
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        format!(
+            "root file OK\nfingerprint: {}\n",
+            root.verifying_key().fingerprint()
+        )
+    );
+    let wrong = run(pli()
+        .args(["authority", "check"])
+        .arg(&path)
+        .env("PLI_ROOT_PASSPHRASE", "armoire"));
+    assert_failure(
+        "wrong passphrase",
+        &wrong,
+        "the passphrase does not open this root file",
+    );
+    fs::write(&path, "Pli — clé racine\n").unwrap();
+    let cut = run(pli()
+        .args(["authority", "check"])
+        .arg(&path)
+        .env("PLI_ROOT_PASSPHRASE", "armoire forte, clé bleue"));
+    assert_failure("cut file", &cut, "no PLI ROOT KEY armour");
+}

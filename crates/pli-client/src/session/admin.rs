@@ -67,7 +67,11 @@ impl Session {
         org: &OrgId,
         subject: Revoked,
     ) -> Result<pli_api::SignedObject, ClientError> {
-        let key = self.root_key.as_ref().unwrap_or(&self.keys.signing);
+        let key = if self.me.role == Role::PlatformAdmin {
+            self.root()?
+        } else {
+            &self.keys.signing
+        };
         let revocation = Revocation {
             org_id: *org,
             subject,
@@ -151,9 +155,7 @@ impl Session {
         name: &str,
         code: &str,
     ) -> Result<OrgId, ClientError> {
-        let root = self.root_key.as_ref().ok_or_else(|| {
-            ClientError::verification("only the platform admin holds the root key")
-        })?;
+        let root = self.root()?;
         let org = OrgCertificate {
             org_id: random_id()?,
             kind,
@@ -216,9 +218,9 @@ impl Session {
             .iter()
             .find(|m| m.user_id == *user)
             .ok_or_else(|| ClientError::verification("no such member"))?;
-        let (role, issuer) = match (&self.root_key, member.role) {
-            (Some(root), Role::OrgAdmin) => (Role::OrgAdmin, root),
-            (None, Role::Member) => (Role::Member, &self.keys.signing),
+        let (role, issuer) = match (self.me.role, member.role) {
+            (Role::PlatformAdmin, Role::OrgAdmin) => (Role::OrgAdmin, self.root()?),
+            (Role::OrgAdmin, Role::Member) => (Role::Member, &self.keys.signing),
             _ => return Err(ClientError::verification("you cannot certify this member")),
         };
         let signing_key = VerifyingKey::from_bytes(&key32(&member.keys.signing_key)?)?;

@@ -13,7 +13,7 @@ use super::*;
 /// (`pli_strength::check_length`). The web app builds without it, so that zxcvbn stays
 /// out of its one module: its page runs the estimator, from a module of its own, before
 /// asking the worker.
-fn check_new_password(password: &str, context: &[&str]) -> Verdict {
+pub(super) fn check_new_password(password: &str, context: &[&str]) -> Verdict {
     #[cfg(feature = "strength")]
     return pli_strength::check_new_password(password, context);
     #[cfg(not(feature = "strength"))]
@@ -73,7 +73,9 @@ impl Session {
         let bundle = KeyBundle {
             user_id: info.user_id,
             keys: keys.clone(),
-            root: Some(root.clone()),
+            // The root is never sealed for the relay: the session holds it, the browser
+            // keeps it, and the authority saves it as a root file (`authority.rs`).
+            root: None,
             trusted_root: Some(root.verifying_key()),
         };
         // The log's policy: what this relay is configured with, signed by the new root.
@@ -104,6 +106,7 @@ impl Session {
             Some(account_key),
         )
         .await?;
+        session.root_key = Some(root);
         session.kit_due = true;
         Ok(session)
     }
@@ -284,7 +287,9 @@ impl Session {
         self.set_password(password, &account_key).await
     }
 
-    async fn set_password(
+    /// Seals the bundle under a new password (the root stays in it only for an account
+    /// whose bundle still held it: [`Session::root_on_relay`]).
+    pub(super) async fn set_password(
         &mut self,
         password: &str,
         account_key: &AccountKey,
@@ -292,7 +297,7 @@ impl Session {
         let bundle = KeyBundle {
             user_id: self.me.user_id,
             keys: self.keys.clone(),
-            root: self.root_key.clone(),
+            root: self.root_key.clone().filter(|_| self.root_on_relay),
             trusted_root: Some(self.trust.0),
         };
         let kdf = KdfParams {
@@ -329,6 +334,7 @@ impl Session {
             client,
             me,
             keys: bundle.keys,
+            root_on_relay: bundle.root.is_some(),
             root_key: bundle.root,
             trust,
             org_keys: BTreeMap::new(),

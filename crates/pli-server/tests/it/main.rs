@@ -13,6 +13,7 @@
     reason = "tests fail loudly on the first unexpected value"
 )]
 
+mod authority;
 mod authz;
 mod canary;
 mod faults;

@@ -752,14 +752,14 @@ async fn a_relay_serving_another_platform_root_is_refused() {
 
 /// Everything the relay stores about a person's secrets, read straight from a copy of its
 /// database: parameters, salt, the auth key's hash and the sealed key bundle.
-struct StoredAccount {
-    user_id: pli_api::UserId,
-    kdf: pli_crypto::password::KdfParams,
-    auth_hash: String,
-    bundle: Vec<u8>,
+pub(crate) struct StoredAccount {
+    pub(crate) user_id: pli_api::UserId,
+    pub(crate) kdf: pli_crypto::password::KdfParams,
+    pub(crate) auth_hash: String,
+    pub(crate) bundle: Vec<u8>,
 }
 
-async fn stored_accounts(database_url: &str) -> Vec<StoredAccount> {
+pub(crate) async fn stored_accounts(database_url: &str) -> Vec<StoredAccount> {
     use sqlx::Row as _;
     let pool = sqlx::AnyPool::connect(database_url).await.unwrap();
     let rows = sqlx::query(

@@ -20,7 +20,7 @@ pub use self::login::{Login, SessionEnded, Unlock};
 pub use self::waiting::{MyFingerprints, Pending};
 use super::ErrorBox;
 use crate::app::{Auth, Ctx, Route, navigate};
-use crate::i18n::t;
+use crate::i18n::{key, t};
 use crate::protocol::{SignedIn, WorkerError};
 use crate::strength::{self, Unavailable};
 
@@ -63,7 +63,7 @@ fn after_login(ctx: Ctx, signed: SignedIn) {
 /// organisation), then the repeat. The estimate waits for the estimator module, up to
 /// [`strength::SUBMIT_TIMEOUT`]; a module that cannot be loaded refuses the submission
 /// (`password_check_unavailable`): a password is never accepted unjudged.
-async fn check_passwords(
+pub(crate) async fn check_passwords(
     password: String,
     repeat: String,
     context: Vec<String>,
@@ -98,7 +98,7 @@ fn password_error(error: &WorkerError) -> Option<String> {
 }
 
 #[component]
-fn Messages(error: Signal<Option<WorkerError>>) -> impl IntoView {
+pub(crate) fn Messages(error: Signal<Option<WorkerError>>) -> impl IntoView {
     move || match error.get() {
         Some(e) if password_error(&e).is_some() => Some(
             view! { <div class="alert error" role="alert"><p>{password_error(&e)}</p></div> }
@@ -118,10 +118,14 @@ fn Messages(error: Signal<Option<WorkerError>>) -> impl IntoView {
 /// it cannot be loaded) the hint says only how many characters are missing, and nothing
 /// once there are enough; the submission waits for it (see `check_passwords`).
 #[component]
-fn NewPassword(
+pub(crate) fn NewPassword(
     password: RwSignal<String>,
     repeat: RwSignal<String>,
     #[prop(into)] context: Signal<Vec<String>>,
+    /// A root file's passphrase rather than the account's password: its own labels
+    /// and field names (so that a password manager does not take it for the password).
+    #[prop(optional)]
+    passphrase: bool,
 ) -> impl IntoView {
     let estimator = LocalResource::new(strength::load);
     let strength = move || {
@@ -141,18 +145,46 @@ fn NewPassword(
             Some(Err(_)) | None => String::new(),
         }
     };
+    let (id, labels, autocomplete) = if passphrase {
+        (
+            "root-passphrase",
+            [
+                key!("root.passphrase"),
+                key!("root.passphrase.rules"),
+                key!("root.passphrase.repeat"),
+            ],
+            "off",
+        )
+    } else {
+        (
+            "new-password",
+            [
+                key!("password.new"),
+                key!("password.rules"),
+                key!("password.repeat"),
+            ],
+            "new-password",
+        )
+    };
+    let [label, rules, again] = labels;
+    let repeat_id = if passphrase {
+        "root-passphrase-repeat"
+    } else {
+        "repeat-password"
+    };
     view! {
         <div class="field">
-            <label for="new-password">{move || t!("password.new")}</label>
-            <input id="new-password" type="password" autocomplete="new-password" required minlength="12"
-                aria-describedby="password-rules password-strength"
+            <label for=id>{move || t(label)}</label>
+            <input id=id type="password" autocomplete=autocomplete required minlength="12"
+                aria-describedby=format!("{id}-rules {id}-strength")
                 prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev)) />
-            <p id="password-rules" class="hint">{move || t!("password.rules")}</p>
-            <p id="password-strength" class="hint" data-testid="password-strength" aria-live="polite">{strength}</p>
+            <p id=format!("{id}-rules") class="hint">{move || t(rules)}</p>
+            <p id=format!("{id}-strength") class="hint" data-testid=if passphrase { "passphrase-strength" } else { "password-strength" }
+                aria-live="polite">{strength}</p>
         </div>
         <div class="field">
-            <label for="repeat-password">{move || t!("password.repeat")}</label>
-            <input id="repeat-password" type="password" autocomplete="new-password" required
+            <label for=repeat_id>{move || t(again)}</label>
+            <input id=repeat_id type="password" autocomplete=autocomplete required
                 prop:value=move || repeat.get() on:input=move |ev| repeat.set(event_target_value(&ev)) />
         </div>
     }

@@ -89,28 +89,7 @@ async fn export_audit(org: OrgId) -> Result<(), WorkerError> {
         .map_err(failed)?
         .dyn_into()
         .map_err(failed)?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(failed)?;
-    let document = window
-        .document()
-        .ok_or_else(|| WorkerError::new(ErrorCode::Internal, "no document"))?;
-    let link: web_sys::HtmlAnchorElement = document
-        .create_element("a")
-        .map_err(failed)?
-        .dyn_into()
-        .map_err(|_| WorkerError::new(ErrorCode::Internal, "not a link"))?;
-    link.set_href(&url);
-    link.set_download(&format!("audit-{org}.jsonl"));
-    if let Some(body) = document.body() {
-        let _ = body.append_child(&link);
-    }
-    link.click();
-    link.remove();
-    set_timeout(
-        move || {
-            let _ = web_sys::Url::revoke_object_url(&url);
-        },
-        std::time::Duration::from_secs(60),
-    );
+    crate::pages::save_blob(&blob, &format!("audit-{org}.jsonl"))?;
     Ok(())
 }
 
