@@ -143,11 +143,18 @@ fn page_title(route: &Route) -> String {
 /// The page for the current route and session state.
 fn body(ctx: Ctx) -> AnyView {
     let route = ctx.route.get();
-    match (route, ctx.auth.get()) {
-        (Route::Setup(token), _) => view! { <pages::auth::Setup token=token /> }.into_any(),
-        (Route::Invitation(token), _) => {
-            view! { <pages::auth::Invitation token=token /> }.into_any()
+    // A one-time link's page does not depend on the session: returning before reading
+    // it keeps the page (and what is typed in it) when the first session check answers.
+    match &route {
+        Route::Setup(token) => {
+            return view! { <pages::auth::Setup token=token.clone() /> }.into_any();
         }
+        Route::Invitation(token) => {
+            return view! { <pages::auth::Invitation token=token.clone() /> }.into_any();
+        }
+        _ => {}
+    }
+    match (route, ctx.auth.get()) {
         (_, Auth::Unknown) => {
             view! { <p class="loading" role="status">{move || t!("state.loading")}</p> }.into_any()
         }

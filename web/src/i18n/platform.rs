@@ -73,6 +73,11 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "Save the file",
     ),
     (
+        "root.export.again",
+        "Enregistrer une autre copie du fichier de la clé racine",
+        "Save another copy of the root key file",
+    ),
+    (
         "root.export.done",
         "Fichier « {file} » enregistré dans vos téléchargements : placez-le hors ligne, et la phrase de passe ailleurs.",
         "File \"{file}\" saved to your downloads: put it offline, and the passphrase somewhere else.",

@@ -192,8 +192,8 @@ pub fn RootKeyCard() -> impl IntoView {
         view! { <p class=class data-testid=testid role="status">{text}</p> }
     };
     let export_form = move || {
-        let held = root.get()?.held;
-        held.then(|| view! {
+        let RootView { held, saved, .. } = root.get()?;
+        let form = view! {
             <form on:submit=on_export data-testid="root-export">
                 <h3>{move || t!("root.export.title")}</h3>
                 <p class="hint">{move || t!("root.export.help")}</p>
@@ -210,6 +210,20 @@ pub fn RootKeyCard() -> impl IntoView {
                     </span>
                 </div>
             </form>
+        };
+        // Once saved, another copy is a click away rather than the page's first form.
+        held.then(|| {
+            if saved && saved_as.get_untracked().is_none() {
+                view! {
+                    <details class="root-copy">
+                        <summary>{move || t!("root.export.again")}</summary>
+                        {form}
+                    </details>
+                }
+                .into_any()
+            } else {
+                form.into_any()
+            }
         })
     };
     let import_form = move || {
