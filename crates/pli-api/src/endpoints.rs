@@ -249,6 +249,10 @@ endpoints! {
     PutSeenCheckpoint: Put "/api/me/checkpoint" {} => SignedObject => NoBody;
     /// Changes the password (same keys, bundle sealed again).
     ChangePassword: Post "/api/me/password" {} => messages::PasswordChange => NoBody;
+    /// My open sessions.
+    MySessions: Get "/api/me/sessions" {} => NoBody => Vec<messages::SessionInfo>;
+    /// Ends one of my sessions (another device's, or this one).
+    EndSession: Delete "/api/me/sessions/{id}" { id: String } => NoBody => NoBody;
     /// Starts TOTP enrolment.
     TotpSetup: Post "/api/me/totp/setup" {} => NoBody => messages::TotpSetupResponse;
     /// Turns TOTP on with a first code.

@@ -30,8 +30,17 @@ pub struct Client {
 impl Client {
     /// A client for the relay at `base` (`http://127.0.0.1:8080`).
     pub fn new(base: &str) -> Self {
+        // Natively, the relay lists such sessions as the command line's ("pli"); a
+        // browser sends its own User-Agent.
+        #[cfg(not(target_arch = "wasm32"))]
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("pli/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default();
+        #[cfg(target_arch = "wasm32")]
+        let http = reqwest::Client::new();
         Self {
-            http: reqwest::Client::new(),
+            http,
             base: base.trim_end_matches('/').to_owned(),
             token: None,
             known_log: None,

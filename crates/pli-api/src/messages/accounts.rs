@@ -142,6 +142,23 @@ pub struct TotpSetupResponse {
     pub uri: String,
 }
 
+/// One of my open sessions, as « Mon compte » lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// Names the session to end it (derived from it; not its token, nor the token's
+    /// hash).
+    pub id: String,
+    /// What it was opened from: a browser family and operating system ("Chrome ·
+    /// Linux"), "pli" for the command line, or empty if unknown.
+    pub device: String,
+    /// When it was opened (ms since the Unix epoch).
+    pub created_at: u64,
+    /// Its last request.
+    pub last_seen_at: u64,
+    /// This is the session asking.
+    pub current: bool,
+}
+
 /// `POST /api/me/totp/confirm` and similar: one TOTP code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -452,4 +452,14 @@ impl Session {
     pub async fn logout(&self) -> Result<(), ClientError> {
         self.client.act(&ep::Logout {}).await
     }
+
+    /// My open sessions, most recently used first (this one marked `current`).
+    pub async fn sessions(&self) -> Result<Vec<pli_api::messages::SessionInfo>, ClientError> {
+        self.client.fetch(&ep::MySessions {}).await
+    }
+
+    /// Ends one of my sessions (`not_found` if it names none of them).
+    pub async fn end_session(&self, id: &str) -> Result<(), ClientError> {
+        self.client.act(&ep::EndSession { id: id.into() }).await
+    }
 }

@@ -174,7 +174,7 @@ pub(super) async fn login(
     })
     .await?;
     tx.commit().await?;
-    start_session(&state, &user, request.bearer).await
+    start_session(&state, &user, request.bearer, &headers).await
 }
 
 /// Opens a session for `user`: a fresh token (never reused across logins) in the cookie,
@@ -183,12 +183,14 @@ pub(super) async fn start_session(
     state: &AppState,
     user: &User,
     bearer: bool,
+    headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
     let (token, token_hash) = secrets::new_token()?;
     let now = now_ms();
     let absolute = state.config.limits.session_absolute_hours * 3_600_000;
+    let device = super::sessions::device(headers);
     let mut tx = state.store.begin().await?;
-    tx.insert_session(&token_hash, &user.id, now, now + absolute)
+    tx.insert_session(&token_hash, &user.id, now, now + absolute, &device)
         .await?;
     tx.commit().await?;
     let me = common::me(state, user).await?;
@@ -272,14 +274,8 @@ pub(super) async fn change_password(
     )
     .await?;
     // Other sessions end; this one continues.
-    tx.delete_user_sessions(&auth.user.id).await?;
-    tx.insert_session(
-        &auth.session.token_hash,
-        &auth.user.id,
-        now,
-        auth.session.expires_at,
-    )
-    .await?;
+    tx.delete_other_sessions(&auth.user.id, &auth.session.token_hash)
+        .await?;
     let id = auth.user.id.to_string();
     tx.audit(AuditEvent {
         chain: Chain::Org(auth.user.org_id),

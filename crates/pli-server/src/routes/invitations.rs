@@ -63,6 +63,7 @@ pub(super) async fn setup_lookup(
 
 pub(super) async fn setup(
     State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
     Json(request): Json<SetupRequest>,
 ) -> Result<Response, ApiError> {
     let invitation = usable_invitation(&state, &request.token, &[InvitationKind::Setup]).await?;
@@ -170,7 +171,7 @@ pub(super) async fn setup(
         .user(&cert.user_id)
         .await?
         .ok_or_else(|| ApiError::internal("user vanished"))?;
-    start_session(&state, &user, false).await
+    start_session(&state, &user, false, &headers).await
 }
 
 async fn info(state: &AppState, invitation: &Invitation) -> Result<InvitationInfo, ApiError> {
@@ -205,6 +206,7 @@ pub(super) async fn invitation_lookup(
 
 pub(super) async fn invitation_accept(
     State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
     Json(request): Json<AcceptRequest>,
 ) -> Result<Response, ApiError> {
     let invitation = usable_invitation(
@@ -281,5 +283,5 @@ pub(super) async fn invitation_accept(
         .user(&invitation.user_id)
         .await?
         .ok_or_else(|| ApiError::internal("user vanished"))?;
-    start_session(&state, &user, false).await
+    start_session(&state, &user, false, &headers).await
 }

@@ -27,6 +27,7 @@ mod log;
 mod members;
 mod ops;
 mod orgs;
+pub(crate) mod sessions;
 mod web;
 
 pub use web::CONTENT_SECURITY_POLICY;
@@ -101,6 +102,8 @@ routes! {
     GetMe, Session, accounts::me;
     PutSeenCheckpoint, Session, log::put_seen;
     ChangePassword, Session, accounts::change_password;
+    MySessions, Session, sessions::list;
+    EndSession, Session, sessions::end;
     TotpSetup, Session, accounts::totp_setup;
     TotpConfirm, Session, accounts::totp_confirm;
     MyGrants, Session, directory::my_grants;

@@ -21,28 +21,48 @@ pub struct Session {
     pub expires_at: u64,
     /// Last password proof.
     pub reauth_at: u64,
+    /// What it was opened from (`routes::sessions::device`).
+    pub device: String,
+}
+
+const SESSION_COLUMNS: &str =
+    "token_hash, user_id, created_at, last_seen_at, expires_at, reauth_at, device";
+
+fn session_from_row(row: &sqlx::any::AnyRow) -> StoreResult<Session> {
+    Ok(Session {
+        token_hash: row.try_get("token_hash")?,
+        user_id: get_id(row, "user_id")?,
+        created_at: get_u64(row, "created_at")?,
+        last_seen_at: get_u64(row, "last_seen_at")?,
+        expires_at: get_u64(row, "expires_at")?,
+        reauth_at: get_u64(row, "reauth_at")?,
+        device: row.try_get("device")?,
+    })
 }
 
 impl Store {
     /// The session with this token hash.
     pub async fn session(&self, token_hash: &str) -> StoreResult<Option<Session>> {
-        let row = sqlx::query(
-            "SELECT token_hash, user_id, created_at, last_seen_at, expires_at, reauth_at FROM sessions WHERE token_hash = $1",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = $1"
+        ))
         .bind(token_hash)
         .fetch_optional(self.pool())
         .await?;
-        row.map(|row| {
-            Ok(Session {
-                token_hash: row.try_get("token_hash")?,
-                user_id: get_id(&row, "user_id")?,
-                created_at: get_u64(&row, "created_at")?,
-                last_seen_at: get_u64(&row, "last_seen_at")?,
-                expires_at: get_u64(&row, "expires_at")?,
-                reauth_at: get_u64(&row, "reauth_at")?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(session_from_row).transpose()
+    }
+
+    /// An account's open sessions (not expired at `now`), most recently used first.
+    pub async fn user_sessions(&self, user: &UserId, now: u64) -> StoreResult<Vec<Session>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = $1 AND expires_at > $2 \
+             ORDER BY last_seen_at DESC, token_hash"
+        ))
+        .bind(user.to_string())
+        .bind(big(now)?)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(session_from_row).collect()
     }
 
     /// The session with this token hash and its account, in one query (every
@@ -58,7 +78,7 @@ impl Store {
             .join(", ");
         let sql = format!(
             "SELECT s.token_hash, s.created_at AS session_created_at, s.last_seen_at, s.expires_at, \
-             s.reauth_at, {user_columns} FROM sessions s JOIN users u ON u.id = s.user_id \
+             s.reauth_at, s.device, {user_columns} FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1"
         );
         let row = sqlx::query(&sql)
@@ -74,6 +94,7 @@ impl Store {
                 last_seen_at: get_u64(&row, "last_seen_at")?,
                 expires_at: get_u64(&row, "expires_at")?,
                 reauth_at: get_u64(&row, "reauth_at")?,
+                device: row.try_get("device")?,
             };
             Ok((session, user))
         })
@@ -157,15 +178,17 @@ impl Tx {
         user: &UserId,
         now: u64,
         expires_at: u64,
+        device: &str,
     ) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, reauth_at) \
-             VALUES ($1, $2, $3, $3, $4, $3)",
+            "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, reauth_at, device) \
+             VALUES ($1, $2, $3, $3, $4, $3, $5)",
         )
         .bind(token_hash)
         .bind(user.to_string())
         .bind(big(now)?)
         .bind(big(expires_at)?)
+        .bind(device)
         .execute(&mut *self.tx)
         .await?;
         Ok(())
@@ -198,6 +221,30 @@ impl Tx {
             .execute(&mut *self.tx)
             .await?;
         Ok(())
+    }
+
+    /// Ends one session of `user` (none if it is another account's): whether it did.
+    pub async fn delete_user_session(
+        &mut self,
+        user: &UserId,
+        token_hash: &str,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash = $2")
+            .bind(user.to_string())
+            .bind(token_hash)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Ends every session of an account but `keep`.
+    pub async fn delete_other_sessions(&mut self, user: &UserId, keep: &str) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+            .bind(user.to_string())
+            .bind(keep)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(done.rows_affected())
     }
 
     /// Ends every session of an account.

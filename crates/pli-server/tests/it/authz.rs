@@ -93,6 +93,8 @@ const CASES: &[Case] = &[
         Body::Json(|_| json!({ "credentials": credentials() })),
         false,
     ),
+    case("GET /api/me/sessions", Body::None, false),
+    case("DELETE /api/me/sessions/{id}", Body::None, false),
     case("POST /api/me/totp/setup", Body::Json(|_| json!({})), false),
     case(
         "POST /api/me/totp/confirm",

@@ -21,5 +21,6 @@ mod harness;
 mod lying;
 mod resume;
 mod security;
+mod sessions;
 mod store;
 mod stories;
