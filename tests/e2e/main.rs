@@ -12,6 +12,7 @@
     reason = "tests fail loudly on the first unexpected value"
 )]
 
+mod account;
 mod admin;
 mod exchange;
 mod journeys;

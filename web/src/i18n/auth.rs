@@ -254,8 +254,13 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "totp.scan",
-        "Ajoutez ce secret dans votre application d'authentification (saisie manuelle), puis saisissez le code affiché.",
-        "Add this secret to your authenticator app (manual entry), then enter the code it shows.",
+        "Scannez ce code avec votre application d'authentification, ou saisissez-y le secret à la main, puis saisissez le code qu'elle affiche.",
+        "Scan this code with your authenticator app, or type the secret into it by hand, then enter the code it shows.",
+    ),
+    (
+        "totp.qr",
+        "Code QR à scanner avec votre application d'authentification",
+        "QR code to scan with your authenticator app",
     ),
     ("totp.secret", "Secret", "Secret"),
     (
@@ -361,6 +366,55 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "kit.done",
         "J'ai mis mon kit en lieu sûr",
         "I have put my kit somewhere safe",
+    ),
+    ("account.password.title", "Mot de passe", "Password"),
+    (
+        "account.password.current",
+        "Mot de passe actuel",
+        "Current password",
+    ),
+    (
+        "account.password.submit",
+        "Changer le mot de passe",
+        "Change the password",
+    ),
+    (
+        "account.password.done",
+        "Mot de passe changé. Vos sessions sur les autres appareils ont été fermées ; votre clé de compte ne change pas.",
+        "Password changed. Your sessions on other devices were closed; your account key stays the same.",
+    ),
+    (
+        "account.sessions.title",
+        "Sessions ouvertes",
+        "Open sessions",
+    ),
+    (
+        "account.sessions.help",
+        "Les appareils où votre compte est ouvert. Fermez une session que vous ne reconnaissez pas, puis changez votre mot de passe.",
+        "The devices where your account is open. Close a session you do not recognise, then change your password.",
+    ),
+    (
+        "account.sessions.caption",
+        "Vos sessions, de la plus récemment utilisée à la plus ancienne",
+        "Your sessions, most recently used first",
+    ),
+    ("account.sessions.device", "Appareil", "Device"),
+    ("account.sessions.opened", "Ouverte le", "Opened"),
+    (
+        "account.sessions.seen",
+        "Dernière activité",
+        "Last activity",
+    ),
+    (
+        "account.sessions.unknown",
+        "Appareil non identifié",
+        "Unidentified device",
+    ),
+    ("account.sessions.this", "Cette session", "This session"),
+    (
+        "account.sessions.end",
+        "Fermer la session",
+        "Close the session",
     ),
     (
         "account.kit",

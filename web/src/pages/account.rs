@@ -1,11 +1,14 @@
-//! My account: fingerprints, two-factor authentication (required for admins).
+//! My account: fingerprints and the kit, the password (changed after proving the
+//! current one, with the rule shown before typing), two-factor authentication (required
+//! for admins; the secret as a QR code and in groups), and the open sessions, each of
+//! which can be ended.
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use pli_api::messages::TotpSetupResponse;
 
 use super::ErrorBox;
-use super::auth::MyFingerprints;
+use super::auth::{Messages, MyFingerprints, NewPassword, check_passwords};
 use crate::app::{Auth, Ctx, me};
 use crate::i18n::t;
 use crate::protocol::WorkerError;
@@ -60,7 +63,10 @@ pub fn Account() -> impl IntoView {
                     </Show>
                     {move || setup.get().map(|s| view! {
                         <p>{move || t!("totp.scan")}</p>
-                        <p><span>{move || t!("totp.secret")}</span> " : " <code class="secret" id="totp-secret">{grouped(&s.secret)}</code></p>
+                        <div class="totp-enrol">
+                            <super::QrCode text=s.uri.clone() class="totp-qr" testid="totp-qr" label=crate::i18n::key!("totp.qr") />
+                            <p><span>{move || t!("totp.secret")}</span> " : " <code class="secret" id="totp-secret">{grouped(&s.secret)}</code></p>
+                        </div>
                         <form on:submit=confirm>
                             <div class="field">
                                 <label for="totp-code">{move || t!("totp.code")}</label>
@@ -73,6 +79,168 @@ pub fn Account() -> impl IntoView {
                 }.into_any()
             }}
             <ErrorBox error=error />
+        </section>
+        <PasswordChange totp=enabled />
+        <Sessions />
+    }
+}
+
+/// Changing the password: the current one (and the second factor) first, then the new
+/// one twice, judged as it is typed by the rule shown before it.
+#[component]
+fn PasswordChange(totp: bool) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let current = RwSignal::new(String::new());
+    let code = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let repeat = RwSignal::new(String::new());
+    let (done, set_done) = signal(false);
+    let change: Action<(), Result<(), WorkerError>> = Action::new_unsync(move |(): &()| {
+        let checked = check_passwords(
+            password.get_untracked(),
+            repeat.get_untracked(),
+            context_for_rule(&ctx),
+        );
+        let request = crate::protocol::ChangePassword {
+            current: current.get_untracked(),
+            totp: Some(code.get_untracked()).filter(|c| !c.trim().is_empty()),
+            new: password.get_untracked(),
+        };
+        async move {
+            checked.await?;
+            crate::bridge::call(request).await?;
+            for field in [current, code, password, repeat] {
+                field.set(String::new());
+            }
+            set_done.set(true);
+            Ok(())
+        }
+    });
+    let error = Signal::derive(move || {
+        if change.pending().get() {
+            None
+        } else {
+            change.value().get().and_then(Result::err)
+        }
+    });
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        set_done.set(false);
+        change.dispatch(());
+    };
+    view! {
+        <section class="card" aria-labelledby="password-title">
+            <h2 id="password-title">{move || t!("account.password.title")}</h2>
+            <form on:submit=submit data-testid="password-change">
+                <div class="field">
+                    <label for="current-password">{move || t!("account.password.current")}</label>
+                    <input id="current-password" type="password" autocomplete="current-password" required
+                        prop:value=move || current.get() on:input=move |ev| current.set(event_target_value(&ev)) />
+                </div>
+                {totp.then(|| view! {
+                    <div class="field">
+                        <label for="password-totp">{move || t!("login.totp")}</label>
+                        <input id="password-totp" class="short" inputmode="numeric" autocomplete="one-time-code"
+                            pattern="[0-9]{6}" maxlength="6" required
+                            prop:value=move || code.get() on:input=move |ev| code.set(event_target_value(&ev)) />
+                    </div>
+                })}
+                <NewPassword password=password repeat=repeat context=Signal::derive(move || context_for_rule(&ctx)) />
+                <Messages error=error />
+                <div class="actions">
+                    <button type="submit" class="primary" disabled=move || change.pending().get()
+                        data-testid="password-submit">{move || t!("account.password.submit")}</button>
+                    <span role="status" class="ok">
+                        {move || done.get().then(|| view! {
+                            <span data-testid="password-changed">{move || t!("account.password.done")}</span>
+                        })}
+                    </span>
+                </div>
+            </form>
+        </section>
+    }
+}
+
+/// What the rule counts against a new password: the person's address, name and
+/// organisation.
+fn context_for_rule(ctx: &Ctx) -> Vec<String> {
+    me(ctx)
+        .map(|m| vec![m.email, m.display_name, m.org_name])
+        .unwrap_or_default()
+}
+
+/// My open sessions: this one, and the others to end.
+#[component]
+fn Sessions() -> impl IntoView {
+    let version = RwSignal::new(0_u32);
+    let listed = LocalResource::new(move || {
+        version.track();
+        crate::bridge::call(crate::protocol::MySessions)
+    });
+    let (error, set_error) = signal(None::<WorkerError>);
+    let end = move |id: String| {
+        set_error.set(None);
+        leptos::task::spawn_local(async move {
+            match crate::bridge::call(crate::protocol::EndSession { id }).await {
+                Ok(()) => version.update(|v| *v += 1),
+                Err(e) => set_error.set(Some(e)),
+            }
+        });
+    };
+    let rows = move || {
+        let sessions = listed.get()?.ok()?;
+        Some(view! {
+            <div class="table-wrap">
+                <table class="stack sessions" data-testid="sessions">
+                    <caption>{move || t!("account.sessions.caption")}</caption>
+                    <thead><tr>
+                        <th scope="col">{move || t!("account.sessions.device")}</th>
+                        <th scope="col">{move || t!("account.sessions.opened")}</th>
+                        <th scope="col">{move || t!("account.sessions.seen")}</th>
+                        <th scope="col">{move || t!("admin.members.actions")}</th>
+                    </tr></thead>
+                    <tbody>
+                        {sessions.into_iter().map(|s| {
+                            let device = if s.device.is_empty() {
+                                None
+                            } else {
+                                Some(s.device.clone())
+                            };
+                            let id = s.id.clone();
+                            let (opened, seen) = (s.created_at, s.last_seen_at);
+                            view! {
+                                <tr data-testid=if s.current { "session-current" } else { "session-other" }>
+                                    <th scope="row" data-label=move || t!("account.sessions.device")>
+                                        {move || device.clone().unwrap_or_else(|| t!("account.sessions.unknown"))}
+                                    </th>
+                                    <td data-label=move || t!("account.sessions.opened")>{move || crate::i18n::datetime(opened)}</td>
+                                    <td data-label=move || t!("account.sessions.seen")>{move || crate::i18n::datetime(seen)}</td>
+                                    <td class="row-actions" data-label=move || t!("admin.members.actions")>
+                                        {if s.current {
+                                            view! { <span class="badge">{move || t!("account.sessions.this")}</span> }.into_any()
+                                        } else {
+                                            let id = id.clone();
+                                            view! {
+                                                <button type="button" data-testid="session-end" on:click=move |_| end(id.clone())>
+                                                    {move || t!("account.sessions.end")}
+                                                </button>
+                                            }.into_any()
+                                        }}
+                                    </td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        })
+    };
+    view! {
+        <section class="card" aria-labelledby="sessions-title">
+            <h2 id="sessions-title">{move || t!("account.sessions.title")}</h2>
+            <p class="hint">{move || t!("account.sessions.help")}</p>
+            {rows}
+            <ErrorBox error=Signal::derive(move || error.get().or_else(|| listed.get().and_then(Result::err))) />
         </section>
     }
 }

@@ -11,22 +11,6 @@ use crate::app::{Auth, Ctx, Route, navigate};
 use crate::i18n::t;
 use crate::protocol::{Kit, KitView};
 
-/// The QR code of `text` as an SVG path (one unit per module, a four-module quiet zone
-/// included in the view box): drawn in the page, nothing fetched, within the CSP.
-fn qr_path(text: &str) -> Option<(i32, String)> {
-    let code = qrcodegen::QrCode::encode_text(text, qrcodegen::QrCodeEcc::Medium).ok()?;
-    let size = code.size();
-    let mut path = String::new();
-    for y in 0..size {
-        for x in 0..size {
-            if code.get_module(x, y) {
-                path.push_str(&format!("M{},{}h1v1h-1z", x + 4, y + 4));
-            }
-        }
-    }
-    Some((size + 8, path))
-}
-
 /// The kit page.
 #[component]
 pub fn KitPage() -> impl IntoView {
@@ -43,15 +27,7 @@ pub fn KitPage() -> impl IntoView {
         }
     };
     let sheet = move |kit: KitView| {
-        let qr = qr_path(&kit.account_key).map(|(size, path)| {
-            view! {
-                <svg class="kit-qr" data-testid="kit-qr" role="img" viewBox=format!("0 0 {size} {size}")
-                    aria-label=move || t!("kit.qr")>
-                    <rect width="100%" height="100%" fill="#fff" />
-                    <path d=path fill="#000" />
-                </svg>
-            }
-        });
+        let qr = view! { <super::QrCode text=kit.account_key.clone() class="kit-qr" testid="kit-qr" label=crate::i18n::key!("kit.qr") /> };
         view! {
             <div class="kit-sheet" data-testid="kit">
                 <p class="kit-brand">"Pli — " {move || t!("kit.title")}</p>

@@ -216,3 +216,25 @@ pub struct RootOffRelay {
     /// TOTP code, if enabled.
     pub totp: Option<String>,
 }
+
+/// A new password, after proving the current one (and the second factor, if on).
+#[derive(Clone, Serialize, Deserialize)]
+pub struct ChangePassword {
+    /// The current password.
+    pub current: String,
+    /// TOTP code, if enabled.
+    pub totp: Option<String>,
+    /// The new password (already checked by the page against the rule).
+    pub new: String,
+}
+
+/// No arguments: my open sessions.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MySessions;
+
+/// One of my sessions to end.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EndSession {
+    /// Its id, as listed.
+    pub id: String,
+}

@@ -24,7 +24,7 @@
 
 use pli_api::messages::{
     AuditEntry, ChainVerification, ExchangeDetail, ExchangePage, InvitationInfo, InviteResponse,
-    Me, Members, OrgSummary, Removed, TotpSetupResponse,
+    Me, Members, OrgSummary, Removed, SessionInfo, TotpSetupResponse,
 };
 use pli_api::{ErrorCode, ExchangeId, OrgId};
 use serde::de::DeserializeOwned;
@@ -41,9 +41,10 @@ pub use admin::{
     WithdrawInvitation,
 };
 pub use auth::{
-    Accept, ExportRoot, Fingerprints, ImportRoot, Kit, KitView, LogPolicyPreview, LogPolicyView,
-    Login, Logout, LookupInvitation, LookupSetup, MyFingerprints, Probe, Reauth, Refresh,
-    RootOffRelay, RootStatus, RootView, Setup, SignedIn, Status, TotpConfirm, TotpSetup, Unlock,
+    Accept, ChangePassword, EndSession, ExportRoot, Fingerprints, ImportRoot, Kit, KitView,
+    LogPolicyPreview, LogPolicyView, Login, Logout, LookupInvitation, LookupSetup, MyFingerprints,
+    MySessions, Probe, Reauth, Refresh, RootOffRelay, RootStatus, RootView, Setup, SignedIn,
+    Status, TotpConfirm, TotpSetup, Unlock,
 };
 pub use receive::{
     Acknowledge, Download, ExchangeOf, Inbox, Open, Opened, OpenedFile, OrgNames, Outbox, ReadBy,
@@ -179,6 +180,12 @@ requests! {
     TotpConfirm(TotpConfirm) -> Me;
     /// Proves the password again.
     Reauth(Reauth) -> ();
+    /// Changes my password (the current one proved again).
+    ChangePassword(ChangePassword) -> ();
+    /// My open sessions.
+    MySessions(MySessions) -> Vec<SessionInfo>;
+    /// Ends one of my sessions.
+    EndSession(EndSession) -> ();
     /// Where the platform root is.
     RootStatus(RootStatus) -> RootView;
     /// The platform root sealed as a root file (its text).
@@ -265,6 +272,9 @@ impl Request {
             | Self::TotpSetup(_)
             | Self::TotpConfirm(_)
             | Self::Reauth(_)
+            | Self::ChangePassword(_)
+            | Self::MySessions(_)
+            | Self::EndSession(_)
             | Self::RootStatus(_)
             | Self::ExportRoot(_)
             | Self::ImportRoot(_)
@@ -319,7 +329,8 @@ secret_debug!(
     Reauth,
     ExportRoot,
     ImportRoot,
-    RootOffRelay
+    RootOffRelay,
+    ChangePassword
 );
 
 #[cfg(test)]

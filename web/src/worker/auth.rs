@@ -10,8 +10,8 @@ use pli_crypto::account_key::AccountKey;
 
 use super::{answer, keystore, session, set_session};
 use crate::protocol::{
-    Accept, Fingerprints, Kit, KitView, LogPolicyView, Login, Logout, MyFingerprints, Setup,
-    SignedIn, Unlock, WorkerError,
+    Accept, ChangePassword, Fingerprints, Kit, KitView, LogPolicyView, Login, Logout,
+    MyFingerprints, Setup, SignedIn, Unlock, WorkerError,
 };
 
 fn kdf() -> pli_crypto::password::KdfParams {
@@ -190,4 +190,15 @@ pub(super) fn fingerprints(r: MyFingerprints) -> Result<String, WorkerError> {
             root: session.trust.fingerprint().to_string(),
         },
     )
+}
+
+/// Changes the password: the current one (and the second factor) proved again first.
+/// The relay ends the person's other sessions; this one goes on.
+pub(super) async fn change_password(r: ChangePassword) -> Result<String, WorkerError> {
+    let mut session = (*session()?).clone();
+    session.reauth(&r.current, r.totp.as_deref()).await?;
+    session.change_password(&r.new).await?;
+    let user = session.me.user_id;
+    super::update_session(user, move |s| *s = session)?;
+    answer(&r, &())
 }

@@ -254,6 +254,12 @@ async fn handle(
             session()?.reauth(&r.password, r.totp.as_deref()).await?;
             answer(&r, &())
         }
+        Request::ChangePassword(r) => auth::change_password(r).await,
+        Request::MySessions(r) => answer(&r, &session()?.sessions().await?),
+        Request::EndSession(r) => {
+            session()?.end_session(&r.id).await?;
+            answer(&r, &())
+        }
         Request::RootStatus(r) => root::status(r).await,
         Request::ExportRoot(r) => root::export(r).await,
         Request::ImportRoot(r) => root::import(r).await,
