@@ -1,7 +1,8 @@
 //! « Mon compte » as a member manages their own account's security: the open sessions
 //! (another device's closed from here, which ends it at once), the password changed
 //! after proving the current one (the rule shown before typing, a weak one refused with
-//! the reason), and two-factor enrolment shown as a QR code beside the grouped secret.
+//! the reason), two-factor enrolment shown as a QR code beside the grouped secret; then
+//! failed logins warn before the last attempt and say the real wait.
 
 use std::time::Duration;
 
@@ -119,7 +120,6 @@ async fn a_member_closes_another_session_changes_their_password_and_sees_the_tot
         .log_in(&greffier.email, NEW_PASSWORD, None, None)
         .await
         .unwrap();
-    browser.close().await.unwrap();
     let old = pli_client::Session::login(
         &pli_client::Client::new(&base),
         &greffier.email,
@@ -131,4 +131,28 @@ async fn a_member_closes_another_session_changes_their_password_and_sees_the_tot
     .await
     .unwrap_err();
     assert_eq!(old.code(), pli_api::ErrorCode::InvalidCredentials, "{old}");
+
+    // Honest throttling: a warning before the last attempts, then the real wait.
+    browser.click("[data-testid=logout]").await.unwrap();
+    browser.goto("#/login").await.unwrap();
+    browser.fill("#login-email", &greffier.email).await.unwrap();
+    for said in [
+        "Adresse électronique, mot de passe ou clé de compte incorrect.",
+        "il vous reste 2 essais ; ensuite, la connexion depuis ce poste sera suspendue 15 minutes.",
+        "il vous reste 1 essai ;",
+        "C'était le dernier essai : la connexion depuis ce poste est suspendue 15 minutes.",
+        "Trop de tentatives depuis ce poste : la connexion y est suspendue un moment. Réessayez dans 15 minutes.",
+    ] {
+        browser
+            .fill("#login-password", "pas le bon mot de passe")
+            .await
+            .unwrap();
+        browser.click("form button[type=submit]").await.unwrap();
+        browser
+            .wait_for_text(said, Duration::from_secs(30))
+            .await
+            .unwrap();
+    }
+    browser.record("throttled").await.unwrap();
+    browser.close().await.unwrap();
 }

@@ -16,6 +16,8 @@ pub enum ClientError {
         code: ErrorCode,
         /// Explanation.
         message: String,
+        /// For a login: the wait, or the attempts left before one.
+        attempts: pli_api::messages::Attempts,
     },
     /// The relay could not be reached or the answer could not be read.
     #[error("network: {0}")]
@@ -108,6 +110,14 @@ impl ClientError {
             Self::FileChanged(_) => ErrorCode::FileChanged,
             Self::ResumeFiles => ErrorCode::ResumeFiles,
             Self::PlanOutdated => ErrorCode::PlanOutdated,
+        }
+    }
+
+    /// What the relay said about login throttling (empty for any other error).
+    pub fn attempts(&self) -> pli_api::messages::Attempts {
+        match self {
+            Self::Api { attempts, .. } => *attempts,
+            _ => pli_api::messages::Attempts::default(),
         }
     }
 

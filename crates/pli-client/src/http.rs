@@ -9,7 +9,7 @@
 
 use pli_api::ErrorCode;
 use pli_api::endpoints::{self, Endpoint, NoBody};
-use pli_api::messages::ErrorBody;
+use pli_api::messages::{Attempts, ErrorBody};
 use reqwest::{Method, RequestBuilder, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -109,15 +109,16 @@ impl Client {
         }
         let status = response.status().as_u16();
         let text = response.text().await.unwrap_or_default();
-        let (code, message) = match serde_json::from_str::<ErrorBody>(&text) {
-            Ok(body) => (body.error.code, body.error.message),
+        let (code, message, attempts) = match serde_json::from_str::<ErrorBody>(&text) {
+            Ok(body) => (body.error.code, body.error.message, body.error.attempts),
             // Not the relay's own error body (a proxy's page, say): the status tells.
-            Err(_) => (ErrorCode::Unknown, text),
+            Err(_) => (ErrorCode::Unknown, text, Attempts::default()),
         };
         Err(ClientError::Api {
             status,
             code,
             message,
+            attempts,
         })
     }
 

@@ -61,6 +61,18 @@ pub enum ApiError {
     /// Too many attempts; retry after the given seconds.
     #[error("too many attempts, retry later")]
     RateLimited(u64),
+    /// A failed login (or password proof): `code` is `invalid_credentials` or
+    /// `totp_invalid`, with the attempts left before logins from here are refused for
+    /// `lockout_s` seconds.
+    #[error("wrong credentials; {attempts_left} attempts left before a wait")]
+    FailedAttempt {
+        /// What failed.
+        code: ErrorCode,
+        /// Attempts left.
+        attempts_left: u64,
+        /// The wait that follows the last.
+        lockout_s: u64,
+    },
     /// The storage is full.
     #[error("storage is full, retry later")]
     StorageFull,
@@ -113,6 +125,7 @@ impl ApiError {
             Self::NotFound => ErrorCode::NotFound,
             Self::IdempotencyMismatch => ErrorCode::IdempotencyMismatch,
             Self::RateLimited(_) => ErrorCode::RateLimited,
+            Self::FailedAttempt { code, .. } => *code,
             Self::StorageFull => ErrorCode::StorageFull,
             Self::Unavailable => ErrorCode::Unavailable,
             Self::Internal(_) => ErrorCode::Internal,
@@ -138,6 +151,7 @@ impl ApiError {
             Self::IdempotencyMismatch | Self::Unprocessable(..) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooLarge(..) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::FailedAttempt { .. } => StatusCode::UNAUTHORIZED,
             Self::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -155,6 +169,30 @@ struct Body {
 struct Inner {
     code: ErrorCode,
     message: String,
+    #[serde(flatten)]
+    attempts: pli_api::messages::Attempts,
+}
+
+impl ApiError {
+    /// What a person is told about login throttling.
+    fn attempts(&self) -> pli_api::messages::Attempts {
+        match self {
+            Self::RateLimited(seconds) => pli_api::messages::Attempts {
+                retry_after_s: Some((*seconds).max(1)),
+                ..Default::default()
+            },
+            Self::FailedAttempt {
+                attempts_left,
+                lockout_s,
+                ..
+            } => pli_api::messages::Attempts {
+                attempts_left: Some(*attempts_left),
+                lockout_s: Some(*lockout_s),
+                ..Default::default()
+            },
+            _ => pli_api::messages::Attempts::default(),
+        }
+    }
 }
 
 impl IntoResponse for ApiError {
@@ -169,6 +207,7 @@ impl IntoResponse for ApiError {
             error: Inner {
                 code: self.code(),
                 message: self.to_string(),
+                attempts: self.attempts(),
             },
         };
         let mut response = (status, axum::Json(body)).into_response();

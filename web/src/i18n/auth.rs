@@ -417,6 +417,11 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "Close the session",
     ),
     (
+        "attempts.none",
+        "C'était le dernier essai : la connexion depuis ce poste est suspendue {minutes} minutes.",
+        "That was the last attempt: logging in from this computer is suspended for {minutes} minutes.",
+    ),
+    (
         "account.kit",
         "Revoir mon kit de secours",
         "See my recovery kit again",
@@ -433,14 +438,49 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
 ];
 
-pub(super) const PLURALS: &[super::PluralEntry] = &[(
-    "password.strength.short",
-    [
-        "Encore {count} caractère au moins.",
-        "Encore {count} caractères au moins.",
-    ],
-    [
-        "At least {count} more character.",
-        "At least {count} more characters.",
-    ],
-)];
+pub(super) const PLURALS: &[super::PluralEntry] = &[
+    (
+        "password.strength.short",
+        [
+            "Encore {count} caractère au moins.",
+            "Encore {count} caractères au moins.",
+        ],
+        [
+            "At least {count} more character.",
+            "At least {count} more characters.",
+        ],
+    ),
+    (
+        "attempts.wait.minutes",
+        [
+            "Réessayez dans {count} minute.",
+            "Réessayez dans {count} minutes.",
+        ],
+        [
+            "Try again in {count} minute.",
+            "Try again in {count} minutes.",
+        ],
+    ),
+    (
+        "attempts.wait.seconds",
+        [
+            "Réessayez dans {count} seconde.",
+            "Réessayez dans {count} secondes.",
+        ],
+        [
+            "Try again in {count} second.",
+            "Try again in {count} seconds.",
+        ],
+    ),
+    (
+        "attempts.left",
+        [
+            "Attention : il vous reste {count} essai ; ensuite, la connexion depuis ce poste sera suspendue {minutes} minutes.",
+            "Attention : il vous reste {count} essais ; ensuite, la connexion depuis ce poste sera suspendue {minutes} minutes.",
+        ],
+        [
+            "Careful: {count} attempt left; after that, logging in from this computer is suspended for {minutes} minutes.",
+            "Careful: {count} attempts left; after that, logging in from this computer is suspended for {minutes} minutes.",
+        ],
+    ),
+];

@@ -98,8 +98,8 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "error.rate_limited",
-        "Trop de tentatives. Patientez quelques minutes avant de réessayer.",
-        "Too many attempts. Wait a few minutes before retrying.",
+        "Trop de tentatives depuis ce poste : la connexion y est suspendue un moment.",
+        "Too many attempts from this computer: logging in from it is suspended for a while.",
     ),
     (
         "error.network",

@@ -288,3 +288,28 @@ pub fn size_in(lang: Lang, bytes: u64) -> String {
     let text = if fr { text.replace('.', ",") } else { text };
     format!("{text} {unit}")
 }
+
+/// What a person is told about login throttling after `code`'s text: the real wait
+/// (`rate_limited`), or, after a failed attempt, a warning when two or fewer are left.
+pub fn attempts_hint_in(lang: Lang, attempts: &pli_api::messages::Attempts) -> Option<String> {
+    let plural = |key: &'static str, count: u64| {
+        PluralKey::checked(key).map_or_else(String::new, |k| k.text(lang, count))
+    };
+    if let Some(seconds) = attempts.retry_after_s {
+        return Some(if seconds < 60 {
+            plural("attempts.wait.seconds", seconds)
+        } else {
+            plural("attempts.wait.minutes", seconds.div_ceil(60))
+        });
+    }
+    let (left, lockout) = (attempts.attempts_left?, attempts.lockout_s?);
+    let minutes = lockout.div_ceil(60).to_string();
+    match left {
+        0 => lookup(lang, "attempts.none").map(|t| fill(t, &[("minutes", &minutes)])),
+        1 | 2 => Some(fill(
+            &plural("attempts.left", left),
+            &[("minutes", &minutes)],
+        )),
+        _ => None,
+    }
+}

@@ -43,6 +43,17 @@ pub fn error(code: ErrorCode) -> String {
     error_key(code).text(lang().get()).to_owned()
 }
 
+/// An error as a person reads it: its code's text and, for a login, the real wait or
+/// the attempts left ([`super::attempts_hint_in`]).
+pub fn error_text(error: &crate::protocol::WorkerError) -> String {
+    let lang = lang().get();
+    let text = error_key(error.code).text(lang);
+    match super::attempts_hint_in(lang, &error.attempts) {
+        Some(hint) => format!("{text} {hint}"),
+        None => text.to_owned(),
+    }
+}
+
 /// The hint under a new password (see [`password_strength_in`]).
 pub fn password_strength(checked: &Result<(), WeakPassword>) -> String {
     password_strength_in(lang().get(), checked)

@@ -5,8 +5,8 @@ use std::collections::HashSet;
 use pli_api::{AccountStatus, Category, ErrorCode, InvitationKind, OrgKind, Role};
 
 use super::{
-    CATALOGUES, Form, Key, Lang, PLURALS, PluralKey, error_key, fill, form, is_key, is_plural_key,
-    key, lookup, password_strength_in, plural_key, size_in,
+    CATALOGUES, Form, Key, Lang, PLURALS, PluralKey, attempts_hint_in, error_key, fill, form,
+    is_key, is_plural_key, key, lookup, password_strength_in, plural_key, size_in,
 };
 
 const LANGS: [Lang; 2] = [Lang::Fr, Lang::En];
@@ -247,4 +247,51 @@ fn the_password_hint_says_what_the_estimate_found() {
         hint(Lang::Fr, "motdepasse1"),
         "Encore 1 caractère au moins."
     );
+}
+
+#[test]
+fn a_throttled_login_says_the_real_wait_and_warns_before_the_last_attempt() {
+    use pli_api::messages::Attempts;
+    let wait = |s| Attempts {
+        retry_after_s: Some(s),
+        ..Attempts::default()
+    };
+    assert_eq!(
+        attempts_hint_in(Lang::Fr, &wait(14 * 60 + 5)).as_deref(),
+        Some("Réessayez dans 15 minutes.")
+    );
+    assert_eq!(
+        attempts_hint_in(Lang::Fr, &wait(61)).as_deref(),
+        Some("Réessayez dans 2 minutes.")
+    );
+    assert_eq!(
+        attempts_hint_in(Lang::Fr, &wait(1)).as_deref(),
+        Some("Réessayez dans 1 seconde.")
+    );
+    assert_eq!(
+        attempts_hint_in(Lang::En, &wait(60)).as_deref(),
+        Some("Try again in 1 minute.")
+    );
+    let left = |n| Attempts {
+        attempts_left: Some(n),
+        lockout_s: Some(900),
+        ..Attempts::default()
+    };
+    assert_eq!(attempts_hint_in(Lang::Fr, &left(3)), None, "no alarm early");
+    assert_eq!(
+        attempts_hint_in(Lang::Fr, &left(1)).as_deref(),
+        Some(
+            "Attention : il vous reste 1 essai ; ensuite, la connexion depuis ce poste sera suspendue 15 minutes."
+        )
+    );
+    assert!(
+        attempts_hint_in(Lang::Fr, &left(2))
+            .unwrap()
+            .contains("2 essais")
+    );
+    assert_eq!(
+        attempts_hint_in(Lang::Fr, &left(0)).as_deref(),
+        Some("C'était le dernier essai : la connexion depuis ce poste est suspendue 15 minutes.")
+    );
+    assert_eq!(attempts_hint_in(Lang::Fr, &Attempts::default()), None);
 }

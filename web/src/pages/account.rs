@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use pli_api::messages::TotpSetupResponse;
 
 use super::ErrorBox;
-use super::auth::{Messages, MyFingerprints, NewPassword, check_passwords};
+use super::auth::{Messages, MyFingerprints, NewPassword, Submit, check_passwords, last_error};
 use crate::app::{Auth, Ctx, me};
 use crate::i18n::t;
 use crate::protocol::WorkerError;
@@ -95,7 +95,7 @@ fn PasswordChange(totp: bool) -> impl IntoView {
     let password = RwSignal::new(String::new());
     let repeat = RwSignal::new(String::new());
     let (done, set_done) = signal(false);
-    let change: Action<(), Result<(), WorkerError>> = Action::new_unsync(move |(): &()| {
+    let change: Submit<()> = Action::new_unsync(move |(): &()| {
         let checked = check_passwords(
             password.get_untracked(),
             repeat.get_untracked(),
@@ -116,13 +116,7 @@ fn PasswordChange(totp: bool) -> impl IntoView {
             Ok(())
         }
     });
-    let error = Signal::derive(move || {
-        if change.pending().get() {
-            None
-        } else {
-            change.value().get().and_then(Result::err)
-        }
-    });
+    let error = last_error(change);
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         set_done.set(false);

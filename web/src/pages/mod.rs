@@ -23,7 +23,7 @@ use crate::protocol::{ProgressReport, WorkerError};
 pub fn ErrorBox(#[prop(into)] error: Signal<Option<WorkerError>>) -> impl IntoView {
     move || {
         error.get().map(|e| {
-            let text = i18n::error(e.code);
+            let text = i18n::error_text(&e);
             view! { <div class="alert error" role="alert"><p>{text}</p></div> }
         })
     }

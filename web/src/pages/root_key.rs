@@ -9,25 +9,13 @@ use pli_api::ErrorCode;
 use wasm_bindgen_futures::JsFuture;
 
 use super::ErrorBox;
-use super::auth::{Messages, NewPassword, check_passwords};
+use super::auth::{Messages, NewPassword, Submit, check_passwords, last_error};
 use crate::app::{Ctx, me};
 use crate::i18n::{fill, t};
 use crate::protocol::{ExportRoot, ImportRoot, RootOffRelay, RootStatus, RootView, WorkerError};
 
 /// A root file is a few hundred bytes: anything much larger is not one.
 const MAX_ROOT_FILE: f64 = 16.0 * 1024.0;
-
-type Submit<I> = Action<I, Result<(), WorkerError>>;
-
-fn error_of<I: 'static>(action: Submit<I>) -> Signal<Option<WorkerError>> {
-    Signal::derive(move || {
-        if action.pending().get() {
-            None
-        } else {
-            action.value().get().and_then(Result::err)
-        }
-    })
-}
 
 /// The name the root file is saved under: the root's first fingerprint groups, so that
 /// two platforms' files are not confused.
@@ -198,7 +186,7 @@ pub fn RootKeyCard() -> impl IntoView {
                 <h3>{move || t!("root.export.title")}</h3>
                 <p class="hint">{move || t!("root.export.help")}</p>
                 <NewPassword password=passphrase repeat=repeat context=context.clone() passphrase=true />
-                <Messages error=error_of(export) />
+                <Messages error=last_error(export) />
                 <div class="actions">
                     <button type="submit" disabled=move || export.pending().get() data-testid="root-export-submit">
                         {move || t!("root.export.submit")}
@@ -243,7 +231,7 @@ pub fn RootKeyCard() -> impl IntoView {
                         prop:value=move || import_phrase.get()
                         on:input=move |ev| import_phrase.set(event_target_value(&ev)) />
                 </div>
-                <ErrorBox error=Signal::derive(move || pick_error.get().or_else(|| error_of(import).get())) />
+                <ErrorBox error=Signal::derive(move || pick_error.get().or_else(|| last_error(import).get())) />
                 <button type="submit" class="primary" disabled=move || import.pending().get() data-testid="root-import-submit">
                     {move || t!("root.import.submit")}
                 </button>
@@ -268,7 +256,7 @@ pub fn RootKeyCard() -> impl IntoView {
                             prop:value=move || code.get() on:input=move |ev| code.set(event_target_value(&ev)) />
                     </div>
                 })}
-                <ErrorBox error=error_of(off) />
+                <ErrorBox error=last_error(off) />
                 <button type="submit" disabled=move || off.pending().get() || !r.saved data-testid="root-off-submit">
                     {move || t!("root.off.submit")}
                 </button>

@@ -63,6 +63,9 @@ pub struct WorkerError {
     pub code: ErrorCode,
     /// Details in English (for the console and bug reports).
     pub detail: String,
+    /// For a login: the real wait, or the attempts left before one.
+    #[serde(default)]
+    pub attempts: pli_api::messages::Attempts,
 }
 
 impl WorkerError {
@@ -71,6 +74,7 @@ impl WorkerError {
         Self {
             code,
             detail: detail.into(),
+            attempts: pli_api::messages::Attempts::default(),
         }
     }
 }
@@ -80,6 +84,7 @@ impl From<pli_client::ClientError> for WorkerError {
         Self {
             code: error.code(),
             detail: error.to_string(),
+            attempts: error.attempts(),
         }
     }
 }

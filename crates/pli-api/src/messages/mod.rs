@@ -34,6 +34,26 @@ pub struct ErrorDetail {
     pub code: ErrorCode,
     /// Explanation for people (the web app shows its own French text per code).
     pub message: String,
+    /// For a failed or refused login (and a password proved again): how long to wait,
+    /// and how many attempts are left before the wait.
+    #[serde(flatten)]
+    pub attempts: Attempts,
+}
+
+/// What a person needs to know about login throttling: the real remaining wait, and a
+/// warning before the last attempt. Absent from every other error.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attempts {
+    /// `rate_limited`: seconds until an attempt is accepted again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_s: Option<u64>,
+    /// `invalid_credentials`, `totp_invalid`: attempts left before logins from here are
+    /// refused for [`Self::lockout_s`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts_left: Option<u64>,
+    /// How long the refusal then lasts, in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lockout_s: Option<u64>,
 }
 
 fn code_from_wire<'de, D: serde::Deserializer<'de>>(

@@ -45,19 +45,64 @@ fn throttle_keys(email: &str, ip: Option<std::net::IpAddr>) -> (String, String) 
     )
 }
 
-/// Refuses the attempt if either key is over its limit; the window's rest is the wait.
-async fn check_throttle(state: &AppState, keys: &(String, String)) -> Result<(), ApiError> {
+/// How each throttling key stands: its failures in the current window, when that
+/// window began, and its limit.
+async fn throttle_windows(
+    state: &AppState,
+    keys: &(String, String),
+) -> Result<[(u64, u64, u64); 2], ApiError> {
     let limits = &state.config.limits;
-    let window = limits.login_window_minutes * 60_000;
-    let since = now_ms().saturating_sub(window);
-    let per_account = state.store.login_failures(&keys.0, since).await?;
-    let per_address = state.store.login_failures(&keys.1, since).await?;
-    if per_account >= limits.login_failures_per_account
-        || per_address >= limits.login_failures_per_address
-    {
-        return Err(ApiError::RateLimited(limits.login_window_minutes * 60));
+    let since = now_ms().saturating_sub(limits.login_window_minutes * 60_000);
+    let mut windows = [(0, 0, 0); 2];
+    for (window, (key, limit)) in windows.iter_mut().zip([
+        (&keys.0, limits.login_failures_per_account),
+        (&keys.1, limits.login_failures_per_address),
+    ]) {
+        let (failures, start) = state
+            .store
+            .login_window(key, since)
+            .await?
+            .unwrap_or((0, 0));
+        *window = (failures, start, limit);
     }
-    Ok(())
+    Ok(windows)
+}
+
+/// Refuses the attempt if either key is over its limit, saying the real wait: until the
+/// window that filled up ends.
+async fn check_throttle(state: &AppState, keys: &(String, String)) -> Result<(), ApiError> {
+    let window = state.config.limits.login_window_minutes * 60_000;
+    let now = now_ms();
+    let wait = throttle_windows(state, keys)
+        .await?
+        .into_iter()
+        .filter(|(failures, _, limit)| failures >= limit)
+        .map(|(_, start, _)| start.saturating_add(window).saturating_sub(now))
+        .max();
+    match wait {
+        Some(wait_ms) => Err(ApiError::RateLimited(wait_ms.div_ceil(1000).max(1))),
+        None => Ok(()),
+    }
+}
+
+/// A failed attempt, just recorded, as the person is told of it: the attempts left
+/// before logins from here are refused, and for how long.
+async fn failed_attempt(
+    state: &AppState,
+    keys: &(String, String),
+    code: ErrorCode,
+) -> Result<ApiError, ApiError> {
+    let attempts_left = throttle_windows(state, keys)
+        .await?
+        .into_iter()
+        .map(|(failures, _, limit)| limit.saturating_sub(failures))
+        .min()
+        .unwrap_or_default();
+    Ok(ApiError::FailedAttempt {
+        code,
+        attempts_left,
+        lockout_s: state.config.limits.login_window_minutes * 60,
+    })
 }
 
 async fn record_failure(
@@ -113,7 +158,7 @@ async fn verify_credentials(
         && auth_key.0.len() == 32;
     let Some(user) = user.filter(|_| matches) else {
         record_failure(state, keys, user).await?;
-        return Err(ApiError::InvalidCredentials);
+        return Err(failed_attempt(state, keys, ErrorCode::InvalidCredentials).await?);
     };
     if user.totp_enabled {
         let Some(code) = totp_code else {
@@ -121,7 +166,7 @@ async fn verify_credentials(
         };
         if !check_totp(state, user, code).await? {
             record_failure(state, keys, Some(user)).await?;
-            return Err(ApiError::TotpInvalid);
+            return Err(failed_attempt(state, keys, ErrorCode::TotpInvalid).await?);
         }
     }
     state.store.clear_login_failures(&keys.0).await?;

@@ -103,16 +103,24 @@ impl Store {
 
     /// Failed logins recorded under `key` since `since`.
     pub async fn login_failures(&self, key: &str, since: u64) -> StoreResult<u64> {
+        Ok(self
+            .login_window(key, since)
+            .await?
+            .map_or(0, |(failures, _)| failures))
+    }
+
+    /// The failed logins recorded under `key` in a window begun since `since`, and when
+    /// that window began.
+    pub async fn login_window(&self, key: &str, since: u64) -> StoreResult<Option<(u64, u64)>> {
         let row = sqlx::query(
-            "SELECT failures FROM login_throttle WHERE key = $1 AND window_start >= $2",
+            "SELECT failures, window_start FROM login_throttle WHERE key = $1 AND window_start >= $2",
         )
         .bind(key)
         .bind(big(since)?)
         .fetch_optional(self.pool())
         .await?;
-        row.map(|r| get_u64(&r, "failures"))
+        row.map(|r| Ok((get_u64(&r, "failures")?, get_u64(&r, "window_start")?)))
             .transpose()
-            .map(Option::unwrap_or_default)
     }
 
     /// Counts one failed login under `key`, starting a new window if the last began

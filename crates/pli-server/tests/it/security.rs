@@ -198,7 +198,8 @@ async fn login_throttling_slows_an_attacker_without_locking_the_victim_out() {
         .await;
     let key = victim.session.account_key().cloned();
     drop(victim);
-    for _ in 0..5 {
+    // Each failure says how many attempts are left before the wait, and how long it is.
+    for left in (0..5).rev() {
         let error = Session::login(
             &app.client,
             "victim@tj.test",
@@ -210,6 +211,8 @@ async fn login_throttling_slows_an_attacker_without_locking_the_victim_out() {
         .await
         .unwrap_err();
         assert_eq!(error.code(), pli_api::ErrorCode::InvalidCredentials);
+        assert_eq!(error.attempts().attempts_left, Some(left));
+        assert_eq!(error.attempts().lockout_s, Some(15 * 60));
     }
     let error = Session::login(
         &app.client,
@@ -226,6 +229,9 @@ async fn login_throttling_slows_an_attacker_without_locking_the_victim_out() {
         pli_api::ErrorCode::RateLimited,
         "the attacker's address is slowed down"
     );
+    // The real wait: what is left of the window the failures filled, not a guess.
+    let wait = error.attempts().retry_after_s.unwrap();
+    assert!((15 * 60 - 30..=15 * 60).contains(&wait), "{wait}");
     // Behind a trusted proxy, the attacker's address is blocked, not the account.
     let app2 = spawn_app_with(Backend::Sqlite, |c| c.trust_proxy = true).await;
     let platform2 = app2.platform_admin().await;

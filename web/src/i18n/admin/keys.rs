@@ -5,8 +5,8 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
     ("admin.keys.title", "Clé du service", "Service key"),
     (
         "admin.keys.intro",
-        "Les plis adressés au service sont chiffrés avec sa clé actuelle. Faites-la tourner régulièrement, après un départ, ou si vous soupçonnez une compromission : les anciens plis restent lisibles par les membres actuels.",
-        "Exchanges sent to the service are encrypted to its current key. Rotate it regularly, after someone leaves, or if you suspect a compromise: older exchanges stay readable by current members.",
+        "Les plis adressés au service sont chiffrés avec sa clé actuelle. Renouvelez-la régulièrement, après un départ, ou si vous soupçonnez une compromission : les anciens plis restent lisibles par les membres actuels.",
+        "Exchanges sent to the service are encrypted to its current key. Renew it regularly, after someone leaves, or if you suspect a compromise: older exchanges stay readable by current members.",
     ),
     (
         "admin.keys.none",
@@ -20,8 +20,8 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
     ),
     (
         "admin.keys.rotate",
-        "Faire tourner la clé du service",
-        "Rotate the service key",
+        "Renouveler la clé du service",
+        "Renew the service key",
     ),
     (
         "admin.keys.create.title",
@@ -30,8 +30,8 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
     ),
     (
         "admin.keys.rotate.title",
-        "Faire tourner la clé du service ?",
-        "Rotate the service key?",
+        "Renouveler la clé du service ?",
+        "Renew the service key?",
     ),
     (
         "admin.keys.rotate.help",

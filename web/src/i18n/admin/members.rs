@@ -156,8 +156,8 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
     ),
     (
         "admin.remove.help",
-        "Ses sessions sont fermées et ses clés du service supprimées immédiatement. Cette personne ne pourra plus rien lire ni envoyer. Elle a pu conserver une copie de la clé : faites ensuite tourner la clé du service.",
-        "Their sessions are ended and their service keys deleted at once. This person can no longer read or send anything. They may have kept a copy of the key: rotate the service key afterwards.",
+        "Ses sessions sont fermées et ses clés du service supprimées immédiatement. Cette personne ne pourra plus rien lire ni envoyer. Elle a pu conserver une copie de la clé : renouvelez ensuite la clé du service.",
+        "Their sessions are ended and their service keys deleted at once. This person can no longer read or send anything. They may have kept a copy of the key: renew the service key afterwards.",
     ),
     (
         "admin.remove.confirm",
@@ -166,8 +166,8 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
     ),
     (
         "admin.removed",
-        "Membre retiré : sessions fermées, clés retirées. Il est recommandé de faire tourner la clé du service.",
-        "Member removed: sessions ended, keys withdrawn. Rotating the service key is recommended.",
+        "Membre retiré : sessions fermées, clés retirées. Il est recommandé de renouveler la clé du service.",
+        "Member removed: sessions ended, keys withdrawn. Renewing the service key is recommended.",
     ),
     (
         "admin.removed.detail",
@@ -176,13 +176,13 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
     ),
     (
         "admin.removed.rotate",
-        "Faire tourner la clé maintenant",
-        "Rotate the key now",
+        "Renouveler la clé maintenant",
+        "Renew the key now",
     ),
     (
         "admin.removed.rotated",
-        "Membre retiré, et la clé du service a tourné depuis (génération {generation}) : {name} ne pourra lire aucun des prochains plis.",
-        "Member removed, and the service key has turned since (generation {generation}): {name} cannot read any later exchange.",
+        "Membre retiré, et la clé du service a été renouvelée depuis (génération {generation}) : {name} ne pourra lire aucun des prochains plis.",
+        "Member removed, and the service key has been renewed since (generation {generation}): {name} cannot read any later exchange.",
     ),
     // ----- password-loss reset
     ("admin.reset", "Mot de passe perdu", "Lost password"),

@@ -25,10 +25,12 @@ use crate::protocol::{SignedIn, WorkerError};
 use crate::strength::{self, Unavailable};
 
 /// A form's submission.
-type Submit<I> = Action<I, Result<(), WorkerError>>;
+pub(crate) type Submit<I> = Action<I, Result<(), WorkerError>>;
 
 /// The error the last run of `action` ended with, hidden while it runs again.
-fn last_error<I: Send + Sync + 'static>(action: Submit<I>) -> Signal<Option<WorkerError>> {
+pub(crate) fn last_error<I: Send + Sync + 'static>(
+    action: Submit<I>,
+) -> Signal<Option<WorkerError>> {
     Signal::derive(move || {
         if action.pending().get() {
             None
