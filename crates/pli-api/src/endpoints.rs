@@ -390,6 +390,6 @@ mod tests {
                 d.path
             );
         }
-        assert_eq!(ALL.len(), 52);
+        assert_eq!(ALL.len(), 54);
     }
 }
