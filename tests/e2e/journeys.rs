@@ -449,11 +449,31 @@ async fn journey_1_platform_set_up_organisations_admins_and_a_member() {
         .goto(&format!("#/setup/{}", server.setup_token))
         .await
         .unwrap();
-    second
-        .wait_for_text("Ce lien n'est plus valable", Duration::from_secs(30))
+    // It says the platform is most likely set up, shows no form, and does not send the
+    // platform's own authority to "their administrator".
+    second.find("[data-testid=setup-used]").await.unwrap();
+    let said = text(&second, "[data-testid=setup-used]").await;
+    assert!(said.contains("déjà en service"), "{said}");
+    assert!(!said.contains("administrateur"), "{said}");
+    let no_form = second
+        .run("return document.querySelector('#setup-name') === null")
         .await
         .unwrap();
-    second.record("setup-reused").await.unwrap();
+    assert_eq!(
+        no_form,
+        serde_json::Value::Bool(true),
+        "no form for a used link"
+    );
+    second.record("setup-used").await.unwrap();
+    // A link cut by a mail client is said to be incomplete, not used or expired.
+    second
+        .goto(&format!("#/setup/{}", &server.setup_token[..30]))
+        .await
+        .unwrap();
+    second.find("[data-testid=link-incomplete]").await.unwrap();
+    second.goto("#/invitation/AbC-trop-court").await.unwrap();
+    second.find("[data-testid=link-incomplete]").await.unwrap();
+    second.record("link-incomplete").await.unwrap();
     second.close().await.unwrap();
 
     // Two services, each with a first admin invited.

@@ -422,6 +422,17 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "That was the last attempt: logging in from this computer is suspended for {minutes} minutes.",
     ),
     (
+        "link.incomplete",
+        "Ce lien est incomplet : une partie a été coupée en le copiant ou par la messagerie. Ouvrez-le depuis le message reçu, ou recopiez-le en entier.",
+        "This link is incomplete: part of it was cut when copied or by the mail client. Open it from the message you received, or copy it whole.",
+    ),
+    (
+        "setup.used",
+        "Ce lien de mise en service a déjà servi ou a expiré : la plateforme est sans doute déjà en service. Connectez-vous avec le compte créé alors ; s'il n'a jamais été créé, l'exploitant du relais obtient un nouveau lien en redémarrant le relais, qui l'affiche tant que la plateforme n'est pas en service.",
+        "This set-up link was already used or has expired: the platform is most likely set up already. Log in with the account made then; if none was made, the relay's operator gets a new link by restarting the relay, which prints one as long as the platform is not set up.",
+    ),
+    ("setup.used.login", "Se connecter", "Log in"),
+    (
         "account.kit",
         "Revoir mon kit de secours",
         "See my recovery kit again",

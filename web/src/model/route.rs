@@ -77,6 +77,26 @@ impl Route {
     }
 }
 
+/// Whether a one-time link's token arrived whole: the relay's tokens are 43 base64url
+/// characters, and a link's `?root=` (if any) names a fingerprint of 64 hexadecimal
+/// digits. A link cut by a mail client or a copy fails this before the relay is asked,
+/// and the page says the link is incomplete rather than used or expired.
+pub fn link_complete(token: &str) -> bool {
+    let (token, root) = match token.split_once("?root=") {
+        Some((token, root)) => (token, Some(root)),
+        None => (token, None),
+    };
+    let token_ok = token.len() == 43
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let root_ok = root.is_none_or(|root| {
+        let digits: Vec<u8> = root.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+        digits.len() == 64 && digits.iter().all(u8::is_ascii_hexdigit)
+    });
+    token_ok && root_ok
+}
+
 #[cfg(test)]
 mod tests {
     use super::Route;
@@ -116,5 +136,25 @@ mod tests {
         assert_eq!(Route::parse("#/nowhere"), Route::Inbox);
         // A link whose token was cut off is not a set-up link.
         assert_eq!(Route::parse("#/setup"), Route::Inbox);
+    }
+
+    #[test]
+    fn a_cut_link_is_told_from_a_whole_one() {
+        let token = "A".repeat(43);
+        assert!(super::link_complete(&token));
+        assert!(super::link_complete(&format!(
+            "{token}?root={}",
+            "0f".repeat(32)
+        )));
+        assert!(!super::link_complete(&token[..40]), "token cut");
+        assert!(
+            !super::link_complete(&format!("{token}?root={}", "0f".repeat(20))),
+            "root cut"
+        );
+        assert!(
+            !super::link_complete(&format!("{}%2", &token[..41])),
+            "mangled"
+        );
+        assert!(!super::link_complete(""));
     }
 }

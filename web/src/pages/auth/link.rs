@@ -5,12 +5,12 @@
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use pli_api::InvitationKind;
 use pli_api::messages::InvitationInfo;
+use pli_api::{ErrorCode, InvitationKind};
 
-use super::{Messages, NewPassword, Submit, after_login, check_passwords, last_error};
+use super::{ErrorBox, Messages, NewPassword, Submit, after_login, check_passwords, last_error};
 use crate::app::Ctx;
-use crate::i18n::{fill, t};
+use crate::i18n::{fill, key, t};
 use crate::protocol::{self, WorkerError};
 
 /// The error to show: the last submission's, else the link's own.
@@ -26,6 +26,19 @@ fn shown<T: Clone + Send + Sync + 'static, I: Send + Sync + 'static>(
     })
 }
 
+/// What a cut link's page says instead of a form: the link is incomplete, not used.
+fn incomplete_link(title: crate::i18n::Key) -> AnyView {
+    view! {
+        <section class="card narrow">
+            <h1>{move || t(title)}</h1>
+            <div class="alert error" role="alert" data-testid="link-incomplete">
+                <p>{move || t!("link.incomplete")}</p>
+            </div>
+        </section>
+    }
+    .into_any()
+}
+
 /// The typed parts of the set-up form.
 #[derive(Clone)]
 struct SetupForm {
@@ -37,6 +50,9 @@ struct SetupForm {
 
 #[component]
 pub fn Setup(token: String) -> impl IntoView {
+    if !crate::model::route::link_complete(&token) {
+        return incomplete_link(key!("setup.title"));
+    }
     let ctx = expect_context::<Ctx>();
     let email = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
@@ -87,6 +103,18 @@ pub fn Setup(token: String) -> impl IntoView {
         <section class="card narrow">
             <h1>{move || t!("setup.title")}</h1>
             <p>{move || t!("setup.help")}</p>
+            // A used link shows no form: the platform is most likely set up already.
+            {move || lookup.get().and_then(Result::err).map(|e| if e.code == ErrorCode::InvitationInvalid {
+                view! {
+                    <div class="alert warning" role="alert" data-testid="setup-used">
+                        <p>{move || t!("setup.used")}</p>
+                        <p><a href=crate::app::Route::Login.href()>{move || t!("setup.used.login")}</a></p>
+                    </div>
+                }.into_any()
+            } else {
+                view! { <ErrorBox error=Signal::derive(move || Some(e.clone())) /> }.into_any()
+            })}
+            <Show when=move || lookup.get().is_some_and(|r| r.is_ok())>
             {move || policy.get().and_then(Result::ok).map(log_policy)}
             <form on:submit=submit>
                 <div class="field">
@@ -100,14 +128,16 @@ pub fn Setup(token: String) -> impl IntoView {
                         prop:value=email on:input=move |ev| email.set(event_target_value(&ev)) />
                 </div>
                 <NewPassword password=password repeat=repeat context=context />
-                <Messages error=shown(lookup, setup) />
+                <Messages error=last_error(setup) />
                 <button type="submit" class="primary" disabled=busy>{move || t!("setup.submit")}</button>
                 <Show when=move || busy.get()>
                     <p role="status" class="hint">{move || t!("setup.generating")}</p>
                 </Show>
             </form>
+            </Show>
         </section>
     }
+    .into_any()
 }
 
 /// What the invitation form sends: the password twice, and the platform root's
@@ -121,6 +151,9 @@ struct AcceptForm {
 
 #[component]
 pub fn Invitation(token: String) -> impl IntoView {
+    if !crate::model::route::link_complete(&token) {
+        return incomplete_link(key!("invitation.title"));
+    }
     let ctx = expect_context::<Ctx>();
     let password = RwSignal::new(String::new());
     let repeat = RwSignal::new(String::new());
@@ -227,6 +260,7 @@ pub fn Invitation(token: String) -> impl IntoView {
             <Messages error=shown(lookup, accept) />
         </section>
     }
+    .into_any()
 }
 
 /// The transparency log's policy the platform authority is about to sign: the witnesses
