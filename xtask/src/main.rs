@@ -31,6 +31,7 @@ mod test;
 mod tidy;
 mod web;
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -67,6 +68,20 @@ binaryen) to target/tools/npm.
 ";
 
 fn main() -> ExitCode {
+    // Cargo runs the wasm tests through `target/tools/bin/wasm-bindgen-test-runner`, a link
+    // to this binary (`deps::Browser`): called by that name, xtask is the runner.
+    let invoked_as = std::env::args_os().next().unwrap_or_default();
+    if Path::new(&invoked_as).file_name() == Some(OsStr::new(deps::TEST_RUNNER)) {
+        return match wasm_bindgen_cli::wasm_bindgen_test_runner::run_cli_with_args(
+            std::env::args_os(),
+        ) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,7 +6,7 @@
 //! of [`WASM_CRATES`]) → tidy → web bundle (without wasm-opt, to keep CI short) →
 //! throwaway PostgreSQL → native tests (nextest, with `PLI_TEST_DATABASE_URL`, and
 //! `PLI_WEB_DIST` and `PLI_AXE_JS` for the browser end-to-end tests that serve the bundle
-//! and check each page's accessibility) → doc tests → WASM tests in headless Chromium.
+//! and check each page's accessibility) (no doc tests: tidy forbids them) → WASM tests in headless Chromium.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -131,16 +131,15 @@ pub(crate) fn run(ws: &Workspace) -> Result<()> {
     report.step("native tests", || {
         native_tests(nextest, postgres.as_ref(), bundle.as_ref(), &axe)
     });
-    if nextest {
-        // nextest does not run doc tests; `cargo test` (the fallback) does.
-        report.step("doc tests", || doc_tests(postgres.as_ref()));
-    }
     drop(postgres);
 
     let browser = report.step_value("browser test runner", || {
         let browser = Browser::prepare(ws)?;
         Ok((
-            format!("wasm-bindgen-test-runner {}", deps::WASM_BINDGEN_VERSION),
+            format!(
+                "wasm-bindgen-test-runner {} (xtask)",
+                deps::WASM_BINDGEN_VERSION
+            ),
             browser,
         ))
     });
@@ -206,17 +205,6 @@ fn native_tests(
     } else {
         libtest_note(&text)
     };
-    verdict(&captured, note)
-}
-
-/// The workspace's doc tests (there may be none).
-fn doc_tests(postgres: Option<&Postgres>) -> Result<String> {
-    let mut cmd = Cmd::new("cargo").args(["test", "--workspace", "--doc", "--locked"]);
-    if let Some(pg) = postgres {
-        cmd = cmd.env(pg::URL_VAR, pg.url());
-    }
-    let captured = cmd.run_tee()?;
-    let note = libtest_note(&captured.text()).or_else(|_| Ok("no doc tests".to_owned()));
     verdict(&captured, note)
 }
 

@@ -3,6 +3,10 @@
 //! * every `.rs` file under `crates/*/src` and `xtask/src` starts with a `//!` module doc;
 //! * no ignored test anywhere (`crates/`, `tests/`, `web/`, `xtask/`): a known bug is a
 //!   test asserting today's behaviour with a FIXME;
+//! * **no doc tests**: every code block in a doc comment names a language other than Rust
+//!   (```` ```text ````, ```` ```sh ````…). `cargo xtask test` runs the tests with nextest,
+//!   which does not run doc tests, and a `cargo test --doc` pass that found none cost two
+//!   minutes of every CI run; an example worth running is a test in `tests/`.
 //! * no printing macros in library crates' `src/` (crates with no `[[bin]]` and no
 //!   `src/main.rs`; build scripts are not under `src/`);
 //! * **the relay never links private-key types**: in every crate of [`RELAY_CRATES`],
@@ -37,6 +41,7 @@ pub(crate) fn run(ws: &Workspace) -> Result<()> {
     let mut problems = Vec::new();
     module_docs(ws, &mut problems)?;
     no_ignored_tests(ws, &mut problems)?;
+    no_doc_tests(ws, &mut problems)?;
     no_printing_in_libraries(ws, &mut problems)?;
     stays_inside_repository(ws, &mut problems)?;
     paths_spelled_once(ws, &mut problems)?;
@@ -89,6 +94,57 @@ fn no_ignored_tests(ws: &Workspace, problems: &mut Vec<String>) -> Result<()> {
         }
     }
     Ok(())
+}
+
+fn no_doc_tests(ws: &Workspace, problems: &mut Vec<String>) -> Result<()> {
+    let dirs: Vec<PathBuf> = ["crates", "tests", "web", "xtask"]
+        .iter()
+        .map(|dir| ws.root.join(dir))
+        .collect();
+    for file in rust_files(&dirs)? {
+        let mut open = false;
+        for (number, line) in read(&file)?.lines().enumerate() {
+            let Some(info) = doc_fence(line) else {
+                continue;
+            };
+            if !open && runs_as_doc_test(info) {
+                problems.push(format!(
+                    "{}:{}: doc test (name the block's language, e.g. ```text, or make it a test)",
+                    relative(ws, &file),
+                    number + 1
+                ));
+            }
+            open = !open;
+        }
+    }
+    Ok(())
+}
+
+/// The info string of a code fence in a doc comment (`///` or `//!`), if the line is one.
+fn doc_fence(line: &str) -> Option<&str> {
+    let line = line.trim_start();
+    let comment = line
+        .strip_prefix("///")
+        .or_else(|| line.strip_prefix("//!"))?;
+    comment.trim_start().strip_prefix("```").map(str::trim)
+}
+
+/// Whether rustdoc would compile a block opened with this info string: no language, or
+/// Rust, or only rustdoc's attributes.
+fn runs_as_doc_test(info: &str) -> bool {
+    const RUSTDOC: &[&str] = &[
+        "rust",
+        "ignore",
+        "no_run",
+        "should_panic",
+        "compile_fail",
+        "test_harness",
+        "standalone_crate",
+    ];
+    info.split([',', ' '])
+        .map(str::trim)
+        .filter(|word| !word.is_empty())
+        .all(|word| RUSTDOC.contains(&word) || word.starts_with("edition"))
 }
 
 fn no_printing_in_libraries(ws: &Workspace, problems: &mut Vec<String>) -> Result<()> {
@@ -336,7 +392,25 @@ fn relative(ws: &Workspace, path: &Path) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{contains_macro, crypto_features, must_stay_inside, writes_api_path};
+    use super::{
+        contains_macro, crypto_features, doc_fence, must_stay_inside, runs_as_doc_test,
+        writes_api_path,
+    };
+
+    #[test]
+    fn finds_doc_tests() {
+        let fence = ["//! ", "```"].concat();
+        assert_eq!(doc_fence(&fence), Some(""));
+        assert!(runs_as_doc_test(""));
+        let rust = ["    /// ", "```rust,no_run"].concat();
+        assert_eq!(doc_fence(&rust), Some("rust,no_run"));
+        assert!(runs_as_doc_test("rust,no_run"));
+        assert!(runs_as_doc_test("edition2021"));
+        assert!(!runs_as_doc_test("text"));
+        assert!(!runs_as_doc_test("sh"));
+        assert_eq!(doc_fence("// ```"), None);
+        assert_eq!(doc_fence("let fence = \"```\";"), None);
+    }
 
     #[test]
     fn finds_relay_paths_written_by_hand() {
