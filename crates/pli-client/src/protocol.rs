@@ -2,15 +2,23 @@
 //! to a key, before it shows an exchange as coming from its sender, before it shows a
 //! receipt. Shared by the CLI, the tests and (compiled to WebAssembly) the web app.
 
+use std::collections::BTreeMap;
+
 use pli_api::messages::{
-    CertificateChain, DirectoryKey, DirectoryOrg, ExchangeDetail, ReceiptEntry,
+    CertificateChain, DirectoryKey, DirectoryOrg, ExchangeDetail, ExchangePage, ExchangeSummary,
+    ReceiptEntry,
 };
 use pli_api::{ExchangeId, OrgId};
 use pli_crypto::age::Recipient;
 use pli_crypto::cert::{OrgCertificate, OrgKeyCertificate, Role, TrustRoot, UserCertificate};
-use pli_crypto::envelope::Envelope;
+use pli_crypto::envelope::{Envelope, Priority};
+use pli_crypto::grant::OrgKey;
+use pli_crypto::manifest::Category;
+use pli_crypto::preview::Preview;
 use pli_crypto::receipt::Receipt;
 use pli_crypto::sign::{Fingerprint, Signed};
+
+use serde::{Deserialize, Serialize};
 
 use crate::ClientError;
 
@@ -157,26 +165,44 @@ pub fn verify_exchange(
     id: &ExchangeId,
     detail: &ExchangeDetail,
 ) -> Result<VerifiedExchange, ClientError> {
-    let wire = detail
-        .envelope
-        .as_ref()
-        .ok_or_else(|| ClientError::verification("the exchange is not delivered"))?;
+    if detail.summary.envelope.is_none() {
+        return Err(ClientError::verification("the exchange is not delivered"));
+    }
+    if detail.summary.exchange_id != *id {
+        return Err(ClientError::verification(
+            "the envelope does not describe this exchange or its sender",
+        ));
+    }
     let chain = detail
         .sender
         .as_ref()
         .ok_or_else(|| ClientError::verification("the sender's certificate is missing"))?;
-    let sender = verify_chain(root, chain)?;
+    verify_envelope(verify_chain(root, chain)?, &detail.summary)
+}
+
+/// Verifies the envelope of a delivered exchange as signed by `sender` (certified to the
+/// root already), and that it says what the relay's description says: this exchange,
+/// this sender, these two organisations.
+fn verify_envelope(
+    sender: UserCertificate,
+    summary: &ExchangeSummary,
+) -> Result<VerifiedExchange, ClientError> {
+    let wire = summary
+        .envelope
+        .as_ref()
+        .ok_or_else(|| ClientError::verification("the exchange is not delivered"))?;
     let signed = signed::<Envelope>(wire)?;
     let envelope = signed.verify(&sender.signing_key).map_err(|e| {
         ClientError::verification(format!("the envelope's signature does not verify: {e}"))
     })?;
-    let consistent = envelope.exchange_id == *id
+    let consistent = envelope.exchange_id == summary.exchange_id
         && envelope.sender_user_id == sender.user_id
         && envelope.sender_org_id == sender.org_id
         && envelope.sender_key == sender.signing_key.fingerprint()
-        && detail.summary.exchange_id == *id
-        && detail.summary.sender_org_id == envelope.sender_org_id
-        && detail.summary.recipient_org_id == envelope.recipient_org_id;
+        && summary.sender_user_id == envelope.sender_user_id
+        && summary.sender_org_id == envelope.sender_org_id
+        && summary.recipient_org_id == envelope.recipient_org_id
+        && summary.urgent == (envelope.priority == Priority::Urgent);
     if !consistent {
         return Err(ClientError::verification(
             "the envelope does not describe this exchange or its sender",
@@ -187,6 +213,136 @@ pub fn verify_exchange(
         envelope,
         sender,
     })
+}
+
+/// Which list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mailbox {
+    /// Exchanges delivered to my organisation.
+    Inbox,
+    /// Exchanges my organisation sent.
+    Outbox,
+}
+
+/// A page of a mailbox as a person's software shows it: each row with what its sender
+/// sealed for lists, verified and decrypted here ([`verify_listing`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListedPage {
+    /// The rows, in the relay's order (urgent first, newest first).
+    pub rows: Vec<ListedExchange>,
+    /// Where the next page starts; none on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// One row of a mailbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListedExchange {
+    /// The relay's description, without the envelope (verified here, then dropped).
+    pub summary: ExchangeSummary,
+    /// What the sender sealed for the list, as far as it verified.
+    pub preview: Listed,
+}
+
+/// What a row can say beyond the relay's word.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Listed {
+    /// The envelope verified (signed by its sender, certified to the root) and its
+    /// preview decrypted.
+    Read(ListedPreview),
+    /// Not delivered yet: no envelope, no preview.
+    Pending,
+    /// The envelope verified, but no preview can be read here: the exchange was sent
+    /// before previews existed, or for a key generation this person does not hold.
+    Sealed {
+        /// The sender's certified name.
+        sender_name: String,
+    },
+    /// The envelope, its sender or its preview did not verify: only the relay's word is
+    /// left, and the list must say so.
+    Unverified,
+}
+
+/// A decrypted, verified preview.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListedPreview {
+    /// The sender's certified name.
+    pub sender_name: String,
+    /// Category.
+    pub category: Category,
+    /// Subject line.
+    pub subject: String,
+    /// Case reference, possibly empty.
+    pub case_reference: String,
+    /// The files' plaintext sizes added up, in bytes.
+    pub size: u64,
+}
+
+/// Verifies a mailbox page: each distinct sender's chain once, each row's envelope
+/// against it and against the relay's description, then decrypts each preview with
+/// `org_keys` (my organisation's, by generation). A row that does not verify is
+/// [`Listed::Unverified`]; the page itself never fails.
+pub fn verify_listing(
+    root: &TrustRoot,
+    page: ExchangePage,
+    my_org: &OrgId,
+    org_keys: &BTreeMap<u32, OrgKey>,
+) -> ListedPage {
+    let senders: Vec<UserCertificate> = page
+        .senders
+        .iter()
+        .filter_map(|chain| verify_chain(root, chain).ok())
+        .collect();
+    let rows = page
+        .exchanges
+        .into_iter()
+        .map(|mut summary| {
+            let preview = listed(&senders, &summary, my_org, org_keys);
+            summary.envelope = None;
+            ListedExchange { summary, preview }
+        })
+        .collect();
+    ListedPage {
+        rows,
+        next_cursor: page.next_cursor,
+    }
+}
+
+fn listed(
+    senders: &[UserCertificate],
+    summary: &ExchangeSummary,
+    my_org: &OrgId,
+    org_keys: &BTreeMap<u32, OrgKey>,
+) -> Listed {
+    if summary.envelope.is_none() {
+        return Listed::Pending;
+    }
+    // A person may hold several certificates (keys renewed): the envelope names its key.
+    let verified = senders
+        .iter()
+        .filter(|cert| cert.user_id == summary.sender_user_id)
+        .find_map(|cert| verify_envelope(cert.clone(), summary).ok());
+    let Some(exchange) = verified else {
+        return Listed::Unverified;
+    };
+    let sender_name = exchange.sender.display_name;
+    let key = generation_for(&exchange.envelope, my_org).and_then(|g| org_keys.get(&g));
+    let (Some(sealed), Some(key)) = (&exchange.envelope.preview, key) else {
+        return Listed::Sealed { sender_name };
+    };
+    match Preview::open(std::slice::from_ref(&key.identity), sealed) {
+        Ok(preview) if preview.exchange_id == summary.exchange_id => {
+            Listed::Read(ListedPreview {
+                sender_name,
+                category: preview.category,
+                subject: preview.subject,
+                case_reference: preview.case_reference,
+                size: preview.size,
+            })
+        }
+        _ => Listed::Unverified,
+    }
 }
 
 /// A read receipt that verified.

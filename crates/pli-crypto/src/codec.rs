@@ -39,6 +39,8 @@ pub enum Domain {
     UserCertificate,
     /// The encrypted description of an exchange.
     Manifest,
+    /// The encrypted preview of an exchange shown in lists, sealed inside its envelope.
+    Preview,
     /// A user's private keys, sealed with their bundle key.
     KeyBundle,
     /// An organisation's private key wrapped for one member.
@@ -64,6 +66,7 @@ impl Domain {
             Self::OrgKey => b"pli/v1/org-key\0",
             Self::UserCertificate => b"pli/v1/user\0",
             Self::Manifest => b"pli/v1/manifest\0",
+            Self::Preview => b"pli/v1/preview\0",
             Self::KeyBundle => b"pli/v1/key-bundle\0",
             Self::KeyGrant => b"pli/v1/key-grant\0",
             Self::Revocation => b"pli/v1/revocation\0",
@@ -81,6 +84,7 @@ impl Domain {
             Self::OrgKey => "organisation key certificate",
             Self::UserCertificate => "user certificate",
             Self::Manifest => "manifest",
+            Self::Preview => "preview",
             Self::KeyBundle => "key bundle",
             Self::KeyGrant => "key grant",
             Self::Revocation => "revocation",

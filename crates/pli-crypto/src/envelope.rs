@@ -5,6 +5,7 @@ use pli_api::{ExchangeId, OrgId, UserId};
 
 use crate::Error;
 use crate::codec::{Canonical, Decoder, Domain, Encoder};
+use crate::preview::MAX_SEALED_LEN;
 use crate::sign::Fingerprint;
 
 /// The most files one exchange carries.
@@ -58,6 +59,10 @@ pub struct Envelope {
     pub manifest: ObjectRef,
     /// The encrypted files, in the manifest's order.
     pub files: Vec<ObjectRef>,
+    /// The sealed [`Preview`](crate::preview::Preview) lists show, encrypted to the
+    /// manifest's keys (at most [`MAX_SEALED_LEN`] bytes); none in an envelope signed
+    /// before previews existed (the relay no longer accepts such a one).
+    pub preview: Option<Vec<u8>>,
 }
 
 impl Envelope {
@@ -106,6 +111,11 @@ impl Canonical for Envelope {
         encode_object(e, &self.manifest);
         e.count(self.files.len(), MAX_FILES, "files");
         self.files.iter().for_each(|file| encode_object(e, file));
+        // Last and without a marker, so that an envelope signed before previews existed
+        // still decodes (and still encodes to the bytes that were signed).
+        if let Some(preview) = &self.preview {
+            e.bytes(preview, MAX_SEALED_LEN, "preview");
+        }
     }
 
     fn decode_fields(d: &mut Decoder<'_>) -> Result<Self, Error> {
@@ -135,6 +145,11 @@ impl Canonical for Envelope {
         let files = (0..count)
             .map(|_| decode_object(d))
             .collect::<Result<_, _>>()?;
+        let preview = if d.at_end() {
+            None
+        } else {
+            Some(d.bytes(MAX_SEALED_LEN, "preview")?.to_vec())
+        };
         Ok(Self {
             exchange_id,
             sender_user_id,
@@ -149,6 +164,7 @@ impl Canonical for Envelope {
             in_reply_to,
             manifest,
             files,
+            preview,
         })
     }
 }

@@ -29,6 +29,7 @@ mod error;
 pub mod keys;
 pub mod manifest;
 pub mod password;
+pub mod preview;
 pub mod receipt;
 pub mod sign;
 pub mod statement;

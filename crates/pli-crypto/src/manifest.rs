@@ -22,14 +22,27 @@ pub const MAX_MEDIA_TYPE_LEN: usize = 127;
 // The vocabulary is pli-api's; its canonical encoding, a byte, is this module's.
 pub use pli_api::Category;
 
-fn category_to_u8(category: Category) -> u8 {
-    match category {
+/// A category's canonical byte (shared with the preview).
+pub(crate) fn encode_category(e: &mut Encoder, category: Category) {
+    e.u8(match category {
         Category::Signalement => 1,
         Category::Rapport => 2,
         Category::Decision => 3,
         Category::DemandeEvaluation => 4,
         Category::Autre => 5,
-    }
+    });
+}
+
+/// A category from its canonical byte.
+pub(crate) fn decode_category(d: &mut Decoder<'_>) -> Result<Category, Error> {
+    Ok(match d.u8()? {
+        1 => Category::Signalement,
+        2 => Category::Rapport,
+        3 => Category::Decision,
+        4 => Category::DemandeEvaluation,
+        5 => Category::Autre,
+        _ => return Err(d.error("unknown category")),
+    })
 }
 
 /// One file of an exchange, as the sender described it.
@@ -67,7 +80,7 @@ impl Canonical for Manifest {
 
     fn encode_fields(&self, e: &mut Encoder) {
         e.id(&self.exchange_id);
-        e.u8(category_to_u8(self.category));
+        encode_category(e, self.category);
         e.str(&self.subject, MAX_SUBJECT_LEN, "subject");
         e.str(&self.message, MAX_MESSAGE_LEN, "message");
         e.str(
@@ -86,14 +99,7 @@ impl Canonical for Manifest {
 
     fn decode_fields(d: &mut Decoder<'_>) -> Result<Self, Error> {
         let exchange_id = d.id()?;
-        let category = match d.u8()? {
-            1 => Category::Signalement,
-            2 => Category::Rapport,
-            3 => Category::Decision,
-            4 => Category::DemandeEvaluation,
-            5 => Category::Autre,
-            _ => return Err(d.error("unknown category")),
-        };
+        let category = decode_category(d)?;
         let subject = d.str(MAX_SUBJECT_LEN, "subject")?;
         let message = d.str(MAX_MESSAGE_LEN, "message")?;
         let case_reference = d.str(MAX_CASE_REFERENCE_LEN, "case reference")?;

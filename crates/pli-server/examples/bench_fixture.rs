@@ -330,6 +330,8 @@ async fn complete(options: &Options) -> Result<serde_json::Value> {
         in_reply_to: summary.in_reply_to,
         manifest: *manifest,
         files: files.to_vec(),
+        // The relay's benchmarks list rows; none decrypts a preview.
+        preview: None,
     };
     let request = CompleteExchange {
         envelope: Signed::sign(&envelope, &session.keys.signing)?.to_wire(),

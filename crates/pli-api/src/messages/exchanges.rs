@@ -92,6 +92,11 @@ pub struct ExchangeSummary {
     pub first_read_at: Option<u64>,
     /// The exchange this answers.
     pub in_reply_to: Option<ExchangeId>,
+    /// The signed envelope, once delivered: it carries the sealed preview a list shows
+    /// (subject, category, case reference, plaintext size), which only the two
+    /// organisations' members can read and the sender's signature vouches for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub envelope: Option<SignedObject>,
 }
 
 /// A page of exchanges.
@@ -101,15 +106,17 @@ pub struct ExchangePage {
     pub exchanges: Vec<ExchangeSummary>,
     /// Pass as `cursor` for the next page; absent on the last page.
     pub next_cursor: Option<String>,
+    /// The certificate chain of each sender of a delivered row, once each: what verifies
+    /// the envelopes (and so the previews) of the page.
+    #[serde(default)]
+    pub senders: Vec<CertificateChain>,
 }
 
 /// An exchange with what a party needs to verify and open it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExchangeDetail {
-    /// The listing fields.
+    /// The listing fields, with the signed envelope once delivered.
     pub summary: ExchangeSummary,
-    /// The signed envelope (once delivered).
-    pub envelope: Option<SignedObject>,
     /// The sender's certificate chain (to verify the envelope).
     pub sender: Option<CertificateChain>,
     /// Read receipts, each with its reader's certificate chain.

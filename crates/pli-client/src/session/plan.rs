@@ -21,6 +21,7 @@
 use pli_api::{Base64, ExchangeId, OrgId, UserId};
 use pli_crypto::age::EncryptionSeed;
 use pli_crypto::manifest::{Category, FileEntry, Manifest};
+use pli_crypto::preview::Preview;
 use serde::{Deserialize, Serialize};
 
 use crate::ClientError;
@@ -90,6 +91,11 @@ pub(super) struct Plan {
     /// order, concatenated (32 bytes each). Empty in version 1.
     #[serde(default)]
     pub(super) segments: Vec<Base64>,
+    /// The sealed [`Preview`] the envelope will carry, sealed once the exchange exists (so
+    /// a resume signs the very same bytes); empty in a plan written before previews, whose
+    /// envelope then carries none.
+    #[serde(default)]
+    pub(super) preview: Base64,
 }
 
 impl Drop for Plan {
@@ -261,6 +267,18 @@ impl Plan {
         })
     }
 
+    /// What lists will show of this exchange, before it is sealed.
+    pub(super) fn preview(&self) -> Result<Preview, ClientError> {
+        let manifest = self.manifest(&[])?;
+        Ok(Preview {
+            exchange_id: manifest.exchange_id,
+            category: manifest.category,
+            subject: manifest.subject.clone(),
+            case_reference: manifest.case_reference.clone(),
+            size: self.files.iter().map(|f| f.size).fold(0, u64::saturating_add),
+        })
+    }
+
     pub(super) fn seed(&self, index: usize) -> Result<EncryptionSeed, ClientError> {
         let bytes = self
             .seeds
@@ -305,7 +323,26 @@ mod tests {
             seeds: (0..=sizes.len()).map(|_| Base64(vec![7; 32])).collect(),
             segment_len: SEGMENT_LEN,
             segments: sizes.iter().map(|_| Base64(Vec::new())).collect(),
+            preview: Base64::default(),
         }
+    }
+
+    #[test]
+    fn the_preview_copies_the_manifest_and_adds_up_the_sizes() {
+        let mut plan = plan(&[410, 3 << 30]);
+        plan.case_reference = "2026/00123".into();
+        let preview = plan.preview().unwrap();
+        let manifest = plan.manifest(&[]).unwrap();
+        assert_eq!(preview.exchange_id, manifest.exchange_id);
+        assert_eq!(preview.category, manifest.category);
+        assert_eq!(preview.subject, "Rapport");
+        assert_eq!(preview.case_reference, "2026/00123");
+        assert_eq!(preview.size, 410 + (3 << 30));
+        // A plan sealed before previews existed reads with none.
+        let mut old = json(&plan);
+        old.as_object_mut().unwrap().remove("preview");
+        let read: Plan = serde_json::from_value(old).unwrap();
+        assert!(read.preview.0.is_empty());
     }
 
     fn json(plan: &Plan) -> serde_json::Value {

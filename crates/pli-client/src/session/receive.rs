@@ -15,6 +15,25 @@ impl Session {
         self.outbox_page(ExchangeQuery::default()).await
     }
 
+    /// A page of my organisation's inbox or outbox, each row's envelope verified and its
+    /// preview decrypted ([`protocol::verify_listing`]). Reading a list signs no receipt.
+    pub async fn list(
+        &self,
+        mailbox: protocol::Mailbox,
+        query: ExchangeQuery,
+    ) -> Result<protocol::ListedPage, ClientError> {
+        let page = match mailbox {
+            protocol::Mailbox::Inbox => self.inbox_page(query).await?,
+            protocol::Mailbox::Outbox => self.outbox_page(query).await?,
+        };
+        Ok(protocol::verify_listing(
+            &self.trust,
+            page,
+            &self.me.org_id,
+            &self.org_keys,
+        ))
+    }
+
     /// Opens an exchange: verifies the envelope and sender to the root, downloads and
     /// checks the manifest against the envelope, decrypts it.
     pub async fn open(&self, id: &ExchangeId) -> Result<Received, ClientError> {

@@ -120,6 +120,7 @@ impl Session {
             seeds: Vec::new(),
             segment_len: plan::SEGMENT_LEN,
             segments: files.iter().map(|_| Base64(Vec::new())).collect(),
+            preview: Base64(Vec::new()),
         };
         // The manifest's size is known before the files' hashes are: they are fixed-size.
         let manifest_len = plan.manifest(&[])?.to_canonical()?.len() as u64;
@@ -160,6 +161,7 @@ impl Session {
             let seed = EncryptionSeed::new(&recipients)?;
             plan.seeds.push(Base64(seed.to_bytes().to_vec()));
         }
+        plan.preview = Base64(plan.preview()?.seal(&recipients)?);
         on_plan(&self.seal_plan(&plan)?);
         self.upload(&mut plan, files, &created.objects, progress, on_plan)
             .await

@@ -139,6 +139,7 @@ impl Session {
             in_reply_to: plan.in_reply_to,
             manifest: *manifest_ref,
             files: file_refs.to_vec(),
+            preview: (!plan.preview.0.is_empty()).then(|| plan.preview.0.clone()),
         };
         let complete = CompleteExchange {
             envelope: Signed::sign(&envelope, &self.keys.signing)?.to_wire(),

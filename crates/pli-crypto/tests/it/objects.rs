@@ -15,6 +15,7 @@ use pli_crypto::grant::OrgKey;
 use pli_crypto::keys::UserKeys;
 use pli_crypto::manifest::{Category, FileEntry, Manifest};
 use pli_crypto::password::{self, KdfParams, Secrets};
+use pli_crypto::preview::Preview;
 use pli_crypto::receipt::Receipt;
 use pli_crypto::sign::{Signed, SigningKey};
 
@@ -53,6 +54,7 @@ pub(crate) fn envelope(sender: &UserKeys) -> Envelope {
                 sha256: [3; 32],
             },
         ],
+        preview: Some(vec![7; 300]),
     }
 }
 
@@ -247,6 +249,39 @@ both_targets! {
         assert!(Manifest::open(&[Identity::generate().unwrap()], &sealed).is_err());
     }
 
+    fn preview_seals_for_the_recipients_only_and_names_its_exchange() {
+        let p = platform();
+        let sender_org = OrgKey::generate(org(1), 3).unwrap();
+        let preview = Preview {
+            exchange_id: ExchangeId::from_random([9; 16]),
+            category: Category::DemandeEvaluation,
+            subject: "Demande d'évaluation — fratrie Martin".into(),
+            case_reference: "2026/00123".into(),
+            size: 1_234_567,
+        };
+        let sealed = preview.seal(&[p.org_key.recipient(), sender_org.recipient()]).unwrap();
+        assert!(sealed.len() < 1024, "{} bytes", sealed.len());
+        assert!(!sealed.windows(8).any(|w| w == b"fratrie "));
+        assert_eq!(Preview::open(std::slice::from_ref(&p.org_key.identity), &sealed).unwrap(), preview);
+        assert_eq!(Preview::open(std::slice::from_ref(&sender_org.identity), &sealed).unwrap(), preview);
+        assert!(Preview::open(&[Identity::generate().unwrap()], &sealed).is_err());
+        // The longest subject and case reference still fit an envelope, even for several
+        // recipients.
+        let longest = Preview {
+            subject: "é".repeat(pli_crypto::manifest::MAX_SUBJECT_LEN / 2),
+            case_reference: "x".repeat(pli_crypto::manifest::MAX_CASE_REFERENCE_LEN),
+            ..preview
+        };
+        let recipients: Vec<_> = (0..4).map(|_| Identity::generate().unwrap().to_recipient()).collect();
+        assert!(longest.seal(&recipients).unwrap().len() <= pli_crypto::preview::MAX_SEALED_LEN);
+        // Bigger than an envelope carries: refused before any key work.
+        let huge = vec![0u8; pli_crypto::preview::MAX_SEALED_LEN + 1];
+        assert!(matches!(
+            Preview::open(std::slice::from_ref(&p.org_key.identity), &huge),
+            Err(Error::OutOfRange("preview"))
+        ));
+    }
+
     fn key_bundle_opens_with_the_password_and_the_account_key_only() {
         let params = KdfParams { secrets: Secrets::PasswordAndAccountKey, m_cost_kib: KdfParams::MIN_M_COST_KIB, t_cost: 2, p_cost: 1, salt: [5; 16] };
         let account_key = AccountKey::generate().unwrap();
@@ -347,4 +382,29 @@ fn certificate_expiry_is_a_signed_trailing_field() {
     tampered[last] ^= 1;
     let forged = Signed::<OrgKeyCertificate>::from_parts(tampered, *signed.signature());
     assert!(forged.verify(&admin.verifying_key()).is_err());
+}
+
+/// The preview is the envelope's last field, without a marker: an envelope signed before
+/// previews existed decodes to `None` and encodes back to the same bytes; a preview is
+/// signed like every other field.
+#[test]
+fn envelope_preview_is_a_signed_trailing_field() {
+    let sender = UserKeys::generate().unwrap();
+    let mut old = envelope(&sender);
+    old.preview = None;
+    let old_bytes = old.to_canonical().unwrap();
+    assert_eq!(Envelope::from_canonical(&old_bytes).unwrap(), old);
+    let new = envelope(&sender);
+    let new_bytes = new.to_canonical().unwrap();
+    assert_eq!(new_bytes.len(), old_bytes.len() + 4 + 300);
+    assert_eq!(Envelope::from_canonical(&new_bytes).unwrap(), new);
+    let mut too_big = old.clone();
+    too_big.preview = Some(vec![0; pli_crypto::preview::MAX_SEALED_LEN + 1]);
+    assert!(too_big.to_canonical().is_err());
+    let signed = Signed::sign(&new, &sender.signing).unwrap();
+    let mut swapped = signed.data().to_vec();
+    let last = swapped.len() - 1;
+    swapped[last] ^= 1;
+    let forged = Signed::<Envelope>::from_parts(swapped, *signed.signature());
+    assert!(forged.verify(&sender.signing.verifying_key()).is_err());
 }

@@ -25,6 +25,7 @@ fn envelope() -> impl Strategy<Value = Envelope> {
         proptest::option::of(any::<[u8; 16]>()),
         object(),
         proptest::collection::vec(object(), 1..8),
+        proptest::option::of(proptest::collection::vec(any::<u8>(), 0..64)),
     )
         .prop_map(
             |(
@@ -37,6 +38,7 @@ fn envelope() -> impl Strategy<Value = Envelope> {
                 reply,
                 manifest,
                 files,
+                preview,
             )| {
                 Envelope {
                     exchange_id: ExchangeId::from_bytes(ids[0]),
@@ -56,6 +58,7 @@ fn envelope() -> impl Strategy<Value = Envelope> {
                     in_reply_to: reply.map(ExchangeId::from_bytes),
                     manifest,
                     files,
+                    preview,
                 }
             },
         )

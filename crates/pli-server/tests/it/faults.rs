@@ -1618,6 +1618,7 @@ impl Parcel {
             in_reply_to: None,
             manifest: refs[0],
             files: refs[1..].to_vec(),
+            preview: None,
         };
         self.complete = Some(CompleteExchange {
             envelope: Signed::sign(&envelope, &session.keys.signing)
@@ -1699,7 +1700,7 @@ async fn verify_delivered(recipient: &Session, parcel: &Parcel) {
     let id = parcel.id.unwrap();
     let received = settle(|| recipient.open(&id)).await;
     assert_eq!(
-        received.detail.envelope.as_ref(),
+        received.detail.summary.envelope.as_ref(),
         Some(&parcel.complete().envelope),
         "{id}: not the envelope its sender signed"
     );

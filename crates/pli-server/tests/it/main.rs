@@ -18,6 +18,7 @@ mod authz;
 mod canary;
 mod faults;
 mod harness;
+mod listing;
 mod lying;
 mod resume;
 mod security;

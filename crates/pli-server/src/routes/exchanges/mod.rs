@@ -24,6 +24,7 @@ use sha2::{Digest as _, Sha256};
 use crate::app::AppState;
 use crate::auth::Auth;
 use crate::error::ApiError;
+use crate::store::directory::SignedBlob;
 use crate::store::exchanges::{Exchange, ExchangeState, Object};
 
 /// Bytes per part: every part of an object is full but the last.
@@ -44,6 +45,7 @@ fn summary(e: &Exchange) -> ExchangeSummary {
         expires_at: e.expires_at,
         first_read_at: e.first_read_at,
         in_reply_to: e.in_reply_to,
+        envelope: e.envelope.as_ref().map(SignedBlob::to_wire),
     }
 }
 

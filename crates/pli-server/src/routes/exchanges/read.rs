@@ -26,7 +26,6 @@ use crate::blob::BlobKey;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::now_ms;
-use crate::store::directory::SignedBlob;
 use crate::store::exchanges::{Cursor, Exchange, ExchangeState, ListFilter, Mailbox, ReceiptRow};
 
 use super::*;
@@ -85,9 +84,21 @@ async fn list(
     } else {
         None
     };
+    // Each sender's chain once: a page of fifty rows often comes from a handful of people.
+    let mut senders = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for fingerprint in rows.iter().filter_map(|e| e.sender_fingerprint.as_ref()) {
+        if !seen.insert(fingerprint.clone()) {
+            continue;
+        }
+        if let Some(cert) = state.store.user_certificate(fingerprint).await? {
+            senders.push(chain(state, &cert).await?);
+        }
+    }
     Ok(Json(ExchangePage {
         exchanges: rows.iter().map(summary).collect(),
         next_cursor,
+        senders,
     }))
 }
 
@@ -138,7 +149,6 @@ pub(in crate::routes) async fn detail_handler(
     }
     Ok(ExchangeDetail {
         summary: summary(&exchange),
-        envelope: exchange.envelope.as_ref().map(SignedBlob::to_wire),
         sender,
         receipts,
     })
