@@ -18,4 +18,5 @@ mod exchange;
 mod journeys;
 mod lockout;
 mod lying;
+mod mailbox;
 mod smoke;

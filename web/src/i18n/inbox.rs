@@ -9,6 +9,52 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ("mailbox.urgent", "Urgent", "Urgent"),
     ("mailbox.reply", "Réponse", "Reply"),
     ("mailbox.more", "Plus anciens", "Older"),
+    ("mailbox.col.subject", "Objet", "Subject"),
+    ("mailbox.case", "dossier {case}", "case {case}"),
+    (
+        "mailbox.size.about",
+        "environ {size}",
+        "about {size}",
+    ),
+    (
+        "mailbox.preview.pending",
+        "Envoi en cours",
+        "Being sent",
+    ),
+    (
+        "mailbox.preview.sealed",
+        "Aperçu indisponible : ouvrez le pli",
+        "No preview: open the exchange",
+    ),
+    (
+        "mailbox.preview.unverified",
+        "Aperçu non vérifiable",
+        "Preview cannot be verified",
+    ),
+    (
+        "mailbox.unverified",
+        "à vérifier en ouvrant le pli",
+        "check by opening the exchange",
+    ),
+    ("mailbox.search", "Rechercher", "Search"),
+    (
+        "mailbox.search.hint",
+        "Objet, numéro de dossier, expéditeur ou organisation ; les accents sont facultatifs.",
+        "Subject, case number, sender or organisation; accents are optional.",
+    ),
+    ("mailbox.category", "Catégorie", "Category"),
+    ("mailbox.category.all", "Toutes", "All"),
+    ("mailbox.sort", "Trier par", "Sort by"),
+    ("mailbox.sort.urgent", "Urgents d'abord", "Urgent first"),
+    ("mailbox.sort.newest", "Plus récents d'abord", "Newest first"),
+    ("mailbox.sort.oldest", "Plus anciens d'abord", "Oldest first"),
+    ("mailbox.sort.subject", "Objet (A à Z)", "Subject (A to Z)"),
+    ("mailbox.sort.case", "Numéro de dossier", "Case number"),
+    (
+        "mailbox.found.loading",
+        "Chargement des plis plus anciens…",
+        "Loading older exchanges…",
+    ),
     (
         "mailbox.unknown_org",
         "Organisation inconnue",
@@ -82,3 +128,15 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     ("outbox.send", "Envoyer un pli", "Send an exchange"),
 ];
+
+pub(super) const PLURALS: &[super::PluralEntry] = &[(
+    "mailbox.found",
+    [
+        "{count} pli correspond sur {total}.",
+        "{count} plis correspondent sur {total}.",
+    ],
+    [
+        "{count} exchange matches out of {total}.",
+        "{count} exchanges match out of {total}.",
+    ],
+)];

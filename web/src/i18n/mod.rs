@@ -95,6 +95,7 @@ const CATALOGUES: &[&[Entry]] = &[
 const PLURALS: &[&[PluralEntry]] = &[
     auth::PLURALS,
     exchange::PLURALS,
+    inbox::PLURALS,
     compose::PLURALS,
     admin::members::PLURALS,
     admin::retention::PLURALS,

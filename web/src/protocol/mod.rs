@@ -23,10 +23,11 @@
 //! (organisations, members, keys, audit).
 
 use pli_api::messages::{
-    AuditEntry, ChainVerification, ExchangeDetail, ExchangePage, InvitationInfo, InviteResponse,
+    AuditEntry, ChainVerification, ExchangeDetail, InvitationInfo, InviteResponse,
     Me, Members, OrgSummary, Removed, SessionInfo, TotpSetupResponse,
 };
 use pli_api::{ErrorCode, ExchangeId, OrgId};
+pub use pli_client::protocol::{Listed, ListedExchange, ListedPage, ListedPreview};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -249,10 +250,10 @@ requests! {
     VerifyAudit(VerifyAudit) -> ChainVerification;
     /// An exchange as the relay describes it.
     Exchange(ExchangeOf) -> ExchangeDetail;
-    /// A page of my organisation's inbox.
-    Inbox(Inbox) -> ExchangePage;
-    /// A page of my organisation's outbox.
-    Outbox(Outbox) -> ExchangePage;
+    /// A page of my organisation's inbox, each row's preview verified and decrypted.
+    Inbox(Inbox) -> ListedPage;
+    /// A page of my organisation's outbox, each row's preview verified and decrypted.
+    Outbox(Outbox) -> ListedPage;
 }
 
 impl Request {

@@ -17,6 +17,7 @@ use js_sys::{Array, Object, Reflect};
 use pli_api::endpoints as ep;
 use pli_api::messages::TokenRequest;
 use pli_api::{ExchangeId, UserId};
+use pli_client::protocol::Mailbox;
 use pli_client::{Client, Progress, Received, Session};
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::*;
@@ -312,8 +313,14 @@ async fn handle(
         Request::Audit(r) => admin::audit(r).await,
         Request::VerifyAudit(r) => answer(&r, &session()?.verify_audit(&r.org).await?),
         Request::Exchange(r) => answer(&r, &session()?.exchange(&r.id).await?),
-        Request::Inbox(r) => answer(&r, &session()?.inbox_page(r.query.clone()).await?),
-        Request::Outbox(r) => answer(&r, &session()?.outbox_page(r.query.clone()).await?),
+        Request::Inbox(r) => {
+            let page = session()?.list(Mailbox::Inbox, r.query.clone()).await?;
+            answer(&r, &page)
+        }
+        Request::Outbox(r) => {
+            let page = session()?.list(Mailbox::Outbox, r.query.clone()).await?;
+            answer(&r, &page)
+        }
     }
 }
 

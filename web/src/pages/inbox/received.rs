@@ -1,15 +1,15 @@
-//! The inbox: exchanges delivered to my organisation, unread and urgent ones marked, with
-//! filters, announced live when a new one arrives.
+//! The inbox: exchanges delivered to my organisation, each with its sender's preview,
+//! unread and urgent ones marked, with filters, announced live when a new one arrives.
 
 use leptos::prelude::*;
-use pli_api::messages::ExchangeSummary;
 
 use super::{
-    Listing, ListingFooter, LiveEvent, Mailbox, badges, how_big, live_events, org_name, org_names,
-    table, when,
+    Listing, ListingFooter, LiveEvent, LocalFilters, Mailbox, ShownCount, live_events, org_name,
+    org_names, party, preview_state, shown_rows, size_cell, subject_cell, table, when,
 };
-use crate::app::Route;
 use crate::i18n::{key, t};
+use crate::model::mailbox::received_at;
+use crate::protocol::ListedExchange;
 
 /// Exchanges delivered to my organisation.
 #[component]
@@ -28,33 +28,39 @@ pub fn Inbox() -> impl IntoView {
         }
         listing.refresh();
     });
+    let sender_org = move |row: &ListedExchange| {
+        let org = row.summary.sender_org_id;
+        names.with_untracked(|n| org_name(n, &org))
+    };
+    let shown = shown_rows(listing, sender_org);
 
-    let row = move |exchange: ExchangeSummary| {
+    let row = move |row: ListedExchange| {
+        let exchange = &row.summary;
         let id = exchange.exchange_id.to_string();
-        let href = Route::Exchange(id.clone()).href();
         let unread = exchange.first_read_at.is_none();
         let sender = exchange.sender_org_id;
-        let received = exchange.delivered_at.unwrap_or(exchange.created_at);
+        let urgent = exchange.urgent;
+        let file_count = exchange.file_count;
         view! {
-            <tr class:unread=unread class:urgent=exchange.urgent data-testid="exchange-row"
-                data-exchange-id=id data-unread=unread.to_string() data-urgent=exchange.urgent.to_string()>
-                <th scope="row">
-                    <a href=href>{move || names.with(|n| org_name(n, &sender))}</a>
-                    {unread.then(|| view! { <span class="visually-hidden">", " {move || t!("mailbox.unread")}</span> })}
-                    {badges(&exchange)}
-                </th>
-                <td>{when(received)}</td>
-                <td class="number">{exchange.file_count}</td>
-                <td class="number">{how_big(exchange.total_size)}</td>
+            <tr class:unread=unread class:urgent=urgent data-testid="exchange-row"
+                data-exchange-id=id data-unread=unread.to_string() data-urgent=urgent.to_string()
+                data-preview=preview_state(&row)>
+                {party(move || names.with(|n| org_name(n, &sender)), &row, true)}
+                {subject_cell(&row, unread)}
+                <td>{when(received_at(&row))}</td>
+                <td class="number">{file_count}</td>
+                {size_cell(&row)}
             </tr>
         }
     };
 
     let table = move || {
-        let rows = listing.rows.get();
+        let rows = shown.get();
         if rows.is_empty() {
             return listing.loaded.get().then(|| {
-                let filtered = listing.urgent_only.get() || listing.unread_only.get();
+                let filtered = listing.urgent_only.get()
+                    || listing.unread_only.get()
+                    || listing.view.with(|v| v.filters_locally());
                 let key = if filtered {
                     key!("inbox.empty.filtered")
                 } else {
@@ -69,11 +75,13 @@ pub fn Inbox() -> impl IntoView {
     };
 
     view! {
-        <section class="card mailbox-page" aria-labelledby="inbox-title">
+        <section class="card mailbox-page" aria-labelledby="inbox-title"
+            data-loading=move || listing.loading.get().to_string()>
             <h1 id="inbox-title">{move || t!("inbox.title")}</h1>
             <p class="lead">{move || t!("inbox.lead")}</p>
             <fieldset class="filters">
                 <legend>{move || t!("mailbox.filters")}</legend>
+                <LocalFilters listing=listing />
                 <div class="field inline">
                     <input type="checkbox" id="filter-urgent" data-testid="filter-urgent"
                         prop:checked=move || listing.urgent_only.get()
@@ -87,6 +95,7 @@ pub fn Inbox() -> impl IntoView {
                     <label for="filter-unread">{move || t!("inbox.filter.unread")}</label>
                 </div>
             </fieldset>
+            <ShownCount listing=listing shown=shown />
             <p class="visually-hidden" role="status" aria-live="polite">{move || announce.get()}</p>
             {table}
             <ListingFooter listing=listing />

@@ -8,12 +8,12 @@ use pli_api::ExchangeId;
 use pli_api::messages::ExchangeSummary;
 
 use super::{
-    Listing, ListingFooter, LiveEvent, Mailbox, badges, how_big, live_events, org_name, org_names,
-    table, when,
+    Listing, ListingFooter, LiveEvent, LocalFilters, Mailbox, ShownCount, live_events, org_name,
+    org_names, party, preview_state, shown_rows, size_cell, subject_cell, table, when,
 };
 use crate::app::Route;
 use crate::i18n::{self, fill, key, t};
-use crate::protocol::{Opened, ReadBy, WorkerError};
+use crate::protocol::{ListedExchange, Opened, ReadBy, WorkerError};
 
 /// Who read an outbox exchange, as the worker verified it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +46,7 @@ async fn verify_pending_readers(listing: Listing, readers: RwSignal<HashMap<Exch
             let Some(pending) = listing.rows.try_with_untracked(|rows| {
                 readers.with_untracked(|known| {
                     rows.iter()
+                        .map(|row| &row.summary)
                         .find(|e| e.first_read_at.is_some() && !known.contains_key(&e.exchange_id))
                         .map(|e| e.exchange_id)
                 })
@@ -150,30 +151,42 @@ pub fn Outbox() -> impl IntoView {
         }
     };
 
-    let row = move |exchange: ExchangeSummary| {
+    let recipient_org = move |row: &ListedExchange| {
+        let org = row.summary.recipient_org_id;
+        names.with_untracked(|n| org_name(n, &org))
+    };
+    let shown = shown_rows(listing, recipient_org);
+
+    let row = move |row: ListedExchange| {
+        let exchange = &row.summary;
         let id = exchange.exchange_id.to_string();
-        let href = Route::Exchange(id.clone()).href();
         let recipient = exchange.recipient_org_id;
-        let state_view = state(&exchange);
+        let state_view = state(exchange);
+        let (urgent, created_at, file_count) =
+            (exchange.urgent, exchange.created_at, exchange.file_count);
         view! {
-            <tr class:urgent=exchange.urgent data-testid="exchange-row" data-exchange-id=id
-                data-state=exchange.state.as_str()>
-                <th scope="row">
-                    <a href=href>{move || names.with(|n| org_name(n, &recipient))}</a>
-                    {badges(&exchange)}
-                </th>
-                <td>{when(exchange.created_at)}</td>
-                <td class="number">{exchange.file_count}</td>
-                <td class="number">{how_big(exchange.total_size)}</td>
+            <tr class:urgent=urgent data-testid="exchange-row" data-exchange-id=id
+                data-state=exchange.state.as_str() data-preview=preview_state(&row)>
+                {party(move || names.with(|n| org_name(n, &recipient)), &row, false)}
+                {subject_cell(&row, false)}
+                <td>{when(created_at)}</td>
+                <td class="number">{file_count}</td>
+                {size_cell(&row)}
                 <td>{state_view}</td>
             </tr>
         }
     };
 
     let table = move || {
-        let rows = listing.rows.get();
+        let rows = shown.get();
         if rows.is_empty() {
             return listing.loaded.get().then(|| {
+                if listing.view.with(|v| v.filters_locally()) {
+                    return view! {
+                        <p class="empty" data-testid="empty">{move || t!("inbox.empty.filtered")}</p>
+                    }
+                    .into_any();
+                }
                 view! {
                     <p class="empty" data-testid="empty">{move || t!("outbox.empty")}</p>
                     <p><a href=Route::Send(None).href()>{move || t!("outbox.send")}</a></p>
@@ -197,9 +210,15 @@ pub fn Outbox() -> impl IntoView {
     };
 
     view! {
-        <section class="card mailbox-page" aria-labelledby="outbox-title">
+        <section class="card mailbox-page" aria-labelledby="outbox-title"
+            data-loading=move || listing.loading.get().to_string()>
             <h1 id="outbox-title">{move || t!("outbox.title")}</h1>
             <p class="lead">{move || t!("outbox.lead")}</p>
+            <fieldset class="filters">
+                <legend>{move || t!("mailbox.filters")}</legend>
+                <LocalFilters listing=listing />
+            </fieldset>
+            <ShownCount listing=listing shown=shown />
             {table}
             <ListingFooter listing=listing />
         </section>
