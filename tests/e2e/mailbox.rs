@@ -112,6 +112,9 @@ async fn the_inbox_tells_plis_apart_finds_and_sorts_them_without_reading_them() 
         .log_in(&greffier.email, PASSWORD, Some(&greffier.account_key()), None)
         .await
         .unwrap();
+    // Logged in: the focus is on the page's main heading (RGAA), not left on a field
+    // that is gone.
+    assert_eq!(focused_heading(&court).await, "Plis reçus");
     court.goto("#/inbox").await.unwrap();
     court
         .wait_for(
@@ -236,4 +239,57 @@ async fn the_inbox_tells_plis_apart_finds_and_sorts_them_without_reading_them() 
     search(&dept, "fratrie").await;
     wait_rows(&dept, &[&signalement]).await;
     dept.record("outbox-previews").await.unwrap();
+    // Each navigation moves the focus to the new page's heading.
+    dept.click("nav a[href='#/inbox']").await.unwrap();
+    dept.wait_for_text("Plis reçus", Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(focused_heading(&dept).await, "Plis reçus");
+
+    // The language chosen is remembered by this browser across a reload.
+    dept.click("[data-testid=lang-switch]").await.unwrap();
+    dept.wait_for_text("Inbox", Duration::from_secs(5))
+        .await
+        .unwrap();
+    dept.run("location.reload(); return true;").await.unwrap();
+    let started = std::time::Instant::now();
+    loop {
+        let lang = dept
+            .run("return document.documentElement.lang;")
+            .await
+            .unwrap_or_default();
+        let english = dept
+            .run("return !!document.querySelector('[data-testid=lang-switch]') && document.querySelector('[data-testid=lang-switch]').textContent.includes('Français');")
+            .await
+            .unwrap_or_default();
+        if lang == "en" && english == true {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "after a reload the page is in {lang:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
+/// The text of the focused element, which must be the page's main heading.
+async fn focused_heading(browser: &Browser) -> String {
+    let started = std::time::Instant::now();
+    loop {
+        let focused = browser
+            .run(
+                "const e = document.activeElement;                  return e && e.tagName === 'H1' && e.closest('main') ? e.textContent : null;",
+            )
+            .await
+            .unwrap();
+        if let serde_json::Value::String(text) = focused {
+            return text;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the focus is not on the main heading"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

@@ -32,6 +32,21 @@ pub enum Auth {
     Ready(Box<Me>),
 }
 
+impl Auth {
+    /// [`Auth::stage`] while checking.
+    const UNKNOWN: u8 = 0;
+
+    /// Which of the four states, without the account (a re-read account is no new page).
+    fn stage(&self) -> u8 {
+        match self {
+            Self::Unknown => Self::UNKNOWN,
+            Self::Anonymous => 1,
+            Self::Locked(_) => 2,
+            Self::Ready(_) => 3,
+        }
+    }
+}
+
 /// What every page can reach.
 #[derive(Debug, Clone, Copy)]
 pub struct Ctx {
@@ -113,6 +128,19 @@ pub fn App() -> impl IntoView {
         }
     });
 
+    // RGAA: after a navigation or a log-in (not on the first load), focus moves to the new
+    // page's main heading, so that a screen reader starts there and the next Tab is in it.
+    Effect::new(move |previous: Option<(Route, u8)>| {
+        let now = (route.get(), auth.with(Auth::stage));
+        if let Some(previous) = previous
+            && previous != now
+            && previous.1 != Auth::UNKNOWN
+        {
+            focus_main_heading();
+        }
+        now
+    });
+
     view! {
         <a class="skip" href="#main">{move || t!("nav.skip")}</a>
         <Header />
@@ -122,6 +150,27 @@ pub fn App() -> impl IntoView {
         <footer class="footer"><p>{move || t!("footer.security")}</p></footer>
         <pages::auth::SessionEnded />
     }
+}
+
+/// Moves the focus to the page's main heading (made focusable by script only), or to
+/// `<main>` while the page has none yet; after the next frame, once the page is drawn.
+fn focus_main_heading() {
+    request_animation_frame(|| {
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
+        let target = document
+            .query_selector("main h1")
+            .ok()
+            .flatten()
+            .or_else(|| document.get_element_by_id("main"));
+        if let Some(element) = target.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+            if !element.has_attribute("tabindex") {
+                let _ = element.set_attribute("tabindex", "-1");
+            }
+            let _ = element.focus();
+        }
+    });
 }
 
 fn page_title(route: &Route) -> String {
@@ -190,8 +239,7 @@ fn body(ctx: Ctx) -> AnyView {
 fn Header() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let switch = move |_| {
-        let lang = i18n::lang();
-        lang.set(if lang.get() == Lang::Fr {
+        i18n::choose_lang(if i18n::lang().get_untracked() == Lang::Fr {
             Lang::En
         } else {
             Lang::Fr
@@ -239,7 +287,7 @@ fn Header() -> impl IntoView {
         <header class="header">
             <p class="brand"><span class="logo" aria-hidden="true">"✉"</span> {move || t!("app.name")}</p>
             {nav}
-            <button type="button" class="link lang" on:click=switch aria-label=move || t!("lang.switch.label")>
+            <button type="button" class="link lang" data-testid="lang-switch" on:click=switch aria-label=move || t!("lang.switch.label")>
                 {move || t!("lang.switch")}
             </button>
         </header>

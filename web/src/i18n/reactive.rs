@@ -15,13 +15,34 @@ thread_local! {
     static LANG: RefCell<Option<ArcRwSignal<Lang>>> = const { RefCell::new(None) };
 }
 
-/// The language signal (created on first use).
+/// Where this browser remembers the language chosen (not a secret, not per person: the
+/// choice of whoever uses this browser, as a public service's site remembers it).
+const LANG_STORAGE_KEY: &str = "pli.lang";
+
+/// The language signal (created on first use, with the language this browser chose last).
 pub fn lang() -> ArcRwSignal<Lang> {
     LANG.with(|cell| {
         cell.borrow_mut()
-            .get_or_insert_with(|| ArcRwSignal::new(Lang::default()))
+            .get_or_insert_with(|| ArcRwSignal::new(remembered_lang().unwrap_or_default()))
             .clone()
     })
+}
+
+/// Switches the interface to `lang` and remembers it for the next visits.
+pub fn choose_lang(chosen: Lang) {
+    lang().set(chosen);
+    if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+        let _ = storage.set_item(LANG_STORAGE_KEY, chosen.code());
+    }
+}
+
+fn remembered_lang() -> Option<Lang> {
+    let storage = web_sys::window()?.local_storage().ok()??;
+    match storage.get_item(LANG_STORAGE_KEY).ok()??.as_str() {
+        "en" => Some(Lang::En),
+        "fr" => Some(Lang::Fr),
+        _ => None,
+    }
 }
 
 /// The text for `key` in the current language (reactive: re-read when the language
