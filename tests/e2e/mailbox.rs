@@ -109,7 +109,12 @@ async fn the_inbox_tells_plis_apart_finds_and_sorts_them_without_reading_them() 
 
     let mut court = Browser::open(&server.base, "mailbox-court").await.unwrap();
     court
-        .log_in(&greffier.email, PASSWORD, Some(&greffier.account_key()), None)
+        .log_in(
+            &greffier.email,
+            PASSWORD,
+            Some(&greffier.account_key()),
+            None,
+        )
         .await
         .unwrap();
     // Logged in: the focus is on the page's main heading (RGAA), not left on a field
@@ -140,7 +145,9 @@ async fn the_inbox_tells_plis_apart_finds_and_sorts_them_without_reading_them() 
         assert!(text.contains(expected), "{expected:?} not in {text:?}");
     }
     let size = court
-        .find(&format!("[data-exchange-id='{evaluation}'] [data-testid=size]"))
+        .find(&format!(
+            "[data-exchange-id='{evaluation}'] [data-testid=size]"
+        ))
         .await
         .unwrap()
         .text()
@@ -149,7 +156,9 @@ async fn the_inbox_tells_plis_apart_finds_and_sorts_them_without_reading_them() 
     assert_eq!(size, "2,9 ko", "3000 plaintext bytes");
     assert_eq!(
         court
-            .find(&format!("[data-exchange-id='{report}'] [data-testid=category]"))
+            .find(&format!(
+                "[data-exchange-id='{report}'] [data-testid=category]"
+            ))
             .await
             .unwrap()
             .text()

@@ -8,7 +8,7 @@ use pli_api::messages::{
     CertificateChain, DirectoryKey, DirectoryOrg, ExchangeDetail, ExchangePage, ExchangeSummary,
     ReceiptEntry,
 };
-use pli_api::{ExchangeId, OrgId};
+use pli_api::{ExchangeId, ExchangeState, OrgId};
 use pli_crypto::age::Recipient;
 use pli_crypto::cert::{OrgCertificate, OrgKeyCertificate, Role, TrustRoot, UserCertificate};
 use pli_crypto::envelope::{Envelope, Priority};
@@ -195,6 +195,11 @@ fn verify_envelope(
     let envelope = signed.verify(&sender.signing_key).map_err(|e| {
         ClientError::verification(format!("the envelope's signature does not verify: {e}"))
     })?;
+    // Everything the relay's row says that the envelope says too must agree: a list
+    // shows these beside what the sender sealed.
+    let ciphertext = envelope
+        .objects()
+        .try_fold(0u64, |sum, object| sum.checked_add(object.size));
     let consistent = envelope.exchange_id == summary.exchange_id
         && envelope.sender_user_id == sender.user_id
         && envelope.sender_org_id == sender.org_id
@@ -202,7 +207,12 @@ fn verify_envelope(
         && summary.sender_user_id == envelope.sender_user_id
         && summary.sender_org_id == envelope.sender_org_id
         && summary.recipient_org_id == envelope.recipient_org_id
-        && summary.urgent == (envelope.priority == Priority::Urgent);
+        && summary.urgent == (envelope.priority == Priority::Urgent)
+        && summary.in_reply_to == envelope.in_reply_to
+        && summary.created_at == envelope.created_at
+        && summary.expires_at == envelope.expires_at
+        && usize::try_from(summary.file_count).ok() == Some(envelope.files.len())
+        && ciphertext == Some(summary.total_size);
     if !consistent {
         return Err(ClientError::verification(
             "the envelope does not describe this exchange or its sender",
@@ -279,13 +289,15 @@ pub struct ListedPreview {
     pub size: u64,
 }
 
-/// Verifies a mailbox page: each distinct sender's chain once, each row's envelope
-/// against it and against the relay's description, then decrypts each preview with
+/// Verifies a page of `mailbox`: each distinct sender's chain once, each row's envelope
+/// against it and against the relay's description, that the row belongs in this mailbox
+/// of `my_org` (delivered to it, or sent by it), then decrypts each preview with
 /// `org_keys` (my organisation's, by generation). A row that does not verify is
 /// [`Listed::Unverified`]; the page itself never fails.
 pub fn verify_listing(
     root: &TrustRoot,
     page: ExchangePage,
+    mailbox: Mailbox,
     my_org: &OrgId,
     org_keys: &BTreeMap<u32, OrgKey>,
 ) -> ListedPage {
@@ -298,7 +310,7 @@ pub fn verify_listing(
         .exchanges
         .into_iter()
         .map(|mut summary| {
-            let preview = listed(&senders, &summary, my_org, org_keys);
+            let preview = listed(&senders, &summary, mailbox, my_org, org_keys);
             summary.envelope = None;
             ListedExchange { summary, preview }
         })
@@ -312,11 +324,26 @@ pub fn verify_listing(
 fn listed(
     senders: &[UserCertificate],
     summary: &ExchangeSummary,
+    mailbox: Mailbox,
     my_org: &OrgId,
     org_keys: &BTreeMap<u32, OrgKey>,
 ) -> Listed {
+    // A row of another mailbox or organisation (an envelope the relay holds for others,
+    // or one of my outbox's shown as received) is the relay's doing.
+    let belongs = match mailbox {
+        Mailbox::Inbox => summary.recipient_org_id == *my_org,
+        Mailbox::Outbox => summary.sender_org_id == *my_org,
+    };
+    if !belongs {
+        return Listed::Unverified;
+    }
     if summary.envelope.is_none() {
-        return Listed::Pending;
+        // Only my own upload has no envelope yet; a delivered row without one hides it.
+        return if mailbox == Mailbox::Outbox && summary.state == ExchangeState::Uploading {
+            Listed::Pending
+        } else {
+            Listed::Unverified
+        };
     }
     // A person may hold several certificates (keys renewed): the envelope names its key.
     let verified = senders
@@ -329,18 +356,18 @@ fn listed(
     let sender_name = exchange.sender.display_name;
     let key = generation_for(&exchange.envelope, my_org).and_then(|g| org_keys.get(&g));
     let (Some(sealed), Some(key)) = (&exchange.envelope.preview, key) else {
+        // Sent before previews existed, not copied to the sender's organisation, or for a
+        // generation this person does not hold.
         return Listed::Sealed { sender_name };
     };
     match Preview::open(std::slice::from_ref(&key.identity), sealed) {
-        Ok(preview) if preview.exchange_id == summary.exchange_id => {
-            Listed::Read(ListedPreview {
-                sender_name,
-                category: preview.category,
-                subject: preview.subject,
-                case_reference: preview.case_reference,
-                size: preview.size,
-            })
-        }
+        Ok(preview) if preview.exchange_id == summary.exchange_id => Listed::Read(ListedPreview {
+            sender_name,
+            category: preview.category,
+            subject: preview.subject,
+            case_reference: preview.case_reference,
+            size: preview.size,
+        }),
         _ => Listed::Unverified,
     }
 }

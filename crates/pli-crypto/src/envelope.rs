@@ -61,7 +61,9 @@ pub struct Envelope {
     pub files: Vec<ObjectRef>,
     /// The sealed [`Preview`](crate::preview::Preview) lists show, encrypted to the
     /// manifest's keys (at most [`MAX_SEALED_LEN`] bytes); none in an envelope signed
-    /// before previews existed (the relay no longer accepts such a one).
+    /// before previews existed, or completing a send resumed from a plan sealed before
+    /// them (the relay accepts both). It is the last field and has no marker, so a field
+    /// added after it needs a marker of its own (or a new format version).
     pub preview: Option<Vec<u8>>,
 }
 

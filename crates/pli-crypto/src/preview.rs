@@ -18,10 +18,20 @@ use crate::manifest::{
     Category, MAX_CASE_REFERENCE_LEN, MAX_SUBJECT_LEN, decode_category, encode_category,
 };
 
-/// The longest sealed preview an envelope carries, in bytes: the plaintext (at most
-/// about 650 bytes) with an age header for a few recipients, hybrid post-quantum ones
-/// (about 1.5 KiB each) included.
+/// The longest sealed preview an envelope carries, in bytes: the plaintext
+/// ([`PADDED_LEN`]) with an age header for a few recipients, with room for larger
+/// (post-quantum) stanzas.
 pub const MAX_SEALED_LEN: usize = 8 * 1024;
+
+/// Every preview's encoding is padded with zeros to exactly this many bytes, so that its
+/// ciphertext's length tells the relay nothing of the subject's or the case reference's:
+/// the longest subject and case reference fill it.
+pub const PADDED_LEN: usize = 656;
+
+/// The encoding's length without the padding's bytes (its length prefix included).
+fn unpadded_len(subject: &str, case_reference: &str) -> usize {
+    Domain::Preview.prefix().len() + 16 + 1 + 4 + subject.len() + 4 + case_reference.len() + 8 + 4
+}
 
 /// The listed description of an exchange.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,16 +61,25 @@ impl Canonical for Preview {
             "case reference",
         );
         e.u64(self.size);
+        let padding = PADDED_LEN.saturating_sub(unpadded_len(&self.subject, &self.case_reference));
+        e.bytes(&vec![0; padding], PADDED_LEN, "padding");
     }
 
     fn decode_fields(d: &mut Decoder<'_>) -> Result<Self, Error> {
-        Ok(Self {
+        let preview = Self {
             exchange_id: d.id()?,
             category: decode_category(d)?,
             subject: d.str(MAX_SUBJECT_LEN, "subject")?,
             case_reference: d.str(MAX_CASE_REFERENCE_LEN, "case reference")?,
             size: d.u64()?,
-        })
+        };
+        let padding = d.bytes(PADDED_LEN, "padding")?;
+        let expected =
+            PADDED_LEN.saturating_sub(unpadded_len(&preview.subject, &preview.case_reference));
+        if padding.len() != expected || padding.iter().any(|b| *b != 0) {
+            return Err(d.error("the padding is not the zeros it must be"));
+        }
+        Ok(preview)
     }
 }
 

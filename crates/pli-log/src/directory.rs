@@ -75,6 +75,10 @@ pub struct PersonView {
     /// When it stops being valid (milliseconds), if it expires.
     #[serde(default)]
     pub expires_at: Option<u64>,
+    /// Their certified name; empty in a directory a device kept from before names were
+    /// kept (the next replay from scratch fills it).
+    #[serde(default)]
+    pub display_name: String,
 }
 
 impl PersonView {
@@ -203,6 +207,12 @@ impl Directory {
     /// A person's current certificate.
     pub fn current(&self, user: &UserId) -> Option<&PersonView> {
         self.current.get(user).and_then(|key| self.people.get(key))
+    }
+
+    /// Every person the log certified, by their latest certificate (revoked or not: an
+    /// audit log names people who have left too).
+    pub fn people(&self) -> impl Iterator<Item = &PersonView> {
+        self.current.values().filter_map(|key| self.people.get(key))
     }
 
     /// Replays the next leaf as the log holds it: one that is not a directory statement
@@ -381,6 +391,7 @@ impl Directory {
                 revoked_at: None,
                 replaced_at: None,
                 expires_at: person.expires_at,
+                display_name: person.display_name.clone(),
             },
         );
         Ok(())

@@ -11,16 +11,8 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ("mailbox.more", "Plus anciens", "Older"),
     ("mailbox.col.subject", "Objet", "Subject"),
     ("mailbox.case", "dossier {case}", "case {case}"),
-    (
-        "mailbox.size.about",
-        "environ {size}",
-        "about {size}",
-    ),
-    (
-        "mailbox.preview.pending",
-        "Envoi en cours",
-        "Being sent",
-    ),
+    ("mailbox.size.about", "environ {size}", "about {size}"),
+    ("mailbox.preview.pending", "Envoi en cours", "Being sent"),
     (
         "mailbox.preview.sealed",
         "Aperçu indisponible : ouvrez le pli",
@@ -46,8 +38,16 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ("mailbox.category.all", "Toutes", "All"),
     ("mailbox.sort", "Trier par", "Sort by"),
     ("mailbox.sort.urgent", "Urgents d'abord", "Urgent first"),
-    ("mailbox.sort.newest", "Plus récents d'abord", "Newest first"),
-    ("mailbox.sort.oldest", "Plus anciens d'abord", "Oldest first"),
+    (
+        "mailbox.sort.newest",
+        "Plus récents d'abord",
+        "Newest first",
+    ),
+    (
+        "mailbox.sort.oldest",
+        "Plus anciens d'abord",
+        "Oldest first",
+    ),
     ("mailbox.sort.subject", "Objet (A à Z)", "Subject (A to Z)"),
     ("mailbox.sort.case", "Numéro de dossier", "Case number"),
     (

@@ -218,24 +218,72 @@ mod tests {
 
     fn rows() -> Vec<ListedExchange> {
         vec![
-            row(0, true, 300, read(Category::Signalement, "Signalement fratrie D.", "2026/00042", "Claire Durand")),
-            row(1, false, 500, read(Category::DemandeEvaluation, "Demande d’évaluation — Lucas", "", "Paul Martin")),
-            row(2, false, 100, read(Category::Rapport, "Rapport d'échéance", "2025/00917", "Claire Durand")),
+            row(
+                0,
+                true,
+                300,
+                read(
+                    Category::Signalement,
+                    "Signalement fratrie D.",
+                    "2026/00042",
+                    "Claire Durand",
+                ),
+            ),
+            row(
+                1,
+                false,
+                500,
+                read(
+                    Category::DemandeEvaluation,
+                    "Demande d’évaluation — Lucas",
+                    "",
+                    "Paul Martin",
+                ),
+            ),
+            row(
+                2,
+                false,
+                100,
+                read(
+                    Category::Rapport,
+                    "Rapport d'échéance",
+                    "2025/00917",
+                    "Claire Durand",
+                ),
+            ),
             row(3, false, 400, Listed::Unverified),
-            row(4, false, 200, Listed::Sealed { sender_name: "Ancien Envoi".into() }),
+            row(
+                4,
+                false,
+                200,
+                Listed::Sealed {
+                    sender_name: "Ancien Envoi".into(),
+                },
+            ),
         ]
     }
 
     fn shown(view: View) -> Vec<usize> {
-        visible(&rows(), &view, &|_| "Conseil départemental de Seine-et-Marne".into())
+        visible(&rows(), &view, &|_| {
+            "Conseil départemental de Seine-et-Marne".into()
+        })
     }
 
     #[test]
     fn words_are_found_whatever_their_case_and_accents_in_every_field() {
-        let find = |words: &str| shown(View { words: words.into(), ..View::default() });
+        let find = |words: &str| {
+            shown(View {
+                words: words.into(),
+                ..View::default()
+            })
+        };
         assert_eq!(find(""), [0, 1, 2, 3, 4]);
         assert_eq!(find("EVALUATION"), [1]);
-        assert_eq!(find("d'evaluation"), [1], "typographic and straight apostrophes");
+        assert_eq!(
+            find("d'evaluation"),
+            [1],
+            "typographic and straight apostrophes"
+        );
         assert_eq!(find("échéance"), [2]);
         assert_eq!(find("2026/000"), [0]);
         assert_eq!(find("durand"), [0, 2]);
@@ -255,18 +303,47 @@ mod tests {
         };
         assert_eq!(only(Category::Rapport), [2]);
         assert_eq!(only(Category::Decision), Vec::<usize>::new());
-        assert!(View { category: Some(Category::Autre), ..View::default() }.filters_locally());
-        assert!(!View { words: "  ".into(), ..View::default() }.filters_locally());
+        assert!(
+            View {
+                category: Some(Category::Autre),
+                ..View::default()
+            }
+            .filters_locally()
+        );
+        assert!(
+            !View {
+                words: "  ".into(),
+                ..View::default()
+            }
+            .filters_locally()
+        );
     }
 
     #[test]
     fn orders_by_date_subject_or_case_reference() {
-        let by = |sort| shown(View { sort, ..View::default() });
-        assert_eq!(by(Sort::UrgentFirst), [0, 1, 2, 3, 4], "as the relay sent them");
+        let by = |sort| {
+            shown(View {
+                sort,
+                ..View::default()
+            })
+        };
+        assert_eq!(
+            by(Sort::UrgentFirst),
+            [0, 1, 2, 3, 4],
+            "as the relay sent them"
+        );
         assert_eq!(by(Sort::Newest), [1, 3, 0, 4, 2]);
         assert_eq!(by(Sort::Oldest), [2, 4, 0, 3, 1]);
-        assert_eq!(by(Sort::Subject), [1, 2, 0, 3, 4], "unreadable subjects last");
-        assert_eq!(by(Sort::CaseReference), [2, 0, 1, 3, 4], "empty references last");
+        assert_eq!(
+            by(Sort::Subject),
+            [1, 2, 0, 3, 4],
+            "unreadable subjects last"
+        );
+        assert_eq!(
+            by(Sort::CaseReference),
+            [2, 0, 1, 3, 4],
+            "empty references last"
+        );
         for sort in Sort::ALL {
             assert_eq!(Sort::parse(sort.as_str()), Some(sort));
         }

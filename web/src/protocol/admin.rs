@@ -146,6 +146,11 @@ pub enum AuditSource {
     Platform,
 }
 
+/// No arguments: the certified names of everyone in the key directory's log, by id
+/// (people as « name (organisation) »), for an audit log's ids.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DirectoryNames;
+
 /// A page of an audit log.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Audit {

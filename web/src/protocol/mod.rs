@@ -23,8 +23,8 @@
 //! (organisations, members, keys, audit).
 
 use pli_api::messages::{
-    AuditEntry, ChainVerification, ExchangeDetail, InvitationInfo, InviteResponse,
-    Me, Members, OrgSummary, Removed, SessionInfo, TotpSetupResponse,
+    AuditEntry, ChainVerification, ExchangeDetail, InvitationInfo, InviteResponse, Me, Members,
+    OrgSummary, Removed, SessionInfo, TotpSetupResponse,
 };
 use pli_api::{ErrorCode, ExchangeId, OrgId};
 pub use pli_client::protocol::{Listed, ListedExchange, ListedPage, ListedPreview};
@@ -37,9 +37,9 @@ mod receive;
 mod send;
 
 pub use admin::{
-    Audit, AuditSource, Certify, CreateOrg, Grant, Invite, KeyGeneration, KeyHistory, ListOrgs,
-    MembersOf, Remove, Reset, Rotate, SetRetention, SuspendKey, VerifiedKey, VerifyAudit,
-    WithdrawInvitation,
+    Audit, AuditSource, Certify, CreateOrg, DirectoryNames, Grant, Invite, KeyGeneration,
+    KeyHistory, ListOrgs, MembersOf, Remove, Reset, Rotate, SetRetention, SuspendKey, VerifiedKey,
+    VerifyAudit, WithdrawInvitation,
 };
 pub use auth::{
     Accept, ChangePassword, EndSession, ExportRoot, Fingerprints, ImportRoot, Kit, KitView,
@@ -246,6 +246,8 @@ requests! {
     KeyHistory(KeyHistory) -> Vec<KeyGeneration>;
     /// A page of an audit log.
     Audit(Audit) -> Vec<AuditEntry>;
+    /// The certified names of everyone in the directory, by id.
+    DirectoryNames(DirectoryNames) -> Vec<(String, String)>;
     /// The relay's check of an organisation's audit chain.
     VerifyAudit(VerifyAudit) -> ChainVerification;
     /// An exchange as the relay describes it.
@@ -287,6 +289,7 @@ impl Request {
             | Self::RootOffRelay(_)
             | Self::Recipients(_)
             | Self::OrgNames(_)
+            | Self::DirectoryNames(_)
             | Self::Send(_)
             | Self::Pending(_)
             | Self::Resume(_)

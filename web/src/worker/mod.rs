@@ -311,6 +311,7 @@ async fn handle(
         }
         Request::KeyHistory(r) => admin::key_history(r).await,
         Request::Audit(r) => admin::audit(r).await,
+        Request::DirectoryNames(r) => answer(&r, &session()?.directory_names()),
         Request::VerifyAudit(r) => answer(&r, &session()?.verify_audit(&r.org).await?),
         Request::Exchange(r) => answer(&r, &session()?.exchange(&r.id).await?),
         Request::Inbox(r) => {

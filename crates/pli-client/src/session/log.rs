@@ -230,6 +230,31 @@ impl Session {
         self.log.get()
     }
 
+    /// The certified name of every person and organisation in the directory as last
+    /// verified, by id (people as « name (organisation) »): what an audit log shows for
+    /// the ids it holds.
+    pub fn directory_names(&self) -> Vec<(String, String)> {
+        let Some(known) = self.log.get() else {
+            return Vec::new();
+        };
+        let directory = known.directory;
+        let mut names: Vec<(String, String)> = directory
+            .orgs()
+            .map(|(id, org)| (id.to_string(), org.name.clone()))
+            .collect();
+        for person in directory.people() {
+            if person.display_name.is_empty() {
+                continue;
+            }
+            let name = match directory.org(&person.org_id) {
+                Some(org) => format!("{} ({})", person.display_name, org.name),
+                None => person.display_name.clone(),
+            };
+            names.push((person.user_id.to_string(), name));
+        }
+        names
+    }
+
     /// The directory as last verified (after [`Session::sync_log`]).
     pub fn directory_log(&self) -> Option<Directory> {
         self.log.get().map(|k| k.directory)

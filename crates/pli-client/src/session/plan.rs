@@ -275,7 +275,11 @@ impl Plan {
             category: manifest.category,
             subject: manifest.subject.clone(),
             case_reference: manifest.case_reference.clone(),
-            size: self.files.iter().map(|f| f.size).fold(0, u64::saturating_add),
+            size: self
+                .files
+                .iter()
+                .map(|f| f.size)
+                .fold(0, u64::saturating_add),
         })
     }
 

@@ -29,6 +29,7 @@ impl Session {
         Ok(protocol::verify_listing(
             &self.trust,
             page,
+            mailbox,
             &self.me.org_id,
             &self.org_keys,
         ))

@@ -261,6 +261,16 @@ both_targets! {
         };
         let sealed = preview.seal(&[p.org_key.recipient(), sender_org.recipient()]).unwrap();
         assert!(sealed.len() < 1024, "{} bytes", sealed.len());
+        // Padded: a one-letter subject seals to the same length as this one.
+        let short = Preview { subject: "x".into(), case_reference: String::new(), ..preview.clone() };
+        assert_eq!(short.to_canonical().unwrap().len(), pli_crypto::preview::PADDED_LEN);
+        assert_eq!(preview.to_canonical().unwrap().len(), pli_crypto::preview::PADDED_LEN);
+        assert_eq!(short.seal(&[p.org_key.recipient(), sender_org.recipient()]).unwrap().len(), sealed.len());
+        // The padding is part of the one encoding: other bytes there are refused.
+        let mut padded = preview.to_canonical().unwrap();
+        let last = padded.len() - 1;
+        padded[last] = 1;
+        assert!(Preview::from_canonical(&padded).is_err());
         assert!(!sealed.windows(8).any(|w| w == b"fratrie "));
         assert_eq!(Preview::open(std::slice::from_ref(&p.org_key.identity), &sealed).unwrap(), preview);
         assert_eq!(Preview::open(std::slice::from_ref(&sender_org.identity), &sealed).unwrap(), preview);
@@ -272,6 +282,7 @@ both_targets! {
             case_reference: "x".repeat(pli_crypto::manifest::MAX_CASE_REFERENCE_LEN),
             ..preview
         };
+        assert_eq!(longest.to_canonical().unwrap().len(), pli_crypto::preview::PADDED_LEN, "the longest fills the padding exactly");
         let recipients: Vec<_> = (0..4).map(|_| Identity::generate().unwrap().to_recipient()).collect();
         assert!(longest.seal(&recipients).unwrap().len() <= pli_crypto::preview::MAX_SEALED_LEN);
         // Bigger than an envelope carries: refused before any key work.

@@ -231,3 +231,30 @@ fn a_leaf_that_is_no_statement_is_set_aside_not_fatal() {
     assert_eq!(directory.refused()[0].index, 1);
     assert!(directory.check_person(&admin.cert, 0).is_ok());
 }
+
+/// The directory names everyone it certified, removed people included (an audit log
+/// still names who acted before leaving), by their latest certificate.
+#[test]
+fn people_are_named_by_their_latest_certificate_removed_ones_included() {
+    let platform = Platform::new();
+    let (org, certified) = platform.org(1);
+    let admin = platform.admin(org, 10);
+    let member = platform.member(&admin, 11);
+    let mut directory = Directory::new(&platform.trust());
+    for entry in [certified, admin.entry(), member.entry()] {
+        directory.apply(&entry);
+    }
+    directory.apply(&platform.revoke(&member, &admin.key));
+    assert!(directory.refused().is_empty(), "{:?}", directory.refused());
+    let mut people: Vec<_> = directory
+        .people()
+        .map(|p| (p.user_id, p.display_name.clone(), p.is_valid()))
+        .collect();
+    people.sort();
+    let mut expected = vec![
+        (admin.user_id, "Personne 10".to_owned(), true),
+        (member.user_id, "Personne 11".to_owned(), false),
+    ];
+    expected.sort();
+    assert_eq!(people, expected);
+}

@@ -52,7 +52,10 @@ fn read(page: &ListedPage, id: &pli_api::ExchangeId) -> pli_client::protocol::Li
         .iter()
         .find(|r| r.summary.exchange_id == *id)
         .unwrap();
-    assert!(row.summary.envelope.is_none(), "the envelope is dropped once verified");
+    assert!(
+        row.summary.envelope.is_none(),
+        "the envelope is dropped once verified"
+    );
     match &row.preview {
         Listed::Read(preview) => preview.clone(),
         other => panic!("{id}: {other:?}"),
@@ -74,13 +77,20 @@ async fn lists_show_the_senders_preview_and_reading_them_signs_no_receipt() {
         .await
         .unwrap();
     assert_eq!(inbox.rows.len(), 2);
-    assert_eq!(inbox.rows[0].summary.exchange_id, signalement, "urgent first");
+    assert_eq!(
+        inbox.rows[0].summary.exchange_id, signalement,
+        "urgent first"
+    );
     let first = read(&inbox, &signalement);
     assert_eq!(first.subject, "Signalement — fratrie D.");
     assert_eq!(first.category, Category::Signalement);
     assert_eq!(first.case_reference, "2026/00042");
     assert_eq!(first.sender_name, "Travailleuse sociale Durand");
-    assert_eq!(first.size, 410 + (3 << 20), "plaintext bytes, not ciphertext");
+    assert_eq!(
+        first.size,
+        410 + (3 << 20),
+        "plaintext bytes, not ciphertext"
+    );
     assert!(inbox.rows[0].summary.total_size > first.size);
     let second = read(&inbox, &report);
     assert_eq!(second.subject, "Rapport d'échéance");
@@ -107,7 +117,10 @@ async fn lists_show_the_senders_preview_and_reading_them_signs_no_receipt() {
             .list(Mailbox::Outbox, ExchangeQuery::default())
             .await
             .unwrap();
-        assert_eq!(read(&outbox, &signalement).subject, "Signalement — fratrie D.");
+        assert_eq!(
+            read(&outbox, &signalement).subject,
+            "Signalement — fratrie D."
+        );
         assert_eq!(read(&outbox, &report).size, 1000);
     }
     // Someone of the recipient organisation sees nothing in their outbox.
@@ -183,7 +196,12 @@ async fn a_relay_that_swaps_alters_or_strips_what_lists_show_gets_unverified_row
         .list(Mailbox::Inbox, ExchangeQuery::default())
         .await
         .unwrap();
-    assert!(honest.rows.iter().all(|r| matches!(r.preview, Listed::Read(_))));
+    assert!(
+        honest
+            .rows
+            .iter()
+            .all(|r| matches!(r.preview, Listed::Read(_)))
+    );
     let answer: serde_json::Value =
         serde_json::from_slice(&proxy.last_answer(path).unwrap()).unwrap();
 
@@ -205,7 +223,10 @@ async fn a_relay_that_swaps_alters_or_strips_what_lists_show_gets_unverified_row
         rows[0]["envelope"] = rows[1]["envelope"].take();
         rows[1]["envelope"] = first;
     });
-    let swapped = greffier.list(Mailbox::Inbox, ExchangeQuery::default()).await.unwrap();
+    let swapped = greffier
+        .list(Mailbox::Inbox, ExchangeQuery::default())
+        .await
+        .unwrap();
     assert_eq!(states(&swapped), [(signalement, false), (report, false)]);
     assert!(swapped.rows.iter().all(|r| r.preview == Listed::Unverified));
 
@@ -213,11 +234,17 @@ async fn a_relay_that_swaps_alters_or_strips_what_lists_show_gets_unverified_row
         let row = &mut body["exchanges"][1];
         row["urgent"] = serde_json::Value::Bool(true);
     });
-    let flipped = greffier.list(Mailbox::Inbox, ExchangeQuery::default()).await.unwrap();
+    let flipped = greffier
+        .list(Mailbox::Inbox, ExchangeQuery::default())
+        .await
+        .unwrap();
     assert_eq!(states(&flipped), [(signalement, true), (report, false)]);
 
     lie(&|body| body["senders"] = serde_json::json!([]));
-    let stripped = greffier.list(Mailbox::Inbox, ExchangeQuery::default()).await.unwrap();
+    let stripped = greffier
+        .list(Mailbox::Inbox, ExchangeQuery::default())
+        .await
+        .unwrap();
     assert_eq!(states(&stripped), [(signalement, false), (report, false)]);
 
     // One byte of the first envelope's data changed (the preview is its tail).
@@ -228,17 +255,88 @@ async fn a_relay_that_swaps_alters_or_strips_what_lists_show_gets_unverified_row
         bytes[last] ^= 1;
         body["exchanges"][0]["envelope"]["data"] = base64_encode(&bytes).into();
     });
-    let altered = greffier.list(Mailbox::Inbox, ExchangeQuery::default()).await.unwrap();
+    let altered = greffier
+        .list(Mailbox::Inbox, ExchangeQuery::default())
+        .await
+        .unwrap();
     assert_eq!(states(&altered), [(signalement, false), (report, true)]);
 
+    // What the envelope says too cannot be changed beside it: the number of files, the
+    // exchange answered, the dates, the size.
+    for (field, value) in [
+        ("file_count", serde_json::json!(7)),
+        ("in_reply_to", serde_json::json!(report.to_string())),
+        ("created_at", serde_json::json!(1)),
+        ("total_size", serde_json::json!(1)),
+    ] {
+        lie(&|body| body["exchanges"][0][field] = value.clone());
+        let changed = greffier
+            .list(Mailbox::Inbox, ExchangeQuery::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            states(&changed),
+            [(signalement, false), (report, true)],
+            "{field}"
+        );
+    }
+
+    // A delivered row whose envelope is withheld is not « being sent »: it is unverified.
+    lie(&|body| body["exchanges"][0]["envelope"] = serde_json::Value::Null);
+    let withheld = greffier
+        .list(Mailbox::Inbox, ExchangeQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(withheld.rows[0].preview, Listed::Unverified);
+
+    // A genuine envelope of the court's own outbox (a reply it sent, sealed to its key
+    // too) slipped into its inbox does not read as received.
+    let reply = w
+        .greffier
+        .session
+        .send(
+            &w.dept,
+            vec![file("ordonnance.pdf", data(100, 4))],
+            &options("Ordonnance"),
+        )
+        .await
+        .unwrap();
+    greffier
+        .list(Mailbox::Outbox, ExchangeQuery::default())
+        .await
+        .unwrap();
+    let outbox: serde_json::Value =
+        serde_json::from_slice(&proxy.last_answer("/api/exchanges/outbox").unwrap()).unwrap();
+    lie(&|body| {
+        body["exchanges"]
+            .as_array_mut()
+            .unwrap()
+            .push(outbox["exchanges"][0].clone());
+        let senders = body["senders"].as_array_mut().unwrap();
+        senders.extend(outbox["senders"].as_array().unwrap().iter().cloned());
+    });
+    let mirrored = greffier
+        .list(Mailbox::Inbox, ExchangeQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        states(&mirrored),
+        [(signalement, true), (report, true), (reply, false)]
+    );
+
     proxy.serve_canned(path, None);
-    let again = greffier.list(Mailbox::Inbox, ExchangeQuery::default()).await.unwrap();
+    let again = greffier
+        .list(Mailbox::Inbox, ExchangeQuery::default())
+        .await
+        .unwrap();
     assert_eq!(again, honest);
 }
 
 fn base64_decode(text: &str) -> Vec<u8> {
     use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.decode(text).unwrap()
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .unwrap()
 }
 
 fn base64_encode(bytes: &[u8]) -> String {

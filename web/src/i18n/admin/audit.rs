@@ -60,11 +60,6 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
     ),
     ("admin.audit.object.user", "compte {id}", "account {id}"),
     (
-        "admin.audit.actor.outside",
-        "compte hors du service ({id})",
-        "account outside the service ({id})",
-    ),
-    (
         "admin.audit.object.organisation",
         "organisation {id}",
         "organisation {id}",

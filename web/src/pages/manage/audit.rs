@@ -182,6 +182,19 @@ pub fn AuditLog(
     names: Signal<HashMap<String, String>>,
     version: RwSignal<u32>,
 ) -> impl IntoView {
+    // Everyone the key directory's log certified, for ids outside `names` (a sender of
+    // another organisation, the platform admin, someone who has left).
+    let certified = RwSignal::new(HashMap::<String, String>::new());
+    leptos::task::spawn_local(async move {
+        if let Ok(list) = crate::bridge::call(crate::protocol::DirectoryNames).await {
+            certified.set(list.into_iter().collect());
+        }
+    });
+    let names = Signal::derive(move || {
+        let mut all = certified.get();
+        all.extend(names.get());
+        all
+    });
     let entries = RwSignal::new(None::<Vec<AuditEntry>>);
     let verification = RwSignal::new(None::<ChainVerification>);
     let (error, set_error) = signal(None::<WorkerError>);
@@ -302,9 +315,9 @@ pub fn AuditLog(
                                     Some(id) => {
                                         let id = id.clone();
                                         let name = names.get(&id).cloned();
-                                        // An organisation's log names its own members; anyone else
-                                        // (a sender, the platform admin) is from outside.
-                                        let unknown = if matches!(source, AuditSource::Org(_)) { key!("admin.audit.actor.outside") } else { key!("admin.audit.object.user") };
+                                        // Members by `names`, anyone else certified by the log; an
+                                        // account never certified (a pending one) by its id.
+                                        let unknown = key!("admin.audit.object.user");
                                         Signal::derive(move || name.clone().unwrap_or_else(|| fill(&t(unknown), &[("id", &short(&id))])))
                                     }
                                     None => Signal::derive(|| t!("admin.audit.system")),
