@@ -78,11 +78,12 @@ impl Session {
         on_plan: &dyn Fn(&[u8]),
     ) -> Result<ExchangeId, ClientError> {
         let key = self.recipient_key(recipient).await?;
+        // The copy for my own organisation goes to its latest key as the log holds it,
+        // verified like the recipient's: not to the newest generation the relay granted
+        // me, which a relay withholding a grant could keep old (or suspended).
         let own = if options.copy_to_sender {
-            self.org_keys
-                .iter()
-                .next_back()
-                .map(|(g, k)| (*g, k.recipient()))
+            let own = self.recipient_key(&self.me.org_id).await?;
+            Some((own.key.generation, own.recipient()))
         } else {
             None
         };

@@ -469,3 +469,49 @@ async fn a_key_published_by_a_removed_admin_is_refused() {
         1
     );
 }
+
+/// A relay that withholds a member's grant of their organisation's newest key (here, the
+/// grants answered as before a rotation) cannot make their copy of what they send go to
+/// the older generation: the copy is sealed to the latest key the log holds, and the
+/// organisation's admin, who holds it, reads the preview in the outbox.
+#[tokio::test]
+async fn a_withheld_grant_does_not_keep_the_senders_copy_on_an_older_key() {
+    let mut w = world(Backend::Sqlite).await;
+    let proxy = Proxy::start(&w.app.base).await.unwrap();
+    let client = Client::new(&proxy.base);
+    log_in(&client, &w.greffier).await.unwrap();
+    let before_rotation = proxy.last_answer("/api/me/grants").unwrap();
+    assert_eq!(w.court_admin.session.rotate_org_key().await.unwrap(), 2);
+    proxy.serve_canned("/api/me/grants", Some(before_rotation));
+    let greffier = log_in(&client, &w.greffier).await.unwrap();
+    assert!(!greffier.org_keys.contains_key(&2), "the grant is withheld");
+    let id = greffier
+        .send(
+            &w.dept,
+            vec![super::harness::file("ordonnance.pdf", vec![3; 100])],
+            &super::harness::options("Ordonnance"),
+        )
+        .await
+        .unwrap();
+    let detail = w.court_admin.session.exchange(&id).await.unwrap();
+    let signed = pli_crypto::sign::Signed::<pli_crypto::envelope::Envelope>::from_wire(
+        detail.summary.envelope.as_ref().unwrap(),
+    )
+    .unwrap();
+    let envelope: pli_crypto::envelope::Envelope =
+        pli_crypto::codec::Canonical::from_canonical(signed.data()).unwrap();
+    assert_eq!(envelope.sender_generation, Some(2));
+    let outbox = w
+        .court_admin
+        .session
+        .list(
+            pli_client::protocol::Mailbox::Outbox,
+            pli_api::messages::ExchangeQuery::default(),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        &outbox.rows[0].preview,
+        pli_client::protocol::Listed::Read(p) if p.subject == "Ordonnance"
+    ));
+}
