@@ -27,6 +27,11 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
         "{name} used their link and created their access (see the member list).",
     ),
     (
+        "admin.invite.withdrawn",
+        "L'invitation de {name} a été retirée : son lien ne fonctionne plus.",
+        "{name}'s invitation was withdrawn: their link no longer works.",
+    ),
+    (
         "admin.link.label",
         "Lien à usage unique pour {name} :",
         "One-time link for {name}:",

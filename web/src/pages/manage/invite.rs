@@ -33,6 +33,26 @@ pub fn InviteForm(
     let (busy, set_busy) = signal(false);
     let (error, set_error) = signal(None::<WorkerError>);
     let (made, set_made) = signal(None::<(String, String, InviteResponse)>);
+    // Whether the members list was seen holding the invitation just made: once it no
+    // longer does and nobody joined with that address, it was withdrawn and the link
+    // shown is dead (a list not yet reloaded after the invitation proves nothing).
+    let pending_seen = RwSignal::new(false);
+    Effect::new(move |_| {
+        let Some(address) = made.with(|m| m.as_ref().map(|(_, a, _)| a.clone())) else {
+            pending_seen.set(false);
+            return;
+        };
+        let pending = members.with(|m| {
+            m.as_ref().is_some_and(|m| {
+                m.invitations
+                    .iter()
+                    .any(|i| i.email.eq_ignore_ascii_case(&address))
+            })
+        });
+        if pending && !pending_seen.get_untracked() {
+            pending_seen.set(true);
+        }
+    });
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         set_busy.set(true);
@@ -86,10 +106,20 @@ pub fn InviteForm(
         </form>
         <div id="invite-result" tabindex="-1" role="status">
             {move || made.get().map(|(display, address, r)| {
-                let joined = members
-                    .get()
-                    .is_some_and(|m| m.members.iter().any(|x| x.email.eq_ignore_ascii_case(&address)));
-                if joined {
+                let (joined, pending) = members.get().map_or((false, true), |m| {
+                    (
+                        m.members.iter().any(|x| x.email.eq_ignore_ascii_case(&address)),
+                        m.invitations.iter().any(|i| i.email.eq_ignore_ascii_case(&address)),
+                    )
+                });
+                if !joined && !pending && pending_seen.get() {
+                    view! {
+                        <p class="hint" data-testid="invitation-withdrawn">
+                            {move || fill(&t!("admin.invite.withdrawn"), &[("name", &display)])}
+                        </p>
+                    }
+                    .into_any()
+                } else if joined {
                     view! {
                         <p class="hint" data-testid="invitation-used">
                             {move || fill(&t!("admin.invite.used"), &[("name", &display)])}
