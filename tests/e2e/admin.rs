@@ -101,7 +101,10 @@ async fn journey_4_members_key_rotation_audit_and_retention() {
     wait_gone(&admin, "[data-testid=invitation-link]").await;
     // An invitation withdrawn: its link, dead, is put away too.
     let mistaken = "erreur@tj-meaux.test";
-    admin.fill("#invite-name", "Invitée Par Erreur").await.unwrap();
+    admin
+        .fill("#invite-name", "Invitée Par Erreur")
+        .await
+        .unwrap();
     admin.fill("#invite-email", mistaken).await.unwrap();
     admin.click("[data-testid=invite-submit]").await.unwrap();
     admin.find("[data-testid=invitation-link]").await.unwrap();
@@ -109,7 +112,10 @@ async fn journey_4_members_key_rotation_audit_and_retention() {
         .click(&format!("[data-testid=\"withdraw-{mistaken}\"]"))
         .await
         .unwrap();
-    admin.find("[data-testid=invitation-withdrawn]").await.unwrap();
+    admin
+        .find("[data-testid=invitation-withdrawn]")
+        .await
+        .unwrap();
     wait_gone(&admin, "[data-testid=invitation-link]").await;
     newcomer
         .click("[data-testid=pending-refresh]")
