@@ -15,6 +15,7 @@
 mod account;
 mod admin;
 mod exchange;
+mod files;
 mod journeys;
 mod lockout;
 mod lying;

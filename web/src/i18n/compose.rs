@@ -189,6 +189,27 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "Déjà dans la liste, non ajouté : {name}",
         "Already in the list, not added: {name}",
     ),
+    ("compose.files.quoted", "« {name} »", "“{name}”"),
+    (
+        "compose.files.empty_one",
+        "Le fichier {name} est vide (0 octet). L'envoyer quand même ?",
+        "The file {name} is empty (0 bytes). Send it anyway?",
+    ),
+    (
+        "compose.files.empty_help",
+        "Un fichier vide ne contient rien : c'est souvent un document mal enregistré ou une copie interrompue. Vérifiez-le avant de l'envoyer.",
+        "An empty file holds nothing: it is often a document that was not saved properly or a copy that was interrupted. Check it before sending.",
+    ),
+    (
+        "compose.files.empty_confirm.one",
+        "Envoyer quand même ce fichier vide",
+        "Send this empty file anyway",
+    ),
+    (
+        "compose.files.empty_confirm.many",
+        "Envoyer quand même ces fichiers vides",
+        "Send these empty files anyway",
+    ),
     // ----- sending
     ("compose.send", "Chiffrer et envoyer", "Encrypt and send"),
     ("compose.cancel", "Annuler l'envoi", "Cancel sending"),
@@ -375,5 +396,16 @@ pub(super) const PLURALS: &[super::PluralEntry] = &[
         "compose.files.added",
         ["{count} fichier ajouté.", "{count} fichiers ajoutés."],
         ["{count} file added.", "{count} files added."],
+    ),
+    (
+        "compose.files.empty_many",
+        [
+            "{count} fichier est vide (0 octet) : {names}. L'envoyer quand même ?",
+            "{count} fichiers sont vides (0 octet) : {names}. Les envoyer quand même ?",
+        ],
+        [
+            "{count} file is empty (0 bytes): {names}. Send it anyway?",
+            "{count} files are empty (0 bytes): {names}. Send them anyway?",
+        ],
     ),
 ];

@@ -152,13 +152,43 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "exchange.file.saved_downloads",
-        "Fichier déchiffré, vérifié et enregistré dans vos téléchargements.",
-        "File decrypted, verified and saved to your downloads.",
+        "Fichier déchiffré, vérifié et remis à votre navigateur, qui l'enregistre dans vos téléchargements.",
+        "File decrypted, verified and handed to your browser, which saves it in your downloads.",
     ),
     (
         "exchange.file.cancelled",
         "Enregistrement annulé.",
         "Saving cancelled.",
+    ),
+    (
+        "exchange.file.picker_closed",
+        "Enregistrement annulé : la fenêtre de choix du fichier a été fermée, rien n'a été enregistré.",
+        "Saving cancelled: the file chooser was closed, nothing was saved.",
+    ),
+    (
+        "exchange.file.picker_unavailable",
+        "Le sélecteur de fichier n'a pas pu s'ouvrir : rien n'a été enregistré.",
+        "The file chooser could not open: nothing was saved.",
+    ),
+    (
+        "exchange.file.download_instead.help",
+        "Vous pouvez plutôt le télécharger : il sera déchiffré, vérifié puis enregistré dans le dossier des téléchargements de votre navigateur.",
+        "You can download it instead: it will be decrypted, verified, then saved in your browser's downloads folder.",
+    ),
+    (
+        "exchange.file.download_instead",
+        "Télécharger plutôt",
+        "Download instead",
+    ),
+    (
+        "exchange.file.download_instead_named",
+        "Télécharger plutôt {name}",
+        "Download {name} instead",
+    ),
+    (
+        "exchange.file.renamed",
+        "Renommé : un autre fichier de ce pli porte le même nom.",
+        "Renamed: another file of this exchange has the same name.",
     ),
     (
         "exchange.file.discarded",

@@ -15,6 +15,8 @@ pub enum Check {
     TooMany,
     /// A file name longer than the manifest allows (the name).
     NameLong(String),
+    /// Empty files (their names), sent only once the person confirmed it.
+    Empty(Vec<String>),
     /// No recipient, or one whose key the worker could not verify.
     Recipient,
     /// No category chosen.
@@ -34,6 +36,7 @@ impl Check {
     pub fn field(&self) -> &'static str {
         match self {
             Self::Files | Self::TooMany | Self::NameLong(_) => "files",
+            Self::Empty(_) => EMPTY_CONFIRM,
             Self::Recipient => "recipient",
             Self::Category => "category",
             Self::Subject | Self::SubjectLong => "subject",
@@ -43,11 +46,34 @@ impl Check {
     }
 }
 
+/// The id of the box that confirms sending empty files.
+pub const EMPTY_CONFIRM: &str = "confirm-empty";
+
+/// A file picked, as the checks see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DraftFile<'a> {
+    /// Its name.
+    pub name: &'a str,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+/// The names of the empty (0-byte) files among `files`, in order.
+pub fn empty_files(files: &[DraftFile<'_>]) -> Vec<String> {
+    files
+        .iter()
+        .filter(|f| f.size == 0)
+        .map(|f| f.name.to_owned())
+        .collect()
+}
+
 /// What the form holds when it is sent.
 #[derive(Debug)]
 pub struct Draft<'a> {
-    /// The names of the files picked.
-    pub files: &'a [&'a str],
+    /// The files picked.
+    pub files: &'a [DraftFile<'a>],
+    /// The person confirmed that the empty files among them are to be sent as they are.
+    pub empty_confirmed: bool,
     /// The recipient chosen.
     pub recipient: Option<OrgId>,
     /// The form's `directory`.
@@ -83,9 +109,13 @@ impl Draft<'_> {
         if let Some(long) = self
             .files
             .iter()
-            .find(|name| name.len() > MAX_FILE_NAME_LEN)
+            .find(|file| file.name.len() > MAX_FILE_NAME_LEN)
         {
-            checks.push(Check::NameLong((*long).to_owned()));
+            checks.push(Check::NameLong(long.name.to_owned()));
+        }
+        let empty = empty_files(self.files);
+        if !empty.is_empty() && !self.empty_confirmed {
+            checks.push(Check::Empty(empty));
         }
         if !self
             .directory
@@ -138,7 +168,7 @@ pub fn usable(recipient: &Recipient) -> bool {
 mod tests {
     use pli_api::{Category, ErrorCode, OrgId, OrgKind};
 
-    use super::{Check, Draft};
+    use super::{Check, Draft, DraftFile, empty_files};
     use crate::protocol::Recipient;
 
     fn recipient(org: OrgId, verified: bool) -> Recipient {
@@ -152,12 +182,17 @@ mod tests {
         }
     }
 
+    fn file(name: &str, size: u64) -> DraftFile<'_> {
+        DraftFile { name, size }
+    }
+
     #[test]
     fn a_complete_form_passes_and_an_empty_one_lists_every_fix_in_form_order() {
         let org = OrgId::from_random([1; 16]);
         let directory = [recipient(org, true)];
         let complete = Draft {
-            files: &["rapport.pdf"],
+            files: &[file("rapport.pdf", 12)],
+            empty_confirmed: false,
             recipient: Some(org),
             directory: &directory,
             category: Some(Category::Signalement),
@@ -175,6 +210,7 @@ mod tests {
         assert!(request.urgent);
         let empty = Draft {
             files: &[],
+            empty_confirmed: false,
             recipient: None,
             directory: &directory,
             category: None,
@@ -205,7 +241,8 @@ mod tests {
         let long_name = format!("{}.pdf", "é".repeat(128));
         let long_subject = "é".repeat(pli_crypto::manifest::MAX_SUBJECT_LEN);
         let draft = Draft {
-            files: &[long_name.as_str()],
+            files: &[file(&long_name, 1)],
+            empty_confirmed: false,
             recipient: Some(org),
             directory: &directory,
             category: Some(Category::Autre),
@@ -223,5 +260,54 @@ mod tests {
                 Check::SubjectLong
             ]
         );
+    }
+
+    #[test]
+    fn empty_files_are_sent_only_once_the_person_confirmed_it() {
+        let org = OrgId::from_random([3; 16]);
+        let directory = [recipient(org, true)];
+        let files = [
+            file("vide.pdf", 0),
+            file("rapport.pdf", 10),
+            file("aussi vide.txt", 0),
+        ];
+        assert_eq!(empty_files(&files), ["vide.pdf", "aussi vide.txt"]);
+        let mut draft = Draft {
+            files: &files,
+            empty_confirmed: false,
+            recipient: Some(org),
+            directory: &directory,
+            category: Some(Category::Rapport),
+            subject: "Rapport",
+            case_reference: "",
+            message: "",
+            urgent: false,
+            in_reply_to: None,
+        };
+        let refused = vec![Check::Empty(vec![
+            "vide.pdf".into(),
+            "aussi vide.txt".into(),
+        ])];
+        assert_eq!(draft.checks(), refused);
+        assert_eq!(refused[0].field(), "confirm-empty");
+        assert_eq!(draft.validate().unwrap_err(), refused);
+        draft.empty_confirmed = true;
+        assert!(draft.validate().is_ok());
+        // Listed after the files' other problems, before the recipient's.
+        let no_one = Draft {
+            recipient: None,
+            empty_confirmed: false,
+            ..draft
+        };
+        assert_eq!(no_one.checks()[0], refused[0]);
+        assert_eq!(no_one.checks()[1], Check::Recipient);
+        // No empty file: nothing to confirm.
+        let full = [file("rapport.pdf", 10)];
+        let draft = Draft {
+            files: &full,
+            empty_confirmed: false,
+            ..no_one
+        };
+        assert_eq!(draft.checks(), vec![Check::Recipient]);
     }
 }

@@ -1,4 +1,7 @@
-//! Names to save a received file under, safe on every system.
+//! Names to save a received file under, safe on every system, and distinct within one
+//! exchange.
+
+use std::collections::HashSet;
 
 /// The longest name given to a saved file, in characters.
 const MAX_NAME_CHARS: usize = 200;
@@ -29,6 +32,56 @@ pub fn safe_file_name(name: &str, fallback: &str) -> String {
         name = shorten(&name);
     }
     name
+}
+
+/// The names to save an exchange's files under, in the files' order: `names` (already
+/// [`safe_file_name`]s) with those that repeat an earlier one, ignoring case (as the file
+/// systems of Windows and macOS do), renamed « nom (2).ext », « nom (3).ext »… The first
+/// of each name keeps it, a number never makes a name another file of the exchange
+/// already bears, and the result stays within 200 characters. Deterministic: the same
+/// list always gives the same names.
+pub fn distinct_names(names: &[String]) -> Vec<String> {
+    let taken_by_some: HashSet<String> = names.iter().map(|n| n.to_lowercase()).collect();
+    let mut used: HashSet<String> = HashSet::with_capacity(names.len());
+    names
+        .iter()
+        .map(|name| {
+            if used.insert(name.to_lowercase()) {
+                return name.clone();
+            }
+            let (stem, extension) = split_extension(name);
+            let mut number = 2u64;
+            loop {
+                let candidate = numbered(stem, extension, number);
+                let folded = candidate.to_lowercase();
+                if !taken_by_some.contains(&folded) && used.insert(folded) {
+                    return candidate;
+                }
+                number = number.saturating_add(1);
+            }
+        })
+        .collect()
+}
+
+/// `name` as its stem and its extension (with the dot), as [`shorten`] tells them apart:
+/// a dot after the first character, 2 to 17 characters from it, no space.
+fn split_extension(name: &str) -> (&str, &str) {
+    name.rfind('.')
+        .filter(|&dot| dot > 0)
+        .and_then(|dot| Some((name.get(..dot)?, name.get(dot..)?)))
+        .filter(|(_, ext)| (2..=17).contains(&ext.chars().count()) && !ext.contains(' '))
+        .unwrap_or((name, ""))
+}
+
+/// « stem (number)extension », the stem cut so that the whole stays within
+/// [`MAX_NAME_CHARS`].
+fn numbered(stem: &str, extension: &str, number: u64) -> String {
+    let suffix = format!(" ({number})");
+    let room = MAX_NAME_CHARS
+        .saturating_sub(suffix.chars().count())
+        .saturating_sub(extension.chars().count());
+    let stem: String = stem.chars().take(room).collect();
+    format!("{stem}{suffix}{extension}")
 }
 
 /// Zero-width and bidirectional formatting characters.
@@ -78,7 +131,12 @@ fn is_reserved_on_windows(name: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::safe_file_name;
+    use super::{distinct_names, safe_file_name};
+
+    fn distinct(names: &[&str]) -> Vec<String> {
+        let names: Vec<String> = names.iter().map(|n| safe_file_name(n, "fichier")).collect();
+        distinct_names(&names)
+    }
 
     #[test]
     fn separators_reserved_characters_and_hidden_dots_go() {
@@ -112,5 +170,71 @@ mod tests {
         let safe = safe_file_name(&long, "f");
         assert_eq!(safe.chars().count(), 200);
         assert!(safe.ends_with(".pdf"), "{safe}");
+    }
+
+    #[test]
+    fn names_that_clean_to_the_same_are_numbered_in_file_order() {
+        assert_eq!(
+            distinct(&[
+                "rapport:1.pdf",
+                "rapport?1.pdf",
+                "annexe.pdf",
+                "rapport*1.pdf"
+            ]),
+            [
+                "rapport_1.pdf",
+                "rapport_1 (2).pdf",
+                "annexe.pdf",
+                "rapport_1 (3).pdf"
+            ]
+        );
+        // Distinct names are left alone.
+        assert_eq!(distinct(&["a.pdf", "b.pdf"]), ["a.pdf", "b.pdf"]);
+        assert_eq!(
+            distinct(&["x/y.txt", "x\\y.txt"]),
+            ["x_y.txt", "x_y (2).txt"]
+        );
+    }
+
+    #[test]
+    fn names_differing_only_by_case_collide_as_on_windows_and_macos() {
+        assert_eq!(
+            distinct(&["Rapport.PDF", "rapport.pdf", "RAPPORT.pdf"]),
+            ["Rapport.PDF", "rapport (2).pdf", "RAPPORT (3).pdf"]
+        );
+        assert_eq!(
+            distinct(&["Élève.txt", "élève.txt"]),
+            ["Élève.txt", "élève (2).txt"]
+        );
+    }
+
+    #[test]
+    fn a_number_never_takes_the_name_of_another_file() {
+        // The third file is really called « a (2).pdf »: the copy of « a.pdf » gets (3).
+        assert_eq!(
+            distinct(&["a.pdf", "a.pdf", "a (2).pdf"]),
+            ["a.pdf", "a (3).pdf", "a (2).pdf"]
+        );
+        assert_eq!(
+            distinct(&["a (2).pdf", "a.pdf", "A.PDF"]),
+            ["a (2).pdf", "a.pdf", "A (3).PDF"]
+        );
+    }
+
+    #[test]
+    fn names_without_extension_fallbacks_and_long_names_are_numbered_too() {
+        assert_eq!(distinct(&["README", "readme"]), ["README", "readme (2)"]);
+        assert_eq!(distinct(&["...", " "]), ["fichier", "fichier (2)"]);
+        // « archive.tar.gz »: the last extension is kept.
+        assert_eq!(
+            distinct(&["archive.tar.gz", "archive.tar.gz"]),
+            ["archive.tar.gz", "archive.tar (2).gz"]
+        );
+        let long = format!("{}.pdf", "é".repeat(300));
+        let names = distinct(&[&long, &long]);
+        assert_eq!(names[0].chars().count(), 200);
+        assert_eq!(names[1].chars().count(), 200);
+        assert!(names[1].ends_with(" (2).pdf"), "{}", names[1]);
+        assert_ne!(names[0], names[1]);
     }
 }

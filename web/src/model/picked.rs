@@ -41,6 +41,8 @@ pub struct Added {
     pub count: usize,
     /// The names of those already in the list, not added again.
     pub duplicates: Vec<String>,
+    /// How many of those added are empty (0 bytes).
+    pub empty: usize,
 }
 
 impl<F> PickedFiles<F> {
@@ -66,6 +68,9 @@ impl<F> PickedFiles<F> {
                 modified,
             });
             added.count += 1;
+            if size == 0 {
+                added.empty += 1;
+            }
         }
         added
     }
@@ -84,6 +89,15 @@ impl<F> PickedFiles<F> {
     /// The files, in order.
     pub fn files(&self) -> &[Picked<F>] {
         &self.files
+    }
+
+    /// The names of the empty (0-byte) files, in order.
+    pub fn empty_names(&self) -> Vec<String> {
+        self.files
+            .iter()
+            .filter(|p| p.size == 0)
+            .map(|p| p.name.clone())
+            .collect()
     }
 
     /// Their total size.
@@ -107,7 +121,8 @@ mod tests {
             picked.add([file("a.pdf", 1, 1.0), file("b.pdf", 2, 1.0)]),
             Added {
                 count: 2,
-                duplicates: vec![]
+                duplicates: vec![],
+                empty: 0,
             }
         );
         // Same name, other size or date: another file.
@@ -119,7 +134,8 @@ mod tests {
             ]),
             Added {
                 count: 2,
-                duplicates: vec!["a.pdf".into()]
+                duplicates: vec!["a.pdf".into()],
+                empty: 0,
             }
         );
         assert_eq!(picked.files().len(), 4);
@@ -138,5 +154,21 @@ mod tests {
         assert_ne!(picked.files()[0].key, b);
         picked.clear();
         assert!(picked.files().is_empty());
+    }
+
+    #[test]
+    fn empty_files_are_counted_when_added_and_named_in_order() {
+        let mut picked = PickedFiles::default();
+        let added = picked.add([
+            file("vide.pdf", 0, 1.0),
+            file("a.pdf", 1, 1.0),
+            file("aussi vide.txt", 0, 1.0),
+        ]);
+        assert_eq!(added.empty, 2);
+        assert_eq!(picked.empty_names(), ["vide.pdf", "aussi vide.txt"]);
+        // Picked again: a duplicate, not another empty file.
+        assert_eq!(picked.add([file("vide.pdf", 0, 1.0)]).empty, 0);
+        picked.remove(picked.files()[0].key);
+        assert_eq!(picked.empty_names(), ["aussi vide.txt"]);
     }
 }

@@ -1,12 +1,66 @@
 //! The files of a send: a drop zone with a file input inside, the list of files picked
-//! (each removable), and a live notice of what changed. While a send runs the fieldset
-//! is disabled and drops are refused.
+//! (each removable), a live notice of what changed, and, when a file picked is empty
+//! (0 bytes), a warning naming it with a box to tick before it can be sent. While a send
+//! runs the fieldset is disabled and drops are refused.
 
 use leptos::ev::DragEvent;
 use leptos::prelude::*;
 
 use super::form::Form;
 use crate::i18n::{self, fill, t, tn};
+use crate::model::draft::EMPTY_CONFIRM;
+use crate::model::picked::PickedFiles;
+
+/// What the page says about the empty files `names`: the one named, or the list.
+pub(super) fn empty_text(names: &[String]) -> String {
+    let quoted: Vec<String> = names
+        .iter()
+        .map(|name| fill(&t!("compose.files.quoted"), &[("name", name)]))
+        .collect();
+    match quoted.as_slice() {
+        [one] => fill(&t!("compose.files.empty_one"), &[("name", one)]),
+        _ => fill(
+            &tn!("compose.files.empty_many", quoted.len()),
+            &[("names", &quoted.join(", "))],
+        ),
+    }
+}
+
+/// The warning shown while empty files are picked, with the box that confirms sending
+/// them.
+fn empty_warning(form: Form) -> impl IntoView {
+    move || {
+        let names = form.files.with(PickedFiles::empty_names);
+        (!names.is_empty()).then(|| {
+            let one = names.len() == 1;
+            view! {
+                <div class="alert warning empty-files" data-testid="empty-warning">
+                    <p id="empty-warning-text">
+                        <span aria-hidden="true">"⚠ "</span>{move || empty_text(&names)}
+                    </p>
+                    <p class="hint">{move || t!("compose.files.empty_help")}</p>
+                    <div class="field inline">
+                        <input id=EMPTY_CONFIRM data-testid="confirm-empty" type="checkbox"
+                            aria-describedby="empty-warning-text"
+                            aria-invalid=form.invalid(EMPTY_CONFIRM)
+                            prop:checked=move || form.empty_confirmed.get()
+                            on:change=move |ev| {
+                                form.empty_confirmed.set(event_target_checked(&ev));
+                                form.fixed(EMPTY_CONFIRM);
+                            } />
+                        <label for=EMPTY_CONFIRM>
+                            {move || if one {
+                                t!("compose.files.empty_confirm.one")
+                            } else {
+                                t!("compose.files.empty_confirm.many")
+                            }}
+                        </label>
+                    </div>
+                </div>
+            }
+        })
+    }
+}
 
 /// The files fieldset. `sending` locks it; `edited` is called when the files change.
 pub(super) fn field(
@@ -35,8 +89,13 @@ pub(super) fn field(
             text.push(fill(&t!("compose.files.duplicate"), &[("name", &names)]));
         }
         form.notice.set(text.join(" "));
+        if added.empty > 0 {
+            // Another empty file: the person confirms again, for all of them.
+            form.empty_confirmed.set(false);
+        }
         edited();
         form.fixed("files");
+        form.fixed(EMPTY_CONFIRM);
     };
     let on_pick = move |ev: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&ev);
@@ -87,6 +146,7 @@ pub(super) fn field(
             .unwrap_or_default();
         form.notice
             .set(fill(&t!("compose.files.removed"), &[("name", &removed)]));
+        form.fixed(EMPTY_CONFIRM);
         super::focus("files");
     };
 
@@ -115,7 +175,7 @@ pub(super) fn field(
                 view! {
                     <li class="file" data-testid="file">
                         <span class="file-name">{name}</span>
-                        <span class="file-size">{move || i18n::size(size)}</span>
+                        <span class="file-size" class:empty=size == 0>{move || i18n::size(size)}</span>
                         <button type="button" class="link" data-testid="remove-file"
                             aria-label=label on:click=move |_| remove_file(key)>
                             {move || t!("compose.files.remove")}
@@ -151,6 +211,7 @@ pub(super) fn field(
             </div>
             <p class="hint files-notice" role="status" data-testid="files-notice">{move || form.notice.get()}</p>
             {file_list}
+            {empty_warning(form)}
         </fieldset>
     }
 }

@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 use pli_api::{Category, ExchangeId, OrgId};
 
-use crate::model::draft::{Check, Draft};
+use crate::model::draft::{Check, Draft, DraftFile};
 use crate::model::picked::PickedFiles;
 use crate::protocol::{Recipient, SendExchange};
 
@@ -20,6 +20,9 @@ pub(super) struct Form {
     pub(super) subject: RwSignal<String>,
     pub(super) case_reference: RwSignal<String>,
     pub(super) message: RwSignal<String>,
+    /// The person confirmed sending the empty files picked (asked again when another
+    /// empty file is added).
+    pub(super) empty_confirmed: RwSignal<bool>,
     /// What to fix, found at the last attempt to send.
     pub(super) checks: RwSignal<Vec<Check>>,
     /// What the last change to the files did, for screen readers.
@@ -36,6 +39,7 @@ impl Form {
             subject: RwSignal::new(String::new()),
             case_reference: RwSignal::new(String::new()),
             message: RwSignal::new(String::new()),
+            empty_confirmed: RwSignal::new(false),
             checks: RwSignal::new(Vec::new()),
             notice: RwSignal::new(String::new()),
         }
@@ -67,9 +71,17 @@ impl Form {
         in_reply_to: Option<ExchangeId>,
     ) -> Result<SendExchange, Vec<Check>> {
         self.files.with_untracked(|picked| {
-            let names: Vec<&str> = picked.files().iter().map(|p| p.name.as_str()).collect();
+            let files: Vec<DraftFile<'_>> = picked
+                .files()
+                .iter()
+                .map(|p| DraftFile {
+                    name: &p.name,
+                    size: p.size,
+                })
+                .collect();
             Draft {
-                files: &names,
+                files: &files,
+                empty_confirmed: self.empty_confirmed.get_untracked(),
                 recipient: self.recipient.get_untracked(),
                 directory,
                 category: self.category.get_untracked(),
@@ -93,6 +105,7 @@ impl Form {
     pub(super) fn clear(self) {
         self.files.update(PickedFiles::clear);
         self.notice.set(String::new());
+        self.empty_confirmed.set(false);
         self.recipient.set(None);
         self.category.set(None);
         self.urgent.set(false);

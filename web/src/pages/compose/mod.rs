@@ -50,6 +50,7 @@ fn check_text(check: &Check) -> String {
             &t!("compose.check.name_long"),
             &[("max", &MAX_FILE_NAME_LEN.to_string()), ("name", name)],
         ),
+        Check::Empty(names) => files::empty_text(names),
         Check::Recipient => t!("compose.check.recipient"),
         Check::Category => t!("compose.check.category"),
         Check::Subject => t!("compose.check.subject"),

@@ -1,10 +1,15 @@
 //! A verified exchange: the badge naming the verified sender, its fingerprint, what the
 //! manifest says (as text only), the verified read receipts with mine, and its files, each
 //! with its "Enregistrer" button (which saves it through `save`), its progress, and what
-//! came of the last saving.
+//! came of the last saving — with "Télécharger plutôt" when the file picker could not
+//! open or was closed. Each file is saved under a name safe on every system and distinct
+//! from its siblings' ([`distinct_names`]), so that two files never overwrite each other.
 
 use pli_api::ErrorCode;
 use std::rc::Rc;
+
+use futures_util::future::Either;
+use wasm_bindgen::JsCast as _;
 
 use leptos::prelude::*;
 use pli_api::{ExchangeId, OrgId};
@@ -12,6 +17,7 @@ use pli_api::{ExchangeId, OrgId};
 use super::{Receipt, save, when};
 use crate::app::Route;
 use crate::i18n::{self, fill, key, t};
+use crate::model::file_name::distinct_names;
 use crate::pages::ProgressBar;
 use crate::pages::inbox::{OrgNames, org_name};
 use crate::protocol::{Opened, OpenedFile, ProgressReport, ReadBy, WorkerError};
@@ -52,12 +58,23 @@ pub(super) fn opened_view(
     let case_reference = opened.case_reference.clone();
     let message = opened.message.clone();
     let delivered = summary.delivered_at.unwrap_or(summary.created_at);
+    let default_name = t!("exchange.file.default_name");
+    let safe: Vec<String> = opened
+        .files
+        .iter()
+        .map(|file| save::safe_file_name(&file.name, &default_name))
+        .collect();
+    let saved_as = distinct_names(&safe);
     let files = opened
         .files
         .iter()
         .cloned()
+        .zip(safe.into_iter().zip(saved_as))
         .enumerate()
-        .map(|(index, file)| view! { <FileItem exchange_id=id index=index file=file /> })
+        .map(|(index, (file, (safe, name)))| {
+            let renamed = safe != name;
+            view! { <FileItem exchange_id=id index=index file=file name=name renamed=renamed /> }
+        })
         .collect_view();
     let fingerprint = opened.sender_fingerprint.clone();
 
@@ -199,19 +216,27 @@ enum Outcome {
     Failed(WorkerError),
 }
 
-/// One file: its name, type and size, and its "Enregistrer" button.
+/// One file: its name (`name`, the one it is saved under; `renamed` if it differs from
+/// its own because a sibling bears it), type and size, and its "Enregistrer" button.
 #[component]
-fn FileItem(exchange_id: ExchangeId, index: usize, file: OpenedFile) -> impl IntoView {
-    let name = save::safe_file_name(&file.name, &t!("exchange.file.default_name"));
+fn FileItem(
+    exchange_id: ExchangeId,
+    index: usize,
+    file: OpenedFile,
+    name: String,
+    renamed: bool,
+) -> impl IntoView {
     let size = file.size;
     let (progress, set_progress) = signal(None::<ProgressReport>);
     let busy = RwSignal::new(false);
     let outcome = RwSignal::new(None::<Outcome>);
     let control = StoredValue::new_local(None::<save::Control>);
 
+    // `picker`: the first click tries the file picker; "Télécharger plutôt" goes to the
+    // browser's downloads.
+    let stored_name = StoredValue::new(name.clone());
     let start = {
-        let name = name.clone();
-        move |_| {
+        move |picker: bool| {
             if busy.get_untracked() {
                 return;
             }
@@ -220,15 +245,17 @@ fn FileItem(exchange_id: ExchangeId, index: usize, file: OpenedFile) -> impl Int
             let target = save::Target {
                 exchange_id: exchange_id.to_string(),
                 index,
-                name: name.clone(),
+                name: stored_name.get_value(),
                 size,
             };
+            let on_progress: Rc<dyn Fn(ProgressReport)> =
+                Rc::new(move |report| set_progress.set(Some(report)));
             // Synchronously, in the click: the file picker opens now or never.
-            let saving = save::save(
-                target,
-                run,
-                Rc::new(move |report| set_progress.set(Some(report))),
-            );
+            let saving = if picker {
+                Either::Left(save::save(target, run, on_progress))
+            } else {
+                Either::Right(save::download_instead(target, run, on_progress))
+            };
             busy.set(true);
             outcome.set(None);
             leptos::task::spawn_local(async move {
@@ -241,6 +268,10 @@ fn FileItem(exchange_id: ExchangeId, index: usize, file: OpenedFile) -> impl Int
                     Err(error) => Outcome::Failed(error),
                 }));
             });
+            if !picker {
+                // The offer just clicked goes; the focus goes to what stops the download.
+                request_animation_frame(move || focus(&format!("cancel-file-{index}")));
+            }
         }
     };
     let cancel = move |_| {
@@ -280,6 +311,31 @@ fn FileItem(exchange_id: ExchangeId, index: usize, file: OpenedFile) -> impl Int
                 </p>
             }
             .into_any(),
+            Outcome::Saved(saved @ (save::Saved::PickerClosed | save::Saved::PickerUnavailable)) => {
+                let (reason, text) = if saved == save::Saved::PickerClosed {
+                    ("closed", key!("exchange.file.picker_closed"))
+                } else {
+                    ("unavailable", key!("exchange.file.picker_unavailable"))
+                };
+                let label = move || {
+                    fill(
+                        &t!("exchange.file.download_instead_named"),
+                        &[("name", &stored_name.get_value())],
+                    )
+                };
+                view! {
+                    <div class="save-fallback" role="status" data-testid=format!("save-fallback-{index}")
+                        data-reason=reason>
+                        <p>{move || t(text)}</p>
+                        <p class="hint">{move || t!("exchange.file.download_instead.help")}</p>
+                        <button type="button" data-testid=format!("download-instead-{index}")
+                            aria-label=label on:click=move |_| start(false)>
+                            {move || t!("exchange.file.download_instead")}
+                        </button>
+                    </div>
+                }
+                .into_any()
+            }
             Outcome::Failed(error) => {
                 let code = error.code;
                 let text = move || i18n::error(code);
@@ -312,14 +368,17 @@ fn FileItem(exchange_id: ExchangeId, index: usize, file: OpenedFile) -> impl Int
                     " · "
                     <span data-testid=format!("file-size-{index}")>{move || i18n::size(size)}</span>
                 </p>
+                {renamed.then(|| view! {
+                    <p class="hint" data-testid=format!("file-renamed-{index}")>{move || t!("exchange.file.renamed")}</p>
+                })}
             </div>
             <div class="file-actions">
                 <button type="button" class="primary" data-testid=format!("save-file-{index}")
-                    aria-label=save_label disabled=move || busy.get() on:click=start>
+                    aria-label=save_label disabled=move || busy.get() on:click=move |_| start(true)>
                     {move || t!("exchange.file.save")}
                 </button>
                 {move || busy.get().then(|| view! {
-                    <button type="button" data-testid=format!("cancel-file-{index}")
+                    <button type="button" id=format!("cancel-file-{index}") data-testid=format!("cancel-file-{index}")
                         aria-label=cancel_label.clone() on:click=cancel>
                         {move || t!("action.cancel")}
                     </button>
@@ -333,5 +392,16 @@ fn FileItem(exchange_id: ExchangeId, index: usize, file: OpenedFile) -> impl Int
                 {status}
             </div>
         </li>
+    }
+}
+
+/// Moves the focus to the element with `id`, if it is there.
+fn focus(id: &str) {
+    if let Some(element) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(id))
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = element.focus();
     }
 }

@@ -45,6 +45,8 @@ pub(super) async fn through_memory(
         .await
     };
     match result {
+        // Cancelled after the last chunk: nothing is handed to the browser.
+        Ok(()) if control.cancelled() => return Ok(Saved::Cancelled),
         Ok(()) => {}
         Err(_) if control.cancelled() => return Ok(Saved::Cancelled),
         Err(error) => return Err(error),

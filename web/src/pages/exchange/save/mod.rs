@@ -18,7 +18,15 @@
 //!    made only once the whole file decrypted and verified.
 //!
 //! Nothing here is a partial file presented as complete: a file is closed (1), its stream
-//! ended (2) or its blob made (3) only after the worker said the whole file verified.
+//! ended (2) or its blob made (3) only after the worker said the whole file verified, and
+//! a saving the person cancelled meanwhile is not one either.
+//!
+//! When the picker exists but cannot be shown (`NotAllowedError`, `SecurityError`: no
+//! user activation left, a policy, a headless browser) or the person closes it
+//! (`AbortError`), nothing is saved and nothing else starts by itself: [`save`] says so
+//! ([`Saved::PickerUnavailable`], [`Saved::PickerClosed`]) and the page offers the
+//! download instead ([`download_instead`]: ways 2 and 3). Any other failure of the picker
+//! (an older implementation) goes on to way 2 at once, as in browsers without it.
 //!
 //! The three ways live in `picker.rs`, `service_worker.rs` and `memory.rs`; this module
 //! chooses between them, runs the worker's download for each, and holds the small
@@ -55,8 +63,12 @@ pub(crate) enum Saved {
     ToFile,
     /// Handed to the browser's downloads.
     ToDownloads,
-    /// The person cancelled (the picker, the button, or the browser's download).
+    /// The person cancelled (the button, or the browser's download).
     Cancelled,
+    /// The person closed the file picker: nothing was saved.
+    PickerClosed,
+    /// The file picker could not be shown: nothing was saved.
+    PickerUnavailable,
 }
 
 /// One file to save.
@@ -125,22 +137,46 @@ pub(crate) fn save(
         if let Some(picked) = picker {
             match JsFuture::from(picked).await {
                 Ok(handle) => return to_file(handle, &target, &control, on_progress).await,
-                Err(error) if error_name(&error) == "AbortError" => return Ok(Saved::Cancelled),
-                // Not allowed here (a policy, an old implementation): try the next way.
-                Err(_) => {}
+                Err(_) if control.cancelled() => return Ok(Saved::Cancelled),
+                Err(error) => match error_name(&error).as_str() {
+                    "AbortError" => return Ok(Saved::PickerClosed),
+                    "NotAllowedError" | "SecurityError" => return Ok(Saved::PickerUnavailable),
+                    // An older implementation (options it refuses…): the next way.
+                    _ => {}
+                },
             }
         }
-        if let Some(worker) = service_worker().await {
-            return through_service_worker(&worker, &target, &control, on_progress).await;
-        }
-        if target.size <= MEMORY_LIMIT {
-            return through_memory(&target, &control, on_progress).await;
-        }
-        Err(WorkerError::new(
-            ErrorCode::SaveUnsupported,
-            "no file picker, no service worker, and the file is too large for memory",
-        ))
+        to_downloads(&target, &control, on_progress).await
     }
+}
+
+/// Saves `target` to the browser's downloads, without the file picker: what the page
+/// offers when the picker could not be shown or was closed. Call it from a click too
+/// (some browsers start downloads only after one).
+pub(crate) async fn download_instead(
+    target: Target,
+    control: Control,
+    on_progress: OnProgress,
+) -> Result<Saved, WorkerError> {
+    to_downloads(&target, &control, on_progress).await
+}
+
+/// Ways 2 and 3.
+async fn to_downloads(
+    target: &Target,
+    control: &Control,
+    on_progress: OnProgress,
+) -> Result<Saved, WorkerError> {
+    if let Some(worker) = service_worker().await {
+        return through_service_worker(&worker, target, control, on_progress).await;
+    }
+    if target.size <= MEMORY_LIMIT {
+        return through_memory(target, control, on_progress).await;
+    }
+    Err(WorkerError::new(
+        ErrorCode::SaveUnsupported,
+        "no file picker, no service worker, and the file is too large for memory",
+    ))
 }
 
 /// Runs the worker's `download` of `target`, handing each decrypted chunk to `on_chunk`.

@@ -83,9 +83,14 @@ pub(super) async fn to_file(
     on_progress: OnProgress,
 ) -> Result<Saved, WorkerError> {
     let handle: web_sys::FileSystemFileHandle = handle.unchecked_into();
-    let writable = JsFuture::from(handle.create_writable())
-        .await
-        .map_err(|e| js_error(ErrorCode::Io, &e))?;
+    let writable = match JsFuture::from(handle.create_writable()).await {
+        Ok(writable) => writable,
+        Err(error) => {
+            // The picker may have made the file already: leave no empty file behind.
+            remove(&handle).await;
+            return Err(js_error(ErrorCode::Io, &error));
+        }
+    };
     let queue = Rc::new(RefCell::new(Queue::default()));
     let downloading = {
         let queue = queue.clone();
@@ -137,9 +142,14 @@ pub(super) async fn to_file(
         if let Ok(promise) = call_method(&writable, "abort", &[]) {
             let _ = JsFuture::from(promise).await;
         }
-        if let Ok(promise) = call_method(&handle, "remove", &[]) {
-            let _ = JsFuture::from(promise).await;
-        }
+        remove(&handle).await;
     }
     outcome
+}
+
+/// Removes the file the picker made, where the browser can (`remove()` is recent).
+async fn remove(handle: &JsValue) {
+    if let Ok(promise) = call_method(handle, "remove", &[]) {
+        let _ = JsFuture::from(promise).await;
+    }
 }

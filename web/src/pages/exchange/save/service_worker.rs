@@ -156,6 +156,12 @@ async fn stream_through(
     )
     .await;
     match result {
+        // Cancelled after the last chunk (the button, or the browser's download): the
+        // stream is not ended, so the browser keeps no file (the caller aborts it).
+        Ok(()) if control.cancelled() || side.borrow().gone => {
+            control.cancel();
+            Ok(Saved::Cancelled)
+        }
         Ok(()) => {
             post(port, "done", None);
             Ok(Saved::ToDownloads)
