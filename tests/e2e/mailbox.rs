@@ -66,6 +66,7 @@ async fn the_inbox_tells_plis_apart_finds_and_sorts_them_without_reading_them() 
     let Cast {
         greffier,
         caseworker,
+        platform,
         ..
     } = cast(&server.base, &server.setup_token).await.unwrap();
     let send = |category, subject: &str, case: &str, urgent, sizes: &[usize]| {
@@ -221,6 +222,33 @@ async fn the_inbox_tells_plis_apart_finds_and_sorts_them_without_reading_them() 
             .unwrap(),
         3
     );
+
+    // The platform admin, who reads no pli, following a pli's link is told it leads
+    // nowhere (« Introuvable »), not that their access may have been removed.
+    let mut admin = Browser::open(&server.base, "mailbox-platform").await.unwrap();
+    let code = pli_e2e::cast::totp(platform.totp.as_deref().unwrap(), 1).unwrap();
+    admin
+        .log_in(
+            &platform.email,
+            PASSWORD,
+            Some(&platform.account_key()),
+            Some(&code),
+        )
+        .await
+        .unwrap();
+    admin
+        .goto(&format!("#/exchange/{signalement}"))
+        .await
+        .unwrap();
+    admin
+        .find("[data-testid=exchange-error][data-code=not_found]")
+        .await
+        .unwrap();
+    admin
+        .wait_for_text("Introuvable", Duration::from_secs(5))
+        .await
+        .unwrap();
+    admin.record("exchange-not-for-platform-admin").await.unwrap();
 
     // The sender's outbox shows the same previews, toward the court.
     let mut dept = Browser::open(&server.base, "mailbox-dept").await.unwrap();

@@ -15,7 +15,15 @@ use crate::protocol::WorkerError;
 
 /// Why the exchange cannot be shown, and what to do.
 pub(super) fn failed(ctx: Ctx, error: WorkerError, attempt: RwSignal<u32>) -> impl IntoView {
-    let code = error.code;
+    // The platform admin reads no exchange (the relay says `forbidden` for the whole
+    // mailbox): for them a pli's link leads nowhere, as one that never existed does — not
+    // to « your access may have been removed ».
+    let platform_admin =
+        crate::app::me(&ctx).is_some_and(|me| me.role == pli_api::Role::PlatformAdmin);
+    let code = match error.code {
+        ErrorCode::Forbidden if platform_admin => ErrorCode::NotFound,
+        code => code,
+    };
     let help = match code {
         ErrorCode::Unauthenticated => Some(key!("exchange.unauthenticated.help")),
         ErrorCode::Forbidden => Some(key!("exchange.forbidden.help")),
