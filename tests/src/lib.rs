@@ -397,9 +397,11 @@ impl Browser {
     }
 
     /// Clicks "Enregistrer" on file `index` of the exchange on screen, with the browser's
-    /// downloads as the destination: headless Chromium has the File System Access picker
-    /// but nobody to answer it, so the page falls back on the service-worker stream, as
-    /// in browsers without the picker.
+    /// downloads as the destination, as in browsers without the File System Access
+    /// picker: headless Chromium has the picker but nobody to answer it (it fails as
+    /// closed, and the page then offers « Télécharger plutôt », which `tests/e2e/files.rs`
+    /// covers); here the picker is taken away so that saving goes straight to the
+    /// service-worker stream.
     pub async fn click_save(&self, index: usize) -> anyhow::Result<()> {
         self.run("window.showSaveFilePicker = undefined; return true;")
             .await?;
