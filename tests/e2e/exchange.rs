@@ -109,6 +109,24 @@ async fn send_and_receive(backend: Backend, big: usize, label: &str) {
     .unwrap();
     ase.record("compose-filled").await.unwrap();
     ase.click("[data-testid=send]").await.unwrap();
+    // The send is followed where it happens: the focus on its status line, the progress
+    // bars in view (the button is at the foot of a long form).
+    let followed = ase
+        .wait_for(
+            "#compose-status:focus ~ [data-testid=send-progress]",
+            Duration::from_secs(20),
+        )
+        .await
+        .unwrap();
+    drop(followed);
+    let in_view = ase
+        .run(
+            "const r = document.querySelector('[data-testid=send-progress]').getBoundingClientRect();\
+             return r.top >= 0 && r.bottom <= window.innerHeight;",
+        )
+        .await
+        .unwrap();
+    assert_eq!(in_view, serde_json::json!(true), "the progress bars are out of view");
     ase.wait_for("[data-testid=sent]", Duration::from_secs(300))
         .await
         .unwrap();

@@ -163,6 +163,7 @@ pub fn Compose(reply: Option<String>) -> impl IntoView {
                 let _ = bridge::call(Abandon { plan }).await;
             });
         }
+        follow_progress();
         let blobs = form.blobs();
         leptos::task::spawn_local(async move {
             let on_progress: Box<dyn Fn(ProgressReport)> = Box::new(move |report| {
@@ -270,4 +271,26 @@ pub fn Compose(reply: Option<String>) -> impl IntoView {
             </form>
         </section>
     }
+}
+
+/// Once drawn, moves the focus to the send's status line (screen readers announce it) and
+/// scrolls the progress bars into view: after « Chiffrer et envoyer » at the foot of a
+/// long form, the person sees the send going without looking for it.
+fn follow_progress() {
+    request_animation_frame(|| {
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
+        if let Some(status) = document
+            .get_element_by_id("compose-status")
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = status.focus();
+        }
+        if let Ok(Some(progress)) = document.query_selector("[data-testid=send-progress]") {
+            let options = web_sys::ScrollIntoViewOptions::new();
+            options.set_block(web_sys::ScrollLogicalPosition::Nearest);
+            progress.scroll_into_view_with_scroll_into_view_options(&options);
+        }
+    });
 }
