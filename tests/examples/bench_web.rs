@@ -12,8 +12,31 @@
 //!    renderer processes (page, its Web Worker, the service worker) is sampled throughout:
 //!    its growth over the page at rest must stay ≤ 64 MiB. The saved file's SHA-256 is
 //!    compared with the sent one.
+//! 3. Inbox: the inbox page shows, per row, a preview (subject, category, case reference,
+//!    sender, plaintext size) that the worker verifies (the envelope's Ed25519 signature,
+//!    against the sender's certificate chain) and decrypts (age, X25519) for every row of
+//!    a page before the page shows it. On a relay of its own, the caseworker's native
+//!    client sends small exchanges to the court (categories, subjects and case references
+//!    varied, every 7th urgent; 8 at a time), first 50, then 950 more.
+//!    - With 50: the greffier's page goes from the outbox to the inbox (`location.hash`,
+//!      timed in the page) until the 50 rows are shown, each verified and decrypted
+//!      (`data-preview=read`), laid out and painted: the median of 5, target ≤ 300 ms.
+//!      Baseline, in the same page after each run: a plain `fetch` + JSON of the same
+//!      page of the relay's API (`/api/exchanges/inbox?limit=50`, with the session
+//!      cookie): the difference is the worker's verification and decryption, the
+//!      messages between page and worker, and the rendering. For scale, the native
+//!      client verifies and decrypts the same page with the same code.
+//!    - With 1,000: the inbox opens on its first 50 rows; a word typed in the search box
+//!      makes the page load, verify and decrypt the 950 others (pages of 200) and show
+//!      the rows it matches: the time until they are all shown and the page no longer
+//!      says it is loading, and its cost per row, against fetching the same pages
+//!      plainly. Then another search and a category over the rows already loaded:
+//!      filtering 1,000 decrypted rows in the browser, target ≤ 100 ms each.
 //!
 //! `PLI_BENCH_SEND_MIB` and `PLI_BENCH_RECEIVE_MIB` change the sizes (1024 and 2048).
+//! `PLI_BENCH_WEB_ONLY` runs only the sections it names, comma-separated among `send`,
+//! `receive` and `inbox` (`PLI_BENCH_WEB_ONLY=inbox` while working on the inbox: no big
+//! files are prepared); all of them by default.
 
 #![allow(
     clippy::print_stdout,
@@ -27,7 +50,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use fantoccini::wd::TimeoutConfiguration;
-use pli_e2e::cast::{COURT, PASSWORD, cast};
+use futures_util::StreamExt as _;
+use pli_e2e::cast::{COURT, Cast, DEPT, PASSWORD, cast};
 use pli_e2e::{Backend, Browser, relay};
 use sha2::{Digest as _, Sha256};
 
@@ -329,8 +353,765 @@ fn verdict(pass: bool) -> &'static str {
     if pass { "PASS" } else { "MISS" }
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+/// The family names in the inbox's subjects, one per row in turn: none is part of another,
+/// of a subject's other words, of the sender's name or of their organisation's.
+const INBOX_NAMES: [&str; 8] = [
+    "Lambert", "Moreau", "Girard", "Bonnet", "Fontaine", "Mercier", "Rousseau", "Vincent",
+];
+/// Exchanges in the inbox for the first measurement, then for the second.
+const INBOX_SMALL: usize = 50;
+const INBOX_LARGE: usize = 1000;
+/// The inbox's first page and the pages a search loads (the web app's and the relay's
+/// sizes).
+const FIRST_PAGE: usize = 50;
+const FULL_PAGE: usize = 200;
+/// Runs of the first measurement.
+const INBOX_RUNS: usize = 5;
+/// Sends under way at once while the inbox is filled.
+const SENDS_AT_ONCE: usize = 8;
+/// The first search (loads the whole mailbox), then the one over the loaded rows, and the
+/// category after them (its `<option>` value, and its label for the table).
+const SEARCH_FIRST: &str = "lambert";
+const SEARCH_SECOND: &str = "moreau";
+const CATEGORY: (&str, &str) = ("decision", "Décision");
+
+/// Exchange `i` of the inbox: its category, subject, case reference and urgency.
+fn inbox_exchange(i: usize) -> (pli_api::Category, String, String, bool) {
+    use pli_api::Category;
+    let (category, label) = match i % 5 {
+        0 => (Category::Signalement, "Signalement"),
+        1 => (Category::Rapport, "Rapport"),
+        2 => (Category::Decision, "Ordonnance"),
+        3 => (Category::DemandeEvaluation, "Demande d'évaluation"),
+        _ => (Category::Autre, "Courrier"),
+    };
+    let name = INBOX_NAMES
+        .get(i % INBOX_NAMES.len())
+        .copied()
+        .unwrap_or_default();
+    (
+        category,
+        format!("{label} n° {i} — fratrie {name}"),
+        format!("2026/{i:05}"),
+        i.is_multiple_of(7),
+    )
+}
+
+/// How many of the first `n` exchanges a search for `words` finds: every word in the
+/// subject, the case reference, the sender's name or organisation (as the page searches;
+/// the words here are lower case, without accents).
+fn inbox_matches(n: usize, words: &str, sender: &str) -> usize {
+    (0..n)
+        .filter(|&i| {
+            let (_, subject, case, _) = inbox_exchange(i);
+            let haystack = format!("{subject}\n{case}\n{sender}\n{DEPT}").to_lowercase();
+            words.split_whitespace().all(|w| haystack.contains(w))
+        })
+        .count()
+}
+
+/// The caseworker's native client sends exchanges `range` to the court, a few at a time;
+/// returns how long it took.
+async fn fill_inbox(people: &Cast, range: std::ops::Range<usize>) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    let session = &people.caseworker.session;
+    let court = people.court;
+    let mut sends = futures_util::stream::iter(range.map(|i| async move {
+        let (category, subject, case_reference, urgent) = inbox_exchange(i);
+        let mut bytes = format!("%PDF-1.4\n% pièce {i}\n").into_bytes();
+        bytes.resize(200 + (i * 37) % 400, b' ');
+        let file = pli_client::FileInput::from_bytes(
+            &format!("piece-{i:05}.pdf"),
+            "application/pdf",
+            bytes,
+        );
+        let options = pli_client::SendOptions {
+            category,
+            subject,
+            message: format!("Message du pli {i}."),
+            case_reference,
+            urgent,
+            copy_to_sender: true,
+            in_reply_to: None,
+        };
+        session.send(&court, vec![file], &options).await
+    }))
+    .buffer_unordered(SENDS_AT_ONCE);
+    while let Some(sent) = sends.next().await {
+        sent?;
+    }
+    Ok(started.elapsed())
+}
+
+/// What [`timed`] measured in the page: milliseconds from the action to the condition
+/// holding in the DOM, to the end of style and layout (forced then), and to the end of
+/// the next frame (painted); and the `data-preview` of the rows then shown.
+#[derive(Debug, Clone, serde::Deserialize)]
+struct Timed {
+    dom_ms: f64,
+    layout_ms: f64,
+    painted_ms: f64,
+    rows: usize,
+    read: usize,
+    /// How many rows of each `data-preview`.
+    states: std::collections::BTreeMap<String, usize>,
+    /// The calls to the worker answered meanwhile (see [`WORKER_PROBE_SCRIPT`]): how long
+    /// the page had at least one of them waiting for its answer, how many, and the
+    /// answers' size (JSON).
+    worker_ms: f64,
+    worker_calls: usize,
+    worker_bytes: f64,
+}
+
+/// The inbox's rows as the page shows them.
+const INBOX_ROWS: &str = "[data-testid=inbox-table] tr[data-testid=exchange-row]";
+
+/// Notes, in the page, when each request leaves for the worker and when its answer
+/// reaches the page (the message event's time stamp, taken before the page handles it),
+/// with the answer's size: the page's calls carry an `id`, their answers too.
+const WORKER_PROBE_SCRIPT: &str = r"
+if (!window.__pliProbe) {
+  const probe = { posted: new Map(), calls: [], workers: new Set() };
+  window.__pliProbe = probe;
+  const post = Worker.prototype.postMessage;
+  Worker.prototype.postMessage = function (message, ...rest) {
+    if (!probe.workers.has(this)) {
+      probe.workers.add(this);
+      this.addEventListener('message', (event) => {
+        const answer = event.data || {};
+        const sent = probe.posted.get(answer.id);
+        if (sent !== undefined && (answer.kind === 'ok' || answer.kind === 'err')) {
+          probe.posted.delete(answer.id);
+          probe.calls.push({ sent, answered: event.timeStamp,
+            bytes: typeof answer.data === 'string' ? answer.data.length : 0 });
+        }
+      });
+    }
+    if (message && message.id !== undefined) { probe.posted.set(message.id, performance.now()); }
+    return post.call(this, message, ...rest);
+  };
+}
+return true;
+";
+
+/// Starts a timer in the page, runs `/*ACTION*/`, then watches the DOM (every mutation,
+/// and every frame) until `/*CONDITION*/` (a function body) returns true.
+const TIMED_SCRIPT: &str = r"
+const done = arguments[arguments.length - 1];
+const timeoutMs = arguments[0];
+const rowsCss = arguments[1];
+const test = () => { /*CONDITION*/ };
+let finished = false;
+let observer = null;
+let started = 0;
+const stop = () => { finished = true; if (observer) { observer.disconnect(); } };
+// How long at least one of `calls` was waiting for its answer.
+const pending = (calls) => {
+  let total = 0;
+  let until = -Infinity;
+  for (const c of [...calls].sort((a, b) => a.sent - b.sent)) {
+    const from = Math.max(c.sent, until);
+    if (c.answered > from) { total += c.answered - from; }
+    until = Math.max(until, c.answered);
+  }
+  return total;
+};
+const check = () => {
+  if (finished) { return; }
+  let ok = false;
+  try { ok = test(); } catch (e) { stop(); done(JSON.stringify({ error: String(e) })); return; }
+  if (!ok) { return; }
+  const dom = performance.now() - started;
+  stop();
+  // Style and layout, forced now (the frame would do them).
+  document.body.getBoundingClientRect();
+  const layout = performance.now() - started;
+  const rows = [...document.querySelectorAll(rowsCss)];
+  const read = rows.filter((r) => r.dataset.preview === 'read').length;
+  const states = {};
+  for (const r of rows) { const s = r.dataset.preview ?? '(none)'; states[s] = (states[s] || 0) + 1; }
+  // The end of the next frame: what changed is laid out and painted.
+  requestAnimationFrame(() => setTimeout(() => {
+    const painted = performance.now() - started;
+    // Read only now: the probe hears of an answer after the page handled it (and maybe
+    // rendered it, in the same task); the answer's time stamp is from before.
+    const probe = window.__pliProbe;
+    const calls = probe
+      ? probe.calls.filter((c) => c.sent >= started && c.answered <= started + dom) : [];
+    done(JSON.stringify({
+      dom_ms: dom, layout_ms: layout, painted_ms: painted, rows: rows.length, read, states,
+      worker_ms: pending(calls),
+      worker_calls: calls.length,
+      worker_bytes: calls.reduce((sum, c) => sum + c.bytes, 0),
+    }));
+  }, 0));
+};
+observer = new MutationObserver(check);
+observer.observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+const poll = () => { if (!finished) { check(); requestAnimationFrame(poll); } };
+setTimeout(() => {
+  if (!finished) {
+    stop();
+    done(JSON.stringify({ error: 'timeout', page: document.body.innerText.slice(0, 3000) }));
+  }
+}, timeoutMs);
+started = performance.now();
+(() => { /*ACTION*/ })();
+requestAnimationFrame(poll);
+";
+
+/// Times, in the page, from `action` (statements) to `condition` (a function body
+/// returning true once the page shows what was asked).
+async fn timed(browser: &Browser, action: &str, condition: &str) -> anyhow::Result<Timed> {
+    let script = TIMED_SCRIPT
+        .replace("/*ACTION*/", action)
+        .replace("/*CONDITION*/", condition);
+    let answer = browser
+        .client
+        .execute_async(&script, vec![300_000.into(), INBOX_ROWS.into()])
+        .await?;
+    let answer = answer.as_str().context("timed script")?;
+    let value: serde_json::Value = serde_json::from_str(answer)?;
+    if let Some(error) = value.get("error") {
+        let page = value.get("page").and_then(serde_json::Value::as_str);
+        bail!("{error}; the page says:\n{}", page.unwrap_or_default());
+    }
+    Ok(serde_json::from_value(value)?)
+}
+
+/// Fetches the inbox from the relay's API as the page could, without the worker: a page
+/// of `arguments[0]` rows, then (if `arguments[1]` > 0) every following page of that
+/// many, `arguments[2]` times; each time, how long the first page took and the others.
+const RAW_PAGES_SCRIPT: &str = r"
+const [first, next, runs] = arguments;
+const done = arguments[arguments.length - 1];
+(async () => {
+  const results = [];
+  for (let run = 0; run < runs; run++) {
+    let cursor = null;
+    let limit = first;
+    const result = { first_ms: 0, rest_ms: 0, first_rows: 0, rest_rows: 0, first_bytes: 0, rest_bytes: 0 };
+    let pages = 0;
+    do {
+      const query = new URLSearchParams({ limit: String(limit) });
+      if (cursor) { query.set('cursor', cursor); }
+      const started = performance.now();
+      const response = await fetch(`/api/exchanges/inbox?${query}`, { credentials: 'same-origin' });
+      if (!response.ok) { throw new Error(`HTTP ${response.status}`); }
+      const text = await response.text();
+      const page = JSON.parse(text);
+      const ms = performance.now() - started;
+      const which = pages === 0 ? 'first' : 'rest';
+      result[`${which}_ms`] += ms;
+      result[`${which}_rows`] += page.exchanges.length;
+      result[`${which}_bytes`] += text.length;
+      pages += 1;
+      cursor = page.next_cursor;
+      limit = next;
+    } while (cursor && next > 0);
+    results.push(result);
+  }
+  done(JSON.stringify(results));
+})().catch((e) => done(JSON.stringify({ error: String(e) })));
+";
+
+/// One fetch of [`RAW_PAGES_SCRIPT`].
+#[derive(Debug, Clone, serde::Deserialize)]
+struct RawPages {
+    first_ms: f64,
+    rest_ms: f64,
+    first_rows: usize,
+    rest_rows: usize,
+    first_bytes: f64,
+    rest_bytes: f64,
+}
+
+async fn raw_pages(
+    browser: &Browser,
+    first: usize,
+    next: usize,
+    runs: usize,
+) -> anyhow::Result<Vec<RawPages>> {
+    let answer = browser
+        .client
+        .execute_async(
+            RAW_PAGES_SCRIPT,
+            vec![first.into(), next.into(), runs.into()],
+        )
+        .await?;
+    let value: serde_json::Value = serde_json::from_str(answer.as_str().context("fetch")?)?;
+    if let Some(error) = value.get("error") {
+        bail!("the page could not fetch the inbox itself: {error}");
+    }
+    Ok(serde_json::from_value(value)?)
+}
+
+/// Polls `condition` (a function body) in the page until it returns true.
+async fn wait_until(browser: &Browser, condition: &str, what: &str) -> anyhow::Result<()> {
+    let script = format!("return (() => {{ {condition} }})() === true;");
+    let started = Instant::now();
+    while browser.run(&script).await? != serde_json::Value::Bool(true) {
+        if started.elapsed() > Duration::from_secs(120) {
+            let body = browser.run("return document.body.innerText;").await?;
+            bail!(
+                "{what} after 2 minutes; the page says:\n{}",
+                body.as_str().unwrap_or_default()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
+}
+
+/// Goes to the outbox (the court's: empty) and waits until it is loaded and the inbox
+/// gone, so that the worker is idle and the inbox is mounted afresh next time.
+async fn to_outbox(browser: &Browser) -> anyhow::Result<()> {
+    browser
+        .run("location.hash = '#/outbox'; return true;")
+        .await?;
+    wait_until(
+        browser,
+        "const section = document.querySelector('section[aria-labelledby=outbox-title]');\
+         return !!section && section.dataset.loading === 'false' \
+           && !!section.querySelector('[data-testid=empty], [data-testid=outbox-table]') \
+           && !document.querySelector('[data-testid=inbox-table]');",
+        "the outbox was not shown",
+    )
+    .await?;
+    // Let the page settle (its live events connect).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    Ok(())
+}
+
+/// From the outbox to the inbox, until its first `rows` rows are shown.
+async fn open_inbox(browser: &Browser, rows: usize) -> anyhow::Result<Timed> {
+    let shown = timed(
+        browser,
+        "location.hash = '#/inbox';",
+        &format!(
+            "return document.querySelectorAll('{INBOX_ROWS}').length >= {rows} \
+             && document.querySelector('section[aria-labelledby=inbox-title]')?.dataset.loading === 'false';"
+        ),
+    )
+    .await?;
+    if shown.read != rows {
+        bail!(
+            "the inbox shows {} rows, {} of them verified and decrypted, out of {rows} \
+             (data-preview: {:?})",
+            shown.rows,
+            shown.read,
+            shown.states
+        );
+    }
+    Ok(shown)
+}
+
+/// Sets the search box to `words` as typing would (Leptos listens to `input`).
+fn search_action(words: &str) -> anyhow::Result<String> {
+    Ok(format!(
+        "const input = document.querySelector('input[data-testid=mailbox-search]');\
+         input.value = {}; input.dispatchEvent(new Event('input', {{ bubbles: true }}));",
+        serde_json::to_string(words)?
+    ))
+}
+
+/// Pages of the inbox as the native client (release build) reads them: fetched and
+/// parsed, then verified and decrypted by the same code as the web app's worker.
+#[derive(Debug, Clone, Default)]
+struct NativePart {
+    fetch_ms: f64,
+    verify_ms: f64,
+    rows: usize,
+    read: usize,
+}
+
+/// The first page (`first` rows) and, if `next` > 0, every following page of `next`.
+async fn native_pages(
+    session: &pli_client::Session,
+    first: usize,
+    next: usize,
+) -> anyhow::Result<(NativePart, NativePart)> {
+    use pli_client::protocol::{Listed, Mailbox, verify_listing};
+    let mut query = pli_api::messages::ExchangeQuery {
+        limit: Some(u32::try_from(first)?),
+        ..Default::default()
+    };
+    let (mut head, mut rest) = (NativePart::default(), NativePart::default());
+    let mut pages = 0;
+    loop {
+        let started = Instant::now();
+        let page = session.inbox_page(query).await?;
+        let fetched = started.elapsed();
+        let listed = verify_listing(
+            &session.trust,
+            page,
+            Mailbox::Inbox,
+            &session.me.org_id,
+            &session.org_keys,
+        );
+        let verified = started.elapsed().saturating_sub(fetched);
+        let part = if pages == 0 { &mut head } else { &mut rest };
+        part.fetch_ms += fetched.as_secs_f64() * 1000.0;
+        part.verify_ms += verified.as_secs_f64() * 1000.0;
+        part.rows += listed.rows.len();
+        part.read += listed
+            .rows
+            .iter()
+            .filter(|r| matches!(r.preview, Listed::Read(_)))
+            .count();
+        pages += 1;
+        match listed.next_cursor {
+            Some(cursor) if next > 0 => {
+                query = pli_api::messages::ExchangeQuery {
+                    cursor: Some(cursor),
+                    limit: Some(u32::try_from(next)?),
+                    ..Default::default()
+                };
+            }
+            _ => return Ok((head, rest)),
+        }
+    }
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted.get(sorted.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+struct InboxResult {
+    fill_small: Duration,
+    fill_large: Duration,
+    /// The first measurement, each run: the inbox opened, the plain fetch, the native
+    /// client.
+    opened: Vec<Timed>,
+    raw: Vec<RawPages>,
+    native: Vec<NativePart>,
+    /// The second measurement.
+    opened_large: Timed,
+    search: Timed,
+    search_expected: usize,
+    raw_all: Vec<RawPages>,
+    native_all: Vec<NativePart>,
+    second: Timed,
+    second_expected: usize,
+    category: Timed,
+    category_expected: usize,
+}
+
+async fn inbox() -> anyhow::Result<InboxResult> {
+    let server = relay(Backend::Sqlite).await?;
+    let people = cast(&server.base, &server.setup_token).await?;
+    println!("sending {INBOX_SMALL} small exchanges to the court with the native client…");
+    let fill_small = fill_inbox(&people, 0..INBOX_SMALL).await?;
+    println!("  {:.2} s", fill_small.as_secs_f64());
+    let greffier = &people.greffier.session;
+    let mut native = Vec::new();
+    for _ in 0..INBOX_RUNS {
+        native.push(native_pages(greffier, FIRST_PAGE, 0).await?.0);
+    }
+    if native.iter().any(|n| n.read != INBOX_SMALL) {
+        bail!("the native client does not read every row: {native:?}");
+    }
+
+    let browser = Browser::open(&server.base, "bench-inbox").await?;
+    let long = TimeoutConfiguration::new(Some(Duration::from_secs(600)), None, None);
+    browser.client.update_timeouts(long).await?;
+    browser
+        .log_in(
+            &people.greffier.email,
+            PASSWORD,
+            Some(&people.greffier.account_key()),
+            None,
+        )
+        .await?;
+    browser.run(WORKER_PROBE_SCRIPT).await?;
+    println!("opening the inbox ({INBOX_SMALL} rows) {INBOX_RUNS} times…");
+    let mut opened = Vec::new();
+    let mut raw = Vec::new();
+    for _ in 0..INBOX_RUNS {
+        to_outbox(&browser).await?;
+        opened.push(open_inbox(&browser, INBOX_SMALL).await?);
+        // The worker is idle again: the same page of the API, fetched by the page itself.
+        raw.extend(raw_pages(&browser, FIRST_PAGE, 0, 1).await?);
+    }
+
+    // Away from the inbox while it fills: its live events would reload it.
+    to_outbox(&browser).await?;
+    println!(
+        "sending {} more with the native client…",
+        INBOX_LARGE - INBOX_SMALL
+    );
+    let fill_large = fill_inbox(&people, INBOX_SMALL..INBOX_LARGE).await?;
+    println!("  {:.2} s", fill_large.as_secs_f64());
+    let raw_all = raw_pages(&browser, FIRST_PAGE, FULL_PAGE, 3).await?;
+    let mut native_all = Vec::new();
+    for _ in 0..3 {
+        native_all.push(native_pages(greffier, FIRST_PAGE, FULL_PAGE).await?.1);
+    }
+    println!("searching {INBOX_LARGE} exchanges…");
+    let opened_large = open_inbox(&browser, FIRST_PAGE).await?;
+    let sender = &people.caseworker.name;
+
+    let search_expected = inbox_matches(INBOX_LARGE, SEARCH_FIRST, sender);
+    let search = timed(
+        &browser,
+        &search_action(SEARCH_FIRST)?,
+        &format!(
+            "const section = document.querySelector('section[aria-labelledby=inbox-title]');\
+             const count = document.querySelector('[data-testid=mailbox-count]');\
+             return !!section && section.dataset.loading === 'false' \
+               && !document.querySelector('[data-testid=more]') \
+               && !!count && count.textContent.includes('{INBOX_LARGE}') \
+               && !count.textContent.includes('…') \
+               && document.querySelectorAll('{INBOX_ROWS}').length === {search_expected};"
+        ),
+    )
+    .await?;
+
+    let second_expected = inbox_matches(INBOX_LARGE, SEARCH_SECOND, sender);
+    let second = timed(
+        &browser,
+        &search_action(SEARCH_SECOND)?,
+        &format!(
+            "const rows = [...document.querySelectorAll('{INBOX_ROWS}')];\
+             return rows.length === {second_expected} \
+               && rows.every((r) => r.textContent.toLowerCase().includes({}));",
+            serde_json::to_string(SEARCH_SECOND)?
+        ),
+    )
+    .await?;
+
+    let category_expected = (0..INBOX_LARGE)
+        .filter(|&i| inbox_exchange(i).0.as_str() == CATEGORY.0)
+        .count();
+    let category = timed(
+        &browser,
+        &format!(
+            "{} const select = document.querySelector('select[data-testid=filter-category]');\
+             select.value = '{}'; select.dispatchEvent(new Event('change', {{ bubbles: true }}));",
+            search_action("")?,
+            CATEGORY.0
+        ),
+        &format!(
+            "return document.querySelector('input[data-testid=mailbox-search]').value === '' \
+               && document.querySelectorAll('{INBOX_ROWS}').length === {category_expected};"
+        ),
+    )
+    .await?;
+    browser.close().await?;
+    Ok(InboxResult {
+        fill_small,
+        fill_large,
+        opened,
+        raw,
+        native,
+        opened_large,
+        search,
+        search_expected,
+        raw_all,
+        native_all,
+        second,
+        second_expected,
+        category,
+        category_expected,
+    })
+}
+
+/// Where the time went: how long the page waited for the worker's answers (which includes
+/// the worker's own fetch from the relay), when the rows were in the DOM, and when laid
+/// out, before the frame that painted them.
+fn stages(t: &Timed) -> String {
+    let waited = if t.worker_calls == 0 {
+        String::new()
+    } else {
+        format!(
+            "waiting for the worker {:.0} ms, {} call{} ({:.0} KiB of JSON back); ",
+            t.worker_ms,
+            t.worker_calls,
+            if t.worker_calls == 1 { "" } else { "s" },
+            t.worker_bytes / 1024.0
+        )
+    };
+    format!(
+        "{waited}in the DOM at {:.0} ms, laid out at {:.0} ms",
+        t.dom_ms, t.layout_ms
+    )
+}
+
+fn print_inbox(r: &InboxResult) -> anyhow::Result<()> {
+    println!(
+        "\ninbox (greffier's browser, relay of its own; previews verified and decrypted by the worker)"
+    );
+    println!(
+        "  {:<52} {:>8.2} s  ({:.1} ms each, {SENDS_AT_ONCE} at a time)",
+        format!("fixture: {INBOX_SMALL} exchanges sent natively"),
+        r.fill_small.as_secs_f64(),
+        r.fill_small.as_secs_f64() * 1000.0 / INBOX_SMALL as f64
+    );
+    println!(
+        "  {:<52} {:>8.2} s  ({:.1} ms each)",
+        format!("fixture: {} more", INBOX_LARGE - INBOX_SMALL),
+        r.fill_large.as_secs_f64(),
+        r.fill_large.as_secs_f64() * 1000.0 / (INBOX_LARGE - INBOX_SMALL) as f64
+    );
+    let painted: Vec<f64> = r.opened.iter().map(|t| t.painted_ms).collect();
+    let open = median(&painted);
+    // The run of median time, for its stages.
+    let typical = r
+        .opened
+        .iter()
+        .min_by(|a, b| {
+            (a.painted_ms - open)
+                .abs()
+                .total_cmp(&(b.painted_ms - open).abs())
+        })
+        .context("no run")?;
+    println!(
+        "  {:<52} {:>8.0} ms  target ≤ 300 ms  {}  (median run: {}; runs {})",
+        format!("open the inbox, {INBOX_SMALL} rows read (median of {INBOX_RUNS})"),
+        open,
+        verdict(open <= 300.0),
+        stages(typical),
+        painted
+            .iter()
+            .map(|ms| format!("{ms:.0}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let raw_ms: Vec<f64> = r.raw.iter().map(|p| p.first_ms).collect();
+    let raw = median(&raw_ms);
+    let first = r.raw.first().context("no plain fetch")?;
+    println!(
+        "  {:<52} {:>8.0} ms  ({} rows, {:.0} KiB); the inbox takes {:.1}× (+{:.0} ms: \
+         worker verify + decrypt, page ↔ worker, rendering)",
+        "baseline: same page, fetch + JSON of the API's page",
+        raw,
+        first.first_rows,
+        first.first_bytes / 1024.0,
+        open / raw,
+        open - raw
+    );
+    let fetch: Vec<f64> = r.native.iter().map(|n| n.fetch_ms).collect();
+    let verify: Vec<f64> = r.native.iter().map(|n| n.verify_ms).collect();
+    println!(
+        "  {:<52} {:>8.1} ms  verify + decrypt (fetch + parse {:.1} ms), for scale",
+        "native pli-client, same page, same code as the worker",
+        median(&verify),
+        median(&fetch)
+    );
+    println!(
+        "  {:<52} {:>8.0} ms  ({})",
+        format!("open the inbox, first {FIRST_PAGE} of {INBOX_LARGE} rows"),
+        r.opened_large.painted_ms,
+        stages(&r.opened_large)
+    );
+    let loaded = INBOX_LARGE - FIRST_PAGE;
+    let s = &r.search;
+    println!(
+        "  {:<52} {:>8.0} ms  ({:.2} ms per row loaded; {} rows shown; {})",
+        format!("search « {SEARCH_FIRST} »: load {loaded} more rows, show matches"),
+        s.painted_ms,
+        s.painted_ms / loaded as f64,
+        s.rows,
+        stages(s)
+    );
+    let rest_ms: Vec<f64> = r.raw_all.iter().map(|p| p.rest_ms).collect();
+    let rest = median(&rest_ms);
+    let all = r.raw_all.first().context("no plain fetch")?;
+    println!(
+        "  {:<52} {:>8.0} ms  ({} rows, {:.0} KiB, median of {}); the search takes {:.1}× \
+         (+{:.2} ms per row: verify + decrypt, page ↔ worker, filtering, rendering)",
+        format!("baseline: fetch + JSON of the same pages of {FULL_PAGE}"),
+        rest,
+        all.rest_rows,
+        all.rest_bytes / 1024.0,
+        r.raw_all.len(),
+        s.painted_ms / rest,
+        (s.painted_ms - rest) / loaded as f64
+    );
+    let fetch: Vec<f64> = r.native_all.iter().map(|n| n.fetch_ms).collect();
+    let verify: Vec<f64> = r.native_all.iter().map(|n| n.verify_ms).collect();
+    let rows = r.native_all.first().map_or(0, |n| n.rows);
+    println!(
+        "  {:<52} {:>8.1} ms  verify + decrypt, {:.3} ms per row (fetch + parse {:.1} ms), for scale",
+        format!("native pli-client, the same {rows} rows"),
+        median(&verify),
+        median(&verify) / rows.max(1) as f64,
+        median(&fetch)
+    );
+    for (label, t, expected) in [
+        (
+            format!("search « {SEARCH_SECOND} » in the {INBOX_LARGE} rows loaded"),
+            &r.second,
+            r.second_expected,
+        ),
+        (
+            format!(
+                "category « {} » in the {INBOX_LARGE} rows loaded",
+                CATEGORY.1
+            ),
+            &r.category,
+            r.category_expected,
+        ),
+    ] {
+        println!(
+            "  {:<52} {:>8.0} ms  target ≤ 100 ms  {}  ({} rows shown; {})",
+            label,
+            t.painted_ms,
+            verdict(t.painted_ms <= 100.0),
+            expected,
+            stages(t)
+        );
+    }
+    if r.search.rows != r.search_expected || r.search.read != r.search_expected {
+        bail!(
+            "the search showed {} rows ({} read), {} expected",
+            r.search.rows,
+            r.search.read,
+            r.search_expected
+        );
+    }
+    Ok(())
+}
+
+/// Which sections run (`PLI_BENCH_WEB_ONLY`).
+#[derive(Debug, Clone, Copy)]
+struct Sections {
+    send: bool,
+    receive: bool,
+    inbox: bool,
+}
+
+fn sections() -> anyhow::Result<Sections> {
+    let only = std::env::var("PLI_BENCH_WEB_ONLY").unwrap_or_default();
+    if only.trim().is_empty() {
+        return Ok(Sections {
+            send: true,
+            receive: true,
+            inbox: true,
+        });
+    }
+    let mut sections = Sections {
+        send: false,
+        receive: false,
+        inbox: false,
+    };
+    for name in only.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        match name {
+            "send" => sections.send = true,
+            "receive" => sections.receive = true,
+            "inbox" => sections.inbox = true,
+            other => bail!("PLI_BENCH_WEB_ONLY: no section {other:?} (send, receive, inbox)"),
+        }
+    }
+    Ok(sections)
+}
+
+/// Sections 1 and 2, on one relay.
+async fn transfers(
+    sections: Sections,
+) -> anyhow::Result<(Option<SendResult>, Option<ReceiveResult>)> {
     let send_size = size_from_env("PLI_BENCH_SEND_MIB", 1024)?;
     let receive_size = size_from_env("PLI_BENCH_RECEIVE_MIB", 2048)?;
     let dir: PathBuf = pli_e2e::root().join("target/bench/web");
@@ -339,26 +1120,45 @@ async fn main() -> anyhow::Result<()> {
     let dir = dir.canonicalize()?;
     let send_path = dir.join("envoi.bin");
     let receive_path = dir.join("recu.bin");
-    println!(
-        "preparing {} MiB and {} MiB files in {}",
-        send_size >> 20,
-        receive_size >> 20,
-        dir.display()
-    );
-    bench_file(&send_path, send_size, 11)?;
-    let expected = bench_file(&receive_path, receive_size, 12)?;
+    if sections.send {
+        println!(
+            "preparing {} MiB in {}",
+            send_size >> 20,
+            send_path.display()
+        );
+        bench_file(&send_path, send_size, 11)?;
+    }
+    let expected = if sections.receive {
+        println!(
+            "preparing {} MiB in {}",
+            receive_size >> 20,
+            receive_path.display()
+        );
+        bench_file(&receive_path, receive_size, 12)?
+    } else {
+        [0; 32]
+    };
 
     let server = relay(Backend::Sqlite).await?;
     let people = cast(&server.base, &server.setup_token).await?;
 
-    println!("sending {} MiB from the web app…", send_size >> 20);
-    let sent = send(
-        &server.base,
-        (&people.caseworker.email, &people.caseworker.account_key()),
-        &send_path,
-        send_size,
-    )
-    .await?;
+    let sent = if sections.send {
+        println!("sending {} MiB from the web app…", send_size >> 20);
+        Some(
+            send(
+                &server.base,
+                (&people.caseworker.email, &people.caseworker.account_key()),
+                &send_path,
+                send_size,
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
+    if !sections.receive {
+        return Ok((sent, None));
+    }
 
     println!(
         "sending {} MiB with the native client, then saving it in the web app…",
@@ -394,18 +1194,15 @@ async fn main() -> anyhow::Result<()> {
         expected,
     )
     .await?;
+    Ok((sent, Some(received)))
+}
 
-    let chromium = std::process::Command::new("/usr/bin/chromium")
-        .arg("--version")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_else(|_| "chromium".into());
+fn print_send(sent: &SendResult) {
     let t = &sent.times;
     let encrypt_rate = mib(sent.size) / (t.encrypt_ms / 1000.0);
     let upload_rate = mib(sent.size) / (t.upload_ms / 1000.0);
     let webcrypto_rate = mib(sent.size) / (sent.webcrypto_ms / 1000.0);
     let ratio = t.total_ms / t.encrypt_ms.max(t.upload_ms);
-    println!("\nweb app in headless {chromium}, optimised bundle, relay on loopback (SQLite)");
     println!(
         "\nsend {:.0} MiB (one file, send page, Web Worker)",
         mib(sent.size)
@@ -440,7 +1237,9 @@ async fn main() -> anyhow::Result<()> {
         webcrypto_rate,
         encrypt_rate / webcrypto_rate
     );
-    let r = &received;
+}
+
+fn print_receive(r: &ReceiveResult) {
     let growth = r.renderers_peak.saturating_sub(r.renderers_base);
     println!(
         "\nreceive {:.0} MiB (exchange page, service-worker stream to the downloads)",
@@ -467,7 +1266,38 @@ async fn main() -> anyhow::Result<()> {
         mib(r.browser_base),
         mib(r.browser_peak)
     );
-    if !r.same {
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let sections = sections()?;
+    let (sent, received) = if sections.send || sections.receive {
+        Box::pin(transfers(sections)).await?
+    } else {
+        (None, None)
+    };
+    let inboxed = if sections.inbox {
+        Some(Box::pin(inbox()).await?)
+    } else {
+        None
+    };
+
+    let chromium = std::process::Command::new("/usr/bin/chromium")
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_else(|_| "chromium".into());
+    println!("\nweb app in headless {chromium}, optimised bundle, relay on loopback (SQLite)");
+    if let Some(sent) = &sent {
+        print_send(sent);
+    }
+    if let Some(received) = &received {
+        print_receive(received);
+    }
+    if let Some(inboxed) = &inboxed {
+        print_inbox(inboxed)?;
+    }
+    if received.as_ref().is_some_and(|r| !r.same) {
         bail!("the saved file differs from the one sent");
     }
     Ok(())

@@ -257,6 +257,8 @@ endpoints! {
     TotpSetup: Post "/api/me/totp/setup" {} => NoBody => messages::TotpSetupResponse;
     /// Turns TOTP on with a first code.
     TotpConfirm: Post "/api/me/totp/confirm" {} => messages::TotpCode => NoBody;
+    /// Turns two-factor authentication off (members only; a recent password proof and a current code).
+    TotpDisable: Post "/api/me/totp/disable" {} => messages::TotpCode => NoBody;
     /// The organisation keys wrapped for me.
     MyGrants: Get "/api/me/grants" {} => NoBody => messages::MyGrants;
     /// Checks an invitation token.
@@ -390,6 +392,6 @@ mod tests {
                 d.path
             );
         }
-        assert_eq!(ALL.len(), 54);
+        assert_eq!(ALL.len(), 55);
     }
 }

@@ -48,6 +48,8 @@ pub enum Action {
     PasswordChanged,
     /// Two-factor authentication turned on.
     TotpEnabled,
+    /// A member turned two-factor authentication off.
+    TotpDisabled,
     /// Someone invited into an organisation.
     MemberInvited,
     /// A new set-up link issued to a member who lost their password.
@@ -91,6 +93,7 @@ impl Action {
             Self::LoginSucceeded => "login.succeeded",
             Self::PasswordChanged => "password.changed",
             Self::TotpEnabled => "totp.enabled",
+            Self::TotpDisabled => "totp.disabled",
             Self::MemberInvited => "member.invited",
             Self::MemberResetIssued => "member.reset_issued",
             Self::MemberResetAccepted => "member.reset_accepted",
@@ -117,6 +120,7 @@ impl Action {
             | Self::LoginSucceeded
             | Self::PasswordChanged
             | Self::TotpEnabled
+            | Self::TotpDisabled
             | Self::MemberInvited
             | Self::MemberResetIssued
             | Self::MemberResetAccepted

@@ -143,6 +143,19 @@ impl Session {
             )
             .await
     }
+
+    /// Turns TOTP off (members only), with a current code, after a recent password
+    /// proof (then [`Session::refresh_keys`] re-reads the account).
+    pub async fn totp_disable(&self, code: &str) -> Result<(), ClientError> {
+        self.client
+            .submit(
+                &ep::TotpDisable {},
+                &TotpCode {
+                    code: code.to_owned(),
+                },
+            )
+            .await
+    }
 }
 
 // ----- administration: members, grants, key generations ----------------------------------

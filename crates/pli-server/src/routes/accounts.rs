@@ -336,6 +336,44 @@ pub(super) async fn change_password(
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
+/// Turns two-factor authentication off: for a member only (admins must keep it), after a
+/// recent password proof, with a current code (so a stolen session alone cannot).
+pub(super) async fn totp_disable(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Json(request): Json<TotpCode>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    if auth.user.role != pli_api::Role::Member {
+        return Err(ApiError::Forbidden);
+    }
+    auth.require_recent_reauth(state.config.limits.reauth_minutes)?;
+    let (secret, _, last_step) = state.store.user_totp(&auth.user.id).await?;
+    let secret = secret.ok_or_else(|| {
+        ApiError::conflict(ErrorCode::WrongState, "two-factor authentication is off")
+    })?;
+    let secret = state.server_key.open(auth.user.id.as_bytes(), &secret)?;
+    let now = now_ms();
+    let step =
+        totp::matching_step(&secret, &request.code, now, last_step).ok_or(ApiError::TotpInvalid)?;
+    let mut tx = state.store.begin().await?;
+    if !tx.use_totp_step(&auth.user.id, step).await? {
+        return Err(ApiError::TotpInvalid);
+    }
+    tx.disable_totp(&auth.user.id, now).await?;
+    tx.audit(AuditEvent {
+        chain: Chain::Org(auth.user.org_id),
+        at: now,
+        actor: Some(auth.user.id),
+        action: Action::TotpDisabled,
+        object_id: auth.user.id.to_string(),
+        detail: "{}".to_owned(),
+    })
+    .await?;
+    tx.commit().await?;
+    notify_credentials_changed(&state, &auth.user);
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
 fn notify_credentials_changed(state: &AppState, user: &User) {
     if let Some(mailer) = state.mailer.clone() {
         let to = user.email.clone();

@@ -106,6 +106,7 @@ routes! {
     EndSession, Session, sessions::end;
     TotpSetup, Session, accounts::totp_setup;
     TotpConfirm, Session, accounts::totp_confirm;
+    TotpDisable, Session, accounts::totp_disable;
     MyGrants, Session, directory::my_grants;
     InvitationLookup, Public, invitations::invitation_lookup;
     AcceptInvitation, Public, invitations::invitation_accept;

@@ -300,6 +300,19 @@ impl Tx {
         Ok(())
     }
 
+    /// Turns two-factor authentication off: the secret and any enrolment in progress are
+    /// forgotten (the last step used is kept: a code seen before stays spent).
+    pub async fn disable_totp(&mut self, id: &UserId, now: u64) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE users SET totp_secret = NULL, totp_pending = NULL, updated_at = $2 WHERE id = $1",
+        )
+        .bind(id.to_string())
+        .bind(big(now)?)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
     /// Records a used TOTP step; `false` if this step (or a later one) was already used.
     pub async fn use_totp_step(&mut self, id: &UserId, step: u64) -> StoreResult<bool> {
         let done = sqlx::query(

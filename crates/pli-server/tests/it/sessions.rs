@@ -55,3 +55,103 @@ async fn a_person_lists_their_sessions_and_ends_one_and_only_theirs() {
     let again = greffier.session.end_session(&other.id).await.unwrap_err();
     assert_eq!(again.code(), ErrorCode::NotFound, "{again}");
 }
+
+/// A member turns two-factor authentication off — with a recent password proof and a
+/// current code, never with a session alone — then on again; an admin cannot turn it
+/// off. Each change is in the organisation's audit log.
+#[tokio::test]
+async fn a_member_turns_two_factor_off_and_on_again_and_an_admin_cannot() {
+    let mut w = world(Backend::Sqlite).await;
+    w.greffier.enable_totp().await;
+    let secret = w.greffier.totp.clone().unwrap();
+    let pool = sqlx::AnyPool::connect(&w.app.database_url).await.unwrap();
+    let user = w.greffier.session.me.user_id.to_string();
+    // Each call below takes a fresh code: forget the steps used so far.
+    let fresh_code = || async {
+        sqlx::query("UPDATE users SET totp_last_step = 0 WHERE id = $1")
+            .bind(&user)
+            .execute(&pool)
+            .await
+            .unwrap();
+        super::harness::totp_now(&secret, 0)
+    };
+    let refused = greffier_logs_in(&w).await.unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::TotpRequired, "{refused:?}");
+
+    // An old password proof is not enough; nor is a wrong code.
+    sqlx::query("UPDATE sessions SET reauth_at = 0")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let stale = w
+        .greffier
+        .session
+        .totp_disable(&fresh_code().await)
+        .await
+        .unwrap_err();
+    assert_eq!(stale.code(), ErrorCode::ReauthRequired, "{stale:?}");
+    let code = fresh_code().await;
+    w.greffier
+        .session
+        .reauth(PASSWORD, Some(&code))
+        .await
+        .unwrap();
+    let wrong = w.greffier.session.totp_disable("000000").await.unwrap_err();
+    assert_eq!(wrong.code(), ErrorCode::TotpInvalid, "{wrong:?}");
+
+    w.greffier
+        .session
+        .totp_disable(&fresh_code().await)
+        .await
+        .unwrap();
+    let again = w
+        .greffier
+        .session
+        .totp_disable(&fresh_code().await)
+        .await
+        .unwrap_err();
+    assert_eq!(again.code(), ErrorCode::WrongState, "{again:?}");
+    let without = greffier_logs_in(&w).await.unwrap();
+    assert!(!without.me.totp_enabled);
+
+    // On again, with a new secret: a code is asked again.
+    w.greffier.enable_totp().await;
+    let refused = greffier_logs_in(&w).await.unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::TotpRequired);
+
+    // Admins keep it.
+    let admin = w
+        .court_admin
+        .session
+        .totp_disable("000000")
+        .await
+        .unwrap_err();
+    assert_eq!(admin.code(), ErrorCode::Forbidden, "{admin:?}");
+
+    let audit = w
+        .court_admin
+        .session
+        .org_audit(&w.court, pli_api::messages::AuditQuery::default())
+        .await
+        .unwrap();
+    let actions: Vec<&str> = audit
+        .iter()
+        .filter(|e| e.actor.as_deref() == Some(user.as_str()))
+        .map(|e| e.action.as_str())
+        .filter(|a| a.starts_with("totp."))
+        .collect();
+    assert_eq!(actions, ["totp.enabled", "totp.disabled", "totp.enabled"]);
+}
+
+/// The greffier logs in again, without a two-factor code.
+async fn greffier_logs_in(w: &super::harness::World) -> Result<Session, pli_client::ClientError> {
+    Session::login(
+        &w.app.client,
+        &w.greffier.email,
+        PASSWORD,
+        w.greffier.session.account_key(),
+        None,
+        None,
+    )
+    .await
+}

@@ -171,6 +171,11 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
         "Two-factor authentication enabled",
     ),
     (
+        "admin.audit.action.totp.disabled",
+        "Double authentification désactivée",
+        "Two-factor authentication turned off",
+    ),
+    (
         "admin.audit.action.exchange.created",
         "Envoi de pli commencé",
         "Exchange upload started",
