@@ -1,8 +1,9 @@
 //! « Mon compte » as a member manages their own account's security: the open sessions
 //! (another device's closed from here, which ends it at once), the password changed
 //! after proving the current one (the rule shown before typing, a weak one refused with
-//! the reason), two-factor enrolment shown as a QR code beside the grouped secret; then
-//! failed logins warn before the last attempt and say the real wait.
+//! the reason), two-factor enrolment shown as a QR code beside the grouped secret, turned
+//! on and off again; then failed logins warn before the last attempt and say the real
+//! wait.
 
 use std::time::Duration;
 
@@ -113,6 +114,48 @@ async fn a_member_closes_another_session_changes_their_password_and_sees_the_tot
     browser.find("[data-testid=totp-qr]").await.unwrap();
     browser.find("#totp-secret").await.unwrap();
     browser.record("totp-qr").await.unwrap();
+    let secret: String = browser
+        .find("#totp-secret")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    browser
+        .fill("#totp-code", &pli_e2e::cast::totp(&secret, 0).unwrap())
+        .await
+        .unwrap();
+    browser.click("[data-testid=totp-confirm]").await.unwrap();
+    browser
+        .wait_for_text(
+            "La double authentification est activée.",
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+
+    // Turned off again, with the password and a current code: the page offers to turn it
+    // on again, and logging in no longer asks a code.
+    browser
+        .click("[data-testid=totp-off] summary")
+        .await
+        .unwrap();
+    browser
+        .fill("#totp-off-password", NEW_PASSWORD)
+        .await
+        .unwrap();
+    browser
+        .fill("#totp-off-code", &pli_e2e::cast::totp(&secret, 1).unwrap())
+        .await
+        .unwrap();
+    browser.record("totp-off").await.unwrap();
+    browser
+        .click("[data-testid=totp-off-submit]")
+        .await
+        .unwrap();
+    browser.find("[data-testid=totp-start]").await.unwrap();
 
     // The new password opens the account; the old one no longer does.
     browser.click("[data-testid=logout]").await.unwrap();

@@ -257,8 +257,8 @@ endpoints! {
     TotpSetup: Post "/api/me/totp/setup" {} => NoBody => messages::TotpSetupResponse;
     /// Turns TOTP on with a first code.
     TotpConfirm: Post "/api/me/totp/confirm" {} => messages::TotpCode => NoBody;
-    /// Turns two-factor authentication off (members only; a recent password proof and a current code).
-    TotpDisable: Post "/api/me/totp/disable" {} => messages::TotpCode => NoBody;
+    /// Turns two-factor authentication off (members only; a recent password proof, which asks the code).
+    TotpDisable: Post "/api/me/totp/disable" {} => NoBody => NoBody;
     /// The organisation keys wrapped for me.
     MyGrants: Get "/api/me/grants" {} => NoBody => messages::MyGrants;
     /// Checks an invitation token.

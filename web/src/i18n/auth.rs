@@ -275,6 +275,18 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "Two-factor authentication is on.",
     ),
     (
+        "totp.off.title",
+        "Désactiver la double authentification",
+        "Turn two-factor authentication off",
+    ),
+    (
+        "totp.off.lead",
+        "Sans elle, votre mot de passe et votre clé de compte suffiront pour vous connecter. Pour la désactiver, saisissez votre mot de passe et un code actuel. Vous pourrez la réactiver ici, avec un nouveau code QR.",
+        "Without it, your password and account key will be enough to log in. To turn it off, type your password and a current code. You can turn it on again here, with a new QR code.",
+    ),
+    ("totp.off.password", "Mot de passe", "Password"),
+    ("totp.off.submit", "Désactiver", "Turn off"),
+    (
         "reauth.title",
         "Confirmez votre identité",
         "Confirm your identity",

@@ -52,10 +52,14 @@ pub fn Account() -> impl IntoView {
             <p><a href=crate::app::Route::Kit.href() data-testid="account-kit">{move || t!("account.kit")}</a></p>
         </section>
         <section class="card">
-            <h2>{move || t!("totp.title")}</h2>
+            <h2 id="totp-title" tabindex="-1">{move || t!("totp.title")}</h2>
             {(admin && !enabled).then(|| view! { <p class="alert warning">{move || t!("totp.required")}</p> })}
             {if enabled {
-                view! { <p class="ok">{move || t!("totp.enabled")}</p> }.into_any()
+                view! {
+                    <p class="ok">{move || t!("totp.enabled")}</p>
+                    {(!admin).then(|| view! { <TotpOff /> })}
+                }
+                .into_any()
             } else {
                 view! {
                     <Show when=move || setup.get().is_none()>
@@ -82,6 +86,58 @@ pub fn Account() -> impl IntoView {
         </section>
         <PasswordChange totp=enabled />
         <Sessions />
+    }
+}
+
+/// Turning two-factor authentication off (a member only): the password and a current
+/// code, proved again on the spot, then the account re-read (the page then offers to turn
+/// it on again, with a new secret).
+#[component]
+fn TotpOff() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let password = RwSignal::new(String::new());
+    let code = RwSignal::new(String::new());
+    let (busy, set_busy) = signal(false);
+    let (error, set_error) = signal(None::<WorkerError>);
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        set_busy.set(true);
+        set_error.set(None);
+        leptos::task::spawn_local(async move {
+            let request = crate::protocol::TotpDisable {
+                password: password.get_untracked(),
+                totp: code.get_untracked().trim().to_owned(),
+            };
+            match crate::bridge::call(request).await {
+                Ok(me) => {
+                    password.set(String::new());
+                    ctx.auth.set(Auth::Ready(Box::new(me)));
+                    crate::pages::dialog::focus_later("totp-title");
+                }
+                Err(e) => set_error.set(Some(e)),
+            }
+            set_busy.set(false);
+        });
+    };
+    view! {
+        <details class="totp-off" data-testid="totp-off">
+            <summary>{move || t!("totp.off.title")}</summary>
+            <p class="hint">{move || t!("totp.off.lead")}</p>
+            <form on:submit=submit>
+                <div class="field">
+                    <label for="totp-off-password">{move || t!("totp.off.password")}</label>
+                    <input id="totp-off-password" type="password" autocomplete="current-password" required
+                        prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev)) />
+                </div>
+                <div class="field">
+                    <label for="totp-off-code">{move || t!("totp.code")}</label>
+                    <input id="totp-off-code" class="short" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required
+                        prop:value=move || code.get() on:input=move |ev| code.set(event_target_value(&ev)) />
+                </div>
+                <ErrorBox error=error />
+                <button type="submit" class="danger" data-testid="totp-off-submit" disabled=busy>{move || t!("totp.off.submit")}</button>
+            </form>
+        </details>
     }
 }
 

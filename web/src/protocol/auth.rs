@@ -163,6 +163,16 @@ pub struct Reauth {
     pub totp: Option<String>,
 }
 
+/// Turning two-factor authentication off: the password and a current code, proved afresh
+/// just before (a member only).
+#[derive(Clone, Serialize, Deserialize)]
+pub struct TotpDisable {
+    /// Password.
+    pub password: String,
+    /// A current TOTP code.
+    pub totp: String,
+}
+
 /// Fingerprints to compare out of band.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fingerprints {

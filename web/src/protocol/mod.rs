@@ -45,7 +45,7 @@ pub use auth::{
     Accept, ChangePassword, EndSession, ExportRoot, Fingerprints, ImportRoot, Kit, KitView,
     LogPolicyPreview, LogPolicyView, Login, Logout, LookupInvitation, LookupSetup, MyFingerprints,
     MySessions, Probe, Reauth, Refresh, RootOffRelay, RootStatus, RootView, Setup, SignedIn,
-    Status, TotpConfirm, TotpSetup, Unlock,
+    Status, TotpConfirm, TotpDisable, TotpSetup, Unlock,
 };
 pub use receive::{
     Acknowledge, Download, ExchangeOf, Inbox, Open, Opened, OpenedFile, OrgNames, Outbox, ReadBy,
@@ -184,6 +184,8 @@ requests! {
     TotpSetup(TotpSetup) -> TotpSetupResponse;
     /// Turns TOTP on.
     TotpConfirm(TotpConfirm) -> Me;
+    /// Proves the password and a code again, then turns two-factor authentication off.
+    TotpDisable(TotpDisable) -> Me;
     /// Proves the password again.
     Reauth(Reauth) -> ();
     /// Changes my password (the current one proved again).
@@ -279,6 +281,7 @@ impl Request {
             | Self::Kit(_)
             | Self::TotpSetup(_)
             | Self::TotpConfirm(_)
+            | Self::TotpDisable(_)
             | Self::Reauth(_)
             | Self::ChangePassword(_)
             | Self::MySessions(_)
@@ -336,6 +339,7 @@ secret_debug!(
     Login,
     Unlock,
     Reauth,
+    TotpDisable,
     ExportRoot,
     ImportRoot,
     RootOffRelay,

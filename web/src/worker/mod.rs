@@ -251,6 +251,12 @@ async fn handle(
             session.totp_confirm(&r.code).await?;
             answer(&r, &refresh(&session).await?)
         }
+        Request::TotpDisable(r) => {
+            let session = session()?;
+            session.reauth(&r.password, Some(&r.totp)).await?;
+            session.totp_disable().await?;
+            answer(&r, &refresh(&session).await?)
+        }
         Request::Reauth(r) => {
             session()?.reauth(&r.password, r.totp.as_deref()).await?;
             answer(&r, &())

@@ -144,17 +144,11 @@ impl Session {
             .await
     }
 
-    /// Turns TOTP off (members only), with a current code, after a recent password
-    /// proof (then [`Session::refresh_keys`] re-reads the account).
-    pub async fn totp_disable(&self, code: &str) -> Result<(), ClientError> {
-        self.client
-            .submit(
-                &ep::TotpDisable {},
-                &TotpCode {
-                    code: code.to_owned(),
-                },
-            )
-            .await
+    /// Turns TOTP off (members only) after a recent password proof ([`Session::reauth`]
+    /// with the password and a current code; then [`Session::refresh_keys`] re-reads the
+    /// account).
+    pub async fn totp_disable(&self) -> Result<(), ClientError> {
+        self.client.act(&ep::TotpDisable {}).await
     }
 }
 

@@ -78,43 +78,30 @@ async fn a_member_turns_two_factor_off_and_on_again_and_an_admin_cannot() {
     let refused = greffier_logs_in(&w).await.unwrap_err();
     assert_eq!(refused.code(), ErrorCode::TotpRequired, "{refused:?}");
 
-    // An old password proof is not enough; nor is a wrong code.
+    // An old password proof is not enough: the password and a current code, now.
     sqlx::query("UPDATE sessions SET reauth_at = 0")
         .execute(&pool)
         .await
         .unwrap();
-    let stale = w
-        .greffier
-        .session
-        .totp_disable(&fresh_code().await)
-        .await
-        .unwrap_err();
+    let stale = w.greffier.session.totp_disable().await.unwrap_err();
     assert_eq!(stale.code(), ErrorCode::ReauthRequired, "{stale:?}");
-    let code = fresh_code().await;
-    w.greffier
-        .session
-        .reauth(PASSWORD, Some(&code))
-        .await
-        .unwrap();
-    let wrong = w.greffier.session.totp_disable("000000").await.unwrap_err();
-    assert_eq!(wrong.code(), ErrorCode::TotpInvalid, "{wrong:?}");
-
-    w.greffier
-        .session
-        .totp_disable(&fresh_code().await)
-        .await
-        .unwrap();
-    let again = w
+    let wrong = w
         .greffier
         .session
-        .totp_disable(&fresh_code().await)
+        .reauth(PASSWORD, Some("000000"))
         .await
         .unwrap_err();
+    assert_eq!(wrong.code(), ErrorCode::TotpInvalid, "{wrong:?}");
+    let code = fresh_code().await;
+    w.greffier.session.reauth(PASSWORD, Some(&code)).await.unwrap();
+    w.greffier.session.totp_disable().await.unwrap();
+    let again = w.greffier.session.totp_disable().await.unwrap_err();
     assert_eq!(again.code(), ErrorCode::WrongState, "{again:?}");
     let without = greffier_logs_in(&w).await.unwrap();
     assert!(!without.me.totp_enabled);
 
     // On again, with a new secret: a code is asked again.
+    fresh_code().await;
     w.greffier.enable_totp().await;
     let refused = greffier_logs_in(&w).await.unwrap_err();
     assert_eq!(refused.code(), ErrorCode::TotpRequired);
@@ -123,7 +110,7 @@ async fn a_member_turns_two_factor_off_and_on_again_and_an_admin_cannot() {
     let admin = w
         .court_admin
         .session
-        .totp_disable("000000")
+        .totp_disable()
         .await
         .unwrap_err();
     assert_eq!(admin.code(), ErrorCode::Forbidden, "{admin:?}");
