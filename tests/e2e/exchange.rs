@@ -126,7 +126,11 @@ async fn send_and_receive(backend: Backend, big: usize, label: &str) {
         )
         .await
         .unwrap();
-    assert_eq!(in_view, serde_json::json!(true), "the progress bars are out of view");
+    assert_eq!(
+        in_view,
+        serde_json::json!(true),
+        "the progress bars are out of view"
+    );
     ase.wait_for("[data-testid=sent]", Duration::from_secs(300))
         .await
         .unwrap();

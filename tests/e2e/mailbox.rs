@@ -225,7 +225,9 @@ async fn the_inbox_tells_plis_apart_finds_and_sorts_them_without_reading_them() 
 
     // The platform admin, who reads no pli, following a pli's link is told it leads
     // nowhere (« Introuvable »), not that their access may have been removed.
-    let mut admin = Browser::open(&server.base, "mailbox-platform").await.unwrap();
+    let mut admin = Browser::open(&server.base, "mailbox-platform")
+        .await
+        .unwrap();
     let code = pli_e2e::cast::totp(platform.totp.as_deref().unwrap(), 1).unwrap();
     admin
         .log_in(
@@ -248,7 +250,10 @@ async fn the_inbox_tells_plis_apart_finds_and_sorts_them_without_reading_them() 
         .wait_for_text("Introuvable", Duration::from_secs(5))
         .await
         .unwrap();
-    admin.record("exchange-not-for-platform-admin").await.unwrap();
+    admin
+        .record("exchange-not-for-platform-admin")
+        .await
+        .unwrap();
 
     // The sender's outbox shows the same previews, toward the court.
     let mut dept = Browser::open(&server.base, "mailbox-dept").await.unwrap();
