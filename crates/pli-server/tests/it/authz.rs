@@ -101,7 +101,11 @@ const CASES: &[Case] = &[
         Body::Json(|_| json!({ "code": "000000" })),
         false,
     ),
-    case("POST /api/me/totp/disable", Body::Json(|_| json!({})), false),
+    case(
+        "POST /api/me/totp/disable",
+        Body::Json(|_| json!({})),
+        false,
+    ),
     case("GET /api/me/grants", Body::None, false),
     case(
         "POST /api/invitations/lookup",

@@ -93,7 +93,11 @@ async fn a_member_turns_two_factor_off_and_on_again_and_an_admin_cannot() {
         .unwrap_err();
     assert_eq!(wrong.code(), ErrorCode::TotpInvalid, "{wrong:?}");
     let code = fresh_code().await;
-    w.greffier.session.reauth(PASSWORD, Some(&code)).await.unwrap();
+    w.greffier
+        .session
+        .reauth(PASSWORD, Some(&code))
+        .await
+        .unwrap();
     w.greffier.session.totp_disable().await.unwrap();
     let again = w.greffier.session.totp_disable().await.unwrap_err();
     assert_eq!(again.code(), ErrorCode::WrongState, "{again:?}");
@@ -107,12 +111,7 @@ async fn a_member_turns_two_factor_off_and_on_again_and_an_admin_cannot() {
     assert_eq!(refused.code(), ErrorCode::TotpRequired);
 
     // Admins keep it.
-    let admin = w
-        .court_admin
-        .session
-        .totp_disable()
-        .await
-        .unwrap_err();
+    let admin = w.court_admin.session.totp_disable().await.unwrap_err();
     assert_eq!(admin.code(), ErrorCode::Forbidden, "{admin:?}");
 
     let audit = w
