@@ -164,11 +164,8 @@ fn focus_main_heading() {
             .ok()
             .flatten()
             .or_else(|| document.get_element_by_id("main"));
-        if let Some(element) = target.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
-            if !element.has_attribute("tabindex") {
-                let _ = element.set_attribute("tabindex", "-1");
-            }
-            let _ = element.focus();
+        if let Some(element) = target {
+            pages::dialog::focus(element);
         }
     });
 }

@@ -177,14 +177,14 @@ pub fn verify_exchange(
         .sender
         .as_ref()
         .ok_or_else(|| ClientError::verification("the sender's certificate is missing"))?;
-    verify_envelope(verify_chain(root, chain)?, &detail.summary)
+    verify_envelope(&verify_chain(root, chain)?, &detail.summary)
 }
 
 /// Verifies the envelope of a delivered exchange as signed by `sender` (certified to the
 /// root already), and that it says what the relay's description says: this exchange,
 /// this sender, these two organisations.
 fn verify_envelope(
-    sender: UserCertificate,
+    sender: &UserCertificate,
     summary: &ExchangeSummary,
 ) -> Result<VerifiedExchange, ClientError> {
     let wire = summary
@@ -221,7 +221,7 @@ fn verify_envelope(
     Ok(VerifiedExchange {
         signed,
         envelope,
-        sender,
+        sender: sender.clone(),
     })
 }
 
@@ -349,7 +349,7 @@ fn listed(
     let verified = senders
         .iter()
         .filter(|cert| cert.user_id == summary.sender_user_id)
-        .find_map(|cert| verify_envelope(cert.clone(), summary).ok());
+        .find_map(|cert| verify_envelope(cert, summary).ok());
     let Some(exchange) = verified else {
         return Listed::Unverified;
     };

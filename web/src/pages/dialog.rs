@@ -188,11 +188,20 @@ pub fn focus_later(id: &'static str) {
         if let Some(element) = web_sys::window()
             .and_then(|w| w.document())
             .and_then(|d| d.get_element_by_id(id))
-            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
         {
-            let _ = element.focus();
+            focus(element);
         }
     });
+}
+
+/// Moves focus to `element`, made focusable by script first if it is not (a heading).
+pub fn focus(element: web_sys::Element) {
+    if let Ok(element) = element.dyn_into::<web_sys::HtmlElement>() {
+        if !element.has_attribute("tabindex") && element.tab_index() < 0 {
+            let _ = element.set_attribute("tabindex", "-1");
+        }
+        let _ = element.focus();
+    }
 }
 
 /// The password (and TOTP code) dialog of a [`Reauth`] gate.

@@ -277,16 +277,11 @@ pub fn Compose(reply: Option<String>) -> impl IntoView {
 /// scrolls the progress bars into view: after « Chiffrer et envoyer » at the foot of a
 /// long form, the person sees the send going without looking for it.
 fn follow_progress() {
+    crate::pages::dialog::focus_later("compose-status");
     request_animation_frame(|| {
         let Some(document) = web_sys::window().and_then(|w| w.document()) else {
             return;
         };
-        if let Some(status) = document
-            .get_element_by_id("compose-status")
-            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-        {
-            let _ = status.focus();
-        }
         if let Ok(Some(progress)) = document.query_selector("[data-testid=send-progress]") {
             let options = web_sys::ScrollIntoViewOptions::new();
             options.set_block(web_sys::ScrollLogicalPosition::Nearest);

@@ -42,13 +42,7 @@ pub fn InviteForm(
             pending_seen.set(false);
             return;
         };
-        let pending = members.with(|m| {
-            m.as_ref().is_some_and(|m| {
-                m.invitations
-                    .iter()
-                    .any(|i| i.email.eq_ignore_ascii_case(&address))
-            })
-        });
+        let pending = members.with(|m| m.as_ref().is_some_and(|m| invited(m, &address)));
         if pending && !pending_seen.get_untracked() {
             pending_seen.set(true);
         }
@@ -109,7 +103,7 @@ pub fn InviteForm(
                 let (joined, pending) = members.get().map_or((false, true), |m| {
                     (
                         m.members.iter().any(|x| x.email.eq_ignore_ascii_case(&address)),
-                        m.invitations.iter().any(|i| i.email.eq_ignore_ascii_case(&address)),
+                        invited(&m, &address),
                     )
                 });
                 if !joined && !pending && pending_seen.get() {
@@ -136,4 +130,12 @@ pub fn InviteForm(
             })}
         </div>
     }
+}
+
+/// Whether `members` still lists an unused invitation for `address`.
+fn invited(members: &Members, address: &str) -> bool {
+    members
+        .invitations
+        .iter()
+        .any(|i| i.email.eq_ignore_ascii_case(address))
 }
