@@ -26,7 +26,8 @@ pub struct Person {
 }
 
 /// A court and a Département, each with an admin (TOTP on, organisation key published)
-/// and a certified member holding that key.
+/// and a certified member holding that key; both let their members choose whether to use
+/// two-factor authentication.
 #[allow(missing_debug_implementations, reason = "holds keys")]
 pub struct Cast {
     /// The platform administrator (holds the root key).
@@ -139,9 +140,16 @@ pub async fn cast(base: &str, setup_token: &str) -> anyhow::Result<Cast> {
     let mut court_admin = join(&client, &platform, &court, admin).await?;
     let admin = ("ase.admin@d77.test", "Admin ASE", pli_api::Role::OrgAdmin);
     let mut dept_admin = join(&client, &platform, &dept, admin).await?;
-    for admin in [&mut court_admin, &mut dept_admin] {
+    for (admin, org) in [(&mut court_admin, court), (&mut dept_admin, dept)] {
         admin.enable_totp().await?;
         admin.session.rotate_org_key().await?;
+        // The journeys of other capabilities run with members who chose no second
+        // factor: the organisations relax the default (journey 1 and
+        // `account::second_factor_required_by_the_organisation` keep it).
+        admin
+            .session
+            .set_second_factor(&org, pli_api::SecondFactor::Optional)
+            .await?;
     }
     let member = (
         "greffier@tj-meaux.test",

@@ -25,8 +25,11 @@ vocabulary! {
         TotpRequired = "totp_required",
         /// The one-time code is wrong or was already used.
         TotpInvalid = "totp_invalid",
-        /// Admins must turn two-factor authentication on first.
+        /// Two-factor authentication must be turned on first (admins, and members of an
+        /// organisation that requires it).
         TotpSetupRequired = "totp_setup_required",
+        /// The organisation requires two-factor authentication: it cannot be turned off.
+        TotpMandatory = "totp_mandatory",
         /// A sensitive operation needs a recent password proof.
         ReauthRequired = "reauth_required",
         /// A cross-origin request was refused.

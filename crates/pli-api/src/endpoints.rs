@@ -286,6 +286,8 @@ endpoints! {
     RemoveMember: Delete "/api/orgs/{org}/members/{user}" { org: OrgId, user: UserId } => messages::Revoke => messages::Removed;
     /// Sets how long exchanges are kept.
     SetRetention: Put "/api/orgs/{org}/retention" { org: OrgId } => messages::Retention => NoBody;
+    /// Sets whether the organisation's members must use two-factor authentication.
+    SetSecondFactor: Put "/api/orgs/{org}/second-factor" { org: OrgId } => messages::SecondFactorPolicy => NoBody;
     /// Publishes a new key generation (first key or rotation).
     PublishKey: Post "/api/orgs/{org}/keys" { org: OrgId } => messages::PublishKey => NoBody;
     /// Suspends a key generation: new uploads to it are refused.
@@ -392,6 +394,6 @@ mod tests {
                 d.path
             );
         }
-        assert_eq!(ALL.len(), 55);
+        assert_eq!(ALL.len(), 56);
     }
 }

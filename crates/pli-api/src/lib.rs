@@ -24,5 +24,6 @@ pub use digest::{Sha256Hex, Sha256HexError};
 pub use id::{ExchangeId, Id, IdParseError, OrgId, UserId};
 pub use signed::{SignedObject, WireKeyGrant};
 pub use vocab::{
-    AccountStatus, Category, ExchangeState, InvitationKind, OrgKind, Role, UnknownWord,
+    AccountStatus, Category, ExchangeState, InvitationKind, OrgKind, Role, SecondFactor,
+    UnknownWord,
 };

@@ -99,6 +99,17 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// Whether an organisation's members must use two-factor authentication (its admins
+    /// always must).
+    SecondFactor ("second-factor policy") {
+        /// Every member enrols a second factor before sending or reading (the default).
+        Required = "required",
+        /// Members choose.
+        Optional = "optional",
+    }
+}
+
+vocabulary! {
     /// Where an account stands.
     AccountStatus ("account status") {
         /// Keys made, not yet certified by an admin: can log in, cannot send or read.

@@ -40,6 +40,8 @@ pub enum Action {
     OrgCreated,
     /// An organisation's retention changed.
     OrgRetention,
+    /// Whether an organisation's members must use two-factor authentication changed.
+    OrgSecondFactor,
     /// A wrong password or code for an existing account.
     LoginFailed,
     /// A login.
@@ -89,6 +91,7 @@ impl Action {
             Self::PlatformSetup => "platform.setup",
             Self::OrgCreated => "org.created",
             Self::OrgRetention => "org.retention",
+            Self::OrgSecondFactor => "org.second_factor",
             Self::LoginFailed => "login.failed",
             Self::LoginSucceeded => "login.succeeded",
             Self::PasswordChanged => "password.changed",
@@ -115,7 +118,9 @@ impl Action {
     /// The kind of object the entry names (its `object_type`).
     pub fn object_type(self) -> &'static str {
         match self {
-            Self::PlatformSetup | Self::OrgCreated | Self::OrgRetention => "organisation",
+            Self::PlatformSetup | Self::OrgCreated | Self::OrgRetention | Self::OrgSecondFactor => {
+                "organisation"
+            }
             Self::LoginFailed
             | Self::LoginSucceeded
             | Self::PasswordChanged

@@ -101,6 +101,10 @@ pub struct Me {
     pub org_kind: OrgKind,
     /// Whether TOTP is on.
     pub totp_enabled: bool,
+    /// Whether this account must have TOTP on before anything but its own settings: every
+    /// admin, and members of an organisation that requires it.
+    #[serde(default)]
+    pub totp_required: bool,
     /// The sealed key bundle, to open with the bundle key.
     pub key_bundle: Base64,
     /// KDF parameters (to derive the bundle key again, e.g. after a reload).
@@ -111,6 +115,15 @@ pub struct Me {
     /// (SeenCheckpoint, signed by them), if any.
     #[serde(default)]
     pub seen_checkpoint: Option<SignedObject>,
+}
+
+impl Me {
+    /// Whether two-factor authentication must be turned on before anything but the
+    /// account's own settings (admins always; members when their organisation requires
+    /// it).
+    pub fn must_enrol(&self) -> bool {
+        (self.totp_required || self.role != Role::Member) && !self.totp_enabled
+    }
 }
 
 /// Login's answer.

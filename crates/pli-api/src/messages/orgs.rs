@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{InvitationInfo, PublicKeys};
 
-use crate::{AccountStatus, Base64, OrgId, OrgKind, Role, SignedObject, UserId};
+use crate::{AccountStatus, Base64, OrgId, OrgKind, Role, SecondFactor, SignedObject, UserId};
 
 /// `POST /api/orgs`: a new organisation, certified in the platform admin's browser.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -116,6 +116,14 @@ pub struct Retention {
     pub retention_days: u64,
 }
 
+/// `PUT /api/orgs/{org}/second-factor`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecondFactorPolicy {
+    /// Whether members must use two-factor authentication.
+    pub second_factor: SecondFactor,
+}
+
 /// An organisation's members and open invitations.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Members {
@@ -127,6 +135,8 @@ pub struct Members {
     pub generations: Vec<u32>,
     /// How long the organisation's exchanges are kept, in days.
     pub retention_days: u64,
+    /// Whether members must use two-factor authentication.
+    pub second_factor: SecondFactor,
 }
 
 /// What removing a member did.

@@ -4,9 +4,10 @@
 use pli_api::endpoints as ep;
 use pli_api::messages::{
     AuditEntry, AuditQuery, ChainVerification, DirectoryKey, DirectoryOrg, ExchangeDetail,
-    ExchangePage, ExchangeQuery, OrgSummary, Retention, TotpCode, TotpSetupResponse,
+    ExchangePage, ExchangeQuery, OrgSummary, Retention, SecondFactorPolicy, TotpCode,
+    TotpSetupResponse,
 };
-use pli_api::{ExchangeId, OrgId, UserId};
+use pli_api::{ExchangeId, OrgId, SecondFactor, UserId};
 
 use super::Session;
 use super::*;
@@ -27,6 +28,21 @@ impl Session {
             .submit(
                 &ep::SetRetention { org: *org },
                 &Retention { retention_days },
+            )
+            .await
+    }
+
+    /// Sets whether an organisation's members must use two-factor authentication (relaxing
+    /// it needs a recent password proof).
+    pub async fn set_second_factor(
+        &self,
+        org: &OrgId,
+        second_factor: SecondFactor,
+    ) -> Result<(), ClientError> {
+        self.client
+            .submit(
+                &ep::SetSecondFactor { org: *org },
+                &SecondFactorPolicy { second_factor },
             )
             .await
     }

@@ -14,7 +14,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
 use axum::response::Response;
-use pli_api::UserId;
+use pli_api::{SecondFactor, UserId};
 
 use crate::app::AppState;
 use crate::error::ApiError;
@@ -77,6 +77,9 @@ pub async fn enforce(
     if policy != Policy::Public {
         let auth = authenticate(&state, request.headers(), request.method()).await?;
         check(&auth.user, policy)?;
+        if policy == Policy::Member && !auth.user.totp_enabled {
+            second_factor_policy(&state, &auth.user).await?;
+        }
         request.extensions_mut().insert(auth);
     }
     Ok(next.run(request).await)
@@ -108,6 +111,21 @@ fn check(user: &User, policy: Policy) -> Result<(), ApiError> {
         }
         Policy::OrgAdmin | Policy::AnyAdmin => admin_ok(Role::OrgAdmin),
         Policy::PlatformAdmin => admin_ok(Role::PlatformAdmin),
+    }
+}
+
+/// Fails with [`ApiError::TotpSetupRequired`] if the account's organisation requires a
+/// second factor (asked only of members without one, so it costs the others nothing).
+pub async fn second_factor_policy(state: &AppState, user: &User) -> Result<(), ApiError> {
+    let org = state
+        .store
+        .org(&user.org_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("user without organisation"))?;
+    if org.second_factor == SecondFactor::Required && !user.totp_enabled {
+        Err(ApiError::TotpSetupRequired)
+    } else {
+        Ok(())
     }
 }
 

@@ -2,7 +2,7 @@
 
 use pli_api::ErrorCode;
 use pli_api::messages::{Kdf, Me, NewCredentials};
-use pli_api::{Base64, SignedObject, UserId};
+use pli_api::{Base64, Role, SecondFactor, SignedObject, UserId};
 use pli_crypto::password::{KdfParams, Secrets};
 use pli_crypto::sign::{Signed, VerifyingKey};
 
@@ -182,6 +182,7 @@ pub(crate) async fn me(state: &AppState, user: &User) -> Result<Me, ApiError> {
         org_name: org.name,
         org_kind: org.kind,
         totp_enabled: user.totp_enabled,
+        totp_required: user.role != Role::Member || org.second_factor == SecondFactor::Required,
         key_bundle: Base64(user.key_bundle.clone()),
         kdf: user.kdf.to_wire(),
         root_key: root_key(state)

@@ -3,8 +3,8 @@
 
 use axum::extract::State;
 use axum::response::Response;
-use pli_api::ErrorCode;
 use pli_api::messages::{AcceptRequest, InvitationInfo, SetupRequest, TokenRequest};
+use pli_api::{ErrorCode, SecondFactor};
 use pli_crypto::cert::{OrgCertificate, OrgKind};
 use pli_crypto::statement::LogPolicy;
 
@@ -130,6 +130,7 @@ pub(super) async fn setup(
         code: org_cert.code.clone(),
         certificate: common::blob_of(&org_signed),
         retention_days: state.config.limits.retention_days,
+        second_factor: SecondFactor::Required,
         created_at: now,
     })
     .await?;

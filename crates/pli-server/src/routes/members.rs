@@ -85,6 +85,7 @@ pub(super) async fn members(
         invitations,
         generations,
         retention_days: org.retention_days,
+        second_factor: org.second_factor,
     }))
 }
 

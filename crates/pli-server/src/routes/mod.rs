@@ -121,6 +121,7 @@ routes! {
     ResetMember, OrgAdmin, members::reset;
     RemoveMember, AnyAdmin, members::remove;
     SetRetention, OrgAdmin, orgs::retention;
+    SetSecondFactor, OrgAdmin, orgs::second_factor;
     PublishKey, OrgAdmin, directory::publish_key;
     SuspendKey, AnyAdmin, directory::suspend_key;
     OrgKeys, Session, directory::org_keys;

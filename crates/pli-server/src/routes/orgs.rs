@@ -5,8 +5,8 @@ use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use pli_api::endpoints as ep;
-use pli_api::messages::{CreateOrg, OrgSummary, Retention};
-use pli_api::{ErrorCode, OrgId, UserId};
+use pli_api::messages::{CreateOrg, OrgSummary, Retention, SecondFactorPolicy};
+use pli_api::{ErrorCode, OrgId, SecondFactor, UserId};
 use pli_crypto::cert::{OrgCertificate, OrgKind};
 
 use super::common::{check_name, detail, signed};
@@ -110,6 +110,7 @@ pub(super) async fn create(
         code: cert.code.clone(),
         certificate: common::blob_of(&certificate),
         retention_days: state.config.limits.retention_days,
+        second_factor: SecondFactor::Required,
         created_at: now,
     };
     let mut tx = state.store.begin().await?;
@@ -167,6 +168,35 @@ pub(super) async fn retention(
         action: Action::OrgRetention,
         object_id: org.id.to_string(),
         detail: detail(&[("days", request.retention_days.to_string())]),
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Whether the organisation's members must use two-factor authentication. Members
+/// without it are asked to enrol at their next request once it is required; relaxing it
+/// (which needs a recent password proof) turns nobody's off.
+pub(super) async fn second_factor(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Found(ep::SetSecondFactor { org }): Found<ep::SetSecondFactor>,
+    Json(request): Json<SecondFactorPolicy>,
+) -> Result<StatusCode, ApiError> {
+    let org = administered(&state, &auth, org).await?;
+    if request.second_factor == SecondFactor::Optional {
+        auth.require_recent_reauth(state.config.limits.reauth_minutes)?;
+    }
+    let now = now_ms();
+    let mut tx = state.store.begin().await?;
+    tx.set_second_factor(&org.id, request.second_factor).await?;
+    tx.audit(AuditEvent {
+        chain: Chain::Org(org.id),
+        at: now,
+        actor: Some(auth.user_id()),
+        action: Action::OrgSecondFactor,
+        object_id: org.id.to_string(),
+        detail: detail(&[("policy", request.second_factor.as_str().to_owned())]),
     })
     .await?;
     tx.commit().await?;

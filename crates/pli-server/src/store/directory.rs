@@ -1,7 +1,7 @@
 //! The key directory: organisations, their key generations, users' certificates, key
 //! grants. The relay stores signed objects as received; clients verify them.
 
-use pli_api::{OrgId, OrgKind, UserId};
+use pli_api::{OrgId, OrgKind, SecondFactor, UserId};
 use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
@@ -53,6 +53,8 @@ pub struct Org {
     pub certificate: SignedBlob,
     /// How long its exchanges are kept.
     pub retention_days: u64,
+    /// Whether its members must use two-factor authentication.
+    pub second_factor: SecondFactor,
     /// Creation time.
     pub created_at: u64,
 }
@@ -65,6 +67,7 @@ fn org_from_row(row: &AnyRow) -> StoreResult<Org> {
         code: row.try_get("code")?,
         certificate: blob(row, "certificate", "certificate_signature")?,
         retention_days: get_u64(row, "retention_days")?,
+        second_factor: get_word(row, "second_factor")?,
         created_at: get_u64(row, "created_at")?,
     })
 }
@@ -248,7 +251,7 @@ impl Tx {
     pub async fn insert_org(&mut self, org: &Org) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO organisations (id, kind, name, code, certificate, certificate_signature, retention_days, \
-             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             second_factor, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(org.id.to_string())
         .bind(org.kind.as_str())
@@ -257,6 +260,7 @@ impl Tx {
         .bind(&org.certificate.data)
         .bind(&org.certificate.signature)
         .bind(big(org.retention_days)?)
+        .bind(org.second_factor.as_str())
         .bind(big(org.created_at)?)
         .execute(&mut *self.tx)
         .await?;
@@ -271,6 +275,20 @@ impl Tx {
         sqlx::query("UPDATE organisations SET retention_days = $2 WHERE id = $1")
             .bind(org.to_string())
             .bind(big(days)?)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Sets whether an organisation's members must use two-factor authentication.
+    pub async fn set_second_factor(
+        &mut self,
+        org: &OrgId,
+        policy: SecondFactor,
+    ) -> StoreResult<()> {
+        sqlx::query("UPDATE organisations SET second_factor = $2 WHERE id = $1")
+            .bind(org.to_string())
+            .bind(policy.as_str())
             .execute(&mut *self.tx)
             .await?;
         Ok(())

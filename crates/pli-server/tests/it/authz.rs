@@ -162,6 +162,11 @@ const CASES: &[Case] = &[
         true,
     ),
     case(
+        "PUT /api/orgs/{org}/second-factor",
+        Body::Json(|_| json!({ "second_factor": "required" })),
+        true,
+    ),
+    case(
         "POST /api/orgs/{org}/keys",
         Body::Json(|_| json!({ "certificate": signed_dummy(), "grants": [] })),
         true,

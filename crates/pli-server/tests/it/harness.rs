@@ -184,7 +184,8 @@ impl Person {
 }
 
 /// The whole cast: platform admin, a court and a Département, each with an admin (TOTP
-/// on, organisation key published) and a certified member holding the key.
+/// on, organisation key published) and a certified member holding the key; both
+/// organisations let their members choose whether to use two-factor authentication.
 pub async fn world(backend: Backend) -> World {
     world_on(spawn_app(backend).await).await
 }
@@ -270,10 +271,17 @@ pub async fn cast(client: &Client, setup_token: &str) -> Cast {
         .certify(&dept, &dept_admin.session.me.user_id)
         .await
         .unwrap();
-    for admin in [&mut court_admin, &mut dept_admin] {
+    for (admin, org) in [(&mut court_admin, court), (&mut dept_admin, dept)] {
         admin.session.refresh_keys().await.unwrap();
         admin.enable_totp().await;
         admin.session.rotate_org_key().await.unwrap();
+        // The stories of other capabilities run with members who chose no second factor:
+        // the organisations relax the default (sessions.rs tests the policy itself).
+        admin
+            .session
+            .set_second_factor(&org, pli_api::SecondFactor::Optional)
+            .await
+            .unwrap();
     }
     let mut greffier = invite_and_accept_at(
         client,

@@ -1,7 +1,7 @@
 //! « Mon compte » lists a person's open sessions and ends one: theirs only. Another
 //! person's session id, an ended one and a made-up one get the same `not_found`.
 
-use pli_api::ErrorCode;
+use pli_api::{ErrorCode, SecondFactor};
 use pli_client::Session;
 
 use super::harness::{Backend, PASSWORD, world};
@@ -140,4 +140,143 @@ async fn greffier_logs_in(w: &super::harness::World) -> Result<Session, pli_clie
         None,
     )
     .await
+}
+
+/// An organisation requires two-factor authentication of its members (the default for a
+/// new organisation): a member without it can still reach their own settings, but
+/// nothing that sends or reads until they turn it on, and then cannot turn it off.
+/// Relaxing the rule needs a recent password proof; only the organisation's admins may
+/// change it, and each change is in its audit log.
+#[tokio::test]
+async fn an_organisation_requires_two_factor_of_its_members() {
+    let mut w = world(Backend::Sqlite).await;
+    let pool = sqlx::AnyPool::connect(&w.app.database_url).await.unwrap();
+    let before = greffier_logs_in(&w).await.unwrap();
+    assert!(!before.me.totp_required && !before.me.must_enrol());
+    before.inbox().await.unwrap();
+
+    // A new organisation requires it from the start.
+    let new = w
+        .platform
+        .session
+        .create_org(
+            pli_crypto::cert::OrgKind::Court,
+            "Tribunal judiciaire de Melun",
+            "TJ-MELUN",
+        )
+        .await
+        .unwrap();
+    let members = w.platform.session.members(&new).await.unwrap();
+    assert_eq!(members.second_factor, SecondFactor::Required);
+
+    // Only the organisation's admins decide.
+    let member = w
+        .greffier
+        .session
+        .set_second_factor(&w.court, SecondFactor::Required)
+        .await
+        .unwrap_err();
+    assert_eq!(member.code(), ErrorCode::Forbidden, "{member:?}");
+    let other = w
+        .dept_admin
+        .session
+        .set_second_factor(&w.court, SecondFactor::Required)
+        .await
+        .unwrap_err();
+    assert_eq!(other.code(), ErrorCode::NotFound, "{other:?}");
+
+    w.court_admin
+        .session
+        .set_second_factor(&w.court, SecondFactor::Required)
+        .await
+        .unwrap();
+    let members = w.court_admin.session.members(&w.court).await.unwrap();
+    assert_eq!(members.second_factor, SecondFactor::Required);
+
+    // The member's open session, and a new one, reach their settings and nothing else.
+    let refused = before.inbox().await.unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::TotpSetupRequired, "{refused:?}");
+    let gated = greffier_logs_in(&w).await.unwrap();
+    assert!(gated.me.totp_required && gated.me.must_enrol());
+    gated.sessions().await.unwrap();
+    let refused = gated.inbox().await.unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::TotpSetupRequired, "{refused:?}");
+    // The other organisation is not concerned.
+    w.caseworker.session.inbox().await.unwrap();
+
+    // Turned on, everything works again; it cannot be turned off.
+    w.greffier.enable_totp().await;
+    w.greffier.session.inbox().await.unwrap();
+    let secret = w.greffier.totp.clone().unwrap();
+    sqlx::query("UPDATE users SET totp_last_step = 0")
+        .execute(&pool)
+        .await
+        .unwrap();
+    w.greffier
+        .session
+        .reauth(PASSWORD, Some(&super::harness::totp_now(&secret, 0)))
+        .await
+        .unwrap();
+    let kept = w.greffier.session.totp_disable().await.unwrap_err();
+    assert_eq!(kept.code(), ErrorCode::TotpMandatory, "{kept:?}");
+
+    // Relaxing it needs a recent password proof (tightening does not).
+    sqlx::query("UPDATE sessions SET reauth_at = 0")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let stale = w
+        .court_admin
+        .session
+        .set_second_factor(&w.court, SecondFactor::Optional)
+        .await
+        .unwrap_err();
+    assert_eq!(stale.code(), ErrorCode::ReauthRequired, "{stale:?}");
+    sqlx::query("UPDATE users SET totp_last_step = 0")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let admin_code = super::harness::totp_now(w.court_admin.totp.as_deref().unwrap(), 0);
+    w.court_admin
+        .session
+        .reauth(PASSWORD, Some(&admin_code))
+        .await
+        .unwrap();
+    w.court_admin
+        .session
+        .set_second_factor(&w.court, SecondFactor::Optional)
+        .await
+        .unwrap();
+    // Relaxed, the member may turn theirs off (after proving the password again).
+    sqlx::query("UPDATE users SET totp_last_step = 0")
+        .execute(&pool)
+        .await
+        .unwrap();
+    w.greffier
+        .session
+        .reauth(PASSWORD, Some(&super::harness::totp_now(&secret, 0)))
+        .await
+        .unwrap();
+    w.greffier.session.totp_disable().await.unwrap();
+
+    let audit = w
+        .court_admin
+        .session
+        .org_audit(&w.court, pli_api::messages::AuditQuery::default())
+        .await
+        .unwrap();
+    let changes: Vec<&str> = audit
+        .iter()
+        .filter(|e| e.action == "org.second_factor")
+        .map(|e| e.detail.as_str())
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            r#"{"policy":"optional"}"#,
+            r#"{"policy":"required"}"#,
+            r#"{"policy":"optional"}"#
+        ],
+        "{audit:?}"
+    );
 }

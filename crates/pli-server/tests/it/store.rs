@@ -28,6 +28,7 @@ async fn org(store: &Store, n: u64) -> OrgId {
             signature: vec![2],
         },
         retention_days: 30,
+        second_factor: pli_api::SecondFactor::Required,
         created_at: 1,
     };
     let mut tx = store.begin().await.unwrap();
@@ -104,6 +105,7 @@ async fn suite(backend: Backend) {
             signature: vec![2],
         },
         retention_days: 30,
+        second_factor: pli_api::SecondFactor::Required,
         created_at: 1,
     };
     assert!(matches!(
