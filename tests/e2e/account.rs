@@ -181,10 +181,10 @@ async fn a_member_closes_another_session_changes_their_password_and_sees_the_tot
     browser.fill("#login-email", &greffier.email).await.unwrap();
     for said in [
         "Adresse électronique, mot de passe ou clé de compte incorrect.",
-        "il vous reste 2 essais ; ensuite, la connexion depuis ce poste sera suspendue 15 minutes.",
+        "il vous reste 2 essais ; ensuite, la connexion depuis cet appareil sera suspendue pendant 15 minutes.",
         "il vous reste 1 essai ;",
-        "C'était le dernier essai : la connexion depuis ce poste est suspendue 15 minutes.",
-        "Trop de tentatives depuis ce poste : la connexion y est suspendue un moment. Réessayez dans 15 minutes.",
+        "C'était le dernier essai : la connexion depuis cet appareil est suspendue pendant 15 minutes.",
+        "Trop de tentatives depuis cet appareil : la connexion est temporairement suspendue. Réessayez dans 15 minutes.",
     ] {
         browser
             .fill("#login-password", "pas le bon mot de passe")
@@ -198,4 +198,103 @@ async fn a_member_closes_another_session_changes_their_password_and_sees_the_tot
     }
     browser.record("throttled").await.unwrap();
     browser.close().await.unwrap();
+}
+
+/// An organisation admin requires two-factor authentication of every member (« Gérer mon
+/// service »): the page says how many members have not turned it on; such a member, at
+/// their next log-in, lands on « Mon compte » with the reason, whatever address they
+/// open, turns it on with the QR code, then reaches their inbox, and can no longer turn it
+/// off.
+#[tokio::test]
+async fn an_admin_requires_two_factor_and_a_member_turns_it_on_before_anything_else() {
+    let server = relay(Backend::Sqlite).await.unwrap();
+    let base = server.base.clone();
+    let Cast {
+        greffier,
+        court_admin,
+        ..
+    } = cast(&base, &server.setup_token).await.unwrap();
+    let mut admin = Browser::open(&base, "second-factor-admin").await.unwrap();
+    // The cast used the admin's current code: the next one.
+    let secret = court_admin.totp.clone().unwrap();
+    admin
+        .log_in(
+            &court_admin.email,
+            PASSWORD,
+            Some(&court_admin.account_key()),
+            Some(&pli_e2e::cast::totp(&secret, 1).unwrap()),
+        )
+        .await
+        .unwrap();
+    admin.goto("#/admin").await.unwrap();
+    admin
+        .wait_for(
+            "[data-testid=second-factor-optional]:checked",
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+    let without = admin
+        .find("[data-testid=second-factor-without]")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(without.contains("1 membre"), "{without}");
+    admin
+        .click("[data-testid=second-factor-required]")
+        .await
+        .unwrap();
+    admin
+        .click("[data-testid=second-factor-submit]")
+        .await
+        .unwrap();
+    admin
+        .wait_for_text("est désormais exigée", Duration::from_secs(30))
+        .await
+        .unwrap();
+    admin.record("second-factor-required").await.unwrap();
+    admin.close().await.unwrap();
+
+    // The member's next log-in ends on « Mon compte », even asked for the inbox.
+    let mut member = Browser::open(&base, "second-factor-member").await.unwrap();
+    member
+        .log_in(
+            &greffier.email,
+            PASSWORD,
+            Some(&greffier.account_key()),
+            None,
+        )
+        .await
+        .unwrap();
+    member.goto("#/inbox").await.unwrap();
+    member
+        .wait_for("[data-testid=totp-required-org]", Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert!(
+        member.find("[data-testid=exchange-row]").await.is_err()
+            && member.find("[data-testid=mailbox-search]").await.is_err(),
+        "the inbox must not show before two-factor is on"
+    );
+    member.record("second-factor-member-gated").await.unwrap();
+    member
+        .check_accessibility("second-factor-gated")
+        .await
+        .unwrap();
+    crate::journeys::enable_totp(&mut member).await;
+    member.goto("#/inbox").await.unwrap();
+    member
+        .wait_for("[data-testid=mailbox-search]", Duration::from_secs(30))
+        .await
+        .unwrap();
+    member.goto("#/account").await.unwrap();
+    member
+        .wait_for("[data-testid=totp-mandatory]", Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert!(member.find("[data-testid=totp-off]").await.is_err());
+    member.record("second-factor-mandatory").await.unwrap();
+    member.close().await.unwrap();
 }

@@ -580,6 +580,9 @@ async fn journey_1_platform_set_up_organisations_admins_and_a_member() {
     assert!(!row.contains("N'a pas la clé actuelle"), "{row}");
     court.close().await.unwrap();
     certified(&member).await;
+    // A new organisation requires two-factor authentication of its members: the member
+    // turns it on before anything else.
+    enable_totp(&mut member).await;
 
     // It works: the member sees the Département with a verified key and sends it a file,
     // which the Département's admin opens.

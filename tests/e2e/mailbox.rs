@@ -250,6 +250,12 @@ async fn the_inbox_tells_plis_apart_finds_and_sorts_them_without_reading_them() 
         .wait_for_text("Introuvable", Duration::from_secs(5))
         .await
         .unwrap();
+    // Who has no mailbox is led back to the platform page.
+    let back = admin.find("[data-testid=back]").await.unwrap();
+    assert_eq!(
+        back.attr("href").await.unwrap().as_deref(),
+        Some("#/platform")
+    );
     admin
         .record("exchange-not-for-platform-admin")
         .await

@@ -104,7 +104,7 @@ async fn a_fresh_browser_trusts_the_root_the_link_or_the_administrator_names_nev
     accept(&browser).await;
     browser
         .wait_for_text(
-            "une autre clé d'autorité de la plateforme",
+            "une clé racine de la plateforme différente",
             Duration::from_secs(30),
         )
         .await
@@ -131,7 +131,7 @@ async fn a_fresh_browser_trusts_the_root_the_link_or_the_administrator_names_nev
     accept(&browser).await;
     browser
         .wait_for_text(
-            "une autre clé d'autorité de la plateforme",
+            "une clé racine de la plateforme différente",
             Duration::from_secs(30),
         )
         .await

@@ -212,8 +212,7 @@ fn body(ctx: Ctx) -> AnyView {
             if me.status == pli_api::AccountStatus::Pending {
                 return view! { <pages::auth::Pending /> }.into_any();
             }
-            let admin = me.role != pli_api::Role::Member;
-            if admin && !me.totp_enabled && route != Route::Account {
+            if me.must_enrol() && route != Route::Account {
                 return view! { <pages::account::Account /> }.into_any();
             }
             match route {
@@ -254,8 +253,9 @@ fn Header() -> impl IntoView {
             let member = me.role != pli_api::Role::PlatformAdmin && me.status == pli_api::AccountStatus::Active;
             let org_admin = me.role == pli_api::Role::OrgAdmin;
             let platform = me.role == pli_api::Role::PlatformAdmin;
-            // Admins without two-factor see the account page whatever the address says.
-            let gated = me.role != pli_api::Role::Member && !me.totp_enabled;
+            // Without the two-factor authentication they must have, people see the account
+            // page whatever the address says.
+            let gated = me.must_enrol();
             let link = move |route: Route, key: Key| {
                 let href = route.href();
                 let current = move || {

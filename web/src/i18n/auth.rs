@@ -14,13 +14,13 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     (
         "login.deriving",
         "Vérification du mot de passe… (quelques secondes)",
-        "Checking the password… (a few seconds)",
+        "Checking your password… (a few seconds)",
     ),
     ("unlock.title", "Déverrouiller mes clés", "Unlock my keys"),
     (
         "unlock.help",
-        "Votre session est ouverte, mais vos clés ne sont gardées qu'en mémoire : saisissez votre mot de passe pour les déverrouiller.",
-        "Your session is open, but your keys are only kept in memory: enter your password to unlock them.",
+        "Votre session est toujours ouverte, mais vos clés ne sont conservées qu'en mémoire\u{a0}: après un rechargement de la page, saisissez votre mot de passe pour les déverrouiller.",
+        "Your session is still open, but your keys are only kept in memory: after the page is reloaded, enter your password to unlock them.",
     ),
     ("unlock.submit", "Déverrouiller", "Unlock"),
     (
@@ -35,17 +35,17 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "password.repeat",
-        "Répétez le mot de passe",
-        "Repeat the password",
+        "Confirmez le mot de passe",
+        "Confirm the password",
     ),
     (
         "password.rules",
-        "Au moins 12 caractères, et difficile à deviner : ni mot de passe courant, ni nom, ni date, ni votre adresse. Une phrase de plusieurs mots peu communs est plus sûre et plus facile à retenir. Il ne quitte jamais votre navigateur.",
-        "At least 12 characters, and hard to guess: no common password, name, date or your address. A phrase of several uncommon words is safer and easier to remember. It never leaves your browser.",
+        "Au moins 12 caractères, difficile à deviner\u{a0}: ni mot de passe courant, ni nom, ni date, ni votre adresse électronique. Une phrase de plusieurs mots peu communs est plus sûre et plus facile à retenir. Votre mot de passe ne quitte jamais votre navigateur.",
+        "At least 12 characters, and hard to guess: not a common password, a name, a date or your e-mail address. A phrase of several uncommon words is safer and easier to remember. Your password never leaves your browser.",
     ),
     (
         "password.strength.good",
-        "Difficile à deviner : ce mot de passe convient.",
+        "Difficile à deviner\u{a0}: ce mot de passe convient.",
         "Hard to guess: this password will do.",
     ),
     (
@@ -55,7 +55,7 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "password.strength.weak_because",
-        "Trop facile à deviner : {reason}.",
+        "Trop facile à deviner\u{a0}: {reason}.",
         "Too easy to guess: {reason}.",
     ),
     (
@@ -75,13 +75,13 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "password.warning.personal_details",
-        "il reprend votre nom, votre adresse ou le nom de votre organisation",
-        "it contains your name, your address or your organisation's name",
+        "il reprend votre nom, votre adresse électronique ou le nom de votre service",
+        "it contains your name, your e-mail address or your service's name",
     ),
     (
         "password.warning.keyboard_pattern",
         "ce sont des touches voisines sur le clavier",
-        "these are neighbouring keys on the keyboard",
+        "it is a row of neighbouring keys on the keyboard",
     ),
     (
         "password.warning.repeat",
@@ -91,7 +91,7 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     (
         "password.warning.sequence",
         "c'est une suite comme abc ou 6543",
-        "it is a sequence like abc or 6543",
+        "it is a sequence such as abc or 6543",
     ),
     (
         "password.warning.date",
@@ -106,17 +106,17 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     (
         "password.suggestion.capitals",
         "Les majuscules n'aident pas beaucoup.",
-        "Capital letters hardly help.",
+        "Capital letters do not help much.",
     ),
     (
         "password.suggestion.reversed",
         "Un mot écrit à l'envers ne se devine guère moins vite.",
-        "A word written backwards is hardly harder to guess.",
+        "A word spelt backwards is hardly any harder to guess.",
     ),
     (
         "password.suggestion.substitutions",
         "Remplacer des lettres par des signes qui leur ressemblent (@ pour a, 0 pour o) n'aide guère.",
-        "Swapping letters for look-alike signs (@ for a, 0 for o) hardly helps.",
+        "Replacing letters with look-alike symbols (@ for a, 0 for o) hardly helps.",
     ),
     (
         "password.suggestion.avoid_keyboard_patterns",
@@ -136,7 +136,7 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     (
         "password.suggestion.avoid_dates",
         "Évitez les dates et les années, surtout celles qui vous concernent.",
-        "Avoid dates and years, above all those associated with you.",
+        "Avoid dates and years, especially those that relate to you.",
     ),
     (
         "error.password_too_short",
@@ -156,7 +156,7 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     (
         "error.password_mismatch",
         "Les deux mots de passe ne sont pas identiques.",
-        "The two passwords differ.",
+        "The two passwords do not match.",
     ),
     (
         "setup.title",
@@ -170,25 +170,25 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "setup.log.help",
-        "Chaque changement de l'annuaire des clés est inscrit dans un journal que des témoins indépendants contresignent. En créant la plateforme, vous signez avec la clé d'autorité la liste des témoins que tous les navigateurs exigeront : vérifiez leurs empreintes auprès de leurs opérateurs.",
-        "Every change to the key directory is written to a log that independent witnesses countersign. By creating the platform, you sign with the authority key the list of witnesses every browser will require: check their fingerprints with their operators.",
+        "Chaque modification de l'annuaire des clés est inscrite dans un journal public, contresigné par des témoins indépendants. En créant la plateforme, vous signez avec sa clé racine la liste des témoins que tous les navigateurs exigeront\u{a0}: vérifiez leurs empreintes auprès de leurs exploitants.",
+        "Every change to the key directory is recorded in a public log, countersigned by independent witnesses. By creating the platform, you sign with its root key the list of witnesses that every browser will require: check their fingerprints with their operators.",
     ),
     (
         "setup.log.quorum",
-        "Témoins exigés :",
+        "Témoins exigés\u{a0}:",
         "Witnesses required:",
     ),
     (
         "setup.log.none",
-        "Ce serveur ne déclare aucun témoin : le journal ne sera attesté par personne d'autre que lui, et un serveur malveillant pourrait montrer des annuaires différents à différentes personnes. Ne continuez que pour un essai.",
-        "This server names no witness: nobody but itself will vouch for the log, and a malicious server could show different directories to different people. Continue only for a trial.",
+        "Ce serveur ne déclare aucun témoin\u{a0}: personne d'autre que lui n'attestera le journal, et un serveur malveillant pourrait montrer des annuaires différents à des personnes différentes. Ne continuez que s'il s'agit d'un essai.",
+        "This server names no witnesses: nobody but the server itself will vouch for the log, and a malicious server could show different directories to different people. Continue only if this is a trial.",
     ),
     (
         "setup.help",
-        "Vous créez le compte de l'administrateur de la plateforme. Votre navigateur va générer la clé de l'autorité de la plateforme et vos clés personnelles.",
-        "You are creating the platform administrator's account. Your browser will generate the platform authority key and your personal keys.",
+        "Vous créez le compte de l'administrateur de la plateforme. Votre navigateur va générer la clé racine de la plateforme et vos clés personnelles.",
+        "You are creating the platform administrator's account. Your browser will generate the platform root key and your personal keys.",
     ),
-    ("setup.name", "Votre nom", "Your name"),
+    ("setup.name", "Vos prénom et nom", "Your full name"),
     (
         "setup.submit",
         "Créer le compte et les clés",
@@ -202,25 +202,25 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ("invitation.title", "Invitation", "Invitation"),
     (
         "invitation.intro",
-        "Vous êtes invité(e) à rejoindre {org} en tant que {role}.",
-        "You are invited to join {org} as {role}.",
+        "Vous avez reçu une invitation à rejoindre le service «\u{a0}{org}\u{a0}» {role}.",
+        "You have been invited to join {org} {role}.",
     ),
     (
         "invitation.reset",
-        "Votre administrateur vous permet de recréer votre accès à {org}. Vos anciens plis resteront lisibles une fois vos nouvelles clés certifiées.",
-        "Your administrator lets you re-create your access to {org}. Your former exchanges will be readable again once your new keys are certified.",
+        "Votre administrateur vous permet de recréer votre accès au service «\u{a0}{org}\u{a0}». Les plis de votre service redeviendront lisibles une fois vos nouvelles clés certifiées.",
+        "Your administrator lets you re-create your access to {org}. Your service's exchanges will be readable again once your new keys are certified.",
     ),
     ("invitation.submit", "Créer mon accès", "Create my access"),
-    ("role.member", "membre", "member"),
+    ("role.member", "en tant que membre", "as a member"),
     (
         "role.org_admin",
-        "administrateur du service",
-        "service administrator",
+        "en tant qu'administrateur du service",
+        "as a service administrator",
     ),
     (
         "role.platform_admin",
-        "administrateur de la plateforme",
-        "platform administrator",
+        "en tant qu'administrateur de la plateforme",
+        "as the platform administrator",
     ),
     (
         "pending.title",
@@ -229,13 +229,13 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "pending.help",
-        "Vos clés sont créées. Votre administrateur doit maintenant les certifier. Communiquez-lui par téléphone l'empreinte ci-dessous : il doit voir la même.",
-        "Your keys are created. Your administrator must now certify them. Read them the fingerprint below over the phone: they must see the same one.",
+        "Vos clés sont créées. Votre administrateur doit maintenant les certifier. Lisez-lui par téléphone les empreintes ci-dessous\u{a0}: il doit voir les mêmes, caractère par caractère.",
+        "Your keys have been created. Your administrator must now certify them. Read them the fingerprints below over the phone: they must see the same ones, character by character.",
     ),
     (
         "pending.refresh",
-        "J'ai été certifié(e) : actualiser",
-        "I have been certified: refresh",
+        "Mes clés sont certifiées\u{a0}: actualiser",
+        "My keys are certified: refresh",
     ),
     (
         "totp.title",
@@ -245,30 +245,35 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     (
         "totp.required",
         "Les administrateurs doivent activer la double authentification avant toute action d'administration.",
-        "Administrators must enable two-factor authentication before any administrative action.",
+        "Administrators must turn on two-factor authentication before any administrative action.",
+    ),
+    (
+        "totp.required.org",
+        "Votre service exige la double authentification\u{a0}: activez-la ci-dessous pour envoyer et lire des plis.",
+        "Your service requires two-factor authentication: turn it on below to send and read exchanges.",
     ),
     (
         "totp.start",
         "Activer la double authentification",
-        "Enable two-factor authentication",
+        "Turn on two-factor authentication",
     ),
     (
         "totp.scan",
-        "Scannez ce code avec votre application d'authentification, ou saisissez-y le secret à la main, puis saisissez le code qu'elle affiche.",
-        "Scan this code with your authenticator app, or type the secret into it by hand, then enter the code it shows.",
+        "Scannez ce code QR avec votre application d'authentification (ou saisissez-y le secret ci-dessous), puis indiquez le code à six chiffres qu'elle affiche.",
+        "Scan this QR code with your authenticator app (or type the secret below into it), then enter the six-digit code it shows.",
     ),
     (
         "totp.qr",
         "Code QR à scanner avec votre application d'authentification",
         "QR code to scan with your authenticator app",
     ),
-    ("totp.secret", "Secret", "Secret"),
+    ("totp.secret", "Secret\u{a0}:", "Secret:"),
     (
         "totp.code",
         "Code affiché par l'application",
         "Code shown by the app",
     ),
-    ("totp.confirm", "Activer", "Enable"),
+    ("totp.confirm", "Activer", "Turn on"),
     (
         "totp.enabled",
         "La double authentification est activée.",
@@ -277,14 +282,19 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     (
         "totp.off.title",
         "Désactiver la double authentification",
-        "Turn two-factor authentication off",
+        "Turn off two-factor authentication",
     ),
     (
         "totp.off.lead",
-        "Sans elle, votre mot de passe et votre clé de compte suffiront pour vous connecter. Pour la désactiver, saisissez votre mot de passe et un code actuel. Vous pourrez la réactiver ici, avec un nouveau code QR.",
-        "Without it, your password and account key will be enough to log in. To turn it off, type your password and a current code. You can turn it on again here, with a new QR code.",
+        "Sans elle, votre mot de passe et votre clé de compte suffiront pour vous connecter. Pour la désactiver, saisissez votre mot de passe et le code qu'affiche actuellement votre application. Vous pourrez la réactiver ici, avec un nouveau code QR.",
+        "Without it, your password and account key will be enough to log in. To turn it off, enter your password and the code your app currently shows. You can turn it on again here, with a new QR code.",
     ),
     ("totp.off.password", "Mot de passe", "Password"),
+    (
+        "totp.off.mandatory",
+        "Votre service exige la double authentification\u{a0}: elle ne peut pas être désactivée.",
+        "Your service requires two-factor authentication: it cannot be turned off.",
+    ),
     ("totp.off.submit", "Désactiver", "Turn off"),
     (
         "reauth.title",
@@ -293,13 +303,13 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "reauth.help",
-        "Cette action sensible demande votre mot de passe (et votre code).",
-        "This sensitive action requires your password (and your code).",
+        "Pour cette action sensible, confirmez votre mot de passe (et votre code de vérification, s'il vous est demandé).",
+        "For this sensitive action, confirm your password (and your verification code, if asked).",
     ),
     (
         "login.forgot",
-        "Mot de passe oublié ? Personne ne peut le retrouver, pas même Pli : demandez à l'administrateur de votre service un nouveau lien d'accès. Vos plis ne sont pas perdus ; ils redeviendront lisibles une fois vos nouvelles clés certifiées.",
-        "Forgot your password? Nobody can recover it, not even Pli: ask your service's administrator for a new access link. Your exchanges are not lost; they become readable again once your new keys are certified.",
+        "Mot de passe oublié\u{a0}? Personne ne peut le retrouver, pas même Pli\u{a0}: demandez à l'administrateur de votre service un nouveau lien d'accès. Les plis de votre service ne sont pas perdus\u{a0}: ils redeviendront lisibles une fois vos nouvelles clés certifiées.",
+        "Forgotten your password? Nobody can recover it, not even Pli: ask your service's administrator for a new access link. Your service's exchanges are not lost: they will be readable again once your new keys are certified.",
     ),
     (
         "invitation.reset.title",
@@ -309,17 +319,17 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     (
         "session.ended.title",
         "Votre session a pris fin",
-        "Your session ended",
+        "Your session has ended",
     ),
     (
         "session.ended.help",
-        "Vous vous êtes peut-être déconnecté(e) depuis un autre endroit, votre session a expiré après une période d'inactivité, ou votre administrateur a retiré votre accès. Saisissez votre mot de passe pour reprendre là où vous en étiez : la page reste telle quelle, rien n'est perdu. Refaites ensuite la dernière action.",
-        "You may have logged out somewhere else, your session expired after a period of inactivity, or your administrator removed your access. Enter your password to carry on where you were: the page stays as it is, nothing is lost. Then do the last action again.",
+        "Votre session a peut-être été fermée depuis un autre appareil, elle a pu expirer après une période d'inactivité, ou votre administrateur a retiré votre accès. Saisissez votre mot de passe pour reprendre là où vous en étiez\u{a0}: la page reste telle quelle, rien n'est perdu. Refaites ensuite votre dernière action.",
+        "Your session may have been closed from another device, it may have expired after a period of inactivity, or your administrator may have removed your access. Enter your password to carry on where you left off: the page stays as it is and nothing is lost. Then repeat your last action.",
     ),
     (
         "session.ended.refused",
-        "Connexion refusée : le mot de passe est incorrect, ou votre administrateur a retiré votre accès. Réessayez, ou contactez votre administrateur.",
-        "Log-in refused: the password is wrong, or your administrator removed your access. Try again, or contact your administrator.",
+        "Connexion refusée\u{a0}: le mot de passe est incorrect, ou votre administrateur a retiré votre accès. Réessayez, ou contactez votre administrateur.",
+        "Login refused: the password is wrong, or your administrator has removed your access. Try again, or contact your administrator.",
     ),
     ("session.ended.submit", "Se reconnecter", "Log in again"),
     (
@@ -331,16 +341,16 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ("login.account_key", "Clé de compte", "Account key"),
     (
         "login.account_key.help",
-        "Elle figure sur votre kit de secours (PLI1-…). Elle n'est demandée qu'une fois par appareil, et le serveur ne la voit jamais : sans elle, votre mot de passe seul n'ouvre rien.",
-        "It is on your recovery kit (PLI1-…). It is asked once per device, and the server never sees it: without it, your password alone opens nothing.",
+        "Elle figure sur votre kit de secours (PLI1-…). Elle n'est demandée qu'une fois par appareil, et le serveur ne la voit jamais\u{a0}: sans elle, votre mot de passe seul n'ouvre rien.",
+        "It is on your recovery kit (PLI1-…). It is only asked for once per device, and the server never sees it: without it, your password alone opens nothing.",
     ),
     ("kit.title", "Kit de secours", "Recovery kit"),
     (
         "kit.lead",
-        "Votre clé de compte protège vos clés avec votre mot de passe. Cet appareil la garde ; pour vous connecter depuis un autre appareil, ou si ce navigateur est effacé, il vous faudra ce kit. Personne d'autre ne l'a, pas même les administrateurs de Pli : sans lui et sans votre mot de passe, vos clés sont perdues.",
-        "Your account key protects your keys together with your password. This device keeps it; to log in from another device, or if this browser is cleared, you will need this kit. Nobody else has it, not even Pli's administrators: without it and your password, your keys are lost.",
+        "Votre clé de compte protège vos clés, avec votre mot de passe. Cet appareil la conserve\u{a0}; pour vous connecter depuis un autre appareil, ou si les données de ce navigateur sont effacées, il vous faudra ce kit. Personne d'autre ne l'a, pas même les administrateurs de Pli\u{a0}: sans lui et sans votre mot de passe, vos clés sont perdues.",
+        "Your account key protects your keys, together with your password. This device keeps it; to log in from another device, or if this browser's data is cleared, you will need this kit. Nobody else has it, not even Pli's administrators: without it and your password, your keys are lost.",
     ),
-    ("kit.address", "Adresse de Pli", "Pli's address"),
+    ("kit.address", "Adresse de Pli", "Pli's web address"),
     ("kit.account", "Compte", "Account"),
     ("kit.key", "Clé de compte", "Account key"),
     (
@@ -355,23 +365,23 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "kit.password",
-        "Votre mot de passe n'est pas sur ce kit : ne l'y écrivez pas.",
+        "Votre mot de passe ne figure pas sur ce kit\u{a0}: ne l'y écrivez pas.",
         "Your password is not on this kit: do not write it here.",
     ),
     (
         "kit.advice.print",
-        "Imprimez cette page (ou enregistrez-la en PDF) et rangez-la en lieu sûr, comme un document d'identité.",
-        "Print this page (or save it as PDF) and keep it somewhere safe, like an identity document.",
+        "Imprimez cette page (ou enregistrez-la en PDF) et rangez-la en lieu sûr, comme une pièce d'identité.",
+        "Print this page (or save it as a PDF) and keep it somewhere safe, like an identity document.",
     ),
     (
         "kit.advice.apart",
-        "Gardez-la à l'écart de votre mot de passe : l'un sans l'autre n'ouvre rien.",
-        "Keep it apart from your password: one without the other opens nothing.",
+        "Rangez-la séparément de votre mot de passe\u{a0}: l'un sans l'autre n'ouvre rien.",
+        "Keep it separate from your password: one without the other opens nothing.",
     ),
     (
         "kit.advice.lost",
-        "Kit perdu et navigateur effacé ? Votre administrateur peut réinitialiser votre compte : vous aurez de nouvelles clés et relirez les plis de votre service.",
-        "Kit lost and browser cleared? Your administrator can reset your account: you will get new keys and read your service's exchanges again.",
+        "Kit perdu et données du navigateur effacées\u{a0}? Votre administrateur peut recréer votre accès\u{a0}: vous obtiendrez de nouvelles clés et pourrez de nouveau lire les plis de votre service.",
+        "Lost the kit and your browser's data? Your administrator can re-create your access: you will get new keys and be able to read your service's exchanges again.",
     ),
     ("kit.print", "Imprimer le kit", "Print the kit"),
     (
@@ -392,8 +402,8 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "account.password.done",
-        "Mot de passe changé. Vos sessions sur les autres appareils ont été fermées ; votre clé de compte ne change pas.",
-        "Password changed. Your sessions on other devices were closed; your account key stays the same.",
+        "Mot de passe changé. Vos sessions sur les autres appareils ont été fermées\u{a0}; votre clé de compte ne change pas.",
+        "Password changed. Your sessions on other devices have been closed; your account key stays the same.",
     ),
     (
         "account.sessions.title",
@@ -402,8 +412,8 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "account.sessions.help",
-        "Les appareils où votre compte est ouvert. Fermez une session que vous ne reconnaissez pas, puis changez votre mot de passe.",
-        "The devices where your account is open. Close a session you do not recognise, then change your password.",
+        "Les appareils sur lesquels votre compte est ouvert. Fermez toute session que vous ne reconnaissez pas, puis changez votre mot de passe.",
+        "The devices where your account is open. Close any session you do not recognise, then change your password.",
     ),
     (
         "account.sessions.caption",
@@ -430,18 +440,18 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "attempts.none",
-        "C'était le dernier essai : la connexion depuis ce poste est suspendue {minutes} minutes.",
-        "That was the last attempt: logging in from this computer is suspended for {minutes} minutes.",
+        "C'était le dernier essai\u{a0}: la connexion depuis cet appareil est suspendue pendant {minutes} minutes.",
+        "That was the last attempt: logging in from this device is suspended for {minutes} minutes.",
     ),
     (
         "link.incomplete",
-        "Ce lien est incomplet : une partie a été coupée en le copiant ou par la messagerie. Ouvrez-le depuis le message reçu, ou recopiez-le en entier.",
-        "This link is incomplete: part of it was cut when copied or by the mail client. Open it from the message you received, or copy it whole.",
+        "Ce lien est incomplet\u{a0}: une partie a été coupée lors de la copie ou par votre messagerie. Ouvrez-le depuis le message reçu, ou recopiez-le en entier.",
+        "This link is incomplete: part of it was cut off when it was copied, or by your e-mail program. Open it from the message you received, or copy it in full.",
     ),
     (
         "setup.used",
-        "Ce lien de mise en service a déjà servi ou a expiré : la plateforme est sans doute déjà en service. Connectez-vous avec le compte créé alors ; s'il n'a jamais été créé, l'exploitant du relais obtient un nouveau lien en redémarrant le relais, qui l'affiche tant que la plateforme n'est pas en service.",
-        "This set-up link was already used or has expired: the platform is most likely set up already. Log in with the account made then; if none was made, the relay's operator gets a new link by restarting the relay, which prints one as long as the platform is not set up.",
+        "Ce lien de mise en service a déjà servi ou a expiré\u{a0}: la plateforme est sans doute déjà en service. Connectez-vous avec le compte créé à ce moment-là\u{a0}; si aucun compte n'a été créé, l'exploitant du relais peut obtenir un nouveau lien en redémarrant le relais, qui en affiche un tant que la plateforme n'est pas en service.",
+        "This set-up link has already been used or has expired: the platform is most likely set up already. Log in with the account created then; if no account was created, the relay's operator can get a new link by restarting the relay, which prints one for as long as the platform is not set up.",
     ),
     ("setup.used.login", "Se connecter", "Log in"),
     (
@@ -456,8 +466,8 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "invitation.root.help",
-        "Ce lien ne contient pas l'empreinte de la plateforme : saisissez celle que votre administrateur vous a communiquée (huit groupes de quatre caractères). Elle garantit que vos clés seront certifiées par la vraie plateforme, et non par un serveur qui s'en ferait passer pour elle.",
-        "This link does not carry the platform's fingerprint: type the one your administrator gave you (eight groups of four characters). It guarantees your keys will be certified by the real platform, not by a server pretending to be it.",
+        "Ce lien ne contient pas l'empreinte de la plateforme\u{a0}: saisissez celle que votre administrateur vous a communiquée (huit groupes de quatre caractères). Elle garantit que vos clés seront certifiées par la vraie plateforme, et non par un serveur qui se ferait passer pour elle.",
+        "This link does not include the platform fingerprint: enter the one your administrator gave you (eight groups of four characters). It guarantees that your keys will be certified by the real platform, not by a server pretending to be it.",
     ),
 ];
 
@@ -498,12 +508,12 @@ pub(super) const PLURALS: &[super::PluralEntry] = &[
     (
         "attempts.left",
         [
-            "Attention : il vous reste {count} essai ; ensuite, la connexion depuis ce poste sera suspendue {minutes} minutes.",
-            "Attention : il vous reste {count} essais ; ensuite, la connexion depuis ce poste sera suspendue {minutes} minutes.",
+            "Attention\u{a0}: il vous reste {count} essai\u{a0}; ensuite, la connexion depuis cet appareil sera suspendue pendant {minutes} minutes.",
+            "Attention\u{a0}: il vous reste {count} essais\u{a0}; ensuite, la connexion depuis cet appareil sera suspendue pendant {minutes} minutes.",
         ],
         [
-            "Careful: {count} attempt left; after that, logging in from this computer is suspended for {minutes} minutes.",
-            "Careful: {count} attempts left; after that, logging in from this computer is suspended for {minutes} minutes.",
+            "Warning: {count} attempt left; after that, logging in from this device will be suspended for {minutes} minutes.",
+            "Warning: {count} attempts left; after that, logging in from this device will be suspended for {minutes} minutes.",
         ],
     ),
 ];

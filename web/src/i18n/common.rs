@@ -4,12 +4,12 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ("app.name", "Pli", "Pli"),
     (
         "app.tagline",
-        "Échanges chiffrés entre services de l'enfance et juridictions",
-        "Encrypted exchanges between child-welfare services and courts",
+        "Échanges chiffrés entre les services de protection de l'enfance et les juridictions",
+        "Encrypted exchanges between child-welfare services and the courts",
     ),
     ("nav.inbox", "Plis reçus", "Inbox"),
     ("nav.outbox", "Plis envoyés", "Sent"),
-    ("nav.send", "Envoyer un pli", "Send"),
+    ("nav.send", "Envoyer un pli", "Send an exchange"),
     ("nav.admin", "Administration", "Administration"),
     ("nav.platform", "Plateforme", "Platform"),
     ("nav.settings", "Mon compte", "My account"),
@@ -28,11 +28,16 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ("action.retry", "Réessayer", "Retry"),
     ("action.close", "Fermer", "Close"),
     ("state.loading", "Chargement…", "Loading…"),
-    ("state.working", "Traitement en cours…", "Working…"),
+    ("state.working", "Traitement en cours…", "Please wait…"),
     (
         "fingerprint.help",
-        "Comparez cette empreinte avec votre interlocuteur par un autre canal (téléphone).",
-        "Compare this fingerprint with the other person through another channel (phone).",
+        "Comparez cette empreinte avec celle que voit votre interlocuteur, par un autre moyen que Pli (par téléphone, par exemple).",
+        "Compare this fingerprint with the one your contact sees, by some other means than Pli (by phone, for example).",
+    ),
+    (
+        "fingerprint.help.many",
+        "Comparez ces empreintes avec celles que voit votre interlocuteur, par un autre moyen que Pli (par téléphone, par exemple).",
+        "Compare these fingerprints with the ones your contact sees, by some other means than Pli (by phone, for example).",
     ),
     (
         "fingerprint.mine.signing",
@@ -46,8 +51,8 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "fingerprint.root",
-        "Empreinte de l'autorité de la plateforme",
-        "Platform authority fingerprint",
+        "Empreinte de la plateforme",
+        "Platform fingerprint",
     ),
     (
         "progress.derive",
@@ -63,7 +68,7 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "footer.security",
-        "Les fichiers sont chiffrés dans votre navigateur ; le serveur ne peut pas les lire.",
+        "Les fichiers sont chiffrés dans votre navigateur\u{a0}; le serveur ne peut pas les lire.",
         "Files are encrypted in your browser; the server cannot read them.",
     ),
 ];

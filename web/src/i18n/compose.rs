@@ -9,8 +9,8 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "compose.lead",
-        "Les fichiers sont chiffrés dans votre navigateur pour le service destinataire (et pour votre service, qui pourra les relire) avant de partir : le serveur ne peut pas les lire.",
-        "Files are encrypted in your browser for the recipient service (and for your own service, which can re-read them) before they leave: the server cannot read them.",
+        "Les fichiers sont chiffrés dans votre navigateur pour le service destinataire (et pour votre service, qui pourra les relire) avant de partir\u{a0}: le serveur ne peut pas les lire.",
+        "Files are encrypted in your browser for the recipient service (and for your own service, so that it can read them again) before they leave: the server cannot read them.",
     ),
     (
         "compose.reply.loading",
@@ -19,13 +19,13 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "compose.reply.to",
-        "Réponse au pli « {subject} ».",
+        "Réponse au pli «\u{a0}{subject}\u{a0}».",
         "Reply to the exchange “{subject}”.",
     ),
     (
         "compose.reply.unknown",
-        "Réponse à un pli : choisissez vous-même le destinataire, le pli d'origine n'a pas pu être lu.",
-        "Reply to an exchange: choose the recipient yourself, the original exchange could not be read.",
+        "Réponse à un pli\u{a0}: le pli d'origine n'a pas pu être lu, choisissez vous-même le destinataire.",
+        "Reply to an exchange: the original exchange could not be read, so choose the recipient yourself.",
     ),
     ("compose.reply.prefix", "Re : ", "Re: "),
     // ----- recipient
@@ -48,7 +48,7 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ("compose.recipient.courts", "Juridictions", "Courts"),
     (
         "compose.recipient.departements",
-        "Départements (Aide sociale à l'enfance)",
+        "Départements (aide sociale à l'enfance)",
         "Départements (child welfare)",
     ),
     ("compose.recipient.others", "Autres", "Others"),
@@ -79,17 +79,17 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "compose.recipient.problems",
-        "Ces services ne peuvent pas recevoir de pli pour l'instant (grisés dans la liste) :",
+        "Ces services ne peuvent pas recevoir de pli pour l'instant (grisés dans la liste)\u{a0}:",
         "These services cannot receive exchanges for now (greyed out in the list):",
     ),
     (
         "compose.recipient.problems.help",
-        "« Clé non vérifiable » : la clé que le serveur présente pour ce service n'est pas certifiée par l'autorité de la plateforme, ou elle n'est pas sa clé actuelle selon le journal public des clés (substitution ou retour en arrière). Chiffrer pour cette clé pourrait livrer le pli à quelqu'un d'autre : l'envoi est refusé. Prévenez votre administrateur.",
-        "“Key cannot be verified”: the key the server presents for this service is not certified by the platform authority, or the public key log does not hold it as its current key (substitution or rollback). Encrypting to it could deliver the exchange to someone else: sending is refused. Tell your administrator.",
+        "«\u{a0}Clé non vérifiable\u{a0}»\u{a0}: la clé que le serveur présente pour ce service n'est pas certifiée par l'autorité de la plateforme, ou le journal public des clés ne la confirme pas comme sa clé actuelle (substitution ou retour en arrière). Chiffrer le pli avec cette clé pourrait le livrer à quelqu'un d'autre\u{a0}: l'envoi est refusé. Prévenez votre administrateur.",
+        "“Key cannot be verified”: the key the server presents for this service is not certified by the platform authority, or the public key log does not confirm it as the service's current key (substitution or rollback). Encrypting the exchange with it could deliver it to someone else: sending is refused. Tell your administrator.",
     ),
     (
         "compose.recipient.none",
-        "Aucun service ne peut recevoir de pli pour l'instant :",
+        "Aucun service ne peut recevoir de pli pour l'instant\u{a0}:",
         "No service can receive exchanges for now:",
     ),
     ("compose.recipient.verified", "Clé vérifiée", "Key verified"),
@@ -126,14 +126,14 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     (
         "compose.category.demande_evaluation",
         "Demande d'évaluation",
-        "Request for an evaluation",
+        "Request for an assessment",
     ),
     ("compose.category.autre", "Autre", "Other"),
     ("compose.urgent.label", "Urgent", "Urgent"),
     (
         "compose.urgent.help",
-        "Un pli urgent apparaît en tête de la boîte de réception du destinataire. Le serveur voit cette mention.",
-        "An urgent exchange is shown first in the recipient's inbox. The server sees this flag.",
+        "Un pli urgent apparaît en tête des plis reçus par le destinataire. Cette mention n'est pas chiffrée\u{a0}: le serveur la voit.",
+        "An urgent exchange appears at the top of the recipient's inbox. This flag is not encrypted: the server can see it.",
     ),
     ("compose.subject.label", "Objet", "Subject"),
     ("compose.message.label", "Message", "Message"),
@@ -149,16 +149,16 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "compose.case.help",
-        "Facultatif : numéro de dossier, référence parquet… Chiffrée avec les fichiers.",
-        "Optional: file number, prosecutor's reference… Encrypted with the files.",
+        "Facultative\u{a0}: numéro de dossier, référence du parquet… Chiffrée avec les fichiers.",
+        "Optional: case number, prosecutor's reference… Encrypted with the files.",
     ),
     ("compose.required", "obligatoire", "required"),
     // ----- files
     ("compose.files.legend", "Fichiers", "Files"),
     (
         "compose.files.drop",
-        "Déposez vos fichiers ici",
-        "Drop your files here",
+        "Glissez-déposez vos fichiers ici",
+        "Drag and drop your files here",
     ),
     ("compose.files.or", "ou", "or"),
     ("compose.files.pick", "Choisir des fichiers", "Choose files"),
@@ -170,7 +170,7 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     (
         "compose.files.empty",
         "Aucun fichier choisi.",
-        "No file chosen.",
+        "No files chosen.",
     ),
     (
         "compose.files.list",
@@ -186,19 +186,19 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ("compose.files.removed", "{name} retiré.", "{name} removed."),
     (
         "compose.files.duplicate",
-        "Déjà dans la liste, non ajouté : {name}",
+        "Déjà dans la liste, non ajouté\u{a0}: {name}",
         "Already in the list, not added: {name}",
     ),
-    ("compose.files.quoted", "« {name} »", "“{name}”"),
+    ("compose.files.quoted", "«\u{a0}{name}\u{a0}»", "“{name}”"),
     (
         "compose.files.empty_one",
-        "Le fichier {name} est vide (0 octet). L'envoyer quand même ?",
+        "Le fichier {name} est vide (0 octet). L'envoyer quand même\u{a0}?",
         "The file {name} is empty (0 bytes). Send it anyway?",
     ),
     (
         "compose.files.empty_help",
-        "Un fichier vide ne contient rien : c'est souvent un document mal enregistré ou une copie interrompue. Vérifiez-le avant de l'envoyer.",
-        "An empty file holds nothing: it is often a document that was not saved properly or a copy that was interrupted. Check it before sending.",
+        "Un fichier vide ne contient rien\u{a0}: il s'agit souvent d'un document mal enregistré ou d'une copie interrompue. Vérifiez-le avant de l'envoyer.",
+        "An empty file holds nothing: it is often a document that was not saved properly, or a copy that was interrupted. Check it before sending it.",
     ),
     (
         "compose.files.empty_confirm.one",
@@ -216,8 +216,8 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ("compose.cancelling", "Annulation…", "Cancelling…"),
     (
         "compose.sending",
-        "Envoi en cours : vous pouvez continuer à utiliser la page. Ne la fermez pas et ne la rechargez pas avant la fin.",
-        "Sending: you can keep using the page. Do not close or reload it before the end.",
+        "Envoi en cours\u{a0}: vous pouvez continuer à utiliser la page. Ne la fermez pas et ne la rechargez pas avant la fin.",
+        "Sending: you can keep using the page. Do not close or reload it until sending has finished.",
     ),
     (
         "compose.preparing",
@@ -231,19 +231,19 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "compose.offline",
-        "Connexion interrompue : votre appareil est hors ligne — nouvelle tentative dès son retour…",
+        "Connexion interrompue\u{a0}: votre appareil est hors ligne — nouvelle tentative dès son retour…",
         "Connection interrupted: your device is offline — retrying when it is back…",
     ),
     (
         "compose.cancelled",
-        "Envoi annulé : rien n'a été remis au destinataire. Les parties déjà transmises sont effacées du serveur.",
-        "Sending cancelled: nothing was delivered to the recipient. The parts already transmitted are erased from the server.",
+        "Envoi annulé\u{a0}: rien n'a été remis au destinataire. Les parties déjà transmises sont effacées du serveur.",
+        "Sending cancelled: nothing was delivered to the recipient. The parts already transmitted have been erased from the server.",
     ),
     ("compose.sent.title", "Pli envoyé", "Exchange sent"),
     (
         "compose.sent.text",
-        "Le pli a été chiffré, signé et remis au service destinataire. Vous verrez dans « Plis envoyés » quand il sera lu.",
-        "The exchange was encrypted, signed and delivered to the recipient service. “Sent” shows when it is read.",
+        "Le pli a été chiffré, signé et remis au service destinataire. La page «\u{a0}Plis envoyés\u{a0}» vous indiquera quand il aura été lu.",
+        "The exchange has been encrypted, signed and delivered to the recipient service. The “Sent” page will show when it has been read.",
     ),
     ("compose.sent.view", "Voir le pli", "View the exchange"),
     ("compose.sent.outbox", "Plis envoyés", "Sent exchanges"),
@@ -255,13 +255,13 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ("compose.retry", "Réessayer", "Retry"),
     (
         "compose.retry.help",
-        "« Réessayer » reprend l'envoi là où il s'est arrêté : les fichiers sont chiffrés de nouveau, seules les parties manquantes sont transmises.",
-        "“Retry” resumes the send where it stopped: the files are encrypted again, only the missing parts are transmitted.",
+        "«\u{a0}Réessayer\u{a0}» reprend l'envoi là où il s'est arrêté\u{a0}: les fichiers sont chiffrés de nouveau, mais seules les parties manquantes sont transmises.",
+        "“Retry” resumes sending where it stopped: the files are encrypted again, but only the missing parts are transmitted.",
     ),
     (
         "compose.leave",
-        "Un envoi est en cours : quitter la page l'interrompt.",
-        "A transfer is in progress: leaving the page interrupts it.",
+        "Un envoi est en cours\u{a0}: quitter la page l'interromprait.",
+        "An exchange is being sent: leaving the page would interrupt it.",
     ),
     // ----- checks before sending
     (
@@ -281,13 +281,13 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "compose.check.files",
-        "Ajoutez au moins un fichier : un pli sans fichier ne peut pas être envoyé.",
+        "Ajoutez au moins un fichier\u{a0}: un pli sans fichier ne peut pas être envoyé.",
         "Add at least one file: an exchange without a file cannot be sent.",
     ),
     (
         "compose.check.too_many",
-        "Un pli contient au plus {max} fichiers. Retirez-en ou envoyez plusieurs plis.",
-        "An exchange holds at most {max} files. Remove some or send several exchanges.",
+        "Un pli peut contenir au plus {max} fichiers. Retirez-en, ou répartissez-les sur plusieurs plis.",
+        "An exchange can hold at most {max} files. Remove some, or spread them over several exchanges.",
     ),
     (
         "compose.check.subject_long",
@@ -306,77 +306,77 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "compose.check.name_long",
-        "Le nom de ce fichier est trop long ({max} octets au plus) : renommez-le. {name}",
-        "This file's name is too long (at most {max} bytes): rename it. {name}",
+        "Le nom de ce fichier est trop long ({max} octets au plus)\u{a0}; renommez-le\u{a0}: {name}",
+        "This file's name is too long (at most {max} bytes); rename it: {name}",
     ),
     (
         "compose.check.title",
-        "Le pli n'est pas prêt :",
+        "Le pli n'est pas prêt\u{a0}:",
         "The exchange is not ready:",
     ),
     // ----- errors specific to sending
     (
         "compose.error.verification",
-        "La clé du service destinataire n'a pas pu être vérifiée : le serveur présente une clé qui n'est pas certifiée, ou plus ancienne qu'une clé déjà vue (substitution ou retour en arrière). Le pli n'a pas été envoyé. Prévenez votre administrateur.",
+        "La clé du service destinataire n'a pas pu être vérifiée\u{a0}: le serveur présente une clé qui n'est pas certifiée, ou plus ancienne qu'une clé déjà vue (substitution ou retour en arrière). Le pli n'a pas été envoyé. Prévenez votre administrateur.",
         "The recipient service's key could not be verified: the server presents a key that is not certified, or older than a key already seen (substitution or rollback). The exchange was not sent. Tell your administrator.",
     ),
     (
         "error.file_changed",
-        "Un fichier a changé pendant l'envoi : le pli n'a pas été remis. Vérifiez le fichier puis réessayez.",
-        "A file changed while being sent: the exchange was not delivered. Check the file and retry.",
+        "Un fichier a changé pendant l'envoi\u{a0}: le pli n'a pas été remis. Vérifiez le fichier, puis réessayez.",
+        "A file changed while it was being sent: the exchange was not delivered. Check the file, then try again.",
     ),
     (
         "compose.error.network",
-        "La connexion au serveur a été perdue et l'envoi n'a pas pu reprendre : le pli n'a pas été remis. Vérifiez votre réseau puis réessayez.",
-        "The connection to the server was lost and the transfer could not resume: the exchange was not delivered. Check your network, then retry.",
+        "La connexion au serveur a été perdue et l'envoi n'a pas pu reprendre\u{a0}: le pli n'a pas été remis. Vérifiez votre connexion réseau, puis réessayez.",
+        "The connection to the server was lost and sending could not resume: the exchange was not delivered. Check your network connection, then try again.",
     ),
     (
         "compose.error.io",
-        "Un fichier n'a pas pu être lu (déplacé, supprimé ou modifié depuis qu'il a été choisi). Retirez-le et ajoutez-le de nouveau.",
-        "A file could not be read (moved, deleted or changed since it was chosen). Remove it and add it again.",
+        "Un fichier n'a pas pu être lu (déplacé, supprimé ou modifié depuis que vous l'avez choisi). Retirez-le, puis ajoutez-le de nouveau.",
+        "A file could not be read (moved, deleted or changed since you chose it). Remove it, then add it again.",
     ),
     (
         "resume.title",
         "Un envoi a été interrompu",
-        "A send was interrupted",
+        "Sending was interrupted",
     ),
     (
         "resume.lead",
-        "L'envoi « {subject} » n'est pas allé jusqu'au bout (page rechargée, onglet fermé ou connexion perdue). Rien n'a été remis au destinataire. Choisissez de nouveau les mêmes fichiers pour le reprendre : seules les parties manquantes seront envoyées.",
-        "The send “{subject}” did not finish (page reloaded, tab closed or connection lost). Nothing was delivered to the recipient. Choose the same files again to resume it: only the missing parts will be sent.",
+        "L'envoi du pli «\u{a0}{subject}\u{a0}» n'est pas allé jusqu'au bout (page rechargée, onglet fermé ou connexion perdue). Rien n'a été remis au destinataire. Choisissez de nouveau les mêmes fichiers pour le reprendre\u{a0}: seules les parties manquantes seront envoyées.",
+        "Sending the exchange “{subject}” did not finish (page reloaded, tab closed or connection lost). Nothing was delivered to the recipient. Choose the same files again to resume: only the missing parts will be sent.",
     ),
     ("resume.pick", "Les mêmes fichiers", "The same files"),
-    ("resume.picked", "Choisis : {names}", "Chosen: {names}"),
-    ("resume.send", "Reprendre l'envoi", "Resume sending"),
     (
-        "resume.abandon",
-        "Abandonner cet envoi",
-        "Abandon this send",
+        "resume.picked",
+        "Fichiers choisis\u{a0}: {names}",
+        "Chosen files: {names}",
     ),
+    ("resume.send", "Reprendre l'envoi", "Resume sending"),
+    ("resume.abandon", "Abandonner cet envoi", "Abandon sending"),
     (
         "resume.done",
-        "Envoi repris et terminé : le pli a été remis au destinataire.",
-        "Send resumed and finished: the exchange was delivered to the recipient.",
+        "Envoi repris et terminé\u{a0}: le pli a été remis au destinataire.",
+        "Sending resumed and completed: the exchange has been delivered to the recipient.",
     ),
     (
         "resume.abandoned",
-        "Envoi abandonné : ce qui avait été transmis est effacé du serveur.",
-        "Send abandoned: what had been transmitted is erased from the server.",
+        "Envoi abandonné\u{a0}: ce qui avait été transmis a été effacé du serveur.",
+        "Sending abandoned: what had been transmitted has been erased from the server.",
     ),
     (
         "error.resume_files",
-        "Ce ne sont pas les fichiers de l'envoi interrompu : choisissez exactement les fichiers listés (mêmes noms, mêmes tailles).",
-        "These are not the files of the interrupted send: choose exactly the files listed (same names, same sizes).",
+        "Ce ne sont pas les fichiers de l'envoi interrompu\u{a0}: choisissez exactement les fichiers indiqués (mêmes noms, mêmes tailles).",
+        "These are not the files of the interrupted exchange: choose exactly the files listed (same names, same sizes).",
     ),
     (
         "error.plan_outdated",
-        "Cet envoi interrompu a été préparé par une version précédente de Pli et ne peut pas être repris sans risque : abandonnez-le, puis envoyez de nouveau.",
-        "This interrupted send was prepared by an earlier version of Pli and cannot be resumed safely: abandon it, then send again.",
+        "Cet envoi interrompu a été préparé par une version précédente de Pli et ne peut pas être repris sans risque\u{a0}: abandonnez-le, puis envoyez le pli de nouveau.",
+        "This interrupted exchange was prepared by an earlier version of Pli and cannot be resumed safely: abandon it, then send the exchange again.",
     ),
     (
         "resume.error.changed",
-        "Le contenu d'un fichier a changé depuis le début de l'envoi : il ne peut pas être repris. Abandonnez-le, puis envoyez de nouveau.",
-        "A file's content changed since the send began: it cannot be resumed. Abandon it, then send again.",
+        "Le contenu d'un fichier a changé depuis le début de l'envoi\u{a0}: celui-ci ne peut pas être repris. Abandonnez-le, puis envoyez le pli de nouveau.",
+        "A file's content has changed since sending began: it cannot be resumed. Abandon it, then send the exchange again.",
     ),
 ];
 
@@ -400,8 +400,8 @@ pub(super) const PLURALS: &[super::PluralEntry] = &[
     (
         "compose.files.empty_many",
         [
-            "{count} fichier est vide (0 octet) : {names}. L'envoyer quand même ?",
-            "{count} fichiers sont vides (0 octet) : {names}. Les envoyer quand même ?",
+            "{count} fichier est vide (0 octet)\u{a0}: {names}. L'envoyer quand même\u{a0}?",
+            "{count} fichiers sont vides (0 octet)\u{a0}: {names}. Les envoyer quand même\u{a0}?",
         ],
         [
             "{count} file is empty (0 bytes): {names}. Send it anyway?",

@@ -4,7 +4,7 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ("exchange.title", "Pli", "Exchange"),
     (
         "exchange.loading",
-        "Ouverture du pli : vérification de l'expéditeur et déchiffrement…",
+        "Ouverture du pli\u{a0}: vérification de l'expéditeur et déchiffrement…",
         "Opening the exchange: verifying the sender and decrypting…",
     ),
     (
@@ -18,8 +18,13 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "Back to sent exchanges",
     ),
     (
+        "exchange.back.platform",
+        "Retour à la plateforme",
+        "Back to the platform",
+    ),
+    (
         "exchange.verified",
-        "Expéditeur vérifié : {name}, {org}",
+        "Expéditeur vérifié\u{a0}: {name}, {org}",
         "Verified sender: {name}, {org}",
     ),
     (
@@ -29,28 +34,28 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "exchange.unverified.title",
-        "Attention : ce pli n'a pas pu être vérifié",
+        "Attention\u{a0}: ce pli n'a pas pu être vérifié",
         "Warning: this exchange could not be verified",
     ),
     (
         "exchange.unverified.help",
-        "Son expéditeur ou son contenu ne peut pas être authentifié : rien n'en est affiché. Ne vous fiez pas à ce pli, demandez à l'expéditeur de le renvoyer par un autre canal et prévenez l'administrateur de votre service.",
-        "Its sender or its content cannot be authenticated: nothing of it is shown. Do not rely on this exchange, ask the sender to send it again through another channel, and tell your service's administrator.",
+        "Son expéditeur ou son contenu ne peut pas être authentifié\u{a0}: rien n'en est affiché. Ne vous fiez pas à ce pli\u{a0}: demandez à l'expéditeur de vous le renvoyer par un autre moyen, et prévenez l'administrateur de votre service.",
+        "Its sender or its content cannot be authenticated: none of it is shown. Do not rely on this exchange: ask the sender to send it again by other means, and tell your service's administrator.",
     ),
     (
         "exchange.uploading",
-        "Ce pli est en cours d'envoi : son destinataire le verra quand tous ses fichiers seront arrivés sur le serveur.",
+        "Ce pli est en cours d'envoi\u{a0}: son destinataire le verra quand tous ses fichiers seront arrivés sur le serveur.",
         "This exchange is being sent: its recipient will see it once all its files have reached the server.",
     ),
     (
         "exchange.unauthenticated.help",
-        "Reconnectez-vous : ce pli se rouvrira ici même.",
-        "Log in again: this exchange opens again right here.",
+        "Reconnectez-vous\u{a0}: ce pli se rouvrira ici même.",
+        "Log in again: this exchange will open again right here.",
     ),
     (
         "exchange.forbidden.help",
-        "Votre accès à ce service a peut-être été retiré ou suspendu. Contactez l'administrateur de votre organisation.",
-        "Your access to this service may have been removed or suspended. Contact your organisation's administrator.",
+        "Votre accès a peut-être été retiré ou suspendu. Contactez l'administrateur de votre service.",
+        "Your access may have been removed or suspended. Contact your service's administrator.",
     ),
     (
         "exchange.not_found.help",
@@ -59,18 +64,18 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "exchange.expired.help",
-        "Demandez à l'expéditeur de vous l'envoyer à nouveau s'il vous est encore utile.",
+        "Demandez à l'expéditeur de vous l'envoyer de nouveau s'il vous est encore utile.",
         "Ask the sender to send it again if you still need it.",
     ),
     (
         "exchange.file.corrupted.help",
-        "N'utilisez pas ce fichier : demandez à l'expéditeur de vous le renvoyer. Les autres fichiers de ce pli peuvent être enregistrés normalement.",
+        "N'utilisez pas ce fichier\u{a0}: demandez à l'expéditeur de vous le renvoyer. Les autres fichiers de ce pli peuvent être enregistrés normalement.",
         "Do not use this file: ask the sender to send it again. The other files of this exchange can be saved as usual.",
     ),
     ("exchange.expired.title", "Pli expiré", "Expired exchange"),
     (
         "exchange.expired.help.sender",
-        "Envoyez-le à nouveau si le destinataire en a encore besoin.",
+        "Envoyez-le de nouveau si le destinataire en a encore besoin.",
         "Send it again if the recipient still needs it.",
     ),
     ("exchange.expired_at", "Expiré le", "Expired on"),
@@ -78,7 +83,7 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     (
         "exchange.subject.none",
         "Pli sans objet",
-        "Exchange without subject",
+        "Exchange with no subject",
     ),
     ("exchange.category", "Catégorie", "Category"),
     (
@@ -102,16 +107,8 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "Case reference",
     ),
     ("exchange.none", "Aucune", "None"),
-    (
-        "exchange.from",
-        "Organisation expéditrice",
-        "Sending organisation",
-    ),
-    (
-        "exchange.to",
-        "Organisation destinataire",
-        "Receiving organisation",
-    ),
+    ("exchange.from", "Service expéditeur", "Sending service"),
+    ("exchange.to", "Service destinataire", "Recipient service"),
     ("exchange.received_at", "Reçu le", "Received on"),
     ("exchange.delivered_at", "Remis le", "Delivered on"),
     (
@@ -162,17 +159,17 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "exchange.file.picker_closed",
-        "Enregistrement annulé : la fenêtre de choix du fichier a été fermée, rien n'a été enregistré.",
-        "Saving cancelled: the file chooser was closed, nothing was saved.",
+        "Enregistrement annulé\u{a0}: la fenêtre de choix du fichier a été fermée, rien n'a été enregistré.",
+        "Saving cancelled: the file chooser was closed and nothing was saved.",
     ),
     (
         "exchange.file.picker_unavailable",
-        "Le sélecteur de fichier n'a pas pu s'ouvrir : rien n'a été enregistré.",
+        "Le sélecteur de fichier n'a pas pu s'ouvrir\u{a0}: rien n'a été enregistré.",
         "The file chooser could not open: nothing was saved.",
     ),
     (
         "exchange.file.download_instead.help",
-        "Vous pouvez plutôt le télécharger : il sera déchiffré, vérifié puis enregistré dans le dossier des téléchargements de votre navigateur.",
+        "Vous pouvez plutôt le télécharger\u{a0}: il sera déchiffré, vérifié, puis enregistré dans le dossier des téléchargements de votre navigateur.",
         "You can download it instead: it will be decrypted, verified, then saved in your browser's downloads folder.",
     ),
     (
@@ -187,23 +184,23 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "exchange.file.renamed",
-        "Renommé : un autre fichier de ce pli porte le même nom.",
+        "Renommé\u{a0}: un autre fichier de ce pli porte le même nom.",
         "Renamed: another file of this exchange has the same name.",
     ),
     (
         "exchange.file.discarded",
-        "L'enregistrement a été interrompu : aucun fichier incomplet n'a été conservé.",
+        "L'enregistrement a été interrompu\u{a0}: aucun fichier incomplet n'a été conservé.",
         "Saving was stopped: no incomplete file was kept.",
     ),
     (
         "error.save_unsupported",
-        "Ce navigateur ne permet pas d'enregistrer un fichier de cette taille. Utilisez une version récente de Firefox, Chromium, Edge ou Safari, ou la commande pli.",
-        "This browser cannot save a file of this size. Use a recent Firefox, Chromium, Edge or Safari, or the pli command.",
+        "Ce navigateur ne permet pas d'enregistrer un fichier de cette taille. Utilisez une version récente de Firefox, Chromium, Edge ou Safari, ou l'outil en ligne de commande pli.",
+        "This browser cannot save a file of this size. Use a recent version of Firefox, Chromium, Edge or Safari, or the pli command-line tool.",
     ),
     (
         "error.save_blocked",
         "Le navigateur n'a pas démarré le téléchargement. Autorisez les téléchargements pour ce site, puis réessayez.",
-        "The browser did not start the download. Allow downloads for this site, then retry.",
+        "The browser did not start the download. Allow downloads for this site, then try again.",
     ),
     ("exchange.receipts", "Accusés de lecture", "Read receipts"),
     (
@@ -218,8 +215,8 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "exchange.receipts.hint",
-        "Chaque accusé de lecture est signé par son lecteur et vérifié par votre navigateur.",
-        "Each read receipt is signed by its reader and verified by your browser.",
+        "Chaque accusé de lecture est signé par la personne qui a lu le pli, et vérifié par votre navigateur.",
+        "Each read receipt is signed by the person who read the exchange, and verified by your browser.",
     ),
     (
         "exchange.ack.sending",
@@ -233,8 +230,8 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "exchange.ack.failed",
-        "L'accusé de lecture n'a pas pu être envoyé ; il le sera à votre prochaine ouverture de ce pli.",
-        "The read receipt could not be sent; it will be when you next open this exchange.",
+        "L'accusé de lecture n'a pas pu être envoyé\u{a0}; il le sera la prochaine fois que vous ouvrirez ce pli.",
+        "The read receipt could not be sent; it will be sent the next time you open this exchange.",
     ),
     ("exchange.reply", "Répondre", "Reply"),
 ];

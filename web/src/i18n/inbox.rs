@@ -15,7 +15,7 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ("mailbox.preview.pending", "Envoi en cours", "Being sent"),
     (
         "mailbox.preview.sealed",
-        "Aperçu indisponible : ouvrez le pli",
+        "Aperçu indisponible\u{a0}: ouvrez le pli",
         "No preview: open the exchange",
     ),
     (
@@ -31,8 +31,8 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ("mailbox.search", "Rechercher", "Search"),
     (
         "mailbox.search.hint",
-        "Objet, numéro de dossier, expéditeur ou organisation ; les accents sont facultatifs.",
-        "Subject, case number, sender or organisation; accents are optional.",
+        "Objet, numéro de dossier, expéditeur ou service\u{a0}; les accents sont facultatifs.",
+        "Subject, case number, sender or service; accents are optional.",
     ),
     ("mailbox.category", "Catégorie", "Category"),
     ("mailbox.category.all", "Toutes", "All"),
@@ -55,22 +55,18 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "Chargement des plis plus anciens…",
         "Loading older exchanges…",
     ),
-    (
-        "mailbox.unknown_org",
-        "Organisation inconnue",
-        "Unknown organisation",
-    ),
+    ("mailbox.unknown_org", "Service inconnu", "Unknown service"),
     // The inbox.
     ("inbox.title", "Plis reçus", "Inbox"),
     (
         "inbox.lead",
-        "Les plis reçus par votre service, les urgents en premier. La liste se met à jour toute seule.",
-        "Exchanges your service received, urgent ones first. The list updates by itself.",
+        "Les plis reçus par votre service, les urgents en premier. La liste se met à jour automatiquement.",
+        "Exchanges received by your service, urgent ones first. The list updates automatically.",
     ),
     (
         "inbox.caption",
         "Plis reçus par votre service, les urgents en premier",
-        "Exchanges your service received, urgent ones first",
+        "Exchanges received by your service, urgent ones first",
     ),
     ("inbox.col.sender", "Expéditeur", "Sender"),
     ("inbox.col.received", "Reçu le", "Received"),
@@ -95,13 +91,13 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ("outbox.title", "Plis envoyés", "Sent"),
     (
         "outbox.lead",
-        "Les plis envoyés par votre service : leur remise et leur lecture par le destinataire.",
-        "Exchanges your service sent: their delivery and their reading by the recipient.",
+        "Les plis envoyés par votre service, avec leur remise et leur lecture par le destinataire.",
+        "Exchanges sent by your service, with their delivery and whether the recipient has read them.",
     ),
     (
         "outbox.caption",
         "Plis envoyés par votre service, les urgents en premier",
-        "Exchanges your service sent, urgent ones first",
+        "Exchanges sent by your service, urgent ones first",
     ),
     ("outbox.col.recipient", "Destinataire", "Recipient"),
     ("outbox.col.sent", "Envoyé le", "Sent"),

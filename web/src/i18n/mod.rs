@@ -88,6 +88,7 @@ const CATALOGUES: &[&[Entry]] = &[
     admin::invitations::ENTRIES,
     admin::keys::ENTRIES,
     admin::retention::ENTRIES,
+    admin::second_factor::ENTRIES,
     admin::audit::ENTRIES,
     platform::ENTRIES,
 ];
@@ -99,6 +100,7 @@ const PLURALS: &[&[PluralEntry]] = &[
     compose::PLURALS,
     admin::members::PLURALS,
     admin::retention::PLURALS,
+    admin::second_factor::PLURALS,
     admin::audit::PLURALS,
     platform::PLURALS,
 ];

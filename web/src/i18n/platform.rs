@@ -8,8 +8,8 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "platform.intro",
-        "Créez les organisations (juridictions et Départements), invitez leur premier administrateur et certifiez-le avec l'autorité de la plateforme. Vous ne voyez jamais le contenu des plis.",
-        "Create organisations (courts and Départements), invite their first administrator and certify them with the platform authority. You never see the content of exchanges.",
+        "Créez les services des juridictions et des Départements, invitez leur premier administrateur et certifiez-le avec la clé racine de la plateforme. Vous ne voyez jamais le contenu des plis.",
+        "Create the services of the courts and Départements, invite their first administrator and certify them with the platform root key. You never see the content of exchanges.",
     ),
     // ----- the platform root
     (
@@ -19,27 +19,27 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "root.intro",
-        "La clé racine certifie les organisations et leurs administrateurs. Le relais n'en garde aucune copie : elle reste dans votre navigateur et dans le fichier que vous enregistrez, protégé par une phrase de passe, à conserver hors ligne (clé USB dans un coffre).",
-        "The root key certifies organisations and their administrators. The relay keeps no copy of it: it stays in your browser and in the file you save, protected by a passphrase, to keep offline (a USB stick in a safe).",
+        "La clé racine certifie les services et leurs administrateurs. Le relais n'en garde aucune copie\u{a0}: elle reste dans votre navigateur et dans le fichier que vous enregistrez, protégé par une phrase de passe, à conserver hors ligne (par exemple sur une clé USB rangée dans un coffre).",
+        "The root key certifies services and their administrators. The relay keeps no copy of it: it stays in your browser and in the file you save, protected by a passphrase, which you keep offline (for example on a USB stick in a safe).",
     ),
     (
         "root.absent",
-        "Ce navigateur ne détient pas la clé racine : créer une organisation ou certifier un administrateur la demande. Importez le fichier de la clé racine ci-dessous.",
-        "This browser does not hold the root key: creating an organisation or certifying an administrator needs it. Import the root key file below.",
+        "Ce navigateur ne détient pas la clé racine, nécessaire pour créer un service ou certifier un administrateur. Importez le fichier de la clé racine ci-dessous.",
+        "This browser does not hold the root key, which is needed to create a service or certify an administrator. Import the root key file below.",
     ),
     (
         "root.unsaved",
-        "La clé racine n'existe que dans ce navigateur. Enregistrez-la maintenant dans un fichier : si ce navigateur est effacé, elle serait perdue et plus aucune organisation ne pourrait être certifiée.",
-        "The root key exists only in this browser. Save it to a file now: if this browser is cleared it would be lost, and no organisation could be certified any more.",
+        "La clé racine n'existe que dans ce navigateur. Enregistrez-la maintenant dans un fichier\u{a0}: si les données de ce navigateur étaient effacées, elle serait perdue et plus aucun service ne pourrait être certifié.",
+        "The root key exists only in this browser. Save it to a file now: if this browser's data were cleared, it would be lost and no service could ever be certified again.",
     ),
     (
         "root.on_relay",
         "Le relais conserve encore une copie de la clé racine, chiffrée avec votre mot de passe et votre clé de compte (mise en service antérieure). Le fichier étant enregistré, retirez-la du relais.",
-        "The relay still keeps a copy of the root key, encrypted with your password and account key (an earlier set-up). Now that the file is saved, take it off the relay.",
+        "The relay still keeps a copy of the root key, encrypted with your password and account key (from an earlier set-up). Now that the file is saved, take it off the relay.",
     ),
     (
         "root.ok",
-        "La clé racine est dans ce navigateur et dans le fichier enregistré ; le relais n'en a aucune copie.",
+        "La clé racine est dans ce navigateur et dans le fichier enregistré\u{a0}; le relais n'en a aucune copie.",
         "The root key is in this browser and in the saved file; the relay has no copy of it.",
     ),
     (
@@ -49,8 +49,8 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "root.passphrase.rules",
-        "Au moins 12 caractères, difficile à deviner, et différente de votre mot de passe : plusieurs mots sans lien entre eux font une bonne phrase de passe. Notez-la à part du fichier.",
-        "At least 12 characters, hard to guess, and not your password: several unrelated words make a good passphrase. Write it down apart from the file.",
+        "Au moins 12 caractères, difficile à deviner et différente de votre mot de passe\u{a0}: plusieurs mots sans lien entre eux font une bonne phrase de passe. Notez-la à part, loin du fichier.",
+        "At least 12 characters, hard to guess and different from your password: several unrelated words make a good passphrase. Write it down and keep it apart from the file.",
     ),
     (
         "root.passphrase.repeat",
@@ -64,8 +64,8 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "root.export.help",
-        "Le fichier est chiffré par la phrase de passe que vous choisissez ici. Sans elle, il est illisible ; sans lui, la clé racine ne peut pas être importée dans un autre navigateur.",
-        "The file is encrypted with the passphrase you choose here. Without it the file is unreadable; without the file, the root key cannot be imported in another browser.",
+        "Le fichier est chiffré avec la phrase de passe que vous choisissez ici. Sans elle, il est illisible\u{a0}; sans lui, la clé racine ne peut pas être importée dans un autre navigateur.",
+        "The file is encrypted with the passphrase you choose here. Without the passphrase the file is unreadable; without the file, the root key cannot be imported into another browser.",
     ),
     (
         "root.export.submit",
@@ -79,8 +79,8 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "root.export.done",
-        "Fichier « {file} » enregistré dans vos téléchargements : placez-le hors ligne, et la phrase de passe ailleurs.",
-        "File \"{file}\" saved to your downloads: put it offline, and the passphrase somewhere else.",
+        "Fichier «\u{a0}{file}\u{a0}» enregistré dans vos téléchargements\u{a0}: conservez-le hors ligne, et la phrase de passe à un autre endroit.",
+        "File “{file}” saved to your downloads: keep it offline, and the passphrase somewhere else.",
     ),
     (
         "root.import.title",
@@ -94,7 +94,7 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "root.import.picked",
-        "Fichier choisi : {file}",
+        "Fichier choisi\u{a0}: {file}",
         "Chosen file: {file}",
     ),
     ("root.import.submit", "Importer", "Import"),
@@ -105,10 +105,14 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "root.off.help",
-        "Votre trousseau est chiffré à nouveau, sans la clé racine. Confirmez avec votre mot de passe ; vos sessions sur d'autres appareils seront fermées.",
+        "Votre trousseau de clés est chiffré de nouveau, sans la clé racine. Confirmez avec votre mot de passe\u{a0}; vos sessions sur les autres appareils seront fermées.",
         "Your key bundle is encrypted again, without the root key. Confirm with your password; your sessions on other devices will be closed.",
     ),
-    ("root.off.submit", "Retirer du relais", "Take off the relay"),
+    (
+        "root.off.submit",
+        "Retirer du relais",
+        "Take it off the relay",
+    ),
     (
         "platform.only",
         "Cette page est réservée à l'administrateur de la plateforme.",
@@ -116,34 +120,34 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "platform.root.help",
-        "Les administrateurs des organisations peuvent comparer cette empreinte avec celle de leur page « Mon compte ».",
-        "Organisation administrators can compare this fingerprint with the one on their \"My account\" page.",
+        "Les administrateurs des services peuvent comparer cette empreinte avec celle qu'affiche leur page «\u{a0}Mon compte\u{a0}».",
+        "Service administrators can compare this fingerprint with the one shown on their “My account” page.",
     ),
     // ----- organisations
-    ("platform.orgs.title", "Organisations", "Organisations"),
+    ("platform.orgs.title", "Services", "Services"),
     (
         "platform.orgs.caption",
-        "Organisations de la plateforme, par ordre alphabétique",
-        "Organisations of the platform, alphabetically",
+        "Services de la plateforme, par ordre alphabétique",
+        "Services on the platform, in alphabetical order",
     ),
     (
         "platform.orgs.empty",
-        "Aucune organisation pour l'instant : créez la première ci-dessous.",
-        "No organisation yet: create the first one below.",
+        "Aucun service pour l'instant\u{a0}: créez le premier ci-dessous.",
+        "No services yet: create the first one below.",
     ),
     ("platform.org.name", "Nom", "Name"),
     (
         "platform.org.name.help",
-        "Tel que les utilisateurs le connaissent, par exemple « Tribunal judiciaire de Meaux — Parquet » ou « Département de Seine-et-Marne — ASE ».",
-        "As users know it, for example \"Tribunal judiciaire de Meaux — Parquet\" or \"Département de Seine-et-Marne — ASE\".",
+        "Tel que les utilisateurs le connaissent, par exemple «\u{a0}Tribunal judiciaire de Meaux — Parquet\u{a0}» ou «\u{a0}Département de Seine-et-Marne — ASE\u{a0}».",
+        "As users know it, for example “Tribunal judiciaire de Meaux — Parquet” or “Département de Seine-et-Marne — ASE”.",
     ),
     ("platform.org.code", "Code", "Code"),
     (
         "platform.org.code.help",
-        "Court et unique : lettres, chiffres, tirets (au plus 32), par exemple « TJ-MEAUX-PARQUET ».",
-        "Short and unique: letters, digits, dashes (32 at most), for example \"TJ-MEAUX-PARQUET\".",
+        "Court et unique\u{a0}: lettres, chiffres et tirets (32 caractères au plus), par exemple «\u{a0}TJ-MEAUX-PARQUET\u{a0}».",
+        "Short and unique: letters, digits and hyphens (32 characters at most), for example “TJ-MEAUX-PARQUET”.",
     ),
-    ("platform.org.kind", "Type", "Kind"),
+    ("platform.org.kind", "Type", "Type"),
     ("platform.org.retention", "Conservation", "Retention"),
     ("platform.org.manage", "Gérer", "Manage"),
     ("platform.kind.court", "Juridiction", "Court"),
@@ -156,18 +160,18 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     // ----- creation
     (
         "platform.create.title",
-        "Créer une organisation",
-        "Create an organisation",
+        "Créer un service",
+        "Create a service",
     ),
     (
         "platform.create.submit",
-        "Créer l'organisation",
-        "Create the organisation",
+        "Créer le service",
+        "Create the service",
     ),
     (
         "platform.create.done",
-        "Organisation créée : {name}. Invitez maintenant son premier administrateur.",
-        "Organisation created: {name}. Now invite its first administrator.",
+        "Service créé\u{a0}: {name}. Invitez maintenant son premier administrateur.",
+        "Service created: {name}. Now invite its first administrator.",
     ),
     // ----- one organisation
     (
@@ -177,8 +181,8 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "platform.admins.help",
-        "Vous certifiez les administrateurs de l'organisation ; ce sont eux qui certifient leurs membres.",
-        "You certify the organisation's administrators; they certify their members.",
+        "Vous certifiez les administrateurs du service\u{a0}; ce sont eux qui certifient ses membres.",
+        "You certify the service's administrators; they certify its members.",
     ),
     (
         "platform.invite.title",
@@ -187,7 +191,7 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "platform.invite.first",
-        "{org} n'a pas encore d'administrateur : invitez le premier.",
+        "Le service «\u{a0}{org}\u{a0}» n'a pas encore d'administrateur\u{a0}: invitez le premier.",
         "{org} has no administrator yet: invite the first one.",
     ),
     (
@@ -197,8 +201,8 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "platform.keys.help",
-        "Les clés sont créées par les administrateurs de l'organisation. Vous pouvez suspendre une génération compromise.",
-        "Keys are created by the organisation's administrators. You can suspend a compromised generation.",
+        "La clé du service est créée par ses administrateurs. Vous pouvez suspendre une génération de clé compromise.",
+        "The service key is created by the service's administrators. You can suspend a compromised key generation.",
     ),
     // ----- audit
     (
@@ -208,8 +212,8 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "platform.audit.intro",
-        "Créations d'organisations, suspensions de clés et mise en service, la plus récente en premier.",
-        "Organisation creations, key suspensions and set-up, newest first.",
+        "Créations de services, suspensions de clés et mise en service de la plateforme, les plus récentes en premier.",
+        "Service creations, key suspensions and the platform set-up, newest first.",
     ),
 ];
 

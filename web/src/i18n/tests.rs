@@ -191,7 +191,7 @@ fn the_password_hint_says_why_in_french_and_english() {
     });
     assert_eq!(
         password_strength_in(Lang::Fr, &word),
-        "Trop facile à deviner : c'est un mot courant. Ajoutez des mots peu communs."
+        "Trop facile à deviner\u{a0}: c'est un mot courant. Ajoutez des mots peu communs."
     );
     assert_eq!(
         password_strength_in(Lang::En, &word),
@@ -229,19 +229,19 @@ fn the_password_hint_says_what_the_estimate_found() {
     );
     assert_eq!(
         hint(Lang::Fr, "motdepasse123"),
-        "Trop facile à deviner : il ressemble à un mot de passe très utilisé. Ajoutez des mots peu communs."
+        "Trop facile à deviner\u{a0}: il ressemble à un mot de passe très utilisé. Ajoutez des mots peu communs."
     );
     assert_eq!(
         hint(Lang::Fr, "Mariedupont1980"),
-        "Trop facile à deviner : il reprend votre nom, votre adresse ou le nom de votre organisation. Ajoutez des mots peu communs. Les majuscules n'aident pas beaucoup."
+        "Trop facile à deviner\u{a0}: il reprend votre nom, votre adresse électronique ou le nom de votre service. Ajoutez des mots peu communs. Les majuscules n'aident pas beaucoup."
     );
     assert_eq!(
         hint(Lang::Fr, "aaaaaaaaaaaa"),
-        "Trop facile à deviner : il répète des caractères ou des groupes de caractères. Ajoutez des mots peu communs. Évitez de répéter des mots ou des caractères."
+        "Trop facile à deviner\u{a0}: il répète des caractères ou des groupes de caractères. Ajoutez des mots peu communs. Évitez de répéter des mots ou des caractères."
     );
     assert_eq!(
         hint(Lang::Fr, "une phrase de passe assez longue"),
-        "Difficile à deviner : ce mot de passe convient."
+        "Difficile à deviner\u{a0}: ce mot de passe convient."
     );
     assert_eq!(
         hint(Lang::Fr, "motdepasse1"),
@@ -281,7 +281,7 @@ fn a_throttled_login_says_the_real_wait_and_warns_before_the_last_attempt() {
     assert_eq!(
         attempts_hint_in(Lang::Fr, &left(1)).as_deref(),
         Some(
-            "Attention : il vous reste 1 essai ; ensuite, la connexion depuis ce poste sera suspendue 15 minutes."
+            "Attention\u{a0}: il vous reste 1 essai\u{a0}; ensuite, la connexion depuis cet appareil sera suspendue pendant 15 minutes."
         )
     );
     assert!(
@@ -291,7 +291,7 @@ fn a_throttled_login_says_the_real_wait_and_warns_before_the_last_attempt() {
     );
     assert_eq!(
         attempts_hint_in(Lang::Fr, &left(0)).as_deref(),
-        Some("C'était le dernier essai : la connexion depuis ce poste est suspendue 15 minutes.")
+        Some("C'était le dernier essai\u{a0}: la connexion depuis cet appareil est suspendue pendant 15 minutes.")
     );
     assert_eq!(attempts_hint_in(Lang::Fr, &Attempts::default()), None);
 }

@@ -1,6 +1,25 @@
 //! The keys for the words of the API: total functions of its enums, so that a text never
 //! depends on a key built with `format!` (the unit tests check that every value has its
 //! texts in both languages).
+//!
+//! The catalogues name each notion with one word, in both languages:
+//!
+//! | notion | français | English |
+//! |---|---|---|
+//! | one sealed sending (files and message) | pli | exchange |
+//! | a court's or a Département's unit on the platform | service | service |
+//! | the key shared by a service's members | clé du service | service key |
+//! | what unlocks a person's keys with the password | clé de compte | account key |
+//! | the printed page that carries it | kit de secours | recovery kit |
+//! | TOTP | double authentification | two-factor authentication (turn on / off) |
+//! | the key that certifies services and administrators | clé racine (de la plateforme) | (platform) root key |
+//! | its fingerprint | empreinte de la plateforme | platform fingerprint |
+//! | a new key replacing the current one | renouveler la clé | renew the key |
+//! | the computer or phone in use | appareil | device |
+//! | sending, as a noun | envoi | sending, transfer |
+//!
+//! French texts put a no-break space (`\u{a0}`) before « : ; ? ! » and inside « », and
+//! write the straight apostrophe '; English texts quote with “ ”.
 
 use pli_api::{AccountStatus, Category, ErrorCode, InvitationKind, OrgKind, Role};
 use pli_strength::{Suggestion, Warning};
@@ -29,7 +48,9 @@ pub const fn compose_category(category: Category) -> Key {
     }
 }
 
-/// A role within a sentence ("… as {role}"), in lower case.
+/// A role at the end of a sentence, with its preposition (« … en tant qu'administrateur du
+/// service », "… as a service administrator"): French elides « que » before a vowel, so the
+/// sentence cannot hold it.
 pub const fn role(role: Role) -> Key {
     match role {
         Role::Member => key!("role.member"),

@@ -1,13 +1,14 @@
 //! My account: fingerprints and the kit, the password (changed after proving the
 //! current one, with the rule shown before typing), two-factor authentication (required
-//! for admins; the secret as a QR code and in groups), and the open sessions, each of
-//! which can be ended.
+//! for admins, and for members when their organisation says so; the secret as a QR code
+//! and in groups), and the open sessions, each of which can be ended.
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use pli_api::messages::TotpSetupResponse;
 
 use super::ErrorBox;
+use super::dialog::{Reauth, ReauthDialog, report};
 use super::auth::{Messages, MyFingerprints, NewPassword, Submit, check_passwords, last_error};
 use crate::app::{Auth, Ctx, me};
 use crate::i18n::t;
@@ -21,14 +22,20 @@ pub fn Account() -> impl IntoView {
     let admin = account
         .as_ref()
         .is_some_and(|m| m.role != pli_api::Role::Member);
+    // Required of every admin, and of members when their organisation says so.
+    let required = admin || account.as_ref().is_some_and(|m| m.totp_required);
     let (setup, set_setup) = signal(None::<TotpSetupResponse>);
     let (code, set_code) = signal(String::new());
     let (error, set_error) = signal(None::<WorkerError>);
+    // Enrolling asks for a recent password proof, even the first time (a stolen session
+    // must not tie the account to someone else's authenticator).
+    let gate = Reauth::new();
     let start = move |_| {
+        set_error.set(None);
         leptos::task::spawn_local(async move {
-            match crate::bridge::call(crate::protocol::TotpSetup).await {
+            match gate.call(crate::protocol::TotpSetup).await {
                 Ok(s) => set_setup.set(Some(s)),
-                Err(e) => set_error.set(Some(e)),
+                Err(e) => report(set_error, e),
             }
         });
     };
@@ -46,6 +53,7 @@ pub fn Account() -> impl IntoView {
         });
     };
     view! {
+        <ReauthDialog gate=gate />
         <section class="card">
             <h1>{move || t!("nav.settings")}</h1>
             <MyFingerprints />
@@ -54,10 +62,17 @@ pub fn Account() -> impl IntoView {
         <section class="card">
             <h2 id="totp-title" tabindex="-1">{move || t!("totp.title")}</h2>
             {(admin && !enabled).then(|| view! { <p class="alert warning">{move || t!("totp.required")}</p> })}
+            {(!admin && required && !enabled).then(|| view! {
+                <p class="alert warning" data-testid="totp-required-org">{move || t!("totp.required.org")}</p>
+            })}
             {if enabled {
                 view! {
                     <p class="ok">{move || t!("totp.enabled")}</p>
-                    {(!admin).then(|| view! { <TotpOff /> })}
+                    {if required {
+                        (!admin).then(|| view! { <p class="hint" data-testid="totp-mandatory">{move || t!("totp.off.mandatory")}</p> }).into_any()
+                    } else {
+                        view! { <TotpOff /> }.into_any()
+                    }}
                 }
                 .into_any()
             } else {
@@ -69,7 +84,7 @@ pub fn Account() -> impl IntoView {
                         <p>{move || t!("totp.scan")}</p>
                         <div class="totp-enrol">
                             <super::QrCode text=s.uri.clone() class="totp-qr" testid="totp-qr" label=crate::i18n::key!("totp.qr") />
-                            <p><span>{move || t!("totp.secret")}</span> " : " <code class="secret" id="totp-secret">{grouped(&s.secret)}</code></p>
+                            <p><span>{move || t!("totp.secret")}</span> " " <code class="secret" id="totp-secret">{grouped(&s.secret)}</code></p>
                         </div>
                         <form on:submit=confirm>
                             <div class="field">

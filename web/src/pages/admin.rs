@@ -1,12 +1,14 @@
 //! Organisation administration (journey 4), for the organisation's admins: members and
 //! their certification, invitations, removal and password-loss resets, the organisation
-//! key (rotation, history, suspension), how long exchanges are kept, and the audit log.
+//! key (rotation, history, suspension), whether members must use two-factor
+//! authentication, how long exchanges are kept, and the audit log.
 
 use std::collections::HashMap;
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use pli_api::OrgId;
+use pli_api::messages::Members;
+use pli_api::{OrgId, SecondFactor};
 
 use super::ErrorBox;
 use super::dialog::{Reauth, ReauthDialog, report};
@@ -97,6 +99,10 @@ pub fn Admin() -> impl IntoView {
             <p class="hint">{move || t!("admin.keys.intro")}</p>
             <KeysPanel org=org version=version rotate=rotate />
         </section>
+        <section class="card" aria-labelledby="admin-second-factor-title">
+            <h2 id="admin-second-factor-title">{move || t!("admin.second_factor.title")}</h2>
+            <SecondFactorForm org=org members=members version=version />
+        </section>
         <section class="card" aria-labelledby="admin-retention-title">
             <h2 id="admin-retention-title">{move || t!("admin.retention.title")}</h2>
             <RetentionForm org=org version=version />
@@ -108,6 +114,89 @@ pub fn Admin() -> impl IntoView {
         </section>
     }
     .into_any()
+}
+
+/// Whether the organisation's members must use two-factor authentication (required by
+/// default), with how many active members have not turned it on yet: once it is
+/// required, they are asked to before they can send or read.
+#[component]
+fn SecondFactorForm(
+    org: OrgId,
+    members: Signal<Option<Members>>,
+    version: RwSignal<u32>,
+) -> impl IntoView {
+    let gate = expect_context::<Reauth>();
+    let choice = RwSignal::new(None::<SecondFactor>);
+    Effect::new(move |_| {
+        if let Some(m) = members.get()
+            && choice.get_untracked().is_none()
+        {
+            choice.set(Some(m.second_factor));
+        }
+    });
+    let without = move || {
+        members.get().map_or(0, |m| {
+            m.members
+                .iter()
+                .filter(|m| m.status == pli_api::AccountStatus::Active && !m.totp_enabled)
+                .count()
+        })
+    };
+    let (saved, set_saved) = signal(None::<SecondFactor>);
+    let (error, set_error) = signal(None::<WorkerError>);
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        set_error.set(None);
+        set_saved.set(None);
+        let Some(second_factor) = choice.get_untracked() else {
+            return;
+        };
+        leptos::task::spawn_local(async move {
+            let request = crate::protocol::SetSecondFactor { org, second_factor };
+            match gate.call(request).await {
+                Ok(()) => {
+                    set_saved.set(Some(second_factor));
+                    version.update(|v| *v += 1);
+                }
+                Err(e) => report(set_error, e),
+            }
+        });
+    };
+    let option = move |value: SecondFactor, id: &'static str, label: crate::i18n::Key| {
+        view! {
+            <div class="field inline">
+                <input type="radio" id=id name="second-factor" data-testid=id
+                    prop:checked=move || choice.get() == Some(value)
+                    on:change=move |_| choice.set(Some(value)) />
+                <label for=id>{move || t(label)}</label>
+            </div>
+        }
+    };
+    view! {
+        <form on:submit=submit>
+            <fieldset>
+                <legend>{move || t!("admin.second_factor.legend")}</legend>
+                {option(SecondFactor::Required, "second-factor-required", key!("admin.second_factor.required"))}
+                {option(SecondFactor::Optional, "second-factor-optional", key!("admin.second_factor.optional"))}
+            </fieldset>
+            <p class="hint" data-testid="second-factor-without">
+                {move || match without() {
+                    0 => t!("admin.second_factor.everyone"),
+                    n => tn!("admin.second_factor.without", n),
+                }}
+            </p>
+            <ErrorBox error=error />
+            <div class="actions">
+                <button type="submit" class="primary" data-testid="second-factor-submit">{move || t!("admin.second_factor.submit")}</button>
+                <span role="status" class="ok" data-testid="second-factor-saved">
+                    {move || saved.get().map(|policy| match policy {
+                        SecondFactor::Required => t!("admin.second_factor.saved.required"),
+                        SecondFactor::Optional => t!("admin.second_factor.saved.optional"),
+                    })}
+                </span>
+            </div>
+        </form>
+    }
 }
 
 /// How long the organisation's exchanges are kept (1 to 3650 days).

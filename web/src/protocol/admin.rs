@@ -90,6 +90,15 @@ pub struct SetRetention {
     pub retention_days: u64,
 }
 
+/// Whether an organisation's members must use two-factor authentication.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SetSecondFactor {
+    /// The organisation.
+    pub org: OrgId,
+    /// The policy.
+    pub second_factor: pli_api::SecondFactor,
+}
+
 /// An invitation to withdraw.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WithdrawInvitation {

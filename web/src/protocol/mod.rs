@@ -38,7 +38,7 @@ mod send;
 
 pub use admin::{
     Audit, AuditSource, Certify, CreateOrg, DirectoryNames, Grant, Invite, KeyGeneration,
-    KeyHistory, ListOrgs, MembersOf, Remove, Reset, Rotate, SetRetention, SuspendKey, VerifiedKey,
+    KeyHistory, ListOrgs, MembersOf, Remove, Reset, Rotate, SetRetention, SetSecondFactor, SuspendKey, VerifiedKey,
     VerifyAudit, WithdrawInvitation,
 };
 pub use auth::{
@@ -240,6 +240,7 @@ requests! {
     ListOrgs(ListOrgs) -> Vec<OrgSummary>;
     /// Sets how long an organisation's exchanges are kept.
     SetRetention(SetRetention) -> ();
+    SetSecondFactor(SetSecondFactor) -> ();
     /// Withdraws an invitation.
     WithdrawInvitation(WithdrawInvitation) -> ();
     /// Suspends a key generation.
@@ -310,6 +311,7 @@ impl Request {
             | Self::Rotate(_)
             | Self::ListOrgs(_)
             | Self::SetRetention(_)
+            | Self::SetSecondFactor(_)
             | Self::WithdrawInvitation(_)
             | Self::SuspendKey(_)
             | Self::KeyHistory(_)

@@ -307,6 +307,10 @@ async fn handle(
             session()?.set_retention(&r.org, r.retention_days).await?;
             answer(&r, &())
         }
+        Request::SetSecondFactor(r) => {
+            session()?.set_second_factor(&r.org, r.second_factor).await?;
+            answer(&r, &())
+        }
         Request::WithdrawInvitation(r) => {
             session()?.withdraw_invitation(&r.org, &r.user).await?;
             answer(&r, &())

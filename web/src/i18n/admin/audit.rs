@@ -6,7 +6,7 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
     ("admin.audit.title", "Journal d'audit", "Audit log"),
     (
         "admin.audit.intro",
-        "Qui a fait quoi et quand, sans aucun contenu de pli. Chaque entrée est chaînée à la précédente : une entrée modifiée ou supprimée est détectée.",
+        "Qui a fait quoi et quand, sans aucun contenu de pli. Chaque entrée est chaînée à la précédente\u{a0}: une entrée modifiée ou supprimée est détectée.",
         "Who did what and when, without any exchange content. Every entry is chained to the previous one: an edited or removed entry is detected.",
     ),
     ("admin.audit.valid", "Chaîne intègre", "Chain intact"),
@@ -22,7 +22,7 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
     ),
     (
         "admin.audit.head",
-        "Empreinte de la dernière entrée (à noter pour comparer plus tard) :",
+        "Empreinte de la dernière entrée (à noter pour comparer plus tard)\u{a0}:",
         "Hash of the last entry (note it to compare later):",
     ),
     (
@@ -61,13 +61,13 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
     ("admin.audit.object.user", "compte {id}", "account {id}"),
     (
         "admin.audit.object.organisation",
-        "organisation {id}",
-        "organisation {id}",
+        "service {id}",
+        "service {id}",
     ),
     ("admin.audit.object.exchange", "pli {id}", "exchange {id}"),
     (
         "admin.audit.detail.pair",
-        "{name} : {value}",
+        "{name}\u{a0}: {value}",
         "{name}: {value}",
     ),
     ("admin.audit.detail.days", "durée (jours)", "days"),
@@ -93,17 +93,22 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
     (
         "admin.audit.action.platform.setup",
         "Mise en service de la plateforme",
-        "Platform set up",
+        "Platform set-up",
     ),
     (
         "admin.audit.action.org.created",
-        "Organisation créée",
-        "Organisation created",
+        "Service créé",
+        "Service created",
     ),
     (
         "admin.audit.action.org.retention",
         "Durée de conservation modifiée",
         "Retention changed",
+    ),
+    (
+        "admin.audit.action.org.second_factor",
+        "Règle de double authentification des membres modifiée",
+        "Members' two-factor rule changed",
     ),
     (
         "admin.audit.action.member.invited",
@@ -168,7 +173,7 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
     (
         "admin.audit.action.totp.enabled",
         "Double authentification activée",
-        "Two-factor authentication enabled",
+        "Two-factor authentication turned on",
     ),
     (
         "admin.audit.action.totp.disabled",
@@ -187,7 +192,7 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
     ),
     (
         "admin.audit.action.exchange.delivered",
-        "Pli reçu",
+        "Pli remis",
         "Exchange delivered",
     ),
     (
@@ -210,8 +215,8 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
 pub(in crate::i18n) const PLURALS: &[crate::i18n::PluralEntry] = &[(
     "admin.audit.valid.detail",
     [
-        "{count} entrée vérifiée : aucune n'a été modifiée, supprimée ou déplacée.",
-        "{count} entrées vérifiées : aucune n'a été modifiée, supprimée ou déplacée.",
+        "{count} entrée vérifiée\u{a0}: aucune n'a été modifiée, supprimée ou déplacée.",
+        "{count} entrées vérifiées\u{a0}: aucune n'a été modifiée, supprimée ou déplacée.",
     ],
     [
         "{count} entry checked: it was not edited, removed or moved.",

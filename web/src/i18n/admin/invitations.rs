@@ -6,10 +6,10 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
     ("admin.invite.title", "Inviter un membre", "Invite a member"),
     (
         "admin.invite.help",
-        "Le membre reçoit un lien à usage unique pour créer son accès ; vous le certifierez ensuite.",
+        "Le membre reçoit un lien à usage unique pour créer son accès\u{a0}; vous le certifierez ensuite.",
         "The member gets a one-time link to create their access; you certify them afterwards.",
     ),
-    ("admin.invite.name", "Nom et prénom", "Full name"),
+    ("admin.invite.name", "Prénom et nom", "Full name"),
     (
         "admin.invite.email",
         "Adresse électronique professionnelle",
@@ -28,12 +28,12 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
     ),
     (
         "admin.invite.withdrawn",
-        "L'invitation de {name} a été retirée : son lien ne fonctionne plus.",
-        "{name}'s invitation was withdrawn: their link no longer works.",
+        "L'invitation de {name} a été annulée\u{a0}: son lien ne fonctionne plus.",
+        "{name}'s invitation has been withdrawn: their link no longer works.",
     ),
     (
         "admin.link.label",
-        "Lien à usage unique pour {name} :",
+        "Lien à usage unique pour {name}\u{a0}:",
         "One-time link for {name}:",
     ),
     ("admin.link.copy", "Copier le lien", "Copy the link"),
@@ -73,7 +73,7 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
     ),
     (
         "admin.invitation.withdrawn",
-        "Invitation de {email} annulée : son lien ne fonctionne plus.",
-        "Invitation of {email} withdrawn: its link no longer works.",
+        "Invitation de {email} annulée\u{a0}: son lien ne fonctionne plus.",
+        "Invitation for {email} withdrawn: its link no longer works.",
     ),
 ];

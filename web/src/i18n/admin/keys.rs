@@ -5,12 +5,12 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
     ("admin.keys.title", "Clé du service", "Service key"),
     (
         "admin.keys.intro",
-        "Les plis adressés au service sont chiffrés avec sa clé actuelle. Renouvelez-la régulièrement, après un départ, ou si vous soupçonnez une compromission : les anciens plis restent lisibles par les membres actuels.",
+        "Les plis adressés au service sont chiffrés avec sa clé actuelle. Renouvelez-la régulièrement, après un départ, ou si vous soupçonnez une compromission\u{a0}: les anciens plis restent lisibles par les membres actuels.",
         "Exchanges sent to the service are encrypted to its current key. Renew it regularly, after someone leaves, or if you suspect a compromise: older exchanges stay readable by current members.",
     ),
     (
         "admin.keys.none",
-        "Le service n'a pas encore de clé : personne ne peut lui envoyer de pli. Créez-la maintenant.",
+        "Le service n'a pas encore de clé\u{a0}: personne ne peut lui envoyer de pli. Créez-la maintenant.",
         "The service has no key yet: nobody can send it an exchange. Create it now.",
     ),
     (
@@ -25,17 +25,17 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
     ),
     (
         "admin.keys.create.title",
-        "Créer la clé du service ?",
+        "Créer la clé du service\u{a0}?",
         "Create the service key?",
     ),
     (
         "admin.keys.rotate.title",
-        "Renouveler la clé du service ?",
+        "Renouveler la clé du service\u{a0}?",
         "Renew the service key?",
     ),
     (
         "admin.keys.rotate.help",
-        "Une nouvelle clé (génération {generation}) est créée dans votre navigateur et transmise à chaque membre actif, après vérification de son certificat. Les nouveaux plis seront chiffrés avec elle ; les plis déjà reçus restent lisibles.",
+        "Une nouvelle clé (génération {generation}) est créée dans votre navigateur et transmise à chaque membre actif, après vérification de son certificat. Les nouveaux plis seront chiffrés avec elle\u{a0}; les plis déjà reçus restent lisibles.",
         "A new key (generation {generation}) is created in your browser and granted to every active member, after checking their certificate. New exchanges are encrypted to it; exchanges already received stay readable.",
     ),
     (
@@ -50,7 +50,7 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
     ),
     (
         "admin.keys.rotated",
-        "Nouvelle clé du service publiée : génération {generation}, transmise à chaque membre actif. Les plis à venir sont chiffrés avec elle ; les précédents restent lisibles.",
+        "Nouvelle clé du service publiée\u{a0}: génération {generation}, transmise à chaque membre actif. Les plis à venir sont chiffrés avec elle\u{a0}; les précédents restent lisibles.",
         "New service key published: generation {generation}, handed to every active member. Exchanges from now on are encrypted with it; earlier ones stay readable.",
     ),
     (
@@ -67,7 +67,7 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
     ("admin.keys.fingerprint", "Empreinte", "Fingerprint"),
     (
         "admin.keys.fingerprint.label",
-        "Empreinte :",
+        "Empreinte\u{a0}:",
         "Fingerprint:",
     ),
     ("admin.keys.issuer", "Créée par", "Issued by"),
@@ -83,7 +83,7 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
     ),
     (
         "admin.keys.unverified.help",
-        "Ce certificat ne se vérifie pas jusqu'à l'autorité de la plateforme : prévenez l'administrateur de la plateforme.",
+        "Ce certificat ne se vérifie pas jusqu'à l'autorité de la plateforme\u{a0}: prévenez l'administrateur de la plateforme.",
         "This certificate does not verify up to the platform authority: tell the platform administrator.",
     ),
     (
@@ -94,13 +94,13 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
     ("admin.keys.suspend", "Suspendre", "Suspend"),
     (
         "admin.keys.suspend.title",
-        "Suspendre la génération {generation} ?",
+        "Suspendre la génération {generation}\u{a0}?",
         "Suspend generation {generation}?",
     ),
     (
         "admin.keys.suspend.help",
-        "Les nouveaux envois chiffrés avec cette clé seront refusés ; les plis déjà reçus restent lisibles. Si c'est la clé actuelle, plus personne ne pourra envoyer de pli au service avant la prochaine rotation. Une suspension est définitive.",
-        "New exchanges encrypted to this key will be refused; exchanges already received stay readable. If it is the current key, nobody can send to the service until the next rotation. A suspension is final.",
+        "Les nouveaux envois chiffrés avec cette clé seront refusés\u{a0}; les plis déjà reçus restent lisibles. Si c'est la clé actuelle, plus personne ne pourra envoyer de pli au service avant le prochain renouvellement de la clé. Une suspension est définitive.",
+        "New exchanges encrypted with this key will be refused; exchanges already received stay readable. If it is the current key, nobody can send to the service until the key is renewed. A suspension is final.",
     ),
     (
         "admin.keys.suspend.confirm",

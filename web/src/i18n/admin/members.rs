@@ -92,17 +92,17 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
     ),
     (
         "admin.members.empty",
-        "Aucun membre pour l'instant : invitez-en un ci-dessous.",
+        "Aucun membre pour l'instant\u{a0}: invitez-en un ci-dessous.",
         "No members yet: invite one below.",
     ),
     (
         "admin.members.empty.invited",
-        "Aucun membre n'a encore créé son accès : les invitations ci-dessous attendent leur destinataire.",
+        "Aucun membre n'a encore créé son accès\u{a0}: les invitations ci-dessous attendent leur destinataire.",
         "Nobody has created their access yet: the invitations below are waiting for their recipients.",
     ),
     (
         "admin.members.pending",
-        "Comptes en attente de certification : {count}. Certifiez-les après avoir comparé leur empreinte par téléphone.",
+        "Comptes en attente de certification\u{a0}: {count}. Certifiez-les après avoir comparé leur empreinte par téléphone.",
         "Accounts awaiting certification: {count}. Certify them after comparing their fingerprint by phone.",
     ),
     // ----- certification
@@ -114,8 +114,8 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
     ),
     (
         "admin.certify.help",
-        "Appelez cette personne à un numéro que vous connaissez déjà (pas un numéro reçu par courriel). Demandez-lui de lire les empreintes affichées sur son écran « En attente de certification », celle de la plateforme comprise. Certifiez seulement si elles sont identiques à celles-ci, caractère par caractère.",
-        "Call this person on a number you already know (not one received by e-mail). Ask them to read the fingerprints shown on their \"Awaiting certification\" screen, the platform's included. Certify only if they match these, character by character.",
+        "Appelez cette personne à un numéro que vous connaissez déjà (pas un numéro reçu par courriel). Demandez-lui de lire les empreintes affichées sur son écran «\u{a0}En attente de certification\u{a0}», y compris celle de la plateforme. Ne certifiez que si elles sont identiques à celles-ci, caractère par caractère.",
+        "Call this person on a number you already know (not one received by e-mail). Ask them to read the fingerprints shown on their “Awaiting certification” screen, including the platform's. Certify only if they match these, character by character.",
     ),
     (
         "admin.fingerprint.root",
@@ -124,7 +124,7 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
     ),
     (
         "admin.certify.compared",
-        "J'ai comparé ces empreintes avec {name} par téléphone : elles sont identiques.",
+        "J'ai comparé ces empreintes avec {name} par téléphone\u{a0}: elles sont identiques.",
         "I compared these fingerprints with {name} by phone: they match.",
     ),
     (
@@ -134,29 +134,29 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
     ),
     (
         "admin.certified",
-        "{name} est certifié(e) et a reçu les clés du service : ses plis sont désormais lisibles.",
-        "{name} is certified and received the service keys: exchanges are now readable.",
+        "Certification de {name} effectuée\u{a0}: cette personne a reçu les clés du service et peut désormais lire les plis du service.",
+        "{name} is certified and has received the service keys: they can now read the service's exchanges.",
     ),
     (
         "admin.certified.nokey",
-        "{name} est certifié(e). Le service n'a pas encore de clé : créez-la dans « Clé du service ».",
-        "{name} is certified. The service has no key yet: create it under \"Service key\".",
+        "Certification de {name} effectuée. Le service n'a pas encore de clé\u{a0}: créez-la dans la section «\u{a0}Clé du service\u{a0}».",
+        "{name} is certified. The service has no key yet: create it in the “Service key” section.",
     ),
     (
         "admin.certified.admin",
-        "{name} est certifié(e) par l'autorité de la plateforme. Dès qu'il ou elle actualise sa page d'attente (ou à sa prochaine connexion), il ou elle active la double authentification, puis peut créer la clé du service et inviter les membres.",
+        "Certification de {name} effectuée par l'autorité de la plateforme. Dès que cette personne actualise sa page d'attente (ou à sa prochaine connexion), elle active la double authentification, puis peut créer la clé du service et inviter les membres.",
         "{name} is certified by the platform authority. As soon as they refresh their waiting page (or at their next login), they turn on two-factor authentication, then can create the service key and invite members.",
     ),
     // ----- removal
     ("admin.remove", "Retirer", "Remove"),
     (
         "admin.remove.title",
-        "Retirer {name} du service ?",
+        "Retirer {name} du service\u{a0}?",
         "Remove {name} from the service?",
     ),
     (
         "admin.remove.help",
-        "Ses sessions sont fermées et ses clés du service supprimées immédiatement. Cette personne ne pourra plus rien lire ni envoyer. Elle a pu conserver une copie de la clé : renouvelez ensuite la clé du service.",
+        "Ses sessions sont fermées et ses clés du service supprimées immédiatement. Cette personne ne pourra plus rien lire ni envoyer. Elle a pu conserver une copie de la clé\u{a0}: renouvelez ensuite la clé du service.",
         "Their sessions are ended and their service keys deleted at once. This person can no longer read or send anything. They may have kept a copy of the key: renew the service key afterwards.",
     ),
     (
@@ -166,12 +166,12 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
     ),
     (
         "admin.removed",
-        "Membre retiré : sessions fermées, clés retirées. Il est recommandé de renouveler la clé du service.",
+        "Membre retiré\u{a0}: sessions fermées, clés retirées. Il est recommandé de renouveler la clé du service.",
         "Member removed: sessions ended, keys withdrawn. Renewing the service key is recommended.",
     ),
     (
         "admin.removed.detail",
-        "{name} : {sessions}, {grants}.",
+        "{name}\u{a0}: {sessions}, {grants}.",
         "{name}: {sessions}, {grants}.",
     ),
     (
@@ -181,19 +181,19 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
     ),
     (
         "admin.removed.rotated",
-        "Membre retiré, et la clé du service a été renouvelée depuis (génération {generation}) : {name} ne pourra lire aucun des prochains plis.",
+        "Membre retiré, et la clé du service a été renouvelée depuis (génération {generation})\u{a0}: {name} ne pourra lire aucun des prochains plis.",
         "Member removed, and the service key has been renewed since (generation {generation}): {name} cannot read any later exchange.",
     ),
     // ----- password-loss reset
     ("admin.reset", "Mot de passe perdu", "Lost password"),
     (
         "admin.reset.title",
-        "Recréer l'accès de {name} ?",
+        "Recréer l'accès de {name}\u{a0}?",
         "Re-create the access of {name}?",
     ),
     (
         "admin.reset.help",
-        "Un nouveau lien de création d'accès sera émis. En l'utilisant, la personne choisit un nouveau mot de passe et obtient de nouvelles clés ; les anciennes ne serviront plus. Vous devrez ensuite la certifier à nouveau, en comparant sa nouvelle empreinte par téléphone, pour lui rendre l'accès aux plis. Aucun pli n'est perdu.",
+        "Un nouveau lien de création d'accès sera émis. En l'utilisant, la personne choisit un nouveau mot de passe et obtient de nouvelles clés\u{a0}; les anciennes ne serviront plus. Vous devrez ensuite la certifier à nouveau, en comparant sa nouvelle empreinte par téléphone, pour lui rendre l'accès aux plis. Aucun pli n'est perdu.",
         "A new access link will be issued. Using it, the person chooses a new password and gets new keys; the old ones stop working. You will then certify them again, comparing their new fingerprint by phone, to give back access to the exchanges. No exchange is lost.",
     ),
     (
@@ -203,8 +203,8 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
     ),
     (
         "admin.reset.done",
-        "Nouveau lien émis pour {name}. Une fois son nouveau mot de passe choisi, {name} apparaîtra « À certifier » : certifiez à nouveau cette personne après avoir comparé sa nouvelle empreinte.",
-        "New link issued for {name}. Once they chose a new password, {name} will show as \"To certify\": certify them again after comparing the new fingerprint.",
+        "Nouveau lien émis pour {name}. Une fois son nouveau mot de passe choisi, {name} apparaîtra «\u{a0}À certifier\u{a0}»\u{a0}: certifiez à nouveau cette personne après avoir comparé sa nouvelle empreinte.",
+        "New link issued for {name}. Once they have chosen a new password, {name} will show as “To certify”: certify them again after comparing their new fingerprint.",
     ),
 ];
 

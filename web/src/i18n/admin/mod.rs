@@ -6,3 +6,4 @@ pub(super) mod invitations;
 pub(super) mod keys;
 pub(super) mod members;
 pub(super) mod retention;
+pub(super) mod second_factor;

@@ -14,7 +14,7 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
     ),
     (
         "admin.retention.help",
-        "De 1 à 3650 jours (30 jours par défaut). Passé ce délai, les plis et leurs fichiers chiffrés sont supprimés du serveur ; le journal d'audit est conservé.",
+        "De 1 à 3650 jours (30 jours par défaut). Passé ce délai, les plis et leurs fichiers chiffrés sont supprimés du serveur\u{a0}; le journal d'audit est conservé.",
         "From 1 to 3650 days (30 by default). After that, exchanges and their encrypted files are deleted from the server; the audit log is kept.",
     ),
     (
@@ -28,8 +28,8 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
 pub(in crate::i18n) const PLURALS: &[crate::i18n::PluralEntry] = &[(
     "admin.retention.saved",
     [
-        "Enregistré : les plis sont conservés {count} jour.",
-        "Enregistré : les plis sont conservés {count} jours.",
+        "Enregistré\u{a0}: les plis sont conservés {count} jour.",
+        "Enregistré\u{a0}: les plis sont conservés {count} jours.",
     ],
     [
         "Saved: exchanges are kept {count} day.",

@@ -23,7 +23,7 @@ pub fn MyFingerprints() -> impl IntoView {
                     <dt>{move || t!("fingerprint.root")}</dt>
                     <dd><code data-testid="my-root-fingerprint">{p.root.clone()}</code></dd>
                 </dl>
-                <p class="hint">{move || t!("fingerprint.help")}</p>
+                <p class="hint">{move || t!("fingerprint.help.many")}</p>
             }
         })
     }

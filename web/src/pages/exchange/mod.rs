@@ -140,9 +140,9 @@ async fn refresh_receipts(id: ExchangeId, receipts: RwSignal<Vec<ReadBy>>) {
 #[component]
 pub fn ExchangeView(id: String) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    let my_org = match ctx.auth.get_untracked() {
-        Auth::Ready(me) => Some(me.org_id),
-        _ => None,
+    let (my_org, platform) = match ctx.auth.get_untracked() {
+        Auth::Ready(me) => (Some(me.org_id), me.role == pli_api::Role::PlatformAdmin),
+        _ => (None, false),
     };
     let stage = RwSignal::new(Stage::Loading);
     let receipts = RwSignal::new(Vec::<ReadBy>::new());
@@ -203,7 +203,10 @@ pub fn ExchangeView(id: String) -> impl IntoView {
             Stage::Expired(e) => my_org == Some(e.sender_org_id),
             _ => false,
         });
-        let (route, key) = if outbox {
+        // The platform admin has no mailbox: back to the platform page.
+        let (route, key) = if platform {
+            (Route::Platform, key!("exchange.back.platform"))
+        } else if outbox {
             (Route::Outbox, key!("exchange.back.outbox"))
         } else {
             (Route::Inbox, key!("exchange.back.inbox"))
