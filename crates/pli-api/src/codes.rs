@@ -92,6 +92,8 @@ vocabulary! {
         StorageFull = "storage_full",
         /// A dependency (database, blob store) is unavailable; retry.
         Unavailable = "unavailable",
+        /// The relay is checking as many passwords as it can at once; retry in a moment.
+        Busy = "busy",
         /// A bug or an unexpected failure on the relay (the detail is in its log only).
         Internal = "internal",
 

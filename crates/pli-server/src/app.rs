@@ -42,6 +42,8 @@ pub struct Shared {
     pub mailer: Option<Mailer>,
     /// Prometheus counters.
     pub metrics: Metrics,
+    /// The password-hashing slots (`limits.password_hashes`).
+    pub password_hashes: Arc<tokio::sync::Semaphore>,
     /// The key directory's transparency log: checkpoints and witnesses.
     pub log: Arc<crate::log::LogService>,
     /// When this replica last wrote each session's activity time (a cache that only
@@ -90,8 +92,12 @@ impl AppState {
         };
         let (events, _) = broadcast::channel(1024);
         let log = Arc::new(crate::log::LogService::new(&config.log, &server_key)?);
+        let password_hashes = Arc::new(tokio::sync::Semaphore::new(
+            config.limits.password_hashes.max(1),
+        ));
         Ok(Self(Arc::new(Shared {
             log,
+            password_hashes,
             config,
             store,
             blobs,

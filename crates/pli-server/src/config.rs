@@ -11,7 +11,7 @@
 //! | `PLI_SMTP_URL` | `smtp_url` | none (no e-mail) — `smtp://host:port` |
 //! | `PLI_SMTP_FROM` | `smtp_from` | `Pli <pli@localhost>` |
 //! | `PLI_LOG_FORMAT` | `log_format` | `json` (or `pretty`) |
-//! | `PLI_TRUST_PROXY` | `trust_proxy` | `false`: `X-Forwarded-For` ignored |
+//! | `PLI_TRUSTED_PROXIES` | `trusted_proxies` | none: `X-Forwarded-For` ignored — else the proxies' address ranges, comma-separated (`10.0.0.0/8,fd00::/8`) |
 //!
 //! Timeouts and limits have file keys only (see [`Config`]). An explicitly configured
 //! database URL is used as given: a SQLite file is created only for the default one, so a
@@ -22,6 +22,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 use serde::Deserialize;
+
+use crate::auth::address::IpRange;
 
 /// The relay's configuration.
 #[derive(Debug, Clone)]
@@ -42,8 +44,9 @@ pub struct Config {
     pub smtp_from: String,
     /// `json` or `pretty`.
     pub log_format: String,
-    /// Whether to trust `X-Forwarded-For` (only behind a proxy that sets it).
-    pub trust_proxy: bool,
+    /// The proxies whose `X-Forwarded-For` is believed (the client is the right-most
+    /// address not among them); empty: the socket peer is the client.
+    pub trusted_proxies: Vec<IpRange>,
     /// Timeouts and limits.
     pub limits: Limits,
     /// An S3-compatible bucket for ciphertext instead of the data folder (the `[s3]`
@@ -152,6 +155,9 @@ pub struct Limits {
     pub login_failures_per_address: u64,
     /// The login throttling window.
     pub login_window_minutes: u64,
+    /// Password hashes (Argon2id, 19 MiB each) computed at once; a login or password
+    /// change past this answers `busy` at once instead of queueing.
+    pub password_hashes: usize,
 }
 
 impl Default for Limits {
@@ -169,6 +175,7 @@ impl Default for Limits {
             login_failures_per_account: 5,
             login_failures_per_address: 100,
             login_window_minutes: 15,
+            password_hashes: 8,
         }
     }
 }
@@ -184,7 +191,7 @@ struct FileConfig {
     smtp_url: Option<String>,
     smtp_from: Option<String>,
     log_format: Option<String>,
-    trust_proxy: Option<bool>,
+    trusted_proxies: Option<Vec<String>>,
     #[serde(default)]
     limits: Limits,
     s3: Option<toml::Table>,
@@ -239,11 +246,25 @@ impl Config {
         if log_format != "json" && log_format != "pretty" {
             bail!("PLI_LOG_FORMAT must be json or pretty");
         }
-        let trust_proxy = match get("PLI_TRUST_PROXY") {
-            Some(v) => v
-                .parse()
-                .with_context(|| "PLI_TRUST_PROXY must be true or false")?,
-            None => file.trust_proxy.unwrap_or(false),
+        if get("PLI_TRUST_PROXY").is_some() {
+            bail!(
+                "PLI_TRUST_PROXY is replaced by PLI_TRUSTED_PROXIES: the address ranges of the proxies whose X-Forwarded-For to believe (e.g. 10.0.0.0/8)"
+            );
+        }
+        let trusted_proxies = match get("PLI_TRUSTED_PROXIES") {
+            Some(list) => list
+                .split(',')
+                .filter(|r| !r.trim().is_empty())
+                .map(str::parse)
+                .collect::<Result<Vec<IpRange>, _>>()
+                .context("PLI_TRUSTED_PROXIES")?,
+            None => file
+                .trusted_proxies
+                .unwrap_or_default()
+                .iter()
+                .map(|r| r.parse())
+                .collect::<Result<Vec<IpRange>, _>>()
+                .context("trusted_proxies")?,
         };
         let log = LogConfig::from_env(get, &public_url)?;
         Ok(Self {
@@ -258,7 +279,7 @@ impl Config {
                 .or(file.smtp_from)
                 .unwrap_or_else(|| "Pli <pli@localhost>".to_owned()),
             log_format,
-            trust_proxy,
+            trusted_proxies,
             limits: file.limits,
             s3: file.s3,
         })

@@ -79,6 +79,9 @@ pub enum ApiError {
     /// A dependency (database, blob store) is unavailable; retry.
     #[error("temporarily unavailable, retry later")]
     Unavailable,
+    /// Every password-hashing slot is taken; retry in a second.
+    #[error("too many password checks at once, retry in a moment")]
+    Busy,
     /// A bug or an unexpected failure; the detail is logged, not sent.
     #[error("internal error")]
     Internal(String),
@@ -128,6 +131,7 @@ impl ApiError {
             Self::FailedAttempt { code, .. } => *code,
             Self::StorageFull => ErrorCode::StorageFull,
             Self::Unavailable => ErrorCode::Unavailable,
+            Self::Busy => ErrorCode::Busy,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -153,7 +157,7 @@ impl ApiError {
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::FailedAttempt { .. } => StatusCode::UNAUTHORIZED,
             Self::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -214,6 +218,7 @@ impl IntoResponse for ApiError {
         let retry_after = match self {
             Self::RateLimited(seconds) => Some(seconds.max(1)),
             Self::Unavailable | Self::StorageFull => Some(5),
+            Self::Busy => Some(1),
             _ => None,
         };
         if let Some(seconds) = retry_after {

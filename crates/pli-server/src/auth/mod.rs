@@ -5,6 +5,7 @@
 //! Checks on a particular object (this exchange belongs to your organisation) are the
 //! handler's, and answer 404 rather than 403 so they leak nothing across tenants.
 
+pub mod address;
 pub mod secrets;
 pub mod totp;
 
@@ -216,23 +217,14 @@ pub async fn origin_guard(
     Ok(next.run(request).await)
 }
 
-/// The client's address: the socket peer, or the first `X-Forwarded-For` hop when the
-/// relay is configured to trust its proxy.
+/// The client's address, behind the proxies the configuration trusts
+/// ([`address::client_ip`]).
 pub fn client_ip(
     state: &AppState,
     headers: &HeaderMap,
     peer: Option<SocketAddr>,
 ) -> Option<IpAddr> {
-    if state.config.trust_proxy
-        && let Some(forwarded) = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .and_then(|v| v.trim().parse().ok())
-    {
-        return Some(forwarded);
-    }
-    peer.map(|addr| addr.ip())
+    address::client_ip(&state.config.trusted_proxies, headers, peer)
 }
 
 /// `Set-Cookie` for a new session.

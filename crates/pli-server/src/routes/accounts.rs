@@ -13,7 +13,7 @@ use pli_api::messages::{
 };
 use pli_crypto::password::KdfParams;
 
-use super::common::{blocking, credentials};
+use super::common::credentials;
 use super::{ClientAddr, Json, common};
 use crate::app::AppState;
 use crate::audit::{Action, AuditEvent, Chain};
@@ -36,66 +36,87 @@ pub(super) async fn prelogin(
     Ok(Json(PreloginResponse { kdf: kdf.to_wire() }))
 }
 
-/// Throttling keys for a login attempt: per account and address, and per address.
+/// Throttling keys for a login attempt: per account and address, and per address (an
+/// IPv6 client counts by its /64).
 fn throttle_keys(email: &str, ip: Option<std::net::IpAddr>) -> (String, String) {
-    let ip = ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    let ip = ip.map_or_else(|| "unknown".to_owned(), auth::address::throttled_prefix);
     (
         format!("acct:{}|ip:{ip}", secrets::token_hash(email)),
         format!("ip:{ip}"),
     )
 }
 
-/// How each throttling key stands: its failures in the current window, when that
-/// window began, and its limit.
-async fn throttle_windows(
-    state: &AppState,
-    keys: &(String, String),
-) -> Result<[(u64, u64, u64); 2], ApiError> {
+/// Where an attempt stands in each throttling window (per account and address, per
+/// address): the attempts counted in it, this one included, when it began, and its limit.
+type Windows = [(u64, u64, u64); 2];
+
+/// Counts the attempt under both keys before anything is checked (one atomic statement
+/// each, so a burst of simultaneous attempts cannot all be checked while the first are
+/// still hashing); refuses it, giving the counts back, if either key is past its limit,
+/// with the real wait: until the window that filled up ends.
+async fn reserve_attempt(state: &AppState, keys: &(String, String)) -> Result<Windows, ApiError> {
     let limits = &state.config.limits;
-    let since = now_ms().saturating_sub(limits.login_window_minutes * 60_000);
+    let window = limits.login_window_minutes * 60_000;
+    let now = now_ms();
+    let cutoff = now.saturating_sub(window);
     let mut windows = [(0, 0, 0); 2];
-    for (window, (key, limit)) in windows.iter_mut().zip([
+    for (slot, (key, limit)) in windows.iter_mut().zip([
         (&keys.0, limits.login_failures_per_account),
         (&keys.1, limits.login_failures_per_address),
     ]) {
-        let (failures, start) = state
-            .store
-            .login_window(key, since)
-            .await?
-            .unwrap_or((0, 0));
-        *window = (failures, start, limit);
+        let (counted, start) = state.store.reserve_login_attempt(key, now, cutoff).await?;
+        *slot = (counted, start, limit);
+    }
+    let wait = windows
+        .iter()
+        .filter(|(counted, _, limit)| counted > limit)
+        .map(|(_, start, _)| start.saturating_add(window).saturating_sub(now))
+        .max();
+    if let Some(wait_ms) = wait {
+        release_attempt(state, keys, &windows).await?;
+        return Err(ApiError::RateLimited(wait_ms.div_ceil(1000).max(1)));
     }
     Ok(windows)
 }
 
-/// Refuses the attempt if either key is over its limit, saying the real wait: until the
-/// window that filled up ends.
-async fn check_throttle(state: &AppState, keys: &(String, String)) -> Result<(), ApiError> {
-    let window = state.config.limits.login_window_minutes * 60_000;
-    let now = now_ms();
-    let wait = throttle_windows(state, keys)
-        .await?
-        .into_iter()
-        .filter(|(failures, _, limit)| failures >= limit)
-        .map(|(_, start, _)| start.saturating_add(window).saturating_sub(now))
-        .max();
-    match wait {
-        Some(wait_ms) => Err(ApiError::RateLimited(wait_ms.div_ceil(1000).max(1))),
-        None => Ok(()),
-    }
-}
-
-/// A failed attempt, just recorded, as the person is told of it: the attempts left
-/// before logins from here are refused, and for how long.
-async fn failed_attempt(
+/// Gives an attempt back under both keys: it was not checked, or it was not a failure.
+async fn release_attempt(
     state: &AppState,
     keys: &(String, String),
+    windows: &Windows,
+) -> Result<(), ApiError> {
+    for (key, (_, start, _)) in [&keys.0, &keys.1].into_iter().zip(windows) {
+        state.store.release_login_attempt(key, *start).await?;
+    }
+    Ok(())
+}
+
+/// A failed attempt, already counted, as the person is told of it: the attempts left
+/// before logins from here are refused, and for how long; the account's audit log
+/// records it.
+async fn failed_attempt(
+    state: &AppState,
+    windows: &Windows,
+    user: Option<&User>,
     code: ErrorCode,
 ) -> Result<ApiError, ApiError> {
-    let attempts_left = throttle_windows(state, keys)
-        .await?
-        .into_iter()
-        .map(|(failures, _, limit)| limit.saturating_sub(failures))
+    Metrics::add(&state.metrics.login_failures, 1);
+    if let Some(user) = user {
+        let mut tx = state.store.begin().await?;
+        tx.audit(AuditEvent {
+            chain: Chain::Org(user.org_id),
+            at: now_ms(),
+            actor: Some(user.id),
+            action: Action::LoginFailed,
+            object_id: user.id.to_string(),
+            detail: "{}".to_owned(),
+        })
+        .await?;
+        tx.commit().await?;
+    }
+    let attempts_left = windows
+        .iter()
+        .map(|(counted, _, limit)| limit.saturating_sub(*counted))
         .min()
         .unwrap_or_default();
     Ok(ApiError::FailedAttempt {
@@ -105,40 +126,8 @@ async fn failed_attempt(
     })
 }
 
-async fn record_failure(
-    state: &AppState,
-    keys: &(String, String),
-    user: Option<&User>,
-) -> Result<(), ApiError> {
-    let now = now_ms();
-    let cutoff = now.saturating_sub(state.config.limits.login_window_minutes * 60_000);
-    state
-        .store
-        .record_login_failure(&keys.0, now, cutoff)
-        .await?;
-    state
-        .store
-        .record_login_failure(&keys.1, now, cutoff)
-        .await?;
-    Metrics::add(&state.metrics.login_failures, 1);
-    if let Some(user) = user {
-        let mut tx = state.store.begin().await?;
-        tx.audit(AuditEvent {
-            chain: Chain::Org(user.org_id),
-            at: now,
-            actor: Some(user.id),
-            action: Action::LoginFailed,
-            object_id: user.id.to_string(),
-            detail: "{}".to_owned(),
-        })
-        .await?;
-        tx.commit().await?;
-    }
-    Ok(())
-}
-
-/// Checks the auth key (and TOTP) of `user`; records failures. Unknown accounts cost the
-/// same Argon2id time.
+/// Checks the auth key (and TOTP) of `user`, the attempt counted before the slow hash and
+/// kept as a failure unless it succeeds. Unknown accounts cost the same Argon2id time.
 async fn verify_credentials(
     state: &AppState,
     keys: &(String, String),
@@ -146,30 +135,42 @@ async fn verify_credentials(
     auth_key: &pli_api::Base64,
     totp_code: Option<&str>,
 ) -> Result<(), ApiError> {
-    check_throttle(state, keys).await?;
+    let windows = reserve_attempt(state, keys).await?;
     let key = auth_key.0.clone();
     let stored = user
         .filter(|u| u.status != AccountStatus::Removed)
         .map(|u| u.auth_hash.clone());
     let known = stored.is_some();
     let stored = stored.unwrap_or_else(|| secrets::dummy_hash().to_owned());
-    let matches = blocking(move || secrets::verify_auth_key(&stored, &key)).await?
-        && known
-        && auth_key.0.len() == 32;
+    let checked =
+        common::password_work(state, move || secrets::verify_auth_key(&stored, &key)).await;
+    let matches = match checked {
+        Ok(matches) => matches && known && auth_key.0.len() == 32,
+        Err(ApiError::Busy) => {
+            release_attempt(state, keys, &windows).await?;
+            return Err(ApiError::Busy);
+        }
+        Err(other) => return Err(other),
+    };
     let Some(user) = user.filter(|_| matches) else {
-        record_failure(state, keys, user).await?;
-        return Err(failed_attempt(state, keys, ErrorCode::InvalidCredentials).await?);
+        return Err(failed_attempt(state, &windows, user, ErrorCode::InvalidCredentials).await?);
     };
     if user.totp_enabled {
         let Some(code) = totp_code else {
+            // The first of two steps: the password was right, the code comes next.
+            release_attempt(state, keys, &windows).await?;
             return Err(ApiError::TotpRequired);
         };
         if !check_totp(state, user, code).await? {
-            record_failure(state, keys, Some(user)).await?;
-            return Err(failed_attempt(state, keys, ErrorCode::TotpInvalid).await?);
+            return Err(failed_attempt(state, &windows, Some(user), ErrorCode::TotpInvalid).await?);
         }
     }
+    let [_, (_, address_window, _)] = windows;
     state.store.clear_login_failures(&keys.0).await?;
+    state
+        .store
+        .release_login_attempt(&keys.1, address_window)
+        .await?;
     Ok(())
 }
 
@@ -303,6 +304,7 @@ pub(super) async fn change_password(
 ) -> Result<axum::http::StatusCode, ApiError> {
     auth.require_recent_reauth(state.config.limits.reauth_minutes)?;
     let new = credentials(
+        &state,
         &request.credentials,
         auth.user.signing_key,
         auth.user.encryption_key,

@@ -73,6 +73,7 @@ pub(crate) fn new_kdf(kdf: &Kdf) -> Result<KdfParams, ApiError> {
 
 /// What the relay stores for a new password (hashing the auth key off the async runtime).
 pub(crate) async fn credentials(
+    state: &AppState,
     new: &NewCredentials,
     signing_key: [u8; 32],
     encryption_key: [u8; 32],
@@ -85,7 +86,7 @@ pub(crate) async fn credentials(
             "the key bundle must be 1 to 4096 bytes",
         ));
     }
-    let auth_hash = blocking(move || secrets::hash_auth_key(&auth_key)).await?;
+    let auth_hash = password_work(state, move || secrets::hash_auth_key(&auth_key)).await?;
     Ok(Credentials {
         kdf,
         auth_hash,
@@ -93,6 +94,27 @@ pub(crate) async fn credentials(
         signing_key,
         encryption_key,
     })
+}
+
+/// Runs an Argon2id hash off the async runtime if one of the relay's hashing slots is
+/// free; otherwise fails at once with `busy` (503, retry in a second) rather than queueing
+/// more hashes, and their memory, than the machine can hold. The slot goes with the work,
+/// so a client that hangs up does not free it before the hash ends.
+pub(crate) async fn password_work<T: Send + 'static>(
+    state: &AppState,
+    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let slot = state
+        .password_hashes
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| ApiError::Busy)?;
+    blocking(move || {
+        let result = work();
+        drop(slot);
+        result
+    })
+    .await
 }
 
 /// Runs CPU-heavy work (Argon2id) off the async runtime.

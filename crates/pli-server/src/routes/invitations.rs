@@ -113,6 +113,7 @@ pub(super) async fn setup(
         ));
     }
     let credentials = credentials(
+        &state,
         &request.credentials,
         cert.signing_key.to_bytes(),
         cert.encryption_key.to_bytes(),
@@ -223,7 +224,8 @@ pub(super) async fn invitation_accept(
     pli_crypto::sign::VerifyingKey::from_bytes(&signing_key)
         .map_err(|e| ApiError::bad_request(ErrorCode::BadRequest, e.to_string()))?;
     let encryption_key = key32(&request.keys.encryption_key, "encryption key")?;
-    let credentials = credentials(&request.credentials, signing_key, encryption_key).await?;
+    let credentials =
+        credentials(&state, &request.credentials, signing_key, encryption_key).await?;
     let now = now_ms();
     let mut tx = state.store.begin().await?;
     spend(&mut tx, &invitation, now).await?;

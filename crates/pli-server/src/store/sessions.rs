@@ -101,46 +101,45 @@ impl Store {
         .transpose()
     }
 
-    /// Failed logins recorded under `key` since `since`.
-    pub async fn login_failures(&self, key: &str, since: u64) -> StoreResult<u64> {
-        Ok(self
-            .login_window(key, since)
-            .await?
-            .map_or(0, |(failures, _)| failures))
-    }
-
-    /// The failed logins recorded under `key` in a window begun since `since`, and when
-    /// that window began.
-    pub async fn login_window(&self, key: &str, since: u64) -> StoreResult<Option<(u64, u64)>> {
-        let row = sqlx::query(
-            "SELECT failures, window_start FROM login_throttle WHERE key = $1 AND window_start >= $2",
-        )
-        .bind(key)
-        .bind(big(since)?)
-        .fetch_optional(self.pool())
-        .await?;
-        row.map(|r| Ok((get_u64(&r, "failures")?, get_u64(&r, "window_start")?)))
-            .transpose()
-    }
-
-    /// Counts one failed login under `key`, starting a new window if the last began
-    /// before `window_start_cutoff`.
-    pub async fn record_login_failure(
+    /// Counts one login attempt under `key` before it is checked, starting a new window
+    /// if the last began before `window_start_cutoff`; returns the attempts counted in the
+    /// window (this one included) and when the window began. One atomic statement, so
+    /// that simultaneous attempts each see a distinct count and no burst gets past the
+    /// limit while the first ones are still being checked.
+    pub async fn reserve_login_attempt(
         &self,
         key: &str,
         now: u64,
         window_start_cutoff: u64,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<(u64, u64)> {
         let mut tx = self.begin().await?;
-        sqlx::query(
+        let row = sqlx::query(
             "INSERT INTO login_throttle (key, failures, window_start) VALUES ($1, 1, $2) \
              ON CONFLICT (key) DO UPDATE SET \
                failures = CASE WHEN login_throttle.window_start < $3 THEN 1 ELSE login_throttle.failures + 1 END, \
-               window_start = CASE WHEN login_throttle.window_start < $3 THEN $2 ELSE login_throttle.window_start END",
+               window_start = CASE WHEN login_throttle.window_start < $3 THEN $2 ELSE login_throttle.window_start END \
+             RETURNING failures, window_start",
         )
         .bind(key)
         .bind(big(now)?)
         .bind(big(window_start_cutoff)?)
+        .fetch_one(&mut *tx.tx)
+        .await?;
+        let counted = (get_u64(&row, "failures")?, get_u64(&row, "window_start")?);
+        tx.commit().await?;
+        Ok(counted)
+    }
+
+    /// Gives back an attempt [`Store::reserve_login_attempt`] counted in the window begun
+    /// at `window_start`, once it turned out not to be a failure (or was not checked).
+    pub async fn release_login_attempt(&self, key: &str, window_start: u64) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "UPDATE login_throttle SET failures = failures - 1 \
+             WHERE key = $1 AND window_start = $2 AND failures > 0",
+        )
+        .bind(key)
+        .bind(big(window_start)?)
         .execute(&mut *tx.tx)
         .await?;
         tx.commit().await

@@ -7,7 +7,8 @@ use pli_client::Session;
 use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
 
 use super::harness::{
-    Backend, PASSWORD, data, file, options, spawn_app, spawn_app_with, totp_now, world,
+    Backend, PASSWORD, Person, TestApp, data, file, options, spawn_app, spawn_app_with, totp_now,
+    world,
 };
 
 /// A minimal SMTP server that keeps every message it receives.
@@ -233,7 +234,11 @@ async fn login_throttling_slows_an_attacker_without_locking_the_victim_out() {
     let wait = error.attempts().retry_after_s.unwrap();
     assert!((15 * 60 - 30..=15 * 60).contains(&wait), "{wait}");
     // Behind a trusted proxy, the attacker's address is blocked, not the account.
-    let app2 = spawn_app_with(Backend::Sqlite, |c| c.trust_proxy = true).await;
+    // (The tests' client connects from 127.0.0.1: it plays the trusted proxy.)
+    let app2 = spawn_app_with(Backend::Sqlite, |c| {
+        c.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()];
+    })
+    .await;
     let platform2 = app2.platform_admin().await;
     let court2 = platform2
         .session
@@ -250,11 +255,13 @@ async fn login_throttling_slows_an_attacker_without_locking_the_victim_out() {
         )
         .await;
     let attacker = app2.client.clone();
-    for _ in 0..6 {
+    for i in 0..6 {
         let body = serde_json::json!({ "email": "victim@tj.test", "auth_key": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" });
+        // The attacker makes up a new first hop each time; the proxy appends the address
+        // it really saw, and that is the one counted.
         let _ = attacker
             .request(reqwest::Method::POST, "/api/auth/login")
-            .header("x-forwarded-for", "203.0.113.66")
+            .header("x-forwarded-for", format!("192.0.2.{i}, 203.0.113.66"))
             .json(&body)
             .send()
             .await
@@ -294,6 +301,113 @@ async fn login_throttling_slows_an_attacker_without_locking_the_victim_out() {
         .await
         .unwrap();
     assert_eq!(ok.status(), 200);
+}
+
+/// Fires `count` wrong-password logins for `email` at once and returns their answers'
+/// `(status, code)`.
+async fn simultaneous_guesses(app: &TestApp, email: &str, count: usize) -> Vec<(u16, String)> {
+    let guesses = (0..count).map(|_| {
+        let request = app
+            .client
+            .request(reqwest::Method::POST, "/api/auth/login")
+            .json(&serde_json::json!({ "email": email, "auth_key": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" }));
+        tokio::spawn(async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let body: serde_json::Value = response.json().await.unwrap();
+            (status, body["error"]["code"].as_str().unwrap_or_default().to_owned())
+        })
+    });
+    let mut answers = Vec::new();
+    for guess in guesses.collect::<Vec<_>>() {
+        answers.push(guess.await.unwrap());
+    }
+    answers
+}
+
+/// An account admitted with the platform admin as its inviter, for the guessing tests.
+async fn guessable(app: &TestApp) -> Person {
+    let platform = app.platform_admin().await;
+    let court = platform
+        .session
+        .create_org(pli_crypto::cert::OrgKind::Court, "TJ", "TJ")
+        .await
+        .unwrap();
+    app.invite_and_accept(
+        &platform,
+        &court,
+        "victim@tj.test",
+        "Victime",
+        pli_api::Role::OrgAdmin,
+    )
+    .await
+}
+
+/// A burst of simultaneous guesses is counted before any is checked: exactly as many
+/// are checked as the limit allows, the others are refused at once.
+#[tokio::test]
+async fn a_burst_of_simultaneous_guesses_gets_no_more_checks_than_the_limit() {
+    let app = spawn_app_with(Backend::Sqlite, |c| c.limits.password_hashes = 64).await;
+    let victim = guessable(&app).await;
+    let answers = simultaneous_guesses(&app, &victim.email, 20).await;
+    let checked = answers
+        .iter()
+        .filter(|(status, code)| *status == 401 && code == "invalid_credentials")
+        .count();
+    let refused = answers
+        .iter()
+        .filter(|(status, code)| *status == 429 && code == "rate_limited")
+        .count();
+    assert_eq!((checked, refused), (5, 15), "{answers:?}");
+    // The right password from the same address waits too, as one more guess would.
+    let error = Session::login(
+        &app.client,
+        &victim.email,
+        PASSWORD,
+        victim.session.account_key(),
+        None,
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(error.code(), pli_api::ErrorCode::RateLimited, "{error:?}");
+}
+
+/// Past its password-hashing slots the relay answers `busy` at once (503, retry in a
+/// second) instead of queueing hashes and their memory; a busy answer costs the person
+/// no attempt.
+#[tokio::test]
+async fn past_the_hashing_slots_logins_are_told_busy_at_once_and_lose_no_attempt() {
+    let app = spawn_app_with(Backend::Sqlite, |c| {
+        c.limits.password_hashes = 1;
+        c.limits.login_failures_per_account = 100;
+    })
+    .await;
+    let victim = guessable(&app).await;
+    let answers = simultaneous_guesses(&app, &victim.email, 8).await;
+    let busy = answers
+        .iter()
+        .filter(|(status, code)| *status == 503 && code == "busy")
+        .count();
+    let checked = answers
+        .iter()
+        .filter(|(status, code)| *status == 401 && code == "invalid_credentials")
+        .count();
+    assert!(busy >= 1, "one slot, eight at once: {answers:?}");
+    assert_eq!(busy + checked, 8, "{answers:?}");
+    // Only the checked ones were counted: the next failure says so.
+    let error = Session::login(
+        &app.client,
+        &victim.email,
+        "wrong password",
+        victim.session.account_key(),
+        None,
+        None,
+    )
+    .await
+    .unwrap_err();
+    let checked = u64::try_from(checked).unwrap();
+    assert_eq!(error.attempts().attempts_left, Some(100 - checked - 1));
 }
 
 #[tokio::test]

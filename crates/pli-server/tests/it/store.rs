@@ -274,18 +274,45 @@ async fn suite(backend: Backend) {
             .valid
     );
 
-    // Login throttling windows restart once old.
-    store.record_login_failure("k", 1_000, 0).await.unwrap();
-    store.record_login_failure("k", 2_000, 0).await.unwrap();
-    assert_eq!(store.login_failures("k", 0).await.unwrap(), 2);
-    store
-        .record_login_failure("k", 100_000, 50_000)
-        .await
-        .unwrap();
+    // Login attempts are counted as they start, given back when they succeed, and
+    // windows restart once old.
     assert_eq!(
-        store.login_failures("k", 0).await.unwrap(),
-        1,
+        store.reserve_login_attempt("k", 1_000, 0).await.unwrap(),
+        (1, 1_000)
+    );
+    assert_eq!(
+        store.reserve_login_attempt("k", 2_000, 0).await.unwrap(),
+        (2, 1_000)
+    );
+    store.release_login_attempt("k", 1_000).await.unwrap();
+    assert_eq!(
+        store.reserve_login_attempt("k", 3_000, 0).await.unwrap(),
+        (2, 1_000)
+    );
+    // A release for a window that has since been replaced changes nothing.
+    assert_eq!(
+        store
+            .reserve_login_attempt("k", 100_000, 50_000)
+            .await
+            .unwrap(),
+        (1, 100_000),
         "a new window"
+    );
+    store.release_login_attempt("k", 1_000).await.unwrap();
+    assert_eq!(
+        store
+            .reserve_login_attempt("k", 100_001, 50_000)
+            .await
+            .unwrap(),
+        (2, 100_000)
+    );
+    store.clear_login_failures("k").await.unwrap();
+    assert_eq!(
+        store
+            .reserve_login_attempt("k", 100_002, 50_000)
+            .await
+            .unwrap(),
+        (1, 100_002)
     );
 }
 
