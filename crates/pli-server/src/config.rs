@@ -11,6 +11,7 @@
 //! | `PLI_SMTP_URL` | `smtp_url` | none (no e-mail) — `smtp://host:port` |
 //! | `PLI_SMTP_FROM` | `smtp_from` | `Pli <pli@localhost>` |
 //! | `PLI_LOG_FORMAT` | `log_format` | `json` (or `pretty`) |
+//! | `PLI_METRICS_TOKEN` | `metrics_token` | none: no `/metrics` — else the bearer token (≥ 32 characters) the monitoring presents |
 //! | `PLI_TRUSTED_PROXIES` | `trusted_proxies` | none: `X-Forwarded-For` ignored — else the proxies' address ranges, comma-separated (`10.0.0.0/8,fd00::/8`) |
 //!
 //! Timeouts and limits have file keys only (see [`Config`]). An explicitly configured
@@ -47,6 +48,8 @@ pub struct Config {
     /// The proxies whose `X-Forwarded-For` is believed (the client is the right-most
     /// address not among them); empty: the socket peer is the client.
     pub trusted_proxies: Vec<IpRange>,
+    /// The bearer token `/metrics` asks for; none: `/metrics` is off.
+    pub metrics_token: Option<String>,
     /// Timeouts and limits.
     pub limits: Limits,
     /// An S3-compatible bucket for ciphertext instead of the data folder (the `[s3]`
@@ -192,6 +195,7 @@ struct FileConfig {
     smtp_from: Option<String>,
     log_format: Option<String>,
     trusted_proxies: Option<Vec<String>>,
+    metrics_token: Option<String>,
     #[serde(default)]
     limits: Limits,
     s3: Option<toml::Table>,
@@ -266,6 +270,10 @@ impl Config {
                 .collect::<Result<Vec<IpRange>, _>>()
                 .context("trusted_proxies")?,
         };
+        let metrics_token = get("PLI_METRICS_TOKEN").or(file.metrics_token);
+        if metrics_token.as_ref().is_some_and(|t| t.trim().len() < 32) {
+            bail!("PLI_METRICS_TOKEN must be at least 32 characters (e.g. openssl rand -hex 32)");
+        }
         let log = LogConfig::from_env(get, &public_url)?;
         Ok(Self {
             log,
@@ -280,6 +288,7 @@ impl Config {
                 .unwrap_or_else(|| "Pli <pli@localhost>".to_owned()),
             log_format,
             trusted_proxies,
+            metrics_token,
             limits: file.limits,
             s3: file.s3,
         })

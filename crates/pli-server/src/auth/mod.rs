@@ -42,6 +42,10 @@ pub enum Policy {
     PlatformAdmin,
     /// An org admin or the platform admin, with TOTP on.
     AnyAdmin,
+    /// The operator's monitoring: the bearer token of the configuration
+    /// (`PLI_METRICS_TOKEN`), never a person's session; without one configured, the
+    /// route does not exist (404).
+    Operator,
 }
 
 /// An authenticated request.
@@ -75,7 +79,9 @@ pub async fn enforce(
     mut request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    if policy != Policy::Public {
+    if policy == Policy::Operator {
+        operator(&state, request.headers())?;
+    } else if policy != Policy::Public {
         let auth = authenticate(&state, request.headers(), request.method()).await?;
         check(&auth.user, policy)?;
         if policy == Policy::Member && !auth.user.totp_enabled {
@@ -84,6 +90,17 @@ pub async fn enforce(
         request.extensions_mut().insert(auth);
     }
     Ok(next.run(request).await)
+}
+
+/// Admits the operator's bearer token, and nothing else.
+fn operator(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(expected) = state.config.metrics_token.as_deref() else {
+        return Err(ApiError::NotFound);
+    };
+    match token(headers) {
+        Some((presented, false)) if secrets::same_token(&presented, expected) => Ok(()),
+        _ => Err(ApiError::Unauthenticated),
+    }
 }
 
 fn check(user: &User, policy: Policy) -> Result<(), ApiError> {
@@ -101,6 +118,7 @@ fn check(user: &User, policy: Policy) -> Result<(), ApiError> {
     };
     match policy {
         Policy::Public | Policy::Session => Ok(()),
+        Policy::Operator => Err(ApiError::Forbidden),
         Policy::Member => {
             if user.status == AccountStatus::Active
                 && matches!(user.role, Role::Member | Role::OrgAdmin)

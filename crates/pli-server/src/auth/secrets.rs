@@ -38,6 +38,15 @@ pub fn token_hash(token: &str) -> String {
     crate::audit::to_hex(&Sha256::digest(token.as_bytes()))
 }
 
+/// Whether a presented bearer token is the configured one, compared through their
+/// SHA-256 in constant time (so neither the length nor a prefix leaks).
+pub fn same_token(presented: &str, expected: &str) -> bool {
+    ct_eq(
+        &Sha256::digest(presented.as_bytes()),
+        &Sha256::digest(expected.as_bytes()),
+    )
+}
+
 /// A new random id.
 pub fn new_id<K>() -> Result<pli_api::Id<K>, ApiError> {
     Ok(pli_api::Id::from_random(random::<16>()?))

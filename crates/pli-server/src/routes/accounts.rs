@@ -394,9 +394,9 @@ pub(super) async fn totp_setup(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
 ) -> Result<Json<TotpSetupResponse>, ApiError> {
-    if auth.user.totp_enabled {
-        auth.require_recent_reauth(state.config.limits.reauth_minutes)?;
-    }
+    // Even the first enrolment: a stolen session must not be able to tie the account to
+    // the thief's authenticator and lock its owner out.
+    auth.require_recent_reauth(state.config.limits.reauth_minutes)?;
     let secret = secrets::random::<20>()?;
     let sealed = state.server_key.seal(auth.user.id.as_bytes(), &secret)?;
     let mut tx = state.store.begin().await?;

@@ -260,6 +260,7 @@ pub(super) async fn suspend_key(
     Found(ep::SuspendKey { org, generation }): Found<ep::SuspendKey>,
     Json(request): Json<Revoke>,
 ) -> Result<StatusCode, ApiError> {
+    auth.require_recent_reauth(state.config.limits.reauth_minutes)?;
     let org = administered(&state, &auth, org).await?;
     let revocation = common::revocation(
         &state,

@@ -409,6 +409,7 @@ pub(super) async fn remove(
     Found(ep::RemoveMember { org, user }): Found<ep::RemoveMember>,
     Json(request): Json<pli_api::messages::Revoke>,
 ) -> Result<Json<Removed>, ApiError> {
+    auth.require_recent_reauth(state.config.limits.reauth_minutes)?;
     let org = administered(&state, &auth, org).await?;
     let member = member_of(&state, &org, user).await?;
     if member.id == auth.user.id {

@@ -90,7 +90,7 @@ fn method_filter(method: Method) -> MethodFilter {
 routes! {
     Healthz, Public, ops::healthz;
     Readyz, Public, ops::readyz;
-    Metrics, Public, ops::metrics;
+    Metrics, Operator, ops::metrics;
     OpenApi, Public, ops::openapi;
 
     SetupLookup, Public, invitations::setup_lookup;

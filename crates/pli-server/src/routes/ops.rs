@@ -60,6 +60,7 @@ pub(crate) fn document() -> serde_json::Value {
             .collect();
         let security = match route.policy {
             Policy::Public => serde_json::json!([]),
+            Policy::Operator => serde_json::json!([{ "bearer": [] }]),
             _ => serde_json::json!([{ "session": [] }, { "bearer": [] }]),
         };
         let operation = serde_json::json!({

@@ -151,6 +151,7 @@ pub(super) async fn retention(
     Found(ep::SetRetention { org }): Found<ep::SetRetention>,
     Json(request): Json<Retention>,
 ) -> Result<StatusCode, ApiError> {
+    auth.require_recent_reauth(state.config.limits.reauth_minutes)?;
     let org = administered(&state, &auth, org).await?;
     if !(1..=3650).contains(&request.retention_days) {
         return Err(ApiError::bad_request(

@@ -123,6 +123,12 @@ pub(super) async fn security_headers(request: Request, next: axum::middleware::N
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
+    // HTTPS only, for two years, subdomains included (browsers ignore it over plain HTTP,
+    // so the local development relay is unaffected).
+    headers.insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+    );
     response
 }
 

@@ -506,6 +506,12 @@ async fn every_route_has_a_policy_case_and_every_policy_holds() {
             Policy::PlatformAdmin => {
                 vec![("an org admin", &w.court_admin), ("a member", &w.greffier)]
             }
+            // No person's session opens the operator's routes, however privileged.
+            Policy::Operator => vec![
+                ("the platform admin", &w.platform),
+                ("an org admin", &w.court_admin),
+                ("a member", &w.greffier),
+            ],
             Policy::Session | Policy::Public => vec![],
         };
         for (who, person) in by_policy {

@@ -510,6 +510,15 @@ async fn admins_need_totp_codes_are_single_use_and_sensitive_actions_need_reauth
     .await
     .unwrap_err();
     assert_eq!(replay.code(), pli_api::ErrorCode::TotpInvalid);
+    let newcomer = app
+        .invite_and_accept(
+            &platform,
+            &court,
+            "b@tj.test",
+            "Second admin",
+            pli_api::Role::OrgAdmin,
+        )
+        .await;
     // A session whose password proof is old cannot rotate keys or invite.
     let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
     sqlx::query("UPDATE sessions SET reauth_at = 0")
@@ -521,6 +530,54 @@ async fn admins_need_totp_codes_are_single_use_and_sensitive_actions_need_reauth
         .await
         .unwrap_err();
     assert_eq!(error.code(), pli_api::ErrorCode::ReauthRequired);
+    // Nor remove someone, suspend a key or change the retention.
+    let refused = [
+        later
+            .remove_member(&court, &newcomer.session.me.user_id)
+            .await
+            .unwrap_err(),
+        later.suspend_key(&court, 1).await.unwrap_err(),
+        later.set_retention(&court, 10).await.unwrap_err(),
+    ];
+    for error in refused {
+        assert_eq!(
+            error.code(),
+            pli_api::ErrorCode::ReauthRequired,
+            "{error:?}"
+        );
+    }
+    // Nor enrol a first second factor: a stolen session must not be able to tie the
+    // account to the thief's authenticator.
+    let mut newcomer = newcomer;
+    let error = newcomer
+        .session
+        .enable_totp(|s| totp_now(s, 0))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.code(),
+        pli_api::ErrorCode::ReauthRequired,
+        "{error:?}"
+    );
+    // An admin not certified yet (or whoever holds a leaked invitation) reads only their
+    // own entries of the organisation's audit log.
+    let own = newcomer.session.me.user_id.to_string();
+    let entries = newcomer
+        .session
+        .org_audit(&court, pli_api::messages::AuditQuery::default())
+        .await
+        .unwrap();
+    assert!(
+        entries
+            .iter()
+            .all(|e| e.actor.as_deref() == Some(own.as_str())),
+        "{entries:?}"
+    );
+    let all = later
+        .org_audit(&court, pli_api::messages::AuditQuery::default())
+        .await
+        .unwrap();
+    assert!(all.iter().any(|e| e.actor.as_deref() != Some(own.as_str())));
 }
 
 #[tokio::test]
@@ -711,7 +768,8 @@ async fn the_audit_log_is_hash_chained_and_tampering_is_located() {
 
 #[tokio::test]
 async fn health_readiness_metrics_and_openapi() {
-    let app = spawn_app(Backend::Sqlite).await;
+    const TOKEN: &str = "0123456789abcdef0123456789abcdef-metrics";
+    let app = spawn_app_with(Backend::Sqlite, |c| c.metrics_token = Some(TOKEN.into())).await;
     let http = reqwest::Client::new();
     assert_eq!(
         http.get(format!("{}/healthz", app.base))
@@ -735,8 +793,28 @@ async fn health_readiness_metrics_and_openapi() {
         ready,
         serde_json::json!({ "database": true, "blob_store": true })
     );
+    // Every response says: HTTPS only.
+    let health = http
+        .get(format!("{}/healthz", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        health.headers()["strict-transport-security"],
+        "max-age=63072000; includeSubDomains"
+    );
+    // The counters are the operator's: their token, not anyone's session, and no guess.
+    let platform = app.platform_admin().await;
+    for token in [None, Some("wrong"), platform.session.token()] {
+        let mut request = http.get(format!("{}/metrics", app.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        assert_eq!(request.send().await.unwrap().status(), 401, "{token:?}");
+    }
     let metrics = http
         .get(format!("{}/metrics", app.base))
+        .bearer_auth(TOKEN)
         .send()
         .await
         .unwrap()
@@ -796,6 +874,10 @@ async fn the_web_app_is_served_with_a_strict_policy_and_hashed_assets_are_cached
     assert!(!csp.contains("unsafe-inline"));
     assert_eq!(index.headers()["cache-control"], "no-cache");
     assert_eq!(index.headers()["x-frame-options"], "DENY");
+    assert_eq!(
+        index.headers()["strict-transport-security"],
+        "max-age=63072000; includeSubDomains"
+    );
     // Cross-origin isolated: nothing from another origin loads into the page's process.
     assert_eq!(index.headers()["cross-origin-opener-policy"], "same-origin");
     assert_eq!(
