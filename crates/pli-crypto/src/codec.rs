@@ -189,6 +189,14 @@ impl Encoder {
         self.length(len, max, field);
     }
 
+    /// Makes [`finish`](Self::finish) fail with `problem` unless `ok` (a bound on a
+    /// value that is not a length).
+    pub fn check(&mut self, ok: bool, problem: &'static str) {
+        if !ok {
+            self.error.get_or_insert(problem);
+        }
+    }
+
     /// An optional value's presence byte; the caller then writes the value if present.
     pub fn present(&mut self, present: bool) {
         self.u8(u8::from(present));

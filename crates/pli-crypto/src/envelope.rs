@@ -110,6 +110,10 @@ impl Canonical for Envelope {
         if let Some(id) = &self.in_reply_to {
             e.id(id);
         }
+        e.check(
+            self.manifest.size <= crate::manifest::MAX_SEALED_LEN,
+            "manifest too large",
+        );
         encode_object(e, &self.manifest);
         e.count(self.files.len(), MAX_FILES, "files");
         self.files.iter().for_each(|file| encode_object(e, file));
@@ -140,6 +144,9 @@ impl Canonical for Envelope {
         }
         let in_reply_to = if d.present()? { Some(d.id()?) } else { None };
         let manifest = decode_object(d)?;
+        if manifest.size > crate::manifest::MAX_SEALED_LEN {
+            return Err(d.error("manifest too large"));
+        }
         let count = d.count(MAX_FILES, "files")?;
         if count == 0 {
             return Err(d.error("an exchange carries at least one file"));

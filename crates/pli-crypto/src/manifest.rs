@@ -18,6 +18,11 @@ pub const MAX_CASE_REFERENCE_LEN: usize = 100;
 pub const MAX_FILE_NAME_LEN: usize = 255;
 /// Longest media type, in bytes.
 pub const MAX_MEDIA_TYPE_LEN: usize = 127;
+/// The largest sealed manifest anyone makes, stores or reads (1 MiB): the longest
+/// canonical manifest (about 180 kB: the message, 256 files with the longest names and
+/// media types) sealed to a handful of recipients fits several times over, so a sender
+/// (or a relay) declaring or streaming more is refused before anything is read.
+pub const MAX_SEALED_LEN: u64 = 1 << 20;
 
 // The vocabulary is pli-api's; its canonical encoding, a byte, is this module's.
 pub use pli_api::Category;

@@ -83,11 +83,21 @@ impl Session {
         expected: &ObjectRef,
         out: &mut Vec<u8>,
     ) -> Result<(), ClientError> {
+        // Only a manifest is read whole, and the signed envelope bounds it; a relay that
+        // streams more than it declares is cut off at once.
+        if expected.size > pli_crypto::manifest::MAX_SEALED_LEN {
+            return Err(ClientError::verification("the manifest is too large"));
+        }
         let response = Client::send(self.client.request_to(&ep::Download { id: *id, idx })).await?;
         let mut hash = Sha256::new();
         let mut stream = response.bytes_stream();
         while let Some(chunk) = stream.next().await {
             let chunk = chunk?;
+            if (out.len() + chunk.len()) as u64 > expected.size {
+                return Err(ClientError::verification(
+                    "the object does not match the envelope",
+                ));
+            }
             hash.update(&chunk);
             out.extend_from_slice(&chunk);
         }

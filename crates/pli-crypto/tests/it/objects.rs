@@ -249,6 +249,31 @@ both_targets! {
         assert!(Manifest::open(&[Identity::generate().unwrap()], &sealed).is_err());
     }
 
+    fn the_longest_manifest_sealed_to_four_recipients_fits_the_cap() {
+        let long = |len: usize| "é".repeat(len / 2);
+        let manifest = Manifest {
+            exchange_id: ExchangeId::from_random([9; 16]),
+            category: Category::Autre,
+            subject: long(pli_crypto::manifest::MAX_SUBJECT_LEN),
+            message: long(pli_crypto::manifest::MAX_MESSAGE_LEN),
+            case_reference: long(pli_crypto::manifest::MAX_CASE_REFERENCE_LEN),
+            files: (0..pli_crypto::envelope::MAX_FILES)
+                .map(|_| FileEntry {
+                    name: long(pli_crypto::manifest::MAX_FILE_NAME_LEN - 1),
+                    size: u64::MAX,
+                    media_type: "x".repeat(pli_crypto::manifest::MAX_MEDIA_TYPE_LEN),
+                    sha256: [7; 32],
+                })
+                .collect(),
+        };
+        let recipients: Vec<_> = (0..4)
+            .map(|n| OrgKey::generate(org(n), 1).unwrap().recipient())
+            .collect();
+        let (sealed, _) = manifest.seal(&recipients).unwrap();
+        let len = u64::try_from(sealed.len()).unwrap();
+        assert!(len * 4 < pli_crypto::manifest::MAX_SEALED_LEN, "{len}");
+    }
+
     fn preview_seals_for_the_recipients_only_and_names_its_exchange() {
         let p = platform();
         let sender_org = OrgKey::generate(org(1), 3).unwrap();
@@ -412,6 +437,17 @@ fn envelope_preview_is_a_signed_trailing_field() {
     let mut too_big = old.clone();
     too_big.preview = Some(vec![0; pli_crypto::preview::MAX_SEALED_LEN + 1]);
     assert!(too_big.to_canonical().is_err());
+    // Nor can a sender declare a manifest larger than anyone reads.
+    let mut huge = old.clone();
+    huge.manifest.size = pli_crypto::manifest::MAX_SEALED_LEN + 1;
+    assert!(huge.to_canonical().is_err());
+    let mut declared = old_bytes.clone();
+    let at = declared
+        .windows(40)
+        .position(|w| w[..8] == old.manifest.size.to_be_bytes() && w[8..] == old.manifest.sha256)
+        .unwrap();
+    declared[at..at + 8].copy_from_slice(&(pli_crypto::manifest::MAX_SEALED_LEN + 1).to_be_bytes());
+    assert!(Envelope::from_canonical(&declared).is_err());
     let signed = Signed::sign(&new, &sender.signing).unwrap();
     let mut swapped = signed.data().to_vec();
     let last = swapped.len() - 1;

@@ -296,13 +296,28 @@ async fn lying_parts_are_refused_and_nothing_is_stored() {
     use pli_api::messages::{CreateExchange, ExchangeCreated};
     let w = world(Backend::Sqlite).await;
     let session = &w.caseworker.session;
-    let request = CreateExchange {
+    // A manifest larger than anyone reads is refused before anything is stored.
+    let huge = CreateExchange {
         recipient_org_id: w.court,
         recipient_generation: 1,
         sender_generation: None,
         urgent: false,
-        sizes: vec![100, 1000],
+        sizes: vec![pli_crypto::manifest::MAX_SEALED_LEN + 1, 1000],
         in_reply_to: None,
+    };
+    let refused = session
+        .client()
+        .post::<_, ExchangeCreated>("/api/exchanges", &huge)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (refused.status(), refused.code()),
+        (Some(413), pli_api::ErrorCode::ExchangeTooLarge),
+        "{refused:?}"
+    );
+    let request = CreateExchange {
+        sizes: vec![100, 1000],
+        ..huge
     };
     let created: ExchangeCreated = session
         .client()

@@ -48,6 +48,19 @@ pub(in crate::routes) async fn create(
             "an age file is never empty",
         ));
     }
+    if request
+        .sizes
+        .first()
+        .is_some_and(|manifest| *manifest > pli_crypto::manifest::MAX_SEALED_LEN)
+    {
+        return Err(ApiError::TooLarge(
+            ErrorCode::ExchangeTooLarge,
+            format!(
+                "a manifest is at most {} bytes",
+                pli_crypto::manifest::MAX_SEALED_LEN
+            ),
+        ));
+    }
     let total = request
         .sizes
         .iter()
