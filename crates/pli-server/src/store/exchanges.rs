@@ -380,6 +380,14 @@ impl Tx {
     /// then nothing is written and `false` is returned.
     pub async fn insert_exchange(&mut self, new: &NewExchange, quota: u64) -> StoreResult<bool> {
         let e = &new.exchange;
+        // Creations for one organisation take turns: this write locks its row until the
+        // transaction ends, so the sum below counts every exchange created before. (On
+        // PostgreSQL each would otherwise see the total without the others' rows; SQLite
+        // already runs one writer at a time.)
+        sqlx::query("UPDATE organisations SET id = id WHERE id = $1")
+            .bind(e.sender_org_id.to_string())
+            .execute(&mut *self.tx)
+            .await?;
         let inserted = sqlx::query(
             "INSERT INTO exchanges (id, sender_org_id, sender_user_id, recipient_org_id, recipient_generation, \
              sender_generation, priority, state, idempotency_key, request_hash, in_reply_to, object_count, total_size, \

@@ -798,3 +798,48 @@ async fn the_platform_authority_removes_an_organisation_admin() {
         Some(401)
     );
 }
+
+/// Simultaneous creations cannot share the last bytes of a quota: each checks what the
+/// others reserved (on PostgreSQL, whose transactions would otherwise each see the
+/// total before the others' rows).
+async fn quota_holds_under_simultaneous_creates(backend: Backend) {
+    use pli_api::messages::{CreateExchange, ExchangeCreated};
+
+    use super::harness::{spawn_app_with, world_on};
+    let app = spawn_app_with(backend, |c| c.limits.org_quota_bytes = 3_000).await;
+    let w = world_on(app).await;
+    let creates = (0..40).map(|_| {
+        let client = w.caseworker.session.client().clone();
+        let request = CreateExchange {
+            recipient_org_id: w.court,
+            recipient_generation: 1,
+            sender_generation: None,
+            urgent: false,
+            sizes: vec![500, 500],
+            in_reply_to: None,
+        };
+        tokio::spawn(async move {
+            client
+                .post::<_, ExchangeCreated>("/api/exchanges", &request)
+                .await
+        })
+    });
+    let mut created = 0;
+    for create in creates.collect::<Vec<_>>() {
+        match create.await.unwrap() {
+            Ok(_) => created += 1,
+            Err(error) => assert_eq!(error.code(), pli_api::ErrorCode::QuotaExceeded, "{error:?}"),
+        }
+    }
+    assert_eq!(created, 3, "3 000 bytes hold three exchanges of 1 000");
+}
+
+#[tokio::test]
+async fn quota_holds_under_simultaneous_creates_on_sqlite() {
+    quota_holds_under_simultaneous_creates(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn quota_holds_under_simultaneous_creates_on_postgres() {
+    quota_holds_under_simultaneous_creates(Backend::Postgres).await;
+}
