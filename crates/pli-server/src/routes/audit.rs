@@ -3,6 +3,7 @@
 
 use crate::routes::Found;
 use axum::Extension;
+use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -70,26 +71,54 @@ async fn all_entries(
     }
 }
 
+/// The entries after `after`, one JSON line each, as one chunk of the export (empty
+/// when the chain has no more).
+async fn export_page(state: &AppState, chain: &str, after: u64) -> Result<(Bytes, u64), ApiError> {
+    let batch = state.store.audit_entries(chain, after, EXPORT_PAGE).await?;
+    let mut lines = Vec::new();
+    for entry in &batch {
+        serde_json::to_writer(&mut lines, entry).map_err(ApiError::internal)?;
+        lines.push(b'\n');
+    }
+    let last = batch.last().map_or(after, |entry| entry.seq);
+    Ok((Bytes::from(lines), last))
+}
+
+/// Entries read per database query of an export.
+const EXPORT_PAGE: u32 = 1000;
+
+/// The organisation's whole audit log as JSON lines, streamed a page at a time (memory
+/// stays flat however long the log). The first page is read before answering, so that a
+/// failure then is an error status; a failure later cuts the download short, which the
+/// person sees as an incomplete file (the last line's hash no longer chains).
 pub(super) async fn export(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
     Found(ep::ExportAudit { org }): Found<ep::ExportAudit>,
 ) -> Result<Response, ApiError> {
     let (org, chain) = own_chain(&auth, org)?;
-    let mut lines = String::new();
-    let mut failure = None;
-    all_entries(&state, &chain, |entry| match serde_json::to_string(entry) {
-        Ok(line) => {
-            lines.push_str(&line);
-            lines.push('\n');
-        }
-        Err(e) => failure = Some(e),
-    })
-    .await?;
-    if let Some(e) = failure {
-        return Err(ApiError::internal(e));
-    }
-    let mut response = lines.into_response();
+    let (first, after) = export_page(&state, &chain, 0).await?;
+    let pages = futures_util::stream::unfold(
+        (Some(first), after, false, state, chain),
+        |(pending, after, failed, state, chain)| async move {
+            if let Some(lines) = pending.filter(|lines| !lines.is_empty()) {
+                return Some((Ok(lines), (None, after, failed, state, chain)));
+            }
+            if failed || after == 0 {
+                return None;
+            }
+            match export_page(&state, &chain, after).await {
+                Ok((lines, _)) if lines.is_empty() => None,
+                Ok((lines, last)) => Some((Ok(lines), (None, last, false, state, chain))),
+                Err(error) => {
+                    tracing::warn!(code = error.code().as_str(), "audit export cut short");
+                    let cut = std::io::Error::other("audit export cut short");
+                    Some((Err(cut), (None, after, true, state, chain)))
+                }
+            }
+        },
+    );
+    let mut response = Body::from_stream(pages).into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
