@@ -612,7 +612,13 @@ fn keys_are_only_what_the_server_makes() {
     assert!(!key("x/a").is_prefix());
 
     let exchange = pli_api::ExchangeId::from_random([0xab; 16]);
-    let part = BlobKey::part(&exchange, 3, 17);
+    let part = BlobKey::part(&exchange, 3, 17, &[0xab; 32]);
+    assert!(
+        part.as_str()
+            .ends_with(&format!("/3/17-{}", "ab".repeat(32)))
+    );
+    let legacy = BlobKey::legacy_part(&exchange, 3, 17);
+    assert_eq!(BlobKey::parse(legacy.as_str()), Some(legacy.clone()));
     assert_eq!(BlobKey::parse(part.as_str()), Some(part.clone()));
     assert!(!part.is_prefix());
     let prefix = BlobKey::exchange_prefix(&exchange);

@@ -34,8 +34,20 @@ pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, std::io::Error>> +
 pub struct BlobKey(String);
 
 impl BlobKey {
-    /// The key of one uploaded part: `x/<exchange>/<object>/<part>`.
-    pub fn part(exchange: &pli_api::ExchangeId, object: u32, part: u32) -> Self {
+    /// The key of one uploaded part, named by its content:
+    /// `x/<exchange>/<object>/<part>-<sha256 hex>`. Two uploads of the same part with
+    /// different bytes write different blobs, so the bytes kept are always those whose
+    /// hash the database recorded, whichever upload finished last.
+    pub fn part(exchange: &pli_api::ExchangeId, object: u32, part: u32, sha256: &[u8; 32]) -> Self {
+        Self(format!(
+            "x/{exchange}/{object}/{part}-{}",
+            crate::audit::to_hex(sha256)
+        ))
+    }
+
+    /// Where a part was kept before parts were named by their content (exchanges
+    /// uploaded then are still read from there).
+    pub fn legacy_part(exchange: &pli_api::ExchangeId, object: u32, part: u32) -> Self {
         Self(format!("x/{exchange}/{object}/{part}"))
     }
 

@@ -217,6 +217,24 @@ impl Store {
     }
 
     /// The SHA-256 of a stored part.
+    /// The SHA-256 recorded for each stored part of an object, in part order.
+    pub async fn part_hashes(&self, exchange: &ExchangeId, idx: u32) -> StoreResult<Vec<[u8; 32]>> {
+        let rows = sqlx::query(
+            "SELECT sha256 FROM parts WHERE exchange_id = $1 AND idx = $2 ORDER BY part_no",
+        )
+        .bind(exchange.to_string())
+        .bind(i64::from(idx))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                r.try_get::<Vec<u8>, _>("sha256")?
+                    .try_into()
+                    .map_err(|_| StoreError::Other("bad length in sha256".into()))
+            })
+            .collect()
+    }
+
     pub async fn part_sha256(
         &self,
         exchange: &ExchangeId,

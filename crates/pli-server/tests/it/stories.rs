@@ -388,10 +388,10 @@ async fn lying_parts_are_refused_and_nothing_is_stored() {
         .app
         .state
         .blobs
-        .size(&pli_server::blob::BlobKey::part(&created.exchange_id, 1, 0))
+        .list(&pli_server::blob::BlobKey::parse(&format!("x/{}/1/", created.exchange_id)).unwrap())
         .await
         .unwrap();
-    assert_eq!(stored, None);
+    assert!(stored.is_empty(), "{stored:?}");
     pli_client::Client::send(put(good.clone(), good))
         .await
         .unwrap();
@@ -842,4 +842,78 @@ async fn quota_holds_under_simultaneous_creates_on_sqlite() {
 #[tokio::test]
 async fn quota_holds_under_simultaneous_creates_on_postgres() {
     quota_holds_under_simultaneous_creates(Backend::Postgres).await;
+}
+
+/// Two simultaneous uploads of one part with different bytes: whichever the relay
+/// records, the bytes it keeps (and would serve) are the ones whose hash it recorded,
+/// never the other upload's.
+#[tokio::test]
+async fn simultaneous_uploads_of_one_part_never_leave_bytes_and_hash_apart() {
+    use base64::Engine as _;
+    use pli_api::messages::{CreateExchange, ExchangeCreated};
+    use sha2::Digest as _;
+    let w = world(Backend::Sqlite).await;
+    let session = &w.caseworker.session;
+    let body = |seed: u8| data(200_000, seed);
+    let digest = |bytes: &[u8]| {
+        format!(
+            "sha-256=:{}:",
+            base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(bytes))
+        )
+    };
+    for round in 0..12_u8 {
+        let request = CreateExchange {
+            recipient_org_id: w.court,
+            recipient_generation: 1,
+            sender_generation: None,
+            urgent: false,
+            sizes: vec![100, 200_000],
+            in_reply_to: None,
+        };
+        let created: ExchangeCreated = session
+            .client()
+            .post("/api/exchanges", &request)
+            .await
+            .unwrap();
+        let id = created.exchange_id;
+        let uploads = [2 * round, 2 * round + 1].map(|seed| {
+            let bytes = body(seed);
+            let request = session
+                .client()
+                .request(
+                    reqwest::Method::PUT,
+                    &format!("/api/exchanges/{id}/objects/1/parts/0"),
+                )
+                .header("content-digest", digest(&bytes))
+                .body(bytes);
+            tokio::spawn(async move { request.send().await.unwrap().status().as_u16() })
+        });
+        let mut statuses = Vec::new();
+        for upload in uploads {
+            statuses.push(upload.await.unwrap());
+        }
+        assert!(statuses.contains(&200), "round {round}: {statuses:?}");
+        let recorded = w.app.state.store.part_hashes(&id, 1).await.unwrap();
+        assert_eq!(recorded.len(), 1, "round {round}");
+        let key = pli_server::blob::BlobKey::part(&id, 1, 0, &recorded[0]);
+        let mut stream = w.app.state.blobs.get(&key, None).await.unwrap();
+        let mut kept = sha2::Sha256::new();
+        while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
+            kept.update(chunk.unwrap());
+        }
+        assert_eq!(
+            <[u8; 32]>::from(kept.finalize()),
+            recorded[0],
+            "round {round}"
+        );
+        // The other upload's bytes were not kept beside them.
+        let stored = w
+            .app
+            .state
+            .blobs
+            .list(&pli_server::blob::BlobKey::parse(&format!("x/{id}/1/")).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(stored.len(), 1, "round {round}: {stored:?}");
+    }
 }

@@ -22,7 +22,7 @@ use super::super::common::{self, signed};
 use super::super::directory::chain;
 use crate::app::AppState;
 use crate::auth::Auth;
-use crate::blob::BlobKey;
+use crate::blob::{BlobError, BlobKey, BlobStore, ByteStream};
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::now_ms;
@@ -203,6 +203,33 @@ fn parse_range(headers: &HeaderMap, size: u64) -> Result<Option<(u64, u64)>, Api
     Ok(Some(range))
 }
 
+/// One stored part of an object, as the database records it.
+struct PartAt {
+    exchange: ExchangeId,
+    idx: u32,
+    part: u32,
+    sha256: [u8; 32],
+}
+
+impl PartAt {
+    /// Streams `range` of the part: from the blob named by its content, or, for an
+    /// exchange uploaded before parts were, from where it was kept then.
+    async fn open(
+        &self,
+        blobs: &dyn BlobStore,
+        range: (u64, u64),
+    ) -> Result<ByteStream, BlobError> {
+        let key = BlobKey::part(&self.exchange, self.idx, self.part, &self.sha256);
+        match blobs.get(&key, Some(range)).await {
+            Err(BlobError::NotFound) => {
+                let legacy = BlobKey::legacy_part(&self.exchange, self.idx, self.part);
+                blobs.get(&legacy, Some(range)).await
+            }
+            other => other,
+        }
+    }
+}
+
 pub(in crate::routes) async fn download(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
@@ -228,33 +255,44 @@ pub(in crate::routes) async fn download(
     let range = parse_range(&headers, object.size)?;
     let (start, end) = range.unwrap_or((0, object.size));
 
-    // The parts covering [start, end), each read from its own offset.
+    // The parts covering [start, end), each named by the hash recorded for it and read
+    // from its own offset.
+    let hashes = state.store.part_hashes(&exchange.id, idx).await?;
     let first = start / PART_SIZE;
     let last = (end - 1) / PART_SIZE;
-    let pieces: Vec<(BlobKey, u64, u64)> = (first..=last)
-        .filter_map(|p| {
+    let pieces: Vec<(PartAt, u64, u64)> = (first..=last)
+        .map(|p| {
             let part_start = p * PART_SIZE;
-            let part = u32::try_from(p).ok()?;
-            Some((
-                BlobKey::part(&exchange.id, idx, part),
+            let part = u32::try_from(p).map_err(ApiError::internal)?;
+            let sha256 = usize::try_from(p)
+                .ok()
+                .and_then(|p| hashes.get(p))
+                .ok_or_else(|| ApiError::internal("a delivered part has no recorded hash"))?;
+            let at = PartAt {
+                exchange: exchange.id,
+                idx,
+                part,
+                sha256: *sha256,
+            };
+            Ok((
+                at,
                 start.max(part_start) - part_start,
                 end.min(part_start + PART_SIZE) - part_start,
             ))
         })
-        .collect();
+        .collect::<Result<_, ApiError>>()?;
     // Open the first part now, so a missing blob is an error status, not a broken stream.
     let mut pieces = pieces.into_iter();
-    let Some((key, from, to)) = pieces.next() else {
+    let Some((at, from, to)) = pieces.next() else {
         return Err(ApiError::RangeNotSatisfiable(object.size));
     };
-    let head = state.blobs.get(&key, Some((from, to))).await?;
+    let head = at.open(&*state.blobs, (from, to)).await?;
     let blobs = state.blobs.clone();
     let rest = futures_util::stream::iter(pieces)
-        .then(move |(key, from, to)| {
+        .then(move |(at, from, to)| {
             let blobs = blobs.clone();
             async move {
-                blobs
-                    .get(&key, Some((from, to)))
+                at.open(&*blobs, (from, to))
                     .await
                     .map_err(std::io::Error::other)
             }

@@ -175,7 +175,7 @@ pub(in crate::routes) async fn put_part(
     )
     .map_err(|_| ApiError::internal("bad stored hash state"))?;
     let (sender, hashed) = spawn_object_hasher(hasher);
-    let blob_key = BlobKey::part(&exchange.id, idx, part);
+    let blob_key = BlobKey::part(&exchange.id, idx, part, &sha256);
     state
         .blobs
         .put(
@@ -207,9 +207,13 @@ pub(in crate::routes) async fn put_part(
         .await?;
     tx.commit().await?;
     if !recorded {
-        // A concurrent retry recorded it first; the blob written is identical.
+        // A concurrent upload of this part recorded it first: the same bytes (then the
+        // same blob), or others, kept under their own name; ours are not needed.
         let stored = state.store.part_sha256(&exchange.id, idx, part).await?;
         if stored.as_deref() != Some(&sha256[..]) {
+            if let Err(error) = state.blobs.delete(&blob_key).await {
+                tracing::warn!(%error, "an unrecorded part stays until its exchange is purged");
+            }
             return Err(ApiError::conflict(
                 ErrorCode::Conflict,
                 "a different part is already stored here",
