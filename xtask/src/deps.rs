@@ -26,6 +26,8 @@ pub(crate) const BINARYEN_NPM_VERSION: &str = "132.0.0";
 
 /// axe-core, the accessibility checker the browser end-to-end tests run on every page.
 pub(crate) const AXE_CORE_VERSION: &str = "4.14.1";
+/// typage, as pli-cli's tests expect it (`tests/it/harness.rs`, `TYPAGE_VERSION`).
+pub(crate) const TYPAGE_VERSION: &str = "0.3.1";
 
 /// rage, the Rust age implementation the crypto benchmark compares against.
 pub(crate) const RAGE_VERSION: &str = "0.12.1";
@@ -168,6 +170,13 @@ pub(crate) fn wasm_opt(ws: &Workspace) -> Result<PathBuf> {
 pub(crate) fn axe_core(ws: &Workspace) -> Result<PathBuf> {
     let package = npm_package(ws, "axe-core", AXE_CORE_VERSION)?;
     Ok(package.join("axe.min.js"))
+}
+
+/// typage (the npm package `age-encryption`, the TypeScript age with the post-quantum
+/// recipient), which pli-cli's interoperability tests run with node: installed here once
+/// so that no test reaches the npm registry.
+pub(crate) fn typage(ws: &Workspace) -> Result<PathBuf> {
+    npm_package(ws, "age-encryption", TYPAGE_VERSION)
 }
 
 /// `target/tools/npm`: packages installed from npm.

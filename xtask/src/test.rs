@@ -71,6 +71,7 @@ pub(crate) fn run(ws: &Workspace) -> Result<()> {
         deps::debian_packages(deps::TEST_PACKAGES)?;
         deps::wasm_target()?;
         let axe = deps::axe_core(ws)?;
+        deps::typage(ws)?;
         Ok((String::new(), axe))
     });
     let Some(axe) = prerequisites else {

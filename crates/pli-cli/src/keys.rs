@@ -1,7 +1,9 @@
 //! Recipients and identities given on the command line or in files.
 //!
 //! Both file formats are `age`'s: one key a line, blank lines and lines starting with `#`
-//! ignored, so files written by `age-keygen` and `pli keygen` work with either tool.
+//! ignored, so files written by `age-keygen` and `pli keygen` work with either tool. Keys
+//! are X25519 (`age1…`, `AGE-SECRET-KEY-1…`) or post-quantum hybrid (`age1pq1…`,
+//! `AGE-SECRET-KEY-PQ-1…`), and identity files may hold both kinds.
 //! Identity files are read into memory that is zeroized afterwards, and no error message
 //! ever repeats a line of an identity file, nor anything that looks like a secret key.
 
@@ -10,14 +12,17 @@ use std::io::Read as _;
 use std::path::Path;
 
 use anyhow::{Context as _, Result, bail};
-use pli_crypto::age::{Identity, MAX_STANZAS, Recipient};
+use pli_crypto::age::{AnyIdentity, AnyRecipient, MAX_STANZAS};
 use zeroize::Zeroizing;
 
 /// Key files are small; anything larger is a mistake (such as `-i` on an encrypted file).
 const MAX_KEY_FILE: u64 = 1 << 20;
 
 /// The recipients of `-r` (in order) then those of each `-R` file; at least one.
-pub(crate) fn recipients(strings: &[String], files: &[impl AsRef<Path>]) -> Result<Vec<Recipient>> {
+pub(crate) fn recipients(
+    strings: &[String],
+    files: &[impl AsRef<Path>],
+) -> Result<Vec<AnyRecipient>> {
     let mut recipients = strings
         .iter()
         .map(|s| parse_recipient(s, ""))
@@ -49,7 +54,7 @@ pub(crate) fn recipients(strings: &[String], files: &[impl AsRef<Path>]) -> Resu
 }
 
 /// Parses one recipient; `location` (such as `" in FILE line N"`) goes in the error.
-fn parse_recipient(s: &str, location: &str) -> Result<Recipient> {
+fn parse_recipient(s: &str, location: &str) -> Result<AnyRecipient> {
     if looks_secret(s) {
         bail!(
             "invalid recipient{location}: this is a secret key (AGE-SECRET-KEY-1…); encrypt \
@@ -61,14 +66,14 @@ fn parse_recipient(s: &str, location: &str) -> Result<Recipient> {
 }
 
 /// The identities of every `-i` file, in order; at least one.
-pub(crate) fn identities(files: &[impl AsRef<Path>]) -> Result<Vec<Identity>> {
+pub(crate) fn identities(files: &[impl AsRef<Path>]) -> Result<Vec<AnyIdentity>> {
     let mut identities = Vec::new();
     for path in files {
         let path = path.as_ref();
         let text = read_key_file(path, "identity file")?;
         let Ok(text) = std::str::from_utf8(&text) else {
             bail!(
-                "identity file {} is not a text file of AGE-SECRET-KEY-1… lines",
+                "identity file {} is not a text file of AGE-SECRET-KEY-… lines",
                 path.display()
             );
         };
@@ -76,7 +81,7 @@ pub(crate) fn identities(files: &[impl AsRef<Path>]) -> Result<Vec<Identity>> {
         for (number, line) in key_lines(text) {
             // The line is a secret (or a typo of one): never repeat it.
             let identity = line
-                .parse::<Identity>()
+                .parse::<AnyIdentity>()
                 .with_context(|| format!("invalid identity in {} line {number}", path.display()))?;
             identities.push(identity);
         }

@@ -47,7 +47,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Generate an age identity (an X25519 key pair), like `age-keygen`.
+    /// Generate an age identity (an X25519 key pair, or with --pq a post-quantum hybrid
+    /// one), like `age-keygen`.
     Keygen(offline::KeygenArgs),
     /// Encrypt a file to one or more age recipients, like `age -e`.
     Encrypt(offline::EncryptArgs),

@@ -10,7 +10,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, Result, bail};
 use clap::Args;
-use pli_crypto::age::{CHUNK_SIZE, Decryptor, Encryptor, TAG_SIZE};
+use pli_crypto::age::{
+    AnyIdentity, CHUNK_SIZE, Decryptor, Encryptor, HybridIdentity, Identity, TAG_SIZE,
+};
 use zeroize::Zeroizing;
 
 use crate::armor::ArmorEncoder;
@@ -24,12 +26,17 @@ pub(crate) struct KeygenArgs {
     /// output.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Generate a post-quantum hybrid key pair (ML-KEM-768 + X25519: AGE-SECRET-KEY-PQ-1…,
+    /// age1pq1…), like `age-keygen -pq`.
+    #[arg(long)]
+    pq: bool,
 }
 
 /// `pli encrypt`.
 #[derive(Debug, Args)]
 pub(crate) struct EncryptArgs {
-    /// Encrypt to this recipient (age1…); may be repeated.
+    /// Encrypt to this recipient (age1…, or post-quantum age1pq1…; the two kinds cannot be
+    /// mixed); may be repeated.
     #[arg(short, long = "recipient", value_name = "RECIPIENT")]
     recipients: Vec<String>,
     /// Encrypt to every recipient listed in FILE, one a line; may be repeated.
@@ -49,7 +56,8 @@ pub(crate) struct EncryptArgs {
 /// `pli decrypt`.
 #[derive(Debug, Args)]
 pub(crate) struct DecryptArgs {
-    /// Decrypt with the identities (AGE-SECRET-KEY-1…) in FILE; may be repeated.
+    /// Decrypt with the identities (AGE-SECRET-KEY-1… or AGE-SECRET-KEY-PQ-1…) in FILE; may
+    /// be repeated.
     #[arg(short, long = "identity", value_name = "FILE")]
     identities: Vec<PathBuf>,
     /// Write the plaintext to OUT ("-": standard output). OUT appears only once the
@@ -67,13 +75,18 @@ pub(crate) fn keygen(args: KeygenArgs) -> Result<()> {
     // Checked before the key is made (for a clear error) and again, atomically, when the
     // file is put in place.
     let mut output = Output::create(path, Access::Private, Existing::Refuse)?;
-    let identity = pli_crypto::age::Identity::generate().context("cannot generate a key")?;
+    let identity: AnyIdentity = if args.pq {
+        HybridIdentity::generate().map(Into::into)
+    } else {
+        Identity::generate().map(Into::into)
+    }
+    .context("cannot generate a key")?;
     let recipient = identity.to_recipient().to_string();
     let secret = identity
         .to_secret_string()
         .context("cannot encode the key")?;
     let created = rfc3339_utc(SystemTime::now());
-    let mut text = Zeroizing::new(String::with_capacity(256));
+    let mut text = Zeroizing::new(String::with_capacity(128 + recipient.len() + secret.len()));
     for part in [
         "# created: ",
         &created,

@@ -70,6 +70,13 @@ pub enum Error {
     /// A certificate chain or a signed object does not fit the expected context.
     #[error("verification failed: {0}")]
     Verification(&'static str),
+    /// A file was to be encrypted to both post-quantum (`age1pq1…`) and classic (`age1…`)
+    /// recipients: its file key would be only as safe as the classic stanza.
+    #[error(
+        "post-quantum and classic recipients cannot be mixed: the file would not resist \
+         quantum computers"
+    )]
+    MixedRecipients,
     /// A value is out of the accepted range (sizes, counts, parameters).
     #[error("out of range: {0}")]
     OutOfRange(&'static str),

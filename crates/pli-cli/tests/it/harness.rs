@@ -1,9 +1,10 @@
-//! Running `pli` and `age`, and making keys and test data.
+//! Running `pli`, `age` and typage, and making keys and test data.
 
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
 
 /// The `pli` binary under test.
 pub(crate) fn pli() -> Command {
@@ -134,8 +135,17 @@ pub(crate) struct Key {
 
 /// A key made by `pli keygen -o`.
 pub(crate) fn pli_key(dir: &Path, name: &str) -> Key {
+    keygen(dir, name, &[])
+}
+
+/// A post-quantum hybrid key made by `pli keygen --pq -o`.
+pub(crate) fn pli_pq_key(dir: &Path, name: &str) -> Key {
+    keygen(dir, name, &["--pq"])
+}
+
+fn keygen(dir: &Path, name: &str, args: &[&str]) -> Key {
     let file = dir.join(name);
-    let output = run(pli().arg("keygen").arg("-o").arg(&file));
+    let output = run(pli().arg("keygen").args(args).arg("-o").arg(&file));
     assert!(output.status.success(), "pli keygen: {output:?}");
     let stderr = String::from_utf8(output.stderr).unwrap();
     let recipient = stderr
@@ -153,6 +163,111 @@ pub(crate) fn age_key(dir: &Path, name: &str) -> Key {
     let public = run_ok(reference("age-keygen").arg("-y").arg(&file));
     let recipient = String::from_utf8(public).unwrap().trim().to_owned();
     Key { file, recipient }
+}
+
+/// The version of typage (the npm package `age-encryption`, the TypeScript age by age's
+/// author, with the post-quantum hybrid recipient type) that the tests run.
+const TYPAGE_VERSION: &str = "0.3.1";
+
+/// Runs typage through `typage.mjs`: `node typage.mjs MODE ARGS…` (see that file).
+#[derive(Debug)]
+pub(crate) struct Typage {
+    entry: PathBuf,
+    script: PathBuf,
+}
+
+impl Typage {
+    pub(crate) fn command(&self, mode: &str) -> Command {
+        let mut command = Command::new("node");
+        command
+            .arg(&self.script)
+            .arg(mode)
+            .env("TYPAGE_ENTRY", &self.entry);
+        command
+    }
+}
+
+/// typage, ready to run: the copy `cargo xtask` installed in `target/tools/npm` if it is
+/// this version, or else one installed once with npm in `target/tmp`.
+///
+/// Without node the test cannot run: under CI (`CI` set) that fails the test, since an
+/// interoperability test that does not run proves nothing; elsewhere `None`, after a
+/// notice that `test` did not run.
+#[allow(
+    clippy::print_stderr,
+    reason = "the notice that a test did not run goes where cargo test shows it"
+)]
+pub(crate) fn typage(test: &str) -> Option<Typage> {
+    let probe = Command::new("node")
+        .arg("--version")
+        .stdin(Stdio::null())
+        .output();
+    if let Err(error) = probe {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{test}: cannot run node ({error}): typage needs it (Debian packages nodejs npm)"
+        );
+        eprintln!("notice: {test} did not run: cannot run node ({error}); under CI this fails");
+        return None;
+    }
+    static INSTALLED: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let package = INSTALLED
+        .get_or_init(install_typage)
+        .as_ref()
+        .unwrap_or_else(|error| panic!("{test}: {error}"));
+    Some(Typage {
+        entry: package.join("dist/index.js"),
+        script: Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/typage.mjs"),
+    })
+}
+
+/// The directory of the `age-encryption` package of [`TYPAGE_VERSION`].
+fn install_typage() -> Result<PathBuf, String> {
+    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target");
+    let shared = target.join("tools/npm/node_modules/age-encryption");
+    if package_version(&shared).as_deref() == Some(TYPAGE_VERSION) {
+        return Ok(shared);
+    }
+    let prefix = target.join(format!("tmp/typage-{TYPAGE_VERSION}"));
+    let package = prefix.join("node_modules/age-encryption");
+    fs::create_dir_all(&prefix).map_err(|error| format!("cannot create {prefix:?}: {error}"))?;
+    // nextest runs each test in a process of its own: one installs, the others wait.
+    let lock = prefix.join("install.lock");
+    let lock = fs::File::create(&lock)
+        .and_then(|file| file.lock().map(|()| file))
+        .map_err(|error| format!("cannot lock {lock:?}: {error}"))?;
+    if package_version(&package).as_deref() == Some(TYPAGE_VERSION) {
+        return Ok(package);
+    }
+    let output = Command::new("npm")
+        .args([
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--save-exact",
+            "--prefix",
+        ])
+        .arg(&prefix)
+        .arg(format!("age-encryption@{TYPAGE_VERSION}"))
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|error| format!("cannot run npm to install typage: {error}"))?;
+    if !output.status.success() || package_version(&package).as_deref() != Some(TYPAGE_VERSION) {
+        return Err(format!(
+            "npm install age-encryption@{TYPAGE_VERSION} failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    drop(lock);
+    Ok(package)
+}
+
+/// The `"version"` of the npm package in `dir`, if it is installed.
+fn package_version(dir: &Path) -> Option<String> {
+    let text = fs::read_to_string(dir.join("package.json")).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    json.get("version")?.as_str().map(str::to_owned)
 }
 
 /// A fresh temporary directory.

@@ -21,8 +21,15 @@ fn parse_identity_file(text: &str) -> (String, String, String) {
         .collect();
     assert_eq!(shape, "9999-99-99T99:99:99Z", "created: {created}");
     assert!(created >= "2025", "created: {created}");
-    assert!(recipient.starts_with("age1") && recipient.len() == 62);
-    assert!(secret.starts_with("AGE-SECRET-KEY-1") && secret.len() == 74);
+    if recipient.starts_with("age1pq1") {
+        // 1216 and 32 bytes of Bech32 (8 bits in 5), and the 6-character checksum.
+        assert_eq!(recipient.len(), "age1pq1".len() + 1946 + 6);
+        assert!(secret.starts_with("AGE-SECRET-KEY-PQ-1"));
+        assert_eq!(secret.len(), "AGE-SECRET-KEY-PQ-1".len() + 52 + 6);
+    } else {
+        assert!(recipient.starts_with("age1") && recipient.len() == 62);
+        assert!(secret.starts_with("AGE-SECRET-KEY-1") && secret.len() == 74);
+    }
     (created.to_owned(), recipient.to_owned(), secret.to_owned())
 }
 
@@ -93,6 +100,37 @@ fn keygen_without_o_writes_the_file_to_standard_output() {
     // Every key is new.
     let again = String::from_utf8(run_ok(pli().arg("keygen"))).unwrap();
     assert_ne!(parse_identity_file(&again).2, secret);
+}
+
+#[test]
+fn keygen_pq_writes_a_hybrid_identity_like_age_keygen_pq() {
+    let dir = temp_dir();
+    let path = dir.path().join("pq.key");
+    let output = run(pli().args(["keygen", "--pq", "-o"]).arg(&path));
+    assert!(output.status.success(), "{output:?}");
+    assert!(output.stdout.is_empty());
+    let text = fs::read_to_string(&path).unwrap();
+    let (_, recipient, secret) = parse_identity_file(&text);
+    assert!(recipient.starts_with("age1pq1"), "{recipient:.20}");
+    assert_eq!(
+        String::from_utf8(output.stderr).unwrap(),
+        format!("Public key: {recipient}\n")
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "mode {mode:o}");
+    }
+    // The recipient pli printed is the identity's.
+    let identity: pli_crypto::age::HybridIdentity = secret.parse().unwrap();
+    assert_eq!(identity.to_recipient().to_string(), recipient);
+    // To standard output too, and every key is new.
+    let again = String::from_utf8(run_ok(pli().args(["keygen", "--pq"]))).unwrap();
+    let (_, other, other_secret) = parse_identity_file(&again);
+    assert!(other.starts_with("age1pq1"));
+    assert_ne!(other_secret, secret);
+    assert_eq!(entries(dir.path()), ["pq.key"]);
 }
 
 /// `pli authority check`: a root file saved from the platform page opens with its

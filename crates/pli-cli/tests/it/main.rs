@@ -6,6 +6,8 @@
 //!   and leaves no output file (nor temporary file) behind.
 //! * [`keygen`]: the identity file's format and protection.
 //! * [`usage`]: recipients files, identity files, standard input and output.
+//! * [`typage`]: the post-quantum hybrid keys and files go both ways between `pli` and
+//!   typage (the npm package `age-encryption`), which `typage.mjs` runs under node.
 //! * [`witness`]: `pli witness`'s key file, and a witness served, killed and restarted.
 //!
 //! [`harness`] runs the commands and makes keys and data.
@@ -22,5 +24,6 @@ mod failures;
 mod harness;
 mod interop;
 mod keygen;
+mod typage;
 mod usage;
 mod witness;

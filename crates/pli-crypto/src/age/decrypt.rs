@@ -4,14 +4,14 @@
 use hmac::Mac as _;
 use sha2::Sha256;
 
+use super::FileKey;
 use super::armor::{self, ArmorDecoder};
 use super::encrypt::header_mac_state;
 use super::format::{HeaderParse, parse_header};
+use super::native::{AnyIdentity, CheckedStanza};
 use super::stream::{CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE, NONCE_SIZE, Opened, PayloadKey};
 use super::summary::sealed::Hasher;
 use super::summary::{EncryptSummary, Lengths, Summary};
-use super::x25519::secret::check_stanza;
-use super::{FileKey, Identity};
 use crate::DecryptError;
 
 enum State {
@@ -21,7 +21,7 @@ enum State {
     /// Collecting the header and the payload nonce.
     Header {
         buf: Vec<u8>,
-        identities: Vec<Identity>,
+        identities: Vec<AnyIdentity>,
         reparse: bool,
     },
     /// Opening chunks; `buf` holds less than one encrypted chunk.
@@ -55,7 +55,7 @@ pub struct Decryptor<S: Summary = EncryptSummary> {
     hasher: S::Hasher,
     ciphertext_len: u64,
     plaintext_len: u64,
-    identities: Option<Vec<Identity>>,
+    identities: Option<Vec<AnyIdentity>>,
 }
 
 impl<S: Summary> std::fmt::Debug for Decryptor<S> {
@@ -67,8 +67,10 @@ impl<S: Summary> std::fmt::Debug for Decryptor<S> {
 }
 
 impl Decryptor {
-    /// A decryptor that will try each of `identities` on each stanza of the header.
-    pub fn new(identities: Vec<Identity>) -> Self {
+    /// A decryptor that will try each of `identities` on each stanza of the header:
+    /// X25519 ones ([`Identity`](super::Identity)), hybrid ones
+    /// ([`HybridIdentity`](super::HybridIdentity)), or [`AnyIdentity`]s.
+    pub fn new<I: Into<AnyIdentity>>(identities: impl IntoIterator<Item = I>) -> Self {
         Self {
             state: State::Detect { blank: false },
             armor: None,
@@ -76,7 +78,7 @@ impl Decryptor {
             hasher: Sha256::default(),
             ciphertext_len: 0,
             plaintext_len: 0,
-            identities: Some(identities),
+            identities: Some(identities.into_iter().map(Into::into).collect()),
         }
     }
 
@@ -281,17 +283,19 @@ impl<H: Hasher> Hashing<'_, H> {
     }
 }
 
-/// Tries every identity on every stanza, after checking the shape of every X25519 stanza
-/// (so the outcome does not depend on which identity is tried first).
+/// Tries every identity on every stanza, after checking every stanza of a type Pli
+/// implements (so the outcome does not depend on which identity is tried first).
 fn unwrap_file_key(
     header: &super::Header,
-    identities: &[Identity],
+    identities: &[AnyIdentity],
 ) -> Result<FileKey, DecryptError> {
-    for stanza in header.stanzas() {
-        check_stanza(stanza)?;
-    }
+    let stanzas = header
+        .stanzas()
+        .iter()
+        .map(CheckedStanza::new)
+        .collect::<Result<Vec<_>, _>>()?;
     for identity in identities {
-        for stanza in header.stanzas() {
+        for stanza in &stanzas {
             if let Some(file_key) = identity.unwrap(stanza)? {
                 return Ok(file_key);
             }
@@ -472,8 +476,11 @@ impl<S: Summary> Drop for Decryptor<S> {
 }
 
 /// Decrypts a small object held in memory (a manifest, a key grant).
-pub fn decrypt_to_vec(identities: &[Identity], ciphertext: &[u8]) -> Result<Vec<u8>, DecryptError> {
-    let mut decryptor = Decryptor::new(identities.to_vec());
+pub fn decrypt_to_vec<I: Clone + Into<AnyIdentity>>(
+    identities: &[I],
+    ciphertext: &[u8],
+) -> Result<Vec<u8>, DecryptError> {
+    let mut decryptor = Decryptor::new(identities.iter().cloned());
     let mut out = Vec::with_capacity(ciphertext.len());
     decryptor.update(ciphertext, &mut out)?;
     decryptor.finish(&mut out)?;

@@ -5,14 +5,19 @@ use hmac::{Hmac, KeyInit as _, Mac as _};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
+use super::FileKey;
 use super::format::{self, MAX_STANZAS};
+use super::native::{AnyRecipient, check_compatible};
 use super::stream::{CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE, NONCE_SIZE, PayloadKey, TAG_SIZE};
 use super::summary::sealed::Hasher as _;
 use super::summary::{EncryptSummary, Lengths, Summary};
-use super::{FileKey, Recipient};
 use crate::{Error, random};
 
-/// Encrypts one age file to one or more X25519 recipients, with bounded memory.
+/// Encrypts one age file to one or more recipients, with bounded memory.
+///
+/// The recipients are all X25519 ([`Recipient`](super::Recipient)) or all hybrid
+/// post-quantum ([`HybridRecipient`](super::HybridRecipient)): see
+/// [`EncryptionSeed::new`]. Only the header depends on their type.
 ///
 /// [`update`](Self::update) appends ciphertext to the caller's buffer, which the caller
 /// drains; the encryptor itself holds at most one chunk (64 KiB) of plaintext, because a
@@ -70,11 +75,17 @@ const SEED_VERSION: u8 = 1;
 
 impl EncryptionSeed {
     /// Draws a file key and a nonce, and wraps the key for `recipients` (1 to
-    /// [`MAX_STANZAS`]).
-    pub fn new(recipients: &[Recipient]) -> Result<Self, Error> {
+    /// [`MAX_STANZAS`]): X25519 ones ([`Recipient`](super::Recipient)), hybrid ones
+    /// ([`HybridRecipient`](super::HybridRecipient)), or [`AnyRecipient`]s.
+    ///
+    /// Hybrid and X25519 recipients cannot be mixed ([`Error::MixedRecipients`]): the
+    /// file would be no safer against quantum computers than its X25519 stanzas.
+    pub fn new<R: Clone + Into<AnyRecipient>>(recipients: &[R]) -> Result<Self, Error> {
         if recipients.is_empty() || recipients.len() > MAX_STANZAS {
             return Err(Error::OutOfRange("an age file has 1 to 16 recipients"));
         }
+        let recipients: Vec<AnyRecipient> = recipients.iter().cloned().map(Into::into).collect();
+        check_compatible(&recipients)?;
         let file_key = FileKey(Zeroizing::new(random::bytes::<16>()?));
         let stanzas = recipients
             .iter()
@@ -130,10 +141,11 @@ impl EncryptionSeed {
 }
 
 impl Encryptor {
-    /// Starts a file for `recipients` (1 to [`MAX_STANZAS`]): draws the file key, wraps it
-    /// for each recipient and writes the header and nonce, which come out with the first
-    /// call to [`update`](Self::update) or [`finish`](Self::finish).
-    pub fn new(recipients: &[Recipient]) -> Result<Self, Error> {
+    /// Starts a file for `recipients` (1 to [`MAX_STANZAS`], all X25519 or all hybrid:
+    /// see [`EncryptionSeed::new`]): draws the file key, wraps it for each recipient and
+    /// writes the header and nonce, which come out with the first call to
+    /// [`update`](Self::update) or [`finish`](Self::finish).
+    pub fn new<R: Clone + Into<AnyRecipient>>(recipients: &[R]) -> Result<Self, Error> {
         Self::from_seed(&EncryptionSeed::new(recipients)?)
     }
 
@@ -302,8 +314,8 @@ pub(crate) fn header_mac_state(file_key: &FileKey, header: &[u8]) -> Result<Hmac
 }
 
 /// Encrypts a small object held in memory (a manifest, a key grant).
-pub fn encrypt_to_vec(
-    recipients: &[Recipient],
+pub fn encrypt_to_vec<R: Clone + Into<AnyRecipient>>(
+    recipients: &[R],
     plaintext: &[u8],
 ) -> Result<(Vec<u8>, EncryptSummary), Error> {
     let mut encryptor = Encryptor::new(recipients)?;

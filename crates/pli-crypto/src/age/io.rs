@@ -5,7 +5,7 @@
 
 use std::io::{self, Read, Write};
 
-use super::{Decryptor, EncryptSummary, Encryptor, Identity, Recipient};
+use super::{AnyIdentity, AnyRecipient, Decryptor, EncryptSummary, Encryptor};
 use crate::{DecryptError, Error};
 
 /// Encrypts everything written to it into the inner writer.
@@ -20,8 +20,9 @@ pub struct EncryptWriter<W: Write> {
 }
 
 impl<W: Write> EncryptWriter<W> {
-    /// Starts an age file for `recipients` on `inner`.
-    pub fn new(recipients: &[Recipient], inner: W) -> Result<Self, Error> {
+    /// Starts an age file for `recipients` on `inner` (see
+    /// [`EncryptionSeed::new`](super::EncryptionSeed::new)).
+    pub fn new<T: Clone + Into<AnyRecipient>>(recipients: &[T], inner: W) -> Result<Self, Error> {
         Ok(Self {
             inner,
             encryptor: Encryptor::new(recipients)?,
@@ -75,7 +76,7 @@ const READ_SIZE: usize = 1 << 20;
 
 impl<R: Read> DecryptReader<R> {
     /// Decrypts `inner` with the first of `identities` that matches.
-    pub fn new(identities: Vec<Identity>, inner: R) -> Self {
+    pub fn new<I: Into<AnyIdentity>>(identities: impl IntoIterator<Item = I>, inner: R) -> Self {
         Self {
             inner,
             decryptor: Some(Decryptor::new(identities)),

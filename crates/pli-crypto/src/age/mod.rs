@@ -1,6 +1,11 @@
 //! The age v1 file format ([age-encryption.org/v1](https://age-encryption.org/v1)).
 //!
-//! Written from the specification on RustCrypto and dalek primitives, so that:
+//! Two native recipient types: X25519 ([`Recipient`], [`Identity`]) and, with the
+//! `secret` feature, the MLKEM768-X25519 hybrid post-quantum type ([`HybridRecipient`],
+//! [`HybridIdentity`]); [`AnyRecipient`] and [`AnyIdentity`] hold either.
+//!
+//! Written from the specification on RustCrypto and dalek primitives (and the `hpke`
+//! crate for the hybrid type's HPKE), so that:
 //! * the header is parsed exactly as the spec's ABNF says (the `age` crate accepts some
 //!   headers the spec rejects, such as a stanza without its final short line);
 //! * the number of stanzas ([`MAX_STANZAS`]) and the header size ([`MAX_HEADER_LEN`])
@@ -18,6 +23,7 @@
 
 mod armor;
 mod b64;
+mod bech;
 mod format;
 mod x25519;
 
@@ -27,6 +33,10 @@ mod decrypt;
 mod encrypt;
 #[cfg(feature = "secret")]
 mod io;
+#[cfg(feature = "secret")]
+mod mlkem768x25519;
+#[cfg(feature = "secret")]
+mod native;
 #[cfg(all(feature = "parallel", not(target_arch = "wasm32")))]
 mod parallel;
 #[cfg(feature = "secret")]
@@ -44,6 +54,10 @@ pub use decrypt::{Decryptor, decrypt_to_vec};
 pub use encrypt::{EncryptionSeed, Encryptor, encrypt_to_vec};
 #[cfg(feature = "secret")]
 pub use io::{DecryptReader, EncryptWriter};
+#[cfg(feature = "secret")]
+pub use mlkem768x25519::{HybridIdentity, HybridRecipient};
+#[cfg(feature = "secret")]
+pub use native::{AnyIdentity, AnyRecipient};
 #[cfg(feature = "secret")]
 pub use stream::{
     CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE, TAG_SIZE, ciphertext_len, encrypted_len, x25519_header_len,

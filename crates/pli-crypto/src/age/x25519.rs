@@ -3,10 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use bech32::primitives::decode::CheckedHrpstring;
-use bech32::{Bech32, Hrp};
-use zeroize::Zeroizing;
-
+use super::bech;
 use crate::Error;
 
 const RECIPIENT_HRP: &str = "age";
@@ -35,8 +32,7 @@ impl Recipient {
 
 impl fmt::Display for Recipient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let hrp = Hrp::parse(RECIPIENT_HRP).map_err(|_| fmt::Error)?;
-        f.write_str(&bech32::encode_lower::<Bech32>(hrp, &self.0).map_err(|_| fmt::Error)?)
+        f.write_str(&bech::encode_lower(RECIPIENT_HRP, &self.0).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -50,38 +46,15 @@ impl FromStr for Recipient {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<Self, Error> {
-        decode_bech32(s, RECIPIENT_HRP, "not an age X25519 recipient (age1…)")
-            .map(|bytes| Self(*bytes))
+        let mut bytes = [0; 32];
+        bech::decode_into(
+            s,
+            RECIPIENT_HRP,
+            &mut bytes,
+            "not an age X25519 recipient (age1…)",
+        )?;
+        Ok(Self(bytes))
     }
-}
-
-/// Decodes a Bech32 (not Bech32m) string with exactly `hrp` and 32 bytes of data, and
-/// insists on its canonical form (no stray padding bits, one case throughout).
-///
-/// The data may be a secret key: every copy made here is zeroized when dropped.
-fn decode_bech32(s: &str, hrp: &str, problem: &'static str) -> Result<Zeroizing<[u8; 32]>, Error> {
-    let invalid = || Error::InvalidKey(problem);
-    let parsed = CheckedHrpstring::new::<Bech32>(s).map_err(|_| invalid())?;
-    if parsed.hrp().to_lowercase() != hrp {
-        return Err(invalid());
-    }
-    let mut bytes = Zeroizing::new([0u8; 32]);
-    let mut data = parsed.byte_iter();
-    if data.len() != bytes.len() {
-        return Err(invalid());
-    }
-    bytes
-        .iter_mut()
-        .zip(&mut data)
-        .for_each(|(slot, byte)| *slot = byte);
-    let expected = Hrp::parse(hrp).map_err(|_| invalid())?;
-    let canonical = bech32::encode_lower::<Bech32>(expected, bytes.as_slice())
-        .map(Zeroizing::new)
-        .map_err(|_| invalid())?;
-    if !canonical.eq_ignore_ascii_case(s) {
-        return Err(invalid());
-    }
-    Ok(bytes)
 }
 
 #[cfg(feature = "secret")]
@@ -92,7 +65,6 @@ pub(crate) mod secret {
     use std::fmt;
     use std::str::FromStr;
 
-    use bech32::{Bech32, Hrp};
     use chacha20poly1305::aead::{AeadInOut, KeyInit};
     use chacha20poly1305::{ChaCha20Poly1305, Nonce};
     use hkdf::Hkdf;
@@ -100,9 +72,9 @@ pub(crate) mod secret {
     use x25519_dalek::{PublicKey, StaticSecret};
     use zeroize::Zeroizing;
 
-    use super::{IDENTITY_HRP, Recipient, STANZA_TAG, WRAP_INFO, decode_bech32};
+    use super::{IDENTITY_HRP, Recipient, STANZA_TAG, WRAP_INFO};
     use crate::age::format::Stanza;
-    use crate::age::{FileKey, b64};
+    use crate::age::{FileKey, b64, bech};
     use crate::{DecryptError, Error, random};
 
     /// An X25519 private key, written `AGE-SECRET-KEY-1…`. Zeroized on drop; its
@@ -133,30 +105,22 @@ pub(crate) mod secret {
 
         /// The `AGE-SECRET-KEY-1…` encoding, zeroized when dropped.
         pub fn to_secret_string(&self) -> Result<Zeroizing<String>, Error> {
-            let hrp =
-                Hrp::parse(IDENTITY_HRP).map_err(|_| Error::InvalidKey("identity encoding"))?;
-            bech32::encode_upper::<Bech32>(hrp, self.0.as_bytes())
-                .map(Zeroizing::new)
-                .map_err(|_| Error::InvalidKey("identity encoding"))
+            bech::encode_upper(IDENTITY_HRP, self.0.as_bytes())
         }
 
-        /// Tries to unwrap the file key from one stanza.
+        /// Tries to unwrap the file key from a checked X25519 stanza.
         ///
-        /// `Ok(None)`: the stanza is not an X25519 stanza, or not addressed to this
-        /// identity. `Err`: the stanza is an X25519 stanza that breaks the spec (which
-        /// [`check_stanza`] reports before any key work) or whose shared secret is zero.
-        pub(crate) fn unwrap(&self, stanza: &Stanza) -> Result<Option<FileKey>, DecryptError> {
-            let Some(share) = check_stanza(stanza)? else {
-                return Ok(None);
-            };
-            let shared = self.0.diffie_hellman(&PublicKey::from(share));
+        /// `Ok(None)`: the stanza is not addressed to this identity. `Err`: the share is a
+        /// point of small order (the shared secret is zero), which the spec rejects.
+        pub(crate) fn unwrap(&self, stanza: &Checked) -> Result<Option<FileKey>, DecryptError> {
+            let shared = self.0.diffie_hellman(&PublicKey::from(stanza.share));
             if !shared.was_contributory() {
                 return Err(DecryptError::MalformedHeader);
             }
-            let salt = concat(&share, &self.to_recipient().0);
+            let salt = concat(&stanza.share, &self.to_recipient().0);
             let wrap_key = derive_wrap_key(shared.as_bytes(), &salt)?;
-            let mut file_key = Zeroizing::new([0u8; 16]);
             let (ciphertext, tag) = stanza.body.split_at(16);
+            let mut file_key = Zeroizing::new([0u8; 16]);
             file_key.copy_from_slice(ciphertext);
             let tag =
                 chacha20poly1305::Tag::try_from(tag).map_err(|_| DecryptError::MalformedHeader)?;
@@ -180,18 +144,27 @@ pub(crate) mod secret {
         type Err = Error;
 
         fn from_str(s: &str) -> Result<Self, Error> {
-            decode_bech32(
+            let mut bytes = Zeroizing::new([0; 32]);
+            bech::decode_into(
                 s,
                 IDENTITY_HRP,
+                bytes.as_mut_slice(),
                 "not an age X25519 identity (AGE-SECRET-KEY-1…)",
-            )
-            .map(|bytes| Self::from_bytes(*bytes))
+            )?;
+            Ok(Self::from_bytes(*bytes))
         }
     }
 
+    /// An X25519 stanza of the right shape: its ephemeral share and its body (the
+    /// wrapped file key and its tag).
+    pub(crate) struct Checked {
+        share: [u8; 32],
+        body: [u8; 32],
+    }
+
     /// Checks an X25519 stanza's shape (two arguments, a canonical 32-byte share, a
-    /// 32-byte body) and returns its share; `None` if it is another recipient type.
-    pub(crate) fn check_stanza(stanza: &Stanza) -> Result<Option<[u8; 32]>, DecryptError> {
+    /// 32-byte body); `None` if it is another recipient type.
+    pub(crate) fn check_stanza(stanza: &Stanza) -> Result<Option<Checked>, DecryptError> {
         if stanza.tag() != STANZA_TAG {
             return Ok(None);
         }
@@ -200,10 +173,9 @@ pub(crate) mod secret {
         };
         let share =
             b64::decode_array::<32>(share.as_bytes()).ok_or(DecryptError::MalformedHeader)?;
-        if stanza.body.len() != 32 {
-            return Err(DecryptError::MalformedHeader);
-        }
-        Ok(Some(share))
+        let body = <[u8; 32]>::try_from(stanza.body.as_slice())
+            .map_err(|_| DecryptError::MalformedHeader)?;
+        Ok(Some(Checked { share, body }))
     }
 
     /// `share || recipient`, the HKDF salt.
@@ -249,6 +221,8 @@ pub(crate) mod secret {
 
 #[cfg(test)]
 mod tests {
+    use bech32::{Bech32, Hrp};
+
     use super::*;
 
     // The example from the age specification.

@@ -24,6 +24,7 @@ macro_rules! both_targets {
 }
 
 mod cctv;
+mod hybrid;
 mod objects;
 #[cfg(not(target_arch = "wasm32"))]
 mod roundtrip;

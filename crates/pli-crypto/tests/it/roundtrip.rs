@@ -1,8 +1,10 @@
 //! Property tests (native only): canonical encodings round-trip and reject trailing data;
-//! the streaming API's output does not depend on how the input is split.
+//! the streaming API's output does not depend on how the input is split; any hybrid
+//! identity opens what was encrypted to its recipient, and only that.
 
 use pli_api::{ExchangeId, OrgId, UserId};
-use pli_crypto::age::{Decryptor, Encryptor, Identity};
+use pli_crypto::DecryptError;
+use pli_crypto::age::{Decryptor, Encryptor, HybridIdentity, Identity};
 use pli_crypto::codec::Canonical;
 use pli_crypto::envelope::{Envelope, ObjectRef, Priority};
 use pli_crypto::manifest::{Category, FileEntry, Manifest};
@@ -14,6 +16,12 @@ fn object() -> impl Strategy<Value = ObjectRef> {
     (any::<u64>(), any::<[u8; 32]>()).prop_map(|(size, sha256)| ObjectRef { size, sha256 })
 }
 
+/// A sealed manifest: at most `MAX_SEALED_LEN` bytes, or the envelope does not encode.
+fn manifest_object() -> impl Strategy<Value = ObjectRef> {
+    (0..=pli_crypto::manifest::MAX_SEALED_LEN, any::<[u8; 32]>())
+        .prop_map(|(size, sha256)| ObjectRef { size, sha256 })
+}
+
 fn envelope() -> impl Strategy<Value = Envelope> {
     (
         any::<[[u8; 16]; 5]>(),
@@ -23,7 +31,7 @@ fn envelope() -> impl Strategy<Value = Envelope> {
         any::<bool>(),
         (0u64..u64::MAX - 1, 1u64..1 << 40),
         proptest::option::of(any::<[u8; 16]>()),
-        object(),
+        manifest_object(),
         proptest::collection::vec(object(), 1..8),
         proptest::option::of(proptest::collection::vec(any::<u8>(), 0..64)),
     )
@@ -192,38 +200,27 @@ proptest! {
     }
 }
 
-/// The `age` crate (rage) decrypts what Pli encrypts, and the other way round.
-#[test]
-fn the_age_crate_agrees_both_ways() {
-    use std::io::{Read as _, Write as _};
-    let identity = Identity::generate().unwrap();
-    let secret = identity.to_secret_string().unwrap();
-    let their_identity: age::x25519::Identity = secret.parse().unwrap();
-    for len in [0usize, 1, 65_536, 65_537, 300_000] {
-        let plaintext: Vec<u8> = (0..len).map(|i| (i % 253) as u8).collect();
-        let (ours, _) =
-            pli_crypto::age::encrypt_to_vec(&[identity.to_recipient()], &plaintext).unwrap();
-        let decryptor = age::Decryptor::new(&ours[..]).unwrap();
-        let mut back = Vec::new();
-        decryptor
-            .decrypt(std::iter::once(&their_identity as &dyn age::Identity))
-            .unwrap()
-            .read_to_end(&mut back)
-            .unwrap();
-        assert_eq!(back, plaintext, "{len}");
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
 
-        let recipient = their_identity.to_public();
-        let encryptor =
-            age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
-                .unwrap();
-        let mut theirs = Vec::new();
-        let mut writer = encryptor.wrap_output(&mut theirs).unwrap();
-        writer.write_all(&plaintext).unwrap();
-        writer.finish().unwrap();
-        assert_eq!(
-            pli_crypto::age::decrypt_to_vec(std::slice::from_ref(&identity), &theirs).unwrap(),
-            plaintext,
-            "{len}"
-        );
+    /// Whatever the seed of the hybrid identity and the plaintext, the file opens with the
+    /// identity and not with another one (which differs from it in one bit).
+    #[test]
+    fn hybrid_identities_open_their_files_only(
+        seed in any::<[u8; 32]>(),
+        flip in 0usize..256,
+        plaintext in proptest::collection::vec(any::<u8>(), 0..3000),
+    ) {
+        let identity = HybridIdentity::from_bytes(&seed).unwrap();
+        let parsed: HybridIdentity = identity.to_secret_string().unwrap().parse().unwrap();
+        prop_assert_eq!(parsed.to_bytes(), identity.to_bytes());
+        let recipient = identity.to_recipient();
+        prop_assert_eq!(&recipient.to_string().parse::<pli_crypto::age::HybridRecipient>().unwrap(), &recipient);
+        let (sealed, _) = pli_crypto::age::encrypt_to_vec(&[recipient], &plaintext).unwrap();
+        prop_assert_eq!(pli_crypto::age::decrypt_to_vec(&[identity], &sealed).unwrap(), plaintext);
+        let mut other = seed;
+        other[flip / 8] ^= 1 << (flip % 8);
+        let other = HybridIdentity::from_bytes(&other).unwrap();
+        prop_assert_eq!(pli_crypto::age::decrypt_to_vec(&[other], &sealed), Err(DecryptError::NoMatch));
     }
 }
