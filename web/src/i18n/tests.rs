@@ -291,7 +291,9 @@ fn a_throttled_login_says_the_real_wait_and_warns_before_the_last_attempt() {
     );
     assert_eq!(
         attempts_hint_in(Lang::Fr, &left(0)).as_deref(),
-        Some("C'était le dernier essai\u{a0}: la connexion depuis cet appareil est suspendue pendant 15 minutes.")
+        Some(
+            "C'était le dernier essai\u{a0}: la connexion depuis cet appareil est suspendue pendant 15 minutes."
+        )
     );
     assert_eq!(attempts_hint_in(Lang::Fr, &Attempts::default()), None);
 }

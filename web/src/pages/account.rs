@@ -8,8 +8,8 @@ use leptos::prelude::*;
 use pli_api::messages::TotpSetupResponse;
 
 use super::ErrorBox;
-use super::dialog::{Reauth, ReauthDialog, report};
 use super::auth::{Messages, MyFingerprints, NewPassword, Submit, check_passwords, last_error};
+use super::dialog::{Reauth, ReauthDialog, report};
 use crate::app::{Auth, Ctx, me};
 use crate::i18n::t;
 use crate::protocol::WorkerError;

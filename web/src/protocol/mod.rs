@@ -38,8 +38,8 @@ mod send;
 
 pub use admin::{
     Audit, AuditSource, Certify, CreateOrg, DirectoryNames, Grant, Invite, KeyGeneration,
-    KeyHistory, ListOrgs, MembersOf, Remove, Reset, Rotate, SetRetention, SetSecondFactor, SuspendKey, VerifiedKey,
-    VerifyAudit, WithdrawInvitation,
+    KeyHistory, ListOrgs, MembersOf, Remove, Reset, Rotate, SetRetention, SetSecondFactor,
+    SuspendKey, VerifiedKey, VerifyAudit, WithdrawInvitation,
 };
 pub use auth::{
     Accept, ChangePassword, EndSession, ExportRoot, Fingerprints, ImportRoot, Kit, KitView,

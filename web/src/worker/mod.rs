@@ -308,7 +308,9 @@ async fn handle(
             answer(&r, &())
         }
         Request::SetSecondFactor(r) => {
-            session()?.set_second_factor(&r.org, r.second_factor).await?;
+            session()?
+                .set_second_factor(&r.org, r.second_factor)
+                .await?;
             answer(&r, &())
         }
         Request::WithdrawInvitation(r) => {
