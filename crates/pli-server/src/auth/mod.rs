@@ -133,15 +133,23 @@ fn check(user: &User, policy: Policy) -> Result<(), ApiError> {
     }
 }
 
-/// Fails with [`ApiError::TotpSetupRequired`] if the account's organisation requires a
-/// second factor (asked only of members without one, so it costs the others nothing).
+/// Fails with [`ApiError::TotpSetupRequired`] if the account must have a second factor
+/// and has none: an admin always (sending and reading included), a member when their
+/// organisation requires it (asked only of accounts without one, so it costs the others
+/// nothing).
 pub async fn second_factor_policy(state: &AppState, user: &User) -> Result<(), ApiError> {
+    if user.totp_enabled {
+        return Ok(());
+    }
+    if user.role != Role::Member {
+        return Err(ApiError::TotpSetupRequired);
+    }
     let org = state
         .store
         .org(&user.org_id)
         .await?
         .ok_or_else(|| ApiError::internal("user without organisation"))?;
-    if org.second_factor == SecondFactor::Required && !user.totp_enabled {
+    if org.second_factor == SecondFactor::Required {
         Err(ApiError::TotpSetupRequired)
     } else {
         Ok(())

@@ -459,11 +459,17 @@ async fn admins_need_totp_codes_are_single_use_and_sensitive_actions_need_reauth
         .certify(&court, &admin.session.me.user_id)
         .await
         .unwrap();
-    // Without TOTP, admin functions are closed.
+    // Without TOTP, admin functions are closed, and so are the organisation's plis.
     let error = admin.session.members(&court).await.unwrap_err();
     assert_eq!(
         (error.status(), error.code()),
         (Some(403), pli_api::ErrorCode::TotpSetupRequired)
+    );
+    let error = admin.session.inbox().await.unwrap_err();
+    assert_eq!(
+        error.code(),
+        pli_api::ErrorCode::TotpSetupRequired,
+        "{error:?}"
     );
     admin.enable_totp().await;
     admin.session.members(&court).await.unwrap();
