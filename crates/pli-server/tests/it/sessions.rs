@@ -207,16 +207,7 @@ async fn an_organisation_requires_two_factor_of_its_members() {
     // Turned on, everything works again; it cannot be turned off.
     w.greffier.enable_totp().await;
     w.greffier.session.inbox().await.unwrap();
-    let secret = w.greffier.totp.clone().unwrap();
-    sqlx::query("UPDATE users SET totp_last_step = 0")
-        .execute(&pool)
-        .await
-        .unwrap();
-    w.greffier
-        .session
-        .reauth(PASSWORD, Some(&super::harness::totp_now(&secret, 0)))
-        .await
-        .unwrap();
+    reauth_with_code(&pool, &w.greffier).await;
     let kept = w.greffier.session.totp_disable().await.unwrap_err();
     assert_eq!(kept.code(), ErrorCode::TotpMandatory, "{kept:?}");
 
@@ -232,31 +223,14 @@ async fn an_organisation_requires_two_factor_of_its_members() {
         .await
         .unwrap_err();
     assert_eq!(stale.code(), ErrorCode::ReauthRequired, "{stale:?}");
-    sqlx::query("UPDATE users SET totp_last_step = 0")
-        .execute(&pool)
-        .await
-        .unwrap();
-    let admin_code = super::harness::totp_now(w.court_admin.totp.as_deref().unwrap(), 0);
-    w.court_admin
-        .session
-        .reauth(PASSWORD, Some(&admin_code))
-        .await
-        .unwrap();
+    reauth_with_code(&pool, &w.court_admin).await;
     w.court_admin
         .session
         .set_second_factor(&w.court, SecondFactor::Optional)
         .await
         .unwrap();
     // Relaxed, the member may turn theirs off (after proving the password again).
-    sqlx::query("UPDATE users SET totp_last_step = 0")
-        .execute(&pool)
-        .await
-        .unwrap();
-    w.greffier
-        .session
-        .reauth(PASSWORD, Some(&super::harness::totp_now(&secret, 0)))
-        .await
-        .unwrap();
+    reauth_with_code(&pool, &w.greffier).await;
     w.greffier.session.totp_disable().await.unwrap();
 
     let audit = w
@@ -279,4 +253,15 @@ async fn an_organisation_requires_two_factor_of_its_members() {
         ],
         "{audit:?}"
     );
+}
+
+/// `person` proves their password and a current code again (the time steps used so far
+/// forgotten, so that a code of this step is accepted once more).
+async fn reauth_with_code(pool: &sqlx::AnyPool, person: &super::harness::Person) {
+    sqlx::query("UPDATE users SET totp_last_step = 0")
+        .execute(pool)
+        .await
+        .unwrap();
+    let code = super::harness::totp_now(person.totp.as_deref().unwrap(), 0);
+    person.session.reauth(PASSWORD, Some(&code)).await.unwrap();
 }
