@@ -142,6 +142,24 @@ async fn a_member_closes_another_session_changes_their_password_and_sees_the_tot
         .click("[data-testid=totp-off] summary")
         .await
         .unwrap();
+    // Only a password and a code are typed here: a wrong password is called that (not
+    // the login's « adresse, mot de passe ou clé de compte »).
+    browser
+        .fill("#totp-off-password", "pas le bon mot de passe")
+        .await
+        .unwrap();
+    browser
+        .fill("#totp-off-code", &pli_e2e::cast::totp(&secret, 1).unwrap())
+        .await
+        .unwrap();
+    browser
+        .click("[data-testid=totp-off-submit]")
+        .await
+        .unwrap();
+    browser
+        .wait_for_text("Mot de passe incorrect.", Duration::from_secs(30))
+        .await
+        .unwrap();
     browser
         .fill("#totp-off-password", NEW_PASSWORD)
         .await

@@ -492,6 +492,24 @@ async fn journey_5_session_ended_and_access_removed() {
     let refused = text(&browser, "[data-testid=relogin-refused]").await;
     assert!(refused.contains("Connexion refusée"), "{refused}");
     browser.record("access-removed-refused").await.unwrap();
+    // The relay said the session ended: the browser let the keys go at once. The account
+    // page behind the dialog can no longer show what only they give (their fingerprints).
+    browser.goto("#/account").await.unwrap();
+    browser
+        .find("dialog[open] [data-testid=session-ended]")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        browser
+            .wait_for(
+                "[data-testid=my-signing-fingerprint]",
+                Duration::from_secs(3)
+            )
+            .await
+            .is_err(),
+        "the keys outlived the session"
+    );
     // Another account can log in from here.
     browser.click("[data-testid=relogin-other]").await.unwrap();
     browser.find("#login-email").await.unwrap();

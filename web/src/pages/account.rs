@@ -129,7 +129,7 @@ fn TotpOff() -> impl IntoView {
                     ctx.auth.set(Auth::Ready(Box::new(me)));
                     crate::pages::dialog::focus_later("totp-title");
                 }
-                Err(e) => set_error.set(Some(e)),
+                Err(e) => set_error.set(Some(super::dialog::password_only(e))),
             }
             set_busy.set(false);
         });

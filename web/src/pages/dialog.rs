@@ -182,6 +182,19 @@ pub fn report(error: WriteSignal<Option<WorkerError>>, e: WorkerError) {
     }
 }
 
+/// An error of a form where only the password (and a code) was typed, not an address nor
+/// an account key: a refused password says it is the password (with the attempts left).
+pub fn password_only(error: WorkerError) -> WorkerError {
+    if error.code == ErrorCode::InvalidCredentials {
+        WorkerError {
+            code: ErrorCode::WrongPassword,
+            ..error
+        }
+    } else {
+        error
+    }
+}
+
 /// Moves focus to the element `id` once it is drawn (after an action's result appears).
 pub fn focus_later(id: &'static str) {
     request_animation_frame(move || {
@@ -234,10 +247,7 @@ pub fn ReauthDialog(gate: Reauth) -> impl IntoView {
                     gate.open.set(false);
                 }
                 // Only the password was typed here: say that it is the password.
-                Err(e) if e.code == ErrorCode::InvalidCredentials => {
-                    set_error.set(Some(WorkerError::new(ErrorCode::WrongPassword, e.detail)));
-                }
-                Err(e) => set_error.set(Some(e)),
+                Err(e) => set_error.set(Some(password_only(e))),
             }
             set_busy.set(false);
         });

@@ -49,6 +49,9 @@ struct State {
     windows: HashMap<u32, Rc<RefCell<Window>>>,
     /// The size of the directory's log last kept in this browser for the session.
     kept_log: u64,
+    /// Whose session the relay said had ended, until someone logs in: the keys are
+    /// forgotten at once, the exchanges they opened wait for them (and them only).
+    ended: Option<UserId>,
 }
 
 /// The size of the directory's log last kept for the session (0: none yet).
@@ -74,10 +77,17 @@ fn with_state<T>(f: impl FnOnce(&mut State) -> T) -> Result<T, WorkerError> {
         .ok_or_else(|| WorkerError::new(ErrorCode::Internal, "worker not started"))
 }
 
-/// The session, for one request.
+/// The session, for one request. After the relay ended it, requests are told so (as the
+/// relay would tell them) until someone logs in again.
 fn session() -> Result<Rc<Session>, WorkerError> {
-    with_state(|s| s.session.clone())?
-        .ok_or_else(|| WorkerError::new(ErrorCode::Locked, "no unlocked session"))
+    with_state(|s| match (&s.session, &s.ended) {
+        (Some(session), _) => Ok(Rc::clone(session)),
+        (None, Some(_)) => Err(WorkerError::new(
+            ErrorCode::Unauthenticated,
+            "the session ended: log in again",
+        )),
+        (None, None) => Err(WorkerError::new(ErrorCode::Locked, "no unlocked session")),
+    })?
 }
 
 /// Applies `change` to the session, if it is still `user`'s (they did not log out, nor
@@ -101,12 +111,26 @@ async fn refresh(session: &Session) -> Result<pli_api::messages::Me, WorkerError
     Ok(me)
 }
 
+/// The relay says the session ended (logged out elsewhere, timed out, access removed):
+/// the unlocked keys go at once, not at the next log-in.
+fn session_ended() {
+    let _ = with_state(|s| {
+        if let Some(old) = s.session.take() {
+            s.ended = Some(old.me.user_id);
+        }
+    });
+}
+
 fn set_session(session: Option<Session>) -> Result<(), WorkerError> {
     with_state(|s| {
         // The same person logging in again (their session had ended) keeps the exchanges
         // they opened: the page still shows them, with their "Enregistrer" buttons.
-        let same = matches!((&s.session, &session),
-            (Some(old), Some(new)) if old.me.user_id == new.me.user_id);
+        let previous = s
+            .session
+            .as_ref()
+            .map(|old| old.me.user_id)
+            .or(s.ended.take());
+        let same = matches!((previous, &session), (Some(old), Some(new)) if old == new.me.user_id);
         if !same {
             s.opened.clear();
         }
@@ -124,6 +148,7 @@ pub fn start() {
             opened: HashMap::new(),
             windows: HashMap::new(),
             kept_log: 0,
+            ended: None,
         });
     });
     let handler = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
@@ -158,7 +183,18 @@ pub fn start() {
         }
         wasm_bindgen_futures::spawn_local(async move {
             let result = match serde_json::from_str::<Request>(&json) {
-                Ok(request) => handle(id, request, files).await,
+                Ok(request) => {
+                    let ends_session = request.ends_session_on_unauthenticated();
+                    let result = handle(id, request, files).await;
+                    if ends_session
+                        && result
+                            .as_ref()
+                            .is_err_and(|e| e.code == ErrorCode::Unauthenticated)
+                    {
+                        session_ended();
+                    }
+                    result
+                }
                 Err(e) => Err(WorkerError::new(ErrorCode::BadRequest, e.to_string())),
             };
             match result {
