@@ -761,9 +761,16 @@ async fn a_second_admin_receives_the_keys_from_the_first() {
         second.session.org_keys.keys().copied().collect::<Vec<_>>(),
         vec![1]
     );
+    // An admin reads no pli before turning two-factor on.
+    let refused = second.session.open(&id).await.unwrap_err();
+    assert_eq!(
+        refused.code(),
+        pli_api::ErrorCode::TotpSetupRequired,
+        "{refused:?}"
+    );
+    second.enable_totp().await;
     let received = second.session.open(&id).await.unwrap();
     assert_eq!(received.manifest.subject, "S");
-    second.enable_totp().await;
     assert_eq!(second.session.rotate_org_key().await.unwrap(), 2);
     let members = w.court_admin.session.members(&w.court).await.unwrap();
     assert_eq!(members.retention_days, 30);
