@@ -84,7 +84,7 @@ pub async fn enforce(
     } else if policy != Policy::Public {
         let auth = authenticate(&state, request.headers(), request.method()).await?;
         check(&auth.user, policy)?;
-        if policy == Policy::Member && !auth.user.totp_enabled {
+        if policy == Policy::Member {
             second_factor_policy(&state, &auth.user).await?;
         }
         request.extensions_mut().insert(auth);
@@ -144,11 +144,7 @@ pub async fn second_factor_policy(state: &AppState, user: &User) -> Result<(), A
     if user.role != Role::Member {
         return Err(ApiError::TotpSetupRequired);
     }
-    let org = state
-        .store
-        .org(&user.org_id)
-        .await?
-        .ok_or_else(|| ApiError::internal("user without organisation"))?;
+    let org = crate::routes::common::own_org(state, user).await?;
     if org.second_factor == SecondFactor::Required {
         Err(ApiError::TotpSetupRequired)
     } else {

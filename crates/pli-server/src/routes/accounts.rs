@@ -349,11 +349,7 @@ pub(super) async fn totp_disable(
         return Err(ApiError::Forbidden);
     }
     auth.require_recent_reauth(state.config.limits.reauth_minutes)?;
-    let org = state
-        .store
-        .org(&auth.user.org_id)
-        .await?
-        .ok_or_else(|| ApiError::internal("user without organisation"))?;
+    let org = common::own_org(&state, &auth.user).await?;
     if org.second_factor == pli_api::SecondFactor::Required {
         return Err(ApiError::conflict(
             ErrorCode::TotpMandatory,

@@ -10,7 +10,7 @@ use crate::app::AppState;
 use crate::audit::to_hex;
 use crate::auth::secrets;
 use crate::error::ApiError;
-use crate::store::directory::{SignedBlob, UserCertRow};
+use crate::store::directory::{Org, SignedBlob, UserCertRow};
 use crate::store::users::{Credentials, User};
 
 /// Lowercase, trimmed, plausible address.
@@ -187,13 +187,18 @@ pub(crate) fn fingerprint_hex(key: &VerifyingKey) -> String {
     to_hex(&key.fingerprint().0)
 }
 
-/// The account as the API describes it.
-pub(crate) async fn me(state: &AppState, user: &User) -> Result<Me, ApiError> {
-    let org = state
+/// The organisation an account belongs to (every account has one).
+pub(crate) async fn own_org(state: &AppState, user: &User) -> Result<Org, ApiError> {
+    state
         .store
         .org(&user.org_id)
         .await?
-        .ok_or_else(|| ApiError::internal("user without organisation"))?;
+        .ok_or_else(|| ApiError::internal("user without organisation"))
+}
+
+/// The account as the API describes it.
+pub(crate) async fn me(state: &AppState, user: &User) -> Result<Me, ApiError> {
+    let org = own_org(state, user).await?;
     Ok(Me {
         user_id: user.id,
         email: user.email.clone(),

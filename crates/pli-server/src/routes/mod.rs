@@ -18,7 +18,7 @@ use crate::error::ApiError;
 
 mod accounts;
 mod audit;
-mod common;
+pub(crate) mod common;
 mod directory;
 mod events;
 mod exchanges;

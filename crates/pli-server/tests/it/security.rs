@@ -325,6 +325,14 @@ async fn simultaneous_guesses(app: &TestApp, email: &str, count: usize) -> Vec<(
     answers
 }
 
+/// How many of `answers` had this status and error code.
+fn answered(answers: &[(u16, String)], status: u16, code: &str) -> usize {
+    answers
+        .iter()
+        .filter(|(s, c)| *s == status && c == code)
+        .count()
+}
+
 /// An account admitted with the platform admin as its inviter, for the guessing tests.
 async fn guessable(app: &TestApp) -> Person {
     let platform = app.platform_admin().await;
@@ -350,14 +358,8 @@ async fn a_burst_of_simultaneous_guesses_gets_no_more_checks_than_the_limit() {
     let app = spawn_app_with(Backend::Sqlite, |c| c.limits.password_hashes = 64).await;
     let victim = guessable(&app).await;
     let answers = simultaneous_guesses(&app, &victim.email, 20).await;
-    let checked = answers
-        .iter()
-        .filter(|(status, code)| *status == 401 && code == "invalid_credentials")
-        .count();
-    let refused = answers
-        .iter()
-        .filter(|(status, code)| *status == 429 && code == "rate_limited")
-        .count();
+    let checked = answered(&answers, 401, "invalid_credentials");
+    let refused = answered(&answers, 429, "rate_limited");
     assert_eq!((checked, refused), (5, 15), "{answers:?}");
     // The right password from the same address waits too, as one more guess would.
     let error = Session::login(
@@ -385,14 +387,8 @@ async fn past_the_hashing_slots_logins_are_told_busy_at_once_and_lose_no_attempt
     .await;
     let victim = guessable(&app).await;
     let answers = simultaneous_guesses(&app, &victim.email, 8).await;
-    let busy = answers
-        .iter()
-        .filter(|(status, code)| *status == 503 && code == "busy")
-        .count();
-    let checked = answers
-        .iter()
-        .filter(|(status, code)| *status == 401 && code == "invalid_credentials")
-        .count();
+    let busy = answered(&answers, 503, "busy");
+    let checked = answered(&answers, 401, "invalid_credentials");
     assert!(busy >= 1, "one slot, eight at once: {answers:?}");
     assert_eq!(busy + checked, 8, "{answers:?}");
     // Only the checked ones were counted: the next failure says so.
