@@ -94,6 +94,11 @@ vocabulary! {
         Unavailable = "unavailable",
         /// The relay is checking as many passwords as it can at once; retry in a moment.
         Busy = "busy",
+        /// The passkey's answer does not verify (another site's, replayed, or a ceremony
+        /// that expired or was already used).
+        PasskeyInvalid = "passkey_invalid",
+        /// Passkeys need the relay to be reached by a domain name (not an IP address).
+        PasskeyUnavailable = "passkey_unavailable",
         /// A bug or an unexpected failure on the relay (the detail is in its log only).
         Internal = "internal",
 
@@ -166,6 +171,11 @@ vocabulary! {
         RootFileOther = "root_file_other",
         /// The root cannot be taken off the relay before it is saved as a root file.
         RootNotSaved = "root_not_saved",
+        /// The browser or the authenticator cannot use passkeys to unlock keys (no
+        /// WebAuthn, or no PRF extension).
+        PasskeyUnsupported = "passkey_unsupported",
+        /// What the passkey gave does not unlock the keys sealed with it.
+        PasskeyUnlock = "passkey_unlock",
         /// A code this version does not know (sent by a newer relay).
         Unknown = "unknown",
     }
@@ -222,6 +232,6 @@ mod tests {
         assert!(!ErrorCode::Network.is_relay());
         assert!(!ErrorCode::Cancelled.is_relay());
         assert!(ErrorCode::relay_codes().all(ErrorCode::is_relay));
-        assert_eq!(ErrorCode::relay_codes().count(), 41);
+        assert_eq!(ErrorCode::relay_codes().count(), 43);
     }
 }

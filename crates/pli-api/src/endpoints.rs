@@ -259,6 +259,18 @@ endpoints! {
     TotpConfirm: Post "/api/me/totp/confirm" {} => messages::TotpCode => NoBody;
     /// Turns two-factor authentication off (members only; a recent password proof, which asks the code).
     TotpDisable: Post "/api/me/totp/disable" {} => NoBody => NoBody;
+    /// Starts adding a passkey (a recent password proof first).
+    PasskeyRegisterBegin: Post "/api/me/passkeys/begin" {} => NoBody => messages::PasskeyCeremony;
+    /// Adds the passkey, with what it unlocks sealed under its PRF output.
+    PasskeyRegister: Post "/api/me/passkeys" {} => messages::PasskeyRegistration => messages::PasskeyInfo;
+    /// My passkeys.
+    MyPasskeys: Get "/api/me/passkeys" {} => NoBody => Vec<messages::PasskeyInfo>;
+    /// Removes one of my passkeys (a recent password proof first).
+    RemovePasskey: Delete "/api/me/passkeys/{id}" { id: String } => NoBody => NoBody;
+    /// Starts a passkey login for an address.
+    PasskeyLoginStart: Post "/api/auth/passkey/begin" {} => messages::PasskeyLoginBegin => messages::PasskeyCeremony;
+    /// Logs in with a passkey's assertion; answers what that passkey unlocks.
+    PasskeyLogin: Post "/api/auth/passkey" {} => messages::PasskeyLoginRequest => messages::PasskeyLoginResponse;
     /// The organisation keys wrapped for me.
     MyGrants: Get "/api/me/grants" {} => NoBody => messages::MyGrants;
     /// Checks an invitation token.
@@ -394,6 +406,6 @@ mod tests {
                 d.path
             );
         }
-        assert_eq!(ALL.len(), 56);
+        assert_eq!(ALL.len(), 62);
     }
 }

@@ -88,6 +88,7 @@ impl ClientError {
             Self::Crypto(pli_crypto::Error::AccountKeyNeeded) => ErrorCode::AccountKeyNeeded,
             Self::Crypto(pli_crypto::Error::AccountKeyTypo) => ErrorCode::AccountKeyTypo,
             Self::Crypto(pli_crypto::Error::WrongPassphrase) => ErrorCode::RootPassphrase,
+            Self::Crypto(pli_crypto::Error::PasskeyUnlock) => ErrorCode::PasskeyUnlock,
             Self::Crypto(pli_crypto::Error::Encoding {
                 what: "root file", ..
             }) => ErrorCode::RootFileInvalid,

@@ -38,6 +38,7 @@ mod authority;
 mod directory;
 mod log;
 mod monitor;
+mod passkey;
 pub use log::KnownLog;
 pub use monitor::MonitorReport;
 mod plan;

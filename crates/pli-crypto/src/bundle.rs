@@ -94,23 +94,7 @@ impl KeyBundle {
     /// Opens a sealed bundle of `user_id`. Any failure (wrong password, altered or
     /// swapped bundle) is [`Error::WrongPassword`]: they cannot be told apart.
     pub fn open(sealed: &[u8], key: &BundleKey, user_id: &UserId) -> Result<Self, Error> {
-        let (&version, rest) = sealed.split_first().ok_or(Error::WrongPassword)?;
-        let (nonce, rest) = rest.split_first_chunk::<24>().ok_or(Error::WrongPassword)?;
-        let (body, tag) = rest.split_last_chunk::<16>().ok_or(Error::WrongPassword)?;
-        if !(1..=VERSION).contains(&version) {
-            return Err(Error::WrongPassword);
-        }
-        let cipher = XChaCha20Poly1305::new_from_slice(key.0.as_slice())
-            .map_err(|_| Error::WrongPassword)?;
-        let mut plaintext = Zeroizing::new(body.to_vec());
-        cipher
-            .decrypt_inout_detached(
-                &XNonce::from(*nonce),
-                &aad(user_id),
-                plaintext.as_mut_slice().into(),
-                &(*tag).into(),
-            )
-            .map_err(|_| Error::WrongPassword)?;
+        let plaintext = open_sealed(sealed, &key.0, &aad(user_id), 1..=VERSION)?;
         let bundle = Self::from_canonical(&plaintext).map_err(|_| Error::WrongPassword)?;
         if bundle.user_id != *user_id {
             return Err(Error::WrongPassword);
@@ -125,22 +109,57 @@ fn seal_bytes(
     key: &BundleKey,
     user_id: &UserId,
 ) -> Result<Vec<u8>, Error> {
+    seal(version, plaintext, &key.0, &aad(user_id))
+}
+
+/// `version || nonce (24) || XChaCha20-Poly1305(key, nonce, aad, plaintext)`, the
+/// shape of every secret a person's client seals for the relay to keep.
+pub(crate) fn seal(
+    version: u8,
+    plaintext: &[u8],
+    key: &[u8; 32],
+    aad: &[u8],
+) -> Result<Vec<u8>, Error> {
     let mut body = Zeroizing::new(plaintext.to_vec());
     let nonce = random::bytes::<24>()?;
-    let cipher = XChaCha20Poly1305::new_from_slice(key.0.as_slice()).map_err(|_| Error::Random)?;
+    let cipher = XChaCha20Poly1305::new_from_slice(key).map_err(|_| Error::Random)?;
     let tag = cipher
-        .encrypt_inout_detached(
-            &XNonce::from(nonce),
-            &aad(user_id),
-            body.as_mut_slice().into(),
-        )
-        .map_err(|_| Error::OutOfRange("key bundle"))?;
+        .encrypt_inout_detached(&XNonce::from(nonce), aad, body.as_mut_slice().into())
+        .map_err(|_| Error::OutOfRange("sealed value"))?;
     let mut sealed = Vec::with_capacity(1 + 24 + body.len() + 16);
     sealed.push(version);
     sealed.extend_from_slice(&nonce);
     sealed.extend_from_slice(&body);
     sealed.extend_from_slice(&tag);
     Ok(sealed)
+}
+
+/// Opens what [`seal`] sealed with a version in `versions`. Any failure (wrong key,
+/// altered or swapped value, unknown version) is [`Error::WrongPassword`]: they cannot
+/// be told apart.
+pub(crate) fn open_sealed(
+    sealed: &[u8],
+    key: &[u8; 32],
+    aad: &[u8],
+    versions: std::ops::RangeInclusive<u8>,
+) -> Result<Zeroizing<Vec<u8>>, Error> {
+    let (version, rest) = sealed.split_first().ok_or(Error::WrongPassword)?;
+    let (nonce, rest) = rest.split_first_chunk::<24>().ok_or(Error::WrongPassword)?;
+    let (body, tag) = rest.split_last_chunk::<16>().ok_or(Error::WrongPassword)?;
+    if !versions.contains(version) {
+        return Err(Error::WrongPassword);
+    }
+    let cipher = XChaCha20Poly1305::new_from_slice(key).map_err(|_| Error::WrongPassword)?;
+    let mut plaintext = Zeroizing::new(body.to_vec());
+    cipher
+        .decrypt_inout_detached(
+            &XNonce::from(*nonce),
+            aad,
+            plaintext.as_mut_slice().into(),
+            &(*tag).into(),
+        )
+        .map_err(|_| Error::WrongPassword)?;
+    Ok(plaintext)
 }
 
 fn aad(user_id: &UserId) -> Vec<u8> {

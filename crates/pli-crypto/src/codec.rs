@@ -54,6 +54,9 @@ pub enum Domain {
     /// The last checkpoint of the key directory's log a person verified, signed by them
     /// (kept by the relay, so that it cannot show them an older log unnoticed).
     SeenCheckpoint,
+    /// What a passkey unlocks on a device (a person's key bundle and account key),
+    /// sealed under a key derived from the passkey's PRF output.
+    PasskeyUnlock,
 }
 
 impl Domain {
@@ -72,6 +75,7 @@ impl Domain {
             Self::Revocation => b"pli/v1/revocation\0",
             Self::LogPolicy => b"pli/v1/log-policy\0",
             Self::SeenCheckpoint => b"pli/v1/seen-checkpoint\0",
+            Self::PasskeyUnlock => b"pli/v1/passkey-unlock\0",
         }
     }
 
@@ -90,6 +94,7 @@ impl Domain {
             Self::Revocation => "revocation",
             Self::LogPolicy => "log policy",
             Self::SeenCheckpoint => "seen checkpoint",
+            Self::PasskeyUnlock => "passkey unlock",
         }
     }
 }

@@ -95,4 +95,8 @@ pub enum Error {
     /// The passphrase does not open this root file (or the file was altered).
     #[error("wrong passphrase for this root file (or the file was altered)")]
     WrongPassphrase,
+    /// What this passkey gave does not open what was sealed with it (another passkey,
+    /// an authenticator without the PRF extension, or a value altered on the relay).
+    #[error("this passkey does not unlock these keys")]
+    PasskeyUnlock,
 }

@@ -43,6 +43,8 @@ pub mod bundle;
 #[cfg(feature = "secret")]
 pub mod grant;
 #[cfg(feature = "secret")]
+pub mod passkey;
+#[cfg(feature = "secret")]
 mod random;
 
 pub use error::{DecryptError, Error};

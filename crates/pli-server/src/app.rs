@@ -46,6 +46,9 @@ pub struct Shared {
     pub password_hashes: Arc<tokio::sync::Semaphore>,
     /// The key directory's transparency log: checkpoints and witnesses.
     pub log: Arc<crate::log::LogService>,
+    /// The WebAuthn relying party for passkeys; none when the public URL's host is not a
+    /// domain name (an IP address), where browsers refuse passkeys.
+    pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
     /// When this replica last wrote each session's activity time (a cache that only
     /// spares duplicate writes; nothing depends on it).
     touches: std::sync::Mutex<std::collections::HashMap<String, u64>>,
@@ -95,8 +98,10 @@ impl AppState {
         let password_hashes = Arc::new(tokio::sync::Semaphore::new(
             config.limits.password_hashes.max(1),
         ));
+        let webauthn = crate::routes::passkeys::relying_party(&config.public_url)?.map(Arc::new);
         Ok(Self(Arc::new(Shared {
             log,
+            webauthn,
             password_hashes,
             config,
             store,
@@ -196,9 +201,16 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let mut config = config;
-        if config.listen.port() == 0 && config.public_url == format!("http://{}", config.listen) {
-            // Port 0 (tests): the public URL is the address actually bound.
-            config.public_url = format!("http://{}", listener.local_addr()?);
+        if config.listen.port() == 0 {
+            // Port 0 (tests): the public URL is the address actually bound — or, for a
+            // public URL without a port (`http://localhost`, so that passkeys work: they
+            // need a domain name), that URL with the port bound.
+            let port = listener.local_addr()?.port();
+            if config.public_url == format!("http://{}", config.listen) {
+                config.public_url = format!("http://{}", listener.local_addr()?);
+            } else if config.public_url == "http://localhost" {
+                config.public_url = format!("http://localhost:{port}");
+            }
         }
         let state = AppState::new(config, store, blobs, server_key).await?;
         let setup_token = issue_setup_token(&state).await?;

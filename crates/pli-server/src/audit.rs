@@ -52,6 +52,10 @@ pub enum Action {
     TotpEnabled,
     /// A member turned two-factor authentication off.
     TotpDisabled,
+    /// Someone added a passkey to their account.
+    PasskeyAdded,
+    /// Someone removed one of their passkeys.
+    PasskeyRemoved,
     /// Someone invited into an organisation.
     MemberInvited,
     /// A new set-up link issued to a member who lost their password.
@@ -97,6 +101,8 @@ impl Action {
             Self::PasswordChanged => "password.changed",
             Self::TotpEnabled => "totp.enabled",
             Self::TotpDisabled => "totp.disabled",
+            Self::PasskeyAdded => "passkey.added",
+            Self::PasskeyRemoved => "passkey.removed",
             Self::MemberInvited => "member.invited",
             Self::MemberResetIssued => "member.reset_issued",
             Self::MemberResetAccepted => "member.reset_accepted",
@@ -126,6 +132,8 @@ impl Action {
             | Self::PasswordChanged
             | Self::TotpEnabled
             | Self::TotpDisabled
+            | Self::PasskeyAdded
+            | Self::PasskeyRemoved
             | Self::MemberInvited
             | Self::MemberResetIssued
             | Self::MemberResetAccepted

@@ -117,6 +117,26 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "The server is checking many passwords right now. Try again in a few seconds.",
     ),
     (
+        "error.passkey_invalid",
+        "La clé d'accès n'a pas été acceptée (demande expirée, déjà utilisée, ou clé d'un autre compte). Recommencez.",
+        "The passkey was not accepted (the request expired or was already used, or the passkey is another account's). Try again.",
+    ),
+    (
+        "error.passkey_unavailable",
+        "Les clés d'accès ne fonctionnent que si Pli est ouvert par son nom de domaine, pas par une adresse IP.",
+        "Passkeys only work when Pli is opened by its domain name, not an IP address.",
+    ),
+    (
+        "error.passkey_unsupported",
+        "Ce navigateur ou cette clé ne sait pas déverrouiller des clés de chiffrement (extension PRF absente)\u{a0}: connectez-vous avec votre mot de passe et votre clé de compte.",
+        "This browser or authenticator cannot unlock encryption keys (no PRF extension): log in with your password and account key.",
+    ),
+    (
+        "error.passkey_unlock",
+        "Cette clé d'accès ne déverrouille pas vos clés\u{a0}: elle a peut-être été remplacée. Connectez-vous avec votre mot de passe et votre clé de compte.",
+        "This passkey does not unlock your keys: it may have been replaced. Log in with your password and account key.",
+    ),
+    (
         "error.totp_mandatory",
         "Votre service exige la double authentification\u{a0}: elle ne peut pas être désactivée.",
         "Your service requires two-factor authentication: it cannot be turned off.",

@@ -172,6 +172,76 @@ pub struct SessionInfo {
     pub current: bool,
 }
 
+/// A WebAuthn ceremony begun by the relay: the options to hand to
+/// `navigator.credentials` (`publicKey`, in the WebAuthn JSON form that
+/// `PublicKeyCredential.parse…OptionsFromJSON` reads) and the id that finishes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasskeyCeremony {
+    /// Finishes this ceremony, once (a few minutes).
+    pub ceremony: String,
+    /// `PublicKeyCredentialCreationOptionsJSON` or `…RequestOptionsJSON`, as JSON text.
+    pub options: String,
+}
+
+/// `POST /api/me/passkeys`: a new passkey, and what it unlocks sealed under its PRF.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasskeyRegistration {
+    /// From [`PasskeyCeremony`].
+    pub ceremony: String,
+    /// The authenticator's answer (`PublicKeyCredential.toJSON()` without its client
+    /// extension results: the PRF output never leaves the browser), as JSON text.
+    pub credential: String,
+    /// `pli_crypto::passkey::PasskeyUnlock`, sealed for this credential.
+    pub sealed_unlock: Base64,
+}
+
+/// `POST /api/auth/passkey/begin`: whose passkeys to ask for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasskeyLoginBegin {
+    /// E-mail address (an unknown one gets a ceremony no passkey can finish).
+    pub email: String,
+}
+
+/// `POST /api/auth/passkey`: logs in with a passkey.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasskeyLoginRequest {
+    /// From [`PasskeyCeremony`].
+    pub ceremony: String,
+    /// The authenticator's assertion (`toJSON()` without client extension results), as
+    /// JSON text.
+    pub credential: String,
+    /// Also return the session token in the body (non-browser clients).
+    #[serde(default)]
+    pub bearer: bool,
+}
+
+/// A passkey login's answer: the session, and what that passkey unlocks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasskeyLoginResponse {
+    /// As a password login answers.
+    pub login: LoginResponse,
+    /// The credential that signed (base64url, as the authenticator names it).
+    pub credential_id: String,
+    /// What it unlocks, sealed under its PRF output.
+    pub sealed_unlock: Base64,
+}
+
+/// One of my passkeys, as « Mon compte » lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasskeyInfo {
+    /// Names it to remove it.
+    pub id: String,
+    /// Where it was added ("Chrome · Linux").
+    pub device: String,
+    /// When (ms since the Unix epoch).
+    pub created_at: u64,
+    /// Its last login, if any.
+    pub last_used_at: Option<u64>,
+}
+
 /// `POST /api/me/totp/confirm` and similar: one TOTP code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -312,7 +312,7 @@ impl Session {
         Ok(())
     }
 
-    async fn unlock(
+    pub(super) async fn unlock(
         client: Client,
         me: Me,
         bundle: KeyBundle,

@@ -38,7 +38,7 @@ pub(super) async fn prelogin(
 
 /// Throttling keys for a login attempt: per account and address, and per address (an
 /// IPv6 client counts by its /64).
-fn throttle_keys(email: &str, ip: Option<std::net::IpAddr>) -> (String, String) {
+pub(super) fn throttle_keys(email: &str, ip: Option<std::net::IpAddr>) -> (String, String) {
     let ip = ip.map_or_else(|| "unknown".to_owned(), auth::address::throttled_prefix);
     (
         format!("acct:{}|ip:{ip}", secrets::token_hash(email)),
@@ -48,13 +48,16 @@ fn throttle_keys(email: &str, ip: Option<std::net::IpAddr>) -> (String, String) 
 
 /// Where an attempt stands in each throttling window (per account and address, per
 /// address): the attempts counted in it, this one included, when it began, and its limit.
-type Windows = [(u64, u64, u64); 2];
+pub(super) type Windows = [(u64, u64, u64); 2];
 
 /// Counts the attempt under both keys before anything is checked (one atomic statement
 /// each, so a burst of simultaneous attempts cannot all be checked while the first are
 /// still hashing); refuses it, giving the counts back, if either key is past its limit,
 /// with the real wait: until the window that filled up ends.
-async fn reserve_attempt(state: &AppState, keys: &(String, String)) -> Result<Windows, ApiError> {
+pub(super) async fn reserve_attempt(
+    state: &AppState,
+    keys: &(String, String),
+) -> Result<Windows, ApiError> {
     let limits = &state.config.limits;
     let window = limits.login_window_minutes * 60_000;
     let now = now_ms();
@@ -80,7 +83,7 @@ async fn reserve_attempt(state: &AppState, keys: &(String, String)) -> Result<Wi
 }
 
 /// Gives an attempt back under both keys: it was not checked, or it was not a failure.
-async fn release_attempt(
+pub(super) async fn release_attempt(
     state: &AppState,
     keys: &(String, String),
     windows: &Windows,
@@ -94,7 +97,7 @@ async fn release_attempt(
 /// A failed attempt, already counted, as the person is told of it: the attempts left
 /// before logins from here are refused, and for how long; the account's audit log
 /// records it.
-async fn failed_attempt(
+pub(super) async fn failed_attempt(
     state: &AppState,
     windows: &Windows,
     user: Option<&User>,
@@ -231,6 +234,20 @@ pub(super) async fn start_session(
     bearer: bool,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
+    let (body, cookie) = open_session(state, user, bearer, headers).await?;
+    let mut response = Json(body).into_response();
+    response.headers_mut().insert(header::SET_COOKIE, cookie);
+    Ok(response)
+}
+
+/// What [`start_session`] answers, for a caller that wraps it: the login's body and the
+/// session cookie.
+pub(super) async fn open_session(
+    state: &AppState,
+    user: &User,
+    bearer: bool,
+    headers: &HeaderMap,
+) -> Result<(LoginResponse, HeaderValue), ApiError> {
     let (token, token_hash) = secrets::new_token()?;
     let now = now_ms();
     let absolute = state.config.limits.session_absolute_hours * 3_600_000;
@@ -244,13 +261,9 @@ pub(super) async fn start_session(
         me,
         token: bearer.then(|| token.clone()),
     };
-    let mut response = Json(body).into_response();
     let cookie = auth::session_cookie(&token, absolute / 1000);
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&cookie).map_err(ApiError::internal)?,
-    );
-    Ok(response)
+    let cookie = HeaderValue::from_str(&cookie).map_err(ApiError::internal)?;
+    Ok((body, cookie))
 }
 
 pub(super) async fn logout(
@@ -379,7 +392,7 @@ pub(super) async fn totp_disable(
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
-fn notify_credentials_changed(state: &AppState, user: &User) {
+pub(super) fn notify_credentials_changed(state: &AppState, user: &User) {
     if let Some(mailer) = state.mailer.clone() {
         let to = user.email.clone();
         tokio::spawn(async move { mailer.send(&to, Notice::CredentialsChanged, None).await });

@@ -238,6 +238,8 @@ pub(super) async fn invitation_accept(
                 .await?;
             tx.delete_grants_of_user(&invitation.user_id).await?;
             tx.delete_user_sessions(&invitation.user_id).await?;
+            // What the passkeys unlocked are the keys the reset replaced.
+            tx.delete_passkeys(&invitation.user_id).await?;
             tx.audit(AuditEvent {
                 chain: Chain::Org(org),
                 at: now,

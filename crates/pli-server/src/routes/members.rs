@@ -465,6 +465,7 @@ pub(super) async fn remove(
     tx.set_user_status(&member.id, AccountStatus::Removed, now)
         .await?;
     let sessions_ended = tx.delete_user_sessions(&member.id).await?;
+    tx.delete_passkeys(&member.id).await?;
     let grants_deleted = tx.delete_grants_of_user(&member.id).await?;
     tx.withdraw_invitation(&org.id, &member.id, now).await?;
     tx.audit(AuditEvent {

@@ -27,6 +27,7 @@ mod log;
 mod members;
 mod ops;
 mod orgs;
+pub(crate) mod passkeys;
 pub(crate) mod sessions;
 mod web;
 
@@ -107,6 +108,12 @@ routes! {
     TotpSetup, Session, accounts::totp_setup;
     TotpConfirm, Session, accounts::totp_confirm;
     TotpDisable, Session, accounts::totp_disable;
+    PasskeyRegisterBegin, Session, passkeys::register_begin;
+    PasskeyRegister, Session, passkeys::register;
+    MyPasskeys, Session, passkeys::list;
+    RemovePasskey, Session, passkeys::remove;
+    PasskeyLoginStart, Public, passkeys::login_begin;
+    PasskeyLogin, Public, passkeys::login;
     MyGrants, Session, directory::my_grants;
     InvitationLookup, Public, invitations::invitation_lookup;
     AcceptInvitation, Public, invitations::invitation_accept;

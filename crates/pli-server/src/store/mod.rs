@@ -20,6 +20,7 @@ pub mod directory;
 pub mod exchanges;
 pub mod invitations;
 pub mod log;
+pub mod passkeys;
 pub mod sessions;
 pub mod users;
 

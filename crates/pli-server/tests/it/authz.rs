@@ -106,6 +106,30 @@ const CASES: &[Case] = &[
         Body::Json(|_| json!({})),
         false,
     ),
+    case(
+        "POST /api/me/passkeys/begin",
+        Body::Json(|_| json!({})),
+        false,
+    ),
+    case(
+        "POST /api/me/passkeys",
+        Body::Json(
+            |_| json!({ "ceremony": "nope", "credential": "{}", "sealed_unlock": base64_zero(32) }),
+        ),
+        false,
+    ),
+    case("GET /api/me/passkeys", Body::None, false),
+    case("DELETE /api/me/passkeys/{id}", Body::None, false),
+    case(
+        "POST /api/auth/passkey/begin",
+        Body::Json(|_| json!({ "email": "x@y.fr" })),
+        false,
+    ),
+    case(
+        "POST /api/auth/passkey",
+        Body::Json(|_| json!({ "ceremony": "nope", "credential": "{}" })),
+        false,
+    ),
     case("GET /api/me/grants", Body::None, false),
     case(
         "POST /api/invitations/lookup",

@@ -2,17 +2,18 @@
 //! passwords, tokens and private keys go through every flow; none of them appears in the
 //! database (its files, or every row), in the blob folder, or in the server's logs.
 
+use base64::Engine as _;
 use pli_client::{FileInput, SendOptions, Session};
 use pli_crypto::manifest::Category;
 
-use super::harness::{Backend, PASSWORD, logs, test_kdf, totp_now, world};
+use super::harness::{Backend, PASSWORD, logs, spawn_app_with, test_kdf, totp_now, world_on};
+use super::passkeys::Authenticator;
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn b64(bytes: &[u8]) -> String {
-    use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
@@ -57,6 +58,8 @@ async fn dump(database_url: &str) -> Vec<u8> {
         "audit_log",
         "events",
         "login_throttle",
+        "passkeys",
+        "webauthn_ceremonies",
     ] {
         // Every column as text (bytes as hex on PostgreSQL, as text on SQLite): enough to
         // find a plaintext string, and the raw files are searched as well.
@@ -86,7 +89,10 @@ async fn canary(backend: Backend) {
     let message = format!("canary-message-{tag}");
     let case_reference = format!("canary-case-{tag}");
 
-    let mut w = world(backend).await;
+    // Served as `localhost`, where passkeys work.
+    let app = spawn_app_with(backend, |c| c.public_url = "http://localhost".into()).await;
+    let origin = app.state.config.public_url.clone();
+    let mut w = world_on(app).await;
     let file = content.repeat(20_000).into_bytes();
     let options = SendOptions {
         category: Category::Rapport,
@@ -137,6 +143,36 @@ async fn canary(backend: Backend) {
     .await
     .unwrap();
     w.greffier.session.reauth(PASSWORD, None).await.unwrap();
+    // A passkey added, then a login with it.
+    let mut authenticator = Authenticator::new(11);
+    let ceremony = w.caseworker.session.passkey_begin().await.unwrap();
+    let answer = authenticator.create(&ceremony.options, &origin);
+    w.caseworker
+        .session
+        .passkey_add(
+            &ceremony.ceremony,
+            &answer,
+            &authenticator.credential_id,
+            &authenticator.prf,
+        )
+        .await
+        .unwrap();
+    let ceremony = Session::passkey_login_begin(&w.app.client, &w.caseworker.email)
+        .await
+        .unwrap();
+    let assertion = authenticator
+        .get(&ceremony.options, &origin, &w.caseworker.session.me.user_id)
+        .unwrap();
+    let by_passkey = Session::login_with_passkey(
+        &w.app.client,
+        &ceremony.ceremony,
+        &assertion,
+        &authenticator.credential_id,
+        &authenticator.prf,
+        None,
+    )
+    .await
+    .unwrap();
     let reset = w
         .court_admin
         .session
@@ -165,6 +201,21 @@ async fn canary(backend: Backend) {
         ("reset token".into(), reset_link.token.clone().into_bytes()),
         ("setup token".into(), w.app.setup_token.clone().into_bytes()),
     ];
+    secrets.push(("passkey PRF output".into(), authenticator.prf.to_vec()));
+    secrets.push((
+        "passkey PRF output, base64".into(),
+        b64(&authenticator.prf).into_bytes(),
+    ));
+    secrets.push((
+        "passkey PRF output, base64url".into(),
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(authenticator.prf)
+            .into_bytes(),
+    ));
+    secrets.push((
+        "passkey session token".into(),
+        by_passkey.token().unwrap().as_bytes().to_vec(),
+    ));
     let people = [
         &w.caseworker,
         &w.greffier,

@@ -20,6 +20,7 @@ mod faults;
 mod harness;
 mod listing;
 mod lying;
+mod passkeys;
 mod resume;
 mod security;
 mod sessions;

@@ -181,6 +181,16 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
         "Two-factor authentication turned off",
     ),
     (
+        "admin.audit.action.passkey.added",
+        "Clé d'accès ajoutée",
+        "Passkey added",
+    ),
+    (
+        "admin.audit.action.passkey.removed",
+        "Clé d'accès retirée",
+        "Passkey removed",
+    ),
+    (
         "admin.audit.action.exchange.created",
         "Envoi de pli commencé",
         "Exchange upload started",
