@@ -1,10 +1,11 @@
 //! A recording reverse proxy in front of a real relay, for the tests of a lying relay
 //! (natively and in Chromium): what crossed the wire, as the relay's operator (or anyone
-//! on the network) would see it. It forwards every request
-//! to the relay untouched and keeps its method, path and the SHA-256 of its body. On
-//! demand it plays a dishonest relay: its upload status then says that no part is
-//! stored, to lure a client into encrypting and sending everything again; or it serves
-//! another platform root than the relay's, as a relay impersonating the platform would.
+//! on the network) would see it. It forwards every request to the relay untouched and
+//! keeps its method, path, query and the SHA-256 of its body, and the answer's status and
+//! `Cache-Control`. On demand it plays a dishonest relay: its upload status then says
+//! that no part is stored, to lure a client into encrypting and sending everything again;
+//! or it serves another platform root than the relay's, as a relay impersonating the
+//! platform would.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -25,8 +26,14 @@ pub struct Seen {
     pub method: String,
     /// The path, without the query.
     pub path: String,
+    /// The query, if the address had one.
+    pub query: Option<String>,
     /// SHA-256 of the request's body.
     pub body_sha256: [u8; 32],
+    /// The relay's answer's status.
+    pub status: u16,
+    /// The relay's answer's `Cache-Control`, if any.
+    pub cache_control: Option<String>,
 }
 
 /// A change made to the log's entries before they are served.
@@ -297,7 +304,13 @@ async fn forward(State(shared): State<Shared>, request: Request) -> Response {
     lock(&shared.seen).push(Seen {
         method: head.method.to_string(),
         path: head.uri.path().to_owned(),
+        query: head.uri.query().map(str::to_owned),
         body_sha256: sha2::Sha256::digest(&body).into(),
+        status: status.as_u16(),
+        cache_control: headers
+            .get(axum::http::header::CACHE_CONTROL)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned),
     });
     let mut response = Response::builder().status(status);
     for (name, value) in &headers {
