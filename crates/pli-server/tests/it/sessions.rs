@@ -265,3 +265,99 @@ async fn reauth_with_code(pool: &sqlx::AnyPool, person: &super::harness::Person)
     let code = super::harness::totp_now(person.totp.as_deref().unwrap(), 0);
     person.session.reauth(PASSWORD, Some(&code)).await.unwrap();
 }
+
+/// Session tokens, for `docs/asvs.md` (item 6): 256 random bits (43 base64url
+/// characters), a new one at every login — a token the browser already presents, made up
+/// or real, is never adopted —, and the relay keeps only their SHA-256. (Ending one:
+/// `a_person_lists_their_sessions_and_ends_one_and_only_theirs`.)
+#[tokio::test]
+async fn session_tokens_are_256_random_bits_new_at_every_login_and_kept_hashed() {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use sha2::Digest as _;
+    use sqlx::Row as _;
+
+    let w = world(Backend::Sqlite).await;
+    let greffier = &w.greffier;
+    let again = greffier_logs_in(&w).await.unwrap();
+    let once_more = greffier_logs_in(&w).await.unwrap();
+    let mut tokens: Vec<String> = [&greffier.session, &again, &once_more]
+        .iter()
+        .map(|s| s.token().unwrap().to_owned())
+        .collect();
+
+    // A login presenting a session cookie, made up or real, gets a token of its own.
+    let http = reqwest::Client::new();
+    let prelogin: pli_api::messages::PreloginResponse = http
+        .post(format!("{}/api/auth/prelogin", w.app.base))
+        .json(&serde_json::json!({ "email": greffier.email }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kdf = pli_crypto::password::KdfParams::from_wire(&prelogin.kdf).unwrap();
+    let credentials =
+        pli_crypto::password::derive(PASSWORD.as_bytes(), greffier.session.account_key(), &kdf)
+            .unwrap();
+    let planted = URL_SAFE_NO_PAD.encode([0x42; 32]);
+    for presented in [planted.clone(), tokens[0].clone()] {
+        let response = http
+            .post(format!("{}/api/auth/login", w.app.base))
+            .header("cookie", format!("__Host-pli_session={presented}"))
+            .json(&serde_json::json!({
+                "email": greffier.email,
+                "auth_key": pli_api::Base64(credentials.auth_key.to_bytes().to_vec()),
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let cookie = response.headers()["set-cookie"].to_str().unwrap();
+        let token = cookie
+            .strip_prefix("__Host-pli_session=")
+            .and_then(|rest| rest.split(';').next())
+            .unwrap()
+            .to_owned();
+        assert_ne!(token, presented, "a presented token was adopted");
+        tokens.push(token);
+    }
+    let me = http
+        .get(format!("{}/api/me", w.app.base))
+        .bearer_auth(&planted)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 401, "the planted token opened a session");
+
+    let distinct: std::collections::BTreeSet<&String> = tokens.iter().collect();
+    assert_eq!(
+        distinct.len(),
+        tokens.len(),
+        "a token came twice: {tokens:?}"
+    );
+    for token in &tokens {
+        assert_eq!(token.len(), 43, "{token}");
+        assert_eq!(URL_SAFE_NO_PAD.decode(token).unwrap().len(), 32, "{token}");
+    }
+    let pool = sqlx::AnyPool::connect(&w.app.database_url).await.unwrap();
+    let stored: Vec<String> = sqlx::query("SELECT token_hash FROM sessions")
+        .fetch_all(&pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get::<String, _>("token_hash"))
+        .collect();
+    for token in &tokens {
+        let hash: String = sha2::Sha256::digest(token.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert!(stored.contains(&hash), "{token} is not kept as its hash");
+        assert!(
+            stored.iter().all(|s| !s.contains(token.as_str())),
+            "{token} is kept as it is"
+        );
+    }
+}
