@@ -582,3 +582,98 @@ async fn every_route_has_a_policy_case_and_every_policy_holds() {
     );
     let _ = &mut w;
 }
+
+/// Envelope fields by role, for `docs/asvs.md` (item 13): the relay has only operational
+/// fields to give — every party allowed to read an exchange (the recipient's member and
+/// admin, the sender and their admin) gets exactly the same answer, made of those fields
+/// and the signed envelope, with no subject, message, case reference or file name in it —
+/// while those are sealed to the organisations' keys and open only in the holders' hands.
+/// Who gets nothing at all (the platform admin, a pending member, another tenant): the
+/// matrix test above.
+#[tokio::test]
+async fn every_party_reads_the_same_operational_fields_and_only_key_holders_the_rest() {
+    const OPERATIONAL: &[&str] = &[
+        "exchange_id",
+        "sender_org_id",
+        "sender_user_id",
+        "recipient_org_id",
+        "state",
+        "urgent",
+        "file_count",
+        "total_size",
+        "created_at",
+        "delivered_at",
+        "expires_at",
+        "first_read_at",
+        "in_reply_to",
+        "envelope",
+    ];
+    let w = world(Backend::Sqlite).await;
+    let sealed = [
+        "Objet-scelle-13",
+        "Message-scelle-13",
+        "Dossier-scelle-13",
+        "nom-scelle-13",
+    ];
+    let options = pli_client::SendOptions {
+        subject: sealed[0].into(),
+        message: sealed[1].into(),
+        case_reference: sealed[2].into(),
+        ..options("")
+    };
+    let id = w
+        .caseworker
+        .session
+        .send(
+            &w.court,
+            vec![file(&format!("{}.pdf", sealed[3]), data(100, 1))],
+            &options,
+        )
+        .await
+        .unwrap();
+
+    let mut answers = Vec::new();
+    for person in [&w.greffier, &w.court_admin, &w.caseworker, &w.dept_admin] {
+        let response = person
+            .session
+            .client()
+            .request(Method::GET, &format!("/api/exchanges/{id}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{}", person.email);
+        let text = response.text().await.unwrap();
+        for secret in sealed {
+            assert!(
+                !text.contains(secret),
+                "{secret} served to {}",
+                person.email
+            );
+        }
+        let detail: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let served: Vec<&String> = detail["summary"].as_object().unwrap().keys().collect();
+        for field in &served {
+            assert!(
+                OPERATIONAL.contains(&field.as_str()),
+                "{field} served to {}",
+                person.email
+            );
+        }
+        answers.push((person.email.clone(), detail));
+    }
+    for (who, answer) in &answers[1..] {
+        assert_eq!(
+            answer, &answers[0].1,
+            "{who} and {} get different fields",
+            answers[0].0
+        );
+    }
+
+    // The sealed fields open only with the organisations' keys: the recipient's, and the
+    // sender's own copy.
+    for person in [&w.greffier, &w.court_admin, &w.caseworker] {
+        let received = person.session.open(&id).await.unwrap();
+        assert_eq!(received.manifest.subject, sealed[0], "{}", person.email);
+        assert_eq!(received.manifest.case_reference, sealed[2]);
+    }
+}
