@@ -58,7 +58,8 @@ COMMANDS:
     ci              Alias of `test`
     tidy            Run only the tidy checks (module docs, no ignored tests, no printing
                     in libraries, the relay never links private-key types, nothing
-                    reaches outside the repository)
+                    reaches outside the repository, every ASVS item of docs/asvs.md
+                    proven by tests that exist, randomness from the OS only)
     bench [NAME]    Run a benchmark; without NAME, list the benchmarks
     help            Print this help
 
