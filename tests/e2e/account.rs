@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use pli_e2e::cast::{Cast, PASSWORD, cast};
-use pli_e2e::{Backend, Browser, relay};
+use pli_e2e::{Backend, Browser, relay, relay_on_localhost};
 
 use crate::journeys::wait_gone;
 
@@ -315,4 +315,113 @@ async fn an_admin_requires_two_factor_and_a_member_turns_it_on_before_anything_e
     assert!(member.find("[data-testid=totp-off]").await.is_err());
     member.record("second-factor-mandatory").await.unwrap();
     member.close().await.unwrap();
+}
+
+/// A member adds a passkey on « Mon compte » (Chromium's virtual authenticator, with
+/// PRF); on a device that keeps nothing of theirs, the passkey alone — no password, no
+/// account key — logs them in and unlocks their keys (the inbox shows a pli's verified
+/// subject, which only the organisation's key decrypts); then they remove it and it
+/// logs in no more.
+#[tokio::test]
+async fn a_member_adds_a_passkey_logs_in_with_it_alone_on_a_new_device_and_removes_it() {
+    let server = relay_on_localhost(Backend::Sqlite).await.unwrap();
+    let base = server.state.config.public_url.clone();
+    let Cast {
+        greffier,
+        caseworker,
+        ..
+    } = cast(&server.base, &server.setup_token).await.unwrap();
+    let subject = "Rapport d'échéance — clé d'accès";
+    let options = pli_client::SendOptions {
+        category: pli_api::Category::Rapport,
+        subject: subject.into(),
+        message: "Bonjour".into(),
+        case_reference: "2026/00042".into(),
+        urgent: false,
+        copy_to_sender: true,
+        in_reply_to: None,
+    };
+    let files = vec![pli_client::FileInput::from_bytes(
+        "rapport.pdf",
+        "application/pdf",
+        vec![7; 4000],
+    )];
+    caseworker
+        .session
+        .send(&greffier.session.me.org_id, files, &options)
+        .await
+        .unwrap();
+
+    let mut browser = Browser::open(&base, "passkey").await.unwrap();
+    browser.add_passkey_authenticator().await.unwrap();
+    // Without an address, the passkey button says what to type first.
+    browser.goto("#/login").await.unwrap();
+    browser.click("[data-testid=login-passkey]").await.unwrap();
+    browser
+        .find("[data-testid=login-passkey-email]")
+        .await
+        .unwrap();
+    browser
+        .log_in(
+            &greffier.email,
+            PASSWORD,
+            Some(&greffier.account_key()),
+            None,
+        )
+        .await
+        .unwrap();
+    browser.goto("#/account").await.unwrap();
+    browser.find("[data-testid=passkeys-none]").await.unwrap();
+    browser.click("[data-testid=passkey-add]").await.unwrap();
+    browser.find("[data-testid=passkey-added]").await.unwrap();
+    let row = browser
+        .find("[data-testid=passkey]")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(row.contains("Chrome · Linux"), "{row}");
+    assert!(row.contains("Jamais"), "{row}");
+    browser.record("passkey-added").await.unwrap();
+    let listed = greffier.session.passkeys().await.unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+
+    // A new device: nothing of this site kept, the session gone.
+    browser.click("[data-testid=logout]").await.unwrap();
+    browser.find("#login-email").await.unwrap();
+    browser.forget_site_data().await.unwrap();
+    browser.goto("#/login").await.unwrap();
+    browser.fill("#login-email", &greffier.email).await.unwrap();
+    browser.click("[data-testid=login-passkey]").await.unwrap();
+    browser
+        .wait_for_text(subject, Duration::from_secs(60))
+        .await
+        .unwrap();
+    browser.record("passkey-login-inbox").await.unwrap();
+    let used = greffier.session.passkeys().await.unwrap();
+    assert!(used[0].last_used_at.is_some(), "{used:?}");
+    // A reload forgets the unlocked keys, not the session: the passkey unlocks them again.
+    browser.client.refresh().await.unwrap();
+    browser.click("[data-testid=unlock-passkey]").await.unwrap();
+    browser
+        .wait_for_text(subject, Duration::from_secs(60))
+        .await
+        .unwrap();
+
+    // Removed from « Mon compte »: the passkey logs in no more.
+    browser.goto("#/account").await.unwrap();
+    browser.click("[data-testid=passkey-remove]").await.unwrap();
+    browser.find("[data-testid=passkeys-none]").await.unwrap();
+    assert!(greffier.session.passkeys().await.unwrap().is_empty());
+    browser.click("[data-testid=logout]").await.unwrap();
+    browser.fill("#login-email", &greffier.email).await.unwrap();
+    browser.click("[data-testid=login-passkey]").await.unwrap();
+    // The relay asked for credentials this device does not hold (the decoys an address
+    // without passkeys gets): the browser finds none.
+    browser
+        .find("[data-testid=login-passkey-none]")
+        .await
+        .unwrap();
+    browser.record("passkey-removed-login").await.unwrap();
 }

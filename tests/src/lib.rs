@@ -129,6 +129,76 @@ impl Browser {
         })
     }
 
+    /// Runs a Chromium DevTools command through chromedriver (`goog/cdp/execute`).
+    pub async fn devtools(
+        &self,
+        command: &str,
+        params: serde_json::Value,
+    ) -> anyhow::Result<serde_json::Value> {
+        let session = self
+            .client
+            .session_id()
+            .await?
+            .context("no WebDriver session")?;
+        let url = format!(
+            "http://127.0.0.1:{}/session/{session}/goog/cdp/execute",
+            self._driver.port
+        );
+        let body = serde_json::json!({ "cmd": command, "params": params });
+        let answer = reqwest::Client::new()
+            .post(url)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await?;
+        let status = answer.status();
+        let text = answer.text().await?;
+        if !status.is_success() {
+            bail!("{command}: {status} {text}");
+        }
+        let value: serde_json::Value = serde_json::from_str(&text)?;
+        Ok(value.get("value").cloned().unwrap_or_default())
+    }
+
+    /// Gives this browser a platform authenticator that verifies its user and has the
+    /// PRF extension (Chromium's virtual authenticator), as a laptop with a fingerprint
+    /// reader would; answers its id.
+    pub async fn add_passkey_authenticator(&self) -> anyhow::Result<String> {
+        self.devtools("WebAuthn.enable", serde_json::json!({}))
+            .await?;
+        let added = self
+            .devtools(
+                "WebAuthn.addVirtualAuthenticator",
+                serde_json::json!({ "options": {
+                    "protocol": "ctap2",
+                    "ctap2Version": "ctap2_1",
+                    "transport": "internal",
+                    "hasResidentKey": true,
+                    "hasUserVerification": true,
+                    "isUserVerified": true,
+                    "hasPrf": true,
+                    "automaticPresenceSimulation": true,
+                } }),
+            )
+            .await?;
+        added
+            .get("authenticatorId")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+            .context("no authenticator id")
+    }
+
+    /// Forgets what this site keeps in the browser (IndexedDB, local storage), as a new
+    /// device would not have it; the virtual authenticators stay.
+    pub async fn forget_site_data(&self) -> anyhow::Result<()> {
+        self.devtools(
+            "Storage.clearDataForOrigin",
+            serde_json::json!({ "origin": self.base, "storageTypes": "indexeddb,local_storage,cache_storage,service_workers" }),
+        )
+        .await?;
+        Ok(())
+    }
+
     /// Its profile folder (named on the command line of its browser process).
     pub fn profile(&self) -> &Path {
         self.profile.path()
@@ -454,6 +524,17 @@ pub fn axe_path() -> anyhow::Result<PathBuf> {
 pub async fn relay(backend: Backend) -> anyhow::Result<TestServer> {
     let web = pli_server::testing::web_dist()?;
     pli_server::testing::spawn(backend, move |config| config.web_dir = Some(web)).await
+}
+
+/// A relay with the web app, served as `http://localhost:<port>` (its `public_url`: the
+/// address browsers must use) — passkeys need a domain name, not an IP address.
+pub async fn relay_on_localhost(backend: Backend) -> anyhow::Result<TestServer> {
+    let web = pli_server::testing::web_dist()?;
+    pli_server::testing::spawn(backend, move |config| {
+        config.web_dir = Some(web);
+        config.public_url = "http://localhost".into();
+    })
+    .await
 }
 
 /// Reads a file the test wrote or downloaded.

@@ -29,6 +29,8 @@ pub mod bridge;
 #[cfg(target_arch = "wasm32")]
 pub mod pages;
 #[cfg(target_arch = "wasm32")]
+pub mod passkey;
+#[cfg(target_arch = "wasm32")]
 pub mod strength;
 #[cfg(target_arch = "wasm32")]
 pub mod worker;

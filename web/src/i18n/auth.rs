@@ -405,6 +405,63 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "Mot de passe changé. Vos sessions sur les autres appareils ont été fermées\u{a0}; votre clé de compte ne change pas.",
         "Password changed. Your sessions on other devices have been closed; your account key stays the same.",
     ),
+    ("account.passkeys.title", "Clés d'accès", "Passkeys"),
+    (
+        "account.passkeys.help",
+        "Une clé d'accès (l'empreinte ou le code de cet appareil, ou une clé de sécurité) ouvre Pli et déverrouille vos clés sans mot de passe ni clé de compte. Ce qui déverrouille vos clés reste dans la clé d'accès\u{a0}: le serveur ne le voit jamais.",
+        "A passkey (this device's fingerprint or PIN, or a security key) opens Pli and unlocks your keys without your password or account key. What unlocks your keys stays in the passkey: the server never sees it.",
+    ),
+    (
+        "account.passkeys.none",
+        "Aucune clé d'accès pour l'instant.",
+        "No passkey yet.",
+    ),
+    (
+        "account.passkeys.add",
+        "Ajouter une clé d'accès",
+        "Add a passkey",
+    ),
+    (
+        "account.passkeys.working",
+        "Suivez les instructions de votre navigateur…",
+        "Follow your browser's instructions…",
+    ),
+    (
+        "account.passkeys.added",
+        "Clé d'accès ajoutée. À la prochaine connexion, choisissez «\u{a0}Se connecter avec une clé d'accès\u{a0}».",
+        "Passkey added. Next time, choose “Log in with a passkey”.",
+    ),
+    (
+        "account.passkeys.caption",
+        "Vos clés d'accès, de la plus ancienne à la plus récente",
+        "Your passkeys, oldest first",
+    ),
+    ("account.passkeys.device", "Ajoutée depuis", "Added from"),
+    ("account.passkeys.created", "Ajoutée le", "Added"),
+    ("account.passkeys.used", "Dernière connexion", "Last login"),
+    ("account.passkeys.never", "Jamais", "Never"),
+    ("account.passkeys.remove", "Retirer", "Remove"),
+    (
+        "login.passkey",
+        "Se connecter avec une clé d'accès",
+        "Log in with a passkey",
+    ),
+    (
+        "login.passkey.email",
+        "Saisissez d'abord votre adresse électronique, puis choisissez la clé d'accès.",
+        "Enter your e-mail address first, then choose the passkey.",
+    ),
+    (
+        "login.passkey.none",
+        "La connexion par clé d'accès n'a pas abouti\u{a0}: la demande a été annulée, ou cet appareil n'a pas de clé d'accès de ce compte. Connectez-vous avec votre mot de passe.",
+        "Logging in with a passkey did not go through: the request was cancelled, or this device has no passkey for this account. Log in with your password.",
+    ),
+    ("login.or", "ou", "or"),
+    (
+        "unlock.passkey",
+        "Déverrouiller avec une clé d'accès",
+        "Unlock with a passkey",
+    ),
     (
         "account.sessions.title",
         "Sessions ouvertes",

@@ -1,7 +1,8 @@
 //! My account: fingerprints and the kit, the password (changed after proving the
 //! current one, with the rule shown before typing), two-factor authentication (required
 //! for admins, and for members when their organisation says so; the secret as a QR code
-//! and in groups), and the open sessions, each of which can be ended.
+//! and in groups), passkeys (`passkeys.rs`), and the open sessions, each of which can be
+//! ended.
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -99,6 +100,7 @@ pub fn Account() -> impl IntoView {
             }}
             <ErrorBox error=error />
         </section>
+        <super::passkeys::Passkeys gate=gate />
         <PasswordChange totp=enabled />
         <Sessions />
     }

@@ -9,6 +9,7 @@ pub mod exchange;
 pub mod inbox;
 pub mod kit;
 pub mod manage;
+pub mod passkeys;
 pub mod platform;
 pub mod resume;
 pub mod root_key;

@@ -248,3 +248,54 @@ pub struct EndSession {
     /// Its id, as listed.
     pub id: String,
 }
+
+/// No arguments: start adding a passkey (after a recent password proof).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PasskeyBegin;
+
+/// A passkey the page created: its answer, raw id and PRF output (secret: never sent to
+/// the relay; the worker seals this session's keys under it).
+#[derive(Clone, Serialize, Deserialize)]
+pub struct PasskeyAdd {
+    /// From the ceremony.
+    pub ceremony: String,
+    /// `toJSON()` of the new credential, as text.
+    pub answer: String,
+    /// Its raw id.
+    pub credential_id: Vec<u8>,
+    /// Its PRF output on Pli's input.
+    pub prf: Vec<u8>,
+}
+
+/// No arguments: my passkeys.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MyPasskeys;
+
+/// One of my passkeys to remove.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RemovePasskey {
+    /// Its id, as listed.
+    pub id: String,
+}
+
+/// Start a passkey login for an address.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct PasskeyLoginBegin {
+    /// Address.
+    pub email: String,
+}
+
+/// Log in with a passkey's assertion, and unlock the keys with its PRF output.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct PasskeyLogin {
+    /// Address (to recall what this browser verified of the log for it).
+    pub email: String,
+    /// From the ceremony.
+    pub ceremony: String,
+    /// `toJSON()` of the assertion, as text.
+    pub answer: String,
+    /// The credential's raw id, as the browser saw it.
+    pub credential_id: Vec<u8>,
+    /// Its PRF output on Pli's input.
+    pub prf: Vec<u8>,
+}

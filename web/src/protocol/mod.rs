@@ -24,7 +24,7 @@
 
 use pli_api::messages::{
     AuditEntry, ChainVerification, ExchangeDetail, InvitationInfo, InviteResponse, Me, Members,
-    OrgSummary, Removed, SessionInfo, TotpSetupResponse,
+    OrgSummary, PasskeyCeremony, PasskeyInfo, Removed, SessionInfo, TotpSetupResponse,
 };
 use pli_api::{ErrorCode, ExchangeId, OrgId};
 pub use pli_client::protocol::{Listed, ListedExchange, ListedPage, ListedPreview};
@@ -44,8 +44,9 @@ pub use admin::{
 pub use auth::{
     Accept, ChangePassword, EndSession, ExportRoot, Fingerprints, ImportRoot, Kit, KitView,
     LogPolicyPreview, LogPolicyView, Login, Logout, LookupInvitation, LookupSetup, MyFingerprints,
-    MySessions, Probe, Reauth, Refresh, RootOffRelay, RootStatus, RootView, Setup, SignedIn,
-    Status, TotpConfirm, TotpDisable, TotpSetup, Unlock,
+    MyPasskeys, MySessions, PasskeyAdd, PasskeyBegin, PasskeyLogin, PasskeyLoginBegin, Probe,
+    Reauth, Refresh, RemovePasskey, RootOffRelay, RootStatus, RootView, Setup, SignedIn, Status,
+    TotpConfirm, TotpDisable, TotpSetup, Unlock,
 };
 pub use receive::{
     Acknowledge, Download, ExchangeOf, Inbox, Open, Opened, OpenedFile, OrgNames, Outbox, ReadBy,
@@ -194,6 +195,18 @@ requests! {
     MySessions(MySessions) -> Vec<SessionInfo>;
     /// Ends one of my sessions.
     EndSession(EndSession) -> ();
+    /// Starts adding a passkey.
+    PasskeyBegin(PasskeyBegin) -> PasskeyCeremony;
+    /// Adds the passkey the page created, what it unlocks sealed under its PRF output.
+    PasskeyAdd(PasskeyAdd) -> PasskeyInfo;
+    /// My passkeys.
+    MyPasskeys(MyPasskeys) -> Vec<PasskeyInfo>;
+    /// Removes one of my passkeys.
+    RemovePasskey(RemovePasskey) -> ();
+    /// Starts a passkey login.
+    PasskeyLoginBegin(PasskeyLoginBegin) -> PasskeyCeremony;
+    /// Logs in with a passkey and unlocks the keys with its PRF output.
+    PasskeyLogin(PasskeyLogin) -> SignedIn;
     /// Where the platform root is.
     RootStatus(RootStatus) -> RootView;
     /// The platform root sealed as a root file (its text).
@@ -275,6 +288,8 @@ impl Request {
             | Self::Setup(_)
             | Self::Accept(_)
             | Self::Login(_)
+            | Self::PasskeyLoginBegin(_)
+            | Self::PasskeyLogin(_)
             | Self::Logout(_) => false,
             Self::Unlock(_)
             | Self::Refresh(_)
@@ -287,6 +302,10 @@ impl Request {
             | Self::ChangePassword(_)
             | Self::MySessions(_)
             | Self::EndSession(_)
+            | Self::PasskeyBegin(_)
+            | Self::PasskeyAdd(_)
+            | Self::MyPasskeys(_)
+            | Self::RemovePasskey(_)
             | Self::RootStatus(_)
             | Self::ExportRoot(_)
             | Self::ImportRoot(_)
@@ -345,7 +364,10 @@ secret_debug!(
     ExportRoot,
     ImportRoot,
     RootOffRelay,
-    ChangePassword
+    ChangePassword,
+    PasskeyAdd,
+    PasskeyLoginBegin,
+    PasskeyLogin
 );
 
 #[cfg(test)]

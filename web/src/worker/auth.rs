@@ -11,7 +11,7 @@ use pli_crypto::account_key::AccountKey;
 use super::{answer, keystore, session, set_session};
 use crate::protocol::{
     Accept, ChangePassword, Fingerprints, Kit, KitView, LogPolicyView, Login, Logout,
-    MyFingerprints, Setup, SignedIn, Unlock, WorkerError,
+    MyFingerprints, PasskeyLogin, Setup, SignedIn, Unlock, WorkerError,
 };
 
 fn kdf() -> pli_crypto::password::KdfParams {
@@ -124,6 +124,22 @@ pub(super) async fn login(client: &Client, r: Login) -> Result<String, WorkerErr
         &r.password,
         key.as_ref(),
         r.totp.as_deref(),
+        None,
+    )
+    .await?;
+    answer(&r, &signed_in(session).await?)
+}
+
+/// Logs in with a passkey: the keys (and the account key, kept on this browser from now
+/// on) unlocked with its PRF output.
+pub(super) async fn passkey_login(client: &Client, r: PasskeyLogin) -> Result<String, WorkerError> {
+    let client = knowing(client, &r.email).await;
+    let session = Session::login_with_passkey(
+        &client,
+        &r.ceremony,
+        &r.answer,
+        &r.credential_id,
+        &r.prf,
         None,
     )
     .await?;

@@ -303,6 +303,22 @@ async fn handle(
             session()?.end_session(&r.id).await?;
             answer(&r, &())
         }
+        Request::PasskeyBegin(r) => answer(&r, &session()?.passkey_begin().await?),
+        Request::PasskeyAdd(r) => {
+            let added = session()?
+                .passkey_add(&r.ceremony, &r.answer, &r.credential_id, &r.prf)
+                .await?;
+            answer(&r, &added)
+        }
+        Request::MyPasskeys(r) => answer(&r, &session()?.passkeys().await?),
+        Request::RemovePasskey(r) => {
+            session()?.remove_passkey(&r.id).await?;
+            answer(&r, &())
+        }
+        Request::PasskeyLoginBegin(r) => {
+            answer(&r, &Session::passkey_login_begin(&client, &r.email).await?)
+        }
+        Request::PasskeyLogin(r) => auth::passkey_login(&client, r).await,
         Request::RootStatus(r) => root::status(r).await,
         Request::ExportRoot(r) => root::export(r).await,
         Request::ImportRoot(r) => root::import(r).await,

@@ -117,11 +117,23 @@ impl Session {
         };
         let response: PasskeyLoginResponse = client.call(&ep::PasskeyLogin {}, &request).await?;
         let me = response.login.me;
-        let unlock =
-            PasskeyUnlock::open(&response.sealed_unlock.0, &key, &me.user_id, credential_id)?;
+        let client = client.with_token(response.login.token.clone());
+        let unlock = match PasskeyUnlock::open(
+            &response.sealed_unlock.0,
+            &key,
+            &me.user_id,
+            credential_id,
+        ) {
+            Ok(unlock) => unlock,
+            Err(e) => {
+                // The session the relay opened unlocks nothing here: end it at once.
+                let _ = client.act(&ep::Logout {}).await;
+                return Err(e.into());
+            }
+        };
         let kdf = kdf_from_wire(&me.kdf)?;
         Self::unlock(
-            client.with_token(response.login.token.clone()),
+            client,
             me,
             unlock.bundle,
             pinned_root,

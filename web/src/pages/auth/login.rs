@@ -33,6 +33,56 @@ impl Credentials {
     }
 }
 
+/// Logs `email` in with a passkey: the relay's options for that address, the browser's
+/// ceremony (with the PRF extension), then the worker, which unlocks the keys with what
+/// the passkey gave. No address is `bad_request` before anything is asked.
+async fn passkey_login(email: String) -> Result<protocol::SignedIn, protocol::WorkerError> {
+    let email = email.trim().to_owned();
+    if email.is_empty() {
+        return Err(protocol::WorkerError::new(
+            ErrorCode::BadRequest,
+            "no address",
+        ));
+    }
+    let ceremony = crate::bridge::call(protocol::PasskeyLoginBegin {
+        email: email.clone(),
+    })
+    .await?;
+    let asserted = crate::passkey::assert(&ceremony.options).await?;
+    crate::bridge::call(protocol::PasskeyLogin {
+        email,
+        ceremony: ceremony.ceremony,
+        answer: asserted.json,
+        credential_id: asserted.credential_id,
+        prf: asserted.prf,
+    })
+    .await
+}
+
+/// What a passkey login that failed says, under its button: the address is missing, the
+/// browser found no passkey of the account (or the person cancelled: the browser does
+/// not tell them apart), or the error itself.
+fn passkey_outcome(error: Signal<Option<protocol::WorkerError>>) -> impl IntoView {
+    move || {
+        match error.get() {
+        Some(e) if e.code == ErrorCode::BadRequest => Some(
+            view! {
+                <p class="alert warning" role="alert" data-testid="login-passkey-email">{move || t!("login.passkey.email")}</p>
+            }
+            .into_any(),
+        ),
+        Some(e) if e.code == ErrorCode::Cancelled => Some(
+            view! {
+                <p class="alert warning" role="alert" data-testid="login-passkey-none">{move || t!("login.passkey.none")}</p>
+            }
+            .into_any(),
+        ),
+        Some(_) => Some(view! { <ErrorBox error=error /> }.into_any()),
+        None => None,
+    }
+    }
+}
+
 /// Whether a field is asked: from the run of `action` answered with one of `codes`
 /// until one succeeds (the two-factor code, the account key).
 fn asked_after<I: Send + Sync + 'static>(
@@ -113,6 +163,17 @@ pub fn Login() -> impl IntoView {
         });
     };
     let busy = login.pending();
+    // The passkey way: the address first (whose passkeys to ask for), then the browser's
+    // ceremony; the worker unlocks the keys with what the passkey gives.
+    let with_passkey: Submit<String> = Action::new_unsync(move |email: &String| {
+        let email = email.clone();
+        async move {
+            after_login(ctx, passkey_login(email).await?);
+            Ok(())
+        }
+    });
+    let passkey_error = last_error(with_passkey);
+    let passkey_busy = with_passkey.pending();
     view! {
         <section class="card narrow">
             <h1>{move || t!("login.title")}</h1>
@@ -139,6 +200,14 @@ pub fn Login() -> impl IntoView {
                     <p role="status" class="hint">{move || t!("login.deriving")}</p>
                 </Show>
             </form>
+            <div class="passkey-login">
+                <p class="hint">{move || t!("login.or")}</p>
+                <button type="button" data-testid="login-passkey" disabled=passkey_busy
+                    on:click=move |_| { with_passkey.dispatch(email.get_untracked()); }>
+                    {move || t!("login.passkey")}
+                </button>
+                {passkey_outcome(passkey_error)}
+            </div>
         </section>
     }
 }
@@ -170,6 +239,17 @@ pub fn Unlock(me: pli_api::messages::Me) -> impl IntoView {
             ctx.auth.set(Auth::Anonymous);
         });
     };
+    // A passkey unlocks too (a new session is opened with it).
+    let address = me.email.clone();
+    let with_passkey: Submit<()> = Action::new_unsync(move |(): &()| {
+        let email = address.clone();
+        async move {
+            let signed = passkey_login(email).await?;
+            ctx.auth.set(Auth::Ready(Box::new(signed.me)));
+            Ok(())
+        }
+    });
+    let passkey_error = last_error(with_passkey);
     view! {
         <section class="card narrow">
             <h1>{move || t!("unlock.title")}</h1>
@@ -186,6 +266,14 @@ pub fn Unlock(me: pli_api::messages::Me) -> impl IntoView {
                 <Messages error=last_error(unlock) />
                 <button type="submit" class="primary" disabled=unlock.pending()>{move || t!("unlock.submit")}</button>
             </form>
+            <div class="passkey-login">
+                <p class="hint">{move || t!("login.or")}</p>
+                <button type="button" data-testid="unlock-passkey" disabled=with_passkey.pending()
+                    on:click=move |_| { with_passkey.dispatch(()); }>
+                    {move || t!("unlock.passkey")}
+                </button>
+                {passkey_outcome(passkey_error)}
+            </div>
             <button type="button" class="link" on:click=other>{move || t!("unlock.other")}</button>
         </section>
     }
