@@ -74,8 +74,16 @@ pub(crate) fn run(ws: &Workspace, args: &[String]) -> Result<()> {
     } else {
         format!("./{data_dir}")
     };
-    let public_url = env_or("PLI_PUBLIC_URL", &format!("http://{listen}"));
+    // Served as `localhost` when it listens on 127.0.0.1: passkeys need a domain name.
+    // The log keeps the origin it always had here (its key and the witnesses' state are
+    // named after it).
+    let default_url = match listen.strip_prefix("127.0.0.1:") {
+        Some(port) => format!("http://localhost:{port}"),
+        None => format!("http://{listen}"),
+    };
+    let public_url = env_or("PLI_PUBLIC_URL", &default_url);
     let public_url = public_url.trim_end_matches('/').to_owned();
+    let log_origin = env_or("PLI_LOG_ORIGIN", &format!("{listen}/annuaire"));
     std::fs::create_dir_all(&data_dir).with_context(|| format!("cannot create {data_dir}"))?;
     let mut witnesses = Witnesses(Vec::new());
     let named = match std::env::var("PLI_WITNESSES") {
@@ -85,6 +93,7 @@ pub(crate) fn run(ws: &Workspace, args: &[String]) -> Result<()> {
                 .cmd(&server)
                 .arg("log-key")
                 .env("PLI_LISTEN", &listen)
+                .env("PLI_LOG_ORIGIN", &log_origin)
                 .env("PLI_DATA_DIR", &data_dir)
                 .read()
                 .context("cannot read the relay's log key")?;
@@ -100,6 +109,8 @@ pub(crate) fn run(ws: &Workspace, args: &[String]) -> Result<()> {
     };
     let mut child = Cmd::new(&server)
         .env("PLI_LISTEN", &listen)
+        .env("PLI_PUBLIC_URL", &public_url)
+        .env("PLI_LOG_ORIGIN", &log_origin)
         .env("PLI_DATA_DIR", &data_dir)
         .env("PLI_WEB_DIR", &bundle.dist)
         .env("PLI_LOG_FORMAT", env_or("PLI_LOG_FORMAT", "pretty"))
