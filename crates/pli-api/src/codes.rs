@@ -76,6 +76,9 @@ vocabulary! {
         PartHashMismatch = "part_hash_mismatch",
         /// The upload of a part was interrupted.
         PartInterrupted = "part_interrupted",
+        /// A request body arrived too slowly (nothing for too long, or too little on
+        /// average): the relay cut it and kept nothing of it; send it again.
+        TooSlow = "too_slow",
         /// A part came without its `Content-Digest`.
         MissingDigest = "missing_digest",
         /// The exchange is larger than allowed.
@@ -92,7 +95,8 @@ vocabulary! {
         StorageFull = "storage_full",
         /// A dependency (database, blob store) is unavailable; retry.
         Unavailable = "unavailable",
-        /// The relay is checking as many passwords as it can at once; retry in a moment.
+        /// The relay does as much of this as it can at once (password checks, part
+        /// uploads, live-event streams); retry in a moment (`Retry-After`).
         Busy = "busy",
         /// The passkey's answer does not verify (another site's, replayed, or a ceremony
         /// that expired or was already used).
@@ -232,6 +236,6 @@ mod tests {
         assert!(!ErrorCode::Network.is_relay());
         assert!(!ErrorCode::Cancelled.is_relay());
         assert!(ErrorCode::relay_codes().all(ErrorCode::is_relay));
-        assert_eq!(ErrorCode::relay_codes().count(), 43);
+        assert_eq!(ErrorCode::relay_codes().count(), 44);
     }
 }

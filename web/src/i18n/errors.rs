@@ -113,8 +113,8 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "error.busy",
-        "Le serveur vérifie beaucoup de mots de passe en ce moment. Réessayez dans quelques secondes.",
-        "The server is checking many passwords right now. Try again in a few seconds.",
+        "Le serveur est très sollicité en ce moment. Réessayez dans quelques secondes.",
+        "The server is very busy right now. Try again in a few seconds.",
     ),
     (
         "error.passkey_invalid",
@@ -310,6 +310,11 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "error.part_interrupted",
         "La transmission d'une partie du fichier a été interrompue\u{a0}: l'envoi reprendra là où il s'est arrêté.",
         "The transmission of a part of the file was interrupted: the transfer will resume where it stopped.",
+    ),
+    (
+        "error.too_slow",
+        "Les données arrivaient trop lentement\u{a0}: le serveur a interrompu leur réception. Vérifiez votre connexion réseau\u{a0}; l'envoi reprendra là où il s'est arrêté.",
+        "The data was arriving too slowly: the server stopped receiving it. Check your network connection; the transfer will resume where it stopped.",
     ),
     (
         "error.missing_digest",
