@@ -18,6 +18,9 @@ pub enum ClientError {
         message: String,
         /// For a login: the wait, or the attempts left before one.
         attempts: pli_api::messages::Attempts,
+        /// The relay's `Retry-After`, in seconds, if it sent one (`busy`, `unavailable`,
+        /// `storage_full`, `rate_limited`).
+        retry_after_s: Option<u64>,
     },
     /// The relay could not be reached or the answer could not be read.
     #[error("network: {0}")]
@@ -119,6 +122,14 @@ impl ClientError {
         match self {
             Self::Api { attempts, .. } => *attempts,
             _ => pli_api::messages::Attempts::default(),
+        }
+    }
+
+    /// How long the relay asked to wait before trying again (its `Retry-After`), if it did.
+    pub fn retry_after_s(&self) -> Option<u64> {
+        match self {
+            Self::Api { retry_after_s, .. } => *retry_after_s,
+            _ => None,
         }
     }
 

@@ -108,6 +108,12 @@ impl Client {
             return Ok(response);
         }
         let status = response.status().as_u16();
+        // Seconds only: the relay never sends an HTTP date.
+        let retry_after_s = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
         let text = response.text().await.unwrap_or_default();
         let (code, message, attempts) = match serde_json::from_str::<ErrorBody>(&text) {
             Ok(body) => (body.error.code, body.error.message, body.error.attempts),
@@ -119,6 +125,7 @@ impl Client {
             code,
             message,
             attempts,
+            retry_after_s,
         })
     }
 

@@ -346,10 +346,16 @@ impl Session {
     }
 }
 
-/// How many times a part is sent again after a network failure or a 503.
+/// How many times a part is sent again after a network failure, a 408 or a 503.
 const PART_RETRIES: u32 = 9;
 
-/// Uploads one part with its SHA-256, retrying network failures and 503s.
+/// The longest wait a relay's `Retry-After` gets between two attempts at a part.
+const PART_MAX_WAIT_MS: u64 = 60_000;
+
+/// Uploads one part with its SHA-256, retrying network failures, parts the relay cut for
+/// arriving too slowly (408 `too_slow`) and 503s (`busy`: the account's or the relay's
+/// upload slots are all taken; `unavailable`), after the wait the relay asks for if longer
+/// than our own.
 async fn put_part(
     client: &Client,
     exchange: &ExchangeId,
@@ -371,12 +377,19 @@ async fn put_part(
             .body(body.clone());
         match Client::send(request).await {
             Ok(_) => return Ok(()),
-            // A network cut or a relay restarting: wait and send the part again, for about
-            // a minute in all (250 ms, doubling, at most 15 s apart).
-            Err(ClientError::Http(_) | ClientError::Api { status: 503, .. })
-                if attempt < PART_RETRIES =>
-            {
-                rt::sleep((250u64 << attempt).min(15_000)).await;
+            // A network cut, a relay restarting or busy: wait and send the part again, for
+            // about a minute in all (250 ms, doubling, at most 15 s apart; longer if the
+            // relay's Retry-After says so).
+            Err(
+                error @ (ClientError::Http(_)
+                | ClientError::Api {
+                    status: 408 | 503, ..
+                }),
+            ) if attempt < PART_RETRIES => {
+                let asked = error
+                    .retry_after_s()
+                    .map_or(0, |s| s.saturating_mul(1000).min(PART_MAX_WAIT_MS));
+                rt::sleep((250u64 << attempt).min(15_000).max(asked)).await;
                 attempt += 1;
             }
             Err(other) => return Err(other),
