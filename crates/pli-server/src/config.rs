@@ -14,9 +14,23 @@
 //! | `PLI_METRICS_TOKEN` | `metrics_token` | none: no `/metrics` — else the bearer token (≥ 32 characters) the monitoring presents |
 //! | `PLI_TRUSTED_PROXIES` | `trusted_proxies` | none: `X-Forwarded-For` ignored — else the proxies' address ranges, comma-separated (`10.0.0.0/8,fd00::/8`) |
 //!
-//! Timeouts and limits have file keys only (see [`Config`]). An explicitly configured
-//! database URL is used as given: a SQLite file is created only for the default one, so a
-//! typo never silently starts an empty database.
+//! Timeouts and limits have file keys only, in a `[limits]` section (see [`Limits`] for
+//! every key and its default). An explicitly configured database URL is used as given: a
+//! SQLite file is created only for the default one, so a typo never silently starts an
+//! empty database.
+//!
+//! Slow and idle clients, with their defaults (the caps count per replica):
+//!
+//! ```toml
+//! [limits]
+//! header_read_seconds = 30           # a request head, and a keep-alive connection's idleness
+//! body_idle_seconds = 30             # a body silent this long: too_slow (408)
+//! body_min_bytes_per_second = 65536  # slower on average, after the grace: too_slow; 0: off
+//! body_grace_seconds = 30
+//! uploads_per_account = 4            # part uploads at once; past it busy (503, Retry-After: 1)
+//! uploads_total = 64
+//! events_per_account = 8             # live-event streams at once; past it busy
+//! ```
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -161,6 +175,27 @@ pub struct Limits {
     /// Password hashes (Argon2id, 19 MiB each) computed at once; a login or password
     /// change past this answers `busy` at once instead of queueing.
     pub password_hashes: usize,
+    /// A connection must send a whole request head (the request line and headers) within
+    /// this many seconds of opening, and of its previous answer: a keep-alive connection
+    /// idle this long is closed.
+    pub header_read_seconds: u64,
+    /// A request body that sends nothing for this many seconds is cut (`too_slow`, 408).
+    pub body_idle_seconds: u64,
+    /// A request body must arrive at this average rate at least, counted after
+    /// `body_grace_seconds` (so a 16 MiB part may take 30 s + 256 s at the defaults);
+    /// slower, it is cut (`too_slow`, 408). 0: no rate is asked.
+    pub body_min_bytes_per_second: u64,
+    /// The grace before `body_min_bytes_per_second` counts.
+    pub body_grace_seconds: u64,
+    /// Part uploads one account may have in progress at once (per replica); past it
+    /// `busy` (503, retry in a second) at once.
+    pub uploads_per_account: usize,
+    /// Part uploads in progress at once on a replica, all accounts together; past it
+    /// `busy` at once.
+    pub uploads_total: usize,
+    /// Live-event streams (`/api/events`) one account may hold open at once (per
+    /// replica); past it `busy` at once.
+    pub events_per_account: usize,
 }
 
 impl Default for Limits {
@@ -179,6 +214,13 @@ impl Default for Limits {
             login_failures_per_address: 100,
             login_window_minutes: 15,
             password_hashes: 8,
+            header_read_seconds: 30,
+            body_idle_seconds: 30,
+            body_min_bytes_per_second: 64 * 1024,
+            body_grace_seconds: 30,
+            uploads_per_account: 4,
+            uploads_total: 64,
+            events_per_account: 8,
         }
     }
 }

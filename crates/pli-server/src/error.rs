@@ -79,9 +79,14 @@ pub enum ApiError {
     /// A dependency (database, blob store) is unavailable; retry.
     #[error("temporarily unavailable, retry later")]
     Unavailable,
-    /// Every password-hashing slot is taken; retry in a second.
-    #[error("too many password checks at once, retry in a moment")]
+    /// The relay does as much of this as it can at once (password checks, part uploads,
+    /// live-event streams); retry in a second.
+    #[error("the relay is busy, retry in a moment")]
     Busy,
+    /// The request body arrived too slowly (nothing for too long, or too little on
+    /// average) and was cut; nothing of it was kept.
+    #[error("the request body arrived too slowly and was cut; send it again")]
+    TooSlow,
     /// A bug or an unexpected failure; the detail is logged, not sent.
     #[error("internal error")]
     Internal(String),
@@ -132,6 +137,7 @@ impl ApiError {
             Self::StorageFull => ErrorCode::StorageFull,
             Self::Unavailable => ErrorCode::Unavailable,
             Self::Busy => ErrorCode::Busy,
+            Self::TooSlow => ErrorCode::TooSlow,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -149,6 +155,7 @@ impl ApiError {
             | Self::OriginMismatch
             | Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::TooSlow => StatusCode::REQUEST_TIMEOUT,
             Self::Conflict(..) => StatusCode::CONFLICT,
             Self::Gone(..) => StatusCode::GONE,
             Self::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
@@ -225,6 +232,12 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if matches!(self, Self::TooSlow) {
+            // The rest of the body is not read: the connection cannot carry another request.
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
         if let Self::RangeNotSatisfiable(size) = self
             && let Ok(value) = HeaderValue::from_str(&format!("bytes */{size}"))

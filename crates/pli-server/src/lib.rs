@@ -21,7 +21,9 @@ pub mod log;
 pub mod mail;
 pub mod maintenance;
 pub mod metrics;
+pub mod pace;
 pub mod routes;
+pub mod slots;
 pub mod store;
 pub mod testing;
 
