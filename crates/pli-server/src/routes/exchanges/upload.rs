@@ -14,6 +14,10 @@ use pli_api::endpoints as ep;
 use pli_api::messages::{ExchangeCreated, ObjectProgress};
 use sha2::digest::common::hazmat::SerializableState as _;
 use sha2::{Digest as _, Sha256};
+use std::future::Future as _;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::Poll;
 
 use super::super::Json;
 use crate::app::AppState;
@@ -22,6 +26,7 @@ use crate::blob::{BlobKey, ByteStream, Expected};
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::now_ms;
+use crate::pace::BodyTimer;
 use crate::store::exchanges::ExchangeState;
 
 use super::*;
@@ -64,45 +69,76 @@ fn content_digest(headers: &HeaderMap) -> Result<[u8; 32], ApiError> {
         .ok_or_else(missing)
 }
 
-/// Adds every chunk of a stream to a shared hasher on its way through.
+/// The object's running SHA-256 while a part streams through: idle between chunks, or
+/// hashing one on a blocking thread.
+enum ObjectHash {
+    Idle(Sha256),
+    Hashing(tokio::task::JoinHandle<Sha256>),
+    Gone,
+}
+
+/// Shared between the part's stream, which feeds it, and the handler, which takes the
+/// state once the blob store has the part.
+type SharedHash = Arc<Mutex<ObjectHash>>;
+
+fn lock(hash: &SharedHash) -> MutexGuard<'_, ObjectHash> {
+    hash.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 /// Feeds every chunk of the body to the object's running SHA-256 on its way to the blob
-/// store. The object hash runs on a blocking thread of its own while the request's task
-/// checks the part's digest and writes it: the two hashes use two cores.
-fn tee_hash(body: Body, sender: tokio::sync::mpsc::Sender<bytes::Bytes>) -> ByteStream {
-    Box::pin(body.into_data_stream().then(move |chunk| {
-        let sender = sender.clone();
-        async move {
-            let chunk = chunk.map_err(std::io::Error::other)?;
-            sender
-                .send(chunk.clone())
-                .await
-                .map_err(|_| std::io::Error::other("the object hasher stopped"))?;
-            Ok(chunk)
+/// store. Each chunk is hashed by a short blocking call started as the chunk goes on to
+/// the store, which checks the part's own digest and writes it meanwhile: the two hashes
+/// use two cores. The next chunk is asked of the client only once that call has returned,
+/// so no thread is ever held waiting for a slow client, and chunks are hashed in order.
+fn tee_hash(body: Body, hash: SharedHash) -> ByteStream {
+    let mut data = body.into_data_stream();
+    Box::pin(futures_util::stream::poll_fn(move |cx| {
+        let mut state = lock(&hash);
+        if let ObjectHash::Hashing(task) = &mut *state {
+            match Pin::new(task).poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Ok(hasher)) => *state = ObjectHash::Idle(hasher),
+                Poll::Ready(Err(error)) => {
+                    *state = ObjectHash::Gone;
+                    return Poll::Ready(Some(Err(std::io::Error::other(error))));
+                }
+            }
         }
+        let chunk = match data.poll_next_unpin(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(None) => return Poll::Ready(None),
+            Poll::Ready(Some(Err(error))) => {
+                return Poll::Ready(Some(Err(std::io::Error::other(error))));
+            }
+            Poll::Ready(Some(Ok(chunk))) => chunk,
+        };
+        let ObjectHash::Idle(mut hasher) = std::mem::replace(&mut *state, ObjectHash::Gone) else {
+            return Poll::Ready(Some(Err(std::io::Error::other("the object hash is gone"))));
+        };
+        let hashed = chunk.clone();
+        *state = ObjectHash::Hashing(tokio::task::spawn_blocking(move || {
+            hasher.update(&hashed);
+            hasher
+        }));
+        Poll::Ready(Some(Ok(chunk)))
     }))
 }
 
-/// Starts the object hasher from its stored state; it ends when the sender is dropped.
-fn spawn_object_hasher(
-    mut hasher: Sha256,
-) -> (
-    tokio::sync::mpsc::Sender<bytes::Bytes>,
-    tokio::task::JoinHandle<Sha256>,
-) {
-    let (sender, mut receiver) = tokio::sync::mpsc::channel::<bytes::Bytes>(64);
-    let done = tokio::task::spawn_blocking(move || {
-        while let Some(chunk) = receiver.blocking_recv() {
-            hasher.update(&chunk);
-        }
-        hasher
-    });
-    (sender, done)
+/// The object's hash state once every chunk of the part is in it.
+async fn hashed(hash: &SharedHash) -> Result<Sha256, ApiError> {
+    let state = std::mem::replace(&mut *lock(hash), ObjectHash::Gone);
+    match state {
+        ObjectHash::Idle(hasher) => Ok(hasher),
+        ObjectHash::Hashing(task) => task.await.map_err(ApiError::internal),
+        ObjectHash::Gone => Err(ApiError::internal("the object hash is gone")),
+    }
 }
 
 pub(in crate::routes) async fn put_part(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
     Found(ep::PutPart { id, idx, part }): Found<ep::PutPart>,
+    timer: BodyTimer,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<ObjectProgress>, ApiError> {
@@ -166,6 +202,12 @@ pub(in crate::routes) async fn put_part(
         ));
     }
 
+    // Only now, with the body about to be read, does the upload take one of the account's
+    // slots; it gives it back when this request ends, however it ends.
+    let _slot = state
+        .uploads
+        .try_take(auth.user_id())
+        .ok_or(ApiError::Busy)?;
     let hasher = Sha256::deserialize(
         object
             .hash_state
@@ -174,22 +216,29 @@ pub(in crate::routes) async fn put_part(
             .map_err(|_| ApiError::internal("bad stored hash state length"))?,
     )
     .map_err(|_| ApiError::internal("bad stored hash state"))?;
-    let (sender, hashed) = spawn_object_hasher(hasher);
+    let hash: SharedHash = Arc::new(Mutex::new(ObjectHash::Idle(hasher)));
     let blob_key = BlobKey::part(&exchange.id, idx, part, &sha256);
-    state
+    let stored = state
         .blobs
         .put(
             &blob_key,
-            tee_hash(body, sender),
+            tee_hash(body, hash.clone()),
             Expected {
                 len: expected_len,
                 sha256,
             },
         )
-        .await?;
+        .await;
+    if let Err(error) = stored {
+        // Nothing was kept: a part cut for its pace is `too_slow`, and can be sent again.
+        return Err(if timer.cut() {
+            ApiError::TooSlow
+        } else {
+            error.into()
+        });
+    }
     Metrics::add(&state.metrics.bytes_uploaded, expected_len);
-    // The stream, and with it the sender, is gone: the hasher finishes.
-    let hasher = hashed.await.map_err(ApiError::internal)?;
+    let hasher = hashed(&hash).await?;
     let last = part + 1 == object.part_count;
     let object_sha256: Option<[u8; 32]> = last.then(|| hasher.clone().finalize().into());
     let mut tx = state.store.begin().await?;
