@@ -73,16 +73,17 @@ impl Auth {
     }
 }
 
-/// Enforces a route's policy, then runs the handler with an [`Auth`] extension.
+/// Enforces a route's policy, then runs the handler with an [`Auth`] extension. `activity`:
+/// whether the request counts as the person's activity (see [`authenticate`]).
 pub async fn enforce(
-    State((state, policy)): State<(AppState, Policy)>,
+    State((state, policy, activity)): State<(AppState, Policy, bool)>,
     mut request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
     if policy == Policy::Operator {
         operator(&state, request.headers())?;
     } else if policy != Policy::Public {
-        let auth = authenticate(&state, request.headers(), request.method()).await?;
+        let auth = authenticate(&state, request.headers(), request.method(), activity).await?;
         check(&auth.user, policy)?;
         if policy == Policy::Member {
             second_factor_policy(&state, &auth.user).await?;
@@ -172,11 +173,13 @@ fn token(headers: &HeaderMap) -> Option<(String, bool)> {
         .map(|(_, value)| (value.to_owned(), true))
 }
 
-/// Finds the session and account behind a request.
+/// Finds the session and account behind a request. If `activity`, the request counts as
+/// the person's: it keeps the session from its idle timeout.
 pub async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
     method: &Method,
+    activity: bool,
 ) -> Result<Auth, ApiError> {
     let (token, from_cookie) = token(headers).ok_or(ApiError::Unauthenticated)?;
     if from_cookie && !is_safe(method) && !same_origin(state, headers) {
@@ -190,9 +193,7 @@ pub async fn authenticate(
         .await?
         .ok_or(ApiError::Unauthenticated)?;
     let now = now_ms();
-    let limits = &state.config.limits;
-    let idle_ms = limits.session_idle_minutes * 60_000;
-    if session.expires_at <= now || now.saturating_sub(session.last_seen_at) > idle_ms {
+    if session_timed_out(&state.config.limits, &session, now) {
         let mut tx = state.store.begin().await?;
         tx.delete_session(&hash).await?;
         tx.commit().await?;
@@ -203,12 +204,38 @@ pub async fn authenticate(
     }
     // Write the activity time at most once a minute, and from one request only: the
     // others on the same session do not queue for the same write.
-    if now.saturating_sub(session.last_seen_at) > 60_000 && state.claim_touch(&hash, now) {
+    if activity
+        && now.saturating_sub(session.last_seen_at) > 60_000
+        && state.claim_touch(&hash, now)
+    {
         let mut tx = state.store.begin().await?;
         tx.touch_session(&hash, now).await?;
         tx.commit().await?;
     }
     Ok(Auth { user, session })
+}
+
+/// Whether a session is past its absolute or its idle timeout at `now`.
+pub fn session_timed_out(limits: &crate::config::Limits, session: &Session, now: u64) -> bool {
+    let idle_ms = limits.session_idle_minutes.saturating_mul(60_000);
+    session.expires_at <= now || now.saturating_sub(session.last_seen_at) > idle_ms
+}
+
+/// Whether the session of `token_hash` still lets its account in at `now`: it exists (no
+/// logout ended it), is within its timeouts, and its account was not removed. What a
+/// long-lived answer (the live-event stream) checks again as it goes.
+pub async fn session_still_valid(
+    state: &AppState,
+    token_hash: &str,
+    now: u64,
+) -> Result<bool, ApiError> {
+    Ok(match state.store.session_with_user(token_hash).await? {
+        Some((session, user)) => {
+            !session_timed_out(&state.config.limits, &session, now)
+                && user.status != AccountStatus::Removed
+        }
+        None => false,
+    })
 }
 
 fn is_safe(method: &Method) -> bool {

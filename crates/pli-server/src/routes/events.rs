@@ -3,6 +3,12 @@
 //!
 //! A replica is woken by its own broadcast when it makes an event, and polls the events
 //! table every few seconds for events other replicas made.
+//!
+//! An account holds at most `limits.events_per_account` streams at once on a replica
+//! (past it `busy`, at once). A stream is not activity: opening it does not keep the
+//! session from its idle timeout (`routes::is_activity`), nor does its staying open; at
+//! each poll the session is checked again, and the stream ends once it no longer lets its
+//! account in (a logout, the idle or absolute timeout, the account removed).
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -16,6 +22,7 @@ use futures_util::Stream;
 use crate::app::AppState;
 use crate::auth::Auth;
 use crate::error::ApiError;
+use crate::slots::Slot;
 
 const POLL: Duration = Duration::from_secs(3);
 
@@ -24,6 +31,10 @@ pub(super) async fn stream(
     Extension(auth): Extension<Auth>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let slot = state
+        .event_streams
+        .try_take(auth.user_id())
+        .ok_or(ApiError::Busy)?;
     let org = auth.user.org_id;
     let after = match headers.get("last-event-id").and_then(|v| v.to_str().ok()) {
         Some(id) => id.parse().unwrap_or(0),
@@ -32,13 +43,14 @@ pub(super) async fn stream(
     };
     let token_hash = auth.session.token_hash.clone();
     let mut wake = state.events.subscribe();
-    let stream = async_stream(move |tx| async move {
+    let stream = async_stream(slot, move |tx| async move {
         let mut last = after;
         loop {
-            // Stop as soon as the session ends (logout, removal, expiry).
-            match state.store.session(&token_hash).await {
-                Ok(Some(session)) if session.expires_at > crate::now_ms() => {}
-                _ => break,
+            // Stop once the session no longer lets its account in (logout, removal, idle
+            // or absolute timeout), or when it cannot be told.
+            match crate::auth::session_still_valid(&state, &token_hash, crate::now_ms()).await {
+                Ok(true) => {}
+                Ok(false) | Err(_) => break,
             }
             match state.store.events_after(&org, last, 100).await {
                 Ok(events) => {
@@ -75,8 +87,9 @@ pub(super) async fn stream(
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
-/// A stream fed by a task through a bounded channel (ends when the task returns).
-fn async_stream<T: Send + 'static, F, Fut>(body: F) -> impl Stream<Item = T>
+/// A stream fed by a task through a bounded channel (ends when the task returns), which
+/// holds `slot` until it is dropped.
+fn async_stream<T: Send + 'static, F, Fut>(slot: Slot, body: F) -> impl Stream<Item = T>
 where
     F: FnOnce(tokio::sync::mpsc::Sender<T>) -> Fut,
     Fut: std::future::Future<Output = ()> + Send + 'static,
@@ -85,7 +98,7 @@ where
     let task = tokio::spawn(body(tx));
     let guard = AbortOnDrop(task);
     futures_util::stream::poll_fn(move |cx| {
-        let _keep = &guard;
+        let _keep = (&guard, &slot);
         rx.poll_recv(cx)
     })
 }

@@ -69,7 +69,11 @@ macro_rules! routes {
                         $handler,
                     )
                     .route_layer(from_fn_with_state(
-                        (state.clone(), Policy::$policy),
+                        (
+                            state.clone(),
+                            Policy::$policy,
+                            is_activity(<endpoints::$endpoint as Endpoint>::PATH),
+                        ),
                         auth::enforce,
                     )),
                 );
@@ -77,6 +81,13 @@ macro_rules! routes {
             router
         }
     };
+}
+
+/// Whether a request to this path is the person's doing, and so keeps their session from
+/// its idle timeout. Opening the live-event stream is not: the page does it by itself, and
+/// again after every network loss, so a page left open would otherwise never time out.
+fn is_activity(path: &str) -> bool {
+    path != <endpoints::Events as Endpoint>::PATH
 }
 
 fn method_filter(method: Method) -> MethodFilter {
@@ -163,6 +174,7 @@ pub fn router(state: AppState) -> Router {
     let api = api(&state).layer(from_fn(api_headers));
     api.fallback(web::serve)
         .layer(part_route_limit)
+        .layer(from_fn_with_state(state.clone(), crate::pace::pace_bodies))
         .layer(from_fn_with_state(state.clone(), auth::origin_guard))
         .layer(from_fn(web::security_headers))
         .layer(from_fn_with_state(state.clone(), crate::metrics::count))
@@ -197,9 +209,17 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, _state: &S) -> Result<Self, ApiError> {
+        let timer = request
+            .extensions()
+            .get::<crate::pace::BodyTimer>()
+            .cloned()
+            .unwrap_or_default();
         let bytes = axum::body::to_bytes(request.into_body(), 1 << 20)
             .await
             .map_err(|_| {
+                if timer.cut() {
+                    return ApiError::TooSlow;
+                }
                 ApiError::TooLarge(
                     ErrorCode::BadRequest,
                     "the JSON body could not be read or is larger than 1 MiB".into(),
