@@ -399,3 +399,179 @@ pub fn cut_file(name: &str, bytes: Vec<u8>, limit: usize) -> pli_client::FileInp
 pub fn write_all(out: &mut Vec<u8>, bytes: &[u8]) {
     out.write_all(bytes).unwrap();
 }
+
+/// One answer read off a connection written by hand.
+#[derive(Debug)]
+pub struct RawAnswer {
+    pub status: u16,
+    /// Header names in lowercase.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl RawAnswer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The relay's error code.
+    pub fn code(&self) -> String {
+        let body: serde_json::Value = serde_json::from_str(&self.body).unwrap();
+        body["error"]["code"].as_str().unwrap().to_owned()
+    }
+}
+
+/// A request written by hand on a connection of its own, as a slow or stalled client
+/// sends it: the head, then `body` (perhaps only the first bytes of what the head
+/// announces; the test writes the rest, or never does).
+pub async fn raw_request(
+    base: &str,
+    head: &str,
+    headers: &[(&str, String)],
+    body: &[u8],
+) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt as _;
+    let address = base.strip_prefix("http://").unwrap();
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let mut text = format!("{head} HTTP/1.1\r\nhost: {address}\r\n");
+    for (name, value) in headers {
+        text.push_str(&format!("{name}: {value}\r\n"));
+    }
+    text.push_str("\r\n");
+    stream.write_all(text.as_bytes()).await.unwrap();
+    stream.write_all(body).await.unwrap();
+    stream
+}
+
+/// A part upload written by hand: the head announcing the whole of `part`, then its first
+/// `sent` bytes.
+pub async fn raw_part(
+    base: &str,
+    session: &Session,
+    exchange: &pli_api::ExchangeId,
+    idx: u32,
+    part: &[u8],
+    sent: usize,
+) -> tokio::net::TcpStream {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let digest = format!(
+        "sha-256=:{}:",
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(part))
+    );
+    raw_request(
+        base,
+        &format!("PUT /api/exchanges/{exchange}/objects/{idx}/parts/0"),
+        &[
+            (
+                "authorization",
+                format!("Bearer {}", session.token().unwrap()),
+            ),
+            ("content-digest", digest),
+            ("content-length", part.len().to_string()),
+        ],
+        &part[..sent],
+    )
+    .await
+}
+
+/// Reads one answer (a body with a Content-Length, as every answer of the relay's API
+/// but a stream has), failing the test if none comes within a minute.
+pub async fn raw_answer(stream: &mut (impl tokio::io::AsyncRead + Unpin)) -> RawAnswer {
+    use tokio::io::AsyncReadExt as _;
+    let read = async {
+        let mut buffer = Vec::new();
+        let mut chunk = [0u8; 4096];
+        let head_end = loop {
+            if let Some(at) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+                break at;
+            }
+            let n = stream.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "the connection closed before an answer: {buffer:?}");
+            buffer.extend_from_slice(&chunk[..n]);
+        };
+        let head = String::from_utf8(buffer[..head_end].to_vec()).unwrap();
+        let mut lines = head.split("\r\n");
+        let status = lines
+            .next()
+            .unwrap()
+            .split(' ')
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
+        let headers: Vec<(String, String)> = lines
+            .map(|line| {
+                let (name, value) = line.split_once(':').unwrap();
+                (name.trim().to_lowercase(), value.trim().to_owned())
+            })
+            .collect();
+        let length: usize = headers
+            .iter()
+            .find(|(n, _)| n == "content-length")
+            .map_or(0, |(_, v)| v.parse().unwrap());
+        let mut body = buffer[head_end + 4..].to_vec();
+        while body.len() < length {
+            let n = stream.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "the connection closed in the middle of an answer");
+            body.extend_from_slice(&chunk[..n]);
+        }
+        RawAnswer {
+            status,
+            headers,
+            body: String::from_utf8(body).unwrap(),
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(60), read)
+        .await
+        .expect("no answer within a minute")
+}
+
+/// Waits until `condition` holds, checking every 20 ms, failing the test after 30 s.
+pub async fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !condition() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "still not so after 30 s: {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// Creates an exchange from `sender` to `recipient` whose objects have these sizes (the
+/// relay checks bytes against sizes and hashes, not that they are age files, until
+/// completion).
+pub async fn bare_exchange(
+    sender: &Session,
+    recipient: pli_api::OrgId,
+    sizes: Vec<u64>,
+) -> pli_api::ExchangeId {
+    let request = pli_api::messages::CreateExchange {
+        recipient_org_id: recipient,
+        recipient_generation: 1,
+        sender_generation: None,
+        urgent: false,
+        sizes,
+        in_reply_to: None,
+    };
+    let created: pli_api::messages::ExchangeCreated = sender
+        .client()
+        .post("/api/exchanges", &request)
+        .await
+        .unwrap();
+    created.exchange_id
+}
+
+/// How many parts of each object of `exchange` the relay holds.
+pub async fn parts_stored(sender: &Session, exchange: &pli_api::ExchangeId) -> Vec<u32> {
+    let status: pli_api::messages::ExchangeCreated = sender
+        .client()
+        .get(&format!("/api/exchanges/{exchange}/upload"))
+        .await
+        .unwrap();
+    status.objects.iter().map(|o| o.parts_stored).collect()
+}

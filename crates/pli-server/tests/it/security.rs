@@ -1954,3 +1954,257 @@ async fn logins_and_key_operations_are_audited_and_without_the_audit_log_nothing
     let verdict = later.verify_audit(&w.court).await.unwrap();
     assert!(verdict.valid, "{verdict:?}");
 }
+
+/// A client that stalls in the middle of a body, or trickles it, is cut with `too_slow`
+/// (408) — a part as a JSON request — and nothing of the part is kept: sending it again
+/// goes through.
+#[tokio::test]
+async fn a_body_too_slow_is_cut_nothing_of_it_is_kept_and_sending_it_again_works() {
+    use super::harness::{bare_exchange, parts_stored, raw_answer, raw_part, raw_request};
+    let app = spawn_app_with(Backend::Sqlite, |c| {
+        c.limits.body_idle_seconds = 2;
+        c.limits.body_grace_seconds = 1;
+        c.limits.body_min_bytes_per_second = 1000;
+    })
+    .await;
+    let w = super::harness::world_on(app).await;
+    let session = &w.caseworker.session;
+    let id = bare_exchange(session, w.court, vec![100, 6000, 6000]).await;
+    let part = data(6000, 1);
+
+    // 5000 bytes at once, which earn five seconds, then silence: cut after two.
+    let mut stalled = raw_part(&w.app.base, session, &id, 1, &part, 5000).await;
+    let answer = raw_answer(&mut stalled).await;
+    assert_eq!(
+        (answer.status, answer.code().as_str()),
+        (408, "too_slow"),
+        "{answer:?}"
+    );
+    assert_eq!(answer.header("connection"), Some("close"));
+
+    // Never silent for long, but 20 bytes every 100 ms: cut once the grace is spent.
+    let (mut reading, mut writing) = raw_part(&w.app.base, session, &id, 2, &part, 0)
+        .await
+        .into_split();
+    let answer = tokio::spawn(async move { raw_answer(&mut reading).await });
+    let trickle = async {
+        for chunk in part.chunks(20) {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            if writing.write_all(chunk).await.is_err() {
+                break;
+            }
+        }
+    };
+    let answer = tokio::select! {
+        answer = answer => answer.unwrap(),
+        () = trickle => panic!("6000 bytes went through at 200 bytes a second"),
+    };
+    assert_eq!(
+        (answer.status, answer.code().as_str()),
+        (408, "too_slow"),
+        "{answer:?}"
+    );
+
+    // Neither part was recorded, nor its bytes kept.
+    assert_eq!(parts_stored(session, &id).await, vec![0, 0, 0]);
+    let kept = w
+        .app
+        .state
+        .blobs
+        .list(&pli_server::blob::BlobKey::parse(&format!("x/{id}/")).unwrap())
+        .await
+        .unwrap();
+    assert!(kept.is_empty(), "{kept:?}");
+    let temporary: Vec<_> = std::fs::read_dir(w.app.data.path().join("blobs/tmp"))
+        .unwrap()
+        .flatten()
+        .map(|entry| entry.file_name())
+        .collect();
+    assert!(temporary.is_empty(), "{temporary:?}");
+    // Sent again at a decent pace, both go through.
+    session.put_part(&id, 1, 0, &part).await.unwrap();
+    session.put_part(&id, 2, 0, &part).await.unwrap();
+    assert_eq!(parts_stored(session, &id).await, vec![0, 1, 1]);
+
+    // A JSON body that stalls is cut the same way.
+    let mut stalled = raw_request(
+        &w.app.base,
+        "POST /api/exchanges",
+        &[
+            (
+                "authorization",
+                format!("Bearer {}", session.token().unwrap()),
+            ),
+            ("content-type", "application/json".to_owned()),
+            ("content-length", "200".to_owned()),
+        ],
+        b"{\"recipient_org_id\":",
+    )
+    .await;
+    let answer = raw_answer(&mut stalled).await;
+    assert_eq!(
+        (answer.status, answer.code().as_str()),
+        (408, "too_slow"),
+        "{answer:?}"
+    );
+}
+
+/// A connection that sends no request, or its head too slowly, is closed, and so is a
+/// keep-alive connection left idle after an answer (`limits.header_read_seconds`).
+#[tokio::test]
+async fn idle_connections_and_request_heads_sent_too_slowly_are_closed() {
+    use super::harness::{raw_answer, raw_request};
+    use tokio::io::AsyncReadExt as _;
+    let app = spawn_app_with(Backend::Sqlite, |c| c.limits.header_read_seconds = 1).await;
+    let address = app.base.strip_prefix("http://").unwrap().to_owned();
+    // Reads until the relay closes the connection (whatever it says before).
+    let closed = |mut stream: tokio::net::TcpStream| async move {
+        let mut rest = Vec::new();
+        let read = tokio::time::timeout(
+            std::time::Duration::from_secs(30),
+            stream.read_to_end(&mut rest),
+        )
+        .await;
+        assert!(read.is_ok(), "the connection is still open after 30 s");
+    };
+
+    let silent = tokio::net::TcpStream::connect(&address).await.unwrap();
+    closed(silent).await;
+
+    let mut slow = tokio::net::TcpStream::connect(&address).await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nhost: pli\r\n")
+        .await
+        .unwrap();
+    closed(slow).await;
+
+    let mut idle = raw_request(&app.base, "GET /healthz", &[], b"").await;
+    assert_eq!(raw_answer(&mut idle).await.status, 200);
+    closed(idle).await;
+}
+
+/// An account uploads at most `limits.uploads_per_account` parts at once, and the relay
+/// `limits.uploads_total`: past either, `busy` (503, `Retry-After`) at once, before any
+/// byte is read. A slot comes back when its upload ends, however it ends.
+#[tokio::test]
+async fn uploads_past_their_slots_are_told_busy_at_once_and_the_slots_come_back() {
+    use super::harness::{bare_exchange, parts_stored, raw_answer, raw_part};
+    let app = spawn_app_with(Backend::Sqlite, |c| {
+        c.limits.uploads_per_account = 4;
+        c.limits.uploads_total = 6;
+        // The held uploads below wait as long as the test needs.
+        c.limits.body_idle_seconds = 600;
+        c.limits.body_min_bytes_per_second = 0;
+    })
+    .await;
+    let w = super::harness::world_on(app).await;
+    let uploads = w.app.state.uploads.clone();
+    let caseworker = &w.caseworker.session;
+    let admin = &w.dept_admin.session;
+    let part = data(1000, 7);
+    let theirs = bare_exchange(caseworker, w.court, [vec![100], vec![1000; 7]].concat()).await;
+    let admins = bare_exchange(admin, w.court, vec![100, 1000, 1000, 1000]).await;
+
+    // Four uploads of the caseworker, stalled halfway: the account's four slots.
+    let mut held = Vec::new();
+    for idx in 1..=4 {
+        held.push(raw_part(&w.app.base, caseworker, &theirs, idx, &part, 500).await);
+    }
+    let me = caseworker.me.user_id;
+    super::harness::wait_until("four uploads hold their slots", || {
+        uploads.held_by(&me) == 4
+    })
+    .await;
+    let put = |session: &Session, exchange: pli_api::ExchangeId, idx: u32| {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        let digest = format!(
+            "sha-256=:{}:",
+            base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&part))
+        );
+        session
+            .client()
+            .request(
+                reqwest::Method::PUT,
+                &format!("/api/exchanges/{exchange}/objects/{idx}/parts/0"),
+            )
+            .header("content-digest", digest)
+            .body(part.clone())
+            .send()
+    };
+    let fifth = put(caseworker, theirs, 5).await.unwrap();
+    assert_eq!(fifth.status(), 503);
+    assert_eq!(fifth.headers()["retry-after"], "1");
+    let body: serde_json::Value = fifth.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "busy");
+
+    // Another account has slots of its own, up to the relay's six in all.
+    for idx in 1..=2 {
+        held.push(raw_part(&w.app.base, admin, &admins, idx, &part, 500).await);
+    }
+    super::harness::wait_until("six uploads in progress", || uploads.in_use() == 6).await;
+    let refused = put(admin, admins, 3).await.unwrap();
+    assert_eq!(refused.status(), 503, "the relay's slots are all taken");
+
+    // A client that goes away gives its slot back; the caseworker's fifth then goes in.
+    drop(held.remove(3));
+    super::harness::wait_until("the dropped upload's slot is back", || {
+        uploads.held_by(&me) == 3
+    })
+    .await;
+    caseworker.put_part(&theirs, 5, 0, &part).await.unwrap();
+
+    // The stalled uploads finish: each is stored and gives its slot back.
+    for mut stream in held {
+        stream.write_all(&part[500..]).await.unwrap();
+        let answer = raw_answer(&mut stream).await;
+        assert_eq!(answer.status, 200, "{answer:?}");
+    }
+    super::harness::wait_until("every slot is back", || uploads.in_use() == 0).await;
+    assert_eq!(
+        parts_stored(caseworker, &theirs).await,
+        vec![0, 1, 1, 1, 0, 1, 0, 0]
+    );
+    admin.put_part(&admins, 3, 0, &part).await.unwrap();
+    assert_eq!(parts_stored(admin, &admins).await, vec![0, 1, 1, 1]);
+}
+
+/// An account holds at most `limits.events_per_account` live-event streams at once:
+/// past it `busy`, at once; a stream closed gives its slot back.
+#[tokio::test]
+async fn live_event_streams_are_capped_per_account() {
+    let app = spawn_app_with(Backend::Sqlite, |c| c.limits.events_per_account = 2).await;
+    let w = super::harness::world_on(app).await;
+    let streams = w.app.state.event_streams.clone();
+    let open = |session: &Session| {
+        session
+            .client()
+            .request(reqwest::Method::GET, "/api/events")
+            .send()
+    };
+    let greffier = &w.greffier.session;
+    let first = open(greffier).await.unwrap();
+    let second = open(greffier).await.unwrap();
+    assert_eq!(
+        (first.status().as_u16(), second.status().as_u16()),
+        (200, 200)
+    );
+    let third = open(greffier).await.unwrap();
+    assert_eq!(third.status(), 503);
+    assert_eq!(third.headers()["retry-after"], "1");
+    let body: serde_json::Value = third.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "busy");
+    // Another account of the same organisation has its own.
+    let theirs = open(&w.court_admin.session).await.unwrap();
+    assert_eq!(theirs.status(), 200);
+
+    let me = greffier.me.user_id;
+    drop(first);
+    super::harness::wait_until("the closed stream's slot is back", || {
+        streams.held_by(&me) == 1
+    })
+    .await;
+    let again = open(greffier).await.unwrap();
+    assert_eq!(again.status(), 200);
+    drop((second, again, theirs));
+    super::harness::wait_until("every stream's slot is back", || streams.in_use() == 0).await;
+}

@@ -1,5 +1,6 @@
 //! « Mon compte » lists a person's open sessions and ends one: theirs only. Another
-//! person's session id, an ended one and a made-up one get the same `not_found`.
+//! person's session id, an ended one and a made-up one get the same `not_found`. A
+//! live-event stream lasts no longer than its session, and keeps none alive.
 
 use pli_api::{ErrorCode, SecondFactor};
 use pli_client::Session;
@@ -360,4 +361,88 @@ async fn session_tokens_are_256_random_bits_new_at_every_login_and_kept_hashed()
             "{token} is kept as it is"
         );
     }
+}
+
+/// Reads a live-event stream until the relay ends it, failing the test if it is still
+/// open after 30 s (the relay checks the session every few seconds).
+async fn stream_ends(mut stream: reqwest::Response, what: &str) {
+    let read = async { while let Ok(Some(_)) = stream.chunk().await {} };
+    tokio::time::timeout(std::time::Duration::from_secs(30), read)
+        .await
+        .unwrap_or_else(|_| panic!("{what}: the stream is still open after 30 s"));
+}
+
+/// A live-event stream ends with its session: at a logout, past the idle timeout, past the
+/// absolute timeout. It is not activity: neither opening it nor its staying open keeps the
+/// session from its idle timeout.
+#[tokio::test]
+async fn a_live_event_stream_ends_with_its_session_and_keeps_none_alive() {
+    let w = world(Backend::Sqlite).await;
+    let pool = sqlx::AnyPool::connect(&w.app.database_url).await.unwrap();
+    let greffier = &w.greffier;
+    let login = || {
+        Session::login(
+            &w.app.client,
+            &greffier.email,
+            PASSWORD,
+            greffier.session.account_key(),
+            None,
+            None,
+        )
+    };
+    let open = |session: &Session| {
+        session
+            .client()
+            .request(reqwest::Method::GET, "/api/events")
+            .send()
+    };
+    let set = |column: &'static str, value: i64, session: &Session| {
+        let hash = pli_server::auth::secrets::token_hash(session.token().unwrap());
+        let pool = pool.clone();
+        async move {
+            sqlx::query(&format!(
+                "UPDATE sessions SET {column} = $1 WHERE token_hash = $2"
+            ))
+            .bind(value)
+            .bind(hash)
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+    };
+
+    // A logout.
+    let elsewhere = login().await.unwrap();
+    let stream = open(&elsewhere).await.unwrap();
+    assert_eq!(stream.status(), 200);
+    elsewhere.logout().await.unwrap();
+    stream_ends(stream, "logged out").await;
+
+    // The idle timeout: opening the stream is not activity, nor is its staying open.
+    let elsewhere = login().await.unwrap();
+    let quiet_since = i64::try_from(pli_server::now_ms()).unwrap() - 5 * 60_000;
+    set("last_seen_at", quiet_since, &elsewhere).await;
+    let stream = open(&elsewhere).await.unwrap();
+    assert_eq!(stream.status(), 200);
+    let hash = pli_server::auth::secrets::token_hash(elsewhere.token().unwrap());
+    let seen: i64 = sqlx::query_scalar("SELECT last_seen_at FROM sessions WHERE token_hash = $1")
+        .bind(&hash)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(seen, quiet_since, "opening the stream counted as activity");
+    set("last_seen_at", 1, &elsewhere).await;
+    stream_ends(stream, "idle").await;
+    let ended = elsewhere.sessions().await.unwrap_err();
+    assert_eq!(ended.status(), Some(401), "{ended}");
+
+    // The absolute timeout.
+    let elsewhere = login().await.unwrap();
+    let stream = open(&elsewhere).await.unwrap();
+    assert_eq!(stream.status(), 200);
+    set("expires_at", 1, &elsewhere).await;
+    stream_ends(stream, "expired").await;
+
+    // None of it touched the greffier's own session.
+    assert_eq!(greffier.session.sessions().await.unwrap().len(), 1);
 }

@@ -924,3 +924,51 @@ async fn simultaneous_uploads_of_one_part_never_leave_bytes_and_hash_apart() {
         assert_eq!(stored.len(), 1, "round {round}: {stored:?}");
     }
 }
+
+/// A part told `busy` (the account's upload slots are all taken) is sent again by the
+/// client after the relay's `Retry-After`, and goes through once a slot is free.
+#[tokio::test]
+async fn a_part_told_busy_is_sent_again_once_a_slot_is_free() {
+    use super::harness::{
+        bare_exchange, parts_stored, raw_answer, raw_part, spawn_app_with, wait_until, world_on,
+    };
+    use tokio::io::AsyncWriteExt as _;
+    let app = spawn_app_with(Backend::Sqlite, |c| {
+        c.limits.uploads_per_account = 1;
+        c.limits.body_idle_seconds = 600;
+        c.limits.body_min_bytes_per_second = 0;
+    })
+    .await;
+    let w = world_on(app).await;
+    let session = w.caseworker.session.clone();
+    let part = data(1000, 5);
+    let id = bare_exchange(&session, w.court, vec![100, 1000, 1000]).await;
+    // Another upload of the account's holds its one slot, stalled.
+    let mut held = raw_part(&w.app.base, &session, &id, 1, &part, 10).await;
+    let uploads = w.app.state.uploads.clone();
+    wait_until("the stalled upload holds the slot", || {
+        uploads.in_use() == 1
+    })
+    .await;
+
+    let sending = tokio::spawn({
+        let (session, part) = (session.clone(), part.clone());
+        async move { session.put_part(&id, 2, 0, &part).await }
+    });
+    let metrics = &w.app.state.metrics;
+    wait_until("the client was told busy", || {
+        metrics
+            .render()
+            .lines()
+            .any(|line| line.contains("/parts/{part}") && line.contains("status=\"503\""))
+    })
+    .await;
+    held.write_all(&part[10..]).await.unwrap();
+    assert_eq!(raw_answer(&mut held).await.status, 200);
+    tokio::time::timeout(std::time::Duration::from_secs(60), sending)
+        .await
+        .expect("the client gave up or is still waiting")
+        .unwrap()
+        .unwrap();
+    assert_eq!(parts_stored(&session, &id).await, vec![0, 1, 1]);
+}
