@@ -1384,9 +1384,15 @@ impl PrivateCluster {
 /// 50 uploads and 200 downloads start at the same moment on SQLite (small objects, so it
 /// takes seconds): every answer is a success, never a 5xx (SQLite's busy state never
 /// surfaces), every download has its envelope's SHA-256, every upload is delivered whole.
+/// The fifty uploads are one account's, whose upload slots are raised to fifty so that
+/// they all reach the store at once (by default its fifth would be told `busy`, which
+/// `security::uploads_past_their_slots_are_told_busy_at_once_and_the_slots_come_back`
+/// checks).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_uploads_and_two_hundred_downloads_at_once() {
-    let mut w = world(Backend::Sqlite).await;
+    let mut w =
+        world_on(spawn_app_with(Backend::Sqlite, |c| c.limits.uploads_per_account = 50).await)
+            .await;
     let mut rng = Rng::seeded("fifty_uploads_and_two_hundred_downloads_at_once");
     let sender = Arc::new(Sender::new(&mut w.caseworker, w.court).await);
     let load = Arc::new(Load::default());
