@@ -100,7 +100,8 @@ fn subtle() -> Result<web_sys::SubtleCrypto, WorkerError> {
     Ok(scope.crypto().map_err(failed("WebCrypto"))?.subtle())
 }
 
-/// The browser's wrapping key, made on first use.
+/// The browser's wrapping key, made on first use — by one tab only when several start at
+/// once.
 async fn wrapping_key(db: &IdbDatabase) -> Result<CryptoKey, WorkerError> {
     let found = done(
         &store(db, WRAPPING, IdbTransactionMode::Readonly)?
@@ -122,13 +123,26 @@ async fn wrapping_key(db: &IdbDatabase) -> Result<CryptoKey, WorkerError> {
     .map_err(failed("WebCrypto"))?
     .dyn_into()
     .map_err(failed("WebCrypto"))?;
-    done(
+    // `add`, not `put`: another tab (or this browser's other worker) may have made one
+    // since the read above. Theirs stays the browser's key — what they sealed opens —
+    // and this one is dropped unused.
+    let added = done(
         &store(db, WRAPPING, IdbTransactionMode::Readwrite)?
-            .put_with_key(&key, &JsValue::from_str("key"))
+            .add_with_key(&key, &JsValue::from_str("key"))
             .map_err(failed("IndexedDB"))?,
     )
-    .await?;
-    Ok(key)
+    .await;
+    if added.is_ok() {
+        return Ok(key);
+    }
+    done(
+        &store(db, WRAPPING, IdbTransactionMode::Readonly)?
+            .get(&JsValue::from_str("key"))
+            .map_err(failed("IndexedDB"))?,
+    )
+    .await?
+    .dyn_into::<CryptoKey>()
+    .map_err(failed("the browser's wrapping key"))
 }
 
 /// Seals `plain` under the browser's wrapping key (with `aad` as additional data) and
