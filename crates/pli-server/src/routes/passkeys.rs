@@ -56,6 +56,13 @@ const MAX_SEALED: usize = 2048;
 /// The most an authenticator's answer may weigh, as JSON text.
 const MAX_CREDENTIAL_JSON: usize = 64 * 1024;
 
+/// Logins begun from one address (an IPv6 /64) per login window, at most: each leaves a
+/// ceremony in the database for five minutes.
+const BEGINS_PER_ADDRESS: u64 = 60;
+
+/// Ceremonies under way at most, all addresses together: past it, `busy`.
+const LIVE_CEREMONIES: u64 = 10_000;
+
 const REGISTER: &str = "register";
 const LOGIN: &str = "login";
 
@@ -309,11 +316,43 @@ fn allowed(id: webauthn_rs::prelude::CredentialID) -> webauthn_rs_proto::AllowCr
     }
 }
 
+/// Bounds what anonymous callers can leave in the database: [`BEGINS_PER_ADDRESS`] per
+/// address and window, [`LIVE_CEREMONIES`] in all.
+async fn admit_begin(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: Option<std::net::SocketAddr>,
+) -> Result<(), ApiError> {
+    let ip = auth::client_ip(state, headers, peer)
+        .map_or_else(|| "unknown".to_owned(), auth::address::throttled_prefix);
+    let window = state.config.limits.login_window_minutes * 60_000;
+    let now = now_ms();
+    let (begun, since) = state
+        .store
+        .reserve_login_attempt(
+            &format!("passkey-begin|ip:{ip}"),
+            now,
+            now.saturating_sub(window),
+        )
+        .await?;
+    if begun > BEGINS_PER_ADDRESS {
+        let wait_ms = since.saturating_add(window).saturating_sub(now);
+        return Err(ApiError::RateLimited(wait_ms.div_ceil(1000).max(1)));
+    }
+    if state.store.live_ceremonies(now).await? >= LIVE_CEREMONIES {
+        return Err(ApiError::Busy);
+    }
+    Ok(())
+}
+
 pub(super) async fn login_begin(
     State(state): State<AppState>,
+    ClientAddr(peer): ClientAddr,
+    headers: HeaderMap,
     Json(request): Json<PasskeyLoginBegin>,
 ) -> Result<Json<PasskeyCeremony>, ApiError> {
     let webauthn = relying(&state)?;
+    admit_begin(&state, &headers, peer).await?;
     let email = request.email.trim().to_lowercase();
     let user = state
         .store

@@ -54,6 +54,16 @@ pub struct Ceremony {
 }
 
 impl Store {
+    /// How many ceremonies are under way at `now`.
+    pub async fn live_ceremonies(&self, now: u64) -> StoreResult<u64> {
+        let row =
+            sqlx::query("SELECT COUNT(*) AS live FROM webauthn_ceremonies WHERE expires_at > $1")
+                .bind(big(now)?)
+                .fetch_one(self.pool())
+                .await?;
+        get_u64(&row, "live")
+    }
+
     /// An account's passkeys, oldest first.
     pub async fn passkeys(&self, user: &UserId) -> StoreResult<Vec<StoredPasskey>> {
         let rows = sqlx::query(&format!(
