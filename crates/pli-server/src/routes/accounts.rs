@@ -105,17 +105,28 @@ pub(super) async fn failed_attempt(
 ) -> Result<ApiError, ApiError> {
     Metrics::add(&state.metrics.login_failures, 1);
     if let Some(user) = user {
-        let mut tx = state.store.begin().await?;
-        tx.audit(AuditEvent {
+        // Written beside the answer, not before it: a known account's failure must not
+        // take longer to answer than an unknown address's, which writes nothing. (It
+        // grants nothing, so answering before the entry is written opens nothing.)
+        let event = AuditEvent {
             chain: Chain::Org(user.org_id),
             at: now_ms(),
             actor: Some(user.id),
             action: Action::LoginFailed,
             object_id: user.id.to_string(),
             detail: "{}".to_owned(),
-        })
-        .await?;
-        tx.commit().await?;
+        };
+        let store = state.store.clone();
+        tokio::spawn(async move {
+            let written = async {
+                let mut tx = store.begin().await?;
+                tx.audit(event).await?;
+                tx.commit().await
+            };
+            if let Err(error) = written.await {
+                tracing::error!(%error, "a failed login could not be audited");
+            }
+        });
     }
     let attempts_left = windows
         .iter()

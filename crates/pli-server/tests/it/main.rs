@@ -19,6 +19,7 @@ mod canary;
 mod faults;
 mod harness;
 mod listing;
+mod login_answers;
 mod lying;
 mod passkeys;
 mod resume;
