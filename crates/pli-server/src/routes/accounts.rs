@@ -222,19 +222,29 @@ pub(super) async fn login(
     )
     .await?;
     let user = user.ok_or(ApiError::InvalidCredentials)?;
-    let now = now_ms();
+    audit_login(&state, &user, "{}".to_owned()).await?;
+    start_session(&state, &user, request.bearer, &headers).await
+}
+
+/// Records a successful login in the account's organisation chain (before the session
+/// opens: no session the audit log does not know of).
+pub(super) async fn audit_login(
+    state: &AppState,
+    user: &User,
+    detail: String,
+) -> Result<(), ApiError> {
     let mut tx = state.store.begin().await?;
     tx.audit(AuditEvent {
         chain: Chain::Org(user.org_id),
-        at: now,
+        at: now_ms(),
         actor: Some(user.id),
         action: Action::LoginSucceeded,
         object_id: user.id.to_string(),
-        detail: "{}".to_owned(),
+        detail,
     })
     .await?;
     tx.commit().await?;
-    start_session(&state, &user, request.bearer, &headers).await
+    Ok(())
 }
 
 /// Opens a session for `user`: a fresh token (never reused across logins) in the cookie,

@@ -35,8 +35,8 @@ use webauthn_rs::prelude::{
 };
 
 use super::accounts::{
-    failed_attempt, notify_credentials_changed, open_session, release_attempt, reserve_attempt,
-    throttle_keys,
+    audit_login, failed_attempt, notify_credentials_changed, open_session, release_attempt,
+    reserve_attempt, throttle_keys,
 };
 use super::{ClientAddr, Found, Json};
 use crate::app::AppState;
@@ -426,18 +426,12 @@ pub(super) async fn login(
     };
     release_attempt(&state, &keys, &windows).await?;
     state.store.clear_login_failures(&keys.0).await?;
-    let now = now_ms();
-    let mut tx = state.store.begin().await?;
-    tx.audit(AuditEvent {
-        chain: Chain::Org(user.org_id),
-        at: now,
-        actor: Some(user.id),
-        action: Action::LoginSucceeded,
-        object_id: user.id.to_string(),
-        detail: serde_json::json!({ "passkey": passkey.id }).to_string(),
-    })
+    audit_login(
+        &state,
+        &user,
+        serde_json::json!({ "passkey": passkey.id }).to_string(),
+    )
     .await?;
-    tx.commit().await?;
     let (login, cookie) = open_session(&state, &user, request.bearer, &headers).await?;
     let body = PasskeyLoginResponse {
         login,

@@ -145,34 +145,18 @@ async fn canary(backend: Backend) {
     w.greffier.session.reauth(PASSWORD, None).await.unwrap();
     // A passkey added, then a login with it.
     let mut authenticator = Authenticator::new(11);
-    let ceremony = w.caseworker.session.passkey_begin().await.unwrap();
-    let answer = authenticator.create(&ceremony.options, &origin);
-    w.caseworker
-        .session
-        .passkey_add(
-            &ceremony.ceremony,
-            &answer,
-            &authenticator.credential_id,
-            &authenticator.prf,
+    authenticator.enrol(&w.caseworker.session, &origin).await;
+    let prf = authenticator.prf;
+    let by_passkey = authenticator
+        .log_in(
+            &w.app.client,
+            &w.caseworker.email,
+            &origin,
+            &w.caseworker.session.me.user_id,
+            &prf,
         )
         .await
         .unwrap();
-    let ceremony = Session::passkey_login_begin(&w.app.client, &w.caseworker.email)
-        .await
-        .unwrap();
-    let assertion = authenticator
-        .get(&ceremony.options, &origin, &w.caseworker.session.me.user_id)
-        .unwrap();
-    let by_passkey = Session::login_with_passkey(
-        &w.app.client,
-        &ceremony.ceremony,
-        &assertion,
-        &authenticator.credential_id,
-        &authenticator.prf,
-        None,
-    )
-    .await
-    .unwrap();
     let reset = w
         .court_admin
         .session

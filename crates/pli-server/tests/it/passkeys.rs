@@ -7,6 +7,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use p256::ecdsa::signature::Signer as _;
 use pli_api::ErrorCode;
+use pli_api::messages::PasskeyInfo;
 use pli_client::{Client, Session};
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
@@ -122,6 +123,41 @@ impl Authenticator {
         .to_string()
     }
 
+    /// Adds this passkey to the account of `session`, as « Mon compte » does.
+    pub(super) async fn enrol(&mut self, session: &Session, origin: &str) -> PasskeyInfo {
+        let ceremony = session.passkey_begin().await.unwrap();
+        let answer = self.create(&ceremony.options, origin);
+        session
+            .passkey_add(&ceremony.ceremony, &answer, &self.credential_id, &self.prf)
+            .await
+            .unwrap()
+    }
+
+    /// Logs `email` in with this passkey, as the login page does (with `prf` as the
+    /// passkey's PRF output).
+    pub(super) async fn log_in(
+        &mut self,
+        client: &Client,
+        email: &str,
+        origin: &str,
+        user: &pli_api::UserId,
+        prf: &[u8],
+    ) -> Result<Session, pli_client::ClientError> {
+        let ceremony = Session::passkey_login_begin(client, email).await?;
+        let assertion = self
+            .get(&ceremony.options, origin, user)
+            .expect("the options name the passkey");
+        Session::login_with_passkey(
+            client,
+            &ceremony.ceremony,
+            &assertion,
+            &self.credential_id,
+            prf,
+            None,
+        )
+        .await
+    }
+
     /// `navigator.credentials.get(options)`, if the options allow this passkey.
     pub(super) fn get(
         &mut self,
@@ -231,22 +267,11 @@ async fn passkey_story(backend: Backend) {
 
     // A fresh device: only the address and the passkey.
     let fresh = Client::new(&w.app.base);
-    let ceremony = Session::passkey_login_begin(&fresh, &greffier.email)
+    let prf = authenticator.prf;
+    let session = authenticator
+        .log_in(&fresh, &greffier.email, &origin, &user, &prf)
         .await
         .unwrap();
-    let assertion = authenticator
-        .get(&ceremony.options, &origin, &user)
-        .expect("the options name the passkey");
-    let session = Session::login_with_passkey(
-        &fresh,
-        &ceremony.ceremony,
-        &assertion,
-        &authenticator.credential_id,
-        &authenticator.prf,
-        None,
-    )
-    .await
-    .unwrap();
     let received = session.open(&id).await.unwrap();
     let mut opened = Vec::new();
     session
@@ -263,8 +288,24 @@ async fn passkey_story(backend: Backend) {
             .is_some()
     );
 
-    // The same answer again: its ceremony is spent; on a new ceremony, its challenge is
-    // not that one's.
+    // An answer used once: its ceremony is spent; on a new ceremony, its challenge is not
+    // that one's.
+    let ceremony = Session::passkey_login_begin(&fresh, &greffier.email)
+        .await
+        .unwrap();
+    let assertion = authenticator
+        .get(&ceremony.options, &origin, &user)
+        .unwrap();
+    Session::login_with_passkey(
+        &fresh,
+        &ceremony.ceremony,
+        &assertion,
+        &authenticator.credential_id,
+        &authenticator.prf,
+        None,
+    )
+    .await
+    .unwrap();
     let replayed = Session::login_with_passkey(
         &fresh,
         &ceremony.ceremony,
@@ -293,22 +334,10 @@ async fn passkey_story(backend: Backend) {
 
     // The right signature with another PRF output (an authenticator that evaluates
     // another input, or a relay that swapped the sealed value): nothing unlocks.
-    let ceremony = Session::passkey_login_begin(&fresh, &greffier.email)
+    let wrong = authenticator
+        .log_in(&fresh, &greffier.email, &origin, &user, &[0; 32])
         .await
-        .unwrap();
-    let assertion = authenticator
-        .get(&ceremony.options, &origin, &user)
-        .unwrap();
-    let wrong = Session::login_with_passkey(
-        &fresh,
-        &ceremony.ceremony,
-        &assertion,
-        &authenticator.credential_id,
-        &[0; 32],
-        None,
-    )
-    .await
-    .unwrap_err();
+        .unwrap_err();
     assert_eq!(wrong.code(), ErrorCode::PasskeyUnlock, "{wrong}");
 
     // An address without passkeys gets the same shape of options, stable from one ask to
