@@ -66,7 +66,8 @@ pub async fn join(
         .root
         .context("the invitation link names no platform root")?;
     let mut session =
-        Session::accept_invitation(client, &link.token, PASSWORD, cheap_kdf()?, &root).await?;
+        Session::accept_invitation(client, &link.token, PASSWORD, cheap_kdf()?, &root, None)
+            .await?;
     inviter.session.certify(org, &session.me.user_id).await?;
     session.refresh_keys().await?;
     Ok(Person {

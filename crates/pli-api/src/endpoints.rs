@@ -293,7 +293,7 @@ endpoints! {
     /// Grants organisation keys to a certified member.
     Grant: Post "/api/orgs/{org}/members/{user}/grants" { org: OrgId, user: UserId } => Vec<messages::GrantUpload> => NoBody;
     /// Issues a new account set-up link to a member who lost their password.
-    ResetMember: Post "/api/orgs/{org}/members/{user}/reset" { org: OrgId, user: UserId } => NoBody => messages::InviteResponse;
+    ResetMember: Post "/api/orgs/{org}/members/{user}/reset" { org: OrgId, user: UserId } => messages::ResetRequest => messages::InviteResponse;
     /// Removes a member: sessions ended and key grants deleted at once.
     RemoveMember: Delete "/api/orgs/{org}/members/{user}" { org: OrgId, user: UserId } => messages::Revoke => messages::Removed;
     /// Sets how long exchanges are kept.

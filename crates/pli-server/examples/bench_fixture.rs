@@ -134,6 +134,7 @@ async fn invite_and_accept(
         PASSWORD,
         pli_server::testing::cheap_kdf()?,
         &root,
+        None,
     )
     .await
     .with_context(|| format!("cannot accept the invitation of {email}"))

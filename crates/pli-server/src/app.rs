@@ -392,6 +392,8 @@ async fn issue_setup_token(state: &AppState) -> anyhow::Result<Option<String>> {
         created_at: now,
         expires_at: now + 7 * 24 * 3_600_000,
         used_at: None,
+        clears_second_factor: false,
+        issued_entry: None,
     })
     .await?;
     tx.commit().await?;

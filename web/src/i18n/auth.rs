@@ -317,6 +317,11 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "Re-create your access",
     ),
     (
+        "invitation.reset.totp",
+        "Votre double authentification est conservée\u{a0}: saisissez aussi un code de votre application d'authentification. Si vous l'avez perdue, demandez à votre administrateur un nouveau lien qui la retire.",
+        "Your two-factor authentication is kept: enter a code from your authenticator app too. If you lost it, ask your administrator for a new link that removes it.",
+    ),
+    (
         "session.ended.title",
         "Votre session a pris fin",
         "Your session has ended",

@@ -71,6 +71,10 @@ pub struct Reset {
     pub org: OrgId,
     /// The member.
     pub user: UserId,
+    /// They lost their authenticator app too: accepting the link clears their
+    /// two-factor authentication (otherwise it asks a current code of it).
+    #[serde(default)]
+    pub clear_second_factor: bool,
 }
 
 /// No arguments: rotate my organisation's key.

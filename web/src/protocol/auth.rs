@@ -66,6 +66,10 @@ pub struct Accept {
     /// The platform root's fingerprint, from the link's fragment or typed in from what
     /// the administrator read out (see `pli_client::protocol::RootPin`).
     pub root: String,
+    /// A current code of the account's two-factor authentication, which a reset keeps:
+    /// asked when the link's lookup or the relay says so.
+    #[serde(default)]
+    pub totp: Option<String>,
 }
 
 /// Credentials.

@@ -106,7 +106,15 @@ pub(super) async fn setup(client: &Client, r: Setup) -> Result<String, WorkerErr
 /// Accepts an invitation and keeps the new session.
 pub(super) async fn accept(client: &Client, r: Accept) -> Result<String, WorkerError> {
     let root = RootPin::parse(&r.root)?;
-    let session = Session::accept_invitation(client, &r.token, &r.password, kdf(), &root).await?;
+    let session = Session::accept_invitation(
+        client,
+        &r.token,
+        &r.password,
+        kdf(),
+        &root,
+        r.totp.as_deref(),
+    )
+    .await?;
     answer(&r, &signed_in(session).await?)
 }
 

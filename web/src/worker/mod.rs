@@ -352,7 +352,12 @@ async fn handle(
             answer(&r, &())
         }
         Request::Remove(r) => answer(&r, &session()?.remove_member(&r.org, &r.user).await?),
-        Request::Reset(r) => answer(&r, &session()?.reset_member(&r.org, &r.user).await?),
+        Request::Reset(r) => answer(
+            &r,
+            &session()?
+                .reset_member(&r.org, &r.user, r.clear_second_factor)
+                .await?,
+        ),
         Request::Rotate(r) => admin::rotate(r).await,
         Request::ListOrgs(r) => answer(&r, &session()?.list_orgs().await?),
         Request::SetRetention(r) => {

@@ -277,6 +277,10 @@ pub struct InvitationInfo {
     pub org_name: Option<String>,
     /// Expiry.
     pub expires_at: u64,
+    /// Accepting it asks a current code of the account's two-factor authentication: a
+    /// reset of an account that has it on, which the reset keeps.
+    #[serde(default)]
+    pub totp_required: bool,
 }
 
 /// `POST /api/setup`: the platform admin's account, the platform root key and the
@@ -313,6 +317,11 @@ pub struct AcceptRequest {
     pub credentials: NewCredentials,
     /// The new public keys (to be certified by an admin).
     pub keys: PublicKeys,
+    /// A current code of the account's two-factor authentication, which a reset keeps
+    /// (unless the admin said it was lost too): asked, as at login, of a reset account
+    /// that has it on.
+    #[serde(default)]
+    pub totp: Option<String>,
 }
 
 /// `POST /api/me/password`: same keys, new password.

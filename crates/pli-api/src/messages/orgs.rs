@@ -42,6 +42,18 @@ pub struct InviteRequest {
     pub role: Role,
 }
 
+/// `POST /api/orgs/{org}/members/{user}/reset`: a new account set-up for a member who
+/// lost their password. An empty body is the default (an older client sends none).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResetRequest {
+    /// The member lost their authenticator app too: accepting the reset clears their
+    /// two-factor authentication (said in the e-mail to them and in the audit log).
+    /// Otherwise it is kept, and accepting the reset asks a current code of it.
+    #[serde(default)]
+    pub clear_second_factor: bool,
+}
+
 /// An invitation made: its link (with the token in the fragment).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InviteResponse {

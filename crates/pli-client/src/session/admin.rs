@@ -4,7 +4,7 @@
 use pli_api::endpoints as ep;
 use pli_api::messages::{
     AuditEntry, AuditQuery, ChainVerification, DirectoryKey, DirectoryOrg, ExchangeDetail,
-    ExchangePage, ExchangeQuery, OrgSummary, Retention, SecondFactorPolicy, TotpCode,
+    ExchangePage, ExchangeQuery, OrgSummary, ResetRequest, Retention, SecondFactorPolicy, TotpCode,
     TotpSetupResponse,
 };
 use pli_api::{ExchangeId, OrgId, SecondFactor, UserId};
@@ -434,18 +434,27 @@ impl Session {
         Ok(removed)
     }
 
-    /// Issues a new account set-up link to a member who lost their password.
+    /// Issues a new account set-up link to a member who lost their password. Their
+    /// two-factor authentication stays (accepting the link asks a current code of it)
+    /// unless `clear_second_factor`: they lost their authenticator app too. Either way
+    /// the member is told by e-mail who issued it, and the audit log says so.
     pub async fn reset_member(
         &self,
         org: &OrgId,
         user: &UserId,
+        clear_second_factor: bool,
     ) -> Result<InviteResponse, ClientError> {
         let reset: InviteResponse = self
             .client
-            .fetch(&ep::ResetMember {
-                org: *org,
-                user: *user,
-            })
+            .call(
+                &ep::ResetMember {
+                    org: *org,
+                    user: *user,
+                },
+                &ResetRequest {
+                    clear_second_factor,
+                },
+            )
             .await?;
         Ok(self.pinned_link(reset))
     }

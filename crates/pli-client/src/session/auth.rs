@@ -116,12 +116,19 @@ impl Session {
     /// relay's is refused unless it is that one, then sealed into the new bundle. A
     /// password that does not pass [`check_new_password`] (with the invitation's address,
     /// name and organisation) is refused before any key is made.
+    ///
+    /// A reset keeps the account's two-factor authentication (unless the admin said it
+    /// was lost too): `totp` is then a current code of it, which the relay checks as at
+    /// login (`totp_required` without one, `totp_invalid` for a wrong one, and the link
+    /// stays usable). The link's lookup says beforehand whether it is asked
+    /// (`InvitationInfo::totp_required`).
     pub async fn accept_invitation(
         client: &Client,
         token: &str,
         password: &str,
         kdf: KdfParams,
         root: &RootPin,
+        totp: Option<&str>,
     ) -> Result<Self, ClientError> {
         let info: InvitationInfo = client
             .call(
@@ -160,6 +167,7 @@ impl Session {
                 signing_key: Base64(keys.signing.verifying_key().to_bytes().to_vec()),
                 encryption_key: Base64(keys.encryption.to_recipient().to_bytes().to_vec()),
             },
+            totp: totp.map(str::to_owned),
         };
         let response =
             Client::send(client.request_to(&ep::AcceptInvitation {}).json(&request)).await?;

@@ -170,22 +170,60 @@ async fn verify_credentials(
         return Err(failed_attempt(state, &windows, user, ErrorCode::InvalidCredentials).await?);
     };
     if user.totp_enabled {
-        let Some(code) = totp_code else {
-            // The first of two steps: the password was right, the code comes next.
-            release_attempt(state, keys, &windows).await?;
-            return Err(ApiError::TotpRequired);
-        };
-        if !check_totp(state, user, code).await? {
-            return Err(failed_attempt(state, &windows, Some(user), ErrorCode::TotpInvalid).await?);
-        }
+        second_step(state, keys, &windows, user, totp_code).await?;
     }
+    succeeded(state, keys, &windows).await
+}
+
+/// The code of an account with two-factor authentication on, in an attempt already
+/// counted in `windows`: none yet is not a failure (the attempt is given back, and
+/// `totp_required` asks for it); a wrong or already used one is.
+async fn second_step(
+    state: &AppState,
+    keys: &(String, String),
+    windows: &Windows,
+    user: &User,
+    totp_code: Option<&str>,
+) -> Result<(), ApiError> {
+    let Some(code) = totp_code else {
+        // The first of two steps: what came before was right, the code comes next.
+        release_attempt(state, keys, windows).await?;
+        return Err(ApiError::TotpRequired);
+    };
+    if !check_totp(state, user, code).await? {
+        return Err(failed_attempt(state, windows, Some(user), ErrorCode::TotpInvalid).await?);
+    }
+    Ok(())
+}
+
+/// A successful attempt: the account's failures from this address are forgotten, and
+/// the attempt is given back to the address.
+async fn succeeded(
+    state: &AppState,
+    keys: &(String, String),
+    windows: &Windows,
+) -> Result<(), ApiError> {
     let [_, (_, address_window, _)] = windows;
     state.store.clear_login_failures(&keys.0).await?;
     state
         .store
-        .release_login_attempt(&keys.1, address_window)
+        .release_login_attempt(&keys.1, *address_window)
         .await?;
     Ok(())
+}
+
+/// Checks a current code of `user`'s second factor where no password is typed (accepting
+/// a reset, which replaces the password): as a login's second step, throttled and counted
+/// with the account's logins from this address (`keys`), its time step burnt.
+pub(super) async fn verify_current_code(
+    state: &AppState,
+    keys: &(String, String),
+    user: &User,
+    totp_code: Option<&str>,
+) -> Result<(), ApiError> {
+    let windows = reserve_attempt(state, keys).await?;
+    second_step(state, keys, &windows, user, totp_code).await?;
+    succeeded(state, keys, &windows).await
 }
 
 /// Checks a code against the account's TOTP secret and burns its time step.

@@ -8,18 +8,19 @@ use pli_api::{ErrorCode, SecondFactor};
 use pli_crypto::cert::{OrgCertificate, OrgKind};
 use pli_crypto::statement::LogPolicy;
 
-use super::accounts::start_session;
+use super::accounts::{start_session, throttle_keys, verify_current_code};
 use super::common::{check_name, credentials, detail, key32, normalize_email, signed};
-use super::{Json, common};
+use super::{ClientAddr, Json, common};
 use crate::app::AppState;
 use crate::audit::{Action, AuditEvent, Chain};
 use crate::auth::secrets;
 use crate::error::ApiError;
-use crate::now_ms;
+use crate::mail::Notice;
 use crate::store::Tx;
 use crate::store::directory::{Org, UserCertRow};
 use crate::store::invitations::Invitation;
-use crate::store::users::{AccountStatus, InvitationKind, Role};
+use crate::store::users::{AccountStatus, InvitationKind, Role, User};
+use crate::{auth, now_ms};
 
 /// Finds a usable invitation (unused, unexpired) of one of `kinds` by its token.
 async fn usable_invitation(
@@ -176,10 +177,23 @@ pub(super) async fn setup(
     start_session(&state, &user, false, &headers).await
 }
 
+/// Whether accepting `invitation` asks a current code of the second factor of `user`,
+/// the account it is for: a reset keeps the second factor of an account that has one,
+/// unless its issuer said the member lost their authenticator too.
+pub(super) fn asks_code(invitation: &Invitation, user: Option<&User>) -> bool {
+    invitation.kind == InvitationKind::Reset
+        && !invitation.clears_second_factor
+        && user.is_some_and(|u| u.totp_enabled && u.status != AccountStatus::Removed)
+}
+
 async fn info(state: &AppState, invitation: &Invitation) -> Result<InvitationInfo, ApiError> {
     let org_name = match &invitation.org_id {
         Some(org) => state.store.org(org).await?.map(|o| o.name),
         None => None,
+    };
+    let user = match invitation.kind {
+        InvitationKind::Reset => state.store.user(&invitation.user_id).await?,
+        _ => None,
     };
     Ok(InvitationInfo {
         kind: invitation.kind,
@@ -190,6 +204,7 @@ async fn info(state: &AppState, invitation: &Invitation) -> Result<InvitationInf
         org_id: invitation.org_id,
         org_name,
         expires_at: invitation.expires_at,
+        totp_required: asks_code(invitation, user.as_ref()),
     })
 }
 
@@ -208,6 +223,7 @@ pub(super) async fn invitation_lookup(
 
 pub(super) async fn invitation_accept(
     State(state): State<AppState>,
+    ClientAddr(peer): ClientAddr,
     headers: axum::http::HeaderMap,
     Json(request): Json<AcceptRequest>,
 ) -> Result<Response, ApiError> {
@@ -220,6 +236,17 @@ pub(super) async fn invitation_accept(
     let org = invitation
         .org_id
         .ok_or_else(|| ApiError::internal("invitation without organisation"))?;
+    // A reset keeps the member's second factor: whoever holds the link (the admin who
+    // issued it, anyone who read it) needs a current code of it too, checked as a
+    // login's and counted with the account's logins. A wrong code leaves the link usable.
+    let member = match invitation.kind {
+        InvitationKind::Reset => state.store.user(&invitation.user_id).await?,
+        _ => None,
+    };
+    if let Some(member) = member.as_ref().filter(|m| asks_code(&invitation, Some(m))) {
+        let keys = throttle_keys(&member.email, auth::client_ip(&state, &headers, peer));
+        verify_current_code(&state, &keys, member, request.totp.as_deref()).await?;
+    }
     let signing_key = key32(&request.keys.signing_key, "signing key")?;
     pli_crypto::sign::VerifyingKey::from_bytes(&signing_key)
         .map_err(|e| ApiError::bad_request(ErrorCode::BadRequest, e.to_string()))?;
@@ -230,25 +257,52 @@ pub(super) async fn invitation_accept(
     let mut tx = state.store.begin().await?;
     spend(&mut tx, &invitation, now).await?;
     let id = invitation.user_id.to_string();
+    let mut reset_notice = None;
     match invitation.kind {
         InvitationKind::Reset => {
-            tx.reset_user(&invitation.user_id, &credentials, now)
-                .await?;
+            let had_second_factor = member.as_ref().is_some_and(|m| m.totp_enabled);
+            let cleared = invitation.clears_second_factor && had_second_factor;
+            tx.reset_user(
+                &invitation.user_id,
+                &credentials,
+                invitation.clears_second_factor,
+                now,
+            )
+            .await?;
             tx.supersede_user_certificates(&invitation.user_id, now)
                 .await?;
             tx.delete_grants_of_user(&invitation.user_id).await?;
             tx.delete_user_sessions(&invitation.user_id).await?;
             // What the passkeys unlocked are the keys the reset replaced.
             tx.delete_passkeys(&invitation.user_id).await?;
+            // The entry names the link's issuer and the entry that issued it: a reset
+            // is never anonymous, even though the member's own client accepts it.
+            let issuer = invitation.created_by;
+            let second_factor = match (had_second_factor, cleared) {
+                (false, _) => "none",
+                (true, false) => "kept",
+                (true, true) => "cleared",
+            };
+            let mut pairs = vec![
+                (
+                    "issued_by",
+                    issuer.map(|id| id.to_string()).unwrap_or_default(),
+                ),
+                ("second_factor", second_factor.to_owned()),
+            ];
+            if let Some(entry) = invitation.issued_entry {
+                pairs.push(("reset_entry", entry.to_string()));
+            }
             tx.audit(AuditEvent {
                 chain: Chain::Org(org),
                 at: now,
                 actor: Some(invitation.user_id),
                 action: Action::MemberResetAccepted,
                 object_id: id.clone(),
-                detail: "{}".to_owned(),
+                detail: detail(&pairs),
             })
             .await?;
+            reset_notice = Some((issuer, cleared));
         }
         _ => {
             tx.insert_user(
@@ -288,5 +342,18 @@ pub(super) async fn invitation_accept(
         .user(&invitation.user_id)
         .await?
         .ok_or_else(|| ApiError::internal("user vanished"))?;
+    if let (Some((issuer, cleared)), Some(mailer)) = (reset_notice, state.mailer.clone()) {
+        let by = match issuer {
+            Some(issuer) => state.store.user(&issuer).await?.map(|u| u.display_name),
+            None => None,
+        };
+        let notice = Notice::ResetAccepted {
+            by: by.unwrap_or_else(|| "(nom inconnu)".to_owned()),
+            at: now,
+            second_factor_cleared: cleared,
+        };
+        let to = user.email.clone();
+        tokio::spawn(async move { mailer.send(&to, notice, None).await });
+    }
     start_session(&state, &user, false, &headers).await
 }

@@ -7,13 +7,13 @@ use axum::http::StatusCode;
 use pli_api::endpoints as ep;
 use pli_api::messages::{
     CertifyRequest, GrantUpload, InvitationInfo, InviteRequest, InviteResponse, MemberSummary,
-    Members, PublicKeys, Removed,
+    Members, PublicKeys, Removed, ResetRequest,
 };
 use pli_api::{Base64, ErrorCode, UserId};
 use pli_crypto::cert::UserCertificate;
 
 use super::common::{check_name, detail, normalize_email, signed};
-use super::{Json, common};
+use super::{Json, JsonOrDefault, common};
 use crate::app::AppState;
 use crate::audit::{Action, AuditEvent, Chain};
 use crate::auth::{Auth, secrets};
@@ -40,8 +40,9 @@ pub(super) async fn members(
         .iter()
         .map(|k| k.generation)
         .collect();
+    let users = state.store.users_of_org(&org.id).await?;
     let mut members = Vec::new();
-    for user in state.store.users_of_org(&org.id).await? {
+    for user in &users {
         let granted = state
             .store
             .grants_of_user(&user.id)
@@ -78,6 +79,10 @@ pub(super) async fn members(
             org_id: i.org_id,
             org_name: Some(org.name.clone()),
             expires_at: i.expires_at,
+            totp_required: super::invitations::asks_code(
+                i,
+                users.iter().find(|u| u.id == i.user_id),
+            ),
         })
         .collect();
     Ok(Json(Members {
@@ -120,7 +125,7 @@ pub(super) async fn invite(
         &state,
         &auth,
         &org,
-        InvitationKind::Join,
+        Issue::Join,
         secrets::new_id()?,
         email,
         display_name,
@@ -129,12 +134,22 @@ pub(super) async fn invite(
     .await
 }
 
+/// What a link is issued for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Issue {
+    /// Joining the organisation.
+    Join,
+    /// A member's new account set-up; `clear_second_factor` if they lost their
+    /// authenticator too.
+    Reset { clear_second_factor: bool },
+}
+
 #[allow(clippy::too_many_arguments, reason = "the invitation's fields")]
 async fn issue_invitation(
     state: &AppState,
     auth: &Auth,
     org: &Org,
-    kind: InvitationKind,
+    issue: Issue,
     user_id: UserId,
     email: String,
     display_name: String,
@@ -143,8 +158,32 @@ async fn issue_invitation(
     let (token, token_hash) = secrets::new_token()?;
     let now = now_ms();
     let expires_at = now + state.config.limits.invitation_hours * 3_600_000;
+    let (kind, action, clears_second_factor) = match issue {
+        Issue::Join => (InvitationKind::Join, Action::MemberInvited, false),
+        Issue::Reset {
+            clear_second_factor,
+        } => (
+            InvitationKind::Reset,
+            Action::MemberResetIssued,
+            clear_second_factor,
+        ),
+    };
+    let mut pairs = vec![("role", role.as_str().to_owned())];
+    if kind == InvitationKind::Reset {
+        pairs.push(("clear_second_factor", clears_second_factor.to_string()));
+    }
     let mut tx = state.store.begin().await?;
     tx.withdraw_invitation(&org.id, &user_id, now).await?;
+    let issued_entry = tx
+        .audit(AuditEvent {
+            chain: Chain::Org(org.id),
+            at: now,
+            actor: Some(auth.user_id()),
+            action,
+            object_id: user_id.to_string(),
+            detail: detail(&pairs),
+        })
+        .await?;
     tx.insert_invitation(&Invitation {
         token_hash,
         kind,
@@ -157,27 +196,30 @@ async fn issue_invitation(
         created_at: now,
         expires_at,
         used_at: None,
-    })
-    .await?;
-    let action = if kind == InvitationKind::Reset {
-        Action::MemberResetIssued
-    } else {
-        Action::MemberInvited
-    };
-    tx.audit(AuditEvent {
-        chain: Chain::Org(org.id),
-        at: now,
-        actor: Some(auth.user_id()),
-        action,
-        object_id: user_id.to_string(),
-        detail: detail(&[("role", role.as_str().into())]),
+        clears_second_factor,
+        issued_entry: Some(issued_entry),
     })
     .await?;
     tx.commit().await?;
     let link = format!("{}/#/invitation/{token}", state.config.public_url);
     if let Some(mailer) = state.mailer.clone() {
         let link = link.clone();
-        tokio::spawn(async move { mailer.send(&email, Notice::Invitation, Some(&link)).await });
+        let by = auth.user.display_name.clone();
+        tokio::spawn(async move {
+            if kind == InvitationKind::Reset {
+                // The link, and apart from it who issued it and when: whoever did not ask
+                // for it learns so, even if the link itself is used before they read it.
+                mailer.send(&email, Notice::ResetLink, Some(&link)).await;
+                let notice = Notice::ResetIssued {
+                    by,
+                    at: now,
+                    clears_second_factor,
+                };
+                mailer.send(&email, notice, None).await;
+            } else {
+                mailer.send(&email, Notice::Invitation, Some(&link)).await;
+            }
+        });
     }
     Ok((
         StatusCode::CREATED,
@@ -380,6 +422,7 @@ pub(super) async fn reset(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
     Found(ep::ResetMember { org, user }): Found<ep::ResetMember>,
+    JsonOrDefault(request): JsonOrDefault<ResetRequest>,
 ) -> Result<(StatusCode, Json<InviteResponse>), ApiError> {
     let org = administered(&state, &auth, org).await?;
     auth.require_recent_reauth(state.config.limits.reauth_minutes)?;
@@ -394,7 +437,9 @@ pub(super) async fn reset(
         &state,
         &auth,
         &org,
-        InvitationKind::Reset,
+        Issue::Reset {
+            clear_second_factor: request.clear_second_factor,
+        },
         member.id,
         member.email.clone(),
         member.display_name.clone(),

@@ -209,26 +209,51 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, _state: &S) -> Result<Self, ApiError> {
-        let timer = request
-            .extensions()
-            .get::<crate::pace::BodyTimer>()
-            .cloned()
-            .unwrap_or_default();
-        let bytes = axum::body::to_bytes(request.into_body(), 1 << 20)
-            .await
-            .map_err(|_| {
-                if timer.cut() {
-                    return ApiError::TooSlow;
-                }
-                ApiError::TooLarge(
-                    ErrorCode::BadRequest,
-                    "the JSON body could not be read or is larger than 1 MiB".into(),
-                )
-            })?;
-        serde_json::from_slice(&bytes).map(Json).map_err(|e| {
-            ApiError::bad_request(ErrorCode::InvalidJson, format!("invalid request: {e}"))
-        })
+        parse_json(&json_body(request).await?).map(Json)
     }
+}
+
+/// A JSON body as [`Json`], except that an empty one is `T::default()`: for a request
+/// that once had no body, which older clients still send without one.
+#[derive(Debug)]
+pub struct JsonOrDefault<T>(pub T);
+
+impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for JsonOrDefault<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, _state: &S) -> Result<Self, ApiError> {
+        let bytes = json_body(request).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self(T::default()));
+        }
+        parse_json(&bytes).map(JsonOrDefault)
+    }
+}
+
+/// A request's body, at most 1 MiB; `too_slow` if the pacing layer cut it.
+async fn json_body(request: Request) -> Result<axum::body::Bytes, ApiError> {
+    let timer = request
+        .extensions()
+        .get::<crate::pace::BodyTimer>()
+        .cloned()
+        .unwrap_or_default();
+    axum::body::to_bytes(request.into_body(), 1 << 20)
+        .await
+        .map_err(|_| {
+            if timer.cut() {
+                return ApiError::TooSlow;
+            }
+            ApiError::TooLarge(
+                ErrorCode::BadRequest,
+                "the JSON body could not be read or is larger than 1 MiB".into(),
+            )
+        })
+}
+
+/// `bytes` as a `T`, or `invalid_json`.
+fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::bad_request(ErrorCode::InvalidJson, format!("invalid request: {e}")))
 }
 
 impl<T: serde::Serialize> axum::response::IntoResponse for Json<T> {

@@ -33,6 +33,12 @@ pub struct Invitation {
     pub expires_at: u64,
     /// When used, if used.
     pub used_at: Option<u64>,
+    /// A reset whose issuer said the member lost their authenticator too: accepting it
+    /// clears their second factor (otherwise accepting asks a current code of it).
+    pub clears_second_factor: bool,
+    /// The sequence number of the audit entry that issued it, in the organisation's
+    /// chain (none for the set-up link and links issued before it was recorded).
+    pub issued_entry: Option<u64>,
 }
 
 fn invitation_from_row(row: &AnyRow) -> StoreResult<Invitation> {
@@ -48,6 +54,8 @@ fn invitation_from_row(row: &AnyRow) -> StoreResult<Invitation> {
         created_at: get_u64(row, "created_at")?,
         expires_at: get_u64(row, "expires_at")?,
         used_at: get_opt_u64(row, "used_at")?,
+        clears_second_factor: get_u64(row, "clears_second_factor")? != 0,
+        issued_entry: get_opt_u64(row, "issued_entry")?,
     })
 }
 
@@ -78,7 +86,8 @@ impl Tx {
     pub async fn insert_invitation(&mut self, invitation: &Invitation) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO invitations (token_hash, kind, org_id, user_id, email, display_name, role, created_by, \
-             created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             created_at, expires_at, clears_second_factor, issued_entry) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(&invitation.token_hash)
         .bind(invitation.kind.as_str())
@@ -90,6 +99,8 @@ impl Tx {
         .bind(invitation.created_by.map(|id| id.to_string()))
         .bind(big(invitation.created_at)?)
         .bind(big(invitation.expires_at)?)
+        .bind(i64::from(invitation.clears_second_factor))
+        .bind(invitation.issued_entry.map(big).transpose()?)
         .execute(&mut *self.tx)
         .await?;
         Ok(())

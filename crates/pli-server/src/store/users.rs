@@ -202,16 +202,20 @@ impl Tx {
         Ok(())
     }
 
-    /// Replaces an account's password and keys (a reset), making it pending again.
+    /// Replaces an account's password and keys (a reset), making it pending again. Its
+    /// second factor stays, unless `clear_second_factor` (the member lost their
+    /// authenticator too); an enrolment under way is dropped either way.
     pub async fn reset_user(
         &mut self,
         id: &UserId,
         credentials: &Credentials,
+        clear_second_factor: bool,
         now: u64,
     ) -> StoreResult<()> {
         let done = sqlx::query(
             "UPDATE users SET kdf_m = $2, kdf_t = $3, kdf_p = $4, kdf_salt = $5, auth_hash = $6, key_bundle = $7, \
-             signing_key = $8, encryption_key = $9, status = 'pending', totp_secret = NULL, totp_pending = NULL, \
+             signing_key = $8, encryption_key = $9, status = 'pending', \
+             totp_secret = CASE WHEN $12 = 1 THEN NULL ELSE totp_secret END, totp_pending = NULL, \
              updated_at = $10, kdf_version = $11 WHERE id = $1 AND status <> 'removed'",
         )
         .bind(id.to_string())
@@ -225,6 +229,7 @@ impl Tx {
         .bind(credentials.encryption_key.to_vec())
         .bind(big(now)?)
         .bind(i64::from(credentials.kdf.secrets.version()))
+        .bind(i64::from(clear_second_factor))
         .execute(&mut *self.tx)
         .await?;
         if done.rows_affected() == 0 {

@@ -160,7 +160,7 @@ async fn canary(backend: Backend) {
     let reset = w
         .court_admin
         .session
-        .reset_member(&w.court, &w.greffier.session.me.user_id)
+        .reset_member(&w.court, &w.greffier.session.me.user_id, false)
         .await
         .unwrap();
     let reset_link = pli_client::protocol::OneTimeLink::parse(&reset.link).unwrap();
@@ -170,6 +170,7 @@ async fn canary(backend: Backend) {
         "canary-new-password",
         test_kdf(),
         reset_link.root.as_ref().unwrap(),
+        None,
     )
     .await
     .unwrap();

@@ -165,9 +165,10 @@ pub async fn invite_and_accept_at(
     let root = link
         .root
         .expect("the inviter's client pins the root in the link");
-    let session = Session::accept_invitation(client, &link.token, PASSWORD, test_kdf(), &root)
-        .await
-        .unwrap();
+    let session =
+        Session::accept_invitation(client, &link.token, PASSWORD, test_kdf(), &root, None)
+            .await
+            .unwrap();
     Person {
         session,
         email: email.into(),

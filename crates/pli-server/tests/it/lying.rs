@@ -42,17 +42,19 @@ async fn a_relay_serving_another_platform_root_is_refused_by_returning_and_new_p
         .unwrap();
     let link = OneTimeLink::parse(&invited.link).unwrap();
     let root = link.root.clone().unwrap();
-    let newcomer = Session::accept_invitation(&client, &link.token, PASSWORD, test_kdf(), &root)
-        .await
-        .unwrap_err();
+    let newcomer =
+        Session::accept_invitation(&client, &link.token, PASSWORD, test_kdf(), &root, None)
+            .await
+            .unwrap_err();
     assert!(matches!(newcomer, ClientError::RootChanged), "{newcomer:?}");
 
     // Honest again: the invitation was not spent, and both go through.
     proxy.serve_root(None);
     log_in(&client, &w.caseworker).await.unwrap();
-    let accepted = Session::accept_invitation(&client, &link.token, PASSWORD, test_kdf(), &root)
-        .await
-        .unwrap();
+    let accepted =
+        Session::accept_invitation(&client, &link.token, PASSWORD, test_kdf(), &root, None)
+            .await
+            .unwrap();
     assert_eq!(accepted.trust.0, w.caseworker.session.trust.0);
 }
 

@@ -1276,6 +1276,7 @@ async fn weak_new_passwords_are_refused_by_the_client_before_the_relay_hears_of_
             weak,
             super::harness::test_kdf(),
             &root,
+            None,
         )
         .await
         .unwrap_err();
@@ -1287,6 +1288,7 @@ async fn weak_new_passwords_are_refused_by_the_client_before_the_relay_hears_of_
         PASSWORD,
         super::harness::test_kdf(),
         &root,
+        None,
     )
     .await
     .unwrap();
@@ -1320,6 +1322,7 @@ async fn logins_and_one_time_links_answer_alike_whether_the_account_exists_or_no
         PASSWORD,
         super::harness::test_kdf(),
         used.root.as_ref().unwrap(),
+        None,
     )
     .await
     .unwrap();
@@ -1539,9 +1542,10 @@ async fn rotating_certifying_granting_and_changing_the_password_need_a_recent_pr
 /// A password reset, for `docs/asvs.md` (item 4): the admin never chooses the password —
 /// the relay takes none from them and answers with a one-time link only, and the person
 /// chooses it; an admin is never reset (their second factor stays). The link opens a
-/// pending account that reaches nothing until the admin certifies its new keys, and then,
-/// where the organisation requires a second factor, nothing before one is enrolled.
-/// Today a reset clears a member's second factor: the gap noted beside item 4.
+/// pending account that reaches nothing until the admin certifies its new keys. The
+/// member's second factor survives the reset: the link works only with a current code of
+/// it (`a_reset_asks_a_current_code_of_the_second_factor_it_keeps`), and the member, once
+/// certified, opens their plis with it.
 #[tokio::test]
 async fn a_reset_leaves_the_password_to_the_member_and_opens_nothing_before_certification() {
     let mut w = world(Backend::Sqlite).await;
@@ -1566,21 +1570,33 @@ async fn a_reset_leaves_the_password_to_the_member_and_opens_nothing_before_cert
     let admin = w
         .court_admin
         .session
-        .reset_member(&w.court, &w.court_admin.session.me.user_id)
+        .reset_member(&w.court, &w.court_admin.session.me.user_id, false)
         .await
         .unwrap_err();
     assert_eq!(admin.code(), pli_api::ErrorCode::WrongState, "{admin:?}");
-    // Whatever the admin sends, the relay answers with a link, and takes no password.
+    // The relay takes no password from the admin: a body naming one is refused, and
+    // without a body (an older client) it answers with a link and nothing else.
     let chosen = "Un mot de passe choisi par l'administrateur";
+    let reset_path = format!("/api/orgs/{}/members/{greffier_id}/reset", w.court);
+    let refused = pli_client::Client::send(
+        w.court_admin
+            .session
+            .client()
+            .request(reqwest::Method::POST, &reset_path)
+            .json(&serde_json::json!({ "password": chosen })),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        (refused.status(), refused.code()),
+        (Some(400), pli_api::ErrorCode::InvalidJson),
+        "{refused:?}"
+    );
     let response = pli_client::Client::send(
         w.court_admin
             .session
             .client()
-            .request(
-                reqwest::Method::POST,
-                &format!("/api/orgs/{}/members/{greffier_id}/reset", w.court),
-            )
-            .json(&serde_json::json!({ "password": chosen })),
+            .request(reqwest::Method::POST, &reset_path),
     )
     .await
     .unwrap();
@@ -1592,16 +1608,18 @@ async fn a_reset_leaves_the_password_to_the_member_and_opens_nothing_before_cert
     let reset = w
         .court_admin
         .session
-        .reset_member(&w.court, &greffier_id)
+        .reset_member(&w.court, &greffier_id, false)
         .await
         .unwrap();
     let link = pli_client::protocol::OneTimeLink::parse(&reset.link).unwrap();
+    let code = totp_now(w.greffier.totp.as_ref().unwrap(), 1);
     let mut member = Session::accept_invitation(
         &w.app.client,
         &link.token,
         "Une phrase que la greffière choisit seule",
         super::harness::test_kdf(),
         link.root.as_ref().unwrap(),
+        Some(&code),
     )
     .await
     .unwrap();
@@ -1627,10 +1645,336 @@ async fn a_reset_leaves_the_password_to_the_member_and_opens_nothing_before_cert
     assert_eq!(member.me.status, pli_api::AccountStatus::Pending);
     assert_eq!(member.inbox().await.unwrap_err().status(), Some(403));
     assert_eq!(member.open(&id).await.unwrap_err().status(), Some(403));
-    // FIXME (docs/asvs.md, item 4): the reset cleared the second factor.
-    assert!(!member.me.totp_enabled);
+    // The reset kept the second factor.
+    assert!(member.me.totp_enabled);
 
-    // Certified, the organisation's rule asks for a second factor before anything else.
+    // Certified, with the second factor the organisation requires still on: the plis open.
+    w.court_admin
+        .session
+        .certify(&w.court, &greffier_id)
+        .await
+        .unwrap();
+    member.refresh_keys().await.unwrap();
+    assert_eq!(member.open(&id).await.unwrap().manifest.subject, "Avant");
+}
+
+/// Makes the next login or reset of everyone check codes from the current time step again
+/// (each step is single-use, and a test has a few steps to use within seconds).
+async fn forget_used_totp_steps(database_url: &str) {
+    let pool = sqlx::AnyPool::connect(database_url).await.unwrap();
+    sqlx::query("UPDATE users SET totp_last_step = 0")
+        .execute(&pool)
+        .await
+        .unwrap();
+}
+
+/// A code that is not `code` (nor, in practice, any code of a nearby step).
+fn wrong_code(code: &str) -> String {
+    format!(
+        "{:06}",
+        (code.parse::<u32>().unwrap() + 500_000) % 1_000_000
+    )
+}
+
+/// What an invitation's link says of itself, looked up as its page does.
+async fn looked_up(app: &TestApp, token: &str) -> pli_api::messages::InvitationInfo {
+    app.client
+        .call(
+            &pli_api::endpoints::InvitationLookup {},
+            &pli_api::messages::TokenRequest {
+                token: token.into(),
+            },
+        )
+        .await
+        .unwrap()
+}
+
+/// Issue 11, for `docs/asvs.md` (item 4): an admin who keeps a reset link does not become
+/// the member. A reset keeps the member's second factor: accepting it asks a current code
+/// of it, checked as a login's (`totp_required` without one, `totp_invalid` for a wrong
+/// one, counted with the account's logins from that address, its time step burnt); a
+/// wrong code leaves the link usable until it expires. The second factor is still on
+/// afterwards, and the next login asks for it.
+#[tokio::test]
+async fn a_reset_asks_a_current_code_of_the_second_factor_it_keeps() {
+    let mut w = world(Backend::Sqlite).await;
+    w.greffier.enable_totp().await;
+    let secret = w.greffier.totp.clone().unwrap();
+    let greffier_id = w.greffier.session.me.user_id;
+    let reset = w
+        .court_admin
+        .session
+        .reset_member(&w.court, &greffier_id, false)
+        .await
+        .unwrap();
+    let link = pli_client::protocol::OneTimeLink::parse(&reset.link).unwrap();
+    let root = link.root.clone().unwrap();
+    assert!(looked_up(&w.app, &link.token).await.totp_required);
+    let accept = |code: Option<String>| {
+        let client = w.app.client.clone();
+        let (token, root) = (link.token.clone(), root.clone());
+        async move {
+            Session::accept_invitation(
+                &client,
+                &token,
+                "Une phrase que la greffière choisit seule",
+                super::harness::test_kdf(),
+                &root,
+                code.as_deref(),
+            )
+            .await
+        }
+    };
+
+    // Without a code (the admin holding the link has none): asked for, nothing changes.
+    let missing = accept(None).await.unwrap_err();
+    assert_eq!(
+        (missing.status(), missing.code()),
+        (Some(401), pli_api::ErrorCode::TotpRequired),
+        "{missing:?}"
+    );
+    // A wrong code: refused, counted as a failed login of the account from here.
+    let code = totp_now(&secret, 1);
+    let wrong = accept(Some(wrong_code(&code))).await.unwrap_err();
+    assert_eq!(wrong.code(), pli_api::ErrorCode::TotpInvalid, "{wrong:?}");
+    assert_eq!(wrong.attempts().attempts_left, Some(4), "{wrong:?}");
+    let login = Session::login(
+        &w.app.client,
+        &w.greffier.email,
+        "pas le bon mot de passe du tout",
+        w.greffier.session.account_key(),
+        None,
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        login.attempts().attempts_left,
+        Some(3),
+        "the reset's wrong code and the login share the account's attempts: {login:?}"
+    );
+    // Nothing changed: the old session and keys still work, the link is still usable.
+    w.greffier.session.inbox().await.unwrap();
+    assert_eq!(
+        looked_up(&w.app, &link.token).await.user_id,
+        greffier_id,
+        "the link outlives a wrong code"
+    );
+
+    // The member, with a current code of their authenticator: new password and keys.
+    let mut member = accept(Some(code.clone())).await.unwrap();
+    assert!(member.me.totp_enabled, "the second factor was kept");
+    assert_eq!(member.me.status, pli_api::AccountStatus::Pending);
+    // The code's step is burnt, the link spent.
+    let again = accept(Some(code.clone())).await.unwrap_err();
+    assert_eq!(
+        again.code(),
+        pli_api::ErrorCode::InvitationInvalid,
+        "{again:?}"
+    );
+    w.court_admin
+        .session
+        .certify(&w.court, &greffier_id)
+        .await
+        .unwrap();
+    member.refresh_keys().await.unwrap();
+    member.inbox().await.unwrap();
+    let key = member.account_key().cloned();
+    let new_password = "Une phrase que la greffière choisit seule";
+    let asked = Session::login(
+        &w.app.client,
+        &w.greffier.email,
+        new_password,
+        key.as_ref(),
+        None,
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(asked.code(), pli_api::ErrorCode::TotpRequired, "{asked:?}");
+    let reused = Session::login(
+        &w.app.client,
+        &w.greffier.email,
+        new_password,
+        key.as_ref(),
+        Some(&code),
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(reused.code(), pli_api::ErrorCode::TotpInvalid, "{reused:?}");
+    forget_used_totp_steps(&w.app.database_url).await;
+    Session::login(
+        &w.app.client,
+        &w.greffier.email,
+        new_password,
+        key.as_ref(),
+        Some(&totp_now(&secret, 0)),
+        None,
+    )
+    .await
+    .unwrap();
+
+    // A link that expired is refused, even with a right code.
+    let later = w
+        .court_admin
+        .session
+        .reset_member(&w.court, &greffier_id, false)
+        .await
+        .unwrap();
+    let later = pli_client::protocol::OneTimeLink::parse(&later.link).unwrap();
+    let pool = sqlx::AnyPool::connect(&w.app.database_url).await.unwrap();
+    sqlx::query("UPDATE invitations SET expires_at = 1 WHERE used_at IS NULL")
+        .execute(&pool)
+        .await
+        .unwrap();
+    forget_used_totp_steps(&w.app.database_url).await;
+    let expired = Session::accept_invitation(
+        &w.app.client,
+        &later.token,
+        "Encore une autre phrase bien à elle",
+        super::harness::test_kdf(),
+        later.root.as_ref().unwrap(),
+        Some(&totp_now(&secret, 1)),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        expired.code(),
+        pli_api::ErrorCode::InvitationInvalid,
+        "{expired:?}"
+    );
+}
+
+/// The audit entries of a reset in the organisation's chain: the one that issued it, and
+/// the one that accepted it.
+async fn reset_entries(
+    admin: &Person,
+    org: &pli_api::OrgId,
+    member: &pli_api::UserId,
+) -> (pli_api::messages::AuditEntry, pli_api::messages::AuditEntry) {
+    let entries = admin
+        .session
+        .org_audit(
+            org,
+            pli_api::messages::AuditQuery {
+                after: None,
+                limit: Some(1000),
+            },
+        )
+        .await
+        .unwrap();
+    let find = |action: &str| {
+        entries
+            .iter()
+            .rev()
+            .find(|e| e.action == action && e.object_id == member.to_string())
+            .cloned()
+            .unwrap_or_else(|| panic!("no {action} entry: {entries:#?}"))
+    };
+    (find("member.reset_issued"), find("member.reset_accepted"))
+}
+
+/// Issue 11, for `docs/asvs.md` (item 4): only when the admin says the member lost their
+/// authenticator too does a reset clear the second factor; that choice is in the issuing
+/// entry of the organisation's audit chain, and the accepting entry names the admin who
+/// issued the link and that entry, whichever the choice. Where the organisation requires a
+/// second factor, the member then enrols a new one before anything opens.
+#[tokio::test]
+async fn a_reset_clears_the_second_factor_only_when_told_it_was_lost_and_names_its_issuer() {
+    let mut w = world(Backend::Sqlite).await;
+    w.greffier.enable_totp().await;
+    let greffier_id = w.greffier.session.me.user_id;
+    let admin_id = w.court_admin.session.me.user_id.to_string();
+    let detail = |entry: &pli_api::messages::AuditEntry| -> serde_json::Value {
+        serde_json::from_str(&entry.detail).unwrap()
+    };
+
+    // Kept: the code is asked, and the entries say so.
+    let kept = w
+        .court_admin
+        .session
+        .reset_member(&w.court, &greffier_id, false)
+        .await
+        .unwrap();
+    let kept = pli_client::protocol::OneTimeLink::parse(&kept.link).unwrap();
+    Session::accept_invitation(
+        &w.app.client,
+        &kept.token,
+        "Une phrase que la greffière choisit seule",
+        super::harness::test_kdf(),
+        kept.root.as_ref().unwrap(),
+        Some(&totp_now(w.greffier.totp.as_ref().unwrap(), 1)),
+    )
+    .await
+    .unwrap();
+    let (issued, accepted) = reset_entries(&w.court_admin, &w.court, &greffier_id).await;
+    assert_eq!(issued.actor.as_deref(), Some(admin_id.as_str()));
+    assert_eq!(
+        detail(&issued)["clear_second_factor"],
+        "false",
+        "{issued:?}"
+    );
+    assert_eq!(accepted.actor, Some(greffier_id.to_string()));
+    assert_eq!(
+        detail(&accepted)["issued_by"],
+        admin_id.as_str(),
+        "{accepted:?}"
+    );
+    assert_eq!(detail(&accepted)["reset_entry"], issued.seq.to_string());
+    assert_eq!(detail(&accepted)["second_factor"], "kept");
+    w.court_admin
+        .session
+        .certify(&w.court, &greffier_id)
+        .await
+        .unwrap();
+
+    // Lost too: the admin says so; no code is asked, and the second factor is gone.
+    w.court_admin
+        .session
+        .set_second_factor(&w.court, pli_api::SecondFactor::Required)
+        .await
+        .unwrap();
+    let cleared = w
+        .court_admin
+        .session
+        .reset_member(&w.court, &greffier_id, true)
+        .await
+        .unwrap();
+    let cleared = pli_client::protocol::OneTimeLink::parse(&cleared.link).unwrap();
+    assert!(!looked_up(&w.app, &cleared.token).await.totp_required);
+    let mut member = Session::accept_invitation(
+        &w.app.client,
+        &cleared.token,
+        "Encore une autre phrase bien à elle",
+        super::harness::test_kdf(),
+        cleared.root.as_ref().unwrap(),
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(!member.me.totp_enabled, "the second factor was cleared");
+    let (issued, accepted) = reset_entries(&w.court_admin, &w.court, &greffier_id).await;
+    assert_eq!(detail(&issued)["clear_second_factor"], "true", "{issued:?}");
+    assert_eq!(
+        detail(&accepted)["issued_by"],
+        admin_id.as_str(),
+        "{accepted:?}"
+    );
+    assert_eq!(detail(&accepted)["reset_entry"], issued.seq.to_string());
+    assert_eq!(detail(&accepted)["second_factor"], "cleared");
+    assert!(issued.seq < accepted.seq);
+    // Both entries are links of the organisation's chain, which verifies.
+    let chain = format!("audit:{}", w.court);
+    assert_eq!(
+        (issued.chain.as_str(), accepted.chain.as_str()),
+        (chain.as_str(), chain.as_str())
+    );
+    let verified = w.court_admin.session.verify_audit(&w.court).await.unwrap();
+    assert!(verified.valid, "{verified:?}");
+    assert!(verified.entries >= accepted.seq);
+
+    // Certified, the organisation's rule asks for a new second factor before anything.
     w.court_admin
         .session
         .certify(&w.court, &greffier_id)
@@ -1643,9 +1987,166 @@ async fn a_reset_leaves_the_password_to_the_member_and_opens_nothing_before_cert
         pli_api::ErrorCode::TotpSetupRequired,
         "{gated:?}"
     );
-    // (A code of the next step: the old second factor's last one may be this step's.)
-    member.enable_totp(|s| totp_now(s, 1)).await.unwrap();
-    assert_eq!(member.open(&id).await.unwrap().manifest.subject, "Avant");
+    forget_used_totp_steps(&w.app.database_url).await;
+    member.enable_totp(|s| totp_now(s, 0)).await.unwrap();
+    member.inbox().await.unwrap();
+}
+
+/// Undoes a message's quoted-printable encoding (`=XX` bytes; soft breaks are already
+/// gone), so that its French text can be searched.
+fn quoted_printable(message: &str) -> String {
+    let bytes = message.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'=', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Issue 11, for `docs/asvs.md` (item 5): the member is told by e-mail when a reset is
+/// issued for them — by whom and when, what it does to their second factor, and what to
+/// do if they did not ask for it — and again when it is used; neither notice carries the
+/// link or its token (the link travels in a message of its own).
+#[tokio::test]
+async fn the_member_is_told_by_email_who_issued_a_reset_and_when_it_was_used() {
+    let (port, messages) = smtp_sink().await;
+    let mut w = super::harness::world_on(
+        spawn_app_with(Backend::Sqlite, |config| {
+            config.smtp_url = Some(format!("smtp://127.0.0.1:{port}"))
+        })
+        .await,
+    )
+    .await;
+    w.greffier.enable_totp().await;
+    let greffier_id = w.greffier.session.me.user_id;
+    // Each kind of message found by words of its body (subjects are encoded words).
+    const ISSUED: &str = "administrateur de votre service, a émis le";
+    const LINK: &str = "Ouvrez ce lien pour choisir un nouveau mot de passe";
+    const ACCEPTED: &str = "ont été remplacés le";
+    let mails = |words: &str| {
+        messages
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|m| quoted_printable(m))
+            .filter(|m| m.contains("greffier@tj-meaux.test") && m.contains(words))
+            .collect::<Vec<_>>()
+    };
+    let wait_for = |words: &'static str, count: usize| {
+        let mails = &mails;
+        async move {
+            for _ in 0..200 {
+                if mails(words).len() >= count {
+                    return mails(words);
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            panic!(
+                "{count} message(s) {words:?} expected, got {:#?}",
+                mails(words)
+            );
+        }
+    };
+
+    let reset = w
+        .court_admin
+        .session
+        .reset_member(&w.court, &greffier_id, false)
+        .await
+        .unwrap();
+    let link = pli_client::protocol::OneTimeLink::parse(&reset.link).unwrap();
+    let issued = wait_for(ISSUED, 1).await;
+    let issued = issued.last().unwrap();
+    assert!(issued.contains("Chef de greffe"), "{issued}");
+    assert!(issued.contains("(heure de Paris)"), "{issued}");
+    assert!(
+        issued.contains("double authentification est conservée"),
+        "{issued}"
+    );
+    assert!(
+        issued.contains("pas à l'origine de cette demande"),
+        "{issued}"
+    );
+    // The link itself, in its own message.
+    let sent = wait_for(LINK, 1).await;
+    assert!(sent.last().unwrap().contains(&link.token));
+
+    Session::accept_invitation(
+        &w.app.client,
+        &link.token,
+        "Une phrase que la greffière choisit seule",
+        super::harness::test_kdf(),
+        link.root.as_ref().unwrap(),
+        Some(&totp_now(w.greffier.totp.as_ref().unwrap(), 1)),
+    )
+    .await
+    .unwrap();
+    let accepted = wait_for(ACCEPTED, 1).await;
+    let accepted = accepted.last().unwrap();
+    assert!(accepted.contains("Chef de greffe"), "{accepted}");
+    assert!(
+        accepted.contains("double authentification est conservée"),
+        "{accepted}"
+    );
+
+    // Lost too: both notices say the second factor goes.
+    let cleared = w
+        .court_admin
+        .session
+        .reset_member(&w.court, &greffier_id, true)
+        .await
+        .unwrap();
+    let cleared = pli_client::protocol::OneTimeLink::parse(&cleared.link).unwrap();
+    let issued_again = wait_for(ISSUED, 2).await;
+    assert!(
+        issued_again
+            .last()
+            .unwrap()
+            .contains("retirera votre double authentification"),
+        "{issued_again:#?}"
+    );
+    Session::accept_invitation(
+        &w.app.client,
+        &cleared.token,
+        "Encore une autre phrase bien à elle",
+        super::harness::test_kdf(),
+        cleared.root.as_ref().unwrap(),
+        None,
+    )
+    .await
+    .unwrap();
+    let accepted_again = wait_for(ACCEPTED, 2).await;
+    assert!(
+        accepted_again
+            .last()
+            .unwrap()
+            .contains("double authentification a été retirée"),
+        "{accepted_again:#?}"
+    );
+
+    // No notice carries a link or a token.
+    let notices: Vec<String> = [issued_again, accepted_again].concat();
+    assert_eq!(notices.len(), 4, "{notices:#?}");
+    for notice in &notices {
+        for token in [&link.token, &cleared.token] {
+            assert!(!notice.contains(token.as_str()), "{notice}");
+        }
+        assert!(!notice.contains("#/invitation/"), "{notice}");
+    }
 }
 
 /// Downloads, for `docs/asvs.md` (item 20): every object (the manifest, each file) is
@@ -1759,7 +2260,7 @@ async fn no_secret_travels_in_an_address_and_no_api_answer_may_be_kept() {
     .unwrap();
     again.sessions().await.unwrap();
     let reset = again
-        .reset_member(&cast.court, &cast.greffier.session.me.user_id)
+        .reset_member(&cast.court, &cast.greffier.session.me.user_id, false)
         .await
         .unwrap();
     let link = pli_client::protocol::OneTimeLink::parse(&reset.link).unwrap();
@@ -1769,6 +2270,7 @@ async fn no_secret_travels_in_an_address_and_no_api_answer_may_be_kept() {
         NEW_PASSWORD,
         super::harness::test_kdf(),
         link.root.as_ref().unwrap(),
+        None,
     )
     .await
     .unwrap();

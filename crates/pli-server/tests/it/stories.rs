@@ -574,7 +574,7 @@ async fn a_member_who_lost_their_password_reads_old_exchanges_again() {
     let reset = w
         .court_admin
         .session
-        .reset_member(&w.court, &w.greffier.session.me.user_id)
+        .reset_member(&w.court, &w.greffier.session.me.user_id, false)
         .await
         .unwrap();
     let link = pli_client::protocol::OneTimeLink::parse(&reset.link).unwrap();
@@ -584,6 +584,7 @@ async fn a_member_who_lost_their_password_reads_old_exchanges_again() {
         "un tout nouveau mot de passe",
         super::harness::test_kdf(),
         link.root.as_ref().unwrap(),
+        None,
     )
     .await
     .unwrap();

@@ -197,6 +197,26 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
         "A new access link will be issued. Using it, the person chooses a new password and gets new keys; the old ones stop working. You will then certify them again, comparing their new fingerprint by phone, to give back access to the exchanges. No exchange is lost.",
     ),
     (
+        "admin.reset.notified",
+        "Un courriel préviendra {name} que vous avez émis ce lien, puis quand il aura servi. L'émission et l'utilisation du lien figurent au journal d'audit.",
+        "{name} will be told by e-mail that you issued this link, and again when it is used. Both are in the audit log.",
+    ),
+    (
+        "admin.reset.second_factor",
+        "La double authentification de {name} est conservée\u{a0}: le lien ne sert qu'avec un code de son application d'authentification.",
+        "{name}'s two-factor authentication is kept: the link works only with a code from their authenticator app.",
+    ),
+    (
+        "admin.reset.clear_second_factor",
+        "{name} a aussi perdu son application d'authentification\u{a0}: retirer sa double authentification",
+        "{name} also lost their authenticator app: remove their two-factor authentication",
+    ),
+    (
+        "admin.reset.clear_second_factor.help",
+        "À cocher seulement si la personne vous l'a dit elle-même, de vive voix. Le courriel qu'elle recevra et le journal d'audit le mentionneront.",
+        "Tick only if the person told you so themselves, in person or by phone. The e-mail they receive and the audit log will say so.",
+    ),
+    (
         "admin.reset.confirm",
         "Émettre un nouveau lien",
         "Issue a new link",

@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use pli_api::messages::InvitationInfo;
 use pli_api::{ErrorCode, InvitationKind};
 
+use super::login::{TOTP_ASKED, asked_after, totp_field};
 use super::{ErrorBox, Messages, NewPassword, Submit, after_login, check_passwords, last_error};
 use crate::app::Ctx;
 use crate::i18n::{fill, key, t};
@@ -140,13 +141,15 @@ pub fn Setup(token: String) -> impl IntoView {
     .into_any()
 }
 
-/// What the invitation form sends: the password twice, and the platform root's
-/// fingerprint (from the link, or typed in).
+/// What the invitation form sends: the password twice, the platform root's fingerprint
+/// (from the link, or typed in), and for a reset that keeps the account's two-factor
+/// authentication, a current code of it.
 #[derive(Clone)]
 struct AcceptForm {
     password: String,
     repeat: String,
     root: String,
+    totp: String,
 }
 
 #[component]
@@ -157,6 +160,7 @@ pub fn Invitation(token: String) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let password = RwSignal::new(String::new());
     let repeat = RwSignal::new(String::new());
+    let totp = RwSignal::new(String::new());
     // The link written by the administrator's client carries the root it trusts; the
     // relay's own (in its e-mail) does not, and the person types what the administrator
     // reads them.
@@ -192,6 +196,7 @@ pub fn Invitation(token: String) -> impl IntoView {
             token: token.clone(),
             password: form.password.clone(),
             root: form.root.clone(),
+            totp: (!form.totp.trim().is_empty()).then(|| form.totp.trim().to_owned()),
         };
         async move {
             checked.await?;
@@ -201,6 +206,12 @@ pub fn Invitation(token: String) -> impl IntoView {
         }
     });
     let root_asked = linked_root.is_none();
+    // A reset keeps the account's second factor: the code is asked from the start when
+    // the link's lookup says so, or once the relay does (as the login form asks it).
+    let relay_asked = asked_after(accept, TOTP_ASKED);
+    let totp_asked = Signal::derive(move || {
+        relay_asked.get() || info().is_some_and(|i: InvitationInfo| i.totp_required)
+    });
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         accept.dispatch(AcceptForm {
@@ -209,6 +220,7 @@ pub fn Invitation(token: String) -> impl IntoView {
             root: linked_root
                 .clone()
                 .unwrap_or_else(|| typed_root.get_untracked()),
+            totp: totp.get_untracked(),
         });
     };
     let intro = move || {
@@ -225,6 +237,9 @@ pub fn Invitation(token: String) -> impl IntoView {
             view! {
                 <p>{text}</p>
                 <p class="who"><strong>{i.display_name.clone()}</strong> " — " {i.email.clone()}</p>
+                {i.totp_required.then(|| view! {
+                    <p data-testid="invitation-totp-kept">{move || t!("invitation.reset.totp")}</p>
+                })}
             }
         })
     };
@@ -251,6 +266,7 @@ pub fn Invitation(token: String) -> impl IntoView {
                         </div>
                     })}
                     <NewPassword password=password repeat=repeat context=context />
+                    {totp_field("invitation-totp", totp_asked, totp)}
                     <button type="submit" class="primary" disabled=busy>{move || t!("invitation.submit")}</button>
                     <Show when=move || busy.get()>
                         <p role="status" class="hint">{move || t!("setup.generating")}</p>

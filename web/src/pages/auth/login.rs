@@ -85,7 +85,7 @@ fn passkey_outcome(error: Signal<Option<protocol::WorkerError>>) -> impl IntoVie
 
 /// Whether a field is asked: from the run of `action` answered with one of `codes`
 /// until one succeeds (the two-factor code, the account key).
-fn asked_after<I: Send + Sync + 'static>(
+pub(super) fn asked_after<I: Send + Sync + 'static>(
     action: Submit<I>,
     codes: &'static [ErrorCode],
 ) -> Memo<bool> {
@@ -102,7 +102,7 @@ fn asked_after<I: Send + Sync + 'static>(
 const ACCOUNT_KEY_ASKED: &[ErrorCode] = &[ErrorCode::AccountKeyNeeded, ErrorCode::AccountKeyTypo];
 
 /// The two-factor code is asked when the relay says it is required.
-const TOTP_ASKED: &[ErrorCode] = &[ErrorCode::TotpRequired];
+pub(super) const TOTP_ASKED: &[ErrorCode] = &[ErrorCode::TotpRequired];
 
 /// The account key field, shown once asked: typed from the kit de secours, once per
 /// device.
@@ -123,7 +123,12 @@ fn account_key_field(id: &'static str, asked: Memo<bool>, key: RwSignal<String>)
 }
 
 /// The two-factor code field, shown once asked.
-fn totp_field(id: &'static str, asked: Memo<bool>, code: RwSignal<String>) -> impl IntoView {
+pub(super) fn totp_field(
+    id: &'static str,
+    asked: impl Into<Signal<bool>>,
+    code: RwSignal<String>,
+) -> impl IntoView {
+    let asked: Signal<bool> = asked.into();
     view! {
         <Show when=move || asked.get()>
             <div class="field">

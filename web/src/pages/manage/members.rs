@@ -83,6 +83,9 @@ pub fn MembersPanel(
     let certify_open = RwSignal::new(false);
     let remove_open = RwSignal::new(false);
     let reset_open = RwSignal::new(false);
+    // Off unless the admin ticks it, for each reset: the member lost their authenticator
+    // app too, and the reset clears their second factor.
+    let clear_second_factor = RwSignal::new(false);
     let compared = RwSignal::new(false);
     let (busy, set_busy) = signal(false);
     let (error, set_error) = signal(None::<WorkerError>);
@@ -116,10 +119,17 @@ pub fn MembersPanel(
                         .await
                         .map(|r| Outcome::Removed(member.display_name.clone(), r, generation))
                 }
-                _ => gate
-                    .call(crate::protocol::Reset { org, user })
-                    .await
-                    .map(|r| Outcome::Reset(member.clone(), r)),
+                _ => {
+                    let request = crate::protocol::Reset {
+                        org,
+                        user,
+                        clear_second_factor: member.totp_enabled
+                            && clear_second_factor.get_untracked(),
+                    };
+                    gate.call(request)
+                        .await
+                        .map(|r| Outcome::Reset(member.clone(), r))
+                }
             };
             match result {
                 Ok(done) => {
@@ -263,6 +273,7 @@ pub fn MembersPanel(
                             <button type="button" data-testid=format!("reset-{}", m.email) disabled=busy
                                 on:click=move |_| {
                                     selected.set(Some(m.clone()));
+                                    clear_second_factor.set(false);
                                     reset_open.set(true);
                                 }>
                                 {move || t!("admin.reset")} {hidden_name()}
@@ -457,6 +468,26 @@ pub fn MembersPanel(
         <ConfirmDialog open=reset_open id="reset" title=reset_title confirm=key!("admin.reset.confirm")
             danger=true testid="reset-confirm" on_confirm=confirm_with("reset")>
             <p>{move || t!("admin.reset.help")}</p>
+            <p>{move || fill(&t!("admin.reset.notified"), &[("name", &selected_name())])}</p>
+            // Two-factor authentication survives a reset unless the member lost it too.
+            <Show when=move || selected.get().is_some_and(|m| m.totp_enabled)>
+                <p data-testid="reset-second-factor-kept">
+                    {move || fill(&t!("admin.reset.second_factor"), &[("name", &selected_name())])}
+                </p>
+                <div class="field inline">
+                    <input type="checkbox" id="reset-clear-second-factor"
+                        data-testid="reset-clear-second-factor"
+                        aria-describedby="reset-clear-second-factor-help"
+                        prop:checked=move || clear_second_factor.get()
+                        on:change=move |ev| clear_second_factor.set(event_target_checked(&ev)) />
+                    <label for="reset-clear-second-factor">
+                        {move || fill(&t!("admin.reset.clear_second_factor"), &[("name", &selected_name())])}
+                    </label>
+                </div>
+                <p id="reset-clear-second-factor-help" class="hint">
+                    {move || t!("admin.reset.clear_second_factor.help")}
+                </p>
+            </Show>
         </ConfirmDialog>
     }
 }
