@@ -549,6 +549,35 @@ pub fn log_policy(
     pli_crypto::codec::Canonical::from_canonical(&bytes).map_err(ClientError::from)
 }
 
+/// How long after a person's keys were renewed (by a reset, then certified again) what
+/// they send says so to its readers: 30 days.
+pub const KEYS_RENEWED_SHOWN_MS: u64 = 30 * 24 * 3_600_000;
+
+/// When `sender`, the certificate an exchange was verified with, holds keys that replaced
+/// earlier keys of the same person (a reset), as `directory` — the log as verified —
+/// holds them, and it was issued less than [`KEYS_RENEWED_SHOWN_MS`] before `now`: its
+/// date, for the page to say « Les clés de … ont été renouvelées le … ». A reset lets
+/// whoever used its link sign as the person; their correspondents should know the keys
+/// changed. `None` for a person's first keys, for keys the log does not hold, and once
+/// the renewal is old.
+pub fn keys_renewed(
+    directory: &pli_log::Directory,
+    sender: &UserCertificate,
+    now: u64,
+) -> Option<u64> {
+    let signing_key = sender.signing_key.to_bytes();
+    let this = directory.person(&sender.signing_key.fingerprint())?;
+    if this.user_id != sender.user_id {
+        return None;
+    }
+    let renewed = directory
+        .certificates_of(&sender.user_id)
+        .iter()
+        .any(|earlier| earlier.index < this.index && earlier.signing_key != signing_key);
+    (renewed && now.saturating_sub(sender.issued_at) < KEYS_RENEWED_SHOWN_MS)
+        .then_some(sender.issued_at)
+}
+
 #[cfg(test)]
 mod tests {
     use pli_api::messages::{DirectoryKey, DirectoryOrg};
@@ -725,5 +754,88 @@ mod tests {
                 "{why} accepted"
             );
         }
+    }
+
+    /// A person's certificate, signed by `issuer`, for new keys issued at `issued_at`.
+    fn person(
+        user_id: UserId,
+        org_id: OrgId,
+        role: Role,
+        issuer: &SigningKey,
+        issued_at: u64,
+    ) -> (Signed<UserCertificate>, SigningKey) {
+        let signing = SigningKey::generate().unwrap();
+        let cert = UserCertificate {
+            user_id,
+            org_id,
+            role,
+            display_name: "Greffier Martin".into(),
+            signing_key: signing.verifying_key(),
+            encryption_key: Identity::generate().unwrap().to_recipient(),
+            issued_at,
+            issuer: issuer.verifying_key().fingerprint(),
+            expires_at: None,
+        };
+        (Signed::sign(&cert, issuer).unwrap(), signing)
+    }
+
+    #[test]
+    fn renewed_keys_are_told_for_thirty_days_and_first_keys_never() {
+        use pli_log::{Directory, Entry};
+
+        use super::{KEYS_RENEWED_SHOWN_MS, keys_renewed};
+
+        const DAY: u64 = 24 * 3_600_000;
+        let platform = Platform::new();
+        let org: OrgId = id(1);
+        let org_cert = OrgCertificate {
+            org_id: org,
+            kind: OrgKind::Court,
+            name: "Tribunal judiciaire de Meaux".into(),
+            code: "TJ".into(),
+            issued_at: 1,
+        };
+        let (admin, admin_key) = person(id(2), org, Role::OrgAdmin, &platform.root, 1);
+        let member: UserId = id(3);
+        let (first, _) = person(member, org, Role::Member, &admin_key, 10 * DAY);
+        let (renewed, _) = person(member, org, Role::Member, &admin_key, 100 * DAY);
+        let (unlogged, _) = person(member, org, Role::Member, &admin_key, 101 * DAY);
+        let mut directory = Directory::new(&platform.trust());
+        for entry in [
+            Entry::Org(Signed::sign(&org_cert, &platform.root).unwrap()),
+            Entry::Person(admin.clone()),
+            Entry::Person(first.clone()),
+        ] {
+            directory.apply(&entry);
+        }
+        let cert =
+            |signed: &Signed<UserCertificate>| signed.verify(&admin_key.verifying_key()).unwrap();
+        // First keys: nothing to tell, however recent.
+        assert_eq!(keys_renewed(&directory, &cert(&first), 10 * DAY + 1), None);
+
+        // A reset, then a new certification: what the new keys sign says so, for 30 days.
+        directory.apply(&Entry::Person(renewed.clone()));
+        assert!(directory.refused().is_empty(), "{:?}", directory.refused());
+        let new = cert(&renewed);
+        assert_eq!(keys_renewed(&directory, &new, 100 * DAY), Some(100 * DAY));
+        assert_eq!(
+            keys_renewed(&directory, &new, 100 * DAY + KEYS_RENEWED_SHOWN_MS - 1),
+            Some(100 * DAY)
+        );
+        assert_eq!(
+            keys_renewed(&directory, &new, 100 * DAY + KEYS_RENEWED_SHOWN_MS),
+            None
+        );
+        // What the earlier keys signed, and keys the log does not hold, tell nothing.
+        assert_eq!(keys_renewed(&directory, &cert(&first), 100 * DAY), None);
+        assert_eq!(keys_renewed(&directory, &cert(&unlogged), 101 * DAY), None);
+        assert_eq!(
+            directory
+                .certificates_of(&member)
+                .iter()
+                .map(|p| p.replaced_at.is_some())
+                .collect::<Vec<_>>(),
+            [true, false]
+        );
     }
 }

@@ -209,6 +209,18 @@ impl Directory {
         self.current.get(user).and_then(|key| self.people.get(key))
     }
 
+    /// Every certificate the log holds of `user`, in the order it certified them: after a
+    /// reset, the earlier keys' certificates are there too, `replaced_at` the new ones.
+    pub fn certificates_of(&self, user: &UserId) -> Vec<&PersonView> {
+        let mut all: Vec<&PersonView> = self
+            .people
+            .values()
+            .filter(|person| person.user_id == *user)
+            .collect();
+        all.sort_by_key(|person| person.index);
+        all
+    }
+
     /// Every person the log certified, by their latest certificate (revoked or not: an
     /// audit log names people who have left too).
     pub fn people(&self) -> impl Iterator<Item = &PersonView> {

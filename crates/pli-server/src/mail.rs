@@ -117,7 +117,8 @@ fn text(notice: &Notice, link: Option<&str>, public_url: &str) -> (&'static str,
                 "Bonjour,\n\nLe mot de passe et les clés de votre compte Pli ont été remplacés {}, \
                  avec le lien émis par {by}, administrateur de votre service. {}\n\
                  Votre administrateur doit certifier vos nouvelles clés avant que vous n'accédiez \
-                 de nouveau aux plis.\n\n{IF_NOT_YOU}",
+                 de nouveau aux plis, et ceux qui recevront vos plis verront pendant 30 jours que \
+                 vos clés ont été renouvelées.\n\n{IF_NOT_YOU}",
                 paris_time(*at),
                 if *second_factor_cleared {
                     "Votre double authentification a été retirée\u{a0}: activez-la de nouveau depuis «\u{a0}Mon compte\u{a0}»."

@@ -33,6 +33,11 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "Sender's signing key fingerprint",
     ),
     (
+        "exchange.keys_renewed",
+        "Les clés de {name} ont été renouvelées le {date}. Si vous ne vous y attendiez pas, vérifiez auprès de cette personne, par un autre moyen (le téléphone par exemple), que ce pli vient bien d'elle.",
+        "{name}'s keys were renewed on {date}. If you did not expect it, check with them by other means (by phone, for instance) that this exchange does come from them.",
+    ),
+    (
         "exchange.unverified.title",
         "Attention\u{a0}: ce pli n'a pas pu être vérifié",
         "Warning: this exchange could not be verified",

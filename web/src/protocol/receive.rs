@@ -65,6 +65,10 @@ pub struct Opened {
     pub sender_org_id: pli_api::OrgId,
     /// Sender's signing key fingerprint.
     pub sender_fingerprint: String,
+    /// When the keys that signed it replaced earlier keys of the sender (a reset), if
+    /// that was recent (`pli_client::protocol::keys_renewed`).
+    #[serde(default)]
+    pub sender_keys_renewed_at: Option<u64>,
     /// Category.
     pub category: Category,
     /// Subject.

@@ -12,7 +12,10 @@ use crate::protocol::{Acknowledge, Open, Opened, OpenedFile, ReadBy, WorkerError
 pub(super) async fn open(r: Open) -> Result<String, WorkerError> {
     let session = session()?;
     let received = session.open(&r.exchange_id).await?;
-    let opened = opened(&received);
+    // Opening verified the sender to the root already; a log that cannot be verified
+    // now leaves out the note that their keys were renewed, not the exchange.
+    let renewed = session.sender_keys_renewed(&received).await.ok().flatten();
+    let opened = opened(&received, renewed);
     with_state(|s| s.opened.insert(r.exchange_id, received))?;
     answer(&r, &opened)
 }
@@ -31,7 +34,7 @@ pub(super) fn opened_exchange(id: &ExchangeId) -> Result<Received, WorkerError> 
 }
 
 /// An opened exchange, as the page shows it.
-fn opened(received: &Received) -> Opened {
+fn opened(received: &Received, sender_keys_renewed_at: Option<u64>) -> Opened {
     Opened {
         summary: received.detail.summary.clone(),
         sender_name: received.exchange.sender.display_name.clone(),
@@ -42,6 +45,7 @@ fn opened(received: &Received) -> Opened {
             .signing_key
             .fingerprint()
             .to_string(),
+        sender_keys_renewed_at,
         category: received.manifest.category,
         subject: received.manifest.subject.clone(),
         message: received.manifest.message.clone(),

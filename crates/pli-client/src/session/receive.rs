@@ -75,6 +75,27 @@ impl Session {
         })
     }
 
+    /// When the keys that signed `received` replaced earlier keys of its sender (a reset)
+    /// not long ago ([`protocol::keys_renewed`]): the date of the new keys' certificate.
+    /// The directory's log is verified again first if it does not hold these keys yet
+    /// (they were certified since it was last verified).
+    pub async fn sender_keys_renewed(
+        &self,
+        received: &Received,
+    ) -> Result<Option<u64>, ClientError> {
+        let sender = &received.exchange.sender;
+        let fingerprint = sender.signing_key.fingerprint();
+        let known = self
+            .directory_log()
+            .is_some_and(|directory| directory.person(&fingerprint).is_some());
+        if !known {
+            self.sync_log().await?;
+        }
+        Ok(self
+            .directory_log()
+            .and_then(|directory| protocol::keys_renewed(&directory, sender, now_ms())))
+    }
+
     /// Downloads an object, checking its size and SHA-256 against the envelope's.
     async fn download_verified(
         &self,

@@ -552,7 +552,8 @@ async fn a_member_removed_mid_download_is_stopped_at_once() {
 }
 
 /// A member forgets their password: the admin issues a new account set-up, certifies the
-/// new keys and grants the organisation keys again; the member reads old exchanges.
+/// new keys and grants the organisation keys again; the member reads old exchanges, and
+/// those who receive what the new keys sign are told the keys were renewed.
 #[tokio::test]
 async fn a_member_who_lost_their_password_reads_old_exchanges_again() {
     let w = world(Backend::Sqlite).await;
@@ -607,6 +608,26 @@ async fn a_member_who_lost_their_password_reads_old_exchanges_again() {
         .await
         .unwrap();
     assert_eq!(out, report);
+    // Their correspondents see that the keys changed: what the new keys sign says so (a
+    // session that verified the log before the reset verifies it again to know them);
+    // what someone with their first keys sent does not.
+    assert_eq!(greffier.sender_keys_renewed(&received).await.unwrap(), None);
+    let reply = greffier
+        .send(
+            &w.dept,
+            vec![file("reponse.pdf", data(300, 9))],
+            &options("Réponse"),
+        )
+        .await
+        .unwrap();
+    let answered = w.caseworker.session.open(&reply).await.unwrap();
+    let renewed = w
+        .caseworker
+        .session
+        .sender_keys_renewed(&answered)
+        .await
+        .unwrap();
+    assert_eq!(renewed, Some(answered.exchange.sender.issued_at));
     // That device still logs them in with their new keys: the checkpoint their old key
     // signed is not asked of the relay any more (it could not serve it: it no longer
     // verifies), while the log it remembers still may not shrink.

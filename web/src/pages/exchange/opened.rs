@@ -77,6 +77,15 @@ pub(super) fn opened_view(
         })
         .collect_view();
     let fingerprint = opened.sender_fingerprint.clone();
+    // New keys after a reset: whoever used its link signs as the sender now.
+    let renewed = opened.sender_keys_renewed_at.map(|at| {
+        let name = opened.sender_name.clone();
+        view! {
+            <div class="alert warning" role="note" data-testid="sender-keys-renewed">
+                <p>{move || fill(&t!("exchange.keys_renewed"), &[("name", &name), ("date", &i18n::datetime(at))])}</p>
+            </div>
+        }
+    });
 
     let receipt_list = move || {
         let list = receipts.get();
@@ -136,6 +145,7 @@ pub(super) fn opened_view(
                 " " <span class="badge urgent" data-testid="urgent-badge">{move || t!("mailbox.urgent")}</span>
             })}
         </p>
+        {renewed}
         <details class="fingerprint">
             <summary>{move || t!("exchange.fingerprint")}</summary>
             <p><code data-testid="sender-fingerprint">{fingerprint}</code></p>
