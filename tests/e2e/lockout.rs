@@ -122,13 +122,16 @@ async fn sql(server: &TestServer, query: &str, bind: &str) {
 }
 
 /// A member forgot their password: a wrong one is refused in plain words; their admin
-/// gives them a new set-up link; they choose a new password (new keys made in the
-/// browser); the admin certifies them again, which grants the court's key again; the
-/// exchange sent before reads and saves as before.
+/// gives them a new set-up link (the dialog says their second factor is kept); they
+/// choose a new password (new keys made in the browser) and type a current code of the
+/// second factor they kept; the admin certifies them again, which grants the court's key
+/// again; the exchange sent before reads and saves as before.
 #[tokio::test]
 async fn journey_5_forgotten_password_and_new_account_set_up() {
     let server = relay(Backend::Sqlite).await.unwrap();
     let mut cast = cast(&server.base, &server.setup_token).await.unwrap();
+    cast.greffier.enable_totp().await.unwrap();
+    let greffier_secret = cast.greffier.totp.clone().unwrap();
     let report = content(90_000, 11);
     let id = send(
         &mut cast,
@@ -224,6 +227,20 @@ async fn journey_5_forgotten_password_and_new_account_set_up() {
         .click(&format!("[data-testid=\"reset-{email}\"]"))
         .await
         .unwrap();
+    // Their second factor is kept unless the admin says it was lost too.
+    admin
+        .find("[data-testid=reset-second-factor-kept]")
+        .await
+        .unwrap();
+    let lost = admin
+        .find("[data-testid=reset-clear-second-factor]")
+        .await
+        .unwrap();
+    assert_eq!(
+        lost.prop("checked").await.unwrap().as_deref(),
+        Some("false")
+    );
+    admin.record("reset-dialog").await.unwrap();
     admin.click("[data-testid=reset-confirm]").await.unwrap();
     let link = text(&admin, "[data-testid=reset-link]").await;
     admin.record("reset-issued").await.unwrap();
@@ -235,6 +252,11 @@ async fn journey_5_forgotten_password_and_new_account_set_up() {
         .await
         .unwrap();
     browser.record("reset-link").await.unwrap();
+    // The reset keeps the second factor: a current code is asked with the new password.
+    browser
+        .fill("#invitation-totp", &totp(&greffier_secret, 1).unwrap())
+        .await
+        .unwrap();
     let new_password = "une toute nouvelle phrase de passe";
     browser.fill("#new-password", new_password).await.unwrap();
     browser
@@ -285,8 +307,19 @@ async fn journey_5_forgotten_password_and_new_account_set_up() {
         )
         .await
         .unwrap();
+    sql(
+        &server,
+        "UPDATE users SET totp_last_step = 0 WHERE email = $1",
+        &cast.greffier.email,
+    )
+    .await;
     browser
-        .log_in(&cast.greffier.email, new_password, Some(&new_key), None)
+        .log_in(
+            &cast.greffier.email,
+            new_password,
+            Some(&new_key),
+            Some(&totp(&greffier_secret, 0).unwrap()),
+        )
         .await
         .unwrap();
     browser.find("[data-testid=exchange-row]").await.unwrap();
