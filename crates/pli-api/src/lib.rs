@@ -2,8 +2,9 @@
 //!
 //! This crate holds only data: typed identifiers, the JSON forms of the signed objects
 //! (certificates, envelopes, receipts) and of key grants, requests, responses and the
-//! stable machine error codes. It depends on `serde` only, so every component can link
-//! it, including the WebAssembly bundle.
+//! stable machine error codes, and the part upload's headers ([`upload`]). It depends on
+//! `serde` (and `base64`) only, so every component can link it, including the
+//! WebAssembly bundle.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -16,6 +17,7 @@ pub mod endpoints;
 mod id;
 pub mod messages;
 mod signed;
+pub mod upload;
 mod vocab;
 
 pub use bytes::{Base64, Base64Error};

@@ -4,8 +4,6 @@ use futures_util::io::{AsyncRead, AsyncWrite, AsyncWriteExt as _};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use futures_util::StreamExt as _;
 use pli_api::messages::{
     AcceptRequest, CertifyRequest, CreateOrg, DirectoryKey, DirectoryOrg, ExchangeDetail,
@@ -363,7 +361,7 @@ async fn put_part(
     part: u32,
     body: bytes::Bytes,
 ) -> Result<(), ClientError> {
-    let digest = format!("sha-256=:{}:", STANDARD.encode(Sha256::digest(&body)));
+    let digest = pli_api::upload::content_digest(&Sha256::digest(&body).into());
     let endpoint = ep::PutPart {
         id: *exchange,
         idx,

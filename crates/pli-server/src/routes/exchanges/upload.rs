@@ -6,12 +6,11 @@ use axum::Extension;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use futures_util::StreamExt as _;
 use pli_api::ErrorCode;
 use pli_api::endpoints as ep;
 use pli_api::messages::{ExchangeCreated, ObjectProgress};
+use pli_api::upload::{self, PartLengthError};
 use sha2::digest::common::hazmat::SerializableState as _;
 use sha2::{Digest as _, Sha256};
 use std::future::Future as _;
@@ -42,31 +41,32 @@ pub(in crate::routes) async fn upload_status(
     Ok(Json(created(&exchange, &objects)))
 }
 
-/// `Content-Digest: sha-256=:<base64>:` (RFC 9530).
+/// The part's SHA-256 from its `Content-Digest: sha-256=:<base64>:` (RFC 9530), read by
+/// `pli_api::upload` (the client writes it with the same module).
 fn content_digest(headers: &HeaderMap) -> Result<[u8; 32], ApiError> {
-    let missing = || {
-        ApiError::bad_request(
-            ErrorCode::MissingDigest,
-            "send the part's SHA-256 as Content-Digest: sha-256=:…:",
-        )
-    };
-    let value = headers
+    headers
         .get("content-digest")
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(missing)?;
-    let encoded = value
-        .split(',')
-        .map(str::trim)
-        .find_map(|item| {
-            item.strip_prefix("sha-256=:")
-                .and_then(|rest| rest.strip_suffix(':'))
+        .and_then(|value| upload::parse_content_digest(value.as_bytes()))
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                ErrorCode::MissingDigest,
+                "send the part's SHA-256 as Content-Digest: sha-256=:…:",
+            )
         })
-        .ok_or_else(missing)?;
-    STANDARD
-        .decode(encoded)
-        .ok()
-        .and_then(|bytes| bytes.try_into().ok())
-        .ok_or_else(missing)
+}
+
+/// Refuses a `Content-Length` that is not the part's exact length (`expected_len`); none
+/// (a chunked body) is fine: the blob store counts the bytes anyway.
+fn content_length(headers: &HeaderMap, expected_len: u64) -> Result<(), ApiError> {
+    let value = headers.get(header::CONTENT_LENGTH).map(|v| v.as_bytes());
+    let exact = || format!("this part is {expected_len} bytes");
+    upload::check_content_length(value, expected_len).map_err(|error| match error {
+        PartLengthError::TooLarge => ApiError::TooLarge(ErrorCode::PartTooLarge, exact()),
+        PartLengthError::Incomplete => ApiError::bad_request(ErrorCode::PartIncomplete, exact()),
+        PartLengthError::Malformed => {
+            ApiError::bad_request(ErrorCode::BadRequest, error.to_string())
+        }
+    })
 }
 
 /// The object's running SHA-256 while a part streams through: idle between chunks, or
@@ -160,24 +160,7 @@ pub(in crate::routes) async fn put_part(
     }
     let expected_len = (object.size - u64::from(part) * PART_SIZE).min(PART_SIZE);
     let sha256 = content_digest(&headers)?;
-    if let Some(declared) = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok())
-    {
-        if declared > expected_len {
-            return Err(ApiError::TooLarge(
-                ErrorCode::PartTooLarge,
-                format!("this part is {expected_len} bytes"),
-            ));
-        }
-        if declared < expected_len {
-            return Err(ApiError::bad_request(
-                ErrorCode::PartIncomplete,
-                format!("this part is {expected_len} bytes"),
-            ));
-        }
-    }
+    content_length(&headers, expected_len)?;
     if part < object.parts_stored {
         // A retry of a part already stored (its acknowledgement was lost): same bytes, same answer.
         let stored = state.store.part_sha256(&exchange.id, idx, part).await?;
