@@ -1,7 +1,8 @@
 //! Prerequisites, installed by xtask itself so a fresh machine needs only rustup:
 //! Debian packages (apt-get as root, otherwise the command to run is printed), the
-//! `wasm32-unknown-unknown` target, tools built from crates.io into `target/tools`
-//! (wasm-bindgen-test-runner, rage), and npm packages into `target/tools/npm` (binaryen's
+//! `wasm32-unknown-unknown` target, the nightly toolchain of `cargo xtask fuzz` (alone),
+//! tools built from crates.io into `target/tools` (wasm-bindgen-test-runner, rage,
+//! cargo-fuzz), and npm packages into `target/tools/npm` (binaryen's
 //! `wasm-opt`, axe-core), each installed once per machine.
 
 use std::path::{Path, PathBuf};
@@ -31,6 +32,13 @@ pub(crate) const TYPAGE_VERSION: &str = "0.3.1";
 
 /// rage, the Rust age implementation the crypto benchmark compares against.
 pub(crate) const RAGE_VERSION: &str = "0.12.1";
+
+/// cargo-fuzz, which builds and runs the libFuzzer targets of `fuzz/` (`cargo xtask fuzz`).
+pub(crate) const CARGO_FUZZ_VERSION: &str = "0.13.2";
+
+/// The toolchain `cargo xtask fuzz` builds with: libFuzzer's instrumentation needs nightly
+/// flags. Nothing else uses it.
+pub(crate) const FUZZ_TOOLCHAIN: &str = "nightly";
 
 pub(crate) const CHROMIUM: &str = "/usr/bin/chromium";
 pub(crate) const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -140,6 +148,44 @@ pub(crate) fn rage(ws: &Workspace) -> Result<PathBuf> {
         RAGE_VERSION,
     )?;
     Ok(rage)
+}
+
+/// `target/tools/bin/cargo-fuzz`, installed if missing or of another version.
+pub(crate) fn cargo_fuzz(ws: &Workspace) -> Result<PathBuf> {
+    let cargo_fuzz = ws.tools().join("bin/cargo-fuzz");
+    cargo_install(
+        ws,
+        &cargo_fuzz,
+        &format!("cargo-fuzz {CARGO_FUZZ_VERSION}"),
+        "cargo-fuzz",
+        CARGO_FUZZ_VERSION,
+    )?;
+    Ok(cargo_fuzz)
+}
+
+/// The [`FUZZ_TOOLCHAIN`], installed with rustup (minimal profile) if it is missing;
+/// returns its name, for `RUSTUP_TOOLCHAIN`.
+pub(crate) fn nightly() -> Result<String> {
+    let sh = Shell::new()?;
+    let installed = cmd!(sh, "rustup toolchain list")
+        .quiet()
+        .read()
+        .context("cannot list the rustup toolchains")?;
+    let present = installed
+        .lines()
+        .any(|line| line.trim_start().starts_with(&format!("{FUZZ_TOOLCHAIN}-")));
+    if present {
+        println!("rustup toolchain {FUZZ_TOOLCHAIN} present");
+    } else {
+        println!("the fuzz targets need the {FUZZ_TOOLCHAIN} toolchain: installing it (once)");
+        cmd!(
+            sh,
+            "rustup toolchain install {FUZZ_TOOLCHAIN} --profile minimal"
+        )
+        .run()
+        .with_context(|| format!("cannot install the {FUZZ_TOOLCHAIN} toolchain"))?;
+    }
+    Ok(FUZZ_TOOLCHAIN.to_owned())
 }
 
 /// `target/tools/npm/node_modules/.bin/wasm-opt` from the npm package `binaryen`, installed

@@ -11,10 +11,12 @@
 //!   summary table.
 //! * `cargo xtask bench <name>`: benchmarks, never run as tests (`cargo xtask bench` lists
 //!   them).
+//! * `cargo xtask fuzz [TARGET...] [--runs N | --seconds S]`: the fuzz targets under
+//!   libFuzzer (nightly, cargo-fuzz), with executions and crashes per target.
 //!
 //! Modules: [`cmd`] runs commands and echoes them, [`deps`] installs what the steps need,
 //! [`tidy`] holds the source checks, [`pg`] the throwaway database, [`web`], [`dev`],
-//! [`test`] and [`bench`] the commands.
+//! [`test`], [`bench`] and [`fuzz`] the commands.
 
 #![allow(
     clippy::print_stdout,
@@ -26,6 +28,7 @@ mod bench;
 mod cmd;
 mod deps;
 mod dev;
+mod fuzz;
 mod pg;
 mod test;
 mod tidy;
@@ -61,6 +64,11 @@ COMMANDS:
                     reaches outside the repository, every ASVS item of docs/asvs.md
                     proven by tests that exist, randomness from the OS only)
     bench [NAME]    Run a benchmark; without NAME, list the benchmarks
+    fuzz [TARGET...] [--runs N | --seconds S] [--sanitizer address|none]
+                    Run the fuzz targets (all, or those named) under libFuzzer, 60 s each
+                    by default, and print executions and crashes per target. Needs the
+                    nightly toolchain (installed with rustup if missing) and cargo-fuzz
+                    (installed into target/tools); `test` never does
     help            Print this help
 
 Missing Debian packages are installed with apt-get when running as root; otherwise the
@@ -108,6 +116,7 @@ fn run(args: &[String]) -> Result<()> {
             tidy::run(&Workspace::locate()?)
         }
         "bench" => bench::run(&Workspace::locate()?, rest),
+        "fuzz" => fuzz::run(&Workspace::locate()?, rest),
         "web" => web::run(&Workspace::locate()?, rest),
         "dev" => dev::run(&Workspace::locate()?, rest),
         "help" | "-h" | "--help" => {
