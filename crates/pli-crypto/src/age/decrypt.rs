@@ -135,10 +135,13 @@ impl<S: Summary> Decryptor<S> {
             Some(armor) => {
                 let mut binary = std::mem::take(&mut self.scratch);
                 binary.clear();
-                armor.update(input, &mut binary)?;
+                // The lines decoded before an armor error come before it: they are
+                // consumed first, as they would be had the input come in smaller pieces
+                // (an error they cause, being earlier, is the one reported).
+                let decoded = armor.update(input, &mut binary);
                 let result = self.consume(&binary, out);
                 self.scratch = binary;
-                result
+                result.and(decoded)
             }
             None => self.consume(input, out),
         }
@@ -235,8 +238,10 @@ impl<S: Summary> Decryptor<S> {
         if let Some(armor) = self.armor.take() {
             let mut binary = std::mem::take(&mut self.scratch);
             binary.clear();
-            armor.finish(&mut binary)?;
+            // As in `update`: what was decoded before an armor error goes first.
+            let decoded = armor.finish(&mut binary);
             self.update(&binary, out)?;
+            decoded?;
         }
         let mark = out.len();
         match std::mem::replace(&mut self.state, State::Detect { blank: false }) {

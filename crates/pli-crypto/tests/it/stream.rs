@@ -162,6 +162,45 @@ both_targets! {
         }
     }
 
+    /// Regression (found by `cargo xtask fuzz`, target `age_decrypt`): when one piece held
+    /// both armor lines that decoded and, after them, a line that broke the armor, the
+    /// decoded lines were dropped with the armor error; smaller pieces consumed them first.
+    /// So the same file gave `Armor` whole and `NoMatch` (or released plaintext) in pieces.
+    /// Now the decoded lines always go first, however the input is split.
+    fn an_armor_error_comes_after_what_was_decoded_before_it_however_the_input_is_split() {
+        let identity = Identity::generate().unwrap();
+        let plaintext: Vec<u8> = (0..70_000u32).map(|i| (i % 251) as u8).collect();
+        let (binary, _) = encrypt_in_pieces(&[identity.to_recipient()], &plaintext, 4096);
+        let armored = age::armor(&binary);
+        // A body line two lines before the end cut short: the armor breaks there, after
+        // the whole first chunk's lines.
+        let mut lines: Vec<&str> = armored.lines().collect();
+        let at = lines.len() - 3;
+        lines[at] = &lines[at][..60];
+        let broken = lines.join("\n");
+        let stranger = Identity::generate().unwrap();
+        for piece in [usize::MAX, 4099, 61, 1] {
+            let mut decryptor = Decryptor::new(vec![identity.clone()]);
+            let mut out = Vec::new();
+            let outcome = broken
+                .as_bytes()
+                .chunks(piece.min(broken.len()))
+                .try_for_each(|part| decryptor.update(part, &mut out))
+                .and_then(|()| decryptor.finish(&mut out).map(drop));
+            assert_eq!(outcome, Err(pli_crypto::DecryptError::Armor), "pieces of {piece}");
+            assert!(
+                out == plaintext[..CHUNK],
+                "pieces of {piece}: {} bytes released, not the first chunk",
+                out.len()
+            );
+            assert_eq!(
+                decrypt_in_pieces(&stranger, broken.as_bytes(), piece),
+                Err(pli_crypto::DecryptError::NoMatch),
+                "pieces of {piece}"
+            );
+        }
+    }
+
     /// A damaged chunk in the middle of a large batch (opened on several threads with the
     /// feature `parallel`): exactly the chunks before it come out, then the error, as when
     /// the chunks arrive one by one.
