@@ -165,7 +165,7 @@ fn tamper_seeds() -> Vec<Seed> {
         seed("small-as-written", input(0, 120, 0, &[])),
         seed("empty-as-written", input(0, 0, 0, &[])),
         seed("one-chunk-as-written", input(5, 512, 0, &[])),
-        seed("two-chunks-armored", input(6, 600, 4, &[])),
+        seed("one-chunk-armored", input(5, 600, 4, &[])),
         seed("flip-in-header", input(0, 40, 1, &[edit(0, 30, 0x20)])),
         seed(
             "flip-in-second-chunk",
@@ -178,7 +178,7 @@ fn tamper_seeds() -> Vec<Seed> {
         seed("chunks-swapped", input(7, 512, 1, &[edit(5, 0, 1)])),
         seed(
             "two-edits-armored",
-            input(6, 0, 6, &[edit(0, 9, 1), edit(4, 200, 0)]),
+            input(5, 0, 6, &[edit(0, 9, 1), edit(4, 200, 0)]),
         ),
     ]
 }
