@@ -754,6 +754,7 @@ impl World {
                     signing_key: Base64(member.verifying_key().to_bytes().to_vec()),
                     encryption_key: Base64(self.member.encryption_key.to_bytes().to_vec()),
                 },
+                totp: Some("123456".into()),
             },
         );
         add(
