@@ -185,11 +185,14 @@ impl<S: Summary> Decryptor<S> {
                 .saturating_sub(buf.len())
                 .min(input.len());
             let (head, rest) = input.split_at(room);
-            *reparse |= head.contains(&b'\n');
+            // Parse again only when it can change the outcome: after a new line, while
+            // the version line is still arriving (each byte of it can turn out not to be
+            // age's: the answer must not wait for a newline that an armor error, say,
+            // may never let through), or once the size cap is reached.
+            *reparse |= head.contains(&b'\n')
+                || (buf.len() < super::format::VERSION_LINE.len() && !head.is_empty());
             buf.extend_from_slice(head);
             input = rest;
-            // Parse again only when it can change the outcome: after a new line (the
-            // first parse also checks the magic) or once the size cap is reached.
             if !*reparse && buf.len() < super::MAX_HEADER_LEN {
                 return Ok(());
             }

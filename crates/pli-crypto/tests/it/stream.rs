@@ -201,6 +201,34 @@ both_targets! {
         }
     }
 
+    /// Regression (found by `cargo xtask fuzz`, target `age_decrypt`, after the one
+    /// above): an armored file whose first line decodes to bytes that are not age's, then
+    /// a line that breaks the armor. Whole, the decoded bytes were parsed at once and the
+    /// file was `NotAgeFile`; in pieces, a first piece that decoded nothing had used up the
+    /// first parse, later bytes waited for a newline that never came, and the armor error
+    /// was reported instead. Now every byte of the version line is judged as it arrives.
+    fn a_file_that_is_not_age_is_told_so_before_a_later_armor_error_however_it_is_split() {
+        let identity = Identity::generate().unwrap();
+        // 48 bytes that start like age's version line, then go wrong, without a newline.
+        let first = age::armor(b"age-encryption.orX and more bytes, no newline in here....");
+        let mut lines: Vec<String> = first.lines().map(str::to_owned).collect();
+        // A line that cannot be base64, before the end line.
+        lines.insert(2, "@@@@".to_owned());
+        let broken = lines.join("\n");
+        for piece in [usize::MAX, 40, 33, 7, 1] {
+            assert_eq!(
+                decrypt_in_pieces(&identity, broken.as_bytes(), piece),
+                Err(pli_crypto::DecryptError::NotAgeFile),
+                "pieces of {piece}"
+            );
+        }
+        // Binary, byte by byte: refused at the first byte that is not age's.
+        let mut decryptor = Decryptor::new(vec![identity.clone()]);
+        let mut out = Vec::new();
+        assert_eq!(decryptor.update(b"age-enc", &mut out), Ok(()));
+        assert_eq!(decryptor.update(b"X", &mut out), Err(pli_crypto::DecryptError::NotAgeFile));
+    }
+
     /// A damaged chunk in the middle of a large batch (opened on several threads with the
     /// feature `parallel`): exactly the chunks before it come out, then the error, as when
     /// the chunks arrive one by one.
