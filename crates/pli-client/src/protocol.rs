@@ -9,7 +9,7 @@ use pli_api::messages::{
     ReceiptEntry,
 };
 use pli_api::{ExchangeId, ExchangeState, OrgId};
-use pli_crypto::age::Recipient;
+use pli_crypto::age::AnyRecipient;
 use pli_crypto::cert::{OrgCertificate, OrgKeyCertificate, Role, TrustRoot, UserCertificate};
 use pli_crypto::envelope::{Envelope, Priority};
 use pli_crypto::grant::OrgKey;
@@ -36,14 +36,19 @@ pub struct VerifiedOrgKey {
 }
 
 impl VerifiedOrgKey {
-    /// The key to encrypt to.
-    pub fn recipient(&self) -> Recipient {
-        self.key.public_key
+    /// The key to encrypt to (a post-quantum one checked as FIPS 203 requires).
+    pub fn recipient(&self) -> Result<AnyRecipient, ClientError> {
+        Ok(self.key.public_key.recipient()?)
     }
 
     /// The key's fingerprint, to compare out of band.
     pub fn fingerprint(&self) -> Fingerprint {
-        Fingerprint::of_recipient(&self.key.public_key)
+        Fingerprint::of_encryption_key(&self.key.public_key)
+    }
+
+    /// Whether what is encrypted to it resists a quantum computer.
+    pub fn is_post_quantum(&self) -> bool {
+        self.key.public_key.is_post_quantum()
     }
 }
 
@@ -658,7 +663,7 @@ mod tests {
                 role,
                 display_name: "Chef de greffe".into(),
                 signing_key: signing.verifying_key(),
-                encryption_key: Identity::generate().unwrap().to_recipient(),
+                encryption_key: Identity::generate().unwrap().to_recipient().into(),
                 issued_at: 1,
                 issuer: self.root.verifying_key().fingerprint(),
                 expires_at: None,
@@ -678,7 +683,7 @@ mod tests {
         let cert = OrgKeyCertificate {
             org_id: org,
             generation,
-            public_key: Identity::generate().unwrap().to_recipient(),
+            public_key: Identity::generate().unwrap().to_recipient().into(),
             issued_at: 2,
             issuer: admin.1.verifying_key().fingerprint(),
             expires_at: None,
@@ -771,7 +776,7 @@ mod tests {
             role,
             display_name: "Greffier Martin".into(),
             signing_key: signing.verifying_key(),
-            encryption_key: Identity::generate().unwrap().to_recipient(),
+            encryption_key: Identity::generate().unwrap().to_recipient().into(),
             issued_at,
             issuer: issuer.verifying_key().fingerprint(),
             expires_at: None,

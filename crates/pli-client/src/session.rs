@@ -14,7 +14,7 @@ use pli_api::messages::{
 };
 use pli_api::{AccountStatus, Base64, ExchangeId, OrgId};
 use pli_crypto::account_key::AccountKey;
-use pli_crypto::age::Identity;
+use pli_crypto::age::AnyIdentity;
 use pli_crypto::bundle::KeyBundle;
 use pli_crypto::cert::{
     OrgCertificate, OrgKeyCertificate, OrgKind, Role, TrustRoot, UserCertificate,
@@ -215,7 +215,7 @@ pub struct Received {
     pub manifest: Manifest,
     /// Its receipts that verified.
     pub receipts: Vec<VerifiedReceipt>,
-    key: Identity,
+    key: AnyIdentity,
 }
 
 /// The account and its organisation keys, as [`Session::fetch_account`] read them.

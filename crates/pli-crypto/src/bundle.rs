@@ -16,7 +16,7 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use pli_api::UserId;
 use zeroize::Zeroizing;
 
-use crate::age::Identity;
+use crate::age::{AnyIdentity, HybridIdentity, Identity};
 use crate::codec::{Canonical, Decoder, Domain, Encoder};
 use crate::keys::UserKeys;
 use crate::password::BundleKey;
@@ -40,12 +40,25 @@ pub struct KeyBundle {
     pub trusted_root: Option<VerifyingKey>,
 }
 
+// The encryption identity decides the format version: `pli/v1/key-bundle` holds an X25519
+// one, `pli/v2/key-bundle` a post-quantum one (its 32-byte seed); the fields are the same.
 impl Canonical for KeyBundle {
     const DOMAIN: Domain = Domain::KeyBundle;
+    const LATER: Option<Domain> = Some(Domain::KeyBundleHybrid);
+
+    fn domain(&self) -> Domain {
+        match self.keys.encryption {
+            AnyIdentity::X25519(_) => Domain::KeyBundle,
+            AnyIdentity::Hybrid(_) => Domain::KeyBundleHybrid,
+        }
+    }
 
     fn encode_fields(&self, e: &mut Encoder) {
         e.id(&self.user_id);
-        e.fixed(self.keys.encryption.to_bytes().as_slice());
+        match &self.keys.encryption {
+            AnyIdentity::X25519(identity) => e.fixed(identity.to_bytes().as_slice()),
+            AnyIdentity::Hybrid(identity) => e.fixed(identity.to_bytes().as_slice()),
+        }
         e.fixed(self.keys.signing.to_bytes().as_slice());
         e.present(self.root.is_some());
         if let Some(root) = &self.root {
@@ -59,7 +72,12 @@ impl Canonical for KeyBundle {
 
     fn decode_fields(d: &mut Decoder<'_>) -> Result<Self, Error> {
         let user_id = d.id()?;
-        let encryption = Identity::from_bytes(*Zeroizing::new(d.fixed::<32>()?));
+        let secret = Zeroizing::new(d.fixed::<32>()?);
+        let encryption = if d.domain() == Domain::KeyBundleHybrid {
+            AnyIdentity::Hybrid(HybridIdentity::from_bytes(&secret)?)
+        } else {
+            AnyIdentity::X25519(Identity::from_bytes(*secret))
+        };
         let signing = SigningKey::from_bytes(&Zeroizing::new(d.fixed::<32>()?));
         let root = if d.present()? {
             Some(SigningKey::from_bytes(&Zeroizing::new(d.fixed::<32>()?)))

@@ -16,6 +16,7 @@ use pli_api::{OrgId, UserId};
 use crate::Error;
 use crate::age::Recipient;
 use crate::codec::{Canonical, Decoder, Domain, Encoder};
+use crate::keys::{EncryptionKey, HYBRID_KEY_LEN};
 use crate::sign::{Fingerprint, Signed, VerifyingKey};
 
 /// Longest organisation or person name, in bytes.
@@ -118,8 +119,9 @@ pub struct UserCertificate {
     pub display_name: String,
     /// Their Ed25519 key: signs envelopes, receipts and the certificates they issue.
     pub signing_key: VerifyingKey,
-    /// Their X25519 key: receives organisation key grants.
-    pub encryption_key: Recipient,
+    /// Their encryption key (post-quantum, or X25519 for keys made before):
+    /// receives organisation key grants.
+    pub encryption_key: EncryptionKey,
     /// When it was issued (milliseconds since the Unix epoch).
     pub issued_at: u64,
     /// The fingerprint of the signing key that issued it.
@@ -131,6 +133,15 @@ pub struct UserCertificate {
 
 impl Canonical for UserCertificate {
     const DOMAIN: Domain = Domain::UserCertificate;
+    const LATER: Option<Domain> = Some(Domain::UserCertificateHybrid);
+
+    fn domain(&self) -> Domain {
+        key_domain(
+            &self.encryption_key,
+            Self::DOMAIN,
+            Domain::UserCertificateHybrid,
+        )
+    }
 
     fn encode_fields(&self, e: &mut Encoder) {
         e.id(&self.user_id);
@@ -141,10 +152,7 @@ impl Canonical for UserCertificate {
         e.fixed(&self.encryption_key.to_bytes());
         e.u64(self.issued_at);
         e.fixed(&self.issuer.0);
-        // A trailing field: certificates from before expiry read as never expiring.
-        if let Some(expires_at) = self.expires_at {
-            e.u64(expires_at);
-        }
+        encode_expiry(e, &self.encryption_key, self.expires_at);
     }
 
     fn decode_fields(d: &mut Decoder<'_>) -> Result<Self, Error> {
@@ -157,15 +165,16 @@ impl Canonical for UserCertificate {
             },
             display_name: d.str(MAX_NAME_LEN, "display name")?,
             signing_key: VerifyingKey::from_bytes(&d.fixed::<32>()?)?,
-            encryption_key: Recipient::from_bytes(d.fixed::<32>()?),
+            encryption_key: decode_key(d)?,
             issued_at: d.u64()?,
             issuer: Fingerprint(d.fixed::<32>()?),
-            expires_at: if d.at_end() { None } else { Some(d.u64()?) },
+            expires_at: decode_expiry(d)?,
         })
     }
 }
 
-/// One generation of an organisation's X25519 key, certified by one of its admins.
+/// One generation of an organisation's encryption key (post-quantum, or X25519 for
+/// generations made before), certified by one of its admins.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrgKeyCertificate {
     /// The organisation.
@@ -173,7 +182,7 @@ pub struct OrgKeyCertificate {
     /// The generation: 1, then one more at each rotation.
     pub generation: u32,
     /// The public key new exchanges are encrypted to.
-    pub public_key: Recipient,
+    pub public_key: EncryptionKey,
     /// When it was issued (milliseconds since the Unix epoch).
     pub issued_at: u64,
     /// The fingerprint of the admin signing key that issued it.
@@ -185,6 +194,11 @@ pub struct OrgKeyCertificate {
 
 impl Canonical for OrgKeyCertificate {
     const DOMAIN: Domain = Domain::OrgKey;
+    const LATER: Option<Domain> = Some(Domain::OrgKeyHybrid);
+
+    fn domain(&self) -> Domain {
+        key_domain(&self.public_key, Self::DOMAIN, Domain::OrgKeyHybrid)
+    }
 
     fn encode_fields(&self, e: &mut Encoder) {
         e.id(&self.org_id);
@@ -192,9 +206,7 @@ impl Canonical for OrgKeyCertificate {
         e.fixed(&self.public_key.to_bytes());
         e.u64(self.issued_at);
         e.fixed(&self.issuer.0);
-        if let Some(expires_at) = self.expires_at {
-            e.u64(expires_at);
-        }
+        encode_expiry(e, &self.public_key, self.expires_at);
     }
 
     fn decode_fields(d: &mut Decoder<'_>) -> Result<Self, Error> {
@@ -206,11 +218,55 @@ impl Canonical for OrgKeyCertificate {
         Ok(Self {
             org_id,
             generation,
-            public_key: Recipient::from_bytes(d.fixed::<32>()?),
+            public_key: decode_key(d)?,
             issued_at: d.u64()?,
             issuer: Fingerprint(d.fixed::<32>()?),
-            expires_at: if d.at_end() { None } else { Some(d.u64()?) },
+            expires_at: decode_expiry(d)?,
         })
+    }
+}
+
+// A certificate's encryption key decides its format version: version 1 holds an X25519
+// key (32 bytes) and a trailing, optional expiry (certificates from before expiry read as
+// never expiring); version 2 a post-quantum key (1,216 bytes) and a required expiry.
+
+fn key_domain(key: &EncryptionKey, classic: Domain, hybrid: Domain) -> Domain {
+    if key.is_post_quantum() {
+        hybrid
+    } else {
+        classic
+    }
+}
+
+fn encode_expiry(e: &mut Encoder, key: &EncryptionKey, expires_at: Option<u64>) {
+    e.check(
+        expires_at.is_some() || !key.is_post_quantum(),
+        "a post-quantum key's certificate expires",
+    );
+    if let Some(expires_at) = expires_at {
+        e.u64(expires_at);
+    }
+}
+
+fn decode_key(d: &mut Decoder<'_>) -> Result<EncryptionKey, Error> {
+    if d.domain() == Domain::UserCertificateHybrid || d.domain() == Domain::OrgKeyHybrid {
+        Ok(EncryptionKey::Hybrid(Box::new(
+            d.fixed::<HYBRID_KEY_LEN>()?,
+        )))
+    } else {
+        Ok(EncryptionKey::X25519(Recipient::from_bytes(
+            d.fixed::<32>()?,
+        )))
+    }
+}
+
+fn decode_expiry(d: &mut Decoder<'_>) -> Result<Option<u64>, Error> {
+    if d.domain() == Domain::UserCertificateHybrid || d.domain() == Domain::OrgKeyHybrid {
+        d.u64().map(Some)
+    } else if d.at_end() {
+        Ok(None)
+    } else {
+        d.u64().map(Some)
     }
 }
 

@@ -57,6 +57,14 @@ pub enum Domain {
     /// What a passkey unlocks on a device (a person's key bundle and account key),
     /// sealed under a key derived from the passkey's PRF output.
     PasskeyUnlock,
+    /// [`OrgKey`](Self::OrgKey) whose key is post-quantum (MLKEM768-X25519).
+    OrgKeyHybrid,
+    /// [`UserCertificate`](Self::UserCertificate) whose encryption key is post-quantum.
+    UserCertificateHybrid,
+    /// [`KeyGrant`](Self::KeyGrant) of a post-quantum organisation key.
+    KeyGrantHybrid,
+    /// [`KeyBundle`](Self::KeyBundle) whose encryption identity is post-quantum.
+    KeyBundleHybrid,
 }
 
 impl Domain {
@@ -76,6 +84,10 @@ impl Domain {
             Self::LogPolicy => b"pli/v1/log-policy\0",
             Self::SeenCheckpoint => b"pli/v1/seen-checkpoint\0",
             Self::PasskeyUnlock => b"pli/v1/passkey-unlock\0",
+            Self::OrgKeyHybrid => b"pli/v2/org-key\0",
+            Self::UserCertificateHybrid => b"pli/v2/user\0",
+            Self::KeyGrantHybrid => b"pli/v2/key-grant\0",
+            Self::KeyBundleHybrid => b"pli/v2/key-bundle\0",
         }
     }
 
@@ -95,14 +107,37 @@ impl Domain {
             Self::LogPolicy => "log policy",
             Self::SeenCheckpoint => "seen checkpoint",
             Self::PasskeyUnlock => "passkey unlock",
+            Self::OrgKeyHybrid => "organisation key certificate (post-quantum)",
+            Self::UserCertificateHybrid => "user certificate (post-quantum)",
+            Self::KeyGrantHybrid => "key grant (post-quantum)",
+            Self::KeyBundleHybrid => "key bundle (post-quantum)",
         }
     }
 }
 
 /// An object with a canonical encoding.
+///
+/// A type may have a second domain, [`LATER`](Self::LATER): the format version written for
+/// the values the first cannot hold (a post-quantum key where version 1 has room for an
+/// X25519 one). Each value still has exactly one encoding: [`domain`](Self::domain) says
+/// which, and decoding under the other domain refuses it.
 pub trait Canonical: Sized {
     /// The domain (type and version) of the encoding.
     const DOMAIN: Domain;
+
+    /// The type's later format version, if it has one.
+    const LATER: Option<Domain> = None;
+
+    /// The domain this value is written under.
+    fn domain(&self) -> Domain {
+        Self::DOMAIN
+    }
+
+    /// Whether `bytes` start with one of this type's domains.
+    fn is_encoded_in(bytes: &[u8]) -> bool {
+        bytes.starts_with(Self::DOMAIN.prefix())
+            || Self::LATER.is_some_and(|later| bytes.starts_with(later.prefix()))
+    }
 
     /// Writes the fields, in order.
     fn encode_fields(&self, encoder: &mut Encoder);
@@ -112,16 +147,27 @@ pub trait Canonical: Sized {
 
     /// The complete encoding: domain prefix, then fields.
     fn to_canonical(&self) -> Result<Vec<u8>, Error> {
-        let mut encoder = Encoder::new(Self::DOMAIN);
+        let mut encoder = Encoder::new(self.domain());
         self.encode_fields(&mut encoder);
         encoder.finish()
     }
 
-    /// Decodes a complete encoding; anything after the last field is an error.
+    /// Decodes a complete encoding; anything after the last field is an error, and so is
+    /// a value written under a domain that is not its own.
     fn from_canonical(bytes: &[u8]) -> Result<Self, Error> {
-        let mut decoder = Decoder::new(Self::DOMAIN, bytes)?;
+        let domain = match Self::LATER {
+            Some(later) if bytes.starts_with(later.prefix()) => later,
+            _ => Self::DOMAIN,
+        };
+        let mut decoder = Decoder::new(domain, bytes)?;
         let value = Self::decode_fields(&mut decoder)?;
         decoder.finish()?;
+        if value.domain() != domain {
+            return Err(decoder_error(
+                domain,
+                "written under another format version",
+            ));
+        }
         Ok(value)
     }
 }
@@ -225,7 +271,19 @@ pub struct Decoder<'a> {
     rest: &'a [u8],
 }
 
+fn decoder_error(domain: Domain, problem: &'static str) -> Error {
+    Error::Encoding {
+        what: domain.name(),
+        problem,
+    }
+}
+
 impl<'a> Decoder<'a> {
+    /// The domain being decoded (a type with two format versions reads its fields by it).
+    pub fn domain(&self) -> Domain {
+        self.domain
+    }
+
     fn new(domain: Domain, bytes: &'a [u8]) -> Result<Self, Error> {
         let what = domain.name();
         let rest = bytes.strip_prefix(domain.prefix()).ok_or(Error::Encoding {

@@ -133,16 +133,21 @@ impl Canonical for Manifest {
 #[cfg(feature = "secret")]
 impl Manifest {
     /// Encrypts the manifest to `recipients` (the recipient organisation's key and, by
-    /// default, the sender organisation's).
-    pub fn seal(
+    /// default, the sender organisation's). They may mix post-quantum and X25519 keys
+    /// (an exchange between an organisation that has moved to post-quantum keys and one
+    /// that has not: [`EncryptionSeed::new_allowing_mix`](crate::age::EncryptionSeed::new_allowing_mix)).
+    pub fn seal<R: Clone + Into<crate::age::AnyRecipient>>(
         &self,
-        recipients: &[crate::age::Recipient],
+        recipients: &[R],
     ) -> Result<(Vec<u8>, crate::age::EncryptSummary), Error> {
-        crate::age::encrypt_to_vec(recipients, &self.to_canonical()?)
+        crate::age::encrypt_to_vec_allowing_mix(recipients, &self.to_canonical()?)
     }
 
     /// Decrypts and decodes a manifest.
-    pub fn open(identities: &[crate::age::Identity], ciphertext: &[u8]) -> Result<Self, Error> {
+    pub fn open<I: Clone + Into<crate::age::AnyIdentity>>(
+        identities: &[I],
+        ciphertext: &[u8],
+    ) -> Result<Self, Error> {
         let plaintext =
             zeroize::Zeroizing::new(crate::age::decrypt_to_vec(identities, ciphertext)?);
         Self::from_canonical(&plaintext)

@@ -86,8 +86,12 @@ impl Canonical for Preview {
 #[cfg(feature = "secret")]
 impl Preview {
     /// Encrypts the preview to `recipients` (the manifest's).
-    pub fn seal(&self, recipients: &[crate::age::Recipient]) -> Result<Vec<u8>, Error> {
-        let (sealed, _) = crate::age::encrypt_to_vec(recipients, &self.to_canonical()?)?;
+    pub fn seal<R: Clone + Into<crate::age::AnyRecipient>>(
+        &self,
+        recipients: &[R],
+    ) -> Result<Vec<u8>, Error> {
+        let (sealed, _) =
+            crate::age::encrypt_to_vec_allowing_mix(recipients, &self.to_canonical()?)?;
         if sealed.len() > MAX_SEALED_LEN {
             return Err(Error::OutOfRange("preview"));
         }
@@ -95,7 +99,10 @@ impl Preview {
     }
 
     /// Decrypts and decodes a preview.
-    pub fn open(identities: &[crate::age::Identity], sealed: &[u8]) -> Result<Self, Error> {
+    pub fn open<I: Clone + Into<crate::age::AnyIdentity>>(
+        identities: &[I],
+        sealed: &[u8],
+    ) -> Result<Self, Error> {
         if sealed.len() > MAX_SEALED_LEN {
             return Err(Error::OutOfRange("preview"));
         }

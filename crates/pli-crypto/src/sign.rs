@@ -31,6 +31,16 @@ impl Fingerprint {
         Self::of(b"pli/v1/fingerprint/x25519\0", &key.to_bytes())
     }
 
+    /// The fingerprint of an encryption key of either type.
+    pub fn of_encryption_key(key: &crate::keys::EncryptionKey) -> Self {
+        match key {
+            crate::keys::EncryptionKey::X25519(recipient) => Self::of_recipient(recipient),
+            crate::keys::EncryptionKey::Hybrid(bytes) => {
+                Self::of(b"pli/v1/fingerprint/mlkem768x25519\0", bytes.as_slice())
+            }
+        }
+    }
+
     fn of(domain: &[u8], key: &[u8]) -> Self {
         use sha2::Digest as _;
         Self(

@@ -107,7 +107,10 @@ fn header_of(file: &[u8]) -> Vec<u8> {
 
 /// The real objects `target` is seeded with.
 pub fn generated(target: &str) -> Vec<Seed> {
-    let world = World::new();
+    // Cannot fail (every fixed key is valid); the smoke test checks each target has seeds.
+    let Ok(world) = World::new() else {
+        return Vec::new();
+    };
     match target {
         "age_header" => world
             .files()
@@ -238,7 +241,7 @@ struct World {
 const NOW: u64 = 1_767_225_600_000;
 
 impl World {
-    fn new() -> Self {
+    fn new() -> Result<Self, pli_crypto::Error> {
         let root = fixtures::root();
         let admin_key = fixtures::admin();
         let member_key = fixtures::member();
@@ -248,7 +251,11 @@ impl World {
         let admin_id = UserId::from_random([0x21; 16]);
         let member_id = UserId::from_random([0x22; 16]);
         let exchange = ExchangeId::from_random([0x31; 16]);
-        let org_identity = pli_crypto::age::Identity::from_bytes([0x41; 32]);
+        // Post-quantum keys, as everything made since issue 10; the second generation's
+        // certificate and the platform admin's bundle keep X25519 keys (version 1).
+        let org_identity = pli_crypto::age::AnyIdentity::Hybrid(
+            pli_crypto::age::HybridIdentity::from_bytes(&[0x41; 32])?,
+        );
         let org = |org_id, kind, name: &str, code: &str| OrgCertificate {
             org_id,
             kind,
@@ -263,8 +270,15 @@ impl World {
                 role,
                 display_name: name.to_owned(),
                 signing_key: key.verifying_key(),
-                encryption_key: pli_crypto::age::Identity::from_bytes(key.to_bytes().map(|b| !b))
-                    .to_recipient(),
+                encryption_key: pli_crypto::age::HybridIdentity::from_bytes(
+                    &key.to_bytes().map(|b| !b),
+                )
+                .map(|identity| identity.to_recipient().into())
+                .unwrap_or_else(|_| {
+                    pli_crypto::age::Identity::from_bytes([0; 32])
+                        .to_recipient()
+                        .into()
+                }),
                 issued_at: NOW,
                 issuer: issuer.verifying_key().fingerprint(),
                 expires_at: Some(NOW + VALIDITY_MS),
@@ -324,10 +338,18 @@ impl World {
             preview: sealed_preview,
         };
         let keys = UserKeys {
-            encryption: pli_crypto::age::Identity::from_bytes([0x61; 32]),
+            encryption: pli_crypto::age::AnyIdentity::Hybrid(
+                pli_crypto::age::HybridIdentity::from_bytes(&[0x61; 32])?,
+            ),
             signing: member_key.clone(),
         };
-        Self {
+        let classic_keys = UserKeys {
+            encryption: pli_crypto::age::AnyIdentity::X25519(
+                pli_crypto::age::Identity::from_bytes([0x62; 32]),
+            ),
+            signing: member_key.clone(),
+        };
+        Ok(Self {
             member_id,
             exchange,
             org: org(
@@ -351,8 +373,12 @@ impl World {
                 &admin_key,
                 &root,
             ),
+            // A certificate from before expiry and before post-quantum keys (version 1).
             platform_admin: UserCertificate {
                 expires_at: None,
+                encryption_key: pli_crypto::age::Identity::from_bytes([0x63; 32])
+                    .to_recipient()
+                    .into(),
                 ..person(
                     UserId::from_random([0x23; 16]),
                     platform,
@@ -373,7 +399,7 @@ impl World {
             org_key: OrgKeyCertificate {
                 org_id: court,
                 generation: 1,
-                public_key: org_identity.to_recipient(),
+                public_key: org_identity.to_recipient().into(),
                 issued_at: NOW,
                 issuer: admin_key.verifying_key().fingerprint(),
                 expires_at: Some(NOW + VALIDITY_MS),
@@ -381,7 +407,9 @@ impl World {
             org_key_before_expiry: OrgKeyCertificate {
                 org_id: court,
                 generation: 2,
-                public_key: pli_crypto::age::Identity::from_bytes([0x42; 32]).to_recipient(),
+                public_key: pli_crypto::age::Identity::from_bytes([0x42; 32])
+                    .to_recipient()
+                    .into(),
                 issued_at: NOW,
                 issuer: admin_key.verifying_key().fingerprint(),
                 expires_at: None,
@@ -418,7 +446,7 @@ impl World {
             },
             root_bundle: KeyBundle {
                 user_id: UserId::from_random([0x23; 16]),
-                keys,
+                keys: classic_keys,
                 root: Some(root.clone()),
                 trusted_root: Some(root.verifying_key()),
             },
@@ -461,7 +489,7 @@ impl World {
                 root: pli_crypto::sha256(b"tree"),
                 seen_at: NOW,
             },
-        }
+        })
     }
 
     /// Files encrypted to the fixture identity from the fixture seed.
@@ -904,7 +932,20 @@ mod tests {
     #[test]
     fn the_generated_seeds_are_real_objects() {
         let canonical = generated("canonical");
-        assert_eq!(canonical.len(), 22);
+        let names: Vec<&str> = canonical.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(canonical.len(), 22, "{names:?}");
+        for version_2 in [
+            "user-certificate-member",
+            "org-key-certificate",
+            "org-key",
+            "key-bundle",
+        ] {
+            let seed = canonical.iter().find(|s| s.name == version_2).unwrap();
+            assert!(
+                seed.data.starts_with(b"pli/v2/"),
+                "{version_2} is post-quantum"
+            );
+        }
         for seed in &canonical {
             assert_eq!(canonical_accepted(&seed.data), 1, "{}", seed.name);
         }
@@ -922,7 +963,7 @@ mod tests {
             );
         }
         let root = TrustRoot(fixtures::root().verifying_key());
-        let world = World::new();
+        let world = World::new().unwrap();
         let admin = Signed::sign(&world.admin, &fixtures::root()).unwrap();
         let member = Signed::sign(&world.member, &fixtures::admin()).unwrap();
         let org = Signed::sign(&world.org, &fixtures::root()).unwrap();

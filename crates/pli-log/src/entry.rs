@@ -2,13 +2,14 @@
 //! signed followed by the signature. The leaf the Merkle tree hashes is that.
 
 use pli_crypto::cert::{OrgCertificate, OrgKeyCertificate, UserCertificate};
-use pli_crypto::codec::{Canonical, Domain};
+use pli_crypto::codec::Canonical;
 use pli_crypto::sign::Signed;
 use pli_crypto::statement::{LogPolicy, Revocation};
 
 use crate::Error;
 
-/// The largest leaf accepted (a certificate is a few hundred bytes).
+/// The largest leaf accepted (a certificate is a few hundred bytes, 1.4 KB with a
+/// post-quantum key).
 pub const MAX_LEAF_LEN: usize = 16 * 1024;
 
 /// One statement of the key directory, as signed.
@@ -56,16 +57,15 @@ impl Entry {
             .ok_or(Error::Entry("shorter than a signature"))?;
         let data = data.to_vec();
         let signature = *signature;
-        let is = |domain: Domain| data.starts_with(domain.prefix());
-        Ok(if is(OrgCertificate::DOMAIN) {
+        Ok(if OrgCertificate::is_encoded_in(&data) {
             Self::Org(Signed::from_parts(data, signature))
-        } else if is(UserCertificate::DOMAIN) {
+        } else if UserCertificate::is_encoded_in(&data) {
             Self::Person(Signed::from_parts(data, signature))
-        } else if is(OrgKeyCertificate::DOMAIN) {
+        } else if OrgKeyCertificate::is_encoded_in(&data) {
             Self::OrgKey(Signed::from_parts(data, signature))
-        } else if is(Revocation::DOMAIN) {
+        } else if Revocation::is_encoded_in(&data) {
             Self::Revocation(Signed::from_parts(data, signature))
-        } else if is(LogPolicy::DOMAIN) {
+        } else if LogPolicy::is_encoded_in(&data) {
             Self::Policy(Signed::from_parts(data, signature))
         } else {
             return Err(Error::Entry("not a statement of the key directory"));

@@ -56,7 +56,7 @@ pub fn about(org: &OrgId, index: u64, entry: &Entry, root: &Fingerprint) -> Opti
                     format!(
                         "key generation {} published ({})",
                         cert.generation,
-                        Fingerprint::of_recipient(&cert.public_key)
+                        Fingerprint::of_encryption_key(&cert.public_key)
                     ),
                     cert.issuer,
                 )

@@ -42,7 +42,7 @@ pub(super) async fn key_history(r: KeyHistory) -> Result<String, WorkerError> {
             generation: entry.generation,
             suspended: entry.suspended,
             verified: verified.ok().map(|v| VerifiedKey {
-                fingerprint: Fingerprint::of_recipient(&v.key.public_key).to_string(),
+                fingerprint: Fingerprint::of_encryption_key(&v.key.public_key).to_string(),
                 issuer: v.issuer.display_name,
                 issued_at: v.key.issued_at,
             }),

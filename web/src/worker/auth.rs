@@ -207,8 +207,8 @@ pub(super) fn fingerprints(r: MyFingerprints) -> Result<String, WorkerError> {
                 .verifying_key()
                 .fingerprint()
                 .to_string(),
-            encryption: pli_crypto::sign::Fingerprint::of_recipient(
-                &session.keys.encryption.to_recipient(),
+            encryption: pli_crypto::sign::Fingerprint::of_encryption_key(
+                &session.keys.encryption.to_recipient().into(),
             )
             .to_string(),
             root: session.trust.fingerprint().to_string(),

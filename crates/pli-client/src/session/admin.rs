@@ -14,6 +14,7 @@ use super::*;
 use crate::ClientError;
 use crate::protocol::{self};
 use pli_api::messages::Revoke;
+use pli_crypto::keys::EncryptionKey;
 use pli_crypto::statement::{Revocation, Revoked};
 
 impl Session {
@@ -247,15 +248,14 @@ impl Session {
             _ => return Err(ClientError::verification("you cannot certify this member")),
         };
         let signing_key = VerifyingKey::from_bytes(&key32(&member.keys.signing_key)?)?;
-        let encryption_key =
-            pli_crypto::age::Recipient::from_bytes(key32(&member.keys.encryption_key)?);
+        let encryption_key = EncryptionKey::from_bytes(&member.keys.encryption_key.0)?;
         let cert = UserCertificate {
             user_id: member.user_id,
             org_id: *org,
             role,
             display_name: member.display_name.clone(),
             signing_key,
-            encryption_key,
+            encryption_key: encryption_key.clone(),
             issued_at: now_ms(),
             issuer: issuer.verifying_key().fingerprint(),
             expires_at: Some(now_ms().saturating_add(pli_crypto::cert::VALIDITY_MS)),
@@ -280,13 +280,19 @@ impl Session {
             .await
     }
 
+    /// The grants of every generation this session holds to `recipient`. A post-quantum
+    /// generation is not granted to an X25519 key (it would be no safer than X25519):
+    /// a rotation made while such a member was active stays X25519
+    /// ([`publish_org_key`](Self::publish_org_key)), so only a member certified later with
+    /// keys from before the migration misses one.
     fn grants_for(
         &self,
         user: &UserId,
-        recipient: &pli_crypto::age::Recipient,
+        recipient: &EncryptionKey,
     ) -> Result<Vec<GrantUpload>, ClientError> {
         self.org_keys
             .values()
+            .filter(|key| recipient.is_post_quantum() || !key.public_key().is_post_quantum())
             .map(|key| {
                 Ok(GrantUpload {
                     generation: key.generation,
@@ -303,7 +309,7 @@ impl Session {
         &self,
         org: &OrgId,
         member: &pli_api::messages::MemberSummary,
-    ) -> Result<pli_crypto::age::Recipient, ClientError> {
+    ) -> Result<EncryptionKey, ClientError> {
         let signing = VerifyingKey::from_bytes(&key32(&member.keys.signing_key)?)?;
         let fingerprint = pli_crypto::sign::Fingerprint::of_signing_key(&signing).to_hex();
         let chain = self.client.fetch(&ep::Certificate { fingerprint }).await?;
@@ -364,8 +370,7 @@ impl Session {
         let org = self.me.org_id;
         self.sync_log().await?;
         let generation = self.org_keys.keys().max().map_or(1, |g| g + 1);
-        let key = OrgKey::generate(org, generation)?;
-        let mut grants = Vec::new();
+        let mut recipients = Vec::new();
         for member in self
             .members(&org)
             .await?
@@ -373,17 +378,32 @@ impl Session {
             .iter()
             .filter(|m| m.status == AccountStatus::Active)
         {
-            let recipient = self.certified_recipient(&org, member).await?;
-            grants.push(GrantUpload {
-                generation,
-                user_id: member.user_id,
-                wrapped: Base64(key.grant_to(&recipient)?),
-            });
+            recipients.push((
+                member.user_id,
+                self.certified_recipient(&org, member).await?,
+            ));
         }
+        // Post-quantum once every member it is granted to has a post-quantum key: wrapped
+        // to an X25519 key, a post-quantum key would be no safer than X25519.
+        let key = if recipients.iter().all(|(_, key)| key.is_post_quantum()) {
+            OrgKey::generate(org, generation)?
+        } else {
+            OrgKey::generate_classic(org, generation)?
+        };
+        let grants = recipients
+            .iter()
+            .map(|(user_id, recipient)| {
+                Ok(GrantUpload {
+                    generation,
+                    user_id: *user_id,
+                    wrapped: Base64(key.grant_to(recipient)?),
+                })
+            })
+            .collect::<Result<Vec<_>, ClientError>>()?;
         let cert = OrgKeyCertificate {
             org_id: org,
             generation,
-            public_key: key.recipient(),
+            public_key: key.public_key(),
             issued_at: now_ms(),
             issuer: self.keys.signing.verifying_key().fingerprint(),
             expires_at: Some(now_ms().saturating_add(pli_crypto::cert::VALIDITY_MS)),

@@ -65,7 +65,7 @@ impl Session {
             role: Role::PlatformAdmin,
             display_name: display_name.into(),
             signing_key: keys.signing.verifying_key(),
-            encryption_key: keys.encryption.to_recipient(),
+            encryption_key: keys.public().encryption,
             issued_at: now,
             issuer: root.verifying_key().fingerprint(),
             expires_at: Some(now.saturating_add(pli_crypto::cert::VALIDITY_MS)),
@@ -165,7 +165,7 @@ impl Session {
             credentials: new_credentials(password, &account_key, kdf, &bundle).await?,
             keys: PublicKeys {
                 signing_key: Base64(keys.signing.verifying_key().to_bytes().to_vec()),
-                encryption_key: Base64(keys.encryption.to_recipient().to_bytes().to_vec()),
+                encryption_key: Base64(keys.public().encryption.to_bytes()),
             },
             totp: totp.map(str::to_owned),
         };

@@ -83,12 +83,15 @@ impl Session {
         // me, which a relay withholding a grant could keep old (or suspended).
         let own = if options.copy_to_sender {
             let own = self.recipient_key(&self.me.org_id).await?;
-            Some((own.key.generation, own.recipient()))
+            Some((own.key.generation, own.recipient()?))
         } else {
             None
         };
-        let mut recipients = vec![key.recipient()];
-        recipients.extend(own.map(|(_, r)| r));
+        // Post-quantum and X25519 keys may meet here (an exchange between an organisation
+        // that has moved to post-quantum keys and one that has not yet): the files are
+        // then as safe as X25519, which is what the not-yet-migrated side has anyway.
+        let mut recipients = vec![key.recipient()?];
+        recipients.extend(own.as_ref().map(|(_, r)| r.clone()));
         let category = Category::ALL
             .iter()
             .position(|c| *c == options.category)
@@ -103,7 +106,7 @@ impl Session {
             part_size: 0,
             recipient_org_id: *recipient,
             recipient_generation: key.key.generation,
-            sender_generation: own.map(|(g, _)| g),
+            sender_generation: own.as_ref().map(|(g, _)| *g),
             category,
             subject: options.subject.clone(),
             message: options.message.clone(),
@@ -125,18 +128,17 @@ impl Session {
         };
         // The manifest's size is known before the files' hashes are: they are fixed-size.
         let manifest_len = plan.manifest(&[])?.to_canonical()?.len() as u64;
-        let mut sizes = vec![
-            pli_crypto::age::encrypted_len(recipients.len(), manifest_len).unwrap_or(u64::MAX),
-        ];
+        let mut sizes =
+            vec![pli_crypto::age::encrypted_len_to(&recipients, manifest_len).unwrap_or(u64::MAX)];
         sizes.extend(
             plan.files.iter().map(|f| {
-                pli_crypto::age::encrypted_len(recipients.len(), f.size).unwrap_or(u64::MAX)
+                pli_crypto::age::encrypted_len_to(&recipients, f.size).unwrap_or(u64::MAX)
             }),
         );
         let request = CreateExchange {
             recipient_org_id: *recipient,
             recipient_generation: key.key.generation,
-            sender_generation: own.map(|(g, _)| g),
+            sender_generation: own.as_ref().map(|(g, _)| *g),
             urgent: options.urgent,
             sizes,
             in_reply_to: options.in_reply_to,
@@ -159,7 +161,7 @@ impl Session {
         plan.expires_at = created.expires_at;
         plan.part_size = created.part_size;
         for _ in 0..=plan.files.len() {
-            let seed = EncryptionSeed::new(&recipients)?;
+            let seed = EncryptionSeed::new_allowing_mix(&recipients)?;
             plan.seeds.push(Base64(seed.to_bytes().to_vec()));
         }
         plan.preview = Base64(plan.preview()?.seal(&recipients)?);

@@ -81,11 +81,30 @@ impl EncryptionSeed {
     /// Hybrid and X25519 recipients cannot be mixed ([`Error::MixedRecipients`]): the
     /// file would be no safer against quantum computers than its X25519 stanzas.
     pub fn new<R: Clone + Into<AnyRecipient>>(recipients: &[R]) -> Result<Self, Error> {
+        Self::with(recipients, Mixing::Refuse)
+    }
+
+    /// As [`new`](Self::new), but a mix of hybrid and X25519 recipients is accepted: for
+    /// a Pli exchange between an organisation that has moved to post-quantum keys and one
+    /// that has not yet. The file is then no safer against quantum computers than X25519,
+    /// and the caller says so.
+    pub fn new_allowing_mix<R: Clone + Into<AnyRecipient>>(
+        recipients: &[R],
+    ) -> Result<Self, Error> {
+        Self::with(recipients, Mixing::Allow)
+    }
+
+    fn with<R: Clone + Into<AnyRecipient>>(
+        recipients: &[R],
+        mixing: Mixing,
+    ) -> Result<Self, Error> {
         if recipients.is_empty() || recipients.len() > MAX_STANZAS {
             return Err(Error::OutOfRange("an age file has 1 to 16 recipients"));
         }
         let recipients: Vec<AnyRecipient> = recipients.iter().cloned().map(Into::into).collect();
-        check_compatible(&recipients)?;
+        if mixing == Mixing::Refuse {
+            check_compatible(&recipients)?;
+        }
         let file_key = FileKey(Zeroizing::new(random::bytes::<16>()?));
         let stanzas = recipients
             .iter()
@@ -313,12 +332,35 @@ pub(crate) fn header_mac_state(file_key: &FileKey, header: &[u8]) -> Result<Hmac
     Ok(mac)
 }
 
+/// Whether hybrid and X25519 recipients may share a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mixing {
+    Refuse,
+    Allow,
+}
+
 /// Encrypts a small object held in memory (a manifest, a key grant).
 pub fn encrypt_to_vec<R: Clone + Into<AnyRecipient>>(
     recipients: &[R],
     plaintext: &[u8],
 ) -> Result<(Vec<u8>, EncryptSummary), Error> {
-    let mut encryptor = Encryptor::new(recipients)?;
+    encrypt_seeded(&EncryptionSeed::new(recipients)?, plaintext)
+}
+
+/// As [`encrypt_to_vec`], accepting a mix of hybrid and X25519 recipients (see
+/// [`EncryptionSeed::new_allowing_mix`]).
+pub fn encrypt_to_vec_allowing_mix<R: Clone + Into<AnyRecipient>>(
+    recipients: &[R],
+    plaintext: &[u8],
+) -> Result<(Vec<u8>, EncryptSummary), Error> {
+    encrypt_seeded(&EncryptionSeed::new_allowing_mix(recipients)?, plaintext)
+}
+
+fn encrypt_seeded(
+    seed: &EncryptionSeed,
+    plaintext: &[u8],
+) -> Result<(Vec<u8>, EncryptSummary), Error> {
+    let mut encryptor = Encryptor::from_seed(seed)?;
     let mut out = Vec::with_capacity(plaintext.len() + 256);
     encryptor.update(plaintext, &mut out)?;
     let summary = encryptor.finish(&mut out)?;

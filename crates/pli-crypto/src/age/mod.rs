@@ -23,7 +23,7 @@
 
 mod armor;
 mod b64;
-mod bech;
+pub(crate) mod bech;
 mod format;
 mod x25519;
 
@@ -51,7 +51,7 @@ pub use x25519::Recipient;
 #[cfg(feature = "secret")]
 pub use decrypt::{Decryptor, decrypt_to_vec};
 #[cfg(feature = "secret")]
-pub use encrypt::{EncryptionSeed, Encryptor, encrypt_to_vec};
+pub use encrypt::{EncryptionSeed, Encryptor, encrypt_to_vec, encrypt_to_vec_allowing_mix};
 #[cfg(feature = "secret")]
 pub use io::{DecryptReader, EncryptWriter};
 #[cfg(feature = "secret")]
@@ -60,7 +60,8 @@ pub use mlkem768x25519::{HybridIdentity, HybridRecipient};
 pub use native::{AnyIdentity, AnyRecipient};
 #[cfg(feature = "secret")]
 pub use stream::{
-    CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE, TAG_SIZE, ciphertext_len, encrypted_len, x25519_header_len,
+    CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE, TAG_SIZE, ciphertext_len, encrypted_len, encrypted_len_to,
+    header_len, x25519_header_len,
 };
 #[cfg(feature = "secret")]
 pub use summary::{EncryptSummary, Lengths, Summary};

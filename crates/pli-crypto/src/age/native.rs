@@ -114,6 +114,14 @@ impl AnyIdentity {
         }
     }
 
+    /// The secret bytes (an X25519 scalar, or a hybrid key's seed), zeroized when dropped.
+    pub fn to_bytes(&self) -> Zeroizing<[u8; 32]> {
+        match self {
+            Self::X25519(identity) => identity.to_bytes(),
+            Self::Hybrid(identity) => identity.to_bytes(),
+        }
+    }
+
     /// Tries to unwrap the file key from a checked stanza: `Ok(None)` if the stanza is of
     /// another type or not addressed to this identity.
     pub(crate) fn unwrap(&self, stanza: &CheckedStanza) -> Result<Option<FileKey>, DecryptError> {

@@ -41,6 +41,24 @@ pub fn encrypted_len(recipients: usize, plaintext_len: u64) -> Option<u64> {
     ciphertext_len(plaintext_len)?.checked_add(x25519_header_len(recipients))
 }
 
+/// Bytes of one `mlkem768x25519` stanza as Pli writes it: `-> mlkem768x25519 ` (18), the
+/// encapsulation (1,120 bytes, 1,494 in base64) and a newline, then the wrapped file key
+/// (32 bytes, 43 in base64) and a newline.
+const HYBRID_STANZA_LEN: u64 = 18 + 1494 + 1 + 43 + 1;
+
+/// The header length of a file encrypted by Pli to `recipients` of either type.
+pub fn header_len(recipients: &[super::AnyRecipient]) -> u64 {
+    let hybrid = recipients.iter().filter(|r| r.is_post_quantum()).count() as u64;
+    let x25519 = recipients.len() as u64 - hybrid;
+    x25519_header_len(0) + 98 * x25519 + HYBRID_STANZA_LEN * hybrid
+}
+
+/// The total size of a file encrypted by Pli to `recipients` of either type, known before
+/// encrypting; `None` on overflow.
+pub fn encrypted_len_to(recipients: &[super::AnyRecipient], plaintext_len: u64) -> Option<u64> {
+    ciphertext_len(plaintext_len)?.checked_add(header_len(recipients))
+}
+
 /// The key that seals and opens the chunks of one payload.
 pub(crate) struct PayloadKey(ChaCha20Poly1305);
 

@@ -254,3 +254,227 @@ both_targets! {
         }
     }
 }
+
+/// The directory's objects with post-quantum keys (issue 10): a certificate, a key grant
+/// and a key bundle holding a hybrid key are written under their version 2 domain, and
+/// each value has one encoding; X25519 ones keep version 1, so everything signed before
+/// still verifies.
+mod directory {
+    use pli_api::{OrgId, UserId};
+    use pli_crypto::Error;
+    use pli_crypto::age::{AnyIdentity, HybridIdentity, Identity};
+    use pli_crypto::bundle::KeyBundle;
+    use pli_crypto::cert::{OrgKeyCertificate, Role, UserCertificate};
+    use pli_crypto::codec::Canonical;
+    use pli_crypto::grant::OrgKey;
+    use pli_crypto::keys::{EncryptionKey, HYBRID_KEY_LEN, UserKeys};
+    use pli_crypto::manifest::{Category, Manifest};
+    use pli_crypto::sign::{Fingerprint, SigningKey};
+
+    fn org() -> OrgId {
+        OrgId::from_random([2; 16])
+    }
+
+    fn cert(keys: &UserKeys, expires_at: Option<u64>) -> UserCertificate {
+        UserCertificate {
+            user_id: UserId::from_random([1; 16]),
+            org_id: org(),
+            role: Role::Member,
+            display_name: "Claire Martin".into(),
+            signing_key: keys.signing.verifying_key(),
+            encryption_key: keys.public().encryption,
+            issued_at: 1,
+            issuer: Fingerprint([3; 32]),
+            expires_at,
+        }
+    }
+
+    fn classic_keys() -> UserKeys {
+        UserKeys {
+            encryption: AnyIdentity::X25519(Identity::generate().unwrap()),
+            signing: SigningKey::generate().unwrap(),
+        }
+    }
+
+    #[test]
+    fn new_keys_are_post_quantum_and_their_certificates_version_2() {
+        let keys = UserKeys::generate().unwrap();
+        assert!(keys.public().encryption.is_post_quantum());
+        let c = cert(&keys, Some(9));
+        let bytes = c.to_canonical().unwrap();
+        assert!(bytes.starts_with(b"pli/v2/user\0"));
+        assert_eq!(UserCertificate::from_canonical(&bytes).unwrap(), c);
+        // A post-quantum key's certificate always expires.
+        assert!(cert(&keys, None).to_canonical().is_err());
+        // Its version 1 twin (same fields under the old prefix) is refused, and so is an
+        // X25519 certificate relabelled version 2.
+        let mut relabelled = b"pli/v1/user\0".to_vec();
+        relabelled.extend_from_slice(&bytes[b"pli/v2/user\0".len()..]);
+        assert!(UserCertificate::from_canonical(&relabelled).is_err());
+        let classic = cert(&classic_keys(), Some(9)).to_canonical().unwrap();
+        assert!(classic.starts_with(b"pli/v1/user\0"));
+        let mut relabelled = b"pli/v2/user\0".to_vec();
+        relabelled.extend_from_slice(&classic[b"pli/v1/user\0".len()..]);
+        assert!(UserCertificate::from_canonical(&relabelled).is_err());
+        // The key's fingerprint names its type: the same bytes would not collide.
+        let EncryptionKey::Hybrid(raw) = &c.encryption_key else {
+            panic!("hybrid")
+        };
+        assert_eq!(raw.len(), HYBRID_KEY_LEN);
+        assert_ne!(
+            Fingerprint::of_encryption_key(&c.encryption_key),
+            Fingerprint::of_encryption_key(&cert(&classic_keys(), None).encryption_key)
+        );
+        assert!(c.encryption_key.to_string().starts_with("age1pq1"));
+        assert_eq!(
+            EncryptionKey::from_bytes(&c.encryption_key.to_bytes()).unwrap(),
+            c.encryption_key
+        );
+        assert!(EncryptionKey::from_bytes(&[0; 33]).is_err());
+    }
+
+    #[test]
+    fn organisation_key_generations_are_post_quantum_and_granted_only_to_post_quantum_keys() {
+        let key = OrgKey::generate(org(), 4).unwrap();
+        let public = key.public_key();
+        assert!(public.is_post_quantum());
+        let cert = OrgKeyCertificate {
+            org_id: org(),
+            generation: 4,
+            public_key: public.clone(),
+            issued_at: 1,
+            issuer: Fingerprint([3; 32]),
+            expires_at: Some(2),
+        };
+        let bytes = cert.to_canonical().unwrap();
+        assert!(bytes.starts_with(b"pli/v2/org-key\0"));
+        assert_eq!(OrgKeyCertificate::from_canonical(&bytes).unwrap(), cert);
+
+        let member = UserKeys::generate().unwrap();
+        let wrapped = key.grant_to(&member.public().encryption).unwrap();
+        let opened = OrgKey::open_grant(&wrapped, &member.encryption, &org(), 4, &public).unwrap();
+        assert_eq!(opened.to_canonical().unwrap(), key.to_canonical().unwrap());
+        assert!(
+            key.to_canonical()
+                .unwrap()
+                .starts_with(b"pli/v2/key-grant\0")
+        );
+        // Wrapped to an X25519 key it would be no safer than X25519: refused.
+        let classic = classic_keys();
+        assert!(matches!(
+            key.grant_to(&classic.public().encryption),
+            Err(Error::MixedRecipients)
+        ));
+        // An X25519 generation (made before the migration) is still granted to anyone,
+        // and opens.
+        let old = OrgKey::generate_classic(org(), 3).unwrap();
+        for person in [&member, &classic] {
+            let wrapped = old.grant_to(&person.public().encryption).unwrap();
+            let opened =
+                OrgKey::open_grant(&wrapped, &person.encryption, &org(), 3, &old.public_key())
+                    .unwrap();
+            assert!(!opened.public_key().is_post_quantum());
+        }
+    }
+
+    #[test]
+    fn key_bundles_hold_either_identity() {
+        use pli_crypto::password::{KdfParams, Secrets};
+        let params = KdfParams {
+            secrets: Secrets::PasswordAndAccountKey,
+            m_cost_kib: KdfParams::MIN_M_COST_KIB,
+            t_cost: 2,
+            p_cost: 1,
+            salt: [4; 16],
+        };
+        let account_key = pli_crypto::account_key::AccountKey::generate().unwrap();
+        let key = pli_crypto::password::derive(
+            b"correct horse battery staple",
+            Some(&account_key),
+            &params,
+        )
+        .unwrap()
+        .bundle_key;
+        let user_id = UserId::from_random([1; 16]);
+        for keys in [UserKeys::generate().unwrap(), classic_keys()] {
+            let bundle = KeyBundle {
+                user_id,
+                keys,
+                root: None,
+                trusted_root: None,
+            };
+            let opened = KeyBundle::open(&bundle.seal(&key).unwrap(), &key, &user_id).unwrap();
+            assert_eq!(opened.keys.public(), bundle.keys.public());
+        }
+        let hybrid = HybridIdentity::generate().unwrap();
+        let bundle = KeyBundle {
+            user_id,
+            keys: UserKeys {
+                encryption: AnyIdentity::Hybrid(hybrid),
+                signing: SigningKey::generate().unwrap(),
+            },
+            root: None,
+            trusted_root: None,
+        };
+        assert!(
+            bundle
+                .to_canonical()
+                .unwrap()
+                .starts_with(b"pli/v2/key-bundle\0")
+        );
+    }
+
+    /// An exchange between an organisation that has moved to post-quantum keys and one
+    /// that has not: its manifest is sealed to both (plain age refuses such a mix).
+    #[test]
+    fn an_exchange_may_mix_a_post_quantum_and_a_classic_organisation() {
+        let new = OrgKey::generate(org(), 1).unwrap();
+        let old = OrgKey::generate_classic(OrgId::from_random([5; 16]), 1).unwrap();
+        assert!(matches!(
+            pli_crypto::age::encrypt_to_vec(&[new.recipient(), old.recipient()], b"x"),
+            Err(Error::MixedRecipients)
+        ));
+        let manifest = Manifest {
+            exchange_id: pli_api::ExchangeId::from_random([7; 16]),
+            category: Category::Signalement,
+            subject: "Signalement".into(),
+            message: String::new(),
+            case_reference: String::new(),
+            files: Vec::new(),
+        };
+        let (sealed, _) = manifest.seal(&[new.recipient(), old.recipient()]).unwrap();
+        for key in [&new, &old] {
+            assert_eq!(
+                Manifest::open(std::slice::from_ref(&key.identity), &sealed).unwrap(),
+                manifest
+            );
+        }
+    }
+}
+
+/// The size an upload declares before encrypting: exact for hybrid recipients and for a
+/// mix, at the edge sizes.
+#[test]
+fn encrypted_length_is_known_before_encrypting_for_any_recipients() {
+    let hybrid = AnyRecipient::Hybrid(HybridIdentity::generate().unwrap().to_recipient());
+    let classic = AnyRecipient::X25519(Identity::generate().unwrap().to_recipient());
+    for recipients in [
+        vec![hybrid.clone()],
+        vec![hybrid.clone(), hybrid.clone()],
+        vec![classic.clone()],
+        vec![hybrid.clone(), classic.clone()],
+    ] {
+        for len in [0usize, 1, 65536, 65537] {
+            let plaintext = vec![7; len];
+            let seed = EncryptionSeed::new_allowing_mix(&recipients).unwrap();
+            let mut encryptor = Encryptor::from_seed(&seed).unwrap();
+            let mut out = Vec::new();
+            encryptor.update(&plaintext, &mut out).unwrap();
+            encryptor.finish(&mut out).unwrap();
+            assert_eq!(
+                out.len() as u64,
+                age::encrypted_len_to(&recipients, len as u64).unwrap()
+            );
+        }
+    }
+}

@@ -50,7 +50,7 @@ impl Platform {
             role,
             display_name: format!("Personne {n}"),
             signing_key: key.verifying_key(),
-            encryption_key: Identity::generate().unwrap().to_recipient(),
+            encryption_key: Identity::generate().unwrap().to_recipient().into(),
             issued_at: 2,
             issuer: issuer.verifying_key().fingerprint(),
             expires_at: None,
@@ -105,7 +105,7 @@ impl Person {
         let cert = OrgKeyCertificate {
             org_id: self.org_id,
             generation,
-            public_key: Identity::generate().unwrap().to_recipient(),
+            public_key: Identity::generate().unwrap().to_recipient().into(),
             issued_at: 4,
             issuer: self.key.verifying_key().fingerprint(),
             expires_at: None,

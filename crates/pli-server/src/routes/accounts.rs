@@ -379,7 +379,7 @@ pub(super) async fn change_password(
         &state,
         &request.credentials,
         auth.user.signing_key,
-        auth.user.encryption_key,
+        auth.user.encryption_key.clone(),
     )
     .await?;
     let now = now_ms();

@@ -76,7 +76,7 @@ pub(crate) async fn credentials(
     state: &AppState,
     new: &NewCredentials,
     signing_key: [u8; 32],
-    encryption_key: [u8; 32],
+    encryption_key: Vec<u8>,
 ) -> Result<Credentials, ApiError> {
     let kdf = new_kdf(&new.kdf)?;
     let auth_key = key32(&new.auth_key, "auth key")?;

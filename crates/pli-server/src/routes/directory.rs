@@ -237,7 +237,7 @@ pub(super) async fn publish_key(
         tx.upsert_grant(grant, now).await?;
     }
     let fingerprint =
-        crate::audit::to_hex(&pli_crypto::sign::Fingerprint::of_recipient(&key.public_key).0);
+        crate::audit::to_hex(&pli_crypto::sign::Fingerprint::of_encryption_key(&key.public_key).0);
     tx.audit(AuditEvent {
         chain: Chain::Org(org.id),
         at: now,

@@ -250,7 +250,10 @@ pub(super) async fn invitation_accept(
     let signing_key = key32(&request.keys.signing_key, "signing key")?;
     pli_crypto::sign::VerifyingKey::from_bytes(&signing_key)
         .map_err(|e| ApiError::bad_request(ErrorCode::BadRequest, e.to_string()))?;
-    let encryption_key = key32(&request.keys.encryption_key, "encryption key")?;
+    let encryption_key =
+        pli_crypto::keys::EncryptionKey::from_bytes(&request.keys.encryption_key.0)
+            .map_err(|e| ApiError::bad_request(ErrorCode::BadRequest, e.to_string()))?
+            .to_bytes();
     let credentials =
         credentials(&state, &request.credentials, signing_key, encryption_key).await?;
     let now = now_ms();

@@ -80,7 +80,7 @@ pub struct OrgKeyRow {
     /// The generation.
     pub generation: u32,
     /// The X25519 public key.
-    pub public_key: [u8; 32],
+    pub public_key: Vec<u8>,
     /// Its certificate, signed by an org admin.
     pub certificate: SignedBlob,
     /// The admin who published it.
@@ -98,10 +98,7 @@ fn org_key_from_row(row: &AnyRow) -> StoreResult<OrgKeyRow> {
         org_id: get_id(row, "org_id")?,
         generation: u32::try_from(get_u64(row, "generation")?)
             .map_err(|_| StoreError::Other("generation".into()))?,
-        public_key: row
-            .try_get::<Vec<u8>, _>("public_key")?
-            .try_into()
-            .map_err(|_| StoreError::Other("public key length".into()))?,
+        public_key: row.try_get("public_key")?,
         certificate: blob(row, "certificate", "certificate_signature")?,
         issuer_user_id: get_id(row, "issuer_user_id")?,
         issuer_fingerprint: row.try_get("issuer_fingerprint")?,
@@ -302,7 +299,7 @@ impl Tx {
         )
         .bind(key.org_id.to_string())
         .bind(i64::from(key.generation))
-        .bind(key.public_key.to_vec())
+        .bind(key.public_key.clone())
         .bind(&key.certificate.data)
         .bind(&key.certificate.signature)
         .bind(key.issuer_user_id.to_string())

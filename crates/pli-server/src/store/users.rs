@@ -32,8 +32,8 @@ pub struct User {
     pub key_bundle: Vec<u8>,
     /// Current Ed25519 public key.
     pub signing_key: [u8; 32],
-    /// Current X25519 public key.
-    pub encryption_key: [u8; 32],
+    /// Current encryption public key (MLKEM768-X25519, or X25519 before the migration).
+    pub encryption_key: Vec<u8>,
     /// Whether TOTP is on.
     pub totp_enabled: bool,
     /// Creation time.
@@ -51,8 +51,8 @@ pub struct Credentials {
     pub key_bundle: Vec<u8>,
     /// Ed25519 public key.
     pub signing_key: [u8; 32],
-    /// X25519 public key.
-    pub encryption_key: [u8; 32],
+    /// Encryption public key (MLKEM768-X25519, or X25519 before the migration).
+    pub encryption_key: Vec<u8>,
 }
 
 pub(super) const USER_COLUMNS: &str = "id, org_id, email, display_name, role, status, kdf_version, kdf_m, kdf_t, kdf_p, kdf_salt, auth_hash, \
@@ -95,7 +95,7 @@ pub(super) fn user_from_row(row: &AnyRow) -> StoreResult<User> {
         auth_hash: row.try_get("auth_hash")?,
         key_bundle: row.try_get("key_bundle")?,
         signing_key: array(row, "signing_key")?,
-        encryption_key: array(row, "encryption_key")?,
+        encryption_key: row.try_get("encryption_key")?,
         totp_enabled: totp != 0,
         created_at: get_u64(row, "created_at")?,
     })
@@ -194,7 +194,7 @@ impl Tx {
         .bind(&credentials.auth_hash)
         .bind(&credentials.key_bundle)
         .bind(credentials.signing_key.to_vec())
-        .bind(credentials.encryption_key.to_vec())
+        .bind(credentials.encryption_key.clone())
         .bind(big(now)?)
         .bind(i64::from(credentials.kdf.secrets.version()))
         .execute(&mut *self.tx)
@@ -226,7 +226,7 @@ impl Tx {
         .bind(&credentials.auth_hash)
         .bind(&credentials.key_bundle)
         .bind(credentials.signing_key.to_vec())
-        .bind(credentials.encryption_key.to_vec())
+        .bind(credentials.encryption_key.clone())
         .bind(big(now)?)
         .bind(i64::from(credentials.kdf.secrets.version()))
         .bind(i64::from(clear_second_factor))

@@ -26,7 +26,7 @@ use pli_api::messages::{
 };
 use pli_api::{ExchangeId, OrgId};
 use pli_client::{Client, ClientError, Session};
-use pli_crypto::age::{Recipient, encrypt_to_vec, encrypted_len};
+use pli_crypto::age::{encrypt_to_vec, encrypted_len_to};
 use pli_crypto::codec::Canonical as _;
 use pli_crypto::envelope::{Envelope, ObjectRef, Priority};
 use pli_crypto::manifest::{Category, FileEntry, Manifest};
@@ -1512,7 +1512,7 @@ impl Rng {
 /// and the recipient organisation's verified key.
 struct Sender {
     session: Session,
-    recipient: Recipient,
+    recipient: pli_crypto::age::AnyRecipient,
     recipient_org: OrgId,
     generation: u32,
 }
@@ -1522,7 +1522,7 @@ impl Sender {
         let key = person.session.recipient_key(&recipient_org).await.unwrap();
         Self {
             session: person.session.clone(),
-            recipient: key.recipient(),
+            recipient: key.recipient().unwrap(),
             recipient_org,
             generation: key.key.generation,
         }
@@ -1536,12 +1536,17 @@ impl Sender {
             .collect();
         let mut objects = vec![Vec::new()];
         for file in &files {
-            objects.push(encrypt_to_vec(&[self.recipient], file).unwrap().0);
+            objects.push(
+                encrypt_to_vec(std::slice::from_ref(&self.recipient), file)
+                    .unwrap()
+                    .0,
+            );
         }
         // The manifest's size is known before its exchange id is: ids are fixed-size.
         let manifest = self.manifest(ExchangeId::from_bytes([0; 16]), &files);
         let manifest_len = manifest.to_canonical().unwrap().len() as u64;
-        let mut sizes = vec![encrypted_len(1, manifest_len).unwrap()];
+        let mut sizes =
+            vec![encrypted_len_to(std::slice::from_ref(&self.recipient), manifest_len).unwrap()];
         sizes.extend(objects[1..].iter().map(|o| o.len() as u64));
         Parcel {
             idempotency_key: format!("fault-{:016x}{:016x}", rng.next(), rng.next()),
@@ -1607,7 +1612,9 @@ impl Parcel {
         }
         assert_eq!(created.part_size, PART_SIZE);
         let manifest = sender.manifest(created.exchange_id, &self.files);
-        let (sealed, _) = manifest.seal(&[sender.recipient]).unwrap();
+        let (sealed, _) = manifest
+            .seal(std::slice::from_ref(&sender.recipient))
+            .unwrap();
         assert_eq!(sealed.len() as u64, self.request.sizes[0]);
         self.objects[0] = sealed;
         let session = &sender.session;

@@ -359,7 +359,8 @@ async fn the_monitor_flags_an_entry_none_of_the_organisations_admins_made() {
         generation: 3,
         public_key: pli_crypto::age::Identity::generate()
             .unwrap()
-            .to_recipient(),
+            .to_recipient()
+            .into(),
         issued_at: 1,
         issuer: impostor.verifying_key().fingerprint(),
         expires_at: None,
@@ -444,7 +445,8 @@ async fn a_key_published_by_a_removed_admin_is_refused() {
         generation: 2,
         public_key: pli_crypto::age::Identity::generate()
             .unwrap()
-            .to_recipient(),
+            .to_recipient()
+            .into(),
         issued_at: 2,
         issuer: admin_key.verifying_key().fingerprint(),
         expires_at: None,

@@ -43,7 +43,7 @@ async fn user(store: &Store, org: &OrgId, n: u64) -> UserId {
         auth_hash: "x".into(),
         key_bundle: vec![0],
         signing_key: [0; 32],
-        encryption_key: [0; 32],
+        encryption_key: vec![0; 32],
     };
     let user: UserId = id(1000 + n);
     let mut tx = store.begin().await.unwrap();

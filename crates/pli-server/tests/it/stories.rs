@@ -705,7 +705,9 @@ async fn expired_exchanges_and_abandoned_uploads_are_purged() {
 #[tokio::test]
 async fn the_storage_quota_is_enforced_per_organisation() {
     use super::harness::{spawn_app_with, world_on};
-    let app = spawn_app_with(Backend::Sqlite, |c| c.limits.org_quota_bytes = 3_000).await;
+    // Each object carries two post-quantum stanzas (about 3.1 KB of header): the first
+    // exchange (a manifest and 1 KB) takes about 8 KB, the second would take 12 more.
+    let app = spawn_app_with(Backend::Sqlite, |c| c.limits.org_quota_bytes = 12_000).await;
     let w = world_on(app).await;
     w.caseworker
         .session
@@ -721,7 +723,7 @@ async fn the_storage_quota_is_enforced_per_organisation() {
         .session
         .send(
             &w.court,
-            vec![file("b.pdf", data(2_000, 2))],
+            vec![file("b.pdf", data(5_000, 2))],
             &options("Deux"),
         )
         .await

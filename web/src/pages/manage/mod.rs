@@ -35,8 +35,8 @@ pub fn signing_fingerprint(keys: &PublicKeys) -> Option<String> {
 
 /// The encryption key's fingerprint.
 pub fn encryption_fingerprint(keys: &PublicKeys) -> Option<String> {
-    let key = pli_crypto::age::Recipient::from_bytes(key32(&keys.encryption_key)?);
-    Some(Fingerprint::of_recipient(&key).to_string())
+    let key = pli_crypto::keys::EncryptionKey::from_bytes(&keys.encryption_key.0).ok()?;
+    Some(Fingerprint::of_encryption_key(&key).to_string())
 }
 
 /// The first characters of an id, to name something without a better name.
