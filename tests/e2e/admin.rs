@@ -189,6 +189,8 @@ async fn journey_4_members_key_rotation_audit_and_retention() {
     assert!(first.len() > 10 && second.len() > 10 && first != second);
     wait_for_in(&admin, "[data-testid=key-2]", "Actuelle").await;
     wait_for_in(&admin, "[data-testid=key-1]", "Ancienne").await;
+    // Every member has post-quantum keys (all made since issue 10): so has generation 2.
+    wait_for_in(&admin, "[data-testid=key-2-post-quantum]", "Post-quantique").await;
     for email in [&greffier.email, &court_admin.email] {
         let css = format!("[data-testid=\"member-{email}\"]");
         wait_for_in(&admin, &css, "1, 2").await;

@@ -426,6 +426,11 @@ async fn first_key(admin: &mut Browser) {
         .await
         .unwrap();
     admin.find("[data-testid=key-1]").await.unwrap();
+    // The organisation's first key is post-quantum (ML-KEM-768 + X25519).
+    admin
+        .find("[data-testid=key-1-post-quantum]")
+        .await
+        .unwrap();
     wait_gone(admin, "[data-testid=no-key]").await;
     admin.record("key-created").await.unwrap();
 }

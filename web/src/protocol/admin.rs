@@ -148,6 +148,8 @@ pub struct VerifiedKey {
     pub issuer: String,
     /// When it was issued (ms since the Unix epoch).
     pub issued_at: u64,
+    /// Whether it is post-quantum (MLKEM768-X25519) rather than X25519.
+    pub post_quantum: bool,
 }
 
 /// Whose audit log.

@@ -45,6 +45,7 @@ pub(super) async fn key_history(r: KeyHistory) -> Result<String, WorkerError> {
                 fingerprint: Fingerprint::of_encryption_key(&v.key.public_key).to_string(),
                 issuer: v.issuer.display_name,
                 issued_at: v.key.issued_at,
+                post_quantum: v.key.public_key.is_post_quantum(),
             }),
         })
         .collect();

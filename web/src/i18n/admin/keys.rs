@@ -74,6 +74,17 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
     ("admin.keys.date", "Date", "Date"),
     ("admin.keys.state", "État", "State"),
     ("admin.keys.current", "Actuelle", "Current"),
+    ("admin.keys.post_quantum", "Post-quantique", "Post-quantum"),
+    (
+        "admin.keys.classic",
+        "Classique (X25519)",
+        "Classic (X25519)",
+    ),
+    (
+        "admin.keys.classic.help",
+        "Créée avant le passage aux clés post-quantiques (ML-KEM-768 + X25519)\u{a0}: ce qui lui est envoyé pourrait être lu un jour par un ordinateur quantique. Un renouvellement crée une clé post-quantique dès que tous les membres actifs du service ont des clés post-quantiques.",
+        "Made before the move to post-quantum keys (ML-KEM-768 + X25519): what is sent to it could one day be read by a quantum computer. A renewal makes a post-quantum key once every active member of the service has post-quantum keys.",
+    ),
     ("admin.keys.previous", "Ancienne", "Previous"),
     ("admin.keys.suspended", "Suspendue", "Suspended"),
     (

@@ -18,6 +18,8 @@ struct KeyRow {
     /// The admin who issued it.
     issuer: Option<String>,
     issued_at: Option<u64>,
+    /// Post-quantum (MLKEM768-X25519) rather than X25519, if it verified.
+    post_quantum: Option<bool>,
     suspended: bool,
 }
 
@@ -29,6 +31,7 @@ fn key_row(key: crate::protocol::KeyGeneration) -> KeyRow {
         fingerprint: verified.as_ref().map(|v| v.fingerprint.clone()),
         issuer: verified.as_ref().map(|v| v.issuer.clone()),
         issued_at: verified.as_ref().map(|v| v.issued_at),
+        post_quantum: verified.as_ref().map(|v| v.post_quantum),
         suspended: key.suspended,
     }
 }
@@ -183,6 +186,16 @@ pub fn KeysPanel(
                                         </td>
                                         <td data-label=move || t!("admin.keys.state")>
                                             <span class=state.0>{move || t(state.1)}</span>
+                                            {match r.post_quantum {
+                                                Some(true) => Some(view! {
+                                                    " " <span class="badge verified" data-testid=format!("key-{g}-post-quantum")>{move || t!("admin.keys.post_quantum")}</span>
+                                                }.into_any()),
+                                                Some(false) => Some(view! {
+                                                    " " <span class="badge neutral" data-testid=format!("key-{g}-classic")>{move || t!("admin.keys.classic")}</span>
+                                                    {(Some(g) == current).then(|| view! { <p class="hint">{move || t!("admin.keys.classic.help")}</p> })}
+                                                }.into_any()),
+                                                None => None,
+                                            }}
                                             {(!verified).then(|| view! { <p class="hint">{move || t!("admin.keys.unverified.help")}</p> })}
                                         </td>
                                         <td class="row-actions" data-label=move || t!("admin.members.actions")>
