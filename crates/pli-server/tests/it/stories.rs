@@ -996,3 +996,115 @@ async fn a_part_told_busy_is_sent_again_once_a_slot_is_free() {
         .unwrap();
     assert_eq!(parts_stored(&session, &id).await, vec![0, 1, 1]);
 }
+
+/// Post-quantum keys (issue 10) beside an X25519 generation made before them: the court
+/// holds one (published as an admin's older software did), a Département whose keys are
+/// post-quantum sends to it (the file mixes the two kinds, which Pli allows between a
+/// migrated service and one that is not), the greffier opens it; the court's next
+/// rotation is post-quantum (every member has post-quantum keys); what was sent to the
+/// X25519 generation still opens.
+#[tokio::test]
+async fn an_x25519_generation_keeps_working_and_the_next_rotation_is_post_quantum() {
+    use pli_api::AccountStatus;
+    use pli_api::endpoints as ep;
+    use pli_api::messages::{GrantUpload, PublishKey};
+    use pli_crypto::cert::{OrgKeyCertificate, VALIDITY_MS};
+    use pli_crypto::grant::OrgKey;
+    use pli_crypto::keys::EncryptionKey;
+    use pli_crypto::sign::Signed;
+
+    let mut w = world(Backend::Sqlite).await;
+    let first = w.caseworker.session.recipient_key(&w.court).await.unwrap();
+    assert!(first.is_post_quantum() && first.key.generation == 1);
+
+    // Generation 2, X25519, granted to every active member.
+    let admin = &mut w.court_admin.session;
+    let classic = OrgKey::generate_classic(w.court, 2).unwrap();
+    let grants = admin
+        .members(&w.court)
+        .await
+        .unwrap()
+        .members
+        .iter()
+        .filter(|m| m.status == AccountStatus::Active)
+        .map(|m| {
+            let member = EncryptionKey::from_bytes(&m.keys.encryption_key.0).unwrap();
+            assert!(member.is_post_quantum());
+            GrantUpload {
+                generation: 2,
+                user_id: m.user_id,
+                wrapped: pli_api::Base64(classic.grant_to(&member).unwrap()),
+            }
+        })
+        .collect();
+    let now = pli_server::now_ms();
+    let cert = OrgKeyCertificate {
+        org_id: w.court,
+        generation: 2,
+        public_key: classic.public_key(),
+        issued_at: now,
+        issuer: admin.keys.signing.verifying_key().fingerprint(),
+        expires_at: Some(now + VALIDITY_MS),
+    };
+    let request = PublishKey {
+        certificate: Signed::sign(&cert, &admin.keys.signing).unwrap().to_wire(),
+        grants,
+    };
+    admin
+        .client()
+        .submit(&ep::PublishKey { org: w.court }, &request)
+        .await
+        .unwrap();
+    admin.org_keys.insert(2, classic);
+
+    // Sent to it from a post-quantum Département: the two kinds in one file.
+    let to_classic = w.caseworker.session.recipient_key(&w.court).await.unwrap();
+    assert_eq!(to_classic.key.generation, 2);
+    assert!(!to_classic.is_post_quantum());
+    let before = w
+        .caseworker
+        .session
+        .send(
+            &w.court,
+            vec![file("a.pdf", data(70_000, 1))],
+            &options("Avant"),
+        )
+        .await
+        .unwrap();
+
+    // The court rotates: every member has post-quantum keys, so generation 3 is.
+    assert_eq!(w.court_admin.session.rotate_org_key().await.unwrap(), 3);
+    let latest = w.caseworker.session.recipient_key(&w.court).await.unwrap();
+    assert!(latest.is_post_quantum() && latest.key.generation == 3);
+    let after = w
+        .caseworker
+        .session
+        .send(
+            &w.court,
+            vec![file("b.pdf", data(70_000, 2))],
+            &options("Après"),
+        )
+        .await
+        .unwrap();
+
+    w.greffier.session.refresh_keys().await.unwrap();
+    for (id, seed) in [(before, 1), (after, 2)] {
+        let received = w.greffier.session.open(&id).await.unwrap();
+        let mut out = Vec::new();
+        w.greffier
+            .session
+            .download_file(&received, 0, &mut out)
+            .await
+            .unwrap();
+        assert_eq!(out, data(70_000, seed));
+    }
+    // The Département's own copy of the mixed exchange opens too.
+    let mine = w.caseworker.session.open(&before).await.unwrap();
+    let mut out = Vec::new();
+    w.caseworker
+        .session
+        .download_file(&mine, 0, &mut out)
+        .await
+        .unwrap();
+    assert_eq!(out, data(70_000, 1));
+}
