@@ -5,7 +5,11 @@
 //! against rage and Go age (best of 3, output to `/dev/null`), after a SHA-256 check that
 //! each tool decrypts pli's ciphertext to the input. Then, in headless Chromium, pli-crypto
 //! compiled to WASM (plain and `+simd128`) against WebCrypto AES-GCM over the same buffer
-//! in the same page (`crates/pli-crypto/tests/browser_bench.rs`).
+//! in the same page (`crates/pli-crypto/tests/browser_bench.rs`). And what post-quantum
+//! keys cost: pli on the same 1 GiB file to an `age1pq1…` recipient beside its run to an
+//! `age1…` one (PASS within 5 %: "throughput unchanged"), and a 1-byte file encrypted and
+//! decrypted to each recipient type, natively (`crates/pli-crypto/examples/header_cost.rs`)
+//! and in WASM (the same measure in `browser_bench.rs`).
 //!
 //! `server` ([`server`]): the relay's ingest against nginx, its memory while 4 GiB go up
 //! and down, and its inbox listing with a million exchanges on SQLite and PostgreSQL,
@@ -82,10 +86,14 @@ struct Tool {
     decrypt: &'static [&'static str],
     /// Short name, for file names.
     short: &'static str,
+    /// Its own recipient and identity file, instead of the run's X25519 ones (pli to a
+    /// post-quantum recipient, which rage and Go age 1.1 do not know).
+    key: Option<(String, PathBuf)>,
 }
 
 impl Tool {
     fn encrypt(&self, recipient: &str, input: &Path) -> Cmd {
+        let recipient = self.key.as_ref().map_or(recipient, |(own, _)| own.as_str());
         Cmd::new(&self.binary)
             .args(self.encrypt)
             .args(["-r", recipient])
@@ -93,6 +101,7 @@ impl Tool {
     }
 
     fn decrypt(&self, identity: &Path, input: &Path) -> Cmd {
+        let identity = self.key.as_ref().map_or(identity, |(_, own)| own.as_path());
         Cmd::new(&self.binary)
             .args(self.decrypt)
             .arg("-i")
@@ -126,13 +135,21 @@ fn crypto(ws: &Workspace) -> Result<()> {
         .unwrap_or_default()
         .trim()
         .to_owned();
-    let tools = [
+    let pli = ws.target.join("bench-fast/pli");
+    let pq_identity = dir.join("identity-pq.txt");
+    let pq_recipient = if pli_built.is_ok() {
+        post_quantum_key(&pli, &pq_identity)
+    } else {
+        Err(anyhow::anyhow!("pli was not built"))
+    };
+    let mut tools = vec![
         Tool {
             label: "pli (bench-fast)".to_owned(),
-            binary: ws.target.join("bench-fast/pli"),
+            binary: pli.clone(),
             encrypt: &["encrypt"],
             decrypt: &["decrypt"],
             short: "pli",
+            key: None,
         },
         Tool {
             label: format!("rage {}", deps::RAGE_VERSION),
@@ -140,6 +157,7 @@ fn crypto(ws: &Workspace) -> Result<()> {
             encrypt: &["-e"],
             decrypt: &["-d"],
             short: "rage",
+            key: None,
         },
         Tool {
             label: format!("age {go_age_version} (Go)"),
@@ -147,8 +165,21 @@ fn crypto(ws: &Workspace) -> Result<()> {
             encrypt: &["-e"],
             decrypt: &["-d"],
             short: "age",
+            key: None,
         },
     ];
+    let classic_tools = tools.len();
+    match &pq_recipient {
+        Ok(recipient) => tools.push(Tool {
+            label: "pli, age1pq1 recipient".to_owned(),
+            binary: pli.clone(),
+            encrypt: &["encrypt"],
+            decrypt: &["decrypt"],
+            short: "pli-pq",
+            key: Some((recipient.clone(), pq_identity.clone())),
+        }),
+        Err(error) => eprintln!("no post-quantum row: {error:#}"),
+    }
 
     let input = dir.join("random-1GiB.bin");
     random_file(&input, FILE_SIZE)?;
@@ -172,14 +203,22 @@ fn crypto(ws: &Workspace) -> Result<()> {
         })
         .collect();
     let mut pli_error = pli_built.err().map(|error| format!("{error:#}"));
+    // The X25519 tools check each other; the post-quantum row checks its own round trip.
+    let (classic, post_quantum) = tools.split_at(classic_tools.min(tools.len()));
     if pli_error.is_none()
-        && let Err(error) = sanity(&dir, &input, &identity, &recipient, &tools)
+        && let Err(error) = sanity(&dir, &input, &identity, &recipient, classic).and_then(|()| {
+            if post_quantum.is_empty() {
+                Ok(())
+            } else {
+                sanity(&dir, &input, &identity, &recipient, post_quantum)
+            }
+        })
     {
         pli_error = Some(format!("{error:#}"));
     }
 
     for (tool, row) in tools.iter().zip(rows.iter_mut()) {
-        if tool.short == "pli"
+        if tool.short.starts_with("pli")
             && let Some(error) = &pli_error
         {
             eprintln!("skipping pli: {error}");
@@ -188,11 +227,17 @@ fn crypto(ws: &Workspace) -> Result<()> {
     }
     time_tools(&tools, &mut rows, &dir, &input, &identity, &recipient);
 
+    let native_header = header_cost_native();
     let browser = browser_rows(ws);
     print_tables(&rows, &browser);
+    print_post_quantum(&rows, &native_header, &browser);
     let failures: Vec<&str> = rows
         .iter()
-        .chain(browser.as_ref().map_or(&[][..], Vec::as_slice))
+        .chain(
+            browser
+                .as_ref()
+                .map_or(&[][..], |(rows, _)| rows.as_slice()),
+        )
         .filter(|row| row.error.is_some())
         .map(|row| row.label.as_str())
         .collect();
@@ -246,13 +291,13 @@ fn sanity(dir: &Path, big: &Path, identity: &Path, recipient: &str, tools: &[Too
 
     let pli = tools
         .iter()
-        .find(|tool| tool.short == "pli")
+        .find(|tool| tool.short.starts_with("pli"))
         .context("no pli in the tool list")?;
     let mut pairs: Vec<(&Tool, &Tool)> = tools.iter().map(|tool| (pli, tool)).collect();
     pairs.extend(
         tools
             .iter()
-            .filter(|tool| tool.short != "pli")
+            .filter(|tool| !tool.short.starts_with("pli"))
             .map(|tool| (tool, pli)),
     );
     let mut problems = Vec::new();
@@ -405,12 +450,17 @@ fn throughput(elapsed: Duration) -> f64 {
 }
 
 /// Runs `tests/browser_bench.rs` in headless Chromium, plain and with `+simd128`.
-fn browser_rows(ws: &Workspace) -> Result<Vec<Row>> {
+/// `pli-bench` numbers: a key and its value.
+type Numbers = Vec<(String, f64)>;
+
+/// The browser rows, and the header-cost numbers of the plain WASM build.
+fn browser_rows(ws: &Workspace) -> Result<(Vec<Row>, Numbers)> {
     let browser = Browser::prepare(ws)?;
     let variants: [(&str, Option<PathBuf>); 2] =
         [("", None), (" +simd128", Some(ws.target.join("simd128")))];
     let mut rows = Vec::new();
     let mut webcrypto = Vec::new();
+    let mut header = Vec::new();
     for (suffix, target_dir) in variants {
         let label = format!("pli-crypto WASM{suffix}");
         let mut cmd = Cmd::new("cargo").args(["test", "-p", "pli-crypto", "--release"]);
@@ -448,6 +498,13 @@ fn browser_rows(ws: &Workspace) -> Result<Vec<Row>> {
                 if let Some(value) = get("webcrypto-aes-gcm-encrypt") {
                     webcrypto.push(value);
                 }
+                if suffix.is_empty() {
+                    header = numbers
+                        .iter()
+                        .filter(|(key, _)| key.starts_with("header-"))
+                        .cloned()
+                        .collect();
+                }
             }
             Err(error) => rows.push(Row {
                 label,
@@ -464,7 +521,97 @@ fn browser_rows(ws: &Workspace) -> Result<Vec<Row>> {
             .is_empty()
             .then(|| "no WebCrypto number".to_owned()),
     });
-    Ok(rows)
+    Ok((rows, header))
+}
+
+/// A fresh post-quantum identity file made by pli, and its `age1pq1…` recipient.
+fn post_quantum_key(pli: &Path, identity: &Path) -> Result<String> {
+    let _ = fs::remove_file(identity);
+    let sh = Shell::new()?;
+    let printed = cmd!(sh, "{pli} keygen --pq -o {identity}")
+        .quiet()
+        .read_stderr()
+        .context("pli keygen --pq")?;
+    printed
+        .split_whitespace()
+        .find(|word| word.starts_with("age1pq1"))
+        .map(str::to_owned)
+        .context("pli keygen --pq printed no age1pq1 recipient")
+}
+
+/// `crates/pli-crypto/examples/header_cost.rs`, built `--release`: its `pli-bench` lines.
+fn header_cost_native() -> Result<Numbers> {
+    let sh = Shell::new()?;
+    let text = cmd!(
+        sh,
+        "cargo run --quiet --release -p pli-crypto --example header_cost"
+    )
+    .read()
+    .context("the native header-cost benchmark failed")?;
+    print!("{text}");
+    Ok(bench_numbers(&text))
+}
+
+/// What post-quantum keys cost: 1 GiB throughput beside X25519's (PASS within 5 %), and
+/// a 1-byte file's encryption and decryption natively and in WASM (ratio, no target).
+fn print_post_quantum(
+    rows: &[Row],
+    native: &Result<Numbers>,
+    browser: &Result<(Vec<Row>, Numbers)>,
+) {
+    println!(
+        "
+post-quantum keys (age1pq1, ML-KEM-768 + X25519) against X25519:"
+    );
+    let classic = rows
+        .iter()
+        .find(|row| row.label.starts_with("pli (bench-fast)"));
+    let hybrid = rows
+        .iter()
+        .find(|row| row.label.starts_with("pli, age1pq1"));
+    for (what, get) in [
+        (
+            "encrypt",
+            (|row: &Row| row.encrypt) as fn(&Row) -> Option<f64>,
+        ),
+        ("decrypt", |row: &Row| row.decrypt),
+    ] {
+        match (classic.and_then(get), hybrid.and_then(get)) {
+            (Some(base), Some(value)) if base > 0.0 => {
+                let ratio = value / base;
+                let verdict = if ratio >= 0.95 { "PASS" } else { "MISS" };
+                println!(
+                    "  1 GiB {what}: {value:.0} MiB/s to age1pq1 vs {base:.0} to age1 ({ratio:.2}×,                      target ≥ 0.95×: unchanged within noise) {verdict}"
+                );
+            }
+            _ => println!("  1 GiB {what}: not measured (see the errors above)"),
+        }
+    }
+    let table = |label: &str, numbers: &[(String, f64)]| {
+        let get = |key: &str| numbers.iter().find(|(k, _)| k == key).map(|(_, v)| *v);
+        for op in ["encrypt", "decrypt"] {
+            let x = get(&format!("header-x25519-{op}-us"));
+            let h = get(&format!("header-hybrid-{op}-us"));
+            match (x, h) {
+                (Some(x), Some(h)) if x > 0.0 => println!(
+                    "  1-byte file, {label} {op}: {h:.0} µs to age1pq1 vs {x:.0} µs to age1 ({:.1}×)",
+                    h / x
+                ),
+                _ => println!("  1-byte file, {label} {op}: not measured"),
+            }
+        }
+        if let (Some(x), Some(h)) = (get("header-x25519-bytes"), get("header-hybrid-bytes")) {
+            println!("  1-byte file, {label}: {h:.0} bytes to age1pq1 vs {x:.0} to age1");
+        }
+    };
+    match native {
+        Ok(numbers) => table("native", numbers),
+        Err(error) => println!("  native header cost FAILED: {error:#}"),
+    }
+    match browser {
+        Ok((_, numbers)) => table("WASM", numbers),
+        Err(error) => println!("  WASM header cost FAILED: {error:#}"),
+    }
 }
 
 /// `pli-bench <key> <MiB/s>` lines printed by the page.
@@ -490,7 +637,7 @@ fn load_average() -> String {
         .join(" ")
 }
 
-fn print_tables(rows: &[Row], browser: &Result<Vec<Row>>) {
+fn print_tables(rows: &[Row], browser: &Result<(Vec<Row>, Numbers)>) {
     let cores = std::thread::available_parallelism().map_or(0, usize::from);
     let age = rows.iter().find(|row| row.label.starts_with("age "));
     // Other work on the machine skews the numbers: show how busy it was.
@@ -525,7 +672,7 @@ fn print_tables(rows: &[Row], browser: &Result<Vec<Row>>) {
         .to_owned();
     println!("\nin headless {chromium}: 64 MiB buffer, same page, best of 3, MiB/s (× WebCrypto)");
     match browser {
-        Ok(rows) => {
+        Ok((rows, _)) => {
             let webcrypto = rows.last().and_then(|row| row.encrypt);
             print_table("what", rows, webcrypto, None);
         }

@@ -187,3 +187,49 @@ async fn wasm_age_vs_webcrypto_aes_gcm() -> Result<(), JsValue> {
     report("webcrypto-aes-gcm-encrypt", best);
     Ok(())
 }
+
+/// What a post-quantum recipient costs per file against an X25519 one, in WASM: the same
+/// work as `examples/header_cost.rs` natively (a 1-byte file encrypted to one recipient,
+/// then decrypted), best batch of 5 × 200 files; `pli-bench header-<kind>-<op>-us` lines.
+#[wasm_bindgen_test]
+async fn header_cost_of_a_hybrid_recipient_vs_x25519() -> Result<(), JsValue> {
+    use pli_crypto::age::{AnyIdentity, HybridIdentity, decrypt_to_vec, encrypt_to_vec};
+    const FILES: u32 = 200;
+    let clock = performance()?;
+    let kinds = [
+        (
+            "x25519",
+            AnyIdentity::X25519(Identity::generate().map_err(js_error)?),
+        ),
+        (
+            "hybrid",
+            AnyIdentity::Hybrid(HybridIdentity::generate().map_err(js_error)?),
+        ),
+    ];
+    for (name, identity) in &kinds {
+        let recipient = [identity.to_recipient()];
+        let identities = std::slice::from_ref(identity);
+        let mut encrypt = f64::INFINITY;
+        let mut decrypt = f64::INFINITY;
+        let mut file = Vec::new();
+        for _ in 0..5 {
+            yield_now().await?;
+            let started = clock.now();
+            for _ in 0..FILES {
+                file = encrypt_to_vec(&recipient, b"x").map_err(js_error)?.0;
+            }
+            encrypt = encrypt.min((clock.now() - started) * 1000.0 / f64::from(FILES));
+            let started = clock.now();
+            for _ in 0..FILES {
+                if decrypt_to_vec(identities, &file).map_err(js_error)? != b"x" {
+                    return Err(js_error("decryption returned other bytes"));
+                }
+            }
+            decrypt = decrypt.min((clock.now() - started) * 1000.0 / f64::from(FILES));
+        }
+        console_log!("{name}: encrypt {encrypt:.1} µs, decrypt {decrypt:.1} µs per 1-byte file");
+        console_log!("pli-bench header-{name}-encrypt-us {encrypt:.1}");
+        console_log!("pli-bench header-{name}-decrypt-us {decrypt:.1}");
+    }
+    Ok(())
+}
