@@ -581,7 +581,7 @@ post-quantum keys (age1pq1, ML-KEM-768 + X25519) against X25519:"
                 let ratio = value / base;
                 let verdict = if ratio >= 0.95 { "PASS" } else { "MISS" };
                 println!(
-                    "  1 GiB {what}: {value:.0} MiB/s to age1pq1 vs {base:.0} to age1 ({ratio:.2}×,                      target ≥ 0.95×: unchanged within noise) {verdict}"
+                    "  1 GiB {what}: {value:.0} MiB/s to age1pq1 vs {base:.0} to age1 ({ratio:.2}×, target ≥ 0.95×: unchanged within noise) {verdict}"
                 );
             }
             _ => println!("  1 GiB {what}: not measured (see the errors above)"),
