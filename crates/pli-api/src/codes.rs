@@ -58,6 +58,10 @@ vocabulary! {
         IdempotencyMismatch = "idempotency_mismatch",
         /// A certificate does not verify or does not match what the relay knows.
         BadCertificate = "bad_certificate",
+        /// A log policy the platform authority would sign, or did sign, cannot follow the
+        /// one in force: another log (origin or key), not later, a quorum of 0 or larger
+        /// than its witnesses, or not what the relay is configured with.
+        LogPolicyInvalid = "log_policy_invalid",
         /// A signature does not verify.
         BadSignature = "bad_signature",
         /// The signed envelope does not match the upload.
@@ -134,6 +138,10 @@ vocabulary! {
         /// without the witnesses' cosignatures, entries that are not the ones it signs,
         /// a log shorter than one seen before (a fork or a rollback).
         LogInconsistent = "log_inconsistent",
+        /// The relay serves a log policy (the witnesses and their quorum) that the
+        /// platform root did not sign, that the log does not hold as the latest, or an
+        /// earlier one than a device already verified (a rollback to former witnesses).
+        LogPolicyRefused = "log_policy_refused",
         /// A ciphertext is corrupted or truncated.
         Decryption = "decryption",
         /// No unlocked keys in this browser tab or process.
@@ -236,6 +244,6 @@ mod tests {
         assert!(!ErrorCode::Network.is_relay());
         assert!(!ErrorCode::Cancelled.is_relay());
         assert!(ErrorCode::relay_codes().all(ErrorCode::is_relay));
-        assert_eq!(ErrorCode::relay_codes().count(), 44);
+        assert_eq!(ErrorCode::relay_codes().count(), 45);
     }
 }

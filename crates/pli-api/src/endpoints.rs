@@ -314,6 +314,8 @@ endpoints! {
     VerifyAudit: Get "/api/orgs/{org}/audit/verify" { org: OrgId } => NoBody => messages::ChainVerification;
     /// The platform's audit log.
     PlatformAudit: Get "/api/platform/audit" {} ? messages::AuditQuery => NoBody => Vec<messages::AuditEntry>;
+    /// Appends a new root-signed policy to the transparency log (new witnesses or quorum).
+    SignLogPolicy: Post "/api/platform/log-policy" {} => SignedObject => NoBody;
 
     /// The platform root public key.
     Root: Get "/api/directory/root" {} => NoBody => messages::RootKey;
@@ -406,6 +408,6 @@ mod tests {
                 d.path
             );
         }
-        assert_eq!(ALL.len(), 62);
+        assert_eq!(ALL.len(), 63);
     }
 }

@@ -46,6 +46,15 @@ pub enum ClientError {
     /// rollback).
     #[error("the key directory's log does not hold together: {0}")]
     LogInconsistent(String),
+    /// The relay serves a log policy (witnesses, quorum) the root did not sign, that the
+    /// log does not hold as its latest, or one older than a device verified (a rollback
+    /// to former witnesses).
+    #[error("the key directory's log policy is refused: {0}")]
+    LogPolicyRefused(String),
+    /// The log policy proposed for signing cannot follow the one in force (another log,
+    /// a quorum of 0 or beyond its witnesses).
+    #[error("this log policy cannot be signed: {0}")]
+    LogPolicyInvalid(String),
     /// Reading or writing a local file failed.
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
@@ -106,6 +115,8 @@ impl ClientError {
             Self::KeyNotLatest(pli_log::Mismatch::Expired) => ErrorCode::KeyExpired,
             Self::KeyNotLatest(_) => ErrorCode::KeyNotLatest,
             Self::LogInconsistent(_) => ErrorCode::LogInconsistent,
+            Self::LogPolicyRefused(_) => ErrorCode::LogPolicyRefused,
+            Self::LogPolicyInvalid(_) => ErrorCode::LogPolicyInvalid,
             Self::Decrypt(_) => ErrorCode::Decryption,
             Self::Io(_) => ErrorCode::Io,
             Self::WeakPassword(weak) => weak.code(),

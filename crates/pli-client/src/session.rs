@@ -37,7 +37,7 @@ mod directory;
 mod log;
 mod monitor;
 mod passkey;
-pub use log::KnownLog;
+pub use log::{KnownLog, PolicyChange};
 pub use monitor::MonitorReport;
 mod plan;
 mod receive;

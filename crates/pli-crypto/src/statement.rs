@@ -178,6 +178,30 @@ impl Canonical for LogPolicy {
     }
 }
 
+impl LogPolicy {
+    /// Why `self` cannot replace `previous` as the log's policy, if it cannot: a change
+    /// keeps the log (its origin and key), is signed later, and names a quorum it can
+    /// reach, of at least one witness (the first policy of a platform set up without
+    /// witnesses may have a quorum of 0; a change never goes back to none).
+    pub fn check_succession(&self, previous: &LogPolicy) -> Result<(), &'static str> {
+        if self.origin != previous.origin || self.log_key != previous.log_key {
+            return Err("a new log policy must keep the log's origin and key");
+        }
+        if self.issued_at <= previous.issued_at {
+            return Err("a new log policy must be signed after the one it replaces");
+        }
+        self.check_quorum()
+    }
+
+    /// Whether the quorum is at least 1 and no more than the witnesses named.
+    pub fn check_quorum(&self) -> Result<(), &'static str> {
+        if self.quorum == 0 || usize::from(self.quorum) > self.witnesses.len() {
+            return Err("a log policy's quorum must be 1 to the number of its witnesses");
+        }
+        Ok(())
+    }
+}
+
 /// The last checkpoint of the directory's log a person verified, signed by them. The relay
 /// keeps it for them: at their next login, on any device, the log must extend it (a
 /// relay cannot show them an older or forked log without the signature failing, and
@@ -283,6 +307,54 @@ mod tests {
         ] {
             let bytes = bad.to_canonical().unwrap();
             assert!(LogPolicy::from_canonical(&bytes).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_policy_change_keeps_the_log_comes_later_and_has_a_reachable_quorum() {
+        let witness = |name: &str| WitnessKey {
+            name: name.into(),
+            key: key().verifying_key(),
+        };
+        let first = LogPolicy {
+            origin: "pli.example.fr/annuaire".into(),
+            log_key: key().verifying_key(),
+            witnesses: vec![witness("w1"), witness("w2")],
+            quorum: 2,
+            max_age_s: 86_400,
+            issued_at: 10,
+        };
+        let next = LogPolicy {
+            witnesses: vec![witness("w2"), witness("w3"), witness("w4")],
+            quorum: 2,
+            issued_at: 11,
+            ..first.clone()
+        };
+        assert_eq!(next.check_succession(&first), Ok(()));
+        let other_key = SigningKey::from_bytes(&[8; 32]).verifying_key();
+        for bad in [
+            LogPolicy {
+                origin: "ailleurs.example/annuaire".into(),
+                ..next.clone()
+            },
+            LogPolicy {
+                log_key: other_key,
+                ..next.clone()
+            },
+            LogPolicy {
+                issued_at: 10,
+                ..next.clone()
+            },
+            LogPolicy {
+                quorum: 0,
+                ..next.clone()
+            },
+            LogPolicy {
+                quorum: 4,
+                ..next.clone()
+            },
+        ] {
+            assert!(bad.check_succession(&first).is_err(), "{bad:?}");
         }
     }
 }

@@ -93,6 +93,21 @@ impl PersonView {
     }
 }
 
+/// The log's policy in force, as the replay keeps it: what a change must keep (its
+/// origin and log key) and come after (when it was signed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyView {
+    /// The checkpoints' origin line.
+    pub origin: String,
+    /// The log's key.
+    #[serde(with = "crate::hex")]
+    pub log_key: [u8; 32],
+    /// When the root signed it (milliseconds).
+    pub issued_at: u64,
+    /// The entry that put it in force.
+    pub index: u64,
+}
+
 /// An entry the replay did not apply, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Refused {
@@ -145,6 +160,10 @@ pub struct Directory {
     current: BTreeMap<UserId, String>,
     #[serde(with = "crate::hex::option")]
     policy: Option<[u8; 32]>,
+    /// The policy in force (absent from a directory a device kept from before policy
+    /// changes: [`Directory::needs_replay`]).
+    #[serde(default)]
+    policy_view: Option<PolicyView>,
     refused: Vec<Refused>,
 }
 
@@ -160,6 +179,7 @@ impl Directory {
             people: BTreeMap::new(),
             current: BTreeMap::new(),
             policy: None,
+            policy_view: None,
             refused: Vec::new(),
         }
     }
@@ -187,6 +207,18 @@ impl Directory {
     /// SHA-256 of the policy in force, if the log holds one.
     pub fn policy(&self) -> Option<[u8; 32]> {
         self.policy
+    }
+
+    /// The policy in force, if the log holds one.
+    pub fn policy_view(&self) -> Option<&PolicyView> {
+        self.policy_view.as_ref()
+    }
+
+    /// Whether this directory was kept by a version that did not record the policy in
+    /// force: a policy change cannot be judged against it, so it is replayed from the
+    /// log's first entry.
+    pub fn needs_replay(&self) -> bool {
+        self.policy.is_some() && self.policy_view.is_none()
     }
 
     /// An organisation.
@@ -257,7 +289,7 @@ impl Directory {
             Entry::Person(cert) => self.person_certified(&root, cert, index),
             Entry::OrgKey(cert) => self.key_published(cert, index),
             Entry::Revocation(revocation) => self.revoked(&root, revocation, index),
-            Entry::Policy(policy) => self.policy_signed(&root, policy),
+            Entry::Policy(policy) => self.policy_signed(&root, policy, index),
         };
         if let Err(why) = outcome {
             self.refused.push(Refused { index, why });
@@ -476,9 +508,30 @@ impl Directory {
         Ok(())
     }
 
-    fn policy_signed(&mut self, root: &TrustRoot, policy: &Signed<LogPolicy>) -> Rule {
-        policy.verify(&root.0).map_err(|e| e.to_string())?;
-        self.policy = Some(policy.sha256());
+    /// The log's policy, signed by the root: the first one, or a change that keeps the
+    /// log, comes later and names a quorum of 1 to its number of witnesses
+    /// ([`LogPolicy::check_succession`]). From this entry on, checkpoints are judged by
+    /// it.
+    fn policy_signed(&mut self, root: &TrustRoot, signed: &Signed<LogPolicy>, index: u64) -> Rule {
+        let policy = signed.verify(&root.0).map_err(|e| e.to_string())?;
+        if let Some(previous) = &self.policy_view {
+            let previous = LogPolicy {
+                origin: previous.origin.clone(),
+                log_key: VerifyingKey::from_bytes(&previous.log_key).map_err(|e| e.to_string())?,
+                witnesses: Vec::new(),
+                quorum: 0,
+                max_age_s: 0,
+                issued_at: previous.issued_at,
+            };
+            policy.check_succession(&previous)?;
+        }
+        self.policy = Some(signed.sha256());
+        self.policy_view = Some(PolicyView {
+            origin: policy.origin,
+            log_key: policy.log_key.to_bytes(),
+            issued_at: policy.issued_at,
+            index,
+        });
         Ok(())
     }
 }

@@ -19,7 +19,7 @@ pub mod monitor;
 pub mod note;
 pub mod witness;
 
-pub use directory::{Directory, Mismatch};
+pub use directory::{Directory, Mismatch, PolicyView};
 pub use entry::Entry;
 pub use frontier::Frontier;
 pub use note::{VerifiedCheckpoint, verify_checkpoint};

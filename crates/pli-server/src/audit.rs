@@ -38,6 +38,9 @@ pub enum Action {
     PlatformSetup,
     /// An organisation was created.
     OrgCreated,
+    /// The platform authority signed a new policy of the key directory's log (its
+    /// witnesses or quorum changed); the object is the policy's entry in the log.
+    LogPolicyChanged,
     /// An organisation's retention changed.
     OrgRetention,
     /// Whether an organisation's members must use two-factor authentication changed.
@@ -94,6 +97,7 @@ impl Action {
         match self {
             Self::PlatformSetup => "platform.setup",
             Self::OrgCreated => "org.created",
+            Self::LogPolicyChanged => "log.policy_changed",
             Self::OrgRetention => "org.retention",
             Self::OrgSecondFactor => "org.second_factor",
             Self::LoginFailed => "login.failed",
@@ -142,6 +146,7 @@ impl Action {
             | Self::MemberGranted
             | Self::MemberRemoved => "user",
             Self::KeyPublished | Self::KeySuspended => "org_key",
+            Self::LogPolicyChanged => "log_entry",
             Self::ExchangeCreated
             | Self::ExchangeSent
             | Self::ExchangeDelivered

@@ -74,8 +74,11 @@ pub struct Config {
 }
 
 /// The transparency log's origin and witnesses (`PLI_LOG_ORIGIN`, `PLI_WITNESSES`,
-/// `PLI_WITNESS_QUORUM`). What the platform authority signs at set-up as the log's
-/// policy; changing it afterwards needs a new policy signed by the authority.
+/// `PLI_WITNESS_QUORUM`, `PLI_WITNESSES_RETIRING`). What the platform authority signs at
+/// set-up as the log's policy; changing the witnesses or the quorum afterwards needs a
+/// new policy signed by the authority (on the platform page), until which the relay
+/// still needs the former witnesses' cosignatures: those it no longer proposes stay in
+/// `PLI_WITNESSES_RETIRING` until the new policy is in the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogConfig {
     /// The checkpoints' origin line (and the log key's name).
@@ -83,6 +86,9 @@ pub struct LogConfig {
     /// The witnesses, each `VKEY@URL`: its signed-note `cosignature/v1` verifier key and
     /// the URL its `add-checkpoint` lives under.
     pub witnesses: Vec<WitnessEndpoint>,
+    /// Witnesses the relay still asks to cosign but no longer proposes: those of the
+    /// policy in force that a new policy drops, until the authority signs it.
+    pub retiring: Vec<WitnessEndpoint>,
     /// How many witnesses must cosign (all of them by default).
     pub quorum: u8,
     /// How old cosignatures may be for clients to accept a checkpoint (seconds).
@@ -109,22 +115,8 @@ impl LogConfig {
         if !pli_crypto::statement::is_note_key_name(&origin) {
             bail!("PLI_LOG_ORIGIN {origin:?} must have no space and no '+'");
         }
-        let mut witnesses = Vec::new();
-        for item in get("PLI_WITNESSES").unwrap_or_default().split(',') {
-            let item = item.trim();
-            if item.is_empty() {
-                continue;
-            }
-            let (vkey, url) = item
-                .split_once('@')
-                .with_context(|| format!("PLI_WITNESSES: {item:?} is not VKEY@URL"))?;
-            pli_log::note::parse_verifier_key(vkey, pli_log::note::COSIGNATURE_V1)
-                .with_context(|| format!("PLI_WITNESSES: {vkey:?}"))?;
-            witnesses.push(WitnessEndpoint {
-                vkey: vkey.to_owned(),
-                url: url.trim_end_matches('/').to_owned(),
-            });
-        }
+        let witnesses = witness_list(&get, "PLI_WITNESSES")?;
+        let retiring = witness_list(&get, "PLI_WITNESSES_RETIRING")?;
         let all = u8::try_from(witnesses.len()).context("PLI_WITNESSES: too many witnesses")?;
         let quorum = match get("PLI_WITNESS_QUORUM") {
             Some(text) => text
@@ -137,11 +129,36 @@ impl LogConfig {
         Ok(Self {
             origin,
             witnesses,
+            retiring,
             quorum,
             max_age_s: 86_400,
             refresh_seconds: 3_600,
         })
     }
+}
+
+/// The witnesses of the variable `name`, each `VKEY@URL`, separated by commas.
+fn witness_list(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &str,
+) -> anyhow::Result<Vec<WitnessEndpoint>> {
+    let mut witnesses = Vec::new();
+    for item in get(name).unwrap_or_default().split(',') {
+        let item = item.trim();
+        if item.is_empty() {
+            continue;
+        }
+        let (vkey, url) = item
+            .split_once('@')
+            .with_context(|| format!("{name}: {item:?} is not VKEY@URL"))?;
+        pli_log::note::parse_verifier_key(vkey, pli_log::note::COSIGNATURE_V1)
+            .with_context(|| format!("{name}: {vkey:?}"))?;
+        witnesses.push(WitnessEndpoint {
+            vkey: vkey.to_owned(),
+            url: url.trim_end_matches('/').to_owned(),
+        });
+    }
+    Ok(witnesses)
 }
 
 /// Timeouts and limits, with their defaults.

@@ -32,7 +32,10 @@ struct Witness {
 #[derive(Debug)]
 pub struct LogService {
     key: NoteKey,
+    /// The witnesses proposed (`PLI_WITNESSES`).
     witnesses: Vec<Witness>,
+    /// Witnesses asked but no longer proposed (`PLI_WITNESSES_RETIRING`).
+    retiring: Vec<Witness>,
     quorum: u8,
     max_age_s: u32,
     refresh: Duration,
@@ -50,19 +53,22 @@ impl LogService {
     /// The service for `config`, signing with a key derived from `server_key`.
     pub fn new(config: &LogConfig, server_key: &ServerKey) -> anyhow::Result<Self> {
         let key = log_key(server_key, &config.origin)?;
-        let witnesses = config
-            .witnesses
-            .iter()
-            .map(|w| {
-                let (name, key) = parse_verifier_key(&w.vkey, COSIGNATURE_V1)?;
-                Ok(Witness {
-                    name,
-                    key,
-                    url: w.url.clone(),
+        let parse = |list: &[crate::config::WitnessEndpoint]| {
+            list.iter()
+                .map(|w| {
+                    let (name, key) = parse_verifier_key(&w.vkey, COSIGNATURE_V1)?;
+                    Ok(Witness {
+                        name,
+                        key,
+                        url: w.url.clone(),
+                    })
                 })
-            })
-            .collect::<Result<Vec<_>, pli_log::Error>>()
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+                .collect::<Result<Vec<_>, pli_log::Error>>()
+                .map_err(|e| anyhow::anyhow!("{e}"))
+        };
+        let witnesses = parse(&config.witnesses)?;
+        let mut retiring = parse(&config.retiring)?;
+        retiring.retain(|r| !witnesses.iter().any(|w| w.name == r.name));
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .build()
@@ -70,6 +76,7 @@ impl LogService {
         Ok(Self {
             key,
             witnesses,
+            retiring,
             quorum: config.quorum,
             max_age_s: config.max_age_s,
             refresh: Duration::from_secs(config.refresh_seconds.max(1)),
@@ -108,6 +115,12 @@ impl LogService {
     }
 
     /// Signs a checkpoint of the log as it is, has it cosigned, and stores it.
+    ///
+    /// Every witness configured is asked, the retiring ones too: while the witnesses
+    /// change, the checkpoints before the new policy's entry must satisfy the policy in
+    /// force (the former witnesses), and the one holding it and those after it the new
+    /// policy (clients judge each checkpoint by the log's latest policy it covers), so
+    /// asking both sets lets either be met whichever the log is at.
     pub async fn publish(&self, store: &Store) -> anyhow::Result<u64> {
         let _one_at_a_time = self.publishing.lock().await;
         let head = store.log_head().await?;
@@ -115,7 +128,7 @@ impl LogService {
             .key
             .sign_checkpoint(head.size, head.frontier.root().0)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        for witness in &self.witnesses {
+        for witness in self.witnesses.iter().chain(&self.retiring) {
             match self.cosign(store, witness, head.size, &note).await {
                 Ok(lines) => {
                     note =

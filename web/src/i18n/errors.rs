@@ -167,6 +167,16 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "This key has expired: the service's administrator must publish a new one (or certify the person again) before anything else can be sent.",
     ),
     (
+        "error.log_policy_refused",
+        "Attention\u{a0}: le serveur présente une politique des témoins du journal public que la clé racine de la plateforme n'a pas signée, ou revient à d'anciens témoins alors qu'une politique plus récente est inscrite au journal. Il pourrait montrer des clés différentes à des personnes différentes\u{a0}: n'envoyez rien et prévenez l'administrateur de la plateforme.",
+        "Warning: the server presents a witness policy for the public log that the platform root key did not sign, or goes back to former witnesses although a newer policy is in the log. It could be showing different keys to different people: send nothing and tell the platform administrator.",
+    ),
+    (
+        "error.log_policy_invalid",
+        "Cette politique des témoins ne peut pas être signée\u{a0}: elle ne suit pas la politique en vigueur (autre journal, quorum de 0 ou supérieur au nombre de témoins, ou identique à celle en vigueur), ou ne correspond pas à la configuration du serveur. Corrigez la configuration des témoins du serveur (PLI_WITNESSES, PLI_WITNESS_QUORUM).",
+        "This witness policy cannot be signed: it does not follow the policy in force (another log, a quorum of 0 or above the number of witnesses, or the same as the one in force), or does not match the server's configuration. Fix the server's witness configuration (PLI_WITNESSES, PLI_WITNESS_QUORUM).",
+    ),
+    (
         "error.log_inconsistent",
         "Attention\u{a0}: le journal public des clés présenté par le serveur n'est pas cohérent (il n'est pas attesté par les témoins, il diffère de celui que vous avez déjà vu, ou il a été raccourci). Le serveur pourrait montrer des clés différentes à des personnes différentes\u{a0}: n'envoyez rien et prévenez votre administrateur.",
         "Warning: the public key log presented by the server is not consistent (the witnesses do not vouch for it, it differs from the one you have already seen, or it has been shortened). The server could be showing different keys to different people: send nothing and tell your administrator.",

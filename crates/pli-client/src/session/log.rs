@@ -74,6 +74,28 @@ fn inconsistent(why: impl Into<String>) -> ClientError {
     ClientError::LogInconsistent(why.into())
 }
 
+fn policy_refused(why: impl Into<String>) -> ClientError {
+    ClientError::LogPolicyRefused(why.into())
+}
+
+/// The log's policy in force and the one the relay is configured with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyChange {
+    /// The policy in force: root-signed, the log's latest.
+    pub current: LogPolicy,
+    /// What the relay proposes (not signed yet; dated now).
+    pub proposed: LogPolicy,
+}
+
+impl PolicyChange {
+    /// Whether the relay's witnesses, quorum or maximum age differ from the policy in
+    /// force (a new policy is to be signed).
+    pub fn differs(&self) -> bool {
+        let (a, b) = (&self.current, &self.proposed);
+        a.witnesses != b.witnesses || a.quorum != b.quorum || a.max_age_s != b.max_age_s
+    }
+}
+
 impl Session {
     /// The checkpoint the relay holds as this person's last verified one: what it served
     /// with the account, if that verifies (signed with their own key, for them, of this
@@ -94,28 +116,50 @@ impl Session {
 
     /// Brings the session's view of the directory up to the relay's latest checkpoint,
     /// verifying everything on the way. On any failure the view stays as it was.
+    ///
+    /// The checkpoint is judged by the policy the relay serves, which must be signed by
+    /// the root and, once the entries are replayed, be the log's latest policy: from the
+    /// entry that changes the witnesses or the quorum on, checkpoints are judged by the
+    /// new policy. A policy signed earlier than the one this device verified is refused
+    /// (a relay going back to former witnesses).
     pub async fn sync_log(&self) -> Result<(), ClientError> {
         let state = self.client.fetch(&ep::LogState {}).await?;
         let policy_wire = state
             .policy
             .ok_or_else(|| inconsistent("the relay serves no log policy"))?;
         let policy_signed = Signed::<LogPolicy>::from_wire(&policy_wire)?;
-        let policy = policy_signed
-            .verify(&self.trust.0)
-            .map_err(|e| inconsistent(format!("the log policy is not the root's: {e}")))?;
+        let policy = policy_signed.verify(&self.trust.0).map_err(|e| {
+            policy_refused(format!(
+                "the log policy served is not signed by the platform root: {e}"
+            ))
+        })?;
+        let known = self.log.get().filter(|k| k.directory.is_for(&self.trust));
+        if let Some(view) = known.as_ref().and_then(|k| k.directory.policy_view())
+            && policy.issued_at < view.issued_at
+        {
+            return Err(policy_refused(
+                "the relay serves a log policy older than the one this device verified: it went back to former witnesses",
+            ));
+        }
         let note = state
             .checkpoint
             .ok_or_else(|| inconsistent("the relay serves no checkpoint"))?;
         let checkpoint = pli_log::verify_checkpoint(&policy, note.as_bytes(), now_ms() / 1000)
             .map_err(|e| inconsistent(e.to_string()))?;
 
-        let known = self.log.get().filter(|k| k.directory.is_for(&self.trust));
         let me = self.keys.signing.verifying_key().fingerprint().0;
         let confirmed = known
             .as_ref()
             .filter(|k| k.confirmed_for == me)
             .map_or(0, |k| k.confirmed);
-        let mut directory = known.map_or_else(|| Directory::new(&self.trust), |k| k.directory);
+        // What this device verified before: its size and root, which the log must still
+        // hold. A directory kept from before policy changes is replayed from the start.
+        let before = known
+            .as_ref()
+            .map(|k| (k.directory.size(), k.directory.root_hash()));
+        let mut directory = known
+            .filter(|k| !k.directory.needs_replay())
+            .map_or_else(|| Directory::new(&self.trust), |k| k.directory);
         let recorded = self.recorded_checkpoint(&policy.origin);
         let recorded_size = recorded.as_ref().map_or(0, |r| r.size);
         if recorded_size < confirmed {
@@ -123,24 +167,32 @@ impl Session {
                 "the relay no longer holds the checkpoint of {confirmed} entries you verified: it may be hiding changes to the directory"
             )));
         }
-        let floor = directory.size().max(recorded_size);
+        let floor = before.map_or(0, |(size, _)| size).max(recorded_size);
         if checkpoint.size < floor {
             return Err(inconsistent(format!(
                 "the log has {} entries, but {floor} were verified before: it was rolled back",
                 checkpoint.size
             )));
         }
-        let at_recorded = |directory: &Directory| match &recorded {
-            Some(r) if r.size == directory.size() && r.root != directory.root_hash() => Err(
-                inconsistent("the log is not the one you verified before (a forked log)"),
-            ),
-            _ => Ok(()),
+        let verified_before = |directory: &Directory| {
+            let forked = |seen: Option<(u64, [u8; 32])>| {
+                seen.is_some_and(|(size, root)| {
+                    size == directory.size() && root != directory.root_hash()
+                })
+            };
+            if forked(recorded.as_ref().map(|r| (r.size, r.root))) || forked(before) {
+                Err(inconsistent(
+                    "the log is not the one you verified before (a forked log)",
+                ))
+            } else {
+                Ok(())
+            }
         };
-        at_recorded(&directory)?;
+        verified_before(&directory)?;
         while directory.size() < checkpoint.size {
             for leaf in self.log_page(directory.size(), checkpoint.size).await? {
                 directory.apply_leaf(&leaf.0);
-                at_recorded(&directory)?;
+                verified_before(&directory)?;
             }
         }
         if directory.root_hash() != checkpoint.hash {
@@ -149,7 +201,9 @@ impl Session {
             ));
         }
         if directory.policy() != Some(policy_signed.sha256()) {
-            return Err(inconsistent("the policy served is not the log's latest"));
+            return Err(policy_refused(
+                "the log policy served is not the log's latest (a newer one is in the log, or this one was set aside)",
+            ));
         }
         let now_recorded = self
             .record_checkpoint(&policy.origin, &directory, recorded_size)
@@ -167,6 +221,70 @@ impl Session {
             now_recorded,
         );
         Ok(())
+    }
+
+    /// The log's policy in force, as the relay serves it, signed by the root and the
+    /// latest of the log as this session last verified it.
+    async fn verified_policy(&self) -> Result<LogPolicy, ClientError> {
+        let known = self
+            .log
+            .get()
+            .ok_or_else(|| inconsistent("the key directory's log was not verified yet"))?;
+        let wire = self
+            .client
+            .fetch(&ep::LogState {})
+            .await?
+            .policy
+            .ok_or_else(|| inconsistent("the relay serves no log policy"))?;
+        let signed = Signed::<LogPolicy>::from_wire(&wire)?;
+        let policy = signed.verify(&self.trust.0).map_err(|e| {
+            policy_refused(format!(
+                "the log policy served is not signed by the platform root: {e}"
+            ))
+        })?;
+        if known.directory.policy() != Some(signed.sha256()) {
+            return Err(policy_refused(
+                "the log policy served is not the log's latest",
+            ));
+        }
+        Ok(policy)
+    }
+
+    /// The log's policy in force (verified) and the one the relay is configured with
+    /// now (its witnesses and quorum): when they differ, the platform authority signs
+    /// the new one ([`Session::sign_log_policy`]).
+    pub async fn log_policies(&self) -> Result<PolicyChange, ClientError> {
+        self.sync_log().await?;
+        let current = self.verified_policy().await?;
+        let proposal = self.client.fetch(&ep::LogProposal {}).await?;
+        let proposed = protocol::log_policy(&proposal, now_ms())?;
+        Ok(PolicyChange { current, proposed })
+    }
+
+    /// Signs with the root the policy the relay is now configured with, and has the
+    /// relay append it to the log: same origin and log key, signed later, a quorum of 1
+    /// to its number of witnesses (refused otherwise, before anything is signed). The
+    /// log is then verified again, under the new policy. Returns the policy signed.
+    pub async fn sign_log_policy(&self) -> Result<LogPolicy, ClientError> {
+        let root = self.root()?;
+        let change = self.log_policies().await?;
+        if !change.differs() {
+            return Err(ClientError::LogPolicyInvalid(
+                "the relay proposes the policy already in force".into(),
+            ));
+        }
+        let PolicyChange { current, proposed } = change;
+        let next = LogPolicy {
+            issued_at: now_ms().max(current.issued_at.saturating_add(1)),
+            ..proposed
+        };
+        next.check_succession(&current)
+            .map_err(|why| ClientError::LogPolicyInvalid(why.into()))?;
+        self.client
+            .submit(&ep::SignLogPolicy {}, &Signed::sign(&next, root)?.to_wire())
+            .await?;
+        self.sync_log().await?;
+        Ok(next)
     }
 
     /// The log's entries from `start` on, one page (at most [`MAX_LOG_ENTRIES`], none past

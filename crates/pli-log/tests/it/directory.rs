@@ -1,3 +1,4 @@
+use pli_crypto::sign::{Signed, SigningKey};
 use pli_log::directory::Mismatch;
 use pli_log::{Directory, Entry};
 
@@ -257,4 +258,86 @@ fn people_are_named_by_their_latest_certificate_removed_ones_included() {
     ];
     expected.sort();
     assert_eq!(people, expected);
+}
+
+/// Issue 9, changing the witnesses: a policy replaces the one in force only if the root
+/// signed it, it keeps the log's origin and key, it was signed later, and its quorum is 1
+/// to its number of witnesses; anything else is set aside and the policy in force stays.
+#[test]
+fn a_policy_change_needs_the_root_the_same_log_a_later_date_and_a_reachable_quorum() {
+    use pli_crypto::statement::{LogPolicy, WitnessKey};
+    let platform = Platform::new();
+    let impostor = Platform::new();
+    let log_key = SigningKey::generate().unwrap().verifying_key();
+    let witness = |name: &str| WitnessKey {
+        name: name.into(),
+        key: SigningKey::generate().unwrap().verifying_key(),
+    };
+    let policy = |witnesses: Vec<WitnessKey>, quorum, issued_at| LogPolicy {
+        origin: "pli.test/annuaire".into(),
+        log_key,
+        witnesses,
+        quorum,
+        max_age_s: 86_400,
+        issued_at,
+    };
+    let first = policy(vec![witness("w1"), witness("w2")], 2, 10);
+    let signed =
+        |policy: &LogPolicy, by: &SigningKey| Entry::Policy(Signed::sign(policy, by).unwrap());
+    let mut directory = Directory::new(&platform.trust());
+    directory.apply(&signed(&first, &platform.root));
+    assert!(directory.refused().is_empty(), "{:?}", directory.refused());
+    let in_force = directory.policy();
+    assert_eq!(directory.policy_view().unwrap().index, 0);
+
+    let next = policy(vec![witness("w2"), witness("w3")], 1, 11);
+    let bad = [
+        signed(&next, &impostor.root),
+        signed(&policy(next.witnesses.clone(), 0, 11), &platform.root),
+        signed(&policy(next.witnesses.clone(), 1, 10), &platform.root),
+        signed(
+            &LogPolicy {
+                origin: "ailleurs.test/annuaire".into(),
+                ..next.clone()
+            },
+            &platform.root,
+        ),
+        signed(
+            &LogPolicy {
+                log_key: SigningKey::generate().unwrap().verifying_key(),
+                ..next.clone()
+            },
+            &platform.root,
+        ),
+    ];
+    for entry in &bad {
+        directory.apply(entry);
+    }
+    assert_eq!(
+        directory.refused().len(),
+        bad.len(),
+        "{:?}",
+        directory.refused()
+    );
+    assert_eq!(
+        directory.policy(),
+        in_force,
+        "the first policy stays in force"
+    );
+
+    let change = signed(&next, &platform.root);
+    directory.apply(&change);
+    assert_eq!(
+        directory.refused().len(),
+        bad.len(),
+        "{:?}",
+        directory.refused()
+    );
+    let Entry::Policy(change) = change else {
+        unreachable!()
+    };
+    assert_eq!(directory.policy(), Some(change.sha256()));
+    let view = directory.policy_view().unwrap();
+    assert_eq!((view.index, view.issued_at), (6, 11));
+    assert!(!directory.needs_replay());
 }

@@ -1,5 +1,6 @@
 //! The key directory's transparency log: what the relay proposes as its policy, the
-//! policy and latest checkpoint, ranges of entries.
+//! policy and latest checkpoint, ranges of entries, and a new policy the platform
+//! authority signed (the witnesses or quorum changed in the relay's configuration).
 
 use axum::Extension;
 use axum::extract::{Query, State};
@@ -11,10 +12,11 @@ use pli_api::messages::{
 use pli_api::{Base64, ErrorCode};
 use pli_crypto::cert::UserCertificate;
 use pli_crypto::codec::Canonical;
-use pli_crypto::statement::SeenCheckpoint;
+use pli_crypto::statement::{LogPolicy, SeenCheckpoint};
 
 use super::Json;
 use crate::app::AppState;
+use crate::audit::{Action, AuditEvent, Chain};
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::now_ms;
@@ -100,5 +102,66 @@ pub(super) async fn put_seen(
             "a checkpoint of a larger log is recorded",
         ));
     }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Appends a new log policy, signed by the root: exactly what this relay is configured
+/// with (its origin, log key, witnesses, quorum and maximum age), and able to follow the
+/// policy in force (same log, signed later, a quorum of 1 to its number of witnesses),
+/// as every client's replay will judge it. Audited on the platform's chain; the
+/// checkpoint holding it is published before answering.
+#[tracing::instrument(skip_all)]
+pub(super) async fn sign_policy(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Json(wire): Json<SignedObject>,
+) -> Result<StatusCode, ApiError> {
+    auth.require_recent_reauth(state.config.limits.reauth_minutes)?;
+    let root = super::common::trust_root(&state).await?;
+    let signed = super::common::signed::<LogPolicy>(&wire)?;
+    let policy = signed
+        .verify(&root.0)
+        .map_err(|e| ApiError::unprocessable(ErrorCode::BadCertificate, e.to_string()))?;
+    let invalid = |why: &str| ApiError::unprocessable(ErrorCode::LogPolicyInvalid, why);
+    let proposed = state
+        .log
+        .proposal(policy.issued_at)
+        .map_err(ApiError::internal)?;
+    if policy != proposed {
+        return Err(invalid(
+            "the log policy is not this relay's: its witnesses, quorum or maximum age differ from its configuration",
+        ));
+    }
+    let current = state
+        .store
+        .log_policy()
+        .await?
+        .ok_or_else(|| invalid("the platform is not set up: it has no log policy yet"))?;
+    let current: LogPolicy =
+        Canonical::from_canonical(&current.data).map_err(ApiError::internal)?;
+    policy.check_succession(&current).map_err(invalid)?;
+    if policy.witnesses == current.witnesses
+        && policy.quorum == current.quorum
+        && policy.max_age_s == current.max_age_s
+    {
+        return Err(invalid("this policy is the one in force"));
+    }
+    let now = now_ms();
+    let mut tx = state.store.begin().await?;
+    let index = tx.log_policy(&super::common::blob_of(&signed), now).await?;
+    tx.audit(AuditEvent {
+        chain: Chain::Platform,
+        at: now,
+        actor: Some(auth.user_id()),
+        action: Action::LogPolicyChanged,
+        object_id: index.to_string(),
+        detail: super::common::detail(&[
+            ("witnesses", policy.witnesses.len().to_string()),
+            ("quorum", policy.quorum.to_string()),
+        ]),
+    })
+    .await?;
+    tx.commit().await?;
+    super::common::logged(&state).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -147,6 +147,7 @@ routes! {
     ExportAudit, OrgAdmin, audit::export;
     VerifyAudit, OrgAdmin, audit::verify;
     PlatformAudit, PlatformAdmin, audit::platform;
+    SignLogPolicy, PlatformAdmin, log::sign_policy;
 
     LogProposal, Public, log::proposal;
     LogState, Session, log::state;

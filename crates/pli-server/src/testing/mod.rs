@@ -41,6 +41,7 @@ pub struct TestServer {
     /// The two witnesses its log's checkpoints need (quorum 2), running until dropped.
     pub witnesses: Vec<pli_witness::Running>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
     postgres: Option<(String, String)>,
 }
 
@@ -63,25 +64,103 @@ async fn witnesses(
     let mut running = Vec::new();
     let mut endpoints = Vec::new();
     for (n, name) in (1u8..).zip(WITNESSES) {
-        let state_dir = data.join(format!("witness-{n}"));
-        std::fs::create_dir_all(&state_dir)?;
-        let witness = pli_witness::Witness::open(pli_witness::WitnessConfig {
-            name: name.to_owned(),
-            seed: [100 + n; 32].into(),
-            state_dir,
-            logs: vec![pli_witness::KnownLog::from_vkey(&log_vkey)?],
-        })?;
-        let vkey = witness.verifier_key().to_owned();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let served = pli_witness::spawn(listener, witness)?;
-        endpoints.push(crate::config::WitnessEndpoint {
-            vkey,
-            url: served.url(),
-        });
+        let (served, endpoint) = witness(data, &log_vkey, n, name).await?;
+        endpoints.push(endpoint);
         running.push(served);
     }
     Ok((running, endpoints))
 }
+
+/// Starts witness number `n`, named `name`, of the log whose verifier key is `log_vkey`
+/// (its state in `witness-<n>/` of `data`, its key from `n`).
+async fn witness(
+    data: &std::path::Path,
+    log_vkey: &str,
+    n: u8,
+    name: &str,
+) -> anyhow::Result<(pli_witness::Running, crate::config::WitnessEndpoint)> {
+    let state_dir = data.join(format!("witness-{n}"));
+    std::fs::create_dir_all(&state_dir)?;
+    let witness = pli_witness::Witness::open(pli_witness::WitnessConfig {
+        name: name.to_owned(),
+        seed: [100u8.saturating_add(n); 32].into(),
+        state_dir,
+        logs: vec![pli_witness::KnownLog::from_vkey(log_vkey)?],
+    })?;
+    let vkey = witness.verifier_key().to_owned();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let served = pli_witness::spawn(listener, witness)?;
+    let endpoint = crate::config::WitnessEndpoint {
+        vkey,
+        url: served.url(),
+    };
+    Ok((served, endpoint))
+}
+
+impl TestServer {
+    /// Starts one more witness of this relay's log (number `n`, from 3 on: 1 and 2 are
+    /// the relay's own), named `name`; the caller names it in the relay's configuration
+    /// ([`TestServer::restart`]).
+    pub async fn start_witness(
+        &self,
+        n: u8,
+        name: &str,
+    ) -> anyhow::Result<(pli_witness::Running, crate::config::WitnessEndpoint)> {
+        let log_vkey = crate::log::log_key(
+            &ServerKey::from_bytes(SERVER_KEY),
+            &self.state.config.log.origin,
+        )?
+        .verifier_key(pli_log::note::ED25519)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        witness(self.data.path(), &log_vkey, n, name).await
+    }
+
+    /// Stops the relay (its requests in progress end) and starts it again on the same
+    /// address, database and data, with its configuration changed by `adjust`: an
+    /// operator changing the relay's witnesses or quorum, for instance.
+    pub async fn restart(&mut self, adjust: impl FnOnce(&mut Config)) -> anyhow::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        // A response still streaming (live events) would hold a graceful stop: after a
+        // few seconds, the relay is stopped anyway.
+        match tokio::time::timeout(std::time::Duration::from_secs(5), &mut self.server).await {
+            Ok(ended) => ended??,
+            Err(_) => self.server.abort(),
+        }
+        let mut config = self.state.config.clone();
+        config.listen = self
+            .base
+            .trim_start_matches("http://")
+            .parse()
+            .context("the test relay's address")?;
+        adjust(&mut config);
+        let mut tries = 0;
+        let app = loop {
+            match Application::build_with(config.clone(), ServerKey::from_bytes(SERVER_KEY), None)
+                .await
+            {
+                Ok(app) => break app,
+                Err(error) if tries < 50 => {
+                    tries += 1;
+                    tracing::debug!(error = %format!("{error:#}"), "the test relay's address is not free yet");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(error) => return Err(error),
+            }
+        };
+        self.state = app.state().clone();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        self.stop = Some(stop);
+        self.server = tokio::spawn(app.run_until(async move {
+            let _ = stopped.await;
+        }));
+        Ok(())
+    }
+}
+
+/// The test relays' server key.
+const SERVER_KEY: [u8; 32] = [7; 32];
 
 impl std::fmt::Debug for TestServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -169,7 +248,7 @@ pub async fn spawn(
         ("PLI_DATABASE_URL".to_owned(), database_url.clone()),
     ];
     let mut config = Config::from_env(env)?;
-    let server_key = ServerKey::from_bytes([7; 32]);
+    let server_key = ServerKey::from_bytes(SERVER_KEY);
     let (witnesses, endpoints) = witnesses(data.path(), &server_key, &config.log.origin).await?;
     config.log.witnesses = endpoints;
     config.log.quorum = 2;
@@ -181,7 +260,10 @@ pub async fn spawn(
         .and_then(|link| link.rsplit('/').next().map(str::to_owned))
         .context("a fresh relay has a set-up link")?;
     let state = app.state().clone();
-    let server = tokio::spawn(app.run_until(std::future::pending()));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async move {
+        let _ = stopped.await;
+    }));
     Ok(TestServer {
         base,
         data,
@@ -190,6 +272,7 @@ pub async fn spawn(
         state,
         witnesses,
         server,
+        stop: Some(stop),
         postgres,
     })
 }

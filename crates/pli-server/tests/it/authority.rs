@@ -184,3 +184,143 @@ async fn a_root_an_older_set_up_sealed_on_the_relay_is_taken_off_it() {
     let again = log_in_elsewhere(&w, password).await;
     assert!(!again.holds_root() && !again.root_on_relay());
 }
+
+/// `person` logs in again through the test relay's client (no two-factor code: members).
+async fn member_logs_in(w: &World, person: &Person) -> Session {
+    Session::login(
+        &w.app.client,
+        &person.email,
+        PASSWORD,
+        person.session.account_key(),
+        None,
+        None,
+    )
+    .await
+    .unwrap()
+}
+
+/// Issue 9, changing the witnesses after set-up. The operator replaces witness 1 by a
+/// third one (witness 1 kept as retiring, so checkpoints still satisfy the policy in
+/// force); the platform authority sees the difference, signs the new policy with the
+/// root, and the relay logs it (audited). From its entry on, checkpoints are judged by
+/// the new policy: once witness 1 is stopped and gone from the configuration, every
+/// client still accepts the log, under witnesses 2 and 3.
+#[tokio::test]
+async fn the_authority_signs_new_witnesses_and_checkpoints_are_judged_by_them() {
+    let mut w = world(Backend::Sqlite).await;
+    let unchanged = w.platform.session.log_policies().await.unwrap();
+    assert!(!unchanged.differs(), "{unchanged:?}");
+    let refused = w.platform.session.sign_log_policy().await.unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::LogPolicyInvalid, "{refused:?}");
+
+    let (third, endpoint) = w
+        .app
+        .server
+        .start_witness(3, "temoin-3.pli.test")
+        .await
+        .unwrap();
+    w.app.server.witnesses.push(third);
+    let first = w.app.state.config.log.witnesses[0].clone();
+    w.app
+        .server
+        .restart(|config| {
+            config.log.witnesses.remove(0);
+            config.log.witnesses.push(endpoint);
+            config.log.retiring = vec![first];
+        })
+        .await
+        .unwrap();
+    // Before the authority signs, the former witnesses still cosign: people log in.
+    w.court_admin.session.rotate_org_key().await.unwrap();
+    let before = member_logs_in(&w, &w.caseworker).await;
+
+    let change = w.platform.session.log_policies().await.unwrap();
+    assert!(change.differs());
+    let names = |policy: &pli_crypto::statement::LogPolicy| -> Vec<String> {
+        policy.witnesses.iter().map(|w| w.name.clone()).collect()
+    };
+    assert_eq!(
+        names(&change.current),
+        ["temoin-1.pli.test", "temoin-2.pli.test"]
+    );
+    assert_eq!(
+        names(&change.proposed),
+        ["temoin-2.pli.test", "temoin-3.pli.test"]
+    );
+    let signed = w.platform.session.sign_log_policy().await.unwrap();
+    assert_eq!(
+        (signed.quorum, names(&signed)),
+        (2, names(&change.proposed))
+    );
+    assert!(signed.issued_at > change.current.issued_at);
+    assert!(!w.platform.session.log_policies().await.unwrap().differs());
+    let audit = w
+        .platform
+        .session
+        .platform_audit(pli_api::messages::AuditQuery::default())
+        .await
+        .unwrap();
+    let entry = audit
+        .iter()
+        .find(|e| e.action == "log.policy_changed")
+        .expect("the change is audited");
+    assert_eq!(entry.actor, Some(w.platform.session.me.user_id.to_string()));
+
+    // Witness 1 stops and leaves the configuration: the log goes on under witnesses 2
+    // and 3, for a session that verified the former policy and for a new one.
+    let stopped = w.app.server.witnesses.remove(0);
+    stopped.stop().await.unwrap();
+    w.app
+        .server
+        .restart(|config| config.log.retiring.clear())
+        .await
+        .unwrap();
+    w.dept_admin.session.rotate_org_key().await.unwrap();
+    before.sync_log().await.unwrap();
+    let after = member_logs_in(&w, &w.caseworker).await;
+    let log = after.directory_log().unwrap();
+    assert_eq!(log.policy_view().unwrap().issued_at, signed.issued_at);
+    assert!(log.refused().is_empty(), "{:?}", log.refused());
+    assert_eq!(
+        after.recipient_key(&w.court).await.unwrap().key.generation,
+        2
+    );
+}
+
+/// A policy that cannot follow the one in force is refused before the root signs it
+/// (a quorum of 0) and by the relay when it is signed anyway (a quorum of 0; witnesses
+/// the relay is not configured with).
+#[tokio::test]
+async fn a_policy_change_to_an_unreachable_quorum_or_other_witnesses_is_refused() {
+    use pli_crypto::sign::Signed;
+    let mut w = world(Backend::Sqlite).await;
+    w.app
+        .server
+        .restart(|config| config.log.quorum = 0)
+        .await
+        .unwrap();
+    let refused = w.platform.session.sign_log_policy().await.unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::LogPolicyInvalid, "{refused:?}");
+    assert!(refused.to_string().contains("quorum"), "{refused}");
+
+    let root = w.platform.session.root_key.clone().unwrap();
+    let zero = w.app.state.log.proposal(pli_server::now_ms()).unwrap();
+    let other = pli_crypto::statement::LogPolicy {
+        quorum: 1,
+        witnesses: zero.witnesses[..1].to_vec(),
+        ..zero.clone()
+    };
+    for policy in [zero, other] {
+        let wire = Signed::sign(&policy, &root).unwrap().to_wire();
+        let refused = w
+            .platform
+            .session
+            .client()
+            .submit(&pli_api::endpoints::SignLogPolicy {}, &wire)
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), ErrorCode::LogPolicyInvalid, "{refused:?}");
+    }
+    let log = w.platform.session.log_policies().await.unwrap();
+    assert_eq!(log.current.quorum, 2, "the policy in force stays");
+}

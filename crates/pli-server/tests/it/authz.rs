@@ -206,6 +206,11 @@ const CASES: &[Case] = &[
     case("GET /api/orgs/{org}/audit/verify", Body::None, true),
     case("GET /api/platform/audit", Body::None, false),
     case(
+        "POST /api/platform/log-policy",
+        Body::Json(|_| signed_dummy()),
+        false,
+    ),
+    case(
         "PUT /api/me/checkpoint",
         Body::Json(|_| json!({ "data": "", "signature": "" })),
         false,

@@ -519,3 +519,111 @@ async fn a_withheld_grant_does_not_keep_the_senders_copy_on_an_older_key() {
         pli_client::protocol::Listed::Read(p) if p.subject == "Ordonnance"
     ));
 }
+
+/// The log's state as the relay served it, with its policy replaced by `policy`.
+fn state_with_policy(state: &[u8], policy: pli_api::SignedObject) -> Vec<u8> {
+    let mut state: pli_api::messages::LogState = serde_json::from_slice(state).unwrap();
+    state.policy = Some(policy);
+    serde_json::to_vec(&state).unwrap()
+}
+
+/// The operator drops witness 1 (still asked, as retiring, until the new policy is in
+/// the log) and lowers the quorum to 1; the platform authority signs the new policy.
+async fn drop_the_first_witness(w: &mut super::harness::World) {
+    let first = w.app.state.config.log.witnesses[0].clone();
+    w.app
+        .server
+        .restart(|config| {
+            config.log.witnesses.remove(0);
+            config.log.quorum = 1;
+            config.log.retiring = vec![first];
+        })
+        .await
+        .unwrap();
+    let signed = w.platform.session.sign_log_policy().await.unwrap();
+    assert_eq!(signed.quorum, 1);
+}
+
+/// Issue 9, a policy change: a relay that serves a log policy the platform root did not
+/// sign (the same witnesses, signed by another key) is refused, with its own code (the
+/// page says so in French), before any checkpoint is judged by it.
+#[tokio::test]
+async fn a_log_policy_the_root_did_not_sign_is_refused() {
+    use pli_crypto::codec::Canonical as _;
+    use pli_crypto::sign::{Signed, SigningKey};
+    use pli_crypto::statement::LogPolicy;
+    let w = world(Backend::Sqlite).await;
+    let proxy = Proxy::start(&w.app.base).await.unwrap();
+    caseworker_through(&w, &proxy).await.unwrap();
+    let state = proxy.last_answer("/api/log/state").unwrap();
+    let served: pli_api::messages::LogState = serde_json::from_slice(&state).unwrap();
+    let policy = Signed::<LogPolicy>::from_wire(&served.policy.unwrap()).unwrap();
+    let policy = LogPolicy::from_canonical(policy.data()).unwrap();
+    let forged = Signed::sign(&policy, &SigningKey::generate().unwrap())
+        .unwrap()
+        .to_wire();
+    proxy.serve_canned("/api/log/state", Some(state_with_policy(&state, forged)));
+    let refused = caseworker_through(&w, &proxy).await.unwrap_err();
+    assert_eq!(
+        refused.code(),
+        pli_api::ErrorCode::LogPolicyRefused,
+        "{refused:?}"
+    );
+    assert!(refused.to_string().contains("platform root"), "{refused}");
+    proxy.serve_canned("/api/log/state", None);
+    caseworker_through(&w, &proxy).await.unwrap();
+}
+
+/// Issue 9: after the witnesses changed, a relay that goes back to the former policy is
+/// refused — serving the state from before the change to a session (or a device) that
+/// verified the new policy, or the former policy with the log that holds the new one to
+/// a new device (the log's latest policy is not the one served).
+#[tokio::test]
+async fn a_relay_going_back_to_the_former_witnesses_is_refused() {
+    let mut w = world(Backend::Sqlite).await;
+    let proxy = Proxy::start(&w.app.base).await.unwrap();
+    let session = caseworker_through(&w, &proxy).await.unwrap();
+    let former = proxy.last_answer("/api/log/state").unwrap();
+    drop_the_first_witness(&mut w).await;
+    session.sync_log().await.unwrap();
+    let current = proxy.last_answer("/api/log/state").unwrap();
+
+    // The state from before the change, to those who verified the new policy.
+    proxy.serve_canned("/api/log/state", Some(former.clone()));
+    let refused = session.sync_log().await.unwrap_err();
+    assert_eq!(
+        refused.code(),
+        pli_api::ErrorCode::LogPolicyRefused,
+        "{refused:?}"
+    );
+    assert!(
+        refused.to_string().contains("former witnesses"),
+        "{refused}"
+    );
+    let remembering = Client::new(&proxy.base).with_known_log(session.known_log().unwrap());
+    let refused = log_in(&remembering, &w.caseworker).await.unwrap_err();
+    assert_eq!(
+        refused.code(),
+        pli_api::ErrorCode::LogPolicyRefused,
+        "{refused:?}"
+    );
+
+    // The former policy with today's log (which witness 1 still cosigned, as
+    // retiring) to a new device: the log's latest policy is not the one served.
+    let former_policy: pli_api::messages::LogState = serde_json::from_slice(&former).unwrap();
+    proxy.serve_canned(
+        "/api/log/state",
+        Some(state_with_policy(&current, former_policy.policy.unwrap())),
+    );
+    let refused = caseworker_through(&w, &proxy).await.unwrap_err();
+    assert_eq!(
+        refused.code(),
+        pli_api::ErrorCode::LogPolicyRefused,
+        "{refused:?}"
+    );
+    assert!(refused.to_string().contains("latest"), "{refused}");
+
+    proxy.serve_canned("/api/log/state", None);
+    session.sync_log().await.unwrap();
+    caseworker_through(&w, &proxy).await.unwrap();
+}
