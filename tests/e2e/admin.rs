@@ -402,3 +402,122 @@ async fn journey_4_sensitive_actions_ask_for_the_password_again() {
     assert!(members.invitations.is_empty());
     admin.close().await.unwrap();
 }
+
+/// Scrolls the platform page to its witness policy card (for the screenshot).
+const SHOW_POLICY_CARD: &str =
+    "document.querySelector('[data-testid=log-policy-card]').scrollIntoView(); return true;";
+
+/// The root file's passphrase in the witness policy test.
+const ROOT_PASSPHRASE: &str = "armoire forte, deuxième étage, clé bleue";
+
+/// Issue 9, changing the witnesses after set-up: the operator replaces the relay's first
+/// witness by a third one (the first kept as retiring until the change is signed). The
+/// platform admin's page shows the policy in force beside the one proposed (names,
+/// fingerprints, quorum, maximum age); « Signer la nouvelle politique des témoins » signs
+/// it with the root (imported from its file) and the relay logs it; a member's client
+/// then verifies the log under the new witnesses.
+#[tokio::test]
+async fn the_platform_admin_signs_the_new_witness_policy() {
+    let mut server = relay(Backend::Sqlite).await.unwrap();
+    let base = server.base.clone();
+    let Cast {
+        platform,
+        caseworker,
+        ..
+    } = cast(&base, &server.setup_token).await.unwrap();
+    let (third, endpoint) = server.start_witness(3, "temoin-3.pli.test").await.unwrap();
+    server.witnesses.push(third);
+    let first = server.state.config.log.witnesses[0].clone();
+    server
+        .restart(|config| {
+            config.log.witnesses.remove(0);
+            config.log.witnesses.push(endpoint);
+            config.log.retiring = vec![first];
+        })
+        .await
+        .unwrap();
+
+    let mut browser = Browser::open(&base, "log-policy").await.unwrap();
+    let file = browser.downloads.path().join("racine.txt");
+    std::fs::write(
+        &file,
+        platform.session.export_root(ROOT_PASSPHRASE).unwrap(),
+    )
+    .unwrap();
+    let secret = platform.totp.clone().unwrap();
+    browser
+        .log_in(
+            &platform.email,
+            PASSWORD,
+            Some(&platform.account_key()),
+            Some(&totp(&secret, 1).unwrap()),
+        )
+        .await
+        .unwrap();
+    browser.goto("#/platform").await.unwrap();
+    browser.find("[data-testid=root-absent]").await.unwrap();
+    let file = file.canonicalize().unwrap();
+    browser.attach("#root-file", &[&file]).await.unwrap();
+    browser
+        .fill("#root-import-passphrase", ROOT_PASSPHRASE)
+        .await
+        .unwrap();
+    browser
+        .click("[data-testid=root-import-submit]")
+        .await
+        .unwrap();
+    browser.find("[data-testid=root-ok]").await.unwrap();
+
+    browser
+        .wait_for("[data-testid=log-policy-differs]", Duration::from_secs(30))
+        .await
+        .unwrap();
+    let current = text(&browser, "[data-testid=log-policy-current]").await;
+    let proposed = text(&browser, "[data-testid=log-policy-proposed]").await;
+    assert!(current.contains("temoin-1.pli.test"), "{current}");
+    assert!(!proposed.contains("temoin-1.pli.test"), "{proposed}");
+    assert!(proposed.contains("temoin-3.pli.test"), "{proposed}");
+    assert!(
+        proposed.contains("2 / 2") && proposed.contains("24 heures"),
+        "{proposed}"
+    );
+    browser
+        .find("[data-testid=log-policy-proposed] [data-testid=log-policy-proposed-quorum]")
+        .await
+        .unwrap();
+    browser.run(SHOW_POLICY_CARD).await.unwrap();
+    browser.record("log-policy-differs").await.unwrap();
+
+    browser
+        .click("[data-testid=log-policy-sign]")
+        .await
+        .unwrap();
+    browser
+        .wait_for("[data-testid=log-policy-signed]", Duration::from_secs(60))
+        .await
+        .unwrap();
+    browser
+        .wait_for("[data-testid=log-policy-same]", Duration::from_secs(30))
+        .await
+        .unwrap();
+    let now = text(&browser, "[data-testid=log-policy-current]").await;
+    assert!(
+        now.contains("temoin-3.pli.test") && !now.contains("temoin-1.pli.test"),
+        "{now}"
+    );
+    browser.run(SHOW_POLICY_CARD).await.unwrap();
+    browser.record("log-policy-signed").await.unwrap();
+
+    // Every client now judges the log by the new policy.
+    caseworker.session.sync_log().await.unwrap();
+    let change = caseworker.session.log_policies().await.unwrap();
+    let names: Vec<&str> = change
+        .current
+        .witnesses
+        .iter()
+        .map(|w| w.name.as_str())
+        .collect();
+    assert_eq!(names, ["temoin-2.pli.test", "temoin-3.pli.test"]);
+    assert!(!change.differs());
+    browser.close().await.unwrap();
+}

@@ -8,6 +8,7 @@ pub mod dialog;
 pub mod exchange;
 pub mod inbox;
 pub mod kit;
+pub mod log_policy;
 pub mod manage;
 pub mod passkeys;
 pub mod platform;

@@ -142,6 +142,7 @@ pub fn Platform() -> impl IntoView {
             <ErrorBox error=error />
         </section>
         <super::root_key::RootKeyCard />
+        <super::log_policy::LogPolicyCard />
         <section class="card" aria-labelledby="platform-orgs-title">
             <div class="section-head">
                 <h2 id="platform-orgs-title">{move || t!("platform.orgs.title")}</h2>

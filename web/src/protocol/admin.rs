@@ -6,6 +6,25 @@ use pli_api::messages::AuditQuery;
 use pli_api::{OrgId, OrgKind, Role, UserId};
 use serde::{Deserialize, Serialize};
 
+/// No arguments: the log's policy in force and the one the relay is configured with.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogPolicies;
+
+/// The log's policy in force, as verified, and what the relay proposes now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogPoliciesView {
+    /// The policy in force (root-signed, the log's latest).
+    pub current: super::LogPolicyView,
+    /// The policy the relay's configuration describes.
+    pub proposed: super::LogPolicyView,
+    /// Whether the witnesses, quorum or maximum age differ: a new policy is to be signed.
+    pub differs: bool,
+}
+
+/// No arguments: sign with the root the policy the relay proposes, and have it logged.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SignLogPolicy;
+
 /// A new organisation.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CreateOrg {

@@ -34,6 +34,9 @@ pub struct LogPolicyView {
     pub quorum: u8,
     /// The witnesses: name, and key fingerprint to compare with their operators.
     pub witnesses: Vec<(String, String)>,
+    /// How old, in seconds, the newest cosignature may be.
+    #[serde(default)]
+    pub max_age_s: u32,
 }
 
 /// An invitation token to check.

@@ -38,8 +38,9 @@ mod send;
 
 pub use admin::{
     Audit, AuditSource, Certify, CreateOrg, DirectoryNames, Grant, Invite, KeyGeneration,
-    KeyHistory, ListOrgs, MembersOf, Remove, Reset, Rotate, SetRetention, SetSecondFactor,
-    SuspendKey, VerifiedKey, VerifyAudit, WithdrawInvitation,
+    KeyHistory, ListOrgs, LogPolicies, LogPoliciesView, MembersOf, Remove, Reset, Rotate,
+    SetRetention, SetSecondFactor, SignLogPolicy, SuspendKey, VerifiedKey, VerifyAudit,
+    WithdrawInvitation,
 };
 pub use auth::{
     Accept, ChangePassword, EndSession, ExportRoot, Fingerprints, ImportRoot, Kit, KitView,
@@ -251,6 +252,10 @@ requests! {
     Rotate(Rotate) -> u32;
     /// Every organisation.
     ListOrgs(ListOrgs) -> Vec<OrgSummary>;
+    /// The log's policy in force and the one the relay is configured with.
+    LogPolicies(LogPolicies) -> LogPoliciesView;
+    /// Signs the relay's proposed log policy with the root; answers the new one in force.
+    SignLogPolicy(SignLogPolicy) -> LogPolicyView;
     /// Sets how long an organisation's exchanges are kept.
     SetRetention(SetRetention) -> ();
     SetSecondFactor(SetSecondFactor) -> ();
@@ -329,6 +334,8 @@ impl Request {
             | Self::Reset(_)
             | Self::Rotate(_)
             | Self::ListOrgs(_)
+            | Self::LogPolicies(_)
+            | Self::SignLogPolicy(_)
             | Self::SetRetention(_)
             | Self::SetSecondFactor(_)
             | Self::WithdrawInvitation(_)

@@ -78,7 +78,12 @@ async fn signed_in(mut session: Session) -> Result<SignedIn, WorkerError> {
 pub(super) async fn log_policy(client: &Client) -> Result<LogPolicyView, WorkerError> {
     let proposal = client.fetch(&pli_api::endpoints::LogProposal {}).await?;
     let policy = pli_client::protocol::log_policy(&proposal, 0)?;
-    Ok(LogPolicyView {
+    Ok(policy_view(policy))
+}
+
+/// A log policy as people read it: each witness's name and key fingerprint.
+pub(super) fn policy_view(policy: pli_crypto::statement::LogPolicy) -> LogPolicyView {
+    LogPolicyView {
         origin: policy.origin,
         quorum: policy.quorum,
         witnesses: policy
@@ -86,7 +91,8 @@ pub(super) async fn log_policy(client: &Client) -> Result<LogPolicyView, WorkerE
             .into_iter()
             .map(|w| (w.name, w.key.fingerprint().to_string()))
             .collect(),
-    })
+        max_age_s: policy.max_age_s,
+    }
 }
 
 /// Sets the platform up and keeps its admin's session.

@@ -323,6 +323,8 @@ async fn handle(
         Request::ExportRoot(r) => root::export(r).await,
         Request::ImportRoot(r) => root::import(r).await,
         Request::RootOffRelay(r) => root::off_relay(r).await,
+        Request::LogPolicies(r) => root::policies(r).await,
+        Request::SignLogPolicy(r) => root::sign_policy(r).await,
         Request::Recipients(r) => send::recipients(r).await,
         Request::OrgNames(r) => answer(&r, &session()?.certified_org_names().await?),
         Request::Send(r) => send::send(id, r, files).await,

@@ -7,7 +7,10 @@ use pli_api::Role;
 use pli_client::Session;
 
 use super::{answer, keystore, session, update_session};
-use crate::protocol::{ExportRoot, ImportRoot, RootOffRelay, RootStatus, RootView, WorkerError};
+use crate::protocol::{
+    ExportRoot, ImportRoot, LogPolicies, LogPoliciesView, RootOffRelay, RootStatus, RootView,
+    SignLogPolicy, WorkerError,
+};
 
 /// At sign-in: keeps the root the session holds (made at set-up, or still in an old
 /// bundle), or takes back the one this browser keeps. A browser that cannot keep it
@@ -93,4 +96,25 @@ pub(super) async fn off_relay(r: RootOffRelay) -> Result<String, WorkerError> {
     let answered = view(&session).await;
     update_session(session.me.user_id, move |s| *s = session)?;
     answer(&r, &answered)
+}
+
+/// The log's policy in force (verified) and the one the relay is configured with.
+pub(super) async fn policies(r: LogPolicies) -> Result<String, WorkerError> {
+    let change = session()?.log_policies().await?;
+    let differs = change.differs();
+    answer(
+        &r,
+        &LogPoliciesView {
+            current: super::auth::policy_view(change.current),
+            proposed: super::auth::policy_view(change.proposed),
+            differs,
+        },
+    )
+}
+
+/// Signs the relay's proposed log policy with the root, has it logged, and answers it
+/// as the log now holds it.
+pub(super) async fn sign_policy(r: SignLogPolicy) -> Result<String, WorkerError> {
+    let signed = session()?.sign_log_policy().await?;
+    answer(&r, &super::auth::policy_view(signed))
 }

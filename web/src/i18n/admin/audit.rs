@@ -66,6 +66,17 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
     ),
     ("admin.audit.object.exchange", "pli {id}", "exchange {id}"),
     (
+        "admin.audit.object.log_entry",
+        "entrée n°\u{a0}{id} du journal public des clés",
+        "entry {id} of the public key log",
+    ),
+    ("admin.audit.detail.witnesses", "témoins", "witnesses"),
+    (
+        "admin.audit.detail.quorum",
+        "témoins exigés",
+        "witnesses required",
+    ),
+    (
         "admin.audit.detail.pair",
         "{name}\u{a0}: {value}",
         "{name}: {value}",
@@ -90,6 +101,11 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
     ("admin.audit.detail.urgent", "urgent", "urgent"),
     ("admin.audit.urgent.true", "oui", "yes"),
     ("admin.audit.urgent.false", "non", "no"),
+    (
+        "admin.audit.action.log.policy_changed",
+        "Nouvelle politique des témoins du journal public",
+        "New witness policy of the public log",
+    ),
     (
         "admin.audit.action.platform.setup",
         "Mise en service de la plateforme",

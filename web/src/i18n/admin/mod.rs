@@ -4,6 +4,7 @@
 pub(super) mod audit;
 pub(super) mod invitations;
 pub(super) mod keys;
+pub(super) mod log_policy;
 pub(super) mod members;
 pub(super) mod retention;
 pub(super) mod second_factor;

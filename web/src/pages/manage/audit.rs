@@ -106,6 +106,7 @@ fn object_text(entry: &AuditEntry, names: &HashMap<String, String>) -> String {
         "user" => named(key!("admin.audit.object.user")),
         "organisation" => named(key!("admin.audit.object.organisation")),
         "exchange" => fill(&t!("admin.audit.object.exchange"), &[("id", &short(id))]),
+        "log_entry" => fill(&t!("admin.audit.object.log_entry"), &[("id", id)]),
         "org_key" => match id.split_once('/') {
             Some((org, generation)) => format!(
                 "{} — {}",
