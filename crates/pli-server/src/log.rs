@@ -214,8 +214,28 @@ impl LogService {
         Ok(())
     }
 
+    /// Whether the policy in force (the log's latest) names other witnesses, another
+    /// quorum or another maximum age than this relay's configuration: the platform
+    /// authority then has a new policy to sign (on the platform page).
+    pub async fn policy_outdated(&self, store: &Store) -> anyhow::Result<bool> {
+        let Some(logged) = store.log_policy().await? else {
+            return Ok(false);
+        };
+        let logged: LogPolicy = pli_crypto::codec::Canonical::from_canonical(&logged.data)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let proposed = self.proposal(logged.issued_at)?;
+        Ok(logged.witnesses != proposed.witnesses
+            || logged.quorum != proposed.quorum
+            || logged.max_age_s != proposed.max_age_s)
+    }
+
     /// Publishes after each change, and again every `refresh` so cosignatures stay fresh.
     pub async fn run(&self, store: Store) {
+        if self.policy_outdated(&store).await.unwrap_or(false) {
+            tracing::warn!(
+                "the configured witnesses or quorum differ from the log's policy: the platform authority must sign the new policy (platform page)"
+            );
+        }
         loop {
             if let Err(error) = self.publish(&store).await {
                 tracing::warn!(error = %format!("{error:#}"), "cannot publish a checkpoint");

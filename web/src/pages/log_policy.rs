@@ -101,7 +101,7 @@ fn policy(title: Key, policy: LogPolicyView, testid: &'static str) -> impl IntoV
     view! {
         <div class="log-policy" data-testid=testid>
             <h3>{move || i18n::t(title)}</h3>
-            <dl>
+            <dl class="fingerprints">
                 <dt>{move || t!("admin.log_policy.quorum")}</dt>
                 <dd data-testid=format!("{testid}-quorum")>{format!("{quorum} / {total}")}</dd>
                 <dt>{move || t!("admin.log_policy.max_age")}</dt>
@@ -109,7 +109,7 @@ fn policy(title: Key, policy: LogPolicyView, testid: &'static str) -> impl IntoV
             </dl>
             <div class="table-wrap">
                 <table class="stack">
-                    <caption>{move || i18n::t(title)} " — " {move || t!("admin.log_policy.witnesses")}</caption>
+                    <caption class="visually-hidden">{move || i18n::t(title)} " — " {move || t!("admin.log_policy.witnesses")}</caption>
                     <thead><tr>
                         <th scope="col">{move || t!("admin.log_policy.witness")}</th>
                         <th scope="col">{move || t!("admin.log_policy.fingerprint")}</th>

@@ -234,6 +234,8 @@ async fn the_authority_signs_new_witnesses_and_checkpoints_are_judged_by_them() 
     w.court_admin.session.rotate_org_key().await.unwrap();
     let before = member_logs_in(&w, &w.caseworker).await;
 
+    let state = &w.app.state;
+    assert!(state.log.policy_outdated(&state.store).await.unwrap());
     let change = w.platform.session.log_policies().await.unwrap();
     assert!(change.differs());
     let names = |policy: &pli_crypto::statement::LogPolicy| -> Vec<String> {
@@ -254,6 +256,8 @@ async fn the_authority_signs_new_witnesses_and_checkpoints_are_judged_by_them() 
     );
     assert!(signed.issued_at > change.current.issued_at);
     assert!(!w.platform.session.log_policies().await.unwrap().differs());
+    let state = &w.app.state;
+    assert!(!state.log.policy_outdated(&state.store).await.unwrap());
     let audit = w
         .platform
         .session
