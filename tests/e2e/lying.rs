@@ -103,3 +103,78 @@ async fn the_browser_refuses_an_older_key_and_a_log_older_than_it_remembers() {
         .unwrap();
     browser.close().await.unwrap();
 }
+
+/// Issue 9: a relay that serves a witness policy the platform root did not sign (the
+/// same witnesses, signed by another key) is refused at login, in French, and the same
+/// browser logs in once the relay is honest again.
+#[tokio::test]
+async fn the_browser_refuses_a_witness_policy_the_root_did_not_sign() {
+    use pli_crypto::codec::Canonical as _;
+    use pli_crypto::sign::{Signed, SigningKey};
+    use pli_crypto::statement::LogPolicy;
+
+    let bound = Proxy::bind().await.unwrap();
+    let web = pli_server::testing::web_dist().unwrap();
+    let public = bound.base.clone();
+    let server = pli_server::testing::spawn(Backend::Sqlite, move |config| {
+        config.web_dir = Some(web);
+        config.public_url = public;
+    })
+    .await
+    .unwrap();
+    let proxy = bound.forward_to(&server.base).unwrap();
+    let people = cast(&server.base, &server.setup_token).await.unwrap();
+    let caseworker = &people.caseworker;
+    let mut browser = Browser::open(&proxy.base, "lying-policy").await.unwrap();
+    browser
+        .log_in(
+            &caseworker.email,
+            PASSWORD,
+            Some(&caseworker.account_key()),
+            None,
+        )
+        .await
+        .unwrap();
+    let state = proxy.last_answer("/api/log/state").unwrap();
+    let mut served: pli_api::messages::LogState = serde_json::from_slice(&state).unwrap();
+    let policy = Signed::<LogPolicy>::from_wire(served.policy.as_ref().unwrap()).unwrap();
+    let policy = LogPolicy::from_canonical(policy.data()).unwrap();
+    served.policy = Some(
+        Signed::sign(&policy, &SigningKey::generate().unwrap())
+            .unwrap()
+            .to_wire(),
+    );
+    browser.goto("#/inbox").await.unwrap();
+    browser.click("[data-testid=logout]").await.unwrap();
+    browser
+        .wait_for("#login-email", Duration::from_secs(30))
+        .await
+        .unwrap();
+    proxy.serve_canned("/api/log/state", Some(serde_json::to_vec(&served).unwrap()));
+    browser
+        .fill("#login-email", &caseworker.email)
+        .await
+        .unwrap();
+    browser.fill("#login-password", PASSWORD).await.unwrap();
+    browser.click("form button[type=submit]").await.unwrap();
+    browser
+        .wait_for_text(
+            "une politique des témoins du journal public que la clé racine de la plateforme n'a pas signée",
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+    browser.record("lying-unsigned-policy").await.unwrap();
+
+    proxy.serve_canned("/api/log/state", None);
+    browser
+        .log_in(
+            &caseworker.email,
+            PASSWORD,
+            Some(&caseworker.account_key()),
+            None,
+        )
+        .await
+        .unwrap();
+    browser.close().await.unwrap();
+}
