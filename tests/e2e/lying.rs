@@ -1,8 +1,9 @@
 //! The lying relay in Chromium (issue 9): the proxy of the relay's own tests
 //! (`pli_server::testing::proxy`) in front of a relay whose public address is the
 //! proxy's, so that the browser talks to the lie. The browser refuses, in French, a key
-//! the directory's log does not hold as current, and a log older than the one it
-//! remembers (kept sealed in IndexedDB between logins).
+//! the directory's log does not hold as current, a log older than the one it remembers
+//! (kept sealed in IndexedDB between logins), and a witness policy the platform root did
+//! not sign.
 
 use std::time::Duration;
 
