@@ -404,4 +404,44 @@ mod tests {
         let bad = dir.path().join("bad.toml").display().to_string();
         assert!(Config::from_env(env(&[("PLI_CONFIG", &bad)])).is_err());
     }
+
+    /// Issue 9: the witnesses a new policy drops stay asked, as retiring, until the
+    /// platform authority signs it; the quorum is judged against the proposed ones only.
+    #[test]
+    fn retiring_witnesses_are_read_apart_from_the_proposed_ones() {
+        let vkey = |name: &str, n: u8| {
+            pli_log::note::NoteKey::new(name, &[n; 32])
+                .unwrap()
+                .verifier_key(pli_log::note::COSIGNATURE_V1)
+                .unwrap()
+        };
+        let proposed = format!(
+            "{}@http://w2.test/, {}@http://w3.test",
+            vkey("w2.test", 2),
+            vkey("w3.test", 3)
+        );
+        let retiring = format!("{}@http://w1.test", vkey("w1.test", 1));
+        let config = Config::from_env(env(&[
+            ("PLI_WITNESSES", &proposed),
+            ("PLI_WITNESSES_RETIRING", &retiring),
+            ("PLI_WITNESS_QUORUM", "1"),
+        ]))
+        .unwrap();
+        let urls = |list: &[WitnessEndpoint]| -> Vec<String> {
+            list.iter().map(|w| w.url.clone()).collect()
+        };
+        assert_eq!(
+            urls(&config.log.witnesses),
+            ["http://w2.test", "http://w3.test"]
+        );
+        assert_eq!(urls(&config.log.retiring), ["http://w1.test"]);
+        assert_eq!(config.log.quorum, 1);
+        let too_many = Config::from_env(env(&[
+            ("PLI_WITNESSES_RETIRING", &retiring),
+            ("PLI_WITNESS_QUORUM", "1"),
+        ]));
+        assert!(too_many.is_err(), "a quorum of retiring witnesses");
+        let bad = Config::from_env(env(&[("PLI_WITNESSES_RETIRING", "w1.test@http://w1")]));
+        assert!(bad.is_err());
+    }
 }
