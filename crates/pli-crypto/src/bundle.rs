@@ -16,7 +16,7 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use pli_api::UserId;
 use zeroize::Zeroizing;
 
-use crate::age::{AnyIdentity, HybridIdentity, Identity};
+use crate::age::AnyIdentity;
 use crate::codec::{Canonical, Decoder, Domain, Encoder};
 use crate::keys::UserKeys;
 use crate::password::BundleKey;
@@ -47,18 +47,16 @@ impl Canonical for KeyBundle {
     const LATER: Option<Domain> = Some(Domain::KeyBundleHybrid);
 
     fn domain(&self) -> Domain {
-        match self.keys.encryption {
-            AnyIdentity::X25519(_) => Domain::KeyBundle,
-            AnyIdentity::Hybrid(_) => Domain::KeyBundleHybrid,
+        if self.keys.encryption.is_post_quantum() {
+            Domain::KeyBundleHybrid
+        } else {
+            Domain::KeyBundle
         }
     }
 
     fn encode_fields(&self, e: &mut Encoder) {
         e.id(&self.user_id);
-        match &self.keys.encryption {
-            AnyIdentity::X25519(identity) => e.fixed(identity.to_bytes().as_slice()),
-            AnyIdentity::Hybrid(identity) => e.fixed(identity.to_bytes().as_slice()),
-        }
+        e.fixed(self.keys.encryption.to_bytes().as_slice());
         e.fixed(self.keys.signing.to_bytes().as_slice());
         e.present(self.root.is_some());
         if let Some(root) = &self.root {
@@ -73,11 +71,7 @@ impl Canonical for KeyBundle {
     fn decode_fields(d: &mut Decoder<'_>) -> Result<Self, Error> {
         let user_id = d.id()?;
         let secret = Zeroizing::new(d.fixed::<32>()?);
-        let encryption = if d.domain() == Domain::KeyBundleHybrid {
-            AnyIdentity::Hybrid(HybridIdentity::from_bytes(&secret)?)
-        } else {
-            AnyIdentity::X25519(Identity::from_bytes(*secret))
-        };
+        let encryption = AnyIdentity::from_bytes(d.domain() == Domain::KeyBundleHybrid, &secret)?;
         let signing = SigningKey::from_bytes(&Zeroizing::new(d.fixed::<32>()?));
         let root = if d.present()? {
             Some(SigningKey::from_bytes(&Zeroizing::new(d.fixed::<32>()?)))

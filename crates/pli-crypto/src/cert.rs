@@ -248,8 +248,13 @@ fn encode_expiry(e: &mut Encoder, key: &EncryptionKey, expires_at: Option<u64>) 
     }
 }
 
+/// Whether a certificate being decoded is of version 2 (a post-quantum key).
+fn is_version_2(d: &Decoder<'_>) -> bool {
+    d.domain() == Domain::UserCertificateHybrid || d.domain() == Domain::OrgKeyHybrid
+}
+
 fn decode_key(d: &mut Decoder<'_>) -> Result<EncryptionKey, Error> {
-    if d.domain() == Domain::UserCertificateHybrid || d.domain() == Domain::OrgKeyHybrid {
+    if is_version_2(d) {
         Ok(EncryptionKey::Hybrid(Box::new(
             d.fixed::<HYBRID_KEY_LEN>()?,
         )))
@@ -261,9 +266,7 @@ fn decode_key(d: &mut Decoder<'_>) -> Result<EncryptionKey, Error> {
 }
 
 fn decode_expiry(d: &mut Decoder<'_>) -> Result<Option<u64>, Error> {
-    if d.domain() == Domain::UserCertificateHybrid || d.domain() == Domain::OrgKeyHybrid {
-        d.u64().map(Some)
-    } else if d.at_end() {
+    if d.at_end() && !is_version_2(d) {
         Ok(None)
     } else {
         d.u64().map(Some)

@@ -33,30 +33,24 @@ impl Canonical for OrgKey {
     const LATER: Option<Domain> = Some(Domain::KeyGrantHybrid);
 
     fn domain(&self) -> Domain {
-        match self.identity {
-            AnyIdentity::X25519(_) => Domain::KeyGrant,
-            AnyIdentity::Hybrid(_) => Domain::KeyGrantHybrid,
+        if self.identity.is_post_quantum() {
+            Domain::KeyGrantHybrid
+        } else {
+            Domain::KeyGrant
         }
     }
 
     fn encode_fields(&self, e: &mut Encoder) {
         e.id(&self.org_id);
         e.u32(self.generation);
-        match &self.identity {
-            AnyIdentity::X25519(identity) => e.fixed(identity.to_bytes().as_slice()),
-            AnyIdentity::Hybrid(identity) => e.fixed(identity.to_bytes().as_slice()),
-        }
+        e.fixed(self.identity.to_bytes().as_slice());
     }
 
     fn decode_fields(d: &mut Decoder<'_>) -> Result<Self, Error> {
         let org_id = d.id()?;
         let generation = d.u32()?;
         let secret = Zeroizing::new(d.fixed::<32>()?);
-        let identity = if d.domain() == Domain::KeyGrantHybrid {
-            AnyIdentity::Hybrid(HybridIdentity::from_bytes(&secret)?)
-        } else {
-            AnyIdentity::X25519(Identity::from_bytes(*secret))
-        };
+        let identity = AnyIdentity::from_bytes(d.domain() == Domain::KeyGrantHybrid, &secret)?;
         Ok(Self {
             org_id,
             generation,
@@ -106,10 +100,16 @@ impl OrgKey {
         self.identity.to_recipient()
     }
 
+    /// Whether this key may be wrapped to `member`: an X25519 generation to anyone, a
+    /// post-quantum one to post-quantum keys only.
+    pub fn may_be_granted_to(&self, member: &EncryptionKey) -> bool {
+        member.is_post_quantum() || !self.identity.is_post_quantum()
+    }
+
     /// Wraps this key for a member. A post-quantum generation is wrapped only to a
     /// post-quantum key ([`Error::MixedRecipients`] otherwise).
     pub fn grant_to(&self, member: &EncryptionKey) -> Result<Vec<u8>, Error> {
-        if matches!(self.identity, AnyIdentity::Hybrid(_)) && !member.is_post_quantum() {
+        if !self.may_be_granted_to(member) {
             return Err(Error::MixedRecipients);
         }
         let plaintext = Zeroizing::new(self.to_canonical()?);

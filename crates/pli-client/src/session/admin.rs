@@ -292,7 +292,7 @@ impl Session {
     ) -> Result<Vec<GrantUpload>, ClientError> {
         self.org_keys
             .values()
-            .filter(|key| recipient.is_post_quantum() || !key.public_key().is_post_quantum())
+            .filter(|key| key.may_be_granted_to(recipient))
             .map(|key| {
                 Ok(GrantUpload {
                     generation: key.generation,

@@ -128,11 +128,7 @@ impl Session {
             .policy
             .ok_or_else(|| inconsistent("the relay serves no log policy"))?;
         let policy_signed = Signed::<LogPolicy>::from_wire(&policy_wire)?;
-        let policy = policy_signed.verify(&self.trust.0).map_err(|e| {
-            policy_refused(format!(
-                "the log policy served is not signed by the platform root: {e}"
-            ))
-        })?;
+        let policy = self.root_signed(&policy_signed)?;
         let known = self.log.get().filter(|k| k.directory.is_for(&self.trust));
         if let Some(view) = known.as_ref().and_then(|k| k.directory.policy_view())
             && policy.issued_at < view.issued_at
@@ -223,6 +219,15 @@ impl Session {
         Ok(())
     }
 
+    /// A log policy the relay serves, checked to be signed by the platform root.
+    fn root_signed(&self, signed: &Signed<LogPolicy>) -> Result<LogPolicy, ClientError> {
+        signed.verify(&self.trust.0).map_err(|e| {
+            policy_refused(format!(
+                "the log policy served is not signed by the platform root: {e}"
+            ))
+        })
+    }
+
     /// The log's policy in force, as the relay serves it, signed by the root and the
     /// latest of the log as this session last verified it.
     async fn verified_policy(&self) -> Result<LogPolicy, ClientError> {
@@ -237,11 +242,7 @@ impl Session {
             .policy
             .ok_or_else(|| inconsistent("the relay serves no log policy"))?;
         let signed = Signed::<LogPolicy>::from_wire(&wire)?;
-        let policy = signed.verify(&self.trust.0).map_err(|e| {
-            policy_refused(format!(
-                "the log policy served is not signed by the platform root: {e}"
-            ))
-        })?;
+        let policy = self.root_signed(&signed)?;
         if known.directory.policy() != Some(signed.sha256()) {
             return Err(policy_refused(
                 "the log policy served is not the log's latest",

@@ -122,6 +122,21 @@ impl AnyIdentity {
         }
     }
 
+    /// The identity of [`to_bytes`](Self::to_bytes)' secret, of the type named (the
+    /// bytes alone do not tell an X25519 scalar from a hybrid seed).
+    pub fn from_bytes(post_quantum: bool, bytes: &[u8; 32]) -> Result<Self, Error> {
+        if post_quantum {
+            HybridIdentity::from_bytes(bytes).map(Self::Hybrid)
+        } else {
+            Ok(Self::X25519(Identity::from_bytes(*bytes)))
+        }
+    }
+
+    /// Whether it is a post-quantum (hybrid) identity.
+    pub fn is_post_quantum(&self) -> bool {
+        matches!(self, Self::Hybrid(_))
+    }
+
     /// Tries to unwrap the file key from a checked stanza: `Ok(None)` if the stanza is of
     /// another type or not addressed to this identity.
     pub(crate) fn unwrap(&self, stanza: &CheckedStanza) -> Result<Option<FileKey>, DecryptError> {
