@@ -6,7 +6,9 @@ use base64::Engine as _;
 use pli_client::{FileInput, SendOptions, Session};
 use pli_crypto::manifest::Category;
 
-use super::harness::{Backend, PASSWORD, logs, spawn_app_with, test_kdf, totp_now, world_on};
+use super::harness::{
+    Backend, PASSWORD, first_file, logs, spawn_app_with, test_kdf, totp_now, world_on,
+};
 use super::passkeys::Authenticator;
 
 fn hex(bytes: &[u8]) -> String {
@@ -111,12 +113,7 @@ async fn canary(backend: Backend) {
         .await
         .unwrap();
     let received = w.greffier.session.open(&id).await.unwrap();
-    let mut out = Vec::new();
-    w.greffier
-        .session
-        .download_file(&received, 0, &mut out)
-        .await
-        .unwrap();
+    let out = first_file(&w.greffier.session, &received).await;
     assert_eq!(out, file);
     w.greffier.session.acknowledge(&received).await.unwrap();
     // Other flows: a reply, a rotation, a new login with TOTP, a re-authentication, a reset.

@@ -39,7 +39,9 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
 
-use super::harness::{Backend, Person, cast, data, file, options, spawn_app_with, world, world_on};
+use super::harness::{
+    Backend, Person, cast, data, file, first_file, options, spawn_app_with, world, world_on,
+};
 
 // ----- kill -9 at random points of uploads --------------------------------------------
 
@@ -1102,12 +1104,7 @@ async fn a_full_disk_refuses_parts_with_507_and_recovers() {
     // Reads keep working, even with not a byte left; readiness tells the blob store is full.
     let read_earlier = || async {
         let received = w.greffier.session.open(&earlier_id).await.unwrap();
-        let mut out = Vec::new();
-        w.greffier
-            .session
-            .download_file(&received, 0, &mut out)
-            .await
-            .unwrap();
+        let out = first_file(&w.greffier.session, &received).await;
         assert!(out == earlier, "an earlier exchange came back altered");
     };
     read_earlier().await;

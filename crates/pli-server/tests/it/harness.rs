@@ -396,6 +396,13 @@ pub fn cut_file(name: &str, bytes: Vec<u8>, limit: usize) -> pli_client::FileInp
     }
 }
 
+/// The first file of an opened pli, downloaded and decrypted whole.
+pub async fn first_file(session: &Session, received: &pli_client::Received) -> Vec<u8> {
+    let mut out = Vec::new();
+    session.download_file(received, 0, &mut out).await.unwrap();
+    out
+}
+
 #[allow(dead_code, reason = "used by some test modules only")]
 pub fn write_all(out: &mut Vec<u8>, bytes: &[u8]) {
     out.write_all(bytes).unwrap();

@@ -8,8 +8,8 @@ use pli_client::Session;
 use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
 
 use super::harness::{
-    Backend, PASSWORD, Person, TestApp, data, file, options, spawn_app, spawn_app_with, totp_now,
-    world,
+    Backend, PASSWORD, Person, TestApp, data, file, first_file, options, spawn_app, spawn_app_with,
+    totp_now, world,
 };
 
 /// A minimal SMTP server that keeps every message it receives.
@@ -2228,12 +2228,7 @@ async fn no_secret_travels_in_an_address_and_no_api_answer_may_be_kept() {
         .await
         .unwrap();
     let received = cast.greffier.session.open(&id).await.unwrap();
-    let mut out = Vec::new();
-    cast.greffier
-        .session
-        .download_file(&received, 0, &mut out)
-        .await
-        .unwrap();
+    first_file(&cast.greffier.session, &received).await;
     cast.greffier.session.acknowledge(&received).await.unwrap();
     cast.greffier.session.inbox().await.unwrap();
     cast.caseworker.session.outbox().await.unwrap();

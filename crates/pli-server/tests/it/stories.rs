@@ -1,6 +1,6 @@
 //! Stories: what a court and a Département do with Pli, through the real HTTP API.
 
-use super::harness::{Backend, CutOff, data, file, options, world};
+use super::harness::{Backend, CutOff, data, file, first_file, options, world};
 
 /// A caseworker sends a report of several files; the court receives it, verifies who sent
 /// it and every hash, decrypts the files byte for byte, and acknowledges; the caseworker
@@ -37,12 +37,7 @@ async fn send_receive_acknowledge(backend: Backend) {
     assert_eq!(received.exchange.sender.org_id, w.dept);
     assert_eq!(received.manifest.subject, "Signalement Enfant D.");
     assert_eq!(received.manifest.files[0].name, "signalement.pdf");
-    let mut out = Vec::new();
-    w.greffier
-        .session
-        .download_file(&received, 0, &mut out)
-        .await
-        .unwrap();
+    let out = first_file(&w.greffier.session, &received).await;
     assert!(out == report, "the report came back altered");
     let mut out = Vec::new();
     w.greffier
@@ -485,12 +480,7 @@ async fn key_rotation_during_an_upload() {
     );
     for id in [before, after] {
         let received = w.greffier.session.open(&id).await.unwrap();
-        let mut out = Vec::new();
-        w.greffier
-            .session
-            .download_file(&received, 0, &mut out)
-            .await
-            .unwrap();
+        first_file(&w.greffier.session, &received).await;
     }
     // A relay serving generation 1 again would be refused: the client saw generation 2.
     assert_eq!(
@@ -1090,12 +1080,7 @@ async fn an_x25519_generation_keeps_working_and_the_next_rotation_is_post_quantu
     w.greffier.session.refresh_keys().await.unwrap();
     for (id, seed) in [(before, 1), (after, 2)] {
         let received = w.greffier.session.open(&id).await.unwrap();
-        let mut out = Vec::new();
-        w.greffier
-            .session
-            .download_file(&received, 0, &mut out)
-            .await
-            .unwrap();
+        let out = first_file(&w.greffier.session, &received).await;
         assert_eq!(out, data(70_000, seed));
     }
     // The Département's own copy of the mixed exchange opens too.
