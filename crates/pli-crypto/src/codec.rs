@@ -65,6 +65,12 @@ pub enum Domain {
     KeyGrantHybrid,
     /// [`KeyBundle`](Self::KeyBundle) whose encryption identity is post-quantum.
     KeyBundleHybrid,
+    /// A person's request to move to a post-quantum encryption key, signed by their
+    /// certified signing key.
+    KeyUpgrade,
+    /// The encryption identities a person made after their key bundle was sealed,
+    /// sealed under a key only their bundle gives.
+    LaterIdentities,
 }
 
 impl Domain {
@@ -88,6 +94,8 @@ impl Domain {
             Self::UserCertificateHybrid => b"pli/v2/user\0",
             Self::KeyGrantHybrid => b"pli/v2/key-grant\0",
             Self::KeyBundleHybrid => b"pli/v2/key-bundle\0",
+            Self::KeyUpgrade => b"pli/v2/key-upgrade\0",
+            Self::LaterIdentities => b"pli/v2/later-identities\0",
         }
     }
 
@@ -111,6 +119,8 @@ impl Domain {
             Self::UserCertificateHybrid => "user certificate (post-quantum)",
             Self::KeyGrantHybrid => "key grant (post-quantum)",
             Self::KeyBundleHybrid => "key bundle (post-quantum)",
+            Self::KeyUpgrade => "key upgrade",
+            Self::LaterIdentities => "later identities",
         }
     }
 }

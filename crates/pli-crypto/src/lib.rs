@@ -33,6 +33,7 @@ pub mod preview;
 pub mod receipt;
 pub mod sign;
 pub mod statement;
+pub mod upgrade;
 
 #[cfg(feature = "secret")]
 pub mod account_key;

@@ -79,6 +79,15 @@ pub struct PersonView {
     /// kept (the next replay from scratch fills it).
     #[serde(default)]
     pub display_name: String,
+    /// When the current certificate was issued (milliseconds; 0 in a directory a device
+    /// kept from before it was kept): a certificate of the same key must be later.
+    #[serde(default)]
+    pub issued_at: u64,
+    /// SHA-256 of the earlier certificates of this same signing key, oldest first: the
+    /// person's encryption key moved to post-quantum, or the certificate renewed. What
+    /// the person signed under them stays theirs.
+    #[serde(default, with = "crate::hex::list")]
+    pub earlier_certificates: Vec<[u8; 32]>,
 }
 
 impl PersonView {
@@ -355,7 +364,10 @@ impl Directory {
         UserCertificate::from_canonical(cert.data()).is_ok_and(|decoded| {
             self.people
                 .get(&decoded.signing_key.fingerprint().to_hex())
-                .is_some_and(|p| p.certificate == cert.sha256())
+                .is_some_and(|p| {
+                    let hash = cert.sha256();
+                    p.certificate == hash || p.earlier_certificates.contains(&hash)
+                })
         })
     }
 
@@ -413,8 +425,8 @@ impl Directory {
             return Err("its organisation is not in the log".into());
         }
         let key = person.signing_key.fingerprint().to_hex();
-        if self.people.contains_key(&key) {
-            return Err("this signing key is already certified".into());
+        if let Some(existing) = self.people.get_mut(&key) {
+            return recertified(existing, &person, cert.sha256());
         }
         if let Some(previous) = self
             .current
@@ -436,6 +448,8 @@ impl Directory {
                 replaced_at: None,
                 expires_at: person.expires_at,
                 display_name: person.display_name.clone(),
+                issued_at: person.issued_at,
+                earlier_certificates: Vec::new(),
             },
         );
         Ok(())
@@ -534,4 +548,34 @@ impl Directory {
         });
         Ok(())
     }
+}
+
+/// A new certificate of a signing key the log already holds: the same person, in the same
+/// organisation and role, whose certificate is current and unrevoked, certified again
+/// later — their encryption key moved to post-quantum, or the certificate renewed (a
+/// different name is allowed: the admin signed it). Anything else is refused: a key
+/// certified to someone else, a revoked or replaced one brought back, or an earlier
+/// certificate served again (which would take a person back to their X25519 key).
+fn recertified(existing: &mut PersonView, person: &UserCertificate, hash: [u8; 32]) -> Rule {
+    if existing.user_id != person.user_id
+        || existing.org_id != person.org_id
+        || existing.role != person.role
+    {
+        return Err("this signing key is already certified to another person or role".into());
+    }
+    if !existing.is_valid() {
+        return Err("this signing key's certificate was revoked or replaced".into());
+    }
+    if existing.certificate == hash || existing.earlier_certificates.contains(&hash) {
+        return Err("this certificate is already in the log".into());
+    }
+    if person.issued_at <= existing.issued_at {
+        return Err("a certificate of this key issued later is already in the log".into());
+    }
+    existing.earlier_certificates.push(existing.certificate);
+    existing.certificate = hash;
+    existing.issued_at = person.issued_at;
+    existing.expires_at = person.expires_at;
+    existing.display_name.clone_from(&person.display_name);
+    Ok(())
 }

@@ -53,6 +53,22 @@ pub(crate) mod option {
     }
 }
 
+/// The same for a `Vec<[u8; 32]>`.
+pub(crate) mod list {
+    use super::*;
+
+    pub(crate) fn serialize<S: Serializer>(list: &[[u8; 32]], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(list.iter().map(encode))
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<[u8; 32]>, D::Error> {
+        Vec::<String>::deserialize(d)?
+            .iter()
+            .map(|text| decode(text).ok_or_else(|| D::Error::custom("not 64 hexadecimal digits")))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -341,3 +341,77 @@ fn a_policy_change_needs_the_root_the_same_log_a_later_date_and_a_reachable_quor
     assert_eq!((view.index, view.issued_at), (6, 11));
     assert!(!directory.needs_replay());
 }
+
+/// Issue 10, moving a person to a post-quantum key: their signing key is certified again,
+/// later, by an admin of their organisation; what they signed under the first certificate
+/// stays theirs, and the first certificate is no longer their current one. A certificate
+/// served again (back to the X25519 key), one not later than the current, one changing the
+/// role, one for a revoked person, and one by an admin of another organisation are set
+/// aside.
+#[test]
+fn a_signing_key_is_certified_again_only_later_for_the_same_person_and_never_back() {
+    let platform = Platform::new();
+    let (org, certified) = platform.org(1);
+    let (other_org, other_certified) = platform.org(2);
+    let admin = platform.admin(org, 10);
+    let other_admin = platform.admin(other_org, 20);
+    let member = platform.member(&admin, 11);
+    let mut directory = Directory::new(&platform.trust());
+    for entry in [
+        certified,
+        other_certified,
+        admin.entry(),
+        other_admin.entry(),
+        member.entry(),
+    ] {
+        directory.apply(&entry);
+    }
+    let Entry::Person(first) = member.entry() else {
+        unreachable!()
+    };
+    let upgraded = member.recertified(&admin.key, 50);
+    directory.apply(&upgraded);
+    assert!(directory.refused().is_empty(), "{:?}", directory.refused());
+    let Entry::Person(second) = upgraded.clone() else {
+        unreachable!()
+    };
+    assert!(directory.check_person(&second, 60).is_ok());
+    assert_eq!(
+        directory.check_person(&first, 60).err(),
+        Some(Mismatch::NotInLog),
+        "the X25519 certificate is no longer the member's current one"
+    );
+    assert!(directory.was_certified(&first) && directory.was_certified(&second));
+    let view = directory.current(&member.user_id).unwrap();
+    assert_eq!((view.issued_at, view.earlier_certificates.len()), (50, 1));
+
+    let refused = |directory: &Directory| directory.refused().len();
+    // Back to the first certificate, the same one again, or one not later.
+    for entry in [member.entry(), upgraded, member.recertified(&admin.key, 50)] {
+        let before = refused(&directory);
+        directory.apply(&entry);
+        assert_eq!(refused(&directory), before + 1);
+    }
+    assert!(directory.check_person(&second, 60).is_ok());
+    // Another organisation's admin cannot certify the key again.
+    directory.apply(&member.recertified(&other_admin.key, 70));
+    assert!(
+        directory
+            .refused()
+            .last()
+            .unwrap()
+            .why
+            .contains("not an admin")
+    );
+    // Once revoked, the key is never certified again.
+    directory.apply(&platform.revoke(&member, &admin.key));
+    let before = refused(&directory);
+    directory.apply(&member.recertified(&admin.key, 80));
+    assert_eq!(refused(&directory), before + 1);
+    assert!(directory.refused().last().unwrap().why.contains("revoked"));
+
+    // The stored form keeps what the replay learnt.
+    let stored = serde_json::to_string(&directory).unwrap();
+    let back: Directory = serde_json::from_str(&stored).unwrap();
+    assert!(back.was_certified(&first) && back.was_certified(&second));
+}

@@ -1,8 +1,9 @@
 //! A platform's statements, signed with throwaway keys.
 
 use pli_api::{OrgId, OrgKind, Role, UserId};
-use pli_crypto::age::Identity;
+use pli_crypto::age::{HybridIdentity, Identity};
 use pli_crypto::cert::{OrgCertificate, OrgKeyCertificate, TrustRoot, UserCertificate};
+use pli_crypto::codec::Canonical as _;
 use pli_crypto::sign::{Signed, SigningKey};
 use pli_crypto::statement::{Revocation, Revoked};
 use pli_log::Entry;
@@ -99,6 +100,17 @@ impl Platform {
 impl Person {
     pub fn entry(&self) -> Entry {
         Entry::Person(self.cert.clone())
+    }
+
+    /// The same person and signing key certified again by `issuer`, at `issued_at`, with
+    /// a new post-quantum encryption key.
+    pub fn recertified(&self, issuer: &SigningKey, issued_at: u64) -> Entry {
+        let mut cert = UserCertificate::from_canonical(self.cert.data()).unwrap();
+        cert.issuer = issuer.verifying_key().fingerprint();
+        cert.encryption_key = HybridIdentity::generate().unwrap().to_recipient().into();
+        cert.issued_at = issued_at;
+        cert.expires_at = Some(issued_at + 1_000_000);
+        Entry::Person(Signed::sign(&cert, issuer).unwrap())
     }
 
     pub fn key(&self, generation: u32) -> Signed<OrgKeyCertificate> {
