@@ -20,4 +20,5 @@ mod journeys;
 mod lockout;
 mod lying;
 mod mailbox;
+mod post_quantum;
 mod smoke;

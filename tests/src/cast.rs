@@ -6,6 +6,7 @@ use anyhow::Context as _;
 use pli_api::OrgId;
 use pli_client::{Client, Session};
 use pli_crypto::cert::OrgKind;
+use pli_crypto::keys::UserKeys;
 
 /// Every person's password in the journeys.
 pub const PASSWORD: &str = "une phrase de passe assez longue";
@@ -58,16 +59,35 @@ pub async fn join(
     client: &Client,
     inviter: &Person,
     org: &OrgId,
+    who: (&str, &str, pli_api::Role),
+) -> anyhow::Result<Person> {
+    join_with_keys(client, inviter, org, who, UserKeys::generate()?).await
+}
+
+/// [`join`] with keys the caller made: X25519 ones (`UserKeys::generate_classic`) make a
+/// person as versions before post-quantum keys did.
+pub async fn join_with_keys(
+    client: &Client,
+    inviter: &Person,
+    org: &OrgId,
     (email, name, role): (&str, &str, pli_api::Role),
+    keys: UserKeys,
 ) -> anyhow::Result<Person> {
     let invitation = inviter.session.invite(org, email, name, role).await?;
     let link = pli_client::protocol::OneTimeLink::parse(&invitation.link)?;
     let root = link
         .root
         .context("the invitation link names no platform root")?;
-    let mut session =
-        Session::accept_invitation(client, &link.token, PASSWORD, cheap_kdf()?, &root, None)
-            .await?;
+    let mut session = Session::accept_invitation_with_keys(
+        client,
+        &link.token,
+        PASSWORD,
+        cheap_kdf()?,
+        &root,
+        None,
+        keys,
+    )
+    .await?;
     inviter.session.certify(org, &session.me.user_id).await?;
     session.refresh_keys().await?;
     Ok(Person {

@@ -247,6 +247,8 @@ endpoints! {
     GetMe: Get "/api/me" {} => NoBody => messages::Me;
     /// Records the last checkpoint of the log this person verified (signed by them).
     PutSeenCheckpoint: Put "/api/me/checkpoint" {} => SignedObject => NoBody;
+    /// Asks to move to a post-quantum encryption key (signed), the new identity sealed.
+    PutKeyUpgrade: Put "/api/me/key-upgrade" {} => messages::KeyUpgradeRequest => NoBody;
     /// Changes the password (same keys, bundle sealed again).
     ChangePassword: Post "/api/me/password" {} => messages::PasswordChange => NoBody;
     /// My open sessions.
@@ -408,6 +410,6 @@ mod tests {
                 d.path
             );
         }
-        assert_eq!(ALL.len(), 63);
+        assert_eq!(ALL.len(), 64);
     }
 }

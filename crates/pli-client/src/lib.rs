@@ -33,5 +33,5 @@ pub use error::ClientError;
 pub use http::Client;
 pub use session::{
     Account, DirectoryEntry, FileInput, KnownLog, MonitorReport, PendingSend, Phase, PlannedFile,
-    PolicyChange, Progress, Reader, Received, SendOptions, Session,
+    PolicyChange, PostQuantumProgress, Progress, Reader, Received, SendOptions, Session,
 };

@@ -42,7 +42,9 @@ pub use monitor::MonitorReport;
 mod plan;
 mod receive;
 mod send;
+mod upgrade;
 mod upload;
+pub use upgrade::PostQuantumProgress;
 
 use crate::rt;
 use crate::{Client, ClientError};
@@ -261,8 +263,11 @@ pub struct Session {
     client: Client,
     /// The account.
     pub me: Me,
-    /// The person's private keys.
+    /// The person's private keys, as their bundle holds them.
     pub keys: UserKeys,
+    /// Encryption identities made after the bundle was sealed (the move to a post-quantum
+    /// key), oldest first: see `upgrade.rs`.
+    later: Vec<AnyIdentity>,
     /// The platform root (the platform admin, on a device that holds it: see
     /// `authority.rs`).
     pub root_key: Option<SigningKey>,

@@ -152,6 +152,15 @@ mod secret {
             })
         }
 
+        /// X25519 keys, as accounts had before the post-quantum migration: only for tests
+        /// that show such accounts still work and move to post-quantum keys.
+        pub fn generate_classic() -> Result<Self, Error> {
+            Ok(Self {
+                encryption: AnyIdentity::X25519(crate::age::Identity::generate()?),
+                signing: SigningKey::generate()?,
+            })
+        }
+
         /// The public halves.
         pub fn public(&self) -> UserPublicKeys {
             UserPublicKeys {

@@ -69,6 +69,11 @@ pub enum Action {
     MemberJoined,
     /// A member's keys certified.
     MemberCertified,
+    /// A person asked to move to a post-quantum encryption key.
+    KeyUpgradeRequested,
+    /// A member's signing key certified again: their encryption key moved to
+    /// post-quantum, or their certificate renewed.
+    MemberRecertified,
     /// Organisation keys granted to a member.
     MemberGranted,
     /// A member removed.
@@ -112,6 +117,8 @@ impl Action {
             Self::MemberResetAccepted => "member.reset_accepted",
             Self::MemberJoined => "member.joined",
             Self::MemberCertified => "member.certified",
+            Self::KeyUpgradeRequested => "member.key_upgrade_requested",
+            Self::MemberRecertified => "member.recertified",
             Self::MemberGranted => "member.granted",
             Self::MemberRemoved => "member.removed",
             Self::KeyPublished => "key.published",
@@ -143,6 +150,8 @@ impl Action {
             | Self::MemberResetAccepted
             | Self::MemberJoined
             | Self::MemberCertified
+            | Self::KeyUpgradeRequested
+            | Self::MemberRecertified
             | Self::MemberGranted
             | Self::MemberRemoved => "user",
             Self::KeyPublished | Self::KeySuspended => "org_key",

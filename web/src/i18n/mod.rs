@@ -88,6 +88,7 @@ const CATALOGUES: &[&[Entry]] = &[
     admin::invitations::ENTRIES,
     admin::keys::ENTRIES,
     admin::log_policy::ENTRIES,
+    admin::post_quantum::ENTRIES,
     admin::retention::ENTRIES,
     admin::second_factor::ENTRIES,
     admin::audit::ENTRIES,

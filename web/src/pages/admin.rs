@@ -13,7 +13,8 @@ use pli_api::{OrgId, SecondFactor};
 use super::ErrorBox;
 use super::dialog::{Reauth, ReauthDialog, report};
 use super::manage::{
-    AuditLog, AuditSource, InviteForm, KeysPanel, MembersList, MembersPanel, members_of,
+    AuditLog, AuditSource, InviteForm, KeysPanel, MembersList, MembersPanel, PostQuantumPanel,
+    members_of,
 };
 use crate::app::{Ctx, me};
 use crate::i18n::{key, t, tn};
@@ -98,6 +99,10 @@ pub fn Admin() -> impl IntoView {
             <h2 id="admin-keys-title">{move || t!("admin.keys.title")}</h2>
             <p class="hint">{move || t!("admin.keys.intro")}</p>
             <KeysPanel org=org version=version rotate=rotate />
+        </section>
+        <section class="card" aria-labelledby="admin-pq-title">
+            <h2 id="admin-pq-title">{move || t!("admin.pq.title")}</h2>
+            <PostQuantumPanel org=org members=members version=version />
         </section>
         <section class="card" aria-labelledby="admin-second-factor-title">
             <h2 id="admin-second-factor-title">{move || t!("admin.second_factor.title")}</h2>

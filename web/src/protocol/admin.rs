@@ -100,6 +100,20 @@ pub struct Reset {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Rotate;
 
+/// No arguments: « Passer aux clés post-quantiques » for my organisation (its members'
+/// new keys certified, then a post-quantum generation once every one has one).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MoveToPostQuantum;
+
+/// An organisation admin's post-quantum key to certify (the platform admin, with the root).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CertifyKeyUpgrade {
+    /// Their organisation.
+    pub org: OrgId,
+    /// The admin.
+    pub user: UserId,
+}
+
 /// No arguments: every organisation.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ListOrgs;

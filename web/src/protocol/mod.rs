@@ -37,10 +37,10 @@ mod receive;
 mod send;
 
 pub use admin::{
-    Audit, AuditSource, Certify, CreateOrg, DirectoryNames, Grant, Invite, KeyGeneration,
-    KeyHistory, ListOrgs, LogPolicies, LogPoliciesView, MembersOf, Remove, Reset, Rotate,
-    SetRetention, SetSecondFactor, SignLogPolicy, SuspendKey, VerifiedKey, VerifyAudit,
-    WithdrawInvitation,
+    Audit, AuditSource, Certify, CertifyKeyUpgrade, CreateOrg, DirectoryNames, Grant, Invite,
+    KeyGeneration, KeyHistory, ListOrgs, LogPolicies, LogPoliciesView, MembersOf,
+    MoveToPostQuantum, Remove, Reset, Rotate, SetRetention, SetSecondFactor, SignLogPolicy,
+    SuspendKey, VerifiedKey, VerifyAudit, WithdrawInvitation,
 };
 pub use auth::{
     Accept, ChangePassword, EndSession, ExportRoot, Fingerprints, ImportRoot, Kit, KitView,
@@ -250,6 +250,10 @@ requests! {
     Reset(Reset) -> InviteResponse;
     /// Publishes a new key generation of my organisation.
     Rotate(Rotate) -> u32;
+    /// Moves my organisation to post-quantum keys, as far as it can now.
+    MoveToPostQuantum(MoveToPostQuantum) -> pli_client::PostQuantumProgress;
+    /// Certifies an organisation admin's post-quantum key (platform admin).
+    CertifyKeyUpgrade(CertifyKeyUpgrade) -> ();
     /// Every organisation.
     ListOrgs(ListOrgs) -> Vec<OrgSummary>;
     /// The log's policy in force and the one the relay is configured with.
@@ -333,6 +337,8 @@ impl Request {
             | Self::Remove(_)
             | Self::Reset(_)
             | Self::Rotate(_)
+            | Self::MoveToPostQuantum(_)
+            | Self::CertifyKeyUpgrade(_)
             | Self::ListOrgs(_)
             | Self::LogPolicies(_)
             | Self::SignLogPolicy(_)

@@ -8,7 +8,8 @@ use pli_crypto::sign::Fingerprint;
 
 use super::{answer, session, update_session};
 use crate::protocol::{
-    Audit, AuditSource, CreateOrg, KeyGeneration, KeyHistory, Rotate, VerifiedKey, WorkerError,
+    Audit, AuditSource, CreateOrg, KeyGeneration, KeyHistory, MoveToPostQuantum, Rotate,
+    VerifiedKey, WorkerError,
 };
 
 /// Creates an organisation (a court or a Département).
@@ -31,6 +32,19 @@ pub(super) async fn rotate(r: Rotate) -> Result<String, WorkerError> {
         s.org_keys.insert(generation, key);
     })?;
     answer(&r, &generation)
+}
+
+/// « Passer aux clés post-quantiques »: certifies the members' new keys and, once every
+/// active member has one, publishes a post-quantum generation, and holds it.
+pub(super) async fn move_to_post_quantum(r: MoveToPostQuantum) -> Result<String, WorkerError> {
+    let session = session()?;
+    let (progress, published) = session.advance_to_post_quantum().await?;
+    if let Some((generation, key)) = published {
+        update_session(session.me.user_id, |s| {
+            s.org_keys.insert(generation, key);
+        })?;
+    }
+    answer(&r, &progress)
 }
 
 /// An organisation's key generations, each verified up to the root.

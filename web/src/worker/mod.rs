@@ -361,6 +361,11 @@ async fn handle(
                 .await?,
         ),
         Request::Rotate(r) => admin::rotate(r).await,
+        Request::MoveToPostQuantum(r) => admin::move_to_post_quantum(r).await,
+        Request::CertifyKeyUpgrade(r) => {
+            session()?.certify_key_upgrade(&r.org, &r.user).await?;
+            answer(&r, &())
+        }
         Request::ListOrgs(r) => answer(&r, &session()?.list_orgs().await?),
         Request::SetRetention(r) => {
             session()?.set_retention(&r.org, r.retention_days).await?;

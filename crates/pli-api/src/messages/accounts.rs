@@ -115,6 +115,24 @@ pub struct Me {
     /// (SeenCheckpoint, signed by them), if any.
     #[serde(default)]
     pub seen_checkpoint: Option<SignedObject>,
+    /// The person's request to move to a post-quantum encryption key (KeyUpgrade, signed
+    /// by them), once made; certified when their certificate holds its key.
+    #[serde(default)]
+    pub key_upgrade: Option<SignedObject>,
+    /// The encryption identities they made after their key bundle was sealed
+    /// (LaterIdentities, sealed under a key only the bundle gives).
+    #[serde(default)]
+    pub later_identities: Option<Base64>,
+}
+
+/// `PUT /api/me/key-upgrade`: a person's move to a post-quantum encryption key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyUpgradeRequest {
+    /// KeyUpgrade, signed with the signing key of the person's current certificate.
+    pub upgrade: SignedObject,
+    /// LaterIdentities holding the new identity, sealed.
+    pub later_identities: Base64,
 }
 
 impl Me {

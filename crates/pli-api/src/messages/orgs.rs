@@ -84,6 +84,10 @@ pub struct MemberSummary {
     pub keys: PublicKeys,
     /// Key generations this member holds a grant for.
     pub granted_generations: Vec<u32>,
+    /// Their request to move to a post-quantum encryption key (KeyUpgrade, signed by
+    /// them), while no certificate holds its key yet.
+    #[serde(default)]
+    pub key_upgrade: Option<SignedObject>,
 }
 
 /// `POST /api/orgs/{org}/members/{user}/certify`: the member's certificate, signed by an

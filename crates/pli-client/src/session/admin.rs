@@ -310,6 +310,19 @@ impl Session {
         org: &OrgId,
         member: &pli_api::messages::MemberSummary,
     ) -> Result<EncryptionKey, ClientError> {
+        Ok(self
+            .certified_certificate(org, member)
+            .await?
+            .encryption_key)
+    }
+
+    /// A member's current certificate, verified to the root and held by the log as their
+    /// current one, not revoked.
+    pub(super) async fn certified_certificate(
+        &self,
+        org: &OrgId,
+        member: &pli_api::messages::MemberSummary,
+    ) -> Result<UserCertificate, ClientError> {
         let signing = VerifyingKey::from_bytes(&key32(&member.keys.signing_key)?)?;
         let fingerprint = pli_crypto::sign::Fingerprint::of_signing_key(&signing).to_hex();
         let chain = self.client.fetch(&ep::Certificate { fingerprint }).await?;
@@ -329,7 +342,7 @@ impl Session {
         directory
             .check_person(&signed, now_ms())
             .map_err(ClientError::KeyNotLatest)?;
-        Ok(cert.encryption_key)
+        Ok(cert)
     }
 
     /// Grants every organisation key generation this session holds to a certified member

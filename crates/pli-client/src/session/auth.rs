@@ -130,6 +130,30 @@ impl Session {
         root: &RootPin,
         totp: Option<&str>,
     ) -> Result<Self, ClientError> {
+        Self::accept_invitation_with_keys(
+            client,
+            token,
+            password,
+            kdf,
+            root,
+            totp,
+            UserKeys::generate()?,
+        )
+        .await
+    }
+
+    /// [`accept_invitation`](Self::accept_invitation) with keys the caller made: tests
+    /// make X25519 ones, as versions before post-quantum keys did, to show such accounts
+    /// move to post-quantum keys.
+    pub async fn accept_invitation_with_keys(
+        client: &Client,
+        token: &str,
+        password: &str,
+        kdf: KdfParams,
+        root: &RootPin,
+        totp: Option<&str>,
+        keys: UserKeys,
+    ) -> Result<Self, ClientError> {
         let info: InvitationInfo = client
             .call(
                 &ep::InvitationLookup {},
@@ -152,7 +176,6 @@ impl Session {
         if !root.matches(&served) {
             return Err(ClientError::RootChanged);
         }
-        let keys = UserKeys::generate()?;
         let bundle = KeyBundle {
             user_id: info.user_id,
             keys: keys.clone(),
@@ -342,6 +365,7 @@ impl Session {
             client,
             me,
             keys: bundle.keys,
+            later: Vec::new(),
             root_on_relay: bundle.root.is_some(),
             root_key: bundle.root,
             trust,
@@ -352,8 +376,14 @@ impl Session {
             account_key,
             kit_due: false,
         };
+        session.open_later_identities()?;
         session.refresh_keys().await?;
         session.sync_log().await?;
+        // Moving to a post-quantum key never stands in the way of a login: if asking
+        // fails (the relay busy), the next login asks again.
+        if session.ask_for_post_quantum_key().await.is_ok() {
+            session.refresh_keys().await?;
+        }
         Ok(session)
     }
 
@@ -408,14 +438,32 @@ impl Session {
                     ClientError::verification(format!("my organisation's key does not verify: {e}"))
                 })?
                 .1;
-            let key = OrgKey::open_grant(
-                &grant.wrapped.0,
-                &self.keys.encryption,
-                &org,
-                grant.generation,
-                &key_cert.public_key,
-            )?;
-            org_keys.insert(grant.generation, key);
+            // Granted to the bundle's key or to a later one (a post-quantum key asked for
+            // since): each is tried.
+            let mut opened = None;
+            let mut failure = None;
+            for identity in self.identities() {
+                match OrgKey::open_grant(
+                    &grant.wrapped.0,
+                    &identity,
+                    &org,
+                    grant.generation,
+                    &key_cert.public_key,
+                ) {
+                    Ok(key) => {
+                        opened = Some(key);
+                        break;
+                    }
+                    Err(error) => failure = Some(error),
+                }
+            }
+            match (opened, failure) {
+                (Some(key), _) => {
+                    org_keys.insert(grant.generation, key);
+                }
+                (None, Some(error)) => return Err(error.into()),
+                (None, None) => {}
+            }
         }
         Ok(org_keys)
     }

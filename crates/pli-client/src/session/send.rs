@@ -240,15 +240,13 @@ impl Session {
         let json = Zeroizing::new(
             serde_json::to_vec(plan).map_err(|e| ClientError::verification(e.to_string()))?,
         );
-        let recipient = self.keys.encryption.to_recipient();
+        let recipient = self.newest_identity().to_recipient();
         Ok(pli_crypto::age::encrypt_to_vec(&[recipient], &json)?.0)
     }
 
     fn open_plan(&self, sealed: &[u8]) -> Result<Plan, ClientError> {
-        let json = Zeroizing::new(pli_crypto::age::decrypt_to_vec(
-            std::slice::from_ref(&self.keys.encryption),
-            sealed,
-        )?);
+        // Sealed to the key the person had then: the bundle's, or a later one.
+        let json = Zeroizing::new(pli_crypto::age::decrypt_to_vec(&self.identities(), sealed)?);
         let plan = Plan::from_json(&json)?;
         if plan.user_id != self.me.user_id {
             return Err(ClientError::verification(

@@ -199,6 +199,7 @@ pub(crate) async fn own_org(state: &AppState, user: &User) -> Result<Org, ApiErr
 /// The account as the API describes it.
 pub(crate) async fn me(state: &AppState, user: &User) -> Result<Me, ApiError> {
     let org = own_org(state, user).await?;
+    let upgrade = state.store.key_upgrade(&user.id).await?;
     Ok(Me {
         user_id: user.id,
         email: user.email.clone(),
@@ -220,6 +221,8 @@ pub(crate) async fn me(state: &AppState, user: &User) -> Result<Me, ApiError> {
             .seen_checkpoint(&user.id)
             .await?
             .map(|blob| blob.to_wire()),
+        key_upgrade: upgrade.as_ref().map(|row| row.upgrade.to_wire()),
+        later_identities: upgrade.map(|row| Base64(row.later_identities)),
     })
 }
 

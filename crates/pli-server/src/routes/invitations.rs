@@ -275,6 +275,7 @@ pub(super) async fn invitation_accept(
             tx.supersede_user_certificates(&invitation.user_id, now)
                 .await?;
             tx.delete_grants_of_user(&invitation.user_id).await?;
+            tx.delete_key_upgrade(&invitation.user_id).await?;
             tx.delete_user_sessions(&invitation.user_id).await?;
             // What the passkeys unlocked are the keys the reset replaced.
             tx.delete_passkeys(&invitation.user_id).await?;

@@ -63,6 +63,7 @@ pub(super) async fn members(
                 encryption_key: Base64(user.encryption_key.to_vec()),
             },
             granted_generations: granted,
+            key_upgrade: super::upgrade::pending(&state, user).await?,
         });
     }
     let invitations = state
@@ -283,6 +284,11 @@ async fn check_grants(
         .collect()
 }
 
+/// Certifies a member: a pending one's keys (they become active), or an active one's
+/// signing key again — their move to a post-quantum encryption key (the key they asked
+/// for, signed: `upgrade.rs`), or a renewal of the same keys. Either way the certificate
+/// is issued by the caller (an admin of the organisation; the root for its admins), and
+/// describes exactly this member's keys.
 pub(super) async fn certify(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
@@ -292,12 +298,16 @@ pub(super) async fn certify(
     let org = administered(&state, &auth, org).await?;
     auth.require_recent_reauth(state.config.limits.reauth_minutes)?;
     let member = member_of(&state, &org, user).await?;
-    if member.status != AccountStatus::Pending {
-        return Err(ApiError::conflict(
-            ErrorCode::WrongState,
-            "only a member whose keys await certification can be certified",
-        ));
-    }
+    let again = match member.status {
+        AccountStatus::Pending => None,
+        AccountStatus::Active => Some(super::upgrade::certified_again(&state, &member).await?),
+        AccountStatus::Removed => {
+            return Err(ApiError::conflict(
+                ErrorCode::WrongState,
+                "a removed member cannot be certified",
+            ));
+        }
+    };
     let root = common::trust_root(&state).await?;
     let certificate = signed::<UserCertificate>(&request.certificate)?;
     let bad =
@@ -312,17 +322,25 @@ pub(super) async fn certify(
         }
         _ => return Err(ApiError::Forbidden),
     };
+    let key = cert.encryption_key.to_bytes();
+    let key_allowed = key == member.encryption_key
+        || again
+            .as_ref()
+            .is_some_and(|again| again.upgrade_key.as_deref() == Some(key.as_slice()));
     if cert.user_id != member.id
         || cert.org_id != org.id
         || cert.role != member.role
         || cert.display_name != member.display_name
         || cert.signing_key.to_bytes() != member.signing_key
-        || cert.encryption_key.to_bytes() != member.encryption_key
+        || !key_allowed
     {
         return Err(ApiError::unprocessable(
             ErrorCode::BadCertificate,
             "the certificate does not describe this member's keys",
         ));
+    }
+    if let Some(again) = &again {
+        again.check_later(&cert)?;
     }
     let mut grants = check_grants(&state, &org, &member, &request.grants).await?;
     grants.iter_mut().for_each(|g| g.granted_by = auth.user.id);
@@ -338,18 +356,17 @@ pub(super) async fn certify(
         superseded_at: None,
     })
     .await?;
-    tx.set_user_status(&member.id, AccountStatus::Active, now)
-        .await?;
-    write_grants(
-        &mut tx,
-        &org,
-        &auth,
-        &member,
-        &grants,
-        Action::MemberCertified,
-        now,
-    )
-    .await?;
+    let action = if again.is_some() {
+        if key != member.encryption_key {
+            tx.set_encryption_key(&member.id, &key, now).await?;
+        }
+        Action::MemberRecertified
+    } else {
+        tx.set_user_status(&member.id, AccountStatus::Active, now)
+            .await?;
+        Action::MemberCertified
+    };
+    write_grants(&mut tx, &org, &auth, &member, &grants, action, now).await?;
     tx.commit().await?;
     common::logged(&state).await?;
     Ok(StatusCode::NO_CONTENT)

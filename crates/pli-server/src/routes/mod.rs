@@ -29,6 +29,7 @@ mod ops;
 mod orgs;
 pub(crate) mod passkeys;
 pub(crate) mod sessions;
+mod upgrade;
 mod web;
 
 pub use web::CONTENT_SECURITY_POLICY;
@@ -113,6 +114,7 @@ routes! {
     Reauth, Session, accounts::reauth;
     GetMe, Session, accounts::me;
     PutSeenCheckpoint, Session, log::put_seen;
+    PutKeyUpgrade, Session, upgrade::put_key_upgrade;
     ChangePassword, Session, accounts::change_password;
     MySessions, Session, sessions::list;
     EndSession, Session, sessions::end;

@@ -135,6 +135,28 @@ fn cert_from_row(row: &AnyRow) -> StoreResult<UserCertRow> {
     })
 }
 
+/// A person's request to move to a post-quantum encryption key, as stored.
+#[derive(Debug, Clone)]
+pub struct KeyUpgradeRow {
+    /// Whose.
+    pub user_id: UserId,
+    /// The KeyUpgrade, signed by them.
+    pub upgrade: SignedBlob,
+    /// Their later identities, sealed.
+    pub later_identities: Vec<u8>,
+    /// When stored.
+    pub created_at: u64,
+}
+
+fn key_upgrade_from_row(row: &AnyRow) -> StoreResult<KeyUpgradeRow> {
+    Ok(KeyUpgradeRow {
+        user_id: get_id(row, "user_id")?,
+        upgrade: blob(row, "upgrade", "upgrade_signature")?,
+        later_identities: row.try_get("later_identities")?,
+        created_at: get_u64(row, "created_at")?,
+    })
+}
+
 /// A wrapped organisation key for one member.
 #[derive(Debug, Clone)]
 pub struct GrantRow {
@@ -211,11 +233,23 @@ impl Store {
 
     /// The certificate of a signing key, by hex fingerprint.
     pub async fn user_certificate(&self, fingerprint: &str) -> StoreResult<Option<UserCertRow>> {
-        let row = sqlx::query("SELECT * FROM user_certificates WHERE fingerprint = $1")
+        // A key certified again (moved to post-quantum, renewed) has several: the latest.
+        let row = sqlx::query(
+            "SELECT * FROM user_certificates WHERE fingerprint = $1 ORDER BY created_at DESC LIMIT 1",
+        )
             .bind(fingerprint)
             .fetch_optional(self.pool())
             .await?;
         row.as_ref().map(cert_from_row).transpose()
+    }
+
+    /// A person's request to move to a post-quantum key, if they made one.
+    pub async fn key_upgrade(&self, user: &UserId) -> StoreResult<Option<KeyUpgradeRow>> {
+        let row = sqlx::query("SELECT * FROM key_upgrades WHERE user_id = $1")
+            .bind(user.to_string())
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(key_upgrade_from_row).transpose()
     }
 
     /// A user's current certificate, if they have one.
@@ -339,6 +373,33 @@ impl Tx {
         .execute(&mut *self.tx)
         .await?;
         self.log_append(&cert.certificate.leaf(), cert.created_at)
+            .await?;
+        Ok(())
+    }
+
+    /// Records a person's request to move to a post-quantum key; false if they already
+    /// made one (it stays).
+    pub async fn insert_key_upgrade(&mut self, row: &KeyUpgradeRow) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "INSERT INTO key_upgrades (user_id, upgrade, upgrade_signature, later_identities, created_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id) DO NOTHING",
+        )
+        .bind(row.user_id.to_string())
+        .bind(&row.upgrade.data)
+        .bind(&row.upgrade.signature)
+        .bind(&row.later_identities)
+        .bind(big(row.created_at)?)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Forgets a person's move to a post-quantum key (a reset gives them new keys, and
+    /// the later identities were sealed under the former signing key).
+    pub async fn delete_key_upgrade(&mut self, user: &UserId) -> StoreResult<()> {
+        sqlx::query("DELETE FROM key_upgrades WHERE user_id = $1")
+            .bind(user.to_string())
+            .execute(&mut *self.tx)
             .await?;
         Ok(())
     }

@@ -202,6 +202,22 @@ impl Tx {
         Ok(())
     }
 
+    /// Sets an active account's encryption key (its move to post-quantum, certified).
+    pub async fn set_encryption_key(
+        &mut self,
+        id: &UserId,
+        key: &[u8],
+        now: u64,
+    ) -> StoreResult<()> {
+        sqlx::query("UPDATE users SET encryption_key = $2, updated_at = $3 WHERE id = $1")
+            .bind(id.to_string())
+            .bind(key.to_vec())
+            .bind(big(now)?)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
     /// Replaces an account's password and keys (a reset), making it pending again. Its
     /// second factor stays, unless `clear_second_factor` (the member lost their
     /// authenticator too); an enrolment under way is dropped either way.

@@ -215,6 +215,13 @@ const CASES: &[Case] = &[
         Body::Json(|_| json!({ "data": "", "signature": "" })),
         false,
     ),
+    case(
+        "PUT /api/me/key-upgrade",
+        Body::Json(
+            |_| json!({ "upgrade": { "data": "", "signature": "" }, "later_identities": "" }),
+        ),
+        false,
+    ),
     case("GET /api/log/proposal", Body::None, false),
     case("GET /api/log/state", Body::None, false),
     case("GET /api/log/entries", Body::None, false),

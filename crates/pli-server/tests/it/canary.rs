@@ -62,6 +62,7 @@ async fn dump(database_url: &str) -> Vec<u8> {
         "login_throttle",
         "passkeys",
         "webauthn_ceremonies",
+        "key_upgrades",
     ] {
         // Every column as text (bytes as hex on PostgreSQL, as text on SQLite): enough to
         // find a plaintext string, and the raw files are searched as well.

@@ -27,3 +27,4 @@ mod security;
 mod sessions;
 mod store;
 mod stories;
+mod upgrade;

@@ -142,6 +142,16 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
         "Member certified",
     ),
     (
+        "admin.audit.action.member.key_upgrade_requested",
+        "Clé post-quantique demandée",
+        "Post-quantum key requested",
+    ),
+    (
+        "admin.audit.action.member.recertified",
+        "Membre certifié à nouveau (clé post-quantique ou renouvellement)",
+        "Member certified again (post-quantum key or renewal)",
+    ),
+    (
         "admin.audit.action.member.granted",
         "Clés transmises à un membre",
         "Keys granted to a member",

@@ -6,5 +6,6 @@ pub(super) mod invitations;
 pub(super) mod keys;
 pub(super) mod log_policy;
 pub(super) mod members;
+pub(super) mod post_quantum;
 pub(super) mod retention;
 pub(super) mod second_factor;

@@ -41,6 +41,8 @@ pub struct MembersList {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Outcome {
     Certified(String),
+    /// An organisation admin's post-quantum key, certified by the platform.
+    CertifiedUpgrade(String),
     /// Who, what the relay did, and the latest key generation when they left.
     Removed(String, Removed, Option<u32>),
     Reset(MemberSummary, InviteResponse),
@@ -111,6 +113,10 @@ pub fn MembersPanel(
                     .call(crate::protocol::Certify { org, user })
                     .await
                     .map(|()| Outcome::Certified(member.display_name.clone())),
+                "certify-upgrade" => gate
+                    .call(crate::protocol::CertifyKeyUpgrade { org, user })
+                    .await
+                    .map(|()| Outcome::CertifiedUpgrade(member.display_name.clone())),
                 "remove" => {
                     let generation = members
                         .get_untracked()
@@ -194,6 +200,25 @@ pub fn MembersPanel(
             )
         };
         let can_certify = certifiable(&m);
+        // The platform certifies an organisation admin's post-quantum key (an
+        // organisation admin certifies their members' from the post-quantum panel).
+        let can_certify_upgrade = platform
+            && m.role == Role::OrgAdmin
+            && m.status == AccountStatus::Active
+            && m.key_upgrade.is_some();
+        let key_badge = (m.status == AccountStatus::Active).then(|| {
+            if m.key_upgrade.is_some() {
+                ("badge warning", key!("admin.pq.badge.asked"), "asked")
+            } else if super::post_quantum::listed_post_quantum(&m) {
+                (
+                    "badge verified",
+                    key!("admin.pq.badge.post_quantum"),
+                    "post-quantum",
+                )
+            } else {
+                ("badge neutral", key!("admin.pq.badge.classic"), "classic")
+            }
+        });
         let is_me = my_id == Some(m.user_id);
         // Who removes whom is who certified whom: the platform its organisations' admins,
         // an organisation admin its members.
@@ -205,8 +230,8 @@ pub fn MembersPanel(
         let can_remove =
             m.role == removable_role && m.status != pli_api::AccountStatus::Removed && !is_me;
         let can_reset = !platform && m.status != AccountStatus::Removed && m.role == Role::Member;
-        let (for_certify, for_remove, for_reset, for_grant) =
-            (m.clone(), m.clone(), m.clone(), m.clone());
+        let (for_certify, for_remove, for_reset, for_grant, for_upgrade) =
+            (m.clone(), m.clone(), m.clone(), m.clone(), m.clone());
         let (name, email, role, status) =
             (m.display_name.clone(), m.email.clone(), m.role, m.status);
         let totp = m.totp_enabled;
@@ -236,6 +261,9 @@ pub fn MembersPanel(
                         <dt>{move || t!("admin.fingerprint.encryption")}</dt>
                         <dd><code>{encryption.clone().unwrap_or_else(|| "—".into())}</code></dd>
                     </dl>
+                    {key_badge.map(|(class, text, kind)| view! {
+                        <span class=class data-testid=format!("member-key-{kind}-{}", m.email)>{move || t(text)}</span>
+                    })}
                 </td>
                 <td data-label=move || t!("admin.members.generations")>
                     {let g = granted.clone(); move || g.clone().unwrap_or_else(|| t!("admin.members.no_generation"))}
@@ -264,6 +292,15 @@ pub fn MembersPanel(
                                     certify_open.set(true);
                                 }>
                                 {move || t!("admin.certify")} {hidden_name()}
+                            </button>
+                        }
+                    })}
+                    {can_certify_upgrade.then(|| {
+                        let m = for_upgrade.clone();
+                        view! {
+                            <button type="button" class="primary" data-testid=format!("certify-upgrade-{}", m.email)
+                                disabled=busy on:click=move |_| run("certify-upgrade", m.clone())>
+                                {move || t!("admin.pq.certify_admin")} {hidden_name()}
                             </button>
                         }
                     })}
@@ -357,6 +394,12 @@ pub fn MembersPanel(
                 view! { <p class="alert info">{move || fill(&t(key), &[("name", &name)])}</p> }
                     .into_any()
             }
+            Outcome::CertifiedUpgrade(name) => view! {
+                <p class="alert info" data-testid="upgrade-certified">
+                    {move || fill(&t!("admin.pq.certified_admin"), &[("name", &name)])}
+                </p>
+            }
+            .into_any(),
             Outcome::Removed(name, removed, at_removal) => {
                 // Once the key turned, the advice is followed: say so instead.
                 let rotated = move || {

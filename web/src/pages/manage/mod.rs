@@ -16,12 +16,14 @@ pub mod invite;
 pub mod keys;
 pub mod link;
 pub mod members;
+pub mod post_quantum;
 
 pub use audit::{AuditLog, AuditSource};
 pub use invite::InviteForm;
 pub use keys::KeysPanel;
 pub use link::LinkBox;
 pub use members::{MembersList, MembersPanel, members_of};
+pub use post_quantum::PostQuantumPanel;
 
 fn key32(bytes: &Base64) -> Option<[u8; 32]> {
     bytes.0.as_slice().try_into().ok()

@@ -1,0 +1,223 @@
+//! Issue 10 in Chromium: a Département made before post-quantum keys (admin and member with
+//! X25519 keys, an X25519 service key, an exchange received) moves to them from the
+//! browser, without a reset.
+
+use std::time::Duration;
+
+use pli_client::{Client, Session};
+use pli_crypto::keys::UserKeys;
+use pli_e2e::cast::{PASSWORD, Person, cast, join_with_keys, totp};
+use pli_e2e::{Backend, Browser, relay};
+
+use crate::journeys::text;
+
+/// The member logs in in Chromium (their browser makes and asks for their post-quantum
+/// key), then the admin: « Passer aux clés post-quantiques » certifies the member's key
+/// and says the admin's own waits for the platform; once the platform has certified it,
+/// the same button renews the service key as post-quantum, and the key history says so.
+/// The court's next exchange is encrypted to it, and the member opens what came before and
+/// after.
+#[tokio::test]
+async fn a_service_made_before_post_quantum_keys_moves_to_them_from_the_browser() {
+    let server = relay(Backend::Sqlite).await.unwrap();
+    let base = server.base.clone();
+    let cast = cast(&base, &server.setup_token).await.unwrap();
+    let client = Client::new(&base);
+    let org = cast
+        .platform
+        .session
+        .create_org(
+            pli_crypto::cert::OrgKind::Departement,
+            "Essonne — ASE",
+            "D91-ASE",
+        )
+        .await
+        .unwrap();
+    let admin_who = ("admin@d91.test", "Admin Essonne", pli_api::Role::OrgAdmin);
+    let mut admin = join_with_keys(
+        &client,
+        &cast.platform,
+        &org,
+        admin_who,
+        UserKeys::generate_classic().unwrap(),
+    )
+    .await
+    .unwrap();
+    admin.enable_totp().await.unwrap();
+    assert_eq!(admin.session.rotate_org_key().await.unwrap(), 1);
+    admin
+        .session
+        .set_second_factor(&org, pli_api::SecondFactor::Optional)
+        .await
+        .unwrap();
+    let member_who = ("ts@d91.test", "Assistante Leroy", pli_api::Role::Member);
+    let member = join_with_keys(
+        &client,
+        &admin,
+        &org,
+        member_who,
+        UserKeys::generate_classic().unwrap(),
+    )
+    .await
+    .unwrap();
+    let classic = cast.greffier.session.recipient_key(&org).await.unwrap();
+    assert!(!classic.is_post_quantum());
+    let before = cast
+        .greffier
+        .session
+        .send(
+            &org,
+            vec![pli_client::FileInput::from_bytes(
+                "avant.pdf",
+                "application/pdf",
+                b"avant".to_vec(),
+            )],
+            &options("Avant"),
+        )
+        .await
+        .unwrap();
+
+    // The member's browser asks for their post-quantum key at login.
+    let browser = Browser::open(&base, "post-quantum-member").await.unwrap();
+    browser
+        .log_in(&member.email, PASSWORD, Some(&member.account_key()), None)
+        .await
+        .unwrap();
+    browser.close().await.unwrap();
+    let listed = admin.session.members(&org).await.unwrap();
+    let asked = listed
+        .members
+        .iter()
+        .find(|m| m.email == member.email)
+        .and_then(|m| m.key_upgrade.as_ref());
+    assert!(
+        asked.is_some(),
+        "the member's browser asked for a post-quantum key"
+    );
+
+    let mut browser = Browser::open(&base, "post-quantum").await.unwrap();
+    let code = totp(admin.totp.as_deref().unwrap(), 1).unwrap();
+    browser
+        .log_in(
+            &admin.email,
+            PASSWORD,
+            Some(&admin.account_key()),
+            Some(&code),
+        )
+        .await
+        .unwrap();
+    browser.goto("#/admin").await.unwrap();
+    browser
+        .wait_for(
+            &format!("[data-testid='member-key-asked-{}']", member.email),
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+    let status = text(&browser, "[data-testid=pq-status]").await;
+    assert!(status.contains("0 membre(s) actif(s) sur 2"), "{status}");
+    assert!(status.contains("2 demande(s)"), "{status}");
+    browser
+        .click("[data-testid=move-to-post-quantum]")
+        .await
+        .unwrap();
+    browser
+        .wait_for("[data-testid=pq-certified]", Duration::from_secs(60))
+        .await
+        .unwrap();
+    let certified = text(&browser, "[data-testid=pq-certified]").await;
+    assert!(certified.contains("Assistante Leroy"), "{certified}");
+    let waiting = text(&browser, "[data-testid=pq-waiting-platform]").await;
+    assert!(waiting.contains("Admin Essonne"), "{waiting}");
+    browser
+        .wait_for(
+            &format!("[data-testid='member-key-post-quantum-{}']", member.email),
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+    browser.record("post-quantum-01-waiting").await.unwrap();
+
+    // The platform authority certifies the admin's key (its own page does the same).
+    cast.platform
+        .session
+        .certify_key_upgrade(&org, &admin.session.me.user_id)
+        .await
+        .unwrap();
+    browser.goto("#/inbox").await.unwrap();
+    browser.goto("#/admin").await.unwrap();
+    browser
+        .wait_for(
+            "[data-testid=move-to-post-quantum]",
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait_for("[data-testid=pq-rotated]", Duration::from_secs(60))
+        .await
+        .unwrap();
+    browser
+        .wait_for("[data-testid=key-2-post-quantum]", Duration::from_secs(30))
+        .await
+        .unwrap();
+    browser
+        .wait_for("[data-testid=pq-done]", Duration::from_secs(30))
+        .await
+        .unwrap();
+    browser.record("post-quantum-02-done").await.unwrap();
+    browser.close().await.unwrap();
+
+    // The court's next exchange is post-quantum; the member reads both.
+    let latest = cast.greffier.session.recipient_key(&org).await.unwrap();
+    assert!(latest.is_post_quantum() && latest.key.generation == 2);
+    let after = cast
+        .greffier
+        .session
+        .send(
+            &org,
+            vec![pli_client::FileInput::from_bytes(
+                "apres.pdf",
+                "application/pdf",
+                b"apres".to_vec(),
+            )],
+            &options("Après"),
+        )
+        .await
+        .unwrap();
+    let reader = log_in(&client, &member).await;
+    for (id, bytes) in [(before, b"avant"), (after, b"apres")] {
+        let received = reader.open(&id).await.unwrap();
+        let mut out = Vec::new();
+        reader.download_file(&received, 0, &mut out).await.unwrap();
+        assert_eq!(out, bytes);
+    }
+}
+
+async fn log_in(client: &Client, person: &Person) -> Session {
+    Session::login(
+        client,
+        &person.email,
+        PASSWORD,
+        person.session.account_key(),
+        None,
+        None,
+    )
+    .await
+    .unwrap()
+}
+
+fn options(subject: &str) -> pli_client::SendOptions {
+    pli_client::SendOptions {
+        category: pli_api::Category::Rapport,
+        subject: subject.into(),
+        message: "Rapport.".into(),
+        case_reference: "2026/00091".into(),
+        urgent: false,
+        copy_to_sender: false,
+        in_reply_to: None,
+    }
+}
