@@ -46,6 +46,9 @@ vocabulary! {
         WrongState = "wrong_state",
         /// A key was published without a grant for every active member.
         GrantsIncomplete = "grants_incomplete",
+        /// The platform requires post-quantum keys: an X25519 key generation is refused
+        /// (every active member of the organisation must have a post-quantum key first).
+        PostQuantumRequired = "post_quantum_required",
         /// The recipient's key generation is no longer the current one.
         StaleKeyGeneration = "stale_key_generation",
         /// The recipient's key generation is suspended.
@@ -244,6 +247,6 @@ mod tests {
         assert!(!ErrorCode::Network.is_relay());
         assert!(!ErrorCode::Cancelled.is_relay());
         assert!(ErrorCode::relay_codes().all(ErrorCode::is_relay));
-        assert_eq!(ErrorCode::relay_codes().count(), 45);
+        assert_eq!(ErrorCode::relay_codes().count(), 46);
     }
 }

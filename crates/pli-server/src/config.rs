@@ -12,6 +12,7 @@
 //! | `PLI_SMTP_FROM` | `smtp_from` | `Pli <pli@localhost>` |
 //! | `PLI_LOG_FORMAT` | `log_format` | `json` (or `pretty`) |
 //! | `PLI_METRICS_TOKEN` | `metrics_token` | none: no `/metrics` — else the bearer token (≥ 32 characters) the monitoring presents |
+//! | `PLI_REQUIRE_POST_QUANTUM` | `require_post_quantum` | `false` — `true`: an X25519 organisation key generation is refused (`post_quantum_required`) |
 //! | `PLI_TRUSTED_PROXIES` | `trusted_proxies` | none: `X-Forwarded-For` ignored — else the proxies' address ranges, comma-separated (`10.0.0.0/8,fd00::/8`) |
 //!
 //! Timeouts and limits have file keys only, in a `[limits]` section (see [`Limits`] for
@@ -64,6 +65,10 @@ pub struct Config {
     pub trusted_proxies: Vec<IpRange>,
     /// The bearer token `/metrics` asks for; none: `/metrics` is off.
     pub metrics_token: Option<String>,
+    /// Refuse X25519 organisation key generations: every new one is post-quantum (an
+    /// organisation whose active members do not all have post-quantum keys cannot
+    /// rotate until they do).
+    pub require_post_quantum: bool,
     /// Timeouts and limits.
     pub limits: Limits,
     /// An S3-compatible bucket for ciphertext instead of the data folder (the `[s3]`
@@ -255,6 +260,7 @@ struct FileConfig {
     log_format: Option<String>,
     trusted_proxies: Option<Vec<String>>,
     metrics_token: Option<String>,
+    require_post_quantum: Option<bool>,
     #[serde(default)]
     limits: Limits,
     s3: Option<toml::Table>,
@@ -333,6 +339,12 @@ impl Config {
         if metrics_token.as_ref().is_some_and(|t| t.trim().len() < 32) {
             bail!("PLI_METRICS_TOKEN must be at least 32 characters (e.g. openssl rand -hex 32)");
         }
+        let require_post_quantum = match get("PLI_REQUIRE_POST_QUANTUM").as_deref() {
+            None => file.require_post_quantum.unwrap_or(false),
+            Some("true") => true,
+            Some("false") => false,
+            Some(_) => bail!("PLI_REQUIRE_POST_QUANTUM must be true or false"),
+        };
         let log = LogConfig::from_env(get, &public_url)?;
         Ok(Self {
             log,
@@ -348,6 +360,7 @@ impl Config {
             log_format,
             trusted_proxies,
             metrics_token,
+            require_post_quantum,
             limits: file.limits,
             s3: file.s3,
         })
@@ -398,6 +411,10 @@ mod tests {
             Config::from_env(env(&[("PLI_CONFIG", &path), ("PLI_LISTEN", "127.0.0.1:0")])).unwrap();
         assert_eq!(config.listen.port(), 0);
 
+        assert!(!config.require_post_quantum);
+        let required = Config::from_env(env(&[("PLI_REQUIRE_POST_QUANTUM", "true")])).unwrap();
+        assert!(required.require_post_quantum);
+        assert!(Config::from_env(env(&[("PLI_REQUIRE_POST_QUANTUM", "oui")])).is_err());
         assert!(Config::from_env(env(&[("PLI_DATABASE_URL", "mysql://x")])).is_err());
         assert!(Config::from_env(env(&[("PLI_LISTEN", "localhost")])).is_err());
         std::fs::write(dir.path().join("bad.toml"), "lisen = 1\n").unwrap();

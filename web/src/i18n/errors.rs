@@ -227,6 +227,11 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "The new key must be granted to every active member.",
     ),
     (
+        "error.post_quantum_required",
+        "La plateforme exige une clé de service post-quantique\u{a0}: chaque membre actif doit d'abord avoir une clé post-quantique (voir «\u{a0}Clés post-quantiques\u{a0}» sur cette page).",
+        "The platform requires a post-quantum service key: every active member must first have a post-quantum key (see “Post-quantum keys” on this page).",
+    ),
+    (
         "error.bad_request",
         "La demande est incomplète ou n'est pas valide.",
         "The request is incomplete or not valid.",

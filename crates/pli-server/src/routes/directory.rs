@@ -174,6 +174,12 @@ pub(super) async fn publish_key(
             format!("the next generation is {next}"),
         ));
     }
+    if state.config.require_post_quantum && !key.public_key.is_post_quantum() {
+        return Err(ApiError::conflict(
+            ErrorCode::PostQuantumRequired,
+            "this platform requires post-quantum key generations: every active member needs a post-quantum key first",
+        ));
+    }
     // The new key must reach every active member at once, or some would be locked out.
     let active: Vec<_> = state
         .store

@@ -411,3 +411,60 @@ async fn the_relay_keeps_only_what_the_person_signed_and_certifies_only_that_key
         upgrade.encryption_key.to_bytes()
     );
 }
+
+/// A platform that requires post-quantum keys (`PLI_REQUIRE_POST_QUANTUM`) refuses an
+/// X25519 generation with a code that names why, and accepts the service's first key once
+/// its people have moved: the organisations made with post-quantum keys never notice.
+#[tokio::test]
+async fn a_platform_requiring_post_quantum_keys_refuses_an_x25519_generation() {
+    use super::harness::{spawn_app_with, world_on};
+
+    let app = spawn_app_with(Backend::Sqlite, |c| c.require_post_quantum = true).await;
+    let mut w = world_on(app).await;
+    assert_eq!(w.court_admin.session.rotate_org_key().await.unwrap(), 2);
+    let client = w.app.client.clone();
+    let org = w
+        .platform
+        .session
+        .create_org(OrgKind::Departement, "Essonne — ASE", "D91-ASE")
+        .await
+        .unwrap();
+    let mut admin = accept_classic(
+        &client,
+        &w.platform,
+        &org,
+        "admin@d91.test",
+        "Admin Essonne",
+        Role::OrgAdmin,
+    )
+    .await;
+    w.platform
+        .session
+        .certify(&org, &admin.session.me.user_id)
+        .await
+        .unwrap();
+    admin.session.refresh_keys().await.unwrap();
+    admin.enable_totp().await;
+    let refused = admin.session.rotate_org_key().await.unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            ClientError::Api {
+                status: 409,
+                code: pli_api::ErrorCode::PostQuantumRequired,
+                ..
+            }
+        ),
+        "{refused:?}"
+    );
+
+    let mut admin = log_in_again(&client, admin).await;
+    w.platform
+        .session
+        .certify_key_upgrade(&org, &admin.session.me.user_id)
+        .await
+        .unwrap();
+    let progress = admin.session.move_to_post_quantum().await.unwrap();
+    assert_eq!(progress.rotated, Some(1));
+    assert!(admin.session.org_keys[&1].identity.is_post_quantum());
+}
