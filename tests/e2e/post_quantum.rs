@@ -9,7 +9,7 @@ use pli_crypto::keys::UserKeys;
 use pli_e2e::cast::{PASSWORD, Person, cast, join_with_keys, totp};
 use pli_e2e::{Backend, Browser, relay};
 
-use crate::journeys::text;
+use crate::journeys::{text, wait_gone};
 
 /// The member logs in in Chromium (their browser makes and asks for their post-quantum
 /// key), then the admin: « Passer aux clés post-quantiques » certifies the member's key
@@ -115,8 +115,8 @@ async fn a_service_made_before_post_quantum_keys_moves_to_them_from_the_browser(
         .await
         .unwrap();
     let status = text(&browser, "[data-testid=pq-status]").await;
-    assert!(status.contains("0 membre(s) actif(s) sur 2"), "{status}");
-    assert!(status.contains("2 demande(s)"), "{status}");
+    assert!(status.contains(": 0 sur 2."), "{status}");
+    assert!(status.contains("certifier\u{a0}: 2."), "{status}");
     browser
         .click("[data-testid=move-to-post-quantum]")
         .await
@@ -220,4 +220,104 @@ fn options(subject: &str) -> pli_client::SendOptions {
         copy_to_sender: false,
         in_reply_to: None,
     }
+}
+
+/// Issue 9, renewal in Chromium: a member whose certificate expires within sixty days is
+/// flagged on the admin's page with « Renouveler le certificat », which certifies the same
+/// keys for two more years.
+#[tokio::test]
+async fn an_admin_renews_a_certificate_about_to_expire() {
+    use pli_api::endpoints as ep;
+    use pli_api::messages::{CertificateChain, CertifyRequest};
+    use pli_crypto::cert::UserCertificate;
+    use pli_crypto::codec::Canonical as _;
+    use pli_crypto::sign::Signed;
+
+    let server = relay(Backend::Sqlite).await.unwrap();
+    let base = server.base.clone();
+    let cast = cast(&base, &server.setup_token).await.unwrap();
+    let admin = &cast.court_admin;
+    let greffier = &cast.greffier;
+    // The greffier's certificate, as if issued two years ago less ten days.
+    let chain: CertificateChain = admin
+        .session
+        .client()
+        .fetch(&ep::Certificate {
+            fingerprint: greffier
+                .session
+                .keys
+                .signing
+                .verifying_key()
+                .fingerprint()
+                .to_hex(),
+        })
+        .await
+        .unwrap();
+    let cert = UserCertificate::from_canonical(&chain.certificate.data.0).unwrap();
+    let now = pli_server::now_ms();
+    let soon = UserCertificate {
+        issued_at: now,
+        expires_at: Some(now + 10 * 24 * 3600 * 1000),
+        ..cert
+    };
+    let request = CertifyRequest {
+        certificate: Signed::sign(&soon, &admin.session.keys.signing)
+            .unwrap()
+            .to_wire(),
+        grants: Vec::new(),
+    };
+    admin
+        .session
+        .client()
+        .submit(
+            &ep::Certify {
+                org: cast.court,
+                user: greffier.session.me.user_id,
+            },
+            &request,
+        )
+        .await
+        .unwrap();
+
+    let mut browser = Browser::open(&base, "renewal").await.unwrap();
+    let code = totp(admin.totp.as_deref().unwrap(), 1).unwrap();
+    browser
+        .log_in(
+            &admin.email,
+            PASSWORD,
+            Some(&admin.account_key()),
+            Some(&code),
+        )
+        .await
+        .unwrap();
+    browser.goto("#/admin").await.unwrap();
+    let flagged = format!("[data-testid='certificate-expiring-{}']", greffier.email);
+    browser
+        .wait_for(&flagged, Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert!(
+        text(&browser, &flagged)
+            .await
+            .contains("à renouveler avant le")
+    );
+    browser.record("renewal-01-expiring").await.unwrap();
+    browser
+        .click(&format!("[data-testid='renew-{}']", greffier.email))
+        .await
+        .unwrap();
+    browser
+        .wait_for("[data-testid=certificate-renewed]", Duration::from_secs(60))
+        .await
+        .unwrap();
+    let listed = admin.session.members(&cast.court).await.unwrap();
+    let renewed = listed
+        .members
+        .iter()
+        .find(|m| m.user_id == greffier.session.me.user_id)
+        .and_then(|m| m.certificate_expires_at)
+        .unwrap();
+    assert!(renewed > now + 700 * 24 * 3600 * 1000);
+    wait_gone(&browser, &flagged).await;
+    browser.close().await.unwrap();
 }

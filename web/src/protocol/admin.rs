@@ -105,6 +105,16 @@ pub struct Rotate;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MoveToPostQuantum;
 
+/// A member's certificate to renew (same keys, two more years): an organisation admin
+/// renews their members', the platform admin the organisations' admins'.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RenewCertificate {
+    /// Their organisation.
+    pub org: OrgId,
+    /// The member.
+    pub user: UserId,
+}
+
 /// An organisation admin's post-quantum key to certify (the platform admin, with the root).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CertifyKeyUpgrade {

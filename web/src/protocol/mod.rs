@@ -39,8 +39,8 @@ mod send;
 pub use admin::{
     Audit, AuditSource, Certify, CertifyKeyUpgrade, CreateOrg, DirectoryNames, Grant, Invite,
     KeyGeneration, KeyHistory, ListOrgs, LogPolicies, LogPoliciesView, MembersOf,
-    MoveToPostQuantum, Remove, Reset, Rotate, SetRetention, SetSecondFactor, SignLogPolicy,
-    SuspendKey, VerifiedKey, VerifyAudit, WithdrawInvitation,
+    MoveToPostQuantum, Remove, RenewCertificate, Reset, Rotate, SetRetention, SetSecondFactor,
+    SignLogPolicy, SuspendKey, VerifiedKey, VerifyAudit, WithdrawInvitation,
 };
 pub use auth::{
     Accept, ChangePassword, EndSession, ExportRoot, Fingerprints, ImportRoot, Kit, KitView,
@@ -254,6 +254,8 @@ requests! {
     MoveToPostQuantum(MoveToPostQuantum) -> pli_client::PostQuantumProgress;
     /// Certifies an organisation admin's post-quantum key (platform admin).
     CertifyKeyUpgrade(CertifyKeyUpgrade) -> ();
+    /// Renews a member's certificate.
+    RenewCertificate(RenewCertificate) -> ();
     /// Every organisation.
     ListOrgs(ListOrgs) -> Vec<OrgSummary>;
     /// The log's policy in force and the one the relay is configured with.
@@ -339,6 +341,7 @@ impl Request {
             | Self::Rotate(_)
             | Self::MoveToPostQuantum(_)
             | Self::CertifyKeyUpgrade(_)
+            | Self::RenewCertificate(_)
             | Self::ListOrgs(_)
             | Self::LogPolicies(_)
             | Self::SignLogPolicy(_)

@@ -366,6 +366,10 @@ async fn handle(
             session()?.certify_key_upgrade(&r.org, &r.user).await?;
             answer(&r, &())
         }
+        Request::RenewCertificate(r) => {
+            session()?.renew_certificate(&r.org, &r.user).await?;
+            answer(&r, &())
+        }
         Request::ListOrgs(r) => answer(&r, &session()?.list_orgs().await?),
         Request::SetRetention(r) => {
             session()?.set_retention(&r.org, r.retention_days).await?;

@@ -88,6 +88,10 @@ pub struct MemberSummary {
     /// them), while no certificate holds its key yet.
     #[serde(default)]
     pub key_upgrade: Option<SignedObject>,
+    /// When their current certificate expires (milliseconds since the Unix epoch), as the
+    /// relay reads it: what the admin's page warns about (renewing verifies it).
+    #[serde(default)]
+    pub certificate_expires_at: Option<u64>,
 }
 
 /// `POST /api/orgs/{org}/members/{user}/certify`: the member's certificate, signed by an

@@ -317,11 +317,29 @@ impl Session {
     }
 
     /// A member's current certificate, verified to the root and held by the log as their
-    /// current one, not revoked.
+    /// current one, not revoked, not expired.
     pub(super) async fn certified_certificate(
         &self,
         org: &OrgId,
         member: &pli_api::messages::MemberSummary,
+    ) -> Result<UserCertificate, ClientError> {
+        self.logged_certificate(org, member, false).await
+    }
+
+    /// The same, expired or not (what a renewal starts from).
+    pub(super) async fn certified_certificate_even_expired(
+        &self,
+        org: &OrgId,
+        member: &pli_api::messages::MemberSummary,
+    ) -> Result<UserCertificate, ClientError> {
+        self.logged_certificate(org, member, true).await
+    }
+
+    async fn logged_certificate(
+        &self,
+        org: &OrgId,
+        member: &pli_api::messages::MemberSummary,
+        expired_too: bool,
     ) -> Result<UserCertificate, ClientError> {
         let signing = VerifyingKey::from_bytes(&key32(&member.keys.signing_key)?)?;
         let fingerprint = pli_crypto::sign::Fingerprint::of_signing_key(&signing).to_hex();
@@ -339,10 +357,11 @@ impl Session {
             .directory_log()
             .ok_or_else(|| ClientError::LogInconsistent("the log was not verified yet".into()))?;
         let signed = Signed::<pli_crypto::cert::UserCertificate>::from_wire(&chain.certificate)?;
-        directory
-            .check_person(&signed, now_ms())
-            .map_err(ClientError::KeyNotLatest)?;
-        Ok(cert)
+        match directory.check_person(&signed, now_ms()) {
+            Ok(_) => Ok(cert),
+            Err(pli_log::Mismatch::Expired) if expired_too => Ok(cert),
+            Err(mismatch) => Err(ClientError::KeyNotLatest(mismatch)),
+        }
     }
 
     /// Grants every organisation key generation this session holds to a certified member

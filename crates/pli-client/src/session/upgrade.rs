@@ -121,16 +121,26 @@ impl Session {
         self.certify_member_upgrade(org, member).await
     }
 
+    /// Renews an active member's certificate (same keys, two more years; the platform
+    /// authority renews an organisation's admins): before it expires, or after.
+    pub async fn renew_certificate(&self, org: &OrgId, user: &UserId) -> Result<(), ClientError> {
+        self.sync_log().await?;
+        let members = self.members(org).await?;
+        let member = members
+            .members
+            .iter()
+            .find(|m| m.user_id == *user && m.status == AccountStatus::Active)
+            .ok_or_else(|| ClientError::verification("no such certified member"))?;
+        let current = self.certified_certificate_even_expired(org, member).await?;
+        let key = current.encryption_key.clone();
+        self.certify_again(org, member, current, key).await
+    }
+
     async fn certify_member_upgrade(
         &self,
         org: &OrgId,
         member: &MemberSummary,
     ) -> Result<(), ClientError> {
-        let issuer = match (self.me.role, member.role) {
-            (Role::PlatformAdmin, Role::OrgAdmin) => self.root()?,
-            (Role::OrgAdmin, Role::Member) => &self.keys.signing,
-            _ => return Err(ClientError::verification("you cannot certify this member")),
-        };
         let wire = member
             .key_upgrade
             .as_ref()
@@ -148,9 +158,27 @@ impl Session {
                 "a member's request for a post-quantum key names someone else",
             ));
         }
+        self.certify_again(org, member, current, upgrade.encryption_key)
+            .await
+    }
+
+    /// Certifies `member`'s signing key again, `current` (their logged certificate) with
+    /// `key`: their post-quantum key, or the same key for a renewal.
+    async fn certify_again(
+        &self,
+        org: &OrgId,
+        member: &MemberSummary,
+        current: UserCertificate,
+        key: pli_crypto::keys::EncryptionKey,
+    ) -> Result<(), ClientError> {
+        let issuer = match (self.me.role, member.role) {
+            (Role::PlatformAdmin, Role::OrgAdmin) => self.root()?,
+            (Role::OrgAdmin, Role::Member) => &self.keys.signing,
+            _ => return Err(ClientError::verification("you cannot certify this member")),
+        };
         let now = now_ms().max(current.issued_at.saturating_add(1));
         let cert = UserCertificate {
-            encryption_key: upgrade.encryption_key,
+            encryption_key: key,
             issued_at: now,
             issuer: issuer.verifying_key().fingerprint(),
             expires_at: Some(now.saturating_add(pli_crypto::cert::VALIDITY_MS)),

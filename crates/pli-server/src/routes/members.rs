@@ -64,6 +64,7 @@ pub(super) async fn members(
             },
             granted_generations: granted,
             key_upgrade: super::upgrade::pending(&state, user).await?,
+            certificate_expires_at: super::upgrade::certificate_expiry(&state, user).await?,
         });
     }
     let invitations = state

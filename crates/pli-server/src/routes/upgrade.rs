@@ -6,7 +6,9 @@
 //! to [`put_key_upgrade`]. The relay checks the signature against the caller's current
 //! certificate (so that it stores only what the person asked), keeps both, and shows the
 //! request to the admins (`members.rs`), whose client verifies it again against the logged
-//! certificate before certifying the new key (`members::certify`, an active member).
+//! certificate before certifying the new key (`members::certify`, an active member). The
+//! same certification of an active member, with their current key, renews a certificate
+//! that expires.
 
 use axum::Extension;
 use axum::extract::State;
@@ -111,6 +113,22 @@ pub(super) async fn pending(
     let certified = KeyUpgrade::from_canonical(&row.upgrade.data)
         .is_ok_and(|u| u.encryption_key.to_bytes() == user.encryption_key);
     Ok((!certified).then(|| row.upgrade.to_wire()))
+}
+
+/// When an active person's current certificate expires, if it does.
+pub(super) async fn certificate_expiry(
+    state: &AppState,
+    user: &User,
+) -> Result<Option<u64>, ApiError> {
+    if user.status != AccountStatus::Active {
+        return Ok(None);
+    }
+    let Some(row) = state.store.current_user_certificate(&user.id).await? else {
+        return Ok(None);
+    };
+    Ok(UserCertificate::from_canonical(&row.certificate.data)
+        .ok()
+        .and_then(|cert| cert.expires_at))
 }
 
 /// What certifying an active member's signing key again must respect.

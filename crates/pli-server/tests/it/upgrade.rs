@@ -468,3 +468,94 @@ async fn a_platform_requiring_post_quantum_keys_refuses_an_x25519_generation() {
     assert_eq!(progress.rotated, Some(1));
     assert!(admin.session.org_keys[&1].identity.is_post_quantum());
 }
+
+/// Issue 9, renewing a certificate: the same rule certifies a member's signing key again
+/// with the same keys and a later expiry — even once it has expired. The admin's page
+/// reads the expiry from the member list; the log keeps the earlier certificate.
+#[tokio::test]
+async fn an_expired_certificate_is_renewed_with_the_same_keys() {
+    use pli_api::endpoints as ep;
+    use pli_api::messages::{CertificateChain, CertifyRequest};
+    use pli_crypto::cert::UserCertificate;
+    use pli_crypto::codec::Canonical as _;
+    use pli_crypto::sign::Signed;
+
+    let w = world(Backend::Sqlite).await;
+    let admin = &w.court_admin.session;
+    let greffier = w.greffier.session.me.user_id;
+    let fingerprint = w
+        .greffier
+        .session
+        .keys
+        .signing
+        .verifying_key()
+        .fingerprint()
+        .to_hex();
+    let chain: CertificateChain = admin
+        .client()
+        .fetch(&ep::Certificate {
+            fingerprint: fingerprint.clone(),
+        })
+        .await
+        .unwrap();
+    let cert = UserCertificate::from_canonical(&chain.certificate.data.0).unwrap();
+    // A certificate that expires in a second (as one issued two years ago would now).
+    let now = pli_server::now_ms();
+    let short = UserCertificate {
+        issued_at: now,
+        expires_at: Some(now + 1000),
+        ..cert.clone()
+    };
+    let request = CertifyRequest {
+        certificate: Signed::sign(&short, &admin.keys.signing).unwrap().to_wire(),
+        grants: Vec::new(),
+    };
+    admin
+        .client()
+        .submit(
+            &ep::Certify {
+                org: w.court,
+                user: greffier,
+            },
+            &request,
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    let listed = |members: pli_api::messages::Members| {
+        members
+            .members
+            .into_iter()
+            .find(|m| m.user_id == greffier)
+            .unwrap()
+    };
+    let before = listed(admin.members(&w.court).await.unwrap());
+    assert_eq!(before.certificate_expires_at, Some(now + 1000));
+
+    admin.renew_certificate(&w.court, &greffier).await.unwrap();
+    let after = listed(admin.members(&w.court).await.unwrap());
+    let renewed_until = after.certificate_expires_at.unwrap();
+    assert!(renewed_until > pli_server::now_ms() + pli_crypto::cert::VALIDITY_MS - 60_000);
+    assert_eq!(after.keys, before.keys, "the same keys");
+
+    let chain: CertificateChain = admin
+        .client()
+        .fetch(&ep::Certificate { fingerprint })
+        .await
+        .unwrap();
+    let renewed = Signed::<UserCertificate>::from_wire(&chain.certificate).unwrap();
+    admin.sync_log().await.unwrap();
+    let directory = admin.directory_log().unwrap();
+    assert!(
+        directory
+            .check_person(&renewed, pli_server::now_ms())
+            .is_ok()
+    );
+    let view = directory.current(&greffier).unwrap();
+    assert_eq!(
+        view.earlier_certificates.len(),
+        2,
+        "the first and the short one"
+    );
+    assert!(directory.refused().is_empty(), "{:?}", directory.refused());
+}

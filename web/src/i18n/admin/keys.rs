@@ -82,8 +82,8 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
     ),
     (
         "admin.keys.classic.help",
-        "Créée avant le passage aux clés post-quantiques (ML-KEM-768 + X25519)\u{a0}: ce qui lui est envoyé pourrait être lu un jour par un ordinateur quantique. Un renouvellement crée une clé post-quantique dès que tous les membres actifs du service ont des clés post-quantiques.",
-        "Made before the move to post-quantum keys (ML-KEM-768 + X25519): what is sent to it could one day be read by a quantum computer. A renewal makes a post-quantum key once every active member of the service has post-quantum keys.",
+        "Créée avant le passage aux clés post-quantiques (ML-KEM-768 + X25519)\u{a0}: ce qui lui est envoyé pourrait être lu un jour par un ordinateur quantique. Voir «\u{a0}Clés post-quantiques\u{a0}» plus bas\u{a0}: chaque membre y reçoit sa clé post-quantique, puis la clé du service est renouvelée en post-quantique.",
+        "Made before the move to post-quantum keys (ML-KEM-768 + X25519): what is sent to it could one day be read by a quantum computer. See “Post-quantum keys” below: each member gets their post-quantum key there, then the service key is renewed as post-quantum.",
     ),
     ("admin.keys.previous", "Ancienne", "Previous"),
     ("admin.keys.suspended", "Suspendue", "Suspended"),

@@ -1,5 +1,6 @@
-//! Strings of the move to post-quantum keys: the service's panel, the members' badges, the
-//! platform's certification of an organisation admin's new key.
+//! Strings of the move to post-quantum keys (the service's panel, the members' badges, the
+//! platform's certification of an organisation admin's new key) and of certificate
+//! renewal, which certifies a signing key again the same way.
 
 pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
     (
@@ -19,8 +20,8 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
     ),
     (
         "admin.pq.count",
-        "{ready} membre(s) actif(s) sur {active} ont une clé post-quantique certifiée\u{a0}; {asked} demande(s) à certifier.",
-        "{ready} of {active} active member(s) have a certified post-quantum key; {asked} request(s) to certify.",
+        "Membres actifs dont la clé post-quantique est certifiée\u{a0}: {ready} sur {active}. Demandes à certifier\u{a0}: {asked}.",
+        "Active members whose post-quantum key is certified: {ready} of {active}. Requests to certify: {asked}.",
     ),
     (
         "admin.pq.move",
@@ -81,5 +82,25 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
         "admin.pq.certified_admin",
         "Clé post-quantique de {name} certifiée.",
         "{name}'s post-quantum key certified.",
+    ),
+    (
+        "admin.certificate.expires",
+        "Certificat à renouveler avant le {date}",
+        "Certificate to renew before {date}",
+    ),
+    (
+        "admin.certificate.expired",
+        "Certificat expiré\u{a0}: ce membre ne reçoit plus les nouvelles clés du service",
+        "Certificate expired: this member no longer receives the service's new keys",
+    ),
+    (
+        "admin.certificate.renew",
+        "Renouveler le certificat",
+        "Renew the certificate",
+    ),
+    (
+        "admin.certificate.renewed",
+        "Certificat de {name} renouvelé pour deux ans (mêmes clés).",
+        "{name}'s certificate renewed for two years (same keys).",
     ),
 ];

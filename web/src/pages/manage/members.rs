@@ -43,10 +43,25 @@ enum Outcome {
     Certified(String),
     /// An organisation admin's post-quantum key, certified by the platform.
     CertifiedUpgrade(String),
+    /// A certificate renewed.
+    Renewed(String),
     /// Who, what the relay did, and the latest key generation when they left.
     Removed(String, Removed, Option<u32>),
     Reset(MemberSummary, InviteResponse),
     Withdrawn(String),
+}
+
+/// How long before a certificate expires the admin's page offers to renew it.
+const RENEW_WITHIN_MS: u64 = 60 * 24 * 3600 * 1000;
+
+/// Whom this page certifies, renews and removes: the platform its organisations' admins,
+/// an organisation's admin its members.
+fn removable_role(platform: bool) -> Role {
+    if platform {
+        Role::OrgAdmin
+    } else {
+        Role::Member
+    }
 }
 
 fn status_badge(status: AccountStatus) -> &'static str {
@@ -117,6 +132,10 @@ pub fn MembersPanel(
                     .call(crate::protocol::CertifyKeyUpgrade { org, user })
                     .await
                     .map(|()| Outcome::CertifiedUpgrade(member.display_name.clone())),
+                "renew" => gate
+                    .call(crate::protocol::RenewCertificate { org, user })
+                    .await
+                    .map(|()| Outcome::Renewed(member.display_name.clone())),
                 "remove" => {
                     let generation = members
                         .get_untracked()
@@ -206,6 +225,13 @@ pub fn MembersPanel(
             && m.role == Role::OrgAdmin
             && m.status == AccountStatus::Active
             && m.key_upgrade.is_some();
+        // A certificate that expires within [`RENEW_WITHIN_MS`] (or has), of someone this
+        // admin certifies: said, with the renewal beside it.
+        let expiry = m
+            .certificate_expires_at
+            .filter(|_| m.status == AccountStatus::Active && m.role == removable_role(platform))
+            .filter(|at| (*at as f64) < js_sys::Date::now() + RENEW_WITHIN_MS as f64);
+        let expired = expiry.is_some_and(|at| (at as f64) <= js_sys::Date::now());
         let key_badge = (m.status == AccountStatus::Active).then(|| {
             if m.key_upgrade.is_some() {
                 ("badge warning", key!("admin.pq.badge.asked"), "asked")
@@ -222,16 +248,18 @@ pub fn MembersPanel(
         let is_me = my_id == Some(m.user_id);
         // Who removes whom is who certified whom: the platform its organisations' admins,
         // an organisation admin its members.
-        let removable_role = if platform {
-            Role::OrgAdmin
-        } else {
-            Role::Member
-        };
-        let can_remove =
-            m.role == removable_role && m.status != pli_api::AccountStatus::Removed && !is_me;
+        let can_remove = m.role == removable_role(platform)
+            && m.status != pli_api::AccountStatus::Removed
+            && !is_me;
         let can_reset = !platform && m.status != AccountStatus::Removed && m.role == Role::Member;
-        let (for_certify, for_remove, for_reset, for_grant, for_upgrade) =
-            (m.clone(), m.clone(), m.clone(), m.clone(), m.clone());
+        let (for_certify, for_remove, for_reset, for_grant, for_upgrade, for_renew) = (
+            m.clone(),
+            m.clone(),
+            m.clone(),
+            m.clone(),
+            m.clone(),
+            m.clone(),
+        );
         let (name, email, role, status) =
             (m.display_name.clone(), m.email.clone(), m.role, m.status);
         let totp = m.totp_enabled;
@@ -263,6 +291,16 @@ pub fn MembersPanel(
                     </dl>
                     {key_badge.map(|(class, text, kind)| view! {
                         <span class=class data-testid=format!("member-key-{kind}-{}", m.email)>{move || t(text)}</span>
+                    })}
+                    {expiry.map(|at| {
+                        let text = if expired {
+                            t!("admin.certificate.expired")
+                        } else {
+                            fill(&t!("admin.certificate.expires"), &[("date", &i18n::datetime(at))])
+                        };
+                        view! {
+                            <br /><span class="badge warning" data-testid=format!("certificate-expiring-{}", m.email)>{text}</span>
+                        }
                     })}
                 </td>
                 <td data-label=move || t!("admin.members.generations")>
@@ -301,6 +339,15 @@ pub fn MembersPanel(
                             <button type="button" class="primary" data-testid=format!("certify-upgrade-{}", m.email)
                                 disabled=busy on:click=move |_| run("certify-upgrade", m.clone())>
                                 {move || t!("admin.pq.certify_admin")} {hidden_name()}
+                            </button>
+                        }
+                    })}
+                    {expiry.map(|_| {
+                        let m = for_renew.clone();
+                        view! {
+                            <button type="button" class="primary" data-testid=format!("renew-{}", m.email)
+                                disabled=busy on:click=move |_| run("renew", m.clone())>
+                                {move || t!("admin.certificate.renew")} {hidden_name()}
                             </button>
                         }
                     })}
@@ -394,6 +441,12 @@ pub fn MembersPanel(
                 view! { <p class="alert info">{move || fill(&t(key), &[("name", &name)])}</p> }
                     .into_any()
             }
+            Outcome::Renewed(name) => view! {
+                <p class="alert info" data-testid="certificate-renewed">
+                    {move || fill(&t!("admin.certificate.renewed"), &[("name", &name)])}
+                </p>
+            }
+            .into_any(),
             Outcome::CertifiedUpgrade(name) => view! {
                 <p class="alert info" data-testid="upgrade-certified">
                     {move || fill(&t!("admin.pq.certified_admin"), &[("name", &name)])}
