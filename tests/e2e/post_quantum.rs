@@ -62,20 +62,7 @@ async fn a_service_made_before_post_quantum_keys_moves_to_them_from_the_browser(
     .unwrap();
     let classic = cast.greffier.session.recipient_key(&org).await.unwrap();
     assert!(!classic.is_post_quantum());
-    let before = cast
-        .greffier
-        .session
-        .send(
-            &org,
-            vec![pli_client::FileInput::from_bytes(
-                "avant.pdf",
-                "application/pdf",
-                b"avant".to_vec(),
-            )],
-            &options("Avant"),
-        )
-        .await
-        .unwrap();
+    let before = send(&cast.greffier, &org, "avant").await;
 
     // The member's browser asks for their post-quantum key at login.
     let browser = Browser::open(&base, "post-quantum-member").await.unwrap();
@@ -174,20 +161,7 @@ async fn a_service_made_before_post_quantum_keys_moves_to_them_from_the_browser(
     // The court's next exchange is post-quantum; the member reads both.
     let latest = cast.greffier.session.recipient_key(&org).await.unwrap();
     assert!(latest.is_post_quantum() && latest.key.generation == 2);
-    let after = cast
-        .greffier
-        .session
-        .send(
-            &org,
-            vec![pli_client::FileInput::from_bytes(
-                "apres.pdf",
-                "application/pdf",
-                b"apres".to_vec(),
-            )],
-            &options("Après"),
-        )
-        .await
-        .unwrap();
+    let after = send(&cast.greffier, &org, "apres").await;
     let reader = log_in(&client, &member).await;
     for (id, bytes) in [(before, b"avant"), (after, b"apres")] {
         let received = reader.open(&id).await.unwrap();
@@ -208,6 +182,20 @@ async fn log_in(client: &Client, person: &Person) -> Session {
     )
     .await
     .unwrap()
+}
+
+/// `sender` sends `word` (as `<word>.pdf`, holding the word) to `org`.
+async fn send(sender: &Person, org: &pli_api::OrgId, word: &str) -> pli_api::ExchangeId {
+    let file = pli_client::FileInput::from_bytes(
+        &format!("{word}.pdf"),
+        "application/pdf",
+        word.as_bytes().to_vec(),
+    );
+    sender
+        .session
+        .send(org, vec![file], &options(word))
+        .await
+        .unwrap()
 }
 
 fn options(subject: &str) -> pli_client::SendOptions {

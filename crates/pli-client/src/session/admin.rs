@@ -364,16 +364,26 @@ impl Session {
         }
     }
 
+    /// A certified member of `org`, as the member list says, after reading the log (what
+    /// is done to them is then checked against it).
+    pub(super) async fn active_member(
+        &self,
+        org: &OrgId,
+        user: &UserId,
+    ) -> Result<pli_api::messages::MemberSummary, ClientError> {
+        self.sync_log().await?;
+        self.members(org)
+            .await?
+            .members
+            .into_iter()
+            .find(|m| m.user_id == *user && m.status == AccountStatus::Active)
+            .ok_or_else(|| ClientError::verification("no such certified member"))
+    }
+
     /// Grants every organisation key generation this session holds to a certified member
     /// who lacks them (a second admin, whom the platform certified without keys).
     pub async fn grant_keys(&self, org: &OrgId, user: &UserId) -> Result<(), ClientError> {
-        self.sync_log().await?;
-        let members = self.members(org).await?;
-        let member = members
-            .members
-            .iter()
-            .find(|m| m.user_id == *user && m.status == AccountStatus::Active)
-            .ok_or_else(|| ClientError::verification("no such certified member"))?;
+        let member = &self.active_member(org, user).await?;
         let recipient = self.certified_recipient(org, member).await?;
         let grants = self.grants_for(user, &recipient)?;
         self.client

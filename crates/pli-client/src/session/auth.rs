@@ -380,10 +380,9 @@ impl Session {
         session.refresh_keys().await?;
         session.sync_log().await?;
         // Moving to a post-quantum key never stands in the way of a login: if asking
-        // fails (the relay busy), the next login asks again.
-        if session.ask_for_post_quantum_key().await.is_ok() {
-            session.refresh_keys().await?;
-        }
+        // fails (the relay busy), the next login asks again. Nothing it asks for opens
+        // anything before an admin certifies it, so the keys just read stand.
+        let _ = session.ask_for_post_quantum_key().await;
         Ok(session)
     }
 
@@ -440,30 +439,21 @@ impl Session {
                 .1;
             // Granted to the bundle's key or to a later one (a post-quantum key asked for
             // since): each is tried.
-            let mut opened = None;
-            let mut failure = None;
+            let mut opened = Err(ClientError::verification("no key of mine opens a grant"));
             for identity in self.identities() {
-                match OrgKey::open_grant(
+                opened = OrgKey::open_grant(
                     &grant.wrapped.0,
                     &identity,
                     &org,
                     grant.generation,
                     &key_cert.public_key,
-                ) {
-                    Ok(key) => {
-                        opened = Some(key);
-                        break;
-                    }
-                    Err(error) => failure = Some(error),
+                )
+                .map_err(ClientError::from);
+                if opened.is_ok() {
+                    break;
                 }
             }
-            match (opened, failure) {
-                (Some(key), _) => {
-                    org_keys.insert(grant.generation, key);
-                }
-                (None, Some(error)) => return Err(error.into()),
-                (None, None) => {}
-            }
+            org_keys.insert(grant.generation, opened?);
         }
         Ok(org_keys)
     }

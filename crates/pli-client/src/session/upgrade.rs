@@ -111,26 +111,14 @@ impl Session {
     /// key cannot sign for them), then their signing key is certified again with the new
     /// key (an organisation's admin by the platform authority, with the root).
     pub async fn certify_key_upgrade(&self, org: &OrgId, user: &UserId) -> Result<(), ClientError> {
-        self.sync_log().await?;
-        let members = self.members(org).await?;
-        let member = members
-            .members
-            .iter()
-            .find(|m| m.user_id == *user && m.status == AccountStatus::Active)
-            .ok_or_else(|| ClientError::verification("no such certified member"))?;
+        let member = &self.active_member(org, user).await?;
         self.certify_member_upgrade(org, member).await
     }
 
     /// Renews an active member's certificate (same keys, two more years; the platform
     /// authority renews an organisation's admins): before it expires, or after.
     pub async fn renew_certificate(&self, org: &OrgId, user: &UserId) -> Result<(), ClientError> {
-        self.sync_log().await?;
-        let members = self.members(org).await?;
-        let member = members
-            .members
-            .iter()
-            .find(|m| m.user_id == *user && m.status == AccountStatus::Active)
-            .ok_or_else(|| ClientError::verification("no such certified member"))?;
+        let member = &self.active_member(org, user).await?;
         let current = self.certified_certificate_even_expired(org, member).await?;
         let key = current.encryption_key.clone();
         self.certify_again(org, member, current, key).await

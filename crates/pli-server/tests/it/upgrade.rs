@@ -65,10 +65,8 @@ async fn log_in_again(client: &Client, person: Person) -> Person {
     Person { session, ..person }
 }
 
-/// A Département made as before issue 10: admin and member with X25519 keys, an X25519
-/// first generation, an exchange the court sent to it.
-async fn classic_department(w: &World) -> (pli_api::OrgId, Person, Person, pli_api::ExchangeId) {
-    let client = &w.app.client;
+/// A new Département and its admin, certified, TOTP on, with X25519 keys; no key yet.
+async fn classic_admin(w: &World) -> (pli_api::OrgId, Person) {
     let org = w
         .platform
         .session
@@ -76,7 +74,7 @@ async fn classic_department(w: &World) -> (pli_api::OrgId, Person, Person, pli_a
         .await
         .unwrap();
     let mut admin = accept_classic(
-        client,
+        &w.app.client,
         &w.platform,
         &org,
         "admin@d91.test",
@@ -91,6 +89,14 @@ async fn classic_department(w: &World) -> (pli_api::OrgId, Person, Person, pli_a
         .unwrap();
     admin.session.refresh_keys().await.unwrap();
     admin.enable_totp().await;
+    (org, admin)
+}
+
+/// A Département made as before issue 10: admin and member with X25519 keys, an X25519
+/// first generation, an exchange the court sent to it.
+async fn classic_department(w: &World) -> (pli_api::OrgId, Person, Person, pli_api::ExchangeId) {
+    let client = &w.app.client;
+    let (org, mut admin) = classic_admin(w).await;
     assert_eq!(admin.session.rotate_org_key().await.unwrap(), 1);
     admin
         .session
@@ -423,28 +429,7 @@ async fn a_platform_requiring_post_quantum_keys_refuses_an_x25519_generation() {
     let mut w = world_on(app).await;
     assert_eq!(w.court_admin.session.rotate_org_key().await.unwrap(), 2);
     let client = w.app.client.clone();
-    let org = w
-        .platform
-        .session
-        .create_org(OrgKind::Departement, "Essonne — ASE", "D91-ASE")
-        .await
-        .unwrap();
-    let mut admin = accept_classic(
-        &client,
-        &w.platform,
-        &org,
-        "admin@d91.test",
-        "Admin Essonne",
-        Role::OrgAdmin,
-    )
-    .await;
-    w.platform
-        .session
-        .certify(&org, &admin.session.me.user_id)
-        .await
-        .unwrap();
-    admin.session.refresh_keys().await.unwrap();
-    admin.enable_totp().await;
+    let (org, mut admin) = classic_admin(&w).await;
     let refused = admin.session.rotate_org_key().await.unwrap_err();
     assert!(
         matches!(
