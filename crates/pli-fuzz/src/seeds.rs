@@ -7,19 +7,21 @@
 //! * [`generated`]: real objects, made the way Pli makes them with the fixtures' keys (a
 //!   small platform: organisations, an admin and a member certified to the root, an
 //!   organisation key, an envelope with its preview, a receipt, a manifest, key bundles,
-//!   revocations, the log policy, JSON request bodies carrying them, files encrypted to
-//!   the fixture identity). Deterministic: `pli-fuzz-seeds` wrote them into
+//!   revocations, the log policy, the member's key upgrade and later identities, JSON
+//!   request bodies carrying them and responses holding them, files encrypted to the
+//!   fixture identity). Deterministic: `pli-fuzz-seeds` wrote them into
 //!   `fuzz/seeds/`, where they stay as recorded objects even when the code that made them
 //!   changes.
 
 use pli_api::messages::{
     AcceptRequest, Attempts, CertifyRequest, CompleteExchange, CreateExchange, CreateOrg,
-    ErrorBody, ErrorDetail, ExchangeCreated, GrantUpload, InviteRequest, LogState, LoginRequest,
-    NewCredentials, ObjectProgress, PasskeyLoginBegin, PasskeyLoginRequest, PasskeyRegistration,
-    PasswordChange, PostReceipt, PreloginRequest, PublicKeys, PublishKey, ReauthRequest, Retention,
-    Revoke, SecondFactorPolicy, SetupRequest, TokenRequest, TotpCode,
+    ErrorBody, ErrorDetail, ExchangeCreated, GrantUpload, InviteRequest, KeyUpgradeRequest,
+    LogState, LoginRequest, Me, MemberSummary, Members, NewCredentials, ObjectProgress,
+    PasskeyLoginBegin, PasskeyLoginRequest, PasskeyRegistration, PasswordChange, PostReceipt,
+    PreloginRequest, PublicKeys, PublishKey, ReauthRequest, Retention, Revoke, SecondFactorPolicy,
+    SetupRequest, TokenRequest, TotpCode,
 };
-use pli_api::{Base64, ErrorCode, ExchangeId, OrgId, SecondFactor, UserId};
+use pli_api::{AccountStatus, Base64, ErrorCode, ExchangeId, OrgId, SecondFactor, UserId};
 use pli_crypto::age::{ArmorDecoder, EncryptSummary, Encryptor, HeaderParse, armor, parse_header};
 use pli_crypto::bundle::KeyBundle;
 use pli_crypto::cert::{
@@ -35,6 +37,7 @@ use pli_crypto::preview::Preview;
 use pli_crypto::receipt::Receipt;
 use pli_crypto::sign::{Signed, SigningKey};
 use pli_crypto::statement::{LogPolicy, Revocation, Revoked, SeenCheckpoint, WitnessKey};
+use pli_crypto::upgrade::{KeyUpgrade, LaterIdentities};
 use serde::Serialize;
 
 use crate::fixtures;
@@ -235,6 +238,9 @@ struct World {
     revocation_of_key: Revocation,
     policy: LogPolicy,
     seen: SeenCheckpoint,
+    /// The member's move to a post-quantum key (the key of `later`'s identity).
+    key_upgrade: KeyUpgrade,
+    later: LaterIdentities,
 }
 
 /// 2026-01-01, in milliseconds.
@@ -343,6 +349,10 @@ impl World {
             ),
             signing: member_key.clone(),
         };
+        // The member's new identity, once their account moves to a post-quantum key.
+        let upgraded = pli_crypto::age::AnyIdentity::Hybrid(
+            pli_crypto::age::HybridIdentity::from_bytes(&[0x64; 32])?,
+        );
         let classic_keys = UserKeys {
             encryption: pli_crypto::age::AnyIdentity::X25519(
                 pli_crypto::age::Identity::from_bytes([0x62; 32]),
@@ -489,6 +499,16 @@ impl World {
                 root: pli_crypto::sha256(b"tree"),
                 seen_at: NOW,
             },
+            key_upgrade: KeyUpgrade {
+                user_id: member_id,
+                org_id: court,
+                encryption_key: upgraded.to_recipient().into(),
+                issued_at: NOW + 86_400_000,
+            },
+            later: LaterIdentities {
+                user_id: member_id,
+                identities: vec![upgraded],
+            },
         })
     }
 
@@ -535,6 +555,8 @@ impl World {
             encoded("revocation-org-key", &self.revocation_of_key),
             encoded("log-policy", &self.policy),
             encoded("seen-checkpoint", &self.seen),
+            encoded("key-upgrade", &self.key_upgrade),
+            encoded("later-identities", &self.later),
             seed(
                 "encryption-seed",
                 fixtures::seed().to_bytes().as_slice().to_vec(),
@@ -650,6 +672,11 @@ impl World {
                     bytes(&|| self.admin.to_canonical()),
                 ]),
             ),
+            one(
+                "key upgrade",
+                "key-upgrade",
+                bytes(&|| self.key_upgrade.to_canonical()),
+            ),
         ]
     }
 
@@ -681,6 +708,8 @@ impl World {
             wrapped: Base64(wrapped),
         }];
         let envelope = signed(self.envelope.to_canonical(), &member);
+        let key_upgrade = signed(self.key_upgrade.to_canonical(), &member);
+        let later_identities = self.sealed_later_identities();
         let token = "c2V0dXAtdG9rZW4tMDEyMzQ1Njc4OQ".to_owned();
         let mut seeds = Vec::new();
         let mut add = |name: &str, value: &dyn erased::Json| {
@@ -851,6 +880,58 @@ impl World {
             },
         );
         add(
+            "KeyUpgradeRequest",
+            &KeyUpgradeRequest {
+                upgrade: key_upgrade.clone(),
+                later_identities: later_identities.clone(),
+            },
+        );
+        add(
+            "Me",
+            &Me {
+                user_id: self.member_id,
+                email: "jean.dupont@justice.example".to_owned(),
+                display_name: "Jean Dupont".to_owned(),
+                role: Role::Member,
+                status: AccountStatus::Active,
+                org_id: self.org.org_id,
+                org_name: self.org.name.clone(),
+                org_kind: self.org.kind,
+                totp_enabled: true,
+                totp_required: false,
+                key_bundle: credentials.key_bundle.clone(),
+                kdf: kdf.clone(),
+                root_key: Some(Base64(root.verifying_key().to_bytes().to_vec())),
+                seen_checkpoint: Some(signed(self.seen.to_canonical(), &member)),
+                key_upgrade: Some(key_upgrade.clone()),
+                later_identities: Some(later_identities),
+            },
+        );
+        add(
+            "Members",
+            &Members {
+                members: vec![MemberSummary {
+                    user_id: self.member_id,
+                    email: "jean.dupont@justice.example".to_owned(),
+                    display_name: "Jean Dupont".to_owned(),
+                    role: Role::Member,
+                    status: AccountStatus::Active,
+                    totp_enabled: true,
+                    keys: PublicKeys {
+                        signing_key: Base64(member.verifying_key().to_bytes().to_vec()),
+                        encryption_key: Base64(self.member.encryption_key.to_bytes().to_vec()),
+                    },
+                    granted_generations: vec![1],
+                    key_upgrade: Some(key_upgrade),
+                    certificate_expires_at: self.member.expires_at,
+                }],
+                invitations: Vec::new(),
+                generations: vec![1],
+                retention_days: 90,
+                second_factor: SecondFactor::Required,
+            },
+        );
+        add(
             "ErrorBody",
             &ErrorBody {
                 error: ErrorDetail {
@@ -890,6 +971,14 @@ impl World {
             },
         );
         seeds
+    }
+
+    /// A stand-in for the member's later identities sealed, as long as they are sealed
+    /// (`1 ‖ nonce ‖ canonical ‖ tag`): sealing draws a random nonce, and the seeds are
+    /// deterministic; the relay keeps these bytes without reading them.
+    fn sealed_later_identities(&self) -> Base64 {
+        let len = self.later.to_canonical().map_or(0, |bytes| bytes.len());
+        Base64(vec![0x74; 1 + 24 + len + 16])
     }
 }
 
@@ -933,12 +1022,14 @@ mod tests {
     fn the_generated_seeds_are_real_objects() {
         let canonical = generated("canonical");
         let names: Vec<&str> = canonical.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(canonical.len(), 22, "{names:?}");
+        assert_eq!(canonical.len(), 24, "{names:?}");
         for version_2 in [
             "user-certificate-member",
             "org-key-certificate",
             "org-key",
             "key-bundle",
+            "key-upgrade",
+            "later-identities",
         ] {
             let seed = canonical.iter().find(|s| s.name == version_2).unwrap();
             assert!(
@@ -973,7 +1064,34 @@ mod tests {
             world.member
         );
         assert!(root.verify_org_key(&org, &key, &admin).is_ok());
-        assert_eq!(generated("signed").len(), 13);
+        // The key upgrade verifies with the signing key of the member's certificate (and
+        // not their admin's), names them, and is to the key of their later identity,
+        // which seals and opens as `sealed_later_identities` stands in for.
+        let upgrade = Signed::sign(&world.key_upgrade, &fixtures::member()).unwrap();
+        assert_eq!(
+            upgrade.verify(&world.member.signing_key).unwrap(),
+            world.key_upgrade
+        );
+        assert!(upgrade.verify(&world.admin.signing_key).is_err());
+        assert_eq!(
+            (world.key_upgrade.user_id, world.key_upgrade.org_id),
+            (world.member.user_id, world.member.org_id)
+        );
+        assert!(world.key_upgrade.encryption_key.is_post_quantum());
+        assert_eq!(world.later.identities.len(), 1);
+        assert_eq!(
+            pli_crypto::keys::EncryptionKey::from(world.later.identities[0].to_recipient()),
+            world.key_upgrade.encryption_key
+        );
+        let sealed = world.later.seal(&fixtures::member()).unwrap();
+        assert_eq!(sealed.len(), world.sealed_later_identities().0.len());
+        let opened = LaterIdentities::open(&sealed, &fixtures::member(), &world.member_id);
+        assert_eq!(opened.unwrap().identities.len(), 1);
+        let json = generated("api_json");
+        for name in ["KeyUpgradeRequest", "Me", "Members"] {
+            assert!(json.iter().any(|s| s.name == name), "{name}");
+        }
+        assert_eq!(generated("signed").len(), 14);
         assert_eq!(generated("age_tamper").len(), 12);
         assert_eq!(generated("upload_headers").len(), 5);
         assert!(!cctv("age_header").is_empty());

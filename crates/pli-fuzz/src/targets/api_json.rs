@@ -16,15 +16,21 @@ use serde::de::DeserializeOwned;
 
 use super::property;
 
-/// Lists the types, in order, as `(name, check)`: request bodies first, then responses.
+/// Lists the types, in order, as `(name, check)`: request bodies first, then responses,
+/// then the request bodies added since (at the end, so that no index moves).
 macro_rules! json_types {
-    (requests: $($request:ty),* ; responses: $($response:ty),* $(,)?) => {
+    (
+        requests: $($request:ty),* ;
+        responses: $($response:ty),* ;
+        later requests: $($later:ty),* $(,)?
+    ) => {
         /// The types, by the input's first byte (modulo their number). Seeds name a type
         /// by its index: add new ones at the end. Each type's check says whether the text
         /// deserialized.
         pub const JSON_TYPES: &[(&str, fn(&[u8]) -> bool)] = &[
             $((stringify!($request), round_trip::<$request, true>),)*
             $((stringify!($response), round_trip::<$response, false>),)*
+            $((stringify!($later), round_trip::<$later, true>),)*
         ];
     };
 }
@@ -86,7 +92,10 @@ json_types! {
     ExchangeDetail,
     ObjectProgress,
     ExchangeSummary,
-    ErrorBody,
+    ErrorBody;
+    // Request bodies added after the responses (seeds and corpora name types by index).
+    later requests:
+    KeyUpgradeRequest,
 }
 
 /// The `api_json` target.

@@ -1,7 +1,8 @@
 //! `canonical`: every canonical decoder of `pli-crypto` on the same input —
 //! certificates (organisation, person, organisation key), the envelope, the receipt, the
 //! manifest, the preview, the key bundle, the key grant's organisation key, the
-//! revocation, the log policy, the seen checkpoint — and the encryption seed's decoder.
+//! revocation, the log policy, the seen checkpoint, the key upgrade, the later identities
+//! — and the encryption seed's decoder.
 //!
 //! * One value, one encoding: whatever decodes encodes back to exactly its input (the one
 //!   exception, written on purpose: a version 1 key bundle, which ends before the
@@ -19,6 +20,7 @@ use pli_crypto::manifest::Manifest;
 use pli_crypto::preview::Preview;
 use pli_crypto::receipt::Receipt;
 use pli_crypto::statement::{LogPolicy, Revocation, SeenCheckpoint};
+use pli_crypto::upgrade::{KeyUpgrade, LaterIdentities};
 
 use super::property;
 
@@ -45,6 +47,8 @@ pub(crate) fn accepted(data: &[u8]) -> usize {
         round_trip::<Revocation>(data),
         round_trip::<LogPolicy>(data),
         round_trip::<SeenCheckpoint>(data),
+        round_trip::<KeyUpgrade>(data),
+        round_trip::<LaterIdentities>(data),
         seed(data),
     ];
     accepted.iter().filter(|ok| **ok).count()

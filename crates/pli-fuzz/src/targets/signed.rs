@@ -11,6 +11,10 @@
 //!   bytes; what it accepts, it refuses with another key, a malleated signature (`s + ℓ`)
 //!   or a byte of the data changed. The JSON wire form carries the same bytes and
 //!   signature back.
+//! * A key upgrade is the same, signed by the person's own signing key (the fixture
+//!   member's, whose certificate names it): the other key it must be refused with is
+//!   their admin's, who cannot ask for a key in their name; and what verifies is to a
+//!   post-quantum key.
 //! * Chains: an admin's certificate the root signed is accepted only if it decodes, names
 //!   the root as issuer and is not a member's; a member's, only with its admin's
 //!   certificate, an admin of the same organisation whose key signed it and is named as
@@ -27,6 +31,7 @@ use pli_crypto::envelope::Envelope;
 use pli_crypto::receipt::Receipt;
 use pli_crypto::sign::{Signed, SigningKey};
 use pli_crypto::statement::{LogPolicy, Revocation, SeenCheckpoint};
+use pli_crypto::upgrade::KeyUpgrade;
 
 use super::property;
 use crate::fixtures;
@@ -45,6 +50,7 @@ pub const SIGNED_MODES: &[&str] = &[
     "chain: admin",
     "chain: member and admin",
     "chain: org, org key and admin",
+    "key upgrade",
 ];
 
 /// The `signed` target.
@@ -63,7 +69,8 @@ pub fn signed(data: &[u8]) {
         7 => one::<SeenCheckpoint>(payload),
         8 => admin(payload),
         9 => member(payload),
-        _ => org_key(payload),
+        10 => org_key(payload),
+        _ => key_upgrade(payload),
     }
 }
 
@@ -72,9 +79,31 @@ fn sign<T>(data: &[u8], key: &SigningKey) -> Signed<T> {
     Signed::from_parts(data.to_vec(), key.sign(data))
 }
 
+/// `data` signed by the fixture signer, which no certificate names.
 fn one<T: Canonical + PartialEq + Debug>(data: &[u8]) {
-    let key = fixtures::signer();
-    let signed = sign::<T>(data, &key);
+    one_signed_by::<T>(data, &fixtures::signer(), &fixtures::stranger());
+}
+
+/// A key upgrade, signed by the person whose certificate names the key (the fixture
+/// member), refused with their admin's key.
+fn key_upgrade(data: &[u8]) {
+    if let Some(upgrade) =
+        one_signed_by::<KeyUpgrade>(data, &fixtures::member(), &fixtures::admin())
+    {
+        property(upgrade.encryption_key.is_post_quantum(), || {
+            format!("a key upgrade to a key that is not post-quantum: {upgrade:?}")
+        });
+    }
+}
+
+/// `data` signed by `key`, checked as the module says (`other` is the key it must be
+/// refused with); what verification accepted, if it did.
+fn one_signed_by<T: Canonical + PartialEq + Debug>(
+    data: &[u8],
+    key: &SigningKey,
+    other: &SigningKey,
+) -> Option<T> {
+    let signed = sign::<T>(data, key);
     let verified = signed.verify(&key.verifying_key());
     let decoded = T::from_canonical(data);
     property(verified == decoded, || {
@@ -91,10 +120,10 @@ fn one<T: Canonical + PartialEq + Debug>(data: &[u8]) {
     // What is accepted with its signature is refused with any other (each check costs a
     // verification: done only for bytes that decode, which is where they matter).
     if verified.is_ok() {
-        let stranger = fixtures::stranger().verifying_key();
-        property(signed.verify(&stranger) == Err(Error::BadSignature), || {
-            "verified with another key".to_owned()
-        });
+        property(
+            signed.verify(&other.verifying_key()) == Err(Error::BadSignature),
+            || "verified with another key".to_owned(),
+        );
         let forged = Signed::<T>::from_parts(data.to_vec(), malleated(signed.signature()));
         property(
             forged.verify(&key.verifying_key()) == Err(Error::BadSignature),
@@ -119,6 +148,7 @@ fn one<T: Canonical + PartialEq + Debug>(data: &[u8]) {
     property(back.as_ref() == Ok(&signed), || {
         format!("the wire form does not carry the signed object back: {back:?}")
     });
+    verified.ok()
 }
 
 /// One bit of the signature flipped (which one depends on the data).
