@@ -18,8 +18,8 @@ use pli_api::messages::{
     ErrorBody, ErrorDetail, ExchangeCreated, GrantUpload, InviteRequest, KeyUpgradeRequest,
     LogState, LoginRequest, Me, MemberSummary, Members, NewCredentials, ObjectProgress,
     PasskeyLoginBegin, PasskeyLoginRequest, PasskeyRegistration, PasswordChange, PostReceipt,
-    PreloginRequest, PublicKeys, PublishKey, ReauthRequest, Retention, Revoke, SecondFactorPolicy,
-    SetupRequest, TokenRequest, TotpCode,
+    PreloginRequest, PublicKeys, PublishKey, ReauthRequest, ResetRequest, Retention, Revoke,
+    SecondFactorPolicy, SetupRequest, TokenRequest, TotpCode,
 };
 use pli_api::{AccountStatus, Base64, ErrorCode, ExchangeId, OrgId, SecondFactor, UserId};
 use pli_crypto::age::{ArmorDecoder, EncryptSummary, Encryptor, HeaderParse, armor, parse_header};
@@ -887,6 +887,12 @@ impl World {
             },
         );
         add(
+            "ResetRequest",
+            &ResetRequest {
+                clear_second_factor: true,
+            },
+        );
+        add(
             "Me",
             &Me {
                 user_id: self.member_id,
@@ -1088,7 +1094,7 @@ mod tests {
         let opened = LaterIdentities::open(&sealed, &fixtures::member(), &world.member_id);
         assert_eq!(opened.unwrap().identities.len(), 1);
         let json = generated("api_json");
-        for name in ["KeyUpgradeRequest", "Me", "Members"] {
+        for name in ["KeyUpgradeRequest", "ResetRequest", "Me", "Members"] {
             assert!(json.iter().any(|s| s.name == name), "{name}");
         }
         assert_eq!(generated("signed").len(), 14);

@@ -96,6 +96,7 @@ json_types! {
     // Request bodies added after the responses (seeds and corpora name types by index).
     later requests:
     KeyUpgradeRequest,
+    ResetRequest,
 }
 
 /// The `api_json` target.
