@@ -44,7 +44,7 @@ pub struct NewCredentials {
 pub struct PublicKeys {
     /// Ed25519 (32 bytes).
     pub signing_key: Base64,
-    /// X25519 (32 bytes).
+    /// MLKEM768-X25519 (1,216 bytes), or X25519 (32 bytes) for keys made before.
     pub encryption_key: Base64,
 }
 
