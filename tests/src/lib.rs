@@ -20,7 +20,8 @@ use anyhow::{Context as _, bail};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 
-pub mod cast;
+/// The people the journeys start from (shared with the chaos driver).
+pub use pli_chaos::cast;
 
 pub use pli_server::testing::{Backend, TestServer};
 

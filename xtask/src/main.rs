@@ -13,10 +13,13 @@
 //!   them).
 //! * `cargo xtask fuzz [TARGET...] [--runs N | --seconds S]`: the fuzz targets under
 //!   libFuzzer (nightly, cargo-fuzz), with executions and crashes per target.
+//! * `cargo xtask chaos [--kills N] [--db sqlite|postgres|both] [--seed S]`: the release
+//!   relay killed with SIGKILL at random moments under concurrent clients, the
+//!   invariants checked after every restart, a table of counts per database.
 //!
 //! Modules: [`cmd`] runs commands and echoes them, [`deps`] installs what the steps need,
 //! [`tidy`] holds the source checks, [`pg`] the throwaway database, [`web`], [`dev`],
-//! [`test`], [`bench`] and [`fuzz`] the commands.
+//! [`test`], [`bench`], [`fuzz`] and [`chaos`] the commands.
 
 #![allow(
     clippy::print_stdout,
@@ -25,6 +28,7 @@
 )]
 
 mod bench;
+mod chaos;
 mod cmd;
 mod deps;
 mod dev;
@@ -69,6 +73,13 @@ COMMANDS:
                     by default, and print executions and crashes per target. Needs the
                     nightly toolchain (installed with rustup if missing) and cargo-fuzz
                     (installed into target/tools); `test` never does
+    chaos [--kills N] [--db sqlite|postgres|both] [--seed S]
+                    Build the relay and the chaos driver (release), kill the relay with
+                    SIGKILL at N random moments (200 by default; some aimed at part
+                    writes, completion, receipts, a key rotation, a purge) while
+                    concurrent clients send and receive, restart it each time and check
+                    the invariants; on PostgreSQL also restart the database under load.
+                    Prints a table of counts per database; fails naming a broken invariant
     help            Print this help
 
 Missing Debian packages are installed with apt-get when running as root; otherwise the
@@ -117,6 +128,7 @@ fn run(args: &[String]) -> Result<()> {
         }
         "bench" => bench::run(&Workspace::locate()?, rest),
         "fuzz" => fuzz::run(&Workspace::locate()?, rest),
+        "chaos" => chaos::run(&Workspace::locate()?, rest),
         "web" => web::run(&Workspace::locate()?, rest),
         "dev" => dev::run(&Workspace::locate()?, rest),
         "help" | "-h" | "--help" => {

@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
@@ -25,6 +25,7 @@ use pli_api::messages::{
     ExchangeSummary, ObjectProgress,
 };
 use pli_api::{ExchangeId, OrgId};
+use pli_chaos::Rng;
 use pli_client::{Client, ClientError, Session};
 use pli_crypto::age::{encrypt_to_vec, encrypted_len_to};
 use pli_crypto::codec::Canonical as _;
@@ -53,7 +54,7 @@ const DEFAULT_KILLS: usize = 200;
 const UPLOADERS: usize = 3;
 
 /// The relay's server key, the same at every start (it seals the TOTP secrets).
-const SERVER_KEY: [u8; 32] = [42; 32];
+const SERVER_KEY: [u8; 32] = pli_chaos::relay::SERVER_KEY;
 
 /// The relay's part size (`routes::exchanges::PART_SIZE`).
 const PART_SIZE: u64 = 16 * 1024 * 1024;
@@ -72,7 +73,7 @@ async fn a_relay_killed_mid_upload_loses_nothing_acknowledged() {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(DEFAULT_KILLS);
-    let mut rng = Rng::seeded("a_relay_killed_mid_upload_loses_nothing_acknowledged");
+    let mut rng = seeded("a_relay_killed_mid_upload_loses_nothing_acknowledged");
     let dir = tempfile::tempdir().unwrap();
     let mut relay = Relay::new(dir.path());
     relay.start().await;
@@ -245,130 +246,53 @@ async fn a_relay_killed_mid_upload_loses_nothing_acknowledged() {
 }
 
 /// The relay binary, run as a process of its own on one data folder, killed with SIGKILL
-/// and started again on the same folder, port and server key. Its logs go to
-/// `relay.log` in the folder, printed when a test fails.
-struct Relay {
-    dir: PathBuf,
-    port: u16,
-    child: Option<Child>,
-}
+/// and started again on the same folder, port and server key (`pli_chaos::relay`, which
+/// `cargo xtask chaos` drives too). Its logs go to `relay.log` in the folder, printed
+/// when a test fails.
+struct Relay(pli_chaos::relay::Relay);
 
 impl Relay {
     fn new(dir: &Path) -> Self {
-        let port = pli_testkit::free_port().unwrap();
-        Self {
-            dir: dir.to_owned(),
-            port,
-            child: None,
-        }
+        let binary = Path::new(env!("CARGO_BIN_EXE_pli-server"));
+        Self(pli_chaos::relay::Relay::new(binary, dir, None).unwrap())
     }
 
     fn base(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        self.0.base()
     }
 
     /// Starts the binary, with the configuration file `config` if any.
     fn spawn(&mut self, config: Option<&Path>) {
-        assert!(self.child.is_none(), "the relay is already running");
-        let append = |name: &str| {
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(self.dir.join(name))
-                .unwrap()
-        };
-        let mut command = pli_testkit::relay_command(
-            Path::new(env!("CARGO_BIN_EXE_pli-server")),
-            self.port,
-            &self.dir,
-        );
-        if let Some(config) = config {
-            command.env("PLI_CONFIG", config);
-        }
-        command
-            .env("PLI_SERVER_KEY", STANDARD.encode(SERVER_KEY))
-            .stdout(append("relay.out"))
-            .stderr(append("relay.log"));
-        self.child = Some(command.spawn().unwrap());
+        self.0.spawn(config).unwrap();
     }
 
     /// Kills the relay the moment `path` no longer exists, or after `patience`; whether it
     /// was gone.
     async fn kill_when_gone(&mut self, path: &Path, patience: Duration) -> bool {
-        let mut child = self.child.take().expect("the relay is not running");
-        let watched = path.to_owned();
-        joined(tokio::task::spawn_blocking(move || {
-            let deadline = Instant::now() + patience;
-            while watched.exists() && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_micros(20));
-            }
-            child.kill().unwrap();
-            child.wait().unwrap();
-            !watched.exists()
-        }))
-        .await
+        self.0.kill_when_gone(path, patience).await.unwrap()
     }
 
     /// Starts the binary and waits until it answers `/healthz`.
     async fn start(&mut self) {
-        self.spawn(None);
-        let http = reqwest::Client::new();
-        let url = format!("{}/healthz", self.base());
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(response) = http.get(&url).send().await
-                && response.status().is_success()
-            {
-                return;
-            }
-            if let Some(child) = self.child.as_mut()
-                && let Some(status) = child.try_wait().unwrap()
-            {
-                self.child = None;
-                panic!("the relay exited at start ({status}):\n{}", self.log_tail());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the relay did not start within 30 s:\n{}",
-                self.log_tail()
-            );
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
+        self.0.start(None).await.unwrap();
     }
 
-    /// SIGKILL (what `Child::kill` sends on unix), and waits for the process to be gone.
+    /// SIGKILL, and waits for the process to be gone.
     fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            child.kill().unwrap();
-            child.wait().unwrap();
-        }
+        self.0.kill().unwrap();
     }
 
     /// The one-time set-up token the relay printed at its first start.
     fn setup_token(&self) -> String {
-        let out = std::fs::read_to_string(self.dir.join("relay.out")).unwrap();
-        let (_, rest) = out
-            .split_once("#/setup/")
-            .expect("the relay printed no set-up link");
-        rest.split_whitespace().next().unwrap().to_owned()
-    }
-
-    fn log_tail(&self) -> String {
-        let log = std::fs::read_to_string(self.dir.join("relay.log")).unwrap_or_default();
-        let start = log.len().saturating_sub(6000);
-        let start = (start..log.len())
-            .find(|i| log.is_char_boundary(*i))
-            .unwrap_or(log.len());
-        log[start..].to_owned()
+        self.0.setup_token().unwrap()
     }
 }
 
 impl Drop for Relay {
     #[allow(clippy::print_stderr, reason = "a failing test shows the relay's logs")]
     fn drop(&mut self) {
-        self.kill();
         if std::thread::panicking() {
-            eprintln!("--- the relay's last log lines ---\n{}", self.log_tail());
+            eprintln!("--- the relay's last log lines ---\n{}", self.0.log_tail());
         }
     }
 }
@@ -685,7 +609,7 @@ fn age_files(dir: &Path, age: Duration) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_relay_killed_while_purging_an_upload_never_delivers_it_without_its_parts() {
     let mut rng =
-        Rng::seeded("a_relay_killed_while_purging_an_upload_never_delivers_it_without_its_parts");
+        seeded("a_relay_killed_while_purging_an_upload_never_delivers_it_without_its_parts");
     let dir = tempfile::tempdir().unwrap();
     let purge_now = dir.path().join("purge-now.toml");
     std::fs::write(&purge_now, "[limits]\nabandoned_upload_hours = 0\n").unwrap();
@@ -1046,7 +970,7 @@ async fn a_full_disk_refuses_parts_with_507_and_recovers() {
         )
         .await
         .unwrap();
-    let mut rng = Rng::seeded("a_full_disk_refuses_parts_with_507_and_recovers");
+    let mut rng = seeded("a_full_disk_refuses_parts_with_507_and_recovers");
     let sender = Sender::new(&mut w.caseworker, w.court).await;
     let client = w.caseworker.session.client().clone();
     let mut parcel = sender.parcel(&mut rng, &[1 << 20]);
@@ -1242,7 +1166,7 @@ async fn postgres_restarted_under_load_answers_503_and_recovers() {
     // The harness's SQLite set-up, pointed at the private cluster instead.
     let app = spawn_app_with(Backend::Sqlite, move |config| config.database_url = url).await;
     let mut w = world_on(app).await;
-    let mut rng = Rng::seeded("postgres_restarted_under_load_answers_503_and_recovers");
+    let mut rng = seeded("postgres_restarted_under_load_answers_503_and_recovers");
     let sender = Arc::new(Sender::new(&mut w.caseworker, w.court).await);
     let load = Arc::new(Load::default());
     let stop = Arc::new(AtomicBool::new(false));
@@ -1390,7 +1314,7 @@ async fn fifty_uploads_and_two_hundred_downloads_at_once() {
     let mut w =
         world_on(spawn_app_with(Backend::Sqlite, |c| c.limits.uploads_per_account = 50).await)
             .await;
-    let mut rng = Rng::seeded("fifty_uploads_and_two_hundred_downloads_at_once");
+    let mut rng = seeded("fifty_uploads_and_two_hundred_downloads_at_once");
     let sender = Arc::new(Sender::new(&mut w.caseworker, w.court).await);
     let load = Arc::new(Load::default());
     let client = w.caseworker.session.client().clone();
@@ -1465,44 +1389,19 @@ async fn fifty_uploads_and_two_hundred_downloads_at_once() {
 
 // ----- shared helpers ----------------------------------------------------------------------
 
-/// A small deterministic generator (xorshift64*).
-struct Rng(u64);
-
-impl Rng {
-    /// Seeded from `PLI_FAULT_SEED` or the clock; the seed is printed.
-    #[allow(
-        clippy::print_stderr,
-        reason = "a failing run must say how to replay it"
-    )]
-    fn seeded(test: &str) -> Self {
-        let seed = std::env::var("PLI_FAULT_SEED")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(pli_server::now_ms);
-        eprintln!("{test}: seed {seed} (PLI_FAULT_SEED={seed} replays it)");
-        Self::new(seed)
-    }
-
-    fn new(seed: u64) -> Self {
-        Self(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    /// A number in `0..n`.
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    /// A generator of its own, for another task.
-    fn fork(&mut self) -> Self {
-        Self::new(self.next())
-    }
+/// The generator of a test (`pli_chaos::Rng`), seeded from `PLI_FAULT_SEED` or the
+/// clock; the seed is printed.
+#[allow(
+    clippy::print_stderr,
+    reason = "a failing run must say how to replay it"
+)]
+fn seeded(test: &str) -> Rng {
+    let seed = std::env::var("PLI_FAULT_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(pli_server::now_ms);
+    eprintln!("{test}: seed {seed} (PLI_FAULT_SEED={seed} replays it)");
+    Rng::new(seed)
 }
 
 /// What a sender's software needs to prepare exchanges: their session (ids, signing key)
@@ -1546,7 +1445,7 @@ impl Sender {
             vec![encrypted_len_to(std::slice::from_ref(&self.recipient), manifest_len).unwrap()];
         sizes.extend(objects[1..].iter().map(|o| o.len() as u64));
         Parcel {
-            idempotency_key: format!("fault-{:016x}{:016x}", rng.next(), rng.next()),
+            idempotency_key: format!("fault-{:016x}{:016x}", rng.next_u64(), rng.next_u64()),
             request: CreateExchange {
                 recipient_org_id: self.recipient_org,
                 recipient_generation: self.generation,

@@ -16,6 +16,7 @@
 mod authority;
 mod authz;
 mod canary;
+mod chaos;
 mod faults;
 mod harness;
 mod listing;

@@ -1,6 +1,7 @@
-//! The people of the browser journeys, set up through the relay's HTTP API by the native
-//! client (the same crypto crate the browser runs): journey 1 does the set-up by hand in
-//! the browser; the other journeys start from a platform where it is already done.
+//! The people of a test platform, set up through the relay's HTTP API by the native
+//! client (the same crypto crate the browser runs): the browser journeys start from it
+//! (journey 1 does the set-up by hand in the browser instead), and so does the chaos
+//! driver.
 
 use anyhow::Context as _;
 use pli_api::OrgId;
