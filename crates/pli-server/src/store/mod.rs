@@ -54,15 +54,7 @@ impl From<sqlx::Error> for StoreError {
                 Self::Conflict("already exists".into())
             }
             sqlx::Error::Database(db) => {
-                let code = db.code().unwrap_or_default();
-                // PostgreSQL: connection exceptions (08…), shutting down (57P0…), too many
-                // connections (53300); SQLite: busy (5) and locked (6).
-                if code.starts_with("08")
-                    || code.starts_with("57P0")
-                    || code == "53300"
-                    || code == "5"
-                    || code == "6"
-                {
+                if retryable(&db.code().unwrap_or_default()) {
                     Self::Unavailable(error.to_string())
                 } else {
                     Self::Other(error.to_string())
@@ -71,6 +63,22 @@ impl From<sqlx::Error> for StoreError {
             _ => Self::Other(error.to_string()),
         }
     }
+}
+
+/// Whether a database error code means "nothing was done, try again": PostgreSQL's
+/// connection exceptions (08…), shutting down (57P0…), too many connections (53300), and
+/// a transaction rolled back whole by a deadlock (40P01) or a serialization failure
+/// (40001); SQLite's busy (5) and locked (6). The relay answers these 503 with
+/// Retry-After, and clients send the request again.
+///
+/// Deadlocks: `cargo xtask chaos` (issue 11) found one on PostgreSQL — a read receipt
+/// and a completion between the same two organisations took both organisations' audit
+/// chains in opposite orders (fixed: every handler takes the sender's first) — which
+/// was answered 500. A deadlock left elsewhere is now a retry, not a failure.
+fn retryable(code: &str) -> bool {
+    code.starts_with("08")
+        || code.starts_with("57P0")
+        || matches!(code, "53300" | "40P01" | "40001" | "5" | "6")
 }
 
 /// Shorthand for store results.
@@ -284,4 +292,19 @@ pub(crate) fn get_opt_id<K>(row: &AnyRow, column: &str) -> StoreResult<Option<pl
             .map_err(|_| StoreError::Other(format!("bad id in column {column}")))
     })
     .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::retryable;
+
+    #[test]
+    fn a_deadlock_or_a_database_going_away_is_retried_and_nothing_else() {
+        for code in ["40P01", "40001", "08006", "57P01", "53300", "5", "6"] {
+            assert!(retryable(code), "{code}");
+        }
+        for code in ["23505", "42P01", "22P02", "", "1"] {
+            assert!(!retryable(code), "{code}");
+        }
+    }
 }

@@ -386,24 +386,20 @@ pub(in crate::routes) async fn post_receipt(
     if tx.insert_receipt(&row, now).await? {
         let actor = Some(auth.user_id());
         let id_text = exchange.id.to_string();
-        tx.audit(AuditEvent {
-            chain: Chain::Org(exchange.recipient_org_id),
-            at: now,
-            actor,
-            action: Action::ExchangeRead,
-            object_id: id_text.clone(),
-            detail: "{}".to_owned(),
-        })
-        .await?;
-        tx.audit(AuditEvent {
-            chain: Chain::Org(exchange.sender_org_id),
-            at: now,
-            actor,
-            action: Action::ExchangeRead,
-            object_id: id_text.clone(),
-            detail: "{}".to_owned(),
-        })
-        .await?;
+        // The sender's chain first, then the recipient's, as `complete` and the purge
+        // take them: in the other order, a receipt and a completion between the same two
+        // organisations deadlocked on PostgreSQL (found by `cargo xtask chaos`, issue 11).
+        for org in [exchange.sender_org_id, exchange.recipient_org_id] {
+            tx.audit(AuditEvent {
+                chain: Chain::Org(org),
+                at: now,
+                actor,
+                action: Action::ExchangeRead,
+                object_id: id_text.clone(),
+                detail: "{}".to_owned(),
+            })
+            .await?;
+        }
         tx.append_event(
             &exchange.sender_org_id,
             now,
