@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use pli_api::{ExchangeId, OrgId};
+use pli_api::{ErrorCode, ExchangeId, OrgId};
 use pli_client::{ClientError, FileInput, Phase, Progress, Received, SendOptions, Session};
 use pli_crypto::manifest::Category;
 use sha2::{Digest as _, Sha256};
@@ -296,6 +296,22 @@ pub(crate) async fn send(
             resume(shared, session, sealed, &files, &acked).await?;
             Ok(Some(known))
         }
+        Err(
+            ClientError::KeyNotLatest(_)
+            | ClientError::Api {
+                code: ErrorCode::StaleKeyGeneration,
+                ..
+            },
+        ) if known.is_none() => {
+            // Refused before anything was created because the recipient's key changed
+            // meanwhile: a rotation landing between the log's read and the directory's
+            // (the certificate served is not in the log the session verified), or between
+            // reading the key and creating the exchange (the relay answers 409
+            // `stale_key_generation`). Counted, and a new send starts.
+            shared.counts().sends_refused_key_change += 1;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            Ok(None)
+        }
         Err(error) => Err(format!(
             "a send to a relay that is up was refused (every send must complete): {error}"
         )),
@@ -398,9 +414,20 @@ async fn receive(shared: &Shared, session: &mut Session) -> Result<usize, Stop> 
         .inbox_page(query)
         .await
         .map_err(|e| stop(&e, || "the inbox".into()))?;
+    // The unread rows, and the exchanges this recipient opened but whose receipt's
+    // answer a kill cut (the relay may have recorded it: then they are no longer
+    // unread, and the receipt is sent again).
+    let mut ids: Vec<ExchangeId> = page.exchanges.iter().map(|row| row.exchange_id).collect();
+    let cut: Vec<ExchangeId> = shared
+        .ledger()
+        .sends
+        .iter()
+        .filter(|(id, s)| s.delivered && s.verified && !s.receipt && !ids.contains(id))
+        .map(|(id, _)| *id)
+        .collect();
+    ids.extend(cut);
     let mut done = 0;
-    for row in page.exchanges {
-        let id = row.exchange_id;
+    for id in ids {
         if shared.ledger().sends.get(&id).is_none_or(|s| s.receipt) {
             continue;
         }

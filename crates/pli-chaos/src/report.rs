@@ -79,6 +79,10 @@ pub struct Counts {
     /// created), or a kill cut the creation's answer (the upload stays until it is
     /// purged as abandoned).
     pub creations_unanswered: u64,
+    /// Sends refused before anything was created because the recipient's key changed
+    /// meanwhile (the client's `KeyNotLatest`, or the relay's `stale_key_generation` at
+    /// creation); a new send follows.
+    pub sends_refused_key_change: u64,
     /// Uploads the driver gave up on purpose before the purge rounds.
     pub abandoned: u64,
     /// Parts the relay acknowledged with a 2xx (upload progress reports).
@@ -169,7 +173,7 @@ impl fmt::Display for Report {
         writeln!(f)?;
         writeln!(f, "| counted | count |")?;
         writeln!(f, "|---|---:|")?;
-        let rows: [(&str, u64); 25] = [
+        let rows: [(&str, u64); 26] = [
             ("restarts after a kill", c.restarts),
             ("PostgreSQL restarts under load", c.postgres_restarts),
             ("sends completed at the first try", c.sends_completed),
@@ -182,6 +186,10 @@ impl fmt::Display for Report {
             (
                 "sends cut before their plan (relay down, or creation's answer lost)",
                 c.creations_unanswered,
+            ),
+            (
+                "sends refused before creation: the recipient's key rotated meanwhile",
+                c.sends_refused_key_change,
             ),
             ("uploads abandoned on purpose (purge rounds)", c.abandoned),
             ("parts acknowledged with 2xx", c.parts_acknowledged),
