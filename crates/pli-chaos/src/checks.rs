@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::future::Future;
 use std::path::Path;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use pli_api::endpoints as ep;
 use pli_api::messages::{ExchangeCreated, ExchangeQuery, ExchangeSummary};
@@ -15,7 +15,7 @@ use pli_server::blob::BlobKey;
 use sqlx::Connection as _;
 
 use crate::actors::{Shared, Stop, open_verified, transient};
-use crate::relay::{Relay, SERVER_KEY};
+use crate::relay::{Relay, SERVER_KEY, age_files, count_files};
 
 /// The sessions the checks run as (their own, apart from the actors').
 pub(crate) struct Checker {
@@ -432,37 +432,6 @@ pub(crate) async fn abandoned_stay_undelivered(
             && detail.summary.state == ExchangeState::Delivered
         {
             return Err(format!("an abandoned upload is never delivered: {id} is"));
-        }
-    }
-    Ok(())
-}
-
-fn count_files(dir: &Path) -> u64 {
-    std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .flatten()
-                .map(|entry| {
-                    let path = entry.path();
-                    if path.is_dir() { count_files(&path) } else { 1 }
-                })
-                .sum()
-        })
-        .unwrap_or(0)
-}
-
-/// Sets the modification time of every file under `dir` to `age` ago.
-fn age_files(dir: &Path, age: Duration) -> std::io::Result<()> {
-    let then = SystemTime::now() - age;
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Ok(());
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            age_files(&path, age)?;
-        } else if let Ok(file) = std::fs::File::options().write(true).open(&path) {
-            file.set_modified(then)?;
         }
     }
     Ok(())

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Child;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context as _, Result, bail};
 use base64::Engine as _;
@@ -174,4 +174,37 @@ impl Drop for Relay {
     fn drop(&mut self) {
         let _ = self.kill();
     }
+}
+
+/// Files under `dir`, recursively (0 if it does not exist): temporary files left, blobs.
+pub fn count_files(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|entry| {
+                    let path = entry.path();
+                    if path.is_dir() { count_files(&path) } else { 1 }
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// Sets the modification time of every file under `dir` to `age` ago (nothing if it
+/// does not exist), so that a maintenance pass treats them as past its grace.
+pub fn age_files(dir: &Path, age: Duration) -> std::io::Result<()> {
+    let then = SystemTime::now() - age;
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            age_files(&path, age)?;
+        } else if let Ok(file) = std::fs::File::options().write(true).open(&path) {
+            file.set_modified(then)?;
+        }
+    }
+    Ok(())
 }

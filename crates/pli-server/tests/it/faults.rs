@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -26,6 +26,7 @@ use pli_api::messages::{
 };
 use pli_api::{ExchangeId, OrgId};
 use pli_chaos::Rng;
+use pli_chaos::relay::{age_files, count_files};
 use pli_client::{Client, ClientError, Session};
 use pli_crypto::age::{encrypt_to_vec, encrypted_len_to};
 use pli_crypto::codec::Canonical as _;
@@ -171,7 +172,7 @@ async fn a_relay_killed_mid_upload_loses_nothing_acknowledged() {
     // them old enough for the cleanup rules, then run one maintenance pass.
     let blob_root = dir.path().join("blobs");
     let leftovers = count_files(&blob_root.join("tmp"));
-    age_files(&blob_root, Duration::from_secs(2 * 3600));
+    age_files(&blob_root, Duration::from_secs(2 * 3600)).unwrap();
     let mut config = pli_server::config::Config::from_env([
         ("PLI_LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
         ("PLI_DATA_DIR".to_owned(), dir.path().display().to_string()),
@@ -565,39 +566,6 @@ async fn every_state_change_is_whole(database: &Path, ledger: &Ledger) {
         );
     }
     conn.close().await.unwrap();
-}
-
-/// Files under `dir`, recursively.
-fn count_files(dir: &Path) -> usize {
-    std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .flatten()
-                .map(|entry| {
-                    let path = entry.path();
-                    if path.is_dir() { count_files(&path) } else { 1 }
-                })
-                .sum()
-        })
-        .unwrap_or(0)
-}
-
-/// Sets the modification time of every file under `dir` to `age` ago.
-fn age_files(dir: &Path, age: Duration) {
-    let then = SystemTime::now() - age;
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            age_files(&path, age);
-        } else {
-            std::fs::File::options()
-                .write(true)
-                .open(&path)
-                .unwrap()
-                .set_modified(then)
-                .unwrap();
-        }
-    }
 }
 
 /// Maintenance purges an abandoned upload in two writes: its blobs, then its row. The
