@@ -66,10 +66,13 @@ impl From<sqlx::Error> for StoreError {
 }
 
 /// Whether a database error code means "nothing was done, try again": PostgreSQL's
-/// connection exceptions (08…), shutting down (57P0…), too many connections (53300), and
-/// a transaction rolled back whole by a deadlock (40P01) or a serialization failure
-/// (40001); SQLite's busy (5) and locked (6). The relay answers these 503 with
-/// Retry-After, and clients send the request again.
+/// connection exceptions (08…), shutting down (57P0…), too many connections (53300), a
+/// transaction rolled back whole by a deadlock (40P01) or a serialization failure
+/// (40001), and a write refused by a database that is read-only for now (25006: a
+/// standby, a failover under way, `default_transaction_read_only`; it was answered 500,
+/// seen by `cargo xtask chaos` with the cluster made read-only under load); SQLite's
+/// busy (5) and locked (6). The relay answers these 503 with Retry-After, and clients
+/// send the request again once the database takes writes.
 ///
 /// Deadlocks: `cargo xtask chaos` (issue 11) found one on PostgreSQL — a read receipt
 /// and a completion between the same two organisations took both organisations' audit
@@ -78,7 +81,7 @@ impl From<sqlx::Error> for StoreError {
 fn retryable(code: &str) -> bool {
     code.starts_with("08")
         || code.starts_with("57P0")
-        || matches!(code, "53300" | "40P01" | "40001" | "5" | "6")
+        || matches!(code, "53300" | "40P01" | "40001" | "25006" | "5" | "6")
 }
 
 /// Shorthand for store results.
@@ -300,7 +303,9 @@ mod tests {
 
     #[test]
     fn a_deadlock_or_a_database_going_away_is_retried_and_nothing_else() {
-        for code in ["40P01", "40001", "08006", "57P01", "53300", "5", "6"] {
+        for code in [
+            "40P01", "40001", "25006", "08006", "57P01", "53300", "5", "6",
+        ] {
             assert!(retryable(code), "{code}");
         }
         for code in ["23505", "42P01", "22P02", "", "1"] {
