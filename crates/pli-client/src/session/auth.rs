@@ -443,7 +443,7 @@ impl Session {
             for identity in self.identities() {
                 opened = OrgKey::open_grant(
                     &grant.wrapped.0,
-                    &identity,
+                    identity,
                     &org,
                     grant.generation,
                     &key_cert.public_key,

@@ -246,7 +246,10 @@ impl Session {
 
     fn open_plan(&self, sealed: &[u8]) -> Result<Plan, ClientError> {
         // Sealed to the key the person had then: the bundle's, or a later one.
-        let json = Zeroizing::new(pli_crypto::age::decrypt_to_vec(&self.identities(), sealed)?);
+        let json = Zeroizing::new(pli_crypto::age::decrypt_to_vec(
+            &self.identities().cloned().collect::<Vec<_>>(),
+            sealed,
+        )?);
         let plan = Plan::from_json(&json)?;
         if plan.user_id != self.me.user_id {
             return Err(ClientError::verification(

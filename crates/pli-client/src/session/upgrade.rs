@@ -38,10 +38,8 @@ pub struct PostQuantumProgress {
 impl Session {
     /// Every encryption identity this person holds, the bundle's first: what opens their
     /// grants and what they sealed to themselves.
-    pub(super) fn identities(&self) -> Vec<AnyIdentity> {
-        std::iter::once(self.keys.encryption.clone())
-            .chain(self.later.iter().cloned())
-            .collect()
+    pub(super) fn identities(&self) -> impl Iterator<Item = &AnyIdentity> {
+        std::iter::once(&self.keys.encryption).chain(self.later.iter())
     }
 
     /// The identity to seal new things to oneself with: the latest made.
