@@ -347,7 +347,21 @@ pub(super) async fn certify(
     grants.iter_mut().for_each(|g| g.granted_by = auth.user.id);
     let now = now_ms();
     let mut tx = state.store.begin().await?;
-    tx.supersede_user_certificates(&member.id, now).await?;
+    // What was read above must still hold: another certification of this member may
+    // have committed meanwhile (two admins, or a double click).
+    let unchanged = match &again {
+        Some(again) => {
+            tx.supersede_user_certificate(&member.id, again.current_created_at, now)
+                .await?
+        }
+        None => tx.activate_user(&member.id, now).await?,
+    };
+    if !unchanged {
+        return Err(ApiError::conflict(
+            ErrorCode::WrongState,
+            "this member was certified meanwhile: reload and try again",
+        ));
+    }
     tx.insert_user_certificate(&UserCertRow {
         fingerprint: common::fingerprint_hex(&cert.signing_key),
         user_id: member.id,
@@ -363,8 +377,6 @@ pub(super) async fn certify(
         }
         Action::MemberRecertified
     } else {
-        tx.set_user_status(&member.id, AccountStatus::Active, now)
-            .await?;
         Action::MemberCertified
     };
     write_grants(&mut tx, &org, &auth, &member, &grants, action, now).await?;

@@ -138,6 +138,9 @@ pub(super) struct CertifiedAgain {
     /// When their current certificate was issued: the new one must be later (the log
     /// sets aside anything else).
     current_issued_at: u64,
+    /// When the relay stored that certificate: the row the new one supersedes, if no
+    /// other certification did first.
+    pub(super) current_created_at: u64,
 }
 
 impl CertifiedAgain {
@@ -159,6 +162,7 @@ pub(super) async fn certified_again(
     member: &User,
 ) -> Result<CertifiedAgain, ApiError> {
     let current = common::own_certificate(state, &member.id).await?;
+    let current_created_at = current.created_at;
     let current =
         UserCertificate::from_canonical(&current.certificate.data).map_err(ApiError::internal)?;
     let upgrade_key = state
@@ -170,5 +174,6 @@ pub(super) async fn certified_again(
     Ok(CertifiedAgain {
         upgrade_key,
         current_issued_at: current.issued_at,
+        current_created_at,
     })
 }

@@ -404,6 +404,29 @@ impl Tx {
         Ok(())
     }
 
+    /// Marks superseded the one certificate a caller read as the user's current
+    /// (`created_at` tells it from another of the same key): whether it still was. A
+    /// certification that raced another finds it already superseded, and must not add a
+    /// second current certificate (on PostgreSQL the second update waits for the first
+    /// transaction, then finds the row changed; on SQLite writers take turns).
+    pub async fn supersede_user_certificate(
+        &mut self,
+        user: &UserId,
+        created_at: u64,
+        now: u64,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE user_certificates SET superseded_at = $3 \
+             WHERE user_id = $1 AND created_at = $2 AND superseded_at IS NULL",
+        )
+        .bind(user.to_string())
+        .bind(big(created_at)?)
+        .bind(big(now)?)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Marks a user's certificates superseded (new keys, or removal).
     pub async fn supersede_user_certificates(
         &mut self,

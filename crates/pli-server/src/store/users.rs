@@ -297,6 +297,21 @@ impl Tx {
         Ok(())
     }
 
+    /// Makes a pending account active (its first certification): whether it was still
+    /// pending, so that of two certifications racing only one takes effect.
+    pub async fn activate_user(&mut self, id: &UserId, now: u64) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE users SET status = $2, updated_at = $3 WHERE id = $1 AND status = $4",
+        )
+        .bind(id.to_string())
+        .bind(AccountStatus::Active.as_str())
+        .bind(big(now)?)
+        .bind(AccountStatus::Pending.as_str())
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Stores a pending TOTP secret (sealed) during enrolment.
     pub async fn set_totp_pending(&mut self, id: &UserId, sealed: &[u8]) -> StoreResult<()> {
         sqlx::query("UPDATE users SET totp_pending = $2 WHERE id = $1")

@@ -314,6 +314,67 @@ async fn suite(backend: Backend) {
             .unwrap(),
         (1, 100_002)
     );
+
+    certifications_that_raced_change_nothing(store, &court).await;
+}
+
+/// Two certifications of one member read the same state, then write in turn: the second
+/// must find what it read gone (the route answers 409), not add a second current
+/// certificate or activate the account twice.
+async fn certifications_that_raced_change_nothing(store: &Store, org_id: &OrgId) {
+    use pli_server::store::directory::UserCertRow;
+    let member = user(store, org_id, 77).await;
+    let row = |created_at| UserCertRow {
+        fingerprint: "ab".repeat(32),
+        user_id: member,
+        issuer_fingerprint: "cd".repeat(32),
+        certificate: SignedBlob {
+            data: vec![created_at as u8],
+            signature: vec![0],
+        },
+        created_at,
+        superseded_at: None,
+    };
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_user_certificate(&row(10)).await.unwrap();
+    tx.commit().await.unwrap();
+    // Both read the certificate stored at 10 as current; the first supersedes it.
+    let mut first = store.begin().await.unwrap();
+    assert!(
+        first
+            .supersede_user_certificate(&member, 10, 20)
+            .await
+            .unwrap()
+    );
+    first.insert_user_certificate(&row(20)).await.unwrap();
+    first.commit().await.unwrap();
+    let mut second = store.begin().await.unwrap();
+    assert!(
+        !second
+            .supersede_user_certificate(&member, 10, 30)
+            .await
+            .unwrap(),
+        "the certificate read is no longer current"
+    );
+    drop(second);
+    let current = store
+        .current_user_certificate(&member)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(current.created_at, 20);
+
+    // A pending account is activated once.
+    let mut tx = store.begin().await.unwrap();
+    tx.set_user_status(&member, AccountStatus::Pending, 40)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut first = store.begin().await.unwrap();
+    assert!(first.activate_user(&member, 41).await.unwrap());
+    first.commit().await.unwrap();
+    let mut second = store.begin().await.unwrap();
+    assert!(!second.activate_user(&member, 42).await.unwrap());
 }
 
 #[tokio::test]

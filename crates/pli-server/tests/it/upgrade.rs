@@ -544,3 +544,48 @@ async fn an_expired_certificate_is_renewed_with_the_same_keys() {
     );
     assert!(directory.refused().is_empty(), "{:?}", directory.refused());
 }
+
+/// Two renewals of one member at once (two admin tabs, a double click): whatever order
+/// they land in, the member ends with one current certificate, the log refuses nothing,
+/// and one that lost the race is told so rather than stored beside the other.
+#[tokio::test]
+async fn renewals_that_race_leave_one_current_certificate() {
+    use pli_crypto::cert::UserCertificate;
+    use pli_crypto::codec::Canonical as _;
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let w = world(backend).await;
+        let admin = &w.court_admin.session;
+        let greffier = w.greffier.session.me.user_id;
+        let (a, b) = tokio::join!(
+            admin.renew_certificate(&w.court, &greffier),
+            admin.renew_certificate(&w.court, &greffier),
+        );
+        assert!(a.is_ok() || b.is_ok(), "{a:?} {b:?}");
+        for outcome in [a, b] {
+            if let Err(error) = outcome {
+                let text = error.to_string();
+                assert!(
+                    text.contains("certified meanwhile") || text.contains("not later"),
+                    "{text}"
+                );
+            }
+        }
+        let current = w
+            .app
+            .state
+            .store
+            .current_user_certificate(&greffier)
+            .await
+            .unwrap()
+            .unwrap();
+        admin.sync_log().await.unwrap();
+        let directory = admin.directory_log().unwrap();
+        assert!(directory.refused().is_empty(), "{:?}", directory.refused());
+        let view = directory.current(&greffier).unwrap();
+        let current = UserCertificate::from_canonical(&current.certificate.data).unwrap();
+        assert_eq!(
+            view.issued_at, current.issued_at,
+            "the log's current certificate is the relay's"
+        );
+    }
+}
