@@ -91,6 +91,23 @@ pub enum ClientError {
 }
 
 impl ClientError {
+    /// Whether a send was refused, before anything was created, because a key it read
+    /// changed meanwhile: a rotation landing between the log's read and the directory's
+    /// (the certificate served is newer than the log verified), or between reading the
+    /// key and creating the exchange (the relay answers `stale_key_generation`). Asking
+    /// again reads the new key. (A relay that keeps serving another key than the log's
+    /// is refused again, the same way.)
+    pub fn key_changed_meanwhile(&self) -> bool {
+        matches!(
+            self,
+            Self::KeyNotLatest(pli_log::Mismatch::NotInLog | pli_log::Mismatch::Outdated { .. })
+                | Self::Api {
+                    code: ErrorCode::StaleKeyGeneration,
+                    ..
+                }
+        )
+    }
+
     /// The stable code: the relay's for its answers, a local one otherwise.
     pub fn code(&self) -> ErrorCode {
         match self {

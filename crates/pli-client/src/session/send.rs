@@ -32,6 +32,11 @@ use super::plan::{self, PendingSend, Plan, PlannedFile};
 use super::{FileInput, Progress, SendOptions, Session, random_id};
 use crate::{Client, ClientError};
 
+/// How many times a send starts when a key changes under it (a rotation of either
+/// organisation's key as it starts): two rotations in a row are rare, three are a relay
+/// that keeps serving another key than the log's, refused like any.
+const KEY_CHANGE_ATTEMPTS: u32 = 3;
+
 impl Session {
     /// Sends files to an organisation: verifies its key, encrypts each file and the
     /// manifest, uploads them part by part (retrying a part after a network failure),
@@ -77,6 +82,35 @@ impl Session {
         progress: &dyn Fn(Progress),
         on_plan: &dyn Fn(&[u8]),
     ) -> Result<ExchangeId, ClientError> {
+        // A rotation of either organisation's key may land while the send starts: the
+        // send then starts again with the new key (nothing was created, nothing read).
+        let mut attempts = 1;
+        let (mut plan, created, recipients) = loop {
+            match self.create(recipient, &files, options).await {
+                Err(error) if error.key_changed_meanwhile() && attempts < KEY_CHANGE_ATTEMPTS => {
+                    attempts += 1;
+                }
+                outcome => break outcome?,
+            }
+        };
+        for _ in 0..=plan.files.len() {
+            let seed = EncryptionSeed::new_allowing_mix(&recipients)?;
+            plan.seeds.push(Base64(seed.to_bytes().to_vec()));
+        }
+        plan.preview = Base64(plan.preview()?.seal(&recipients)?);
+        on_plan(&self.seal_plan(&plan)?);
+        self.upload(&mut plan, files, &created.objects, progress, on_plan)
+            .await
+    }
+
+    /// Reads and verifies the keys the send goes to, and creates the exchange: the plan
+    /// (without its seeds and preview yet), the relay's answer, and the age recipients.
+    async fn create(
+        &self,
+        recipient: &OrgId,
+        files: &[FileInput],
+        options: &SendOptions,
+    ) -> Result<(Plan, ExchangeCreated, Vec<pli_crypto::age::AnyRecipient>), ClientError> {
         let key = self.recipient_key(recipient).await?;
         // The copy for my own organisation goes to its latest key as the log holds it,
         // verified like the recipient's: not to the newest generation the relay granted
@@ -160,14 +194,7 @@ impl Session {
         plan.created_at = created.created_at;
         plan.expires_at = created.expires_at;
         plan.part_size = created.part_size;
-        for _ in 0..=plan.files.len() {
-            let seed = EncryptionSeed::new_allowing_mix(&recipients)?;
-            plan.seeds.push(Base64(seed.to_bytes().to_vec()));
-        }
-        plan.preview = Base64(plan.preview()?.seal(&recipients)?);
-        on_plan(&self.seal_plan(&plan)?);
-        self.upload(&mut plan, files, &created.objects, progress, on_plan)
-            .await
+        Ok((plan, created, recipients))
     }
 
     /// What the sealed plan of an interrupted send says.

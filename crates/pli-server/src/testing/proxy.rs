@@ -5,7 +5,8 @@
 //! `Cache-Control`. On demand it plays a dishonest relay: its upload status then says
 //! that no part is stored, to lure a client into encrypting and sending everything again;
 //! or it serves another platform root than the relay's, as a relay impersonating the
-//! platform would.
+//! platform would. It can also hold a request until the test lets it go, to land
+//! something (a key rotation) exactly between a client's steps.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -57,6 +58,33 @@ struct Shared {
     drop_seen: Arc<AtomicBool>,
     /// Rewrites the log's entries before they are served.
     rewrite_entries: Arc<Mutex<Option<Rewrite>>>,
+    /// The next request to hold, and its gates.
+    hold: Arc<Mutex<Option<Held>>>,
+}
+
+/// A request to hold: its method and path, and the gates between the proxy and the test.
+#[derive(Clone)]
+struct Held {
+    method: axum::http::Method,
+    path: String,
+    arrived: Arc<tokio::sync::Notify>,
+    release: Arc<tokio::sync::Notify>,
+}
+
+/// The test's side of a held request ([`Proxy::hold_next`]).
+#[allow(missing_debug_implementations, reason = "a test tool")]
+pub struct Hold(Held);
+
+impl Hold {
+    /// Waits until the request has arrived at the proxy (and is held there).
+    pub async fn arrived(&self) {
+        self.0.arrived.notified().await;
+    }
+
+    /// Lets the request go on to the relay.
+    pub fn release(&self) {
+        self.0.release.notify_one();
+    }
 }
 
 /// Counts a request as open until it is answered (or dropped).
@@ -97,6 +125,7 @@ impl Bound {
             canned: Arc::default(),
             rewrite_entries: Arc::default(),
             drop_seen: Arc::default(),
+            hold: Arc::default(),
         };
         let router = axum::Router::new()
             .fallback(forward)
@@ -181,6 +210,19 @@ impl Proxy {
         *lock(&self.shared.rewrite_entries) = rewrite;
     }
 
+    /// Holds the next `method` request to `path` (without its query) before it reaches
+    /// the relay, until the returned [`Hold`] releases it.
+    pub fn hold_next(&self, method: axum::http::Method, path: &str) -> Hold {
+        let held = Held {
+            method,
+            path: path.to_owned(),
+            arrived: Arc::default(),
+            release: Arc::default(),
+        };
+        *lock(&self.shared.hold) = Some(held.clone());
+        Hold(held)
+    }
+
     /// Waits until no request has been open for a quarter of a second: what a cut client
     /// still had on its way (a part uploading in the background) has arrived.
     pub async fn settle(&self) {
@@ -225,6 +267,17 @@ async fn forward(State(shared): State<Shared>, request: Request) -> Response {
         .uri
         .path_and_query()
         .map_or_else(|| head.uri.path().to_owned(), ToString::to_string);
+    let held = {
+        let mut hold = lock(&shared.hold);
+        match &*hold {
+            Some(held) if held.method == head.method && held.path == head.uri.path() => hold.take(),
+            _ => None,
+        }
+    };
+    if let Some(held) = held {
+        held.arrived.notify_one();
+        held.release.notified().await;
+    }
     let mut outgoing = shared
         .http
         .request(head.method.clone(), format!("{}{path}", shared.upstream))

@@ -627,3 +627,39 @@ async fn a_relay_going_back_to_the_former_witnesses_is_refused() {
     session.sync_log().await.unwrap();
     caseworker_through(&w, &proxy).await.unwrap();
 }
+
+/// A key rotation landing between the moment a send reads the recipient's key and the
+/// moment it creates the exchange (the relay answers `stale_key_generation`): the send
+/// starts again with the new key, and the person never sees the refusal.
+#[tokio::test]
+async fn a_send_that_a_rotation_overtakes_starts_again_with_the_new_key() {
+    let mut w = world(Backend::Sqlite).await;
+    let proxy = Proxy::start(&w.app.base).await.unwrap();
+    let caseworker = caseworker_through(&w, &proxy).await.unwrap();
+    let hold = proxy.hold_next(axum::http::Method::POST, "/api/exchanges");
+    let options = super::harness::options("Rapport");
+    let court_admin = &mut w.court_admin.session;
+    let (sent, ()) = tokio::join!(
+        caseworker.send(
+            &w.court,
+            vec![super::harness::file("a.pdf", vec![1; 10])],
+            &options,
+        ),
+        async {
+            hold.arrived().await;
+            assert_eq!(court_admin.rotate_org_key().await.unwrap(), 2);
+            hold.release();
+        },
+    );
+    let id = sent.unwrap();
+    let creations: Vec<u16> = proxy
+        .seen()
+        .iter()
+        .filter(|s| s.method == "POST" && s.path == "/api/exchanges")
+        .map(|s| s.status)
+        .collect();
+    assert_eq!(creations, [409, 201], "refused once, then created");
+    w.greffier.session.refresh_keys().await.unwrap();
+    let received = w.greffier.session.open(&id).await.unwrap();
+    assert_eq!(received.exchange.envelope.recipient_generation, 2);
+}
