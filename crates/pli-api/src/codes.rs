@@ -176,6 +176,10 @@ vocabulary! {
         /// What was typed as an account key is not one (a character missing, extra or
         /// mistyped).
         AccountKeyTypo = "account_key_typo",
+        /// The relay says the account opens with the password alone (an account from
+        /// before account keys), which clients no longer accept: the account key is
+        /// needed, or, for an account that never had one, a reset.
+        PasswordOnlyEnded = "password_only_ended",
         /// The action needs the platform root, which this device does not hold.
         RootAbsent = "root_absent",
         /// What was given as a root file is not one (or is incomplete).

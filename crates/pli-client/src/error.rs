@@ -85,6 +85,12 @@ pub enum ClientError {
     /// file was not imported here).
     #[error("this action needs the platform root: import the root file on this device")]
     RootAbsent,
+    /// The relay says the account opens with the password alone (from before account
+    /// keys), which this client no longer believes (`PASSWORD_ONLY_UNTIL_MS`).
+    #[error(
+        "accounts that open with the password alone are no longer accepted: the account key is needed, or a reset"
+    )]
+    PasswordOnlyEnded,
     /// The root file holds another root than this platform's.
     #[error("this root file holds another platform's root")]
     RootFileOther,
@@ -123,6 +129,7 @@ impl ClientError {
             }) => ErrorCode::RootFileInvalid,
             Self::RootAbsent => ErrorCode::RootAbsent,
             Self::RootFileOther => ErrorCode::RootFileOther,
+            Self::PasswordOnlyEnded => ErrorCode::PasswordOnlyEnded,
             Self::Crypto(_) | Self::Verification(_) => ErrorCode::Verification,
             Self::RootChanged => ErrorCode::RootChanged,
             Self::KeyNotLatest(pli_log::Mismatch::Suspended { .. }) => {

@@ -32,6 +32,7 @@ mod session;
 pub use error::ClientError;
 pub use http::Client;
 pub use session::{
-    Account, DirectoryEntry, FileInput, KnownLog, MonitorReport, PendingSend, Phase, PlannedFile,
-    PolicyChange, PostQuantumProgress, Progress, Reader, Received, SendOptions, Session,
+    Account, DirectoryEntry, FileInput, KnownLog, MonitorReport, PASSWORD_ONLY_UNTIL_MS,
+    PendingSend, Phase, PlannedFile, PolicyChange, PostQuantumProgress, Progress, Reader, Received,
+    SendOptions, Session, password_only_accepted,
 };

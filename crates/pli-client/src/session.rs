@@ -84,11 +84,41 @@ fn key32(value: &Base64) -> Result<[u8; 32], ClientError> {
 }
 
 /// Derives the auth key and the bundle key off the event loop (Argon2id takes a while).
+/// Until when (ms since the epoch: 2027-03-01T00:00Z) a client without an account key
+/// believes a relay that says an account is from before account keys (version 1, the
+/// password alone) — the window for such accounts to move to one at a login. After it,
+/// such a claim is refused: a relay that makes it to a new device, whose person left the
+/// account key empty, would otherwise get a verifier of the password alone to guess at.
+/// A date fixed in the client, because the relay is the one not to be believed.
+pub const PASSWORD_ONLY_UNTIL_MS: u64 = 1_803_859_200_000;
+
+/// Whether the password alone may still open an account at `now` (see
+/// [`PASSWORD_ONLY_UNTIL_MS`]).
+pub fn password_only_accepted(now: u64) -> bool {
+    now < PASSWORD_ONLY_UNTIL_MS
+}
+
+/// Refuses a derivation from the password alone (what the relay's parameters ask) once
+/// the window for such accounts has ended. (With an account key, `password::derive`
+/// refuses it anyway.)
+fn believe_password_only(
+    holds_account_key: bool,
+    secrets: password::Secrets,
+    now: u64,
+) -> Result<(), ClientError> {
+    if !holds_account_key && secrets == password::Secrets::Password && !password_only_accepted(now)
+    {
+        return Err(ClientError::PasswordOnlyEnded);
+    }
+    Ok(())
+}
+
 async fn derive(
     password: String,
     account_key: Option<AccountKey>,
     kdf: KdfParams,
 ) -> Result<password::Credentials, ClientError> {
+    believe_password_only(account_key.is_some(), kdf.secrets, now_ms())?;
     rt::blocking(move || password::derive(password.as_bytes(), account_key.as_ref(), &kdf))
         .await?
         .map_err(ClientError::from)
@@ -414,4 +444,29 @@ fn session_token(response: &reqwest::Response) -> Option<String> {
                 .and_then(|rest| rest.split(';').next())
         })
         .map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use pli_crypto::password::Secrets;
+
+    use super::{PASSWORD_ONLY_UNTIL_MS, believe_password_only};
+    use crate::ClientError;
+
+    /// The relay's word that an account opens with the password alone is believed until
+    /// the window ends, never after; an account key, or version 2, is never in question.
+    #[test]
+    fn the_password_alone_is_believed_until_the_window_ends() {
+        let before = PASSWORD_ONLY_UNTIL_MS - 1;
+        let after = PASSWORD_ONLY_UNTIL_MS;
+        assert!(believe_password_only(false, Secrets::Password, before).is_ok());
+        assert!(matches!(
+            believe_password_only(false, Secrets::Password, after),
+            Err(ClientError::PasswordOnlyEnded)
+        ));
+        for now in [before, after] {
+            assert!(believe_password_only(false, Secrets::PasswordAndAccountKey, now).is_ok());
+            assert!(believe_password_only(true, Secrets::PasswordAndAccountKey, now).is_ok());
+        }
+    }
 }

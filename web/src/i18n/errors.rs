@@ -27,6 +27,11 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "This is not an account key: a character is missing, extra or mistyped. An account key starts with PLI1-, followed by 28 characters.",
     ),
     (
+        "error.password_only_ended",
+        "Ce compte s'ouvrirait avec le seul mot de passe, ce que Pli n'accepte plus depuis le 1er\u{a0}mars\u{a0}2027\u{a0}: saisissez votre clé de compte (elle figure sur votre kit de secours). Si vous n'en avez jamais reçu, demandez à votre administrateur un lien de réinitialisation.",
+        "This account would open with the password alone, which Pli no longer accepts since 1 March 2027: enter your account key (it is on your recovery kit). If you never received one, ask your administrator for a reset link.",
+    ),
+    (
         "error.root_absent",
         "Cette action demande la clé racine de la plateforme, que ce navigateur ne détient pas\u{a0}: importez le fichier de la clé racine (section «\u{a0}Clé racine de la plateforme\u{a0}» de la page «\u{a0}Plateforme\u{a0}»).",
         "This action needs the platform root key, which this browser does not hold: import the root key file (“Platform root key” section of the “Platform” page).",

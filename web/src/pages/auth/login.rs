@@ -99,7 +99,11 @@ pub(super) fn asked_after<I: Send + Sync + 'static>(
 }
 
 /// The account key is asked when this browser lacks it, or it was mistyped.
-const ACCOUNT_KEY_ASKED: &[ErrorCode] = &[ErrorCode::AccountKeyNeeded, ErrorCode::AccountKeyTypo];
+const ACCOUNT_KEY_ASKED: &[ErrorCode] = &[
+    ErrorCode::AccountKeyNeeded,
+    ErrorCode::AccountKeyTypo,
+    ErrorCode::PasswordOnlyEnded,
+];
 
 /// The two-factor code is asked when the relay says it is required.
 pub(super) const TOTP_ASKED: &[ErrorCode] = &[ErrorCode::TotpRequired];
