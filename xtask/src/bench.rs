@@ -51,6 +51,10 @@ const BENCHMARKS: &[(&str, &str)] = &[
         "login",
         "log in, in Chromium, with 10,000 entries in the key directory's log (fresh and returning browser); log sizes",
     ),
+    (
+        "load",
+        "200 people (pli-client, real crypto) sending and reading 1 KiB–200 MiB for 10 minutes on PostgreSQL: failures, latencies, relay RSS",
+    ),
 ];
 
 const FILE_SIZE: u64 = 1 << 30;
@@ -75,6 +79,7 @@ pub(crate) fn run(ws: &Workspace, args: &[String]) -> Result<()> {
         [name] if name == "server" => server::run(ws),
         [name] if name == "web" => web::run(ws),
         [name] if name == "login" => web::login(ws),
+        [name, options @ ..] if name == "load" => crate::chaos::load(ws, options),
         [name] => bail!("unknown benchmark `{name}`; `cargo xtask bench` lists them"),
         [_, extra, ..] => bail!("`cargo xtask bench` takes one name (got `{extra}` too)"),
     }

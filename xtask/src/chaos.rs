@@ -69,11 +69,8 @@ fn parse(args: &[String]) -> Result<Options> {
     Ok(options)
 }
 
-pub(crate) fn run(ws: &Workspace, args: &[String]) -> Result<()> {
-    let options = parse(args)?;
-    if options.databases.contains(&"postgres") {
-        deps::debian_packages(&["postgresql"])?;
-    }
+/// Builds the release relay and driver; the folder holding them.
+fn build(ws: &Workspace) -> Result<std::path::PathBuf> {
     let started = Instant::now();
     Cmd::new("cargo")
         .args(["build", "--release", "-p", "pli-server", "-p", "pli-chaos"])
@@ -81,7 +78,42 @@ pub(crate) fn run(ws: &Workspace, args: &[String]) -> Result<()> {
         .run()
         .context("cannot build the relay and the chaos driver")?;
     println!("built in {}", human(started.elapsed()));
-    let release = ws.target.join("release");
+    Ok(ws.target.join("release"))
+}
+
+/// `cargo xtask bench load [--db sqlite|postgres] [--people N] [--seconds S]
+/// [--think-ms MS] [--budget-gib G] [--seed S]`: the sustained load run of
+/// `pli_chaos::load` (200 people for 10 minutes on PostgreSQL by default) against the
+/// release relay; its working folder is `target/load` (the relay's data and request log
+/// stay there). The options go to the driver as they are.
+pub(crate) fn load(ws: &Workspace, args: &[String]) -> Result<()> {
+    if !args.windows(2).any(|w| w == ["--db", "sqlite"]) {
+        deps::debian_packages(&["postgresql"])?;
+    }
+    let release = build(ws)?;
+    let captured = Cmd::new(release.join("pli-chaos"))
+        .arg("load")
+        .arg("--server")
+        .arg(release.join("pli-server"))
+        .arg("--dir")
+        .arg(ws.target.join("load"))
+        .args(args.iter().map(String::as_str))
+        .run_tee()?;
+    if !captured.status.success() {
+        bail!(
+            "the load run failed (the tables above say what; the relay's log is in target/load/relay)"
+        );
+    }
+    Ok(())
+}
+
+pub(crate) fn run(ws: &Workspace, args: &[String]) -> Result<()> {
+    let options = parse(args)?;
+    if options.databases.contains(&"postgres") {
+        deps::debian_packages(&["postgresql"])?;
+    }
+    let started = Instant::now();
+    let release = build(ws)?;
     let mut failed = Vec::new();
     for database in &options.databases {
         let mut cmd = Cmd::new(release.join("pli-chaos"))

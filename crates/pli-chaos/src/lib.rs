@@ -28,6 +28,7 @@ use anyhow::{Context as _, Result};
 use tokio::sync::Notify;
 
 pub mod cast;
+pub mod load;
 pub mod relay;
 pub mod report;
 
@@ -113,40 +114,18 @@ impl Options {
 /// not an invariant.
 pub async fn run(options: Options) -> Result<Report> {
     let started = Instant::now();
-    if options.dir.exists() {
-        std::fs::remove_dir_all(&options.dir)
-            .with_context(|| format!("cannot empty {}", options.dir.display()))?;
-    }
-    std::fs::create_dir_all(&options.dir)
-        .with_context(|| format!("cannot create {}", options.dir.display()))?;
-    // The cluster's folder must be one the postgres user can enter (when run as root):
-    // the temporary folder, not the working one.
-    let cluster = match options.database {
-        Database::Sqlite => None,
-        Database::Postgres => {
-            let base = std::env::temp_dir().join(format!(
-                "pli-chaos-pg-{}-{}",
-                std::process::id(),
-                options.seed
-            ));
-            Some(Arc::new(pli_testkit::Cluster::start(&base)?))
-        }
-    };
-    let url = cluster.as_ref().map(|c| c.url().to_owned());
-    let mut relay = Relay::new(&options.server, &options.dir.join("relay"), url)?;
-    relay.start(None).await?;
-    let outcome = Box::pin(drive(&options, &mut relay, cluster.clone())).await;
+    let (mut relay, cluster) = start_relay(
+        &options.server,
+        options.database,
+        &options.dir,
+        options.seed,
+    )
+    .await?;
+    let shared_cluster = cluster.as_ref().and_then(|c| c.0.clone());
+    let outcome = Box::pin(drive(&options, &mut relay, shared_cluster)).await;
     relay.kill()?;
     let (counts, violation) = outcome?;
-    if let Some(cluster) = cluster {
-        drop(cluster);
-        let base = std::env::temp_dir().join(format!(
-            "pli-chaos-pg-{}-{}",
-            std::process::id(),
-            options.seed
-        ));
-        let _ = std::fs::remove_dir_all(base);
-    }
+    drop(cluster);
     Ok(Report {
         database: options.database.name(),
         seed: options.seed,
@@ -154,6 +133,56 @@ pub async fn run(options: Options) -> Result<Report> {
         counts,
         violation,
     })
+}
+
+/// A throwaway PostgreSQL cluster of a run's own: stopped, and its folder removed, when
+/// dropped (if nothing else holds it any more).
+#[derive(Debug)]
+pub struct OwnCluster(Option<Arc<pli_testkit::Cluster>>, PathBuf);
+
+impl Drop for OwnCluster {
+    fn drop(&mut self) {
+        if let Some(cluster) = self.0.take()
+            && let Ok(cluster) = Arc::try_unwrap(cluster)
+        {
+            drop(cluster);
+            let _ = std::fs::remove_dir_all(&self.1);
+        }
+    }
+}
+
+/// Empties `dir`, starts a PostgreSQL cluster of its own for `database` Postgres, and
+/// the relay `server` on it (or on SQLite in `dir`).
+pub async fn start_relay(
+    server: &Path,
+    database: Database,
+    dir: &Path,
+    seed: u64,
+) -> Result<(Relay, Option<OwnCluster>)> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).with_context(|| format!("cannot empty {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    // The cluster's folder must be one the postgres user can enter (when run as root):
+    // the temporary folder, not the working one.
+    let cluster = match database {
+        Database::Sqlite => None,
+        Database::Postgres => {
+            let base =
+                std::env::temp_dir().join(format!("pli-chaos-pg-{}-{seed}", std::process::id()));
+            Some(OwnCluster(
+                Some(Arc::new(pli_testkit::Cluster::start(&base)?)),
+                base,
+            ))
+        }
+    };
+    let url = cluster
+        .as_ref()
+        .and_then(|c| c.0.as_ref())
+        .map(|c| c.url().to_owned());
+    let mut relay = Relay::new(server, &dir.join("relay"), url)?;
+    relay.start(None).await?;
+    Ok((relay, cluster))
 }
 
 /// The run proper, on a started relay: the cast, the actors, the kills, the end.
@@ -293,7 +322,7 @@ async fn drive(
 }
 
 /// Runs the future `make` builds on a thread of its own, with a runtime of its own.
-fn on_thread<F, Fut>(name: &str, make: F) -> Result<std::thread::JoinHandle<()>>
+pub(crate) fn on_thread<F, Fut>(name: &str, make: F) -> Result<std::thread::JoinHandle<()>>
 where
     F: FnOnce() -> Fut + Send + 'static,
     Fut: std::future::Future<Output = ()>,

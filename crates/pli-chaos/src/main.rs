@@ -3,6 +3,11 @@
 //! if one broke.
 //!
 //! `pli-chaos --server PATH --db sqlite|postgres [--kills N] [--seed S] [--dir DIR]`
+//!
+//! `pli-chaos load --server PATH --db sqlite|postgres [--people N] [--seconds S]
+//! [--think-ms MS] [--budget-gib G] [--seed S] [--dir DIR]`: the sustained load run
+//! (`pli_chaos::load`), its tables on stdout; exit status 1 if an operation failed or
+//! the relay's memory grew.
 
 #![allow(
     clippy::print_stdout,
@@ -29,6 +34,9 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> Result<bool> {
+    if std::env::args().nth(1).as_deref() == Some("load") {
+        return load().await;
+    }
     let mut server = None;
     let mut database = None;
     let mut kills = 200;
@@ -39,13 +47,7 @@ async fn run() -> Result<bool> {
         let mut value = || args.next().with_context(|| format!("{arg} needs a value"));
         match arg.as_str() {
             "--server" => server = Some(PathBuf::from(value()?)),
-            "--db" => {
-                database = Some(match value()?.as_str() {
-                    "sqlite" => Database::Sqlite,
-                    "postgres" => Database::Postgres,
-                    other => bail!("--db sqlite|postgres, not {other}"),
-                });
-            }
+            "--db" => database = Some(self::database(&value()?)?),
             "--kills" => kills = value()?.parse().context("--kills takes a number")?,
             "--seed" => seed = Some(value()?.parse().context("--seed takes a number")?),
             "--dir" => dir = PathBuf::from(value()?),
@@ -63,4 +65,64 @@ async fn run() -> Result<bool> {
     let report = pli_chaos::run(Options::new(&server, database, kills, seed, &dir)).await?;
     println!("{report}");
     Ok(report.violation.is_none())
+}
+
+fn database(name: &str) -> Result<Database> {
+    match name {
+        "sqlite" => Ok(Database::Sqlite),
+        "postgres" => Ok(Database::Postgres),
+        other => bail!("--db sqlite|postgres, not {other}"),
+    }
+}
+
+async fn load() -> Result<bool> {
+    let mut options = pli_chaos::load::LoadOptions {
+        server: PathBuf::new(),
+        database: Database::Postgres,
+        people: 200,
+        duration: std::time::Duration::from_secs(600),
+        think: std::time::Duration::from_millis(1000),
+        seed: pli_server::now_ms(),
+        dir: pli_chaos::load::default_dir(),
+        stored_budget: 8 << 30,
+        max_file: 200 << 20,
+    };
+    let mut args = std::env::args().skip(2);
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().with_context(|| format!("{arg} needs a value"));
+        let number = |text: String| -> Result<u64> {
+            text.parse()
+                .with_context(|| format!("{arg} takes a whole number, not {text}"))
+        };
+        match arg.as_str() {
+            "--server" => options.server = PathBuf::from(value()?),
+            "--db" => options.database = database(&value()?)?,
+            "--people" => {
+                options.people = usize::try_from(number(value()?)?)?.max(2);
+            }
+            "--seconds" => {
+                options.duration = std::time::Duration::from_secs(number(value()?)?);
+            }
+            "--think-ms" => {
+                options.think = std::time::Duration::from_millis(number(value()?)?);
+            }
+            "--budget-gib" => options.stored_budget = number(value()?)? << 30,
+            "--seed" => options.seed = number(value()?)?,
+            "--dir" => options.dir = PathBuf::from(value()?),
+            other => bail!("unknown argument {other}"),
+        }
+    }
+    if options.server.as_os_str().is_empty() {
+        bail!("--server PATH is required");
+    }
+    println!(
+        "load on {}: {} people, {} s, seed {}",
+        options.database.name(),
+        options.people,
+        options.duration.as_secs(),
+        options.seed
+    );
+    let report = pli_chaos::load::run(options).await?;
+    println!("{report}");
+    Ok(report.no_failure() && report.memory_flat())
 }

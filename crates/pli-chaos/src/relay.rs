@@ -44,6 +44,11 @@ impl Relay {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// The running process's id.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// The data folder.
     pub fn dir(&self) -> &Path {
         &self.dir

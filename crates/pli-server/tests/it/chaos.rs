@@ -76,3 +76,28 @@ async fn a_relay_killed_under_concurrent_clients_keeps_every_invariant_on_postgr
     assert_held(&report);
     assert_eq!(report.counts.postgres_restarts, 1, "{report}");
 }
+
+/// A short run of `cargo xtask bench load`'s driver: a few people sending, reading,
+/// listing and logging in at once against this crate's relay binary, with no operation
+/// failing (the long run: 200 people for 10 minutes on PostgreSQL).
+#[tokio::test]
+#[allow(clippy::print_stderr, reason = "the run's tables")]
+async fn a_short_load_fails_no_operation() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = pli_chaos::load::LoadOptions {
+        server: Path::new(env!("CARGO_BIN_EXE_pli-server")).to_owned(),
+        database: Database::Sqlite,
+        people: 6,
+        duration: std::time::Duration::from_secs(8),
+        think: std::time::Duration::from_millis(150),
+        seed: pli_server::now_ms(),
+        dir: dir.path().join("load"),
+        stored_budget: 1 << 30,
+        max_file: 1 << 20,
+    };
+    let report = pli_chaos::load::run(options).await.unwrap();
+    eprintln!("{report}");
+    assert!(report.no_failure(), "{report}");
+    assert!(report.succeeded("send") > 0, "{report}");
+    assert!(report.succeeded("download") > 0, "{report}");
+}

@@ -1,0 +1,771 @@
+//! The sustained load run (`cargo xtask bench load`): `people` members of a court and a
+//! Département (half each, real accounts with post-quantum keys, made through
+//! invitations and certified by their admins) each run as a task with their own
+//! `pli-client` session and real cryptography, for `duration`, against the release relay
+//! on PostgreSQL (or SQLite). Each person, between pauses drawn around `think`, does one
+//! of: send files of mixed sizes (1 KiB to 200 MiB) to the other organisation; read an
+//! exchange of their inbox (open, verify, download and decrypt every file — the client
+//! checks each hash against the signed envelope and manifest — then sign the read
+//! receipt); list their inbox or outbox; read the directory; log in again.
+//!
+//! Measured: every failed operation (the run's target is none), the latency of each
+//! operation as the person waits for it, the relay's latency per route from its own
+//! request log (`elapsed_ms` of each `request` line), the relay's resident memory every
+//! two seconds, and the throughput. Files are generated as they are read (no file is held
+//! whole in memory), and once `stored_budget` bytes are stored, sends larger than 1 MiB
+//! are made small ones (the report says when): the machine's disk bounds the run, not
+//! the relay.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result};
+use pli_api::{ExchangeId, OrgId};
+use pli_client::{Client, FileInput, SendOptions, Session};
+use pli_crypto::manifest::Category;
+
+use crate::cast::{self, PASSWORD, Person};
+use crate::relay::Relay;
+use crate::{Database, Rng};
+
+/// What a load run does.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// The relay binary.
+    pub server: PathBuf,
+    /// Its database.
+    pub database: Database,
+    /// Simulated people, half in each organisation.
+    pub people: usize,
+    /// How long they work.
+    pub duration: Duration,
+    /// The mean pause between two operations of one person.
+    pub think: Duration,
+    /// The seed of every random choice.
+    pub seed: u64,
+    /// A working folder (emptied first): the relay's data, its logs.
+    pub dir: PathBuf,
+    /// Plaintext bytes sent after which sends larger than 1 MiB become small ones.
+    pub stored_budget: u64,
+    /// Sizes above this are not drawn (their class becomes the smallest): the relay's
+    /// tests run a short load with the debug build.
+    pub max_file: u64,
+}
+
+/// File sizes: weight (per thousand sends), smallest, largest.
+const SIZES: [(u64, u64, u64); 4] = [
+    (700, 1 << 10, 100 << 10),
+    (250, 100 << 10, 1 << 20),
+    (45, 1 << 20, 20 << 20),
+    (5, 20 << 20, 200 << 20),
+];
+
+/// What a person does next: weights out of 100.
+const SEND: u64 = 35;
+const READ: u64 = 35;
+const LIST: u64 = 20;
+const DIRECTORY: u64 = 5;
+
+/// The counts and timings of a run, shared by the people.
+#[derive(Debug, Default)]
+struct Tally {
+    /// Microseconds per operation name.
+    latencies: BTreeMap<&'static str, Vec<u64>>,
+    /// Failed operations: name and error, in order.
+    failures: Vec<(&'static str, String)>,
+    /// Read operations that found nothing unread.
+    nothing_to_read: u64,
+}
+
+/// What the people share.
+#[derive(Debug, Default)]
+struct Shared {
+    tally: Mutex<Tally>,
+    bytes_sent: AtomicU64,
+    bytes_read: AtomicU64,
+    /// Milliseconds into the run when large sends were first made small (0: never).
+    budget_reached_ms: AtomicU64,
+    /// Exchanges each organisation's people may read: those sent to it.
+    sent_to: Mutex<BTreeMap<OrgId, BTreeSet<ExchangeId>>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Shared {
+    fn record(&self, what: &'static str, began: Instant, outcome: Result<(), String>) {
+        let micros = u64::try_from(began.elapsed().as_micros()).unwrap_or(u64::MAX);
+        let mut tally = lock(&self.tally);
+        match outcome {
+            Ok(()) => tally.latencies.entry(what).or_default().push(micros),
+            Err(error) => tally.failures.push((what, error)),
+        }
+    }
+}
+
+/// The report: printed as tables by its `Display`.
+#[derive(Debug)]
+pub struct LoadReport {
+    database: &'static str,
+    people: usize,
+    elapsed: Duration,
+    set_up: Duration,
+    tally: Tally,
+    bytes_sent: u64,
+    bytes_read: u64,
+    budget_reached_ms: u64,
+    /// `(seconds into the run, KiB)`.
+    rss: Vec<(f64, u64)>,
+    /// Per `METHOD route`: status counts and milliseconds.
+    routes: BTreeMap<String, (u64, u64, Vec<u64>)>,
+}
+
+impl LoadReport {
+    /// How many operations whose name starts with `what` succeeded.
+    pub fn succeeded(&self, what: &str) -> usize {
+        self.tally
+            .latencies
+            .iter()
+            .filter(|(name, _)| name.starts_with(what))
+            .map(|(_, values)| values.len())
+            .sum()
+    }
+
+    /// Whether every operation succeeded.
+    pub fn no_failure(&self) -> bool {
+        self.tally.failures.is_empty()
+    }
+
+    /// Whether the relay's memory stayed flat (not judged on a run too short to sample).
+    pub fn memory_flat(&self) -> bool {
+        self.rss_flat().is_none_or(|(_, _, flat)| flat)
+    }
+
+    /// The relay's mean RSS over the run's second fifth and its last fifth, in KiB, and
+    /// whether the last is within 25 % of the second (the first fifth warms caches up).
+    fn rss_flat(&self) -> Option<(u64, u64, bool)> {
+        let end = self.rss.last()?.0;
+        let mean = |from: f64, to: f64| -> Option<u64> {
+            let window: Vec<u64> = self
+                .rss
+                .iter()
+                .filter(|(t, _)| *t >= from && *t <= to)
+                .map(|(_, kib)| *kib)
+                .collect();
+            (!window.is_empty()).then(|| window.iter().sum::<u64>() / window.len() as u64)
+        };
+        let early = mean(end * 0.2, end * 0.4)?;
+        let late = mean(end * 0.8, end)?;
+        Some((
+            early,
+            late,
+            late.saturating_mul(4) <= early.saturating_mul(5),
+        ))
+    }
+}
+
+/// A percentile (`per_mille` thousandths) of sorted values.
+fn percentile(sorted: &[u64], per_mille: usize) -> u64 {
+    let rank = (sorted.len().saturating_sub(1) * per_mille + 500) / 1000;
+    sorted.get(rank).copied().unwrap_or(0)
+}
+
+impl std::fmt::Display for LoadReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let seconds = self.elapsed.as_secs_f64().max(f64::EPSILON);
+        writeln!(
+            f,
+            "load on {}: {} people for {:.0} s (set-up {:.0} s)",
+            self.database,
+            self.people,
+            seconds,
+            self.set_up.as_secs_f64()
+        )?;
+        let operations: usize = self.tally.latencies.values().map(Vec::len).sum();
+        writeln!(
+            f,
+            "\n  failed operations: {} of {} — {}",
+            self.tally.failures.len(),
+            operations + self.tally.failures.len(),
+            if self.tally.failures.is_empty() {
+                "PASS (target: 0)"
+            } else {
+                "MISS (target: 0)"
+            }
+        )?;
+        for (what, error) in self.tally.failures.iter().take(10) {
+            writeln!(f, "    {what}: {error}")?;
+        }
+        writeln!(
+            f,
+            "\n  as people wait for it     count   ops/s    p50 ms    p99 ms    max ms"
+        )?;
+        for (what, values) in &self.tally.latencies {
+            let mut sorted = values.clone();
+            sorted.sort_unstable();
+            let ms = |v: u64| v as f64 / 1000.0;
+            writeln!(
+                f,
+                "  {what:<24} {:>6} {:>7.1} {:>9.1} {:>9.1} {:>9.1}",
+                sorted.len(),
+                sorted.len() as f64 / seconds,
+                ms(percentile(&sorted, 500)),
+                ms(percentile(&sorted, 990)),
+                ms(sorted.last().copied().unwrap_or(0)),
+            )?;
+        }
+        writeln!(
+            f,
+            "  (reads that found nothing unread: {})",
+            self.tally.nothing_to_read
+        )?;
+        writeln!(
+            f,
+            "\n  at the relay (its request log, the work only)            count  non-2xx  p50 ms  p99 ms  max ms"
+        )?;
+        for (route, (ok, other, values)) in &self.routes {
+            let mut sorted = values.clone();
+            sorted.sort_unstable();
+            writeln!(
+                f,
+                "  {route:<56} {:>7} {:>8} {:>7} {:>7} {:>7}",
+                ok + other,
+                other,
+                percentile(&sorted, 500),
+                percentile(&sorted, 990),
+                sorted.last().copied().unwrap_or(0)
+            )?;
+        }
+        let mib = |bytes: u64| bytes as f64 / f64::from(1 << 20);
+        writeln!(
+            f,
+            "\n  throughput: {:.1} MiB/s sent ({:.0} MiB), {:.1} MiB/s read and decrypted ({:.0} MiB)",
+            mib(self.bytes_sent) / seconds,
+            mib(self.bytes_sent),
+            mib(self.bytes_read) / seconds,
+            mib(self.bytes_read)
+        )?;
+        if self.budget_reached_ms > 0 {
+            writeln!(
+                f,
+                "  sends over 1 MiB were made small from {:.0} s on (the stored budget was reached)",
+                self.budget_reached_ms as f64 / 1000.0
+            )?;
+        }
+        match self.rss_flat() {
+            Some((early, late, flat)) => writeln!(
+                f,
+                "  relay RSS: {:.0} MiB over the run's second fifth, {:.0} MiB over its last, max {:.0} MiB — {} (target: flat, within 25 %)",
+                early as f64 / 1024.0,
+                late as f64 / 1024.0,
+                self.rss.iter().map(|(_, k)| *k).max().unwrap_or(0) as f64 / 1024.0,
+                if flat { "PASS" } else { "MISS" }
+            ),
+            None => writeln!(f, "  relay RSS: not sampled"),
+        }
+    }
+}
+
+/// A file's content, made as it is read: no file is held whole in memory.
+struct Generated {
+    rng: Rng,
+    left: u64,
+}
+
+impl futures_util::io::AsyncRead for Generated {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let n = usize::try_from(self.left)
+            .unwrap_or(usize::MAX)
+            .min(buf.len());
+        for chunk in buf.get_mut(..n).unwrap_or_default().chunks_mut(8) {
+            let word = self.rng.next_u64().to_le_bytes();
+            chunk.copy_from_slice(word.get(..chunk.len()).unwrap_or_default());
+        }
+        self.left -= n as u64;
+        Poll::Ready(Ok(n))
+    }
+}
+
+/// One simulated person.
+struct Worker {
+    person: Person,
+    client: Client,
+    org: OrgId,
+    other: OrgId,
+    rng: Rng,
+    read: BTreeSet<ExchangeId>,
+}
+
+/// Runs the load and reports.
+pub async fn run(options: LoadOptions) -> Result<LoadReport> {
+    let started = Instant::now();
+    let (mut relay, cluster) = crate::start_relay(
+        &options.server,
+        options.database,
+        &options.dir,
+        options.seed,
+    )
+    .await?;
+    let log = relay.dir().join("relay.log");
+    let outcome = Box::pin(drive(&options, &relay, started)).await;
+    relay.kill()?;
+    drop(cluster);
+    let (mut report, work_began_at) = outcome?;
+    // The request log of the work only, not of the set-up.
+    let log = std::fs::read(&log).unwrap_or_default();
+    let work = log
+        .get(usize::try_from(work_began_at).unwrap_or(usize::MAX)..)
+        .unwrap_or_default();
+    report.routes = routes(&String::from_utf8_lossy(work));
+    Ok(report)
+}
+
+/// The set-up and the work; the report, and the length of the relay's log when the
+/// work began.
+#[allow(
+    clippy::print_stderr,
+    reason = "progress of a long run, beside its tables"
+)]
+async fn drive(
+    options: &LoadOptions,
+    relay: &Relay,
+    started: Instant,
+) -> Result<(LoadReport, u64)> {
+    let base = relay.base();
+    let client = Client::new(&base);
+    let people = cast::cast(&base, &relay.setup_token()?)
+        .await
+        .context("cannot set up the platform")?;
+    let mut rng = Rng::new(options.seed);
+    let mut workers = Vec::new();
+    let (court, dept) = (people.court, people.dept);
+    for (person, org, other) in [
+        (people.greffier, court, dept),
+        (people.caseworker, dept, court),
+    ] {
+        workers.push(worker(&client, person, org, other, &mut rng));
+    }
+    for number in 2..options.people {
+        let (admin, org, other, domain) = if number % 2 == 0 {
+            (&people.court_admin, court, dept, "tj-meaux.test")
+        } else {
+            (&people.dept_admin, dept, court, "d77.test")
+        };
+        let who = (
+            format!("membre{number}@{domain}"),
+            format!("Membre {number}"),
+        );
+        let person = cast::join(
+            &client,
+            admin,
+            &org,
+            (&who.0, &who.1, pli_api::Role::Member),
+        )
+        .await
+        .with_context(|| format!("cannot make person {number}"))?;
+        workers.push(worker(&client, person, org, other, &mut rng));
+    }
+    let set_up = started.elapsed();
+    eprintln!(
+        "{} people ready in {:.0} s; working for {:.0} s",
+        workers.len(),
+        set_up.as_secs_f64(),
+        options.duration.as_secs_f64()
+    );
+
+    let shared = Arc::new(Shared::default());
+    let log_length = std::fs::metadata(relay.dir().join("relay.log")).map_or(0, |m| m.len());
+    let began = Instant::now();
+    let deadline = began + options.duration;
+    let sampler = tokio::spawn(sample_rss(relay.pid(), began, deadline));
+    // The people on as many threads as the machine has cores, as separate programs
+    // would be spread (a client's encryption runs on its task's thread).
+    let threads = std::thread::available_parallelism().map_or(2, usize::from);
+    let mut groups: Vec<Vec<Worker>> = (0..threads).map(|_| Vec::new()).collect();
+    for (number, worker) in workers.into_iter().enumerate() {
+        if let Some(group) = groups.get_mut(number % threads) {
+            group.push(worker);
+        }
+    }
+    let mut handles = Vec::new();
+    for (number, group) in groups.into_iter().enumerate() {
+        let (shared, options) = (shared.clone(), options.clone());
+        handles.push(crate::on_thread(
+            &format!("people-{number}"),
+            move || async move {
+                let local = tokio::task::LocalSet::new();
+                local
+                    .run_until(async move {
+                        let tasks: Vec<_> = group
+                            .into_iter()
+                            .map(|worker| {
+                                let (shared, options) = (shared.clone(), options.clone());
+                                tokio::task::spawn_local(work(
+                                    worker, shared, options, began, deadline,
+                                ))
+                            })
+                            .collect();
+                        for task in tasks {
+                            if task.await.is_err() {
+                                lock(&shared.tally)
+                                    .failures
+                                    .push(("a person", "their task panicked".into()));
+                            }
+                        }
+                    })
+                    .await;
+            },
+        )?);
+    }
+    for handle in handles {
+        tokio::task::spawn_blocking(move || handle.join())
+            .await
+            .context("cannot wait for the people")?
+            .map_err(|_| anyhow::anyhow!("a thread of people panicked"))?;
+    }
+    let elapsed = began.elapsed();
+    let rss = sampler.await.unwrap_or_default();
+    let tally = std::mem::take(&mut *lock(&shared.tally));
+    Ok((
+        LoadReport {
+            database: options.database.name(),
+            people: options.people,
+            elapsed,
+            set_up,
+            tally,
+            bytes_sent: shared.bytes_sent.load(Ordering::Relaxed),
+            bytes_read: shared.bytes_read.load(Ordering::Relaxed),
+            budget_reached_ms: shared.budget_reached_ms.load(Ordering::Relaxed),
+            rss,
+            routes: BTreeMap::new(),
+        },
+        log_length,
+    ))
+}
+
+fn worker(client: &Client, person: Person, org: OrgId, other: OrgId, rng: &mut Rng) -> Worker {
+    Worker {
+        person,
+        client: client.clone(),
+        org,
+        other,
+        rng: rng.fork(),
+        read: BTreeSet::new(),
+    }
+}
+
+/// One person's day: an operation, a pause, until the deadline.
+async fn work(
+    mut worker: Worker,
+    shared: Arc<Shared>,
+    options: LoadOptions,
+    began: Instant,
+    deadline: Instant,
+) {
+    // Not everyone starts at the same instant.
+    tokio::time::sleep(pause(&mut worker.rng, options.think)).await;
+    while Instant::now() < deadline {
+        let roll = worker.rng.below(100);
+        if roll < SEND {
+            send(&mut worker, &shared, &options, began).await;
+        } else if roll < SEND + READ {
+            read(&mut worker, &shared).await;
+        } else if roll < SEND + READ + LIST {
+            let t = Instant::now();
+            let outcome = if worker.rng.below(2) == 0 {
+                worker.person.session.inbox().await
+            } else {
+                worker.person.session.outbox().await
+            };
+            shared.record(
+                "list inbox or outbox",
+                t,
+                outcome.map(drop).map_err(|e| e.to_string()),
+            );
+        } else if roll < SEND + READ + LIST + DIRECTORY {
+            let t = Instant::now();
+            let outcome = worker.person.session.verified_directory().await;
+            shared.record(
+                "directory (verified)",
+                t,
+                outcome.map(drop).map_err(|e| e.to_string()),
+            );
+        } else {
+            log_in(&mut worker, &shared).await;
+        }
+        tokio::time::sleep(pause(&mut worker.rng, options.think)).await;
+    }
+}
+
+/// A pause drawn uniformly between 0 and twice `think`.
+fn pause(rng: &mut Rng, think: Duration) -> Duration {
+    let most = u64::try_from(think.as_millis())
+        .unwrap_or(u64::MAX)
+        .saturating_mul(2);
+    Duration::from_millis(rng.below(most.saturating_add(1)))
+}
+
+async fn send(worker: &mut Worker, shared: &Shared, options: &LoadOptions, began: Instant) {
+    let mut roll = worker.rng.below(1000);
+    let mut class = SIZES[0];
+    for candidate in SIZES {
+        class = candidate;
+        if roll < candidate.0 {
+            break;
+        }
+        roll -= candidate.0;
+    }
+    if class.2 > options.max_file {
+        class = SIZES[0];
+    }
+    let over_budget = shared.bytes_sent.load(Ordering::Relaxed) > options.stored_budget;
+    if over_budget && class.1 >= 1 << 20 {
+        let ms = u64::try_from(began.elapsed().as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        let _ =
+            shared
+                .budget_reached_ms
+                .compare_exchange(0, ms, Ordering::Relaxed, Ordering::Relaxed);
+        class = SIZES[0];
+    }
+    let size = class.1 + worker.rng.below(class.2 - class.1 + 1);
+    let file = FileInput {
+        name: "rapport.pdf".into(),
+        media_type: "application/pdf".into(),
+        size,
+        reader: Box::new(Generated {
+            rng: worker.rng.fork(),
+            left: size,
+        }),
+    };
+    let options = SendOptions {
+        category: Category::Rapport,
+        subject: "Rapport de situation".into(),
+        message: String::new(),
+        case_reference: "2026/00001".into(),
+        urgent: worker.rng.below(10) == 0,
+        copy_to_sender: false,
+        in_reply_to: None,
+    };
+    let what = match class.2 {
+        max if max <= 100 << 10 => "send ≤ 100 KiB",
+        max if max <= 1 << 20 => "send ≤ 1 MiB",
+        max if max <= 20 << 20 => "send ≤ 20 MiB",
+        _ => "send ≤ 200 MiB",
+    };
+    let t = Instant::now();
+    let outcome = worker
+        .person
+        .session
+        .send(&worker.other, vec![file], &options)
+        .await;
+    if let Ok(id) = &outcome {
+        shared.bytes_sent.fetch_add(size, Ordering::Relaxed);
+        lock(&shared.sent_to)
+            .entry(worker.other)
+            .or_default()
+            .insert(*id);
+    }
+    shared.record(what, t, outcome.map(drop).map_err(|e| e.to_string()));
+}
+
+/// Lists the inbox and reads the newest exchange this person has not read: opens it,
+/// downloads and decrypts every file (the client verifies each against the envelope and
+/// the manifest), signs the read receipt.
+async fn read(worker: &mut Worker, shared: &Shared) {
+    let t = Instant::now();
+    let page = match worker.person.session.inbox().await {
+        Ok(page) => page,
+        Err(error) => return shared.record("list inbox or outbox", t, Err(error.to_string())),
+    };
+    shared.record("list inbox or outbox", t, Ok(()));
+    // One a person of this run sent (its sender's task may not have recorded an exchange
+    // that just completed: it is read later), and this person has not read yet.
+    let id = {
+        let sent_to = lock(&shared.sent_to);
+        let sent = sent_to.get(&worker.org);
+        page.exchanges
+            .iter()
+            .map(|e| e.exchange_id)
+            .find(|id| !worker.read.contains(id) && sent.is_some_and(|s| s.contains(id)))
+    };
+    let Some(id) = id else {
+        lock(&shared.tally).nothing_to_read += 1;
+        return;
+    };
+    worker.read.insert(id);
+    let t = Instant::now();
+    let received = match worker.person.session.open(&id).await {
+        Ok(received) => received,
+        Err(error) => return shared.record("open (verify envelope)", t, Err(error.to_string())),
+    };
+    shared.record("open (verify envelope)", t, Ok(()));
+    let t = Instant::now();
+    let mut outcome = Ok(());
+    for index in 0..received.manifest.files.len() {
+        let mut sink = futures_util::io::sink();
+        if let Err(error) = worker
+            .person
+            .session
+            .download_file(&received, index, &mut sink)
+            .await
+        {
+            outcome = Err(error.to_string());
+            break;
+        }
+    }
+    if outcome.is_ok() {
+        let size: u64 = received.manifest.files.iter().map(|f| f.size).sum();
+        shared.bytes_read.fetch_add(size, Ordering::Relaxed);
+    }
+    shared.record("download and decrypt", t, outcome);
+    let t = Instant::now();
+    let outcome = worker.person.session.acknowledge(&received).await;
+    shared.record("read receipt", t, outcome.map_err(|e| e.to_string()));
+}
+
+async fn log_in(worker: &mut Worker, shared: &Shared) {
+    let t = Instant::now();
+    let outcome = Session::login(
+        &worker.client,
+        &worker.person.email,
+        PASSWORD,
+        worker.person.session.account_key(),
+        None,
+        None,
+    )
+    .await;
+    match outcome {
+        Ok(session) => {
+            let old = std::mem::replace(&mut worker.person.session, session);
+            let _ = old.logout().await;
+            shared.record("log in", t, Ok(()));
+        }
+        Err(error) => shared.record("log in", t, Err(error.to_string())),
+    }
+}
+
+/// The relay's VmRSS every two seconds until `deadline`: `(seconds into the run, KiB)`.
+async fn sample_rss(pid: Option<u32>, began: Instant, deadline: Instant) -> Vec<(f64, u64)> {
+    let mut samples = Vec::new();
+    let Some(pid) = pid else { return samples };
+    while Instant::now() < deadline {
+        if let Some(kib) = rss_kib(pid) {
+            samples.push((began.elapsed().as_secs_f64(), kib));
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    samples
+}
+
+fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|kib| kib.parse().ok())
+}
+
+/// The relay's request log, per `METHOD route`: 2xx count, other count, milliseconds.
+fn routes(log: &str) -> BTreeMap<String, (u64, u64, Vec<u64>)> {
+    let mut routes: BTreeMap<String, (u64, u64, Vec<u64>)> = BTreeMap::new();
+    for line in log.lines() {
+        let Ok(entry) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let Some(fields) = entry.get("fields") else {
+            continue;
+        };
+        let field = |name: &str| fields.get(name);
+        if field("message").and_then(|m| m.as_str()) != Some("request") {
+            continue;
+        }
+        let (Some(method), Some(route), Some(status), Some(ms)) = (
+            field("method").and_then(|v| v.as_str()),
+            field("route").and_then(|v| v.as_str()),
+            field("status").and_then(serde_json::Value::as_u64),
+            field("elapsed_ms").and_then(serde_json::Value::as_u64),
+        ) else {
+            continue;
+        };
+        let row = routes.entry(format!("{method} {route}")).or_default();
+        if (200..300).contains(&status) {
+            row.0 += 1;
+        } else {
+            row.1 += 1;
+        }
+        row.2.push(ms);
+    }
+    routes
+}
+
+/// Where `run` keeps its files.
+pub fn default_dir() -> PathBuf {
+    std::env::temp_dir().join("pli-load")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_request_log_is_read_per_route() {
+        let log = concat!(
+            r#"{"fields":{"message":"request","method":"GET","route":"/api/exchanges/inbox","status":200,"elapsed_ms":3}}"#,
+            "\n",
+            r#"{"fields":{"message":"request","method":"GET","route":"/api/exchanges/inbox","status":503,"elapsed_ms":9}}"#,
+            "\nnot json\n",
+            r#"{"fields":{"message":"something else"}}"#,
+        );
+        let routes = routes(log);
+        assert_eq!(routes.len(), 1);
+        assert_eq!(routes["GET /api/exchanges/inbox"], (1, 1, vec![3, 9]));
+    }
+
+    #[tokio::test]
+    async fn generated_files_have_their_size() {
+        use futures_util::io::AsyncReadExt as _;
+        let mut file = Generated {
+            rng: Rng::new(1),
+            left: 100_003,
+        };
+        let mut out = Vec::new();
+        file.read_to_end(&mut out).await.unwrap();
+        assert_eq!(out.len(), 100_003);
+        assert!(out.iter().any(|b| *b != 0));
+    }
+
+    #[test]
+    fn a_growing_relay_is_not_flat() {
+        let report = |rss: Vec<(f64, u64)>| LoadReport {
+            database: "SQLite",
+            people: 1,
+            elapsed: Duration::from_secs(10),
+            set_up: Duration::ZERO,
+            tally: Tally::default(),
+            bytes_sent: 0,
+            bytes_read: 0,
+            budget_reached_ms: 0,
+            rss,
+            routes: BTreeMap::new(),
+        };
+        let flat: Vec<_> = (0..=10u32).map(|t| (f64::from(t), 100_000)).collect();
+        assert!(report(flat).memory_flat());
+        let growing: Vec<_> = (0..=10u32)
+            .map(|t| (f64::from(t), 100_000 + u64::from(t) * 20_000))
+            .collect();
+        assert!(!report(growing).memory_flat());
+    }
+}
