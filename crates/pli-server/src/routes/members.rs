@@ -41,16 +41,22 @@ pub(super) async fn members(
         .map(|k| k.generation)
         .collect();
     let users = state.store.users_of_org(&org.id).await?;
+    // Three queries for the whole list, not three per member.
+    let grants = state.store.grants_of_org(&org.id).await?;
+    let upgrades = state.store.key_upgrades_of_org(&org.id).await?;
+    let certificates = state
+        .store
+        .current_user_certificates_of_org(&org.id)
+        .await?;
     let mut members = Vec::new();
     for user in &users {
-        let granted = state
-            .store
-            .grants_of_user(&user.id)
-            .await?
-            .into_iter()
-            .filter(|g| g.org_id == org.id)
+        let granted = grants
+            .iter()
+            .filter(|g| g.user_id == user.id)
             .map(|g| g.generation)
             .collect();
+        let upgrade = upgrades.iter().find(|u| u.user_id == user.id);
+        let certificate = certificates.iter().find(|c| c.user_id == user.id);
         members.push(MemberSummary {
             user_id: user.id,
             email: user.email.clone(),
@@ -63,8 +69,8 @@ pub(super) async fn members(
                 encryption_key: Base64(user.encryption_key.to_vec()),
             },
             granted_generations: granted,
-            key_upgrade: super::upgrade::pending(&state, user).await?,
-            certificate_expires_at: super::upgrade::certificate_expiry(&state, user).await?,
+            key_upgrade: super::upgrade::pending(upgrade, user),
+            certificate_expires_at: super::upgrade::certificate_expiry(certificate, user),
         });
     }
     let invitations = state

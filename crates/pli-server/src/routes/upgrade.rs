@@ -26,7 +26,7 @@ use crate::audit::{Action, AuditEvent, Chain};
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::now_ms;
-use crate::store::directory::KeyUpgradeRow;
+use crate::store::directory::{KeyUpgradeRow, UserCertRow};
 use crate::store::users::{AccountStatus, User};
 
 /// The most sealed later identities may weigh (a few 32-byte seeds: under 400 bytes).
@@ -101,34 +101,24 @@ pub(super) async fn put_key_upgrade(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The person's request to move to a post-quantum key, while no certificate holds its
-/// key (what admins are shown).
-pub(super) async fn pending(
-    state: &AppState,
-    user: &User,
-) -> Result<Option<SignedObject>, ApiError> {
-    let Some(row) = state.store.key_upgrade(&user.id).await? else {
-        return Ok(None);
-    };
+/// The person's request to move to a post-quantum key (`row`, theirs if any), while no
+/// certificate holds its key (what admins are shown).
+pub(super) fn pending(row: Option<&KeyUpgradeRow>, user: &User) -> Option<SignedObject> {
+    let row = row?;
     let certified = KeyUpgrade::from_canonical(&row.upgrade.data)
         .is_ok_and(|u| u.encryption_key.to_bytes() == user.encryption_key);
-    Ok((!certified).then(|| row.upgrade.to_wire()))
+    (!certified).then(|| row.upgrade.to_wire())
 }
 
-/// When an active person's current certificate expires, if it does.
-pub(super) async fn certificate_expiry(
-    state: &AppState,
-    user: &User,
-) -> Result<Option<u64>, ApiError> {
+/// When an active person's current certificate (`row`, theirs if any) expires, if it
+/// does.
+pub(super) fn certificate_expiry(row: Option<&UserCertRow>, user: &User) -> Option<u64> {
     if user.status != AccountStatus::Active {
-        return Ok(None);
+        return None;
     }
-    let Some(row) = state.store.current_user_certificate(&user.id).await? else {
-        return Ok(None);
-    };
-    Ok(UserCertificate::from_canonical(&row.certificate.data)
+    UserCertificate::from_canonical(&row?.certificate.data)
         .ok()
-        .and_then(|cert| cert.expires_at))
+        .and_then(|cert| cert.expires_at)
 }
 
 /// What certifying an active member's signing key again must respect.

@@ -266,6 +266,53 @@ impl Store {
         row.as_ref().map(cert_from_row).transpose()
     }
 
+    /// The move to a post-quantum key each member of `org` asked for, if any.
+    pub async fn key_upgrades_of_org(&self, org: &OrgId) -> StoreResult<Vec<KeyUpgradeRow>> {
+        let rows = sqlx::query(
+            "SELECT k.* FROM key_upgrades k JOIN users u ON u.id = k.user_id WHERE u.org_id = $1",
+        )
+        .bind(org.to_string())
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(key_upgrade_from_row).collect()
+    }
+
+    /// The current certificate of each member of `org` who has one (the newest, should a
+    /// member have two).
+    pub async fn current_user_certificates_of_org(
+        &self,
+        org: &OrgId,
+    ) -> StoreResult<Vec<UserCertRow>> {
+        let rows = sqlx::query(
+            "SELECT c.* FROM user_certificates c JOIN users u ON u.id = c.user_id \
+             WHERE u.org_id = $1 AND c.superseded_at IS NULL ORDER BY c.user_id, c.created_at DESC",
+        )
+        .bind(org.to_string())
+        .fetch_all(self.pool())
+        .await?;
+        let mut current: Vec<UserCertRow> = Vec::new();
+        for row in rows.iter().map(cert_from_row) {
+            let row = row?;
+            if current
+                .last()
+                .is_none_or(|last| last.user_id != row.user_id)
+            {
+                current.push(row);
+            }
+        }
+        Ok(current)
+    }
+
+    /// Every grant of `org`'s keys, to any member.
+    pub async fn grants_of_org(&self, org: &OrgId) -> StoreResult<Vec<GrantRow>> {
+        let rows =
+            sqlx::query("SELECT * FROM key_grants WHERE org_id = $1 ORDER BY user_id, generation")
+                .bind(org.to_string())
+                .fetch_all(self.pool())
+                .await?;
+        rows.iter().map(grant_from_row).collect()
+    }
+
     /// Every grant a member holds.
     pub async fn grants_of_user(&self, user: &UserId) -> StoreResult<Vec<GrantRow>> {
         let rows =

@@ -363,6 +363,18 @@ async fn certifications_that_raced_change_nothing(store: &Store, org_id: &OrgId)
         .unwrap()
         .unwrap();
     assert_eq!(current.created_at, 20);
+    // The member list reads every member's current certificate in one query.
+    let of_org = store
+        .current_user_certificates_of_org(org_id)
+        .await
+        .unwrap();
+    let mine: Vec<u64> = of_org
+        .iter()
+        .filter(|c| c.user_id == member)
+        .map(|c| c.created_at)
+        .collect();
+    assert_eq!(mine, [20]);
+    assert!(store.key_upgrades_of_org(org_id).await.unwrap().is_empty());
 
     // A pending account is activated once.
     let mut tx = store.begin().await.unwrap();
