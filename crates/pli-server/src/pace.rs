@@ -10,6 +10,13 @@
 //!
 //! What happens before a body, the request head, has its own limit in the accept loop
 //! (`limits.header_read_seconds`, `app::serve`).
+//!
+//! A body the handler did not read to its end (it answered first: an error, a 503 while
+//! the database restarts) leaves bytes on the connection that the next request would be
+//! read from: hyper then closes the connection after the answer, but may already have
+//! written that answer's head without `Connection: close`, so the client pools the
+//! connection and sends its next request into a socket being closed (a reset, a request
+//! lost). Such an answer says `Connection: close` itself.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -94,8 +101,16 @@ pub async fn pace_bodies(State(state): State<AppState>, request: Request, next: 
     let pace = Pace::of(&state.config.limits);
     let (mut parts, body) = request.into_parts();
     parts.extensions.insert(timer.clone());
-    let body = Body::new(Paced::new(body, pace, timer));
-    next.run(Request::from_parts(parts, body)).await
+    let ended = Arc::new(AtomicBool::new(body.is_end_stream()));
+    let body = Body::new(Paced::new(body, pace, timer, ended.clone()));
+    let mut response = next.run(Request::from_parts(parts, body)).await;
+    if !ended.load(Ordering::Relaxed) {
+        response.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+    }
+    response
 }
 
 /// A body that fails with [`TooSlow`] when its client keeps the relay waiting too long.
@@ -103,6 +118,8 @@ pub struct Paced {
     inner: Body,
     pace: Pace,
     timer: BodyTimer,
+    /// Set once the body has been read to its end.
+    ended: Arc<AtomicBool>,
     received: u64,
     /// The time spent waiting for bytes, the current wait excepted.
     waited: Duration,
@@ -122,12 +139,13 @@ impl std::fmt::Debug for Paced {
 }
 
 impl Paced {
-    /// `inner`, paced.
-    pub fn new(inner: Body, pace: Pace, timer: BodyTimer) -> Self {
+    /// `inner`, paced; `ended` is set once it has been read to its end.
+    pub fn new(inner: Body, pace: Pace, timer: BodyTimer, ended: Arc<AtomicBool>) -> Self {
         Self {
             inner,
             pace,
             timer,
+            ended,
             received: 0,
             waited: Duration::ZERO,
             waiting_since: None,
@@ -157,7 +175,14 @@ impl HttpBody for Paced {
                 if let Some(data) = frame.data_ref() {
                     this.received = this.received.saturating_add(data.len() as u64);
                 }
+                if this.inner.is_end_stream() {
+                    this.ended.store(true, Ordering::Relaxed);
+                }
                 return Poll::Ready(Some(Ok(frame)));
+            }
+            Poll::Ready(None) => {
+                this.ended.store(true, Ordering::Relaxed);
+                return Poll::Ready(None);
             }
             Poll::Ready(other) => return Poll::Ready(other),
             Poll::Pending => {}

@@ -2460,6 +2460,40 @@ async fn logins_and_key_operations_are_audited_and_without_the_audit_log_nothing
     assert!(verdict.valid, "{verdict:?}");
 }
 
+/// An answer given before the request's body was read (here a part refused to someone who
+/// may not write it; under load, a 503 while the database restarts) says
+/// `Connection: close`: the unread bytes make the connection unusable, and a client that
+/// pooled it would send its next request into a socket being closed. An answer to a body
+/// read to its end keeps the connection.
+#[tokio::test]
+async fn an_answer_before_the_body_was_read_closes_the_connection() {
+    use super::harness::{bare_exchange, raw_answer, raw_part};
+    let w = world(Backend::Sqlite).await;
+    let id = bare_exchange(&w.caseworker.session, w.court, vec![100, 1 << 20]).await;
+
+    // A quarter of a 1 MiB part, from someone who is not its sender: refused unread.
+    let part = data(1 << 20, 7);
+    let mut refused = raw_part(&w.app.base, &w.greffier.session, &id, 1, &part, 256 << 10).await;
+    let answer = raw_answer(&mut refused).await;
+    assert!((400..500).contains(&answer.status), "{answer:?}");
+    assert_eq!(answer.header("connection"), Some("close"), "{answer:?}");
+
+    // The sender's whole part, read to its end: the connection stays open.
+    let part = data(100, 8);
+    let mut stored = raw_part(
+        &w.app.base,
+        &w.caseworker.session,
+        &id,
+        0,
+        &part,
+        part.len(),
+    )
+    .await;
+    let answer = raw_answer(&mut stored).await;
+    assert!((200..300).contains(&answer.status), "{answer:?}");
+    assert_eq!(answer.header("connection"), None, "{answer:?}");
+}
+
 /// A client that stalls in the middle of a body, or trickles it, is cut with `too_slow`
 /// (408) — a part as a JSON request — and nothing of the part is kept: sending it again
 /// goes through.
