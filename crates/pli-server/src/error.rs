@@ -258,6 +258,10 @@ impl From<crate::store::StoreError> for ApiError {
                 tracing::warn!(detail = %detail, "database unavailable");
                 Self::Unavailable
             }
+            StoreError::Full(detail) => {
+                tracing::warn!(detail = %detail, "database disk full");
+                Self::StorageFull
+            }
             StoreError::Other(detail) => Self::Internal(detail),
         }
     }

@@ -1,6 +1,7 @@
 //! What Pli's tests and benchmarks start around the code under test, written once: a
-//! throwaway PostgreSQL cluster ([`Cluster`]), free loopback ports ([`free_port`]) and the
-//! relay's command line when it runs as a process of its own ([`relay_command`]).
+//! throwaway PostgreSQL cluster ([`Cluster`]), free loopback ports ([`free_port`]), the
+//! relay's command line when it runs as a process of its own ([`relay_command`]) and a
+//! disk that fills up ([`Tmpfs`], [`Filler`]).
 //! Used by `cargo xtask test` (the cluster every PostgreSQL test connects to), the
 //! relay's fault tests (a cluster of their own, restarted under load) and
 //! `cargo xtask bench server`. std and anyhow only: xtask links it.
@@ -8,9 +9,11 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod disk;
 mod postgres;
 mod relay;
 
+pub use disk::{Filler, Tmpfs};
 pub use postgres::Cluster;
 pub use relay::relay_command;
 

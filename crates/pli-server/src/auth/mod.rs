@@ -208,11 +208,23 @@ pub async fn authenticate(
         && now.saturating_sub(session.last_seen_at) > 60_000
         && state.claim_touch(&hash, now)
     {
-        let mut tx = state.store.begin().await?;
-        tx.touch_session(&hash, now).await?;
-        tx.commit().await?;
+        // A disk too full to note the time must not stop the person reading what is
+        // already stored: the next request a minute later tries again.
+        match touch(state, &hash, now).await {
+            Err(crate::store::StoreError::Full(detail)) => {
+                tracing::warn!(%detail, "session activity not recorded: database disk full");
+            }
+            other => other?,
+        }
     }
     Ok(Auth { user, session })
+}
+
+/// Records a session's activity time.
+async fn touch(state: &AppState, hash: &str, now: u64) -> crate::store::StoreResult<()> {
+    let mut tx = state.store.begin().await?;
+    tx.touch_session(hash, now).await?;
+    tx.commit().await
 }
 
 /// Whether a session is past its absolute or its idle timeout at `now`.

@@ -36,6 +36,10 @@ pub enum StoreError {
     /// The database is unreachable or restarting.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// The database's disk is full: nothing was written; the same write goes through
+    /// once space is freed.
+    #[error("database disk full: {0}")]
+    Full(String),
     /// Anything else.
     #[error("database error: {0}")]
     Other(String),
@@ -54,7 +58,10 @@ impl From<sqlx::Error> for StoreError {
                 Self::Conflict("already exists".into())
             }
             sqlx::Error::Database(db) => {
-                if retryable(&db.code().unwrap_or_default()) {
+                let code = db.code().unwrap_or_default();
+                if disk_full(&code) {
+                    Self::Full(error.to_string())
+                } else if retryable(&code) {
                     Self::Unavailable(error.to_string())
                 } else {
                     Self::Other(error.to_string())
@@ -82,6 +89,19 @@ fn retryable(code: &str) -> bool {
     code.starts_with("08")
         || code.starts_with("57P0")
         || matches!(code, "53300" | "40P01" | "40001" | "25006" | "5" | "6")
+}
+
+/// Whether a database error code means the database's disk is full: SQLite's
+/// `SQLITE_FULL` (13; sqlx gives SQLite's extended code, whose low byte is the primary
+/// one) and PostgreSQL's `disk_full` (53100). Without it a full disk under the database
+/// (the default layout keeps the SQLite file beside the blobs) was answered 500 to every
+/// write; it is now `storage_full` (507, Retry-After) like a full blob store.
+fn disk_full(code: &str) -> bool {
+    if code.len() == 5 {
+        // A PostgreSQL SQLSTATE (SQLite's extended codes have at most four digits).
+        return code == "53100";
+    }
+    code.parse::<u32>().is_ok_and(|n| n & 0xff == 13)
 }
 
 /// Shorthand for store results.
@@ -299,7 +319,20 @@ pub(crate) fn get_opt_id<K>(row: &AnyRow, column: &str) -> StoreResult<Option<pl
 
 #[cfg(test)]
 mod tests {
-    use super::retryable;
+    use super::{disk_full, retryable};
+
+    #[test]
+    fn a_full_disk_is_told_apart_on_both_databases() {
+        for code in ["13", "53100"] {
+            assert!(disk_full(code), "{code}");
+            assert!(!retryable(code), "{code}");
+        }
+        // SQLite's I/O error (10), an extended busy (517), PostgreSQL's too many
+        // connections and out of memory.
+        for code in ["10", "517", "53300", "53200", "", "x"] {
+            assert!(!disk_full(code), "{code}");
+        }
+    }
 
     #[test]
     fn a_deadlock_or_a_database_going_away_is_retried_and_nothing_else() {

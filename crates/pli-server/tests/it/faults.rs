@@ -11,8 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -1026,9 +1025,101 @@ async fn a_full_disk_refuses_parts_with_507_and_recovers() {
     verify_delivered(&w.greffier.session, &parcel).await;
 }
 
+/// The database and the blobs share one disk (the default layout: the SQLite file in the
+/// data folder) and it fills up. A write of the database is answered 507 `storage_full`
+/// with Retry-After, as a full blob store is (it was a 500), and nothing of it is kept;
+/// reads go on (a session's activity time is not recorded meanwhile); once space is freed,
+/// the same request goes through and the exchange is delivered; SQLite's integrity holds.
+#[tokio::test]
+async fn a_full_disk_under_the_database_refuses_writes_with_507_and_recovers() {
+    const TEST: &str = "a_full_disk_under_the_database_refuses_writes_with_507_and_recovers";
+    let Some(tmpfs) = Tmpfs::mount(48 << 20, TEST) else {
+        return;
+    };
+    let dir = tmpfs.path().to_owned();
+    let database = dir.join("pli.db");
+    let url = format!("sqlite://{}?mode=rwc", database.display());
+    let app = spawn_app_with(Backend::Sqlite, move |config| {
+        config.database_url = url;
+        config.data_dir = dir;
+    })
+    .await;
+    let mut w = world_on(app).await;
+    let earlier = data(100_000, 1);
+    let earlier_id = w
+        .caseworker
+        .session
+        .send(
+            &w.court,
+            vec![file("avant.pdf", earlier.clone())],
+            &options("Avant"),
+        )
+        .await
+        .unwrap();
+    let mut rng = seeded(TEST);
+    let sender = Sender::new(&mut w.caseworker, w.court).await;
+    let client = w.caseworker.session.client().clone();
+    let mut parcel = sender.parcel(&mut rng, &[4096]);
+
+    // The write-ahead log emptied, so that the next write needs new space, then no space.
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", database.display()))
+        .await
+        .unwrap();
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    let mut filler = Filler::new(&tmpfs.path().join("filler"));
+    filler.fill(0);
+
+    let response = create_request(&client, &parcel).send().await.unwrap();
+    let status = response.status();
+    let retry_after = response.headers().contains_key("retry-after");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(status, StatusCode::INSUFFICIENT_STORAGE, "{body}");
+    assert!(retry_after);
+    assert_eq!(body["error"]["code"], "storage_full");
+    let outbox = every_exchange(&client, "outbox").await;
+    assert_eq!(outbox.len(), 1, "nothing of the refused exchange is kept");
+
+    // Reads go on: the earlier exchange opens and decrypts.
+    let received = w.greffier.session.open(&earlier_id).await.unwrap();
+    assert!(first_file(&w.greffier.session, &received).await == earlier);
+
+    // Space returns: the same request goes through, the exchange is delivered whole.
+    filler.remove();
+    let created: ExchangeCreated = Client::send(create_request(&client, &parcel))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    parcel.created(&created, &sender);
+    let id = created.exchange_id;
+    for (object, part) in [(0, 0), (1, 0)] {
+        Client::send(part_request(
+            &client,
+            &id,
+            object,
+            part,
+            parcel.part(object, part),
+        ))
+        .await
+        .unwrap();
+    }
+    Client::send(complete_request(&client, &id, parcel.complete()))
+        .await
+        .unwrap();
+    verify_delivered(&w.greffier.session, &parcel).await;
+    integrity_check(&database).await;
+}
+
 /// A tmpfs of a given size mounted on a temporary folder (needs root), unmounted on drop.
 struct Tmpfs {
-    dir: tempfile::TempDir,
+    // Unmounted before its folder is removed.
+    mounted: pli_testkit::Tmpfs,
+    _dir: tempfile::TempDir,
 }
 
 impl Tmpfs {
@@ -1037,83 +1128,40 @@ impl Tmpfs {
     #[allow(clippy::print_stderr, reason = "the notice of a test that did not run")]
     fn mount(bytes: u64, test: &str) -> Option<Self> {
         let dir = tempfile::tempdir().unwrap();
-        let mounted = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={bytes}"), "tmpfs"])
-            .arg(dir.path())
-            .stdin(Stdio::null())
-            .output();
-        let why = match mounted {
-            Ok(output) if output.status.success() => return Some(Self { dir }),
-            Ok(output) => String::from_utf8_lossy(&output.stderr).trim().to_owned(),
-            Err(error) => error.to_string(),
+        let why = match pli_testkit::Tmpfs::mount(dir.path(), bytes) {
+            Ok(mounted) => return Some(Self { mounted, _dir: dir }),
+            Err(error) => format!("{error:#}"),
         };
         assert!(
             std::env::var_os("CI").is_none(),
-            "{test}: cannot mount a tmpfs to fill ({why}); this test must run as root (or with \
-             CAP_SYS_ADMIN) under CI"
+            "{test}: {why}; this test must run as root (or with CAP_SYS_ADMIN) under CI"
         );
         eprintln!(
-            "notice: {test} did not run: cannot mount a tmpfs to fill ({why}); run it as root \
-             (under CI, this is a failure)"
+            "notice: {test} did not run: {why}; run it as root (under CI, this is a failure)"
         );
         None
     }
 
     fn path(&self) -> &Path {
-        self.dir.path()
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let unmounted = Command::new("umount")
-            .arg(self.dir.path())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !unmounted {
-            // Something still holds a file open there: detach it now, free it when closed.
-            let _ = Command::new("umount")
-                .arg("-l")
-                .arg(self.dir.path())
-                .status();
-        }
+        self.mounted.path()
     }
 }
 
 /// A file that takes up all the free space of its file system but what is asked.
-struct Filler {
-    path: PathBuf,
-    file: std::fs::File,
-}
+struct Filler(pli_testkit::Filler);
 
 impl Filler {
     fn new(path: &Path) -> Self {
-        Self {
-            path: path.to_owned(),
-            file: std::fs::File::create(path).unwrap(),
-        }
+        Self(pli_testkit::Filler::new(path).unwrap())
     }
 
     /// Grows the file until the disk is full, then gives back `spare` bytes.
     fn fill(&mut self, spare: u64) {
-        use std::io::{Seek as _, SeekFrom, Write as _};
-        self.file.seek(SeekFrom::End(0)).unwrap();
-        let block = vec![0x5a; 64 << 10];
-        loop {
-            match self.file.write(&block) {
-                Ok(0) => break,
-                Ok(_) => {}
-                Err(error) if error.kind() == std::io::ErrorKind::StorageFull => break,
-                Err(error) => panic!("cannot fill the disk: {error}"),
-            }
-        }
-        let len = self.file.metadata().unwrap().len();
-        self.file.set_len(len.saturating_sub(spare)).unwrap();
+        self.0.fill(spare).unwrap();
     }
 
     fn remove(self) {
-        drop(self.file);
-        std::fs::remove_file(&self.path).unwrap();
+        self.0.remove().unwrap();
     }
 }
 
