@@ -118,25 +118,40 @@ impl Shared {
     }
 }
 
-/// Whether an error means the relay was down, restarting or unavailable (a kill, a
-/// database restart): anything else from a relay that is up is an answer.
+/// Whether an error means the relay was down, restarting or unable to write for now (a
+/// kill, a database restarted or read-only: 503; its disk full: 507 `storage_full`):
+/// anything else from a relay that is up is an answer.
 pub(crate) fn transient(error: &ClientError) -> bool {
     matches!(
         error,
         ClientError::Http(_)
             | ClientError::Api {
-                status: 408 | 502 | 503 | 504,
+                status: 408 | 502 | 503 | 504 | 507,
                 ..
             }
     )
 }
 
-/// Turns a client error into a [`Stop`], `what` naming the broken invariant.
-pub(crate) fn stop(error: &ClientError, what: impl FnOnce() -> String) -> Stop {
-    if transient(error) {
-        Stop::Transient
-    } else {
-        Stop::Broken(format!("{}: {error}", what()))
+impl Shared {
+    /// [`transient`], counting the relay's refusals (503 and 507 answers) on the way.
+    pub(crate) fn transient(&self, error: &ClientError) -> bool {
+        if let ClientError::Api { status, .. } = error {
+            match status {
+                503 => self.counts().unavailable_answers += 1,
+                507 => self.counts().storage_full_answers += 1,
+                _ => {}
+            }
+        }
+        transient(error)
+    }
+
+    /// Turns a client error into a [`Stop`], `what` naming the broken invariant.
+    pub(crate) fn stop_for(&self, error: &ClientError, what: impl FnOnce() -> String) -> Stop {
+        if self.transient(error) {
+            Stop::Transient
+        } else {
+            Stop::Broken(format!("{}: {error}", what()))
+        }
     }
 }
 
@@ -279,7 +294,7 @@ pub(crate) async fn send(
             shared.counts().sends_completed += 1;
             Ok(Some(done))
         }
-        Err(error) if transient(&error) => {
+        Err(error) if shared.transient(&error) => {
             let sealed = plan
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -374,7 +389,7 @@ async fn resume(
                 shared.counts().sends_resumed += 1;
                 return Ok(());
             }
-            Err(error) if transient(&error) && Instant::now() < deadline => {
+            Err(error) if shared.transient(&error) && Instant::now() < deadline => {
                 sealed = latest
                     .into_inner()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -413,7 +428,7 @@ async fn receive(shared: &Shared, session: &mut Session) -> Result<usize, Stop> 
     let page = session
         .inbox_page(query)
         .await
-        .map_err(|e| stop(&e, || "the inbox".into()))?;
+        .map_err(|e| shared.stop_for(&e, || "the inbox".into()))?;
     // The unread rows, and the exchanges this recipient opened but whose receipt's
     // answer a kill cut (the relay may have recorded it: then they are no longer
     // unread, and the receipt is sent again).
@@ -436,7 +451,7 @@ async fn receive(shared: &Shared, session: &mut Session) -> Result<usize, Stop> 
         session
             .acknowledge(&received)
             .await
-            .map_err(|e| stop(&e, || format!("the read receipt of {id} was refused")))?;
+            .map_err(|e| shared.stop_for(&e, || format!("the read receipt of {id} was refused")))?;
         let mut ledger = shared.ledger();
         if let Some(sent) = ledger.sends.get_mut(&id) {
             sent.receipt = true;
@@ -465,13 +480,16 @@ pub(crate) async fn open_verified(
     };
     let received = match session.open(id).await {
         Ok(received) => received,
-        Err(error) if transient(&error) => return Err(Stop::Transient),
+        Err(error) if shared.transient(&error) => return Err(Stop::Transient),
         Err(_) => {
             session
                 .refresh_keys()
                 .await
-                .map_err(|e| stop(&e, || "the recipient's keys".into()))?;
-            session.open(id).await.map_err(|e| stop(&e, what))?
+                .map_err(|e| shared.stop_for(&e, || "the recipient's keys".into()))?;
+            session
+                .open(id)
+                .await
+                .map_err(|e| shared.stop_for(&e, what))?
         }
     };
     if received.manifest.files.len() != files.len() {
@@ -482,7 +500,7 @@ pub(crate) async fn open_verified(
         session
             .download_file(&received, index, &mut out)
             .await
-            .map_err(|e| stop(&e, what))?;
+            .map_err(|e| shared.stop_for(&e, what))?;
         if <[u8; 32]>::from(Sha256::digest(&out)) != sent.sha256 {
             return Err(Stop::Broken(format!(
                 "{}: file {index} came back altered",
@@ -522,7 +540,7 @@ pub(crate) async fn rotator(shared: Arc<Shared>, mut admin: Session) {
                 shared.ledger().rotations.push(generation);
                 shared.counts().rotations_acknowledged += 1;
             }
-            Err(error) if transient(&error) => shared.counts().rotations_interrupted += 1,
+            Err(error) if shared.transient(&error) => shared.counts().rotations_interrupted += 1,
             Err(error) => shared.broken(format!(
                 "a key rotation on a relay that is up was refused: {error}"
             )),

@@ -3,7 +3,10 @@
 //! (`pli-client`), against the relay binary run as a process of its own, which is killed
 //! with SIGKILL at random moments — some aimed at part writes, completion, read
 //! receipts, a key rotation, a maintenance pass purging abandoned uploads — and started
-//! again each time. On PostgreSQL, the database is also restarted under load.
+//! again each time. On PostgreSQL, the database is also restarted under load, and made
+//! read-only for a few seconds; the relay's own disk (a tmpfs of the run's, for its blobs
+//! and its SQLite file) is filled up for a few seconds while the clients run. Writes are
+//! then refused (503 or 507, with Retry-After): the clients wait and go on.
 //!
 //! After every restart ([`checks`]): no exchange is visible to its recipient unless
 //! complete and verified (each one listed opens, verifies and decrypts to the bytes
@@ -86,6 +89,18 @@ pub struct Options {
     pub purge_every: usize,
     /// PostgreSQL restarts, spread over the run (PostgreSQL only).
     pub postgres_restarts: usize,
+    /// Rounds where PostgreSQL is made read-only for [`fault_hold`](Self::fault_hold)
+    /// while the clients run, spread over the run (PostgreSQL only).
+    pub read_only_rounds: usize,
+    /// The relay's folder on a tmpfs of at most this many bytes (memory is taken only as
+    /// it is written; mounting needs root), so that it can be filled up; `None`: on the
+    /// working folder's disk, and no disk-full round.
+    pub disk: Option<u64>,
+    /// Rounds where that disk is full for [`fault_hold`](Self::fault_hold) while the
+    /// clients run, spread over the run.
+    pub disk_fills: usize,
+    /// How long the database stays read-only, or the disk full, in a round.
+    pub fault_hold: Duration,
     /// A line on stderr every this many kills (0: quiet).
     pub progress_every: usize,
 }
@@ -104,6 +119,10 @@ impl Options {
             big_every: 25,
             purge_every: 20,
             postgres_restarts: 2,
+            read_only_rounds: 2,
+            disk: Some(64 << 30),
+            disk_fills: 2,
+            fault_hold: Duration::from_secs(3),
             progress_every: 10,
         }
     }
@@ -114,18 +133,18 @@ impl Options {
 /// not an invariant.
 pub async fn run(options: Options) -> Result<Report> {
     let started = Instant::now();
-    let (mut relay, cluster) = start_relay(
+    let (mut relay, around) = start_relay(
         &options.server,
         options.database,
         &options.dir,
         options.seed,
+        options.disk,
     )
     .await?;
-    let shared_cluster = cluster.as_ref().and_then(|c| c.0.clone());
-    let outcome = Box::pin(drive(&options, &mut relay, shared_cluster)).await;
+    let outcome = Box::pin(drive(&options, &mut relay, &around)).await;
     relay.kill()?;
     let (counts, violation) = outcome?;
-    drop(cluster);
+    drop(around);
     Ok(Report {
         database: options.database.name(),
         seed: options.seed,
@@ -151,18 +170,36 @@ impl Drop for OwnCluster {
     }
 }
 
+/// What a relay started by [`start_relay`] runs on, released when dropped (after the
+/// relay is killed): its PostgreSQL cluster, the tmpfs of its folder.
+#[derive(Debug)]
+pub struct Surroundings {
+    /// The PostgreSQL cluster of the run's own.
+    pub cluster: Option<OwnCluster>,
+    /// The tmpfs the relay's folder is on.
+    pub disk: Option<pli_testkit::Tmpfs>,
+}
+
 /// Empties `dir`, starts a PostgreSQL cluster of its own for `database` Postgres, and
-/// the relay `server` on it (or on SQLite in `dir`).
+/// the relay `server` on it (or on SQLite in `dir`), its folder on a tmpfs of `disk`
+/// bytes if asked.
 pub async fn start_relay(
     server: &Path,
     database: Database,
     dir: &Path,
     seed: u64,
-) -> Result<(Relay, Option<OwnCluster>)> {
+    disk: Option<u64>,
+) -> Result<(Relay, Surroundings)> {
     if dir.exists() {
         std::fs::remove_dir_all(dir).with_context(|| format!("cannot empty {}", dir.display()))?;
     }
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let disk = disk
+        .map(|bytes| pli_testkit::Tmpfs::mount(&dir.join("relay"), bytes))
+        .transpose()
+        .context(
+            "the relay's disk (a tmpfs, to fill up; run as root, or without disk-full rounds)",
+        )?;
     // The cluster's folder must be one the postgres user can enter (when run as root):
     // the temporary folder, not the working one.
     let cluster = match database {
@@ -182,15 +219,16 @@ pub async fn start_relay(
         .map(|c| c.url().to_owned());
     let mut relay = Relay::new(server, &dir.join("relay"), url)?;
     relay.start(None).await?;
-    Ok((relay, cluster))
+    Ok((relay, Surroundings { cluster, disk }))
 }
 
 /// The run proper, on a started relay: the cast, the actors, the kills, the end.
 async fn drive(
     options: &Options,
     relay: &mut Relay,
-    cluster: Option<Arc<pli_testkit::Cluster>>,
+    around: &Surroundings,
 ) -> Result<(Counts, Option<String>)> {
+    let cluster = around.cluster.as_ref().and_then(|c| c.0.clone());
     let people = cast::cast(&relay.base(), &relay.setup_token()?)
         .await
         .context("cannot set up the platform")?;
@@ -234,11 +272,10 @@ async fn drive(
     let purge_config = options.dir.join("purge-now.toml");
     std::fs::write(&purge_config, "[limits]\nabandoned_upload_hours = 0\n")
         .context("cannot write the purge configuration")?;
-    let postgres_every = match (&cluster, options.postgres_restarts) {
-        (Some(_), n) if n > 0 => options.kills / (n + 1),
-        _ => 0,
-    };
-    let mut postgres_restarts = 0;
+    let postgres = cluster.is_some();
+    let mut postgres_restarts = Spread::new(options.kills, options.postgres_restarts, postgres, 0);
+    let mut read_only = Spread::new(options.kills, options.read_only_rounds, postgres, 1);
+    let mut disk_fills = Spread::new(options.kills, options.disk_fills, around.disk.is_some(), 2);
 
     let mut outcome = Ok(());
     for kill in 0..options.kills {
@@ -246,14 +283,31 @@ async fn drive(
             break;
         }
         if let Some(cluster) = &cluster
-            && postgres_every > 0
-            && kill > 0
-            && kill % postgres_every == 0
-            && postgres_restarts < options.postgres_restarts
+            && postgres_restarts.due(kill)
         {
-            postgres_restarts += 1;
-            outcome =
-                restart_postgres(cluster.clone(), postgres_restarts, &shared, &mut checker).await;
+            outcome = restart_postgres(
+                cluster.clone(),
+                postgres_restarts.done,
+                &shared,
+                &mut checker,
+            )
+            .await;
+            if outcome.is_err() {
+                break;
+            }
+        }
+        if let Some(cluster) = &cluster
+            && read_only.due(kill)
+        {
+            outcome = read_only_round(cluster, options.fault_hold, &shared, &mut checker).await;
+            if outcome.is_err() {
+                break;
+            }
+        }
+        if let Some(disk) = &around.disk
+            && disk_fills.due(kill)
+        {
+            outcome = disk_full_round(disk, options.fault_hold, &shared, &mut checker).await;
             if outcome.is_err() {
                 break;
             }
@@ -514,6 +568,121 @@ async fn restart_postgres(
         .map_err(|e| format!("cannot restart PostgreSQL: {e}"))?
         .map_err(|e| format!("cannot restart PostgreSQL: {e:#}"))?;
     shared.counts().postgres_restarts += 1;
+    checker.after_restart(shared).await
+}
+
+/// Rounds of one kind spread evenly over a run's kills: `total` of them, one every
+/// `kills / (total + 1)` kills, shifted by `shift` thirds of that so that rounds of
+/// different kinds do not fall together; none if `on` is false.
+struct Spread {
+    every: usize,
+    shift: usize,
+    total: usize,
+    done: usize,
+}
+
+impl Spread {
+    fn new(kills: usize, total: usize, on: bool, shift: usize) -> Self {
+        let every = if on && total > 0 {
+            (kills / (total + 1)).max(1)
+        } else {
+            0
+        };
+        Self {
+            every,
+            shift: every * shift / 3,
+            total,
+            done: 0,
+        }
+    }
+
+    /// Whether one is due before kill number `kill`; counts it if so.
+    fn due(&mut self, kill: usize) -> bool {
+        let due = self.every > 0
+            && kill > self.shift
+            && (kill - self.shift).is_multiple_of(self.every)
+            && self.done < self.total;
+        if due {
+            self.done += 1;
+        }
+        due
+    }
+}
+
+/// Waits `hold`, and longer if need be (four times `hold` at most) until the relay has
+/// refused a write in the way `refusals` counts: a round that refused nothing would prove
+/// nothing (the clients may be waiting out an earlier Retry-After).
+async fn hold_until_refused(shared: &Shared, hold: Duration, refusals: fn(&Counts) -> u64) {
+    let before = refusals(&shared.counts());
+    let began = Instant::now();
+    tokio::time::sleep(hold).await;
+    while refusals(&shared.counts()) == before && began.elapsed() < hold * 4 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// PostgreSQL read-only for `hold` (or until a write was refused) while the clients run (`default_transaction_read_only`
+/// set for the whole cluster and the configuration reloaded, as a failover to a standby
+/// or an operator would): every write is refused with SQLSTATE 25006, which the relay
+/// answers 503 with Retry-After; the clients wait and go on once it takes writes again.
+/// The same checks as after a restart follow.
+async fn read_only_round(
+    cluster: &pli_testkit::Cluster,
+    hold: Duration,
+    shared: &Shared,
+    checker: &mut Checker,
+) -> Result<(), String> {
+    let refused_before = shared.counts().unavailable_answers;
+    set_read_only(cluster.url(), true).await?;
+    hold_until_refused(shared, hold, |c| c.unavailable_answers).await;
+    set_read_only(cluster.url(), false).await?;
+    {
+        let mut counts = shared.counts();
+        counts.read_only_rounds += 1;
+        counts.read_only_refusals += counts.unavailable_answers - refused_before;
+    }
+    checker.after_restart(shared).await
+}
+
+async fn set_read_only(url: &str, on: bool) -> Result<(), String> {
+    use sqlx::Connection as _;
+    let fail = |e: sqlx::Error| format!("cannot make PostgreSQL read-only ({on}): {e}");
+    let mut conn = sqlx::PgConnection::connect(url).await.map_err(fail)?;
+    // This session writes the setting back even while the cluster is read-only.
+    let statements = [
+        "SET default_transaction_read_only = off",
+        if on {
+            "ALTER SYSTEM SET default_transaction_read_only = on"
+        } else {
+            "ALTER SYSTEM RESET default_transaction_read_only"
+        },
+        "SELECT pg_reload_conf()",
+    ];
+    for statement in statements {
+        sqlx::query(statement)
+            .execute(&mut conn)
+            .await
+            .map_err(fail)?;
+    }
+    conn.close().await.map_err(fail)
+}
+
+/// The relay's disk full for `hold` (or until a write was refused) while the clients run: the tmpfs its folder is on
+/// shrunk to what it holds, so that every write needing space fails (`ENOSPC`: blobs, and
+/// on SQLite the database), which the relay answers 507 `storage_full` with Retry-After;
+/// then its room given back. The same checks as after a restart follow.
+async fn disk_full_round(
+    disk: &pli_testkit::Tmpfs,
+    hold: Duration,
+    shared: &Shared,
+    checker: &mut Checker,
+) -> Result<(), String> {
+    disk.fill_up()
+        .map_err(|e| format!("cannot fill the relay's disk: {e:#}"))?;
+    hold_until_refused(shared, hold, |c| c.storage_full_answers).await;
+    disk.give_room_back()
+        .map_err(|e| format!("cannot give the relay's disk its room back: {e:#}"))?;
+    shared.counts().disk_fills += 1;
     checker.after_restart(shared).await
 }
 

@@ -309,17 +309,18 @@ struct Worker {
 /// Runs the load and reports.
 pub async fn run(options: LoadOptions) -> Result<LoadReport> {
     let started = Instant::now();
-    let (mut relay, cluster) = crate::start_relay(
+    let (mut relay, around) = crate::start_relay(
         &options.server,
         options.database,
         &options.dir,
         options.seed,
+        None,
     )
     .await?;
     let log = relay.dir().join("relay.log");
     let outcome = Box::pin(drive(&options, &relay, started)).await;
     relay.kill()?;
-    drop(cluster);
+    drop(around);
     let (mut report, work_began_at) = outcome?;
     // The request log of the work only, not of the set-up.
     let log = std::fs::read(&log).unwrap_or_default();

@@ -2,7 +2,10 @@
 //! per database), its table of counts on stdout; exit status 1, naming the invariant,
 //! if one broke.
 //!
-//! `pli-chaos --server PATH --db sqlite|postgres [--kills N] [--seed S] [--dir DIR]`
+//! `pli-chaos --server PATH --db sqlite|postgres [--kills N] [--seed S] [--dir DIR]
+//! [--no-disk-fills]`: the relay's folder is on a tmpfs of its own, filled up twice during
+//! the run (mounting needs root; `--no-disk-fills` keeps it on DIR's disk, without those
+//! rounds).
 //!
 //! `pli-chaos load --server PATH --db sqlite|postgres [--people N] [--seconds S]
 //! [--think-ms MS] [--budget-gib G] [--seed S] [--dir DIR]`: the sustained load run
@@ -42,6 +45,7 @@ async fn run() -> Result<bool> {
     let mut kills = 200;
     let mut seed = None;
     let mut dir = std::env::temp_dir().join("pli-chaos");
+    let mut disk = true;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || args.next().with_context(|| format!("{arg} needs a value"));
@@ -51,6 +55,7 @@ async fn run() -> Result<bool> {
             "--kills" => kills = value()?.parse().context("--kills takes a number")?,
             "--seed" => seed = Some(value()?.parse().context("--seed takes a number")?),
             "--dir" => dir = PathBuf::from(value()?),
+            "--no-disk-fills" => disk = false,
             other => bail!("unknown argument {other}"),
         }
     }
@@ -62,7 +67,11 @@ async fn run() -> Result<bool> {
          and delays)",
         database.name()
     );
-    let report = pli_chaos::run(Options::new(&server, database, kills, seed, &dir)).await?;
+    let mut options = Options::new(&server, database, kills, seed, &dir);
+    if !disk {
+        options.disk = None;
+    }
+    let report = pli_chaos::run(options).await?;
     println!("{report}");
     Ok(report.violation.is_none())
 }

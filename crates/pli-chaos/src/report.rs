@@ -67,6 +67,16 @@ pub struct Counts {
     pub restarts: u64,
     /// PostgreSQL restarts while the relay ran.
     pub postgres_restarts: u64,
+    /// Rounds with PostgreSQL read-only for a while under load.
+    pub read_only_rounds: u64,
+    /// Of the 503 answers, those given while the database was read-only.
+    pub read_only_refusals: u64,
+    /// Rounds with the relay's disk full for a while under load.
+    pub disk_fills: u64,
+    /// `unavailable` answers (503) the clients got, for any reason.
+    pub unavailable_answers: u64,
+    /// `storage_full` answers (507) the clients got.
+    pub storage_full_answers: u64,
     /// Sends that completed at their first try.
     pub sends_completed: u64,
     /// Sends interrupted by a kill once their plan was handed out.
@@ -173,9 +183,23 @@ impl fmt::Display for Report {
         writeln!(f)?;
         writeln!(f, "| counted | count |")?;
         writeln!(f, "|---|---:|")?;
-        let rows: [(&str, u64); 26] = [
+        let rows: [(&str, u64); 31] = [
             ("restarts after a kill", c.restarts),
             ("PostgreSQL restarts under load", c.postgres_restarts),
+            ("PostgreSQL made read-only under load", c.read_only_rounds),
+            (
+                "  writes refused meanwhile (503 unavailable, Retry-After)",
+                c.read_only_refusals,
+            ),
+            ("the relay's disk filled up under load", c.disk_fills),
+            (
+                "  writes refused (507 storage_full, Retry-After)",
+                c.storage_full_answers,
+            ),
+            (
+                "503 answers in all (kills aside: restarts, read-only)",
+                c.unavailable_answers,
+            ),
             ("sends completed at the first try", c.sends_completed),
             (
                 "sends interrupted after their plan was handed out",
@@ -184,7 +208,7 @@ impl fmt::Display for Report {
             ("  resumed to completion", c.sends_resumed),
             ("  resume attempts", c.resume_attempts),
             (
-                "sends cut before their plan (relay down, or creation's answer lost)",
+                "sends cut before their plan (relay down or refusing, or creation's answer lost)",
                 c.creations_unanswered,
             ),
             (
