@@ -83,7 +83,6 @@ fn key32(value: &Base64) -> Result<[u8; 32], ClientError> {
         .map_err(|_| ClientError::verification("a key is not 32 bytes"))
 }
 
-/// Derives the auth key and the bundle key off the event loop (Argon2id takes a while).
 /// Until when (ms since the epoch: 2027-03-01T00:00Z) a client without an account key
 /// believes a relay that says an account is from before account keys (version 1, the
 /// password alone) — the window for such accounts to move to one at a login. After it,
@@ -113,6 +112,7 @@ fn believe_password_only(
     Ok(())
 }
 
+/// Derives the auth key and the bundle key off the event loop (Argon2id takes a while).
 async fn derive(
     password: String,
     account_key: Option<AccountKey>,
