@@ -41,7 +41,7 @@ const BENCHMARKS: &[(&str, &str)] = &[
     ),
     (
         "server",
-        "relay ingest vs nginx, RSS over 4 GiB up and down, inbox with 1M exchanges (SQLite, PostgreSQL)",
+        "relay ingest vs nginx and a durable sink, RSS over 4 GiB up and down, inbox with 1M exchanges (SQLite, PostgreSQL); `server ingest`: the ingest only",
     ),
     (
         "web",
@@ -76,7 +76,7 @@ pub(crate) fn run(ws: &Workspace, args: &[String]) -> Result<()> {
             Ok(())
         }
         [name] if name == "crypto" => crypto(ws),
-        [name] if name == "server" => server::run(ws),
+        [name, options @ ..] if name == "server" => server::run(ws, options),
         [name] if name == "web" => web::run(ws),
         [name] if name == "login" => web::login(ws),
         [name, options @ ..] if name == "load" => crate::chaos::load(ws, options),

@@ -7,13 +7,18 @@
 //! `pli-server` (`crates/pli-server/examples/bench_fixture.rs`), which also completes
 //! exchanges (it signs envelopes) and seeds the database with SQL.
 //!
-//! 1. **Ingest vs nginx.** 2 GiB in 16 MiB parts (`PUT …/objects/{idx}/parts/{n}` with
-//!    `Content-Digest`), one stream and four concurrent streams (one object each), against
-//!    Debian's nginx receiving the same bytes with WebDAV `PUT` into a folder. The same
-//!    client sends both: the HTTP/1.1 code in [`super::http`]. Best of three, the two
-//!    servers taking turns, `sync` between runs so that one run's writeback does not land
-//!    in the next; with each server's CPU seconds per GiB (from `/proc/<pid>/stat`),
-//!    which the machine's other load disturbs less than the speed.
+//! 1. **Ingest vs nginx and a durable sink.** 2 GiB in 16 MiB parts (`PUT
+//!    …/objects/{idx}/parts/{n}` with `Content-Digest`), one stream and four concurrent
+//!    streams (one object each), against Debian's nginx receiving the same bytes with
+//!    WebDAV `PUT` into a folder (no hash, no fsync), and against `sink.rs`, a minimal
+//!    sink that hashes each part once and `fdatasync`s it before answering (the durable
+//!    work without the relay's own overhead). The same client sends all three: the
+//!    HTTP/1.1 code in [`super::http`]. Three runs, the servers taking turns, `sync`
+//!    between uploads so that one's writeback does not land in the next; with each
+//!    server's CPU seconds per GiB (from `/proc/<pid>/stat`), which the machine's other
+//!    load disturbs less than the speed, and the load average before each upload; a row's
+//!    figures come from one run (the median relay speed). `cargo xtask bench server
+//!    ingest` runs this measurement alone.
 //! 2. **Relay memory.** `VmRSS` of the relay every 100 ms while one 4 GiB object is
 //!    uploaded, then (once the fixture completed the exchange) downloaded by the
 //!    recipient; each transfer against the idle RSS just before it (logins in between run
@@ -32,7 +37,8 @@
 //! This module holds the run (build, the world, both phases, the table), the fixture's
 //! world and the payload; beside it: `process.rs` (the relay and nginx as subprocesses),
 //! `api.rs` (the relay's upload API as the benchmark drives it), one file per
-//! measurement (`ingest.rs`, `memory.rs`, `inbox.rs`), and `report.rs` (the table).
+//! measurement (`ingest.rs`, `memory.rs`, `inbox.rs`), `sink.rs` (the ingest's durable
+//! baseline, run as `cargo xtask bench server sink`) and `report.rs` (the table).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -61,6 +67,7 @@ mod ingest;
 mod memory;
 mod process;
 mod report;
+mod sink;
 
 pub(super) const MIB: f64 = 1024.0 * 1024.0;
 /// The relay's part size (`PART_SIZE` in `routes/exchanges.rs`).
@@ -93,9 +100,20 @@ pub(super) const RSS_DRIFT_MIB: f64 = 16.0;
 pub(super) const P99_MS: f64 = 20.0;
 pub(super) const P99_GROWTH: f64 = 1.5;
 
-pub(crate) fn run(ws: &Workspace) -> Result<()> {
-    let started = Instant::now();
-    deps::debian_packages(&["nginx", "wrk", "postgresql"])?;
+/// `cargo xtask bench server [ingest]`, and the sink's own process (`sink <address>
+/// <folder>`, started by the ingest measurement).
+pub(crate) fn run(ws: &Workspace, args: &[String]) -> Result<()> {
+    match args {
+        [] => all(ws),
+        [name] if name == "ingest" => ingest_only(ws),
+        [name, rest @ ..] if name == "sink" => sink::serve(rest),
+        [other, ..] => bail!("unknown part `{other}` of the server benchmark (try `ingest`)"),
+    }
+}
+
+/// Builds the relay and the fixture; an empty `target/bench/server`.
+fn prepare(ws: &Workspace, packages: &[&str]) -> Result<(Tools, PathBuf)> {
+    deps::debian_packages(packages)?;
     let sh = Shell::new()?;
     cmd!(sh, "cargo build --release -p pli-server")
         .run()
@@ -112,6 +130,35 @@ pub(crate) fn run(ws: &Workspace) -> Result<()> {
         fs::remove_dir_all(&dir).with_context(|| format!("cannot empty {}", dir.display()))?;
     }
     fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    Ok((tools, dir))
+}
+
+/// The ingest measurement alone, on SQLite.
+fn ingest_only(ws: &Workspace) -> Result<()> {
+    let started = Instant::now();
+    let (tools, dir) = prepare(ws, &["nginx"])?;
+    let built = started.elapsed();
+    let payload = Payload::new();
+    let mut report = Report::default();
+    let phase = Instant::now();
+    let outcome = (|| {
+        let relay = Relay::start(&tools, &dir.join("sqlite"), None)?;
+        let world = World::set_up(&tools, &relay)?;
+        ingest(&dir, &relay, &world, &payload, &mut report)
+    })();
+    report.fail_if("ingest", outcome);
+    let timings = [("ingest", phase.elapsed())];
+    cleanup(&dir);
+    report.print(built, started.elapsed(), &timings);
+    if report.failed() {
+        bail!("some measurements failed (see above)");
+    }
+    Ok(())
+}
+
+fn all(ws: &Workspace) -> Result<()> {
+    let started = Instant::now();
+    let (tools, dir) = prepare(ws, &["nginx", "wrk", "postgresql"])?;
     let built = started.elapsed();
 
     let payload = Payload::new();
@@ -268,8 +315,8 @@ fn sqlite_phase(
 
     let phase = Instant::now();
     let outcome = ingest(dir, &relay, &world, payload, report);
-    report.fail_if("ingest vs nginx", outcome);
-    timings.push(("ingest vs nginx", phase.elapsed()));
+    report.fail_if("ingest vs nginx and the sink", outcome);
+    timings.push(("ingest vs nginx and the sink", phase.elapsed()));
 
     let phase = Instant::now();
     let database = format!("sqlite://{}", relay_dir.join("data/pli.db").display());
@@ -301,6 +348,7 @@ fn cleanup(dir: &Path) {
         "postgres/data",
         "nginx/www",
         "nginx/client_body_temp",
+        "sink",
         "pg",
     ] {
         let path = dir.join(sub);

@@ -16,7 +16,7 @@ use crate::deps;
 use super::Tools;
 
 /// Stops a child we started: SIGTERM, then SIGKILL after 15 s.
-fn stop(child: &mut Child, name: &str) {
+pub(super) fn stop(child: &mut Child, name: &str) {
     if matches!(child.try_wait(), Ok(Some(_))) {
         return;
     }
@@ -37,7 +37,7 @@ fn stop(child: &mut Child, name: &str) {
 }
 
 /// Waits until `address` accepts connections (and, if given, `GET path` answers 200).
-fn wait_ready(
+pub(super) fn wait_ready(
     child: &mut Child,
     name: &str,
     address: SocketAddr,
