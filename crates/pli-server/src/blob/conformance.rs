@@ -631,7 +631,9 @@ async fn local_blobs() {
     let dir = tempfile::tempdir().unwrap();
     let store = LocalBlobs::new(dir.path().to_path_buf()).unwrap();
     suite(&store).await;
-    bounded_memory(&store, 640, 4).await;
+    // The batch filling and the batch being hashed and written (1 MiB each, 16 chunks of
+    // 64 KiB), and the chunk in hand.
+    bounded_memory(&store, 640, 2 * (super::local::BATCH / (64 * 1024)) + 2).await;
     // Every failed, interrupted and cancelled put removed its temporary file.
     assert_eq!(files_in(&dir.path().join("tmp")), Vec::<String>::new());
     // Opening again finds the blobs.

@@ -1,17 +1,22 @@
 //! [`LocalBlobs`]: blobs as files in a folder on the relay's own disk.
 //!
 //! Layout under the root: `blobs/<key>` holds each blob (a key's `/` are folders), `tmp/`
-//! holds uploads in progress. A put streams into a new file in `tmp/`, hashing and counting
-//! as bytes arrive, and only once the length and SHA-256 match does it fsync the file,
-//! rename it into `blobs/` and fsync the folder: a blob is either absent, or complete and
-//! durable. A failed or cancelled put deletes its temporary file; a crash may leave one,
-//! which [`LocalBlobs::cleanup_tmp`] removes later.
+//! holds uploads in progress. A put streams into a new file in `tmp/`, counting bytes as
+//! they arrive and hashing and writing them in batches of about 1 MiB on a blocking thread
+//! (the next batch fills meanwhile), with an `fdatasync` started every 4 MiB so that
+//! writeback overlaps the upload; only once the length and SHA-256 match does it fsync the
+//! file, rename it into `blobs/` and fsync the folder: a blob is either absent, or complete
+//! and durable. Memory per put: the batch filling and the batch being written. A failed or
+//! cancelled put deletes its temporary file; a crash may leave one, which
+//! [`LocalBlobs::cleanup_tmp`] removes later.
 
-use std::io::{ErrorKind, SeekFrom};
+use std::io::{ErrorKind, IoSlice, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
+use bytes::Bytes;
+use sha2::{Digest as _, Sha256};
 use tokio::fs::{File, OpenOptions};
 use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _, AsyncWriteExt as _};
 use tokio_util::io::ReaderStream;
@@ -23,6 +28,15 @@ use super::{
 
 /// The size of the chunks a get streams.
 const READ_CHUNK: usize = 64 * 1024;
+
+/// Bytes of a put's body gathered before they are hashed and written by one blocking call
+/// (per body frame, the calls' overhead and the small writes cost more than the hashing).
+pub(super) const BATCH: usize = 1 << 20;
+
+/// Bytes written between two `fdatasync`s started during a put, on another thread, so that
+/// the writeback of a part overlaps its later writes instead of all waiting for the final
+/// sync (which still comes before the blob is published).
+const SYNC_EVERY: u64 = 4 << 20;
 
 /// Blobs in a folder: `root/blobs/<key>`, uploads in progress in `root/tmp/`.
 #[derive(Debug, Clone)]
@@ -154,21 +168,37 @@ impl BlobStore for LocalBlobs {
         expected: Expected,
     ) -> Result<(), BlobError> {
         let dest = self.path(key)?;
-        let (temp, mut file) = self.create_temp("put").await?;
+        let (temp, file) = self.create_temp("put").await?;
         let mut verifier = Verifier::new(expected);
-        while let Some(chunk) = next_chunk(&mut body).await? {
-            verifier.update(&chunk)?;
-            file.write_all(&chunk)
-                .await
-                .map_err(|e| io_error(temp.path(), &e))?;
+        let mut writer = Batches::new(file.into_std().await, verifier.take_hasher(), temp.path());
+        // Chunks are counted as they arrive (too long stops the read at once), gathered
+        // into a batch of about `BATCH` bytes, and each batch is hashed and written by one
+        // blocking call while the next one fills.
+        let mut batch: Vec<Bytes> = Vec::new();
+        let mut batch_len = 0;
+        loop {
+            let chunk = next_chunk(&mut body).await?;
+            let end = chunk.is_none();
+            if let Some(chunk) = chunk {
+                verifier.count(chunk.len())?;
+                if !chunk.is_empty() {
+                    batch_len += chunk.len();
+                    batch.push(chunk);
+                }
+            }
+            if batch_len >= BATCH || (end && !batch.is_empty()) {
+                writer.send(std::mem::take(&mut batch)).await?;
+                batch_len = 0;
+            }
+            if end {
+                break;
+            }
         }
         drop(body);
-        verifier.finish()?;
-        file.flush().await.map_err(|e| io_error(temp.path(), &e))?;
-        file.sync_all()
-            .await
-            .map_err(|e| io_error(temp.path(), &e))?;
-        drop(file);
+        let (file, hasher) = writer.finish().await?;
+        verifier.finish_with(hasher)?;
+        let path = temp.path().to_path_buf();
+        blocking(move || file.sync_all().map_err(|e| io_error(&path, &e))).await?;
         self.publish(temp.path(), &dest).await?;
         temp.keep();
         Ok(())
@@ -260,6 +290,109 @@ impl BlobStore for LocalBlobs {
         temp.keep();
         Ok(())
     }
+}
+
+/// A put's temporary file being written in batches: at most one batch being hashed and
+/// written on a blocking thread (while the next one fills) and one `fdatasync` running.
+struct Batches {
+    path: PathBuf,
+    state: BatchState,
+    /// Bytes written since the last `fdatasync` started.
+    unsynced: u64,
+    syncing: Option<tokio::task::JoinHandle<Result<(), BlobError>>>,
+}
+
+/// The file and the part's hasher: here, or with the blocking call writing a batch.
+enum BatchState {
+    Idle(std::fs::File, Sha256),
+    Writing(tokio::task::JoinHandle<Result<(std::fs::File, Sha256), BlobError>>),
+    Gone,
+}
+
+impl Batches {
+    fn new(file: std::fs::File, hasher: Sha256, path: &Path) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            state: BatchState::Idle(file, hasher),
+            unsynced: 0,
+            syncing: None,
+        }
+    }
+
+    /// The file and hasher once the batch being written (if any) is.
+    async fn idle(&mut self) -> Result<(std::fs::File, Sha256), BlobError> {
+        match std::mem::replace(&mut self.state, BatchState::Gone) {
+            BatchState::Idle(file, hasher) => Ok((file, hasher)),
+            BatchState::Writing(job) => joined(job).await,
+            BatchState::Gone => Err(BlobError::Backend("the put's file is gone".to_owned())),
+        }
+    }
+
+    /// Hashes and writes `batch` on a blocking thread, once the previous batch is written;
+    /// starts an `fdatasync` every [`SYNC_EVERY`] bytes unless one is still running.
+    async fn send(&mut self, batch: Vec<Bytes>) -> Result<(), BlobError> {
+        let (file, mut hasher) = self.idle().await?;
+        let len: usize = batch.iter().map(Bytes::len).sum();
+        self.unsynced = self.unsynced.saturating_add(len as u64);
+        if self.unsynced >= SYNC_EVERY && self.syncing.as_ref().is_none_or(|s| s.is_finished()) {
+            if let Some(previous) = self.syncing.take() {
+                joined(previous).await?;
+            }
+            let clone = file.try_clone().map_err(|e| io_error(&self.path, &e))?;
+            let path = self.path.clone();
+            self.syncing = Some(tokio::task::spawn_blocking(move || {
+                clone.sync_data().map_err(|e| io_error(&path, &e))
+            }));
+            self.unsynced = 0;
+        }
+        let path = self.path.clone();
+        self.state = BatchState::Writing(tokio::task::spawn_blocking(move || {
+            let mut file = file;
+            for chunk in &batch {
+                hasher.update(chunk);
+            }
+            write_all_vectored(&mut file, &batch).map_err(|e| io_error(&path, &e))?;
+            Ok((file, hasher))
+        }));
+        Ok(())
+    }
+
+    /// The file, every batch written (not yet synced as a whole), and the part's hasher.
+    async fn finish(mut self) -> Result<(std::fs::File, Sha256), BlobError> {
+        let idle = self.idle().await?;
+        if let Some(syncing) = self.syncing.take() {
+            joined(syncing).await?;
+        }
+        Ok(idle)
+    }
+}
+
+/// Writes every byte of `chunks`, with as few `writev` calls as the kernel allows.
+fn write_all_vectored(file: &mut std::fs::File, chunks: &[Bytes]) -> std::io::Result<()> {
+    let mut slices: Vec<IoSlice<'_>> = chunks.iter().map(|c| IoSlice::new(c)).collect();
+    let mut slices = slices.as_mut_slice();
+    while !slices.is_empty() {
+        match file.write_vectored(slices) {
+            Ok(0) => return Err(ErrorKind::WriteZero.into()),
+            Ok(written) => IoSlice::advance_slices(&mut slices, written),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// A blocking call's result; a call that panicked or was cancelled is a backend failure.
+async fn joined<T>(job: tokio::task::JoinHandle<Result<T, BlobError>>) -> Result<T, BlobError> {
+    job.await
+        .map_err(|e| BlobError::Backend(format!("blocking write: {e}")))?
+}
+
+/// Runs `work` on a blocking thread.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, BlobError> + Send + 'static,
+) -> Result<T, BlobError> {
+    joined(tokio::task::spawn_blocking(work)).await
 }
 
 /// A temporary file, deleted when this drops unless [`kept`](Self::keep) (because it was

@@ -215,22 +215,42 @@ impl Verifier {
     /// Accounts for the next chunk: [`BlobError::TooLong`] as soon as more than the declared
     /// length has arrived, before the chunk is hashed or stored.
     pub(crate) fn update(&mut self, chunk: &[u8]) -> Result<(), BlobError> {
-        let len = u64::try_from(chunk.len()).map_err(|_| BlobError::TooLong)?;
-        self.received = self.received.checked_add(len).ok_or(BlobError::TooLong)?;
-        if self.received > self.expected.len {
-            return Err(BlobError::TooLong);
-        }
+        self.count(chunk.len())?;
         self.hasher.update(chunk);
         Ok(())
     }
 
+    /// Counts the next `len` bytes without hashing them (a store that hashes elsewhere, on
+    /// the hasher from [`take_hasher`](Self::take_hasher)): [`BlobError::TooLong`] as soon
+    /// as more than the declared length has arrived.
+    pub(crate) fn count(&mut self, len: usize) -> Result<(), BlobError> {
+        let len = u64::try_from(len).map_err(|_| BlobError::TooLong)?;
+        self.received = self.received.checked_add(len).ok_or(BlobError::TooLong)?;
+        if self.received > self.expected.len {
+            return Err(BlobError::TooLong);
+        }
+        Ok(())
+    }
+
+    /// The hasher, for a store that hashes the counted bytes on another thread and gives
+    /// it back to [`finish_with`](Self::finish_with).
+    pub(crate) fn take_hasher(&mut self) -> Sha256 {
+        std::mem::take(&mut self.hasher)
+    }
+
     /// Once the body has ended: [`BlobError::TooShort`] or [`BlobError::DigestMismatch`]
     /// unless it was exactly what was declared.
-    pub(crate) fn finish(self) -> Result<(), BlobError> {
+    pub(crate) fn finish(mut self) -> Result<(), BlobError> {
+        let hasher = self.take_hasher();
+        self.finish_with(hasher)
+    }
+
+    /// [`finish`](Self::finish) with the hasher that hashed every counted byte.
+    pub(crate) fn finish_with(self, hasher: Sha256) -> Result<(), BlobError> {
         if self.received < self.expected.len {
             return Err(BlobError::TooShort);
         }
-        let digest: [u8; 32] = self.hasher.finalize().into();
+        let digest: [u8; 32] = hasher.finalize().into();
         if digest != self.expected.sha256 {
             return Err(BlobError::DigestMismatch);
         }
