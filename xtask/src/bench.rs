@@ -41,7 +41,7 @@ const BENCHMARKS: &[(&str, &str)] = &[
     ),
     (
         "server",
-        "relay ingest vs nginx and a durable sink, RSS over 4 GiB up and down, inbox with 1M exchanges (SQLite, PostgreSQL); `server ingest`: the ingest only",
+        "relay ingest vs nginx and a durable sink, RSS over 4 GiB up and down, inbox with 1M exchanges (SQLite, PostgreSQL); `server ingest`, `server inbox`: one of them alone",
     ),
     (
         "web",

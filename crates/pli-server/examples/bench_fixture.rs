@@ -14,10 +14,13 @@
 //!   as the sender, signs the envelope binding the given objects (manifest first) and
 //!   completes the exchange, which delivers it.
 //! * `seed --database-url URL --sender-org ID --sender-user ID --recipient-org ID
-//!   --generation N --from I --to J`: inserts delivered exchanges number I to J (one in
-//!   ten urgent, one in three read) from the sender to the recipient in one statement.
-//!   On PostgreSQL it then runs `ANALYZE exchanges`, as autovacuum would soon after such
-//!   a load; the relay never analyses a SQLite database, so neither does this.
+//!   --generation N --from I --to J`: the first time, 100 organisations (random ids) and
+//!   500 certified people in them, copies of the sender's rows; then inserts delivered
+//!   exchanges number I to J (one in ten urgent, one in three read) from those 500 people
+//!   to the recipient in one statement, each with a real envelope (one file, a preview
+//!   sealed to two post-quantum keys, an Ed25519 signature: the same bytes in every row).
+//!   On PostgreSQL it then runs `ANALYZE`, as autovacuum would soon after such a load;
+//!   the relay never analyses a SQLite database, so neither does this.
 //! * `explain --database-url URL --recipient-org ID`: the query plan of the inbox's first
 //!   and second pages (the SQL of `Store::list_exchanges`), `EXPLAIN QUERY PLAN` on SQLite
 //!   and `EXPLAIN (ANALYZE, BUFFERS)` on PostgreSQL, as text.
@@ -371,18 +374,200 @@ async fn connect(url: &str) -> Result<sqlx::AnyConnection> {
     Ok(conn)
 }
 
+/// Organisations the seeded exchanges come from (random ids, as the relay makes them).
+const SENDER_ORGS: usize = 100;
+/// People the seeded exchanges come from, spread over [`SENDER_ORGS`]: a page of fifty
+/// rows names about fifty different senders, whose certificates the listing serves.
+const SENDERS: usize = 500;
+/// The address of seeded sender number `k`.
+const SENDER_EMAIL: (&str, &str) = ("sender-", "@seed.bench");
+
 /// The columns every seeded row fills (all of `exchanges` but `purged_at`).
 const SEED_COLUMNS: &str = "id, sender_org_id, sender_user_id, recipient_org_id, recipient_generation, \
      sender_generation, priority, state, idempotency_key, request_hash, in_reply_to, object_count, \
      total_size, envelope, envelope_signature, sender_fingerprint, created_at, expires_at, \
      delivered_at, first_read_at";
 
-/// Row number `i` (from `$1` to `$2`): delivered a minute after row `i - 1`, starting at
-/// `$7`; urgent when `i % 10 = 0`; read ten seconds after delivery when `i % 3 = 0`.
-/// `{id}` is the dialect's way to write the id, `{bytes}` a one-byte value.
-const SEED_VALUES: &str = "{id}, $3, $4, $5, $6, NULL, CASE WHEN i % 10 = 0 THEN 1 ELSE 0 END, \
-     'delivered', NULL, {bytes}, NULL, 2, 65536 + i % 1000, NULL, NULL, NULL, $7 + i * 60000 - 5000, \
-     $8, $7 + i * 60000, CASE WHEN i % 3 = 0 THEN $7 + i * 60000 + 10000 ELSE NULL END";
+/// Row number `i` (from `$1` to `$2`): from seeded sender `i % SENDERS` (`u`, with their
+/// certificate `c`); delivered a minute after row `i - 1`, starting at `$5`; urgent when
+/// `i % 10 = 0`; read ten seconds after delivery when `i % 3 = 0`; the envelope `$7` signed
+/// `$8`. `{id}` is the dialect's way to write the id, `{bytes}` a one-byte value.
+const SEED_VALUES: &str = "{id}, u.org_id, u.id, $3, $4, NULL, CASE WHEN i % 10 = 0 THEN 1 ELSE 0 END, \
+     'delivered', NULL, {bytes}, NULL, 2, 65536 + i % 1000, $7, $8, c.fingerprint, $5 + i * 60000 - 5000, \
+     $6, $5 + i * 60000, CASE WHEN i % 3 = 0 THEN $5 + i * 60000 + 10000 ELSE NULL END";
+
+/// Joins row number `i` to its sender and their certificate.
+fn seed_join() -> String {
+    format!(
+        "JOIN users u ON u.email = '{}' || (i % {SENDERS}) || '{}' \
+         JOIN user_certificates c ON c.user_id = u.id",
+        SENDER_EMAIL.0, SENDER_EMAIL.1
+    )
+}
+
+fn random_id<K>() -> Result<pli_api::Id<K>> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow!("no randomness: {e}"))?;
+    Ok(pli_api::Id::from_random(bytes))
+}
+
+/// [`SENDER_ORGS`] courts and [`SENDERS`] certified people, unless a previous `seed` made
+/// them: each organisation a copy of `--sender-org`'s row with a new random id, each
+/// person a copy of `--sender-user`'s row and current certificate (real sizes: a
+/// post-quantum key, an admin's signature) under a new id and signing-key fingerprint.
+/// The relay serves these bytes in lists and verifies none of them.
+async fn seed_senders(conn: &mut sqlx::AnyConnection, options: &Options) -> Result<usize> {
+    let like = format!("{}%{}", SENDER_EMAIL.0, SENDER_EMAIL.1);
+    let existing: i64 = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE email LIKE $1")
+        .bind(like)
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get("n")?;
+    if existing > 0 {
+        return Ok(0);
+    }
+    // Parsed, so the ids are safe to write into the statements below.
+    let court: OrgId = options
+        .get("sender-org")?
+        .parse()
+        .map_err(|e| anyhow!("--sender-org: {e}"))?;
+    let sender: pli_api::UserId = options
+        .get("sender-user")?
+        .parse()
+        .map_err(|e| anyhow!("--sender-user: {e}"))?;
+    let cert = sqlx::query(
+        "SELECT issuer_fingerprint, certificate, certificate_signature FROM user_certificates \
+         WHERE user_id = $1 AND superseded_at IS NULL",
+    )
+    .bind(sender.to_string())
+    .fetch_one(&mut *conn)
+    .await
+    .context("the sender has no current certificate")?;
+    let issuer: String = cert.try_get("issuer_fingerprint")?;
+    let certificate: Vec<u8> = cert.try_get("certificate")?;
+    let signature: Vec<u8> = cert.try_get("certificate_signature")?;
+    let mut tx = conn.begin().await?;
+    for statement in [
+        format!(
+            "CREATE TEMPORARY TABLE seed_org AS SELECT * FROM organisations WHERE id = '{court}'"
+        ),
+        format!("CREATE TEMPORARY TABLE seed_user AS SELECT * FROM users WHERE id = '{sender}'"),
+    ] {
+        sqlx::query(&statement).execute(&mut *tx).await?;
+    }
+    let mut orgs = Vec::with_capacity(SENDER_ORGS);
+    for n in 0..SENDER_ORGS {
+        let org: OrgId = random_id()?;
+        sqlx::query("UPDATE seed_org SET id = $1, code = $2, name = $3")
+            .bind(org.to_string())
+            .bind(format!("TJ-SEED-{n}"))
+            .bind(format!("Tribunal judiciaire n° {n}"))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO organisations SELECT * FROM seed_org")
+            .execute(&mut *tx)
+            .await?;
+        orgs.push(org);
+    }
+    for k in 0..SENDERS {
+        let user: pli_api::UserId = random_id()?;
+        let org = orgs
+            .get(k % SENDER_ORGS)
+            .context("no organisation to seed people into")?;
+        sqlx::query("UPDATE seed_user SET id = $1, org_id = $2, email = $3")
+            .bind(user.to_string())
+            .bind(org.to_string())
+            .bind(format!("{}{k}{}", SENDER_EMAIL.0, SENDER_EMAIL.1))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO users SELECT * FROM seed_user")
+            .execute(&mut *tx)
+            .await?;
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut key).map_err(|e| anyhow!("no randomness: {e}"))?;
+        let fingerprint: String = key.iter().map(|b| format!("{b:02x}")).collect();
+        sqlx::query(
+            "INSERT INTO user_certificates (fingerprint, user_id, issuer_fingerprint, certificate, \
+             certificate_signature, created_at, superseded_at) VALUES ($1, $2, $3, $4, $5, $6, NULL)",
+        )
+        .bind(fingerprint)
+        .bind(user.to_string())
+        .bind(issuer.clone())
+        .bind(certificate.clone())
+        .bind(signature.clone())
+        .bind(1_i64)
+        .execute(&mut *tx)
+        .await?;
+    }
+    for table in ["seed_org", "seed_user"] {
+        sqlx::query(&format!("DROP TABLE {table}"))
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(SENDERS)
+}
+
+/// A real envelope, as a send signs it: one file, and the preview sealed to two
+/// post-quantum (MLKEM768-X25519) recipients, the receiving and the sending organisation's
+/// keys. Every seeded row carries these bytes (the relay stores and serves them as they
+/// are); returns the signed bytes and the signature.
+fn real_envelope(
+    options: &Options,
+    created_at: u64,
+    expires_at: u64,
+) -> Result<(Vec<u8>, Vec<u8>)> {
+    use pli_crypto::keys::UserKeys;
+    use pli_crypto::preview::Preview;
+    let exchange: ExchangeId = random_id()?;
+    let (recipient_org, sender_org) = (UserKeys::generate()?, UserKeys::generate()?);
+    let recipients = [
+        recipient_org.public().encryption.recipient()?,
+        sender_org.public().encryption.recipient()?,
+    ];
+    let preview = Preview {
+        exchange_id: exchange,
+        category: pli_api::Category::Rapport,
+        subject: "Rapport d'évaluation — situation de l'enfant".to_owned(),
+        case_reference: "2026/00123".to_owned(),
+        size: 2 << 20,
+    }
+    .seal(&recipients)?;
+    let signing = pli_crypto::sign::SigningKey::generate()?;
+    let envelope = Envelope {
+        exchange_id: exchange,
+        sender_user_id: options
+            .get("sender-user")?
+            .parse()
+            .map_err(|e| anyhow!("--sender-user: {e}"))?,
+        sender_key: signing.verifying_key().fingerprint(),
+        sender_org_id: options
+            .get("sender-org")?
+            .parse()
+            .map_err(|e| anyhow!("--sender-org: {e}"))?,
+        sender_generation: Some(1),
+        recipient_org_id: options
+            .get("recipient-org")?
+            .parse()
+            .map_err(|e| anyhow!("--recipient-org: {e}"))?,
+        recipient_generation: u32::try_from(options.number("generation")?)?,
+        priority: Priority::Normal,
+        created_at,
+        expires_at,
+        in_reply_to: None,
+        manifest: ObjectRef {
+            size: 4096,
+            sha256: [1; 32],
+        },
+        files: vec![ObjectRef {
+            size: 2 << 20,
+            sha256: [2; 32],
+        }],
+        preview: Some(preview),
+    };
+    let signed = Signed::sign(&envelope, &signing)?;
+    Ok((signed.data().to_vec(), signed.signature().to_vec()))
+}
 
 async fn seed(options: &Options) -> Result<serde_json::Value> {
     let url = options.get("database-url")?;
@@ -395,6 +580,12 @@ async fn seed(options: &Options) -> Result<serde_json::Value> {
     // Row numbers only grow, so a later batch is newer than an earlier one.
     let first_at = now - 86_400_000 - 2_000_000 * 60_000;
     let expires_at = now + 365 * 86_400_000;
+    let (envelope, signature) = real_envelope(
+        options,
+        u64::try_from(first_at)?,
+        u64::try_from(expires_at)?,
+    )?;
+    let join = seed_join();
     let sql = if is_sqlite(url) {
         let values = SEED_VALUES
             .replace(
@@ -405,7 +596,7 @@ async fn seed(options: &Options) -> Result<serde_json::Value> {
         format!(
             "INSERT INTO exchanges ({SEED_COLUMNS}) WITH RECURSIVE n(i) AS \
              (SELECT CAST($1 AS INTEGER) UNION ALL SELECT i + 1 FROM n WHERE i < $2) \
-             SELECT {values} FROM n"
+             SELECT {values} FROM n {join}"
         )
     } else {
         let values = SEED_VALUES
@@ -416,21 +607,22 @@ async fn seed(options: &Options) -> Result<serde_json::Value> {
             .replace("{bytes}", "decode('00', 'hex')");
         format!(
             "INSERT INTO exchanges ({SEED_COLUMNS}) SELECT {values} \
-             FROM generate_series(CAST($1 AS BIGINT), CAST($2 AS BIGINT)) AS i"
+             FROM generate_series(CAST($1 AS BIGINT), CAST($2 AS BIGINT)) AS i {join}"
         )
     };
     let mut conn = connect(url).await?;
     let started = Instant::now();
+    let senders = seed_senders(&mut conn, options).await?;
     let mut tx = conn.begin().await?;
     let inserted = sqlx::query(&sql)
         .bind(from)
         .bind(to)
-        .bind(options.get("sender-org")?.to_owned())
-        .bind(options.get("sender-user")?.to_owned())
         .bind(options.get("recipient-org")?.to_owned())
         .bind(options.number("generation")?)
         .bind(first_at)
         .bind(expires_at)
+        .bind(envelope.clone())
+        .bind(signature)
         .execute(&mut *tx)
         .await
         .context("cannot insert the exchanges")?
@@ -438,7 +630,11 @@ async fn seed(options: &Options) -> Result<serde_json::Value> {
     tx.commit().await?;
     let insert_seconds = started.elapsed().as_secs_f64();
     if !is_sqlite(url) {
-        sqlx::query("ANALYZE exchanges").execute(&mut conn).await?;
+        for table in ["exchanges", "users", "user_certificates"] {
+            sqlx::query(&format!("ANALYZE {table}"))
+                .execute(&mut conn)
+                .await?;
+        }
     }
     let total: i64 = sqlx::query("SELECT COUNT(*) AS n FROM exchanges")
         .fetch_one(&mut conn)
@@ -447,6 +643,8 @@ async fn seed(options: &Options) -> Result<serde_json::Value> {
     Ok(json!({
         "inserted": inserted,
         "exchanges": total,
+        "senders_created": senders,
+        "envelope_bytes": envelope.len(),
         "insert_seconds": insert_seconds,
         "total_seconds": started.elapsed().as_secs_f64(),
     }))
@@ -517,6 +715,47 @@ async fn explain(options: &Options) -> Result<String> {
         out.push_str(&format!("page {page} (explained in {took:.2} ms):\n"));
         for row in &rows {
             out.push_str(&format!("  {}\n", row.try_get::<String, _>(column)?));
+        }
+    }
+    // The page's senders' certificates, as `Store::user_certificates` reads them.
+    let fingerprints: Vec<String> = sqlx::query(
+        "SELECT DISTINCT c.fingerprint FROM user_certificates c JOIN users u ON u.id = c.user_id \
+         WHERE u.email LIKE $1 LIMIT 50",
+    )
+    .bind(format!("{}%{}", SENDER_EMAIL.0, SENDER_EMAIL.1))
+    .fetch_all(&mut conn)
+    .await?
+    .iter()
+    .map(|row| row.try_get("fingerprint"))
+    .collect::<Result<_, _>>()?;
+    let placeholders: Vec<String> = (1..=fingerprints.len()).map(|n| format!("${n}")).collect();
+    let sql = format!(
+        "{prefix}SELECT * FROM user_certificates WHERE fingerprint IN ({}) \
+         ORDER BY fingerprint, created_at DESC",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for fingerprint in &fingerprints {
+        query = query.bind(fingerprint.clone());
+    }
+    let started = Instant::now();
+    let rows = query.fetch_all(&mut conn).await?;
+    let took = started.elapsed().as_secs_f64() * 1000.0;
+    out.push_str(&format!(
+        "{} senders' certificates (explained in {took:.2} ms):\n",
+        fingerprints.len()
+    ));
+    for row in &rows {
+        out.push_str(&format!("  {}\n", row.try_get::<String, _>(column)?));
+    }
+    if !sqlite {
+        // The benchmark's cluster is a throwaway one: say how it writes.
+        for setting in ["fsync", "synchronous_commit", "shared_buffers"] {
+            let value: String = sqlx::query(&format!("SHOW {setting}"))
+                .fetch_one(&mut conn)
+                .await?
+                .try_get(0)?;
+            out.push_str(&format!("PostgreSQL {setting} = {value}\n"));
         }
     }
     Ok(out.trim_end().to_owned())

@@ -24,10 +24,15 @@
 //!    recipient; each transfer against the idle RSS just before it (logins in between run
 //!    Argon2id on the relay, whose memory the allocator may keep).
 //! 3. **Inbox listing.** `GET /api/exchanges/inbox?limit=50` and its second page (`cursor`)
-//!    under `wrk` (64 connections for 10 s, then one connection for 5 s: the service time
-//!    without queueing) with 10,000 then 1,000,000 exchanges seeded with SQL, on SQLite and
-//!    on a throwaway PostgreSQL (`crate::pg`, its own cluster under `target/bench/server`),
-//!    with the query plans printed. Each page is measured with a fresh session of the
+//!    under `wrk` (64 connections for 10 s, with `/healthz` sampled every 20 ms on a
+//!    connection of its own beside them; then one connection for 5 s: the service time
+//!    without queueing; then 64 connections at a fixed rate, half the closed loop's
+//!    throughput, latency from each request's planned start) with 10,000 then 1,000,000
+//!    exchanges seeded with SQL (from 500 people in 100 organisations, real-sized
+//!    envelopes and certificates), on SQLite and on a throwaway PostgreSQL (`crate::pg`,
+//!    its own cluster under `target/bench/server`, fsync off: it says so), with the query
+//!    plans printed. The SQLite database is deleted before the PostgreSQL phase (disk).
+//!    `cargo xtask bench server inbox` runs this measurement alone. Each page is measured with a fresh session of the
 //!    recipient, after a 2 s warm-up: the relay writes a session's last activity when a
 //!    request finds it more than a minute old, and 64 connections sharing one stale
 //!    session would all queue for that write at once, which is not the listing's cost.
@@ -90,6 +95,10 @@ pub(super) const WRK_SECONDS: u32 = 10;
 pub(super) const SOLO_SECONDS: u32 = 5;
 pub(super) const WARM_UP_SECONDS: u32 = 2;
 pub(super) const INBOX_PATH: &str = "/api/exchanges/inbox?limit=50";
+/// How often `/healthz` is asked during the many-connection inbox runs.
+pub(super) const HEALTHZ_EVERY: Duration = Duration::from_millis(20);
+/// The fixed-rate inbox run's rate, as a share of the closed loop's throughput.
+pub(super) const FIXED_RATE_SHARE: f64 = 0.5;
 
 /// Targets.
 pub(super) const INGEST_RATIO: f64 = 0.9;
@@ -100,14 +109,17 @@ pub(super) const RSS_DRIFT_MIB: f64 = 16.0;
 pub(super) const P99_MS: f64 = 20.0;
 pub(super) const P99_GROWTH: f64 = 1.5;
 
-/// `cargo xtask bench server [ingest]`, and the sink's own process (`sink <address>
+/// `cargo xtask bench server [ingest|inbox]`, and the sink's own process (`sink <address>
 /// <folder>`, started by the ingest measurement).
 pub(crate) fn run(ws: &Workspace, args: &[String]) -> Result<()> {
     match args {
-        [] => all(ws),
+        [] => all(ws, false),
         [name] if name == "ingest" => ingest_only(ws),
+        [name] if name == "inbox" => all(ws, true),
         [name, rest @ ..] if name == "sink" => sink::serve(rest),
-        [other, ..] => bail!("unknown part `{other}` of the server benchmark (try `ingest`)"),
+        [other, ..] => {
+            bail!("unknown part `{other}` of the server benchmark (try `ingest` or `inbox`)")
+        }
     }
 }
 
@@ -156,7 +168,9 @@ fn ingest_only(ws: &Workspace) -> Result<()> {
     Ok(())
 }
 
-fn all(ws: &Workspace) -> Result<()> {
+/// Every measurement, or (`only_inbox`: `cargo xtask bench server inbox`) the inbox
+/// measurement alone.
+fn all(ws: &Workspace, only_inbox: bool) -> Result<()> {
     let started = Instant::now();
     let (tools, dir) = prepare(ws, &["nginx", "wrk", "postgresql"])?;
     let built = started.elapsed();
@@ -166,7 +180,14 @@ fn all(ws: &Workspace) -> Result<()> {
     let mut timings = Vec::new();
 
     let phase = Instant::now();
-    let outcome = sqlite_phase(&tools, &dir, &payload, &mut report, &mut timings);
+    let outcome = sqlite_phase(
+        &tools,
+        &dir,
+        &payload,
+        only_inbox,
+        &mut report,
+        &mut timings,
+    );
     report.fail_if("relay on SQLite", outcome);
     timings.push(("relay on SQLite (all)", phase.elapsed()));
 
@@ -301,29 +322,48 @@ fn sqlite_phase(
     tools: &Tools,
     dir: &Path,
     payload: &Payload,
+    only_inbox: bool,
     report: &mut Report,
     timings: &mut Vec<(&'static str, Duration)>,
 ) -> Result<()> {
     let relay_dir = dir.join("sqlite");
     let relay = Relay::start(tools, &relay_dir, None)?;
     let world = World::set_up(tools, &relay)?;
-
-    let phase = Instant::now();
-    let outcome = memory(tools, &relay, &world, payload, report);
-    report.fail_if("relay RSS", outcome);
-    timings.push(("relay RSS (4 GiB up and down)", phase.elapsed()));
-
-    let phase = Instant::now();
-    let outcome = ingest(dir, &relay, &world, payload, report);
-    report.fail_if("ingest vs nginx and the sink", outcome);
-    timings.push(("ingest vs nginx and the sink", phase.elapsed()));
+    if !only_inbox {
+        relay_only(tools, dir, &relay, &world, payload, report, timings);
+    }
 
     let phase = Instant::now();
     let database = format!("sqlite://{}", relay_dir.join("data/pli.db").display());
     let outcome = inbox(tools, "SQLite", &relay, &world, &database, report);
     report.fail_if("inbox on SQLite", outcome);
     timings.push(("inbox on SQLite", phase.elapsed()));
+    // The million rows' database (gigabytes) goes before PostgreSQL writes its own.
+    drop(relay);
+    let data = relay_dir.join("data");
+    fs::remove_dir_all(&data).with_context(|| format!("cannot delete {}", data.display()))?;
     Ok(())
+}
+
+/// The SQLite relay's measurements other than the inbox: memory, then ingest.
+fn relay_only(
+    tools: &Tools,
+    dir: &Path,
+    relay: &Relay,
+    world: &World,
+    payload: &Payload,
+    report: &mut Report,
+    timings: &mut Vec<(&'static str, Duration)>,
+) {
+    let phase = Instant::now();
+    let outcome = memory(tools, relay, world, payload, report);
+    report.fail_if("relay RSS", outcome);
+    timings.push(("relay RSS (4 GiB up and down)", phase.elapsed()));
+
+    let phase = Instant::now();
+    let outcome = ingest(dir, relay, world, payload, report);
+    report.fail_if("ingest vs nginx and the sink", outcome);
+    timings.push(("ingest vs nginx and the sink", phase.elapsed()));
 }
 
 fn postgres_phase(ws: &Workspace, tools: &Tools, dir: &Path, report: &mut Report) -> Result<()> {
@@ -335,7 +375,14 @@ fn postgres_phase(ws: &Workspace, tools: &Tools, dir: &Path, report: &mut Report
     let pg = Postgres::start(&own)?;
     let relay = Relay::start(tools, &dir.join("postgres"), Some(pg.url()))?;
     let world = World::set_up(tools, &relay)?;
-    inbox(tools, "PostgreSQL", &relay, &world, pg.url(), report)?;
+    inbox(
+        tools,
+        "PostgreSQL (fsync off)",
+        &relay,
+        &world,
+        pg.url(),
+        report,
+    )?;
     drop(relay);
     drop(pg);
     Ok(())
