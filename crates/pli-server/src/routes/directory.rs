@@ -42,10 +42,16 @@ pub(super) async fn chain(
         .store
         .user_certificate(&cert.issuer_fingerprint)
         .await?;
-    Ok(CertificateChain {
+    Ok(chain_of(cert, issuer.as_ref()))
+}
+
+/// A certificate and its issuer's, as read already (a list page reads all of its senders'
+/// in two queries).
+pub(super) fn chain_of(cert: &UserCertRow, issuer: Option<&UserCertRow>) -> CertificateChain {
+    CertificateChain {
         certificate: cert.certificate.to_wire(),
         issuer: issuer.map(|i| i.certificate.to_wire()),
-    })
+    }
 }
 
 /// The directory entry of one key generation, with the certificate of the admin key that

@@ -108,7 +108,7 @@ fn org_key_from_row(row: &AnyRow) -> StoreResult<OrgKeyRow> {
 }
 
 /// A user certificate as stored.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserCertRow {
     /// Hex fingerprint of the certified signing key.
     pub fingerprint: String,
@@ -241,6 +241,41 @@ impl Store {
             .fetch_optional(self.pool())
             .await?;
         row.as_ref().map(cert_from_row).transpose()
+    }
+
+    /// The certificates of several signing keys in one query (a list page's senders and
+    /// their issuers): for each fingerprint found, its latest certificate, as
+    /// [`Store::user_certificate`] gives it; fingerprints without one are left out.
+    /// Duplicates in `fingerprints` are read once.
+    pub async fn user_certificates(
+        &self,
+        fingerprints: &[String],
+    ) -> StoreResult<std::collections::BTreeMap<String, UserCertRow>> {
+        let wanted: std::collections::BTreeSet<&str> =
+            fingerprints.iter().map(String::as_str).collect();
+        let mut found = std::collections::BTreeMap::new();
+        if wanted.is_empty() {
+            return Ok(found);
+        }
+        let placeholders: Vec<String> = (1..=wanted.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "SELECT * FROM user_certificates WHERE fingerprint IN ({}) \
+             ORDER BY fingerprint, created_at DESC",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for fingerprint in &wanted {
+            query = query.bind(*fingerprint);
+        }
+        let rows = query.fetch_all(self.pool()).await?;
+        // Newest first within each fingerprint: the first row seen is the latest.
+        for row in rows.iter().map(cert_from_row) {
+            let row = row?;
+            if !found.contains_key(&row.fingerprint) {
+                found.insert(row.fingerprint.clone(), row);
+            }
+        }
+        Ok(found)
     }
 
     /// A person's request to move to a post-quantum key, if they made one.

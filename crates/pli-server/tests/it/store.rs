@@ -316,6 +316,7 @@ async fn suite(backend: Backend) {
     );
 
     certifications_that_raced_change_nothing(store, &court).await;
+    certificates_read_together(store, &court).await;
 }
 
 /// Two certifications of one member read the same state, then write in turn: the second
@@ -387,6 +388,49 @@ async fn certifications_that_raced_change_nothing(store: &Store, org_id: &OrgId)
     first.commit().await.unwrap();
     let mut second = store.begin().await.unwrap();
     assert!(!second.activate_user(&member, 42).await.unwrap());
+}
+
+/// A list page reads its senders' certificates in one query (issue 12): the latest of
+/// each signing key, as one read of each would give, and nothing for unknown keys.
+/// Runs after [`certifications_that_raced_change_nothing`], which certified `ab…` twice.
+async fn certificates_read_together(store: &Store, org_id: &OrgId) {
+    use pli_server::store::directory::UserCertRow;
+    let other = user(store, org_id, 78).await;
+    let mut tx = store.begin().await.unwrap();
+    tx.insert_user_certificate(&UserCertRow {
+        fingerprint: "ef".repeat(32),
+        user_id: other,
+        issuer_fingerprint: "cd".repeat(32),
+        certificate: SignedBlob {
+            data: vec![7; 1200],
+            signature: vec![8; 64],
+        },
+        created_at: 5,
+        superseded_at: None,
+    })
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let asked = ["ab", "ef", "ab", "00"].map(|b| b.repeat(32));
+    let found = store.user_certificates(&asked).await.unwrap();
+    assert_eq!(
+        found.keys().cloned().collect::<Vec<_>>(),
+        ["ab".repeat(32), "ef".repeat(32)]
+    );
+    for (fingerprint, cert) in &found {
+        let one = store.user_certificate(fingerprint).await.unwrap().unwrap();
+        assert_eq!(cert, &one, "{fingerprint}: as read alone");
+    }
+    assert_eq!(found[&"ab".repeat(32)].created_at, 20, "the latest");
+    assert_eq!(found[&"ef".repeat(32)].certificate.data.len(), 1200);
+    assert!(store.user_certificates(&[]).await.unwrap().is_empty());
+    assert!(
+        store
+            .user_certificates(&["00".repeat(32)])
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]

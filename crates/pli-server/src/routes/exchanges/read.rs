@@ -19,7 +19,7 @@ use pli_crypto::sign::Signed;
 
 use super::super::Json;
 use super::super::common::{self, signed};
-use super::super::directory::chain;
+use super::super::directory::{chain, chain_of};
 use crate::app::AppState;
 use crate::auth::Auth;
 use crate::blob::{BlobError, BlobKey, BlobStore, ByteStream};
@@ -84,17 +84,27 @@ async fn list(
     } else {
         None
     };
-    // Each sender's chain once: a page of fifty rows often comes from a handful of people.
-    let mut senders = Vec::new();
+    // Each sender's chain once, in the order the page first names them: a page of fifty
+    // rows often comes from a handful of people. Two queries for the whole page (the
+    // senders' certificates, then their issuers'), not two per sender.
+    let mut fingerprints = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for fingerprint in rows.iter().filter_map(|e| e.sender_fingerprint.as_ref()) {
-        if !seen.insert(fingerprint.clone()) {
-            continue;
-        }
-        if let Some(cert) = state.store.user_certificate(fingerprint).await? {
-            senders.push(chain(state, &cert).await?);
+        if seen.insert(fingerprint) {
+            fingerprints.push(fingerprint.clone());
         }
     }
+    let certificates = state.store.user_certificates(&fingerprints).await?;
+    let issuers: Vec<String> = certificates
+        .values()
+        .map(|cert| cert.issuer_fingerprint.clone())
+        .collect();
+    let issuers = state.store.user_certificates(&issuers).await?;
+    let senders = fingerprints
+        .iter()
+        .filter_map(|fingerprint| certificates.get(fingerprint))
+        .map(|cert| chain_of(cert, issuers.get(&cert.issuer_fingerprint)))
+        .collect();
     Ok(Json(ExchangePage {
         exchanges: rows.iter().map(summary).collect(),
         next_cursor,
