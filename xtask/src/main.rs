@@ -4,7 +4,8 @@
 //!   `http://127.0.0.1:8080` (SQLite and files in `./data`), printing the one-time set-up
 //!   link on a fresh platform.
 //! * `cargo xtask web`: builds the web bundle into `target/web/dist` (wasm-bindgen,
-//!   wasm-opt, content-hashed assets with Subresource Integrity).
+//!   wasm-opt, content-hashed assets with Subresource Integrity, precompressed `.br` and
+//!   `.gz` variants).
 //! * `cargo xtask test` (alias `ci`): exactly what CI runs — prerequisites, `cargo fmt`,
 //!   clippy (native and wasm32), the tidy checks, the web bundle, a throwaway PostgreSQL,
 //!   the native test suite (nextest) and the WASM tests in headless Chromium — then a
@@ -57,7 +58,8 @@ COMMANDS:
                     Ctrl-C stops it. --fast skips wasm-opt; --release builds the server
                     optimised. PLI_LISTEN, PLI_DATA_DIR and other PLI_* variables apply
     web [--no-opt]  Build the web bundle into target/web/dist (content-hashed assets,
-                    Subresource Integrity); --no-opt skips wasm-opt
+                    Subresource Integrity, .br and .gz variants); --no-opt skips wasm-opt
+                    and compresses fast (brotli 5, gzip -6, instead of brotli 11, gzip -9)
     test            Run everything CI runs: prerequisites, fmt, clippy (native and wasm32),
                     tidy, the web bundle, native tests (nextest, with a throwaway
                     PostgreSQL) and the WASM tests in headless Chromium; print a summary

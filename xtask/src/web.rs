@@ -19,12 +19,24 @@
 //! hash, `sha384-…`). `index.html` and `sw.js` stay at the root, unhashed: the relay
 //! serves them with `no-cache` and everything under `assets/` as immutable.
 //!
+//! Then each compressible file (wasm, js, css, html, json) gets its precompressed variants
+//! beside it, `<file>.br` and `<file>.gz` (each only if smaller than the file), which the
+//! relay sends to browsers that accept them (`crates/pli-server/src/routes/web.rs`). The
+//! bundle people get (wasm-opt on) is compressed as hard as the formats go: brotli quality
+//! 11 and gzip -9, the slowest, done once per content. The CI/test bundle (`--no-opt`) uses
+//! brotli quality 5 and gzip -6, a few seconds where quality 11 on the unoptimised bundle
+//! takes minutes. Either way on two threads, and each variant is kept in
+//! `target/web/precompressed/` under the SHA-256 of its input and settings, so an unchanged
+//! file is not compressed again.
+//!
 //! The output is written next to `dist/` and swapped in at the end, so a running server
 //! never serves half a bundle.
 
+use std::collections::HashSet;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
 use base64::Engine as _;
@@ -97,28 +109,54 @@ pub(crate) struct Options {
 pub(crate) struct Bundle {
     /// `target/web/dist`, absolute.
     pub(crate) dist: PathBuf,
-    /// Every file of the bundle, relative to `dist`, with its sizes.
+    /// Every file of the bundle (not its variants), relative to `dist`, with its sizes.
     pub(crate) files: Vec<FileSize>,
+    /// How its variants were compressed.
+    pub(crate) compression: Compression,
+    /// The time the variants took (nearly nothing when every one was kept from before).
+    pub(crate) precompress_time: Duration,
 }
 
-/// One file's size, raw and gzip-compressed (what a compressing proxy would send).
+/// One file's size as the relay sends it: raw, and its `.gz` and `.br` variants (`None`:
+/// not written, the file is sent as it is).
 #[derive(Debug)]
 pub(crate) struct FileSize {
     pub(crate) path: String,
     pub(crate) raw: u64,
-    pub(crate) gzip: u64,
+    pub(crate) gzip: Option<u64>,
+    pub(crate) br: Option<u64>,
+    /// Loaded by the login page on a first visit (every file but the password-strength
+    /// estimator's, which `boot.js` loads only where a password is chosen).
+    pub(crate) login: bool,
+}
+
+impl FileSize {
+    /// The bytes of the body a browser accepting gzip only receives.
+    pub(crate) fn sent_gzip(&self) -> u64 {
+        self.gzip.unwrap_or(self.raw)
+    }
+
+    /// The bytes of the body a browser accepting brotli receives.
+    pub(crate) fn sent_br(&self) -> u64 {
+        self.br.or(self.gzip).unwrap_or(self.raw)
+    }
 }
 
 impl Bundle {
-    /// One line: total raw and gzip sizes, for the test summary.
+    /// One line: total raw, gzip and brotli sizes and the time the variants took, for the
+    /// test summary.
     pub(crate) fn summary(&self) -> String {
         let raw: u64 = self.files.iter().map(|f| f.raw).sum();
-        let gzip: u64 = self.files.iter().map(|f| f.gzip).sum();
+        let gzip: u64 = self.files.iter().map(FileSize::sent_gzip).sum();
+        let br: u64 = self.files.iter().map(FileSize::sent_br).sum();
         format!(
-            "{} files, {} ({} gzip)",
+            "{} files, {} ({} gzip, {} br; {} in {})",
             self.files.len(),
             kib(raw),
-            kib(gzip)
+            kib(gzip),
+            kib(br),
+            self.compression,
+            human(self.precompress_time)
         )
     }
 
@@ -130,18 +168,35 @@ impl Bundle {
             .max()
             .unwrap_or(4)
             .max(5);
-        println!("\n{:<width$}  {:>10}  {:>10}", "file", "raw", "gzip -9");
+        let optional = |size: Option<u64>| size.map_or_else(|| "-".to_owned(), kib);
+        println!(
+            "\n{:<width$}  {:>10}  {:>10}  {:>10}",
+            "file", "raw", "gzip", "br"
+        );
         for file in &self.files {
             println!(
-                "{:<width$}  {:>10}  {:>10}",
+                "{:<width$}  {:>10}  {:>10}  {:>10}{}",
                 file.path,
                 kib(file.raw),
-                kib(file.gzip)
+                optional(file.gzip),
+                optional(file.br),
+                if file.login {
+                    ""
+                } else {
+                    "  (not loaded by the login page)"
+                }
             );
         }
         let raw: u64 = self.files.iter().map(|f| f.raw).sum();
-        let gzip: u64 = self.files.iter().map(|f| f.gzip).sum();
-        println!("{:<width$}  {:>10}  {:>10}", "total", kib(raw), kib(gzip));
+        let gzip: u64 = self.files.iter().map(FileSize::sent_gzip).sum();
+        let br: u64 = self.files.iter().map(FileSize::sent_br).sum();
+        println!(
+            "{:<width$}  {:>10}  {:>10}  {:>10}",
+            "total (as sent)",
+            kib(raw),
+            kib(gzip),
+            kib(br)
+        );
     }
 }
 
@@ -227,24 +282,37 @@ pub(crate) fn build(ws: &Workspace, options: Options) -> Result<Bundle> {
     )?;
     let service_worker = fill("sw.js", &read_static("sw.js")?, &[])?;
 
-    let mut files = Vec::new();
-    for asset in [
-        &wasm,
-        &glue,
-        &worker,
-        &strength_wasm,
-        &strength_glue,
-        &boot,
-        &css,
+    let mut outputs: Vec<(String, &[u8], bool)> = Vec::new();
+    for (asset, login) in [
+        (&wasm, true),
+        (&glue, true),
+        (&worker, true),
+        (&strength_wasm, false),
+        (&strength_glue, false),
+        (&boot, true),
+        (&css, true),
     ] {
-        let path = format!("assets/{}", asset.name);
-        write(&staging.join(&path), &asset.bytes)?;
-        files.push(FileSize::of(path, &asset.bytes)?);
+        outputs.push((format!("assets/{}", asset.name), &asset.bytes, login));
     }
-    for (name, text) in [("index.html", index), ("sw.js", service_worker)] {
-        write(&staging.join(name), text.as_bytes())?;
-        files.push(FileSize::of(name.to_owned(), text.as_bytes())?);
+    outputs.push(("index.html".to_owned(), index.as_bytes(), true));
+    outputs.push(("sw.js".to_owned(), service_worker.as_bytes(), true));
+    for (path, bytes, _) in &outputs {
+        write(&staging.join(path), bytes)?;
     }
+    println!("web: hashing and writing {}", human(step.elapsed()));
+
+    let step = Instant::now();
+    let compression = if options.wasm_opt {
+        Compression::SHIPPED
+    } else {
+        Compression::QUICK
+    };
+    let files = precompress(&web.join("precompressed"), &staging, &outputs, compression)?;
+    let precompress_time = step.elapsed();
+    println!(
+        "web: precompressing ({compression}) {}",
+        human(precompress_time)
+    );
 
     let dist = web.join("dist");
     if dist.exists() {
@@ -253,9 +321,13 @@ pub(crate) fn build(ws: &Workspace, options: Options) -> Result<Bundle> {
     }
     std::fs::rename(&staging, &dist)
         .with_context(|| format!("cannot move {} to {}", staging.display(), dist.display()))?;
-    println!("web: hashing and writing {}", human(step.elapsed()));
 
-    let bundle = Bundle { dist, files };
+    let bundle = Bundle {
+        dist,
+        files,
+        compression,
+        precompress_time,
+    };
     bundle.print_sizes();
     println!(
         "\nweb bundle in {} ({}, {})",
@@ -478,19 +550,229 @@ fn stylesheet(dir: &Path) -> Result<Vec<u8>> {
     Ok(css)
 }
 
-impl FileSize {
-    fn of(path: String, bytes: &[u8]) -> Result<Self> {
-        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-        encoder
-            .write_all(bytes)
-            .and_then(|()| encoder.finish())
-            .map(|gzip| Self {
-                raw: bytes.len() as u64,
-                gzip: gzip.len() as u64,
-                path,
-            })
-            .context("cannot gzip in memory")
+/// How hard the bundle's variants are compressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Compression {
+    /// Brotli quality, 0–11.
+    brotli_quality: u32,
+    /// gzip level, 0–9.
+    gzip_level: u32,
+}
+
+impl Compression {
+    /// The bundle people get: the smallest either format makes. Slow (brotli 11 runs at
+    /// about 1 MB/s), so done once per content (see [`precompress`]).
+    const SHIPPED: Self = Self {
+        brotli_quality: 11,
+        gzip_level: 9,
+    };
+    /// The CI/test bundle (no wasm-opt): a few seconds instead of minutes, for variants
+    /// that only need to be real.
+    const QUICK: Self = Self {
+        brotli_quality: 5,
+        gzip_level: 6,
+    };
+    /// Brotli's window, 4 MiB (the format's default): the largest file of the bundle fits
+    /// in it once optimised, and every browser decodes it.
+    const BROTLI_WINDOW_BITS: u32 = 22;
+}
+
+impl std::fmt::Display for Compression {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "brotli {}, gzip -{}",
+            self.brotli_quality, self.gzip_level
+        )
     }
+}
+
+/// A variant of a bundle file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Brotli,
+    Gzip,
+}
+
+impl Encoding {
+    fn extension(self) -> &'static str {
+        match self {
+            Self::Brotli => "br",
+            Self::Gzip => "gz",
+        }
+    }
+
+    fn compress(self, compression: Compression, bytes: &[u8]) -> Result<Vec<u8>> {
+        match self {
+            Self::Brotli => {
+                let params = brotli::enc::BrotliEncoderParams {
+                    quality: i32::try_from(compression.brotli_quality).context("brotli quality")?,
+                    lgwin: i32::try_from(Compression::BROTLI_WINDOW_BITS)
+                        .context("brotli window")?,
+                    size_hint: bytes.len(),
+                    ..brotli::enc::BrotliEncoderParams::default()
+                };
+                let mut out = Vec::new();
+                brotli::BrotliCompress(&mut &*bytes, &mut out, &params)
+                    .context("cannot brotli in memory")?;
+                Ok(out)
+            }
+            Self::Gzip => {
+                let mut encoder = flate2::write::GzEncoder::new(
+                    Vec::new(),
+                    flate2::Compression::new(compression.gzip_level),
+                );
+                encoder
+                    .write_all(bytes)
+                    .and_then(|()| encoder.finish())
+                    .context("cannot gzip in memory")
+            }
+        }
+    }
+}
+
+/// The file types worth compressing (the others, images, are compressed already).
+fn compressible(path: &str) -> bool {
+    Path::new(path)
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| matches!(e, "wasm" | "js" | "mjs" | "css" | "html" | "json"))
+}
+
+/// One variant to make.
+struct Job<'a> {
+    /// The file's path in the bundle, and in `outputs`.
+    index: usize,
+    bytes: &'a [u8],
+    encoding: Encoding,
+}
+
+/// Writes `<file>.br` and `<file>.gz` beside each compressible file of `outputs` (path in
+/// `staging`, bytes, loaded by the login page), each only if smaller than the file, on
+/// two threads (the largest first). A variant is kept in `cache` under the SHA-256 of its
+/// input and settings, so an unchanged file is not compressed again; variants of files no
+/// longer in the bundle are removed from it.
+fn precompress(
+    cache: &Path,
+    staging: &Path,
+    outputs: &[(String, &[u8], bool)],
+    compression: Compression,
+) -> Result<Vec<FileSize>> {
+    std::fs::create_dir_all(cache).with_context(|| format!("cannot create {}", cache.display()))?;
+    let mut jobs: Vec<Job<'_>> = outputs
+        .iter()
+        .enumerate()
+        .filter(|(_, (path, _, _))| compressible(path))
+        .flat_map(|(index, (_, bytes, _))| {
+            [Encoding::Brotli, Encoding::Gzip].map(|encoding| Job {
+                index,
+                bytes,
+                encoding,
+            })
+        })
+        .collect();
+    // Popped from the end: the largest first, so that the two threads end together.
+    jobs.sort_by_key(|job| job.bytes.len());
+    let jobs = Mutex::new(jobs);
+    let done: Mutex<Vec<(usize, Encoding, String, u64)>> = Mutex::new(Vec::new());
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
+    std::thread::scope(|scope| -> Result<()> {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| -> Result<()> {
+                    loop {
+                        let job = jobs
+                            .lock()
+                            .map_err(|_| anyhow::anyhow!("a compressing thread failed"))?
+                            .pop();
+                        let Some(job) = job else { return Ok(()) };
+                        let (key, len) = variant(cache, &job, compression)?;
+                        done.lock()
+                            .map_err(|_| anyhow::anyhow!("a compressing thread failed"))?
+                            .push((job.index, job.encoding, key, len));
+                    }
+                })
+            })
+            .collect();
+        for worker in workers {
+            worker
+                .join()
+                .map_err(|_| anyhow::anyhow!("a compressing thread panicked"))??;
+        }
+        Ok(())
+    })?;
+    let done = done
+        .into_inner()
+        .map_err(|_| anyhow::anyhow!("a compressing thread failed"))?;
+
+    let mut files: Vec<FileSize> = outputs
+        .iter()
+        .map(|(path, bytes, login)| FileSize {
+            path: path.clone(),
+            raw: bytes.len() as u64,
+            gzip: None,
+            br: None,
+            login: *login,
+        })
+        .collect();
+    let mut used = HashSet::new();
+    for (index, encoding, key, len) in done {
+        let source = cache.join(&key);
+        used.insert(key);
+        let Some(file) = files.get_mut(index) else {
+            bail!("a variant of a file that is not in the bundle");
+        };
+        if len >= file.raw {
+            continue;
+        }
+        let target = staging.join(format!("{}.{}", file.path, encoding.extension()));
+        std::fs::copy(&source, &target)
+            .with_context(|| format!("cannot copy {} to {}", source.display(), target.display()))?;
+        match encoding {
+            Encoding::Brotli => file.br = Some(len),
+            Encoding::Gzip => file.gzip = Some(len),
+        }
+    }
+    for entry in
+        std::fs::read_dir(cache).with_context(|| format!("cannot list {}", cache.display()))?
+    {
+        let entry = entry.with_context(|| format!("cannot list {}", cache.display()))?;
+        if !used.contains(&*entry.file_name().to_string_lossy()) {
+            std::fs::remove_file(entry.path())
+                .with_context(|| format!("cannot remove {}", entry.path().display()))?;
+        }
+    }
+    Ok(files)
+}
+
+/// The cached variant of one job (made if missing): its file name in `cache` and length.
+fn variant(cache: &Path, job: &Job<'_>, compression: Compression) -> Result<(String, u64)> {
+    let mut hasher = Sha256::new();
+    hasher.update(job.bytes);
+    let hex: String = hasher
+        .finalize()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    let key = match job.encoding {
+        Encoding::Brotli => format!(
+            "{hex}.q{}w{}.br",
+            compression.brotli_quality,
+            Compression::BROTLI_WINDOW_BITS
+        ),
+        Encoding::Gzip => format!("{hex}.{}.gz", compression.gzip_level),
+    };
+    let path = cache.join(&key);
+    if let Ok(metadata) = std::fs::metadata(&path) {
+        return Ok((key, metadata.len()));
+    }
+    let compressed = job.encoding.compress(compression, job.bytes)?;
+    // Written aside and renamed, so an interrupted build never leaves half a variant.
+    let partial = cache.join(format!("{key}.partial"));
+    write(&partial, &compressed)?;
+    std::fs::rename(&partial, &path)
+        .with_context(|| format!("cannot move {} to {}", partial.display(), path.display()))?;
+    Ok((key, compressed.len() as u64))
 }
 
 /// `1234567` → `1205.6 KiB`.

@@ -8,7 +8,9 @@ use std::path::{Component, Path, PathBuf};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
+use tower::ServiceExt as _;
+use tower_http::services::ServeDir;
 
 use crate::app::AppState;
 use crate::error::ApiError;
@@ -47,6 +49,14 @@ fn safe_path(uri_path: &str) -> Option<PathBuf> {
 }
 
 /// Serves a file of the web app (the router's fallback for non-API paths).
+///
+/// tower-http's `ServeDir` does the file work: it picks the variant `cargo xtask web`
+/// wrote beside each compressible file (`<file>.br`, then `<file>.gz`, else the file
+/// itself) from `Accept-Encoding` with its q-values, sets `Content-Encoding` and
+/// `Vary: Accept-Encoding`, answers HEAD, ranges and conditional requests. This handler
+/// keeps what is Pli's own: which paths are files of the app (never `/api/…`, never a
+/// folder, never outside the web folder, `/` is `index.html`), the Content-Type of the
+/// original file (with its charset), the cache policy, and the API's 404.
 pub(super) async fn serve(
     State(state): State<AppState>,
     request: Request,
@@ -59,32 +69,41 @@ pub(super) async fn serve(
         return Err(ApiError::NotFound);
     };
     let relative = safe_path(&path).ok_or(ApiError::NotFound)?;
-    let file_path = root.join(&relative);
-    let file = match tokio::fs::File::open(&file_path).await {
-        Ok(file) => file,
-        Err(_) => return Err(ApiError::NotFound),
+    let (mut parts, body) = request.into_parts();
+    // `/` becomes `/index.html` here, so that ServeDir never looks at a folder.
+    parts.uri = format!("/{}", relative.to_string_lossy())
+        .parse()
+        .map_err(|_| ApiError::NotFound)?;
+    let files = ServeDir::new(root)
+        .precompressed_br()
+        .precompressed_gzip()
+        .append_index_html_on_directories(false)
+        .redirect_to_trailing_slash(false);
+    let response = match files.oneshot(Request::from_parts(parts, body)).await {
+        Ok(response) => response,
+        Err(never) => match never {},
     };
-    let metadata = file.metadata().await.map_err(ApiError::internal)?;
-    if !metadata.is_file() {
+    if response.status() == StatusCode::NOT_FOUND {
         return Err(ApiError::NotFound);
     }
-    let mut response = Body::from_stream(tokio_util::io::ReaderStream::new(file)).into_response();
-    *response.status_mut() = StatusCode::OK;
+    let mut response = response.map(Body::new);
+    let status = response.status();
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(content_type(&relative)),
-    );
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(metadata.len()));
-    let immutable = relative.starts_with("assets");
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static(if immutable {
-            "public, max-age=31536000, immutable"
-        } else {
-            "no-cache"
-        }),
-    );
+    if status.is_success() || status == StatusCode::NOT_MODIFIED {
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(content_type(&relative)),
+        );
+        let immutable = relative.starts_with("assets");
+        headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(if immutable {
+                "public, max-age=31536000, immutable"
+            } else {
+                "no-cache"
+            }),
+        );
+    }
     Ok(response)
 }
 

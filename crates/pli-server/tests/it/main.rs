@@ -23,6 +23,7 @@ mod listing;
 mod login_answers;
 mod lying;
 mod passkeys;
+mod precompress;
 mod resume;
 mod security;
 mod sessions;
