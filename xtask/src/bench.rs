@@ -29,6 +29,7 @@ use crate::Workspace;
 use crate::cmd::Cmd;
 use crate::deps::{self, Browser};
 
+mod bundle;
 mod http;
 mod server;
 mod web;
@@ -55,6 +56,10 @@ const BENCHMARKS: &[(&str, &str)] = &[
         "load",
         "200 people (pli-client, real crypto) sending and reading 1 KiB–200 MiB for 10 minutes on PostgreSQL: failures, latencies, relay RSS",
     ),
+    (
+        "bundle",
+        "what the login page transfers on a first visit (release bundle: raw, gzip, brotli per file) vs 400 KB",
+    ),
 ];
 
 const FILE_SIZE: u64 = 1 << 30;
@@ -80,6 +85,7 @@ pub(crate) fn run(ws: &Workspace, args: &[String]) -> Result<()> {
         [name] if name == "web" => web::run(ws),
         [name] if name == "login" => web::login(ws),
         [name, options @ ..] if name == "load" => crate::chaos::load(ws, options),
+        [name] if name == "bundle" => bundle::run(ws),
         [name] => bail!("unknown benchmark `{name}`; `cargo xtask bench` lists them"),
         [_, extra, ..] => bail!("`cargo xtask bench` takes one name (got `{extra}` too)"),
     }
