@@ -926,17 +926,7 @@ async fn a_full_disk_refuses_parts_with_507_and_recovers() {
     // The SQLite database stays in the harness's own folder: only the blobs are short of space.
     let app = spawn_app_with(Backend::Sqlite, move |config| config.data_dir = blob_dir).await;
     let mut w = world_on(app).await;
-    let earlier = data(200_000, 1);
-    let earlier_id = w
-        .caseworker
-        .session
-        .send(
-            &w.court,
-            vec![file("avant.pdf", earlier.clone())],
-            &options("Avant"),
-        )
-        .await
-        .unwrap();
+    let (earlier, earlier_id) = sent_before(&w, 200_000).await;
     let mut rng = seeded("a_full_disk_refuses_parts_with_507_and_recovers");
     let sender = Sender::new(&mut w.caseworker, w.court).await;
     let client = w.caseworker.session.client().clone();
@@ -1045,17 +1035,7 @@ async fn a_full_disk_under_the_database_refuses_writes_with_507_and_recovers() {
     })
     .await;
     let mut w = world_on(app).await;
-    let earlier = data(100_000, 1);
-    let earlier_id = w
-        .caseworker
-        .session
-        .send(
-            &w.court,
-            vec![file("avant.pdf", earlier.clone())],
-            &options("Avant"),
-        )
-        .await
-        .unwrap();
+    let (earlier, earlier_id) = sent_before(&w, 100_000).await;
     let mut rng = seeded(TEST);
     let sender = Sender::new(&mut w.caseworker, w.court).await;
     let client = w.caseworker.session.client().clone();
@@ -1113,6 +1093,23 @@ async fn a_full_disk_under_the_database_refuses_writes_with_507_and_recovers() {
         .unwrap();
     verify_delivered(&w.greffier.session, &parcel).await;
     integrity_check(&database).await;
+}
+
+/// A file of `len` bytes sent from the caseworker to the court before the disk fills up:
+/// its bytes and its exchange.
+async fn sent_before(w: &super::harness::World, len: usize) -> (Vec<u8>, ExchangeId) {
+    let earlier = data(len, 1);
+    let id = w
+        .caseworker
+        .session
+        .send(
+            &w.court,
+            vec![file("avant.pdf", earlier.clone())],
+            &options("Avant"),
+        )
+        .await
+        .unwrap();
+    (earlier, id)
 }
 
 /// A tmpfs of a given size mounted on a temporary folder (needs root), unmounted on drop.
