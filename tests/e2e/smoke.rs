@@ -181,6 +181,13 @@ async fn a_changed_estimator_module_never_runs_and_the_set_up_form_says_so() {
             bytes.push(0);
         }
         std::fs::write(&file, bytes).unwrap();
+        // Its precompressed copies go too (whoever changes the module on the server
+        // changes those as well): else the relay would serve the untouched copy.
+        for suffix in ["br", "gz"] {
+            let mut copy = file.clone().into_os_string();
+            copy.push(format!(".{suffix}"));
+            let _ = std::fs::remove_file(copy);
+        }
         let web_dir = web.path().to_path_buf();
         let server = pli_server::testing::spawn(Backend::Sqlite, move |config| {
             config.web_dir = Some(web_dir);
