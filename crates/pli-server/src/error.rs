@@ -233,12 +233,6 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
-        if matches!(self, Self::TooSlow) {
-            // The rest of the body is not read: the connection cannot carry another request.
-            response
-                .headers_mut()
-                .insert(header::CONNECTION, HeaderValue::from_static("close"));
-        }
         if let Self::RangeNotSatisfiable(size) = self
             && let Ok(value) = HeaderValue::from_str(&format!("bytes */{size}"))
         {

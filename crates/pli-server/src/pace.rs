@@ -12,7 +12,7 @@
 //! (`limits.header_read_seconds`, `app::serve`).
 //!
 //! A body the handler did not read to its end (it answered first: an error, a 503 while
-//! the database restarts) leaves bytes on the connection that the next request would be
+//! the database restarts; or the body was cut for its pace) leaves bytes on the connection that the next request would be
 //! read from: hyper then closes the connection after the answer, but may already have
 //! written that answer's head without `Connection: close`, so the client pools the
 //! connection and sends its next request into a socket being closed (a reset, a request
