@@ -611,14 +611,14 @@ impl Spread {
     }
 }
 
-/// Waits `hold`, and longer if need be (four times `hold` at most) until the relay has
-/// refused a write in the way `refusals` counts: a round that refused nothing would prove
+/// Waits `hold`, and longer if need be (four times `hold` at most) until `refused` (the
+/// relay's refusals counted so far) has grown: a round that refused nothing would prove
 /// nothing (the clients may be waiting out an earlier Retry-After).
-async fn hold_until_refused(shared: &Shared, hold: Duration, refusals: fn(&Counts) -> u64) {
-    let before = refusals(&shared.counts());
+async fn hold_until_refused(hold: Duration, refused: impl Fn() -> u64) {
+    let before = refused();
     let began = Instant::now();
     tokio::time::sleep(hold).await;
-    while refusals(&shared.counts()) == before && began.elapsed() < hold * 4 {
+    while refused() == before && began.elapsed() < hold * 4 {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -640,11 +640,7 @@ async fn read_only_round(
     let log = relay.dir().join("relay.log");
     let from = std::fs::metadata(&log).map_or(0, |m| m.len());
     set_read_only(cluster.url(), true).await?;
-    let began = Instant::now();
-    tokio::time::sleep(hold).await;
-    while unavailable_logged(&log, from) == 0 && began.elapsed() < hold * 4 {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    hold_until_refused(hold, || unavailable_logged(&log, from)).await;
     set_read_only(cluster.url(), false).await?;
     let refused = unavailable_logged(&log, from);
     {
@@ -702,7 +698,7 @@ async fn disk_full_round(
 ) -> Result<(), String> {
     disk.fill_up()
         .map_err(|e| format!("cannot fill the relay's disk: {e:#}"))?;
-    hold_until_refused(shared, hold, |c| c.storage_full_answers).await;
+    hold_until_refused(hold, || shared.counts().storage_full_answers).await;
     disk.give_room_back()
         .map_err(|e| format!("cannot give the relay's disk its room back: {e:#}"))?;
     shared.counts().disk_fills += 1;
