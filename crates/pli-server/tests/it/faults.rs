@@ -1069,28 +1069,9 @@ async fn a_full_disk_under_the_database_refuses_writes_with_507_and_recovers() {
 
     // Space returns: the same request goes through, the exchange is delivered whole.
     filler.remove();
-    let created: ExchangeCreated = Client::send(create_request(&client, &parcel))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    parcel.created(&created, &sender);
-    let id = created.exchange_id;
-    for (object, part) in [(0, 0), (1, 0)] {
-        Client::send(part_request(
-            &client,
-            &id,
-            object,
-            part,
-            parcel.part(object, part),
-        ))
-        .await
-        .unwrap();
-    }
-    Client::send(complete_request(&client, &id, parcel.complete()))
-        .await
-        .unwrap();
+    let load = Load::default();
+    let delivered = deliver(&load, &client, &sender, &mut parcel, false).await;
+    assert!(delivered.is_some(), "{:?}", load.failures.lock().unwrap());
     verify_delivered(&w.greffier.session, &parcel).await;
     integrity_check(&database).await;
 }
