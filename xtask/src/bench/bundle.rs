@@ -15,26 +15,16 @@
 //! included) and the time to an interactive login form, against the same bundle served
 //! without its variants, in the same run.
 
-use anyhow::{Context as _, Result};
-use xshell::{Shell, cmd};
+use anyhow::Result;
 
 use crate::Workspace;
-use crate::cmd::run_with_env;
-use crate::deps;
-use crate::web::{self, FileSize};
+use crate::web::FileSize;
 
 /// The target of issue 12, in bytes (decimal KB, as the issue counts).
 const TARGET: u64 = 400_000;
 
 pub(crate) fn run(ws: &Workspace) -> Result<()> {
-    deps::debian_packages(&["chromium", "chromium-driver"])?;
-    let bundle = web::build(
-        ws,
-        web::Options {
-            wasm_opt: true,
-            locked: false,
-        },
-    )?;
+    let bundle = super::web::release_bundle(ws)?;
     let login: Vec<&FileSize> = bundle.files.iter().filter(|f| f.login).collect();
     let width = login
         .iter()
@@ -88,20 +78,7 @@ pub(crate) fn run(ws: &Workspace) -> Result<()> {
         );
     }
 
-    let sh = Shell::new()?;
-    sh.change_dir(&ws.root);
-    cmd!(
-        sh,
-        "cargo build --release -p pli-e2e --example bench_bundle"
-    )
-    .run()
-    .context("cannot build the benchmark bench_bundle")?;
-    let binary = ws.target.join("release/examples/bench_bundle");
-    run_with_env(
-        cmd!(sh, "{binary}"),
-        &[("PLI_WEB_DIST", bundle.dist.as_ref())],
-    )
-    .context("the benchmark bench_bundle failed")
+    super::web::run_example(ws, &bundle, "bench_bundle")
 }
 
 /// `123456` → `123.5 KB`.

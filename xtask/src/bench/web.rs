@@ -25,14 +25,25 @@ pub(crate) fn login(ws: &Workspace) -> Result<()> {
 /// Builds the bundle people get (optimised by wasm-opt) and the `pli-e2e` example
 /// `example`, then runs it against that bundle.
 fn in_chromium(ws: &Workspace, example: &str) -> Result<()> {
+    let bundle = release_bundle(ws)?;
+    run_example(ws, &bundle, example)
+}
+
+/// The bundle people get (optimised by wasm-opt, precompressed), with Chromium installed
+/// to load it.
+pub(super) fn release_bundle(ws: &Workspace) -> Result<web::Bundle> {
     deps::debian_packages(&["chromium", "chromium-driver"])?;
-    let bundle = web::build(
+    web::build(
         ws,
         web::Options {
             wasm_opt: true,
             locked: false,
         },
-    )?;
+    )
+}
+
+/// Builds the `pli-e2e` example `example` and runs it against `bundle`.
+pub(super) fn run_example(ws: &Workspace, bundle: &web::Bundle, example: &str) -> Result<()> {
     let sh = Shell::new()?;
     sh.change_dir(&ws.root);
     cmd!(sh, "cargo build --release -p pli-e2e --example {example}")
