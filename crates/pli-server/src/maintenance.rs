@@ -49,6 +49,8 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<Report> {
         }
         for exchange in batch {
             let mut tx = state.store.begin().await?;
+            tx.lock_orgs_chains(&[exchange.sender_org_id, exchange.recipient_org_id])
+                .await?;
             if let Some(new_state) = tx.mark_purged(&exchange.id, now).await? {
                 let detail = format!(
                     "{{\"state\":\"{}\",\"bytes\":{}}}",

@@ -125,22 +125,52 @@ pub struct Store {
 }
 
 /// A write transaction. Dropping it without [`commit`](Tx::commit) rolls back.
+///
+/// The transaction is begun and ended by this type's own `BEGIN` and `COMMIT`, on a
+/// connection of its own, and a transaction that did not commit takes its connection
+/// with it: the connection is closed, never returned to the pool, which is what rolls
+/// it back. sqlx's own `Transaction` instead rolls back on the connection and returns
+/// it, counting nesting depth on its side; after an error that makes the database end
+/// the transaction by itself (SQLite does on `SQLITE_FULL`), that `ROLLBACK` fails, the
+/// count stays one too high, and the connection's next "transaction" is a savepoint
+/// whose `ROLLBACK TO` leaves a real transaction open: every later write on that
+/// connection was then answered as done but never committed (the chaos run's disk-full
+/// rounds lost acknowledged receipts and uploads that way). A connection whose
+/// transaction failed is never reused here, whatever state it is in.
 #[derive(Debug)]
 pub struct Tx {
-    pub(crate) tx: sqlx::Transaction<'static, Any>,
+    pub(crate) tx: sqlx::pool::PoolConnection<Any>,
+    /// `BEGIN` ran and no `COMMIT` succeeded yet.
+    open: bool,
     _writer: Option<OwnedMutexGuard<()>>,
 }
 
 impl Tx {
     /// Commits.
-    pub async fn commit(self) -> StoreResult<()> {
-        self.tx.commit().await.map_err(StoreError::from)
+    pub async fn commit(mut self) -> StoreResult<()> {
+        self.tx.execute("COMMIT").await?;
+        self.open = false;
+        Ok(())
+    }
+}
+
+impl Drop for Tx {
+    fn drop(&mut self) {
+        if self.open {
+            self.tx.close_on_drop();
+        }
     }
 }
 
 impl Store {
     /// Connects and brings the schema up to date.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        let connections = if url.starts_with("sqlite:") { 8 } else { 16 };
+        Self::connect_with(url, connections).await
+    }
+
+    /// [`connect`](Self::connect) with a pool of at most `connections`.
+    async fn connect_with(url: &str, connections: u32) -> anyhow::Result<Self> {
         use anyhow::Context as _;
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
@@ -149,7 +179,7 @@ impl Store {
             Backend::Postgres
         };
         let options = AnyPoolOptions::new()
-            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            .max_connections(connections)
             .acquire_timeout(Duration::from_secs(5))
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
@@ -195,9 +225,11 @@ impl Store {
             Some(lock) => Some(lock.clone().lock_owned().await),
             None => None,
         };
-        let tx = self.pool.begin().await?;
+        let mut tx = self.pool.acquire().await?;
+        tx.execute("BEGIN").await?;
         Ok(Tx {
             tx,
+            open: true,
             _writer: writer,
         })
     }
@@ -319,7 +351,54 @@ pub(crate) fn get_opt_id<K>(row: &AnyRow, column: &str) -> StoreResult<Option<pl
 
 #[cfg(test)]
 mod tests {
-    use super::{disk_full, retryable};
+    use sqlx::{Executor as _, Row as _};
+
+    use super::{Store, disk_full, retryable};
+
+    /// A transaction the database ended by itself (as SQLite does on `SQLITE_FULL`;
+    /// here a trigger's `RAISE(ROLLBACK)` does it without filling a disk), then one that
+    /// failed on a statement, must not leave the next committed write uncommitted on the
+    /// connection they used (with sqlx's own transactions, it stayed inside a
+    /// transaction nobody would ever commit: answered as done, and lost).
+    #[tokio::test]
+    async fn a_write_committed_after_failed_transactions_is_really_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+        // One connection: every transaction below runs on it.
+        let store = Store::connect_with(&url, 1).await.unwrap();
+        store
+            .pool()
+            .execute(
+                "CREATE TABLE t (x BIGINT PRIMARY KEY); \
+                 CREATE TRIGGER refuse BEFORE INSERT ON t WHEN NEW.x < 0 \
+                 BEGIN SELECT RAISE(ROLLBACK, 'refused'); END;",
+            )
+            .await
+            .unwrap();
+        let insert = |x: i64| sqlx::query("INSERT INTO t (x) VALUES ($1)").bind(x);
+        let mut tx = store.begin().await.unwrap();
+        insert(1).execute(&mut *tx.tx).await.unwrap();
+        tx.commit().await.unwrap();
+        // Ended by the database itself.
+        let mut tx = store.begin().await.unwrap();
+        insert(-1).execute(&mut *tx.tx).await.unwrap_err();
+        drop(tx);
+        // A statement refused, the transaction left open for its owner to end.
+        let mut tx = store.begin().await.unwrap();
+        insert(1).execute(&mut *tx.tx).await.unwrap_err();
+        drop(tx);
+        let mut tx = store.begin().await.unwrap();
+        insert(2).execute(&mut *tx.tx).await.unwrap();
+        tx.commit().await.unwrap();
+        // Another connection (a restarted relay) sees the commit.
+        let other = Store::connect(&url).await.unwrap();
+        let count: i64 = sqlx::query("SELECT count(*) FROM t WHERE x = 2")
+            .fetch_one(other.pool())
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(count, 1, "the acknowledged write is not in the database");
+    }
 
     #[test]
     fn a_full_disk_is_told_apart_on_both_databases() {

@@ -317,6 +317,44 @@ async fn suite(backend: Backend) {
 
     certifications_that_raced_change_nothing(store, &court).await;
     certificates_read_together(store, &court).await;
+    chains_appended_in_opposite_orders_do_not_deadlock(store, court, dept).await;
+}
+
+/// Two transactions appending to the same two organisations' chains in opposite orders
+/// (a completion from the court to the Département and one the other way round), each
+/// having taken its chains first with `lock_orgs_chains`, both commit: the second waits
+/// for the first. Appending in those orders without it deadlocks on PostgreSQL, one of the
+/// two refused with SQLSTATE 40P01 (seen 735 times in `cargo xtask bench load`).
+async fn chains_appended_in_opposite_orders_do_not_deadlock(store: &Store, a: OrgId, b: OrgId) {
+    use pli_server::audit::{Action, AuditEvent, Chain};
+    let append = |first: OrgId, second: OrgId, head_start: u64| {
+        let store = store.clone();
+        async move {
+            tokio::time::sleep(std::time::Duration::from_millis(head_start)).await;
+            let mut tx = store.begin().await?;
+            tx.lock_orgs_chains(&[first, second]).await?;
+            for (n, org) in [first, second].into_iter().enumerate() {
+                tx.audit(AuditEvent {
+                    chain: Chain::Org(org),
+                    at: 1,
+                    actor: None,
+                    action: Action::ExchangeRead,
+                    object_id: format!("opposite-{first}"),
+                    detail: "{}".to_owned(),
+                })
+                .await?;
+                tx.append_event(&org, 1, "receipt.added", None).await?;
+                if n == 0 {
+                    // Long enough for the other transaction to take its first chain.
+                    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                }
+            }
+            tx.commit().await
+        }
+    };
+    let (one, other) = tokio::join!(append(a, b, 0), append(b, a, 100));
+    one.unwrap();
+    other.unwrap();
 }
 
 /// Two certifications of one member read the same state, then write in turn: the second

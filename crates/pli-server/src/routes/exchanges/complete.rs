@@ -80,6 +80,8 @@ pub(in crate::routes) async fn complete(
 
     let now = now_ms();
     let mut tx = state.store.begin().await?;
+    tx.lock_orgs_chains(&[exchange.sender_org_id, exchange.recipient_org_id])
+        .await?;
     if !tx
         .deliver(
             &exchange.id,

@@ -385,6 +385,8 @@ pub(in crate::routes) async fn post_receipt(
         ));
     }
     let mut tx = state.store.begin().await?;
+    tx.lock_orgs_chains(&[exchange.sender_org_id, exchange.recipient_org_id])
+        .await?;
     let row = ReceiptRow {
         exchange_id: exchange.id,
         user_id: auth.user.id,
@@ -396,9 +398,10 @@ pub(in crate::routes) async fn post_receipt(
     if tx.insert_receipt(&row, now).await? {
         let actor = Some(auth.user_id());
         let id_text = exchange.id.to_string();
-        // The sender's chain first, then the recipient's, as `complete` and the purge
-        // take them: in the other order, a receipt and a completion between the same two
-        // organisations deadlocked on PostgreSQL (found by `cargo xtask chaos`, issue 11).
+        // Both organisations' chains are taken above, in the order every transaction
+        // takes them (`lock_orgs_chains`): a receipt and a completion between the same
+        // two organisations deadlocked on PostgreSQL (found by `cargo xtask chaos`), and
+        // so did two completions between them in opposite directions.
         for org in [exchange.sender_org_id, exchange.recipient_org_id] {
             tx.audit(AuditEvent {
                 chain: Chain::Org(org),
