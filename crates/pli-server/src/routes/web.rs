@@ -48,6 +48,34 @@ fn safe_path(uri_path: &str) -> Option<PathBuf> {
         .then(|| path.to_path_buf())
 }
 
+/// Whether a compressed copy beside `file` (`<file>.br`, `<file>.gz`) is older than the
+/// file: the file was changed after `cargo xtask web` wrote its copies (an operator's
+/// edit by hand), and the copies would serve the old content. A file that cannot be
+/// read has nothing stale about it (ServeDir answers 404 for it).
+async fn stale_copies(file: &Path) -> bool {
+    let modified = |path: PathBuf| async move {
+        tokio::fs::metadata(path)
+            .await
+            .and_then(|m| m.modified())
+            .ok()
+    };
+    let Some(original) = modified(file.to_path_buf()).await else {
+        return false;
+    };
+    for suffix in ["br", "gz"] {
+        let mut copy = file.as_os_str().to_owned();
+        copy.push(".");
+        copy.push(suffix);
+        if modified(PathBuf::from(copy))
+            .await
+            .is_some_and(|time| time < original)
+        {
+            return true;
+        }
+    }
+    false
+}
+
 /// Serves a file of the web app (the router's fallback for non-API paths).
 ///
 /// tower-http's `ServeDir` does the file work: it picks the variant `cargo xtask web`
@@ -56,7 +84,9 @@ fn safe_path(uri_path: &str) -> Option<PathBuf> {
 /// `Vary: Accept-Encoding`, answers HEAD, ranges and conditional requests. This handler
 /// keeps what is Pli's own: which paths are files of the app (never `/api/…`, never a
 /// folder, never outside the web folder, `/` is `index.html`), the Content-Type of the
-/// original file (with its charset), the cache policy, and the API's 404.
+/// original file (with its charset), the cache policy, and the API's 404. A file whose
+/// compressed copies are older than it is served as itself, never from a stale copy (a
+/// warning in the log names it).
 pub(super) async fn serve(
     State(state): State<AppState>,
     request: Request,
@@ -74,11 +104,21 @@ pub(super) async fn serve(
     parts.uri = format!("/{}", relative.to_string_lossy())
         .parse()
         .map_err(|_| ApiError::NotFound)?;
+    let stale = stale_copies(&root.join(&relative)).await;
+    if stale {
+        tracing::warn!(
+            file = %relative.display(),
+            "a compressed copy is older than its file: the file is served, run `cargo xtask web` again"
+        );
+    }
     let files = ServeDir::new(root)
-        .precompressed_br()
-        .precompressed_gzip()
         .append_index_html_on_directories(false)
         .redirect_to_trailing_slash(false);
+    let files = if stale {
+        files
+    } else {
+        files.precompressed_br().precompressed_gzip()
+    };
     let response = match files.oneshot(Request::from_parts(parts, body)).await {
         Ok(response) => response,
         Err(never) => match never {},
@@ -94,6 +134,10 @@ pub(super) async fn serve(
             header::CONTENT_TYPE,
             HeaderValue::from_static(content_type(&relative)),
         );
+        if stale {
+            // What ServeDir says of every file it may send compressed.
+            headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        }
         let immutable = relative.starts_with("assets");
         headers.insert(
             header::CACHE_CONTROL,

@@ -245,3 +245,30 @@ async fn precompress_head_answers_the_variant_headers_without_a_body() {
     );
     assert!(head.body.is_empty());
 }
+
+/// A file changed after its compressed copies were made (edited by hand, a copy left
+/// behind) is served as itself: a stale copy would give the browser the old module.
+#[tokio::test]
+async fn precompress_copies_older_than_their_file_are_not_served() {
+    let dist = dist();
+    let app = serve(&dist).await;
+    let changed: Vec<u8> = dist.wasm.iter().rev().copied().collect();
+    let path = dist._dir.path().join(WASM.trim_start_matches('/'));
+    std::fs::write(&path, &changed).unwrap();
+    // Later than the copies whatever the file system's clock granularity.
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(60);
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
+    for accept in [Some("gzip, deflate, br, zstd"), Some("gzip"), None] {
+        let answer = fetch(&app, "GET", WASM, accept).await;
+        assert_served_as(&answer, "application/wasm", IMMUTABLE, None);
+        assert_eq!(answer.body, changed, "{accept:?}");
+    }
+    // The script's copy is not older than it: still served.
+    let script = fetch(&app, "GET", SCRIPT, Some("gzip")).await;
+    assert_eq!(script.header("content-encoding"), Some("gzip"));
+}
