@@ -1,8 +1,9 @@
-//! `cargo xtask chaos [--kills N] [--db sqlite|postgres|both] [--seed S]`: the relay,
-//! built with `--release`, killed with SIGKILL at `N` random moments (200 by default)
-//! while concurrent senders and a recipient work through `pli-client`, on SQLite and on
-//! PostgreSQL (restarted under load too), with the invariants checked after every
-//! restart and a table of counts per database.
+//! `cargo xtask chaos [--kills N] [--db sqlite|postgres|both] [--seed S] [--disk-fills N]`:
+//! the relay, built with `--release`, killed with SIGKILL at `N` random moments (200 by
+//! default) while concurrent senders and a recipient work through `pli-client`, on SQLite
+//! and on PostgreSQL (restarted and made read-only under load too), its disk filled up
+//! twice (`--disk-fills`; mounting its tmpfs needs root, `--disk-fills 0` runs without),
+//! with the invariants checked after every restart and a table of counts per database.
 //!
 //! The driver is `pli-chaos` (`crates/pli-chaos`, built with `--release` too: its
 //! clients do real cryptography), run once per database; its working folder is
@@ -24,6 +25,7 @@ struct Options {
     kills: u64,
     databases: Vec<&'static str>,
     seed: Option<u64>,
+    disk_fills: u64,
 }
 
 fn parse(args: &[String]) -> Result<Options> {
@@ -31,6 +33,7 @@ fn parse(args: &[String]) -> Result<Options> {
         kills: 200,
         databases: vec!["sqlite", "postgres"],
         seed: None,
+        disk_fills: 2,
     };
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -53,6 +56,12 @@ fn parse(args: &[String]) -> Result<Options> {
                         .with_context(|| format!("`--seed {text}`: not a whole number"))?,
                 );
             }
+            "--disk-fills" => {
+                let text = value()?;
+                options.disk_fills = text
+                    .parse()
+                    .with_context(|| format!("`--disk-fills {text}`: not a whole number"))?;
+            }
             "--db" => {
                 options.databases = match value()?.as_str() {
                     "sqlite" => vec!["sqlite"],
@@ -62,7 +71,10 @@ fn parse(args: &[String]) -> Result<Options> {
                 };
             }
             other => {
-                bail!("unknown argument `{other}` (--kills N, --db sqlite|postgres|both, --seed S)")
+                bail!(
+                    "unknown argument `{other}` (--kills N, --db sqlite|postgres|both, \
+                     --seed S, --disk-fills N)"
+                )
             }
         }
     }
@@ -126,6 +138,9 @@ pub(crate) fn run(ws: &Workspace, args: &[String]) -> Result<()> {
         if let Some(seed) = options.seed {
             cmd = cmd.arg("--seed").arg(seed.to_string());
         }
+        if options.disk_fills > 0 {
+            cmd = cmd.arg("--disk-fills").arg(options.disk_fills.to_string());
+        }
         let captured = cmd.run_tee()?;
         if !captured.status.success() {
             failed.push(*database);
@@ -157,15 +172,27 @@ mod tests {
             Options {
                 kills: 200,
                 databases: vec!["sqlite", "postgres"],
-                seed: None
+                seed: None,
+                disk_fills: 2,
             }
         );
         assert_eq!(
-            parse(&args(&["--kills", "7", "--db", "postgres", "--seed", "42"])).unwrap(),
+            parse(&args(&[
+                "--kills",
+                "7",
+                "--db",
+                "postgres",
+                "--seed",
+                "42",
+                "--disk-fills",
+                "0"
+            ]))
+            .unwrap(),
             Options {
                 kills: 7,
                 databases: vec!["postgres"],
-                seed: Some(42)
+                seed: Some(42),
+                disk_fills: 0,
             }
         );
         assert!(parse(&args(&["--db", "mysql"])).is_err());

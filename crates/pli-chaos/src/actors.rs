@@ -350,7 +350,7 @@ fn on_progress(shared: &Shared, acked: &AtomicU64, p: Progress) {
 
 /// Marks a send delivered; its plaintexts are no longer needed (a resume reads them),
 /// only their hashes.
-fn delivered(shared: &Shared, id: &ExchangeId) {
+pub(crate) fn delivered(shared: &Shared, id: &ExchangeId) {
     if let Some(sent) = shared.ledger().sends.get_mut(id) {
         sent.delivered = true;
         for file in &mut sent.files {

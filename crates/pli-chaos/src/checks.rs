@@ -97,11 +97,23 @@ impl Checker {
                     "{invariant}: {id} is listed, and no sender created it"
                 ));
             }
-            if abandoned || row.state != ExchangeState::Delivered {
+            if row.state != ExchangeState::Delivered {
                 return Err(format!(
                     "{invariant}: {id} is listed as {} (abandoned by its sender: {abandoned})",
                     row.state
                 ));
+            }
+            if abandoned {
+                // Given up (its future dropped) while its completion was on its way: the
+                // relay delivered it, which it can only do on the sender's signed
+                // envelope, and the sender's client signs one only to complete. It must
+                // then verify like any other (below), and it counts as delivered. An
+                // exchange never completed cannot get here: the relay would need the
+                // sender's signature (what `open_verified` checks).
+                if let Some(sent) = shared.ledger().sends.get_mut(&id) {
+                    sent.abandoned = false;
+                }
+                shared.counts().abandoned_yet_delivered += 1;
             }
             if !verified {
                 let deadline = Instant::now() + Duration::from_secs(30);
@@ -117,6 +129,9 @@ impl Checker {
                         Err(Stop::Broken(what)) => return Err(what),
                     }
                 }
+            }
+            if abandoned {
+                crate::actors::delivered(shared, &id);
             }
             shared.counts().inbox_rows_checked += 1;
         }

@@ -4,8 +4,8 @@
 //!
 //! `pli-chaos --server PATH --db sqlite|postgres [--kills N] [--seed S] [--dir DIR]
 //! [--disk-fills N]`: with `--disk-fills`, the relay's folder is on a tmpfs of its own,
-//! filled up N times during the run (mounting needs root). Off by default: those rounds
-//! still find failures (docs/security.md).
+//! filled up N times during the run (mounting needs root; `cargo xtask chaos` asks for
+//! two).
 //!
 //! `pli-chaos load --server PATH --db sqlite|postgres [--people N] [--seconds S]
 //! [--think-ms MS] [--budget-gib G] [--seed S] [--dir DIR]`: the sustained load run

@@ -1,6 +1,7 @@
 //! The relay binary as a process of its own, on one data folder, port and server key:
 //! started, killed with SIGKILL, started again. Its output goes to `relay.out` and
-//! `relay.log` in the folder (appended across restarts).
+//! `relay.log` (appended across restarts), in the data folder unless told
+//! [another](Relay::log_elsewhere): a run that fills the relay's disk keeps its log off it.
 
 use std::path::{Path, PathBuf};
 use std::process::Child;
@@ -18,6 +19,8 @@ pub const SERVER_KEY: [u8; 32] = [42; 32];
 pub struct Relay {
     binary: PathBuf,
     dir: PathBuf,
+    /// Where `relay.out` and `relay.log` go.
+    logs: PathBuf,
     port: u16,
     database_url: Option<String>,
     child: Option<Child>,
@@ -32,11 +35,24 @@ impl Relay {
         Ok(Self {
             binary: binary.to_owned(),
             dir: dir.to_owned(),
+            logs: dir.to_owned(),
             port: pli_testkit::free_port()?,
             database_url,
             child: None,
             http: reqwest::Client::new(),
         })
+    }
+
+    /// Its output goes to `dir` from the next start on, not to the data folder.
+    pub fn log_elsewhere(&mut self, dir: &Path) -> Result<()> {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        dir.clone_into(&mut self.logs);
+        Ok(())
+    }
+
+    /// The relay's log (JSON lines, appended across restarts).
+    pub fn log_path(&self) -> PathBuf {
+        self.logs.join("relay.log")
     }
 
     /// `http://127.0.0.1:<port>`.
@@ -70,7 +86,7 @@ impl Relay {
             std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
-                .open(self.dir.join(name))
+                .open(self.logs.join(name))
                 .with_context(|| format!("cannot open {name}"))
         };
         let mut command = pli_testkit::relay_command(&self.binary, self.port, &self.dir);
@@ -153,7 +169,7 @@ impl Relay {
 
     /// The one-time set-up token the relay printed at its first start.
     pub fn setup_token(&self) -> Result<String> {
-        let out = std::fs::read_to_string(self.dir.join("relay.out"))
+        let out = std::fs::read_to_string(self.logs.join("relay.out"))
             .context("cannot read the relay's output")?;
         let (_, rest) = out
             .split_once("#/setup/")
@@ -166,7 +182,7 @@ impl Relay {
 
     /// The last lines of the relay's log.
     pub fn log_tail(&self) -> String {
-        let log = std::fs::read_to_string(self.dir.join("relay.log")).unwrap_or_default();
+        let log = std::fs::read_to_string(self.log_path()).unwrap_or_default();
         let lines: Vec<&str> = log.lines().collect();
         lines
             .get(lines.len().saturating_sub(30)..)

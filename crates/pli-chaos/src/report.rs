@@ -95,6 +95,9 @@ pub struct Counts {
     pub sends_refused_key_change: u64,
     /// Uploads the driver gave up on purpose before the purge rounds.
     pub abandoned: u64,
+    /// Of those, given up while their completion was on its way: the relay delivered
+    /// them (the sender's client signs the envelope only to complete), and they verified.
+    pub abandoned_yet_delivered: u64,
     /// Parts the relay acknowledged with a 2xx (upload progress reports).
     pub parts_acknowledged: u64,
     /// Stored parts of uploads in flight, re-read from the relay after restarts and
@@ -183,7 +186,7 @@ impl fmt::Display for Report {
         writeln!(f)?;
         writeln!(f, "| counted | count |")?;
         writeln!(f, "|---|---:|")?;
-        let rows: [(&str, u64); 31] = [
+        let rows: [(&str, u64); 32] = [
             ("restarts after a kill", c.restarts),
             ("PostgreSQL restarts under load", c.postgres_restarts),
             ("PostgreSQL made read-only under load", c.read_only_rounds),
@@ -216,6 +219,10 @@ impl fmt::Display for Report {
                 c.sends_refused_key_change,
             ),
             ("uploads abandoned on purpose (purge rounds)", c.abandoned),
+            (
+                "  of those, delivered: given up with their completion on its way (verified)",
+                c.abandoned_yet_delivered,
+            ),
             ("parts acknowledged with 2xx", c.parts_acknowledged),
             (
                 "parts of uploads in flight re-checked after restarts",

@@ -1094,7 +1094,7 @@ async fn sent_before(w: &super::harness::World, len: usize) -> (Vec<u8>, Exchang
 }
 
 /// A tmpfs of a given size mounted on a temporary folder (needs root), unmounted on drop.
-struct Tmpfs {
+pub(crate) struct Tmpfs {
     // Unmounted before its folder is removed.
     mounted: pli_testkit::Tmpfs,
     _dir: tempfile::TempDir,
@@ -1104,7 +1104,7 @@ impl Tmpfs {
     /// Mounts one. If that is impossible, `test` fails when `CI` is set, and is skipped
     /// with a notice otherwise.
     #[allow(clippy::print_stderr, reason = "the notice of a test that did not run")]
-    fn mount(bytes: u64, test: &str) -> Option<Self> {
+    pub(crate) fn mount(bytes: u64, test: &str) -> Option<Self> {
         let dir = tempfile::tempdir().unwrap();
         let why = match pli_testkit::Tmpfs::mount(dir.path(), bytes) {
             Ok(mounted) => return Some(Self { mounted, _dir: dir }),
