@@ -1,9 +1,11 @@
 //! `cargo xtask bench <name>`: benchmarks. Timings are benchmarks, never timed tests.
 //!
 //! `crypto`: from one run, a side-by-side table on the same 1 GiB random file
-//! (`target/bench/`, generated once): `pli encrypt`/`pli decrypt` (profile `bench-fast`)
-//! against rage and Go age (best of 5, output to `/dev/null`), after a SHA-256 check that
-//! each tool decrypts pli's ciphertext to the input. Then, in headless Chromium, pli-crypto
+//! (`target/bench/`, generated once): `pli encrypt`/`pli decrypt` (profiles `bench-fast`
+//! and the shipped `release`, the latter on every core and on one) against rage and Go age
+//! (best of 5, output to `/dev/null`), after a SHA-256 check that each tool decrypts pli's
+//! ciphertext to the input; then the release rows against OpenSSL's ChaCha20-Poly1305 on
+//! as many cores ([`limit`]). Then, in headless Chromium, pli-crypto
 //! compiled to WASM (plain and `+simd128`) against WebCrypto AES-GCM over the same buffer
 //! in the same page (`crates/pli-crypto/tests/browser_bench.rs`). And what post-quantum
 //! keys cost: pli on the same 1 GiB file to an `age1pq1…` recipient beside its run to an
@@ -31,6 +33,7 @@ use crate::deps::{self, Browser};
 
 mod bundle;
 mod http;
+mod limit;
 mod server;
 mod web;
 
@@ -103,12 +106,23 @@ struct Tool {
     /// Its own recipient and identity file, instead of the run's X25519 ones (pli to a
     /// post-quantum recipient, which rage and Go age 1.1 do not know).
     key: Option<(String, PathBuf)>,
+    /// Run on the first core only (`taskset -c 0`): pli's threads then number one.
+    one_core: bool,
 }
 
 impl Tool {
+    /// The binary, on the first core only if asked.
+    fn command(&self) -> Cmd {
+        if self.one_core {
+            Cmd::new("taskset").args(["-c", "0"]).arg(&self.binary)
+        } else {
+            Cmd::new(&self.binary)
+        }
+    }
+
     fn encrypt(&self, recipient: &str, input: &Path) -> Cmd {
         let recipient = self.key.as_ref().map_or(recipient, |(own, _)| own.as_str());
-        Cmd::new(&self.binary)
+        self.command()
             .args(self.encrypt)
             .args(["-r", recipient])
             .arg(input)
@@ -116,7 +130,7 @@ impl Tool {
 
     fn decrypt(&self, identity: &Path, input: &Path) -> Cmd {
         let identity = self.key.as_ref().map_or(identity, |(_, own)| own.as_path());
-        Cmd::new(&self.binary)
+        self.command()
             .args(self.decrypt)
             .arg("-i")
             .arg(identity)
@@ -139,9 +153,15 @@ fn crypto(ws: &Workspace) -> Result<()> {
     fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
 
     let sh = Shell::new()?;
+    // The shipped profile (`release`) beside `bench-fast` (fat LTO, one codegen unit).
     let pli_built = cmd!(sh, "cargo build --profile bench-fast -p pli-cli")
         .run()
-        .context("cannot build pli with the bench-fast profile");
+        .context("cannot build pli with the bench-fast profile")
+        .and_then(|()| {
+            cmd!(sh, "cargo build --release -p pli-cli")
+                .run()
+                .context("cannot build pli with the release profile")
+        });
     let go_age_version = cmd!(sh, "age --version")
         .quiet()
         .ignore_stderr()
@@ -164,6 +184,25 @@ fn crypto(ws: &Workspace) -> Result<()> {
             decrypt: &["decrypt"],
             short: "pli",
             key: None,
+            one_core: false,
+        },
+        Tool {
+            label: "pli (release)".to_owned(),
+            binary: ws.target.join("release/pli"),
+            encrypt: &["encrypt"],
+            decrypt: &["decrypt"],
+            short: "pli-rel",
+            key: None,
+            one_core: false,
+        },
+        Tool {
+            label: "pli (release), one core".to_owned(),
+            binary: ws.target.join("release/pli"),
+            encrypt: &["encrypt"],
+            decrypt: &["decrypt"],
+            short: "pli-rel1",
+            key: None,
+            one_core: true,
         },
         Tool {
             label: format!("rage {}", deps::RAGE_VERSION),
@@ -172,6 +211,7 @@ fn crypto(ws: &Workspace) -> Result<()> {
             decrypt: &["-d"],
             short: "rage",
             key: None,
+            one_core: false,
         },
         Tool {
             label: format!("age {go_age_version} (Go)"),
@@ -180,6 +220,7 @@ fn crypto(ws: &Workspace) -> Result<()> {
             decrypt: &["-d"],
             short: "age",
             key: None,
+            one_core: false,
         },
     ];
     let classic_tools = tools.len();
@@ -191,6 +232,7 @@ fn crypto(ws: &Workspace) -> Result<()> {
             decrypt: &["decrypt"],
             short: "pli-pq",
             key: Some((recipient.clone(), pq_identity.clone())),
+            one_core: false,
         }),
         Err(error) => eprintln!("no post-quantum row: {error:#}"),
     }
@@ -244,6 +286,17 @@ fn crypto(ws: &Workspace) -> Result<()> {
     let native_header = header_cost_native();
     let browser = browser_rows(ws);
     print_tables(&rows, &browser);
+    let release = |short: &str| {
+        tools
+            .iter()
+            .position(|tool| tool.short == short)
+            .and_then(|at| rows.get(at))
+    };
+    limit::print(
+        std::thread::available_parallelism().map_or(1, usize::from),
+        release("pli-rel"),
+        release("pli-rel1"),
+    );
     print_post_quantum(&rows, &native_header, &browser);
     let failures: Vec<&str> = rows
         .iter()
