@@ -11,10 +11,11 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, Result, bail};
 use pli_api::OrgId;
-use pli_client::{Client, KnownLog, Session};
-use pli_crypto::account_key::AccountKey;
+use pli_client::{Client, KnownLog};
 use pli_crypto::sign::Fingerprint;
 use serde::{Deserialize, Serialize};
+
+use crate::account::{Person, Unlock as _};
 
 /// `pli monitor` arguments.
 #[derive(Debug, clap::Args)]
@@ -60,10 +61,6 @@ fn fingerprint(text: &str) -> Result<Fingerprint> {
     Ok(Fingerprint(bytes))
 }
 
-fn env(name: &str) -> Result<String> {
-    std::env::var(name).with_context(|| format!("{name} is not set"))
-}
-
 /// Runs one pass; `Ok(true)` if something needs a human (status 3).
 pub(crate) fn run(args: MonitorArgs) -> Result<bool> {
     let admins = args
@@ -79,29 +76,16 @@ pub(crate) fn run(args: MonitorArgs) -> Result<bool> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", args.state.display())),
     };
-    let email = env("PLI_EMAIL")?;
-    let password = zeroize::Zeroizing::new(env("PLI_PASSWORD")?);
-    let account_key = AccountKey::parse(&env("PLI_ACCOUNT_KEY")?)
-        .map_err(|e| anyhow::anyhow!("PLI_ACCOUNT_KEY: {e}"))?;
-    let totp = std::env::var("PLI_TOTP").ok();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let (report, known) = runtime.block_on(async {
+    let account = Person::from_env()?;
+    let (report, known) = crate::account::runtime()?.block_on(async {
         let mut client = Client::new(&args.url);
         if let Some(previous) = &previous {
             client = client.with_known_log(previous.known.clone());
         }
-        let session = Session::login(
-            &client,
-            &email,
-            &password,
-            Some(&account_key),
-            totp.as_deref(),
-            None,
-        )
-        .await
-        .context("cannot log in and verify the log")?;
+        let session = account
+            .unlock(&client, None)
+            .await
+            .context("cannot log in and verify the log")?;
         let since = previous.as_ref().map_or(0, |p| p.next);
         let report = session.monitor(&args.org, since).await?;
         let known = session.known_log().context("the log was not verified")?;

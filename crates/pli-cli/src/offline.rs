@@ -199,7 +199,7 @@ pub(crate) fn decrypt(args: DecryptArgs) -> Result<()> {
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` (RFC 3339, UTC, whole seconds).
-fn rfc3339_utc(time: SystemTime) -> String {
+pub(crate) fn rfc3339_utc(time: SystemTime) -> String {
     let seconds = time
         .duration_since(UNIX_EPOCH)
         .map_or(0, |since| since.as_secs());

@@ -2,6 +2,8 @@
 //!
 //! * [`protocol`]: pure functions — build and verify certificates, envelopes, receipts —
 //!   with no I/O, so the same rules hold in the web app.
+//! * [`file_name`]: the names a received file is saved under (the web app's and the
+//!   CLI's), safe on every system and distinct within an exchange.
 //! * [`Client`]: the HTTP transport (reqwest), and [`Session`], a logged-in person with
 //!   their unlocked keys in memory: set up the platform, administer an organisation,
 //!   send an exchange (encrypting and uploading part by part), receive one (verifying
@@ -24,6 +26,7 @@
 )]
 
 mod error;
+pub mod file_name;
 mod http;
 pub mod protocol;
 mod rt;

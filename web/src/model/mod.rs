@@ -4,7 +4,7 @@
 //! files ([`file_name`]), the mailboxes' filters and orders ([`mailbox`]).
 
 pub mod draft;
-pub mod file_name;
+pub use pli_client::file_name;
 pub mod mailbox;
 pub mod picked;
 pub mod route;

@@ -1,4 +1,4 @@
-//! Failures: status 1, one line on standard error that names the problem, and with `-o`
+//! Failures: status 1 (2 for usage errors), one line on standard error that names the problem, and with `-o`
 //! no output file and no temporary file left behind, even when the failure comes after
 //! megabytes of plaintext were written.
 
@@ -6,7 +6,8 @@ use std::ffi::{OsStr, OsString};
 use std::fs;
 
 use crate::harness::{
-    assert_failure, data, entries, pli, pli_key, run, run_ok, run_with_stdin, temp_dir,
+    assert_failure, assert_failure_with, data, entries, pli, pli_key, run, run_ok, run_with_stdin,
+    temp_dir,
 };
 
 /// Plaintext bytes per chunk, and ciphertext bytes per full chunk.
@@ -274,6 +275,7 @@ fn a_failed_decryption_keeps_an_existing_output_file_intact() {
     assert_eq!(entries(dir.path()), ["bogus.age", "key.txt", "report.pdf"]);
 }
 
+/// Usage errors have a status of their own, 2, as `pli --help` documents.
 #[test]
 fn usage_errors_are_one_line_too() {
     for (name, arguments, expected) in [
@@ -282,6 +284,6 @@ fn usage_errors_are_one_line_too() {
         ("missing option value", &["decrypt", "-i"][..], "--identity"),
     ] {
         let output = run(pli().args(arguments));
-        assert_failure(name, &output, expected);
+        assert_failure_with(name, &output, expected, 2);
     }
 }

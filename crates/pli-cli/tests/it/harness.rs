@@ -80,10 +80,20 @@ pub(crate) fn assert_success(command: &Command, output: &Output) {
 /// exactly one line on standard error, `pli: …`, that contains `expected`. `case` names
 /// the situation in the assertion messages. Returns the line.
 pub(crate) fn assert_failure(case: &str, output: &Output, expected: &str) -> String {
+    assert_failure_with(case, output, expected, 1)
+}
+
+/// [`assert_failure`] with another exit status (2 for a usage error).
+pub(crate) fn assert_failure_with(
+    case: &str,
+    output: &Output,
+    expected: &str,
+    status: i32,
+) -> String {
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert_eq!(
         output.status.code(),
-        Some(1),
+        Some(status),
         "{case}: exit status; stderr: {stderr}"
     );
     assert!(

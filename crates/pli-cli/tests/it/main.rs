@@ -9,6 +9,12 @@
 //! * [`typage`]: the post-quantum hybrid keys and files go both ways between `pli` and
 //!   typage (the npm package `age-encryption`), which `typage.mjs` runs under node.
 //! * [`witness`]: `pli witness`'s key file, and a witness served, killed and restarted.
+//! * [`network`]: the networked commands against a real relay: login, directory, send,
+//!   inbox, receive, outbox, ack; a send killed and resumed; wrong credentials and
+//!   another platform root refused with their statuses.
+//! * [`watch`]: `pli watch`, the folder hand-off: an outbox folder's files sent once, an
+//!   inbox folder filled and acknowledged once, a watcher killed midway and run again, a
+//!   watcher left running, and a second one of the same folder refused.
 //!
 //! [`harness`] runs the commands and makes keys and data.
 
@@ -24,6 +30,8 @@ mod failures;
 mod harness;
 mod interop;
 mod keygen;
+mod network;
 mod typage;
 mod usage;
+mod watch;
 mod witness;

@@ -63,6 +63,13 @@ pub fn distinct_names(names: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// `name` numbered « nom (2).ext », « nom (3).ext »… (`number` from 2), within the same
+/// length: the name to give a file when `name` is taken in its folder.
+pub fn numbered_name(name: &str, number: u64) -> String {
+    let (stem, extension) = split_extension(name);
+    numbered(stem, extension, number)
+}
+
 /// `name` as its stem and its extension (with the dot), as [`shorten`] tells them apart:
 /// a dot after the first character, 2 to 17 characters from it, no space.
 fn split_extension(name: &str) -> (&str, &str) {
@@ -131,7 +138,7 @@ fn is_reserved_on_windows(name: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{distinct_names, safe_file_name};
+    use super::{distinct_names, numbered_name, safe_file_name};
 
     fn distinct(names: &[&str]) -> Vec<String> {
         let names: Vec<String> = names.iter().map(|n| safe_file_name(n, "fichier")).collect();
@@ -194,6 +201,16 @@ mod tests {
             distinct(&["x/y.txt", "x\\y.txt"]),
             ["x_y.txt", "x_y (2).txt"]
         );
+    }
+
+    #[test]
+    fn a_taken_name_is_numbered_before_its_extension() {
+        assert_eq!(numbered_name("rapport.pdf", 2), "rapport (2).pdf");
+        assert_eq!(numbered_name("notes", 3), "notes (3)");
+        let long = format!("{}.pdf", "é".repeat(198));
+        let numbered = numbered_name(&long, 12);
+        assert_eq!(numbered.chars().count(), 200);
+        assert!(numbered.ends_with(" (12).pdf"), "{numbered}");
     }
 
     #[test]
