@@ -41,6 +41,7 @@ mod output;
 mod profile;
 mod receive;
 mod send;
+mod staging;
 mod watch;
 mod witness;
 

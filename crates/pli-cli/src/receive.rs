@@ -1,7 +1,8 @@
 //! `pli receive` and `pli ack`: an exchange opened (its envelope and sender verified to
 //! the pinned root), its files downloaded and decrypted as they stream in, each into a
-//! temporary file of the destination that takes its name only once every file of the
-//! exchange verified — so on any failure nothing is left — then the signed read receipt.
+//! file without a name in the destination ([`staging`](crate::staging)) that takes its
+//! name only once every file of the exchange verified — so on any failure, a kill
+//! included, nothing is left — then the signed read receipt.
 
 use std::fs;
 use std::io::BufWriter;
@@ -16,10 +17,7 @@ use pli_client::{Received, Session};
 use serde::Serialize;
 
 use crate::output::{Meter, Output};
-
-/// How the temporary files and folders a receive writes in the destination begin: hidden,
-/// and removed when the receive fails (but left if the process is killed).
-pub(crate) const TEMPORARY_PREFIX: &str = ".pli-receive-";
+use crate::staging::{self, Staged};
 
 /// `pli receive` arguments.
 #[derive(Debug, clap::Args)]
@@ -92,18 +90,27 @@ pub(crate) struct SavedFile {
     pub(crate) path: PathBuf,
 }
 
-/// Opens exchange `id` and writes its files into `dir` (nothing is left there if that
-/// fails); the receipt is the caller's, once the files are where they belong.
+/// Where an exchange's files go.
+#[derive(Debug, Clone, Copy)]
+enum Destination<'a> {
+    /// Into this folder, beside what it holds.
+    Files(&'a Path),
+    /// Into a new folder of this path, which appears only once it holds every file.
+    Folder(&'a Path),
+}
+
+/// Opens exchange `id` and writes its files to `destination` (nothing is left there if
+/// that fails); the receipt is the caller's, once the files are where they belong.
 async fn receive_into(
     session: &Session,
     id: &ExchangeId,
-    dir: &Path,
+    destination: Destination<'_>,
 ) -> Result<(ReceivedOne, Received)> {
     let received = session
         .open(id)
         .await
         .with_context(|| format!("cannot open exchange {id}"))?;
-    let files = save_files(session, &received, dir).await?;
+    let files = save_files(session, &received, destination).await?;
     let keys_renewed_at = session.sender_keys_renewed(&received).await?;
     let sender = &received.exchange.sender;
     let organisation = session
@@ -148,9 +155,20 @@ pub(crate) async fn acknowledge(
     Ok(())
 }
 
-/// Downloads and decrypts every file of `received` into temporary files of `dir`, then
-/// gives each its name, never replacing an existing file; on failure removes all it wrote.
-async fn save_files(session: &Session, received: &Received, dir: &Path) -> Result<Vec<SavedFile>> {
+/// Downloads and decrypts every file of `received` into files without a name, then gives
+/// each its name at `destination`, never replacing an existing file; on failure removes
+/// what it named (what it did not name vanishes by itself).
+async fn save_files(
+    session: &Session,
+    received: &Received,
+    destination: Destination<'_>,
+) -> Result<Vec<SavedFile>> {
+    let dir = match destination {
+        Destination::Files(dir) => dir,
+        Destination::Folder(folder) => folder
+            .parent()
+            .with_context(|| format!("{} has no parent folder", folder.display()))?,
+    };
     let entries = &received.manifest.files;
     let names = distinct_names(
         &entries
@@ -159,46 +177,60 @@ async fn save_files(session: &Session, received: &Received, dir: &Path) -> Resul
             .map(|(i, f)| safe_file_name(&f.name, &format!("fichier-{}", i + 1)))
             .collect::<Vec<_>>(),
     );
-    let targets: Vec<PathBuf> = names.iter().map(|n| dir.join(n)).collect();
-    if let Some(taken) = targets.iter().find(|t| t.symlink_metadata().is_ok()) {
+    let taken = match destination {
+        Destination::Files(dir) => names
+            .iter()
+            .map(|n| dir.join(n))
+            .find(|t| t.symlink_metadata().is_ok()),
+        Destination::Folder(folder) => {
+            Some(folder.to_path_buf()).filter(|t| t.symlink_metadata().is_ok())
+        }
+    };
+    if let Some(taken) = taken {
         bail!(
             "{} already exists: refusing to overwrite it",
             taken.display()
         );
     }
-    let mut temporaries = Vec::with_capacity(entries.len());
+    let mut staged = Vec::with_capacity(entries.len());
     for index in 0..entries.len() {
-        let temporary = tempfile::Builder::new()
-            .prefix(TEMPORARY_PREFIX)
-            .tempfile_in(dir)
+        let file = Staged::new_in(dir)
             .with_context(|| format!("cannot create a file in {}", dir.display()))?;
-        let mut out =
-            futures_util::io::AllowStdIo::new(BufWriter::with_capacity(1 << 20, temporary));
+        let mut out = futures_util::io::AllowStdIo::new(BufWriter::with_capacity(1 << 20, file));
         let meter = Meter::new();
         session
             .download_file_with_progress(received, index, &mut out, &|p| meter.report(p))
             .await
             .context("cannot download and decrypt a file")?;
-        let temporary = out
+        let file = out
             .into_inner()
             .into_inner()
             .map_err(|e| e.into_error())
             .context("cannot write a received file")?;
-        temporary.as_file().sync_all()?;
-        temporaries.push(temporary);
+        staged.push(file);
     }
-    // Every file verified: they take their names, all or none.
+    // Every file verified: they take their names, all or none; for a folder of their own,
+    // in a hidden folder, which then takes its name.
+    let hidden = match destination {
+        Destination::Files(_) => None,
+        Destination::Folder(_) => Some(
+            staging::folder_in(dir)
+                .with_context(|| format!("cannot create a folder in {}", dir.display()))?,
+        ),
+    };
+    let named_in = hidden.as_ref().map_or(dir, |hidden| hidden.path());
+    let targets: Vec<PathBuf> = names.iter().map(|n| named_in.join(n)).collect();
     let mut saved: Vec<SavedFile> = Vec::with_capacity(entries.len());
-    for ((temporary, target), (entry, name)) in temporaries
+    for ((file, target), (entry, name)) in staged
         .into_iter()
         .zip(&targets)
         .zip(entries.iter().zip(&names))
     {
-        if let Err(error) = temporary.persist_noclobber(target) {
+        if let Err(error) = file.name(target) {
             for done in &saved {
                 let _ = fs::remove_file(&done.path);
             }
-            return Err(error.error).with_context(|| format!("cannot write {}", target.display()));
+            return Err(error).with_context(|| format!("cannot write {}", target.display()));
         }
         saved.push(SavedFile {
             name: name.clone(),
@@ -206,6 +238,17 @@ async fn save_files(session: &Session, received: &Received, dir: &Path) -> Resul
             path: target.clone(),
         });
     }
+    if let (Some(hidden), Destination::Folder(folder)) = (hidden, destination) {
+        staging::sync_folder(hidden.path())
+            .with_context(|| format!("cannot write {}", hidden.path().display()))?;
+        fs::rename(hidden.path(), folder)
+            .with_context(|| format!("cannot write {}", folder.display()))?;
+        let _kept = hidden.keep();
+        for file in &mut saved {
+            file.path = folder.join(&file.name);
+        }
+    }
+    staging::sync_folder(dir).with_context(|| format!("cannot write {}", dir.display()))?;
     Ok(saved)
 }
 
@@ -238,13 +281,15 @@ pub(crate) fn run(args: ReceiveArgs) -> Result<()> {
     if !args.to.is_dir() {
         bail!("{} is not a folder", args.to.display());
     }
+    staging::sweep(&args.to)?;
     let ack = !args.no_ack;
     let (received, failures) = crate::account::with_session(async |session, _| {
         let mut received = Vec::new();
         let mut failures: Vec<(ExchangeId, anyhow::Error)> = Vec::new();
         match &args.id {
             Some(id) => {
-                let (mut one, opened) = receive_into(session, id, &args.to).await?;
+                let (mut one, opened) =
+                    receive_into(session, id, Destination::Files(&args.to)).await?;
                 if ack {
                     acknowledge(session, &opened, &mut one).await?;
                 }
@@ -322,9 +367,9 @@ pub(crate) fn run(args: ReceiveArgs) -> Result<()> {
     }
 }
 
-/// Receives exchange `id` into a folder `DIR/ID` of its own, created under another name
-/// and renamed once complete; `None` if `DIR/ID` exists (received here before). The
-/// receipt is the caller's.
+/// Receives exchange `id` into a folder `DIR/ID` of its own, which appears only once
+/// every file verified (its files are named in a hidden folder, which then takes its
+/// name); `None` if `DIR/ID` exists (received here before). The receipt is the caller's.
 pub(crate) async fn receive_folder(
     session: &Session,
     id: &ExchangeId,
@@ -334,20 +379,9 @@ pub(crate) async fn receive_folder(
     if target.symlink_metadata().is_ok() {
         return Ok(None);
     }
-    let folder = tempfile::Builder::new()
-        .prefix(TEMPORARY_PREFIX)
-        .tempdir_in(to)
-        .with_context(|| format!("cannot create a folder in {}", to.display()))?;
-    let (mut one, opened) = receive_into(session, id, folder.path()).await?;
-    fs::rename(folder.path(), &target)
-        .with_context(|| format!("cannot write {}", target.display()))?;
-    let _kept = folder.keep();
-    for file in &mut one.files {
-        if let Some(name) = file.path.file_name() {
-            file.path = target.join(name);
-        }
-    }
-    Ok(Some((one, opened)))
+    receive_into(session, id, Destination::Folder(&target))
+        .await
+        .map(Some)
 }
 
 /// `pli ack` arguments.

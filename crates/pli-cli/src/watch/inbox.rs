@@ -4,14 +4,13 @@
 //! journal entry of an exchange (`DIR/.pli-journal/<exchange id>.json`) is written once it
 //! is saved, and again once acknowledged: an exchange saved but not acknowledged when the
 //! watcher was killed (or saved by `pli receive --no-ack`) is acknowledged by the next
-//! pass, never saved twice. What a receive killed midway left (a hidden `.pli-receive-…`
-//! folder, its files decrypted so far) is removed when the watcher starts: it holds the
-//! folder's lock, so no receive of its own is under way.
+//! pass, never saved twice. A receive killed midway leaves nothing: its files have no name
+//! until every one verified (`crate::staging`), and what a kill between naming the files
+//! and naming their folder left is removed by the next receive in that folder.
 
-use std::fs;
 use std::path::Path;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use pli_api::ExchangeId;
 use pli_client::Session;
 use serde::{Deserialize, Serialize};
@@ -33,29 +32,6 @@ enum Incoming {
     Refused { error: String },
 }
 
-/// Removes what receives killed midway left in `dir`.
-pub(super) fn sweep(dir: &Path) -> Result<()> {
-    let entries = fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?;
-    for entry in entries {
-        let entry = entry?;
-        if !entry
-            .file_name()
-            .to_string_lossy()
-            .starts_with(receive::TEMPORARY_PREFIX)
-        {
-            continue;
-        }
-        let path = entry.path();
-        let removed = if entry.file_type()?.is_dir() {
-            fs::remove_dir_all(&path)
-        } else {
-            fs::remove_file(&path)
-        };
-        removed.with_context(|| format!("cannot remove {}", path.display()))?;
-    }
-    Ok(())
-}
-
 /// One pass over the inbox.
 pub(super) async fn pass(
     session: &Session,
@@ -64,7 +40,9 @@ pub(super) async fn pass(
     events: &Events,
 ) -> Result<Tally> {
     let mut tally = Tally::default();
-    for id in receive::unread(session).await? {
+    let unread = receive::unread(session).await?;
+    forget(journal, &unread)?;
+    for id in unread {
         let key = id.to_string();
         let saved = match journal.read::<Incoming>(&key)? {
             Some(Incoming::Acknowledged | Incoming::Refused { .. }) => continue,
@@ -115,6 +93,26 @@ pub(super) async fn pass(
         tally.add(error);
     }
     Ok(tally)
+}
+
+/// Removes the entries that no longer serve: an exchange acknowledged, or refused, that
+/// is no longer unread (read by someone, or expired) is never listed again, so its entry
+/// would never be asked for. An entry of an exchange saved but not acknowledged stays.
+fn forget(journal: &Journal, unread: &[ExchangeId]) -> Result<()> {
+    let unread: std::collections::HashSet<String> =
+        unread.iter().map(ToString::to_string).collect();
+    for key in journal.keys()? {
+        if unread.contains(&key) {
+            continue;
+        }
+        // Another kind of entry (the folder was an outbox once) is not this one's business.
+        if let Ok(Some(Incoming::Acknowledged | Incoming::Refused { .. })) =
+            journal.read::<Incoming>(&key)
+        {
+            journal.remove(&key)?;
+        }
+    }
+    Ok(())
 }
 
 /// Receives exchange `id` into `dir/<id>`, then acknowledges it.

@@ -5,6 +5,8 @@
 //! sealed plans of the sends under way (`<key>.plan`, which only the account's own keys
 //! open). A lock on `DIR/.pli-journal/lock` keeps a second watcher of the same folder
 //! out. Nothing secret is written: the entries hold file names, hashes and exchange ids.
+//! Entries that no longer serve are removed (the outbox's after `--remember` days, the
+//! inbox's once their exchange is no longer unread): the journal does not grow for ever.
 
 use std::fs;
 use std::io;

@@ -71,6 +71,17 @@ pub(crate) struct WatchArgs {
     /// handed over, else the first failure's.
     #[arg(long)]
     once: bool,
+    /// With --outbox, how many days the journal remembers a file delivered, to refuse
+    /// the same content dropped again for the same organisation (older entries are
+    /// removed: the journal does not grow without end).
+    #[arg(
+        long,
+        value_name = "DAYS",
+        default_value_t = 90,
+        conflicts_with = "inbox",
+        value_parser = clap::value_parser!(u64).range(1..=3650)
+    )]
+    remember: u64,
     /// Print one JSON line per event (without it: on a terminal, one line for people;
     /// elsewhere nothing but what failed, on standard error).
     #[arg(long)]
@@ -220,6 +231,7 @@ pub(crate) fn run(args: WatchArgs) -> Result<()> {
             category,
             urgent: args.urgent,
             subject_from_name: args.subject_from_name,
+            remember: Duration::from_secs(args.remember.saturating_mul(24 * 3600)),
         }),
         _ => Mode::Inbox {
             dir: PathBuf::from(&args.to),
@@ -233,15 +245,16 @@ pub(crate) fn run(args: WatchArgs) -> Result<()> {
         bail!("{} is not a folder", folder.display());
     }
     let journal = Journal::open(folder)?;
-    match &mode {
-        Mode::Outbox(settings) => outbox::reconcile(&journal, settings)?,
-        Mode::Inbox { dir } => inbox::sweep(dir)?,
-    }
     let events = Events {
         output: Output { json: args.json },
     };
     let every = Duration::from_secs(args.every);
     loop {
+        // At start, and at each new session (every 12 hours): the journal's housekeeping.
+        match &mode {
+            Mode::Outbox(settings) => outbox::reconcile(&journal, settings)?,
+            Mode::Inbox { dir } => crate::staging::sweep(dir)?,
+        }
         let ended = crate::account::with_session(async |session, _| {
             let target = match &mode {
                 Mode::Outbox(settings) => {

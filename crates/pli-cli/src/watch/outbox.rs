@@ -44,6 +44,8 @@ pub(super) struct Settings {
     pub(super) category: Category,
     pub(super) urgent: bool,
     pub(super) subject_from_name: bool,
+    /// How long an entry of a file delivered is kept (`--remember`).
+    pub(super) remember: Duration,
 }
 
 /// The journal entry of one file.
@@ -77,13 +79,22 @@ enum Step {
 }
 
 /// At start: an entry delivered whose file is no longer in the outbox was moved by a run
-/// cut short before it could say so.
+/// cut short before it could say so; an entry of a file delivered and moved longer than
+/// `remember` ago is forgotten.
 pub(super) fn reconcile(journal: &Journal, settings: &Settings) -> Result<()> {
+    let remember = u64::try_from(settings.remember.as_millis()).unwrap_or(u64::MAX);
+    let forget_before = now_ms().saturating_sub(remember);
     for key in journal.keys()? {
         // Another kind of entry (the folder was an inbox once) is not this one's business.
         let Ok(Some(entry)) = journal.read::<Outgoing>(&key) else {
             continue;
         };
+        if let Step::Moved { sent_at, .. } = entry.step
+            && sent_at < forget_before
+        {
+            journal.remove(&key)?;
+            continue;
+        }
         if let Step::Sent {
             exchange_id,
             sent_at,

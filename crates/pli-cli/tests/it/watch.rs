@@ -158,6 +158,8 @@ async fn files_dropped_in_an_outbox_arrive_once_and_the_inbox_takes_each_in_once
         "{output:?}"
     );
     assert_eq!(entries(inbox.path()), [".pli-journal", id.as_str()]);
+    // The entry of an exchange acknowledged, no longer unread, is forgotten.
+    assert_eq!(entries(&inbox.path().join(".pli-journal")), ["lock"]);
 
     // The same report dropped again: set aside, not sent twice. Without --json and off a
     // terminal, nothing on standard output; on standard error, the file's line, then the
@@ -263,6 +265,41 @@ async fn files_dropped_in_an_outbox_arrive_once_and_the_inbox_takes_each_in_once
         output.status.success() && output.stdout.is_empty(),
         "{output:?}"
     );
+    // Its entry (refused, still unread) is what keeps it from being tried again.
+    let refused = format!("{bad}.json");
+    assert_eq!(
+        entries(&inbox.path().join(".pli-journal")),
+        [refused.as_str(), "lock"]
+    );
+
+    // The outbox's journal remembers a delivered file for --remember days (90 by
+    // default), then forgets it: an entry made 91 days old goes at the next start, the
+    // recent one stays.
+    let journal = dir.join(".pli-journal");
+    let entry_of = |exchange: &str| {
+        fs::read_dir(&journal)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| {
+                p.extension().is_some_and(|e| e == "json")
+                    && fs::read_to_string(p).unwrap().contains(exchange)
+            })
+    };
+    let old = entry_of(&id).unwrap();
+    let mut entry: Value = serde_json::from_slice(&fs::read(&old).unwrap()).unwrap();
+    let now = u64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis(),
+    )
+    .unwrap();
+    entry["sent_at"] = (now - 91 * 24 * 3600 * 1000).into();
+    fs::write(&old, serde_json::to_vec(&entry).unwrap()).unwrap();
+    let output = ase.run(&args);
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(entry_of(&id), None);
+    assert!(entry_of(&id2).is_some());
 
     // The relay gone: the pass fails with status 1, and the file waits where it is.
     drop(server);
@@ -339,9 +376,10 @@ async fn a_watcher_killed_midway_sends_the_file_once_when_run_again() {
     assert!(plans_in(&journal).is_empty());
     assert_eq!(with_subject(&court, "dossier.pdf"), 1);
 
-    // The court's inbox watcher killed in the middle of its download: it leaves only a
-    // hidden folder, which the next run removes; that run saves the exchange once and
-    // acknowledges it.
+    // The court's inbox watcher killed in the middle of its download: the file it was
+    // decrypting has no name (only the process held it), so the kill leaves nothing in
+    // the folder — no plaintext of a file not verified —; the next run saves the
+    // exchange once and acknowledges it.
     let inbox = temp_dir();
     let into = inbox.path();
     let inbox_args = [
@@ -358,20 +396,7 @@ async fn a_watcher_killed_midway_sends_the_file_once_when_run_again() {
         .spawn()
         .unwrap();
     let started = Instant::now();
-    loop {
-        let partial = fs::read_dir(into)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.to_string_lossy().contains(".pli-receive-"))
-            .flat_map(|p| {
-                fs::read_dir(p)
-                    .map(Iterator::collect::<Vec<_>>)
-                    .unwrap_or_default()
-            })
-            .any(|f| f.is_ok_and(|f| f.metadata().is_ok_and(|m| m.len() > 0)));
-        if partial {
-            break;
-        }
+    while unnamed_file_written(child.id(), into) == 0 {
         assert!(
             child.try_wait().unwrap().is_none(),
             "the receive ended before the kill"
@@ -381,11 +406,7 @@ async fn a_watcher_killed_midway_sends_the_file_once_when_run_again() {
     }
     child.kill().unwrap();
     child.wait().unwrap();
-    let left = entries(into);
-    assert!(
-        left.len() == 2 && left[1].starts_with(".pli-receive-"),
-        "{left:?}"
-    );
+    assert_eq!(entries(into), [".pli-journal"]);
     let id = exchange.to_string();
     assert_eq!(row(&ase.json(&["outbox"]), &id)["read_at"], Value::Null);
     let output = court.run(&inbox_args);
@@ -533,4 +554,23 @@ fn a_watch_without_a_mode_or_with_options_of_the_other_is_a_usage_error() {
         let output = run(pli().args(args));
         assert_failure_with(case, &output, "(see pli --help)", 2);
     }
+}
+
+/// The bytes written so far to the files without a name (`O_TMPFILE`, shown as
+/// `DIR/#<inode> (deleted)`) that process `pid` holds open in `dir`.
+fn unnamed_file_written(pid: u32, dir: &Path) -> u64 {
+    let Ok(fds) = fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return 0;
+    };
+    let prefix = format!("{}/#", dir.canonicalize().unwrap().display());
+    fds.filter_map(Result::ok)
+        .filter(|fd| {
+            fs::read_link(fd.path()).is_ok_and(|target| {
+                let target = target.to_string_lossy();
+                target.starts_with(&prefix) && target.ends_with(" (deleted)")
+            })
+        })
+        .filter_map(|fd| fs::metadata(fd.path()).ok())
+        .map(|m| m.len())
+        .sum()
 }
