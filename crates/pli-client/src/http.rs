@@ -16,6 +16,16 @@ use serde::de::DeserializeOwned;
 
 use crate::ClientError;
 
+/// How long the native client keeps an idle connection for its next request: well under
+/// the relay's own limit (`header_read_seconds`, 30 s by default), past which the relay
+/// closes it. With reqwest's default (90 s), a request sent on a connection idle for
+/// about 30 s met the relay closing it: it failed with "error sending request"
+/// (connection closed before the answer), and a request that may have been carried out
+/// cannot be sent again blindly (the load run saw 2 such failures in 2 minutes). The
+/// relay's log then shows nothing: the request never reached it whole.
+#[cfg(not(target_arch = "wasm32"))]
+pub const IDLE_CONNECTION: std::time::Duration = std::time::Duration::from_secs(20);
+
 /// A connection to one relay.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -35,6 +45,7 @@ impl Client {
         #[cfg(not(target_arch = "wasm32"))]
         let http = reqwest::Client::builder()
             .user_agent(concat!("pli/", env!("CARGO_PKG_VERSION")))
+            .pool_idle_timeout(IDLE_CONNECTION)
             .build()
             .unwrap_or_default();
         #[cfg(target_arch = "wasm32")]

@@ -34,6 +34,8 @@ mod session;
 
 pub use error::ClientError;
 pub use http::Client;
+#[cfg(not(target_arch = "wasm32"))]
+pub use http::IDLE_CONNECTION;
 pub use session::{
     Account, DirectoryEntry, FileInput, KnownLog, MonitorReport, PASSWORD_ONLY_UNTIL_MS,
     PendingSend, Phase, PlannedFile, PolicyChange, PostQuantumProgress, Progress, Reader, Received,

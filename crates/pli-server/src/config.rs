@@ -24,7 +24,7 @@
 //!
 //! ```toml
 //! [limits]
-//! header_read_seconds = 30           # a request head, and a keep-alive connection's idleness
+//! header_read_seconds = 30           # a request head, and a keep-alive connection's idleness (> 20)
 //! body_idle_seconds = 30             # a body silent this long: too_slow (408)
 //! body_min_bytes_per_second = 65536  # slower on average, after the grace: too_slow; 0: off
 //! body_grace_seconds = 30
@@ -199,7 +199,9 @@ pub struct Limits {
     pub password_hashes: usize,
     /// A connection must send a whole request head (the request line and headers) within
     /// this many seconds of opening, and of its previous answer: a keep-alive connection
-    /// idle this long is closed.
+    /// idle this long is closed. Keep it above the clients' own idle limit
+    /// (`pli_client::IDLE_CONNECTION`, 20 s), or a request sent as the relay closes its
+    /// connection fails (a proxy in front, such as nginx, has its own).
     pub header_read_seconds: u64,
     /// A request body that sends nothing for this many seconds is cut (`too_slow`, 408).
     pub body_idle_seconds: u64,

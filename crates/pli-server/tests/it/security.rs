@@ -2619,6 +2619,17 @@ async fn idle_connections_and_request_heads_sent_too_slowly_are_closed() {
     let mut idle = raw_request(&app.base, "GET /healthz", &[], b"").await;
     assert_eq!(raw_answer(&mut idle).await.status, 200);
     closed(idle).await;
+
+    // The native client lets go of an idle connection well before a relay of the default
+    // configuration closes it: a request sent just as the relay closes its connection
+    // fails, and may not be sent again blindly (the load run saw it with reqwest's 90 s).
+    let relay_closes =
+        std::time::Duration::from_secs(pli_server::config::Limits::default().header_read_seconds);
+    assert!(
+        pli_client::IDLE_CONNECTION + std::time::Duration::from_secs(5) <= relay_closes,
+        "the client keeps idle connections {:?}, the relay closes them after {relay_closes:?}",
+        pli_client::IDLE_CONNECTION
+    );
 }
 
 /// An account uploads at most `limits.uploads_per_account` parts at once, and the relay
