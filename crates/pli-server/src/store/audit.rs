@@ -54,8 +54,7 @@ impl Tx {
     /// (sender's first) deadlocked on PostgreSQL with one between the same organisations
     /// the other way round (found by `cargo xtask bench load`: courts and Départements
     /// send to each other; 735 deadlocks in 10 minutes, each answered 503 after a 1 s
-    /// wait). On SQLite, where writers take turns anyway, this costs one no-op update per
-    /// chain.
+    /// wait). One statement per chain, which `advance` then does not repeat.
     pub async fn lock_orgs_chains(&mut self, orgs: &[pli_api::OrgId]) -> StoreResult<()> {
         let mut names: Vec<String> = orgs
             .iter()
@@ -64,18 +63,26 @@ impl Tx {
         names.sort();
         names.dedup();
         for name in names {
-            self.ensure_chain(&name).await?;
-            sqlx::query("UPDATE chains SET seq = seq WHERE name = $1")
-                .bind(&name)
-                .execute(&mut *self.tx)
-                .await?;
+            // One statement creates the chain or, writing its row, locks it until commit.
+            sqlx::query(
+                "INSERT INTO chains (name, seq, head) VALUES ($1, 0, $2) \
+                 ON CONFLICT (name) DO UPDATE SET seq = chains.seq",
+            )
+            .bind(&name)
+            .bind(vec![0u8; 32])
+            .execute(&mut *self.tx)
+            .await?;
+            self.chains.push(name);
         }
         Ok(())
     }
 
     /// Takes the next position of a chain and returns it with the previous head.
     pub(crate) async fn advance(&mut self, chain: &str) -> StoreResult<(u64, [u8; 32])> {
-        self.ensure_chain(chain).await?;
+        if !self.chains.iter().any(|known| known == chain) {
+            self.ensure_chain(chain).await?;
+            self.chains.push(chain.to_owned());
+        }
         // The UPDATE locks the row until commit: concurrent appenders wait their turn.
         let row =
             sqlx::query("UPDATE chains SET seq = seq + 1 WHERE name = $1 RETURNING seq, head")

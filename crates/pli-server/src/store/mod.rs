@@ -142,6 +142,9 @@ pub struct Tx {
     pub(crate) tx: sqlx::pool::PoolConnection<Any>,
     /// `BEGIN` ran and no `COMMIT` succeeded yet.
     open: bool,
+    /// The chains this transaction made sure exist (and locked, by writing their row):
+    /// [`advance`](Tx::advance) does not ask again.
+    chains: Vec<String>,
     _writer: Option<OwnedMutexGuard<()>>,
 }
 
@@ -230,6 +233,7 @@ impl Store {
         Ok(Tx {
             tx,
             open: true,
+            chains: Vec::new(),
             _writer: writer,
         })
     }
