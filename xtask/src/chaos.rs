@@ -1,6 +1,7 @@
 //! `cargo xtask chaos [--kills N] [--db sqlite|postgres|both] [--seed S] [--disk-fills N]`:
 //! the relay, built with `--release`, killed with SIGKILL at `N` random moments (200 by
-//! default) while concurrent senders and a recipient work through `pli-client`, on SQLite
+//! default) while concurrent senders and recipients in a court and a Département, each
+//! writing to the other, work through `pli-client`, on SQLite
 //! and on PostgreSQL (restarted and made read-only under load too), its disk filled up
 //! twice (`--disk-fills`; mounting its tmpfs needs root, `--disk-fills 0` runs without),
 //! with the invariants checked after every restart and a table of counts per database.

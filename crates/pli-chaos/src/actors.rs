@@ -1,7 +1,7 @@
-//! The clients that run while the relay is killed: senders (the whole send through
-//! `pli-client`, resumed from its sealed plan when a kill cuts it), a recipient (opens,
-//! verifies, decrypts, compares, signs the read receipt) and an admin rotating the
-//! recipient organisation's key when asked. They share one [`Shared`]: the ledger of
+//! The clients that run while the relay is killed: senders in both organisations, each
+//! sending to the other (the whole send through `pli-client`, resumed from its sealed plan
+//! when a kill cuts it), a recipient in each (opens, verifies, decrypts, compares, signs
+//! the read receipt) and an admin rotating the court's key when asked. They share one [`Shared`]: the ledger of
 //! what the relay acknowledged, the counts, and the moments the killer waits for.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -29,6 +29,8 @@ pub(crate) struct SentFile {
 /// One exchange a sender created, as far as the relay acknowledged it.
 #[derive(Debug)]
 pub(crate) struct Sent {
+    /// The recipient organisation.
+    pub(crate) to: OrgId,
     pub(crate) files: Vec<SentFile>,
     /// Ciphertext bytes the relay acknowledged with a 2xx (the highest progress report).
     pub(crate) acked: Arc<AtomicU64>,
@@ -72,6 +74,8 @@ pub(crate) struct Shared {
     pub(crate) rotating: Notify,
     /// How long the last rotation took, in ms.
     pub(crate) rotation_ms: AtomicU64,
+    /// The Département (the court's exchanges to it are counted apart).
+    pub(crate) departement: std::sync::OnceLock<OrgId>,
 }
 
 /// Why a step stopped.
@@ -247,6 +251,7 @@ pub(crate) async fn send(
             shared.ledger().sends.insert(
                 pending.exchange_id,
                 Sent {
+                    to: *recipient,
                     files: files.clone(),
                     acked: acked.clone(),
                     delivered: false,
@@ -403,11 +408,11 @@ async fn resume(
     }
 }
 
-/// The recipient: opens every unread exchange of its inbox, verifies and decrypts it,
-/// compares its files with what was sent, and signs the read receipt.
-pub(crate) async fn recipient(shared: Arc<Shared>, mut session: Session) {
+/// A recipient, member of `org`: opens every unread exchange of its inbox, verifies and
+/// decrypts it, compares its files with what was sent, and signs the read receipt.
+pub(crate) async fn recipient(shared: Arc<Shared>, mut session: Session, org: OrgId) {
     while !shared.stopping() {
-        match receive(&shared, &mut session).await {
+        match receive(&shared, &mut session, &org).await {
             Ok(0) => tokio::time::sleep(Duration::from_millis(20)).await,
             Ok(_) => {}
             Err(Stop::Transient) => tokio::time::sleep(Duration::from_millis(50)).await,
@@ -419,7 +424,7 @@ pub(crate) async fn recipient(shared: Arc<Shared>, mut session: Session) {
     }
 }
 
-async fn receive(shared: &Shared, session: &mut Session) -> Result<usize, Stop> {
+async fn receive(shared: &Shared, session: &mut Session, org: &OrgId) -> Result<usize, Stop> {
     let query = pli_api::messages::ExchangeQuery {
         unread: Some(true),
         limit: Some(50),
@@ -437,7 +442,9 @@ async fn receive(shared: &Shared, session: &mut Session) -> Result<usize, Stop> 
         .ledger()
         .sends
         .iter()
-        .filter(|(id, s)| s.delivered && s.verified && !s.receipt && !ids.contains(id))
+        .filter(|(id, s)| {
+            s.to == *org && s.delivered && s.verified && !s.receipt && !ids.contains(id)
+        })
         .map(|(id, _)| *id)
         .collect();
     ids.extend(cut);
@@ -475,7 +482,12 @@ pub(crate) async fn open_verified(
 ) -> Result<Received, Stop> {
     let what =
         || format!("no exchange is visible to its recipient unless complete and verified: {id}");
-    let Some(files) = shared.ledger().sends.get(id).map(|s| s.files.clone()) else {
+    let Some((files, to)) = shared
+        .ledger()
+        .sends
+        .get(id)
+        .map(|s| (s.files.clone(), s.to))
+    else {
         return Err(Stop::Broken(format!("{}: no sender created it", what())));
     };
     let received = match session.open(id).await {
@@ -514,7 +526,11 @@ pub(crate) async fn open_verified(
         .get_mut(id)
         .is_some_and(|s| !std::mem::replace(&mut s.verified, true));
     if first {
-        shared.counts().exchanges_verified += 1;
+        let mut counts = shared.counts();
+        counts.exchanges_verified += 1;
+        if shared.departement.get() == Some(&to) {
+            counts.exchanges_verified_to_departement += 1;
+        }
     }
     Ok(received)
 }

@@ -19,10 +19,9 @@ use crate::relay::{Relay, SERVER_KEY, age_files, count_files};
 
 /// The sessions the checks run as (their own, apart from the actors').
 pub(crate) struct Checker {
-    /// The recipient organisation's member (a session of their own).
-    pub(crate) recipient: Session,
-    /// The sender (their upload status).
-    pub(crate) sender: Session,
+    /// A member of each organisation (a session of their own), with it: they read its
+    /// inbox, and see the uploads they send to the other.
+    pub(crate) members: Vec<(Session, OrgId)>,
     /// Each organisation's admin, for its audit chain.
     pub(crate) admins: Vec<(Session, OrgId)>,
     /// The recipient organisation (whose key rotates) and its admin's index in `admins`.
@@ -45,6 +44,26 @@ where
             }
             Err(error) => return Err(format!("{what}: {error}")),
         }
+    }
+}
+
+impl Checker {
+    /// The member of `org`.
+    fn member_of(&self, org: &OrgId) -> Result<&Session, String> {
+        self.members
+            .iter()
+            .find(|(_, of)| of == org)
+            .map(|(session, _)| session)
+            .ok_or_else(|| format!("no member of {org} to check with"))
+    }
+
+    /// The member who sends to `to`: the other organisation's.
+    fn sender_to(&self, to: &OrgId) -> Result<&Session, String> {
+        self.members
+            .iter()
+            .find(|(_, of)| of != to)
+            .map(|(session, _)| session)
+            .ok_or_else(|| format!("no sender to {to} to check with"))
     }
 }
 
@@ -81,79 +100,107 @@ impl Checker {
     }
 
     /// No exchange is visible to its recipient unless complete and verified: every row
-    /// of the inbox is one a sender created, delivered, and (if not checked yet) opens,
-    /// verifies and decrypts to what was sent.
+    /// of each organisation's inbox is one a sender created for it, delivered, and (if not
+    /// checked yet) opens, verifies and decrypts to what was sent.
     async fn inbox(&mut self, shared: &Shared) -> Result<(), String> {
-        for row in whole_inbox(&self.recipient).await? {
-            let id = row.exchange_id;
-            let (known, verified, abandoned) = shared
-                .ledger()
-                .sends
-                .get(&id)
-                .map_or((false, false, false), |s| (true, s.verified, s.abandoned));
-            let invariant = "no exchange is visible to its recipient unless complete and verified";
-            if !known {
-                return Err(format!(
-                    "{invariant}: {id} is listed, and no sender created it"
-                ));
+        for side in 0..self.members.len() {
+            let (rows, org) = match self.members.get(side) {
+                Some((member, org)) => (whole_inbox(member).await?, *org),
+                None => continue,
+            };
+            for row in rows {
+                self.inbox_row(shared, side, &org, &row).await?;
             }
-            if row.state != ExchangeState::Delivered {
-                return Err(format!(
-                    "{invariant}: {id} is listed as {} (abandoned by its sender: {abandoned})",
-                    row.state
-                ));
-            }
-            if abandoned {
-                // Given up (its future dropped) while its completion was on its way: the
-                // relay delivered it, which it can only do on the sender's signed
-                // envelope, and the sender's client signs one only to complete. It must
-                // then verify like any other (below), and it counts as delivered. An
-                // exchange never completed cannot get here: the relay would need the
-                // sender's signature (what `open_verified` checks).
-                if let Some(sent) = shared.ledger().sends.get_mut(&id) {
-                    sent.abandoned = false;
-                }
-                shared.counts().abandoned_yet_delivered += 1;
-            }
-            if !verified {
-                let deadline = Instant::now() + Duration::from_secs(30);
-                loop {
-                    match open_verified(shared, &mut self.recipient, &id).await {
-                        Ok(_) => break,
-                        Err(Stop::Transient) if Instant::now() < deadline => {
-                            tokio::time::sleep(Duration::from_millis(50)).await;
-                        }
-                        Err(Stop::Transient) => {
-                            return Err(format!("{invariant}: {id} could not be opened for 30 s"));
-                        }
-                        Err(Stop::Broken(what)) => return Err(what),
-                    }
-                }
-            }
-            if abandoned {
-                crate::actors::delivered(shared, &id);
-            }
-            shared.counts().inbox_rows_checked += 1;
         }
+        Ok(())
+    }
+
+    /// [`inbox`](Self::inbox)'s check of one row of the inbox of `org`, whose member is
+    /// `members[side]`.
+    async fn inbox_row(
+        &mut self,
+        shared: &Shared,
+        side: usize,
+        org: &OrgId,
+        row: &ExchangeSummary,
+    ) -> Result<(), String> {
+        let id = row.exchange_id;
+        let (known, to, verified, abandoned) = shared
+            .ledger()
+            .sends
+            .get(&id)
+            .map_or((false, None, false, false), |s| {
+                (true, Some(s.to), s.verified, s.abandoned)
+            });
+        let invariant = "no exchange is visible to its recipient unless complete and verified";
+        if !known {
+            return Err(format!(
+                "{invariant}: {id} is listed, and no sender created it"
+            ));
+        }
+        if to != Some(*org) {
+            return Err(format!(
+                "{invariant}: {id} is listed in the inbox of {org}, and was sent to {to:?}"
+            ));
+        }
+        if row.state != ExchangeState::Delivered {
+            return Err(format!(
+                "{invariant}: {id} is listed as {} (abandoned by its sender: {abandoned})",
+                row.state
+            ));
+        }
+        if abandoned {
+            // Given up (its future dropped) while its completion was on its way: the
+            // relay delivered it, which it can only do on the sender's signed
+            // envelope, and the sender's client signs one only to complete. It must
+            // then verify like any other (below), and it counts as delivered. An
+            // exchange never completed cannot get here: the relay would need the
+            // sender's signature (what `open_verified` checks).
+            if let Some(sent) = shared.ledger().sends.get_mut(&id) {
+                sent.abandoned = false;
+            }
+            shared.counts().abandoned_yet_delivered += 1;
+        }
+        if !verified {
+            let deadline = Instant::now() + Duration::from_secs(30);
+            let Some((recipient, _)) = self.members.get_mut(side) else {
+                return Ok(());
+            };
+            loop {
+                match open_verified(shared, recipient, &id).await {
+                    Ok(_) => break,
+                    Err(Stop::Transient) if Instant::now() < deadline => {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                    Err(Stop::Transient) => {
+                        return Err(format!("{invariant}: {id} could not be opened for 30 s"));
+                    }
+                    Err(Stop::Broken(what)) => return Err(what),
+                }
+            }
+        }
+        if abandoned {
+            crate::actors::delivered(shared, &id);
+        }
+        shared.counts().inbox_rows_checked += 1;
         Ok(())
     }
 
     /// Every part acknowledged with a 2xx is still there: for each upload in flight,
     /// the bytes the relay says it holds cover those it acknowledged.
     async fn acknowledged_parts(&self, shared: &Shared) -> Result<(), String> {
-        let in_flight: Vec<(ExchangeId, u64)> = shared
+        let in_flight: Vec<(ExchangeId, OrgId, u64)> = shared
             .ledger()
             .sends
             .iter()
             .filter(|(_, s)| !s.delivered && !s.abandoned)
-            .map(|(id, s)| (*id, s.acked.load(std::sync::atomic::Ordering::SeqCst)))
+            .map(|(id, s)| (*id, s.to, s.acked.load(std::sync::atomic::Ordering::SeqCst)))
             .collect();
-        for (id, acked) in in_flight {
+        for (id, to, acked) in in_flight {
             let endpoint = ep::UploadStatus { id };
-            let status: ExchangeCreated = settle("the upload status", || {
-                self.sender.client().fetch(&endpoint)
-            })
-            .await?;
+            let sender = self.sender_to(&to)?;
+            let status: ExchangeCreated =
+                settle("the upload status", || sender.client().fetch(&endpoint)).await?;
             let stored: u64 = status
                 .objects
                 .iter()
@@ -184,9 +231,11 @@ impl Checker {
         let unchecked: Vec<ExchangeId> = std::mem::take(&mut shared.ledger().receipts_unchecked)
             .into_iter()
             .collect();
-        let reader = self.recipient.me.user_id;
         for id in unchecked {
-            let detail = settle("an exchange's receipts", || self.recipient.exchange(&id)).await?;
+            let to = shared.ledger().sends.get(&id).map(|s| s.to);
+            let recipient = self.member_of(&to.ok_or_else(|| format!("{id} was never sent"))?)?;
+            let reader = recipient.me.user_id;
+            let detail = settle("an exchange's receipts", || recipient.exchange(&id)).await?;
             if !detail.receipts.iter().any(|r| r.user_id == reader) {
                 return Err(format!(
                     "every read receipt acknowledged with 2xx is still there: {id} has none"
@@ -433,15 +482,16 @@ pub(crate) async fn abandoned_stay_undelivered(
     checker: &Checker,
     shared: &Shared,
 ) -> Result<(), String> {
-    let abandoned: Vec<ExchangeId> = shared
+    let abandoned: Vec<(ExchangeId, OrgId)> = shared
         .ledger()
         .sends
         .iter()
         .filter(|(_, s)| s.abandoned)
-        .map(|(id, _)| *id)
+        .map(|(id, s)| (*id, s.to))
         .collect();
-    for id in abandoned {
-        let detail = settle("an abandoned upload", || checker.sender.exchange(&id)).await;
+    for (id, to) in abandoned {
+        let sender = checker.sender_to(&to)?;
+        let detail = settle("an abandoned upload", || sender.exchange(&id)).await;
         // A purged upload may answer 404 or its purged state: both are fine.
         if let Ok(detail) = detail
             && detail.summary.state == ExchangeState::Delivered

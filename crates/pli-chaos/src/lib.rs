@@ -1,5 +1,6 @@
 //! The chaos driver (`cargo xtask chaos`, and a short smoke of it in the relay's tests):
-//! concurrent senders and a recipient, with the real client and its cryptography
+//! concurrent senders in a court and a Département, each writing to the other, and a
+//! recipient in each, with the real client and its cryptography
 //! (`pli-client`), against the relay binary run as a process of its own, which is killed
 //! with SIGKILL at random moments — some aimed at part writes, completion, read
 //! receipts, a key rotation, a maintenance pass purging abandoned uploads — and started
@@ -240,6 +241,7 @@ async fn drive(
         .await
         .context("cannot set up the platform")?;
     let shared = Arc::new(Shared::default());
+    let _ = shared.departement.set(people.dept);
     let mut rng = Rng::new(options.seed);
     let sizes = Sizes {
         max_file: options.max_file,
@@ -248,28 +250,38 @@ async fn drive(
     // Each client on a thread (and a runtime) of its own, as separate programs would be:
     // on one thread, their encryption would starve the killer's timers.
     let mut actors = Vec::new();
+    // Both ways, as courts and Départements write to each other: the even senders are
+    // the Département's caseworker writing to the court, the odd ones the court's clerk
+    // writing to the Département (whose own key rotates under their sends).
     for number in 0..options.senders {
-        let (shared, session, court, rng) = (
-            shared.clone(),
-            people.caseworker.session.clone(),
-            people.court,
-            rng.fork(),
-        );
+        let (from, to) = if number % 2 == 0 {
+            (&people.caseworker, people.court)
+        } else {
+            (&people.greffier, people.dept)
+        };
+        let (shared, session, rng) = (shared.clone(), from.session.clone(), rng.fork());
         actors.push(on_thread(&format!("sender-{number}"), move || {
-            actors::sender(shared, session, court, rng, sizes)
+            actors::sender(shared, session, to, rng, sizes)
         })?);
     }
-    let (shared_r, greffier) = (shared.clone(), people.greffier.session.clone());
-    actors.push(on_thread("recipient", move || {
-        actors::recipient(shared_r, greffier)
-    })?);
+    for (member, org) in [
+        (&people.greffier, people.court),
+        (&people.caseworker, people.dept),
+    ] {
+        let (shared, session) = (shared.clone(), member.session.clone());
+        actors.push(on_thread(&format!("recipient-{org}"), move || {
+            actors::recipient(shared, session, org)
+        })?);
+    }
     let (shared_a, admin) = (shared.clone(), people.court_admin.session.clone());
     actors.push(on_thread("rotator", move || {
         actors::rotator(shared_a, admin)
     })?);
     let mut checker = Checker {
-        recipient: people.greffier.session.clone(),
-        sender: people.caseworker.session.clone(),
+        members: vec![
+            (people.greffier.session.clone(), people.court),
+            (people.caseworker.session.clone(), people.dept),
+        ],
         admins: vec![
             (people.court_admin.session.clone(), people.court),
             (people.dept_admin.session.clone(), people.dept),

@@ -106,6 +106,9 @@ pub struct Counts {
     /// Exchanges the recipient opened, verified (envelope, sender, every hash) and
     /// decrypted to the bytes sent.
     pub exchanges_verified: u64,
+    /// Of those, the court's to the Département (the others: the Département's to the
+    /// court).
+    pub exchanges_verified_to_departement: u64,
     /// Inbox rows checked after restarts (each must be a completed, verified exchange).
     pub inbox_rows_checked: u64,
     /// Read receipts acknowledged with a 2xx.
@@ -186,7 +189,7 @@ impl fmt::Display for Report {
         writeln!(f)?;
         writeln!(f, "| counted | count |")?;
         writeln!(f, "|---|---:|")?;
-        let rows: [(&str, u64); 32] = [
+        let rows: [(&str, u64); 33] = [
             ("restarts after a kill", c.restarts),
             ("PostgreSQL restarts under load", c.postgres_restarts),
             ("PostgreSQL made read-only under load", c.read_only_rounds),
@@ -229,8 +232,12 @@ impl fmt::Display for Report {
                 c.parts_rechecked,
             ),
             (
-                "exchanges opened, verified and decrypted by the recipient",
+                "exchanges opened, verified and decrypted by their recipient",
                 c.exchanges_verified,
+            ),
+            (
+                "  of those, sent by the court to the Département",
+                c.exchanges_verified_to_departement,
             ),
             ("inbox rows checked after restarts", c.inbox_rows_checked),
             (

@@ -71,7 +71,12 @@ fn assert_held(report: &Report) {
         counts.sends_completed + counts.sends_resumed > 0,
         "{report}"
     );
-    assert!(counts.exchanges_verified > 0, "{report}");
+    // Both ways: the Département's exchanges to the court, the court's to it.
+    assert!(
+        counts.exchanges_verified > counts.exchanges_verified_to_departement,
+        "{report}"
+    );
+    assert!(counts.exchanges_verified_to_departement > 0, "{report}");
     assert!(counts.audit_verifications >= 2 * KILLS as u64, "{report}");
     assert_eq!(counts.maintenance_passes, KILLS as u64 + 1, "{report}");
     assert_eq!(counts.orphans_left, 0, "{report}");
