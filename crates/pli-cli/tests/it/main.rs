@@ -15,6 +15,8 @@
 //! * [`watch`]: `pli watch`, the folder hand-off: an outbox folder's files sent once, an
 //!   inbox folder filled and acknowledged once, a watcher killed midway and run again, a
 //!   watcher left running, and a second one of the same folder refused.
+//! * [`browser`]: `pli` and the web app in headless Chromium on either side of an
+//!   exchange, both ways: the sender verified, the bytes intact, the receipt seen.
 //!
 //! [`harness`] runs the commands and makes keys and data.
 
@@ -26,6 +28,7 @@
     reason = "tests fail loudly on the first unexpected value"
 )]
 
+mod browser;
 mod failures;
 mod harness;
 mod interop;
