@@ -74,7 +74,38 @@ impl Session {
                 },
             )
             .await?;
-        self.sync_log().await
+        self.confirm_logged(
+            &format!("the suspension of key generation {generation}"),
+            |log| {
+                log.org(org)
+                    .and_then(|view| view.keys.iter().find(|k| k.generation == generation))
+                    .is_some_and(|key| key.suspended_at.is_some())
+            },
+        )
+        .await
+    }
+
+    /// After the relay acknowledged a directory change this admin signed (a suspension, a
+    /// removal, a new key generation): verifies the log again and requires the change in
+    /// it. A relay that acknowledges such a change and leaves it out of the log would
+    /// otherwise go unnoticed: everyone would go on encrypting to the suspended key, the
+    /// removed member would keep their certificate (and be granted the next key), the new
+    /// generation would stay hidden. The relay publishes a checkpoint holding a change
+    /// before it answers, so the change must be there now.
+    async fn confirm_logged(
+        &self,
+        what: &str,
+        holds: impl FnOnce(&pli_log::Directory) -> bool,
+    ) -> Result<(), ClientError> {
+        self.sync_log().await?;
+        if self.directory_log().as_ref().is_some_and(holds) {
+            Ok(())
+        } else {
+            Err(ClientError::LogInconsistent(format!(
+                "the relay acknowledged {what}, but its log does not hold it: the relay may \
+                 be hiding it"
+            )))
+        }
     }
 
     /// A revocation of `subject` in `org`, signed by this admin (or by the root, which
@@ -450,13 +481,21 @@ impl Session {
             issuer: self.keys.signing.verifying_key().fingerprint(),
             expires_at: Some(now_ms().saturating_add(pli_crypto::cert::VALIDITY_MS)),
         };
+        let certificate = Signed::sign(&cert, &self.keys.signing)?;
+        let published = certificate.sha256();
         let request = PublishKey {
-            certificate: Signed::sign(&cert, &self.keys.signing)?.to_wire(),
+            certificate: certificate.to_wire(),
             grants,
         };
         self.client
             .submit(&ep::PublishKey { org }, &request)
             .await?;
+        self.confirm_logged(&format!("key generation {generation}"), |log| {
+            log.org(&org)
+                .and_then(|view| view.keys.last())
+                .is_some_and(|latest| latest.certificate == published)
+        })
+        .await?;
         Ok((generation, key))
     }
 
@@ -469,17 +508,17 @@ impl Session {
             .directory_log()
             .and_then(|log| log.current(user).cloned())
             .filter(|person| person.is_valid());
-        let revocation = match certified {
-            Some(person) => {
-                let key = VerifyingKey::from_bytes(&person.signing_key)?.fingerprint();
-                Some(self.revocation(
-                    org,
-                    Revoked::Person {
-                        user_id: *user,
-                        key,
-                    },
-                )?)
-            }
+        let revoked_key = certified
+            .map(|person| VerifyingKey::from_bytes(&person.signing_key).map(|k| k.fingerprint()))
+            .transpose()?;
+        let revocation = match &revoked_key {
+            Some(key) => Some(self.revocation(
+                org,
+                Revoked::Person {
+                    user_id: *user,
+                    key: *key,
+                },
+            )?),
             None => None,
         };
         let removed = self
@@ -492,7 +531,17 @@ impl Session {
                 &Revoke { revocation },
             )
             .await?;
-        self.sync_log().await?;
+        match &revoked_key {
+            Some(key) => {
+                self.confirm_logged("the revocation of the member's certificate", |log| {
+                    log.person(key)
+                        .is_some_and(|person| person.revoked_at.is_some())
+                })
+                .await?;
+            }
+            // Never certified: nothing of theirs is in the log.
+            None => self.sync_log().await?,
+        }
         Ok(removed)
     }
 

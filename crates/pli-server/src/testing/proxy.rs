@@ -60,6 +60,17 @@ struct Shared {
     rewrite_entries: Arc<Mutex<Option<Rewrite>>>,
     /// The next request to hold, and its gates.
     hold: Arc<Mutex<Option<Held>>>,
+    /// The next request to answer without forwarding it.
+    fake: Arc<Mutex<Option<Fake>>>,
+}
+
+/// A request to answer in the relay's place: its method and path, and the answer.
+#[derive(Clone)]
+struct Fake {
+    method: axum::http::Method,
+    path: String,
+    status: axum::http::StatusCode,
+    body: Vec<u8>,
 }
 
 /// A request to hold: its method and path, and the gates between the proxy and the test.
@@ -123,6 +134,7 @@ impl Bound {
             open: Arc::default(),
             answers: Arc::default(),
             canned: Arc::default(),
+            fake: Arc::default(),
             rewrite_entries: Arc::default(),
             drop_seen: Arc::default(),
             hold: Arc::default(),
@@ -223,6 +235,24 @@ impl Proxy {
         Hold(held)
     }
 
+    /// Answers the next `method` request to `path` (without its query) with `status` and
+    /// a JSON `body`, without forwarding it: a relay that acknowledges a change and does
+    /// not make it (nor log it).
+    pub fn fake_next(
+        &self,
+        method: axum::http::Method,
+        path: &str,
+        status: axum::http::StatusCode,
+        body: &[u8],
+    ) {
+        *lock(&self.shared.fake) = Some(Fake {
+            method,
+            path: path.to_owned(),
+            status,
+            body: body.to_vec(),
+        });
+    }
+
     /// Waits until no request has been open for a quarter of a second: what a cut client
     /// still had on its way (a part uploading in the background) has arrived.
     pub async fn settle(&self) {
@@ -277,6 +307,22 @@ async fn forward(State(shared): State<Shared>, request: Request) -> Response {
     if let Some(held) = held {
         held.arrived.notify_one();
         held.release.notified().await;
+    }
+    let fake = {
+        let mut fake = lock(&shared.fake);
+        match &*fake {
+            Some(f) if f.method == head.method && f.path == head.uri.path() => fake.take(),
+            _ => None,
+        }
+    };
+    if let Some(fake) = fake {
+        let mut answer = Response::new(Body::from(fake.body));
+        *answer.status_mut() = fake.status;
+        answer.headers_mut().insert(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/json"),
+        );
+        return answer;
     }
     let mut outgoing = shared
         .http

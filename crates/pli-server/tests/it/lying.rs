@@ -253,7 +253,14 @@ async fn a_checkpoint_short_of_the_witness_quorum_is_refused() {
     let stopped = w.app.server.witnesses.pop().unwrap();
     let addr = stopped.addr();
     stopped.stop().await.unwrap();
-    w.court_admin.session.rotate_org_key().await.unwrap();
+    // The admin's own client, verifying the log after its rotation, is the first to
+    // refuse the checkpoint (the relay made the rotation; its log cannot show it).
+    let admin = w.court_admin.session.rotate_org_key().await.unwrap_err();
+    assert_eq!(
+        admin.code(),
+        pli_api::ErrorCode::LogInconsistent,
+        "{admin:?}"
+    );
     let refused = log_in(&w.app.client, &w.caseworker).await.unwrap_err();
     assert_eq!(
         refused.code(),
@@ -305,13 +312,20 @@ async fn witnesses_refuse_a_forked_checkpoint_and_clients_refuse_it_uncosigned()
         .await
         .unwrap();
     let mut edge: serde_json::Value = serde_json::from_str(&frontier).unwrap();
-    edge["subtrees"][0][1][0] = 0xEE.into();
+    // Flipped, not set: a byte set to a fixed value was already that value once in 256
+    // runs, and the log was then not forked at all.
+    let byte = edge["subtrees"][0][1][0].as_u64().unwrap();
+    edge["subtrees"][0][1][0] = (byte ^ 0xFF).into();
     sqlx::query("UPDATE log_head SET frontier = $1 WHERE id = 1")
         .bind(edge.to_string())
         .execute(&mut db)
         .await
         .unwrap();
-    w.court_admin.session.rotate_org_key().await.unwrap();
+    let admin = w.court_admin.session.rotate_org_key().await.unwrap_err();
+    assert!(
+        admin.to_string().contains("0 witness cosignatures"),
+        "{admin}"
+    );
     let refused = log_in(&w.app.client, &w.caseworker).await.unwrap_err();
     assert_eq!(
         refused.code(),
@@ -662,4 +676,96 @@ async fn a_send_that_a_rotation_overtakes_starts_again_with_the_new_key() {
     w.greffier.session.refresh_keys().await.unwrap();
     let received = w.greffier.session.open(&id).await.unwrap();
     assert_eq!(received.exchange.envelope.recipient_generation, 2);
+}
+
+/// A relay that acknowledges an admin's signed change and leaves it out of the log — a
+/// new key generation, a key suspended, a member removed — is caught by the admin's own
+/// client, which verifies the log again after each acknowledged change and requires its
+/// statement in it: otherwise the rotation would stay hidden, everyone would go on
+/// encrypting to the suspended key, and the removed member would keep a valid
+/// certificate (and be granted the next key). The same changes go through once the relay
+/// is honest.
+#[tokio::test]
+async fn a_change_the_relay_acknowledges_but_leaves_out_of_the_log_is_refused() {
+    use axum::http::{Method, StatusCode};
+    let w = world(Backend::Sqlite).await;
+    let proxy = Proxy::start(&w.app.base).await.unwrap();
+    let court = w.court;
+    let mut admin = Session::login(
+        &Client::new(&proxy.base),
+        &w.court_admin.email,
+        PASSWORD,
+        w.court_admin.session.account_key(),
+        Some(&super::harness::totp_now(
+            w.court_admin.totp.as_ref().unwrap(),
+            1,
+        )),
+        None,
+    )
+    .await
+    .unwrap();
+    let refused = |error: ClientError, what: &str| {
+        assert_eq!(
+            error.code(),
+            pli_api::ErrorCode::LogInconsistent,
+            "{error:?}"
+        );
+        let said = error.to_string();
+        assert!(
+            said.contains(what) && said.contains("does not hold it"),
+            "{said}"
+        );
+    };
+
+    proxy.fake_next(
+        Method::POST,
+        &format!("/api/orgs/{court}/keys"),
+        StatusCode::NO_CONTENT,
+        b"",
+    );
+    refused(
+        admin.rotate_org_key().await.unwrap_err(),
+        "key generation 2",
+    );
+    assert_eq!(admin.rotate_org_key().await.unwrap(), 2);
+
+    proxy.fake_next(
+        Method::POST,
+        &format!("/api/orgs/{court}/keys/1/suspend"),
+        StatusCode::NO_CONTENT,
+        b"",
+    );
+    refused(
+        admin.suspend_key(&court, 1).await.unwrap_err(),
+        "the suspension of key generation 1",
+    );
+    admin.suspend_key(&court, 1).await.unwrap();
+
+    let greffier = w.greffier.session.me.user_id;
+    proxy.fake_next(
+        Method::DELETE,
+        &format!("/api/orgs/{court}/members/{greffier}"),
+        StatusCode::OK,
+        br#"{"sessions_ended":1,"grants_deleted":1,"rotation_recommended":true}"#,
+    );
+    refused(
+        admin.remove_member(&court, &greffier).await.unwrap_err(),
+        "the revocation of the member's certificate",
+    );
+    admin.remove_member(&court, &greffier).await.unwrap();
+    let log = admin.directory_log().unwrap();
+    assert!(log.current(&greffier).unwrap().revoked_at.is_some());
+    // Each faked answer reached no relay: the relay saw each change once.
+    let seen = proxy.seen();
+    for (method, path) in [
+        ("POST", format!("/api/orgs/{court}/keys")),
+        ("POST", format!("/api/orgs/{court}/keys/1/suspend")),
+        ("DELETE", format!("/api/orgs/{court}/members/{greffier}")),
+    ] {
+        let count = seen
+            .iter()
+            .filter(|s| s.method == method && s.path == path)
+            .count();
+        assert_eq!(count, 1, "{method} {path}");
+    }
 }
