@@ -691,19 +691,7 @@ async fn a_change_the_relay_acknowledges_but_leaves_out_of_the_log_is_refused() 
     let w = world(Backend::Sqlite).await;
     let proxy = Proxy::start(&w.app.base).await.unwrap();
     let court = w.court;
-    let mut admin = Session::login(
-        &Client::new(&proxy.base),
-        &w.court_admin.email,
-        PASSWORD,
-        w.court_admin.session.account_key(),
-        Some(&super::harness::totp_now(
-            w.court_admin.totp.as_ref().unwrap(),
-            1,
-        )),
-        None,
-    )
-    .await
-    .unwrap();
+    let mut admin = court_admin_through(&w, &proxy).await;
     let refused = |error: ClientError, what: &str| {
         assert_eq!(
             error.code(),
@@ -768,4 +756,77 @@ async fn a_change_the_relay_acknowledges_but_leaves_out_of_the_log_is_refused() 
             .count();
         assert_eq!(count, 1, "{method} {path}");
     }
+}
+
+/// The court's admin, logged in again through `proxy` (a code of the next TOTP step: the
+/// current one was spent setting the world up).
+async fn court_admin_through(w: &super::harness::World, proxy: &Proxy) -> Session {
+    Session::login(
+        &Client::new(&proxy.base),
+        &w.court_admin.email,
+        PASSWORD,
+        w.court_admin.session.account_key(),
+        Some(&super::harness::totp_now(
+            w.court_admin.totp.as_ref().unwrap(),
+            1,
+        )),
+        None,
+    )
+    .await
+    .unwrap()
+}
+
+/// A relay that keeps a removed member in the member list (and serves their certificate
+/// as before) when the admin rotates the key: the admin's client grants a new key only to
+/// members the log holds as current and unrevoked, so the rotation is refused and nothing
+/// is granted to the removed member; with the true list, it goes through.
+#[tokio::test]
+async fn a_rotation_is_never_granted_to_a_member_the_log_shows_removed() {
+    let w = world(Backend::Sqlite).await;
+    let proxy = Proxy::start(&w.app.base).await.unwrap();
+    let court = w.court;
+    let mut admin = court_admin_through(&w, &proxy).await;
+    // An honest rotation first: the proxy records the member list and the greffier's
+    // certificate as the relay served them.
+    assert_eq!(admin.rotate_org_key().await.unwrap(), 2);
+    let greffier = &w.greffier.session;
+    let members = format!("/api/orgs/{court}/members");
+    let certificate = format!(
+        "/api/directory/certificates/{}",
+        greffier.keys.signing.verifying_key().fingerprint().to_hex()
+    );
+    let recorded = |path: &str| proxy.last_answer(path).unwrap();
+    let (members_before, certificate_before) = (recorded(&members), recorded(&certificate));
+
+    admin
+        .remove_member(&court, &greffier.me.user_id)
+        .await
+        .unwrap();
+    proxy.serve_canned(&members, Some(members_before));
+    proxy.serve_canned(&certificate, Some(certificate_before));
+    let refused = admin.rotate_org_key().await.unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            ClientError::KeyNotLatest(pli_log::Mismatch::Revoked)
+        ),
+        "{refused:?}"
+    );
+    let latest = |admin: &Session| {
+        admin
+            .directory_log()
+            .unwrap()
+            .org(&court)
+            .unwrap()
+            .keys
+            .last()
+            .unwrap()
+            .generation
+    };
+    assert_eq!(latest(&admin), 2, "a generation was published");
+
+    proxy.serve_canned(&members, None);
+    proxy.serve_canned(&certificate, None);
+    assert_eq!(admin.rotate_org_key().await.unwrap(), 3);
+    assert_eq!(latest(&admin), 3);
 }
