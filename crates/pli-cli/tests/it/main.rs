@@ -18,6 +18,9 @@
 //! * [`browser`]: `pli` and the web app in headless Chromium on either side of an
 //!   exchange, both ways: the sender verified, the bytes intact, the receipt seen.
 //!
+//! * [`monitor`]: `pli monitor` run again and again, as from cron: new entries listed
+//!   once, status 3 on an entry no admin of the organisation signed.
+//!
 //! [`harness`] runs the commands and makes keys and data.
 
 #![allow(
@@ -33,6 +36,7 @@ mod failures;
 mod harness;
 mod interop;
 mod keygen;
+mod monitor;
 mod network;
 mod typage;
 mod usage;
