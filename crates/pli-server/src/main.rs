@@ -4,10 +4,22 @@
 //! `pli-server log-key` prints the signed-note verifier key of the relay's transparency
 //! log (what its witnesses are configured with: `pli witness serve --log-vkey …`) and
 //! exits; it creates the server key on first use, as a start would.
+//!
+//! Its global allocator is jemalloc (`ALLOCATOR`), for memory that stays bounded under
+//! load without any setting of the operator's.
 
 use anyhow::Context as _;
 use pli_server::app::Application;
 use pli_server::config::Config;
+
+/// jemalloc, not glibc's malloc: under the 200-person load run glibc kept what the relay
+/// freed (its 1 MiB part buffers and Argon2id's 19 MiB land in per-thread arenas once its
+/// dynamic mmap threshold has risen) and the relay grew to GiB; jemalloc hands freed
+/// pages back to the system after its decay time, and the same run stays near 100 MiB
+/// (docs/security.md, "The relay's memory"). Here, not in the library: the tests and the
+/// other binaries keep the system allocator.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
