@@ -27,7 +27,9 @@ use pli_e2e::{Backend, Browser, relay};
 
 const RUNS: usize = 3;
 
-/// Seconds from the click to the page leaving the login form.
+/// Seconds from the click on "Se connecter" to the inbox shown (its rows, or its empty
+/// state). On a fresh browser the first click only leads to the account-key field: the
+/// time until that field shows is added, the time spent typing the key is not.
 async fn timed_login(
     browser: &Browser,
     email: &str,
@@ -36,22 +38,41 @@ async fn timed_login(
     browser.goto("#/login").await?;
     browser.fill("#login-email", email).await?;
     browser.fill("#login-password", PASSWORD).await?;
+    let mut before_key = 0.0;
     if let Some(key) = account_key {
         // A fresh browser: the first submit asks for the account key.
+        let started = Instant::now();
         browser.click("form button[type=submit]").await?;
+        until(browser, "#login-account-key", started, email).await?;
+        before_key = started.elapsed().as_secs_f64();
         browser.fill("#login-account-key", key).await?;
     }
     let started = Instant::now();
     browser.click("form button[type=submit]").await?;
+    until(
+        browser,
+        "[data-testid=empty], [data-testid=exchange-row]",
+        started,
+        email,
+    )
+    .await?;
+    Ok(before_key + started.elapsed().as_secs_f64())
+}
+
+/// Waits until `selector` matches an element of the page (checked every 10 ms).
+async fn until(
+    browser: &Browser,
+    selector: &str,
+    started: Instant,
+    email: &str,
+) -> anyhow::Result<()> {
+    let script = format!("return document.querySelector('{selector}') !== null");
     loop {
-        let on_form = browser
-            .run("return document.querySelector('#login-email') !== null")
-            .await?;
-        if on_form == serde_json::Value::Bool(false) {
-            return Ok(started.elapsed().as_secs_f64());
+        if browser.run(&script).await? == serde_json::Value::Bool(true) {
+            return Ok(());
         }
         if started.elapsed() > Duration::from_secs(120) {
-            bail!("{email} did not get past the login form");
+            bail!("{email}: no {selector} after 120 s");
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
@@ -174,7 +195,7 @@ async fn main() -> anyhow::Result<()> {
     );
     println!(
         "  {:<44} {:>8.2}s {:>8.2}s  target ≤ 3 s  {}  ({:.2}× the small log)",
-        "fresh browser (whole log fetched, replayed)",
+        "fresh browser, submit to inbox (log replayed)",
         fresh_small,
         fresh_large,
         verdict(fresh_large <= 3.0),
@@ -182,7 +203,7 @@ async fn main() -> anyhow::Result<()> {
     );
     println!(
         "  {:<44} {:>8.2}s {:>8.2}s  target ≤ 1 s  {}  ({:.2}× the small log)",
-        "returning browser (log kept in IndexedDB)",
+        "returning browser, submit to inbox (log kept)",
         returning_small,
         returning_large,
         verdict(returning_large <= 1.0),
