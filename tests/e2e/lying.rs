@@ -2,8 +2,8 @@
 //! (`pli_server::testing::proxy`) in front of a relay whose public address is the
 //! proxy's, so that the browser talks to the lie. The browser refuses, in French, a key
 //! the directory's log does not hold as current, a log older than the one it remembers
-//! (kept sealed in IndexedDB between logins), and a witness policy the platform root did
-//! not sign.
+//! (kept sealed in IndexedDB between logins), a witness policy the platform root did not
+//! sign, and a member's removal the relay answered as done but left out of the log.
 
 use std::time::Duration;
 
@@ -177,5 +177,81 @@ async fn the_browser_refuses_a_witness_policy_the_root_did_not_sign() {
         )
         .await
         .unwrap();
+    browser.close().await.unwrap();
+}
+
+/// Issue 9: a relay that answers an admin's removal of a member as done and logs nothing
+/// (the member would stay certified, and be granted the next key): the admin's worker,
+/// which verifies the log again after the removal, refuses it, and the page says so in
+/// French, naming that the log lacks the change just confirmed.
+#[tokio::test]
+async fn the_browser_refuses_a_removal_the_relay_acknowledges_and_does_not_log() {
+    let bound = Proxy::bind().await.unwrap();
+    let web = pli_server::testing::web_dist().unwrap();
+    let public = bound.base.clone();
+    let server = pli_server::testing::spawn(Backend::Sqlite, move |config| {
+        config.web_dir = Some(web);
+        config.public_url = public;
+    })
+    .await
+    .unwrap();
+    let proxy = bound.forward_to(&server.base).unwrap();
+    let people = cast(&server.base, &server.setup_token).await.unwrap();
+    let admin = &people.court_admin;
+    let mut browser = Browser::open(&proxy.base, "lying-unlogged-removal")
+        .await
+        .unwrap();
+    // The next TOTP code: the cast used the current one.
+    let code = pli_e2e::cast::totp(admin.totp.as_ref().unwrap(), 1).unwrap();
+    browser
+        .log_in(
+            &admin.email,
+            PASSWORD,
+            Some(&admin.account_key()),
+            Some(&code),
+        )
+        .await
+        .unwrap();
+    browser.goto("#/admin").await.unwrap();
+    let greffier = &people.greffier;
+    let removal = format!(
+        "/api/orgs/{}/members/{}",
+        people.court, greffier.session.me.user_id
+    );
+    proxy.fake_next(
+        "DELETE",
+        &removal,
+        200,
+        br#"{"sessions_ended":1,"grants_deleted":1,"rotation_recommended":true}"#,
+    );
+    browser
+        .click(&format!("[data-testid=\"remove-{}\"]", greffier.email))
+        .await
+        .unwrap();
+    browser.find("[data-testid=remove-confirm]").await.unwrap();
+    browser.click("[data-testid=remove-confirm]").await.unwrap();
+    browser
+        .wait_for_text(
+            "ou il ne contient pas la modification que le serveur vient de confirmer",
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+    browser.record("lying-unlogged-removal").await.unwrap();
+    // The relay never heard of it, and the log still holds the greffier as certified.
+    assert!(
+        !proxy
+            .seen()
+            .iter()
+            .any(|s| s.method == "DELETE" && s.path == removal),
+        "the removal reached the relay"
+    );
+    greffier.session.sync_log().await.unwrap();
+    let log = greffier.session.directory_log().unwrap();
+    assert!(
+        log.current(&greffier.session.me.user_id)
+            .unwrap()
+            .is_valid()
+    );
     browser.close().await.unwrap();
 }

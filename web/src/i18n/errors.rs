@@ -183,8 +183,8 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "error.log_inconsistent",
-        "Attention\u{a0}: le journal public des clés présenté par le serveur n'est pas cohérent (il n'est pas attesté par les témoins, il diffère de celui que vous avez déjà vu, ou il a été raccourci). Le serveur pourrait montrer des clés différentes à des personnes différentes\u{a0}: n'envoyez rien et prévenez votre administrateur.",
-        "Warning: the public key log presented by the server is not consistent (the witnesses do not vouch for it, it differs from the one you have already seen, or it has been shortened). The server could be showing different keys to different people: send nothing and tell your administrator.",
+        "Attention\u{a0}: le journal public des clés présenté par le serveur n'est pas cohérent (il n'est pas attesté par les témoins, il diffère de celui que vous avez déjà vu, il a été raccourci, ou il ne contient pas la modification que le serveur vient de confirmer). Le serveur pourrait montrer des clés différentes à des personnes différentes\u{a0}: n'envoyez rien et prévenez votre administrateur.",
+        "Warning: the public key log presented by the server is not consistent (the witnesses do not vouch for it, it differs from the one you have already seen, it has been shortened, or it lacks the change the server has just confirmed). The server could be showing different keys to different people: send nothing and tell your administrator.",
     ),
     (
         "error.root_changed",

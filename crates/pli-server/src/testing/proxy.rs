@@ -235,16 +235,16 @@ impl Proxy {
         Hold(held)
     }
 
-    /// Answers the next `method` request to `path` (without its query) with `status` and
-    /// a JSON `body`, without forwarding it: a relay that acknowledges a change and does
-    /// not make it (nor log it).
-    pub fn fake_next(
-        &self,
-        method: axum::http::Method,
-        path: &str,
-        status: axum::http::StatusCode,
-        body: &[u8],
-    ) {
+    /// Answers the next `method` request (`"POST"`, `"DELETE"`…) to `path` (without its
+    /// query) with `status` and a JSON `body`, without forwarding it: a relay that
+    /// acknowledges a change and does not make it (nor log it).
+    pub fn fake_next(&self, method: &str, path: &str, status: u16, body: &[u8]) {
+        let (Ok(method), Ok(status)) = (
+            axum::http::Method::from_bytes(method.as_bytes()),
+            axum::http::StatusCode::from_u16(status),
+        ) else {
+            return;
+        };
         *lock(&self.shared.fake) = Some(Fake {
             method,
             path: path.to_owned(),

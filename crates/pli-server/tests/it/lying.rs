@@ -687,7 +687,6 @@ async fn a_send_that_a_rotation_overtakes_starts_again_with_the_new_key() {
 /// is honest.
 #[tokio::test]
 async fn a_change_the_relay_acknowledges_but_leaves_out_of_the_log_is_refused() {
-    use axum::http::{Method, StatusCode};
     let w = world(Backend::Sqlite).await;
     let proxy = Proxy::start(&w.app.base).await.unwrap();
     let court = w.court;
@@ -705,12 +704,7 @@ async fn a_change_the_relay_acknowledges_but_leaves_out_of_the_log_is_refused() 
         );
     };
 
-    proxy.fake_next(
-        Method::POST,
-        &format!("/api/orgs/{court}/keys"),
-        StatusCode::NO_CONTENT,
-        b"",
-    );
+    proxy.fake_next("POST", &format!("/api/orgs/{court}/keys"), 204, b"");
     refused(
         admin.rotate_org_key().await.unwrap_err(),
         "key generation 2",
@@ -718,9 +712,9 @@ async fn a_change_the_relay_acknowledges_but_leaves_out_of_the_log_is_refused() 
     assert_eq!(admin.rotate_org_key().await.unwrap(), 2);
 
     proxy.fake_next(
-        Method::POST,
+        "POST",
         &format!("/api/orgs/{court}/keys/1/suspend"),
-        StatusCode::NO_CONTENT,
+        204,
         b"",
     );
     refused(
@@ -731,9 +725,9 @@ async fn a_change_the_relay_acknowledges_but_leaves_out_of_the_log_is_refused() 
 
     let greffier = w.greffier.session.me.user_id;
     proxy.fake_next(
-        Method::DELETE,
+        "DELETE",
         &format!("/api/orgs/{court}/members/{greffier}"),
-        StatusCode::OK,
+        200,
         br#"{"sessions_ended":1,"grants_deleted":1,"rotation_recommended":true}"#,
     );
     refused(
