@@ -8,11 +8,12 @@
 use std::time::Duration;
 
 use pli_e2e::cast::{COURT, PASSWORD, cast};
-use pli_e2e::{Backend, Browser};
+use pli_e2e::{Backend, Browser, TestServer};
 use pli_server::testing::proxy::Proxy;
 
-#[tokio::test]
-async fn the_browser_refuses_an_older_key_and_a_log_older_than_it_remembers() {
+/// A relay serving the web app, whose public address is that of the proxy in front of
+/// it, and the proxy: the browser talks to the lie.
+async fn behind_proxy() -> (TestServer, Proxy) {
     let bound = Proxy::bind().await.unwrap();
     let web = pli_server::testing::web_dist().unwrap();
     let public = bound.base.clone();
@@ -23,6 +24,12 @@ async fn the_browser_refuses_an_older_key_and_a_log_older_than_it_remembers() {
     .await
     .unwrap();
     let proxy = bound.forward_to(&server.base).unwrap();
+    (server, proxy)
+}
+
+#[tokio::test]
+async fn the_browser_refuses_an_older_key_and_a_log_older_than_it_remembers() {
+    let (server, proxy) = behind_proxy().await;
     let mut people = cast(&server.base, &server.setup_token).await.unwrap();
 
     let mut browser = Browser::open(&proxy.base, "lying").await.unwrap();
@@ -114,16 +121,7 @@ async fn the_browser_refuses_a_witness_policy_the_root_did_not_sign() {
     use pli_crypto::sign::{Signed, SigningKey};
     use pli_crypto::statement::LogPolicy;
 
-    let bound = Proxy::bind().await.unwrap();
-    let web = pli_server::testing::web_dist().unwrap();
-    let public = bound.base.clone();
-    let server = pli_server::testing::spawn(Backend::Sqlite, move |config| {
-        config.web_dir = Some(web);
-        config.public_url = public;
-    })
-    .await
-    .unwrap();
-    let proxy = bound.forward_to(&server.base).unwrap();
+    let (server, proxy) = behind_proxy().await;
     let people = cast(&server.base, &server.setup_token).await.unwrap();
     let caseworker = &people.caseworker;
     let mut browser = Browser::open(&proxy.base, "lying-policy").await.unwrap();
@@ -186,16 +184,7 @@ async fn the_browser_refuses_a_witness_policy_the_root_did_not_sign() {
 /// French, naming that the log lacks the change just confirmed.
 #[tokio::test]
 async fn the_browser_refuses_a_removal_the_relay_acknowledges_and_does_not_log() {
-    let bound = Proxy::bind().await.unwrap();
-    let web = pli_server::testing::web_dist().unwrap();
-    let public = bound.base.clone();
-    let server = pli_server::testing::spawn(Backend::Sqlite, move |config| {
-        config.web_dir = Some(web);
-        config.public_url = public;
-    })
-    .await
-    .unwrap();
-    let proxy = bound.forward_to(&server.base).unwrap();
+    let (server, proxy) = behind_proxy().await;
     let people = cast(&server.base, &server.setup_token).await.unwrap();
     let admin = &people.court_admin;
     let mut browser = Browser::open(&proxy.base, "lying-unlogged-removal")

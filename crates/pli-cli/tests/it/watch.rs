@@ -27,6 +27,15 @@ fn events(output: &Output) -> Vec<Value> {
         .collect()
 }
 
+/// The one event `output` printed, which must be `event` about exchange `id`.
+fn only_event(output: &Output, event: &str, id: &str) -> Value {
+    let got = events(output);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0]["event"], event, "{got:?}");
+    assert_eq!(got[0]["exchange_id"], id, "{got:?}");
+    got.into_iter().next().unwrap()
+}
+
 /// `pli watch --outbox DIR` to the court, one pass, JSON lines.
 fn outbox_args(dir: &Path) -> [&str; 9] {
     [
@@ -142,14 +151,11 @@ async fn files_dropped_in_an_outbox_arrive_once_and_the_inbox_takes_each_in_once
     let inbox_args = ["watch", "--inbox", "--to", into, "--once", "--json"];
     let output = court.run(&inbox_args);
     assert!(output.status.success(), "{output:?}");
-    let got = events(&output);
-    assert_eq!(got.len(), 1, "{got:?}");
-    assert_eq!(got[0]["event"], "received");
-    assert_eq!(got[0]["exchange_id"], id.as_str());
-    assert_eq!(got[0]["subject"], "rapport.pdf");
-    assert_eq!(got[0]["category"], "rapport");
-    assert_eq!(got[0]["sender"]["organisation"], DEPT);
-    assert_eq!(got[0]["acknowledged"], true);
+    let event = only_event(&output, "received", &id);
+    assert_eq!(event["subject"], "rapport.pdf");
+    assert_eq!(event["category"], "rapport");
+    assert_eq!(event["sender"]["organisation"], DEPT);
+    assert_eq!(event["acknowledged"], true);
     assert!(fs::read(inbox.path().join(&id).join("rapport.pdf")).unwrap() == report);
     assert!(row(&ase.json(&["outbox"]), &id)["read_at"].is_u64());
     let output = court.run(&inbox_args);
@@ -221,10 +227,7 @@ async fn files_dropped_in_an_outbox_arrive_once_and_the_inbox_takes_each_in_once
     assert_eq!(row(&ase.json(&["outbox"]), &id2)["read_at"], Value::Null);
     let output = court.run(&inbox_args);
     assert!(output.status.success(), "{output:?}");
-    let got = events(&output);
-    assert_eq!(got.len(), 1, "{got:?}");
-    assert_eq!(got[0]["event"], "acknowledged");
-    assert_eq!(got[0]["exchange_id"], id2.as_str());
+    only_event(&output, "acknowledged", &id2);
     assert!(row(&ase.json(&["outbox"]), &id2)["read_at"].is_u64());
     assert_eq!(entries(&inbox.path().join(&id2)), ["rapport.pdf"]);
     let output = court.run(&inbox_args);
@@ -251,11 +254,8 @@ async fn files_dropped_in_an_outbox_arrive_once_and_the_inbox_takes_each_in_once
     flip_a_byte(&server, &bad, 1);
     let output = court.run(&inbox_args);
     assert_eq!(output.status.code(), Some(5), "{output:?}");
-    let got = events(&output);
-    assert_eq!(got.len(), 1, "{got:?}");
-    assert_eq!(got[0]["event"], "not_received");
-    assert_eq!(got[0]["exchange_id"], bad.as_str());
-    let error = got[0]["error"].as_str().unwrap();
+    let event = only_event(&output, "not_received", &bad);
+    let error = event["error"].as_str().unwrap();
     assert!(error.contains("cannot download and decrypt"), "{error}");
     let mut saved = vec![".pli-journal", id.as_str(), id2.as_str()];
     saved.sort_unstable();
@@ -349,11 +349,8 @@ async fn a_watcher_killed_midway_sends_the_file_once_when_run_again() {
 
     let output = ase.run(&args);
     assert!(output.status.success(), "{output:?}");
-    let got = events(&output);
-    assert_eq!(got.len(), 1, "{got:?}");
-    assert_eq!(got[0]["event"], "sent");
-    assert_eq!(got[0]["resumed"], true);
-    assert_eq!(got[0]["exchange_id"], exchange.to_string());
+    let event = only_event(&output, "sent", &exchange.to_string());
+    assert_eq!(event["resumed"], true);
     assert_eq!(entries(dir), [".pli-journal", "sent"]);
     assert!(fs::read(dir.join("sent/dossier.pdf")).unwrap() == big);
     assert!(plans_in(&journal).is_empty());
@@ -411,10 +408,7 @@ async fn a_watcher_killed_midway_sends_the_file_once_when_run_again() {
     assert_eq!(row(&ase.json(&["outbox"]), &id)["read_at"], Value::Null);
     let output = court.run(&inbox_args);
     assert!(output.status.success(), "{output:?}");
-    let got = events(&output);
-    assert_eq!(got.len(), 1, "{got:?}");
-    assert_eq!(got[0]["event"], "received");
-    assert_eq!(got[0]["exchange_id"], id.as_str());
+    only_event(&output, "received", &id);
     assert_eq!(entries(into), [".pli-journal", id.as_str()]);
     assert!(fs::read(into.join(&id).join("dossier.pdf")).unwrap() == big);
     assert!(row(&ase.json(&["outbox"]), &id)["read_at"].is_u64());

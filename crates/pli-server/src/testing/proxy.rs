@@ -287,6 +287,21 @@ impl Proxy {
     }
 }
 
+/// What `slot` holds, taken out, if it is meant for the request `head` (its method and
+/// its path, without the query, as `target` reads them); else nothing is taken.
+fn take_for<T>(
+    slot: &Mutex<Option<T>>,
+    head: &axum::http::request::Parts,
+    target: impl Fn(&T) -> (&axum::http::Method, &String),
+) -> Option<T> {
+    let mut slot = lock(slot);
+    let meant = slot.as_ref().is_some_and(|held| {
+        let (method, path) = target(held);
+        *method == head.method && path == head.uri.path()
+    });
+    if meant { slot.take() } else { None }
+}
+
 async fn forward(State(shared): State<Shared>, request: Request) -> Response {
     let _open = Open::new(&shared.open);
     let (head, body) = request.into_parts();
@@ -297,25 +312,11 @@ async fn forward(State(shared): State<Shared>, request: Request) -> Response {
         .uri
         .path_and_query()
         .map_or_else(|| head.uri.path().to_owned(), ToString::to_string);
-    let held = {
-        let mut hold = lock(&shared.hold);
-        match &*hold {
-            Some(held) if held.method == head.method && held.path == head.uri.path() => hold.take(),
-            _ => None,
-        }
-    };
-    if let Some(held) = held {
+    if let Some(held) = take_for(&shared.hold, &head, |h| (&h.method, &h.path)) {
         held.arrived.notify_one();
         held.release.notified().await;
     }
-    let fake = {
-        let mut fake = lock(&shared.fake);
-        match &*fake {
-            Some(f) if f.method == head.method && f.path == head.uri.path() => fake.take(),
-            _ => None,
-        }
-    };
-    if let Some(fake) = fake {
+    if let Some(fake) = take_for(&shared.fake, &head, |f| (&f.method, &f.path)) {
         let mut answer = Response::new(Body::from(fake.body));
         *answer.status_mut() = fake.status;
         answer.headers_mut().insert(
