@@ -3,7 +3,8 @@
 //! proxy's, so that the browser talks to the lie. The browser refuses, in French, a key
 //! the directory's log does not hold as current, a log older than the one it remembers
 //! (kept sealed in IndexedDB between logins), a witness policy the platform root did not
-//! sign, and a member's removal the relay answered as done but left out of the log.
+//! sign, and a member's removal the relay answered as done but left out of the log; and
+//! no part of a send leaves before the page stored the plan that covers it.
 
 use std::time::Duration;
 
@@ -242,5 +243,86 @@ async fn the_browser_refuses_a_removal_the_relay_acknowledges_and_does_not_log()
             .unwrap()
             .is_valid()
     );
+    browser.close().await.unwrap();
+}
+
+/// Wraps the page's `localStorage.setItem` so that storing a send's plan takes 1.5 s (a
+/// slow disk, a busy page) and is recorded as `[began, ended]` in `window.planWrites`.
+const SLOW_PLAN_WRITES: &str = "
+    window.planWrites = [];
+    const setItem = Storage.prototype.setItem;
+    Storage.prototype.setItem = function (key, value) {
+        if (key !== 'pli.pending-send') return setItem.call(this, key, value);
+        const began = Date.now();
+        while (Date.now() - began < 1500) {}
+        setItem.call(this, key, value);
+        window.planWrites.push([began, Date.now()]);
+    };
+    return true;";
+
+#[tokio::test]
+async fn no_part_leaves_the_browser_before_the_page_stored_the_plan_covering_it() {
+    // A relay that keeps the bytes of a first attempt learns P ⊕ P′ if a resume ever
+    // encrypts other content under the same key and nonce. A resume starts from the
+    // plan the page stored: every part must leave only once a plan recording its
+    // plaintext segments is stored, however slow the page is to store it.
+    let (server, proxy) = behind_proxy().await;
+    let people = cast(&server.base, &server.setup_token).await.unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let report = files.path().join("rapport.bin");
+    let bytes: Vec<u8> = (0..40u32 << 20).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&report, &bytes).unwrap();
+
+    let mut browser = Browser::open(&proxy.base, "lying-plan").await.unwrap();
+    let caseworker = &people.caseworker;
+    browser
+        .log_in(
+            &caseworker.email,
+            PASSWORD,
+            Some(&caseworker.account_key()),
+            None,
+        )
+        .await
+        .unwrap();
+    browser.goto("#/send").await.unwrap();
+    browser.run(SLOW_PLAN_WRITES).await.unwrap();
+    browser
+        .fill_send_form(&[&report], COURT, "Rapport", "Rapport de situation")
+        .await
+        .unwrap();
+    // The file's second part: its plaintext lies in the file's second 16 MiB segment,
+    // which the plan records only after the first part left.
+    let hold = proxy.hold_next_part(1, 1);
+    browser.click("[data-testid=send]").await.unwrap();
+    tokio::time::timeout(Duration::from_secs(120), hold.arrived())
+        .await
+        .expect("the second part never left");
+    let arrived = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as f64;
+    hold.release();
+    browser
+        .wait_for("[data-testid=sent]", Duration::from_secs(120))
+        .await
+        .unwrap();
+    browser.record("plan-stored-first").await.unwrap();
+
+    let writes: Vec<(f64, f64)> =
+        serde_json::from_value(browser.run("return window.planWrites;").await.unwrap()).unwrap();
+    let begun: Vec<_> = writes
+        .iter()
+        .filter(|(began, _)| *began <= arrived)
+        .collect();
+    // The plan before any part, then one recording each of the first two segments.
+    assert!(begun.len() >= 3, "{writes:?}, part arrived at {arrived}");
+    for (began, ended) in begun {
+        assert!(
+            *ended <= arrived,
+            "the part left at {arrived} while its plan was being stored ({began} → {ended})"
+        );
+    }
+    let sent = people.caseworker.session.outbox().await.unwrap();
+    assert_eq!(sent.exchanges.len(), 1);
     browser.close().await.unwrap();
 }

@@ -13,7 +13,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
 
-use crate::protocol::{Call, ProgressReport, Request, WorkerError};
+use crate::protocol::{Call, Phase, ProgressReport, Request, WorkerError};
 
 type OnProgress = Box<dyn Fn(ProgressReport)>;
 type OnChunk = Box<dyn FnMut(js_sys::ArrayBuffer)>;
@@ -23,7 +23,9 @@ type OnChunk = Box<dyn FnMut(js_sys::ArrayBuffer)>;
 pub struct With<'a> {
     /// Files to send or resume.
     pub files: &'a [web_sys::File],
-    /// Called with each progress report.
+    /// Called with each progress report. A report of phase `plan` hands over a send's
+    /// sealed plan: keep it before returning, the worker sends no part the plan
+    /// covers until this returns.
     pub on_progress: Option<OnProgress>,
     /// Called with each chunk of a download.
     pub on_chunk: Option<OnChunk>,
@@ -143,10 +145,15 @@ impl Bridge {
                 let report = data
                     .as_deref()
                     .and_then(|d| serde_json::from_str::<ProgressReport>(d).ok());
+                let plan = report.as_ref().is_some_and(|r| r.phase == Phase::Plan);
                 if let (Some(report), Some(pending)) = (report, self.pending.borrow().get(&id))
                     && let Some(on_progress) = &pending.on_progress
                 {
                     on_progress(report);
+                }
+                // The caller kept the plan (or had no use for it): the upload may go on.
+                if plan {
+                    let _ = self.post(id, "plan_stored", "null", &[]);
                 }
             }
             "chunk" => {

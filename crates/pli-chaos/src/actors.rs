@@ -265,6 +265,7 @@ pub(crate) async fn send(
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(sealed.to_vec());
         shared.part_write.notify_waiters();
+        pli_client::plan_kept()
     };
     let progress = |p: Progress| on_progress(shared, &acked, p);
     let options = SendOptions {
@@ -383,6 +384,7 @@ async fn resume(
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner) = plan.to_vec();
             shared.part_write.notify_waiters();
+            pli_client::plan_kept()
         };
         let progress = |p: Progress| on_progress(shared, acked, p);
         match session

@@ -281,8 +281,8 @@ impl PlanKeeper<'_> {
         profile::write_private(path, sealed)
     }
 
-    /// For pli-client's `on_plan`, which cannot fail: the upload goes on when it returns,
-    /// and must not go on if the plan covering it was not kept (a resume could otherwise
+    /// For pli-client's `on_plan`, which cannot fail: the upload goes on once the plan is
+    /// kept, and must not go on if the plan covering it was not kept (a resume could otherwise
     /// encrypt other content under the same keys), so the process ends there.
     fn keep_or_exit(&self, sealed: &[u8]) {
         if let Err(error) = self.keep(sealed).context("cannot keep the send's plan") {
@@ -379,7 +379,10 @@ pub(crate) async fn deliver(
         dir,
         path: RefCell::new(found.as_ref().map(|plan| plan.path.clone()).or(at)),
     };
-    let on_plan = |sealed: &[u8]| keeper.keep_or_exit(sealed);
+    let on_plan = |sealed: &[u8]| {
+        keeper.keep_or_exit(sealed);
+        pli_client::plan_kept()
+    };
     let meter = Meter::new();
     let progress = |p| meter.report(p);
     let (id, resumed): (ExchangeId, bool) = match &found {

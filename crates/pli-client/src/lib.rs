@@ -37,7 +37,7 @@ pub use http::Client;
 #[cfg(not(target_arch = "wasm32"))]
 pub use http::IDLE_CONNECTION;
 pub use session::{
-    Account, DirectoryEntry, FileInput, KnownLog, MonitorReport, PASSWORD_ONLY_UNTIL_MS,
-    PendingSend, Phase, PlannedFile, PolicyChange, PostQuantumProgress, Progress, Reader, Received,
-    SendOptions, Session, password_only_accepted,
+    Account, DirectoryEntry, FileInput, KnownLog, MonitorReport, OnPlan, PASSWORD_ONLY_UNTIL_MS,
+    PendingSend, Phase, PlanKept, PlannedFile, PolicyChange, PostQuantumProgress, Progress, Reader,
+    Received, SendOptions, Session, password_only_accepted, plan_kept,
 };

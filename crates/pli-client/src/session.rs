@@ -159,6 +159,19 @@ pub type Reader = Box<dyn AsyncRead + Unpin + Send>;
 #[cfg(target_arch = "wasm32")]
 pub type Reader = Box<dyn AsyncRead + Unpin>;
 
+/// Keeps a send's sealed plan (see [`Session::send_resumable`]). The send waits for the
+/// future it returns before anything the plan covers leaves: resolve it only once the
+/// plan is kept where a resume will find it (written to disk, stored by the page).
+pub type OnPlan<'a> = dyn Fn(&[u8]) -> PlanKept + 'a;
+
+/// What [`OnPlan`] returns: ready once the plan it was handed is kept.
+pub type PlanKept = futures_util::future::LocalBoxFuture<'static, ()>;
+
+/// The [`PlanKept`] of a keeper that kept the plan before returning.
+pub fn plan_kept() -> PlanKept {
+    Box::pin(std::future::ready(()))
+}
+
 /// One file to send: a name, a media type, its size, and where to read it.
 pub struct FileInput {
     /// The file's name (travels encrypted in the manifest).

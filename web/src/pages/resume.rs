@@ -40,14 +40,23 @@ fn storage() -> Option<web_sys::Storage> {
     web_sys::window().and_then(|w| w.local_storage().ok().flatten())
 }
 
-/// Keeps `plan`, the sealed plan of the send `user` just started.
+/// Keeps `plan`, the sealed plan of the send `user` just started, in place of the one
+/// kept before. Where it cannot be kept (storage full or refused), the older one is
+/// forgotten too: the send then cannot be resumed after a reload, but a resume never
+/// starts from a plan older than what was sent.
 pub(crate) fn remember(user: &str, plan: &str) {
     let kept = Kept {
         user: user.to_owned(),
         plan: plan.to_owned(),
     };
-    if let (Some(storage), Ok(json)) = (storage(), serde_json::to_string(&kept)) {
-        let _ = storage.set_item(KEY, &json);
+    let Some(storage) = storage() else {
+        return;
+    };
+    let stored = serde_json::to_string(&kept)
+        .ok()
+        .is_some_and(|json| storage.set_item(KEY, &json).is_ok());
+    if !stored {
+        let _ = storage.remove_item(KEY);
     }
 }
 

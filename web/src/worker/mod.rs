@@ -35,7 +35,7 @@ mod root;
 mod send;
 
 use download::{Window, acknowledge_bytes, stop_download};
-use send::{cancel, plan_bytes};
+use send::{cancel, plan_bytes, plan_stored};
 
 /// What the worker keeps between requests.
 struct State {
@@ -179,6 +179,7 @@ pub fn start() {
             "ack" => return acknowledge_bytes(id, &json),
             "stop_download" => return stop_download(id),
             "cancel" => return cancel(id),
+            "plan_stored" => return plan_stored(id),
             _ => {}
         }
         wasm_bindgen_futures::spawn_local(async move {

@@ -4,10 +4,12 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
 
 use futures_util::future::{AbortHandle, Abortable};
 use pli_api::{ErrorCode, ExchangeId};
-use pli_client::{DirectoryEntry, FileInput, Progress, SendOptions, Session};
+use pli_client::{DirectoryEntry, FileInput, PlanKept, Progress, SendOptions, Session};
 
 use super::io::BlobReader;
 use super::{answer, progress, progress_report, session};
@@ -18,6 +20,17 @@ use crate::protocol::{
 thread_local! {
     /// Sends in progress, by request id, so that a `cancel` request can abort them.
     static SENDS: RefCell<HashMap<u32, AbortHandle>> = RefCell::new(HashMap::new());
+    /// The plans of the sends in progress, handed to the page and stored by it.
+    static PLANS: RefCell<HashMap<u32, Handed>> = RefCell::new(HashMap::new());
+}
+
+/// How many plans a send handed to the page, how many the page said it stored, and the
+/// send waiting for the page.
+#[derive(Default)]
+struct Handed {
+    handed: u64,
+    stored: u64,
+    waker: Option<Waker>,
 }
 
 /// The organisations one can send to, each verified (or with the reason it cannot be).
@@ -70,7 +83,7 @@ pub(super) async fn send(
     let plan = std::cell::RefCell::new(None::<Vec<u8>>);
     let on_plan = |sealed: &[u8]| {
         *plan.borrow_mut() = Some(sealed.to_vec());
-        progress(id, plan_report(sealed));
+        hand_to_page(id, sealed)
     };
     let sending = session.send_resumable(&r.recipient, inputs, &options, &report, &on_plan);
     let result = cancellable(id, sending).await;
@@ -110,11 +123,58 @@ pub(super) async fn resume(
     let session = session()?;
     let report = move |p: Progress| progress(id, progress_report(&p));
     // The plan again, each time it records more of the files: the page keeps it.
-    let on_plan = |sealed: &[u8]| progress(id, plan_report(sealed));
+    let on_plan = |sealed: &[u8]| hand_to_page(id, sealed);
     let resuming = session.resume_send(&plan, file_inputs(files), &report, &on_plan);
     let result = cancellable(id, resuming).await;
     let exchange = finish_send(&session, result, Some(&plan)).await?;
     answer(&r, &exchange)
+}
+
+/// Hands the page the sealed plan of send `id`; ready once the page says it stored it
+/// (`plan_stored`), so that no part leaves before a reload would find the plan that
+/// covers it: a resume from an older plan could encrypt other content under the same
+/// key and nonce.
+fn hand_to_page(id: u32, sealed: &[u8]) -> PlanKept {
+    let want = PLANS.with(|plans| {
+        let mut plans = plans.borrow_mut();
+        let handed = plans.entry(id).or_default();
+        handed.handed += 1;
+        handed.handed
+    });
+    progress(id, plan_report(sealed));
+    Box::pin(PlanStored { id, want })
+}
+
+/// The page stored the latest plan it was handed for send `id`.
+pub(super) fn plan_stored(id: u32) {
+    PLANS.with(|plans| {
+        if let Some(handed) = plans.borrow_mut().get_mut(&id) {
+            handed.stored = handed.handed.min(handed.stored + 1);
+            if let Some(waker) = handed.waker.take() {
+                waker.wake();
+            }
+        }
+    });
+}
+
+/// Ready once the page stored the `want`-th plan of send `id` (or the send ended).
+struct PlanStored {
+    id: u32,
+    want: u64,
+}
+
+impl Future for PlanStored {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        PLANS.with(|plans| match plans.borrow_mut().get_mut(&self.id) {
+            Some(handed) if handed.stored < self.want => {
+                handed.waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+            _ => Poll::Ready(()),
+        })
+    }
 }
 
 /// Aborts the send or resume `id`, if it is running.
@@ -171,6 +231,7 @@ async fn cancellable<T>(
     SENDS.with(|s| s.borrow_mut().insert(id, abort));
     let result = Abortable::new(sending, registration).await;
     SENDS.with(|s| s.borrow_mut().remove(&id));
+    PLANS.with(|plans| plans.borrow_mut().remove(&id));
     result
 }
 

@@ -60,7 +60,7 @@ impl Session {
         options: &SendOptions,
         progress: &dyn Fn(Progress),
     ) -> Result<ExchangeId, ClientError> {
-        self.send_resumable(recipient, files, options, progress, &|_| {})
+        self.send_resumable(recipient, files, options, progress, &|_| super::plan_kept())
             .await
     }
 
@@ -69,8 +69,10 @@ impl Session {
     /// [`resume_send`](Self::resume_send) needs to finish the upload if this call never
     /// returns (a page reload), and again, updated, before each part whose plaintext it
     /// does not cover yet is sent (about every 16 MiB): keep the latest one, in place of
-    /// the earlier ones, until this call returns. The upload goes on when `on_plan`
-    /// returns: what it keeps must be kept by then. Only this person's keys open it.
+    /// the earlier ones, until this call returns. The upload goes on when the future
+    /// `on_plan` returns is ready: what it keeps must be kept by then (a plan older than
+    /// the parts sent would let a resume encrypt other content under the same key and
+    /// nonce). Only this person's keys open it.
     ///
     /// Takes `&self`: concurrent sends on one session all record the key generations
     /// they saw.
@@ -80,7 +82,7 @@ impl Session {
         files: Vec<FileInput>,
         options: &SendOptions,
         progress: &dyn Fn(Progress),
-        on_plan: &dyn Fn(&[u8]),
+        on_plan: &super::OnPlan<'_>,
     ) -> Result<ExchangeId, ClientError> {
         // A rotation of either organisation's key may land while the send starts: the
         // send then starts again with the new key (nothing was created, nothing read).
@@ -98,7 +100,7 @@ impl Session {
             plan.seeds.push(Base64(seed.to_bytes().to_vec()));
         }
         plan.preview = Base64(plan.preview()?.seal(&recipients)?);
-        on_plan(&self.seal_plan(&plan)?);
+        on_plan(&self.seal_plan(&plan)?).await;
         self.upload(&mut plan, files, &created.objects, progress, on_plan)
             .await
     }
@@ -224,7 +226,7 @@ impl Session {
         sealed: &[u8],
         files: Vec<FileInput>,
         progress: &dyn Fn(Progress),
-        on_plan: &dyn Fn(&[u8]),
+        on_plan: &super::OnPlan<'_>,
     ) -> Result<ExchangeId, ClientError> {
         let mut plan = self.open_plan(sealed)?;
         plan.resumable()?;

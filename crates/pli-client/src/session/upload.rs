@@ -32,7 +32,7 @@ impl Session {
         files: Vec<FileInput>,
         stored: &[ObjectProgress],
         progress: &dyn Fn(Progress),
-        on_plan: &dyn Fn(&[u8]),
+        on_plan: &super::OnPlan<'_>,
     ) -> Result<ExchangeId, ClientError> {
         let manifest_len = plan.manifest(&[])?.to_canonical()?.len() as u64;
         let mut counters = Counters {
@@ -281,7 +281,7 @@ impl Session {
         keeper: &mut Keeper<'_>,
         counters: &mut Counters<'_>,
     ) -> Result<(), ClientError> {
-        keeper.hand_out(self)?;
+        keeper.hand_out(self).await?;
         if let Some(previous) = upload.in_flight.take() {
             counters.uploaded(previous.finish().await?);
         }
@@ -318,17 +318,17 @@ impl Session {
 /// The plan of a send under way and the caller who keeps it.
 struct Keeper<'a> {
     plan: &'a mut Plan,
-    on_plan: &'a dyn Fn(&[u8]),
+    on_plan: &'a super::OnPlan<'a>,
     /// Segment hashes were recorded since the caller was last handed the plan.
     unsaved: bool,
 }
 
 impl Keeper<'_> {
-    /// Hands the caller the plan, sealed, if it recorded segments since the last time:
-    /// called before every part leaves.
-    fn hand_out(&mut self, session: &Session) -> Result<(), ClientError> {
+    /// Hands the caller the plan, sealed, if it recorded segments since the last time,
+    /// and waits until the caller kept it: called before every part leaves.
+    async fn hand_out(&mut self, session: &Session) -> Result<(), ClientError> {
         if self.unsaved {
-            (self.on_plan)(&session.seal_plan(self.plan)?);
+            (self.on_plan)(&session.seal_plan(self.plan)?).await;
             self.unsaved = false;
         }
         Ok(())

@@ -73,11 +73,14 @@ struct Fake {
     body: Vec<u8>,
 }
 
-/// A request to hold: its method and path, and the gates between the proxy and the test.
+/// A request to hold: its method and path (or the path's end), and the gates between
+/// the proxy and the test.
 #[derive(Clone)]
 struct Held {
     method: axum::http::Method,
     path: String,
+    /// `path` is the end of the path (any exchange's part), not all of it.
+    path_end: bool,
     arrived: Arc<tokio::sync::Notify>,
     release: Arc<tokio::sync::Notify>,
 }
@@ -225,9 +228,25 @@ impl Proxy {
     /// Holds the next `method` request to `path` (without its query) before it reaches
     /// the relay, until the returned [`Hold`] releases it.
     pub fn hold_next(&self, method: axum::http::Method, path: &str) -> Hold {
+        self.hold(method, path, false)
+    }
+
+    /// Holds the next upload of part `part` of object `idx` of any exchange before it
+    /// reaches the relay (its bytes have left the client), until the returned [`Hold`]
+    /// releases it.
+    pub fn hold_next_part(&self, idx: u32, part: u32) -> Hold {
+        self.hold(
+            axum::http::Method::PUT,
+            &format!("/objects/{idx}/parts/{part}"),
+            true,
+        )
+    }
+
+    fn hold(&self, method: axum::http::Method, path: &str, path_end: bool) -> Hold {
         let held = Held {
             method,
             path: path.to_owned(),
+            path_end,
             arrived: Arc::default(),
             release: Arc::default(),
         };
@@ -288,16 +307,23 @@ impl Proxy {
 }
 
 /// What `slot` holds, taken out, if it is meant for the request `head` (its method and
-/// its path, without the query, as `target` reads them); else nothing is taken.
+/// its path without the query, or the path's end, as `target` reads them); else nothing
+/// is taken.
 fn take_for<T>(
     slot: &Mutex<Option<T>>,
     head: &axum::http::request::Parts,
-    target: impl Fn(&T) -> (&axum::http::Method, &String),
+    target: impl Fn(&T) -> (&axum::http::Method, &String, bool),
 ) -> Option<T> {
     let mut slot = lock(slot);
     let meant = slot.as_ref().is_some_and(|held| {
-        let (method, path) = target(held);
-        *method == head.method && path == head.uri.path()
+        let (method, path, path_end) = target(held);
+        let requested = head.uri.path();
+        *method == head.method
+            && if path_end {
+                requested.ends_with(path.as_str())
+            } else {
+                path == requested
+            }
     });
     if meant { slot.take() } else { None }
 }
@@ -312,11 +338,11 @@ async fn forward(State(shared): State<Shared>, request: Request) -> Response {
         .uri
         .path_and_query()
         .map_or_else(|| head.uri.path().to_owned(), ToString::to_string);
-    if let Some(held) = take_for(&shared.hold, &head, |h| (&h.method, &h.path)) {
+    if let Some(held) = take_for(&shared.hold, &head, |h| (&h.method, &h.path, h.path_end)) {
         held.arrived.notify_one();
         held.release.notified().await;
     }
-    if let Some(fake) = take_for(&shared.fake, &head, |f| (&f.method, &f.path)) {
+    if let Some(fake) = take_for(&shared.fake, &head, |f| (&f.method, &f.path, false)) {
         let mut answer = Response::new(Body::from(fake.body));
         *answer.status_mut() = fake.status;
         answer.headers_mut().insert(

@@ -74,7 +74,10 @@ async fn interrupted_send(
             ],
             &options("Rapport de situation"),
             &|_| {},
-            &|sealed| *plan.lock().unwrap() = sealed.to_vec(),
+            &|sealed| {
+                *plan.lock().unwrap() = sealed.to_vec();
+                pli_client::plan_kept()
+            },
         )
         .await;
     assert!(failed.is_err());
@@ -177,7 +180,10 @@ async fn a_resume_with_other_content_is_refused_before_anything_is_encrypted_aga
                     file("rapport.pdf", other.clone()),
                 ],
                 &|_| {},
-                &|_| *handed.lock().unwrap() += 1,
+                &|_| {
+                    *handed.lock().unwrap() += 1;
+                    pli_client::plan_kept()
+                },
             )
             .await
             .unwrap_err();
@@ -205,7 +211,10 @@ async fn a_resume_with_other_content_is_refused_before_anything_is_encrypted_aga
                 file("annexe.pdf", annex.clone()),
             ],
             &|_| {},
-            &|sealed| handed.lock().unwrap().push(sealed.to_vec()),
+            &|sealed| {
+                handed.lock().unwrap().push(sealed.to_vec());
+                pli_client::plan_kept()
+            },
         )
         .await
         .unwrap();
@@ -242,7 +251,10 @@ async fn a_resume_with_other_content_only_where_nothing_was_sent_goes_through() 
                 file("rapport.pdf", other.clone()),
             ],
             &|_| {},
-            &|sealed| handed.lock().unwrap().push(sealed.to_vec()),
+            &|sealed| {
+                handed.lock().unwrap().push(sealed.to_vec());
+                pli_client::plan_kept()
+            },
         )
         .await
         .unwrap();

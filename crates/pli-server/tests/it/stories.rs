@@ -208,7 +208,10 @@ async fn a_send_cut_off_midway_is_resumed_from_its_sealed_plan() {
             vec![file("annexe.pdf", small.clone()), cut],
             &options("Rapport de situation"),
             &|_| {},
-            &|sealed| *plan.lock().unwrap() = sealed.to_vec(),
+            &|sealed| {
+                *plan.lock().unwrap() = sealed.to_vec();
+                pli_client::plan_kept()
+            },
         )
         .await;
     assert!(failed.is_err());
@@ -252,7 +255,7 @@ async fn a_send_cut_off_midway_is_resumed_from_its_sealed_plan() {
             &plan,
             vec![file("annexe.pdf", small.clone())],
             &|_| {},
-            &|_| {},
+            &|_| pli_client::plan_kept(),
         )
         .await
         .unwrap_err();
@@ -267,7 +270,7 @@ async fn a_send_cut_off_midway_is_resumed_from_its_sealed_plan() {
                 file("annexe.pdf", small.clone()),
             ],
             &|_| {},
-            &|_| {},
+            &|_| pli_client::plan_kept(),
         )
         .await
         .unwrap();
