@@ -179,12 +179,14 @@ async fn the_browser_refuses_a_witness_policy_the_root_did_not_sign() {
     browser.close().await.unwrap();
 }
 
-/// Issue 9: a relay that answers an admin's removal of a member as done and logs nothing
-/// (the member would stay certified, and be granted the next key): the admin's worker,
-/// which verifies the log again after the removal, refuses it, and the page says so in
-/// French, naming that the log lacks the change just confirmed.
+/// Issue 9: a relay that answers an admin's change as done and logs nothing — a member's
+/// removal (the member would stay certified, and be granted the next key), a key
+/// rotation (senders would go on encrypting to the old key), a key's suspension (the
+/// suspended key would stay in use): the admin's worker, which verifies the log again
+/// after each, refuses it, and the page says so in French, naming that the log lacks the
+/// change just confirmed. The same changes then go through once the relay is honest.
 #[tokio::test]
-async fn the_browser_refuses_a_removal_the_relay_acknowledges_and_does_not_log() {
+async fn the_browser_refuses_changes_the_relay_acknowledges_and_does_not_log() {
     let (server, proxy) = behind_proxy().await;
     let people = cast(&server.base, &server.setup_token).await.unwrap();
     let admin = &people.court_admin;
@@ -243,6 +245,68 @@ async fn the_browser_refuses_a_removal_the_relay_acknowledges_and_does_not_log()
             .unwrap()
             .is_valid()
     );
+
+    // A rotation, then a suspension, answered as done and never made.
+    let court = people.court;
+    let keys = format!("/api/orgs/{court}/keys");
+    let suspension = format!("/api/orgs/{court}/keys/1/suspend");
+    for (path, button, confirm, label) in [
+        (
+            &keys,
+            "rotate-key",
+            "rotate-confirm",
+            "lying-unlogged-rotation",
+        ),
+        (
+            &suspension,
+            "suspend-1",
+            "suspend-confirm",
+            "lying-unlogged-suspension",
+        ),
+    ] {
+        // A fresh page: the last refusal's message goes.
+        browser.goto("#/inbox").await.unwrap();
+        browser.goto("#/admin").await.unwrap();
+        proxy.fake_next("POST", path, 204, b"");
+        browser
+            .click(&format!("[data-testid={button}]"))
+            .await
+            .unwrap();
+        browser
+            .click(&format!("[data-testid={confirm}]"))
+            .await
+            .unwrap();
+        browser
+            .wait_for_text(
+                "ou il ne contient pas la modification que le serveur vient de confirmer",
+                Duration::from_secs(30),
+            )
+            .await
+            .unwrap();
+        browser.record(label).await.unwrap();
+        assert!(
+            !proxy
+                .seen()
+                .iter()
+                .any(|s| s.method == "POST" && s.path == *path),
+            "{path} reached the relay"
+        );
+    }
+    greffier.session.sync_log().await.unwrap();
+    let log = greffier.session.directory_log().unwrap();
+    let key = &log.org(&court).unwrap().keys;
+    assert!(key.len() == 1 && key[0].suspended_at.is_none(), "{key:?}");
+
+    // Honest again: the rotation goes through, and the page shows generation 2.
+    browser.goto("#/inbox").await.unwrap();
+    browser.goto("#/admin").await.unwrap();
+    browser.click("[data-testid=rotate-key]").await.unwrap();
+    browser.click("[data-testid=rotate-confirm]").await.unwrap();
+    let rotated = browser
+        .wait_for("[data-testid=rotated]", Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert!(rotated.text().await.unwrap().contains("génération 2"));
     browser.close().await.unwrap();
 }
 
@@ -324,5 +388,108 @@ async fn no_part_leaves_the_browser_before_the_page_stored_the_plan_covering_it(
     }
     let sent = people.caseworker.session.outbox().await.unwrap();
     assert_eq!(sent.exchanges.len(), 1);
+    browser.close().await.unwrap();
+}
+
+/// What the page says of a log the relay serves inconsistent.
+const INCONSISTENT_LOG: &str =
+    "le journal public des clés présenté par le serveur n'est pas cohérent";
+
+/// Logs in as `person` on a fresh page (typing their account key if this browser asks
+/// for it), and waits until the login page says the log is inconsistent.
+async fn log_in_refused(browser: &mut Browser, person: &pli_e2e::cast::Person, label: &str) {
+    // A new page and a new worker: nothing of the last attempt stays in memory.
+    browser.client.refresh().await.unwrap();
+    browser.goto("#/login").await.unwrap();
+    browser.fill("#login-email", &person.email).await.unwrap();
+    browser.fill("#login-password", PASSWORD).await.unwrap();
+    browser.click("form button[type=submit]").await.unwrap();
+    browser
+        .wait_for("#login-account-key, form .alert", Duration::from_secs(30))
+        .await
+        .unwrap();
+    // Asked for only on a device that does not keep it (found at once, or not at all).
+    let asked = browser
+        .client
+        .find(fantoccini::Locator::Css("#login-account-key"))
+        .await;
+    if asked.is_ok() {
+        browser
+            .fill("#login-account-key", &person.account_key())
+            .await
+            .unwrap();
+        browser.click("form button[type=submit]").await.unwrap();
+    }
+    browser
+        .wait_for_text(INCONSISTENT_LOG, Duration::from_secs(30))
+        .await
+        .unwrap();
+    browser.record(label).await.unwrap();
+    assert!(
+        browser.find("#login-email").await.is_ok(),
+        "{label}: logged in"
+    );
+}
+
+/// Issue 9 in Chromium: a relay that serves a forked log to one browser (split view), an
+/// older log to a browser whose stored checkpoint was cleared (the person's checkpoint,
+/// which the relay keeps signed with their account, is newer), or drops that recorded
+/// checkpoint from a browser that remembers the relay held it: each login is refused,
+/// in French, and an honest relay lets the person in again.
+#[tokio::test]
+async fn the_browser_refuses_a_forked_log_a_rolled_back_one_and_a_dropped_checkpoint() {
+    let (server, proxy) = behind_proxy().await;
+    let mut people = cast(&server.base, &server.setup_token).await.unwrap();
+    let caseworker = &people.caseworker;
+    let mut browser = Browser::open(&proxy.base, "lying-log").await.unwrap();
+    let honest = async |browser: &Browser| {
+        browser.client.refresh().await.unwrap();
+        browser
+            .log_in(
+                &caseworker.email,
+                PASSWORD,
+                Some(&caseworker.account_key()),
+                None,
+            )
+            .await
+            .unwrap();
+        browser.goto("#/inbox").await.unwrap();
+        browser.click("[data-testid=logout]").await.unwrap();
+        browser
+            .wait_for("#login-email", Duration::from_secs(30))
+            .await
+            .unwrap();
+    };
+    honest(&browser).await;
+    let before_rotation = proxy.last_answer("/api/log/state").unwrap();
+    // The court rotates its key; the caseworker logs in again and records the newer
+    // checkpoint with their account.
+    people.court_admin.session.rotate_org_key().await.unwrap();
+    honest(&browser).await;
+
+    // The browser's storage cleared (a new device), and the log as it was before the
+    // rotation: older than the checkpoint the person recorded.
+    browser.forget_site_data().await.unwrap();
+    proxy.serve_canned("/api/log/state", Some(before_rotation));
+    log_in_refused(&mut browser, caseworker, "lying-rolled-back-log").await;
+    proxy.serve_canned("/api/log/state", None);
+
+    // A forked log for this new device: two entries swapped, each still validly signed.
+    browser.forget_site_data().await.unwrap();
+    proxy.rewrite_log_entries(Some(|entries| {
+        if entries.len() > 3 {
+            entries.swap(2, 3);
+        }
+    }));
+    log_in_refused(&mut browser, caseworker, "lying-forked-log").await;
+    proxy.rewrite_log_entries(None);
+
+    // The browser remembers the log (and that the relay held the person's checkpoint);
+    // the relay drops that checkpoint.
+    honest(&browser).await;
+    proxy.drop_seen_checkpoint(true);
+    log_in_refused(&mut browser, caseworker, "lying-dropped-checkpoint").await;
+    proxy.drop_seen_checkpoint(false);
+    honest(&browser).await;
     browser.close().await.unwrap();
 }

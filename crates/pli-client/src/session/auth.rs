@@ -378,7 +378,15 @@ impl Session {
         };
         session.open_later_identities()?;
         session.refresh_keys().await?;
-        session.sync_log().await?;
+        if let Err(error) = session.sync_log().await {
+            // A log refused at unlock: the session the relay opened is never used. It is
+            // ended, so that a reloaded page asks for a login again instead of offering
+            // to unlock into it (and meet the same log).
+            if error.code() == pli_api::ErrorCode::LogInconsistent {
+                let _ = session.logout().await;
+            }
+            return Err(error);
+        }
         // Moving to a post-quantum key never stands in the way of a login: if asking
         // fails (the relay busy), the next login asks again. Nothing it asks for opens
         // anything before an admin certifies it, so the keys just read stand.

@@ -142,8 +142,18 @@ async fn a_forked_log_is_refused_at_login() {
         pli_api::ErrorCode::LogInconsistent,
         "{refused:?}"
     );
+    // The session the relay opened for that login is ended at once, never used.
+    let logouts = |proxy: &Proxy| {
+        proxy
+            .seen()
+            .iter()
+            .filter(|s| s.path == "/api/auth/logout" && s.status == 204)
+            .count()
+    };
+    assert_eq!(logouts(&proxy), 1);
     proxy.rewrite_log_entries(None);
     caseworker_through(&w, &proxy).await.unwrap();
+    assert_eq!(logouts(&proxy), 1);
 }
 
 /// A relay that serves an older checkpoint (recorded before a key rotation) to a session
