@@ -19,6 +19,7 @@ mod files;
 mod journeys;
 mod lockout;
 mod lying;
+mod lying_directory;
 mod mailbox;
 mod post_quantum;
 mod smoke;

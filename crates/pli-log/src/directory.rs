@@ -124,6 +124,10 @@ pub struct Refused {
     pub index: u64,
     /// Why (English, for logs and `pli monitor`).
     pub why: String,
+    /// The organisation it is about, if it names one (absent from a directory a device
+    /// kept from before this was kept).
+    #[serde(default)]
+    pub org_id: Option<OrgId>,
 }
 
 /// Why the directory will not let a key or a certificate be used.
@@ -213,6 +217,15 @@ impl Directory {
         &self.refused
     }
 
+    /// The entries about `org` that the replay refused: statements about it that
+    /// nobody entitled signed (a key published by a removed admin, say), which the relay
+    /// logged all the same.
+    pub fn refused_about<'a>(&'a self, org: &'a OrgId) -> impl Iterator<Item = &'a Refused> {
+        self.refused
+            .iter()
+            .filter(move |r| r.org_id.as_ref() == Some(org))
+    }
+
     /// SHA-256 of the policy in force, if the log holds one.
     pub fn policy(&self) -> Option<[u8; 32]> {
         self.policy
@@ -280,6 +293,7 @@ impl Directory {
                 self.refused.push(Refused {
                     index,
                     why: error.to_string(),
+                    org_id: None,
                 });
             }
         }
@@ -301,7 +315,11 @@ impl Directory {
             Entry::Policy(policy) => self.policy_signed(&root, policy, index),
         };
         if let Err(why) = outcome {
-            self.refused.push(Refused { index, why });
+            self.refused.push(Refused {
+                index,
+                why,
+                org_id: entry.org_id(),
+            });
         }
     }
 

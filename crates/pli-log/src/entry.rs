@@ -38,6 +38,24 @@ impl Entry {
         }
     }
 
+    /// The organisation the statement is about, if it is about one (read from the
+    /// signed bytes, not verified).
+    pub fn org_id(&self) -> Option<pli_api::OrgId> {
+        match self {
+            Self::Org(s) => OrgCertificate::from_canonical(s.data())
+                .ok()
+                .map(|c| c.org_id),
+            Self::Person(s) => UserCertificate::from_canonical(s.data())
+                .ok()
+                .map(|c| c.org_id),
+            Self::OrgKey(s) => OrgKeyCertificate::from_canonical(s.data())
+                .ok()
+                .map(|c| c.org_id),
+            Self::Revocation(s) => Revocation::from_canonical(s.data()).ok().map(|r| r.org_id),
+            Self::Policy(_) => None,
+        }
+    }
+
     /// The leaf: the signed bytes, then the 64-byte signature.
     pub fn to_leaf(&self) -> Vec<u8> {
         let (data, signature) = self.parts();

@@ -68,6 +68,11 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "Key the public log does not confirm as current — cannot send",
     ),
     (
+        "compose.recipient.refused_entries",
+        "Attention\u{a0}: le journal public contient, pour ce service, des modifications que personne d'habilité n'a signées (par exemple une clé publiée par un administrateur retiré). Elles ont été écartées\u{a0}: votre envoi est chiffré pour la génération vérifiée ci-dessus, jamais pour elles. Quelqu'un tente peut-être de se faire passer pour ce service\u{a0}: prévenez son administrateur et le vôtre.",
+        "Warning: the public log holds changes for this service that nobody entitled signed (a key published by a removed admin, for instance). They were set aside: what you send is encrypted for the generation verified above, never for them. Someone may be trying to pass for this service: tell its administrator and yours.",
+    ),
+    (
         "compose.recipient.expired",
         "Clé expirée — envoi impossible",
         "Key expired — cannot send",

@@ -179,6 +179,7 @@ mod tests {
             generation: verified.then_some(1),
             fingerprint: verified.then(|| "ab12".into()),
             problem: (!verified).then_some(ErrorCode::Verification),
+            refused_in_log: 0,
         }
     }
 

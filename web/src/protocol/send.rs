@@ -86,4 +86,6 @@ pub struct Recipient {
     /// Why it cannot be used, if it cannot (no key, suspended, or a key that does not
     /// verify).
     pub problem: Option<ErrorCode>,
+    /// How many of the log's entries about it were refused (signed by nobody entitled).
+    pub refused_in_log: usize,
 }

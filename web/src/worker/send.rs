@@ -38,24 +38,35 @@ pub(super) async fn recipients(r: Recipients) -> Result<String, WorkerError> {
     let directory = session()?.verified_directory().await?;
     let recipients: Vec<Recipient> = directory
         .into_iter()
-        .map(|DirectoryEntry { org, key }| match key {
-            Ok(key) => Recipient {
-                org_id: org.org_id,
-                name: key.org.name.clone(),
-                kind: org.kind,
-                generation: Some(key.key.generation),
-                fingerprint: Some(key.fingerprint().to_string()),
-                problem: None,
+        .map(
+            |DirectoryEntry {
+                 org,
+                 key,
+                 refused_in_log,
+             }| {
+                let refused_in_log = refused_in_log.len();
+                match key {
+                    Ok(key) => Recipient {
+                        org_id: org.org_id,
+                        name: key.org.name.clone(),
+                        kind: org.kind,
+                        generation: Some(key.key.generation),
+                        fingerprint: Some(key.fingerprint().to_string()),
+                        problem: None,
+                        refused_in_log,
+                    },
+                    Err(error) => Recipient {
+                        org_id: org.org_id,
+                        name: org.name,
+                        kind: org.kind,
+                        generation: None,
+                        fingerprint: None,
+                        problem: Some(error.code()),
+                        refused_in_log,
+                    },
+                }
             },
-            Err(error) => Recipient {
-                org_id: org.org_id,
-                name: org.name,
-                kind: org.kind,
-                generation: None,
-                fingerprint: None,
-                problem: Some(error.code()),
-            },
-        })
+        )
         .collect();
     answer(&r, &recipients)
 }

@@ -14,6 +14,10 @@ pub struct DirectoryEntry {
     pub org: DirectoryOrg,
     /// Its verified key, or why it cannot be used.
     pub key: Result<protocol::VerifiedOrgKey, ClientError>,
+    /// The indices of the log's entries about it that the log's replay refused: what
+    /// nobody entitled signed (a key published by a removed admin, say) and the relay
+    /// logged anyway. None is used; each is a warning that its keys are under attack.
+    pub refused_in_log: Vec<u64>,
 }
 
 impl Session {
@@ -56,7 +60,12 @@ impl Session {
             .into_iter()
             .map(|org| {
                 let key = self.verify_directory_entry(&org);
-                DirectoryEntry { org, key }
+                let refused_in_log = self.refused_in_log(&org.org_id);
+                DirectoryEntry {
+                    org,
+                    key,
+                    refused_in_log,
+                }
             })
             .collect())
     }

@@ -53,6 +53,16 @@ impl SharedLog {
             .clone()
     }
 
+    /// What `read` finds in the log known now, without copying it.
+    fn with<T>(&self, read: impl FnOnce(&KnownLog) -> T) -> Option<T> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .0
+            .as_ref()
+            .map(read)
+    }
+
     fn recorded(&self) -> Option<SeenCheckpoint> {
         self.0
             .lock()
@@ -382,14 +392,24 @@ impl Session {
     /// Checks a key the relay serves against the log: the organisation's latest
     /// generation, not suspended.
     pub(super) fn check_logged_key(&self, key: &pli_api::SignedObject) -> Result<(), ClientError> {
-        let known = self
-            .log
-            .get()
-            .ok_or_else(|| inconsistent("the key directory's log was not verified yet"))?;
         let signed = Signed::<OrgKeyCertificate>::from_wire(key)?;
-        known
-            .directory
-            .check_org_key(&signed, now_ms())
+        self.log
+            .with(|known| known.directory.check_org_key(&signed, now_ms()))
+            .ok_or_else(|| inconsistent("the key directory's log was not verified yet"))?
             .map_err(ClientError::KeyNotLatest)
+    }
+
+    /// The indices of the log's entries about `org` that its replay refused (none before
+    /// the log is verified).
+    pub(super) fn refused_in_log(&self, org: &OrgId) -> Vec<u64> {
+        self.log
+            .with(|known| {
+                known
+                    .directory
+                    .refused_about(org)
+                    .map(|r| r.index)
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 }

@@ -111,6 +111,13 @@ pub(super) fn field(
         let found = listed().into_iter().find(|r| r.org_id == chosen)?;
         let fingerprint = found.fingerprint.clone()?;
         let generation = found.generation.map(|g| g.to_string()).unwrap_or_default();
+        let refused = (found.refused_in_log > 0).then(|| {
+            view! {
+                <p class="alert warning" role="alert" data-testid="recipient-refused-entries">
+                    {move || t!("compose.recipient.refused_entries")}
+                </p>
+            }
+        });
         Some(view! {
             <div class="recipient-key" data-testid="recipient-key">
                 <p><span class="badge verified">"✓ " {move || t!("compose.recipient.verified")}</span></p>
@@ -121,6 +128,7 @@ pub(super) fn field(
                     <dd data-testid="recipient-generation">{generation}</dd>
                 </dl>
                 <p class="hint">{move || t!("fingerprint.help")}</p>
+                {refused}
             </div>
         })
     };
