@@ -89,6 +89,10 @@ async fn the_browser_sets_aside_a_key_published_by_a_removed_admin_and_warns() {
         "{:?}",
         warning.text().await
     );
+    browser
+        .run("document.querySelector('[data-testid=recipient-key]').scrollIntoView(); return 0;")
+        .await
+        .unwrap();
     browser.record("removed-admin-key-set-aside").await.unwrap();
 
     // Sent to the court's verified key: its greffier, who holds generation 1, opens it.

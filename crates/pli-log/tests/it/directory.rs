@@ -72,7 +72,12 @@ fn a_removed_admin_certifies_nothing_after_the_removal() {
     // Both refusals are about the organisation (its senders are warned); none about
     // another.
     assert_eq!(directory.refused_about(&org).count(), 2);
-    assert_eq!(directory.refused_about(&pli_api::OrgId::from_bytes([2; 16])).count(), 0);
+    assert_eq!(
+        directory
+            .refused_about(&pli_api::OrgId::from_bytes([2; 16]))
+            .count(),
+        0
+    );
 }
 
 #[test]

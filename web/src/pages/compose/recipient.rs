@@ -128,8 +128,8 @@ pub(super) fn field(
                     <dd data-testid="recipient-generation">{generation}</dd>
                 </dl>
                 <p class="hint">{move || t!("fingerprint.help")}</p>
-                {refused}
             </div>
+            {refused}
         })
     };
 
