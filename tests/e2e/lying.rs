@@ -184,9 +184,10 @@ async fn the_browser_refuses_a_witness_policy_the_root_did_not_sign() {
 /// rotation (senders would go on encrypting to the old key), a key's suspension (the
 /// suspended key would stay in use): the admin's worker, which verifies the log again
 /// after each, refuses it, and the page says so in French, naming that the log lacks the
-/// change just confirmed. The same changes then go through once the relay is honest.
+/// change just confirmed. The rotation then goes through once the relay is honest; and a
+/// relay that keeps a removed member in the next rotation's member list is refused too.
 #[tokio::test]
-async fn the_browser_refuses_changes_the_relay_acknowledges_and_does_not_log() {
+async fn the_admin_page_refuses_changes_left_out_of_the_log_and_a_removed_member_kept() {
     let (server, proxy) = behind_proxy().await;
     let people = cast(&server.base, &server.setup_token).await.unwrap();
     let admin = &people.court_admin;
@@ -307,6 +308,53 @@ async fn the_browser_refuses_changes_the_relay_acknowledges_and_does_not_log() {
         .await
         .unwrap();
     assert!(rotated.text().await.unwrap().contains("génération 2"));
+
+    // The greffier removed for real; at the next rotation the relay serves the member
+    // list and their certificate as they were before: the new key is given to nobody,
+    // and the page names the danger.
+    let members = format!("/api/orgs/{court}/members");
+    let certificate = format!(
+        "/api/directory/certificates/{}",
+        greffier
+            .session
+            .keys
+            .signing
+            .verifying_key()
+            .fingerprint()
+            .to_hex()
+    );
+    let recorded = |path: &str| proxy.last_answer(path).unwrap();
+    let (members_before, certificate_before) = (recorded(&members), recorded(&certificate));
+    browser.goto("#/inbox").await.unwrap();
+    browser.goto("#/admin").await.unwrap();
+    browser
+        .click(&format!("[data-testid=\"remove-{}\"]", greffier.email))
+        .await
+        .unwrap();
+    browser.click("[data-testid=remove-confirm]").await.unwrap();
+    browser
+        .wait_for("[data-testid=rotate-now]", Duration::from_secs(30))
+        .await
+        .unwrap();
+    proxy.serve_canned(&members, Some(members_before));
+    proxy.serve_canned(&certificate, Some(certificate_before));
+    browser.click("[data-testid=rotate-now]").await.unwrap();
+    browser.click("[data-testid=rotate-confirm]").await.unwrap();
+    browser
+        .wait_for_text(
+            "une personne dont le journal public des clés montre le certificat révoqué",
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+    browser.record("lying-removed-member-kept").await.unwrap();
+    people.caseworker.session.sync_log().await.unwrap();
+    let log = people.caseworker.session.directory_log().unwrap();
+    assert_eq!(
+        log.org(&court).unwrap().keys.len(),
+        2,
+        "a generation was published"
+    );
     browser.close().await.unwrap();
 }
 

@@ -137,6 +137,10 @@ vocabulary! {
         /// The key (or the person's certificate) has expired: its admin must publish a new
         /// generation (or certify the person again).
         KeyExpired = "key_expired",
+        /// The relay presents as valid a person whose certificate the log shows revoked
+        /// or replaced (a removed member kept in a member list): nothing was granted or
+        /// sent to them.
+        CertificateRevoked = "certificate_revoked",
         /// The transparency log the relay serves does not hold together: a checkpoint
         /// without the witnesses' cosignatures, entries that are not the ones it signs,
         /// a log shorter than one seen before (a fork or a rollback).

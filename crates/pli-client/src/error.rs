@@ -137,6 +137,7 @@ impl ClientError {
             }
             Self::KeyNotLatest(pli_log::Mismatch::NoKey) => ErrorCode::RecipientNoKey,
             Self::KeyNotLatest(pli_log::Mismatch::Expired) => ErrorCode::KeyExpired,
+            Self::KeyNotLatest(pli_log::Mismatch::Revoked) => ErrorCode::CertificateRevoked,
             Self::KeyNotLatest(_) => ErrorCode::KeyNotLatest,
             Self::LogInconsistent(_) => ErrorCode::LogInconsistent,
             Self::LogPolicyRefused(_) => ErrorCode::LogPolicyRefused,

@@ -167,6 +167,11 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "Warning: the server presents for this recipient a key that the public key log does not confirm as its current one (an old, suspended or never published key). An exchange encrypted with it could be read by someone else: nothing was sent. Tell your administrator.",
     ),
     (
+        "error.certificate_revoked",
+        "Attention\u{a0}: le serveur présente comme valide une personne dont le journal public des clés montre le certificat révoqué (un membre retiré, par exemple). Rien ne lui a été donné ni envoyé. Le serveur pourrait tenter de lui faire remettre une clé\u{a0}: prévenez votre administrateur.",
+        "Warning: the server presents as valid a person whose certificate the public key log shows revoked (a removed member, for instance). Nothing was given or sent to them. The server may be trying to have a key handed to them: tell your administrator.",
+    ),
+    (
         "error.key_expired",
         "Cette clé a expiré\u{a0}: l'administrateur du service doit en publier une nouvelle (ou certifier à nouveau la personne) avant tout nouvel envoi.",
         "This key has expired: the service's administrator must publish a new one (or certify the person again) before anything else can be sent.",

@@ -72,18 +72,24 @@ pub fn KeysPanel(
             let change = *change;
             async move {
                 let done = match change {
-                    KeyChange::Rotated(_) => {
-                        KeyChange::Rotated(gate.call(crate::protocol::Rotate).await?)
-                    }
-                    KeyChange::Suspended(generation) => {
-                        gate.call(crate::protocol::SuspendKey { org, generation })
-                            .await?;
-                        change
-                    }
+                    KeyChange::Rotated(_) => gate
+                        .call(crate::protocol::Rotate)
+                        .await
+                        .map(KeyChange::Rotated),
+                    KeyChange::Suspended(generation) => gate
+                        .call(crate::protocol::SuspendKey { org, generation })
+                        .await
+                        .map(|_| change),
                 };
-                version.update(|v| *v += 1);
-                focus_later("keys-outcome");
-                Ok(done)
+                if done.is_ok() {
+                    version.update(|v| *v += 1);
+                }
+                // Asked from the member list's advice at the top of the page too: the
+                // outcome, or the refusal just below it, is brought into view.
+                if !matches!(&done, Err(e) if e.code == ErrorCode::Cancelled) {
+                    focus_later("keys-outcome");
+                }
+                done
             }
         });
     let busy = change.pending();
