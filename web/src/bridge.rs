@@ -17,18 +17,22 @@ use crate::protocol::{Call, Phase, ProgressReport, Request, WorkerError};
 
 type OnProgress = Box<dyn Fn(ProgressReport)>;
 type OnChunk = Box<dyn FnMut(js_sys::ArrayBuffer)>;
+type KeepPlan = Box<dyn Fn(&str)>;
 
 /// What goes with a request besides its arguments.
 #[derive(Default)]
 pub struct With<'a> {
     /// Files to send or resume.
     pub files: &'a [web_sys::File],
-    /// Called with each progress report. A report of phase `plan` hands over a send's
-    /// sealed plan: keep it before returning, the worker sends no part the plan
-    /// covers until this returns.
+    /// Called with each progress report.
     pub on_progress: Option<OnProgress>,
     /// Called with each chunk of a download.
     pub on_chunk: Option<OnChunk>,
+    /// For a send or a resume: keeps each sealed plan the worker hands over (where a
+    /// reload finds it), owning all it needs, so that it keeps plans even after the page
+    /// that started the send is gone. The worker sends no part a plan covers until this
+    /// returned; a request without it never gets that answer, so its upload waits.
+    pub keep_plan: Option<KeepPlan>,
 }
 
 struct Pending {
@@ -36,6 +40,7 @@ struct Pending {
     reject: Function,
     on_progress: Option<OnProgress>,
     on_chunk: Option<OnChunk>,
+    keep_plan: Option<KeepPlan>,
 }
 
 struct Bridge {
@@ -145,14 +150,23 @@ impl Bridge {
                 let report = data
                     .as_deref()
                     .and_then(|d| serde_json::from_str::<ProgressReport>(d).ok());
-                let plan = report.as_ref().is_some_and(|r| r.phase == Phase::Plan);
-                if let (Some(report), Some(pending)) = (report, self.pending.borrow().get(&id))
-                    && let Some(on_progress) = &pending.on_progress
-                {
-                    on_progress(report);
+                let Some(report) = report else {
+                    return;
+                };
+                let mut kept = false;
+                if let Some(pending) = self.pending.borrow().get(&id) {
+                    if report.phase == Phase::Plan
+                        && let (Some(plan), Some(keep)) = (&report.plan, &pending.keep_plan)
+                    {
+                        keep(plan);
+                        kept = true;
+                    }
+                    if let Some(on_progress) = &pending.on_progress {
+                        on_progress(report);
+                    }
                 }
-                // The caller kept the plan (or had no use for it): the upload may go on.
-                if plan {
+                // The plan is kept: the upload may go on.
+                if kept {
                     let _ = self.post(id, "plan_stored", "null", &[]);
                 }
             }
@@ -214,6 +228,7 @@ impl std::fmt::Debug for With<'_> {
             .field("files", &self.files.len())
             .field("on_progress", &self.on_progress.is_some())
             .field("on_chunk", &self.on_chunk.is_some())
+            .field("keep_plan", &self.keep_plan.is_some())
             .finish()
     }
 }
@@ -277,6 +292,7 @@ pub fn start<C: Call>(request: C, with: With<'_>) -> Result<Running<C::Response>
             reject,
             on_progress: with.on_progress,
             on_chunk: with.on_chunk,
+            keep_plan: with.keep_plan,
         },
     );
     if let Err(error) = bridge.post(id, "request", &json, with.files) {

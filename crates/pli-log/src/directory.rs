@@ -124,10 +124,12 @@ pub struct Refused {
     pub index: u64,
     /// Why (English, for logs and `pli monitor`).
     pub why: String,
-    /// The organisation it is about, if it names one (absent from a directory a device
-    /// kept from before this was kept).
+    /// The organisation it names, when it was refused because nobody entitled signed
+    /// it (a key published by a removed admin, say): an attempt on that organisation's
+    /// keys. Absent for other refusals, and from a directory a device kept from before
+    /// this was kept.
     #[serde(default)]
-    pub org_id: Option<OrgId>,
+    pub aimed_at: Option<OrgId>,
 }
 
 /// Why the directory will not let a key or a certificate be used.
@@ -180,7 +182,39 @@ pub struct Directory {
     refused: Vec<Refused>,
 }
 
-type Rule = Result<(), String>;
+/// Why the replay refused an entry, and whether it was because nobody entitled signed it:
+/// its signer is not, or no longer, allowed to make that change, or its signature does
+/// not verify. That is what an attack on an organisation's keys looks like, unlike an
+/// entry that comes twice, too late or out of order (two admins rotating at once).
+struct Why {
+    text: String,
+    unentitled: bool,
+}
+
+impl From<String> for Why {
+    fn from(text: String) -> Self {
+        Self {
+            text,
+            unentitled: false,
+        }
+    }
+}
+
+impl From<&str> for Why {
+    fn from(text: &str) -> Self {
+        text.to_owned().into()
+    }
+}
+
+/// A refusal because nobody entitled signed the entry.
+fn unentitled(error: impl std::fmt::Display) -> Why {
+    Why {
+        text: error.to_string(),
+        unentitled: true,
+    }
+}
+
+type Rule = Result<(), Why>;
 
 impl Directory {
     /// An empty directory for the platform whose root is `root`.
@@ -217,13 +251,13 @@ impl Directory {
         &self.refused
     }
 
-    /// The entries about `org` that the replay refused: statements about it that
-    /// nobody entitled signed (a key published by a removed admin, say), which the relay
-    /// logged all the same.
+    /// The entries about `org` that the replay refused because nobody entitled signed
+    /// them (a key published by a removed admin, say), which the relay logged all the
+    /// same: attempts on its keys.
     pub fn refused_about<'a>(&'a self, org: &'a OrgId) -> impl Iterator<Item = &'a Refused> {
         self.refused
             .iter()
-            .filter(move |r| r.org_id.as_ref() == Some(org))
+            .filter(move |r| r.aimed_at.as_ref() == Some(org))
     }
 
     /// SHA-256 of the policy in force, if the log holds one.
@@ -293,7 +327,7 @@ impl Directory {
                 self.refused.push(Refused {
                     index,
                     why: error.to_string(),
-                    org_id: None,
+                    aimed_at: None,
                 });
             }
         }
@@ -317,8 +351,8 @@ impl Directory {
         if let Err(why) = outcome {
             self.refused.push(Refused {
                 index,
-                why,
-                org_id: entry.org_id(),
+                aimed_at: why.unentitled.then(|| entry.org_id()).flatten(),
+                why: why.text,
             });
         }
     }
@@ -396,25 +430,29 @@ impl Directory {
         issuer: &Fingerprint,
         org: &OrgId,
         signed_at: u64,
-    ) -> Result<VerifyingKey, String> {
+    ) -> Result<VerifyingKey, Why> {
         let admin = self
             .people
             .get(&issuer.to_hex())
-            .ok_or("its issuer is not in the log")?;
+            .ok_or_else(|| unentitled("its issuer is not in the log"))?;
         if admin.role != Role::OrgAdmin || admin.org_id != *org {
-            return Err("its issuer is not an admin of the organisation".into());
+            return Err(unentitled("its issuer is not an admin of the organisation"));
         }
         if !admin.is_valid() {
-            return Err("its issuer's certificate was revoked or replaced before it".into());
+            return Err(unentitled(
+                "its issuer's certificate was revoked or replaced before it",
+            ));
         }
         if admin.expired_at(signed_at) {
-            return Err("its issuer's certificate had expired when it was signed".into());
+            return Err(unentitled(
+                "its issuer's certificate had expired when it was signed",
+            ));
         }
-        VerifyingKey::from_bytes(&admin.signing_key).map_err(|e| e.to_string())
+        VerifyingKey::from_bytes(&admin.signing_key).map_err(unentitled)
     }
 
     fn org_certified(&mut self, root: &TrustRoot, cert: &Signed<OrgCertificate>) -> Rule {
-        let org = root.verify_org(cert).map_err(|e| e.to_string())?;
+        let org = root.verify_org(cert).map_err(unentitled)?;
         let view = self.orgs.entry(org.org_id).or_insert_with(|| OrgView {
             kind: org.kind,
             name: org.name.clone(),
@@ -435,9 +473,9 @@ impl Directory {
         let person = if unverified.role == Role::Member {
             let admin =
                 self.active_admin(&unverified.issuer, &unverified.org_id, unverified.issued_at)?;
-            cert.verify(&admin).map_err(|e| e.to_string())?
+            cert.verify(&admin).map_err(unentitled)?
         } else {
-            root.verify_admin(cert).map_err(|e| e.to_string())?
+            root.verify_admin(cert).map_err(unentitled)?
         };
         if !self.orgs.contains_key(&person.org_id) {
             return Err("its organisation is not in the log".into());
@@ -478,7 +516,7 @@ impl Directory {
             OrgKeyCertificate::from_canonical(cert.data()).map_err(|e| e.to_string())?;
         let admin =
             self.active_admin(&unverified.issuer, &unverified.org_id, unverified.issued_at)?;
-        let key = cert.verify(&admin).map_err(|e| e.to_string())?;
+        let key = cert.verify(&admin).map_err(unentitled)?;
         let org = self
             .orgs
             .get_mut(&key.org_id)
@@ -491,7 +529,8 @@ impl Directory {
             return Err(format!(
                 "generation {} published where {next} was next",
                 key.generation
-            ));
+            )
+            .into());
         }
         org.keys.push(KeyView {
             generation: key.generation,
@@ -507,11 +546,11 @@ impl Directory {
         let unverified = Revocation::from_canonical(signed.data()).map_err(|e| e.to_string())?;
         let by_root = unverified.issuer == root.fingerprint();
         let revocation = if by_root {
-            signed.verify(&root.0).map_err(|e| e.to_string())?
+            signed.verify(&root.0).map_err(unentitled)?
         } else {
             let admin =
                 self.active_admin(&unverified.issuer, &unverified.org_id, unverified.issued_at)?;
-            signed.verify(&admin).map_err(|e| e.to_string())?
+            signed.verify(&admin).map_err(unentitled)?
         };
         match revocation.subject {
             Revoked::Person { user_id, key } => {
@@ -521,7 +560,7 @@ impl Directory {
                     .filter(|p| p.user_id == user_id && p.org_id == revocation.org_id)
                     .ok_or("it revokes a certificate the log does not hold")?;
                 if person.role != Role::Member && !by_root {
-                    return Err("only the platform authority removes an admin".into());
+                    return Err(unentitled("only the platform authority removes an admin"));
                 }
                 if person.revoked_at.is_some() {
                     return Err("it revokes a certificate already revoked".into());
@@ -545,7 +584,7 @@ impl Directory {
     /// ([`LogPolicy::check_succession`]). From this entry on, checkpoints are judged by
     /// it.
     fn policy_signed(&mut self, root: &TrustRoot, signed: &Signed<LogPolicy>, index: u64) -> Rule {
-        let policy = signed.verify(&root.0).map_err(|e| e.to_string())?;
+        let policy = signed.verify(&root.0).map_err(unentitled)?;
         if let Some(previous) = &self.policy_view {
             let previous = LogPolicy {
                 origin: previous.origin.clone(),

@@ -168,8 +168,8 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "error.certificate_revoked",
-        "Attention\u{a0}: le serveur présente comme valide une personne dont le journal public des clés montre le certificat révoqué (un membre retiré, par exemple). Rien ne lui a été donné ni envoyé. Le serveur pourrait tenter de lui faire remettre une clé\u{a0}: prévenez votre administrateur.",
-        "Warning: the server presents as valid a person whose certificate the public key log shows revoked (a removed member, for instance). Nothing was given or sent to them. The server may be trying to have a key handed to them: tell your administrator.",
+        "Attention\u{a0}: le serveur présente comme valide une personne dont le journal public des clés montre le certificat révoqué ou remplacé (un membre retiré, par exemple). Rien ne lui a été donné ni envoyé. Le serveur pourrait tenter de lui faire remettre une clé\u{a0}: prévenez votre administrateur.",
+        "Warning: the server presents as valid a person whose certificate the public key log shows revoked or replaced (a removed member, for instance). Nothing was given or sent to them. The server may be trying to have a key handed to them: tell your administrator.",
     ),
     (
         "error.key_expired",

@@ -60,6 +60,11 @@ pub(crate) fn remember(user: &str, plan: &str) {
     }
 }
 
+/// What keeps the plans of a send or resume `user` starts ([`bridge::With::keep_plan`]).
+pub(crate) fn keeper(user: String) -> Box<dyn Fn(&str)> {
+    Box::new(move |plan| remember(&user, plan))
+}
+
 /// Forgets the kept plan: its send ended.
 pub(crate) fn forget() {
     if let Some(storage) = storage() {
@@ -150,6 +155,7 @@ pub fn ResumePanel() -> impl IntoView {
             return;
         };
         let files = picked.get_untracked();
+        let owner = user.get_value();
         failure.set(None);
         set_encrypt.set(None);
         set_upload.set(None);
@@ -159,12 +165,11 @@ pub fn ResumePanel() -> impl IntoView {
                 Box::new(move |report: ProgressReport| match report.phase {
                     Phase::Encrypt => set_encrypt.set(Some(report)),
                     Phase::Upload => set_upload.set(Some(report)),
-                    // The plan, recording more of the files before they are sent: it
-                    // replaces the one kept.
+                    // The plan, recording more of the files before they are sent
+                    // (kept in storage by `keeper`): it replaces the one in memory.
                     Phase::Plan => {
                         if let Some(plan) = report.plan {
-                            remember(&user.get_value(), &plan);
-                            kept_plan.set_value(Some(plan));
+                            kept_plan.try_set_value(Some(plan));
                         }
                     }
                     Phase::Download => {}
@@ -173,6 +178,7 @@ pub fn ResumePanel() -> impl IntoView {
                 files: &files,
                 on_progress: Some(on_progress),
                 on_chunk: None,
+                keep_plan: Some(keeper(owner)),
             };
             let result = match bridge::start(crate::protocol::Resume { plan }, with) {
                 Ok(running) => {

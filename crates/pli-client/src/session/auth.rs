@@ -359,7 +359,10 @@ impl Session {
             }
             (sealed, given) => sealed.or(given),
         };
-        let trust = pin_root(pinned, me.root_key.as_ref())?;
+        let trust = match pin_root(pinned, me.root_key.as_ref()) {
+            Ok(trust) => trust,
+            Err(error) => return Err(refused_relay(&client, error).await),
+        };
         let log = log::SharedLog::seeded(client.known_log());
         let mut session = Self {
             client,
@@ -379,13 +382,7 @@ impl Session {
         session.open_later_identities()?;
         session.refresh_keys().await?;
         if let Err(error) = session.sync_log().await {
-            // A log refused at unlock: the session the relay opened is never used. It is
-            // ended, so that a reloaded page asks for a login again instead of offering
-            // to unlock into it (and meet the same log).
-            if error.code() == pli_api::ErrorCode::LogInconsistent {
-                let _ = session.logout().await;
-            }
-            return Err(error);
+            return Err(refused_relay(&session.client, error).await);
         }
         // Moving to a post-quantum key never stands in the way of a login: if asking
         // fails (the relay busy), the next login asks again. Nothing it asks for opens
@@ -516,4 +513,20 @@ impl Session {
     pub async fn end_session(&self, id: &str) -> Result<(), ClientError> {
         self.client.act(&ep::EndSession { id: id.into() }).await
     }
+}
+
+/// `error`, after ending the relay's session if it says the relay lied (another root, a
+/// log that does not hold together, a witness policy the root did not sign): the session
+/// it opened is never used, and a reloaded page then asks for a login again instead of
+/// offering to unlock into it (and meeting the same lie). Any other error (the relay
+/// busy, the network) leaves the session alone.
+async fn refused_relay(client: &Client, error: ClientError) -> ClientError {
+    use pli_api::ErrorCode as E;
+    if matches!(
+        error.code(),
+        E::RootChanged | E::LogInconsistent | E::LogPolicyRefused | E::LogPolicyInvalid
+    ) {
+        let _ = client.act(&ep::Logout {}).await;
+    }
+    error
 }

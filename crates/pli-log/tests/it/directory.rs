@@ -69,8 +69,11 @@ fn a_removed_admin_certifies_nothing_after_the_removal() {
         directory.check_person(&before.cert, 0).is_ok(),
         "what the admin certified before the removal stays"
     );
-    // Both refusals are about the organisation (its senders are warned); none about
-    // another.
+    // Both refusals are attempts on the organisation's keys (its senders are warned);
+    // none on another. An entry refused for coming twice (the root's certificate of the
+    // admin) is no such attempt.
+    directory.apply(&admin.entry());
+    assert_eq!(directory.refused().len(), 3, "{:?}", directory.refused());
     assert_eq!(directory.refused_about(&org).count(), 2);
     assert_eq!(
         directory

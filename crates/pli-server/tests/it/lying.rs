@@ -457,10 +457,11 @@ async fn a_key_published_by_a_removed_admin_is_refused() {
     )
     .await;
 
+    // The relay still lists the removed admin as a member: their own client refuses.
     let refused = w.court_admin.session.rotate_org_key().await.unwrap_err();
     assert_eq!(
         refused.code(),
-        pli_api::ErrorCode::KeyNotLatest,
+        pli_api::ErrorCode::CertificateRevoked,
         "{refused:?}"
     );
 

@@ -573,6 +573,7 @@ async fn renewals_that_race_leave_one_current_certificate() {
                         pli_api::ErrorCode::WrongState
                             | pli_api::ErrorCode::BadCertificate
                             | pli_api::ErrorCode::KeyNotLatest
+                            | pli_api::ErrorCode::CertificateRevoked
                     ),
                     "{error:?}"
                 );

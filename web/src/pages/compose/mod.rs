@@ -165,16 +165,17 @@ pub fn Compose(reply: Option<String>) -> impl IntoView {
         }
         follow_progress();
         let blobs = form.blobs();
+        let owner = user.get_value();
         leptos::task::spawn_local(async move {
+            // The plans are kept in storage by `keeper`, whatever becomes of this page.
             let on_progress: Box<dyn Fn(ProgressReport)> = Box::new(move |report| {
-                if let Some(plan) = state.try_update(|s| s.progress(report, now())).flatten() {
-                    crate::pages::resume::remember(&user.get_value(), &plan);
-                }
+                state.try_update(|s| s.progress(report, now()));
             });
             let with = bridge::With {
                 files: &blobs,
                 on_progress: Some(on_progress),
                 on_chunk: None,
+                keep_plan: Some(crate::pages::resume::keeper(owner)),
             };
             let started = match begin {
                 Begin::Resume(plan) => bridge::start(Resume { plan }, with),
