@@ -544,3 +544,95 @@ async fn the_browser_refuses_a_forked_log_a_rolled_back_one_and_a_dropped_checkp
     honest(&browser).await;
     browser.close().await.unwrap();
 }
+
+/// Issue 9: a send under way in one tab cannot be resumed in another of the same browser
+/// (which finds its plan in the shared storage): a resume there with other files of the
+/// same names and sizes would seal chunks under keys and nonces whose ciphertext already
+/// left. The exchange's Web Lock refuses it, in French, and nothing leaves from the
+/// second tab; the first tab's send then completes.
+#[tokio::test]
+async fn a_send_under_way_in_one_tab_cannot_be_resumed_in_another() {
+    let (server, proxy) = behind_proxy().await;
+    let people = cast(&server.base, &server.setup_token).await.unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let report = files.path().join("rapport.bin");
+    let bytes: Vec<u8> = (0..40u32 << 20).map(|i| (i % 253) as u8).collect();
+    std::fs::write(&report, &bytes).unwrap();
+    let other = files.path().join("autre").join("rapport.bin");
+    std::fs::create_dir_all(other.parent().unwrap()).unwrap();
+    // The same first two segments (the plan the second tab reads records them), another
+    // third one: only a lock keeps the second tab from sealing it under the keys and
+    // nonces the first tab uses for it.
+    let mut changed = bytes.clone();
+    for byte in &mut changed[32 << 20..] {
+        *byte ^= 1;
+    }
+    std::fs::write(&other, &changed).unwrap();
+
+    let mut browser = Browser::open(&proxy.base, "two-tabs").await.unwrap();
+    let caseworker = &people.caseworker;
+    browser
+        .log_in(
+            &caseworker.email,
+            PASSWORD,
+            Some(&caseworker.account_key()),
+            None,
+        )
+        .await
+        .unwrap();
+    browser.goto("#/send").await.unwrap();
+    browser
+        .fill_send_form(&[&report], COURT, "Rapport", "Rapport de situation")
+        .await
+        .unwrap();
+    let hold = proxy.hold_next_part(1, 1);
+    browser.click("[data-testid=send]").await.unwrap();
+    tokio::time::timeout(Duration::from_secs(120), hold.arrived())
+        .await
+        .expect("the second part never left");
+    let first_tab = browser.client.window().await.unwrap();
+
+    // A second tab: it unlocks the keys, and its send page offers to resume the send.
+    let second_tab = browser.client.new_window(true).await.unwrap();
+    browser
+        .client
+        .switch_to_window(second_tab.handle)
+        .await
+        .unwrap();
+    browser.goto("#/send").await.unwrap();
+    browser.fill("#unlock-password", PASSWORD).await.unwrap();
+    browser.click("form button[type=submit]").await.unwrap();
+    browser.goto("#/inbox").await.unwrap();
+    browser.goto("#/send").await.unwrap();
+    browser.find("[data-testid=resume]").await.unwrap();
+    browser
+        .attach("[data-testid=resume-files]", &[&other])
+        .await
+        .unwrap();
+    browser.click("[data-testid=resume-send]").await.unwrap();
+    browser
+        .wait_for_text(
+            "Cet envoi est déjà en cours dans un autre onglet",
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+    browser.record("second-tab-refused").await.unwrap();
+
+    // Back to the first tab: its send goes on and completes; each part left once.
+    browser.client.close_window().await.unwrap();
+    browser.client.switch_to_window(first_tab).await.unwrap();
+    hold.release();
+    browser
+        .wait_for("[data-testid=sent]", Duration::from_secs(120))
+        .await
+        .unwrap();
+    let mut parts = proxy.part_uploads();
+    parts.sort();
+    let sent = parts.len();
+    parts.dedup_by_key(|(idx, part, _)| (*idx, *part));
+    assert_eq!(parts.len(), sent, "a part left twice");
+    let received = people.greffier.session.inbox().await.unwrap();
+    assert_eq!(received.exchanges.len(), 1);
+    browser.close().await.unwrap();
+}

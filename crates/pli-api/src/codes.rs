@@ -141,6 +141,9 @@ vocabulary! {
         /// or replaced (a removed member kept in a member list): nothing was granted or
         /// sent to them.
         CertificateRevoked = "certificate_revoked",
+        /// The send is under way in another tab or window of this browser: one send of
+        /// an exchange at a time.
+        SendUnderWay = "send_under_way",
         /// The transparency log the relay serves does not hold together: a checkpoint
         /// without the witnesses' cosignatures, entries that are not the ones it signs,
         /// a log shorter than one seen before (a fork or a rollback).

@@ -100,7 +100,44 @@ pub(crate) async fn abandon(session: &Session, path: &Path) -> Result<()> {
 }
 
 fn remove(path: &Path) -> Result<()> {
-    fs::remove_file(path).with_context(|| format!("cannot remove {}", path.display()))
+    fs::remove_file(path).with_context(|| format!("cannot remove {}", path.display()))?;
+    // Its lock goes with it (a process still holding it only meets a delivered send).
+    match fs::remove_file(lock_path(path)) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).with_context(|| format!("cannot remove {}", lock_path(path).display()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Where the lock of the send whose plan is at `plan` lives.
+fn lock_path(plan: &Path) -> PathBuf {
+    plan.with_extension("lock")
+}
+
+/// Takes the lock of the send whose plan is at `plan` (an advisory lock on a file
+/// beside it, freed when the process ends, even killed): one `pli` at a time sends an
+/// exchange. Another resuming it meanwhile, from a plan the first is still extending,
+/// could read a file changed since and seal other content under keys and nonces whose
+/// ciphertext already left.
+fn lock_send(plan: &Path) -> Result<fs::File> {
+    let path = lock_path(plan);
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(fs::TryLockError::WouldBlock) => bail!(
+            "this send is under way in another pli process (its plan {} is locked): let it finish",
+            plan.display()
+        ),
+        Err(fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("cannot lock {}", path.display()))
+        }
+    }
 }
 
 /// The media type a file's extension suggests (the recipient's software may use it).
@@ -261,23 +298,34 @@ fn matching_plan(
     Ok(None)
 }
 
-/// Keeps the latest sealed plan of a send, in place of the earlier one.
+/// Keeps the latest sealed plan of a send, in place of the earlier one, holding the
+/// send's lock from before the first one is written.
 struct PlanKeeper<'a> {
     session: &'a Session,
     dir: PathBuf,
     path: RefCell<Option<PathBuf>>,
+    lock: RefCell<Option<fs::File>>,
 }
 
 impl PlanKeeper<'_> {
+    /// Takes the send's lock, if its plan's place is known and the lock not yet held.
+    fn lock(&self) -> Result<()> {
+        if let Some(path) = self.path.borrow().as_ref()
+            && self.lock.borrow().is_none()
+        {
+            *self.lock.borrow_mut() = Some(lock_send(path)?);
+        }
+        Ok(())
+    }
+
     fn keep(&self, sealed: &[u8]) -> Result<()> {
-        let mut path = self.path.borrow_mut();
-        let path = match &mut *path {
-            Some(path) => path,
-            none => {
-                let pending = self.session.pending_send(sealed)?;
-                none.insert(self.dir.join(format!("{}.plan", pending.exchange_id)))
-            }
-        };
+        if self.path.borrow().is_none() {
+            let pending = self.session.pending_send(sealed)?;
+            *self.path.borrow_mut() = Some(self.dir.join(format!("{}.plan", pending.exchange_id)));
+        }
+        self.lock()?;
+        let path = self.path.borrow();
+        let path = path.as_ref().context("the plan has no place")?;
         profile::write_private(path, sealed)
     }
 
@@ -344,6 +392,11 @@ pub(crate) async fn deliver(
     restart: bool,
     keep: KeepPlan,
 ) -> Result<Sent> {
+    // The send found is locked before anything is done to it (resumed, abandoned).
+    let mut held = match &found {
+        Some(plan) => Some(lock_send(&plan.path)?),
+        None => None,
+    };
     if let Some(plan) = &found {
         match state_of(session, plan.exchange_id).await? {
             Some(ExchangeState::Uploading) => {}
@@ -363,11 +416,13 @@ pub(crate) async fn deliver(
             Some(_) | None => {
                 remove(&plan.path)?;
                 found = None;
+                held = None;
             }
         }
     }
     if restart && let Some(plan) = found.take() {
         abandon(session, &plan.path).await?;
+        held = None;
     }
     let (dir, at) = match keep {
         KeepPlan::In(dir) => (dir, None),
@@ -378,7 +433,10 @@ pub(crate) async fn deliver(
         session,
         dir,
         path: RefCell::new(found.as_ref().map(|plan| plan.path.clone()).or(at)),
+        lock: RefCell::new(held),
     };
+    // A plan kept at a given place is locked before anything is encrypted too.
+    keeper.lock()?;
     let on_plan = |sealed: &[u8]| {
         keeper.keep_or_exit(sealed);
         pli_client::plan_kept()

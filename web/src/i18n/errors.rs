@@ -167,6 +167,11 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "Warning: the server presents for this recipient a key that the public key log does not confirm as its current one (an old, suspended or never published key). An exchange encrypted with it could be read by someone else: nothing was sent. Tell your administrator.",
     ),
     (
+        "error.send_under_way",
+        "Cet envoi est déjà en cours dans un autre onglet ou une autre fenêtre\u{a0}: laissez-le finir là-bas (ou annulez-le là-bas) avant de le reprendre ici.",
+        "This send is already under way in another tab or window: let it finish there (or cancel it there) before resuming it here.",
+    ),
+    (
         "error.certificate_revoked",
         "Attention\u{a0}: le serveur présente comme valide une personne dont le journal public des clés montre le certificat révoqué ou remplacé (un membre retiré, par exemple). Rien ne lui a été donné ni envoyé. Le serveur pourrait tenter de lui faire remettre une clé\u{a0}: prévenez votre administrateur.",
         "Warning: the server presents as valid a person whose certificate the public key log shows revoked or replaced (a removed member, for instance). Nothing was given or sent to them. The server may be trying to have a key handed to them: tell your administrator.",

@@ -30,6 +30,7 @@ mod auth;
 mod download;
 mod io;
 mod keystore;
+mod lock;
 mod receive;
 mod root;
 mod send;

@@ -5,6 +5,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 use futures_util::future::{AbortHandle, Abortable};
@@ -12,6 +13,7 @@ use pli_api::{ErrorCode, ExchangeId};
 use pli_client::{DirectoryEntry, FileInput, PlanKept, Progress, SendOptions, Session};
 
 use super::io::BlobReader;
+use super::lock::{SendLock, lock_send};
 use super::{answer, progress, progress_report, session};
 use crate::protocol::{
     Phase, ProgressReport, ReadPlan, Recipient, Recipients, Resume, SendExchange, WorkerError,
@@ -92,9 +94,17 @@ pub(super) async fn send(
     // The sealed plan goes to the page, which keeps it to resume after a reload,
     // and stays here to erase the upload if the person cancels.
     let plan = std::cell::RefCell::new(None::<Vec<u8>>);
+    // The exchange's lock, taken before its first plan leaves for the page (where
+    // another tab could read it), held until this function returns.
+    let lock: Rc<RefCell<Option<SendLock>>> = Rc::default();
     let on_plan = |sealed: &[u8]| {
         *plan.borrow_mut() = Some(sealed.to_vec());
-        hand_to_page(id, sealed)
+        let first = lock.borrow().is_none();
+        let to_lock = first
+            .then(|| session.pending_send(sealed).ok())
+            .flatten()
+            .map(|pending| (pending.exchange_id, lock.clone()));
+        hand_to_page(id, sealed, to_lock)
     };
     let sending = session.send_resumable(&r.recipient, inputs, &options, &report, &on_plan);
     let result = cancellable(id, sending).await;
@@ -132,9 +142,17 @@ pub(super) async fn resume(
 ) -> Result<String, WorkerError> {
     let plan = plan_bytes(&r.plan)?;
     let session = session()?;
+    let exchange = session.pending_send(&plan)?.exchange_id;
+    // Held until this function returns: no other tab sends this exchange meanwhile.
+    let _lock = lock_send(&exchange).await.map_err(|_| {
+        WorkerError::new(
+            ErrorCode::SendUnderWay,
+            "this send is under way in another tab or window",
+        )
+    })?;
     let report = move |p: Progress| progress(id, progress_report(&p));
     // The plan again, each time it records more of the files: the page keeps it.
-    let on_plan = |sealed: &[u8]| hand_to_page(id, sealed);
+    let on_plan = |sealed: &[u8]| hand_to_page(id, sealed, None);
     let resuming = session.resume_send(&plan, file_inputs(files), &report, &on_plan);
     let result = cancellable(id, resuming).await;
     let exchange = finish_send(&session, result, Some(&plan)).await?;
@@ -144,16 +162,31 @@ pub(super) async fn resume(
 /// Hands the page the sealed plan of send `id`; ready once the page says it stored it
 /// (`plan_stored`), so that no part leaves before a reload would find the plan that
 /// covers it: a resume from an older plan could encrypt other content under the same
-/// key and nonce.
-fn hand_to_page(id: u32, sealed: &[u8]) -> PlanKept {
-    let want = PLANS.with(|plans| {
-        let mut plans = plans.borrow_mut();
-        let handed = plans.entry(id).or_default();
-        handed.handed += 1;
-        handed.handed
-    });
-    progress(id, plan_report(sealed));
-    Box::pin(PlanStored { id, want })
+/// key and nonce. With `lock`, first takes the exchange's lock into it: a lock another
+/// tab holds (which cannot be, the plan not having left yet) stops the send there, for
+/// good, before anything leaves.
+fn hand_to_page(
+    id: u32,
+    sealed: &[u8],
+    lock: Option<(ExchangeId, Rc<RefCell<Option<SendLock>>>)>,
+) -> PlanKept {
+    let sealed = sealed.to_vec();
+    Box::pin(async move {
+        if let Some((exchange, slot)) = lock {
+            match lock_send(&exchange).await {
+                Ok(held) => *slot.borrow_mut() = Some(held),
+                Err(_) => std::future::pending::<()>().await,
+            }
+        }
+        let want = PLANS.with(|plans| {
+            let mut plans = plans.borrow_mut();
+            let handed = plans.entry(id).or_default();
+            handed.handed += 1;
+            handed.handed
+        });
+        progress(id, plan_report(&sealed));
+        PlanStored { id, want }.await;
+    })
 }
 
 /// The page stored the latest plan it was handed for send `id`.

@@ -487,6 +487,13 @@ async fn a_send_killed_midway_resumes_when_run_again() {
 
     let plan = ase.plans().remove(0);
     let kept = fs::read(&plan).unwrap();
+    // Another pli sending it (its lock held): refused before anything is encrypted.
+    let other_pli = fs::File::create(plan.with_extension("lock")).unwrap();
+    other_pli.lock().unwrap();
+    let output = ase.run(&args[..args.len() - 1]);
+    assert_status("locked", &output, 1, "under way in another pli process");
+    assert_eq!(fs::read(&plan).unwrap(), kept, "the plan is untouched");
+    drop(other_pli);
     let resumed = ase.json(&args[..args.len() - 1]);
     assert_eq!(resumed["resumed"], true);
     assert_eq!(resumed["exchange_id"], exchange.to_string());
