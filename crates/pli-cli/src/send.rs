@@ -121,23 +121,12 @@ fn lock_path(plan: &Path) -> PathBuf {
 /// could read a file changed since and seal other content under keys and nonces whose
 /// ciphertext already left.
 fn lock_send(plan: &Path) -> Result<fs::File> {
-    let path = lock_path(plan);
-    let file = fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .with_context(|| format!("cannot open {}", path.display()))?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(fs::TryLockError::WouldBlock) => bail!(
+    pli_witness::state::lock_file(&lock_path(plan))?.with_context(|| {
+        format!(
             "this send is under way in another pli process (its plan {} is locked): let it finish",
             plan.display()
-        ),
-        Err(fs::TryLockError::Error(e)) => {
-            Err(e).with_context(|| format!("cannot lock {}", path.display()))
-        }
-    }
+        )
+    })
 }
 
 /// The media type a file's extension suggests (the recipient's software may use it).

@@ -48,19 +48,27 @@ pub fn path(dir: &Path, origin: &str) -> PathBuf {
 /// Locks the state folder for this process (an advisory lock on `dir/lock`, released
 /// when the file is closed).
 pub(crate) fn lock(dir: &Path) -> anyhow::Result<File> {
-    let path = dir.join(LOCK);
+    lock_file(&dir.join(LOCK))?.with_context(|| {
+        format!(
+            "another witness is using the state folder {}",
+            dir.display()
+        )
+    })
+}
+
+/// An advisory lock on the file at `path` (made if missing) for this process, released
+/// when the file is closed, the process killed included; `None` if another holds it.
+/// (`pli send` locks its plans with it too.)
+pub fn lock_file(path: &Path) -> anyhow::Result<Option<File>> {
     let file = OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
-        .open(&path)
+        .open(path)
         .with_context(|| format!("cannot open {}", path.display()))?;
     match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(fs::TryLockError::WouldBlock) => bail!(
-            "another witness is using the state folder {}",
-            dir.display()
-        ),
+        Ok(()) => Ok(Some(file)),
+        Err(fs::TryLockError::WouldBlock) => Ok(None),
         Err(fs::TryLockError::Error(e)) => {
             Err(e).with_context(|| format!("cannot lock {}", path.display()))
         }
