@@ -22,4 +22,5 @@ mod lying;
 mod lying_directory;
 mod mailbox;
 mod post_quantum;
+mod resume_safety;
 mod smoke;
