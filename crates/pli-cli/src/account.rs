@@ -142,11 +142,40 @@ pub(crate) fn with_session<T>(
     })
 }
 
+/// A relay's address as given on the command line: `https://`, or `http://` to this
+/// machine only (a relay on loopback, for tests and development). Over plain `http://`
+/// to anywhere else the session's token would cross the network in the clear.
+pub(crate) fn relay_url(raw: &str) -> Result<String, String> {
+    let url = raw.trim_end_matches('/');
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| format!("{raw} is not an address (https://pli.example.fr)"))?;
+    let authority = rest.split('/').next().unwrap_or_default();
+    let host = match authority.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => host,
+        _ => authority,
+    };
+    let loopback = host == "localhost"
+        || host == "[::1]"
+        || host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match scheme.to_ascii_lowercase().as_str() {
+        "https" if !host.is_empty() => Ok(url.to_owned()),
+        "http" if loopback => Ok(url.to_owned()),
+        "http" => Err(format!(
+            "{raw}: use https:// (http:// only to this machine: localhost, 127.0.0.1, [::1]), \
+             or the session's token would cross the network in the clear"
+        )),
+        _ => Err(format!("{raw} is not an https:// address")),
+    }
+}
+
 /// `pli login` arguments.
 #[derive(Debug, clap::Args)]
 pub(crate) struct LoginArgs {
-    /// The relay's address (https://pli.example.fr).
-    #[arg(long)]
+    /// The relay's address (https://pli.example.fr; http:// only to this machine).
+    #[arg(long, value_parser = relay_url)]
     url: String,
     /// The platform root's fingerprint, as the platform's administrator gave it (64
     /// hexadecimal digits, or the first 32 shown by the web app); without it, the root
@@ -242,7 +271,7 @@ pub(crate) fn login(args: LoginArgs) -> Result<()> {
         .transpose()
         .context("--root")?;
     let account = Person::from_env()?;
-    let url = args.url.trim_end_matches('/').to_owned();
+    let url = args.url;
     let client = Client::new(&url);
     let (profile, who) = runtime()?.block_on(async {
         // A root given is checked before logging in, and handed to the login: an account
@@ -310,4 +339,31 @@ pub(crate) fn whoami(args: WhoamiArgs) -> Result<()> {
     let url = profile::load(&profile::home()?)?.url;
     let who = with_session(async |session, _| Ok(whoami_of(session, &url)))?;
     print_whoami(&args.output, &who)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::relay_url;
+
+    #[test]
+    fn a_relay_is_reached_over_https_or_on_this_machine_only() {
+        for (given, kept) in [
+            ("https://pli.example.fr/", "https://pli.example.fr"),
+            ("https://pli.example.fr:8443", "https://pli.example.fr:8443"),
+            ("http://127.0.0.1:41234", "http://127.0.0.1:41234"),
+            ("http://localhost:8080/", "http://localhost:8080"),
+            ("http://[::1]:8080", "http://[::1]:8080"),
+        ] {
+            assert_eq!(relay_url(given).as_deref(), Ok(kept), "{given}");
+        }
+        for refused in [
+            "http://pli.example.fr",
+            "http://127.0.0.1.example.fr",
+            "http://localhost.example.fr:80",
+            "https://",
+            "file:///etc/passwd",
+        ] {
+            assert!(relay_url(refused).is_err(), "{refused}");
+        }
+    }
 }

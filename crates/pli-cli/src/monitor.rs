@@ -20,8 +20,8 @@ use crate::account::{Person, Unlock as _};
 /// `pli monitor` arguments.
 #[derive(Debug, clap::Args)]
 pub(crate) struct MonitorArgs {
-    /// The relay's address (https://pli.example.fr).
-    #[arg(long)]
+    /// The relay's address (https://pli.example.fr; http:// only to this machine).
+    #[arg(long, value_parser = crate::account::relay_url)]
     url: String,
     /// The organisation to watch (its id).
     #[arg(long)]

@@ -550,6 +550,27 @@ fn a_watch_without_a_mode_or_with_options_of_the_other_is_a_usage_error() {
     }
 }
 
+/// A relay's address must be https://, or http:// to this machine only: the session's
+/// token never crosses a network in the clear.
+#[test]
+fn a_relay_over_plain_http_elsewhere_than_this_machine_is_a_usage_error() {
+    for (url, said) in [
+        ("http://pli.example.fr", "use https://"),
+        ("http://10.0.0.7:8080", "use https://"),
+        ("ftp://pli.example.fr", "is not an https:// address"),
+        ("pli.example.fr", "is not an address"),
+    ] {
+        for command in ["login", "monitor"] {
+            let mut args = vec![command, "--url", url];
+            if command == "monitor" {
+                args.extend(["--org", "x", "--admin", "x", "--state", "x"]);
+            }
+            let output = run(pli().args(&args));
+            assert_failure_with(url, &output, said, 2);
+        }
+    }
+}
+
 /// The bytes written so far to the files without a name (`O_TMPFILE`, shown as
 /// `DIR/#<inode> (deleted)`) that process `pid` holds open in `dir`.
 fn unnamed_file_written(pid: u32, dir: &Path) -> u64 {

@@ -594,21 +594,28 @@ async fn sessions_end_on_logout_idle_and_absolute_timeouts() {
         .await
         .unwrap();
     let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
-    sqlx::query("UPDATE sessions SET last_seen_at = 1")
-        .execute(&pool)
-        .await
-        .unwrap();
-    assert_eq!(
-        platform
-            .session
-            .client()
-            .get::<serde_json::Value>("/api/me")
+    let me = |session: &Session| {
+        let client = session.client().clone();
+        async move {
+            client
+                .get::<serde_json::Value>("/api/me")
+                .await
+                .err()
+                .and_then(|e| e.status())
+        }
+    };
+    let set = async |column: &str, value: u64| {
+        sqlx::query(&format!("UPDATE sessions SET {column} = $1"))
+            .bind(i64::try_from(value).unwrap())
+            .execute(&pool)
             .await
-            .unwrap_err()
-            .status(),
-        Some(401),
-        "idle"
-    );
+            .unwrap();
+    };
+    // The defaults: 30 minutes idle, 12 hours in all.
+    set("last_seen_at", pli_server::now_ms() - 29 * 60_000).await;
+    assert_eq!(me(&platform.session).await, None, "29 minutes idle");
+    set("last_seen_at", pli_server::now_ms() - 31 * 60_000).await;
+    assert_eq!(me(&platform.session).await, Some(401), "31 minutes idle");
     let again = Session::login(
         &app.client,
         "admin@pli.test",
@@ -619,20 +626,63 @@ async fn sessions_end_on_logout_idle_and_absolute_timeouts() {
     )
     .await
     .unwrap();
-    sqlx::query("UPDATE sessions SET expires_at = 1")
+    let (lifetime,): (i64,) =
+        sqlx::query_as("SELECT expires_at - created_at FROM sessions ORDER BY created_at DESC")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(lifetime, 12 * 3_600_000, "twelve hours from the login");
+    set("expires_at", pli_server::now_ms() + 60_000).await;
+    assert_eq!(me(&again).await, None, "a minute before the end");
+    set("expires_at", pli_server::now_ms() - 1).await;
+    assert_eq!(me(&again).await, Some(401), "absolute");
+}
+
+/// A new password ends the person's other sessions (a thief's among them); the one that
+/// changed it goes on (`docs/asvs.md`, item 8).
+#[tokio::test]
+async fn a_password_change_ends_the_persons_other_sessions() {
+    let mut w = world(Backend::Sqlite).await;
+    let pool = sqlx::AnyPool::connect(&w.app.database_url).await.unwrap();
+    // A code if the greffier turned two-factor on (members may go without).
+    let secret = w.greffier.totp.clone();
+    let code = |step| secret.as_ref().map(|s| totp_now(s, step));
+    let elsewhere = Session::login(
+        &pli_client::Client::new(&w.app.base),
+        &w.greffier.email,
+        PASSWORD,
+        w.greffier.session.account_key(),
+        code(1).as_deref(),
+        None,
+    )
+    .await
+    .unwrap();
+    sqlx::query("UPDATE users SET totp_last_step = 0")
         .execute(&pool)
         .await
         .unwrap();
-    assert_eq!(
-        again
-            .client()
-            .get::<serde_json::Value>("/api/me")
-            .await
-            .unwrap_err()
-            .status(),
-        Some(401),
-        "absolute"
-    );
+    w.greffier
+        .session
+        .reauth(PASSWORD, code(0).as_deref())
+        .await
+        .unwrap();
+    w.greffier
+        .session
+        .change_password("Vingt-trois lanternes rouges sur le quai")
+        .await
+        .unwrap();
+    let status = |session: &Session| {
+        let client = session.client().clone();
+        async move {
+            client
+                .get::<serde_json::Value>("/api/me")
+                .await
+                .err()
+                .and_then(|e| e.status())
+        }
+    };
+    assert_eq!(status(&elsewhere).await, Some(401), "the other session");
+    assert_eq!(status(&w.greffier.session).await, None, "this one");
 }
 
 #[tokio::test]
@@ -693,6 +743,20 @@ async fn cookies_need_a_same_origin_proof_and_are_host_only_secure_httponly_stri
         assert!(set_cookie.contains(attribute), "{set_cookie}");
     }
     assert!(!set_cookie.contains("Domain"));
+    // The login's cookie (made by the same function the login route calls) has them
+    // too, and lives as long as the session.
+    let login_cookie = pli_server::auth::session_cookie("t", 43_200);
+    for attribute in [
+        "__Host-pli_session=t;",
+        "Path=/",
+        "Secure",
+        "HttpOnly",
+        "SameSite=Strict",
+        "Max-Age=43200",
+    ] {
+        assert!(login_cookie.contains(attribute), "{login_cookie}");
+    }
+    assert!(!login_cookie.contains("Domain"));
     assert_eq!(
         http.get(format!("{}/api/me", app.base))
             .header("cookie", &cookie)
