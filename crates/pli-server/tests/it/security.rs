@@ -1522,9 +1522,9 @@ async fn people_are_told_by_email_when_their_password_or_second_factor_changes()
     assert_eq!(all.len(), 3, "{all:#?}");
 }
 
-/// Key rotation, certifying a member, granting keys and changing one's password need a
-/// recent proof of the password (and code), for `docs/asvs.md` (item 9): a session alone
-/// changes nothing. (Inviting, removing, suspending a key, the retention and a first second
+/// Key rotation, certifying a member, granting keys, changing one's password, resetting
+/// a member and adding or removing a passkey need a recent proof of the password (and
+/// code), for `docs/asvs.md` (item 9): a session alone changes nothing. (Inviting, removing, suspending a key, the retention and a first second
 /// factor: `admins_need_totp_codes_are_single_use_and_sensitive_actions_need_reauthentication`;
 /// turning two-factor off: `sessions::a_member_turns_two_factor_off_and_on_again_and_an_admin_cannot`.)
 #[tokio::test]
@@ -1562,6 +1562,17 @@ async fn rotating_certifying_granting_and_changing_the_password_need_a_recent_pr
         w.greffier
             .session
             .change_password("Vingt-trois lanternes rouges sur le quai")
+            .await
+            .unwrap_err(),
+        w.court_admin
+            .session
+            .reset_member(&w.court, &w.greffier.session.me.user_id, false)
+            .await
+            .unwrap_err(),
+        w.greffier.session.passkey_begin().await.unwrap_err(),
+        w.greffier
+            .session
+            .remove_passkey("AAAAAAAAAAAAAAAAAAAAAA")
             .await
             .unwrap_err(),
     ];
