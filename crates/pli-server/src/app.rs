@@ -12,7 +12,7 @@ use tokio::sync::broadcast;
 use crate::auth::secrets::{self, ServerKey};
 use crate::blob::BlobStore;
 use crate::blob::local::LocalBlobs;
-use crate::config::{Config, Limits};
+use crate::config::Config;
 use crate::mail::Mailer;
 use crate::metrics::Metrics;
 use crate::now_ms;
@@ -262,93 +262,14 @@ impl Application {
         let store = self.state.store.clone();
         let checkpoints = tokio::spawn(async move { log.run(store).await });
         let router = crate::routes::router(self.state.clone());
-        let served = serve(self.listener, router, &self.state.config.limits, shutdown).await;
+        // Not `axum::serve`, which gives hyper no timer (see `pli_witness::server`);
+        // request bodies are paced by `pace::pace_bodies`.
+        let header_read = Duration::from_secs(self.state.config.limits.header_read_seconds.max(1));
+        let served = pli_witness::server::serve(self.listener, router, header_read, shutdown).await;
         maintenance.abort();
         checkpoints.abort();
         served
     }
-}
-
-/// Serves HTTP/1 on `listener` until `shutdown` resolves, then waits for the connections
-/// in progress to end.
-///
-/// Not `axum::serve`, which gives hyper no timer: a client could then keep a connection
-/// forever by sending a request head a byte at a time, or by idling between requests.
-/// Here hyper has a timer and `limits.header_read_seconds`, which bounds both: hyper
-/// starts that clock whenever it waits for a request head, on a new connection and after
-/// each answer on a keep-alive one, and closes the connection when it runs out. Request
-/// bodies are paced by `pace::pace_bodies`; a response being streamed (live events, a
-/// download) is not under this clock.
-async fn serve(
-    listener: TcpListener,
-    router: axum::Router,
-    limits: &Limits,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    use tower::ServiceExt as _;
-
-    let header_read = Duration::from_secs(limits.header_read_seconds.max(1));
-    // Each connection watches `stop` for the shutdown, and holds its receiver while it
-    // lives: the loop waits for every receiver to be dropped.
-    let (stop, watching) = tokio::sync::watch::channel(false);
-    let mut shutdown = std::pin::pin!(shutdown);
-    loop {
-        let (stream, peer) = tokio::select! {
-            () = &mut shutdown => break,
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(error) if is_connection_error(&error) => continue,
-                Err(error) => {
-                    // Out of file descriptors, say: wait rather than spin (as axum::serve).
-                    tracing::warn!(%error, "cannot accept a connection");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                    continue;
-                }
-            },
-        };
-        let service = hyper_util::service::TowerToHyperService::new(router.clone().map_request(
-            move |mut request: axum::http::Request<hyper::body::Incoming>| {
-                request
-                    .extensions_mut()
-                    .insert(axum::extract::ConnectInfo(peer));
-                request
-            },
-        ));
-        let mut http = hyper::server::conn::http1::Builder::new();
-        http.timer(hyper_util::rt::TokioTimer::new())
-            .header_read_timeout(header_read);
-        let mut stopping = watching.clone();
-        tokio::spawn(async move {
-            let connection = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-            let mut connection = std::pin::pin!(connection);
-            let ended = tokio::select! {
-                ended = connection.as_mut() => ended,
-                _ = stopping.changed() => {
-                    connection.as_mut().graceful_shutdown();
-                    connection.await
-                }
-            };
-            if let Err(error) = ended {
-                tracing::debug!(%error, "connection ended");
-            }
-            drop(stopping);
-        });
-    }
-    drop(listener);
-    drop(watching);
-    let _ = stop.send(true);
-    stop.closed().await;
-    Ok(())
-}
-
-/// An accept error about one connection only (the peer gave up): the next accept works.
-fn is_connection_error(error: &std::io::Error) -> bool {
-    matches!(
-        error.kind(),
-        std::io::ErrorKind::ConnectionRefused
-            | std::io::ErrorKind::ConnectionAborted
-            | std::io::ErrorKind::ConnectionReset
-    )
 }
 
 /// The S3-compatible blob store of the `[s3]` configuration section.

@@ -28,6 +28,7 @@ use zeroize::Zeroizing;
 
 pub mod http;
 pub mod key;
+pub mod server;
 pub mod state;
 
 /// What a witness is: its name and key, where it keeps its state, the logs it witnesses.
@@ -275,15 +276,16 @@ fn note_refusal(state: &LogState, request: &AddCheckpoint, refusal: &Refusal) {
     }
 }
 
+/// How long a client may take to send a request head, or stay idle between requests.
+pub const HEADER_READ: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Serves `witness` on `listener` until `shutdown` resolves; in-flight requests end first.
 pub async fn serve_until(
     listener: TcpListener,
     witness: Witness,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, witness.router())
-        .with_graceful_shutdown(shutdown)
-        .await
+    server::serve(listener, witness.router(), HEADER_READ, shutdown).await
 }
 
 /// Serves `witness` on `listener` for ever (or until the listener fails).

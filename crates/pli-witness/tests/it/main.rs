@@ -19,4 +19,5 @@
 mod add_checkpoint;
 mod harness;
 mod key;
+mod server;
 mod state;
