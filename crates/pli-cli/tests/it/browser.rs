@@ -3,7 +3,8 @@
 //! Chromium are received by `pli receive`, verified; either way the bytes saved are the
 //! bytes sent and the sender sees the signed read receipt.
 //!
-//! The relay (in this process, on SQLite, with [`crate::network`]'s cast) serves the
+//! The relay (in this process, on SQLite and on PostgreSQL, with [`crate::network`]'s
+//! cast) serves the
 //! built web app, and the browser is the browser tests' (`pli_e2e`'s `Browser`:
 //! chromedriver, screenshots into `target/e2e-screenshots/`, axe-core on every page
 //! recorded). Like those tests, these fail rather than skip without Chromium,
@@ -15,16 +16,16 @@ use std::time::Duration;
 
 use pli_chaos::cast::{COURT, Cast, DEPT, PASSWORD, Person};
 use pli_e2e::Browser;
-use pli_server::testing::TestServer;
+use pli_server::testing::{Backend, TestServer};
 use serde_json::Value;
 
 use crate::harness::{data, entries, temp_dir};
-use crate::network::{User, relay_with, row, write};
+use crate::network::{User, relay_on, row, write};
 
-/// A relay serving the built web app, and its cast.
-async fn relay() -> (TestServer, Cast) {
+/// A relay on `backend` serving the built web app, and its cast.
+async fn relay(backend: Backend) -> (TestServer, Cast) {
     let web = pli_server::testing::web_dist().unwrap();
-    Box::pin(relay_with(move |config| config.web_dir = Some(web))).await
+    Box::pin(relay_on(backend, move |config| config.web_dir = Some(web))).await
 }
 
 /// A fresh Chromium for test `name`, where `person` logged in (this browser's first
@@ -51,10 +52,19 @@ fn signing_fingerprint(person: &Person) -> pli_crypto::sign::Fingerprint {
 /// receipt the browser signed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn files_sent_with_pli_open_verified_in_chromium_and_pli_sees_the_receipt() {
-    let (server, cast) = Box::pin(relay()).await;
+    Box::pin(cli_to_browser(Backend::Sqlite, "cli-to-browser")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_sent_with_pli_open_verified_in_chromium_on_postgres() {
+    Box::pin(cli_to_browser(Backend::Postgres, "cli-to-browser-pg")).await;
+}
+
+async fn cli_to_browser(backend: Backend, name: &str) {
+    let (server, cast) = Box::pin(relay(backend)).await;
     let ase = User::of(&cast.caseworker);
     ase.ok(&["login", "--url", &server.base]);
-    let mut court = Box::pin(logged_in(&server, "cli-to-browser", &cast.greffier)).await;
+    let mut court = Box::pin(logged_in(&server, name, &cast.greffier)).await;
     court.goto("#/inbox").await.unwrap();
     court.find("[data-testid=empty]").await.unwrap();
 
@@ -143,10 +153,19 @@ async fn files_sent_with_pli_open_verified_in_chromium_and_pli_sees_the_receipt(
 /// read by the greffier.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_sent_from_chromium_is_received_verified_by_pli_and_the_receipt_shows() {
-    let (server, cast) = Box::pin(relay()).await;
+    Box::pin(browser_to_cli(Backend::Sqlite, "browser-to-cli")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_sent_from_chromium_is_received_verified_by_pli_on_postgres() {
+    Box::pin(browser_to_cli(Backend::Postgres, "browser-to-cli-pg")).await;
+}
+
+async fn browser_to_cli(backend: Backend, name: &str) {
+    let (server, cast) = Box::pin(relay(backend)).await;
     let court = User::of(&cast.greffier);
     court.ok(&["login", "--url", &server.base]);
-    let mut ase = Box::pin(logged_in(&server, "browser-to-cli", &cast.caseworker)).await;
+    let mut ase = Box::pin(logged_in(&server, name, &cast.caseworker)).await;
 
     let files = temp_dir();
     let name = "Évaluation Léa B.pdf";

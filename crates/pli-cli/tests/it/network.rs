@@ -38,7 +38,15 @@ pub(crate) async fn relay() -> (TestServer, Cast) {
 pub(crate) async fn relay_with(
     adjust: impl FnOnce(&mut pli_server::config::Config),
 ) -> (TestServer, Cast) {
-    let server = Box::pin(spawn(Backend::Sqlite, adjust)).await.unwrap();
+    Box::pin(relay_on(Backend::Sqlite, adjust)).await
+}
+
+/// [`relay_with`] on `backend`.
+pub(crate) async fn relay_on(
+    backend: Backend,
+    adjust: impl FnOnce(&mut pli_server::config::Config),
+) -> (TestServer, Cast) {
+    let server = Box::pin(spawn(backend, adjust)).await.unwrap();
     let cast = Box::pin(cast(&server.base, &server.setup_token))
         .await
         .unwrap();
