@@ -96,7 +96,8 @@ async fn no_part_leaves_the_browser_before_the_page_stored_the_plan_covering_it(
 /// (which finds its plan in the shared storage): a resume there with other files of the
 /// same names and sizes would seal chunks under keys and nonces whose ciphertext already
 /// left. The exchange's Web Lock refuses it, in French, and nothing leaves from the
-/// second tab; the first tab's send then completes.
+/// second tab; the first tab's send then completes, and the second tab, asked again,
+/// does not resume from the plan its page read before the first tab moved the send on.
 #[tokio::test]
 async fn a_send_under_way_in_one_tab_cannot_be_resumed_in_another() {
     let (server, proxy) = behind_proxy().await;
@@ -138,12 +139,13 @@ async fn a_send_under_way_in_one_tab_cannot_be_resumed_in_another() {
         .await
         .expect("the second part never left");
     let first_tab = browser.client.window().await.unwrap();
+    let first_again = first_tab.clone();
 
     // A second tab: it unlocks the keys, and its send page offers to resume the send.
-    let second_tab = browser.client.new_window(true).await.unwrap();
+    let second_tab = browser.client.new_window(true).await.unwrap().handle;
     browser
         .client
-        .switch_to_window(second_tab.handle)
+        .switch_to_window(second_tab.clone())
         .await
         .unwrap();
     browser.goto("#/send").await.unwrap();
@@ -166,14 +168,26 @@ async fn a_send_under_way_in_one_tab_cannot_be_resumed_in_another() {
         .unwrap();
     browser.record("second-tab-refused").await.unwrap();
 
-    // Back to the first tab: its send goes on and completes; each part left once.
-    browser.client.close_window().await.unwrap();
+    // Back to the first tab: its send goes on and completes.
     browser.client.switch_to_window(first_tab).await.unwrap();
     hold.release();
     browser
         .wait_for("[data-testid=sent]", Duration::from_secs(120))
         .await
         .unwrap();
+    // The second tab, asked again, no longer holds the latest state of the send (its
+    // page read the plan while the first tab was still extending it): it does not
+    // resume from there.
+    browser.client.switch_to_window(second_tab).await.unwrap();
+    browser.click("[data-testid=resume-send]").await.unwrap();
+    browser
+        .wait_for_text("Cet envoi a avancé ailleurs", Duration::from_secs(30))
+        .await
+        .unwrap();
+    browser.record("second-tab-stale-plan").await.unwrap();
+    browser.client.close_window().await.unwrap();
+    browser.client.switch_to_window(first_again).await.unwrap();
+    // Each part left once.
     let mut parts = proxy.part_uploads();
     parts.sort();
     let sent = parts.len();

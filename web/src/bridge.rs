@@ -17,7 +17,15 @@ use crate::protocol::{Call, Phase, ProgressReport, Request, WorkerError};
 
 type OnProgress = Box<dyn Fn(ProgressReport)>;
 type OnChunk = Box<dyn FnMut(js_sys::ArrayBuffer)>;
-type KeepPlan = Box<dyn Fn(&str)>;
+
+/// Where a send's sealed plans are kept for a reload (the page's storage), owning all it
+/// needs, so that it keeps plans even after the page that started the send is gone.
+pub trait PlanStore {
+    /// Keeps `plan` in place of the one kept before.
+    fn keep(&self, plan: &str);
+    /// The plan kept now, if any.
+    fn current(&self) -> Option<String>;
+}
 
 /// What goes with a request besides its arguments.
 #[derive(Default)]
@@ -28,11 +36,11 @@ pub struct With<'a> {
     pub on_progress: Option<OnProgress>,
     /// Called with each chunk of a download.
     pub on_chunk: Option<OnChunk>,
-    /// For a send or a resume: keeps each sealed plan the worker hands over (where a
-    /// reload finds it), owning all it needs, so that it keeps plans even after the page
-    /// that started the send is gone. The worker sends no part a plan covers until this
-    /// returned; a request without it never gets that answer, so its upload waits.
-    pub keep_plan: Option<KeepPlan>,
+    /// For a send or a resume: keeps each sealed plan the worker hands over, and tells
+    /// a resume, once it holds the exchange's lock, which plan is kept now. The worker
+    /// sends no part a plan covers until it is kept; a request without a store never
+    /// gets that answer, so its upload waits.
+    pub plans: Option<Box<dyn PlanStore>>,
 }
 
 struct Pending {
@@ -40,7 +48,7 @@ struct Pending {
     reject: Function,
     on_progress: Option<OnProgress>,
     on_chunk: Option<OnChunk>,
-    keep_plan: Option<KeepPlan>,
+    plans: Option<Box<dyn PlanStore>>,
 }
 
 struct Bridge {
@@ -156,9 +164,9 @@ impl Bridge {
                 let mut kept = false;
                 if let Some(pending) = self.pending.borrow().get(&id) {
                     if report.phase == Phase::Plan
-                        && let (Some(plan), Some(keep)) = (&report.plan, &pending.keep_plan)
+                        && let (Some(plan), Some(plans)) = (&report.plan, &pending.plans)
                     {
-                        keep(plan);
+                        plans.keep(plan);
                         kept = true;
                     }
                     if let Some(on_progress) = &pending.on_progress {
@@ -169,6 +177,18 @@ impl Bridge {
                 if kept {
                     let _ = self.post(id, "plan_stored", "null", &[]);
                 }
+            }
+            // A resume holding its exchange's lock asks which plan is kept now (another
+            // tab may have moved the send on since this page read it).
+            "plan_wanted" => {
+                let current = self
+                    .pending
+                    .borrow()
+                    .get(&id)
+                    .and_then(|pending| pending.plans.as_ref())
+                    .and_then(|plans| plans.current());
+                let answer = serde_json::json!({ "plan": current }).to_string();
+                let _ = self.post(id, "plan_current", &answer, &[]);
             }
             "chunk" => {
                 let bytes = Reflect::get(message, &"bytes".into())
@@ -228,7 +248,7 @@ impl std::fmt::Debug for With<'_> {
             .field("files", &self.files.len())
             .field("on_progress", &self.on_progress.is_some())
             .field("on_chunk", &self.on_chunk.is_some())
-            .field("keep_plan", &self.keep_plan.is_some())
+            .field("plans", &self.plans.is_some())
             .finish()
     }
 }
@@ -292,7 +312,7 @@ pub fn start<C: Call>(request: C, with: With<'_>) -> Result<Running<C::Response>
             reject,
             on_progress: with.on_progress,
             on_chunk: with.on_chunk,
-            keep_plan: with.keep_plan,
+            plans: with.plans,
         },
     );
     if let Err(error) = bridge.post(id, "request", &json, with.files) {

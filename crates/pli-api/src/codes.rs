@@ -144,6 +144,10 @@ vocabulary! {
         /// The send is under way in another tab or window of this browser: one send of
         /// an exchange at a time.
         SendUnderWay = "send_under_way",
+        /// A resume was asked with a plan older than the one this browser keeps now for
+        /// that send (it moved on elsewhere since), or with none kept: it cannot be
+        /// resumed safely from there.
+        PlanNotLatest = "plan_not_latest",
         /// The transparency log the relay serves does not hold together: a checkpoint
         /// without the witnesses' cosignatures, entries that are not the ones it signs,
         /// a log shorter than one seen before (a fork or a rollback).

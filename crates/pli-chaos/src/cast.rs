@@ -159,12 +159,12 @@ pub async fn cast(base: &str, setup_token: &str) -> anyhow::Result<Cast> {
         "Chef de greffe",
         pli_api::Role::OrgAdmin,
     );
-    let mut court_admin = join(&client, &platform, &court, admin).await?;
+    let mut court_admin = Box::pin(join(&client, &platform, &court, admin)).await?;
     let admin = ("ase.admin@d77.test", "Admin ASE", pli_api::Role::OrgAdmin);
-    let mut dept_admin = join(&client, &platform, &dept, admin).await?;
+    let mut dept_admin = Box::pin(join(&client, &platform, &dept, admin)).await?;
     for (admin, org) in [(&mut court_admin, court), (&mut dept_admin, dept)] {
         admin.enable_totp().await?;
-        admin.session.rotate_org_key().await?;
+        Box::pin(admin.session.rotate_org_key()).await?;
         // The journeys of other capabilities run with members who chose no second
         // factor: the organisations relax the default (journey 1 and
         // `account::second_factor_required_by_the_organisation` keep it).
@@ -178,13 +178,13 @@ pub async fn cast(base: &str, setup_token: &str) -> anyhow::Result<Cast> {
         "Greffier Martin",
         pli_api::Role::Member,
     );
-    let greffier = join(&client, &court_admin, &court, member).await?;
+    let greffier = Box::pin(join(&client, &court_admin, &court, member)).await?;
     let member = (
         "ts@d77.test",
         "Travailleuse sociale Durand",
         pli_api::Role::Member,
     );
-    let caseworker = join(&client, &dept_admin, &dept, member).await?;
+    let caseworker = Box::pin(join(&client, &dept_admin, &dept, member)).await?;
     Ok(Cast {
         platform,
         court,

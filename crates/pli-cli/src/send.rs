@@ -87,8 +87,14 @@ pub(crate) fn pending_plans(home: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// Abandons the send of the plan at `path` (the relay erases what it received), then
-/// forgets the plan.
+/// forgets the plan; a send another `pli` is sending is left alone.
 pub(crate) async fn abandon(session: &Session, path: &Path) -> Result<()> {
+    let _held = lock_send(path)?;
+    abandon_locked(session, path).await
+}
+
+/// [`abandon`], the send's lock held by the caller.
+async fn abandon_locked(session: &Session, path: &Path) -> Result<()> {
     let sealed = fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     match session.abandon_send(&sealed).await {
         Ok(()) => {}
@@ -96,18 +102,20 @@ pub(crate) async fn abandon(session: &Session, path: &Path) -> Result<()> {
         Err(e) if e.status() == Some(404) => {}
         Err(e) => return Err(e).context("cannot abandon an interrupted send"),
     }
-    remove(path)
+    forget_plan(path)
 }
 
-fn remove(path: &Path) -> Result<()> {
-    fs::remove_file(path).with_context(|| format!("cannot remove {}", path.display()))?;
-    // Its lock goes with it (a process still holding it only meets a delivered send).
-    match fs::remove_file(lock_path(path)) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            Err(e).with_context(|| format!("cannot remove {}", lock_path(path).display()))
+/// Removes the plan at `plan` and its lock, if they are there.
+pub(crate) fn forget_plan(plan: &Path) -> Result<()> {
+    for path in [plan.to_path_buf(), lock_path(plan)] {
+        match fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(e).with_context(|| format!("cannot remove {}", path.display()));
+            }
+            _ => {}
         }
-        _ => Ok(()),
     }
+    Ok(())
 }
 
 /// Where the lock of the send whose plan is at `plan` lives.
@@ -381,11 +389,22 @@ pub(crate) async fn deliver(
     restart: bool,
     keep: KeepPlan,
 ) -> Result<Sent> {
-    // The send found is locked before anything is done to it (resumed, abandoned).
-    let mut held = match &found {
-        Some(plan) => Some(lock_send(&plan.path)?),
-        None => None,
-    };
+    // The send found is locked before anything is done to it (resumed, abandoned), and
+    // its plan read again under the lock: another pli may have moved it on since.
+    let mut held = None;
+    if let Some(plan) = &mut found {
+        held = Some(lock_send(&plan.path)?);
+        plan.sealed = match fs::read(&plan.path) {
+            Ok(sealed) => sealed,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
+                "this send was finished or abandoned by another pli process meanwhile: \
+                 see pli outbox"
+            ),
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot read {}", plan.path.display()));
+            }
+        };
+    }
     if let Some(plan) = &found {
         match state_of(session, plan.exchange_id).await? {
             Some(ExchangeState::Uploading) => {}
@@ -393,7 +412,7 @@ pub(crate) async fn deliver(
             // files are the ones sent then, not newer ones of the same names.
             Some(ExchangeState::Delivered) if unchanged_since(paths, &plan.path) => {
                 if matches!(keep, KeepPlan::In(_)) {
-                    remove(&plan.path)?;
+                    forget_plan(&plan.path)?;
                 }
                 return Ok(Sent {
                     exchange_id: plan.exchange_id.to_string(),
@@ -403,14 +422,14 @@ pub(crate) async fn deliver(
             // Erased unfinished (too old: it never reached anyone), or delivered and these
             // are newer files: send anew.
             Some(_) | None => {
-                remove(&plan.path)?;
+                forget_plan(&plan.path)?;
                 found = None;
                 held = None;
             }
         }
     }
     if restart && let Some(plan) = found.take() {
-        abandon(session, &plan.path).await?;
+        abandon_locked(session, &plan.path).await?;
         held = None;
     }
     let (dir, at) = match keep {
@@ -454,7 +473,7 @@ pub(crate) async fn deliver(
     if let Some(path) = keeper.path.borrow().as_ref()
         && remove_once_delivered
     {
-        remove(path)?;
+        forget_plan(path)?;
     }
     Ok(Sent {
         exchange_id: id.to_string(),

@@ -180,6 +180,10 @@ pub struct Directory {
     #[serde(default)]
     policy_view: Option<PolicyView>,
     refused: Vec<Refused>,
+    /// Its refusals say which were attempts on an organisation's keys
+    /// ([`Refused::aimed_at`]); false in a directory a device kept from before.
+    #[serde(default)]
+    classified: bool,
 }
 
 /// Why the replay refused an entry, and whether it was because nobody entitled signed it:
@@ -228,6 +232,7 @@ impl Directory {
             policy: None,
             policy_view: None,
             refused: Vec::new(),
+            classified: true,
         }
     }
 
@@ -271,10 +276,10 @@ impl Directory {
     }
 
     /// Whether this directory was kept by a version that did not record the policy in
-    /// force: a policy change cannot be judged against it, so it is replayed from the
-    /// log's first entry.
+    /// force (a policy change cannot be judged against it) or which refusals were
+    /// attempts on an organisation's keys: it is replayed from the log's first entry.
     pub fn needs_replay(&self) -> bool {
-        self.policy.is_some() && self.policy_view.is_none()
+        (self.policy.is_some() && self.policy_view.is_none()) || !self.classified
     }
 
     /// An organisation.

@@ -167,6 +167,11 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "Warning: the server presents for this recipient a key that the public key log does not confirm as its current one (an old, suspended or never published key). An exchange encrypted with it could be read by someone else: nothing was sent. Tell your administrator.",
     ),
     (
+        "error.plan_not_latest",
+        "Cet envoi a avancé ailleurs (dans un autre onglet ou une autre fenêtre) depuis que cette page l'a lu, ou ce navigateur n'en garde plus l'état\u{a0}: rechargez la page pour le reprendre où il en est, ou abandonnez-le.",
+        "This send moved on elsewhere (in another tab or window) since this page read it, or this browser no longer keeps its state: reload the page to resume it where it stands, or abandon it.",
+    ),
+    (
         "error.send_under_way",
         "Cet envoi est déjà en cours dans un autre onglet ou une autre fenêtre\u{a0}: laissez-le finir là-bas (ou annulez-le là-bas) avant de le reprendre ici.",
         "This send is already under way in another tab or window: let it finish there (or cancel it there) before resuming it here.",

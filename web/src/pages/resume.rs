@@ -60,9 +60,24 @@ pub(crate) fn remember(user: &str, plan: &str) {
     }
 }
 
-/// What keeps the plans of a send or resume `user` starts ([`bridge::With::keep_plan`]).
-pub(crate) fn keeper(user: String) -> Box<dyn Fn(&str)> {
-    Box::new(move |plan| remember(&user, plan))
+/// Where the plans of a send or resume `user` starts are kept ([`bridge::With::plans`]).
+pub(crate) fn keeper(user: String) -> Box<dyn bridge::PlanStore> {
+    Box::new(Store { user })
+}
+
+/// The page's storage, for `user`'s sends.
+struct Store {
+    user: String,
+}
+
+impl bridge::PlanStore for Store {
+    fn keep(&self, plan: &str) {
+        remember(&self.user, plan);
+    }
+
+    fn current(&self) -> Option<String> {
+        kept(&self.user)
+    }
 }
 
 /// Forgets the kept plan: its send ended.
@@ -178,7 +193,7 @@ pub fn ResumePanel() -> impl IntoView {
                 files: &files,
                 on_progress: Some(on_progress),
                 on_chunk: None,
-                keep_plan: Some(keeper(owner)),
+                plans: Some(keeper(owner)),
             };
             let result = match bridge::start(crate::protocol::Resume { plan }, with) {
                 Ok(running) => {

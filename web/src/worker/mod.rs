@@ -181,6 +181,7 @@ pub fn start() {
             "stop_download" => return stop_download(id),
             "cancel" => return cancel(id),
             "plan_stored" => return plan_stored(id),
+            "plan_current" => return send::plan_current(id, &json),
             _ => {}
         }
         wasm_bindgen_futures::spawn_local(async move {

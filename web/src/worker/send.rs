@@ -24,7 +24,19 @@ thread_local! {
     static SENDS: RefCell<HashMap<u32, AbortHandle>> = RefCell::new(HashMap::new());
     /// The plans of the sends in progress, handed to the page and stored by it.
     static PLANS: RefCell<HashMap<u32, Handed>> = RefCell::new(HashMap::new());
+    /// Resumes waiting for the page to say which plan it keeps now.
+    static ASKED: RefCell<HashMap<u32, Asked>> = RefCell::new(HashMap::new());
 }
+
+/// The page's answer to a resume's question (`plan_wanted`), and the resume waiting.
+#[derive(Default)]
+struct Asked {
+    answer: Option<Option<String>>,
+    waker: Option<Waker>,
+}
+
+/// Where a send keeps its exchange's lock once taken.
+type LockSlot = Rc<RefCell<Option<SendLock>>>;
 
 /// How many plans a send handed to the page, how many the page said it stored, and the
 /// send waiting for the page.
@@ -96,14 +108,15 @@ pub(super) async fn send(
     let plan = std::cell::RefCell::new(None::<Vec<u8>>);
     // The exchange's lock, taken before its first plan leaves for the page (where
     // another tab could read it), held until this function returns.
-    let lock: Rc<RefCell<Option<SendLock>>> = Rc::default();
+    let lock: LockSlot = Rc::default();
     let on_plan = |sealed: &[u8]| {
         *plan.borrow_mut() = Some(sealed.to_vec());
-        let first = lock.borrow().is_none();
-        let to_lock = first
-            .then(|| session.pending_send(sealed).ok())
-            .flatten()
-            .map(|pending| (pending.exchange_id, lock.clone()));
+        // The first plan: its exchange is locked before the plan leaves (a plan this
+        // session cannot read, which cannot be, locks nothing and so sends nothing).
+        let to_lock = lock.borrow().is_none().then(|| {
+            let exchange = session.pending_send(sealed).map(|p| p.exchange_id);
+            (exchange, lock.clone())
+        });
         hand_to_page(id, sealed, to_lock)
     };
     let sending = session.send_resumable(&r.recipient, inputs, &options, &report, &on_plan);
@@ -140,9 +153,9 @@ pub(super) async fn resume(
     r: Resume,
     files: Vec<web_sys::File>,
 ) -> Result<String, WorkerError> {
-    let plan = plan_bytes(&r.plan)?;
+    let given = plan_bytes(&r.plan)?;
     let session = session()?;
-    let exchange = session.pending_send(&plan)?.exchange_id;
+    let exchange = session.pending_send(&given)?.exchange_id;
     // Held until this function returns: no other tab sends this exchange meanwhile.
     let _lock = lock_send(&exchange).await.map_err(|_| {
         WorkerError::new(
@@ -150,6 +163,22 @@ pub(super) async fn resume(
             "this send is under way in another tab or window",
         )
     })?;
+    // The plan the page read may be older than what left since (another tab sent more
+    // of it before ending): resume only from the one kept now, read under the lock.
+    let plan = kept_now(id)
+        .await
+        .and_then(|kept| plan_bytes(&kept).ok())
+        .filter(|kept| {
+            session
+                .pending_send(kept)
+                .is_ok_and(|p| p.exchange_id == exchange)
+        })
+        .ok_or_else(|| {
+            WorkerError::new(
+                ErrorCode::PlanNotLatest,
+                "the plan this page holds is not the latest kept for this send",
+            )
+        })?;
     let report = move |p: Progress| progress(id, progress_report(&p));
     // The plan again, each time it records more of the files: the page keeps it.
     let on_plan = |sealed: &[u8]| hand_to_page(id, sealed, None);
@@ -168,14 +197,18 @@ pub(super) async fn resume(
 fn hand_to_page(
     id: u32,
     sealed: &[u8],
-    lock: Option<(ExchangeId, Rc<RefCell<Option<SendLock>>>)>,
+    lock: Option<(Result<ExchangeId, pli_client::ClientError>, LockSlot)>,
 ) -> PlanKept {
     let sealed = sealed.to_vec();
     Box::pin(async move {
         if let Some((exchange, slot)) = lock {
-            match lock_send(&exchange).await {
-                Ok(held) => *slot.borrow_mut() = Some(held),
-                Err(_) => std::future::pending::<()>().await,
+            let held = match exchange {
+                Ok(exchange) => lock_send(&exchange).await.ok(),
+                Err(_) => None,
+            };
+            match held {
+                Some(held) => *slot.borrow_mut() = Some(held),
+                None => std::future::pending::<()>().await,
             }
         }
         let want = PLANS.with(|plans| {
@@ -219,6 +252,46 @@ impl Future for PlanStored {
             _ => Poll::Ready(()),
         })
     }
+}
+
+/// The plan the page keeps now, asked for resume `id` (`plan_wanted`, answered by
+/// `plan_current`).
+async fn kept_now(id: u32) -> Option<String> {
+    ASKED.with(|asked| asked.borrow_mut().insert(id, Asked::default()));
+    super::post(id, "plan_wanted", None, None);
+    let answer = std::future::poll_fn(|cx| {
+        ASKED.with(|asked| {
+            let mut asked = asked.borrow_mut();
+            match asked.get_mut(&id) {
+                Some(waiting) => match waiting.answer.take() {
+                    Some(answer) => Poll::Ready(answer),
+                    None => {
+                        waiting.waker = Some(cx.waker().clone());
+                        Poll::Pending
+                    }
+                },
+                None => Poll::Ready(None),
+            }
+        })
+    })
+    .await;
+    ASKED.with(|asked| asked.borrow_mut().remove(&id));
+    answer
+}
+
+/// The page's answer to `plan_wanted`: `{"plan": <base64 or null>}`.
+pub(super) fn plan_current(id: u32, json: &str) {
+    let plan = serde_json::from_str::<serde_json::Value>(json)
+        .ok()
+        .and_then(|v| v.get("plan").and_then(|p| p.as_str().map(str::to_owned)));
+    ASKED.with(|asked| {
+        if let Some(waiting) = asked.borrow_mut().get_mut(&id) {
+            waiting.answer = Some(plan);
+            if let Some(waker) = waiting.waker.take() {
+                waker.wake();
+            }
+        }
+    });
 }
 
 /// Aborts the send or resume `id`, if it is running.

@@ -84,12 +84,7 @@ impl Journal {
 
     /// Removes the plan of entry `key`, if it is there.
     pub(crate) fn remove_plan(&self, key: &str) -> Result<()> {
-        let path = self.plan(key);
-        match fs::remove_file(&path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(e).with_context(|| format!("cannot remove {}", path.display())),
-        }
+        crate::send::forget_plan(&self.plan(key))
     }
 
     /// The keys of every entry.

@@ -355,13 +355,13 @@ impl Session {
         // (a pin kept by an older page, the CLI's configuration) must agree with it.
         let pinned = match (bundle.trusted_root, pinned_root) {
             (Some(sealed), Some(given)) if sealed != given => {
-                return Err(ClientError::RootChanged);
+                return Err(Box::pin(refused_relay(&client, ClientError::RootChanged)).await);
             }
             (sealed, given) => sealed.or(given),
         };
         let trust = match pin_root(pinned, me.root_key.as_ref()) {
             Ok(trust) => trust,
-            Err(error) => return Err(refused_relay(&client, error).await),
+            Err(error) => return Err(Box::pin(refused_relay(&client, error)).await),
         };
         let log = log::SharedLog::seeded(client.known_log());
         let mut session = Self {
@@ -382,7 +382,7 @@ impl Session {
         session.open_later_identities()?;
         session.refresh_keys().await?;
         if let Err(error) = session.sync_log().await {
-            return Err(refused_relay(&session.client, error).await);
+            return Err(Box::pin(refused_relay(&session.client, error)).await);
         }
         // Moving to a post-quantum key never stands in the way of a login: if asking
         // fails (the relay busy), the next login asks again. Nothing it asks for opens

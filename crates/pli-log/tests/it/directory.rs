@@ -352,6 +352,11 @@ fn a_policy_change_needs_the_root_the_same_log_a_later_date_and_a_reachable_quor
     let view = directory.policy_view().unwrap();
     assert_eq!((view.index, view.issued_at), (6, 11));
     assert!(!directory.needs_replay());
+    // A directory kept before refusals were classified is replayed.
+    let mut kept = serde_json::to_value(&directory).unwrap();
+    kept.as_object_mut().unwrap().remove("classified");
+    let kept: Directory = serde_json::from_value(kept).unwrap();
+    assert!(kept.needs_replay());
 }
 
 /// Issue 10, moving a person to a post-quantum key: their signing key is certified again,

@@ -175,7 +175,7 @@ pub fn Compose(reply: Option<String>) -> impl IntoView {
                 files: &blobs,
                 on_progress: Some(on_progress),
                 on_chunk: None,
-                keep_plan: Some(crate::pages::resume::keeper(owner)),
+                plans: Some(crate::pages::resume::keeper(owner)),
             };
             let started = match begin {
                 Begin::Resume(plan) => bridge::start(Resume { plan }, with),

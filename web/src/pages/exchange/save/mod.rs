@@ -202,7 +202,7 @@ async fn download(
         files: &[],
         on_progress: Some(progress),
         on_chunk: Some(on_chunk),
-        keep_plan: None,
+        plans: None,
     };
     let running = bridge::start(request, with)?;
     control.0.request.set(Some(running.handle()));
