@@ -32,6 +32,10 @@ vocabulary! {
         TotpMandatory = "totp_mandatory",
         /// A sensitive operation needs a recent password proof.
         ReauthRequired = "reauth_required",
+        /// A member's only second factor is a passkey, which lets them log in without
+        /// their password and choose a new one: a reset is issued only if they lost it
+        /// too, said with `clear_second_factor` (a link alone must not open the account).
+        SecondFactorIsPasskey = "second_factor_is_passkey",
         /// A cross-origin request was refused.
         OriginMismatch = "origin_mismatch",
         /// Authenticated, but not allowed.

@@ -923,6 +923,7 @@ impl World {
                     role: Role::Member,
                     status: AccountStatus::Active,
                     totp_enabled: true,
+                    has_passkey: true,
                     keys: PublicKeys {
                         signing_key: Base64(member.verifying_key().to_bytes().to_vec()),
                         encryption_key: Base64(self.member.encryption_key.to_bytes().to_vec()),

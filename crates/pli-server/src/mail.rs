@@ -100,7 +100,8 @@ fn text(notice: &Notice, link: Option<&str>, public_url: &str) -> (&'static str,
                 paris_time(*at),
                 if *clears_second_factor {
                     "Votre administrateur a indiqué que vous aviez aussi perdu votre application \
-                     d'authentification\u{a0}: l'utilisation de ce lien retirera votre double authentification."
+                     d'authentification ou votre clé d'accès (passkey)\u{a0}: l'utilisation de ce lien \
+                     retirera votre double authentification et vos clés d'accès."
                 } else {
                     "Votre double authentification est conservée\u{a0}: ce lien ne sert qu'avec un code \
                      de votre application d'authentification."

@@ -72,6 +72,11 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "Turn on two-factor authentication first (“My account” page).",
     ),
     (
+        "error.second_factor_is_passkey",
+        "Ce membre se connecte avec une clé d'accès (passkey), qui lui permet d'entrer sans mot de passe puis d'en choisir un nouveau\u{a0}: son accès n'est réinitialisé que s'il a perdu aussi cette clé. Si c'est le cas, cochez la case qui le dit.",
+        "This member logs in with a passkey, which lets them in without their password and then to choose a new one: their access is reset only if they lost that passkey too. If so, tick the box that says it.",
+    ),
+    (
         "error.reauth_required",
         "Confirmez votre mot de passe pour continuer.",
         "Confirm your password to continue.",

@@ -80,6 +80,9 @@ pub struct MemberSummary {
     pub status: AccountStatus,
     /// Whether TOTP is on.
     pub totp_enabled: bool,
+    /// Whether they have at least one passkey.
+    #[serde(default)]
+    pub has_passkey: bool,
     /// Current public keys (to certify pending members after comparing fingerprints).
     pub keys: PublicKeys,
     /// Key generations this member holds a grant for.

@@ -48,6 +48,7 @@ pub(super) async fn members(
         .store
         .current_user_certificates_of_org(&org.id)
         .await?;
+    let with_passkeys = state.store.passkey_holders_of_org(&org.id).await?;
     let mut members = Vec::new();
     for user in &users {
         let granted = grants
@@ -64,6 +65,7 @@ pub(super) async fn members(
             role: user.role,
             status: user.status,
             totp_enabled: user.totp_enabled,
+            has_passkey: with_passkeys.contains(&user.id),
             keys: PublicKeys {
                 signing_key: Base64(user.signing_key.to_vec()),
                 encryption_key: Base64(user.encryption_key.to_vec()),
@@ -467,6 +469,19 @@ pub(super) async fn reset(
         return Err(ApiError::conflict(
             ErrorCode::WrongState,
             "only a current member can be given a new account set-up",
+        ));
+    }
+    // A member with a TOTP keeps it through the reset (the link asks a code of it). One
+    // whose only second factor is a passkey does not need a reset to change a forgotten
+    // password (the passkey logs them in and unlocks their keys), and accepting a reset
+    // cannot ask for it: issued anyway, the link alone would open the account.
+    if !member.totp_enabled
+        && !request.clear_second_factor
+        && !state.store.passkeys(&member.id).await?.is_empty()
+    {
+        return Err(ApiError::conflict(
+            ErrorCode::SecondFactorIsPasskey,
+            "this member's second factor is a passkey, with which they can log in and choose a new password; reset them only if they lost it too (clear_second_factor)",
         ));
     }
     issue_invitation(

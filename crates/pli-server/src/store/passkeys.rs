@@ -1,6 +1,6 @@
 //! Passkeys and the WebAuthn ceremonies under way.
 
-use pli_api::UserId;
+use pli_api::{OrgId, UserId};
 use sqlx::Row as _;
 
 use super::{Store, StoreResult, Tx, big, get_id, get_opt_id, get_opt_u64, get_u64};
@@ -62,6 +62,18 @@ impl Store {
                 .fetch_one(self.pool())
                 .await?;
         get_u64(&row, "live")
+    }
+
+    /// The members of `org` who have at least one passkey.
+    pub async fn passkey_holders_of_org(&self, org: &OrgId) -> StoreResult<Vec<UserId>> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT p.user_id FROM passkeys p JOIN users u ON u.id = p.user_id \
+             WHERE u.org_id = $1",
+        )
+        .bind(org.to_string())
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(|row| get_id(row, "user_id")).collect()
     }
 
     /// An account's passkeys, oldest first.

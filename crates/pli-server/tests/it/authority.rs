@@ -249,6 +249,22 @@ async fn the_authority_signs_new_witnesses_and_checkpoints_are_judged_by_them() 
         names(&change.proposed),
         ["temoin-2.pli.test", "temoin-3.pli.test"]
     );
+    // Without a recent proof of the password and code, the relay logs nothing.
+    let pool = sqlx::AnyPool::connect(&w.app.database_url).await.unwrap();
+    sqlx::query("UPDATE sessions SET reauth_at = 0 WHERE user_id = $1")
+        .bind(w.platform.session.me.user_id.to_string())
+        .execute(&pool)
+        .await
+        .unwrap();
+    let refused = w.platform.session.sign_log_policy().await.unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::ReauthRequired, "{refused:?}");
+    assert!(w.platform.session.log_policies().await.unwrap().differs());
+    let code = code(&w).await;
+    w.platform
+        .session
+        .reauth(PASSWORD, Some(&code))
+        .await
+        .unwrap();
     let signed = w.platform.session.sign_log_policy().await.unwrap();
     assert_eq!(
         (signed.quorum, names(&signed)),

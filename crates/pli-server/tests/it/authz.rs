@@ -1,7 +1,8 @@
 //! The authorisation matrix of `docs/security.md`, route by route.
 //!
-//! [`CASES`] lists every route of the router with what it needs; the test fails if a
-//! route of `pli_server::routes::ROUTES` is missing here (or listed here but gone). For
+//! [`CASES`] lists every route of the router with who may call it and what it needs; the
+//! test fails if a route of `pli_server::routes::ROUTES` is missing here (or listed here
+//! but gone), or if the router's policy for it is not the one stated here. For
 //! each route, by its declared policy: anonymous callers, removed members, pending
 //! (uncertified) members, members where admins are needed, the platform admin where
 //! organisation members are needed, org admins where the platform admin is needed, and
@@ -28,14 +29,18 @@ enum Body {
 
 struct Case {
     route: &'static str,
+    /// Who may call it, stated here apart from the router's table: the test fails when
+    /// the two disagree, so a route's policy cannot be loosened in one place only.
+    policy: Policy,
     body: Body,
     /// The path names an object owned by a tenant (org, member, exchange).
     scoped: bool,
 }
 
-const fn case(route: &'static str, body: Body, scoped: bool) -> Case {
+const fn case(route: &'static str, policy: Policy, body: Body, scoped: bool) -> Case {
     Case {
         route,
+        policy,
         body,
         scoped,
     }
@@ -55,17 +60,19 @@ fn credentials() -> serde_json::Value {
 }
 
 const CASES: &[Case] = &[
-    case("GET /healthz", Body::None, false),
-    case("GET /readyz", Body::None, false),
-    case("GET /metrics", Body::None, false),
-    case("GET /api/openapi.json", Body::None, false),
+    case("GET /healthz", Policy::Public, Body::None, false),
+    case("GET /readyz", Policy::Public, Body::None, false),
+    case("GET /metrics", Policy::Operator, Body::None, false),
+    case("GET /api/openapi.json", Policy::Public, Body::None, false),
     case(
         "POST /api/setup/lookup",
+        Policy::Public,
         Body::Json(|_| json!({ "token": "nope" })),
         false,
     ),
     case(
         "POST /api/setup",
+        Policy::Public,
         Body::Json(
             |_| json!({ "token": "nope", "email": "a@b.fr", "display_name": "A", "credentials": credentials(), "root_key": base64_zero(32), "org_certificate": signed_dummy(), "user_certificate": signed_dummy() }),
         ),
@@ -73,194 +80,305 @@ const CASES: &[Case] = &[
     ),
     case(
         "POST /api/auth/prelogin",
+        Policy::Public,
         Body::Json(|_| json!({ "email": "x@y.fr" })),
         false,
     ),
     case(
         "POST /api/auth/login",
+        Policy::Public,
         Body::Json(|_| json!({ "email": "x@y.fr", "auth_key": base64_zero(32) })),
         false,
     ),
-    case("POST /api/auth/logout", Body::Json(|_| json!({})), false),
+    case(
+        "POST /api/auth/logout",
+        Policy::Session,
+        Body::Json(|_| json!({})),
+        false,
+    ),
     case(
         "POST /api/auth/reauth",
+        Policy::Session,
         Body::Json(|_| json!({ "auth_key": base64_zero(32) })),
         false,
     ),
-    case("GET /api/me", Body::None, false),
+    case("GET /api/me", Policy::Session, Body::None, false),
     case(
         "POST /api/me/password",
+        Policy::Session,
         Body::Json(|_| json!({ "credentials": credentials() })),
         false,
     ),
-    case("GET /api/me/sessions", Body::None, false),
-    case("DELETE /api/me/sessions/{id}", Body::None, false),
-    case("POST /api/me/totp/setup", Body::Json(|_| json!({})), false),
+    case("GET /api/me/sessions", Policy::Session, Body::None, false),
+    case(
+        "DELETE /api/me/sessions/{id}",
+        Policy::Session,
+        Body::None,
+        false,
+    ),
+    case(
+        "POST /api/me/totp/setup",
+        Policy::Session,
+        Body::Json(|_| json!({})),
+        false,
+    ),
     case(
         "POST /api/me/totp/confirm",
+        Policy::Session,
         Body::Json(|_| json!({ "code": "000000" })),
         false,
     ),
     case(
         "POST /api/me/totp/disable",
+        Policy::Session,
         Body::Json(|_| json!({})),
         false,
     ),
     case(
         "POST /api/me/passkeys/begin",
+        Policy::Session,
         Body::Json(|_| json!({})),
         false,
     ),
     case(
         "POST /api/me/passkeys",
+        Policy::Session,
         Body::Json(
             |_| json!({ "ceremony": "nope", "credential": "{}", "sealed_unlock": base64_zero(32) }),
         ),
         false,
     ),
-    case("GET /api/me/passkeys", Body::None, false),
-    case("DELETE /api/me/passkeys/{id}", Body::None, false),
+    case("GET /api/me/passkeys", Policy::Session, Body::None, false),
+    case(
+        "DELETE /api/me/passkeys/{id}",
+        Policy::Session,
+        Body::None,
+        false,
+    ),
     case(
         "POST /api/auth/passkey/begin",
+        Policy::Public,
         Body::Json(|_| json!({ "email": "x@y.fr" })),
         false,
     ),
     case(
         "POST /api/auth/passkey",
+        Policy::Public,
         Body::Json(|_| json!({ "ceremony": "nope", "credential": "{}" })),
         false,
     ),
-    case("GET /api/me/grants", Body::None, false),
+    case("GET /api/me/grants", Policy::Session, Body::None, false),
     case(
         "POST /api/invitations/lookup",
+        Policy::Public,
         Body::Json(|_| json!({ "token": "nope" })),
         false,
     ),
     case(
         "POST /api/invitations/accept",
+        Policy::Public,
         Body::Json(
             |_| json!({ "token": "nope", "credentials": credentials(), "keys": { "signing_key": base64_zero(32), "encryption_key": base64_zero(32) } }),
         ),
         false,
     ),
-    case("GET /api/orgs", Body::None, false),
+    case("GET /api/orgs", Policy::PlatformAdmin, Body::None, false),
     case(
         "POST /api/orgs",
+        Policy::PlatformAdmin,
         Body::Json(|_| json!({ "certificate": signed_dummy() })),
         false,
     ),
-    case("GET /api/orgs/{org}/members", Body::None, true),
+    case(
+        "GET /api/orgs/{org}/members",
+        Policy::AnyAdmin,
+        Body::None,
+        true,
+    ),
     case(
         "POST /api/orgs/{org}/invitations",
+        Policy::AnyAdmin,
         Body::Json(|_| json!({ "email": "new@x.fr", "display_name": "New", "role": "member" })),
         true,
     ),
     case(
         "DELETE /api/orgs/{org}/invitations/{user}",
+        Policy::AnyAdmin,
         Body::None,
         true,
     ),
     case(
         "POST /api/orgs/{org}/members/{user}/certify",
+        Policy::AnyAdmin,
         Body::Json(|_| json!({ "certificate": signed_dummy(), "grants": [] })),
         true,
     ),
     case(
         "POST /api/orgs/{org}/members/{user}/grants",
+        Policy::OrgAdmin,
         Body::Json(|_| json!([])),
         true,
     ),
     case(
         "POST /api/orgs/{org}/members/{user}/reset",
+        Policy::OrgAdmin,
         Body::Json(|_| json!({})),
         true,
     ),
     case(
         "DELETE /api/orgs/{org}/members/{user}",
+        Policy::AnyAdmin,
         Body::Json(|_| json!({ "revocation": null })),
         true,
     ),
     case(
         "PUT /api/orgs/{org}/retention",
+        Policy::OrgAdmin,
         Body::Json(|_| json!({ "retention_days": 30 })),
         true,
     ),
     case(
         "PUT /api/orgs/{org}/second-factor",
+        Policy::OrgAdmin,
         Body::Json(|_| json!({ "second_factor": "required" })),
         true,
     ),
     case(
         "POST /api/orgs/{org}/keys",
+        Policy::OrgAdmin,
         Body::Json(|_| json!({ "certificate": signed_dummy(), "grants": [] })),
         true,
     ),
     case(
         "POST /api/orgs/{org}/keys/{generation}/suspend",
+        Policy::AnyAdmin,
         Body::Json(|_| json!({})),
         true,
     ),
-    case("GET /api/orgs/{org}/keys", Body::None, true),
-    case("GET /api/orgs/{org}/audit", Body::None, true),
-    case("GET /api/orgs/{org}/audit/export", Body::None, true),
-    case("GET /api/orgs/{org}/audit/verify", Body::None, true),
-    case("GET /api/platform/audit", Body::None, false),
+    case(
+        "GET /api/orgs/{org}/keys",
+        Policy::Session,
+        Body::None,
+        true,
+    ),
+    case(
+        "GET /api/orgs/{org}/audit",
+        Policy::Session,
+        Body::None,
+        true,
+    ),
+    case(
+        "GET /api/orgs/{org}/audit/export",
+        Policy::OrgAdmin,
+        Body::None,
+        true,
+    ),
+    case(
+        "GET /api/orgs/{org}/audit/verify",
+        Policy::OrgAdmin,
+        Body::None,
+        true,
+    ),
+    case(
+        "GET /api/platform/audit",
+        Policy::PlatformAdmin,
+        Body::None,
+        false,
+    ),
     case(
         "POST /api/platform/log-policy",
+        Policy::PlatformAdmin,
         Body::Json(|_| signed_dummy()),
         false,
     ),
     case(
         "PUT /api/me/checkpoint",
+        Policy::Session,
         Body::Json(|_| json!({ "data": "", "signature": "" })),
         false,
     ),
     case(
         "PUT /api/me/key-upgrade",
+        Policy::Session,
         Body::Json(
             |_| json!({ "upgrade": { "data": "", "signature": "" }, "later_identities": "" }),
         ),
         false,
     ),
-    case("GET /api/log/proposal", Body::None, false),
-    case("GET /api/log/state", Body::None, false),
-    case("GET /api/log/entries", Body::None, false),
-    case("GET /api/directory/root", Body::None, false),
-    case("GET /api/directory/orgs", Body::None, false),
+    case("GET /api/log/proposal", Policy::Public, Body::None, false),
+    case("GET /api/log/state", Policy::Session, Body::None, false),
+    case("GET /api/log/entries", Policy::Session, Body::None, false),
+    case("GET /api/directory/root", Policy::Public, Body::None, false),
+    case(
+        "GET /api/directory/orgs",
+        Policy::Session,
+        Body::None,
+        false,
+    ),
     case(
         "GET /api/directory/certificates/{fingerprint}",
+        Policy::Session,
         Body::None,
         false,
     ),
     case(
         "POST /api/exchanges",
+        Policy::Member,
         Body::Json(
             |ids| json!({ "recipient_org_id": ids.court, "recipient_generation": 1, "sizes": [100, 100] }),
         ),
         false,
     ),
-    case("GET /api/exchanges/inbox", Body::None, false),
-    case("GET /api/exchanges/outbox", Body::None, false),
-    case("GET /api/exchanges/{id}", Body::None, true),
-    case("DELETE /api/exchanges/{id}", Body::None, true),
-    case("GET /api/exchanges/{id}/upload", Body::None, true),
+    case(
+        "GET /api/exchanges/inbox",
+        Policy::Member,
+        Body::None,
+        false,
+    ),
+    case(
+        "GET /api/exchanges/outbox",
+        Policy::Member,
+        Body::None,
+        false,
+    ),
+    case("GET /api/exchanges/{id}", Policy::Member, Body::None, true),
+    case(
+        "DELETE /api/exchanges/{id}",
+        Policy::Member,
+        Body::None,
+        true,
+    ),
+    case(
+        "GET /api/exchanges/{id}/upload",
+        Policy::Member,
+        Body::None,
+        true,
+    ),
     case(
         "PUT /api/exchanges/{id}/objects/{idx}/parts/{part}",
+        Policy::Member,
         Body::Part,
         true,
     ),
     case(
         "POST /api/exchanges/{id}/complete",
+        Policy::Member,
         Body::Json(|_| json!({ "envelope": signed_dummy() })),
         true,
     ),
-    case("GET /api/exchanges/{id}/objects/{idx}", Body::None, true),
+    case(
+        "GET /api/exchanges/{id}/objects/{idx}",
+        Policy::Member,
+        Body::None,
+        true,
+    ),
     case(
         "POST /api/exchanges/{id}/receipts",
+        Policy::Member,
         Body::Json(|_| json!({ "receipt": signed_dummy() })),
         true,
     ),
-    case("GET /api/events", Body::None, false),
+    case("GET /api/events", Policy::Member, Body::None, false),
 ];
 
 /// The ids the paths are filled with: objects of the court (the "victim" tenant).
@@ -370,6 +488,24 @@ async fn every_route_has_a_policy_case_and_every_policy_holds() {
     assert!(
         stale.is_empty(),
         "cases for routes that do not exist: {stale:?}"
+    );
+    // Each route's policy in the router is the one this matrix states.
+    let changed: Vec<String> = ROUTES
+        .iter()
+        .filter_map(|r| {
+            let route = format!("{} {}", r.method, r.path);
+            let case = CASES.iter().find(|c| c.route == route)?;
+            (case.policy != r.policy).then(|| {
+                format!(
+                    "{route}: the router says {:?}, the matrix {:?}",
+                    r.policy, case.policy
+                )
+            })
+        })
+        .collect();
+    assert!(
+        changed.is_empty(),
+        "routes whose policy differs from the matrix: {changed:?}"
     );
 
     // The cast: the court (victim tenant) and a second court whose people try to reach it.
@@ -504,7 +640,7 @@ async fn every_route_has_a_policy_case_and_every_policy_holds() {
             }
             let _ = token;
         };
-        if route.policy == Policy::Public {
+        if case.policy == Policy::Public {
             let outcome = call(&http, &base, None, case, &ids, false).await;
             if matches!(
                 outcome.1.as_str(),
@@ -528,7 +664,7 @@ async fn every_route_has_a_policy_case_and_every_policy_holds() {
             None,
             call(&http, &base, removed_token.as_deref(), case, &ids, false).await,
         );
-        let by_policy: Vec<(&str, &Person)> = match route.policy {
+        let by_policy: Vec<(&str, &Person)> = match case.policy {
             Policy::Member => vec![
                 ("the platform admin", &w.platform),
                 ("a pending member", &pending),

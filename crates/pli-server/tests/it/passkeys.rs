@@ -21,6 +21,8 @@ pub(super) struct Authenticator {
     counter: u32,
     /// What its PRF gives on Pli's input (a real one computes HMAC(credRandom, input)).
     pub(super) prf: [u8; 32],
+    /// Whether it says it verified the user (a PIN, a fingerprint): real passkeys do.
+    user_verified: bool,
 }
 
 fn b64(bytes: &[u8]) -> String {
@@ -61,6 +63,7 @@ impl Authenticator {
             credential_id: vec![seed; 16],
             counter: 0,
             prf: [seed ^ 0x5a; 32],
+            user_verified: true,
         }
     }
 
@@ -78,8 +81,10 @@ impl Authenticator {
     fn auth_data(&mut self, rp_id: &str, attested: bool) -> Vec<u8> {
         self.counter += 1;
         let mut data = Sha256::digest(rp_id.as_bytes()).to_vec();
-        // User present, user verified, and (at creation) attested credential data.
-        data.push(if attested { 0x45 } else { 0x05 });
+        // User present, user verified (unless told not to), and (at creation) attested
+        // credential data.
+        let verified = if self.user_verified { 0x04 } else { 0 };
+        data.push(0x01 | verified | if attested { 0x40 } else { 0 });
         data.extend(self.counter.to_be_bytes());
         if attested {
             data.extend([0; 16]);
@@ -332,6 +337,16 @@ async fn passkey_story(backend: Backend) {
     .unwrap_err();
     assert_eq!(replayed.code(), ErrorCode::PasskeyInvalid, "{replayed}");
 
+    // An authenticator that did not verify the user (only touched, no PIN or biometric)
+    // is not a second factor: refused.
+    authenticator.user_verified = false;
+    let unverified = authenticator
+        .log_in(&fresh, &greffier.email, &origin, &user, &prf)
+        .await
+        .unwrap_err();
+    assert_eq!(unverified.code(), ErrorCode::PasskeyInvalid, "{unverified}");
+    authenticator.user_verified = true;
+
     // The right signature with another PRF output (an authenticator that evaluates
     // another input, or a relay that swapped the sealed value): nothing unlocks.
     let wrong = authenticator
@@ -436,4 +451,81 @@ async fn one_address_cannot_fill_the_database_with_passkey_ceremonies() {
         .await
         .unwrap();
     assert_eq!(live, 60);
+}
+
+/// A member whose only second factor is a passkey logs in with it when they forget their
+/// password (and then chooses a new one), and accepting a reset could not ask for it: a
+/// reset is refused unless their admin says they lost it too, and accepting that one
+/// removes it. The admin's list says who has a passkey.
+#[tokio::test]
+async fn a_member_whose_second_factor_is_a_passkey_is_reset_only_once_they_lost_it() {
+    let app = spawn_app_with(Backend::Sqlite, |c| {
+        c.public_url = "http://localhost".into()
+    })
+    .await;
+    let origin = app.state.config.public_url.clone();
+    let w = world_on(app).await;
+    let greffier = w.greffier.session.me.user_id;
+    let mut authenticator = Authenticator::new(7);
+    authenticator.enrol(&w.greffier.session, &origin).await;
+    let has_passkey = |members: &pli_api::messages::Members, user| {
+        let member = members.members.iter().find(|m| m.user_id == user).unwrap();
+        (member.has_passkey, member.totp_enabled)
+    };
+    let listed = w.court_admin.session.members(&w.court).await.unwrap();
+    assert_eq!(has_passkey(&listed, greffier), (true, false));
+    assert!(!has_passkey(&listed, w.court_admin.session.me.user_id).0);
+
+    let refused = w
+        .court_admin
+        .session
+        .reset_member(&w.court, &greffier, false)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused.code(),
+        ErrorCode::SecondFactorIsPasskey,
+        "{refused}"
+    );
+    assert_eq!(refused.status(), Some(409));
+    let listed = w.court_admin.session.members(&w.court).await.unwrap();
+    assert!(listed.invitations.is_empty(), "no link was issued");
+    // The passkey still logs the member in.
+    let fresh = Client::new(&w.app.base);
+    let prf = authenticator.prf;
+    authenticator
+        .log_in(&fresh, &w.greffier.email, &origin, &greffier, &prf)
+        .await
+        .unwrap();
+
+    // Lost too, as the admin says: the link is issued, and accepting it removes the
+    // passkey.
+    let issued = w
+        .court_admin
+        .session
+        .reset_member(&w.court, &greffier, true)
+        .await
+        .unwrap();
+    let link = pli_client::protocol::OneTimeLink::parse(&issued.link).unwrap();
+    Session::accept_invitation(
+        &w.app.client,
+        &link.token,
+        "Une phrase que le greffier choisit seul",
+        super::harness::test_kdf(),
+        link.root.as_ref().unwrap(),
+        None,
+    )
+    .await
+    .unwrap();
+    let ceremony = Session::passkey_login_begin(&fresh, &w.greffier.email)
+        .await
+        .unwrap();
+    assert!(
+        authenticator
+            .get(&ceremony.options, &origin, &greffier)
+            .is_none(),
+        "the lost passkey is gone"
+    );
+    let listed = w.court_admin.session.members(&w.court).await.unwrap();
+    assert_eq!(has_passkey(&listed, greffier), (false, false));
 }

@@ -207,6 +207,16 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
         "{name}'s two-factor authentication is kept: the link works only with a code from their authenticator app.",
     ),
     (
+        "admin.reset.second_factor.passkey",
+        "{name} se connecte avec une clé d'accès (passkey)\u{a0}: elle lui permet d'entrer sans mot de passe, puis d'en choisir un nouveau dans «\u{a0}Mon compte\u{a0}». Ne réinitialisez son accès que si {name} a perdu aussi cette clé\u{a0}: le lien ne pourrait pas la demander.",
+        "{name} logs in with a passkey: it lets them in without their password, and then to choose a new one in “My account”. Reset their access only if {name} lost that passkey too: the link could not ask for it.",
+    ),
+    (
+        "admin.reset.clear_second_factor.passkey",
+        "{name} a aussi perdu sa clé d'accès\u{a0}: la retirer",
+        "{name} also lost their passkey: remove it",
+    ),
+    (
         "admin.reset.clear_second_factor",
         "{name} a aussi perdu son application d'authentification\u{a0}: retirer sa double authentification",
         "{name} also lost their authenticator app: remove their two-factor authentication",

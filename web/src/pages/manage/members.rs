@@ -148,7 +148,7 @@ pub fn MembersPanel(
                     let request = crate::protocol::Reset {
                         org,
                         user,
-                        clear_second_factor: member.totp_enabled
+                        clear_second_factor: (member.totp_enabled || member.has_passkey)
                             && clear_second_factor.get_untracked(),
                     };
                     gate.call(request)
@@ -512,6 +512,11 @@ pub fn MembersPanel(
     };
 
     let selected_name = move || selected.get().map(|m| m.display_name).unwrap_or_default();
+    let passkey_only = move || {
+        selected
+            .get()
+            .is_some_and(|m| m.has_passkey && !m.totp_enabled)
+    };
     let root = LocalResource::new(|| crate::bridge::call(crate::protocol::MyFingerprints));
     let certify_title =
         Signal::derive(move || fill(&t!("admin.certify.title"), &[("name", &selected_name())]));
@@ -565,10 +570,19 @@ pub fn MembersPanel(
             danger=true testid="reset-confirm" on_confirm=confirm_with("reset")>
             <p>{move || t!("admin.reset.help")}</p>
             <p>{move || fill(&t!("admin.reset.notified"), &[("name", &selected_name())])}</p>
-            // Two-factor authentication survives a reset unless the member lost it too.
-            <Show when=move || selected.get().is_some_and(|m| m.totp_enabled)>
+            // Two-factor authentication survives a reset unless the member lost it too; a
+            // member whose only second factor is a passkey is reset only once they lost it
+            // (the relay refuses otherwise: the link alone would open the account).
+            <Show when=move || selected.get().is_some_and(|m| m.totp_enabled || m.has_passkey)>
                 <p data-testid="reset-second-factor-kept">
-                    {move || fill(&t!("admin.reset.second_factor"), &[("name", &selected_name())])}
+                    {move || {
+                        let key = if passkey_only() {
+                            t!("admin.reset.second_factor.passkey")
+                        } else {
+                            t!("admin.reset.second_factor")
+                        };
+                        fill(&key, &[("name", &selected_name())])
+                    }}
                 </p>
                 <div class="field inline">
                     <input type="checkbox" id="reset-clear-second-factor"
@@ -577,7 +591,14 @@ pub fn MembersPanel(
                         prop:checked=move || clear_second_factor.get()
                         on:change=move |ev| clear_second_factor.set(event_target_checked(&ev)) />
                     <label for="reset-clear-second-factor">
-                        {move || fill(&t!("admin.reset.clear_second_factor"), &[("name", &selected_name())])}
+                        {move || {
+                            let key = if passkey_only() {
+                                t!("admin.reset.clear_second_factor.passkey")
+                            } else {
+                                t!("admin.reset.clear_second_factor")
+                            };
+                            fill(&key, &[("name", &selected_name())])
+                        }}
                     </label>
                 </div>
                 <p id="reset-clear-second-factor-help" class="hint">
