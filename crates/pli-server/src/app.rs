@@ -264,8 +264,15 @@ impl Application {
         let router = crate::routes::router(self.state.clone());
         // Not `axum::serve`, which gives hyper no timer (see `pli_witness::server`);
         // request bodies are paced by `pace::pace_bodies`.
-        let header_read = Duration::from_secs(self.state.config.limits.header_read_seconds.max(1));
-        let served = pli_witness::server::serve(self.listener, router, header_read, shutdown).await;
+        // No cap by address or in all here: behind a reverse proxy every connection comes
+        // from it; the relay bounds what an account holds instead (`limits.uploads_*`,
+        // `limits.events_per_account`).
+        let limits = pli_witness::server::Limits {
+            header_read: Duration::from_secs(self.state.config.limits.header_read_seconds.max(1)),
+            per_peer: None,
+            total: None,
+        };
+        let served = pli_witness::server::serve(self.listener, router, limits, shutdown).await;
         maintenance.abort();
         checkpoints.abort();
         served

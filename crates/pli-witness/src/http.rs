@@ -9,14 +9,18 @@
 //! | old size is not the witness's             | 409    | its size (`text/x.tlog.size`)|
 //! | not an extension of what was cosigned     | 422    | why                          |
 //! | larger than [`MAX_BODY`]                  | 413    |                              |
+//! | not received within [`REQUEST_DEADLINE`]  | 408    | `too slow`                   |
 //! | the state could not be recorded           | 500    | `internal error`             |
 //!
 //! No other route: the spec's monitoring side is not written yet.
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse as _, Response};
 use axum::routing::post;
 use pli_log::witness::{AddCheckpoint, Refusal};
@@ -30,12 +34,38 @@ pub const MAX_BODY: usize = 64 * 1024;
 /// The `Content-Type` of a 409's body (C2SP).
 pub const TLOG_SIZE: &str = "text/x.tlog.size";
 
-/// The witness's routes, at the root of its submission prefix.
-pub fn router(witness: Witness) -> Router {
+/// How long one request may take, its body included: an honest one takes milliseconds
+/// (a few KiB, a signature check, a state write), so a body trickled a byte at a time
+/// cannot hold a connection for long.
+pub const REQUEST_DEADLINE: Duration = Duration::from_secs(10);
+
+/// The witness's routes, at the root of its submission prefix; a request not answered
+/// within `deadline` (its body still coming, say) is answered 408 and its connection closed.
+pub fn router(witness: Witness, deadline: Duration) -> Router {
     Router::new()
         .route("/add-checkpoint", post(add_checkpoint))
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(move |request, next: Next| {
+            within(deadline, request, next)
+        }))
         .with_state(witness)
+}
+
+/// Runs `request` through `next`, or answers 408 once `deadline` passes.
+async fn within(deadline: Duration, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(deadline, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            let mut response = text(StatusCode::REQUEST_TIMEOUT, "too slow\n".to_owned());
+            // Part of the body may still be on its way: the connection cannot carry
+            // another request.
+            response.headers_mut().insert(
+                header::CONNECTION,
+                header::HeaderValue::from_static("close"),
+            );
+            response
+        }
+    }
 }
 
 #[tracing::instrument(skip_all)]

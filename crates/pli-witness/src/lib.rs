@@ -205,7 +205,7 @@ impl Witness {
 
     /// The `add-checkpoint` routes (C2SP `tlog-witness`), at the root.
     pub fn router(&self) -> axum::Router {
-        http::router(self.clone())
+        http::router(self.clone(), http::REQUEST_DEADLINE)
     }
 
     /// Handles one `add-checkpoint` request: the cosignature line (`— name base64\n`)
@@ -276,8 +276,14 @@ fn note_refusal(state: &LogState, request: &AddCheckpoint, refusal: &Refusal) {
     }
 }
 
-/// How long a client may take to send a request head, or stay idle between requests.
-pub const HEADER_READ: std::time::Duration = std::time::Duration::from_secs(30);
+/// What the witness allows each client: 30 s to send a request head (or to stay idle
+/// between requests); 16 connections at once from one address, 256 in all (its clients are
+/// a few relays, each sending one checkpoint at a time).
+pub const LIMITS: server::Limits = server::Limits {
+    header_read: std::time::Duration::from_secs(30),
+    per_peer: Some(16),
+    total: Some(256),
+};
 
 /// Serves `witness` on `listener` until `shutdown` resolves; in-flight requests end first.
 pub async fn serve_until(
@@ -285,7 +291,7 @@ pub async fn serve_until(
     witness: Witness,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    server::serve(listener, witness.router(), HEADER_READ, shutdown).await
+    server::serve(listener, witness.router(), LIMITS, shutdown).await
 }
 
 /// Serves `witness` on `listener` for ever (or until the listener fails).

@@ -4,12 +4,84 @@
 //! from the internet that could be held that way would stop cosigning, and every
 //! client would then refuse the relay's checkpoints once their cosignatures aged.
 
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv6Addr};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::net::TcpListener;
 
+/// What a server allows each client.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// How long a request head may take, and a connection stay idle between requests.
+    pub header_read: Duration,
+    /// Connections open at once from one address (an IPv6 address counts by its /64).
+    /// `None` where every connection comes from a reverse proxy (the relay's case).
+    pub per_peer: Option<usize>,
+    /// Connections open at once in all. `None`: bounded by the process's file limit.
+    pub total: Option<usize>,
+}
+
+/// The connections open now, by peer (IPv6 by /64), and in all.
+#[derive(Default)]
+struct Open {
+    by_peer: HashMap<IpAddr, usize>,
+    total: usize,
+}
+
+/// A connection counted in [`Open`] while it lives.
+struct Counted {
+    open: Arc<Mutex<Open>>,
+    peer: IpAddr,
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        open.total = open.total.saturating_sub(1);
+        if let Some(count) = open.by_peer.get_mut(&self.peer) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                open.by_peer.remove(&self.peer);
+            }
+        }
+    }
+}
+
+/// The address a peer is counted under: an IPv6 host holds a whole /64.
+fn peer_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !((1u128 << 64) - 1))),
+        },
+    }
+}
+
+/// Counts a new connection from `peer`, or `None` if it is one too many.
+fn admit(open: &Arc<Mutex<Open>>, peer: IpAddr, limits: &Limits) -> Option<Counted> {
+    let peer = peer_key(peer);
+    let mut guard = open.lock().unwrap_or_else(PoisonError::into_inner);
+    let from_peer = guard.by_peer.get(&peer).copied().unwrap_or(0);
+    if limits.total.is_some_and(|max| guard.total >= max)
+        || limits.per_peer.is_some_and(|max| from_peer >= max)
+    {
+        return None;
+    }
+    guard.total += 1;
+    guard.by_peer.insert(peer, from_peer + 1);
+    drop(guard);
+    Some(Counted {
+        open: Arc::clone(open),
+        peer,
+    })
+}
+
 /// Serves HTTP/1 on `listener` until `shutdown` resolves, then waits for the connections
-/// in progress to end.
+/// in progress to end. A connection past `limits.per_peer` or `limits.total` is closed
+/// at once, unread: one address cannot hold every connection the server can take.
 ///
 /// Not `axum::serve`, which gives hyper no timer: a client could then keep a connection
 /// forever by sending a request head a byte at a time, or by idling between requests.
@@ -22,7 +94,7 @@ use tokio::net::TcpListener;
 pub async fn serve(
     listener: TcpListener,
     router: axum::Router,
-    header_read: Duration,
+    limits: Limits,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     use tower::ServiceExt as _;
@@ -30,6 +102,7 @@ pub async fn serve(
     // Each connection watches `stop` for the shutdown, and holds its receiver while it
     // lives: the loop waits for every receiver to be dropped.
     let (stop, watching) = tokio::sync::watch::channel(false);
+    let open = Arc::new(Mutex::new(Open::default()));
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -45,6 +118,11 @@ pub async fn serve(
                 }
             },
         };
+        let Some(counted) = admit(&open, peer.ip(), &limits) else {
+            tracing::debug!(peer = %peer.ip(), "too many connections: closed");
+            drop(stream);
+            continue;
+        };
         let service = hyper_util::service::TowerToHyperService::new(router.clone().map_request(
             move |mut request: axum::http::Request<hyper::body::Incoming>| {
                 request
@@ -55,7 +133,7 @@ pub async fn serve(
         ));
         let mut http = hyper::server::conn::http1::Builder::new();
         http.timer(hyper_util::rt::TokioTimer::new())
-            .header_read_timeout(header_read);
+            .header_read_timeout(limits.header_read);
         let mut stopping = watching.clone();
         tokio::spawn(async move {
             let connection = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
@@ -71,6 +149,7 @@ pub async fn serve(
                 tracing::debug!(%error, "connection ended");
             }
             drop(stopping);
+            drop(counted);
         });
     }
     drop(listener);
