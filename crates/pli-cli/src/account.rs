@@ -18,10 +18,11 @@ use zeroize::Zeroizing;
 
 use crate::output::Output;
 use crate::profile::{self, Profile};
+use crate::service::Service;
 
-/// How the command line obtains an unlocked session. One implementation today
-/// ([`Person`]); a service account (a key pair made on the integrating machine, with a
-/// revocable credential) is meant to be a second one.
+/// How the command line obtains an unlocked session: a person's credentials from the
+/// environment ([`Person`]), or a service account's from its credential file
+/// ([`crate::service::Service`]); [`Account`] is whichever this run has.
 pub(crate) trait Unlock {
     /// The account's address, as the profile records it.
     fn email(&self) -> &str;
@@ -92,6 +93,49 @@ impl Unlock for Person {
     }
 }
 
+/// The account of this run: a person's if `PLI_PASSWORD` is set, else the service
+/// account whose credential is at `PLI_SERVICE_CREDENTIAL` or in the profile directory.
+#[derive(Debug)]
+pub(crate) enum Account {
+    Person(Person),
+    Service(Service),
+}
+
+impl Account {
+    /// Reads it from the environment, or the service credential of `home`.
+    pub(crate) fn find(home: &Path) -> Result<Self> {
+        if std::env::var_os("PLI_PASSWORD").is_none() {
+            let path = crate::service::credential_path(home);
+            if let Some(service) = Service::load(&path)? {
+                return Ok(Self::Service(service));
+            }
+        }
+        Person::from_env()
+            .map(Self::Person)
+            .context("no account: set PLI_EMAIL, PLI_PASSWORD and PLI_ACCOUNT_KEY, or enrol a service account (pli service enrol)")
+    }
+}
+
+impl Unlock for Account {
+    fn email(&self) -> &str {
+        match self {
+            Self::Person(person) => person.email(),
+            Self::Service(service) => service.email(),
+        }
+    }
+
+    async fn unlock(
+        &self,
+        client: &Client,
+        root: Option<VerifyingKey>,
+    ) -> Result<Session, ClientError> {
+        match self {
+            Self::Person(person) => person.unlock(client, root).await,
+            Self::Service(service) => service.unlock(client, root).await,
+        }
+    }
+}
+
 /// A single-threaded runtime for one command.
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_current_thread()
@@ -107,10 +151,10 @@ pub(crate) fn with_session<T>(
 ) -> Result<T> {
     let home = profile::home()?;
     let mut profile = profile::load(&home)?;
-    let account = Person::from_env()?;
+    let account = Account::find(&home)?;
     if account.email() != profile.email {
         bail!(
-            "PLI_EMAIL is {} but the profile is {}'s: run pli login again",
+            "the account is {} but the profile is {}'s: run pli login again",
             account.email(),
             profile.email
         );
@@ -270,7 +314,7 @@ pub(crate) fn login(args: LoginArgs) -> Result<()> {
         .map(RootPin::parse)
         .transpose()
         .context("--root")?;
-    let account = Person::from_env()?;
+    let account = Account::find(&home)?;
     let url = args.url;
     let client = Client::new(&url);
     let (profile, who) = runtime()?.block_on(async {

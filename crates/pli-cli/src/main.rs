@@ -41,6 +41,7 @@ mod output;
 mod profile;
 mod receive;
 mod send;
+mod service;
 mod staging;
 mod watch;
 mod witness;
@@ -63,7 +64,9 @@ over (a file set aside as a duplicate: 1).
 
 The networked commands read the account from the environment: PLI_EMAIL, PLI_PASSWORD,
 PLI_ACCOUNT_KEY (the recovery kit's key) and PLI_TOTP if two-factor authentication is
-on; the profile saved by pli login from PLI_HOME (default ~/.config/pli).";
+on; without PLI_PASSWORD, the service account's credential that pli service enrol wrote
+(PLI_SERVICE_CREDENTIAL, else service.json in PLI_HOME); the profile saved by pli login
+from PLI_HOME (default ~/.config/pli).";
 
 /// Status 1: a failure that is none of the others.
 pub(crate) const EXIT_FAILURE: u8 = 1;
@@ -114,6 +117,9 @@ enum Command {
     Login(account::LoginArgs),
     /// Remove the profile.
     Logout(account::LogoutArgs),
+    /// A service account, a program's own account in an organisation: enrol it on this
+    /// machine from the link its admin issued.
+    Service(service::ServiceArgs),
     /// Print the account, its organisation and role.
     Whoami(account::WhoamiArgs),
     /// List the organisations of the key directory, verified, with their keys'
@@ -156,6 +162,7 @@ fn main() -> ExitCode {
         },
         Command::Login(args) => account::login(args),
         Command::Logout(args) => account::logout(args),
+        Command::Service(args) => service::run(args),
         Command::Whoami(args) => account::whoami(args),
         Command::Directory(args) => lists::directory(args),
         Command::Send(args) => send::run(args),

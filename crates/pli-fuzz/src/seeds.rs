@@ -826,6 +826,7 @@ impl World {
                 email: "jean.dupont@justice.example".to_owned(),
                 display_name: "Jean Dupont".to_owned(),
                 role: Role::Member,
+                service: false,
             },
         );
         add(
@@ -905,6 +906,7 @@ impl World {
                 org_kind: self.org.kind,
                 totp_enabled: true,
                 totp_required: false,
+                service: false,
                 key_bundle: credentials.key_bundle.clone(),
                 kdf: kdf.clone(),
                 root_key: Some(Base64(root.verifying_key().to_bytes().to_vec())),
@@ -924,6 +926,7 @@ impl World {
                     status: AccountStatus::Active,
                     totp_enabled: true,
                     has_passkey: true,
+                    service: false,
                     keys: PublicKeys {
                         signing_key: Base64(member.verifying_key().to_bytes().to_vec()),
                         encryption_key: Base64(self.member.encryption_key.to_bytes().to_vec()),

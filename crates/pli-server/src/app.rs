@@ -322,6 +322,7 @@ async fn issue_setup_token(state: &AppState) -> anyhow::Result<Option<String>> {
         used_at: None,
         clears_second_factor: false,
         issued_entry: None,
+        service: false,
     })
     .await?;
     tx.commit().await?;

@@ -201,6 +201,11 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     ("invitation.title", "Invitation", "Invitation"),
     (
+        "invitation.service",
+        "Ce lien crée le compte de service «\u{a0}{name}\u{a0}» du service «\u{a0}{org}\u{a0}», pour un logiciel\u{a0}: il ne s'ouvre pas dans un navigateur. Sur la machine du logiciel, inscrivez-le avec la commande «\u{a0}pli service enrol\u{a0}» (le lien dans la variable PLI_LINK)\u{a0}; voir le guide d'intégration.",
+        "This link creates the service account “{name}” of {org}, for a program: it does not open in a browser. On the program's machine, enrol it with the command “pli service enrol” (the link in the PLI_LINK variable); see the integration guide.",
+    ),
+    (
         "invitation.intro",
         "Vous avez reçu une invitation à rejoindre le service «\u{a0}{org}\u{a0}» {role}.",
         "You have been invited to join {org} {role}.",

@@ -47,6 +47,9 @@ pub struct Invite {
     pub display_name: String,
     /// Role.
     pub role: Role,
+    /// A service account (a program's, enrolled with `pli service enrol`), not a person.
+    #[serde(default)]
+    pub service: bool,
 }
 
 /// An organisation whose members to list.

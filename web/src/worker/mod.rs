@@ -342,9 +342,16 @@ async fn handle(
         Request::Download(r) => download::download(id, r).await,
         Request::CreateOrg(r) => admin::create_org(r).await,
         Request::Invite(r) => {
-            let invited = session()?
-                .invite(&r.org, &r.email, &r.display_name, r.role)
-                .await?;
+            let session = session()?;
+            let invited = if r.service {
+                session
+                    .invite_service(&r.org, &r.email, &r.display_name)
+                    .await?
+            } else {
+                session
+                    .invite(&r.org, &r.email, &r.display_name, r.role)
+                    .await?
+            };
             answer(&r, &invited)
         }
         Request::Members(r) => answer(&r, &session()?.members(&r.org).await?),

@@ -105,6 +105,9 @@ pub struct Me {
     /// admin, and members of an organisation that requires it.
     #[serde(default)]
     pub totp_required: bool,
+    /// A service account (a program's, enrolled with `pli service enrol`).
+    #[serde(default)]
+    pub service: bool,
     /// The sealed key bundle, to open with the bundle key.
     pub key_bundle: Base64,
     /// KDF parameters (to derive the bundle key again, e.g. after a reload).
@@ -299,6 +302,9 @@ pub struct InvitationInfo {
     /// reset of an account that has it on, which the reset keeps.
     #[serde(default)]
     pub totp_required: bool,
+    /// The link enrols a service account (`pli service enrol`), not a person.
+    #[serde(default)]
+    pub service: bool,
 }
 
 /// `POST /api/setup`: the platform admin's account, the platform root key and the

@@ -40,6 +40,10 @@ pub struct InviteRequest {
     /// Member or organisation admin (an org admin invites members; the platform admin
     /// invites an organisation's first admin).
     pub role: Role,
+    /// A service account (a member whose keys and secret `pli service enrol` makes on
+    /// the integrating machine), not a person.
+    #[serde(default)]
+    pub service: bool,
 }
 
 /// `POST /api/orgs/{org}/members/{user}/reset`: a new account set-up for a member who
@@ -83,6 +87,9 @@ pub struct MemberSummary {
     /// Whether they have at least one passkey.
     #[serde(default)]
     pub has_passkey: bool,
+    /// A service account (a program's), not a person.
+    #[serde(default)]
+    pub service: bool,
     /// Current public keys (to certify pending members after comparing fingerprints).
     pub keys: PublicKeys,
     /// Key generations this member holds a grant for.

@@ -15,6 +15,8 @@
 //! * [`watch`]: `pli watch`, the folder hand-off: an outbox folder's files sent once, an
 //!   inbox folder filled and acknowledged once, a watcher killed midway and run again, a
 //!   watcher left running, and a second one of the same folder refused.
+//! * [`service`]: a service account enrolled with `pli service enrol`, certified, sending
+//!   and receiving with no person's password, then removed and refused.
 //! * [`browser`]: `pli` and the web app in headless Chromium on either side of an
 //!   exchange, both ways: the sender verified, the bytes intact, the receipt seen.
 //!
@@ -38,6 +40,7 @@ mod interop;
 mod keygen;
 mod monitor;
 mod network;
+mod service;
 mod typage;
 mod usage;
 mod watch;

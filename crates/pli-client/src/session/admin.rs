@@ -241,11 +241,36 @@ impl Session {
             email: email.into(),
             display_name: display_name.into(),
             role,
+            service: false,
         };
-        let invited: InviteResponse = self
-            .client
-            .call(&ep::Invite { org: *org }, &request)
-            .await?;
+        self.send_invitation(org, &request).await
+    }
+
+    /// Invites a service account into `org` (an organisation admin): a program's own
+    /// member account, which `pli service enrol` creates on the integrating machine from
+    /// the link; `email` is the address of the people who run it. It is certified like a
+    /// member once enrolled.
+    pub async fn invite_service(
+        &self,
+        org: &OrgId,
+        email: &str,
+        display_name: &str,
+    ) -> Result<InviteResponse, ClientError> {
+        let request = InviteRequest {
+            email: email.into(),
+            display_name: display_name.into(),
+            role: Role::Member,
+            service: true,
+        };
+        self.send_invitation(org, &request).await
+    }
+
+    async fn send_invitation(
+        &self,
+        org: &OrgId,
+        request: &InviteRequest,
+    ) -> Result<InviteResponse, ClientError> {
+        let invited: InviteResponse = self.client.call(&ep::Invite { org: *org }, request).await?;
         Ok(self.pinned_link(invited))
     }
 

@@ -71,6 +71,18 @@ impl Auth {
             Err(ApiError::ReauthRequired)
         }
     }
+
+    /// Fails for a service account: what only a person has (a second factor, a passkey).
+    pub fn require_person(&self) -> Result<(), ApiError> {
+        if self.user.service {
+            Err(ApiError::conflict(
+                pli_api::ErrorCode::WrongState,
+                "a service account has no second factor: its secret and keys stay on its machine",
+            ))
+        } else {
+            Ok(())
+        }
+    }
 }
 
 /// Enforces a route's policy, then runs the handler with an [`Auth`] extension. `activity`:
@@ -139,7 +151,10 @@ fn check(user: &User, policy: Policy) -> Result<(), ApiError> {
 /// organisation requires it (asked only of accounts without one, so it costs the others
 /// nothing).
 pub async fn second_factor_policy(state: &AppState, user: &User) -> Result<(), ApiError> {
-    if user.totp_enabled {
+    // A service account's secret and keys live on its machine, where a code generator
+    // would live too: a second factor there adds nothing (ARCHITECTURE.md, "Service
+    // accounts"). It is only ever a member.
+    if user.totp_enabled || (user.service && user.role == Role::Member) {
         return Ok(());
     }
     if user.role != Role::Member {

@@ -465,6 +465,7 @@ pub(super) async fn totp_setup(
     // Even the first enrolment: a stolen session must not be able to tie the account to
     // the thief's authenticator and lock its owner out.
     auth.require_recent_reauth(state.config.limits.reauth_minutes)?;
+    auth.require_person()?;
     let secret = secrets::random::<20>()?;
     let sealed = state.server_key.seal(auth.user.id.as_bytes(), &secret)?;
     let mut tx = state.store.begin().await?;

@@ -210,7 +210,9 @@ pub(crate) async fn me(state: &AppState, user: &User) -> Result<Me, ApiError> {
         org_name: org.name,
         org_kind: org.kind,
         totp_enabled: user.totp_enabled,
-        totp_required: user.role != Role::Member || org.second_factor == SecondFactor::Required,
+        totp_required: !user.service
+            && (user.role != Role::Member || org.second_factor == SecondFactor::Required),
+        service: user.service,
         key_bundle: Base64(user.key_bundle.clone()),
         kdf: user.kdf.to_wire(),
         root_key: root_key(state)

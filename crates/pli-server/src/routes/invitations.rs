@@ -205,6 +205,7 @@ async fn info(state: &AppState, invitation: &Invitation) -> Result<InvitationInf
         org_name,
         expires_at: invitation.expires_at,
         totp_required: asks_code(invitation, user.as_ref()),
+        service: invitation.service || user.is_some_and(|u| u.service),
     })
 }
 
@@ -327,6 +328,9 @@ pub(super) async fn invitation_accept(
                 ),
                 other => other.into(),
             })?;
+            if invitation.service {
+                tx.mark_service(&invitation.user_id).await?;
+            }
             tx.audit(AuditEvent {
                 chain: Chain::Org(org),
                 at: now,

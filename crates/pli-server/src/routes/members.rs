@@ -66,6 +66,7 @@ pub(super) async fn members(
             status: user.status,
             totp_enabled: user.totp_enabled,
             has_passkey: with_passkeys.contains(&user.id),
+            service: user.service,
             keys: PublicKeys {
                 signing_key: Base64(user.signing_key.to_vec()),
                 encryption_key: Base64(user.encryption_key.to_vec()),
@@ -93,6 +94,7 @@ pub(super) async fn members(
                 i,
                 users.iter().find(|u| u.id == i.user_id),
             ),
+            service: i.service || users.iter().any(|u| u.id == i.user_id && u.service),
         })
         .collect();
     Ok(Json(Members {
@@ -125,6 +127,12 @@ pub(super) async fn invite(
             ));
         }
     };
+    if request.service && role != Role::Member {
+        return Err(ApiError::bad_request(
+            ErrorCode::BadRequest,
+            "a service account is a member, never an admin",
+        ));
+    }
     if state.store.user_by_email(&email).await?.is_some() {
         return Err(ApiError::conflict(
             ErrorCode::AlreadyExists,
@@ -135,7 +143,9 @@ pub(super) async fn invite(
         &state,
         &auth,
         &org,
-        Issue::Join,
+        Issue::Join {
+            service: request.service,
+        },
         secrets::new_id()?,
         email,
         display_name,
@@ -147,8 +157,8 @@ pub(super) async fn invite(
 /// What a link is issued for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Issue {
-    /// Joining the organisation.
-    Join,
+    /// Joining the organisation, as a person or (`service`) as a program's account.
+    Join { service: bool },
     /// A member's new account set-up; `clear_second_factor` if they lost their
     /// authenticator too.
     Reset { clear_second_factor: bool },
@@ -169,7 +179,7 @@ async fn issue_invitation(
     let now = now_ms();
     let expires_at = now + state.config.limits.invitation_hours * 3_600_000;
     let (kind, action, clears_second_factor) = match issue {
-        Issue::Join => (InvitationKind::Join, Action::MemberInvited, false),
+        Issue::Join { .. } => (InvitationKind::Join, Action::MemberInvited, false),
         Issue::Reset {
             clear_second_factor,
         } => (
@@ -181,6 +191,10 @@ async fn issue_invitation(
     let mut pairs = vec![("role", role.as_str().to_owned())];
     if kind == InvitationKind::Reset {
         pairs.push(("clear_second_factor", clears_second_factor.to_string()));
+    }
+    let service = issue == Issue::Join { service: true };
+    if service {
+        pairs.push(("service", "true".to_owned()));
     }
     let mut tx = state.store.begin().await?;
     tx.withdraw_invitation(&org.id, &user_id, now).await?;
@@ -208,6 +222,7 @@ async fn issue_invitation(
         used_at: None,
         clears_second_factor,
         issued_entry: Some(issued_entry),
+        service,
     })
     .await?;
     tx.commit().await?;

@@ -161,6 +161,7 @@ pub(super) async fn register_begin(
 ) -> Result<Json<PasskeyCeremony>, ApiError> {
     // As for a first TOTP enrolment: a stolen session must not add the thief's passkey.
     auth.require_recent_reauth(state.config.limits.reauth_minutes)?;
+    auth.require_person()?;
     let webauthn = relying(&state)?;
     let existing = state.store.passkeys(&auth.user.id).await?;
     let exclude = existing

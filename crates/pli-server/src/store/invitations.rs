@@ -39,6 +39,8 @@ pub struct Invitation {
     /// The sequence number of the audit entry that issued it, in the organisation's
     /// chain (none for the set-up link and links issued before it was recorded).
     pub issued_entry: Option<u64>,
+    /// It enrols a service account (`pli service enrol`), not a person.
+    pub service: bool,
 }
 
 fn invitation_from_row(row: &AnyRow) -> StoreResult<Invitation> {
@@ -56,6 +58,7 @@ fn invitation_from_row(row: &AnyRow) -> StoreResult<Invitation> {
         used_at: get_opt_u64(row, "used_at")?,
         clears_second_factor: get_u64(row, "clears_second_factor")? != 0,
         issued_entry: get_opt_u64(row, "issued_entry")?,
+        service: get_u64(row, "service")? != 0,
     })
 }
 
@@ -86,8 +89,8 @@ impl Tx {
     pub async fn insert_invitation(&mut self, invitation: &Invitation) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO invitations (token_hash, kind, org_id, user_id, email, display_name, role, created_by, \
-             created_at, expires_at, clears_second_factor, issued_entry) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             created_at, expires_at, clears_second_factor, issued_entry, service) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(&invitation.token_hash)
         .bind(invitation.kind.as_str())
@@ -101,6 +104,7 @@ impl Tx {
         .bind(big(invitation.expires_at)?)
         .bind(i64::from(invitation.clears_second_factor))
         .bind(invitation.issued_entry.map(big).transpose()?)
+        .bind(i64::from(invitation.service))
         .execute(&mut *self.tx)
         .await?;
         Ok(())

@@ -36,6 +36,9 @@ pub struct User {
     pub encryption_key: Vec<u8>,
     /// Whether TOTP is on.
     pub totp_enabled: bool,
+    /// A service account (a program's, enrolled with `pli service enrol`): no second
+    /// factor, and the organisation's rule does not ask it one.
+    pub service: bool,
     /// Creation time.
     pub created_at: u64,
 }
@@ -56,7 +59,7 @@ pub struct Credentials {
 }
 
 pub(super) const USER_COLUMNS: &str = "id, org_id, email, display_name, role, status, kdf_version, kdf_m, kdf_t, kdf_p, kdf_salt, auth_hash, \
-     key_bundle, signing_key, encryption_key, totp_secret IS NOT NULL AS totp_enabled, created_at";
+     key_bundle, signing_key, encryption_key, totp_secret IS NOT NULL AS totp_enabled, service, created_at";
 
 fn array<const N: usize>(row: &AnyRow, column: &str) -> StoreResult<[u8; N]> {
     row.try_get::<Vec<u8>, _>(column)?
@@ -97,6 +100,7 @@ pub(super) fn user_from_row(row: &AnyRow) -> StoreResult<User> {
         signing_key: array(row, "signing_key")?,
         encryption_key: row.try_get("encryption_key")?,
         totp_enabled: totp != 0,
+        service: get_u64(row, "service")? != 0,
         created_at: get_u64(row, "created_at")?,
     })
 }
@@ -213,6 +217,15 @@ impl Tx {
             .bind(id.to_string())
             .bind(key.to_vec())
             .bind(big(now)?)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Makes a new account a service account.
+    pub async fn mark_service(&mut self, id: &UserId) -> StoreResult<()> {
+        sqlx::query("UPDATE users SET service = 1 WHERE id = $1")
+            .bind(id.to_string())
             .execute(&mut *self.tx)
             .await?;
         Ok(())

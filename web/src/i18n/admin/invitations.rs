@@ -17,6 +17,21 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
     ),
     ("admin.invite.submit", "Inviter", "Invite"),
     (
+        "admin.invite.service",
+        "Compte de service, pour un logiciel (pas une personne)",
+        "Service account, for a program (not a person)",
+    ),
+    (
+        "admin.invite.service.help",
+        "Pour le logiciel métier du service, qui envoie et reçoit les plis sans personne au clavier. Ses clés et son secret sont créés sur la machine qui l'héberge\u{a0}: ni vous ni le serveur ne les voyez. L'adresse est celle de l'équipe qui l'exploite.",
+        "For the service's case-management software, which sends and receives exchanges with nobody at the keyboard. Its keys and secret are made on the machine that runs it: neither you nor the server see them. The address is that of the team that runs it.",
+    ),
+    (
+        "admin.invite.service.done",
+        "Donnez ce lien à la personne qui installe le logiciel\u{a0}: elle l'inscrit sur sa machine avec la commande «\u{a0}pli service enrol\u{a0}», qui affiche l'empreinte de sa clé. Certifiez ensuite ce compte ici en comparant cette empreinte avec elle, par téléphone.",
+        "Give this link to the person who installs the program: they enrol it on its machine with the command “pli service enrol”, which prints its key's fingerprint. Then certify the account here, comparing that fingerprint with them by phone.",
+    ),
+    (
         "admin.invite.done",
         "Invitation créée pour {name}.",
         "Invitation created for {name}.",

@@ -84,6 +84,7 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
     ),
     ("admin.members.actions", "Actions", "Actions"),
     ("admin.members.you", "(vous)", "(you)"),
+    ("admin.members.service", "logiciel", "program"),
     ("admin.members.no_generation", "aucune", "none"),
     (
         "admin.members.lacks_latest",

@@ -224,7 +224,7 @@ pub fn Invitation(token: String) -> impl IntoView {
         });
     };
     let intro = move || {
-        info().map(|i: InvitationInfo| {
+        info().filter(|i| !i.service).map(|i: InvitationInfo| {
             let org = i.org_name.clone().unwrap_or_default();
             let text = if i.kind == InvitationKind::Reset {
                 fill(&t!("invitation.reset"), &[("org", &org)])
@@ -251,7 +251,16 @@ pub fn Invitation(token: String) -> impl IntoView {
                 if reset { t!("invitation.reset.title") } else { t!("invitation.title") }
             }}</h1>
             {intro}
-            <Show when=move || info().is_some()>
+            // A service account's link is for `pli service enrol`, on the program's machine.
+            {move || info().filter(|i| i.service).map(|i| view! {
+                <p class="hint" data-testid="invitation-service">
+                    {fill(&t!("invitation.service"), &[
+                        ("name", &i.display_name),
+                        ("org", &i.org_name.clone().unwrap_or_default()),
+                    ])}
+                </p>
+            })}
+            <Show when=move || info().is_some_and(|i| !i.service)>
                 <form on:submit=submit.clone()>
                     <input type="email" autocomplete="username" hidden prop:value=move || info().map(|i| i.email).unwrap_or_default() />
                     {root_asked.then(|| view! {

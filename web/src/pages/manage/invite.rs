@@ -30,15 +30,18 @@ pub fn InviteForm(
     let gate = expect_context::<Reauth>();
     let email = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
+    // A service account: a program's member account, enrolled on its machine with
+    // `pli service enrol` (only members can be one).
+    let service = RwSignal::new(false);
     let (busy, set_busy) = signal(false);
     let (error, set_error) = signal(None::<WorkerError>);
-    let (made, set_made) = signal(None::<(String, String, InviteResponse)>);
+    let (made, set_made) = signal(None::<(String, String, InviteResponse, bool)>);
     // Whether the members list was seen holding the invitation just made: once it no
     // longer does and nobody joined with that address, it was withdrawn and the link
     // shown is dead (a list not yet reloaded after the invitation proves nothing).
     let pending_seen = RwSignal::new(false);
     Effect::new(move |_| {
-        let Some(address) = made.with(|m| m.as_ref().map(|(_, a, _)| a.clone())) else {
+        let Some(address) = made.with(|m| m.as_ref().map(|(_, a, _, _)| a.clone())) else {
             pending_seen.set(false);
             return;
         };
@@ -57,17 +60,20 @@ pub fn InviteForm(
                 email.get_untracked().trim().to_owned(),
                 name.get_untracked().trim().to_owned(),
             );
+            let for_service = role == Role::Member && service.get_untracked();
             let request = crate::protocol::Invite {
                 org,
                 email: address.clone(),
                 display_name: display.clone(),
                 role,
+                service: for_service,
             };
             match gate.call(request).await {
                 Ok(response) => {
-                    set_made.set(Some((display, address, response)));
+                    set_made.set(Some((display, address, response, for_service)));
                     email.set(String::new());
                     name.set(String::new());
+                    service.set(false);
                     version.update(|v| *v += 1);
                     focus_later("invite-result");
                 }
@@ -88,6 +94,16 @@ pub fn InviteForm(
                 <input id="invite-email" type="email" autocomplete="off" required data-testid="invite-email"
                     prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev)) />
             </div>
+            {(role == Role::Member).then(|| view! {
+                <div class="field inline">
+                    <input type="checkbox" id="invite-service" data-testid="invite-service"
+                        aria-describedby="invite-service-help"
+                        prop:checked=move || service.get()
+                        on:change=move |ev| service.set(event_target_checked(&ev)) />
+                    <label for="invite-service">{move || t!("admin.invite.service")}</label>
+                </div>
+                <p id="invite-service-help" class="hint">{move || t!("admin.invite.service.help")}</p>
+            })}
             <ErrorBox error=error />
             <div class="actions">
                 <button type="submit" class="primary" disabled=busy data-testid="invite-submit">
@@ -99,7 +115,7 @@ pub fn InviteForm(
             </div>
         </form>
         <div id="invite-result" tabindex="-1" role="status">
-            {move || made.get().map(|(display, address, r)| {
+            {move || made.get().map(|(display, address, r, for_service)| {
                 let (joined, pending) = members.get().map_or((false, true), |m| {
                     (
                         m.members.iter().any(|x| x.email.eq_ignore_ascii_case(&address)),
@@ -123,6 +139,9 @@ pub fn InviteForm(
                 } else {
                     view! {
                         <p class="ok">{let display = display.clone(); move || fill(&t!("admin.invite.done"), &[("name", &display)])}</p>
+                        {for_service.then(|| view! {
+                            <p class="hint" data-testid="invitation-service">{move || t!("admin.invite.service.done")}</p>
+                        })}
                         <LinkBox link=r.link expires_at=r.expires_at name=display.clone() email=address testid="invitation-link" />
                     }
                     .into_any()

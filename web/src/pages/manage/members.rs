@@ -269,6 +269,7 @@ pub fn MembersPanel(
                 <th scope="row" data-label=move || t!("admin.members.member")>
                     {m.display_name.clone()}
                     {is_me.then(|| view! { " " <span class="hint">{move || t!("admin.members.you")}</span> })}
+                    {m.service.then(|| view! { " " <span class="badge" data-testid="member-service">{move || t!("admin.members.service")}</span> })}
                     <span class="email">{email.clone()}</span>
                 </th>
                 <td data-label=move || t!("admin.members.role")>
