@@ -125,10 +125,11 @@ impl SendState {
         Some(begin)
     }
 
-    /// A report from the worker at `now_ms`. Returns the new sealed plan, to keep.
-    pub fn progress(&mut self, report: ProgressReport, now_ms: f64) -> Option<String> {
+    /// A report from the worker at `now_ms`. A new sealed plan is remembered here (to
+    /// resume from after a failure); storing it is the request's `PlanStore`'s job.
+    pub fn progress(&mut self, report: ProgressReport, now_ms: f64) {
         let Self::Sending(running) = self else {
-            return None;
+            return;
         };
         running.last_progress_ms = now_ms;
         running.stalled = false;
@@ -137,13 +138,11 @@ impl SendState {
             Phase::Upload => running.upload = Some(report),
             Phase::Plan => {
                 if let Some(plan) = report.plan {
-                    running.plan = Some(plan.clone());
-                    return Some(plan);
+                    running.plan = Some(plan);
                 }
             }
             _ => {}
         }
-        None
     }
 
     /// The clock ticked: a send without progress for [`STALL_MS`] is stalled. Returns
@@ -259,9 +258,10 @@ mod tests {
             None,
             "a second click starts nothing"
         );
-        assert_eq!(
-            state.progress(report(Phase::Plan, Some("sealed")), 2.0),
-            Some("sealed".to_owned())
+        state.progress(report(Phase::Plan, Some("sealed")), 2.0);
+        assert!(
+            matches!(&state, SendState::Sending(r) if r.plan.as_deref() == Some("sealed")),
+            "{state:?}"
         );
         state.progress(report(Phase::Encrypt, None), 3.0);
         assert_eq!(state.status(false), Status::Sending);
