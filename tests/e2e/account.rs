@@ -19,14 +19,7 @@ async fn a_member_closes_another_session_changes_their_password_and_sees_the_tot
     let server = relay(Backend::Sqlite).await.unwrap();
     let base = server.base.clone();
     let Cast { greffier, .. } = cast(&base, &server.setup_token).await.unwrap();
-    let mut browser = Browser::open(&base, "account").await.unwrap();
-    browser
-        .log_in(
-            &greffier.email,
-            PASSWORD,
-            Some(&greffier.account_key()),
-            None,
-        )
+    let mut browser = Browser::logged_in(&base, "account", &greffier)
         .await
         .unwrap();
     browser.goto("#/account").await.unwrap();
@@ -276,14 +269,7 @@ async fn an_admin_requires_two_factor_and_a_member_turns_it_on_before_anything_e
     admin.close().await.unwrap();
 
     // The member's next log-in ends on « Mon compte », even asked for the inbox.
-    let mut member = Browser::open(&base, "second-factor-member").await.unwrap();
-    member
-        .log_in(
-            &greffier.email,
-            PASSWORD,
-            Some(&greffier.account_key()),
-            None,
-        )
+    let mut member = Browser::logged_in(&base, "second-factor-member", &greffier)
         .await
         .unwrap();
     member.goto("#/inbox").await.unwrap();

@@ -201,14 +201,7 @@ async fn journey_4_members_key_rotation_audit_and_retention() {
     admin.record("rotated").await.unwrap();
 
     // The exchange sent before the rotation is still readable by the greffier.
-    let mut reader = Browser::open(&base, "journey4-greffier").await.unwrap();
-    reader
-        .log_in(
-            &greffier.email,
-            PASSWORD,
-            Some(&greffier.account_key()),
-            None,
-        )
+    let mut reader = Browser::logged_in(&base, "journey4-greffier", &greffier)
         .await
         .unwrap();
     reader.goto(&format!("#/exchange/{before}")).await.unwrap();

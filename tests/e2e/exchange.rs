@@ -66,16 +66,7 @@ async fn send_and_receive(backend: Backend, big: usize, label: &str) {
     std::fs::write(&annex, &annex_bytes).unwrap();
 
     // The greffier waits on the court's inbox.
-    let mut court = Browser::open(&server.base, &format!("{label}-court"))
-        .await
-        .unwrap();
-    court
-        .log_in(
-            &greffier.email,
-            PASSWORD,
-            Some(&greffier.account_key()),
-            None,
-        )
+    let mut court = Browser::logged_in(&server.base, &format!("{label}-court"), &greffier)
         .await
         .unwrap();
     court.goto("#/inbox").await.unwrap();
@@ -83,17 +74,9 @@ async fn send_and_receive(backend: Backend, big: usize, label: &str) {
     court.record("inbox-empty").await.unwrap();
 
     // Journey 2: the caseworker sends.
-    let mut ase = Browser::open(&server.base, &format!("{label}-ase"))
+    let mut ase = Browser::logged_in(&server.base, &format!("{label}-ase"), &caseworker)
         .await
         .unwrap();
-    ase.log_in(
-        &caseworker.email,
-        PASSWORD,
-        Some(&caseworker.account_key()),
-        None,
-    )
-    .await
-    .unwrap();
     ase.goto("#/send").await.unwrap();
     let subject = format!("Danger immédiat {CANARY}");
     ase.fill_send_form(&[&report, &annex], COURT, "Signalement", &subject)
@@ -322,17 +305,9 @@ async fn journey_2_a_send_can_be_cancelled_and_leaves_nothing() {
     let big = files.path().join("dossier complet.bin");
     std::fs::write(&big, content(300 * 1000 * 1000, 4)).unwrap();
 
-    let mut ase = Browser::open(&server.base, "journey2-cancel")
+    let mut ase = Browser::logged_in(&server.base, "journey2-cancel", &caseworker)
         .await
         .unwrap();
-    ase.log_in(
-        &caseworker.email,
-        PASSWORD,
-        Some(&caseworker.account_key()),
-        None,
-    )
-    .await
-    .unwrap();
     ase.goto("#/send").await.unwrap();
     ase.fill_send_form(&[&big], COURT, "Rapport", "Rapport annuel")
         .await
@@ -372,17 +347,9 @@ async fn journey_2_a_send_interrupted_by_a_reload_is_resumed_with_the_same_files
     let big_bytes = content(200 * 1000 * 1000, 6);
     std::fs::write(&big, &big_bytes).unwrap();
 
-    let mut ase = Browser::open(&server.base, "journey2-resume")
+    let mut ase = Browser::logged_in(&server.base, "journey2-resume", &caseworker)
         .await
         .unwrap();
-    ase.log_in(
-        &caseworker.email,
-        PASSWORD,
-        Some(&caseworker.account_key()),
-        None,
-    )
-    .await
-    .unwrap();
     ase.goto("#/send").await.unwrap();
     ase.fill_send_form(
         &[&letter, &big],
@@ -470,17 +437,9 @@ async fn journey_2_an_interrupted_send_can_be_abandoned_and_leaves_nothing() {
     let big = files.path().join("dossier.bin");
     std::fs::write(&big, content(100 * 1000 * 1000, 7)).unwrap();
 
-    let mut ase = Browser::open(&server.base, "journey2-abandon")
+    let mut ase = Browser::logged_in(&server.base, "journey2-abandon", &caseworker)
         .await
         .unwrap();
-    ase.log_in(
-        &caseworker.email,
-        PASSWORD,
-        Some(&caseworker.account_key()),
-        None,
-    )
-    .await
-    .unwrap();
     ase.goto("#/send").await.unwrap();
     ase.fill_send_form(&[&big], COURT, "Rapport", "Rapport trimestriel")
         .await

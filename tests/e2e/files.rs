@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use pli_api::Category;
 use pli_client::{FileInput, SendOptions};
-use pli_e2e::cast::{COURT, Cast, PASSWORD, cast};
+use pli_e2e::cast::{COURT, Cast, cast};
 use pli_e2e::{Backend, Browser, relay};
 
 /// Bytes that differ from file to file.
@@ -52,15 +52,9 @@ async fn empty_files_are_confirmed_same_names_are_kept_apart_and_a_failed_picker
     std::fs::write(&note, &note_bytes).unwrap();
 
     // (1) An empty file is named, and the send waits for the sender's confirmation.
-    let mut ase = Browser::open(&server.base, "files-ase").await.unwrap();
-    ase.log_in(
-        &caseworker.email,
-        PASSWORD,
-        Some(&caseworker.account_key()),
-        None,
-    )
-    .await
-    .unwrap();
+    let mut ase = Browser::logged_in(&server.base, "files-ase", &caseworker)
+        .await
+        .unwrap();
     ase.goto("#/send").await.unwrap();
     ase.fill_send_form(&[&empty, &note], COURT, "Rapport", "Pièces du dossier")
         .await
@@ -117,15 +111,9 @@ async fn empty_files_are_confirmed_same_names_are_kept_apart_and_a_failed_picker
     );
 
     // The court receives a 0-byte file, and saves it as one.
-    let mut tj = Browser::open(&server.base, "files-court").await.unwrap();
-    tj.log_in(
-        &greffier.email,
-        PASSWORD,
-        Some(&greffier.account_key()),
-        None,
-    )
-    .await
-    .unwrap();
+    let mut tj = Browser::logged_in(&server.base, "files-court", &greffier)
+        .await
+        .unwrap();
     tj.goto(&sent).await.unwrap();
     tj.find("[data-testid=verified-badge]").await.unwrap();
     assert_eq!(text(&tj, "[data-testid=file-name-0]").await, "vide.pdf");

@@ -343,16 +343,7 @@ async fn journey_5_session_ended_and_access_removed() {
     )
     .await;
 
-    let mut browser = Browser::open(&server.base, "journey5-session")
-        .await
-        .unwrap();
-    browser
-        .log_in(
-            &cast.greffier.email,
-            PASSWORD,
-            Some(&cast.greffier.account_key()),
-            None,
-        )
+    let mut browser = Browser::logged_in(&server.base, "journey5-session", &cast.greffier)
         .await
         .unwrap();
     let user = cast.greffier.session.me.user_id.to_string();
@@ -577,16 +568,7 @@ async fn journey_5_expired_exchange_and_corrupted_file() {
     let tampered = send(&mut cast, "Manifeste altéré", &[("d.pdf", &a)]).await;
     flip(&server, &tampered, 0);
 
-    let mut browser = Browser::open(&server.base, "journey5-damage")
-        .await
-        .unwrap();
-    browser
-        .log_in(
-            &cast.greffier.email,
-            PASSWORD,
-            Some(&cast.greffier.account_key()),
-            None,
-        )
+    let mut browser = Browser::logged_in(&server.base, "journey5-damage", &cast.greffier)
         .await
         .unwrap();
     open(&browser, &damaged).await;

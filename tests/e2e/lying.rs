@@ -33,15 +33,8 @@ async fn the_browser_refuses_an_older_key_and_a_log_older_than_it_remembers() {
     let (server, proxy) = behind_proxy().await;
     let mut people = cast(&server.base, &server.setup_token).await.unwrap();
 
-    let mut browser = Browser::open(&proxy.base, "lying").await.unwrap();
     let caseworker = &people.caseworker;
-    browser
-        .log_in(
-            &caseworker.email,
-            PASSWORD,
-            Some(&caseworker.account_key()),
-            None,
-        )
+    let mut browser = Browser::logged_in(&proxy.base, "lying", caseworker)
         .await
         .unwrap();
     browser.goto("#/send").await.unwrap();
@@ -125,14 +118,7 @@ async fn the_browser_refuses_a_witness_policy_the_root_did_not_sign() {
     let (server, proxy) = behind_proxy().await;
     let people = cast(&server.base, &server.setup_token).await.unwrap();
     let caseworker = &people.caseworker;
-    let mut browser = Browser::open(&proxy.base, "lying-policy").await.unwrap();
-    browser
-        .log_in(
-            &caseworker.email,
-            PASSWORD,
-            Some(&caseworker.account_key()),
-            None,
-        )
+    let mut browser = Browser::logged_in(&proxy.base, "lying-policy", caseworker)
         .await
         .unwrap();
     let state = proxy.last_answer("/api/log/state").unwrap();

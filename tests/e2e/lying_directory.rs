@@ -10,7 +10,7 @@ use std::time::Duration;
 use pli_crypto::cert::OrgKeyCertificate;
 use pli_crypto::sign::Signed;
 use pli_crypto::statement::{Revocation, Revoked};
-use pli_e2e::cast::{COURT, PASSWORD, cast};
+use pli_e2e::cast::{COURT, cast};
 use pli_e2e::{Backend, Browser, relay};
 
 #[tokio::test]
@@ -50,17 +50,8 @@ async fn the_browser_sets_aside_a_key_published_by_a_removed_admin_and_warns() {
     };
     append(pli_log::Entry::OrgKey(Signed::sign(&late, &admin_key).unwrap()).to_leaf()).await;
 
-    let mut browser = Browser::open(&server.base, "lying-removed-admin")
-        .await
-        .unwrap();
     let caseworker = &people.caseworker;
-    browser
-        .log_in(
-            &caseworker.email,
-            PASSWORD,
-            Some(&caseworker.account_key()),
-            None,
-        )
+    let mut browser = Browser::logged_in(&server.base, "lying-removed-admin", caseworker)
         .await
         .unwrap();
     browser.goto("#/send").await.unwrap();

@@ -108,14 +108,7 @@ async fn the_inbox_tells_plis_apart_finds_and_sorts_them_without_reading_them() 
     )
     .await;
 
-    let mut court = Browser::open(&server.base, "mailbox-court").await.unwrap();
-    court
-        .log_in(
-            &greffier.email,
-            PASSWORD,
-            Some(&greffier.account_key()),
-            None,
-        )
+    let mut court = Browser::logged_in(&server.base, "mailbox-court", &greffier)
         .await
         .unwrap();
     // Logged in: the focus is on the page's main heading (RGAA), not left on a field
@@ -262,15 +255,9 @@ async fn the_inbox_tells_plis_apart_finds_and_sorts_them_without_reading_them() 
         .unwrap();
 
     // The sender's outbox shows the same previews, toward the court.
-    let mut dept = Browser::open(&server.base, "mailbox-dept").await.unwrap();
-    dept.log_in(
-        &caseworker.email,
-        PASSWORD,
-        Some(&caseworker.account_key()),
-        None,
-    )
-    .await
-    .unwrap();
+    let mut dept = Browser::logged_in(&server.base, "mailbox-dept", &caseworker)
+        .await
+        .unwrap();
     dept.goto("#/outbox").await.unwrap();
     dept.wait_for(
         &format!("[data-exchange-id='{report}'][data-preview=read]"),

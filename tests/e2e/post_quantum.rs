@@ -65,9 +65,7 @@ async fn a_service_made_before_post_quantum_keys_moves_to_them_from_the_browser(
     let before = send(&cast.greffier, &org, "avant").await;
 
     // The member's browser asks for their post-quantum key at login.
-    let browser = Browser::open(&base, "post-quantum-member").await.unwrap();
-    browser
-        .log_in(&member.email, PASSWORD, Some(&member.account_key()), None)
+    let browser = Browser::logged_in(&base, "post-quantum-member", &member)
         .await
         .unwrap();
     browser.close().await.unwrap();

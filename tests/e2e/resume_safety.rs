@@ -6,8 +6,10 @@
 
 use std::time::Duration;
 
-use pli_e2e::Browser;
-use pli_e2e::cast::{COURT, PASSWORD, cast};
+use pli_e2e::cast::{COURT, Cast, PASSWORD, cast};
+use pli_e2e::{Browser, TestServer};
+use pli_server::testing::proxy::{Hold, Proxy};
+use tempfile::TempDir;
 
 use super::lying::behind_proxy;
 
@@ -25,32 +27,47 @@ const SLOW_PLAN_WRITES: &str = "
     };
     return true;";
 
-#[tokio::test]
-async fn no_part_leaves_the_browser_before_the_page_stored_the_plan_covering_it() {
-    // A relay that keeps the bytes of a first attempt learns P ⊕ P′ if a resume ever
-    // encrypts other content under the same key and nonce. A resume starts from the
-    // plan the page stored: every part must leave only once a plan recording its
-    // plaintext segments is stored, however slow the page is to store it.
+/// A send from the caseworker's browser caught midway, as both tests start: behind the
+/// lying proxy, a 40 MiB `rapport.bin` is being sent to the court, and the proxy holds
+/// its second part, whose bytes have left the browser (the file's first part went on to
+/// the relay).
+/// Its tests bind every field: the relay, the proxy and the file must outlive the send.
+struct HeldSend {
+    /// The relay.
+    _server: TestServer,
+    proxy: Proxy,
+    people: Cast,
+    /// Holds `rapport.bin`.
+    files: TempDir,
+    /// `rapport.bin`'s bytes.
+    bytes: Vec<u8>,
+    browser: Browser,
+    /// The held second part.
+    hold: Hold,
+}
+
+/// Starts [`HeldSend`] in a browser for test `label`: `rapport.bin`'s bytes count up
+/// modulo `period`, and `page_script`, if any, runs in the send page before the form is
+/// filled.
+async fn a_send_held_at_its_second_part(
+    label: &str,
+    period: u32,
+    page_script: Option<&str>,
+) -> HeldSend {
     let (server, proxy) = behind_proxy().await;
     let people = cast(&server.base, &server.setup_token).await.unwrap();
     let files = tempfile::tempdir().unwrap();
     let report = files.path().join("rapport.bin");
-    let bytes: Vec<u8> = (0..40u32 << 20).map(|i| (i % 251) as u8).collect();
+    let bytes: Vec<u8> = (0..40u32 << 20).map(|i| (i % period) as u8).collect();
     std::fs::write(&report, &bytes).unwrap();
 
-    let mut browser = Browser::open(&proxy.base, "lying-plan").await.unwrap();
-    let caseworker = &people.caseworker;
-    browser
-        .log_in(
-            &caseworker.email,
-            PASSWORD,
-            Some(&caseworker.account_key()),
-            None,
-        )
+    let browser = Browser::logged_in(&proxy.base, label, &people.caseworker)
         .await
         .unwrap();
     browser.goto("#/send").await.unwrap();
-    browser.run(SLOW_PLAN_WRITES).await.unwrap();
+    if let Some(script) = page_script {
+        browser.run(script).await.unwrap();
+    }
     browser
         .fill_send_form(&[&report], COURT, "Rapport", "Rapport de situation")
         .await
@@ -62,6 +79,34 @@ async fn no_part_leaves_the_browser_before_the_page_stored_the_plan_covering_it(
     tokio::time::timeout(Duration::from_secs(120), hold.arrived())
         .await
         .expect("the second part never left");
+    HeldSend {
+        _server: server,
+        proxy,
+        people,
+        files,
+        bytes,
+        browser,
+        hold,
+    }
+}
+
+#[tokio::test]
+async fn no_part_leaves_the_browser_before_the_page_stored_the_plan_covering_it() {
+    // A relay that keeps the bytes of a first attempt learns P ⊕ P′ if a resume ever
+    // encrypts other content under the same key and nonce. A resume starts from the
+    // plan the page stored: every part must leave only once a plan recording its
+    // plaintext segments is stored, however slow the page is to store it.
+    // Every field bound: one left to `..` would drop (the relay, the proxy, the file)
+    // at the end of this statement.
+    let HeldSend {
+        _server,
+        proxy: _proxy,
+        people,
+        files: _files,
+        bytes: _,
+        mut browser,
+        hold,
+    } = a_send_held_at_its_second_part("lying-plan", 251, Some(SLOW_PLAN_WRITES)).await;
     let arrived = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -100,12 +145,15 @@ async fn no_part_leaves_the_browser_before_the_page_stored_the_plan_covering_it(
 /// does not resume from the plan its page read before the first tab moved the send on.
 #[tokio::test]
 async fn a_send_under_way_in_one_tab_cannot_be_resumed_in_another() {
-    let (server, proxy) = behind_proxy().await;
-    let people = cast(&server.base, &server.setup_token).await.unwrap();
-    let files = tempfile::tempdir().unwrap();
-    let report = files.path().join("rapport.bin");
-    let bytes: Vec<u8> = (0..40u32 << 20).map(|i| (i % 253) as u8).collect();
-    std::fs::write(&report, &bytes).unwrap();
+    let HeldSend {
+        _server,
+        proxy,
+        people,
+        files,
+        bytes,
+        mut browser,
+        hold,
+    } = a_send_held_at_its_second_part("two-tabs", 253, None).await;
     let other = files.path().join("autre").join("rapport.bin");
     std::fs::create_dir_all(other.parent().unwrap()).unwrap();
     // The same first two segments (the plan the second tab reads records them), another
@@ -117,27 +165,6 @@ async fn a_send_under_way_in_one_tab_cannot_be_resumed_in_another() {
     }
     std::fs::write(&other, &changed).unwrap();
 
-    let mut browser = Browser::open(&proxy.base, "two-tabs").await.unwrap();
-    let caseworker = &people.caseworker;
-    browser
-        .log_in(
-            &caseworker.email,
-            PASSWORD,
-            Some(&caseworker.account_key()),
-            None,
-        )
-        .await
-        .unwrap();
-    browser.goto("#/send").await.unwrap();
-    browser
-        .fill_send_form(&[&report], COURT, "Rapport", "Rapport de situation")
-        .await
-        .unwrap();
-    let hold = proxy.hold_next_part(1, 1);
-    browser.click("[data-testid=send]").await.unwrap();
-    tokio::time::timeout(Duration::from_secs(120), hold.arrived())
-        .await
-        .expect("the second part never left");
     let first_tab = browser.client.window().await.unwrap();
     let first_again = first_tab.clone();
 

@@ -130,6 +130,23 @@ impl Browser {
         })
     }
 
+    /// A fresh browser for test `name`, pointed at `base`, where `person` logged in with
+    /// the journeys' [`cast::PASSWORD`] and their account key (a fresh browser does not
+    /// keep it, so the login form asks for it) and no TOTP code: for members, not for the
+    /// admins, whose log-in asks for one.
+    pub async fn logged_in(base: &str, name: &str, person: &cast::Person) -> anyhow::Result<Self> {
+        let browser = Self::open(base, name).await?;
+        browser
+            .log_in(
+                &person.email,
+                cast::PASSWORD,
+                Some(&person.account_key()),
+                None,
+            )
+            .await?;
+        Ok(browser)
+    }
+
     /// Runs a Chromium DevTools command through chromedriver (`goog/cdp/execute`).
     pub async fn devtools(
         &self,

@@ -14,7 +14,7 @@
 use std::fs;
 use std::time::Duration;
 
-use pli_chaos::cast::{COURT, Cast, DEPT, PASSWORD, Person};
+use pli_chaos::cast::{COURT, Cast, DEPT, Person};
 use pli_e2e::Browser;
 use pli_server::testing::{Backend, TestServer};
 use serde_json::Value;
@@ -26,17 +26,6 @@ use crate::network::{User, relay_on, row, write};
 async fn relay(backend: Backend) -> (TestServer, Cast) {
     let web = pli_server::testing::web_dist().unwrap();
     Box::pin(relay_on(backend, move |config| config.web_dir = Some(web))).await
-}
-
-/// A fresh Chromium for test `name`, where `person` logged in (this browser's first
-/// log-in: with the account key).
-async fn logged_in(server: &TestServer, name: &str, person: &Person) -> Browser {
-    let browser = Browser::open(&server.base, name).await.unwrap();
-    browser
-        .log_in(&person.email, PASSWORD, Some(&person.account_key()), None)
-        .await
-        .unwrap();
-    browser
 }
 
 /// The fingerprint of `person`'s signing key (the web app shows it grouped, `pli` in
@@ -64,7 +53,9 @@ async fn cli_to_browser(backend: Backend, name: &str) {
     let (server, cast) = Box::pin(relay(backend)).await;
     let ase = User::of(&cast.caseworker);
     ase.ok(&["login", "--url", &server.base]);
-    let mut court = Box::pin(logged_in(&server, name, &cast.greffier)).await;
+    let mut court = Box::pin(Browser::logged_in(&server.base, name, &cast.greffier))
+        .await
+        .unwrap();
     court.goto("#/inbox").await.unwrap();
     court.find("[data-testid=empty]").await.unwrap();
 
@@ -165,7 +156,9 @@ async fn browser_to_cli(backend: Backend, name: &str) {
     let (server, cast) = Box::pin(relay(backend)).await;
     let court = User::of(&cast.greffier);
     court.ok(&["login", "--url", &server.base]);
-    let mut ase = Box::pin(logged_in(&server, name, &cast.caseworker)).await;
+    let mut ase = Box::pin(Browser::logged_in(&server.base, name, &cast.caseworker))
+        .await
+        .unwrap();
 
     let files = temp_dir();
     let name = "Évaluation Léa B.pdf";

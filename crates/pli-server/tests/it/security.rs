@@ -583,6 +583,17 @@ async fn admins_need_totp_codes_are_single_use_and_sensitive_actions_need_reauth
     assert!(all.iter().any(|e| e.actor.as_deref() != Some(own.as_str())));
 }
 
+/// `GET /api/me` with `session`: `Ok` while the relay takes it, else the status it
+/// answered (`None` if it answered none).
+async fn me(session: &Session) -> Result<(), Option<u16>> {
+    session
+        .client()
+        .get::<serde_json::Value>("/api/me")
+        .await
+        .map(|_| ())
+        .map_err(|e| e.status())
+}
+
 #[tokio::test]
 async fn sessions_end_on_logout_idle_and_absolute_timeouts() {
     let app = spawn_app(Backend::Sqlite).await;
@@ -594,16 +605,6 @@ async fn sessions_end_on_logout_idle_and_absolute_timeouts() {
         .await
         .unwrap();
     let pool = sqlx::AnyPool::connect(&app.database_url).await.unwrap();
-    let me = |session: &Session| {
-        let client = session.client().clone();
-        async move {
-            client
-                .get::<serde_json::Value>("/api/me")
-                .await
-                .map(|_| ())
-                .map_err(|e| e.status())
-        }
-    };
     let set = async |column: &str, value: u64| {
         sqlx::query(&format!("UPDATE sessions SET {column} = $1"))
             .bind(i64::try_from(value).unwrap())
@@ -675,22 +676,8 @@ async fn a_password_change_ends_the_persons_other_sessions() {
         .change_password("Vingt-trois lanternes rouges sur le quai")
         .await
         .unwrap();
-    let status = |session: &Session| {
-        let client = session.client().clone();
-        async move {
-            client
-                .get::<serde_json::Value>("/api/me")
-                .await
-                .map(|_| ())
-                .map_err(|e| e.status())
-        }
-    };
-    assert_eq!(
-        status(&elsewhere).await,
-        Err(Some(401)),
-        "the other session"
-    );
-    assert_eq!(status(&w.greffier.session).await, Ok(()), "this one");
+    assert_eq!(me(&elsewhere).await, Err(Some(401)), "the other session");
+    assert_eq!(me(&w.greffier.session).await, Ok(()), "this one");
 }
 
 #[tokio::test]
