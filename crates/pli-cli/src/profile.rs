@@ -137,6 +137,22 @@ pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
         .with_context(|| format!("cannot create {}", dir.display()))
 }
 
+/// Writes `bytes` to `path`, which must not exist: a temporary file of the same folder
+/// (mode 0600), written, synced, then linked there only if nothing took the name since.
+pub(crate) fn write_private_new(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| Path::new("."));
+    let mut file = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+    file.write_all(bytes)?;
+    file.as_file().sync_all()?;
+    file.persist_noclobber(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
 /// Replaces `path` with `bytes` at once: a temporary file of the same folder (mode 0600),
 /// written, synced, then renamed over it. A reader sees the old file or the new one.
 pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {

@@ -95,6 +95,23 @@ impl Service {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
         };
+        // As ssh does with a private key: a credential others can read is refused.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(path)
+                .with_context(|| format!("cannot read {}", path.display()))?
+                .permissions()
+                .mode();
+            if mode & 0o077 != 0 {
+                bail!(
+                    "{} can be read by others (mode {:o}): chmod 600 it, and ask the admin \
+                     for a reset if it may have been copied",
+                    path.display(),
+                    mode & 0o777
+                );
+            }
+        }
         let mut credential: Credential = serde_json::from_slice(&bytes)
             .with_context(|| format!("{} is not a pli service credential", path.display()))?;
         if credential.version != VERSION {
@@ -174,7 +191,10 @@ struct Enrolled {
     name: String,
     user_id: String,
     organisation: String,
+    /// 64 hexadecimal digits.
     signing_fingerprint: String,
+    /// As the admin's page shows it (its first 16 bytes, in groups of four digits).
+    signing_fingerprint_shown: String,
     credential: String,
     status: String,
 }
@@ -192,9 +212,17 @@ fn enrol(args: EnrolArgs) -> Result<()> {
     if path.exists() {
         bail!(
             "a service credential is already at {}: a machine holds one service account \
-             (set PLI_SERVICE_CREDENTIAL to another path, or remove that file once its \
-             account is removed)",
+             (set PLI_SERVICE_CREDENTIAL to another path, or remove that file if its \
+             account was removed, or reset and this is the new link)",
             path.display()
+        );
+    }
+    // The profile directory holds one account's profile: not another's.
+    if let Ok(existing) = profile::load(&home) {
+        bail!(
+            "{} holds the profile of {}: enrol the service account with another PLI_HOME",
+            home.display(),
+            existing.email
         );
     }
     let link = Zeroizing::new(std::env::var("PLI_LINK").context("PLI_LINK is not set")?);
@@ -253,7 +281,7 @@ fn enrol(args: EnrolArgs) -> Result<()> {
         let written = serde_json::to_vec_pretty(&credential)
             .map(Zeroizing::new)
             .map_err(anyhow::Error::from)
-            .and_then(|bytes| profile::write_private(&path, &bytes));
+            .and_then(|bytes| profile::write_private_new(&path, &bytes));
         if let Err(error) = written {
             let _ = session.logout().await;
             return Err(error.context(
@@ -262,12 +290,14 @@ fn enrol(args: EnrolArgs) -> Result<()> {
             ));
         }
         let me = &session.me;
+        let fingerprint = session.keys.signing.verifying_key().fingerprint();
         let enrolled = Enrolled {
             email: me.email.clone(),
             name: me.display_name.clone(),
             user_id: me.user_id.to_string(),
             organisation: me.org_name.clone(),
-            signing_fingerprint: session.keys.signing.verifying_key().fingerprint().to_hex(),
+            signing_fingerprint: fingerprint.to_hex(),
+            signing_fingerprint_shown: fingerprint.to_string(),
             credential: path.display().to_string(),
             status: me.status.to_string(),
         };
@@ -278,11 +308,12 @@ fn enrol(args: EnrolArgs) -> Result<()> {
     profile::save(&home, &profile)?;
     args.output.print(&enrolled, || {
         format!(
-            "{} <{}> — {}\nsigning key {}\ncredential {}\n\
+            "{} <{}> — {}\nsigning key {} ({})\ncredential {}\n\
              Ask an admin of {} to certify this account, comparing the fingerprint above.\n",
             enrolled.name,
             enrolled.email,
             enrolled.organisation,
+            enrolled.signing_fingerprint_shown,
             enrolled.signing_fingerprint,
             enrolled.credential,
             enrolled.organisation

@@ -68,6 +68,14 @@ struct ServeArgs {
     /// The address to listen on (port 0: any free port, logged).
     #[arg(long, value_name = "ADDRESS", default_value = "127.0.0.1:7380")]
     listen: SocketAddr,
+    /// Connections served at once from one address (an IPv6 one by its /64); the next
+    /// are closed unread. Behind a reverse proxy every connection is the proxy's: raise
+    /// it, and let the proxy bound its clients.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    max_connections_per_address: usize,
+    /// Connections served at once in all.
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    max_connections: usize,
 }
 
 /// Runs a `pli witness` command.
@@ -130,7 +138,12 @@ fn serve(args: ServeArgs) -> Result<()> {
             .local_addr()
             .context("cannot read the bound address")?;
         tracing::info!(%address, vkey = witness.verifier_key(), "listening");
-        pli_witness::serve_until(listener, witness, shutdown_signal())
+        let limits = pli_witness::server::Limits {
+            per_peer: Some(args.max_connections_per_address.max(1)),
+            total: Some(args.max_connections.max(1)),
+            ..pli_witness::LIMITS
+        };
+        pli_witness::serve_with(listener, witness, limits, shutdown_signal())
             .await
             .context("server error")
     })

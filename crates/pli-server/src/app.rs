@@ -271,6 +271,7 @@ impl Application {
             header_read: Duration::from_secs(self.state.config.limits.header_read_seconds.max(1)),
             per_peer: None,
             total: None,
+            keep_alive: true,
         };
         let served = pli_witness::server::serve(self.listener, router, limits, shutdown).await;
         maintenance.abort();

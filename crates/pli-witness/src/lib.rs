@@ -276,13 +276,17 @@ fn note_refusal(state: &LogState, request: &AddCheckpoint, refusal: &Refusal) {
     }
 }
 
-/// What the witness allows each client: 30 s to send a request head (or to stay idle
-/// between requests); 16 connections at once from one address, 256 in all (its clients are
-/// a few relays, each sending one checkpoint at a time).
+/// What the witness allows each client by default: 30 s to send a request head; one
+/// request per connection (its clients are a few relays, each sending a checkpoint now and
+/// then: no connection holds a slot beyond one request's limits); 16 connections at once
+/// from one address, 256 in all (`pli witness serve --max-connections-per-address`,
+/// `--max-connections`). The caps count TCP peers: behind a reverse proxy every
+/// connection is the proxy's, and the proxy must bound its clients itself.
 pub const LIMITS: server::Limits = server::Limits {
     header_read: std::time::Duration::from_secs(30),
     per_peer: Some(16),
     total: Some(256),
+    keep_alive: false,
 };
 
 /// Serves `witness` on `listener` until `shutdown` resolves; in-flight requests end first.
@@ -291,7 +295,17 @@ pub async fn serve_until(
     witness: Witness,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    server::serve(listener, witness.router(), LIMITS, shutdown).await
+    serve_with(listener, witness, LIMITS, shutdown).await
+}
+
+/// [`serve_until`] with other limits than [`LIMITS`].
+pub async fn serve_with(
+    listener: TcpListener,
+    witness: Witness,
+    limits: server::Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    server::serve(listener, witness.router(), limits, shutdown).await
 }
 
 /// Serves `witness` on `listener` for ever (or until the listener fails).

@@ -21,6 +21,9 @@ pub struct Limits {
     pub per_peer: Option<usize>,
     /// Connections open at once in all. `None`: bounded by the process's file limit.
     pub total: Option<usize>,
+    /// Whether a connection may carry more than one request. Without, each connection
+    /// ends with its answer, so none holds a slot longer than one request's time limits.
+    pub keep_alive: bool,
 }
 
 /// The connections open now, by peer (IPv6 by /64), and in all.
@@ -133,7 +136,8 @@ pub async fn serve(
         ));
         let mut http = hyper::server::conn::http1::Builder::new();
         http.timer(hyper_util::rt::TokioTimer::new())
-            .header_read_timeout(limits.header_read);
+            .header_read_timeout(limits.header_read)
+            .keep_alive(limits.keep_alive);
         let mut stopping = watching.clone();
         tokio::spawn(async move {
             let connection = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);

@@ -184,8 +184,9 @@ async fn a_service_account_is_enrolled_certified_sends_receives_and_is_revoked()
     let got = ase.json(&["receive", &back, "--to", ase_dir.path().to_str().unwrap()]);
     assert_eq!(got["received"][0]["sender"]["name"], "Logiciel du greffe");
 
-    // A service account adds no second factor of its own.
-    let refused = {
+    // A service account adds no second factor of its own, and its secret changes only
+    // through a reset (a stolen credential cannot lock the program out).
+    let (totp, password) = {
         let mut session = pli_client::Session::login(
             &pli_client::Client::new(&server.base),
             "informatique@tj-meaux.test",
@@ -199,12 +200,32 @@ async fn a_service_account_is_enrolled_certified_sends_receives_and_is_revoked()
         )
         .await
         .unwrap();
-        session
+        let totp = session
             .enable_totp(|_| "000000".to_owned())
             .await
-            .unwrap_err()
+            .unwrap_err();
+        let password = session
+            .change_password("Une phrase choisie par un voleur de secret")
+            .await
+            .unwrap_err();
+        (totp, password)
     };
-    assert_eq!(refused.code(), pli_api::ErrorCode::WrongState, "{refused}");
+    assert_eq!(totp.code(), pli_api::ErrorCode::WrongState, "{totp}");
+    assert_eq!(
+        password.code(),
+        pli_api::ErrorCode::WrongState,
+        "{password}"
+    );
+
+    // A credential others can read is refused, as ssh refuses such a key.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        fs::set_permissions(&credential, fs::Permissions::from_mode(0o644)).unwrap();
+        let output = machine.run(&["whoami"], None);
+        assert_status("readable by others", &output, 1, "can be read by others");
+        fs::set_permissions(&credential, fs::Permissions::from_mode(0o600)).unwrap();
+    }
 
     // Removed by the admin: refused at once (status 4), its credential now worthless.
     admin
@@ -213,4 +234,138 @@ async fn a_service_account_is_enrolled_certified_sends_receives_and_is_revoked()
         .unwrap();
     let output = machine.run(&["inbox"], None);
     assert_status("removed", &output, 4, "cannot log in");
+}
+
+/// The same set-up as the court's admin lives it, in Chromium: « Compte de service »
+/// ticked on the members page shows the link with what to do with it; the link opened in
+/// a browser says it is for `pli service enrol` and offers no password form; once
+/// enrolled, the account is listed as a program's and certified with the fingerprint
+/// `enrol` printed, the way a member is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_sets_up_a_service_account_from_the_members_page() {
+    let web = pli_server::testing::web_dist().unwrap();
+    let (server, cast) = Box::pin(crate::network::relay_with(move |config| {
+        config.web_dir = Some(web);
+    }))
+    .await;
+    let court_admin = &cast.court_admin;
+    let mut admin = Box::pin(pli_e2e::Browser::open(&server.base, "service-admin"))
+        .await
+        .unwrap();
+    let code = pli_chaos::cast::totp(court_admin.totp.as_ref().unwrap(), 1).unwrap();
+    Box::pin(admin.log_in(
+        &court_admin.email,
+        pli_chaos::cast::PASSWORD,
+        Some(&court_admin.account_key()),
+        Some(&code),
+    ))
+    .await
+    .unwrap();
+    admin.goto("#/admin").await.unwrap();
+    let email = "informatique@tj-meaux.test";
+    admin
+        .fill("#invite-name", "Logiciel du greffe")
+        .await
+        .unwrap();
+    admin.fill("#invite-email", email).await.unwrap();
+    admin.click("[data-testid=invite-service]").await.unwrap();
+    admin.click("[data-testid=invite-submit]").await.unwrap();
+    admin
+        .find("[data-testid=invitation-service]")
+        .await
+        .unwrap();
+    let link = admin
+        .find("[data-testid=invitation-link]")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    admin.record("service-invited").await.unwrap();
+
+    // Opened in a browser: sent to the command line, no password asked.
+    let mut opened = Box::pin(pli_e2e::Browser::open(&server.base, "service-link"))
+        .await
+        .unwrap();
+    let fragment = link.split_once('#').map_or(link.as_str(), |(_, f)| f);
+    opened.goto(&format!("#{fragment}")).await.unwrap();
+    let said = opened
+        .find("[data-testid=invitation-service]")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(said.contains("pli service enrol"), "{said}");
+    let form = opened
+        .run("return document.querySelector('section form') !== null;")
+        .await
+        .unwrap();
+    assert_eq!(form, Value::Bool(false), "no password form");
+    opened.record("service-link").await.unwrap();
+    opened.close().await.unwrap();
+
+    let machine = Machine { home: temp_dir() };
+    let enrolled = machine.json(&["service", "enrol", "--url", &server.base], Some(&link));
+    let shown = enrolled["signing_fingerprint_shown"].as_str().unwrap();
+
+    // Listed as a program's, certified comparing the fingerprint.
+    admin.click("[data-testid=members-refresh]").await.unwrap();
+    let row = format!("[data-testid=\"member-{email}\"]");
+    admin
+        .find(&format!("{row} [data-testid=member-service]"))
+        .await
+        .unwrap();
+    admin
+        .click(&format!("[data-testid=\"certify-{email}\"]"))
+        .await
+        .unwrap();
+    let compared = admin
+        .find("[data-testid=certify-fingerprint]")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(compared, shown, "the fingerprints differ");
+    admin.record("service-certify").await.unwrap();
+    admin.click("[data-testid=certify-compared]").await.unwrap();
+    admin.click("[data-testid=certify-confirm]").await.unwrap();
+    admin.find(&format!("{row}.active")).await.unwrap();
+    admin.record("service-certified").await.unwrap();
+    admin.close().await.unwrap();
+    assert_eq!(machine.json(&["whoami"], None)["status"], "active");
+
+    // Its credential opens no browser session, even typed in the login page.
+    let kept: Value =
+        serde_json::from_slice(&std::fs::read(machine.home.path().join("service.json")).unwrap())
+            .unwrap();
+    let browser = Box::pin(pli_e2e::Browser::open(
+        &server.base,
+        "service-browser-login",
+    ))
+    .await
+    .unwrap();
+    browser.goto("#/login").await.unwrap();
+    browser.fill("#login-email", email).await.unwrap();
+    browser
+        .fill("#login-password", kept["secret"].as_str().unwrap())
+        .await
+        .unwrap();
+    browser.click("form button[type=submit]").await.unwrap();
+    browser
+        .fill("#login-account-key", kept["account_key"].as_str().unwrap())
+        .await
+        .unwrap();
+    browser.click("form button[type=submit]").await.unwrap();
+    let alert = browser
+        .find("form .alert")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!alert.is_empty(), "the login page says why");
+    browser.find("#login-email").await.unwrap();
+    browser.close().await.unwrap();
 }

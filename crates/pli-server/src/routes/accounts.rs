@@ -260,7 +260,20 @@ pub(super) async fn login(
     )
     .await?;
     let user = user.ok_or(ApiError::InvalidCredentials)?;
-    audit_login(&state, &user, "{}".to_owned()).await?;
+    // A service account's credential is a program's: it opens no browser session (a
+    // cookie), so a stolen credential cannot be used from a page either.
+    if user.service && !request.bearer {
+        return Err(ApiError::conflict(
+            ErrorCode::WrongState,
+            "a service account logs in with pli, not from a browser",
+        ));
+    }
+    let detail = if user.service {
+        super::common::detail(&[("service", "true".to_owned())])
+    } else {
+        "{}".to_owned()
+    };
+    audit_login(&state, &user, detail).await?;
     start_session(&state, &user, request.bearer, &headers).await
 }
 
@@ -375,6 +388,9 @@ pub(super) async fn change_password(
     Json(request): Json<PasswordChange>,
 ) -> Result<axum::http::StatusCode, ApiError> {
     auth.require_recent_reauth(state.config.limits.reauth_minutes)?;
+    // A service account's secret changes only through a reset its admin issues: a stolen
+    // credential cannot replace it and lock the program out.
+    auth.require_person()?;
     let new = credentials(
         &state,
         &request.credentials,

@@ -248,6 +248,23 @@ pub(super) async fn invitation_accept(
         let keys = throttle_keys(&member.email, auth::client_ip(&state, &headers, peer));
         verify_current_code(&state, &keys, member, request.totp.as_deref()).await?;
     }
+    // A member's passkeys, read before the reset deletes them: one whose only second
+    // factor is a passkey (added, or their TOTP turned off, since the link was issued) is
+    // not reset by the link alone unless its issuer said it was lost (`members::reset`
+    // refuses to issue such a link; this holds for links issued before).
+    let passkeys = match &member {
+        Some(member) => state.store.passkeys(&member.id).await?.len(),
+        None => 0,
+    };
+    if member.as_ref().is_some_and(|m| !m.totp_enabled)
+        && passkeys > 0
+        && !invitation.clears_second_factor
+    {
+        return Err(ApiError::conflict(
+            ErrorCode::SecondFactorIsPasskey,
+            "this member's second factor is a passkey, with which they can log in and choose a new password; this link does not say it was lost",
+        ));
+    }
     let signing_key = key32(&request.keys.signing_key, "signing key")?;
     pli_crypto::sign::VerifyingKey::from_bytes(&signing_key)
         .map_err(|e| ApiError::bad_request(ErrorCode::BadRequest, e.to_string()))?;
@@ -264,7 +281,7 @@ pub(super) async fn invitation_accept(
     let mut reset_notice = None;
     match invitation.kind {
         InvitationKind::Reset => {
-            let had_second_factor = member.as_ref().is_some_and(|m| m.totp_enabled);
+            let had_second_factor = member.as_ref().is_some_and(|m| m.totp_enabled) || passkeys > 0;
             let cleared = invitation.clears_second_factor && had_second_factor;
             tx.reset_user(
                 &invitation.user_id,

@@ -466,8 +466,32 @@ async fn a_member_whose_second_factor_is_a_passkey_is_reset_only_once_they_lost_
     let origin = app.state.config.public_url.clone();
     let w = world_on(app).await;
     let greffier = w.greffier.session.me.user_id;
+    // A link issued while the member had no second factor at all…
+    let earlier = w
+        .court_admin
+        .session
+        .reset_member(&w.court, &greffier, false)
+        .await
+        .unwrap();
     let mut authenticator = Authenticator::new(7);
     authenticator.enrol(&w.greffier.session, &origin).await;
+    // …does not open the account alone once a passkey was added since.
+    let earlier = pli_client::protocol::OneTimeLink::parse(&earlier.link).unwrap();
+    let refused = Session::accept_invitation(
+        &w.app.client,
+        &earlier.token,
+        "Une phrase que quelqu'un d'autre choisirait",
+        super::harness::test_kdf(),
+        earlier.root.as_ref().unwrap(),
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        refused.code(),
+        ErrorCode::SecondFactorIsPasskey,
+        "{refused}"
+    );
     let has_passkey = |members: &pli_api::messages::Members, user| {
         let member = members.members.iter().find(|m| m.user_id == user).unwrap();
         (member.has_passkey, member.totp_enabled)
@@ -488,8 +512,11 @@ async fn a_member_whose_second_factor_is_a_passkey_is_reset_only_once_they_lost_
         "{refused}"
     );
     assert_eq!(refused.status(), Some(409));
-    let listed = w.court_admin.session.members(&w.court).await.unwrap();
-    assert!(listed.invitations.is_empty(), "no link was issued");
+    let after = w.court_admin.session.members(&w.court).await.unwrap();
+    assert_eq!(
+        after.invitations, listed.invitations,
+        "no link was issued (the earlier one is still open, unused)"
+    );
     // The passkey still logs the member in.
     let fresh = Client::new(&w.app.base);
     let prf = authenticator.prf;
@@ -528,4 +555,10 @@ async fn a_member_whose_second_factor_is_a_passkey_is_reset_only_once_they_lost_
     );
     let listed = w.court_admin.session.members(&w.court).await.unwrap();
     assert_eq!(has_passkey(&listed, greffier), (false, false));
+    // The acceptance is recorded as clearing the second factor (the passkey).
+    let (issued_entry, accepted) =
+        super::security::reset_entries(&w.court_admin, &w.court, &greffier).await;
+    let detail: serde_json::Value = serde_json::from_str(&accepted.detail).unwrap();
+    assert_eq!(detail["second_factor"], "cleared", "{accepted:?}");
+    assert_eq!(detail["reset_entry"], issued_entry.seq.to_string());
 }

@@ -1926,7 +1926,7 @@ async fn a_reset_asks_a_current_code_of_the_second_factor_it_keeps() {
 
 /// The audit entries of a reset in the organisation's chain: the one that issued it, and
 /// the one that accepted it.
-async fn reset_entries(
+pub(super) async fn reset_entries(
     admin: &Person,
     org: &pli_api::OrgId,
     member: &pli_api::UserId,

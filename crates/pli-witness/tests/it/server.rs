@@ -41,6 +41,7 @@ async fn slow_request_heads_and_idle_connections_are_closed() {
             header_read: Duration::from_secs(1),
             per_peer: None,
             total: None,
+            keep_alive: true,
         },
         async move {
             let _ = stopped.await;
@@ -109,6 +110,7 @@ async fn one_address_holds_at_most_its_share_of_connections_and_all_at_most_the_
             header_read: Duration::from_secs(30),
             per_peer: Some(3),
             total: Some(5),
+            keep_alive: true,
         },
         async move {
             let _ = stopped.await;
@@ -209,6 +211,37 @@ async fn a_body_trickled_to_the_witness_is_cut_at_its_deadline() {
     assert!(after < Duration::from_secs(5), "held {after:?}");
     trickle.abort();
 
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+}
+
+/// With the witness's limits a connection carries one request: it is closed with its
+/// answer, so no client keeps a slot by sending a cheap request now and then.
+#[tokio::test]
+async fn the_witness_closes_each_connection_with_its_answer() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(pli_witness::server::serve(
+        listener,
+        router,
+        pli_witness::LIMITS,
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: temoin\r\n\r\n")
+        .await
+        .unwrap();
+    let (said, after) = until_closed(&mut stream).await;
+    assert!(
+        said.starts_with("HTTP/1.1 200 OK") && said.ends_with("ok"),
+        "{said}"
+    );
+    assert!(after < Duration::from_secs(2), "held {after:?}");
     let _ = stop.send(());
     server.await.unwrap().unwrap();
 }

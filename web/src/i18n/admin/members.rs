@@ -85,6 +85,11 @@ pub(in crate::i18n) const ENTRIES: &[crate::i18n::Entry] = &[
     ("admin.members.actions", "Actions", "Actions"),
     ("admin.members.you", "(vous)", "(you)"),
     ("admin.members.service", "logiciel", "program"),
+    (
+        "admin.totp.service",
+        "Sans objet (son secret reste sur sa machine)",
+        "Not applicable (its secret stays on its machine)",
+    ),
     ("admin.members.no_generation", "aucune", "none"),
     (
         "admin.members.lacks_latest",

@@ -262,7 +262,7 @@ pub fn MembersPanel(
         );
         let (name, email, role, status) =
             (m.display_name.clone(), m.email.clone(), m.role, m.status);
-        let totp = m.totp_enabled;
+        let (totp, service) = (m.totp_enabled, m.service);
         let hidden_name = move || view! { <span class="visually-hidden">" " {name.clone()}</span> };
         view! {
             <tr data-testid=format!("member-{email}") class=format!("member {status}")>
@@ -281,7 +281,13 @@ pub fn MembersPanel(
                     </span>
                 </td>
                 <td data-label=move || t!("admin.members.totp")>
-                    {move || if totp { t!("admin.totp.on") } else { t!("admin.totp.off") }}
+                    {move || if service {
+                        t!("admin.totp.service")
+                    } else if totp {
+                        t!("admin.totp.on")
+                    } else {
+                        t!("admin.totp.off")
+                    }}
                 </td>
                 <td data-label=move || t!("admin.members.fingerprints")>
                     <dl class="prints">
