@@ -261,6 +261,13 @@ impl Application {
         let log = self.state.log.clone();
         let store = self.state.store.clone();
         let checkpoints = tokio::spawn(async move { log.run(store).await });
+        // Other replicas' live events, at once (PostgreSQL only: see `replicas`).
+        let replicas = (self.state.store.backend() == crate::store::Backend::Postgres).then(|| {
+            tokio::spawn(crate::replicas::listen(
+                self.state.config.database_url.clone(),
+                self.state.events.clone(),
+            ))
+        });
         let router = crate::routes::router(self.state.clone());
         // Not `axum::serve`, which gives hyper no timer (see `pli_witness::server`);
         // request bodies are paced by `pace::pace_bodies`.
@@ -276,6 +283,9 @@ impl Application {
         let served = pli_witness::server::serve(self.listener, router, limits, shutdown).await;
         maintenance.abort();
         checkpoints.abort();
+        if let Some(replicas) = replicas {
+            replicas.abort();
+        }
         served
     }
 }

@@ -31,6 +31,7 @@
 //! uploads_per_account = 4            # part uploads at once; past it busy (503, Retry-After: 1)
 //! uploads_total = 64
 //! events_per_account = 8             # live-event streams at once; past it busy
+//! events_poll_seconds = 3            # a stream reads the events table at least this often
 //! ```
 
 use std::net::SocketAddr;
@@ -220,6 +221,11 @@ pub struct Limits {
     /// Live-event streams (`/api/events`) one account may hold open at once (per
     /// replica); past it `busy` at once.
     pub events_per_account: usize,
+    /// How often a live-event stream reads the events table when nothing woke it: what
+    /// an event waits at most if its wake-up was lost (on PostgreSQL, other replicas'
+    /// events wake it at once: `replicas`), and how soon a stream notices its session
+    /// ended.
+    pub events_poll_seconds: u64,
 }
 
 impl Default for Limits {
@@ -245,6 +251,7 @@ impl Default for Limits {
             uploads_per_account: 4,
             uploads_total: 64,
             events_per_account: 8,
+            events_poll_seconds: 3,
         }
     }
 }

@@ -1,8 +1,9 @@
 //! Live events by server-sent events: the member's organisation's stream (new exchange,
 //! receipt, key change), resumable with `Last-Event-ID`. Only kinds and ids travel.
 //!
-//! A replica is woken by its own broadcast when it makes an event, and polls the events
-//! table every few seconds for events other replicas made.
+//! A replica is woken by its own broadcast when it makes an event and, on PostgreSQL, by
+//! the events other replicas commit (`crate::replicas`: `LISTEN`/`NOTIFY`); it also reads
+//! the events table every `limits.events_poll_seconds`, in case a wake-up was lost.
 //!
 //! An account holds at most `limits.events_per_account` streams at once on a replica
 //! (past it `busy`, at once). A stream is not activity: opening it does not keep the
@@ -24,8 +25,6 @@ use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::slots::Slot;
 
-const POLL: Duration = Duration::from_secs(3);
-
 pub(super) async fn stream(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
@@ -43,6 +42,7 @@ pub(super) async fn stream(
     };
     let token_hash = auth.session.token_hash.clone();
     let mut wake = state.events.subscribe();
+    let poll = Duration::from_secs(state.config.limits.events_poll_seconds.max(1));
     let stream = async_stream(slot, move |tx| async move {
         let mut last = after;
         loop {
@@ -69,7 +69,7 @@ pub(super) async fn stream(
                 Err(error) => tracing::warn!(error = %error, "events not read"),
             }
             // Wait for a wake-up for this organisation, or the poll interval.
-            let _ = tokio::time::timeout(POLL, async {
+            let _ = tokio::time::timeout(poll, async {
                 loop {
                     match wake.recv().await {
                         Ok(woken) if woken == org => return,

@@ -181,6 +181,15 @@ impl Tx {
         .bind(exchange.map(|id| id.to_string()))
         .execute(&mut *self.tx)
         .await?;
+        if self.backend == super::Backend::Postgres {
+            // Delivered at commit, and only if it commits: every replica's listener
+            // (`crate::replicas`) wakes the organisation's live-event streams at once.
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(crate::replicas::CHANNEL)
+                .bind(org.to_string())
+                .execute(&mut *self.tx)
+                .await?;
+        }
         Ok(seq)
     }
 }

@@ -145,6 +145,8 @@ pub struct Tx {
     /// The chains this transaction made sure exist (and locked, by writing their row):
     /// [`advance`](Tx::advance) does not ask again.
     chains: Vec<String>,
+    /// Which database: on PostgreSQL an event is also announced to the other replicas.
+    pub(crate) backend: Backend,
     _writer: Option<OwnedMutexGuard<()>>,
 }
 
@@ -234,6 +236,7 @@ impl Store {
             tx,
             open: true,
             chains: Vec::new(),
+            backend: self.backend,
             _writer: writer,
         })
     }

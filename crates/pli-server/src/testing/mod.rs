@@ -159,6 +159,49 @@ impl TestServer {
     }
 }
 
+/// A second relay on a [`TestServer`]'s database and data folder (its blobs): a replica
+/// behind the same load balancer. Stopped when dropped.
+pub struct Replica {
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    /// Its state.
+    pub state: AppState,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl std::fmt::Debug for Replica {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Replica")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl TestServer {
+    /// Starts a replica of this relay: the same configuration, database and data folder,
+    /// on another port, with its configuration changed by `adjust`.
+    pub async fn replica(&self, adjust: impl FnOnce(&mut Config)) -> anyhow::Result<Replica> {
+        let mut config = self.state.config.clone();
+        config.listen = "127.0.0.1:0".parse().context("a loopback address")?;
+        adjust(&mut config);
+        let app = Application::build_with(config, ServerKey::from_bytes(SERVER_KEY), None).await?;
+        let base = format!("http://{}", app.address());
+        let state = app.state().clone();
+        let server = tokio::spawn(app.run_until(std::future::pending()));
+        Ok(Replica {
+            base,
+            state,
+            server,
+        })
+    }
+}
+
 /// The test relays' server key.
 const SERVER_KEY: [u8; 32] = [7; 32];
 
