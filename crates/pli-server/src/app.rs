@@ -51,6 +51,9 @@ pub struct Shared {
     /// The live-event streams open (`limits.events_per_account`).
     pub event_streams: Arc<Slots>,
     /// The key directory's transparency log: checkpoints and witnesses.
+    /// Whether this replica runs the maintenance now (the holder of the maintenance
+    /// lock on PostgreSQL: `replicas::Leadership`).
+    pub maintainer: Arc<std::sync::atomic::AtomicBool>,
     pub log: Arc<crate::log::LogService>,
     /// The WebAuthn relying party for passkeys; none when the public URL's host is not a
     /// domain name (an IP address), where browsers refuse passkeys.
@@ -123,6 +126,7 @@ impl AppState {
             mailer,
             metrics: Metrics::default(),
             touches: std::sync::Mutex::default(),
+            maintainer: Arc::default(),
         })))
     }
 
@@ -257,17 +261,23 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let maintenance = tokio::spawn(crate::maintenance::run(self.state.clone()));
+        // The background tasks end with the server, however it ends: also when this
+        // future is dropped (a test stopping a replica as a crash would).
+        let mut background = Background(vec![tokio::spawn(crate::maintenance::run(
+            self.state.clone(),
+        ))]);
         let log = self.state.log.clone();
         let store = self.state.store.clone();
-        let checkpoints = tokio::spawn(async move { log.run(store).await });
+        background
+            .0
+            .push(tokio::spawn(async move { log.run(store).await }));
         // Other replicas' live events, at once (PostgreSQL only: see `replicas`).
-        let replicas = (self.state.store.backend() == crate::store::Backend::Postgres).then(|| {
-            tokio::spawn(crate::replicas::listen(
+        if self.state.store.backend() == crate::store::Backend::Postgres {
+            background.0.push(tokio::spawn(crate::replicas::listen(
                 self.state.config.database_url.clone(),
                 self.state.events.clone(),
-            ))
-        });
+            )));
+        }
         let router = crate::routes::router(self.state.clone());
         // Not `axum::serve`, which gives hyper no timer (see `pli_witness::server`);
         // request bodies are paced by `pace::pace_bodies`.
@@ -281,12 +291,19 @@ impl Application {
             keep_alive: true,
         };
         let served = pli_witness::server::serve(self.listener, router, limits, shutdown).await;
-        maintenance.abort();
-        checkpoints.abort();
-        if let Some(replicas) = replicas {
-            replicas.abort();
-        }
+        drop(background);
         served
+    }
+}
+
+/// The relay's background tasks, aborted when dropped.
+struct Background(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
     }
 }
 

@@ -1,6 +1,8 @@
-//! Background maintenance, on every replica (each step is safe to run concurrently):
-//! purge expired exchanges and abandoned uploads, delete orphan blobs, end stale
-//! sessions.
+//! Background maintenance: purge expired exchanges and abandoned uploads, delete orphan
+//! blobs, end stale sessions. Each step is safe to run concurrently, but of several
+//! replicas on one PostgreSQL database only the holder of the maintenance lock runs it
+//! (`replicas::Leadership`), so the work is not done twice; another takes over within an
+//! interval of its holder's death.
 
 use std::time::Duration;
 
@@ -13,8 +15,12 @@ use crate::now_ms;
 /// Runs maintenance every `cleanup_interval_seconds`, forever.
 pub async fn run(state: AppState) {
     let interval = Duration::from_secs(state.config.limits.cleanup_interval_seconds.max(1));
+    let mut leadership =
+        crate::replicas::Leadership::new(&state, crate::replicas::MAINTENANCE_LOCK);
     loop {
-        if let Err(error) = run_once(&state).await {
+        if leadership.check().await
+            && let Err(error) = run_once(&state).await
+        {
             tracing::warn!(error = %error, "maintenance failed");
         }
         tokio::time::sleep(interval).await;

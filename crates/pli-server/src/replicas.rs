@@ -49,3 +49,81 @@ async fn listen_once(
         }
     }
 }
+
+/// The advisory lock whose holder runs the maintenance ("pli_main").
+pub const MAINTENANCE_LOCK: i64 = 0x706c_695f_6d61_696e;
+
+/// Whether this replica is the one that runs a piece of background work: on PostgreSQL,
+/// the holder of a session-level advisory lock, kept on a connection of its own; when
+/// that replica dies, its connection closes, PostgreSQL releases the lock, and the next
+/// replica to [`check`](Leadership::check) takes it. On SQLite (one relay), always.
+pub struct Leadership {
+    database_url: Option<String>,
+    key: i64,
+    held: Option<sqlx::PgConnection>,
+    flag: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl std::fmt::Debug for Leadership {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Leadership")
+            .field("key", &self.key)
+            .field("held", &self.held.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Leadership {
+    /// The lock `key` on the database of `state` (none on SQLite); `flag` says, between
+    /// checks, whether this replica holds it.
+    pub fn new(state: &crate::app::AppState, key: i64) -> Self {
+        let postgres = state.store.backend() == crate::store::Backend::Postgres;
+        Self {
+            database_url: postgres.then(|| state.config.database_url.clone()),
+            key,
+            held: None,
+            flag: state.maintainer.clone(),
+        }
+    }
+
+    /// Whether this replica holds the lock now, taking it if it is free.
+    pub async fn check(&mut self) -> bool {
+        use sqlx::Connection as _;
+        use std::sync::atomic::Ordering;
+        let Some(url) = &self.database_url else {
+            self.flag.store(true, Ordering::Relaxed);
+            return true;
+        };
+        if let Some(connection) = &mut self.held {
+            if connection.ping().await.is_ok() {
+                return true;
+            }
+            // Its connection lost, the lock went with it.
+            tracing::warn!("lost the maintenance lock's connection");
+            self.held = None;
+            self.flag.store(false, Ordering::Relaxed);
+        }
+        let taken = async {
+            let mut connection = sqlx::PgConnection::connect(url).await?;
+            let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                .bind(self.key)
+                .fetch_one(&mut connection)
+                .await?;
+            Ok::<_, sqlx::Error>(taken.then_some(connection))
+        }
+        .await;
+        match taken {
+            Ok(Some(connection)) => {
+                tracing::info!("this replica runs the maintenance now");
+                self.held = Some(connection);
+                self.flag.store(true, Ordering::Relaxed);
+                true
+            }
+            Ok(None) => false,
+            Err(error) => {
+                tracing::warn!(%error, "cannot ask for the maintenance lock");
+                false
+            }
+        }
+    }
+}

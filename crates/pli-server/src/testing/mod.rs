@@ -115,6 +115,14 @@ impl TestServer {
         witness(self.data.path(), &log_vkey, n, name).await
     }
 
+    /// Stops the relay at once, as a crash would (its connections closed, its background
+    /// tasks gone), keeping its database and data: what a replica dying looks like to
+    /// the others.
+    pub fn crash(&mut self) {
+        self.stop = None;
+        self.server.abort();
+    }
+
     /// Stops the relay (its requests in progress end) and starts it again on the same
     /// address, database and data, with its configuration changed by `adjust`: an
     /// operator changing the relay's witnesses or quorum, for instance.

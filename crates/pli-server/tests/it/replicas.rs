@@ -56,3 +56,46 @@ async fn an_exchange_completed_on_one_replica_is_announced_at_once_on_another() 
     let after = sent.elapsed();
     assert!(after < Duration::from_secs(5), "announced after {after:?}");
 }
+
+/// Of two replicas, only the first runs the maintenance (it holds the PostgreSQL advisory
+/// lock); when it dies, the second takes the lock over within a few passes.
+#[tokio::test]
+async fn one_replica_runs_the_maintenance_and_another_takes_over_when_it_dies() {
+    if std::env::var_os("PLI_TEST_DATABASE_URL").is_none() {
+        assert!(std::env::var_os("CI").is_none(), "CI runs PostgreSQL");
+        return;
+    }
+    use std::sync::atomic::Ordering;
+    let fast = |c: &mut pli_server::config::Config| c.limits.cleanup_interval_seconds = 1;
+    let mut first = pli_server::testing::spawn(Backend::Postgres, fast)
+        .await
+        .unwrap();
+    let started = Instant::now();
+    while !first.state.maintainer.load(Ordering::Relaxed) {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the first replica never took the lock"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let second = first.replica(fast).await.unwrap();
+    // Several passes of the second replica: none runs, the lock being held.
+    tokio::time::sleep(Duration::from_millis(3_500)).await;
+    assert!(!second.state.maintainer.load(Ordering::Relaxed));
+    assert!(first.state.maintainer.load(Ordering::Relaxed));
+
+    first.crash();
+    let crashed = Instant::now();
+    while !second.state.maintainer.load(Ordering::Relaxed) {
+        assert!(
+            crashed.elapsed() < Duration::from_secs(15),
+            "the second replica did not take the maintenance over"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // It runs a pass as the maintainer: the relay's own pass, on the shared database.
+    let report = pli_server::maintenance::run_once(&second.state)
+        .await
+        .unwrap();
+    assert_eq!(report.purged, 0);
+}
