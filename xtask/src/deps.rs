@@ -14,8 +14,10 @@ use xshell::{Shell, cmd};
 use crate::Workspace;
 use crate::cmd::{Cmd, run_with_env};
 
-/// The Debian packages every `cargo xtask test` needs.
-pub(crate) const TEST_PACKAGES: &[&str] = &["chromium", "chromium-driver", "age", "postgresql"];
+/// The Debian packages every `cargo xtask test` needs (nginx: the load balancer in front
+/// of the replicas' tests, `pli_server::testing::balancer`).
+pub(crate) const TEST_PACKAGES: &[&str] =
+    &["chromium", "chromium-driver", "age", "postgresql", "nginx"];
 
 /// wasm-bindgen-test-runner must match the `wasm-bindgen` crate exactly.
 pub(crate) const WASM_BINDGEN_VERSION: &str = "0.2.130";

@@ -102,10 +102,12 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     use tower::ServiceExt as _;
 
-    // Each connection watches `stop` for the shutdown, and holds its receiver while it
-    // lives: the loop waits for every receiver to be dropped.
+    // Each connection watches `stop` for the shutdown (then ends gracefully).
     let (stop, watching) = tokio::sync::watch::channel(false);
     let open = Arc::new(Mutex::new(Open::default()));
+    // The connections belong to this future: dropped (a relay stopped as a crash would
+    // stop it), it takes them all down with it; stopped, it waits for each to end.
+    let mut connections = tokio::task::JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -139,7 +141,9 @@ pub async fn serve(
             .header_read_timeout(limits.header_read)
             .keep_alive(limits.keep_alive);
         let mut stopping = watching.clone();
-        tokio::spawn(async move {
+        // Finished connections are reaped as new ones come.
+        while connections.try_join_next().is_some() {}
+        connections.spawn(async move {
             let connection = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
             let mut connection = std::pin::pin!(connection);
             let ended = tokio::select! {
@@ -159,7 +163,7 @@ pub async fn serve(
     drop(listener);
     drop(watching);
     let _ = stop.send(true);
-    stop.closed().await;
+    while connections.join_next().await.is_some() {}
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 //! PostgreSQL comes from `PLI_TEST_DATABASE_URL` (an admin URL; `cargo xtask test` starts
 //! a throwaway server and sets it). Without it, PostgreSQL tests fail: they never skip.
 
+pub mod balancer;
 pub mod proxy;
 
 use std::path::PathBuf;

@@ -99,3 +99,98 @@ async fn one_replica_runs_the_maintenance_and_another_takes_over_when_it_dies() 
         .unwrap();
     assert_eq!(report.purged, 0);
 }
+
+/// A caseworker sends 100 MiB through nginx in front of two replicas (round robin, no
+/// sticky sessions): the parts go to both, then the replica that took the first one dies
+/// mid-send and the rest go to the other, which completes the exchange; the greffier,
+/// through the same balancer, opens it and gets the bytes sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_through_the_balancer_goes_to_both_replicas_and_survives_one_dying() {
+    if std::env::var_os("PLI_TEST_DATABASE_URL").is_none() {
+        assert!(std::env::var_os("CI").is_none(), "CI runs PostgreSQL");
+        return;
+    }
+    let mut w = world_on(spawn_app_with(Backend::Postgres, |_| {}).await).await;
+    let second = w.app.server.replica(|_| {}).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let balancer = pli_server::testing::balancer::LoadBalancer::start(
+        dir.path(),
+        &[&w.app.base, &second.base],
+    )
+    .unwrap();
+    let through = pli_client::Client::new(&balancer.base);
+    let caseworker = log_in(&through, &w.caseworker).await;
+    let greffier = log_in(&through, &w.greffier).await;
+
+    let first = w.app.base.trim_start_matches("http://").to_owned();
+    let other = second.base.trim_start_matches("http://").to_owned();
+    let plaintext = data(100 << 20, 5);
+    let parts_by = |relay: &str| -> usize {
+        balancer
+            .answered()
+            .unwrap()
+            .iter()
+            .filter(|a| a.method == "PUT" && a.status < 300)
+            .filter(|a| a.upstreams.last().is_some_and(|u| u == relay))
+            .count()
+    };
+    // The send and, beside it on the same task, the watch that kills the first replica
+    // once both took a part.
+    let done = std::cell::Cell::new(false);
+    let sending = async {
+        let sent = caseworker
+            .send(
+                &w.court,
+                vec![file("dossier.pdf", plaintext.clone())],
+                &options("Dossier"),
+            )
+            .await;
+        done.set(true);
+        sent
+    };
+    let server = &mut w.app.server;
+    let watching = async {
+        let started = Instant::now();
+        while parts_by(&first) == 0 || parts_by(&other) == 0 {
+            assert!(
+                !done.get(),
+                "the send ended before both replicas took a part: {:?}",
+                balancer.answered()
+            );
+            assert!(started.elapsed() < Duration::from_secs(120));
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let before = parts_by(&first);
+        server.crash();
+        before
+    };
+    let (sent, before) = tokio::join!(sending, watching);
+    let id = sent.unwrap();
+    assert_eq!(parts_by(&first), before, "no part went to the dead replica");
+    assert!(parts_by(&other) >= 2, "{:?}", balancer.answered());
+
+    let received = greffier.open(&id).await.unwrap();
+    let mut opened = Vec::new();
+    greffier
+        .download_file(&received, 0, &mut opened)
+        .await
+        .unwrap();
+    assert!(opened == plaintext, "the file came back altered");
+}
+
+/// `person` logs in again through `client` (members: no two-factor code).
+async fn log_in(
+    client: &pli_client::Client,
+    person: &super::harness::Person,
+) -> pli_client::Session {
+    pli_client::Session::login(
+        client,
+        &person.email,
+        super::harness::PASSWORD,
+        person.session.account_key(),
+        None,
+        None,
+    )
+    .await
+    .unwrap()
+}
