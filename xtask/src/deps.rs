@@ -38,6 +38,12 @@ pub(crate) const RAGE_VERSION: &str = "0.12.1";
 /// cargo-fuzz, which builds and runs the libFuzzer targets of `fuzz/` (`cargo xtask fuzz`).
 pub(crate) const CARGO_FUZZ_VERSION: &str = "0.13.2";
 
+/// moto's S3 server (PyPI `moto[server]`), the S3-compatible object store of the tests and
+/// of `cargo xtask cluster`. Chosen over `s3s-fs` because it is written to behave as AWS
+/// does, refusals included (a multipart part under 5 MiB, a missing upload, a wrong
+/// range), where `s3s-fs` maps the protocol onto a folder without AWS's rules.
+pub(crate) const MOTO_VERSION: &str = "5.2.6";
+
 /// The toolchain `cargo xtask fuzz` builds with: libFuzzer's instrumentation needs nightly
 /// flags. Nothing else uses it.
 pub(crate) const FUZZ_TOOLCHAIN: &str = "nightly";
@@ -418,6 +424,49 @@ fn json_string(text: &str) -> String {
     }
     out.push('"');
     out
+}
+
+/// `target/tools/moto-<version>/bin/moto_server`: moto's S3 server in a virtual environment
+/// of its own, created with the machine's `python3` (Debian's `python3-venv` if it has
+/// none) and filled from PyPI the first time.
+pub(crate) fn moto(ws: &Workspace) -> Result<PathBuf> {
+    let venv = ws.tools().join(format!("moto-{MOTO_VERSION}"));
+    let server = venv.join("bin/moto_server");
+    if server.is_file() {
+        println!("moto {MOTO_VERSION} present in {}", venv.display());
+        return Ok(server);
+    }
+    let sh = Shell::new()?;
+    let venv_works = cmd!(sh, "python3 -m venv --help")
+        .quiet()
+        .ignore_stdout()
+        .ignore_stderr()
+        .run()
+        .is_ok();
+    if !venv_works {
+        println!("python3's venv is missing: it installs moto (once)");
+        debian_packages(&["python3", "python3-venv"])?;
+    }
+    // A half-made environment from an interrupted install is made again.
+    if venv.exists() {
+        std::fs::remove_dir_all(&venv)
+            .with_context(|| format!("cannot remove {}", venv.display()))?;
+    }
+    cmd!(sh, "python3 -m venv {venv}")
+        .run()
+        .context("cannot create moto's Python environment")?;
+    let pip = venv.join("bin/pip");
+    let spec = format!("moto[server]=={MOTO_VERSION}");
+    cmd!(
+        sh,
+        "{pip} install --quiet --disable-pip-version-check {spec}"
+    )
+    .run()
+    .with_context(|| format!("cannot install {spec} from PyPI"))?;
+    if !server.is_file() {
+        bail!("pip did not install {}", server.display());
+    }
+    Ok(server)
 }
 
 #[cfg(test)]

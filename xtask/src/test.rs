@@ -6,7 +6,7 @@
 //! of [`WASM_CRATES`]) → tidy → web bundle (without wasm-opt, to keep CI short) →
 //! throwaway PostgreSQL → native tests (nextest, with `PLI_TEST_DATABASE_URL`, and
 //! `PLI_WEB_DIST` and `PLI_AXE_JS` for the browser end-to-end tests that serve the bundle
-//! and check each page's accessibility) (no doc tests: tidy forbids them) → WASM tests in headless Chromium.
+//! and check each page's accessibility, `PLI_TEST_S3_SERVER` for the tests on an S3 bucket) (no doc tests: tidy forbids them) → WASM tests in headless Chromium.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -26,6 +26,10 @@ pub(crate) const WEB_DIST_VAR: &str = "PLI_WEB_DIST";
 
 /// The variable that tells the browser end-to-end tests where axe-core's `axe.min.js` is.
 pub(crate) const AXE_JS_VAR: &str = "PLI_AXE_JS";
+
+/// The variable that tells the relay's tests where moto's S3 server is (they start their
+/// own on a free port).
+pub(crate) const S3_SERVER_VAR: &str = "PLI_TEST_S3_SERVER";
 
 /// A crate that builds for `wasm32-unknown-unknown`.
 #[derive(Debug)]
@@ -72,9 +76,10 @@ pub(crate) fn run(ws: &Workspace) -> Result<()> {
         deps::wasm_target()?;
         let axe = deps::axe_core(ws)?;
         deps::typage(ws)?;
-        Ok((String::new(), axe))
+        let moto = deps::moto(ws)?;
+        Ok((String::new(), (axe, moto)))
     });
-    let Some(axe) = prerequisites else {
+    let Some((axe, moto)) = prerequisites else {
         report.print(started.elapsed());
         bail!("prerequisites are missing");
     };
@@ -130,7 +135,7 @@ pub(crate) fn run(ws: &Workspace) -> Result<()> {
         .read()
         .is_ok();
     report.step("native tests", || {
-        native_tests(nextest, postgres.as_ref(), bundle.as_ref(), &axe)
+        native_tests(nextest, postgres.as_ref(), bundle.as_ref(), &axe, &moto)
     });
     drop(postgres);
 
@@ -171,6 +176,7 @@ fn native_tests(
     postgres: Option<&Postgres>,
     bundle: Option<&web::Bundle>,
     axe: &Path,
+    moto: &Path,
 ) -> Result<String> {
     let mut cmd = if nextest {
         Cmd::new("cargo").args([
@@ -191,6 +197,7 @@ fn native_tests(
         cmd = cmd.env(WEB_DIST_VAR, &bundle.dist);
     }
     cmd = cmd.env(AXE_JS_VAR, axe);
+    cmd = cmd.env(S3_SERVER_VAR, moto);
     let captured = cmd.run_tee()?;
     let text = captured.text();
     let note = if nextest {

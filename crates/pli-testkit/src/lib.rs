@@ -1,7 +1,8 @@
 //! What Pli's tests and benchmarks start around the code under test, written once: a
 //! throwaway PostgreSQL cluster ([`Cluster`]), free loopback ports ([`free_port`]), the
-//! relay's command line when it runs as a process of its own ([`relay_command`]) and a
-//! disk that fills up ([`Tmpfs`], [`Filler`]).
+//! relay's command line when it runs as a process of its own ([`relay_command`]), a
+//! disk that fills up ([`Tmpfs`], [`Filler`]), nginx balancing relays ([`LoadBalancer`])
+//! and an S3-compatible server ([`S3Server`]).
 //! Used by `cargo xtask test` (the cluster every PostgreSQL test connects to), the
 //! relay's fault tests (a cluster of their own, restarted under load) and
 //! `cargo xtask bench server`. std and anyhow only: xtask links it.
@@ -9,13 +10,17 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod balancer;
 mod disk;
 mod postgres;
 mod relay;
+pub mod s3;
 
+pub use balancer::{Answered, LoadBalancer};
 pub use disk::{Filler, Tmpfs};
 pub use postgres::Cluster;
 pub use relay::relay_command;
+pub use s3::S3Server;
 
 /// A TCP port free on 127.0.0.1 right now (the OS picks it; another process could take
 /// it before it is used, which on a test machine does not happen in practice).

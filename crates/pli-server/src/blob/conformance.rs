@@ -688,6 +688,26 @@ async fn object_store_local_file_system() {
     bounded_memory(&store, 640, 3 * 80 + 8).await;
 }
 
+#[cfg(feature = "s3")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn object_store_s3_server() {
+    use crate::testing::s3::S3Server;
+    if !S3Server::available() {
+        return;
+    }
+    let server = S3Server::start().await.unwrap();
+    let store = ObjectStoreBlobs::s3(&server.config(Some("/relay/"))).unwrap();
+    suite(&store).await;
+    // As over `LocalFileSystem`: parts of 5 MiB (S3's least), one filling, two uploading.
+    bounded_memory(&store, 640, 3 * 80 + 8).await;
+    put(&store, &key("r/kept"), b"kept").await.unwrap();
+    // Everything the relay wrote is under its prefix.
+    let objects = server.objects().await.unwrap();
+    let keys: Vec<&str> = objects.iter().map(|(k, _)| k.as_str()).collect();
+    assert!(keys.contains(&"relay/r/kept"), "{keys:?}");
+    assert!(keys.iter().all(|k| k.starts_with("relay/")), "{keys:?}");
+}
+
 /// `InMemory`, watching multipart uploads: how many parts are in flight at once (each
 /// takes a moment), and how many uploads were aborted.
 #[derive(Debug, Default)]

@@ -4,8 +4,9 @@
 //! PostgreSQL comes from `PLI_TEST_DATABASE_URL` (an admin URL; `cargo xtask test` starts
 //! a throwaway server and sets it). Without it, PostgreSQL tests fail: they never skip.
 
-pub mod balancer;
 pub mod proxy;
+#[cfg(feature = "s3")]
+pub mod s3;
 
 use std::path::PathBuf;
 

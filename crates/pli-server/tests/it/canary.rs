@@ -1,10 +1,12 @@
 //! The canary test: unique plaintext, file name, subject, message, case reference,
 //! passwords, tokens and private keys go through every flow; none of them appears in the
-//! database (its files, or every row), in the blob folder, or in the server's logs.
+//! database (its files, or every row), in the blob folder or the S3 bucket (PostgreSQL's
+//! run keeps its blobs in moto's S3 server, as replicas do), or in the server's logs.
 
 use base64::Engine as _;
 use pli_client::{FileInput, SendOptions, Session};
 use pli_crypto::manifest::Category;
+use pli_server::testing::s3::S3Server;
 
 use super::harness::{
     Backend, PASSWORD, first_file, logs, spawn_app_with, test_kdf, totp_now, world_on,
@@ -92,8 +94,17 @@ async fn canary(backend: Backend) {
     let message = format!("canary-message-{tag}");
     let case_reference = format!("canary-case-{tag}");
 
+    // On PostgreSQL, the blobs go to an S3 bucket (moto's server), as replicas keep them.
+    let bucket = match backend {
+        Backend::Postgres if S3Server::available() => Some(S3Server::start().await.unwrap()),
+        _ => None,
+    };
     // Served as `localhost`, where passkeys work.
-    let app = spawn_app_with(backend, |c| c.public_url = "http://localhost".into()).await;
+    let app = spawn_app_with(backend, |c| {
+        c.public_url = "http://localhost".into();
+        c.s3 = bucket.as_ref().map(S3Server::section);
+    })
+    .await;
     let origin = app.state.config.public_url.clone();
     let mut w = world_on(app).await;
     let file = content.repeat(20_000).into_bytes();
@@ -277,12 +288,23 @@ async fn canary(backend: Backend) {
         haystacks.iter().any(|(n, h)| n == "logs" && !h.is_empty()),
         "no logs captured"
     );
-    assert!(
-        files(w.app.data.path())
-            .iter()
-            .any(|(n, _)| n.contains("blobs")),
-        "no blobs written"
-    );
+    match &bucket {
+        Some(bucket) => {
+            let objects = bucket.objects().await.unwrap();
+            assert!(!objects.is_empty(), "no blobs written to the bucket");
+            haystacks.extend(
+                objects
+                    .into_iter()
+                    .map(|(key, bytes)| (format!("the bucket's {key}"), bytes)),
+            );
+        }
+        None => assert!(
+            files(w.app.data.path())
+                .iter()
+                .any(|(n, _)| n.contains("blobs")),
+            "no blobs written"
+        ),
+    }
     let mut found = Vec::new();
     for (what, needle) in &secrets {
         for (where_, haystack) in &haystacks {

@@ -5,6 +5,8 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
 
+use pli_server::testing::s3::S3Server;
+
 use super::harness::{Backend, data, file, options, spawn_app_with, world_on};
 
 /// The greffier's inbox is open (a live-event stream) on replica B; the caseworker's
@@ -100,31 +102,34 @@ async fn one_replica_runs_the_maintenance_and_another_takes_over_when_it_dies() 
     assert_eq!(report.purged, 0);
 }
 
-/// A caseworker sends 100 MiB through nginx in front of two replicas (round robin, no
-/// sticky sessions): the parts go to both, then the replica that took the first one dies
-/// mid-send and the rest go to the other, which completes the exchange; the greffier,
-/// through the same balancer, opens it and gets the bytes sent.
+/// A caseworker sends 200 MB through nginx in front of two replicas (round robin, no
+/// sticky sessions) that keep their blobs in one S3 bucket (moto's server): the parts go
+/// to both, then the replica that took the first one dies mid-send and the rest go to the
+/// other, which completes the exchange; the greffier, through the same balancer, opens it
+/// and gets the bytes sent. Nothing went to the replicas' own disk.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_send_through_the_balancer_goes_to_both_replicas_and_survives_one_dying() {
     if std::env::var_os("PLI_TEST_DATABASE_URL").is_none() {
         assert!(std::env::var_os("CI").is_none(), "CI runs PostgreSQL");
         return;
     }
-    let mut w = world_on(spawn_app_with(Backend::Postgres, |_| {}).await).await;
+    if !S3Server::available() {
+        return;
+    }
+    let bucket = S3Server::start().await.unwrap();
+    let on_s3 = |c: &mut pli_server::config::Config| c.s3 = Some(bucket.section());
+    let mut w = world_on(spawn_app_with(Backend::Postgres, on_s3).await).await;
     let second = w.app.server.replica(|_| {}).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let balancer = pli_server::testing::balancer::LoadBalancer::start(
-        dir.path(),
-        &[&w.app.base, &second.base],
-    )
-    .unwrap();
+    let balancer =
+        pli_testkit::LoadBalancer::start(dir.path(), &[&w.app.base, &second.base]).unwrap();
     let through = pli_client::Client::new(&balancer.base);
     let caseworker = log_in(&through, &w.caseworker).await;
     let greffier = log_in(&through, &w.greffier).await;
 
     let first = w.app.base.trim_start_matches("http://").to_owned();
     let other = second.base.trim_start_matches("http://").to_owned();
-    let plaintext = data(100 << 20, 5);
+    let plaintext = data(200_000_000, 5);
     let parts_by = |relay: &str| -> usize {
         balancer
             .answered()
@@ -176,6 +181,16 @@ async fn a_send_through_the_balancer_goes_to_both_replicas_and_survives_one_dyin
         .await
         .unwrap();
     assert!(opened == plaintext, "the file came back altered");
+
+    // The ciphertext is in the bucket, none on the replicas' disk.
+    let objects = bucket.objects().await.unwrap();
+    let stored: usize = objects.iter().map(|(_, bytes)| bytes.len()).sum();
+    assert!(stored > 200_000_000, "{stored} bytes in the bucket");
+    let on_disk = w.app.data.path().join("blobs");
+    assert!(
+        !on_disk.exists() || std::fs::read_dir(&on_disk).unwrap().next().is_none(),
+        "blobs written to the replica's own folder"
+    );
 }
 
 /// `person` logs in again through `client` (members: no two-factor code).

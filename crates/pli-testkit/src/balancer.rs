@@ -1,5 +1,6 @@
 //! Debian's nginx as the load balancer in front of several relays, as production runs
-//! it (round robin, no sticky sessions): the tests of replicas send through it.
+//! it (round robin, no sticky sessions): the tests of replicas send through it, and
+//! `cargo xtask cluster` serves through it.
 //!
 //! Requests go to the next relay in turn; one whose connection is refused (a relay that
 //! died) is marked failed for 30 s and the request goes to the next one, its body not yet
@@ -7,7 +8,7 @@
 //! through (no buffering: parts of 16 MiB, live events). Each request is logged with the
 //! relay that answered it, for the tests to read ([`LoadBalancer::answered`]).
 
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -37,9 +38,19 @@ pub struct Answered {
 }
 
 impl LoadBalancer {
-    /// Starts nginx in `dir` (created), balancing over the relays at `upstreams`
-    /// (`http://127.0.0.1:port` each).
+    /// Starts nginx in `dir` (created) on a free loopback port, balancing over the relays
+    /// at `upstreams` (`http://127.0.0.1:port` each).
     pub fn start(dir: &Path, upstreams: &[&str]) -> anyhow::Result<Self> {
+        let address = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .and_then(|listener| listener.local_addr())
+            .context("no free loopback port")?;
+        Self::start_on(dir, address, upstreams)
+    }
+
+    /// [`start`](Self::start) on `address`. The relays see the client's address in
+    /// `X-Forwarded-For` (appended to what the client sent: a relay trusts only the
+    /// right-most hops it is told are its proxies).
+    pub fn start_on(dir: &Path, address: SocketAddr, upstreams: &[&str]) -> anyhow::Result<Self> {
         for sub in [
             "client_body_temp",
             "proxy_temp",
@@ -50,9 +61,6 @@ impl LoadBalancer {
             std::fs::create_dir_all(dir.join(sub))
                 .with_context(|| format!("cannot create {}", dir.join(sub).display()))?;
         }
-        let address = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .and_then(|listener| listener.local_addr())
-            .context("no free loopback port")?;
         let servers: String = upstreams
             .iter()
             .map(|u| {
@@ -87,6 +95,7 @@ impl LoadBalancer {
              \x20           proxy_http_version 1.1;\n\
              \x20           proxy_set_header Connection \"\";\n\
              \x20           proxy_set_header Host $http_host;\n\
+             \x20           proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n\
              \x20           proxy_request_buffering off;\n\
              \x20           proxy_buffering off;\n\
              \x20           proxy_read_timeout 300s;\n\
