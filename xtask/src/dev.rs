@@ -142,7 +142,7 @@ pub(crate) fn run(ws: &Workspace, args: &[String]) -> Result<()> {
 }
 
 /// The witnesses started for the relay, stopped with it.
-struct Witnesses(Vec<Child>);
+pub(crate) struct Witnesses(pub(crate) Vec<Child>);
 
 impl Drop for Witnesses {
     fn drop(&mut self) {
@@ -155,7 +155,7 @@ impl Drop for Witnesses {
 
 /// Starts witness `n` (its key made on first use) for the log whose verifier key is
 /// `log_vkey`; returns it and its `VKEY@URL` for `PLI_WITNESSES`.
-fn start_witness(
+pub(crate) fn start_witness(
     sh: &Shell,
     pli: &std::path::Path,
     data_dir: &str,
@@ -193,7 +193,7 @@ fn start_witness(
 }
 
 /// The environment's value of `name`, or `default` if it is unset or empty.
-fn env_or(name: &str, default: &str) -> String {
+pub(crate) fn env_or(name: &str, default: &str) -> String {
     std::env::var(name)
         .ok()
         .filter(|value| !value.is_empty())
@@ -201,7 +201,7 @@ fn env_or(name: &str, default: &str) -> String {
 }
 
 /// Where to reach a server listening on `listen` (`0.0.0.0` and `[::]` mean this machine).
-fn probe_address(listen: &str) -> Result<SocketAddr> {
+pub(crate) fn probe_address(listen: &str) -> Result<SocketAddr> {
     let mut address: SocketAddr = listen
         .parse()
         .with_context(|| format!("PLI_LISTEN {listen:?} is not an address:port"))?;
@@ -231,7 +231,7 @@ fn relay(stdout: ChildStdout, links: &mpsc::Sender<String>) {
 
 /// Polls `GET /healthz` until the server answers 200 (`true`) or exits (`false` if it
 /// exited successfully, an error otherwise).
-fn wait_until_ready(child: &mut Child, address: SocketAddr) -> Result<bool> {
+pub(crate) fn wait_until_ready(child: &mut Child, address: SocketAddr) -> Result<bool> {
     let started = Instant::now();
     loop {
         if let Some(status) = child.try_wait().context("cannot watch pli-server")? {

@@ -14,13 +14,15 @@
 //!   them).
 //! * `cargo xtask fuzz [TARGET...] [--runs N | --seconds S]`: the fuzz targets under
 //!   libFuzzer (nightly, cargo-fuzz), with executions and crashes per target.
+//! * `cargo xtask cluster [--replicas N] [--fast]`: PostgreSQL, an S3 bucket (moto), N
+//!   release relays and nginx balancing them on `http://127.0.0.1:8080`.
 //! * `cargo xtask chaos [--kills N] [--db sqlite|postgres|both] [--seed S]`: the release
 //!   relay killed with SIGKILL at random moments under concurrent clients, the
 //!   invariants checked after every restart, a table of counts per database.
 //!
 //! Modules: [`cmd`] runs commands and echoes them, [`deps`] installs what the steps need,
 //! [`tidy`] holds the source checks, [`pg`] the throwaway database, [`web`], [`dev`],
-//! [`test`], [`bench`], [`fuzz`] and [`chaos`] the commands.
+//! [`cluster`], [`test`], [`bench`], [`fuzz`] and [`chaos`] the commands.
 
 #![allow(
     clippy::print_stdout,
@@ -30,6 +32,7 @@
 
 mod bench;
 mod chaos;
+mod cluster;
 mod cmd;
 mod deps;
 mod dev;
@@ -57,6 +60,12 @@ COMMANDS:
                     (SQLite and files in ./data) and print the one-time set-up link;
                     Ctrl-C stops it. --fast skips wasm-opt; --release builds the server
                     optimised. PLI_LISTEN, PLI_DATA_DIR and other PLI_* variables apply
+    cluster [--replicas N] [--fast]
+                    Pli as the national service runs it: a throwaway PostgreSQL, an S3
+                    bucket (moto, from PyPI), two witnesses, N release relays (2 by
+                    default, 1 to 3) sharing them, and nginx balancing the relays round
+                    robin on http://127.0.0.1:8080 (PLI_CLUSTER_LISTEN); prints the set-up
+                    link and each relay's pid and log. Ctrl-C stops everything
     web [--no-opt]  Build the web bundle into target/web/dist (content-hashed assets,
                     Subresource Integrity, .br and .gz variants); --no-opt skips wasm-opt
                     and compresses fast (brotli 5, gzip -6, instead of brotli 11, gzip -9)
@@ -133,6 +142,7 @@ fn run(args: &[String]) -> Result<()> {
         "chaos" => chaos::run(&Workspace::locate()?, rest),
         "web" => web::run(&Workspace::locate()?, rest),
         "dev" => dev::run(&Workspace::locate()?, rest),
+        "cluster" => cluster::run(&Workspace::locate()?, rest),
         "help" | "-h" | "--help" => {
             print!("{HELP}");
             Ok(())

@@ -18,13 +18,20 @@ pub(crate) struct Postgres {
 }
 
 impl Postgres {
-    /// Creates a fresh cluster and starts it.
+    /// Creates a fresh cluster in `target/pg` and starts it.
     pub(crate) fn start(ws: &Workspace) -> Result<Self> {
-        let base = ws.target.join("pg");
+        let postgres = Self::start_named(ws, "pg")?;
+        println!("{URL_VAR}={}", postgres.url());
+        Ok(postgres)
+    }
+
+    /// Creates a fresh cluster in `target/<name>` and starts it.
+    pub(crate) fn start_named(ws: &Workspace, name: &str) -> Result<Self> {
+        let base = ws.target.join(name);
         let cluster = match Cluster::start(&base) {
             Ok(cluster) => cluster,
             Err(error) => {
-                let fallback = std::env::temp_dir().join("pli-test-pg");
+                let fallback = std::env::temp_dir().join(format!("pli-test-{name}"));
                 println!(
                     "cannot start PostgreSQL under {} ({error:#}): trying {}",
                     base.display(),
@@ -33,7 +40,6 @@ impl Postgres {
                 Cluster::start(&fallback).context("cannot start the throwaway PostgreSQL")?
             }
         };
-        println!("{URL_VAR}={}", cluster.url());
         Ok(Self { cluster })
     }
 
