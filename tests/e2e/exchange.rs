@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use pli_e2e::cast::{COURT, Cast, DEPT, PASSWORD, cast};
 use pli_e2e::{Backend, Browser, TestServer, relay};
+use pli_server::testing::s3::S3Server;
 
 /// A string that must never reach the relay's database or blob folder.
 const CANARY: &str = "CANARI-e2e-7f3a9c51";
@@ -49,13 +50,73 @@ fn assert_absent(dir: &Path, needle: &[u8]) -> usize {
     read
 }
 
+/// Where the journeys run: one relay on SQLite with its blobs on its disk; or, on
+/// PostgreSQL, two replicas sharing one S3 bucket (moto's server) behind nginx balancing
+/// them round robin — as the national service runs — the browsers knowing only nginx.
+struct Site {
+    server: TestServer,
+    /// The address the browsers use.
+    base: String,
+    balanced: Option<Balanced>,
+}
+
+/// The second replica, the bucket and the balancer of a balanced [`Site`].
+struct Balanced {
+    replica: pli_server::testing::Replica,
+    bucket: S3Server,
+    balancer: pli_testkit::LoadBalancer,
+    _dir: tempfile::TempDir,
+}
+
+async fn site(backend: Backend) -> Site {
+    if backend == Backend::Sqlite {
+        let server = relay(backend).await.unwrap();
+        let base = server.base.clone();
+        return Site {
+            server,
+            base,
+            balanced: None,
+        };
+    }
+    let bucket = S3Server::start().await.unwrap();
+    let address = std::net::SocketAddr::from(([127, 0, 0, 1], pli_testkit::free_port().unwrap()));
+    let web = pli_server::testing::web_dist().unwrap();
+    let section = bucket.section();
+    let server = pli_server::testing::spawn(backend, move |c| {
+        c.web_dir = Some(web);
+        c.public_url = format!("http://{address}");
+        c.s3 = Some(section);
+    })
+    .await
+    .unwrap();
+    let replica = server.replica(|_| {}).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let balancer =
+        pli_testkit::LoadBalancer::start_on(dir.path(), address, &[&server.base, &replica.base])
+            .unwrap();
+    Site {
+        base: balancer.base.clone(),
+        server,
+        balanced: Some(Balanced {
+            replica,
+            bucket,
+            balancer,
+            _dir: dir,
+        }),
+    }
+}
+
 async fn send_and_receive(backend: Backend, big: usize, label: &str) {
-    let server: TestServer = relay(backend).await.unwrap();
+    if backend == Backend::Postgres && !S3Server::available() {
+        return;
+    }
+    let site = site(backend).await;
+    let server = &site.server;
     let Cast {
         greffier,
         caseworker,
         ..
-    } = cast(&server.base, &server.setup_token).await.unwrap();
+    } = cast(&site.base, &server.setup_token).await.unwrap();
 
     let files = tempfile::tempdir().unwrap();
     let report = files.path().join("Signalement Léa B.pdf");
@@ -66,7 +127,7 @@ async fn send_and_receive(backend: Backend, big: usize, label: &str) {
     std::fs::write(&annex, &annex_bytes).unwrap();
 
     // The greffier waits on the court's inbox.
-    let mut court = Browser::logged_in(&server.base, &format!("{label}-court"), &greffier)
+    let mut court = Browser::logged_in(&site.base, &format!("{label}-court"), &greffier)
         .await
         .unwrap();
     court.goto("#/inbox").await.unwrap();
@@ -74,7 +135,7 @@ async fn send_and_receive(backend: Backend, big: usize, label: &str) {
     court.record("inbox-empty").await.unwrap();
 
     // Journey 2: the caseworker sends.
-    let mut ase = Browser::logged_in(&server.base, &format!("{label}-ase"), &caseworker)
+    let mut ase = Browser::logged_in(&site.base, &format!("{label}-ase"), &caseworker)
         .await
         .unwrap();
     ase.goto("#/send").await.unwrap();
@@ -208,8 +269,37 @@ async fn send_and_receive(backend: Backend, big: usize, label: &str) {
     // Nothing readable reached the relay: not the subject, the message, the names of the
     // files or their contents.
     for needle in [CANARY, "Signalement Léa", "ordonnance.pdf", "annexe.bin"] {
-        // It read the ciphertext of every file (and the database, on SQLite).
-        assert!(assert_absent(server.data.path(), needle.as_bytes()) > big);
+        match &site.balanced {
+            // It read the ciphertext of every file (and the database, on SQLite).
+            None => assert!(assert_absent(server.data.path(), needle.as_bytes()) > big),
+            Some(balanced) => {
+                let mut read = 0;
+                for (key, bytes) in balanced.bucket.objects().await.unwrap() {
+                    read += bytes.len();
+                    assert!(
+                        !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+                        "the bucket's {key} holds plaintext"
+                    );
+                }
+                assert!(read > big, "{read} bytes in the bucket");
+            }
+        }
+    }
+    if let Some(balanced) = &site.balanced {
+        // Both replicas served the journeys: nginx sent them requests in turn (so the live
+        // events the browsers waited for crossed from one replica to the other).
+        let answered = balanced.balancer.answered().unwrap();
+        for relay in [&server.base, &balanced.replica.base] {
+            let relay = relay.trim_start_matches("http://");
+            let served = answered
+                .iter()
+                .filter(|a| a.status < 400 && a.upstreams.last().is_some_and(|u| u == relay))
+                .count();
+            assert!(
+                served > 10,
+                "{relay} answered {served} requests: {answered:?}"
+            );
+        }
     }
     if backend == Backend::Postgres {
         let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&server.database_url)
@@ -247,6 +337,7 @@ async fn journeys_2_and_3_send_and_receive_on_sqlite_with_a_200_mb_file() {
     send_and_receive(Backend::Sqlite, 200 * 1000 * 1000, "journey2-sqlite").await;
 }
 
+/// On PostgreSQL, through nginx in front of two replicas sharing an S3 bucket.
 #[tokio::test]
 async fn journeys_2_and_3_send_and_receive_on_postgres() {
     send_and_receive(Backend::Postgres, 5 * 1024 * 1024 + 17, "journey2-postgres").await;

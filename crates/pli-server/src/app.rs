@@ -268,9 +268,10 @@ impl Application {
         ))]);
         let log = self.state.log.clone();
         let store = self.state.store.clone();
-        background
-            .0
-            .push(tokio::spawn(async move { log.run(store).await }));
+        let maintainer = self.state.maintainer.clone();
+        background.0.push(tokio::spawn(
+            async move { log.run(store, &maintainer).await },
+        ));
         // Other replicas' live events, at once (PostgreSQL only: see `replicas`).
         if self.state.store.backend() == crate::store::Backend::Postgres {
             background.0.push(tokio::spawn(crate::replicas::listen(
@@ -327,7 +328,11 @@ fn s3_blobs(_section: &toml::Table) -> anyhow::Result<Arc<dyn BlobStore>> {
     )
 }
 
-/// Replaces any earlier set-up token with a new one while no platform admin exists.
+/// A new set-up token while no platform admin exists, beside those issued before: each
+/// replica starting before the set-up (and each restart) prints a link of its own, and
+/// none withdraws another's — a replica started after the operator copied the first link
+/// must not break it. The first link used withdraws them all (`routes::invitations::setup`);
+/// each expires after 7 days.
 async fn issue_setup_token(state: &AppState) -> anyhow::Result<Option<String>> {
     if state.store.has_platform_admin().await? {
         return Ok(None);
@@ -335,7 +340,6 @@ async fn issue_setup_token(state: &AppState) -> anyhow::Result<Option<String>> {
     let (token, token_hash) = secrets::new_token().map_err(|e| anyhow::anyhow!("{e}"))?;
     let now = now_ms();
     let mut tx = state.store.begin().await?;
-    tx.withdraw_invitations(InvitationKind::Setup, now).await?;
     tx.insert_invitation(&Invitation {
         token_hash,
         kind: InvitationKind::Setup,

@@ -42,6 +42,8 @@ pub struct LogService {
     http: reqwest::Client,
     wake: Notify,
     publishing: Mutex<()>,
+    /// Checkpoints this relay published (signed and asked the witnesses to cosign).
+    published: std::sync::atomic::AtomicU64,
 }
 
 /// The relay's log key: derived from the server key, so it needs no file of its own.
@@ -83,6 +85,7 @@ impl LogService {
             http,
             wake: Notify::new(),
             publishing: Mutex::new(()),
+            published: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -140,7 +143,14 @@ impl LogService {
             }
         }
         store.set_log_checkpoint(head.size, &note).await?;
+        self.published
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(head.size)
+    }
+
+    /// How many checkpoints this relay published since it started.
+    pub fn published(&self) -> u64 {
+        self.published.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// One witness's cosignature line for `note` (of `size` entries), checked.
@@ -229,18 +239,26 @@ impl LogService {
             || logged.max_age_s != proposed.max_age_s)
     }
 
-    /// Publishes after each change, and again every `refresh` so cosignatures stay fresh.
-    pub async fn run(&self, store: Store) {
+    /// Publishes at start and after each change made here, and again every `refresh` so
+    /// cosignatures stay fresh — that re-presentation only while `maintainer` says this
+    /// replica runs the maintenance (the PostgreSQL advisory lock of
+    /// [`crate::replicas::Leadership`]; the one relay on SQLite): replicas do not all ask
+    /// the witnesses the same thing every hour.
+    pub async fn run(&self, store: Store, maintainer: &std::sync::atomic::AtomicBool) {
         if self.policy_outdated(&store).await.unwrap_or(false) {
             tracing::warn!(
                 "the configured witnesses or quorum differ from the log's policy: the platform authority must sign the new policy (platform page)"
             );
         }
+        let mut due = true;
         loop {
-            if let Err(error) = self.publish(&store).await {
+            if due && let Err(error) = self.publish(&store).await {
                 tracing::warn!(error = %format!("{error:#}"), "cannot publish a checkpoint");
             }
-            let _ = tokio::time::timeout(self.refresh, self.wake.notified()).await;
+            let woken = tokio::time::timeout(self.refresh, self.wake.notified())
+                .await
+                .is_ok();
+            due = woken || maintainer.load(std::sync::atomic::Ordering::Relaxed);
         }
     }
 }

@@ -123,6 +123,8 @@ pub(super) async fn setup(
     let now = now_ms();
     let mut tx = state.store.begin().await?;
     spend(&mut tx, &invitation, now).await?;
+    // The links other replicas (or earlier starts) printed end with this one.
+    tx.withdraw_invitations(InvitationKind::Setup, now).await?;
     tx.insert_setting("root_key", &root_bytes).await?;
     tx.log_policy(&common::blob_of(&policy_signed), now).await?;
     tx.insert_org(&Org {

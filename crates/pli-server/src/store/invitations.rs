@@ -122,7 +122,7 @@ impl Tx {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Withdraws unused invitations of a kind (a new set-up link replaces the old).
+    /// Withdraws unused invitations of a kind (the platform's set-up ends every set-up link).
     pub async fn withdraw_invitations(
         &mut self,
         kind: InvitationKind,

@@ -174,6 +174,8 @@ impl TestServer {
 pub struct Replica {
     /// `http://127.0.0.1:<port>`.
     pub base: String,
+    /// The set-up token it issued, if the platform was not set up when it started.
+    pub setup_token: Option<String>,
     /// Its state.
     pub state: AppState,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -202,10 +204,14 @@ impl TestServer {
         adjust(&mut config);
         let app = Application::build_with(config, ServerKey::from_bytes(SERVER_KEY), None).await?;
         let base = format!("http://{}", app.address());
+        let setup_token = app
+            .setup_link()
+            .and_then(|link| link.rsplit('/').next().map(str::to_owned));
         let state = app.state().clone();
         let server = tokio::spawn(app.run_until(std::future::pending()));
         Ok(Replica {
             base,
+            setup_token,
             state,
             server,
         })

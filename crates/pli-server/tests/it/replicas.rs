@@ -59,8 +59,47 @@ async fn an_exchange_completed_on_one_replica_is_announced_at_once_on_another() 
     assert!(after < Duration::from_secs(5), "announced after {after:?}");
 }
 
+/// Before the platform is set up, each replica that starts prints a set-up link of its
+/// own: the one the operator copied from the first stays good when a second starts (it
+/// replaced it once), and the first link used ends the others.
+#[tokio::test]
+async fn a_replica_starting_before_the_set_up_keeps_the_first_link_good() {
+    if std::env::var_os("PLI_TEST_DATABASE_URL").is_none() {
+        assert!(std::env::var_os("CI").is_none(), "CI runs PostgreSQL");
+        return;
+    }
+    let first = pli_server::testing::spawn(Backend::Postgres, |_| {})
+        .await
+        .unwrap();
+    let second = first.replica(|_| {}).await.unwrap();
+    let second_token = second.setup_token.clone().unwrap();
+    assert_ne!(second_token, first.setup_token);
+
+    let client = pli_client::Client::new(&second.base);
+    super::harness::platform_admin_at(&client, &first.setup_token).await;
+    let refused = pli_client::Session::setup_platform(
+        &client,
+        &second_token,
+        "autre@pli.test",
+        "Autre Admin",
+        super::harness::PASSWORD,
+        super::harness::test_kdf(),
+    )
+    .await
+    .map(|_| ())
+    .unwrap_err();
+    assert_eq!(
+        refused.code(),
+        pli_api::ErrorCode::InvitationInvalid,
+        "{refused}"
+    );
+    // A replica started now issues none.
+    assert_eq!(first.replica(|_| {}).await.unwrap().setup_token, None);
+}
+
 /// Of two replicas, only the first runs the maintenance (it holds the PostgreSQL advisory
-/// lock); when it dies, the second takes the lock over within a few passes.
+/// lock) and re-presents the log's checkpoint to the witnesses; when it dies, the second
+/// takes both over within a few passes.
 #[tokio::test]
 async fn one_replica_runs_the_maintenance_and_another_takes_over_when_it_dies() {
     if std::env::var_os("PLI_TEST_DATABASE_URL").is_none() {
@@ -68,7 +107,10 @@ async fn one_replica_runs_the_maintenance_and_another_takes_over_when_it_dies() 
         return;
     }
     use std::sync::atomic::Ordering;
-    let fast = |c: &mut pli_server::config::Config| c.limits.cleanup_interval_seconds = 1;
+    let fast = |c: &mut pli_server::config::Config| {
+        c.limits.cleanup_interval_seconds = 1;
+        c.log.refresh_seconds = 1;
+    };
     let mut first = pli_server::testing::spawn(Backend::Postgres, fast)
         .await
         .unwrap();
@@ -81,10 +123,25 @@ async fn one_replica_runs_the_maintenance_and_another_takes_over_when_it_dies() 
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let second = first.replica(fast).await.unwrap();
-    // Several passes of the second replica: none runs, the lock being held.
+    // The second's own checkpoint at start, then several passes and refreshes: its
+    // maintenance never runs, the lock being held, nor does it re-present the
+    // checkpoint; the first does, every second.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (first_before, second_before) = (first.state.log.published(), second.state.log.published());
     tokio::time::sleep(Duration::from_millis(3_500)).await;
     assert!(!second.state.maintainer.load(Ordering::Relaxed));
     assert!(first.state.maintainer.load(Ordering::Relaxed));
+    assert_eq!(
+        second.state.log.published(),
+        second_before,
+        "the second re-presented"
+    );
+    assert!(
+        first.state.log.published() >= first_before + 2,
+        "the first did not re-present the checkpoint: {} then {}",
+        first_before,
+        first.state.log.published()
+    );
 
     first.crash();
     let crashed = Instant::now();
@@ -92,6 +149,15 @@ async fn one_replica_runs_the_maintenance_and_another_takes_over_when_it_dies() 
         assert!(
             crashed.elapsed() < Duration::from_secs(15),
             "the second replica did not take the maintenance over"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // It re-presents the checkpoint now.
+    let taken = second.state.log.published();
+    while second.state.log.published() < taken + 2 {
+        assert!(
+            crashed.elapsed() < Duration::from_secs(20),
+            "the second replica did not take the checkpoints over"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
