@@ -48,6 +48,10 @@ const BENCHMARKS: &[(&str, &str)] = &[
         "relay ingest vs nginx and a durable sink, RSS over 4 GiB up and down, inbox with 1M exchanges (SQLite, PostgreSQL); `server ingest`, `server inbox`: one of them alone",
     ),
     (
+        "cluster",
+        "1, 2 and 3 release relays on PostgreSQL and an S3 bucket (moto) behind nginx: ingest and inbox against one replica, and the failover a client sees when one is killed",
+    ),
+    (
         "web",
         "the web app in Chromium: 1 GiB send (pipelining, vs WebCrypto), page memory on a 2 GiB receive",
     ),
@@ -85,6 +89,7 @@ pub(crate) fn run(ws: &Workspace, args: &[String]) -> Result<()> {
         }
         [name] if name == "crypto" => crypto(ws),
         [name, options @ ..] if name == "server" => server::run(ws, options),
+        [name] if name == "cluster" => server::cluster(ws),
         [name] if name == "web" => web::run(ws),
         [name] if name == "login" => web::login(ws),
         [name, options @ ..] if name == "load" => crate::chaos::load(ws, options),

@@ -186,7 +186,8 @@ impl Application {
         server_key: ServerKey,
         blobs: Option<Arc<dyn BlobStore>>,
     ) -> anyhow::Result<Self> {
-        if config.database_url.starts_with("sqlite:") || blobs.is_none() {
+        // The folder holds the SQLite database, or the blobs when they are on this disk.
+        if config.database_url.starts_with("sqlite:") || (blobs.is_none() && config.s3.is_none()) {
             std::fs::create_dir_all(&config.data_dir).with_context(|| {
                 format!(
                     "cannot create the data folder {}",
@@ -228,6 +229,7 @@ impl Application {
             }
         }
         let state = AppState::new(config, store, blobs, server_key).await?;
+        state.log.check_identity(&state.store).await?;
         let setup_token = issue_setup_token(&state).await?;
         Ok(Self {
             listener,

@@ -224,6 +224,35 @@ impl LogService {
         Ok(())
     }
 
+    /// Fails if the platform signed a log policy naming another origin or log key than
+    /// this relay's: a replica started with another `PLI_SERVER_KEY` (the log key derives
+    /// from it) or another `PLI_LOG_ORIGIN` would sign checkpoints no client accepts, and
+    /// store them for every replica.
+    pub async fn check_identity(&self, store: &Store) -> anyhow::Result<()> {
+        let Some(logged) = store.log_policy().await? else {
+            return Ok(());
+        };
+        let logged: LogPolicy = pli_crypto::codec::Canonical::from_canonical(&logged.data)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let ours = self.proposal(logged.issued_at)?;
+        if logged.origin != ours.origin {
+            anyhow::bail!(
+                "the platform's key directory log is {:?}, this relay's PLI_LOG_ORIGIN gives {:?}: \
+                 every replica needs the same PLI_LOG_ORIGIN",
+                logged.origin,
+                ours.origin
+            );
+        }
+        if logged.log_key != ours.log_key {
+            anyhow::bail!(
+                "this relay's log key is not the one the platform signed: every replica needs \
+                 the same PLI_SERVER_KEY (or the same server.key) as the relay the platform \
+                 was set up on"
+            );
+        }
+        Ok(())
+    }
+
     /// Whether the policy in force (the log's latest) names other witnesses, another
     /// quorum or another maximum age than this relay's configuration: the platform
     /// authority then has a new policy to sign (on the platform page).
@@ -239,11 +268,39 @@ impl LogService {
             || logged.max_age_s != proposed.max_age_s)
     }
 
+    /// Whether the stored checkpoint is overdue, whoever runs the maintenance: none (the
+    /// log holding entries), one short of its quorum (or not this relay's), or one whose
+    /// quorum's cosignatures are more than two refresh periods old — the maintenance replica is gone, stuck, or cut
+    /// off from the witnesses, and clients would refuse the checkpoint once it is
+    /// `max_age_s` old.
+    async fn overdue(&self, store: &Store) -> bool {
+        let now_ms = crate::now_ms();
+        let Ok(head) = store.log_head().await else {
+            return false;
+        };
+        // An empty log (before the set-up) has nothing to present yet.
+        let Some(note) = head.checkpoint else {
+            return head.size > 0;
+        };
+        let Ok(policy) = self.proposal(now_ms) else {
+            return false;
+        };
+        let now = now_ms / 1000;
+        match pli_log::note::verify_checkpoint(&policy, &note, now) {
+            Ok(checkpoint) => usize::from(self.quorum)
+                .checked_sub(1)
+                .and_then(|i| checkpoint.cosigned.get(i))
+                .is_some_and(|&(_, time)| now.saturating_sub(time) > 2 * self.refresh.as_secs()),
+            Err(_) => true,
+        }
+    }
+
     /// Publishes at start and after each change made here, and again every `refresh` so
     /// cosignatures stay fresh — that re-presentation only while `maintainer` says this
     /// replica runs the maintenance (the PostgreSQL advisory lock of
-    /// [`crate::replicas::Leadership`]; the one relay on SQLite): replicas do not all ask
-    /// the witnesses the same thing every hour.
+    /// [`crate::replicas::Leadership`]; the one relay on SQLite), so replicas do not all
+    /// ask the witnesses the same thing every hour; or, on any replica, when the stored
+    /// checkpoint is [overdue](Self::overdue).
     pub async fn run(&self, store: Store, maintainer: &std::sync::atomic::AtomicBool) {
         if self.policy_outdated(&store).await.unwrap_or(false) {
             tracing::warn!(
@@ -258,7 +315,9 @@ impl LogService {
             let woken = tokio::time::timeout(self.refresh, self.wake.notified())
                 .await
                 .is_ok();
-            due = woken || maintainer.load(std::sync::atomic::Ordering::Relaxed);
+            due = woken
+                || maintainer.load(std::sync::atomic::Ordering::Relaxed)
+                || self.overdue(&store).await;
         }
     }
 }

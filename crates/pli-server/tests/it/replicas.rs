@@ -61,7 +61,8 @@ async fn an_exchange_completed_on_one_replica_is_announced_at_once_on_another() 
 
 /// Before the platform is set up, each replica that starts prints a set-up link of its
 /// own: the one the operator copied from the first stays good when a second starts (it
-/// replaced it once), and the first link used ends the others.
+/// replaced it once), and the first link used ends the others. Once set up, a replica
+/// whose log key or origin differs from the platform's refuses to start.
 #[tokio::test]
 async fn a_replica_starting_before_the_set_up_keeps_the_first_link_good() {
     if std::env::var_os("PLI_TEST_DATABASE_URL").is_none() {
@@ -95,6 +96,33 @@ async fn a_replica_starting_before_the_set_up_keeps_the_first_link_good() {
     );
     // A replica started now issues none.
     assert_eq!(first.replica(|_| {}).await.unwrap().setup_token, None);
+
+    // A replica with another server key, or another log origin, would sign checkpoints
+    // no client accepts: it refuses to start, saying which setting differs.
+    let mut config = first.state.config.clone();
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    let other_key = pli_server::auth::secrets::ServerKey::from_bytes([8; 32]);
+    let refused = pli_server::app::Application::build_with(config.clone(), other_key, None)
+        .await
+        .map(|_| ())
+        .unwrap_err();
+    assert!(
+        format!("{refused:#}").contains("PLI_SERVER_KEY"),
+        "{refused:#}"
+    );
+    config.log.origin = "ailleurs.pli.test/annuaire".into();
+    let refused = pli_server::app::Application::build_with(
+        config,
+        pli_server::auth::secrets::ServerKey::from_bytes([7; 32]),
+        None,
+    )
+    .await
+    .map(|_| ())
+    .unwrap_err();
+    assert!(
+        format!("{refused:#}").contains("PLI_LOG_ORIGIN"),
+        "{refused:#}"
+    );
 }
 
 /// Of two replicas, only the first runs the maintenance (it holds the PostgreSQL advisory
@@ -166,6 +194,50 @@ async fn one_replica_runs_the_maintenance_and_another_takes_over_when_it_dies() 
         .await
         .unwrap();
     assert_eq!(report.purged, 0);
+}
+
+/// The replica that runs the maintenance re-presents the checkpoint too seldom (as one
+/// stuck, or cut off from the witnesses, would): another replica finds the stored
+/// checkpoint's cosignatures overdue and presents it itself, lock or not.
+#[tokio::test]
+async fn another_replica_presents_a_checkpoint_the_maintainer_left_overdue() {
+    if std::env::var_os("PLI_TEST_DATABASE_URL").is_none() {
+        assert!(std::env::var_os("CI").is_none(), "CI runs PostgreSQL");
+        return;
+    }
+    use std::sync::atomic::Ordering;
+    let first = pli_server::testing::spawn(Backend::Postgres, |c| {
+        c.limits.cleanup_interval_seconds = 1;
+    })
+    .await
+    .unwrap();
+    let started = Instant::now();
+    while !first.state.maintainer.load(Ordering::Relaxed) {
+        assert!(started.elapsed() < Duration::from_secs(10));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The set-up fills the log; its checkpoint is cosigned at once.
+    super::harness::platform_admin_at(&pli_client::Client::new(&first.base), &first.setup_token)
+        .await;
+    // Its refresh is an hour; the second's a second: overdue after two.
+    let second = first
+        .replica(|c| {
+            c.limits.cleanup_interval_seconds = 1;
+            c.log.refresh_seconds = 1;
+        })
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = second.state.log.published();
+    tokio::time::sleep(Duration::from_millis(4_500)).await;
+    assert!(!second.state.maintainer.load(Ordering::Relaxed));
+    let after = second.state.log.published();
+    assert!(
+        after > before,
+        "the second replica left the checkpoint overdue ({before} then {after})"
+    );
+    // Presented, it is fresh again: not every second.
+    assert!(after - before <= 3, "{before} then {after}");
 }
 
 /// A caseworker sends 200 MB through nginx in front of two replicas (round robin, no

@@ -24,10 +24,10 @@ use super::{
 
 /// One `wrk` run's numbers.
 #[derive(Debug, Clone, Copy)]
-struct Wrk {
-    p50_ms: f64,
-    p99_ms: f64,
-    rps: f64,
+pub(super) struct Wrk {
+    pub(super) p50_ms: f64,
+    pub(super) p99_ms: f64,
+    pub(super) rps: f64,
     /// wrk's socket errors (connect, read, write, timeout) added up.
     socket_errors: u64,
 }
@@ -44,7 +44,7 @@ impl std::fmt::Display for Wrk {
 
 /// `wrk` with `connections` connections for `seconds` against `url`, with the bearer
 /// token; fails on any non-2xx answer.
-fn wrk(url: &str, token: &str, connections: u32, seconds: u32) -> Result<Wrk> {
+pub(super) fn wrk(url: &str, token: &str, connections: u32, seconds: u32) -> Result<Wrk> {
     let threads = std::thread::available_parallelism()
         .map_or(2, usize::from)
         .min(connections as usize);
@@ -304,7 +304,7 @@ fn inbox_pages(tools: &Tools, relay: &Relay, world: &World) -> Result<[Page; 2]>
     Ok([first, second])
 }
 
-fn seed(tools: &Tools, database: &str, world: &World, from: i64, to: i64) -> Result<()> {
+pub(super) fn seed(tools: &Tools, database: &str, world: &World, from: i64, to: i64) -> Result<()> {
     let sh = Shell::new()?;
     let fixture = &tools.fixture;
     let (sender_org, sender_user) = (&world.sender_org, &world.sender_user);

@@ -60,6 +60,7 @@ use crate::cmd::read_echoed;
 use crate::pg::Postgres;
 use crate::{Workspace, deps};
 
+pub(crate) use cluster::run as cluster;
 use inbox::inbox;
 use ingest::ingest;
 use memory::memory;
@@ -67,6 +68,7 @@ use process::Relay;
 use report::Report;
 
 mod api;
+mod cluster;
 mod inbox;
 mod ingest;
 mod memory;
@@ -123,8 +125,8 @@ pub(crate) fn run(ws: &Workspace, args: &[String]) -> Result<()> {
     }
 }
 
-/// Builds the relay and the fixture; an empty `target/bench/server`.
-fn prepare(ws: &Workspace, packages: &[&str]) -> Result<(Tools, PathBuf)> {
+/// Builds the relay and the fixture; an empty `target/bench/<name>`.
+fn prepare(ws: &Workspace, packages: &[&str], name: &str) -> Result<(Tools, PathBuf)> {
     deps::debian_packages(packages)?;
     let sh = Shell::new()?;
     cmd!(sh, "cargo build --release -p pli-server")
@@ -137,7 +139,7 @@ fn prepare(ws: &Workspace, packages: &[&str]) -> Result<(Tools, PathBuf)> {
         server: ws.target.join("release/pli-server"),
         fixture: ws.target.join("debug/examples/bench_fixture"),
     };
-    let dir = ws.target.join("bench/server");
+    let dir = ws.target.join("bench").join(name);
     if dir.exists() {
         fs::remove_dir_all(&dir).with_context(|| format!("cannot empty {}", dir.display()))?;
     }
@@ -148,7 +150,7 @@ fn prepare(ws: &Workspace, packages: &[&str]) -> Result<(Tools, PathBuf)> {
 /// The ingest measurement alone, on SQLite.
 fn ingest_only(ws: &Workspace) -> Result<()> {
     let started = Instant::now();
-    let (tools, dir) = prepare(ws, &["nginx"])?;
+    let (tools, dir) = prepare(ws, &["nginx"], "server")?;
     let built = started.elapsed();
     let payload = Payload::new();
     let mut report = Report::default();
@@ -172,7 +174,7 @@ fn ingest_only(ws: &Workspace) -> Result<()> {
 /// measurement alone.
 fn all(ws: &Workspace, only_inbox: bool) -> Result<()> {
     let started = Instant::now();
-    let (tools, dir) = prepare(ws, &["nginx", "wrk", "postgresql"])?;
+    let (tools, dir) = prepare(ws, &["nginx", "wrk", "postgresql"], "server")?;
     let built = started.elapsed();
 
     let payload = Payload::new();

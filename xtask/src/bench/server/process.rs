@@ -77,6 +77,19 @@ impl Relay {
     /// Starts the relay with its data in `dir/data`, its log in `dir/server.log`, on
     /// SQLite unless `database_url` says otherwise.
     pub(super) fn start(tools: &Tools, dir: &Path, database_url: Option<&str>) -> Result<Self> {
+        Self::start_with(tools, dir, database_url, &[], true)
+    }
+
+    /// [`start`](Self::start) with more settings (`env`, whose values are not echoed),
+    /// and (`fresh`) whether it must print a set-up link: a replica started on a
+    /// platform already set up prints none.
+    pub(super) fn start_with(
+        tools: &Tools,
+        dir: &Path,
+        database_url: Option<&str>,
+        env: &[(&str, &str)],
+        fresh: bool,
+    ) -> Result<Self> {
         let data = dir.join("data");
         fs::create_dir_all(&data).with_context(|| format!("cannot create {}", data.display()))?;
         let address = SocketAddr::from((Ipv4Addr::LOCALHOST, pli_testkit::free_port()?));
@@ -96,6 +109,10 @@ impl Relay {
             command.env("PLI_DATABASE_URL", url);
             shown.push_str(&format!(" PLI_DATABASE_URL='{url}'"));
         }
+        for (name, value) in env {
+            command.env(name, value);
+            shown.push_str(&format!(" {name}=…"));
+        }
         println!(
             "$ {shown} {} > {} 2> {} &",
             tools.server.display(),
@@ -114,6 +131,9 @@ impl Relay {
         };
         wait_ready(&mut relay.child, "pli-server", address, Some("/healthz"))
             .with_context(|| format!("see {}", log_path.display()))?;
+        if !fresh {
+            return Ok(relay);
+        }
         // The link is printed (and flushed: stdout is line-buffered) before serving.
         let printed = fs::read_to_string(&stdout_path)
             .with_context(|| format!("cannot read {}", stdout_path.display()))?;
@@ -134,6 +154,13 @@ impl Relay {
 
     pub(super) fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Kills the relay with SIGKILL, as a crash would, and reaps it.
+    pub(super) fn kill(mut self) -> Result<()> {
+        self.child.kill().context("cannot kill pli-server")?;
+        self.child.wait().context("cannot reap pli-server")?;
+        Ok(())
     }
 }
 
