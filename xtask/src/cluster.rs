@@ -21,14 +21,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
 use base64::Engine as _;
-use xshell::{Shell, cmd};
+use xshell::Shell;
 
 use crate::Workspace;
 use crate::cmd::human;
 use crate::deps;
 use crate::dev::{Witnesses, env_or, probe_address, start_witness, wait_until_ready};
 use crate::pg::Postgres;
-use crate::web;
 
 /// `cargo xtask cluster [--replicas N] [--fast]`.
 pub(crate) fn run(ws: &Workspace, args: &[String]) -> Result<()> {
@@ -60,18 +59,8 @@ pub(crate) fn run(ws: &Workspace, args: &[String]) -> Result<()> {
 
     deps::debian_packages(&["postgresql", "nginx"])?;
     let moto = deps::moto(ws)?;
-    let bundle = web::build(
-        ws,
-        web::Options {
-            wasm_opt: !fast,
-            locked: false,
-        },
-    )?;
+    let (bundle, bin) = crate::dev::build(ws, fast, true)?;
     let sh = Shell::new()?;
-    cmd!(sh, "cargo build --release -p pli-server -p pli-cli")
-        .run()
-        .context("cannot build pli-server and pli")?;
-    let bin = ws.target.join("release");
 
     let dir = ws.target.join("cluster");
     if dir.exists() {

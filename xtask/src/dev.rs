@@ -16,6 +16,7 @@
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
 use std::process::{Child, ChildStdout};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -53,19 +54,8 @@ pub(crate) fn run(ws: &Workspace, args: &[String]) -> Result<()> {
         );
     }
 
-    let bundle = web::build(
-        ws,
-        web::Options {
-            wasm_opt: !fast,
-            locked: false,
-        },
-    )?;
+    let (bundle, bin) = build(ws, fast, release)?;
     let sh = Shell::new()?;
-    let release_flag = release.then_some("--release");
-    cmd!(sh, "cargo build -p pli-server -p pli-cli {release_flag...}")
-        .run()
-        .context("cannot build pli-server and pli")?;
-    let bin = ws.target.join(if release { "release" } else { "debug" });
     let server = bin.join("pli-server");
 
     let data_dir = env_or("PLI_DATA_DIR", "data");
@@ -139,6 +129,27 @@ pub(crate) fn run(ws: &Workspace, args: &[String]) -> Result<()> {
         bail!("pli-server stopped: {status}");
     }
     Ok(())
+}
+
+/// The web bundle (with `wasm-opt` unless `fast`), then `pli-server` and `pli` (optimised
+/// if `release`); the folder of the binaries.
+pub(crate) fn build(ws: &Workspace, fast: bool, release: bool) -> Result<(web::Bundle, PathBuf)> {
+    let bundle = web::build(
+        ws,
+        web::Options {
+            wasm_opt: !fast,
+            locked: false,
+        },
+    )?;
+    let sh = Shell::new()?;
+    let release_flag = release.then_some("--release");
+    cmd!(sh, "cargo build -p pli-server -p pli-cli {release_flag...}")
+        .run()
+        .context("cannot build pli-server and pli")?;
+    Ok((
+        bundle,
+        ws.target.join(if release { "release" } else { "debug" }),
+    ))
 }
 
 /// The witnesses started for the relay, stopped with it.
