@@ -229,7 +229,6 @@ impl Application {
             }
         }
         let state = AppState::new(config, store, blobs, server_key).await?;
-        state.log.check_identity(&state.store).await?;
         let setup_token = issue_setup_token(&state).await?;
         Ok(Self {
             listener,
@@ -263,6 +262,13 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        // A relay that would sign checkpoints under another log key or origin than the
+        // platform's does not serve (opening its data for a maintenance pass is fine).
+        self.state
+            .log
+            .check_identity(&self.state.store)
+            .await
+            .map_err(|e| std::io::Error::other(format!("{e:#}")))?;
         // The background tasks end with the server, however it ends: also when this
         // future is dropped (a test stopping a replica as a crash would).
         let mut background = Background(vec![tokio::spawn(crate::maintenance::run(
