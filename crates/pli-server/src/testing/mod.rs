@@ -44,7 +44,62 @@ pub struct TestServer {
     pub witnesses: Vec<pli_witness::Running>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
-    postgres: Option<(String, String)>,
+    postgres: Option<PostgresDatabase>,
+}
+
+/// A fresh database of its own on the test PostgreSQL (`PLI_TEST_DATABASE_URL`), dropped
+/// with this.
+#[derive(Debug)]
+pub struct PostgresDatabase {
+    admin_url: String,
+    name: String,
+    /// The URL a relay connects to.
+    pub url: String,
+}
+
+impl PostgresDatabase {
+    /// Creates it.
+    pub async fn create() -> anyhow::Result<Self> {
+        let Ok(admin_url) = std::env::var("PLI_TEST_DATABASE_URL") else {
+            bail!(
+                "PLI_TEST_DATABASE_URL is not set: run the tests through `cargo xtask test`, which starts PostgreSQL"
+            );
+        };
+        let name = unique("pli_test")?;
+        let mut conn = sqlx::PgConnection::connect(&admin_url)
+            .await
+            .context("cannot reach the test PostgreSQL")?;
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await?;
+        Ok(Self {
+            url: with_database(&admin_url, &name),
+            admin_url,
+            name,
+        })
+    }
+}
+
+impl Drop for PostgresDatabase {
+    fn drop(&mut self) {
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        // On a thread of its own: Drop cannot await.
+        let _ = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async {
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&admin_url).await {
+                    let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                    let _ = sqlx::query(&drop).execute(&mut conn).await;
+                }
+            });
+        })
+        .join();
+    }
 }
 
 /// The names of the test relays' witnesses.
@@ -232,24 +287,8 @@ impl std::fmt::Debug for TestServer {
 impl Drop for TestServer {
     fn drop(&mut self) {
         self.server.abort();
-        if let Some((admin_url, name)) = self.postgres.take() {
-            // Drop the database on a thread of its own: Drop cannot await.
-            let _ = std::thread::spawn(move || {
-                let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                else {
-                    return;
-                };
-                runtime.block_on(async {
-                    if let Ok(mut conn) = sqlx::PgConnection::connect(&admin_url).await {
-                        let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                        let _ = sqlx::query(&drop).execute(&mut conn).await;
-                    }
-                });
-            })
-            .join();
-        }
+        // Its database goes once its requests can no longer use it.
+        drop(self.postgres.take());
     }
 }
 
@@ -286,19 +325,8 @@ pub async fn spawn(
             None,
         ),
         Backend::Postgres => {
-            let Ok(admin_url) = std::env::var("PLI_TEST_DATABASE_URL") else {
-                bail!(
-                    "PLI_TEST_DATABASE_URL is not set: run the tests through `cargo xtask test`, which starts PostgreSQL"
-                );
-            };
-            let name = unique("pli_test")?;
-            let mut conn = sqlx::PgConnection::connect(&admin_url)
-                .await
-                .context("cannot reach the test PostgreSQL")?;
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut conn)
-                .await?;
-            (with_database(&admin_url, &name), Some((admin_url, name)))
+            let database = PostgresDatabase::create().await?;
+            (database.url.clone(), Some(database))
         }
     };
     let env = vec![

@@ -60,6 +60,11 @@ impl S3Server {
         }
     }
 
+    /// The `[s3]` section of a relay's configuration file for this bucket (TOML text).
+    pub fn file_section(&self) -> String {
+        self.0.section()
+    }
+
     /// The `[s3]` section of the relay's configuration for this bucket, as
     /// `Config::s3` holds it.
     pub fn section(&self) -> toml::Table {

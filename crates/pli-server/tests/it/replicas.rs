@@ -238,13 +238,15 @@ async fn another_replica_presents_a_checkpoint_the_maintainer_left_overdue() {
     assert!(after - before <= 3, "{before} then {after}");
 }
 
-/// A caseworker sends 200 MB through nginx in front of two replicas (round robin, no
-/// sticky sessions) that keep their blobs in one S3 bucket (moto's server): the parts go
-/// to both, then the replica that took the first one dies mid-send and the rest go to the
-/// other, which completes the exchange; the greffier, through the same balancer, opens it
-/// and gets the bytes sent. Nothing went to the replicas' own disk.
+/// A caseworker sends 200 MB through nginx in front of two relay processes (round robin,
+/// no sticky sessions) on one PostgreSQL database, keeping their blobs in one S3 bucket
+/// (moto's server): the parts go to both, then the relay that took the first ones is
+/// killed with SIGKILL mid-send and the rest go to the other, which completes the
+/// exchange; the greffier, through the same balancer, opens it and gets the bytes sent.
+/// Nothing went to the relays' own disks, and neither relay's log holds the password,
+/// account secret, subject, file name or a piece of the file.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_send_through_the_balancer_goes_to_both_replicas_and_survives_one_dying() {
+async fn a_send_through_the_balancer_goes_to_both_replicas_and_survives_one_killed() {
     if std::env::var_os("PLI_TEST_DATABASE_URL").is_none() {
         assert!(std::env::var_os("CI").is_none(), "CI runs PostgreSQL");
         return;
@@ -253,19 +255,53 @@ async fn a_send_through_the_balancer_goes_to_both_replicas_and_survives_one_dyin
         return;
     }
     let bucket = S3Server::start().await.unwrap();
-    let on_s3 = |c: &mut pli_server::config::Config| c.s3 = Some(bucket.section());
-    let mut w = world_on(spawn_app_with(Backend::Postgres, on_s3).await).await;
-    let second = w.app.server.replica(|_| {}).await.unwrap();
+    let database = pli_server::testing::PostgresDatabase::create()
+        .await
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let balancer =
-        pli_testkit::LoadBalancer::start(dir.path(), &[&w.app.base, &second.base]).unwrap();
-    let through = pli_client::Client::new(&balancer.base);
-    let caseworker = log_in(&through, &w.caseworker).await;
-    let greffier = log_in(&through, &w.greffier).await;
+    let binary = std::path::Path::new(env!("CARGO_BIN_EXE_pli-server"));
+    let mut relays = Vec::new();
+    for name in ["relay-1", "relay-2"] {
+        let relay = pli_chaos::relay::Relay::new(
+            binary,
+            &dir.path().join(name),
+            Some(database.url.clone()),
+        );
+        relays.push(relay.unwrap());
+    }
+    let balancer_port = pli_testkit::free_port().unwrap();
+    // One public address, hence one log origin, for both; the balancer is trusted for
+    // the clients' addresses.
+    let config = dir.path().join("pli.toml");
+    let public = format!("http://127.0.0.1:{balancer_port}");
+    std::fs::write(
+        &config,
+        format!(
+            "public_url = \"{public}\"\ntrusted_proxies = [\"127.0.0.1/32\"]\n{}",
+            bucket.file_section()
+        ),
+    )
+    .unwrap();
+    for relay in &mut relays {
+        relay.start(Some(&config)).await.unwrap();
+    }
+    let bases: Vec<String> = relays.iter().map(pli_chaos::relay::Relay::base).collect();
+    let balancer = pli_testkit::LoadBalancer::start_on(
+        dir.path(),
+        ([127, 0, 0, 1], balancer_port).into(),
+        &[&bases[0], &bases[1]],
+    )
+    .unwrap();
+    let people = pli_chaos::cast::cast(&balancer.base, &relays[0].setup_token().unwrap())
+        .await
+        .unwrap();
 
-    let first = w.app.base.trim_start_matches("http://").to_owned();
-    let other = second.base.trim_start_matches("http://").to_owned();
+    let canary = pli_server::now_ms();
+    let subject = format!("Canari sujet {canary}");
+    let name = format!("canari-{canary}.pdf");
     let plaintext = data(200_000_000, 5);
+    let first = bases[0].trim_start_matches("http://").to_owned();
+    let other = bases[1].trim_start_matches("http://").to_owned();
     let parts_by = |relay: &str| -> usize {
         balancer
             .answered()
@@ -275,42 +311,45 @@ async fn a_send_through_the_balancer_goes_to_both_replicas_and_survives_one_dyin
             .filter(|a| a.upstreams.last().is_some_and(|u| u == relay))
             .count()
     };
-    // The send and, beside it on the same task, the watch that kills the first replica
-    // once both took a part.
+    // The send and, beside it on the same task, the watch that kills the first relay once
+    // both took a part.
     let done = std::cell::Cell::new(false);
     let sending = async {
-        let sent = caseworker
+        let sent = people
+            .caseworker
+            .session
             .send(
-                &w.court,
-                vec![file("dossier.pdf", plaintext.clone())],
-                &options("Dossier"),
+                &people.court,
+                vec![file(&name, plaintext.clone())],
+                &options(&subject),
             )
             .await;
         done.set(true);
         sent
     };
-    let server = &mut w.app.server;
+    let (killed, survivor) = relays.split_at_mut(1);
     let watching = async {
         let started = Instant::now();
         while parts_by(&first) == 0 || parts_by(&other) == 0 {
             assert!(
                 !done.get(),
-                "the send ended before both replicas took a part: {:?}",
+                "the send ended before both relays took a part: {:?}",
                 balancer.answered()
             );
             assert!(started.elapsed() < Duration::from_secs(120));
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        let before = parts_by(&first);
-        server.crash();
-        before
+        killed[0].kill().unwrap();
+        parts_by(&first)
     };
     let (sent, before) = tokio::join!(sending, watching);
     let id = sent.unwrap();
-    assert_eq!(parts_by(&first), before, "no part went to the dead replica");
+    assert_eq!(parts_by(&first), before, "no part went to the dead relay");
     assert!(parts_by(&other) >= 2, "{:?}", balancer.answered());
 
+    let greffier = &people.greffier.session;
     let received = greffier.open(&id).await.unwrap();
+    assert_eq!(received.manifest.subject, subject);
     let mut opened = Vec::new();
     greffier
         .download_file(&received, 0, &mut opened)
@@ -318,30 +357,42 @@ async fn a_send_through_the_balancer_goes_to_both_replicas_and_survives_one_dyin
         .unwrap();
     assert!(opened == plaintext, "the file came back altered");
 
-    // The ciphertext is in the bucket, none on the replicas' disk.
+    // The ciphertext is in the bucket, none on the relays' disks.
     let objects = bucket.objects().await.unwrap();
     let stored: usize = objects.iter().map(|(_, bytes)| bytes.len()).sum();
     assert!(stored > 200_000_000, "{stored} bytes in the bucket");
-    let on_disk = w.app.data.path().join("blobs");
-    assert!(
-        !on_disk.exists() || std::fs::read_dir(&on_disk).unwrap().next().is_none(),
-        "blobs written to the replica's own folder"
-    );
-}
-
-/// `person` logs in again through `client` (members: no two-factor code).
-async fn log_in(
-    client: &pli_client::Client,
-    person: &super::harness::Person,
-) -> pli_client::Session {
-    pli_client::Session::login(
-        client,
-        &person.email,
-        super::harness::PASSWORD,
-        person.session.account_key(),
-        None,
-        None,
-    )
-    .await
-    .unwrap()
+    for relay in [&killed[0], &survivor[0]] {
+        let on_disk = relay.dir().join("blobs");
+        assert!(
+            !on_disk.exists() || std::fs::read_dir(&on_disk).unwrap().next().is_none(),
+            "blobs written to {}",
+            relay.dir().display()
+        );
+    }
+    // Neither relay wrote a secret to its log or output (the canary test covers every
+    // flow on one relay; this covers a send spread over two and a killed one).
+    let account_key = people.caseworker.account_key();
+    assert!(!account_key.is_empty());
+    let secrets: [(&str, &[u8]); 5] = [
+        ("the password", pli_chaos::cast::PASSWORD.as_bytes()),
+        ("the account secret", account_key.as_bytes()),
+        ("the subject", subject.as_bytes()),
+        ("the file name", name.as_bytes()),
+        ("a piece of the file", &plaintext[1_000_000..1_000_032]),
+    ];
+    let mut logged = 0;
+    for relay in [&killed[0], &survivor[0]] {
+        for log in ["relay.log", "relay.out"] {
+            let text = std::fs::read(relay.dir().join(log)).unwrap();
+            logged += text.len();
+            for (what, secret) in &secrets {
+                assert!(
+                    !text.windows(secret.len()).any(|w| w == *secret),
+                    "{what} is in {}/{log}",
+                    relay.dir().display()
+                );
+            }
+        }
+    }
+    assert!(logged > 10_000, "the relays logged {logged} bytes only");
 }
