@@ -26,7 +26,7 @@ use xshell::Shell;
 use crate::Workspace;
 use crate::cmd::human;
 use crate::deps;
-use crate::dev::{Witnesses, env_or, probe_address, start_witness, wait_until_ready};
+use crate::dev::{env_or, probe_address, start_witnesses, wait_until_ready};
 use crate::pg::Postgres;
 
 /// `cargo xtask cluster [--replicas N] [--fast]`.
@@ -88,15 +88,7 @@ pub(crate) fn run(ws: &Workspace, args: &[String]) -> Result<()> {
         .read()
         .context("cannot read the relay's log key")?;
     let data_dir = dir.display().to_string();
-    let mut witnesses = Witnesses(Vec::new());
-    let mut named = Vec::new();
-    for n in 1..=2 {
-        let (child, endpoint) =
-            start_witness(&sh, &bin.join("pli"), &data_dir, n, log_vkey.trim())?;
-        witnesses.0.push(child);
-        named.push(endpoint);
-    }
-    let named = named.join(",");
+    let (witnesses, named) = start_witnesses(&sh, &bin.join("pli"), &data_dir, &log_vkey)?;
 
     let mut relays = Relays(Vec::new());
     let mut link = None;

@@ -75,9 +75,8 @@ pub(crate) fn run(ws: &Workspace, args: &[String]) -> Result<()> {
     let public_url = public_url.trim_end_matches('/').to_owned();
     let log_origin = env_or("PLI_LOG_ORIGIN", &format!("{listen}/annuaire"));
     std::fs::create_dir_all(&data_dir).with_context(|| format!("cannot create {data_dir}"))?;
-    let mut witnesses = Witnesses(Vec::new());
-    let named = match std::env::var("PLI_WITNESSES") {
-        Ok(named) if !named.is_empty() => named,
+    let (_witnesses, named) = match std::env::var("PLI_WITNESSES") {
+        Ok(named) if !named.is_empty() => (None, named),
         _ => {
             let log_vkey = sh
                 .cmd(&server)
@@ -87,14 +86,8 @@ pub(crate) fn run(ws: &Workspace, args: &[String]) -> Result<()> {
                 .env("PLI_DATA_DIR", &data_dir)
                 .read()
                 .context("cannot read the relay's log key")?;
-            let mut named = Vec::new();
-            for n in 1..=2 {
-                let (child, endpoint) =
-                    start_witness(&sh, &bin.join("pli"), &data_dir, n, log_vkey.trim())?;
-                witnesses.0.push(child);
-                named.push(endpoint);
-            }
-            named.join(",")
+            let (witnesses, named) = start_witnesses(&sh, &bin.join("pli"), &data_dir, &log_vkey)?;
+            (Some(witnesses), named)
         }
     };
     let mut child = Cmd::new(&server)
@@ -164,9 +157,27 @@ impl Drop for Witnesses {
     }
 }
 
+/// Starts the two witnesses of the log whose verifier key is `log_vkey`, in `data_dir`;
+/// returns them and their `PLI_WITNESSES` list.
+pub(crate) fn start_witnesses(
+    sh: &Shell,
+    pli: &std::path::Path,
+    data_dir: &str,
+    log_vkey: &str,
+) -> Result<(Witnesses, String)> {
+    let mut witnesses = Witnesses(Vec::new());
+    let mut named = Vec::new();
+    for n in 1..=2 {
+        let (child, endpoint) = start_witness(sh, pli, data_dir, n, log_vkey.trim())?;
+        witnesses.0.push(child);
+        named.push(endpoint);
+    }
+    Ok((witnesses, named.join(",")))
+}
+
 /// Starts witness `n` (its key made on first use) for the log whose verifier key is
 /// `log_vkey`; returns it and its `VKEY@URL` for `PLI_WITNESSES`.
-pub(crate) fn start_witness(
+fn start_witness(
     sh: &Shell,
     pli: &std::path::Path,
     data_dir: &str,

@@ -229,11 +229,9 @@ impl LogService {
     /// from it) or another `PLI_LOG_ORIGIN` would sign checkpoints no client accepts, and
     /// store them for every replica.
     pub async fn check_identity(&self, store: &Store) -> anyhow::Result<()> {
-        let Some(logged) = store.log_policy().await? else {
+        let Some(logged) = logged_policy(store).await? else {
             return Ok(());
         };
-        let logged: LogPolicy = pli_crypto::codec::Canonical::from_canonical(&logged.data)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
         let ours = self.proposal(logged.issued_at)?;
         if logged.origin != ours.origin {
             anyhow::bail!(
@@ -257,11 +255,9 @@ impl LogService {
     /// quorum or another maximum age than this relay's configuration: the platform
     /// authority then has a new policy to sign (on the platform page).
     pub async fn policy_outdated(&self, store: &Store) -> anyhow::Result<bool> {
-        let Some(logged) = store.log_policy().await? else {
+        let Some(logged) = logged_policy(store).await? else {
             return Ok(false);
         };
-        let logged: LogPolicy = pli_crypto::codec::Canonical::from_canonical(&logged.data)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
         let proposed = self.proposal(logged.issued_at)?;
         Ok(logged.witnesses != proposed.witnesses
             || logged.quorum != proposed.quorum
@@ -270,9 +266,9 @@ impl LogService {
 
     /// Whether the stored checkpoint is overdue, whoever runs the maintenance: none (the
     /// log holding entries), one short of its quorum (or not this relay's), or one whose
-    /// quorum's cosignatures are more than two refresh periods old — the maintenance replica is gone, stuck, or cut
-    /// off from the witnesses, and clients would refuse the checkpoint once it is
-    /// `max_age_s` old.
+    /// quorum's cosignatures are more than two refresh periods old — the maintenance
+    /// replica is gone, stuck, or cut off from the witnesses, and clients would refuse the
+    /// checkpoint once it is `max_age_s` old.
     async fn overdue(&self, store: &Store) -> bool {
         let now_ms = crate::now_ms();
         let Ok(head) = store.log_head().await else {
@@ -320,4 +316,14 @@ impl LogService {
                 || self.overdue(&store).await;
         }
     }
+}
+
+/// The log policy the platform authority signed last (the log's latest), if any.
+async fn logged_policy(store: &Store) -> anyhow::Result<Option<LogPolicy>> {
+    let Some(logged) = store.log_policy().await? else {
+        return Ok(None);
+    };
+    pli_crypto::codec::Canonical::from_canonical(&logged.data)
+        .map(Some)
+        .map_err(|e| anyhow::anyhow!("{e}"))
 }

@@ -146,13 +146,18 @@ impl Store {
         .transpose()
     }
 
-    /// Stores the latest checkpoint, unless one of a larger tree is already stored.
+    /// Stores the latest checkpoint, of a tree of `size` entries, unless one of a larger
+    /// tree is already stored (replicas publish concurrently: the one that signed first
+    /// may store last).
     pub async fn set_log_checkpoint(&self, size: u64, note: &[u8]) -> StoreResult<()> {
-        sqlx::query("UPDATE log_head SET checkpoint = $2 WHERE id = 1 AND size >= $1")
-            .bind(big(size)?)
-            .bind(note.to_vec())
-            .execute(self.pool())
-            .await?;
+        sqlx::query(
+            "UPDATE log_head SET checkpoint = $2, checkpoint_size = $1 \
+             WHERE id = 1 AND size >= $1 AND checkpoint_size <= $1",
+        )
+        .bind(big(size)?)
+        .bind(note.to_vec())
+        .execute(self.pool())
+        .await?;
         Ok(())
     }
 

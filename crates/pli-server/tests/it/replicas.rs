@@ -238,6 +238,43 @@ async fn another_replica_presents_a_checkpoint_the_maintainer_left_overdue() {
     assert!(after - before <= 3, "{before} then {after}");
 }
 
+/// Two replicas publish at once after two directory changes: the one that signed the
+/// smaller tree stores its checkpoint last. The larger one stays (clients would otherwise
+/// be shown an older log than the change its author just made), and a checkpoint of the
+/// same tree, presented again, still replaces it.
+#[tokio::test]
+async fn a_checkpoint_of_a_smaller_log_stored_late_does_not_replace_a_larger_one() {
+    if std::env::var_os("PLI_TEST_DATABASE_URL").is_none() {
+        assert!(std::env::var_os("CI").is_none(), "CI runs PostgreSQL");
+        return;
+    }
+    let relay = pli_server::testing::spawn(Backend::Postgres, |_| {})
+        .await
+        .unwrap();
+    super::harness::platform_admin_at(&pli_client::Client::new(&relay.base), &relay.setup_token)
+        .await;
+    let store = &relay.state.store;
+    relay.state.log.publish(store).await.unwrap();
+    let head = store.log_head().await.unwrap();
+    assert!(head.size >= 2, "{}", head.size);
+    let stored = head.checkpoint.unwrap();
+
+    store
+        .set_log_checkpoint(head.size - 1, b"a replica's late checkpoint")
+        .await
+        .unwrap();
+    assert_eq!(store.log_head().await.unwrap().checkpoint.unwrap(), stored);
+
+    store
+        .set_log_checkpoint(head.size, b"the same tree, cosigned again")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.log_head().await.unwrap().checkpoint.unwrap(),
+        b"the same tree, cosigned again"
+    );
+}
+
 /// A caseworker sends 200 MB through nginx in front of two relay processes (round robin,
 /// no sticky sessions) on one PostgreSQL database, keeping their blobs in one S3 bucket
 /// (moto's server): the parts go to both, then the relay that took the first ones is
