@@ -14,18 +14,22 @@
 //!   after a 2 s warm-up, with a fresh session.
 //!
 //! Each count is measured twice (phases in the order 1, 2, 3, 3, 2, 1), its figures the
-//! mean of the two, printed against one replica's of the same run, behind the same nginx:
-//! on one machine, more replicas cannot add CPU, so the ratio says
-//! whether replicas cost anything (a lock, a shared row, the notifications); it should
-//! stay near one. moto (Python, in memory) bounds the ingest: the figure is the
-//! cluster's, not the relay's alone (`bench server` measures that).
+//! mean of the two, printed against one replica's of the same run, behind the same nginx.
+//! On one machine more replicas cannot add CPU: the question is whether they serialise
+//! (a lock, a shared row, the notifications). moto (Python, in memory) bounds the ingest,
+//! leaving CPU to spare, so its ratio answers directly (the figure is the cluster's, not
+//! the relay's alone: `bench server` measures that). The inbox keeps both cores busy with
+//! any count, so its ratio is shown beside the CPU each request cost (the machine, the
+//! relays, PostgreSQL) and the target is on the cores left idle under load, which is what
+//! a serialisation would show (see [`scaling_rows`]).
 //!
 //! Then:
 //!
 //! * **Failover**: with three replicas, a client asks for the inbox page every 5 ms
 //!   (a new connection each time, as browsers spread over the balancer) while the first
-//!   relay (the maintenance lock's holder) is killed with SIGKILL: the requests that failed, and the longest time without a
-//!   successful answer around the kill, against the longest gap in the same time before.
+//!   relay (the maintenance lock's holder) is killed with SIGKILL: the requests that
+//!   failed, and the longest time without a successful answer around the kill, against
+//!   the longest gap in the same time before.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -41,6 +45,7 @@ use crate::pg::Postgres;
 
 use super::api::{cancel_exchange, create_exchange, mib_per_s, part_path, upload};
 use super::inbox::{Wrk, seed, wrk};
+use super::ingest::{clock_ticks, cpu_seconds};
 use super::process::Relay;
 use super::report::Report;
 use super::{
@@ -130,9 +135,25 @@ pub(crate) fn run(ws: &Workspace) -> Result<()> {
             let token = world.recipient_session(&tools, &first)?;
             let url = format!("{}{INBOX_PATH}", balancer.base);
             wrk(&url, &token, WRK_CONNECTIONS, WARM_UP_SECONDS)?;
-            let before = cpu_ticks()?;
+            let pids: Vec<u32> = std::iter::once(&first)
+                .chain(&others)
+                .map(Relay::pid)
+                .collect();
+            let ticks = clock_ticks();
+            let reading = || -> Result<Reading> {
+                Ok(Reading {
+                    machine: cpu_ticks()?,
+                    relays: cpu_seconds(&pids, ticks).unwrap_or(0.0),
+                    postgres: pids_named("postgres")
+                        .into_iter()
+                        .filter_map(|pid| Some((pid, cpu_seconds(&[pid], ticks)?)))
+                        .collect(),
+                })
+            };
+            let before = reading()?;
             let inbox = wrk(&url, &token, WRK_CONNECTIONS, WRK_SECONDS)?;
-            let cpu = Cpu::between(before, cpu_ticks()?, inbox.rps * WRK_SECONDS as f64);
+            let after = reading()?;
+            let cpu = Cpu::between(&before, &after, ticks, inbox.rps * WRK_SECONDS as f64);
             measured.push(Phase {
                 n,
                 ingest,
@@ -226,26 +247,64 @@ struct Phase {
 }
 
 /// The machine's CPU while a load ran (`/proc/stat`, every process: relays, PostgreSQL,
-/// nginx, wrk itself).
+/// nginx, wrk itself), and the relays' and PostgreSQL's shares.
 #[derive(Clone, Copy)]
 struct Cpu {
     /// The share of the cores' time nobody used (idle or waiting for the disk).
     idle: f64,
     /// CPU milliseconds spent per request answered, all processes together.
     ms_per_request: f64,
+    /// Of which the relays' (every replica's process).
+    relay_ms_per_request: f64,
+    /// Of which PostgreSQL's (every `postgres` process).
+    postgres_ms_per_request: f64,
+}
+
+/// CPU counters read at one moment.
+struct Reading {
+    /// [`cpu_ticks`].
+    machine: (u64, u64),
+    /// The relays' CPU seconds.
+    relays: f64,
+    /// The CPU seconds of each PostgreSQL process alive at that moment.
+    postgres: std::collections::BTreeMap<u32, f64>,
 }
 
 impl Cpu {
-    /// The CPU between two readings of [`cpu_ticks`], over `requests` answered.
-    fn between(before: (u64, u64), after: (u64, u64), requests: f64) -> Self {
-        let busy = after.0.saturating_sub(before.0) as f64;
-        let idle = after.1.saturating_sub(before.1) as f64;
-        // The kernel counts in USER_HZ ticks: 100 per second on Linux.
+    /// The CPU between two readings, over `requests` answered; `ticks` per second.
+    fn between(before: &Reading, after: &Reading, ticks: f64, requests: f64) -> Self {
+        let busy = after.machine.0.saturating_sub(before.machine.0) as f64;
+        let idle = after.machine.1.saturating_sub(before.machine.1) as f64;
+        let requests = requests.max(1.0);
         Self {
             idle: idle / (busy + idle).max(1.0),
-            ms_per_request: busy * 10.0 / requests.max(1.0),
+            ms_per_request: busy / ticks * 1000.0 / requests,
+            relay_ms_per_request: (after.relays - before.relays) * 1000.0 / requests,
+            // A process started in between counts from zero; one that ended in between
+            // (an autovacuum worker) is missed.
+            postgres_ms_per_request: after
+                .postgres
+                .iter()
+                .map(|(pid, seconds)| seconds - before.postgres.get(pid).copied().unwrap_or(0.0))
+                .sum::<f64>()
+                * 1000.0
+                / requests,
         }
     }
+}
+
+/// The processes whose command is `name` (`/proc/<pid>/comm`).
+fn pids_named(name: &str) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == name)
+        })
+        .collect()
 }
 
 /// The machine's CPU time so far, in ticks: (busy, idle), from `/proc/stat`'s `cpu` line
@@ -278,6 +337,8 @@ struct Figures {
     p99_ms: f64,
     idle: f64,
     cpu_ms: f64,
+    relay_ms: f64,
+    postgres_ms: f64,
 }
 
 /// The figures of `n` replicas, if measured.
@@ -291,6 +352,8 @@ fn figures(measured: &[Phase], n: usize) -> Option<Figures> {
         p99_ms: phases.iter().map(|p| p.inbox.p99_ms).fold(0.0, f64::max),
         idle: phases.iter().map(|p| p.cpu.idle).fold(0.0, f64::max),
         cpu_ms: mean(|p| p.cpu.ms_per_request),
+        relay_ms: mean(|p| p.cpu.relay_ms_per_request),
+        postgres_ms: mean(|p| p.cpu.postgres_ms_per_request),
     })
 }
 
@@ -319,10 +382,12 @@ fn scaling_rows(measured: &[Phase], report: &mut Report) {
     report.info(
         "inbox through nginx, 1 replica".to_owned(),
         format!(
-            "{:.0} req/s, p99 {:.1} ms; {:.2} CPU ms per request (every process), {:.1} % idle",
+            "{:.0} req/s, p99 {:.1} ms; CPU per request {:.2} ms (relays {:.2}, PostgreSQL {:.2}), {:.1} % idle",
             one.rps,
             one.p99_ms,
             one.cpu_ms,
+            one.relay_ms,
+            one.postgres_ms,
             one.idle * 100.0
         ),
     );
@@ -343,7 +408,7 @@ fn scaling_rows(measured: &[Phase], report: &mut Report) {
         report.info(
             format!("inbox, {n} replicas / 1"),
             format!(
-                "{:.0} / {:.0} req/s = {:.2}× (p99 {:.1} / {:.1} ms); CPU per request {:.2} / {:.2} ms = {:.2}×",
+                "{:.0} / {:.0} req/s = {:.2}× (p99 {:.1} / {:.1} ms); CPU per request {:.2} / {:.2} ms = {:.2}×: relays {:.2} / {:.2}, PostgreSQL {:.2} / {:.2} ms",
                 many.rps,
                 one.rps,
                 many.rps / one.rps.max(1e-9),
@@ -352,6 +417,10 @@ fn scaling_rows(measured: &[Phase], report: &mut Report) {
                 many.cpu_ms,
                 one.cpu_ms,
                 many.cpu_ms / one.cpu_ms.max(1e-9),
+                many.relay_ms,
+                one.relay_ms,
+                many.postgres_ms,
+                one.postgres_ms,
             ),
         );
         report.row(

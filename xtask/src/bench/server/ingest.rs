@@ -207,7 +207,7 @@ fn load_average() -> f64 {
 }
 
 /// Clock ticks per second, for `/proc/<pid>/stat` (`getconf CLK_TCK`, 100 if unknown).
-fn clock_ticks() -> f64 {
+pub(super) fn clock_ticks() -> f64 {
     Shell::new()
         .ok()
         .and_then(|sh| {
@@ -222,7 +222,7 @@ fn clock_ticks() -> f64 {
 }
 
 /// User plus system CPU seconds of these processes (all their threads), if readable.
-fn cpu_seconds(pids: &[u32], ticks: f64) -> Option<f64> {
+pub(super) fn cpu_seconds(pids: &[u32], ticks: f64) -> Option<f64> {
     let mut total = 0u64;
     for pid in pids {
         let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
