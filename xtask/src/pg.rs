@@ -47,4 +47,9 @@ impl Postgres {
     pub(crate) fn url(&self) -> &str {
         self.cluster.url()
     }
+
+    /// The server's processes at this moment (postmaster and children).
+    pub(crate) fn pids(&self) -> Result<Vec<u32>> {
+        self.cluster.pids()
+    }
 }

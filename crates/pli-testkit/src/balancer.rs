@@ -87,7 +87,7 @@ impl LoadBalancer {
              \x20   fastcgi_temp_path {p}/fastcgi_temp;\n\
              \x20   uwsgi_temp_path {p}/uwsgi_temp;\n\
              \x20   scgi_temp_path {p}/scgi_temp;\n\
-             \x20   upstream relays {{\n{servers}    }}\n\
+             \x20   upstream relays {{\n{servers}        keepalive 32;\n        keepalive_timeout 20s;\n    }}\n\
              \x20   server {{\n\
              \x20       listen {address};\n\
              \x20       location / {{\n\

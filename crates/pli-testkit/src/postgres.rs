@@ -88,6 +88,44 @@ impl Cluster {
         &self.url
     }
 
+    /// The server's processes: the postmaster (the first line of `postmaster.pid`) and
+    /// its children (backends, background workers) at this moment.
+    pub fn pids(&self) -> Result<Vec<u32>> {
+        let file = self.base.join("data").join("postmaster.pid");
+        let text =
+            fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+        let postmaster: u32 = text
+            .lines()
+            .next()
+            .and_then(|line| line.trim().parse().ok())
+            .with_context(|| format!("no process id in {}", file.display()))?;
+        let mut pids = vec![postmaster];
+        for entry in fs::read_dir("/proc")
+            .context("cannot read /proc")?
+            .flatten()
+        {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            // `pid (command) state ppid …`: the parent is the second field after the
+            // command's closing parenthesis.
+            let parent = fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|stat| {
+                    let (_, rest) = stat.rsplit_once(") ")?;
+                    rest.split_whitespace().nth(1)?.parse::<u32>().ok()
+                });
+            if parent == Some(postmaster) {
+                pids.push(pid);
+            }
+        }
+        Ok(pids)
+    }
+
     /// The server's log file.
     pub fn log(&self) -> PathBuf {
         self.base.join("log")

@@ -5,13 +5,14 @@ use std::path::Path;
 use std::process::Command;
 
 /// The command that runs the relay binary at `binary` on `127.0.0.1:port` with its data
-/// in `data_dir`, every `PLI_*` variable this process inherited removed (so a developer's
-/// own settings never leak into a test) and standard input closed. Callers add their
+/// in `data_dir`, every `PLI_*` variable this process inherited removed and `RUST_LOG`
+/// too (so a developer's own settings never leak into a test: the relay logs at its
+/// default level) and standard input closed. Callers add their
 /// settings (`PLI_DATABASE_URL`, `PLI_CONFIG`…) and where its output goes.
 pub fn relay_command(binary: &Path, port: u16, data_dir: &Path) -> Command {
     let mut command = Command::new(binary);
     for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("PLI_") {
+        if name.to_string_lossy().starts_with("PLI_") || name == "RUST_LOG" {
             command.env_remove(name);
         }
     }
@@ -37,8 +38,11 @@ mod tests {
             match name.as_ref() {
                 "PLI_LISTEN" => assert_eq!(value.as_deref(), Some("127.0.0.1:4242")),
                 "PLI_DATA_DIR" => assert_eq!(value.as_deref(), Some("/tmp/d")),
-                // Anything else is an inherited PLI_* setting, removed.
-                other => assert!(other.starts_with("PLI_") && value.is_none(), "{other}"),
+                // Anything else is an inherited PLI_* setting or RUST_LOG, removed.
+                other => assert!(
+                    (other.starts_with("PLI_") || other == "RUST_LOG") && value.is_none(),
+                    "{other}"
+                ),
             }
         }
         assert_eq!(command.get_program(), "/bin/pli-server");
