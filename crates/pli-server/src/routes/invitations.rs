@@ -35,21 +35,24 @@ async fn usable_invitation(
         {
             Ok(inv)
         }
-        _ => Err(ApiError::bad_request(
-            ErrorCode::InvitationInvalid,
-            "this link is invalid, already used or expired",
-        )),
+        _ => Err(link_refused()),
     }
+}
+
+/// A one-time link that cannot be used (unknown, used, withdrawn or expired: the same
+/// answer for all).
+fn link_refused() -> ApiError {
+    ApiError::bad_request(
+        ErrorCode::InvitationInvalid,
+        "this link is invalid, already used or expired",
+    )
 }
 
 /// Marks `invitation` used, in the transaction that acts on it: a link works once, and
 /// a link used or expired meanwhile is refused.
 async fn spend(tx: &mut Tx, invitation: &Invitation, now: u64) -> Result<(), ApiError> {
     if !tx.use_invitation(&invitation.token_hash, now).await? {
-        return Err(ApiError::bad_request(
-            ErrorCode::InvitationInvalid,
-            "this link is invalid, already used or expired",
-        ));
+        return Err(link_refused());
     }
     Ok(())
 }
@@ -122,9 +125,10 @@ pub(super) async fn setup(
     .await?;
     let now = now_ms();
     let mut tx = state.store.begin().await?;
-    spend(&mut tx, &invitation, now).await?;
     // The links other replicas (or earlier starts) printed end with this one.
-    tx.withdraw_invitations(InvitationKind::Setup, now).await?;
+    if !tx.spend_setup_links(&invitation.token_hash, now).await? {
+        return Err(link_refused());
+    }
     tx.insert_setting("root_key", &root_bytes).await?;
     tx.log_policy(&common::blob_of(&policy_signed), now).await?;
     tx.insert_org(&Org {

@@ -122,18 +122,27 @@ impl Tx {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Withdraws unused invitations of a kind (the platform's set-up ends every set-up link).
-    pub async fn withdraw_invitations(
-        &mut self,
-        kind: InvitationKind,
-        now: u64,
-    ) -> StoreResult<()> {
-        sqlx::query("UPDATE invitations SET used_at = $2 WHERE kind = $1 AND used_at IS NULL")
-            .bind(kind.as_str())
-            .bind(big(now)?)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
+    /// Spends the set-up link `token_hash` and withdraws every other unused one (a set-up
+    /// link each replica started before the set-up printed), in one statement; `false`
+    /// if that link is no longer usable. Two set-ups at once on two replicas each lock
+    /// the links in the same order, so the second waits for the first and then finds its
+    /// own link gone, where two statements (spend mine, withdraw yours) would deadlock.
+    pub async fn spend_setup_links(&mut self, token_hash: &str, now: u64) -> StoreResult<bool> {
+        let spent = sqlx::query(
+            "UPDATE invitations SET used_at = $2 WHERE kind = $1 AND used_at IS NULL \
+             RETURNING token_hash, expires_at",
+        )
+        .bind(InvitationKind::Setup.as_str())
+        .bind(big(now)?)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        for row in &spent {
+            let hash: String = row.try_get("token_hash")?;
+            if hash == token_hash {
+                return Ok(get_u64(row, "expires_at")? > now);
+            }
+        }
+        Ok(false)
     }
 
     /// Withdraws the unused invitations of an organisation for one account.

@@ -124,6 +124,55 @@ async fn a_replica_starting_before_the_set_up_keeps_the_first_link_good() {
     assert!(refused.to_string().contains("PLI_LOG_ORIGIN"), "{refused}");
 }
 
+/// Two people use the two replicas' set-up links at the same moment: one platform is set
+/// up, and the other person is told the link is no longer valid (never a server error,
+/// never two roots: the root is the settings table's one `root_key` row).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_set_ups_at_once_make_one_platform_and_a_clear_refusal() {
+    if std::env::var_os("PLI_TEST_DATABASE_URL").is_none() {
+        assert!(std::env::var_os("CI").is_none(), "CI runs PostgreSQL");
+        return;
+    }
+    for round in 0..4 {
+        let first = pli_server::testing::spawn(Backend::Postgres, |_| {})
+            .await
+            .unwrap();
+        let second = first.replica(|_| {}).await.unwrap();
+        let set_up = |base: &str, token: String, email: &'static str| {
+            let client = pli_client::Client::new(base);
+            async move {
+                pli_client::Session::setup_platform(
+                    &client,
+                    &token,
+                    email,
+                    "Admin Plateforme",
+                    super::harness::PASSWORD,
+                    super::harness::test_kdf(),
+                )
+                .await
+                .map(|_| ())
+            }
+        };
+        let (a, b) = tokio::join!(
+            set_up(&first.base, first.setup_token.clone(), "une@pli.test"),
+            set_up(
+                &second.base,
+                second.setup_token.clone().unwrap(),
+                "autre@pli.test"
+            ),
+        );
+        let refused = match (a, b) {
+            (Ok(()), Err(refused)) | (Err(refused), Ok(())) => refused,
+            other => panic!("round {round}: {other:?}"),
+        };
+        assert_eq!(
+            refused.code(),
+            pli_api::ErrorCode::InvitationInvalid,
+            "round {round}: {refused}"
+        );
+    }
+}
+
 /// Of two replicas, only the first runs the maintenance (it holds the PostgreSQL advisory
 /// lock) and re-presents the log's checkpoint to the witnesses; when it dies, the second
 /// takes both over within a few passes.
