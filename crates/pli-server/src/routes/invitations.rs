@@ -129,7 +129,14 @@ pub(super) async fn setup(
     if !tx.spend_setup_links(&invitation.token_hash, now).await? {
         return Err(link_refused());
     }
-    tx.insert_setting("root_key", &root_bytes).await?;
+    // A link printed while another set-up was under way gets here if that set-up
+    // commits meanwhile: the root is then taken, and the link no longer valid.
+    tx.insert_setting("root_key", &root_bytes)
+        .await
+        .map_err(|error| match error {
+            crate::store::StoreError::Conflict(_) => link_refused(),
+            other => other.into(),
+        })?;
     tx.log_policy(&common::blob_of(&policy_signed), now).await?;
     tx.insert_org(&Org {
         id: org_cert.org_id,

@@ -124,12 +124,16 @@ impl Tx {
 
     /// Spends the set-up link `token_hash` and withdraws every other unused one (a set-up
     /// link each replica started before the set-up printed), in one statement; `false`
-    /// if that link is no longer usable. Two set-ups at once on two replicas each lock
-    /// the links in the same order, so the second waits for the first and then finds its
-    /// own link gone, where two statements (spend mine, withdraw yours) would deadlock.
+    /// if that link is no longer usable or the platform is already set up (a link a
+    /// replica printed while another was being set up). Two set-ups at once on two
+    /// replicas lock the links in the same order (the same statement, the table's order,
+    /// nothing locked before it in the transaction), so the second waits for the first and
+    /// then finds its own link gone, where two statements (spend mine, withdraw yours)
+    /// would deadlock.
     pub async fn spend_setup_links(&mut self, token_hash: &str, now: u64) -> StoreResult<bool> {
         let spent = sqlx::query(
             "UPDATE invitations SET used_at = $2 WHERE kind = $1 AND used_at IS NULL \
+             AND NOT EXISTS (SELECT 1 FROM settings WHERE name = 'root_key') \
              RETURNING token_hash, expires_at",
         )
         .bind(InvitationKind::Setup.as_str())

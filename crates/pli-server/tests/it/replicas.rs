@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use futures_util::StreamExt as _;
+use sqlx::Connection as _;
 
 use pli_server::testing::s3::S3Server;
 
@@ -171,6 +172,80 @@ async fn two_set_ups_at_once_make_one_platform_and_a_clear_refusal() {
             "round {round}: {refused}"
         );
     }
+}
+
+/// The same, made certain to overlap: the first set-up's statement has spent the links
+/// and not committed; the second waits for it, then finds its own link gone (no deadlock,
+/// no error). A link left after the set-up (printed while it was under way) is refused
+/// too.
+#[tokio::test]
+async fn the_second_of_two_set_ups_waits_for_the_first_and_finds_its_link_gone() {
+    if std::env::var_os("PLI_TEST_DATABASE_URL").is_none() {
+        assert!(std::env::var_os("CI").is_none(), "CI runs PostgreSQL");
+        return;
+    }
+    use pli_server::auth::secrets::token_hash;
+    let first = pli_server::testing::spawn(Backend::Postgres, |_| {})
+        .await
+        .unwrap();
+    let second = first.replica(|_| {}).await.unwrap();
+    let now = pli_server::now_ms();
+    let mut a = first.state.store.begin().await.unwrap();
+    assert!(
+        a.spend_setup_links(&token_hash(&first.setup_token), now)
+            .await
+            .unwrap()
+    );
+    let store = second.state.store.clone();
+    let token = second.setup_token.clone().unwrap();
+    let b = tokio::spawn(async move {
+        let mut tx = store.begin().await?;
+        let spent = tx.spend_setup_links(&token_hash(&token), now).await?;
+        tx.commit().await?;
+        Ok::<bool, pli_server::store::StoreError>(spent)
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !b.is_finished(),
+        "the second set-up did not wait for the first"
+    );
+    a.commit().await.unwrap();
+    assert!(
+        !b.await.unwrap().unwrap(),
+        "the second link was not withdrawn"
+    );
+
+    // The links are spent, the platform not set up yet: a replica starting now prints
+    // a link, and its set-up goes through. A link that escaped the withdrawal (here the
+    // second's, made usable again in the database, as one printed while that set-up was
+    // under way would be) is then refused as no longer valid.
+    let third = first.replica(|_| {}).await.unwrap();
+    let client = pli_client::Client::new(&third.base);
+    super::harness::platform_admin_at(&client, &third.setup_token.clone().unwrap()).await;
+    let mut db = sqlx::PgConnection::connect(&first.database_url)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE invitations SET used_at = NULL WHERE token_hash = $1")
+        .bind(token_hash(second.setup_token.as_deref().unwrap()))
+        .execute(&mut db)
+        .await
+        .unwrap();
+    let refused = pli_client::Session::setup_platform(
+        &client,
+        second.setup_token.as_deref().unwrap(),
+        "autre@pli.test",
+        "Autre Admin",
+        super::harness::PASSWORD,
+        super::harness::test_kdf(),
+    )
+    .await
+    .map(|_| ())
+    .unwrap_err();
+    assert_eq!(
+        refused.code(),
+        pli_api::ErrorCode::InvitationInvalid,
+        "{refused}"
+    );
 }
 
 /// Of two replicas, only the first runs the maintenance (it holds the PostgreSQL advisory
