@@ -33,3 +33,26 @@ pub fn free_port() -> anyhow::Result<u16> {
         .context("cannot read the bound address")?
         .port())
 }
+
+/// The processes whose parent is `parent` right now (`/proc/<pid>/stat`; none where
+/// `/proc` cannot be read).
+pub fn children(parent: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            // `pid (command) state ppid …`: the parent is the second field after the
+            // command's closing parenthesis.
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|stat| {
+                    let (_, rest) = stat.rsplit_once(") ")?;
+                    rest.split_whitespace().nth(1)?.parse::<u32>().ok()
+                })
+                == Some(parent)
+        })
+        .collect()
+}

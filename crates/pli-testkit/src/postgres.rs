@@ -100,29 +100,7 @@ impl Cluster {
             .and_then(|line| line.trim().parse().ok())
             .with_context(|| format!("no process id in {}", file.display()))?;
         let mut pids = vec![postmaster];
-        for entry in fs::read_dir("/proc")
-            .context("cannot read /proc")?
-            .flatten()
-        {
-            let Some(pid) = entry
-                .file_name()
-                .to_str()
-                .and_then(|n| n.parse::<u32>().ok())
-            else {
-                continue;
-            };
-            // `pid (command) state ppid …`: the parent is the second field after the
-            // command's closing parenthesis.
-            let parent = fs::read_to_string(format!("/proc/{pid}/stat"))
-                .ok()
-                .and_then(|stat| {
-                    let (_, rest) = stat.rsplit_once(") ")?;
-                    rest.split_whitespace().nth(1)?.parse::<u32>().ok()
-                });
-            if parent == Some(postmaster) {
-                pids.push(pid);
-            }
-        }
+        pids.extend(crate::children(postmaster));
         Ok(pids)
     }
 

@@ -17,8 +17,7 @@ use super::harness::{Backend, data, file, options, spawn_app_with, world_on};
 /// listener, can bring it within the test's 20 seconds.
 #[tokio::test]
 async fn an_exchange_completed_on_one_replica_is_announced_at_once_on_another() {
-    if std::env::var_os("PLI_TEST_DATABASE_URL").is_none() {
-        assert!(std::env::var_os("CI").is_none(), "CI runs PostgreSQL");
+    if !on_postgres() {
         return;
     }
     let slow = |c: &mut pli_server::config::Config| c.limits.events_poll_seconds = 120;
@@ -67,35 +66,16 @@ async fn an_exchange_completed_on_one_replica_is_announced_at_once_on_another() 
 /// whose log key or origin differs from the platform's refuses to start.
 #[tokio::test]
 async fn a_replica_starting_before_the_set_up_keeps_the_first_link_good() {
-    if std::env::var_os("PLI_TEST_DATABASE_URL").is_none() {
-        assert!(std::env::var_os("CI").is_none(), "CI runs PostgreSQL");
+    if !on_postgres() {
         return;
     }
-    let first = pli_server::testing::spawn(Backend::Postgres, |_| {})
-        .await
-        .unwrap();
-    let second = first.replica(|_| {}).await.unwrap();
+    let (first, second) = two_replicas().await;
     let second_token = second.setup_token.clone().unwrap();
     assert_ne!(second_token, first.setup_token);
 
     let client = pli_client::Client::new(&second.base);
     super::harness::platform_admin_at(&client, &first.setup_token).await;
-    let refused = pli_client::Session::setup_platform(
-        &client,
-        &second_token,
-        "autre@pli.test",
-        "Autre Admin",
-        super::harness::PASSWORD,
-        super::harness::test_kdf(),
-    )
-    .await
-    .map(|_| ())
-    .unwrap_err();
-    assert_eq!(
-        refused.code(),
-        pli_api::ErrorCode::InvitationInvalid,
-        "{refused}"
-    );
+    link_refused(set_up(&client, &second_token, "autre@pli.test").await);
     // A replica started now issues none.
     assert_eq!(first.replica(|_| {}).await.unwrap().setup_token, None);
 
@@ -130,47 +110,22 @@ async fn a_replica_starting_before_the_set_up_keeps_the_first_link_good() {
 /// never two roots: the root is the settings table's one `root_key` row).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_set_ups_at_once_make_one_platform_and_a_clear_refusal() {
-    if std::env::var_os("PLI_TEST_DATABASE_URL").is_none() {
-        assert!(std::env::var_os("CI").is_none(), "CI runs PostgreSQL");
+    if !on_postgres() {
         return;
     }
     for round in 0..4 {
-        let first = pli_server::testing::spawn(Backend::Postgres, |_| {})
-            .await
-            .unwrap();
-        let second = first.replica(|_| {}).await.unwrap();
-        let set_up = |base: &str, token: String, email: &'static str| {
-            let client = pli_client::Client::new(base);
-            async move {
-                pli_client::Session::setup_platform(
-                    &client,
-                    &token,
-                    email,
-                    "Admin Plateforme",
-                    super::harness::PASSWORD,
-                    super::harness::test_kdf(),
-                )
-                .await
-                .map(|_| ())
-            }
-        };
+        let (first, second) = two_replicas().await;
+        let at = |base: &str| pli_client::Client::new(base);
+        let (first_client, second_client) = (at(&first.base), at(&second.base));
+        let second_token = second.setup_token.clone().unwrap();
         let (a, b) = tokio::join!(
-            set_up(&first.base, first.setup_token.clone(), "une@pli.test"),
-            set_up(
-                &second.base,
-                second.setup_token.clone().unwrap(),
-                "autre@pli.test"
-            ),
+            set_up(&first_client, &first.setup_token, "une@pli.test"),
+            set_up(&second_client, &second_token, "autre@pli.test"),
         );
-        let refused = match (a, b) {
-            (Ok(()), Err(refused)) | (Err(refused), Ok(())) => refused,
+        match (a, b) {
+            (Ok(()), refused @ Err(_)) | (refused @ Err(_), Ok(())) => link_refused(refused),
             other => panic!("round {round}: {other:?}"),
-        };
-        assert_eq!(
-            refused.code(),
-            pli_api::ErrorCode::InvitationInvalid,
-            "round {round}: {refused}"
-        );
+        }
     }
 }
 
@@ -180,15 +135,11 @@ async fn two_set_ups_at_once_make_one_platform_and_a_clear_refusal() {
 /// too.
 #[tokio::test]
 async fn the_second_of_two_set_ups_waits_for_the_first_and_finds_its_link_gone() {
-    if std::env::var_os("PLI_TEST_DATABASE_URL").is_none() {
-        assert!(std::env::var_os("CI").is_none(), "CI runs PostgreSQL");
+    if !on_postgres() {
         return;
     }
     use pli_server::auth::secrets::token_hash;
-    let first = pli_server::testing::spawn(Backend::Postgres, |_| {})
-        .await
-        .unwrap();
-    let second = first.replica(|_| {}).await.unwrap();
+    let (first, second) = two_replicas().await;
     let now = pli_server::now_ms();
     let mut a = first.state.store.begin().await.unwrap();
     assert!(
@@ -230,21 +181,13 @@ async fn the_second_of_two_set_ups_waits_for_the_first_and_finds_its_link_gone()
         .execute(&mut db)
         .await
         .unwrap();
-    let refused = pli_client::Session::setup_platform(
-        &client,
-        second.setup_token.as_deref().unwrap(),
-        "autre@pli.test",
-        "Autre Admin",
-        super::harness::PASSWORD,
-        super::harness::test_kdf(),
-    )
-    .await
-    .map(|_| ())
-    .unwrap_err();
-    assert_eq!(
-        refused.code(),
-        pli_api::ErrorCode::InvitationInvalid,
-        "{refused}"
+    link_refused(
+        set_up(
+            &client,
+            second.setup_token.as_deref().unwrap(),
+            "autre@pli.test",
+        )
+        .await,
     );
 }
 
@@ -253,8 +196,7 @@ async fn the_second_of_two_set_ups_waits_for_the_first_and_finds_its_link_gone()
 /// takes both over within a few passes.
 #[tokio::test]
 async fn one_replica_runs_the_maintenance_and_another_takes_over_when_it_dies() {
-    if std::env::var_os("PLI_TEST_DATABASE_URL").is_none() {
-        assert!(std::env::var_os("CI").is_none(), "CI runs PostgreSQL");
+    if !on_postgres() {
         return;
     }
     use std::sync::atomic::Ordering;
@@ -324,8 +266,7 @@ async fn one_replica_runs_the_maintenance_and_another_takes_over_when_it_dies() 
 /// checkpoint's cosignatures overdue and presents it itself, lock or not.
 #[tokio::test]
 async fn another_replica_presents_a_checkpoint_the_maintainer_left_overdue() {
-    if std::env::var_os("PLI_TEST_DATABASE_URL").is_none() {
-        assert!(std::env::var_os("CI").is_none(), "CI runs PostgreSQL");
+    if !on_postgres() {
         return;
     }
     use std::sync::atomic::Ordering;
@@ -371,10 +312,8 @@ async fn another_replica_presents_a_checkpoint_the_maintainer_left_overdue() {
 async fn a_checkpoint_of_a_smaller_log_stored_late_does_not_replace_a_larger_one() {
     // Replicas run on PostgreSQL; the statement is the same on SQLite, checked there too.
     let mut backends = vec![Backend::Sqlite];
-    if std::env::var_os("PLI_TEST_DATABASE_URL").is_some() {
+    if on_postgres() {
         backends.push(Backend::Postgres);
-    } else {
-        assert!(std::env::var_os("CI").is_none(), "CI runs PostgreSQL");
     }
     for backend in backends {
         a_late_smaller_checkpoint_is_not_stored(backend).await;
@@ -416,8 +355,7 @@ async fn a_late_smaller_checkpoint_is_not_stored(backend: Backend) {
 /// account secret, subject, file name or a piece of the file.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_send_through_the_balancer_goes_to_both_replicas_and_survives_one_killed() {
-    if std::env::var_os("PLI_TEST_DATABASE_URL").is_none() {
-        assert!(std::env::var_os("CI").is_none(), "CI runs PostgreSQL");
+    if !on_postgres() {
         return;
     }
     if !S3Server::available() {
@@ -594,4 +532,56 @@ async fn a_send_through_the_balancer_goes_to_both_replicas_and_survives_one_kill
         }
     }
     assert!(logged > 10_000, "the relays logged {logged} bytes only");
+}
+
+/// Whether the test PostgreSQL is here (`cargo xtask test` starts it; CI always has it):
+/// replicas share one.
+fn on_postgres() -> bool {
+    if std::env::var_os("PLI_TEST_DATABASE_URL").is_some() {
+        return true;
+    }
+    assert!(std::env::var_os("CI").is_none(), "CI runs PostgreSQL");
+    false
+}
+
+/// A platform set-up through `client` with the set-up link `token`, by `email`.
+async fn set_up(
+    client: &pli_client::Client,
+    token: &str,
+    email: &str,
+) -> Result<(), pli_client::ClientError> {
+    pli_client::Session::setup_platform(
+        client,
+        token,
+        email,
+        "Admin Plateforme",
+        super::harness::PASSWORD,
+        super::harness::test_kdf(),
+    )
+    .await
+    .map(|_| ())
+}
+
+/// Asserts a set-up was refused as one with a link no longer valid.
+fn link_refused(set_up: Result<(), pli_client::ClientError>) {
+    match set_up {
+        Err(refused) => assert_eq!(
+            refused.code(),
+            pli_api::ErrorCode::InvitationInvalid,
+            "{refused}"
+        ),
+        Ok(()) => panic!("the set-up went through"),
+    }
+}
+
+/// A relay on a fresh PostgreSQL database, and a second replica of it, neither set up.
+async fn two_replicas() -> (
+    pli_server::testing::TestServer,
+    pli_server::testing::Replica,
+) {
+    let first = pli_server::testing::spawn(Backend::Postgres, |_| {})
+        .await
+        .unwrap();
+    let second = first.replica(|_| {}).await.unwrap();
+    (first, second)
 }

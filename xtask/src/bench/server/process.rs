@@ -270,22 +270,7 @@ impl Nginx {
     pub(super) fn pids(&self) -> Vec<u32> {
         let master = self.child.id();
         let mut pids = vec![master];
-        if let Ok(entries) = fs::read_dir("/proc") {
-            for entry in entries.flatten() {
-                let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-                    continue;
-                };
-                let parent = fs::read_to_string(entry.path().join("stat"))
-                    .ok()
-                    .and_then(|stat| {
-                        let (_, rest) = stat.rsplit_once(") ")?;
-                        rest.split_whitespace().nth(1)?.parse::<u32>().ok()
-                    });
-                if parent == Some(master) {
-                    pids.push(pid);
-                }
-            }
-        }
+        pids.extend(pli_testkit::children(master));
         pids
     }
 }
