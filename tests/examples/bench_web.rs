@@ -104,9 +104,50 @@ fn sha256_of(path: &Path) -> anyhow::Result<[u8; 32]> {
     }
 }
 
+/// Resident memory of a browser's processes, renderers one by one.
+struct ChromiumRss {
+    /// Each renderer process: its pid and resident bytes.
+    renderers: Vec<(u32, u64)>,
+    /// The browser process's resident bytes.
+    browser: u64,
+}
+
+impl ChromiumRss {
+    fn renderers(&self) -> u64 {
+        self.renderers.iter().map(|(_, rss)| rss).sum()
+    }
+}
+
+/// What a renderer process hosts, from its threads' names: the page's main thread is
+/// always there; Chromium names its workers' threads `DedicatedWorker thread` and
+/// `ServiceWorker thread` (cut to 15 characters by the kernel).
+fn renderer_hosts(pid: u32) -> String {
+    let mut hosts = Vec::new();
+    for entry in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let name = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
+        for (prefix, what) in [
+            ("DedicatedWorker", "worker"),
+            ("ServiceWorker", "service worker"),
+        ] {
+            if name.starts_with(prefix) && !hosts.contains(&what) {
+                hosts.push(what);
+            }
+        }
+    }
+    if hosts.is_empty() {
+        "no worker".to_owned()
+    } else {
+        hosts.join(" + ")
+    }
+}
+
 /// Resident memory (bytes) of the renderer processes of `browser`, and of its browser
 /// process.
-fn chromium_rss(browser: &Browser) -> anyhow::Result<(u64, u64)> {
+fn chromium_rss(browser: &Browser) -> anyhow::Result<ChromiumRss> {
     let profile = format!("--user-data-dir={}", browser.profile().display());
     let mut processes = Vec::new();
     for entry in std::fs::read_dir("/proc")?.flatten() {
@@ -154,7 +195,7 @@ fn chromium_rss(browser: &Browser) -> anyhow::Result<(u64, u64)> {
             }
         }
     }
-    let mut renderers = 0;
+    let mut renderers = Vec::new();
     let mut browser_process = 0;
     for (pid, _, args) in &processes {
         if !family.contains(pid) {
@@ -171,12 +212,15 @@ fn chromium_rss(browser: &Browser) -> anyhow::Result<(u64, u64)> {
             .unwrap_or(0)
             * 1024;
         if args.contains("--type=renderer") {
-            renderers += rss;
+            renderers.push((*pid, rss));
         } else if browsers.contains(pid) {
             browser_process += rss;
         }
     }
-    Ok((renderers, browser_process))
+    Ok(ChromiumRss {
+        renderers,
+        browser: browser_process,
+    })
 }
 
 /// What the send page's script reports.
@@ -287,6 +331,8 @@ struct ReceiveResult {
     seconds: f64,
     renderers_base: u64,
     renderers_peak: u64,
+    /// Each renderer process: what it hosts, its resident bytes at rest and at its peak.
+    each_renderer: Vec<(String, u64, u64)>,
     browser_base: u64,
     browser_peak: u64,
     same: bool,
@@ -311,15 +357,31 @@ async fn receive(
         .await?;
     // The page at rest, its keys unlocked and the exchange open.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let (renderers_base, browser_base) = chromium_rss(&browser)?;
+    let at_rest = chromium_rss(&browser)?;
+    let (renderers_base, browser_base) = (at_rest.renderers(), at_rest.browser);
     let (mut renderers_peak, mut browser_peak) = (renderers_base, browser_base);
+    // pid → (what it hosts, at rest, peak)
+    let mut each: std::collections::BTreeMap<u32, (String, u64, u64)> = at_rest
+        .renderers
+        .iter()
+        .map(|&(pid, rss)| (pid, (renderer_hosts(pid), rss, rss)))
+        .collect();
     let started = Instant::now();
     browser.click("[data-testid=save-file-0]").await?;
     let target = browser.downloads.path().join("recu.bin");
     loop {
-        let (renderers, browser_rss) = chromium_rss(&browser)?;
-        renderers_peak = renderers_peak.max(renderers);
-        browser_peak = browser_peak.max(browser_rss);
+        let now = chromium_rss(&browser)?;
+        renderers_peak = renderers_peak.max(now.renderers());
+        browser_peak = browser_peak.max(now.browser);
+        for &(pid, rss) in &now.renderers {
+            let entry = each
+                .entry(pid)
+                .or_insert_with(|| (renderer_hosts(pid), 0, 0));
+            if entry.2 < rss {
+                entry.0 = renderer_hosts(pid);
+                entry.2 = rss;
+            }
+        }
         let partial = std::fs::read_dir(browser.downloads.path())?
             .flatten()
             .any(|e| e.file_name().to_string_lossy().ends_with(".crdownload"));
@@ -339,6 +401,7 @@ async fn receive(
         seconds,
         renderers_base,
         renderers_peak,
+        each_renderer: each.into_values().collect(),
         browser_base,
         browser_peak,
         same,
@@ -1260,6 +1323,24 @@ fn print_receive(r: &ReceiveResult) {
         mib(growth),
         verdict(growth <= 64 << 20)
     );
+    for (hosts, base, peak) in &r.each_renderer {
+        if *base == 0 {
+            // Chromium keeps a spare renderer ready, and may start one meanwhile.
+            println!(
+                "  {:<52} started during the save, {:.1} MiB peak",
+                format!("  one renderer ({hosts})"),
+                mib(*peak)
+            );
+            continue;
+        }
+        println!(
+            "  {:<52} {:>8.1} MiB at rest, {:.1} MiB peak: +{:.1} MiB",
+            format!("  one renderer ({hosts})"),
+            mib(*base),
+            mib(*peak),
+            mib(peak.saturating_sub(*base))
+        );
+    }
     println!(
         "  {:<52} {:>8.1} MiB at rest, {:.1} MiB peak",
         "browser process (download manager), for reference",
