@@ -42,7 +42,7 @@ const DOWNLOAD_TTL_MS = 60 * 1000;
 // read: saving 1 GiB grew the renderer by 1,049 MiB, the whole file (`cargo xtask bench
 // web`). A throwaway array of a quarter of the bytes received (16 KiB of JavaScript heap
 // per 64 KiB of file) keeps V8's young generation turning over, and each scavenge frees
-// the chunks read since the last one: +112 MiB instead (+41 MiB when every isolate is
+// the chunks read since the last one: +112 to +130 MiB for 1 GiB instead (+41 MiB when every isolate is
 // collected by force, `--js-flags=--expose-gc`: what the rest of the path costs). Nothing
 // is kept; the array is garbage at once.
 const SCRATCH_EVERY = 64 * 1024;

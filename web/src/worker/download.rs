@@ -30,7 +30,11 @@ pub(super) async fn download(id: u32, r: Download) -> Result<String, WorkerError
     let session = session()?;
     let window = Rc::new(RefCell::new(Window::default()));
     with_state(|s| s.windows.insert(id, window.clone()))?;
-    let mut writer = ChunkWriter { id, window };
+    let mut writer = ChunkWriter {
+        id,
+        window,
+        scratch: Scratch::default(),
+    };
     let report = move |p: Progress| progress(id, progress_report(&p));
     let result = session
         .download_file_with_progress(&received, r.index, &mut writer, &report)
@@ -78,6 +82,37 @@ fn update_window(id: u32, change: impl FnOnce(&mut Window)) {
 struct ChunkWriter {
     id: u32,
     window: Rc<RefCell<Window>>,
+    scratch: Scratch,
+}
+
+/// Keeps V8 collecting this worker's spent buffers while a download streams.
+///
+/// Each fetched piece of ciphertext arrives in a fresh `ArrayBuffer`, and each decrypted
+/// chunk leaves in one; V8 collects them late, by up to a hundred megabytes, since their
+/// bytes are outside its heap. A small throwaway array per 64 KiB (16 KiB of JavaScript
+/// heap, under V8's large-object size so that it is made in the young generation) keeps
+/// scavenges coming, and each frees the buffers spent since the last. The service worker
+/// does the same (`web/static/sw.js`, where the figures are).
+#[derive(Default)]
+struct Scratch {
+    /// Bytes since the last array.
+    since: usize,
+    /// The last array, kept until the next one.
+    last: Option<js_sys::Array>,
+}
+
+impl Scratch {
+    const EVERY: usize = 64 * 1024;
+    const LENGTH: u32 = 4 * 1024;
+
+    fn count(&mut self, bytes: usize) {
+        self.since += bytes;
+        while self.since >= Self::EVERY {
+            self.since -= Self::EVERY;
+            let array = js_sys::Array::new_with_length(Self::LENGTH);
+            self.last = Some(array.fill(&wasm_bindgen::JsValue::from(0), 0, Self::LENGTH));
+        }
+    }
 }
 
 impl AsyncWrite for ChunkWriter {
@@ -101,6 +136,7 @@ impl AsyncWrite for ChunkWriter {
         drop(window);
         let bytes = Uint8Array::from(buf);
         post(self.id, "chunk", None, Some(&bytes.buffer()));
+        self.get_mut().scratch.count(buf.len());
         Poll::Ready(Ok(buf.len()))
     }
 
