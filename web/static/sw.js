@@ -42,9 +42,10 @@ const DOWNLOAD_TTL_MS = 60 * 1000;
 // read: saving 1 GiB grew the renderer by 1,049 MiB, the whole file (`cargo xtask bench
 // web`). A throwaway array of a quarter of the bytes received (16 KiB of JavaScript heap
 // per 64 KiB of file) keeps V8's young generation turning over, and each scavenge frees
-// the chunks read since the last one: +112 to +130 MiB for 1 GiB instead (+41 MiB when every isolate is
-// collected by force, `--js-flags=--expose-gc`: what the rest of the path costs). Nothing
-// is kept; the array is garbage at once.
+// the chunks read since the last one: +112 to +130 MiB for 1 GiB instead, +76 to +92
+// with the decrypting worker doing the same (web/src/worker/download.rs); +41 MiB when
+// every isolate is collected by force (`--js-flags=--expose-gc`): what the rest of the
+// path costs. Nothing is kept; the array is garbage at once.
 const SCRATCH_EVERY = 64 * 1024;
 // Elements: 16 KiB of small integers, under V8's large-object size, so that the array is
 // made in the young generation (a larger one would go to the large-object space and
