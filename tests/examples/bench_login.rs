@@ -147,6 +147,7 @@ async fn main() -> anyhow::Result<()> {
                 ),
                 org_id: admin.me.org_id,
                 role: Role::Member,
+                service: false,
                 display_name: format!("Agent {index}"),
                 signing_key: signing.verifying_key(),
                 // Post-quantum, as every key made since issue 10: 1,216 bytes each, so

@@ -249,6 +249,11 @@ impl Browser {
         }
     }
 
+    /// The text of the first element matching `css`, once it is there.
+    pub async fn text(&self, css: &str) -> anyhow::Result<String> {
+        Ok(self.find(css).await?.text().await?)
+    }
+
     /// Waits for `css` with the default timeout (30 s: Argon2id in WebAssembly is slow).
     pub async fn find(&self, css: &str) -> anyhow::Result<Element> {
         self.wait_for(css, Duration::from_secs(30)).await

@@ -78,6 +78,8 @@ pub(crate) struct Sender {
     pub(crate) organisation: String,
     organisation_id: String,
     signing_key: String,
+    /// A service account (a program, not a person), as its signed certificate says.
+    pub(crate) service: bool,
     /// When the keys that signed replaced earlier keys of the sender (a reset), if that
     /// was lately: worth checking with them that it was them.
     keys_renewed_at: Option<u64>,
@@ -129,6 +131,7 @@ async fn receive_into(
             organisation,
             organisation_id: sender.org_id.to_string(),
             signing_key: sender.signing_key.fingerprint().to_hex(),
+            service: sender.service,
             keys_renewed_at,
         },
         category: manifest.category.to_string(),
@@ -333,8 +336,16 @@ pub(crate) fn run(args: ReceiveArgs) -> Result<()> {
         let mut text = String::new();
         for one in &received.received {
             text.push_str(&format!(
-                "{} from {} ({}), verified — {}\n",
-                one.exchange_id, one.sender.name, one.sender.organisation, one.subject
+                "{} from {}{} ({}), verified — {}\n",
+                one.exchange_id,
+                one.sender.name,
+                if one.sender.service {
+                    ", a program"
+                } else {
+                    ""
+                },
+                one.sender.organisation,
+                one.subject
             ));
             if let Some(at) = one.sender.keys_renewed_at {
                 text.push_str(&format!(

@@ -48,19 +48,26 @@ fn org_kind_from_u8(value: u8, d: &Decoder<'_>) -> Result<OrgKind, Error> {
     }
 }
 
-fn role_to_u8(role: Role) -> u8 {
-    match role {
-        Role::Member => 1,
-        Role::OrgAdmin => 2,
-        Role::PlatformAdmin => 3,
+// A user certificate's role byte also says whether the account is a program's: 4 is a
+// member that is a service account. Certificates of people keep the bytes they always
+// had (1 to 3), so every certificate issued before still reads the same.
+const SERVICE_MEMBER: u8 = 4;
+
+fn role_to_u8(role: Role, service: bool) -> u8 {
+    match (role, service) {
+        (Role::Member, false) => 1,
+        (Role::Member, true) => SERVICE_MEMBER,
+        (Role::OrgAdmin, _) => 2,
+        (Role::PlatformAdmin, _) => 3,
     }
 }
 
-fn role_from_u8(value: u8, d: &Decoder<'_>) -> Result<Role, Error> {
+fn role_from_u8(value: u8, d: &Decoder<'_>) -> Result<(Role, bool), Error> {
     match value {
-        1 => Ok(Role::Member),
-        2 => Ok(Role::OrgAdmin),
-        3 => Ok(Role::PlatformAdmin),
+        1 => Ok((Role::Member, false)),
+        2 => Ok((Role::OrgAdmin, false)),
+        3 => Ok((Role::PlatformAdmin, false)),
+        SERVICE_MEMBER => Ok((Role::Member, true)),
         _ => Err(d.error("unknown role")),
     }
 }
@@ -115,6 +122,10 @@ pub struct UserCertificate {
     pub org_id: OrgId,
     /// Their role.
     pub role: Role,
+    /// A service account: a program's (the service's case-management software), not a
+    /// person's; always a member. Shown beside what it signs, so that a recipient knows
+    /// no one typed it.
+    pub service: bool,
     /// Their name, shown beside what they sign ("Claire Martin").
     pub display_name: String,
     /// Their Ed25519 key: signs envelopes, receipts and the certificates they issue.
@@ -146,7 +157,11 @@ impl Canonical for UserCertificate {
     fn encode_fields(&self, e: &mut Encoder) {
         e.id(&self.user_id);
         e.id(&self.org_id);
-        e.u8(role_to_u8(self.role));
+        e.check(
+            !self.service || self.role == Role::Member,
+            "a service account is a member",
+        );
+        e.u8(role_to_u8(self.role, self.service));
         e.str(&self.display_name, MAX_NAME_LEN, "display name");
         e.fixed(&self.signing_key.to_bytes());
         e.fixed(&self.encryption_key.to_bytes());
@@ -156,13 +171,15 @@ impl Canonical for UserCertificate {
     }
 
     fn decode_fields(d: &mut Decoder<'_>) -> Result<Self, Error> {
+        let user_id = d.id()?;
+        let org_id = d.id()?;
+        let role = d.u8()?;
+        let (role, service) = role_from_u8(role, d)?;
         Ok(Self {
-            user_id: d.id()?,
-            org_id: d.id()?,
-            role: {
-                let role = d.u8()?;
-                role_from_u8(role, d)?
-            },
+            user_id,
+            org_id,
+            role,
+            service,
             display_name: d.str(MAX_NAME_LEN, "display name")?,
             signing_key: VerifyingKey::from_bytes(&d.fixed::<32>()?)?,
             encryption_key: decode_key(d)?,

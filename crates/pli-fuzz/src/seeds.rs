@@ -274,6 +274,7 @@ impl World {
                 user_id,
                 org_id,
                 role,
+                service: false,
                 display_name: name.to_owned(),
                 signing_key: key.verifying_key(),
                 encryption_key: pli_crypto::age::HybridIdentity::from_bytes(
@@ -538,6 +539,13 @@ impl World {
             encoded("user-certificate-admin", &self.admin),
             encoded("user-certificate-platform-admin", &self.platform_admin),
             encoded("user-certificate-member", &self.member),
+            encoded(
+                "user-certificate-service",
+                &UserCertificate {
+                    service: true,
+                    ..self.member.clone()
+                },
+            ),
             encoded("org-key-certificate", &self.org_key),
             encoded(
                 "org-key-certificate-before-expiry",
@@ -1032,7 +1040,7 @@ mod tests {
     fn the_generated_seeds_are_real_objects() {
         let canonical = generated("canonical");
         let names: Vec<&str> = canonical.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(canonical.len(), 24, "{names:?}");
+        assert_eq!(canonical.len(), 25, "{names:?}");
         for version_2 in [
             "user-certificate-member",
             "org-key-certificate",

@@ -28,6 +28,11 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "Verified sender: {name}, {org}",
     ),
     (
+        "exchange.sender_service",
+        "Envoyé par le logiciel du service, pas par une personne",
+        "Sent by the service's software, not by a person",
+    ),
+    (
         "exchange.fingerprint",
         "Empreinte de la clé de signature de l'expéditeur",
         "Sender's signing key fingerprint",

@@ -65,6 +65,10 @@ pub struct Opened {
     pub sender_org_id: pli_api::OrgId,
     /// Sender's signing key fingerprint.
     pub sender_fingerprint: String,
+    /// The sender is a service account (a program, not a person), as its signed
+    /// certificate says.
+    #[serde(default)]
+    pub sender_service: bool,
     /// When the keys that signed it replaced earlier keys of the sender (a reset), if
     /// that was recent (`pli_client::protocol::keys_renewed`).
     #[serde(default)]

@@ -45,6 +45,7 @@ fn opened(received: &Received, sender_keys_renewed_at: Option<u64>) -> Opened {
             .signing_key
             .fingerprint()
             .to_string(),
+        sender_service: received.exchange.sender.service,
         sender_keys_renewed_at,
         category: received.manifest.category,
         subject: received.manifest.subject.clone(),

@@ -107,6 +107,12 @@ async fn cli_to_browser(backend: Backend, name: &str) {
         badge.contains(&cast.caseworker.name) && badge.contains(DEPT),
         "{badge}"
     );
+    // A person sent it: no « logiciel » mark.
+    let marked = court
+        .run("return document.querySelector('[data-testid=sender-service]') !== null;")
+        .await
+        .unwrap();
+    assert_eq!(marked, Value::Bool(false));
     // The fingerprint sits in a closed <details>: its text, not what is shown.
     let fingerprint = court
         .run("return document.querySelector('[data-testid=sender-fingerprint]').textContent;")

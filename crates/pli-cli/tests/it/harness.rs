@@ -284,3 +284,11 @@ fn package_version(dir: &Path) -> Option<String> {
 pub(crate) fn temp_dir() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
 }
+
+/// Milliseconds since the Unix epoch, as the relay and the journals count time.
+pub(crate) fn now_ms() -> u64 {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+}

@@ -8,8 +8,11 @@ use std::fs;
 use std::process::Stdio;
 
 use pli_api::Role;
+use pli_api::messages::CertifyRequest;
 use pli_chaos::cast::DEPT;
-use pli_crypto::sign::Fingerprint;
+use pli_crypto::cert::UserCertificate;
+use pli_crypto::keys::EncryptionKey;
+use pli_crypto::sign::{Fingerprint, Signed};
 use serde_json::Value;
 
 use crate::harness::{data, entries, pli, temp_dir};
@@ -50,6 +53,24 @@ impl Machine {
             String::from_utf8_lossy(&output.stderr)
         );
         serde_json::from_slice(&output.stdout).unwrap()
+    }
+
+    /// Sends `file` to organisation `to` as a decision; the exchange's id.
+    fn send_decision(&self, to: &pli_api::OrgId, subject: &str, file: &std::path::Path) -> String {
+        let sent = self.json(
+            &[
+                "send",
+                "--to",
+                &to.to_string(),
+                "--category",
+                "decision",
+                "--subject",
+                subject,
+                file.to_str().unwrap(),
+            ],
+            None,
+        );
+        sent["exchange_id"].as_str().unwrap().to_owned()
     }
 }
 
@@ -124,6 +145,43 @@ async fn a_service_account_is_enrolled_certified_sends_receives_and_is_revoked()
         enrolled["signing_fingerprint"],
         Fingerprint::of_signing_key(&key).to_hex().as_str()
     );
+    // A certificate that would present the program as a person is refused: what the
+    // relay lists is what the admin signs.
+    let now = crate::harness::now_ms();
+    let as_person = UserCertificate {
+        user_id: issued.user_id,
+        org_id: cast.court,
+        role: Role::Member,
+        service: false,
+        display_name: "Logiciel du greffe".into(),
+        signing_key: key,
+        encryption_key: EncryptionKey::from_bytes(&listed.keys.encryption_key.0).unwrap(),
+        issued_at: now,
+        issuer: admin.keys.signing.verifying_key().fingerprint(),
+        expires_at: Some(now + pli_crypto::cert::VALIDITY_MS),
+    };
+    let request = CertifyRequest {
+        certificate: Signed::sign(&as_person, &admin.keys.signing)
+            .unwrap()
+            .to_wire(),
+        grants: Vec::new(),
+    };
+    let refused = admin
+        .client()
+        .submit(
+            &pli_api::endpoints::Certify {
+                org: cast.court,
+                user: issued.user_id,
+            },
+            &request,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused.code(),
+        pli_api::ErrorCode::BadCertificate,
+        "{refused}"
+    );
     admin.certify(&cast.court, &issued.user_id).await.unwrap();
 
     // The court now requires two-factor authentication of its members: a person without
@@ -161,28 +219,18 @@ async fn a_service_account_is_enrolled_certified_sends_receives_and_is_revoked()
         None,
     );
     assert_eq!(received["received"][0]["sender"]["organisation"], DEPT);
+    assert_eq!(received["received"][0]["sender"]["service"], false);
     assert_eq!(entries(into.path()), ["rapport.pdf"]);
     assert!(fs::read(into.path().join("rapport.pdf")).unwrap() == report);
 
     // The program files a decision back; the Département's caseworker receives it.
     let decision = write(files.path(), "decision.pdf", &data(20_000, 5));
-    let back = machine.json(
-        &[
-            "send",
-            "--to",
-            &cast.dept.to_string(),
-            "--category",
-            "decision",
-            "--subject",
-            "Ordonnance",
-            decision.to_str().unwrap(),
-        ],
-        None,
-    );
-    let back = back["exchange_id"].as_str().unwrap().to_owned();
+    let back = machine.send_decision(&cast.dept, "Ordonnance", &decision);
     let ase_dir = temp_dir();
     let got = ase.json(&["receive", &back, "--to", ase_dir.path().to_str().unwrap()]);
     assert_eq!(got["received"][0]["sender"]["name"], "Logiciel du greffe");
+    // Signed as a program's by the court's admin: the caseworker is told so.
+    assert_eq!(got["received"][0]["sender"]["service"], true);
 
     // A service account adds no second factor of its own, and its secret changes only
     // through a reset (a stolen credential cannot lock the program out).
@@ -335,6 +383,32 @@ async fn an_admin_sets_up_a_service_account_from_the_members_page() {
     admin.record("service-certified").await.unwrap();
     admin.close().await.unwrap();
     assert_eq!(machine.json(&["whoami"], None)["status"], "active");
+
+    // The program files a decision; the caseworker's browser shows it verified, and
+    // says a program sent it: the admin's browser signed it as one.
+    let files = temp_dir();
+    let decision = write(files.path(), "ordonnance.pdf", &data(40_000, 9));
+    let id = machine.send_decision(&cast.dept, "Ordonnance de placement provisoire", &decision);
+    let mut caseworker = Box::pin(pli_e2e::Browser::logged_in(
+        &server.base,
+        "service-recipient",
+        &cast.caseworker,
+    ))
+    .await
+    .unwrap();
+    caseworker.goto(&format!("#/exchange/{id}")).await.unwrap();
+    let badge = caseworker
+        .text("[data-testid=verified-badge]")
+        .await
+        .unwrap();
+    assert!(badge.contains("Logiciel du greffe"), "{badge}");
+    let program = caseworker
+        .text("[data-testid=sender-service]")
+        .await
+        .unwrap();
+    assert!(program.contains("logiciel"), "{program}");
+    caseworker.record("service-sent").await.unwrap();
+    caseworker.close().await.unwrap();
 
     // Its credential opens no browser session, even typed in the login page.
     let kept: Value =

@@ -287,13 +287,7 @@ async fn files_dropped_in_an_outbox_arrive_once_and_the_inbox_takes_each_in_once
     };
     let old = entry_of(&id).unwrap();
     let mut entry: Value = serde_json::from_slice(&fs::read(&old).unwrap()).unwrap();
-    let now = u64::try_from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_millis(),
-    )
-    .unwrap();
+    let now = crate::harness::now_ms();
     entry["sent_at"] = (now - 91 * 24 * 3600 * 1000).into();
     fs::write(&old, serde_json::to_vec(&entry).unwrap()).unwrap();
     let output = ase.run(&args);

@@ -309,6 +309,9 @@ impl Session {
             user_id: member.user_id,
             org_id: *org,
             role,
+            // As the relay lists the account, and the admin sees it (« logiciel »); the
+            // relay refuses a certificate that says otherwise.
+            service: member.service,
             display_name: member.display_name.clone(),
             signing_key,
             encryption_key: encryption_key.clone(),

@@ -63,6 +63,7 @@ impl Session {
             user_id: info.user_id,
             org_id,
             role: Role::PlatformAdmin,
+            service: false,
             display_name: display_name.into(),
             signing_key: keys.signing.verifying_key(),
             encryption_key: keys.public().encryption,

@@ -280,6 +280,7 @@ mod directory {
             user_id: UserId::from_random([1; 16]),
             org_id: org(),
             role: Role::Member,
+            service: false,
             display_name: "Claire Martin".into(),
             signing_key: keys.signing.verifying_key(),
             encryption_key: keys.public().encryption,

@@ -118,6 +118,7 @@ pub(crate) fn user_cert(
         user_id: id,
         org_id,
         role,
+        service: false,
         display_name: "Claire Martin".into(),
         signing_key: keys.signing.verifying_key(),
         encryption_key: keys.encryption.to_recipient().into(),
@@ -388,6 +389,52 @@ both_targets! {
 
 /// A certificate from before expiry (no trailing field) reads as never expiring; one with
 /// an end keeps it; the end is signed like every other field.
+/// A service account's certificate differs from a person's by its role byte alone (4
+/// instead of 1), so every certificate issued before reads as it did; only members can be
+/// service accounts; the mark is signed and verifies through the chain.
+#[test]
+fn a_service_account_is_marked_in_the_signed_role_byte() {
+    let p = platform();
+    let person = p
+        .member_cert
+        .verify(&p.admin.signing.verifying_key())
+        .unwrap();
+    assert!(!person.service);
+    let service = UserCertificate {
+        service: true,
+        ..person.clone()
+    };
+    let (a, b) = (
+        person.to_canonical().unwrap(),
+        service.to_canonical().unwrap(),
+    );
+    assert_eq!(a.len(), b.len());
+    let differ: Vec<(u8, u8)> = a
+        .iter()
+        .zip(&b)
+        .filter(|(x, y)| x != y)
+        .map(|(x, y)| (*x, *y))
+        .collect();
+    assert_eq!(differ, [(1, 4)]);
+
+    let signed = Signed::sign(&service, &p.admin.signing).unwrap();
+    let verified = p.root.verify_user(&signed, Some(&p.admin_cert)).unwrap();
+    assert!(verified.service);
+    assert_eq!(verified.role, Role::Member);
+
+    for role in [Role::OrgAdmin, Role::PlatformAdmin] {
+        let admin_program = UserCertificate {
+            role,
+            ..service.clone()
+        };
+        assert!(admin_program.to_canonical().is_err(), "{role:?}");
+    }
+    let at = a.iter().zip(&b).position(|(x, y)| x != y).unwrap();
+    let mut unknown = b.clone();
+    unknown[at] = 5;
+    assert!(UserCertificate::from_canonical(&unknown).is_err());
+}
+
 #[test]
 fn certificate_expiry_is_a_signed_trailing_field() {
     let admin = SigningKey::generate().unwrap();

@@ -49,6 +49,7 @@ impl Platform {
             user_id,
             org_id,
             role,
+            service: false,
             display_name: format!("Personne {n}"),
             signing_key: key.verifying_key(),
             encryption_key: Identity::generate().unwrap().to_recipient().into(),

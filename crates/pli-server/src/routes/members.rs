@@ -354,6 +354,7 @@ pub(super) async fn certify(
     if cert.user_id != member.id
         || cert.org_id != org.id
         || cert.role != member.role
+        || cert.service != member.service
         || cert.display_name != member.display_name
         || cert.signing_key.to_bytes() != member.signing_key
         || !key_allowed

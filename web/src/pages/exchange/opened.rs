@@ -77,6 +77,7 @@ pub(super) fn opened_view(
         })
         .collect_view();
     let fingerprint = opened.sender_fingerprint.clone();
+    let service = opened.sender_service;
     // New keys after a reset: whoever used its link signs as the sender now.
     let renewed = opened.sender_keys_renewed_at.map(|at| {
         let name = opened.sender_name.clone();
@@ -141,6 +142,9 @@ pub(super) fn opened_view(
             <span class="badge verified sender" data-testid="verified-badge">
                 <span aria-hidden="true">"✓ "</span>{verified}
             </span>
+            {service.then(|| view! {
+                " " <span class="badge" data-testid="sender-service">{move || t!("exchange.sender_service")}</span>
+            })}
             {urgent.then(|| view! {
                 " " <span class="badge urgent" data-testid="urgent-badge">{move || t!("mailbox.urgent")}</span>
             })}
