@@ -1335,7 +1335,7 @@ fn print_receive(r: &ReceiveResult) {
         }
         println!(
             "  {:<52} {:>8.1} MiB at rest, {:.1} MiB peak: +{:.1} MiB",
-            format!("  one renderer ({hosts})"),
+            format!("  one renderer ({hosts}), its own peak"),
             mib(*base),
             mib(*peak),
             mib(peak.saturating_sub(*base))

@@ -45,7 +45,7 @@ const DOWNLOAD_TTL_MS = 60 * 1000;
 // the chunks read since the last one: +112 to +130 MiB for 1 GiB instead, +76 to +92
 // with the decrypting worker doing the same (web/src/worker/download.rs); +41 MiB when
 // every isolate is collected by force (`--js-flags=--expose-gc`): what the rest of the
-// path costs. Nothing is kept; the array is garbage at once.
+// path costs. Nothing is read from it; each array is garbage once the next is made.
 const SCRATCH_EVERY = 64 * 1024;
 // Elements: 16 KiB of small integers, under V8's large-object size, so that the array is
 // made in the young generation (a larger one would go to the large-object space and

@@ -127,6 +127,8 @@ struct Row {
     /// no preview to read; pending: not delivered yet; unverified: only the relay's word.
     verification: &'static str,
     sender_name: Option<String>,
+    /// The sender is a service account (a program), as its certificate says.
+    sender_service: Option<bool>,
     category: Option<String>,
     subject: Option<String>,
     case_reference: Option<String>,
@@ -158,6 +160,7 @@ fn row(
         read_at: summary.first_read_at,
         verification: "unverified",
         sender_name: None,
+        sender_service: None,
         category: None,
         subject: None,
         case_reference: None,
@@ -167,14 +170,19 @@ fn row(
         Listed::Read(preview) => {
             row.verification = "read";
             row.sender_name = Some(preview.sender_name);
+            row.sender_service = Some(preview.sender_service);
             row.category = Some(preview.category.to_string());
             row.subject = Some(preview.subject);
             row.case_reference = Some(preview.case_reference);
             row.size = Some(preview.size);
         }
-        Listed::Sealed { sender_name } => {
+        Listed::Sealed {
+            sender_name,
+            sender_service,
+        } => {
             row.verification = "sealed";
             row.sender_name = Some(sender_name);
+            row.sender_service = Some(sender_service);
         }
         Listed::Pending => row.verification = "pending",
         Listed::Unverified => {}

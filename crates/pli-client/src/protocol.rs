@@ -273,6 +273,9 @@ pub enum Listed {
     Sealed {
         /// The sender's certified name.
         sender_name: String,
+        /// The sender is a service account (a program), as its certificate says.
+        #[serde(default)]
+        sender_service: bool,
     },
     /// The envelope, its sender or its preview did not verify: only the relay's word is
     /// left, and the list must say so.
@@ -284,6 +287,9 @@ pub enum Listed {
 pub struct ListedPreview {
     /// The sender's certified name.
     pub sender_name: String,
+    /// The sender is a service account (a program), as its certificate says.
+    #[serde(default)]
+    pub sender_service: bool,
     /// Category.
     pub category: Category,
     /// Subject line.
@@ -359,15 +365,20 @@ fn listed(
         return Listed::Unverified;
     };
     let sender_name = exchange.sender.display_name;
+    let sender_service = exchange.sender.service;
     let key = generation_for(&exchange.envelope, my_org).and_then(|g| org_keys.get(&g));
     let (Some(sealed), Some(key)) = (&exchange.envelope.preview, key) else {
         // Sent before previews existed, not copied to the sender's organisation, or for a
         // generation this person does not hold.
-        return Listed::Sealed { sender_name };
+        return Listed::Sealed {
+            sender_name,
+            sender_service,
+        };
     };
     match Preview::open(std::slice::from_ref(&key.identity), sealed) {
         Ok(preview) if preview.exchange_id == summary.exchange_id => Listed::Read(ListedPreview {
             sender_name,
+            sender_service,
             category: preview.category,
             subject: preview.subject,
             case_reference: preview.case_reference,

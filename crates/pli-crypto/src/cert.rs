@@ -123,8 +123,8 @@ pub struct UserCertificate {
     /// Their role.
     pub role: Role,
     /// A service account: a program's (the service's case-management software), not a
-    /// person's; always a member. Shown beside what it signs, so that a recipient knows
-    /// no one typed it.
+    /// person's, as the admin certified it; always a member. Shown beside what it
+    /// signs.
     pub service: bool,
     /// Their name, shown beside what they sign ("Claire Martin").
     pub display_name: String,

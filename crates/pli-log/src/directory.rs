@@ -366,6 +366,7 @@ impl Directory {
                 user_id: person.user_id,
                 org_id: person.org_id,
                 role: person.role,
+                service: person.service,
                 signing_key: person.signing_key.to_bytes(),
                 certificate: cert.sha256(),
                 index,
@@ -480,7 +481,8 @@ impl Directory {
 /// organisation and role, whose certificate is current and unrevoked, certified again
 /// later — their encryption key moved to post-quantum, or the certificate renewed (a
 /// different name is allowed: the admin signed it). Anything else is refused: a key
-/// certified to someone else, a revoked or replaced one brought back, or an earlier
+/// certified to someone else or as a program's rather than a person's (or the reverse),
+/// a revoked or replaced one brought back, or an earlier
 /// certificate served again (which would take a person back to their X25519 key).
 fn recertified(existing: &mut PersonView, person: &UserCertificate, hash: [u8; 32]) -> Rule {
     if existing.user_id != person.user_id
@@ -488,6 +490,13 @@ fn recertified(existing: &mut PersonView, person: &UserCertificate, hash: [u8; 3
         || existing.role != person.role
     {
         return Err("this signing key is already certified to another person or role".into());
+    }
+    if existing.service != person.service {
+        return Err(
+            "this signing key is already certified as a person's, or as a program's: \
+             the mark cannot change"
+                .into(),
+        );
     }
     if !existing.is_valid() {
         return Err("this signing key's certificate was revoked or replaced".into());

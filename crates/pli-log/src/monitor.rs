@@ -40,9 +40,14 @@ pub fn about(org: &OrgId, index: u64, entry: &Entry, root: &Fingerprint) -> Opti
             (cert.org_id == *org).then(|| {
                 report(
                     format!(
-                        "{:?} certified as {} ({})",
+                        "{:?} certified as {}{} ({})",
                         cert.display_name,
                         cert.role.as_str(),
+                        if cert.service {
+                            " (service account)"
+                        } else {
+                            ""
+                        },
                         cert.signing_key.fingerprint()
                     ),
                     cert.issuer,

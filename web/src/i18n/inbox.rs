@@ -7,6 +7,7 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ("mailbox.col.size", "Taille", "Size"),
     ("mailbox.unread", "non lu", "unread"),
     ("mailbox.urgent", "Urgent", "Urgent"),
+    ("mailbox.sender_service", "logiciel", "software"),
     ("mailbox.reply", "Réponse", "Reply"),
     ("mailbox.more", "Plus anciens", "Older"),
     ("mailbox.col.subject", "Objet", "Subject"),

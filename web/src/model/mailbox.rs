@@ -107,7 +107,7 @@ pub fn visible(
                         haystack.push_str(&fold(field));
                     }
                 }
-                Listed::Sealed { sender_name } => {
+                Listed::Sealed { sender_name, .. } => {
                     haystack.push('\n');
                     haystack.push_str(&fold(sender_name));
                 }
@@ -209,6 +209,7 @@ mod tests {
     fn read(category: Category, subject: &str, case: &str, sender: &str) -> Listed {
         Listed::Read(ListedPreview {
             sender_name: sender.into(),
+            sender_service: false,
             category,
             subject: subject.into(),
             case_reference: case.into(),
@@ -258,6 +259,7 @@ mod tests {
                 200,
                 Listed::Sealed {
                     sender_name: "Ancien Envoi".into(),
+                    sender_service: false,
                 },
             ),
         ]

@@ -213,6 +213,7 @@ async fn a_service_account_is_enrolled_certified_sends_receives_and_is_revoked()
     assert_eq!(who["status"], "active");
     let inbox = machine.json(&["inbox"], None);
     assert_eq!(row(&inbox, &id)["subject"], "Rapport de situation");
+    assert_eq!(row(&inbox, &id)["sender_service"], false);
     let into = temp_dir();
     let received = machine.json(
         &["receive", &id, "--to", into.path().to_str().unwrap()],
@@ -223,9 +224,16 @@ async fn a_service_account_is_enrolled_certified_sends_receives_and_is_revoked()
     assert_eq!(entries(into.path()), ["rapport.pdf"]);
     assert!(fs::read(into.path().join("rapport.pdf")).unwrap() == report);
 
+    // Its certificate renewed: the same keys, still marked as a program's.
+    admin
+        .renew_certificate(&cast.court, &issued.user_id)
+        .await
+        .unwrap();
+
     // The program files a decision back; the Département's caseworker receives it.
     let decision = write(files.path(), "decision.pdf", &data(20_000, 5));
     let back = machine.send_decision(&cast.dept, "Ordonnance", &decision);
+    assert_eq!(row(&ase.json(&["inbox"]), &back)["sender_service"], true);
     let ase_dir = temp_dir();
     let got = ase.json(&["receive", &back, "--to", ase_dir.path().to_str().unwrap()]);
     assert_eq!(got["received"][0]["sender"]["name"], "Logiciel du greffe");
@@ -396,6 +404,14 @@ async fn an_admin_sets_up_a_service_account_from_the_members_page() {
     ))
     .await
     .unwrap();
+    // Marked in the inbox's row already, then on the exchange's page.
+    let listed = caseworker
+        .text(&format!(
+            "[data-testid=exchange-row][data-exchange-id=\"{id}\"] [data-testid=sender-service]"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(listed, "logiciel");
     caseworker.goto(&format!("#/exchange/{id}")).await.unwrap();
     let badge = caseworker
         .text("[data-testid=verified-badge]")

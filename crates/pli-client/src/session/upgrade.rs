@@ -163,6 +163,8 @@ impl Session {
             _ => return Err(ClientError::verification("you cannot certify this member")),
         };
         let now = now_ms().max(current.issued_at.saturating_add(1));
+        // `..current` keeps the service account mark: the relay refuses a change of it
+        // for the same signing key, and so does the directory's log.
         let cert = UserCertificate {
             encryption_key: key,
             issued_at: now,

@@ -41,6 +41,10 @@ pub struct PersonView {
     pub org_id: OrgId,
     /// Their role.
     pub role: Role,
+    /// A service account (a program's), as the certificate says; false in a directory
+    /// a device kept from before the mark existed, when no certificate carried it.
+    #[serde(default)]
+    pub service: bool,
     /// Their signing key.
     #[serde(with = "crate::hex")]
     pub signing_key: [u8; 32],

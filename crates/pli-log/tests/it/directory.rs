@@ -1,3 +1,5 @@
+use pli_crypto::cert::UserCertificate;
+use pli_crypto::codec::Canonical as _;
 use pli_crypto::sign::{Signed, SigningKey};
 use pli_log::directory::Mismatch;
 use pli_log::{Directory, Entry};
@@ -410,6 +412,23 @@ fn a_signing_key_is_certified_again_only_later_for_the_same_person_and_never_bac
         assert_eq!(refused(&directory), before + 1);
     }
     assert!(directory.check_person(&second, 60).is_ok());
+    // The same key certified again as a program's: refused, the mark cannot change.
+    let mut as_program = UserCertificate::from_canonical(second.data()).unwrap();
+    as_program.service = true;
+    as_program.issued_at = 65;
+    directory.apply(&Entry::Person(
+        Signed::sign(&as_program, &admin.key).unwrap(),
+    ));
+    assert!(
+        directory
+            .refused()
+            .last()
+            .unwrap()
+            .why
+            .contains("the mark cannot change"),
+        "{:?}",
+        directory.refused()
+    );
     // Another organisation's admin cannot certify the key again.
     directory.apply(&member.recertified(&other_admin.key, 70));
     assert!(

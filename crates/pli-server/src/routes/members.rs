@@ -351,10 +351,15 @@ pub(super) async fn certify(
         || again
             .as_ref()
             .is_some_and(|again| again.upgrade_key.as_deref() == Some(key.as_slice()));
+    // A first certification marks a service account as the relay lists it (what the
+    // admin was shown); certifying the same signing key again keeps its mark.
+    let service = again
+        .as_ref()
+        .map_or(member.service, |again| again.current_service);
     if cert.user_id != member.id
         || cert.org_id != org.id
         || cert.role != member.role
-        || cert.service != member.service
+        || cert.service != service
         || cert.display_name != member.display_name
         || cert.signing_key.to_bytes() != member.signing_key
         || !key_allowed

@@ -131,6 +131,11 @@ pub(super) struct CertifiedAgain {
     /// When the relay stored that certificate: the row the new one supersedes, if no
     /// other certification did first.
     pub(super) current_created_at: u64,
+    /// Whether that certificate marks a service account: a certificate of the same
+    /// signing key says the same (only new keys, after a reset, may say otherwise, as the
+    /// account is marked then; a service account certified before the mark existed keeps
+    /// reading as a person's until then).
+    pub(super) current_service: bool,
 }
 
 impl CertifiedAgain {
@@ -165,5 +170,6 @@ pub(super) async fn certified_again(
         upgrade_key,
         current_issued_at: current.issued_at,
         current_created_at,
+        current_service: current.service,
     })
 }

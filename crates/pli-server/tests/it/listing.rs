@@ -161,7 +161,8 @@ async fn an_exchange_not_copied_to_the_sender_lists_as_sealed_in_the_outbox() {
     assert_eq!(
         outbox.rows[0].preview,
         Listed::Sealed {
-            sender_name: "Travailleuse sociale Durand".into()
+            sender_name: "Travailleuse sociale Durand".into(),
+            sender_service: false,
         }
     );
     let inbox = w

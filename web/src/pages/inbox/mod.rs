@@ -328,15 +328,23 @@ where
     F: Fn() -> String + Send + Sync + 'static,
 {
     let person = match &row.preview {
-        Listed::Read(p) => Some(p.sender_name.clone()),
-        Listed::Sealed { sender_name } => Some(sender_name.clone()),
+        Listed::Read(p) => Some((p.sender_name.clone(), p.sender_service)),
+        Listed::Sealed {
+            sender_name,
+            sender_service,
+        } => Some((sender_name.clone(), *sender_service)),
         Listed::Pending | Listed::Unverified => None,
     }
     .filter(|_| with_sender);
     view! {
         <td>
             {org}
-            {person.map(|name| view! { <span class="person" data-testid="sender-name">{name}</span> })}
+            {person.map(|(name, service)| view! {
+                <span class="person" data-testid="sender-name">{name}</span>
+                {service.then(|| view! {
+                    " " <span class="badge" data-testid="sender-service">{move || t!("mailbox.sender_service")}</span>
+                })}
+            })}
         </td>
     }
 }
