@@ -66,6 +66,9 @@ pub struct Certify {
     pub org: OrgId,
     /// The member.
     pub user: UserId,
+    /// Whether the page showed them as a service account (« logiciel »): the worker
+    /// refuses to sign if the relay now says otherwise.
+    pub service: bool,
 }
 
 /// A member to grant the organisation keys.

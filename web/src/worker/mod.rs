@@ -356,7 +356,9 @@ async fn handle(
         }
         Request::Members(r) => answer(&r, &session()?.members(&r.org).await?),
         Request::Certify(r) => {
-            session()?.certify(&r.org, &r.user).await?;
+            session()?
+                .certify_shown(&r.org, &r.user, Some(r.service))
+                .await?;
             answer(&r, &())
         }
         Request::Grant(r) => {

@@ -182,7 +182,22 @@ async fn a_service_account_is_enrolled_certified_sends_receives_and_is_revoked()
         pli_api::ErrorCode::BadCertificate,
         "{refused}"
     );
-    admin.certify(&cast.court, &issued.user_id).await.unwrap();
+    // An admin's page that showed a person's account: the client signs nothing, since
+    // the relay lists a program's now.
+    let shown_otherwise = admin
+        .certify_shown(&cast.court, &issued.user_id, Some(false))
+        .await
+        .unwrap_err();
+    assert!(
+        shown_otherwise
+            .to_string()
+            .contains("otherwise than the page showed"),
+        "{shown_otherwise}"
+    );
+    admin
+        .certify_shown(&cast.court, &issued.user_id, Some(true))
+        .await
+        .unwrap();
 
     // The court now requires two-factor authentication of its members: a person without
     // it is held back, the service account is not (it holds none, and cannot add one).

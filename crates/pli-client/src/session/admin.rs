@@ -291,6 +291,18 @@ impl Session {
     /// Certifies a pending member's keys and grants them every organisation key held.
     /// The platform admin certifies organisation admins with the root key.
     pub async fn certify(&self, org: &OrgId, user: &UserId) -> Result<(), ClientError> {
+        self.certify_shown(org, user, None).await
+    }
+
+    /// [`Session::certify`], once the admin was shown whether the member is a service
+    /// account (`service`): refused if the relay now lists them otherwise, since the
+    /// certificate signs that mark.
+    pub async fn certify_shown(
+        &self,
+        org: &OrgId,
+        user: &UserId,
+        service: Option<bool>,
+    ) -> Result<(), ClientError> {
         self.sync_log().await?;
         let members = self.members(org).await?;
         let member = members
@@ -298,6 +310,12 @@ impl Session {
             .iter()
             .find(|m| m.user_id == *user)
             .ok_or_else(|| ClientError::verification("no such member"))?;
+        if service.is_some_and(|shown| shown != member.service) {
+            return Err(ClientError::verification(
+                "the relay now lists this member otherwise than the page showed \
+                 (a person's account or a program's): certify again from a fresh list",
+            ));
+        }
         let (role, issuer) = match (self.me.role, member.role) {
             (Role::PlatformAdmin, Role::OrgAdmin) => (Role::OrgAdmin, self.root()?),
             (Role::OrgAdmin, Role::Member) => (Role::Member, &self.keys.signing),

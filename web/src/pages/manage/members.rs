@@ -125,7 +125,11 @@ pub fn MembersPanel(
             let user = member.user_id;
             let result = match op {
                 "certify" => gate
-                    .call(crate::protocol::Certify { org, user })
+                    .call(crate::protocol::Certify {
+                        org,
+                        user,
+                        service: member.service,
+                    })
                     .await
                     .map(|()| Outcome::Certified(member.display_name.clone())),
                 "certify-upgrade" => gate
