@@ -243,7 +243,9 @@ fn Header() -> impl IntoView {
     };
     let logout = move |_| {
         leptos::task::spawn_local(async move {
-            let _ = crate::bridge::call(crate::protocol::Logout).await;
+            if crate::pages::auth::log_out().await {
+                return;
+            }
             ctx.auth.set(Auth::Anonymous);
             navigate(&Route::Login);
         });

@@ -3,7 +3,7 @@
 //! `wasm32-unknown-unknown` target, the nightly toolchain of `cargo xtask fuzz` (alone),
 //! tools built from crates.io into `target/tools` (wasm-bindgen-test-runner, rage,
 //! cargo-fuzz), and npm packages into `target/tools/npm` (binaryen's
-//! `wasm-opt`, axe-core), each installed once per machine.
+//! `wasm-opt`, axe-core, typage, oidc-provider), each installed once per machine.
 
 use std::path::{Path, PathBuf};
 
@@ -31,6 +31,10 @@ pub(crate) const BINARYEN_NPM_VERSION: &str = "132.0.0";
 pub(crate) const AXE_CORE_VERSION: &str = "4.14.1";
 /// typage, as pli-cli's tests expect it (`tests/it/harness.rs`, `TYPAGE_VERSION`).
 pub(crate) const TYPAGE_VERSION: &str = "0.3.1";
+
+/// oidc-provider (a certified OpenID Connect provider), which the tests run as a stand-in
+/// for ProConnect (`pli_testkit::OidcProvider`, `PLI_TEST_OIDC_NODE_MODULES`).
+pub(crate) const OIDC_PROVIDER_VERSION: &str = "9.13.3";
 
 /// rage, the Rust age implementation the crypto benchmark compares against.
 pub(crate) const RAGE_VERSION: &str = "0.12.1";
@@ -231,6 +235,17 @@ pub(crate) fn axe_core(ws: &Workspace) -> Result<PathBuf> {
 /// so that no test reaches the npm registry.
 pub(crate) fn typage(ws: &Workspace) -> Result<PathBuf> {
     npm_package(ws, "age-encryption", TYPAGE_VERSION)
+}
+
+/// `target/tools/npm/node_modules`, holding the npm package `oidc-provider` (installed if
+/// missing or of another version), which `pli_testkit::OidcProvider` imports from there:
+/// the tests' stand-in for ProConnect.
+pub(crate) fn oidc_provider(ws: &Workspace) -> Result<PathBuf> {
+    let package = npm_package(ws, "oidc-provider", OIDC_PROVIDER_VERSION)?;
+    package
+        .parent()
+        .map(Path::to_path_buf)
+        .context("oidc-provider's package has no parent directory")
 }
 
 /// `target/tools/npm`: packages installed from npm.

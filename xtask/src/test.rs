@@ -6,7 +6,10 @@
 //! of [`WASM_CRATES`]) → tidy → web bundle (without wasm-opt, to keep CI short) →
 //! throwaway PostgreSQL → native tests (nextest, with `PLI_TEST_DATABASE_URL`, and
 //! `PLI_WEB_DIST` and `PLI_AXE_JS` for the browser end-to-end tests that serve the bundle
-//! and check each page's accessibility, `PLI_TEST_S3_SERVER` for the tests on an S3 bucket) (no doc tests: tidy forbids them) → WASM tests in headless Chromium.
+//! and check each page's accessibility, `PLI_TEST_S3_SERVER` for the tests on an S3 bucket,
+//! `PLI_TEST_OIDC_NODE_MODULES` for the tests signing in with the OpenID Connect provider
+//! that stands in for ProConnect) (no doc tests: tidy forbids them) → WASM tests in
+//! headless Chromium.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -30,6 +33,10 @@ pub(crate) const AXE_JS_VAR: &str = "PLI_AXE_JS";
 /// The variable that tells the relay's tests where moto's S3 server is (they start their
 /// own on a free port).
 pub(crate) const S3_SERVER_VAR: &str = "PLI_TEST_S3_SERVER";
+
+/// The variable that tells the tests where the `node_modules` holding `oidc-provider` is
+/// (they start their own ProConnect stand-in, `pli_testkit::OidcProvider`).
+pub(crate) const OIDC_NODE_MODULES_VAR: &str = pli_testkit::oidc::NODE_MODULES_VAR;
 
 /// A crate that builds for `wasm32-unknown-unknown`.
 #[derive(Debug)]
@@ -77,9 +84,10 @@ pub(crate) fn run(ws: &Workspace) -> Result<()> {
         let axe = deps::axe_core(ws)?;
         deps::typage(ws)?;
         let moto = deps::moto(ws)?;
-        Ok((String::new(), (axe, moto)))
+        let oidc = deps::oidc_provider(ws)?;
+        Ok((String::new(), (axe, moto, oidc)))
     });
-    let Some((axe, moto)) = prerequisites else {
+    let Some((axe, moto, oidc)) = prerequisites else {
         report.print(started.elapsed());
         bail!("prerequisites are missing");
     };
@@ -135,7 +143,14 @@ pub(crate) fn run(ws: &Workspace) -> Result<()> {
         .read()
         .is_ok();
     report.step("native tests", || {
-        native_tests(nextest, postgres.as_ref(), bundle.as_ref(), &axe, &moto)
+        native_tests(
+            nextest,
+            postgres.as_ref(),
+            bundle.as_ref(),
+            &axe,
+            &moto,
+            &oidc,
+        )
     });
     drop(postgres);
 
@@ -170,13 +185,16 @@ pub(crate) fn run(ws: &Workspace) -> Result<()> {
 
 /// The workspace's native tests: nextest if installed, else `cargo test`. At least one
 /// test must run. The browser end-to-end tests get the bundle (`PLI_WEB_DIST`; unset if its
-/// step failed, and they say so) and axe-core (`PLI_AXE_JS`).
+/// step failed, and they say so) and axe-core (`PLI_AXE_JS`); the tests on S3 get moto
+/// (`PLI_TEST_S3_SERVER`), those signing in with ProConnect its stand-in, oidc-provider
+/// (`PLI_TEST_OIDC_NODE_MODULES`).
 fn native_tests(
     nextest: bool,
     postgres: Option<&Postgres>,
     bundle: Option<&web::Bundle>,
     axe: &Path,
     moto: &Path,
+    oidc: &Path,
 ) -> Result<String> {
     let mut cmd = if nextest {
         Cmd::new("cargo").args([
@@ -198,6 +216,7 @@ fn native_tests(
     }
     cmd = cmd.env(AXE_JS_VAR, axe);
     cmd = cmd.env(S3_SERVER_VAR, moto);
+    cmd = cmd.env(OIDC_NODE_MODULES_VAR, oidc);
     let captured = cmd.run_tee()?;
     let text = captured.text();
     let note = if nextest {

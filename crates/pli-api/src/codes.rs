@@ -30,6 +30,11 @@ vocabulary! {
         TotpSetupRequired = "totp_setup_required",
         /// The organisation requires two-factor authentication: it cannot be turned off.
         TotpMandatory = "totp_mandatory",
+        /// The organisation requires a ProConnect sign-in before this login (a person's;
+        /// service accounts never need one).
+        ProConnectRequired = "proconnect_required",
+        /// The ProConnect sign-in this browser made was for another account.
+        ProConnectMismatch = "proconnect_mismatch",
         /// A sensitive operation needs a recent password proof.
         ReauthRequired = "reauth_required",
         /// A member's only second factor is a passkey, which lets them log in without
@@ -266,6 +271,6 @@ mod tests {
         assert!(!ErrorCode::Network.is_relay());
         assert!(!ErrorCode::Cancelled.is_relay());
         assert!(ErrorCode::relay_codes().all(ErrorCode::is_relay));
-        assert_eq!(ErrorCode::relay_codes().count(), 47);
+        assert_eq!(ErrorCode::relay_codes().count(), 49);
     }
 }

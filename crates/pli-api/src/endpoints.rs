@@ -66,6 +66,11 @@ pub struct JsonLines;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Text;
 
+/// A `303 See Other` sending the browser on (to ProConnect, or back to a page): for
+/// top-level navigations, never called by a client's code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Redirect;
+
 /// One endpoint of the relay.
 pub trait Endpoint {
     /// Its method.
@@ -149,6 +154,20 @@ impl Query for messages::AuditQuery {
         [
             ("after", self.after.map(|v| v.to_string())),
             ("limit", self.limit.map(|v| v.to_string())),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| value.map(|v| (name, v)))
+        .collect()
+    }
+}
+
+impl Query for messages::ProConnectReturn {
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        [
+            ("code", self.code.clone()),
+            ("state", self.state.clone()),
+            ("error", self.error.clone()),
+            ("error_description", self.error_description.clone()),
         ]
         .into_iter()
         .filter_map(|(name, value)| value.map(|v| (name, v)))
@@ -240,7 +259,13 @@ endpoints! {
     /// Logs in with the auth key (and TOTP code).
     Login: Post "/api/auth/login" {} => messages::LoginRequest => messages::LoginResponse;
     /// Ends this session.
-    Logout: Post "/api/auth/logout" {} => NoBody => NoBody;
+    Logout: Post "/api/auth/logout" {} => NoBody => messages::LoggedOut;
+    /// Whether ProConnect is offered, and who this browser just signed in as with it.
+    ProConnectInfo: Get "/api/proconnect" {} => NoBody => messages::ProConnectInfo;
+    /// Begins a ProConnect sign-in: sends the browser to ProConnect.
+    ProConnectStart: Get "/api/proconnect/start" {} => NoBody => Redirect;
+    /// ProConnect's return: checks it and sends the browser to the login page.
+    ProConnectCallback: Get "/api/proconnect/callback" {} ? messages::ProConnectReturn => NoBody => Redirect;
     /// Proves the password again before a sensitive operation.
     Reauth: Post "/api/auth/reauth" {} => messages::ReauthRequest => NoBody;
     /// The logged-in account.
@@ -302,6 +327,8 @@ endpoints! {
     SetRetention: Put "/api/orgs/{org}/retention" { org: OrgId } => messages::Retention => NoBody;
     /// Sets whether the organisation's members must use two-factor authentication.
     SetSecondFactor: Put "/api/orgs/{org}/second-factor" { org: OrgId } => messages::SecondFactorPolicy => NoBody;
+    /// Sets the organisation's SIRET numbers and whether its people must use ProConnect.
+    SetProConnect: Put "/api/orgs/{org}/proconnect" { org: OrgId } => messages::ProConnectPolicy => NoBody;
     /// Publishes a new key generation (first key or rotation).
     PublishKey: Post "/api/orgs/{org}/keys" { org: OrgId } => messages::PublishKey => NoBody;
     /// Suspends a key generation: new uploads to it are refused.
@@ -410,6 +437,6 @@ mod tests {
                 d.path
             );
         }
-        assert_eq!(ALL.len(), 64);
+        assert_eq!(ALL.len(), 68);
     }
 }

@@ -85,6 +85,28 @@ impl Client {
         }
     }
 
+    /// A copy of this client whose every request carries the cookie `name=value`, as a
+    /// browser's would: natively, how a caller presents what the relay gave a browser as a
+    /// cookie (a ProConnect sign-in's ticket, in the relay's tests).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn with_cookie(&self, name: &str, value: &str) -> Result<Self, ClientError> {
+        let mut headers = reqwest::header::HeaderMap::new();
+        let cookie =
+            reqwest::header::HeaderValue::from_str(&format!("{name}={value}")).map_err(|_| {
+                std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a cookie value")
+            })?;
+        headers.insert(reqwest::header::COOKIE, cookie);
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("pli/", env!("CARGO_PKG_VERSION")))
+            .pool_idle_timeout(IDLE_CONNECTION)
+            .default_headers(headers)
+            .build()?;
+        Ok(Self {
+            http,
+            ..self.clone()
+        })
+    }
+
     /// The session token, if any.
     pub fn token(&self) -> Option<&str> {
         self.token.as_deref()

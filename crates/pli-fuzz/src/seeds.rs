@@ -947,6 +947,12 @@ impl World {
                 generations: vec![1],
                 retention_days: 90,
                 second_factor: SecondFactor::Required,
+                proconnect: pli_api::messages::ProConnectPolicy {
+                    sirets: pli_api::messages::Siret::parse("13002526500013")
+                        .into_iter()
+                        .collect(),
+                    required: true,
+                },
             },
         );
         add(

@@ -58,6 +58,8 @@ pub struct Shared {
     /// The WebAuthn relying party for passkeys; none when the public URL's host is not a
     /// domain name (an IP address), where browsers refuse passkeys.
     pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
+    /// ProConnect sign-in, if configured (`PLI_OIDC_*`).
+    pub proconnect: Option<crate::proconnect::ProConnect>,
     /// When this replica last wrote each session's activity time (a cache that only
     /// spares duplicate writes; nothing depends on it).
     touches: std::sync::Mutex<std::collections::HashMap<String, u64>>,
@@ -108,12 +110,20 @@ impl AppState {
             config.limits.password_hashes.max(1),
         ));
         let webauthn = crate::routes::passkeys::relying_party(&config.public_url)?.map(Arc::new);
+        let proconnect = match &config.oidc {
+            Some(oidc) => Some(crate::proconnect::ProConnect::new(
+                oidc,
+                &config.public_url,
+            )?),
+            None => None,
+        };
         let limits = &config.limits;
         let uploads = Slots::new(limits.uploads_per_account, limits.uploads_total);
         let event_streams = Slots::new(limits.events_per_account, usize::MAX);
         Ok(Self(Arc::new(Shared {
             log,
             webauthn,
+            proconnect,
             password_hashes,
             uploads,
             event_streams,

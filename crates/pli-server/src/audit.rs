@@ -45,6 +45,10 @@ pub enum Action {
     OrgRetention,
     /// Whether an organisation's members must use two-factor authentication changed.
     OrgSecondFactor,
+    /// An organisation's SIRET numbers or ProConnect rule changed.
+    OrgProConnect,
+    /// An account was tied to a ProConnect identity at its first ProConnect sign-in.
+    ProConnectLinked,
     /// A wrong password or code for an existing account.
     LoginFailed,
     /// A login.
@@ -105,6 +109,8 @@ impl Action {
             Self::LogPolicyChanged => "log.policy_changed",
             Self::OrgRetention => "org.retention",
             Self::OrgSecondFactor => "org.second_factor",
+            Self::OrgProConnect => "org.proconnect",
+            Self::ProConnectLinked => "proconnect.linked",
             Self::LoginFailed => "login.failed",
             Self::LoginSucceeded => "login.succeeded",
             Self::PasswordChanged => "password.changed",
@@ -135,10 +141,13 @@ impl Action {
     /// The kind of object the entry names (its `object_type`).
     pub fn object_type(self) -> &'static str {
         match self {
-            Self::PlatformSetup | Self::OrgCreated | Self::OrgRetention | Self::OrgSecondFactor => {
-                "organisation"
-            }
-            Self::LoginFailed
+            Self::PlatformSetup
+            | Self::OrgCreated
+            | Self::OrgRetention
+            | Self::OrgSecondFactor
+            | Self::OrgProConnect => "organisation",
+            Self::ProConnectLinked
+            | Self::LoginFailed
             | Self::LoginSucceeded
             | Self::PasswordChanged
             | Self::TotpEnabled

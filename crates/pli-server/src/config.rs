@@ -13,6 +13,10 @@
 //! | `PLI_LOG_FORMAT` | `log_format` | `json` (or `pretty`) |
 //! | `PLI_METRICS_TOKEN` | `metrics_token` | none: no `/metrics` — else the bearer token (≥ 32 characters) the monitoring presents |
 //! | `PLI_REQUIRE_POST_QUANTUM` | `require_post_quantum` | `false` — `true`: an X25519 organisation key generation is refused (`post_quantum_required`) |
+//! | `PLI_OIDC_ISSUER` | — | none: no ProConnect — else the OpenID provider's issuer URL (ProConnect's, discovered at `/.well-known/openid-configuration`; https, or http on loopback for tests) |
+//! | `PLI_OIDC_CLIENT_ID`, `PLI_OIDC_CLIENT_SECRET` | — | Pli's client at the provider (needed with the issuer) |
+//! | `PLI_OIDC_SCOPES` | — | `openid given_name usual_name email uid siret idp_id` (ProConnect's) |
+//! | `PLI_OIDC_ACR_VALUES` | — | `eidas1` (space-separated: the levels accepted, the first asked for) |
 //! | `PLI_TRUSTED_PROXIES` | `trusted_proxies` | none: `X-Forwarded-For` ignored — else the proxies' address ranges, comma-separated (`10.0.0.0/8,fd00::/8`) |
 //!
 //! Timeouts and limits have file keys only, in a `[limits]` section (see [`Limits`] for
@@ -77,6 +81,81 @@ pub struct Config {
     pub s3: Option<toml::Table>,
     /// The key directory's transparency log.
     pub log: LogConfig,
+    /// ProConnect (OpenID Connect) sign-in, if configured.
+    pub oidc: Option<OidcConfig>,
+}
+
+/// Pli as a relying party of ProConnect (`PLI_OIDC_*`): the redirect URI it registers is
+/// `<public_url>/api/proconnect/callback`, the post-logout one `<public_url>/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OidcConfig {
+    /// The issuer (discovery at `<issuer>/.well-known/openid-configuration`).
+    pub issuer: String,
+    /// The client id.
+    pub client_id: String,
+    /// The client secret (sent in the token request's body, as ProConnect expects).
+    pub client_secret: ClientSecret,
+    /// The scopes asked for (`openid` first).
+    pub scopes: Vec<String>,
+    /// The authentication levels accepted (`acr`), the first asked for.
+    pub acr_values: Vec<String>,
+}
+
+/// A secret that never shows in a `Debug` print (the configuration is printed at start).
+#[derive(Clone, PartialEq, Eq)]
+pub struct ClientSecret(pub String);
+
+impl std::fmt::Debug for ClientSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ClientSecret(…)")
+    }
+}
+
+impl OidcConfig {
+    fn from_env(get: impl Fn(&str) -> Option<String>) -> anyhow::Result<Option<Self>> {
+        let Some(issuer) = get("PLI_OIDC_ISSUER") else {
+            if get("PLI_OIDC_CLIENT_ID").is_some() {
+                bail!("PLI_OIDC_CLIENT_ID is set without PLI_OIDC_ISSUER");
+            }
+            return Ok(None);
+        };
+        let issuer = issuer.trim().to_owned();
+        let loopback = ["http://127.0.0.1:", "http://localhost:", "http://[::1]:"]
+            .iter()
+            .any(|prefix| issuer.starts_with(prefix));
+        if !(issuer.starts_with("https://") || loopback) {
+            bail!("PLI_OIDC_ISSUER must be an https:// URL (http only on loopback, for tests)");
+        }
+        let client_id = get("PLI_OIDC_CLIENT_ID")
+            .context("PLI_OIDC_CLIENT_ID is needed with PLI_OIDC_ISSUER")?;
+        let client_secret = get("PLI_OIDC_CLIENT_SECRET")
+            .context("PLI_OIDC_CLIENT_SECRET is needed with PLI_OIDC_ISSUER")?;
+        let words = |name: &str, default: &str| -> Vec<String> {
+            get(name)
+                .unwrap_or_else(|| default.to_owned())
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect()
+        };
+        let scopes = words(
+            "PLI_OIDC_SCOPES",
+            "openid given_name usual_name email uid siret idp_id",
+        );
+        if scopes.first().map(String::as_str) != Some("openid") {
+            bail!("PLI_OIDC_SCOPES must begin with openid");
+        }
+        let acr_values = words("PLI_OIDC_ACR_VALUES", "eidas1");
+        if acr_values.is_empty() {
+            bail!("PLI_OIDC_ACR_VALUES must name at least one level (eidas1)");
+        }
+        Ok(Some(Self {
+            issuer,
+            client_id,
+            client_secret: ClientSecret(client_secret),
+            scopes,
+            acr_values,
+        }))
+    }
 }
 
 /// The transparency log's origin and witnesses (`PLI_LOG_ORIGIN`, `PLI_WITNESSES`,
@@ -226,6 +305,10 @@ pub struct Limits {
     /// events wake it at once: `replicas`), and how soon a stream notices its session
     /// ended.
     pub events_poll_seconds: u64,
+    /// A ProConnect sign-in must come back within this many seconds of its start.
+    pub proconnect_flow_seconds: u64,
+    /// After ProConnect, the keys must be unlocked within this many seconds.
+    pub proconnect_ticket_seconds: u64,
 }
 
 impl Default for Limits {
@@ -252,6 +335,8 @@ impl Default for Limits {
             uploads_total: 64,
             events_per_account: 8,
             events_poll_seconds: 3,
+            proconnect_flow_seconds: 600,
+            proconnect_ticket_seconds: 600,
         }
     }
 }
@@ -354,8 +439,10 @@ impl Config {
             Some("false") => false,
             Some(_) => bail!("PLI_REQUIRE_POST_QUANTUM must be true or false"),
         };
+        let oidc = OidcConfig::from_env(get)?;
         let log = LogConfig::from_env(get, &public_url)?;
         Ok(Self {
+            oidc,
             log,
             listen,
             public_url,

@@ -22,6 +22,7 @@ pub mod mail;
 pub mod maintenance;
 pub mod metrics;
 pub mod pace;
+pub mod proconnect;
 pub mod replicas;
 pub mod routes;
 pub mod slots;

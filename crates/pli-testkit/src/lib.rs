@@ -1,8 +1,9 @@
 //! What Pli's tests and benchmarks start around the code under test, written once: a
 //! throwaway PostgreSQL cluster ([`Cluster`]), free loopback ports ([`free_port`]), the
 //! relay's command line when it runs as a process of its own ([`relay_command`]), a
-//! disk that fills up ([`Tmpfs`], [`Filler`]), nginx balancing relays ([`LoadBalancer`])
-//! and an S3-compatible server ([`S3Server`]).
+//! disk that fills up ([`Tmpfs`], [`Filler`]), nginx balancing relays ([`LoadBalancer`]),
+//! an S3-compatible server ([`S3Server`]) and an OpenID Connect provider shaped like
+//! ProConnect ([`OidcProvider`]).
 //! Used by `cargo xtask test` (the cluster every PostgreSQL test connects to), the
 //! relay's fault tests (a cluster of their own, restarted under load) and
 //! `cargo xtask bench server`. std and anyhow only: xtask links it.
@@ -12,12 +13,14 @@
 
 mod balancer;
 mod disk;
+pub mod oidc;
 mod postgres;
 mod relay;
 pub mod s3;
 
 pub use balancer::{Answered, LoadBalancer};
 pub use disk::{Filler, Tmpfs};
+pub use oidc::{OidcAccount, OidcClient, OidcProvider};
 pub use postgres::Cluster;
 pub use relay::relay_command;
 pub use s3::S3Server;

@@ -35,6 +35,7 @@ mod inbox;
 mod keys;
 mod macros;
 mod platform;
+mod proconnect;
 mod vocab;
 
 pub use keys::{is_key, is_plural_key};
@@ -93,6 +94,7 @@ const CATALOGUES: &[&[Entry]] = &[
     admin::second_factor::ENTRIES,
     admin::audit::ENTRIES,
     platform::ENTRIES,
+    proconnect::ENTRIES,
 ];
 
 const PLURALS: &[&[PluralEntry]] = &[

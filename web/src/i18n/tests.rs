@@ -46,6 +46,11 @@ fn every_word_of_the_api_has_a_french_and_an_english_text() {
             .map(|k| super::invitation_kind(*k)),
     );
     keys.extend(OrgKind::ALL.iter().map(|k| super::org_kind(*k)));
+    keys.extend(
+        pli_api::messages::ProConnectFailure::ALL
+            .iter()
+            .map(|f| super::proconnect_failure(*f)),
+    );
     let missing: Vec<&str> = keys
         .iter()
         .filter(|key| !has_both_texts(**key))

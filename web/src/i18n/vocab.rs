@@ -95,6 +95,25 @@ pub const fn org_kind(kind: OrgKind) -> Key {
     }
 }
 
+/// Why a ProConnect sign-in did not go through, as the login page says it.
+pub const fn proconnect_failure(failure: pli_api::messages::ProConnectFailure) -> Key {
+    use pli_api::messages::ProConnectFailure as F;
+    match failure {
+        F::Unavailable => key!("proconnect.failure.unavailable"),
+        F::StateUnknown => key!("proconnect.failure.state_unknown"),
+        F::StateExpired => key!("proconnect.failure.state_expired"),
+        F::BrowserMismatch => key!("proconnect.failure.browser_mismatch"),
+        F::ProviderRefused => key!("proconnect.failure.provider_refused"),
+        F::CodeRefused => key!("proconnect.failure.code_refused"),
+        F::TokenInvalid => key!("proconnect.failure.token_invalid"),
+        F::NonceMismatch => key!("proconnect.failure.nonce_mismatch"),
+        F::AcrInsufficient => key!("proconnect.failure.acr_insufficient"),
+        F::SiretRefused => key!("proconnect.failure.siret_refused"),
+        F::UnknownAccount => key!("proconnect.failure.unknown_account"),
+        F::LinkedElsewhere => key!("proconnect.failure.linked_elsewhere"),
+    }
+}
+
 /// Why a new password is easy to guess, as the end of "Trop facile à deviner : …".
 pub const fn password_warning(warning: Warning) -> Key {
     match warning {

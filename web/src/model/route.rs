@@ -54,6 +54,9 @@ impl Route {
             ("account", _) => Self::Account,
             ("kit", _) => Self::Kit,
             ("login", _) => Self::Login,
+            // The login page with a word after it (`#/login?proconnect=…`: why a ProConnect
+            // sign-in did not go through), which the page reads itself.
+            (path, None) if path.starts_with("login?") => Self::Login,
             _ => Self::Inbox,
         }
     }
@@ -136,6 +139,11 @@ mod tests {
         assert_eq!(Route::parse("#/nowhere"), Route::Inbox);
         // A link whose token was cut off is not a set-up link.
         assert_eq!(Route::parse("#/setup"), Route::Inbox);
+        // Where the relay sends a refused ProConnect sign-in: the login page, its word after.
+        assert_eq!(
+            Route::parse("#/login?proconnect=state_expired"),
+            Route::Login
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ use super::ErrorBox;
 use super::dialog::{Reauth, ReauthDialog, report};
 use super::manage::{
     AuditLog, AuditSource, InviteForm, KeysPanel, MembersList, MembersPanel, PostQuantumPanel,
-    members_of,
+    ProConnectForm, members_of,
 };
 use crate::app::{Ctx, me};
 use crate::i18n::{key, t, tn};
@@ -107,6 +107,10 @@ pub fn Admin() -> impl IntoView {
         <section class="card" aria-labelledby="admin-second-factor-title">
             <h2 id="admin-second-factor-title">{move || t!("admin.second_factor.title")}</h2>
             <SecondFactorForm org=org members=members version=version />
+        </section>
+        <section class="card" aria-labelledby="admin-proconnect-title">
+            <h2 id="admin-proconnect-title">{move || t!("admin.proconnect.title")}</h2>
+            <ProConnectForm org=org members=members version=version />
         </section>
         <section class="card" aria-labelledby="admin-retention-title">
             <h2 id="admin-retention-title">{move || t!("admin.retention.title")}</h2>

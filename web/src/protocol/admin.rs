@@ -152,6 +152,15 @@ pub struct SetSecondFactor {
     pub second_factor: pli_api::SecondFactor,
 }
 
+/// An organisation's SIRET numbers and ProConnect rule.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SetProConnect {
+    /// The organisation.
+    pub org: OrgId,
+    /// The numbers and the rule.
+    pub policy: pli_api::messages::ProConnectPolicy,
+}
+
 /// An invitation to withdraw.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WithdrawInvitation {

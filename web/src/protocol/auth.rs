@@ -138,7 +138,12 @@ impl std::fmt::Debug for KitView {
     }
 }
 
-/// No arguments: log out.
+/// No arguments: whether ProConnect is offered, and who this browser signed in as.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ProConnectStatus;
+
+/// No arguments: log out (the answer: where to end a ProConnect session, if it began
+/// with one).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Logout;
 

@@ -24,7 +24,8 @@
 
 use pli_api::messages::{
     AuditEntry, ChainVerification, ExchangeDetail, InvitationInfo, InviteResponse, Me, Members,
-    OrgSummary, PasskeyCeremony, PasskeyInfo, Removed, SessionInfo, TotpSetupResponse,
+    OrgSummary, PasskeyCeremony, PasskeyInfo, ProConnectInfo, Removed, SessionInfo,
+    TotpSetupResponse,
 };
 use pli_api::{ErrorCode, ExchangeId, OrgId};
 pub use pli_client::protocol::{Listed, ListedExchange, ListedPage, ListedPreview};
@@ -39,15 +40,15 @@ mod send;
 pub use admin::{
     Audit, AuditSource, Certify, CertifyKeyUpgrade, CreateOrg, DirectoryNames, Grant, Invite,
     KeyGeneration, KeyHistory, ListOrgs, LogPolicies, LogPoliciesView, MembersOf,
-    MoveToPostQuantum, Remove, RenewCertificate, Reset, Rotate, SetRetention, SetSecondFactor,
-    SignLogPolicy, SuspendKey, VerifiedKey, VerifyAudit, WithdrawInvitation,
+    MoveToPostQuantum, Remove, RenewCertificate, Reset, Rotate, SetProConnect, SetRetention,
+    SetSecondFactor, SignLogPolicy, SuspendKey, VerifiedKey, VerifyAudit, WithdrawInvitation,
 };
 pub use auth::{
     Accept, ChangePassword, EndSession, ExportRoot, Fingerprints, ImportRoot, Kit, KitView,
     LogPolicyPreview, LogPolicyView, Login, Logout, LookupInvitation, LookupSetup, MyFingerprints,
-    MyPasskeys, MySessions, PasskeyAdd, PasskeyBegin, PasskeyLogin, PasskeyLoginBegin, Probe,
-    Reauth, Refresh, RemovePasskey, RootOffRelay, RootStatus, RootView, Setup, SignedIn, Status,
-    TotpConfirm, TotpDisable, TotpSetup, Unlock,
+    MyPasskeys, MySessions, PasskeyAdd, PasskeyBegin, PasskeyLogin, PasskeyLoginBegin,
+    ProConnectStatus, Probe, Reauth, Refresh, RemovePasskey, RootOffRelay, RootStatus, RootView,
+    Setup, SignedIn, Status, TotpConfirm, TotpDisable, TotpSetup, Unlock,
 };
 pub use receive::{
     Acknowledge, Download, ExchangeOf, Inbox, Open, Opened, OpenedFile, OrgNames, Outbox, ReadBy,
@@ -166,6 +167,8 @@ requests! {
     LogPolicyPreview(LogPolicyPreview) -> LogPolicyView;
     /// Checks an invitation token.
     LookupInvitation(LookupInvitation) -> InvitationInfo;
+    /// Whether ProConnect is offered, and who this browser just signed in as with it.
+    ProConnectStatus(ProConnectStatus) -> ProConnectInfo;
     /// Sets up the platform.
     Setup(Setup) -> SignedIn;
     /// Accepts an invitation (creates or re-keys the account).
@@ -175,7 +178,7 @@ requests! {
     /// Unlocks the keys of a session whose cookie is still valid.
     Unlock(Unlock) -> Me;
     /// Logs out.
-    Logout(Logout) -> ();
+    Logout(Logout) -> Option<String>;
     /// Re-reads the account and the organisation keys.
     Refresh(Refresh) -> Me;
     /// My fingerprints and the root's.
@@ -265,6 +268,8 @@ requests! {
     /// Sets how long an organisation's exchanges are kept.
     SetRetention(SetRetention) -> ();
     SetSecondFactor(SetSecondFactor) -> ();
+    /// Sets the organisation's SIRET numbers and ProConnect rule.
+    SetProConnect(SetProConnect) -> ();
     /// Withdraws an invitation.
     WithdrawInvitation(WithdrawInvitation) -> ();
     /// Suspends a key generation.
@@ -296,6 +301,7 @@ impl Request {
             | Self::LookupSetup(_)
             | Self::LogPolicyPreview(_)
             | Self::LookupInvitation(_)
+            | Self::ProConnectStatus(_)
             | Self::Setup(_)
             | Self::Accept(_)
             | Self::Login(_)
@@ -347,6 +353,7 @@ impl Request {
             | Self::SignLogPolicy(_)
             | Self::SetRetention(_)
             | Self::SetSecondFactor(_)
+            | Self::SetProConnect(_)
             | Self::WithdrawInvitation(_)
             | Self::SuspendKey(_)
             | Self::KeyHistory(_)

@@ -192,13 +192,15 @@ pub(super) fn kit(r: Kit, address: String) -> Result<String, WorkerError> {
     )
 }
 
-/// Logs out (even if the relay cannot be reached) and forgets the session.
+/// Logs out (even if the relay cannot be reached) and forgets the session; answers where
+/// to end the ProConnect session, if it began with one.
 pub(super) async fn logout(r: Logout) -> Result<String, WorkerError> {
+    let mut proconnect = None;
     if let Ok(session) = session() {
-        let _ = session.logout().await;
+        proconnect = session.logout().await.ok().flatten();
     }
     set_session(None)?;
-    answer(&r, &())
+    answer(&r, &proconnect)
 }
 
 /// My fingerprints and the root's.

@@ -276,6 +276,7 @@ async fn handle(
             };
             answer(&r, &client.call(&ep::InvitationLookup {}, &token).await?)
         }
+        Request::ProConnectStatus(r) => answer(&r, &client.fetch(&ep::ProConnectInfo {}).await?),
         Request::Setup(r) => auth::setup(&client, r).await,
         Request::Accept(r) => auth::accept(&client, r).await,
         Request::Login(r) => auth::login(&client, r).await,
@@ -391,6 +392,10 @@ async fn handle(
             session()?
                 .set_second_factor(&r.org, r.second_factor)
                 .await?;
+            answer(&r, &())
+        }
+        Request::SetProConnect(r) => {
+            session()?.set_proconnect(&r.org, &r.policy).await?;
             answer(&r, &())
         }
         Request::WithdrawInvitation(r) => {

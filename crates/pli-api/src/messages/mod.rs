@@ -12,12 +12,14 @@ mod audit;
 mod directory;
 mod exchanges;
 mod orgs;
+mod proconnect;
 
 pub use accounts::*;
 pub use audit::*;
 pub use directory::*;
 pub use exchanges::*;
 pub use orgs::*;
+pub use proconnect::*;
 
 /// An error body: `{"error": {"code": "…", "message": "…"}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

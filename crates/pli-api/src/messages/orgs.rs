@@ -167,6 +167,9 @@ pub struct Members {
     pub retention_days: u64,
     /// Whether members must use two-factor authentication.
     pub second_factor: SecondFactor,
+    /// The organisation's SIRET numbers and its ProConnect rule.
+    #[serde(default)]
+    pub proconnect: super::ProConnectPolicy,
 }
 
 /// What removing a member did.

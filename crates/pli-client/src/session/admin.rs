@@ -33,6 +33,18 @@ impl Session {
             .await
     }
 
+    /// Sets the organisation's SIRET numbers and whether its people must sign in with
+    /// ProConnect (adding a SIRET or relaxing the rule needs a recent password proof).
+    pub async fn set_proconnect(
+        &self,
+        org: &OrgId,
+        policy: &pli_api::messages::ProConnectPolicy,
+    ) -> Result<(), ClientError> {
+        self.client
+            .submit(&ep::SetProConnect { org: *org }, policy)
+            .await
+    }
+
     /// Sets whether an organisation's members must use two-factor authentication (relaxing
     /// it needs a recent password proof).
     pub async fn set_second_factor(

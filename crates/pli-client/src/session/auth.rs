@@ -500,9 +500,10 @@ impl Session {
         Ok(setup.secret)
     }
 
-    /// Logs out.
-    pub async fn logout(&self) -> Result<(), ClientError> {
-        self.client.act(&ep::Logout {}).await
+    /// Logs out; if the session began with ProConnect, the URL a browser goes to next to
+    /// end the ProConnect session too.
+    pub async fn logout(&self) -> Result<Option<String>, ClientError> {
+        Ok(self.client.fetch(&ep::Logout {}).await?.proconnect_logout)
     }
 
     /// My open sessions, most recently used first (this one marked `current`).
@@ -527,7 +528,7 @@ async fn refused_relay(client: &Client, error: ClientError) -> ClientError {
         error.code(),
         E::RootChanged | E::LogInconsistent | E::LogPolicyRefused | E::LogPolicyInvalid
     ) {
-        let _ = client.act(&ep::Logout {}).await;
+        let _ = client.fetch(&ep::Logout {}).await;
     }
     error
 }

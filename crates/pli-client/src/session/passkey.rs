@@ -127,7 +127,7 @@ impl Session {
             Ok(unlock) => unlock,
             Err(e) => {
                 // The session the relay opened unlocks nothing here: end it at once.
-                let _ = client.act(&ep::Logout {}).await;
+                let _ = client.fetch(&ep::Logout {}).await;
                 return Err(e.into());
             }
         };

@@ -178,14 +178,19 @@ fn token(headers: &HeaderMap) -> Option<(String, bool)> {
     {
         return Some((bearer.trim().to_owned(), false));
     }
+    cookie(headers, COOKIE).map(|value| (value, true))
+}
+
+/// The value of the cookie `name` the request carries, if any.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| (value.to_owned(), true))
+        .find(|(found, _)| *found == name)
+        .map(|(_, value)| value.to_owned())
 }
 
 /// Finds the session and account behind a request. If `activity`, the request counts as

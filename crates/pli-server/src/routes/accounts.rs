@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use pli_api::ErrorCode;
 use pli_api::messages::{
-    LoginRequest, LoginResponse, Me, PasswordChange, PreloginRequest, PreloginResponse,
+    LoggedOut, LoginRequest, LoginResponse, Me, PasswordChange, PreloginRequest, PreloginResponse,
     ReauthRequest, TotpCode, TotpSetupResponse,
 };
 use pli_crypto::password::KdfParams;
@@ -273,8 +273,29 @@ pub(super) async fn login(
     } else {
         "{}".to_owned()
     };
+    let proconnect = super::proconnect::admit(&state, &headers, &user).await?;
+    let detail = if proconnect.is_some() {
+        super::common::detail(&[("proconnect", "true".to_owned())])
+    } else {
+        detail
+    };
     audit_login(&state, &user, detail).await?;
-    start_session(&state, &user, request.bearer, &headers).await
+    let (body, cookie) = open_session(
+        &state,
+        &user,
+        request.bearer,
+        &headers,
+        proconnect.as_deref().map(String::as_str),
+    )
+    .await?;
+    let mut response = Json(body).into_response();
+    response.headers_mut().insert(header::SET_COOKIE, cookie);
+    if proconnect.is_some() {
+        response
+            .headers_mut()
+            .append(header::SET_COOKIE, super::proconnect::clear_ticket());
+    }
+    Ok(response)
 }
 
 /// Records a successful login in the account's organisation chain (before the session
@@ -306,19 +327,21 @@ pub(super) async fn start_session(
     bearer: bool,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (body, cookie) = open_session(state, user, bearer, headers).await?;
+    let (body, cookie) = open_session(state, user, bearer, headers, None).await?;
     let mut response = Json(body).into_response();
     response.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(response)
 }
 
 /// What [`start_session`] answers, for a caller that wraps it: the login's body and the
-/// session cookie.
+/// session cookie. A session that began with ProConnect keeps its identity token
+/// (`proconnect`), sealed, for its logout.
 pub(super) async fn open_session(
     state: &AppState,
     user: &User,
     bearer: bool,
     headers: &HeaderMap,
+    proconnect: Option<&str>,
 ) -> Result<(LoginResponse, HeaderValue), ApiError> {
     let (token, token_hash) = secrets::new_token()?;
     let now = now_ms();
@@ -327,6 +350,10 @@ pub(super) async fn open_session(
     let mut tx = state.store.begin().await?;
     tx.insert_session(&token_hash, &user.id, now, now + absolute, &device)
         .await?;
+    if let Some(id_token) = proconnect {
+        let sealed = super::proconnect::seal_for_session(state, &token_hash, id_token)?;
+        tx.set_session_proconnect(&token_hash, &sealed).await?;
+    }
     tx.commit().await?;
     let me = common::me(state, user).await?;
     let body = LoginResponse {
@@ -342,10 +369,11 @@ pub(super) async fn logout(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
 ) -> Result<Response, ApiError> {
+    let proconnect_logout = super::proconnect::logout_url(&state, &auth.session.token_hash).await?;
     let mut tx = state.store.begin().await?;
     tx.delete_session(&auth.session.token_hash).await?;
     tx.commit().await?;
-    let mut response = axum::http::StatusCode::NO_CONTENT.into_response();
+    let mut response = Json(LoggedOut { proconnect_logout }).into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
         HeaderValue::from_str(&auth::clear_cookie()).map_err(ApiError::internal)?,

@@ -103,6 +103,7 @@ pub(super) async fn members(
         generations,
         retention_days: org.retention_days,
         second_factor: org.second_factor,
+        proconnect: state.store.org_proconnect(&org.id).await?,
     }))
 }
 

@@ -28,6 +28,7 @@ mod members;
 mod ops;
 mod orgs;
 pub(crate) mod passkeys;
+mod proconnect;
 pub(crate) mod sessions;
 mod upgrade;
 mod web;
@@ -111,6 +112,9 @@ routes! {
     Prelogin, Public, accounts::prelogin;
     Login, Public, accounts::login;
     Logout, Session, accounts::logout;
+    ProConnectInfo, Public, proconnect::info;
+    ProConnectStart, Public, proconnect::start;
+    ProConnectCallback, Public, proconnect::callback;
     Reauth, Session, accounts::reauth;
     GetMe, Session, accounts::me;
     PutSeenCheckpoint, Session, log::put_seen;
@@ -142,6 +146,7 @@ routes! {
     RemoveMember, AnyAdmin, members::remove;
     SetRetention, OrgAdmin, orgs::retention;
     SetSecondFactor, OrgAdmin, orgs::second_factor;
+    SetProConnect, OrgAdmin, orgs::proconnect;
     PublishKey, OrgAdmin, directory::publish_key;
     SuspendKey, AnyAdmin, directory::suspend_key;
     OrgKeys, Session, directory::org_keys;

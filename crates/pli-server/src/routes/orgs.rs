@@ -5,7 +5,7 @@ use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use pli_api::endpoints as ep;
-use pli_api::messages::{CreateOrg, OrgSummary, Retention, SecondFactorPolicy};
+use pli_api::messages::{CreateOrg, OrgSummary, ProConnectPolicy, Retention, SecondFactorPolicy};
 use pli_api::{ErrorCode, OrgId, SecondFactor, UserId};
 use pli_crypto::cert::{OrgCertificate, OrgKind};
 
@@ -169,6 +169,61 @@ pub(super) async fn retention(
         action: Action::OrgRetention,
         object_id: org.id.to_string(),
         detail: detail(&[("days", request.retention_days.to_string())]),
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The organisation's SIRET numbers (whose agents ProConnect may vouch for) and whether
+/// its people must sign in with ProConnect. Widening who may sign in (a SIRET added) or
+/// relaxing the rule needs a recent password proof, as relaxing the second factor does;
+/// requiring ProConnect needs a SIRET, and ProConnect configured on the relay.
+pub(super) async fn proconnect(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Found(ep::SetProConnect { org }): Found<ep::SetProConnect>,
+    Json(mut request): Json<ProConnectPolicy>,
+) -> Result<StatusCode, ApiError> {
+    let org = administered(&state, &auth, org).await?;
+    request.sirets.sort();
+    request.sirets.dedup();
+    if request.sirets.len() > 100 {
+        return Err(ApiError::bad_request(
+            ErrorCode::BadRequest,
+            "at most 100 SIRET numbers",
+        ));
+    }
+    if request.required && request.sirets.is_empty() {
+        return Err(ApiError::bad_request(
+            ErrorCode::BadRequest,
+            "requiring ProConnect needs at least one SIRET",
+        ));
+    }
+    if request.required && state.config.oidc.is_none() {
+        return Err(ApiError::conflict(
+            ErrorCode::WrongState,
+            "this relay has no ProConnect client (PLI_OIDC_ISSUER)",
+        ));
+    }
+    let current = state.store.org_proconnect(&org.id).await?;
+    let widened = request.sirets.iter().any(|s| !current.sirets.contains(s));
+    if widened || (current.required && !request.required) {
+        auth.require_recent_reauth(state.config.limits.reauth_minutes)?;
+    }
+    let sirets: Vec<&str> = request.sirets.iter().map(|s| s.as_str()).collect();
+    let mut tx = state.store.begin().await?;
+    tx.set_org_proconnect(&org.id, &request).await?;
+    tx.audit(AuditEvent {
+        chain: Chain::Org(org.id),
+        at: now_ms(),
+        actor: Some(auth.user_id()),
+        action: Action::OrgProConnect,
+        object_id: org.id.to_string(),
+        detail: detail(&[
+            ("sirets", sirets.join(" ")),
+            ("required", request.required.to_string()),
+        ]),
     })
     .await?;
     tx.commit().await?;

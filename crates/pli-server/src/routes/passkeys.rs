@@ -319,10 +319,11 @@ fn allowed(id: webauthn_rs::prelude::CredentialID) -> webauthn_rs_proto::AllowCr
 
 /// Bounds what anonymous callers can leave in the database: [`BEGINS_PER_ADDRESS`] per
 /// address and window, [`LIVE_CEREMONIES`] in all.
-async fn admit_begin(
+pub(super) async fn admit_begin(
     state: &AppState,
     headers: &HeaderMap,
     peer: Option<std::net::SocketAddr>,
+    what: &str,
 ) -> Result<(), ApiError> {
     let ip = auth::client_ip(state, headers, peer)
         .map_or_else(|| "unknown".to_owned(), auth::address::throttled_prefix);
@@ -331,7 +332,7 @@ async fn admit_begin(
     let (begun, since) = state
         .store
         .reserve_login_attempt(
-            &format!("passkey-begin|ip:{ip}"),
+            &format!("{what}-begin|ip:{ip}"),
             now,
             now.saturating_sub(window),
         )
@@ -353,7 +354,7 @@ pub(super) async fn login_begin(
     Json(request): Json<PasskeyLoginBegin>,
 ) -> Result<Json<PasskeyCeremony>, ApiError> {
     let webauthn = relying(&state)?;
-    admit_begin(&state, &headers, peer).await?;
+    admit_begin(&state, &headers, peer, "passkey").await?;
     let email = request.email.trim().to_lowercase();
     let user = state
         .store
@@ -427,13 +428,20 @@ pub(super) async fn login(
     };
     release_attempt(&state, &keys, &windows).await?;
     state.store.clear_login_failures(&keys.0).await?;
-    audit_login(
+    let proconnect = super::proconnect::admit(&state, &headers, &user).await?;
+    let detail = match proconnect {
+        Some(_) => serde_json::json!({ "passkey": passkey.id, "proconnect": "true" }),
+        None => serde_json::json!({ "passkey": passkey.id }),
+    };
+    audit_login(&state, &user, detail.to_string()).await?;
+    let (login, cookie) = open_session(
         &state,
         &user,
-        serde_json::json!({ "passkey": passkey.id }).to_string(),
+        request.bearer,
+        &headers,
+        proconnect.as_deref().map(String::as_str),
     )
     .await?;
-    let (login, cookie) = open_session(&state, &user, request.bearer, &headers).await?;
     let body = PasskeyLoginResponse {
         login,
         credential_id: passkey.credential_id,
@@ -441,6 +449,11 @@ pub(super) async fn login(
     };
     let mut response = Json(body).into_response();
     response.headers_mut().insert(header::SET_COOKIE, cookie);
+    if proconnect.is_some() {
+        response
+            .headers_mut()
+            .append(header::SET_COOKIE, super::proconnect::clear_ticket());
+    }
     Ok(response)
 }
 

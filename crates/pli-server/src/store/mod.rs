@@ -21,6 +21,7 @@ pub mod exchanges;
 pub mod invitations;
 pub mod log;
 pub mod passkeys;
+pub mod proconnect;
 pub mod sessions;
 pub mod users;
 

@@ -56,11 +56,10 @@ pub struct Ceremony {
 impl Store {
     /// How many ceremonies are under way at `now`.
     pub async fn live_ceremonies(&self, now: u64) -> StoreResult<u64> {
-        let row =
-            sqlx::query("SELECT COUNT(*) AS live FROM webauthn_ceremonies WHERE expires_at > $1")
-                .bind(big(now)?)
-                .fetch_one(self.pool())
-                .await?;
+        let row = sqlx::query("SELECT COUNT(*) AS live FROM ceremonies WHERE expires_at > $1")
+            .bind(big(now)?)
+            .fetch_one(self.pool())
+            .await?;
         get_u64(&row, "live")
     }
 
@@ -97,7 +96,7 @@ impl Tx {
         expires_at: u64,
     ) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO webauthn_ceremonies (id_hash, user_id, kind, state, expires_at) \
+            "INSERT INTO ceremonies (id_hash, user_id, kind, state, expires_at) \
              VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(id_hash)
@@ -117,7 +116,7 @@ impl Tx {
         now: u64,
     ) -> StoreResult<Option<Ceremony>> {
         let row = sqlx::query(
-            "DELETE FROM webauthn_ceremonies WHERE id_hash = $1 \
+            "DELETE FROM ceremonies WHERE id_hash = $1 \
              RETURNING user_id, kind, state, expires_at",
         )
         .bind(id_hash)
@@ -138,7 +137,7 @@ impl Tx {
 
     /// Forgets ceremonies that ended unfinished before `now`.
     pub async fn delete_stale_ceremonies(&mut self, now: u64) -> StoreResult<u64> {
-        let done = sqlx::query("DELETE FROM webauthn_ceremonies WHERE expires_at <= $1")
+        let done = sqlx::query("DELETE FROM ceremonies WHERE expires_at <= $1")
             .bind(big(now)?)
             .execute(&mut *self.tx)
             .await?;

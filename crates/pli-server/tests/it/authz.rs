@@ -96,6 +96,19 @@ const CASES: &[Case] = &[
         Body::Json(|_| json!({})),
         false,
     ),
+    case("GET /api/proconnect", Policy::Public, Body::None, false),
+    case(
+        "GET /api/proconnect/start",
+        Policy::Public,
+        Body::None,
+        false,
+    ),
+    case(
+        "GET /api/proconnect/callback",
+        Policy::Public,
+        Body::None,
+        false,
+    ),
     case(
         "POST /api/auth/reauth",
         Policy::Session,
@@ -241,6 +254,12 @@ const CASES: &[Case] = &[
         "PUT /api/orgs/{org}/second-factor",
         Policy::OrgAdmin,
         Body::Json(|_| json!({ "second_factor": "required" })),
+        true,
+    ),
+    case(
+        "PUT /api/orgs/{org}/proconnect",
+        Policy::OrgAdmin,
+        Body::Json(|_| json!({ "sirets": [], "required": false })),
         true,
     ),
     case(

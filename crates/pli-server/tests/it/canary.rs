@@ -63,7 +63,7 @@ async fn dump(database_url: &str) -> Vec<u8> {
         "events",
         "login_throttle",
         "passkeys",
-        "webauthn_ceremonies",
+        "ceremonies",
         "key_upgrades",
     ] {
         // Every column as text (bytes as hex on PostgreSQL, as text on SQLite): enough to

@@ -24,6 +24,7 @@ mod login_answers;
 mod lying;
 mod passkeys;
 mod precompress;
+mod proconnect;
 mod replicas;
 mod resume;
 mod security;

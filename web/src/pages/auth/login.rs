@@ -6,6 +6,7 @@
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use pli_api::ErrorCode;
+use pli_api::messages::{ProConnectFailure, ProConnectInfo};
 
 use super::super::dialog::Dialog;
 use super::{ErrorBox, Messages, Submit, after_login, last_error};
@@ -144,10 +145,75 @@ pub(super) fn totp_field(
     }
 }
 
+/// Why the last ProConnect sign-in did not go through, from the page's address
+/// (`#/login?proconnect=<word>`, where the relay sends the browser back).
+fn proconnect_failure() -> Option<ProConnectFailure> {
+    let hash = web_sys::window()?.location().hash().ok()?;
+    let (_, word) = hash.split_once("proconnect=")?;
+    word.split('&').next()?.parse().ok()
+}
+
+/// ProConnect on the login page: why the last sign-in failed, if it did; the button, if
+/// the relay offers it and this browser has not signed in yet; or, once it has, who
+/// ProConnect vouched for (the address to unlock is theirs, not typed).
+fn proconnect_panel(info: ReadSignal<Option<ProConnectInfo>>) -> impl IntoView {
+    use pli_api::endpoints::Endpoint as _;
+    let failure = proconnect_failure();
+    // A top-level navigation (the relay sends the browser on to ProConnect).
+    let start = pli_api::endpoints::ProConnectStart {}.path();
+    view! {
+        {failure.map(|failure| view! {
+            <div class="alert error" role="alert" data-testid="proconnect-failure"
+                data-failure=failure.as_str()>
+                <p><strong>{move || t!("proconnect.failure.title")}</strong></p>
+                <p>{move || crate::i18n::t(crate::i18n::proconnect_failure(failure))}</p>
+            </div>
+        })}
+        {move || info.get().and_then(|info| match info.identity {
+            Some(who) => Some(view! {
+                <div class="proconnect-who" data-testid="proconnect-identity">
+                    <h2>{move || t!("proconnect.signed_in.title")}</h2>
+                    <p class="who"><strong>{format!("{} {}", who.given_name, who.usual_name)}</strong>
+                        " — " {who.email.clone()}</p>
+                    <p class="hint">{move || t!("proconnect.siret")} " " {who.siret.to_string()}</p>
+                    <p>{move || t!("proconnect.signed_in.help")}</p>
+                </div>
+            }.into_any()),
+            None if info.available => Some(view! {
+                <div class="proconnect">
+                    <a class="proconnect-button" href=start.clone() data-testid="proconnect-start">
+                        {move || t!("proconnect.button")}
+                    </a>
+                    <p class="hint">
+                        <a href="https://www.proconnect.gouv.fr/" target="_blank" rel="noopener noreferrer">
+                            {move || t!("proconnect.what")}
+                        </a>
+                        " " {move || t!("proconnect.help")}
+                    </p>
+                    <p class="hint">{move || t!("login.or")}</p>
+                </div>
+            }.into_any()),
+            None => None,
+        })}
+    }
+}
+
 #[component]
 pub fn Login() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let email = RwSignal::new(String::new());
+    // Whether the relay offers ProConnect, and whether this browser just signed in with
+    // it: then the address is ProConnect's account's, and the form only unlocks.
+    let (proconnect, set_proconnect) = signal(None::<ProConnectInfo>);
+    leptos::task::spawn_local(async move {
+        if let Ok(info) = crate::bridge::call(protocol::ProConnectStatus).await {
+            if let Some(who) = &info.identity {
+                email.set(who.email.clone());
+            }
+            set_proconnect.set(Some(info));
+        }
+    });
+    let vouched = move || proconnect.with(|i| i.as_ref().is_some_and(|i| i.identity.is_some()));
     let password = RwSignal::new(String::new());
     let totp = RwSignal::new(String::new());
     let account_key = RwSignal::new(String::new());
@@ -187,10 +253,12 @@ pub fn Login() -> impl IntoView {
         <section class="card narrow">
             <h1>{move || t!("login.title")}</h1>
             <p class="lead">{move || t!("app.tagline")}</p>
+            {proconnect_panel(proconnect)}
             <form on:submit=submit>
                 <div class="field">
                     <label for="login-email">{move || t!("login.email")}</label>
                     <input id="login-email" type="email" autocomplete="username" required
+                        prop:readonly=vouched
                         prop:value=email on:input=move |ev| email.set(event_target_value(&ev)) />
                 </div>
                 <div class="field">
@@ -244,7 +312,9 @@ pub fn Unlock(me: pli_api::messages::Me) -> impl IntoView {
     };
     let other = move |_| {
         leptos::task::spawn_local(async move {
-            let _ = crate::bridge::call(protocol::Logout).await;
+            if super::log_out().await {
+                return;
+            }
             ctx.auth.set(Auth::Anonymous);
         });
     };
@@ -337,7 +407,9 @@ pub fn SessionEnded() -> impl IntoView {
     };
     let other = move |_| {
         leptos::task::spawn_local(async move {
-            let _ = crate::bridge::call(protocol::Logout).await;
+            if super::log_out().await {
+                return;
+            }
             open.set(false);
             ctx.auth.set(Auth::Anonymous);
             navigate(&Route::Login);

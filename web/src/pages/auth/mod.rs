@@ -24,6 +24,20 @@ use crate::i18n::{key, t};
 use crate::protocol::{SignedIn, WorkerError};
 use crate::strength::{self, Unavailable};
 
+/// Logs out. A session that began with ProConnect goes on to end the ProConnect session
+/// too (its end-session page, which comes back to Pli's front page): true when the page
+/// is leaving for it, and the caller has nothing more to do.
+pub async fn log_out() -> bool {
+    let next = crate::bridge::call(crate::protocol::Logout)
+        .await
+        .ok()
+        .flatten();
+    match (next, web_sys::window()) {
+        (Some(url), Some(window)) => window.location().assign(&url).is_ok(),
+        _ => false,
+    }
+}
+
 /// A form's submission.
 pub(crate) type Submit<I> = Action<I, Result<(), WorkerError>>;
 

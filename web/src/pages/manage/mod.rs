@@ -17,6 +17,7 @@ pub mod keys;
 pub mod link;
 pub mod members;
 pub mod post_quantum;
+pub mod proconnect;
 
 pub use audit::{AuditLog, AuditSource};
 pub use invite::InviteForm;
@@ -24,6 +25,7 @@ pub use keys::KeysPanel;
 pub use link::LinkBox;
 pub use members::{MembersList, MembersPanel, members_of};
 pub use post_quantum::PostQuantumPanel;
+pub use proconnect::ProConnectForm;
 
 fn key32(bytes: &Base64) -> Option<[u8; 32]> {
     bytes.0.as_slice().try_into().ok()

@@ -1,0 +1,388 @@
+//! ProConnect sign-in, as the browser goes through it:
+//!
+//! 1. `GET /api/proconnect/start` records the sign-in (its state's hash, and sealed with
+//!    the server key: the nonce, the PKCE verifier and the hash of a cookie this browser
+//!    gets), and sends the browser to ProConnect;
+//! 2. `GET /api/proconnect/callback` takes that record (once), checks the return comes
+//!    back to the same browser, has ProConnect's identity verified (`crate::proconnect`),
+//!    finds the Pli account (by its tied ProConnect identity, or at the first sign-in by
+//!    its address, which ties it), checks the establishment is one of its organisation's,
+//!    and leaves this browser a one-use **ticket** (a cookie; the relay keeps its hash)
+//!    before sending it to the login page — every failure goes to the login page too,
+//!    with a word it says in French;
+//! 3. the login page (`GET /api/proconnect` names who signed in) asks for what unlocks the
+//!    keys — password and account key, or a passkey — and the login that follows takes
+//!    the ticket ([`admit`]): the session keeps ProConnect's identity token, sealed, to
+//!    end the ProConnect session at logout.
+//!
+//! ProConnect never sees a key, and the relay never lets a ProConnect identity alone open
+//! a session: a compromised identity provider reads nothing.
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use pli_api::ErrorCode;
+use pli_api::messages::{ProConnectFailure, ProConnectIdentity, ProConnectInfo, ProConnectReturn};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use super::{ClientAddr, Json};
+use crate::app::AppState;
+use crate::audit::{Action, AuditEvent, Chain};
+use crate::auth::{self, secrets};
+use crate::error::ApiError;
+use crate::now_ms;
+use crate::proconnect::Identity;
+use crate::store::passkeys::Ceremony;
+use crate::store::proconnect::Taken;
+use crate::store::users::{AccountStatus, User};
+
+/// The ceremonies' kind of a sign-in under way.
+const FLOW: &str = "proconnect";
+/// The ceremonies' kind of a ticket.
+const TICKET: &str = "proconnect_ticket";
+/// Ties a sign-in's return to the browser that began it (sent on ProConnect's redirect
+/// back, a cross-site top-level navigation: `SameSite=Lax`).
+const FLOW_COOKIE: &str = "__Host-pli_proconnect_flow";
+/// The ticket.
+const TICKET_COOKIE: &str = "__Host-pli_proconnect";
+
+/// What a sign-in under way must find at its return (sealed in the ceremony).
+#[derive(Serialize, Deserialize)]
+struct Flow {
+    nonce: String,
+    verifier: String,
+    browser: String,
+}
+
+/// What a ticket carries (sealed in the ceremony).
+#[derive(Serialize, Deserialize)]
+struct Ticket {
+    id_token: String,
+    email: String,
+    given_name: String,
+    usual_name: String,
+    siret: pli_api::messages::Siret,
+}
+
+fn cookie(name: &str, value: &str, max_age_seconds: u64) -> String {
+    format!("{name}={value}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={max_age_seconds}")
+}
+
+/// A `303 See Other` to `location`, with cookies to set.
+fn see_other(location: &str, cookies: &[String]) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    let headers = response.headers_mut();
+    for (name, value) in std::iter::once((header::LOCATION, location))
+        .chain(cookies.iter().map(|c| (header::SET_COOKIE, c.as_str())))
+    {
+        match HeaderValue::from_str(value) {
+            Ok(value) => {
+                headers.append(name, value);
+            }
+            Err(_) => return ApiError::internal("unprintable header").into_response(),
+        }
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Back to the login page, saying why the sign-in did not go through.
+fn refused(failure: ProConnectFailure) -> Response {
+    tracing::info!(failure = failure.as_str(), "ProConnect sign-in refused");
+    see_other(
+        &format!("/#/login?proconnect={}", failure.as_str()),
+        &[cookie(FLOW_COOKIE, "", 0)],
+    )
+}
+
+fn seal<T: Serialize>(
+    state: &AppState,
+    kind: &str,
+    id_hash: &str,
+    value: &T,
+) -> Result<String, ApiError> {
+    let json = Zeroizing::new(serde_json::to_vec(value).map_err(ApiError::internal)?);
+    let context = format!("{kind}|{id_hash}");
+    Ok(STANDARD.encode(state.server_key.seal(context.as_bytes(), &json)?))
+}
+
+fn open<T: for<'de> Deserialize<'de>>(
+    state: &AppState,
+    kind: &str,
+    id_hash: &str,
+    sealed: &str,
+) -> Result<T, ApiError> {
+    let sealed = STANDARD.decode(sealed).map_err(ApiError::internal)?;
+    let context = format!("{kind}|{id_hash}");
+    let json = state.server_key.open(context.as_bytes(), &sealed)?;
+    serde_json::from_slice(&json).map_err(ApiError::internal)
+}
+
+pub(super) async fn info(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<ProConnectInfo>, ApiError> {
+    let mut identity = None;
+    if let Some(token) = auth::cookie(&headers, TICKET_COOKIE) {
+        let id_hash = secrets::token_hash(&token);
+        if let Some(ceremony) = state
+            .store
+            .peek_ceremony(TICKET, &id_hash, now_ms())
+            .await?
+        {
+            let ticket: Ticket = open(&state, TICKET, &id_hash, &ceremony.state)?;
+            identity = Some(ProConnectIdentity {
+                email: ticket.email,
+                given_name: ticket.given_name,
+                usual_name: ticket.usual_name,
+                siret: ticket.siret,
+            });
+        }
+    }
+    Ok(Json(ProConnectInfo {
+        available: state.proconnect.is_some(),
+        identity,
+    }))
+}
+
+pub(super) async fn start(
+    State(state): State<AppState>,
+    ClientAddr(peer): ClientAddr,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let Some(relying) = &state.proconnect else {
+        return Ok(refused(ProConnectFailure::Unavailable));
+    };
+    super::passkeys::admit_begin(&state, &headers, peer, "proconnect").await?;
+    let begun = match relying.begin().await {
+        Ok(begun) => begun,
+        Err(failure) => return Ok(refused(failure)),
+    };
+    let (browser, browser_hash) = secrets::new_token()?;
+    let id_hash = secrets::token_hash(&begun.state);
+    let flow = Flow {
+        nonce: begun.nonce,
+        verifier: begun.verifier,
+        browser: browser_hash,
+    };
+    let lifetime = state.config.limits.proconnect_flow_seconds;
+    let ceremony = Ceremony {
+        user_id: None,
+        kind: FLOW.to_owned(),
+        state: seal(&state, FLOW, &id_hash, &flow)?,
+    };
+    let mut tx = state.store.begin().await?;
+    tx.insert_ceremony(&id_hash, &ceremony, now_ms() + lifetime * 1000)
+        .await?;
+    tx.commit().await?;
+    Ok(see_other(
+        &begun.url,
+        &[cookie(FLOW_COOKIE, &browser, lifetime)],
+    ))
+}
+
+pub(super) async fn callback(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(back): Query<ProConnectReturn>,
+) -> Result<Response, ApiError> {
+    let (user, identity) = match returned(&state, &headers, back).await? {
+        Ok(found) => found,
+        Err(failure) => return Ok(refused(failure)),
+    };
+    let (token, id_hash) = secrets::new_token()?;
+    let ticket = Ticket {
+        id_token: identity.id_token,
+        email: user.email.clone(),
+        given_name: identity.given_name,
+        usual_name: identity.usual_name,
+        siret: identity.siret,
+    };
+    let lifetime = state.config.limits.proconnect_ticket_seconds;
+    let ceremony = Ceremony {
+        user_id: Some(user.id),
+        kind: TICKET.to_owned(),
+        state: seal(&state, TICKET, &id_hash, &ticket)?,
+    };
+    let mut tx = state.store.begin().await?;
+    tx.insert_ceremony(&id_hash, &ceremony, now_ms() + lifetime * 1000)
+        .await?;
+    tx.commit().await?;
+    Ok(see_other(
+        "/#/login",
+        &[
+            cookie(FLOW_COOKIE, "", 0),
+            cookie(TICKET_COOKIE, &token, lifetime),
+        ],
+    ))
+}
+
+/// Checks a return from ProConnect down to the Pli account it names.
+async fn returned(
+    state: &AppState,
+    headers: &HeaderMap,
+    back: ProConnectReturn,
+) -> Result<Result<(User, Identity), ProConnectFailure>, ApiError> {
+    let Some(relying) = &state.proconnect else {
+        return Ok(Err(ProConnectFailure::Unavailable));
+    };
+    let Some(sent_state) = back.state else {
+        return Ok(Err(ProConnectFailure::StateUnknown));
+    };
+    let id_hash = secrets::token_hash(&sent_state);
+    let mut tx = state.store.begin().await?;
+    let taken = tx.take_ceremony_of(FLOW, &id_hash, now_ms()).await?;
+    tx.commit().await?;
+    let ceremony = match taken {
+        Taken::Fresh(ceremony) => ceremony,
+        Taken::Expired => return Ok(Err(ProConnectFailure::StateExpired)),
+        Taken::Unknown => return Ok(Err(ProConnectFailure::StateUnknown)),
+    };
+    let flow: Flow = open(state, FLOW, &id_hash, &ceremony.state)?;
+    let browser = auth::cookie(headers, FLOW_COOKIE).map(|c| secrets::token_hash(&c));
+    if !browser.is_some_and(|b| secrets::same_token(&b, &flow.browser)) {
+        return Ok(Err(ProConnectFailure::BrowserMismatch));
+    }
+    if back.error.is_some() {
+        return Ok(Err(ProConnectFailure::ProviderRefused));
+    }
+    let Some(code) = back.code else {
+        return Ok(Err(ProConnectFailure::ProviderRefused));
+    };
+    let identity = match relying.finish(code, &flow.nonce, flow.verifier).await {
+        Ok(identity) => identity,
+        Err(failure) => return Ok(Err(failure)),
+    };
+    account(state, identity).await
+}
+
+/// The Pli account ProConnect's identity is: the one tied to it, or (the first time) the
+/// person's account at that address, which this ties to it. Either way its organisation
+/// must list the establishment ProConnect named.
+async fn account(
+    state: &AppState,
+    identity: Identity,
+) -> Result<Result<(User, Identity), ProConnectFailure>, ApiError> {
+    let tied = state.store.user_by_proconnect_sub(&identity.sub).await?;
+    let (user, first) = match tied {
+        Some(user) => (user, false),
+        None => match state.store.user_by_email(&identity.email).await? {
+            Some(user) => {
+                if state.store.proconnect_sub(&user.id).await?.is_some() {
+                    return Ok(Err(ProConnectFailure::LinkedElsewhere));
+                }
+                (user, true)
+            }
+            None => return Ok(Err(ProConnectFailure::UnknownAccount)),
+        },
+    };
+    // A program has no ProConnect identity; a removed account signs in nowhere.
+    if user.service || user.status == AccountStatus::Removed {
+        return Ok(Err(ProConnectFailure::UnknownAccount));
+    }
+    let policy = state.store.org_proconnect(&user.org_id).await?;
+    if !policy.sirets.contains(&identity.siret) {
+        return Ok(Err(ProConnectFailure::SiretRefused));
+    }
+    if first {
+        let mut tx = state.store.begin().await?;
+        if !tx.link_proconnect(&user.id, &identity.sub).await? {
+            return Ok(Err(ProConnectFailure::LinkedElsewhere));
+        }
+        tx.audit(AuditEvent {
+            chain: Chain::Org(user.org_id),
+            at: now_ms(),
+            actor: Some(user.id),
+            action: Action::ProConnectLinked,
+            object_id: user.id.to_string(),
+            detail: super::common::detail(&[
+                ("siret", identity.siret.to_string()),
+                ("idp_id", identity.idp_id.clone()),
+                ("acr", identity.acr.clone()),
+            ]),
+        })
+        .await?;
+        tx.commit().await?;
+    }
+    Ok(Ok((user, identity)))
+}
+
+/// Whether `user` may open a session now, as far as ProConnect goes: the ticket this
+/// browser carries is taken (used once) and its identity token returned for the session
+/// to keep; without one, a person of an organisation that requires ProConnect is refused
+/// (`proconnect_required`). Called after the credentials are checked, so neither answer
+/// tells a guesser anything. Service accounts never need it.
+pub(super) async fn admit(
+    state: &AppState,
+    headers: &HeaderMap,
+    user: &User,
+) -> Result<Option<Zeroizing<String>>, ApiError> {
+    if user.service {
+        return Ok(None);
+    }
+    if let Some(token) = auth::cookie(headers, TICKET_COOKIE) {
+        let id_hash = secrets::token_hash(&token);
+        let mut tx = state.store.begin().await?;
+        let taken = tx.take_ceremony_of(TICKET, &id_hash, now_ms()).await?;
+        tx.commit().await?;
+        if let Taken::Fresh(ceremony) = taken {
+            if ceremony.user_id != Some(user.id) {
+                return Err(ApiError::conflict(
+                    ErrorCode::ProConnectMismatch,
+                    "the ProConnect sign-in of this browser was for another account",
+                ));
+            }
+            let ticket: Ticket = open(state, TICKET, &id_hash, &ceremony.state)?;
+            return Ok(Some(Zeroizing::new(ticket.id_token)));
+        }
+    }
+    if state.store.org_proconnect(&user.org_id).await?.required {
+        return Err(ApiError::conflict(
+            ErrorCode::ProConnectRequired,
+            "this organisation requires signing in with ProConnect first",
+        ));
+    }
+    Ok(None)
+}
+
+/// `Set-Cookie` that removes the ticket (after a login took it).
+pub(super) fn clear_ticket() -> HeaderValue {
+    HeaderValue::from_static(
+        "__Host-pli_proconnect=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0",
+    )
+}
+
+/// Seals a session's ProConnect identity token for the sessions table.
+pub(super) fn seal_for_session(
+    state: &AppState,
+    token_hash: &str,
+    id_token: &str,
+) -> Result<Vec<u8>, ApiError> {
+    state.server_key.seal(
+        format!("proconnect-session|{token_hash}").as_bytes(),
+        id_token.as_bytes(),
+    )
+}
+
+/// Where the browser goes after logging out of a session that began with ProConnect: its
+/// end-session URL (none if the relay cannot say it: the Pli session has ended anyway).
+pub(super) async fn logout_url(
+    state: &AppState,
+    token_hash: &str,
+) -> Result<Option<String>, ApiError> {
+    let (Some(relying), Some(sealed)) = (
+        &state.proconnect,
+        state.store.session_proconnect(token_hash).await?,
+    ) else {
+        return Ok(None);
+    };
+    let id_token = state.server_key.open(
+        format!("proconnect-session|{token_hash}").as_bytes(),
+        &sealed,
+    )?;
+    let id_token = String::from_utf8(id_token.to_vec()).map_err(ApiError::internal)?;
+    Ok(relying.logout_url(&id_token).await)
+}
