@@ -15,3 +15,5 @@ ALTER TABLE sessions ADD COLUMN proconnect_token BYTEA;
 -- state's hash, what the return must match, sealed) and their tickets ('proconnect_ticket':
 -- a browser's sign-in waiting for its keys to be unlocked), each used once.
 ALTER TABLE webauthn_ceremonies RENAME TO ceremonies;
+-- Found by kind and age: what is still under way (the caps), what is stale (maintenance).
+CREATE INDEX ceremonies_expiry ON ceremonies (expires_at);

@@ -22,5 +22,6 @@ mod lying;
 mod lying_directory;
 mod mailbox;
 mod post_quantum;
+mod proconnect;
 mod resume_safety;
 mod smoke;

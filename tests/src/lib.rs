@@ -230,6 +230,18 @@ impl Browser {
         Ok(())
     }
 
+    /// Goes to `url`, anywhere (another site: an identity provider), as if typed in the
+    /// address bar.
+    pub async fn visit(&self, url: &str) -> anyhow::Result<()> {
+        self.client.goto(url).await?;
+        Ok(())
+    }
+
+    /// The address the browser is at.
+    pub async fn url(&self) -> anyhow::Result<String> {
+        Ok(self.client.current_url().await?.to_string())
+    }
+
     /// Waits (up to `timeout`) for an element matching `css` and returns it.
     pub async fn wait_for(&self, css: &str, timeout: Duration) -> anyhow::Result<Element> {
         let started = Instant::now();

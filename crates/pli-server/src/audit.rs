@@ -49,6 +49,9 @@ pub enum Action {
     OrgProConnect,
     /// An account was tied to a ProConnect identity at its first ProConnect sign-in.
     ProConnectLinked,
+    /// A ProConnect sign-in naming an account was refused (another establishment, another
+    /// identity tied), or a login without one where the organisation requires it.
+    ProConnectRefused,
     /// A wrong password or code for an existing account.
     LoginFailed,
     /// A login.
@@ -111,6 +114,7 @@ impl Action {
             Self::OrgSecondFactor => "org.second_factor",
             Self::OrgProConnect => "org.proconnect",
             Self::ProConnectLinked => "proconnect.linked",
+            Self::ProConnectRefused => "proconnect.refused",
             Self::LoginFailed => "login.failed",
             Self::LoginSucceeded => "login.succeeded",
             Self::PasswordChanged => "password.changed",
@@ -147,6 +151,7 @@ impl Action {
             | Self::OrgSecondFactor
             | Self::OrgProConnect => "organisation",
             Self::ProConnectLinked
+            | Self::ProConnectRefused
             | Self::LoginFailed
             | Self::LoginSucceeded
             | Self::PasswordChanged

@@ -125,6 +125,10 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<Report> {
         .store
         .delete_stale_sessions(now, idle_cutoff, throttle_cutoff)
         .await?;
+    // Passkey ceremonies and ProConnect sign-ins never finished, tickets never used.
+    let mut tx = state.store.begin().await?;
+    tx.delete_stale_ceremonies(now).await?;
+    tx.commit().await?;
     if report != Report::default() {
         tracing::info!(
             purged = report.purged,

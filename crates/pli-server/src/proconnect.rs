@@ -6,9 +6,13 @@
 //! is, and whether its organisation accepts the establishment, is `routes::proconnect`'s.
 //! Nothing here ever touches a key: a ProConnect sign-in unlocks nothing by itself.
 
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreGenderClaim};
+use openidconnect::core::{
+    CoreAuthenticationFlow, CoreClient, CoreGenderClaim, CoreIdTokenVerifier,
+    CoreJwsSigningAlgorithm,
+};
 use openidconnect::{
     AdditionalClaims, AuthType, AuthenticationContextClass, AuthorizationCode,
     ClaimsVerificationError, ClientId, ClientSecret, CsrfToken, HttpRequest, HttpResponse,
@@ -18,7 +22,6 @@ use openidconnect::{
 };
 use pli_api::messages::{ProConnectFailure, Siret};
 use serde::{Deserialize, Serialize};
-use tokio::sync::Mutex;
 
 use crate::config::OidcConfig;
 
@@ -29,6 +32,21 @@ const METADATA_FOR: Duration = Duration::from_secs(3600);
 const MAX_ANSWER: usize = 1 << 20;
 /// How long a request to the provider may take.
 const TIMEOUT: Duration = Duration::from_secs(10);
+/// A token signed with an unknown key has the keys read again, if they are older than this.
+const REDISCOVER_AFTER: Duration = Duration::from_secs(60);
+/// How long a failed discovery is believed before ProConnect is asked again.
+const RETRY_AFTER: Duration = Duration::from_secs(30);
+
+/// What the last discovery gave.
+#[derive(Debug)]
+enum Discovered {
+    /// Nothing asked yet.
+    Nothing,
+    /// The metadata, and when it was read.
+    Found(Instant, Box<ProviderMetadataWithLogout>),
+    /// When it last failed.
+    Failed(Instant),
+}
 
 /// ProConnect's claims beyond the standard ones (its userinfo carries them).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -49,8 +67,9 @@ pub struct ProConnectClaims {
 
 impl AdditionalClaims for ProConnectClaims {}
 
-/// A sign-in begun: where to send the browser, and what its return must match.
-#[derive(Debug)]
+/// A sign-in begun: where to send the browser, and what its return must match (no
+/// `Debug`: it holds the nonce and the PKCE verifier).
+#[allow(missing_debug_implementations, reason = "holds secrets")]
 pub struct Begun {
     /// The provider's authorization URL with every parameter.
     pub url: String,
@@ -62,8 +81,10 @@ pub struct Begun {
     pub verifier: String,
 }
 
-/// Who ProConnect vouched for, every signature checked.
-#[derive(Debug, Clone)]
+/// Who ProConnect vouched for, every signature checked (no `Debug`: it holds the
+/// identity token).
+#[allow(missing_debug_implementations, reason = "holds the identity token")]
+#[derive(Clone)]
 pub struct Identity {
     /// The stable subject identifier.
     pub sub: String,
@@ -90,7 +111,7 @@ pub struct ProConnect {
     redirect: RedirectUrl,
     post_logout: String,
     http: reqwest::Client,
-    metadata: Mutex<Option<(Instant, ProviderMetadataWithLogout)>>,
+    metadata: Mutex<Discovered>,
 }
 
 /// An HTTP failure talking to the provider.
@@ -126,6 +147,13 @@ async fn call(http: reqwest::Client, request: HttpRequest) -> Result<HttpRespons
     Ok(answer)
 }
 
+/// `verifier`, RS256 only, as the signed userinfo's (`openidconnect`'s default there),
+/// whatever else the provider's discovery lists: an HMAC algorithm would make the client
+/// secret a signing key. Pli's client at ProConnect is registered with RS256.
+fn rs256(verifier: CoreIdTokenVerifier<'_>) -> CoreIdTokenVerifier<'_> {
+    verifier.set_allowed_algs([CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256])
+}
+
 impl ProConnect {
     /// The relying party for `config`, whose redirect URIs live under `public_url`.
     pub fn new(config: &OidcConfig, public_url: &str) -> anyhow::Result<Self> {
@@ -141,33 +169,59 @@ impl ProConnect {
             redirect,
             post_logout: format!("{public_url}/"),
             http,
-            metadata: Mutex::new(None),
+            metadata: Mutex::new(Discovered::Nothing),
         })
     }
 
-    /// The provider's metadata, discovered again after [`METADATA_FOR`].
-    async fn metadata(&self) -> Result<ProviderMetadataWithLogout, ProConnectFailure> {
-        let mut cached = self.metadata.lock().await;
-        if let Some((at, metadata)) = cached.as_ref()
-            && at.elapsed() < METADATA_FOR
+    /// The provider's metadata (endpoints, keys), discovered again after
+    /// [`METADATA_FOR`], or at once if `fresh` and what is kept is older than
+    /// [`REDISCOVER_AFTER`] (a token signed with a key it does not hold: ProConnect may have
+    /// rotated its keys). A failed discovery is remembered for [`RETRY_AFTER`], so that
+    /// while ProConnect is unreachable each sign-in fails at once instead of waiting. The
+    /// lock is never held across a request to the provider.
+    async fn metadata(&self, fresh: bool) -> Result<ProviderMetadataWithLogout, ProConnectFailure> {
         {
-            return Ok(metadata.clone());
+            let cached = self
+                .metadata
+                .lock()
+                .map_err(|_| ProConnectFailure::Unavailable)?;
+            match &*cached {
+                Discovered::Found(at, metadata)
+                    if at.elapsed() < METADATA_FOR
+                        && !(fresh && at.elapsed() > REDISCOVER_AFTER) =>
+                {
+                    return Ok((**metadata).clone());
+                }
+                Discovered::Failed(at) if at.elapsed() < RETRY_AFTER => {
+                    return Err(ProConnectFailure::Unavailable);
+                }
+                _ => {}
+            }
         }
         let issuer = IssuerUrl::new(self.config.issuer.clone())
             .map_err(|_| ProConnectFailure::Unavailable)?;
         let http = |request| call(self.http.clone(), request);
-        let metadata = ProviderMetadataWithLogout::discover_async(issuer, &http)
-            .await
-            .map_err(|e| {
-                tracing::warn!(error = %e, "ProConnect discovery failed");
-                ProConnectFailure::Unavailable
-            })?;
-        *cached = Some((Instant::now(), metadata.clone()));
-        Ok(metadata)
+        let found = ProviderMetadataWithLogout::discover_async(issuer, &http).await;
+        let mut cached = self
+            .metadata
+            .lock()
+            .map_err(|_| ProConnectFailure::Unavailable)?;
+        match found {
+            Ok(metadata) => {
+                *cached = Discovered::Found(Instant::now(), Box::new(metadata.clone()));
+                Ok(metadata)
+            }
+            Err(error) => {
+                tracing::warn!(%error, "ProConnect discovery failed");
+                *cached = Discovered::Failed(Instant::now());
+                Err(ProConnectFailure::Unavailable)
+            }
+        }
     }
 
     async fn client(
         &self,
+        fresh: bool,
     ) -> Result<
         (
             openidconnect::Client<
@@ -193,7 +247,7 @@ impl ProConnect {
         ),
         ProConnectFailure,
     > {
-        let metadata = self.metadata().await?;
+        let metadata = self.metadata(fresh).await?;
         let client = CoreClient::from_provider_metadata(
             metadata.clone(),
             ClientId::new(self.config.client_id.clone()),
@@ -208,7 +262,7 @@ impl ProConnect {
     /// Begins a sign-in: a fresh state, nonce and PKCE verifier (each 32 random bytes),
     /// the scopes and the level asked for.
     pub async fn begin(&self) -> Result<Begun, ProConnectFailure> {
-        let (client, _) = self.client().await?;
+        let (client, _) = self.client(false).await?;
         let random = || {
             crate::auth::secrets::new_token()
                 .map(|(token, _)| token)
@@ -226,7 +280,9 @@ impl ProConnect {
         for scope in self.config.scopes.iter().filter(|s| *s != "openid") {
             request = request.add_scope(Scope::new(scope.clone()));
         }
-        for level in &self.config.acr_values {
+        // The level asked for is the first; the others are accepted too (a stronger one
+        // ProConnect reached anyway).
+        if let Some(level) = self.config.acr_values.first() {
             request =
                 request.add_auth_context_value(AuthenticationContextClass::new(level.clone()));
         }
@@ -248,7 +304,7 @@ impl ProConnect {
         nonce: &str,
         verifier: String,
     ) -> Result<Identity, ProConnectFailure> {
-        let (client, _) = self.client().await?;
+        let (client, _) = self.client(false).await?;
         let http = |request| call(self.http.clone(), request);
         let token = client
             .exchange_code(AuthorizationCode::new(code))
@@ -267,16 +323,26 @@ impl ProConnect {
                 }
             })?;
         let id_token = token.id_token().ok_or(ProConnectFailure::TokenInvalid)?;
-        let verifier = client.id_token_verifier();
-        let claims = id_token
-            .claims(&verifier, &Nonce::new(nonce.to_owned()))
-            .map_err(|e| match e {
-                ClaimsVerificationError::InvalidNonce(_) => ProConnectFailure::NonceMismatch,
-                other => {
-                    tracing::info!(error = %other, "ProConnect's identity token refused");
-                    ProConnectFailure::TokenInvalid
-                }
-            })?;
+        let nonce = Nonce::new(nonce.to_owned());
+        let mut checked = id_token
+            .claims(&rs256(client.id_token_verifier()), &nonce)
+            .cloned();
+        let mut client = client;
+        if let Err(ClaimsVerificationError::SignatureVerification(_)) = checked {
+            // Perhaps a key ProConnect rotated in since the keys were read: read them
+            // again (once, and not more than once a minute) and check again.
+            (client, _) = self.client(true).await?;
+            checked = id_token
+                .claims(&rs256(client.id_token_verifier()), &nonce)
+                .cloned();
+        }
+        let claims = checked.map_err(|e| match e {
+            ClaimsVerificationError::InvalidNonce(_) => ProConnectFailure::NonceMismatch,
+            other => {
+                tracing::info!(error = %other, "ProConnect's identity token refused");
+                ProConnectFailure::TokenInvalid
+            }
+        })?;
         let acr = claims
             .auth_context_ref()
             .map(|a| a.as_str().to_owned())
@@ -325,7 +391,7 @@ impl ProConnect {
     /// Where the browser goes to end its ProConnect session (RP-initiated logout), coming
     /// back to Pli's front page; none if the provider has no end-session endpoint.
     pub async fn logout_url(&self, id_token: &str) -> Option<String> {
-        let metadata = self.metadata().await.ok()?;
+        let metadata = self.metadata(false).await.ok()?;
         let endpoint = metadata
             .additional_metadata()
             .end_session_endpoint

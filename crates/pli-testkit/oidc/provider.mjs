@@ -152,9 +152,9 @@ ${error ? `<p id="error" role="alert">${escape(error)}</p>` : ''}
 </body></html>`;
 }
 
-function send(res, status, html) {
+function send(res, status, html, type = 'text/html; charset=utf-8') {
   res.writeHead(status, {
-    'content-type': 'text/html; charset=utf-8',
+    'content-type': type,
     'cache-control': 'no-store',
   });
   res.end(html);
@@ -221,8 +221,28 @@ async function interaction(req, res, uid) {
 }
 
 const callback = provider.callback();
+// What the browser tests cannot read from Chromium (redirects leave no trace in the page):
+// the last authorization request received and the last redirect back to a client, at
+// GET /test/last as JSON — so a test can replay a return, or alter a request, as an
+// attacker between the browser and the relay would.
+const last = { authorize: null, callback: null };
+const redirects = new Set(config.client.redirect_uris);
+
 const server = createServer((req, res) => {
-  const match = /^\/interaction\/([^/?]+)\/?(?:\?.*)?$/.exec(req.url ?? '');
+  const url = req.url ?? '';
+  if (url === '/test/last') {
+    send(res, 200, JSON.stringify(last), 'application/json');
+    return;
+  }
+  if (url.startsWith('/auth?')) last.authorize = `${issuer}${url}`;
+  const setHeader = res.setHeader.bind(res);
+  res.setHeader = (name, value) => {
+    if (String(name).toLowerCase() === 'location' && [...redirects].some((r) => String(value).startsWith(`${r}?`))) {
+      last.callback = String(value);
+    }
+    return setHeader(name, value);
+  };
+  const match = /^\/interaction\/([^/?]+)\/?(?:\?.*)?$/.exec(url);
   if (!match) {
     callback(req, res);
     return;

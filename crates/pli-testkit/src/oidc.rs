@@ -177,6 +177,32 @@ impl OidcProvider {
         }
     }
 
+    /// The last authorization request the provider received and the last redirect it
+    /// sent back to the client (`None` before any), which a browser test cannot read
+    /// from Chromium: to replay a return, or alter a request, as an attacker between the
+    /// browser and the relay would.
+    pub fn last(&self) -> anyhow::Result<(Option<String>, Option<String>)> {
+        let rest = self
+            .issuer
+            .strip_prefix("http://")
+            .context("the issuer is http://")?;
+        let mut stream = std::net::TcpStream::connect(rest)?;
+        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+        std::io::Write::write_all(
+            &mut stream,
+            format!("GET /test/last HTTP/1.0\r\nHost: {rest}\r\n\r\n").as_bytes(),
+        )?;
+        let mut answer = String::new();
+        std::io::Read::read_to_string(&mut stream, &mut answer)?;
+        let (_, body) = answer.split_once("\r\n\r\n").context("no body")?;
+        let member = |name: &str| -> Option<String> {
+            let (_, rest) = body.split_once(&format!("\"{name}\":\""))?;
+            // URLs carry no quote or backslash (they are percent-encoded).
+            rest.split_once('"').map(|(value, _)| value.to_owned())
+        };
+        Ok((member("authorize"), member("callback")))
+    }
+
     /// `<issuer>/.well-known/openid-configuration`.
     pub fn discovery_url(&self) -> String {
         format!("{}/.well-known/openid-configuration", self.issuer)

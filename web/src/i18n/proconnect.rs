@@ -39,6 +39,11 @@ pub(super) const ENTRIES: &[super::Entry] = &[
         "ProConnect is not available right now (or not offered on this platform). Try again later, or log in with your password if your service allows it.",
     ),
     (
+        "proconnect.failure.busy",
+        "Trop de connexions ProConnect sont en cours depuis votre réseau ou sur la plateforme. Réessayez dans quelques minutes.",
+        "Too many ProConnect sign-ins are under way from your network or on the platform. Try again in a few minutes.",
+    ),
+    (
         "proconnect.failure.state_unknown",
         "Ce retour de ProConnect ne correspond à aucune connexion en cours (il a déjà servi, ou ne vient pas de Pli). Recommencez depuis le bouton ProConnect.",
         "This return from ProConnect matches no sign-in under way (it was already used, or does not come from Pli). Start again from the ProConnect button.",
@@ -60,8 +65,8 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     (
         "proconnect.failure.code_refused",
-        "ProConnect a refusé de confirmer cette connexion (son code a déjà servi). Recommencez depuis le bouton ProConnect.",
-        "ProConnect refused to confirm this sign-in (its code was already used). Start again from the ProConnect button.",
+        "ProConnect a refusé de confirmer cette connexion (son code a déjà servi, ou n'a pas été émis pour elle). Recommencez depuis le bouton ProConnect.",
+        "ProConnect refused to confirm this sign-in (its code was already used, or was not issued for it). Start again from the ProConnect button.",
     ),
     (
         "proconnect.failure.token_invalid",

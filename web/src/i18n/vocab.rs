@@ -100,6 +100,7 @@ pub const fn proconnect_failure(failure: pli_api::messages::ProConnectFailure) -
     use pli_api::messages::ProConnectFailure as F;
     match failure {
         F::Unavailable => key!("proconnect.failure.unavailable"),
+        F::Busy => key!("proconnect.failure.busy"),
         F::StateUnknown => key!("proconnect.failure.state_unknown"),
         F::StateExpired => key!("proconnect.failure.state_expired"),
         F::BrowserMismatch => key!("proconnect.failure.browser_mismatch"),

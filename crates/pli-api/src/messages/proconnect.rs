@@ -158,6 +158,8 @@ vocabulary! {
     ProConnectFailure ("ProConnect failure") {
         /// The relay has no ProConnect client, or cannot reach ProConnect.
         Unavailable = "unavailable",
+        /// Too many sign-ins begun from this network, or under way in all: later.
+        Busy = "busy",
         /// The return names no sign-in this relay began, or one already used.
         StateUnknown = "state_unknown",
         /// The sign-in was begun too long ago.

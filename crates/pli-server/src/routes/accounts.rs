@@ -369,7 +369,7 @@ pub(super) async fn logout(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
 ) -> Result<Response, ApiError> {
-    let proconnect_logout = super::proconnect::logout_url(&state, &auth.session.token_hash).await?;
+    let proconnect_logout = super::proconnect::logout_url(&state, &auth.session.token_hash).await;
     let mut tx = state.store.begin().await?;
     tx.delete_session(&auth.session.token_hash).await?;
     tx.commit().await?;

@@ -176,8 +176,7 @@ pub(super) async fn retention(
 }
 
 /// The organisation's SIRET numbers (whose agents ProConnect may vouch for) and whether
-/// its people must sign in with ProConnect. Widening who may sign in (a SIRET added) or
-/// relaxing the rule needs a recent password proof, as relaxing the second factor does;
+/// its people must sign in with ProConnect. Any change needs a recent password proof;
 /// requiring ProConnect needs a SIRET, and ProConnect configured on the relay.
 pub(super) async fn proconnect(
     State(state): State<AppState>,
@@ -206,11 +205,9 @@ pub(super) async fn proconnect(
             "this relay has no ProConnect client (PLI_OIDC_ISSUER)",
         ));
     }
-    let current = state.store.org_proconnect(&org.id).await?;
-    let widened = request.sirets.iter().any(|s| !current.sirets.contains(s));
-    if widened || (current.required && !request.required) {
-        auth.require_recent_reauth(state.config.limits.reauth_minutes)?;
-    }
+    // Every change needs a recent password proof: widening who may sign in, relaxing the
+    // rule, and also narrowing or requiring, which can lock the service's people out.
+    auth.require_recent_reauth(state.config.limits.reauth_minutes)?;
     let sirets: Vec<&str> = request.sirets.iter().map(|s| s.as_str()).collect();
     let mut tx = state.store.begin().await?;
     tx.set_org_proconnect(&org.id, &request).await?;

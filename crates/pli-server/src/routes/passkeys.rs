@@ -65,6 +65,8 @@ const LIVE_CEREMONIES: u64 = 10_000;
 
 const REGISTER: &str = "register";
 const LOGIN: &str = "login";
+/// What [`admit_begin`] counts for passkeys: the name, the kinds, the limit per address.
+const PASSKEY_BEGINS: (&str, &[&str], u64) = ("passkey", &[REGISTER, LOGIN], BEGINS_PER_ADDRESS);
 
 /// The relying party for a relay served at `public_url`: its host is the RP id. None if
 /// the host is not a domain name (browsers refuse passkeys on an IP address).
@@ -137,11 +139,14 @@ async fn begin(
 /// Takes the ceremony `id` out, if it is still valid and of `kind`.
 async fn finish(state: &AppState, id: &str, kind: &str) -> Result<Ceremony, ApiError> {
     let mut tx = state.store.begin().await?;
-    let ceremony = tx.take_ceremony(&secrets::token_hash(id), now_ms()).await?;
+    let taken = tx
+        .take_ceremony_of(kind, &secrets::token_hash(id), now_ms())
+        .await?;
     tx.commit().await?;
-    ceremony
-        .filter(|c| c.kind == kind)
-        .ok_or_else(|| invalid("ceremony is unknown, used or expired: begin again"))
+    match taken {
+        crate::store::proconnect::Taken::Fresh(ceremony) => Ok(ceremony),
+        _ => Err(invalid("ceremony is unknown, used or expired: begin again")),
+    }
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<String, ApiError> {
@@ -317,13 +322,14 @@ fn allowed(id: webauthn_rs::prelude::CredentialID) -> webauthn_rs_proto::AllowCr
     }
 }
 
-/// Bounds what anonymous callers can leave in the database: [`BEGINS_PER_ADDRESS`] per
-/// address and window, [`LIVE_CEREMONIES`] in all.
+/// Bounds what anonymous callers can leave in the database: `per_address` begins of
+/// `what` per address and window ([`BEGINS_PER_ADDRESS`] for passkeys), and
+/// [`LIVE_CEREMONIES`] of `kinds` under way in all.
 pub(super) async fn admit_begin(
     state: &AppState,
     headers: &HeaderMap,
     peer: Option<std::net::SocketAddr>,
-    what: &str,
+    (what, kinds, per_address): (&str, &[&str], u64),
 ) -> Result<(), ApiError> {
     let ip = auth::client_ip(state, headers, peer)
         .map_or_else(|| "unknown".to_owned(), auth::address::throttled_prefix);
@@ -337,11 +343,11 @@ pub(super) async fn admit_begin(
             now.saturating_sub(window),
         )
         .await?;
-    if begun > BEGINS_PER_ADDRESS {
+    if begun > per_address {
         let wait_ms = since.saturating_add(window).saturating_sub(now);
         return Err(ApiError::RateLimited(wait_ms.div_ceil(1000).max(1)));
     }
-    if state.store.live_ceremonies(now).await? >= LIVE_CEREMONIES {
+    if state.store.live_ceremonies(kinds, now).await? >= LIVE_CEREMONIES {
         return Err(ApiError::Busy);
     }
     Ok(())
@@ -354,7 +360,7 @@ pub(super) async fn login_begin(
     Json(request): Json<PasskeyLoginBegin>,
 ) -> Result<Json<PasskeyCeremony>, ApiError> {
     let webauthn = relying(&state)?;
-    admit_begin(&state, &headers, peer, "passkey").await?;
+    admit_begin(&state, &headers, peer, PASSKEY_BEGINS).await?;
     let email = request.email.trim().to_lowercase();
     let user = state
         .store

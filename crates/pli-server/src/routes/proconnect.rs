@@ -65,10 +65,27 @@ struct Ticket {
     given_name: String,
     usual_name: String,
     siret: pli_api::messages::Siret,
+    /// ProConnect's subject, and whether the account is not tied to one yet: it is tied
+    /// by the login that takes this ticket, once the person proved their credentials.
+    sub: String,
+    first: bool,
+    idp_id: String,
+    acr: String,
 }
 
-fn cookie(name: &str, value: &str, max_age_seconds: u64) -> String {
-    format!("{name}={value}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={max_age_seconds}")
+/// Begins of ProConnect sign-ins per address (an IPv6 /64) and login window: more than
+/// passkeys', since a whole administration may reach the relay from one address.
+const STARTS_PER_ADDRESS: u64 = 600;
+/// What `passkeys::admit_begin` counts: the name, the kinds, the limit per address.
+const STARTS: (&str, &[&str], u64) = ("proconnect", &[FLOW], STARTS_PER_ADDRESS);
+
+/// A cookie of the sign-in (`same_site`: `Lax` for the flow's, which must come back on
+/// ProConnect's cross-site redirect; `Strict` for the ticket, only read by the page's
+/// own requests).
+fn cookie(name: &str, value: &str, max_age_seconds: u64, same_site: &str) -> String {
+    format!(
+        "{name}={value}; Path=/; Secure; HttpOnly; SameSite={same_site}; Max-Age={max_age_seconds}"
+    )
 }
 
 /// A `303 See Other` to `location`, with cookies to set.
@@ -94,7 +111,7 @@ fn refused(failure: ProConnectFailure) -> Response {
     tracing::info!(failure = failure.as_str(), "ProConnect sign-in refused");
     see_other(
         &format!("/#/login?proconnect={}", failure.as_str()),
-        &[cookie(FLOW_COOKIE, "", 0)],
+        &[cookie(FLOW_COOKIE, "", 0, "Lax")],
     )
 }
 
@@ -156,7 +173,12 @@ pub(super) async fn start(
     let Some(relying) = &state.proconnect else {
         return Ok(refused(ProConnectFailure::Unavailable));
     };
-    super::passkeys::admit_begin(&state, &headers, peer, "proconnect").await?;
+    if let Err(refusal) = super::passkeys::admit_begin(&state, &headers, peer, STARTS).await {
+        return Ok(refused(match refusal {
+            ApiError::RateLimited(_) | ApiError::Busy => ProConnectFailure::Busy,
+            other => return Err(other),
+        }));
+    }
     let begun = match relying.begin().await {
         Ok(begun) => begun,
         Err(failure) => return Ok(refused(failure)),
@@ -180,7 +202,7 @@ pub(super) async fn start(
     tx.commit().await?;
     Ok(see_other(
         &begun.url,
-        &[cookie(FLOW_COOKIE, &browser, lifetime)],
+        &[cookie(FLOW_COOKIE, &browser, lifetime, "Lax")],
     ))
 }
 
@@ -189,7 +211,7 @@ pub(super) async fn callback(
     headers: HeaderMap,
     Query(back): Query<ProConnectReturn>,
 ) -> Result<Response, ApiError> {
-    let (user, identity) = match returned(&state, &headers, back).await? {
+    let (user, identity, first) = match returned(&state, &headers, back).await? {
         Ok(found) => found,
         Err(failure) => return Ok(refused(failure)),
     };
@@ -200,6 +222,10 @@ pub(super) async fn callback(
         given_name: identity.given_name,
         usual_name: identity.usual_name,
         siret: identity.siret,
+        sub: identity.sub,
+        first,
+        idp_id: identity.idp_id,
+        acr: identity.acr,
     };
     let lifetime = state.config.limits.proconnect_ticket_seconds;
     let ceremony = Ceremony {
@@ -214,8 +240,8 @@ pub(super) async fn callback(
     Ok(see_other(
         "/#/login",
         &[
-            cookie(FLOW_COOKIE, "", 0),
-            cookie(TICKET_COOKIE, &token, lifetime),
+            cookie(FLOW_COOKIE, "", 0, "Lax"),
+            cookie(TICKET_COOKIE, &token, lifetime, "Strict"),
         ],
     ))
 }
@@ -225,7 +251,7 @@ async fn returned(
     state: &AppState,
     headers: &HeaderMap,
     back: ProConnectReturn,
-) -> Result<Result<(User, Identity), ProConnectFailure>, ApiError> {
+) -> Result<Result<(User, Identity, bool), ProConnectFailure>, ApiError> {
     let Some(relying) = &state.proconnect else {
         return Ok(Err(ProConnectFailure::Unavailable));
     };
@@ -260,22 +286,19 @@ async fn returned(
 }
 
 /// The Pli account ProConnect's identity is: the one tied to it, or (the first time) the
-/// person's account at that address, which this ties to it. Either way its organisation
-/// must list the establishment ProConnect named.
+/// person's account at that address, tied by the login that follows (`first`), once the
+/// person has proved their credentials — never by ProConnect's word alone. Either way its
+/// organisation must list the establishment ProConnect named. A refusal that names an
+/// account goes into its organisation's audit log.
 async fn account(
     state: &AppState,
     identity: Identity,
-) -> Result<Result<(User, Identity), ProConnectFailure>, ApiError> {
+) -> Result<Result<(User, Identity, bool), ProConnectFailure>, ApiError> {
     let tied = state.store.user_by_proconnect_sub(&identity.sub).await?;
     let (user, first) = match tied {
         Some(user) => (user, false),
         None => match state.store.user_by_email(&identity.email).await? {
-            Some(user) => {
-                if state.store.proconnect_sub(&user.id).await?.is_some() {
-                    return Ok(Err(ProConnectFailure::LinkedElsewhere));
-                }
-                (user, true)
-            }
+            Some(user) => (user, true),
             None => return Ok(Err(ProConnectFailure::UnknownAccount)),
         },
     };
@@ -283,31 +306,50 @@ async fn account(
     if user.service || user.status == AccountStatus::Removed {
         return Ok(Err(ProConnectFailure::UnknownAccount));
     }
-    let policy = state.store.org_proconnect(&user.org_id).await?;
-    if !policy.sirets.contains(&identity.siret) {
-        return Ok(Err(ProConnectFailure::SiretRefused));
+    let refusal = if first && state.store.proconnect_sub(&user.id).await?.is_some() {
+        Some(ProConnectFailure::LinkedElsewhere)
+    } else if !state
+        .store
+        .org_proconnect(&user.org_id)
+        .await?
+        .sirets
+        .contains(&identity.siret)
+    {
+        Some(ProConnectFailure::SiretRefused)
+    } else {
+        None
+    };
+    if let Some(failure) = refusal {
+        let detail = [
+            ("reason", failure.as_str().to_owned()),
+            ("siret", identity.siret.to_string()),
+            ("idp_id", identity.idp_id.clone()),
+        ];
+        audit(state, &user, Action::ProConnectRefused, &detail).await?;
+        return Ok(Err(failure));
     }
-    if first {
-        let mut tx = state.store.begin().await?;
-        if !tx.link_proconnect(&user.id, &identity.sub).await? {
-            return Ok(Err(ProConnectFailure::LinkedElsewhere));
-        }
-        tx.audit(AuditEvent {
-            chain: Chain::Org(user.org_id),
-            at: now_ms(),
-            actor: Some(user.id),
-            action: Action::ProConnectLinked,
-            object_id: user.id.to_string(),
-            detail: super::common::detail(&[
-                ("siret", identity.siret.to_string()),
-                ("idp_id", identity.idp_id.clone()),
-                ("acr", identity.acr.clone()),
-            ]),
-        })
-        .await?;
-        tx.commit().await?;
-    }
-    Ok(Ok((user, identity)))
+    Ok(Ok((user, identity, first)))
+}
+
+/// Writes `action` about `user` in their organisation's audit log.
+async fn audit(
+    state: &AppState,
+    user: &User,
+    action: Action,
+    detail: &[(&str, String)],
+) -> Result<(), ApiError> {
+    let mut tx = state.store.begin().await?;
+    tx.audit(AuditEvent {
+        chain: Chain::Org(user.org_id),
+        at: now_ms(),
+        actor: Some(user.id),
+        action,
+        object_id: user.id.to_string(),
+        detail: super::common::detail(detail),
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Whether `user` may open a session now, as far as ProConnect goes: the ticket this
@@ -336,10 +378,15 @@ pub(super) async fn admit(
                 ));
             }
             let ticket: Ticket = open(state, TICKET, &id_hash, &ceremony.state)?;
+            if ticket.first {
+                tie(state, user, &ticket).await?;
+            }
             return Ok(Some(Zeroizing::new(ticket.id_token)));
         }
     }
     if state.store.org_proconnect(&user.org_id).await?.required {
+        let reason = [("reason", ErrorCode::ProConnectRequired.as_str().to_owned())];
+        audit(state, user, Action::ProConnectRefused, &reason).await?;
         return Err(ApiError::conflict(
             ErrorCode::ProConnectRequired,
             "this organisation requires signing in with ProConnect first",
@@ -348,10 +395,40 @@ pub(super) async fn admit(
     Ok(None)
 }
 
+/// Ties `user` to the ProConnect identity of `ticket`, at the login that proved their
+/// credentials after their first ProConnect sign-in (refused if another account took that
+/// identity, or this one another identity, meanwhile).
+async fn tie(state: &AppState, user: &User, ticket: &Ticket) -> Result<(), ApiError> {
+    let taken = state.store.user_by_proconnect_sub(&ticket.sub).await?;
+    let mut tx = state.store.begin().await?;
+    if taken.is_some() || !tx.link_proconnect(&user.id, &ticket.sub).await? {
+        return Err(ApiError::conflict(
+            ErrorCode::ProConnectMismatch,
+            "this account or this ProConnect identity was tied to another meanwhile",
+        ));
+    }
+    tx.audit(AuditEvent {
+        chain: Chain::Org(user.org_id),
+        at: now_ms(),
+        actor: Some(user.id),
+        action: Action::ProConnectLinked,
+        object_id: user.id.to_string(),
+        detail: super::common::detail(&[
+            ("sub", ticket.sub.clone()),
+            ("siret", ticket.siret.to_string()),
+            ("idp_id", ticket.idp_id.clone()),
+            ("acr", ticket.acr.clone()),
+        ]),
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// `Set-Cookie` that removes the ticket (after a login took it).
 pub(super) fn clear_ticket() -> HeaderValue {
     HeaderValue::from_static(
-        "__Host-pli_proconnect=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0",
+        "__Host-pli_proconnect=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0",
     )
 }
 
@@ -368,21 +445,22 @@ pub(super) fn seal_for_session(
 }
 
 /// Where the browser goes after logging out of a session that began with ProConnect: its
-/// end-session URL (none if the relay cannot say it: the Pli session has ended anyway).
-pub(super) async fn logout_url(
-    state: &AppState,
-    token_hash: &str,
-) -> Result<Option<String>, ApiError> {
-    let (Some(relying), Some(sealed)) = (
-        &state.proconnect,
-        state.store.session_proconnect(token_hash).await?,
-    ) else {
-        return Ok(None);
+/// end-session URL. Best effort: none if the relay cannot say it (ProConnect unreachable,
+/// a server key changed since), and the Pli session ends all the same.
+pub(super) async fn logout_url(state: &AppState, token_hash: &str) -> Option<String> {
+    let relying = state.proconnect.as_ref()?;
+    let sealed = match state.store.session_proconnect(token_hash).await {
+        Ok(sealed) => sealed?,
+        Err(error) => {
+            tracing::warn!(%error, "a ProConnect session's token could not be read at logout");
+            return None;
+        }
     };
-    let id_token = state.server_key.open(
-        format!("proconnect-session|{token_hash}").as_bytes(),
-        &sealed,
-    )?;
-    let id_token = String::from_utf8(id_token.to_vec()).map_err(ApiError::internal)?;
-    Ok(relying.logout_url(&id_token).await)
+    let context = format!("proconnect-session|{token_hash}");
+    let Ok(id_token) = state.server_key.open(context.as_bytes(), &sealed) else {
+        tracing::warn!("a ProConnect session's token could not be opened at logout");
+        return None;
+    };
+    let id_token = std::str::from_utf8(&id_token).ok()?;
+    relying.logout_url(id_token).await
 }

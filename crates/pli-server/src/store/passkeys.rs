@@ -3,7 +3,7 @@
 use pli_api::{OrgId, UserId};
 use sqlx::Row as _;
 
-use super::{Store, StoreResult, Tx, big, get_id, get_opt_id, get_opt_u64, get_u64};
+use super::{Store, StoreResult, Tx, big, get_id, get_opt_u64, get_u64};
 
 /// A person's passkey as the relay keeps it.
 #[derive(Debug, Clone)]
@@ -54,13 +54,21 @@ pub struct Ceremony {
 }
 
 impl Store {
-    /// How many ceremonies are under way at `now`.
-    pub async fn live_ceremonies(&self, now: u64) -> StoreResult<u64> {
-        let row = sqlx::query("SELECT COUNT(*) AS live FROM ceremonies WHERE expires_at > $1")
+    /// How many ceremonies of `kinds` are under way at `now` (each begun anonymously kind
+    /// has its own cap: filling one does not stop the others).
+    pub async fn live_ceremonies(&self, kinds: &[&str], now: u64) -> StoreResult<u64> {
+        let mut live = 0;
+        for kind in kinds {
+            let row = sqlx::query(
+                "SELECT COUNT(*) AS live FROM ceremonies WHERE kind = $1 AND expires_at > $2",
+            )
+            .bind(kind)
             .bind(big(now)?)
             .fetch_one(self.pool())
             .await?;
-        get_u64(&row, "live")
+            live += get_u64(&row, "live")?;
+        }
+        Ok(live)
     }
 
     /// The members of `org` who have at least one passkey.
@@ -107,32 +115,6 @@ impl Tx {
         .execute(&mut *self.tx)
         .await?;
         Ok(())
-    }
-
-    /// Takes a ceremony out (it is used once), if it is still valid at `now`.
-    pub async fn take_ceremony(
-        &mut self,
-        id_hash: &str,
-        now: u64,
-    ) -> StoreResult<Option<Ceremony>> {
-        let row = sqlx::query(
-            "DELETE FROM ceremonies WHERE id_hash = $1 \
-             RETURNING user_id, kind, state, expires_at",
-        )
-        .bind(id_hash)
-        .fetch_optional(&mut *self.tx)
-        .await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        if get_u64(&row, "expires_at")? <= now {
-            return Ok(None);
-        }
-        Ok(Some(Ceremony {
-            user_id: get_opt_id(&row, "user_id")?,
-            kind: row.try_get("kind")?,
-            state: row.try_get("state")?,
-        }))
     }
 
     /// Forgets ceremonies that ended unfinished before `now`.

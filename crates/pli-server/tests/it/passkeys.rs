@@ -440,14 +440,18 @@ async fn one_address_cannot_fill_the_database_with_passkey_ceremonies() {
     assert_eq!(refused.code(), ErrorCode::RateLimited, "{refused}");
     assert_eq!(refused.status(), Some(429));
     assert_eq!(
-        app.state.store.live_ceremonies(u64::MAX / 2).await.unwrap(),
+        app.state
+            .store
+            .live_ceremonies(&["login", "register"], u64::MAX / 2)
+            .await
+            .unwrap(),
         0,
         "ceremonies end"
     );
     let live = app
         .state
         .store
-        .live_ceremonies(pli_server::now_ms())
+        .live_ceremonies(&["login", "register"], pli_server::now_ms())
         .await
         .unwrap();
     assert_eq!(live, 60);

@@ -366,6 +366,18 @@ async fn proconnect_story(backend: Backend) {
         "{end}"
     );
     assert!(end.contains("post_logout_redirect_uri="), "{end}");
+    // The identity token, which the relay keeps sealed: its payload and signature are
+    // searched for in its database and logs below.
+    let id_token = end
+        .split("id_token_hint=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned();
+    let mut secrets: Vec<String> = id_token.split('.').skip(1).map(str::to_owned).collect();
+    secrets.push(ticket.clone());
     // The provider ends its session at that URL and comes back to Pli.
     let confirm = browser.get(&end).await;
     assert_eq!(confirm.status, 200, "{}", confirm.body);
@@ -562,8 +574,17 @@ async fn proconnect_story(backend: Backend) {
         "provider_refused"
     );
 
-    // What the relay keeps: the identity tokens sealed, never in clear (JWTs begin `eyJ`).
-    for table in ["ceremonies", "sessions", "audit_log"] {
+    // What the relay keeps: the identity token and the ticket, in no table and no log
+    // line (the token sealed, the ticket as its hash).
+    assert_eq!(secrets.len(), 3, "payload, signature, ticket");
+    let mut kept = String::from_utf8_lossy(&super::harness::logs().lock().unwrap()).into_owned();
+    for table in [
+        "ceremonies",
+        "sessions",
+        "audit_log",
+        "users",
+        "organisations",
+    ] {
         let rows = sqlx::query(&format!("SELECT * FROM {table}"))
             .fetch_all(&pool)
             .await
@@ -576,12 +597,12 @@ async fn proconnect_story(backend: Backend) {
                         .ok()
                         .map(|b| String::from_utf8_lossy(&b).into_owned())
                 });
-                assert!(
-                    !text.unwrap_or_default().contains("eyJ"),
-                    "a token in clear in {table}"
-                );
+                kept.push_str(&text.unwrap_or_default());
             }
         }
+    }
+    for secret in &secrets {
+        assert!(!kept.contains(secret.as_str()), "{secret} kept in clear");
     }
     let audit = w
         .dept_admin
@@ -596,6 +617,16 @@ async fn proconnect_story(backend: Backend) {
     assert!(
         audit.iter().any(|e| e.action == "org.proconnect"),
         "the rule is audited"
+    );
+    let refusals: Vec<&str> = audit
+        .iter()
+        .filter(|e| e.action == "proconnect.refused")
+        .map(|e| e.detail.as_str())
+        .collect();
+    assert!(
+        refusals.iter().any(|d| d.contains("siret_refused"))
+            && refusals.iter().any(|d| d.contains("proconnect_required")),
+        "{refusals:?}"
     );
     drop(provider);
 }

@@ -156,11 +156,16 @@ fn proconnect_failure() -> Option<ProConnectFailure> {
 /// ProConnect on the login page: why the last sign-in failed, if it did; the button, if
 /// the relay offers it and this browser has not signed in yet; or, once it has, who
 /// ProConnect vouched for (the address to unlock is theirs, not typed).
-fn proconnect_panel(info: ReadSignal<Option<ProConnectInfo>>) -> impl IntoView {
+/// Where « S'identifier avec ProConnect » goes: a top-level navigation (the relay sends
+/// the browser on to ProConnect).
+fn proconnect_start() -> String {
     use pli_api::endpoints::Endpoint as _;
+    pli_api::endpoints::ProConnectStart {}.path()
+}
+
+fn proconnect_panel(info: ReadSignal<Option<ProConnectInfo>>) -> impl IntoView {
     let failure = proconnect_failure();
-    // A top-level navigation (the relay sends the browser on to ProConnect).
-    let start = pli_api::endpoints::ProConnectStart {}.path();
+    let start = proconnect_start();
     view! {
         {failure.map(|failure| view! {
             <div class="alert error" role="alert" data-testid="proconnect-failure"
@@ -258,7 +263,7 @@ pub fn Login() -> impl IntoView {
                 <div class="field">
                     <label for="login-email">{move || t!("login.email")}</label>
                     <input id="login-email" type="email" autocomplete="username" required
-                        prop:readonly=vouched
+                        readonly=vouched
                         prop:value=email on:input=move |ev| email.set(event_target_value(&ev)) />
                 </div>
                 <div class="field">
@@ -443,6 +448,13 @@ pub fn SessionEnded() -> impl IntoView {
                     Some(e) if e.code == ErrorCode::InvalidCredentials => Some(view! {
                         <div class="alert error" role="alert" data-testid="relogin-refused">
                             <p>{move || t!("session.ended.refused")}</p>
+                        </div>
+                    }.into_any()),
+                    // The service requires ProConnect: its button (the page is left for it).
+                    Some(e) if e.code == ErrorCode::ProConnectRequired => Some(view! {
+                        <div class="alert warning" role="alert">
+                            <p>{move || crate::i18n::error(ErrorCode::ProConnectRequired)}</p>
+                            <a class="proconnect-button" href=proconnect_start()>{move || t!("proconnect.button")}</a>
                         </div>
                     }.into_any()),
                     Some(_) => Some(view! { <ErrorBox error=error /> }.into_any()),
