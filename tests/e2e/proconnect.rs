@@ -101,17 +101,54 @@ async fn an_agent_signs_in_with_proconnect_and_every_forged_return_is_refused_in
     let cast = cast(&base, &server.setup_token).await.unwrap();
     let caseworker = &cast.caseworker;
     assert_eq!(caseworker.email, "ts@d77.test", "the cast's address");
-    cast.dept_admin
-        .session
-        .set_proconnect(
-            &cast.dept,
-            &ProConnectPolicy {
-                sirets: vec![Siret::parse(DEPT_SIRET).unwrap()],
-                required: true,
-            },
-        )
+
+    // The Département's admin names its establishment and requires ProConnect, from the
+    // admin page: a SIRET with a typo is named and nothing is saved.
+    let admin = &cast.dept_admin;
+    let mut page = Browser::open(&base, "proconnect-admin").await.unwrap();
+    let code = pli_e2e::cast::totp(admin.totp.as_ref().unwrap(), 1).unwrap();
+    page.log_in(
+        &admin.email,
+        PASSWORD,
+        Some(&admin.account_key()),
+        Some(&code),
+    )
+    .await
+    .unwrap();
+    page.goto("#/admin").await.unwrap();
+    page.fill("[data-testid=proconnect-sirets]", "22770001000018")
         .await
         .unwrap();
+    page.click("[data-testid=proconnect-required]")
+        .await
+        .unwrap();
+    page.click("[data-testid=proconnect-submit]").await.unwrap();
+    let typo = page.text("[data-testid=proconnect-invalid]").await.unwrap();
+    assert!(
+        typo.contains("22770001000018") && typo.contains("clé de contrôle"),
+        "{typo}"
+    );
+    page.record("proconnect-admin-typo").await.unwrap();
+    assert_eq!(
+        admin.session.members(&cast.dept).await.unwrap().proconnect,
+        ProConnectPolicy::default(),
+        "nothing saved"
+    );
+    page.fill("[data-testid=proconnect-sirets]", "227 700 010 00019")
+        .await
+        .unwrap();
+    page.click("[data-testid=proconnect-submit]").await.unwrap();
+    page.wait_for_text("Enregistré.", WAIT).await.unwrap();
+    page.record("proconnect-admin-saved").await.unwrap();
+    page.check_accessibility("proconnect-admin").await.unwrap();
+    page.close().await.unwrap();
+    assert_eq!(
+        admin.session.members(&cast.dept).await.unwrap().proconnect,
+        ProConnectPolicy {
+            sirets: vec![Siret::parse(DEPT_SIRET).unwrap()],
+            required: true,
+        }
+    );
 
     // The password alone is refused: the Département requires ProConnect.
     let mut browser = Browser::open(&base, "proconnect").await.unwrap();

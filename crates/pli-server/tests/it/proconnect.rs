@@ -473,6 +473,36 @@ async fn proconnect_story(backend: Backend) {
     )
     .await
     .unwrap();
+    // A program of the Département (a service account) has no ProConnect identity: the
+    // rule does not apply to it.
+    let invited = w
+        .dept_admin
+        .session
+        .invite_service(&w.dept, "logiciel@d77.test", "Logiciel de l'ASE")
+        .await
+        .unwrap();
+    let link = pli_client::protocol::OneTimeLink::parse(&invited.link).unwrap();
+    let secret = "le secret du logiciel, tiré au sort sur sa machine";
+    let program = Session::accept_invitation(
+        &w.app.client,
+        &link.token,
+        secret,
+        super::harness::test_kdf(),
+        &link.root.unwrap(),
+        None,
+    )
+    .await
+    .unwrap();
+    Session::login(
+        &w.app.client,
+        "logiciel@d77.test",
+        secret,
+        program.account_key(),
+        None,
+        None,
+    )
+    .await
+    .unwrap();
 
     // Returns the relay refuses, each with its word.
     // (1) The same return twice: its sign-in is spent.
