@@ -29,6 +29,7 @@ fn account(id: &str, email: &str) -> OidcAccount {
         uid: format!("uid-{id}"),
         siret: DEPT_SIRET.into(),
         idp_id: "fia1v2".into(),
+        acr: String::new(),
     }
 }
 

@@ -215,7 +215,7 @@ async function interaction(req, res, uid) {
   await provider.interactionFinished(
     req,
     res,
-    { login: { accountId, acr: 'eidas1', amr: ['pwd'] }, consent: { grantId } },
+    { login: { accountId, acr: accounts.get(accountId).acr || 'eidas1', amr: ['pwd'] }, consent: { grantId } },
     { mergeWithLastSubmission: false },
   );
 }

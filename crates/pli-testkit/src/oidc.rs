@@ -59,6 +59,8 @@ pub struct OidcAccount {
     pub siret: String,
     /// `idp_id`: the identity provider the person signed in with.
     pub idp_id: String,
+    /// The level the sign-in reaches (`acr`): `eidas1` if empty.
+    pub acr: String,
 }
 
 /// A running provider.
@@ -265,6 +267,7 @@ fn config_json(
                 ("uid", json_string(&account.uid)),
                 ("siret", json_string(&account.siret)),
                 ("idp_id", json_string(&account.idp_id)),
+                ("acr", json_string(&account.acr)),
             ])
         })
         .collect();

@@ -94,6 +94,7 @@ fn the_provider_publishes_proconnects_configuration() {
         uid: "1".to_owned(),
         siret: "13002526500013".to_owned(),
         idp_id: "fia1v2".to_owned(),
+        acr: String::new(),
     };
     let provider = OidcProvider::start(&node_modules, &client, &[account], None).unwrap();
     assert!(provider.issuer.starts_with("http://127.0.0.1:"));

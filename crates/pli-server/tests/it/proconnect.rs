@@ -174,6 +174,13 @@ fn account(id: &str, email: &str, siret: &str) -> OidcAccount {
         uid: format!("uid-{id}"),
         siret: siret.into(),
         idp_id: "fia1v2".into(),
+        // What the relay asks for; `weak` accounts reach less.
+        acr: if id.starts_with("weak") {
+            "eidas1"
+        } else {
+            "eidas2"
+        }
+        .into(),
     }
 }
 
@@ -193,7 +200,8 @@ async fn relay_and_provider(
                 .split(' ')
                 .map(str::to_owned)
                 .collect(),
-            acr_values: vec!["eidas1".into()],
+            // Substantial or high: ProConnect's eidas1 (a password alone) is not enough here.
+            acr_values: vec!["eidas2".into(), "eidas3".into()],
         });
     })
     .await;
@@ -229,6 +237,7 @@ async fn proconnect_story(backend: Backend) {
             account("claude-elsewhere", "greffier@tj-meaux.test", DEPT_SIRET),
             account("claude", "greffier@tj-meaux.test", COURT_SIRET),
             account("stranger", "nobody@nowhere.test", DEPT_SIRET),
+            account("weak-camille", "ts@d77.test", DEPT_SIRET),
         ]
     })
     .await;
@@ -261,6 +270,11 @@ async fn proconnect_story(backend: Backend) {
     assert_eq!(
         outcome(&Agent::new().sign_in(&relay, "stranger").await),
         "unknown_account"
+    );
+    // A sign-in that reached a lower level than the relay accepts.
+    assert_eq!(
+        outcome(&Agent::new().sign_in(&relay, "weak-camille").await),
+        "acr_insufficient"
     );
 
     let dept_policy = |required| ProConnectPolicy {
