@@ -393,10 +393,13 @@ impl Browser {
             "--disable-sync".to_owned(),
             format!("--user-data-dir={}", profile.display()),
         ];
-        let args: Vec<String> = args.iter().map(|arg| json_string(arg)).collect();
+        let args: Vec<String> = args
+            .iter()
+            .map(|arg| pli_testkit::json_string(arg))
+            .collect();
         let json = format!(
             "{{\n  \"goog:chromeOptions\": {{\n    \"binary\": {},\n    \"args\": [\n      {}\n    ]\n  }}\n}}\n",
-            json_string(CHROMIUM),
+            pli_testkit::json_string(CHROMIUM),
             args.join(",\n      ")
         );
         let webdriver_json = ws.target.join("webdriver.json");
@@ -423,22 +426,6 @@ impl Drop for Browser {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.profile);
     }
-}
-
-/// `text` as a JSON string literal.
-fn json_string(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// `target/tools/moto-<version>/bin/moto_server`: moto's S3 server in a virtual environment

@@ -36,6 +36,8 @@
 //! uploads_total = 64
 //! events_per_account = 8             # live-event streams at once; past it busy
 //! events_poll_seconds = 3            # a stream reads the events table at least this often
+//! proconnect_flow_seconds = 600      # a ProConnect sign-in must come back within this
+//! proconnect_ticket_seconds = 600    # then the keys must be unlocked within this
 //! ```
 
 use std::net::SocketAddr;

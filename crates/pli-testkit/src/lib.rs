@@ -59,3 +59,20 @@ pub fn children(parent: u32) -> Vec<u32> {
         })
         .collect()
 }
+
+/// `text` as a JSON string literal (this crate has no JSON library, and needs none
+/// beyond this: the OpenID provider's configuration, xtask's Chromium preferences).
+pub fn json_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}

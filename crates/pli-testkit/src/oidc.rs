@@ -260,32 +260,32 @@ fn config_json(
         .iter()
         .map(|account| {
             object(&[
-                ("id", json_string(&account.id)),
-                ("email", json_string(&account.email)),
-                ("given_name", json_string(&account.given_name)),
-                ("usual_name", json_string(&account.usual_name)),
-                ("uid", json_string(&account.uid)),
-                ("siret", json_string(&account.siret)),
-                ("idp_id", json_string(&account.idp_id)),
-                ("acr", json_string(&account.acr)),
+                ("id", crate::json_string(&account.id)),
+                ("email", crate::json_string(&account.email)),
+                ("given_name", crate::json_string(&account.given_name)),
+                ("usual_name", crate::json_string(&account.usual_name)),
+                ("uid", crate::json_string(&account.uid)),
+                ("siret", crate::json_string(&account.siret)),
+                ("idp_id", crate::json_string(&account.idp_id)),
+                ("acr", crate::json_string(&account.acr)),
             ])
         })
         .collect();
     let client = object(&[
-        ("client_id", json_string(&client.client_id)),
-        ("client_secret", json_string(&client.client_secret)),
+        ("client_id", crate::json_string(&client.client_id)),
+        ("client_secret", crate::json_string(&client.client_secret)),
         (
             "redirect_uris",
-            format!("[{}]", json_string(&client.redirect_uri)),
+            format!("[{}]", crate::json_string(&client.redirect_uri)),
         ),
         (
             "post_logout_redirect_uris",
-            format!("[{}]", json_string(&client.post_logout_redirect_uri)),
+            format!("[{}]", crate::json_string(&client.post_logout_redirect_uri)),
         ),
     ]);
     Ok(object(&[
         ("port", port.to_string()),
-        ("node_modules", json_string(node_modules)),
+        ("node_modules", crate::json_string(node_modules)),
         ("exit_with_stdin", "true".to_owned()),
         ("client", client),
         ("accounts", format!("[{}]", accounts.join(","))),
@@ -296,33 +296,19 @@ fn config_json(
 fn object(members: &[(&str, String)]) -> String {
     let members: Vec<String> = members
         .iter()
-        .map(|(key, value)| format!("{}:{value}", json_string(key)))
+        .map(|(key, value)| format!("{}:{value}", crate::json_string(key)))
         .collect();
     format!("{{{}}}", members.join(","))
 }
 
-/// `text` as a JSON string literal.
-fn json_string(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 #[cfg(test)]
 mod tests {
-    use super::json_string;
 
     #[test]
     fn escapes_json_strings() {
-        assert_eq!(json_string("a\"b\\c\nd é"), "\"a\\\"b\\\\c\\u000ad é\"");
+        assert_eq!(
+            crate::json_string("a\"b\\c\nd é"),
+            "\"a\\\"b\\\\c\\u000ad é\""
+        );
     }
 }

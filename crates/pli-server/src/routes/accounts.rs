@@ -288,14 +288,24 @@ pub(super) async fn login(
         proconnect.as_deref().map(String::as_str),
     )
     .await?;
+    Ok(signed_in(body, cookie, proconnect.is_some()))
+}
+
+/// A login's answer: `body`, the session cookie, and the ProConnect ticket's removal if
+/// the login took one.
+pub(super) fn signed_in(
+    body: impl serde::Serialize,
+    cookie: HeaderValue,
+    took_ticket: bool,
+) -> Response {
     let mut response = Json(body).into_response();
     response.headers_mut().insert(header::SET_COOKIE, cookie);
-    if proconnect.is_some() {
+    if took_ticket {
         response
             .headers_mut()
             .append(header::SET_COOKIE, super::proconnect::clear_ticket());
     }
-    Ok(response)
+    response
 }
 
 /// Records a successful login in the account's organisation chain (before the session

@@ -17,8 +17,8 @@
 
 use axum::Extension;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use pli_api::endpoints as ep;
@@ -453,14 +453,11 @@ pub(super) async fn login(
         credential_id: passkey.credential_id,
         sealed_unlock: Base64(passkey.sealed_unlock),
     };
-    let mut response = Json(body).into_response();
-    response.headers_mut().insert(header::SET_COOKIE, cookie);
-    if proconnect.is_some() {
-        response
-            .headers_mut()
-            .append(header::SET_COOKIE, super::proconnect::clear_ticket());
-    }
-    Ok(response)
+    Ok(super::accounts::signed_in(
+        body,
+        cookie,
+        proconnect.is_some(),
+    ))
 }
 
 /// Verifies the assertion against the ceremony and the account's passkey that made it;

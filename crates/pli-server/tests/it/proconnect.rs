@@ -12,7 +12,7 @@ use pli_client::Session;
 use pli_server::config::{ClientSecret, OidcConfig};
 use pli_testkit::{OidcAccount, OidcClient, OidcProvider};
 
-use super::harness::{Backend, PASSWORD, TestApp, spawn_app_with, world_on};
+use super::harness::{Backend, PASSWORD, Person, TestApp, spawn_app_with, world_on};
 
 const TICKET: &str = "__Host-pli_proconnect";
 /// The Département's establishment, and the court's.
@@ -139,6 +139,23 @@ impl Agent {
     fn ticket(&self) -> Option<String> {
         self.jar.get(TICKET).cloned()
     }
+}
+
+/// `person`'s login through `client` (which may carry a ticket) with `password`.
+async fn login(
+    client: &pli_client::Client,
+    person: &Person,
+    password: &str,
+) -> Result<Session, pli_client::ClientError> {
+    Session::login(
+        client,
+        &person.email,
+        password,
+        person.session.account_key(),
+        None,
+        None,
+    )
+    .await
 }
 
 /// What the relay said about the last sign-in: the word after `proconnect=`, or `ok`
@@ -327,28 +344,14 @@ async fn proconnect_story(backend: Backend) {
 
     // The ticket opens nothing by itself: the password is still asked, and a wrong one
     // is refused as ever (the ticket stays for the next try).
-    let refused = Session::login(
-        &with_ticket,
-        &w.caseworker.email,
-        "not the password",
-        w.caseworker.session.account_key(),
-        None,
-        None,
-    )
-    .await
-    .expect_err("a wrong password");
+    let refused = login(&with_ticket, &w.caseworker, "not the password")
+        .await
+        .expect_err("a wrong password");
     assert_eq!(refused.code(), ErrorCode::InvalidCredentials);
     // Another account cannot use this browser's ticket: it is set aside.
-    let other = Session::login(
-        &with_ticket,
-        &w.greffier.email,
-        PASSWORD,
-        w.greffier.session.account_key(),
-        None,
-        None,
-    )
-    .await
-    .expect_err("the ticket is the caseworker's");
+    let other = login(&with_ticket, &w.greffier, PASSWORD)
+        .await
+        .expect_err("the ticket is the caseworker's");
     assert_eq!(other.code(), ErrorCode::ProConnectMismatch);
 
     // Signed in again, the caseworker unlocks their keys: the session remembers
@@ -360,16 +363,7 @@ async fn proconnect_story(backend: Backend) {
         .client
         .with_cookie(TICKET, &browser.ticket().unwrap())
         .unwrap();
-    let session = Session::login(
-        &with_ticket,
-        &w.caseworker.email,
-        PASSWORD,
-        w.caseworker.session.account_key(),
-        None,
-        None,
-    )
-    .await
-    .unwrap();
+    let session = login(&with_ticket, &w.caseworker, PASSWORD).await.unwrap();
     let end = session
         .logout()
         .await
@@ -416,16 +410,7 @@ async fn proconnect_story(backend: Backend) {
             .starts_with(&format!("{}/?state=", w.app.state.config.public_url))
     );
     // The ticket was used once: logging in with it again is a password login like any.
-    let again = Session::login(
-        &with_ticket,
-        &w.caseworker.email,
-        PASSWORD,
-        w.caseworker.session.account_key(),
-        None,
-        None,
-    )
-    .await
-    .unwrap();
+    let again = login(&with_ticket, &w.caseworker, PASSWORD).await.unwrap();
     assert_eq!(
         again.logout().await.unwrap(),
         None,
@@ -453,40 +438,17 @@ async fn proconnect_story(backend: Backend) {
         .set_proconnect(&w.dept, &dept_policy(true))
         .await
         .unwrap();
-    let wrong = Session::login(
-        &w.app.client,
-        &w.caseworker.email,
-        "not the password",
-        w.caseworker.session.account_key(),
-        None,
-        None,
-    )
-    .await
-    .err()
-    .unwrap();
+    let wrong = login(&w.app.client, &w.caseworker, "not the password")
+        .await
+        .err()
+        .unwrap();
     assert_eq!(wrong.code(), ErrorCode::InvalidCredentials);
-    let required = Session::login(
-        &w.app.client,
-        &w.caseworker.email,
-        PASSWORD,
-        w.caseworker.session.account_key(),
-        None,
-        None,
-    )
-    .await
-    .expect_err("ProConnect first");
+    let required = login(&w.app.client, &w.caseworker, PASSWORD)
+        .await
+        .expect_err("ProConnect first");
     assert_eq!(required.code(), ErrorCode::ProConnectRequired);
     // The court does not require it.
-    Session::login(
-        &w.app.client,
-        &w.greffier.email,
-        PASSWORD,
-        w.greffier.session.account_key(),
-        None,
-        None,
-    )
-    .await
-    .unwrap();
+    login(&w.app.client, &w.greffier, PASSWORD).await.unwrap();
     // A program of the Département (a service account) has no ProConnect identity: the
     // rule does not apply to it.
     let invited = w
