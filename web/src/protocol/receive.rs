@@ -107,4 +107,7 @@ pub struct ReadBy {
     pub org_id: pli_api::OrgId,
     /// When (ms since the Unix epoch), as they signed it.
     pub read_at: u64,
+    /// The reader is a service account (a program acknowledged it), as their verified
+    /// certificate says.
+    pub service: bool,
 }

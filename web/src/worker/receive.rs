@@ -68,6 +68,7 @@ fn opened(received: &Received, sender_keys_renewed_at: Option<u64>) -> Opened {
                 name: r.reader.display_name.clone(),
                 org_id: r.reader.org_id,
                 read_at: r.receipt.read_at,
+                service: r.reader.service,
             })
             .collect(),
     }

@@ -392,10 +392,7 @@ async fn an_admin_sets_up_a_service_account_from_the_members_page() {
         .await
         .unwrap();
     let compared = admin
-        .find("[data-testid=certify-fingerprint]")
-        .await
-        .unwrap()
-        .text()
+        .text("[data-testid=certify-fingerprint]")
         .await
         .unwrap();
     assert_eq!(compared, shown, "the fingerprints differ");
@@ -439,6 +436,47 @@ async fn an_admin_sets_up_a_service_account_from_the_members_page() {
         .unwrap();
     assert!(program.contains("logiciel"), "{program}");
     caseworker.record("service-sent").await.unwrap();
+
+    // The caseworker's report, received by the program: its signed receipt says a program
+    // read it, on the report's page and in the sent list.
+    let ase = User::of(&cast.caseworker);
+    ase.ok(&["login", "--url", &server.base]);
+    let report = write(files.path(), "rapport.pdf", &data(30_000, 4));
+    let sent = ase.json(&[
+        "send",
+        "--to",
+        "TJ-MEAUX-PARQUET",
+        "--category",
+        "rapport",
+        "--subject",
+        "Rapport de situation",
+        report.to_str().unwrap(),
+    ]);
+    let report_id = sent["exchange_id"].as_str().unwrap().to_owned();
+    let into = temp_dir();
+    machine.json(
+        &["receive", &report_id, "--to", into.path().to_str().unwrap()],
+        None,
+    );
+    caseworker
+        .goto(&format!("#/exchange/{report_id}"))
+        .await
+        .unwrap();
+    let receipt = caseworker
+        .text("[data-testid=receipt]:has([data-testid=reader-service])")
+        .await
+        .unwrap();
+    assert!(
+        receipt.contains("Logiciel du greffe") && receipt.contains("logiciel"),
+        "{receipt}"
+    );
+    caseworker.goto("#/outbox").await.unwrap();
+    let reader = caseworker
+        .text("[data-testid=reader]:has([data-testid=reader-service])")
+        .await
+        .unwrap();
+    assert!(reader.contains("Logiciel du greffe"), "{reader}");
+    caseworker.record("service-receipt").await.unwrap();
     caseworker.close().await.unwrap();
 
     // Its credential opens no browser session, even typed in the login page.

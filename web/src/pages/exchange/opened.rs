@@ -103,6 +103,9 @@ pub(super) fn opened_view(
                         <li data-testid="receipt">
                             <span aria-hidden="true" class="ok">"✓ "</span>
                             {move || fill(&t!("exchange.receipt"), &[("name", &name), ("date", &i18n::datetime(read_at))])}
+                            {r.service.then(|| view! {
+                                " " <span class="badge" data-testid="reader-service">{move || t!("mailbox.sender_service")}</span>
+                            })}
                         </li>
                     }
                 }).collect_view()}

@@ -116,9 +116,13 @@ pub fn Outbox() -> impl IntoView {
                             {list.iter().map(|r| {
                                 let name = r.name.clone();
                                 let read_at = r.read_at;
+                                let service = r.service;
                                 view! {
                                     <li data-testid="reader">
                                         {move || fill(&t!("outbox.read_by"), &[("name", &name), ("date", &i18n::datetime(read_at))])}
+                                        {service.then(|| view! {
+                                            " " <span class="badge" data-testid="reader-service">{move || t!("mailbox.sender_service")}</span>
+                                        })}
                                     </li>
                                 }
                             }).collect_view()}
