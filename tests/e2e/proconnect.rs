@@ -39,6 +39,8 @@ async fn site() -> (TestServer, OidcProvider) {
     let web = pli_server::testing::web_dist().unwrap();
     let server = pli_server::testing::spawn(Backend::Sqlite, move |config| {
         config.web_dir = Some(web);
+        // A domain name, for passkeys (`http://localhost:<port>`).
+        config.public_url = "http://localhost".into();
         config.oidc = Some(OidcConfig {
             issuer: format!("http://127.0.0.1:{port}"),
             client_id: "pli".into(),
@@ -98,8 +100,9 @@ fn param(url: &str, name: &str) -> String {
 #[tokio::test]
 async fn an_agent_signs_in_with_proconnect_and_every_forged_return_is_refused_in_french() {
     let (server, provider) = site().await;
-    let base = server.base.clone();
-    let cast = cast(&base, &server.setup_token).await.unwrap();
+    // What browsers use: http://localhost:<port> (the native clients use 127.0.0.1).
+    let base = server.state.config.public_url.clone();
+    let cast = cast(&server.base, &server.setup_token).await.unwrap();
     let caseworker = &cast.caseworker;
     assert_eq!(caseworker.email, "ts@d77.test", "the cast's address");
 
@@ -153,6 +156,7 @@ async fn an_agent_signs_in_with_proconnect_and_every_forged_return_is_refused_in
 
     // The password alone is refused: the Département requires ProConnect.
     let mut browser = Browser::open(&base, "proconnect").await.unwrap();
+    browser.add_passkey_authenticator().await.unwrap();
     browser.goto("#/login").await.unwrap();
     browser
         .fill("#login-email", &caseworker.email)
@@ -220,8 +224,34 @@ async fn an_agent_signs_in_with_proconnect_and_every_forged_return_is_refused_in
     browser.find("[data-testid=logout]").await.unwrap();
     browser.record("proconnect-inbox").await.unwrap();
 
+    // A passkey added now unlocks the keys after ProConnect too.
+    browser.goto("#/account").await.unwrap();
+    browser.click("[data-testid=passkey-add]").await.unwrap();
+    browser.find("[data-testid=passkey-added]").await.unwrap();
+
     // Logging out ends the ProConnect session too: back on Pli's login page, ProConnect
-    // asks who it is again.
+    // asks who it is again; then the passkey unlocks.
+    browser.click("[data-testid=logout]").await.unwrap();
+    browser
+        .wait_for("[data-testid=proconnect-start]", WAIT)
+        .await
+        .unwrap();
+    assert!(
+        browser.url().await.unwrap().starts_with(&base),
+        "back on Pli"
+    );
+    browser
+        .click("[data-testid=proconnect-start]")
+        .await
+        .unwrap();
+    at_provider(&browser, "camille").await;
+    browser
+        .wait_for("[data-testid=proconnect-identity]", WAIT)
+        .await
+        .unwrap();
+    browser.click("[data-testid=login-passkey]").await.unwrap();
+    browser.find("[data-testid=logout]").await.unwrap();
+    browser.record("proconnect-passkey").await.unwrap();
     browser.click("[data-testid=logout]").await.unwrap();
     browser
         .wait_for("[data-testid=proconnect-start]", WAIT)
