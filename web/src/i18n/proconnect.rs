@@ -29,6 +29,11 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     ("proconnect.siret", "SIRET", "SIRET"),
     (
+        "proconnect.not_me",
+        "Ce n'est pas vous\u{a0}? Identifiez-vous de nouveau avec ProConnect.",
+        "Not you? Sign in with ProConnect again.",
+    ),
+    (
         "proconnect.failure.title",
         "La connexion avec ProConnect n'a pas abouti",
         "Signing in with ProConnect did not go through",

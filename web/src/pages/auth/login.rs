@@ -182,6 +182,7 @@ fn proconnect_panel(info: ReadSignal<Option<ProConnectInfo>>) -> impl IntoView {
                         " — " {who.email.clone()}</p>
                     <p class="hint">{move || t!("proconnect.siret")} " " {who.siret.to_string()}</p>
                     <p>{move || t!("proconnect.signed_in.help")}</p>
+                    <p class="hint"><a href=start.clone() data-testid="proconnect-again">{move || t!("proconnect.not_me")}</a></p>
                 </div>
             }.into_any()),
             None if info.available => Some(view! {
