@@ -165,15 +165,32 @@ pub(super) async fn info(
     }))
 }
 
+/// A step the browser navigates to: a failure of the relay itself (its database) sends
+/// it back to the login page too, as `unavailable`, rather than showing it an API error.
+fn navigated(step: &str, answer: Result<Response, ApiError>) -> Response {
+    answer.unwrap_or_else(|error| {
+        tracing::error!(%error, step, "a ProConnect step failed");
+        refused(ProConnectFailure::Unavailable)
+    })
+}
+
 pub(super) async fn start(
     State(state): State<AppState>,
     ClientAddr(peer): ClientAddr,
     headers: HeaderMap,
+) -> Response {
+    navigated("start", begin(&state, &headers, peer).await)
+}
+
+async fn begin(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: Option<std::net::SocketAddr>,
 ) -> Result<Response, ApiError> {
     let Some(relying) = &state.proconnect else {
         return Ok(refused(ProConnectFailure::Unavailable));
     };
-    if let Err(refusal) = super::passkeys::admit_begin(&state, &headers, peer, STARTS).await {
+    if let Err(refusal) = super::passkeys::admit_begin(state, headers, peer, STARTS).await {
         return Ok(refused(match refusal {
             ApiError::RateLimited(_) | ApiError::Busy => ProConnectFailure::Busy,
             other => return Err(other),
@@ -194,7 +211,7 @@ pub(super) async fn start(
     let ceremony = Ceremony {
         user_id: None,
         kind: FLOW.to_owned(),
-        state: seal(&state, FLOW, &id_hash, &flow)?,
+        state: seal(state, FLOW, &id_hash, &flow)?,
     };
     let mut tx = state.store.begin().await?;
     tx.insert_ceremony(&id_hash, &ceremony, now_ms() + lifetime * 1000)
@@ -210,8 +227,17 @@ pub(super) async fn callback(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(back): Query<ProConnectReturn>,
+) -> Response {
+    navigated("callback", welcome(&state, &headers, back).await)
+}
+
+/// The return checked, the ticket left for the login that follows.
+async fn welcome(
+    state: &AppState,
+    headers: &HeaderMap,
+    back: ProConnectReturn,
 ) -> Result<Response, ApiError> {
-    let (user, identity, first) = match returned(&state, &headers, back).await? {
+    let (user, identity, first) = match returned(state, headers, back).await? {
         Ok(found) => found,
         Err(failure) => return Ok(refused(failure)),
     };
@@ -231,7 +257,7 @@ pub(super) async fn callback(
     let ceremony = Ceremony {
         user_id: Some(user.id),
         kind: TICKET.to_owned(),
-        state: seal(&state, TICKET, &id_hash, &ticket)?,
+        state: seal(state, TICKET, &id_hash, &ticket)?,
     };
     let mut tx = state.store.begin().await?;
     tx.insert_ceremony(&id_hash, &ceremony, now_ms() + lifetime * 1000)
