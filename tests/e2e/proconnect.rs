@@ -65,6 +65,8 @@ async fn site() -> (TestServer, OidcProvider) {
         account("camille", "ts@d77.test"),
         // The court's greffier, whom ProConnect names in the Département's establishment.
         account("claude", "greffier@tj-meaux.test"),
+        // Invited to the Département, without an account yet.
+        account("nina", "nouvelle@d77.test"),
     ];
     let node_modules = OidcProvider::node_modules().unwrap();
     let provider = OidcProvider::start_on(port, &node_modules, &client, &accounts, None).unwrap();
@@ -335,4 +337,65 @@ async fn an_agent_signs_in_with_proconnect_and_every_forged_return_is_refused_in
         .await
         .unwrap();
     other.close().await.unwrap();
+
+    // Someone invited where ProConnect is required: their link asks for ProConnect first,
+    // the login page then sends them back to the link, which now takes their password.
+    let invited = cast
+        .dept_admin
+        .session
+        .invite(
+            &cast.dept,
+            "nouvelle@d77.test",
+            "Nina Nouvelle",
+            pli_api::Role::Member,
+        )
+        .await
+        .unwrap();
+    let mut newcomer = Browser::open(&base, "proconnect-invited").await.unwrap();
+    crate::journeys::open_link(&newcomer, &invited.link).await;
+    newcomer
+        .find("[data-testid=invitation-proconnect]")
+        .await
+        .unwrap();
+    let no_form = newcomer
+        .run("return document.getElementById('new-password') === null")
+        .await
+        .unwrap();
+    assert_eq!(
+        no_form,
+        serde_json::json!(true),
+        "no password before ProConnect"
+    );
+    newcomer
+        .record("proconnect-invitation-gated")
+        .await
+        .unwrap();
+    newcomer
+        .click("[data-testid=invitation-proconnect] a")
+        .await
+        .unwrap();
+    at_provider(&newcomer, "nina").await;
+    newcomer
+        .find("[data-testid=proconnect-invited]")
+        .await
+        .unwrap();
+    newcomer.record("proconnect-invited-login").await.unwrap();
+    crate::journeys::open_link(&newcomer, &invited.link).await;
+    newcomer
+        .find("[data-testid=invitation-proconnect-done]")
+        .await
+        .unwrap();
+    newcomer.fill("#new-password", PASSWORD).await.unwrap();
+    newcomer.fill("#repeat-password", PASSWORD).await.unwrap();
+    newcomer.click("form button[type=submit]").await.unwrap();
+    newcomer.keep_kit().await.unwrap();
+    newcomer.close().await.unwrap();
+    let members = cast.dept_admin.session.members(&cast.dept).await.unwrap();
+    assert!(
+        members
+            .members
+            .iter()
+            .any(|m| m.email == "nouvelle@d77.test"),
+        "the account was made"
+    );
 }

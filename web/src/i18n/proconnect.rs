@@ -29,6 +29,21 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ),
     ("proconnect.siret", "SIRET", "SIRET"),
     (
+        "proconnect.invited",
+        "Vous êtes invité(e) dans Pli, sans compte encore\u{a0}: rouvrez maintenant le lien reçu par courriel pour choisir votre mot de passe.",
+        "You are invited to Pli and have no account yet: now open the link you received by e-mail again to choose your password.",
+    ),
+    (
+        "invitation.proconnect",
+        "Votre service exige une identification avec ProConnect\u{a0}: identifiez-vous d'abord, puis rouvrez ce lien depuis le courriel reçu.",
+        "Your service requires signing in with ProConnect: sign in first, then open this link again from the e-mail you received.",
+    ),
+    (
+        "invitation.proconnect.done",
+        "Identifié(e) avec ProConnect\u{a0}: {name}.",
+        "Signed in with ProConnect: {name}.",
+    ),
+    (
         "proconnect.not_me",
         "Ce n'est pas vous\u{a0}? Identifiez-vous de nouveau avec ProConnect.",
         "Not you? Sign in with ProConnect again.",

@@ -305,6 +305,10 @@ pub struct InvitationInfo {
     /// The link enrols a service account (`pli service enrol`), not a person.
     #[serde(default)]
     pub service: bool,
+    /// The organisation requires ProConnect of its people: the link is accepted only in a
+    /// browser that has just signed in with ProConnect as this address.
+    #[serde(default)]
+    pub proconnect_required: bool,
 }
 
 /// `POST /api/setup`: the platform admin's account, the platform root key and the

@@ -129,6 +129,10 @@ pub struct ProConnectIdentity {
     pub usual_name: String,
     /// The establishment ProConnect named.
     pub siret: Siret,
+    /// The address has an invitation, not an account yet: the person opens the link they
+    /// received (where they choose their password), not the login form.
+    #[serde(default)]
+    pub invited: bool,
 }
 
 /// `POST /api/auth/logout`'s answer.

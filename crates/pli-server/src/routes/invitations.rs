@@ -208,6 +208,11 @@ async fn info(state: &AppState, invitation: &Invitation) -> Result<InvitationInf
         InvitationKind::Reset => state.store.user(&invitation.user_id).await?,
         _ => None,
     };
+    let service = invitation.service || user.as_ref().is_some_and(|u| u.service);
+    let proconnect_required = match &invitation.org_id {
+        Some(org) if !service => state.store.org_proconnect(org).await?.required,
+        _ => false,
+    };
     Ok(InvitationInfo {
         kind: invitation.kind,
         user_id: invitation.user_id,
@@ -218,7 +223,8 @@ async fn info(state: &AppState, invitation: &Invitation) -> Result<InvitationInf
         org_name,
         expires_at: invitation.expires_at,
         totp_required: asks_code(invitation, user.as_ref()),
-        service: invitation.service || user.is_some_and(|u| u.service),
+        service,
+        proconnect_required,
     })
 }
 
@@ -287,6 +293,11 @@ pub(super) async fn invitation_accept(
             .to_bytes();
     let credentials =
         credentials(&state, &request.credentials, signing_key, encryption_key).await?;
+    // Where the organisation requires ProConnect, a person's link is accepted only right
+    // after their ProConnect sign-in in this browser (checked last, before any change).
+    let service = invitation.service || member.as_ref().is_some_and(|m| m.service);
+    let sign_in =
+        super::proconnect::admit_link(&state, &headers, (invitation.user_id, org, service)).await?;
     let now = now_ms();
     let mut tx = state.store.begin().await?;
     spend(&mut tx, &invitation, now).await?;
@@ -393,5 +404,14 @@ pub(super) async fn invitation_accept(
         let to = user.email.clone();
         tokio::spawn(async move { mailer.send(&to, notice, None).await });
     }
-    start_session(&state, &user, false, &headers).await
+    match sign_in {
+        Some(sign_in) => {
+            let id_token = super::proconnect::link_accepted(&state, &user, sign_in).await?;
+            let (body, cookie) =
+                super::accounts::open_session(&state, &user, false, &headers, Some(&id_token))
+                    .await?;
+            Ok(super::accounts::signed_in(body, cookie, true))
+        }
+        None => start_session(&state, &user, false, &headers).await,
+    }
 }

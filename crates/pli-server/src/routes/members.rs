@@ -95,6 +95,8 @@ pub(super) async fn members(
                 users.iter().find(|u| u.id == i.user_id),
             ),
             service: i.service || users.iter().any(|u| u.id == i.user_id && u.service),
+            // What the admin's list shows needs it not (the link's lookup says it).
+            proconnect_required: false,
         })
         .collect();
     Ok(Json(Members {

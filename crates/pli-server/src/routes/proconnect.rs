@@ -23,8 +23,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use pli_api::ErrorCode;
 use pli_api::messages::{ProConnectFailure, ProConnectIdentity, ProConnectInfo, ProConnectReturn};
+use pli_api::{ErrorCode, OrgId, UserId};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
@@ -71,6 +71,9 @@ struct Ticket {
     first: bool,
     idp_id: String,
     acr: String,
+    /// For an address invited but without an account yet: taken by accepting the link.
+    #[serde(default)]
+    invited: bool,
 }
 
 /// Begins of ProConnect sign-ins per address (an IPv6 /64) and login window: more than
@@ -156,6 +159,7 @@ pub(super) async fn info(
                 given_name: ticket.given_name,
                 usual_name: ticket.usual_name,
                 siret: ticket.siret,
+                invited: ticket.invited,
             });
         }
     }
@@ -237,25 +241,26 @@ async fn welcome(
     headers: &HeaderMap,
     back: ProConnectReturn,
 ) -> Result<Response, ApiError> {
-    let (user, identity, first) = match returned(state, headers, back).await? {
+    let (vouched, identity) = match returned(state, headers, back).await? {
         Ok(found) => found,
         Err(failure) => return Ok(refused(failure)),
     };
     let (token, id_hash) = secrets::new_token()?;
     let ticket = Ticket {
         id_token: identity.id_token,
-        email: user.email.clone(),
+        email: vouched.email.clone(),
         given_name: identity.given_name,
         usual_name: identity.usual_name,
         siret: identity.siret,
         sub: identity.sub,
-        first,
+        first: vouched.first,
         idp_id: identity.idp_id,
         acr: identity.acr,
+        invited: vouched.invited,
     };
     let lifetime = state.config.limits.proconnect_ticket_seconds;
     let ceremony = Ceremony {
-        user_id: Some(user.id),
+        user_id: Some(vouched.user_id),
         kind: TICKET.to_owned(),
         state: seal(state, TICKET, &id_hash, &ticket)?,
     };
@@ -277,7 +282,7 @@ async fn returned(
     state: &AppState,
     headers: &HeaderMap,
     back: ProConnectReturn,
-) -> Result<Result<(User, Identity, bool), ProConnectFailure>, ApiError> {
+) -> Result<Result<(Vouched, Identity), ProConnectFailure>, ApiError> {
     let Some(relying) = &state.proconnect else {
         return Ok(Err(ProConnectFailure::Unavailable));
     };
@@ -311,71 +316,163 @@ async fn returned(
     account(state, identity).await
 }
 
-/// The Pli account ProConnect's identity is: the one tied to it, or (the first time) the
-/// person's account at that address, tied by the login that follows (`first`), once the
-/// person has proved their credentials — never by ProConnect's word alone. Either way its
-/// organisation must list the establishment ProConnect named. A refusal that names an
-/// account goes into its organisation's audit log.
+/// Whom a return vouches for, in Pli's terms.
+struct Vouched {
+    /// The account (or, invited, the account its link will make).
+    user_id: UserId,
+    /// Its address.
+    email: String,
+    /// Not tied to a ProConnect identity yet: the login (or the link) that takes the
+    /// ticket ties it.
+    first: bool,
+    /// Invited, without an account yet.
+    invited: bool,
+}
+
+/// The Pli account ProConnect's identity is: the one tied to it; or (the first time) the
+/// person's account at that address; or, invited and without an account yet, the one
+/// their invitation will make. An account is tied by the login that follows (`first`),
+/// once the person has proved their credentials, and an invitee by accepting their link —
+/// never by ProConnect's word alone. Either way the organisation must list the
+/// establishment ProConnect named. A refusal that names an account goes into its
+/// organisation's audit log.
 async fn account(
     state: &AppState,
     identity: Identity,
-) -> Result<Result<(User, Identity, bool), ProConnectFailure>, ApiError> {
+) -> Result<Result<(Vouched, Identity), ProConnectFailure>, ApiError> {
     let tied = state.store.user_by_proconnect_sub(&identity.sub).await?;
-    let (user, first) = match tied {
-        Some(user) => (user, false),
-        None => match state.store.user_by_email(&identity.email).await? {
-            Some(user) => (user, true),
-            None => return Ok(Err(ProConnectFailure::UnknownAccount)),
-        },
+    let found = match tied {
+        Some(user) => Some((user, false)),
+        None => state
+            .store
+            .user_by_email(&identity.email)
+            .await?
+            .map(|u| (u, true)),
     };
-    // A program has no ProConnect identity; a removed account signs in nowhere.
-    if user.service || user.status == AccountStatus::Removed {
-        return Ok(Err(ProConnectFailure::UnknownAccount));
-    }
-    let refusal = if first && state.store.proconnect_sub(&user.id).await?.is_some() {
-        Some(ProConnectFailure::LinkedElsewhere)
-    } else if !state
-        .store
-        .org_proconnect(&user.org_id)
-        .await?
-        .sirets
-        .contains(&identity.siret)
-    {
-        Some(ProConnectFailure::SiretRefused)
-    } else {
-        None
+    let (vouched, org) = match found {
+        Some((user, first)) => {
+            // A program has no ProConnect identity; a removed account signs in nowhere.
+            if user.service || user.status == AccountStatus::Removed {
+                return Ok(Err(ProConnectFailure::UnknownAccount));
+            }
+            if first && state.store.proconnect_sub(&user.id).await?.is_some() {
+                let failure = ProConnectFailure::LinkedElsewhere;
+                refusal(state, user.org_id, user.id, failure, &identity).await?;
+                return Ok(Err(failure));
+            }
+            let vouched = Vouched {
+                user_id: user.id,
+                email: user.email,
+                first,
+                invited: false,
+            };
+            (vouched, user.org_id)
+        }
+        None => {
+            let invitation = state
+                .store
+                .join_invitation_for(&identity.email, now_ms())
+                .await?;
+            match invitation.filter(|i| !i.service) {
+                Some(invitation) => {
+                    let Some(org) = invitation.org_id else {
+                        return Ok(Err(ProConnectFailure::UnknownAccount));
+                    };
+                    let vouched = Vouched {
+                        user_id: invitation.user_id,
+                        email: invitation.email,
+                        first: true,
+                        invited: true,
+                    };
+                    (vouched, org)
+                }
+                None => return Ok(Err(ProConnectFailure::UnknownAccount)),
+            }
+        }
     };
-    if let Some(failure) = refusal {
-        let detail = [
-            ("reason", failure.as_str().to_owned()),
-            ("siret", identity.siret.to_string()),
-            ("idp_id", identity.idp_id.clone()),
-        ];
-        audit(state, &user, Action::ProConnectRefused, &detail).await?;
+    let sirets = state.store.org_proconnect(&org).await?.sirets;
+    if !sirets.contains(&identity.siret) {
+        let failure = ProConnectFailure::SiretRefused;
+        refusal(state, org, vouched.user_id, failure, &identity).await?;
         return Ok(Err(failure));
     }
-    Ok(Ok((user, identity, first)))
+    Ok(Ok((vouched, identity)))
 }
 
-/// Writes `action` about `user` in their organisation's audit log.
+/// Records a refused sign-in that named an account (or an invitation's).
+async fn refusal(
+    state: &AppState,
+    org: OrgId,
+    user: UserId,
+    failure: ProConnectFailure,
+    identity: &Identity,
+) -> Result<(), ApiError> {
+    let detail = [
+        ("reason", failure.as_str().to_owned()),
+        ("siret", identity.siret.to_string()),
+        ("idp_id", identity.idp_id.clone()),
+    ];
+    audit(state, org, user, Action::ProConnectRefused, &detail).await
+}
+
+/// Writes `action` about `user` in `org`'s audit log (no actor: nobody has proved who
+/// they are yet).
 async fn audit(
     state: &AppState,
-    user: &User,
+    org: OrgId,
+    user: UserId,
     action: Action,
     detail: &[(&str, String)],
 ) -> Result<(), ApiError> {
     let mut tx = state.store.begin().await?;
     tx.audit(AuditEvent {
-        chain: Chain::Org(user.org_id),
+        chain: Chain::Org(org),
         at: now_ms(),
-        actor: Some(user.id),
+        actor: None,
         action,
-        object_id: user.id.to_string(),
+        object_id: user.to_string(),
         detail: super::common::detail(detail),
     })
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// The ticket this browser carries for `user`, taken (it is used once); another
+/// account's is refused (`proconnect_mismatch`), and spent.
+async fn take_ticket(
+    state: &AppState,
+    headers: &HeaderMap,
+    user: UserId,
+) -> Result<Option<Ticket>, ApiError> {
+    let Some(token) = auth::cookie(headers, TICKET_COOKIE) else {
+        return Ok(None);
+    };
+    let id_hash = secrets::token_hash(&token);
+    let mut tx = state.store.begin().await?;
+    let taken = tx.take_ceremony_of(TICKET, &id_hash, now_ms()).await?;
+    tx.commit().await?;
+    let Taken::Fresh(ceremony) = taken else {
+        return Ok(None);
+    };
+    if ceremony.user_id != Some(user) {
+        return Err(ApiError::conflict(
+            ErrorCode::ProConnectMismatch,
+            "the ProConnect sign-in of this browser was for another account",
+        ));
+    }
+    Ok(Some(open(state, TICKET, &id_hash, &ceremony.state)?))
+}
+
+/// The refusal of a person's session where their organisation requires ProConnect and
+/// this browser brought no sign-in for them (audited).
+async fn required(state: &AppState, org: OrgId, user: UserId) -> Result<ApiError, ApiError> {
+    let reason = [("reason", ErrorCode::ProConnectRequired.as_str().to_owned())];
+    audit(state, org, user, Action::ProConnectRefused, &reason).await?;
+    Ok(ApiError::conflict(
+        ErrorCode::ProConnectRequired,
+        "this organisation requires signing in with ProConnect first",
+    ))
 }
 
 /// Whether `user` may open a session now, as far as ProConnect goes: the ticket this
@@ -391,34 +488,59 @@ pub(super) async fn admit(
     if user.service {
         return Ok(None);
     }
-    if let Some(token) = auth::cookie(headers, TICKET_COOKIE) {
-        let id_hash = secrets::token_hash(&token);
-        let mut tx = state.store.begin().await?;
-        let taken = tx.take_ceremony_of(TICKET, &id_hash, now_ms()).await?;
-        tx.commit().await?;
-        if let Taken::Fresh(ceremony) = taken {
-            if ceremony.user_id != Some(user.id) {
-                return Err(ApiError::conflict(
-                    ErrorCode::ProConnectMismatch,
-                    "the ProConnect sign-in of this browser was for another account",
-                ));
-            }
-            let ticket: Ticket = open(state, TICKET, &id_hash, &ceremony.state)?;
-            if ticket.first {
-                tie(state, user, &ticket).await?;
-            }
-            return Ok(Some(Zeroizing::new(ticket.id_token)));
-        }
+    if let Some(ticket) = take_ticket(state, headers, user.id).await? {
+        return Ok(Some(tied(state, user, ticket).await?));
     }
     if state.store.org_proconnect(&user.org_id).await?.required {
-        let reason = [("reason", ErrorCode::ProConnectRequired.as_str().to_owned())];
-        audit(state, user, Action::ProConnectRefused, &reason).await?;
-        return Err(ApiError::conflict(
-            ErrorCode::ProConnectRequired,
-            "this organisation requires signing in with ProConnect first",
-        ));
+        return Err(required(state, user.org_id, user.id).await?);
     }
     Ok(None)
+}
+
+/// A ProConnect sign-in taken by a one-time link being accepted, for [`link_accepted`].
+pub(super) struct LinkSignIn(Ticket);
+
+/// Whether the one-time link for account `user` of `org` may be accepted, as far as
+/// ProConnect goes — checked before the link changes anything: where the organisation
+/// requires ProConnect, a person's link is accepted only with this browser's ProConnect
+/// sign-in as that address (a program's never needs one). The sign-in, if any, is taken.
+pub(super) async fn admit_link(
+    state: &AppState,
+    headers: &HeaderMap,
+    (user, org, service): (UserId, OrgId, bool),
+) -> Result<Option<LinkSignIn>, ApiError> {
+    if service {
+        return Ok(None);
+    }
+    if let Some(ticket) = take_ticket(state, headers, user).await? {
+        return Ok(Some(LinkSignIn(ticket)));
+    }
+    if state.store.org_proconnect(&org).await?.required {
+        return Err(required(state, org, user).await?);
+    }
+    Ok(None)
+}
+
+/// Once the link made or reset `user`: ties them to the sign-in's identity, if it is the
+/// first; the identity token for the session to keep.
+pub(super) async fn link_accepted(
+    state: &AppState,
+    user: &User,
+    sign_in: LinkSignIn,
+) -> Result<Zeroizing<String>, ApiError> {
+    tied(state, user, sign_in.0).await
+}
+
+/// `ticket`'s identity token, `user` tied to its identity first if they were not yet.
+async fn tied(
+    state: &AppState,
+    user: &User,
+    ticket: Ticket,
+) -> Result<Zeroizing<String>, ApiError> {
+    if ticket.first {
+        tie(state, user, &ticket).await?;
+    }
+    Ok(Zeroizing::new(ticket.id_token))
 }
 
 /// Ties `user` to the ProConnect identity of `ticket`, at the login that proved their

@@ -72,6 +72,24 @@ impl Store {
         row.as_ref().map(invitation_from_row).transpose()
     }
 
+    /// The latest invitation to join that `email` may still accept at `now` (a person
+    /// invited but without an account yet).
+    pub async fn join_invitation_for(
+        &self,
+        email: &str,
+        now: u64,
+    ) -> StoreResult<Option<Invitation>> {
+        let row = sqlx::query(
+            "SELECT * FROM invitations WHERE email = $1 AND kind = 'join' \
+             AND used_at IS NULL AND expires_at > $2 ORDER BY created_at DESC LIMIT 1",
+        )
+        .bind(email)
+        .bind(super::big(now)?)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(invitation_from_row).transpose()
+    }
+
     /// An organisation's invitations not used yet (expired ones included).
     pub async fn open_invitations(&self, org: &OrgId) -> StoreResult<Vec<Invitation>> {
         let rows = sqlx::query(

@@ -255,6 +255,8 @@ async fn proconnect_story(backend: Backend) {
             account("claude", "greffier@tj-meaux.test", COURT_SIRET),
             account("stranger", "nobody@nowhere.test", DEPT_SIRET),
             account("weak-camille", "ts@d77.test", DEPT_SIRET),
+            account("nina", "nouvelle@d77.test", DEPT_SIRET),
+            account("nina-twin", "nouvelle@d77.test", DEPT_SIRET),
         ]
     })
     .await;
@@ -479,6 +481,77 @@ async fn proconnect_story(backend: Backend) {
     )
     .await
     .unwrap();
+
+    // A person invited where ProConnect is required accepts their link only right after
+    // signing in with ProConnect as that address; the link stays good until then.
+    let invited = w
+        .dept_admin
+        .session
+        .invite(
+            &w.dept,
+            "nouvelle@d77.test",
+            "Nina Nouvelle",
+            pli_api::Role::Member,
+        )
+        .await
+        .unwrap();
+    let link = pli_client::protocol::OneTimeLink::parse(&invited.link).unwrap();
+    let looked: pli_api::messages::InvitationInfo = w
+        .app
+        .client
+        .call(
+            &pli_api::endpoints::InvitationLookup {},
+            &pli_api::messages::TokenRequest {
+                token: link.token.clone(),
+            },
+        )
+        .await
+        .unwrap();
+    assert!(looked.proconnect_required);
+    let accept = |client: pli_client::Client| {
+        let token = link.token.clone();
+        let root = link.root.clone().unwrap();
+        async move {
+            Session::accept_invitation(
+                &client,
+                &token,
+                PASSWORD,
+                super::harness::test_kdf(),
+                &root,
+                None,
+            )
+            .await
+        }
+    };
+    let refused = accept(w.app.client.clone())
+        .await
+        .expect_err("ProConnect first");
+    assert_eq!(refused.code(), ErrorCode::ProConnectRequired);
+    let mut browser = Agent::new();
+    assert_eq!(outcome(&browser.sign_in(&relay, "nina").await), "ok");
+    let with_ticket = w
+        .app
+        .client
+        .with_cookie(TICKET, &browser.ticket().unwrap())
+        .unwrap();
+    let info: ProConnectInfo = with_ticket
+        .fetch(&pli_api::endpoints::ProConnectInfo {})
+        .await
+        .unwrap();
+    assert!(
+        info.identity.unwrap().invited,
+        "the page sends them to their link"
+    );
+    let nina = accept(with_ticket).await.unwrap();
+    assert!(
+        nina.logout().await.unwrap().is_some(),
+        "the session began with ProConnect"
+    );
+    // Accepting tied the new account to that identity.
+    assert_eq!(
+        outcome(&Agent::new().sign_in(&relay, "nina-twin").await),
+        "linked_elsewhere"
+    );
 
     // Returns the relay refuses, each with its word.
     // (1) The same return twice: its sign-in is spent.

@@ -244,6 +244,23 @@ pub fn Invitation(token: String) -> impl IntoView {
         })
     };
     let busy = accept.pending();
+    // Where the service requires ProConnect, the link is accepted right after signing in
+    // with it as this address (then back here, from the e-mail).
+    let proconnect = LocalResource::new(|| crate::bridge::call(protocol::ProConnectStatus));
+    let vouched = move || {
+        let who = proconnect
+            .get()
+            .and_then(Result::ok)
+            .and_then(|p| p.identity);
+        who.zip(info())
+            .filter(|(who, i)| who.email == i.email)
+            .map(|(who, _)| who)
+    };
+    let gated = move || info().is_some_and(|i| i.proconnect_required) && vouched().is_none();
+    let start = {
+        use pli_api::endpoints::Endpoint as _;
+        pli_api::endpoints::ProConnectStart {}.path()
+    };
     view! {
         <section class="card narrow">
             <h1>{move || {
@@ -260,7 +277,18 @@ pub fn Invitation(token: String) -> impl IntoView {
                     ])}
                 </p>
             })}
-            <Show when=move || info().is_some_and(|i| !i.service)>
+            <Show when=gated>
+                <div class="alert warning" role="note" data-testid="invitation-proconnect">
+                    <p>{move || t!("invitation.proconnect")}</p>
+                    <a class="proconnect-button" href=start.clone()>{move || t!("proconnect.button")}</a>
+                </div>
+            </Show>
+            {move || vouched().map(|who| view! {
+                <p class="hint" data-testid="invitation-proconnect-done">
+                    {fill(&t!("invitation.proconnect.done"), &[("name", &format!("{} {}", who.given_name, who.usual_name))])}
+                </p>
+            })}
+            <Show when=move || info().is_some_and(|i| !i.service) && !gated()>
                 <form on:submit=submit.clone()>
                     <input type="email" autocomplete="username" hidden prop:value=move || info().map(|i| i.email).unwrap_or_default() />
                     {root_asked.then(|| view! {

@@ -181,7 +181,11 @@ fn proconnect_panel(info: ReadSignal<Option<ProConnectInfo>>) -> impl IntoView {
                     <p class="who"><strong>{format!("{} {}", who.given_name, who.usual_name)}</strong>
                         " — " {who.email.clone()}</p>
                     <p class="hint">{move || t!("proconnect.siret")} " " {who.siret.to_string()}</p>
-                    <p>{move || t!("proconnect.signed_in.help")}</p>
+                    {if who.invited {
+                        view! { <p class="alert warning" data-testid="proconnect-invited">{move || t!("proconnect.invited")}</p> }.into_any()
+                    } else {
+                        view! { <p>{move || t!("proconnect.signed_in.help")}</p> }.into_any()
+                    }}
                     <p class="hint"><a href=start.clone() data-testid="proconnect-again">{move || t!("proconnect.not_me")}</a></p>
                 </div>
             }.into_any()),
@@ -220,6 +224,13 @@ pub fn Login() -> impl IntoView {
         }
     });
     let vouched = move || proconnect.with(|i| i.as_ref().is_some_and(|i| i.identity.is_some()));
+    let invited = move || {
+        proconnect.with(|i| {
+            i.as_ref()
+                .and_then(|i| i.identity.as_ref())
+                .is_some_and(|who| who.invited)
+        })
+    };
     let password = RwSignal::new(String::new());
     let totp = RwSignal::new(String::new());
     let account_key = RwSignal::new(String::new());
@@ -260,6 +271,8 @@ pub fn Login() -> impl IntoView {
             <h1>{move || t!("login.title")}</h1>
             <p class="lead">{move || t!("app.tagline")}</p>
             {proconnect_panel(proconnect)}
+            // Invited without an account yet: their link, not this form (the panel says so).
+            <Show when=move || !invited()>
             <form on:submit=submit>
                 <div class="field">
                     <label for="login-email">{move || t!("login.email")}</label>
@@ -291,6 +304,7 @@ pub fn Login() -> impl IntoView {
                 </button>
                 {passkey_outcome(passkey_error)}
             </div>
+            </Show>
         </section>
     }
 }
