@@ -30,13 +30,18 @@ pub(super) const ENTRIES: &[super::Entry] = &[
     ("proconnect.siret", "SIRET", "SIRET"),
     (
         "proconnect.invited",
-        "Vous êtes invité(e) dans Pli, sans compte encore\u{a0}: rouvrez maintenant le lien reçu par courriel pour choisir votre mot de passe.",
-        "You are invited to Pli and have no account yet: now open the link you received by e-mail again to choose your password.",
+        "Un lien Pli vous attend (une invitation, ou la réinitialisation de votre compte)\u{a0}: rouvrez maintenant le lien que vous avez reçu pour choisir votre mot de passe.",
+        "A Pli link is waiting for you (an invitation, or your account's reset): now open the link you received again to choose your password.",
     ),
     (
         "invitation.proconnect",
-        "Votre service exige une identification avec ProConnect\u{a0}: identifiez-vous d'abord, puis rouvrez ce lien depuis le courriel reçu.",
-        "Your service requires signing in with ProConnect: sign in first, then open this link again from the e-mail you received.",
+        "Votre service exige une identification avec ProConnect\u{a0}: identifiez-vous d'abord, puis rouvrez ce lien tel que vous l'avez reçu.",
+        "Your service requires signing in with ProConnect: sign in first, then open this link again as you received it.",
+    ),
+    (
+        "invitation.proconnect.elsewhere",
+        "Vous êtes identifié(e) avec ProConnect comme {email}, et non comme l'adresse de ce lien.",
+        "You are signed in with ProConnect as {email}, not as this link's address.",
     ),
     (
         "invitation.proconnect.done",

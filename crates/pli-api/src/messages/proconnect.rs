@@ -129,8 +129,8 @@ pub struct ProConnectIdentity {
     pub usual_name: String,
     /// The establishment ProConnect named.
     pub siret: Siret,
-    /// The address has an invitation, not an account yet: the person opens the link they
-    /// received (where they choose their password), not the login form.
+    /// A one-time link waits for this address (an invitation without an account yet, or a
+    /// reset): the person opens the link they received, where they choose their password.
     #[serde(default)]
     pub invited: bool,
 }

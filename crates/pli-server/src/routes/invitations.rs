@@ -293,11 +293,6 @@ pub(super) async fn invitation_accept(
             .to_bytes();
     let credentials =
         credentials(&state, &request.credentials, signing_key, encryption_key).await?;
-    // Where the organisation requires ProConnect, a person's link is accepted only right
-    // after their ProConnect sign-in in this browser (checked last, before any change).
-    let service = invitation.service || member.as_ref().is_some_and(|m| m.service);
-    let sign_in =
-        super::proconnect::admit_link(&state, &headers, (invitation.user_id, org, service)).await?;
     let now = now_ms();
     let mut tx = state.store.begin().await?;
     spend(&mut tx, &invitation, now).await?;
@@ -383,6 +378,17 @@ pub(super) async fn invitation_accept(
             .await?;
         }
     }
+    // Where the organisation requires ProConnect, a person's link is accepted only right
+    // after their ProConnect sign-in in this browser: checked in this transaction, so a
+    // refusal changes nothing and the tie is made with the account or not at all.
+    let service = invitation.service || member.as_ref().is_some_and(|m| m.service);
+    let link = super::proconnect::Link {
+        user: invitation.user_id,
+        org,
+        service,
+        invited: (invitation.kind == InvitationKind::Join).then_some(invitation.email.as_str()),
+    };
+    let proconnect = super::proconnect::admit_link(&state, &mut tx, &headers, link).await?;
     tx.append_event(&org, now, "member.pending", None).await?;
     tx.commit().await?;
     state.notify(org);
@@ -404,9 +410,8 @@ pub(super) async fn invitation_accept(
         let to = user.email.clone();
         tokio::spawn(async move { mailer.send(&to, notice, None).await });
     }
-    match sign_in {
-        Some(sign_in) => {
-            let id_token = super::proconnect::link_accepted(&state, &user, sign_in).await?;
+    match proconnect {
+        Some(id_token) => {
             let (body, cookie) =
                 super::accounts::open_session(&state, &user, false, &headers, Some(&id_token))
                     .await?;

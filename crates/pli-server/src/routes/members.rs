@@ -586,6 +586,8 @@ pub(super) async fn remove(
         .await?;
     let sessions_ended = tx.delete_user_sessions(&member.id).await?;
     tx.delete_passkeys(&member.id).await?;
+    // Its ProConnect identity is free again: the person may be invited anew, elsewhere.
+    tx.unlink_proconnect(&member.id).await?;
     let grants_deleted = tx.delete_grants_of_user(&member.id).await?;
     tx.withdraw_invitation(&org.id, &member.id, now).await?;
     tx.audit(AuditEvent {

@@ -35,6 +35,7 @@ use crate::auth::{self, secrets};
 use crate::error::ApiError;
 use crate::now_ms;
 use crate::proconnect::Identity;
+use crate::store::Tx;
 use crate::store::passkeys::Ceremony;
 use crate::store::proconnect::Taken;
 use crate::store::users::{AccountStatus, User};
@@ -71,7 +72,8 @@ struct Ticket {
     first: bool,
     idp_id: String,
     acr: String,
-    /// For an address invited but without an account yet: taken by accepting the link.
+    /// A one-time link waits for this account (invited without an account yet, or reset):
+    /// the login page sends the person to it.
     #[serde(default)]
     invited: bool,
 }
@@ -325,7 +327,7 @@ struct Vouched {
     /// Not tied to a ProConnect identity yet: the login (or the link) that takes the
     /// ticket ties it.
     first: bool,
-    /// Invited, without an account yet.
+    /// A one-time link waits for this account: invited without an account yet, or reset.
     invited: bool,
 }
 
@@ -360,11 +362,13 @@ async fn account(
                 refusal(state, user.org_id, user.id, failure, &identity).await?;
                 return Ok(Err(failure));
             }
+            // A reset waiting: the person has no password to type, but their link.
+            let invited = state.store.reset_waits(&user.id, now_ms()).await?;
             let vouched = Vouched {
                 user_id: user.id,
                 email: user.email,
                 first,
-                invited: false,
+                invited,
             };
             (vouched, user.org_id)
         }
@@ -415,8 +419,8 @@ async fn refusal(
     audit(state, org, user, Action::ProConnectRefused, &detail).await
 }
 
-/// Writes `action` about `user` in `org`'s audit log (no actor: nobody has proved who
-/// they are yet).
+/// Writes `action` about `user` in `org`'s audit log, as theirs (the account's own view
+/// of the log shows it to them: someone else's ProConnect identity naming their address).
 async fn audit(
     state: &AppState,
     org: OrgId,
@@ -428,7 +432,7 @@ async fn audit(
     tx.audit(AuditEvent {
         chain: Chain::Org(org),
         at: now_ms(),
-        actor: None,
+        actor: Some(user),
         action,
         object_id: user.to_string(),
         detail: super::common::detail(detail),
@@ -438,30 +442,31 @@ async fn audit(
     Ok(())
 }
 
-/// The ticket this browser carries for `user`, taken (it is used once); another
-/// account's is refused (`proconnect_mismatch`), and spent.
+/// The ticket this browser carries, taken in `tx` (it is used once), with the account
+/// it was made for.
 async fn take_ticket(
     state: &AppState,
+    tx: &mut Tx,
     headers: &HeaderMap,
-    user: UserId,
-) -> Result<Option<Ticket>, ApiError> {
+) -> Result<Option<(Ticket, Option<UserId>)>, ApiError> {
     let Some(token) = auth::cookie(headers, TICKET_COOKIE) else {
         return Ok(None);
     };
     let id_hash = secrets::token_hash(&token);
-    let mut tx = state.store.begin().await?;
-    let taken = tx.take_ceremony_of(TICKET, &id_hash, now_ms()).await?;
-    tx.commit().await?;
-    let Taken::Fresh(ceremony) = taken else {
+    let Taken::Fresh(ceremony) = tx.take_ceremony_of(TICKET, &id_hash, now_ms()).await? else {
         return Ok(None);
     };
-    if ceremony.user_id != Some(user) {
-        return Err(ApiError::conflict(
-            ErrorCode::ProConnectMismatch,
-            "the ProConnect sign-in of this browser was for another account",
-        ));
-    }
-    Ok(Some(open(state, TICKET, &id_hash, &ceremony.state)?))
+    let ticket: Ticket = open(state, TICKET, &id_hash, &ceremony.state)?;
+    Ok(Some((ticket, ceremony.user_id)))
+}
+
+/// A ticket made for another account than the one it is presented for (refused, and
+/// spent).
+fn mismatch() -> ApiError {
+    ApiError::conflict(
+        ErrorCode::ProConnectMismatch,
+        "the ProConnect sign-in of this browser was for another account",
+    )
 }
 
 /// The refusal of a person's session where their organisation requires ProConnect and
@@ -488,79 +493,103 @@ pub(super) async fn admit(
     if user.service {
         return Ok(None);
     }
-    if let Some(ticket) = take_ticket(state, headers, user.id).await? {
-        return Ok(Some(tied(state, user, ticket).await?));
-    }
-    if state.store.org_proconnect(&user.org_id).await?.required {
+    let mut tx = state.store.begin().await?;
+    let taken = take_ticket(state, &mut tx, headers).await?;
+    let id_token = match taken {
+        Some((ticket, owner)) if owner == Some(user.id) => {
+            tie(&mut tx, user.id, user.org_id, &ticket).await?;
+            Some(Zeroizing::new(ticket.id_token))
+        }
+        Some(_) => {
+            tx.commit().await?;
+            return Err(mismatch());
+        }
+        None => None,
+    };
+    tx.commit().await?;
+    if id_token.is_none() && state.store.org_proconnect(&user.org_id).await?.required {
         return Err(required(state, user.org_id, user.id).await?);
     }
-    Ok(None)
+    Ok(id_token)
 }
 
-/// A ProConnect sign-in taken by a one-time link being accepted, for [`link_accepted`].
-pub(super) struct LinkSignIn(Ticket);
+/// What a one-time link being accepted needs of ProConnect: the link's account, its
+/// organisation, whether it is a program's, and (an invitation) the address invited.
+pub(super) struct Link<'a> {
+    pub(super) user: UserId,
+    pub(super) org: OrgId,
+    pub(super) service: bool,
+    pub(super) invited: Option<&'a str>,
+}
 
-/// Whether the one-time link for account `user` of `org` may be accepted, as far as
-/// ProConnect goes — checked before the link changes anything: where the organisation
-/// requires ProConnect, a person's link is accepted only with this browser's ProConnect
-/// sign-in as that address (a program's never needs one). The sign-in, if any, is taken.
+/// Whether the one-time `link` may be accepted, as far as ProConnect goes, in the
+/// accepting transaction `tx` (so that a failure later keeps the ticket, and the tie is
+/// made with the account or not at all): where the organisation requires ProConnect, a
+/// person's link is accepted only with this browser's ProConnect sign-in for that account
+/// — or, for an invitation, for that address in that organisation's establishments (a
+/// later invitation to the same address made the sign-in name its own account). A
+/// program's link never needs it. The sign-in, if any, is taken, and the account tied to
+/// its identity if it was not: its identity token is returned for the session.
 pub(super) async fn admit_link(
     state: &AppState,
+    tx: &mut Tx,
     headers: &HeaderMap,
-    (user, org, service): (UserId, OrgId, bool),
-) -> Result<Option<LinkSignIn>, ApiError> {
-    if service {
+    link: Link<'_>,
+) -> Result<Option<Zeroizing<String>>, ApiError> {
+    if link.service {
         return Ok(None);
     }
-    if let Some(ticket) = take_ticket(state, headers, user).await? {
-        return Ok(Some(LinkSignIn(ticket)));
+    let policy = state.store.org_proconnect(&link.org).await?;
+    match take_ticket(state, tx, headers).await? {
+        Some((ticket, owner)) => {
+            let invitee = link.invited.is_some_and(|email| {
+                ticket.invited && ticket.email == email && policy.sirets.contains(&ticket.siret)
+            });
+            if owner != Some(link.user) && !invitee {
+                return Err(mismatch());
+            }
+            tie(tx, link.user, link.org, &ticket).await?;
+            Ok(Some(Zeroizing::new(ticket.id_token)))
+        }
+        // Not audited: the accepting transaction is still open (and a refused link is
+        // not a login attempt).
+        None if policy.required => Err(ApiError::conflict(
+            ErrorCode::ProConnectRequired,
+            "this organisation requires signing in with ProConnect before accepting a link",
+        )),
+        None => Ok(None),
     }
-    if state.store.org_proconnect(&org).await?.required {
-        return Err(required(state, org, user).await?);
-    }
-    Ok(None)
 }
 
-/// Once the link made or reset `user`: ties them to the sign-in's identity, if it is the
-/// first; the identity token for the session to keep.
-pub(super) async fn link_accepted(
-    state: &AppState,
-    user: &User,
-    sign_in: LinkSignIn,
-) -> Result<Zeroizing<String>, ApiError> {
-    tied(state, user, sign_in.0).await
-}
-
-/// `ticket`'s identity token, `user` tied to its identity first if they were not yet.
-async fn tied(
-    state: &AppState,
-    user: &User,
-    ticket: Ticket,
-) -> Result<Zeroizing<String>, ApiError> {
-    if ticket.first {
-        tie(state, user, &ticket).await?;
+/// Ties `user` (of `org`) to the ProConnect identity of `ticket`, in `tx`, if they were
+/// not yet: at the login that proved their credentials after their first ProConnect
+/// sign-in, or the link that made or reset their account. Already tied to it is done;
+/// refused if another account took that identity, or this one another, meanwhile.
+async fn tie(tx: &mut Tx, user: UserId, org: OrgId, ticket: &Ticket) -> Result<(), ApiError> {
+    match tx.proconnect_sub_of(&user).await? {
+        Some(sub) if sub == ticket.sub => return Ok(()),
+        Some(_) => {
+            return Err(ApiError::conflict(
+                ErrorCode::ProConnectMismatch,
+                "this account is tied to another ProConnect identity",
+            ));
+        }
+        None => {}
     }
-    Ok(Zeroizing::new(ticket.id_token))
-}
-
-/// Ties `user` to the ProConnect identity of `ticket`, at the login that proved their
-/// credentials after their first ProConnect sign-in (refused if another account took that
-/// identity, or this one another identity, meanwhile).
-async fn tie(state: &AppState, user: &User, ticket: &Ticket) -> Result<(), ApiError> {
-    let taken = state.store.user_by_proconnect_sub(&ticket.sub).await?;
-    let mut tx = state.store.begin().await?;
-    if taken.is_some() || !tx.link_proconnect(&user.id, &ticket.sub).await? {
+    if tx.user_by_proconnect_sub(&ticket.sub).await?.is_some()
+        || !tx.link_proconnect(&user, &ticket.sub).await?
+    {
         return Err(ApiError::conflict(
             ErrorCode::ProConnectMismatch,
-            "this account or this ProConnect identity was tied to another meanwhile",
+            "this ProConnect identity is tied to another account",
         ));
     }
     tx.audit(AuditEvent {
-        chain: Chain::Org(user.org_id),
+        chain: Chain::Org(org),
         at: now_ms(),
-        actor: Some(user.id),
+        actor: Some(user),
         action: Action::ProConnectLinked,
-        object_id: user.id.to_string(),
+        object_id: user.to_string(),
         detail: super::common::detail(&[
             ("sub", ticket.sub.clone()),
             ("siret", ticket.siret.to_string()),
@@ -569,7 +598,6 @@ async fn tie(state: &AppState, user: &User, ticket: &Ticket) -> Result<(), ApiEr
         ]),
     })
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 

@@ -72,6 +72,19 @@ impl Store {
         row.as_ref().map(invitation_from_row).transpose()
     }
 
+    /// Whether a reset of `user` may still be accepted at `now` (its link waits).
+    pub async fn reset_waits(&self, user: &UserId, now: u64) -> StoreResult<bool> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS waiting FROM invitations WHERE user_id = $1 AND kind = 'reset' \
+             AND used_at IS NULL AND expires_at > $2",
+        )
+        .bind(user.to_string())
+        .bind(super::big(now)?)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(super::get_u64(&row, "waiting")? > 0)
+    }
+
     /// The latest invitation to join that `email` may still accept at `now` (a person
     /// invited but without an account yet).
     pub async fn join_invitation_for(

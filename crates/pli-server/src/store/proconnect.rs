@@ -128,6 +128,37 @@ impl Tx {
         Ok(())
     }
 
+    /// The ProConnect identity an account is tied to, read in this transaction.
+    pub async fn proconnect_sub_of(&mut self, user: &UserId) -> StoreResult<Option<String>> {
+        let row = sqlx::query("SELECT proconnect_sub FROM users WHERE id = $1")
+            .bind(user.to_string())
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        Ok(match row {
+            Some(row) => row.try_get("proconnect_sub")?,
+            None => None,
+        })
+    }
+
+    /// The account tied to a ProConnect identity, read in this transaction.
+    pub async fn user_by_proconnect_sub(&mut self, sub: &str) -> StoreResult<Option<UserId>> {
+        let row = sqlx::query("SELECT id FROM users WHERE proconnect_sub = $1")
+            .bind(sub)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.map(|row| super::get_id(&row, "id")).transpose()
+    }
+
+    /// Unties an account from its ProConnect identity (its removal: the person may be
+    /// invited again, elsewhere, with the same identity).
+    pub async fn unlink_proconnect(&mut self, user: &UserId) -> StoreResult<()> {
+        sqlx::query("UPDATE users SET proconnect_sub = NULL WHERE id = $1")
+            .bind(user.to_string())
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
     /// Ties an account to a ProConnect identity, if it is tied to none yet (false: it
     /// already was, to this one or another).
     pub async fn link_proconnect(&mut self, user: &UserId, sub: &str) -> StoreResult<bool> {

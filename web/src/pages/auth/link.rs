@@ -186,6 +186,9 @@ pub fn Invitation(token: String) -> impl IntoView {
             .map(|i| vec![i.email, i.display_name, i.org_name.unwrap_or_default()])
             .unwrap_or_default()
     });
+    // Where the service requires ProConnect, the link is accepted right after signing in
+    // with it as this address (then back here, from the link).
+    let proconnect = LocalResource::new(|| crate::bridge::call(protocol::ProConnectStatus));
     let accept: Submit<AcceptForm> = Action::new_unsync(move |form: &AcceptForm| {
         let checked = check_passwords(
             form.password.clone(),
@@ -200,7 +203,15 @@ pub fn Invitation(token: String) -> impl IntoView {
         };
         async move {
             checked.await?;
-            let signed = crate::bridge::call(request).await?;
+            let signed = crate::bridge::call(request).await.inspect_err(|e| {
+                // The sign-in expired or was spent: read it again, and the button shows.
+                if matches!(
+                    e.code,
+                    ErrorCode::ProConnectRequired | ErrorCode::ProConnectMismatch
+                ) {
+                    proconnect.refetch();
+                }
+            })?;
             after_login(ctx, signed);
             Ok(())
         }
@@ -244,17 +255,24 @@ pub fn Invitation(token: String) -> impl IntoView {
         })
     };
     let busy = accept.pending();
-    // Where the service requires ProConnect, the link is accepted right after signing in
-    // with it as this address (then back here, from the e-mail).
-    let proconnect = LocalResource::new(|| crate::bridge::call(protocol::ProConnectStatus));
-    let vouched = move || {
-        let who = proconnect
+    let identity = move || {
+        proconnect
             .get()
             .and_then(Result::ok)
-            .and_then(|p| p.identity);
-        who.zip(info())
+            .and_then(|p| p.identity)
+    };
+    let vouched = move || {
+        identity()
+            .zip(info())
             .filter(|(who, i)| who.email == i.email)
             .map(|(who, _)| who)
+    };
+    // Signed in with ProConnect as someone else (another address).
+    let elsewhere = move || {
+        identity()
+            .zip(info())
+            .filter(|(who, i)| i.proconnect_required && who.email != i.email)
+            .map(|(who, _)| who.email)
     };
     let gated = move || info().is_some_and(|i| i.proconnect_required) && vouched().is_none();
     let start = {
@@ -280,6 +298,11 @@ pub fn Invitation(token: String) -> impl IntoView {
             <Show when=gated>
                 <div class="alert warning" role="note" data-testid="invitation-proconnect">
                     <p>{move || t!("invitation.proconnect")}</p>
+                    {move || elsewhere().map(|email| view! {
+                        <p data-testid="invitation-proconnect-elsewhere">
+                            {fill(&t!("invitation.proconnect.elsewhere"), &[("email", &email)])}
+                        </p>
+                    })}
                     <a class="proconnect-button" href=start.clone()>{move || t!("proconnect.button")}</a>
                 </div>
             </Show>

@@ -224,13 +224,6 @@ pub fn Login() -> impl IntoView {
         }
     });
     let vouched = move || proconnect.with(|i| i.as_ref().is_some_and(|i| i.identity.is_some()));
-    let invited = move || {
-        proconnect.with(|i| {
-            i.as_ref()
-                .and_then(|i| i.identity.as_ref())
-                .is_some_and(|who| who.invited)
-        })
-    };
     let password = RwSignal::new(String::new());
     let totp = RwSignal::new(String::new());
     let account_key = RwSignal::new(String::new());
@@ -271,8 +264,6 @@ pub fn Login() -> impl IntoView {
             <h1>{move || t!("login.title")}</h1>
             <p class="lead">{move || t!("app.tagline")}</p>
             {proconnect_panel(proconnect)}
-            // Invited without an account yet: their link, not this form (the panel says so).
-            <Show when=move || !invited()>
             <form on:submit=submit>
                 <div class="field">
                     <label for="login-email">{move || t!("login.email")}</label>
@@ -304,7 +295,6 @@ pub fn Login() -> impl IntoView {
                 </button>
                 {passkey_outcome(passkey_error)}
             </div>
-            </Show>
         </section>
     }
 }
