@@ -80,6 +80,24 @@ async fn at_provider(browser: &Browser, account: &str) {
     browser.click("#sign-in").await.unwrap();
 }
 
+/// Logs out (of Pli and of ProConnect: the browser comes back to Pli's login page) and
+/// begins a new ProConnect sign-in.
+async fn out_and_in_again(browser: &Browser, base: &str) {
+    browser.click("[data-testid=logout]").await.unwrap();
+    browser
+        .wait_for("[data-testid=proconnect-start]", WAIT)
+        .await
+        .unwrap();
+    assert!(
+        browser.url().await.unwrap().starts_with(base),
+        "back on Pli"
+    );
+    browser
+        .click("[data-testid=proconnect-start]")
+        .await
+        .unwrap();
+}
+
 /// Waits for the login page to say the ProConnect sign-in failed with `word`, and returns
 /// what it says.
 async fn refused(browser: &Browser, word: &str) -> String {
@@ -233,19 +251,7 @@ async fn an_agent_signs_in_with_proconnect_and_every_forged_return_is_refused_in
 
     // Logging out ends the ProConnect session too: back on Pli's login page, ProConnect
     // asks who it is again; then the passkey unlocks.
-    browser.click("[data-testid=logout]").await.unwrap();
-    browser
-        .wait_for("[data-testid=proconnect-start]", WAIT)
-        .await
-        .unwrap();
-    assert!(
-        browser.url().await.unwrap().starts_with(&base),
-        "back on Pli"
-    );
-    browser
-        .click("[data-testid=proconnect-start]")
-        .await
-        .unwrap();
+    out_and_in_again(&browser, &base).await;
     at_provider(&browser, "camille").await;
     browser
         .wait_for("[data-testid=proconnect-identity]", WAIT)
@@ -254,19 +260,7 @@ async fn an_agent_signs_in_with_proconnect_and_every_forged_return_is_refused_in
     browser.click("[data-testid=login-passkey]").await.unwrap();
     browser.find("[data-testid=logout]").await.unwrap();
     browser.record("proconnect-passkey").await.unwrap();
-    browser.click("[data-testid=logout]").await.unwrap();
-    browser
-        .wait_for("[data-testid=proconnect-start]", WAIT)
-        .await
-        .unwrap();
-    assert!(
-        browser.url().await.unwrap().starts_with(&base),
-        "back on Pli"
-    );
-    browser
-        .click("[data-testid=proconnect-start]")
-        .await
-        .unwrap();
+    out_and_in_again(&browser, &base).await;
     browser.wait_for("#login", WAIT).await.unwrap();
 
     // A code already used, with this new sign-in's state: ProConnect refuses it.

@@ -136,6 +136,17 @@ impl Agent {
         self.redirected(&callback).await
     }
 
+    /// A whole sign-in as `account`, which must succeed: `client` presenting its ticket.
+    async fn ticketed(
+        &mut self,
+        relay: &str,
+        account: &str,
+        client: &pli_client::Client,
+    ) -> pli_client::Client {
+        assert_eq!(outcome(&self.sign_in(relay, account).await), "ok");
+        client.with_cookie(TICKET, &self.ticket().unwrap()).unwrap()
+    }
+
     fn ticket(&self) -> Option<String> {
         self.jar.get(TICKET).cloned()
     }
@@ -359,12 +370,7 @@ async fn proconnect_story(backend: Backend) {
     // Signed in again, the caseworker unlocks their keys: the session remembers
     // ProConnect, and its logout names ProConnect's end-session endpoint.
     let mut browser = Agent::new();
-    assert_eq!(outcome(&browser.sign_in(&relay, "camille").await), "ok");
-    let with_ticket = w
-        .app
-        .client
-        .with_cookie(TICKET, &browser.ticket().unwrap())
-        .unwrap();
+    let with_ticket = browser.ticketed(&relay, "camille", &w.app.client).await;
     let session = login(&with_ticket, &w.caseworker, PASSWORD).await.unwrap();
     let end = session
         .logout()
@@ -528,12 +534,7 @@ async fn proconnect_story(backend: Backend) {
         .expect_err("ProConnect first");
     assert_eq!(refused.code(), ErrorCode::ProConnectRequired);
     let mut browser = Agent::new();
-    assert_eq!(outcome(&browser.sign_in(&relay, "nina").await), "ok");
-    let with_ticket = w
-        .app
-        .client
-        .with_cookie(TICKET, &browser.ticket().unwrap())
-        .unwrap();
+    let with_ticket = browser.ticketed(&relay, "nina", &w.app.client).await;
     let info: ProConnectInfo = with_ticket
         .fetch(&pli_api::endpoints::ProConnectInfo {})
         .await
