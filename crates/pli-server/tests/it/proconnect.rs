@@ -152,6 +152,12 @@ impl Agent {
     }
 }
 
+/// A query parameter of `url`.
+fn param(url: &str, name: &str) -> String {
+    let (_, rest) = url.split_once(&format!("{name}=")).unwrap();
+    rest.split('&').next().unwrap().to_owned()
+}
+
 /// `person`'s login through `client` (which may carry a ticket) with `password`.
 async fn login(
     client: &pli_client::Client,
@@ -384,14 +390,7 @@ async fn proconnect_story(backend: Backend) {
     assert!(end.contains("post_logout_redirect_uri="), "{end}");
     // The identity token, which the relay keeps sealed: its payload and signature are
     // searched for in its database and logs below.
-    let id_token = end
-        .split("id_token_hint=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap()
-        .to_owned();
+    let id_token = param(&end, "id_token_hint");
     let mut secrets: Vec<String> = id_token.split('.').skip(1).map(str::to_owned).collect();
     secrets.push(ticket.clone());
     // The provider ends its session at that URL and comes back to Pli.
@@ -565,24 +564,10 @@ async fn proconnect_story(backend: Backend) {
         "state_unknown"
     );
     // (2) A spent code with a new sign-in's state: the provider refuses the code.
-    let code = callback
-        .split("code=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap()
-        .to_owned();
+    let code = param(&callback, "code");
     let authorize = browser.begin(&relay).await;
     let fresh = browser.at_provider(&authorize, "camille").await;
-    let fresh_code = fresh
-        .split("code=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap()
-        .to_owned();
+    let fresh_code = param(&fresh, "code");
     let replayed = fresh.replace(&fresh_code, &code);
     assert_eq!(
         outcome(&browser.redirected(&replayed).await),
@@ -600,14 +585,7 @@ async fn proconnect_story(backend: Backend) {
     // code injected into the victim's return): the identity token's nonce gives it away.
     let mut browser = Agent::new();
     let authorize = browser.begin(&relay).await;
-    let nonce = authorize
-        .split("nonce=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap()
-        .to_owned();
+    let nonce = param(&authorize, "nonce");
     let injected = authorize.replace(
         &format!("nonce={nonce}"),
         &format!("nonce={}", "n".repeat(43)),
@@ -640,14 +618,7 @@ async fn proconnect_story(backend: Backend) {
         "state_unknown"
     );
     let authorize = browser.begin(&relay).await;
-    let state = authorize
-        .split("state=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap()
-        .to_owned();
+    let state = param(&authorize, "state");
     let denied = format!("{relay}/api/proconnect/callback?error=access_denied&state={state}");
     assert_eq!(
         outcome(&browser.redirected(&denied).await),

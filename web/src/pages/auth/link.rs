@@ -275,10 +275,7 @@ pub fn Invitation(token: String) -> impl IntoView {
             .map(|(who, _)| who.email)
     };
     let gated = move || info().is_some_and(|i| i.proconnect_required) && vouched().is_none();
-    let start = {
-        use pli_api::endpoints::Endpoint as _;
-        pli_api::endpoints::ProConnectStart {}.path()
-    };
+    let start = super::login::proconnect_start();
     view! {
         <section class="card narrow">
             <h1>{move || {

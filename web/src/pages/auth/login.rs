@@ -158,7 +158,7 @@ fn proconnect_failure() -> Option<ProConnectFailure> {
 /// ProConnect vouched for (the address to unlock is theirs, not typed).
 /// Where « S'identifier avec ProConnect » goes: a top-level navigation (the relay sends
 /// the browser on to ProConnect).
-fn proconnect_start() -> String {
+pub(super) fn proconnect_start() -> String {
     use pli_api::endpoints::Endpoint as _;
     pli_api::endpoints::ProConnectStart {}.path()
 }
