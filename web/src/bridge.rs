@@ -41,6 +41,9 @@ pub struct With<'a> {
     /// sends no part a plan covers until it is kept; a request without a store never
     /// gets that answer, so its upload waits.
     pub plans: Option<Box<dyn PlanStore>>,
+    /// For a download: the service worker's port, transferred to the worker, which then
+    /// streams the chunks there itself (instead of through `on_chunk`).
+    pub port: Option<web_sys::MessagePort>,
 }
 
 struct Pending {
@@ -223,6 +226,18 @@ impl Bridge {
         data: &str,
         files: &[web_sys::File],
     ) -> Result<(), WorkerError> {
+        self.post_with_port(id, kind, data, files, None)
+    }
+
+    /// [`post`](Self::post), transferring `port` to the worker as the message's `port`.
+    fn post_with_port(
+        &self,
+        id: u32,
+        kind: &str,
+        data: &str,
+        files: &[web_sys::File],
+        port: Option<&web_sys::MessagePort>,
+    ) -> Result<(), WorkerError> {
         let message = Object::new();
         let _ = Reflect::set(&message, &"id".into(), &JsValue::from(id));
         let _ = Reflect::set(&message, &"kind".into(), &JsValue::from_str(kind));
@@ -231,8 +246,13 @@ impl Bridge {
             let array: Array = files.iter().map(JsValue::from).collect();
             let _ = Reflect::set(&message, &"files".into(), &array);
         }
+        let transfer = Array::new();
+        if let Some(port) = port {
+            let _ = Reflect::set(&message, &"port".into(), port);
+            transfer.push(port);
+        }
         self.worker
-            .post_message(&message)
+            .post_message_with_transfer(&message, &transfer)
             .map_err(|e| WorkerError::new(ErrorCode::Internal, format!("{e:?}")))
     }
 }
@@ -249,6 +269,7 @@ impl std::fmt::Debug for With<'_> {
             .field("on_progress", &self.on_progress.is_some())
             .field("on_chunk", &self.on_chunk.is_some())
             .field("plans", &self.plans.is_some())
+            .field("port", &self.port.is_some())
             .finish()
     }
 }
@@ -315,7 +336,8 @@ pub fn start<C: Call>(request: C, with: With<'_>) -> Result<Running<C::Response>
             plans: with.plans,
         },
     );
-    if let Err(error) = bridge.post(id, "request", &json, with.files) {
+    if let Err(error) = bridge.post_with_port(id, "request", &json, with.files, with.port.as_ref())
+    {
         bridge.pending.borrow_mut().remove(&id);
         return Err(error);
     }

@@ -11,17 +11,20 @@
 //   self.PLI_DOWNLOADS maps a download id (the path segment after /__download/) to a
 //   function (request) => Response | Promise<Response>. An unknown id gets a 404.
 //
-//   The page posts {type: "pli-download", id, name, size} with a MessagePort, then
-//   navigates to /__download/<id>. This worker registers the id (answering "ready" on the
-//   port), and answers the navigation, once, with an attachment whose body is a
-//   ReadableStream fed by the port ("started"). On the port the page sends
-//   {type: "chunk", bytes} (an ArrayBuffer of decrypted file, in order), then {type:
-//   "done"} (the whole file verified: the stream ends) or {type: "abort"} (decryption or
-//   verification failed: the stream errors, so the browser marks the download failed
-//   instead of presenting a partial file). This worker answers {type: "ack", bytes} when
-//   its stream wants more (backpressure: the page acknowledges to its decrypting worker
-//   only then), {type: "cancelled"} if the person cancels the download in the browser,
-//   and {type: "expired"} if the browser never asked for the download. The page also
+//   The page posts {type: "pli-download", id, name, size} with two MessagePorts, then
+//   navigates to /__download/<id>. The first port stays with the page: this worker
+//   answers "ready" on it once the id is registered, "started" when it answers the
+//   navigation (once) with an attachment whose body is a ReadableStream, and "expired" if
+//   the browser never asked for the download. The second port goes on to the page's
+//   decrypting worker (web/src/worker/download.rs), which sends on it {type: "chunk",
+//   bytes} (an ArrayBuffer of decrypted file, in order, transferred), then {type: "done"}
+//   (the whole file verified: the stream ends) or {type: "abort"} (decryption or
+//   verification failed, or the person cancelled: the stream errors, so the browser marks
+//   the download failed instead of presenting a partial file); this worker answers it
+//   {type: "ack", bytes} when its stream wants more (backpressure: the decrypting worker
+//   sends no more than its window unacknowledged). "abort" may come on the first port
+//   too, and {type: "cancelled"} (the person cancelled the download in the browser) goes
+//   out on both. A page that sends one port only gets everything on it. The page also
 //   posts {type: "pli-keepalive"} every few seconds: each message keeps this worker alive
 //   while it streams.
 
@@ -37,15 +40,16 @@ self.PLI_DOWNLOADS = new Map();
 const STREAM_HIGH_WATER = 1024 * 1024;
 // How long a registered download waits for the browser to ask for it.
 const DOWNLOAD_TTL_MS = 60 * 1000;
-// Every chunk arrives transferred from the page, so this worker allocates almost nothing
-// itself, and V8 (Chromium 148) then never collects the chunks the download manager has
-// read: saving 1 GiB grew the renderer by 1,049 MiB, the whole file (`cargo xtask bench
-// web`). A throwaway array of a quarter of the bytes received (16 KiB of JavaScript heap
-// per 64 KiB of file) keeps V8's young generation turning over, and each scavenge frees
-// the chunks read since the last one: +112 to +130 MiB for 1 GiB instead, +76 to +92
-// with the decrypting worker doing the same (web/src/worker/download.rs); +41 MiB when
-// every isolate is collected by force (`--js-flags=--expose-gc`): what the rest of the
-// path costs. Nothing is read from it; each array is garbage once the next is made.
+// Every chunk arrives transferred from the decrypting worker, so this worker allocates
+// almost nothing itself, and V8 (Chromium 148) then never collects the chunks the
+// download manager has read: saving 1 GiB grew the renderer by 1,049 MiB, the whole file
+// (`cargo xtask bench web`). A throwaway array of a quarter of the bytes received (16 KiB
+// of JavaScript heap per 64 KiB of file) keeps V8's young generation turning over, and
+// each scavenge frees the chunks read since the last one: +112 to +130 MiB for 1 GiB.
+// With the decrypting worker reading the download into one reused buffer (a BYOB reader:
+// web/src/worker/io.rs) and sending its chunks here directly: +34 MiB for 1 GiB, +44 MiB
+// for 2 GiB, and +571 MiB for 1 GiB without these arrays (all measured on 6 December
+// 2026). Nothing is read from them; each is garbage once the next is made.
 const SCRATCH_EVERY = 64 * 1024;
 // Elements: 16 KiB of small integers, under V8's large-object size, so that the array is
 // made in the young generation (a larger one would go to the large-object space and
@@ -63,6 +67,7 @@ self.addEventListener("message", (event) => {
     return; // receiving it was the point
   }
   const port = event.ports && event.ports[0];
+  const chunks = (event.ports && event.ports[1]) || port;
   if (
     data.type !== "pli-download" ||
     !port ||
@@ -72,11 +77,11 @@ self.addEventListener("message", (event) => {
   ) {
     return;
   }
-  prepareDownload(data.id, String(data.name || ""), Number(data.size), port);
+  prepareDownload(data.id, String(data.name || ""), Number(data.size), port, chunks);
 });
 
-/** Registers download `id`, streamed from `port`. */
-function prepareDownload(id, name, size, port) {
+/** Registers download `id`, told about on `port`, its bytes streamed from `chunks`. */
+function prepareDownload(id, name, size, port, chunks) {
   let controller = null;
   let owed = 0; // bytes enqueued but not acknowledged yet
   let sinceScratch = 0; // bytes received since the last scratch array
@@ -92,7 +97,7 @@ function prepareDownload(id, name, size, port) {
   // Acknowledge what the stream took, as long as it wants more.
   const settle = () => {
     if (!finished && owed > 0 && controller.desiredSize > 0) {
-      port.postMessage({ type: "ack", bytes: owed });
+      chunks.postMessage({ type: "ack", bytes: owed });
       owed = 0;
     }
   };
@@ -109,18 +114,21 @@ function prepareDownload(id, name, size, port) {
         if (!finished) {
           finish();
           port.postMessage({ type: "cancelled" });
+          if (chunks !== port) {
+            chunks.postMessage({ type: "cancelled" });
+          }
         }
       },
     },
     new ByteLengthQueuingStrategy({ highWaterMark: STREAM_HIGH_WATER }),
   );
 
-  port.onmessage = (event) => {
+  const onMessage = (event) => {
     const message = event.data || {};
     if (finished) {
       return;
     }
-    if (message.type === "chunk" && message.bytes instanceof ArrayBuffer) {
+    if (message.type === "chunk" && message.bytes instanceof ArrayBuffer && event.target === chunks) {
       owed += message.bytes.byteLength;
       controller.enqueue(new Uint8Array(message.bytes));
       sinceScratch += message.bytes.byteLength;
@@ -129,7 +137,7 @@ function prepareDownload(id, name, size, port) {
         scratch = new Array(SCRATCH_LENGTH).fill(0);
       }
       settle();
-    } else if (message.type === "done") {
+    } else if (message.type === "done" && event.target === chunks) {
       finish();
       controller.close();
     } else if (message.type === "abort") {
@@ -137,6 +145,10 @@ function prepareDownload(id, name, size, port) {
       controller.error(new Error("Pli: the file did not decrypt or verify"));
     }
   };
+  port.onmessage = onMessage;
+  if (chunks !== port) {
+    chunks.onmessage = onMessage;
+  }
 
   const headers = new Headers({
     "content-type": "application/octet-stream",

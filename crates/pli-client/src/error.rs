@@ -55,6 +55,10 @@ pub enum ClientError {
     /// a quorum of 0 or beyond its witnesses).
     #[error("this log policy cannot be signed: {0}")]
     LogPolicyInvalid(String),
+    /// The relay's answer broke off or could not be read (a body read by the caller's
+    /// own means: the browser's fetch).
+    #[error("network: {0}")]
+    Unreadable(std::io::Error),
     /// Reading or writing a local file failed.
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
@@ -118,7 +122,7 @@ impl ClientError {
     pub fn code(&self) -> ErrorCode {
         match self {
             Self::Api { code, .. } => *code,
-            Self::Http(_) => ErrorCode::Network,
+            Self::Http(_) | Self::Unreadable(_) => ErrorCode::Network,
             Self::Crypto(pli_crypto::Error::WrongPassword) => ErrorCode::WrongPassword,
             Self::Crypto(pli_crypto::Error::AccountKeyNeeded) => ErrorCode::AccountKeyNeeded,
             Self::Crypto(pli_crypto::Error::AccountKeyTypo) => ErrorCode::AccountKeyTypo,
@@ -179,5 +183,17 @@ impl ClientError {
 
     pub(crate) fn verification(text: impl Into<String>) -> Self {
         Self::Verification(text.into())
+    }
+}
+
+impl ClientError {
+    /// A failure to read a body: the transport's own error if it was one (natively,
+    /// reqwest's, as when the client read the body itself), [`ClientError::Unreadable`]
+    /// otherwise.
+    pub(crate) fn reading(error: std::io::Error) -> Self {
+        match error.downcast::<reqwest::Error>() {
+            Ok(error) => Self::Http(error),
+            Err(error) => Self::Unreadable(error),
+        }
     }
 }

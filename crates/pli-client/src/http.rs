@@ -148,18 +148,7 @@ impl Client {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
         let text = response.text().await.unwrap_or_default();
-        let (code, message, attempts) = match serde_json::from_str::<ErrorBody>(&text) {
-            Ok(body) => (body.error.code, body.error.message, body.error.attempts),
-            // Not the relay's own error body (a proxy's page, say): the status tells.
-            Err(_) => (ErrorCode::Unknown, text, Attempts::default()),
-        };
-        Err(ClientError::Api {
-            status,
-            code,
-            message,
-            attempts,
-            retry_after_s,
-        })
+        Err(ClientError::from_answer(status, retry_after_s, text))
     }
 
     /// Calls an endpoint that takes JSON and answers JSON.
@@ -233,5 +222,25 @@ impl Client {
     {
         Self::send(self.request_to(endpoint)).await?;
         Ok(())
+    }
+}
+
+impl ClientError {
+    /// The error an answer of status `status` (not a success) stands for: the relay's own
+    /// error body `text` parsed ([`ClientError::Api`]), or the text itself when it is not
+    /// one (a proxy's page: the status tells). For callers that made the request
+    /// themselves (the browser's worker reading a file's object).
+    pub fn from_answer(status: u16, retry_after_s: Option<u64>, text: String) -> Self {
+        let (code, message, attempts) = match serde_json::from_str::<ErrorBody>(&text) {
+            Ok(body) => (body.error.code, body.error.message, body.error.attempts),
+            Err(_) => (ErrorCode::Unknown, text, Attempts::default()),
+        };
+        Self::Api {
+            status,
+            code,
+            message,
+            attempts,
+            retry_after_s,
+        }
     }
 }

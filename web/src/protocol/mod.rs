@@ -1,8 +1,10 @@
 //! What the page and the worker say to each other.
 //!
-//! The page posts JavaScript objects `{ id, kind, data?, files? }`: kind `request` with
-//! `data` a JSON [`Request`] (one variant per operation, each with its own response type
-//! through [`Call`]) and `files` an array of `File`s; kind `ack` (`data` `{"bytes": n}`)
+//! The page posts JavaScript objects `{ id, kind, data?, files?, port? }`: kind `request`
+//! with `data` a JSON [`Request`] (one variant per operation, each with its own response
+//! type through [`Call`]), `files` an array of `File`s and, for a download, `port` the
+//! service worker's `MessagePort` (transferred: the worker then streams the decrypted
+//! chunks there, as `web/static/sw.js` describes, instead of to the page); kind `ack` (`data` `{"bytes": n}`)
 //! after writing a chunk of download `id`; kind `cancel` to abort the send or resume
 //! `id`, which then answers `err` with the code `cancelled` after asking the relay to
 //! delete the upload it had begun; kind `stop_download` to make download `id` end with an

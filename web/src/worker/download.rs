@@ -1,6 +1,8 @@
-//! Downloads with flow control: the worker sends a file's decrypted chunks to the page,
-//! never more than [`WINDOW`] bytes that the page has not acknowledged; the page
-//! acknowledges what it wrote (`ack`) or gives up (`stop_download`).
+//! Downloads with flow control: the worker fetches a file's ciphertext into one reused
+//! buffer ([`BodyReader`]), and sends its decrypted chunks to the page, or straight to the
+//! service worker's stream when the page handed over its port ([`StreamPort`]), never more
+//! than [`WINDOW`] bytes that were not acknowledged; the page acknowledges what it wrote
+//! (`ack`) or gives up (`stop_download`), the service worker what its stream took.
 
 use std::cell::RefCell;
 use std::pin::Pin;
@@ -8,9 +10,14 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 use futures_util::io::AsyncWrite;
+use js_sys::Reflect;
 use js_sys::Uint8Array;
-use pli_client::Progress;
+use pli_client::{ClientError, Progress, Session};
+use wasm_bindgen::prelude::Closure;
+use wasm_bindgen::{JsCast as _, JsValue};
+use wasm_bindgen_futures::JsFuture;
 
+use super::io::BodyReader;
 use super::receive::opened_exchange;
 use super::{STATE, answer, post, progress, progress_report, session, with_state};
 use crate::protocol::{Download, WINDOW, WorkerError};
@@ -24,24 +31,88 @@ pub(super) struct Window {
     cancelled: bool,
 }
 
-/// Decrypts a file of an opened exchange, sent back in chunks.
-pub(super) async fn download(id: u32, r: Download) -> Result<String, WorkerError> {
+/// Decrypts a file of an opened exchange, sent in chunks to the page or, when the page
+/// handed over the service worker's port, straight to the service worker's stream.
+pub(super) async fn download(
+    id: u32,
+    r: Download,
+    port: Option<web_sys::MessagePort>,
+) -> Result<String, WorkerError> {
     let received = opened_exchange(&r.exchange_id)?;
     let session = session()?;
+    let object = session.file_object(&received, r.index)?;
     let window = Rc::new(RefCell::new(Window::default()));
     with_state(|s| s.windows.insert(id, window.clone()))?;
-    let mut writer = ChunkWriter {
-        id,
-        window,
-        scratch: Scratch::default(),
+    let sink = match port {
+        Some(port) => Sink::Stream(StreamPort::new(port, window.clone())),
+        None => Sink::Page(id),
     };
+    let mut writer = ChunkWriter { sink, window };
     let report = move |p: Progress| progress(id, progress_report(&p));
-    let result = session
-        .download_file_with_progress(&received, r.index, &mut writer, &report)
-        .await;
-    with_state(|s| s.windows.remove(&id))?;
+    let result = match fetch_object(&session, &object).await {
+        Ok(mut body) => {
+            session
+                .decrypt_file(&received, r.index, &mut body, &mut writer, &report)
+                .await
+        }
+        Err(error) => Err(error),
+    };
+    let _ = with_state(|s| s.windows.remove(&id));
+    let cancelled = writer.window.borrow().cancelled;
+    // The service worker's stream ends only once the whole file verified, and fails
+    // otherwise: the browser then marks the download failed instead of keeping a part.
+    if let Sink::Stream(stream) = &writer.sink {
+        stream.post(
+            if result.is_ok() && !cancelled {
+                "done"
+            } else {
+                "abort"
+            },
+            None,
+        );
+    }
     result?;
+    if cancelled {
+        return Err(WorkerError::new(pli_api::ErrorCode::Cancelled, "cancelled"));
+    }
     answer(&r, &())
+}
+
+/// Fetches a file's object from the relay (with the session's cookie, as `pli-client`'s
+/// requests), to be read by [`BodyReader`] into one reused buffer.
+async fn fetch_object(
+    session: &Session,
+    object: &pli_api::endpoints::Download,
+) -> Result<BodyReader, ClientError> {
+    use pli_api::endpoints::Endpoint as _;
+    let url = format!("{}{}", session.client().base(), object.path());
+    let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+    let unreadable = |e: JsValue| ClientError::Unreadable(std::io::Error::other(format!("{e:?}")));
+    let response: web_sys::Response = JsFuture::from(scope.fetch_with_str(&url))
+        .await
+        .map_err(unreadable)?
+        .unchecked_into();
+    if !response.ok() {
+        let retry_after_s = response
+            .headers()
+            .get("retry-after")
+            .ok()
+            .flatten()
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let text = match response.text() {
+            Ok(text) => JsFuture::from(text).await.ok().and_then(|t| t.as_string()),
+            Err(_) => None,
+        };
+        return Err(ClientError::from_answer(
+            response.status(),
+            retry_after_s,
+            text.unwrap_or_default(),
+        ));
+    }
+    let body = response.body().ok_or_else(|| {
+        ClientError::Unreadable(std::io::Error::other("an answer without a body"))
+    })?;
+    BodyReader::new(&body).map_err(ClientError::Unreadable)
 }
 
 /// The page wrote `bytes` of a download: let the worker send more.
@@ -78,40 +149,74 @@ fn update_window(id: u32, change: impl FnOnce(&mut Window)) {
     }
 }
 
-/// Sends decrypted bytes to the page, waiting while more than [`WINDOW`] are unacknowledged.
+/// Sends decrypted bytes on, waiting while more than [`WINDOW`] are unacknowledged.
 struct ChunkWriter {
-    id: u32,
+    sink: Sink,
     window: Rc<RefCell<Window>>,
-    scratch: Scratch,
 }
 
-/// Keeps V8 collecting this worker's spent buffers while a download streams.
-///
-/// Each fetched piece of ciphertext arrives in a fresh `ArrayBuffer`, and each decrypted
-/// chunk leaves in one; V8 collects them late, by up to a hundred megabytes, since their
-/// bytes are outside its heap. A small throwaway array per 64 KiB (16 KiB of JavaScript
-/// heap, under V8's large-object size so that it is made in the young generation) keeps
-/// scavenges coming, and each frees the buffers spent since the last. The service worker
-/// does the same (`web/static/sw.js`, where the figures are).
-#[derive(Default)]
-struct Scratch {
-    /// Bytes since the last array.
-    since: usize,
-    /// The last array, kept until the next one.
-    last: Option<js_sys::Array>,
+/// Where a download's decrypted chunks go.
+enum Sink {
+    /// To the page (`chunk` answers to request `id`), which acknowledges what it wrote.
+    Page(u32),
+    /// To the service worker's stream, which acknowledges on the same port.
+    Stream(StreamPort),
 }
 
-impl Scratch {
-    const EVERY: usize = 64 * 1024;
-    const LENGTH: u32 = 4 * 1024;
+/// The service worker's side of a download (`web/static/sw.js`), handed over by the page:
+/// `chunk` (transferred), then `done` or `abort`, go out; `ack` (what its stream took) and
+/// `cancelled` (the person cancelled the download in the browser) come in. The page is
+/// then no longer on the way of every chunk.
+struct StreamPort {
+    port: web_sys::MessagePort,
+    _on_message: Closure<dyn FnMut(web_sys::MessageEvent)>,
+}
 
-    fn count(&mut self, bytes: usize) {
-        self.since += bytes;
-        while self.since >= Self::EVERY {
-            self.since -= Self::EVERY;
-            let array = js_sys::Array::new_with_length(Self::LENGTH);
-            self.last = Some(array.fill(&wasm_bindgen::JsValue::from(0), 0, Self::LENGTH));
+impl StreamPort {
+    fn new(port: web_sys::MessagePort, window: Rc<RefCell<Window>>) -> Self {
+        let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+            move |event: web_sys::MessageEvent| {
+                let data = event.data();
+                let field = |name: &str| Reflect::get(&data, &name.into()).ok();
+                let mut window = window.borrow_mut();
+                match field("type").and_then(|v| v.as_string()).as_deref() {
+                    Some("ack") => {
+                        let bytes = field("bytes").and_then(|v| v.as_f64()).unwrap_or(0.0);
+                        window.in_flight = window.in_flight.saturating_sub(bytes as u64);
+                    }
+                    Some("cancelled") => window.cancelled = true,
+                    _ => return,
+                }
+                if let Some(waker) = window.waker.take() {
+                    waker.wake();
+                }
+            },
+        );
+        port.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        Self {
+            port,
+            _on_message: on_message,
         }
+    }
+
+    /// Posts `{ type, bytes? }`, transferring `bytes`.
+    fn post(&self, kind: &str, bytes: Option<&js_sys::ArrayBuffer>) {
+        let message = js_sys::Object::new();
+        let _ = Reflect::set(&message, &"type".into(), &kind.into());
+        let transfer = js_sys::Array::new();
+        if let Some(bytes) = bytes {
+            let _ = Reflect::set(&message, &"bytes".into(), bytes);
+            transfer.push(bytes);
+        }
+        let _ = self
+            .port
+            .post_message_with_transferable(&message, &transfer);
+    }
+}
+
+impl Drop for StreamPort {
+    fn drop(&mut self) {
+        self.port.set_onmessage(None);
     }
 }
 
@@ -134,9 +239,11 @@ impl AsyncWrite for ChunkWriter {
         }
         window.in_flight += buf.len() as u64;
         drop(window);
-        let bytes = Uint8Array::from(buf);
-        post(self.id, "chunk", None, Some(&bytes.buffer()));
-        self.get_mut().scratch.count(buf.len());
+        let bytes = Uint8Array::from(buf).buffer();
+        match &self.sink {
+            Sink::Page(id) => post(*id, "chunk", None, Some(&bytes)),
+            Sink::Stream(stream) => stream.post("chunk", Some(&bytes)),
+        }
         Poll::Ready(Ok(buf.len()))
     }
 

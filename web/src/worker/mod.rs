@@ -176,6 +176,9 @@ pub fn start() {
                     .collect()
             })
             .unwrap_or_default();
+        let port = Reflect::get(&data, &"port".into())
+            .ok()
+            .and_then(|v| v.dyn_into::<web_sys::MessagePort>().ok());
         match kind.as_str() {
             "ack" => return acknowledge_bytes(id, &json),
             "stop_download" => return stop_download(id),
@@ -188,7 +191,7 @@ pub fn start() {
             let result = match serde_json::from_str::<Request>(&json) {
                 Ok(request) => {
                     let ends_session = request.ends_session_on_unauthenticated();
-                    let result = handle(id, request, files).await;
+                    let result = handle(id, request, files, port).await;
                     if ends_session
                         && result
                             .as_ref()
@@ -255,6 +258,7 @@ async fn handle(
     id: u32,
     request: Request,
     files: Vec<web_sys::File>,
+    port: Option<web_sys::MessagePort>,
 ) -> Result<String, WorkerError> {
     let client = with_state(|s| s.client.clone())?;
     match request {
@@ -340,7 +344,7 @@ async fn handle(
         }
         Request::Open(r) => receive::open(r).await,
         Request::Acknowledge(r) => receive::acknowledge(r).await,
-        Request::Download(r) => download::download(id, r).await,
+        Request::Download(r) => download::download(id, r, port).await,
         Request::CreateOrg(r) => admin::create_org(r).await,
         Request::Invite(r) => {
             let session = session()?;

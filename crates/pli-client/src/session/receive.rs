@@ -2,6 +2,8 @@
 //! verified), downloading its files while verifying every hash, the signed read receipt.
 
 use super::*;
+use futures_util::TryStreamExt as _;
+use futures_util::io::AsyncReadExt as _;
 use pli_api::messages::ExchangeQuery;
 
 impl Session {
@@ -152,7 +154,50 @@ impl Session {
         out: &mut (dyn AsyncWrite + Unpin),
         progress: &dyn Fn(Progress),
     ) -> Result<(), ClientError> {
-        let id = received.exchange.envelope.exchange_id;
+        let response =
+            Client::send(self.client.request_to(&self.file_object(received, index)?)).await?;
+        let mut body = response
+            .bytes_stream()
+            .map(|chunk| chunk.map_err(std::io::Error::other))
+            .into_async_read();
+        self.decrypt_file(received, index, &mut body, out, progress)
+            .await
+    }
+
+    /// The endpoint that serves file `index` (0-based) of `received`'s exchange, for a
+    /// caller that fetches it itself and hands the body to
+    /// [`decrypt_file`](Self::decrypt_file) (the browser's worker, which reads it into one
+    /// reused buffer).
+    pub fn file_object(
+        &self,
+        received: &Received,
+        index: usize,
+    ) -> Result<ep::Download, ClientError> {
+        let idx =
+            u32::try_from(index + 1).map_err(|_| ClientError::verification("no such file"))?;
+        if index >= received.exchange.envelope.files.len() {
+            return Err(ClientError::verification("no such file"));
+        }
+        Ok(ep::Download {
+            id: received.exchange.envelope.exchange_id,
+            idx,
+        })
+    }
+
+    /// Decrypts file `index` (0-based) of `received` from `body`, the ciphertext the relay
+    /// serves for it ([`file_object`](Self::file_object)), into `out`, streaming: the
+    /// ciphertext's SHA-256 and size are checked against the envelope and the plaintext's
+    /// against the manifest. On error, what was written must be discarded.
+    pub async fn decrypt_file(
+        &self,
+        received: &Received,
+        index: usize,
+        body: &mut (dyn AsyncRead + Unpin),
+        out: &mut (dyn AsyncWrite + Unpin),
+        progress: &dyn Fn(Progress),
+    ) -> Result<(), ClientError> {
+        /// What one read takes from the body: a few of age's 64 KiB chunks.
+        const READ: usize = 256 * 1024;
         let expected = received
             .exchange
             .envelope
@@ -164,19 +209,19 @@ impl Session {
             .files
             .get(index)
             .ok_or_else(|| ClientError::verification("no such file"))?;
-        let idx =
-            u32::try_from(index + 1).map_err(|_| ClientError::verification("no such file"))?;
-        let response = Client::send(self.client.request_to(&ep::Download { id, idx })).await?;
         let mut decryptor = pli_crypto::age::Decryptor::new(vec![received.key.clone()]);
         let mut plaintext = Vec::new();
         let mut plaintext_hash = Sha256::new();
         let mut written = 0u64;
         let mut received_bytes = 0u64;
-        let mut stream = response.bytes_stream();
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk?;
+        let mut buffer = vec![0u8; READ];
+        loop {
+            let read = body.read(&mut buffer).await.map_err(ClientError::reading)?;
+            let Some(chunk) = buffer.get(..read).filter(|c| !c.is_empty()) else {
+                break;
+            };
             received_bytes += chunk.len() as u64;
-            decryptor.update(&chunk, &mut plaintext)?;
+            decryptor.update(chunk, &mut plaintext)?;
             plaintext_hash.update(&plaintext);
             out.write_all(&plaintext).await?;
             written += plaintext.len() as u64;

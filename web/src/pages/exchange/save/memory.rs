@@ -10,7 +10,7 @@ use js_sys::Array;
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::*;
 
-use super::{Control, OnProgress, Saved, Target, click, download, js_error};
+use super::{Chunks, Control, OnProgress, Saved, Target, click, download, js_error};
 use crate::protocol::WorkerError;
 
 pub(super) async fn through_memory(
@@ -29,7 +29,7 @@ pub(super) async fn through_memory(
             target,
             control,
             on_progress,
-            Box::new(move |chunk| {
+            Chunks::ToPage(Box::new(move |chunk| {
                 let bytes = u64::from(chunk.byte_length());
                 total.set(total.get().saturating_add(bytes));
                 if total.get() > size {
@@ -40,7 +40,7 @@ pub(super) async fn through_memory(
                 }
                 parts.push(&chunk);
                 control_for_chunks.acknowledge(bytes);
-            }),
+            })),
         )
         .await
     };

@@ -179,12 +179,20 @@ async fn to_downloads(
     ))
 }
 
-/// Runs the worker's `download` of `target`, handing each decrypted chunk to `on_chunk`.
+/// Where the worker sends a download's decrypted chunks.
+enum Chunks {
+    /// To the page, which hands each to this function.
+    ToPage(Box<dyn FnMut(ArrayBuffer)>),
+    /// To the service worker's stream, through this port (transferred to the worker).
+    ToServiceWorker(web_sys::MessagePort),
+}
+
+/// Runs the worker's `download` of `target`, its decrypted chunks sent to `chunks`.
 async fn download(
     target: &Target,
     control: &Control,
     on_progress: OnProgress,
-    on_chunk: Box<dyn FnMut(ArrayBuffer)>,
+    chunks: Chunks,
 ) -> Result<(), WorkerError> {
     if control.cancelled() {
         return Err(WorkerError::new(ErrorCode::Cancelled, "cancelled"));
@@ -198,11 +206,16 @@ async fn download(
         index: target.index,
     };
     let progress: Box<dyn Fn(ProgressReport)> = Box::new(move |report| on_progress(report));
+    let (on_chunk, port) = match chunks {
+        Chunks::ToPage(on_chunk) => (Some(on_chunk), None),
+        Chunks::ToServiceWorker(port) => (None, Some(port)),
+    };
     let with = bridge::With {
         files: &[],
         on_progress: Some(progress),
-        on_chunk: Some(on_chunk),
+        on_chunk,
         plans: None,
+        port,
     };
     let running = bridge::start(request, with)?;
     control.0.request.set(Some(running.handle()));

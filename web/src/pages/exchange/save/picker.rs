@@ -13,7 +13,7 @@ use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use super::{Control, OnProgress, Saved, Target, call_method, download, js_error};
+use super::{Chunks, Control, OnProgress, Saved, Target, call_method, download, js_error};
 use crate::protocol::WorkerError;
 
 /// Calls `window.showSaveFilePicker({ suggestedName })` if the browser has it.
@@ -100,7 +100,7 @@ pub(super) async fn to_file(
                 target,
                 control,
                 on_progress,
-                Box::new(move |chunk| Queue::push(&pushed, chunk)),
+                Chunks::ToPage(Box::new(move |chunk| Queue::push(&pushed, chunk))),
             )
             .await;
             Queue::end(&queue);

@@ -1,16 +1,20 @@
 //! The second way to save: the browser's download manager, fed through the service
-//! worker (`/sw.js`) by a `MessagePort`, kept awake while the download runs.
+//! worker (`/sw.js`), kept awake while the download runs. Two `MessagePort`s go to the
+//! service worker: one stays with the page (the download registered, started, cancelled
+//! in the browser, expired), the other goes on to the decrypting worker, which streams the
+//! chunks there itself and ends the stream once the whole file verified (the page is not
+//! on the way of every chunk).
 
 use pli_api::ErrorCode;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Array, ArrayBuffer, Function, Object, Reflect};
+use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use super::{Control, OnProgress, Saved, Target, click, download, js_error, wait_for};
+use super::{Chunks, Control, OnProgress, Saved, Target, click, download, js_error, wait_for};
 use crate::protocol::WorkerError;
 
 /// How long the service worker may take to take a download in hand.
@@ -57,6 +61,7 @@ pub(super) async fn through_service_worker(
     on_progress: OnProgress,
 ) -> Result<Saved, WorkerError> {
     let channel = web_sys::MessageChannel::new().map_err(|e| js_error(ErrorCode::Internal, &e))?;
+    let chunks = web_sys::MessageChannel::new().map_err(|e| js_error(ErrorCode::Internal, &e))?;
     let port = channel.port1();
     let side = Rc::new(RefCell::new(WorkerSide::default()));
     let on_message = {
@@ -71,13 +76,6 @@ pub(super) async fn through_service_worker(
             match kind.as_str() {
                 "ready" => side.borrow_mut().ready = true,
                 "started" => side.borrow_mut().started = true,
-                "ack" => {
-                    let bytes = Reflect::get(&data, &"bytes".into())
-                        .ok()
-                        .and_then(|v| v.as_f64())
-                        .unwrap_or(0.0);
-                    control.acknowledge(bytes as u64);
-                }
                 // The person cancelled the download in the browser.
                 "cancelled" => {
                     side.borrow_mut().gone = true;
@@ -97,18 +95,20 @@ pub(super) async fn through_service_worker(
     let _ = Reflect::set(&message, &"id".into(), &id.as_str().into());
     let _ = Reflect::set(&message, &"name".into(), &target.name.as_str().into());
     let _ = Reflect::set(&message, &"size".into(), &(target.size as f64).into());
-    let sent = worker.post_message_with_transferable(&message, &Array::of1(&channel.port2()));
+    let sent = worker
+        .post_message_with_transferable(&message, &Array::of2(&channel.port2(), &chunks.port2()));
     let outcome = match sent {
         Err(error) => Err(js_error(ErrorCode::Internal, &error)),
         Ok(()) => {
             let keepalive = KeepAlive::start(worker.clone());
-            let outcome = stream_through(&port, &side, &id, target, control, on_progress).await;
+            let to_stream = chunks.port1();
+            let outcome = stream_through(&side, &id, target, control, on_progress, to_stream).await;
             drop(keepalive);
             outcome
         }
     };
     if outcome.is_err() || control.cancelled() {
-        post(&port, "abort", None);
+        post(&port, "abort");
     }
     port.set_onmessage(None);
     drop(on_message);
@@ -116,12 +116,12 @@ pub(super) async fn through_service_worker(
 }
 
 async fn stream_through(
-    port: &web_sys::MessagePort,
     side: &RefCell<WorkerSide>,
     id: &str,
     target: &Target,
     control: &Control,
     on_progress: OnProgress,
+    to_stream: web_sys::MessagePort,
 ) -> Result<Saved, WorkerError> {
     if !wait_for(|| side.borrow().ready, SERVICE_WORKER_TIMEOUT_MS).await {
         return Err(WorkerError::new(
@@ -147,40 +147,29 @@ async fn stream_through(
             "the browser did not start the download",
         ));
     }
-    let forward = port.clone();
+    // The worker ends the stream once the whole file verified, unless the person cancelled
+    // (the button, which stops it, or the browser's download, which tells it): it then
+    // fails the stream, so that the browser keeps no file.
     let result = download(
         target,
         control,
         on_progress,
-        Box::new(move |chunk| post(&forward, "chunk", Some(chunk))),
+        Chunks::ToServiceWorker(to_stream),
     )
     .await;
     match result {
-        // Cancelled after the last chunk (the button, or the browser's download): the
-        // stream is not ended, so the browser keeps no file (the caller aborts it).
-        Ok(()) if control.cancelled() || side.borrow().gone => {
-            control.cancel();
-            Ok(Saved::Cancelled)
-        }
-        Ok(()) => {
-            post(port, "done", None);
-            Ok(Saved::ToDownloads)
-        }
-        Err(_) if control.cancelled() => Ok(Saved::Cancelled),
+        Ok(()) if side.borrow().gone => Ok(Saved::Cancelled),
+        Ok(()) => Ok(Saved::ToDownloads),
+        Err(_) if control.cancelled() || side.borrow().gone => Ok(Saved::Cancelled),
         Err(error) => Err(error),
     }
 }
 
-/// Posts `{ type, bytes? }` on the port, transferring `bytes`.
-fn post(port: &web_sys::MessagePort, kind: &str, bytes: Option<ArrayBuffer>) {
+/// Posts `{ type }` on the port.
+fn post(port: &web_sys::MessagePort, kind: &str) {
     let message = Object::new();
     let _ = Reflect::set(&message, &"type".into(), &kind.into());
-    let transfer = Array::new();
-    if let Some(bytes) = bytes {
-        let _ = Reflect::set(&message, &"bytes".into(), &bytes);
-        transfer.push(&bytes);
-    }
-    let _ = port.post_message_with_transferable(&message, &transfer);
+    let _ = port.post_message(&message);
 }
 
 /// Pings the service worker while it streams a download; stops when dropped.
