@@ -24,4 +24,5 @@ mod mailbox;
 mod post_quantum;
 mod proconnect;
 mod resume_safety;
+mod save;
 mod smoke;

@@ -277,6 +277,9 @@ fn FileItem(
             outcome.set(None);
             leptos::task::spawn_local(async move {
                 let result = saving.await;
+                // The cancel button goes with the saving: the focus it held goes back to
+                // the file's own button, not to the page's body.
+                let held_focus = has_focus(&format!("cancel-file-{index}"));
                 busy.set(false);
                 set_progress.set(None);
                 control.set_value(None);
@@ -284,6 +287,9 @@ fn FileItem(
                     Ok(saved) => Outcome::Saved(saved),
                     Err(error) => Outcome::Failed(error),
                 }));
+                if held_focus {
+                    request_animation_frame(move || focus(&format!("save-file-{index}")));
+                }
             });
             if !picker {
                 // The offer just clicked goes; the focus goes to what stops the download.
@@ -390,7 +396,7 @@ fn FileItem(
                 })}
             </div>
             <div class="file-actions">
-                <button type="button" class="primary" data-testid=format!("save-file-{index}")
+                <button type="button" class="primary" id=format!("save-file-{index}") data-testid=format!("save-file-{index}")
                     aria-label=save_label disabled=move || busy.get() on:click=move |_| start(true)>
                     {move || t!("exchange.file.save")}
                 </button>
@@ -410,6 +416,14 @@ fn FileItem(
             </div>
         </li>
     }
+}
+
+/// Whether the element with `id` has the focus.
+fn has_focus(id: &str) -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.active_element())
+        .is_some_and(|e| e.id() == id)
 }
 
 /// Moves the focus to the element with `id`, if it is there.

@@ -1,0 +1,286 @@
+//! Saving to the browser's downloads through the service worker (`web/static/sw.js`),
+//! cancelled midway and done again: a save the person cancels with the page's button
+//! leaves no file under the file's name in the downloads (the decrypting worker aborts
+//! the stream, which the service worker errors, so the browser marks the download failed
+//! instead of presenting a part of the file as the file); a second save of the same file,
+//! through the same path, puts every byte there.
+
+use std::io::{BufReader, BufWriter, Read as _, Write as _};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use pli_api::Category;
+use pli_client::{FileInput, SendOptions};
+use pli_e2e::cast::{Cast, cast};
+use pli_e2e::{Backend, Browser, relay};
+use sha2::{Digest as _, Sha256};
+
+/// The file sent: a recording of a hearing, large enough that saving it takes seconds.
+const NAME: &str = "audition.mp4";
+/// Its size: 300 MiB and a few bytes (its last STREAM chunk is not a full one).
+const SIZE: u64 = (300 << 20) + 4_321;
+
+/// Writes `len` bytes to `path` that do not repeat (a counter through SplitMix64: any two
+/// 64 KiB chunks swapped, repeated or left out change the file), and returns their
+/// SHA-256.
+fn write_varied(path: &Path, len: u64) -> [u8; 32] {
+    let mut out = BufWriter::with_capacity(1 << 20, std::fs::File::create(path).unwrap());
+    let mut hash = Sha256::new();
+    let mut block = Vec::with_capacity(1 << 20);
+    let mut counter: u64 = 0;
+    let mut left = len;
+    while left > 0 {
+        block.clear();
+        let take = left.min(1 << 20) as usize;
+        while block.len() < take {
+            counter = counter.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = counter;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^= z >> 31;
+            block.extend_from_slice(&z.to_le_bytes());
+        }
+        block.truncate(take);
+        hash.update(&block);
+        out.write_all(&block).unwrap();
+        left -= take as u64;
+    }
+    out.flush().unwrap();
+    hash.finalize().into()
+}
+
+/// The size and SHA-256 of the file at `path`, read in 1 MiB steps.
+fn size_and_sha256(path: &Path) -> (u64, [u8; 32]) {
+    let mut file = BufReader::with_capacity(1 << 20, std::fs::File::open(path).unwrap());
+    let mut hash = Sha256::new();
+    let mut buf = vec![0; 1 << 20];
+    let mut size = 0;
+    loop {
+        let read = file.read(&mut buf).unwrap();
+        if read == 0 {
+            return (size, hash.finalize().into());
+        }
+        hash.update(&buf[..read]);
+        size += read as u64;
+    }
+}
+
+/// Makes the page's `showSaveFilePicker` fail as a browser does when the person closes
+/// it: the page then offers « Télécharger plutôt », the service worker's path.
+async fn picker_closed(browser: &Browser) {
+    browser
+        .run("window.showSaveFilePicker = () => Promise.reject(new DOMException('no', 'AbortError')); return true;")
+        .await
+        .unwrap();
+}
+
+/// What the browser's download folder holds, sorted.
+fn in_folder(browser: &Browser) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(browser.downloads.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The percentage file 0's progress bar shows, if it shows one.
+async fn progress(browser: &Browser) -> Option<u64> {
+    browser
+        .run("const bar = document.querySelector('[data-testid=file-0] progress'); return bar ? Number(bar.value) : null;")
+        .await
+        .unwrap()
+        .as_u64()
+}
+
+/// Whether an element matches `css` now.
+async fn shown(browser: &Browser, css: &str) -> bool {
+    browser
+        .client
+        .find(fantoccini::Locator::Css(css))
+        .await
+        .is_ok()
+}
+
+/// Takes the download path for file 0: the picker fails as closed, and « Télécharger
+/// plutôt » starts the service worker's stream.
+async fn download_instead(browser: &Browser) {
+    picker_closed(browser).await;
+    browser.click("[data-testid=save-file-0]").await.unwrap();
+    browser
+        .find("[data-testid=save-fallback-0][data-reason=closed]")
+        .await
+        .unwrap();
+    browser
+        .click("[data-testid=download-instead-0]")
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_save_to_the_downloads_cancelled_midway_leaves_no_file_and_a_second_one_saves_every_byte()
+{
+    let server = relay(Backend::Sqlite).await.unwrap();
+    let Cast {
+        court,
+        greffier,
+        caseworker,
+        ..
+    } = cast(&server.base, &server.setup_token).await.unwrap();
+
+    // (1) The caseworker's native client sends the court the recording, read from disk.
+    let files = tempfile::tempdir().unwrap();
+    let source = files.path().join(NAME);
+    let sent_sha256 = write_varied(&source, SIZE);
+    let input = FileInput {
+        name: NAME.into(),
+        media_type: "video/mp4".into(),
+        size: SIZE,
+        reader: Box::new(futures_util::io::AllowStdIo::new(BufReader::with_capacity(
+            1 << 20,
+            std::fs::File::open(&source).unwrap(),
+        ))),
+    };
+    let options = SendOptions {
+        category: Category::Rapport,
+        subject: "Enregistrement de l'audition".into(),
+        message: String::new(),
+        case_reference: String::new(),
+        urgent: false,
+        copy_to_sender: false,
+        in_reply_to: None,
+    };
+    let id = caseworker
+        .session
+        .send(&court, vec![input], &options)
+        .await
+        .unwrap();
+
+    // (2) The greffier opens it and takes the download path.
+    let mut tj = Browser::logged_in(&server.base, "save-cancelled", &greffier)
+        .await
+        .unwrap();
+    tj.goto(&format!("#/exchange/{id}")).await.unwrap();
+    tj.wait_for_text("Enregistrement de l'audition", Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(tj.text("[data-testid=file-name-0]").await.unwrap(), NAME);
+    download_instead(&tj).await;
+
+    // While it is under way — the page shows its progress and the browser is writing the
+    // download — the greffier cancels, well before the end.
+    let started = Instant::now();
+    let at = loop {
+        assert!(
+            !shown(&tj, "[data-testid=saved-0], [data-testid=save-error-0]").await,
+            "the save ended before it could be cancelled: {}",
+            tj.text("[data-testid=file-0]").await.unwrap()
+        );
+        if let Some(percent) = progress(&tj).await
+            && percent >= 2
+            && !in_folder(&tj).is_empty()
+        {
+            break percent;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no save under way after 120 s: progress {:?}, downloads {:?}",
+            progress(&tj).await,
+            in_folder(&tj)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(at < 50, "the save was at {at} % already");
+    let partial = in_folder(&tj);
+    assert!(
+        partial.iter().all(|name| name.ends_with(".crdownload")),
+        "a file under its final name while the download runs: {partial:?}"
+    );
+    // « Télécharger plutôt » put the focus on what stops the download.
+    let focused = tj.run("return document.activeElement.id;").await.unwrap();
+    assert_eq!(focused, "cancel-file-0");
+    let cancel = tj.find("[data-testid=cancel-file-0]").await.unwrap();
+    assert_eq!(
+        cancel.attr("aria-label").await.unwrap().as_deref(),
+        Some("Annuler l'enregistrement de audition.mp4")
+    );
+    tj.screenshot("saving").await.unwrap();
+    cancel.click().await.unwrap();
+
+    // The page says the saving was cancelled, and nothing else.
+    let said = tj
+        .wait_for(
+            "[data-testid=save-cancelled-0], [data-testid=saved-0], [data-testid=save-error-0]",
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    let outcome = said.attr("data-testid").await.unwrap();
+    let text = said.text().await.unwrap();
+    assert_eq!(
+        outcome.as_deref(),
+        Some("save-cancelled-0"),
+        "cancelled at {at} %, the page says: {text}"
+    );
+    assert_eq!(text, "Enregistrement annulé.");
+    assert!(!shown(&tj, "[data-testid=cancel-file-0]").await);
+    assert!(!shown(&tj, "[data-testid=file-0] progress").await);
+    // The focus the cancel button held goes back to the file's button.
+    let focused = tj.run("return document.activeElement.id;").await.unwrap();
+    assert_eq!(focused, "save-file-0");
+    tj.record("cancelled").await.unwrap();
+
+    // The browser keeps no file under its name, nor under any other final name: at most
+    // a partial download, which it never presents as the file. (A bounded wait: what is
+    // checked is that nothing appears.)
+    let cancelled_at = Instant::now();
+    while cancelled_at.elapsed() < Duration::from_secs(8) {
+        let now = in_folder(&tj);
+        assert!(
+            now.iter().all(|name| name.ends_with(".crdownload")),
+            "the cancelled save left a file in the downloads: {now:?} ({} bytes in {NAME})",
+            std::fs::metadata(tj.downloads.path().join(NAME)).map_or(0, |m| m.len())
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let leftovers = in_folder(&tj);
+
+    // (3) The greffier saves it again, the same way, to the end: every byte arrives.
+    download_instead(&tj).await;
+    let said = tj
+        .wait_for(
+            "[data-testid=saved-0], [data-testid=save-error-0], [data-testid=save-cancelled-0]",
+            Duration::from_secs(300),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        said.attr("data-testid").await.unwrap().as_deref(),
+        Some("saved-0"),
+        "the second save: {}",
+        said.text().await.unwrap()
+    );
+    // Chromium names the download under its final name only once it completed.
+    let saved = tj.downloads.path().join(NAME);
+    let started = Instant::now();
+    while !saved.is_file() {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "{NAME} never arrived; the downloads hold {:?}",
+            in_folder(&tj)
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (size, sha256) = size_and_sha256(&saved);
+    assert_eq!(size, SIZE);
+    assert!(sha256 == sent_sha256, "{NAME} differs from the file sent");
+    let after: Vec<String> = in_folder(&tj)
+        .into_iter()
+        .filter(|name| !leftovers.contains(name))
+        .collect();
+    assert_eq!(after, [NAME], "the second save, beside {leftovers:?}");
+    tj.record("saved-again").await.unwrap();
+
+    tj.close().await.unwrap();
+}
