@@ -22,6 +22,68 @@ pub(crate) async fn blocking<T: Send + 'static>(
     }
 }
 
+/// The SHA-256 of `bytes`, whole (a segment of a file, a part: up to 64 MiB). Natively
+/// `sha2`'s, with the CPU's SHA extensions. In the browser WebCrypto's, native code,
+/// several times faster than `sha2` compiled to WebAssembly (which has no SHA
+/// instructions): of the four SHA-256 passes over every byte a send makes, the two over
+/// whole buffers (each segment's, for the plan; each part's `Content-Digest`) are this
+/// one; the two that stream (the file's, for the manifest; the ciphertext's, for the
+/// envelope) stay in WebAssembly. Where WebCrypto is missing, `sha2` there too.
+pub(crate) async fn sha256(bytes: &[u8]) -> [u8; 32] {
+    #[cfg(target_arch = "wasm32")]
+    if let Some(digest) = web_crypto::sha256(bytes).await {
+        return digest;
+    }
+    sha2::Digest::finalize(sha2::Digest::chain_update(sha2::Sha256::default(), bytes)).into()
+}
+
+#[cfg(target_arch = "wasm32")]
+mod web_crypto {
+    use std::cell::RefCell;
+
+    use js_sys::{Function, Promise, Reflect, Uint8Array};
+    use wasm_bindgen::JsCast as _;
+    use wasm_bindgen_futures::JsFuture;
+
+    thread_local! {
+        /// The JavaScript buffer bytes are copied into for WebCrypto, reused: one per call
+        /// would be garbage outside V8's heap, collected late (megabytes each).
+        static SCRATCH: RefCell<Option<Uint8Array>> = const { RefCell::new(None) };
+    }
+
+    /// `crypto.subtle.digest("SHA-256", bytes)`, or `None` where it is missing or fails.
+    pub(super) async fn sha256(bytes: &[u8]) -> Option<[u8; 32]> {
+        let length = u32::try_from(bytes.len()).ok()?;
+        let crypto = Reflect::get(&js_sys::global(), &"crypto".into()).ok()?;
+        let subtle = Reflect::get(&crypto, &"subtle".into()).ok()?;
+        let digest: Function = Reflect::get(&subtle, &"digest".into())
+            .ok()?
+            .dyn_into()
+            .ok()?;
+        let view = SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            let buffer = match scratch.as_ref() {
+                Some(buffer) if buffer.length() >= length => buffer.clone(),
+                _ => scratch.insert(Uint8Array::new_with_length(length)).clone(),
+            };
+            let view = buffer.subarray(0, length);
+            view.copy_from(bytes);
+            view
+        });
+        // WebCrypto copies its input before it returns the promise, so the buffer may be
+        // used again at once (by another digest meanwhile: this thread is the only one).
+        let promise: Promise = digest
+            .call2(&subtle, &"SHA-256".into(), &view)
+            .ok()?
+            .dyn_into()
+            .ok()?;
+        let result = Uint8Array::new(&JsFuture::from(promise).await.ok()?);
+        let mut hash = [0u8; 32];
+        (result.length() == 32).then(|| result.copy_to(&mut hash))?;
+        Some(hash)
+    }
+}
+
 /// Waits `ms` milliseconds.
 pub(crate) async fn sleep(ms: u64) {
     #[cfg(not(target_arch = "wasm32"))]

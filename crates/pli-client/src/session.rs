@@ -409,7 +409,7 @@ async fn put_part(
     part: u32,
     body: bytes::Bytes,
 ) -> Result<(), ClientError> {
-    let digest = pli_api::upload::content_digest(&Sha256::digest(&body).into());
+    let digest = pli_api::upload::content_digest(&rt::sha256(&body).await);
     let endpoint = ep::PutPart {
         id: *exchange,
         idx,

@@ -214,7 +214,7 @@ impl Session {
                     if k + 1 == count && !at_end(&mut reader).await? {
                         return Err(ClientError::FileChanged(name));
                     }
-                    let sha256: [u8; 32] = Sha256::digest(&segment).into();
+                    let sha256 = rt::sha256(&segment).await;
                     if keeper.plan.check_segment(index, k, &sha256)? {
                         keeper.unsaved = true;
                     }
