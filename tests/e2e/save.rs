@@ -4,6 +4,11 @@
 //! the stream, which the service worker errors, so the browser marks the download failed
 //! instead of presenting a part of the file as the file); a second save of the same file,
 //! through the same path, puts every byte there.
+//!
+//! And saving through an older service worker, still the one the browser runs right after
+//! a deploy (`tests/e2e/fixtures/sw-version-1.js`, as served before): it reads one port
+//! only and says `ready` without a version, so the page forwards the chunks itself, within
+//! the window the service worker's `ack`s open, and ends the stream: every byte arrives.
 
 use std::io::{BufReader, BufWriter, Read as _, Write as _};
 use std::path::Path;
@@ -12,7 +17,7 @@ use std::time::{Duration, Instant};
 use pli_api::Category;
 use pli_client::{FileInput, SendOptions};
 use pli_e2e::cast::{Cast, cast};
-use pli_e2e::{Backend, Browser, relay};
+use pli_e2e::{Backend, Browser, TestServer, relay};
 use sha2::{Digest as _, Sha256};
 
 /// The file sent: a recording of a hearing, large enough that saving it takes seconds.
@@ -244,7 +249,18 @@ async fn a_save_to_the_downloads_cancelled_midway_leaves_no_file_and_a_second_on
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    let leftovers = in_folder(&tj);
+    // And the download failed, rather than waiting: the browser removed its partial file
+    // (a stream left open, neither ended nor errored, would keep its `.crdownload`).
+    let mut leftovers = in_folder(&tj);
+    let failing = Instant::now();
+    while !leftovers.is_empty() && failing.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        leftovers = in_folder(&tj);
+    }
+    assert!(
+        leftovers.is_empty(),
+        "the cancelled download was not failed: {leftovers:?}"
+    );
 
     // (3) The greffier saves it again, the same way, to the end: every byte arrives.
     download_instead(&tj).await;
@@ -281,6 +297,185 @@ async fn a_save_to_the_downloads_cancelled_midway_leaves_no_file_and_a_second_on
         .collect();
     assert_eq!(after, [NAME], "the second save, beside {leftovers:?}");
     tj.record("saved-again").await.unwrap();
+
+    tj.close().await.unwrap();
+}
+
+/// The service worker as served before its second port (vendored as it was).
+const SERVICE_WORKER_VERSION_1: &str = include_str!("fixtures/sw-version-1.js");
+
+/// Copies the folder `from` into `to`, recursively.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A relay serving a copy of the web app (kept in the returned folder) whose `/sw.js` is
+/// `script`, with no compressed copies of it beside (the relay would serve those: the
+/// current service worker).
+async fn relay_with_service_worker(script: &str) -> (TestServer, tempfile::TempDir) {
+    let web = tempfile::tempdir().unwrap();
+    copy_dir(&pli_server::testing::web_dist().unwrap(), web.path());
+    std::fs::write(web.path().join("sw.js"), script).unwrap();
+    for copy in ["sw.js.br", "sw.js.gz"] {
+        match std::fs::remove_file(web.path().join(copy)) {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => panic!("{copy}: {error}"),
+        }
+    }
+    let dir = web.path().to_path_buf();
+    let server = pli_server::testing::spawn(Backend::Sqlite, move |config| {
+        config.web_dir = Some(dir);
+    })
+    .await
+    .unwrap();
+    (server, web)
+}
+
+/// The script the page's active service worker runs, as its registration names it
+/// (waiting for one to be active).
+async fn active_service_worker_script(browser: &Browser) -> String {
+    let script = browser
+        .run(
+            "return (async () => { \
+               const registration = await navigator.serviceWorker.ready; \
+               const url = registration.active.scriptURL; \
+               const script = await (await fetch(url, { cache: 'no-store' })).text(); \
+               return JSON.stringify({ url, script }); \
+             })();",
+        )
+        .await
+        .unwrap();
+    let answer: serde_json::Value = serde_json::from_str(script.as_str().unwrap()).unwrap();
+    assert_eq!(
+        answer["url"].as_str(),
+        Some(format!("{}/sw.js", browser.base.trim_end_matches('/')).as_str())
+    );
+    answer["script"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn an_older_service_worker_still_active_after_an_update_saves_every_byte_through_the_page() {
+    /// A report: larger than the page's 8 MiB window several times over (the page waits
+    /// for the service worker's acknowledgements), not a multiple of 64 KiB.
+    const NAME: &str = "rapport-expertise.pdf";
+    const SIZE: u64 = (40 << 20) + 1_234;
+
+    // The relay serves the older service worker, as a browser still runs it right after
+    // a deploy.
+    let served = SERVICE_WORKER_VERSION_1;
+    let (server, _web) = relay_with_service_worker(served).await;
+    let Cast {
+        court,
+        greffier,
+        caseworker,
+        ..
+    } = cast(&server.base, &server.setup_token).await.unwrap();
+
+    // (1) The caseworker's native client sends the court the report, read from disk.
+    let files = tempfile::tempdir().unwrap();
+    let source = files.path().join(NAME);
+    let sent_sha256 = write_varied(&source, SIZE);
+    let input = FileInput {
+        name: NAME.into(),
+        media_type: "application/pdf".into(),
+        size: SIZE,
+        reader: Box::new(futures_util::io::AllowStdIo::new(BufReader::with_capacity(
+            1 << 20,
+            std::fs::File::open(&source).unwrap(),
+        ))),
+    };
+    let options = SendOptions {
+        category: Category::Rapport,
+        subject: "Rapport d'expertise".into(),
+        message: String::new(),
+        case_reference: String::new(),
+        urgent: false,
+        copy_to_sender: false,
+        in_reply_to: None,
+    };
+    let id = caseworker
+        .session
+        .send(&court, vec![input], &options)
+        .await
+        .unwrap();
+
+    // (2) The greffier opens it; the service worker her browser runs is the older one.
+    let mut tj = Browser::logged_in(&server.base, "save-older-service-worker", &greffier)
+        .await
+        .unwrap();
+    tj.goto(&format!("#/exchange/{id}")).await.unwrap();
+    tj.wait_for_text("Rapport d'expertise", Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(tj.text("[data-testid=file-name-0]").await.unwrap(), NAME);
+    let running = active_service_worker_script(&tj).await;
+    assert!(
+        running == served,
+        "the active service worker is not the one served ({} bytes)",
+        running.len()
+    );
+    assert!(
+        !running.contains("version: 2") && !running.contains("ports[1]"),
+        "the active service worker reads the second port"
+    );
+
+    // (3) She saves it through « Télécharger plutôt »: the page says it is saved.
+    download_instead(&tj).await;
+    let started = Instant::now();
+    let said = loop {
+        if let Ok(said) = tj
+            .client
+            .find(fantoccini::Locator::Css(
+                "[data-testid=saved-0], [data-testid=save-error-0], [data-testid=save-cancelled-0]",
+            ))
+            .await
+        {
+            break said;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(180),
+            "the save did not end within 180 s: progress {:?} %, downloads {:?}",
+            progress(&tj).await,
+            in_folder(&tj)
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let text = said.text().await.unwrap();
+    assert_eq!(
+        said.attr("data-testid").await.unwrap().as_deref(),
+        Some("saved-0"),
+        "the page says: {text}"
+    );
+    assert!(
+        text.contains("remis à votre navigateur"),
+        "the page says: {text}"
+    );
+
+    // Every byte arrives, under the file's name, and nothing else.
+    let saved = tj.downloads.path().join(NAME);
+    let started = Instant::now();
+    while !saved.is_file() || in_folder(&tj).iter().any(|n| n.ends_with(".crdownload")) {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "{NAME} never arrived whole; the downloads hold {:?}",
+            in_folder(&tj)
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (size, sha256) = size_and_sha256(&saved);
+    assert_eq!(size, SIZE, "{NAME}'s size");
+    assert!(sha256 == sent_sha256, "{NAME} differs from the file sent");
+    assert_eq!(in_folder(&tj), [NAME]);
+    tj.record("saved-through-the-page").await.unwrap();
 
     tj.close().await.unwrap();
 }

@@ -13,9 +13,12 @@
 //
 //   The page posts {type: "pli-download", id, name, size} with two MessagePorts, then
 //   navigates to /__download/<id>. The first port stays with the page: this worker
-//   answers "ready" on it once the id is registered, "started" when it answers the
-//   navigation (once) with an attachment whose body is a ReadableStream, and "expired" if
-//   the browser never asked for the download. The second port goes on to the page's
+//   answers {type: "ready", version: 2} on it once the id is registered (version 2: the
+//   second port is read; a page that finds no version, from an older service worker
+//   still active, forwards the chunks on the first port itself), "started" when it
+//   answers the navigation (once) with an attachment whose body is a ReadableStream,
+//   "closed" once the stream ended whole, and "expired" if the browser never asked for
+//   the download. The second port goes on to the page's
 //   decrypting worker (web/src/worker/download.rs), which sends on it {type: "chunk",
 //   bytes} (an ArrayBuffer of decrypted file, in order, transferred), then {type: "done"}
 //   (the whole file verified: the stream ends) or {type: "abort"} (decryption or
@@ -140,6 +143,7 @@ function prepareDownload(id, name, size, port, chunks) {
     } else if (message.type === "done" && event.target === chunks) {
       finish();
       controller.close();
+      port.postMessage({ type: "closed" });
     } else if (message.type === "abort") {
       finish();
       controller.error(new Error("Pli: the file did not decrypt or verify"));
@@ -174,7 +178,7 @@ function prepareDownload(id, name, size, port, chunks) {
   }, DOWNLOAD_TTL_MS);
 
   self.PLI_DOWNLOADS.set(id, respond);
-  port.postMessage({ type: "ready" });
+  port.postMessage({ type: "ready", version: 2 });
 }
 
 /** `attachment` with the name (already made safe by the page) in RFC 6266 form. */

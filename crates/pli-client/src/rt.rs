@@ -47,7 +47,8 @@ mod web_crypto {
 
     thread_local! {
         /// The JavaScript buffer bytes are copied into for WebCrypto, reused: one per call
-        /// would be garbage outside V8's heap, collected late (megabytes each).
+        /// would be garbage outside V8's heap, collected late (megabytes each). It stays
+        /// as large as the largest hashed: 16 MiB once this worker sent a file.
         static SCRATCH: RefCell<Option<Uint8Array>> = const { RefCell::new(None) };
     }
 

@@ -27,8 +27,21 @@ use crate::protocol::{Download, WINDOW, WorkerError};
 pub(super) struct Window {
     in_flight: u64,
     waker: Option<Waker>,
-    /// The page gave up on this download (`stop_download`): stop at the next chunk.
+    /// The page gave up on this download (`stop_download`), or the person cancelled it in
+    /// the browser (the service worker's `cancelled`): stop at the next chunk.
     cancelled: bool,
+    /// Aborts the download's fetch, so that a cancel also stops a relay that stalls.
+    fetch: Option<web_sys::AbortController>,
+}
+
+impl Window {
+    /// Stops the download: at its next chunk, and its fetch at once.
+    fn cancel(&mut self) {
+        self.cancelled = true;
+        if let Some(fetch) = self.fetch.take() {
+            fetch.abort();
+        }
+    }
 }
 
 /// Decrypts a file of an opened exchange, sent in chunks to the page or, when the page
@@ -41,7 +54,10 @@ pub(super) async fn download(
     let received = opened_exchange(&r.exchange_id)?;
     let session = session()?;
     let object = session.file_object(&received, r.index)?;
-    let window = Rc::new(RefCell::new(Window::default()));
+    let window = Rc::new(RefCell::new(Window {
+        fetch: web_sys::AbortController::new().ok(),
+        ..Window::default()
+    }));
     with_state(|s| s.windows.insert(id, window.clone()))?;
     let sink = match port {
         Some(port) => Sink::Stream(StreamPort::new(port, window.clone())),
@@ -49,7 +65,8 @@ pub(super) async fn download(
     };
     let mut writer = ChunkWriter { sink, window };
     let report = move |p: Progress| progress(id, progress_report(&p));
-    let result = match fetch_object(&session, &object).await {
+    let signal = writer.window.borrow().fetch.as_ref().map(|f| f.signal());
+    let result = match fetch_object(&session, &object, signal.as_ref()).await {
         Ok(mut body) => {
             session
                 .decrypt_file(&received, r.index, &mut body, &mut writer, &report)
@@ -61,19 +78,26 @@ pub(super) async fn download(
     let cancelled = writer.window.borrow().cancelled;
     // The service worker's stream ends only once the whole file verified, and fails
     // otherwise: the browser then marks the download failed instead of keeping a part.
-    if let Sink::Stream(stream) = &writer.sink {
-        stream.post(
-            if result.is_ok() && !cancelled {
-                "done"
-            } else {
-                "abort"
-            },
-            None,
-        );
+    let ended = result.is_ok()
+        && !cancelled
+        && match &writer.sink {
+            Sink::Stream(stream) => stream.post("done", None).is_ok(),
+            Sink::Page(_) => true,
+        };
+    if let (false, Sink::Stream(stream)) = (ended, &writer.sink) {
+        let _ = stream.post("abort", None);
     }
-    result?;
+    // A cancelled download says so, whatever broke first (the fetch aborted, a write
+    // refused).
     if cancelled {
         return Err(WorkerError::new(pli_api::ErrorCode::Cancelled, "cancelled"));
+    }
+    result?;
+    if !ended {
+        return Err(WorkerError::new(
+            pli_api::ErrorCode::SaveBlocked,
+            "the service worker's stream could not be ended",
+        ));
     }
     answer(&r, &())
 }
@@ -83,12 +107,15 @@ pub(super) async fn download(
 async fn fetch_object(
     session: &Session,
     object: &pli_api::endpoints::Download,
+    signal: Option<&web_sys::AbortSignal>,
 ) -> Result<BodyReader, ClientError> {
     use pli_api::endpoints::Endpoint as _;
     let url = format!("{}{}", session.client().base(), object.path());
     let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
     let unreadable = |e: JsValue| ClientError::Unreadable(std::io::Error::other(format!("{e:?}")));
-    let response: web_sys::Response = JsFuture::from(scope.fetch_with_str(&url))
+    let init = web_sys::RequestInit::new();
+    init.set_signal(signal);
+    let response: web_sys::Response = JsFuture::from(scope.fetch_with_str_and_init(&url, &init))
         .await
         .map_err(unreadable)?
         .unchecked_into();
@@ -129,7 +156,7 @@ pub(super) fn acknowledge_bytes(id: u32, json: &str) {
 /// The page gave up on download `id` (the person cancelled, or the file could not be
 /// written): the download ends with an error at its next chunk.
 pub(super) fn stop_download(id: u32) {
-    update_window(id, |window| window.cancelled = true);
+    update_window(id, Window::cancel);
 }
 
 /// Changes the window of download `id`, if it is still running, and wakes it.
@@ -184,7 +211,7 @@ impl StreamPort {
                         let bytes = field("bytes").and_then(|v| v.as_f64()).unwrap_or(0.0);
                         window.in_flight = window.in_flight.saturating_sub(bytes as u64);
                     }
-                    Some("cancelled") => window.cancelled = true,
+                    Some("cancelled") => window.cancel(),
                     _ => return,
                 }
                 if let Some(waker) = window.waker.take() {
@@ -200,7 +227,7 @@ impl StreamPort {
     }
 
     /// Posts `{ type, bytes? }`, transferring `bytes`.
-    fn post(&self, kind: &str, bytes: Option<&js_sys::ArrayBuffer>) {
+    fn post(&self, kind: &str, bytes: Option<&js_sys::ArrayBuffer>) -> std::io::Result<()> {
         let message = js_sys::Object::new();
         let _ = Reflect::set(&message, &"type".into(), &kind.into());
         let transfer = js_sys::Array::new();
@@ -208,9 +235,9 @@ impl StreamPort {
             let _ = Reflect::set(&message, &"bytes".into(), bytes);
             transfer.push(bytes);
         }
-        let _ = self
-            .port
-            .post_message_with_transferable(&message, &transfer);
+        self.port
+            .post_message_with_transferable(&message, &transfer)
+            .map_err(|e| std::io::Error::other(format!("the service worker's port: {e:?}")))
     }
 }
 
@@ -242,7 +269,7 @@ impl AsyncWrite for ChunkWriter {
         let bytes = Uint8Array::from(buf).buffer();
         match &self.sink {
             Sink::Page(id) => post(*id, "chunk", None, Some(&bytes)),
-            Sink::Stream(stream) => stream.post("chunk", Some(&bytes)),
+            Sink::Stream(stream) => stream.post("chunk", Some(&bytes))?,
         }
         Poll::Ready(Ok(buf.len()))
     }

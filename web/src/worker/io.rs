@@ -29,6 +29,9 @@ pub(super) struct BodyReader {
 }
 
 enum Reader {
+    /// A file not read yet: its stream is opened at the first read (a send opens its files
+    /// one after the other, not all at once).
+    Unopened(web_sys::Blob),
     Byob(web_sys::ReadableStreamByobReader),
     Default(web_sys::ReadableStreamDefaultReader),
 }
@@ -39,30 +42,43 @@ impl BodyReader {
     const PIECE: u32 = 1024 * 1024;
 
     /// Reads the file `blob`.
-    pub(super) fn of_blob(blob: &web_sys::Blob) -> std::io::Result<Self> {
-        Self::new(&blob.stream())
+    pub(super) fn of_blob(blob: &web_sys::Blob) -> Self {
+        Self::with(Reader::Unopened(blob.clone()))
     }
 
+    /// Reads `body`.
     pub(super) fn new(body: &web_sys::ReadableStream) -> std::io::Result<Self> {
-        let reader = match web_sys::ReadableStreamByobReader::new(body) {
-            Ok(reader) => Reader::Byob(reader),
-            Err(_) => Reader::Default(
-                body.get_reader()
-                    .dyn_into::<web_sys::ReadableStreamDefaultReader>()
-                    .map_err(|reader| js_error(reader.into()))?,
-            ),
-        };
-        Ok(Self {
+        Ok(Self::with(Self::reader_of(body)?))
+    }
+
+    fn with(reader: Reader) -> Self {
+        Self {
             reader,
             spare: None,
             pending: None,
             piece: None,
             done: false,
+        }
+    }
+
+    /// A BYOB reader of `stream`, or a default one if it is not a byte stream.
+    fn reader_of(stream: &web_sys::ReadableStream) -> std::io::Result<Reader> {
+        Ok(match web_sys::ReadableStreamByobReader::new(stream) {
+            Ok(reader) => Reader::Byob(reader),
+            Err(_) => Reader::Default(
+                stream
+                    .get_reader()
+                    .dyn_into::<web_sys::ReadableStreamDefaultReader>()
+                    .map_err(|reader| js_error(reader.into()))?,
+            ),
         })
     }
 
     /// Starts reading the next piece.
-    fn read_next(&mut self) -> JsFuture {
+    fn read_next(&mut self) -> std::io::Result<JsFuture> {
+        if let Reader::Unopened(blob) = &self.reader {
+            self.reader = Self::reader_of(&blob.stream())?;
+        }
         let promise = match &self.reader {
             Reader::Byob(reader) => {
                 let buffer = self
@@ -72,8 +88,9 @@ impl BodyReader {
                 reader.read_with_array_buffer_view(&Uint8Array::new(&buffer))
             }
             Reader::Default(reader) => reader.read(),
+            Reader::Unopened(_) => return Err(std::io::Error::other("a file not opened")),
         };
-        JsFuture::from(promise)
+        Ok(JsFuture::from(promise))
     }
 }
 
@@ -104,7 +121,7 @@ impl AsyncRead for BodyReader {
                 return Poll::Ready(Ok(0));
             }
             if self.pending.is_none() {
-                let next = self.read_next();
+                let next = self.read_next()?;
                 self.pending = Some(next);
             }
             let Some(pending) = self.pending.as_mut() else {
@@ -123,9 +140,10 @@ impl AsyncRead for BodyReader {
                 .is_truthy()
             {
                 self.done = true;
-                // A BYOB reader gives its buffer back, empty, with the end.
-                if let (Some(piece), Reader::Byob(_)) = (&piece, &self.reader) {
-                    self.spare = Some(piece.buffer());
+                // A BYOB reader gives its buffer back, empty, with the end (bytes with
+                // it, which the standard never sends, would still be handed out).
+                if let Some(piece) = piece.filter(|p| p.length() > 0) {
+                    self.piece = Some((piece, 0));
                 }
                 continue;
             }
@@ -139,10 +157,15 @@ impl Drop for BodyReader {
     /// A download given up (cancelled, or its bytes refused) stops fetching.
     fn drop(&mut self) {
         if !self.done {
-            let _ = match &self.reader {
+            let cancelled = match &self.reader {
                 Reader::Byob(reader) => reader.cancel(),
                 Reader::Default(reader) => reader.cancel(),
+                Reader::Unopened(_) => return,
             };
+            // Awaited, so that a stream that had failed already rejects into nothing.
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = JsFuture::from(cancelled).await;
+            });
         }
     }
 }

@@ -91,7 +91,7 @@ pub(super) async fn send(
     r: SendExchange,
     files: Vec<web_sys::File>,
 ) -> Result<String, WorkerError> {
-    let inputs = file_inputs(files)?;
+    let inputs = file_inputs(files);
     let options = SendOptions {
         category: r.category,
         subject: r.subject.clone(),
@@ -182,7 +182,7 @@ pub(super) async fn resume(
     let report = move |p: Progress| progress(id, progress_report(&p));
     // The plan again, each time it records more of the files: the page keeps it.
     let on_plan = |sealed: &[u8]| hand_to_page(id, sealed, None);
-    let resuming = session.resume_send(&plan, file_inputs(files)?, &report, &on_plan);
+    let resuming = session.resume_send(&plan, file_inputs(files), &report, &on_plan);
     let result = cancellable(id, resuming).await;
     let exchange = finish_send(&session, result, Some(&plan)).await?;
     answer(&r, &exchange)
@@ -303,23 +303,18 @@ pub(super) fn cancel(id: u32) {
 }
 
 /// The files the page handed over, to read in turn.
-fn file_inputs(files: Vec<web_sys::File>) -> Result<Vec<FileInput>, WorkerError> {
+fn file_inputs(files: Vec<web_sys::File>) -> Vec<FileInput> {
     files
         .into_iter()
-        .map(|file| {
-            Ok(FileInput {
-                name: file.name(),
-                media_type: if file.type_().is_empty() {
-                    "application/octet-stream".into()
-                } else {
-                    file.type_()
-                },
-                size: file.size() as u64,
-                reader: Box::new(
-                    BodyReader::of_blob(&file)
-                        .map_err(|e| WorkerError::new(ErrorCode::Io, e.to_string()))?,
-                ),
-            })
+        .map(|file| FileInput {
+            name: file.name(),
+            media_type: if file.type_().is_empty() {
+                "application/octet-stream".into()
+            } else {
+                file.type_()
+            },
+            size: file.size() as u64,
+            reader: Box::new(BodyReader::of_blob(&file)),
         })
         .collect()
 }

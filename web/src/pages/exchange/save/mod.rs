@@ -10,10 +10,13 @@
 //!    and the stream is aborted (the browser then discards what it wrote) if decryption
 //!    or verification fails;
 //! 2. the browser's download manager, through the service worker (`/sw.js`): the page
-//!    hands it a `MessagePort`, navigates to `/__download/<id>`, and the service worker
-//!    answers with a `ReadableStream` fed by the port; it acknowledges each chunk when
-//!    its stream wants more (`pull`), and errors the stream — the download then shows as
-//!    failed — if the page reports a failure;
+//!    hands it two `MessagePort`s, navigates to `/__download/<id>`, and the service
+//!    worker answers with a `ReadableStream` fed by the second port, which the page has
+//!    transferred to the decrypting worker; the service worker acknowledges each chunk to
+//!    it when its stream wants more (`pull`), ends the stream when it says the whole file
+//!    verified (and tells the page), and errors it — the download then shows as failed —
+//!    if the worker or the page reports a failure or a cancel (an older service worker,
+//!    still active after an update, reads one port: the page forwards the chunks);
 //! 3. for small files only ([`MEMORY_LIMIT`]), a `Blob` saved through `<a download>`,
 //!    made only once the whole file decrypted and verified.
 //!

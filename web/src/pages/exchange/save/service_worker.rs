@@ -48,10 +48,16 @@ pub(super) async fn service_worker() -> Option<web_sys::ServiceWorker> {
 struct WorkerSide {
     /// The download is registered under its id.
     ready: bool,
+    /// The service worker reads the chunks on the second port (`version` 2): the
+    /// decrypting worker streams there itself. An older one, still active after an
+    /// update, reads the first port only: the page forwards the chunks there.
+    direct: bool,
     /// The browser asked for it: the download started.
     started: bool,
     /// The person cancelled it in the browser, or it was never asked for in time.
     gone: bool,
+    /// The stream ended whole (`done` taken: the browser has the whole file).
+    closed: bool,
 }
 
 pub(super) async fn through_service_worker(
@@ -74,8 +80,25 @@ pub(super) async fn through_service_worker(
                 .and_then(|v| v.as_string())
                 .unwrap_or_default();
             match kind.as_str() {
-                "ready" => side.borrow_mut().ready = true,
+                "ready" => {
+                    let version = Reflect::get(&data, &"version".into())
+                        .ok()
+                        .and_then(|v| v.as_f64());
+                    let mut side = side.borrow_mut();
+                    side.ready = true;
+                    side.direct = version.is_some_and(|v| v >= 2.0);
+                }
                 "started" => side.borrow_mut().started = true,
+                "closed" => side.borrow_mut().closed = true,
+                // Only from an older service worker (a newer one acknowledges to the
+                // decrypting worker itself).
+                "ack" => {
+                    let bytes = Reflect::get(&data, &"bytes".into())
+                        .ok()
+                        .and_then(|v| v.as_f64())
+                        .unwrap_or(0.0);
+                    control.acknowledge(bytes as u64);
+                }
                 // The person cancelled the download in the browser.
                 "cancelled" => {
                     side.borrow_mut().gone = true;
@@ -101,13 +124,23 @@ pub(super) async fn through_service_worker(
         Err(error) => Err(js_error(ErrorCode::Internal, &error)),
         Ok(()) => {
             let keepalive = KeepAlive::start(worker.clone());
-            let to_stream = chunks.port1();
-            let outcome = stream_through(&side, &id, target, control, on_progress, to_stream).await;
+            let outcome = stream_through(
+                &side,
+                &id,
+                target,
+                control,
+                on_progress,
+                &port,
+                chunks.port1(),
+            )
+            .await;
             drop(keepalive);
             outcome
         }
     };
-    if outcome.is_err() || control.cancelled() {
+    // Not after a saving that ended whole: the file the browser has is verified and kept,
+    // whatever was clicked meanwhile.
+    if !matches!(outcome, Ok(Saved::ToDownloads)) {
         post(&port, "abort");
     }
     port.set_onmessage(None);
@@ -121,6 +154,7 @@ async fn stream_through(
     target: &Target,
     control: &Control,
     on_progress: OnProgress,
+    port: &web_sys::MessagePort,
     to_stream: web_sys::MessagePort,
 ) -> Result<Saved, WorkerError> {
     if !wait_for(|| side.borrow().ready, SERVICE_WORKER_TIMEOUT_MS).await {
@@ -149,20 +183,51 @@ async fn stream_through(
     }
     // The worker ends the stream once the whole file verified, unless the person cancelled
     // (the button, which stops it, or the browser's download, which tells it): it then
-    // fails the stream, so that the browser keeps no file.
-    let result = download(
-        target,
-        control,
-        on_progress,
-        Chunks::ToServiceWorker(to_stream),
-    )
-    .await;
+    // fails the stream, so that the browser keeps no file. With an older service worker,
+    // the page forwards the chunks and ends the stream itself.
+    let direct = side.borrow().direct;
+    let chunks = if direct {
+        Chunks::ToServiceWorker(to_stream)
+    } else {
+        let forward = port.clone();
+        Chunks::ToPage(Box::new(move |chunk| post_chunk(&forward, &chunk)))
+    };
+    let result = download(target, control, on_progress, chunks).await;
     match result {
         Ok(()) if side.borrow().gone => Ok(Saved::Cancelled),
-        Ok(()) => Ok(Saved::ToDownloads),
+        // Cancelled after the last chunk, the page ending the stream: it is not ended,
+        // so the browser keeps no file (the caller aborts it).
+        Ok(()) if !direct && control.cancelled() => Ok(Saved::Cancelled),
+        Ok(()) if !direct => {
+            post(port, "done");
+            Ok(Saved::ToDownloads)
+        }
+        // Said saved once the service worker says it ended the stream whole.
+        Ok(()) => {
+            let ended = || side.borrow().closed || side.borrow().gone;
+            let _ = wait_for(ended, SERVICE_WORKER_TIMEOUT_MS).await;
+            let side = side.borrow();
+            match (side.closed, side.gone) {
+                (true, _) => Ok(Saved::ToDownloads),
+                (false, true) => Ok(Saved::Cancelled),
+                (false, false) => Err(WorkerError::new(
+                    ErrorCode::SaveBlocked,
+                    "the service worker did not end the download",
+                )),
+            }
+        }
         Err(_) if control.cancelled() || side.borrow().gone => Ok(Saved::Cancelled),
+        Err(error) if error.code == ErrorCode::Cancelled => Ok(Saved::Cancelled),
         Err(error) => Err(error),
     }
+}
+
+/// Forwards a decrypted chunk on the port (an older service worker's way), transferred.
+fn post_chunk(port: &web_sys::MessagePort, bytes: &js_sys::ArrayBuffer) {
+    let message = Object::new();
+    let _ = Reflect::set(&message, &"type".into(), &"chunk".into());
+    let _ = Reflect::set(&message, &"bytes".into(), bytes);
+    let _ = port.post_message_with_transferable(&message, &Array::of1(bytes));
 }
 
 /// Posts `{ type }` on the port.
