@@ -14,9 +14,9 @@ use std::io::{BufReader, BufWriter, Read as _, Write as _};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use pli_api::Category;
+use pli_api::{Category, OrgId};
 use pli_client::{FileInput, SendOptions};
-use pli_e2e::cast::{Cast, cast};
+use pli_e2e::cast::{Cast, Person, cast};
 use pli_e2e::{Backend, Browser, TestServer, relay};
 use sha2::{Digest as _, Sha256};
 
@@ -123,6 +123,55 @@ async fn download_instead(browser: &Browser) {
         .unwrap();
 }
 
+/// The caseworker's native client sends the court the file at `path` (`size` varied
+/// bytes of type `media_type`, written first, read from disk while sent) under `subject`;
+/// the greffier opens the exchange in a browser named `browser`. Returns that browser
+/// and the file's SHA-256.
+async fn sent_and_opened(
+    server: &TestServer,
+    caseworker: &Person,
+    court: &OrgId,
+    greffier: &Person,
+    path: &Path,
+    (size, media_type): (u64, &str),
+    (subject, browser): (&str, &str),
+) -> (Browser, [u8; 32]) {
+    let sent_sha256 = write_varied(path, size);
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    let input = FileInput {
+        name: name.clone(),
+        media_type: media_type.into(),
+        size,
+        reader: Box::new(futures_util::io::AllowStdIo::new(BufReader::with_capacity(
+            1 << 20,
+            std::fs::File::open(path).unwrap(),
+        ))),
+    };
+    let options = SendOptions {
+        category: Category::Rapport,
+        subject: subject.into(),
+        message: String::new(),
+        case_reference: String::new(),
+        urgent: false,
+        copy_to_sender: false,
+        in_reply_to: None,
+    };
+    let id = caseworker
+        .session
+        .send(court, vec![input], &options)
+        .await
+        .unwrap();
+    let tj = Browser::logged_in(&server.base, browser, greffier)
+        .await
+        .unwrap();
+    tj.goto(&format!("#/exchange/{id}")).await.unwrap();
+    tj.wait_for_text(subject, Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(tj.text("[data-testid=file-name-0]").await.unwrap(), name);
+    (tj, sent_sha256)
+}
+
 #[tokio::test]
 async fn a_save_to_the_downloads_cancelled_midway_leaves_no_file_and_a_second_one_saves_every_byte()
 {
@@ -134,43 +183,19 @@ async fn a_save_to_the_downloads_cancelled_midway_leaves_no_file_and_a_second_on
         ..
     } = cast(&server.base, &server.setup_token).await.unwrap();
 
-    // (1) The caseworker's native client sends the court the recording, read from disk.
+    // (1) The caseworker's native client sends the court the recording, read from disk;
+    // (2) the greffier opens it and takes the download path.
     let files = tempfile::tempdir().unwrap();
-    let source = files.path().join(NAME);
-    let sent_sha256 = write_varied(&source, SIZE);
-    let input = FileInput {
-        name: NAME.into(),
-        media_type: "video/mp4".into(),
-        size: SIZE,
-        reader: Box::new(futures_util::io::AllowStdIo::new(BufReader::with_capacity(
-            1 << 20,
-            std::fs::File::open(&source).unwrap(),
-        ))),
-    };
-    let options = SendOptions {
-        category: Category::Rapport,
-        subject: "Enregistrement de l'audition".into(),
-        message: String::new(),
-        case_reference: String::new(),
-        urgent: false,
-        copy_to_sender: false,
-        in_reply_to: None,
-    };
-    let id = caseworker
-        .session
-        .send(&court, vec![input], &options)
-        .await
-        .unwrap();
-
-    // (2) The greffier opens it and takes the download path.
-    let mut tj = Browser::logged_in(&server.base, "save-cancelled", &greffier)
-        .await
-        .unwrap();
-    tj.goto(&format!("#/exchange/{id}")).await.unwrap();
-    tj.wait_for_text("Enregistrement de l'audition", Duration::from_secs(30))
-        .await
-        .unwrap();
-    assert_eq!(tj.text("[data-testid=file-name-0]").await.unwrap(), NAME);
+    let (mut tj, sent_sha256) = sent_and_opened(
+        &server,
+        &caseworker,
+        &court,
+        &greffier,
+        &files.path().join(NAME),
+        (SIZE, "video/mp4"),
+        ("Enregistrement de l'audition", "save-cancelled"),
+    )
+    .await;
     download_instead(&tj).await;
 
     // While it is under way — the page shows its progress and the browser is writing the
@@ -380,43 +405,19 @@ async fn an_older_service_worker_still_active_after_an_update_saves_every_byte_t
         ..
     } = cast(&server.base, &server.setup_token).await.unwrap();
 
-    // (1) The caseworker's native client sends the court the report, read from disk.
+    // (1) The caseworker's native client sends the court the report, read from disk;
+    // (2) the greffier opens it; the service worker her browser runs is the older one.
     let files = tempfile::tempdir().unwrap();
-    let source = files.path().join(NAME);
-    let sent_sha256 = write_varied(&source, SIZE);
-    let input = FileInput {
-        name: NAME.into(),
-        media_type: "application/pdf".into(),
-        size: SIZE,
-        reader: Box::new(futures_util::io::AllowStdIo::new(BufReader::with_capacity(
-            1 << 20,
-            std::fs::File::open(&source).unwrap(),
-        ))),
-    };
-    let options = SendOptions {
-        category: Category::Rapport,
-        subject: "Rapport d'expertise".into(),
-        message: String::new(),
-        case_reference: String::new(),
-        urgent: false,
-        copy_to_sender: false,
-        in_reply_to: None,
-    };
-    let id = caseworker
-        .session
-        .send(&court, vec![input], &options)
-        .await
-        .unwrap();
-
-    // (2) The greffier opens it; the service worker her browser runs is the older one.
-    let mut tj = Browser::logged_in(&server.base, "save-older-service-worker", &greffier)
-        .await
-        .unwrap();
-    tj.goto(&format!("#/exchange/{id}")).await.unwrap();
-    tj.wait_for_text("Rapport d'expertise", Duration::from_secs(30))
-        .await
-        .unwrap();
-    assert_eq!(tj.text("[data-testid=file-name-0]").await.unwrap(), NAME);
+    let (mut tj, sent_sha256) = sent_and_opened(
+        &server,
+        &caseworker,
+        &court,
+        &greffier,
+        &files.path().join(NAME),
+        (SIZE, "application/pdf"),
+        ("Rapport d'expertise", "save-older-service-worker"),
+    )
+    .await;
     let running = active_service_worker_script(&tj).await;
     assert!(
         running == served,
