@@ -1,6 +1,6 @@
-//! Reading what the person picked (a `Blob`, by slices) and what the relay serves (a
-//! fetched body, into one reused buffer) as `pli-client`'s `AsyncRead`, without loading
-//! either whole.
+//! Reading what the person picked (a `Blob`'s stream) and what the relay serves (a
+//! fetched body), each into one reused buffer, as `pli-client`'s `AsyncRead`, without
+//! loading either whole.
 
 use std::future::Future as _;
 use std::pin::Pin;
