@@ -31,6 +31,8 @@ pub mod pages;
 #[cfg(target_arch = "wasm32")]
 pub mod passkey;
 #[cfg(target_arch = "wasm32")]
+pub mod port;
+#[cfg(target_arch = "wasm32")]
 pub mod strength;
 #[cfg(target_arch = "wasm32")]
 pub mod worker;

@@ -228,15 +228,7 @@ impl StreamPort {
 
     /// Posts `{ type, bytes? }`, transferring `bytes`.
     fn post(&self, kind: &str, bytes: Option<&js_sys::ArrayBuffer>) -> std::io::Result<()> {
-        let message = js_sys::Object::new();
-        let _ = Reflect::set(&message, &"type".into(), &kind.into());
-        let transfer = js_sys::Array::new();
-        if let Some(bytes) = bytes {
-            let _ = Reflect::set(&message, &"bytes".into(), bytes);
-            transfer.push(bytes);
-        }
-        self.port
-            .post_message_with_transferable(&message, &transfer)
+        crate::port::post(&self.port, kind, bytes)
             .map_err(|e| std::io::Error::other(format!("the service worker's port: {e:?}")))
     }
 }

@@ -141,7 +141,7 @@ pub(super) async fn through_service_worker(
     // Not after a saving that ended whole: the file the browser has is verified and kept,
     // whatever was clicked meanwhile.
     if !matches!(outcome, Ok(Saved::ToDownloads)) {
-        post(&port, "abort");
+        let _ = crate::port::post(&port, "abort", None);
     }
     port.set_onmessage(None);
     drop(on_message);
@@ -190,7 +190,9 @@ async fn stream_through(
         Chunks::ToServiceWorker(to_stream)
     } else {
         let forward = port.clone();
-        Chunks::ToPage(Box::new(move |chunk| post_chunk(&forward, &chunk)))
+        Chunks::ToPage(Box::new(move |chunk| {
+            let _ = crate::port::post(&forward, "chunk", Some(&chunk));
+        }))
     };
     let result = download(target, control, on_progress, chunks).await;
     match result {
@@ -199,7 +201,7 @@ async fn stream_through(
         // so the browser keeps no file (the caller aborts it).
         Ok(()) if !direct && control.cancelled() => Ok(Saved::Cancelled),
         Ok(()) if !direct => {
-            post(port, "done");
+            let _ = crate::port::post(port, "done", None);
             Ok(Saved::ToDownloads)
         }
         // Said saved once the service worker says it ended the stream whole.
@@ -220,21 +222,6 @@ async fn stream_through(
         Err(error) if error.code == ErrorCode::Cancelled => Ok(Saved::Cancelled),
         Err(error) => Err(error),
     }
-}
-
-/// Forwards a decrypted chunk on the port (an older service worker's way), transferred.
-fn post_chunk(port: &web_sys::MessagePort, bytes: &js_sys::ArrayBuffer) {
-    let message = Object::new();
-    let _ = Reflect::set(&message, &"type".into(), &"chunk".into());
-    let _ = Reflect::set(&message, &"bytes".into(), bytes);
-    let _ = port.post_message_with_transferable(&message, &Array::of1(bytes));
-}
-
-/// Posts `{ type }` on the port.
-fn post(port: &web_sys::MessagePort, kind: &str) {
-    let message = Object::new();
-    let _ = Reflect::set(&message, &"type".into(), &kind.into());
-    let _ = port.post_message(&message);
 }
 
 /// Pings the service worker while it streams a download; stops when dropped.
