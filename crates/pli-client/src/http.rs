@@ -141,14 +141,17 @@ impl Client {
             return Ok(response);
         }
         let status = response.status().as_u16();
-        // Seconds only: the relay never sends an HTTP date.
-        let retry_after_s = response
+        let retry_after = response
             .headers()
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
+            .map(str::to_owned);
         let text = response.text().await.unwrap_or_default();
-        Err(ClientError::from_answer(status, retry_after_s, text))
+        Err(ClientError::from_answer(
+            status,
+            retry_after.as_deref(),
+            text,
+        ))
     }
 
     /// Calls an endpoint that takes JSON and answers JSON.
@@ -228,9 +231,12 @@ impl Client {
 impl ClientError {
     /// The error an answer of status `status` (not a success) stands for: the relay's own
     /// error body `text` parsed ([`ClientError::Api`]), or the text itself when it is not
-    /// one (a proxy's page: the status tells). For callers that made the request
-    /// themselves (the browser's worker reading a file's object).
-    pub fn from_answer(status: u16, retry_after_s: Option<u64>, text: String) -> Self {
+    /// one (a proxy's page: the status tells), with its `Retry-After` header if it had
+    /// one. For callers that made the request themselves too (the browser's worker
+    /// reading a file's object).
+    pub fn from_answer(status: u16, retry_after: Option<&str>, text: String) -> Self {
+        // Seconds only: the relay never sends an HTTP date.
+        let retry_after_s = retry_after.and_then(|v| v.trim().parse::<u64>().ok());
         let (code, message, attempts) = match serde_json::from_str::<ErrorBody>(&text) {
             Ok(body) => (body.error.code, body.error.message, body.error.attempts),
             Err(_) => (ErrorCode::Unknown, text, Attempts::default()),
@@ -242,5 +248,26 @@ impl ClientError {
             attempts,
             retry_after_s,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_gives_its_code_and_its_wait_in_seconds_only() {
+        let body = r#"{"error":{"code":"busy","message":"every slot is taken"}}"#;
+        let error = ClientError::from_answer(503, Some(" 7 "), body.into());
+        assert_eq!(error.code(), ErrorCode::Busy);
+        assert_eq!(error.retry_after_s(), Some(7));
+        // An HTTP date is not the relay's: no wait is read from it.
+        let dated =
+            ClientError::from_answer(503, Some("Wed, 21 Oct 2026 07:28:00 GMT"), body.into());
+        assert_eq!(dated.retry_after_s(), None);
+        // A proxy's page: the status tells, the text is kept.
+        let proxy = ClientError::from_answer(502, None, "<html>Bad gateway</html>".into());
+        assert_eq!(proxy.code(), ErrorCode::Unknown);
+        assert!(proxy.to_string().contains("Bad gateway"), "{proxy}");
     }
 }

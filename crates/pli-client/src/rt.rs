@@ -34,7 +34,7 @@ pub(crate) async fn sha256(bytes: &[u8]) -> [u8; 32] {
     if let Some(digest) = web_crypto::sha256(bytes).await {
         return digest;
     }
-    sha2::Digest::finalize(sha2::Digest::chain_update(sha2::Sha256::default(), bytes)).into()
+    <sha2::Sha256 as sha2::Digest>::digest(bytes).into()
 }
 
 #[cfg(target_arch = "wasm32")]

@@ -120,19 +120,14 @@ async fn fetch_object(
         .map_err(unreadable)?
         .unchecked_into();
     if !response.ok() {
-        let retry_after_s = response
-            .headers()
-            .get("retry-after")
-            .ok()
-            .flatten()
-            .and_then(|v| v.trim().parse::<u64>().ok());
+        let retry_after = response.headers().get("retry-after").ok().flatten();
         let text = match response.text() {
             Ok(text) => JsFuture::from(text).await.ok().and_then(|t| t.as_string()),
             Err(_) => None,
         };
         return Err(ClientError::from_answer(
             response.status(),
-            retry_after_s,
+            retry_after.as_deref(),
             text.unwrap_or_default(),
         ));
     }
