@@ -6,7 +6,8 @@
 //! (best of 5, output to `/dev/null`), after a SHA-256 check that each tool decrypts pli's
 //! ciphertext to the input; then the release rows against OpenSSL's ChaCha20-Poly1305 on
 //! as many cores ([`limit`]). Then, in headless Chromium, pli-crypto
-//! compiled to WASM (plain and `+simd128`) against WebCrypto AES-GCM over the same buffer
+//! compiled to WASM (without SIMD and with `+simd128`, the shipped build) against WebCrypto
+//! AES-GCM, and SHA-256 (sha2 in WASM against WebCrypto's digest), over the same buffer
 //! in the same page (`crates/pli-crypto/tests/browser_bench.rs`). And what post-quantum
 //! keys cost: pli on the same 1 GiB file to an `age1pq1…` recipient beside its run to an
 //! `age1…` one (PASS within 5 %: "throughput unchanged"), and a 1-byte file encrypted and
@@ -521,15 +522,19 @@ fn throughput(elapsed: Duration) -> f64 {
     (FILE_SIZE as f64 / MIB) / elapsed.as_secs_f64().max(1e-9)
 }
 
-/// Runs `tests/browser_bench.rs` in headless Chromium, plain and with `+simd128`.
+/// Runs `tests/browser_bench.rs` in headless Chromium, without SIMD and with `+simd128`
+/// (the build the web bundle ships, `.cargo/config.toml`).
 /// `pli-bench` numbers: a key and its value.
 type Numbers = Vec<(String, f64)>;
 
-/// The browser rows, and the header-cost numbers of the plain WASM build.
+/// The browser rows, and the numbers printed beside them: the header costs of the shipped
+/// (`+simd128`) WASM build and the SHA-256 rates of both builds.
 fn browser_rows(ws: &Workspace) -> Result<(Vec<Row>, Numbers)> {
     let browser = Browser::prepare(ws)?;
-    let variants: [(&str, Option<PathBuf>); 2] =
-        [("", None), (" +simd128", Some(ws.target.join("simd128")))];
+    let variants: [(&str, Option<PathBuf>); 2] = [
+        (" -simd128", Some(ws.target.join("no-simd128"))),
+        (" +simd128", None),
+    ];
     let mut rows = Vec::new();
     let mut webcrypto = Vec::new();
     let mut header = Vec::new();
@@ -546,7 +551,7 @@ fn browser_rows(ws: &Workspace) -> Result<(Vec<Row>, Numbers)> {
         if let Some(target_dir) = &target_dir {
             cmd = cmd
                 .env("CARGO_TARGET_DIR", target_dir)
-                .env("CARGO_ENCODED_RUSTFLAGS", "-Ctarget-feature=+simd128");
+                .env("CARGO_ENCODED_RUSTFLAGS", "-Ctarget-feature=-simd128");
         }
         let cmd = browser.apply(cmd).args(["--", "--nocapture"]);
         let numbers = cmd.run_tee().and_then(|captured| {
@@ -570,12 +575,18 @@ fn browser_rows(ws: &Workspace) -> Result<(Vec<Row>, Numbers)> {
                 if let Some(value) = get("webcrypto-aes-gcm-encrypt") {
                     webcrypto.push(value);
                 }
-                if suffix.is_empty() {
-                    header = numbers
-                        .iter()
-                        .filter(|(key, _)| key.starts_with("header-"))
-                        .cloned()
-                        .collect();
+                header.extend(
+                    ["wasm-sha256", "webcrypto-sha256"]
+                        .into_iter()
+                        .filter_map(|key| get(key).map(|v| (format!("{key}{suffix}"), v))),
+                );
+                if target_dir.is_none() {
+                    header.extend(
+                        numbers
+                            .iter()
+                            .filter(|(key, _)| key.starts_with("header-"))
+                            .cloned(),
+                    );
                 }
             }
             Err(error) => rows.push(Row {
@@ -744,9 +755,27 @@ fn print_tables(rows: &[Row], browser: &Result<(Vec<Row>, Numbers)>) {
         .to_owned();
     println!("\nin headless {chromium}: 64 MiB buffer, same page, best of 3, MiB/s (× WebCrypto)");
     match browser {
-        Ok((rows, _)) => {
+        Ok((rows, numbers)) => {
             let webcrypto = rows.last().and_then(|row| row.encrypt);
             print_table("what", rows, webcrypto, None);
+            // SHA-256 over the same buffer: sha2 fed 1 MiB at a time (a streaming hash),
+            // WebCrypto's digest one call per 16 MiB (a send's segments and parts).
+            let sha = |key: &str| numbers.iter().find(|(k, _)| k == key).map(|(_, v)| *v);
+            let webcrypto = sha("webcrypto-sha256 +simd128");
+            println!("SHA-256, MiB/s (× WebCrypto digest)");
+            for (label, key) in [
+                ("sha2 WASM -simd128", "wasm-sha256 -simd128"),
+                ("sha2 WASM +simd128", "wasm-sha256 +simd128"),
+                ("WebCrypto digest", "webcrypto-sha256 +simd128"),
+            ] {
+                match (sha(key), webcrypto) {
+                    (Some(v), Some(base)) if base > 0.0 => {
+                        println!("  {label:<20} {v:>6.0} ({:.2}×)", v / base);
+                    }
+                    (Some(v), _) => println!("  {label:<20} {v:>6.0}"),
+                    (None, _) => println!("  {label:<20}      –"),
+                }
+            }
         }
         Err(error) => println!("FAILED: {error:#}"),
     }

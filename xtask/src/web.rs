@@ -81,7 +81,8 @@ const ESTIMATOR: Module = Module {
 
 /// The WebAssembly features the module may use: rustc's defaults for
 /// wasm32-unknown-unknown (Rust 1.95, the module's `target_features` section lists the
-/// same), which include the reference types of wasm-bindgen's externref table. wasm-opt
+/// same), which include the reference types of wasm-bindgen's externref table, and SIMD
+/// (`.cargo/config.toml` turns `simd128` on for every wasm32 build). wasm-opt
 /// refuses a module that uses a feature not listed here, and never introduces one that is
 /// not.
 const WASM_FEATURES: &[&str] = &[
@@ -93,6 +94,7 @@ const WASM_FEATURES: &[&str] = &[
     "--enable-nontrapping-float-to-int",
     "--enable-reference-types",
     "--enable-sign-ext",
+    "--enable-simd",
 ];
 
 /// How to build the bundle.

@@ -188,6 +188,57 @@ async fn wasm_age_vs_webcrypto_aes_gcm() -> Result<(), JsValue> {
     Ok(())
 }
 
+/// SHA-256 in WASM (`sha2`, 1 MiB updates, as a streaming hash is fed) against WebCrypto's
+/// `digest` (one call per 16 MiB, the size of a send's segment and part), same buffer.
+#[wasm_bindgen_test]
+async fn sha256_in_wasm_vs_webcrypto_digest() -> Result<(), JsValue> {
+    use sha2::{Digest as _, Sha256};
+    const WHOLE: usize = 16 << 20;
+    let clock = performance()?;
+    let data = data();
+    let mut best = f64::INFINITY;
+    let mut first = None;
+    for _ in 0..RUNS {
+        yield_now().await?;
+        let mut started = clock.now();
+        let mut elapsed = 0.0;
+        let mut hash = Sha256::new();
+        for segment in data.chunks(SEGMENT) {
+            for piece in segment.chunks(PIECE) {
+                hash.update(piece);
+            }
+            elapsed += clock.now() - started;
+            yield_now().await?;
+            started = clock.now();
+        }
+        let digest: [u8; 32] = hash.finalize().into();
+        elapsed += clock.now() - started;
+        best = best.min(elapsed);
+        if *first.get_or_insert(digest) != digest {
+            return Err(js_error("sha2 gave two digests for one buffer"));
+        }
+    }
+    report("wasm-sha256", best);
+
+    let subtle = subtle()?;
+    let mut best = f64::INFINITY;
+    for _ in 0..RUNS {
+        yield_now().await?;
+        let started = clock.now();
+        for chunk in data.chunks(WHOLE) {
+            let digest =
+                JsFuture::from(subtle.digest_with_str_and_u8_array("SHA-256", chunk)?).await?;
+            let digest: js_sys::ArrayBuffer = digest.unchecked_into();
+            if digest.byte_length() != 32 {
+                return Err(js_error("digest returned the wrong length"));
+            }
+        }
+        best = best.min(clock.now() - started);
+    }
+    report("webcrypto-sha256", best);
+    Ok(())
+}
+
 /// What a post-quantum recipient costs per file against an X25519 one, in WASM: the same
 /// work as `examples/header_cost.rs` natively (a 1-byte file encrypted to one recipient,
 /// then decrypted), best batch of 5 × 200 files; `pli-bench header-<kind>-<op>-us` lines.
