@@ -398,7 +398,7 @@ const PART_RETRIES: u32 = 9;
 /// The longest wait a relay's `Retry-After` gets between two attempts at a part.
 const PART_MAX_WAIT_MS: u64 = 60_000;
 
-/// Uploads one part with its SHA-256, retrying network failures, parts the relay cut for
+/// Uploads one part with its SHA-256 (`sha256`, the caller's), retrying network failures, parts the relay cut for
 /// arriving too slowly (408 `too_slow`) and 503s (`busy`: the account's or the relay's
 /// upload slots are all taken; `unavailable`), after the wait the relay asks for if longer
 /// than our own.
@@ -408,8 +408,9 @@ async fn put_part(
     idx: u32,
     part: u32,
     body: bytes::Bytes,
+    sha256: &[u8; 32],
 ) -> Result<(), ClientError> {
-    let digest = pli_api::upload::content_digest(&rt::sha256(&body).await);
+    let digest = pli_api::upload::content_digest(sha256);
     let endpoint = ep::PutPart {
         id: *exchange,
         idx,

@@ -71,6 +71,12 @@ pub enum Domain {
     /// The encryption identities a person made after their key bundle was sealed,
     /// sealed under a key only their bundle gives.
     LaterIdentities,
+    /// [`Envelope`](Self::Envelope) whose objects are bound by the SHA-256 of their parts
+    /// (a [`PartList`](Self::PartList) each) rather than of their whole ciphertext.
+    EnvelopeParts,
+    /// The SHA-256 of each part of one ciphertext object, in order: what an envelope of
+    /// format 2 binds, through the list's own SHA-256.
+    PartList,
 }
 
 impl Domain {
@@ -96,6 +102,8 @@ impl Domain {
             Self::KeyBundleHybrid => b"pli/v2/key-bundle\0",
             Self::KeyUpgrade => b"pli/v2/key-upgrade\0",
             Self::LaterIdentities => b"pli/v2/later-identities\0",
+            Self::EnvelopeParts => b"pli/v2/envelope\0",
+            Self::PartList => b"pli/v2/part-list\0",
         }
     }
 
@@ -121,6 +129,8 @@ impl Domain {
             Self::KeyBundleHybrid => "key bundle (post-quantum)",
             Self::KeyUpgrade => "key upgrade",
             Self::LaterIdentities => "later identities",
+            Self::EnvelopeParts => "envelope (part hashes)",
+            Self::PartList => "part list",
         }
     }
 }

@@ -1,7 +1,16 @@
 //! The exchange envelope: the only plaintext the relay keeps about an exchange, signed by
 //! the sender, binding the SHA-256 and size of every ciphertext object.
+//!
+//! Two formats, both read ([`Hashing`]): format 1 (`pli/v1/envelope`) binds the SHA-256
+//! of each object's whole ciphertext; format 2 (`pli/v2/envelope`, what clients sign
+//! since December 2026) binds the SHA-256 of each object's [`PartList`]: the SHA-256 of
+//! each of its parts, the very hashes every part's `Content-Digest` carries. The relay
+//! checks each part's hash as it arrives, so it needs no second hash of the whole object,
+//! and a sender hashes each part once (in the browser, with WebCrypto's native digest on
+//! whole parts, where a streaming hash over the whole ciphertext runs in WebAssembly).
 
 use pli_api::{ExchangeId, OrgId, UserId};
+use sha2::{Digest as _, Sha256};
 
 use crate::Error;
 use crate::codec::{Canonical, Decoder, Domain, Encoder};
@@ -27,6 +36,198 @@ pub struct ObjectRef {
     pub size: u64,
     /// Its SHA-256.
     pub sha256: [u8; 32],
+}
+
+/// What an envelope's [`ObjectRef::sha256`] is the SHA-256 of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hashing {
+    /// Format 1: of the object's whole ciphertext (envelopes signed before December
+    /// 2026, and by older clients: still read and still accepted).
+    Whole,
+    /// Format 2: of the object's [`PartList`], its ciphertext cut in parts of
+    /// `part_size` bytes (the last one shorter).
+    Parts {
+        /// The size of every part but the last, in bytes (the relay's, 16 MiB).
+        part_size: u64,
+    },
+}
+
+/// The smallest part size a [`Hashing::Parts`] envelope may declare.
+pub const MIN_PART_SIZE: u64 = 64 * 1024;
+/// The largest part size a [`Hashing::Parts`] envelope may declare.
+pub const MAX_PART_SIZE: u64 = 1 << 30;
+/// The most parts one object may have (4 TiB in parts of 16 MiB).
+pub const MAX_PARTS: usize = 1 << 18;
+
+impl Hashing {
+    /// A hasher that computes, from an object's ciphertext fed in order, the [`ObjectRef`]
+    /// an envelope of this format binds for it.
+    pub fn hasher(self) -> ObjectHasher {
+        match self {
+            Self::Whole => ObjectHasher::Whole {
+                hash: Sha256::new(),
+                size: 0,
+            },
+            Self::Parts { part_size } => ObjectHasher::Parts(PartHasher::new(part_size)),
+        }
+    }
+}
+
+/// The SHA-256 of each part of one ciphertext object, in order: an envelope of format 2
+/// binds its SHA-256 ([`ObjectRef::sha256`]). Encoded as `pli/v2/part-list`, then the part
+/// size (`u64`), the object's size (`u64`) and the list of hashes; the count must be the
+/// object's size divided by the part size, rounded up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartList {
+    /// The size of every part but the last.
+    pub part_size: u64,
+    /// The object's size in bytes.
+    pub size: u64,
+    /// Each part's SHA-256, in order.
+    pub parts: Vec<[u8; 32]>,
+}
+
+impl PartList {
+    /// The reference an envelope of format 2 binds for this object: its size and this
+    /// list's SHA-256. Refuses a list whose count does not match the sizes.
+    pub fn object_ref(&self) -> Result<ObjectRef, Error> {
+        Ok(ObjectRef {
+            size: self.size,
+            sha256: crate::sha256(&self.to_canonical()?),
+        })
+    }
+}
+
+/// How many parts of `part_size` bytes an object of `size` bytes has, if the part size
+/// is one a format 2 envelope may declare.
+fn part_count(part_size: u64, size: u64) -> Option<u64> {
+    (MIN_PART_SIZE..=MAX_PART_SIZE)
+        .contains(&part_size)
+        .then(|| size.div_ceil(part_size))
+}
+
+impl Canonical for PartList {
+    const DOMAIN: Domain = Domain::PartList;
+
+    fn encode_fields(&self, e: &mut Encoder) {
+        e.check(
+            part_count(self.part_size, self.size) == Some(self.parts.len() as u64),
+            "the part count does not match the sizes",
+        );
+        e.u64(self.part_size);
+        e.u64(self.size);
+        e.count(self.parts.len(), MAX_PARTS, "parts");
+        self.parts.iter().for_each(|hash| e.fixed(hash));
+    }
+
+    fn decode_fields(d: &mut Decoder<'_>) -> Result<Self, Error> {
+        let part_size = d.u64()?;
+        let size = d.u64()?;
+        let count = d.count(MAX_PARTS, "parts")?;
+        if part_count(part_size, size) != Some(count as u64) {
+            return Err(d.error("the part count does not match the sizes"));
+        }
+        let parts = (0..count)
+            .map(|_| d.fixed::<32>())
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            part_size,
+            size,
+            parts,
+        })
+    }
+}
+
+/// Hashes a ciphertext object fed in order into the [`ObjectRef`] an envelope binds for
+/// it, in either format ([`Hashing::hasher`]).
+#[derive(Debug, Clone)]
+pub enum ObjectHasher {
+    /// Format 1: the whole ciphertext's SHA-256.
+    Whole {
+        /// The running hash.
+        hash: Sha256,
+        /// Bytes so far.
+        size: u64,
+    },
+    /// Format 2: each part's SHA-256.
+    Parts(PartHasher),
+}
+
+impl ObjectHasher {
+    /// Hashes the next bytes of the object.
+    pub fn update(&mut self, bytes: &[u8]) {
+        match self {
+            Self::Whole { hash, size } => {
+                hash.update(bytes);
+                *size = size.saturating_add(bytes.len() as u64);
+            }
+            Self::Parts(parts) => parts.update(bytes),
+        }
+    }
+
+    /// The object's reference, once every byte went through
+    /// [`update`](Self::update).
+    pub fn finish(self) -> Result<ObjectRef, Error> {
+        match self {
+            Self::Whole { hash, size } => Ok(ObjectRef {
+                size,
+                sha256: hash.finalize().into(),
+            }),
+            Self::Parts(mut parts) => {
+                if parts.in_part > 0 {
+                    parts.close_part();
+                }
+                parts.list.object_ref()
+            }
+        }
+    }
+}
+
+/// The state of a format 2 [`ObjectHasher`]: the parts hashed so far and the one under
+/// way.
+#[derive(Debug, Clone)]
+pub struct PartHasher {
+    part_size: u64,
+    in_part: u64,
+    current: Sha256,
+    list: PartList,
+}
+
+impl PartHasher {
+    fn new(part_size: u64) -> Self {
+        Self {
+            part_size: part_size.max(1),
+            in_part: 0,
+            current: Sha256::new(),
+            list: PartList {
+                part_size,
+                size: 0,
+                parts: Vec::new(),
+            },
+        }
+    }
+
+    fn update(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            let room = usize::try_from(self.part_size - self.in_part)
+                .unwrap_or(usize::MAX)
+                .min(bytes.len());
+            let (head, rest) = bytes.split_at(room);
+            self.current.update(head);
+            self.in_part += head.len() as u64;
+            self.list.size = self.list.size.saturating_add(head.len() as u64);
+            if self.in_part == self.part_size {
+                self.close_part();
+            }
+            bytes = rest;
+        }
+    }
+
+    fn close_part(&mut self) {
+        let hash = std::mem::take(&mut self.current).finalize().into();
+        self.list.parts.push(hash);
+        self.in_part = 0;
+    }
 }
 
 /// What the sender signs about an exchange.
@@ -55,6 +256,8 @@ pub struct Envelope {
     pub expires_at: u64,
     /// The exchange this one answers, if any.
     pub in_reply_to: Option<ExchangeId>,
+    /// What each object's SHA-256 covers: the format of the envelope.
+    pub hashing: Hashing,
     /// The encrypted manifest.
     pub manifest: ObjectRef,
     /// The encrypted files, in the manifest's order.
@@ -88,6 +291,14 @@ fn decode_object(d: &mut Decoder<'_>) -> Result<ObjectRef, Error> {
 
 impl Canonical for Envelope {
     const DOMAIN: Domain = Domain::Envelope;
+    const LATER: Option<Domain> = Some(Domain::EnvelopeParts);
+
+    fn domain(&self) -> Domain {
+        match self.hashing {
+            Hashing::Whole => Domain::Envelope,
+            Hashing::Parts { .. } => Domain::EnvelopeParts,
+        }
+    }
 
     fn encode_fields(&self, e: &mut Encoder) {
         e.id(&self.exchange_id);
@@ -109,6 +320,13 @@ impl Canonical for Envelope {
         e.present(self.in_reply_to.is_some());
         if let Some(id) = &self.in_reply_to {
             e.id(id);
+        }
+        if let Hashing::Parts { part_size } = self.hashing {
+            e.check(
+                (MIN_PART_SIZE..=MAX_PART_SIZE).contains(&part_size),
+                "part size out of range",
+            );
+            e.u64(part_size);
         }
         e.check(
             self.manifest.size <= crate::manifest::MAX_SEALED_LEN,
@@ -143,6 +361,15 @@ impl Canonical for Envelope {
             return Err(d.error("expires before it is created"));
         }
         let in_reply_to = if d.present()? { Some(d.id()?) } else { None };
+        let hashing = if d.domain() == Domain::EnvelopeParts {
+            let part_size = d.u64()?;
+            if !(MIN_PART_SIZE..=MAX_PART_SIZE).contains(&part_size) {
+                return Err(d.error("part size out of range"));
+            }
+            Hashing::Parts { part_size }
+        } else {
+            Hashing::Whole
+        };
         let manifest = decode_object(d)?;
         if manifest.size > crate::manifest::MAX_SEALED_LEN {
             return Err(d.error("manifest too large"));
@@ -171,6 +398,7 @@ impl Canonical for Envelope {
             created_at,
             expires_at,
             in_reply_to,
+            hashing,
             manifest,
             files,
             preview,

@@ -28,7 +28,7 @@ use pli_crypto::cert::{
     OrgCertificate, OrgKeyCertificate, OrgKind, Role, UserCertificate, VALIDITY_MS,
 };
 use pli_crypto::codec::Canonical;
-use pli_crypto::envelope::{Envelope, ObjectRef, Priority};
+use pli_crypto::envelope::{Envelope, Hashing, ObjectRef, Priority};
 use pli_crypto::grant::OrgKey;
 use pli_crypto::keys::UserKeys;
 use pli_crypto::manifest::{Category, FileEntry, Manifest};
@@ -340,6 +340,9 @@ impl World {
             created_at: NOW,
             expires_at: NOW + 30 * 24 * 3600 * 1000,
             in_reply_to: Some(ExchangeId::from_random([0x32; 16])),
+            hashing: Hashing::Parts {
+                part_size: 16 << 20,
+            },
             manifest: object(b"manifest"),
             files: vec![object(b"rapport"), object(b"")],
             preview: sealed_preview,
@@ -425,7 +428,9 @@ impl World {
                 issuer: admin_key.verifying_key().fingerprint(),
                 expires_at: None,
             },
+            // Format 1 (the whole ciphertext's hash), as signed before December 2026.
             envelope_before_previews: Envelope {
+                hashing: Hashing::Whole,
                 sender_generation: None,
                 priority: Priority::Normal,
                 in_reply_to: None,

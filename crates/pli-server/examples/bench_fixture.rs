@@ -40,7 +40,7 @@ use pli_api::messages::{CompleteExchange, ExchangeDetail};
 use pli_api::{ExchangeId, OrgId};
 use pli_client::{Client, Session};
 use pli_crypto::cert::OrgKind;
-use pli_crypto::envelope::{Envelope, ObjectRef, Priority};
+use pli_crypto::envelope::{Envelope, Hashing, ObjectRef, Priority};
 use pli_crypto::sign::Signed;
 use serde_json::json;
 use sqlx::{Connection as _, Row as _};
@@ -340,6 +340,8 @@ async fn complete(options: &Options) -> Result<serde_json::Value> {
         created_at: summary.created_at,
         expires_at: summary.expires_at,
         in_reply_to: summary.in_reply_to,
+        // `--object` gives each object's whole SHA-256: format 1, which the relay accepts.
+        hashing: Hashing::Whole,
         manifest: *manifest,
         files: files.to_vec(),
         // The relay's benchmarks list rows; none decrypts a preview.
@@ -555,6 +557,9 @@ fn real_envelope(
         created_at,
         expires_at,
         in_reply_to: None,
+        hashing: Hashing::Parts {
+            part_size: 16 << 20,
+        },
         manifest: ObjectRef {
             size: 4096,
             sha256: [1; 32],

@@ -5,6 +5,7 @@ use super::*;
 use futures_util::TryStreamExt as _;
 use futures_util::io::AsyncReadExt as _;
 use pli_api::messages::ExchangeQuery;
+use pli_crypto::envelope::Hashing;
 
 impl Session {
     /// A page of my organisation's inbox.
@@ -55,7 +56,8 @@ impl Session {
             .identity
             .clone();
         let mut sealed = Vec::new();
-        self.download_verified(id, 0, &exchange.envelope.manifest, &mut sealed)
+        let envelope = &exchange.envelope;
+        self.download_verified(id, 0, &envelope.manifest, envelope.hashing, &mut sealed)
             .await?;
         let manifest = Manifest::open(std::slice::from_ref(&key), &sealed)?;
         if manifest.exchange_id != *id || manifest.files.len() != exchange.envelope.files.len() {
@@ -98,12 +100,14 @@ impl Session {
             .and_then(|directory| protocol::keys_renewed(&directory, sender, now_ms())))
     }
 
-    /// Downloads an object, checking its size and SHA-256 against the envelope's.
+    /// Downloads an object, checking its size and SHA-256 against the envelope's (hashed
+    /// as `hashing`, the envelope's format, says).
     async fn download_verified(
         &self,
         id: &ExchangeId,
         idx: u32,
         expected: &ObjectRef,
+        hashing: Hashing,
         out: &mut Vec<u8>,
     ) -> Result<(), ClientError> {
         // Only a manifest is read whole, and the signed envelope bounds it; a relay that
@@ -112,7 +116,7 @@ impl Session {
             return Err(ClientError::verification("the manifest is too large"));
         }
         let response = Client::send(self.client.request_to(&ep::Download { id: *id, idx })).await?;
-        let mut hash = Sha256::new();
+        let mut hash = hashing.hasher();
         let mut stream = response.bytes_stream();
         while let Some(chunk) = stream.next().await {
             let chunk = chunk?;
@@ -124,8 +128,7 @@ impl Session {
             hash.update(&chunk);
             out.extend_from_slice(&chunk);
         }
-        if out.len() as u64 != expected.size || <[u8; 32]>::from(hash.finalize()) != expected.sha256
-        {
+        if hash.finish()? != *expected {
             return Err(ClientError::verification(
                 "the object does not match the envelope",
             ));
@@ -209,7 +212,9 @@ impl Session {
             .files
             .get(index)
             .ok_or_else(|| ClientError::verification("no such file"))?;
-        let mut decryptor = pli_crypto::age::Decryptor::new(vec![received.key.clone()]);
+        let mut decryptor =
+            pli_crypto::age::Decryptor::new(vec![received.key.clone()]).without_hash();
+        let mut ciphertext_hash = received.exchange.envelope.hashing.hasher();
         let mut plaintext = Vec::new();
         let mut plaintext_hash = Sha256::new();
         let mut written = 0u64;
@@ -221,6 +226,7 @@ impl Session {
                 break;
             };
             received_bytes += chunk.len() as u64;
+            ciphertext_hash.update(chunk);
             decryptor.update(chunk, &mut plaintext)?;
             plaintext_hash.update(&plaintext);
             out.write_all(&plaintext).await?;
@@ -234,13 +240,13 @@ impl Session {
                 busy_ms: 0,
             });
         }
-        let summary = decryptor.finish(&mut plaintext)?;
+        decryptor.finish(&mut plaintext)?;
         plaintext_hash.update(&plaintext);
         out.write_all(&plaintext).await?;
         out.flush().await?;
         written += plaintext.len() as u64;
         zeroize::Zeroize::zeroize(&mut plaintext);
-        if summary.ciphertext_len != expected.size || summary.ciphertext_sha256 != expected.sha256 {
+        if ciphertext_hash.finish()? != *expected {
             return Err(ClientError::verification(
                 "the file's ciphertext does not match the envelope",
             ));

@@ -8,9 +8,9 @@ use futures_util::io::AsyncReadExt as _;
 use pli_api::ExchangeId;
 use pli_api::endpoints as ep;
 use pli_api::messages::{CompleteExchange, ExchangeSummary, ObjectProgress};
-use pli_crypto::age::{EncryptionSeed, Encryptor};
+use pli_crypto::age::{EncryptionSeed, Encryptor, Lengths};
 use pli_crypto::codec::Canonical;
-use pli_crypto::envelope::{Envelope, ObjectRef, Priority};
+use pli_crypto::envelope::{Envelope, Hashing, ObjectRef, PartList, Priority};
 use pli_crypto::sign::Signed;
 use sha2::{Digest as _, Sha256};
 use zeroize::Zeroizing;
@@ -83,17 +83,14 @@ impl Session {
                 index,
                 reader: file.reader,
             };
-            let (summary, hash) = self
+            let (sent, hash) = self
                 .upload_object(object, plaintext, &mut keeper, &mut counters)
                 .await?;
-            if summary.plaintext_len != file.size {
+            if sent.plaintext_len != file.size {
                 return Err(ClientError::FileChanged(file.name.clone()));
             }
             hashes.push(hash);
-            objects.push(ObjectRef {
-                size: summary.ciphertext_len,
-                sha256: summary.ciphertext_sha256,
-            });
+            objects.push(sent.object);
         }
         // The manifest's plaintext holds the files' whole hashes: fixed only once every
         // segment is recorded (checked again on any resume), so only then is it encrypted.
@@ -103,7 +100,7 @@ impl Session {
             ));
         }
         let manifest_bytes = Zeroizing::new(keeper.plan.manifest(&hashes)?.to_canonical()?);
-        let (summary, _) = self
+        let (sent, _) = self
             .upload_object(
                 &manifest_object,
                 Plaintext::Manifest(&manifest_bytes),
@@ -113,10 +110,7 @@ impl Session {
             .await?;
         let plan = keeper.plan;
         if let Some(first) = objects.first_mut() {
-            *first = ObjectRef {
-                size: summary.ciphertext_len,
-                sha256: summary.ciphertext_sha256,
-            };
+            *first = sent.object;
         }
         let (manifest_ref, file_refs) = objects
             .split_first()
@@ -137,6 +131,9 @@ impl Session {
             created_at: plan.created_at,
             expires_at: plan.expires_at,
             in_reply_to: plan.in_reply_to,
+            hashing: Hashing::Parts {
+                part_size: plan.part_size,
+            },
             manifest: *manifest_ref,
             files: file_refs.to_vec(),
             preview: (!plan.preview.0.is_empty()).then(|| plan.preview.0.clone()),
@@ -160,23 +157,27 @@ impl Session {
     /// while the next one is encrypted; the parts the relay has already are encrypted (the
     /// hashes need them) but not sent. A file is read one segment at a time, and each
     /// segment is checked against the plan (or recorded in it) before any of it is
-    /// encrypted. Returns the encryption's summary and the plaintext's SHA-256.
+    /// encrypted. Returns what was sent (the object's reference in a format 2 envelope:
+    /// its parts' hashes, each computed once for its `Content-Digest`) and the
+    /// plaintext's SHA-256.
     async fn upload_object(
         &self,
         object: &Object,
         plaintext: Plaintext<'_>,
         keeper: &mut Keeper<'_>,
         counters: &mut Counters<'_>,
-    ) -> Result<(pli_crypto::age::EncryptSummary, [u8; 32]), ClientError> {
+    ) -> Result<(Sent, [u8; 32]), ClientError> {
         let part_size = usize::try_from(object.part_size)
             .map_err(|_| ClientError::verification("part size"))?;
-        let mut encryptor = Encryptor::from_seed(&object.seed)?;
+        // The envelope binds the parts' hashes, not a hash of the whole ciphertext.
+        let mut encryptor = Encryptor::from_seed(&object.seed)?.without_hash();
         let mut upload = Upload {
             object,
             part_size,
             part: Vec::with_capacity(part_size + SLICE),
             part_no: 0,
             in_flight: None,
+            hashes: Vec::new(),
         };
         let mut whole = Sha256::new();
         match plaintext {
@@ -240,20 +241,30 @@ impl Session {
             let this = std::mem::replace(&mut upload.part, rest);
             if this.is_empty() {
                 if let Some(previous) = upload.in_flight.take() {
-                    counters.uploaded(previous.finish().await?);
+                    upload.arrived(previous.finish().await?, counters);
                 }
                 break;
             }
             self.ship(&mut upload, this, keeper, counters).await?;
         }
-        Ok((summary, whole.finalize().into()))
+        let object = PartList {
+            part_size: object.part_size,
+            size: summary.ciphertext_len,
+            parts: upload.hashes,
+        }
+        .object_ref()?;
+        let sent = Sent {
+            plaintext_len: summary.plaintext_len,
+            object,
+        };
+        Ok((sent, whole.finalize().into()))
     }
 
     /// Encrypts `plaintext` (already checked or recorded), sending each part it fills.
     async fn encrypt(
         &self,
         upload: &mut Upload<'_>,
-        encryptor: &mut Encryptor,
+        encryptor: &mut Encryptor<Lengths>,
         plaintext: &[u8],
         mut since: f64,
         keeper: &mut Keeper<'_>,
@@ -283,29 +294,34 @@ impl Session {
     ) -> Result<(), ClientError> {
         keeper.hand_out(self).await?;
         if let Some(previous) = upload.in_flight.take() {
-            counters.uploaded(previous.finish().await?);
+            upload.arrived(previous.finish().await?, counters);
         }
         upload.in_flight = Some(self.start_part(upload.object, upload.part_no, bytes));
         upload.part_no += 1;
         Ok(())
     }
 
-    /// Starts uploading a part in the background (nothing, if the relay has it).
+    /// Hashes a part and starts uploading it, in the background (only hashes it, if the
+    /// relay has it: the envelope binds every part's hash).
     fn start_part(&self, object: &Object, part: u32, bytes: Vec<u8>) -> PendingPart {
         let len = bytes.len() as u64;
         let start = rt::now_ms();
-        if part < object.skip {
-            return PendingPart {
-                len,
-                start,
-                task: Box::pin(async move { Ok(Ok(start)) }),
-            };
-        }
         let client = self.client.clone();
-        let (exchange, idx) = (object.exchange, object.idx);
+        let (exchange, idx, stored) = (object.exchange, object.idx, part < object.skip);
         let task = rt::spawn(async move {
-            put_part(&client, &exchange, idx, part, bytes::Bytes::from(bytes)).await?;
-            Ok(rt::now_ms())
+            let sha256 = rt::sha256(&bytes).await;
+            if !stored {
+                put_part(
+                    &client,
+                    &exchange,
+                    idx,
+                    part,
+                    bytes::Bytes::from(bytes),
+                    &sha256,
+                )
+                .await?;
+            }
+            Ok((rt::now_ms(), sha256))
         });
         PendingPart {
             len,
@@ -352,6 +368,24 @@ struct Upload<'a> {
     part: Vec<u8>,
     part_no: u32,
     in_flight: Option<PendingPart>,
+    /// The SHA-256 of each part the relay acknowledged (or had), in order.
+    hashes: Vec<[u8; 32]>,
+}
+
+impl Upload<'_> {
+    /// Counts a part the relay acknowledged, and keeps its hash for the envelope.
+    fn arrived(&mut self, part: Uploaded, counters: &mut Counters<'_>) {
+        self.hashes.push(part.sha256);
+        counters.uploaded(part);
+    }
+}
+
+/// What one object's upload sent.
+struct Sent {
+    /// Bytes of plaintext encrypted.
+    plaintext_len: u64,
+    /// Its reference in the envelope.
+    object: ObjectRef,
 }
 
 /// Reads exactly `len` bytes into `buffer` (replacing what it held); `false` if the
@@ -436,12 +470,17 @@ impl Counters<'_> {
 /// The background upload of a part (`Send` natively; the browser has one thread).
 #[cfg(not(target_arch = "wasm32"))]
 type PartTask = std::pin::Pin<
-    Box<dyn std::future::Future<Output = Result<Result<f64, ClientError>, ClientError>> + Send>,
+    Box<
+        dyn std::future::Future<Output = Result<Result<(f64, [u8; 32]), ClientError>, ClientError>>
+            + Send,
+    >,
 >;
 /// The background upload of a part (`Send` natively; the browser has one thread).
 #[cfg(target_arch = "wasm32")]
 type PartTask = std::pin::Pin<
-    Box<dyn std::future::Future<Output = Result<Result<f64, ClientError>, ClientError>>>,
+    Box<
+        dyn std::future::Future<Output = Result<Result<(f64, [u8; 32]), ClientError>, ClientError>>,
+    >,
 >;
 
 /// Milliseconds, rounded down to whole ones.
@@ -461,21 +500,23 @@ struct PendingPart {
     task: PartTask,
 }
 
-/// A part the relay acknowledged.
+/// A part the relay acknowledged (or had).
 struct Uploaded {
     len: u64,
     start: f64,
     end: f64,
+    sha256: [u8; 32],
 }
 
 impl PendingPart {
-    /// Waits for the upload; its length and timing once acknowledged.
+    /// Waits for the upload; its length, timing and hash once acknowledged.
     async fn finish(self) -> Result<Uploaded, ClientError> {
-        let end = self.task.await??;
+        let (end, sha256) = self.task.await??;
         Ok(Uploaded {
             len: self.len,
             start: self.start,
             end,
+            sha256,
         })
     }
 }
@@ -490,12 +531,14 @@ impl Session {
         part: u32,
         bytes: &[u8],
     ) -> Result<(), ClientError> {
+        let sha256 = rt::sha256(bytes).await;
         put_part(
             &self.client,
             exchange,
             idx,
             part,
             bytes::Bytes::copy_from_slice(bytes),
+            &sha256,
         )
         .await
     }

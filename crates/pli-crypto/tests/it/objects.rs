@@ -10,7 +10,7 @@ use pli_crypto::cert::{
     OrgCertificate, OrgKeyCertificate, OrgKind, Role, TrustRoot, UserCertificate,
 };
 use pli_crypto::codec::Canonical;
-use pli_crypto::envelope::{Envelope, ObjectRef, Priority};
+use pli_crypto::envelope::{Envelope, Hashing, MIN_PART_SIZE, ObjectRef, PartList, Priority};
 use pli_crypto::grant::OrgKey;
 use pli_crypto::keys::UserKeys;
 use pli_crypto::manifest::{Category, FileEntry, Manifest};
@@ -40,6 +40,9 @@ pub(crate) fn envelope(sender: &UserKeys) -> Envelope {
         created_at: 1_790_000_000_000,
         expires_at: 1_792_592_000_000,
         in_reply_to: None,
+        hashing: Hashing::Parts {
+            part_size: 16 << 20,
+        },
         manifest: ObjectRef {
             size: 400,
             sha256: [1; 32],
@@ -503,4 +506,109 @@ fn envelope_preview_is_a_signed_trailing_field() {
     swapped[last] ^= 1;
     let forged = Signed::<Envelope>::from_parts(swapped, *signed.signature());
     assert!(forged.verify(&sender.signing.verifying_key()).is_err());
+}
+
+/// Both envelope formats are read: format 1 (the whole ciphertext's hash) under
+/// `pli/v1/envelope`, format 2 (the part lists' hashes, with the part size) under
+/// `pli/v2/envelope`. Each value has one encoding, and a signature over one format does
+/// not verify as the other.
+#[test]
+fn an_envelope_of_either_format_decodes_to_itself_and_only_under_its_own_prefix() {
+    let sender = UserKeys::generate().unwrap();
+    let parts = envelope(&sender);
+    let whole = Envelope {
+        hashing: Hashing::Whole,
+        ..parts.clone()
+    };
+    let parts_bytes = parts.to_canonical().unwrap();
+    let whole_bytes = whole.to_canonical().unwrap();
+    assert!(parts_bytes.starts_with(b"pli/v2/envelope\0"));
+    assert!(whole_bytes.starts_with(b"pli/v1/envelope\0"));
+    assert_eq!(Envelope::from_canonical(&parts_bytes).unwrap(), parts);
+    assert_eq!(Envelope::from_canonical(&whole_bytes).unwrap(), whole);
+    // The part size is the only field format 2 adds.
+    assert_eq!(parts_bytes.len(), whole_bytes.len() + 8);
+    // Either prefix on the other's fields: refused (eight bytes short or over).
+    let mut relabelled = b"pli/v1/envelope\0".to_vec();
+    relabelled.extend_from_slice(&parts_bytes[b"pli/v2/envelope\0".len()..]);
+    assert!(Envelope::from_canonical(&relabelled).is_err());
+    let mut relabelled = b"pli/v2/envelope\0".to_vec();
+    relabelled.extend_from_slice(&whole_bytes[b"pli/v1/envelope\0".len()..]);
+    assert!(Envelope::from_canonical(&relabelled).is_err());
+    // A part size no relay uses cannot be signed, nor decoded.
+    for part_size in [0, MIN_PART_SIZE - 1, (1 << 30) + 1] {
+        let odd = Envelope {
+            hashing: Hashing::Parts { part_size },
+            ..parts.clone()
+        };
+        assert!(odd.to_canonical().is_err(), "{part_size}");
+        let mut bytes = parts_bytes.clone();
+        let at = bytes
+            .windows(8)
+            .position(|w| w == (16u64 << 20).to_be_bytes())
+            .unwrap();
+        bytes[at..at + 8].copy_from_slice(&part_size.to_be_bytes());
+        assert!(Envelope::from_canonical(&bytes).is_err(), "{part_size}");
+    }
+    let signed = Signed::sign(&parts, &sender.signing).unwrap();
+    let as_whole = Signed::<Envelope>::from_parts(whole_bytes, *signed.signature());
+    assert!(as_whole.verify(&sender.signing.verifying_key()).is_err());
+}
+
+/// An object hashed as it streams, cut anywhere, gives the reference of its part list:
+/// the SHA-256 of each `part_size` piece (the last shorter), listed with both sizes and
+/// hashed under `pli/v2/part-list`; format 1's hasher gives the whole SHA-256.
+#[test]
+fn an_object_hashed_as_it_streams_gives_its_part_lists_reference() {
+    let part_size = MIN_PART_SIZE;
+    let data: Vec<u8> = (0..(3 * part_size + 1234) as usize)
+        .map(|i| (i * 7 % 251) as u8)
+        .collect();
+    for len in [0, 1, part_size as usize, 2 * part_size as usize, data.len()] {
+        let object = &data[..len];
+        let list = PartList {
+            part_size,
+            size: len as u64,
+            parts: object
+                .chunks(part_size as usize)
+                .map(pli_crypto::sha256)
+                .collect(),
+        };
+        let expected = list.object_ref().unwrap();
+        let mut encoded = b"pli/v2/part-list\0".to_vec();
+        encoded.extend_from_slice(&part_size.to_be_bytes());
+        encoded.extend_from_slice(&(len as u64).to_be_bytes());
+        encoded.extend_from_slice(&(list.parts.len() as u32).to_be_bytes());
+        list.parts.iter().for_each(|h| encoded.extend_from_slice(h));
+        assert_eq!(expected.sha256, pli_crypto::sha256(&encoded), "{len}");
+        assert_eq!(expected.size, len as u64);
+        for piece in [1, 1000, part_size as usize - 1, part_size as usize + 3] {
+            let mut hasher = Hashing::Parts { part_size }.hasher();
+            object.chunks(piece).for_each(|c| hasher.update(c));
+            assert_eq!(hasher.finish().unwrap(), expected, "{len} by {piece}");
+        }
+        let mut whole = Hashing::Whole.hasher();
+        object.chunks(1000).for_each(|c| whole.update(c));
+        assert_eq!(
+            whole.finish().unwrap(),
+            ObjectRef {
+                size: len as u64,
+                sha256: pli_crypto::sha256(object),
+            }
+        );
+    }
+    // A list whose count does not match its sizes has no reference, and does not decode.
+    let mut short = PartList {
+        part_size,
+        size: 2 * part_size + 1,
+        parts: vec![[1; 32]; 2],
+    };
+    assert!(short.object_ref().is_err());
+    short.size = 2 * part_size;
+    let bytes = short.to_canonical().unwrap();
+    assert_eq!(PartList::from_canonical(&bytes).unwrap(), short);
+    let mut longer = bytes.clone();
+    let at = b"pli/v2/part-list\0".len() + 8;
+    longer[at..at + 8].copy_from_slice(&(2 * part_size + 1).to_be_bytes());
+    assert!(PartList::from_canonical(&longer).is_err());
 }

@@ -6,7 +6,7 @@ use pli_api::{ExchangeId, OrgId, UserId};
 use pli_crypto::DecryptError;
 use pli_crypto::age::{Decryptor, Encryptor, HybridIdentity, Identity};
 use pli_crypto::codec::Canonical;
-use pli_crypto::envelope::{Envelope, ObjectRef, Priority};
+use pli_crypto::envelope::{Envelope, Hashing, MAX_PART_SIZE, MIN_PART_SIZE, ObjectRef, Priority};
 use pli_crypto::manifest::{Category, FileEntry, Manifest};
 use pli_crypto::receipt::Receipt;
 use pli_crypto::sign::Fingerprint;
@@ -30,7 +30,10 @@ fn envelope() -> impl Strategy<Value = Envelope> {
         any::<u32>(),
         any::<bool>(),
         (0u64..u64::MAX - 1, 1u64..1 << 40),
-        proptest::option::of(any::<[u8; 16]>()),
+        (
+            proptest::option::of(any::<[u8; 16]>()),
+            proptest::option::of(MIN_PART_SIZE..=MAX_PART_SIZE),
+        ),
         manifest_object(),
         proptest::collection::vec(object(), 1..8),
         proptest::option::of(proptest::collection::vec(any::<u8>(), 0..64)),
@@ -43,7 +46,7 @@ fn envelope() -> impl Strategy<Value = Envelope> {
                 recipient_generation,
                 urgent,
                 (created_at, ttl),
-                reply,
+                (reply, part_size),
                 manifest,
                 files,
                 preview,
@@ -64,6 +67,8 @@ fn envelope() -> impl Strategy<Value = Envelope> {
                     created_at,
                     expires_at: created_at.saturating_add(ttl),
                     in_reply_to: reply.map(ExchangeId::from_bytes),
+                    hashing: part_size
+                        .map_or(Hashing::Whole, |part_size| Hashing::Parts { part_size }),
                     manifest,
                     files,
                     preview,

@@ -29,7 +29,7 @@ use pli_chaos::relay::{age_files, count_files};
 use pli_client::{Client, ClientError, Session};
 use pli_crypto::age::{encrypt_to_vec, encrypted_len_to};
 use pli_crypto::codec::Canonical as _;
-use pli_crypto::envelope::{Envelope, ObjectRef, Priority};
+use pli_crypto::envelope::{Envelope, Hashing, ObjectRef, Priority};
 use pli_crypto::manifest::{Category, FileEntry, Manifest};
 use pli_crypto::sign::Signed;
 use pli_server::blob::BlobKey;
@@ -1521,6 +1521,9 @@ impl Parcel {
             created_at: created.created_at,
             expires_at: created.expires_at,
             in_reply_to: None,
+            // Format 1, each object's whole SHA-256: what clients signed before December
+            // 2026, still accepted (the client library signs format 2).
+            hashing: Hashing::Whole,
             manifest: refs[0],
             files: refs[1..].to_vec(),
             preview: None,

@@ -8,7 +8,7 @@ use pli_api::ErrorCode;
 use pli_api::OrgId;
 use pli_api::endpoints as ep;
 use pli_api::messages::{CompleteExchange, ExchangeSummary};
-use pli_crypto::envelope::{Envelope, Priority};
+use pli_crypto::envelope::{Envelope, Hashing, ObjectRef, PartList, Priority};
 use pli_crypto::sign::VerifyingKey;
 
 use super::super::Json;
@@ -76,7 +76,8 @@ pub(in crate::routes) async fn complete(
             format!("the envelope does not verify: {e}"),
         )
     })?;
-    check_envelope(&envelope, &exchange, &objects, &signing_key)?;
+    let stored = stored_refs(&state, &objects, envelope.hashing).await?;
+    check_envelope(&envelope, &exchange, &stored, &signing_key)?;
 
     let now = now_ms();
     let mut tx = state.store.begin().await?;
@@ -149,14 +150,48 @@ pub(in crate::routes) async fn complete(
     Ok(Json(summary(&delivered)))
 }
 
+/// What the relay holds of each object, as an envelope of `hashing`'s format binds it:
+/// the SHA-256 of the whole object (format 1, the running hash kept as parts arrived) or
+/// of its parts' list (format 2, from the hashes each part was checked against). `None`
+/// for an object it cannot state so (a part size other than the relay's: the envelope
+/// then does not match).
+async fn stored_refs(
+    state: &AppState,
+    objects: &[Object],
+    hashing: Hashing,
+) -> Result<Vec<(u32, Option<ObjectRef>)>, ApiError> {
+    let mut stored = Vec::with_capacity(objects.len());
+    for object in objects {
+        let reference = match hashing {
+            Hashing::Whole => object.sha256.map(|sha256| ObjectRef {
+                size: object.size,
+                sha256,
+            }),
+            Hashing::Parts { part_size } if part_size == PART_SIZE => PartList {
+                part_size,
+                size: object.size,
+                parts: state
+                    .store
+                    .part_hashes(&object.exchange_id, object.idx)
+                    .await?,
+            }
+            .object_ref()
+            .ok(),
+            Hashing::Parts { .. } => None,
+        };
+        stored.push((object.idx, reference));
+    }
+    Ok(stored)
+}
+
 /// Every field of the signed envelope must be what the relay recorded and verified.
 fn check_envelope(
     envelope: &Envelope,
     exchange: &Exchange,
-    objects: &[Object],
+    objects: &[(u32, Option<ObjectRef>)],
     key: &VerifyingKey,
 ) -> Result<(), ApiError> {
-    let checks: [(&str, bool); 12] = [
+    let checks: [(&str, bool); 13] = [
         ("exchange id", envelope.exchange_id == exchange.id),
         ("sender", envelope.sender_user_id == exchange.sender_user_id),
         ("sender key", envelope.sender_key == key.fingerprint()),
@@ -184,18 +219,22 @@ fn check_envelope(
         ("expiry", envelope.expires_at == exchange.expires_at),
         ("reply", envelope.in_reply_to == exchange.in_reply_to),
         ("object count", envelope.objects().count() == objects.len()),
+        (
+            "part size",
+            match envelope.hashing {
+                Hashing::Whole => true,
+                Hashing::Parts { part_size } => part_size == PART_SIZE,
+            },
+        ),
     ];
     if let Some((field, _)) = checks.iter().find(|(_, ok)| !ok) {
         return Err(mismatch(field));
     }
-    for (declared, stored) in envelope.objects().zip(objects) {
-        if declared.size != stored.size || Some(declared.sha256) != stored.sha256 {
+    for (declared, (idx, stored)) in envelope.objects().zip(objects) {
+        if Some(declared) != stored.as_ref() {
             return Err(ApiError::unprocessable(
                 ErrorCode::EnvelopeMismatch,
-                format!(
-                    "object {} does not have the size or SHA-256 the envelope declares",
-                    stored.idx
-                ),
+                format!("object {idx} does not have the size or SHA-256 the envelope declares"),
             ));
         }
     }
