@@ -24,11 +24,11 @@ pub(crate) async fn blocking<T: Send + 'static>(
 
 /// The SHA-256 of `bytes`, whole (a segment of a file, a part: up to 64 MiB). Natively
 /// `sha2`'s, with the CPU's SHA extensions. In the browser WebCrypto's, native code,
-/// several times faster than `sha2` compiled to WebAssembly (which has no SHA
-/// instructions): of the four SHA-256 passes over every byte a send makes, the two over
-/// whole buffers (each segment's, for the plan; each part's `Content-Digest`) are this
-/// one; the two that stream (the file's, for the manifest; the ciphertext's, for the
-/// envelope) stay in WebAssembly. Where WebCrypto is missing, `sha2` there too.
+/// three times faster than `sha2` compiled to WebAssembly (which has no SHA
+/// instructions): a send's hashes of each segment (for the plan) and of each part (its
+/// `Content-Digest`, and the envelope's part list), and a download's of each part before
+/// it is decrypted. Only the file's own hash (the manifest's) streams, in WebAssembly.
+/// Where WebCrypto is missing, `sha2` there too.
 pub(crate) async fn sha256(bytes: &[u8]) -> [u8; 32] {
     #[cfg(target_arch = "wasm32")]
     if let Some(digest) = web_crypto::sha256(bytes).await {
@@ -39,40 +39,29 @@ pub(crate) async fn sha256(bytes: &[u8]) -> [u8; 32] {
 
 #[cfg(target_arch = "wasm32")]
 mod web_crypto {
-    use std::cell::RefCell;
-
     use js_sys::{Function, Promise, Reflect, Uint8Array};
     use wasm_bindgen::JsCast as _;
     use wasm_bindgen_futures::JsFuture;
 
-    thread_local! {
-        /// The JavaScript buffer bytes are copied into for WebCrypto, reused: one per call
-        /// would be garbage outside V8's heap, collected late (megabytes each). It stays
-        /// as large as the largest hashed: 16 MiB once this worker sent a file.
-        static SCRATCH: RefCell<Option<Uint8Array>> = const { RefCell::new(None) };
-    }
-
     /// `crypto.subtle.digest("SHA-256", bytes)`, or `None` where it is missing or fails.
+    ///
+    /// WebCrypto is handed a view of `bytes` where they are, in the module's memory: it
+    /// copies its input before it returns the promise (WebCrypto, « get a copy of the
+    /// bytes held by the data parameter »), and nothing runs in between that could grow
+    /// the memory and detach the view. A JavaScript buffer of our own to copy into would
+    /// cost a copy more, and 16 MiB kept (one per call would be garbage outside V8's
+    /// heap, collected late).
     pub(super) async fn sha256(bytes: &[u8]) -> Option<[u8; 32]> {
         let length = u32::try_from(bytes.len()).ok()?;
+        let offset = u32::try_from(bytes.as_ptr() as usize).ok()?;
         let crypto = Reflect::get(&js_sys::global(), &"crypto".into()).ok()?;
         let subtle = Reflect::get(&crypto, &"subtle".into()).ok()?;
         let digest: Function = Reflect::get(&subtle, &"digest".into())
             .ok()?
             .dyn_into()
             .ok()?;
-        let view = SCRATCH.with(|scratch| {
-            let mut scratch = scratch.borrow_mut();
-            let buffer = match scratch.as_ref() {
-                Some(buffer) if buffer.length() >= length => buffer.clone(),
-                _ => scratch.insert(Uint8Array::new_with_length(length)).clone(),
-            };
-            let view = buffer.subarray(0, length);
-            view.copy_from(bytes);
-            view
-        });
-        // WebCrypto copies its input before it returns the promise, so the buffer may be
-        // used again at once (by another digest meanwhile: this thread is the only one).
+        let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().dyn_into().ok()?;
+        let view = Uint8Array::new_with_byte_offset_and_length(&memory.buffer(), offset, length);
         let promise: Promise = digest
             .call2(&subtle, &"SHA-256".into(), &view)
             .ok()?
