@@ -4,6 +4,7 @@
 //! out again) before anything made from it leaves; then the envelope signed and the
 //! exchange completed.
 
+use futures_util::FutureExt as _;
 use futures_util::io::AsyncReadExt as _;
 use pli_api::ExchangeId;
 use pli_api::endpoints as ep;
@@ -215,11 +216,17 @@ impl Session {
                     if k + 1 == count && !at_end(&mut reader).await? {
                         return Err(ClientError::FileChanged(name));
                     }
-                    let sha256 = rt::sha256(&segment).await;
+                    // The segment's digest is asked first: in the browser WebCrypto
+                    // computes it on a thread of its own while the file's hash (for the
+                    // manifest: it releases nothing) takes the segment here.
+                    let (sha256, ()) = futures_util::future::join(
+                        rt::sha256(&segment),
+                        std::future::ready(()).map(|()| whole.update(&segment)),
+                    )
+                    .await;
                     if keeper.plan.check_segment(index, k, &sha256)? {
                         keeper.unsaved = true;
                     }
-                    whole.update(&segment);
                     self.encrypt(
                         &mut upload,
                         &mut encryptor,
