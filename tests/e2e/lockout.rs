@@ -573,14 +573,19 @@ async fn journey_5_expired_exchange_and_corrupted_file() {
         .unwrap();
     open(&browser, &damaged).await;
     assert!(browser.save_file(0, "a.pdf").await.unwrap() == a);
+    // The envelope binds each part's SHA-256 (format 2): the damaged part is refused
+    // against it before any of it is decrypted.
     browser.click_save(1).await.unwrap();
     let error = browser.find("[data-testid=save-error-1]").await.unwrap();
     assert_eq!(
         error.attr("data-code").await.unwrap().as_deref(),
-        Some("decryption")
+        Some("verification")
     );
     let said = error.text().await.unwrap();
-    assert!(said.contains("corrompu"), "{said}");
+    assert!(
+        said.contains("vérification cryptographique a échoué"),
+        "{said}"
+    );
     assert!(
         said.contains("demandez à l'expéditeur de vous le renvoyer"),
         "{said}"
@@ -590,7 +595,7 @@ async fn journey_5_expired_exchange_and_corrupted_file() {
     let error = browser.find("[data-testid=save-error-3]").await.unwrap();
     assert_eq!(
         error.attr("data-code").await.unwrap().as_deref(),
-        Some("decryption")
+        Some("verification")
     );
     // The other files still save, and the damaged ones are not in the downloads.
     assert!(browser.save_file(2, "c.pdf").await.unwrap() == c);

@@ -377,6 +377,8 @@ endpoints! {
     Complete: Post "/api/exchanges/{id}/complete" { id: ExchangeId } => messages::CompleteExchange => messages::ExchangeSummary;
     /// Downloads a ciphertext object (Range supported).
     Download: Get "/api/exchanges/{id}/objects/{idx}" { id: ExchangeId, idx: u32 } => NoBody => Bytes;
+    /// The SHA-256 of each part of a delivered object, as the relay checked them.
+    PartHashes: Get "/api/exchanges/{id}/objects/{idx}/parts" { id: ExchangeId, idx: u32 } => NoBody => messages::PartHashes;
     /// Posts a signed read receipt.
     PostReceipt: Post "/api/exchanges/{id}/receipts" { id: ExchangeId } => messages::PostReceipt => NoBody;
     /// Live events of my organisation (server-sent events).

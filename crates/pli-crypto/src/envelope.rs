@@ -54,8 +54,10 @@ pub enum Hashing {
 
 /// The smallest part size a [`Hashing::Parts`] envelope may declare.
 pub const MIN_PART_SIZE: u64 = 64 * 1024;
-/// The largest part size a [`Hashing::Parts`] envelope may declare.
-pub const MAX_PART_SIZE: u64 = 1 << 30;
+/// The largest part size a [`Hashing::Parts`] envelope may declare: a recipient holds a
+/// whole part before decrypting it, so a sender cannot make it hold more (the relay's
+/// parts are 16 MiB).
+pub const MAX_PART_SIZE: u64 = 64 << 20;
 /// The most parts one object may have (4 TiB in parts of 16 MiB).
 pub const MAX_PARTS: usize = 1 << 18;
 

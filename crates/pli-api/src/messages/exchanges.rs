@@ -55,6 +55,19 @@ pub struct ObjectProgress {
     pub parts_stored: u32,
 }
 
+/// `GET /api/exchanges/{id}/objects/{idx}/parts`: the SHA-256 the relay checked each part
+/// of a delivered object against as it arrived. A recipient checks this list against the
+/// object's reference in a format 2 envelope (`pli_crypto::envelope::PartList`), then
+/// each part of the download against it before decrypting any of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartHashes {
+    /// The size of every part but the last.
+    pub part_size: u64,
+    /// Each part's SHA-256 in order, end to end (32 bytes each).
+    pub sha256: crate::Base64,
+}
+
 /// `POST /api/exchanges/{id}/complete`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

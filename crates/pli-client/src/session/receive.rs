@@ -5,7 +5,7 @@ use super::*;
 use futures_util::TryStreamExt as _;
 use futures_util::io::AsyncReadExt as _;
 use pli_api::messages::ExchangeQuery;
-use pli_crypto::envelope::Hashing;
+use pli_crypto::envelope::{Hashing, ObjectHasher, PartList};
 
 impl Session {
     /// A page of my organisation's inbox.
@@ -188,9 +188,14 @@ impl Session {
     }
 
     /// Decrypts file `index` (0-based) of `received` from `body`, the ciphertext the relay
-    /// serves for it ([`file_object`](Self::file_object)), into `out`, streaming: the
-    /// ciphertext's SHA-256 and size are checked against the envelope and the plaintext's
-    /// against the manifest. On error, what was written must be discarded.
+    /// serves for it ([`file_object`](Self::file_object)), into `out`, streaming; the
+    /// plaintext's SHA-256 and size are checked against the manifest at the end.
+    ///
+    /// In a format 2 envelope (part hashes), the relay's list of the file's part hashes
+    /// is checked against the envelope first, then each part of the body against the
+    /// list before any of it is decrypted: nothing reaches `out` that the sender did not
+    /// sign. In a format 1 envelope (the whole ciphertext's hash), the ciphertext is
+    /// checked only at the end. Either way, on error, what was written must be discarded.
     pub async fn decrypt_file(
         &self,
         received: &Received,
@@ -201,9 +206,8 @@ impl Session {
     ) -> Result<(), ClientError> {
         /// What one read takes from the body: a few of age's 64 KiB chunks.
         const READ: usize = 256 * 1024;
-        let expected = received
-            .exchange
-            .envelope
+        let envelope = &received.exchange.envelope;
+        let expected = envelope
             .files
             .get(index)
             .ok_or_else(|| ClientError::verification("no such file"))?;
@@ -212,12 +216,19 @@ impl Session {
             .files
             .get(index)
             .ok_or_else(|| ClientError::verification("no such file"))?;
-        let mut decryptor =
-            pli_crypto::age::Decryptor::new(vec![received.key.clone()]).without_hash();
-        let mut ciphertext_hash = received.exchange.envelope.hashing.hasher();
-        let mut plaintext = Vec::new();
-        let mut plaintext_hash = Sha256::new();
-        let mut written = 0u64;
+        let mut gate = match envelope.hashing {
+            Hashing::Whole => Gate::Whole(Hashing::Whole.hasher()),
+            Hashing::Parts { part_size } => {
+                Gate::Parts(self.part_gate(received, index, part_size, expected).await?)
+            }
+        };
+        let mut opened = Opened {
+            decryptor: pli_crypto::age::Decryptor::new(vec![received.key.clone()]).without_hash(),
+            plaintext: Vec::new(),
+            hash: Sha256::new(),
+            written: 0,
+            out,
+        };
         let mut received_bytes = 0u64;
         let mut buffer = vec![0u8; READ];
         loop {
@@ -226,13 +237,26 @@ impl Session {
                 break;
             };
             received_bytes += chunk.len() as u64;
-            ciphertext_hash.update(chunk);
-            decryptor.update(chunk, &mut plaintext)?;
-            plaintext_hash.update(&plaintext);
-            out.write_all(&plaintext).await?;
-            written += plaintext.len() as u64;
-            zeroize::Zeroize::zeroize(&mut plaintext);
-            plaintext.clear();
+            if received_bytes > expected.size {
+                return Err(ClientError::verification(
+                    "the file's ciphertext does not match the envelope",
+                ));
+            }
+            match &mut gate {
+                Gate::Whole(hash) => {
+                    hash.update(chunk);
+                    opened.decrypt(chunk).await?;
+                }
+                Gate::Parts(parts) => {
+                    let mut rest = chunk;
+                    while !rest.is_empty() {
+                        rest = parts.take(rest);
+                        if parts.is_full() {
+                            opened.decrypt(parts.verified().await?).await?;
+                        }
+                    }
+                }
+            }
             progress(Progress {
                 phase: Phase::Download,
                 done: received_bytes,
@@ -240,18 +264,22 @@ impl Session {
                 busy_ms: 0,
             });
         }
-        decryptor.finish(&mut plaintext)?;
-        plaintext_hash.update(&plaintext);
-        out.write_all(&plaintext).await?;
-        out.flush().await?;
-        written += plaintext.len() as u64;
-        zeroize::Zeroize::zeroize(&mut plaintext);
-        if ciphertext_hash.finish()? != *expected {
+        let whole = match gate {
+            Gate::Whole(hash) => hash.finish()? == *expected,
+            Gate::Parts(mut parts) => {
+                if parts.holds_some() {
+                    opened.decrypt(parts.verified().await?).await?;
+                }
+                parts.next == parts.hashes.len()
+            }
+        };
+        if !whole || received_bytes != expected.size {
             return Err(ClientError::verification(
                 "the file's ciphertext does not match the envelope",
             ));
         }
-        if written != entry.size || <[u8; 32]>::from(plaintext_hash.finalize()) != entry.sha256 {
+        let (written, hash) = opened.finish().await?;
+        if written != entry.size || hash != entry.sha256 {
             return Err(ClientError::verification(
                 "the decrypted file does not match the manifest",
             ));
@@ -259,6 +287,50 @@ impl Session {
         Ok(())
     }
 
+    /// The relay's list of file `index`'s part hashes, checked against the envelope's
+    /// reference for it, ready to check each part.
+    async fn part_gate(
+        &self,
+        received: &Received,
+        index: usize,
+        part_size: u64,
+        expected: &ObjectRef,
+    ) -> Result<PartGate, ClientError> {
+        let endpoint = self.file_object(received, index)?;
+        let answer = self
+            .client
+            .fetch(&ep::PartHashes {
+                id: endpoint.id,
+                idx: endpoint.idx,
+            })
+            .await?;
+        let hashes: Vec<[u8; 32]> = answer
+            .sha256
+            .0
+            .chunks(32)
+            .map(<[u8; 32]>::try_from)
+            .collect::<Result<_, _>>()
+            .map_err(|_| ClientError::verification("the relay's part hashes are malformed"))?;
+        let list = PartList {
+            part_size,
+            size: expected.size,
+            parts: hashes,
+        };
+        if answer.part_size != part_size || list.object_ref().ok().as_ref() != Some(expected) {
+            return Err(ClientError::verification(
+                "the relay's part hashes do not match the envelope",
+            ));
+        }
+        let part_size =
+            usize::try_from(part_size).map_err(|_| ClientError::verification("part size"))?;
+        Ok(PartGate {
+            part_size,
+            hashes: list.parts,
+            next: 0,
+            pending: Vec::new(),
+            released: false,
+        })
+    }
     /// Signs and sends the read receipt.
     pub async fn acknowledge(&self, received: &Received) -> Result<(), ClientError> {
         let receipt = Receipt {
@@ -280,5 +352,109 @@ impl Session {
                 &request,
             )
             .await
+    }
+}
+
+/// How a download's ciphertext is checked against the envelope.
+enum Gate {
+    /// Format 1: hashed whole, compared at the end.
+    Whole(ObjectHasher),
+    /// Format 2: each part compared with the signed list before it is decrypted.
+    Parts(PartGate),
+}
+
+/// The parts of a download, each held until its hash is the one the signed list has.
+struct PartGate {
+    part_size: usize,
+    hashes: Vec<[u8; 32]>,
+    /// The part being received.
+    next: usize,
+    /// Its bytes so far (the buffer is reused from part to part).
+    pending: Vec<u8>,
+    /// Whether `pending` holds a part already verified and handed out.
+    released: bool,
+}
+
+impl PartGate {
+    /// Takes from `bytes` what fits in the current part; gives back the rest.
+    fn take<'a>(&mut self, bytes: &'a [u8]) -> &'a [u8] {
+        if std::mem::take(&mut self.released) {
+            self.pending.clear();
+        }
+        let room = self.part_size.saturating_sub(self.pending.len());
+        let (head, rest) = bytes.split_at(room.min(bytes.len()));
+        self.pending.extend_from_slice(head);
+        rest
+    }
+
+    /// Whether the current part has all its bytes (every part but the last).
+    fn is_full(&self) -> bool {
+        !self.released && self.pending.len() >= self.part_size
+    }
+
+    /// Whether bytes are held that were not handed out (the last part, at the end).
+    fn holds_some(&self) -> bool {
+        !self.released && !self.pending.is_empty()
+    }
+
+    /// The current part, once its SHA-256 is the listed one.
+    async fn verified(&mut self) -> Result<&[u8], ClientError> {
+        let listed = self.hashes.get(self.next).copied();
+        if listed != Some(rt::sha256(&self.pending).await) {
+            return Err(ClientError::verification(
+                "a part of the file does not match the envelope",
+            ));
+        }
+        self.next += 1;
+        self.released = true;
+        Ok(&self.pending)
+    }
+}
+
+/// A file being decrypted into its destination, its plaintext hashed on the way.
+struct Opened<'a> {
+    decryptor: pli_crypto::age::Decryptor<pli_crypto::age::Lengths>,
+    plaintext: Vec<u8>,
+    hash: Sha256,
+    written: u64,
+    out: &'a mut (dyn AsyncWrite + Unpin),
+}
+
+impl Opened<'_> {
+    /// Decrypts the next ciphertext (already checked, as far as it can be) and writes
+    /// what it gives.
+    async fn decrypt(&mut self, ciphertext: &[u8]) -> Result<(), ClientError> {
+        for piece in ciphertext.chunks(256 * 1024) {
+            self.decryptor.update(piece, &mut self.plaintext)?;
+            self.write().await?;
+        }
+        Ok(())
+    }
+
+    async fn write(&mut self) -> Result<(), ClientError> {
+        self.hash.update(&self.plaintext);
+        self.out.write_all(&self.plaintext).await?;
+        self.written += self.plaintext.len() as u64;
+        zeroize::Zeroize::zeroize(&mut self.plaintext);
+        self.plaintext.clear();
+        Ok(())
+    }
+
+    /// The plaintext's length and SHA-256, once the file's end is authenticated.
+    async fn finish(self) -> Result<(u64, [u8; 32]), ClientError> {
+        let Self {
+            decryptor,
+            mut plaintext,
+            mut hash,
+            written,
+            out,
+        } = self;
+        decryptor.finish(&mut plaintext)?;
+        hash.update(&plaintext);
+        out.write_all(&plaintext).await?;
+        out.flush().await?;
+        let written = written + plaintext.len() as u64;
+        zeroize::Zeroize::zeroize(&mut plaintext);
+        Ok((written, hash.finalize().into()))
     }
 }

@@ -195,6 +195,14 @@ impl Session {
         plan.exchange_id = created.exchange_id;
         plan.created_at = created.created_at;
         plan.expires_at = created.expires_at;
+        // The envelope signs parts of this size: one it cannot sign is refused now, not
+        // after the upload (and a size of 0 would never fill a part).
+        let parts = pli_crypto::envelope::MIN_PART_SIZE..=pli_crypto::envelope::MAX_PART_SIZE;
+        if !parts.contains(&created.part_size) {
+            return Err(ClientError::verification(
+                "the relay asks for parts of a size an envelope cannot sign",
+            ));
+        }
         plan.part_size = created.part_size;
         Ok((plan, created, recipients))
     }

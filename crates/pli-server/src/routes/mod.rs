@@ -172,6 +172,7 @@ routes! {
     PutPart, Member, exchanges::put_part;
     Complete, Member, exchanges::complete;
     Download, Member, exchanges::download;
+    PartHashes, Member, exchanges::part_hashes;
     PostReceipt, Member, exchanges::post_receipt;
     Events, Member, events::stream;
 }

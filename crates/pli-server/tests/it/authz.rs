@@ -392,6 +392,12 @@ const CASES: &[Case] = &[
         true,
     ),
     case(
+        "GET /api/exchanges/{id}/objects/{idx}/parts",
+        Policy::Member,
+        Body::None,
+        true,
+    ),
+    case(
         "POST /api/exchanges/{id}/receipts",
         Policy::Member,
         Body::Json(|_| json!({ "receipt": signed_dummy() })),

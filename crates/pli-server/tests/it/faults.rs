@@ -29,7 +29,7 @@ use pli_chaos::relay::{age_files, count_files};
 use pli_client::{Client, ClientError, Session};
 use pli_crypto::age::{encrypt_to_vec, encrypted_len_to};
 use pli_crypto::codec::Canonical as _;
-use pli_crypto::envelope::{Envelope, Hashing, ObjectRef, Priority};
+use pli_crypto::envelope::{Envelope, Hashing, ObjectRef, PartList, Priority};
 use pli_crypto::manifest::{Category, FileEntry, Manifest};
 use pli_crypto::sign::Signed;
 use pli_server::blob::BlobKey;
@@ -1381,6 +1381,109 @@ async fn fifty_uploads_and_two_hundred_downloads_at_once() {
     integrity_check(&w.app.data.path().join("pli.db")).await;
 }
 
+// ----- envelopes that misstate their objects ---------------------------------------------
+
+/// One file of two parts (16 MiB and a few KiB of ciphertext), every part uploaded, then
+/// completed with envelopes that misstate it, each refused with 422 `envelope_mismatch`
+/// and nothing delivered: format 1 with a wrong SHA-256 for the file; format 2 with one
+/// of the file's part hashes flipped; format 2 true to parts of 8 MiB, which are not the
+/// relay's (the answer says "part size"). Then the right format 2 envelope, its part
+/// lists hashed here slice by slice, is accepted, and the recipient's client verifies it
+/// and decrypts the file.
+#[tokio::test]
+async fn a_misstated_envelope_is_refused_in_either_format_and_the_right_one_delivers() {
+    let mut w = world(Backend::Sqlite).await;
+    let mut rng =
+        seeded("a_misstated_envelope_is_refused_in_either_format_and_the_right_one_delivers");
+    let sender = Sender::new(&mut w.caseworker, w.court).await;
+    let client = w.caseworker.session.client().clone();
+    let greffier = &w.greffier.session;
+    let mut parcel = sender.parcel(&mut rng, &[(16 << 20) + (4 << 10)]);
+    let created: ExchangeCreated = Client::send(create_request(&client, &parcel))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    parcel.created(&created, &sender);
+    let id = created.exchange_id;
+    assert_eq!(created.objects[1].part_count, 2);
+    for object in &created.objects {
+        for part in 0..object.part_count {
+            let bytes = parcel.part(object.idx, part);
+            Client::send(part_request(&client, &id, object.idx, part, bytes))
+                .await
+                .unwrap();
+        }
+    }
+
+    // A misstating envelope: 422 `envelope_mismatch` saying why, nothing delivered.
+    let refused = async |complete: &CompleteExchange, case: &str, says: &str| {
+        let error = Client::send(complete_request(&client, &id, complete))
+            .await
+            .expect_err(case);
+        assert_eq!(error.status(), Some(422), "{case}: {error}");
+        assert_eq!(
+            error.code(),
+            pli_api::ErrorCode::EnvelopeMismatch,
+            "{case}: {error}"
+        );
+        assert!(error.to_string().contains(says), "{case}: {error}");
+        let detail: ExchangeDetail = client.get(&format!("/api/exchanges/{id}")).await.unwrap();
+        assert_eq!(
+            detail.summary.state,
+            pli_api::ExchangeState::Uploading,
+            "{case}"
+        );
+        let unseen = greffier.open(&id).await.unwrap_err();
+        assert_eq!(unseen.status(), Some(404), "{case}: {unseen}");
+    };
+    let refs = |lists: &[PartList]| -> Vec<ObjectRef> {
+        lists
+            .iter()
+            .map(|list| list.object_ref().unwrap())
+            .collect()
+    };
+    let parts = Hashing::Parts {
+        part_size: PART_SIZE,
+    };
+
+    // Format 1, the file's SHA-256 wrong by one bit.
+    let mut whole = parcel.object_refs();
+    whole[1].sha256[0] ^= 1;
+    let wrong = parcel.signed(&created, &sender, Hashing::Whole, &whole);
+    refused(&wrong, "format 1, the file's SHA-256 wrong", "object 1").await;
+
+    // Format 2, the relay's part size, one of the file's part hashes wrong by one bit.
+    let right = parcel.part_lists(PART_SIZE);
+    assert_eq!(right[1].parts.len(), 2);
+    let mut flipped = right.clone();
+    flipped[1].parts[0][0] ^= 1;
+    let wrong = parcel.signed(&created, &sender, parts, &refs(&flipped));
+    refused(&wrong, "format 2, a part hash flipped", "object 1").await;
+
+    // Format 2, true to the objects cut in parts of 8 MiB: not the parts the relay
+    // checked, whose hashes it binds.
+    let eight = parcel.part_lists(8 << 20);
+    assert_eq!(eight[1].parts.len(), 3);
+    let other = Hashing::Parts { part_size: 8 << 20 };
+    let wrong = parcel.signed(&created, &sender, other, &refs(&eight));
+    refused(&wrong, "format 2, parts of 8 MiB", "part size").await;
+
+    // The right format 2 envelope is still accepted; the recipient's client verifies
+    // each object against its part list and gets the file back.
+    let complete = parcel.signed(&created, &sender, parts, &refs(&right));
+    let delivered: ExchangeSummary = Client::send(complete_request(&client, &id, &complete))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(delivered.state, pli_api::ExchangeState::Delivered);
+    parcel.complete = Some(complete);
+    verify_delivered(greffier, &parcel).await;
+}
+
 // ----- shared helpers ----------------------------------------------------------------------
 
 /// The generator of a test (`pli_chaos::Rng`), seeded from `PLI_FAULT_SEED` or the
@@ -1507,8 +1610,22 @@ impl Parcel {
             .unwrap();
         assert_eq!(sealed.len() as u64, self.request.sizes[0]);
         self.objects[0] = sealed;
+        // Format 1, each object's whole SHA-256: what clients signed before December
+        // 2026, still accepted (the client library signs format 2).
+        self.complete = Some(self.signed(created, sender, Hashing::Whole, &self.object_refs()));
+        self.id = Some(created.exchange_id);
+    }
+
+    /// A completion whose envelope, signed by the sender, binds `refs` (the manifest's,
+    /// then the files') in the format `hashing`: true to the objects or not.
+    fn signed(
+        &self,
+        created: &ExchangeCreated,
+        sender: &Sender,
+        hashing: Hashing,
+        refs: &[ObjectRef],
+    ) -> CompleteExchange {
         let session = &sender.session;
-        let refs = self.object_refs();
         let envelope = Envelope {
             exchange_id: created.exchange_id,
             sender_user_id: session.me.user_id,
@@ -1521,19 +1638,16 @@ impl Parcel {
             created_at: created.created_at,
             expires_at: created.expires_at,
             in_reply_to: None,
-            // Format 1, each object's whole SHA-256: what clients signed before December
-            // 2026, still accepted (the client library signs format 2).
-            hashing: Hashing::Whole,
+            hashing,
             manifest: refs[0],
             files: refs[1..].to_vec(),
             preview: None,
         };
-        self.complete = Some(CompleteExchange {
+        CompleteExchange {
             envelope: Signed::sign(&envelope, &session.keys.signing)
                 .unwrap()
                 .to_wire(),
-        });
-        self.id = Some(created.exchange_id);
+        }
     }
 
     /// The size and SHA-256 of each object.
@@ -1543,6 +1657,23 @@ impl Parcel {
             .map(|object| ObjectRef {
                 size: object.len() as u64,
                 sha256: pli_crypto::sha256(object),
+            })
+            .collect()
+    }
+
+    /// Each object's list of parts of `part_size` bytes (the last one shorter), hashed
+    /// here slice by slice: what a format 2 envelope binds, through
+    /// [`PartList::object_ref`].
+    fn part_lists(&self, part_size: u64) -> Vec<PartList> {
+        self.objects
+            .iter()
+            .map(|object| PartList {
+                part_size,
+                size: object.len() as u64,
+                parts: object
+                    .chunks(part_size as usize)
+                    .map(pli_crypto::sha256)
+                    .collect(),
             })
             .collect()
     }

@@ -6,7 +6,10 @@ use pli_client::protocol::OneTimeLink;
 use pli_client::{Client, ClientError, Session};
 use sqlx::Connection as _;
 
-use super::harness::{Backend, PASSWORD, test_kdf, world};
+use pli_api::messages::PartHashes;
+use pli_crypto::envelope::{Hashing, PartList};
+
+use super::harness::{Backend, PASSWORD, data, file, options, test_kdf, world};
 use pli_server::testing::proxy::Proxy;
 
 /// A relay that serves another platform root (impersonating the platform) is refused by a
@@ -834,4 +837,101 @@ async fn a_rotation_is_never_granted_to_a_member_the_log_shows_removed() {
     proxy.serve_canned(&certificate, None);
     assert_eq!(admin.rotate_org_key().await.unwrap(), 3);
     assert_eq!(latest(&admin), 3);
+}
+
+/// A relay serving a file whose second part is not the one the sender signed (a format 2
+/// envelope binds each part's SHA-256): the first part, which is, comes out; not one byte
+/// of the second. A relay serving another list of part hashes than the envelope binds is
+/// refused before any byte comes out. Honest again, the file comes back whole.
+#[tokio::test]
+async fn a_part_the_sender_did_not_sign_is_never_decrypted_and_the_parts_before_it_are() {
+    let w = world(Backend::Sqlite).await;
+    let report = data((16 << 20) + 300_000, 7);
+    let id = w
+        .caseworker
+        .session
+        .send(
+            &w.court,
+            vec![file("rapport.pdf", report.clone())],
+            &options("Rapport"),
+        )
+        .await
+        .unwrap();
+    let proxy = Proxy::start(&w.app.base).await.unwrap();
+    let greffier = log_in(&Client::new(&proxy.base), &w.greffier)
+        .await
+        .unwrap();
+    let received = greffier.open(&id).await.unwrap();
+    assert_eq!(
+        received.exchange.envelope.hashing,
+        Hashing::Parts {
+            part_size: 16 << 20
+        }
+    );
+    // The file through the proxy: whole, or refused as unverified (what came out).
+    let whole = async || {
+        let mut out = Vec::new();
+        greffier
+            .download_file(&received, 0, &mut out)
+            .await
+            .unwrap();
+        assert!(out == report);
+    };
+    let refused = async || {
+        let mut out = Vec::new();
+        let error = greffier
+            .download_file(&received, 0, &mut out)
+            .await
+            .unwrap_err();
+        assert!(matches!(error, ClientError::Verification(_)), "{error:?}");
+        out
+    };
+    whole().await;
+
+    // One bit of the second part changed.
+    let object = format!("/api/exchanges/{id}/objects/1");
+    let ciphertext = proxy.last_answer(&object).unwrap();
+    let mut altered = ciphertext.clone();
+    // Well into the second part, past the age chunk that straddles the boundary: a
+    // client that did not hold the part would write more than 16 MiB before failing.
+    altered[(16 << 20) + 200_000] ^= 1;
+    proxy.serve_canned(&object, Some(altered));
+    let out = refused().await;
+    // What came out is the first part's plaintext, up to its last whole chunk: less than
+    // a part, and exactly the report's beginning.
+    assert!(
+        out.len() > (15 << 20) && out.len() < (16 << 20),
+        "{}",
+        out.len()
+    );
+    assert!(out[..] == report[..out.len()]);
+    proxy.serve_canned(&object, None);
+
+    // Another list of part hashes (the relay's own, one bit changed), with the true file.
+    let parts = format!("{object}/parts");
+    let listed: PartHashes = serde_json::from_slice(&proxy.last_answer(&parts).unwrap()).unwrap();
+    let mut forged = listed.clone();
+    forged.sha256.0[40] ^= 1;
+    proxy.serve_canned(&parts, Some(serde_json::to_vec(&forged).unwrap()));
+    assert!(refused().await.is_empty());
+    // A list matching a forged file would have to match the envelope too: the relay's list
+    // is the one the envelope binds.
+    assert_eq!(
+        PartList {
+            part_size: listed.part_size,
+            size: ciphertext.len() as u64,
+            parts: listed
+                .sha256
+                .0
+                .chunks(32)
+                .map(|h| h.try_into().unwrap())
+                .collect(),
+        }
+        .object_ref()
+        .unwrap(),
+        received.exchange.envelope.files[0]
+    );
+
+    proxy.serve_canned(&parts, None);
+    whole().await;
 }

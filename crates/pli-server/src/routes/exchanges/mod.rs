@@ -11,7 +11,7 @@ mod upload;
 
 pub(super) use complete::complete;
 pub(super) use create::create;
-pub(super) use read::{detail, download, inbox, outbox, post_receipt};
+pub(super) use read::{detail, download, inbox, outbox, part_hashes, post_receipt};
 pub(super) use upload::{cancel, put_part, upload_status};
 
 use pli_api::ErrorCode;

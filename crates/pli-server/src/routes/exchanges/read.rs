@@ -13,7 +13,7 @@ use futures_util::{StreamExt as _, TryStreamExt as _};
 use pli_api::ErrorCode;
 use pli_api::ExchangeId;
 use pli_api::endpoints as ep;
-use pli_api::messages::{ExchangeDetail, ExchangePage, PostReceipt, ReceiptEntry};
+use pli_api::messages::{ExchangeDetail, ExchangePage, PartHashes, PostReceipt, ReceiptEntry};
 use pli_crypto::receipt::Receipt;
 use pli_crypto::sign::Signed;
 
@@ -240,23 +240,43 @@ impl PartAt {
     }
 }
 
+/// A delivered exchange the caller sees, or why its objects cannot be read.
+async fn readable(state: &AppState, auth: &Auth, id: ExchangeId) -> Result<Exchange, ApiError> {
+    let exchange = visible(state, auth, id).await?;
+    match exchange.state {
+        ExchangeState::Delivered => Ok(exchange),
+        ExchangeState::Expired => Err(ApiError::Gone(
+            ErrorCode::Expired,
+            "this exchange has expired and its files were deleted".into(),
+        )),
+        ExchangeState::Uploading | ExchangeState::Abandoned => Err(ApiError::NotFound),
+    }
+}
+
+pub(in crate::routes) async fn part_hashes(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Found(ep::PartHashes { id, idx }): Found<ep::PartHashes>,
+) -> Result<Json<PartHashes>, ApiError> {
+    let exchange = readable(&state, &auth, id).await?;
+    let objects = state.store.objects(&exchange.id).await?;
+    if !objects.iter().any(|o| o.idx == idx) {
+        return Err(ApiError::NotFound);
+    }
+    let hashes = state.store.part_hashes(&exchange.id, idx).await?;
+    Ok(Json(PartHashes {
+        part_size: PART_SIZE,
+        sha256: pli_api::Base64(hashes.concat()),
+    }))
+}
+
 pub(in crate::routes) async fn download(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
     Found(ep::Download { id, idx }): Found<ep::Download>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let exchange = visible(&state, &auth, id).await?;
-    match exchange.state {
-        ExchangeState::Delivered => {}
-        ExchangeState::Expired => {
-            return Err(ApiError::Gone(
-                ErrorCode::Expired,
-                "this exchange has expired and its files were deleted".into(),
-            ));
-        }
-        ExchangeState::Uploading | ExchangeState::Abandoned => return Err(ApiError::NotFound),
-    }
+    let exchange = readable(&state, &auth, id).await?;
     let objects = state.store.objects(&exchange.id).await?;
     let object = objects
         .into_iter()
