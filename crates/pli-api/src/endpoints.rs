@@ -439,6 +439,6 @@ mod tests {
                 d.path
             );
         }
-        assert_eq!(ALL.len(), 68);
+        assert_eq!(ALL.len(), 69);
     }
 }
