@@ -914,6 +914,11 @@ async fn a_part_the_sender_did_not_sign_is_never_decrypted_and_the_parts_before_
     forged.sha256.0[40] ^= 1;
     proxy.serve_canned(&parts, Some(serde_json::to_vec(&forged).unwrap()));
     assert!(refused().await.is_empty());
+    // The true hashes said to be of parts of another size than the envelope's.
+    let mut resized = listed.clone();
+    resized.part_size = 8 << 20;
+    proxy.serve_canned(&parts, Some(serde_json::to_vec(&resized).unwrap()));
+    assert!(refused().await.is_empty());
     // A list matching a forged file would have to match the envelope too: the relay's list
     // is the one the envelope binds.
     assert_eq!(
