@@ -61,6 +61,12 @@ pub const MAX_PART_SIZE: u64 = 64 << 20;
 /// The most parts one object may have (4 TiB in parts of 16 MiB).
 pub const MAX_PARTS: usize = 1 << 18;
 
+/// Whether a [`Hashing::Parts`] envelope may declare parts of `part_size` bytes (from
+/// [`MIN_PART_SIZE`] to [`MAX_PART_SIZE`]).
+pub fn part_size_allowed(part_size: u64) -> bool {
+    (MIN_PART_SIZE..=MAX_PART_SIZE).contains(&part_size)
+}
+
 impl Hashing {
     /// A hasher that computes, from an object's ciphertext fed in order, the [`ObjectRef`]
     /// an envelope of this format binds for it.
@@ -103,9 +109,7 @@ impl PartList {
 /// How many parts of `part_size` bytes an object of `size` bytes has, if the part size
 /// is one a format 2 envelope may declare.
 fn part_count(part_size: u64, size: u64) -> Option<u64> {
-    (MIN_PART_SIZE..=MAX_PART_SIZE)
-        .contains(&part_size)
-        .then(|| size.div_ceil(part_size))
+    part_size_allowed(part_size).then(|| size.div_ceil(part_size))
 }
 
 impl Canonical for PartList {
@@ -324,10 +328,7 @@ impl Canonical for Envelope {
             e.id(id);
         }
         if let Hashing::Parts { part_size } = self.hashing {
-            e.check(
-                (MIN_PART_SIZE..=MAX_PART_SIZE).contains(&part_size),
-                "part size out of range",
-            );
+            e.check(part_size_allowed(part_size), "part size out of range");
             e.u64(part_size);
         }
         e.check(
@@ -365,7 +366,7 @@ impl Canonical for Envelope {
         let in_reply_to = if d.present()? { Some(d.id()?) } else { None };
         let hashing = if d.domain() == Domain::EnvelopeParts {
             let part_size = d.u64()?;
-            if !(MIN_PART_SIZE..=MAX_PART_SIZE).contains(&part_size) {
+            if !part_size_allowed(part_size) {
                 return Err(d.error("part size out of range"));
             }
             Hashing::Parts { part_size }

@@ -224,10 +224,12 @@ impl Session {
         };
         let mut opened = Opened {
             decryptor: pli_crypto::age::Decryptor::new(vec![received.key.clone()]).without_hash(),
-            plaintext: Vec::new(),
-            hash: Sha256::new(),
-            written: 0,
-            out,
+            out: Plaintext {
+                buffer: Vec::new(),
+                hash: Sha256::new(),
+                written: 0,
+                out,
+            },
         };
         let mut received_bytes = 0u64;
         let mut buffer = vec![0u8; READ];
@@ -414,10 +416,27 @@ impl PartGate {
 /// A file being decrypted into its destination, its plaintext hashed on the way.
 struct Opened<'a> {
     decryptor: pli_crypto::age::Decryptor<pli_crypto::age::Lengths>,
-    plaintext: Vec<u8>,
+    out: Plaintext<'a>,
+}
+
+/// Where an [`Opened`] file's plaintext goes: written out, counted and hashed, each
+/// piece wiped once written.
+struct Plaintext<'a> {
+    buffer: Vec<u8>,
     hash: Sha256,
     written: u64,
     out: &'a mut (dyn AsyncWrite + Unpin),
+}
+
+impl Plaintext<'_> {
+    async fn write(&mut self) -> Result<(), ClientError> {
+        self.hash.update(&self.buffer);
+        self.out.write_all(&self.buffer).await?;
+        self.written += self.buffer.len() as u64;
+        zeroize::Zeroize::zeroize(&mut self.buffer);
+        self.buffer.clear();
+        Ok(())
+    }
 }
 
 impl Opened<'_> {
@@ -425,36 +444,18 @@ impl Opened<'_> {
     /// what it gives.
     async fn decrypt(&mut self, ciphertext: &[u8]) -> Result<(), ClientError> {
         for piece in ciphertext.chunks(256 * 1024) {
-            self.decryptor.update(piece, &mut self.plaintext)?;
-            self.write().await?;
+            self.decryptor.update(piece, &mut self.out.buffer)?;
+            self.out.write().await?;
         }
-        Ok(())
-    }
-
-    async fn write(&mut self) -> Result<(), ClientError> {
-        self.hash.update(&self.plaintext);
-        self.out.write_all(&self.plaintext).await?;
-        self.written += self.plaintext.len() as u64;
-        zeroize::Zeroize::zeroize(&mut self.plaintext);
-        self.plaintext.clear();
         Ok(())
     }
 
     /// The plaintext's length and SHA-256, once the file's end is authenticated.
     async fn finish(self) -> Result<(u64, [u8; 32]), ClientError> {
-        let Self {
-            decryptor,
-            mut plaintext,
-            mut hash,
-            written,
-            out,
-        } = self;
-        decryptor.finish(&mut plaintext)?;
-        hash.update(&plaintext);
-        out.write_all(&plaintext).await?;
-        out.flush().await?;
-        let written = written + plaintext.len() as u64;
-        zeroize::Zeroize::zeroize(&mut plaintext);
-        Ok((written, hash.finalize().into()))
+        let Self { decryptor, mut out } = self;
+        decryptor.finish(&mut out.buffer)?;
+        out.write().await?;
+        out.out.flush().await?;
+        Ok((out.written, out.hash.finalize().into()))
     }
 }

@@ -197,8 +197,7 @@ impl Session {
         plan.expires_at = created.expires_at;
         // The envelope signs parts of this size: one it cannot sign is refused now, not
         // after the upload (and a size of 0 would never fill a part).
-        let parts = pli_crypto::envelope::MIN_PART_SIZE..=pli_crypto::envelope::MAX_PART_SIZE;
-        if !parts.contains(&created.part_size) {
+        if !pli_crypto::envelope::part_size_allowed(created.part_size) {
             return Err(ClientError::verification(
                 "the relay asks for parts of a size an envelope cannot sign",
             ));

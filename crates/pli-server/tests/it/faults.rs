@@ -590,13 +590,7 @@ async fn a_relay_killed_while_purging_an_upload_never_delivers_it_without_its_pa
 
     let mut parcel = sender.parcel(&mut rng, &[4096, 20_000]);
     let client = Client::new(&base).with_token(token.clone());
-    let created: ExchangeCreated = Client::send(create_request(&client, &parcel))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    parcel.created(&created, &sender);
+    let created = parcel.create(&client, &sender).await;
     let id = created.exchange_id;
     for object in &created.objects {
         let bytes = parcel.part(object.idx, 0);
@@ -931,13 +925,7 @@ async fn a_full_disk_refuses_parts_with_507_and_recovers() {
     let sender = Sender::new(&mut w.caseworker, w.court).await;
     let client = w.caseworker.session.client().clone();
     let mut parcel = sender.parcel(&mut rng, &[1 << 20]);
-    let created: ExchangeCreated = Client::send(create_request(&client, &parcel))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    parcel.created(&created, &sender);
+    let created = parcel.create(&client, &sender).await;
     let id = created.exchange_id;
 
     // Leave 256 KiB: the manifest fits, the 1 MiB file does not.
@@ -1399,13 +1387,7 @@ async fn a_misstated_envelope_is_refused_in_either_format_and_the_right_one_deli
     let client = w.caseworker.session.client().clone();
     let greffier = &w.greffier.session;
     let mut parcel = sender.parcel(&mut rng, &[(16 << 20) + (4 << 10)]);
-    let created: ExchangeCreated = Client::send(create_request(&client, &parcel))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    parcel.created(&created, &sender);
+    let created = parcel.create(&client, &sender).await;
     let id = created.exchange_id;
     assert_eq!(created.objects[1].part_count, 2);
     for object in &created.objects {
@@ -1594,6 +1576,18 @@ struct Parcel {
 }
 
 impl Parcel {
+    /// Creates the exchange on the relay and signs its envelope ([`Parcel::created`]).
+    async fn create(&mut self, client: &Client, sender: &Sender) -> ExchangeCreated {
+        let created: ExchangeCreated = Client::send(create_request(client, self))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        self.created(&created, sender);
+        created
+    }
+
     /// Seals the manifest and signs the envelope for the exchange the relay created.
     fn created(&mut self, created: &ExchangeCreated, sender: &Sender) {
         if let Some(id) = self.id {
