@@ -1,6 +1,8 @@
 //! Exchanges, their objects and parts, read receipts, expiry and cleanup.
 
 pub use pli_api::ExchangeState;
+use std::collections::BTreeMap;
+
 use pli_api::{ExchangeId, OrgId, UserId};
 use sqlx::Row as _;
 use sqlx::any::AnyRow;
@@ -107,9 +109,8 @@ pub struct Object {
     pub part_count: u32,
     /// Parts stored so far (always a prefix: parts arrive in order).
     pub parts_stored: u32,
-    /// SHA-256 state after the stored parts.
-    pub hash_state: Vec<u8>,
-    /// SHA-256 of the whole object, once complete.
+    /// SHA-256 of the whole object, once computed: as its parts arrived before December
+    /// 2026, since then at the first completion whose envelope (format 1) binds it.
     pub sha256: Option<[u8; 32]>,
 }
 
@@ -121,7 +122,6 @@ fn object_from_row(row: &AnyRow) -> StoreResult<Object> {
         size: get_u64(row, "size")?,
         part_count: u32_col(row, "part_count")?,
         parts_stored: u32_col(row, "parts_stored")?,
-        hash_state: row.try_get("hash_state")?,
         sha256: sha256
             .map(|h| {
                 h.try_into()
@@ -233,6 +233,47 @@ impl Store {
                     .map_err(|_| StoreError::Other("bad length in sha256".into()))
             })
             .collect()
+    }
+
+    /// The SHA-256 of every part of every object of `exchange`, by object index, each
+    /// object's in part order (one query, for the envelope's check at completion).
+    pub async fn exchange_part_hashes(
+        &self,
+        exchange: &ExchangeId,
+    ) -> StoreResult<BTreeMap<u32, Vec<[u8; 32]>>> {
+        let rows = sqlx::query(
+            "SELECT idx, sha256 FROM parts WHERE exchange_id = $1 ORDER BY idx, part_no",
+        )
+        .bind(exchange.to_string())
+        .fetch_all(self.pool())
+        .await?;
+        let mut hashes: BTreeMap<u32, Vec<[u8; 32]>> = BTreeMap::new();
+        for row in &rows {
+            let idx = u32::try_from(row.try_get::<i64, _>("idx")?)
+                .map_err(|_| StoreError::Other("bad object index".into()))?;
+            let sha256 = row
+                .try_get::<Vec<u8>, _>("sha256")?
+                .try_into()
+                .map_err(|_| StoreError::Other("bad length in sha256".into()))?;
+            hashes.entry(idx).or_default().push(sha256);
+        }
+        Ok(hashes)
+    }
+
+    /// Keeps the SHA-256 of a whole object, computed once it is complete.
+    pub async fn keep_object_sha256(
+        &self,
+        exchange: &ExchangeId,
+        idx: u32,
+        sha256: &[u8; 32],
+    ) -> StoreResult<()> {
+        sqlx::query("UPDATE objects SET sha256 = $3 WHERE exchange_id = $1 AND idx = $2")
+            .bind(exchange.to_string())
+            .bind(i64::from(idx))
+            .bind(sha256.to_vec())
+            .execute(self.pool())
+            .await?;
+        Ok(())
     }
 
     pub async fn part_sha256(
@@ -452,7 +493,6 @@ impl Tx {
 
     /// Records part `part` of an object, which must be the next one expected; returns
     /// `false` (writing nothing) if another writer recorded it first.
-    #[allow(clippy::too_many_arguments, reason = "one column each")]
     pub async fn record_part(
         &mut self,
         exchange: &ExchangeId,
@@ -460,19 +500,15 @@ impl Tx {
         part: u32,
         size: u64,
         sha256: &[u8; 32],
-        hash_state: &[u8],
-        object_sha256: Option<&[u8; 32]>,
         now: u64,
     ) -> StoreResult<bool> {
         let done = sqlx::query(
-            "UPDATE objects SET parts_stored = parts_stored + 1, hash_state = $4, sha256 = $5 \
+            "UPDATE objects SET parts_stored = parts_stored + 1 \
              WHERE exchange_id = $1 AND idx = $2 AND parts_stored = $3",
         )
         .bind(exchange.to_string())
         .bind(i64::from(idx))
         .bind(i64::from(part))
-        .bind(hash_state.to_vec())
-        .bind(object_sha256.map(|h| h.to_vec()))
         .execute(&mut *self.tx)
         .await?;
         if done.rows_affected() != 1 {

@@ -222,18 +222,18 @@ async fn suite(backend: Backend) {
     };
     assert!(tx.insert_exchange(&new, 1 << 50).await.unwrap());
     assert!(
-        tx.record_part(&id(200), 1, 0, 16, &[1; 32], &[9], None, 1)
+        tx.record_part(&id(200), 1, 0, 16, &[1; 32], 1)
             .await
             .unwrap()
     );
     assert!(
-        !tx.record_part(&id(200), 1, 0, 16, &[1; 32], &[9], None, 1)
+        !tx.record_part(&id(200), 1, 0, 16, &[1; 32], 1)
             .await
             .unwrap(),
         "part 0 again"
     );
     assert!(
-        !tx.record_part(&id(200), 1, 2, 16, &[1; 32], &[9], None, 1)
+        !tx.record_part(&id(200), 1, 2, 16, &[1; 32], 1)
             .await
             .unwrap(),
         "part 2 before part 1"

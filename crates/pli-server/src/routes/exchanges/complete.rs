@@ -4,10 +4,11 @@
 use crate::routes::Found;
 use axum::Extension;
 use axum::extract::State;
+use futures_util::StreamExt as _;
 use pli_api::ErrorCode;
-use pli_api::OrgId;
 use pli_api::endpoints as ep;
 use pli_api::messages::{CompleteExchange, ExchangeSummary};
+use pli_api::{ExchangeId, OrgId};
 use pli_crypto::envelope::{Envelope, Hashing, ObjectRef, PartList, Priority};
 use pli_crypto::sign::VerifyingKey;
 
@@ -21,6 +22,8 @@ use crate::metrics::Metrics;
 use crate::now_ms;
 use crate::store::exchanges::{Exchange, ExchangeState, Object};
 use crate::store::users::AccountStatus;
+
+use super::read::PartAt;
 
 use super::*;
 use crate::audit::{Action, AuditEvent, Chain};
@@ -59,10 +62,7 @@ pub(in crate::routes) async fn complete(
         ));
     }
     let objects = state.store.objects(&exchange.id).await?;
-    if objects
-        .iter()
-        .any(|o| o.parts_stored != o.part_count || o.sha256.is_none())
-    {
+    if objects.iter().any(|o| o.parts_stored != o.part_count) {
         return Err(ApiError::conflict(
             ErrorCode::UploadIncomplete,
             "some parts are missing",
@@ -76,7 +76,7 @@ pub(in crate::routes) async fn complete(
             format!("the envelope does not verify: {e}"),
         )
     })?;
-    let stored = stored_refs(&state, &objects, envelope.hashing).await?;
+    let stored = stored_refs(&state, &exchange.id, &objects, envelope.hashing).await?;
     check_envelope(&envelope, &exchange, &stored, &signing_key)?;
 
     let now = now_ms();
@@ -151,37 +151,71 @@ pub(in crate::routes) async fn complete(
 }
 
 /// What the relay holds of each object, as an envelope of `hashing`'s format binds it:
-/// the SHA-256 of the whole object (format 1, the running hash kept as parts arrived) or
-/// of its parts' list (format 2, from the hashes each part was checked against). `None`
-/// for an object it cannot state so (a part size other than the relay's: the envelope
-/// then does not match).
+/// the SHA-256 of its parts' list (format 2, from the hashes each part was checked
+/// against as it arrived) or of the whole object (format 1, [`whole_sha256`]). `None` for
+/// an object it cannot state so (a part size other than the relay's: the envelope then
+/// does not match).
 async fn stored_refs(
     state: &AppState,
+    exchange: &ExchangeId,
     objects: &[Object],
     hashing: Hashing,
 ) -> Result<Vec<(u32, Option<ObjectRef>)>, ApiError> {
+    let mut part_hashes = state.store.exchange_part_hashes(exchange).await?;
     let mut stored = Vec::with_capacity(objects.len());
     for object in objects {
+        let parts = part_hashes.remove(&object.idx).unwrap_or_default();
         let reference = match hashing {
-            Hashing::Whole => object.sha256.map(|sha256| ObjectRef {
-                size: object.size,
-                sha256,
-            }),
             Hashing::Parts { part_size } if part_size == PART_SIZE => PartList {
                 part_size,
                 size: object.size,
-                parts: state
-                    .store
-                    .part_hashes(&object.exchange_id, object.idx)
-                    .await?,
+                parts,
             }
             .object_ref()
             .ok(),
             Hashing::Parts { .. } => None,
+            Hashing::Whole => Some(ObjectRef {
+                size: object.size,
+                sha256: whole_sha256(state, object, &parts).await?,
+            }),
         };
         stored.push((object.idx, reference));
     }
     Ok(stored)
+}
+
+/// The SHA-256 of an object's whole ciphertext, for an envelope of format 1 (older
+/// clients): the relay no longer hashes every object as its parts arrive, since format 2
+/// binds the hashes it checks anyway, so it reads the object back, once. The result is
+/// kept with the object, so that a sender completing again (after a refusal) does not
+/// make the relay read it all again.
+async fn whole_sha256(
+    state: &AppState,
+    object: &Object,
+    parts: &[[u8; 32]],
+) -> Result<[u8; 32], ApiError> {
+    if let Some(sha256) = object.sha256 {
+        return Ok(sha256);
+    }
+    let mut hash = Sha256::new();
+    for (part, sha256) in (0u32..).zip(parts) {
+        let at = PartAt {
+            exchange: object.exchange_id,
+            idx: object.idx,
+            part,
+            sha256: *sha256,
+        };
+        let mut stream = at.open(state.blobs.as_ref(), None).await?;
+        while let Some(chunk) = stream.next().await {
+            hash.update(&chunk.map_err(ApiError::internal)?);
+        }
+    }
+    let sha256: [u8; 32] = hash.finalize().into();
+    state
+        .store
+        .keep_object_sha256(&object.exchange_id, object.idx, &sha256)
+        .await?;
+    Ok(sha256)
 }
 
 /// Every field of the signed envelope must be what the relay recorded and verified.

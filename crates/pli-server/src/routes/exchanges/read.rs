@@ -14,6 +14,7 @@ use pli_api::ErrorCode;
 use pli_api::ExchangeId;
 use pli_api::endpoints as ep;
 use pli_api::messages::{ExchangeDetail, ExchangePage, PartHashes, PostReceipt, ReceiptEntry};
+use pli_crypto::envelope::PartList;
 use pli_crypto::receipt::Receipt;
 use pli_crypto::sign::Signed;
 
@@ -214,26 +215,27 @@ fn parse_range(headers: &HeaderMap, size: u64) -> Result<Option<(u64, u64)>, Api
 }
 
 /// One stored part of an object, as the database records it.
-struct PartAt {
-    exchange: ExchangeId,
-    idx: u32,
-    part: u32,
-    sha256: [u8; 32],
+pub(super) struct PartAt {
+    pub(super) exchange: ExchangeId,
+    pub(super) idx: u32,
+    pub(super) part: u32,
+    pub(super) sha256: [u8; 32],
 }
 
 impl PartAt {
-    /// Streams `range` of the part: from the blob named by its content, or, for an
-    /// exchange uploaded before parts were, from where it was kept then.
-    async fn open(
+    /// Streams `range` of the part (all of it: `None`): from the blob named by its
+    /// content, or, for an exchange uploaded before parts were, from where it was kept
+    /// then.
+    pub(super) async fn open(
         &self,
         blobs: &dyn BlobStore,
-        range: (u64, u64),
+        range: Option<(u64, u64)>,
     ) -> Result<ByteStream, BlobError> {
         let key = BlobKey::part(&self.exchange, self.idx, self.part, &self.sha256);
-        match blobs.get(&key, Some(range)).await {
+        match blobs.get(&key, range).await {
             Err(BlobError::NotFound) => {
                 let legacy = BlobKey::legacy_part(&self.exchange, self.idx, self.part);
-                blobs.get(&legacy, Some(range)).await
+                blobs.get(&legacy, range).await
             }
             other => other,
         }
@@ -316,13 +318,13 @@ pub(in crate::routes) async fn download(
     let Some((at, from, to)) = pieces.next() else {
         return Err(ApiError::RangeNotSatisfiable(object.size));
     };
-    let head = at.open(&*state.blobs, (from, to)).await?;
+    let head = at.open(&*state.blobs, Some((from, to))).await?;
     let blobs = state.blobs.clone();
     let rest = futures_util::stream::iter(pieces)
         .then(move |(at, from, to)| {
             let blobs = blobs.clone();
             async move {
-                at.open(&*blobs, (from, to))
+                at.open(&*blobs, Some((from, to)))
                     .await
                     .map_err(std::io::Error::other)
             }
@@ -352,10 +354,18 @@ pub(in crate::routes) async fn download(
         header::CONTENT_DISPOSITION,
         HeaderValue::from_str(&disposition).map_err(ApiError::internal)?,
     );
-    if let Some(sha) = object.sha256 {
+    // The object's strong validator: the SHA-256 of its parts' list, what an envelope of
+    // format 2 binds (the relay no longer computes the whole object's hash as it arrives).
+    if let Ok(reference) = (PartList {
+        part_size: PART_SIZE,
+        size: object.size,
+        parts: hashes,
+    })
+    .object_ref()
+    {
         h.insert(
             header::ETAG,
-            HeaderValue::from_str(&format!("\"{}\"", crate::audit::to_hex(&sha)))
+            HeaderValue::from_str(&format!("\"{}\"", crate::audit::to_hex(&reference.sha256)))
                 .map_err(ApiError::internal)?,
         );
     }

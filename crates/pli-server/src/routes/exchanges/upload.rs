@@ -1,28 +1,22 @@
 //! Resumable uploads: which parts are stored, one part verified while it streams to the
-//! blob store, and cancelling an upload not yet completed.
+//! blob store (its SHA-256, the one hash of its bytes the relay computes: the envelope
+//! binds the parts' hashes, `complete.rs`), and cancelling an upload not yet completed.
 
 use crate::routes::Found;
 use axum::Extension;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
-use bytes::Bytes;
-use futures_util::StreamExt as _;
+use futures_util::TryStreamExt as _;
 use pli_api::ErrorCode;
 use pli_api::endpoints as ep;
 use pli_api::messages::{ExchangeCreated, ObjectProgress};
 use pli_api::upload::{self, PartLengthError};
-use sha2::digest::common::hazmat::SerializableState as _;
-use sha2::{Digest as _, Sha256};
-use std::future::Future as _;
-use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::Poll;
 
 use super::super::Json;
 use crate::app::AppState;
 use crate::auth::Auth;
-use crate::blob::{BlobKey, ByteStream, Expected};
+use crate::blob::{BlobKey, Expected};
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::now_ms;
@@ -68,107 +62,6 @@ fn content_length(headers: &HeaderMap, expected_len: u64) -> Result<(), ApiError
             ApiError::bad_request(ErrorCode::BadRequest, error.to_string())
         }
     })
-}
-
-/// Bytes of a part gathered before the object's hash of them is started on a blocking
-/// thread: one call per body frame cost more in calls than in hashing.
-const HASH_BATCH: usize = 1 << 20;
-
-/// The object's running SHA-256 while a part streams through: idle between batches, or
-/// hashing one on a blocking thread.
-enum ObjectHash {
-    Idle(Sha256),
-    Hashing(tokio::task::JoinHandle<Sha256>),
-    Gone,
-}
-
-/// The object's hash and the chunks not yet given to it (they are on their way to the
-/// blob store meanwhile; these are shared references, not copies).
-struct TeeState {
-    hash: ObjectHash,
-    pending: Vec<Bytes>,
-    pending_len: usize,
-}
-
-/// Shared between the part's stream, which feeds it, and the handler, which takes the
-/// state once the blob store has the part.
-type SharedHash = Arc<Mutex<TeeState>>;
-
-fn lock(hash: &SharedHash) -> MutexGuard<'_, TeeState> {
-    hash.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Feeds every chunk of the body to the object's running SHA-256 on its way to the blob
-/// store. Chunks are gathered into batches of about [`HASH_BATCH`] bytes; each batch is
-/// hashed by a short blocking call while the store checks the part's own digest and writes
-/// it, so the two hashes use two cores. A full batch waits for the previous one's call to
-/// return before the next chunk is asked of the client, so no thread is ever held waiting
-/// for a slow client, batches are hashed in order, and at most two batches are held.
-fn tee_hash(body: Body, hash: SharedHash) -> ByteStream {
-    let mut data = body.into_data_stream();
-    Box::pin(futures_util::stream::poll_fn(move |cx| {
-        let mut state = lock(&hash);
-        if state.pending_len >= HASH_BATCH {
-            if let ObjectHash::Hashing(task) = &mut state.hash {
-                match Pin::new(task).poll(cx) {
-                    Poll::Pending => return Poll::Pending,
-                    Poll::Ready(Ok(hasher)) => state.hash = ObjectHash::Idle(hasher),
-                    Poll::Ready(Err(error)) => {
-                        state.hash = ObjectHash::Gone;
-                        return Poll::Ready(Some(Err(std::io::Error::other(error))));
-                    }
-                }
-            }
-            let ObjectHash::Idle(hasher) = std::mem::replace(&mut state.hash, ObjectHash::Gone)
-            else {
-                return Poll::Ready(Some(Err(std::io::Error::other("the object hash is gone"))));
-            };
-            let batch = std::mem::take(&mut state.pending);
-            state.pending_len = 0;
-            state.hash = ObjectHash::Hashing(spawn_hash(hasher, batch));
-        }
-        let chunk = match data.poll_next_unpin(cx) {
-            Poll::Pending => return Poll::Pending,
-            Poll::Ready(None) => return Poll::Ready(None),
-            Poll::Ready(Some(Err(error))) => {
-                return Poll::Ready(Some(Err(std::io::Error::other(error))));
-            }
-            Poll::Ready(Some(Ok(chunk))) => chunk,
-        };
-        state.pending_len += chunk.len();
-        state.pending.push(chunk.clone());
-        Poll::Ready(Some(Ok(chunk)))
-    }))
-}
-
-/// Hashes `batch` into `hasher` on a blocking thread.
-fn spawn_hash(mut hasher: Sha256, batch: Vec<Bytes>) -> tokio::task::JoinHandle<Sha256> {
-    tokio::task::spawn_blocking(move || {
-        for chunk in &batch {
-            hasher.update(chunk);
-        }
-        hasher
-    })
-}
-
-/// The object's hash state once every chunk of the part is in it.
-async fn hashed(hash: &SharedHash) -> Result<Sha256, ApiError> {
-    let (state, pending) = {
-        let mut shared = lock(hash);
-        shared.pending_len = 0;
-        (
-            std::mem::replace(&mut shared.hash, ObjectHash::Gone),
-            std::mem::take(&mut shared.pending),
-        )
-    };
-    let hasher = match state {
-        ObjectHash::Idle(hasher) => hasher,
-        ObjectHash::Hashing(task) => task.await.map_err(ApiError::internal)?,
-        ObjectHash::Gone => return Err(ApiError::internal("the object hash is gone")),
-    };
-    spawn_hash(hasher, pending)
-        .await
-        .map_err(ApiError::internal)
 }
 
 pub(in crate::routes) async fn put_part(
@@ -228,25 +121,12 @@ pub(in crate::routes) async fn put_part(
         .uploads
         .try_take(auth.user_id())
         .ok_or(ApiError::Busy)?;
-    let hasher = Sha256::deserialize(
-        object
-            .hash_state
-            .as_slice()
-            .try_into()
-            .map_err(|_| ApiError::internal("bad stored hash state length"))?,
-    )
-    .map_err(|_| ApiError::internal("bad stored hash state"))?;
-    let hash: SharedHash = Arc::new(Mutex::new(TeeState {
-        hash: ObjectHash::Idle(hasher),
-        pending: Vec::new(),
-        pending_len: 0,
-    }));
     let blob_key = BlobKey::part(&exchange.id, idx, part, &sha256);
     let stored = state
         .blobs
         .put(
             &blob_key,
-            tee_hash(body, hash.clone()),
+            Box::pin(body.into_data_stream().map_err(std::io::Error::other)),
             Expected {
                 len: expected_len,
                 sha256,
@@ -262,21 +142,9 @@ pub(in crate::routes) async fn put_part(
         });
     }
     Metrics::add(&state.metrics.bytes_uploaded, expected_len);
-    let hasher = hashed(&hash).await?;
-    let last = part + 1 == object.part_count;
-    let object_sha256: Option<[u8; 32]> = last.then(|| hasher.clone().finalize().into());
     let mut tx = state.store.begin().await?;
     let recorded = tx
-        .record_part(
-            &exchange.id,
-            idx,
-            part,
-            expected_len,
-            &sha256,
-            &hasher.serialize(),
-            object_sha256.as_ref(),
-            now_ms(),
-        )
+        .record_part(&exchange.id, idx, part, expected_len, &sha256, now_ms())
         .await?;
     tx.commit().await?;
     if !recorded {
