@@ -1,6 +1,6 @@
 //! The app loads under its strict Content-Security-Policy, shows the login page in
-//! French (without fetching the password-strength estimator), switches to English, and
-//! passes axe-core.
+//! French (without fetching the password-strength estimator nor the worker's module),
+//! switches to English, passes axe-core, and starts the worker for a set-up link.
 
 use std::path::Path;
 use std::time::Duration;
@@ -43,12 +43,50 @@ async fn the_login_page_loads_in_french_and_english_and_is_accessible() {
         !fetched.iter().any(|name| name.contains("pli_strength")),
         "{fetched:?}"
     );
+    // Nor the worker's module (keys, cryptography): the page answers what the login page
+    // asks (is there a session? is ProConnect offered?) itself, and starts the worker at
+    // the first request it cannot (web/src/bridge.rs). The worker's fetches would not be
+    // in the page's timeline, but its script would.
+    assert!(
+        !fetched
+            .iter()
+            .any(|name| name.contains("/assets/worker-") || name.contains("pli_worker")),
+        "{fetched:?}"
+    );
     browser.click("button.lang").await.unwrap();
     browser
         .wait_for_text("Log in", Duration::from_secs(5))
         .await
         .unwrap();
     browser.record("login-en").await.unwrap();
+    // The first request the page cannot answer itself starts the worker (looking up a
+    // set-up link's token, whole but unknown): then its script is fetched, which the
+    // check above would see.
+    browser
+        .goto(&format!("#/setup/{}", "A".repeat(43)))
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    loop {
+        let started_worker = browser
+            .run(
+                "return performance.getEntriesByType('resource')\
+                 .some((entry) => entry.name.includes('/assets/worker-'))",
+            )
+            .await
+            .unwrap();
+        if started_worker == serde_json::Value::Bool(true) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the worker did not start for a set-up link: {:?}",
+            browser
+                .run("return performance.getEntriesByType('resource').map((e) => e.name)")
+                .await
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     browser.close().await.unwrap();
 }
 

@@ -5,9 +5,10 @@
 //! built (with its `.br`/`.gz` variants) and one serving a copy without the variants, the
 //! bundle as the relay sent it before precompression (the baseline of the same run).
 //!
-//! - Bytes: everything the relay sends to the browser (headers included, page, worker and
-//!   service worker alike), counted by a TCP proxy between them, until nothing more has
-//!   come for a second after the login form appeared.
+//! - Bytes: everything the relay sends to the browser (headers included, the page and the
+//!   service worker alike, and the worker's module if anything started the worker: the
+//!   login page does not, `web/src/bridge.rs`), counted by a TCP proxy between them, until
+//!   nothing more has come for a second after the login form appeared.
 //! - Time: `performance.now()` (from the start of navigation) when a WebDriver poll (every
 //!   5 ms) first sees the login form's e-mail field, so an upper bound.
 //!

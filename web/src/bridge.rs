@@ -1,5 +1,9 @@
 //! The page's side of the worker: starts it, sends requests, routes its answers,
 //! progress reports and file chunks back to the callers.
+//!
+//! The worker starts, and its WebAssembly module is fetched, at the first request the
+//! page does not answer itself ([`call`]): until then a visit to the login page loads
+//! the interface's module only.
 
 use pli_api::ErrorCode;
 use std::cell::{Cell, RefCell};
@@ -257,9 +261,60 @@ impl Bridge {
     }
 }
 
-/// Asks the worker to serve `request`, and waits for its answer.
+/// Asks the worker to serve `request`, and waits for its answer. While no worker runs,
+/// the page answers the requests a page that has not logged in makes ([`before_worker`]).
 pub async fn call<C: Call>(request: C) -> Result<C::Response, WorkerError> {
-    start(request, With::default())?.outcome().await
+    let request: Request = request.into();
+    if BRIDGE.with(|b| b.borrow().is_none())
+        && let Some(answer) = before_worker(&request).await
+    {
+        return serde_json::from_str(&answer?)
+            .map_err(|e| WorkerError::new(ErrorCode::Internal, e.to_string()));
+    }
+    send(request, With::default())?.outcome().await
+}
+
+/// The answer to `request` while no worker runs, for the requests that need neither a
+/// key nor a session the worker holds (the JSON the worker would give): whether the
+/// worker holds a session (it does not: there is none), who the relay's session cookie
+/// is (a plain GET, as the worker makes it), and whether ProConnect is offered. `None`
+/// for any other request: the worker starts for it.
+async fn before_worker(request: &Request) -> Option<Result<String, WorkerError>> {
+    use pli_api::endpoints::{self as ep, Endpoint as _};
+    Some(match request {
+        Request::Status(_) => Ok("null".to_owned()),
+        Request::Probe(_) => get(&ep::GetMe {}.path()).await,
+        Request::ProConnectStatus(_) => get(&ep::ProConnectInfo {}.path()).await,
+        _ => return None,
+    })
+}
+
+/// The body of a GET of `path` from the relay, with the page's cookies (the worker's
+/// client sends the same), or the error the relay's answer says, read as the worker's
+/// client reads it. With the browser's own `fetch`: the page's module links no HTTP
+/// client (the worker's is some 200 KB with its URL and IDNA tables).
+async fn get(path: &str) -> Result<String, WorkerError> {
+    let failed = |e: JsValue| WorkerError::new(ErrorCode::Unavailable, format!("{e:?}"));
+    let window =
+        web_sys::window().ok_or_else(|| WorkerError::new(ErrorCode::Internal, "no window"))?;
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str(path))
+        .await
+        .map_err(failed)?
+        .dyn_into()
+        .map_err(failed)?;
+    let text = JsFuture::from(response.text().map_err(failed)?)
+        .await
+        .map_err(failed)?
+        .as_string()
+        .unwrap_or_default();
+    if response.ok() {
+        return Ok(text);
+    }
+    let retry_after = response.headers().get("retry-after").ok().flatten();
+    Err(
+        pli_client::ClientError::from_answer(response.status(), retry_after.as_deref(), text)
+            .into(),
+    )
 }
 
 impl std::fmt::Debug for With<'_> {
@@ -316,7 +371,10 @@ impl Handle {
 /// Sends `request` to the worker with its files and callbacks; the answer is read with
 /// [`Running::outcome`], and [`Running::handle`] names the request meanwhile.
 pub fn start<C: Call>(request: C, with: With<'_>) -> Result<Running<C::Response>, WorkerError> {
-    let request: Request = request.into();
+    send(request.into(), with)
+}
+
+fn send<T>(request: Request, with: With<'_>) -> Result<Running<T>, WorkerError> {
     let bridge = bridge()?;
     let id = bridge.next.get();
     bridge.next.set(id.wrapping_add(1).max(1));

@@ -1,11 +1,18 @@
-//! Pli's web app, compiled to WebAssembly and loaded twice:
+//! Pli's web app, compiled to two WebAssembly modules from this one crate:
 //!
-//! * in the page, [`start_app`] mounts the Leptos interface ([`app`]), which never holds
-//!   a private key and asks the worker for anything cryptographic ([`bridge`]);
-//! * in a dedicated Web Worker, [`start_worker`] runs [`worker`]: it holds the unlocked
-//!   keys in its memory, talks to the relay, and encrypts, decrypts, signs and verifies
-//!   with `pli-crypto` through `pli-client` — so the page stays responsive and the keys
-//!   stay out of the page.
+//! * the page's (feature `page`): [`start_app`] mounts the Leptos interface ([`app`]),
+//!   which never holds a private key and asks the worker for anything cryptographic
+//!   ([`bridge`]);
+//! * the worker's (feature `worker`): in a dedicated Web Worker, [`start_worker`] runs
+//!   [`worker`]: it holds the unlocked keys in its memory, talks to the relay, and
+//!   encrypts, decrypts, signs and verifies with `pli-crypto` through `pli-client` — so
+//!   the page stays responsive and the keys stay out of the page.
+//!
+//! `cargo xtask web` builds each with its feature alone, so that the page's module holds
+//! no cryptography to decrypt or sign with (and is what the login page loads), and the
+//! worker's no interface; the worker starts, and its module is fetched, at the first
+//! request the page cannot answer itself ([`bridge`]). Both features are on by default,
+//! for the lints and tests.
 //!
 //! Natively only the pure parts compile (the catalogues of [`i18n`], the page ↔ worker
 //! vocabulary of [`protocol`]), so that their unit tests run with the workspace's; the
@@ -22,39 +29,33 @@ pub mod i18n;
 pub mod model;
 pub mod protocol;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "page"))]
 pub mod app;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "page"))]
 pub mod bridge;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "page"))]
 pub mod pages;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "page"))]
 pub mod passkey;
 #[cfg(target_arch = "wasm32")]
 pub mod port;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "page"))]
 pub mod strength;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "worker"))]
 pub mod worker;
 
-#[cfg(target_arch = "wasm32")]
-pub use browser::{start_app, start_worker};
+/// Mounts the interface (called by `boot.js`).
+#[cfg(all(target_arch = "wasm32", feature = "page"))]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn start_app() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(app::App);
+}
 
-#[cfg(target_arch = "wasm32")]
-mod browser {
-    use wasm_bindgen::prelude::wasm_bindgen;
-
-    /// Mounts the interface (called by `boot.js`).
-    #[wasm_bindgen]
-    pub fn start_app() {
-        console_error_panic_hook::set_once();
-        leptos::mount::mount_to_body(super::app::App);
-    }
-
-    /// Starts serving requests from the page (called by `worker.js` in the worker).
-    #[wasm_bindgen]
-    pub fn start_worker() {
-        console_error_panic_hook::set_once();
-        super::worker::start();
-    }
+/// Starts serving requests from the page (called by `worker.js` in the worker).
+#[cfg(all(target_arch = "wasm32", feature = "worker"))]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn start_worker() {
+    console_error_panic_hook::set_once();
+    worker::start();
 }

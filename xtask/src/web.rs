@@ -1,11 +1,14 @@
 //! `cargo xtask web`: builds the web app into `target/web/dist/`, ready for `PLI_WEB_DIR`.
 //!
-//! Two WebAssembly modules: the app (`pli-web`, loaded by every page and by the worker)
-//! and the password-strength estimator (`pli-strength`: zxcvbn, loaded by `boot.js` only
-//! where a password is chosen, because it is larger than the login page's whole budget).
-//! For each, in a cargo invocation of its own (so that features are not unified):
+//! Three WebAssembly modules: the interface (`pli-web` with its feature `page`, loaded by
+//! every page), the worker's (`pli-web` with `worker`: the keys and the cryptography,
+//! fetched when the page first needs the worker, at a login) and the password-strength
+//! estimator (`pli-strength`: zxcvbn, loaded by `boot.js` only where a password is
+//! chosen, because it is larger than the login page's whole budget). For each, in a
+//! cargo invocation of its own (so that features are not unified):
 //!
-//! 1. `cargo build -p <crate> --target wasm32-unknown-unknown --release`;
+//! 1. `cargo build -p <crate> --target wasm32-unknown-unknown --release
+//!    [--no-default-features --features <feature>]`;
 //! 2. wasm-bindgen, as a library (`wasm-bindgen-cli-support`, the exact version of the
 //!    `wasm-bindgen` crate), `--target web`: an ES module of glue plus `<stem>_bg.wasm`;
 //! 3. unless `--no-opt`, `wasm-opt` from the npm package `binaryen` (Debian's is too old
@@ -14,7 +17,7 @@
 //!
 //! Then every asset is named after its content (`assets/<name>-<16 hex of SHA-256>.<ext>`)
 //! and the references rewritten in dependency order: each wasm → its glue → worker.js
-//! (the app's) and boot.js (both modules') → index.html. The templates in `web/static/`
+//! (the worker's) and boot.js (the interface's and the estimator's) → index.html. The templates in `web/static/`
 //! say where with `{{NAME}}` (a file name) and `{{NAME_SRI}}` (its Subresource Integrity
 //! hash, `sha384-…`). `index.html` and `sw.js` stay at the root, unhashed: the relay
 //! serves them with `no-cache` and everything under `assets/` as immutable.
@@ -52,20 +55,36 @@ use crate::deps;
 struct Module {
     /// The crate (`cargo build -p`).
     package: &'static str,
+    /// The crate's feature to build it with, alone (`None`: its default features).
+    feature: Option<&'static str>,
+    /// The file cargo writes: `<artifact>.wasm`.
+    artifact: &'static str,
     /// wasm-bindgen's name for it: `<stem>.js` and `<stem>_bg.wasm`.
     stem: &'static str,
     /// What wasm-opt optimises for.
     wasm_opt_level: &'static str,
 }
 
-/// The app, loaded by every page and by the worker.
+/// The interface, loaded by every page (`boot.js`).
 ///
-/// wasm-opt: measured on the app (2147 KiB after wasm-bindgen): `-O3` 1500 KiB (575 KiB
-/// gzipped), `-Oz` 1454 KiB (574 KiB gzipped), both ~23 s. Gzipped they are the same size,
-/// so speed wins: the ciphers keep their inlining.
+/// wasm-opt: measured on the app when it was one module (2147 KiB after wasm-bindgen):
+/// `-O3` 1500 KiB (575 KiB gzipped), `-Oz` 1454 KiB (574 KiB gzipped), both ~23 s.
+/// Gzipped they are the same size, so `-O3` stays.
 const APP: Module = Module {
     package: "pli-web",
+    feature: Some("page"),
+    artifact: "pli_web",
     stem: "pli_web",
+    wasm_opt_level: "-O3",
+};
+
+/// The worker's: the keys, the cryptography and the relay's client, loaded by
+/// `worker.js` when the page starts the worker. `-O3`: the ciphers keep their inlining.
+const WORKER: Module = Module {
+    package: "pli-web",
+    feature: Some("worker"),
+    artifact: "pli_web",
+    stem: "pli_worker",
     wasm_opt_level: "-O3",
 };
 
@@ -75,6 +94,8 @@ const APP: Module = Module {
 /// would turn `estimator` on for the app too, and its export would be linked into it.
 const ESTIMATOR: Module = Module {
     package: "pli-strength",
+    feature: None,
+    artifact: "pli_strength",
     stem: "pli_strength",
     wasm_opt_level: "-O3",
 };
@@ -127,9 +148,20 @@ pub(crate) struct FileSize {
     pub(crate) raw: u64,
     pub(crate) gzip: Option<u64>,
     pub(crate) br: Option<u64>,
-    /// Loaded by the login page on a first visit (every file but the password-strength
-    /// estimator's, which `boot.js` loads only where a password is chosen).
-    pub(crate) login: bool,
+    /// When a browser loads it.
+    pub(crate) loaded: Loaded,
+}
+
+/// When a browser loads a file of the bundle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Loaded {
+    /// By every page, the login page's first visit included.
+    FirstVisit,
+    /// When the page starts its worker: at the first request the page does not answer
+    /// itself, a login (`web/src/bridge.rs`).
+    WithWorker,
+    /// Where a password is chosen (the password-strength estimator).
+    WherePasswordChosen,
 }
 
 impl FileSize {
@@ -182,10 +214,10 @@ impl Bundle {
                 kib(file.raw),
                 optional(file.gzip),
                 optional(file.br),
-                if file.login {
-                    ""
-                } else {
-                    "  (not loaded by the login page)"
+                match file.loaded {
+                    Loaded::FirstVisit => "",
+                    Loaded::WithWorker => "  (when the worker starts: at a login)",
+                    Loaded::WherePasswordChosen => "  (where a password is chosen)",
                 }
             );
         }
@@ -231,6 +263,7 @@ pub(crate) fn build(ws: &Workspace, options: Options) -> Result<Bundle> {
     let sh = Shell::new()?;
     let web = ws.target.join("web");
     let app = compile(ws, &sh, &APP, options, wasm_opt.as_deref())?;
+    let worker_module = compile(ws, &sh, &WORKER, options, wasm_opt.as_deref())?;
     let estimator = compile(ws, &sh, &ESTIMATOR, options, wasm_opt.as_deref())?;
 
     let step = Instant::now();
@@ -245,6 +278,7 @@ pub(crate) fn build(ws: &Workspace, options: Options) -> Result<Bundle> {
     // wasm → glue → worker.js and boot.js → index.html: each file is hashed only once
     // every name it mentions is final.
     let (wasm, glue) = app.assets()?;
+    let (worker_wasm, worker_glue) = worker_module.assets()?;
     let (strength_wasm, strength_glue) = estimator.assets()?;
     let module = [
         ("GLUE", glue.name.clone()),
@@ -254,7 +288,16 @@ pub(crate) fn build(ws: &Workspace, options: Options) -> Result<Bundle> {
     let worker = Asset::new(
         "worker",
         "js",
-        fill("worker.js", &read_static("worker.js")?, &module)?.into_bytes(),
+        fill(
+            "worker.js",
+            &read_static("worker.js")?,
+            &[
+                ("GLUE", worker_glue.name.clone()),
+                ("WASM", worker_wasm.name.clone()),
+                ("WASM_SRI", worker_wasm.sri.clone()),
+            ],
+        )?
+        .into_bytes(),
     );
     let mut boot_values = module.to_vec();
     boot_values.extend([
@@ -284,20 +327,30 @@ pub(crate) fn build(ws: &Workspace, options: Options) -> Result<Bundle> {
     )?;
     let service_worker = fill("sw.js", &read_static("sw.js")?, &[])?;
 
-    let mut outputs: Vec<(String, &[u8], bool)> = Vec::new();
-    for (asset, login) in [
-        (&wasm, true),
-        (&glue, true),
-        (&worker, true),
-        (&strength_wasm, false),
-        (&strength_glue, false),
-        (&boot, true),
-        (&css, true),
+    let mut outputs: Vec<(String, &[u8], Loaded)> = Vec::new();
+    for (asset, loaded) in [
+        (&wasm, Loaded::FirstVisit),
+        (&glue, Loaded::FirstVisit),
+        (&worker, Loaded::WithWorker),
+        (&worker_wasm, Loaded::WithWorker),
+        (&worker_glue, Loaded::WithWorker),
+        (&strength_wasm, Loaded::WherePasswordChosen),
+        (&strength_glue, Loaded::WherePasswordChosen),
+        (&boot, Loaded::FirstVisit),
+        (&css, Loaded::FirstVisit),
     ] {
-        outputs.push((format!("assets/{}", asset.name), &asset.bytes, login));
+        outputs.push((format!("assets/{}", asset.name), &asset.bytes, loaded));
     }
-    outputs.push(("index.html".to_owned(), index.as_bytes(), true));
-    outputs.push(("sw.js".to_owned(), service_worker.as_bytes(), true));
+    outputs.push((
+        "index.html".to_owned(),
+        index.as_bytes(),
+        Loaded::FirstVisit,
+    ));
+    outputs.push((
+        "sw.js".to_owned(),
+        service_worker.as_bytes(),
+        Loaded::FirstVisit,
+    ));
     for (path, bytes, _) in &outputs {
         write(&staging.join(path), bytes)?;
     }
@@ -336,8 +389,8 @@ pub(crate) fn build(ws: &Workspace, options: Options) -> Result<Bundle> {
         bundle.dist.display(),
         if options.wasm_opt {
             format!(
-                "wasm-opt {} and {}",
-                APP.wasm_opt_level, ESTIMATOR.wasm_opt_level
+                "wasm-opt {}, {} and {}",
+                APP.wasm_opt_level, WORKER.wasm_opt_level, ESTIMATOR.wasm_opt_level
             )
         } else {
             "not optimised".to_owned()
@@ -366,22 +419,34 @@ fn compile(
 ) -> Result<Compiled> {
     let Module {
         package,
+        feature,
+        artifact,
         stem,
         wasm_opt_level,
     } = *module;
     let step = Instant::now();
     let locked = options.locked.then_some("--locked");
+    let features: Vec<&str> = feature
+        .map(|feature| vec!["--no-default-features", "--features", feature])
+        .unwrap_or_default();
     cmd!(
         sh,
-        "cargo build -p {package} --target wasm32-unknown-unknown --release {locked...}"
+        "cargo build -p {package} --target wasm32-unknown-unknown --release {locked...} {features...}"
     )
     .run()
     .with_context(|| format!("cannot build {package} for wasm32"))?;
+    // Read at once: the next module of the same crate is written to the same file.
     let compiled = ws
         .target
         .join("wasm32-unknown-unknown/release")
-        .join(format!("{stem}.wasm"));
-    println!("web: cargo build -p {package} {}", human(step.elapsed()));
+        .join(format!("{artifact}.wasm"));
+    println!(
+        "web: cargo build -p {package}{} {}",
+        feature
+            .map(|f| format!(" --features {f}"))
+            .unwrap_or_default(),
+        human(step.elapsed())
+    );
 
     let step = Instant::now();
     let bindgen_dir = ws.target.join("web/bindgen").join(stem);
@@ -389,6 +454,7 @@ fn compile(
     wasm_bindgen_cli_support::Bindgen::new()
         .input_path(&compiled)
         .web(true)?
+        .out_name(stem)
         // The library's default differs from the CLI's: without this, init() has no
         // default URL. boot.js and worker.js pass the module explicitly anyway.
         .omit_default_module_path(false)
@@ -413,10 +479,10 @@ fn compile(
     if let Some(wasm_opt) = wasm_opt {
         let step = Instant::now();
         let optimised = bindgen_dir.join(format!("{stem}_bg.opt.wasm"));
-        let features = WASM_FEATURES;
+        let wasm_features = WASM_FEATURES;
         cmd!(
             sh,
-            "{wasm_opt} {wasm_opt_level} {features...} {wasm} -o {optimised}"
+            "{wasm_opt} {wasm_opt_level} {wasm_features...} {wasm} -o {optimised}"
         )
         .run()
         .with_context(|| format!("wasm-opt failed on {stem}"))?;
@@ -657,7 +723,7 @@ struct Job<'a> {
 fn precompress(
     cache: &Path,
     staging: &Path,
-    outputs: &[(String, &[u8], bool)],
+    outputs: &[(String, &[u8], Loaded)],
     compression: Compression,
 ) -> Result<Vec<FileSize>> {
     std::fs::create_dir_all(cache).with_context(|| format!("cannot create {}", cache.display()))?;
@@ -709,12 +775,12 @@ fn precompress(
 
     let mut files: Vec<FileSize> = outputs
         .iter()
-        .map(|(path, bytes, login)| FileSize {
+        .map(|(path, bytes, loaded)| FileSize {
             path: path.clone(),
             raw: bytes.len() as u64,
             gzip: None,
             br: None,
-            login: *login,
+            loaded: *loaded,
         })
         .collect();
     let mut used = HashSet::new();

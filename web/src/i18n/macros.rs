@@ -38,7 +38,7 @@ macro_rules! plural_key {
 
 /// The text of a key checked at build time, in the current language (reactive):
 /// `t!("compose.title")`.
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "page"))]
 macro_rules! t {
     ($key:literal) => {
         $crate::i18n::t($crate::i18n::key!($key))
@@ -48,7 +48,7 @@ macro_rules! t {
 /// The plural text of a key checked at build time for `count` (a `u64`, `u32` or
 /// `usize`), `{count}` filled, in the current language (reactive):
 /// `tn!("exchange.expired.files", files)`.
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "page"))]
 macro_rules! tn {
     ($key:literal, $count:expr) => {
         $crate::i18n::tn($crate::i18n::plural_key!($key), $count)
@@ -57,5 +57,5 @@ macro_rules! tn {
 
 pub(crate) use key;
 pub(crate) use plural_key;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "page"))]
 pub(crate) use {t, tn};

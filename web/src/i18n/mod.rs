@@ -40,7 +40,7 @@ mod vocab;
 
 pub use keys::{is_key, is_plural_key};
 pub(crate) use macros::{key, plural_key};
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "page"))]
 pub(crate) use macros::{t, tn};
 pub use vocab::*;
 

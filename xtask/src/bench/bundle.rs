@@ -5,10 +5,10 @@
 //! where there is none), the totals against the baseline of the same run (the same files
 //! served raw, as the relay did before precompression) and the target, with PASS/MISS.
 //!
-//! The files the login page loads are every file of the bundle but the password-strength
-//! estimator's (`boot.js` loads it only where a password is chosen; see
-//! `xtask/src/web.rs`). The module is counted once: the page and its worker load the same
-//! URL, the second from the HTTP cache. Headers are not counted here.
+//! The files the login page loads are the interface's (`xtask/src/web.rs`, `Loaded`): not
+//! the worker's module, fetched when the page first needs the worker (a login: its size is
+//! printed beside, as what a whole login adds), nor the password-strength estimator's
+//! (where a password is chosen). Headers are not counted here.
 //!
 //! Then the same in a real browser (`tests/examples/bench_bundle.rs`): the bytes the relay
 //! sends to headless Chromium on a first visit (headers, worker and service worker
@@ -18,14 +18,18 @@
 use anyhow::Result;
 
 use crate::Workspace;
-use crate::web::FileSize;
+use crate::web::{FileSize, Loaded};
 
 /// The target of issue 12, in bytes (decimal KB, as the issue counts).
 const TARGET: u64 = 400_000;
 
 pub(crate) fn run(ws: &Workspace) -> Result<()> {
     let bundle = super::web::release_bundle(ws)?;
-    let login: Vec<&FileSize> = bundle.files.iter().filter(|f| f.login).collect();
+    let login: Vec<&FileSize> = bundle
+        .files
+        .iter()
+        .filter(|f| f.loaded == Loaded::FirstVisit)
+        .collect();
     let width = login
         .iter()
         .map(|f| f.path.len())
@@ -77,6 +81,25 @@ pub(crate) fn run(ws: &Workspace) -> Result<()> {
             if bytes <= TARGET { "PASS" } else { "MISS" }
         );
     }
+    // What logging in then adds: the worker's script, glue and module (no target: the
+    // issue's is the first visit's).
+    let worker: Vec<&FileSize> = bundle
+        .files
+        .iter()
+        .filter(|f| f.loaded == Loaded::WithWorker)
+        .collect();
+    let worker_br: u64 = worker.iter().map(|f| f.sent_br()).sum();
+    let worker_gzip: u64 = worker.iter().map(|f| f.sent_gzip()).sum();
+    println!(
+        "| … then at the first login, the worker's {} files (brotli; gzip {}) | {} | | | |",
+        worker.len(),
+        kb(worker_gzip),
+        kb(worker_br)
+    );
+    println!(
+        "| the first visit and a login, brotli | {} | | | |",
+        kb(br + worker_br)
+    );
 
     super::web::run_example(ws, &bundle, "bench_bundle")
 }
