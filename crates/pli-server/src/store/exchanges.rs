@@ -109,20 +109,21 @@ pub struct Object {
     pub part_count: u32,
     /// Parts stored so far (always a prefix: parts arrive in order).
     pub parts_stored: u32,
-    /// SHA-256 of the whole object, once computed: as its parts arrived before December
-    /// 2026, since then at the first completion whose envelope (format 1) binds it.
-    pub sha256: Option<[u8; 32]>,
+    /// SHA-256 of the whole object, once a completion whose envelope (format 1) binds it
+    /// read the object back (the migration `20261212000001_whole_sha256` says why not the
+    /// `sha256` column relays of before kept as parts arrived).
+    pub whole_sha256: Option<[u8; 32]>,
 }
 
 fn object_from_row(row: &AnyRow) -> StoreResult<Object> {
-    let sha256: Option<Vec<u8>> = row.try_get("sha256")?;
+    let whole_sha256: Option<Vec<u8>> = row.try_get("whole_sha256")?;
     Ok(Object {
         exchange_id: get_id(row, "exchange_id")?,
         idx: u32_col(row, "idx")?,
         size: get_u64(row, "size")?,
         part_count: u32_col(row, "part_count")?,
         parts_stored: u32_col(row, "parts_stored")?,
-        sha256: sha256
+        whole_sha256: whole_sha256
             .map(|h| {
                 h.try_into()
                     .map_err(|_| StoreError::Other("bad sha256 length".into()))
@@ -260,19 +261,23 @@ impl Store {
         Ok(hashes)
     }
 
-    /// Keeps the SHA-256 of a whole object, computed once it is complete.
-    pub async fn keep_object_sha256(
+    /// Keeps the SHA-256 of a whole object, computed once it is complete (the first value
+    /// kept stays).
+    pub async fn keep_whole_sha256(
         &self,
         exchange: &ExchangeId,
         idx: u32,
         sha256: &[u8; 32],
     ) -> StoreResult<()> {
-        sqlx::query("UPDATE objects SET sha256 = $3 WHERE exchange_id = $1 AND idx = $2")
-            .bind(exchange.to_string())
-            .bind(i64::from(idx))
-            .bind(sha256.to_vec())
-            .execute(self.pool())
-            .await?;
+        sqlx::query(
+            "UPDATE objects SET whole_sha256 = $3 \
+             WHERE exchange_id = $1 AND idx = $2 AND whole_sha256 IS NULL",
+        )
+        .bind(exchange.to_string())
+        .bind(i64::from(idx))
+        .bind(sha256.to_vec())
+        .execute(self.pool())
+        .await?;
         Ok(())
     }
 

@@ -1466,6 +1466,62 @@ async fn a_misstated_envelope_is_refused_in_either_format_and_the_right_one_deli
     verify_delivered(greffier, &parcel).await;
 }
 
+/// The relay no longer hashes whole objects as their parts arrive: a format 1 envelope
+/// (older clients) makes it read the objects back at completion. What a relay of before
+/// wrote in the old `sha256` column (wrong for an object whose parts an upgraded relay
+/// took during a rolling upgrade) is not trusted: an envelope binding that value is
+/// refused, the one binding the bytes stored is accepted, and the recipient gets the file.
+#[tokio::test]
+async fn a_format_1_envelope_is_checked_against_the_bytes_stored_not_an_older_relays_hash() {
+    let mut w = world(Backend::Sqlite).await;
+    let mut rng = seeded("a_format_1_envelope_is_checked_against_the_bytes_stored");
+    let sender = Sender::new(&mut w.caseworker, w.court).await;
+    let client = w.caseworker.session.client().clone();
+    let mut parcel = sender.parcel(&mut rng, &[(16 << 20) + (4 << 10)]);
+    let created = parcel.create(&client, &sender).await;
+    let id = created.exchange_id;
+    for object in &created.objects {
+        for part in 0..object.part_count {
+            let bytes = parcel.part(object.idx, part);
+            Client::send(part_request(&client, &id, object.idx, part, bytes))
+                .await
+                .unwrap();
+        }
+    }
+    // What a relay of before would have kept for the file had an upgraded one taken its
+    // first part: the hash of its last part alone.
+    let stale = Sha256::digest(parcel.part(1, 1)).to_vec();
+    let pool = sqlx::AnyPool::connect(&w.app.database_url).await.unwrap();
+    sqlx::query("UPDATE objects SET sha256 = $1 WHERE exchange_id = $2 AND idx = 1")
+        .bind(stale.clone())
+        .bind(id.to_string())
+        .execute(&pool)
+        .await
+        .unwrap();
+
+    let mut lying = parcel.object_refs();
+    lying[1].sha256 = stale.try_into().unwrap();
+    let wrong = parcel.signed(&created, &sender, Hashing::Whole, &lying);
+    let error = Client::send(complete_request(&client, &id, &wrong))
+        .await
+        .expect_err("an envelope binding an older relay's stale hash");
+    assert_eq!(
+        error.code(),
+        pli_api::ErrorCode::EnvelopeMismatch,
+        "{error}"
+    );
+
+    let delivered: ExchangeSummary =
+        Client::send(complete_request(&client, &id, parcel.complete()))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(delivered.state, pli_api::ExchangeState::Delivered);
+    verify_delivered(&w.greffier.session, &parcel).await;
+}
+
 // ----- shared helpers ----------------------------------------------------------------------
 
 /// The generator of a test (`pli_chaos::Rng`), seeded from `PLI_FAULT_SEED` or the

@@ -76,8 +76,11 @@ pub(in crate::routes) async fn complete(
             format!("the envelope does not verify: {e}"),
         )
     })?;
-    let stored = stored_refs(&state, &exchange.id, &objects, envelope.hashing).await?;
-    check_envelope(&envelope, &exchange, &stored, &signing_key)?;
+    // Every field and size first: only an envelope that could match makes the relay read
+    // objects back (format 1).
+    check_fields(&envelope, &exchange, &objects, &signing_key)?;
+    let stored = stored_refs(&state, &auth, &exchange.id, &objects, envelope.hashing).await?;
+    check_hashes(&envelope, &stored)?;
 
     let now = now_ms();
     let mut tx = state.store.begin().await?;
@@ -157,10 +160,23 @@ pub(in crate::routes) async fn complete(
 /// does not match).
 async fn stored_refs(
     state: &AppState,
+    auth: &Auth,
     exchange: &ExchangeId,
     objects: &[Object],
     hashing: Hashing,
 ) -> Result<Vec<(u32, Option<ObjectRef>)>, ApiError> {
+    // Reading objects back is an upload's work: it takes one of the account's upload
+    // slots, so a sender cannot start more of them at once than uploads.
+    let _slot = if hashing == Hashing::Whole && objects.iter().any(|o| o.whole_sha256.is_none()) {
+        Some(
+            state
+                .uploads
+                .try_take(auth.user_id())
+                .ok_or(ApiError::Busy)?,
+        )
+    } else {
+        None
+    };
     let mut part_hashes = state.store.exchange_part_hashes(exchange).await?;
     let mut stored = Vec::with_capacity(objects.len());
     for object in objects {
@@ -187,17 +203,25 @@ async fn stored_refs(
 /// The SHA-256 of an object's whole ciphertext, for an envelope of format 1 (older
 /// clients): the relay no longer hashes every object as its parts arrive, since format 2
 /// binds the hashes it checks anyway, so it reads the object back, once. The result is
-/// kept with the object, so that a sender completing again (after a refusal) does not
-/// make the relay read it all again.
+/// kept with the object as soon as it is known, so that a sender completing again (after
+/// a refusal, or a request cut while another object was read) does not make the relay
+/// read it again.
 async fn whole_sha256(
     state: &AppState,
     object: &Object,
     parts: &[[u8; 32]],
 ) -> Result<[u8; 32], ApiError> {
-    if let Some(sha256) = object.sha256 {
+    if let Some(sha256) = object.whole_sha256 {
         return Ok(sha256);
     }
+    // Every part recorded, each read whole: otherwise no hash (a purge may have removed
+    // the rows meanwhile), rather than the hash of fewer bytes.
+    let incomplete = || ApiError::conflict(ErrorCode::UploadIncomplete, "some parts are missing");
+    if parts.len() != object.part_count as usize {
+        return Err(incomplete());
+    }
     let mut hash = Sha256::new();
+    let mut read = 0u64;
     for (part, sha256) in (0u32..).zip(parts) {
         let at = PartAt {
             exchange: object.exchange_id,
@@ -207,22 +231,28 @@ async fn whole_sha256(
         };
         let mut stream = at.open(state.blobs.as_ref(), None).await?;
         while let Some(chunk) = stream.next().await {
-            hash.update(&chunk.map_err(ApiError::internal)?);
+            let chunk = chunk.map_err(ApiError::internal)?;
+            read += chunk.len() as u64;
+            hash.update(&chunk);
         }
+    }
+    if read != object.size {
+        return Err(incomplete());
     }
     let sha256: [u8; 32] = hash.finalize().into();
     state
         .store
-        .keep_object_sha256(&object.exchange_id, object.idx, &sha256)
+        .keep_whole_sha256(&object.exchange_id, object.idx, &sha256)
         .await?;
     Ok(sha256)
 }
 
-/// Every field of the signed envelope must be what the relay recorded and verified.
-fn check_envelope(
+/// Every field of the signed envelope, and each object's size, must be what the relay
+/// recorded.
+fn check_fields(
     envelope: &Envelope,
     exchange: &Exchange,
-    objects: &[(u32, Option<ObjectRef>)],
+    objects: &[Object],
     key: &VerifyingKey,
 ) -> Result<(), ApiError> {
     let checks: [(&str, bool); 13] = [
@@ -264,15 +294,33 @@ fn check_envelope(
     if let Some((field, _)) = checks.iter().find(|(_, ok)| !ok) {
         return Err(mismatch(field));
     }
-    for (declared, (idx, stored)) in envelope.objects().zip(objects) {
-        if Some(declared) != stored.as_ref() {
-            return Err(ApiError::unprocessable(
-                ErrorCode::EnvelopeMismatch,
-                format!("object {idx} does not have the size or SHA-256 the envelope declares"),
-            ));
-        }
+    match envelope
+        .objects()
+        .zip(objects)
+        .find(|(declared, object)| declared.size != object.size)
+    {
+        Some((_, object)) => Err(object_mismatch(object.idx)),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// Each object's reference in the envelope must be the one the relay computed.
+fn check_hashes(envelope: &Envelope, objects: &[(u32, Option<ObjectRef>)]) -> Result<(), ApiError> {
+    match envelope
+        .objects()
+        .zip(objects)
+        .find(|(declared, (_, stored))| Some(*declared) != stored.as_ref())
+    {
+        Some((_, (idx, _))) => Err(object_mismatch(*idx)),
+        None => Ok(()),
+    }
+}
+
+fn object_mismatch(idx: u32) -> ApiError {
+    ApiError::unprocessable(
+        ErrorCode::EnvelopeMismatch,
+        format!("object {idx} does not have the size or SHA-256 the envelope declares"),
+    )
 }
 
 /// E-mails the recipient organisation's active members (no content), in the background.
