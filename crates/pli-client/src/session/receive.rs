@@ -225,7 +225,7 @@ impl Session {
         let mut opened = Opened {
             decryptor: pli_crypto::age::Decryptor::new(vec![received.key.clone()]).without_hash(),
             out: Plaintext {
-                buffer: Vec::new(),
+                buffer: zeroize::Zeroizing::new(Vec::new()),
                 hash: Sha256::new(),
                 written: 0,
                 out,
@@ -422,7 +422,9 @@ struct Opened<'a> {
 /// Where an [`Opened`] file's plaintext goes: written out, counted and hashed, each
 /// piece wiped once written.
 struct Plaintext<'a> {
-    buffer: Vec<u8>,
+    /// Wiped after each write, and on drop (an error or a cancelled download leaves no
+    /// plaintext behind in it).
+    buffer: zeroize::Zeroizing<Vec<u8>>,
     hash: Sha256,
     written: u64,
     out: &'a mut (dyn AsyncWrite + Unpin),
@@ -430,10 +432,10 @@ struct Plaintext<'a> {
 
 impl Plaintext<'_> {
     async fn write(&mut self) -> Result<(), ClientError> {
-        self.hash.update(&self.buffer);
+        self.hash.update(self.buffer.as_slice());
         self.out.write_all(&self.buffer).await?;
         self.written += self.buffer.len() as u64;
-        zeroize::Zeroize::zeroize(&mut self.buffer);
+        zeroize::Zeroize::zeroize(&mut *self.buffer);
         self.buffer.clear();
         Ok(())
     }

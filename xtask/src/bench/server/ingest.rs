@@ -7,9 +7,9 @@
 //!   holds it when nginx answers.
 //! - **sink**: hashes it once (SHA-256, checked against `Content-Digest`), writes it to a
 //!   file and `fdatasync`s it before answering: the least durable work a relay must do.
-//! - **relay**: authenticates, checks the part against the exchange, hashes it twice
-//!   (the part's `Content-Digest` and the object's running SHA-256), writes it to a
-//!   temporary file, fsyncs it, renames it, fsyncs the folder, records it in SQLite.
+//! - **relay**: authenticates, checks the part against the exchange, hashes it once (its
+//!   `Content-Digest`; until December 2026 also the object's running SHA-256), writes it
+//!   to a temporary file, fsyncs it, renames it, fsyncs the folder, records it in SQLite.
 //!
 //! A row's figures all come from one run: the run whose relay speed is the median of the
 //! three (every run is printed as it goes).
@@ -82,8 +82,8 @@ pub(super) fn ingest(
     println!(
         "\ningest: nginx writes each part to a file (no hash, no fsync); the sink hashes it \
          once (SHA-256, checks Content-Digest), writes it and fdatasyncs before answering; \
-         the relay authenticates, hashes it twice (the part's digest and the object's), \
-         writes, fsyncs, renames and records it"
+         the relay authenticates, hashes it once (its Content-Digest), writes, fsyncs, \
+         renames and records it"
     );
     let parts_total = usize::try_from(INGEST_BYTES / PART as u64)?;
     let auth = format!("Bearer {}", world.sender_token);
