@@ -63,6 +63,11 @@ struct Module {
     stem: &'static str,
     /// What wasm-opt optimises for.
     wasm_opt_level: &'static str,
+    /// Function paths the module must link (its purpose: also the proof that the names
+    /// are there to check) and must never link, checked in wasm-bindgen's output, which
+    /// keeps the name section ([`check_links`]).
+    links: &'static [&'static str],
+    never_links: &'static [&'static str],
 }
 
 /// The interface, loaded by every page (`boot.js`).
@@ -76,6 +81,18 @@ const APP: Module = Module {
     artifact: "pli_web",
     stem: "pli_web",
     wasm_opt_level: "-O3",
+    links: &["pli_web::app::"],
+    // The page never holds a private key: it links no code to decrypt, derive a key from
+    // a password, decapsulate or sign (public keys' parsing and fingerprints only).
+    never_links: &[
+        "pli_web::worker::",
+        "pli_crypto::age::",
+        "chacha20::",
+        "poly1305::",
+        "argon2::",
+        "ml_kem::",
+        "ed25519_dalek::signing::",
+    ],
 };
 
 /// The worker's: the keys, the cryptography and the relay's client, loaded by
@@ -86,6 +103,8 @@ const WORKER: Module = Module {
     artifact: "pli_web",
     stem: "pli_worker",
     wasm_opt_level: "-O3",
+    links: &["pli_web::worker::", "chacha20::"],
+    never_links: &["pli_web::app::", "pli_web::pages::", "leptos::", "tachys::"],
 };
 
 /// The password-strength estimator (`pli-strength` with its default `estimator`
@@ -98,6 +117,8 @@ const ESTIMATOR: Module = Module {
     artifact: "pli_strength",
     stem: "pli_strength",
     wasm_opt_level: "-O3",
+    links: &["zxcvbn::"],
+    never_links: &["pli_crypto::"],
 };
 
 /// The WebAssembly features the module may use: rustc's defaults for
@@ -423,6 +444,8 @@ fn compile(
         artifact,
         stem,
         wasm_opt_level,
+        links,
+        never_links,
     } = *module;
     let step = Instant::now();
     let locked = options.locked.then_some("--locked");
@@ -475,6 +498,7 @@ fn compile(
         human(step.elapsed()),
         kib(file_len(&wasm)?)
     );
+    check_links(stem, &read(&wasm)?, links, never_links)?;
 
     if let Some(wasm_opt) = wasm_opt {
         let step = Instant::now();
@@ -496,6 +520,29 @@ fn compile(
         println!("web: wasm-opt skipped (--no-opt / --fast)");
     }
     Ok(Compiled { stem, glue, wasm })
+}
+
+/// Fails unless the module (with its name section) mentions each of `links` and none of
+/// `never_links`.
+fn check_links(stem: &str, wasm: &[u8], links: &[&str], never_links: &[&str]) -> Result<()> {
+    let mentions = |path: &str| {
+        wasm.windows(path.len())
+            .any(|window| window == path.as_bytes())
+    };
+    if let Some(missing) = links.iter().find(|path| !mentions(path)) {
+        bail!(
+            "the {stem} module does not link {missing}: its names are gone, or it lost what it is for"
+        );
+    }
+    if let Some(linked) = never_links.iter().find(|path| mentions(path)) {
+        bail!("the {stem} module links {linked}, which it must never link");
+    }
+    println!(
+        "web: {stem} links {} and none of {}",
+        links.join(", "),
+        never_links.join(", ")
+    );
+    Ok(())
 }
 
 impl Compiled {
@@ -880,7 +927,25 @@ fn file_len(path: &Path) -> Result<u64> {
 
 #[cfg(test)]
 mod tests {
-    use super::{fill, hashed_name, placeholders, sri};
+    use super::{check_links, fill, hashed_name, placeholders, sri};
+
+    /// A module passes only if it names all it must link and nothing it must never link;
+    /// one without names (nothing to check) fails too.
+    #[test]
+    fn a_module_linking_what_it_must_never_is_refused() {
+        let page = b"\x00name\x01pli_web::app::App\x02tachys::view::Render";
+        let never = ["chacha20::", "pli_crypto::age::"];
+        assert!(check_links("page", page, &["pli_web::app::"], &never).is_ok());
+        let leaked = b"\x00name\x01pli_web::app::App\x02chacha20::xchacha::encrypt";
+        let error = check_links("page", leaked, &["pli_web::app::"], &never).unwrap_err();
+        assert!(error.to_string().contains("links chacha20::"), "{error}");
+        let stripped = b"\x00\x61\x73\x6d";
+        let error = check_links("page", stripped, &["pli_web::app::"], &never).unwrap_err();
+        assert!(
+            error.to_string().contains("does not link pli_web::app::"),
+            "{error}"
+        );
+    }
 
     #[test]
     fn names_and_integrity_follow_the_content() {

@@ -1390,14 +1390,7 @@ async fn a_misstated_envelope_is_refused_in_either_format_and_the_right_one_deli
     let created = parcel.create(&client, &sender).await;
     let id = created.exchange_id;
     assert_eq!(created.objects[1].part_count, 2);
-    for object in &created.objects {
-        for part in 0..object.part_count {
-            let bytes = parcel.part(object.idx, part);
-            Client::send(part_request(&client, &id, object.idx, part, bytes))
-                .await
-                .unwrap();
-        }
-    }
+    parcel.upload_all(&client, &created).await;
 
     // A misstating envelope: 422 `envelope_mismatch` saying why, nothing delivered.
     let refused = async |complete: &CompleteExchange, case: &str, says: &str| {
@@ -1455,13 +1448,7 @@ async fn a_misstated_envelope_is_refused_in_either_format_and_the_right_one_deli
     // The right format 2 envelope is still accepted; the recipient's client verifies
     // each object against its part list and gets the file back.
     let complete = parcel.signed(&created, &sender, parts, &refs(&right));
-    let delivered: ExchangeSummary = Client::send(complete_request(&client, &id, &complete))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(delivered.state, pli_api::ExchangeState::Delivered);
+    delivers(&client, &id, &complete).await;
     parcel.complete = Some(complete);
     verify_delivered(greffier, &parcel).await;
 }
@@ -1480,14 +1467,7 @@ async fn a_format_1_envelope_is_checked_against_the_bytes_stored_not_an_older_re
     let mut parcel = sender.parcel(&mut rng, &[(16 << 20) + (4 << 10)]);
     let created = parcel.create(&client, &sender).await;
     let id = created.exchange_id;
-    for object in &created.objects {
-        for part in 0..object.part_count {
-            let bytes = parcel.part(object.idx, part);
-            Client::send(part_request(&client, &id, object.idx, part, bytes))
-                .await
-                .unwrap();
-        }
-    }
+    parcel.upload_all(&client, &created).await;
     // What a relay of before would have kept for the file had an upgraded one taken its
     // first part: the hash of its last part alone.
     let stale = Sha256::digest(parcel.part(1, 1)).to_vec();
@@ -1511,14 +1491,7 @@ async fn a_format_1_envelope_is_checked_against_the_bytes_stored_not_an_older_re
         "{error}"
     );
 
-    let delivered: ExchangeSummary =
-        Client::send(complete_request(&client, &id, parcel.complete()))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-    assert_eq!(delivered.state, pli_api::ExchangeState::Delivered);
+    delivers(&client, &id, parcel.complete()).await;
     verify_delivered(&w.greffier.session, &parcel).await;
 }
 
@@ -1642,6 +1615,24 @@ impl Parcel {
             .unwrap();
         self.created(&created, sender);
         created
+    }
+
+    /// Uploads every part of every object, in order.
+    async fn upload_all(&self, client: &Client, created: &ExchangeCreated) {
+        for object in &created.objects {
+            for part in 0..object.part_count {
+                let bytes = self.part(object.idx, part);
+                Client::send(part_request(
+                    client,
+                    &created.exchange_id,
+                    object.idx,
+                    part,
+                    bytes,
+                ))
+                .await
+                .unwrap();
+            }
+        }
     }
 
     /// Seals the manifest and signs the envelope for the exchange the relay created.
@@ -1785,6 +1776,17 @@ fn complete_request(
 /// The recipient opens a delivered exchange: the envelope is the one the sender signed,
 /// every object has the envelope's size and SHA-256 (the client checks both), every file
 /// decrypts to what was sent.
+/// Completes `id` with `complete`, which the relay must accept.
+async fn delivers(client: &Client, id: &ExchangeId, complete: &CompleteExchange) {
+    let delivered: ExchangeSummary = Client::send(complete_request(client, id, complete))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(delivered.state, pli_api::ExchangeState::Delivered);
+}
+
 async fn verify_delivered(recipient: &Session, parcel: &Parcel) {
     let id = parcel.id.unwrap();
     let received = settle(|| recipient.open(&id)).await;
