@@ -268,10 +268,14 @@ pub async fn call<C: Call>(request: C) -> Result<C::Response, WorkerError> {
     if BRIDGE.with(|b| b.borrow().is_none())
         && let Some(answer) = before_worker(&request).await
     {
-        return serde_json::from_str(&answer?)
-            .map_err(|e| WorkerError::new(ErrorCode::Internal, e.to_string()));
+        return answer_of(&answer?);
     }
     send(request, With::default())?.outcome().await
+}
+
+/// An answer's JSON (the worker's, or the page's own while no worker runs), read.
+fn answer_of<T: DeserializeOwned>(json: &str) -> Result<T, WorkerError> {
+    serde_json::from_str(json).map_err(|e| WorkerError::new(ErrorCode::Internal, e.to_string()))
 }
 
 /// The answer to `request` while no worker runs, for the requests that need neither a
@@ -424,11 +428,7 @@ impl<T: DeserializeOwned> Running<T> {
     /// The worker's answer.
     pub async fn outcome(self) -> Result<T, WorkerError> {
         match JsFuture::from(self.promise).await {
-            Ok(value) => {
-                let text = value.as_string().unwrap_or_else(|| "null".into());
-                serde_json::from_str(&text)
-                    .map_err(|e| WorkerError::new(ErrorCode::Internal, e.to_string()))
-            }
+            Ok(value) => answer_of(&value.as_string().unwrap_or_else(|| "null".into())),
             Err(value) => {
                 let text = value.as_string().unwrap_or_default();
                 let error: WorkerError = serde_json::from_str(&text)

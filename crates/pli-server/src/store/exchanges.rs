@@ -1,7 +1,6 @@
-//! Exchanges, their objects and parts, read receipts, expiry and cleanup.
+//! Exchanges, read receipts, expiry and cleanup (their objects and parts: `objects.rs`).
 
 pub use pli_api::ExchangeState;
-use std::collections::BTreeMap;
 
 use pli_api::{ExchangeId, OrgId, UserId};
 use sqlx::Row as _;
@@ -9,7 +8,8 @@ use sqlx::any::AnyRow;
 
 use super::directory::SignedBlob;
 use super::{
-    Store, StoreError, StoreResult, Tx, big, get_id, get_opt_id, get_opt_u64, get_u64, get_word,
+    Store, StoreError, StoreResult, Tx, big, get_id, get_opt_id, get_opt_u64, get_u32, get_u64,
+    get_word,
 };
 
 /// An exchange row.
@@ -59,10 +59,6 @@ const EXCHANGE_COLUMNS: &str = "id, sender_org_id, sender_user_id, recipient_org
      sender_generation, priority, state, idempotency_key, request_hash, in_reply_to, object_count, total_size, \
      envelope, envelope_signature, sender_fingerprint, created_at, expires_at, delivered_at, first_read_at";
 
-fn u32_col(row: &AnyRow, column: &str) -> StoreResult<u32> {
-    u32::try_from(get_u64(row, column)?).map_err(|_| StoreError::Other(format!("bad {column}")))
-}
-
 fn exchange_from_row(row: &AnyRow) -> StoreResult<Exchange> {
     let envelope: Option<Vec<u8>> = row.try_get("envelope")?;
     let signature: Option<Vec<u8>> = row.try_get("envelope_signature")?;
@@ -71,7 +67,7 @@ fn exchange_from_row(row: &AnyRow) -> StoreResult<Exchange> {
         sender_org_id: get_id(row, "sender_org_id")?,
         sender_user_id: get_id(row, "sender_user_id")?,
         recipient_org_id: get_id(row, "recipient_org_id")?,
-        recipient_generation: u32_col(row, "recipient_generation")?,
+        recipient_generation: get_u32(row, "recipient_generation")?,
         sender_generation: get_opt_u64(row, "sender_generation")?
             .map(|g| {
                 u32::try_from(g).map_err(|_| StoreError::Other("bad sender_generation".into()))
@@ -82,7 +78,7 @@ fn exchange_from_row(row: &AnyRow) -> StoreResult<Exchange> {
         idempotency_key: row.try_get("idempotency_key")?,
         request_hash: row.try_get("request_hash")?,
         in_reply_to: get_opt_id(row, "in_reply_to")?,
-        object_count: u32_col(row, "object_count")?,
+        object_count: get_u32(row, "object_count")?,
         total_size: get_u64(row, "total_size")?,
         envelope: match (envelope, signature) {
             (Some(data), Some(signature)) => Some(SignedBlob { data, signature }),
@@ -93,42 +89,6 @@ fn exchange_from_row(row: &AnyRow) -> StoreResult<Exchange> {
         expires_at: get_u64(row, "expires_at")?,
         delivered_at: get_opt_u64(row, "delivered_at")?,
         first_read_at: get_opt_u64(row, "first_read_at")?,
-    })
-}
-
-/// One ciphertext object of an exchange and its upload progress.
-#[derive(Debug, Clone)]
-pub struct Object {
-    /// The exchange.
-    pub exchange_id: ExchangeId,
-    /// 0 for the manifest, then the files.
-    pub idx: u32,
-    /// Declared size.
-    pub size: u64,
-    /// Number of parts.
-    pub part_count: u32,
-    /// Parts stored so far (always a prefix: parts arrive in order).
-    pub parts_stored: u32,
-    /// SHA-256 of the whole object, once a completion whose envelope (format 1) binds it
-    /// read the object back (the migration `20261212000001_whole_sha256` says why not the
-    /// `sha256` column relays of before kept as parts arrived).
-    pub whole_sha256: Option<[u8; 32]>,
-}
-
-fn object_from_row(row: &AnyRow) -> StoreResult<Object> {
-    let whole_sha256: Option<Vec<u8>> = row.try_get("whole_sha256")?;
-    Ok(Object {
-        exchange_id: get_id(row, "exchange_id")?,
-        idx: u32_col(row, "idx")?,
-        size: get_u64(row, "size")?,
-        part_count: u32_col(row, "part_count")?,
-        parts_stored: u32_col(row, "parts_stored")?,
-        whole_sha256: whole_sha256
-            .map(|h| {
-                h.try_into()
-                    .map_err(|_| StoreError::Other("bad sha256 length".into()))
-            })
-            .transpose()?,
     })
 }
 
@@ -206,98 +166,6 @@ impl Store {
             .fetch_optional(self.pool())
             .await?;
         row.as_ref().map(exchange_from_row).transpose()
-    }
-
-    /// The objects of an exchange, in order.
-    pub async fn objects(&self, exchange: &ExchangeId) -> StoreResult<Vec<Object>> {
-        let rows = sqlx::query("SELECT * FROM objects WHERE exchange_id = $1 ORDER BY idx")
-            .bind(exchange.to_string())
-            .fetch_all(self.pool())
-            .await?;
-        rows.iter().map(object_from_row).collect()
-    }
-
-    /// The SHA-256 of a stored part.
-    /// The SHA-256 recorded for each stored part of an object, in part order.
-    pub async fn part_hashes(&self, exchange: &ExchangeId, idx: u32) -> StoreResult<Vec<[u8; 32]>> {
-        let rows = sqlx::query(
-            "SELECT sha256 FROM parts WHERE exchange_id = $1 AND idx = $2 ORDER BY part_no",
-        )
-        .bind(exchange.to_string())
-        .bind(i64::from(idx))
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                r.try_get::<Vec<u8>, _>("sha256")?
-                    .try_into()
-                    .map_err(|_| StoreError::Other("bad length in sha256".into()))
-            })
-            .collect()
-    }
-
-    /// The SHA-256 of every part of every object of `exchange`, by object index, each
-    /// object's in part order (one query, for the envelope's check at completion).
-    pub async fn exchange_part_hashes(
-        &self,
-        exchange: &ExchangeId,
-    ) -> StoreResult<BTreeMap<u32, Vec<[u8; 32]>>> {
-        let rows = sqlx::query(
-            "SELECT idx, sha256 FROM parts WHERE exchange_id = $1 ORDER BY idx, part_no",
-        )
-        .bind(exchange.to_string())
-        .fetch_all(self.pool())
-        .await?;
-        let mut hashes: BTreeMap<u32, Vec<[u8; 32]>> = BTreeMap::new();
-        for row in &rows {
-            let idx = u32::try_from(row.try_get::<i64, _>("idx")?)
-                .map_err(|_| StoreError::Other("bad object index".into()))?;
-            let sha256 = row
-                .try_get::<Vec<u8>, _>("sha256")?
-                .try_into()
-                .map_err(|_| StoreError::Other("bad length in sha256".into()))?;
-            hashes.entry(idx).or_default().push(sha256);
-        }
-        Ok(hashes)
-    }
-
-    /// Keeps the SHA-256 of a whole object, computed once it is complete (the first value
-    /// kept stays).
-    pub async fn keep_whole_sha256(
-        &self,
-        exchange: &ExchangeId,
-        idx: u32,
-        sha256: &[u8; 32],
-    ) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE objects SET whole_sha256 = $3 \
-             WHERE exchange_id = $1 AND idx = $2 AND whole_sha256 IS NULL",
-        )
-        .bind(exchange.to_string())
-        .bind(i64::from(idx))
-        .bind(sha256.to_vec())
-        .execute(self.pool())
-        .await?;
-        Ok(())
-    }
-
-    pub async fn part_sha256(
-        &self,
-        exchange: &ExchangeId,
-        idx: u32,
-        part: u32,
-    ) -> StoreResult<Option<Vec<u8>>> {
-        let row = sqlx::query(
-            "SELECT sha256 FROM parts WHERE exchange_id = $1 AND idx = $2 AND part_no = $3",
-        )
-        .bind(exchange.to_string())
-        .bind(i64::from(idx))
-        .bind(i64::from(part))
-        .fetch_optional(self.pool())
-        .await?;
-        row.map(|r| r.try_get::<Vec<u8>, _>("sha256"))
-            .transpose()
-            .map_err(StoreError::from)
     }
 
     /// A page of an organisation's inbox or outbox: urgent first, newest first.
@@ -434,7 +302,8 @@ pub struct NewExchange {
     pub sizes: Vec<u64>,
     /// Part size.
     pub part_size: u64,
-    /// The SHA-256 state of an empty input.
+    /// The SHA-256 state of an empty input, for relays of before during a rolling upgrade
+    /// (this one never reads `hash_state`).
     pub empty_hash_state: Vec<u8>,
 }
 
@@ -493,43 +362,6 @@ impl Tx {
             .execute(&mut *self.tx)
             .await?;
         }
-        Ok(true)
-    }
-
-    /// Records part `part` of an object, which must be the next one expected; returns
-    /// `false` (writing nothing) if another writer recorded it first.
-    pub async fn record_part(
-        &mut self,
-        exchange: &ExchangeId,
-        idx: u32,
-        part: u32,
-        size: u64,
-        sha256: &[u8; 32],
-        now: u64,
-    ) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "UPDATE objects SET parts_stored = parts_stored + 1 \
-             WHERE exchange_id = $1 AND idx = $2 AND parts_stored = $3",
-        )
-        .bind(exchange.to_string())
-        .bind(i64::from(idx))
-        .bind(i64::from(part))
-        .execute(&mut *self.tx)
-        .await?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
-        }
-        sqlx::query(
-            "INSERT INTO parts (exchange_id, idx, part_no, size, sha256, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(exchange.to_string())
-        .bind(i64::from(idx))
-        .bind(i64::from(part))
-        .bind(big(size)?)
-        .bind(sha256.to_vec())
-        .bind(big(now)?)
-        .execute(&mut *self.tx)
-        .await?;
         Ok(true)
     }
 

@@ -20,6 +20,7 @@ pub mod directory;
 pub mod exchanges;
 pub mod invitations;
 pub mod log;
+pub mod objects;
 pub mod passkeys;
 pub mod proconnect;
 pub mod sessions;
@@ -331,6 +332,11 @@ where
 
 pub(crate) fn get_u64(row: &AnyRow, column: &str) -> StoreResult<u64> {
     unbig(row.try_get::<i64, _>(column)?)
+}
+
+/// A `u32` column (a count, an index, a key generation).
+pub(crate) fn get_u32(row: &AnyRow, column: &str) -> StoreResult<u32> {
+    u32::try_from(get_u64(row, column)?).map_err(|_| StoreError::Other(format!("bad {column}")))
 }
 
 /// Reads a nullable `BIGINT` column as `Option<u64>`.

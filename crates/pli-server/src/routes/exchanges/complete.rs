@@ -20,7 +20,8 @@ use crate::error::ApiError;
 use crate::mail::Notice;
 use crate::metrics::Metrics;
 use crate::now_ms;
-use crate::store::exchanges::{Exchange, ExchangeState, Object};
+use crate::store::exchanges::{Exchange, ExchangeState};
+use crate::store::objects::Object;
 use crate::store::users::AccountStatus;
 
 use super::read::PartAt;

@@ -25,7 +25,8 @@ use crate::app::AppState;
 use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::store::directory::SignedBlob;
-use crate::store::exchanges::{Exchange, ExchangeState, Object};
+use crate::store::exchanges::{Exchange, ExchangeState};
+use crate::store::objects::Object;
 
 /// Bytes per part: every part of an object is full but the last.
 pub(crate) const PART_SIZE: u64 = 16 * 1024 * 1024;
@@ -61,6 +62,10 @@ fn progress(objects: &[Object]) -> Vec<ObjectProgress> {
         .collect()
 }
 
+/// What a new object's `hash_state` column starts with: an empty SHA-256 state. This
+/// relay never reads it (it hashes each part once, for its `Content-Digest`); a relay of
+/// before 12 December does, to carry its running hash from part to part, so during a
+/// rolling upgrade an exchange created here may get its parts from one of those.
 fn empty_hash_state() -> Vec<u8> {
     Sha256::new().serialize().to_vec()
 }
