@@ -152,6 +152,18 @@ async fn send_and_receive(backend: Backend, big: usize, label: &str) {
     .await
     .unwrap();
     ase.record("compose-filled").await.unwrap();
+    // The most runs of chunks the worker's pool of sealing helpers reports having sealed
+    // (the progress bars' `data-pooled`), watched for as long as the page lives.
+    ase.run(
+        "window.pooled = 0;\
+         new MutationObserver(() => {\
+           for (const bar of document.querySelectorAll('progress[data-pooled]')) {\
+             window.pooled = Math.max(window.pooled, Number(bar.dataset.pooled));\
+           }\
+         }).observe(document.body, { subtree: true, childList: true, attributes: true });",
+    )
+    .await
+    .unwrap();
     ase.click("[data-testid=send]").await.unwrap();
     // The send is followed where it happens: the focus on its status line, the progress
     // bars in view (the button is at the foot of a long form).
@@ -179,6 +191,14 @@ async fn send_and_receive(backend: Backend, big: usize, label: &str) {
         .await
         .unwrap();
     ase.record("sent").await.unwrap();
+    // The chunks were sealed by the pool's helpers, not on the keys' worker alone: two
+    // files and the manifest make at least three runs (the bars may be gone before the
+    // report of the last one shows).
+    let pooled = ase.run("return window.pooled;").await.unwrap();
+    assert!(
+        pooled.as_u64().is_some_and(|n| n >= 2),
+        "the pool of sealing workers sealed {pooled} runs"
+    );
 
     // Journey 3: it appears in the court's inbox without reloading, urgent and unread.
     let row = court

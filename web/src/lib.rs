@@ -52,6 +52,15 @@ pub fn start_app() {
     leptos::mount::mount_to_body(app::App);
 }
 
+/// Starts sealing the runs of chunks the keys' worker sends (called by `worker.js` in a
+/// helper of its pool: `worker::pool`).
+#[cfg(all(target_arch = "wasm32", feature = "worker"))]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn start_sealer() {
+    console_error_panic_hook::set_once();
+    worker::pool::serve();
+}
+
 /// Starts serving requests from the page (called by `worker.js` in the worker).
 #[cfg(all(target_arch = "wasm32", feature = "worker"))]
 #[wasm_bindgen::prelude::wasm_bindgen]

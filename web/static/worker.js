@@ -3,7 +3,7 @@
 // A template: `cargo xtask web` replaces each {{…}} with a content-hashed file name or its
 // SRI hash, then hashes this file too.
 
-import init, { start_worker } from "./{{GLUE}}";
+import init, { start_sealer, start_worker } from "./{{GLUE}}";
 
 // The page may post requests before the WebAssembly module is ready: keep them, and
 // replay them once start_worker() has installed its handler, so that none is lost.
@@ -12,16 +12,29 @@ const keep = (event) => early.push(event);
 self.addEventListener("message", keep);
 
 try {
-  const wasm = await fetch(new URL("./{{WASM}}", import.meta.url), {
-    integrity: "{{WASM_SRI}}",
-  });
-  await init({ module_or_path: wasm });
-  start_worker();
+  if (self.name === "pli-sealer") {
+    // A sealing helper of the worker's pool (web/src/worker/pool.rs): its first message
+    // is the module, compiled already; the runs to seal follow.
+    while (early.length === 0) {
+      await new Promise((resolve) => self.addEventListener("message", resolve, { once: true }));
+    }
+    await init({ module_or_path: early.shift().data.module });
+    start_sealer();
+  } else {
+    const wasm = await fetch(new URL("./{{WASM}}", import.meta.url), {
+      integrity: "{{WASM_SRI}}",
+    });
+    await init({ module_or_path: wasm });
+    start_worker();
+  }
   self.removeEventListener("message", keep);
   for (const event of early) {
     self.dispatchEvent(new MessageEvent("message", { data: event.data, ports: [...event.ports] }));
   }
 } catch (error) {
+  // A sealing helper that cannot start fails where its worker sees it (its `error`
+  // event): the runs sent to it fail, and no more are sent to it.
+  if (self.name === "pli-sealer") throw error;
   // Answer every request with an error (web/src/protocol/, WorkerError) so that the
   // page reports it instead of waiting forever.
   console.error("Pli worker: cannot start", error);

@@ -36,6 +36,9 @@ pub use error::ClientError;
 pub use http::Client;
 #[cfg(not(target_arch = "wasm32"))]
 pub use http::IDLE_CONNECTION;
+#[cfg(target_arch = "wasm32")]
+pub use rt::seal_with;
+pub use rt::{Sealer, Sealing, seal_here};
 pub use session::{
     Account, DirectoryEntry, FileInput, KnownLog, MonitorReport, OnPlan, PASSWORD_ONLY_UNTIL_MS,
     PendingSend, Phase, PlanKept, PlannedFile, PolicyChange, PostQuantumProgress, Progress, Reader,

@@ -74,6 +74,73 @@ mod web_crypto {
     }
 }
 
+/// A run of chunks being sealed (`Send` natively, where it is sealed already; the
+/// browser has one thread).
+#[cfg(not(target_arch = "wasm32"))]
+pub type Sealing = std::pin::Pin<Box<dyn Future<Output = Result<Vec<u8>, ClientError>> + Send>>;
+/// A run of chunks being sealed (`Send` natively, where it is sealed already; the
+/// browser has one thread).
+#[cfg(target_arch = "wasm32")]
+pub type Sealing = std::pin::Pin<Box<dyn Future<Output = Result<Vec<u8>, ClientError>>>>;
+
+/// Where the runs of chunks a send reserves are sealed when not on the caller's thread:
+/// in the browser, a pool of Web Workers, one per core (`pli-web`'s worker installs
+/// its own with [`seal_with`]). STREAM chunks are independent, so runs sealed side by
+/// side and put back in order give the bytes one encryptor would.
+pub trait Sealer {
+    /// How many runs may be under way at once.
+    fn width(&self) -> usize;
+
+    /// Seals `plaintext` under `run`. The plaintext is taken (copied, or sealed) before
+    /// this returns: the caller may reuse its buffer at once.
+    fn seal(&self, run: pli_crypto::age::Reserved, plaintext: &[u8]) -> Sealing;
+}
+
+#[cfg(target_arch = "wasm32")]
+thread_local! {
+    static SEALER: std::cell::RefCell<Option<std::rc::Rc<dyn Sealer>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Makes the sends of this thread (the browser's worker) seal their runs with `sealer`.
+#[cfg(target_arch = "wasm32")]
+pub fn seal_with(sealer: std::rc::Rc<dyn Sealer>) {
+    SEALER.with(|s| *s.borrow_mut() = Some(sealer));
+}
+
+/// The sealer installed with [`seal_with`], if any.
+#[cfg(target_arch = "wasm32")]
+fn sealer() -> Option<std::rc::Rc<dyn Sealer>> {
+    SEALER.with(|s| s.borrow().clone())
+}
+
+/// How many runs a send keeps under way: the installed sealer's width in the browser;
+/// one natively, where each run is sealed on every core at once (`pli-crypto`'s
+/// `parallel` feature).
+pub(crate) fn seal_width() -> usize {
+    #[cfg(target_arch = "wasm32")]
+    if let Some(sealer) = sealer() {
+        return sealer.width().max(1);
+    }
+    1
+}
+
+/// Seals `plaintext` under `run`: with the installed sealer, or here and now.
+pub(crate) fn seal(run: pli_crypto::age::Reserved, plaintext: &[u8]) -> Sealing {
+    #[cfg(target_arch = "wasm32")]
+    if let Some(sealer) = sealer() {
+        return sealer.seal(run, plaintext);
+    }
+    Box::pin(std::future::ready(seal_here(run, plaintext)))
+}
+
+/// Seals `plaintext` under `run` on this thread (natively, on every core).
+pub fn seal_here(run: pli_crypto::age::Reserved, plaintext: &[u8]) -> Result<Vec<u8>, ClientError> {
+    let mut out = Vec::with_capacity(run.ciphertext_len());
+    run.seal(plaintext, &mut out)?;
+    Ok(out)
+}
+
 /// Waits `ms` milliseconds.
 pub(crate) async fn sleep(ms: u64) {
     #[cfg(not(target_arch = "wasm32"))]

@@ -237,6 +237,7 @@ mod tests {
             done: 1,
             total: 2,
             busy_ms: 0,
+            pooled: 0,
             plan: plan.map(str::to_owned),
         }
     }

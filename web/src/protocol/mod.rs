@@ -122,6 +122,11 @@ pub struct ProgressReport {
     /// shows it to `cargo xtask bench web` as the progress bar's `data-busy-ms`.
     #[serde(default)]
     pub busy_ms: u64,
+    /// Runs of chunks the worker's pool of sealing helpers sealed since it started (see
+    /// `worker/pool.rs`); the page shows it as the progress bar's `data-pooled`, for the
+    /// tests and `cargo xtask bench web` to see that the pool sealed.
+    #[serde(default)]
+    pub pooled: u64,
     /// Phase `plan`: the sealed plan of the send (base64), to keep until it ends and to
     /// resume it with after a reload.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -31,6 +31,7 @@ mod download;
 mod io;
 mod keystore;
 mod lock;
+pub mod pool;
 mod receive;
 mod root;
 mod send;
@@ -152,6 +153,8 @@ pub fn start() {
             ended: None,
         });
     });
+    // A send's chunks are sealed by a pool of helpers, one per core (`pool.rs`).
+    pli_client::seal_with(Rc::new(pool::Pool::new()));
     let handler = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
         let data = event.data();
         let id = Reflect::get(&data, &"id".into())
@@ -438,6 +441,7 @@ fn progress_report(p: &Progress) -> ProgressReport {
         done: p.done,
         total: p.total,
         busy_ms: p.busy_ms,
+        pooled: pool::pooled(),
         plan: None,
     }
 }

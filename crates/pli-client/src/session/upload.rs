@@ -20,8 +20,10 @@ use super::plan::{self, Plan};
 use super::{FileInput, Phase, Progress, Reader, Session, put_part};
 use crate::{ClientError, rt};
 
-/// How much plaintext is encrypted at a time (progress is reported after each).
-const SLICE: usize = 1 << 20;
+/// How much plaintext is sealed at a time: a run of chunks reserved from the object's
+/// encryptor and sealed where the runtime seals (in the browser, a Web Worker of the
+/// pool: [`rt::Sealer`]), several under way at once. Progress is reported after each.
+const RUN: usize = 4 << 20;
 
 impl Session {
     /// Encrypts and uploads every object of `plan` (skipping the parts `stored` says the
@@ -175,11 +177,12 @@ impl Session {
         let mut upload = Upload {
             object,
             part_size,
-            part: Vec::with_capacity(part_size + SLICE),
+            part: Vec::with_capacity(part_size + RUN),
             part_no: 0,
             in_flight: None,
             hashes: Vec::new(),
         };
+        let mut runs = Runs::default();
         let mut whole = Sha256::new();
         match plaintext {
             Plaintext::Manifest(bytes) => {
@@ -187,8 +190,8 @@ impl Session {
                 self.encrypt(
                     &mut upload,
                     &mut encryptor,
-                    bytes,
-                    rt::now_ms(),
+                    &mut runs,
+                    (bytes, true),
                     keeper,
                     counters,
                 )
@@ -205,7 +208,6 @@ impl Session {
                 let count = plan::segment_count(size, segment_len);
                 let mut segment = Vec::new();
                 for k in 0..count {
-                    let since = rt::now_ms();
                     let len = plan::segment(size, segment_len, k)
                         .and_then(|(_, len)| usize::try_from(len).ok())
                         .ok_or_else(|| ClientError::verification("segment out of range"))?;
@@ -213,7 +215,8 @@ impl Session {
                     if !read_exactly(&mut reader, &mut segment, len).await? {
                         return Err(ClientError::FileChanged(name));
                     }
-                    if k + 1 == count && !at_end(&mut reader).await? {
+                    let last = k + 1 == count;
+                    if last && !at_end(&mut reader).await? {
                         return Err(ClientError::FileChanged(name));
                     }
                     // The segment's digest is asked first: in the browser WebCrypto
@@ -230,8 +233,8 @@ impl Session {
                     self.encrypt(
                         &mut upload,
                         &mut encryptor,
-                        &segment,
-                        since,
+                        &mut runs,
+                        (&segment, last),
                         keeper,
                         counters,
                     )
@@ -241,6 +244,9 @@ impl Session {
                     return Err(ClientError::FileChanged(name));
                 }
             }
+        }
+        while let Some(sealed) = runs.next(counters).await? {
+            self.add(&mut upload, &sealed, keeper, counters).await?;
         }
         let summary = encryptor.finish(&mut upload.part)?;
         loop {
@@ -267,25 +273,46 @@ impl Session {
         Ok((sent, whole.finalize().into()))
     }
 
-    /// Encrypts `plaintext` (already checked or recorded), sending each part it fills.
+    /// Hands `plaintext` (already checked or recorded; with `true` if its end is the
+    /// object's) to be sealed, a run at a time, keeping at most the runtime's width of
+    /// runs under way: each one sealed meanwhile, in order, goes into the parts, and
+    /// each part it fills is sent.
     async fn encrypt(
         &self,
         upload: &mut Upload<'_>,
         encryptor: &mut Encryptor<Lengths>,
-        plaintext: &[u8],
-        mut since: f64,
+        runs: &mut Runs,
+        (plaintext, ends): (&[u8], bool),
         keeper: &mut Keeper<'_>,
         counters: &mut Counters<'_>,
     ) -> Result<(), ClientError> {
-        for slice in plaintext.chunks(SLICE) {
-            encryptor.update(slice, &mut upload.part)?;
-            counters.encrypted(slice.len() as u64, since);
-            while upload.part.len() >= upload.part_size {
-                let rest = upload.part.split_off(upload.part_size);
-                let full = std::mem::replace(&mut upload.part, rest);
-                self.ship(upload, full, keeper, counters).await?;
+        let count = plaintext.len().div_ceil(RUN);
+        for (i, piece) in plaintext.chunks(RUN).enumerate() {
+            while runs.under_way.len() >= rt::seal_width() {
+                if let Some(sealed) = runs.next(counters).await? {
+                    self.add(upload, &sealed, keeper, counters).await?;
+                }
             }
-            since = rt::now_ms();
+            let last = ends && i + 1 == count;
+            let run = encryptor.reserve(piece.len(), last, &mut upload.part)?;
+            runs.start(piece.len() as u64, rt::seal(run, piece));
+        }
+        Ok(())
+    }
+
+    /// Puts a sealed run after the ciphertext before it, sending each part it fills.
+    async fn add(
+        &self,
+        upload: &mut Upload<'_>,
+        sealed: &[u8],
+        keeper: &mut Keeper<'_>,
+        counters: &mut Counters<'_>,
+    ) -> Result<(), ClientError> {
+        upload.part.extend_from_slice(sealed);
+        while upload.part.len() >= upload.part_size {
+            let rest = upload.part.split_off(upload.part_size);
+            let full = std::mem::replace(&mut upload.part, rest);
+            self.ship(upload, full, keeper, counters).await?;
         }
         Ok(())
     }
@@ -365,6 +392,37 @@ enum Plaintext<'a> {
     File { index: usize, reader: Reader },
     /// The manifest, encrypted once every file segment is recorded.
     Manifest(&'a [u8]),
+}
+
+/// The runs of an object being sealed, oldest first, each with its plaintext's length.
+#[derive(Default)]
+struct Runs {
+    under_way: std::collections::VecDeque<(u64, rt::Sealing)>,
+    /// When the previous run came back sealed (or when the first started).
+    since: f64,
+}
+
+impl Runs {
+    /// Starts counting a run of `len` bytes of plaintext being sealed.
+    fn start(&mut self, len: u64, sealing: rt::Sealing) {
+        if self.under_way.is_empty() {
+            self.since = rt::now_ms();
+        }
+        self.under_way.push_back((len, sealing));
+    }
+
+    /// The oldest run under way, once sealed (`None` if none is): the time it was being
+    /// waited for, from when it started or the previous one came back, counts as
+    /// encrypting.
+    async fn next(&mut self, counters: &mut Counters<'_>) -> Result<Option<Vec<u8>>, ClientError> {
+        let Some((len, sealing)) = self.under_way.pop_front() else {
+            return Ok(None);
+        };
+        let sealed = sealing.await?;
+        counters.encrypted(len, self.since);
+        self.since = rt::now_ms();
+        Ok(Some(sealed))
+    }
 }
 
 /// One object being encrypted and uploaded.

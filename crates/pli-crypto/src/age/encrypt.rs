@@ -9,7 +9,7 @@ use super::FileKey;
 use super::format::{self, MAX_STANZAS};
 use super::native::{AnyRecipient, check_compatible};
 use super::stream::{CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE, NONCE_SIZE, PayloadKey, TAG_SIZE};
-use super::summary::sealed::Hasher as _;
+use super::summary::sealed::{Hasher, NoHash};
 use super::summary::{EncryptSummary, Lengths, Summary};
 use crate::{Error, random};
 
@@ -31,7 +31,11 @@ use crate::{Error, random};
 /// [`update`](Self::update) are sealed on every core, the hash running alongside.
 pub struct Encryptor<S: Summary = EncryptSummary> {
     key: PayloadKey,
+    /// The payload key's bytes, for the runs of chunks [`reserve`](Self::reserve)d.
+    key_bytes: Zeroizing<[u8; 32]>,
     counter: u64,
+    /// The last chunk was reserved: nothing more can be encrypted.
+    ended: bool,
     pending: Zeroizing<Vec<u8>>,
     prefix: Option<Vec<u8>>,
     hasher: S::Hasher,
@@ -176,10 +180,13 @@ impl Encryptor {
             .get(nonce_at..)
             .and_then(|n| n.try_into().ok())
             .ok_or(Error::OutOfRange("an encryption seed ends with its nonce"))?;
-        let key = PayloadKey::derive(&seed.file_key, nonce).map_err(|_| Error::Random)?;
+        let key_bytes =
+            PayloadKey::derive_bytes(&seed.file_key, nonce).map_err(|_| Error::Random)?;
         Ok(Self {
-            key,
+            key: PayloadKey::from_bytes(&key_bytes),
+            key_bytes,
             counter: 0,
+            ended: false,
             pending: Zeroizing::new(Vec::with_capacity(ENCRYPTED_CHUNK_SIZE)),
             prefix: Some(seed.prefix.clone()),
             hasher: Sha256::default(),
@@ -196,7 +203,9 @@ impl Encryptor {
     pub fn without_hash(self) -> Encryptor<Lengths> {
         Encryptor {
             key: self.key,
+            key_bytes: self.key_bytes,
             counter: self.counter,
+            ended: self.ended,
             pending: self.pending,
             prefix: self.prefix,
             hasher: Default::default(),
@@ -211,6 +220,11 @@ impl Encryptor {
 impl<S: Summary> Encryptor<S> {
     /// Encrypts `plaintext`, appending the ciphertext produced so far to `out`.
     pub fn update(&mut self, plaintext: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
+        if self.ended {
+            return Err(Error::OutOfRange(
+                "the last chunk was reserved: nothing more can be encrypted",
+            ));
+        }
         let mark = out.len();
         let result = self.seal_input(plaintext, out);
         let produced = out.len().saturating_sub(mark);
@@ -265,37 +279,38 @@ impl<S: Summary> Encryptor<S> {
         out: &mut Vec<u8>,
     ) -> Result<(), Error> {
         #[cfg(all(feature = "parallel", not(target_arch = "wasm32")))]
-        if chunks >= super::parallel::MIN_CHUNKS {
-            let threads = *self.threads.get_or_insert_with(super::parallel::available);
-            if threads > 1 {
-                let start = out.len();
-                out.resize(start + chunks * ENCRYPTED_CHUNK_SIZE, 0);
-                let region = out.get_mut(start..).unwrap_or_default();
-                let (key, hasher) = (&self.key, &mut self.hasher);
-                return super::parallel::seal(
-                    key,
-                    self.counter,
-                    plaintext,
-                    region,
-                    hasher,
-                    threads,
-                );
-            }
-        }
-        // One chunk at a time, sealed and hashed while it is in cache.
-        out.reserve(chunks * ENCRYPTED_CHUNK_SIZE);
-        for (counter, text) in (self.counter..).zip(plaintext) {
-            let start = out.len();
-            out.resize(start + ENCRYPTED_CHUNK_SIZE, 0);
-            let slot = out.get_mut(start..).unwrap_or_default();
-            self.key.seal_into(counter, false, text, slot)?;
-            self.hasher.update(slot);
-        }
-        Ok(())
+        let threads = *self.threads.get_or_insert_with(super::parallel::available);
+        #[cfg(not(all(feature = "parallel", not(target_arch = "wasm32"))))]
+        let threads = 1;
+        seal_full_chunks(
+            &self.key,
+            self.counter,
+            plaintext,
+            chunks,
+            out,
+            &mut self.hasher,
+            threads,
+        )
     }
 
-    /// Seals the last chunk and appends the end of the ciphertext to `out`.
+    /// Seals the last chunk and appends the end of the ciphertext to `out` (nothing more
+    /// if the last chunk was [`reserve`](Encryptor::reserve)d).
     pub fn finish(mut self, out: &mut Vec<u8>) -> Result<S, Error> {
+        if self.ended {
+            return Ok(S::from_parts(
+                &self.hasher,
+                self.plaintext_len,
+                self.ciphertext_len,
+            ));
+        }
+        if self.counter > 0 && self.pending.is_empty() {
+            // Only reservations leave no pending chunk behind whole chunks: the last of
+            // them had to be reserved as the last (an empty final chunk is only valid in
+            // an empty payload).
+            return Err(Error::OutOfRange(
+                "the last chunk of a payload must be reserved as the last",
+            ));
+        }
         let mark = out.len();
         if let Some(prefix) = self.prefix.take() {
             out.extend_from_slice(&prefix);
@@ -314,6 +329,226 @@ impl<S: Summary> Encryptor<S> {
             self.ciphertext_len,
         ))
     }
+}
+
+impl Encryptor<Lengths> {
+    /// Reserves the chunks of the next `len` bytes of plaintext, to be sealed elsewhere (a
+    /// Web Worker of a pool, in the browser) by [`Reserved::seal`]; appends to `out` the
+    /// header and nonce if they have not come out yet. The caller puts the ciphertext of
+    /// each reservation after the previous one's, in the order they were made.
+    ///
+    /// `len` is at least one byte and a whole number of chunks ([`CHUNK_SIZE`]), unless
+    /// `last`: then its end is the payload's, and nothing more can be encrypted
+    /// ([`finish`](Self::finish) only reports the lengths). Reserving follows whole
+    /// chunks only: not after an [`update`](Self::update), which holds back the chunk it
+    /// ends in.
+    ///
+    /// Only an encryptor [`without_hash`](Self::without_hash) reserves: the hash of the
+    /// ciphertext, sealed elsewhere, is the caller's to compute (Pli's envelopes bind
+    /// each part's).
+    pub fn reserve(
+        &mut self,
+        len: usize,
+        last: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<Reserved, Error> {
+        if self.ended {
+            return Err(Error::OutOfRange("the last chunk is already reserved"));
+        }
+        if !self.pending.is_empty() {
+            return Err(Error::OutOfRange(
+                "chunks are reserved only after whole chunks, not after an update",
+            ));
+        }
+        if len == 0 || (!last && !len.is_multiple_of(CHUNK_SIZE)) {
+            return Err(Error::OutOfRange(
+                "a reservation is a whole number of chunks, or the payload's end",
+            ));
+        }
+        let chunks = len.div_ceil(CHUNK_SIZE) as u64;
+        let ciphertext = Reserved::sealed_len(len);
+        if let Some(prefix) = self.prefix.take() {
+            out.extend_from_slice(&prefix);
+            self.ciphertext_len = self.ciphertext_len.saturating_add(prefix.len() as u64);
+        }
+        let reserved = Reserved {
+            key: self.key_bytes.clone(),
+            first: self.counter,
+            len,
+            last,
+        };
+        self.counter = self
+            .counter
+            .checked_add(chunks)
+            .ok_or(Error::OutOfRange("chunk counter"))?;
+        self.plaintext_len = self.plaintext_len.saturating_add(len as u64);
+        self.ciphertext_len = self.ciphertext_len.saturating_add(ciphertext as u64);
+        self.ended = last;
+        Ok(reserved)
+    }
+}
+
+/// A run of consecutive chunks [`reserve`](Encryptor::reserve)d from an encryptor, to be
+/// sealed elsewhere: the payload key, the first chunk's counter, the plaintext's length
+/// and whether its end is the payload's.
+///
+/// **Secret**, as the payload key is: it crosses only to another thread or Web Worker of
+/// the same program. Each run of counters is handed out once by its encryptor, and
+/// [`seal`](Self::seal) and [`to_bytes`](Self::to_bytes) consume it: one reservation
+/// seals one plaintext (a nonce used twice would reveal both).
+pub struct Reserved {
+    key: Zeroizing<[u8; 32]>,
+    first: u64,
+    len: usize,
+    last: bool,
+}
+
+impl std::fmt::Debug for Reserved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reserved")
+            .field("first", &self.first)
+            .field("len", &self.len)
+            .field("last", &self.last)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The first byte of an encoded [`Reserved`].
+const RESERVED_VERSION: u8 = 1;
+/// Bytes of an encoded [`Reserved`]: version, key, first counter, length, last flag.
+const RESERVED_LEN: usize = 1 + 32 + 8 + 8 + 1;
+
+impl Reserved {
+    /// Bytes of plaintext this run seals.
+    pub fn plaintext_len(&self) -> usize {
+        self.len
+    }
+
+    /// Bytes of ciphertext it gives: the plaintext and a tag per chunk.
+    pub fn ciphertext_len(&self) -> usize {
+        Self::sealed_len(self.len)
+    }
+
+    fn sealed_len(len: usize) -> usize {
+        len + len.div_ceil(CHUNK_SIZE) * TAG_SIZE
+    }
+
+    /// Seals `plaintext` (exactly [`plaintext_len`](Self::plaintext_len) bytes),
+    /// appending its ciphertext to `out`: the same bytes the encryptor would have given
+    /// for them.
+    pub fn seal(self, plaintext: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
+        if plaintext.len() != self.len {
+            return Err(Error::OutOfRange(
+                "the plaintext is not the length reserved",
+            ));
+        }
+        let key = PayloadKey::from_bytes(&self.key);
+        // The last chunk of the payload holds 1 to CHUNK_SIZE bytes.
+        let full = if self.last {
+            (self.len - 1) / CHUNK_SIZE
+        } else {
+            self.len / CHUNK_SIZE
+        };
+        let (whole, tail) = plaintext.split_at(full * CHUNK_SIZE);
+        #[cfg(all(feature = "parallel", not(target_arch = "wasm32")))]
+        let threads = super::parallel::available();
+        #[cfg(not(all(feature = "parallel", not(target_arch = "wasm32"))))]
+        let threads = 1;
+        seal_full_chunks(
+            &key,
+            self.first,
+            whole.chunks(CHUNK_SIZE),
+            full,
+            out,
+            &mut NoHash,
+            threads,
+        )?;
+        if self.last {
+            let start = out.len();
+            out.resize(start + tail.len() + TAG_SIZE, 0);
+            let slot = out.get_mut(start..).unwrap_or_default();
+            key.seal_into(self.first + full as u64, true, tail, slot)?;
+        }
+        Ok(())
+    }
+
+    /// `1 ‖ payload key (32) ‖ first counter (8, big-endian) ‖ length (8) ‖ last (1)`: to
+    /// hand the run to a Web Worker.
+    pub fn to_bytes(self) -> Zeroizing<Vec<u8>> {
+        let mut out = Zeroizing::new(Vec::with_capacity(RESERVED_LEN));
+        out.push(RESERVED_VERSION);
+        out.extend_from_slice(self.key.as_slice());
+        out.extend_from_slice(&self.first.to_be_bytes());
+        out.extend_from_slice(&(self.len as u64).to_be_bytes());
+        out.push(u8::from(self.last));
+        out
+    }
+
+    /// Reads [`to_bytes`](Self::to_bytes)' encoding.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
+        let malformed = |problem| Error::Encoding {
+            what: "reserved chunks",
+            problem,
+        };
+        let bytes: &[u8; RESERVED_LEN] = bytes.try_into().map_err(|_| malformed("length"))?;
+        let (version, rest) = bytes.split_at(1);
+        let (key, rest) = rest.split_at(32);
+        let (first, rest) = rest.split_at(8);
+        let (len, last) = rest.split_at(8);
+        if version != [RESERVED_VERSION] {
+            return Err(malformed("unknown version"));
+        }
+        let mut key_bytes = Zeroizing::new([0u8; 32]);
+        key_bytes.copy_from_slice(key);
+        let first = u64::from_be_bytes(first.try_into().map_err(|_| malformed("counter"))?);
+        let len = u64::from_be_bytes(len.try_into().map_err(|_| malformed("length"))?);
+        let len = usize::try_from(len).map_err(|_| malformed("length"))?;
+        let last = match last {
+            [0] => false,
+            [1] => true,
+            _ => return Err(malformed("last flag")),
+        };
+        if len == 0 || (!last && !len.is_multiple_of(CHUNK_SIZE)) {
+            return Err(malformed("not whole chunks"));
+        }
+        Ok(Self {
+            key: key_bytes,
+            first,
+            len,
+            last,
+        })
+    }
+}
+
+/// Seals `chunks` full chunks of `plaintext` straight into `out`, the first with
+/// `counter`, and hashes them: on `threads` threads for a large batch (feature
+/// `parallel`, native), else one chunk at a time, sealed and hashed while in cache.
+fn seal_full_chunks<'a, H: Hasher>(
+    key: &PayloadKey,
+    counter: u64,
+    plaintext: impl Iterator<Item = &'a [u8]> + Send,
+    chunks: usize,
+    out: &mut Vec<u8>,
+    hasher: &mut H,
+    threads: usize,
+) -> Result<(), Error> {
+    #[cfg(all(feature = "parallel", not(target_arch = "wasm32")))]
+    if chunks >= super::parallel::MIN_CHUNKS && threads > 1 {
+        let start = out.len();
+        out.resize(start + chunks * ENCRYPTED_CHUNK_SIZE, 0);
+        let region = out.get_mut(start..).unwrap_or_default();
+        return super::parallel::seal(key, counter, plaintext, region, hasher, threads);
+    }
+    let _ = threads;
+    out.reserve(chunks * ENCRYPTED_CHUNK_SIZE);
+    for (counter, text) in (counter..).zip(plaintext) {
+        let start = out.len();
+        out.resize(start + ENCRYPTED_CHUNK_SIZE, 0);
+        let slot = out.get_mut(start..).unwrap_or_default();
+        key.seal_into(counter, false, text, slot)?;
+        hasher.update(slot);
+    }
+    Ok(())
 }
 
 /// `HMAC-SHA-256(key = HKDF-SHA-256(ikm = file key, salt = empty, info = "header"), header)`.

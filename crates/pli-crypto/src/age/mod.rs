@@ -51,7 +51,9 @@ pub use x25519::Recipient;
 #[cfg(feature = "secret")]
 pub use decrypt::{Decryptor, decrypt_to_vec};
 #[cfg(feature = "secret")]
-pub use encrypt::{EncryptionSeed, Encryptor, encrypt_to_vec, encrypt_to_vec_allowing_mix};
+pub use encrypt::{
+    EncryptionSeed, Encryptor, Reserved, encrypt_to_vec, encrypt_to_vec_allowing_mix,
+};
 #[cfg(feature = "secret")]
 pub use io::{DecryptReader, EncryptWriter};
 #[cfg(feature = "secret")]

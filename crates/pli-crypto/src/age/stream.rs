@@ -68,13 +68,27 @@ impl PayloadKey {
         file_key: &FileKey,
         nonce: &[u8; NONCE_SIZE],
     ) -> Result<Self, DecryptError> {
+        Ok(Self::from_bytes(&*Self::derive_bytes(file_key, nonce)?))
+    }
+
+    /// The key's bytes, as [`derive`](Self::derive) derives them (for a [`Reserved`]
+    /// run of chunks, sealed elsewhere).
+    ///
+    /// [`Reserved`]: super::Reserved
+    pub(crate) fn derive_bytes(
+        file_key: &FileKey,
+        nonce: &[u8; NONCE_SIZE],
+    ) -> Result<Zeroizing<[u8; 32]>, DecryptError> {
         let mut key = Zeroizing::new([0u8; 32]);
         Hkdf::<Sha256>::new(Some(nonce), file_key.0.as_slice())
             .expand(b"payload", key.as_mut_slice())
             .map_err(|_| DecryptError::Corrupted)?;
-        ChaCha20Poly1305::new_from_slice(key.as_slice())
-            .map(Self)
-            .map_err(|_| DecryptError::Corrupted)
+        Ok(key)
+    }
+
+    /// The key with these bytes.
+    pub(crate) fn from_bytes(key: &[u8; 32]) -> Self {
+        Self(ChaCha20Poly1305::new(key.into()))
     }
 
     /// Seals one chunk in place: `chunk` holds the plaintext followed by `TAG_SIZE` bytes

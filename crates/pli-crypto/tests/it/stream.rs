@@ -325,4 +325,84 @@ both_targets! {
         longer.push(0);
         assert!(age::EncryptionSeed::from_bytes(&longer).is_err());
     }
+
+    fn chunks_reserved_and_sealed_elsewhere_give_the_encryptors_own_bytes() {
+        let identity = Identity::generate().unwrap();
+        let seed = age::EncryptionSeed::new(&[identity.to_recipient()]).unwrap();
+        for len in [1usize, 65_535, 65_536, 65_537, 5 * CHUNK, 5 * CHUNK + 7] {
+            let plaintext: Vec<u8> = (0..len).map(|i| (i % 253) as u8).collect();
+            let mut expected = Vec::new();
+            let mut whole = Encryptor::from_seed(&seed).unwrap().without_hash();
+            whole.update(&plaintext, &mut expected).unwrap();
+            let expected_lengths = whole.finish(&mut expected).unwrap();
+            for batch in [CHUNK, 2 * CHUNK, 8 * CHUNK] {
+                let mut encryptor = Encryptor::from_seed(&seed).unwrap().without_hash();
+                let mut out = Vec::new();
+                let pieces: Vec<&[u8]> = plaintext.chunks(batch).collect();
+                let reserved: Vec<age::Reserved> = pieces
+                    .iter()
+                    .enumerate()
+                    .map(|(i, piece)| {
+                        let last = i + 1 == pieces.len();
+                        encryptor.reserve(piece.len(), last, &mut out).unwrap()
+                    })
+                    .collect();
+                // Sealed in any order (as a pool of workers would), put back in order.
+                let mut sealed: Vec<Vec<u8>> = vec![Vec::new(); pieces.len()];
+                for (i, run) in reserved.into_iter().enumerate().rev() {
+                    let expected_len = run.ciphertext_len();
+                    // Through its encoding, as it crosses to a Web Worker.
+                    let run = age::Reserved::from_bytes(&run.to_bytes()).unwrap();
+                    run.seal(pieces[i], &mut sealed[i]).unwrap();
+                    assert_eq!(sealed[i].len(), expected_len);
+                }
+                sealed.iter().for_each(|piece| out.extend_from_slice(piece));
+                let lengths = encryptor.finish(&mut out).unwrap();
+                assert_eq!(out, expected, "{len} bytes in runs of {batch}");
+                assert_eq!(lengths, expected_lengths);
+                assert_eq!(decrypt_in_pieces(&identity, &out, 4096).unwrap(), plaintext);
+            }
+        }
+    }
+
+    fn a_reservation_that_could_reuse_a_nonce_or_end_a_payload_wrongly_is_refused() {
+        let seed = age::EncryptionSeed::new(&[Identity::generate().unwrap().to_recipient()])
+            .unwrap();
+        let fresh = || Encryptor::from_seed(&seed).unwrap().without_hash();
+        let mut out = Vec::new();
+        // Not a whole number of chunks, yet not the end; nothing at all.
+        assert!(fresh().reserve(CHUNK + 1, false, &mut out).is_err());
+        assert!(fresh().reserve(0, true, &mut out).is_err());
+        // After an update, which holds back the chunk it ends in.
+        let mut updated = fresh();
+        updated.update(&[7; 10], &mut out).unwrap();
+        assert!(updated.reserve(CHUNK, false, &mut out).is_err());
+        // After the last chunk: neither a reservation nor an update.
+        let mut ended = fresh();
+        ended.reserve(CHUNK + 1, true, &mut out).unwrap();
+        assert!(ended.reserve(CHUNK, false, &mut out).is_err());
+        assert!(ended.update(&[1], &mut out).is_err());
+        // Whole chunks never reserved as the end: finishing would add an empty last
+        // chunk, which only an empty payload may have.
+        let mut open = fresh();
+        open.reserve(CHUNK, false, &mut out).unwrap();
+        assert!(open.finish(&mut out).is_err());
+        // A run seals exactly the plaintext it was reserved for.
+        let mut encryptor = fresh();
+        let run = encryptor.reserve(2 * CHUNK, false, &mut out).unwrap();
+        assert!(run.seal(&[0; CHUNK], &mut out).is_err());
+        // Damaged encodings.
+        let bytes = fresh().reserve(CHUNK, false, &mut out).unwrap().to_bytes().to_vec();
+        assert!(age::Reserved::from_bytes(&bytes[..bytes.len() - 1]).is_err());
+        let mut flag = bytes.clone();
+        *flag.last_mut().unwrap() = 2;
+        assert!(age::Reserved::from_bytes(&flag).is_err());
+        let mut version = bytes.clone();
+        version[0] = 2;
+        assert!(age::Reserved::from_bytes(&version).is_err());
+        let mut ragged = bytes.clone();
+        ragged[48] = 1; // a length of CHUNK + 1, not the end
+        assert!(age::Reserved::from_bytes(&ragged).is_err());
+        assert!(age::Reserved::from_bytes(&bytes).is_ok());
+    }
 }
