@@ -191,12 +191,12 @@ async fn send_and_receive(backend: Backend, big: usize, label: &str) {
         .await
         .unwrap();
     ase.record("sent").await.unwrap();
-    // The chunks were sealed by the pool's helpers, not on the keys' worker alone: two
-    // files and the manifest make at least three runs (the bars may be gone before the
-    // report of the last one shows).
+    // The chunks were sealed by the pool's helpers, not on the keys' worker alone. The
+    // keys' worker seals alone until a helper says it is ready, which a send of a few
+    // megabytes may not wait for; a large file's 4 MiB runs go to the pool.
     let pooled = ase.run("return window.pooled;").await.unwrap();
     assert!(
-        pooled.as_u64().is_some_and(|n| n >= 2),
+        big < 64 << 20 || pooled.as_u64().is_some_and(|n| n >= 8),
         "the pool of sealing workers sealed {pooled} runs"
     );
 

@@ -18,7 +18,11 @@ try {
     while (early.length === 0) {
       await new Promise((resolve) => self.addEventListener("message", resolve, { once: true }));
     }
-    await init({ module_or_path: early.shift().data.module });
+    const module = early.shift().data.module;
+    // Only the module the keys' worker compiled (never a fetch of the default URL,
+    // which would carry no integrity value).
+    if (!(module instanceof WebAssembly.Module)) throw new Error("no module to seal with");
+    await init({ module_or_path: module });
     start_sealer();
   } else {
     const wasm = await fetch(new URL("./{{WASM}}", import.meta.url), {

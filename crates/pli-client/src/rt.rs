@@ -83,6 +83,12 @@ pub type Sealing = std::pin::Pin<Box<dyn Future<Output = Result<Vec<u8>, ClientE
 #[cfg(target_arch = "wasm32")]
 pub type Sealing = std::pin::Pin<Box<dyn Future<Output = Result<Vec<u8>, ClientError>>>>;
 
+/// How much plaintext a send seals at a time (the last run of an object may be
+/// shorter): a run of chunks reserved from the object's encryptor and sealed where the
+/// runtime seals (in the browser, a Web Worker of the pool: [`Sealer`]), several under
+/// way at once. Progress is reported after each.
+pub const SEAL_RUN: usize = 4 << 20;
+
 /// Where the runs of chunks a send reserves are sealed when not on the caller's thread:
 /// in the browser, a pool of Web Workers, one per core (`pli-web`'s worker installs
 /// its own with [`seal_with`]). STREAM chunks are independent, so runs sealed side by

@@ -5,30 +5,35 @@
 //! it starts itself from its own script (`worker.js`, named [`NAME`]), one per core as
 //! `navigator.hardwareConcurrency` says (at most [`MOST`]), on the first send. Each gets
 //! the module already compiled (`wasm_bindgen::module()`: no second download nor
-//! compilation) and then runs [`serve`].
+//! compilation), runs [`serve`] and says it is ready; until one is, the keys' worker
+//! seals alone, so a helper that cannot start (a browser without nested workers, a script
+//! gone after an update) costs nothing but the pool.
 //!
 //! A run crosses as its [`Reserved`] encoding (the payload key of one file, its chunks'
 //! counters), its plaintext and a buffer for the ciphertext; both buffers are
-//! transferred, not copied, and come back with the answer to be lent again, so that a
+//! transferred, not copied, and come back with the answer to be lent again (each of a
+//! whole run's size, so there are never more of them than runs under way), so that a
 //! send of gigabytes makes no garbage outside V8's heap (where it would be collected
 //! late). The helper wipes the plaintext and the key it was lent as soon as it has read
 //! them, and keeps nothing between runs. `pli-client` keeps a fixed number of runs under
 //! way ([`Sealer::width`]) and puts them back in order.
 //!
-//! If a helper cannot start (a browser without nested workers), the send seals on the
-//! worker itself, as before the pool.
+//! A helper that fails (its error event, a message that cannot be read, an answer of the
+//! wrong length, or no answer within [`PATIENCE_MS`]) is ended: the runs it held fail
+//! (the send fails and can be resumed, with the `io` error code), and it gets no more.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
+use futures_util::future::{Either, select};
 use js_sys::{Array, ArrayBuffer, Object, Reflect, Uint8Array};
-use pli_client::{ClientError, Sealer, Sealing};
-use pli_crypto::age::Reserved;
+use pli_client::{ClientError, SEAL_RUN, Sealer, Sealing};
+use pli_crypto::age::{CHUNK_SIZE, Reserved, TAG_SIZE};
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, Worker, WorkerOptions, WorkerType};
-use zeroize::Zeroize as _;
+use zeroize::Zeroizing;
 
 /// The name a sealing worker is started with: `worker.js` then runs [`serve`].
 pub(crate) const NAME: &str = "pli-sealer";
@@ -37,15 +42,23 @@ pub(crate) const NAME: &str = "pli-sealer";
 /// hashing each file on the keys' worker is what bounds a send.
 const MOST: usize = 4;
 
+/// How long a run may wait for its helper's answer before the helper is taken for dead.
+/// A 4 MiB run takes some 30 ms on one core; a minute allows for a machine busy
+/// elsewhere and still ends a send that would otherwise wait forever.
+const PATIENCE_MS: u32 = 60_000;
+
+/// The bytes of a whole run's ciphertext: its plaintext and a tag per chunk.
+const SEALED_RUN: usize = SEAL_RUN + SEAL_RUN.div_ceil(CHUNK_SIZE) * TAG_SIZE;
+
 thread_local! {
     /// Runs the helpers sealed since this worker started.
-    static POOLED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    static POOLED: Cell<u64> = const { Cell::new(0) };
 }
 
 /// How many runs the helpers sealed since this worker started (progress reports carry
 /// it: see `ProgressReport::pooled`).
 pub(super) fn pooled() -> u64 {
-    POOLED.with(std::cell::Cell::get)
+    POOLED.with(Cell::get)
 }
 
 /// The keys' worker's side: the helpers, started on the first run.
@@ -54,30 +67,32 @@ pub(super) struct Pool {
 }
 
 struct Inner {
-    /// The helpers (none before the first run; none either if they could not start).
     helpers: Vec<Helper>,
     started: bool,
     /// Runs sent to a helper, by id, and where their answer goes.
     waiting: HashMap<u32, Waiting>,
     next_id: u32,
-    /// Buffers come back from the helpers, to lend again: for plaintext, for ciphertext.
+    /// Buffers back from the helpers, to lend again: for plaintext, for ciphertext.
     spare_plain: Vec<ArrayBuffer>,
     spare_sealed: Vec<ArrayBuffer>,
 }
 
 struct Helper {
     worker: Worker,
+    /// It said it is ready (its module runs [`serve`]).
+    ready: bool,
+    /// It failed: ended, it gets no more runs.
+    failed: bool,
     /// Runs it has not answered yet.
     busy: usize,
-    /// It failed: it gets no more runs.
-    failed: bool,
-    /// Its message and error handlers, kept for as long as it runs.
-    _on_message: Closure<dyn FnMut(MessageEvent)>,
-    _on_error: Closure<dyn FnMut(JsValue)>,
+    /// Its handlers, kept for as long as it runs.
+    _handlers: [Closure<dyn FnMut(JsValue)>; 3],
 }
 
 struct Waiting {
     helper: usize,
+    /// The ciphertext's length the run must give.
+    length: usize,
     answer: Rc<RefCell<Answer>>,
 }
 
@@ -139,17 +154,16 @@ impl Pool {
         }
     }
 
-    /// Starts the helpers, once; those that cannot start are left out.
+    /// Starts the helpers, once; one that cannot start is left out.
     fn start(&self) {
         let mut inner = self.inner.borrow_mut();
         if inner.started {
             return;
         }
         inner.started = true;
-        let count = Self::cores();
         drop(inner);
-        for index in 0..count {
-            match self.spawn(index) {
+        for index in 0..Self::cores() {
+            match spawn(&self.inner, index) {
                 Ok(helper) => self.inner.borrow_mut().helpers.push(helper),
                 Err(error) => {
                     web_sys::console::warn_2(&"Pli: a sealing worker cannot start".into(), &error);
@@ -159,75 +173,55 @@ impl Pool {
         }
     }
 
-    /// Starts helper `index` from this worker's own script, and hands it the module.
-    fn spawn(&self, index: usize) -> Result<Helper, JsValue> {
-        let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
-        let options = WorkerOptions::new();
-        options.set_type(WorkerType::Module);
-        options.set_name(NAME);
-        let worker = Worker::new_with_options(&scope.location().href(), &options)?;
-        let inner = Rc::downgrade(&self.inner);
-        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            if let Some(inner) = inner.upgrade() {
-                answered(&inner, &event.data());
-            }
-        });
-        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        let inner = Rc::downgrade(&self.inner);
-        let on_error = Closure::<dyn FnMut(JsValue)>::new(move |error: JsValue| {
-            if let Some(inner) = inner.upgrade() {
-                failed(&inner, index, &error);
-            }
-        });
-        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-        let message = Object::new();
-        Reflect::set(&message, &"module".into(), &wasm_bindgen::module())?;
-        worker.post_message(&message)?;
-        Ok(Helper {
-            worker,
-            busy: 0,
-            failed: false,
-            _on_message: on_message,
-            _on_error: on_error,
-        })
-    }
-
-    /// Sends `run` and its plaintext to the least busy helper; the answer comes through
-    /// the returned channel.
+    /// Sends `run` and its plaintext to the least busy ready helper; the answer comes
+    /// through the returned slot.
     fn send(&self, run: Reserved, plaintext: &[u8]) -> Result<Rc<RefCell<Answer>>, JsValue> {
         let mut inner = self.inner.borrow_mut();
         let helper = inner
             .helpers
             .iter()
             .enumerate()
-            .filter(|(_, h)| !h.failed)
+            .filter(|(_, h)| h.ready && !h.failed)
             .min_by_key(|(_, h)| h.busy)
             .map(|(i, _)| i)
             .ok_or_else(|| JsValue::from_str("no sealing worker"))?;
-        let plain = lend(&mut inner.spare_plain, plaintext.len());
+        let length = run.ciphertext_len();
+        let plain = lend(&mut inner.spare_plain, plaintext.len(), SEAL_RUN)?;
         let view = Uint8Array::new_with_byte_offset_and_length(&plain, 0, len32(plaintext.len())?);
         view.copy_from(plaintext);
-        let sealed = lend(&mut inner.spare_sealed, run.ciphertext_len());
+        let sealed = lend(&mut inner.spare_sealed, length, SEALED_RUN)?;
         let encoded = run.to_bytes();
         let key = Uint8Array::new_with_length(len32(encoded.len())?);
         key.copy_from(&encoded);
         let id = inner.next_id;
         inner.next_id = inner.next_id.wrapping_add(1);
-        let message = Object::new();
-        Reflect::set(&message, &"id".into(), &id.into())?;
-        Reflect::set(&message, &"run".into(), &key)?;
-        Reflect::set(&message, &"plaintext".into(), &view)?;
-        Reflect::set(&message, &"sealed".into(), &sealed)?;
-        let transfer = Array::of3(&key.buffer(), &plain, &sealed);
-        let worker = inner
+        let posted = inner
             .helpers
             .get(helper)
-            .map(|h| h.worker.clone())
-            .ok_or_else(|| JsValue::from_str("no sealing worker"))?;
-        worker.post_message_with_transfer(&message, &transfer)?;
+            .ok_or_else(|| JsValue::from_str("no sealing worker"))
+            .and_then(|h| {
+                let message = Object::new();
+                for (name, value) in [
+                    ("id", JsValue::from(id)),
+                    ("run", key.clone().into()),
+                    ("plaintext", view.clone().into()),
+                    ("sealed", sealed.clone().into()),
+                ] {
+                    Reflect::set(&message, &name.into(), &value)?;
+                }
+                let transfer = Array::of3(&key.buffer(), &plain, &sealed);
+                h.worker.post_message_with_transfer(&message, &transfer)
+            });
+        if let Err(error) = posted {
+            // Not sent: nothing secret stays in a buffer of ours.
+            key.fill(0, 0, key.length());
+            view.fill(0, 0, view.length());
+            return Err(error);
+        }
         let answer = Rc::new(RefCell::new(Answer::default()));
         let waiting = Waiting {
             helper,
+            length,
             answer: Rc::clone(&answer),
         };
         inner.waiting.insert(id, waiting);
@@ -241,52 +235,135 @@ impl Pool {
 impl Sealer for Pool {
     fn width(&self) -> usize {
         self.start();
-        self.inner.borrow().alive().max(1)
+        self.inner.borrow().ready().max(1)
     }
 
     fn seal(&self, run: Reserved, plaintext: &[u8]) -> Sealing {
         self.start();
-        if self.inner.borrow().alive() == 0 {
+        if self.inner.borrow().ready() == 0 {
             return Box::pin(std::future::ready(pli_client::seal_here(run, plaintext)));
         }
         let answer = self.send(run, plaintext);
+        let inner = Rc::downgrade(&self.inner);
         Box::pin(async move {
             let answer = answer.map_err(|e| lost(&format!("{e:?}")))?;
-            Answer::wait(answer).await
+            let waiting = Answer::wait(Rc::clone(&answer));
+            let patience = gloo_timers::future::TimeoutFuture::new(PATIENCE_MS);
+            match select(Box::pin(waiting), patience).await {
+                Either::Left((result, _)) => result,
+                Either::Right(((), _)) => {
+                    // The helper holding this run is taken for dead, with its runs.
+                    if let Some(inner) = inner.upgrade() {
+                        let holder = inner
+                            .borrow()
+                            .waiting
+                            .values()
+                            .find(|w| Rc::ptr_eq(&w.answer, &answer))
+                            .map(|w| w.helper);
+                        if let Some(holder) = holder {
+                            failed(&inner, holder, "no answer in time");
+                        }
+                    }
+                    Err(lost("no answer in time"))
+                }
+            }
         })
     }
 }
 
 impl Inner {
-    /// The helpers that have not failed.
-    fn alive(&self) -> usize {
-        self.helpers.iter().filter(|h| !h.failed).count()
+    /// The helpers ready that have not failed.
+    fn ready(&self) -> usize {
+        self.helpers.iter().filter(|h| h.ready && !h.failed).count()
     }
 }
 
-/// A buffer of at least `len` bytes: one lent before and given back, or a new one.
-fn lend(spare: &mut Vec<ArrayBuffer>, len: usize) -> ArrayBuffer {
-    match spare.iter().position(|b| b.byte_length() as usize >= len) {
-        Some(at) => spare.swap_remove(at),
-        None => ArrayBuffer::new(u32::try_from(len).unwrap_or(u32::MAX)),
+/// Starts helper `index` from this worker's own script, and hands it the module.
+fn spawn(pool: &Rc<RefCell<Inner>>, index: usize) -> Result<Helper, JsValue> {
+    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    let options = WorkerOptions::new();
+    options.set_type(WorkerType::Module);
+    options.set_name(NAME);
+    let worker = Worker::new_with_options(&scope.location().href(), &options)?;
+    let handler = |pool: Weak<RefCell<Inner>>, on: fn(&Rc<RefCell<Inner>>, usize, JsValue)| {
+        Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+            if let Some(pool) = pool.upgrade() {
+                on(&pool, index, event);
+            }
+        })
+    };
+    let on_message = handler(Rc::downgrade(pool), |pool, index, event| {
+        if let Some(event) = event.dyn_ref::<MessageEvent>() {
+            answered(pool, index, &event.data());
+        }
+    });
+    let on_error = handler(Rc::downgrade(pool), |pool, index, event| {
+        // Handled here: not passed on to the page, whose other requests it would fail.
+        if let Some(event) = event.dyn_ref::<web_sys::Event>() {
+            event.prevent_default();
+        }
+        failed(pool, index, "it stopped");
+    });
+    let on_message_error = handler(Rc::downgrade(pool), |pool, index, _| {
+        failed(pool, index, "a message it sent could not be read");
+    });
+    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    worker.set_onmessageerror(Some(on_message_error.as_ref().unchecked_ref()));
+    let message = Object::new();
+    let posted = Reflect::set(&message, &"module".into(), &wasm_bindgen::module())
+        .and_then(|_| worker.post_message(&message));
+    if let Err(error) = posted {
+        worker.terminate();
+        return Err(error);
     }
+    Ok(Helper {
+        worker,
+        ready: false,
+        failed: false,
+        busy: 0,
+        _handlers: [on_message, on_error, on_message_error],
+    })
+}
+
+/// A buffer of at least `len` bytes: one lent before and given back, or a new one of
+/// `whole` bytes (a whole run's) or `len` if more.
+fn lend(spare: &mut Vec<ArrayBuffer>, len: usize, whole: usize) -> Result<ArrayBuffer, JsValue> {
+    Ok(
+        match spare.iter().position(|b| b.byte_length() as usize >= len) {
+            Some(at) => spare.swap_remove(at),
+            None => ArrayBuffer::new(len32(len.max(whole))?),
+        },
+    )
 }
 
 fn len32(len: usize) -> Result<u32, JsValue> {
     u32::try_from(len).map_err(|_| JsValue::from_str("a run too large"))
 }
 
+/// A run the pool could not seal: the send fails with the `io` code (it can be retried,
+/// and resumed), not as a verification failure, which it is not.
 fn lost(why: &str) -> ClientError {
-    ClientError::Verification(format!("a sealing worker failed: {why}"))
+    ClientError::Io(std::io::Error::other(format!(
+        "a sealing worker failed: {why}"
+    )))
 }
 
-/// A helper's answer: the ciphertext (copied here), the buffers kept to lend again.
-fn answered(inner: &Rc<RefCell<Inner>>, data: &JsValue) {
+/// A message from helper `index`: that it is ready, or its answer to a run (the
+/// ciphertext copied here, the buffers kept to lend again).
+fn answered(pool: &Rc<RefCell<Inner>>, index: usize, data: &JsValue) {
     let get = |name: &str| Reflect::get(data, &name.into()).ok();
+    if get("ready").is_some_and(|v| v.is_truthy()) {
+        if let Some(h) = pool.borrow_mut().helpers.get_mut(index) {
+            h.ready = !h.failed;
+        }
+        return;
+    }
     let Some(id) = get("id").and_then(|v| v.as_f64()) else {
+        failed(pool, index, "an answer without its run");
         return;
     };
-    let mut inner = inner.borrow_mut();
+    let mut inner = pool.borrow_mut();
     let Some(waiting) = inner.waiting.remove(&(id as u32)) else {
         return;
     };
@@ -296,39 +373,43 @@ fn answered(inner: &Rc<RefCell<Inner>>, data: &JsValue) {
     if let Some(plain) = get("plaintext").and_then(|v| v.dyn_into::<ArrayBuffer>().ok()) {
         inner.spare_plain.push(plain);
     }
-    let result = match get("error").and_then(|v| v.as_string()) {
-        Some(error) => Err(lost(&error)),
-        None => match get("sealed").and_then(|v| v.dyn_into::<Uint8Array>().ok()) {
-            Some(sealed) => {
-                let bytes = sealed.to_vec();
-                POOLED.with(|n| n.set(n.get() + 1));
-                inner.spare_sealed.push(sealed.buffer());
-                Ok(bytes)
-            }
-            None => Err(lost("no ciphertext")),
-        },
+    let sealed = get("sealed").and_then(|v| v.dyn_into::<Uint8Array>().ok());
+    let result = match (get("error").and_then(|v| v.as_string()), sealed) {
+        (Some(error), _) => Err(lost(&error)),
+        (None, Some(sealed)) if sealed.length() as usize == waiting.length => {
+            let bytes = sealed.to_vec();
+            inner.spare_sealed.push(sealed.buffer());
+            POOLED.with(|n| n.set(n.get() + 1));
+            Ok(bytes)
+        }
+        (None, _) => Err(lost("an answer of the wrong length")),
     };
+    drop(inner);
     Answer::give(&waiting.answer, result);
 }
 
-/// Helper `index` failed (its script, its module): every run it holds fails, and it
-/// gets no more (a send under way then fails, and can be resumed).
-fn failed(inner: &Rc<RefCell<Inner>>, index: usize, error: &JsValue) {
-    let mut inner = inner.borrow_mut();
+/// Helper `index` failed: it is ended, every run it holds fails, and it gets no more.
+fn failed(pool: &Rc<RefCell<Inner>>, index: usize, why: &str) {
+    let mut inner = pool.borrow_mut();
     let ids: Vec<u32> = inner
         .waiting
         .iter()
         .filter(|(_, w)| w.helper == index)
         .map(|(id, _)| *id)
         .collect();
-    for id in ids {
-        if let Some(waiting) = inner.waiting.remove(&id) {
-            Answer::give(&waiting.answer, Err(lost(&format!("{error:?}"))));
-        }
-    }
+    let answers: Vec<_> = ids
+        .into_iter()
+        .filter_map(|id| inner.waiting.remove(&id))
+        .map(|w| w.answer)
+        .collect();
     if let Some(h) = inner.helpers.get_mut(index) {
         h.failed = true;
+        h.busy = 0;
         h.worker.terminate();
+    }
+    drop(inner);
+    for answer in answers {
+        Answer::give(&answer, Err(lost(why)));
     }
 }
 
@@ -339,41 +420,47 @@ pub fn serve() {
     let replies = scope.clone();
     let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let data = event.data();
-        let answer = seal_one(&data).unwrap_or_else(|error| {
-            let answer = Object::new();
-            let _ = Reflect::set(
-                &answer,
-                &"id".into(),
-                &Reflect::get(&data, &"id".into()).unwrap_or_default(),
-            );
-            let _ = Reflect::set(&answer, &"error".into(), &error);
-            (answer, Array::new())
-        });
-        if let Err(error) = replies.post_message_with_transfer(&answer.0, &answer.1) {
-            web_sys::console::error_2(&"Pli: a sealing worker cannot answer".into(), &error);
+        let id = Reflect::get(&data, &"id".into()).unwrap_or_default();
+        let (answer, transfer) =
+            seal_one(&data).unwrap_or_else(|error| (refusal(&id, &error), Array::new()));
+        if let Err(error) = replies.post_message_with_transfer(&answer, &transfer) {
+            // Said without the buffers, so that the run fails rather than waits.
+            let _ = replies.post_message(&refusal(&id, &error));
         }
     });
     scope.set_onmessage(Some(handler.as_ref().unchecked_ref()));
     // Lives as long as the helper does.
     handler.forget();
+    let ready = Object::new();
+    if Reflect::set(&ready, &"ready".into(), &JsValue::TRUE).is_ok() {
+        let _ = scope.post_message(&ready);
+    }
 }
 
-/// Seals the run `data` carries: the answer and what it transfers, or the error's text.
+/// The answer that run `id` could not be sealed, and why.
+fn refusal(id: &JsValue, error: &JsValue) -> Object {
+    let answer = Object::new();
+    let why = error.as_string().unwrap_or_else(|| format!("{error:?}"));
+    let _ = Reflect::set(&answer, &"id".into(), id);
+    let _ = Reflect::set(&answer, &"error".into(), &why.into());
+    answer
+}
+
+/// Seals the run `data` carries: the answer and what it transfers, or why not. The key
+/// and the plaintext are copied out of their buffers and wiped there first thing.
 fn seal_one(data: &JsValue) -> Result<(Object, Array), JsValue> {
     let get = |name: &str| Reflect::get(data, &name.into());
     let view = |name: &str| -> Result<Uint8Array, JsValue> { get(name)?.dyn_into::<Uint8Array>() };
     let key = view("run")?;
-    let plain = view("plaintext")?;
-    let sealed: ArrayBuffer = get("sealed")?.dyn_into()?;
-    let mut encoded = zeroize::Zeroizing::new(key.to_vec());
+    let encoded = Zeroizing::new(key.to_vec());
     key.fill(0, 0, key.length());
-    let run = Reserved::from_bytes(&encoded).map_err(|e| JsValue::from_str(&e.to_string()))?;
-    encoded.zeroize();
-    let mut plaintext = zeroize::Zeroizing::new(plain.to_vec());
+    let plain = view("plaintext")?;
+    let plaintext = Zeroizing::new(plain.to_vec());
     plain.fill(0, 0, plain.length());
+    let run = Reserved::from_bytes(&encoded).map_err(|e| JsValue::from_str(&e.to_string()))?;
+    let sealed: ArrayBuffer = get("sealed")?.dyn_into()?;
     let ciphertext =
         pli_client::seal_here(run, &plaintext).map_err(|e| JsValue::from_str(&e.to_string()))?;
-    plaintext.zeroize();
     let length = len32(ciphertext.len())?;
     let out = if sealed.byte_length() >= length {
         sealed

@@ -20,10 +20,8 @@ use super::plan::{self, Plan};
 use super::{FileInput, Phase, Progress, Reader, Session, put_part};
 use crate::{ClientError, rt};
 
-/// How much plaintext is sealed at a time: a run of chunks reserved from the object's
-/// encryptor and sealed where the runtime seals (in the browser, a Web Worker of the
-/// pool: [`rt::Sealer`]), several under way at once. Progress is reported after each.
-const RUN: usize = 4 << 20;
+/// How much plaintext is sealed at a time ([`rt::SEAL_RUN`]).
+const RUN: usize = rt::SEAL_RUN;
 
 impl Session {
     /// Encrypts and uploads every object of `plan` (skipping the parts `stored` says the

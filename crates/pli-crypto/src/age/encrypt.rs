@@ -365,7 +365,14 @@ impl Encryptor<Lengths> {
                 "a reservation is a whole number of chunks, or the payload's end",
             ));
         }
+        if len > Reserved::MOST {
+            return Err(Error::OutOfRange("a reservation is at most 1 GiB"));
+        }
         let chunks = len.div_ceil(CHUNK_SIZE) as u64;
+        let next = self
+            .counter
+            .checked_add(chunks)
+            .ok_or(Error::OutOfRange("chunk counter"))?;
         let ciphertext = Reserved::sealed_len(len);
         if let Some(prefix) = self.prefix.take() {
             out.extend_from_slice(&prefix);
@@ -377,10 +384,7 @@ impl Encryptor<Lengths> {
             len,
             last,
         };
-        self.counter = self
-            .counter
-            .checked_add(chunks)
-            .ok_or(Error::OutOfRange("chunk counter"))?;
+        self.counter = next;
         self.plaintext_len = self.plaintext_len.saturating_add(len as u64);
         self.ciphertext_len = self.ciphertext_len.saturating_add(ciphertext as u64);
         self.ended = last;
@@ -419,6 +423,9 @@ const RESERVED_VERSION: u8 = 1;
 const RESERVED_LEN: usize = 1 + 32 + 8 + 8 + 1;
 
 impl Reserved {
+    /// The most plaintext one reservation covers (Pli's runs are 4 MiB).
+    const MOST: usize = 1 << 30;
+
     /// Bytes of plaintext this run seals.
     pub fn plaintext_len(&self) -> usize {
         self.len
@@ -511,6 +518,13 @@ impl Reserved {
         if len == 0 || (!last && !len.is_multiple_of(CHUNK_SIZE)) {
             return Err(malformed("not whole chunks"));
         }
+        if len > Self::MOST {
+            return Err(malformed("too long"));
+        }
+        // Its counters, up to the last chunk's, must not wrap around.
+        first
+            .checked_add(len.div_ceil(CHUNK_SIZE) as u64)
+            .ok_or(malformed("counter"))?;
         Ok(Self {
             key: key_bytes,
             first,

@@ -404,5 +404,38 @@ both_targets! {
         ragged[48] = 1; // a length of CHUNK + 1, not the end
         assert!(age::Reserved::from_bytes(&ragged).is_err());
         assert!(age::Reserved::from_bytes(&bytes).is_ok());
+        let mut wrapping = bytes.clone();
+        wrapping[33..41].copy_from_slice(&u64::MAX.to_be_bytes());
+        assert!(age::Reserved::from_bytes(&wrapping).is_err());
+        let mut huge = bytes.clone();
+        huge[41..49].copy_from_slice(&(2u64 << 30).to_be_bytes());
+        assert!(age::Reserved::from_bytes(&huge).is_err());
+        assert!(fresh().reserve(2 << 30, true, &mut out).is_err());
+    }
+
+    fn reservations_and_updates_mix_where_whole_chunks_allow() {
+        let seed = age::EncryptionSeed::new(&[Identity::generate().unwrap().to_recipient()])
+            .unwrap();
+        let plaintext: Vec<u8> = (0..3 * CHUNK + 11).map(|i| (i % 249) as u8).collect();
+        let mut expected = Vec::new();
+        let mut plain = Encryptor::from_seed(&seed).unwrap().without_hash();
+        plain.update(&plaintext, &mut expected).unwrap();
+        plain.finish(&mut expected).unwrap();
+        // An empty update (the header comes out), then reservations.
+        let mut out = Vec::new();
+        let mut encryptor = Encryptor::from_seed(&seed).unwrap().without_hash();
+        encryptor.update(&[], &mut out).unwrap();
+        let run = encryptor.reserve(plaintext.len(), true, &mut out).unwrap();
+        run.seal(&plaintext, &mut out).unwrap();
+        encryptor.finish(&mut out).unwrap();
+        assert_eq!(out, expected);
+        // Reserved whole chunks, then updates to the end.
+        let mut out = Vec::new();
+        let mut encryptor = Encryptor::from_seed(&seed).unwrap().without_hash();
+        let run = encryptor.reserve(2 * CHUNK, false, &mut out).unwrap();
+        run.seal(&plaintext[..2 * CHUNK], &mut out).unwrap();
+        encryptor.update(&plaintext[2 * CHUNK..], &mut out).unwrap();
+        encryptor.finish(&mut out).unwrap();
+        assert_eq!(out, expected);
     }
 }
