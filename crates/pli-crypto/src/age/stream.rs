@@ -1,9 +1,6 @@
 //! The STREAM payload: 64 KiB chunks sealed with ChaCha20-Poly1305 under the payload key,
 //! nonce = 11-byte big-endian chunk counter || last-chunk flag.
 
-use chacha20poly1305::aead::inout::InOutBuf;
-use chacha20poly1305::aead::{AeadInOut, KeyInit};
-use chacha20poly1305::{ChaCha20Poly1305, Nonce, Tag};
 use hkdf::Hkdf;
 use sha2::Sha256;
 use zeroize::Zeroizing;
@@ -60,7 +57,7 @@ pub fn encrypted_len_to(recipients: &[super::AnyRecipient], plaintext_len: u64) 
 }
 
 /// The key that seals and opens the chunks of one payload.
-pub(crate) struct PayloadKey(ChaCha20Poly1305);
+pub(crate) struct PayloadKey(aead::Cipher);
 
 impl PayloadKey {
     /// `HKDF-SHA-256(ikm = file key, salt = nonce, info = "payload")`.
@@ -88,7 +85,7 @@ impl PayloadKey {
 
     /// The key with these bytes.
     pub(crate) fn from_bytes(key: &[u8; 32]) -> Self {
-        Self(ChaCha20Poly1305::new(key.into()))
+        Self(aead::Cipher::new(key))
     }
 
     /// Seals one chunk in place: `chunk` holds the plaintext followed by `TAG_SIZE` bytes
@@ -101,8 +98,8 @@ impl PayloadKey {
         let (text, tag_room) = chunk.split_at_mut(len);
         let tag = self
             .0
-            .encrypt_inout_detached(&nonce(counter, last), &[], text.into())
-            .map_err(|_| Error::OutOfRange("chunk"))?;
+            .seal_in_place(&nonce(counter, last), text)
+            .ok_or(Error::OutOfRange("chunk"))?;
         tag_room.copy_from_slice(&tag);
         Ok(())
     }
@@ -119,39 +116,30 @@ impl PayloadKey {
         let (text, tag_room) = out
             .split_at_mut_checked(plaintext.len())
             .ok_or(Error::OutOfRange("chunk"))?;
-        let buffer = InOutBuf::new(plaintext, text).map_err(|_| Error::OutOfRange("chunk"))?;
-        let tag = self
-            .0
-            .encrypt_inout_detached(&nonce(counter, last), &[], buffer)
-            .map_err(|_| Error::OutOfRange("chunk"))?;
         if tag_room.len() != TAG_SIZE {
             return Err(Error::OutOfRange("chunk"));
         }
+        let tag = self
+            .0
+            .seal_from(&nonce(counter, last), plaintext, text)
+            .ok_or(Error::OutOfRange("chunk"))?;
         tag_room.copy_from_slice(&tag);
         Ok(())
     }
 
     /// Opens one full chunk (`chunk`: body then tag) into `out` (room for the body): first
     /// as a chunk that is not the last one, then, if that fails, as the final one (the
-    /// file size is a multiple of the chunk size). Nothing is decrypted unless the tag
-    /// verified; after a failure, `out` must not be used.
+    /// file size is a multiple of the chunk size). After a failure, `out` must not be used.
     pub(crate) fn open_into(&self, counter: u64, chunk: &[u8], out: &mut [u8]) -> Opened {
         let Some((body, tag)) = chunk.split_at_checked(out.len()) else {
             return Opened::Failed;
         };
-        let Ok(tag) = Tag::try_from(tag) else {
+        let Ok(tag) = <&[u8; TAG_SIZE]>::try_from(tag) else {
             return Opened::Failed;
         };
-        let mut try_open = |last: bool| {
-            InOutBuf::new(body, &mut *out).is_ok_and(|buffer| {
-                self.0
-                    .decrypt_inout_detached(&nonce(counter, last), &[], buffer, &tag)
-                    .is_ok()
-            })
-        };
-        if try_open(false) {
+        if self.0.open_from(&nonce(counter, false), body, tag, out) {
             Opened::More
-        } else if try_open(true) {
+        } else if self.0.open_from(&nonce(counter, true), body, tag, out) {
             Opened::Last
         } else {
             Opened::Failed
@@ -159,7 +147,7 @@ impl PayloadKey {
     }
 
     /// Opens one chunk in place; on success the first `chunk.len() - TAG_SIZE` bytes hold
-    /// the plaintext. On failure the buffer's contents must not be used.
+    /// the plaintext. On failure the chunk is left as it was.
     pub(crate) fn open(
         &self,
         counter: u64,
@@ -171,11 +159,174 @@ impl PayloadKey {
             .checked_sub(TAG_SIZE)
             .ok_or(DecryptError::Corrupted)?;
         let (text, tag) = chunk.split_at_mut(len);
-        let tag = Tag::try_from(&*tag).map_err(|_| DecryptError::Corrupted)?;
-        self.0
-            .decrypt_inout_detached(&nonce(counter, last), &[], text.into(), &tag)
-            .map_err(|_| DecryptError::Corrupted)?;
+        let tag = <&[u8; TAG_SIZE]>::try_from(&*tag).map_err(|_| DecryptError::Corrupted)?;
+        // Into a copy first: a failed open may have overwritten its output (AWS-LC
+        // decrypts and authenticates in one pass), and this chunk must stay whole.
+        let mut plaintext = Zeroizing::new(vec![0u8; len]);
+        if !self
+            .0
+            .open_from(&nonce(counter, last), text, tag, &mut plaintext)
+        {
+            return Err(DecryptError::Corrupted);
+        }
+        text.copy_from_slice(&plaintext);
         Ok(len)
+    }
+}
+
+/// ChaCha20-Poly1305 (RFC 8439, no associated data) under a payload key, from one of two
+/// audited implementations with the same interface: natively AWS-LC's (feature `aws-lc`:
+/// the library every TLS connection of the command line and of the relay already goes
+/// through; its ChaCha20 and Poly1305 are the OpenSSL project's assembly), RustCrypto's
+/// `chacha20poly1305` in the browser's WebAssembly, where AWS-LC does not build. The CCTV
+/// vectors run against both (natively, and in Chromium), and a unit test below seals and
+/// opens the same chunks with both.
+#[cfg(all(feature = "aws-lc", not(target_arch = "wasm32")))]
+mod aead {
+    pub(super) use super::aws_lc::Cipher;
+}
+#[cfg(not(all(feature = "aws-lc", not(target_arch = "wasm32"))))]
+mod aead {
+    pub(super) use super::rust_crypto::Cipher;
+}
+
+/// RustCrypto's ChaCha20-Poly1305 (see [`aead`]).
+#[cfg(any(test, not(all(feature = "aws-lc", not(target_arch = "wasm32")))))]
+mod rust_crypto {
+    use chacha20poly1305::aead::inout::InOutBuf;
+    use chacha20poly1305::aead::{AeadInOut, KeyInit};
+    use chacha20poly1305::{ChaCha20Poly1305, Tag};
+
+    use super::TAG_SIZE;
+
+    /// The cipher under one key (wiped on drop: the crate's `zeroize` feature).
+    pub(crate) struct Cipher(ChaCha20Poly1305);
+
+    impl Cipher {
+        pub(crate) fn new(key: &[u8; 32]) -> Self {
+            Self(ChaCha20Poly1305::new(key.into()))
+        }
+
+        /// Encrypts `text` in place; its tag.
+        pub(crate) fn seal_in_place(
+            &self,
+            nonce: &[u8; 12],
+            text: &mut [u8],
+        ) -> Option<[u8; TAG_SIZE]> {
+            let tag = self
+                .0
+                .encrypt_inout_detached(nonce.into(), &[], text.into())
+                .ok()?;
+            Some(tag.into())
+        }
+
+        /// Encrypts `plaintext` into `out` (as long); its tag.
+        pub(crate) fn seal_from(
+            &self,
+            nonce: &[u8; 12],
+            plaintext: &[u8],
+            out: &mut [u8],
+        ) -> Option<[u8; TAG_SIZE]> {
+            let buffer = InOutBuf::new(plaintext, out).ok()?;
+            let tag = self
+                .0
+                .encrypt_inout_detached(nonce.into(), &[], buffer)
+                .ok()?;
+            Some(tag.into())
+        }
+
+        /// Decrypts `body` into `out` (as long) if `tag` verifies (nothing is decrypted
+        /// otherwise).
+        pub(crate) fn open_from(
+            &self,
+            nonce: &[u8; 12],
+            body: &[u8],
+            tag: &[u8; TAG_SIZE],
+            out: &mut [u8],
+        ) -> bool {
+            InOutBuf::new(body, out).is_ok_and(|buffer| {
+                self.0
+                    .decrypt_inout_detached(nonce.into(), &[], buffer, &Tag::from(*tag))
+                    .is_ok()
+            })
+        }
+    }
+}
+
+/// AWS-LC's ChaCha20-Poly1305 (see [`aead`]).
+#[cfg(all(feature = "aws-lc", not(target_arch = "wasm32")))]
+mod aws_lc {
+    use aws_lc_rs::aead::{Aad, CHACHA20_POLY1305, LessSafeKey, Nonce, UnboundKey};
+
+    use super::TAG_SIZE;
+
+    /// The cipher under one key (AWS-LC wipes its context when it frees it).
+    pub(crate) struct Cipher(Option<LessSafeKey>);
+
+    impl Cipher {
+        /// A 32-byte key is all ChaCha20-Poly1305 asks for, so `None` cannot be; every
+        /// operation with it would fail closed all the same.
+        pub(crate) fn new(key: &[u8; 32]) -> Self {
+            Self(
+                UnboundKey::new(&CHACHA20_POLY1305, key)
+                    .ok()
+                    .map(LessSafeKey::new),
+            )
+        }
+
+        /// Encrypts `text` in place; its tag.
+        pub(crate) fn seal_in_place(
+            &self,
+            nonce: &[u8; 12],
+            text: &mut [u8],
+        ) -> Option<[u8; TAG_SIZE]> {
+            let tag = self
+                .0
+                .as_ref()?
+                .seal_in_place_separate_tag(
+                    Nonce::assume_unique_for_key(*nonce),
+                    Aad::empty(),
+                    text,
+                )
+                .ok()?;
+            tag.as_ref().try_into().ok()
+        }
+
+        /// Encrypts `plaintext` into `out` (as long); its tag.
+        pub(crate) fn seal_from(
+            &self,
+            nonce: &[u8; 12],
+            plaintext: &[u8],
+            out: &mut [u8],
+        ) -> Option<[u8; TAG_SIZE]> {
+            if out.len() != plaintext.len() {
+                return None;
+            }
+            out.copy_from_slice(plaintext);
+            self.seal_in_place(nonce, out)
+        }
+
+        /// Decrypts `body` into `out` (as long) if `tag` verifies; after a failure `out`
+        /// holds garbage.
+        pub(crate) fn open_from(
+            &self,
+            nonce: &[u8; 12],
+            body: &[u8],
+            tag: &[u8; TAG_SIZE],
+            out: &mut [u8],
+        ) -> bool {
+            body.len() == out.len()
+                && self.0.as_ref().is_some_and(|key| {
+                    key.open_separate_gather(
+                        Nonce::assume_unique_for_key(*nonce),
+                        Aad::empty(),
+                        body,
+                        tag,
+                        out,
+                    )
+                    .is_ok()
+                })
+        }
     }
 }
 
@@ -190,8 +341,8 @@ pub(crate) enum Opened {
     Failed,
 }
 
-fn nonce(counter: u64, last: bool) -> Nonce {
-    let mut nonce = Nonce::default();
+fn nonce(counter: u64, last: bool) -> [u8; 12] {
+    let mut nonce = [0u8; 12];
     let (counter_bytes, flag) = nonce.split_at_mut(11);
     counter_bytes
         .iter_mut()
@@ -232,6 +383,56 @@ mod tests {
         assert_eq!(chunk, sealed);
         assert_eq!(key.open(0, true, &mut chunk), Ok(100));
         assert_eq!(&chunk[..100], &[3; 100]);
+    }
+
+    #[test]
+    #[cfg(all(feature = "aws-lc", not(target_arch = "wasm32")))]
+    fn aws_lc_and_rust_crypto_seal_and_open_alike() {
+        // The two implementations of the one cipher (see `aead`): the same bytes out for
+        // every chunk length around the sizes that matter, each opening the other's,
+        // both refusing a flipped bit, a wrong counter and a wrong last flag.
+        let key = [7u8; 32];
+        let (native, browser) = (aws_lc::Cipher::new(&key), rust_crypto::Cipher::new(&key));
+        for len in [
+            0usize, 1, 15, 16, 17, 63, 64, 65, 255, 256, 4095, 65_535, CHUNK_SIZE,
+        ] {
+            let plaintext: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
+            for (counter, last) in [(0, false), (1, true), (u64::from(u32::MAX) + 3, false)] {
+                let n = nonce(counter, last);
+                let mut a = vec![0u8; len];
+                let mut b = vec![0u8; len];
+                let tag_a = native.seal_from(&n, &plaintext, &mut a).unwrap();
+                let tag_b = browser.seal_from(&n, &plaintext, &mut b).unwrap();
+                assert_eq!((&a, tag_a), (&b, tag_b), "{len} bytes, counter {counter}");
+                for cipher in [
+                    &native.seal_in_place(&n, &mut plaintext.clone()),
+                    &browser.seal_in_place(&n, &mut plaintext.clone()),
+                ] {
+                    assert_eq!(cipher, &Some(tag_a));
+                }
+                let mut in_place = plaintext.clone();
+                browser.seal_in_place(&n, &mut in_place);
+                assert_eq!(in_place, a);
+                let mut out = vec![0u8; len];
+                assert!(native.open_from(&n, &b, &tag_b, &mut out));
+                assert_eq!(out, plaintext);
+                assert!(browser.open_from(&n, &a, &tag_a, &mut out));
+                assert_eq!(out, plaintext);
+                let other = nonce(counter, !last);
+                assert!(!native.open_from(&other, &a, &tag_a, &mut out));
+                assert!(!browser.open_from(&other, &a, &tag_a, &mut out));
+                let mut flipped = tag_a;
+                flipped[len % TAG_SIZE] ^= 1;
+                assert!(!native.open_from(&n, &a, &flipped, &mut out));
+                assert!(!browser.open_from(&n, &a, &flipped, &mut out));
+                if len > 0 {
+                    let mut damaged = a.clone();
+                    damaged[len / 2] ^= 0x80;
+                    assert!(!native.open_from(&n, &damaged, &tag_a, &mut out));
+                    assert!(!browser.open_from(&n, &damaged, &tag_a, &mut out));
+                }
+            }
+        }
     }
 
     #[test]
