@@ -187,11 +187,12 @@ impl Pool {
             .ok_or_else(|| JsValue::from_str("no sealing worker"))?;
         let length = run.ciphertext_len();
         let plain = lend(&mut inner.spare_plain, plaintext.len(), SEAL_RUN)?;
-        let view = Uint8Array::new_with_byte_offset_and_length(&plain, 0, len32(plaintext.len())?);
-        view.copy_from(plaintext);
         let sealed = lend(&mut inner.spare_sealed, length, SEALED_RUN)?;
+        let view = Uint8Array::new_with_byte_offset_and_length(&plain, 0, len32(plaintext.len())?);
         let encoded = run.to_bytes();
         let key = Uint8Array::new_with_length(len32(encoded.len())?);
+        // Copied last, after everything that can fail but the post (which wipes them).
+        view.copy_from(plaintext);
         key.copy_from(&encoded);
         let id = inner.next_id;
         inner.next_id = inner.next_id.wrapping_add(1);

@@ -160,8 +160,8 @@ impl PayloadKey {
             .ok_or(DecryptError::Corrupted)?;
         let (text, tag) = chunk.split_at_mut(len);
         let tag = <&[u8; TAG_SIZE]>::try_from(&*tag).map_err(|_| DecryptError::Corrupted)?;
-        // Into a copy first: a failed open may have overwritten its output (AWS-LC
-        // decrypts and authenticates in one pass), and this chunk must stay whole.
+        // Into a copy first: AWS-LC decrypts as it authenticates, so the chunk itself
+        // would not stay whole after a failure.
         let mut plaintext = Zeroizing::new(vec![0u8; len]);
         if !self
             .0
@@ -175,12 +175,12 @@ impl PayloadKey {
 }
 
 /// ChaCha20-Poly1305 (RFC 8439, no associated data) under a payload key, from one of two
-/// audited implementations with the same interface: natively AWS-LC's (feature `aws-lc`:
-/// the library every TLS connection of the command line and of the relay already goes
-/// through; its ChaCha20 and Poly1305 are the OpenSSL project's assembly), RustCrypto's
-/// `chacha20poly1305` in the browser's WebAssembly, where AWS-LC does not build. The CCTV
-/// vectors run against both (natively, and in Chromium), and a unit test below seals and
-/// opens the same chunks with both.
+/// audited implementations with the same interface: natively AWS-LC's (feature `aws-lc`,
+/// the library rustls uses by default and the relay links for TLS; on x86-64 its
+/// ChaCha20-Poly1305 is BoringSSL's assembly, AVX2), RustCrypto's `chacha20poly1305` in
+/// the browser's WebAssembly, where AWS-LC does not build. The CCTV vectors run against
+/// both (natively with the workspace's features, and in Chromium), and a unit test below
+/// seals and opens the same chunks with both (ARCHITECTURE.md says why two).
 #[cfg(all(feature = "aws-lc", not(target_arch = "wasm32")))]
 mod aead {
     pub(super) use super::aws_lc::Cipher;
@@ -292,22 +292,32 @@ mod aws_lc {
             tag.as_ref().try_into().ok()
         }
 
-        /// Encrypts `plaintext` into `out` (as long); its tag.
+        /// Encrypts `plaintext` into `out` (as long); its tag. Nothing is written unless
+        /// the key is there and the lengths agree.
         pub(crate) fn seal_from(
             &self,
             nonce: &[u8; 12],
             plaintext: &[u8],
             out: &mut [u8],
         ) -> Option<[u8; TAG_SIZE]> {
-            if out.len() != plaintext.len() {
-                return None;
-            }
-            out.copy_from_slice(plaintext);
-            self.seal_in_place(nonce, out)
+            let mut tag = [0u8; TAG_SIZE];
+            self.0
+                .as_ref()?
+                .seal_out_of_place_scatter(
+                    Nonce::assume_unique_for_key(*nonce),
+                    Aad::empty(),
+                    plaintext,
+                    out,
+                    &[],
+                    &mut tag,
+                )
+                .ok()?;
+            Some(tag)
         }
 
-        /// Decrypts `body` into `out` (as long) if `tag` verifies; after a failure `out`
-        /// holds garbage.
+        /// Decrypts `body` into `out` (as long) if `tag` verifies. AWS-LC decrypts as it
+        /// authenticates, so after a failure `out` is wiped: as with RustCrypto, nothing
+        /// of a chunk that fails is left decrypted.
         pub(crate) fn open_from(
             &self,
             nonce: &[u8; 12],
@@ -315,7 +325,7 @@ mod aws_lc {
             tag: &[u8; TAG_SIZE],
             out: &mut [u8],
         ) -> bool {
-            body.len() == out.len()
+            let opened = body.len() == out.len()
                 && self.0.as_ref().is_some_and(|key| {
                     key.open_separate_gather(
                         Nonce::assume_unique_for_key(*nonce),
@@ -325,7 +335,11 @@ mod aws_lc {
                         out,
                     )
                     .is_ok()
-                })
+                });
+            if !opened {
+                out.fill(0);
+            }
+            opened
         }
     }
 }
@@ -374,7 +388,8 @@ mod tests {
 
     #[test]
     fn a_failed_open_leaves_the_chunk_untouched() {
-        // The decryptor relies on this to retry a full chunk as the final one.
+        // An in-place open that fails leaves the chunk as it was (the decryptor's
+        // retry of a full chunk as the final one goes through `open_into` instead).
         let key = PayloadKey::derive(&FileKey(Zeroizing::new([1; 16])), &[2; 16]).unwrap();
         let mut chunk = vec![3u8; 100 + TAG_SIZE];
         key.seal(0, true, &mut chunk).unwrap();
@@ -391,7 +406,7 @@ mod tests {
         // The two implementations of the one cipher (see `aead`): the same bytes out for
         // every chunk length around the sizes that matter, each opening the other's,
         // both refusing a flipped bit, a wrong counter and a wrong last flag.
-        let key = [7u8; 32];
+        let key: [u8; 32] = std::array::from_fn(|i| (i as u8).wrapping_mul(37).wrapping_add(11));
         let (native, browser) = (aws_lc::Cipher::new(&key), rust_crypto::Cipher::new(&key));
         for len in [
             0usize, 1, 15, 16, 17, 63, 64, 65, 255, 256, 4095, 65_535, CHUNK_SIZE,
@@ -418,9 +433,16 @@ mod tests {
                 assert_eq!(out, plaintext);
                 assert!(browser.open_from(&n, &a, &tag_a, &mut out));
                 assert_eq!(out, plaintext);
-                let other = nonce(counter, !last);
-                assert!(!native.open_from(&other, &a, &tag_a, &mut out));
-                assert!(!browser.open_from(&other, &a, &tag_a, &mut out));
+                for other in [
+                    nonce(counter, !last),
+                    nonce(counter + 1, last),
+                    nonce(counter.wrapping_sub(1), last),
+                ] {
+                    assert!(!native.open_from(&other, &a, &tag_a, &mut out));
+                    // Nothing of a chunk that fails stays decrypted.
+                    assert!(out.iter().all(|&b| b == 0), "{len} bytes");
+                    assert!(!browser.open_from(&other, &a, &tag_a, &mut out));
+                }
                 let mut flipped = tag_a;
                 flipped[len % TAG_SIZE] ^= 1;
                 assert!(!native.open_from(&n, &a, &flipped, &mut out));
