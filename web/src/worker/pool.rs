@@ -3,7 +3,9 @@
 //! The worker that holds the keys reads each file, hashes it and uploads its parts; the
 //! ChaCha20-Poly1305 sealing, half of a send's work, goes to helpers: dedicated workers
 //! it starts itself from its own script (`worker.js`, named [`NAME`]), one per core as
-//! `navigator.hardwareConcurrency` says (at most [`MOST`]), on the first send. Each gets
+//! `navigator.hardwareConcurrency` says (at most [`MOST`]), on the first send, and ends
+//! them once no run has been under way for [`IDLE_MS`] (the next send starts them
+//! again). Each gets
 //! the module already compiled (`wasm_bindgen::module()`: no second download nor
 //! compilation), runs [`serve`] and says it is ready; until one is, the keys' worker
 //! seals alone, so a helper that cannot start (a browser without nested workers, a script
@@ -47,6 +49,11 @@ const MOST: usize = 4;
 /// elsewhere and still ends a send that would otherwise wait forever.
 const PATIENCE_MS: u32 = 60_000;
 
+/// How long the helpers are kept once no run is under way: a send's files follow each
+/// other without a pause this long, and a tab left open all day does not keep a
+/// worker per core (each with its own WebAssembly memory) after its last send.
+const IDLE_MS: u32 = 30_000;
+
 /// The bytes of a whole run's ciphertext: its plaintext and a tag per chunk.
 const SEALED_RUN: usize = SEAL_RUN + SEAL_RUN.div_ceil(CHUNK_SIZE) * TAG_SIZE;
 
@@ -69,6 +76,9 @@ pub(super) struct Pool {
 struct Inner {
     helpers: Vec<Helper>,
     started: bool,
+    /// Counts the moments the pool went idle or got a run: an idle timer ends the
+    /// helpers only if nothing happened since it was set.
+    epoch: u64,
     /// Runs sent to a helper, by id, and where their answer goes.
     waiting: HashMap<u32, Waiting>,
     next_id: u32,
@@ -135,6 +145,7 @@ impl Pool {
             inner: Rc::new(RefCell::new(Inner {
                 helpers: Vec::new(),
                 started: false,
+                epoch: 0,
                 waiting: HashMap::new(),
                 next_id: 0,
                 spare_plain: Vec::new(),
@@ -226,6 +237,7 @@ impl Pool {
             answer: Rc::clone(&answer),
         };
         inner.waiting.insert(id, waiting);
+        inner.epoch += 1;
         if let Some(h) = inner.helpers.get_mut(helper) {
             h.busy += 1;
         }
@@ -387,6 +399,36 @@ fn answered(pool: &Rc<RefCell<Inner>>, index: usize, data: &JsValue) {
     };
     drop(inner);
     Answer::give(&waiting.answer, result);
+    end_when_idle(pool);
+}
+
+/// Once no run is under way, ends the helpers after [`IDLE_MS`] unless a run comes
+/// meanwhile; the next send starts them again.
+fn end_when_idle(pool: &Rc<RefCell<Inner>>) {
+    let epoch = {
+        let mut inner = pool.borrow_mut();
+        if !inner.waiting.is_empty() {
+            return;
+        }
+        inner.epoch += 1;
+        inner.epoch
+    };
+    let pool = Rc::downgrade(pool);
+    wasm_bindgen_futures::spawn_local(async move {
+        gloo_timers::future::TimeoutFuture::new(IDLE_MS).await;
+        let Some(pool) = pool.upgrade() else {
+            return;
+        };
+        let mut inner = pool.borrow_mut();
+        if inner.epoch == epoch && inner.waiting.is_empty() {
+            for helper in inner.helpers.drain(..) {
+                helper.worker.terminate();
+            }
+            inner.started = false;
+            inner.spare_plain.clear();
+            inner.spare_sealed.clear();
+        }
+    });
 }
 
 /// Helper `index` failed: it is ended, every run it holds fails, and it gets no more.
@@ -412,6 +454,7 @@ fn failed(pool: &Rc<RefCell<Inner>>, index: usize, why: &str) {
     for answer in answers {
         Answer::give(&answer, Err(lost(why)));
     }
+    end_when_idle(pool);
 }
 
 /// A sealing worker's side (started by `worker.js` under the name [`NAME`]): seals each
