@@ -315,11 +315,7 @@ impl<S: Summary> Encryptor<S> {
         if let Some(prefix) = self.prefix.take() {
             out.extend_from_slice(&prefix);
         }
-        let start = out.len();
-        out.extend_from_slice(&self.pending);
-        out.extend_from_slice(&[0; TAG_SIZE]);
-        let last = out.get_mut(start..).unwrap_or_default();
-        self.key.seal(self.counter, true, last)?;
+        seal_last(&self.key, self.counter, &self.pending, out)?;
         let produced = out.get(mark..).unwrap_or_default();
         self.hasher.update(produced);
         self.ciphertext_len = self.ciphertext_len.saturating_add(produced.len() as u64);
@@ -360,19 +356,7 @@ impl Encryptor<Lengths> {
                 "chunks are reserved only after whole chunks, not after an update",
             ));
         }
-        if len == 0 || (!last && !len.is_multiple_of(CHUNK_SIZE)) {
-            return Err(Error::OutOfRange(
-                "a reservation is a whole number of chunks, or the payload's end",
-            ));
-        }
-        if len > Reserved::MOST {
-            return Err(Error::OutOfRange("a reservation is at most 1 GiB"));
-        }
-        let chunks = len.div_ceil(CHUNK_SIZE) as u64;
-        let next = self
-            .counter
-            .checked_add(chunks)
-            .ok_or(Error::OutOfRange("chunk counter"))?;
+        let next = Reserved::check(self.counter, len, last).map_err(Error::OutOfRange)?;
         let ciphertext = Reserved::sealed_len(len);
         if let Some(prefix) = self.prefix.take() {
             out.extend_from_slice(&prefix);
@@ -436,6 +420,21 @@ impl Reserved {
         Self::sealed_len(self.len)
     }
 
+    /// Whether a run of `len` bytes from counter `first` may be reserved (`last`: its end
+    /// is the payload's): at least one byte, whole chunks unless last, at most
+    /// [`MOST`](Self::MOST), counters that do not wrap. The counter after it, or why not.
+    fn check(first: u64, len: usize, last: bool) -> Result<u64, &'static str> {
+        if len == 0 || (!last && !len.is_multiple_of(CHUNK_SIZE)) {
+            return Err("a run is a whole number of chunks, or the payload's end");
+        }
+        if len > Self::MOST {
+            return Err("a run is at most 1 GiB");
+        }
+        first
+            .checked_add(len.div_ceil(CHUNK_SIZE) as u64)
+            .ok_or("the chunk counter would wrap")
+    }
+
     fn sealed_len(len: usize) -> usize {
         len + len.div_ceil(CHUNK_SIZE) * TAG_SIZE
     }
@@ -471,10 +470,7 @@ impl Reserved {
             threads,
         )?;
         if self.last {
-            let start = out.len();
-            out.resize(start + tail.len() + TAG_SIZE, 0);
-            let slot = out.get_mut(start..).unwrap_or_default();
-            key.seal_into(self.first + full as u64, true, tail, slot)?;
+            seal_last(&key, self.first + full as u64, tail, out)?;
         }
         Ok(())
     }
@@ -515,16 +511,7 @@ impl Reserved {
             [1] => true,
             _ => return Err(malformed("last flag")),
         };
-        if len == 0 || (!last && !len.is_multiple_of(CHUNK_SIZE)) {
-            return Err(malformed("not whole chunks"));
-        }
-        if len > Self::MOST {
-            return Err(malformed("too long"));
-        }
-        // Its counters, up to the last chunk's, must not wrap around.
-        first
-            .checked_add(len.div_ceil(CHUNK_SIZE) as u64)
-            .ok_or(malformed("counter"))?;
+        Self::check(first, len, last).map_err(malformed)?;
         Ok(Self {
             key: key_bytes,
             first,
@@ -532,6 +519,15 @@ impl Reserved {
             last,
         })
     }
+}
+
+/// Seals the payload's last chunk (`tail`: 0 to [`CHUNK_SIZE`] bytes) with `counter`,
+/// appending it and its tag to `out`.
+fn seal_last(key: &PayloadKey, counter: u64, tail: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
+    let start = out.len();
+    out.resize(start + tail.len() + TAG_SIZE, 0);
+    let slot = out.get_mut(start..).unwrap_or_default();
+    key.seal_into(counter, true, tail, slot)
 }
 
 /// Seals `chunks` full chunks of `plaintext` straight into `out`, the first with

@@ -88,22 +88,6 @@ impl PayloadKey {
         Self(aead::Cipher::new(key))
     }
 
-    /// Seals one chunk in place: `chunk` holds the plaintext followed by `TAG_SIZE` bytes
-    /// of room for the tag.
-    pub(crate) fn seal(&self, counter: u64, last: bool, chunk: &mut [u8]) -> Result<(), Error> {
-        let len = chunk
-            .len()
-            .checked_sub(TAG_SIZE)
-            .ok_or(Error::OutOfRange("chunk"))?;
-        let (text, tag_room) = chunk.split_at_mut(len);
-        let tag = self
-            .0
-            .seal_in_place(&nonce(counter, last), text)
-            .ok_or(Error::OutOfRange("chunk"))?;
-        tag_room.copy_from_slice(&tag);
-        Ok(())
-    }
-
     /// Seals one chunk from `plaintext` into `out`, which has room for the ciphertext and
     /// the tag (`plaintext.len() + TAG_SIZE` bytes).
     pub(crate) fn seal_into(
@@ -207,19 +191,6 @@ mod rust_crypto {
             Self(ChaCha20Poly1305::new(key.into()))
         }
 
-        /// Encrypts `text` in place; its tag.
-        pub(crate) fn seal_in_place(
-            &self,
-            nonce: &[u8; 12],
-            text: &mut [u8],
-        ) -> Option<[u8; TAG_SIZE]> {
-            let tag = self
-                .0
-                .encrypt_inout_detached(nonce.into(), &[], text.into())
-                .ok()?;
-            Some(tag.into())
-        }
-
         /// Encrypts `plaintext` into `out` (as long); its tag.
         pub(crate) fn seal_from(
             &self,
@@ -272,24 +243,6 @@ mod aws_lc {
                     .ok()
                     .map(LessSafeKey::new),
             )
-        }
-
-        /// Encrypts `text` in place; its tag.
-        pub(crate) fn seal_in_place(
-            &self,
-            nonce: &[u8; 12],
-            text: &mut [u8],
-        ) -> Option<[u8; TAG_SIZE]> {
-            let tag = self
-                .0
-                .as_ref()?
-                .seal_in_place_separate_tag(
-                    Nonce::assume_unique_for_key(*nonce),
-                    Aad::empty(),
-                    text,
-                )
-                .ok()?;
-            tag.as_ref().try_into().ok()
         }
 
         /// Encrypts `plaintext` into `out` (as long); its tag. Nothing is written unless
@@ -391,8 +344,8 @@ mod tests {
         // An in-place open that fails leaves the chunk as it was (the decryptor's
         // retry of a full chunk as the final one goes through `open_into` instead).
         let key = PayloadKey::derive(&FileKey(Zeroizing::new([1; 16])), &[2; 16]).unwrap();
-        let mut chunk = vec![3u8; 100 + TAG_SIZE];
-        key.seal(0, true, &mut chunk).unwrap();
+        let mut chunk = vec![0u8; 100 + TAG_SIZE];
+        key.seal_into(0, true, &[3; 100], &mut chunk).unwrap();
         let sealed = chunk.clone();
         assert!(key.open(0, false, &mut chunk).is_err());
         assert_eq!(chunk, sealed);
@@ -419,15 +372,6 @@ mod tests {
                 let tag_a = native.seal_from(&n, &plaintext, &mut a).unwrap();
                 let tag_b = browser.seal_from(&n, &plaintext, &mut b).unwrap();
                 assert_eq!((&a, tag_a), (&b, tag_b), "{len} bytes, counter {counter}");
-                for cipher in [
-                    &native.seal_in_place(&n, &mut plaintext.clone()),
-                    &browser.seal_in_place(&n, &mut plaintext.clone()),
-                ] {
-                    assert_eq!(cipher, &Some(tag_a));
-                }
-                let mut in_place = plaintext.clone();
-                browser.seal_in_place(&n, &mut in_place);
-                assert_eq!(in_place, a);
                 let mut out = vec![0u8; len];
                 assert!(native.open_from(&n, &b, &tag_b, &mut out));
                 assert_eq!(out, plaintext);
