@@ -1,11 +1,12 @@
 //! The app loads under its strict Content-Security-Policy, shows the login page in
-//! French (without fetching the password-strength estimator nor the worker's module),
+//! French (from the door's module: without fetching the whole interface's, the
+//! password-strength estimator nor the worker's module),
 //! switches to English, passes axe-core, and starts the worker for a set-up link.
 
 use std::path::Path;
 use std::time::Duration;
 
-use pli_e2e::{Backend, Browser, relay};
+use pli_e2e::{Backend, Browser, TestServer, relay};
 
 #[tokio::test]
 async fn the_login_page_loads_in_french_and_english_and_is_accessible() {
@@ -33,10 +34,16 @@ async fn the_login_page_loads_in_french_and_english_and_is_accessible() {
         .iter()
         .filter_map(|name| name.as_str())
         .collect();
+    // The login page is the door's (web/src/door.rs): the whole interface's module is
+    // loaded once the keys are unlocked, or for a one-time link (below).
     assert!(
         fetched
             .iter()
-            .any(|name| name.contains("/assets/pli_web_bg-")),
+            .any(|name| name.contains("/assets/pli_door_bg-")),
+        "{fetched:?}"
+    );
+    assert!(
+        !fetched.iter().any(|name| name.contains("/assets/pli_web")),
         "{fetched:?}"
     );
     assert!(
@@ -59,9 +66,10 @@ async fn the_login_page_loads_in_french_and_english_and_is_accessible() {
         .await
         .unwrap();
     browser.record("login-en").await.unwrap();
-    // The first request the page cannot answer itself starts the worker (looking up a
-    // set-up link's token, whole but unknown): then its script is fetched, which the
-    // check above would see.
+    // A one-time link's page is the whole interface's: the door steps aside for it. Its
+    // first request the page cannot answer itself starts the worker (looking up a set-up
+    // link's token, whole but unknown): then its script is fetched, which the check above
+    // would see.
     browser
         .goto(&format!("#/setup/{}", "A".repeat(43)))
         .await
@@ -200,40 +208,8 @@ async fn a_fresh_browser_trusts_the_root_the_link_or_the_administrator_names_nev
 /// refuses to submit, saying why in French.
 #[tokio::test]
 async fn a_changed_estimator_module_never_runs_and_the_set_up_form_says_so() {
-    let dist = pli_server::testing::web_dist().unwrap();
     for (changed, record) in [("pli_strength-", true), ("pli_strength_bg-", false)] {
-        let web = tempfile::tempdir().unwrap();
-        copy_dir(&dist, web.path());
-        let file = std::fs::read_dir(web.path().join("assets"))
-            .unwrap()
-            .map(|entry| entry.unwrap().path())
-            .find(|path| {
-                let name = path.file_name().unwrap().to_str().unwrap();
-                // The module itself, not one of its precompressed copies beside it.
-                name.starts_with(changed)
-                    && path.extension().is_some_and(|e| e == "js" || e == "wasm")
-            })
-            .unwrap();
-        let mut bytes = std::fs::read(&file).unwrap();
-        if file.extension().is_some_and(|e| e == "js") {
-            bytes.splice(0..0, b"window.CHANGED = true;\n".iter().copied());
-        } else {
-            bytes.push(0);
-        }
-        std::fs::write(&file, bytes).unwrap();
-        // Its precompressed copies go too (whoever changes the module on the server
-        // changes those as well): else the relay would serve the untouched copy.
-        for suffix in ["br", "gz"] {
-            let mut copy = file.clone().into_os_string();
-            copy.push(format!(".{suffix}"));
-            let _ = std::fs::remove_file(copy);
-        }
-        let web_dir = web.path().to_path_buf();
-        let server = pli_server::testing::spawn(Backend::Sqlite, move |config| {
-            config.web_dir = Some(web_dir);
-        })
-        .await
-        .unwrap();
+        let (server, _web) = relay_serving_changed(Some(changed)).await;
         let mut browser = Browser::open(&server.base, "smoke-estimator")
             .await
             .unwrap();
@@ -280,6 +256,103 @@ async fn a_changed_estimator_module_never_runs_and_the_set_up_form_says_so() {
         let ran = browser.run("return window.CHANGED === true").await.unwrap();
         assert_eq!(ran, serde_json::Value::Bool(false), "{changed}");
         browser.close().await.unwrap();
+    }
+}
+
+/// The whole interface's module is loaded after the log-in, by `import()` as the
+/// estimator is (`boot.js`'s `loadModule`: the glue checked through a modulepreload link,
+/// the wasm through `fetch`, each with its SRI hash). With either changed on the relay,
+/// a log-in never runs it (nor the changed glue): the door stays, and the page says in
+/// French that Pli could not start. With both untouched, the same log-in reaches the
+/// inbox (the case the two changed ones would otherwise pass by never trying).
+#[tokio::test]
+async fn a_changed_interface_module_never_runs_after_a_log_in() {
+    for changed in [Some("pli_web-"), Some("pli_web_bg-"), None] {
+        let (server, _web) = relay_serving_changed(changed).await;
+        let people = pli_e2e::cast::cast(&server.base, &server.setup_token)
+            .await
+            .unwrap();
+        let greffier = &people.greffier;
+        let browser = Browser::open(&server.base, "smoke-interface")
+            .await
+            .unwrap();
+        // By hand: `log_in` waits for the interface, which never comes here.
+        browser.goto("#/login").await.unwrap();
+        browser.fill("#login-email", &greffier.email).await.unwrap();
+        browser
+            .fill("#login-password", pli_e2e::cast::PASSWORD)
+            .await
+            .unwrap();
+        browser.click("form button[type=submit]").await.unwrap();
+        browser
+            .fill("#login-account-key", &greffier.account_key())
+            .await
+            .unwrap();
+        browser.click("form button[type=submit]").await.unwrap();
+        if changed.is_some() {
+            browser
+                .wait_for_text("Pli n’a pas pu démarrer.", Duration::from_secs(30))
+                .await
+                .unwrap();
+            let ran = browser.run("return window.CHANGED === true").await.unwrap();
+            assert_eq!(ran, serde_json::Value::Bool(false), "{changed:?}");
+            // The door stayed, saying it is loading: no page of the interface was drawn.
+            let drawn = browser
+                .run("return document.querySelector('main h1') !== null")
+                .await
+                .unwrap();
+            assert_eq!(drawn, serde_json::Value::Bool(false), "{changed:?}");
+            browser.find("[data-testid=entering]").await.unwrap();
+        } else {
+            // (The focus on its heading after a log-in: `mailbox.rs`.)
+            browser.find("main h1#inbox-title").await.unwrap();
+        }
+        browser.close().await.unwrap();
+    }
+}
+
+/// A relay serving a copy of the web app (kept in the returned folder) with the module
+/// named by `changed` changed ([`change_module`]), or none.
+async fn relay_serving_changed(changed: Option<&str>) -> (TestServer, tempfile::TempDir) {
+    let web = tempfile::tempdir().unwrap();
+    copy_dir(&pli_server::testing::web_dist().unwrap(), web.path());
+    if let Some(changed) = changed {
+        change_module(web.path(), changed);
+    }
+    let web_dir = web.path().to_path_buf();
+    let server = pli_server::testing::spawn(Backend::Sqlite, move |config| {
+        config.web_dir = Some(web_dir);
+    })
+    .await
+    .unwrap();
+    (server, web)
+}
+
+/// Changes the module file of `assets/` whose name starts with `prefix` (its glue: a line
+/// setting `window.CHANGED` first; its wasm: a byte more), and removes its precompressed
+/// copies (whoever changes the module on the server changes those as well: else the relay
+/// would serve the untouched copy).
+fn change_module(web: &Path, prefix: &str) {
+    let file = std::fs::read_dir(web.join("assets"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .find(|path| {
+            let name = path.file_name().unwrap().to_str().unwrap();
+            // The module itself, not one of its precompressed copies beside it.
+            name.starts_with(prefix) && path.extension().is_some_and(|e| e == "js" || e == "wasm")
+        })
+        .unwrap();
+    let mut bytes = std::fs::read(&file).unwrap();
+    if file.extension().is_some_and(|e| e == "js") {
+        bytes.splice(0..0, b"window.CHANGED = true;\n".iter().copied());
+    } else {
+        bytes.push(0);
+    }
+    std::fs::write(&file, bytes).unwrap();
+    for suffix in ["br", "gz"] {
+        let mut copy = file.clone().into_os_string();
+        copy.push(format!(".{suffix}"));
+        let _ = std::fs::remove_file(copy);
     }
 }
 

@@ -381,9 +381,16 @@ impl Browser {
             self.fill("#login-totp", code).await?;
             self.click("form button[type=submit]").await?;
         }
-        // Logged in: the page leaves the login form.
+        // Logged in: the page leaves the login form, and the door (the login page's
+        // module, `web/src/door.rs`) has stepped aside for the whole interface.
         let started = Instant::now();
-        while self.client.find(Locator::Css("#login-email")).await.is_ok() {
+        while self.client.find(Locator::Css("#login-email")).await.is_ok()
+            || self
+                .client
+                .find(Locator::Css("[data-testid=entering]"))
+                .await
+                .is_ok()
+        {
             if started.elapsed() > Duration::from_secs(60) {
                 let body = self.client.find(Locator::Css("body")).await?.text().await?;
                 bail!("{email} could not log in; the page says:\n{body}");

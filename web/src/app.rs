@@ -4,8 +4,6 @@
 
 use leptos::prelude::*;
 use pli_api::messages::Me;
-use wasm_bindgen::JsCast as _;
-use wasm_bindgen::prelude::Closure;
 
 use crate::i18n::{self, Key, Lang, key, t};
 use crate::pages;
@@ -77,30 +75,41 @@ fn current_route() -> Route {
     )
 }
 
-/// The root component.
+/// The whole interface. `entered`: started by the door once the keys were unlocked
+/// ([`crate::door`]), so the focus moves to the page's main heading once it is drawn,
+/// as after any log-in.
 #[component]
-pub fn App() -> impl IntoView {
-    let (route, set_route) = signal(current_route());
-    let on_hash = Closure::<dyn FnMut()>::new(move || set_route.set(current_route()));
-    if let Some(window) = web_sys::window() {
-        let _ =
-            window.add_event_listener_with_callback("hashchange", on_hash.as_ref().unchecked_ref());
+pub fn App(entered: bool) -> impl IntoView {
+    let ctx = frame(entered);
+    crate::bridge::on_session_ended(move || {
+        if matches!(ctx.auth.get_untracked(), Auth::Ready(_) | Auth::Locked(_)) {
+            ctx.session_ended.set(true);
+        }
+    });
+    view! {
+        <Shell ctx=ctx body=body nav=true />
+        <pages::auth::SessionEnded />
     }
-    on_hash.forget();
+}
+
+/// The session state and its effects, shared by the whole interface ([`App`]) and the
+/// login page's ([`crate::door`]): the route followed from the URL's fragment (until
+/// the interface is taken down), the session asked of the worker (or the relay, after a
+/// reload), the document's title and language, and the focus after a navigation.
+pub(crate) fn frame(entered: bool) -> Ctx {
+    let (route, set_route) = signal(current_route());
+    let on_hash = window_event_listener_untyped("hashchange", move |_| {
+        set_route.set(current_route());
+    });
+    on_cleanup(move || on_hash.remove());
     let auth = RwSignal::new(Auth::Unknown);
-    let session_ended = RwSignal::new(false);
     let ctx = Ctx {
         route,
         auth,
-        session_ended,
+        session_ended: RwSignal::new(false),
         restored: RwSignal::new(0),
     };
     provide_context(ctx);
-    crate::bridge::on_session_ended(move || {
-        if matches!(auth.get_untracked(), Auth::Ready(_) | Auth::Locked(_)) {
-            session_ended.set(true);
-        }
-    });
 
     // After a reload, a cookie session may remain while the keys are gone.
     leptos::task::spawn_local(async move {
@@ -112,7 +121,8 @@ pub fn App() -> impl IntoView {
                 Err(_) => Auth::Anonymous,
             },
         };
-        auth.set(state);
+        // The interface may have been taken down meanwhile (the door, stepping aside).
+        auth.try_set(state);
     });
 
     Effect::new(move |_| {
@@ -128,27 +138,34 @@ pub fn App() -> impl IntoView {
         }
     });
 
-    // RGAA: after a navigation or a log-in (not on the first load), focus moves to the new
-    // page's main heading, so that a screen reader starts there and the next Tab is in it.
+    // RGAA: after a navigation or a log-in (not on the first load, unless the door
+    // started the interface for a log-in), focus moves to the new page's main heading,
+    // so that a screen reader starts there and the next Tab is in it.
     Effect::new(move |previous: Option<(Route, u8)>| {
         let now = (route.get(), auth.with(Auth::stage));
         if let Some(previous) = previous
             && previous != now
-            && previous.1 != Auth::UNKNOWN
+            && (previous.1 != Auth::UNKNOWN || entered)
         {
             focus_main_heading();
         }
         now
     });
+    ctx
+}
 
+/// The page's frame (skip link, header, footer) around `body`'s page for the route and
+/// session state. `nav`: the header shows the navigation and the log-out button once
+/// the keys are unlocked (the door's does not: it is about to step aside).
+#[component]
+pub(crate) fn Shell(ctx: Ctx, body: fn(Ctx) -> AnyView, nav: bool) -> impl IntoView {
     view! {
         <a class="skip" href="#main">{move || t!("nav.skip")}</a>
-        <Header />
+        <Header nav=nav />
         <main id="main" tabindex="-1">
             {move || body(ctx)}
         </main>
         <footer class="footer"><p>{move || t!("footer.security")}</p></footer>
-        <pages::auth::SessionEnded />
     }
 }
 
@@ -232,7 +249,7 @@ fn body(ctx: Ctx) -> AnyView {
 }
 
 #[component]
-fn Header() -> impl IntoView {
+fn Header(nav: bool) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let switch = move |_| {
         i18n::choose_lang(if i18n::lang().get_untracked() == Lang::Fr {
@@ -250,8 +267,9 @@ fn Header() -> impl IntoView {
             navigate(&Route::Login);
         });
     };
+    let shown = nav;
     let nav = move || {
-        me(&ctx).map(|me| {
+        me(&ctx).filter(|_| shown).map(|me| {
             let member = me.role != pli_api::Role::PlatformAdmin && me.status == pli_api::AccountStatus::Active;
             let org_admin = me.role == pli_api::Role::OrgAdmin;
             let platform = me.role == pli_api::Role::PlatformAdmin;

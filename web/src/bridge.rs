@@ -3,7 +3,8 @@
 //!
 //! The worker starts, and its WebAssembly module is fetched, at the first request the
 //! page does not answer itself ([`call`]): until then a visit to the login page loads
-//! the interface's module only.
+//! the door's module only (`door.rs`), which hands the worker over to the whole
+//! interface once the keys are unlocked ([`hand_over`], [`adopt`]).
 
 use pli_api::ErrorCode;
 use std::cell::{Cell, RefCell};
@@ -64,11 +65,22 @@ struct Bridge {
     pending: RefCell<HashMap<u32, Pending>>,
 }
 
-type OnSessionEnded = Rc<dyn Fn()>;
+type Hook = Rc<dyn Fn()>;
 
 thread_local! {
     static BRIDGE: RefCell<Option<Rc<Bridge>>> = const { RefCell::new(None) };
-    static ON_SESSION_ENDED: RefCell<Option<OnSessionEnded>> = const { RefCell::new(None) };
+    static ON_SESSION_ENDED: RefCell<Option<Hook>> = const { RefCell::new(None) };
+    static ON_WORKER_STARTED: RefCell<Option<Hook>> = const { RefCell::new(None) };
+    /// Set by [`hand_over`]: this module's interface is gone, and it must never start a
+    /// second worker beside the one it gave up.
+    static HANDED_OVER: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Calls `hook` when this module starts the worker (not when it adopts one): the door
+/// then knows a log-in is under way, and has the whole interface's module loaded
+/// meanwhile (`door.rs`).
+pub fn on_worker_started(hook: impl Fn() + 'static) {
+    ON_WORKER_STARTED.with(|h| *h.borrow_mut() = Some(Rc::new(hook)));
 }
 
 /// Calls `hook` whenever the relay answers `unauthenticated` to a request made with a
@@ -97,6 +109,12 @@ fn bridge() -> Result<Rc<Bridge>, WorkerError> {
     if let Some(bridge) = BRIDGE.with(|b| b.borrow().clone()) {
         return Ok(bridge);
     }
+    if HANDED_OVER.get() {
+        return Err(WorkerError::new(
+            ErrorCode::Internal,
+            "this interface handed its worker over",
+        ));
+    }
     let options = WorkerOptions::new();
     options.set_type(WorkerType::Module);
     let worker = Worker::new_with_options(&worker_url(), &options).map_err(|e| {
@@ -105,6 +123,33 @@ fn bridge() -> Result<Rc<Bridge>, WorkerError> {
             format!("cannot start the worker: {e:?}"),
         )
     })?;
+    let bridge = install(worker);
+    if let Some(hook) = ON_WORKER_STARTED.with(|h| h.borrow().clone()) {
+        hook();
+    }
+    Ok(bridge)
+}
+
+/// Takes over a worker another of the page's modules started (the door's, handed over
+/// once the keys are unlocked: `door.rs`): its answers come here from now on, and the
+/// page asks it everything, as if it had started it.
+pub fn adopt(worker: Worker) {
+    install(worker);
+}
+
+/// Gives up the worker, if one was started: its answers no longer come here, and what
+/// was still waiting for one fails (nothing should be: the door hands over once its
+/// log-in is done). For [`adopt`] in the module that takes over.
+pub fn hand_over() -> Option<Worker> {
+    HANDED_OVER.set(true);
+    let bridge = BRIDGE.with(|b| b.borrow_mut().take())?;
+    bridge.worker.set_onmessage(None);
+    bridge.worker.set_onerror(None);
+    bridge.fail_all();
+    Some(bridge.worker.clone())
+}
+
+fn install(worker: Worker) -> Rc<Bridge> {
     let bridge = Rc::new(Bridge {
         worker,
         next: Cell::new(1),
@@ -133,7 +178,7 @@ fn bridge() -> Result<Rc<Bridge>, WorkerError> {
         .set_onerror(Some(on_error.as_ref().unchecked_ref()));
     on_error.forget();
     BRIDGE.with(|b| *b.borrow_mut() = Some(bridge.clone()));
-    Ok(bridge)
+    bridge
 }
 
 impl Bridge {

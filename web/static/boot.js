@@ -2,11 +2,14 @@
 // `cargo xtask web` replaces each {{…}} with a content-hashed file name (next to this one,
 // under /assets/) or its SRI hash, then hashes this file too.
 //
-// It loads the WebAssembly module (checked against its SRI hash), tells the app where the
-// worker script is and how to load the password-strength estimator, registers the service
-// worker, and mounts the interface.
+// It loads the login page's WebAssembly module, the door (checked against its SRI hash),
+// tells the interface where the worker script is, how to load the whole interface and how
+// to load the password-strength estimator, registers the service worker, and mounts the
+// door. Once the keys are unlocked, or for a one-time link, the door asks to enter
+// (window.pliEnter): the whole interface's module is loaded, the door steps aside and
+// hands over the worker it started, and the interface starts with it (web/src/door.rs).
 
-import init, { start_app } from "./{{GLUE}}";
+import init, { start_door, stop_door } from "./{{DOOR_GLUE}}";
 
 // Read by web/src/bridge.rs when it starts the module worker (web/static/worker.js).
 window.PLI_WORKER_URL = new URL("./{{WORKER}}", import.meta.url).href;
@@ -16,58 +19,65 @@ window.PLI_WORKER_URL = new URL("./{{WORKER}}", import.meta.url).href;
 // every page to fetch) the first time it is called, and gives back the same promise of
 // its exports ever after (a failed load is tried again on the next call).
 //
-// import() carries no integrity, so the glue is first fetched by a modulepreload link
-// that does, as index.html does for the app's glue: the browser keeps the module it
-// checked in its module map, and import() takes it from there (a module that failed the
-// check is not run, and the import fails). The link is added once: the browser fires
-// nothing for a second one naming a module it already holds. The wasm is fetched with
-// its own SRI hash.
-const strengthGlue = new URL("./{{STRENGTH_GLUE}}", import.meta.url).href;
-let strengthPreload;
+// import() carries no integrity, so loadModule first has the glue fetched by a
+// modulepreload link that does, as index.html does for the door's glue: the browser keeps
+// the module it checked in its module map, and import() takes it from there (a module
+// that failed the check is not run, and the import fails). The link is added once: the
+// browser fires nothing for a second one naming a module it already holds. The wasm is
+// fetched with its own SRI hash. The whole interface's module is loaded the same way.
 let strength;
 window.pliStrength = () => {
-  strength ??= loadStrength().catch((error) => {
+  strength ??= loadModule(
+    "{{STRENGTH_GLUE}}",
+    "{{STRENGTH_GLUE_SRI}}",
+    "{{STRENGTH_WASM}}",
+    "{{STRENGTH_WASM_SRI}}",
+  ).catch((error) => {
     strength = undefined;
     throw error;
   });
   return strength;
 };
 
-function preloadStrength() {
-  strengthPreload ??= new Promise((resolve, reject) => {
-    const link = document.createElement("link");
-    link.rel = "modulepreload";
-    link.integrity = "{{STRENGTH_GLUE_SRI}}";
-    link.href = strengthGlue;
-    link.addEventListener("load", resolve);
-    link.addEventListener("error", () => reject(new Error(`cannot load ${strengthGlue}`)));
-    document.head.append(link);
-  });
-  return strengthPreload;
-}
+// The modules whose glue was checked by a modulepreload link (index.html's for the door).
+const preloads = new Map();
 
-async function loadStrength() {
-  await preloadStrength();
-  const estimator = await import(strengthGlue);
-  const wasm = fetch(new URL("./{{STRENGTH_WASM}}", import.meta.url), {
-    integrity: "{{STRENGTH_WASM_SRI}}",
-  });
-  await estimator.default({ module_or_path: wasm });
-  return estimator;
-}
-
-try {
-  const wasm = await fetch(new URL("./{{WASM}}", import.meta.url), {
-    integrity: "{{WASM_SRI}}",
-  });
-  await init({ module_or_path: wasm });
-  if ("serviceWorker" in navigator) {
-    navigator.serviceWorker
-      .register("/sw.js", { scope: "/" })
-      .catch((error) => console.warn("Pli: service worker not registered", error));
+function preload(glue, integrity) {
+  if (!preloads.has(glue)) {
+    preloads.set(
+      glue,
+      new Promise((resolve, reject) => {
+        const link = document.createElement("link");
+        link.rel = "modulepreload";
+        link.integrity = integrity;
+        link.href = glue;
+        link.addEventListener("load", resolve);
+        link.addEventListener("error", () => {
+          // A later call may try again (the browser fires nothing for a second link
+          // naming a module it already holds, but it holds none that failed).
+          preloads.delete(glue);
+          link.remove();
+          reject(new Error(`cannot load ${glue}`));
+        });
+        document.head.append(link);
+      }),
+    );
   }
-  start_app();
-} catch (error) {
+  return preloads.get(glue);
+}
+
+// Imports a module loaded after the first: its glue checked through a modulepreload link
+// (import() carries no integrity), its wasm fetched with its own SRI hash.
+async function loadModule(glueName, glueIntegrity, wasmName, wasmIntegrity) {
+  const glue = new URL(`./${glueName}`, import.meta.url).href;
+  await preload(glue, glueIntegrity);
+  const module = await import(glue);
+  const wasm = fetch(new URL(`./${wasmName}`, import.meta.url), { integrity: wasmIntegrity });
+  await module.default({ module_or_path: wasm });
+  return module;
+}
+
+function cannotStart(error) {
   console.error("Pli: cannot start", error);
   const message = document.createElement("p");
   message.setAttribute("role", "alert");
@@ -75,4 +85,54 @@ try {
     "Pli n’a pas pu démarrer. Rechargez la page ; si le problème persiste, utilisez une " +
     "version récente de Firefox, Chromium, Edge ou Safari.";
   document.body.append(message);
+}
+
+// The whole interface's module, loaded once (and tried again on the next call if it
+// failed): never a second instance.
+let app;
+function loadApp() {
+  app ??= loadModule("{{APP_GLUE}}", "{{APP_GLUE_SRI}}", "{{APP_WASM}}", "{{APP_WASM_SRI}}").catch(
+    (error) => {
+      app = undefined;
+      throw error;
+    },
+  );
+  return app;
+}
+
+// Called by the door when it starts the worker, at a log-in: the module loads while the
+// worker derives the keys. Nothing runs it yet; a failure is pliEnter's to report.
+window.pliPrepare = () => {
+  loadApp().catch(() => {});
+};
+
+// Called by the door (web/src/door.rs) once, when the whole interface is to take over:
+// after a log-in (`entered`: the focus then moves to the page's heading) or for a
+// one-time link. The module loads while the door stays; then the door steps aside and
+// hands over its worker. A module that cannot be loaded or checked never runs: the door
+// stays, and the page says Pli could not start.
+let entering;
+window.pliEnter = (entered) => {
+  entering ??= loadApp()
+    .then((whole) => {
+      const worker = stop_door();
+      whole.start_app(worker, entered);
+    })
+    .catch(cannotStart);
+  return entering;
+};
+
+try {
+  const wasm = await fetch(new URL("./{{DOOR_WASM}}", import.meta.url), {
+    integrity: "{{DOOR_WASM_SRI}}",
+  });
+  await init({ module_or_path: wasm });
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker
+      .register("/sw.js", { scope: "/" })
+      .catch((error) => console.warn("Pli: service worker not registered", error));
+  }
+  start_door();
+} catch (error) {
+  cannotStart(error);
 }

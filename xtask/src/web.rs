@@ -1,8 +1,10 @@
 //! `cargo xtask web`: builds the web app into `target/web/dist/`, ready for `PLI_WEB_DIR`.
 //!
-//! Three WebAssembly modules: the interface (`pli-web` with its feature `page`, loaded by
-//! every page), the worker's (`pli-web` with `worker`: the keys and the cryptography,
-//! fetched when the page first needs the worker, at a login) and the password-strength
+//! Four WebAssembly modules: the login page's interface, the door (`pli-web` with its
+//! feature `door`, loaded by every page first), the whole interface (`pli-web` with
+//! `app`, loaded when the door steps aside: after a login, or for a one-time link), the
+//! worker's (`pli-web` with `worker`: the keys and the cryptography, fetched when the
+//! page first needs the worker, at a login) and the password-strength
 //! estimator (`pli-strength`: zxcvbn, loaded by `boot.js` only where a password is
 //! chosen, because it is larger than the login page's whole budget). For each, in a
 //! cargo invocation of its own (so that features are not unified):
@@ -17,7 +19,8 @@
 //!
 //! Then every asset is named after its content (`assets/<name>-<16 hex of SHA-256>.<ext>`)
 //! and the references rewritten in dependency order: each wasm → its glue → worker.js
-//! (the worker's) and boot.js (the interface's and the estimator's) → index.html. The templates in `web/static/`
+//! (the worker's) and boot.js (the door's, the interface's and the estimator's) →
+//! index.html. The templates in `web/static/`
 //! say where with `{{NAME}}` (a file name) and `{{NAME_SRI}}` (its Subresource Integrity
 //! hash, `sha384-…`). `index.html` and `sw.js` stay at the root, unhashed: the relay
 //! serves them with `no-cache` and everything under `assets/` as immutable.
@@ -67,33 +70,66 @@ struct Module {
     /// are there to check) and must never link, checked in wasm-bindgen's output, which
     /// keeps the name section ([`check_links`]).
     links: &'static [&'static str],
-    never_links: &'static [&'static str],
+    never_links: &'static [&'static [&'static str]],
 }
 
-/// The interface, loaded by every page (`boot.js`).
+/// The page never holds a private key: its modules link no code to decrypt, derive a key
+/// from a password, decapsulate or sign (public keys' parsing and fingerprints only).
+const NO_KEYS: [&str; 7] = [
+    "pli_web::worker::",
+    "pli_crypto::age::",
+    "chacha20::",
+    "poly1305::",
+    "argon2::",
+    "ml_kem::",
+    "ed25519_dalek::signing::",
+];
+
+/// The whole interface, loaded by `boot.js` when the door steps aside: after a login, or
+/// for a one-time link.
 ///
 /// wasm-opt: measured on the app when it was one module (2147 KiB after wasm-bindgen):
 /// `-O3` 1500 KiB (575 KiB gzipped), `-Oz` 1454 KiB (574 KiB gzipped), both ~23 s.
 /// Gzipped they are the same size, so `-O3` stays.
 const APP: Module = Module {
     package: "pli-web",
-    feature: Some("page"),
+    feature: Some("app"),
     artifact: "pli_web",
     stem: "pli_web",
     wasm_opt_level: "-O3",
-    links: &["pli_web::app::"],
-    // The page never holds a private key: it links no code to decrypt, derive a key from
-    // a password, decapsulate or sign (public keys' parsing and fingerprints only).
-    never_links: &[
-        "pli_web::worker::",
-        "pli_crypto::age::",
-        "chacha20::",
-        "poly1305::",
-        "argon2::",
-        "ml_kem::",
-        "ed25519_dalek::signing::",
-    ],
+    links: &PAGES,
+    never_links: &[&NO_KEYS],
 };
+
+/// The login page's interface, the door (`web/src/door.rs`): what every visit loads
+/// first (`boot.js`). It must hold no page but the login and unlock forms: those are
+/// issue 12's first visit.
+const DOOR: Module = Module {
+    package: "pli-web",
+    feature: Some("door"),
+    artifact: "pli_web",
+    stem: "pli_door",
+    wasm_opt_level: "-O3",
+    links: &["pli_web::door::", "pli_web::pages::auth::login::"],
+    never_links: &[&NO_KEYS, &PAGES],
+};
+
+/// The whole interface's pages, as the functions that draw them (each component's
+/// body, `__component_<name>`, followed by its hash: a name inside another function's,
+/// such as a drop glue that identical-code folding named after a closure of a page,
+/// is not one). The app links each; the door none.
+const PAGES: [&str; 10] = [
+    "pli_web::pages::inbox::received::__component_inbox::h",
+    "pli_web::pages::inbox::sent::__component_outbox::h",
+    "pli_web::pages::compose::__component_compose::h",
+    "pli_web::pages::exchange::__component_exchange_view::h",
+    "pli_web::pages::admin::__component_admin::h",
+    "pli_web::pages::platform::__component_platform::h",
+    "pli_web::pages::account::__component_account::h",
+    "pli_web::pages::kit::__component_kit_page::h",
+    "pli_web::pages::auth::link::__component_setup::h",
+    "pli_web::pages::auth::link::__component_invitation::h",
+];
 
 /// The worker's: the keys, the cryptography and the relay's client, loaded by
 /// `worker.js` when the page starts the worker. `-O3`: the ciphers keep their inlining.
@@ -104,7 +140,7 @@ const WORKER: Module = Module {
     stem: "pli_worker",
     wasm_opt_level: "-O3",
     links: &["pli_web::worker::", "chacha20::"],
-    never_links: &["pli_web::app::", "pli_web::pages::", "leptos::", "tachys::"],
+    never_links: &[&["pli_web::app::", "pli_web::pages::", "leptos::", "tachys::"]],
 };
 
 /// The password-strength estimator (`pli-strength` with its default `estimator`
@@ -118,7 +154,7 @@ const ESTIMATOR: Module = Module {
     stem: "pli_strength",
     wasm_opt_level: "-O3",
     links: &["zxcvbn::"],
-    never_links: &["pli_crypto::"],
+    never_links: &[&["pli_crypto::"]],
 };
 
 /// The WebAssembly features the module may use: rustc's defaults for
@@ -178,6 +214,9 @@ pub(crate) struct FileSize {
 pub(crate) enum Loaded {
     /// By every page, the login page's first visit included.
     FirstVisit,
+    /// When the door steps aside for the whole interface: once the keys are unlocked (a
+    /// login), or for a one-time link (`web/src/door.rs`).
+    Entering,
     /// When the page starts its worker: at the first request the page does not answer
     /// itself, a login (`web/src/bridge.rs`).
     WithWorker,
@@ -237,6 +276,7 @@ impl Bundle {
                 optional(file.br),
                 match file.loaded {
                     Loaded::FirstVisit => "",
+                    Loaded::Entering => "  (when the interface takes over: after a login)",
                     Loaded::WithWorker => "  (when the worker starts: at a login)",
                     Loaded::WherePasswordChosen => "  (where a password is chosen)",
                 }
@@ -283,6 +323,7 @@ pub(crate) fn build(ws: &Workspace, options: Options) -> Result<Bundle> {
 
     let sh = Shell::new()?;
     let web = ws.target.join("web");
+    let door_module = compile(ws, &sh, &DOOR, options, wasm_opt.as_deref())?;
     let app = compile(ws, &sh, &APP, options, wasm_opt.as_deref())?;
     let worker_module = compile(ws, &sh, &WORKER, options, wasm_opt.as_deref())?;
     let estimator = compile(ws, &sh, &ESTIMATOR, options, wasm_opt.as_deref())?;
@@ -298,14 +339,10 @@ pub(crate) fn build(ws: &Workspace, options: Options) -> Result<Bundle> {
 
     // wasm → glue → worker.js and boot.js → index.html: each file is hashed only once
     // every name it mentions is final.
+    let (door_wasm, door_glue) = door_module.assets()?;
     let (wasm, glue) = app.assets()?;
     let (worker_wasm, worker_glue) = worker_module.assets()?;
     let (strength_wasm, strength_glue) = estimator.assets()?;
-    let module = [
-        ("GLUE", glue.name.clone()),
-        ("WASM", wasm.name.clone()),
-        ("WASM_SRI", wasm.sri.clone()),
-    ];
     let worker = Asset::new(
         "worker",
         "js",
@@ -320,14 +357,20 @@ pub(crate) fn build(ws: &Workspace, options: Options) -> Result<Bundle> {
         )?
         .into_bytes(),
     );
-    let mut boot_values = module.to_vec();
-    boot_values.extend([
+    let boot_values = [
+        ("DOOR_GLUE", door_glue.name.clone()),
+        ("DOOR_WASM", door_wasm.name.clone()),
+        ("DOOR_WASM_SRI", door_wasm.sri.clone()),
+        ("APP_GLUE", glue.name.clone()),
+        ("APP_GLUE_SRI", glue.sri.clone()),
+        ("APP_WASM", wasm.name.clone()),
+        ("APP_WASM_SRI", wasm.sri.clone()),
         ("WORKER", worker.name.clone()),
         ("STRENGTH_GLUE", strength_glue.name.clone()),
         ("STRENGTH_GLUE_SRI", strength_glue.sri.clone()),
         ("STRENGTH_WASM", strength_wasm.name.clone()),
         ("STRENGTH_WASM_SRI", strength_wasm.sri.clone()),
-    ]);
+    ];
     let boot = Asset::new(
         "boot",
         "js",
@@ -340,8 +383,8 @@ pub(crate) fn build(ws: &Workspace, options: Options) -> Result<Bundle> {
         &[
             ("CSS", format!("/assets/{}", css.name)),
             ("CSS_SRI", css.sri.clone()),
-            ("GLUE", format!("/assets/{}", glue.name)),
-            ("GLUE_SRI", glue.sri.clone()),
+            ("DOOR_GLUE", format!("/assets/{}", door_glue.name)),
+            ("DOOR_GLUE_SRI", door_glue.sri.clone()),
             ("BOOT", format!("/assets/{}", boot.name)),
             ("BOOT_SRI", boot.sri.clone()),
         ],
@@ -350,8 +393,10 @@ pub(crate) fn build(ws: &Workspace, options: Options) -> Result<Bundle> {
 
     let mut outputs: Vec<(String, &[u8], Loaded)> = Vec::new();
     for (asset, loaded) in [
-        (&wasm, Loaded::FirstVisit),
-        (&glue, Loaded::FirstVisit),
+        (&door_wasm, Loaded::FirstVisit),
+        (&door_glue, Loaded::FirstVisit),
+        (&wasm, Loaded::Entering),
+        (&glue, Loaded::Entering),
         (&worker, Loaded::WithWorker),
         (&worker_wasm, Loaded::WithWorker),
         (&worker_glue, Loaded::WithWorker),
@@ -410,8 +455,11 @@ pub(crate) fn build(ws: &Workspace, options: Options) -> Result<Bundle> {
         bundle.dist.display(),
         if options.wasm_opt {
             format!(
-                "wasm-opt {}, {} and {}",
-                APP.wasm_opt_level, WORKER.wasm_opt_level, ESTIMATOR.wasm_opt_level
+                "wasm-opt {}, {}, {} and {}",
+                DOOR.wasm_opt_level,
+                APP.wasm_opt_level,
+                WORKER.wasm_opt_level,
+                ESTIMATOR.wasm_opt_level
             )
         } else {
             "not optimised".to_owned()
@@ -498,7 +546,7 @@ fn compile(
         human(step.elapsed()),
         kib(file_len(&wasm)?)
     );
-    check_links(stem, &read(&wasm)?, links, never_links)?;
+    check_links(stem, &read(&wasm)?, links, &never_links.concat())?;
 
     if let Some(wasm_opt) = wasm_opt {
         let step = Instant::now();
