@@ -311,6 +311,37 @@ async fn a_changed_interface_module_never_runs_after_a_log_in() {
     }
 }
 
+/// The door's own module is checked too: its glue through `index.html`'s modulepreload
+/// link (`boot.js` imports it statically: with the glue refused, `boot.js` does not run
+/// either, and the page stays empty), its wasm through `fetch` (`boot.js` then says Pli
+/// could not start). Either way nothing changed runs and no login form is shown.
+#[tokio::test]
+async fn a_changed_door_module_never_runs() {
+    for (changed, says) in [("pli_door-", false), ("pli_door_bg-", true)] {
+        let (server, _web) = relay_serving_changed(Some(changed)).await;
+        let browser = Browser::open(&server.base, "smoke-door").await.unwrap();
+        browser.goto("#/login").await.unwrap();
+        if says {
+            browser
+                .wait_for_text("Pli n’a pas pu démarrer.", Duration::from_secs(30))
+                .await
+                .unwrap();
+        } else {
+            // Long enough for the untouched door to show its form on this machine (the
+            // first test above waits for it the same way).
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        }
+        let state = browser
+            .run(
+                "return [window.CHANGED === true, document.querySelector('#login-email') !== null]",
+            )
+            .await
+            .unwrap();
+        assert_eq!(state, serde_json::json!([false, false]), "{changed}");
+        browser.close().await.unwrap();
+    }
+}
+
 /// A relay serving a copy of the web app (kept in the returned folder) with the module
 /// named by `changed` changed ([`change_module`]), or none.
 async fn relay_serving_changed(changed: Option<&str>) -> (TestServer, tempfile::TempDir) {

@@ -65,21 +65,22 @@ struct Bridge {
     pending: RefCell<HashMap<u32, Pending>>,
 }
 
-type Hook = Rc<dyn Fn()>;
+type OnSessionEnded = Rc<dyn Fn()>;
+type OnWorkerStarted = Rc<dyn Fn(&Request)>;
 
 thread_local! {
     static BRIDGE: RefCell<Option<Rc<Bridge>>> = const { RefCell::new(None) };
-    static ON_SESSION_ENDED: RefCell<Option<Hook>> = const { RefCell::new(None) };
-    static ON_WORKER_STARTED: RefCell<Option<Hook>> = const { RefCell::new(None) };
+    static ON_SESSION_ENDED: RefCell<Option<OnSessionEnded>> = const { RefCell::new(None) };
+    static ON_WORKER_STARTED: RefCell<Option<OnWorkerStarted>> = const { RefCell::new(None) };
     /// Set by [`hand_over`]: this module's interface is gone, and it must never start a
     /// second worker beside the one it gave up.
     static HANDED_OVER: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Calls `hook` when this module starts the worker (not when it adopts one): the door
-/// then knows a log-in is under way, and has the whole interface's module loaded
-/// meanwhile (`door.rs`).
-pub fn on_worker_started(hook: impl Fn() + 'static) {
+/// Calls `hook` with the request that made this module start the worker (not when it
+/// adopts one): the door then knows whether a log-in is under way, and has the whole
+/// interface's module loaded meanwhile (`door.rs`).
+pub fn on_worker_started(hook: impl Fn(&Request) + 'static) {
     ON_WORKER_STARTED.with(|h| *h.borrow_mut() = Some(Rc::new(hook)));
 }
 
@@ -105,8 +106,14 @@ fn worker_url() -> String {
         .unwrap_or_else(|| "/worker.js".to_owned())
 }
 
-fn bridge() -> Result<Rc<Bridge>, WorkerError> {
-    if let Some(bridge) = BRIDGE.with(|b| b.borrow().clone()) {
+/// The worker this module talks to, if one runs.
+fn running() -> Option<Rc<Bridge>> {
+    BRIDGE.with(|b| b.borrow().clone())
+}
+
+/// The worker this module talks to, started for `request` if none runs.
+fn bridge(request: &Request) -> Result<Rc<Bridge>, WorkerError> {
+    if let Some(bridge) = running() {
         return Ok(bridge);
     }
     if HANDED_OVER.get() {
@@ -123,18 +130,24 @@ fn bridge() -> Result<Rc<Bridge>, WorkerError> {
             format!("cannot start the worker: {e:?}"),
         )
     })?;
-    let bridge = install(worker);
+    let bridge = install(worker, 1);
     if let Some(hook) = ON_WORKER_STARTED.with(|h| h.borrow().clone()) {
-        hook();
+        hook(request);
     }
     Ok(bridge)
 }
+
+/// The first request id of a module that adopts a worker: the door's ids start at 1 and
+/// never come near it, so an answer the worker still gives to one of the door's
+/// requests (one in flight at the hand-over, failed on the door's side) can never be
+/// taken for the answer to one of the adopter's.
+const ADOPTED_FIRST_ID: u32 = 1 << 31;
 
 /// Takes over a worker another of the page's modules started (the door's, handed over
 /// once the keys are unlocked: `door.rs`): its answers come here from now on, and the
 /// page asks it everything, as if it had started it.
 pub fn adopt(worker: Worker) {
-    install(worker);
+    install(worker, ADOPTED_FIRST_ID);
 }
 
 /// Gives up the worker, if one was started: its answers no longer come here, and what
@@ -149,10 +162,10 @@ pub fn hand_over() -> Option<Worker> {
     Some(bridge.worker.clone())
 }
 
-fn install(worker: Worker) -> Rc<Bridge> {
+fn install(worker: Worker, first_id: u32) -> Rc<Bridge> {
     let bridge = Rc::new(Bridge {
         worker,
-        next: Cell::new(1),
+        next: Cell::new(first_id),
         pending: RefCell::new(HashMap::new()),
     });
     let weak = Rc::downgrade(&bridge);
@@ -411,7 +424,7 @@ impl Handle {
     }
 
     fn post(self, kind: &str, data: &str) {
-        if let Ok(bridge) = bridge() {
+        if let Some(bridge) = running() {
             let _ = bridge.post(self.id, kind, data, &[]);
         }
     }
@@ -424,7 +437,7 @@ pub fn start<C: Call>(request: C, with: With<'_>) -> Result<Running<C::Response>
 }
 
 fn send<T>(request: Request, with: With<'_>) -> Result<Running<T>, WorkerError> {
-    let bridge = bridge()?;
+    let bridge = bridge(&request)?;
     let id = bridge.next.get();
     bridge.next.set(id.wrapping_add(1).max(1));
     let json = serde_json::to_string(&request)

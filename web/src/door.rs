@@ -38,10 +38,14 @@ pub fn mount() {
     let Some(body) = leptos::prelude::document().body() else {
         return;
     };
-    // The worker starts at the first request the door cannot answer itself: a log-in
-    // (or an unlock). The whole interface's module then loads while the worker derives
-    // the keys, instead of after.
-    crate::bridge::on_worker_started(|| call_boot("pliPrepare", None));
+    // The worker starts at the first request the door cannot answer itself. For a
+    // log-in or an unlock, the whole interface's module then loads while the worker
+    // derives the keys, instead of after (not for a log-out of the unlock form).
+    crate::bridge::on_worker_started(|request| {
+        if request.unlocks_keys() {
+            call_boot("pliPrepare", None);
+        }
+    });
     let handle = mount_to(body, Door);
     MOUNTED.with(|mounted| *mounted.borrow_mut() = Some(Box::new(handle)));
 }

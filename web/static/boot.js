@@ -8,6 +8,7 @@
 // door. Once the keys are unlocked, or for a one-time link, the door asks to enter
 // (window.pliEnter): the whole interface's module is loaded, the door steps aside and
 // hands over the worker it started, and the interface starts with it (web/src/door.rs).
+// A visit to a one-time link's address starts the whole interface without the door.
 
 import init, { start_door, stop_door } from "./{{DOOR_GLUE}}";
 
@@ -106,6 +107,33 @@ window.pliPrepare = () => {
   loadApp().catch(() => {});
 };
 
+// How long one attempt at loading the whole interface may take before it counts as
+// failed (a network that drops the request without an answer).
+const ATTEMPT_MS = 30_000;
+
+function withinTime(promise) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer in ${ATTEMPT_MS / 1000} s`)), ATTEMPT_MS);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+// Loads the whole interface (a second attempt if the first fails or takes too long), then
+// starts it: in the door's place if the door runs (it steps aside and hands over its
+// worker), or alone.
+async function enter(entered, fromDoor) {
+  let whole;
+  try {
+    whole = await withinTime(loadApp());
+  } catch (error) {
+    console.warn("Pli: the interface did not load, trying again", error);
+    whole = await withinTime(loadApp());
+  }
+  const worker = fromDoor ? stop_door() : undefined;
+  whole.start_app(worker, entered);
+}
+
 // Called by the door (web/src/door.rs) once, when the whole interface is to take over:
 // after a log-in (`entered`: the focus then moves to the page's heading) or for a
 // one-time link. The module loads while the door stays; then the door steps aside and
@@ -113,26 +141,38 @@ window.pliPrepare = () => {
 // stays, and the page says Pli could not start.
 let entering;
 window.pliEnter = (entered) => {
-  entering ??= loadApp()
-    .then((whole) => {
-      const worker = stop_door();
-      whole.start_app(worker, entered);
-    })
-    .catch(cannotStart);
+  entering ??= enter(entered, true).catch((error) => {
+    entering = undefined;
+    cannotStart(error);
+  });
   return entering;
 };
 
+// A one-time link's page is the whole interface's: such a visit skips the door (the
+// door would step aside for it anyway, once loaded).
+const ONE_TIME_LINK = /^#\/(setup|invitation)\//;
+
 try {
-  const wasm = await fetch(new URL("./{{DOOR_WASM}}", import.meta.url), {
-    integrity: "{{DOOR_WASM_SRI}}",
-  });
-  await init({ module_or_path: wasm });
+  // Every module after the door is checked through a modulepreload link before import()
+  // runs it (loadModule): a browser that ignores such links (Safari before 17, Firefox
+  // before 115) could never load one, so it is told now, before anything is typed.
+  if (!document.createElement("link").relList?.supports?.("modulepreload")) {
+    throw new Error("this browser does not support <link rel=modulepreload>");
+  }
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker
       .register("/sw.js", { scope: "/" })
       .catch((error) => console.warn("Pli: service worker not registered", error));
   }
-  start_door();
+  if (ONE_TIME_LINK.test(location.hash)) {
+    await enter(false, false);
+  } else {
+    const wasm = await fetch(new URL("./{{DOOR_WASM}}", import.meta.url), {
+      integrity: "{{DOOR_WASM_SRI}}",
+    });
+    await init({ module_or_path: wasm });
+    start_door();
+  }
 } catch (error) {
   cannotStart(error);
 }

@@ -298,6 +298,16 @@ requests! {
 }
 
 impl Request {
+    /// Whether this request leads to unlocked keys when it succeeds: a log-in (with a
+    /// password or a passkey) or an unlock. The door has the whole interface's module
+    /// loaded while one runs (`door.rs`).
+    pub fn unlocks_keys(&self) -> bool {
+        matches!(
+            self,
+            Self::Login(_) | Self::Unlock(_) | Self::PasskeyLoginBegin(_) | Self::PasskeyLogin(_)
+        )
+    }
+
     /// Whether the relay answering `unauthenticated` to this request means that the
     /// session ended (logged out elsewhere, timed out, access removed). Requests that
     /// check or open a session do not.
