@@ -66,22 +66,22 @@ struct Bridge {
 }
 
 type OnSessionEnded = Rc<dyn Fn()>;
-type OnWorkerStarted = Rc<dyn Fn(&Request)>;
+type OnRequest = Rc<dyn Fn(&Request)>;
 
 thread_local! {
     static BRIDGE: RefCell<Option<Rc<Bridge>>> = const { RefCell::new(None) };
     static ON_SESSION_ENDED: RefCell<Option<OnSessionEnded>> = const { RefCell::new(None) };
-    static ON_WORKER_STARTED: RefCell<Option<OnWorkerStarted>> = const { RefCell::new(None) };
+    static ON_REQUEST: RefCell<Option<OnRequest>> = const { RefCell::new(None) };
     /// Set by [`hand_over`]: this module's interface is gone, and it must never start a
     /// second worker beside the one it gave up.
     static HANDED_OVER: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Calls `hook` with the request that made this module start the worker (not when it
-/// adopts one): the door then knows whether a log-in is under way, and has the whole
-/// interface's module loaded meanwhile (`door.rs`).
-pub fn on_worker_started(hook: impl Fn(&Request) + 'static) {
-    ON_WORKER_STARTED.with(|h| *h.borrow_mut() = Some(Rc::new(hook)));
+/// Calls `hook` with each request this module sends the worker: the door then knows
+/// when a log-in is under way, and has the whole interface's module loaded meanwhile
+/// (`door.rs`).
+pub fn on_request(hook: impl Fn(&Request) + 'static) {
+    ON_REQUEST.with(|h| *h.borrow_mut() = Some(Rc::new(hook)));
 }
 
 /// Calls `hook` whenever the relay answers `unauthenticated` to a request made with a
@@ -111,8 +111,8 @@ fn running() -> Option<Rc<Bridge>> {
     BRIDGE.with(|b| b.borrow().clone())
 }
 
-/// The worker this module talks to, started for `request` if none runs.
-fn bridge(request: &Request) -> Result<Rc<Bridge>, WorkerError> {
+/// The worker this module talks to, started if none runs.
+fn bridge() -> Result<Rc<Bridge>, WorkerError> {
     if let Some(bridge) = running() {
         return Ok(bridge);
     }
@@ -130,11 +130,7 @@ fn bridge(request: &Request) -> Result<Rc<Bridge>, WorkerError> {
             format!("cannot start the worker: {e:?}"),
         )
     })?;
-    let bridge = install(worker, 1);
-    if let Some(hook) = ON_WORKER_STARTED.with(|h| h.borrow().clone()) {
-        hook(request);
-    }
-    Ok(bridge)
+    Ok(install(worker, 1))
 }
 
 /// The first request id of a module that adopts a worker: the door's ids start at 1 and
@@ -437,7 +433,10 @@ pub fn start<C: Call>(request: C, with: With<'_>) -> Result<Running<C::Response>
 }
 
 fn send<T>(request: Request, with: With<'_>) -> Result<Running<T>, WorkerError> {
-    let bridge = bridge(&request)?;
+    if let Some(hook) = ON_REQUEST.with(|h| h.borrow().clone()) {
+        hook(&request);
+    }
+    let bridge = bridge()?;
     let id = bridge.next.get();
     bridge.next.set(id.wrapping_add(1).max(1));
     let json = serde_json::to_string(&request)

@@ -38,10 +38,9 @@ pub fn mount() {
     let Some(body) = leptos::prelude::document().body() else {
         return;
     };
-    // The worker starts at the first request the door cannot answer itself. For a
-    // log-in or an unlock, the whole interface's module then loads while the worker
+    // For a log-in or an unlock, the whole interface's module loads while the worker
     // derives the keys, instead of after (not for a log-out of the unlock form).
-    crate::bridge::on_worker_started(|request| {
+    crate::bridge::on_request(|request| {
         if request.unlocks_keys() {
             call_boot("pliPrepare", None);
         }

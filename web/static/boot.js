@@ -2,30 +2,69 @@
 // `cargo xtask web` replaces each {{…}} with a content-hashed file name (next to this one,
 // under /assets/) or its SRI hash, then hashes this file too.
 //
-// It loads the login page's WebAssembly module, the door (checked against its SRI hash),
-// tells the interface where the worker script is, how to load the whole interface and how
-// to load the password-strength estimator, registers the service worker, and mounts the
-// door. Once the keys are unlocked, or for a one-time link, the door asks to enter
-// (window.pliEnter): the whole interface's module is loaded, the door steps aside and
-// hands over the worker it started, and the interface starts with it (web/src/door.rs).
-// A visit to a one-time link's address starts the whole interface without the door.
-
-import init, { start_door, stop_door } from "./{{DOOR_GLUE}}";
+// It checks that the browser can check what it loads, loads the login page's WebAssembly
+// module, the door, tells the interface where the worker script is, how to load the whole
+// interface and how to load the password-strength estimator, registers the service
+// worker, and mounts the door. Once the keys are unlocked, or for a one-time link, the
+// door asks to enter (window.pliEnter): the whole interface's module is loaded, the door
+// steps aside and hands over the worker it started, and the interface starts with it
+// (web/src/door.rs). A visit to a one-time link's address starts the whole interface
+// without the door.
+//
+// Every module is loaded by loadModule, each file checked against its SRI hash: its glue
+// through a modulepreload link (import() carries no integrity: the browser keeps the
+// module it checked in its module map, and import() takes it from there; a module that
+// failed the check is not run, and the import fails), its wasm through fetch. The link is
+// added once per module: the browser fires nothing for a second one naming a module it
+// already holds. Nothing is imported statically, so that nothing runs before the check
+// below, and a module that fails is reported on the page.
 
 // Read by web/src/bridge.rs when it starts the module worker (web/static/worker.js).
 window.PLI_WORKER_URL = new URL("./{{WORKER}}", import.meta.url).href;
+
+// The glue of each module whose modulepreload link was added, and its outcome.
+const preloads = new Map();
+
+function preload(glue, integrity) {
+  if (!preloads.has(glue)) {
+    preloads.set(
+      glue,
+      new Promise((resolve, reject) => {
+        const link = document.createElement("link");
+        link.rel = "modulepreload";
+        link.integrity = integrity;
+        link.href = glue;
+        link.addEventListener("load", resolve);
+        link.addEventListener("error", () => {
+          // A later call adds a new link (a browser that keeps the failure in its module
+          // map fails that one too).
+          preloads.delete(glue);
+          link.remove();
+          reject(new Error(`cannot load ${glue}`));
+        });
+        document.head.append(link);
+      }),
+    );
+  }
+  return preloads.get(glue);
+}
+
+// Loads a module and instantiates it: the wasm is fetched while the glue is checked.
+async function loadModule(glueName, glueIntegrity, wasmName, wasmIntegrity) {
+  const glue = new URL(`./${glueName}`, import.meta.url).href;
+  const wasm = fetch(new URL(`./${wasmName}`, import.meta.url), { integrity: wasmIntegrity });
+  // Handled below, through init; not an unhandled rejection if the glue fails first.
+  wasm.catch(() => {});
+  await preload(glue, glueIntegrity);
+  const module = await import(glue);
+  await module.default({ module_or_path: wasm });
+  return module;
+}
 
 // Read by web/src/strength.rs, where a password is chosen: loads the password-strength
 // estimator (crates/pli-strength, zxcvbn: a WebAssembly module of its own, too large for
 // every page to fetch) the first time it is called, and gives back the same promise of
 // its exports ever after (a failed load is tried again on the next call).
-//
-// import() carries no integrity, so loadModule first has the glue fetched by a
-// modulepreload link that does, as index.html does for the door's glue: the browser keeps
-// the module it checked in its module map, and import() takes it from there (a module
-// that failed the check is not run, and the import fails). The link is added once: the
-// browser fires nothing for a second one naming a module it already holds. The wasm is
-// fetched with its own SRI hash. The whole interface's module is loaded the same way.
 let strength;
 window.pliStrength = () => {
   strength ??= loadModule(
@@ -40,42 +79,14 @@ window.pliStrength = () => {
   return strength;
 };
 
-// The modules whose glue was checked by a modulepreload link (index.html's for the door).
-const preloads = new Map();
-
-function preload(glue, integrity) {
-  if (!preloads.has(glue)) {
-    preloads.set(
-      glue,
-      new Promise((resolve, reject) => {
-        const link = document.createElement("link");
-        link.rel = "modulepreload";
-        link.integrity = integrity;
-        link.href = glue;
-        link.addEventListener("load", resolve);
-        link.addEventListener("error", () => {
-          // A later call may try again (the browser fires nothing for a second link
-          // naming a module it already holds, but it holds none that failed).
-          preloads.delete(glue);
-          link.remove();
-          reject(new Error(`cannot load ${glue}`));
-        });
-        document.head.append(link);
-      }),
-    );
-  }
-  return preloads.get(glue);
-}
-
-// Imports a module loaded after the first: its glue checked through a modulepreload link
-// (import() carries no integrity), its wasm fetched with its own SRI hash.
-async function loadModule(glueName, glueIntegrity, wasmName, wasmIntegrity) {
-  const glue = new URL(`./${glueName}`, import.meta.url).href;
-  await preload(glue, glueIntegrity);
-  const module = await import(glue);
-  const wasm = fetch(new URL(`./${wasmName}`, import.meta.url), { integrity: wasmIntegrity });
-  await module.default({ module_or_path: wasm });
-  return module;
+// A status line while a module loads (the page is otherwise empty until one runs).
+function showLoading() {
+  const status = document.createElement("p");
+  status.className = "loading";
+  status.setAttribute("role", "status");
+  status.textContent = "Chargement de Pli…";
+  document.body.append(status);
+  return status;
 }
 
 function cannotStart(error) {
@@ -88,63 +99,36 @@ function cannotStart(error) {
   document.body.append(message);
 }
 
-// The whole interface's module, loaded once (and tried again on the next call if it
-// failed): never a second instance.
+// The whole interface's module, loaded once: never a second instance. Asked for by the
+// door as soon as it starts a log-in (pliPrepare), so that it loads while the worker
+// derives the keys; started by pliEnter.
 let app;
 function loadApp() {
-  app ??= loadModule("{{APP_GLUE}}", "{{APP_GLUE_SRI}}", "{{APP_WASM}}", "{{APP_WASM_SRI}}").catch(
-    (error) => {
-      app = undefined;
-      throw error;
-    },
-  );
+  app ??= loadModule("{{APP_GLUE}}", "{{APP_GLUE_SRI}}", "{{APP_WASM}}", "{{APP_WASM_SRI}}");
   return app;
 }
 
-// Called by the door when it starts the worker, at a log-in: the module loads while the
-// worker derives the keys. Nothing runs it yet; a failure is pliEnter's to report.
 window.pliPrepare = () => {
+  // A failure is pliEnter's to report.
   loadApp().catch(() => {});
 };
 
-// How long one attempt at loading the whole interface may take before it counts as
-// failed (a network that drops the request without an answer).
-const ATTEMPT_MS = 30_000;
-
-function withinTime(promise) {
-  let timer;
-  const late = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer in ${ATTEMPT_MS / 1000} s`)), ATTEMPT_MS);
-  });
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
-
-// Loads the whole interface (a second attempt if the first fails or takes too long), then
-// starts it: in the door's place if the door runs (it steps aside and hands over its
-// worker), or alone.
-async function enter(entered, fromDoor) {
-  let whole;
-  try {
-    whole = await withinTime(loadApp());
-  } catch (error) {
-    console.warn("Pli: the interface did not load, trying again", error);
-    whole = await withinTime(loadApp());
-  }
-  const worker = fromDoor ? stop_door() : undefined;
-  whole.start_app(worker, entered);
-}
+// The door's module, once loaded.
+let door;
 
 // Called by the door (web/src/door.rs) once, when the whole interface is to take over:
 // after a log-in (`entered`: the focus then moves to the page's heading) or for a
 // one-time link. The module loads while the door stays; then the door steps aside and
 // hands over its worker. A module that cannot be loaded or checked never runs: the door
-// stays, and the page says Pli could not start.
+// stays, and the page says Pli could not start (a reload starts again).
 let entering;
 window.pliEnter = (entered) => {
-  entering ??= enter(entered, true).catch((error) => {
-    entering = undefined;
-    cannotStart(error);
-  });
+  entering ??= loadApp()
+    .then((whole) => {
+      const worker = door?.stop_door();
+      whole.start_app(worker, entered);
+    })
+    .catch(cannotStart);
   return entering;
 };
 
@@ -152,10 +136,11 @@ window.pliEnter = (entered) => {
 // door would step aside for it anyway, once loaded).
 const ONE_TIME_LINK = /^#\/(setup|invitation)\//;
 
+const loading = showLoading();
 try {
-  // Every module after the door is checked through a modulepreload link before import()
-  // runs it (loadModule): a browser that ignores such links (Safari before 17, Firefox
-  // before 115) could never load one, so it is told now, before anything is typed.
+  // Every module is checked through a modulepreload link before import() runs it: a
+  // browser that ignores such links (Safari before 17, Firefox before 115) could run a
+  // changed glue, or never load one, so it is told now, before anything is typed.
   if (!document.createElement("link").relList?.supports?.("modulepreload")) {
     throw new Error("this browser does not support <link rel=modulepreload>");
   }
@@ -165,14 +150,20 @@ try {
       .catch((error) => console.warn("Pli: service worker not registered", error));
   }
   if (ONE_TIME_LINK.test(location.hash)) {
-    await enter(false, false);
+    const whole = await loadApp();
+    loading.remove();
+    whole.start_app(undefined, false);
   } else {
-    const wasm = await fetch(new URL("./{{DOOR_WASM}}", import.meta.url), {
-      integrity: "{{DOOR_WASM_SRI}}",
-    });
-    await init({ module_or_path: wasm });
-    start_door();
+    door = await loadModule(
+      "{{DOOR_GLUE}}",
+      "{{DOOR_GLUE_SRI}}",
+      "{{DOOR_WASM}}",
+      "{{DOOR_WASM_SRI}}",
+    );
+    loading.remove();
+    door.start_door();
   }
 } catch (error) {
+  loading.remove();
   cannotStart(error);
 }

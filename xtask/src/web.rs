@@ -359,6 +359,7 @@ pub(crate) fn build(ws: &Workspace, options: Options) -> Result<Bundle> {
     );
     let boot_values = [
         ("DOOR_GLUE", door_glue.name.clone()),
+        ("DOOR_GLUE_SRI", door_glue.sri.clone()),
         ("DOOR_WASM", door_wasm.name.clone()),
         ("DOOR_WASM_SRI", door_wasm.sri.clone()),
         ("APP_GLUE", glue.name.clone()),
@@ -383,8 +384,6 @@ pub(crate) fn build(ws: &Workspace, options: Options) -> Result<Bundle> {
         &[
             ("CSS", format!("/assets/{}", css.name)),
             ("CSS_SRI", css.sri.clone()),
-            ("DOOR_GLUE", format!("/assets/{}", door_glue.name)),
-            ("DOOR_GLUE_SRI", door_glue.sri.clone()),
             ("BOOT", format!("/assets/{}", boot.name)),
             ("BOOT_SRI", boot.sri.clone()),
         ],
