@@ -50,8 +50,9 @@ pub mod strength;
 pub mod worker;
 
 /// Mounts the whole interface (called by `boot.js` once the door has stepped aside:
-/// [`door`]), on the worker the door started, if it started one. `entered`: the keys
-/// were just unlocked, so the focus moves to the page's main heading once it is drawn.
+/// [`door`], or at once for a one-time link's address), on the worker the door started,
+/// if it started one. `entered`: the keys were just unlocked, so the focus moves to the
+/// page's main heading once it is drawn.
 #[cfg(all(target_arch = "wasm32", feature = "app"))]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn start_app(worker: Option<web_sys::Worker>, entered: bool) {
@@ -68,7 +69,8 @@ fn view_app(entered: bool) -> impl leptos::IntoView {
     view! { <app::App entered=entered /> }
 }
 
-/// Mounts the login page's interface (called by `boot.js` first, on every visit).
+/// Mounts the login page's interface (called by `boot.js` first, on every visit but to
+/// a one-time link's address).
 #[cfg(all(target_arch = "wasm32", feature = "door"))]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn start_door() {
