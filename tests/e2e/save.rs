@@ -329,40 +329,14 @@ async fn a_save_to_the_downloads_cancelled_midway_leaves_no_file_and_a_second_on
 /// The service worker as served before its second port (vendored as it was).
 const SERVICE_WORKER_VERSION_1: &str = include_str!("fixtures/sw-version-1.js");
 
-/// Copies the folder `from` into `to`, recursively.
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
-/// A relay serving a copy of the web app (kept in the returned folder) whose `/sw.js` is
-/// `script`, with no compressed copies of it beside (the relay would serve those: the
-/// current service worker).
+/// A relay serving a copy of the web app whose `/sw.js` is `script`.
 async fn relay_with_service_worker(script: &str) -> (TestServer, tempfile::TempDir) {
-    let web = tempfile::tempdir().unwrap();
-    copy_dir(&pli_server::testing::web_dist().unwrap(), web.path());
-    std::fs::write(web.path().join("sw.js"), script).unwrap();
-    for copy in ["sw.js.br", "sw.js.gz"] {
-        match std::fs::remove_file(web.path().join(copy)) {
-            Ok(()) => {}
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-            Err(error) => panic!("{copy}: {error}"),
-        }
-    }
-    let dir = web.path().to_path_buf();
-    let server = pli_server::testing::spawn(Backend::Sqlite, move |config| {
-        config.web_dir = Some(dir);
+    pli_e2e::relay_serving_changed_copy(|web| {
+        std::fs::write(web.join("sw.js"), script)?;
+        pli_e2e::remove_precompressed(&web.join("sw.js"))
     })
     .await
-    .unwrap();
-    (server, web)
+    .unwrap()
 }
 
 /// The script the page's active service worker runs, as its registration names it

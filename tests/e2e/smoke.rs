@@ -276,19 +276,16 @@ async fn a_changed_interface_module_never_runs_after_a_log_in() {
         let browser = Browser::open(&server.base, "smoke-interface")
             .await
             .unwrap();
-        // By hand: `log_in` waits for the interface, which never comes here.
-        browser.goto("#/login").await.unwrap();
-        browser.fill("#login-email", &greffier.email).await.unwrap();
+        // Not `log_in`: it waits for the interface, which never comes here.
         browser
-            .fill("#login-password", pli_e2e::cast::PASSWORD)
+            .submit_log_in(
+                &greffier.email,
+                pli_e2e::cast::PASSWORD,
+                Some(&greffier.account_key()),
+                None,
+            )
             .await
             .unwrap();
-        browser.click("form button[type=submit]").await.unwrap();
-        browser
-            .fill("#login-account-key", &greffier.account_key())
-            .await
-            .unwrap();
-        browser.click("form button[type=submit]").await.unwrap();
         if changed.is_some() {
             browser
                 .wait_for_text("Pli n’a pas pu démarrer.", Duration::from_secs(30))
@@ -342,23 +339,6 @@ async fn a_changed_door_module_never_runs() {
     }
 }
 
-/// A relay serving a copy of the web app (kept in the returned folder) with the module
-/// named by `changed` changed ([`change_module`]), or none.
-async fn relay_serving_changed(changed: Option<&str>) -> (TestServer, tempfile::TempDir) {
-    let web = tempfile::tempdir().unwrap();
-    copy_dir(&pli_server::testing::web_dist().unwrap(), web.path());
-    if let Some(changed) = changed {
-        change_module(web.path(), changed);
-    }
-    let web_dir = web.path().to_path_buf();
-    let server = pli_server::testing::spawn(Backend::Sqlite, move |config| {
-        config.web_dir = Some(web_dir);
-    })
-    .await
-    .unwrap();
-    (server, web)
-}
-
 /// Changes the module file of `assets/` whose name starts with `prefix` (its glue: a line
 /// setting `window.CHANGED` first; its wasm: a custom section more, so that it is still a
 /// valid module and only its integrity check can refuse it), and removes its precompressed
@@ -382,23 +362,18 @@ fn change_module(web: &Path, prefix: &str) {
         bytes.extend_from_slice(&[0x00, 0x03, 0x01, b'x', 0x00]);
     }
     std::fs::write(&file, bytes).unwrap();
-    for suffix in ["br", "gz"] {
-        let mut copy = file.clone().into_os_string();
-        copy.push(format!(".{suffix}"));
-        let _ = std::fs::remove_file(copy);
-    }
+    pli_e2e::remove_precompressed(&file).unwrap();
 }
 
-/// Copies the bundle (its root and `assets/`).
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let path = entry.unwrap().path();
-        let target = to.join(path.file_name().unwrap());
-        if path.is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_dir(&path, &target);
-        } else {
-            std::fs::copy(&path, &target).unwrap();
+/// A relay serving a copy of the web app with the module named by `changed` changed
+/// ([`change_module`]), or none.
+async fn relay_serving_changed(changed: Option<&str>) -> (TestServer, tempfile::TempDir) {
+    pli_e2e::relay_serving_changed_copy(|web| {
+        if let Some(changed) = changed {
+            change_module(web, changed);
         }
-    }
+        Ok(())
+    })
+    .await
+    .unwrap()
 }

@@ -359,8 +359,39 @@ impl Browser {
     }
 
     /// Logs in on the login page as `email`, typing the account key when this browser
-    /// asks for it (its first log-in) and the TOTP code when one is asked.
+    /// asks for it (its first log-in) and the TOTP code when one is asked, and waits until
+    /// the whole interface is shown.
     pub async fn log_in(
+        &self,
+        email: &str,
+        password: &str,
+        account_key: Option<&str>,
+        totp: Option<&str>,
+    ) -> anyhow::Result<()> {
+        self.submit_log_in(email, password, account_key, totp)
+            .await?;
+        // Logged in: the page leaves the login form, and the door (the login page's
+        // module, `web/src/door.rs`) has stepped aside for the whole interface.
+        let started = Instant::now();
+        while self.client.find(Locator::Css("#login-email")).await.is_ok()
+            || self
+                .client
+                .find(Locator::Css("[data-testid=entering]"))
+                .await
+                .is_ok()
+        {
+            if started.elapsed() > Duration::from_secs(60) {
+                let body = self.client.find(Locator::Css("body")).await?.text().await?;
+                bail!("{email} could not log in; the page says:\n{body}");
+            }
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+        Ok(())
+    }
+
+    /// The log-in's typing and clicks alone ([`Self::log_in`] without its wait): for a
+    /// test whose log-in must not reach the interface.
+    pub async fn submit_log_in(
         &self,
         email: &str,
         password: &str,
@@ -380,22 +411,6 @@ impl Browser {
         if let Some(code) = totp {
             self.fill("#login-totp", code).await?;
             self.click("form button[type=submit]").await?;
-        }
-        // Logged in: the page leaves the login form, and the door (the login page's
-        // module, `web/src/door.rs`) has stepped aside for the whole interface.
-        let started = Instant::now();
-        while self.client.find(Locator::Css("#login-email")).await.is_ok()
-            || self
-                .client
-                .find(Locator::Css("[data-testid=entering]"))
-                .await
-                .is_ok()
-        {
-            if started.elapsed() > Duration::from_secs(60) {
-                let body = self.client.find(Locator::Css("body")).await?.text().await?;
-                bail!("{email} could not log in; the page says:\n{body}");
-            }
-            tokio::time::sleep(Duration::from_millis(150)).await;
         }
         Ok(())
     }
@@ -577,6 +592,53 @@ pub async fn relay_on_localhost(backend: Backend) -> anyhow::Result<TestServer> 
         config.public_url = "http://localhost".into();
     })
     .await
+}
+
+/// A relay (SQLite) serving a copy of the built web app that `change` has changed, given
+/// the copy's folder (kept in the returned folder). Whoever changes a file on the server
+/// changes its precompressed copies as well: `change` removes them
+/// ([`remove_precompressed`]), else the relay would serve the untouched file.
+pub async fn relay_serving_changed_copy(
+    change: impl FnOnce(&Path) -> anyhow::Result<()>,
+) -> anyhow::Result<(TestServer, tempfile::TempDir)> {
+    let web = tempfile::tempdir()?;
+    copy_dir(&pli_server::testing::web_dist()?, web.path())?;
+    change(web.path())?;
+    let web_dir = web.path().to_path_buf();
+    let server = pli_server::testing::spawn(Backend::Sqlite, move |config| {
+        config.web_dir = Some(web_dir);
+    })
+    .await?;
+    Ok((server, web))
+}
+
+/// Removes the brotli and gzip copies the bundle keeps beside `file`, if any.
+pub fn remove_precompressed(file: &Path) -> anyhow::Result<()> {
+    for suffix in ["br", "gz"] {
+        let mut copy = file.to_path_buf().into_os_string();
+        copy.push(format!(".{suffix}"));
+        match std::fs::remove_file(&copy) {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => return Err(error).with_context(|| format!("{}", file.display())),
+        }
+    }
+    Ok(())
+}
+
+/// Copies the folder `from` into `to`, recursively.
+fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let path = entry?.path();
+        let target = to.join(path.file_name().context("a file without a name")?);
+        if path.is_dir() {
+            copy_dir(&path, &target)?;
+        } else {
+            std::fs::copy(&path, &target).with_context(|| format!("{}", path.display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// Reads a file the test wrote or downloaded.

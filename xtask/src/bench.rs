@@ -302,6 +302,7 @@ fn crypto(ws: &Workspace) -> Result<()> {
         std::thread::available_parallelism().map_or(1, usize::from),
         release("pli-rel"),
         release("pli-rel1"),
+        &input,
     );
     print_post_quantum(&rows, &native_header, &browser);
     let failures: Vec<&str> = rows

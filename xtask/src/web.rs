@@ -357,21 +357,10 @@ pub(crate) fn build(ws: &Workspace, options: Options) -> Result<Bundle> {
         )?
         .into_bytes(),
     );
-    let boot_values = [
-        ("DOOR_GLUE", door_glue.name.clone()),
-        ("DOOR_GLUE_SRI", door_glue.sri.clone()),
-        ("DOOR_WASM", door_wasm.name.clone()),
-        ("DOOR_WASM_SRI", door_wasm.sri.clone()),
-        ("APP_GLUE", glue.name.clone()),
-        ("APP_GLUE_SRI", glue.sri.clone()),
-        ("APP_WASM", wasm.name.clone()),
-        ("APP_WASM_SRI", wasm.sri.clone()),
-        ("WORKER", worker.name.clone()),
-        ("STRENGTH_GLUE", strength_glue.name.clone()),
-        ("STRENGTH_GLUE_SRI", strength_glue.sri.clone()),
-        ("STRENGTH_WASM", strength_wasm.name.clone()),
-        ("STRENGTH_WASM_SRI", strength_wasm.sri.clone()),
-    ];
+    let mut boot_values = vec![("WORKER".to_owned(), worker.name.clone())];
+    boot_values.extend(module_values("DOOR", &door_wasm, &door_glue));
+    boot_values.extend(module_values("APP", &wasm, &glue));
+    boot_values.extend(module_values("STRENGTH", &strength_wasm, &strength_glue));
     let boot = Asset::new(
         "boot",
         "js",
@@ -388,7 +377,7 @@ pub(crate) fn build(ws: &Workspace, options: Options) -> Result<Bundle> {
             ("BOOT_SRI", boot.sri.clone()),
         ],
     )?;
-    let service_worker = fill("sw.js", &read_static("sw.js")?, &[])?;
+    let service_worker = fill("sw.js", &read_static("sw.js")?, &[] as &[(&str, String)])?;
 
     let mut outputs: Vec<(String, &[u8], Loaded)> = Vec::new();
     for (asset, loaded) in [
@@ -653,10 +642,21 @@ fn sri(bytes: &[u8]) -> String {
 
 /// Replaces every `{{KEY}}` of `template` with its value. Fails if a key is not used, or
 /// if a `{{KEY}}` is left without a value: a template and this file disagree.
-fn fill(file: &str, template: &str, values: &[(&str, String)]) -> Result<String> {
+/// The four values `boot.js` needs to load the module `{prefix}` (`loadModule`): its
+/// glue's and its wasm's names and SRI hashes.
+fn module_values(prefix: &str, wasm: &Asset, glue: &Asset) -> [(String, String); 4] {
+    [
+        (format!("{prefix}_GLUE"), glue.name.clone()),
+        (format!("{prefix}_GLUE_SRI"), glue.sri.clone()),
+        (format!("{prefix}_WASM"), wasm.name.clone()),
+        (format!("{prefix}_WASM_SRI"), wasm.sri.clone()),
+    ]
+}
+
+fn fill(file: &str, template: &str, values: &[(impl AsRef<str>, String)]) -> Result<String> {
     let mut text = template.to_owned();
     for (key, value) in values {
-        let placeholder = format!("{{{{{key}}}}}");
+        let placeholder = format!("{{{{{}}}}}", key.as_ref());
         if !text.contains(&placeholder) {
             bail!("web/static/{file} has no {placeholder}");
         }

@@ -247,17 +247,8 @@ impl Session {
             self.add(&mut upload, &sealed, keeper, counters).await?;
         }
         let summary = encryptor.finish(&mut upload.part)?;
-        loop {
-            let rest = upload.part.split_off(upload.part.len().min(part_size));
-            let this = std::mem::replace(&mut upload.part, rest);
-            if this.is_empty() {
-                if let Some(previous) = upload.in_flight.take() {
-                    upload.arrived(previous.finish().await?, counters);
-                }
-                break;
-            }
-            self.ship(&mut upload, this, keeper, counters).await?;
-        }
+        self.ship_parts(&mut upload, keeper, counters, Ending::Object)
+            .await?;
         let object = PartList {
             part_size: object.part_size,
             size: summary.ciphertext_len,
@@ -307,10 +298,29 @@ impl Session {
         counters: &mut Counters<'_>,
     ) -> Result<(), ClientError> {
         upload.part.extend_from_slice(sealed);
-        while upload.part.len() >= upload.part_size {
-            let rest = upload.part.split_off(upload.part_size);
-            let full = std::mem::replace(&mut upload.part, rest);
-            self.ship(upload, full, keeper, counters).await?;
+        self.ship_parts(upload, keeper, counters, Ending::Not).await
+    }
+
+    /// Sends every full part of the ciphertext held; at the object's end, the rest too
+    /// (its last part, the only one that may be shorter), then waits until the last part
+    /// has arrived.
+    async fn ship_parts(
+        &self,
+        upload: &mut Upload<'_>,
+        keeper: &mut Keeper<'_>,
+        counters: &mut Counters<'_>,
+        ending: Ending,
+    ) -> Result<(), ClientError> {
+        let end = ending == Ending::Object;
+        while upload.part.len() >= upload.part_size || (end && !upload.part.is_empty()) {
+            let rest = upload
+                .part
+                .split_off(upload.part.len().min(upload.part_size));
+            let part = std::mem::replace(&mut upload.part, rest);
+            self.ship(upload, part, keeper, counters).await?;
+        }
+        if end && let Some(last) = upload.in_flight.take() {
+            upload.arrived(last.finish().await?, counters);
         }
         Ok(())
     }
@@ -453,6 +463,15 @@ struct Sent {
 
 /// Reads exactly `len` bytes into `buffer` (replacing what it held); `false` if the
 /// reader ended first.
+/// Whether the ciphertext held ends the object ([`Session::ship_parts`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    /// More is to come: only full parts leave.
+    Not,
+    /// The object's last bytes are in.
+    Object,
+}
+
 async fn read_exactly(
     reader: &mut Reader,
     buffer: &mut Vec<u8>,

@@ -227,7 +227,7 @@ impl<S: Summary> Decryptor<S> {
                 complete: false,
                 buf: chunk,
                 #[cfg(all(feature = "parallel", not(target_arch = "wasm32")))]
-                threads: None,
+                threads: super::stream::Threads::default(),
             });
         }
         if let State::Payload(payload) = &mut self.state {
@@ -320,9 +320,8 @@ struct Payload {
     complete: bool,
     /// Less than one encrypted chunk.
     buf: Vec<u8>,
-    /// How many threads open a large batch, found out when the first one comes.
     #[cfg(all(feature = "parallel", not(target_arch = "wasm32")))]
-    threads: Option<usize>,
+    threads: super::stream::Threads,
 }
 
 impl Payload {
@@ -381,7 +380,7 @@ impl Payload {
         let count = chunks.len() / ENCRYPTED_CHUNK_SIZE;
         #[cfg(all(feature = "parallel", not(target_arch = "wasm32")))]
         if count >= super::parallel::MIN_CHUNKS {
-            let threads = *self.threads.get_or_insert_with(super::parallel::available);
+            let threads = self.threads.get();
             if threads > 1 {
                 return self.open_in_parallel(chunks, out, hash, threads);
             }

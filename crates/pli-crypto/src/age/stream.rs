@@ -322,6 +322,28 @@ fn nonce(counter: u64, last: bool) -> [u8; 12] {
     nonce
 }
 
+/// How many threads seal or open a large batch of chunks: natively with the feature
+/// `parallel`, the available parallelism, found out when the first batch comes (and
+/// kept); else one.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Threads {
+    #[cfg(all(feature = "parallel", not(target_arch = "wasm32")))]
+    found: Option<usize>,
+}
+
+impl Threads {
+    pub(crate) fn get(&mut self) -> usize {
+        #[cfg(all(feature = "parallel", not(target_arch = "wasm32")))]
+        {
+            *self.found.get_or_insert_with(super::parallel::available)
+        }
+        #[cfg(not(all(feature = "parallel", not(target_arch = "wasm32"))))]
+        {
+            1
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
