@@ -332,8 +332,9 @@ const SERVICE_WORKER_VERSION_1: &str = include_str!("fixtures/sw-version-1.js");
 /// A relay serving a copy of the web app whose `/sw.js` is `script`.
 async fn relay_with_service_worker(script: &str) -> (TestServer, tempfile::TempDir) {
     pli_e2e::relay_serving_changed_copy(|web| {
-        std::fs::write(web.join("sw.js"), script)?;
-        pli_e2e::remove_precompressed(&web.join("sw.js"))
+        let file = web.join("sw.js");
+        std::fs::write(&file, script)?;
+        Ok(vec![file])
     })
     .await
     .unwrap()

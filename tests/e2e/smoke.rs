@@ -3,7 +3,7 @@
 //! password-strength estimator nor the worker's module),
 //! switches to English, passes axe-core, and starts the worker for a set-up link.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use pli_e2e::{Backend, Browser, TestServer, relay};
@@ -277,7 +277,7 @@ async fn a_changed_interface_module_never_runs_after_a_log_in() {
             .await
             .unwrap();
         // Not `log_in`: it waits for the interface, which never comes here.
-        browser
+        let typed = browser
             .submit_log_in(
                 &greffier.email,
                 pli_e2e::cast::PASSWORD,
@@ -286,6 +286,8 @@ async fn a_changed_interface_module_never_runs_after_a_log_in() {
             )
             .await
             .unwrap();
+        // The door asked for the key (a first log-in in this browser), and got it.
+        assert_eq!(typed, pli_e2e::KeyTyped::Yes, "{changed:?}");
         if changed.is_some() {
             browser
                 .wait_for_text("Pli n’a pas pu démarrer.", Duration::from_secs(30))
@@ -341,10 +343,8 @@ async fn a_changed_door_module_never_runs() {
 
 /// Changes the module file of `assets/` whose name starts with `prefix` (its glue: a line
 /// setting `window.CHANGED` first; its wasm: a custom section more, so that it is still a
-/// valid module and only its integrity check can refuse it), and removes its precompressed
-/// copies (whoever changes the module on the server changes those as well: else the relay
-/// would serve the untouched copy).
-fn change_module(web: &Path, prefix: &str) {
+/// valid module and only its integrity check can refuse it); returns the file changed.
+fn change_module(web: &Path, prefix: &str) -> PathBuf {
     let file = std::fs::read_dir(web.join("assets"))
         .unwrap()
         .map(|entry| entry.unwrap().path())
@@ -362,17 +362,17 @@ fn change_module(web: &Path, prefix: &str) {
         bytes.extend_from_slice(&[0x00, 0x03, 0x01, b'x', 0x00]);
     }
     std::fs::write(&file, bytes).unwrap();
-    pli_e2e::remove_precompressed(&file).unwrap();
+    file
 }
 
 /// A relay serving a copy of the web app with the module named by `changed` changed
 /// ([`change_module`]), or none.
 async fn relay_serving_changed(changed: Option<&str>) -> (TestServer, tempfile::TempDir) {
     pli_e2e::relay_serving_changed_copy(|web| {
-        if let Some(changed) = changed {
-            change_module(web, changed);
-        }
-        Ok(())
+        Ok(changed
+            .map(|changed| change_module(web, changed))
+            .into_iter()
+            .collect())
     })
     .await
     .unwrap()

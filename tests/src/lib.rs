@@ -390,29 +390,32 @@ impl Browser {
     }
 
     /// The log-in's typing and clicks alone ([`Self::log_in`] without its wait): for a
-    /// test whose log-in must not reach the interface.
+    /// test whose log-in must not reach the interface. Says whether the account key was
+    /// asked for and typed.
     pub async fn submit_log_in(
         &self,
         email: &str,
         password: &str,
         account_key: Option<&str>,
         totp: Option<&str>,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<KeyTyped> {
         self.goto("#/login").await?;
         self.fill("#login-email", email).await?;
         self.fill("#login-password", password).await?;
         self.click("form button[type=submit]").await?;
+        let mut typed = KeyTyped::No;
         if let Some(key) = account_key
             && self.asks_account_key().await?
         {
             self.fill("#login-account-key", key).await?;
             self.click("form button[type=submit]").await?;
+            typed = KeyTyped::Yes;
         }
         if let Some(code) = totp {
             self.fill("#login-totp", code).await?;
             self.click("form button[type=submit]").await?;
         }
-        Ok(())
+        Ok(typed)
     }
 
     /// Whether the login form asks for the account key (this browser does not keep it):
@@ -577,6 +580,14 @@ pub fn axe_path() -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
+/// Whether [`Browser::submit_log_in`] typed the account key: the form asked for it (a
+/// browser's first log-in) and the caller gave one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyTyped {
+    Yes,
+    No,
+}
+
 /// Starts a relay serving the built web app.
 pub async fn relay(backend: Backend) -> anyhow::Result<TestServer> {
     let web = pli_server::testing::web_dist()?;
@@ -595,15 +606,17 @@ pub async fn relay_on_localhost(backend: Backend) -> anyhow::Result<TestServer> 
 }
 
 /// A relay (SQLite) serving a copy of the built web app that `change` has changed, given
-/// the copy's folder (kept in the returned folder). Whoever changes a file on the server
-/// changes its precompressed copies as well: `change` removes them
-/// ([`remove_precompressed`]), else the relay would serve the untouched file.
+/// the copy's folder (kept in the returned folder); `change` returns the files it changed.
+/// Whoever changes a file on the server changes its precompressed copies as well: this
+/// removes them, else the relay would serve the untouched file.
 pub async fn relay_serving_changed_copy(
-    change: impl FnOnce(&Path) -> anyhow::Result<()>,
+    change: impl FnOnce(&Path) -> anyhow::Result<Vec<PathBuf>>,
 ) -> anyhow::Result<(TestServer, tempfile::TempDir)> {
     let web = tempfile::tempdir()?;
     copy_dir(&pli_server::testing::web_dist()?, web.path())?;
-    change(web.path())?;
+    for file in change(web.path())? {
+        remove_precompressed(&file)?;
+    }
     let web_dir = web.path().to_path_buf();
     let server = pli_server::testing::spawn(Backend::Sqlite, move |config| {
         config.web_dir = Some(web_dir);
@@ -613,14 +626,17 @@ pub async fn relay_serving_changed_copy(
 }
 
 /// Removes the brotli and gzip copies the bundle keeps beside `file`, if any.
-pub fn remove_precompressed(file: &Path) -> anyhow::Result<()> {
+fn remove_precompressed(file: &Path) -> anyhow::Result<()> {
     for suffix in ["br", "gz"] {
         let mut copy = file.to_path_buf().into_os_string();
         copy.push(format!(".{suffix}"));
+        let copy = PathBuf::from(copy);
         match std::fs::remove_file(&copy) {
             Ok(()) => {}
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-            Err(error) => return Err(error).with_context(|| format!("{}", file.display())),
+            Err(error) => {
+                return Err(error).with_context(|| format!("cannot remove {}", copy.display()));
+            }
         }
     }
     Ok(())

@@ -640,8 +640,6 @@ fn sri(bytes: &[u8]) -> String {
     )
 }
 
-/// Replaces every `{{KEY}}` of `template` with its value. Fails if a key is not used, or
-/// if a `{{KEY}}` is left without a value: a template and this file disagree.
 /// The four values `boot.js` needs to load the module `{prefix}` (`loadModule`): its
 /// glue's and its wasm's names and SRI hashes.
 fn module_values(prefix: &str, wasm: &Asset, glue: &Asset) -> [(String, String); 4] {
@@ -653,6 +651,8 @@ fn module_values(prefix: &str, wasm: &Asset, glue: &Asset) -> [(String, String);
     ]
 }
 
+/// Replaces every `{{KEY}}` of `template` with its value. Fails if a key is not used, or
+/// if a `{{KEY}}` is left without a value: a template and this file disagree.
 fn fill(file: &str, template: &str, values: &[(impl AsRef<str>, String)]) -> Result<String> {
     let mut text = template.to_owned();
     for (key, value) in values {

@@ -461,8 +461,6 @@ struct Sent {
     object: ObjectRef,
 }
 
-/// Reads exactly `len` bytes into `buffer` (replacing what it held); `false` if the
-/// reader ended first.
 /// Whether the ciphertext held ends the object ([`Session::ship_parts`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Ending {
@@ -472,6 +470,8 @@ enum Ending {
     Object,
 }
 
+/// Reads exactly `len` bytes into `buffer` (replacing what it held); `false` if the
+/// reader ended first.
 async fn read_exactly(
     reader: &mut Reader,
     buffer: &mut Vec<u8>,

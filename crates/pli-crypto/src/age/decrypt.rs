@@ -320,6 +320,8 @@ struct Payload {
     complete: bool,
     /// Less than one encrypted chunk.
     buf: Vec<u8>,
+    /// How many threads open a large batch (only natively with `parallel`: elsewhere
+    /// every batch is opened on the caller's thread).
     #[cfg(all(feature = "parallel", not(target_arch = "wasm32")))]
     threads: super::stream::Threads,
 }

@@ -8,11 +8,13 @@ use zeroize::Zeroizing;
 use super::FileKey;
 use super::format::{self, MAX_STANZAS};
 use super::native::{AnyRecipient, check_compatible};
-use super::reserve::Reserved;
 use super::stream::{CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE, NONCE_SIZE, PayloadKey, TAG_SIZE, Threads};
 use super::summary::sealed::Hasher;
 use super::summary::{EncryptSummary, Lengths, Summary};
 use crate::{Error, random};
+
+mod reserve;
+pub use reserve::Reserved;
 
 /// Encrypts one age file to one or more recipients, with bounded memory.
 ///
@@ -372,12 +374,7 @@ impl Encryptor<Lengths> {
 
 /// Seals the payload's last chunk (`tail`: 0 to [`CHUNK_SIZE`] bytes) with `counter`,
 /// appending it and its tag to `out`.
-pub(super) fn seal_last(
-    key: &PayloadKey,
-    counter: u64,
-    tail: &[u8],
-    out: &mut Vec<u8>,
-) -> Result<(), Error> {
+fn seal_last(key: &PayloadKey, counter: u64, tail: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
     let start = out.len();
     out.resize(start + tail.len() + TAG_SIZE, 0);
     let slot = out.get_mut(start..).unwrap_or_default();
@@ -387,7 +384,7 @@ pub(super) fn seal_last(
 /// Seals `chunks` full chunks of `plaintext` straight into `out`, the first with
 /// `counter`, and hashes them: on `threads` threads for a large batch (feature
 /// `parallel`, native), else one chunk at a time, sealed and hashed while in cache.
-pub(super) fn seal_full_chunks<'a, H: Hasher>(
+fn seal_full_chunks<'a, H: Hasher>(
     key: &PayloadKey,
     counter: u64,
     plaintext: impl Iterator<Item = &'a [u8]> + Send,

@@ -40,8 +40,6 @@ mod native;
 #[cfg(all(feature = "parallel", not(target_arch = "wasm32")))]
 mod parallel;
 #[cfg(feature = "secret")]
-mod reserve;
-#[cfg(feature = "secret")]
 mod stream;
 #[cfg(feature = "secret")]
 mod summary;
@@ -53,15 +51,15 @@ pub use x25519::Recipient;
 #[cfg(feature = "secret")]
 pub use decrypt::{Decryptor, decrypt_to_vec};
 #[cfg(feature = "secret")]
-pub use encrypt::{EncryptionSeed, Encryptor, encrypt_to_vec, encrypt_to_vec_allowing_mix};
+pub use encrypt::{
+    EncryptionSeed, Encryptor, Reserved, encrypt_to_vec, encrypt_to_vec_allowing_mix,
+};
 #[cfg(feature = "secret")]
 pub use io::{DecryptReader, EncryptWriter};
 #[cfg(feature = "secret")]
 pub use mlkem768x25519::{HybridIdentity, HybridRecipient};
 #[cfg(feature = "secret")]
 pub use native::{AnyIdentity, AnyRecipient};
-#[cfg(feature = "secret")]
-pub use reserve::Reserved;
 #[cfg(feature = "secret")]
 pub use stream::{
     CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE, TAG_SIZE, ciphertext_len, encrypted_len, encrypted_len_to,

@@ -1,14 +1,16 @@
 //! A run of chunks reserved from an [`Encryptor`](super::Encryptor) and sealed elsewhere:
-//! by a Web Worker of the browser's sealing pool, or another thread.
+//! by a Web Worker of the browser's sealing pool, or another thread. A module of
+//! `encrypt.rs`, so that only the encryptor builds one from its fields (and
+//! [`Reserved::from_bytes`] from a checked encoding).
 
 use zeroize::Zeroizing;
 
-use super::encrypt::{seal_full_chunks, seal_last};
-use super::stream::{CHUNK_SIZE, PayloadKey, TAG_SIZE, Threads};
-use super::summary::sealed::NoHash;
+use super::{seal_full_chunks, seal_last};
 use crate::Error;
+use crate::age::stream::{CHUNK_SIZE, PayloadKey, TAG_SIZE, Threads};
+use crate::age::summary::sealed::NoHash;
 
-/// A run of consecutive chunks [`reserve`](Encryptor::reserve)d from an encryptor, to be
+/// A run of consecutive chunks [`reserve`](super::Encryptor::reserve)d from an encryptor, to be
 /// sealed elsewhere: the payload key, the first chunk's counter, the plaintext's length
 /// and whether its end is the payload's.
 ///
