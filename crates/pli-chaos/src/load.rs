@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
 use pli_api::{ExchangeId, OrgId};
-use pli_client::{Client, FileInput, SendOptions, Session};
+use pli_client::{Client, ClientError, FileInput, SendOptions, Session};
 use pli_crypto::manifest::Category;
 
 use crate::cast::{self, PASSWORD, Person};
@@ -93,12 +93,17 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
-    fn record(&self, what: &'static str, began: Instant, outcome: Result<(), String>) {
+    /// Records an operation's time, or its failure with every cause the error carries
+    /// (reqwest's "error sending request" alone does not say whether the connection was
+    /// refused, reset or closed before the answer).
+    fn record(&self, what: &'static str, began: Instant, outcome: Result<(), ClientError>) {
         let micros = u64::try_from(began.elapsed().as_micros()).unwrap_or(u64::MAX);
         let mut tally = lock(&self.tally);
         match outcome {
             Ok(()) => tally.latencies.entry(what).or_default().push(micros),
-            Err(error) => tally.failures.push((what, error)),
+            Err(error) => tally
+                .failures
+                .push((what, format!("{:#}", anyhow::Error::new(error)))),
         }
     }
 }
@@ -319,19 +324,11 @@ async fn work(
             } else {
                 worker.person.session.outbox().await
             };
-            shared.record(
-                "list inbox or outbox",
-                t,
-                outcome.map(drop).map_err(|e| e.to_string()),
-            );
+            shared.record("list inbox or outbox", t, outcome.map(drop));
         } else if roll < SEND + READ + LIST + DIRECTORY {
             let t = Instant::now();
             let outcome = worker.person.session.verified_directory().await;
-            shared.record(
-                "directory (verified)",
-                t,
-                outcome.map(drop).map_err(|e| e.to_string()),
-            );
+            shared.record("directory (verified)", t, outcome.map(drop));
         } else {
             log_in(&mut worker, &shared).await;
         }
@@ -409,7 +406,7 @@ async fn send(worker: &mut Worker, shared: &Shared, options: &LoadOptions, began
             .or_default()
             .insert(*id);
     }
-    shared.record(what, t, outcome.map(drop).map_err(|e| e.to_string()));
+    shared.record(what, t, outcome.map(drop));
 }
 
 /// Lists the inbox and reads the newest exchange this person has not read: opens it,
@@ -419,7 +416,7 @@ async fn read(worker: &mut Worker, shared: &Shared) {
     let t = Instant::now();
     let page = match worker.person.session.inbox().await {
         Ok(page) => page,
-        Err(error) => return shared.record("list inbox or outbox", t, Err(error.to_string())),
+        Err(error) => return shared.record("list inbox or outbox", t, Err(error)),
     };
     shared.record("list inbox or outbox", t, Ok(()));
     // One a person of this run sent (its sender's task may not have recorded an exchange
@@ -440,7 +437,7 @@ async fn read(worker: &mut Worker, shared: &Shared) {
     let t = Instant::now();
     let received = match worker.person.session.open(&id).await {
         Ok(received) => received,
-        Err(error) => return shared.record("open (verify envelope)", t, Err(error.to_string())),
+        Err(error) => return shared.record("open (verify envelope)", t, Err(error)),
     };
     shared.record("open (verify envelope)", t, Ok(()));
     let t = Instant::now();
@@ -453,7 +450,7 @@ async fn read(worker: &mut Worker, shared: &Shared) {
             .download_file(&received, index, &mut sink)
             .await
         {
-            outcome = Err(error.to_string());
+            outcome = Err(error);
             break;
         }
     }
@@ -464,7 +461,7 @@ async fn read(worker: &mut Worker, shared: &Shared) {
     shared.record("download and decrypt", t, outcome);
     let t = Instant::now();
     let outcome = worker.person.session.acknowledge(&received).await;
-    shared.record("read receipt", t, outcome.map_err(|e| e.to_string()));
+    shared.record("read receipt", t, outcome);
 }
 
 async fn log_in(worker: &mut Worker, shared: &Shared) {
@@ -484,7 +481,7 @@ async fn log_in(worker: &mut Worker, shared: &Shared) {
             let _ = old.logout().await;
             shared.record("log in", t, Ok(()));
         }
-        Err(error) => shared.record("log in", t, Err(error.to_string())),
+        Err(error) => shared.record("log in", t, Err(error)),
     }
 }
 

@@ -392,16 +392,15 @@ impl Session {
     }
 }
 
-/// How many times a part is sent again after a network failure, a 408 or a 503.
-const PART_RETRIES: u32 = 9;
+/// How many times a request the relay may repeat safely is sent again after a network
+/// failure, a 408 or a 503.
+const RETRIES: u32 = 9;
 
-/// The longest wait a relay's `Retry-After` gets between two attempts at a part.
-const PART_MAX_WAIT_MS: u64 = 60_000;
+/// The longest wait a relay's `Retry-After` gets between two attempts.
+const MAX_WAIT_MS: u64 = 60_000;
 
-/// Uploads one part with its SHA-256 (`sha256`, the caller's), retrying network failures, parts the relay cut for
-/// arriving too slowly (408 `too_slow`) and 503s (`busy`: the account's or the relay's
-/// upload slots are all taken; `unavailable`), after the wait the relay asks for if longer
-/// than our own.
+/// Uploads one part with its SHA-256 (`sha256`, the caller's), sent again as
+/// [`idempotent`] says: the relay accepts a part it already has with the same digest.
 async fn put_part(
     client: &Client,
     exchange: &ExchangeId,
@@ -416,30 +415,45 @@ async fn put_part(
         idx,
         part,
     };
-    let mut attempt = 0u32;
+    idempotent(|| {
+        Client::send(
+            client
+                .request_to(&endpoint)
+                .header("content-digest", &digest)
+                .body(body.clone()),
+        )
+    })
+    .await
+    .map(drop)
+}
+
+/// Runs `attempt` (a request the relay carries out once however often it comes: a part,
+/// an exchange's completion with the same envelope) until it gets an answer, sending it
+/// again after a network failure (the request or its answer lost: the relay may have
+/// carried it out), a body the relay cut for arriving too slowly (408 `too_slow`) or a
+/// 503 (`busy`: the account's or the relay's upload slots are all taken;
+/// `unavailable`). It waits 250 ms, doubling, at most 15 s apart, or longer if the
+/// relay's `Retry-After` says so: about a minute in all.
+async fn idempotent<T, A>(mut attempt: impl FnMut() -> A) -> Result<T, ClientError>
+where
+    A: std::future::Future<Output = Result<T, ClientError>>,
+{
+    let mut attempts = 0u32;
     loop {
-        let request = client
-            .request_to(&endpoint)
-            .header("content-digest", &digest)
-            .body(body.clone());
-        match Client::send(request).await {
-            Ok(_) => return Ok(()),
-            // A network cut, a relay restarting or busy: wait and send the part again, for
-            // about a minute in all (250 ms, doubling, at most 15 s apart; longer if the
-            // relay's Retry-After says so).
+        match attempt().await {
             Err(
                 error @ (ClientError::Http(_)
                 | ClientError::Api {
                     status: 408 | 503, ..
                 }),
-            ) if attempt < PART_RETRIES => {
+            ) if attempts < RETRIES => {
                 let asked = error
                     .retry_after_s()
-                    .map_or(0, |s| s.saturating_mul(1000).min(PART_MAX_WAIT_MS));
-                rt::sleep((250u64 << attempt).min(15_000).max(asked)).await;
-                attempt += 1;
+                    .map_or(0, |s| s.saturating_mul(1000).min(MAX_WAIT_MS));
+                rt::sleep((250u64 << attempts).min(15_000).max(asked)).await;
+                attempts += 1;
             }
-            Err(other) => return Err(other),
+            outcome => return outcome,
         }
     }
 }

@@ -17,7 +17,7 @@ use sha2::{Digest as _, Sha256};
 use zeroize::Zeroizing;
 
 use super::plan::{self, Plan};
-use super::{FileInput, Phase, Progress, Reader, Session, put_part};
+use super::{FileInput, Phase, Progress, Reader, Session, idempotent, put_part};
 use crate::{ClientError, rt};
 
 /// How much plaintext is sealed at a time ([`rt::SEAL_RUN`]).
@@ -142,15 +142,12 @@ impl Session {
         let complete = CompleteExchange {
             envelope: Signed::sign(&envelope, &self.keys.signing)?.to_wire(),
         };
-        let _: ExchangeSummary = self
-            .client
-            .call(
-                &ep::Complete {
-                    id: plan.exchange_id,
-                },
-                &complete,
-            )
-            .await?;
+        // Sent again if the answer is lost: the relay answers a completion it has
+        // already made with the same envelope as it answered the first.
+        let endpoint = ep::Complete {
+            id: plan.exchange_id,
+        };
+        let _: ExchangeSummary = idempotent(|| self.client.call(&endpoint, &complete)).await?;
         Ok(plan.exchange_id)
     }
 

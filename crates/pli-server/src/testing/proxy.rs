@@ -62,6 +62,8 @@ struct Shared {
     hold: Arc<Mutex<Option<Held>>>,
     /// The next request to answer without forwarding it.
     fake: Arc<Mutex<Option<Fake>>>,
+    /// The next request whose answer is lost: its method and its path's end.
+    lose: Arc<Mutex<Option<(axum::http::Method, String)>>>,
 }
 
 /// A request to answer in the relay's place: its method and path, and the answer.
@@ -141,6 +143,7 @@ impl Bound {
             rewrite_entries: Arc::default(),
             drop_seen: Arc::default(),
             hold: Arc::default(),
+            lose: Arc::default(),
         };
         let router = axum::Router::new()
             .fallback(forward)
@@ -270,6 +273,14 @@ impl Proxy {
             status,
             body: body.to_vec(),
         });
+    }
+
+    /// Forwards the next `method` request whose path ends with `path_end` and loses the
+    /// relay's answer: the connection is cut as the answer starts, as a network failing
+    /// just then would cut it. The relay has carried the request out; its client cannot
+    /// know.
+    pub fn lose_next_answer(&self, method: axum::http::Method, path_end: &str) {
+        *lock(&self.shared.lose) = Some((method, path_end.to_owned()));
     }
 
     /// Waits until no request has been open for a quarter of a second: what a cut client
@@ -438,6 +449,13 @@ async fn forward(State(shared): State<Shared>, request: Request) -> Response {
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned),
     });
+    if take_for(&shared.lose, &head, |(method, path)| (method, path, true)).is_some() {
+        // A body that fails at once: hyper closes the connection without finishing the
+        // answer.
+        return Response::new(Body::from_stream(futures_util::stream::once(async {
+            Err::<bytes::Bytes, _>(std::io::Error::other("the answer is lost"))
+        })));
+    }
     let mut response = Response::builder().status(status);
     for (name, value) in &headers {
         if name != axum::http::header::CONTENT_LENGTH

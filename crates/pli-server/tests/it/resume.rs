@@ -269,3 +269,34 @@ async fn a_resume_with_other_content_only_where_nothing_was_sent_goes_through() 
     assert_no_part_sent_twice_differently(&proxy);
     delivered(&w, &id, &[&annex, &other]).await;
 }
+
+/// The answer to a send's last step (the completion) is lost on the way back: the relay
+/// delivered the exchange, the client could not know. It sends the completion again,
+/// the relay answers as it answered the first (the same envelope), and the send succeeds:
+/// delivered once, with the files the recipient decrypts.
+#[tokio::test]
+async fn a_completion_whose_answer_is_lost_is_sent_again_and_the_send_succeeds() {
+    let w = world(Backend::Sqlite).await;
+    let proxy = Proxy::start(&w.app.base).await.unwrap();
+    let report = data(MIB + 3, 43);
+    let session = caseworker_through(&w, &proxy).await;
+    proxy.lose_next_answer(axum::http::Method::POST, "/complete");
+    let id = session
+        .send(
+            &w.court,
+            vec![file("rapport.pdf", report.clone())],
+            &options("Rapport de situation"),
+        )
+        .await
+        .unwrap();
+    let completions: Vec<u16> = proxy
+        .seen()
+        .iter()
+        .filter(|s| s.method == "POST" && s.path == format!("/api/exchanges/{id}/complete"))
+        .map(|s| s.status)
+        .collect();
+    assert_eq!(completions, [200, 200], "the completion, then its retry");
+    let outbox = w.caseworker.session.outbox().await.unwrap();
+    assert_eq!(outbox.exchanges.len(), 1, "{:?}", outbox.exchanges);
+    delivered(&w, &id, &[&report]).await;
+}
