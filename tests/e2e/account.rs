@@ -278,8 +278,8 @@ async fn an_admin_requires_two_factor_and_a_member_turns_it_on_before_anything_e
         .await
         .unwrap();
     assert!(
-        member.find("[data-testid=exchange-row]").await.is_err()
-            && member.find("[data-testid=mailbox-search]").await.is_err(),
+        !member.shows("[data-testid=exchange-row]").await.unwrap()
+            && !member.shows("[data-testid=mailbox-search]").await.unwrap(),
         "the inbox must not show before two-factor is on"
     );
     member.record("second-factor-member-gated").await.unwrap();
@@ -298,7 +298,7 @@ async fn an_admin_requires_two_factor_and_a_member_turns_it_on_before_anything_e
         .wait_for("[data-testid=totp-mandatory]", Duration::from_secs(30))
         .await
         .unwrap();
-    assert!(member.find("[data-testid=totp-off]").await.is_err());
+    assert!(!member.shows("[data-testid=totp-off]").await.unwrap());
     member.record("second-factor-mandatory").await.unwrap();
     member.close().await.unwrap();
 }

@@ -99,15 +99,6 @@ async fn progress(browser: &Browser) -> Option<u64> {
         .as_u64()
 }
 
-/// Whether an element matches `css` now.
-async fn shown(browser: &Browser, css: &str) -> bool {
-    browser
-        .client
-        .find(fantoccini::Locator::Css(css))
-        .await
-        .is_ok()
-}
-
 /// Takes the download path for file 0: the picker fails as closed, and « Télécharger
 /// plutôt » starts the service worker's stream.
 async fn download_instead(browser: &Browser) {
@@ -203,7 +194,9 @@ async fn a_save_to_the_downloads_cancelled_midway_leaves_no_file_and_a_second_on
     let started = Instant::now();
     let at = loop {
         assert!(
-            !shown(&tj, "[data-testid=saved-0], [data-testid=save-error-0]").await,
+            !tj.shows("[data-testid=saved-0], [data-testid=save-error-0]")
+                .await
+                .unwrap(),
             "the save ended before it could be cancelled: {}",
             tj.text("[data-testid=file-0]").await.unwrap()
         );
@@ -254,8 +247,8 @@ async fn a_save_to_the_downloads_cancelled_midway_leaves_no_file_and_a_second_on
         "cancelled at {at} %, the page says: {text}"
     );
     assert_eq!(text, "Enregistrement annulé.");
-    assert!(!shown(&tj, "[data-testid=cancel-file-0]").await);
-    assert!(!shown(&tj, "[data-testid=file-0] progress").await);
+    assert!(!tj.shows("[data-testid=cancel-file-0]").await.unwrap());
+    assert!(!tj.shows("[data-testid=file-0] progress").await.unwrap());
     // The focus the cancel button held goes back to the file's button.
     let focused = tj.run("return document.activeElement.id;").await.unwrap();
     assert_eq!(focused, "save-file-0");

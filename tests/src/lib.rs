@@ -271,6 +271,13 @@ impl Browser {
         self.wait_for(css, Duration::from_secs(30)).await
     }
 
+    /// Whether the page shows an element matching `css` now, without waiting (to check
+    /// that something is absent once the page has shown what comes with its absence:
+    /// [`Browser::find`] would wait 30 s for it).
+    pub async fn shows(&self, css: &str) -> anyhow::Result<bool> {
+        Ok(!self.client.find_all(Locator::Css(css)).await?.is_empty())
+    }
+
     /// Waits until the page's text contains `text`.
     pub async fn wait_for_text(&self, text: &str, timeout: Duration) -> anyhow::Result<()> {
         let started = Instant::now();
