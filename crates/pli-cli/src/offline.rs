@@ -10,13 +10,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, Result, bail};
 use clap::Args;
-use pli_crypto::age::{
-    AnyIdentity, CHUNK_SIZE, Decryptor, Encryptor, HybridIdentity, Identity, TAG_SIZE,
-};
+use pli_crypto::age::{AnyIdentity, CHUNK_SIZE, Decryptor, Encryptor, HybridIdentity, Identity};
 use zeroize::Zeroizing;
 
 use crate::armor::ArmorEncoder;
-use crate::files::{Access, BLOCK_SIZE, Blocks, Existing, Input, Output};
+use crate::files::{Access, BLOCK_SIZE, Blocks, Existing, Input, Layout, Output};
 use crate::keys;
 
 /// `pli keygen`.
@@ -128,21 +126,39 @@ pub(crate) fn encrypt(args: EncryptArgs) -> Result<()> {
         .without_hash();
     let mut armor = args.armor.then(ArmorEncoder::new);
 
-    let mut blocks = Blocks::read_ahead(input)?;
-    // Room for a whole block of sealed chunks (and, the first time, the header).
-    let sealed_size = BLOCK_SIZE + BLOCK_SIZE / CHUNK_SIZE * TAG_SIZE + 64 * 1024;
-    let mut sealed = Vec::with_capacity(sealed_size);
+    // Each block is read where its ciphertext goes and sealed there. Its last chunk is
+    // the payload's if no byte follows, which only the next block says: each block is
+    // sealed once the next one is read (the reading thread reads the one after).
+    let mut blocks = Blocks::read_ahead(input, Layout::Sealable)?;
+    let mut header = Vec::new();
     let mut text = Vec::new();
-    while let Some((block, len)) = blocks.next()? {
-        encryptor
-            .update(block.get(..len).unwrap_or_default(), &mut sealed)
+    let mut current = blocks.next()?;
+    let empty = current.is_none();
+    while let Some((mut block, len)) = current {
+        let next = if len == BLOCK_SIZE {
+            blocks.next()?
+        } else {
+            None
+        };
+        let run = encryptor
+            .reserve(len, next.is_none(), &mut header)
             .context("cannot encrypt")?;
+        let sealed = block
+            .get_mut(..run.ciphertext_len())
+            .context("cannot encrypt: a block shorter than its run")?;
+        run.seal_in_place(sealed).context("cannot encrypt")?;
+        // The header comes out with the first run.
+        write_ciphertext(&mut output, armor.as_mut(), &header, &mut text)?;
+        header.clear();
+        write_ciphertext(&mut output, armor.as_mut(), sealed, &mut text)?;
         blocks.recycle(block);
-        write_ciphertext(&mut output, armor.as_mut(), &sealed, &mut text)?;
-        sealed.clear();
+        current = next;
     }
-    encryptor.finish(&mut sealed).context("cannot encrypt")?;
-    write_ciphertext(&mut output, armor.as_mut(), &sealed, &mut text)?;
+    if empty {
+        // An empty file: the header and an empty last chunk.
+        encryptor.finish(&mut header).context("cannot encrypt")?;
+        write_ciphertext(&mut output, armor.as_mut(), &header, &mut text)?;
+    }
     if let Some(armor) = armor {
         text.clear();
         armor.finish(&mut text)?;
@@ -175,7 +191,7 @@ pub(crate) fn decrypt(args: DecryptArgs) -> Result<()> {
     // The ciphertext's SHA-256 is for envelopes: decrypting a file does not need it.
     let mut decryptor = Decryptor::new(identities).without_hash();
 
-    let mut blocks = Blocks::read_ahead(input)?;
+    let mut blocks = Blocks::read_ahead(input, Layout::Contiguous)?;
     let mut plaintext = Zeroizing::new(Vec::with_capacity(BLOCK_SIZE + CHUNK_SIZE));
     let mut total = 0;
     while let Some((block, len)) = blocks.next()? {

@@ -1,13 +1,25 @@
 //! Interoperability with the reference `age` and `age-keygen` commands, both directions,
-//! on sizes around the 64 KiB chunk boundary and on a file of several megabytes.
+//! on sizes around the 64 KiB chunk boundary and around pli's 4 MiB read blocks (each
+//! sealed once the next is read: the last chunk's flag depends on it).
 
 use std::fs;
 
 use crate::harness::{age_key, data, pli, pli_key, reference, run_ok, temp_dir};
 
-/// Empty, one byte, one chunk minus, exactly and plus one byte, and a file of 49 chunks
-/// whose last chunk holds one byte.
-const SIZES: [usize; 6] = [0, 1, 65535, 65536, 65537, 3 * 1024 * 1024 + 1];
+/// Empty, one byte, one chunk minus, exactly and plus one byte, a file of 49 chunks
+/// whose last chunk holds one byte, and exactly one, one plus a byte and exactly two of
+/// pli's read blocks.
+const SIZES: [usize; 9] = [
+    0,
+    1,
+    65535,
+    65536,
+    65537,
+    3 * 1024 * 1024 + 1,
+    4 << 20,
+    (4 << 20) + 1,
+    8 << 20,
+];
 
 #[test]
 fn age_decrypts_what_pli_encrypts_to_a_pli_key_and_an_age_key() {

@@ -182,6 +182,37 @@ fn seal_worker<'p, P, H>(
     }
 }
 
+/// Seals in place the full chunks of `region` (each chunk's plaintext followed by room
+/// for its tag: [`ENCRYPTED_CHUNK_SIZE`] bytes), the first one with `counter`, on up to
+/// `threads` threads. No hash: only a [`Reserved`](super::Reserved) run seals in place.
+pub(crate) fn seal_in_place(
+    key: &PayloadKey,
+    counter: u64,
+    region: &mut [u8],
+    threads: usize,
+) -> Result<(), Error> {
+    let chunks = region.len().div_ceil(ENCRYPTED_CHUNK_SIZE);
+    let todo = Mutex::new(region.chunks_mut(ENCRYPTED_CHUNK_SIZE).enumerate());
+    let failed = Mutex::new(None);
+    on_threads(
+        threads.min(chunks),
+        || {},
+        || loop {
+            let Some((index, chunk)) = lock(&todo).next() else {
+                return;
+            };
+            if let Err(error) = key.seal_in_place(counter + index as u64, false, chunk) {
+                *lock(&failed) = Some(error);
+                return;
+            }
+        },
+    );
+    failed
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .map_or(Ok(()), Err)
+}
+
 /// The state shared by the threads opening a batch.
 struct Opening<'a> {
     /// Chunks not yet claimed: where the plaintext goes and the encrypted chunk, with

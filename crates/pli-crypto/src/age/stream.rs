@@ -111,6 +111,27 @@ impl PayloadKey {
         Ok(())
     }
 
+    /// Seals one chunk in place: `chunk` holds its plaintext, then room for the tag
+    /// ([`TAG_SIZE`] bytes, overwritten).
+    pub(crate) fn seal_in_place(
+        &self,
+        counter: u64,
+        last: bool,
+        chunk: &mut [u8],
+    ) -> Result<(), Error> {
+        let len = chunk
+            .len()
+            .checked_sub(TAG_SIZE)
+            .ok_or(Error::OutOfRange("chunk"))?;
+        let (text, tag_room) = chunk.split_at_mut(len);
+        let tag = self
+            .0
+            .seal_in_place(&nonce(counter, last), text)
+            .ok_or(Error::OutOfRange("chunk"))?;
+        tag_room.copy_from_slice(&tag);
+        Ok(())
+    }
+
     /// Opens one full chunk (`chunk`: body then tag) into `out` (room for the body): first
     /// as a chunk that is not the last one, then, if that fails, as the final one (the
     /// file size is a multiple of the chunk size). After a failure, `out` must not be used.
@@ -206,6 +227,19 @@ mod rust_crypto {
             Some(tag.into())
         }
 
+        /// Encrypts `text` where it is; its tag.
+        pub(crate) fn seal_in_place(
+            &self,
+            nonce: &[u8; 12],
+            text: &mut [u8],
+        ) -> Option<[u8; TAG_SIZE]> {
+            let tag = self
+                .0
+                .encrypt_inout_detached(nonce.into(), &[], InOutBuf::from(text))
+                .ok()?;
+            Some(tag.into())
+        }
+
         /// Decrypts `body` into `out` (as long) if `tag` verifies (nothing is decrypted
         /// otherwise).
         pub(crate) fn open_from(
@@ -266,6 +300,24 @@ mod aws_lc {
                 )
                 .ok()?;
             Some(tag)
+        }
+
+        /// Encrypts `text` where it is; its tag.
+        pub(crate) fn seal_in_place(
+            &self,
+            nonce: &[u8; 12],
+            text: &mut [u8],
+        ) -> Option<[u8; TAG_SIZE]> {
+            let tag = self
+                .0
+                .as_ref()?
+                .seal_in_place_separate_tag(
+                    Nonce::assume_unique_for_key(*nonce),
+                    Aad::empty(),
+                    text,
+                )
+                .ok()?;
+            tag.as_ref().try_into().ok()
         }
 
         /// Decrypts `body` into `out` (as long) if `tag` verifies. AWS-LC decrypts as it
@@ -394,6 +446,13 @@ mod tests {
                 let tag_a = native.seal_from(&n, &plaintext, &mut a).unwrap();
                 let tag_b = browser.seal_from(&n, &plaintext, &mut b).unwrap();
                 assert_eq!((&a, tag_a), (&b, tag_b), "{len} bytes, counter {counter}");
+                // In place: the same bytes.
+                let mut in_place = plaintext.clone();
+                let tag = native.seal_in_place(&n, &mut in_place).unwrap();
+                assert_eq!((&in_place, tag), (&a, tag_a), "{len} bytes in place");
+                let mut in_place = plaintext.clone();
+                let tag = browser.seal_in_place(&n, &mut in_place).unwrap();
+                assert_eq!((&in_place, tag), (&b, tag_b), "{len} bytes in place");
                 let mut out = vec![0u8; len];
                 assert!(native.open_from(&n, &b, &tag_b, &mut out));
                 assert_eq!(out, plaintext);

@@ -329,13 +329,22 @@ both_targets! {
     fn chunks_reserved_and_sealed_elsewhere_give_the_encryptors_own_bytes() {
         let identity = Identity::generate().unwrap();
         let seed = age::EncryptionSeed::new(&[identity.to_recipient()]).unwrap();
-        for len in [1usize, 65_535, 65_536, 65_537, 5 * CHUNK, 5 * CHUNK + 7] {
+        for len in [
+            1usize,
+            65_535,
+            65_536,
+            65_537,
+            5 * CHUNK,
+            5 * CHUNK + 7,
+            72 * CHUNK,
+            72 * CHUNK + 9,
+        ] {
             let plaintext: Vec<u8> = (0..len).map(|i| (i % 253) as u8).collect();
             let mut expected = Vec::new();
             let mut whole = Encryptor::from_seed(&seed).unwrap().without_hash();
             whole.update(&plaintext, &mut expected).unwrap();
             let expected_lengths = whole.finish(&mut expected).unwrap();
-            for batch in [CHUNK, 2 * CHUNK, 8 * CHUNK] {
+            for batch in [CHUNK, 2 * CHUNK, 8 * CHUNK, 64 * CHUNK] {
                 let mut encryptor = Encryptor::from_seed(&seed).unwrap().without_hash();
                 let mut out = Vec::new();
                 let pieces: Vec<&[u8]> = plaintext.chunks(batch).collect();
@@ -351,10 +360,23 @@ both_targets! {
                 let mut sealed: Vec<Vec<u8>> = vec![Vec::new(); pieces.len()];
                 for (i, run) in reserved.into_iter().enumerate().rev() {
                     let expected_len = run.ciphertext_len();
-                    // Through its encoding, as it crosses to a Web Worker.
-                    let run = age::Reserved::from_bytes(&run.to_bytes()).unwrap();
+                    // Through its encoding, as it crosses to a Web Worker; and the same
+                    // run sealed in place, its plaintext laid out as its ciphertext will
+                    // be (the tags' room holding other bytes: they are overwritten).
+                    let bytes = run.to_bytes();
+                    let run = age::Reserved::from_bytes(&bytes).unwrap();
                     run.seal(pieces[i], &mut sealed[i]).unwrap();
                     assert_eq!(sealed[i].len(), expected_len);
+                    let mut region = vec![0xa5; expected_len];
+                    for (text, slot) in pieces[i]
+                        .chunks(CHUNK)
+                        .zip(region.chunks_mut(age::ENCRYPTED_CHUNK_SIZE))
+                    {
+                        slot[..text.len()].copy_from_slice(text);
+                    }
+                    let twin = age::Reserved::from_bytes(&bytes).unwrap();
+                    twin.seal_in_place(&mut region).unwrap();
+                    assert!(region == sealed[i], "{len} bytes, run {i} of {batch}, in place");
                 }
                 sealed.iter().for_each(|piece| out.extend_from_slice(piece));
                 let lengths = encryptor.finish(&mut out).unwrap();
@@ -391,6 +413,9 @@ both_targets! {
         let mut encryptor = fresh();
         let run = encryptor.reserve(2 * CHUNK, false, &mut out).unwrap();
         assert!(run.seal(&[0; CHUNK], &mut out).is_err());
+        let run = encryptor.reserve(2 * CHUNK, false, &mut out).unwrap();
+        let mut short = vec![0; 2 * age::ENCRYPTED_CHUNK_SIZE - 1];
+        assert!(run.seal_in_place(&mut short).is_err());
         // Damaged encodings.
         let bytes = fresh().reserve(CHUNK, false, &mut out).unwrap().to_bytes().to_vec();
         assert!(age::Reserved::from_bytes(&bytes[..bytes.len() - 1]).is_err());

@@ -7,7 +7,7 @@ use zeroize::Zeroizing;
 
 use super::{seal_full_chunks, seal_last};
 use crate::Error;
-use crate::age::stream::{CHUNK_SIZE, PayloadKey, TAG_SIZE, Threads};
+use crate::age::stream::{CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE, PayloadKey, TAG_SIZE, Threads};
 use crate::age::summary::sealed::NoHash;
 
 /// A run of consecutive chunks [`reserve`](super::Encryptor::reserve)d from an encryptor, to be
@@ -83,12 +83,7 @@ impl Reserved {
             ));
         }
         let key = PayloadKey::from_bytes(&self.key);
-        // The last chunk of the payload holds 1 to CHUNK_SIZE bytes.
-        let full = if self.last {
-            (self.len - 1) / CHUNK_SIZE
-        } else {
-            self.len / CHUNK_SIZE
-        };
+        let full = self.full_chunks();
         let (whole, tail) = plaintext.split_at(full * CHUNK_SIZE);
         let threads = Threads::default().get();
         seal_full_chunks(
@@ -104,6 +99,48 @@ impl Reserved {
             seal_last(&key, self.first + full as u64, tail, out)?;
         }
         Ok(())
+    }
+
+    /// Seals in place the run's plaintext laid out in `region` as its ciphertext will be
+    /// ([`ciphertext_len`](Self::ciphertext_len) bytes): each chunk's plaintext followed
+    /// by room for its tag, which is overwritten. The same bytes as [`seal`](Self::seal)
+    /// gives, without a second buffer: the command line reads a file straight into place
+    /// (see `pli-cli`'s `files::Layout`).
+    pub fn seal_in_place(self, region: &mut [u8]) -> Result<(), Error> {
+        if region.len() != self.ciphertext_len() {
+            return Err(Error::OutOfRange(
+                "the region is not the length of the run's ciphertext",
+            ));
+        }
+        let key = PayloadKey::from_bytes(&self.key);
+        let full = self.full_chunks();
+        let (whole, tail) = region.split_at_mut(full * ENCRYPTED_CHUNK_SIZE);
+        let threads = Threads::default().get();
+        #[cfg(all(feature = "parallel", not(target_arch = "wasm32")))]
+        if full >= crate::age::parallel::MIN_CHUNKS && threads > 1 {
+            crate::age::parallel::seal_in_place(&key, self.first, whole, threads)?;
+        } else {
+            seal_each_in_place(&key, self.first, whole)?;
+        }
+        #[cfg(not(all(feature = "parallel", not(target_arch = "wasm32"))))]
+        {
+            let _ = threads;
+            seal_each_in_place(&key, self.first, whole)?;
+        }
+        if self.last {
+            key.seal_in_place(self.first + full as u64, true, tail)?;
+        }
+        Ok(())
+    }
+
+    /// The chunks of the run that are full and not the payload's last (which holds 1 to
+    /// [`CHUNK_SIZE`] bytes).
+    fn full_chunks(&self) -> usize {
+        if self.last {
+            (self.len - 1) / CHUNK_SIZE
+        } else {
+            self.len / CHUNK_SIZE
+        }
     }
 
     /// `1 ‖ payload key (32) ‖ first counter (8, big-endian) ‖ length (8) ‖ last (1)`: to
@@ -150,4 +187,13 @@ impl Reserved {
             last,
         })
     }
+}
+
+/// Seals in place, one after the other, the full chunks of `region` (each followed by
+/// room for its tag), the first with `counter`.
+fn seal_each_in_place(key: &PayloadKey, counter: u64, region: &mut [u8]) -> Result<(), Error> {
+    for (counter, chunk) in (counter..).zip(region.chunks_mut(ENCRYPTED_CHUNK_SIZE)) {
+        key.seal_in_place(counter, false, chunk)?;
+    }
+    Ok(())
 }
