@@ -101,11 +101,25 @@ impl Shared {
         let mut tally = lock(&self.tally);
         match outcome {
             Ok(()) => tally.latencies.entry(what).or_default().push(micros),
-            Err(error) => tally
-                .failures
-                .push((what, format!("{:#}", anyhow::Error::new(error)))),
+            Err(error) => tally.failures.push((what, causes(&error))),
         }
     }
+}
+
+/// `error` and each of its causes, one after the other, leaving out a cause its effect
+/// already says (`ClientError::Http` displays reqwest's error, which is its source too).
+fn causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let said = cause.to_string();
+        if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// A file's content, made as it is read: no file is held whole in memory.

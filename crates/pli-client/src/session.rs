@@ -428,33 +428,42 @@ async fn put_part(
 }
 
 /// Runs `attempt` (a request the relay carries out once however often it comes: a part,
-/// an exchange's completion with the same envelope) until it gets an answer, sending it
-/// again after a network failure (the request or its answer lost: the relay may have
-/// carried it out), a body the relay cut for arriving too slowly (408 `too_slow`) or a
-/// 503 (`busy`: the account's or the relay's upload slots are all taken;
-/// `unavailable`). It waits 250 ms, doubling, at most 15 s apart, or longer if the
-/// relay's `Retry-After` says so: about a minute in all.
+/// an exchange's completion with the same envelope) until it is answered, sending it
+/// again, at most [`RETRIES`] times, after a network failure (the request or its answer
+/// lost, or cut short: the relay may have carried it out), a body the relay cut for
+/// arriving too slowly (408 `too_slow`) or a 503 (`busy`: the account's or the relay's
+/// upload slots are all taken; `unavailable`). It waits 250 ms, doubling, at most 15 s
+/// apart, or longer if the relay's `Retry-After` says so: about a minute of waits in
+/// all. `attempt` reads the answer's body itself (a body cut short is a lost answer)
+/// and leaves its parsing to the caller: an answer that arrived whole and does not
+/// parse would not parse the next time either.
 async fn idempotent<T, A>(mut attempt: impl FnMut() -> A) -> Result<T, ClientError>
 where
     A: std::future::Future<Output = Result<T, ClientError>>,
 {
-    let mut attempts = 0u32;
+    let mut retries = 0u32;
     loop {
         match attempt().await {
-            Err(
-                error @ (ClientError::Http(_)
-                | ClientError::Api {
-                    status: 408 | 503, ..
-                }),
-            ) if attempts < RETRIES => {
+            Err(error) if retries < RETRIES && worth_retrying(&error) => {
                 let asked = error
                     .retry_after_s()
                     .map_or(0, |s| s.saturating_mul(1000).min(MAX_WAIT_MS));
-                rt::sleep((250u64 << attempts).min(15_000).max(asked)).await;
-                attempts += 1;
+                rt::sleep((250u64 << retries).min(15_000).max(asked)).await;
+                retries += 1;
             }
             outcome => return outcome,
         }
+    }
+}
+
+/// Whether [`idempotent`] sends a request again after `error`: a failure of the network
+/// or of the relay's availability, not one of the request itself (a request reqwest
+/// could not build fails the same way each time).
+fn worth_retrying(error: &ClientError) -> bool {
+    match error {
+        ClientError::Http(error) => !error.is_builder(),
+        ClientError::Api { status, .. } => matches!(status, 408 | 503),
+        _ => false,
     }
 }
 

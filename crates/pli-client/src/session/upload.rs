@@ -18,7 +18,7 @@ use zeroize::Zeroizing;
 
 use super::plan::{self, Plan};
 use super::{FileInput, Phase, Progress, Reader, Session, idempotent, put_part};
-use crate::{ClientError, rt};
+use crate::{Client, ClientError, rt};
 
 /// How much plaintext is sealed at a time ([`rt::SEAL_RUN`]).
 const RUN: usize = rt::SEAL_RUN;
@@ -142,12 +142,22 @@ impl Session {
         let complete = CompleteExchange {
             envelope: Signed::sign(&envelope, &self.keys.signing)?.to_wire(),
         };
-        // Sent again if the answer is lost: the relay answers a completion it has
-        // already made with the same envelope as it answered the first.
+        // Sent again if the answer is lost or cut short: the relay answers a completion
+        // it has already made with the same envelope as it answered the first.
         let endpoint = ep::Complete {
             id: plan.exchange_id,
         };
-        let _: ExchangeSummary = idempotent(|| self.client.call(&endpoint, &complete)).await?;
+        let answer = idempotent(|| async {
+            let answer = Client::send(self.client.request_to(&endpoint).json(&complete)).await?;
+            Ok(answer.bytes().await?)
+        })
+        .await?;
+        let _: ExchangeSummary = serde_json::from_slice(&answer).map_err(|error| {
+            ClientError::Unreadable(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("the relay's answer to the completion: {error}"),
+            ))
+        })?;
         Ok(plan.exchange_id)
     }
 

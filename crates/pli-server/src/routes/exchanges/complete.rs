@@ -36,6 +36,21 @@ fn mismatch(field: &str) -> ApiError {
     )
 }
 
+/// The answer to completing `exchange` again, already delivered: the first answer if it
+/// is the same envelope (a retry after a lost answer), else a conflict.
+fn completed_again<T>(
+    exchange: &Exchange,
+    envelope: &pli_crypto::sign::Signed<T>,
+) -> Result<Json<ExchangeSummary>, ApiError> {
+    match &exchange.envelope {
+        Some(stored) if *stored == common::blob_of(envelope) => Ok(Json(summary(exchange))),
+        _ => Err(ApiError::conflict(
+            ErrorCode::WrongState,
+            "this exchange is already delivered",
+        )),
+    }
+}
+
 pub(in crate::routes) async fn complete(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
@@ -45,16 +60,7 @@ pub(in crate::routes) async fn complete(
     let exchange = own_upload(&state, &auth, id).await?;
     let envelope_signed = signed::<Envelope>(&request.envelope)?;
     if exchange.state == ExchangeState::Delivered {
-        // A retry after a lost answer: fine if it is the same envelope.
-        return match &exchange.envelope {
-            Some(stored) if *stored == common::blob_of(&envelope_signed) => {
-                Ok(Json(summary(&exchange)))
-            }
-            _ => Err(ApiError::conflict(
-                ErrorCode::WrongState,
-                "this exchange is already delivered",
-            )),
-        };
+        return completed_again(&exchange, &envelope_signed);
     }
     if exchange.state != ExchangeState::Uploading {
         return Err(ApiError::conflict(
@@ -96,6 +102,13 @@ pub(in crate::routes) async fn complete(
         )
         .await?
     {
+        // Another completion got there first: this one's retry, sent while it was under
+        // way (a proxy that gave up waiting for it), gets its answer.
+        drop(tx);
+        let current = own_upload(&state, &auth, id).await?;
+        if current.state == ExchangeState::Delivered {
+            return completed_again(&current, &envelope_signed);
+        }
         return Err(ApiError::conflict(
             ErrorCode::WrongState,
             "this exchange can no longer be completed",
