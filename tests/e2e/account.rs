@@ -278,8 +278,13 @@ async fn an_admin_requires_two_factor_and_a_member_turns_it_on_before_anything_e
         .await
         .unwrap();
     assert!(
-        !member.shows("[data-testid=exchange-row]").await.unwrap()
-            && !member.shows("[data-testid=mailbox-search]").await.unwrap(),
+        member
+            .never_has(
+                "[data-testid=exchange-row], [data-testid=mailbox-search]",
+                Duration::from_secs(2)
+            )
+            .await
+            .unwrap(),
         "the inbox must not show before two-factor is on"
     );
     member.record("second-factor-member-gated").await.unwrap();
@@ -298,7 +303,12 @@ async fn an_admin_requires_two_factor_and_a_member_turns_it_on_before_anything_e
         .wait_for("[data-testid=totp-mandatory]", Duration::from_secs(30))
         .await
         .unwrap();
-    assert!(!member.shows("[data-testid=totp-off]").await.unwrap());
+    assert!(
+        member
+            .never_has("[data-testid=totp-off]", Duration::from_secs(2))
+            .await
+            .unwrap()
+    );
     member.record("second-factor-mandatory").await.unwrap();
     member.close().await.unwrap();
 }

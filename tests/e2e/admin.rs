@@ -384,7 +384,7 @@ async fn journey_4_sensitive_actions_ask_for_the_password_again() {
         .await
         .unwrap();
     wait_gone(&admin, "dialog[open]").await;
-    assert!(!admin.shows("main [role=alert]").await.unwrap());
+    assert!(!admin.has("main [role=alert]").await.unwrap());
     let members = court_admin.session.members(&court).await.unwrap();
     assert!(members.invitations.is_empty());
     admin.close().await.unwrap();

@@ -531,7 +531,7 @@ async fn journey_2_a_send_interrupted_by_a_reload_is_resumed_with_the_same_files
     ase.goto("#/inbox").await.unwrap();
     ase.goto("#/send").await.unwrap();
     ase.find("[data-testid=file-input]").await.unwrap();
-    assert!(!ase.shows("[data-testid=resume]").await.unwrap());
+    assert!(!ase.has("[data-testid=resume]").await.unwrap());
     ase.close().await.unwrap();
 }
 
@@ -563,6 +563,6 @@ async fn journey_2_an_interrupted_send_can_be_abandoned_and_leaves_nothing() {
     ase.goto("#/inbox").await.unwrap();
     ase.goto("#/send").await.unwrap();
     ase.find("[data-testid=file-input]").await.unwrap();
-    assert!(!ase.shows("[data-testid=resume]").await.unwrap());
+    assert!(!ase.has("[data-testid=resume]").await.unwrap());
     ase.close().await.unwrap();
 }

@@ -83,7 +83,7 @@ async fn empty_files_are_confirmed_same_names_are_kept_apart_and_a_failed_picker
 
     ase.click("[data-testid=confirm-empty]").await.unwrap();
     assert!(
-        !ase.shows("[data-testid=checks]").await.unwrap(),
+        !ase.has("[data-testid=checks]").await.unwrap(),
         "the confirmation is still asked for"
     );
     ase.click("[data-testid=send]").await.unwrap();
@@ -100,7 +100,7 @@ async fn empty_files_are_confirmed_same_names_are_kept_apart_and_a_failed_picker
         .unwrap();
     // The form is empty again: no warning left over.
     ase.find("[data-testid=files-empty]").await.unwrap();
-    assert!(!ase.shows("[data-testid=empty-warning]").await.unwrap());
+    assert!(!ase.has("[data-testid=empty-warning]").await.unwrap());
 
     // The court receives a 0-byte file, and saves it as one.
     let mut tj = Browser::logged_in(&server.base, "files-court", &greffier)
@@ -169,7 +169,7 @@ async fn empty_files_are_confirmed_same_names_are_kept_apart_and_a_failed_picker
         "{said}"
     );
     assert!(!said.contains("Fichier déchiffré"), "{said}");
-    assert!(!tj.shows("[data-testid=saved-0]").await.unwrap());
+    assert!(!tj.has("[data-testid=saved-0]").await.unwrap());
     tj.record("picker-unavailable").await.unwrap();
     // A picker the person closes: the same offer, saying it was cancelled.
     picker_fails(&tj, "AbortError").await;

@@ -383,7 +383,7 @@ pub async fn certify_with_root(
 /// Waits until no element matches `css`.
 pub async fn wait_gone(browser: &Browser, css: &str) {
     let started = Instant::now();
-    while browser.shows(css).await.unwrap() {
+    while browser.has(css).await.unwrap() {
         assert!(
             started.elapsed() < Duration::from_secs(30),
             "{css} is still there"

@@ -651,7 +651,7 @@ async fn journey_5_expired_exchange_and_corrupted_file() {
         .unwrap();
     let warning = text(&browser, "[data-testid=verification-failed]").await;
     assert!(warning.contains("n'a pas pu être vérifié"), "{warning}");
-    assert!(!browser.shows("[data-testid=save-file-0]").await.unwrap());
+    assert!(!browser.has("[data-testid=save-file-0]").await.unwrap());
     browser.record("manifest-altered").await.unwrap();
 
     // A link to an exchange that does not exist (or is another service's).

@@ -194,7 +194,7 @@ async fn a_save_to_the_downloads_cancelled_midway_leaves_no_file_and_a_second_on
     let started = Instant::now();
     let at = loop {
         assert!(
-            !tj.shows("[data-testid=saved-0], [data-testid=save-error-0]")
+            !tj.has("[data-testid=saved-0], [data-testid=save-error-0]")
                 .await
                 .unwrap(),
             "the save ended before it could be cancelled: {}",
@@ -247,8 +247,8 @@ async fn a_save_to_the_downloads_cancelled_midway_leaves_no_file_and_a_second_on
         "cancelled at {at} %, the page says: {text}"
     );
     assert_eq!(text, "Enregistrement annulé.");
-    assert!(!tj.shows("[data-testid=cancel-file-0]").await.unwrap());
-    assert!(!tj.shows("[data-testid=file-0] progress").await.unwrap());
+    assert!(!tj.has("[data-testid=cancel-file-0]").await.unwrap());
+    assert!(!tj.has("[data-testid=file-0] progress").await.unwrap());
     // The focus the cancel button held goes back to the file's button.
     let focused = tj.run("return document.activeElement.id;").await.unwrap();
     assert_eq!(focused, "save-file-0");

@@ -271,11 +271,25 @@ impl Browser {
         self.wait_for(css, Duration::from_secs(30)).await
     }
 
-    /// Whether the page shows an element matching `css` now, without waiting (to check
-    /// that something is absent once the page has shown what comes with its absence:
-    /// [`Browser::find`] would wait 30 s for it).
-    pub async fn shows(&self, css: &str) -> anyhow::Result<bool> {
+    /// Whether the page holds an element matching `css` now (shown or not), without
+    /// waiting: to check that something is absent once the page has shown what comes
+    /// with its absence ([`Browser::find`] would wait 30 s for it).
+    pub async fn has(&self, css: &str) -> anyhow::Result<bool> {
         Ok(!self.client.find_all(Locator::Css(css)).await?.is_empty())
+    }
+
+    /// Whether no element matching `css` appears in the page for `during`: what must
+    /// never be shown (a gated page's content), where [`Browser::has`] would only say it
+    /// is not there yet.
+    pub async fn never_has(&self, css: &str, during: Duration) -> anyhow::Result<bool> {
+        let started = Instant::now();
+        while started.elapsed() < during {
+            if self.has(css).await? {
+                return Ok(false);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(!self.has(css).await?)
     }
 
     /// Waits until the page's text contains `text`.
