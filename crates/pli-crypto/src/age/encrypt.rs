@@ -412,6 +412,29 @@ fn seal_full_chunks<'a, H: Hasher>(
     Ok(())
 }
 
+/// Seals in place the full chunks of `region` (each chunk's plaintext followed by room
+/// for its tag), the first with `counter`: on `threads` threads for a large batch
+/// (feature `parallel`, native), else one after the other.
+fn seal_full_chunks_in_place(
+    key: &PayloadKey,
+    counter: u64,
+    region: &mut [u8],
+    threads: usize,
+) -> Result<(), Error> {
+    #[cfg(all(feature = "parallel", not(target_arch = "wasm32")))]
+    if region.len() >= super::parallel::MIN_CHUNKS * ENCRYPTED_CHUNK_SIZE && threads > 1 {
+        return super::parallel::seal_in_place(key, counter, region, threads);
+    }
+    let _ = threads;
+    if !region.len().is_multiple_of(ENCRYPTED_CHUNK_SIZE) {
+        return Err(Error::OutOfRange("full chunks"));
+    }
+    for (counter, chunk) in (counter..).zip(region.chunks_mut(ENCRYPTED_CHUNK_SIZE)) {
+        key.seal_in_place(counter, false, chunk)?;
+    }
+    Ok(())
+}
+
 /// `HMAC-SHA-256(key = HKDF-SHA-256(ikm = file key, salt = empty, info = "header"), header)`.
 pub(crate) fn header_mac(file_key: &FileKey, header: &[u8]) -> Result<[u8; 32], Error> {
     let mac = header_mac_state(file_key, header).map_err(|_| Error::Random)?;

@@ -191,26 +191,32 @@ pub(crate) fn seal_in_place(
     region: &mut [u8],
     threads: usize,
 ) -> Result<(), Error> {
-    let chunks = region.len().div_ceil(ENCRYPTED_CHUNK_SIZE);
-    let todo = Mutex::new(region.chunks_mut(ENCRYPTED_CHUNK_SIZE).enumerate());
-    let failed = Mutex::new(None);
+    if !region.len().is_multiple_of(ENCRYPTED_CHUNK_SIZE) {
+        return Err(Error::OutOfRange("full chunks"));
+    }
+    let chunks = region.len() / ENCRYPTED_CHUNK_SIZE;
+    // The chunks not yet claimed, and the first failure (which stops the others).
+    let todo = Mutex::new((region.chunks_mut(ENCRYPTED_CHUNK_SIZE).enumerate(), None));
     on_threads(
         threads.min(chunks),
         || {},
         || loop {
-            let Some((index, chunk)) = lock(&todo).next() else {
+            let mut guard = lock(&todo);
+            let (queue, failed) = &mut *guard;
+            let Some((index, chunk)) = queue.next().filter(|_| failed.is_none()) else {
                 return;
             };
+            drop(guard);
             if let Err(error) = key.seal_in_place(counter + index as u64, false, chunk) {
-                *lock(&failed) = Some(error);
+                lock(&todo).1 = Some(error);
                 return;
             }
         },
     );
-    failed
+    let (_, failed) = todo
         .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .map_or(Ok(()), Err)
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    failed.map_or(Ok(()), Err)
 }
 
 /// The state shared by the threads opening a batch.
@@ -329,6 +335,27 @@ mod tests {
             assert!(region == expected, "{threads} threads");
             assert_eq!(hasher.finalize(), expected_hash, "{threads} threads");
         }
+    }
+
+    #[test]
+    fn sealing_in_place_on_any_number_of_threads_gives_the_same_bytes() {
+        let key = key();
+        let plaintext = plaintext(37);
+        let expected = seal_serially(&key, 5, &plaintext);
+        for threads in 1..=6 {
+            let mut region = vec![0xa5; expected.len()];
+            for (text, slot) in plaintext
+                .chunks(CHUNK_SIZE)
+                .zip(region.chunks_mut(ENCRYPTED_CHUNK_SIZE))
+            {
+                slot[..CHUNK_SIZE].copy_from_slice(text);
+            }
+            seal_in_place(&key, 5, &mut region, threads).unwrap();
+            assert!(region == expected, "{threads} threads");
+        }
+        // Only whole sealed chunks.
+        let mut short = vec![0; 2 * ENCRYPTED_CHUNK_SIZE - 1];
+        assert!(seal_in_place(&key, 0, &mut short, 2).is_err());
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use zeroize::Zeroizing;
 
-use super::{seal_full_chunks, seal_last};
+use super::{seal_full_chunks, seal_full_chunks_in_place, seal_last};
 use crate::Error;
 use crate::age::stream::{CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE, PayloadKey, TAG_SIZE, Threads};
 use crate::age::summary::sealed::NoHash;
@@ -16,8 +16,9 @@ use crate::age::summary::sealed::NoHash;
 ///
 /// **Secret**, as the payload key is: it crosses only to another thread or Web Worker of
 /// the same program. Each run of counters is handed out once by its encryptor, and
-/// [`seal`](Self::seal) and [`to_bytes`](Self::to_bytes) consume it: one reservation
-/// seals one plaintext (a nonce used twice would reveal both).
+/// [`seal`](Self::seal), [`seal_in_place`](Self::seal_in_place) and
+/// [`to_bytes`](Self::to_bytes) consume it: one reservation seals one plaintext (a nonce
+/// used twice would reveal both).
 pub struct Reserved {
     pub(super) key: Zeroizing<[u8; 32]>,
     pub(super) first: u64,
@@ -115,18 +116,7 @@ impl Reserved {
         let key = PayloadKey::from_bytes(&self.key);
         let full = self.full_chunks();
         let (whole, tail) = region.split_at_mut(full * ENCRYPTED_CHUNK_SIZE);
-        let threads = Threads::default().get();
-        #[cfg(all(feature = "parallel", not(target_arch = "wasm32")))]
-        if full >= crate::age::parallel::MIN_CHUNKS && threads > 1 {
-            crate::age::parallel::seal_in_place(&key, self.first, whole, threads)?;
-        } else {
-            seal_each_in_place(&key, self.first, whole)?;
-        }
-        #[cfg(not(all(feature = "parallel", not(target_arch = "wasm32"))))]
-        {
-            let _ = threads;
-            seal_each_in_place(&key, self.first, whole)?;
-        }
+        seal_full_chunks_in_place(&key, self.first, whole, Threads::default().get())?;
         if self.last {
             key.seal_in_place(self.first + full as u64, true, tail)?;
         }
@@ -187,13 +177,4 @@ impl Reserved {
             last,
         })
     }
-}
-
-/// Seals in place, one after the other, the full chunks of `region` (each followed by
-/// room for its tag), the first with `counter`.
-fn seal_each_in_place(key: &PayloadKey, counter: u64, region: &mut [u8]) -> Result<(), Error> {
-    for (counter, chunk) in (counter..).zip(region.chunks_mut(ENCRYPTED_CHUNK_SIZE)) {
-        key.seal_in_place(counter, false, chunk)?;
-    }
-    Ok(())
 }
