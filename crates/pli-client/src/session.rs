@@ -431,12 +431,12 @@ async fn put_part(
 /// an exchange's completion with the same envelope) until it is answered, sending it
 /// again, at most [`RETRIES`] times, after a network failure (the request or its answer
 /// lost, or cut short: the relay may have carried it out), a body the relay cut for
-/// arriving too slowly (408 `too_slow`) or a 503 (`busy`: the account's or the relay's
-/// upload slots are all taken; `unavailable`). It waits 250 ms, doubling, at most 15 s
-/// apart, or longer if the relay's `Retry-After` says so: about a minute of waits in
-/// all. `attempt` reads the answer's body itself (a body cut short is a lost answer)
-/// and leaves its parsing to the caller: an answer that arrived whole and does not
-/// parse would not parse the next time either.
+/// arriving too slowly (408 `too_slow`), a 503 (`busy`: the account's or the relay's
+/// upload slots are all taken; `unavailable`) or a reverse proxy's 502 or 504 (it lost
+/// the relay, or gave up waiting for it: the relay may still carry the request out). It
+/// waits 250 ms, doubling, at most 15 s apart, or longer if the relay's `Retry-After`
+/// says so: about a minute of waits in all. `attempt` reads the answer's body itself (a
+/// body cut short is a lost answer).
 async fn idempotent<T, A>(mut attempt: impl FnMut() -> A) -> Result<T, ClientError>
 where
     A: std::future::Future<Output = Result<T, ClientError>>,
@@ -462,7 +462,7 @@ where
 fn worth_retrying(error: &ClientError) -> bool {
     match error {
         ClientError::Http(error) => !error.is_builder(),
-        ClientError::Api { status, .. } => matches!(status, 408 | 503),
+        ClientError::Api { status, .. } => matches!(status, 408 | 502 | 503 | 504),
         _ => false,
     }
 }
