@@ -392,8 +392,7 @@ impl Session {
     }
 }
 
-/// How many times a request the relay may repeat safely is sent again after a network
-/// failure, a 408 or a 503.
+/// How many times [`idempotent`] sends a request again.
 const RETRIES: u32 = 9;
 
 /// The longest wait a relay's `Retry-After` gets between two attempts.
