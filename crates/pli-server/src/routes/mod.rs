@@ -180,7 +180,9 @@ routes! {
 /// The whole application: the API routes with their middleware, and the web app.
 pub fn router(state: AppState) -> Router {
     let part_route_limit = DefaultBodyLimit::disable();
-    let api = api(&state).layer(from_fn(api_headers));
+    let api = api(&state)
+        .layer(from_fn(carry_changes_through))
+        .layer(from_fn(api_headers));
     api.fallback(web::serve)
         .layer(part_route_limit)
         .layer(from_fn_with_state(state.clone(), crate::pace::pace_bodies))
@@ -188,6 +190,25 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn(web::security_headers))
         .layer(from_fn_with_state(state.clone(), crate::metrics::count))
         .with_state(state)
+}
+
+/// A change the relay has begun, it carries out to its end, whether or not its client
+/// still waits for the answer. Hyper drops a request's handler as soon as it sees the
+/// client's connection close; a handler dropped between its commit and what follows it
+/// would leave a delivered exchange whose recipients are never e-mailed (the client's
+/// retry gets the first answer, and mails no one), or a reset accepted without its notice
+/// to the person, which a client could even cut on purpose to keep them from learning it.
+/// Every request but a read therefore runs in a task of its own, which the connection's
+/// end does not cancel: its body still fails as soon as the client is gone, and the
+/// pacing layer still ends a client too slow to send it, so nothing waits forever.
+async fn carry_changes_through(request: Request, next: axum::middleware::Next) -> Response {
+    if request.method() == axum::http::Method::GET || request.method() == axum::http::Method::HEAD {
+        return next.run(request).await;
+    }
+    match tokio::spawn(next.run(request)).await {
+        Ok(response) => response,
+        Err(error) => axum::response::IntoResponse::into_response(ApiError::internal(error)),
+    }
 }
 
 /// Headers on every API response: no caching of anything personal, no MIME sniffing, no

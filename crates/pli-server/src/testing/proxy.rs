@@ -245,6 +245,13 @@ impl Proxy {
         )
     }
 
+    /// Holds the next `method` request whose path ends with `path_end` (`"/complete"`:
+    /// any exchange's completion) before it reaches the relay, until the returned [`Hold`]
+    /// releases it.
+    pub fn hold_next_ending(&self, method: axum::http::Method, path_end: &str) -> Hold {
+        self.hold(method, path_end, true)
+    }
+
     fn hold(&self, method: axum::http::Method, path: &str, path_end: bool) -> Hold {
         let held = Held {
             method,

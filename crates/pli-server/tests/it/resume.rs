@@ -300,3 +300,80 @@ async fn a_completion_whose_answer_is_lost_is_sent_again_and_the_send_succeeds()
     assert_eq!(outbox.exchanges.len(), 1, "{:?}", outbox.exchanges);
     delivered(&w, &id, &[&report]).await;
 }
+
+/// A completion whose client is gone while the relay carries it out (the tab closed, the
+/// network lost just then) is carried out all the same: the exchange is delivered once and
+/// its recipients are e-mailed. Hyper drops a request's handler when it sees its client's
+/// connection close; before the relay ran changes in a task of their own, a completion
+/// dropped after its commit left a delivered exchange that no one was told of (the
+/// client's retry gets the first answer and mails no one). The test holds the database's
+/// write lock, so that the relay is inside the completion when the client goes.
+#[tokio::test]
+async fn a_completion_whose_client_leaves_midway_is_delivered_and_announced() {
+    use sqlx::Connection as _;
+    let (port, mails) = super::harness::smtp_sink().await;
+    let w = super::harness::world_on(
+        super::harness::spawn_app_with(Backend::Sqlite, |config| {
+            config.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
+        })
+        .await,
+    )
+    .await;
+    let proxy = Proxy::start(&w.app.base).await.unwrap();
+    let session = caseworker_through(&w, &proxy).await;
+    let held = proxy.hold_next_ending(axum::http::Method::POST, "/complete");
+    let report = options("Rapport de situation");
+    let send = session.send(
+        &w.court,
+        vec![file("rapport.pdf", data(MIB + 5, 44))],
+        &report,
+    );
+    let relay_inside = async {
+        held.arrived().await;
+        let mut writer = sqlx::SqliteConnection::connect(&w.app.database_url)
+            .await
+            .unwrap();
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut writer)
+            .await
+            .unwrap();
+        held.release();
+        // The relay checks the envelope, then waits for the write lock (its busy timeout
+        // is 10 s).
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        writer
+    };
+    let mut writer = tokio::select! {
+        sent = send => panic!("the send ended while the relay could not write: {sent:?}"),
+        writer = relay_inside => writer,
+    };
+    // The send is dropped: its client leaves, and the proxy's connection to the relay
+    // closes.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    sqlx::query("ROLLBACK").execute(&mut writer).await.unwrap();
+    drop(writer);
+    let mut waited = 0;
+    let delivered = loop {
+        let outbox = w.caseworker.session.outbox().await.unwrap();
+        if let Some(sent) = outbox.exchanges.iter().find(|e| e.delivered_at.is_some()) {
+            break sent.exchange_id;
+        }
+        waited += 1;
+        assert!(waited < 150, "the exchange was never delivered");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    super::harness::wait_until("the greffier is e-mailed", || {
+        mails
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|m| m.contains(&w.greffier.email) && m.contains("Nouveau pli"))
+    })
+    .await;
+    let received = w.greffier.session.open(&delivered).await.unwrap();
+    assert_eq!(received.manifest.subject, "Rapport de situation");
+    assert_eq!(
+        w.caseworker.session.outbox().await.unwrap().exchanges.len(),
+        1
+    );
+}

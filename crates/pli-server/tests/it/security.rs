@@ -2,69 +2,13 @@
 //! audit log, through the real server; and what `docs/asvs.md` asks of resets,
 //! re-authentication, downloads and addresses.
 
-use std::sync::{Arc, Mutex};
-
 use pli_client::Session;
-use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
+use tokio::io::AsyncWriteExt as _;
 
 use super::harness::{
-    Backend, PASSWORD, Person, TestApp, data, file, first_file, options, spawn_app, spawn_app_with,
-    totp_now, world,
+    Backend, PASSWORD, Person, TestApp, data, file, first_file, options, smtp_sink, spawn_app,
+    spawn_app_with, totp_now, world,
 };
-
-/// A minimal SMTP server that keeps every message it receives.
-async fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let messages = Arc::new(Mutex::new(Vec::new()));
-    let kept = messages.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                return;
-            };
-            let kept = kept.clone();
-            tokio::spawn(async move {
-                let (read, mut write) = stream.into_split();
-                let mut lines = BufReader::new(read).lines();
-                write.write_all(b"220 sink ESMTP\r\n").await.unwrap();
-                let mut message = String::new();
-                let mut in_data = false;
-                while let Ok(Some(line)) = lines.next_line().await {
-                    if in_data {
-                        if line == "." {
-                            in_data = false;
-                            // Undo quoted-printable soft line breaks, so texts can be searched.
-                            kept.lock()
-                                .unwrap()
-                                .push(std::mem::take(&mut message).replace("=\n", ""));
-                            write.write_all(b"250 queued\r\n").await.unwrap();
-                        } else {
-                            message.push_str(&line);
-                            message.push('\n');
-                        }
-                        continue;
-                    }
-                    let verb = line.split_whitespace().next().unwrap_or("").to_uppercase();
-                    let reply: &[u8] = match verb.as_str() {
-                        "EHLO" | "HELO" => b"250 sink\r\n",
-                        "DATA" => {
-                            in_data = true;
-                            b"354 go on\r\n"
-                        }
-                        "QUIT" => {
-                            let _ = write.write_all(b"221 bye\r\n").await;
-                            return;
-                        }
-                        _ => b"250 ok\r\n",
-                    };
-                    write.write_all(reply).await.unwrap();
-                }
-            });
-        }
-    });
-    (port, messages)
-}
 
 #[tokio::test]
 async fn recipients_are_notified_by_email_without_any_content() {
