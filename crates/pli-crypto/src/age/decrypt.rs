@@ -14,6 +14,9 @@ use super::summary::sealed::Hasher;
 use super::summary::{EncryptSummary, Lengths, Summary};
 use crate::DecryptError;
 
+mod lend;
+pub use lend::Lent;
+
 enum State {
     /// Nothing but whitespace seen yet (`blank` says whether there was any): binary or
     /// armored?
@@ -217,23 +220,62 @@ impl<S: Summary> Decryptor<S> {
                 .map_err(|()| DecryptError::HeaderMac)?;
             mac.verify_slice(header.mac())
                 .map_err(|_| DecryptError::HeaderMac)?;
-            let key = PayloadKey::derive(&file_key, nonce)?;
-            let mut chunk = Vec::with_capacity(ENCRYPTED_CHUNK_SIZE);
-            chunk.extend_from_slice(payload);
+            let key_bytes = PayloadKey::derive_bytes(&file_key, nonce)?;
+            let mut payload_state = Payload::new(PayloadKey::from_bytes(&key_bytes), key_bytes);
             // Everything buffered so far fits in one chunk: MAX_HEADER_LEN < 64 KiB + 16.
-            self.state = State::Payload(Payload {
-                key,
-                counter: 0,
-                complete: false,
-                buf: chunk,
-                #[cfg(all(feature = "parallel", not(target_arch = "wasm32")))]
-                threads: super::stream::Threads::default(),
-            });
+            payload_state.buf.reserve(ENCRYPTED_CHUNK_SIZE);
+            payload_state.buf.extend_from_slice(payload);
+            self.state = State::Payload(payload_state);
         }
         if let State::Payload(payload) = &mut self.state {
             payload.open_full_chunks(input, out, hash)?;
         }
         Ok(())
+    }
+
+    /// How many more bytes of ciphertext this decryptor needs before it stands at a chunk
+    /// boundary (0: it does), from where whole chunks can be [`lend`](Self::lend)t; `None`
+    /// while it reads the header, after the final chunk, after an error, or for armored
+    /// input (which is never lent).
+    pub fn to_chunk_boundary(&self) -> Option<usize> {
+        match &self.state {
+            State::Payload(payload) if self.armor.is_none() && !payload.complete => {
+                Some((ENCRYPTED_CHUNK_SIZE - payload.buf.len()) % ENCRYPTED_CHUNK_SIZE)
+            }
+            _ => None,
+        }
+    }
+
+    /// Takes `ciphertext`, the next whole chunks of the payload (the decryptor at a chunk
+    /// boundary: [`to_chunk_boundary`](Self::to_chunk_boundary) is `Some(0)`), to be
+    /// opened elsewhere with the [`Lent`] it returns, whose plaintext then comes, in
+    /// order, before whatever this decryptor releases next. None of them may be the
+    /// payload's final chunk, which the decryptor must open itself: a caller that knows
+    /// the ciphertext's length keeps back at least its last byte. Counted and hashed as
+    /// [`update`](Self::update) would.
+    pub fn lend(&mut self, ciphertext: &[u8]) -> Result<Lent, DecryptError> {
+        if let State::Failed(error) = self.state {
+            return Err(error);
+        }
+        let boundary = self.to_chunk_boundary();
+        let State::Payload(payload) = &mut self.state else {
+            return Err(DecryptError::Corrupted);
+        };
+        if boundary != Some(0) || !ciphertext.len().is_multiple_of(ENCRYPTED_CHUNK_SIZE) {
+            return Err(DecryptError::Corrupted);
+        }
+        let (lent, next) = Lent::new(
+            payload.key_bytes.clone(),
+            payload.counter,
+            ciphertext.len() / ENCRYPTED_CHUNK_SIZE,
+        )?;
+        payload.counter = next;
+        self.hasher.update(ciphertext);
+        self.ciphertext_len = self.ciphertext_len.saturating_add(ciphertext.len() as u64);
+        self.plaintext_len = self
+            .plaintext_len
+            .saturating_add(lent.plaintext_len() as u64);
+        Ok(lent)
     }
 
     /// Ends the input: verifies the final chunk and releases its plaintext.
@@ -315,6 +357,8 @@ fn unwrap_file_key(
 /// The STREAM reader state.
 struct Payload {
     key: PayloadKey,
+    /// The key's bytes, for the runs of chunks it lends ([`Lent`]).
+    key_bytes: zeroize::Zeroizing<[u8; 32]>,
     counter: u64,
     /// Whether the final chunk has been opened: any further byte is an error.
     complete: bool,
@@ -327,6 +371,18 @@ struct Payload {
 }
 
 impl Payload {
+    fn new(key: PayloadKey, key_bytes: zeroize::Zeroizing<[u8; 32]>) -> Self {
+        Self {
+            key,
+            key_bytes,
+            counter: 0,
+            complete: false,
+            buf: Vec::new(),
+            #[cfg(all(feature = "parallel", not(target_arch = "wasm32")))]
+            threads: super::stream::Threads::default(),
+        }
+    }
+
     /// Opens every full chunk of `buf` + `input`, keeping the remainder in `buf`.
     ///
     /// A full chunk is first opened as a non-final chunk and, if that fails, as the final

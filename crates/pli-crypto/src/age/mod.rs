@@ -49,7 +49,7 @@ pub use format::{Header, HeaderParse, MAX_HEADER_LEN, MAX_STANZAS, Stanza, parse
 pub use x25519::Recipient;
 
 #[cfg(feature = "secret")]
-pub use decrypt::{Decryptor, decrypt_to_vec};
+pub use decrypt::{Decryptor, Lent, decrypt_to_vec};
 #[cfg(feature = "secret")]
 pub use encrypt::{
     EncryptionSeed, Encryptor, Reserved, encrypt_to_vec, encrypt_to_vec_allowing_mix,

@@ -297,7 +297,9 @@ mod tests {
     use crate::age::stream::TAG_SIZE;
 
     fn key() -> PayloadKey {
-        PayloadKey::derive(&FileKey(Zeroizing::new([7; 16])), &[3; 16]).unwrap()
+        PayloadKey::from_bytes(
+            &PayloadKey::derive_bytes(&FileKey(Zeroizing::new([7; 16])), &[3; 16]).unwrap(),
+        )
     }
 
     fn plaintext(chunks: usize) -> Vec<u8> {

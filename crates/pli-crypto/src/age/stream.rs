@@ -60,18 +60,12 @@ pub fn encrypted_len_to(recipients: &[super::AnyRecipient], plaintext_len: u64) 
 pub(crate) struct PayloadKey(aead::Cipher);
 
 impl PayloadKey {
-    /// `HKDF-SHA-256(ikm = file key, salt = nonce, info = "payload")`.
-    pub(crate) fn derive(
-        file_key: &FileKey,
-        nonce: &[u8; NONCE_SIZE],
-    ) -> Result<Self, DecryptError> {
-        Ok(Self::from_bytes(&*Self::derive_bytes(file_key, nonce)?))
-    }
-
-    /// The key's bytes, as [`derive`](Self::derive) derives them (for a [`Reserved`]
-    /// run of chunks, sealed elsewhere).
+    /// The key's bytes, `HKDF-SHA-256(ikm = file key, salt = nonce, info = "payload")`:
+    /// kept beside the key, for the runs of chunks sealed ([`Reserved`]) or opened
+    /// ([`Lent`]) elsewhere.
     ///
     /// [`Reserved`]: super::Reserved
+    /// [`Lent`]: super::Lent
     pub(crate) fn derive_bytes(
         file_key: &FileKey,
         nonce: &[u8; NONCE_SIZE],
@@ -417,7 +411,9 @@ mod tests {
     fn a_failed_open_leaves_the_chunk_untouched() {
         // An in-place open that fails leaves the chunk as it was (the decryptor's
         // retry of a full chunk as the final one goes through `open_into` instead).
-        let key = PayloadKey::derive(&FileKey(Zeroizing::new([1; 16])), &[2; 16]).unwrap();
+        let key = PayloadKey::from_bytes(
+            &PayloadKey::derive_bytes(&FileKey(Zeroizing::new([1; 16])), &[2; 16]).unwrap(),
+        );
         let mut chunk = vec![0u8; 100 + TAG_SIZE];
         key.seal_into(0, true, &[3; 100], &mut chunk).unwrap();
         let sealed = chunk.clone();

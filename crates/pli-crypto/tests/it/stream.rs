@@ -464,3 +464,137 @@ both_targets! {
         assert_eq!(out, expected);
     }
 }
+
+/// Decrypts `ciphertext` as the browser's pool does: the decryptor reads up to a chunk
+/// boundary, lends runs of `run` chunks (keeping back the file's last byte, so never its
+/// final chunk), whose plaintext is opened through the loan's encoding in reverse order
+/// (as workers may answer) and put back in order; it opens the rest itself.
+fn decrypt_lending(
+    identity: &Identity,
+    ciphertext: &[u8],
+    run: usize,
+) -> Result<Vec<u8>, pli_crypto::DecryptError> {
+    let mut decryptor = Decryptor::new(vec![identity.clone()]).without_hash();
+    let mut out = Vec::new();
+    let mut at = 0;
+    // Up to the end of the header and the first chunk boundary.
+    while decryptor.to_chunk_boundary().is_none_or(|n| n > 0) && at < ciphertext.len() {
+        let step = decryptor
+            .to_chunk_boundary()
+            .unwrap_or(1000)
+            .min(ciphertext.len() - at);
+        decryptor.update(&ciphertext[at..at + step], &mut out)?;
+        at += step;
+    }
+    let lendable = (ciphertext.len().saturating_sub(at + 1)) / age::ENCRYPTED_CHUNK_SIZE;
+    let mut loans = Vec::new();
+    for chunks in (0..lendable).collect::<Vec<_>>().chunks(run) {
+        let len = chunks.len() * age::ENCRYPTED_CHUNK_SIZE;
+        let lent = decryptor.lend(&ciphertext[at..at + len])?;
+        loans.push((lent.to_bytes(), at, len));
+        at += len;
+    }
+    let mut opened = vec![Vec::new(); loans.len()];
+    for (i, (bytes, from, len)) in loans.iter().enumerate().rev() {
+        let lent = age::Lent::from_bytes(bytes).unwrap();
+        assert_eq!(
+            lent.plaintext_len(),
+            len / age::ENCRYPTED_CHUNK_SIZE * CHUNK
+        );
+        lent.open(&ciphertext[*from..from + len], &mut opened[i])?;
+    }
+    opened.iter().for_each(|piece| out.extend_from_slice(piece));
+    decryptor.update(&ciphertext[at..], &mut out)?;
+    let lengths = decryptor.finish(&mut out)?;
+    assert_eq!(lengths.plaintext_len, out.len() as u64);
+    assert_eq!(lengths.ciphertext_len, ciphertext.len() as u64);
+    Ok(out)
+}
+
+both_targets! {
+    fn chunks_lent_and_opened_elsewhere_give_the_decryptors_own_plaintext() {
+        let identity = Identity::generate().unwrap();
+        let recipient = identity.to_recipient();
+        for len in [0usize, 1, CHUNK - 1, CHUNK, CHUNK + 1, 5 * CHUNK, 5 * CHUNK + 7, 72 * CHUNK + 9] {
+            let plaintext: Vec<u8> = (0..len).map(|i| (i % 241) as u8).collect();
+            let (ciphertext, _) = encrypt_in_pieces(&[recipient], &plaintext, 30_000);
+            for run in [1, 3, 64] {
+                let opened = decrypt_lending(&identity, &ciphertext, run).unwrap();
+                assert!(opened == plaintext, "{len} bytes in runs of {run}");
+            }
+        }
+    }
+
+    fn a_loan_that_could_release_unauthenticated_or_misplaced_plaintext_fails() {
+        let identity = Identity::generate().unwrap();
+        let recipient = identity.to_recipient();
+        let plaintext: Vec<u8> = (0..4 * CHUNK + 3).map(|i| (i % 239) as u8).collect();
+        let (ciphertext, _) = encrypt_in_pieces(&[recipient], &plaintext, 30_000);
+        // Four whole chunks, then a final one of 3 bytes and its tag.
+        let header = ciphertext.len() + CHUNK - 3 - 5 * age::ENCRYPTED_CHUNK_SIZE;
+        let chunk = age::ENCRYPTED_CHUNK_SIZE;
+        // A flipped byte in any lent chunk: nothing of that loan comes out.
+        for at in [header, header + chunk + 5, header + 3 * chunk - 1] {
+            let mut damaged = ciphertext.clone();
+            damaged[at] ^= 1;
+            assert!(decrypt_lending(&identity, &damaged, 2).is_err(), "byte {at}");
+        }
+        let started = || {
+            let mut decryptor = Decryptor::new(vec![identity.clone()]).without_hash();
+            decryptor.update(&ciphertext[..header], &mut Vec::new()).unwrap();
+            decryptor
+        };
+        assert_eq!(started().to_chunk_boundary(), Some(0));
+        // Not at a boundary, not whole chunks, nothing: refused.
+        let mut off = started();
+        off.update(&ciphertext[header..header + 10], &mut Vec::new()).unwrap();
+        assert_eq!(off.to_chunk_boundary(), Some(chunk - 10));
+        assert!(off.lend(&ciphertext[header + 10..header + 10 + chunk]).is_err());
+        assert!(started().lend(&ciphertext[header..header + chunk + 1]).is_err());
+        assert!(started().lend(&[]).is_err());
+        // Before the header is read: no boundary, no loan.
+        let mut fresh = Decryptor::new(vec![identity.clone()]).without_hash();
+        assert_eq!(fresh.to_chunk_boundary(), None);
+        assert!(fresh.lend(&ciphertext[..chunk]).is_err());
+        // A loan opens exactly its ciphertext, and at its own counters: the same chunks
+        // lent one place later (as if reordered) do not open.
+        let mut decryptor = started();
+        let first = decryptor.lend(&ciphertext[header..header + chunk]).unwrap();
+        let second = decryptor.lend(&ciphertext[header + chunk..header + 2 * chunk]).unwrap();
+        let mut out = vec![9u8; 3];
+        assert!(second.open(&ciphertext[header..header + chunk], &mut out).is_err());
+        assert_eq!(out, [9, 9, 9], "nothing appended on failure");
+        assert!(first.open(&ciphertext[header..header + chunk - 1], &mut out).is_err());
+        // The final chunk is never opened from a loan: a file of whole chunks lent to its
+        // end fails, whoever cut it there.
+        let whole: Vec<u8> = vec![3; 2 * CHUNK];
+        let (exact, _) = encrypt_in_pieces(&[recipient], &whole, 30_000);
+        let start = exact.len() - 2 * chunk;
+        let mut decryptor = Decryptor::new(vec![identity.clone()]).without_hash();
+        decryptor.update(&exact[..start], &mut Vec::new()).unwrap();
+        let lent = decryptor.lend(&exact[start..]).unwrap();
+        assert!(lent.open(&exact[start..], &mut Vec::new()).is_err());
+        // Damaged encodings.
+        let bytes = started().lend(&ciphertext[header..header + chunk]).unwrap().to_bytes().to_vec();
+        assert!(age::Lent::from_bytes(&bytes[..bytes.len() - 1]).is_err());
+        let mut version = bytes.clone();
+        version[0] = 1;
+        assert!(age::Lent::from_bytes(&version).is_err());
+        let mut none = bytes.clone();
+        none[41..49].copy_from_slice(&0u64.to_be_bytes());
+        assert!(age::Lent::from_bytes(&none).is_err());
+        let mut wrapping = bytes.clone();
+        wrapping[33..41].copy_from_slice(&u64::MAX.to_be_bytes());
+        assert!(age::Lent::from_bytes(&wrapping).is_err());
+        assert!(age::Lent::from_bytes(&bytes).is_ok());
+        // A reservation's encoding is not a loan's.
+        let seed = age::EncryptionSeed::new(&[recipient]).unwrap();
+        let reserved = Encryptor::from_seed(&seed)
+            .unwrap()
+            .without_hash()
+            .reserve(CHUNK, false, &mut Vec::new())
+            .unwrap()
+            .to_bytes();
+        assert!(age::Lent::from_bytes(&reserved).is_err());
+    }
+}
