@@ -1453,6 +1453,76 @@ async fn a_misstated_envelope_is_refused_in_either_format_and_the_right_one_deli
     verify_delivered(greffier, &parcel).await;
 }
 
+/// Completions of one exchange sent at once (a client's retries racing its first attempt,
+/// through proxies that gave up waiting) all get the delivered exchange, on PostgreSQL
+/// (row locks) as on SQLite (one writer): it is delivered once, audited and announced
+/// once, and the recipient opens it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simultaneous_completions_deliver_once_and_all_get_its_answer() {
+    for backend in [Backend::Postgres, Backend::Sqlite] {
+        let mut w = world(backend).await;
+        let mut rng = seeded("simultaneous_completions_deliver_once_and_all_get_its_answer");
+        let sender = Sender::new(&mut w.caseworker, w.court).await;
+        let client = w.caseworker.session.client().clone();
+        let mut parcel = sender.parcel(&mut rng, &[200_000]);
+        let created = parcel.create(&client, &sender).await;
+        let id = created.exchange_id;
+        parcel.upload_all(&client, &created).await;
+        let parts = Hashing::Parts {
+            part_size: PART_SIZE,
+        };
+        let refs: Vec<ObjectRef> = parcel
+            .part_lists(PART_SIZE)
+            .iter()
+            .map(|list| list.object_ref().unwrap())
+            .collect();
+        let complete = parcel.signed(&created, &sender, parts, &refs);
+        let answers = futures_util::future::join_all((0..8).map(|_| async {
+            let answer = Client::send(complete_request(&client, &id, &complete)).await;
+            match answer {
+                Ok(response) => Ok(response.json::<ExchangeSummary>().await.unwrap()),
+                Err(error) => Err(error.to_string()),
+            }
+        }))
+        .await;
+        let summaries: Vec<ExchangeSummary> = answers
+            .into_iter()
+            .collect::<Result<_, _>>()
+            .unwrap_or_else(|error| panic!("{backend:?}: a completion failed: {error}"));
+        let first = &summaries[0];
+        assert_eq!(
+            first.state,
+            pli_api::ExchangeState::Delivered,
+            "{backend:?}"
+        );
+        for summary in &summaries {
+            assert_eq!(summary.delivered_at, first.delivered_at, "{backend:?}");
+            assert_eq!(summary.envelope, first.envelope, "{backend:?}");
+        }
+        let pool = sqlx::AnyPool::connect(&w.app.database_url).await.unwrap();
+        for (what, query) in [
+            (
+                "exchange.sent",
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'exchange.sent'",
+            ),
+            (
+                "exchange.delivered",
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'exchange.delivered'",
+            ),
+            (
+                "the recipient's event",
+                "SELECT COUNT(*) FROM events WHERE kind = 'exchange.delivered'",
+            ),
+        ] {
+            let count: i64 = sqlx::query_scalar(query).fetch_one(&pool).await.unwrap();
+            assert_eq!(count, 1, "{backend:?}: {what} written {count} times");
+        }
+        pool.close().await;
+        parcel.complete = Some(complete);
+        verify_delivered(&w.greffier.session, &parcel).await;
+    }
+}
+
 /// The relay no longer hashes whole objects as their parts arrive: a format 1 envelope
 /// (older clients) makes it read the objects back at completion. What a relay of before
 /// wrote in the old `sha256` column (wrong for an object whose parts an upgraded relay
