@@ -280,15 +280,33 @@ async fn a_save_to_the_downloads_cancelled_midway_leaves_no_file_and_a_second_on
         "the cancelled download was not failed: {leftovers:?}"
     );
 
-    // (3) The greffier saves it again, the same way, to the end: every byte arrives.
+    // (3) The greffier saves it again, the same way, to the end: every byte arrives,
+    // most of it opened by the worker's pool (its runs counted on the progress bar).
     download_instead(&tj).await;
-    let said = tj
-        .wait_for(
-            "[data-testid=saved-0], [data-testid=save-error-0], [data-testid=save-cancelled-0]",
-            Duration::from_secs(300),
-        )
-        .await
-        .unwrap();
+    let ended = "[data-testid=saved-0], [data-testid=save-error-0], [data-testid=save-cancelled-0]";
+    let mut pooled = 0;
+    let started = Instant::now();
+    while !tj.has(ended).await.unwrap() {
+        let now = tj
+            .run("const bar = document.querySelector('[data-testid=file-0] progress'); return bar ? Number(bar.dataset.pooled) : 0;")
+            .await
+            .unwrap()
+            .as_u64()
+            .unwrap_or(0);
+        pooled = pooled.max(now);
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "the second save did not end within 300 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // 300 MiB: some 300 runs of 1 MiB, the first ones perhaps opened by the keys' worker
+    // while the helpers start.
+    assert!(
+        pooled >= 100,
+        "the pool opened {pooled} runs of the 300 MiB save"
+    );
+    let said = tj.find(ended).await.unwrap();
     assert_eq!(
         said.attr("data-testid").await.unwrap().as_deref(),
         Some("saved-0"),

@@ -37,8 +37,8 @@ pub use http::Client;
 #[cfg(not(target_arch = "wasm32"))]
 pub use http::IDLE_CONNECTION;
 #[cfg(target_arch = "wasm32")]
-pub use rt::seal_with;
-pub use rt::{SEAL_RUN, Sealer, Sealing, seal_here};
+pub use rt::use_pool;
+pub use rt::{CipherPool, PoolRun, SEAL_RUN, open_here, seal_here};
 pub use session::{
     Account, DirectoryEntry, FileInput, KnownLog, MonitorReport, OnPlan, PASSWORD_ONLY_UNTIL_MS,
     PendingSend, Phase, PlanKept, PlannedFile, PolicyChange, PostQuantumProgress, Progress, Reader,

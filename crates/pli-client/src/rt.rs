@@ -74,76 +74,100 @@ mod web_crypto {
     }
 }
 
-/// A run of chunks being sealed (`Send` natively, where it is sealed already; the
-/// browser has one thread).
+/// A run of chunks being sealed or opened (`Send` natively, where it is done already; the
+/// browser has one thread): the ciphertext, or the plaintext.
 #[cfg(not(target_arch = "wasm32"))]
-pub type Sealing = std::pin::Pin<Box<dyn Future<Output = Result<Vec<u8>, ClientError>> + Send>>;
-/// A run of chunks being sealed (`Send` natively, where it is sealed already; the
-/// browser has one thread).
+pub type PoolRun = std::pin::Pin<Box<dyn Future<Output = Result<Vec<u8>, ClientError>> + Send>>;
+/// A run of chunks being sealed or opened (`Send` natively, where it is done already; the
+/// browser has one thread): the ciphertext, or the plaintext.
 #[cfg(target_arch = "wasm32")]
-pub type Sealing = std::pin::Pin<Box<dyn Future<Output = Result<Vec<u8>, ClientError>>>>;
+pub type PoolRun = std::pin::Pin<Box<dyn Future<Output = Result<Vec<u8>, ClientError>>>>;
 
 /// How much plaintext a send seals at a time (the last run of an object may be
 /// shorter): a run of chunks reserved from the object's encryptor and sealed where the
-/// runtime seals (in the browser, a Web Worker of the pool: [`Sealer`]), several under
-/// way at once. Progress is reported after each.
+/// runtime seals (in the browser, a Web Worker of the pool: [`CipherPool`]), several
+/// under way at once. Progress is reported after each. A download's runs of chunks to
+/// open are as long.
 pub const SEAL_RUN: usize = 4 << 20;
 
-/// Where the runs of chunks a send reserves are sealed when not on the caller's thread:
-/// in the browser, a pool of Web Workers, one per core (`pli-web`'s worker installs
-/// its own with [`seal_with`]). STREAM chunks are independent, so runs sealed side by
-/// side and put back in order give the bytes one encryptor would.
-pub trait Sealer {
+/// Where runs of chunks are sealed (a send's) or opened (a download's) when not on the
+/// caller's thread: in the browser, a pool of Web Workers, one per core (`pli-web`'s
+/// worker installs its own with [`use_pool`]). STREAM chunks are independent, so runs
+/// done side by side and put back in order give the bytes one encryptor or decryptor
+/// would.
+pub trait CipherPool {
     /// How many runs may be under way at once.
     fn width(&self) -> usize;
 
     /// Seals `plaintext` under `run`. The plaintext is taken (copied, or sealed) before
     /// this returns: the caller may reuse its buffer at once.
-    fn seal(&self, run: pli_crypto::age::Reserved, plaintext: &[u8]) -> Sealing;
+    fn seal(&self, run: pli_crypto::age::Reserved, plaintext: &[u8]) -> PoolRun;
+
+    /// Opens `ciphertext` under `lent`, giving its plaintext only if every chunk
+    /// authenticates. The ciphertext is taken before this returns.
+    fn open(&self, lent: pli_crypto::age::Lent, ciphertext: &[u8]) -> PoolRun;
 }
 
 #[cfg(target_arch = "wasm32")]
 thread_local! {
-    static SEALER: std::cell::RefCell<Option<std::rc::Rc<dyn Sealer>>> =
+    static POOL: std::cell::RefCell<Option<std::rc::Rc<dyn CipherPool>>> =
         const { std::cell::RefCell::new(None) };
 }
 
-/// Makes the sends of this thread (the browser's worker) seal their runs with `sealer`.
+/// Makes the sends and downloads of this thread (the browser's worker) seal and open
+/// their runs with `pool`.
 #[cfg(target_arch = "wasm32")]
-pub fn seal_with(sealer: std::rc::Rc<dyn Sealer>) {
-    SEALER.with(|s| *s.borrow_mut() = Some(sealer));
+pub fn use_pool(pool: std::rc::Rc<dyn CipherPool>) {
+    POOL.with(|s| *s.borrow_mut() = Some(pool));
 }
 
-/// The sealer installed with [`seal_with`], if any.
+/// The pool installed with [`use_pool`], if any.
 #[cfg(target_arch = "wasm32")]
-fn sealer() -> Option<std::rc::Rc<dyn Sealer>> {
-    SEALER.with(|s| s.borrow().clone())
+fn pool() -> Option<std::rc::Rc<dyn CipherPool>> {
+    POOL.with(|s| s.borrow().clone())
 }
 
-/// How many runs a send keeps under way: the installed sealer's width in the browser;
-/// one natively, where each run is sealed on every core at once (`pli-crypto`'s
+/// How many runs a send or a download keeps under way: the installed pool's width in the
+/// browser; one natively, where each run is done on every core at once (`pli-crypto`'s
 /// `parallel` feature).
-pub(crate) fn seal_width() -> usize {
+pub(crate) fn pool_width() -> usize {
     #[cfg(target_arch = "wasm32")]
-    if let Some(sealer) = sealer() {
-        return sealer.width().max(1);
+    if let Some(pool) = pool() {
+        return pool.width().max(1);
     }
     1
 }
 
-/// Seals `plaintext` under `run`: with the installed sealer, or here and now.
-pub(crate) fn seal(run: pli_crypto::age::Reserved, plaintext: &[u8]) -> Sealing {
+/// Seals `plaintext` under `run`: with the installed pool, or here and now.
+pub(crate) fn seal(run: pli_crypto::age::Reserved, plaintext: &[u8]) -> PoolRun {
     #[cfg(target_arch = "wasm32")]
-    if let Some(sealer) = sealer() {
-        return sealer.seal(run, plaintext);
+    if let Some(pool) = pool() {
+        return pool.seal(run, plaintext);
     }
     Box::pin(std::future::ready(seal_here(run, plaintext)))
+}
+
+/// Opens `ciphertext` under `lent`: with the installed pool, or here and now.
+pub(crate) fn open(lent: pli_crypto::age::Lent, ciphertext: &[u8]) -> PoolRun {
+    #[cfg(target_arch = "wasm32")]
+    if let Some(pool) = pool() {
+        return pool.open(lent, ciphertext);
+    }
+    Box::pin(std::future::ready(open_here(lent, ciphertext)))
 }
 
 /// Seals `plaintext` under `run` on this thread (natively, on every core).
 pub fn seal_here(run: pli_crypto::age::Reserved, plaintext: &[u8]) -> Result<Vec<u8>, ClientError> {
     let mut out = Vec::with_capacity(run.ciphertext_len());
     run.seal(plaintext, &mut out)?;
+    Ok(out)
+}
+
+/// Opens `ciphertext` under `lent` on this thread (natively, on every core). The
+/// plaintext is the caller's to wipe.
+pub fn open_here(lent: pli_crypto::age::Lent, ciphertext: &[u8]) -> Result<Vec<u8>, ClientError> {
+    let mut out = Vec::with_capacity(lent.plaintext_len());
+    lent.open(ciphertext, &mut out)?;
     Ok(out)
 }
 

@@ -31,7 +31,8 @@ pub fn ErrorBox(#[prop(into)] error: Signal<Option<WorkerError>>) -> impl IntoVi
     }
 }
 
-/// A progress bar with its label and percentage.
+/// A progress bar with its label and percentage (and, for tests and benches, how many
+/// runs of chunks the worker's pool has sealed or opened: `data-pooled`).
 #[component]
 pub fn ProgressBar(label: Key, report: ReadSignal<Option<ProgressReport>>) -> impl IntoView {
     move || {
@@ -43,7 +44,8 @@ pub fn ProgressBar(label: Key, report: ReadSignal<Option<ProgressReport>>) -> im
                 <div class="progress">
                     <label>
                         <span>{move || t(label)} " — " {percent} " %"</span>
-                        <progress max="100" value=percent.to_string()>{percent} " %"</progress>
+                        <progress max="100" value=percent.to_string()
+                            data-pooled=r.pooled.to_string()>{percent} " %"</progress>
                     </label>
                 </div>
             }

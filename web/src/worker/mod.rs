@@ -154,7 +154,7 @@ pub fn start() {
         });
     });
     // A send's chunks are sealed by a pool of helpers, one per core (`pool.rs`).
-    pli_client::seal_with(Rc::new(pool::Pool::new()));
+    pli_client::use_pool(Rc::new(pool::Pool::new()));
     let handler = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
         let data = event.data();
         let id = Reflect::get(&data, &"id".into())

@@ -1,4 +1,5 @@
-//! The pool of sealing workers: a send's runs of chunks sealed on every core.
+//! The pool of cipher workers: a send's runs of chunks sealed, and a download's opened,
+//! on every core.
 //!
 //! The worker that holds the keys reads each file, hashes it and uploads its parts; the
 //! ChaCha20-Poly1305 sealing, half of a send's work, goes to helpers: dedicated workers
@@ -11,18 +12,25 @@
 //! seals alone, so a helper that cannot start (a browser without nested workers, a script
 //! gone after an update) costs nothing but the pool.
 //!
-//! A run crosses as its [`Reserved`] encoding (the payload key of one file, its chunks'
-//! counters), its plaintext and a buffer for the ciphertext; both buffers are
+//! A download's is the same the other way: the keys' worker fetches each part and checks
+//! it against the signed envelope, lends its runs of whole chunks to the helpers to open
+//! ([`Lent`]), and writes their plaintext out in order, hashing it.
+//!
+//! A run crosses as its [`Reserved`] or [`Lent`] encoding (the payload key of one file,
+//! its chunks' counters), its input and a buffer for its output; both buffers are
 //! transferred, not copied, and come back with the answer to be lent again (each of a
 //! whole run's size, so there are never more of them than runs under way), so that a
 //! send of gigabytes makes no garbage outside V8's heap (where it would be collected
-//! late). The helper wipes the plaintext and the key it was lent as soon as it has read
-//! them, and keeps nothing between runs. `pli-client` keeps a fixed number of runs under
-//! way ([`Sealer::width`]) and puts them back in order.
+//! late). The helper wipes its input and the key as soon as it has read them, and keeps
+//! nothing between runs; the keys' worker wipes an opened run's plaintext in the buffer
+//! as soon as it has copied it out. `pli-client` keeps a fixed number of runs under way
+//! ([`CipherPool::width`]) and puts them back in order.
 //!
 //! A helper that fails (its error event, a message that cannot be read, an answer of the
 //! wrong length, or no answer within [`PATIENCE_MS`]) is ended: the runs it held fail
-//! (the send fails and can be resumed, with the `io` error code), and it gets no more.
+//! (the send fails and can be resumed, with the `io` error code), and it gets no more. A
+//! run that does not authenticate fails its download as the decryptor's own chunks would
+//! (`decrypt`), not as a worker's failure.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -30,18 +38,18 @@ use std::rc::{Rc, Weak};
 
 use futures_util::future::{Either, select};
 use js_sys::{Array, ArrayBuffer, Object, Reflect, Uint8Array};
-use pli_client::{ClientError, SEAL_RUN, Sealer, Sealing};
-use pli_crypto::age::{CHUNK_SIZE, Reserved, TAG_SIZE};
+use pli_client::{CipherPool, ClientError, PoolRun, SEAL_RUN};
+use pli_crypto::age::{CHUNK_SIZE, Lent, Reserved, TAG_SIZE};
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, Worker, WorkerOptions, WorkerType};
 use zeroize::Zeroizing;
 
-/// The name a sealing worker is started with: `worker.js` then runs [`serve`].
+/// The name a helper is started with: `worker.js` then runs [`serve`].
 pub(crate) const NAME: &str = "pli-sealer";
 
-/// The most sealing workers started, whatever the number of cores: beyond, reading and
-/// hashing each file on the keys' worker is what bounds a send.
+/// The most helpers started, whatever the number of cores: beyond, reading and hashing
+/// each file on the keys' worker is what bounds a send (and a download).
 const MOST: usize = 4;
 
 /// How long a run may wait for its helper's answer before the helper is taken for dead.
@@ -54,16 +62,17 @@ const PATIENCE_MS: u32 = 60_000;
 /// worker per core (each with its own WebAssembly memory) after its last send.
 const IDLE_MS: u32 = 30_000;
 
-/// The bytes of a whole run's ciphertext: its plaintext and a tag per chunk.
+/// The bytes of a whole run's ciphertext: its plaintext and a tag per chunk. The
+/// buffers lent to the helpers are as large, whichever way a run goes.
 const SEALED_RUN: usize = SEAL_RUN + SEAL_RUN.div_ceil(CHUNK_SIZE) * TAG_SIZE;
 
 thread_local! {
-    /// Runs the helpers sealed since this worker started.
+    /// Runs the helpers sealed or opened since this worker started.
     static POOLED: Cell<u64> = const { Cell::new(0) };
 }
 
-/// How many runs the helpers sealed since this worker started (progress reports carry
-/// it: see `ProgressReport::pooled`).
+/// How many runs the helpers sealed or opened since this worker started (progress
+/// reports carry it: see `ProgressReport::pooled`).
 pub(super) fn pooled() -> u64 {
     POOLED.with(Cell::get)
 }
@@ -82,9 +91,9 @@ struct Inner {
     /// Runs sent to a helper, by id, and where their answer goes.
     waiting: HashMap<u32, Waiting>,
     next_id: u32,
-    /// Buffers back from the helpers, to lend again: for plaintext, for ciphertext.
-    spare_plain: Vec<ArrayBuffer>,
-    spare_sealed: Vec<ArrayBuffer>,
+    /// Buffers back from the helpers, to lend again: for runs' inputs, for their outputs.
+    spare_in: Vec<ArrayBuffer>,
+    spare_out: Vec<ArrayBuffer>,
 }
 
 struct Helper {
@@ -101,8 +110,10 @@ struct Helper {
 
 struct Waiting {
     helper: usize,
-    /// The ciphertext's length the run must give.
+    /// The output's length the run must give.
     length: usize,
+    /// The run opens chunks: its output is plaintext, wiped in the buffer once copied.
+    opening: bool,
     answer: Rc<RefCell<Answer>>,
 }
 
@@ -148,8 +159,8 @@ impl Pool {
                 epoch: 0,
                 waiting: HashMap::new(),
                 next_id: 0,
-                spare_plain: Vec::new(),
-                spare_sealed: Vec::new(),
+                spare_in: Vec::new(),
+                spare_out: Vec::new(),
             })),
         }
     }
@@ -177,16 +188,23 @@ impl Pool {
             match spawn(&self.inner, index) {
                 Ok(helper) => self.inner.borrow_mut().helpers.push(helper),
                 Err(error) => {
-                    web_sys::console::warn_2(&"Pli: a sealing worker cannot start".into(), &error);
+                    web_sys::console::warn_2(&"Pli: a cipher worker cannot start".into(), &error);
                     break;
                 }
             }
         }
     }
 
-    /// Sends `run` and its plaintext to the least busy ready helper; the answer comes
+    /// Sends a run (`encoded`, a [`Reserved`] or, `opening`, a [`Lent`]) and its input to
+    /// the least busy ready helper, which must give `length` bytes; the answer comes
     /// through the returned slot.
-    fn send(&self, run: Reserved, plaintext: &[u8]) -> Result<Rc<RefCell<Answer>>, JsValue> {
+    fn send(
+        &self,
+        encoded: &[u8],
+        input: &[u8],
+        length: usize,
+        opening: bool,
+    ) -> Result<Rc<RefCell<Answer>>, JsValue> {
         let mut inner = self.inner.borrow_mut();
         let helper = inner
             .helpers
@@ -195,33 +213,32 @@ impl Pool {
             .filter(|(_, h)| h.ready && !h.failed)
             .min_by_key(|(_, h)| h.busy)
             .map(|(i, _)| i)
-            .ok_or_else(|| JsValue::from_str("no sealing worker"))?;
-        let length = run.ciphertext_len();
-        let plain = lend(&mut inner.spare_plain, plaintext.len(), SEAL_RUN)?;
-        let sealed = lend(&mut inner.spare_sealed, length, SEALED_RUN)?;
-        let view = Uint8Array::new_with_byte_offset_and_length(&plain, 0, len32(plaintext.len())?);
-        let encoded = run.to_bytes();
+            .ok_or_else(|| JsValue::from_str("no cipher worker"))?;
+        let given = lend(&mut inner.spare_in, input.len())?;
+        let output = lend(&mut inner.spare_out, length)?;
+        let view = Uint8Array::new_with_byte_offset_and_length(&given, 0, len32(input.len())?);
         let key = Uint8Array::new_with_length(len32(encoded.len())?);
         // Copied last, after everything that can fail but the post (which wipes them).
-        view.copy_from(plaintext);
-        key.copy_from(&encoded);
+        view.copy_from(input);
+        key.copy_from(encoded);
         let id = inner.next_id;
         inner.next_id = inner.next_id.wrapping_add(1);
         let posted = inner
             .helpers
             .get(helper)
-            .ok_or_else(|| JsValue::from_str("no sealing worker"))
+            .ok_or_else(|| JsValue::from_str("no cipher worker"))
             .and_then(|h| {
                 let message = Object::new();
                 for (name, value) in [
                     ("id", JsValue::from(id)),
                     ("run", key.clone().into()),
-                    ("plaintext", view.clone().into()),
-                    ("sealed", sealed.clone().into()),
+                    ("open", JsValue::from(opening)),
+                    ("input", view.clone().into()),
+                    ("output", output.clone().into()),
                 ] {
                     Reflect::set(&message, &name.into(), &value)?;
                 }
-                let transfer = Array::of3(&key.buffer(), &plain, &sealed);
+                let transfer = Array::of3(&key.buffer(), &given, &output);
                 h.worker.post_message_with_transfer(&message, &transfer)
             });
         if let Err(error) = posted {
@@ -234,6 +251,7 @@ impl Pool {
         let waiting = Waiting {
             helper,
             length,
+            opening,
             answer: Rc::clone(&answer),
         };
         inner.waiting.insert(id, waiting);
@@ -245,18 +263,35 @@ impl Pool {
     }
 }
 
-impl Sealer for Pool {
+impl CipherPool for Pool {
     fn width(&self) -> usize {
         self.start();
         self.inner.borrow().ready().max(1)
     }
 
-    fn seal(&self, run: Reserved, plaintext: &[u8]) -> Sealing {
+    fn seal(&self, run: Reserved, plaintext: &[u8]) -> PoolRun {
         self.start();
         if self.inner.borrow().ready() == 0 {
             return Box::pin(std::future::ready(pli_client::seal_here(run, plaintext)));
         }
-        let answer = self.send(run, plaintext);
+        let length = run.ciphertext_len();
+        self.run(&run.to_bytes(), plaintext, length, false)
+    }
+
+    fn open(&self, lent: Lent, ciphertext: &[u8]) -> PoolRun {
+        self.start();
+        if self.inner.borrow().ready() == 0 {
+            return Box::pin(std::future::ready(pli_client::open_here(lent, ciphertext)));
+        }
+        let length = lent.plaintext_len();
+        self.run(&lent.to_bytes(), ciphertext, length, true)
+    }
+}
+
+impl Pool {
+    /// Sends a run to a helper and waits for its answer, at most [`PATIENCE_MS`].
+    fn run(&self, encoded: &[u8], input: &[u8], length: usize, opening: bool) -> PoolRun {
+        let answer = self.send(encoded, input, length, opening);
         let inner = Rc::downgrade(&self.inner);
         Box::pin(async move {
             let answer = answer.map_err(|e| lost(&format!("{e:?}")))?;
@@ -339,13 +374,13 @@ fn spawn(pool: &Rc<RefCell<Inner>>, index: usize) -> Result<Helper, JsValue> {
     })
 }
 
-/// A buffer of at least `len` bytes: one lent before and given back, or a new one of
-/// `whole` bytes (a whole run's) or `len` if more.
-fn lend(spare: &mut Vec<ArrayBuffer>, len: usize, whole: usize) -> Result<ArrayBuffer, JsValue> {
+/// A buffer of at least `len` bytes: one lent before and given back, or a new one of a
+/// whole run's ciphertext ([`SEALED_RUN`]) or `len` if more.
+fn lend(spare: &mut Vec<ArrayBuffer>, len: usize) -> Result<ArrayBuffer, JsValue> {
     Ok(
         match spare.iter().position(|b| b.byte_length() as usize >= len) {
             Some(at) => spare.swap_remove(at),
-            None => ArrayBuffer::new(len32(len.max(whole))?),
+            None => ArrayBuffer::new(len32(len.max(SEALED_RUN))?),
         },
     )
 }
@@ -354,16 +389,17 @@ fn len32(len: usize) -> Result<u32, JsValue> {
     u32::try_from(len).map_err(|_| JsValue::from_str("a run too large"))
 }
 
-/// A run the pool could not seal: the send fails with the `io` code (it can be retried,
-/// and resumed), not as a verification failure, which it is not.
+/// A run the pool could not carry out: the send or download fails with the `io` code (it
+/// can be retried, and a send resumed), not as a verification failure, which it is not.
 fn lost(why: &str) -> ClientError {
     ClientError::Io(std::io::Error::other(format!(
-        "a sealing worker failed: {why}"
+        "a cipher worker failed: {why}"
     )))
 }
 
-/// A message from helper `index`: that it is ready, or its answer to a run (the
-/// ciphertext copied here, the buffers kept to lend again).
+/// A message from helper `index`: that it is ready, or its answer to a run (its output
+/// copied here, and wiped in the buffer if it is plaintext; the buffers kept to lend
+/// again).
 fn answered(pool: &Rc<RefCell<Inner>>, index: usize, data: &JsValue) {
     let get = |name: &str| Reflect::get(data, &name.into()).ok();
     if get("ready").is_some_and(|v| v.is_truthy()) {
@@ -383,19 +419,32 @@ fn answered(pool: &Rc<RefCell<Inner>>, index: usize, data: &JsValue) {
     if let Some(h) = inner.helpers.get_mut(waiting.helper) {
         h.busy = h.busy.saturating_sub(1);
     }
-    if let Some(plain) = get("plaintext").and_then(|v| v.dyn_into::<ArrayBuffer>().ok()) {
-        inner.spare_plain.push(plain);
+    if let Some(input) = get("input").and_then(|v| v.dyn_into::<ArrayBuffer>().ok()) {
+        inner.spare_in.push(input);
     }
-    let sealed = get("sealed").and_then(|v| v.dyn_into::<Uint8Array>().ok());
-    let result = match (get("error").and_then(|v| v.as_string()), sealed) {
+    let output = get("output").and_then(|v| v.dyn_into::<Uint8Array>().ok());
+    let corrupted = get("corrupted").is_some_and(|v| v.is_truthy());
+    let result = match (get("error").and_then(|v| v.as_string()), output) {
+        // Only an opening's own verdict on the chunks it was lent.
+        (Some(_), _) if corrupted && waiting.opening => {
+            Err(pli_crypto::DecryptError::Corrupted.into())
+        }
         (Some(error), _) => Err(lost(&error)),
-        (None, Some(sealed)) if sealed.length() as usize == waiting.length => {
-            let bytes = sealed.to_vec();
-            inner.spare_sealed.push(sealed.buffer());
+        (None, Some(output)) if output.length() as usize == waiting.length => {
+            let bytes = output.to_vec();
+            if waiting.opening {
+                output.fill(0, 0, output.length());
+            }
+            inner.spare_out.push(output.buffer());
             POOLED.with(|n| n.set(n.get() + 1));
             Ok(bytes)
         }
-        (None, _) => Err(lost("an answer of the wrong length")),
+        (None, output) => {
+            if let Some(output) = output.filter(|_| waiting.opening) {
+                output.fill(0, 0, output.length());
+            }
+            Err(lost("an answer of the wrong length"))
+        }
     };
     drop(inner);
     Answer::give(&waiting.answer, result);
@@ -425,8 +474,8 @@ fn end_when_idle(pool: &Rc<RefCell<Inner>>) {
                 helper.worker.terminate();
             }
             inner.started = false;
-            inner.spare_plain.clear();
-            inner.spare_sealed.clear();
+            inner.spare_in.clear();
+            inner.spare_out.clear();
         }
     });
 }
@@ -457,19 +506,21 @@ fn failed(pool: &Rc<RefCell<Inner>>, index: usize, why: &str) {
     end_when_idle(pool);
 }
 
-/// A sealing worker's side (started by `worker.js` under the name [`NAME`]): seals each
-/// run it is sent and answers with the ciphertext, giving both buffers back.
+/// A helper's side (started by `worker.js` under the name [`NAME`]): seals or opens each
+/// run it is sent and answers with its output, giving both buffers back.
 pub fn serve() {
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let replies = scope.clone();
     let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let data = event.data();
         let id = Reflect::get(&data, &"id".into()).unwrap_or_default();
-        let (answer, transfer) =
-            seal_one(&data).unwrap_or_else(|error| (refusal(&id, &error), Array::new()));
+        let (answer, transfer) = run_one(&data).unwrap_or_else(|error| match error {
+            Refused::Corrupted => (refusal(&id, &"corrupted".into(), true), Array::new()),
+            Refused::Other(error) => (refusal(&id, &error, false), Array::new()),
+        });
         if let Err(error) = replies.post_message_with_transfer(&answer, &transfer) {
             // Said without the buffers, so that the run fails rather than waits.
-            let _ = replies.post_message(&refusal(&id, &error));
+            let _ = replies.post_message(&refusal(&id, &error, false));
         }
     });
     scope.set_onmessage(Some(handler.as_ref().unchecked_ref()));
@@ -481,41 +532,70 @@ pub fn serve() {
     }
 }
 
-/// The answer that run `id` could not be sealed, and why.
-fn refusal(id: &JsValue, error: &JsValue) -> Object {
+/// Why a helper gives no output for a run.
+enum Refused {
+    /// The chunks it was lent to open do not authenticate.
+    Corrupted,
+    /// Anything else: a message it cannot read, a buffer it cannot have.
+    Other(JsValue),
+}
+
+impl From<JsValue> for Refused {
+    fn from(error: JsValue) -> Self {
+        Self::Other(error)
+    }
+}
+
+/// The answer that run `id` could not be carried out, and why (`corrupted`: its chunks do
+/// not authenticate).
+fn refusal(id: &JsValue, error: &JsValue, corrupted: bool) -> Object {
     let answer = Object::new();
     let why = error.as_string().unwrap_or_else(|| format!("{error:?}"));
     let _ = Reflect::set(&answer, &"id".into(), id);
     let _ = Reflect::set(&answer, &"error".into(), &why.into());
+    if corrupted {
+        let _ = Reflect::set(&answer, &"corrupted".into(), &JsValue::TRUE);
+    }
     answer
 }
 
-/// Seals the run `data` carries: the answer and what it transfers, or why not. The key
-/// and the plaintext are copied out of their buffers and wiped there first thing.
-fn seal_one(data: &JsValue) -> Result<(Object, Array), JsValue> {
+/// Seals or opens the run `data` carries: the answer and what it transfers, or why not.
+/// The key and the input are copied out of their buffers and wiped there first thing.
+fn run_one(data: &JsValue) -> Result<(Object, Array), Refused> {
     let get = |name: &str| Reflect::get(data, &name.into());
     let view = |name: &str| -> Result<Uint8Array, JsValue> { get(name)?.dyn_into::<Uint8Array>() };
     let key = view("run")?;
     let encoded = Zeroizing::new(key.to_vec());
     key.fill(0, 0, key.length());
-    let plain = view("plaintext")?;
-    let plaintext = Zeroizing::new(plain.to_vec());
-    plain.fill(0, 0, plain.length());
-    let run = Reserved::from_bytes(&encoded).map_err(|e| JsValue::from_str(&e.to_string()))?;
-    let sealed: ArrayBuffer = get("sealed")?.dyn_into()?;
-    let ciphertext =
-        pli_client::seal_here(run, &plaintext).map_err(|e| JsValue::from_str(&e.to_string()))?;
-    let length = len32(ciphertext.len())?;
-    let out = if sealed.byte_length() >= length {
-        sealed
+    let given = view("input")?;
+    let input = Zeroizing::new(given.to_vec());
+    given.fill(0, 0, given.length());
+    let unreadable = |e: pli_crypto::Error| Refused::Other(JsValue::from_str(&e.to_string()));
+    let output: Zeroizing<Vec<u8>> = if get("open")?.is_truthy() {
+        let lent = Lent::from_bytes(&encoded).map_err(unreadable)?;
+        Zeroizing::new(pli_client::open_here(lent, &input).map_err(|e| match e {
+            ClientError::Decrypt(_) => Refused::Corrupted,
+            other => Refused::Other(JsValue::from_str(&other.to_string())),
+        })?)
+    } else {
+        let run = Reserved::from_bytes(&encoded).map_err(unreadable)?;
+        Zeroizing::new(
+            pli_client::seal_here(run, &input)
+                .map_err(|e| Refused::Other(JsValue::from_str(&e.to_string())))?,
+        )
+    };
+    let buffer: ArrayBuffer = get("output")?.dyn_into()?;
+    let length = len32(output.len())?;
+    let out = if buffer.byte_length() >= length {
+        buffer
     } else {
         ArrayBuffer::new(length)
     };
     let out_view = Uint8Array::new_with_byte_offset_and_length(&out, 0, length);
-    out_view.copy_from(&ciphertext);
+    out_view.copy_from(&output);
     let answer = Object::new();
     Reflect::set(&answer, &"id".into(), &get("id")?)?;
-    Reflect::set(&answer, &"sealed".into(), &out_view)?;
-    Reflect::set(&answer, &"plaintext".into(), &plain.buffer())?;
-    Ok((answer, Array::of2(&out, &plain.buffer())))
+    Reflect::set(&answer, &"output".into(), &out_view)?;
+    Reflect::set(&answer, &"input".into(), &given.buffer())?;
+    Ok((answer, Array::of2(&out, &given.buffer())))
 }

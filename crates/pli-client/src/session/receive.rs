@@ -224,8 +224,10 @@ impl Session {
         };
         let mut opened = Opened {
             decryptor: pli_crypto::age::Decryptor::new(vec![received.key.clone()]).without_hash(),
+            left: expected.size,
+            buffer: zeroize::Zeroizing::new(Vec::new()),
+            queue: std::collections::VecDeque::new(),
             out: Plaintext {
-                buffer: zeroize::Zeroizing::new(Vec::new()),
                 hash: Sha256::new(),
                 written: 0,
                 out,
@@ -414,49 +416,148 @@ impl PartGate {
 }
 
 /// A file being decrypted into its destination, its plaintext hashed on the way.
+///
+/// Runs of whole chunks are lent to the runtime's pool (in the browser, the workers that
+/// also seal sends: `rt::open`), a few under way at once; the decryptor opens the rest
+/// itself (the header, the chunk cut by each part's end, the file's final chunk, and
+/// runs too short to be worth a worker). Whatever opened them, plaintext is written in
+/// the ciphertext's order, and only once authenticated.
 struct Opened<'a> {
     decryptor: pli_crypto::age::Decryptor<pli_crypto::age::Lengths>,
+    /// Bytes of the file's ciphertext not given to [`decrypt`](Self::decrypt) yet.
+    left: u64,
+    /// The decryptor's own plaintext. Wiped once written or queued, and on drop (an
+    /// error or a cancelled download leaves no plaintext behind in it).
+    buffer: zeroize::Zeroizing<Vec<u8>>,
+    /// Plaintext to write, in order: runs under way, and what the decryptor opened after
+    /// them.
+    queue: std::collections::VecDeque<Pending>,
     out: Plaintext<'a>,
 }
 
-/// Where an [`Opened`] file's plaintext goes: written out, counted and hashed, each
-/// piece wiped once written.
+/// Plaintext waiting its turn to be written.
+enum Pending {
+    /// A run of chunks being opened elsewhere.
+    Run(rt::PoolRun),
+    /// What the decryptor opened after a run still under way.
+    Opened(zeroize::Zeroizing<Vec<u8>>),
+}
+
+/// Where an [`Opened`] file's plaintext goes: written out, counted and hashed.
 struct Plaintext<'a> {
-    /// Wiped after each write, and on drop (an error or a cancelled download leaves no
-    /// plaintext behind in it).
-    buffer: zeroize::Zeroizing<Vec<u8>>,
     hash: Sha256,
     written: u64,
     out: &'a mut (dyn AsyncWrite + Unpin),
 }
 
 impl Plaintext<'_> {
-    async fn write(&mut self) -> Result<(), ClientError> {
-        self.hash.update(self.buffer.as_slice());
-        self.out.write_all(&self.buffer).await?;
-        self.written += self.buffer.len() as u64;
-        zeroize::Zeroize::zeroize(&mut *self.buffer);
-        self.buffer.clear();
+    /// What one write hands the destination at most: a run's 4 MiB go out in pieces
+    /// of the size the decryptor's own always had, so that what the browser's writer
+    /// holds at once (a message to the service worker, a write to a file) does not grow
+    /// with the runs.
+    const PIECE: usize = 256 * 1024;
+
+    async fn write(&mut self, plaintext: &[u8]) -> Result<(), ClientError> {
+        for piece in plaintext.chunks(Self::PIECE) {
+            self.hash.update(piece);
+            self.out.write_all(piece).await?;
+            self.written += piece.len() as u64;
+        }
         Ok(())
     }
 }
 
 impl Opened<'_> {
+    /// The most chunks lent at once: 1 MiB of plaintext, a quarter of a send's runs,
+    /// since each run under way holds its bytes several times over (the worker's copy,
+    /// the helper's, the plaintext back) in memories that do not shrink.
+    const RUN: usize = (1 << 20) / pli_crypto::age::CHUNK_SIZE;
+    /// Fewer whole chunks than this are opened here: a worker's round trip would cost
+    /// more than it saves (the pieces of a format 1 download, 256 KiB, stay here).
+    const LEAST: usize = 8;
+    /// What the decryptor opens at a time, outside runs.
+    const PIECE: usize = 256 * 1024;
+
     /// Decrypts the next ciphertext (already checked, as far as it can be) and writes
-    /// what it gives.
-    async fn decrypt(&mut self, ciphertext: &[u8]) -> Result<(), ClientError> {
-        for piece in ciphertext.chunks(256 * 1024) {
-            self.decryptor.update(piece, &mut self.out.buffer)?;
-            self.out.write().await?;
+    /// what it gives, in order.
+    async fn decrypt(&mut self, mut ciphertext: &[u8]) -> Result<(), ClientError> {
+        use pli_crypto::age::ENCRYPTED_CHUNK_SIZE;
+        while !ciphertext.is_empty() {
+            let boundary = self.decryptor.to_chunk_boundary();
+            let lendable = if boundary == Some(0) {
+                // Never the file's final chunk, which the decryptor must see end: its
+                // last byte is kept back.
+                let ends_file = self.left == ciphertext.len() as u64;
+                let usable = ciphertext.len() - usize::from(ends_file);
+                (usable / ENCRYPTED_CHUNK_SIZE).min(Self::RUN)
+            } else {
+                0
+            };
+            let step = if lendable >= Self::LEAST {
+                lendable * ENCRYPTED_CHUNK_SIZE
+            } else {
+                match boundary {
+                    Some(to_boundary) if to_boundary > 0 => to_boundary,
+                    _ => Self::PIECE,
+                }
+                .min(ciphertext.len())
+            };
+            let (piece, rest) = ciphertext.split_at(step);
+            if lendable >= Self::LEAST {
+                let lent = self.decryptor.lend(piece)?;
+                self.queue.push_back(Pending::Run(rt::open(lent, piece)));
+                self.write_ready(rt::pool_width()).await?;
+            } else {
+                self.decryptor.update(piece, &mut self.buffer)?;
+                self.release().await?;
+            }
+            self.left = self.left.saturating_sub(piece.len() as u64);
+            ciphertext = rest;
+        }
+        Ok(())
+    }
+
+    /// Writes what the decryptor opened, or queues it behind the runs under way.
+    async fn release(&mut self) -> Result<(), ClientError> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        if self.queue.is_empty() {
+            self.out.write(&self.buffer).await?;
+            zeroize::Zeroize::zeroize(&mut *self.buffer);
+            self.buffer.clear();
+        } else {
+            let opened = std::mem::take(&mut *self.buffer);
+            self.queue
+                .push_back(Pending::Opened(zeroize::Zeroizing::new(opened)));
+        }
+        Ok(())
+    }
+
+    /// Writes the queue's plaintext, in order, until at most `under_way` entries are left.
+    async fn write_ready(&mut self, under_way: usize) -> Result<(), ClientError> {
+        while self.queue.len() > under_way {
+            let plaintext = match self.queue.pop_front() {
+                Some(Pending::Run(run)) => zeroize::Zeroizing::new(run.await?),
+                Some(Pending::Opened(plaintext)) => plaintext,
+                None => break,
+            };
+            self.out.write(&plaintext).await?;
         }
         Ok(())
     }
 
     /// The plaintext's length and SHA-256, once the file's end is authenticated.
-    async fn finish(self) -> Result<(u64, [u8; 32]), ClientError> {
-        let Self { decryptor, mut out } = self;
-        decryptor.finish(&mut out.buffer)?;
-        out.write().await?;
+    async fn finish(mut self) -> Result<(u64, [u8; 32]), ClientError> {
+        self.write_ready(0).await?;
+        let Self {
+            decryptor,
+            mut buffer,
+            mut out,
+            ..
+        } = self;
+        decryptor.finish(&mut buffer)?;
+        out.write(&buffer).await?;
         out.out.flush().await?;
         Ok((out.written, out.hash.finalize().into()))
     }

@@ -281,7 +281,7 @@ impl Session {
     ) -> Result<(), ClientError> {
         let count = plaintext.len().div_ceil(RUN);
         for (i, piece) in plaintext.chunks(RUN).enumerate() {
-            while runs.under_way.len() >= rt::seal_width() {
+            while runs.under_way.len() >= rt::pool_width() {
                 if let Some(sealed) = runs.next(counters).await? {
                     self.add(upload, &sealed, keeper, counters).await?;
                 }
@@ -409,14 +409,14 @@ enum Plaintext<'a> {
 /// The runs of an object being sealed, oldest first, each with its plaintext's length.
 #[derive(Default)]
 struct Runs {
-    under_way: std::collections::VecDeque<(u64, rt::Sealing)>,
+    under_way: std::collections::VecDeque<(u64, rt::PoolRun)>,
     /// When the previous run came back sealed (or when the first started).
     since: f64,
 }
 
 impl Runs {
     /// Starts counting a run of `len` bytes of plaintext being sealed.
-    fn start(&mut self, len: u64, sealing: rt::Sealing) {
+    fn start(&mut self, len: u64, sealing: rt::PoolRun) {
         if self.under_way.is_empty() {
             self.since = rt::now_ms();
         }
