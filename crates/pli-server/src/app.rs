@@ -54,6 +54,8 @@ pub struct Shared {
     /// Whether this replica runs the maintenance now (the holder of the maintenance
     /// lock on PostgreSQL: `replicas::Leadership`).
     pub maintainer: Arc<std::sync::atomic::AtomicBool>,
+    /// Changes under way in tasks of their own (`routes::carry_changes_through`).
+    pub changes: crate::changes::Changes,
     pub log: Arc<crate::log::LogService>,
     /// The WebAuthn relying party for passkeys; none when the public URL's host is not a
     /// domain name (an IP address), where browsers refuse passkeys.
@@ -137,6 +139,7 @@ impl AppState {
             metrics: Metrics::default(),
             touches: std::sync::Mutex::default(),
             maintainer: Arc::default(),
+            changes: crate::changes::Changes::default(),
         })))
     }
 
@@ -297,6 +300,9 @@ impl Application {
                 self.state.events.clone(),
             )));
         }
+        // The changes under way end with the server too, if this future is dropped; a
+        // graceful stop waits for them first.
+        let _changes = self.state.changes.end_when_dropped();
         let router = crate::routes::router(self.state.clone());
         // Not `axum::serve`, which gives hyper no timer (see `pli_witness::server`);
         // request bodies are paced by `pace::pace_bodies`.
@@ -310,6 +316,7 @@ impl Application {
             keep_alive: true,
         };
         let served = pli_witness::server::serve(self.listener, router, limits, shutdown).await;
+        self.state.changes.finish(crate::changes::PATIENCE).await;
         drop(background);
         served
     }

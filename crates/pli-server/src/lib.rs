@@ -15,6 +15,7 @@ pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod blob;
+pub mod changes;
 pub mod config;
 pub mod error;
 pub mod log;

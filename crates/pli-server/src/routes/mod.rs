@@ -181,7 +181,7 @@ routes! {
 pub fn router(state: AppState) -> Router {
     let part_route_limit = DefaultBodyLimit::disable();
     let api = api(&state)
-        .layer(from_fn(carry_changes_through))
+        .layer(from_fn_with_state(state.clone(), carry_changes_through))
         .layer(from_fn(api_headers));
     api.fallback(web::serve)
         .layer(part_route_limit)
@@ -200,13 +200,19 @@ pub fn router(state: AppState) -> Router {
 /// to the person, which a client could even cut on purpose to keep them from learning it.
 /// Every request but a read therefore runs in a task of its own, which the connection's
 /// end does not cancel: its body still fails as soon as the client is gone, and the
-/// pacing layer still ends a client too slow to send it, so nothing waits forever.
-async fn carry_changes_through(request: Request, next: axum::middleware::Next) -> Response {
+/// pacing layer still ends a client too slow to send it, so nothing waits forever. A
+/// stopping relay waits for these tasks, a while ([`crate::changes`]).
+async fn carry_changes_through(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> Response {
     if request.method() == axum::http::Method::GET || request.method() == axum::http::Method::HEAD {
         return next.run(request).await;
     }
-    match tokio::spawn(next.run(request)).await {
-        Ok(response) => response,
+    match state.changes.spawn(next.run(request)).await {
+        Ok(Some(response)) => response,
+        Ok(None) => axum::response::IntoResponse::into_response(ApiError::Unavailable),
         Err(error) => axum::response::IntoResponse::into_response(ApiError::internal(error)),
     }
 }

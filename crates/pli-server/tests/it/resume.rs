@@ -306,13 +306,26 @@ async fn a_completion_whose_answer_is_lost_is_sent_again_and_the_send_succeeds()
 /// its recipients are e-mailed. Hyper drops a request's handler when it sees its client's
 /// connection close; before the relay ran changes in a task of their own, a completion
 /// dropped after its commit left a delivered exchange that no one was told of (the
-/// client's retry gets the first answer and mails no one). The test holds the database's
-/// write lock, so that the relay is inside the completion when the client goes.
+/// client's retry gets the first answer and mails no one).
 #[tokio::test]
 async fn a_completion_whose_client_leaves_midway_is_delivered_and_announced() {
+    client_leaves_a_completion_midway(false).await;
+}
+
+/// The same, with the relay stopped (to restart) while that completion waits: a graceful
+/// stop waits for the changes under way, also those whose client left.
+#[tokio::test]
+async fn a_relay_stopping_finishes_a_completion_whose_client_left() {
+    client_leaves_a_completion_midway(true).await;
+}
+
+/// The test holds the database's write lock, so that the relay is inside the completion
+/// when the client goes; then releases it, after a second during which the relay is
+/// asked to stop if `stop`.
+async fn client_leaves_a_completion_midway(stop: bool) {
     use sqlx::Connection as _;
     let (port, mails) = super::harness::smtp_sink().await;
-    let w = super::harness::world_on(
+    let mut w = super::harness::world_on(
         super::harness::spawn_app_with(Backend::Sqlite, |config| {
             config.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
         })
@@ -350,12 +363,25 @@ async fn a_completion_whose_client_leaves_midway_is_delivered_and_announced() {
     // The send is dropped: its client leaves, and the proxy's connection to the relay
     // closes.
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    sqlx::query("ROLLBACK").execute(&mut writer).await.unwrap();
-    drop(writer);
+    let released = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(if stop {
+            1000
+        } else {
+            0
+        }))
+        .await;
+        sqlx::query("ROLLBACK").execute(&mut writer).await.unwrap();
+    });
+    if stop {
+        w.app.server.restart(|_| {}).await.unwrap();
+    }
+    released.await.unwrap();
     let mut waited = 0;
     let delivered = loop {
-        let outbox = w.caseworker.session.outbox().await.unwrap();
-        if let Some(sent) = outbox.exchanges.iter().find(|e| e.delivered_at.is_some()) {
+        // Right after a restart, a pooled connection to the stopped relay may fail once.
+        if let Ok(outbox) = w.caseworker.session.outbox().await
+            && let Some(sent) = outbox.exchanges.iter().find(|e| e.delivered_at.is_some())
+        {
             break sent.exchange_id;
         }
         waited += 1;
@@ -370,7 +396,15 @@ async fn a_completion_whose_client_leaves_midway_is_delivered_and_announced() {
             .any(|m| m.contains(&w.greffier.email) && m.contains("Nouveau pli"))
     })
     .await;
-    let received = w.greffier.session.open(&delivered).await.unwrap();
+    let mut tries = 0;
+    let received = loop {
+        match w.greffier.session.open(&delivered).await {
+            Ok(received) => break received,
+            // A pooled connection to the stopped relay.
+            Err(pli_client::ClientError::Http(_)) if tries < 5 => tries += 1,
+            Err(error) => panic!("{error}"),
+        }
+    };
     assert_eq!(received.manifest.subject, "Rapport de situation");
     assert_eq!(
         w.caseworker.session.outbox().await.unwrap().exchanges.len(),
