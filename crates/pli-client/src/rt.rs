@@ -75,19 +75,24 @@ mod web_crypto {
 }
 
 /// A run of chunks being sealed or opened (`Send` natively, where it is done already; the
-/// browser has one thread): the ciphertext, or the plaintext.
+/// browser has one thread): the ciphertext, or the plaintext, wiped wherever it is
+/// dropped (a download failed or cancelled with runs under way).
 #[cfg(not(target_arch = "wasm32"))]
-pub type PoolRun = std::pin::Pin<Box<dyn Future<Output = Result<Vec<u8>, ClientError>> + Send>>;
+pub type PoolRun = std::pin::Pin<Box<dyn Future<Output = Result<Output, ClientError>> + Send>>;
 /// A run of chunks being sealed or opened (`Send` natively, where it is done already; the
-/// browser has one thread): the ciphertext, or the plaintext.
+/// browser has one thread): the ciphertext, or the plaintext, wiped wherever it is
+/// dropped (a download failed or cancelled with runs under way).
 #[cfg(target_arch = "wasm32")]
-pub type PoolRun = std::pin::Pin<Box<dyn Future<Output = Result<Vec<u8>, ClientError>>>>;
+pub type PoolRun = std::pin::Pin<Box<dyn Future<Output = Result<Output, ClientError>>>>;
+
+/// What a run gives.
+pub type Output = zeroize::Zeroizing<Vec<u8>>;
 
 /// How much plaintext a send seals at a time (the last run of an object may be
 /// shorter): a run of chunks reserved from the object's encryptor and sealed where the
 /// runtime seals (in the browser, a Web Worker of the pool: [`CipherPool`]), several
-/// under way at once. Progress is reported after each. A download's runs of chunks to
-/// open are as long.
+/// under way at once. Progress is reported after each. (A download's runs of chunks to
+/// open are shorter: see `receive.rs`, `Opened::RUN`.)
 pub const SEAL_RUN: usize = 4 << 20;
 
 /// Where runs of chunks are sealed (a send's) or opened (a download's) when not on the
@@ -157,16 +162,15 @@ pub(crate) fn open(lent: pli_crypto::age::Lent, ciphertext: &[u8]) -> PoolRun {
 }
 
 /// Seals `plaintext` under `run` on this thread (natively, on every core).
-pub fn seal_here(run: pli_crypto::age::Reserved, plaintext: &[u8]) -> Result<Vec<u8>, ClientError> {
-    let mut out = Vec::with_capacity(run.ciphertext_len());
+pub fn seal_here(run: pli_crypto::age::Reserved, plaintext: &[u8]) -> Result<Output, ClientError> {
+    let mut out = Output::new(Vec::with_capacity(run.ciphertext_len()));
     run.seal(plaintext, &mut out)?;
     Ok(out)
 }
 
-/// Opens `ciphertext` under `lent` on this thread (natively, on every core). The
-/// plaintext is the caller's to wipe.
-pub fn open_here(lent: pli_crypto::age::Lent, ciphertext: &[u8]) -> Result<Vec<u8>, ClientError> {
-    let mut out = Vec::with_capacity(lent.plaintext_len());
+/// Opens `ciphertext` under `lent` on this thread (natively, on every core).
+pub fn open_here(lent: pli_crypto::age::Lent, ciphertext: &[u8]) -> Result<Output, ClientError> {
+    let mut out = Output::new(Vec::with_capacity(lent.plaintext_len()));
     lent.open(ciphertext, &mut out)?;
     Ok(out)
 }

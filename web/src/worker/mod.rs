@@ -153,7 +153,8 @@ pub fn start() {
             ended: None,
         });
     });
-    // A send's chunks are sealed by a pool of helpers, one per core (`pool.rs`).
+    // A send's chunks are sealed, and a download's opened, by a pool of helpers, one per
+    // core (`pool.rs`).
     pli_client::use_pool(Rc::new(pool::Pool::new()));
     let handler = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
         let data = event.data();

@@ -4,13 +4,12 @@
 //! The worker that holds the keys reads each file, hashes it and uploads its parts; the
 //! ChaCha20-Poly1305 sealing, half of a send's work, goes to helpers: dedicated workers
 //! it starts itself from its own script (`worker.js`, named [`NAME`]), one per core as
-//! `navigator.hardwareConcurrency` says (at most [`MOST`]), on the first send, and ends
-//! them once no run has been under way for [`IDLE_MS`] (the next send starts them
-//! again). Each gets
-//! the module already compiled (`wasm_bindgen::module()`: no second download nor
-//! compilation), runs [`serve`] and says it is ready; until one is, the keys' worker
-//! seals alone, so a helper that cannot start (a browser without nested workers, a script
-//! gone after an update) costs nothing but the pool.
+//! `navigator.hardwareConcurrency` says (at most [`MOST`]), on the first send or
+//! download, and ends them once no run has been under way for [`IDLE_MS`] (the next one
+//! starts them again). Each gets the module already compiled (`wasm_bindgen::module()`:
+//! no second download nor compilation), runs [`serve`] and says it is ready; until one
+//! is, the keys' worker seals and opens alone, so a helper that cannot start (a browser
+//! without nested workers, a script gone after an update) costs nothing but the pool.
 //!
 //! A download's is the same the other way: the keys' worker fetches each part and checks
 //! it against the signed envelope, lends its runs of whole chunks to the helpers to open
@@ -38,7 +37,7 @@ use std::rc::{Rc, Weak};
 
 use futures_util::future::{Either, select};
 use js_sys::{Array, ArrayBuffer, Object, Reflect, Uint8Array};
-use pli_client::{CipherPool, ClientError, PoolRun, SEAL_RUN};
+use pli_client::{CipherPool, ClientError, Output, PoolRun, SEAL_RUN};
 use pli_crypto::age::{CHUNK_SIZE, Lent, Reserved, TAG_SIZE};
 use wasm_bindgen::JsCast as _;
 use wasm_bindgen::prelude::*;
@@ -59,7 +58,8 @@ const PATIENCE_MS: u32 = 60_000;
 
 /// How long the helpers are kept once no run is under way: a send's files follow each
 /// other without a pause this long, and a tab left open all day does not keep a
-/// worker per core (each with its own WebAssembly memory) after its last send.
+/// worker per core (each with its own WebAssembly memory) after its last send or
+/// download.
 const IDLE_MS: u32 = 30_000;
 
 /// The bytes of a whole run's ciphertext: its plaintext and a tag per chunk. The
@@ -120,12 +120,12 @@ struct Waiting {
 /// Where a helper's answer to one run goes, and the send waiting for it.
 #[derive(Default)]
 struct Answer {
-    result: Option<Result<Vec<u8>, ClientError>>,
+    result: Option<Result<Output, ClientError>>,
     waker: Option<std::task::Waker>,
 }
 
 impl Answer {
-    fn give(slot: &RefCell<Self>, result: Result<Vec<u8>, ClientError>) {
+    fn give(slot: &RefCell<Self>, result: Result<Output, ClientError>) {
         let mut slot = slot.borrow_mut();
         slot.result = Some(result);
         if let Some(waker) = slot.waker.take() {
@@ -134,7 +134,7 @@ impl Answer {
     }
 
     /// The answer, once given.
-    async fn wait(slot: Rc<RefCell<Self>>) -> Result<Vec<u8>, ClientError> {
+    async fn wait(slot: Rc<RefCell<Self>>) -> Result<Output, ClientError> {
         std::future::poll_fn(|cx| {
             let mut slot = slot.borrow_mut();
             match slot.result.take() {
@@ -414,6 +414,11 @@ fn answered(pool: &Rc<RefCell<Inner>>, index: usize, data: &JsValue) {
     };
     let mut inner = pool.borrow_mut();
     let Some(waiting) = inner.waiting.remove(&(id as u32)) else {
+        // A run no longer waited for (its helper was taken for dead): its output may be
+        // plaintext, wiped all the same.
+        if let Some(output) = get("output").and_then(|v| v.dyn_into::<Uint8Array>().ok()) {
+            output.fill(0, 0, output.length());
+        }
         return;
     };
     if let Some(h) = inner.helpers.get_mut(waiting.helper) {
@@ -431,7 +436,7 @@ fn answered(pool: &Rc<RefCell<Inner>>, index: usize, data: &JsValue) {
         }
         (Some(error), _) => Err(lost(&error)),
         (None, Some(output)) if output.length() as usize == waiting.length => {
-            let bytes = output.to_vec();
+            let bytes = Output::new(output.to_vec());
             if waiting.opening {
                 output.fill(0, 0, output.length());
             }
@@ -519,7 +524,14 @@ pub fn serve() {
             Refused::Other(error) => (refusal(&id, &error, false), Array::new()),
         });
         if let Err(error) = replies.post_message_with_transfer(&answer, &transfer) {
-            // Said without the buffers, so that the run fails rather than waits.
+            // Said without the buffers, so that the run fails rather than waits; what
+            // they hold (an opened run's plaintext) is wiped first.
+            for buffer in transfer.iter() {
+                if let Ok(buffer) = buffer.dyn_into::<ArrayBuffer>() {
+                    let view = Uint8Array::new(&buffer);
+                    view.fill(0, 0, view.length());
+                }
+            }
             let _ = replies.post_message(&refusal(&id, &error, false));
         }
     });
@@ -571,18 +583,16 @@ fn run_one(data: &JsValue) -> Result<(Object, Array), Refused> {
     let input = Zeroizing::new(given.to_vec());
     given.fill(0, 0, given.length());
     let unreadable = |e: pli_crypto::Error| Refused::Other(JsValue::from_str(&e.to_string()));
-    let output: Zeroizing<Vec<u8>> = if get("open")?.is_truthy() {
+    let output: Output = if get("open")?.is_truthy() {
         let lent = Lent::from_bytes(&encoded).map_err(unreadable)?;
-        Zeroizing::new(pli_client::open_here(lent, &input).map_err(|e| match e {
+        pli_client::open_here(lent, &input).map_err(|e| match e {
             ClientError::Decrypt(_) => Refused::Corrupted,
             other => Refused::Other(JsValue::from_str(&other.to_string())),
-        })?)
+        })?
     } else {
         let run = Reserved::from_bytes(&encoded).map_err(unreadable)?;
-        Zeroizing::new(
-            pli_client::seal_here(run, &input)
-                .map_err(|e| Refused::Other(JsValue::from_str(&e.to_string())))?,
-        )
+        pli_client::seal_here(run, &input)
+            .map_err(|e| Refused::Other(JsValue::from_str(&e.to_string())))?
     };
     let buffer: ArrayBuffer = get("output")?.dyn_into()?;
     let length = len32(output.len())?;

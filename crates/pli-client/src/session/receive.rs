@@ -451,7 +451,7 @@ struct Plaintext<'a> {
 }
 
 impl Plaintext<'_> {
-    /// What one write hands the destination at most: a run's 4 MiB go out in pieces
+    /// What one write hands the destination at most: a run's plaintext goes out in pieces
     /// of the size the decryptor's own always had, so that what the browser's writer
     /// holds at once (a message to the service worker, a write to a file) does not grow
     /// with the runs.
@@ -527,9 +527,12 @@ impl Opened<'_> {
             zeroize::Zeroize::zeroize(&mut *self.buffer);
             self.buffer.clear();
         } else {
-            let opened = std::mem::take(&mut *self.buffer);
-            self.queue
-                .push_back(Pending::Opened(zeroize::Zeroizing::new(opened)));
+            // Copied out, so that the buffer keeps its room (growing it again would free
+            // plaintext unwiped) and is wiped here.
+            let opened = zeroize::Zeroizing::new(self.buffer.to_vec());
+            self.queue.push_back(Pending::Opened(opened));
+            zeroize::Zeroize::zeroize(&mut *self.buffer);
+            self.buffer.clear();
         }
         Ok(())
     }
@@ -538,7 +541,7 @@ impl Opened<'_> {
     async fn write_ready(&mut self, under_way: usize) -> Result<(), ClientError> {
         while self.queue.len() > under_way {
             let plaintext = match self.queue.pop_front() {
-                Some(Pending::Run(run)) => zeroize::Zeroizing::new(run.await?),
+                Some(Pending::Run(run)) => run.await?,
                 Some(Pending::Opened(plaintext)) => plaintext,
                 None => break,
             };

@@ -430,7 +430,8 @@ impl Runs {
         let Some((len, sealing)) = self.under_way.pop_front() else {
             return Ok(None);
         };
-        let sealed = sealing.await?;
+        // Ciphertext: taken out of its wrapper, not wiped.
+        let sealed = std::mem::take(&mut *sealing.await?);
         counters.encrypted(len, self.since);
         self.since = rt::now_ms();
         Ok(Some(sealed))

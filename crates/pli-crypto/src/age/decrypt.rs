@@ -252,7 +252,9 @@ impl<S: Summary> Decryptor<S> {
     /// order, before whatever this decryptor releases next. None of them may be the
     /// payload's final chunk, which the decryptor must open itself: a caller that knows
     /// the ciphertext's length keeps back at least its last byte. Counted and hashed as
-    /// [`update`](Self::update) would.
+    /// [`update`](Self::update) would: what [`finish`](Self::finish) then says counts a
+    /// loan's plaintext whether or not it opened, so the caller must check every
+    /// [`Lent::open`].
     pub fn lend(&mut self, ciphertext: &[u8]) -> Result<Lent, DecryptError> {
         if let State::Failed(error) = self.state {
             return Err(error);

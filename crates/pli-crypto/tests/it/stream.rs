@@ -598,3 +598,72 @@ both_targets! {
         assert!(age::Lent::from_bytes(&reserved).is_err());
     }
 }
+
+both_targets! {
+    fn a_loan_holding_a_final_chunk_before_its_end_opens_nothing() {
+        let identity = Identity::generate().unwrap();
+        let seed = age::EncryptionSeed::new(&[identity.to_recipient()]).unwrap();
+        let chunk = age::ENCRYPTED_CHUNK_SIZE;
+        let plaintext: Vec<u8> = (0..13 * CHUNK + 1).map(|i| (i % 233) as u8).collect();
+        // One key and nonce (one seed), two files: one that ends with a full chunk after
+        // `at` chunks, one that goes on. Spliced, the first's final chunk sits among the
+        // second's, each at its own counter: every chunk authenticates, yet the payload
+        // ended before the rest (as a sender forging a file could make it).
+        let sealed = |runs: &[(usize, bool)]| {
+            let mut encryptor = Encryptor::from_seed(&seed).unwrap().without_hash();
+            let mut out = Vec::new();
+            let mut from = 0;
+            for (len, last) in runs {
+                let run = encryptor.reserve(*len, *last, &mut out).unwrap();
+                run.seal(&plaintext[from..from + len], &mut out).unwrap();
+                from += len;
+            }
+            out
+        };
+        let goes_on = sealed(&[(13 * CHUNK + 1, true)]);
+        let header = goes_on.len() - 13 * chunk - (1 + age::TAG_SIZE);
+        // `at` 2 with 4 chunks lent: opened one by one; `at` 5 with 12: on several
+        // threads natively (8 chunks or more).
+        for (at, lent_chunks) in [(2usize, 4usize), (5, 12)] {
+            let ends = sealed(&[(at * CHUNK, false), (CHUNK, true)]);
+            let mut spliced = ends[..header + (at + 1) * chunk].to_vec();
+            spliced.extend_from_slice(&goes_on[header + (at + 1) * chunk..]);
+            assert_eq!(spliced.len(), goes_on.len());
+            // The decryptor refuses it…
+            assert!(decrypt_in_pieces(&identity, &spliced, 100_000).is_err());
+            // …and so does a loan over it, giving nothing.
+            let mut decryptor = Decryptor::new(vec![identity.clone()]).without_hash();
+            decryptor.update(&spliced[..header], &mut Vec::new()).unwrap();
+            let run = &spliced[header..header + lent_chunks * chunk];
+            let lent = decryptor.lend(run).unwrap();
+            let mut out = Vec::new();
+            assert!(lent.open(run, &mut out).is_err(), "final chunk {at} of {lent_chunks}");
+            assert!(out.is_empty());
+            // The same run from the file that goes on opens.
+            let mut decryptor = Decryptor::new(vec![identity.clone()]).without_hash();
+            decryptor.update(&goes_on[..header], &mut Vec::new()).unwrap();
+            let run = &goes_on[header..header + lent_chunks * chunk];
+            decryptor.lend(run).unwrap().open(run, &mut out).unwrap();
+            assert!(out == plaintext[..lent_chunks * CHUNK]);
+        }
+    }
+
+    fn a_lending_decryptor_hashes_the_ciphertext_as_one_that_updates() {
+        let identity = Identity::generate().unwrap();
+        let plaintext: Vec<u8> = (0..20 * CHUNK + 5).map(|i| (i % 229) as u8).collect();
+        let (ciphertext, sealed) =
+            encrypt_in_pieces(&[identity.to_recipient()], &plaintext, 50_000);
+        let mut decryptor = Decryptor::new(vec![identity.clone()]);
+        let mut out = Vec::new();
+        let header = ciphertext.len() - 20 * age::ENCRYPTED_CHUNK_SIZE - (5 + age::TAG_SIZE);
+        decryptor.update(&ciphertext[..header], &mut out).unwrap();
+        let run = &ciphertext[header..header + 16 * age::ENCRYPTED_CHUNK_SIZE];
+        decryptor.lend(run).unwrap().open(run, &mut out).unwrap();
+        decryptor
+            .update(&ciphertext[header + run.len()..], &mut out)
+            .unwrap();
+        let summary = decryptor.finish(&mut out).unwrap();
+        assert!(out == plaintext);
+        assert_eq!(summary, sealed);
+    }
+}

@@ -38,7 +38,7 @@ const LENT_VERSION: u8 = 0x81;
 const LENT_LEN: usize = 1 + 32 + 8 + 8;
 
 impl Lent {
-    /// The most chunks one loan covers (1 GiB of plaintext; Pli's runs are 4 MiB).
+    /// The most chunks one loan covers (1 GiB of plaintext; Pli's are 1 MiB).
     const MOST: usize = (1 << 30) / CHUNK_SIZE;
 
     /// Whether `chunks` chunks from counter `first` may be lent: at least one, at most
@@ -87,10 +87,13 @@ impl Lent {
         // A final chunk among them (the payload ends here, or later chunks were appended
         // to it by whoever made them): a loan holds none.
         if opened.is_err() || payload.complete {
+            // Nothing of the loan stays behind, not even past the length: on several
+            // threads, chunks after the one that failed were opened there too.
             if let Some(released) = out.get_mut(start..) {
                 zeroize::Zeroize::zeroize(released);
             }
             out.truncate(start);
+            zeroize::Zeroize::zeroize(out.spare_capacity_mut());
             return Err(DecryptError::Corrupted);
         }
         Ok(())
