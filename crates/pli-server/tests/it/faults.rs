@@ -1523,6 +1523,57 @@ async fn simultaneous_completions_deliver_once_and_all_get_its_answer() {
     }
 }
 
+/// A file whose sender signed a chunk that does not authenticate (a bug, or a forgery:
+/// the envelope binds the part hashes, so the relay and the part checks let it through)
+/// fails at the recipient's with `decryption`, having written only the plaintext of the
+/// chunks before it: the bad chunk sits in a run the download lends out (opened on
+/// every core natively, by the worker's pool in the browser), whose plaintext is never
+/// released.
+#[tokio::test]
+async fn a_signed_file_whose_chunk_does_not_authenticate_gives_only_its_authentic_start() {
+    let mut w = world(Backend::Sqlite).await;
+    let mut rng =
+        seeded("a_signed_file_whose_chunk_does_not_authenticate_gives_only_its_authentic_start");
+    let sender = Sender::new(&mut w.caseworker, w.court).await;
+    let client = w.caseworker.session.client().clone();
+    // 3 MiB: 48 chunks of 64 KiB, the last one final; chunk 30 damaged.
+    let mut parcel = sender.parcel(&mut rng, &[3 << 20]);
+    let chunk = pli_crypto::age::ENCRYPTED_CHUNK_SIZE;
+    let header = parcel.objects[1].len() - 48 * chunk;
+    parcel.objects[1][header + 30 * chunk + 100] ^= 1;
+    let created = parcel.create(&client, &sender).await;
+    let id = created.exchange_id;
+    parcel.upload_all(&client, &created).await;
+    let refs: Vec<ObjectRef> = parcel
+        .part_lists(PART_SIZE)
+        .iter()
+        .map(|list| list.object_ref().unwrap())
+        .collect();
+    let parts = Hashing::Parts {
+        part_size: PART_SIZE,
+    };
+    let complete = parcel.signed(&created, &sender, parts, &refs);
+    delivers(&client, &id, &complete).await;
+    let greffier = &w.greffier.session;
+    let received = greffier.open(&id).await.unwrap();
+    let mut out = Vec::new();
+    let error = greffier
+        .download_file(&received, 0, &mut out)
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), pli_api::ErrorCode::Decryption, "{error}");
+    let chunk_plaintext = pli_crypto::age::CHUNK_SIZE;
+    assert!(
+        out.len() <= 30 * chunk_plaintext && out.len().is_multiple_of(chunk_plaintext),
+        "{} bytes written",
+        out.len()
+    );
+    assert!(
+        out == parcel.files[0][..out.len()],
+        "the start written is not the file's"
+    );
+}
+
 /// The relay no longer hashes whole objects as their parts arrive: a format 1 envelope
 /// (older clients) makes it read the objects back at completion. What a relay of before
 /// wrote in the old `sha256` column (wrong for an object whose parts an upgraded relay
