@@ -99,6 +99,17 @@ async fn progress(browser: &Browser) -> Option<u64> {
         .as_u64()
 }
 
+/// How many runs of chunks the worker's pool has sealed or opened since it started, as
+/// file 0's progress bar says (0 if it shows none).
+async fn runs_pooled(browser: &Browser) -> u64 {
+    browser
+        .run("const bar = document.querySelector('[data-testid=file-0] progress'); return bar ? Number(bar.dataset.pooled) : 0;")
+        .await
+        .unwrap()
+        .as_u64()
+        .unwrap_or(0)
+}
+
 /// Takes the download path for file 0: the picker fails as closed, and « Télécharger
 /// plutôt » starts the service worker's stream.
 async fn download_instead(browser: &Browser) {
@@ -282,14 +293,6 @@ async fn a_save_to_the_downloads_cancelled_midway_leaves_no_file_and_a_second_on
 
     // (3) The greffier saves it again, the same way, to the end: every byte arrives,
     // most of it opened by the worker's pool (its runs counted on the progress bar).
-    let pooled_by = async |browser: &Browser| {
-        browser
-            .run("const bar = document.querySelector('[data-testid=file-0] progress'); return bar ? Number(bar.dataset.pooled) : 0;")
-            .await
-            .unwrap()
-            .as_u64()
-            .unwrap_or(0)
-    };
     download_instead(&tj).await;
     let ended = "[data-testid=saved-0], [data-testid=save-error-0], [data-testid=save-cancelled-0]";
     // The count runs since the worker started: the cancelled save's runs are counted out.
@@ -297,7 +300,7 @@ async fn a_save_to_the_downloads_cancelled_midway_leaves_no_file_and_a_second_on
     let mut pooled = 0;
     let started = Instant::now();
     while !tj.has(ended).await.unwrap() {
-        let now = pooled_by(&tj).await;
+        let now = runs_pooled(&tj).await;
         if tj.has("[data-testid=file-0] progress").await.unwrap() {
             let before = *before.get_or_insert(now);
             pooled = pooled.max(now.saturating_sub(before));

@@ -10,7 +10,6 @@
 //! replays the same sizes and delays (where a kill lands also depends on timing).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::future::Future;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -41,7 +40,7 @@ use tokio::net::TcpStream;
 use tokio::sync::Notify;
 
 use super::harness::{
-    Backend, Person, cast, data, file, first_file, options, spawn_app_with, world, world_on,
+    Backend, Person, cast, data, file, first_file, options, settle, spawn_app_with, world, world_on,
 };
 
 // ----- kill -9 at random points of uploads --------------------------------------------
@@ -1932,26 +1931,6 @@ async fn verify_delivered(recipient: &Session, parcel: &Parcel) {
                 }
                 Err(error) => panic!("file {index} of {id} does not verify: {error}"),
             }
-        }
-    }
-}
-
-/// Runs a request until it gets an answer, which must be a success: right after a restart,
-/// a pooled connection to the killed relay may fail once or twice.
-async fn settle<T, F, Fut>(request: F) -> T
-where
-    F: Fn() -> Fut,
-    Fut: Future<Output = Result<T, ClientError>>,
-{
-    let mut attempt = 0;
-    loop {
-        match request().await {
-            Ok(value) => return value,
-            Err(ClientError::Http(_)) if attempt < 5 => {
-                attempt += 1;
-                tokio::time::sleep(Duration::from_millis(20 * attempt)).await;
-            }
-            Err(error) => panic!("the relay refused a valid request: {error}"),
         }
     }
 }

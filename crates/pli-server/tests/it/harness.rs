@@ -638,3 +638,23 @@ pub async fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
     });
     (port, messages)
 }
+
+/// Runs a request until it gets an answer, which must be a success: right after a restart,
+/// a pooled connection to the killed relay may fail once or twice.
+pub async fn settle<T, F, Fut>(request: F) -> T
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<T, pli_client::ClientError>>,
+{
+    let mut attempt = 0;
+    loop {
+        match request().await {
+            Ok(value) => return value,
+            Err(pli_client::ClientError::Http(_)) if attempt < 5 => {
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(20 * attempt)).await;
+            }
+            Err(error) => panic!("the relay refused a valid request: {error}"),
+        }
+    }
+}

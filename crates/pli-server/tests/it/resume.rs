@@ -396,15 +396,7 @@ async fn client_leaves_a_completion_midway(stop: bool) {
             .any(|m| m.contains(&w.greffier.email) && m.contains("Nouveau pli"))
     })
     .await;
-    let mut tries = 0;
-    let received = loop {
-        match w.greffier.session.open(&delivered).await {
-            Ok(received) => break received,
-            // A pooled connection to the stopped relay.
-            Err(pli_client::ClientError::Http(_)) if tries < 5 => tries += 1,
-            Err(error) => panic!("{error}"),
-        }
-    };
+    let received = super::harness::settle(|| w.greffier.session.open(&delivered)).await;
     assert_eq!(received.manifest.subject, "Rapport de situation");
     assert_eq!(
         w.caseworker.session.outbox().await.unwrap().exchanges.len(),
