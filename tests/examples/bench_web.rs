@@ -112,6 +112,9 @@ struct ChromiumRss {
     renderers: Vec<(u32, u64)>,
     /// The browser process's resident bytes.
     browser: u64,
+    /// Its other children's (the network service, the storage service, the GPU process,
+    /// the zygotes): the bytes of a save cross the network service.
+    others: u64,
 }
 
 impl ChromiumRss {
@@ -198,7 +201,7 @@ fn chromium_rss(browser: &Browser) -> anyhow::Result<ChromiumRss> {
         }
     }
     let mut renderers = Vec::new();
-    let mut browser_process = 0;
+    let (mut browser_process, mut others) = (0, 0);
     for (pid, _, args) in &processes {
         if !family.contains(pid) {
             continue;
@@ -217,11 +220,14 @@ fn chromium_rss(browser: &Browser) -> anyhow::Result<ChromiumRss> {
             renderers.push((*pid, rss));
         } else if browsers.contains(pid) {
             browser_process += rss;
+        } else {
+            others += rss;
         }
     }
     Ok(ChromiumRss {
         renderers,
         browser: browser_process,
+        others,
     })
 }
 
@@ -288,6 +294,19 @@ struct SendResult {
     size: u64,
     times: SendTimes,
     webcrypto_ms: f64,
+    /// The load averages just before the send.
+    load: String,
+}
+
+/// The load averages over 1, 5 and 15 minutes (`/proc/loadavg`): what else ran on the
+/// cores beside a phase.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 async fn send(
@@ -306,6 +325,7 @@ async fn send(
     browser
         .fill_send_form(&[path], COURT, "Rapport", "Banc d'essai")
         .await?;
+    let load = load_average();
     let answer = browser.client.execute_async(SEND_SCRIPT, vec![]).await?;
     let times: SendTimes = serde_json::from_str(answer.as_str().context("send script")?)?;
     if !times.ok {
@@ -331,6 +351,7 @@ async fn send(
         size,
         times,
         webcrypto_ms,
+        load,
     })
 }
 
@@ -339,12 +360,20 @@ struct ReceiveResult {
     seconds: f64,
     renderers_base: u64,
     renderers_peak: u64,
-    /// Each renderer process: what it hosts, its resident bytes at rest and at its peak.
-    each_renderer: Vec<(String, u64, u64)>,
+    /// Each renderer process: what it hosts, its resident bytes at rest, at its peak and
+    /// [`AFTER_SAVE`] after the save (0: gone by then).
+    each_renderer: Vec<(String, u64, u64, u64)>,
     browser_base: u64,
     browser_peak: u64,
+    others_base: u64,
+    others_peak: u64,
+    /// The load averages just before the save.
+    load: String,
     same: bool,
 }
+
+/// How long after a save its renderers are measured again.
+const AFTER_SAVE: Duration = Duration::from_secs(5);
 
 async fn receive(
     server_base: &str,
@@ -368,11 +397,13 @@ async fn receive(
     let at_rest = chromium_rss(&browser)?;
     let (renderers_base, browser_base) = (at_rest.renderers(), at_rest.browser);
     let (mut renderers_peak, mut browser_peak) = (renderers_base, browser_base);
+    let (others_base, mut others_peak) = (at_rest.others, at_rest.others);
+    let load = load_average();
     // pid → (what it hosts, at rest, peak)
-    let mut each: std::collections::BTreeMap<u32, (String, u64, u64)> = at_rest
+    let mut each: std::collections::BTreeMap<u32, (String, u64, u64, u64)> = at_rest
         .renderers
         .iter()
-        .map(|&(pid, rss)| (pid, (renderer_hosts(pid), rss, rss)))
+        .map(|&(pid, rss)| (pid, (renderer_hosts(pid), rss, rss, 0)))
         .collect();
     let started = Instant::now();
     browser.click("[data-testid=save-file-0]").await?;
@@ -381,10 +412,11 @@ async fn receive(
         let now = chromium_rss(&browser)?;
         renderers_peak = renderers_peak.max(now.renderers());
         browser_peak = browser_peak.max(now.browser);
+        others_peak = others_peak.max(now.others);
         for &(pid, rss) in &now.renderers {
             let entry = each
                 .entry(pid)
-                .or_insert_with(|| (renderer_hosts(pid), 0, 0));
+                .or_insert_with(|| (renderer_hosts(pid), 0, 0, 0));
             if entry.2 < rss {
                 entry.0 = renderer_hosts(pid);
                 entry.2 = rss;
@@ -403,6 +435,12 @@ async fn receive(
     }
     let seconds = started.elapsed().as_secs_f64();
     let same = sha256_of(&target)? == expected;
+    tokio::time::sleep(AFTER_SAVE).await;
+    for (pid, rss) in chromium_rss(&browser)?.renderers {
+        if let Some(entry) = each.get_mut(&pid) {
+            entry.3 = rss;
+        }
+    }
     browser.close().await?;
     Ok(ReceiveResult {
         size,
@@ -412,6 +450,9 @@ async fn receive(
         each_renderer: each.into_values().collect(),
         browser_base,
         browser_peak,
+        others_base,
+        others_peak,
+        load,
         same,
     })
 }
@@ -868,6 +909,8 @@ struct InboxResult {
     second_expected: usize,
     category: Timed,
     category_expected: usize,
+    /// The load averages once the fixture was sent, before the measurements.
+    load: String,
 }
 
 async fn inbox() -> anyhow::Result<InboxResult> {
@@ -876,6 +919,7 @@ async fn inbox() -> anyhow::Result<InboxResult> {
     println!("sending {INBOX_SMALL} small exchanges to the court with the native client…");
     let fill_small = fill_inbox(&people, 0..INBOX_SMALL).await?;
     println!("  {:.2} s", fill_small.as_secs_f64());
+    let load = load_average();
     let greffier = &people.greffier.session;
     let mut native = Vec::new();
     for _ in 0..INBOX_RUNS {
@@ -972,6 +1016,7 @@ async fn inbox() -> anyhow::Result<InboxResult> {
     .await?;
     browser.close().await?;
     Ok(InboxResult {
+        load,
         fill_small,
         fill_large,
         opened,
@@ -1012,7 +1057,9 @@ fn stages(t: &Timed) -> String {
 
 fn print_inbox(r: &InboxResult) -> anyhow::Result<()> {
     println!(
-        "\ninbox (greffier's browser, relay of its own; previews verified and decrypted by the worker)"
+        "\ninbox (greffier's browser, relay of its own; previews verified and decrypted by the \
+         worker; load average before: {})",
+        r.load
     );
     println!(
         "  {:<52} {:>8.2} s  ({:.1} ms each, {SENDS_AT_ONCE} at a time)",
@@ -1275,8 +1322,9 @@ fn print_send(sent: &SendResult) {
     let webcrypto_rate = mib(sent.size) / (sent.webcrypto_ms / 1000.0);
     let ratio = t.total_ms / t.encrypt_ms.max(t.upload_ms);
     println!(
-        "\nsend {:.0} MiB (one file, send page, Web Worker)",
-        mib(sent.size)
+        "\nsend {:.0} MiB (one file, send page, Web Worker; load average before: {})",
+        mib(sent.size),
+        sent.load
     );
     println!(
         "  {:<52} {:>8.2} s",
@@ -1328,8 +1376,10 @@ fn print_send(sent: &SendResult) {
 fn print_receive(r: &ReceiveResult) {
     let growth = r.renderers_peak.saturating_sub(r.renderers_base);
     println!(
-        "\nreceive {:.0} MiB (exchange page, service-worker stream to the downloads)",
-        mib(r.size)
+        "\nreceive {:.0} MiB (exchange page, service-worker stream to the downloads; \
+         load average before: {})",
+        mib(r.size),
+        r.load
     );
     println!(
         "  {:<52} {:>8.2} s  {:>7.0} MiB/s  SHA-256 {}",
@@ -1346,7 +1396,14 @@ fn print_receive(r: &ReceiveResult) {
         mib(growth),
         verdict(growth <= 64 << 20)
     );
-    for (hosts, base, peak) in &r.each_renderer {
+    for (hosts, base, peak, after) in &r.each_renderer {
+        // What stays once the save is over: the garbage a collection has not freed yet
+        // goes meanwhile, memories that do not shrink (WebAssembly's) stay.
+        let after = if *after == 0 {
+            "gone".to_owned()
+        } else {
+            format!("{:+.1} MiB", (*after as f64 - *base as f64) / MIB)
+        };
         if *base == 0 {
             // Chromium keeps a spare renderer ready, and may start one meanwhile.
             println!(
@@ -1357,11 +1414,12 @@ fn print_receive(r: &ReceiveResult) {
             continue;
         }
         println!(
-            "  {:<52} {:>8.1} MiB at rest, {:.1} MiB peak: +{:.1} MiB",
+            "  {:<52} {:>8.1} MiB at rest, {:.1} MiB peak: +{:.1} MiB; {} s after: {after}",
             format!("  one renderer ({hosts}), its own peak"),
             mib(*base),
             mib(*peak),
-            mib(peak.saturating_sub(*base))
+            mib(peak.saturating_sub(*base)),
+            AFTER_SAVE.as_secs()
         );
     }
     println!(
@@ -1369,6 +1427,12 @@ fn print_receive(r: &ReceiveResult) {
         "browser process (download manager), for reference",
         mib(r.browser_base),
         mib(r.browser_peak)
+    );
+    println!(
+        "  {:<52} {:>8.1} MiB at rest, {:.1} MiB peak",
+        "other processes (network service, utilities, GPU)",
+        mib(r.others_base),
+        mib(r.others_peak)
     );
 }
 

@@ -52,7 +52,9 @@ const DOWNLOAD_TTL_MS = 60 * 1000;
 // With the decrypting worker reading the download into one reused buffer (a BYOB reader:
 // web/src/worker/io.rs) and sending its chunks here directly: +34 MiB for 1 GiB, +44 MiB
 // for 2 GiB, and +571 MiB for 1 GiB without these arrays (all measured on 6 December
-// 2026). Nothing is read from them; each is garbage once the next is made.
+// 2026, Chromium 148). On Chromium 156 (7 December): +100 to +125 MiB for 2 GiB, and
+// +285 to +300 MiB without them; denser arrays did not help there (README). Nothing is
+// read from them; each is garbage once the next is made.
 const SCRATCH_EVERY = 64 * 1024;
 // Elements: 16 KiB of small integers, under V8's large-object size, so that the array is
 // made in the young generation (a larger one would go to the large-object space and

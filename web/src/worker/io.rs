@@ -2,6 +2,7 @@
 //! fetched body), each into one reused buffer, as `pli-client`'s `AsyncRead`, without
 //! loading either whole.
 
+use std::cell::RefCell;
 use std::future::Future as _;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -18,6 +19,10 @@ use wasm_bindgen_futures::JsFuture;
 /// `ArrayBuffer`, outside V8's heap and collected late: saving 1 GiB grew the renderer by
 /// +89 MiB with them, most of it this worker's (`cargo xtask bench web`; the figures are
 /// in the README). A stream that is not a byte stream is read with a default reader.
+///
+/// The buffer outlives the reader, wiped: the next file read (of a send's several, or
+/// the next saved) reads into it rather than into 1 MiB of new garbage, and a picked
+/// file's plaintext does not wait in it for a collection.
 pub(super) struct BodyReader {
     reader: Reader,
     /// The buffer the next BYOB read fills, when none is under way.
@@ -36,10 +41,19 @@ enum Reader {
     Default(web_sys::ReadableStreamDefaultReader),
 }
 
+thread_local! {
+    /// The buffers of readers that ended, lent again by the next ones.
+    static SPARES: RefCell<Vec<ArrayBuffer>> = const { RefCell::new(Vec::new()) };
+}
+
 impl BodyReader {
     /// The largest piece asked for at once, whatever the caller reads: its buffer is
     /// handed out over as many reads as it takes.
     const PIECE: u32 = 1024 * 1024;
+
+    /// The most buffers kept between readers: about as many as are read at once (a
+    /// send's file, a few files being saved).
+    const KEPT: usize = 4;
 
     /// Reads the file `blob`.
     pub(super) fn of_blob(blob: &web_sys::Blob) -> Self {
@@ -84,6 +98,7 @@ impl BodyReader {
                 let buffer = self
                     .spare
                     .take()
+                    .or_else(|| SPARES.with(|spares| spares.borrow_mut().pop()))
                     .unwrap_or_else(|| ArrayBuffer::new(Self::PIECE));
                 reader.read_with_array_buffer_view(&Uint8Array::new(&buffer))
             }
@@ -142,8 +157,12 @@ impl AsyncRead for BodyReader {
                 self.done = true;
                 // A BYOB reader gives its buffer back, empty, with the end (bytes with
                 // it, which the standard never sends, would still be handed out).
-                if let Some(piece) = piece.filter(|p| p.length() > 0) {
-                    self.piece = Some((piece, 0));
+                match piece {
+                    Some(piece) if piece.length() > 0 => self.piece = Some((piece, 0)),
+                    Some(empty) if matches!(self.reader, Reader::Byob(_)) => {
+                        self.spare = Some(empty.buffer());
+                    }
+                    _ => {}
                 }
                 continue;
             }
@@ -156,6 +175,24 @@ impl AsyncRead for BodyReader {
 impl Drop for BodyReader {
     /// A download given up (cancelled, or its bytes refused) stops fetching.
     fn drop(&mut self) {
+        // A buffer handed out whole goes to the next reader (one lent to a read under
+        // way is the stream's, and lost with it).
+        let spare = self.spare.take().or_else(|| {
+            self.piece
+                .take()
+                .filter(|_| matches!(self.reader, Reader::Byob(_)))
+                .map(|(piece, _)| piece.buffer())
+        });
+        if let Some(spare) = spare.filter(|b| b.byte_length() == Self::PIECE) {
+            // What it held (a file's plaintext, when sending) does not outlive the reader.
+            Uint8Array::new(&spare).fill(0, 0, Self::PIECE);
+            SPARES.with(|spares| {
+                let mut spares = spares.borrow_mut();
+                if spares.len() < Self::KEPT {
+                    spares.push(spare);
+                }
+            });
+        }
         if !self.done {
             let cancelled = match &self.reader {
                 Reader::Byob(reader) => reader.cancel(),
