@@ -298,8 +298,9 @@ struct SendResult {
     load: String,
 }
 
-/// The load averages over 1, 5 and 15 minutes (`/proc/loadavg`): what else ran on the
-/// cores beside a phase.
+/// The load averages over 1, 5 and 15 minutes (`/proc/loadavg`), read just before a
+/// phase: they count what else ran on the cores, and also the bench's own work of the
+/// minute before (making the file, the native send of the file saved).
 fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .unwrap_or_default()
@@ -434,13 +435,14 @@ async fn receive(
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let seconds = started.elapsed().as_secs_f64();
-    let same = sha256_of(&target)? == expected;
+    // Sampled before the file is hashed here, which would keep a core busy meanwhile.
     tokio::time::sleep(AFTER_SAVE).await;
     for (pid, rss) in chromium_rss(&browser)?.renderers {
         if let Some(entry) = each.get_mut(&pid) {
             entry.3 = rss;
         }
     }
+    let same = sha256_of(&target)? == expected;
     browser.close().await?;
     Ok(ReceiveResult {
         size,
@@ -1430,7 +1432,7 @@ fn print_receive(r: &ReceiveResult) {
     );
     println!(
         "  {:<52} {:>8.1} MiB at rest, {:.1} MiB peak",
-        "other processes (network service, utilities, GPU)",
+        "other processes (network service, utilities, GPU, zygotes)",
         mib(r.others_base),
         mib(r.others_peak)
     );

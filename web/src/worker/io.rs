@@ -20,9 +20,12 @@ use wasm_bindgen_futures::JsFuture;
 /// +89 MiB with them, most of it this worker's (`cargo xtask bench web`; the figures are
 /// in the README). A stream that is not a byte stream is read with a default reader.
 ///
-/// The buffer outlives the reader, wiped: the next file read (of a send's several, or
-/// the next saved) reads into it rather than into 1 MiB of new garbage, and a picked
-/// file's plaintext does not wait in it for a collection.
+/// A reader that ends with its buffer in hand (read to its end, or dropped between two
+/// reads) wipes it and leaves it to the next file read (of a send's several, or the next
+/// saved), which reads into it rather than into 1 MiB of new garbage; a picked file's
+/// plaintext then does not wait in it for a collection. A buffer lent to a read still
+/// under way when the reader is dropped (a send cancelled mid-read, a stream failed) is
+/// the stream's, and goes unwiped with it, as every buffer did before.
 pub(super) struct BodyReader {
     reader: Reader,
     /// The buffer the next BYOB read fills, when none is under way.
@@ -173,7 +176,8 @@ impl AsyncRead for BodyReader {
 }
 
 impl Drop for BodyReader {
-    /// A download given up (cancelled, or its bytes refused) stops fetching.
+    /// Leaves the buffer in hand, wiped, to the next reader; a download given up
+    /// (cancelled, or its bytes refused) stops fetching.
     fn drop(&mut self) {
         // A buffer handed out whole goes to the next reader (one lent to a read under
         // way is the stream's, and lost with it).
