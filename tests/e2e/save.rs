@@ -362,13 +362,17 @@ async fn relay_with_service_worker(script: &str) -> (TestServer, tempfile::TempD
     .unwrap()
 }
 
-/// The script the page's active service worker runs, as its registration names it
+/// The script the downloads' active service worker runs, as its registration names it
 /// (waiting for one to be active).
 async fn active_service_worker_script(browser: &Browser) -> String {
     let script = browser
         .run(
             "return (async () => { \
-               const registration = await navigator.serviceWorker.ready; \
+               let registration; \
+               while (!(registration = await navigator.serviceWorker \
+                          .getRegistration('/__download/'))?.active) { \
+                 await new Promise((resolve) => setTimeout(resolve, 50)); \
+               } \
                const url = registration.active.scriptURL; \
                const script = await (await fetch(url, { cache: 'no-store' })).text(); \
                return JSON.stringify({ url, script }); \
@@ -476,4 +480,80 @@ async fn an_older_service_worker_still_active_after_an_update_saves_every_byte_t
     tj.record("saved-through-the-page").await.unwrap();
 
     tj.close().await.unwrap();
+}
+
+/// The scopes of this browser's service worker registrations, once they are `expected`
+/// (waiting up to 20 s for boot.js to register and unregister).
+async fn registrations_become(browser: &Browser, expected: &[String]) {
+    let started = Instant::now();
+    loop {
+        let scopes = browser
+            .run(
+                "return (async () => JSON.stringify( \
+                   (await navigator.serviceWorker.getRegistrations()) \
+                     .filter((r) => r.active).map((r) => r.scope).sort()))();",
+            )
+            .await
+            .unwrap();
+        let scopes: Vec<String> = serde_json::from_str(scopes.as_str().unwrap()).unwrap();
+        if scopes == expected {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the registrations stay {scopes:?}, not {expected:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Whether the page is controlled by a service worker (every request it and its workers
+/// make then goes through it).
+async fn controlled(browser: &Browser) -> bool {
+    browser
+        .run("return navigator.serviceWorker.controller !== null;")
+        .await
+        .unwrap()
+        .as_bool()
+        .unwrap()
+}
+
+/// The service worker serves the downloads only (scope `/__download/`): registered for
+/// the whole app, as it was before 7 December 2026, it had every request of the pages and
+/// their workers dispatched to it, and held each send's parts until it collected its
+/// garbage (a 1 GiB send grew the renderer by 1.27 GiB: README). A browser that still has
+/// that registration loses it at the app's next load, and the page after is controlled by
+/// none.
+#[tokio::test]
+async fn the_service_worker_controls_no_page_and_a_registration_for_the_whole_app_goes() {
+    let server = relay(Backend::Sqlite).await.unwrap();
+    let browser = Browser::open(&server.base, "sw-scope").await.unwrap();
+    let base = server.base.trim_end_matches('/');
+    let downloads = format!("{base}/__download/");
+    browser.goto("#/login").await.unwrap();
+    browser.find("#login-email").await.unwrap();
+    registrations_become(&browser, std::slice::from_ref(&downloads)).await;
+    assert!(!controlled(&browser).await, "a fresh page is controlled");
+
+    // The registration of before, made as boot.js made it then.
+    browser
+        .run(
+            "return (async () => { \
+               const r = await navigator.serviceWorker.register('/sw.js', { scope: '/' }); \
+               while (!r.active) await new Promise((resolve) => setTimeout(resolve, 50)); \
+               return true; \
+             })();",
+        )
+        .await
+        .unwrap();
+    registrations_become(&browser, &[format!("{base}/"), downloads.clone()]).await;
+
+    // The next load removes it; the page loaded after that is controlled by none.
+    browser.client.refresh().await.unwrap();
+    browser.find("#login-email").await.unwrap();
+    registrations_become(&browser, std::slice::from_ref(&downloads)).await;
+    browser.client.refresh().await.unwrap();
+    browser.find("#login-email").await.unwrap();
+    assert!(!controlled(&browser).await, "the page is still controlled");
+    browser.close().await.unwrap();
 }

@@ -296,6 +296,8 @@ struct SendResult {
     webcrypto_ms: f64,
     /// The load averages just before the send.
     load: String,
+    /// The renderers' resident bytes at rest before the send, and at their peak during it.
+    renderers: (u64, u64),
 }
 
 /// The load averages over 1, 5 and 15 minutes (`/proc/loadavg`), read just before a
@@ -327,7 +329,26 @@ async fn send(
         .fill_send_form(&[path], COURT, "Rapport", "Banc d'essai")
         .await?;
     let load = load_average();
-    let answer = browser.client.execute_async(SEND_SCRIPT, vec![]).await?;
+    // The renderers' memory sampled while the send runs, as the save's is, from the
+    // page at rest as there.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let at_rest = chromium_rss(&browser)?.renderers();
+    let sent = std::cell::Cell::new(false);
+    let sending = async {
+        let answer = browser.client.execute_async(SEND_SCRIPT, vec![]).await;
+        sent.set(true);
+        answer
+    };
+    let sampling = async {
+        let mut peak = at_rest;
+        while !sent.get() {
+            peak = peak.max(chromium_rss(&browser)?.renderers());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        anyhow::Ok(peak)
+    };
+    let (answer, peak) = tokio::join!(sending, sampling);
+    let (answer, renderers) = (answer?, (at_rest, peak?));
     let times: SendTimes = serde_json::from_str(answer.as_str().context("send script")?)?;
     if !times.ok {
         bail!("the send failed: {:?}", times.error);
@@ -353,6 +374,7 @@ async fn send(
         times,
         webcrypto_ms,
         load,
+        renderers,
     })
 }
 
@@ -1357,6 +1379,14 @@ fn print_send(sent: &SendResult) {
         "WebCrypto AES-GCM, 64 KiB calls, same file, same page",
         sent.webcrypto_ms / 1000.0,
         webcrypto_rate,
+    );
+    let (at_rest, peak) = sent.renderers;
+    println!(
+        "  {:<52} {:>8.1} MiB at rest, {:.1} MiB peak: +{:.1} MiB  (no target: the save's is ≤ +64 MiB)",
+        "page memory while sending: RSS of the renderers",
+        mib(at_rest),
+        mib(peak),
+        mib(peak.saturating_sub(at_rest))
     );
     let end_to_end = mib(sent.size) / (t.total_ms / 1000.0);
     println!(

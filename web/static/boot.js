@@ -146,9 +146,23 @@ try {
     throw new Error("this browser does not support <link rel=modulepreload>");
   }
   if ("serviceWorker" in navigator) {
+    // Scope "/__download/": the service worker answers the download navigations and
+    // controls no page, so that the app's requests (a send's parts) never go through it
+    // (web/static/sw.js says what that cost). A registration of before, with scope "/",
+    // is removed: the pages it still controls are released at their next load.
     navigator.serviceWorker
-      .register("/sw.js", { scope: "/" })
+      .register("/sw.js", { scope: "/__download/" })
       .catch((error) => console.warn("Pli: service worker not registered", error));
+    navigator.serviceWorker
+      .getRegistrations()
+      .then((registrations) =>
+        Promise.all(
+          registrations
+            .filter((registration) => registration.scope === `${location.origin}/`)
+            .map((registration) => registration.unregister()),
+        ),
+      )
+      .catch((error) => console.warn("Pli: older service worker not removed", error));
   }
   if (ONE_TIME_LINK.test(location.hash)) {
     const whole = await loadApp();

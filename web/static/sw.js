@@ -1,5 +1,12 @@
 // Pli's service worker, served unhashed at /sw.js (never cached) and registered by
-// boot.js with scope "/".
+// boot.js with scope "/__download/": it controls no page of the app, only the download
+// navigations. Registered with scope "/" (until 7 December 2026) it controlled the pages
+// and their workers, and every request they made was dispatched to its fetch handler
+// below, which let it through: each such request's body (a send's 16 MiB parts) then
+// waited for this worker's next full collection, which nothing brought on while a send
+// ran: sending 1 GiB grew the renderer by 1.27 GiB and took 16.0–16.2 s, against
+// +0.30 GiB and 14.0–14.8 s now (`cargo xtask bench web`, Chromium 156). Routing those
+// requests to the network (the Static Routing API) spared the events, not the memory.
 //
 // It exists for one job: answering requests under /__download/ so that a file decrypted in
 // the browser can be handed to the browser's own download manager as a stream, without

@@ -24,7 +24,18 @@ const SERVICE_WORKER_TIMEOUT_MS: u32 = 20_000;
 /// does not stop it as idle.
 const KEEPALIVE_MS: i32 = 10_000;
 
-/// The active service worker, if this browser has one running for Pli.
+/// The downloads' scope, which boot.js registers the service worker for: it controls no
+/// page, only the navigations to `/__download/<id>`.
+const SCOPE: &str = "/__download/";
+
+/// How often, and how many times more, [`service_worker`] looks for the downloads' active
+/// service worker when there is none yet (2 s in all).
+const ACTIVATION_POLL_MS: u32 = 100;
+const ACTIVATION_POLLS: u32 = 20;
+
+/// The active service worker of the downloads' scope, if this browser has one running
+/// for Pli. One registered moments ago (a first visit, the first load after the scope
+/// changed) is let become active, for a moment at most.
 pub(super) async fn service_worker() -> Option<web_sys::ServiceWorker> {
     let navigator = web_sys::window()?.navigator();
     let container = Reflect::get(&navigator, &"serviceWorker".into()).ok()?;
@@ -32,15 +43,28 @@ pub(super) async fn service_worker() -> Option<web_sys::ServiceWorker> {
         return None;
     }
     let container: web_sys::ServiceWorkerContainer = container.unchecked_into();
-    let registration = JsFuture::from(container.get_registration_with_document_url("/"))
-        .await
-        .ok()?;
-    if registration.is_undefined() {
-        return None;
+    for poll in 0..=ACTIVATION_POLLS {
+        if poll > 0 {
+            gloo_timers::future::TimeoutFuture::new(ACTIVATION_POLL_MS).await;
+        }
+        let found = JsFuture::from(container.get_registration_with_document_url(SCOPE))
+            .await
+            .ok()?;
+        if found.is_undefined() {
+            continue;
+        }
+        let registration: web_sys::ServiceWorkerRegistration = found.unchecked_into();
+        // Only the downloads' own: a registration of before for the whole app (scope
+        // "/", which boot.js removes) matches the path too until it is gone, and the
+        // download's navigation would not reach it.
+        if !registration.scope().ends_with(SCOPE) {
+            continue;
+        }
+        if let Some(active) = registration.active() {
+            return Some(active);
+        }
     }
-    registration
-        .unchecked_into::<web_sys::ServiceWorkerRegistration>()
-        .active()
+    None
 }
 
 /// What the service worker said about a download.
