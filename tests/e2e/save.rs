@@ -555,5 +555,25 @@ async fn the_service_worker_controls_no_page_and_a_registration_for_the_whole_ap
     browser.client.refresh().await.unwrap();
     browser.find("#login-email").await.unwrap();
     assert!(!controlled(&browser).await, "the page is still controlled");
+
+    // A download the service worker does not know (a page that navigated after it was
+    // restarted) leaves the page where it is: no error page replaces the app.
+    browser
+        .run(
+            "window.pliStillHere = true;              location.href = '/__download/' + 'f'.repeat(32);              return true;",
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let stayed = browser
+        .run("return window.pliStillHere === true && location.pathname === '/';")
+        .await
+        .unwrap();
+    assert_eq!(
+        stayed,
+        serde_json::json!(true),
+        "an unknown download replaced the page"
+    );
+    browser.find("#login-email").await.unwrap();
     browser.close().await.unwrap();
 }

@@ -16,7 +16,10 @@
 //
 // Streaming downloads (web/src/pages/exchange/save/ is the page's side):
 //   self.PLI_DOWNLOADS maps a download id (the path segment after /__download/) to a
-//   function (request) => Response | Promise<Response>. An unknown id gets a 404.
+//   function (request) => Response | Promise<Response>. An unknown id (a page that
+//   navigated after this worker was restarted, or one left open across a deploy) gets a
+//   204 No Content: the browser then stays on the page, which reports that the download
+//   did not start, rather than replacing the app with an error page.
 //
 //   The page posts {type: "pli-download", id, name, size} with two MessagePorts, then
 //   navigates to /__download/<id>. The first port stays with the page: this worker
@@ -216,12 +219,5 @@ self.addEventListener("fetch", (event) => {
   }
   const id = decodeURIComponent(url.pathname.slice(DOWNLOAD_PREFIX.length));
   const download = self.PLI_DOWNLOADS.get(id);
-  event.respondWith(
-    download
-      ? download(event.request)
-      : new Response("Ce téléchargement n’existe pas ou a expiré.", {
-          status: 404,
-          headers: { "content-type": "text/plain; charset=utf-8" },
-        }),
-  );
+  event.respondWith(download ? download(event.request) : new Response(null, { status: 204 }));
 });

@@ -189,7 +189,7 @@ async fn stream_through(
     }
     // A navigation the service worker answers with an attachment: the browser downloads
     // it and the page stays. (No frame: the Content-Security-Policy allows none.)
-    navigate_to(&format!("/__download/{id}"));
+    navigate_to(&format!("{SCOPE}{id}"));
     if !wait_for(
         || side.borrow().started || side.borrow().gone,
         SERVICE_WORKER_TIMEOUT_MS,
