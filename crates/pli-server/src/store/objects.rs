@@ -131,9 +131,24 @@ impl Store {
     }
 }
 
+/// What [`Tx::record_part`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartRecord {
+    /// The part was the object's next one: it is recorded.
+    Recorded,
+    /// Nothing written: the part is not the next one expected (another upload of it
+    /// recorded it first).
+    NotNext,
+    /// Nothing written: the exchange is no longer being uploaded (its send was cancelled
+    /// or its upload purged while the part was arriving).
+    NotUploading,
+}
+
 impl Tx {
-    /// Records part `part` of an object, which must be the next one expected; returns
-    /// `false` (writing nothing) if another writer recorded it first.
+    /// Records part `part` of an object, which must be the next one expected, of an
+    /// exchange still being uploaded. The exchange's row is locked first (written to, on
+    /// both databases): a cancellation running beside this either comes first, and this
+    /// records nothing, or waits for it and erases what it recorded.
     pub async fn record_part(
         &mut self,
         exchange: &ExchangeId,
@@ -142,7 +157,15 @@ impl Tx {
         size: u64,
         sha256: &[u8; 32],
         now: u64,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<PartRecord> {
+        let uploading =
+            sqlx::query("UPDATE exchanges SET state = state WHERE id = $1 AND state = 'uploading'")
+                .bind(exchange.to_string())
+                .execute(&mut *self.tx)
+                .await?;
+        if uploading.rows_affected() != 1 {
+            return Ok(PartRecord::NotUploading);
+        }
         let done = sqlx::query(
             "UPDATE objects SET parts_stored = parts_stored + 1 \
              WHERE exchange_id = $1 AND idx = $2 AND parts_stored = $3",
@@ -153,7 +176,7 @@ impl Tx {
         .execute(&mut *self.tx)
         .await?;
         if done.rows_affected() != 1 {
-            return Ok(false);
+            return Ok(PartRecord::NotNext);
         }
         sqlx::query(
             "INSERT INTO parts (exchange_id, idx, part_no, size, sha256, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -166,7 +189,7 @@ impl Tx {
         .bind(big(now)?)
         .execute(&mut *self.tx)
         .await?;
-        Ok(true)
+        Ok(PartRecord::Recorded)
     }
 }
 

@@ -574,6 +574,13 @@ pub async fn bare_exchange(
     created.exchange_id
 }
 
+/// The blobs the relay keeps under `prefix` (`x/<exchange>/`: an exchange's; `…/1/`: its
+/// first file's parts).
+pub async fn blobs_under(w: &World, prefix: &str) -> Vec<pli_server::blob::Listed> {
+    let prefix = pli_server::blob::BlobKey::parse(prefix).unwrap();
+    w.app.state.blobs.list(&prefix).await.unwrap()
+}
+
 /// How many parts of each object of `exchange` the relay holds.
 pub async fn parts_stored(sender: &Session, exchange: &pli_api::ExchangeId) -> Vec<u32> {
     let status: pli_api::messages::ExchangeCreated = sender

@@ -2561,13 +2561,7 @@ async fn a_body_too_slow_is_cut_nothing_of_it_is_kept_and_sending_it_again_works
 
     // Neither part was recorded, nor its bytes kept.
     assert_eq!(parts_stored(session, &id).await, vec![0, 0, 0]);
-    let kept = w
-        .app
-        .state
-        .blobs
-        .list(&pli_server::blob::BlobKey::parse(&format!("x/{id}/")).unwrap())
-        .await
-        .unwrap();
+    let kept = super::harness::blobs_under(&w, &format!("x/{id}/")).await;
     assert!(kept.is_empty(), "{kept:?}");
     let temporary: Vec<_> = std::fs::read_dir(w.app.data.path().join("blobs/tmp"))
         .unwrap()

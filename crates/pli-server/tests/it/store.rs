@@ -6,6 +6,7 @@ use pli_server::store::directory::{Org, SignedBlob};
 use pli_server::store::exchanges::{
     Cursor, Exchange, ExchangeState, ListFilter, Mailbox, NewExchange,
 };
+use pli_server::store::objects::PartRecord;
 use pli_server::store::users::{AccountStatus, Credentials, Role};
 use pli_server::store::{Store, StoreError};
 
@@ -221,26 +222,41 @@ async fn suite(backend: Backend) {
         empty_hash_state: vec![0],
     };
     assert!(tx.insert_exchange(&new, 1 << 50).await.unwrap());
-    assert!(
+    assert_eq!(
         tx.record_part(&id(200), 1, 0, 16, &[1; 32], 1)
             .await
-            .unwrap()
+            .unwrap(),
+        PartRecord::Recorded
     );
-    assert!(
-        !tx.record_part(&id(200), 1, 0, 16, &[1; 32], 1)
+    assert_eq!(
+        tx.record_part(&id(200), 1, 0, 16, &[1; 32], 1)
             .await
             .unwrap(),
+        PartRecord::NotNext,
         "part 0 again"
     );
-    assert!(
-        !tx.record_part(&id(200), 1, 2, 16, &[1; 32], 1)
+    assert_eq!(
+        tx.record_part(&id(200), 1, 2, 16, &[1; 32], 1)
             .await
             .unwrap(),
+        PartRecord::NotNext,
         "part 2 before part 1"
     );
     tx.commit().await.unwrap();
     let objects = store.objects(&id(200)).await.unwrap();
     assert_eq!((objects[1].parts_stored, objects[1].part_count), (1, 3));
+    // Once the upload is cancelled, no part is recorded any more.
+    let mut tx = store.begin().await.unwrap();
+    assert!(tx.mark_purged(&id(200), 2).await.unwrap().is_some());
+    assert_eq!(
+        tx.record_part(&id(200), 1, 0, 16, &[1; 32], 3)
+            .await
+            .unwrap(),
+        PartRecord::NotUploading,
+        "a part after the cancellation"
+    );
+    tx.commit().await.unwrap();
+    assert!(store.part_sha256(&id(200), 1, 0).await.unwrap().is_none());
 
     // Concurrent audit appends get consecutive positions and a valid chain.
     let chain = format!("audit:{court}");

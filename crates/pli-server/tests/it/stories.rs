@@ -1,6 +1,9 @@
 //! Stories: what a court and a Département do with Pli, through the real HTTP API.
 
-use super::harness::{Backend, CutOff, data, file, first_file, options, world};
+use super::harness::{
+    Backend, CutOff, bare_exchange, blobs_under, data, file, first_file, options, raw_answer,
+    raw_part, wait_until, world,
+};
 
 /// A caseworker sends a report of several files; the court receives it, verifies who sent
 /// it and every hash, decrypts the files byte for byte, and acknowledges; the caseworker
@@ -382,17 +385,60 @@ async fn lying_parts_are_refused_and_nothing_is_stored() {
         .await
         .unwrap();
     assert_eq!(status.objects[1].parts_stored, 0);
-    let stored = w
-        .app
-        .state
-        .blobs
-        .list(&pli_server::blob::BlobKey::parse(&format!("x/{}/1/", created.exchange_id)).unwrap())
-        .await
-        .unwrap();
+    let stored = blobs_under(&w, &format!("x/{}/1/", created.exchange_id)).await;
     assert!(stored.is_empty(), "{stored:?}");
     pli_client::Client::send(put(good.clone(), good))
         .await
         .unwrap();
+}
+
+/// A part still arriving when its send is cancelled is not kept: the relay answers that
+/// the exchange is not being uploaded any more and erases the part's bytes, so that the
+/// cancelled send leaves nothing on the relay. (Recorded as it was before, such a part
+/// stayed until the orphan sweep: the browser's cancelled send of 300 MB once left one.)
+async fn a_part_arriving_while_its_send_is_cancelled_is_not_kept(backend: Backend) {
+    let w = world(backend).await;
+    let session = &w.caseworker.session;
+    let id = bare_exchange(session, w.court, vec![100, 1000]).await;
+    // The part's first half now, the rest once the send is cancelled.
+    let part = data(1000, 5);
+    let mut arriving = raw_part(&w.app.base, session, &id, 1, &part, 500).await;
+    // The relay has checked the exchange and is storing the body: it holds an upload slot.
+    wait_until("the part is being stored", || {
+        w.app.state.uploads.in_use() == 1
+    })
+    .await;
+    session
+        .client()
+        .act(&pli_api::endpoints::CancelExchange { id })
+        .await
+        .unwrap();
+    tokio::io::AsyncWriteExt::write_all(&mut arriving, &part[500..])
+        .await
+        .unwrap();
+    let answer = raw_answer(&mut arriving).await;
+    assert_eq!(answer.status, 409, "the part was kept: {answer:?}");
+    assert_eq!(answer.code(), "wrong_state");
+    assert!(blobs_under(&w, &format!("x/{id}/")).await.is_empty());
+    assert!(
+        w.app
+            .state
+            .store
+            .part_sha256(&id, 1, 0)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn a_part_arriving_while_its_send_is_cancelled_is_not_kept_on_sqlite() {
+    a_part_arriving_while_its_send_is_cancelled_is_not_kept(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_part_arriving_while_its_send_is_cancelled_is_not_kept_on_postgres() {
+    a_part_arriving_while_its_send_is_cancelled_is_not_kept(Backend::Postgres).await;
 }
 
 /// An organisation rotates its key while a sender is uploading to the old one: the upload
@@ -931,13 +977,7 @@ async fn simultaneous_uploads_of_one_part_never_leave_bytes_and_hash_apart() {
             "round {round}"
         );
         // The other upload's bytes were not kept beside them.
-        let stored = w
-            .app
-            .state
-            .blobs
-            .list(&pli_server::blob::BlobKey::parse(&format!("x/{id}/1/")).unwrap())
-            .await
-            .unwrap();
+        let stored = blobs_under(&w, &format!("x/{id}/1/")).await;
         assert_eq!(stored.len(), 1, "round {round}: {stored:?}");
     }
 }

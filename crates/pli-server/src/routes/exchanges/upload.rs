@@ -22,6 +22,7 @@ use crate::metrics::Metrics;
 use crate::now_ms;
 use crate::pace::BodyTimer;
 use crate::store::exchanges::ExchangeState;
+use crate::store::objects::PartRecord;
 
 use super::*;
 use crate::audit::{Action, AuditEvent, Chain};
@@ -147,7 +148,18 @@ pub(in crate::routes) async fn put_part(
         .record_part(&exchange.id, idx, part, expected_len, &sha256, now_ms())
         .await?;
     tx.commit().await?;
-    if !recorded {
+    if recorded == PartRecord::NotUploading {
+        // Cancelled (or purged) while the part was arriving: its erasure may have run
+        // already, so the part's bytes go now, and nothing of it stays.
+        if let Err(error) = state.blobs.delete(&blob_key).await {
+            tracing::warn!(%error, "a part of a cancelled upload stays until the orphan sweep");
+        }
+        return Err(ApiError::conflict(
+            ErrorCode::WrongState,
+            "this exchange is not being uploaded",
+        ));
+    }
+    if recorded == PartRecord::NotNext {
         // A concurrent upload of this part recorded it first: the same bytes (then the
         // same blob), or others, kept under their own name; ours are not needed.
         let stored = state.store.part_sha256(&exchange.id, idx, part).await?;
