@@ -5,10 +5,10 @@
 //! and that member sends a file the Département's admin opens. Every page on the way is
 //! screenshotted and checked with axe-core.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use pli_e2e::cast::{COURT, DEPT, PASSWORD, totp};
-use pli_e2e::{Backend, Browser, relay};
+use pli_e2e::{Backend, Browser, relay, until};
 
 /// The text of the element matching `css`.
 pub async fn text(browser: &Browser, css: &str) -> String {
@@ -17,18 +17,14 @@ pub async fn text(browser: &Browser, css: &str) -> String {
 
 /// Waits until the element matching `css` says `wanted`.
 pub async fn wait_for_in(browser: &Browser, css: &str, wanted: &str) {
-    let started = Instant::now();
-    loop {
+    until(Duration::from_secs(30), || async move {
         let now = browser.find(css).await.unwrap().text().await;
-        if now.as_deref().is_ok_and(|t| t.contains(wanted)) {
-            return;
+        match now {
+            Ok(t) if t.contains(wanted) => Ok(()),
+            now => Err(format!("{css} never said {wanted:?}; it says {now:?}")),
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "{css} never said {wanted:?}; it says {now:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await;
 }
 
 /// Opens a one-time link read from a page (its fragment, on this browser's relay).
@@ -324,18 +320,15 @@ pub async fn accept(
 
 /// The fingerprint `css` shows once loaded (eight groups of four digits).
 async fn wait_for_fingerprint(browser: &Browser, css: &str) -> String {
-    let started = std::time::Instant::now();
-    loop {
+    until(Duration::from_secs(30), || async move {
         let shown = text(browser, css).await;
         if shown.len() == 39 {
-            return shown;
+            Ok(shown)
+        } else {
+            Err(format!("{css} shows no fingerprint: {shown:?}"))
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "{css} shows no fingerprint: {shown:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await
 }
 
 /// An admin certifies `email` after comparing the fingerprint their page shows with the
@@ -382,14 +375,13 @@ pub async fn certify_with_root(
 
 /// Waits until no element matches `css`.
 pub async fn wait_gone(browser: &Browser, css: &str) {
-    let started = Instant::now();
-    while browser.has(css).await.unwrap() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "{css} is still there"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    until(Duration::from_secs(30), || async move {
+        match browser.has(css).await.unwrap() {
+            false => Ok(()),
+            true => Err(format!("{css} is still there")),
+        }
+    })
+    .await;
 }
 
 /// The newcomer, certified, refreshes the waiting page and gets in.

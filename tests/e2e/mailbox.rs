@@ -9,7 +9,7 @@ use std::time::Duration;
 use pli_api::Category;
 use pli_client::{FileInput, SendOptions};
 use pli_e2e::cast::{COURT, Cast, PASSWORD, cast};
-use pli_e2e::{Backend, Browser, relay};
+use pli_e2e::{Backend, Browser, relay, until};
 
 /// The rows shown, top to bottom, as `data-exchange-id` values.
 async fn shown(browser: &Browser) -> Vec<String> {
@@ -26,18 +26,16 @@ async fn shown(browser: &Browser) -> Vec<String> {
 /// Waits until the rows shown are exactly `want`, in this order.
 async fn wait_rows(browser: &Browser, want: &[&pli_api::ExchangeId]) {
     let want: Vec<String> = want.iter().map(ToString::to_string).collect();
-    let started = std::time::Instant::now();
-    loop {
+    let want = &want;
+    until(Duration::from_secs(15), || async move {
         let rows = shown(browser).await;
-        if rows == want {
-            return;
+        if rows == *want {
+            Ok(())
+        } else {
+            Err(format!("rows {rows:?}, wanted {want:?}"))
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(15),
-            "rows {rows:?}, wanted {want:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await;
 }
 
 /// Types into the search field as a person would, after emptying it.
@@ -287,44 +285,38 @@ async fn the_inbox_tells_plis_apart_finds_and_sorts_them_without_reading_them() 
         .await
         .unwrap();
     dept.run("location.reload(); return true;").await.unwrap();
-    let started = std::time::Instant::now();
-    loop {
-        let lang = dept
+    let dept_ref = &dept;
+    until(Duration::from_secs(15), || async move {
+        let lang = dept_ref
             .run("return document.documentElement.lang;")
             .await
             .unwrap_or_default();
-        let english = dept
+        let english = dept_ref
             .run("return !!document.querySelector('[data-testid=lang-switch]') && document.querySelector('[data-testid=lang-switch]').textContent.includes('Français');")
             .await
             .unwrap_or_default();
         if lang == "en" && english == true {
-            break;
+            Ok(())
+        } else {
+            Err(format!("after a reload the page is in {lang:?}"))
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(15),
-            "after a reload the page is in {lang:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(150)).await;
-    }
+    })
+    .await;
 }
 
 /// The text of the focused element, which must be the page's main heading.
 async fn focused_heading(browser: &Browser) -> String {
-    let started = std::time::Instant::now();
-    loop {
+    until(Duration::from_secs(10), || async move {
         let focused = browser
             .run(
                 "const e = document.activeElement;                  return e && e.tagName === 'H1' && e.closest('main') ? e.textContent : null;",
             )
             .await
             .unwrap();
-        if let serde_json::Value::String(text) = focused {
-            return text;
+        match focused {
+            serde_json::Value::String(text) => Ok(text),
+            _ => Err("the focus is not on the main heading".to_owned()),
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "the focus is not on the main heading"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await
 }

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use pli_e2e::{Backend, Browser, TestServer, relay};
+use pli_e2e::{Backend, Browser, TestServer, relay, until};
 
 #[tokio::test]
 async fn the_login_page_loads_in_french_and_english_and_is_accessible() {
@@ -74,9 +74,9 @@ async fn the_login_page_loads_in_french_and_english_and_is_accessible() {
         .goto(&format!("#/setup/{}", "A".repeat(43)))
         .await
         .unwrap();
-    let started = std::time::Instant::now();
-    loop {
-        let started_worker = browser
+    let page = &browser;
+    until(Duration::from_secs(10), || async move {
+        let started_worker = page
             .run(
                 "return performance.getEntriesByType('resource')\
                  .some((entry) => entry.name.includes('/assets/worker-'))",
@@ -84,17 +84,16 @@ async fn the_login_page_loads_in_french_and_english_and_is_accessible() {
             .await
             .unwrap();
         if started_worker == serde_json::Value::Bool(true) {
-            break;
+            return Ok(());
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "the worker did not start for a set-up link: {:?}",
-            browser
-                .run("return performance.getEntriesByType('resource').map((e) => e.name)")
-                .await
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        let fetched = page
+            .run("return performance.getEntriesByType('resource').map((e) => e.name)")
+            .await;
+        Err(format!(
+            "the worker did not start for a set-up link: {fetched:?}"
+        ))
+    })
+    .await;
     browser.close().await.unwrap();
 }
 

@@ -678,6 +678,24 @@ fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Asks `probe` every 100 ms until it answers `Ok`, and returns what it gave; once
+/// `within` has passed, fails the test with its last `Err`: what it saw instead, in words.
+/// The waits of the tests that watch a page change.
+pub async fn until<T, F, Fut>(within: Duration, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
+    let started = Instant::now();
+    loop {
+        match probe().await {
+            Ok(done) => return done,
+            Err(seen) => assert!(started.elapsed() < within, "{seen}"),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Reads a file the test wrote or downloaded.
 pub fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))

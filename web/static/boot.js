@@ -150,8 +150,9 @@ try {
     // controls no page, so that the app's requests (a send's parts) never go through it
     // (web/static/sw.js says what that cost). A registration of before, with scope "/",
     // is removed: the pages it still controls are released at their next load. (Scope
-    // "/" was registered until 7 December 2026: this removal can go once no browser can
-    // still hold such a registration, a year after, by June 2028 at the latest.)
+    // "/" was registered until 7 December 2026. Keep this: a registration does not expire
+    // in Chromium, so a browser that comes back years later still holds it, and would be
+    // controlled by it again without this.)
     navigator.serviceWorker
       .register("/sw.js", { scope: "/__download/" })
       .catch((error) => console.warn("Pli: service worker not registered", error));

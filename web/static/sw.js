@@ -217,7 +217,12 @@ self.addEventListener("fetch", (event) => {
   if (url.origin !== self.location.origin || !url.pathname.startsWith(DOWNLOAD_PREFIX)) {
     return; // not ours: the browser fetches it as if there were no service worker
   }
-  const id = decodeURIComponent(url.pathname.slice(DOWNLOAD_PREFIX.length));
-  const download = self.PLI_DOWNLOADS.get(id);
+  let id;
+  try {
+    id = decodeURIComponent(url.pathname.slice(DOWNLOAD_PREFIX.length));
+  } catch {
+    id = null; // a malformed escape: no download of ours
+  }
+  const download = id === null ? undefined : self.PLI_DOWNLOADS.get(id);
   event.respondWith(download ? download(event.request) : new Response(null, { status: 204 }));
 });
