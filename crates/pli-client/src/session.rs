@@ -404,7 +404,7 @@ const MAX_WAIT_MS: u64 = 60_000;
 /// In the browser reqwest copies the part into a JavaScript `ArrayBuffer` before `fetch`
 /// copies it again. Keep that copy: handing `fetch` a view into WebAssembly memory
 /// instead (as [`rt::sha256`] hands WebCrypto) was measured to grow the renderer by
-/// 2.16 GiB for a 1 GiB send, against 0.35 GiB. Chromium holds each request's body until
+/// 2.11 GiB for a 1 GiB send, against 0.34 GiB. Chromium holds each request's body until
 /// its `Request` is collected and does not report that memory to V8; reqwest's buffers,
 /// which V8 counts, are what bring the worker's collections on (README, « A send's
 /// memory »).
