@@ -57,7 +57,8 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<Report> {
             let mut tx = state.store.begin().await?;
             tx.lock_orgs_chains(&[exchange.sender_org_id, exchange.recipient_org_id])
                 .await?;
-            if let Some(new_state) = tx.mark_purged(&exchange.id, now).await? {
+            let purged = tx.mark_purged(&exchange.id, exchange.state, now).await?;
+            if let Some(new_state) = purged {
                 let detail = format!(
                     "{{\"state\":\"{}\",\"bytes\":{}}}",
                     new_state.as_str(),
@@ -80,11 +81,14 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<Report> {
             // The row first, then the blobs: once the row says expired or abandoned, no
             // client can complete or download the exchange, and a crash before the blobs
             // are gone leaves orphans that the sweep below removes. The other order could
-            // deliver an upload whose parts were already deleted.
-            state
-                .blobs
-                .delete_prefix(&BlobKey::exchange_prefix(&exchange.id))
-                .await?;
+            // deliver an upload whose parts were already deleted. An exchange that changed
+            // since it was listed (an upload completed meanwhile) keeps its blobs.
+            if purged.is_some() {
+                state
+                    .blobs
+                    .delete_prefix(&BlobKey::exchange_prefix(&exchange.id))
+                    .await?;
+            }
         }
     }
     Metrics::add(&state.metrics.exchanges_purged, report.purged);

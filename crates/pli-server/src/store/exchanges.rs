@@ -417,18 +417,26 @@ impl Tx {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Marks an exchange purged: `expired` if it had been delivered, `abandoned` otherwise.
+    /// Marks an exchange purged, if it still is as the caller found it (`was`): `expired`
+    /// if it had been delivered, `abandoned` if it was being uploaded. `None` (nothing
+    /// written) if it is no longer so: an upload cancelled or found stale just as its
+    /// sender completed it is delivered, and stays so.
     pub async fn mark_purged(
         &mut self,
         id: &ExchangeId,
+        was: ExchangeState,
         now: u64,
     ) -> StoreResult<Option<ExchangeState>> {
+        if !matches!(was, ExchangeState::Delivered | ExchangeState::Uploading) {
+            return Ok(None);
+        }
         let row = sqlx::query(
             "UPDATE exchanges SET state = CASE WHEN state = 'delivered' THEN 'expired' ELSE 'abandoned' END, \
-             purged_at = $2 WHERE id = $1 AND state IN ('delivered', 'uploading') RETURNING state",
+             purged_at = $2 WHERE id = $1 AND state = $3 RETURNING state",
         )
         .bind(id.to_string())
         .bind(big(now)?)
+        .bind(was.as_str())
         .fetch_optional(&mut *self.tx)
         .await?;
         let state = row.map(|r| get_word(&r, "state")).transpose()?;

@@ -247,16 +247,28 @@ async fn suite(backend: Backend) {
     assert_eq!((objects[1].parts_stored, objects[1].part_count), (1, 3));
     // Once the upload is cancelled, no part is recorded any more.
     let mut tx = store.begin().await.unwrap();
-    assert!(tx.mark_purged(&id(200), 2).await.unwrap().is_some());
     assert_eq!(
-        tx.record_part(&id(200), 1, 0, 16, &[1; 32], 3)
+        tx.mark_purged(&id(200), ExchangeState::Delivered, 2)
+            .await
+            .unwrap(),
+        None,
+        "not purged as delivered: it is being uploaded"
+    );
+    assert_eq!(
+        tx.mark_purged(&id(200), ExchangeState::Uploading, 2)
+            .await
+            .unwrap(),
+        Some(ExchangeState::Abandoned)
+    );
+    assert_eq!(
+        tx.record_part(&id(200), 1, 1, 16, &[2; 32], 3)
             .await
             .unwrap(),
         PartRecord::NotUploading,
-        "a part after the cancellation"
+        "the next part, after the cancellation"
     );
     tx.commit().await.unwrap();
-    assert!(store.part_sha256(&id(200), 1, 0).await.unwrap().is_none());
+    assert!(store.part_sha256(&id(200), 1, 1).await.unwrap().is_none());
 
     // Concurrent audit appends get consecutive positions and a valid chain.
     let chain = format!("audit:{court}");

@@ -431,6 +431,58 @@ async fn a_part_arriving_while_its_send_is_cancelled_is_not_kept(backend: Backen
     );
 }
 
+/// The same part sent twice, its first upload still arriving when the second was recorded
+/// and the exchange delivered (a proxy gave up waiting for the first, and the client sent
+/// it again): when the first one ends, the part the delivered exchange holds stays. Both
+/// uploads write the same blob, named by its content: erasing what a late request wrote
+/// must not erase the part the signed envelope binds.
+async fn a_part_sent_twice_stays_when_its_first_upload_ends_after_delivery(backend: Backend) {
+    let w = world(backend).await;
+    let session = &w.caseworker.session;
+    let id = bare_exchange(session, w.court, vec![100, 1000]).await;
+    let part = data(1000, 6);
+    let mut first = raw_part(&w.app.base, session, &id, 1, &part, 500).await;
+    wait_until("the first upload is being stored", || {
+        w.app.state.uploads.in_use() == 1
+    })
+    .await;
+    let mut second = raw_part(&w.app.base, session, &id, 1, &part, part.len()).await;
+    let answer = raw_answer(&mut second).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    // Delivered, as its completion makes it (the envelope is not what this is about).
+    let pool = sqlx::AnyPool::connect(&w.app.database_url).await.unwrap();
+    sqlx::query("UPDATE exchanges SET state = 'delivered' WHERE id = $1")
+        .bind(id.to_string())
+        .execute(&pool)
+        .await
+        .unwrap();
+    tokio::io::AsyncWriteExt::write_all(&mut first, &part[500..])
+        .await
+        .unwrap();
+    let answer = raw_answer(&mut first).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert_eq!(blobs_under(&w, &format!("x/{id}/1/")).await.len(), 1);
+    assert!(
+        w.app
+            .state
+            .store
+            .part_sha256(&id, 1, 0)
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn a_part_sent_twice_stays_when_its_first_upload_ends_after_delivery_on_sqlite() {
+    a_part_sent_twice_stays_when_its_first_upload_ends_after_delivery(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_part_sent_twice_stays_when_its_first_upload_ends_after_delivery_on_postgres() {
+    a_part_sent_twice_stays_when_its_first_upload_ends_after_delivery(Backend::Postgres).await;
+}
+
 #[tokio::test]
 async fn a_part_arriving_while_its_send_is_cancelled_is_not_kept_on_sqlite() {
     a_part_arriving_while_its_send_is_cancelled_is_not_kept(Backend::Sqlite).await;

@@ -148,29 +148,27 @@ pub(in crate::routes) async fn put_part(
         .record_part(&exchange.id, idx, part, expected_len, &sha256, now_ms())
         .await?;
     tx.commit().await?;
-    if recorded == PartRecord::NotUploading {
-        // Cancelled (or purged) while the part was arriving: its erasure may have run
-        // already, so the part's bytes go now, and nothing of it stays.
-        if let Err(error) = state.blobs.delete(&blob_key).await {
-            tracing::warn!(%error, "a part of a cancelled upload stays until the orphan sweep");
-        }
-        return Err(ApiError::conflict(
-            ErrorCode::WrongState,
-            "this exchange is not being uploaded",
-        ));
-    }
-    if recorded == PartRecord::NotNext {
-        // A concurrent upload of this part recorded it first: the same bytes (then the
-        // same blob), or others, kept under their own name; ours are not needed.
+    if recorded != PartRecord::Recorded {
+        // Not recorded by this request. If the same bytes are recorded here (this part
+        // sent again, its first upload recorded first, perhaps before the exchange was
+        // completed), they are the blob this request has just written again, under the
+        // same name: it stays, and the answer is the same as theirs. Otherwise ours go: a
+        // different part is recorded here, or none is any more (the send was cancelled,
+        // or the upload purged, while this part was arriving: its erasure may have run
+        // already).
         let stored = state.store.part_sha256(&exchange.id, idx, part).await?;
         if stored.as_deref() != Some(&sha256[..]) {
             if let Err(error) = state.blobs.delete(&blob_key).await {
                 tracing::warn!(%error, "an unrecorded part stays until its exchange is purged");
             }
-            return Err(ApiError::conflict(
-                ErrorCode::Conflict,
-                "a different part is already stored here",
-            ));
+            return Err(if recorded == PartRecord::NotUploading {
+                ApiError::conflict(ErrorCode::WrongState, "this exchange is not being uploaded")
+            } else {
+                ApiError::conflict(
+                    ErrorCode::Conflict,
+                    "a different part is already stored here",
+                )
+            });
         }
     }
     Ok(Json(ObjectProgress {
@@ -195,7 +193,20 @@ pub(in crate::routes) async fn cancel(
     }
     let now = now_ms();
     let mut tx = state.store.begin().await?;
-    tx.mark_purged(&exchange.id, now).await?;
+    // The audit chain's lock first, then the exchange's row, in the order of the
+    // completion and of the maintenance (the other order could deadlock with them).
+    tx.lock_orgs_chains(&[exchange.sender_org_id]).await?;
+    // Completed since it was read: delivered, it is not cancelled (nor erased).
+    if tx
+        .mark_purged(&exchange.id, ExchangeState::Uploading, now)
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::conflict(
+            ErrorCode::WrongState,
+            "only an upload in progress can be cancelled",
+        ));
+    }
     tx.audit(AuditEvent {
         chain: Chain::Org(exchange.sender_org_id),
         at: now,
