@@ -245,15 +245,32 @@ async fn suite(backend: Backend) {
     tx.commit().await.unwrap();
     let objects = store.objects(&id(200)).await.unwrap();
     assert_eq!((objects[1].parts_stored, objects[1].part_count), (1, 3));
-    // Once the upload is cancelled, no part is recorded any more.
+    // An exchange is purged only if it is still as the caller found it: a delivered one
+    // (an upload completed as it was being cancelled) is not, and keeps its parts.
     let mut tx = store.begin().await.unwrap();
+    assert_eq!(
+        tx.mark_purged(&id(1), ExchangeState::Uploading, 2)
+            .await
+            .unwrap(),
+        None,
+        "a delivered exchange purged as an upload"
+    );
     assert_eq!(
         tx.mark_purged(&id(200), ExchangeState::Delivered, 2)
             .await
             .unwrap(),
         None,
-        "not purged as delivered: it is being uploaded"
+        "an upload purged as delivered"
     );
+    tx.commit().await.unwrap();
+    assert_eq!(
+        store.exchange(&id(1)).await.unwrap().unwrap().state,
+        ExchangeState::Delivered
+    );
+    assert!(store.part_sha256(&id(200), 1, 0).await.unwrap().is_some());
+    // Once the upload is cancelled, its recorded parts are gone and no part is recorded
+    // any more.
+    let mut tx = store.begin().await.unwrap();
     assert_eq!(
         tx.mark_purged(&id(200), ExchangeState::Uploading, 2)
             .await
@@ -268,6 +285,7 @@ async fn suite(backend: Backend) {
         "the next part, after the cancellation"
     );
     tx.commit().await.unwrap();
+    assert!(store.part_sha256(&id(200), 1, 0).await.unwrap().is_none());
     assert!(store.part_sha256(&id(200), 1, 1).await.unwrap().is_none());
 
     // Concurrent audit appends get consecutive positions and a valid chain.

@@ -159,7 +159,7 @@ pub(in crate::routes) async fn put_part(
         let stored = state.store.part_sha256(&exchange.id, idx, part).await?;
         if stored.as_deref() != Some(&sha256[..]) {
             if let Err(error) = state.blobs.delete(&blob_key).await {
-                tracing::warn!(%error, "an unrecorded part stays until its exchange is purged");
+                tracing::warn!(%error, "an unrecorded part stays until its exchange is purged or swept");
             }
             return Err(if recorded == PartRecord::NotUploading {
                 ApiError::conflict(ErrorCode::WrongState, "this exchange is not being uploaded")
