@@ -1,8 +1,8 @@
 //! Stories: what a court and a Département do with Pli, through the real HTTP API.
 
 use super::harness::{
-    Backend, CutOff, bare_exchange, blobs_under, data, file, first_file, options, raw_answer,
-    raw_part, wait_until, world,
+    Backend, CutOff, RawAnswer, World, bare_exchange, blobs_under, data, file, first_file, options,
+    raw_answer, raw_part, wait_until, world,
 };
 
 /// A caseworker sends a report of several files; the court receives it, verifies who sent
@@ -398,25 +398,15 @@ async fn lying_parts_are_refused_and_nothing_is_stored() {
 /// stayed until the orphan sweep: the browser's cancelled send of 300 MB once left one.)
 async fn a_part_arriving_while_its_send_is_cancelled_is_not_kept(backend: Backend) {
     let w = world(backend).await;
-    let session = &w.caseworker.session;
-    let id = bare_exchange(session, w.court, vec![100, 1000]).await;
     // The part's first half now, the rest once the send is cancelled.
-    let part = data(1000, 5);
-    let mut arriving = raw_part(&w.app.base, session, &id, 1, &part, 500).await;
-    // The relay has checked the exchange and is storing the body: it holds an upload slot.
-    wait_until("the part is being stored", || {
-        w.app.state.uploads.in_use() == 1
-    })
-    .await;
-    session
+    let (id, part, mut arriving) = part_being_stored(&w, 5).await;
+    w.caseworker
+        .session
         .client()
         .act(&pli_api::endpoints::CancelExchange { id })
         .await
         .unwrap();
-    tokio::io::AsyncWriteExt::write_all(&mut arriving, &part[500..])
-        .await
-        .unwrap();
-    let answer = raw_answer(&mut arriving).await;
+    let answer = rest_of_part(&mut arriving, &part).await;
     assert_eq!(answer.status, 409, "the part was kept: {answer:?}");
     assert_eq!(answer.code(), "wrong_state");
     assert!(blobs_under(&w, &format!("x/{id}/")).await.is_empty());
@@ -438,14 +428,8 @@ async fn a_part_arriving_while_its_send_is_cancelled_is_not_kept(backend: Backen
 /// must not erase the part the signed envelope binds.
 async fn a_part_sent_twice_stays_when_its_first_upload_ends_after_delivery(backend: Backend) {
     let w = world(backend).await;
+    let (id, part, mut first) = part_being_stored(&w, 6).await;
     let session = &w.caseworker.session;
-    let id = bare_exchange(session, w.court, vec![100, 1000]).await;
-    let part = data(1000, 6);
-    let mut first = raw_part(&w.app.base, session, &id, 1, &part, 500).await;
-    wait_until("the first upload is being stored", || {
-        w.app.state.uploads.in_use() == 1
-    })
-    .await;
     let mut second = raw_part(&w.app.base, session, &id, 1, &part, part.len()).await;
     let answer = raw_answer(&mut second).await;
     assert_eq!(answer.status, 200, "{answer:?}");
@@ -456,10 +440,7 @@ async fn a_part_sent_twice_stays_when_its_first_upload_ends_after_delivery(backe
         .execute(&pool)
         .await
         .unwrap();
-    tokio::io::AsyncWriteExt::write_all(&mut first, &part[500..])
-        .await
-        .unwrap();
-    let answer = raw_answer(&mut first).await;
+    let answer = rest_of_part(&mut first, &part).await;
     assert_eq!(answer.status, 200, "{answer:?}");
     assert_eq!(blobs_under(&w, &format!("x/{id}/1/")).await.len(), 1);
     assert!(
@@ -471,6 +452,32 @@ async fn a_part_sent_twice_stays_when_its_first_upload_ends_after_delivery(backe
             .unwrap()
             .is_some()
     );
+}
+
+/// A new exchange of the caseworker's whose first file's only part (1000 bytes, from
+/// `seed`) is half sent, once the relay has checked it and is storing its body (it holds
+/// an upload slot): the exchange, the part, and the connection the rest goes on.
+async fn part_being_stored(
+    w: &World,
+    seed: u8,
+) -> (pli_api::ExchangeId, Vec<u8>, tokio::net::TcpStream) {
+    let session = &w.caseworker.session;
+    let id = bare_exchange(session, w.court, vec![100, 1000]).await;
+    let part = data(1000, seed);
+    let stream = raw_part(&w.app.base, session, &id, 1, &part, part.len() / 2).await;
+    wait_until("the part is being stored", || {
+        w.app.state.uploads.in_use() == 1
+    })
+    .await;
+    (id, part, stream)
+}
+
+/// Sends the rest of a part [`part_being_stored`] half sent, and reads the answer.
+async fn rest_of_part(stream: &mut tokio::net::TcpStream, part: &[u8]) -> RawAnswer {
+    tokio::io::AsyncWriteExt::write_all(stream, &part[part.len() / 2..])
+        .await
+        .unwrap();
+    raw_answer(stream).await
 }
 
 #[tokio::test]
