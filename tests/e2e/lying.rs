@@ -15,17 +15,7 @@ use pli_server::testing::proxy::Proxy;
 /// A relay serving the web app, whose public address is that of the proxy in front of
 /// it, and the proxy: the browser talks to the lie.
 pub(crate) async fn behind_proxy() -> (TestServer, Proxy) {
-    let bound = Proxy::bind().await.unwrap();
-    let web = pli_server::testing::web_dist().unwrap();
-    let public = bound.base.clone();
-    let server = pli_server::testing::spawn(Backend::Sqlite, move |config| {
-        config.web_dir = Some(web);
-        config.public_url = public;
-    })
-    .await
-    .unwrap();
-    let proxy = bound.forward_to(&server.base).unwrap();
-    (server, proxy)
+    pli_e2e::relay_behind_proxy().await.unwrap()
 }
 
 #[tokio::test]

@@ -8,7 +8,14 @@
 //!    total send time, the encrypt time and the upload time; pipelining is good when
 //!    total / max(encrypt, upload) ≤ 1.15. Then,
 //!    in the same page, WebCrypto AES-GCM over the same file (64 KiB calls, the size of an
-//!    age chunk), for scale.
+//!    age chunk), for scale. The court's native client then downloads and decrypts the
+//!    sent exchange: its SHA-256 must be the file's.
+//!    The same file is then sent again with its upload left out, through the app's own
+//!    resume: sent behind a proxy that holds the relay's completion, the page is reloaded
+//!    once every part has arrived; the send page offers to resume, the file is picked
+//!    again, and the resume reads, hashes and encrypts the whole file again but uploads
+//!    nothing (the relay has every part) and completes: the browser's own rate, the relay
+//!    idle. That exchange too is decrypted natively and compared.
 //! 2. Receive: a 2 GiB exchange (sent by the native client) is saved by the greffier's
 //!    browser through the service-worker stream; the resident memory of the browser's
 //!    renderer processes (page, its Web Worker, the service worker) is sampled throughout:
@@ -236,13 +243,31 @@ fn chromium_rss(browser: &Browser) -> anyhow::Result<ChromiumRss> {
 struct SendTimes {
     ok: bool,
     total_ms: f64,
+    /// 0 for a resume, whose page shows no progress bars.
+    #[serde(default)]
     encrypt_ms: f64,
+    #[serde(default)]
     upload_ms: f64,
     /// Runs of chunks the worker's pool of sealing helpers sealed (0: the worker alone).
+    #[serde(default)]
     pooled: u64,
     error: Option<String>,
+    /// The sent exchange's page (`#/exchange/<id>`), once sent.
+    link: Option<String>,
 }
 
+impl SendTimes {
+    /// The sent exchange.
+    fn exchange(&self) -> anyhow::Result<pli_api::ExchangeId> {
+        let link = self.link.as_deref().context("no link to the sent exchange")?;
+        let id = link.rsplit('/').next().context("the sent exchange's link")?;
+        id.parse()
+            .with_context(|| format!("the sent exchange's link {link:?}"))
+    }
+}
+
+/// Clicks the send button and waits for the send to end, reading the progress bars
+/// meanwhile.
 const SEND_SCRIPT: &str = r"
 const done = arguments[arguments.length - 1];
 const last = {};
@@ -260,10 +285,12 @@ const observer = new MutationObserver(() => {
   const failed = document.querySelector('[data-testid=send-failure]');
   if (sent || failed) {
     observer.disconnect();
+    const link = document.querySelector('[data-testid=sent-link]');
     done(JSON.stringify({
       ok: !!sent, total_ms: performance.now() - started,
       encrypt_ms: last['progress-encrypt'] || 0, upload_ms: last['progress-upload'] || 0, pooled,
       error: failed ? failed.textContent : null,
+      link: link ? link.getAttribute('href') : null,
     }));
   }
 });
@@ -292,12 +319,18 @@ const done = arguments[arguments.length - 1];
 
 struct SendResult {
     size: u64,
+    /// The file's SHA-256.
+    sha256: [u8; 32],
     times: SendTimes,
     webcrypto_ms: f64,
     /// The load averages just before the send.
     load: String,
     /// The renderers' resident bytes at rest before the send, and at their peak during it.
     renderers: (u64, u64),
+    /// What the greffier's native client decrypted of the sent file.
+    checked: Option<Decrypted>,
+    /// The same file sent again, without its upload.
+    without_upload: Option<WithoutUpload>,
 }
 
 /// The load averages over 1, 5 and 15 minutes (`/proc/loadavg`), read just before a
@@ -315,8 +348,7 @@ fn load_average() -> String {
 async fn send(
     base: &str,
     (caseworker_email, account_key): (&str, &str),
-    path: &Path,
-    size: u64,
+    (path, size, sha256): (&Path, u64, [u8; 32]),
 ) -> anyhow::Result<SendResult> {
     let browser = Browser::open(base, "bench-send").await?;
     let long = TimeoutConfiguration::new(Some(Duration::from_secs(1800)), None, None);
@@ -335,7 +367,7 @@ async fn send(
     let at_rest = chromium_rss(&browser)?.renderers();
     let sent = std::cell::Cell::new(false);
     let sending = async {
-        let answer = browser.client.execute_async(SEND_SCRIPT, vec![]).await;
+        let answer = click_and_wait(&browser).await;
         sent.set(true);
         answer
     };
@@ -347,9 +379,8 @@ async fn send(
         }
         anyhow::Ok(peak)
     };
-    let (answer, peak) = tokio::join!(sending, sampling);
-    let (answer, renderers) = (answer?, (at_rest, peak?));
-    let times: SendTimes = serde_json::from_str(answer.as_str().context("send script")?)?;
+    let (times, peak) = tokio::join!(sending, sampling);
+    let (times, renderers) = (times?, (at_rest, peak?));
     if !times.ok {
         bail!("the send failed: {:?}", times.error);
     }
@@ -371,11 +402,175 @@ async fn send(
     browser.close().await?;
     Ok(SendResult {
         size,
+        sha256,
         times,
         webcrypto_ms,
         load,
         renderers,
+        checked: None,
+        without_upload: None,
     })
+}
+
+/// Clicks the send page's button and waits until the send ends.
+async fn click_and_wait(browser: &Browser) -> anyhow::Result<SendTimes> {
+    let answer = browser.client.execute_async(SEND_SCRIPT, vec![]).await?;
+    Ok(serde_json::from_str(
+        answer.as_str().context("send script")?,
+    )?)
+}
+
+/// Clicks « Reprendre l'envoi » on the send page and waits until the resume ends.
+const RESUME_SCRIPT: &str = r"
+const done = arguments[arguments.length - 1];
+const started = performance.now();
+const observer = new MutationObserver(() => {
+  const resumed = document.querySelector('[data-testid=resumed]');
+  const failed = document.querySelector('[data-testid=resume-failure]');
+  if (resumed || failed) {
+    observer.disconnect();
+    const link = resumed && resumed.querySelector('a');
+    done(JSON.stringify({
+      ok: !!resumed, total_ms: performance.now() - started,
+      error: failed ? failed.textContent : null,
+      link: link ? link.getAttribute('href') : null,
+    }));
+  }
+});
+observer.observe(document.body, { subtree: true, childList: true });
+document.querySelector('[data-testid=resume-send]').click();
+";
+
+/// The same file sent again with its upload left out, through the app's own resume: sent
+/// from the send page behind a proxy that holds the relay's completion, so that every
+/// part has arrived when the page is reloaded (a browser closed as it finishes a send);
+/// the send page then offers to resume, the file is picked again, and the resume reads,
+/// hashes and encrypts the whole file again (the envelope binds every part's hash) but
+/// uploads nothing, since the relay has every part, and completes.
+async fn send_without_upload(path: &Path) -> anyhow::Result<WithoutUpload> {
+    // A relay of its own: its public address must be the proxy's.
+    let (server, proxy) = pli_e2e::relay_behind_proxy().await?;
+    let people = cast(&server.base, &server.setup_token).await?;
+    let browser = Browser::open(&proxy.base, "bench-send-again").await?;
+    let long = TimeoutConfiguration::new(Some(Duration::from_secs(1800)), None, None);
+    browser.client.update_timeouts(long).await?;
+    let caseworker = &people.caseworker;
+    browser
+        .log_in(
+            &caseworker.email,
+            PASSWORD,
+            Some(&caseworker.account_key()),
+            None,
+        )
+        .await?;
+    browser.goto("#/send").await?;
+    browser
+        .fill_send_form(&[path], COURT, "Rapport", "Banc d'essai, sans envoi")
+        .await?;
+    let completion = proxy.hold_next_ending(reqwest::Method::POST, "/complete");
+    let started = Instant::now();
+    browser.click("[data-testid=send]").await?;
+    tokio::time::timeout(Duration::from_secs(1800), completion.arrived())
+        .await
+        .context("the send never asked for its completion")?;
+    let uploaded = started.elapsed().as_secs_f64();
+    browser.client.refresh().await?;
+    browser.fill("#unlock-password", PASSWORD).await?;
+    browser.click("form button[type=submit]").await?;
+    browser.goto("#/send").await?;
+    browser.find("[data-testid=resume]").await?;
+    browser.attach("[data-testid=resume-files]", &[path]).await?;
+    // The page at rest, as before the first send.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let load = load_average();
+    let answer = browser
+        .client
+        .execute_async(RESUME_SCRIPT, vec![])
+        .await?;
+    let resumed: SendTimes = serde_json::from_str(answer.as_str().context("resume script")?)?;
+    if !resumed.ok {
+        bail!("the resume failed: {:?}", resumed.error);
+    }
+    browser.close().await?;
+    let checked = decrypt_natively(&people.greffier.session, &resumed.exchange()?).await?;
+    Ok(WithoutUpload {
+        uploaded,
+        resumed,
+        load,
+        checked,
+    })
+}
+
+/// [`send_without_upload`]'s two attempts.
+struct WithoutUpload {
+    /// Seconds from the click until the held completion arrived at the proxy: every part
+    /// uploaded (through the proxy).
+    uploaded: f64,
+    /// Its resume: every part already on the relay.
+    resumed: SendTimes,
+    /// The load averages just before the resume.
+    load: String,
+    /// What the greffier's native client decrypted of it.
+    checked: Decrypted,
+}
+
+/// A web-sent file as the recipient's native client decrypts it.
+struct Decrypted {
+    /// The plaintext's SHA-256 and length.
+    sha256: [u8; 32],
+    len: u64,
+    /// Download, verification and decryption, as `pli-client` does them.
+    seconds: f64,
+}
+
+/// Downloads, verifies and decrypts file 0 of `exchange` with `session` (the recipient's
+/// native client), hashing the plaintext as it is written.
+async fn decrypt_natively(
+    session: &pli_client::Session,
+    exchange: &pli_api::ExchangeId,
+) -> anyhow::Result<Decrypted> {
+    let started = Instant::now();
+    let received = session.open(exchange).await?;
+    let mut out = Hashing::default();
+    session.download_file(&received, 0, &mut out).await?;
+    Ok(Decrypted {
+        sha256: out.hash.finalize().into(),
+        len: out.len,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// A writer that keeps only the SHA-256 and length of what it is given.
+#[derive(Default)]
+struct Hashing {
+    hash: Sha256,
+    len: u64,
+}
+
+impl futures_util::AsyncWrite for Hashing {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        self.hash.update(buf);
+        self.len += buf.len() as u64;
+        std::task::Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
 }
 
 struct ReceiveResult {
@@ -1262,14 +1457,16 @@ async fn transfers(
     let dir = dir.canonicalize()?;
     let send_path = dir.join("envoi.bin");
     let receive_path = dir.join("recu.bin");
-    if sections.send {
+    let sent_sha256 = if sections.send {
         println!(
             "preparing {} MiB in {}",
             send_size >> 20,
             send_path.display()
         );
-        bench_file(&send_path, send_size, 11)?;
-    }
+        bench_file(&send_path, send_size, 11)?
+    } else {
+        [0; 32]
+    };
     let expected = if sections.receive {
         println!(
             "preparing {} MiB in {}",
@@ -1286,15 +1483,19 @@ async fn transfers(
 
     let sent = if sections.send {
         println!("sending {} MiB from the web app…", send_size >> 20);
-        Some(
-            send(
-                &server.base,
-                (&people.caseworker.email, &people.caseworker.account_key()),
-                &send_path,
-                send_size,
-            )
-            .await?,
-        )
+        let caseworker = (
+            people.caseworker.email.as_str(),
+            people.caseworker.account_key(),
+        );
+        let caseworker = (caseworker.0, caseworker.1.as_str());
+        let file = (send_path.as_path(), send_size, sent_sha256);
+        let mut sent = send(&server.base, caseworker, file).await?;
+        println!("decrypting it with the native client…");
+        let greffier = &people.greffier.session;
+        sent.checked = Some(decrypt_natively(greffier, &sent.times.exchange()?).await?);
+        println!("sending it again, its upload left out…");
+        sent.without_upload = Some(send_without_upload(&send_path).await?);
+        Some(sent)
     } else {
         None
     };
@@ -1403,6 +1604,55 @@ fn print_send(sent: &SendResult) {
         worker_ratio,
         verdict(worker_ratio >= 0.5)
     );
+    if let Some(checked) = &sent.checked {
+        print_decrypted(checked, sent);
+    }
+    let Some(again) = &sent.without_upload else {
+        return;
+    };
+    println!(
+        "\nsend {:.0} MiB again, its upload left out (its completion held until the page \
+         was reloaded, then resumed: every part already on the relay; load average before \
+         the resume: {})",
+        mib(sent.size),
+        again.load
+    );
+    println!(
+        "  {:<52} {:>8.2} s  {:>7.0} MiB/s  (through a proxy: for information)",
+        "first sent until every part had arrived",
+        again.uploaded,
+        mib(sent.size) / again.uploaded,
+    );
+    let r = &again.resumed;
+    let without = mib(sent.size) / (r.total_ms / 1000.0);
+    println!(
+        "  {:<52} {:>8.2} s  {:>7.0} MiB/s  (the browser alone, the relay idle: \
+         the send's target is ≥ 150 MiB/s)",
+        "resumed, nothing uploaded (click → delivered)",
+        r.total_ms / 1000.0,
+        without,
+    );
+    println!(
+        "  {:<52} {:>8.2}×   (what uploading and the relay's work add)",
+        "the send's time / the same without upload",
+        t.total_ms / r.total_ms,
+    );
+    print_decrypted(&again.checked, sent);
+}
+
+/// Prints how the recipient's native client decrypted a web-sent file.
+fn print_decrypted(checked: &Decrypted, sent: &SendResult) {
+    println!(
+        "  {:<52} {:>8.2} s  {:>7.0} MiB/s  SHA-256 {}",
+        "decrypted by the court's native client (pli-client)",
+        checked.seconds,
+        mib(checked.len) / checked.seconds,
+        if checked.sha256 == sent.sha256 && checked.len == sent.size {
+            "identical"
+        } else {
+            "DIFFERENT"
+        }
+    );
 }
 
 fn print_receive(r: &ReceiveResult) {
@@ -1499,6 +1749,18 @@ async fn main() -> anyhow::Result<()> {
     }
     if received.as_ref().is_some_and(|r| !r.same) {
         bail!("the saved file differs from the one sent");
+    }
+    if let Some(sent) = &sent {
+        let decrypted = [
+            sent.checked.as_ref(),
+            sent.without_upload.as_ref().map(|a| &a.checked),
+        ];
+        if decrypted
+            .iter()
+            .any(|d| d.is_none_or(|d| d.sha256 != sent.sha256 || d.len != sent.size))
+        {
+            bail!("a file sent from the web app does not decrypt to the one sent");
+        }
     }
     Ok(())
 }

@@ -615,6 +615,23 @@ pub async fn relay(backend: Backend) -> anyhow::Result<TestServer> {
     pli_server::testing::spawn(backend, move |config| config.web_dir = Some(web)).await
 }
 
+/// A relay (SQLite) with the web app, behind a [`Proxy`](pli_server::testing::proxy::Proxy)
+/// that is its `public_url`: browsers go through the proxy, which can hold, fake or
+/// watch their requests.
+pub async fn relay_behind_proxy()
+-> anyhow::Result<(TestServer, pli_server::testing::proxy::Proxy)> {
+    let bound = pli_server::testing::proxy::Proxy::bind().await?;
+    let web = pli_server::testing::web_dist()?;
+    let public = bound.base.clone();
+    let server = pli_server::testing::spawn(Backend::Sqlite, move |config| {
+        config.web_dir = Some(web);
+        config.public_url = public;
+    })
+    .await?;
+    let proxy = bound.forward_to(&server.base)?;
+    Ok((server, proxy))
+}
+
 /// A relay with the web app, served as `http://localhost:<port>` (its `public_url`: the
 /// address browsers must use) — passkeys need a domain name, not an IP address.
 pub async fn relay_on_localhost(backend: Backend) -> anyhow::Result<TestServer> {
