@@ -153,12 +153,14 @@ async fn send_and_receive(backend: Backend, big: usize, label: &str) {
     .unwrap();
     ase.record("compose-filled").await.unwrap();
     // The most runs of chunks the worker's pool of sealing helpers reports having sealed
-    // (the progress bars' `data-pooled`), watched for as long as the page lives.
+    // (the progress bars' `data-pooled`) and hashed (`data-hashed`), watched for as long
+    // as the page lives.
     ase.run(
-        "window.pooled = 0;\
+        "window.pooled = 0; window.hashed = 0;\
          new MutationObserver(() => {\
            for (const bar of document.querySelectorAll('progress[data-pooled]')) {\
              window.pooled = Math.max(window.pooled, Number(bar.dataset.pooled));\
+             window.hashed = Math.max(window.hashed, Number(bar.dataset.hashed || 0));\
            }\
          }).observe(document.body, { subtree: true, childList: true, attributes: true });",
     )
@@ -198,6 +200,13 @@ async fn send_and_receive(backend: Backend, big: usize, label: &str) {
     assert!(
         big < 64 << 20 || pooled.as_u64().is_some_and(|n| n >= 8),
         "the pool of sealing workers sealed {pooled} runs"
+    );
+    // And one of them hashed the file's plaintext for the manifest (which the court's
+    // download below checks), not the keys' worker.
+    let hashed = ase.run("return window.hashed;").await.unwrap();
+    assert!(
+        big < 64 << 20 || hashed.as_u64().is_some_and(|n| n >= 8),
+        "the pool's helpers did {hashed} hash jobs"
     );
 
     // Journey 3: it appears in the court's inbox without reloading, urgent and unread.

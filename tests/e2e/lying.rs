@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use pli_e2e::cast::{COURT, PASSWORD, cast};
-use pli_e2e::{Backend, Browser, TestServer};
+use pli_e2e::{Browser, TestServer};
 use pli_server::testing::proxy::Proxy;
 
 /// A relay serving the web app, whose public address is that of the proxy in front of

@@ -259,8 +259,14 @@ struct SendTimes {
 impl SendTimes {
     /// The sent exchange.
     fn exchange(&self) -> anyhow::Result<pli_api::ExchangeId> {
-        let link = self.link.as_deref().context("no link to the sent exchange")?;
-        let id = link.rsplit('/').next().context("the sent exchange's link")?;
+        let link = self
+            .link
+            .as_deref()
+            .context("no link to the sent exchange")?;
+        let id = link
+            .rsplit('/')
+            .next()
+            .context("the sent exchange's link")?;
         id.parse()
             .with_context(|| format!("the sent exchange's link {link:?}"))
     }
@@ -328,7 +334,7 @@ struct SendResult {
     /// The renderers' resident bytes at rest before the send, and at their peak during it.
     renderers: (u64, u64),
     /// What the greffier's native client decrypted of the sent file.
-    checked: Option<Decrypted>,
+    checked: Option<Checked>,
     /// The same file sent again, without its upload.
     without_upload: Option<WithoutUpload>,
 }
@@ -479,20 +485,19 @@ async fn send_without_upload(path: &Path) -> anyhow::Result<WithoutUpload> {
     browser.click("form button[type=submit]").await?;
     browser.goto("#/send").await?;
     browser.find("[data-testid=resume]").await?;
-    browser.attach("[data-testid=resume-files]", &[path]).await?;
+    browser
+        .attach("[data-testid=resume-files]", &[path])
+        .await?;
     // The page at rest, as before the first send.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let load = load_average();
-    let answer = browser
-        .client
-        .execute_async(RESUME_SCRIPT, vec![])
-        .await?;
+    let answer = browser.client.execute_async(RESUME_SCRIPT, vec![]).await?;
     let resumed: SendTimes = serde_json::from_str(answer.as_str().context("resume script")?)?;
     if !resumed.ok {
         bail!("the resume failed: {:?}", resumed.error);
     }
     browser.close().await?;
-    let checked = decrypt_natively(&people.greffier.session, &resumed.exchange()?).await?;
+    let checked = decrypt_natively(&people.greffier.session, &resumed.exchange()?).await;
     Ok(WithoutUpload {
         uploaded,
         resumed,
@@ -511,7 +516,7 @@ struct WithoutUpload {
     /// The load averages just before the resume.
     load: String,
     /// What the greffier's native client decrypted of it.
-    checked: Decrypted,
+    checked: Checked,
 }
 
 /// A web-sent file as the recipient's native client decrypts it.
@@ -525,19 +530,33 @@ struct Decrypted {
 
 /// Downloads, verifies and decrypts file 0 of `exchange` with `session` (the recipient's
 /// native client), hashing the plaintext as it is written.
+/// What came of decrypting a web-sent file natively: the figures are printed whatever it
+/// gave, and the bench fails at the end if it is not the file sent.
+type Checked = Result<Decrypted, String>;
+
 async fn decrypt_natively(
     session: &pli_client::Session,
     exchange: &pli_api::ExchangeId,
-) -> anyhow::Result<Decrypted> {
+) -> Checked {
     let started = Instant::now();
-    let received = session.open(exchange).await?;
+    let received = session.open(exchange).await.map_err(|e| e.to_string())?;
     let mut out = Hashing::default();
-    session.download_file(&received, 0, &mut out).await?;
+    session
+        .download_file(&received, 0, &mut out)
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(Decrypted {
         sha256: out.hash.finalize().into(),
         len: out.len,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+impl Decrypted {
+    /// Whether it is the file `sent` sent.
+    fn is(&self, sent: &SendResult) -> bool {
+        self.sha256 == sent.sha256 && self.len == sent.size
+    }
 }
 
 /// A writer that keeps only the SHA-256 and length of what it is given.
@@ -1492,9 +1511,9 @@ async fn transfers(
         let mut sent = send(&server.base, caseworker, file).await?;
         println!("decrypting it with the native client…");
         let greffier = &people.greffier.session;
-        sent.checked = Some(decrypt_natively(greffier, &sent.times.exchange()?).await?);
+        sent.checked = Some(decrypt_natively(greffier, &sent.times.exchange()?).await);
         println!("sending it again, its upload left out…");
-        sent.without_upload = Some(send_without_upload(&send_path).await?);
+        sent.without_upload = Some(Box::pin(send_without_upload(&send_path)).await?);
         Some(sent)
     } else {
         None
@@ -1641,13 +1660,21 @@ fn print_send(sent: &SendResult) {
 }
 
 /// Prints how the recipient's native client decrypted a web-sent file.
-fn print_decrypted(checked: &Decrypted, sent: &SendResult) {
+fn print_decrypted(checked: &Checked, sent: &SendResult) {
+    let label = "decrypted by the court's native client (pli-client)";
+    let checked = match checked {
+        Ok(checked) => checked,
+        Err(e) => {
+            println!("  {label:<52} FAILED: {e}");
+            return;
+        }
+    };
     println!(
         "  {:<52} {:>8.2} s  {:>7.0} MiB/s  SHA-256 {}",
-        "decrypted by the court's native client (pli-client)",
+        label,
         checked.seconds,
         mib(checked.len) / checked.seconds,
-        if checked.sha256 == sent.sha256 && checked.len == sent.size {
+        if checked.is(sent) {
             "identical"
         } else {
             "DIFFERENT"
@@ -1751,14 +1778,12 @@ async fn main() -> anyhow::Result<()> {
         bail!("the saved file differs from the one sent");
     }
     if let Some(sent) = &sent {
-        let decrypted = [
-            sent.checked.as_ref(),
-            sent.without_upload.as_ref().map(|a| &a.checked),
-        ];
-        if decrypted
-            .iter()
-            .any(|d| d.is_none_or(|d| d.sha256 != sent.sha256 || d.len != sent.size))
-        {
+        let same = |checked: Option<&Checked>| {
+            checked
+                .and_then(|c| c.as_ref().ok())
+                .is_some_and(|d| d.is(sent))
+        };
+        if !same(sent.checked.as_ref()) || !same(sent.without_upload.as_ref().map(|a| &a.checked)) {
             bail!("a file sent from the web app does not decrypt to the one sent");
         }
     }

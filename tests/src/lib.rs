@@ -618,8 +618,8 @@ pub async fn relay(backend: Backend) -> anyhow::Result<TestServer> {
 /// A relay (SQLite) with the web app, behind a [`Proxy`](pli_server::testing::proxy::Proxy)
 /// that is its `public_url`: browsers go through the proxy, which can hold, fake or
 /// watch their requests.
-pub async fn relay_behind_proxy()
--> anyhow::Result<(TestServer, pli_server::testing::proxy::Proxy)> {
+pub async fn relay_behind_proxy() -> anyhow::Result<(TestServer, pli_server::testing::proxy::Proxy)>
+{
     let bound = pli_server::testing::proxy::Proxy::bind().await?;
     let web = pli_server::testing::web_dist()?;
     let public = bound.base.clone();

@@ -38,7 +38,7 @@ pub use http::Client;
 pub use http::IDLE_CONNECTION;
 #[cfg(target_arch = "wasm32")]
 pub use rt::use_pool;
-pub use rt::{CipherPool, Output, PoolRun, SEAL_RUN, open_here, seal_here};
+pub use rt::{CipherPool, Output, PoolHasher, PoolRun, SEAL_RUN, open_here, seal_here};
 pub use session::{
     Account, DirectoryEntry, FileInput, KnownLog, MonitorReport, OnPlan, PASSWORD_ONLY_UNTIL_MS,
     PendingSend, Phase, PlanKept, PlannedFile, PolicyChange, PostQuantumProgress, Progress, Reader,

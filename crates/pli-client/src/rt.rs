@@ -27,7 +27,8 @@ pub(crate) async fn blocking<T: Send + 'static>(
 /// three times faster than `sha2` compiled to WebAssembly (which has no SHA
 /// instructions): a send's hashes of each segment (for the plan) and of each part (its
 /// `Content-Digest`, and the envelope's part list), and a download's of each part before
-/// it is decrypted. Only the file's own hash (the manifest's) streams, in WebAssembly.
+/// it is decrypted. Only the file's own hash (the manifest's) streams, in WebAssembly
+/// ([`FileHash`]: on a helper of the pool).
 /// Where WebCrypto is missing, `sha2` there too.
 pub(crate) async fn sha256(bytes: &[u8]) -> [u8; 32] {
     #[cfg(target_arch = "wasm32")]
@@ -111,6 +112,109 @@ pub trait CipherPool {
     /// Opens `ciphertext` under `lent`, giving its plaintext only if every chunk
     /// authenticates. The ciphertext is taken before this returns.
     fn open(&self, lent: pli_crypto::age::Lent, ciphertext: &[u8]) -> PoolRun;
+
+    /// Starts a SHA-256 computed away from the caller's thread, if a helper is ready
+    /// (`None`: the caller hashes itself).
+    fn hasher(&self) -> Option<Box<dyn PoolHasher>>;
+
+    /// Whether a helper is starting (none may be ready yet: the first send after the
+    /// keys are unlocked).
+    fn starting(&self) -> bool;
+}
+
+/// A SHA-256 that a [`CipherPool`] computes away from the caller's thread: a send's
+/// plaintext hash, so that the worker reading the file does not spend a third of its
+/// time in `sha2` (WebAssembly has no SHA instructions, and WebCrypto's digest does not
+/// stream).
+pub trait PoolHasher {
+    /// Hashes `bytes` after everything given before. They are taken (copied) before this
+    /// returns; the future ends, with an empty output, once they are hashed.
+    fn update(&mut self, bytes: &[u8]) -> PoolRun;
+
+    /// The SHA-256 of everything given, once every update is hashed (32 bytes).
+    fn finish(self: Box<Self>) -> PoolRun;
+}
+
+/// The SHA-256 of a file being sent (the manifest's), computed where the runtime hashes
+/// best: in the browser by a helper of the pool ([`CipherPool::hasher`]), at most
+/// [`HASHING`] updates under way; here otherwise. Where is decided at the first update
+/// (a hash cannot move once begun).
+pub(crate) struct FileHash {
+    here: sha2::Sha256,
+    #[cfg(target_arch = "wasm32")]
+    away: Away,
+}
+
+/// Where a [`FileHash`] is computed, in the browser.
+#[cfg(target_arch = "wasm32")]
+enum Away {
+    /// Not decided: nothing hashed yet.
+    Undecided,
+    /// Here.
+    No,
+    /// By a helper, with the updates still under way.
+    Yes(Box<dyn PoolHasher>, std::collections::VecDeque<PoolRun>),
+}
+
+/// How many updates of a [`FileHash`] may be under way away from the caller: each holds a
+/// copy of a run of plaintext, so memory stays bounded if the helper falls behind.
+#[cfg(target_arch = "wasm32")]
+const HASHING: usize = 4;
+
+/// How long a [`FileHash`] waits at its first update for a helper still starting (one
+/// starts in some tens of milliseconds; hashing a 1 GiB file here takes seconds).
+#[cfg(target_arch = "wasm32")]
+const HELPER_WAIT_MS: u64 = 1000;
+
+impl FileHash {
+    /// A new hash.
+    pub(crate) fn new() -> Self {
+        Self {
+            here: sha2::Digest::new(),
+            #[cfg(target_arch = "wasm32")]
+            away: Away::Undecided,
+        }
+    }
+
+    /// Hashes `bytes` after everything given before.
+    pub(crate) async fn update(&mut self, bytes: &[u8]) -> Result<(), ClientError> {
+        #[cfg(target_arch = "wasm32")]
+        if matches!(self.away, Away::Undecided) {
+            self.away = match pool_hasher().await {
+                Some(hasher) => Away::Yes(hasher, std::collections::VecDeque::new()),
+                None => Away::No,
+            };
+        }
+        #[cfg(target_arch = "wasm32")]
+        if let Away::Yes(hasher, under_way) = &mut self.away {
+            while under_way.len() >= HASHING {
+                if let Some(update) = under_way.pop_front() {
+                    update.await?;
+                }
+            }
+            under_way.push_back(hasher.update(bytes));
+            return Ok(());
+        }
+        sha2::Digest::update(&mut self.here, bytes);
+        Ok(())
+    }
+
+    /// The SHA-256 of everything given.
+    pub(crate) async fn finish(self) -> Result<[u8; 32], ClientError> {
+        #[cfg(target_arch = "wasm32")]
+        if let Away::Yes(hasher, under_way) = self.away {
+            for update in under_way {
+                update.await?;
+            }
+            let digest = hasher.finish().await?;
+            return <[u8; 32]>::try_from(digest.as_slice()).map_err(|_| {
+                ClientError::Io(std::io::Error::other(
+                    "a cipher worker gave a hash of the wrong length",
+                ))
+            });
+        }
+        Ok(sha2::Digest::finalize(self.here).into())
+    }
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -130,6 +234,24 @@ pub fn use_pool(pool: std::rc::Rc<dyn CipherPool>) {
 #[cfg(target_arch = "wasm32")]
 fn pool() -> Option<std::rc::Rc<dyn CipherPool>> {
     POOL.with(|s| s.borrow().clone())
+}
+
+/// A hasher from the installed pool: waits up to [`HELPER_WAIT_MS`] while a helper is
+/// starting; `None` if there is no pool or no helper.
+#[cfg(target_arch = "wasm32")]
+async fn pool_hasher() -> Option<Box<dyn PoolHasher>> {
+    let pool = pool()?;
+    let mut waited = 0;
+    loop {
+        if let Some(hasher) = pool.hasher() {
+            return Some(hasher);
+        }
+        if waited >= HELPER_WAIT_MS || !pool.starting() {
+            return None;
+        }
+        sleep(10).await;
+        waited += 10;
+    }
 }
 
 /// How many runs a send or a download keeps under way: the installed pool's width in the

@@ -238,6 +238,7 @@ mod tests {
             total: 2,
             busy_ms: 0,
             pooled: 0,
+            hashed: 0,
             plan: plan.map(str::to_owned),
         }
     }

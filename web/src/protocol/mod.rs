@@ -127,6 +127,11 @@ pub struct ProgressReport {
     /// tests and `cargo xtask bench web` to see that the pool sealed.
     #[serde(default)]
     pub pooled: u64,
+    /// Hash jobs a helper of that pool did since it started (a run of a send's plaintext
+    /// each, added to the file's hash for the manifest, and each file's hash given back);
+    /// shown as `data-hashed`, likewise.
+    #[serde(default)]
+    pub hashed: u64,
     /// Phase `plan`: the sealed plan of the send (base64), to keep until it ends and to
     /// resume it with after a reload.
     #[serde(default, skip_serializing_if = "Option::is_none")]

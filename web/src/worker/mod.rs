@@ -443,6 +443,7 @@ fn progress_report(p: &Progress) -> ProgressReport {
         total: p.total,
         busy_ms: p.busy_ms,
         pooled: pool::pooled(),
+        hashed: pool::hashed(),
         plan: None,
     }
 }

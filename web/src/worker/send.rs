@@ -328,6 +328,7 @@ fn plan_report(sealed: &[u8]) -> ProgressReport {
         total: 0,
         busy_ms: 0,
         pooled: 0,
+        hashed: 0,
         plan: Some(base64::engine::general_purpose::STANDARD.encode(sealed)),
     }
 }

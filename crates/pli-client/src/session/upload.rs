@@ -12,7 +12,6 @@ use pli_crypto::age::{EncryptionSeed, Encryptor, Lengths};
 use pli_crypto::codec::Canonical;
 use pli_crypto::envelope::{Envelope, Hashing, ObjectRef, PartList, Priority};
 use pli_crypto::sign::Signed;
-use sha2::{Digest as _, Sha256};
 use zeroize::Zeroizing;
 
 use super::plan::{self, Plan};
@@ -89,7 +88,7 @@ impl Session {
             if sent.plaintext_len != file.size {
                 return Err(ClientError::FileChanged(file.name.clone()));
             }
-            hashes.push(hash);
+            hashes.push(hash.ok_or_else(|| ClientError::verification("a file without its hash"))?);
             objects.push(sent.object);
         }
         // The manifest's plaintext holds the files' whole hashes: fixed only once every
@@ -162,15 +161,15 @@ impl Session {
     /// hashes need them) but not sent. A file is read one segment at a time, and each
     /// segment is checked against the plan (or recorded in it) before any of it is
     /// encrypted. Returns what was sent (the object's reference in a format 2 envelope:
-    /// its parts' hashes, each computed once for its `Content-Digest`) and the
-    /// plaintext's SHA-256.
+    /// its parts' hashes, each computed once for its `Content-Digest`) and, for a file,
+    /// the plaintext's SHA-256.
     async fn upload_object(
         &self,
         object: &Object,
         plaintext: Plaintext<'_>,
         keeper: &mut Keeper<'_>,
         counters: &mut Counters<'_>,
-    ) -> Result<(Sent, [u8; 32]), ClientError> {
+    ) -> Result<(Sent, Option<[u8; 32]>), ClientError> {
         let part_size = usize::try_from(object.part_size)
             .map_err(|_| ClientError::verification("part size"))?;
         // The envelope binds the parts' hashes, not a hash of the whole ciphertext.
@@ -184,7 +183,8 @@ impl Session {
             hashes: Vec::new(),
         };
         let mut runs = Runs::default();
-        let mut whole = Sha256::new();
+        // A file's own hash, for the manifest (the manifest's own is not needed).
+        let mut whole = matches!(plaintext, Plaintext::File { .. }).then(rt::FileHash::new);
         match plaintext {
             Plaintext::Manifest(bytes) => {
                 self.encrypt(
@@ -256,20 +256,25 @@ impl Session {
             plaintext_len: summary.plaintext_len,
             object,
         };
-        Ok((sent, whole.finalize().into()))
+        let hash = match whole {
+            Some(whole) => Some(whole.finish().await?),
+            None => None,
+        };
+        Ok((sent, hash))
     }
 
     /// Hands `plaintext` (already checked or recorded; with `true` if its end is the
     /// object's) to be sealed, a run at a time, keeping at most the runtime's width of
     /// runs under way: each one sealed meanwhile, in order, goes into the parts, and
     /// each part it fills is sent. Each run is added to the plaintext's hash `whole`
-    /// once it is handed over: in the browser the pool's helpers seal it while the keys'
-    /// worker hashes it. (Hashed whole before any of it was sealed, each segment kept the
-    /// helpers waiting: a 1 GiB send took 15.4 to 16.9 s, against 14.4 to 15.2 s now.)
+    /// once it is handed over: in the browser one helper of the pool hashes it while the
+    /// others seal ([`rt::FileHash`]; hashed by the keys' worker, a 1 GiB send took 12.9
+    /// and 15.1 s, against 11.2 and 13.1 s in turns; hashed whole before any of it was
+    /// sealed, 15.4 to 16.9 s).
     async fn encrypt(
         &self,
         upload: &mut Upload<'_>,
-        (encryptor, whole): (&mut Encryptor<Lengths>, &mut Sha256),
+        (encryptor, whole): (&mut Encryptor<Lengths>, &mut Option<rt::FileHash>),
         runs: &mut Runs,
         (plaintext, ends): (&[u8], bool),
         keeper: &mut Keeper<'_>,
@@ -285,7 +290,9 @@ impl Session {
             let last = ends && i + 1 == count;
             let run = encryptor.reserve(piece.len(), last, &mut upload.part)?;
             runs.start(piece.len() as u64, rt::seal(run, piece));
-            whole.update(piece);
+            if let Some(whole) = whole {
+                whole.update(piece).await?;
+            }
         }
         Ok(())
     }

@@ -57,7 +57,8 @@ fn Bar(label: Key, testid: &'static str, report: Signal<Option<ProgressReport>>)
             <progress data-testid=testid aria-labelledby=label_id max="100"
                 value=move || percent().to_string()
                 data-busy-ms=move || report.get().map(|r| r.busy_ms).unwrap_or(0).to_string()
-                data-pooled=move || report.get().map(|r| r.pooled).unwrap_or(0).to_string()>{percent} " %"</progress>
+                data-pooled=move || report.get().map(|r| r.pooled).unwrap_or(0).to_string()
+                data-hashed=move || report.get().map(|r| r.hashed).unwrap_or(0).to_string()>{percent} " %"</progress>
         </div>
     }
 }
