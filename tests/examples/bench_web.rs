@@ -3,10 +3,11 @@
 //!
 //! 1. Send: a caseworker sends a 1 GiB file from the send page. The page's progress bars
 //!    carry the worker's busy times (`data-busy-ms`: a run of chunks being sealed by the
-//!    worker's pool, the keys' worker reading and hashing meanwhile; a part on its way to
-//!    the relay) and how many runs the pool sealed (`data-pooled`), so one run gives the
-//!    total send time, the encrypt time and the upload time; pipelining is good when
-//!    total / max(encrypt, upload) ≤ 1.15. Then,
+//!    worker's pool, the keys' worker reading, hashing segments and parts, and waiting
+//!    for the helper hashing the file meanwhile; a part on its way to the relay) and how
+//!    many runs the pool sealed (`data-pooled`) and hashed (`data-hashed`), so one run
+//!    gives the total send time, the encrypt time and the upload time; pipelining is
+//!    good when total / max(encrypt, upload) ≤ 1.15. Then,
 //!    in the same page, WebCrypto AES-GCM over the same file (64 KiB calls, the size of an
 //!    age chunk), for scale. The court's native client then downloads and decrypts the
 //!    sent exchange: its SHA-256 must be the file's.
@@ -251,6 +252,9 @@ struct SendTimes {
     /// Runs of chunks the worker's pool of sealing helpers sealed (0: the worker alone).
     #[serde(default)]
     pooled: u64,
+    /// Hash jobs those helpers did (the file's own hash; 0: the keys' worker hashed it).
+    #[serde(default)]
+    hashed: u64,
     error: Option<String>,
     /// The sent exchange's page (`#/exchange/<id>`), once sent.
     link: Option<String>,
@@ -278,6 +282,7 @@ const SEND_SCRIPT: &str = r"
 const done = arguments[arguments.length - 1];
 const last = {};
 let pooled = 0;
+let hashed = 0;
 const started = performance.now();
 const observer = new MutationObserver(() => {
   for (const id of ['progress-encrypt', 'progress-upload']) {
@@ -285,6 +290,7 @@ const observer = new MutationObserver(() => {
     if (bar) {
       last[id] = Number(bar.dataset.busyMs || 0);
       pooled = Math.max(pooled, Number(bar.dataset.pooled || 0));
+      hashed = Math.max(hashed, Number(bar.dataset.hashed || 0));
     }
   }
   const sent = document.querySelector('[data-testid=sent]');
@@ -295,6 +301,7 @@ const observer = new MutationObserver(() => {
     done(JSON.stringify({
       ok: !!sent, total_ms: performance.now() - started,
       encrypt_ms: last['progress-encrypt'] || 0, upload_ms: last['progress-upload'] || 0, pooled,
+      hashed,
       error: failed ? failed.textContent : null,
       link: link ? link.getAttribute('href') : null,
     }));
@@ -480,6 +487,7 @@ async fn send_without_upload(path: &Path) -> anyhow::Result<WithoutUpload> {
         .await
         .context("the send never asked for its completion")?;
     let uploaded = started.elapsed().as_secs_f64();
+    let parts = proxy.part_uploads().len();
     browser.client.refresh().await?;
     browser.fill("#unlock-password", PASSWORD).await?;
     browser.click("form button[type=submit]").await?;
@@ -496,10 +504,14 @@ async fn send_without_upload(path: &Path) -> anyhow::Result<WithoutUpload> {
     if !resumed.ok {
         bail!("the resume failed: {:?}", resumed.error);
     }
+    if proxy.part_uploads().len() != parts {
+        bail!("the resume uploaded parts the relay had");
+    }
     browser.close().await?;
     let checked = decrypt_natively(&people.greffier.session, &resumed.exchange()?).await;
     Ok(WithoutUpload {
         uploaded,
+        parts,
         resumed,
         load,
         checked,
@@ -511,6 +523,8 @@ struct WithoutUpload {
     /// Seconds from the click until the held completion arrived at the proxy: every part
     /// uploaded (through the proxy).
     uploaded: f64,
+    /// The parts it uploaded (the resume uploads none: checked at the proxy).
+    parts: usize,
     /// Its resume: every part already on the relay.
     resumed: SendTimes,
     /// The load averages just before the resume.
@@ -1576,11 +1590,13 @@ fn print_send(sent: &SendResult) {
         t.total_ms / 1000.0
     );
     println!(
-        "  {:<52} {:>8.2} s  {:>7.0} MiB/s  ({} runs of 4 MiB sealed by the pool's helpers)",
+        "  {:<52} {:>8.2} s  {:>7.0} MiB/s  ({} runs of 4 MiB sealed by the pool's helpers, \
+         {} hash jobs done by one of them)",
         "read + hash + encrypt (a run being sealed)",
         t.encrypt_ms / 1000.0,
         encrypt_rate,
         t.pooled,
+        t.hashed,
     );
     println!(
         "  {:<52} {:>8.2} s  {:>7.0} MiB/s",
@@ -1637,15 +1653,16 @@ fn print_send(sent: &SendResult) {
         again.load
     );
     println!(
-        "  {:<52} {:>8.2} s  {:>7.0} MiB/s  (through a proxy: for information)",
+        "  {:<52} {:>8.2} s  {:>7.0} MiB/s  ({} parts, through a proxy: for information)",
         "first sent until every part had arrived",
         again.uploaded,
         mib(sent.size) / again.uploaded,
+        again.parts,
     );
     let r = &again.resumed;
     let without = mib(sent.size) / (r.total_ms / 1000.0);
     println!(
-        "  {:<52} {:>8.2} s  {:>7.0} MiB/s  (the browser alone, the relay idle: \
+        "  {:<52} {:>8.2} s  {:>7.0} MiB/s  (no part uploaded, the relay idle: \
          the send's target is ≥ 150 MiB/s)",
         "resumed, nothing uploaded (click → delivered)",
         r.total_ms / 1000.0,
@@ -1785,6 +1802,10 @@ async fn main() -> anyhow::Result<()> {
         };
         if !same(sent.checked.as_ref()) || !same(sent.without_upload.as_ref().map(|a| &a.checked)) {
             bail!("a file sent from the web app does not decrypt to the one sent");
+        }
+        // The figures say a helper hashed the file: they are not that build's otherwise.
+        if sent.size >= 64 << 20 && sent.times.hashed == 0 {
+            bail!("no helper of the worker's pool hashed the file sent");
         }
     }
     Ok(())

@@ -10,8 +10,10 @@
 //! download, and ends them once no run nor hash has been under way for [`IDLE_MS`] (the next one
 //! starts them again). Each gets the module already compiled (`wasm_bindgen::module()`:
 //! no second download nor compilation), runs [`serve`] and says it is ready; until one
-//! is, the keys' worker seals and opens alone, so a helper that cannot start (a browser
-//! without nested workers, a script gone after an update) costs nothing but the pool.
+//! is, the keys' worker seals, opens and hashes alone (a file's hash waits up to a second
+//! for a helper starting, then stays where it began), so a helper that cannot start (a
+//! browser without nested workers, a script gone after an update) costs nothing but the
+//! pool.
 //!
 //! A download's is the same the other way: the keys' worker fetches each part and checks
 //! it against the signed envelope, lends its runs of whole chunks to the helpers to open
@@ -20,8 +22,8 @@
 //! A run crosses as its [`Reserved`] or [`Lent`] encoding (the payload key of one file,
 //! its chunks' counters), its input and a buffer for its output; both buffers are
 //! transferred, not copied, and come back with the answer to be lent again (each of a
-//! whole run's size, so there are never more of them than runs under way; a hash job's
-//! run is lent one of them, its answer none), so that a
+//! whole run's size, so there are never more of them than runs under way, a hash's
+//! runs on their way to its helper included), so that a
 //! send of gigabytes makes no garbage outside V8's heap (where it would be collected
 //! late). The helper wipes its input and the key as soon as it has read them, and keeps
 //! nothing between runs but a hash under way (its state, wiped when it ends; a hash left
@@ -66,6 +68,11 @@ const PATIENCE_MS: u32 = 60_000;
 /// worker per core (each with its own WebAssembly memory) after its last send or
 /// download.
 const IDLE_MS: u32 = 30_000;
+
+/// How long a helper may take to say it is ready and still be waited for by a hash
+/// ([`CipherPool::starting`]): one starts in some tens of milliseconds; past this, a
+/// helper that never says it is ready, nor fails, does not cost each file a wait.
+const START_MS: f64 = 5_000.0;
 
 /// The bytes of a whole run's ciphertext: its plaintext and a tag per chunk. The
 /// buffers lent to the helpers are as large, whichever way a run goes.
@@ -119,6 +126,9 @@ struct Helper {
     ready: bool,
     /// It failed: ended, it gets no more runs.
     failed: bool,
+    /// When it was started (`Date.now()`): one not ready [`START_MS`] later is no
+    /// longer waited for.
+    since: f64,
     /// Runs it has not answered yet.
     busy: usize,
     /// Its handlers, kept for as long as it runs.
@@ -136,6 +146,28 @@ struct Waiting {
     answer: Rc<RefCell<Answer>>,
 }
 
+/// How a hash job ends its hash (its input is then empty).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum HashEnd {
+    /// It does not: more runs follow.
+    No,
+    /// The hash is given back, and forgotten.
+    Digest,
+    /// Forgotten without being computed (a send failed or cancelled).
+    Cancel,
+}
+
+impl HashEnd {
+    /// The message's `end` field.
+    const fn word(self) -> Option<&'static str> {
+        match self {
+            Self::No => None,
+            Self::Digest => Some("digest"),
+            Self::Cancel => Some("cancel"),
+        }
+    }
+}
+
 /// What a helper is asked to do with a message's input.
 #[derive(Clone, Copy)]
 enum Job {
@@ -143,12 +175,12 @@ enum Job {
     Seal,
     /// Open it as a run of chunks.
     Open,
-    /// Add it to hash `session`, which it starts (`first`), and answer with the hash if
-    /// `last` (an empty input).
+    /// Add it to hash `session`, which it starts (`first`); then, at `end`, answer with
+    /// the hash or forget it.
     Hash {
         session: u32,
         first: bool,
-        last: bool,
+        end: HashEnd,
     },
 }
 
@@ -247,8 +279,8 @@ impl Pool {
             .filter(|&i| inner.helpers.get(i).is_some_and(|h| h.ready && !h.failed))
             .ok_or_else(|| JsValue::from_str("no cipher worker"))?;
         let opening = matches!(job, Job::Open);
-        // A hash job's input is a run, or nothing (its last); its output, nothing or the
-        // hash: no run's buffer is taken for either.
+        // A hash job's input is a run, lent as a run's is, or nothing (at its end); its
+        // output is nothing or the hash, in a buffer of its own.
         let hashing = matches!(job, Job::Hash { .. });
         let given = if hashing && input.is_empty() {
             ArrayBuffer::new(0)
@@ -285,12 +317,14 @@ impl Pool {
                 if let Job::Hash {
                     session,
                     first,
-                    last,
+                    end,
                 } = job
                 {
                     Reflect::set(&message, &"hash".into(), &session.into())?;
                     Reflect::set(&message, &"first".into(), &first.into())?;
-                    Reflect::set(&message, &"last".into(), &last.into())?;
+                    if let Some(word) = end.word() {
+                        Reflect::set(&message, &"end".into(), &word.into())?;
+                    }
                 }
                 let transfer = Array::of3(&key.buffer(), &given, &output);
                 h.worker.post_message_with_transfer(&message, &transfer)
@@ -344,11 +378,12 @@ impl CipherPool for Pool {
 
     fn starting(&self) -> bool {
         self.start();
+        let now = js_sys::Date::now();
         self.inner
             .borrow()
             .helpers
             .iter()
-            .any(|h| !h.ready && !h.failed)
+            .any(|h| !h.ready && !h.failed && now - h.since < START_MS)
     }
 
     fn hasher(&self) -> Option<Box<dyn PoolHasher>> {
@@ -384,11 +419,11 @@ struct Hasher {
 }
 
 impl Hasher {
-    fn job(&mut self, last: bool) -> Job {
+    fn job(&mut self, end: HashEnd) -> Job {
         let job = Job::Hash {
             session: self.session,
             first: self.first,
-            last,
+            end,
         };
         self.first = false;
         job
@@ -397,25 +432,29 @@ impl Hasher {
 
 impl PoolHasher for Hasher {
     fn update(&mut self, bytes: &[u8]) -> PoolRun {
-        let job = self.job(false);
+        let job = self.job(HashEnd::No);
         self.pool.run((job, &[]), bytes, 0, Some(self.helper))
     }
 
     fn finish(mut self: Box<Self>) -> PoolRun {
-        let job = self.job(true);
+        let job = self.job(HashEnd::Digest);
         self.finished = true;
         self.pool.run((job, &[]), &[], 32, Some(self.helper))
     }
 }
 
 impl Drop for Hasher {
-    /// A hash left before its end (a send failed or cancelled) is ended on its helper
-    /// all the same, its answer unread: the helper keeps no state of it (the last bytes
-    /// of plaintext not yet hashed).
+    /// A hash left before its end (a send failed or cancelled) is forgotten by its helper
+    /// all the same (its state holds the last bytes of plaintext not yet hashed); the
+    /// answer is awaited in the background, as patiently as any job's, so that a helper
+    /// that gives none is ended rather than kept waited for.
     fn drop(&mut self) {
         if !self.first && !self.finished {
-            let job = self.job(true);
-            let _ = self.pool.send((job, &[]), &[], 32, Some(self.helper));
+            let job = self.job(HashEnd::Cancel);
+            let forgotten = self.pool.run((job, &[]), &[], 0, Some(self.helper));
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = forgotten.await;
+            });
         }
         let mut inner = self.pool.inner.borrow_mut();
         inner.hashers = inner.hashers.saturating_sub(1);
@@ -516,6 +555,7 @@ fn spawn(pool: &Rc<RefCell<Inner>>, index: usize) -> Result<Helper, JsValue> {
         worker,
         ready: false,
         failed: false,
+        since: js_sys::Date::now(),
         busy: 0,
         _handlers: [on_message, on_error, on_message_error],
     })
@@ -725,22 +765,27 @@ fn refusal(id: &JsValue, error: &JsValue, corrupted: bool) -> Object {
 }
 
 thread_local! {
-    /// A helper's hashes under way ([`Job::Hash`]), by session.
-    static HASHES: RefCell<HashMap<u32, sha2::Sha256>> = RefCell::new(HashMap::new());
+    /// A helper's hashes under way ([`Job::Hash`]), by session: each state boxed where it
+    /// is updated and finalised, so that no copy of it (holding up to 63 bytes of
+    /// plaintext) stays in the map's memory; `sha2`'s `zeroize` wipes it when dropped.
+    static HASHES: RefCell<HashMap<u32, Box<sha2::Sha256>>> = RefCell::new(HashMap::new());
 }
 
 /// Adds the input of a hash job to its session's hash (from the buffer, a piece at a time,
-/// then wiped there), and gives the hash if it is the last: refused for a session this
-/// helper did not start (a helper started again would otherwise give the hash of a part
-/// of the file).
+/// then wiped there), and at its end gives the hash or forgets it: refused for a session
+/// this helper did not start (a helper started again would otherwise give the hash of a
+/// part of the file).
 fn hash_one(data: &JsValue, given: &Uint8Array, session: u32) -> Result<Output, Refused> {
     use sha2::Digest as _;
     let flag = |name: &str| Reflect::get(data, &name.into()).is_ok_and(|v| v.is_truthy());
+    let end = Reflect::get(data, &"end".into())
+        .ok()
+        .and_then(|v| v.as_string());
     let mut piece = Zeroizing::new(vec![0u8; 64 << 10]);
     let hashed = HASHES.with(|hashes| {
         let mut hashes = hashes.borrow_mut();
         if flag("first") {
-            hashes.insert(session, sha2::Sha256::new());
+            hashes.insert(session, Box::new(sha2::Sha256::new()));
         }
         let hash = hashes.get_mut(&session)?;
         let mut at = 0;
@@ -752,13 +797,17 @@ fn hash_one(data: &JsValue, given: &Uint8Array, session: u32) -> Result<Output, 
             hash.update(&*into);
             at = end;
         }
-        Some(if flag("last") {
-            hashes
-                .remove(&session)
-                .map(|h| h.finalize().to_vec())
-                .unwrap_or_default()
-        } else {
-            Vec::new()
+        Some(match end.as_deref() {
+            Some("digest") => {
+                let digest = hash.finalize_reset().to_vec();
+                hashes.remove(&session);
+                digest
+            }
+            Some(_) => {
+                hashes.remove(&session);
+                Vec::new()
+            }
+            None => Vec::new(),
         })
     });
     given.fill(0, 0, given.length());

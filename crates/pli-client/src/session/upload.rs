@@ -206,7 +206,8 @@ impl Session {
                     .ok_or_else(|| ClientError::verification("no such file"))?;
                 let segment_len = keeper.plan.segment_len;
                 let count = plan::segment_count(size, segment_len);
-                let mut segment = Vec::new();
+                // Plaintext: wiped once the file is read.
+                let mut segment = Zeroizing::new(Vec::new());
                 for k in 0..count {
                     let len = plan::segment(size, segment_len, k)
                         .and_then(|(_, len)| usize::try_from(len).ok())
@@ -268,9 +269,9 @@ impl Session {
     /// runs under way: each one sealed meanwhile, in order, goes into the parts, and
     /// each part it fills is sent. Each run is added to the plaintext's hash `whole`
     /// once it is handed over: in the browser one helper of the pool hashes it while the
-    /// others seal ([`rt::FileHash`]; hashed by the keys' worker, a 1 GiB send took 12.9
-    /// and 15.1 s, against 11.2 and 13.1 s in turns; hashed whole before any of it was
-    /// sealed, 15.4 to 16.9 s).
+    /// others seal ([`rt::FileHash`]; hashed by the keys' worker, a 1 GiB send took 15.3 s
+    /// on average, against 13.8 s, twelve runs in turns; hashed whole before any of it was
+    /// sealed, 15.4 to 16.9 s on another day).
     async fn encrypt(
         &self,
         upload: &mut Upload<'_>,
