@@ -50,6 +50,10 @@ use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, Worker, WorkerOptions, WorkerType};
 use zeroize::Zeroizing;
 
+use hash::{HashEnd, Hasher};
+
+mod hash;
+
 /// The name a helper is started with: `worker.js` then runs [`serve`].
 pub(crate) const NAME: &str = "pli-sealer";
 
@@ -141,31 +145,20 @@ struct Waiting {
     length: usize,
     /// The run opens chunks: its output is plaintext, wiped in the buffer once copied.
     opening: bool,
-    /// Counted, once done, among the hash jobs rather than the runs sealed or opened.
-    hashing: bool,
+    /// What it counts as once done; its output buffer is lent again only if a run's.
+    tally: Tally,
     answer: Rc<RefCell<Answer>>,
 }
 
-/// How a hash job ends its hash (its input is then empty).
+/// What a job done counts as in the progress reports.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum HashEnd {
-    /// It does not: more runs follow.
-    No,
-    /// The hash is given back, and forgotten.
-    Digest,
-    /// Forgotten without being computed (a send failed or cancelled).
-    Cancel,
-}
-
-impl HashEnd {
-    /// The message's `end` field.
-    const fn word(self) -> Option<&'static str> {
-        match self {
-            Self::No => None,
-            Self::Digest => Some("digest"),
-            Self::Cancel => Some("cancel"),
-        }
-    }
+enum Tally {
+    /// A run sealed or opened ([`pooled`]).
+    Run,
+    /// A run of plaintext hashed, or a hash given back ([`hashed`]).
+    Hash,
+    /// Nothing: a hash forgotten.
+    Nothing,
 }
 
 /// What a helper is asked to do with a message's input.
@@ -340,7 +333,14 @@ impl Pool {
             helper,
             length,
             opening,
-            hashing,
+            tally: match job {
+                Job::Seal | Job::Open => Tally::Run,
+                Job::Hash {
+                    end: HashEnd::Cancel,
+                    ..
+                } => Tally::Nothing,
+                Job::Hash { .. } => Tally::Hash,
+            },
             answer: Rc::clone(&answer),
         };
         inner.waiting.insert(id, waiting);
@@ -392,74 +392,8 @@ impl CipherPool for Pool {
         let helper = inner.least_busy()?;
         let session = inner.next_id;
         inner.next_id = inner.next_id.wrapping_add(1);
-        inner.hashers += 1;
         drop(inner);
-        Some(Box::new(Hasher {
-            pool: Pool {
-                inner: Rc::clone(&self.inner),
-            },
-            helper,
-            session,
-            first: true,
-            finished: false,
-        }))
-    }
-}
-
-/// A SHA-256 computed by one helper of the pool, which keeps its state between the
-/// updates it is sent (a worker takes its messages in the order they were posted).
-struct Hasher {
-    pool: Pool,
-    helper: usize,
-    session: u32,
-    /// No update sent yet: the next one starts the hash on the helper.
-    first: bool,
-    /// Its hash was asked for: the helper forgets it as it answers.
-    finished: bool,
-}
-
-impl Hasher {
-    fn job(&mut self, end: HashEnd) -> Job {
-        let job = Job::Hash {
-            session: self.session,
-            first: self.first,
-            end,
-        };
-        self.first = false;
-        job
-    }
-}
-
-impl PoolHasher for Hasher {
-    fn update(&mut self, bytes: &[u8]) -> PoolRun {
-        let job = self.job(HashEnd::No);
-        self.pool.run((job, &[]), bytes, 0, Some(self.helper))
-    }
-
-    fn finish(mut self: Box<Self>) -> PoolRun {
-        let job = self.job(HashEnd::Digest);
-        self.finished = true;
-        self.pool.run((job, &[]), &[], 32, Some(self.helper))
-    }
-}
-
-impl Drop for Hasher {
-    /// A hash left before its end (a send failed or cancelled) is forgotten by its helper
-    /// all the same (its state holds the last bytes of plaintext not yet hashed); the
-    /// answer is awaited in the background, as patiently as any job's, so that a helper
-    /// that gives none is ended rather than kept waited for.
-    fn drop(&mut self) {
-        if !self.first && !self.finished {
-            let job = self.job(HashEnd::Cancel);
-            let forgotten = self.pool.run((job, &[]), &[], 0, Some(self.helper));
-            wasm_bindgen_futures::spawn_local(async move {
-                let _ = forgotten.await;
-            });
-        }
-        let mut inner = self.pool.inner.borrow_mut();
-        inner.hashers = inner.hashers.saturating_sub(1);
-        drop(inner);
-        end_when_idle(&self.pool.inner);
+        Some(Box::new(Hasher::new(&self.inner, helper, session)))
     }
 }
 
@@ -619,6 +553,7 @@ fn answered(pool: &Rc<RefCell<Inner>>, index: usize, data: &JsValue) {
     }
     let output = get("output").and_then(|v| v.dyn_into::<Uint8Array>().ok());
     let corrupted = get("corrupted").is_some_and(|v| v.is_truthy());
+    let mut wrong_length = false;
     let result = match (get("error").and_then(|v| v.as_string()), output) {
         // Only an opening's own verdict on the chunks it was lent.
         (Some(_), _) if corrupted && waiting.opening => {
@@ -630,24 +565,36 @@ fn answered(pool: &Rc<RefCell<Inner>>, index: usize, data: &JsValue) {
             if waiting.opening {
                 output.fill(0, 0, output.length());
             }
-            if !waiting.hashing {
-                inner.spare_out.push(output.buffer());
+            match waiting.tally {
+                Tally::Run => {
+                    inner.spare_out.push(output.buffer());
+                    POOLED.with(|n| n.set(n.get() + 1));
+                }
+                Tally::Hash => HASHED.with(|n| n.set(n.get() + 1)),
+                Tally::Nothing => {}
             }
-            let count = if waiting.hashing { &HASHED } else { &POOLED };
-            count.with(|n| n.set(n.get() + 1));
             Ok(bytes)
         }
         (None, output) => {
             if let Some(output) = output.filter(|_| waiting.opening) {
                 output.fill(0, 0, output.length());
             }
-            Err(lost("an answer of the wrong length"))
+            wrong_length = true;
+            Err(lost(WRONG_LENGTH))
         }
     };
     drop(inner);
     Answer::give(&waiting.answer, result);
-    end_when_idle(pool);
+    if wrong_length {
+        // A helper that answers with the wrong length is broken: ended, with its runs.
+        failed(pool, waiting.helper, WRONG_LENGTH);
+    } else {
+        end_when_idle(pool);
+    }
 }
+
+/// Why a helper is ended whose answer is not as long as its job must give.
+const WRONG_LENGTH: &str = "an answer of the wrong length";
 
 /// Once no run nor hash is under way, ends the helpers after [`IDLE_MS`] unless one comes
 /// meanwhile; the next send starts them again.
@@ -764,58 +711,6 @@ fn refusal(id: &JsValue, error: &JsValue, corrupted: bool) -> Object {
     answer
 }
 
-thread_local! {
-    /// A helper's hashes under way ([`Job::Hash`]), by session: each state boxed where it
-    /// is updated and finalised, so that no copy of it (holding up to 63 bytes of
-    /// plaintext) stays in the map's memory; `sha2`'s `zeroize` wipes it when dropped.
-    static HASHES: RefCell<HashMap<u32, Box<sha2::Sha256>>> = RefCell::new(HashMap::new());
-}
-
-/// Adds the input of a hash job to its session's hash (from the buffer, a piece at a time,
-/// then wiped there), and at its end gives the hash or forgets it: refused for a session
-/// this helper did not start (a helper started again would otherwise give the hash of a
-/// part of the file).
-fn hash_one(data: &JsValue, given: &Uint8Array, session: u32) -> Result<Output, Refused> {
-    use sha2::Digest as _;
-    let flag = |name: &str| Reflect::get(data, &name.into()).is_ok_and(|v| v.is_truthy());
-    let end = Reflect::get(data, &"end".into())
-        .ok()
-        .and_then(|v| v.as_string());
-    let mut piece = Zeroizing::new(vec![0u8; 64 << 10]);
-    let hashed = HASHES.with(|hashes| {
-        let mut hashes = hashes.borrow_mut();
-        if flag("first") {
-            hashes.insert(session, Box::new(sha2::Sha256::new()));
-        }
-        let hash = hashes.get_mut(&session)?;
-        let mut at = 0;
-        while at < given.length() {
-            let end = given.length().min(at.saturating_add(piece.len() as u32));
-            let n = (end - at) as usize;
-            let into = piece.get_mut(..n)?;
-            given.subarray(at, end).copy_to(into);
-            hash.update(&*into);
-            at = end;
-        }
-        Some(match end.as_deref() {
-            Some("digest") => {
-                let digest = hash.finalize_reset().to_vec();
-                hashes.remove(&session);
-                digest
-            }
-            Some(_) => {
-                hashes.remove(&session);
-                Vec::new()
-            }
-            None => Vec::new(),
-        })
-    });
-    given.fill(0, 0, given.length());
-    hashed
-        .map(Output::new)
-        .ok_or_else(|| Refused::Other(JsValue::from_str("a hash this helper did not start")))
-}
-
 /// Seals, opens or hashes what `data` carries: the answer and what it transfers, or why
 /// not. The key and the input are copied out of their buffers and wiped there first
 /// thing.
@@ -824,7 +719,7 @@ fn run_one(data: &JsValue) -> Result<(Object, Array), Refused> {
     let view = |name: &str| -> Result<Uint8Array, JsValue> { get(name)?.dyn_into::<Uint8Array>() };
     if let Some(session) = get("hash")?.as_f64() {
         let given = view("input")?;
-        let output = hash_one(data, &given, session as u32)?;
+        let output = hash::hash_one(data, &given, session as u32)?;
         return answer(data, &output, &given);
     }
     let key = view("run")?;
