@@ -26,3 +26,4 @@ mod proconnect;
 mod resume_safety;
 mod save;
 mod smoke;
+mod upload;

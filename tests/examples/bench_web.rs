@@ -17,6 +17,11 @@
 //!    again, and the resume reads, hashes and encrypts the whole file again but uploads
 //!    nothing (the relay has every part) and completes: the browser's own rate, the relay
 //!    idle. That exchange too is decrypted natively and compared.
+//!    During the send and during the resume, the CPU time of every thread of the
+//!    browser's processes and of the bench's own process (which runs the relay) is read
+//!    from `/proc` every 100 ms (`bench_web/cpu.rs`): where the two cores went, per
+//!    process and per thread name (the keys' worker and the pool's helpers are the
+//!    renderer's `DedicatedWorker` threads), in CPU seconds per GiB.
 //! 2. Receive: a 2 GiB exchange (sent by the native client) is saved by the greffier's
 //!    browser through the service-worker stream; the resident memory of the browser's
 //!    renderer processes (page, its Web Worker, the service worker) is sampled throughout:
@@ -64,6 +69,10 @@ use futures_util::StreamExt as _;
 use pli_e2e::cast::{COURT, Cast, DEPT, PASSWORD, cast};
 use pli_e2e::{Backend, Browser, relay};
 use sha2::{Digest as _, Sha256};
+
+#[path = "bench_web/cpu.rs"]
+mod cpu;
+use cpu::{CpuReport, CpuUse, Owner};
 
 const MIB: f64 = 1024.0 * 1024.0;
 
@@ -158,11 +167,11 @@ fn renderer_hosts(pid: u32) -> String {
     }
 }
 
-/// Resident memory (bytes) of the renderer processes of `browser`, and of its browser
-/// process.
-fn chromium_rss(browser: &Browser) -> anyhow::Result<ChromiumRss> {
+/// The processes of `browser` (the browser process and its descendants), each with what
+/// it is, and this process (the relay's).
+fn processes(browser: &Browser) -> anyhow::Result<Vec<(u32, Owner)>> {
     let profile = format!("--user-data-dir={}", browser.profile().display());
-    let mut processes = Vec::new();
+    let mut all = Vec::new();
     for entry in std::fs::read_dir("/proc")?.flatten() {
         let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
             continue;
@@ -181,15 +190,15 @@ fn chromium_rss(browser: &Browser) -> anyhow::Result<ChromiumRss> {
             .and_then(|(_, rest)| rest.split_whitespace().nth(1))
             .and_then(|p| p.parse::<u32>().ok())
             .unwrap_or(0);
-        processes.push((pid, ppid, args));
+        all.push((pid, ppid, args));
     }
     // The browser process (and the wrapper script that started it): no `--type=`.
-    let browsers: Vec<u32> = processes
+    let browsers: Vec<u32> = all
         .iter()
         .filter(|(_, _, args)| args.contains(&profile) && !args.contains("--type="))
         .map(|(pid, _, _)| *pid)
         .collect();
-    let Some(root) = processes
+    let Some(root) = all
         .iter()
         .find(|(pid, ppid, _)| browsers.contains(pid) && !browsers.contains(ppid))
         .map(|(pid, _, _)| *pid)
@@ -201,19 +210,39 @@ fn chromium_rss(browser: &Browser) -> anyhow::Result<ChromiumRss> {
     let mut grew = true;
     while grew {
         grew = false;
-        for (pid, ppid, _) in &processes {
+        for (pid, ppid, _) in &all {
             if family.contains(ppid) && !family.contains(pid) {
                 family.push(*pid);
                 grew = true;
             }
         }
     }
+    let mut found: Vec<(u32, Owner)> = all
+        .iter()
+        .filter(|(pid, _, _)| family.contains(pid))
+        .map(|(pid, _, args)| {
+            let owner = if args.contains("--type=renderer") {
+                Owner::Renderer
+            } else if browsers.contains(pid) {
+                Owner::Browser
+            } else if args.contains("network.mojom.NetworkService") {
+                Owner::Network
+            } else {
+                Owner::OtherChromium
+            };
+            (*pid, owner)
+        })
+        .collect();
+    found.push((std::process::id(), Owner::Bench));
+    Ok(found)
+}
+
+/// Resident memory (bytes) of the renderer processes of `browser`, and of its browser
+/// process.
+fn chromium_rss(browser: &Browser) -> anyhow::Result<ChromiumRss> {
     let mut renderers = Vec::new();
     let (mut browser_process, mut others) = (0, 0);
-    for (pid, _, args) in &processes {
-        if !family.contains(pid) {
-            continue;
-        }
+    for (pid, owner) in processes(browser)? {
         let rss = std::fs::read_to_string(format!("/proc/{pid}/status"))
             .ok()
             .and_then(|status| {
@@ -224,12 +253,11 @@ fn chromium_rss(browser: &Browser) -> anyhow::Result<ChromiumRss> {
             })
             .unwrap_or(0)
             * 1024;
-        if args.contains("--type=renderer") {
-            renderers.push((*pid, rss));
-        } else if browsers.contains(pid) {
-            browser_process += rss;
-        } else {
-            others += rss;
+        match owner {
+            Owner::Renderer => renderers.push((pid, rss)),
+            Owner::Browser => browser_process += rss,
+            Owner::Network | Owner::OtherChromium => others += rss,
+            Owner::Bench => {}
         }
     }
     Ok(ChromiumRss {
@@ -237,6 +265,36 @@ fn chromium_rss(browser: &Browser) -> anyhow::Result<ChromiumRss> {
         browser: browser_process,
         others,
     })
+}
+
+/// Runs `phase` while sampling, every 100 ms, the renderers' resident memory and the CPU
+/// time of every thread of the browser and of this process: the phase's outcome, the
+/// renderers' peak (from `at_rest`) and where the cores went.
+async fn sampled<T>(
+    browser: &Browser,
+    at_rest: u64,
+    phase: impl Future<Output = T>,
+) -> anyhow::Result<(T, u64, CpuReport)> {
+    let mut cpu = CpuUse::start(&processes(browser)?);
+    let ended = std::cell::Cell::new(false);
+    let running = async {
+        let outcome = phase.await;
+        ended.set(true);
+        outcome
+    };
+    let sampling = async {
+        let mut peak = at_rest;
+        while !ended.get() {
+            peak = peak.max(chromium_rss(browser)?.renderers());
+            cpu.sample(&processes(browser)?);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        anyhow::Ok(peak)
+    };
+    let (outcome, peak) = tokio::join!(running, sampling);
+    let peak = peak?;
+    cpu.sample(&processes(browser)?);
+    Ok((outcome, peak, cpu.report()))
 }
 
 /// What the send page's script reports.
@@ -344,6 +402,8 @@ struct SendResult {
     checked: Option<Checked>,
     /// The same file sent again, without its upload.
     without_upload: Option<WithoutUpload>,
+    /// Where the cores went during the send.
+    cpu: CpuReport,
 }
 
 /// The load averages over 1, 5 and 15 minutes (`/proc/loadavg`), read just before a
@@ -378,22 +438,8 @@ async fn send(
     // page at rest as there.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let at_rest = chromium_rss(&browser)?.renderers();
-    let sent = std::cell::Cell::new(false);
-    let sending = async {
-        let answer = click_and_wait(&browser).await;
-        sent.set(true);
-        answer
-    };
-    let sampling = async {
-        let mut peak = at_rest;
-        while !sent.get() {
-            peak = peak.max(chromium_rss(&browser)?.renderers());
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        anyhow::Ok(peak)
-    };
-    let (times, peak) = tokio::join!(sending, sampling);
-    let (times, renderers) = (times?, (at_rest, peak?));
+    let (times, peak, cpu) = sampled(&browser, at_rest, click_and_wait(&browser)).await?;
+    let (times, renderers) = (times?, (at_rest, peak));
     if !times.ok {
         bail!("the send failed: {:?}", times.error);
     }
@@ -422,6 +468,7 @@ async fn send(
         renderers,
         checked: None,
         without_upload: None,
+        cpu,
     })
 }
 
@@ -499,8 +546,10 @@ async fn send_without_upload(path: &Path) -> anyhow::Result<WithoutUpload> {
     // The page at rest, as before the first send.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let load = load_average();
-    let answer = browser.client.execute_async(RESUME_SCRIPT, vec![]).await?;
-    let resumed: SendTimes = serde_json::from_str(answer.as_str().context("resume script")?)?;
+    let at_rest = chromium_rss(&browser)?.renderers();
+    let resuming = browser.client.execute_async(RESUME_SCRIPT, vec![]);
+    let (answer, _, cpu) = sampled(&browser, at_rest, resuming).await?;
+    let resumed: SendTimes = serde_json::from_str(answer?.as_str().context("resume script")?)?;
     if !resumed.ok {
         bail!("the resume failed: {:?}", resumed.error);
     }
@@ -514,6 +563,7 @@ async fn send_without_upload(path: &Path) -> anyhow::Result<WithoutUpload> {
         resumed,
         load,
         checked,
+        cpu,
     })
 }
 
@@ -532,6 +582,8 @@ struct WithoutUpload {
     load: String,
     /// What the greffier's native client decrypted of it.
     checked: Checked,
+    /// Where the cores went during the resume.
+    cpu: CpuReport,
 }
 
 /// A web-sent file as the recipient's native client decrypts it.
@@ -1640,6 +1692,8 @@ fn print_send(sent: &SendResult) {
         worker_ratio,
         verdict(worker_ratio >= 0.5)
     );
+    sent.cpu
+        .print("CPU time, click → delivered", mib(sent.size) / 1024.0);
     if let Some(checked) = &sent.checked {
         print_decrypted(checked, sent);
     }
@@ -1675,6 +1729,9 @@ fn print_send(sent: &SendResult) {
         "the send's time / the same without upload",
         t.total_ms / r.total_ms,
     );
+    again
+        .cpu
+        .print("CPU time, click → resumed", mib(sent.size) / 1024.0);
     print_decrypted(&again.checked, sent);
 }
 

@@ -71,6 +71,8 @@ struct Shared {
 struct Fake {
     method: axum::http::Method,
     path: String,
+    /// Whether `path` is the end of the path rather than all of it.
+    path_end: bool,
     status: axum::http::StatusCode,
     body: Vec<u8>,
 }
@@ -268,6 +270,17 @@ impl Proxy {
     /// query) with `status` and a JSON `body`, without forwarding it: a relay that
     /// acknowledges a change and does not make it (nor log it).
     pub fn fake_next(&self, method: &str, path: &str, status: u16, body: &[u8]) {
+        self.fake(method, (path, false), status, body);
+    }
+
+    /// Answers the next `method` request whose path ends with `path_end` (a part:
+    /// `/objects/1/parts/0`) with `status` and a JSON `body`, without forwarding it: a
+    /// relay too busy for it, or whose disk is full.
+    pub fn fake_next_ending(&self, method: &str, path_end: &str, status: u16, body: &[u8]) {
+        self.fake(method, (path_end, true), status, body);
+    }
+
+    fn fake(&self, method: &str, (path, path_end): (&str, bool), status: u16, body: &[u8]) {
         let (Ok(method), Ok(status)) = (
             axum::http::Method::from_bytes(method.as_bytes()),
             axum::http::StatusCode::from_u16(status),
@@ -277,6 +290,7 @@ impl Proxy {
         *lock(&self.shared.fake) = Some(Fake {
             method,
             path: path.to_owned(),
+            path_end,
             status,
             body: body.to_vec(),
         });
@@ -360,7 +374,7 @@ async fn forward(State(shared): State<Shared>, request: Request) -> Response {
         held.arrived.notify_one();
         held.release.notified().await;
     }
-    if let Some(fake) = take_for(&shared.fake, &head, |f| (&f.method, &f.path, false)) {
+    if let Some(fake) = take_for(&shared.fake, &head, |f| (&f.method, &f.path, f.path_end)) {
         let mut answer = Response::new(Body::from(fake.body));
         *answer.status_mut() = fake.status;
         answer.headers_mut().insert(
