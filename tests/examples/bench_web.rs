@@ -240,9 +240,14 @@ fn processes(browser: &Browser) -> anyhow::Result<Vec<(u32, Owner)>> {
 /// Resident memory (bytes) of the renderer processes of `browser`, and of its browser
 /// process.
 fn chromium_rss(browser: &Browser) -> anyhow::Result<ChromiumRss> {
+    Ok(rss_of(&processes(browser)?))
+}
+
+/// Resident memory (bytes) of `processes`, as [`chromium_rss`] gives it.
+fn rss_of(processes: &[(u32, Owner)]) -> ChromiumRss {
     let mut renderers = Vec::new();
     let (mut browser_process, mut others) = (0, 0);
-    for (pid, owner) in processes(browser)? {
+    for &(pid, owner) in processes {
         let rss = std::fs::read_to_string(format!("/proc/{pid}/status"))
             .ok()
             .and_then(|status| {
@@ -260,11 +265,11 @@ fn chromium_rss(browser: &Browser) -> anyhow::Result<ChromiumRss> {
             Owner::Bench => {}
         }
     }
-    Ok(ChromiumRss {
+    ChromiumRss {
         renderers,
         browser: browser_process,
         others,
-    })
+    }
 }
 
 /// Runs `phase` while sampling, every 100 ms, the renderers' resident memory and the CPU
@@ -285,8 +290,9 @@ async fn sampled<T>(
     let sampling = async {
         let mut peak = at_rest;
         while !ended.get() {
-            peak = peak.max(chromium_rss(browser)?.renderers());
-            cpu.sample(&processes(browser)?);
+            let now = processes(browser)?;
+            peak = peak.max(rss_of(&now).renderers());
+            cpu.sample(&now);
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         anyhow::Ok(peak)
@@ -420,15 +426,12 @@ fn load_average() -> String {
 
 async fn send(
     base: &str,
-    (caseworker_email, account_key): (&str, &str),
+    caseworker: &pli_e2e::cast::Person,
     (path, size, sha256): (&Path, u64, [u8; 32]),
 ) -> anyhow::Result<SendResult> {
-    let browser = Browser::open(base, "bench-send").await?;
+    let browser = Browser::logged_in(base, "bench-send", caseworker).await?;
     let long = TimeoutConfiguration::new(Some(Duration::from_secs(1800)), None, None);
     browser.client.update_timeouts(long).await?;
-    browser
-        .log_in(caseworker_email, PASSWORD, Some(account_key), None)
-        .await?;
     browser.goto("#/send").await?;
     browser
         .fill_send_form(&[path], COURT, "Rapport", "Banc d'essai")
@@ -511,18 +514,9 @@ async fn send_without_upload(path: &Path) -> anyhow::Result<WithoutUpload> {
     // A relay of its own: its public address must be the proxy's.
     let (server, proxy) = pli_e2e::relay_behind_proxy().await?;
     let people = cast(&server.base, &server.setup_token).await?;
-    let browser = Browser::open(&proxy.base, "bench-send-again").await?;
+    let browser = Browser::logged_in(&proxy.base, "bench-send-again", &people.caseworker).await?;
     let long = TimeoutConfiguration::new(Some(Duration::from_secs(1800)), None, None);
     browser.client.update_timeouts(long).await?;
-    let caseworker = &people.caseworker;
-    browser
-        .log_in(
-            &caseworker.email,
-            PASSWORD,
-            Some(&caseworker.account_key()),
-            None,
-        )
-        .await?;
     browser.goto("#/send").await?;
     browser
         .fill_send_form(&[path], COURT, "Rapport", "Banc d'essai, sans envoi")
@@ -681,15 +675,12 @@ const AFTER_SAVE: Duration = Duration::from_secs(5);
 
 async fn receive(
     server_base: &str,
-    (greffier_email, account_key): (&str, &str),
+    greffier: &pli_e2e::cast::Person,
     exchange: &str,
     size: u64,
     expected: [u8; 32],
 ) -> anyhow::Result<ReceiveResult> {
-    let browser = Browser::open(server_base, "bench-receive").await?;
-    browser
-        .log_in(greffier_email, PASSWORD, Some(account_key), None)
-        .await?;
+    let browser = Browser::logged_in(server_base, "bench-receive", greffier).await?;
     browser.goto(&format!("#/exchange/{exchange}")).await?;
     browser.find("[data-testid=verified-badge]").await?;
     browser.find("[data-testid=save-file-0]").await?;
@@ -1569,13 +1560,8 @@ async fn transfers(
 
     let sent = if sections.send {
         println!("sending {} MiB from the web app…", send_size >> 20);
-        let caseworker = (
-            people.caseworker.email.as_str(),
-            people.caseworker.account_key(),
-        );
-        let caseworker = (caseworker.0, caseworker.1.as_str());
         let file = (send_path.as_path(), send_size, sent_sha256);
-        let mut sent = send(&server.base, caseworker, file).await?;
+        let mut sent = send(&server.base, &people.caseworker, file).await?;
         println!("decrypting it with the native client…");
         let greffier = &people.greffier.session;
         sent.checked = Some(decrypt_natively(greffier, &sent.times.exchange()?).await);
@@ -1617,7 +1603,7 @@ async fn transfers(
         .await?;
     let received = receive(
         &server.base,
-        (&people.greffier.email, &people.greffier.account_key()),
+        &people.greffier,
         &exchange.to_string(),
         receive_size,
         expected,

@@ -74,7 +74,7 @@ pub enum ClientError {
     KeySuspended,
     /// A file is not what was announced (nothing was delivered): its size changed while
     /// it was read and sent, or, resuming a send, its content differs from what was
-    /// already encrypted and sent (found before encrypting any of the difference).
+    /// already encrypted and sent (found before any of the difference leaves).
     #[error("file {0} changed since it was first sent")]
     FileChanged(String),
     /// The files picked to resume a send are not exactly its files (names or sizes
@@ -85,6 +85,14 @@ pub enum ClientError {
     /// not record what it sent: it cannot be resumed safely, only abandoned.
     #[error("this interrupted send cannot be resumed: abandon it and send again")]
     PlanOutdated,
+    /// The relay holds parts of an interrupted send that its sealed plan does not record:
+    /// the plan is older than what was sent (another copy went further, or its last
+    /// write was lost), so resuming from it could seal other content under a key and
+    /// nonce already used.
+    #[error(
+        "this interrupted send went further than this plan records: it cannot be resumed from it"
+    )]
+    PlanNotLatest,
     /// The action needs the platform root, which this device does not hold (its root
     /// file was not imported here).
     #[error("this action needs the platform root: import the root file on this device")]
@@ -154,6 +162,7 @@ impl ClientError {
             Self::FileChanged(_) => ErrorCode::FileChanged,
             Self::ResumeFiles => ErrorCode::ResumeFiles,
             Self::PlanOutdated => ErrorCode::PlanOutdated,
+            Self::PlanNotLatest => ErrorCode::PlanNotLatest,
         }
     }
 

@@ -22,12 +22,11 @@ pub(crate) async fn blocking<T: Send + 'static>(
     }
 }
 
-/// The SHA-256 of `bytes`, whole (a segment of a file, a part: up to 64 MiB). Natively
-/// `sha2`'s, with the CPU's SHA extensions. In the browser WebCrypto's, native code,
-/// three times faster than `sha2` compiled to WebAssembly (which has no SHA
-/// instructions): a send's hashes of each segment (for the plan) and of each part (its
-/// `Content-Digest`, and the envelope's part list), and a download's of each part before
-/// it is decrypted. Only the file's own hash (the manifest's) streams, in WebAssembly
+/// The SHA-256 of `bytes`, whole (a part: up to 64 MiB). Natively `sha2`'s, with the
+/// CPU's SHA extensions. In the browser WebCrypto's, native code, three times faster than
+/// `sha2` compiled to WebAssembly (which has no SHA instructions): a send's hash of each
+/// part (its `Content-Digest`, the envelope's part list and the plan's record), and a
+/// download's of each part before it is decrypted. Only the file's own hash (the manifest's) streams, in WebAssembly
 /// ([`FileHash`]: on a helper of the pool).
 /// Where WebCrypto is missing, `sha2` there too.
 pub(crate) async fn sha256(bytes: &[u8]) -> [u8; 32] {

@@ -9,11 +9,12 @@
 //! the same bytes — and uploads only the parts the relay lacks. Or they abandon it, and
 //! the relay erases what it received.
 //!
-//! The plan records the hash of every 16 MiB of the files before it is sent, and the
-//! worker hands the page the plan again each time (sending and resuming alike): the page
-//! keeps the latest. A file picked again whose content differs is refused before any of
-//! it is encrypted again (`file_changed`); a plan from before these hashes can only be
-//! abandoned (`plan_outdated`).
+//! The plan records the hash of every part before it is sent, and the worker hands the
+//! page the plan again each time (sending and resuming alike): the page keeps the latest.
+//! A file picked again whose content differs where a part already left is refused before
+//! that part leaves again (`file_changed`); a plan from before these hashes can only be
+//! abandoned (`plan_outdated`), and one older than the parts the relay holds is refused
+//! (`plan_not_latest`).
 
 use leptos::prelude::*;
 use pli_api::ErrorCode;

@@ -58,7 +58,7 @@ mod hash;
 pub(crate) const NAME: &str = "pli-sealer";
 
 /// The most helpers started, whatever the number of cores: beyond, reading each file
-/// (and hashing its segments and parts) on the keys' worker is what bounds a send (and
+/// (and hashing its parts) on the keys' worker is what bounds a send (and
 /// a download).
 const MOST: usize = 4;
 

@@ -7,16 +7,27 @@
 //! a file picked again with other content would seal other plaintext under a key and
 //! nonces whose ciphertext may already be out (on the relay, which is not trusted, or on
 //! the wire): its holder would learn the XOR of the two plaintexts and Poly1305 keys. So
-//! the plan also records the SHA-256 of every plaintext *segment* encrypted for upload —
-//! [`SEGMENT_LEN`] bytes, a whole number of STREAM chunks — and the rule is: no
-//! ciphertext made from a seed leaves the client before the hash of every segment it
-//! comes from is in a plan handed to the caller. A resume hashes each segment of a file
-//! picked again *before* encrypting it and stops with [`ClientError::FileChanged`] if a
-//! recorded hash differs; a segment with no hash recorded was never sent.
+//! the plan also records the SHA-256 of every ciphertext *part* before it leaves — the
+//! hash the part's `Content-Digest` and the envelope carry anyway — and the rule is: no
+//! part leaves the client before its hash is in a plan handed to the caller. A resume
+//! makes each part again and, where a hash is recorded for it, stops with
+//! [`ClientError::FileChanged`] if the part made again differs, before it leaves (sent
+//! again, or counted as the relay's); a part with no hash recorded never left.
 //!
-//! Version 1 plans (before segment hashes) are still read, to show and abandon the send
-//! they describe, but never resumed ([`ClientError::PlanOutdated`]): nothing in them says
-//! what already left.
+//! Why that is enough, though parts do not line up with STREAM chunks (the header and the
+//! tags shift them): every ciphertext byte that ever left lies in a recorded part, and a
+//! resume lets a part leave only if it is byte for byte the one recorded or none of it
+//! left before. A chunk that straddles a recorded part and one that never left keeps,
+//! in the recorded part, the bytes sent before (or the resume stops there); what of it
+//! lies in the other part, its tag included, leaves only once. No byte is ever out under
+//! two plaintexts. The manifest, object 0, is recorded the same way.
+//!
+//! Until 7 December 2026 the plan recorded the SHA-256 of every 16 MiB *plaintext
+//! segment* instead, hashed before any of it was encrypted (version 2): a whole second
+//! pass over the files, with WebCrypto in the browser, for a check the parts' own hashes
+//! give. Version 1 plans (before any hash) and version 2 plans are still read, to show
+//! and abandon the send they describe, but never resumed ([`ClientError::PlanOutdated`]):
+//! nothing in them says which parts left.
 
 use pli_api::{Base64, ExchangeId, OrgId, UserId};
 use pli_crypto::age::EncryptionSeed;
@@ -27,43 +38,21 @@ use serde::{Deserialize, Serialize};
 use crate::ClientError;
 
 /// The version of the plans this client writes.
-pub(super) const VERSION: u8 = 2;
+pub(super) const VERSION: u8 = 3;
 
-/// The plaintext span one recorded hash covers: 256 STREAM chunks of 64 KiB, 16 MiB.
-///
-/// Segments live in the *plaintext*, aligned on STREAM chunks, so every chunk (one key,
-/// one nonce) lies in exactly one segment whatever the header length, the number of
-/// recipients or the relay's part size; ciphertext parts, shifted by the header and the
-/// tags, do not line up with chunks. 16 MiB keeps the plan small (640 hashes, 20 KiB, for
-/// a 10 GiB file) and a plan handed out about once per uploaded part (16 MiB), while a
-/// resume holds at most one segment in memory to hash it before encrypting it.
-pub(super) const SEGMENT_LEN: u64 = 256 * pli_crypto::age::CHUNK_SIZE as u64;
-
-/// The largest segment a plan may declare (a resume holds one in memory).
-const MAX_SEGMENT_LEN: u64 = 64 << 20;
-
-/// How many segments of `segment_len` bytes a plaintext of `size` bytes has (none if it is
-/// empty: an empty file encrypts to one empty final chunk, the same bytes whatever the
-/// file, since there is no other empty plaintext).
-pub(super) fn segment_count(size: u64, segment_len: u64) -> u64 {
-    if segment_len == 0 {
-        return 0;
-    }
-    size.div_ceil(segment_len)
-}
-
-/// Segment `k` of a plaintext of `size` bytes: its offset and length, if it has one.
-pub(super) fn segment(size: u64, segment_len: u64, k: u64) -> Option<(u64, u64)> {
-    let start = k.checked_mul(segment_len)?;
-    (start < size).then(|| (start, (size - start).min(segment_len)))
-}
+/// The smallest part a resumable send accepts from the relay (which asks for 16 MiB): the
+/// plan records a hash and is handed out again for every part, so parts of the envelope's
+/// smallest size (64 KiB) would have the caller seal and store the plan 16,384 times per
+/// GiB, and a plan for 10 GiB outgrow the browser's storage.
+pub(super) const MIN_PART_SIZE: u64 = 4 << 20;
 
 /// What finishing an upload needs, once the exchange is created: sealed to the sender's
 /// own key, it is the only thing a caller keeps to resume after a restart.
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct Plan {
-    /// [`VERSION`]; 1 for a plan written before segment hashes (never resumed).
+    /// [`VERSION`]; 1 for a plan written before any hash, 2 for one recording plaintext
+    /// segments (read, never resumed).
     pub(super) version: u8,
     /// The sender (a plan is refused in anyone else's session).
     pub(super) user_id: UserId,
@@ -84,18 +73,26 @@ pub(super) struct Plan {
     pub(super) files: Vec<PlannedFile>,
     /// One [`EncryptionSeed`] per object: the manifest's first, then each file's.
     pub(super) seeds: Vec<Base64>,
-    /// The plaintext span each hash of `segments` covers ([`SEGMENT_LEN`]; 0 in version 1).
-    #[serde(default)]
+    /// Version 2 only: the plaintext span each hash of `segments` covered (0 otherwise).
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub(super) segment_len: u64,
-    /// Per file, the SHA-256 of its plaintext segments encrypted for upload so far, in
-    /// order, concatenated (32 bytes each). Empty in version 1.
-    #[serde(default)]
+    /// Version 2 only: per file, the SHA-256 of its plaintext segments (empty otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(super) segments: Vec<Base64>,
+    /// Per object (the manifest's first, then each file's), the SHA-256 of each of its
+    /// parts that may have left, in order, concatenated (32 bytes each). Empty before
+    /// version 3.
+    #[serde(default)]
+    pub(super) parts: Vec<Base64>,
     /// The sealed [`Preview`] the envelope will carry, sealed once the exchange exists (so
     /// a resume signs the very same bytes); empty in a plan written before previews, whose
     /// envelope then carries none.
     #[serde(default)]
     pub(super) preview: Base64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Drop for Plan {
@@ -157,22 +154,21 @@ impl Plan {
         if plan.seeds.len() != plan.files.len() + 1 {
             return Err(damaged());
         }
+        let legacy = plan.segment_len != 0 || !plan.segments.is_empty();
         match plan.version {
-            1 if plan.segment_len == 0 && plan.segments.is_empty() => {}
+            1 if !legacy && plan.parts.is_empty() => {}
+            2 if legacy && plan.parts.is_empty() => {}
             VERSION => {
-                let chunk = pli_crypto::age::CHUNK_SIZE as u64;
-                if plan.segment_len == 0
-                    || !plan.segment_len.is_multiple_of(chunk)
-                    || plan.segment_len > MAX_SEGMENT_LEN
-                    || plan.segments.len() != plan.files.len()
+                if legacy
+                    || plan.part_size < MIN_PART_SIZE
+                    || !pli_crypto::envelope::part_size_allowed(plan.part_size)
+                    || plan.parts.len() != plan.files.len() + 1
+                    || plan.parts.iter().any(|h| {
+                        !h.0.len().is_multiple_of(32)
+                            || h.0.len() / 32 > pli_crypto::envelope::MAX_PARTS
+                    })
                 {
                     return Err(damaged());
-                }
-                for (file, hashes) in plan.files.iter().zip(&plan.segments) {
-                    let count = segment_count(file.size, plan.segment_len);
-                    if !hashes.0.len().is_multiple_of(32) || hashes.0.len() as u64 / 32 > count {
-                        return Err(damaged());
-                    }
                 }
             }
             _ => {
@@ -184,9 +180,9 @@ impl Plan {
         Ok(plan)
     }
 
-    /// Whether this plan may be resumed: a version 1 plan does not say which plaintext
-    /// its uploaded parts came from, so encrypting again from its seeds could seal other
-    /// content under a key and nonce already used.
+    /// Whether this plan may be resumed: a version 1 or 2 plan does not say which parts
+    /// left, so encrypting again from its seeds could send other ciphertext where some
+    /// was sent.
     pub(super) fn resumable(&self) -> Result<(), ClientError> {
         if self.version == VERSION {
             Ok(())
@@ -195,50 +191,49 @@ impl Plan {
         }
     }
 
-    /// Checks segment `k` of file `file`, whose plaintext hashes to `sha256`, before any
-    /// of it is encrypted: if a hash is recorded for it, it must be the same (else
-    /// [`ClientError::FileChanged`]); if not, it is recorded — the next one in order — and
-    /// `true` says the plan must be handed out again before its ciphertext leaves.
-    pub(super) fn check_segment(
+    /// How many parts of object `object` the plan records (0 for an object it does not
+    /// have).
+    pub(super) fn recorded(&self, object: u32) -> usize {
+        usize::try_from(object)
+            .ok()
+            .and_then(|i| self.parts.get(i))
+            .map_or(0, |hashes| hashes.0.len() / 32)
+    }
+
+    /// Checks part `part` of object `object` (0: the manifest; then each file), made
+    /// again or for the first time and hashing to `sha256`, before it leaves: if a hash is
+    /// recorded for it, it must be the same (else [`ClientError::FileChanged`]); if not,
+    /// it is recorded — the next one in order — and `true` says the plan must be handed
+    /// out again before the part leaves.
+    pub(super) fn check_part(
         &mut self,
-        file: usize,
-        k: u64,
+        object: u32,
+        part: u32,
         sha256: &[u8; 32],
     ) -> Result<bool, ClientError> {
-        let name = self
-            .files
-            .get(file)
-            .map(|f| f.name.clone())
-            .ok_or_else(|| ClientError::verification("this interrupted send is damaged"))?;
-        let recorded = self
-            .segments
-            .get_mut(file)
-            .ok_or_else(|| ClientError::verification("this interrupted send is damaged"))?;
-        let count = recorded.0.len() as u64 / 32;
-        let at = usize::try_from(k.saturating_mul(32))
-            .map_err(|_| ClientError::verification("segment out of range"))?;
-        if k < count {
-            return if recorded.0.get(at..at + 32) == Some(&sha256[..]) {
-                Ok(false)
-            } else {
-                Err(ClientError::FileChanged(name))
-            };
+        let damaged = || ClientError::verification("this interrupted send is damaged");
+        let index = usize::try_from(object).map_err(|_| damaged())?;
+        let recorded = self.parts.get_mut(index).ok_or_else(damaged)?;
+        let count = recorded.0.len() / 32;
+        let at = usize::try_from(part).map_err(|_| damaged())?;
+        if at < count {
+            if recorded.0.get(at * 32..at * 32 + 32) == Some(&sha256[..]) {
+                return Ok(false);
+            }
+            // A file's part differs: that file changed. The manifest's would differ only
+            // with a file's whole hash, whose parts are all checked before it is made.
+            return Err(match index.checked_sub(1).and_then(|f| self.files.get(f)) {
+                Some(file) => ClientError::FileChanged(file.name.clone()),
+                None => ClientError::verification(
+                    "the manifest made again differs from the one already sent",
+                ),
+            });
         }
-        if k > count {
-            return Err(ClientError::verification("segments checked out of order"));
+        if at > count {
+            return Err(ClientError::verification("parts checked out of order"));
         }
         recorded.0.extend_from_slice(sha256);
         Ok(true)
-    }
-
-    /// Whether the hash of every segment of every file is recorded: only then is the
-    /// manifest's plaintext (the files' whole hashes) fixed, so only then may it be
-    /// encrypted and sent.
-    pub(super) fn every_segment_recorded(&self) -> bool {
-        self.files.len() == self.segments.len()
-            && self.files.iter().zip(&self.segments).all(|(f, hashes)| {
-                hashes.0.len() as u64 / 32 == segment_count(f.size, self.segment_len)
-            })
     }
 
     /// The manifest, with the files' plaintext hashes (zeros where not known yet).
@@ -296,8 +291,6 @@ impl Plan {
 mod tests {
     use super::*;
 
-    const CHUNK: u64 = pli_crypto::age::CHUNK_SIZE as u64;
-
     fn plan(sizes: &[u64]) -> Plan {
         Plan {
             version: VERSION,
@@ -325,8 +318,9 @@ mod tests {
                 })
                 .collect(),
             seeds: (0..=sizes.len()).map(|_| Base64(vec![7; 32])).collect(),
-            segment_len: SEGMENT_LEN,
-            segments: sizes.iter().map(|_| Base64(Vec::new())).collect(),
+            segment_len: 0,
+            segments: Vec::new(),
+            parts: (0..=sizes.len()).map(|_| Base64(Vec::new())).collect(),
             preview: Base64::default(),
         }
     }
@@ -358,125 +352,86 @@ mod tests {
     }
 
     #[test]
-    fn segments_tile_the_plaintext_on_whole_stream_chunks() {
-        assert_eq!(SEGMENT_LEN, 16 << 20);
-        assert_eq!(SEGMENT_LEN % CHUNK, 0);
-        for size in [
-            0,
-            1,
-            CHUNK - 1,
-            CHUNK,
-            SEGMENT_LEN - 1,
-            SEGMENT_LEN,
-            SEGMENT_LEN + 1,
-            3 * SEGMENT_LEN + 5,
-            10 << 30,
-        ] {
-            let count = segment_count(size, SEGMENT_LEN);
-            let mut next = 0;
-            for k in 0..count {
-                let (start, len) = segment(size, SEGMENT_LEN, k).unwrap();
-                assert_eq!(start, next, "size {size}, segment {k}: contiguous");
-                assert!(len > 0 && len <= SEGMENT_LEN);
-                assert!(
-                    k + 1 == count || len == SEGMENT_LEN,
-                    "only the last is short"
-                );
-                // Each STREAM chunk (one nonce) lies in exactly one segment.
-                assert_eq!(start % CHUNK, 0);
-                assert_eq!(
-                    (start + len) % CHUNK == 0,
-                    k + 1 < count || size % CHUNK == 0
-                );
-                next = start + len;
-            }
-            assert_eq!(next, size, "size {size}: covered");
-            assert_eq!(segment(size, SEGMENT_LEN, count), None);
-        }
-        // Chunk c is in segment c / 256, first byte to last.
-        for c in [0u64, 1, 255, 256, 257, 1000] {
-            let first = c * CHUNK / SEGMENT_LEN;
-            let last = ((c + 1) * CHUNK - 1) / SEGMENT_LEN;
-            assert_eq!((first, last), (c / 256, c / 256));
-        }
-        assert_eq!(segment_count(0, SEGMENT_LEN), 0);
-        assert_eq!(segment_count(SEGMENT_LEN, SEGMENT_LEN), 1);
-        assert_eq!(segment_count(SEGMENT_LEN + 1, SEGMENT_LEN), 2);
-        assert_eq!(segment(u64::MAX, SEGMENT_LEN, u64::MAX), None);
-        // A 10 GiB file: 640 hashes, 20 KiB in the plan.
-        assert_eq!(segment_count(10 << 30, SEGMENT_LEN) * 32, 20 * 1024);
-    }
-
-    #[test]
-    fn segments_are_recorded_in_order_and_other_content_is_refused() {
-        let mut plan = plan(&[2 * SEGMENT_LEN + 1, 0]);
-        assert!(!plan.every_segment_recorded());
+    fn parts_are_recorded_in_order_and_other_content_is_refused() {
+        let mut plan = plan(&[40 << 20, 0]);
         let a = [0xa; 32];
         let b = [0xb; 32];
-        assert!(
-            plan.check_segment(0, 0, &a).unwrap(),
-            "new: hand the plan out"
-        );
-        assert!(
-            !plan.check_segment(0, 0, &a).unwrap(),
-            "the same: nothing new"
-        );
-        let error = plan.check_segment(0, 0, &b).unwrap_err();
+        // Object 1 is the first file.
+        assert!(plan.check_part(1, 0, &a).unwrap(), "new: hand the plan out");
+        assert!(!plan.check_part(1, 0, &a).unwrap(), "the same: nothing new");
+        let error = plan.check_part(1, 0, &b).unwrap_err();
         assert!(matches!(&error, ClientError::FileChanged(name) if name == "f0.pdf"));
         assert_eq!(error.code(), pli_api::ErrorCode::FileChanged);
-        assert!(plan.check_segment(0, 2, &a).is_err(), "out of order");
-        assert!(plan.check_segment(2, 0, &a).is_err(), "no such file");
-        assert!(plan.check_segment(0, 1, &b).unwrap());
-        assert!(!plan.every_segment_recorded());
-        assert!(plan.check_segment(0, 2, &a).unwrap());
-        // The empty file has no segment: everything is recorded.
-        assert!(plan.every_segment_recorded());
-        assert_eq!(plan.segments[0].0.len(), 3 * 32);
+        assert!(plan.check_part(1, 2, &a).is_err(), "out of order");
+        assert!(plan.check_part(3, 0, &a).is_err(), "no such object");
+        assert!(plan.check_part(1, 1, &b).unwrap());
+        assert!(plan.check_part(1, 2, &a).unwrap());
+        assert_eq!(plan.parts[1].0.len(), 3 * 32);
+        // The manifest (object 0): a difference there is no file's.
+        assert!(plan.check_part(0, 0, &a).unwrap());
+        let error = plan.check_part(0, 0, &b).unwrap_err();
+        assert!(matches!(error, ClientError::Verification(_)), "{error}");
 
         // What was recorded survives sealing (JSON) and is checked after it.
         let mut again = read(&json(&plan)).unwrap();
         again.resumable().unwrap();
-        assert!(!again.check_segment(0, 1, &b).unwrap());
-        assert!(again.check_segment(0, 1, &a).is_err());
+        assert!(!again.check_part(1, 1, &b).unwrap());
+        assert!(again.check_part(1, 1, &a).is_err());
+        assert!(!again.check_part(0, 0, &a).unwrap());
     }
 
     #[test]
-    fn version_1_plans_are_read_to_be_abandoned_but_never_resumed() {
-        // A version 1 plan: this one without the segment fields.
+    fn version_1_and_2_plans_are_read_to_be_abandoned_but_never_resumed() {
+        // A version 1 plan: no hash at all.
         let mut v1 = json(&plan(&[5]));
         v1["version"] = 1.into();
-        let object = v1.as_object_mut().unwrap();
-        object.remove("segment_len");
-        object.remove("segments");
-        let old = read(&v1).unwrap();
-        assert_eq!(old.files[0].size, 5);
-        let error = old.resumable().unwrap_err();
-        assert!(matches!(error, ClientError::PlanOutdated));
-        assert_eq!(error.code(), pli_api::ErrorCode::PlanOutdated);
-        read(&json(&plan(&[5]))).unwrap().resumable().unwrap();
+        v1.as_object_mut().unwrap().remove("parts");
+        // A version 2 plan: the hashes of plaintext segments.
+        let mut v2 = v1.clone();
+        v2["version"] = 2.into();
+        v2["segment_len"] = (16u64 << 20).into();
+        v2["segments"] = serde_json::json!([Base64(vec![1; 32]).encode()]);
+        for old in [v1, v2] {
+            let old = read(&old).unwrap();
+            assert_eq!(old.files[0].size, 5);
+            let error = old.resumable().unwrap_err();
+            assert!(matches!(error, ClientError::PlanOutdated));
+            assert_eq!(error.code(), pli_api::ErrorCode::PlanOutdated);
+        }
+        let written = json(&plan(&[5]));
+        assert!(written.get("segments").is_none() && written.get("segment_len").is_none());
+        read(&written).unwrap().resumable().unwrap();
     }
 
     #[test]
     fn plans_whose_shape_is_wrong_are_refused() {
-        let good = json(&plan(&[SEGMENT_LEN + 1]));
+        let good = json(&plan(&[17 << 20]));
         let wrong = |change: &dyn Fn(&mut serde_json::Value)| {
             let mut value = good.clone();
             change(&mut value);
             read(&value).is_err()
         };
         assert!(!wrong(&|_| {}));
-        assert!(wrong(&|v| v["version"] = 3.into()));
-        assert!(wrong(&|v| v["segment_len"] = 0.into()));
-        assert!(wrong(&|v| v["segment_len"] = (SEGMENT_LEN + 1).into()));
-        assert!(wrong(&|v| v["segment_len"] = (128u64 << 20).into()));
-        assert!(wrong(&|v| v["segments"] = serde_json::json!([])));
-        // Three hashes for a file of two segments; a hash cut short.
-        let three = Base64(vec![1; 96]).encode();
-        assert!(wrong(&|v| v["segments"] = serde_json::json!([three])));
+        assert!(wrong(&|v| v["version"] = 4.into()));
+        assert!(wrong(&|v| v["part_size"] = 0.into()));
+        assert!(wrong(&|v| v["part_size"] = (MIN_PART_SIZE - 1).into()));
+        assert!(!wrong(&|v| v["part_size"] = MIN_PART_SIZE.into()));
+        assert!(wrong(&|v| v["part_size"] = ((64u64 << 20) + 1).into()));
+        // More hashes than an envelope lists parts.
+        let many = Base64(vec![1; 32 * (pli_crypto::envelope::MAX_PARTS + 1)]).encode();
+        assert!(wrong(&|v| v["parts"] = serde_json::json!([many, []])));
+        // One list per object: the manifest and the file.
+        assert!(wrong(&|v| v["parts"] = serde_json::json!([])));
+        let one = Base64(vec![1; 32]).encode();
+        assert!(wrong(&|v| v["parts"] = serde_json::json!([one])));
+        assert!(!wrong(&|v| v["parts"] = serde_json::json!([one, one])));
+        // A hash cut short.
         let short = Base64(vec![1; 31]).encode();
-        assert!(wrong(&|v| v["segments"] = serde_json::json!([short])));
+        assert!(wrong(&|v| v["parts"] = serde_json::json!([one, short])));
         assert!(wrong(&|v| v["seeds"] = serde_json::json!([])));
-        // A version 1 plan with segment fields is not one this client wrote.
+        // Version 3 with segments, or version 2 or 1 with parts: not what Pli wrote.
+        assert!(wrong(&|v| v["segment_len"] = (16u64 << 20).into()));
+        assert!(wrong(&|v| v["version"] = 2.into()));
         assert!(wrong(&|v| v["version"] = 1.into()));
     }
 }

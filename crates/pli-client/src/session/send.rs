@@ -11,14 +11,12 @@
 //!
 //! Encrypting again from a seed is only safe for the same plaintext: other content under
 //! the same key and nonces, next to a ciphertext already out, gives away the XOR of the
-//! two. So each file is read one plaintext segment (16 MiB, see `plan.rs`) at a time and
-//! hashed before any of it is encrypted; the hash is checked against the plan (a resume:
+//! two. So each part's hash (its `Content-Digest`) is checked against the plan (a resume:
 //! [`ClientError::FileChanged`] on a difference) or recorded in it, and a plan holding
-//! every hash recorded so far is handed to the caller again before the next part leaves.
-//! Nothing made from a segment whose hash the caller has not been handed ever leaves; a
-//! resume therefore never sends other ciphertext where some was sent — whatever the relay
-//! says it holds. The manifest, made from the files' whole hashes, is encrypted last, once
-//! every segment is recorded: its plaintext can no longer change.
+//! every hash recorded so far is handed to the caller again, before the part leaves (see
+//! `plan.rs`). No part whose hash the caller has not been handed ever leaves; a resume
+//! therefore never sends other ciphertext where some was sent — whatever the relay says
+//! it holds. The manifest, made from the files' whole hashes, is encrypted last.
 
 use pli_api::endpoints as ep;
 use pli_api::messages::{CreateExchange, ExchangeCreated};
@@ -67,8 +65,8 @@ impl Session {
     /// [`send_with_progress`](Self::send_with_progress), handing `on_plan` — once the
     /// exchange is created, before any upload — the sealed plan that
     /// [`resume_send`](Self::resume_send) needs to finish the upload if this call never
-    /// returns (a page reload), and again, updated, before each part whose plaintext it
-    /// does not cover yet is sent (about every 16 MiB): keep the latest one, in place of
+    /// returns (a page reload), and again, updated, before each part it does not record
+    /// yet is sent (every part, 16 MiB on the relay): keep the latest one, in place of
     /// the earlier ones, until this call returns. The upload goes on when the future
     /// `on_plan` returns is ready: what it keeps must be kept by then (a plan older than
     /// the parts sent would let a resume encrypt other content under the same key and
@@ -158,8 +156,9 @@ impl Session {
                 })
                 .collect(),
             seeds: Vec::new(),
-            segment_len: plan::SEGMENT_LEN,
-            segments: files.iter().map(|_| Base64(Vec::new())).collect(),
+            segment_len: 0,
+            segments: Vec::new(),
+            parts: (0..=files.len()).map(|_| Base64(Vec::new())).collect(),
             preview: Base64(Vec::new()),
         };
         // The manifest's size is known before the files' hashes are: they are fixed-size.
@@ -202,6 +201,11 @@ impl Session {
                 "the relay asks for parts of a size an envelope cannot sign",
             ));
         }
+        if created.part_size < plan::MIN_PART_SIZE {
+            return Err(ClientError::verification(
+                "the relay asks for parts too small for a send to be resumed",
+            ));
+        }
         plan.part_size = created.part_size;
         Ok((plan, created, recipients))
     }
@@ -219,14 +223,14 @@ impl Session {
 
     /// Finishes the send whose sealed plan [`send_resumable`](Self::send_resumable)
     /// handed out (the latest one), with the same files picked again (in any order):
-    /// encrypts them again and uploads only what the relay lacks. Each plaintext segment
-    /// already encrypted for upload is checked against the plan before it is encrypted
-    /// again: a file whose content differs stops the resume with
-    /// [`ClientError::FileChanged`] before anything of the difference is encrypted (the
-    /// send can then only be abandoned). Like `send_resumable`, hands `on_plan` the plan
-    /// again before sending segments it does not cover: keep it in place of `sealed`.
+    /// encrypts them again and uploads only what the relay lacks. Each part that may have
+    /// left before is made again and checked against the plan before it leaves (sent
+    /// again, or counted as the relay's): a file whose content differs there stops the
+    /// resume with [`ClientError::FileChanged`] before anything of the difference leaves
+    /// (the send can then only be abandoned). Like `send_resumable`, hands `on_plan` the
+    /// plan again before sending parts it does not cover: keep it in place of `sealed`.
     ///
-    /// A plan written before segment hashes existed is refused
+    /// A plan written before part hashes were recorded (version 1 or 2) is refused
     /// ([`ClientError::PlanOutdated`]).
     pub async fn resume_send(
         &self,
@@ -258,6 +262,16 @@ impl Session {
                 id: plan.exchange_id,
             })
             .await?;
+        // Every part the relay holds left after the plan recording it was kept: a relay
+        // holding more is ahead of this plan (an older copy, a write lost in a crash),
+        // which does not say what those parts were made from.
+        if status
+            .objects
+            .iter()
+            .any(|o| o.parts_stored as usize > plan.recorded(o.idx))
+        {
+            return Err(ClientError::PlanNotLatest);
+        }
         self.upload(&mut plan, ordered, &status.objects, progress, on_plan)
             .await
     }

@@ -1,8 +1,7 @@
 //! The machinery under a send: each object encrypted and uploaded part by part, the
-//! upload of one part running while the next is encrypted; each file read one plaintext
-//! segment at a time, checked against the plan or recorded in it (and the plan handed
-//! out again) before anything made from it leaves; then the envelope signed and the
-//! exchange completed.
+//! upload of one part running while the next is encrypted; each part hashed, checked
+//! against the plan or recorded in it (and the plan handed out again) before it leaves;
+//! then the envelope signed and the exchange completed.
 
 use futures_util::io::AsyncReadExt as _;
 use pli_api::ExchangeId;
@@ -14,17 +13,20 @@ use pli_crypto::envelope::{Envelope, Hashing, ObjectRef, PartList, Priority};
 use pli_crypto::sign::Signed;
 use zeroize::Zeroizing;
 
-use super::plan::{self, Plan};
+use super::plan::Plan;
 use super::{FileInput, Phase, Progress, Reader, Session, idempotent, put_part};
 use crate::{Client, ClientError, rt};
 
 /// How much plaintext is sealed at a time ([`rt::SEAL_RUN`]).
 const RUN: usize = rt::SEAL_RUN;
 
+/// How much of a file is read at a time (then handed out to be sealed, a run at a time).
+const READ: u64 = 16 << 20;
+
 impl Session {
     /// Encrypts and uploads every object of `plan` (skipping the parts `stored` says the
-    /// relay has), then signs the envelope and completes. Each file's segments are
-    /// checked against `plan` or recorded in it (handed to `on_plan` before they leave).
+    /// relay has), then signs the envelope and completes. Each part is checked against
+    /// `plan` or recorded in it (handed to `on_plan` before it leaves).
     pub(super) async fn upload(
         &self,
         plan: &mut Plan,
@@ -33,6 +35,9 @@ impl Session {
         progress: &dyn Fn(Progress),
         on_plan: &super::OnPlan<'_>,
     ) -> Result<ExchangeId, ClientError> {
+        if files.len() != plan.files.len() {
+            return Err(ClientError::ResumeFiles);
+        }
         let manifest_len = plan.manifest(&[])?.to_canonical()?.len() as u64;
         let mut counters = Counters {
             encrypted: 0,
@@ -91,13 +96,8 @@ impl Session {
             hashes.push(hash.ok_or_else(|| ClientError::verification("a file without its hash"))?);
             objects.push(sent.object);
         }
-        // The manifest's plaintext holds the files' whole hashes: fixed only once every
-        // segment is recorded (checked again on any resume), so only then is it encrypted.
-        if !keeper.plan.every_segment_recorded() {
-            return Err(ClientError::verification(
-                "the manifest would be encrypted before every file was recorded",
-            ));
-        }
+        // The manifest's plaintext holds the files' whole hashes: made once every part of
+        // every file is recorded (a resume checked each one made again).
         let manifest_bytes = Zeroizing::new(keeper.plan.manifest(&hashes)?.to_canonical()?);
         let (sent, _) = self
             .upload_object(
@@ -158,9 +158,8 @@ impl Session {
 
     /// Encrypts one object and uploads it part by part, the upload of each part running
     /// while the next one is encrypted; the parts the relay has already are encrypted (the
-    /// hashes need them) but not sent. A file is read one segment at a time, and each
-    /// segment is checked against the plan (or recorded in it) before any of it is
-    /// encrypted. Returns what was sent (the object's reference in a format 2 envelope:
+    /// hashes need them) but not sent. Each part is checked against the plan (or recorded
+    /// in it) before it leaves. Returns what was sent (the object's reference in a format 2 envelope:
     /// its parts' hashes, each computed once for its `Content-Digest`) and, for a file,
     /// the plaintext's SHA-256.
     async fn upload_object(
@@ -204,39 +203,34 @@ impl Session {
                     .get(index)
                     .map(|f| (f.name.clone(), f.size))
                     .ok_or_else(|| ClientError::verification("no such file"))?;
-                let segment_len = keeper.plan.segment_len;
-                let count = plan::segment_count(size, segment_len);
                 // Plaintext: wiped once the file is read.
-                let mut segment = Zeroizing::new(Vec::new());
-                for k in 0..count {
-                    let len = plan::segment(size, segment_len, k)
-                        .and_then(|(_, len)| usize::try_from(len).ok())
-                        .ok_or_else(|| ClientError::verification("segment out of range"))?;
-                    // The whole segment, hashed, before any of it is encrypted.
-                    if !read_exactly(&mut reader, &mut segment, len).await? {
+                let mut piece = Zeroizing::new(Vec::new());
+                let mut left = size;
+                while left > 0 {
+                    let len = left.min(READ);
+                    let bytes = usize::try_from(len)
+                        .map_err(|_| ClientError::verification("piece out of range"))?;
+                    if !read_exactly(&mut reader, &mut piece, bytes).await? {
                         return Err(ClientError::FileChanged(name));
                     }
-                    let last = k + 1 == count;
+                    left -= len;
+                    let last = left == 0;
                     if last && !at_end(&mut reader).await? {
                         return Err(ClientError::FileChanged(name));
                     }
-                    // The file's own hash (for the manifest: it releases nothing) is
-                    // not computed here but run by run as they are being sealed.
-                    let sha256 = rt::sha256(&segment).await;
-                    if keeper.plan.check_segment(index, k, &sha256)? {
-                        keeper.unsaved = true;
-                    }
+                    // The file's own hash (for the manifest) is computed run by run as
+                    // they are being sealed.
                     self.encrypt(
                         &mut upload,
                         (&mut encryptor, &mut whole),
                         &mut runs,
-                        (&segment, last),
+                        (&piece, last),
                         keeper,
                         counters,
                     )
                     .await?;
                 }
-                if count == 0 && !at_end(&mut reader).await? {
+                if size == 0 && !at_end(&mut reader).await? {
                     return Err(ClientError::FileChanged(name));
                 }
             }
@@ -334,8 +328,9 @@ impl Session {
         Ok(())
     }
 
-    /// Sends the next part of an object, once the previous one arrived — and once the
-    /// caller holds a plan recording every segment the part's ciphertext comes from.
+    /// Sends the next part of an object, once the previous one arrived — and once its
+    /// hash is checked against the plan or recorded in it, and the caller holds a plan
+    /// recording it. The hash is also the part's `Content-Digest` and the envelope's.
     async fn ship(
         &self,
         upload: &mut Upload<'_>,
@@ -343,24 +338,36 @@ impl Session {
         keeper: &mut Keeper<'_>,
         counters: &mut Counters<'_>,
     ) -> Result<(), ClientError> {
+        let sha256 = rt::sha256(&bytes).await;
+        if keeper
+            .plan
+            .check_part(upload.object.idx, upload.part_no, &sha256)?
+        {
+            keeper.unsaved = true;
+        }
         keeper.hand_out(self).await?;
         if let Some(previous) = upload.in_flight.take() {
             upload.arrived(previous.finish().await?, counters);
         }
-        upload.in_flight = Some(self.start_part(upload.object, upload.part_no, bytes));
+        upload.in_flight = Some(self.start_part(upload.object, upload.part_no, bytes, sha256));
         upload.part_no += 1;
         Ok(())
     }
 
-    /// Hashes a part and starts uploading it, in the background (only hashes it, if the
-    /// relay has it: the envelope binds every part's hash).
-    fn start_part(&self, object: &Object, part: u32, bytes: Vec<u8>) -> PendingPart {
+    /// Starts uploading a part whose hash is `sha256`, in the background (not at all if
+    /// the relay has it: the envelope still binds its hash).
+    fn start_part(
+        &self,
+        object: &Object,
+        part: u32,
+        bytes: Vec<u8>,
+        sha256: [u8; 32],
+    ) -> PendingPart {
         let len = bytes.len() as u64;
         let start = rt::now_ms();
         let client = self.client.clone();
         let (exchange, idx, stored) = (object.exchange, object.idx, part < object.skip);
         let task = rt::spawn(async move {
-            let sha256 = rt::sha256(&bytes).await;
             if !stored {
                 put_part(
                     &client,
@@ -386,12 +393,12 @@ impl Session {
 struct Keeper<'a> {
     plan: &'a mut Plan,
     on_plan: &'a super::OnPlan<'a>,
-    /// Segment hashes were recorded since the caller was last handed the plan.
+    /// Part hashes were recorded since the caller was last handed the plan.
     unsaved: bool,
 }
 
 impl Keeper<'_> {
-    /// Hands the caller the plan, sealed, if it recorded segments since the last time,
+    /// Hands the caller the plan, sealed, if it recorded parts since the last time,
     /// and waits until the caller kept it: called before every part leaves.
     async fn hand_out(&mut self, session: &Session) -> Result<(), ClientError> {
         if self.unsaved {
@@ -404,10 +411,9 @@ impl Keeper<'_> {
 
 /// What an object's plaintext is.
 enum Plaintext<'a> {
-    /// File `index` of the plan, read from `reader`, checked against the plan (or
-    /// recorded in it) one segment at a time before it is encrypted.
+    /// File `index` of the plan, read from `reader`.
     File { index: usize, reader: Reader },
-    /// The manifest, encrypted once every file segment is recorded.
+    /// The manifest, encrypted once every file's parts are recorded.
     Manifest(&'a [u8]),
 }
 

@@ -22,10 +22,10 @@ use pli_server::testing::proxy::Proxy;
 
 const MIB: usize = 1024 * 1024;
 
-/// Where the report (40 MiB: three 16 MiB plaintext segments, three parts) is cut: in its
-/// third segment. The first part can only leave once the second segment is read (its last
-/// STREAM chunk is sealed once the encryptor knows it is not the final one), so the cut
-/// send leaves the report's first part on the relay and the first two segments recorded.
+/// Where the report (40 MiB: three parts of 16 MiB of ciphertext) is cut: in its third
+/// part's plaintext. The file is read 16 MiB at a time, and a part leaves only once the
+/// ciphertext after it is sealed, so the cut send leaves the report's first part on the
+/// relay, and maybe its second: each recorded in the plan before it left.
 const CUT: usize = 36 * MIB;
 
 /// A new session of the caseworker (the page reloaded, they logged in again), talking to
@@ -144,18 +144,19 @@ async fn delivered(w: &World, id: &ExchangeId, expected: &[&Vec<u8>]) {
 }
 
 /// A file picked again with the same name and size but other content, in a part the relay
-/// already has, is refused (`file_changed`) before any of it is encrypted — even when the
-/// relay lies that it has nothing, to get the part again: it never receives a second
-/// ciphertext for any part, and what it stores is unchanged. The right file then resumes
-/// and the recipient decrypts it.
+/// already has, is refused (`file_changed`) once that part is made again, before it leaves
+/// — even when the relay lies that it has nothing, to get the part again: it never
+/// receives a second ciphertext for any part, and what it stores is unchanged. The right
+/// file then resumes and the recipient decrypts it.
 #[tokio::test]
-async fn a_resume_with_other_content_is_refused_before_anything_is_encrypted_again() {
+async fn a_resume_with_other_content_is_refused_before_any_of_it_leaves() {
     let w = world(Backend::Sqlite).await;
     let proxy = Proxy::start(&w.app.base).await.unwrap();
     let annex = data(MIB + 7, 31);
     let report = data(40 * MIB + 5, 32);
     let (plan, id) = interrupted_send(&w, &proxy, &annex, &report, CUT).await;
     let stored = stored_parts(&w, &id).await;
+    let report_parts_left = upload_status(&w, &id).await.objects[2].parts_stored;
     let report_uploads = |proxy: &Proxy| {
         proxy
             .part_uploads()
@@ -219,15 +220,18 @@ async fn a_resume_with_other_content_is_refused_before_anything_is_encrypted_aga
         .await
         .unwrap();
     assert_eq!(done, id);
-    // The report's second segment was recorded, and the plan handed out again, before it
-    // was sent.
-    assert_eq!(handed.into_inner().unwrap().len(), 1);
+    // Each report part that had not left, then the manifest's: recorded, and the plan
+    // handed out again, before it was sent.
+    assert_eq!(
+        handed.into_inner().unwrap().len(),
+        (3 - report_parts_left + 1) as usize
+    );
     assert_no_part_sent_twice_differently(&proxy);
     delivered(&w, &id, &[&annex, &report]).await;
 }
 
-/// A file that differs only where the cut send never got to (its last segment) is not a
-/// reuse: nothing of it was recorded, encrypted or sent. The resume goes through and the
+/// A file that differs only where the cut send never got to (its last part) is not a
+/// reuse: nothing of that part was recorded or sent. The resume goes through and the
 /// recipient decrypts the new content.
 #[tokio::test]
 async fn a_resume_with_other_content_only_where_nothing_was_sent_goes_through() {
@@ -236,11 +240,19 @@ async fn a_resume_with_other_content_only_where_nothing_was_sent_goes_through() 
     let annex = data(MIB + 7, 41);
     let report = data(40 * MIB + 5, 42);
     let (plan, id) = interrupted_send(&w, &proxy, &annex, &report, CUT).await;
+    let report_parts_left = upload_status(&w, &id).await.objects[2].parts_stored;
 
-    // Read before the cut, but neither recorded nor encrypted: 35 MiB is in the third
-    // segment.
+    // Read before the cut, but in the third part, which never left.
     let mut other = report.clone();
     other[35 * MIB] ^= 1;
+    // The file is read 16 MiB at a time and a part leaves once the ciphertext after it is
+    // sealed: the read that failed kept the second part from leaving.
+    assert_eq!(report_parts_left, 1);
+    // The STREAM chunk that ends the first 16 MiB of plaintext straddles the first part,
+    // which left, and the second, which did not: a byte near its end lies in the second
+    // part's ciphertext. Its first bytes, in the first part, are the same as before; the
+    // rest, and its tag, leave for the first time.
+    other[16 * MIB - 100] ^= 1;
     let again = caseworker_through(&w, &proxy).await;
     let handed = Mutex::new(Vec::new());
     let done = again
@@ -262,12 +274,85 @@ async fn a_resume_with_other_content_only_where_nothing_was_sent_goes_through() 
     let handed = handed.into_inner().unwrap();
     assert_eq!(
         handed.len(),
-        1,
-        "the new second segment recorded before it left"
+        (3 - report_parts_left + 1) as usize,
+        "each new part, then the manifest's, recorded before it left"
     );
     assert_eq!(again.pending_send(&handed[0]).unwrap().exchange_id, id);
     assert_no_part_sent_twice_differently(&proxy);
     delivered(&w, &id, &[&annex, &other]).await;
+}
+
+/// A resume from a plan older than what was sent (an earlier copy, the last write lost
+/// in a crash) is refused (`plan_not_latest`) before anything is made again: the relay
+/// holds parts that plan does not record, so it cannot say what they were made from.
+#[tokio::test]
+async fn a_resume_from_a_plan_older_than_the_parts_sent_is_refused() {
+    let w = world(Backend::Sqlite).await;
+    let proxy = Proxy::start(&w.app.base).await.unwrap();
+    let annex = data(MIB + 7, 51);
+    let report = data(40 * MIB + 5, 52);
+    let session = caseworker_through(&w, &proxy).await;
+    let plans = Mutex::new(Vec::new());
+    let failed = session
+        .send_resumable(
+            &w.court,
+            vec![
+                file("annexe.pdf", annex.clone()),
+                cut_file("rapport.pdf", report.clone(), CUT),
+            ],
+            &options("Rapport de situation"),
+            &|_| {},
+            &|sealed| {
+                plans.lock().unwrap().push(sealed.to_vec());
+                pli_client::plan_kept()
+            },
+        )
+        .await;
+    assert!(failed.is_err());
+    proxy.settle().await;
+    let plans = plans.into_inner().unwrap();
+    // The first plan, handed out before any part: it records none.
+    let first = plans.first().unwrap();
+    let id = session.pending_send(first).unwrap().exchange_id;
+    assert!(upload_status(&w, &id).await.objects[2].parts_stored >= 1);
+    let before = proxy.part_uploads().len();
+    let again = caseworker_through(&w, &proxy).await;
+    let handed = Mutex::new(0);
+    let error = again
+        .resume_send(
+            first,
+            vec![
+                file("annexe.pdf", annex.clone()),
+                file("rapport.pdf", report.clone()),
+            ],
+            &|_| {},
+            &|_| {
+                *handed.lock().unwrap() += 1;
+                pli_client::plan_kept()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), pli_api::ErrorCode::PlanNotLatest, "{error}");
+    assert_eq!(*handed.lock().unwrap(), 0);
+    assert_eq!(proxy.part_uploads().len(), before, "nothing left");
+    // The latest plan resumes it.
+    let latest = plans.last().unwrap();
+    let done = again
+        .resume_send(
+            latest,
+            vec![
+                file("annexe.pdf", annex.clone()),
+                file("rapport.pdf", report.clone()),
+            ],
+            &|_| {},
+            &|_| pli_client::plan_kept(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(done, id);
+    assert_no_part_sent_twice_differently(&proxy);
+    delivered(&w, &id, &[&annex, &report]).await;
 }
 
 /// The answer to a send's last step (the completion) is lost on the way back: the relay
