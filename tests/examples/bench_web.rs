@@ -3,7 +3,7 @@
 //!
 //! 1. Send: a caseworker sends a 1 GiB file from the send page. The page's progress bars
 //!    carry the worker's busy times (`data-busy-ms`: a run of chunks being sealed by the
-//!    worker's pool, the keys' worker reading, hashing segments and parts, and waiting
+//!    worker's pool, the keys' worker reading, hashing parts, and waiting
 //!    for the helper hashing the file meanwhile; a part on its way to the relay) and how
 //!    many runs the pool sealed (`data-pooled`) and hashed (`data-hashed`), so one run
 //!    gives the total send time, the encrypt time and the upload time; pipelining is
@@ -184,11 +184,8 @@ fn processes(browser: &Browser) -> anyhow::Result<Vec<(u32, Owner)>> {
         let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
             continue;
         };
-        // pid (comm) state ppid …: comm may hold spaces, so split after the last ')'.
-        let ppid = stat
-            .rsplit_once(')')
-            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
-            .and_then(|p| p.parse::<u32>().ok())
+        let ppid = cpu::stat_fields(&stat)
+            .and_then(|(_, fields)| fields.get(1)?.parse::<u32>().ok())
             .unwrap_or(0);
         all.push((pid, ppid, args));
     }

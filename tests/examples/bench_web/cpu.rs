@@ -52,25 +52,28 @@ struct Thread {
 pub(crate) struct CpuUse {
     threads: HashMap<(u32, u32), Thread>,
     started: Instant,
-    /// The threads seen at the first sample count from there; later ones from zero.
-    primed: bool,
 }
 
 impl CpuUse {
-    /// Starts counting with the threads of `processes` as they are now.
+    /// Starts counting with the threads of `processes` as they are now: each counts from
+    /// its time so far.
     pub(crate) fn start(processes: &[(u32, Owner)]) -> Self {
         let mut cpu = Self {
             threads: HashMap::new(),
             started: Instant::now(),
-            primed: false,
         };
-        cpu.sample(processes);
-        cpu.primed = true;
+        cpu.read(processes, true);
         cpu
     }
 
-    /// Reads every thread of `processes` again.
+    /// Reads every thread of `processes` again: one not seen before counts from zero.
     pub(crate) fn sample(&mut self, processes: &[(u32, Owner)]) {
+        self.read(processes, false);
+    }
+
+    /// Reads every thread of `processes`, a new one counting from its time so far if
+    /// `from_now`, else from zero.
+    fn read(&mut self, processes: &[(u32, Owner)], from_now: bool) {
         for &(pid, owner) in processes {
             let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
                 continue;
@@ -86,11 +89,10 @@ impl CpuUse {
                 else {
                     continue;
                 };
-                let primed = self.primed;
                 let thread = self.threads.entry((pid, tid)).or_insert_with(|| Thread {
                     owner,
                     name,
-                    first: if primed { 0 } else { ticks },
+                    first: if from_now { ticks } else { 0 },
                     last: ticks,
                 });
                 thread.last = thread.last.max(ticks);
@@ -136,10 +138,7 @@ impl CpuUse {
 /// A thread's name (Chromium's and tokio's threads numbered alike grouped: digits at the
 /// end dropped) and its user + system ticks, from its `stat` line.
 fn ticks(stat: &str) -> Option<(String, u64)> {
-    // pid (comm) state ppid …: comm may hold spaces and parentheses.
-    let (head, rest) = stat.rsplit_once(')')?;
-    let (_, comm) = head.split_once('(')?;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let (comm, fields) = stat_fields(stat)?;
     // utime and stime: the 14th and 15th fields of the line, the 12th and 13th after comm.
     let user = fields.get(11)?.parse::<u64>().ok()?;
     let system = fields.get(12)?.parse::<u64>().ok()?;
@@ -147,6 +146,14 @@ fn ticks(stat: &str) -> Option<(String, u64)> {
         .trim_end_matches(|c: char| c.is_ascii_digit() || c == '#' || c == ' ' || c == '-')
         .to_owned();
     Some((name, user + system))
+}
+
+/// A `/proc` `stat` line's command name and the fields after it (`state`, `ppid`, …):
+/// `pid (comm) state ppid …`, where comm may hold spaces and parentheses.
+pub(crate) fn stat_fields(stat: &str) -> Option<(&str, Vec<&str>)> {
+    let (head, rest) = stat.rsplit_once(')')?;
+    let (_, comm) = head.split_once('(')?;
+    Some((comm, rest.split_whitespace().collect()))
 }
 
 /// The threads of one name in one process kind: each one's CPU seconds, largest first.

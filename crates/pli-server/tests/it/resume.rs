@@ -54,17 +54,17 @@ async fn upload_status(w: &World, id: &ExchangeId) -> ExchangeCreated {
 }
 
 /// Sends `annex` and `report` through `proxy`, cut once `cut` bytes of the report were
-/// read; returns the last sealed plan handed out and the exchange, once every part the
-/// cut send had started uploading has arrived.
+/// read; returns every sealed plan handed out, in order (the last is the latest), and the
+/// exchange, once every part the cut send had started uploading has arrived.
 async fn interrupted_send(
     w: &World,
     proxy: &Proxy,
     annex: &[u8],
     report: &[u8],
     cut: usize,
-) -> (Vec<u8>, ExchangeId) {
+) -> (Vec<Vec<u8>>, ExchangeId) {
     let session = caseworker_through(w, proxy).await;
-    let plan = Mutex::new(Vec::new());
+    let plans = Mutex::new(Vec::new());
     let failed = session
         .send_resumable(
             &w.court,
@@ -75,21 +75,24 @@ async fn interrupted_send(
             &options("Rapport de situation"),
             &|_| {},
             &|sealed| {
-                *plan.lock().unwrap() = sealed.to_vec();
+                plans.lock().unwrap().push(sealed.to_vec());
                 pli_client::plan_kept()
             },
         )
         .await;
     assert!(failed.is_err());
-    let plan = plan.into_inner().unwrap();
-    let id = session.pending_send(&plan).unwrap().exchange_id;
+    let plans = plans.into_inner().unwrap();
+    let id = session
+        .pending_send(plans.last().unwrap())
+        .unwrap()
+        .exchange_id;
     // The part under way when the reading failed may still be arriving.
     proxy.settle().await;
     let status = upload_status(w, &id).await;
     assert_eq!(status.objects[1].parts_stored, 1, "{:?}", status.objects);
     assert!(status.objects[2].parts_stored >= 1, "{:?}", status.objects);
     assert!(status.objects[2].parts_stored < 3, "{:?}", status.objects);
-    (plan, id)
+    (plans, id)
 }
 
 /// Every part of `id` the relay stores: its key, length and SHA-256.
@@ -154,7 +157,8 @@ async fn a_resume_with_other_content_is_refused_before_any_of_it_leaves() {
     let proxy = Proxy::start(&w.app.base).await.unwrap();
     let annex = data(MIB + 7, 31);
     let report = data(40 * MIB + 5, 32);
-    let (plan, id) = interrupted_send(&w, &proxy, &annex, &report, CUT).await;
+    let (plans, id) = interrupted_send(&w, &proxy, &annex, &report, CUT).await;
+    let plan = plans.last().unwrap();
     let stored = stored_parts(&w, &id).await;
     let report_parts_left = upload_status(&w, &id).await.objects[2].parts_stored;
     let report_uploads = |proxy: &Proxy| {
@@ -175,7 +179,7 @@ async fn a_resume_with_other_content_is_refused_before_any_of_it_leaves() {
         let handed = Mutex::new(0);
         let error = again
             .resume_send(
-                &plan,
+                plan,
                 vec![
                     file("annexe.pdf", annex.clone()),
                     file("rapport.pdf", other.clone()),
@@ -206,7 +210,7 @@ async fn a_resume_with_other_content_is_refused_before_any_of_it_leaves() {
     let handed = Mutex::new(Vec::new());
     let done = again
         .resume_send(
-            &plan,
+            plan,
             vec![
                 file("rapport.pdf", report.clone()),
                 file("annexe.pdf", annex.clone()),
@@ -239,7 +243,8 @@ async fn a_resume_with_other_content_only_where_nothing_was_sent_goes_through() 
     let proxy = Proxy::start(&w.app.base).await.unwrap();
     let annex = data(MIB + 7, 41);
     let report = data(40 * MIB + 5, 42);
-    let (plan, id) = interrupted_send(&w, &proxy, &annex, &report, CUT).await;
+    let (plans, id) = interrupted_send(&w, &proxy, &annex, &report, CUT).await;
+    let plan = plans.last().unwrap();
     let report_parts_left = upload_status(&w, &id).await.objects[2].parts_stored;
 
     // Read before the cut, but in the third part, which never left.
@@ -257,7 +262,7 @@ async fn a_resume_with_other_content_only_where_nothing_was_sent_goes_through() 
     let handed = Mutex::new(Vec::new());
     let done = again
         .resume_send(
-            &plan,
+            plan,
             vec![
                 file("annexe.pdf", annex.clone()),
                 file("rapport.pdf", other.clone()),
@@ -291,30 +296,9 @@ async fn a_resume_from_a_plan_older_than_the_parts_sent_is_refused() {
     let proxy = Proxy::start(&w.app.base).await.unwrap();
     let annex = data(MIB + 7, 51);
     let report = data(40 * MIB + 5, 52);
-    let session = caseworker_through(&w, &proxy).await;
-    let plans = Mutex::new(Vec::new());
-    let failed = session
-        .send_resumable(
-            &w.court,
-            vec![
-                file("annexe.pdf", annex.clone()),
-                cut_file("rapport.pdf", report.clone(), CUT),
-            ],
-            &options("Rapport de situation"),
-            &|_| {},
-            &|sealed| {
-                plans.lock().unwrap().push(sealed.to_vec());
-                pli_client::plan_kept()
-            },
-        )
-        .await;
-    assert!(failed.is_err());
-    proxy.settle().await;
-    let plans = plans.into_inner().unwrap();
+    let (plans, id) = interrupted_send(&w, &proxy, &annex, &report, CUT).await;
     // The first plan, handed out before any part: it records none.
     let first = plans.first().unwrap();
-    let id = session.pending_send(first).unwrap().exchange_id;
-    assert!(upload_status(&w, &id).await.objects[2].parts_stored >= 1);
     let before = proxy.part_uploads().len();
     let again = caseworker_through(&w, &proxy).await;
     let handed = Mutex::new(0);
