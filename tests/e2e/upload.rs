@@ -1,7 +1,8 @@
-//! A send's parts on their way, in Chromium (the worker's `fetch`, through reqwest): a
-//! relay too busy for a part (503 `busy`) gets it again and the file arrives whole; a
-//! relay whose disk is full (507 `storage_full`) fails the send with its French
-//! explanation, and « Réessayer » then sends only what the relay lacks.
+//! A send's parts on their way, in Chromium (the worker's own `fetch`, `http/fetch.rs`): a
+//! relay too busy for a part (503 `busy`) gets it again, and so does one whose answer was
+//! lost (the connection cut as it answered), and the file arrives whole; a relay whose
+//! disk is full (507 `storage_full`) fails the send with its French explanation, and
+//! « Réessayer » then sends only what the relay lacks.
 
 use std::time::Duration;
 
@@ -26,6 +27,8 @@ async fn a_part_refused_as_busy_goes_again_and_a_full_disk_is_said_then_retried(
     // The file is object 1 (the manifest object 0): its first part meets a busy relay.
     let busy = br#"{"error":{"code":"busy","message":"every upload slot is taken"}}"#;
     proxy.fake_next_ending("PUT", "/objects/1/parts/0", 503, busy);
+    // Its last part's answer is lost: `fetch` fails, and the part goes again.
+    proxy.lose_next_answer("PUT", "/objects/1/parts/2");
     browser.goto("#/send").await.unwrap();
     browser
         .fill_send_form(&[&report], COURT, "Rapport", "Rapport de situation")
@@ -37,7 +40,8 @@ async fn a_part_refused_as_busy_goes_again_and_a_full_disk_is_said_then_retried(
         .await
         .unwrap();
     // The file's parts the relay got, by part: the faked answer kept the first attempt
-    // from the relay, which got each part once.
+    // from the relay, which got the first two parts once and the last twice (its first
+    // answer lost), the same bytes each time.
     let forwarded = || {
         let mut parts = [0; 3];
         for (idx, part, _) in proxy.part_uploads() {
@@ -47,7 +51,28 @@ async fn a_part_refused_as_busy_goes_again_and_a_full_disk_is_said_then_retried(
         }
         parts
     };
-    assert_eq!(forwarded(), [1, 1, 1]);
+    assert_eq!(forwarded(), [1, 1, 2]);
+    let last: std::collections::BTreeSet<[u8; 32]> = proxy
+        .part_uploads()
+        .into_iter()
+        .filter(|(idx, part, _)| (*idx, *part) == (1, 2))
+        .map(|(.., sha256)| sha256)
+        .collect();
+    assert_eq!(last.len(), 1, "the part sent again is the same");
+    let faked = |status: u16| {
+        proxy
+            .faked()
+            .iter()
+            .filter(|seen| seen.status == status)
+            .map(|seen| {
+                seen.path
+                    .rsplit_once("/objects/")
+                    .map(|(_, end)| end.to_owned())
+            })
+            .collect::<Vec<_>>()
+    };
+    // The busy answer was met: the part went once to the fake, then once to the relay.
+    assert_eq!(faked(503), [Some("1/parts/0".to_owned())]);
 
     // The next send's second part meets a full disk: not retried, said in French.
     let full = br#"{"error":{"code":"storage_full","message":"the disk is full"}}"#;
@@ -73,6 +98,7 @@ async fn a_part_refused_as_busy_goes_again_and_a_full_disk_is_said_then_retried(
     browser.record("upload-storage-full").await.unwrap();
     // Only the first part went: the second was refused, the third never started.
     assert_eq!(since(before), [1, 0, 0]);
+    assert_eq!(faked(507), [Some("1/parts/1".to_owned())]);
     browser.click("[data-testid=retry]").await.unwrap();
     browser
         .wait_for("[data-testid=sent]", Duration::from_secs(120))

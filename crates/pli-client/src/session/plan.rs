@@ -46,6 +46,11 @@ pub(super) const VERSION: u8 = 3;
 /// GiB, and a plan for 10 GiB outgrow the browser's storage.
 pub(super) const MIN_PART_SIZE: u64 = 4 << 20;
 
+/// A plan whose content contradicts itself (or the send it is used for).
+fn damaged() -> ClientError {
+    ClientError::verification("this interrupted send is damaged")
+}
+
 /// What finishing an upload needs, once the exchange is created: sealed to the sender's
 /// own key, it is the only thing a caller keeps to resume after a restart.
 #[derive(Serialize, Deserialize)]
@@ -150,7 +155,6 @@ impl Plan {
     pub(super) fn from_json(json: &[u8]) -> Result<Self, ClientError> {
         let plan: Self = serde_json::from_slice(json)
             .map_err(|_| ClientError::verification("this interrupted send cannot be read"))?;
-        let damaged = || ClientError::verification("this interrupted send is damaged");
         if plan.seeds.len() != plan.files.len() + 1 {
             return Err(damaged());
         }
@@ -211,7 +215,6 @@ impl Plan {
         part: u32,
         sha256: &[u8; 32],
     ) -> Result<bool, ClientError> {
-        let damaged = || ClientError::verification("this interrupted send is damaged");
         let index = usize::try_from(object).map_err(|_| damaged())?;
         let recorded = self.parts.get_mut(index).ok_or_else(damaged)?;
         let count = recorded.0.len() / 32;
@@ -279,10 +282,7 @@ impl Plan {
     }
 
     pub(super) fn seed(&self, index: usize) -> Result<EncryptionSeed, ClientError> {
-        let bytes = self
-            .seeds
-            .get(index)
-            .ok_or_else(|| ClientError::verification("this interrupted send is damaged"))?;
+        let bytes = self.seeds.get(index).ok_or_else(damaged)?;
         Ok(EncryptionSeed::from_bytes(&bytes.0)?)
     }
 }

@@ -45,6 +45,8 @@ struct Shared {
     upstream: String,
     http: reqwest::Client,
     seen: Arc<Mutex<Vec<Seen>>>,
+    /// Requests answered in the relay's place ([`Proxy::fake_next`]), never forwarded.
+    faked: Arc<Mutex<Vec<Seen>>>,
     lie: Arc<AtomicBool>,
     /// Another platform root to serve (base64), in place of the relay's.
     root: Arc<Mutex<Option<String>>>,
@@ -136,6 +138,7 @@ impl Bound {
             upstream: upstream.to_owned(),
             http: reqwest::Client::new(),
             seen: Arc::default(),
+            faked: Arc::default(),
             lie: Arc::default(),
             root: Arc::default(),
             open: Arc::default(),
@@ -300,8 +303,10 @@ impl Proxy {
     /// relay's answer: the connection is cut as the answer starts, as a network failing
     /// just then would cut it. The relay has carried the request out; its client cannot
     /// know.
-    pub fn lose_next_answer(&self, method: axum::http::Method, path_end: &str) {
-        *lock(&self.shared.lose) = Some((method, path_end.to_owned()));
+    pub fn lose_next_answer(&self, method: &str, path_end: &str) {
+        if let Ok(method) = axum::http::Method::from_bytes(method.as_bytes()) {
+            *lock(&self.shared.lose) = Some((method, path_end.to_owned()));
+        }
     }
 
     /// Waits until no request has been open for a quarter of a second: what a cut client
@@ -321,6 +326,12 @@ impl Proxy {
     /// Every request forwarded so far.
     pub fn seen(&self) -> Vec<Seen> {
         lock(&self.shared.seen).clone()
+    }
+
+    /// Every request answered in the relay's place so far ([`Proxy::fake_next`],
+    /// [`Proxy::fake_next_ending`]): what shows that a fake was met.
+    pub fn faked(&self) -> Vec<Seen> {
+        lock(&self.shared.faked).clone()
     }
 
     /// The part uploads forwarded so far, as `(object, part, body SHA-256)`: accepted by
@@ -375,6 +386,14 @@ async fn forward(State(shared): State<Shared>, request: Request) -> Response {
         held.release.notified().await;
     }
     if let Some(fake) = take_for(&shared.fake, &head, |f| (&f.method, &f.path, f.path_end)) {
+        lock(&shared.faked).push(Seen {
+            method: head.method.to_string(),
+            path: head.uri.path().to_owned(),
+            query: head.uri.query().map(str::to_owned),
+            body_sha256: sha2::Sha256::digest(&body).into(),
+            status: fake.status.as_u16(),
+            cache_control: None,
+        });
         let mut answer = Response::new(Body::from(fake.body));
         *answer.status_mut() = fake.status;
         answer.headers_mut().insert(

@@ -146,6 +146,33 @@ async fn delivered(w: &World, id: &ExchangeId, expected: &[&Vec<u8>]) {
     }
 }
 
+/// Resumes `id` from `plan` with the annex and the report as first sent: it goes through,
+/// no part went out with two bodies, and the recipient decrypts both files.
+async fn resumed_as_sent(
+    w: &World,
+    proxy: &Proxy,
+    session: &pli_client::Session,
+    plan: &[u8],
+    id: &ExchangeId,
+    [annex, report]: [&Vec<u8>; 2],
+) {
+    let done = session
+        .resume_send(
+            plan,
+            vec![
+                file("annexe.pdf", annex.clone()),
+                file("rapport.pdf", report.clone()),
+            ],
+            &|_| {},
+            &|_| pli_client::plan_kept(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(done, *id);
+    assert_no_part_sent_twice_differently(proxy);
+    delivered(w, id, &[annex, report]).await;
+}
+
 /// A file picked again with the same name and size but other content, in a part the relay
 /// already has, is refused (`file_changed`) once that part is made again, before it leaves
 /// — even when the relay lies that it has nothing, to get the part again: it never
@@ -321,22 +348,95 @@ async fn a_resume_from_a_plan_older_than_the_parts_sent_is_refused() {
     assert_eq!(*handed.lock().unwrap(), 0);
     assert_eq!(proxy.part_uploads().len(), before, "nothing left");
     // The latest plan resumes it.
-    let latest = plans.last().unwrap();
-    let done = again
+    resumed_as_sent(
+        &w,
+        &proxy,
+        &again,
+        plans.last().unwrap(),
+        &id,
+        [&annex, &report],
+    )
+    .await;
+}
+
+/// A part whose bytes left the client but never reached the relay's storage (held on the
+/// way, then the send cut off, as a closed tab cuts it) counts as sent: a resume with
+/// other content there is refused (`file_changed`) although the relay says it lacks that
+/// part, and nothing leaves; the same content resumes and is delivered. The annex is
+/// empty: an object of one part, its header and an empty last chunk.
+#[tokio::test]
+async fn a_part_that_left_but_was_never_stored_counts_as_sent() {
+    let w = world(Backend::Sqlite).await;
+    let proxy = Proxy::start(&w.app.base).await.unwrap();
+    let annex = Vec::new();
+    let report = data(40 * MIB + 5, 61);
+    let session = caseworker_through(&w, &proxy).await;
+    let hold = proxy.hold_next_part(2, 1);
+    let plans = Mutex::new(Vec::new());
+    let keep = |sealed: &[u8]| {
+        plans.lock().unwrap().push(sealed.to_vec());
+        pli_client::plan_kept()
+    };
+    let subject = options("Rapport de situation");
+    let send = session.send_resumable(
+        &w.court,
+        vec![
+            file("annexe.pdf", annex.clone()),
+            file("rapport.pdf", report.clone()),
+        ],
+        &subject,
+        &|_| {},
+        &keep,
+    );
+    tokio::select! {
+        result = send => panic!("the send ended with its second part held: {result:?}"),
+        () = hold.arrived() => {}
+    }
+    let plans = plans.into_inner().unwrap();
+    let plan = plans.last().unwrap();
+    let id = session.pending_send(plan).unwrap().exchange_id;
+    // The relay holds the annex and the report's first part, never its second.
+    let mut waited = 0;
+    let status = loop {
+        let status = upload_status(&w, &id).await;
+        if status.objects[1].parts_stored == 1 && status.objects[2].parts_stored >= 1 {
+            break status;
+        }
+        waited += 1;
+        assert!(waited < 400, "{:?}", status.objects);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(status.objects[2].parts_stored, 1, "{:?}", status.objects);
+    let stored = stored_parts(&w, &id).await;
+
+    // Other content in the report's second part (plaintext 16 to 32 MiB is ciphertext
+    // part 1, the header and tags shifting it by some kilobytes).
+    let mut other = report.clone();
+    other[20 * MIB] ^= 1;
+    let again = caseworker_through(&w, &proxy).await;
+    let before = proxy.part_uploads().len();
+    let error = again
         .resume_send(
-            latest,
+            plan,
             vec![
                 file("annexe.pdf", annex.clone()),
-                file("rapport.pdf", report.clone()),
+                file("rapport.pdf", other),
             ],
             &|_| {},
             &|_| pli_client::plan_kept(),
         )
         .await
-        .unwrap();
-    assert_eq!(done, id);
-    assert_no_part_sent_twice_differently(&proxy);
-    delivered(&w, &id, &[&annex, &report]).await;
+        .unwrap_err();
+    assert!(
+        matches!(&error, pli_client::ClientError::FileChanged(name) if name == "rapport.pdf"),
+        "{error}"
+    );
+    assert_eq!(proxy.part_uploads().len(), before, "nothing left");
+    assert_eq!(stored_parts(&w, &id).await, stored);
+
+    // The same content resumes: the second part leaves (again, for the client) and the
+    // exchange is delivered, the empty annex with it.
+    resumed_as_sent(&w, &proxy, &again, plan, &id, [&annex, &report]).await;
 }
 
 /// The answer to a send's last step (the completion) is lost on the way back: the relay
@@ -349,7 +449,7 @@ async fn a_completion_whose_answer_is_lost_is_sent_again_and_the_send_succeeds()
     let proxy = Proxy::start(&w.app.base).await.unwrap();
     let report = data(MIB + 3, 43);
     let session = caseworker_through(&w, &proxy).await;
-    proxy.lose_next_answer(axum::http::Method::POST, "/complete");
+    proxy.lose_next_answer("POST", "/complete");
     let id = session
         .send(
             &w.court,
