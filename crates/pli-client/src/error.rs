@@ -59,10 +59,6 @@ pub enum ClientError {
     /// own means: the browser's fetch).
     #[error("network: {0}")]
     Unreadable(std::io::Error),
-    /// A request got no answer: the browser's `fetch` failed (the relay unreachable, the
-    /// connection cut) or could not be made (a part's upload, sent through `fetch` itself).
-    #[error("network: {0}")]
-    Unsent(String),
     /// Reading or writing a local file failed.
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
@@ -134,7 +130,7 @@ impl ClientError {
     pub fn code(&self) -> ErrorCode {
         match self {
             Self::Api { code, .. } => *code,
-            Self::Http(_) | Self::Unreadable(_) | Self::Unsent(_) => ErrorCode::Network,
+            Self::Http(_) | Self::Unreadable(_) => ErrorCode::Network,
             Self::Crypto(pli_crypto::Error::WrongPassword) => ErrorCode::WrongPassword,
             Self::Crypto(pli_crypto::Error::AccountKeyNeeded) => ErrorCode::AccountKeyNeeded,
             Self::Crypto(pli_crypto::Error::AccountKeyTypo) => ErrorCode::AccountKeyTypo,

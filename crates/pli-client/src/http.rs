@@ -16,9 +16,6 @@ use serde::de::DeserializeOwned;
 
 use crate::ClientError;
 
-#[cfg(target_arch = "wasm32")]
-mod fetch;
-
 /// How long the native client keeps an idle connection for its next request: well under
 /// the relay's own limit (`header_read_seconds`, 30 s by default), past which the relay
 /// closes it. With reqwest's default (90 s), a request sent on a connection idle for
@@ -155,31 +152,6 @@ impl Client {
             retry_after.as_deref(),
             text,
         ))
-    }
-
-    /// Sends `body` (a part: up to 64 MiB) to `endpoint` with `headers`; the relay's
-    /// answer is not read, only its status. In the browser through `fetch` itself, which
-    /// copies the bytes once where reqwest would copy them twice (`http/fetch.rs`).
-    pub(crate) async fn send_bytes<E: Endpoint>(
-        &self,
-        endpoint: &E,
-        headers: &[(&str, &str)],
-        body: &bytes::Bytes,
-    ) -> Result<(), ClientError> {
-        #[cfg(target_arch = "wasm32")]
-        {
-            let url = format!("{}{}", self.base, endpoint.path());
-            let token = self.token.as_deref();
-            fetch::send_bytes(E::METHOD.as_str(), &url, token, headers, body).await
-        }
-        #[cfg(not(target_arch = "wasm32"))]
-        {
-            let mut request = self.request_to(endpoint).body(body.clone());
-            for (name, value) in headers {
-                request = request.header(*name, *value);
-            }
-            Self::send(request).await.map(drop)
-        }
     }
 
     /// Calls an endpoint that takes JSON and answers JSON.

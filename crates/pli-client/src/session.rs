@@ -401,9 +401,14 @@ const MAX_WAIT_MS: u64 = 60_000;
 /// Uploads one part with its SHA-256 (`sha256`, the caller's), sent again as
 /// [`idempotent`] says: the relay accepts a part it already has with the same digest.
 ///
-/// In the browser the part goes through `fetch` itself, handed a view of the part in the
-/// module's memory: one copy of each 16 MiB fewer than through reqwest
-/// ([`Client::send_bytes`]).
+/// In the browser reqwest copies the part into a JavaScript `ArrayBuffer` before `fetch`
+/// copies it again. Calling `fetch` here instead was measured twice (README, « Where the
+/// cores go »): with a view into WebAssembly memory (as [`rt::sha256`] hands WebCrypto),
+/// 6 % faster, but the view is detached if anything grows the memory before the browser
+/// copies the body (WebKit copies it only when loading starts: an empty part); with a
+/// JavaScript buffer kept from part to part, no faster than reqwest. Either way the
+/// request must be aborted once answered, as reqwest's `Response` does when dropped: an
+/// answer left unread keeps Chromium's copy of the body until it is collected.
 async fn put_part(
     client: &Client,
     exchange: &ExchangeId,
@@ -418,8 +423,16 @@ async fn put_part(
         idx,
         part,
     };
-    let headers = [("content-digest", digest.as_str())];
-    idempotent(|| client.send_bytes(&endpoint, &headers, &body)).await
+    idempotent(|| {
+        Client::send(
+            client
+                .request_to(&endpoint)
+                .header("content-digest", &digest)
+                .body(body.clone()),
+        )
+    })
+    .await
+    .map(drop)
 }
 
 /// Runs `attempt` (a request the relay carries out once however often it comes: a part,
@@ -457,7 +470,6 @@ where
 fn worth_retrying(error: &ClientError) -> bool {
     match error {
         ClientError::Http(error) => !error.is_builder(),
-        ClientError::Unsent(_) => true,
         ClientError::Api { status, .. } => matches!(status, 408 | 502 | 503 | 504),
         _ => false,
     }
@@ -483,8 +495,24 @@ fn session_token(response: &reqwest::Response) -> Option<String> {
 mod tests {
     use pli_crypto::password::Secrets;
 
-    use super::{PASSWORD_ONLY_UNTIL_MS, believe_password_only};
+    use super::{PASSWORD_ONLY_UNTIL_MS, believe_password_only, worth_retrying};
     use crate::ClientError;
+
+    /// A relay busy, restarting or behind a failing gateway gets the request again; one
+    /// that refused it, or failed for good, does not (nor does a reading failure of ours).
+    #[test]
+    fn only_what_may_pass_next_time_is_sent_again() {
+        let api = |status| ClientError::from_answer(status, None, String::new());
+        for status in [408, 502, 503, 504] {
+            assert!(worth_retrying(&api(status)), "{status}");
+        }
+        assert!(!worth_retrying(&ClientError::Unreadable(
+            std::io::Error::other("cut")
+        )));
+        for status in [400, 401, 403, 404, 409, 413, 500, 507] {
+            assert!(!worth_retrying(&api(status)), "{status}");
+        }
+    }
 
     /// The relay's word that an account opens with the password alone is believed until
     /// the window ends, never after; an account key, or version 2, is never in question.

@@ -47,6 +47,9 @@ struct Shared {
     seen: Arc<Mutex<Vec<Seen>>>,
     /// Requests answered in the relay's place ([`Proxy::fake_next`]), never forwarded.
     faked: Arc<Mutex<Vec<Seen>>>,
+    /// Every part upload that reached the proxy, as it arrived: `(object, part, body
+    /// SHA-256)`.
+    arrived: Arc<Mutex<Vec<PartUpload>>>,
     lie: Arc<AtomicBool>,
     /// Another platform root to serve (base64), in place of the relay's.
     root: Arc<Mutex<Option<String>>>,
@@ -64,9 +67,16 @@ struct Shared {
     hold: Arc<Mutex<Option<Held>>>,
     /// The next request to answer without forwarding it.
     fake: Arc<Mutex<Option<Fake>>>,
-    /// The next request whose answer is lost: its method and its path's end.
-    lose: Arc<Mutex<Option<(axum::http::Method, String)>>>,
+    /// The next requests whose answers are lost.
+    lose: Arc<Mutex<Option<Losing>>>,
 }
+
+/// A part upload that reached the proxy: `(object, part, body SHA-256)`.
+pub type PartUpload = (u32, u32, [u8; 32]);
+
+/// Requests whose answers are to be lost: their method, their path's end, and how many
+/// more.
+type Losing = (axum::http::Method, String, u32);
 
 /// A request to answer in the relay's place: its method and path, and the answer.
 #[derive(Clone)]
@@ -139,6 +149,7 @@ impl Bound {
             http: reqwest::Client::new(),
             seen: Arc::default(),
             faked: Arc::default(),
+            arrived: Arc::default(),
             lie: Arc::default(),
             root: Arc::default(),
             open: Arc::default(),
@@ -304,8 +315,14 @@ impl Proxy {
     /// just then would cut it. The relay has carried the request out; its client cannot
     /// know.
     pub fn lose_next_answer(&self, method: &str, path_end: &str) {
+        self.lose_next_answers(method, path_end, 1);
+    }
+
+    /// [`Proxy::lose_next_answer`], for the next `count` such requests: more than a
+    /// browser sends again by itself before its `fetch` fails.
+    pub fn lose_next_answers(&self, method: &str, path_end: &str, count: u32) {
         if let Ok(method) = axum::http::Method::from_bytes(method.as_bytes()) {
-            *lock(&self.shared.lose) = Some((method, path_end.to_owned()));
+            *lock(&self.shared.lose) = Some((method, path_end.to_owned(), count));
         }
     }
 
@@ -334,18 +351,11 @@ impl Proxy {
         lock(&self.shared.faked).clone()
     }
 
-    /// The part uploads forwarded so far, as `(object, part, body SHA-256)`: accepted by
-    /// the relay or not, their bytes went over the wire.
-    pub fn part_uploads(&self) -> Vec<(u32, u32, [u8; 32])> {
-        self.seen()
-            .iter()
-            .filter(|s| s.method == "PUT")
-            .filter_map(|s| {
-                let rest = s.path.split("/objects/").nth(1)?;
-                let (idx, part) = rest.split_once("/parts/")?;
-                Some((idx.parse().ok()?, part.parse().ok()?, s.body_sha256))
-            })
-            .collect()
+    /// The part uploads that reached the proxy so far, as `(object, part, body SHA-256)`,
+    /// in the order they arrived: forwarded, held, answered by a fake or not, their bytes
+    /// left the client.
+    pub fn part_uploads(&self) -> Vec<PartUpload> {
+        lock(&self.shared.arrived).clone()
     }
 }
 
@@ -381,6 +391,17 @@ async fn forward(State(shared): State<Shared>, request: Request) -> Response {
         .uri
         .path_and_query()
         .map_or_else(|| head.uri.path().to_owned(), ToString::to_string);
+    if head.method == axum::http::Method::PUT
+        && let Some((idx, part)) = head
+            .uri
+            .path()
+            .split("/objects/")
+            .nth(1)
+            .and_then(|rest| rest.split_once("/parts/"))
+        && let (Ok(idx), Ok(part)) = (idx.parse(), part.parse())
+    {
+        lock(&shared.arrived).push((idx, part, sha2::Sha256::digest(&body).into()));
+    }
     if let Some(held) = take_for(&shared.hold, &head, |h| (&h.method, &h.path, h.path_end)) {
         held.arrived.notify_one();
         held.release.notified().await;
@@ -489,7 +510,7 @@ async fn forward(State(shared): State<Shared>, request: Request) -> Response {
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned),
     });
-    if take_for(&shared.lose, &head, |(method, path)| (method, path, true)).is_some() {
+    if lose_this(&shared.lose, &head) {
         // A body that fails at once: hyper closes the connection without finishing the
         // answer.
         return Response::new(Body::from_stream(futures_util::stream::once(async {
@@ -508,6 +529,22 @@ async fn forward(State(shared): State<Shared>, request: Request) -> Response {
     response
         .body(Body::from(bytes))
         .unwrap_or_else(|_| status_only(axum::http::StatusCode::BAD_GATEWAY))
+}
+
+/// Whether the answer to `head` is to be lost ([`Proxy::lose_next_answers`]), counting it.
+fn lose_this(slot: &Mutex<Option<Losing>>, head: &axum::http::request::Parts) -> bool {
+    let mut slot = lock(slot);
+    let Some((method, path_end, count)) = slot.as_mut() else {
+        return false;
+    };
+    if *method != head.method || !head.uri.path().ends_with(path_end.as_str()) {
+        return false;
+    }
+    *count = count.saturating_sub(1);
+    if *count == 0 {
+        *slot = None;
+    }
+    true
 }
 
 fn status_only(status: axum::http::StatusCode) -> Response {

@@ -95,6 +95,28 @@ async fn interrupted_send(
     (plans, id)
 }
 
+/// `session`'s send of the annex and the report to the court, every sealed plan handed to
+/// `on_plan`.
+async fn send_both(
+    w: &World,
+    session: &pli_client::Session,
+    [annex, report]: [&[u8]; 2],
+    on_plan: &pli_client::OnPlan<'_>,
+) -> Result<ExchangeId, pli_client::ClientError> {
+    session
+        .send_resumable(
+            &w.court,
+            vec![
+                file("annexe.pdf", annex.to_vec()),
+                file("rapport.pdf", report.to_vec()),
+            ],
+            &options("Rapport de situation"),
+            &|_| {},
+            on_plan,
+        )
+        .await
+}
+
 /// Every part of `id` the relay stores: its key, length and SHA-256.
 async fn stored_parts(w: &World, id: &ExchangeId) -> BTreeMap<String, (usize, [u8; 32])> {
     let blobs = &w.app.state.blobs;
@@ -359,6 +381,49 @@ async fn a_resume_from_a_plan_older_than_the_parts_sent_is_refused() {
     .await;
 }
 
+/// No part leaves before the plan recording its hash is kept: every plan the send hands
+/// out is kept only after a pause, and meanwhile the parts that have left are never more
+/// than the plans kept can record (each plan after the first records one part more).
+#[tokio::test]
+async fn no_part_leaves_before_the_plan_recording_it_is_kept() {
+    let w = world(Backend::Sqlite).await;
+    let proxy = Proxy::start(&w.app.base).await.unwrap();
+    let annex = data(MIB + 7, 71);
+    let report = data(40 * MIB + 5, 72);
+    let session = caseworker_through(&w, &proxy).await;
+    let (handed, mut to_keep) = tokio::sync::mpsc::unbounded_channel();
+    let keep = |_: &[u8]| -> pli_client::PlanKept {
+        let (kept, keeping) = tokio::sync::oneshot::channel::<()>();
+        handed.send(kept).unwrap();
+        Box::pin(async move {
+            let _ = keeping.await;
+        })
+    };
+    let send = send_both(&w, &session, [&annex, &report], &keep);
+    let mut kept = 0;
+    let keeper = async {
+        while let Some(plan) = to_keep.recv().await {
+            // Long enough for a part let go too early to reach the relay.
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            let left = proxy.part_uploads().len();
+            assert!(
+                left < kept.max(1),
+                "{left} parts left with {kept} plans kept"
+            );
+            plan.send(()).unwrap();
+            kept += 1;
+        }
+    };
+    let id = tokio::select! {
+        id = send => id.unwrap(),
+        () = keeper => unreachable!("the send keeps its plans' channel"),
+    };
+    // The manifest, the annex and the report's three parts: one plan each, after the first.
+    assert_eq!(proxy.part_uploads().len(), 5);
+    assert_eq!(kept, 6);
+    delivered(&w, &id, &[&annex, &report]).await;
+}
+
 /// A part whose bytes left the client but never reached the relay's storage (held on the
 /// way, then the send cut off, as a closed tab cuts it) counts as sent: a resume with
 /// other content there is refused (`file_changed`) although the relay says it lacks that
@@ -377,17 +442,7 @@ async fn a_part_that_left_but_was_never_stored_counts_as_sent() {
         plans.lock().unwrap().push(sealed.to_vec());
         pli_client::plan_kept()
     };
-    let subject = options("Rapport de situation");
-    let send = session.send_resumable(
-        &w.court,
-        vec![
-            file("annexe.pdf", annex.clone()),
-            file("rapport.pdf", report.clone()),
-        ],
-        &subject,
-        &|_| {},
-        &keep,
-    );
+    let send = send_both(&w, &session, [&annex, &report], &keep);
     tokio::select! {
         result = send => panic!("the send ended with its second part held: {result:?}"),
         () = hold.arrived() => {}
