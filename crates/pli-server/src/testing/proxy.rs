@@ -321,7 +321,9 @@ impl Proxy {
     /// [`Proxy::lose_next_answer`], for the next `count` such requests: more than a
     /// browser sends again by itself before its `fetch` fails.
     pub fn lose_next_answers(&self, method: &str, path_end: &str, count: u32) {
-        if let Ok(method) = axum::http::Method::from_bytes(method.as_bytes()) {
+        if count > 0
+            && let Ok(method) = axum::http::Method::from_bytes(method.as_bytes())
+        {
             *lock(&self.shared.lose) = Some((method, path_end.to_owned(), count));
         }
     }
