@@ -37,6 +37,25 @@ pub struct Seen {
     pub cache_control: Option<String>,
 }
 
+impl Seen {
+    /// The request `head`, whose body hashes to `body_sha256`, answered with `status`.
+    fn of(
+        head: &axum::http::request::Parts,
+        body_sha256: [u8; 32],
+        status: u16,
+        cache_control: Option<String>,
+    ) -> Self {
+        Self {
+            method: head.method.to_string(),
+            path: head.uri.path().to_owned(),
+            query: head.uri.query().map(str::to_owned),
+            body_sha256,
+            status,
+            cache_control,
+        }
+    }
+}
+
 /// A change made to the log's entries before they are served.
 type Rewrite = fn(&mut Vec<serde_json::Value>);
 
@@ -389,6 +408,7 @@ async fn forward(State(shared): State<Shared>, request: Request) -> Response {
     let Ok(body) = axum::body::to_bytes(body, usize::MAX).await else {
         return status_only(axum::http::StatusCode::BAD_REQUEST);
     };
+    let body_sha256: [u8; 32] = sha2::Sha256::digest(&body).into();
     let path = head
         .uri
         .path_and_query()
@@ -402,21 +422,14 @@ async fn forward(State(shared): State<Shared>, request: Request) -> Response {
             .and_then(|rest| rest.split_once("/parts/"))
         && let (Ok(idx), Ok(part)) = (idx.parse(), part.parse())
     {
-        lock(&shared.arrived).push((idx, part, sha2::Sha256::digest(&body).into()));
+        lock(&shared.arrived).push((idx, part, body_sha256));
     }
     if let Some(held) = take_for(&shared.hold, &head, |h| (&h.method, &h.path, h.path_end)) {
         held.arrived.notify_one();
         held.release.notified().await;
     }
     if let Some(fake) = take_for(&shared.fake, &head, |f| (&f.method, &f.path, f.path_end)) {
-        lock(&shared.faked).push(Seen {
-            method: head.method.to_string(),
-            path: head.uri.path().to_owned(),
-            query: head.uri.query().map(str::to_owned),
-            body_sha256: sha2::Sha256::digest(&body).into(),
-            status: fake.status.as_u16(),
-            cache_control: None,
-        });
+        lock(&shared.faked).push(Seen::of(&head, body_sha256, fake.status.as_u16(), None));
         let mut answer = Response::new(Body::from(fake.body));
         *answer.status_mut() = fake.status;
         answer.headers_mut().insert(
@@ -501,17 +514,11 @@ async fn forward(State(shared): State<Shared>, request: Request) -> Response {
         }
         bytes = serde_json::to_vec(&json).unwrap_or(bytes);
     }
-    lock(&shared.seen).push(Seen {
-        method: head.method.to_string(),
-        path: head.uri.path().to_owned(),
-        query: head.uri.query().map(str::to_owned),
-        body_sha256: sha2::Sha256::digest(&body).into(),
-        status: status.as_u16(),
-        cache_control: headers
-            .get(axum::http::header::CACHE_CONTROL)
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_owned),
-    });
+    let cache_control = headers
+        .get(axum::http::header::CACHE_CONTROL)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    lock(&shared.seen).push(Seen::of(&head, body_sha256, status.as_u16(), cache_control));
     if lose_this(&shared.lose, &head) {
         // A body that fails at once: hyper closes the connection without finishing the
         // answer.

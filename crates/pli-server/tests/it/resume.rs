@@ -65,21 +65,12 @@ async fn interrupted_send(
 ) -> (Vec<Vec<u8>>, ExchangeId) {
     let session = caseworker_through(w, proxy).await;
     let plans = Mutex::new(Vec::new());
-    let failed = session
-        .send_resumable(
-            &w.court,
-            vec![
-                file("annexe.pdf", annex.to_vec()),
-                cut_file("rapport.pdf", report.to_vec(), cut),
-            ],
-            &options("Rapport de situation"),
-            &|_| {},
-            &|sealed| {
-                plans.lock().unwrap().push(sealed.to_vec());
-                pli_client::plan_kept()
-            },
-        )
-        .await;
+    let keep = |sealed: &[u8]| {
+        plans.lock().unwrap().push(sealed.to_vec());
+        pli_client::plan_kept()
+    };
+    let report = cut_file("rapport.pdf", report.to_vec(), cut);
+    let failed = send_both(w, &session, annex, report, &keep).await;
     assert!(failed.is_err());
     let plans = plans.into_inner().unwrap();
     let id = session
@@ -95,22 +86,41 @@ async fn interrupted_send(
     (plans, id)
 }
 
-/// `session`'s send of the annex and the report to the court, every sealed plan handed to
-/// `on_plan`.
+/// `session`'s send of `annex` (as `annexe.pdf`) and `report` to the court, every sealed
+/// plan handed to `on_plan`.
 async fn send_both(
     w: &World,
     session: &pli_client::Session,
-    [annex, report]: [&[u8]; 2],
+    annex: &[u8],
+    report: pli_client::FileInput,
     on_plan: &pli_client::OnPlan<'_>,
 ) -> Result<ExchangeId, pli_client::ClientError> {
     session
         .send_resumable(
             &w.court,
+            vec![file("annexe.pdf", annex.to_vec()), report],
+            &options("Rapport de situation"),
+            &|_| {},
+            on_plan,
+        )
+        .await
+}
+
+/// `session`'s resume of `plan` with `annex` and `report` picked again (as `annexe.pdf`
+/// and `rapport.pdf`), every sealed plan handed to `on_plan`.
+async fn resume_both(
+    session: &pli_client::Session,
+    plan: &[u8],
+    [annex, report]: [&[u8]; 2],
+    on_plan: &pli_client::OnPlan<'_>,
+) -> Result<ExchangeId, pli_client::ClientError> {
+    session
+        .resume_send(
+            plan,
             vec![
                 file("annexe.pdf", annex.to_vec()),
                 file("rapport.pdf", report.to_vec()),
             ],
-            &options("Rapport de situation"),
             &|_| {},
             on_plan,
         )
@@ -178,16 +188,7 @@ async fn resumed_as_sent(
     id: &ExchangeId,
     [annex, report]: [&Vec<u8>; 2],
 ) {
-    let done = session
-        .resume_send(
-            plan,
-            vec![
-                file("annexe.pdf", annex.clone()),
-                file("rapport.pdf", report.clone()),
-            ],
-            &|_| {},
-            &|_| pli_client::plan_kept(),
-        )
+    let done = resume_both(session, plan, [annex, report], &|_| pli_client::plan_kept())
         .await
         .unwrap();
     assert_eq!(done, *id);
@@ -226,21 +227,12 @@ async fn a_resume_with_other_content_is_refused_before_any_of_it_leaves() {
     for lie in [true, false] {
         proxy.lie_about_stored_parts(lie);
         let handed = Mutex::new(0);
-        let error = again
-            .resume_send(
-                plan,
-                vec![
-                    file("annexe.pdf", annex.clone()),
-                    file("rapport.pdf", other.clone()),
-                ],
-                &|_| {},
-                &|_| {
-                    *handed.lock().unwrap() += 1;
-                    pli_client::plan_kept()
-                },
-            )
-            .await
-            .unwrap_err();
+        let error = resume_both(&again, plan, [&annex, &other], &|_| {
+            *handed.lock().unwrap() += 1;
+            pli_client::plan_kept()
+        })
+        .await
+        .unwrap_err();
         assert_eq!(*handed.lock().unwrap(), 0, "nothing new was recorded");
         assert_no_part_sent_twice_differently(&proxy);
         assert_eq!(stored_parts(&w, &id).await, stored, "lying: {lie}");
@@ -309,21 +301,12 @@ async fn a_resume_with_other_content_only_where_nothing_was_sent_goes_through() 
     other[16 * MIB - 100] ^= 1;
     let again = caseworker_through(&w, &proxy).await;
     let handed = Mutex::new(Vec::new());
-    let done = again
-        .resume_send(
-            plan,
-            vec![
-                file("annexe.pdf", annex.clone()),
-                file("rapport.pdf", other.clone()),
-            ],
-            &|_| {},
-            &|sealed| {
-                handed.lock().unwrap().push(sealed.to_vec());
-                pli_client::plan_kept()
-            },
-        )
-        .await
-        .unwrap();
+    let done = resume_both(&again, plan, [&annex, &other], &|sealed| {
+        handed.lock().unwrap().push(sealed.to_vec());
+        pli_client::plan_kept()
+    })
+    .await
+    .unwrap();
     assert_eq!(done, id);
     let handed = handed.into_inner().unwrap();
     assert_eq!(
@@ -351,21 +334,12 @@ async fn a_resume_from_a_plan_older_than_the_parts_sent_is_refused() {
     let before = proxy.part_uploads().len();
     let again = caseworker_through(&w, &proxy).await;
     let handed = Mutex::new(0);
-    let error = again
-        .resume_send(
-            first,
-            vec![
-                file("annexe.pdf", annex.clone()),
-                file("rapport.pdf", report.clone()),
-            ],
-            &|_| {},
-            &|_| {
-                *handed.lock().unwrap() += 1;
-                pli_client::plan_kept()
-            },
-        )
-        .await
-        .unwrap_err();
+    let error = resume_both(&again, first, [&annex, &report], &|_| {
+        *handed.lock().unwrap() += 1;
+        pli_client::plan_kept()
+    })
+    .await
+    .unwrap_err();
     assert_eq!(error.code(), pli_api::ErrorCode::PlanNotLatest, "{error}");
     assert_eq!(*handed.lock().unwrap(), 0);
     assert_eq!(proxy.part_uploads().len(), before, "nothing left");
@@ -399,7 +373,13 @@ async fn no_part_leaves_before_the_plan_recording_it_is_kept() {
             let _ = keeping.await;
         })
     };
-    let send = send_both(&w, &session, [&annex, &report], &keep);
+    let send = send_both(
+        &w,
+        &session,
+        &annex,
+        file("rapport.pdf", report.clone()),
+        &keep,
+    );
     let mut kept = 0;
     let keeper = async {
         while let Some(plan) = to_keep.recv().await {
@@ -442,7 +422,13 @@ async fn a_part_that_left_but_was_never_stored_counts_as_sent() {
         plans.lock().unwrap().push(sealed.to_vec());
         pli_client::plan_kept()
     };
-    let send = send_both(&w, &session, [&annex, &report], &keep);
+    let send = send_both(
+        &w,
+        &session,
+        &annex,
+        file("rapport.pdf", report.clone()),
+        &keep,
+    );
     tokio::select! {
         result = send => panic!("the send ended with its second part held: {result:?}"),
         () = hold.arrived() => {}
@@ -470,16 +456,7 @@ async fn a_part_that_left_but_was_never_stored_counts_as_sent() {
     other[20 * MIB] ^= 1;
     let again = caseworker_through(&w, &proxy).await;
     let before = proxy.part_uploads().len();
-    let error = again
-        .resume_send(
-            plan,
-            vec![
-                file("annexe.pdf", annex.clone()),
-                file("rapport.pdf", other),
-            ],
-            &|_| {},
-            &|_| pli_client::plan_kept(),
-        )
+    let error = resume_both(&again, plan, [&annex, &other], &|_| pli_client::plan_kept())
         .await
         .unwrap_err();
     assert!(
