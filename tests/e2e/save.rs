@@ -1,3 +1,7 @@
+//! Saving to a file the person picks (Chromium's first way), which the decrypting worker
+//! writes itself: a file the relay altered, or a save cancelled midway, leaves no file;
+//! the save after them writes every byte.
+//!
 //! Saving to the browser's downloads through the service worker (`web/static/sw.js`),
 //! cancelled midway and done again: a save the person cancels with the page's button
 //! leaves no file under the file's name in the downloads (the decrypting worker aborts
@@ -174,9 +178,10 @@ async fn sent_and_opened(
     (tj, sent_sha256)
 }
 
-#[tokio::test]
-async fn a_save_to_the_downloads_cancelled_midway_leaves_no_file_and_a_second_one_saves_every_byte()
-{
+/// A relay and its cast; the caseworker's native client sends the court the recording
+/// ([`NAME`], [`SIZE`] bytes, written to a folder returned with the rest), and the
+/// greffier opens it in a browser named `browser`; with the recording's SHA-256.
+async fn recording_opened(browser: &str) -> (TestServer, Browser, [u8; 32], tempfile::TempDir) {
     let server = relay(Backend::Sqlite).await.unwrap();
     let Cast {
         court,
@@ -184,20 +189,26 @@ async fn a_save_to_the_downloads_cancelled_midway_leaves_no_file_and_a_second_on
         caseworker,
         ..
     } = cast(&server.base, &server.setup_token).await.unwrap();
-
-    // (1) The caseworker's native client sends the court the recording, read from disk;
-    // (2) the greffier opens it and takes the download path.
     let files = tempfile::tempdir().unwrap();
-    let (mut tj, sent_sha256) = sent_and_opened(
+    let (tj, sent_sha256) = sent_and_opened(
         &server,
         &caseworker,
         &court,
         &greffier,
         &files.path().join(NAME),
         (SIZE, "video/mp4"),
-        ("Enregistrement de l'audition", "save-cancelled"),
+        ("Enregistrement de l'audition", browser),
     )
     .await;
+    (server, tj, sent_sha256, files)
+}
+
+#[tokio::test]
+async fn a_save_to_the_downloads_cancelled_midway_leaves_no_file_and_a_second_one_saves_every_byte()
+{
+    // (1) The caseworker's native client sends the court the recording, read from disk;
+    // (2) the greffier opens it and takes the download path.
+    let (_server, mut tj, sent_sha256, _files) = recording_opened("save-cancelled").await;
     download_instead(&tj).await;
 
     // While it is under way — the page shows its progress and the browser is writing the
@@ -345,6 +356,152 @@ async fn a_save_to_the_downloads_cancelled_midway_leaves_no_file_and_a_second_on
     assert_eq!(after, [NAME], "the second save, beside {leftovers:?}");
     tj.record("saved-again").await.unwrap();
 
+    tj.close().await.unwrap();
+}
+
+/// The stored ciphertext files of the relay's blob store at least `size` bytes large.
+fn stored_at_least(server: &TestServer, size: u64) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let mut folders = vec![server.data.path().join("blobs")];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap().flatten() {
+            let meta = entry.metadata().unwrap();
+            if meta.is_dir() {
+                folders.push(entry.path());
+            } else if meta.len() >= size {
+                found.push(entry.path());
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// Flips one byte of the file at `path`, `at` bytes in.
+fn flip_byte(path: &Path, at: u64) {
+    use std::io::{Seek as _, SeekFrom};
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .unwrap();
+    let mut byte = [0u8; 1];
+    file.seek(SeekFrom::Start(at)).unwrap();
+    file.read_exact(&mut byte).unwrap();
+    byte[0] ^= 0x5a;
+    file.seek(SeekFrom::Start(at)).unwrap();
+    file.write_all(&byte).unwrap();
+    file.sync_all().unwrap();
+}
+
+/// What the page says once the saving of file 0 ended: its `data-testid` and text.
+async fn save_ended(browser: &Browser, within: Duration) -> (String, String) {
+    let said = browser
+        .wait_for(
+            "[data-testid=saved-0], [data-testid=save-error-0], [data-testid=save-cancelled-0]",
+            within,
+        )
+        .await
+        .unwrap();
+    (
+        said.attr("data-testid").await.unwrap().unwrap_or_default(),
+        said.text().await.unwrap(),
+    )
+}
+
+/// Waits until the site's private file system holds no file (the page removes the file
+/// its picker made once a save failed or was cancelled).
+async fn no_private_file_left(browser: &Browser) {
+    until(Duration::from_secs(10), || async {
+        let left = browser.private_files().await.unwrap();
+        if left.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("left behind: {left:?}"))
+        }
+    })
+    .await;
+}
+
+/// Saving to the file the person picks, Chromium's first way (here a file of the site's
+/// private file system, which the page's picker hands over as the dialog would): the
+/// decrypting worker writes it itself and closes it only once the whole file verified.
+/// A file the relay altered leaves no file behind, nor does a save cancelled midway; the
+/// save after them writes every byte, under the file's name.
+#[tokio::test]
+async fn a_picked_file_is_written_by_the_worker_and_removed_when_it_does_not_verify_or_is_cancelled()
+ {
+    let (server, tj, sent_sha256, _files) = recording_opened("save-picked").await;
+    tj.picker_to_private_files().await.unwrap();
+
+    // (1) The relay serves the recording altered in its last part: the saving fails, and
+    // the file the picker made is gone (what was written of it with it).
+    let stored = stored_at_least(&server, 8 << 20);
+    let last = stored
+        .last()
+        .expect("the recording's ciphertext on the relay's disk");
+    let at = std::fs::metadata(last).unwrap().len() - 1_000;
+    flip_byte(last, at);
+    tj.click("[data-testid=save-file-0]").await.unwrap();
+    let (outcome, text) = save_ended(&tj, Duration::from_secs(180)).await;
+    assert_eq!(outcome, "save-error-0", "an altered file: {text}");
+    no_private_file_left(&tj).await;
+    flip_byte(last, at);
+
+    // (2) Saved again, and cancelled while under way: nothing is left either.
+    tj.click("[data-testid=save-file-0]").await.unwrap();
+    let started = Instant::now();
+    loop {
+        let (busy, done) = (
+            progress(&tj).await,
+            tj.has("[data-testid=saved-0], [data-testid=save-error-0]")
+                .await
+                .unwrap(),
+        );
+        assert!(!done, "the save ended before it could be cancelled");
+        if busy.is_some_and(|p| p >= 2) {
+            assert!(busy < Some(50), "the save was at {busy:?} % already");
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no save under way after 120 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        tj.private_files()
+            .await
+            .unwrap()
+            .iter()
+            .any(|(name, _)| name.starts_with(NAME)),
+        "no picked file while the save is under way"
+    );
+    tj.click("[data-testid=cancel-file-0]").await.unwrap();
+    let (outcome, text) = save_ended(&tj, Duration::from_secs(60)).await;
+    assert_eq!(
+        (outcome.as_str(), text.as_str()),
+        ("save-cancelled-0", "Enregistrement annulé.")
+    );
+    no_private_file_left(&tj).await;
+
+    // (3) Saved to the end: the page says so, and the file holds every byte.
+    tj.click("[data-testid=save-file-0]").await.unwrap();
+    let (outcome, text) = save_ended(&tj, Duration::from_secs(300)).await;
+    assert_eq!(outcome, "saved-0", "the last save: {text}");
+    assert!(
+        text.contains("Fichier déchiffré, vérifié et enregistré."),
+        "{text}"
+    );
+    assert_eq!(tj.private_files().await.unwrap(), [(NAME.to_owned(), SIZE)]);
+    let on_disk = tj.private_files_on_disk(SIZE).unwrap();
+    assert_eq!(on_disk.len(), 1, "{on_disk:?}");
+    let (size, sha256) = size_and_sha256(&on_disk[0]);
+    assert_eq!(size, SIZE);
+    assert!(
+        sha256 == sent_sha256,
+        "the saved file differs from the file sent"
+    );
     tj.close().await.unwrap();
 }
 

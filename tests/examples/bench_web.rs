@@ -23,9 +23,13 @@
 //!    process and per thread name (the keys' worker and the pool's helpers are the
 //!    renderer's `DedicatedWorker` threads), in CPU seconds per GiB.
 //! 2. Receive: a 2 GiB exchange (sent by the native client) is saved by the greffier's
-//!    browser through the service-worker stream; the resident memory of the browser's
-//!    renderer processes (page, its Web Worker, the service worker) is sampled throughout:
-//!    its growth over the page at rest must stay ≤ 64 MiB. The saved file's SHA-256 is
+//!    browser twice, each way a person meets: into the file picked in Chromium's save
+//!    dialog, which the decrypting worker writes (here a file of the site's private file
+//!    system, handed over by the page's picker as the dialog would: headless Chromium
+//!    has nobody to answer it), then through the service-worker stream to the downloads
+//!    (browsers without the dialog); the resident memory of the browser's renderer
+//!    processes (page, its Web Workers, the service worker) is sampled throughout: its
+//!    growth over the page at rest must stay ≤ 64 MiB. Each saved file's SHA-256 is
 //!    compared with the sent one.
 //! 3. Inbox: the inbox page shows, per row, a preview (subject, category, case reference,
 //!    sender, plaintext size) that the worker verifies (the envelope's Ed25519 signature,
@@ -650,7 +654,31 @@ impl futures_util::AsyncWrite for Hashing {
     }
 }
 
+/// How the greffier's browser saves the file: the two ways a person meets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Way {
+    /// Chromium's first: the file chosen in the save dialog, written by the decrypting
+    /// worker (here a file of the site's private file system, which the page's picker is
+    /// made to hand over: headless Chromium has nobody to answer the dialog).
+    Picker,
+    /// The browser's downloads, through the service worker's stream (what a browser
+    /// without the dialog uses, Firefox and Safari among them).
+    Downloads,
+}
+
+impl Way {
+    fn describe(self) -> &'static str {
+        match self {
+            Self::Picker => {
+                "the file picked in the save dialog, written by the worker (the site's private files here)"
+            }
+            Self::Downloads => "service-worker stream to the downloads",
+        }
+    }
+}
+
 struct ReceiveResult {
+    way: Way,
     size: u64,
     seconds: f64,
     renderers_base: u64,
@@ -671,19 +699,24 @@ struct ReceiveResult {
 const AFTER_SAVE: Duration = Duration::from_secs(5);
 
 async fn receive(
+    way: Way,
     server_base: &str,
     greffier: &pli_e2e::cast::Person,
     exchange: &str,
-    size: u64,
-    expected: [u8; 32],
+    (size, expected): (u64, [u8; 32]),
 ) -> anyhow::Result<ReceiveResult> {
     let browser = Browser::logged_in(server_base, "bench-receive", greffier).await?;
     browser.goto(&format!("#/exchange/{exchange}")).await?;
     browser.find("[data-testid=verified-badge]").await?;
     browser.find("[data-testid=save-file-0]").await?;
-    browser
-        .run("window.showSaveFilePicker = undefined; return true;")
-        .await?;
+    match way {
+        Way::Picker => browser.picker_to_private_files().await?,
+        Way::Downloads => {
+            browser
+                .run("window.showSaveFilePicker = undefined; return true;")
+                .await?;
+        }
+    }
     // The page at rest, its keys unlocked and the exchange open.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let at_rest = chromium_rss(&browser)?;
@@ -714,10 +747,21 @@ async fn receive(
                 entry.2 = rss;
             }
         }
-        let partial = std::fs::read_dir(browser.downloads.path())?
-            .flatten()
-            .any(|e| e.file_name().to_string_lossy().ends_with(".crdownload"));
-        if target.is_file() && !partial {
+        let saved = match way {
+            // The page says so once the worker closed the file.
+            Way::Picker => {
+                browser
+                    .has("[data-testid=saved-0], [data-testid=save-error-0]")
+                    .await?
+            }
+            Way::Downloads => {
+                let partial = std::fs::read_dir(browser.downloads.path())?
+                    .flatten()
+                    .any(|e| e.file_name().to_string_lossy().ends_with(".crdownload"));
+                target.is_file() && !partial
+            }
+        };
+        if saved {
             break;
         }
         if started.elapsed() > Duration::from_secs(1800) {
@@ -733,9 +777,22 @@ async fn receive(
             entry.3 = rss;
         }
     }
-    let same = sha256_of(&target)? == expected;
+    let saved = match way {
+        Way::Picker => {
+            if !browser.has("[data-testid=saved-0]").await? {
+                bail!("the page did not save the file it was handed");
+            }
+            match browser.private_files_on_disk(size)?.as_slice() {
+                [one] => one.clone(),
+                other => bail!("{} private files of {size} bytes", other.len()),
+            }
+        }
+        Way::Downloads => target,
+    };
+    let same = sha256_of(&saved)? == expected;
     browser.close().await?;
     Ok(ReceiveResult {
+        way,
         size,
         seconds,
         renderers_base,
@@ -1520,9 +1577,7 @@ fn sections() -> anyhow::Result<Sections> {
 }
 
 /// Sections 1 and 2, on one relay.
-async fn transfers(
-    sections: Sections,
-) -> anyhow::Result<(Option<SendResult>, Option<ReceiveResult>)> {
+async fn transfers(sections: Sections) -> anyhow::Result<(Option<SendResult>, Vec<ReceiveResult>)> {
     let send_size = size_from_env("PLI_BENCH_SEND_MIB", 1024)?;
     let receive_size = size_from_env("PLI_BENCH_RECEIVE_MIB", 2048)?;
     let dir: PathBuf = pli_e2e::root().join("target/bench/web");
@@ -1569,7 +1624,7 @@ async fn transfers(
         None
     };
     if !sections.receive {
-        return Ok((sent, None));
+        return Ok((sent, Vec::new()));
     }
 
     println!(
@@ -1598,15 +1653,14 @@ async fn transfers(
         .session
         .send(&people.court, vec![file], &options)
         .await?;
-    let received = receive(
-        &server.base,
-        &people.greffier,
-        &exchange.to_string(),
-        receive_size,
-        expected,
-    )
-    .await?;
-    Ok((sent, Some(received)))
+    let mut received = Vec::new();
+    for way in [Way::Picker, Way::Downloads] {
+        println!("saving it: {}…", way.describe());
+        let exchange = exchange.to_string();
+        let file = (receive_size, expected);
+        received.push(receive(way, &server.base, &people.greffier, &exchange, file).await?);
+    }
+    Ok((sent, received))
 }
 
 fn print_send(sent: &SendResult) {
@@ -1744,9 +1798,9 @@ fn print_decrypted(checked: &Checked, sent: &SendResult) {
 fn print_receive(r: &ReceiveResult) {
     let growth = r.renderers_peak.saturating_sub(r.renderers_base);
     println!(
-        "\nreceive {:.0} MiB (exchange page, service-worker stream to the downloads; \
-         load average before: {})",
+        "\nreceive {:.0} MiB (exchange page, {}; load average before: {})",
         mib(r.size),
+        r.way.describe(),
         r.load
     );
     println!(
@@ -1810,7 +1864,7 @@ async fn main() -> anyhow::Result<()> {
     let (sent, received) = if sections.send || sections.receive {
         Box::pin(transfers(sections)).await?
     } else {
-        (None, None)
+        (None, Vec::new())
     };
     let inboxed = if sections.inbox {
         Some(Box::pin(inbox()).await?)
@@ -1827,13 +1881,13 @@ async fn main() -> anyhow::Result<()> {
     if let Some(sent) = &sent {
         print_send(sent);
     }
-    if let Some(received) = &received {
+    for received in &received {
         print_receive(received);
     }
     if let Some(inboxed) = &inboxed {
         print_inbox(inboxed)?;
     }
-    if received.as_ref().is_some_and(|r| !r.same) {
+    if received.iter().any(|r| !r.same) {
         bail!("the saved file differs from the one sent");
     }
     if let Some(sent) = &sent {

@@ -560,6 +560,63 @@ impl Browser {
             .await
     }
 
+    /// Makes the page's `showSaveFilePicker` answer with a file of the site's private file
+    /// system (OPFS), named as the page suggests, made as the picker makes the file a
+    /// person chose: the first way to save, as Chromium offers it, without the dialog
+    /// headless Chromium has nobody to answer. The page hands it to its worker, which
+    /// writes it as it would a file on the person's disk ([`Browser::private_files`]
+    /// reads what the site's private file system holds).
+    pub async fn picker_to_private_files(&self) -> anyhow::Result<()> {
+        self.run(
+            "window.showSaveFilePicker = async (options) => \
+               (await navigator.storage.getDirectory()) \
+                 .getFileHandle(options.suggestedName, { create: true }); \
+             return true;",
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The files of the site's private file system, by name, with their sizes, as the
+    /// page sees them.
+    pub async fn private_files(&self) -> anyhow::Result<Vec<(String, u64)>> {
+        let listed = self
+            .run(
+                "return (async () => { \
+                   const files = []; \
+                   for await (const [name, handle] of (await navigator.storage.getDirectory()).entries()) { \
+                     files.push([name, handle.kind === 'file' ? (await handle.getFile()).size : -1]); \
+                   } \
+                   return JSON.stringify(files.sort()); \
+                 })();",
+            )
+            .await?;
+        let listed = listed.as_str().unwrap_or("[]");
+        Ok(serde_json::from_str(listed)?)
+    }
+
+    /// Where Chromium keeps, under this browser's profile, the private files of `size`
+    /// bytes (each as a plain file under a name of its own): to read a large one without
+    /// the page.
+    pub fn private_files_on_disk(&self, size: u64) -> anyhow::Result<Vec<PathBuf>> {
+        let mut found = Vec::new();
+        let mut folders = vec![self.profile.path().join("Default/File System")];
+        while let Some(folder) = folders.pop() {
+            let Ok(entries) = std::fs::read_dir(&folder) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let kind = entry.file_type()?;
+                if kind.is_dir() {
+                    folders.push(entry.path());
+                } else if kind.is_file() && entry.metadata()?.len() == size {
+                    found.push(entry.path());
+                }
+            }
+        }
+        Ok(found)
+    }
+
     /// Saves file `index` of the exchange on screen, checks that the page says it was
     /// saved, and returns (and removes) what landed in the downloads folder as `name`.
     pub async fn save_file(&self, index: usize, name: &str) -> anyhow::Result<Vec<u8>> {

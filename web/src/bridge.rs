@@ -46,9 +46,19 @@ pub struct With<'a> {
     /// sends no part a plan covers until it is kept; a request without a store never
     /// gets that answer, so its upload waits.
     pub plans: Option<Box<dyn PlanStore>>,
-    /// For a download: the service worker's port, transferred to the worker, which then
-    /// streams the chunks there itself (instead of through `on_chunk`).
-    pub port: Option<web_sys::MessagePort>,
+    /// For a download: where the worker sends the decrypted chunks itself, instead of
+    /// through `on_chunk`.
+    pub destination: Option<Destination>,
+}
+
+/// Where a download's decrypted chunks go when the worker sends them on itself.
+#[derive(Debug)]
+pub enum Destination {
+    /// The service worker's stream, through this port (transferred to the worker).
+    ServiceWorker(web_sys::MessagePort),
+    /// The file the person picked, which the worker opens and writes (the handle is
+    /// cloned: the page keeps its own, to remove the file if the saving fails).
+    File(web_sys::FileSystemFileHandle),
 }
 
 struct Pending {
@@ -284,17 +294,18 @@ impl Bridge {
         data: &str,
         files: &[web_sys::File],
     ) -> Result<(), WorkerError> {
-        self.post_with_port(id, kind, data, files, None)
+        self.post_with(id, kind, data, files, None)
     }
 
-    /// [`post`](Self::post), transferring `port` to the worker as the message's `port`.
-    fn post_with_port(
+    /// [`post`](Self::post), with a download's `destination`: the message's `port`
+    /// (transferred) or `file` (cloned).
+    fn post_with(
         &self,
         id: u32,
         kind: &str,
         data: &str,
         files: &[web_sys::File],
-        port: Option<&web_sys::MessagePort>,
+        destination: Option<&Destination>,
     ) -> Result<(), WorkerError> {
         let message = Object::new();
         let _ = Reflect::set(&message, &"id".into(), &JsValue::from(id));
@@ -305,9 +316,15 @@ impl Bridge {
             let _ = Reflect::set(&message, &"files".into(), &array);
         }
         let transfer = Array::new();
-        if let Some(port) = port {
-            let _ = Reflect::set(&message, &"port".into(), port);
-            transfer.push(port);
+        match destination {
+            Some(Destination::ServiceWorker(port)) => {
+                let _ = Reflect::set(&message, &"port".into(), port);
+                transfer.push(port);
+            }
+            Some(Destination::File(handle)) => {
+                let _ = Reflect::set(&message, &"file".into(), handle);
+            }
+            None => {}
         }
         self.worker
             .post_message_with_transfer(&message, &transfer)
@@ -382,7 +399,7 @@ impl std::fmt::Debug for With<'_> {
             .field("on_progress", &self.on_progress.is_some())
             .field("on_chunk", &self.on_chunk.is_some())
             .field("plans", &self.plans.is_some())
-            .field("port", &self.port.is_some())
+            .field("destination", &self.destination.is_some())
             .finish()
     }
 }
@@ -455,7 +472,8 @@ fn send<T>(request: Request, with: With<'_>) -> Result<Running<T>, WorkerError> 
             plans: with.plans,
         },
     );
-    if let Err(error) = bridge.post_with_port(id, "request", &json, with.files, with.port.as_ref())
+    if let Err(error) =
+        bridge.post_with(id, "request", &json, with.files, with.destination.as_ref())
     {
         bridge.pending.borrow_mut().remove(&id);
         return Err(error);

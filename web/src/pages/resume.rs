@@ -195,7 +195,7 @@ pub fn ResumePanel() -> impl IntoView {
                 on_progress: Some(on_progress),
                 on_chunk: None,
                 plans: Some(keeper(owner)),
-                port: None,
+                destination: None,
             };
             let result = match bridge::start(crate::protocol::Resume { plan }, with) {
                 Ok(running) => {

@@ -2,9 +2,13 @@
 //! buffer ([`BodyReader`]), and sends its decrypted chunks to the page, or straight to the
 //! service worker's stream when the page handed over its port ([`StreamPort`]), never more
 //! than [`WINDOW`] bytes that were not acknowledged; the page acknowledges what it wrote
-//! (`ack`) or gives up (`stop_download`), the service worker what its stream took.
+//! (`ack`) or gives up (`stop_download`), the service worker what its stream took. When
+//! the page hands over the file the person picked, the worker writes it itself
+//! ([`FileSink`]), through a few reused buffers, each lent to one write at a time.
 
 use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::future::Future as _;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
@@ -44,12 +48,41 @@ impl Window {
     }
 }
 
-/// Decrypts a file of an opened exchange, sent in chunks to the page or, when the page
-/// handed over the service worker's port, straight to the service worker's stream.
+/// Where the page wants a download's decrypted chunks.
+pub(super) enum Destination {
+    /// To the page, as `chunk` answers.
+    Page,
+    /// To the service worker's stream, through this port (transferred).
+    ServiceWorker(web_sys::MessagePort),
+    /// Into the file the person picked (`showSaveFilePicker`), which the worker writes
+    /// itself; the handle is cloned, the page keeps its own to remove the file if the
+    /// saving fails. (Checked to be a `FileSystemFileHandle` when opened: whatever the
+    /// page sent as `file`, no chunk goes anywhere else.)
+    File(JsValue),
+}
+
+impl Destination {
+    /// What a request's message carries: a `port` or a `file`, or neither.
+    pub(super) fn of_message(data: &JsValue) -> Self {
+        let field = |name: &str| Reflect::get(data, &name.into()).ok();
+        if let Some(port) = field("port").and_then(|v| v.dyn_into().ok()) {
+            return Self::ServiceWorker(port);
+        }
+        if let Some(file) = field("file").filter(|v| !v.is_undefined()) {
+            return Self::File(file);
+        }
+        Self::Page
+    }
+}
+
+/// Decrypts a file of an opened exchange into `destination`. Its end — the service
+/// worker's stream ended, the picked file closed — comes only once the whole file
+/// verified; anything else fails it (the stream errored, the file's writes aborted, which
+/// the browser then discards).
 pub(super) async fn download(
     id: u32,
     r: Download,
-    port: Option<web_sys::MessagePort>,
+    destination: Destination,
 ) -> Result<String, WorkerError> {
     let received = opened_exchange(&r.exchange_id)?;
     let session = session()?;
@@ -58,10 +91,20 @@ pub(super) async fn download(
         fetch: web_sys::AbortController::new().ok(),
         ..Window::default()
     }));
+    // Registered first: a `stop_download` that comes while the picked file opens stops
+    // the download too.
     with_state(|s| s.windows.insert(id, window.clone()))?;
-    let sink = match port {
-        Some(port) => Sink::Stream(StreamPort::new(port, window.clone())),
-        None => Sink::Page(id),
+    let sink = match destination {
+        Destination::Page => Ok(Sink::Page(id)),
+        Destination::ServiceWorker(port) => Ok(Sink::Stream(StreamPort::new(port, window.clone()))),
+        Destination::File(handle) => FileSink::open(&handle).await.map(Sink::File),
+    };
+    let sink = match sink {
+        Ok(sink) => sink,
+        Err(error) => {
+            let _ = with_state(|s| s.windows.remove(&id));
+            return Err(error);
+        }
     };
     let mut writer = ChunkWriter { sink, window };
     let report = move |p: Progress| progress(id, progress_report(&p));
@@ -76,29 +119,20 @@ pub(super) async fn download(
     };
     let _ = with_state(|s| s.windows.remove(&id));
     let cancelled = writer.window.borrow().cancelled;
-    // The service worker's stream ends only once the whole file verified, and fails
-    // otherwise: the browser then marks the download failed instead of keeping a part.
-    let ended = result.is_ok()
-        && !cancelled
-        && match &writer.sink {
-            Sink::Stream(stream) => stream.post("done", None).is_ok(),
-            Sink::Page(_) => true,
-        };
-    if let (false, Sink::Stream(stream)) = (ended, &writer.sink) {
-        let _ = stream.post("abort", None);
+    let ended = match result {
+        Ok(_) if !cancelled => writer.sink.finish().await,
+        Ok(_) => Err(WorkerError::new(pli_api::ErrorCode::Cancelled, "cancelled")),
+        Err(error) => Err(error.into()),
+    };
+    if ended.is_err() {
+        writer.sink.abandon().await;
     }
     // A cancelled download says so, whatever broke first (the fetch aborted, a write
     // refused).
     if cancelled {
         return Err(WorkerError::new(pli_api::ErrorCode::Cancelled, "cancelled"));
     }
-    result?;
-    if !ended {
-        return Err(WorkerError::new(
-            pli_api::ErrorCode::SaveBlocked,
-            "the service worker's stream could not be ended",
-        ));
-    }
+    ended?;
     answer(&r, &())
 }
 
@@ -183,6 +217,201 @@ enum Sink {
     Page(u32),
     /// To the service worker's stream, which acknowledges on the same port.
     Stream(StreamPort),
+    /// Into the picked file, written here: its writes resolving are the acknowledgements.
+    File(FileSink),
+}
+
+impl Sink {
+    /// The whole file verified: the service worker's stream ends, the picked file is
+    /// written out and closed (the browser then moves it into place).
+    async fn finish(&mut self) -> Result<(), WorkerError> {
+        match self {
+            Self::Page(_) => Ok(()),
+            Self::Stream(stream) => stream.post("done", None).map_err(|_| {
+                WorkerError::new(
+                    pli_api::ErrorCode::SaveBlocked,
+                    "the service worker's stream could not be ended",
+                )
+            }),
+            Self::File(file) => file
+                .finish()
+                .await
+                .map_err(|e| io_failed(&js_error("writing the file", &e))),
+        }
+    }
+
+    /// The file did not verify, or the saving was cancelled: the service worker's stream
+    /// errors (the browser marks the download failed), the picked file's writes are
+    /// aborted (the browser discards them).
+    async fn abandon(&mut self) {
+        match self {
+            Self::Page(_) => {}
+            Self::Stream(stream) => {
+                let _ = stream.post("abort", None);
+            }
+            Self::File(file) => file.abort().await,
+        }
+    }
+}
+
+/// The picked file, written by the worker: the decrypted bytes are copied into one of at
+/// most [`BUFFERS`](Self::BUFFERS) JavaScript buffers of [`BATCH`](Self::BATCH) bytes,
+/// each handed to one `write()` once full and lent again once that write resolved (the
+/// browser then holds its own copy). The page is no longer on the way of every chunk, and
+/// no chunk leaves a buffer behind for a collection: the saving's memory stays flat.
+struct FileSink {
+    writable: web_sys::FileSystemWritableFileStream,
+    /// The buffer being filled, and how much of it is.
+    filling: Option<(Uint8Array, u32)>,
+    /// Buffers no write holds.
+    spare: Vec<Uint8Array>,
+    /// The writes under way, oldest first, each with the buffer it was handed.
+    writing: VecDeque<(JsFuture, Uint8Array)>,
+    /// How many buffers were made.
+    made: usize,
+}
+
+impl FileSink {
+    /// What one `write()` is handed: fewer, larger writes cost the browser less (each is
+    /// a message to its file writer).
+    const BATCH: u32 = 1024 * 1024;
+    /// Buffers at most: one being filled while two are written.
+    const BUFFERS: usize = 3;
+
+    /// Opens the picked file for writing. A browser whose workers cannot
+    /// (`createWritable` missing) says so with `save_unsupported`, before anything is
+    /// fetched: the page then saves through the downloads.
+    async fn open(handle: &JsValue) -> Result<Self, WorkerError> {
+        let Some(handle) = handle.dyn_ref::<web_sys::FileSystemFileHandle>() else {
+            return Err(WorkerError::new(
+                pli_api::ErrorCode::SaveUnsupported,
+                "what the page handed over is not a file's handle",
+            ));
+        };
+        if !Reflect::has(handle, &"createWritable".into()).unwrap_or(false) {
+            return Err(WorkerError::new(
+                pli_api::ErrorCode::SaveUnsupported,
+                "this browser's workers cannot write a picked file",
+            ));
+        }
+        let writable = JsFuture::from(handle.create_writable())
+            .await
+            .map_err(|e| io_failed(&js_error("opening the file", &e)))?;
+        Ok(Self {
+            writable: writable.unchecked_into(),
+            filling: None,
+            spare: Vec::new(),
+            writing: VecDeque::new(),
+            made: 0,
+        })
+    }
+
+    fn poll_write(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        // Take back the buffers of the writes that resolved.
+        while let Some((write, _)) = self.writing.front_mut() {
+            match Pin::new(write).poll(cx) {
+                Poll::Ready(Ok(_)) => {
+                    if let Some((_, buffer)) = self.writing.pop_front() {
+                        self.spare.push(buffer);
+                    }
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(js_error("writing the file", &e))),
+                Poll::Pending => break,
+            }
+        }
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        let (buffer, filled) = match self.filling.take() {
+            Some(filling) => filling,
+            None => match self.spare.pop() {
+                Some(buffer) => (buffer, 0),
+                None if self.made < Self::BUFFERS => {
+                    self.made += 1;
+                    (Uint8Array::new_with_length(Self::BATCH), 0)
+                }
+                // Every buffer is being written: the oldest write wakes this one.
+                None => return Poll::Pending,
+            },
+        };
+        let room = (Self::BATCH - filled) as usize;
+        let taken = buf.get(..room).unwrap_or(buf);
+        // `taken` is at most BATCH bytes, a u32.
+        #[allow(clippy::cast_possible_truncation)]
+        let end = filled + taken.len() as u32;
+        buffer.subarray(filled, end).copy_from(taken);
+        self.filling = Some((buffer, end));
+        if end == Self::BATCH {
+            self.write_filling()?;
+        }
+        Poll::Ready(Ok(taken.len()))
+    }
+
+    /// Hands the buffer being filled to a `write()`.
+    fn write_filling(&mut self) -> std::io::Result<()> {
+        let Some((buffer, filled)) = self.filling.take() else {
+            return Ok(());
+        };
+        if filled == 0 {
+            self.spare.push(buffer);
+            return Ok(());
+        }
+        let view = if filled == Self::BATCH {
+            buffer.clone()
+        } else {
+            buffer.subarray(0, filled)
+        };
+        let promise = self
+            .writable
+            .write_with_buffer_source(&view)
+            .map_err(|e| js_error("writing the file", &e))?;
+        self.writing.push_back((JsFuture::from(promise), buffer));
+        Ok(())
+    }
+
+    /// Writes what is left, waits for every write, and closes the file.
+    async fn finish(&mut self) -> Result<(), JsValue> {
+        self.write_filling()
+            .map_err(|e| JsValue::from_str(&e.to_string()))?;
+        while let Some((write, buffer)) = self.writing.pop_front() {
+            write.await?;
+            self.spare.push(buffer);
+        }
+        self.wipe();
+        JsFuture::from(self.writable.close()).await.map(|_| ())
+    }
+
+    /// Aborts the writes: the browser discards the file's new content.
+    async fn abort(&mut self) {
+        self.filling = None;
+        self.writing.clear();
+        let _ = JsFuture::from(self.writable.abort()).await;
+        self.wipe();
+    }
+
+    /// Zeroes the buffers still here: no plaintext waits in them for a collection.
+    fn wipe(&mut self) {
+        for buffer in &self.spare {
+            buffer.fill(0, 0, Self::BATCH);
+        }
+    }
+}
+
+/// The worker's error for a write to the picked file that failed (the disk is full, the
+/// file was moved…).
+fn io_failed(error: &std::io::Error) -> WorkerError {
+    WorkerError::new(pli_api::ErrorCode::Io, error.to_string())
+}
+
+/// An I/O error saying what `doing` failed on, with the browser's exception.
+fn js_error(doing: &str, error: &JsValue) -> std::io::Error {
+    let text = |name: &str| {
+        Reflect::get(error, &name.into())
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_default()
+    };
+    std::io::Error::other(format!("{doing}: {}: {}", text("name"), text("message")))
 }
 
 /// The service worker's side of a download (`web/static/sw.js`), handed over by the page:
@@ -240,9 +469,14 @@ impl AsyncWrite for ChunkWriter {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        let mut window = self.window.borrow_mut();
+        let this = self.get_mut();
+        let mut window = this.window.borrow_mut();
         if window.cancelled {
             return Poll::Ready(Err(std::io::Error::other("download cancelled by the page")));
+        }
+        if let Sink::File(file) = &mut this.sink {
+            drop(window);
+            return file.poll_write(cx, buf);
         }
         if window.in_flight >= WINDOW {
             window.waker = Some(cx.waker().clone());
@@ -254,9 +488,10 @@ impl AsyncWrite for ChunkWriter {
         window.in_flight += buf.len() as u64;
         drop(window);
         let bytes = Uint8Array::from(buf).buffer();
-        match &self.sink {
+        match &this.sink {
             Sink::Page(id) => post(*id, "chunk", None, Some(&bytes)),
             Sink::Stream(stream) => stream.post("chunk", Some(&bytes))?,
+            Sink::File(_) => {}
         }
         Poll::Ready(Ok(buf.len()))
     }

@@ -180,9 +180,7 @@ pub fn start() {
                     .collect()
             })
             .unwrap_or_default();
-        let port = Reflect::get(&data, &"port".into())
-            .ok()
-            .and_then(|v| v.dyn_into::<web_sys::MessagePort>().ok());
+        let destination = download::Destination::of_message(&data);
         match kind.as_str() {
             "ack" => return acknowledge_bytes(id, &json),
             "stop_download" => return stop_download(id),
@@ -195,7 +193,7 @@ pub fn start() {
             let result = match serde_json::from_str::<Request>(&json) {
                 Ok(request) => {
                     let ends_session = request.ends_session_on_unauthenticated();
-                    let result = handle(id, request, files, port).await;
+                    let result = handle(id, request, files, destination).await;
                     if ends_session
                         && result
                             .as_ref()
@@ -262,7 +260,7 @@ async fn handle(
     id: u32,
     request: Request,
     files: Vec<web_sys::File>,
-    port: Option<web_sys::MessagePort>,
+    destination: download::Destination,
 ) -> Result<String, WorkerError> {
     let client = with_state(|s| s.client.clone())?;
     match request {
@@ -348,7 +346,7 @@ async fn handle(
         }
         Request::Open(r) => receive::open(r).await,
         Request::Acknowledge(r) => receive::acknowledge(r).await,
-        Request::Download(r) => download::download(id, r, port).await,
+        Request::Download(r) => download::download(id, r, destination).await,
         Request::CreateOrg(r) => admin::create_org(r).await,
         Request::Invite(r) => {
             let session = session()?;

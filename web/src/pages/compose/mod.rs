@@ -176,7 +176,7 @@ pub fn Compose(reply: Option<String>) -> impl IntoView {
                 on_progress: Some(on_progress),
                 on_chunk: None,
                 plans: Some(crate::pages::resume::keeper(owner)),
-                port: None,
+                destination: None,
             };
             let started = match begin {
                 Begin::Resume(plan) => bridge::start(Resume { plan }, with),

@@ -29,7 +29,7 @@ pub(super) async fn through_memory(
             target,
             control,
             on_progress,
-            Chunks::ToPage(Box::new(move |chunk| {
+            Chunks::Page(Box::new(move |chunk| {
                 let bytes = u64::from(chunk.byte_length());
                 total.set(total.get().saturating_add(bytes));
                 if total.get() > size {

@@ -1,14 +1,15 @@
 //! Saving a decrypted file with bounded memory, whatever its size.
 //!
-//! The worker decrypts the file chunk by chunk (op `download`) and waits for the page to
-//! acknowledge what it wrote before sending more than [`WINDOW`](crate::protocol::WINDOW)
-//! bytes. The page writes the chunks to the first of:
+//! The worker decrypts the file chunk by chunk (op `download`), never more than
+//! [`WINDOW`](crate::protocol::WINDOW) bytes ahead of what was acknowledged as written
+//! (by the page, by the service worker, or by the picked file's writes resolving). The
+//! chunks go to the first of:
 //!
 //! 1. the file the person chooses in `window.showSaveFilePicker()` (called in the click
-//!    handler itself, which the browser requires), through its
-//!    `FileSystemWritableFileStream`: each chunk is acknowledged once its write resolved,
-//!    and the stream is aborted (the browser then discards what it wrote) if decryption
-//!    or verification fails;
+//!    handler itself, which the browser requires), handed to the worker, which writes it
+//!    through its `FileSystemWritableFileStream` (its writes resolving are the flow
+//!    control), closes it once the whole file verified, and aborts it (the browser then
+//!    discards what it wrote) if decryption or verification fails;
 //! 2. the browser's download manager, through the service worker (`/sw.js`): the page
 //!    hands it two `MessagePort`s, navigates to `/__download/<id>`, and the service
 //!    worker answers with a `ReadableStream` fed by the second port, which the page has
@@ -139,7 +140,12 @@ pub(crate) fn save(
     async move {
         if let Some(picked) = picker {
             match JsFuture::from(picked).await {
-                Ok(handle) => return to_file(handle, &target, &control, on_progress).await,
+                Ok(handle) => match to_file(handle, &target, &control, on_progress.clone()).await {
+                    // Workers that cannot write the file (an older implementation): the
+                    // next way.
+                    Err(error) if error.code == ErrorCode::SaveUnsupported => {}
+                    saved => return saved,
+                },
                 Err(_) if control.cancelled() => return Ok(Saved::Cancelled),
                 Err(error) => match error_name(&error).as_str() {
                     "AbortError" => return Ok(Saved::PickerClosed),
@@ -185,9 +191,11 @@ async fn to_downloads(
 /// Where the worker sends a download's decrypted chunks.
 enum Chunks {
     /// To the page, which hands each to this function.
-    ToPage(Box<dyn FnMut(ArrayBuffer)>),
+    Page(Box<dyn FnMut(ArrayBuffer)>),
     /// To the service worker's stream, through this port (transferred to the worker).
-    ToServiceWorker(web_sys::MessagePort),
+    ServiceWorker(web_sys::MessagePort),
+    /// Into the file the person picked, which the worker writes itself.
+    File(web_sys::FileSystemFileHandle),
 }
 
 /// Runs the worker's `download` of `target`, its decrypted chunks sent to `chunks`.
@@ -209,16 +217,17 @@ async fn download(
         index: target.index,
     };
     let progress: Box<dyn Fn(ProgressReport)> = Box::new(move |report| on_progress(report));
-    let (on_chunk, port) = match chunks {
-        Chunks::ToPage(on_chunk) => (Some(on_chunk), None),
-        Chunks::ToServiceWorker(port) => (None, Some(port)),
+    let (on_chunk, destination) = match chunks {
+        Chunks::Page(on_chunk) => (Some(on_chunk), None),
+        Chunks::ServiceWorker(port) => (None, Some(bridge::Destination::ServiceWorker(port))),
+        Chunks::File(handle) => (None, Some(bridge::Destination::File(handle))),
     };
     let with = bridge::With {
         files: &[],
         on_progress: Some(progress),
         on_chunk,
         plans: None,
-        port,
+        destination,
     };
     let running = bridge::start(request, with)?;
     control.0.request.set(Some(running.handle()));

@@ -211,10 +211,10 @@ async fn stream_through(
     // the page forwards the chunks and ends the stream itself.
     let direct = side.borrow().direct;
     let chunks = if direct {
-        Chunks::ToServiceWorker(to_stream)
+        Chunks::ServiceWorker(to_stream)
     } else {
         let forward = port.clone();
-        Chunks::ToPage(Box::new(move |chunk| {
+        Chunks::Page(Box::new(move |chunk| {
             let _ = crate::port::post(&forward, "chunk", Some(&chunk));
         }))
     };
