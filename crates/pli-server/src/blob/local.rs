@@ -136,6 +136,29 @@ impl LocalBlobs {
         sync_dir(parent).await
     }
 
+    /// Removes the folders above the deleted blob `path` that it left empty (a part that
+    /// arrived after its send was cancelled, an orphan swept), up to its key's first
+    /// segment (`x/`), which stays: an exchange's folder goes with its last blob, as
+    /// `delete_prefix` removes it whole. A folder not empty (another blob, a put that
+    /// just made it) stops the climb; a put whose folder goes between its creation and
+    /// its rename makes it again ([`publish`](Self::publish)).
+    async fn remove_empty_folders(&self, path: &Path) {
+        let Ok(relative) = path.strip_prefix(&self.blobs) else {
+            return;
+        };
+        let mut folders: Vec<&Path> = relative.ancestors().skip(1).collect();
+        // The last two are the key's first segment and the empty path (`blobs/` itself).
+        folders.truncate(folders.len().saturating_sub(2));
+        for folder in folders {
+            if tokio::fs::remove_dir(self.blobs.join(folder))
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+    }
+
     /// Creates `dir` (under `blobs/`) and the folders above it, syncing each new folder's
     /// parent so that its entry survives a crash.
     async fn create_dirs(&self, dir: &Path) -> Result<(), BlobError> {
@@ -238,12 +261,14 @@ impl BlobStore for LocalBlobs {
     async fn delete(&self, key: &BlobKey) -> Result<(), BlobError> {
         let path = self.path(key)?;
         match tokio::fs::remove_file(&path).await {
-            Ok(()) => Ok(()),
+            Ok(()) => {}
             Err(e) => match read_error(&path, &e) {
-                BlobError::NotFound => Ok(()),
-                other => Err(other),
+                BlobError::NotFound => {}
+                other => return Err(other),
             },
         }
+        self.remove_empty_folders(&path).await;
+        Ok(())
     }
 
     async fn delete_prefix(&self, prefix: &BlobKey) -> Result<(), BlobError> {

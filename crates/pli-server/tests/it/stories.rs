@@ -410,6 +410,11 @@ async fn a_part_arriving_while_its_send_is_cancelled_is_not_kept(backend: Backen
     assert_eq!(answer.status, 409, "the part was kept: {answer:?}");
     assert_eq!(answer.code(), "wrong_state");
     assert!(blobs_under(&w, &format!("x/{id}/")).await.is_empty());
+    // Nor the folders its bytes went into (the local store's `blobs/` in the relay's).
+    let parts = w.app.data.path().join("blobs/blobs/x");
+    let folder = parts.join(id.to_string());
+    assert!(parts.is_dir(), "{} is not a folder", parts.display());
+    assert!(!folder.exists(), "{} is left", folder.display());
     assert!(
         w.app
             .state
