@@ -154,6 +154,8 @@ impl ClientError {
             Self::LogInconsistent(_) => ErrorCode::LogInconsistent,
             Self::LogPolicyRefused(_) => ErrorCode::LogPolicyRefused,
             Self::LogPolicyInvalid(_) => ErrorCode::LogPolicyInvalid,
+            // This code's own mistake, not the file's.
+            Self::Decrypt(pli_crypto::DecryptError::Misuse) => ErrorCode::Internal,
             Self::Decrypt(_) => ErrorCode::Decryption,
             Self::Io(_) => ErrorCode::Io,
             Self::WeakPassword(weak) => weak.code(),

@@ -44,6 +44,11 @@ pub enum DecryptError {
     /// The ASCII armor is not strict PEM with the `AGE ENCRYPTED FILE` label.
     #[error("invalid ASCII armor")]
     Armor,
+    /// A run of chunks was lent out of place: before the header was read, not at a chunk
+    /// boundary, or not whole chunks. The caller's mistake, not the file's (which may be
+    /// sound).
+    #[error("chunks lent out of place (not at a chunk boundary, or not whole chunks)")]
+    Misuse,
 }
 
 /// Everything else that can go wrong in this crate.

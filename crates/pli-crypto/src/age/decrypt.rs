@@ -261,10 +261,10 @@ impl<S: Summary> Decryptor<S> {
         }
         let boundary = self.to_chunk_boundary();
         let State::Payload(payload) = &mut self.state else {
-            return Err(DecryptError::Corrupted);
+            return Err(DecryptError::Misuse);
         };
         if boundary != Some(0) || !ciphertext.len().is_multiple_of(ENCRYPTED_CHUNK_SIZE) {
-            return Err(DecryptError::Corrupted);
+            return Err(DecryptError::Misuse);
         }
         let (lent, next) = Lent::new(
             payload.key_bytes.clone(),

@@ -58,7 +58,7 @@ impl Lent {
         first: u64,
         chunks: usize,
     ) -> Result<(Self, u64), DecryptError> {
-        let next = Self::check(first, chunks).map_err(|_| DecryptError::Corrupted)?;
+        let next = Self::check(first, chunks).map_err(|_| DecryptError::Misuse)?;
         Ok((Self { key, first, chunks }, next))
     }
 
