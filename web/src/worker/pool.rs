@@ -265,7 +265,7 @@ impl Pool {
         input: &[u8],
         length: usize,
         to: Option<usize>,
-    ) -> Result<(usize, Rc<RefCell<Answer>>), JsValue> {
+    ) -> Result<Rc<RefCell<Answer>>, JsValue> {
         let mut inner = self.inner.borrow_mut();
         let helper = to
             .or_else(|| inner.least_busy())
@@ -348,7 +348,7 @@ impl Pool {
         if let Some(h) = inner.helpers.get_mut(helper) {
             h.busy += 1;
         }
-        Ok((helper, answer))
+        Ok(answer)
     }
 }
 
@@ -404,13 +404,14 @@ impl Pool {
         let answer = self.send(job, input, length, to);
         let inner = Rc::downgrade(&self.inner);
         Box::pin(async move {
-            let (_, answer) = answer.map_err(|e| lost(&format!("{e:?}")))?;
+            let answer = answer.map_err(|e| lost(&format!("{e:?}")))?;
             let waiting = Answer::wait(Rc::clone(&answer));
             let patience = gloo_timers::future::TimeoutFuture::new(PATIENCE_MS);
             match select(Box::pin(waiting), patience).await {
                 Either::Left((result, _)) => result,
                 Either::Right(((), _)) => {
-                    // The helper holding this run is taken for dead, with its runs.
+                    // The helper holding this run, if it still does (a helper that
+                    // failed meanwhile gave its runs up), is taken for dead, with them.
                     if let Some(inner) = inner.upgrade() {
                         let holder = inner
                             .borrow()
