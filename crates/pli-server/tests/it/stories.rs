@@ -426,6 +426,75 @@ async fn a_part_arriving_while_its_send_is_cancelled_is_not_kept(backend: Backen
     );
 }
 
+/// A part whose record comes while its send's cancel is under way (PostgreSQL: the
+/// cancel's transaction holds the exchange's row, and the part's record waits for it,
+/// then reads the row as the cancel left it). Rolled back, the cancel leaves the part
+/// recorded; committed, the part is refused and its bytes erased, as when the cancel came
+/// first.
+async fn a_part_recorded_while_its_cancel_holds_the_exchange(w: &World, cancelled: bool) {
+    let (id, part, mut arriving) = part_being_stored(w, if cancelled { 8 } else { 9 }).await;
+    let mut cancel = w.app.state.store.begin().await.unwrap();
+    let marked = cancel
+        .mark_purged(
+            &id,
+            pli_server::store::exchanges::ExchangeState::Uploading,
+            1,
+        )
+        .await
+        .unwrap();
+    assert!(marked.is_some());
+    let answer = tokio::spawn(async move { rest_of_part(&mut arriving, &part).await });
+    // The part's record now waits for the row the cancel holds.
+    let pool = sqlx::AnyPool::connect(&w.app.database_url).await.unwrap();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity \
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        if waiting > 0 {
+            break;
+        }
+        assert!(
+            !answer.is_finished(),
+            "the part was answered without waiting"
+        );
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no record waits for the row"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    if cancelled {
+        cancel.commit().await.unwrap();
+    } else {
+        drop(cancel); // Rolled back: its connection is closed, not reused.
+    }
+    let answer = answer.await.unwrap();
+    let recorded = w.app.state.store.part_sha256(&id, 1, 0).await.unwrap();
+    let stored = blobs_under(w, &format!("x/{id}/")).await;
+    if cancelled {
+        assert_eq!(answer.status, 409, "the part was kept: {answer:?}");
+        assert_eq!(answer.code(), "wrong_state");
+        assert!(recorded.is_none());
+        assert!(stored.is_empty(), "{stored:?}");
+    } else {
+        assert_eq!(answer.status, 200, "{answer:?}");
+        assert!(recorded.is_some());
+        assert_eq!(stored.len(), 1, "{stored:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_part_recorded_while_its_cancel_holds_the_exchange_waits_for_it_on_postgres() {
+    let w = world(Backend::Postgres).await;
+    a_part_recorded_while_its_cancel_holds_the_exchange(&w, false).await;
+    a_part_recorded_while_its_cancel_holds_the_exchange(&w, true).await;
+}
+
 /// The same part sent twice, its first upload still arriving when the second was recorded
 /// and the exchange delivered (a proxy gave up waiting for the first, and the client sent
 /// it again): when the first one ends, the part the delivered exchange holds stays. Both
