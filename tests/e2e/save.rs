@@ -359,6 +359,9 @@ async fn a_save_to_the_downloads_cancelled_midway_leaves_no_file_and_a_second_on
     tj.close().await.unwrap();
 }
 
+/// What the page says of a file that does not verify.
+const ALTERED: &str = "La vérification cryptographique a échoué";
+
 /// The stored ciphertext files of the relay's blob store at least `size` bytes large.
 fn stored_at_least(server: &TestServer, size: u64) -> Vec<std::path::PathBuf> {
     let mut found = Vec::new();
@@ -434,19 +437,55 @@ async fn a_picked_file_is_written_by_the_worker_and_removed_when_it_does_not_ver
     let (server, tj, sent_sha256, _files) = recording_opened("save-picked").await;
     tj.picker_to_private_files().await.unwrap();
 
-    // (1) The relay serves the recording altered in its last part: the saving fails, and
-    // the file the picker made is gone (what was written of it with it).
+    // (1) The relay serves the recording altered in one of its parts: the saving fails,
+    // and the file the picker made is gone. The page removes it only if it is empty: had
+    // the worker closed it with what it wrote rather than aborting, it would stay.
     let stored = stored_at_least(&server, 8 << 20);
-    let last = stored
+    let altered = stored
         .last()
         .expect("the recording's ciphertext on the relay's disk");
-    let at = std::fs::metadata(last).unwrap().len() - 1_000;
-    flip_byte(last, at);
+    let at = std::fs::metadata(altered).unwrap().len() - 1_000;
+    flip_byte(altered, at);
     tj.click("[data-testid=save-file-0]").await.unwrap();
     let (outcome, text) = save_ended(&tj, Duration::from_secs(180)).await;
     assert_eq!(outcome, "save-error-0", "an altered file: {text}");
+    assert!(text.contains(ALTERED), "an altered file: {text}");
     no_private_file_left(&tj).await;
-    flip_byte(last, at);
+
+    // Saved over a file the person chose to replace, the altered recording leaves that
+    // file as it was.
+    let before = "contenu précédent";
+    let kept = tj
+        .run(&format!(
+            "return (async () => {{ \
+               const root = await navigator.storage.getDirectory(); \
+               const file = await root.getFileHandle('{NAME}', {{ create: true }}); \
+               const writable = await file.createWritable(); \
+               await writable.write('{before}'); \
+               await writable.close(); \
+               return true; \
+             }})();"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(kept, serde_json::json!(true));
+    tj.click("[data-testid=save-file-0]").await.unwrap();
+    let (outcome, text) = save_ended(&tj, Duration::from_secs(180)).await;
+    assert_eq!(outcome, "save-error-0", "an altered file: {text}");
+    let held = tj
+        .run(&format!(
+            "return (async () => (await (await (await navigator.storage.getDirectory()) \
+               .getFileHandle('{NAME}')).getFile()).text())();"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(held.as_str(), Some(before), "the replaced file");
+    tj.run(&format!(
+        "return (async () => {{ await (await navigator.storage.getDirectory()).removeEntry('{NAME}'); return true; }})();"
+    ))
+    .await
+    .unwrap();
+    flip_byte(altered, at);
 
     // (2) Saved again, and cancelled while under way: nothing is left either.
     tj.click("[data-testid=save-file-0]").await.unwrap();

@@ -117,19 +117,21 @@ pub(super) async fn download(
         }
         Err(error) => Err(error),
     };
-    let _ = with_state(|s| s.windows.remove(&id));
-    let cancelled = writer.window.borrow().cancelled;
+    let cancelled = || writer.window.borrow().cancelled;
+    // Still registered while it ends: a cancel that comes while the picked file's last
+    // writes drain (or Chromium checks it before closing) is not lost.
     let ended = match result {
-        Ok(_) if !cancelled => writer.sink.finish().await,
+        Ok(_) if !cancelled() => writer.sink.finish(&cancelled).await,
         Ok(_) => Err(WorkerError::new(pli_api::ErrorCode::Cancelled, "cancelled")),
         Err(error) => Err(error.into()),
     };
     if ended.is_err() {
         writer.sink.abandon().await;
     }
+    let _ = with_state(|s| s.windows.remove(&id));
     // A cancelled download says so, whatever broke first (the fetch aborted, a write
-    // refused).
-    if cancelled {
+    // refused), unless it ended whole before the cancel came.
+    if ended.is_err() && cancelled() {
         return Err(WorkerError::new(pli_api::ErrorCode::Cancelled, "cancelled"));
     }
     ended?;
@@ -205,7 +207,8 @@ fn update_window(id: u32, change: impl FnOnce(&mut Window)) {
     }
 }
 
-/// Sends decrypted bytes on, waiting while more than [`WINDOW`] are unacknowledged.
+/// Sends decrypted bytes on, waiting while more than [`WINDOW`] are unacknowledged (into
+/// a picked file: while every one of its buffers is being written).
 struct ChunkWriter {
     sink: Sink,
     window: Rc<RefCell<Window>>,
@@ -223,8 +226,9 @@ enum Sink {
 
 impl Sink {
     /// The whole file verified: the service worker's stream ends, the picked file is
-    /// written out and closed (the browser then moves it into place).
-    async fn finish(&mut self) -> Result<(), WorkerError> {
+    /// written out and closed (the browser then moves it into place), unless `cancelled()`
+    /// says the person gave up meanwhile.
+    async fn finish(&mut self, cancelled: &dyn Fn() -> bool) -> Result<(), WorkerError> {
         match self {
             Self::Page(_) => Ok(()),
             Self::Stream(stream) => stream.post("done", None).map_err(|_| {
@@ -233,10 +237,11 @@ impl Sink {
                     "the service worker's stream could not be ended",
                 )
             }),
-            Self::File(file) => file
-                .finish()
-                .await
-                .map_err(|e| io_failed(&js_error("writing the file", &e))),
+            Self::File(file) => match file.finish(cancelled).await {
+                Ok(true) => Ok(()),
+                Ok(false) => Err(WorkerError::new(pli_api::ErrorCode::Cancelled, "cancelled")),
+                Err(error) => Err(io_failed(&error)),
+            },
         }
     }
 
@@ -296,7 +301,20 @@ impl FileSink {
         }
         let writable = JsFuture::from(handle.create_writable())
             .await
-            .map_err(|e| io_failed(&js_error("opening the file", &e)))?;
+            .map_err(|e| {
+                let error = js_error("opening the file", &e);
+                // Not allowed here (a permission the worker cannot ask for): the page
+                // saves through the downloads instead.
+                match Reflect::get(&e, &"name".into())
+                    .ok()
+                    .and_then(|n| n.as_string())
+                {
+                    Some(name) if name == "NotAllowedError" || name == "SecurityError" => {
+                        WorkerError::new(pli_api::ErrorCode::SaveUnsupported, error.to_string())
+                    }
+                    _ => io_failed(&error),
+                }
+            })?;
         Ok(Self {
             writable: writable.unchecked_into(),
             filling: None,
@@ -315,7 +333,12 @@ impl FileSink {
                         self.spare.push(buffer);
                     }
                 }
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(js_error("writing the file", &e))),
+                Poll::Ready(Err(e)) => {
+                    if let Some((_, buffer)) = self.writing.pop_front() {
+                        self.spare.push(buffer);
+                    }
+                    return Poll::Ready(Err(js_error("writing the file", &e)));
+                }
                 Poll::Pending => break,
             }
         }
@@ -369,27 +392,38 @@ impl FileSink {
         Ok(())
     }
 
-    /// Writes what is left, waits for every write, and closes the file.
-    async fn finish(&mut self) -> Result<(), JsValue> {
-        self.write_filling()
-            .map_err(|e| JsValue::from_str(&e.to_string()))?;
+    /// Writes what is left, waits for every write, and closes the file: `true`. `false`
+    /// if `cancelled()` says the person gave up before the close (the caller aborts).
+    async fn finish(&mut self, cancelled: &dyn Fn() -> bool) -> std::io::Result<bool> {
+        self.write_filling()?;
         while let Some((write, buffer)) = self.writing.pop_front() {
-            write.await?;
+            let written = write.await;
             self.spare.push(buffer);
+            written.map_err(|e| js_error("writing the file", &e))?;
         }
         self.wipe();
-        JsFuture::from(self.writable.close()).await.map(|_| ())
+        if cancelled() {
+            return Ok(false);
+        }
+        JsFuture::from(self.writable.close())
+            .await
+            .map(|_| true)
+            .map_err(|e| js_error("closing the file", &e))
     }
 
-    /// Aborts the writes: the browser discards the file's new content.
+    /// Aborts the writes (the browser discards the file's new content), then wipes every
+    /// buffer, those the aborted writes held included.
     async fn abort(&mut self) {
-        self.filling = None;
-        self.writing.clear();
         let _ = JsFuture::from(self.writable.abort()).await;
+        if let Some((buffer, _)) = self.filling.take() {
+            self.spare.push(buffer);
+        }
+        self.spare
+            .extend(self.writing.drain(..).map(|(_, buffer)| buffer));
         self.wipe();
     }
 
-    /// Zeroes the buffers still here: no plaintext waits in them for a collection.
+    /// Zeroes the buffers no write holds: no plaintext waits in them for a collection.
     fn wipe(&mut self) {
         for buffer in &self.spare {
             buffer.fill(0, 0, Self::BATCH);
@@ -475,8 +509,12 @@ impl AsyncWrite for ChunkWriter {
             return Poll::Ready(Err(std::io::Error::other("download cancelled by the page")));
         }
         if let Sink::File(file) = &mut this.sink {
-            drop(window);
-            return file.poll_write(cx, buf);
+            let written = file.poll_write(cx, buf);
+            if written.is_pending() {
+                // A cancel wakes this too, not only the oldest write resolving.
+                window.waker = Some(cx.waker().clone());
+            }
+            return written;
         }
         if window.in_flight >= WINDOW {
             window.waker = Some(cx.waker().clone());

@@ -168,17 +168,24 @@ impl LocalBlobs {
         let relative = dir.strip_prefix(&self.blobs).map_err(|_| {
             BlobError::Backend(format!("{} is outside the blob folder", dir.display()))
         })?;
-        let mut current = self.blobs.clone();
-        for component in relative.components() {
-            let parent = current.clone();
-            current.push(component);
-            match tokio::fs::create_dir(&current).await {
-                Ok(()) => sync_dir(&parent).await?,
-                Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(io_error(&current, &e)),
+        // A folder made here may go before the next one is made in it (a `delete` that
+        // emptied it, a `delete_prefix`): then start again from the top, a few times.
+        let mut attempts = 0;
+        'again: loop {
+            attempts += 1;
+            let mut current = self.blobs.clone();
+            for component in relative.components() {
+                let parent = current.clone();
+                current.push(component);
+                match tokio::fs::create_dir(&current).await {
+                    Ok(()) => sync_dir(&parent).await?,
+                    Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+                    Err(e) if e.kind() == ErrorKind::NotFound && attempts < 3 => continue 'again,
+                    Err(e) => return Err(io_error(&current, &e)),
+                }
             }
+            return Ok(());
         }
-        Ok(())
     }
 }
 

@@ -31,7 +31,7 @@ pub(super) fn open_picker(name: &str) -> Option<Promise> {
 /// Saves `target` into the file the person picked: the worker opens it and writes the
 /// decrypted bytes itself (the page is not on their way), closes it once the whole file
 /// verified and aborts its writes otherwise (the browser then discards them); the page
-/// removes the file the picker made unless it was saved. A browser whose workers cannot
+/// removes the file the picker made, still empty, unless it was saved. A browser whose workers cannot
 /// write it says `save_unsupported` before anything is fetched ([`save`](super::save)
 /// then saves through the downloads).
 pub(super) async fn to_file(
@@ -43,9 +43,10 @@ pub(super) async fn to_file(
     let handle: web_sys::FileSystemFileHandle = handle.unchecked_into();
     let outcome = download(target, control, on_progress, Chunks::File(handle.clone())).await;
     if outcome.is_err() {
-        // The (empty or discarded) file the picker made goes, where the browser can
-        // remove it.
-        remove(&handle).await;
+        // The file the picker made goes, where the browser can remove it, if it is empty:
+        // the worker's writes were aborted, so a new file is as the picker made it, and a
+        // file the person chose to replace keeps what it held, which stays.
+        remove_if_empty(&handle).await;
     }
     match outcome {
         Ok(()) => Ok(Saved::ToFile),
@@ -54,8 +55,19 @@ pub(super) async fn to_file(
     }
 }
 
-/// Removes the file the picker made, where the browser can (`remove()` is recent).
-async fn remove(handle: &JsValue) {
+/// Removes the picked file if it is empty, where the browser can (`remove()` is recent).
+async fn remove_if_empty(handle: &JsValue) {
+    let size = match call_method(handle, "getFile", &[]) {
+        Ok(promise) => JsFuture::from(promise)
+            .await
+            .ok()
+            .and_then(|file| file.dyn_into::<web_sys::File>().ok())
+            .map(|file| file.size()),
+        Err(_) => None,
+    };
+    if size != Some(0.0) {
+        return;
+    }
     if let Ok(promise) = call_method(handle, "remove", &[]) {
         let _ = JsFuture::from(promise).await;
     }
