@@ -119,7 +119,8 @@ pub(super) async fn download(
     };
     let cancelled = || writer.window.borrow().cancelled;
     // Still registered while it ends: a cancel that comes while the picked file's last
-    // writes drain (or Chromium checks it before closing) is not lost.
+    // writes drain is not lost (one that comes once the file is being closed is too late:
+    // what is closed is whole and verified).
     let ended = match result {
         Ok(_) if !cancelled() => writer.sink.finish(&cancelled).await,
         Ok(_) => Err(WorkerError::new(pli_api::ErrorCode::Cancelled, "cancelled")),
