@@ -254,18 +254,9 @@ async fn a_save_to_the_downloads_cancelled_midway_leaves_no_file_and_a_second_on
     cancel.click().await.unwrap();
 
     // The page says the saving was cancelled, and nothing else.
-    let said = tj
-        .wait_for(
-            "[data-testid=save-cancelled-0], [data-testid=saved-0], [data-testid=save-error-0]",
-            Duration::from_secs(60),
-        )
-        .await
-        .unwrap();
-    let outcome = said.attr("data-testid").await.unwrap();
-    let text = said.text().await.unwrap();
+    let (outcome, text) = save_ended(&tj, Duration::from_secs(60)).await;
     assert_eq!(
-        outcome.as_deref(),
-        Some("save-cancelled-0"),
+        outcome, "save-cancelled-0",
         "cancelled at {at} %, the page says: {text}"
     );
     assert_eq!(text, "Enregistrement annulé.");
@@ -305,7 +296,7 @@ async fn a_save_to_the_downloads_cancelled_midway_leaves_no_file_and_a_second_on
     // (3) The greffier saves it again, the same way, to the end: every byte arrives,
     // most of it opened by the worker's pool (its runs counted on the progress bar).
     download_instead(&tj).await;
-    let ended = "[data-testid=saved-0], [data-testid=save-error-0], [data-testid=save-cancelled-0]";
+    let ended = ENDED;
     // The count runs since the worker started: the cancelled save's runs are counted out.
     let mut before = None;
     let mut pooled = 0;
@@ -364,20 +355,7 @@ const ALTERED: &str = "La vérification cryptographique a échoué";
 
 /// The stored ciphertext files of the relay's blob store at least `size` bytes large.
 fn stored_at_least(server: &TestServer, size: u64) -> Vec<std::path::PathBuf> {
-    let mut found = Vec::new();
-    let mut folders = vec![server.data.path().join("blobs")];
-    while let Some(folder) = folders.pop() {
-        for entry in std::fs::read_dir(&folder).unwrap().flatten() {
-            let meta = entry.metadata().unwrap();
-            if meta.is_dir() {
-                folders.push(entry.path());
-            } else if meta.len() >= size {
-                found.push(entry.path());
-            }
-        }
-    }
-    found.sort();
-    found
+    pli_e2e::files_under(&server.data.path().join("blobs"), |len| len >= size).unwrap()
 }
 
 /// Flips one byte of the file at `path`, `at` bytes in.
@@ -397,15 +375,13 @@ fn flip_byte(path: &Path, at: u64) {
     file.sync_all().unwrap();
 }
 
+/// What file 0 shows once its saving ended: saved, failed or cancelled.
+const ENDED: &str =
+    "[data-testid=saved-0], [data-testid=save-error-0], [data-testid=save-cancelled-0]";
+
 /// What the page says once the saving of file 0 ended: its `data-testid` and text.
 async fn save_ended(browser: &Browser, within: Duration) -> (String, String) {
-    let said = browser
-        .wait_for(
-            "[data-testid=saved-0], [data-testid=save-error-0], [data-testid=save-cancelled-0]",
-            within,
-        )
-        .await
-        .unwrap();
+    let said = browser.wait_for(ENDED, within).await.unwrap();
     (
         said.attr("data-testid").await.unwrap().unwrap_or_default(),
         said.text().await.unwrap(),
@@ -630,13 +606,7 @@ async fn an_older_service_worker_still_active_after_an_update_saves_every_byte_t
     download_instead(&tj).await;
     let started = Instant::now();
     let said = loop {
-        if let Ok(said) = tj
-            .client
-            .find(fantoccini::Locator::Css(
-                "[data-testid=saved-0], [data-testid=save-error-0], [data-testid=save-cancelled-0]",
-            ))
-            .await
-        {
+        if let Ok(said) = tj.client.find(fantoccini::Locator::Css(ENDED)).await {
             break said;
         }
         assert!(

@@ -599,22 +599,9 @@ impl Browser {
     /// bytes (each as a plain file under a name of its own): to read a large one without
     /// the page.
     pub fn private_files_on_disk(&self, size: u64) -> anyhow::Result<Vec<PathBuf>> {
-        let mut found = Vec::new();
-        let mut folders = vec![self.profile.path().join("Default/File System")];
-        while let Some(folder) = folders.pop() {
-            let Ok(entries) = std::fs::read_dir(&folder) else {
-                continue;
-            };
-            for entry in entries.flatten() {
-                let kind = entry.file_type()?;
-                if kind.is_dir() {
-                    folders.push(entry.path());
-                } else if kind.is_file() && entry.metadata()?.len() == size {
-                    found.push(entry.path());
-                }
-            }
-        }
-        Ok(found)
+        files_under(&self.profile.path().join("Default/File System"), |len| {
+            len == size
+        })
     }
 
     /// Saves file `index` of the exchange on screen, checks that the page says it was
@@ -641,6 +628,31 @@ impl Browser {
         self.client.close().await?;
         Ok(())
     }
+}
+
+/// The files under `folder`, at any depth, whose length `keep` accepts, sorted by path; a
+/// folder that is not there holds none.
+pub fn files_under(folder: &Path, keep: impl Fn(u64) -> bool) -> anyhow::Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    let mut folders = vec![folder.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        let entries = match std::fs::read_dir(&folder) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e).with_context(|| format!("reading {}", folder.display())),
+        };
+        for entry in entries {
+            let entry = entry?;
+            let kind = entry.file_type()?;
+            if kind.is_dir() {
+                folders.push(entry.path());
+            } else if kind.is_file() && keep(entry.metadata()?.len()) {
+                found.push(entry.path());
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
 }
 
 /// axe-core's `axe.min.js`.

@@ -192,10 +192,8 @@ async fn to_downloads(
 enum Chunks {
     /// To the page, which hands each to this function.
     Page(Box<dyn FnMut(ArrayBuffer)>),
-    /// To the service worker's stream, through this port (transferred to the worker).
-    ServiceWorker(web_sys::MessagePort),
-    /// Into the file the person picked, which the worker writes itself.
-    File(web_sys::FileSystemFileHandle),
+    /// Where the worker sends them itself: the service worker's stream, the picked file.
+    Worker(bridge::Destination),
 }
 
 /// Runs the worker's `download` of `target`, its decrypted chunks sent to `chunks`.
@@ -219,8 +217,7 @@ async fn download(
     let progress: Box<dyn Fn(ProgressReport)> = Box::new(move |report| on_progress(report));
     let (on_chunk, destination) = match chunks {
         Chunks::Page(on_chunk) => (Some(on_chunk), None),
-        Chunks::ServiceWorker(port) => (None, Some(bridge::Destination::ServiceWorker(port))),
-        Chunks::File(handle) => (None, Some(bridge::Destination::File(handle))),
+        Chunks::Worker(destination) => (None, Some(destination)),
     };
     let with = bridge::With {
         files: &[],

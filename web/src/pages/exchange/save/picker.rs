@@ -41,7 +41,13 @@ pub(super) async fn to_file(
     on_progress: OnProgress,
 ) -> Result<Saved, WorkerError> {
     let handle: web_sys::FileSystemFileHandle = handle.unchecked_into();
-    let outcome = download(target, control, on_progress, Chunks::File(handle.clone())).await;
+    let outcome = download(
+        target,
+        control,
+        on_progress,
+        Chunks::Worker(crate::bridge::Destination::File(handle.clone())),
+    )
+    .await;
     if outcome.is_err() {
         // The file the picker made goes, where the browser can remove it, if it is empty:
         // the worker's writes were aborted, so a new file is as the picker made it, and a

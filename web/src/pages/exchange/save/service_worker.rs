@@ -211,7 +211,7 @@ async fn stream_through(
     // the page forwards the chunks and ends the stream itself.
     let direct = side.borrow().direct;
     let chunks = if direct {
-        Chunks::ServiceWorker(to_stream)
+        Chunks::Worker(crate::bridge::Destination::ServiceWorker(to_stream))
     } else {
         let forward = port.clone();
         Chunks::Page(Box::new(move |chunk| {
